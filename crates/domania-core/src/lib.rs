@@ -1,0 +1,13 @@
+//! Domain model of Domania: who owns a piece of ground and what kind of actor that is.
+//!
+//! This crate is pure: no file, network or database access, no environment variables.
+//! Readers (`domania-io`), the store (`domania-store`) and everything above depend on it;
+//! it depends on none of them. Geometry crosses its boundary as `geo-types`.
+
+pub mod classify;
+pub mod error;
+pub mod model;
+
+pub use classify::{Classification, ClassificationConfig, Classifier, DecidedBy, parcel_actor};
+pub use error::{ModelError, Result};
+pub use model::{Actor, Idu, Owner, Parcel, Right, Siren};
