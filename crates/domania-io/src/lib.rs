@@ -1,0 +1,2 @@
+//! Readers and writers of Domania.
+pub mod crs;
