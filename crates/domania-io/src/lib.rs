@@ -1,2 +1,24 @@
-//! Readers and writers of Domania.
+//! Readers and writers of Domania: the formats SIG officers receive, turned into the domain
+//! model of `domania-core` with a validation report, everything in Lambert-93.
+//!
+//! Depends on `domania-core` only (no store, no engine). Readers stream where the format
+//! allows and never drop a feature silently: every rejection or repair is in the report.
+//!
+//! - [`cadastre`]: Etalab cadastre GeoJSON parcels (`.json`, `.json.gz`)
+//! - [`ppm`]: DGFiP PPM owner files (2025 and 2021–2023 header styles)
+//! - [`perimeter`]: QPV, sub-sectors and conventions (GeoJSON, Shapefile)
+//! - [`crs`]: pure-Rust transforms to Lambert-93
+//! - [`report`]: validation reports
+
+pub mod cadastre;
 pub mod crs;
+pub mod error;
+pub mod features;
+pub mod geojson;
+pub mod geometry;
+pub mod perimeter;
+pub mod ppm;
+pub mod report;
+pub mod shp;
+
+pub use error::{IoError, Result};

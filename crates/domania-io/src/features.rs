@@ -1,0 +1,167 @@
+//! Polygon features from GeoJSON or Shapefile, with the source CRS resolved and every geometry
+//! taken through [`crate::geometry`]. The typed readers (cadastre, perimeters) build on it.
+
+use std::path::Path;
+
+use geo_types::MultiPolygon;
+use serde_json::{Map, Value};
+
+use crate::crs::Crs;
+use crate::error::{IoError, Result};
+use crate::geojson::{RawFeature, read_features};
+use crate::geometry::{InvalidPolicy, Problem, polygonal_l93};
+use crate::report::{Location, Severity, ValidationReport};
+
+/// Options shared by the readers of polygon layers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ReadOptions {
+    /// Overrides the CRS the file declares (or the WGS84 default of GeoJSON).
+    pub crs: Option<Crs>,
+    pub invalid: InvalidPolicy,
+}
+
+/// A polygon feature ready for a typed reader: properties and a valid Lambert-93 geometry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolygonFeature {
+    pub index: usize,
+    pub id: Option<String>,
+    pub properties: Map<String, Value>,
+    pub geom_l93: MultiPolygon<f64>,
+}
+
+/// True if the path looks like a Shapefile.
+#[must_use]
+pub fn is_shapefile(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp"))
+}
+
+/// Reads polygon features from GeoJSON (optionally gzipped) or Shapefile. Geometry problems are
+/// recorded in `report` (feature rejected or repaired); `accept` is called for every feature
+/// whose geometry is usable and returns the feature's problem if its attributes are not.
+pub fn read_polygons(
+    path: &Path,
+    opts: ReadOptions,
+    report: &mut ValidationReport,
+    mut accept: impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
+) -> Result<()> {
+    if is_shapefile(path) {
+        return crate::shp::read_shapefile(path, opts, report, accept);
+    }
+    let mut late_crs = None;
+    let mut resolved: Option<Crs> = None;
+    let mut crs_error = None;
+    let info = read_features(path, |raw: RawFeature, info| {
+        if crs_error.is_some() {
+            return;
+        }
+        let crs = match resolved {
+            Some(c) => c,
+            None => match resolve_crs(path, opts.crs, info.crs.as_deref()) {
+                Ok(c) => {
+                    resolved = Some(c);
+                    c
+                }
+                Err(e) => {
+                    crs_error = Some(e);
+                    return;
+                }
+            },
+        };
+        report.read += 1;
+        let id = raw.id.clone().or_else(|| raw.properties.get("id").and_then(Value::as_str).map(str::to_owned));
+        match polygonal_l93(raw.geometry.as_ref(), &crs, opts.invalid) {
+            Err(p) => report.push(Location::Feature(raw.index), id.as_deref(), Severity::Rejected, p.code, p.message),
+            Ok((geom_l93, repairs)) => {
+                let repaired = !repairs.is_empty();
+                let feature = PolygonFeature { index: raw.index, id: id.clone(), properties: raw.properties, geom_l93 };
+                match accept(feature) {
+                    Ok(()) => {
+                        for r in repairs {
+                            report.push(Location::Feature(raw.index), id.as_deref(), Severity::Repaired, r.code, r.message);
+                        }
+                        report.accepted += 1;
+                        report.repaired += usize::from(repaired);
+                    }
+                    Err((key, p)) => report.push(
+                        Location::Feature(raw.index),
+                        key.as_deref().or(id.as_deref()),
+                        Severity::Rejected,
+                        p.code,
+                        p.message,
+                    ),
+                }
+            }
+        }
+    })?;
+    if let Some(e) = crs_error {
+        return Err(e);
+    }
+    let crs = match resolved {
+        Some(c) => c,
+        None => resolve_crs(path, opts.crs, info.crs.as_deref())?,
+    };
+    if info.crs_after_features && opts.crs.is_none() {
+        late_crs = info.crs.clone();
+    }
+    if let Some(late) = late_crs {
+        let declared = Crs::parse(&late);
+        if declared.map(|c| c.epsg()) != Some(crs.epsg()) {
+            return Err(IoError::LateCrs { path: path.to_path_buf(), crs: late, assumed: crs.to_string() });
+        }
+    }
+    report.crs = crs.to_string();
+    Ok(())
+}
+
+fn resolve_crs(path: &Path, forced: Option<Crs>, declared: Option<&str>) -> Result<Crs> {
+    if let Some(c) = forced {
+        return Ok(c);
+    }
+    match declared {
+        None => Ok(Crs::wgs84()),
+        Some(name) => Crs::parse(name).ok_or_else(|| IoError::UnknownCrs { path: path.to_path_buf(), crs: name.to_owned() }),
+    }
+}
+
+/// Reads an optional string property; a number is accepted and written as text, any other type
+/// is a `wrong_property_type` problem.
+pub fn prop_str(props: &Map<String, Value>, name: &str) -> std::result::Result<Option<String>, Problem> {
+    match props.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(wrong_type(name, "a string", other)),
+    }
+}
+
+/// Reads an optional integer property; anything but an integer or null is a problem.
+pub fn prop_int(props: &Map<String, Value>, name: &str) -> std::result::Result<Option<i64>, Problem> {
+    match props.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            n.as_i64().map(Some).ok_or_else(|| wrong_type(name, "an integer", &Value::Number(n.clone())))
+        }
+        Some(other) => Err(wrong_type(name, "an integer", other)),
+    }
+}
+
+/// The first of `names` that is present and non-empty, as a string.
+pub fn first_str(props: &Map<String, Value>, names: &[&str]) -> std::result::Result<Option<String>, Problem> {
+    for n in names {
+        if let Some(v) = prop_str(props, n)?
+            && !v.trim().is_empty()
+        {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
+fn wrong_type(name: &str, expected: &str, found: &Value) -> Problem {
+    let mut shown = found.to_string();
+    if shown.len() > 40 {
+        shown.truncate(40);
+        shown.push('…');
+    }
+    Problem { code: "wrong_property_type", message: format!("property {name:?} should be {expected}, found {shown}") }
+}

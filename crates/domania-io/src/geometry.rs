@@ -1,0 +1,213 @@
+//! From raw coordinates to a valid Lambert-93 `MultiPolygon`, under an explicit policy.
+//!
+//! Steps, in order:
+//! 1. the geometry must be a `Polygon` or `MultiPolygon`;
+//! 2. every coordinate must be finite and inside the source CRS's plausible envelope;
+//! 3. an unclosed ring is closed (a reported repair), a ring with fewer than 4 positions is
+//!    rejected;
+//! 4. coordinates are transformed to Lambert-93;
+//! 5. OGC validity is checked; an invalid polygon (self-intersection, crossing rings…) is
+//!    repaired by constrained triangulation (`geo::MakeValid`) under [`InvalidPolicy::Repair`],
+//!    or rejected under [`InvalidPolicy::Reject`];
+//! 6. a polygon of zero area is rejected.
+
+use geo::{Area, MakeValid, Validation};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use serde::{Deserialize, Serialize};
+
+use crate::crs::Crs;
+use crate::geojson::{Coords, RawGeometry};
+
+/// What to do with an invalid polygon.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidPolicy {
+    /// Rebuild a valid geometry (odd-even rule) and report it with the area before and after.
+    #[default]
+    Repair,
+    /// Reject the feature.
+    Reject,
+}
+
+/// A geometry problem that rejects the feature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// A repair that was applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repair {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn problem(code: &'static str, message: impl Into<String>) -> Problem {
+    Problem { code, message: message.into() }
+}
+
+/// Minimal area (m²) under which a polygon is considered empty: a square centimetre.
+pub const MIN_AREA_M2: f64 = 1e-4;
+
+/// Converts a raw GeoJSON geometry in `from` to a valid Lambert-93 multipolygon.
+pub fn polygonal_l93(
+    geom: Option<&RawGeometry>,
+    from: &Crs,
+    policy: InvalidPolicy,
+) -> Result<(MultiPolygon<f64>, Vec<Repair>), Problem> {
+    let geom = geom.ok_or_else(|| problem("missing_geometry", "the feature has no geometry"))?;
+    let coords = geom.coords.as_ref().ok_or_else(|| problem("missing_geometry", "the geometry has no coordinates"))?;
+    let polys: Vec<&Coords> = match (geom.kind.as_str(), coords) {
+        ("Polygon", c) => vec![c],
+        ("MultiPolygon", Coords::List(items)) => items.iter().collect(),
+        ("MultiPolygon", Coords::Pos(_)) => return Err(problem("bad_coordinates", "MultiPolygon coordinates are a position")),
+        (other, _) => {
+            return Err(problem("wrong_geometry_type", format!("expected Polygon or MultiPolygon, found {other}")));
+        }
+    };
+    let mut rings_out = Vec::with_capacity(polys.len());
+    for (pi, poly) in polys.iter().enumerate() {
+        let Coords::List(rings) = poly else {
+            return Err(problem("bad_coordinates", format!("polygon {pi}: expected an array of rings")));
+        };
+        let mut parsed = Vec::with_capacity(rings.len());
+        for (ri, ring) in rings.iter().enumerate() {
+            let Coords::List(points) = ring else {
+                return Err(problem("bad_coordinates", format!("polygon {pi} ring {ri}: expected an array of positions")));
+            };
+            let mut pts = Vec::with_capacity(points.len() + 1);
+            for (ci, p) in points.iter().enumerate() {
+                let Coords::Pos([x, y]) = p else {
+                    return Err(problem("bad_coordinates", format!("polygon {pi} ring {ri} position {ci} is not a position")));
+                };
+                pts.push(Coord { x: *x, y: *y });
+            }
+            parsed.push(pts);
+        }
+        rings_out.push(parsed);
+    }
+    rings_to_l93(rings_out, from, policy)
+}
+
+/// Steps 2–6 on polygons given as rings of source-CRS coordinates (first ring exterior).
+pub fn rings_to_l93(
+    polys: Vec<Vec<Vec<Coord<f64>>>>,
+    from: &Crs,
+    policy: InvalidPolicy,
+) -> Result<(MultiPolygon<f64>, Vec<Repair>), Problem> {
+    let l93 = Crs::lambert93();
+    let (xmin, ymin, xmax, ymax) = from.plausible_bounds();
+    let mut repairs = Vec::new();
+    let mut out = Vec::with_capacity(polys.len());
+    if polys.is_empty() {
+        return Err(problem("empty_geometry", "the geometry has no polygon"));
+    }
+    for (pi, rings) in polys.into_iter().enumerate() {
+        if rings.is_empty() {
+            return Err(problem("empty_geometry", format!("polygon {pi} has no ring")));
+        }
+        let mut lines = Vec::with_capacity(rings.len());
+        for (ri, mut pts) in rings.into_iter().enumerate() {
+            for (ci, c) in pts.iter().enumerate() {
+                if !c.x.is_finite() || !c.y.is_finite() {
+                    return Err(problem("non_finite_coordinate", format!("polygon {pi} ring {ri} position {ci} is not finite")));
+                }
+                if c.x < xmin || c.x > xmax || c.y < ymin || c.y > ymax {
+                    return Err(problem(
+                        "coordinate_out_of_range",
+                        format!("polygon {pi} ring {ri} position {ci} ({}, {}) is outside the range of {from}", c.x, c.y),
+                    ));
+                }
+            }
+            if pts.len() >= 2 && pts.first() != pts.last() {
+                pts.push(pts[0]);
+                repairs.push(Repair { code: "unclosed_ring", message: format!("polygon {pi} ring {ri} was not closed; closed it") });
+            }
+            if pts.len() < 4 {
+                return Err(problem(
+                    "too_few_points",
+                    format!("polygon {pi} ring {ri} has {} positions; a ring needs at least 4", pts.len()),
+                ));
+            }
+            if from.epsg() != l93.epsg() {
+                for c in &mut pts {
+                    let (x, y) = from.transform_to(&l93, c.x, c.y);
+                    *c = Coord { x, y };
+                }
+            }
+            lines.push(LineString::new(pts));
+        }
+        let exterior = lines.remove(0);
+        out.push(Polygon::new(exterior, lines));
+    }
+    let mut mp = MultiPolygon::new(out);
+    if let Err(invalid) = mp.check_validation() {
+        let reason = invalid.to_string();
+        match policy {
+            InvalidPolicy::Reject => return Err(problem("invalid_geometry", reason)),
+            InvalidPolicy::Repair => {
+                let before = mp.unsigned_area();
+                let fixed = mp
+                    .make_valid()
+                    .map_err(|e| problem("invalid_geometry", format!("{reason}; repair failed: {e}")))?;
+                let after = fixed.unsigned_area();
+                repairs.push(Repair {
+                    code: "invalid_geometry",
+                    message: format!("{reason}; rebuilt as {} valid polygon(s), area {before:.2} → {after:.2} m²", fixed.0.len()),
+                });
+                mp = fixed;
+            }
+        }
+    }
+    if mp.unsigned_area() < MIN_AREA_M2 {
+        return Err(problem("empty_geometry", "the polygon has no area"));
+    }
+    Ok((mp, repairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring near the Lambert-93 origin, so coordinates are plausible.
+    fn ring(pts: &[(f64, f64)]) -> Vec<Coord<f64>> {
+        pts.iter().map(|&(x, y)| Coord { x: x + 700_000.0, y: y + 6_600_000.0 }).collect()
+    }
+    fn l93() -> Crs {
+        Crs::lambert93()
+    }
+
+    #[test]
+    fn closes_unclosed_ring_and_reports() {
+        let r = ring(&[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]);
+        let (mp, repairs) = rings_to_l93(vec![vec![r]], &l93(), InvalidPolicy::Reject).unwrap();
+        assert_eq!(repairs[0].code, "unclosed_ring");
+        assert!((mp.unsigned_area() - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bowtie_is_repaired_or_rejected_by_policy() {
+        let bowtie = ring(&[(0.0, 0.0), (10.0, 10.0), (10.0, 0.0), (0.0, 10.0), (0.0, 0.0)]);
+        let err = rings_to_l93(vec![vec![bowtie.clone()]], &l93(), InvalidPolicy::Reject).unwrap_err();
+        assert_eq!(err.code, "invalid_geometry");
+        let (mp, repairs) = rings_to_l93(vec![vec![bowtie]], &l93(), InvalidPolicy::Repair).unwrap();
+        assert_eq!(repairs[0].code, "invalid_geometry");
+        assert!(mp.is_valid());
+        assert!((mp.unsigned_area() - 50.0).abs() < 1e-6, "{}", mp.unsigned_area());
+    }
+
+    #[test]
+    fn rejects_bad_coordinates() {
+        let wgs = Crs::wgs84();
+        let deg = |pts: &[(f64, f64)]| pts.iter().map(|&(x, y)| Coord { x, y }).collect::<Vec<_>>();
+        let huge = deg(&[(2.0, 48.0), (1e300, 48.0), (2.1, 48.1), (2.0, 48.0)]);
+        assert_eq!(rings_to_l93(vec![vec![huge]], &wgs, InvalidPolicy::Repair).unwrap_err().code, "coordinate_out_of_range");
+        let nan = deg(&[(2.0, 48.0), (f64::NAN, 48.0), (2.1, 48.1), (2.0, 48.0)]);
+        assert_eq!(rings_to_l93(vec![vec![nan]], &wgs, InvalidPolicy::Repair).unwrap_err().code, "non_finite_coordinate");
+        let short = ring(&[(0.0, 0.0), (1.0, 0.0), (0.0, 0.0)]);
+        assert_eq!(rings_to_l93(vec![vec![short]], &l93(), InvalidPolicy::Repair).unwrap_err().code, "too_few_points");
+        let flat = ring(&[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (0.0, 0.0)]);
+        assert!(rings_to_l93(vec![vec![flat]], &l93(), InvalidPolicy::Repair).is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! Perimeter layers: QPV (ANCT schema), sub-sectors, convention perimeters.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use geo_types::MultiPolygon;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+use crate::features::{ReadOptions, first_str, read_polygons};
+use crate::geometry::Problem;
+use crate::report::ValidationReport;
+
+/// Which perimeter layer a file feeds; decides which properties are the key and the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PerimeterKind {
+    Qpv,
+    Subsector,
+    Convention,
+}
+
+impl PerimeterKind {
+    /// Properties tried, in order, for the key.
+    #[must_use]
+    pub fn key_fields(self) -> &'static [&'static str] {
+        match self {
+            // ANCT 2015 (`code_qp` QP…) and 2024 (`code_qp` QN…) files; older exports capitalised.
+            PerimeterKind::Qpv => &["code_qp", "CODE_QP", "code_quartier", "id"],
+            PerimeterKind::Subsector => &["id", "code", "subsector_id", "ID", "CODE"],
+            PerimeterKind::Convention => &["id", "reference", "code", "ID"],
+        }
+    }
+    /// Properties tried, in order, for the display name.
+    #[must_use]
+    pub fn name_fields(self) -> &'static [&'static str] {
+        match self {
+            PerimeterKind::Qpv => &["nom_qp", "lib_qp", "NOM_QP", "nom"],
+            PerimeterKind::Subsector | PerimeterKind::Convention => &["name", "nom", "libelle", "NOM"],
+        }
+    }
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PerimeterKind::Qpv => "qpv",
+            PerimeterKind::Subsector => "subsectors",
+            PerimeterKind::Convention => "conventions",
+        }
+    }
+}
+
+/// One perimeter: a key, a name, all source properties, a Lambert-93 geometry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Perimeter {
+    pub key: String,
+    pub name: Option<String>,
+    pub properties: Map<String, Value>,
+    pub geom_l93: MultiPolygon<f64>,
+}
+
+/// Perimeters read from one file, with the report.
+#[derive(Debug, Clone)]
+pub struct PerimeterRead {
+    pub perimeters: Vec<Perimeter>,
+    pub report: ValidationReport,
+}
+
+/// Reads a perimeter layer from GeoJSON or Shapefile.
+pub fn read_perimeters(path: &Path, kind: PerimeterKind, opts: ReadOptions) -> Result<PerimeterRead> {
+    let mut report = ValidationReport::new(path, &format!("{}-perimeters", kind.as_str()));
+    let mut perimeters = Vec::new();
+    let mut seen = HashSet::new();
+    read_polygons(path, opts, &mut report, |f| {
+        let fields = kind.key_fields();
+        let key = first_str(&f.properties, fields)
+            .map_err(|p| (f.id.clone(), p))?
+            .or_else(|| f.id.clone())
+            .ok_or_else(|| {
+                let message = format!("no key: none of the properties {} is set", fields.join(", "));
+                (None, Problem { code: "missing_key", message })
+            })?;
+        let key = key.trim().to_owned();
+        if !seen.insert(key.clone()) {
+            let message = format!("key {key} already appears earlier in the file");
+            return Err((Some(key), Problem { code: "duplicate_key", message }));
+        }
+        let name = first_str(&f.properties, kind.name_fields()).map_err(|p| (Some(key.clone()), p))?;
+        perimeters.push(Perimeter { key, name, properties: f.properties, geom_l93: f.geom_l93 });
+        Ok(())
+    })?;
+    Ok(PerimeterRead { perimeters, report })
+}

@@ -1,0 +1,248 @@
+//! ESRI Shapefile polygons (.shp + .dbf + .prj, optional .cpg).
+//!
+//! Geometry comes from the `shapefile` crate; the DBF table is read here so that its text
+//! encoding is under our control: `.cpg` if present, else the DBF language driver byte, else
+//! UTF-8 when the bytes are valid UTF-8 and Windows-1252 otherwise (the usual French case).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use geo_types::Coord;
+use serde_json::{Map, Number, Value};
+use shapefile::{PolygonRing, Shape};
+
+use crate::crs::Crs;
+use crate::error::{IoError, Result};
+use crate::features::{PolygonFeature, ReadOptions};
+use crate::geometry::{Problem, rings_to_l93};
+use crate::report::{Location, Severity, ValidationReport};
+
+fn err(path: &Path, reason: impl Into<String>) -> IoError {
+    IoError::Shapefile { path: path.to_path_buf(), reason: reason.into() }
+}
+
+fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
+    [ext.to_owned(), ext.to_ascii_uppercase()].into_iter().map(|e| path.with_extension(e)).find(|p| p.exists())
+}
+
+/// Reads a Shapefile's polygons and attributes (see [`crate::features::read_polygons`]).
+pub fn read_shapefile(
+    path: &Path,
+    opts: ReadOptions,
+    report: &mut ValidationReport,
+    mut accept: impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
+) -> Result<()> {
+    let crs = match opts.crs {
+        Some(c) => c,
+        None => {
+            let prj = sibling(path, "prj").ok_or_else(|| err(path, "no .prj file beside it: pass --crs EPSG:nnnn"))?;
+            let wkt = fs::read_to_string(&prj).map_err(|source| IoError::Open { path: prj.clone(), source })?;
+            crs_from_wkt(&wkt).ok_or_else(|| IoError::UnknownCrs { path: prj.clone(), crs: wkt.trim().to_owned() })?
+        }
+    };
+    report.crs = crs.to_string();
+    let dbf_path = sibling(path, "dbf").ok_or_else(|| err(path, "no .dbf file beside it"))?;
+    let records = read_dbf(&dbf_path)?;
+    let mut reader = shapefile::ShapeReader::from_path(path).map_err(|e| err(path, e.to_string()))?;
+    let mut index = 0usize;
+    for shape in reader.iter_shapes() {
+        let shape = shape.map_err(|e| err(path, format!("shape {index}: {e}")))?;
+        report.read += 1;
+        let properties = records.get(index).cloned().unwrap_or_default();
+        let id = properties.get("id").and_then(Value::as_str).map(str::to_owned);
+        let rings = match shape {
+            Shape::Polygon(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
+            Shape::PolygonZ(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
+            Shape::PolygonM(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
+            _ => None,
+        };
+        let result = match rings {
+            None => Err(Problem { code: "wrong_geometry_type", message: "expected a polygon shape".into() }),
+            Some(polys) => rings_to_l93(polys, &crs, opts.invalid),
+        };
+        match result {
+            Err(p) => report.push(Location::Feature(index), id.as_deref(), Severity::Rejected, p.code, p.message),
+            Ok((geom_l93, repairs)) => {
+                let repaired = !repairs.is_empty();
+                match accept(PolygonFeature { index, id: id.clone(), properties, geom_l93 }) {
+                    Ok(()) => {
+                        for r in repairs {
+                            report.push(Location::Feature(index), id.as_deref(), Severity::Repaired, r.code, r.message);
+                        }
+                        report.accepted += 1;
+                        report.repaired += usize::from(repaired);
+                    }
+                    Err((key, p)) => report.push(
+                        Location::Feature(index),
+                        key.as_deref().or(id.as_deref()),
+                        Severity::Rejected,
+                        p.code,
+                        p.message,
+                    ),
+                }
+            }
+        }
+        index += 1;
+    }
+    if index != records.len() {
+        report.push(
+            Location::Feature(index),
+            None,
+            Severity::Warning,
+            "record_count_mismatch",
+            format!("{} shapes but {} DBF records", index, records.len()),
+        );
+    }
+    Ok(())
+}
+
+fn map_ring<P>(ring: PolygonRing<P>, f: impl Fn(&P) -> (f64, f64)) -> (bool, Vec<Coord<f64>>) {
+    let (outer, pts) = match ring {
+        PolygonRing::Outer(p) => (true, p),
+        PolygonRing::Inner(p) => (false, p),
+    };
+    (outer, pts.iter().map(|p| f(p)).map(|(x, y)| Coord { x, y }).collect())
+}
+
+/// Shapefile rings come as a flat list; an inner ring belongs to the outer ring before it
+/// (the convention writers follow). A leading inner ring is kept as its own polygon so the
+/// validity step reports it rather than losing it.
+fn group_rings(rings: impl Iterator<Item = (bool, Vec<Coord<f64>>)>) -> Vec<Vec<Vec<Coord<f64>>>> {
+    let mut polys: Vec<Vec<Vec<Coord<f64>>>> = Vec::new();
+    for (outer, pts) in rings {
+        match polys.last_mut() {
+            Some(poly) if !outer => poly.push(pts),
+            _ => polys.push(vec![pts]),
+        }
+    }
+    polys
+}
+
+/// The EPSG code of a `.prj` WKT: an explicit EPSG authority, else a known name.
+#[must_use]
+pub fn crs_from_wkt(wkt: &str) -> Option<Crs> {
+    // The last AUTHORITY["EPSG","nnnn"] is the one of the whole CRS.
+    if let Some(pos) = wkt.rfind("AUTHORITY[\"EPSG\",\"") {
+        let rest = &wkt[pos + 18..];
+        if let Some(end) = rest.find('"')
+            && let Ok(code) = rest[..end].parse()
+        {
+            return Crs::from_epsg(code);
+        }
+    }
+    let name = wkt.split('"').nth(1)?.to_ascii_lowercase().replace([' ', '-', '/'], "_");
+    let code = if name.contains("lambert_93") || name.contains("lambert93") {
+        2154
+    } else if let Some(pos) = name.find("cc") {
+        let digits: String = name[pos + 2..].chars().take_while(char::is_ascii_digit).collect();
+        3900 + digits.parse::<u32>().ok()?
+    } else if name.contains("pseudo_mercator") || name.contains("web_mercator") {
+        3857
+    } else if name.contains("utm_zone_") {
+        let tail = &name[name.find("utm_zone_")? + 9..];
+        let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+        let zone: u32 = digits.parse().ok()?;
+        if tail[digits.len()..].starts_with('s') { 32700 + zone } else { 32600 + zone }
+    } else if name.starts_with("gcs_wgs_1984") || name == "wgs_84" || name.starts_with("gcs_rgf93") || name == "rgf93" {
+        4326
+    } else {
+        return None;
+    };
+    Crs::from_epsg(code)
+}
+
+/// Reads every DBF record as a JSON object (text trimmed, numbers as numbers, deleted records
+/// skipped).
+fn read_dbf(path: &Path) -> Result<Vec<Map<String, Value>>> {
+    let bytes = fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+    if bytes.len() < 33 {
+        return Err(err(path, "DBF file too short for a header"));
+    }
+    let n_records = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    let record_len = usize::from(u16::from_le_bytes([bytes[10], bytes[11]]));
+    let encoding = dbf_encoding(path, bytes[29], &bytes[header_len.min(bytes.len())..]);
+    let mut fields = Vec::new();
+    let mut pos = 32;
+    while pos + 32 <= header_len && bytes[pos] != 0x0D {
+        let raw_name = &bytes[pos..pos + 11];
+        let name_end = raw_name.iter().position(|&b| b == 0).unwrap_or(11);
+        let (name, _, _) = encoding.decode(&raw_name[..name_end]);
+        let kind = bytes[pos + 11];
+        let len = usize::from(bytes[pos + 16]);
+        fields.push((name.trim().to_owned(), kind, len));
+        pos += 32;
+    }
+    let mut out = Vec::with_capacity(n_records);
+    for r in 0..n_records {
+        let start = header_len + r * record_len;
+        let Some(rec) = bytes.get(start..start + record_len) else {
+            return Err(err(path, format!("record {r} is truncated")));
+        };
+        if rec[0] == b'*' {
+            continue;
+        }
+        let mut map = Map::new();
+        let mut off = 1;
+        for (name, kind, len) in &fields {
+            let raw = rec.get(off..off + len).ok_or_else(|| err(path, format!("record {r}: field {name} overflows")))?;
+            off += len;
+            let (text, _, had_errors) = encoding.decode(raw);
+            if had_errors {
+                return Err(IoError::Encoding {
+                    path: path.to_path_buf(),
+                    reason: format!("record {r}, field {name}: not valid {}", encoding.name()),
+                });
+            }
+            let text = text.trim();
+            let value = match kind {
+                _ if text.is_empty() => Value::Null,
+                b'N' | b'F' => text
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .ok()
+                    .or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number))
+                    .unwrap_or_else(|| Value::String(text.to_owned())),
+                b'L' => Value::Bool(matches!(text, "T" | "t" | "Y" | "y")),
+                _ => Value::String(text.to_owned()),
+            };
+            map.insert(name.clone(), value);
+        }
+        out.push(map);
+    }
+    Ok(out)
+}
+
+fn dbf_encoding(path: &Path, ldid: u8, body: &[u8]) -> &'static Encoding {
+    if let Some(cpg) = sibling(path, "cpg")
+        && let Ok(text) = fs::read_to_string(cpg)
+    {
+        let label = text.trim();
+        let label = if label.chars().all(|c| c.is_ascii_digit()) { format!("windows-{label}") } else { label.to_owned() };
+        if let Some(enc) = Encoding::for_label(label.as_bytes()) {
+            return enc;
+        }
+    }
+    match ldid {
+        0x57 | 0x03 | 0x58 | 0x59 => WINDOWS_1252,
+        _ if std::str::from_utf8(body).is_ok() => UTF_8,
+        _ => WINDOWS_1252,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prj_names_and_authorities() {
+        let l93 = r#"PROJCS["RGF93_Lambert_93",GEOGCS["GCS_RGF_1993",DATUM["D_RGF_1993",SPHEROID["GRS_1980",6378137.0,298.257222101]]]]"#;
+        assert_eq!(crs_from_wkt(l93).unwrap().epsg(), 2154);
+        assert_eq!(crs_from_wkt(r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984"]]"#).unwrap().epsg(), 4326);
+        assert_eq!(crs_from_wkt(r#"PROJCS["RGF93_CC49",GEOGCS["x"]]"#).unwrap().epsg(), 3949);
+        assert_eq!(crs_from_wkt(r#"PROJCS["x",AUTHORITY["EPSG","3857"]]"#).unwrap().epsg(), 3857);
+        assert_eq!(crs_from_wkt(r#"PROJCS["WGS_1984_UTM_Zone_40S",GEOGCS["x"]]"#).unwrap().epsg(), 32740);
+        assert!(crs_from_wkt(r#"PROJCS["NTF_Paris_Lambert_II_etendu"]"#).is_none());
+    }
+}
