@@ -1,0 +1,221 @@
+//! The layers the store versions, their columns, and rows in a layer-neutral form.
+
+use std::fmt;
+use std::str::FromStr;
+
+use domania_core::{Idu, Owner, Parcel, Right};
+use geo_types::MultiPolygon;
+use rusqlite::types::Value;
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::gpkg::encode_multipolygon;
+
+/// A versioned layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Parcels,
+    Owners,
+    Qpv,
+    Subsectors,
+    Conventions,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 5] = [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions];
+
+    /// Table name (the current version); history lives in `<table>_history`.
+    #[must_use]
+    pub fn table(self) -> &'static str {
+        match self {
+            Layer::Parcels => "parcels",
+            Layer::Owners => "owners",
+            Layer::Qpv => "qpv",
+            Layer::Subsectors => "subsectors",
+            Layer::Conventions => "conventions",
+        }
+    }
+
+    #[must_use]
+    pub fn is_spatial(self) -> bool {
+        self != Layer::Owners
+    }
+
+    /// Layer-specific columns (name, SQL type), after the common ones.
+    #[must_use]
+    pub fn columns(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Layer::Parcels => &[
+                ("idu", "TEXT NOT NULL"),
+                ("commune", "TEXT"),
+                ("prefixe", "TEXT"),
+                ("section", "TEXT"),
+                ("numero", "TEXT"),
+                ("contenance", "INTEGER"),
+                ("created", "TEXT"),
+                ("updated", "TEXT"),
+            ],
+            Layer::Owners => &[
+                ("idu", "TEXT NOT NULL"),
+                ("droit", "TEXT NOT NULL"),
+                ("siren", "TEXT"),
+                ("denomination", "TEXT"),
+                ("groupe", "INTEGER"),
+                ("forme", "TEXT"),
+                ("forme_abregee", "TEXT"),
+                ("source_rows", "INTEGER NOT NULL"),
+            ],
+            Layer::Qpv | Layer::Subsectors | Layer::Conventions => &[("name", "TEXT"), ("properties", "TEXT")],
+        }
+    }
+
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            Layer::Parcels => "Cadastral parcels (current version), Lambert-93",
+            Layer::Owners => "Rights of legal persons on parcels (DGFiP PPM), current version",
+            Layer::Qpv => "Quartiers prioritaires (QPV), current version",
+            Layer::Subsectors => "Sub-sectors of management, current version",
+            Layer::Conventions => "Management convention perimeters, current version",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.table())
+    }
+}
+
+impl FromStr for Layer {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        Layer::ALL.into_iter().find(|l| l.table() == s).ok_or_else(|| StoreError::UnknownLayer(s.to_owned()))
+    }
+}
+
+/// A row of any layer: its key, geometry blob (spatial layers) and the layer's columns in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub key: String,
+    pub geom: Option<Vec<u8>>,
+    pub values: Vec<Value>,
+}
+
+impl Row {
+    /// Hash of the geometry blob (0 when none).
+    #[must_use]
+    pub fn geom_hash(&self) -> i64 {
+        self.geom.as_deref().map_or(0, fnv1a)
+    }
+    /// Hash of the attribute values.
+    #[must_use]
+    pub fn attr_hash(&self) -> i64 {
+        let mut buf = Vec::with_capacity(128);
+        for v in &self.values {
+            match v {
+                Value::Null => buf.push(0),
+                Value::Integer(i) => {
+                    buf.push(1);
+                    buf.extend_from_slice(&i.to_le_bytes());
+                }
+                Value::Real(r) => {
+                    buf.push(2);
+                    buf.extend_from_slice(&r.to_le_bytes());
+                }
+                Value::Text(t) => {
+                    buf.push(3);
+                    buf.extend_from_slice(&(t.len() as u64).to_le_bytes());
+                    buf.extend_from_slice(t.as_bytes());
+                }
+                Value::Blob(b) => {
+                    buf.push(4);
+                    buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                    buf.extend_from_slice(b);
+                }
+            }
+        }
+        fnv1a(&buf)
+    }
+}
+
+/// FNV-1a, 64 bits: a stable content hash for change detection (not for security).
+fn fnv1a(bytes: &[u8]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+fn opt_text(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, text)
+}
+
+/// The row of a parcel.
+#[must_use]
+pub fn parcel_row(p: &Parcel) -> Row {
+    Row {
+        key: p.idu.to_string(),
+        geom: Some(encode_multipolygon(&p.geom_l93)),
+        values: vec![
+            text(p.idu.as_str()),
+            text(&p.commune),
+            text(&p.prefixe),
+            text(&p.section),
+            text(&p.numero),
+            p.contenance.map_or(Value::Null, Value::Integer),
+            opt_text(p.created.as_deref()),
+            opt_text(p.updated.as_deref()),
+        ],
+    }
+}
+
+/// Rows of the owners layer from PPM rights. The PPM file repeats a right once per fiscal
+/// subdivision (SUF): rows with the same (IDU, right, SIREN, name) are collapsed into one, with
+/// the number of source rows kept in `source_rows`.
+#[must_use]
+pub fn owner_rows<'a>(rights: impl IntoIterator<Item = (&'a Idu, Right, &'a Owner)>) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (idu, right, owner) in rights {
+        let key = format!("{idu}|{}|{}|{}", right.code(), owner.siren, owner.name);
+        if let Some(&i) = index.get(&key) {
+            if let Value::Integer(n) = &mut out[i].values[7] {
+                *n += 1;
+            }
+            continue;
+        }
+        index.insert(key.clone(), out.len());
+        out.push(Row {
+            key,
+            geom: None,
+            values: vec![
+                text(idu.as_str()),
+                Value::Text(right.code().to_string()),
+                text(owner.siren.as_str()),
+                text(&owner.name),
+                owner.groupe.map_or(Value::Null, |g| Value::Integer(i64::from(g))),
+                opt_text(owner.forme.as_deref()),
+                opt_text(owner.forme_abregee.as_deref()),
+                Value::Integer(1),
+            ],
+        });
+    }
+    out
+}
+
+/// The row of a perimeter (QPV, sub-sector, convention): key, name, properties as JSON text.
+#[must_use]
+pub fn perimeter_row(key: &str, name: Option<&str>, properties_json: &str, geom: &MultiPolygon<f64>) -> Row {
+    Row {
+        key: key.to_owned(),
+        geom: Some(encode_multipolygon(geom)),
+        values: vec![opt_text(name), text(properties_json)],
+    }
+}

@@ -1,0 +1,14 @@
+//! The embedded versioned store of Domania: one GeoPackage file that `ogrinfo` and QGIS open
+//! as they are (standard `gpkg_*` tables, SRS 2154, GeoPackageBinary geometries, the R-tree
+//! spatial index extension), with a history of every layer.
+//!
+//! Depends on `domania-core` only; knows nothing of file formats or HTTP.
+
+pub mod error;
+pub mod gpkg;
+pub mod layer;
+pub mod store;
+
+pub use error::{Result, StoreError};
+pub use layer::{Layer, Row, owner_rows, parcel_row, perimeter_row};
+pub use store::{Diff, ImportMeta, LayerSummary, Store, StoredParcel, StoredRight, VersionInfo};
