@@ -20,5 +20,6 @@ pub mod perimeter;
 pub mod ppm;
 pub mod report;
 pub mod shp;
+pub mod synth;
 
 pub use error::{IoError, Result};
