@@ -1,1 +1,119 @@
-fn main() {}
+//! `domania`: who owns and who must maintain every piece of ground.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Domania: land ownership and management responsibilities of an urban community.
+#[derive(Debug, Parser)]
+#[command(name = "domania", version, about)]
+pub struct Cli {
+    /// The GeoPackage store.
+    #[arg(long, global = true, env = "DOMANIA_STORE", default_value = "domania.gpkg")]
+    pub store: PathBuf,
+    /// Territory configuration (TOML: owner SIREN lists and overrides).
+    #[arg(long, global = true, env = "DOMANIA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Machine-readable JSON on standard output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import a file as a new version of a layer.
+    Import {
+        kind: ImportKind,
+        file: PathBuf,
+        /// Source CRS, overriding what the file declares (e.g. EPSG:3949).
+        #[arg(long)]
+        crs: Option<String>,
+        /// What to do with invalid polygons.
+        #[arg(long, value_enum, default_value_t = InvalidArg::Repair)]
+        invalid: InvalidArg,
+        /// Import the valid features even when some are rejected (they are listed in the report
+        /// stored with the version). Without it, any rejection aborts and nothing is written.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Who imports (default: $USER).
+        #[arg(long, env = "DOMANIA_AUTHOR")]
+        author: Option<String>,
+        /// PPM text encoding, overriding detection (utf-8, latin1, windows-1252).
+        #[arg(long)]
+        encoding: Option<String>,
+    },
+    /// The layers of the store, their current version and size.
+    Layers,
+    /// Every version of a layer.
+    History { layer: String },
+    /// What changed between two versions of a layer.
+    Diff { layer: String, v1: i64, v2: i64 },
+    /// Make an earlier version current again (written as a new version).
+    Rollback {
+        layer: String,
+        version: i64,
+        #[arg(long, env = "DOMANIA_AUTHOR")]
+        author: Option<String>,
+    },
+    /// One parcel: geometric area next to contenance, owners and actor.
+    Parcel { idu: String },
+    /// Every owner (right P) of the store, its actor and which classification layer decided it.
+    Owners,
+    /// Check a file without importing it; prints the validation report.
+    Validate {
+        file: PathBuf,
+        /// What the file is (default: guessed from its name and content).
+        #[arg(long)]
+        kind: Option<ImportKind>,
+        #[arg(long)]
+        crs: Option<String>,
+        #[arg(long, value_enum, default_value_t = InvalidArg::Repair)]
+        invalid: InvalidArg,
+    },
+    /// Generate a synthetic territory in the real formats.
+    Synth {
+        #[arg(long, default_value_t = 2000)]
+        parcels: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The main job on a territory folder (default: the embedded demo in data/): import every
+    /// layer into the store and summarise land ownership by actor.
+    Demo {
+        #[arg(long, default_value = "data")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportKind {
+    Parcels,
+    Owners,
+    Qpv,
+    Subsectors,
+    Conventions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InvalidArg {
+    Repair,
+    Reject,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use domania_core::{Idu, Owner, Right, Siren};
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+pub use encoding_rs::Encoding;
+use encoding_rs::{UTF_8, WINDOWS_1252};
 use serde::Serialize;
 
 use crate::error::{IoError, Result};

@@ -462,6 +462,18 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every current parcel, geometry decoded.
+    pub fn parcels(&self) -> Result<Vec<StoredParcel>> {
+        let mut stmt = self.conn.prepare("SELECT idu, contenance, geom, v_from FROM parcels ORDER BY fid")?;
+        let mut q = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = q.next()? {
+            let blob: Vec<u8> = r.get(2)?;
+            out.push(StoredParcel { idu: r.get(0)?, contenance: r.get(1)?, geom_l93: gpkg::decode_multipolygon(&blob)?, v_from: r.get(3)? });
+        }
+        Ok(out)
+    }
+
     /// Every current parcel IDU.
     pub fn parcel_idus(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("SELECT key FROM parcels ORDER BY key")?;
