@@ -1,0 +1,226 @@
+//! End-to-end tests: the real `domania` binary on real files, bad inputs, GDAL as a client, and
+//! `kill -9` in the middle of an import.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use domania_e2e::{bad_input, domania, domania_bin, shared_data, texts};
+
+fn ok(store: &Path, args: &[&str]) -> String {
+    let out = domania(store, args);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "domania {args:?} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+fn json(store: &Path, args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["--json"];
+    a.extend_from_slice(args);
+    serde_json::from_str(&ok(store, &a)).expect("valid JSON")
+}
+
+fn fails(store: &Path, args: &[&str]) -> String {
+    let out = domania(store, args);
+    let (stdout, stderr) = texts(&out);
+    assert!(!out.status.success(), "domania {args:?} should fail:\n{stdout}");
+    stderr
+}
+
+#[test]
+fn real_paris_import_history_diff_rollback_and_gdal_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("paris.gpkg");
+    let cad = shared_data("cadastre-75118-parcelles.json");
+    let v = json(&store, &["import", "parcels", cad.to_str().unwrap()]);
+    assert_eq!((v["version"].as_i64(), v["features"].as_i64()), (Some(1), Some(6821)));
+    let ppm = shared_data("dgfip_pm/PM_25_NB_750_part_003.csv");
+    json(&store, &["import", "owners", ppm.to_str().unwrap()]);
+
+    let p = json(&store, &["parcel", "75118000AA0002"]);
+    assert_eq!(p["contenance_m2"].as_i64(), Some(23120));
+    assert!((p["area_m2"].as_f64().unwrap() - 23120.0).abs() < 5.0);
+    assert_eq!(p["actor"].as_str(), Some("etablissement_public"));
+
+    // Version 2: the same file with one parcel removed and one reshaped.
+    let text = std::fs::read_to_string(&cad).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let removed = lines.remove(1); // first feature line
+    assert!(removed.contains("75118000AA0002"));
+    let reshaped = shift_first_coordinate(lines[1]);
+    lines[1] = &reshaped;
+    let v2 = dir.path().join("cadastre-v2.json");
+    std::fs::write(&v2, lines.join("\n")).unwrap();
+    let v = json(&store, &["import", "parcels", v2.to_str().unwrap()]);
+    assert_eq!((v["version"].as_i64(), v["removed"].as_i64(), v["reshaped"].as_i64()), (Some(2), Some(1), Some(1)));
+
+    let d = json(&store, &["diff", "parcels", "1", "2"]);
+    assert_eq!(d["removed"], serde_json::json!(["75118000AA0002"]));
+    assert_eq!(d["reshaped"].as_array().unwrap().len(), 1);
+    assert_eq!(d["added"].as_array().unwrap().len(), 0);
+
+    let h = json(&store, &["history", "parcels"]);
+    assert_eq!(h.as_array().unwrap().len(), 2);
+    assert_eq!(h[0]["source_sha256"].as_str().unwrap().len(), 64);
+
+    let r = json(&store, &["rollback", "parcels", "1"]);
+    assert_eq!((r["version"].as_i64(), r["added"].as_i64(), r["kind"].as_str()), (Some(3), Some(1), Some("rollback")));
+    assert!(fails(&store, &["parcel", "75118000XX9999"]).contains("not in the store"));
+
+    // GDAL opens the store as it is.
+    let out = Command::new("ogrinfo").args(["-ro", "-so", "-al"]).arg(&store).output().expect(
+        "ogrinfo not found: install GDAL's command-line tools (Debian gdal-bin; .ci/run does)",
+    );
+    let info = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{info}");
+    assert!(info.contains("Layer name: parcels") && info.contains("Feature Count: 6821"), "{info}");
+    assert!(info.contains("Lambert-93"), "{info}");
+    // GDAL's own GeoPackage validator (python3-gdal).
+    let validator = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py";
+    assert!(Path::new(validator).exists(), "{validator} missing: install python3-gdal (.ci/run does)");
+    let out = Command::new("/usr/bin/python3").arg(validator).arg(&store).output().unwrap();
+    assert!(out.status.success() && out.stdout.is_empty(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // GDAL's spatial filter goes through our R-tree: a 100 m box holds a handful of parcels.
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-so", "-spat", "651000", "6866800", "651100", "6866900"])
+        .arg(&store)
+        .arg("parcels")
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&out.stdout);
+    let count: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no feature count in {info}"));
+    assert!((1..100).contains(&count), "{count} parcels in a 100 m box");
+}
+
+/// Moves the first coordinate of a feature line by 1e-5 degree (about a metre).
+fn shift_first_coordinate(line: &str) -> String {
+    let start = line.find("[[[").unwrap() + 3;
+    let end = start + line[start..].find(',').unwrap();
+    let lon: f64 = line[start..end].parse().unwrap();
+    // `replace` moves the closing coordinate too, so the ring stays closed.
+    let old = &line[start..end];
+    line.replace(old, &format!("{:.7}", lon + 1e-5))
+}
+
+#[test]
+fn bad_inputs_give_clear_errors_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.gpkg");
+    let cad = shared_data("cadastre-91216-parcelles.json");
+    json(&store, &["import", "parcels", cad.to_str().unwrap()]);
+
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("truncated.json", "parcels", &["truncated.json", "invalid JSON at line 1", "EOF"]),
+        ("wrong-types.json", "parcels", &["feature 1", "78440000AB0009", "wrong_property_type", "contenance"]),
+        ("nan.json", "parcels", &["invalid JSON", "feature 0"]),
+        ("huge-coordinates.json", "parcels", &["feature 1", "coordinate_out_of_range"]),
+        ("duplicate-idu.json", "parcels", &["feature 3", "duplicate_idu", "78440000AB0001"]),
+        ("unknown-crs.json", "parcels", &["unknown-crs.json", "EPSG::27572", "unsupported or unknown CRS"]),
+        ("empty.json", "parcels", &["empty.json", "empty"]),
+        ("ppm-missing-column.csv", "owners", &["line 3", "column_count", "expected 24 columns, found 23"]),
+        ("ppm-wrong-encoding.csv", "owners", &["ppm-wrong-encoding.csv", "UTF-16"]),
+        ("ppm-mixed-encoding.csv", "owners", &["mixed encodings", "line 3"]),
+    ];
+    for (file, kind, needles) in cases {
+        let path = bad_input(file);
+        let err = fails(&store, &["import", kind, path.to_str().unwrap()]);
+        for n in *needles {
+            assert!(err.contains(n), "{file}: error should mention {n:?}:\n{err}");
+        }
+    }
+    // Nothing changed: still one version, 4,241 parcels.
+    let layers = json(&store, &["layers"]);
+    assert_eq!(layers[0]["features"].as_i64(), Some(4241));
+    assert_eq!(layers[0]["version"].as_i64(), Some(1));
+    assert_eq!(layers[1]["version"], serde_json::Value::Null);
+
+    // Repair policy: self-intersecting and unclosed rings are repaired and reported by default…
+    for file in ["self-intersecting.json", "unclosed-ring.json"] {
+        let path = bad_input(file);
+        let report: serde_json::Value = serde_json::from_str(&ok(&store, &["--json", "validate", "--kind", "parcels", path.to_str().unwrap()])).unwrap();
+        assert_eq!((report["accepted"].as_i64(), report["repaired"].as_i64()), (Some(2), Some(1)), "{file}: {report}");
+        let code = if file.starts_with("self") { "invalid_geometry" } else { "unclosed_ring" };
+        assert_eq!(report["issues"][0]["code"].as_str(), Some(code));
+    }
+    // …and a self-intersection is rejected under --invalid reject.
+    let path = bad_input("self-intersecting.json");
+    let err = fails(&store, &["import", "parcels", "--invalid", "reject", path.to_str().unwrap()]);
+    assert!(err.contains("self-intersection") && err.contains("nothing was imported"), "{err}");
+    // --skip-invalid imports the rest and records the rejection with the version.
+    let path = bad_input("duplicate-idu.json");
+    let v = json(&store, &["import", "parcels", "--skip-invalid", path.to_str().unwrap()]);
+    assert_eq!((v["features"].as_i64(), v["rejected"].as_i64()), (Some(3), Some(1)));
+}
+
+#[test]
+fn kill_9_during_import_leaves_the_previous_version_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = dir.path().join("synth");
+    let store = dir.path().join("s.gpkg");
+    ok(&store, &["synth", "--parcels", "60000", "--seed", "3", "--out", synth.to_str().unwrap()]);
+    let cad = synth.join("cadastre-synth-parcelles.json");
+    let small = shared_data("cadastre-91216-parcelles.json");
+    json(&store, &["import", "parcels", small.to_str().unwrap()]);
+
+    // Time one full import to spread the kills over its whole length.
+    let probe = dir.path().join("probe.gpkg");
+    let t = Instant::now();
+    json(&probe, &["import", "parcels", cad.to_str().unwrap()]);
+    let full = t.elapsed();
+    let mut killed_mid_way = 0;
+    for i in 0..8u32 {
+        let delay = full.mul_f64(f64::from(i) / 8.0 + 0.05);
+        let mut child = Command::new(domania_bin())
+            .arg("--store")
+            .arg(&store)
+            .args(["import", "parcels", cad.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_way += 1;
+        }
+        child.kill().unwrap(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        let layers = json(&store, &["layers"]);
+        let history = json(&store, &["history", "parcels"]);
+        let n_versions = history.as_array().unwrap().len();
+        if status.success() {
+            // The import finished before the kill: version 2 is whole. Start again from v1.
+            assert_eq!(layers[0]["features"].as_i64(), Some(60000));
+            json(&store, &["rollback", "parcels", "1"]);
+        } else {
+            let last = &history[n_versions - 1];
+            assert_eq!(layers[0]["features"].as_i64(), Some(4241), "kill {i} after {delay:?}");
+            assert_eq!(last["features"].as_i64(), Some(4241));
+        }
+        let p = json(&store, &["parcel", "91216000AB0037"]);
+        assert!(p["area_m2"].as_f64().unwrap() > 0.0);
+    }
+    assert!(killed_mid_way >= 4, "only {killed_mid_way} of 8 kills landed during the import");
+    // The file is sound for SQLite and GDAL.
+    let out = Command::new("ogrinfo").args(["-ro", "-so"]).arg(&store).arg("parcels").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Feature Count: 4241"));
+}
+
+#[test]
+fn demo_runs_on_the_embedded_territory() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("demo.gpkg");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let out = json(&store, &["demo", "--dir", data.to_str().unwrap()]);
+    let by_actor = out["by_actor"].as_array().unwrap();
+    let share: f64 = by_actor.iter().map(|a| a["share"].as_f64().unwrap()).sum();
+    assert!((share - 1.0).abs() < 1e-9);
+    let actors: Vec<&str> = by_actor.iter().map(|a| a["actor"].as_str().unwrap()).collect();
+    for a in ["communaute_urbaine", "commune", "bailleur_social", "private"] {
+        assert!(actors.contains(&a), "{a} missing from {actors:?}");
+    }
+    assert_eq!(out["imported"].as_array().unwrap().len(), 4);
+}

@@ -1,0 +1,51 @@
+//! Helpers of the end-to-end tests: where the `domania` binary and the shared data are.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The `domania` binary of this build (target/<profile>/domania), built by
+/// `cargo test --workspace` before any test runs.
+#[must_use]
+pub fn domania_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join(format!("domania{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing: run the tests with `cargo test --workspace` (or build domania-cli first)", bin.display());
+    bin
+}
+
+/// The shared real data folder: `$DOMANIA_DATA` or `../shared/data` beside the workspace; fails
+/// loudly when missing.
+#[must_use]
+pub fn shared_data(file: &str) -> PathBuf {
+    let dir = std::env::var_os("DOMANIA_DATA")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"), PathBuf::from);
+    let path = dir.join(file);
+    assert!(path.exists(), "real data file {} is missing (set DOMANIA_DATA to the shared data folder)", path.display());
+    path
+}
+
+/// A file of the bad-input corpus (tests/bad-inputs).
+#[must_use]
+pub fn bad_input(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bad-inputs").join(file)
+}
+
+/// Runs `domania --store <store> <args…>`.
+#[must_use]
+pub fn domania(store: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(domania_bin())
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("DOMANIA_CONFIG")
+        .env_remove("DOMANIA_STORE")
+        .output()
+        .expect("run domania")
+}
+
+/// Standard output and error as text.
+#[must_use]
+pub fn texts(out: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
