@@ -37,10 +37,10 @@ fn real_paris_import_history_diff_rollback_and_gdal_reads_it() {
     let ppm = shared_data("dgfip_pm/PM_25_NB_750_part_003.csv");
     json(&store, &["import", "owners", ppm.to_str().unwrap()]);
 
-    let p = json(&store, &["parcel", "75118000AA0002"]);
-    assert_eq!(p["contenance_m2"].as_i64(), Some(23120));
-    assert!((p["area_m2"].as_f64().unwrap() - 23120.0).abs() < 5.0);
-    assert_eq!(p["actor"].as_str(), Some("etablissement_public"));
+    let parcel = json(&store, &["parcel", "75118000AA0002"]);
+    assert_eq!(parcel["contenance_m2"].as_i64(), Some(23120));
+    assert!((parcel["area_m2"].as_f64().unwrap() - 23120.0).abs() < 5.0);
+    assert_eq!(parcel["actor"].as_str(), Some("etablissement_public"));
 
     // Version 2: the same file with one parcel removed and one reshaped.
     let text = std::fs::read_to_string(&cad).unwrap();
@@ -68,9 +68,11 @@ fn real_paris_import_history_diff_rollback_and_gdal_reads_it() {
     assert!(fails(&store, &["parcel", "75118000XX9999"]).contains("not in the store"));
 
     // GDAL opens the store as it is.
-    let out = Command::new("ogrinfo").args(["-ro", "-so", "-al"]).arg(&store).output().expect(
-        "ogrinfo not found: install GDAL's command-line tools (Debian gdal-bin; .ci/run does)",
-    );
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-so", "-al"])
+        .arg(&store)
+        .output()
+        .expect("ogrinfo not found: install GDAL's command-line tools (Debian gdal-bin; .ci/run does)");
     let info = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{info}");
     assert!(info.contains("Layer name: parcels") && info.contains("Feature Count: 6821"), "{info}");
@@ -79,7 +81,12 @@ fn real_paris_import_history_diff_rollback_and_gdal_reads_it() {
     let validator = "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py";
     assert!(Path::new(validator).exists(), "{validator} missing: install python3-gdal (.ci/run does)");
     let out = Command::new("/usr/bin/python3").arg(validator).arg(&store).output().unwrap();
-    assert!(out.status.success() && out.stdout.is_empty(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     // GDAL's spatial filter goes through our R-tree: a 100 m box holds a handful of parcels.
     let out = Command::new("ogrinfo")
         .args(["-ro", "-so", "-spat", "651000", "6866800", "651100", "6866900"])
@@ -141,7 +148,9 @@ fn bad_inputs_give_clear_errors_and_change_nothing() {
     // Repair policy: self-intersecting and unclosed rings are repaired and reported by default…
     for file in ["self-intersecting.json", "unclosed-ring.json"] {
         let path = bad_input(file);
-        let report: serde_json::Value = serde_json::from_str(&ok(&store, &["--json", "validate", "--kind", "parcels", path.to_str().unwrap()])).unwrap();
+        let report: serde_json::Value =
+            serde_json::from_str(&ok(&store, &["--json", "validate", "--kind", "parcels", path.to_str().unwrap()]))
+                .unwrap();
         assert_eq!((report["accepted"].as_i64(), report["repaired"].as_i64()), (Some(2), Some(1)), "{file}: {report}");
         let code = if file.starts_with("self") { "invalid_geometry" } else { "unclosed_ring" };
         assert_eq!(report["issues"][0]["code"].as_str(), Some(code));

@@ -1,4 +1,6 @@
 //! Helpers of the end-to-end tests: where the `domania` binary and the shared data are.
+//! They panic with a message on purpose: a missing binary or data file must fail the test.
+#![allow(clippy::missing_panics_doc)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -10,7 +12,11 @@ pub fn domania_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>/deps/<test>");
     let bin = profile_dir.join(format!("domania{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} is missing: run the tests with `cargo test --workspace` (or build domania-cli first)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` (or build domania-cli first)",
+        bin.display()
+    );
     bin
 }
 

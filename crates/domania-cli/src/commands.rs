@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use domania_core::{Actor, ClassificationConfig, Classifier, Owner, Siren, parcel_actor};
-use domania_io::cadastre::read_cadastre;
+use domania_io::cadastre::read_cadastre_with;
 use domania_io::crs::Crs;
 use domania_io::features::ReadOptions;
 use domania_io::geometry::InvalidPolicy;
-use domania_io::perimeter::{PerimeterKind, read_perimeters};
+use domania_io::perimeter::{PerimeterKind, read_perimeters_with};
 use domania_io::ppm::read_ppm;
 use domania_io::report::ValidationReport;
 use domania_store::{ImportMeta, Layer, Row, Store, StoredRight, VersionInfo, owner_rows, parcel_row, perimeter_row};
@@ -34,7 +34,8 @@ pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Import { kind, file, crs, invalid, skip_invalid, author, encoding } => {
             let opts = read_options(crs.as_deref(), *invalid)?;
-            let info = import(&cli.store, *kind, file, opts, encoding.as_deref(), *skip_invalid, author.as_deref(), cli.json)?;
+            let info =
+                import(&cli.store, *kind, file, opts, encoding.as_deref(), *skip_invalid, author.as_deref(), cli.json)?;
             print_version(&info, cli.json)
         }
         Command::Layers => layers(cli),
@@ -47,7 +48,18 @@ pub fn run(cli: &Cli) -> Result<()> {
                 for v in &history {
                     println!(
                         "v{:<3} {:<8} {} by {:<10} {:>8} features  +{} -{} ~{} (reshaped {})  rejected {}  repaired {}  {}",
-                        v.version, v.kind, v.created_at, v.author, v.features, v.added, v.removed, v.changed, v.reshaped, v.rejected, v.repaired, v.source
+                        v.version,
+                        v.kind,
+                        v.created_at,
+                        v.author,
+                        v.features,
+                        v.added,
+                        v.removed,
+                        v.changed,
+                        v.reshaped,
+                        v.rejected,
+                        v.repaired,
+                        v.source
                     );
                 }
             }
@@ -88,18 +100,23 @@ pub fn run(cli: &Cli) -> Result<()> {
                 Some(k) => *k,
                 None => guess_kind(file)?,
             };
-            let (_, report) = read_rows(kind, file, read_options(crs.as_deref(), *invalid)?, None)?;
+            let report = read_rows(kind, file, read_options(crs.as_deref(), *invalid)?, None, |_| {})?;
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!("{report}");
                 print!("{}", report.render_issues(50));
             }
-            if report.is_clean() { Ok(()) } else { bail!("{}: {} feature(s) or line(s) rejected", file.display(), report.rejected) }
+            if report.is_clean() {
+                Ok(())
+            } else {
+                bail!("{}: {} feature(s) or line(s) rejected", file.display(), report.rejected)
+            }
         }
         Command::Synth { parcels, seed, out } => {
             let t = Instant::now();
-            let s = domania_io::synth::generate(*parcels, *seed, out).with_context(|| format!("generating into {}", out.display()))?;
+            let s = domania_io::synth::generate(*parcels, *seed, out)
+                .with_context(|| format!("generating into {}", out.display()))?;
             if cli.json {
                 println!(
                     "{}",
@@ -129,7 +146,11 @@ fn open(path: &Path) -> Result<Store> {
 
 fn read_options(crs: Option<&str>, invalid: InvalidArg) -> Result<ReadOptions> {
     let crs = crs
-        .map(|c| Crs::parse(c).ok_or_else(|| anyhow!("--crs {c}: unknown or unsupported CRS (supported: {})", domania_io::crs::SUPPORTED)))
+        .map(|c| {
+            Crs::parse(c).ok_or_else(|| {
+                anyhow!("--crs {c}: unknown or unsupported CRS (supported: {})", domania_io::crs::SUPPORTED)
+            })
+        })
         .transpose()?;
     let invalid = match invalid {
         InvalidArg::Repair => InvalidPolicy::Repair,
@@ -185,7 +206,11 @@ fn sha256(path: &Path) -> Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(h.finalize().iter().fold(String::with_capacity(64), |mut acc, b| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, "{b:02x}");
+        acc
+    }))
 }
 
 fn spinner(msg: String) -> ProgressBar {
@@ -196,20 +221,25 @@ fn spinner(msg: String) -> ProgressBar {
     pb
 }
 
-/// Reads a file of the given kind into store rows and its validation report.
-fn read_rows(kind: ImportKind, file: &Path, opts: ReadOptions, encoding: Option<&str>) -> Result<(Vec<Row>, ValidationReport)> {
+/// Reads a file of the given kind, handing each store row to `on_row` as soon as it is ready
+/// (the PPM file is read whole first: its SUF duplicates are collapsed across the file).
+fn read_rows(
+    kind: ImportKind,
+    file: &Path,
+    opts: ReadOptions,
+    encoding: Option<&str>,
+    mut on_row: impl FnMut(Row),
+) -> Result<ValidationReport> {
     let ctx = || format!("reading {}", file.display());
     Ok(match kind {
-        ImportKind::Parcels => {
-            let read = read_cadastre(file, opts).with_context(ctx)?;
-            (read.parcels.iter().map(parcel_row).collect(), read.report)
-        }
+        ImportKind::Parcels => read_cadastre_with(file, opts, |p| on_row(parcel_row(&p))).with_context(ctx)?,
         ImportKind::Owners => {
             let forced = encoding
                 .map(|e| encoding_for(e).ok_or_else(|| anyhow!("--encoding {e}: unknown encoding")))
                 .transpose()?;
             let read = read_ppm(file, forced).with_context(ctx)?;
-            (owner_rows(read.rows.iter().map(|r| (&r.idu, r.right, &r.owner))), read.report)
+            owner_rows(read.rows.iter().map(|r| (&r.idu, r.right, &r.owner))).into_iter().for_each(on_row);
+            read.report
         }
         ImportKind::Qpv | ImportKind::Subsectors | ImportKind::Conventions => {
             let pk = match kind {
@@ -217,16 +247,11 @@ fn read_rows(kind: ImportKind, file: &Path, opts: ReadOptions, encoding: Option<
                 ImportKind::Subsectors => PerimeterKind::Subsector,
                 _ => PerimeterKind::Convention,
             };
-            let read = read_perimeters(file, pk, opts).with_context(ctx)?;
-            let rows = read
-                .perimeters
-                .iter()
-                .map(|p| {
-                    let props = serde_json::to_string(&p.properties).expect("a JSON map serialises");
-                    perimeter_row(&p.key, p.name.as_deref(), &props, &p.geom_l93)
-                })
-                .collect();
-            (rows, read.report)
+            read_perimeters_with(file, pk, opts, |p| {
+                let props = serde_json::to_string(&p.properties).expect("a JSON map serialises");
+                on_row(perimeter_row(&p.key, p.name.as_deref(), &props, &p.geom_l93));
+            })
+            .with_context(ctx)?
         }
     })
 }
@@ -245,7 +270,10 @@ fn layer_of(kind: ImportKind) -> Layer {
     }
 }
 
-#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+/// Imports a file as a new version of a layer. Two threads: this one writes into the store
+/// while a reader thread parses, validates, reprojects and encodes the rows (and hashes the
+/// file). The transaction commits only if the reader's report allows it.
+#[allow(clippy::too_many_arguments)]
 fn import(
     store_path: &Path,
     kind: ImportKind,
@@ -256,8 +284,51 @@ fn import(
     author: Option<&str>,
     json: bool,
 ) -> Result<VersionInfo> {
-    let pb = if json { ProgressBar::hidden() } else { spinner(format!("reading {}", file.display())) };
-    let (rows, report) = read_rows(kind, file, opts, encoding)?;
+    let pb = if json { ProgressBar::hidden() } else { spinner(format!("importing {}", file.display())) };
+    // Rows travel in batches: one channel operation per batch, not per row.
+    const BATCH: usize = 512;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
+    let reader = {
+        let file = file.to_path_buf();
+        let encoding = encoding.map(str::to_owned);
+        std::thread::spawn(move || -> Result<ValidationReport> {
+            // A send fails only when the writer gave up; its error is the one reported.
+            let mut batch = Vec::with_capacity(BATCH);
+            let report = read_rows(kind, &file, opts, encoding.as_deref(), |row| {
+                batch.push(row);
+                if batch.len() == BATCH {
+                    drop(tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
+                }
+            })?;
+            drop(tx.send(batch));
+            Ok(report)
+        })
+    };
+    let hasher = {
+        let file = file.to_path_buf();
+        std::thread::spawn(move || sha256(&file))
+    };
+    // Opened once the reader runs: creating a new GeoPackage overlaps with parsing.
+    let mut store = open(store_path)?;
+    let mut itx = store.begin_import(layer_of(kind))?;
+    let mut written = 0u64;
+    let mut write_error = None;
+    'batches: for batch in &rx {
+        for row in batch {
+            if let Err(e) = itx.push(row) {
+                write_error = Some(e);
+                break 'batches;
+            }
+            written += 1;
+        }
+        pb.set_message(format!("importing {}: {written} rows", file.display()));
+    }
+    drop(rx);
+    let report = reader.join().map_err(|_| anyhow!("the reader thread panicked"))??;
+    let digest = hasher.join().map_err(|_| anyhow!("the hashing thread panicked"))??;
+    if let Some(e) = write_error {
+        return Err(e).with_context(|| format!("importing {}", file.display()));
+    }
     if !report.is_clean() && !skip_invalid {
         pb.finish_and_clear();
         eprint!("{}", report.render_issues(50));
@@ -270,17 +341,15 @@ fn import(
     if !json && !report.issues.is_empty() {
         pb.suspend(|| eprint!("{}", report.render_issues(20)));
     }
-    pb.set_message(format!("writing {} rows into {}", rows.len(), store_path.display()));
     let meta = ImportMeta {
         author: author_name(author),
         source: file.display().to_string(),
-        source_sha256: Some(sha256(file)?),
+        source_sha256: Some(digest),
         rejected: report.rejected,
         repaired: report.repaired,
         report_json: Some(serde_json::to_string(&report)?),
     };
-    let mut store = open(store_path)?;
-    let info = store.import(layer_of(kind), rows, &meta).with_context(|| format!("importing {}", file.display()))?;
+    let info = itx.commit(&meta).with_context(|| format!("importing {}", file.display()))?;
     pb.finish_and_clear();
     Ok(info)
 }
@@ -351,7 +420,10 @@ fn parcel(cli: &Cli, idu: &str) -> Result<()> {
     } else {
         println!("parcel {} (since version {})", p.idu, p.v_from);
         match (p.contenance, gap) {
-            (Some(c), Some(g)) => println!("  area {area:.2} m² (Lambert-93), contenance {c} m², gap {g:+.2} m² ({:+.2} %)", g / c as f64 * 100.0),
+            (Some(c), Some(g)) => println!(
+                "  area {area:.2} m² (Lambert-93), contenance {c} m², gap {g:+.2} m² ({:+.2} %)",
+                g / c as f64 * 100.0
+            ),
             _ => println!("  area {area:.2} m² (Lambert-93), no contenance"),
         }
         println!("  actor: {actor} ({})", actor.label_fr());
@@ -360,10 +432,22 @@ fn parcel(cli: &Cli, idu: &str) -> Result<()> {
         }
         for o in &owners {
             let text = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
-            println!("  owner {} {} → {} by {} ({})", text("siren"), text("name"), text("actor"), text("decided_by"), text("why"));
+            println!(
+                "  owner {} {} → {} by {} ({})",
+                text("siren"),
+                text("name"),
+                text("actor"),
+                text("decided_by"),
+                text("why")
+            );
         }
         for r in &others {
-            println!("  right {} {} {}", r["droit"].as_str().unwrap_or(""), r["siren"].as_str().unwrap_or(""), r["name"].as_str().unwrap_or(""));
+            println!(
+                "  right {} {} {}",
+                r["droit"].as_str().unwrap_or(""),
+                r["siren"].as_str().unwrap_or(""),
+                r["name"].as_str().unwrap_or("")
+            );
         }
     }
     Ok(())
@@ -374,7 +458,8 @@ fn owners(cli: &Cli) -> Result<()> {
     let classifier = classifier(cli)?;
     let mut by_owner: BTreeMap<(String, String), (StoredRight, BTreeSet<String>)> = BTreeMap::new();
     for r in store.rights_with_code("P")? {
-        let entry = by_owner.entry((r.siren.clone(), r.denomination.clone())).or_insert_with(|| (r.clone(), BTreeSet::new()));
+        let entry =
+            by_owner.entry((r.siren.clone(), r.denomination.clone())).or_insert_with(|| (r.clone(), BTreeSet::new()));
         entry.1.insert(r.idu.clone());
     }
     let mut list = Vec::new();
@@ -467,7 +552,10 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
             .iter()
             .map(|(a, (n, area))| serde_json::json!({"actor": a, "parcels": n, "area_m2": area.round(), "share": area / total}))
             .collect();
-        println!("{}", serde_json::json!({"store": cli.store, "imported": imported, "by_actor": rows, "seconds": t.elapsed().as_secs_f64()}));
+        println!(
+            "{}",
+            serde_json::json!({"store": cli.store, "imported": imported, "by_actor": rows, "seconds": t.elapsed().as_secs_f64()})
+        );
     } else {
         println!("\nLand by actor (Lambert-93 areas), store {}:", cli.store.display());
         println!("{:<22} {:>8} {:>14} {:>8}", "actor", "parcels", "area m²", "share");

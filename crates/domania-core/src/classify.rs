@@ -94,14 +94,26 @@ const FORME_RULES: &[FormeRule] = &[
     FormeRule { codes: &["7344"], groupe: None, actor: Actor::CommunauteUrbaine, label: "métropole" },
     FormeRule { codes: &["7346"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté de communes" },
     FormeRule { codes: &["7347"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté de villes" },
-    FormeRule { codes: &["7348"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté d'agglomération" },
+    FormeRule {
+        codes: &["7348"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté d'agglomération"
+    },
     FormeRule { codes: &["7210"], groupe: None, actor: Actor::Commune, label: "commune" },
     FormeRule { codes: &["7220"], groupe: None, actor: Actor::Departement, label: "département" },
     FormeRule { codes: &["7230"], groupe: None, actor: Actor::Region, label: "région" },
     FormeRule { codes: &["4140"], groupe: None, actor: Actor::BailleurSocial, label: "office public de l'habitat" },
     FormeRule { codes: &["5546", "5646"], groupe: None, actor: Actor::BailleurSocial, label: "SA d'HLM" },
-    FormeRule { codes: &["5547", "5647"], groupe: None, actor: Actor::BailleurSocial, label: "SA coopérative de production d'HLM" },
-    FormeRule { codes: &["5599", "5699"], groupe: Some(5), actor: Actor::BailleurSocial, label: "SA filed as Office HLM (groupe 5)" },
+    FormeRule {
+        codes: &["5547", "5647"],
+        groupe: None,
+        actor: Actor::BailleurSocial,
+        label: "SA coopérative de production d'HLM",
+    },
+    FormeRule {
+        codes: &["5599", "5699"],
+        groupe: Some(5),
+        actor: Actor::BailleurSocial,
+        label: "SA filed as Office HLM (groupe 5)",
+    },
     FormeRule { codes: &["5515", "5615"], groupe: None, actor: Actor::Sem, label: "société d'économie mixte" },
     FormeRule { codes: &["9110"], groupe: None, actor: Actor::Copropriete, label: "syndicat de copropriété" },
     FormeRule {
@@ -179,7 +191,11 @@ impl Classifier {
     pub fn classify(&self, owner: &Owner) -> Classification {
         let key = owner.siren.as_str();
         if let Some((actor, reason)) = self.overrides.get(key) {
-            return Classification { actor: *actor, decided_by: DecidedBy::Override, why: format!("override: {reason}") };
+            return Classification {
+                actor: *actor,
+                decided_by: DecidedBy::Override,
+                why: format!("override: {reason}"),
+            };
         }
         if let Some(actor) = self.siren.get(key) {
             return Classification {

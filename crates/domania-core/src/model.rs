@@ -216,11 +216,7 @@ impl fmt::Display for Actor {
 impl std::str::FromStr for Actor {
     type Err = ModelError;
     fn from_str(s: &str) -> Result<Self> {
-        Actor::ALL
-            .iter()
-            .copied()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| ModelError::UnknownActor(s.to_owned()))
+        Actor::ALL.iter().copied().find(|a| a.as_str() == s).ok_or_else(|| ModelError::UnknownActor(s.to_owned()))
     }
 }
 

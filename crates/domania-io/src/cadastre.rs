@@ -21,8 +21,19 @@ pub struct CadastreRead {
 /// properties have the wrong type, or whose IDU was already seen in the file are rejected and
 /// reported; the rest is returned in file order.
 pub fn read_cadastre(path: &Path, opts: ReadOptions) -> Result<CadastreRead> {
-    let mut report = ValidationReport::new(path, "etalab-cadastre-geojson");
     let mut parcels = Vec::new();
+    let report = read_cadastre_with(path, opts, |p| parcels.push(p))?;
+    Ok(CadastreRead { parcels, report })
+}
+
+/// Streaming form of [`read_cadastre`]: each accepted parcel is handed to `on_parcel` as soon
+/// as it is read.
+pub fn read_cadastre_with(
+    path: &Path,
+    opts: ReadOptions,
+    mut on_parcel: impl FnMut(Parcel),
+) -> Result<ValidationReport> {
+    let mut report = ValidationReport::new(path, "etalab-cadastre-geojson");
     let mut seen = HashSet::new();
     read_polygons(path, opts, &mut report, |f| {
         let parcel = to_parcel(f)?;
@@ -33,10 +44,10 @@ pub fn read_cadastre(path: &Path, opts: ReadOptions) -> Result<CadastreRead> {
                 Problem { code: "duplicate_idu", message: format!("IDU {idu} already appears earlier in the file") },
             ));
         }
-        parcels.push(parcel);
+        on_parcel(parcel);
         Ok(())
     })?;
-    Ok(CadastreRead { parcels, report })
+    Ok(report)
 }
 
 fn to_parcel(f: PolygonFeature) -> std::result::Result<Parcel, (Option<String>, Problem)> {
@@ -47,11 +58,11 @@ fn to_parcel(f: PolygonFeature) -> std::result::Result<Parcel, (Option<String>, 
         .map_err(fail)?
         .or_else(|| f.id.clone())
         .ok_or_else(|| fail(Problem { code: "missing_idu", message: "no `id` (IDU) in the feature".into() }))?;
-    let idu = Idu::parse(raw_id.trim())
-        .map_err(|e| fail(Problem { code: "invalid_idu", message: e.to_string() }))?;
+    let idu = Idu::parse(raw_id.trim()).map_err(|e| fail(Problem { code: "invalid_idu", message: e.to_string() }))?;
     let commune = prop_str(p, "commune").map_err(fail)?.unwrap_or_else(|| idu.commune().to_owned());
     let prefixe = prop_str(p, "prefixe").map_err(fail)?.unwrap_or_else(|| idu.prefixe().to_owned());
-    let section = prop_str(p, "section").map_err(fail)?.unwrap_or_else(|| idu.section().trim_start_matches('0').to_owned());
+    let section =
+        prop_str(p, "section").map_err(fail)?.unwrap_or_else(|| idu.section().trim_start_matches('0').to_owned());
     let numero = prop_str(p, "numero").map_err(fail)?.unwrap_or_else(|| idu.numero().to_owned());
     let contenance = prop_int(p, "contenance").map_err(fail)?;
     if contenance.is_some_and(|c| c < 0) {

@@ -74,6 +74,8 @@ struct Lcc {
 }
 
 impl Lcc {
+    // The single-letter names are those of IOGP Guidance Note 7-2.
+    #[allow(clippy::many_single_char_names)]
     fn new(ell: Ellipsoid, lat0: f64, lat1: f64, lat2: f64, lon0: f64, x0: f64, y0: f64) -> Self {
         let e = ell.e();
         let m = |phi: f64| phi.cos() / (1.0 - (e * phi.sin()).powi(2)).sqrt();
@@ -195,11 +197,17 @@ pub const LAMBERT93: u32 = 2154;
 
 impl Crs {
     /// Lambert-93, the storage CRS.
+    ///
+    /// # Panics
+    /// Never: EPSG:2154 is built in.
     #[must_use]
     pub fn lambert93() -> Self {
         Self::from_epsg(LAMBERT93).expect("EPSG:2154 is built in")
     }
     /// WGS84 longitude/latitude in degrees (GeoJSON's default).
+    ///
+    /// # Panics
+    /// Never: EPSG:4326 is built in.
     #[must_use]
     pub fn wgs84() -> Self {
         Self::from_epsg(4326).expect("EPSG:4326 is built in")
@@ -255,7 +263,7 @@ impl Crs {
     }
 
     /// Converts one coordinate from this CRS to longitude/latitude in radians.
-    fn to_geographic(&self, x: f64, y: f64) -> (f64, f64) {
+    fn inverse_to_lonlat(&self, x: f64, y: f64) -> (f64, f64) {
         match &self.kind {
             Kind::Geographic => (x.to_radians(), y.to_radians()),
             Kind::Lcc(p) => p.inverse(x, y),
@@ -267,7 +275,7 @@ impl Crs {
         }
     }
 
-    fn from_geographic(&self, lon: f64, lat: f64) -> (f64, f64) {
+    fn forward_from_lonlat(&self, lon: f64, lat: f64) -> (f64, f64) {
         match &self.kind {
             Kind::Geographic => (lon.to_degrees(), lat.to_degrees()),
             Kind::Lcc(p) => p.forward(lon, lat),
@@ -285,8 +293,8 @@ impl Crs {
         if self.epsg == to.epsg {
             return (x, y);
         }
-        let (lon, lat) = self.to_geographic(x, y);
-        to.from_geographic(lon, lat)
+        let (lon, lat) = self.inverse_to_lonlat(x, y);
+        to.forward_from_lonlat(lon, lat)
     }
 
     /// A rough validity envelope (x_min, y_min, x_max, y_max) of coordinates in this CRS;

@@ -31,7 +31,9 @@ pub enum IoError {
     NotFeatureCollection { path: PathBuf, reason: String },
     #[error("{path}: unsupported or unknown CRS {crs:?} (supported: {supported})", supported = crate::crs::SUPPORTED)]
     UnknownCrs { path: PathBuf, crs: String },
-    #[error("{path}: the `crs` member comes after the first feature and says {crs}, not the {assumed} the features were read in; pass --crs")]
+    #[error(
+        "{path}: the `crs` member comes after the first feature and says {crs}, not the {assumed} the features were read in; pass --crs"
+    )]
     LateCrs { path: PathBuf, crs: String, assumed: String },
     #[error("{path}: line {line}: {source}")]
     Csv {

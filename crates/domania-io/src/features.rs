@@ -77,7 +77,13 @@ pub fn read_polygons(
                 match accept(feature) {
                     Ok(()) => {
                         for r in repairs {
-                            report.push(Location::Feature(raw.index), id.as_deref(), Severity::Repaired, r.code, r.message);
+                            report.push(
+                                Location::Feature(raw.index),
+                                id.as_deref(),
+                                Severity::Repaired,
+                                r.code,
+                                r.message,
+                            );
                         }
                         report.accepted += 1;
                         report.repaired += usize::from(repaired);
@@ -101,7 +107,7 @@ pub fn read_polygons(
         None => resolve_crs(path, opts.crs, info.crs.as_deref())?,
     };
     if info.crs_after_features && opts.crs.is_none() {
-        late_crs = info.crs.clone();
+        late_crs.clone_from(&info.crs);
     }
     if let Some(late) = late_crs {
         let declared = Crs::parse(&late);
@@ -119,7 +125,9 @@ fn resolve_crs(path: &Path, forced: Option<Crs>, declared: Option<&str>) -> Resu
     }
     match declared {
         None => Ok(Crs::wgs84()),
-        Some(name) => Crs::parse(name).ok_or_else(|| IoError::UnknownCrs { path: path.to_path_buf(), crs: name.to_owned() }),
+        Some(name) => {
+            Crs::parse(name).ok_or_else(|| IoError::UnknownCrs { path: path.to_path_buf(), crs: name.to_owned() })
+        }
     }
 }
 

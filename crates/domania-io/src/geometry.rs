@@ -61,7 +61,9 @@ pub fn polygonal_l93(
     let polys: Vec<&Coords> = match (geom.kind.as_str(), coords) {
         ("Polygon", c) => vec![c],
         ("MultiPolygon", Coords::List(items)) => items.iter().collect(),
-        ("MultiPolygon", Coords::Pos(_)) => return Err(problem("bad_coordinates", "MultiPolygon coordinates are a position")),
+        ("MultiPolygon", Coords::Pos(_)) => {
+            return Err(problem("bad_coordinates", "MultiPolygon coordinates are a position"));
+        }
         (other, _) => {
             return Err(problem("wrong_geometry_type", format!("expected Polygon or MultiPolygon, found {other}")));
         }
@@ -74,12 +76,18 @@ pub fn polygonal_l93(
         let mut parsed = Vec::with_capacity(rings.len());
         for (ri, ring) in rings.iter().enumerate() {
             let Coords::List(points) = ring else {
-                return Err(problem("bad_coordinates", format!("polygon {pi} ring {ri}: expected an array of positions")));
+                return Err(problem(
+                    "bad_coordinates",
+                    format!("polygon {pi} ring {ri}: expected an array of positions"),
+                ));
             };
             let mut pts = Vec::with_capacity(points.len() + 1);
             for (ci, p) in points.iter().enumerate() {
                 let Coords::Pos([x, y]) = p else {
-                    return Err(problem("bad_coordinates", format!("polygon {pi} ring {ri} position {ci} is not a position")));
+                    return Err(problem(
+                        "bad_coordinates",
+                        format!("polygon {pi} ring {ri} position {ci} is not a position"),
+                    ));
                 };
                 pts.push(Coord { x: *x, y: *y });
             }
@@ -111,18 +119,27 @@ pub fn rings_to_l93(
         for (ri, mut pts) in rings.into_iter().enumerate() {
             for (ci, c) in pts.iter().enumerate() {
                 if !c.x.is_finite() || !c.y.is_finite() {
-                    return Err(problem("non_finite_coordinate", format!("polygon {pi} ring {ri} position {ci} is not finite")));
+                    return Err(problem(
+                        "non_finite_coordinate",
+                        format!("polygon {pi} ring {ri} position {ci} is not finite"),
+                    ));
                 }
                 if c.x < xmin || c.x > xmax || c.y < ymin || c.y > ymax {
                     return Err(problem(
                         "coordinate_out_of_range",
-                        format!("polygon {pi} ring {ri} position {ci} ({}, {}) is outside the range of {from}", c.x, c.y),
+                        format!(
+                            "polygon {pi} ring {ri} position {ci} ({}, {}) is outside the range of {from}",
+                            c.x, c.y
+                        ),
                     ));
                 }
             }
             if pts.len() >= 2 && pts.first() != pts.last() {
                 pts.push(pts[0]);
-                repairs.push(Repair { code: "unclosed_ring", message: format!("polygon {pi} ring {ri} was not closed; closed it") });
+                repairs.push(Repair {
+                    code: "unclosed_ring",
+                    message: format!("polygon {pi} ring {ri} was not closed; closed it"),
+                });
             }
             if pts.len() < 4 {
                 return Err(problem(
@@ -142,7 +159,11 @@ pub fn rings_to_l93(
         out.push(Polygon::new(exterior, lines));
     }
     let mut mp = MultiPolygon::new(out);
-    if let Err(invalid) = mp.check_validation() {
+    // Fast path: a single polygon without holes (nearly every parcel) is valid iff its ring is
+    // simple. Anything else, or a ring that is not simple, goes through geo's full validation,
+    // which also names the problem.
+    let fast_valid = mp.0.len() == 1 && mp.0[0].interiors().is_empty() && ring_is_simple(&mp.0[0].exterior().0);
+    if !fast_valid && let Err(invalid) = mp.check_validation() {
         let reason = invalid.to_string();
         match policy {
             InvalidPolicy::Reject => return Err(problem("invalid_geometry", reason)),
@@ -154,7 +175,10 @@ pub fn rings_to_l93(
                 let after = fixed.unsigned_area();
                 repairs.push(Repair {
                     code: "invalid_geometry",
-                    message: format!("{reason}; rebuilt as {} valid polygon(s), area {before:.2} → {after:.2} m²", fixed.0.len()),
+                    message: format!(
+                        "{reason}; rebuilt as {} valid polygon(s), area {before:.2} → {after:.2} m²",
+                        fixed.0.len()
+                    ),
                 });
                 mp = fixed;
             }
@@ -166,9 +190,96 @@ pub fn rings_to_l93(
     Ok((mp, repairs))
 }
 
+/// Robust orientation of `c` relative to the line `a`→`b`: > 0 left, < 0 right, 0 collinear.
+fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
+    let p = |c: Coord<f64>| robust::Coord { x: c.x, y: c.y };
+    robust::orient2d(p(a), p(b), p(c))
+}
+
+/// Whether `c` (collinear with `a`–`b`) lies within the segment's bounding box.
+fn on_segment(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> bool {
+    c.x >= a.x.min(b.x) && c.x <= a.x.max(b.x) && c.y >= a.y.min(b.y) && c.y <= a.y.max(b.y)
+}
+
+/// Whether two closed segments share at least one point (exact predicates).
+fn segments_touch(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {
+    let (o1, o2, o3, o4) = (orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b));
+    if o1 * o2 < 0.0 && o3 * o4 < 0.0 {
+        return true;
+    }
+    (o1 == 0.0 && on_segment(a, b, c))
+        || (o2 == 0.0 && on_segment(a, b, d))
+        || (o3 == 0.0 && on_segment(c, d, a))
+        || (o4 == 0.0 && on_segment(c, d, b))
+}
+
+/// True when a closed ring neither crosses nor touches itself (repeated consecutive points are
+/// allowed, as OGC allows them). A sweep over the segments sorted by their smallest x; exact
+/// orientation predicates, so a ring rejected here is really not simple.
+#[must_use]
+#[allow(clippy::many_single_char_names)] // a, b, c, d: the segment end points, as in the literature
+pub fn ring_is_simple(ring: &[Coord<f64>]) -> bool {
+    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(ring.len());
+    for &c in ring {
+        if pts.last() != Some(&c) {
+            pts.push(c);
+        }
+    }
+    let n = pts.len().saturating_sub(1); // segments; pts is closed
+    if n < 3 {
+        return false;
+    }
+    // Adjacent segments may share only their common vertex: no spike doubling back.
+    for i in 0..n {
+        let (a, b, c) = (pts[i], pts[i + 1], pts[if i + 2 > n { 1 } else { i + 2 }]);
+        if orient(a, b, c) == 0.0 && (b.x - a.x) * (c.x - b.x) + (b.y - a.y) * (c.y - b.y) < 0.0 {
+            return false;
+        }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let min_x = |i: usize| pts[i].x.min(pts[i + 1].x);
+    order.sort_unstable_by(|&i, &j| min_x(i).total_cmp(&min_x(j)));
+    for (k, &i) in order.iter().enumerate() {
+        let (a, b) = (pts[i], pts[i + 1]);
+        let max_x = a.x.max(b.x);
+        let (ylo, yhi) = (a.y.min(b.y), a.y.max(b.y));
+        for &j in &order[k + 1..] {
+            if min_x(j) > max_x {
+                break;
+            }
+            let adjacent = i.abs_diff(j) == 1 || i.abs_diff(j) == n - 1;
+            let (c, d) = (pts[j], pts[j + 1]);
+            if adjacent || c.y.max(d.y) < ylo || c.y.min(d.y) > yhi {
+                continue;
+            }
+            if segments_touch(a, b, c, d) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_ring_check_agrees_with_geo() {
+        let shapes: &[&[(f64, f64)]] = &[
+            &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)],
+            &[(0.0, 0.0), (10.0, 10.0), (10.0, 0.0), (0.0, 10.0), (0.0, 0.0)], // bowtie
+            &[(0.0, 0.0), (10.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 0.0)], // repeated point
+            &[(0.0, 0.0), (10.0, 0.0), (20.0, 0.0), (5.0, 0.0), (5.0, 5.0), (0.0, 0.0)], // spike
+            &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (5.0, 0.0), (0.0, 10.0), (0.0, 0.0)], // touches itself
+            &[(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (2.0, 2.0), (0.0, 4.0), (0.0, 0.0)],
+        ];
+        for s in shapes {
+            let ring: Vec<Coord<f64>> = s.iter().map(|&(x, y)| Coord { x, y }).collect();
+            let poly = Polygon::new(LineString::new(ring.clone()), vec![]);
+            assert_eq!(ring_is_simple(&ring), poly.is_valid(), "{s:?}");
+        }
+    }
 
     /// A ring near the Lambert-93 origin, so coordinates are plausible.
     fn ring(pts: &[(f64, f64)]) -> Vec<Coord<f64>> {
@@ -202,9 +313,15 @@ mod tests {
         let wgs = Crs::wgs84();
         let deg = |pts: &[(f64, f64)]| pts.iter().map(|&(x, y)| Coord { x, y }).collect::<Vec<_>>();
         let huge = deg(&[(2.0, 48.0), (1e300, 48.0), (2.1, 48.1), (2.0, 48.0)]);
-        assert_eq!(rings_to_l93(vec![vec![huge]], &wgs, InvalidPolicy::Repair).unwrap_err().code, "coordinate_out_of_range");
+        assert_eq!(
+            rings_to_l93(vec![vec![huge]], &wgs, InvalidPolicy::Repair).unwrap_err().code,
+            "coordinate_out_of_range"
+        );
         let nan = deg(&[(2.0, 48.0), (f64::NAN, 48.0), (2.1, 48.1), (2.0, 48.0)]);
-        assert_eq!(rings_to_l93(vec![vec![nan]], &wgs, InvalidPolicy::Repair).unwrap_err().code, "non_finite_coordinate");
+        assert_eq!(
+            rings_to_l93(vec![vec![nan]], &wgs, InvalidPolicy::Repair).unwrap_err().code,
+            "non_finite_coordinate"
+        );
         let short = ring(&[(0.0, 0.0), (1.0, 0.0), (0.0, 0.0)]);
         assert_eq!(rings_to_l93(vec![vec![short]], &l93(), InvalidPolicy::Repair).unwrap_err().code, "too_few_points");
         let flat = ring(&[(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (0.0, 0.0)]);

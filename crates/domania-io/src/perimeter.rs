@@ -68,8 +68,19 @@ pub struct PerimeterRead {
 
 /// Reads a perimeter layer from GeoJSON or Shapefile.
 pub fn read_perimeters(path: &Path, kind: PerimeterKind, opts: ReadOptions) -> Result<PerimeterRead> {
-    let mut report = ValidationReport::new(path, &format!("{}-perimeters", kind.as_str()));
     let mut perimeters = Vec::new();
+    let report = read_perimeters_with(path, kind, opts, |p| perimeters.push(p))?;
+    Ok(PerimeterRead { perimeters, report })
+}
+
+/// Streaming form of [`read_perimeters`].
+pub fn read_perimeters_with(
+    path: &Path,
+    kind: PerimeterKind,
+    opts: ReadOptions,
+    mut on_perimeter: impl FnMut(Perimeter),
+) -> Result<ValidationReport> {
+    let mut report = ValidationReport::new(path, &format!("{}-perimeters", kind.as_str()));
     let mut seen = HashSet::new();
     read_polygons(path, opts, &mut report, |f| {
         let fields = kind.key_fields();
@@ -86,8 +97,8 @@ pub fn read_perimeters(path: &Path, kind: PerimeterKind, opts: ReadOptions) -> R
             return Err((Some(key), Problem { code: "duplicate_key", message }));
         }
         let name = first_str(&f.properties, kind.name_fields()).map_err(|p| (Some(key.clone()), p))?;
-        perimeters.push(Perimeter { key, name, properties: f.properties, geom_l93: f.geom_l93 });
+        on_perimeter(Perimeter { key, name, properties: f.properties, geom_l93: f.geom_l93 });
         Ok(())
     })?;
-    Ok(PerimeterRead { perimeters, report })
+    Ok(report)
 }

@@ -47,7 +47,8 @@ const GROUPE: &str = "groupe personne";
 const FORME: &str = "forme juridique";
 const FORME_ABR: &str = "forme juridique abrégée";
 const DENOMINATION: &str = "dénomination";
-const REQUIRED: [&str; 11] = [DEP, COMMUNE, PREFIXE, SECTION, PLAN, DROIT, SIREN, GROUPE, FORME, FORME_ABR, DENOMINATION];
+const REQUIRED: [&str; 11] =
+    [DEP, COMMUNE, PREFIXE, SECTION, PLAN, DROIT, SIREN, GROUPE, FORME, FORME_ABR, DENOMINATION];
 
 /// Normalises a header cell: `Code droit - par` and `Code droit (Propriétaire(s) parcelle)` both
 /// become `code droit`.
@@ -62,7 +63,8 @@ fn normalise_header(h: &str) -> String {
 /// `forced`. UTF-16 and binary files are refused, and so is a file that mixes encodings.
 fn decode(path: &Path, bytes: &[u8], forced: Option<&'static Encoding>) -> Result<(String, &'static str)> {
     let enc_err = |reason: String| IoError::Encoding { path: path.to_path_buf(), reason };
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) || bytes.iter().take(4096).any(|&b| b == 0) {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) || bytes.iter().take(4096).any(|&b| b == 0)
+    {
         return Err(enc_err("the file is UTF-16 or binary; expected UTF-8 or Latin-1 text".into()));
     }
     let utf8 = std::str::from_utf8(bytes);
@@ -75,8 +77,10 @@ fn decode(path: &Path, bytes: &[u8], forced: Option<&'static Encoding>) -> Resul
             let header_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
             let header = &bytes[..header_end];
             if !header.is_ascii() && std::str::from_utf8(header).is_ok() {
-                let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-                return Err(enc_err(format!("mixed encodings: the header is UTF-8 but line {line} is not valid UTF-8")));
+                let line = line_of(bytes, e.valid_up_to());
+                return Err(enc_err(format!(
+                    "mixed encodings: the header is UTF-8 but line {line} is not valid UTF-8"
+                )));
             }
             WINDOWS_1252
         }
@@ -84,7 +88,7 @@ fn decode(path: &Path, bytes: &[u8], forced: Option<&'static Encoding>) -> Resul
     let (text, _, had_errors) = encoding.decode(bytes);
     if had_errors {
         let line = match utf8 {
-            Err(e) => bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1,
+            Err(e) => line_of(bytes, e.valid_up_to()),
             Ok(_) => 0,
         };
         return Err(enc_err(format!("line {line} is not valid {}", encoding.name())));
@@ -97,6 +101,11 @@ fn decode(path: &Path, bytes: &[u8], forced: Option<&'static Encoding>) -> Resul
     Ok((text.into_owned(), encoding.name()))
 }
 
+/// 1-based line number of byte `offset`.
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset].split(|&b| b == b'\n').count()
+}
+
 /// Reads a PPM file. `forced` overrides encoding detection.
 pub fn read_ppm(path: &Path, forced: Option<&'static Encoding>) -> Result<PpmRead> {
     let bytes = std::fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
@@ -105,7 +114,8 @@ pub fn read_ppm(path: &Path, forced: Option<&'static Encoding>) -> Result<PpmRea
     }
     let (text, encoding) = decode(path, &bytes, forced)?;
     let mut reader = csv::ReaderBuilder::new().delimiter(b';').flexible(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|source| IoError::Csv { path: path.to_path_buf(), line: 1, source })?.clone();
+    let headers =
+        reader.headers().map_err(|source| IoError::Csv { path: path.to_path_buf(), line: 1, source })?.clone();
     if headers.len() < 2 {
         return Err(IoError::Header {
             path: path.to_path_buf(),
@@ -120,7 +130,11 @@ pub fn read_ppm(path: &Path, forced: Option<&'static Encoding>) -> Result<PpmRea
     if !missing.is_empty() {
         return Err(IoError::Header {
             path: path.to_path_buf(),
-            reason: format!("missing columns: {} (found: {})", missing.join(", "), headers.iter().collect::<Vec<_>>().join(";")),
+            reason: format!(
+                "missing columns: {} (found: {})",
+                missing.join(", "),
+                headers.iter().collect::<Vec<_>>().join(";")
+            ),
         });
     }
     let style = if headers.iter().any(|h| h.ends_with(" - par")) { "2025" } else { "2021-2023" };
@@ -167,22 +181,18 @@ pub fn read_ppm(path: &Path, forced: Option<&'static Encoding>) -> Result<PpmRea
             continue;
         };
         let groupe_text = record[c_groupe].trim();
-        let groupe = match groupe_text.chars().next() {
-            None => None,
-            Some(c) => match c.to_digit(10) {
-                Some(d) => Some(d as u8),
-                None => {
-                    report.push(
-                        loc,
-                        Some(idu.as_str()),
-                        Severity::Rejected,
-                        "invalid_groupe",
-                        format!("groupe personne {groupe_text:?} does not start with a digit 0-9"),
-                    );
-                    continue;
-                }
-            },
-        };
+        let groupe = groupe_text.chars().next().map(|c| c.to_digit(10));
+        if groupe == Some(None) {
+            report.push(
+                loc,
+                Some(idu.as_str()),
+                Severity::Rejected,
+                "invalid_groupe",
+                format!("groupe personne {groupe_text:?} does not start with a digit 0-9"),
+            );
+            continue;
+        }
+        let groupe = groupe.flatten().map(|d| d as u8);
         let non_empty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let owner = Owner {
             siren: Siren::new(&record[c_siren]),

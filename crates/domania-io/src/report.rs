@@ -81,7 +81,14 @@ impl ValidationReport {
 
     /// Records an issue and updates the counters (`accepted` and `repaired` are counted by the
     /// reader, once per feature).
-    pub fn push(&mut self, location: Location, id: Option<&str>, severity: Severity, code: &'static str, message: String) {
+    pub fn push(
+        &mut self,
+        location: Location,
+        id: Option<&str>,
+        severity: Severity,
+        code: &'static str,
+        message: String,
+    ) {
         match severity {
             Severity::Warning => self.warnings += 1,
             // Counted once per feature by the reader, whatever the number of repairs.

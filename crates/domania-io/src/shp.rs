@@ -33,13 +33,12 @@ pub fn read_shapefile(
     report: &mut ValidationReport,
     mut accept: impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
 ) -> Result<()> {
-    let crs = match opts.crs {
-        Some(c) => c,
-        None => {
-            let prj = sibling(path, "prj").ok_or_else(|| err(path, "no .prj file beside it: pass --crs EPSG:nnnn"))?;
-            let wkt = fs::read_to_string(&prj).map_err(|source| IoError::Open { path: prj.clone(), source })?;
-            crs_from_wkt(&wkt).ok_or_else(|| IoError::UnknownCrs { path: prj.clone(), crs: wkt.trim().to_owned() })?
-        }
+    let crs = if let Some(c) = opts.crs {
+        c
+    } else {
+        let prj = sibling(path, "prj").ok_or_else(|| err(path, "no .prj file beside it: pass --crs EPSG:nnnn"))?;
+        let wkt = fs::read_to_string(&prj).map_err(|source| IoError::Open { path: prj.clone(), source })?;
+        crs_from_wkt(&wkt).ok_or_else(|| IoError::UnknownCrs { path: prj.clone(), crs: wkt.trim().to_owned() })?
     };
     report.crs = crs.to_string();
     let dbf_path = sibling(path, "dbf").ok_or_else(|| err(path, "no .dbf file beside it"))?;
@@ -102,7 +101,7 @@ fn map_ring<P>(ring: PolygonRing<P>, f: impl Fn(&P) -> (f64, f64)) -> (bool, Vec
         PolygonRing::Outer(p) => (true, p),
         PolygonRing::Inner(p) => (false, p),
     };
-    (outer, pts.iter().map(|p| f(p)).map(|(x, y)| Coord { x, y }).collect())
+    (outer, pts.iter().map(f).map(|(x, y)| Coord { x, y }).collect())
 }
 
 /// Shapefile rings come as a flat list; an inner ring belongs to the outer ring before it
@@ -186,7 +185,8 @@ fn read_dbf(path: &Path) -> Result<Vec<Map<String, Value>>> {
         let mut map = Map::new();
         let mut off = 1;
         for (name, kind, len) in &fields {
-            let raw = rec.get(off..off + len).ok_or_else(|| err(path, format!("record {r}: field {name} overflows")))?;
+            let raw =
+                rec.get(off..off + len).ok_or_else(|| err(path, format!("record {r}: field {name} overflows")))?;
             off += len;
             let (text, _, had_errors) = encoding.decode(raw);
             if had_errors {
@@ -219,7 +219,8 @@ fn dbf_encoding(path: &Path, ldid: u8, body: &[u8]) -> &'static Encoding {
         && let Ok(text) = fs::read_to_string(cpg)
     {
         let label = text.trim();
-        let label = if label.chars().all(|c| c.is_ascii_digit()) { format!("windows-{label}") } else { label.to_owned() };
+        let label =
+            if label.chars().all(|c| c.is_ascii_digit()) { format!("windows-{label}") } else { label.to_owned() };
         if let Some(enc) = Encoding::for_label(label.as_bytes()) {
             return enc;
         }

@@ -63,10 +63,22 @@ const COMMUNES: &[(&str, &str)] = &[
 ];
 
 /// The communauté urbaine GPS&O (real SIREN), filed as the real files do: group 4.
-const CU: Org = Org { siren: "200059889", name: "COMMUNAUTE URBAINE GRAND PARIS SEINE ET OISE", groupe: "4 - Commune", forme: "7343", abr: "CU" };
+const CU: Org = Org {
+    siren: "200059889",
+    name: "COMMUNAUTE URBAINE GRAND PARIS SEINE ET OISE",
+    groupe: "4 - Commune",
+    forme: "7343",
+    abr: "CU",
+};
 const BAILLEURS: &[Org] = &[
     Org { siren: "900000011", name: "OPH SEINE AVAL HABITAT", groupe: "5 - Office HLM", forme: "4140", abr: "OPH" },
-    Org { siren: "900000029", name: "LES RESIDENCES DU VAL DE SEINE SA D'HLM", groupe: "5 - Office HLM", forme: "5546", abr: "SA" },
+    Org {
+        siren: "900000029",
+        name: "LES RESIDENCES DU VAL DE SEINE SA D'HLM",
+        groupe: "5 - Office HLM",
+        forme: "5546",
+        abr: "SA",
+    },
     Org { siren: "900000037", name: "HABITAT DES BOUCLES ESH", groupe: "5 - Office HLM", forme: "5599", abr: "SA" },
     Org { siren: "900000045", name: "FOYERS ET LOGIS SA D'HLM", groupe: "5 - Office HLM", forme: "5646", abr: "SA" },
 ];
@@ -79,6 +91,9 @@ struct Org {
     forme: &'static str,
     abr: &'static str,
 }
+
+/// Four corners of a lot, Lambert-93.
+type Quad = [(f64, f64); 4];
 
 /// What kind of block.
 #[derive(Clone, Copy, PartialEq)]
@@ -202,7 +217,7 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
         let commune_org = Org { siren: "", name: cname, groupe: "4 - Commune", forme: "7210", abr: "COM" };
         let bailleur = BAILLEURS[rng.range(0, BAILLEURS.len() as u32 - 1) as usize];
         // Lots: (polygon corners, owner)
-        let mut lots: Vec<([(f64, f64); 4], Option<Org>)> = Vec::new();
+        let mut lots: Vec<(Quad, Option<Org>)> = Vec::new();
         match kind {
             Block::Residence | Block::Equipment | Block::CuLand => {
                 let n = rng.range(2, 5);
@@ -231,7 +246,10 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
                 }
                 let xs = x0 + BLOCK_W * (0.4 + rng.f64() * 0.3);
                 lots.push((rect(x0, y0, xs, ymid), Some(CU)));
-                lots.push((rect(xs, y0, x0 + BLOCK_W, ymid), Some(if rng.f64() < 0.5 { commune_org } else { bailleur })));
+                lots.push((
+                    rect(xs, y0, x0 + BLOCK_W, ymid),
+                    Some(if rng.f64() < 0.5 { commune_org } else { bailleur }),
+                ));
             }
             Block::Copro | Block::Ordinary => {
                 // Two rows of narrow lots with slanted shared side lines.
@@ -247,9 +265,21 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
                             (base + (rng.f64() - 0.5) * 3.0, base + (rng.f64() - 0.5) * 3.0)
                         };
                         let owner = if kind == Block::Copro {
-                            Some(Org { siren: "", name: "SYNDICAT DES COPROPRIETAIRES", groupe: "7 - Copropriétaires", forme: "9110", abr: "SYCO" })
+                            Some(Org {
+                                siren: "",
+                                name: "SYNDICAT DES COPROPRIETAIRES",
+                                groupe: "7 - Copropriétaires",
+                                forme: "9110",
+                                abr: "SYCO",
+                            })
                         } else if rng.f64() < 0.12 {
-                            Some(Org { siren: "", name: "SCI DU QUARTIER", groupe: "0 - Personnes morales non remarquables ", forme: "6540", abr: "SCI" })
+                            Some(Org {
+                                siren: "",
+                                name: "SCI DU QUARTIER",
+                                groupe: "0 - Personnes morales non remarquables ",
+                                forme: "6540",
+                                abr: "SCI",
+                            })
                         } else {
                             None
                         };
@@ -260,7 +290,8 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
             }
         }
         let section_no = (by / 4) as u32 * 64 + (bx / 4) as u32;
-        let section = format!("{}{}", (b'A' + (section_no / 26 % 26) as u8) as char, (b'A' + (section_no % 26) as u8) as char);
+        let section =
+            format!("{}{}", (b'A' + (section_no / 26 % 26) as u8) as char, (b'A' + (section_no % 26) as u8) as char);
         for (corners, owner) in lots {
             if written >= parcels {
                 break;
@@ -284,7 +315,11 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
             );
             cad.put(&line)?;
             if let Some(org) = owner {
-                let siren = if org.siren.is_empty() { format!("U{:08}", fnv(idu.as_bytes()) % 100_000_000) } else { org.siren.to_owned() };
+                let siren = if org.siren.is_empty() {
+                    format!("U{:08}", fnv(idu.as_bytes()) % 100_000_000)
+                } else {
+                    org.siren.to_owned()
+                };
                 let name = if org.forme == "7210" { format!("COMMUNE DE {}", org.name) } else { org.name.to_owned() };
                 let dep = &insee[0..2];
                 let com = &insee[2..5];
@@ -429,11 +464,19 @@ mod tests {
         let ppm = read_ppm(&a.path().join("ppm-synth.csv"), None).unwrap();
         assert_eq!(ppm.rows.len(), sa.owner_rows);
         assert!(ppm.report.is_clean());
-        let sub = read_perimeters(&a.path().join("subsectors-synth.geojson"), PerimeterKind::Subsector, ReadOptions::default()).unwrap();
+        let sub = read_perimeters(
+            &a.path().join("subsectors-synth.geojson"),
+            PerimeterKind::Subsector,
+            ReadOptions::default(),
+        )
+        .unwrap();
         assert_eq!(sub.perimeters.len(), sa.subsectors);
         assert!(sa.subsectors > 0 && sa.qpv > 0);
         let other = tempfile::tempdir().unwrap();
         generate(3000, 8, other.path()).unwrap();
-        assert_ne!(fs::read(&sa.files[0]).unwrap(), fs::read(other.path().join("cadastre-synth-parcelles.json")).unwrap());
+        assert_ne!(
+            fs::read(&sa.files[0]).unwrap(),
+            fs::read(other.path().join("cadastre-synth-parcelles.json")).unwrap()
+        );
     }
 }

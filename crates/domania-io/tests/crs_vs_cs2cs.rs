@@ -43,8 +43,11 @@ fn cs2cs(from: &str, to: &str, input: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A range of degrees.
+type Span = (f64, f64);
+
 /// (EPSG, lon range, lat range) of the area each CRS is meant for.
-const AREAS: &[(u32, (f64, f64), (f64, f64))] = &[
+const AREAS: &[(u32, Span, Span)] = &[
     (2154, (-5.0, 9.5), (41.3, 51.1)),
     (3942, (-1.5, 8.3), (41.3, 42.7)),
     (3944, (-1.5, 8.3), (43.2, 44.8)),

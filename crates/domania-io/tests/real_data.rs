@@ -39,6 +39,22 @@ fn paris_18e_parcels_load_in_lambert93() {
 }
 
 #[test]
+fn fast_ring_check_agrees_with_geo_on_every_real_ring() {
+    use geo::Validation;
+    for file in ["cadastre-75118-parcelles.json", "cadastre-91216-parcelles.json"] {
+        let read = read_cadastre(&data(file), ReadOptions::default()).unwrap();
+        for p in &read.parcels {
+            for poly in &p.geom_l93.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    let alone = geo_types::Polygon::new(ring.clone(), vec![]);
+                    assert_eq!(domania_io::geometry::ring_is_simple(&ring.0), alone.is_valid(), "{}", p.idu);
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn epinay_parcels_load_with_null_contenance() {
     let read = read_cadastre(&data("cadastre-91216-parcelles.json"), ReadOptions::default()).unwrap();
     assert_eq!(read.parcels.len(), 4241);
@@ -90,11 +106,15 @@ fn ppm_joins_paris_18e_and_classifies_owners() {
     // Actor of every cadastre parcel: distinct P owners' actors; none -> private.
     let mut by_idu: HashMap<&str, BTreeSet<(String, Actor)>> = HashMap::new();
     for r in &owned {
-        by_idu.entry(r.idu.as_str()).or_default().insert((r.owner.siren.0.clone(), classifier.classify(&r.owner).actor));
+        by_idu
+            .entry(r.idu.as_str())
+            .or_default()
+            .insert((r.owner.siren.0.clone(), classifier.classify(&r.owner).actor));
     }
     let mut counts: BTreeMap<Actor, usize> = BTreeMap::new();
     for p in &parcels {
-        let actors: Vec<Actor> = by_idu.get(p.idu.as_str()).map(|s| s.iter().map(|(_, a)| *a).collect()).unwrap_or_default();
+        let actors: Vec<Actor> =
+            by_idu.get(p.idu.as_str()).map(|s| s.iter().map(|(_, a)| *a).collect()).unwrap_or_default();
         *counts.entry(parcel_actor(&actors)).or_default() += 1;
     }
     // Group figures of PROVENANCE.md moved by the forme juridique layer: e.g. group-1 EPAs

@@ -33,7 +33,10 @@ impl StoreError {
     pub fn is_user_error(&self) -> bool {
         matches!(
             self,
-            StoreError::UnknownLayer(_) | StoreError::NoSuchVersion { .. } | StoreError::DuplicateKey { .. } | StoreError::NotGeoPackage { .. }
+            StoreError::UnknownLayer(_)
+                | StoreError::NoSuchVersion { .. }
+                | StoreError::DuplicateKey { .. }
+                | StoreError::NotGeoPackage { .. }
         )
     }
 }

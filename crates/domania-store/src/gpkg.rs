@@ -47,10 +47,38 @@ pub fn init(conn: &Connection) -> Result<()> {
         "INSERT OR IGNORE INTO gpkg_spatial_ref_sys (srs_name, srs_id, organization, organization_coordsys_id, definition, description)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    srs.execute(params!["Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"])?;
-    srs.execute(params!["Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"])?;
-    srs.execute(params!["WGS 84 geodetic", 4326, "EPSG", 4326, WKT_4326, "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"])?;
-    srs.execute(params!["RGF93 v1 / Lambert-93", SRS_L93, "EPSG", SRS_L93, WKT_2154, "France métropolitaine, the storage CRS of Domania"])?;
+    srs.execute(params![
+        "Undefined cartesian SRS",
+        -1,
+        "NONE",
+        -1,
+        "undefined",
+        "undefined cartesian coordinate reference system"
+    ])?;
+    srs.execute(params![
+        "Undefined geographic SRS",
+        0,
+        "NONE",
+        0,
+        "undefined",
+        "undefined geographic coordinate reference system"
+    ])?;
+    srs.execute(params![
+        "WGS 84 geodetic",
+        4326,
+        "EPSG",
+        4326,
+        WKT_4326,
+        "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid"
+    ])?;
+    srs.execute(params![
+        "RGF93 v1 / Lambert-93",
+        SRS_L93,
+        "EPSG",
+        SRS_L93,
+        WKT_2154,
+        "France métropolitaine, the storage CRS of Domania"
+    ])?;
     Ok(())
 }
 
@@ -60,13 +88,11 @@ pub fn register_functions(conn: &Connection) -> Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     for (name, idx) in [("ST_MinX", 0usize), ("ST_MaxX", 1), ("ST_MinY", 2), ("ST_MaxY", 3)] {
         conn.create_scalar_function(name, 1, flags, move |ctx| {
-            let blob: Option<Vec<u8>> = ctx.get(0)?;
-            Ok(blob.and_then(|b| envelope(&b)).map(|e| e[idx]))
+            Ok(ctx.get_raw(0).as_blob_or_null()?.and_then(envelope).map(|e| e[idx]))
         })?;
     }
     conn.create_scalar_function("ST_IsEmpty", 1, flags, |ctx| {
-        let blob: Option<Vec<u8>> = ctx.get(0)?;
-        Ok(blob.map(|b| b.len() < 8 || b[3] & 0b1_0000 != 0))
+        Ok(ctx.get_raw(0).as_blob_or_null()?.map(|b| b.len() < 8 || b[3] & 0b1_0000 != 0))
     })?;
     Ok(())
 }
@@ -85,6 +111,12 @@ pub fn register_feature_table(conn: &Connection, table: &str, pk: &str, descript
         "INSERT OR IGNORE INTO gpkg_extensions VALUES (?1, 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
         params![table],
     )?;
+    create_rtree_triggers(conn, table, pk)
+}
+
+/// The standard R-tree maintenance triggers of a feature table (GeoPackage 1.3, geometry
+/// column `geom`).
+pub fn create_rtree_triggers(conn: &Connection, table: &str, pk: &str) -> Result<()> {
     let t = table;
     let r = format!("rtree_{t}_geom");
     let vals = "NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)";
@@ -145,7 +177,8 @@ pub fn envelope(blob: &[u8]) -> Option<[f64; 4]> {
 /// Encodes a multipolygon as a GeoPackageBinary blob (little-endian, XY envelope, SRS 2154).
 #[must_use]
 pub fn encode_multipolygon(mp: &MultiPolygon<f64>) -> Vec<u8> {
-    let n_coords: usize = mp.0.iter().map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()).sum();
+    let n_coords: usize =
+        mp.0.iter().map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>()).sum();
     let mut out = Vec::with_capacity(40 + 9 + mp.0.len() * 9 + n_coords * 16 + 64);
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
     for p in &mp.0 {

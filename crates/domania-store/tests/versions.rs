@@ -59,7 +59,9 @@ fn versions_diff_and_rollback() {
     let info = store.rollback(Layer::Parcels, 1, "test").unwrap();
     assert_eq!((info.version, info.kind.as_str()), (3, "rollback"));
     let d13 = store.diff(Layer::Parcels, 1, 3).unwrap();
-    assert!(d13.added.is_empty() && d13.removed.is_empty() && d13.reshaped.is_empty() && d13.attributes_changed.is_empty());
+    assert!(
+        d13.added.is_empty() && d13.removed.is_empty() && d13.reshaped.is_empty() && d13.attributes_changed.is_empty()
+    );
     let p2 = store.parcel(parcel(2, 1.0).idu.as_str()).unwrap().unwrap();
     assert!((p2.geom_l93.unsigned_area() - 400.0).abs() < 1e-9);
     // v2 is still reachable.
@@ -82,7 +84,11 @@ fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
         forme: Some("4140".into()),
         forme_abregee: Some("EPIC".into()),
     };
-    let rows = owner_rows([(&idu, Right::Proprietaire, &ph), (&idu, Right::Proprietaire, &ph), (&other, Right::Other('S'), &ph)]);
+    let rows = owner_rows([
+        (&idu, Right::Proprietaire, &ph),
+        (&idu, Right::Proprietaire, &ph),
+        (&other, Right::Other('S'), &ph),
+    ]);
     assert_eq!(rows.len(), 2);
     store.import(Layer::Owners, rows, &meta("ppm1.csv")).unwrap();
     assert_eq!(store.rights_of(idu.as_str()).unwrap().len(), 1);
