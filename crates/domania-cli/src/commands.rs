@@ -270,6 +270,10 @@ fn layer_of(kind: ImportKind) -> Layer {
     }
 }
 
+/// Rows travel from the reader thread to the writer in batches: one channel operation per
+/// batch, not per row.
+const BATCH: usize = 512;
+
 /// Imports a file as a new version of a layer. Two threads: this one writes into the store
 /// while a reader thread parses, validates, reprojects and encodes the rows (and hashes the
 /// file). The transaction commits only if the reader's report allows it.
@@ -285,8 +289,6 @@ fn import(
     json: bool,
 ) -> Result<VersionInfo> {
     let pb = if json { ProgressBar::hidden() } else { spinner(format!("importing {}", file.display())) };
-    // Rows travel in batches: one channel operation per batch, not per row.
-    const BATCH: usize = 512;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
     let reader = {
         let file = file.to_path_buf();
