@@ -54,6 +54,11 @@ pub struct CollectionInfo {
 
 /// Opens a file, transparently gunzipping it.
 pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
+    open_maybe_gz_flagged(path).map(|(r, _)| r)
+}
+
+/// [`open_maybe_gz`], also telling whether the file is gzipped.
+fn open_maybe_gz_flagged(path: &Path) -> Result<(Box<dyn Read>, bool)> {
     let open_err = |source| IoError::Open { path: path.to_path_buf(), source };
     let mut file = File::open(path).map_err(open_err)?;
     let mut magic = [0u8; 2];
@@ -64,23 +69,24 @@ pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
     let file = File::open(path).map_err(open_err)?;
     let reader = BufReader::with_capacity(1 << 20, file);
     if n == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader))))
+        Ok((Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader))), true))
     } else {
-        Ok(Box::new(reader))
+        Ok((Box::new(reader), false))
     }
 }
 
-/// Files up to this size (after decompression) are parsed from memory, which is about twice as
+/// Files up to this size (after decompression, estimated) are parsed from memory, which is about twice as
 /// fast as parsing through `io::Read`; larger ones are streamed so memory stays flat.
 pub const IN_MEMORY_LIMIT: u64 = 256 << 20;
 
 /// Reads a FeatureCollection, calling `on_feature` for each feature in order.
 pub fn read_features(path: &Path, mut on_feature: impl FnMut(RawFeature, &CollectionInfo)) -> Result<CollectionInfo> {
-    let mut reader = open_maybe_gz(path)?;
+    let (mut reader, gz) = open_maybe_gz_flagged(path)?;
     let current = Cell::new(None);
     let size = std::fs::metadata(path).map_or(u64::MAX, |m| m.len());
-    let result = if size <= IN_MEMORY_LIMIT / 8 {
-        // Gzip expands about 8 times at most for this kind of text: bounded memory either way.
+    // Gzip expands about 8 times for this kind of text: bounded memory either way.
+    let expanded = if gz { size.saturating_mul(8) } else { size };
+    let result = if expanded <= IN_MEMORY_LIMIT {
         let mut bytes = Vec::with_capacity(size as usize + 1);
         reader.read_to_end(&mut bytes).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);

@@ -145,7 +145,7 @@ impl Store {
         }
         conn.pragma_update(None, "journal_mode", "DELETE").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-        conn.pragma_update(None, "cache_size", -262_144).map_err(open_err)?;
+        conn.pragma_update(None, "cache_size", -65_536).map_err(open_err)?;
         gpkg::register_functions(&conn)?;
         let store = Self { conn, path: path.to_path_buf() };
         store.init_schema()?;
