@@ -75,8 +75,9 @@ fn open_maybe_gz_flagged(path: &Path) -> Result<(Box<dyn Read>, bool)> {
     }
 }
 
-/// Files up to this size (after decompression, estimated) are parsed from memory, which is about twice as
-/// fast as parsing through `io::Read`; larger ones are streamed so memory stays flat.
+/// Files up to this size (after decompression, estimated) are parsed from memory, which is
+/// about twice as fast as parsing through `io::Read`; larger ones are streamed so memory stays
+/// flat.
 pub const IN_MEMORY_LIMIT: u64 = 256 << 20;
 
 /// Reads a FeatureCollection, calling `on_feature` for each feature in order.
@@ -87,8 +88,15 @@ pub fn read_features(path: &Path, mut on_feature: impl FnMut(RawFeature, &Collec
     // Gzip expands about 8 times for this kind of text: bounded memory either way.
     let expanded = if gz { size.saturating_mul(8) } else { size };
     let result = if expanded <= IN_MEMORY_LIMIT {
-        let mut bytes = Vec::with_capacity(size as usize + 1);
-        reader.read_to_end(&mut bytes).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+        let bytes = if gz {
+            let mut bytes = Vec::with_capacity(expanded as usize + 1);
+            reader.read_to_end(&mut bytes).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+            bytes
+        } else {
+            // One read into an exactly sized buffer.
+            drop(reader);
+            std::fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?
+        };
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let seed = CollectionSeed { on_feature: &mut on_feature, current: &current };
         seed.deserialize(&mut de).and_then(|info| de.end().map(|()| info))

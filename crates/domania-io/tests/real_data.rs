@@ -39,6 +39,20 @@ fn paris_18e_parcels_load_in_lambert93() {
 }
 
 #[test]
+fn gzipped_cadastre_as_published_reads_the_same() {
+    use std::io::Write;
+    let src = data("cadastre-91216-parcelles.json");
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("cadastre-91216-parcelles.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(&std::fs::read(&src).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let plain = read_cadastre(&src, ReadOptions::default()).unwrap();
+    let zipped = read_cadastre(&gz, ReadOptions::default()).unwrap();
+    assert_eq!(zipped.parcels, plain.parcels);
+}
+
+#[test]
 fn fast_ring_check_agrees_with_geo_on_every_real_ring() {
     use geo::Validation;
     for file in ["cadastre-75118-parcelles.json", "cadastre-91216-parcelles.json"] {

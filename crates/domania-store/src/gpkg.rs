@@ -145,6 +145,15 @@ pub fn create_rtree_triggers(conn: &Connection, table: &str, pk: &str) -> Result
     Ok(())
 }
 
+/// Drops the R-tree triggers of a feature table, for a write that maintains the index itself;
+/// [`create_rtree_triggers`] restores them in the same transaction.
+pub fn drop_rtree_triggers(conn: &Connection, table: &str) -> Result<()> {
+    for suffix in ["insert", "update1", "update2", "update3", "update4", "delete"] {
+        conn.execute_batch(&format!("DROP TRIGGER IF EXISTS \"rtree_{table}_geom_{suffix}\";"))?;
+    }
+    Ok(())
+}
+
 /// Registers an attribute (non-spatial) table in `gpkg_contents`.
 pub fn register_attribute_table(conn: &Connection, table: &str, description: &str) -> Result<()> {
     conn.execute(

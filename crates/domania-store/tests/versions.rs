@@ -108,3 +108,41 @@ fn refuses_a_file_that_is_not_a_geopackage() {
     let err = Store::open(&path).err().expect("a text file is not a store");
     assert!(err.to_string().contains("x.gpkg"), "{err}");
 }
+
+#[test]
+fn rtree_matches_the_table_and_triggers_are_back_after_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.gpkg");
+    let mut store = Store::open(&path).unwrap();
+    store.import(Layer::Parcels, (1..=50).map(|n| parcel_row(&parcel(n, 20.0))).collect(), &meta("a")).unwrap();
+    // v2: 10 removed, 5 reshaped.
+    let v2: Vec<_> = (11..=50).map(|n| parcel_row(&parcel(n, if n <= 15 { 30.0 } else { 20.0 }))).collect();
+    store.import(Layer::Parcels, v2, &meta("b")).unwrap();
+    drop(store);
+    // A plain SQLite client, as QGIS editing the layer would be (with the GPKG functions).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    domania_store::gpkg::register_functions(&conn).unwrap();
+    let triggers: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree_parcels_geom_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 6);
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM rtree_parcels_geom"), 40);
+    assert_eq!(count("SELECT COUNT(*) FROM rtree_parcels_geom r JOIN parcels p ON p.fid = r.id"), 40);
+    // A reshaped parcel's box is its new one (30 m square, R-tree boxes are float32).
+    let idu = parcel(12, 1.0).idu.to_string();
+    let width: f64 = conn
+        .query_row(
+            "SELECT r.maxx - r.minx FROM rtree_parcels_geom r JOIN parcels p ON p.fid = r.id WHERE p.key = ?1",
+            [&idu],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!((width - 30.0).abs() < 0.2, "{width}");
+    conn.execute("DELETE FROM parcels WHERE key = ?1", [&idu]).unwrap();
+    assert_eq!(count("SELECT COUNT(*) FROM rtree_parcels_geom"), 39);
+}
