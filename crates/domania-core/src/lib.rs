@@ -7,6 +7,7 @@
 pub mod classify;
 pub mod error;
 pub mod model;
+pub mod overlay;
 
 pub use classify::{Classification, ClassificationConfig, Classifier, DecidedBy, parcel_actor};
 pub use error::{ModelError, Result};
