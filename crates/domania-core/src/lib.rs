@@ -8,6 +8,7 @@ pub mod classify;
 pub mod error;
 pub mod model;
 pub mod overlay;
+pub mod shares;
 
 pub use classify::{Classification, ClassificationConfig, Classifier, DecidedBy, parcel_actor};
 pub use error::{ModelError, Result};
