@@ -90,7 +90,7 @@ fn paris_grid_shares_add_up_and_match_a_second_method() {
         }
     }
     // Every parcel square metre is counted once across the grid, which covers them all.
-    let cadastre: f64 = o.zones.iter().map(|z| z.cadastre_m2()).sum();
+    let cadastre: f64 = o.zones.iter().map(domania_core::overlay::ZoneOverlay::cadastre_m2).sum();
     let whole: f64 = geoms.iter().map(Area::unsigned_area).sum::<f64>() - overlap_total;
     assert!((cadastre - whole).abs() < 0.05, "{cadastre} vs {whole}");
     assert!(actor_total[&Actor::Commune] > actor_total[&Actor::BailleurSocial]);
