@@ -1,0 +1,323 @@
+//! Evaluation of the rules: sub-sector decisions and space assignments, with explanations.
+
+use std::collections::{HashMap, HashSet};
+
+use domania_core::Actor;
+use domania_core::shares::ZoneShares;
+use serde::Serialize;
+
+use crate::error::{Result, RulesError};
+use crate::model::{Convention, RulesConfig, Service};
+
+/// How a sub-sector is managed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Decision {
+    /// One actor holds more than the threshold: it manages every space of the sub-sector.
+    Delegated { actor: Actor, share: f64 },
+    /// Each space is managed by its owner (*gestion selon la domanialité*).
+    Domanialite,
+}
+
+/// The decision for one sub-sector, with its explanation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubsectorDecision {
+    pub subsector: String,
+    pub decision: Decision,
+    /// Land is shared between listed actors and none holds more than the threshold: a convention
+    /// should settle who does what.
+    pub needs_convention: bool,
+    pub explanation: String,
+}
+
+/// A space of a sub-sector, as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SpaceKind {
+    /// A parcel piece and its owner's actor.
+    Parcel { idu: String, actor: Actor },
+    /// The sub-sector's area outside every parcel.
+    NonCadastre,
+}
+
+/// Who handles one intervention kind on one space.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assignment {
+    pub intervention: String,
+    /// `None`: no rule gives a service (see the explanation).
+    pub service: Option<Service>,
+    /// The actor responsible (the service's actor, or the manager actor when unassigned).
+    pub actor: Actor,
+    /// Which rule decided: `convention`, `fixed`, `default`, `unassigned`.
+    pub rule: &'static str,
+    pub explanation: String,
+}
+
+/// Rules ready to evaluate (every reference checked).
+#[derive(Debug, Clone)]
+pub struct Rules {
+    config: RulesConfig,
+    services: HashMap<String, Service>,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+impl Rules {
+    /// Checks the configuration: threshold range, unique ids, every service and intervention
+    /// reference, convention dates.
+    pub fn new(config: RulesConfig) -> Result<Self> {
+        let t = config.delegation.threshold;
+        if !(0.0..1.0).contains(&t) || t.is_nan() {
+            return Err(RulesError::BadThreshold(t));
+        }
+        let mut services = HashMap::new();
+        for s in &config.services {
+            if services.insert(s.id.clone(), s.clone()).is_some() {
+                return Err(RulesError::DuplicateId { what: "services", id: s.id.clone() });
+            }
+        }
+        let mut kinds = HashSet::new();
+        for i in &config.interventions {
+            if !kinds.insert(i.id.as_str()) {
+                return Err(RulesError::DuplicateId { what: "interventions", id: i.id.clone() });
+            }
+        }
+        let check_service = |rule: String, id: &str| {
+            if services.contains_key(id) {
+                Ok(())
+            } else {
+                Err(RulesError::UnknownService { rule, service: id.to_owned() })
+            }
+        };
+        let check_kind = |rule: String, id: &str| {
+            if id == "*" || kinds.contains(id) {
+                Ok(())
+            } else {
+                Err(RulesError::UnknownIntervention { rule, intervention: id.to_owned() })
+            }
+        };
+        for f in &config.fixed {
+            check_service(format!("fixed rule for {}", f.intervention), &f.service)?;
+            check_kind(format!("fixed rule for {}", f.intervention), &f.intervention)?;
+        }
+        for d in &config.defaults {
+            let rule = format!("default rule of {} for {}", d.actor, d.intervention);
+            check_service(rule.clone(), &d.service)?;
+            check_kind(rule, &d.intervention)?;
+        }
+        let mut conv_ids = HashSet::new();
+        for c in &config.conventions {
+            if !conv_ids.insert(c.id.as_str()) {
+                return Err(RulesError::DuplicateId { what: "conventions", id: c.id.clone() });
+            }
+            check_service(format!("convention {}", c.id), &c.service)?;
+            for k in &c.interventions {
+                check_kind(format!("convention {}", c.id), k)?;
+            }
+            let bad = |reason: String| RulesError::BadConvention { id: c.id.clone(), reason };
+            if !is_date(&c.valid_from) {
+                return Err(bad(format!("valid_from {:?} is not YYYY-MM-DD", c.valid_from)));
+            }
+            if let Some(to) = &c.valid_to {
+                if !is_date(to) {
+                    return Err(bad(format!("valid_to {to:?} is not YYYY-MM-DD")));
+                }
+                if to < &c.valid_from {
+                    return Err(bad(format!("ends ({to}) before it starts ({})", c.valid_from)));
+                }
+            }
+        }
+        Ok(Self { config, services })
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &RulesConfig {
+        &self.config
+    }
+
+    /// The delegated-management rule on one sub-sector's shares (computed with the
+    /// denominator the configuration asks for: `delegation.include_non_cadastre`).
+    #[must_use]
+    pub fn decide_subsector(&self, subsector: &str, shares: &ZoneShares) -> SubsectorDecision {
+        let d = &self.config.delegation;
+        let listed: Vec<(Actor, f64)> = d
+            .actors
+            .iter()
+            .filter_map(|a| shares.by_actor.get(a).filter(|s| s.area_m2 > 0.0).map(|s| (*a, s.share)))
+            .collect();
+        let figures = listed.iter().map(|(a, s)| format!("{a} {}", pct(*s))).collect::<Vec<_>>().join(", ");
+        let denominator = if d.include_non_cadastre { "of the sub-sector" } else { "of its cadastré land" };
+        if listed.len() < 2 {
+            let why = match listed.first() {
+                None => format!(
+                    "sub-sector {subsector}: none of {} holds land → gestion selon la domanialité",
+                    names(&d.actors)
+                ),
+                Some((a, s)) => format!(
+                    "sub-sector {subsector}: only {a} ({} {denominator}) among {} holds land, the rule needs two → gestion selon la domanialité",
+                    pct(*s),
+                    names(&d.actors)
+                ),
+            };
+            return SubsectorDecision {
+                subsector: subsector.to_owned(),
+                decision: Decision::Domanialite,
+                needs_convention: false,
+                explanation: why,
+            };
+        }
+        let (best, share) = listed.iter().copied().fold((listed[0].0, f64::MIN), |b, x| if x.1 > b.1 { x } else { b });
+        if share > d.threshold {
+            SubsectorDecision {
+                subsector: subsector.to_owned(),
+                decision: Decision::Delegated { actor: best, share },
+                needs_convention: false,
+                explanation: format!(
+                    "sub-sector {subsector}: {best} holds {} {denominator} > {} ({figures}) → delegated to {best}",
+                    pct(share),
+                    pct(d.threshold)
+                ),
+            }
+        } else {
+            SubsectorDecision {
+                subsector: subsector.to_owned(),
+                decision: Decision::Domanialite,
+                needs_convention: true,
+                explanation: format!(
+                    "sub-sector {subsector}: shared ({figures} {denominator}), no actor above {} → gestion selon la domanialité, convention needed",
+                    pct(d.threshold)
+                ),
+            }
+        }
+    }
+
+    /// The manager of `space` for every intervention kind. `conventions_here` are the ids of the
+    /// conventions whose perimeter holds the space; `date` is `YYYY-MM-DD`.
+    #[must_use]
+    pub fn assign(
+        &self,
+        decision: &SubsectorDecision,
+        space: &SpaceKind,
+        conventions_here: &[&str],
+        date: &str,
+    ) -> Vec<Assignment> {
+        let (manager, manager_why) = match (&decision.decision, space) {
+            (Decision::Delegated { actor, .. }, _) => (*actor, decision.explanation.clone()),
+            (Decision::Domanialite, SpaceKind::Parcel { idu, actor }) => {
+                (*actor, format!("{}; parcel {idu} is held by {actor}", decision.explanation))
+            }
+            (Decision::Domanialite, SpaceKind::NonCadastre) => (
+                self.config.non_cadastre_actor,
+                format!(
+                    "{}; non-cadastré space → public domain, {}",
+                    decision.explanation, self.config.non_cadastre_actor
+                ),
+            ),
+        };
+        self.config
+            .interventions
+            .iter()
+            .map(|kind| self.assign_one(&kind.id, manager, &manager_why, conventions_here, date))
+            .collect()
+    }
+
+    fn assign_one(&self, kind: &str, manager: Actor, manager_why: &str, here: &[&str], date: &str) -> Assignment {
+        let mut valid: Vec<&Convention> = self
+            .config
+            .conventions
+            .iter()
+            .filter(|c| here.contains(&c.id.as_str()) && c.interventions.iter().any(|k| k == kind))
+            .filter(|c| c.valid_from.as_str() <= date && c.valid_to.as_deref().is_none_or(|to| date <= to))
+            .collect();
+        valid.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then_with(|| a.id.cmp(&b.id)));
+        if let Some(c) = valid.first() {
+            let service = self.services[&c.service].clone();
+            let others = if valid.len() > 1 {
+                let names: Vec<&str> = valid[1..].iter().map(|c| c.id.as_str()).collect();
+                format!(" (it prevails over {}: it started last)", names.join(", "))
+            } else {
+                String::new()
+            };
+            let expired: Vec<&str> = self
+                .config
+                .conventions
+                .iter()
+                .filter(|o| {
+                    here.contains(&o.id.as_str())
+                        && o.interventions.iter().any(|k| k == kind)
+                        && !valid.iter().any(|v| v.id == o.id)
+                })
+                .map(|o| o.id.as_str())
+                .collect();
+            let expired = if expired.is_empty() {
+                String::new()
+            } else {
+                format!("; not in force on {date}: {}", expired.join(", "))
+            };
+            return Assignment {
+                intervention: kind.to_owned(),
+                actor: service.actor,
+                explanation: format!(
+                    "{manager_why}; convention {} ({}, {}–{}) gives {kind} to {}{others}{expired}",
+                    c.id,
+                    c.parties.join(" / "),
+                    c.valid_from,
+                    c.valid_to.as_deref().unwrap_or("…"),
+                    service.name
+                ),
+                service: Some(service),
+                rule: "convention",
+            };
+        }
+        if let Some(f) = self.config.fixed.iter().find(|f| f.intervention == kind) {
+            let service = self.services[&f.service].clone();
+            return Assignment {
+                intervention: kind.to_owned(),
+                actor: service.actor,
+                explanation: format!("{kind} always goes to {} ({})", service.name, f.reason),
+                service: Some(service),
+                rule: "fixed",
+            };
+        }
+        let default = self
+            .config
+            .defaults
+            .iter()
+            .find(|d| d.actor == manager && d.intervention == kind)
+            .or_else(|| self.config.defaults.iter().find(|d| d.actor == manager && d.intervention == "*"));
+        match default {
+            Some(d) => {
+                let service = self.services[&d.service].clone();
+                Assignment {
+                    intervention: kind.to_owned(),
+                    actor: service.actor,
+                    explanation: format!("{manager_why}; {kind} → default service of {manager}: {}", service.name),
+                    service: Some(service),
+                    rule: "default",
+                }
+            }
+            None => Assignment {
+                intervention: kind.to_owned(),
+                service: None,
+                actor: manager,
+                rule: "unassigned",
+                explanation: format!("{manager_why}; no service configured for {manager} and {kind}"),
+            },
+        }
+    }
+}
+
+fn names(actors: &[Actor]) -> String {
+    actors.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" / ")
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}

@@ -1,0 +1,179 @@
+//! The rule's edges, on overlays computed for real (squares in Lambert-93 metres).
+
+use domania_core::Actor;
+use domania_core::overlay::{OverlayOptions, overlay};
+use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares};
+use domania_rules::{Decision, Rules, RulesConfig, SpaceKind};
+use geo_types::{MultiPolygon, Rect};
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
+    MultiPolygon::new(vec![Rect::new((x0, y0), (x1, y1)).to_polygon()])
+}
+
+fn example() -> Rules {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rules.toml")).unwrap();
+    let cfg: RulesConfig = toml::from_str(&text).unwrap();
+    Rules::new(cfg).unwrap()
+}
+
+fn holding(actor: Option<Actor>) -> Holding {
+    Holding {
+        owners: actor
+            .map(|a| vec![OwnerRef { siren: a.as_str().into(), name: a.as_str().into(), actor: a }])
+            .unwrap_or_default(),
+    }
+}
+
+/// A 100 × 10 m sub-sector with a 10 m street on its east; parcels are 10 m slices of the
+/// first 90 m, owned as `owners` says (one entry per slice).
+fn shares(owners: &[Option<Actor>], include_nc: bool) -> ZoneShares {
+    let parcels: Vec<_> = (0..owners.len()).map(|i| rect(i as f64 * 10.0, 0.0, i as f64 * 10.0 + 10.0, 10.0)).collect();
+    let holdings: Vec<_> = owners.iter().map(|a| holding(*a)).collect();
+    let o = overlay(&parcels, &[rect(0.0, 0.0, 100.0, 10.0)], OverlayOptions::default());
+    zone_shares(&o.zones[0], &holdings, include_nc)
+}
+
+use Actor::{BailleurSocial as B, CommunauteUrbaine as U, Commune as C};
+
+#[test]
+fn exactly_sixty_percent_is_not_enough() {
+    let r = example();
+    // 10 slices: 6 bailleur, 4 CU -> 60.0 % exactly.
+    let s = shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U), Some(U), Some(U)], false);
+    let d = r.decide_subsector("S1", &s);
+    assert_eq!(d.decision, Decision::Domanialite);
+    assert!(d.needs_convention);
+    assert!(d.explanation.contains("60.0%"), "{}", d.explanation);
+    // 7 of 10: delegated.
+    let s = shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U), Some(U)], false);
+    let d = r.decide_subsector("S1", &s);
+    assert!(matches!(d.decision, Decision::Delegated { actor: B, .. }), "{d:?}");
+    assert!(d.explanation.contains("70.0% of its cadastré land > 60.0%"), "{}", d.explanation);
+}
+
+#[test]
+fn non_cadastre_in_the_denominator_is_a_setting() {
+    // 7 bailleur + 2 CU slices out of 9 parcels (90 m) + 10 m street: 77.8 % of the land,
+    // 70 % of the sub-sector.
+    let owners = [Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U)];
+    let mut cfg = example().config().clone();
+    cfg.delegation.threshold = 0.75;
+    let land = Rules::new(cfg.clone()).unwrap();
+    assert!(matches!(land.decide_subsector("S", &shares(&owners, false)).decision, Decision::Delegated { .. }));
+    cfg.delegation.include_non_cadastre = true;
+    let whole = Rules::new(cfg).unwrap();
+    assert_eq!(whole.decide_subsector("S", &shares(&owners, true)).decision, Decision::Domanialite);
+}
+
+#[test]
+fn no_eligible_actor_and_a_single_one() {
+    let r = example();
+    let d = r.decide_subsector("S2", &shares(&[Some(C), None, None], false));
+    assert_eq!((d.decision.clone(), d.needs_convention), (Decision::Domanialite, false));
+    assert!(d.explanation.contains("none of bailleur_social / communaute_urbaine"), "{}", d.explanation);
+    let d = r.decide_subsector("S2", &shares(&[Some(B), Some(B), None], false));
+    assert_eq!((d.decision.clone(), d.needs_convention), (Decision::Domanialite, false));
+}
+
+#[test]
+fn three_actors_none_above_the_threshold() {
+    let r = example();
+    let s = shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U), Some(U), Some(C), Some(C)], false);
+    let d = r.decide_subsector("S3", &s);
+    assert_eq!(d.decision, Decision::Domanialite);
+    assert!(d.needs_convention);
+    // Each space then goes to its owner's service; waste stays with the CU.
+    let a = r.assign(&d, &SpaceKind::Parcel { idu: "x".into(), actor: C }, &[], "2025-06-01");
+    let get = |k: &str| a.iter().find(|x| x.intervention == k).unwrap();
+    assert_eq!(get("cleaning").service.as_ref().unwrap().id, "commune-st");
+    assert_eq!(get("waste").service.as_ref().unwrap().id, "cu-dechets");
+    assert_eq!(get("waste").rule, "fixed");
+}
+
+#[test]
+fn a_sub_sector_entirely_non_cadastre() {
+    let r = example();
+    let s = shares(&[], false);
+    assert!((s.non_cadastre_m2 - 1000.0).abs() < 1e-9);
+    let d = r.decide_subsector("S4", &s);
+    assert_eq!(d.decision, Decision::Domanialite);
+    let a = r.assign(&d, &SpaceKind::NonCadastre, &[], "2025-06-01");
+    assert!(a.iter().all(|x| x.actor == U), "{a:?}");
+    let light = a.iter().find(|x| x.intervention == "lighting").unwrap();
+    assert_eq!(light.service.as_ref().unwrap().id, "cu-eclairage");
+    assert!(light.explanation.contains("non-cadastré"), "{}", light.explanation);
+}
+
+#[test]
+fn delegated_sub_sector_and_conventions_in_and_out_of_force() {
+    let r = example();
+    let s = shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U)], false);
+    let d = r.decide_subsector("QN078001-01", &s);
+    let space = SpaceKind::Parcel { idu: "78440000AB0009".into(), actor: U };
+    // In force: green spaces to the commune, cleaning to the delegated bailleur.
+    let a = r.assign(&d, &space, &["QN078001-01"], "2025-06-01");
+    let gs = a.iter().find(|x| x.intervention == "green_spaces").unwrap();
+    assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), ("convention", "commune-st"));
+    assert!(
+        gs.explanation.contains("delegated to bailleur_social") && gs.explanation.contains("convention QN078001-01"),
+        "{}",
+        gs.explanation
+    );
+    assert_eq!(
+        a.iter().find(|x| x.intervention == "cleaning").unwrap().service.as_ref().unwrap().id,
+        "bailleur-agence"
+    );
+    // Expired: back to the delegated bailleur, and the explanation says why.
+    let a = r.assign(&d, &space, &["QN078001-01"], "2028-01-01");
+    let gs = a.iter().find(|x| x.intervention == "green_spaces").unwrap();
+    assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), ("default", "bailleur-agence"));
+}
+
+#[test]
+fn overlapping_conventions_follow_the_documented_precedence() {
+    let mut cfg = example().config().clone();
+    let mut later = cfg.conventions[0].clone();
+    later.id = "C-2025-02".into();
+    later.valid_from = "2025-02-01".into();
+    later.service = "cu-ctc-seine-aval".into();
+    cfg.conventions.push(later);
+    let r = Rules::new(cfg).unwrap();
+    let d = r.decide_subsector("S", &shares(&[Some(C)], false));
+    let here = ["QN078001-01", "C-2025-02"];
+    let space = SpaceKind::Parcel { idu: "x".into(), actor: C };
+    let gs =
+        |date: &str| r.assign(&d, &space, &here, date).into_iter().find(|x| x.intervention == "green_spaces").unwrap();
+    let now = gs("2025-06-01");
+    assert_eq!(now.service.as_ref().unwrap().id, "cu-ctc-seine-aval");
+    assert!(now.explanation.contains("prevails over QN078001-01"), "{}", now.explanation);
+    // Before the later one starts, the older applies.
+    assert_eq!(gs("2024-06-01").service.as_ref().unwrap().id, "commune-st");
+}
+
+#[test]
+fn overlapping_parcels_do_not_inflate_a_share() {
+    let r = example();
+    // Two bailleur parcels and one CU parcel drawn over one of them: the overlap counts once.
+    let parcels = vec![rect(0.0, 0.0, 40.0, 10.0), rect(40.0, 0.0, 70.0, 10.0), rect(30.0, 0.0, 100.0, 10.0)];
+    let holdings = vec![holding(Some(B)), holding(Some(B)), holding(Some(U))];
+    let o = overlay(&parcels, &[rect(0.0, 0.0, 100.0, 10.0)], OverlayOptions::default());
+    assert_eq!(o.overlaps.len(), 2);
+    let s = zone_shares(&o.zones[0], &holdings, false);
+    assert!((s.cadastre_m2 - 1000.0).abs() < 1e-6);
+    assert!((s.by_actor[&B].share - 0.7).abs() < 1e-9);
+    assert!(matches!(r.decide_subsector("S", &s).decision, Decision::Delegated { actor: B, .. }));
+}
+
+#[test]
+fn bad_rules_are_refused_with_the_rule_named() {
+    let mut cfg = example().config().clone();
+    cfg.defaults[0].service = "nowhere".into();
+    let err = Rules::new(cfg).unwrap_err().to_string();
+    assert!(err.contains("default rule of communaute_urbaine") && err.contains("nowhere"), "{err}");
+    let mut cfg = example().config().clone();
+    cfg.delegation.threshold = 60.0;
+    assert!(Rules::new(cfg).unwrap_err().to_string().contains("between 0 and 1"));
+    let mut cfg = example().config().clone();
+    cfg.conventions[0].valid_to = Some("2020-01-01".into());
+    assert!(Rules::new(cfg).unwrap_err().to_string().contains("ends"));
+}
