@@ -136,11 +136,18 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Shares { zones, format, rules } => crate::compute::shares(cli, *zones, *format, rules.as_deref()),
+        Command::Assign { rules, date, format, dry_run } => {
+            crate::compute::assign(cli, rules, date.as_deref(), *format, *dry_run)
+        }
+        Command::Report { what: crate::ReportKind::Qpv { code, format } } => {
+            crate::compute::report_qpv(cli, code, *format)
+        }
         Command::Demo { dir } => demo(cli, dir),
     }
 }
 
-fn open(path: &Path) -> Result<Store> {
+pub(crate) fn open(path: &Path) -> Result<Store> {
     Store::open(path).with_context(|| format!("opening the store {}", path.display()))
 }
 
@@ -167,7 +174,7 @@ fn author_name(author: Option<&str>) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn classifier(cli: &Cli) -> Result<Classifier> {
+pub(crate) fn classifier(cli: &Cli) -> Result<Classifier> {
     let config = match &cli.config {
         None => TerritoryFile::default(),
         Some(path) => {

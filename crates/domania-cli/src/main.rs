@@ -1,6 +1,7 @@
 //! `domania`: who owns and who must maintain every piece of ground.
 
 mod commands;
+mod compute;
 
 /// mimalloc: the import pipeline allocates rows on the reader thread and frees them on the
 /// writer thread, which serialises glibc's malloc on its arena lock (13 % of a 100k import).
@@ -89,12 +90,65 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Land by actor and owner in every sub-sector (or QPV), with the non-cadastré remainder.
+    Shares {
+        /// Zones: sub-sectors or QPV.
+        #[arg(long, value_enum, default_value_t = ZonesArg::Subsectors)]
+        zones: ZonesArg,
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+        /// Rules file: its `delegation.include_non_cadastre` decides the denominator of shares.
+        #[arg(long, env = "DOMANIA_RULES")]
+        rules: Option<PathBuf>,
+    },
+    /// A manager for every space and intervention kind, with its explanation; written to the
+    /// store as a new version of the `spaces` layer.
+    Assign {
+        #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
+        rules: PathBuf,
+        /// Date the conventions are judged on (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+        /// Do not write the `spaces` layer into the store.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        what: ReportKind,
+    },
     /// The main job on a territory folder (default: the embedded demo in data/): import every
     /// layer into the store and summarise land ownership by actor.
     Demo {
         #[arg(long, default_value = "data")]
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// One QPV: land by actor and owner, bailleurs' holdings (TFPB follow-up).
+    Qpv {
+        code: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ZonesArg {
+    Subsectors,
+    Qpv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Json,
+    Geojson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,4 +11,6 @@ pub mod store;
 
 pub use error::{Result, StoreError};
 pub use layer::{Layer, Row, owner_rows, parcel_row, perimeter_row};
-pub use store::{Diff, ImportMeta, ImportTx, LayerSummary, Store, StoredParcel, StoredRight, VersionInfo};
+pub use store::{
+    Diff, ImportMeta, ImportTx, LayerSummary, Store, StoredParcel, StoredPerimeter, StoredRight, VersionInfo,
+};

@@ -91,6 +91,15 @@ pub struct StoredParcel {
     pub v_from: i64,
 }
 
+/// A stored perimeter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPerimeter {
+    pub key: String,
+    pub name: Option<String>,
+    pub properties_json: String,
+    pub geom_l93: MultiPolygon<f64>,
+}
+
 /// A stored right of a legal person on a parcel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredRight {
@@ -384,6 +393,27 @@ impl Store {
                 contenance: r.get(1)?,
                 geom_l93: gpkg::decode_multipolygon(&blob)?,
                 v_from: r.get(3)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every current perimeter of a perimeter layer (QPV, sub-sectors, conventions).
+    pub fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
+        if !layer.is_spatial() || layer == Layer::Parcels {
+            return Err(StoreError::UnknownLayer(format!("{layer} is not a perimeter layer")));
+        }
+        let t = layer.table();
+        let mut stmt = self.conn.prepare(&format!("SELECT key, name, properties, geom FROM {t} ORDER BY key"))?;
+        let mut q = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = q.next()? {
+            let blob: Vec<u8> = r.get(3)?;
+            out.push(StoredPerimeter {
+                key: r.get(0)?,
+                name: r.get(1)?,
+                properties_json: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                geom_l93: gpkg::decode_multipolygon(&blob)?,
             });
         }
         Ok(out)

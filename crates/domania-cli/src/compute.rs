@@ -1,0 +1,207 @@
+//! `shares`, `assign` and `report`: the engine's computations, formatted.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use domania_core::Actor;
+use domania_core::overlay::OverlayOptions;
+use domania_engine::{KeyedShares, Snapshot, ZoneLayer};
+use domania_rules::{Rules, RulesConfig, SpaceKind};
+
+use crate::commands::{classifier, open};
+use crate::{Cli, FormatArg, ZonesArg};
+
+fn load_rules(path: &Path) -> Result<Rules> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the rules {}", path.display()))?;
+    let cfg: RulesConfig = toml::from_str(&text).with_context(|| format!("{}: invalid rules file", path.display()))?;
+    Rules::new(cfg).with_context(|| format!("{}: rules do not hold together", path.display()))
+}
+
+fn snapshot(cli: &Cli) -> Result<Snapshot> {
+    let store = open(&cli.store)?;
+    Snapshot::load(&store, &classifier(cli)?).with_context(|| format!("loading {}", cli.store.display()))
+}
+
+/// Writes to standard output; a closed pipe (`| head`) ends the output quietly.
+fn out(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to standard output"),
+    }
+}
+
+/// One line for the overlaps (the JSON output lists them all).
+fn warn_overlaps(overlaps: &[(String, String, f64)]) {
+    if overlaps.is_empty() {
+        return;
+    }
+    let total: f64 = overlaps.iter().map(|o| o.2).sum();
+    let (a, b, m2) = overlaps.iter().max_by(|x, y| x.2.total_cmp(&y.2)).expect("not empty");
+    eprintln!(
+        "warning: {} pairs of parcels overlap ({total:.2} m² in all, largest {a}/{b} {m2:.2} m²); each overlap is counted once",
+        overlaps.len()
+    );
+}
+
+/// Quotes a CSV field when needed.
+fn csv(field: &str) -> String {
+    if field.contains([',', '"', '\n']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field.to_owned() }
+}
+
+fn shares_csv(zones: &[KeyedShares], id_col: &str) -> String {
+    let mut text = format!("{id_col},actor,siren,owner_name,parcels,area_m2,share\n");
+    for z in zones {
+        for o in &z.shares.by_owner {
+            let name = if o.actor == Actor::Private { "personnes physiques" } else { o.name.as_str() };
+            let _ = writeln!(
+                text,
+                "{},{},{},{},{},{:.2},{:.6}",
+                csv(&z.key),
+                o.actor,
+                csv(&o.siren),
+                csv(name),
+                o.parcels,
+                o.area_m2,
+                o.share
+            );
+        }
+        let _ = writeln!(
+            text,
+            "{},non_cadastre,,,0,{:.2},{:.6}",
+            csv(&z.key),
+            z.shares.non_cadastre_m2,
+            z.shares.non_cadastre_share
+        );
+    }
+    text
+}
+
+pub fn shares(cli: &Cli, zones: ZonesArg, format: FormatArg, rules: Option<&Path>) -> Result<()> {
+    let include_nc = match rules {
+        Some(p) => load_rules(p)?.config().delegation.include_non_cadastre,
+        None => false,
+    };
+    let snap = snapshot(cli)?;
+    let layer = match zones {
+        ZonesArg::Subsectors => ZoneLayer::Subsectors,
+        ZonesArg::Qpv => ZoneLayer::Qpv,
+    };
+    let report = snap.shares(layer, include_nc, OverlayOptions::default());
+    if report.zones.is_empty() {
+        bail!(
+            "the store {} has no {} layer yet: import one first",
+            cli.store.display(),
+            if layer == ZoneLayer::Qpv { "qpv" } else { "subsectors" }
+        );
+    }
+    warn_overlaps(&report.overlaps);
+    match format {
+        FormatArg::Csv => {
+            out(&shares_csv(&report.zones, if layer == ZoneLayer::Qpv { "qpv_id" } else { "subsector_id" }))?;
+        }
+        FormatArg::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+        FormatArg::Geojson => bail!("--format geojson is for `assign`; shares are CSV or JSON"),
+    }
+    Ok(())
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`, from the system clock (civil-from-days, H. Hinnant).
+fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub fn assign(cli: &Cli, rules_path: &Path, date: Option<&str>, format: FormatArg, dry_run: bool) -> Result<()> {
+    let rules = load_rules(rules_path)?;
+    let date = date.map_or_else(today, str::to_owned);
+    let snap = snapshot(cli)?;
+    if snap.subsectors.is_empty() {
+        bail!("the store {} has no subsectors layer yet: import one first", cli.store.display());
+    }
+    let (_, report) = snap.assign(&rules, &date, OverlayOptions::default());
+    match format {
+        FormatArg::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+        FormatArg::Csv => {
+            let mut text = String::from(
+                "subsector_id,space,owner_actor,area_m2,intervention,service_id,service_name,phone,email,actor,rule,explanation\n",
+            );
+            for s in &report.spaces {
+                let (space, owner) = match &s.space {
+                    SpaceKind::Parcel { idu, actor } => (idu.clone(), actor.as_str()),
+                    SpaceKind::NonCadastre => ("non_cadastre".to_owned(), "public_domain"),
+                };
+                for a in &s.assignments {
+                    let svc = a.service.as_ref();
+                    let _ = writeln!(
+                        text,
+                        "{},{},{},{:.2},{},{},{},{},{},{},{},{}",
+                        csv(&s.subsector),
+                        space,
+                        owner,
+                        s.area_m2,
+                        a.intervention,
+                        svc.map_or("", |x| x.id.as_str()),
+                        csv(svc.map_or("", |x| x.name.as_str())),
+                        csv(svc.and_then(|x| x.phone.as_deref()).unwrap_or("")),
+                        csv(svc.and_then(|x| x.email.as_deref()).unwrap_or("")),
+                        a.actor,
+                        a.rule,
+                        csv(&a.explanation)
+                    );
+                }
+            }
+            out(&text)?;
+        }
+        FormatArg::Geojson => bail!("--format geojson is not built yet; use csv or json"),
+    }
+    let delegated =
+        report.decisions.iter().filter(|d| matches!(d.decision, domania_rules::Decision::Delegated { .. })).count();
+    let conv = report.decisions.iter().filter(|d| d.needs_convention).count();
+    let unassigned = report.spaces.iter().flat_map(|s| &s.assignments).filter(|a| a.service.is_none()).count();
+    eprintln!(
+        "{} sub-sectors ({delegated} delegated, {conv} needing a convention), {} spaces, {unassigned} unassigned (space, intervention) pairs, judged on {date}",
+        report.decisions.len(),
+        report.spaces.len()
+    );
+    let _ = dry_run;
+    Ok(())
+}
+
+pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
+    let snap = snapshot(cli)?;
+    if !snap.qpv.iter().any(|z| z.key == code) {
+        let known: Vec<&str> = snap.qpv.iter().take(10).map(|z| z.key.as_str()).collect();
+        return Err(anyhow!("no QPV {code} in {} (some codes: {})", cli.store.display(), known.join(", ")));
+    }
+    let mut one = snap.clone();
+    one.qpv.retain(|z| z.key == code);
+    let report = one.shares(ZoneLayer::Qpv, false, OverlayOptions::default());
+    let z = &report.zones[0];
+    match format {
+        FormatArg::Json => {
+            let bailleurs: Vec<_> = z.shares.by_owner.iter().filter(|o| o.actor == Actor::BailleurSocial).collect();
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "qpv": z.key, "name": z.name, "area_m2": z.shares.area_m2, "cadastre_m2": z.shares.cadastre_m2,
+                    "non_cadastre_m2": z.shares.non_cadastre_m2, "by_actor": z.shares.by_actor,
+                    "tfpb_bailleurs": bailleurs, "owners": z.shares.by_owner, "slivers": z.slivers,
+                }))?
+            ))?;
+        }
+        FormatArg::Csv => out(&shares_csv(&report.zones, "qpv_id"))?,
+        FormatArg::Geojson => bail!("--format geojson is for `assign`"),
+    }
+    Ok(())
+}

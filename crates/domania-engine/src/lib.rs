@@ -1,0 +1,267 @@
+//! Domania's engine: an immutable [`Snapshot`] of one consistent set of layers, and the
+//! computations the CLI (and later the server) ask of it.
+//!
+//! Steps of a build:
+//! 1. [`Snapshot::load`] reads the current parcels, rights `P`, sub-sectors, QPV and convention
+//!    perimeters from the store and classifies every owner;
+//! 2. [`Snapshot::shares`] overlays parcels with a zone layer and sums land by actor and owner;
+//! 3. [`Snapshot::assign`] applies the rules: a decision per sub-sector, then a manager per
+//!    space and intervention kind, each with its explanation.
+//!
+//! Knows nothing of HTTP or of file formats.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay, overlay};
+use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares};
+use domania_core::{Actor, Classifier, Owner, Siren};
+use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
+use domania_store::{Layer, Store, StoreError};
+use geo::{BooleanOps, Contains, InteriorPoint};
+use geo_types::{MultiPolygon, Point};
+use serde::Serialize;
+
+/// A parcel of the snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParcelRec {
+    pub idu: String,
+    pub contenance: Option<i64>,
+    pub geom_l93: MultiPolygon<f64>,
+}
+
+/// A perimeter of the snapshot (sub-sector, QPV, convention).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    pub key: String,
+    pub name: Option<String>,
+    pub geom_l93: MultiPolygon<f64>,
+}
+
+/// Which zone layer to compute shares for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneLayer {
+    Subsectors,
+    Qpv,
+}
+
+/// One consistent, immutable view of the store.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub parcels: Vec<ParcelRec>,
+    /// `holdings[i]`: owners of `parcels[i]`.
+    pub holdings: Vec<Holding>,
+    pub subsectors: Vec<Zone>,
+    pub qpv: Vec<Zone>,
+    pub conventions: Vec<Zone>,
+}
+
+/// Shares of one zone, with its key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyedShares {
+    pub key: String,
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub shares: ZoneShares,
+    /// Pieces below the sliver tolerance: (IDU, m²).
+    pub slivers: Vec<(String, f64)>,
+}
+
+/// Result of [`Snapshot::shares`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SharesReport {
+    pub zones: Vec<KeyedShares>,
+    /// Overlapping parcel pairs: (IDU, IDU, m²).
+    pub overlaps: Vec<(String, String, f64)>,
+}
+
+/// One space of a sub-sector with its manager for every intervention kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpaceAssignment {
+    pub subsector: String,
+    pub space: SpaceKind,
+    pub area_m2: f64,
+    pub assignments: Vec<Assignment>,
+}
+
+/// Result of [`Snapshot::assign`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssignReport {
+    pub date: String,
+    pub decisions: Vec<SubsectorDecision>,
+    pub spaces: Vec<SpaceAssignment>,
+}
+
+impl Snapshot {
+    /// Reads the current layers of the store and classifies every owner.
+    pub fn load(store: &Store, classifier: &Classifier) -> Result<Self, StoreError> {
+        let parcels: Vec<ParcelRec> = store
+            .parcels()?
+            .into_iter()
+            .map(|p| ParcelRec { idu: p.idu, contenance: p.contenance, geom_l93: p.geom_l93 })
+            .collect();
+        let mut owners: BTreeMap<String, BTreeSet<(String, String, Actor)>> = BTreeMap::new();
+        for r in store.rights_with_code("P")? {
+            let owner = Owner {
+                siren: Siren::new(&r.siren),
+                name: r.denomination.clone(),
+                groupe: r.groupe,
+                forme: r.forme.clone(),
+                forme_abregee: r.forme_abregee.clone(),
+            };
+            let actor = classifier.classify(&owner).actor;
+            owners.entry(r.idu).or_default().insert((r.siren, r.denomination, actor));
+        }
+        let holdings = parcels
+            .iter()
+            .map(|p| Holding {
+                owners: owners
+                    .get(&p.idu)
+                    .map(|s| {
+                        s.iter()
+                            .map(|(siren, name, actor)| OwnerRef {
+                                siren: siren.clone(),
+                                name: name.clone(),
+                                actor: *actor,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let zones = |layer| -> Result<Vec<Zone>, StoreError> {
+            Ok(store
+                .perimeters(layer)?
+                .into_iter()
+                .map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 })
+                .collect())
+        };
+        Ok(Self {
+            parcels,
+            holdings,
+            subsectors: zones(Layer::Subsectors)?,
+            qpv: zones(Layer::Qpv)?,
+            conventions: zones(Layer::Conventions)?,
+        })
+    }
+
+    fn zones(&self, layer: ZoneLayer) -> &[Zone] {
+        match layer {
+            ZoneLayer::Subsectors => &self.subsectors,
+            ZoneLayer::Qpv => &self.qpv,
+        }
+    }
+
+    fn overlay(&self, zones: &[Zone], opts: OverlayOptions) -> Overlay {
+        // The overlay takes plain geometry slices; cloning references would not help it.
+        let parcels: Vec<MultiPolygon<f64>> = self.parcels.iter().map(|p| p.geom_l93.clone()).collect();
+        let geoms: Vec<MultiPolygon<f64>> = zones.iter().map(|z| z.geom_l93.clone()).collect();
+        overlay(&parcels, &geoms, opts)
+    }
+
+    /// Shares of every zone of `layer`.
+    #[must_use]
+    pub fn shares(&self, layer: ZoneLayer, include_non_cadastre: bool, opts: OverlayOptions) -> SharesReport {
+        let zones = self.zones(layer);
+        let o = self.overlay(zones, opts);
+        self.shares_of(zones, &o, include_non_cadastre)
+    }
+
+    fn shares_of(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
+        let keyed = o
+            .zones
+            .iter()
+            .map(|z| KeyedShares {
+                key: zones[z.zone].key.clone(),
+                name: zones[z.zone].name.clone(),
+                shares: zone_shares(z, &self.holdings, include_non_cadastre),
+                slivers: z
+                    .slivers
+                    .iter()
+                    .map(|&k| (self.parcels[z.pieces[k].parcel].idu.clone(), z.pieces[k].area_m2))
+                    .collect(),
+            })
+            .collect();
+        let overlaps = o
+            .overlaps
+            .iter()
+            .map(|x| (self.parcels[x.a].idu.clone(), self.parcels[x.b].idu.clone(), x.area_m2))
+            .collect();
+        SharesReport { zones: keyed, overlaps }
+    }
+
+    /// Decisions and assignments for every sub-sector on `date` (`YYYY-MM-DD`).
+    #[must_use]
+    pub fn assign(&self, rules: &Rules, date: &str, opts: OverlayOptions) -> (SharesReport, AssignReport) {
+        let include_nc = rules.config().delegation.include_non_cadastre;
+        let o = self.overlay(&self.subsectors, opts);
+        let shares = self.shares_of(&self.subsectors, &o, include_nc);
+        let mut decisions = Vec::with_capacity(o.zones.len());
+        let mut spaces = Vec::new();
+        for (z, ks) in o.zones.iter().zip(&shares.zones) {
+            let decision = rules.decide_subsector(&ks.key, &ks.shares);
+            self.assign_zone(rules, date, z, &decision, &mut spaces);
+            decisions.push(decision);
+        }
+        (shares, AssignReport { date: date.to_owned(), decisions, spaces })
+    }
+
+    /// The conventions whose perimeter holds `point`, plus a convention keyed like the
+    /// sub-sector itself when the conventions layer has no perimeter of that key.
+    fn conventions_at(&self, rules: &Rules, subsector: &str, point: Option<Point<f64>>) -> Vec<String> {
+        rules
+            .config()
+            .conventions
+            .iter()
+            .filter(|c| match self.conventions.iter().find(|z| z.key == c.id) {
+                Some(z) => point.is_some_and(|p| z.geom_l93.contains(&p)),
+                None => c.id == subsector,
+            })
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    fn assign_zone(
+        &self,
+        rules: &Rules,
+        date: &str,
+        z: &ZoneOverlay,
+        decision: &SubsectorDecision,
+        out: &mut Vec<SpaceAssignment>,
+    ) {
+        let zone = &self.subsectors[z.zone];
+        let needs_points = !rules.config().conventions.is_empty();
+        for piece in &z.pieces {
+            let parcel = &self.parcels[piece.parcel];
+            let owners = &self.holdings[piece.parcel].owners;
+            let actor = domania_core::parcel_actor(&owners.iter().map(|o| o.actor).collect::<Vec<_>>());
+            let point = if !needs_points {
+                None
+            } else if piece.whole {
+                parcel.geom_l93.interior_point()
+            } else {
+                zone.geom_l93.intersection(&parcel.geom_l93).interior_point()
+            };
+            let here = self.conventions_at(rules, &zone.key, point);
+            let here: Vec<&str> = here.iter().map(String::as_str).collect();
+            let space = SpaceKind::Parcel { idu: parcel.idu.clone(), actor };
+            out.push(SpaceAssignment {
+                subsector: zone.key.clone(),
+                assignments: rules.assign(decision, &space, &here, date),
+                space,
+                area_m2: piece.area_m2,
+            });
+        }
+        if z.non_cadastre_m2 > 0.0 {
+            let point = if needs_points { zone.geom_l93.interior_point() } else { None };
+            let here = self.conventions_at(rules, &zone.key, point);
+            let here: Vec<&str> = here.iter().map(String::as_str).collect();
+            out.push(SpaceAssignment {
+                subsector: zone.key.clone(),
+                assignments: rules.assign(decision, &SpaceKind::NonCadastre, &here, date),
+                space: SpaceKind::NonCadastre,
+                area_m2: z.non_cadastre_m2,
+            });
+        }
+    }
+}
