@@ -233,3 +233,73 @@ fn demo_runs_on_the_embedded_territory() {
     }
     assert_eq!(out["imported"].as_array().unwrap().len(), 4);
 }
+
+/// A 6 × 4 grid of sub-sectors over Paris 18e, as GeoJSON in Lambert-93.
+fn paris_grid(path: &Path) {
+    let (x0, y0, x1, y1) = (650_557.0, 6_864_893.0, 653_937.0, 6_867_056.0);
+    let (w, h) = ((x1 - x0) / 6.0, (y1 - y0) / 4.0);
+    let mut features = Vec::new();
+    for r in 0..4 {
+        for c in 0..6 {
+            let (ax, ay) = (x0 + f64::from(c) * w, y0 + f64::from(r) * h);
+            features.push(serde_json::json!({
+                "type": "Feature",
+                "properties": {"id": format!("S{r}{c}"), "name": format!("Grid {r}-{c}")},
+                "geometry": {"type": "Polygon", "coordinates": [[[ax, ay], [ax + w, ay], [ax + w, ay + h], [ax, ay + h], [ax, ay]]]},
+            }));
+        }
+    }
+    let fc = serde_json::json!({"type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}}, "features": features});
+    std::fs::write(path, fc.to_string()).unwrap();
+}
+
+#[test]
+fn paris_shares_csv_adds_up_per_sub_sector_and_assign_explains() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("paris.gpkg");
+    let grid = dir.path().join("subsectors-grid.geojson");
+    paris_grid(&grid);
+    ok(&store, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
+    ok(&store, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
+    ok(&store, &["import", "subsectors", grid.to_str().unwrap()]);
+    let csv = ok(&store, &["shares", "--format", "csv"]);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("subsector_id,actor,siren,owner_name,parcels,area_m2,share"));
+    let mut per_zone: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    let mut non_cadastre_rows = 0;
+    for l in lines {
+        let cols: Vec<&str> = l.rsplitn(4, ',').collect(); // share, area, parcels, rest
+        let zone = l.split(',').next().unwrap().to_owned();
+        *per_zone.entry(zone).or_default() += cols[1].parse::<f64>().unwrap();
+        non_cadastre_rows += usize::from(l.contains(",non_cadastre,"));
+    }
+    assert_eq!(per_zone.len(), 24);
+    assert_eq!(non_cadastre_rows, 24);
+    let cell = (653_937.0 - 650_557.0) / 6.0 * (6_867_056.0 - 6_864_893.0) / 4.0;
+    for (zone, area) in &per_zone {
+        // Rows are rounded to the centimetre square: 0.01 m² per row at most.
+        assert!((area - cell).abs() < 1.0, "{zone}: {area} vs {cell}");
+    }
+    let shares = json(&store, &["shares", "--format", "json"]);
+    for z in shares["zones"].as_array().unwrap() {
+        let by_actor: f64 = z["by_actor"].as_object().unwrap().values().map(|a| a["area_m2"].as_f64().unwrap()).sum();
+        let sum = by_actor + z["non_cadastre_m2"].as_f64().unwrap();
+        assert!((sum - z["area_m2"].as_f64().unwrap()).abs() < 0.01, "{}", z["key"]);
+    }
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/rules.toml");
+    let assign =
+        json(&store, &["assign", "--rules", rules.to_str().unwrap(), "--date", "2025-06-01", "--format", "json"]);
+    assert_eq!(assign["decisions"].as_array().unwrap().len(), 24);
+    let spaces = assign["spaces"].as_array().unwrap();
+    assert!(spaces.len() > 6821);
+    let waste = spaces[0]["assignments"].as_array().unwrap().iter().find(|a| a["intervention"] == "waste").unwrap();
+    assert_eq!(waste["service"]["id"], "cu-dechets");
+    assert!(
+        spaces.iter().all(|s| s["assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| !a["explanation"].as_str().unwrap().is_empty()))
+    );
+}

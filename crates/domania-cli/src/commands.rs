@@ -556,6 +556,25 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
         e.0 += 1;
         e.1 += area;
     }
+    // Sub-sectors and rules: who manages what.
+    let rules_path = dir.join("rules.toml");
+    let management = if rules_path.exists() {
+        let rules = crate::compute::load_rules(&rules_path)?;
+        let snap = domania_engine::Snapshot::load(&store, &classifier)?;
+        let (_, report) =
+            snap.assign(&rules, &crate::compute::today(), domania_core::overlay::OverlayOptions::default());
+        let delegated: Vec<String> = report
+            .decisions
+            .iter()
+            .filter(|d| matches!(d.decision, domania_rules::Decision::Delegated { .. }))
+            .map(|d| d.explanation.clone())
+            .collect();
+        let needs_convention = report.decisions.iter().filter(|d| d.needs_convention).count();
+        Some(serde_json::json!({"subsectors": report.decisions.len(), "delegated": delegated,
+            "needing_convention": needs_convention, "spaces": report.spaces.len()}))
+    } else {
+        None
+    };
     if cli.json {
         let rows: Vec<_> = summary
             .iter()
@@ -563,13 +582,27 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
             .collect();
         println!(
             "{}",
-            serde_json::json!({"store": cli.store, "imported": imported, "by_actor": rows, "seconds": t.elapsed().as_secs_f64()})
+            serde_json::json!({"store": cli.store, "imported": imported, "by_actor": rows, "management": management,
+                "seconds": t.elapsed().as_secs_f64()})
         );
     } else {
         println!("\nLand by actor (Lambert-93 areas), store {}:", cli.store.display());
         println!("{:<22} {:>8} {:>14} {:>8}", "actor", "parcels", "area m²", "share");
         for (a, (n, area)) in &summary {
             println!("{:<22} {:>8} {:>14.0} {:>7.2}%", a.as_str(), n, area, area / total * 100.0);
+        }
+        if let Some(m) = &management {
+            println!(
+                "\nManagement ({}): {} sub-sectors, {} needing a convention, {} spaces assigned per intervention kind",
+                rules_path.display(),
+                m["subsectors"],
+                m["needing_convention"],
+                m["spaces"]
+            );
+            for d in m["delegated"].as_array().into_iter().flatten() {
+                println!("  {}", d.as_str().unwrap_or_default());
+            }
+            println!("  (details: domania assign --rules {}; domania shares)", rules_path.display());
         }
         println!("done in {:.2} s", t.elapsed().as_secs_f64());
     }

@@ -12,7 +12,7 @@ use domania_rules::{Rules, RulesConfig, SpaceKind};
 use crate::commands::{classifier, open};
 use crate::{Cli, FormatArg, ZonesArg};
 
-fn load_rules(path: &Path) -> Result<Rules> {
+pub(crate) fn load_rules(path: &Path) -> Result<Rules> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the rules {}", path.display()))?;
     let cfg: RulesConfig = toml::from_str(&text).with_context(|| format!("{}: invalid rules file", path.display()))?;
     Rules::new(cfg).with_context(|| format!("{}: rules do not hold together", path.display()))
@@ -108,7 +108,7 @@ pub fn shares(cli: &Cli, zones: ZonesArg, format: FormatArg, rules: Option<&Path
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`, from the system clock (civil-from-days, H. Hinnant).
-fn today() -> String {
+pub(crate) fn today() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let z = (secs / 86_400) as i64 + 719_468;
     let era = z.div_euclid(146_097);
