@@ -128,12 +128,19 @@ fn within_rect(c: Coord<f64>, r: Rect<f64>) -> bool {
 /// Whether part of `a`'s boundary runs through the interior of `b`: every edge of `a` is cut at
 /// the vertices of `b` lying on it, and the middle of each sub-edge is tested against `b`. A
 /// proper crossing of two edges answers at once.
-fn boundary_enters(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, rb: Rect<f64>) -> bool {
-    let bv: Vec<Coord<f64>> = vertices(b).collect();
-    let be: Vec<(Coord<f64>, Coord<f64>)> = segments(b).collect();
+fn boundary_enters(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, window: Rect<f64>) -> bool {
+    // Only what lies in `window` (the intersection of the two boxes) can bound a shared area.
+    let meets = |p: Coord<f64>, q: Coord<f64>| {
+        p.x.max(q.x) >= window.min().x
+            && p.x.min(q.x) <= window.max().x
+            && p.y.max(q.y) >= window.min().y
+            && p.y.min(q.y) <= window.max().y
+    };
+    let bv: Vec<Coord<f64>> = vertices(b).filter(|v| within_rect(*v, window)).collect();
+    let be: Vec<(Coord<f64>, Coord<f64>)> = segments(b).filter(|(p, q)| meets(*p, *q)).collect();
     for (p, q) in segments(a) {
         let (lo_x, hi_x, lo_y, hi_y) = (p.x.min(q.x), p.x.max(q.x), p.y.min(q.y), p.y.max(q.y));
-        if hi_x < rb.min().x || lo_x > rb.max().x || hi_y < rb.min().y || lo_y > rb.max().y {
+        if !meets(p, q) {
             continue;
         }
         let mut cuts = vec![0.0, 1.0];
@@ -171,11 +178,109 @@ fn boundary_enters(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, rb: Rect<f64>) 
 /// boundary of one enters the other, or they coincide (an interior point of one inside the
 /// other).
 fn may_overlap(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, ra: Rect<f64>, rb: Rect<f64>) -> bool {
+    // Boxes that only touch (a common edge or corner line) leave no room for a shared area.
+    let (w, h) = (
+        ra.max().x.min(rb.max().x) - ra.min().x.max(rb.min().x),
+        ra.max().y.min(rb.max().y) - ra.min().y.max(rb.min().y),
+    );
+    if w <= 0.0 || h <= 0.0 {
+        return false;
+    }
+    let window = Rect::new(
+        Coord { x: ra.min().x.max(rb.min().x), y: ra.min().y.max(rb.min().y) },
+        Coord { x: ra.max().x.min(rb.max().x), y: ra.max().y.min(rb.max().y) },
+    );
+    if boundary_enters(a, b, window) || boundary_enters(b, a, window) {
+        return true;
+    }
+    // No boundary enters the other: they overlap only if one lies within the other, which
+    // needs its box within the other's box.
     let inside = |pt: Coord<f64>, mp: &MultiPolygon<f64>| mp.coordinate_position(&pt) == CoordPos::Inside;
-    boundary_enters(a, b, rb)
-        || boundary_enters(b, a, ra)
-        || a.interior_point().is_some_and(|p| inside(p.0, b))
-        || b.interior_point().is_some_and(|p| inside(p.0, a))
+    let contains_rect = |outer: Rect<f64>, inner: Rect<f64>| {
+        inner.min().x >= outer.min().x
+            && inner.min().y >= outer.min().y
+            && inner.max().x <= outer.max().x
+            && inner.max().y <= outer.max().y
+    };
+    (contains_rect(rb, ra) && a.interior_point().is_some_and(|p| inside(p.0, b)))
+        || (contains_rect(ra, rb) && b.interior_point().is_some_and(|p| inside(p.0, a)))
+}
+
+/// The exterior ring of `zone` as a counter-clockwise convex polygon (without the closing
+/// point), when the zone is a single convex polygon without holes.
+fn convex_ring(zone: &MultiPolygon<f64>) -> Option<Vec<Coord<f64>>> {
+    let [poly] = zone.0.as_slice() else { return None };
+    if !poly.interiors().is_empty() {
+        return None;
+    }
+    let mut pts: Vec<Coord<f64>> = poly.exterior().0.clone();
+    pts.pop(); // closing point
+    pts.dedup();
+    if pts.len() < 3 {
+        return None;
+    }
+    let n = pts.len();
+    let turns: Vec<f64> = (0..n).map(|i| orient(pts[i], pts[(i + 1) % n], pts[(i + 2) % n])).collect();
+    let ccw = turns.iter().all(|&t| t >= 0.0);
+    let cw = turns.iter().all(|&t| t <= 0.0);
+    match (ccw, cw) {
+        (true, false) => Some(pts),
+        (false, true) => {
+            pts.reverse();
+            Some(pts)
+        }
+        _ => None,
+    }
+}
+
+/// Shoelace area of a ring (signed; positive counter-clockwise).
+fn signed_area(ring: &[Coord<f64>]) -> f64 {
+    let n = ring.len();
+    (0..n).map(|i| ring[i].x * ring[(i + 1) % n].y - ring[(i + 1) % n].x * ring[i].y).sum::<f64>() / 2.0
+}
+
+/// Area of `parcel` ∩ `clip` for a convex counter-clockwise `clip`: Sutherland–Hodgman on each
+/// ring. The clipped ring of a concave subject may carry zero-width bridges, which add no area,
+/// so the area is exact; holes are subtracted ring by ring.
+fn convex_clip_area(parcel: &MultiPolygon<f64>, clip: &[Coord<f64>]) -> f64 {
+    let clip_ring = |ring: &[Coord<f64>]| -> f64 {
+        let mut out: Vec<Coord<f64>> = ring[..ring.len().saturating_sub(1)].to_vec();
+        for i in 0..clip.len() {
+            let (a, b) = (clip[i], clip[(i + 1) % clip.len()]);
+            let input = std::mem::take(&mut out);
+            let inside = |p: Coord<f64>| orient(a, b, p) >= 0.0;
+            let cross = |p: Coord<f64>, q: Coord<f64>| {
+                let (d1, d2) = (
+                    (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x),
+                    (b.x - a.x) * (q.y - a.y) - (b.y - a.y) * (q.x - a.x),
+                );
+                let t = d1 / (d1 - d2);
+                Coord { x: p.x + t * (q.x - p.x), y: p.y + t * (q.y - p.y) }
+            };
+            for j in 0..input.len() {
+                let (p, q) = (input[j], input[(j + 1) % input.len()]);
+                match (inside(p), inside(q)) {
+                    (true, true) => out.push(q),
+                    (true, false) => out.push(cross(p, q)),
+                    (false, true) => {
+                        out.push(cross(p, q));
+                        out.push(q);
+                    }
+                    (false, false) => {}
+                }
+            }
+            if out.is_empty() {
+                return 0.0;
+            }
+        }
+        signed_area(&out).abs()
+    };
+    parcel
+        .0
+        .iter()
+        .map(|p| clip_ring(&p.exterior().0) - p.interiors().iter().map(|r| clip_ring(&r.0)).sum::<f64>())
+        .sum::<f64>()
+        .max(0.0)
 }
 
 /// Whether `parcel` lies wholly inside `zone`, by the exact argument of the module doc.
@@ -249,6 +354,7 @@ pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts:
             ZoneOverlay { zone: zi, area_m2, pieces: Vec::new(), non_cadastre_m2: area_m2, slivers: Vec::new() };
         let Some(zr) = rect_of(zone) else { return out };
         let zone_vertices: Vec<Coord<f64>> = vertices(zone).collect();
+        let convex = convex_ring(zone);
         let mut cand: Vec<usize> = tree.locate_in_envelope_intersecting(aabb(zr)).map(|e| e.data).collect();
         cand.sort_unstable();
         let mut pieces: Vec<Piece> = Vec::with_capacity(cand.len());
@@ -260,7 +366,11 @@ pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts:
             } else {
                 // Clipping snaps to i_overlay's integer grid, which can add a few cm² (2e-5 m²
                 // seen on Paris 18e); an intersection never exceeds its parent.
-                (zone.intersection(&parcels[i]).unsigned_area().min(parcel_area), false)
+                let clipped = match &convex {
+                    Some(ring) => convex_clip_area(&parcels[i], ring),
+                    None => zone.intersection(&parcels[i]).unsigned_area(),
+                };
+                (clipped.min(parcel_area), false)
             };
             if area > 0.0 {
                 pieces.push(Piece { parcel: i, area_m2: area, whole, overlap_m2: 0.0 });
@@ -372,6 +482,37 @@ mod tests {
         assert_eq!(z.pieces.len(), 1);
         assert_eq!(z.slivers, vec![0]);
         assert!((z.pieces[0].area_m2 - 0.5).abs() < 1e-6, "{}", z.pieces[0].area_m2);
+    }
+
+    #[test]
+    fn convex_clipping_agrees_with_boolean_ops() {
+        use geo::BooleanOps;
+        // A concave parcel with a hole, against a convex (diamond) and a concave zone.
+        let l = MultiPolygon::new(vec![geo_types::Polygon::new(
+            geo_types::LineString::from(vec![
+                (0.0, 0.0),
+                (30.0, 0.0),
+                (30.0, 10.0),
+                (10.0, 10.0),
+                (10.0, 30.0),
+                (0.0, 30.0),
+                (0.0, 0.0),
+            ]),
+            vec![geo_types::LineString::from(vec![(2.0, 2.0), (2.0, 6.0), (6.0, 6.0), (6.0, 2.0), (2.0, 2.0)])],
+        )]);
+        let diamond = MultiPolygon::new(vec![
+            polygon![(x: 12.0, y: -8.0), (x: 32.0, y: 12.0), (x: 12.0, y: 32.0), (x: -8.0, y: 12.0), (x: 12.0, y: -8.0)],
+        ]);
+        let ring = convex_ring(&diamond).unwrap();
+        let exact = diamond.intersection(&l).unsigned_area();
+        assert!((convex_clip_area(&l, &ring) - exact).abs() < 1e-6, "{} vs {exact}", convex_clip_area(&l, &ring));
+        assert!(convex_ring(&l).is_none());
+        // Clockwise input is accepted too.
+        let cw = MultiPolygon::new(vec![
+            polygon![(x: 5.0, y: 5.0), (x: 5.0, y: 25.0), (x: 25.0, y: 25.0), (x: 25.0, y: 5.0), (x: 5.0, y: 5.0)],
+        ]);
+        let exact = cw.intersection(&l).unsigned_area();
+        assert!((convex_clip_area(&l, &convex_ring(&cw).unwrap()) - exact).abs() < 1e-6);
     }
 
     #[test]
