@@ -143,6 +143,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Report { what: crate::ReportKind::Qpv { code, format } } => {
             crate::compute::report_qpv(cli, code, *format)
         }
+        Command::Report { what: crate::ReportKind::Tfpb { format } } => crate::compute::report_tfpb(cli, *format),
         Command::Demo { dir } => demo(cli, dir),
     }
 }

@@ -129,18 +129,23 @@ pub fn assign(cli: &Cli, rules_path: &Path, date: Option<&str>, format: FormatAr
     if snap.subsectors.is_empty() {
         bail!("the store {} has no subsectors layer yet: import one first", cli.store.display());
     }
-    let (_, report) = snap.assign(&rules, &date, OverlayOptions::default());
+    let geometry = !dry_run || format == FormatArg::Geojson;
+    let (_, report) = if geometry {
+        snap.assign_with_geometry(&rules, &date, OverlayOptions::default())
+    } else {
+        snap.assign(&rules, &date, OverlayOptions::default())
+    };
+    let decisions: std::collections::HashMap<&str, &domania_rules::SubsectorDecision> =
+        report.decisions.iter().map(|d| (d.subsector.as_str(), d)).collect();
     match format {
         FormatArg::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+        FormatArg::Geojson => out(&spaces_geojson(&report, &decisions))?,
         FormatArg::Csv => {
             let mut text = String::from(
                 "subsector_id,space,owner_actor,area_m2,intervention,service_id,service_name,phone,email,actor,rule,explanation\n",
             );
             for s in &report.spaces {
-                let (space, owner) = match &s.space {
-                    SpaceKind::Parcel { idu, actor } => (idu.clone(), actor.as_str()),
-                    SpaceKind::NonCadastre => ("non_cadastre".to_owned(), "public_domain"),
-                };
+                let (space, owner) = space_names(&s.space);
                 for a in &s.assignments {
                     let svc = a.service.as_ref();
                     let _ = writeln!(
@@ -163,7 +168,43 @@ pub fn assign(cli: &Cli, rules_path: &Path, date: Option<&str>, format: FormatAr
             }
             out(&text)?;
         }
-        FormatArg::Geojson => bail!("--format geojson is not built yet; use csv or json"),
+    }
+    if !dry_run {
+        let rows: Vec<domania_store::Row> = report
+            .spaces
+            .iter()
+            .map(|s| {
+                let (space, owner) = space_names(&s.space);
+                let d = decisions[s.subsector.as_str()];
+                domania_store::space_row(
+                    &s.subsector,
+                    &space,
+                    owner,
+                    s.area_m2,
+                    &decision_label(d),
+                    &report.date,
+                    &managers_json(&s.assignments).to_string(),
+                    &serde_json::Value::Object(
+                        s.assignments.iter().map(|a| (a.intervention.clone(), a.explanation.clone().into())).collect(),
+                    )
+                    .to_string(),
+                    s.geom_l93.as_ref().expect("geometry was computed"),
+                )
+            })
+            .collect();
+        let mut store = open(&cli.store)?;
+        let meta = domania_store::ImportMeta {
+            author: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            source: format!("domania assign --rules {} --date {}", rules_path.display(), report.date),
+            ..domania_store::ImportMeta::default()
+        };
+        let v = store.import(domania_store::Layer::Spaces, rows, &meta).context("writing the spaces layer")?;
+        eprintln!(
+            "spaces layer: version {} ({} spaces, {} changed since the previous version)",
+            v.version,
+            v.features,
+            v.added + v.changed + v.removed
+        );
     }
     let delegated =
         report.decisions.iter().filter(|d| matches!(d.decision, domania_rules::Decision::Delegated { .. })).count();
@@ -174,8 +215,82 @@ pub fn assign(cli: &Cli, rules_path: &Path, date: Option<&str>, format: FormatAr
         report.decisions.len(),
         report.spaces.len()
     );
-    let _ = dry_run;
     Ok(())
+}
+
+/// (space id, owner actor) of a space, as the CSV and the layer name them.
+fn space_names(space: &SpaceKind) -> (String, &'static str) {
+    match space {
+        SpaceKind::Parcel { idu, actor } => (idu.clone(), actor.as_str()),
+        SpaceKind::NonCadastre => ("non_cadastre".to_owned(), "public_domain"),
+    }
+}
+
+fn decision_label(d: &domania_rules::SubsectorDecision) -> String {
+    let base = match &d.decision {
+        domania_rules::Decision::Delegated { actor, .. } => format!("delegated:{actor}"),
+        domania_rules::Decision::Domanialite => "domanialite".to_owned(),
+    };
+    if d.needs_convention { format!("{base};convention_needed") } else { base }
+}
+
+/// `{intervention: {service, service_name, phone, actor, rule}}`.
+fn managers_json(assignments: &[domania_rules::Assignment]) -> serde_json::Value {
+    serde_json::Value::Object(
+        assignments
+            .iter()
+            .map(|a| {
+                let svc = a.service.as_ref();
+                (
+                    a.intervention.clone(),
+                    serde_json::json!({"service": svc.map(|s| &s.id), "service_name": svc.map(|s| &s.name),
+                        "phone": svc.and_then(|s| s.phone.as_ref()), "actor": a.actor, "rule": a.rule}),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The spaces as a GeoJSON FeatureCollection in WGS84 (RFC 7946), 7 decimals like Etalab.
+fn spaces_geojson(
+    report: &domania_engine::AssignReport,
+    decisions: &std::collections::HashMap<&str, &domania_rules::SubsectorDecision>,
+) -> String {
+    use domania_io::crs::Crs;
+    let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
+    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for (i, s) in report.spaces.iter().enumerate() {
+        let Some(geom) = &s.geom_l93 else { continue };
+        let polys: Vec<serde_json::Value> = geom
+            .0
+            .iter()
+            .map(|p| {
+                let ring = |r: &geo_types::LineString<f64>| {
+                    r.0.iter()
+                        .map(|c| {
+                            let (x, y) = l93.transform_to(&wgs, c.x, c.y);
+                            serde_json::json!([(x * 1e7).round() / 1e7, (y * 1e7).round() / 1e7])
+                        })
+                        .collect::<Vec<_>>()
+                };
+                serde_json::Value::Array(
+                    std::iter::once(p.exterior()).chain(p.interiors()).map(|r| ring(r).into()).collect(),
+                )
+            })
+            .collect();
+        let (space, owner) = space_names(&s.space);
+        let d = decisions[s.subsector.as_str()];
+        let feature = serde_json::json!({"type": "Feature",
+            "geometry": {"type": "MultiPolygon", "coordinates": polys},
+            "properties": {"subsector": s.subsector, "space": space, "owner_actor": owner, "area_m2": (s.area_m2 * 100.0).round() / 100.0,
+                "decision": decision_label(d), "judged_on": report.date, "managers": managers_json(&s.assignments)}});
+        if i > 0 {
+            text.push_str(",\n");
+        }
+        text.push_str(&feature.to_string());
+    }
+    text.push_str("\n]}\n");
+    text
 }
 
 pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
@@ -204,4 +319,43 @@ pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
         FormatArg::Geojson => bail!("--format geojson is for `assign`"),
     }
     Ok(())
+}
+
+pub fn report_tfpb(cli: &Cli, format: FormatArg) -> Result<()> {
+    let snap = snapshot(cli)?;
+    if snap.qpv.is_empty() {
+        bail!("the store {} has no qpv layer yet: import one first", cli.store.display());
+    }
+    let report = snap.shares(ZoneLayer::Qpv, false, OverlayOptions::default());
+    let rows: Vec<serde_json::Value> = report
+        .zones
+        .iter()
+        .flat_map(|z| {
+            z.shares.by_owner.iter().filter(|o| o.actor == Actor::BailleurSocial).map(move |o| {
+                serde_json::json!({"qpv": z.key, "qpv_name": z.name, "siren": o.siren, "bailleur": o.name,
+                    "parcels": o.parcels, "area_m2": (o.area_m2 * 100.0).round() / 100.0})
+            })
+        })
+        .collect();
+    match format {
+        FormatArg::Json => out(&(serde_json::to_string_pretty(&rows)? + "\n")),
+        FormatArg::Csv => {
+            let mut text = String::from("qpv_id,qpv_name,siren,bailleur,parcels,area_m2\n");
+            for r in &rows {
+                let s = |k: &str| csv(r[k].as_str().unwrap_or_default());
+                let _ = writeln!(
+                    text,
+                    "{},{},{},{},{},{:.2}",
+                    s("qpv"),
+                    s("qpv_name"),
+                    s("siren"),
+                    s("bailleur"),
+                    r["parcels"],
+                    r["area_m2"].as_f64().unwrap_or_default()
+                );
+            }
+            out(&text)
+        }
+        FormatArg::Geojson => bail!("--format geojson is for `assign`"),
+    }
 }

@@ -136,6 +136,11 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t = FormatArg::Json)]
         format: FormatArg,
     },
+    /// TFPB follow-up: per QPV and per bailleur, the parcels and area it holds inside the QPV.
+    Tfpb {
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -82,6 +82,9 @@ pub struct SpaceAssignment {
     pub space: SpaceKind,
     pub area_m2: f64,
     pub assignments: Vec<Assignment>,
+    /// The space's shape, Lambert-93 (only from [`Snapshot::assign_with_geometry`]).
+    #[serde(skip)]
+    pub geom_l93: Option<MultiPolygon<f64>>,
 }
 
 /// Result of [`Snapshot::assign`].
@@ -193,6 +196,28 @@ impl Snapshot {
     /// Decisions and assignments for every sub-sector on `date` (`YYYY-MM-DD`).
     #[must_use]
     pub fn assign(&self, rules: &Rules, date: &str, opts: OverlayOptions) -> (SharesReport, AssignReport) {
+        self.assign_inner(rules, date, opts, false)
+    }
+
+    /// [`Snapshot::assign`], with the shape of every space: the parcel, its part inside the
+    /// sub-sector, or the sub-sector minus the union of its parcels (the non-cadastré space).
+    #[must_use]
+    pub fn assign_with_geometry(
+        &self,
+        rules: &Rules,
+        date: &str,
+        opts: OverlayOptions,
+    ) -> (SharesReport, AssignReport) {
+        self.assign_inner(rules, date, opts, true)
+    }
+
+    fn assign_inner(
+        &self,
+        rules: &Rules,
+        date: &str,
+        opts: OverlayOptions,
+        geometry: bool,
+    ) -> (SharesReport, AssignReport) {
         let include_nc = rules.config().delegation.include_non_cadastre;
         let o = self.overlay(&self.subsectors, opts);
         let shares = self.shares_of(&self.subsectors, &o, include_nc);
@@ -200,7 +225,7 @@ impl Snapshot {
         let mut spaces = Vec::new();
         for (z, ks) in o.zones.iter().zip(&shares.zones) {
             let decision = rules.decide_subsector(&ks.key, &ks.shares);
-            self.assign_zone(rules, date, z, &decision, &mut spaces);
+            self.assign_zone(rules, date, z, &decision, geometry, &mut spaces);
             decisions.push(decision);
         }
         (shares, AssignReport { date: date.to_owned(), decisions, spaces })
@@ -227,6 +252,7 @@ impl Snapshot {
         date: &str,
         z: &ZoneOverlay,
         decision: &SubsectorDecision,
+        geometry: bool,
         out: &mut Vec<SpaceAssignment>,
     ) {
         let zone = &self.subsectors[z.zone];
@@ -245,22 +271,31 @@ impl Snapshot {
             let here = self.conventions_at(rules, &zone.key, point);
             let here: Vec<&str> = here.iter().map(String::as_str).collect();
             let space = SpaceKind::Parcel { idu: parcel.idu.clone(), actor };
+            let geom_l93 = geometry.then(|| {
+                if piece.whole { parcel.geom_l93.clone() } else { zone.geom_l93.intersection(&parcel.geom_l93) }
+            });
             out.push(SpaceAssignment {
                 subsector: zone.key.clone(),
                 assignments: rules.assign(decision, &space, &here, date),
                 space,
                 area_m2: piece.area_m2,
+                geom_l93,
             });
         }
         if z.non_cadastre_m2 > 0.0 {
             let point = if needs_points { zone.geom_l93.interior_point() } else { None };
             let here = self.conventions_at(rules, &zone.key, point);
             let here: Vec<&str> = here.iter().map(String::as_str).collect();
+            let geom_l93 = geometry.then(|| {
+                let union = geo::unary_union(z.pieces.iter().map(|p| &self.parcels[p.parcel].geom_l93));
+                zone.geom_l93.difference(&union)
+            });
             out.push(SpaceAssignment {
                 subsector: zone.key.clone(),
                 assignments: rules.assign(decision, &SpaceKind::NonCadastre, &here, date),
                 space: SpaceKind::NonCadastre,
                 area_m2: z.non_cadastre_m2,
+                geom_l93,
             });
         }
     }

@@ -15,7 +15,7 @@ pub enum StoreError {
     },
     #[error("{path}: is not a GeoPackage (application_id {found:#x})")]
     NotGeoPackage { path: PathBuf, found: i32 },
-    #[error("unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions)")]
+    #[error("unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions, spaces)")]
     UnknownLayer(String),
     #[error("layer {layer} has no version {version} (latest: {latest})")]
     NoSuchVersion { layer: String, version: i64, latest: i64 },

@@ -20,10 +20,14 @@ pub enum Layer {
     Qpv,
     Subsectors,
     Conventions,
+    /// The management layer written by `assign`: every space with its manager per
+    /// intervention kind (what the map shows).
+    Spaces,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 5] = [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions];
+    pub const ALL: [Layer; 6] =
+        [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions, Layer::Spaces];
 
     /// Table name (the current version); history lives in `<table>_history`.
     #[must_use]
@@ -34,6 +38,7 @@ impl Layer {
             Layer::Qpv => "qpv",
             Layer::Subsectors => "subsectors",
             Layer::Conventions => "conventions",
+            Layer::Spaces => "spaces",
         }
     }
 
@@ -67,6 +72,16 @@ impl Layer {
                 ("source_rows", "INTEGER NOT NULL"),
             ],
             Layer::Qpv | Layer::Subsectors | Layer::Conventions => &[("name", "TEXT"), ("properties", "TEXT")],
+            Layer::Spaces => &[
+                ("subsector", "TEXT NOT NULL"),
+                ("space", "TEXT NOT NULL"),
+                ("owner_actor", "TEXT"),
+                ("area_m2", "REAL"),
+                ("decision", "TEXT"),
+                ("judged_on", "TEXT"),
+                ("managers", "TEXT"),
+                ("explanations", "TEXT"),
+            ],
         }
     }
 
@@ -78,6 +93,7 @@ impl Layer {
             Layer::Qpv => "Quartiers prioritaires (QPV), current version",
             Layer::Subsectors => "Sub-sectors of management, current version",
             Layer::Conventions => "Management convention perimeters, current version",
+            Layer::Spaces => "Spaces of the sub-sectors with their manager per intervention kind (domania assign)",
         }
     }
 }
@@ -208,6 +224,37 @@ pub fn owner_rows<'a>(rights: impl IntoIterator<Item = (&'a Idu, Right, &'a Owne
         });
     }
     out
+}
+
+/// The row of a space of the management layer. `managers` and `explanations` are JSON objects
+/// keyed by intervention kind.
+#[allow(clippy::too_many_arguments)]
+#[must_use]
+pub fn space_row(
+    subsector: &str,
+    space: &str,
+    owner_actor: &str,
+    area_m2: f64,
+    decision: &str,
+    judged_on: &str,
+    managers_json: &str,
+    explanations_json: &str,
+    geom: &MultiPolygon<f64>,
+) -> Row {
+    Row {
+        key: format!("{subsector}|{space}"),
+        geom: Some(encode_multipolygon(geom)),
+        values: vec![
+            text(subsector),
+            text(space),
+            text(owner_actor),
+            Value::Real(area_m2),
+            text(decision),
+            text(judged_on),
+            text(managers_json),
+            text(explanations_json),
+        ],
+    }
 }
 
 /// The row of a perimeter (QPV, sub-sector, convention): key, name, properties as JSON text.

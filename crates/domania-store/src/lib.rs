@@ -10,7 +10,7 @@ pub mod layer;
 pub mod store;
 
 pub use error::{Result, StoreError};
-pub use layer::{Layer, Row, owner_rows, parcel_row, perimeter_row};
+pub use layer::{Layer, Row, owner_rows, parcel_row, perimeter_row, space_row};
 pub use store::{
     Diff, ImportMeta, ImportTx, LayerSummary, Store, StoredParcel, StoredPerimeter, StoredRight, VersionInfo,
 };

@@ -400,7 +400,7 @@ impl Store {
 
     /// Every current perimeter of a perimeter layer (QPV, sub-sectors, conventions).
     pub fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
-        if !layer.is_spatial() || layer == Layer::Parcels {
+        if !matches!(layer, Layer::Qpv | Layer::Subsectors | Layer::Conventions) {
             return Err(StoreError::UnknownLayer(format!("{layer} is not a perimeter layer")));
         }
         let t = layer.table();
