@@ -232,6 +232,31 @@ fn demo_runs_on_the_embedded_territory() {
         assert!(actors.contains(&a), "{a} missing from {actors:?}");
     }
     assert_eq!(out["imported"].as_array().unwrap().len(), 4);
+    assert_eq!(out["management"]["subsectors"].as_u64(), Some(12));
+
+    // The example scenario turns sub-sector QN078001-03 into a delegated one, on a copy.
+    let rules = data.join("rules.toml");
+    let sc = json(
+        &store,
+        &[
+            "scenario",
+            data.join("scenario-example.toml").to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--date",
+            "2025-06-01",
+            "--format",
+            "json",
+        ],
+    );
+    let changed = sc["subsectors_changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["subsector"], "QN078001-03");
+    assert!(changed[0]["decision_after"].as_str().unwrap().contains("delegated to bailleur_social"));
+    assert!(changed[0]["decision_before"].as_str().unwrap().contains("convention needed"));
+    // The store still says the commune holds the square.
+    let csv = ok(&store, &["shares"]);
+    assert!(csv.lines().any(|l| l.starts_with("QN078001-03,commune,")), "{csv}");
 }
 
 /// A 6 × 4 grid of sub-sectors over Paris 18e, as GeoJSON in Lambert-93.

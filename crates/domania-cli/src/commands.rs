@@ -144,6 +144,9 @@ pub fn run(cli: &Cli) -> Result<()> {
             crate::compute::report_qpv(cli, code, *format)
         }
         Command::Report { what: crate::ReportKind::Tfpb { format } } => crate::compute::report_tfpb(cli, *format),
+        Command::Scenario { file, rules, date, format } => {
+            crate::compute::scenario(cli, file, rules, date.as_deref(), *format)
+        }
         Command::Demo { dir } => demo(cli, dir),
     }
 }

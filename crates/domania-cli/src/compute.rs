@@ -359,3 +359,88 @@ pub fn report_tfpb(cli: &Cli, format: FormatArg) -> Result<()> {
         FormatArg::Geojson => bail!("--format geojson is for `assign`"),
     }
 }
+
+/// A scenario file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "transfer")]
+    transfers: Vec<domania_engine::Transfer>,
+}
+
+pub fn scenario(cli: &Cli, file: &Path, rules_path: &Path, date: Option<&str>, format: FormatArg) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading the scenario {}", file.display()))?;
+    let sc: ScenarioFile = toml::from_str(&text).with_context(|| format!("{}: invalid scenario", file.display()))?;
+    let rules = load_rules(rules_path)?;
+    let date = date.map_or_else(today, str::to_owned);
+    let before = snapshot(cli)?;
+    let after = before.with_transfers(&sc.transfers).with_context(|| format!("{}", file.display()))?;
+    let opts = OverlayOptions::default();
+    let (sb, ab) = before.assign(&rules, &date, opts);
+    let (sa, aa) = after.assign(&rules, &date, opts);
+    let mut zones = Vec::new();
+    for ((zb, za), (db, da)) in sb.zones.iter().zip(&sa.zones).zip(ab.decisions.iter().zip(&aa.decisions)) {
+        let shares = |z: &KeyedShares| -> std::collections::BTreeMap<String, f64> {
+            z.shares.by_actor.iter().map(|(a, s)| (a.as_str().to_owned(), (s.share * 1e4).round() / 1e4)).collect()
+        };
+        let (b, a) = (shares(zb), shares(za));
+        if b != a || db.decision != da.decision || db.needs_convention != da.needs_convention {
+            zones.push(serde_json::json!({"subsector": zb.key, "shares_before": b, "shares_after": a,
+                "decision_before": db.explanation, "decision_after": da.explanation}));
+        }
+    }
+    let key = |s: &domania_engine::SpaceAssignment| (s.subsector.clone(), space_names(&s.space).0);
+    let before_managers: std::collections::HashMap<_, _> = ab.spaces.iter().map(|s| (key(s), s)).collect();
+    let mut changes = Vec::new();
+    for s in &aa.spaces {
+        let k = key(s);
+        for a in &s.assignments {
+            let old =
+                before_managers.get(&k).and_then(|b| b.assignments.iter().find(|x| x.intervention == a.intervention));
+            let (old_id, new_id) =
+                (old.and_then(|o| o.service.as_ref()).map(|x| x.id.clone()), a.service.as_ref().map(|x| x.id.clone()));
+            if old.is_none() || old_id != new_id {
+                changes.push(serde_json::json!({"subsector": k.0, "space": k.1, "intervention": a.intervention,
+                    "before": old_id, "after": new_id, "why": a.explanation}));
+            }
+        }
+    }
+    match format {
+        FormatArg::Json => out(&(serde_json::to_string_pretty(&serde_json::json!({
+            "scenario": sc.name, "date": date, "transfers": sc.transfers, "subsectors_changed": zones, "managers_changed": changes,
+        }))? + "\n")),
+        FormatArg::Csv => {
+            let mut text = String::from("subsector_id,space,intervention,before,after,why\n");
+            for c in &changes {
+                let s = |k: &str| csv(c[k].as_str().unwrap_or(""));
+                let _ = writeln!(
+                    text,
+                    "{},{},{},{},{},{}",
+                    s("subsector"),
+                    s("space"),
+                    s("intervention"),
+                    s("before"),
+                    s("after"),
+                    s("why")
+                );
+            }
+            eprintln!(
+                "scenario {:?}: {} sub-sectors change, {} (space, intervention) managers change",
+                sc.name,
+                zones.len(),
+                changes.len()
+            );
+            for z in &zones {
+                eprintln!(
+                    "  before: {}\n  after:  {}",
+                    z["decision_before"].as_str().unwrap_or(""),
+                    z["decision_after"].as_str().unwrap_or("")
+                );
+            }
+            out(&text)
+        }
+        FormatArg::Geojson => bail!("--format geojson is for `assign`"),
+    }
+}

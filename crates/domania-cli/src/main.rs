@@ -115,6 +115,19 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Simulate land transfers (remembrement) on top of the current data, without changing
+    /// it: shares, decisions and managers before and after, and what changed.
+    Scenario {
+        /// Scenario TOML: `name`, then `[[transfer]]` with `idu` or `polygon` (Lambert-93
+        /// ring) and `to = { siren, name, actor }`.
+        file: PathBuf,
+        #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
+        rules: PathBuf,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+    },
     /// Reports.
     Report {
         #[command(subcommand)]

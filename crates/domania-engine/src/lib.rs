@@ -300,3 +300,90 @@ impl Snapshot {
         }
     }
 }
+
+/// A land transfer of a scenario: a whole parcel, or the part of the parcels inside a polygon,
+/// goes to a new owner.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    /// A whole parcel…
+    #[serde(default)]
+    pub idu: Option<String>,
+    /// …or a polygon (Lambert-93 ring of `[x, y]`, closed or not): every parcel part inside it.
+    #[serde(default)]
+    pub polygon: Option<Vec<[f64; 2]>>,
+    /// The new owner.
+    pub to: NewOwner,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The owner a transfer gives land to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOwner {
+    #[serde(default)]
+    pub siren: String,
+    pub name: String,
+    pub actor: Actor,
+}
+
+/// A transfer that cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError(pub String);
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ScenarioError {}
+
+impl Snapshot {
+    /// A copy of the snapshot with the transfers applied, in order; the store is not touched.
+    /// A polygon transfer splits each parcel it cuts: the part inside becomes a new space
+    /// `IDU/n` held by the new owner, the rest keeps its owners.
+    pub fn with_transfers(&self, transfers: &[Transfer]) -> Result<Snapshot, ScenarioError> {
+        let mut snap = self.clone();
+        for (k, t) in transfers.iter().enumerate() {
+            let owner = Holding {
+                owners: vec![OwnerRef { siren: t.to.siren.clone(), name: t.to.name.clone(), actor: t.to.actor }],
+            };
+            match (&t.idu, &t.polygon) {
+                (Some(idu), None) => {
+                    let i = snap.parcels.iter().position(|p| &p.idu == idu).ok_or_else(|| {
+                        ScenarioError(format!("transfer {}: parcel {idu} is not in the store", k + 1))
+                    })?;
+                    snap.holdings[i] = owner;
+                }
+                (None, Some(ring)) => {
+                    if ring.len() < 3 {
+                        return Err(ScenarioError(format!("transfer {}: a polygon needs at least 3 points", k + 1)));
+                    }
+                    let shape = MultiPolygon::new(vec![geo_types::Polygon::new(
+                        geo_types::LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()),
+                        vec![],
+                    )]);
+                    let mut touched = 0;
+                    for i in 0..snap.parcels.len() {
+                        let inside = snap.parcels[i].geom_l93.intersection(&shape);
+                        if geo::Area::unsigned_area(&inside) < domania_core::overlay::SLIVER_M2 {
+                            continue;
+                        }
+                        touched += 1;
+                        let rest = snap.parcels[i].geom_l93.difference(&shape);
+                        let idu = format!("{}/{}", snap.parcels[i].idu, k + 1);
+                        snap.parcels[i].geom_l93 = rest;
+                        snap.parcels.push(ParcelRec { idu, contenance: None, geom_l93: inside });
+                        snap.holdings.push(owner.clone());
+                    }
+                    if touched == 0 {
+                        return Err(ScenarioError(format!("transfer {}: the polygon holds no parcel land", k + 1)));
+                    }
+                }
+                _ => return Err(ScenarioError(format!("transfer {}: give either `idu` or `polygon`", k + 1))),
+            }
+        }
+        Ok(snap)
+    }
+}
