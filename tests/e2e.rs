@@ -5,7 +5,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use domania_e2e::{bad_input, domania, domania_bin, shared_data, texts};
+mod support;
+
+use support::{bad_input, domania, domania_bin, root, shared_data, texts};
 
 fn ok(store: &Path, args: &[&str]) -> String {
     let out = domania(store, args);
@@ -222,7 +224,7 @@ fn kill_9_during_import_leaves_the_previous_version_intact() {
 fn demo_runs_on_the_embedded_territory() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("demo.gpkg");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let data = root().join("data");
     let out = json(&store, &["demo", "--dir", data.to_str().unwrap()]);
     let by_actor = out["by_actor"].as_array().unwrap();
     let share: f64 = by_actor.iter().map(|a| a["share"].as_f64().unwrap()).sum();
@@ -312,7 +314,7 @@ fn paris_shares_csv_adds_up_per_sub_sector_and_assign_explains() {
         let sum = by_actor + z["non_cadastre_m2"].as_f64().unwrap();
         assert!((sum - z["area_m2"].as_f64().unwrap()).abs() < 0.01, "{}", z["key"]);
     }
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/rules.toml");
+    let rules = root().join("data/rules.toml");
     let assign =
         json(&store, &["assign", "--rules", rules.to_str().unwrap(), "--date", "2025-06-01", "--format", "json"]);
     assert_eq!(assign["decisions"].as_array().unwrap().len(), 24);

@@ -5,19 +5,17 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// The `domania` binary of this build (target/<profile>/domania), built by
-/// `cargo test --workspace` before any test runs.
+/// The `domania` binary of this build: these tests are declared by the domania-cli package,
+/// so cargo builds the binary first and tells where it is.
 #[must_use]
 pub fn domania_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>/deps/<test>");
-    let bin = profile_dir.join(format!("domania{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run the tests with `cargo test --workspace` (or build domania-cli first)",
-        bin.display()
-    );
-    bin
+    PathBuf::from(env!("CARGO_BIN_EXE_domania"))
+}
+
+/// The workspace root.
+#[must_use]
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The shared real data folder: `$DOMANIA_DATA` or `../shared/data` beside the workspace; fails
@@ -25,7 +23,7 @@ pub fn domania_bin() -> PathBuf {
 #[must_use]
 pub fn shared_data(file: &str) -> PathBuf {
     let dir = std::env::var_os("DOMANIA_DATA")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"), PathBuf::from);
+        .map_or_else(|| root().join("../shared/data"), PathBuf::from);
     let path = dir.join(file);
     assert!(path.exists(), "real data file {} is missing (set DOMANIA_DATA to the shared data folder)", path.display());
     path
@@ -34,7 +32,7 @@ pub fn shared_data(file: &str) -> PathBuf {
 /// A file of the bad-input corpus (tests/bad-inputs).
 #[must_use]
 pub fn bad_input(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bad-inputs").join(file)
+    root().join("tests/bad-inputs").join(file)
 }
 
 /// Runs `domania --store <store> <args…>`.
