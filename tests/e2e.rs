@@ -259,6 +259,34 @@ fn demo_runs_on_the_embedded_territory() {
     // The store still says the commune holds the square.
     let csv = ok(&store, &["shares"]);
     assert!(csv.lines().any(|l| l.starts_with("QN078001-03,commune,")), "{csv}");
+
+    // Procedure perimeters: the merged one covers both, and waste is the CU's everywhere.
+    let per = json(
+        &store,
+        &[
+            "perimeters",
+            data.join("perimeters-example.toml").to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--date",
+            "2025-06-01",
+            "--format",
+            "json",
+        ],
+    );
+    let per = per.as_array().unwrap();
+    assert_eq!(per.len(), 3);
+    let waste_cu = |p: &serde_json::Value| p["managed_m2"]["waste"]["communaute_urbaine"].as_f64().unwrap();
+    assert!(waste_cu(&per[2]) >= waste_cu(&per[0]).max(waste_cu(&per[1])));
+    assert!((waste_cu(&per[2]) - per[2]["area_m2"].as_f64().unwrap()).abs() < 1.0);
+
+    // Blocks of the QPV, imported back as the next version of the sub-sectors.
+    let out = domania(&store, &["blocks", "QN078001"]);
+    assert!(out.status.success());
+    let blocks_file = dir.path().join("blocks.geojson");
+    std::fs::write(&blocks_file, &out.stdout).unwrap();
+    let v = json(&store, &["import", "subsectors", blocks_file.to_str().unwrap()]);
+    assert_eq!((v["version"].as_i64(), v["features"].as_i64()), (Some(2), Some(12)));
 }
 
 /// A 6 × 4 grid of sub-sectors over Paris 18e, as GeoJSON in Lambert-93.

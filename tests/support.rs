@@ -22,8 +22,7 @@ pub fn root() -> PathBuf {
 /// loudly when missing.
 #[must_use]
 pub fn shared_data(file: &str) -> PathBuf {
-    let dir = std::env::var_os("DOMANIA_DATA")
-        .map_or_else(|| root().join("../shared/data"), PathBuf::from);
+    let dir = std::env::var_os("DOMANIA_DATA").map_or_else(|| root().join("../shared/data"), PathBuf::from);
     let path = dir.join(file);
     assert!(path.exists(), "real data file {} is missing (set DOMANIA_DATA to the shared data folder)", path.display());
     path

@@ -144,6 +144,10 @@ pub fn run(cli: &Cli) -> Result<()> {
             crate::compute::report_qpv(cli, code, *format)
         }
         Command::Report { what: crate::ReportKind::Tfpb { format } } => crate::compute::report_tfpb(cli, *format),
+        Command::Perimeters { file, rules, date, format } => {
+            crate::compute::perimeters(cli, file, rules, date.as_deref(), *format)
+        }
+        Command::Blocks { qpv } => crate::compute::blocks(cli, qpv),
         Command::Scenario { file, rules, date, format } => {
             crate::compute::scenario(cli, file, rules, date.as_deref(), *format)
         }

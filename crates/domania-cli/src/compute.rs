@@ -251,33 +251,34 @@ fn managers_json(assignments: &[domania_rules::Assignment]) -> serde_json::Value
     )
 }
 
+/// GeoJSON coordinates (WGS84, 7 decimals like Etalab) of a Lambert-93 multipolygon.
+fn wgs84_coordinates(geom: &geo_types::MultiPolygon<f64>) -> serde_json::Value {
+    use domania_io::crs::Crs;
+    let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
+    let ring = |r: &geo_types::LineString<f64>| -> serde_json::Value {
+        r.0.iter()
+            .map(|c| {
+                let (x, y) = l93.transform_to(&wgs, c.x, c.y);
+                serde_json::json!([(x * 1e7).round() / 1e7, (y * 1e7).round() / 1e7])
+            })
+            .collect::<Vec<_>>()
+            .into()
+    };
+    geom.0
+        .iter()
+        .map(|p| serde_json::Value::Array(std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect()))
+        .collect()
+}
+
 /// The spaces as a GeoJSON FeatureCollection in WGS84 (RFC 7946), 7 decimals like Etalab.
 fn spaces_geojson(
     report: &domania_engine::AssignReport,
     decisions: &std::collections::HashMap<&str, &domania_rules::SubsectorDecision>,
 ) -> String {
-    use domania_io::crs::Crs;
-    let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
     let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
     for (i, s) in report.spaces.iter().enumerate() {
         let Some(geom) = &s.geom_l93 else { continue };
-        let polys: Vec<serde_json::Value> = geom
-            .0
-            .iter()
-            .map(|p| {
-                let ring = |r: &geo_types::LineString<f64>| {
-                    r.0.iter()
-                        .map(|c| {
-                            let (x, y) = l93.transform_to(&wgs, c.x, c.y);
-                            serde_json::json!([(x * 1e7).round() / 1e7, (y * 1e7).round() / 1e7])
-                        })
-                        .collect::<Vec<_>>()
-                };
-                serde_json::Value::Array(
-                    std::iter::once(p.exterior()).chain(p.interiors()).map(|r| ring(r).into()).collect(),
-                )
-            })
-            .collect();
+        let polys = wgs84_coordinates(geom);
         let (space, owner) = space_names(&s.space);
         let d = decisions[s.subsector.as_str()];
         let feature = serde_json::json!({"type": "Feature",
@@ -443,4 +444,73 @@ pub fn scenario(cli: &Cli, file: &Path, rules_path: &Path, date: Option<&str>, f
         }
         FormatArg::Geojson => bail!("--format geojson is for `assign`"),
     }
+}
+
+/// The perimeters file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PerimetersFile {
+    #[serde(rename = "perimeter")]
+    perimeters: Vec<domania_engine::PerimeterDef>,
+}
+
+pub fn perimeters(cli: &Cli, file: &Path, rules_path: &Path, date: Option<&str>, format: FormatArg) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading the perimeters {}", file.display()))?;
+    let defs: PerimetersFile =
+        toml::from_str(&text).with_context(|| format!("{}: invalid perimeters file", file.display()))?;
+    let rules = load_rules(rules_path)?;
+    let date = date.map_or_else(today, str::to_owned);
+    let snap = snapshot(cli)?;
+    let built = snap.perimeters(&defs.perimeters).with_context(|| file.display().to_string())?;
+    let (_, report) = snap.assign_with_geometry(&rules, &date, OverlayOptions::default());
+    let results: Vec<(String, f64, domania_engine::ManagedAreas)> = built
+        .iter()
+        .map(|(id, g)| (id.clone(), geo::Area::unsigned_area(g), Snapshot::managed_areas(&report, g)))
+        .collect();
+    match format {
+        FormatArg::Json => {
+            let v: Vec<_> = results
+                .iter()
+                .zip(&built)
+                .map(|((id, area, m), (_, g))| {
+                    serde_json::json!({"id": id, "area_m2": area, "managed_m2": m,
+                    "geometry": {"type": "MultiPolygon", "coordinates": wgs84_coordinates(g)}})
+                })
+                .collect();
+            out(&(serde_json::to_string_pretty(&v)? + "\n"))
+        }
+        FormatArg::Csv => {
+            let mut text = String::from("perimeter_id,perimeter_area_m2,intervention,actor,managed_m2\n");
+            for (id, area, m) in &results {
+                for (kind, actors) in m {
+                    for (actor, m2) in actors {
+                        let _ = writeln!(text, "{},{area:.2},{kind},{actor},{m2:.2}", csv(id));
+                    }
+                }
+            }
+            out(&text)
+        }
+        FormatArg::Geojson => bail!("--format geojson is for `assign` and `blocks`"),
+    }
+}
+
+pub fn blocks(cli: &Cli, code: &str) -> Result<()> {
+    let snap = snapshot(cli)?;
+    let qpv =
+        snap.qpv.iter().find(|z| z.key == code).ok_or_else(|| anyhow!("no QPV {code} in {}", cli.store.display()))?;
+    let blocks = snap.blocks(&qpv.geom_l93);
+    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for (i, b) in blocks.iter().enumerate() {
+        let f = serde_json::json!({"type": "Feature",
+            "properties": {"id": format!("{code}-B{:02}", i + 1), "name": format!("Îlot {} de {code}", i + 1), "qpv": code,
+                "parcels": b.parcels.len(), "area_m2": (b.area_m2 * 100.0).round() / 100.0},
+            "geometry": {"type": "MultiPolygon", "coordinates": wgs84_coordinates(&b.geom_l93)}});
+        if i > 0 {
+            text.push_str(",\n");
+        }
+        text.push_str(&f.to_string());
+    }
+    text.push_str("\n]}\n");
+    eprintln!("{} blocks in {code} (edit them, then `domania import subsectors FILE`)", blocks.len());
+    out(&text)
 }

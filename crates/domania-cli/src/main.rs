@@ -128,6 +128,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
         format: FormatArg,
     },
+    /// Procedure perimeters (polygon, parcels, owners' residences, sub-sectors, merges): the
+    /// area each actor manages there per intervention kind (the figures the CLECT evaluates).
+    Perimeters {
+        /// Perimeters TOML: `[[perimeter]]` with `id` and any of `polygon`, `parcels`, `owners`,
+        /// `subsectors`, `merge`.
+        file: PathBuf,
+        #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
+        rules: PathBuf,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+        format: FormatArg,
+    },
+    /// Candidate sub-sectors: the blocks (îlots) of parcels bounded by non-cadastré space inside
+    /// a QPV, as GeoJSON (WGS84) ready to edit and import as sub-sectors.
+    Blocks {
+        /// QPV code.
+        qpv: String,
+    },
     /// Reports.
     Report {
         #[command(subcommand)]

@@ -387,3 +387,216 @@ impl Snapshot {
         Ok(snap)
     }
 }
+
+/// Parcels closer than this (m) are neighbours in a block: Etalab coordinates are rounded to
+/// 1e-7 degree (about a centimetre), which opens hairline gaps between parcels that touch.
+pub const BLOCK_TOUCH_M: f64 = 0.1;
+
+/// Root of `x` in a union-find forest, halving paths on the way.
+fn find(p: &mut [usize], mut x: usize) -> usize {
+    while p[x] != x {
+        p[x] = p[p[x]];
+        x = p[x];
+    }
+    x
+}
+
+/// A candidate sub-sector: a connected group of parcels bounded by non-cadastré space.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Block {
+    pub parcels: Vec<String>,
+    /// Union of the parcels, clipped to the zone it was derived in (Lambert-93).
+    #[serde(skip)]
+    pub geom_l93: MultiPolygon<f64>,
+    pub area_m2: f64,
+}
+
+impl Snapshot {
+    /// The blocks (*îlots*) inside `zone`: parcels with land inside the zone, grouped into
+    /// connected components (sharing a boundary, or within [`BLOCK_TOUCH_M`]); each block is the
+    /// union of its parcels clipped to the zone. Largest first.
+    #[must_use]
+    pub fn blocks(&self, zone: &MultiPolygon<f64>) -> Vec<Block> {
+        use geo::{Area, BoundingRect, Distance, Euclidean, Intersects};
+        use rstar::{AABB, RTree, RTreeObject, primitives::GeomWithData, primitives::Rectangle};
+        let Some(zr) = zone.bounding_rect() else { return Vec::new() };
+        let members: Vec<usize> = (0..self.parcels.len())
+            .filter(|&i| {
+                let g = &self.parcels[i].geom_l93;
+                g.bounding_rect().is_some_and(|r| {
+                    r.min().x <= zr.max().x
+                        && r.max().x >= zr.min().x
+                        && r.min().y <= zr.max().y
+                        && r.max().y >= zr.min().y
+                }) && zone.intersection(g).unsigned_area() >= domania_core::overlay::SLIVER_M2
+            })
+            .collect();
+        let boxes: Vec<_> = members
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &i)| {
+                self.parcels[i].geom_l93.bounding_rect().map(|r| {
+                    let e = AABB::from_corners(
+                        [r.min().x - BLOCK_TOUCH_M, r.min().y - BLOCK_TOUCH_M],
+                        [r.max().x + BLOCK_TOUCH_M, r.max().y + BLOCK_TOUCH_M],
+                    );
+                    GeomWithData::new(Rectangle::from_aabb(e), k)
+                })
+            })
+            .collect();
+        let tree = RTree::bulk_load(boxes.clone());
+        // Union-find over the members.
+        let mut parent: Vec<usize> = (0..members.len()).collect();
+        for b in &boxes {
+            let k = b.data;
+            let a = &self.parcels[members[k]].geom_l93;
+            for other in tree.locate_in_envelope_intersecting(b.geom().envelope()) {
+                let j = other.data;
+                if j <= k || find(&mut parent, k) == find(&mut parent, j) {
+                    continue;
+                }
+                let bgeom = &self.parcels[members[j]].geom_l93;
+                let near = a.intersects(bgeom)
+                    || a.0.iter().any(|p| bgeom.0.iter().any(|q| Euclidean.distance(p, q) < BLOCK_TOUCH_M));
+                if near {
+                    let (rk, rj) = (find(&mut parent, k), find(&mut parent, j));
+                    parent[rk] = rj;
+                }
+            }
+        }
+        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (k, &m) in members.iter().enumerate() {
+            let r = find(&mut parent, k);
+            groups.entry(r).or_default().push(m);
+        }
+        let mut blocks: Vec<Block> = groups
+            .into_values()
+            .map(|idx| {
+                let union = geo::unary_union(idx.iter().map(|&i| &self.parcels[i].geom_l93));
+                let geom_l93 = union.intersection(zone);
+                Block {
+                    parcels: idx.iter().map(|&i| self.parcels[i].idu.clone()).collect(),
+                    area_m2: geom_l93.unsigned_area(),
+                    geom_l93,
+                }
+            })
+            .collect();
+        blocks.sort_by(|a, b| b.area_m2.total_cmp(&a.area_m2));
+        blocks
+    }
+}
+
+/// A procedure perimeter, defined from any mix of a polygon, parcels, owners' residences,
+/// sub-sectors and earlier perimeters (merged): the union of them all.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerimeterDef {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// A Lambert-93 ring of `[x, y]`.
+    #[serde(default)]
+    pub polygon: Option<Vec<[f64; 2]>>,
+    /// IDUs.
+    #[serde(default)]
+    pub parcels: Vec<String>,
+    /// SIRENs: every parcel these owners hold (a bailleur's residences).
+    #[serde(default)]
+    pub owners: Vec<String>,
+    /// Sub-sector keys.
+    #[serde(default)]
+    pub subsectors: Vec<String>,
+    /// Ids of perimeters defined earlier in the same file.
+    #[serde(default)]
+    pub merge: Vec<String>,
+}
+
+/// Area managed, per intervention kind and per responsible actor, inside a perimeter.
+pub type ManagedAreas = BTreeMap<String, BTreeMap<Actor, f64>>;
+
+impl Snapshot {
+    /// Builds the perimeters of `defs` in order (a `merge` may name only earlier ones).
+    pub fn perimeters(&self, defs: &[PerimeterDef]) -> Result<Vec<(String, MultiPolygon<f64>)>, ScenarioError> {
+        let mut built: Vec<(String, MultiPolygon<f64>)> = Vec::new();
+        for d in defs {
+            let err = |what: String| ScenarioError(format!("perimeter {}: {what}", d.id));
+            let mut parts: Vec<MultiPolygon<f64>> = Vec::new();
+            if let Some(ring) = &d.polygon {
+                if ring.len() < 3 {
+                    return Err(err("a polygon needs at least 3 points".into()));
+                }
+                let ls = geo_types::LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>());
+                parts.push(MultiPolygon::new(vec![geo_types::Polygon::new(ls, vec![])]));
+            }
+            for idu in &d.parcels {
+                let p = self
+                    .parcels
+                    .iter()
+                    .find(|p| &p.idu == idu)
+                    .ok_or_else(|| err(format!("parcel {idu} is not in the store")))?;
+                parts.push(p.geom_l93.clone());
+            }
+            for siren in &d.owners {
+                let before = parts.len();
+                for (p, h) in self.parcels.iter().zip(&self.holdings) {
+                    if h.owners.iter().any(|o| &o.siren == siren) {
+                        parts.push(p.geom_l93.clone());
+                    }
+                }
+                if parts.len() == before {
+                    return Err(err(format!("owner {siren} holds no parcel")));
+                }
+            }
+            for key in &d.subsectors {
+                let z = self
+                    .subsectors
+                    .iter()
+                    .find(|z| &z.key == key)
+                    .ok_or_else(|| err(format!("no sub-sector {key}")))?;
+                parts.push(z.geom_l93.clone());
+            }
+            for id in &d.merge {
+                let (_, g) = built
+                    .iter()
+                    .find(|(k, _)| k == id)
+                    .ok_or_else(|| err(format!("no earlier perimeter {id} to merge")))?;
+                parts.push(g.clone());
+            }
+            if parts.is_empty() {
+                return Err(err("empty: give a polygon, parcels, owners, subsectors or merge".into()));
+            }
+            built.push((d.id.clone(), geo::unary_union(parts.iter())));
+        }
+        Ok(built)
+    }
+
+    /// Area each responsible actor manages inside `perimeter`, per intervention kind, from an
+    /// assignment computed with geometry ([`Snapshot::assign_with_geometry`]). Only land inside
+    /// sub-sectors is assigned, so only that land is counted.
+    #[must_use]
+    pub fn managed_areas(report: &AssignReport, perimeter: &MultiPolygon<f64>) -> ManagedAreas {
+        use geo::{Area, BoundingRect};
+        let pr = perimeter.bounding_rect();
+        let mut out: ManagedAreas = BTreeMap::new();
+        for s in &report.spaces {
+            let Some(g) = &s.geom_l93 else { continue };
+            let overlaps = match (pr, g.bounding_rect()) {
+                (Some(a), Some(b)) => {
+                    a.min().x <= b.max().x && a.max().x >= b.min().x && a.min().y <= b.max().y && a.max().y >= b.min().y
+                }
+                _ => false,
+            };
+            if !overlaps {
+                continue;
+            }
+            let inside = perimeter.intersection(g).unsigned_area().min(s.area_m2);
+            if inside <= 0.0 {
+                continue;
+            }
+            for a in &s.assignments {
+                *out.entry(a.intervention.clone()).or_default().entry(a.actor).or_default() += inside;
+            }
+        }
+        out
+    }
+}

@@ -87,3 +87,46 @@ fn whole_parcel_and_polygon_transfers() {
     }];
     assert!(base.with_transfers(&empty).unwrap_err().to_string().contains("holds no parcel land"));
 }
+
+#[test]
+fn blocks_are_parcels_connected_across_hairline_gaps() {
+    let mut s = snap();
+    // A hairline gap (3 cm) between parcels 1 and 2, and a parcel across a 12 m street.
+    s.parcels[1].geom_l93 = rect(50.03, 0.0, 80.0, 10.0);
+    s.parcels.push(ParcelRec {
+        idu: "78440000AB0004".into(),
+        contenance: None,
+        geom_l93: rect(0.0, 22.0, 100.0, 30.0),
+    });
+    s.holdings.push(holding(Actor::Commune));
+    let zone = rect(-5.0, -5.0, 105.0, 35.0);
+    let blocks = s.blocks(&zone);
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[0].parcels.len(), 3);
+    assert!((blocks[0].area_m2 - 999.7).abs() < 1e-6, "{}", blocks[0].area_m2);
+    assert_eq!(blocks[1].parcels, vec!["78440000AB0004".to_string()]);
+}
+
+#[test]
+fn perimeters_merge_and_count_managed_areas() {
+    use domania_engine::PerimeterDef;
+    let s = snap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rules.toml")).unwrap();
+    let rules = domania_rules::Rules::new(toml::from_str(&text).unwrap()).unwrap();
+    let defs = vec![
+        PerimeterDef { id: "bailleur".into(), owners: vec!["bailleur_social".into()], ..PerimeterDef::default() },
+        PerimeterDef { id: "commune".into(), parcels: vec!["78440000AB0003".into()], ..PerimeterDef::default() },
+        PerimeterDef { id: "both".into(), merge: vec!["bailleur".into(), "commune".into()], ..PerimeterDef::default() },
+    ];
+    let built = s.perimeters(&defs).unwrap();
+    assert!((geo::Area::unsigned_area(&built[2].1) - 700.0).abs() < 1e-6);
+    let (_, report) = s.assign_with_geometry(&rules, "2025-06-01", OverlayOptions::default());
+    let m = Snapshot::managed_areas(&report, &built[2].1);
+    // Bailleur 50 %, CU 30 %, commune 20 %: shared, no delegation: each manages its own land.
+    assert!((m["cleaning"][&Actor::BailleurSocial] - 500.0).abs() < 1e-6);
+    assert!((m["cleaning"][&Actor::Commune] - 200.0).abs() < 1e-6);
+    assert!(!m["cleaning"].contains_key(&Actor::CommunauteUrbaine));
+    assert!((m["waste"][&Actor::CommunauteUrbaine] - 700.0).abs() < 1e-6);
+    let bad = vec![PerimeterDef { id: "x".into(), merge: vec!["later".into()], ..PerimeterDef::default() }];
+    assert!(s.perimeters(&bad).unwrap_err().to_string().contains("no earlier perimeter later"));
+}
