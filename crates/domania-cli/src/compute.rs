@@ -51,25 +51,27 @@ fn csv(field: &str) -> String {
 }
 
 fn shares_csv(zones: &[KeyedShares], id_col: &str) -> String {
-    let mut text = format!("{id_col},actor,siren,owner_name,parcels,area_m2,share\n");
+    let mut text = format!("{id_col},actor,siren,owner_name,parcels,area_m2,share,contenance_m2,gap_m2\n");
     for z in zones {
         for o in &z.shares.by_owner {
             let name = if o.actor == Actor::Private { "personnes physiques" } else { o.name.as_str() };
             let _ = writeln!(
                 text,
-                "{},{},{},{},{},{:.2},{:.6}",
+                "{},{},{},{},{},{:.2},{:.6},{:.2},{:.2}",
                 csv(&z.key),
                 o.actor,
                 csv(&o.siren),
                 csv(name),
                 o.parcels,
                 o.area_m2,
-                o.share
+                o.share,
+                o.contenance_m2,
+                o.area_m2 - o.contenance_m2
             );
         }
         let _ = writeln!(
             text,
-            "{},non_cadastre,,,0,{:.2},{:.6}",
+            "{},non_cadastre,,,0,{:.2},{:.6},,",
             csv(&z.key),
             z.shares.non_cadastre_m2,
             z.shares.non_cadastre_share

@@ -54,6 +54,8 @@ pub struct Piece {
     pub whole: bool,
     /// Area taken off this piece because an earlier parcel already covers it.
     pub overlap_m2: f64,
+    /// Area of the whole parcel, to prorate its fiscal contenance.
+    pub parcel_area_m2: f64,
 }
 
 /// One zone's overlay.
@@ -373,7 +375,7 @@ pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts:
                 (clipped.min(parcel_area), false)
             };
             if area > 0.0 {
-                pieces.push(Piece { parcel: i, area_m2: area, whole, overlap_m2: 0.0 });
+                pieces.push(Piece { parcel: i, area_m2: area, whole, overlap_m2: 0.0, parcel_area_m2: parcel_area });
             }
         }
         // 4. Overlaps counted once, on the later parcel.

@@ -29,6 +29,9 @@ pub struct Holding {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ActorShare {
     pub area_m2: f64,
+    /// Fiscal contenance of the same land, prorated by area for cut parcels (0 for parcels
+    /// without contenance).
+    pub contenance_m2: f64,
     /// Parcels with at least a part held by this actor.
     pub parcels: usize,
     /// Share of the zone (see [`ZoneShares::denominator_m2`]).
@@ -44,6 +47,8 @@ pub struct OwnerShare {
     pub name: String,
     pub parcels: usize,
     pub area_m2: f64,
+    /// See [`ActorShare::contenance_m2`].
+    pub contenance_m2: f64,
     pub share: f64,
 }
 
@@ -53,6 +58,10 @@ pub struct ZoneShares {
     pub zone: usize,
     pub area_m2: f64,
     pub cadastre_m2: f64,
+    /// Fiscal contenance of the cadastré land (see [`ActorShare::contenance_m2`]).
+    pub contenance_m2: f64,
+    /// Pieces of parcels that have no contenance.
+    pub parcels_without_contenance: usize,
     pub non_cadastre_m2: f64,
     /// Area the shares are fractions of: the zone's area, or its cadastré part only.
     pub denominator_m2: f64,
@@ -66,6 +75,19 @@ pub struct ZoneShares {
 /// input; `include_non_cadastre` decides the denominator.
 #[must_use]
 pub fn zone_shares(zone: &ZoneOverlay, holdings: &[Holding], include_non_cadastre: bool) -> ZoneShares {
+    zone_shares_with_contenance(zone, holdings, &[], include_non_cadastre)
+}
+
+/// [`zone_shares`], with the fiscal contenance of each parcel (`contenances[i]`, m²) prorated
+/// next to the geometric areas.
+#[must_use]
+pub fn zone_shares_with_contenance(
+    zone: &ZoneOverlay,
+    holdings: &[Holding],
+    contenances: &[Option<f64>],
+    include_non_cadastre: bool,
+) -> ZoneShares {
+    let mut without = 0;
     let mut by_actor: BTreeMap<Actor, ActorShare> = BTreeMap::new();
     let mut by_owner: BTreeMap<(Actor, String, String), OwnerShare> = BTreeMap::new();
     let private = [OwnerRef { siren: String::new(), name: String::new(), actor: Actor::Private }];
@@ -75,10 +97,18 @@ pub fn zone_shares(zone: &ZoneOverlay, holdings: &[Holding], include_non_cadastr
             _ => &private,
         };
         let part = piece.area_m2 / owners.len() as f64;
+        let fiscal = match contenances.get(piece.parcel).copied().flatten() {
+            Some(c) if piece.parcel_area_m2 > 0.0 => c * piece.area_m2 / piece.parcel_area_m2 / owners.len() as f64,
+            _ => {
+                without += 1;
+                0.0
+            }
+        };
         let mut seen_actor: Vec<Actor> = Vec::with_capacity(owners.len());
         for o in owners {
             let a = by_actor.entry(o.actor).or_default();
             a.area_m2 += part;
+            a.contenance_m2 += fiscal;
             if !seen_actor.contains(&o.actor) {
                 a.parcels += 1;
                 seen_actor.push(o.actor);
@@ -89,10 +119,12 @@ pub fn zone_shares(zone: &ZoneOverlay, holdings: &[Holding], include_non_cadastr
                 name: o.name.clone(),
                 parcels: 0,
                 area_m2: 0.0,
+                contenance_m2: 0.0,
                 share: 0.0,
             });
             e.parcels += 1;
             e.area_m2 += part;
+            e.contenance_m2 += fiscal;
         }
     }
     let cadastre_m2 = zone.cadastre_m2();
@@ -110,6 +142,8 @@ pub fn zone_shares(zone: &ZoneOverlay, holdings: &[Holding], include_non_cadastr
         zone: zone.zone,
         area_m2: zone.area_m2,
         cadastre_m2,
+        contenance_m2: by_actor.values().map(|a| a.contenance_m2).sum(),
+        parcels_without_contenance: without,
         non_cadastre_m2: zone.non_cadastre_m2,
         denominator_m2,
         non_cadastre_share: if include_non_cadastre { frac(zone.non_cadastre_m2) } else { 0.0 },
@@ -134,9 +168,9 @@ mod tests {
             zone: 0,
             area_m2: 1000.0,
             pieces: vec![
-                Piece { parcel: 0, area_m2: 400.0, whole: true, overlap_m2: 0.0 },
-                Piece { parcel: 1, area_m2: 200.0, whole: true, overlap_m2: 0.0 },
-                Piece { parcel: 2, area_m2: 100.0, whole: true, overlap_m2: 0.0 },
+                Piece { parcel: 0, area_m2: 400.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 400.0 },
+                Piece { parcel: 1, area_m2: 200.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 200.0 },
+                Piece { parcel: 2, area_m2: 100.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 100.0 },
             ],
             non_cadastre_m2: 300.0,
             slivers: vec![],

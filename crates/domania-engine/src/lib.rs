@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay, overlay};
-use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares};
+use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares_with_contenance};
 use domania_core::{Actor, Classifier, Owner, Siren};
 use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
 use domania_store::{Layer, Store, StoreError};
@@ -171,13 +171,14 @@ impl Snapshot {
     }
 
     fn shares_of(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
+        let contenances: Vec<Option<f64>> = self.parcels.iter().map(|p| p.contenance.map(|c| c as f64)).collect();
         let keyed = o
             .zones
             .iter()
             .map(|z| KeyedShares {
                 key: zones[z.zone].key.clone(),
                 name: zones[z.zone].name.clone(),
-                shares: zone_shares(z, &self.holdings, include_non_cadastre),
+                shares: zone_shares_with_contenance(z, &self.holdings, &contenances, include_non_cadastre),
                 slivers: z
                     .slivers
                     .iter()
