@@ -366,7 +366,20 @@ impl Snapshot {
                         vec![],
                     )]);
                     let mut touched = 0;
+                    let sr = geo::BoundingRect::bounding_rect(&shape);
                     for i in 0..snap.parcels.len() {
+                        let near = match (sr, geo::BoundingRect::bounding_rect(&snap.parcels[i].geom_l93)) {
+                            (Some(a), Some(b)) => {
+                                a.min().x <= b.max().x
+                                    && a.max().x >= b.min().x
+                                    && a.min().y <= b.max().y
+                                    && a.max().y >= b.min().y
+                            }
+                            _ => false,
+                        };
+                        if !near {
+                            continue;
+                        }
                         let inside = snap.parcels[i].geom_l93.intersection(&shape);
                         if geo::Area::unsigned_area(&inside) < domania_core::overlay::SLIVER_M2 {
                             continue;
