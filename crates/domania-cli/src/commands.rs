@@ -137,20 +137,14 @@ pub fn run(cli: &Cli) -> Result<()> {
             Ok(())
         }
         Command::Shares { zones, format, rules } => crate::compute::shares(cli, *zones, *format, rules.as_deref()),
-        Command::Assign { rules, date, format, dry_run } => {
-            crate::compute::assign(cli, rules, date.as_deref(), *format, *dry_run)
-        }
+        Command::Assign { judging, dry_run } => crate::compute::assign(cli, judging, *dry_run),
         Command::Report { what: crate::ReportKind::Qpv { code, format } } => {
             crate::compute::report_qpv(cli, code, *format)
         }
         Command::Report { what: crate::ReportKind::Tfpb { format } } => crate::compute::report_tfpb(cli, *format),
-        Command::Perimeters { file, rules, date, format } => {
-            crate::compute::perimeters(cli, file, rules, date.as_deref(), *format)
-        }
+        Command::Perimeters { file, judging } => crate::compute::perimeters(cli, file, judging),
         Command::Blocks { qpv } => crate::compute::blocks(cli, qpv),
-        Command::Scenario { file, rules, date, format } => {
-            crate::compute::scenario(cli, file, rules, date.as_deref(), *format)
-        }
+        Command::Scenario { file, judging } => crate::compute::scenario(cli, file, judging),
         Command::Demo { dir } => demo(cli, dir),
     }
 }

@@ -10,7 +10,7 @@ use domania_engine::{KeyedShares, Snapshot, ZoneLayer};
 use domania_rules::{Rules, RulesConfig, SpaceKind};
 
 use crate::commands::{classifier, open};
-use crate::{Cli, FormatArg, ZonesArg};
+use crate::{Cli, FormatArg, Judging, ZonesArg};
 
 pub(crate) fn load_rules(path: &Path) -> Result<Rules> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the rules {}", path.display()))?;
@@ -124,9 +124,10 @@ pub(crate) fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-pub fn assign(cli: &Cli, rules_path: &Path, date: Option<&str>, format: FormatArg, dry_run: bool) -> Result<()> {
+pub fn assign(cli: &Cli, judging: &Judging, dry_run: bool) -> Result<()> {
+    let (rules_path, format) = (&judging.rules, judging.format);
     let rules = load_rules(rules_path)?;
-    let date = date.map_or_else(today, str::to_owned);
+    let date = judging.date.clone().unwrap_or_else(today);
     let snap = snapshot(cli)?;
     if snap.subsectors.is_empty() {
         bail!("the store {} has no subsectors layer yet: import one first", cli.store.display());
@@ -373,11 +374,12 @@ struct ScenarioFile {
     transfers: Vec<domania_engine::Transfer>,
 }
 
-pub fn scenario(cli: &Cli, file: &Path, rules_path: &Path, date: Option<&str>, format: FormatArg) -> Result<()> {
+pub fn scenario(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
+    let format = judging.format;
     let text = std::fs::read_to_string(file).with_context(|| format!("reading the scenario {}", file.display()))?;
     let sc: ScenarioFile = toml::from_str(&text).with_context(|| format!("{}: invalid scenario", file.display()))?;
-    let rules = load_rules(rules_path)?;
-    let date = date.map_or_else(today, str::to_owned);
+    let rules = load_rules(&judging.rules)?;
+    let date = judging.date.clone().unwrap_or_else(today);
     let before = snapshot(cli)?;
     let after = before.with_transfers(&sc.transfers).with_context(|| format!("{}", file.display()))?;
     let opts = OverlayOptions::default();
@@ -456,12 +458,13 @@ struct PerimetersFile {
     perimeters: Vec<domania_engine::PerimeterDef>,
 }
 
-pub fn perimeters(cli: &Cli, file: &Path, rules_path: &Path, date: Option<&str>, format: FormatArg) -> Result<()> {
+pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
+    let format = judging.format;
     let text = std::fs::read_to_string(file).with_context(|| format!("reading the perimeters {}", file.display()))?;
     let defs: PerimetersFile =
         toml::from_str(&text).with_context(|| format!("{}: invalid perimeters file", file.display()))?;
-    let rules = load_rules(rules_path)?;
-    let date = date.map_or_else(today, str::to_owned);
+    let rules = load_rules(&judging.rules)?;
+    let date = judging.date.clone().unwrap_or_else(today);
     let snap = snapshot(cli)?;
     let built = snap.perimeters(&defs.perimeters).with_context(|| file.display().to_string())?;
     let (_, report) = snap.assign_with_geometry(&rules, &date, OverlayOptions::default());

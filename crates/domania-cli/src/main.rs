@@ -104,13 +104,8 @@ pub enum Command {
     /// A manager for every space and intervention kind, with its explanation; written to the
     /// store as a new version of the `spaces` layer.
     Assign {
-        #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
-        rules: PathBuf,
-        /// Date the conventions are judged on (default: today).
-        #[arg(long)]
-        date: Option<String>,
-        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-        format: FormatArg,
+        #[command(flatten)]
+        judging: Judging,
         /// Do not write the `spaces` layer into the store.
         #[arg(long)]
         dry_run: bool,
@@ -121,12 +116,8 @@ pub enum Command {
         /// Scenario TOML: `name`, then `[[transfer]]` with `idu` or `polygon` (Lambert-93
         /// ring) and `to = { siren, name, actor }`.
         file: PathBuf,
-        #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
-        rules: PathBuf,
-        #[arg(long)]
-        date: Option<String>,
-        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-        format: FormatArg,
+        #[command(flatten)]
+        judging: Judging,
     },
     /// Procedure perimeters (polygon, parcels, owners' residences, sub-sectors, merges): the
     /// area each actor manages there per intervention kind (the figures the CLECT evaluates).
@@ -134,12 +125,8 @@ pub enum Command {
         /// Perimeters TOML: `[[perimeter]]` with `id` and any of `polygon`, `parcels`, `owners`,
         /// `subsectors`, `merge`.
         file: PathBuf,
-        #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
-        rules: PathBuf,
-        #[arg(long)]
-        date: Option<String>,
-        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-        format: FormatArg,
+        #[command(flatten)]
+        judging: Judging,
     },
     /// Candidate sub-sectors: the blocks (îlots) of parcels bounded by non-cadastré space inside
     /// a QPV, as GeoJSON (WGS84) ready to edit and import as sub-sectors.
@@ -158,6 +145,19 @@ pub enum Command {
         #[arg(long, default_value = "data")]
         dir: PathBuf,
     },
+}
+
+/// The rules, the date and the output format of the commands that apply the rules.
+#[derive(Debug, clap::Args)]
+pub struct Judging {
+    /// Rules file (TOML, see data/rules.toml).
+    #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
+    pub rules: PathBuf,
+    /// Date the conventions are judged on, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Subcommand)]

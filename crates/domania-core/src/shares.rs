@@ -12,7 +12,7 @@ use crate::model::Actor;
 use crate::overlay::ZoneOverlay;
 
 /// One owner of a parcel, already classified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct OwnerRef {
     pub siren: String,
     pub name: String,
@@ -23,6 +23,22 @@ pub struct OwnerRef {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Holding {
     pub owners: Vec<OwnerRef>,
+}
+
+/// The holdings of the parcels `idus` (in that order) from rights `(IDU, owner)`: each parcel's
+/// distinct owners, sorted; a parcel with none is held by natural persons.
+#[must_use]
+pub fn holdings_from_rights<S: AsRef<str>>(
+    idus: impl IntoIterator<Item = S>,
+    rights: impl IntoIterator<Item = (String, OwnerRef)>,
+) -> Vec<Holding> {
+    let mut by_idu: BTreeMap<String, std::collections::BTreeSet<OwnerRef>> = BTreeMap::new();
+    for (idu, owner) in rights {
+        by_idu.entry(idu).or_default().insert(owner);
+    }
+    idus.into_iter()
+        .map(|idu| Holding { owners: by_idu.remove(idu.as_ref()).map(|s| s.into_iter().collect()).unwrap_or_default() })
+        .collect()
 }
 
 /// Land of one actor in a zone.

@@ -1,11 +1,11 @@
 //! Shares over the real Paris 18e cadastre and PPM owners, with sub-sectors made by the test:
 //! a 6 × 4 grid over the arrondissement (24 sub-sectors, like TARGETS.md's PostGIS comparison).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use domania_core::overlay::{OverlayOptions, overlay};
-use domania_core::shares::{Holding, OwnerRef, zone_shares};
+use domania_core::shares::{OwnerRef, holdings_from_rights, zone_shares};
 use domania_core::{Actor, Classifier, Right};
 use domania_io::cadastre::read_cadastre;
 use domania_io::features::ReadOptions;
@@ -40,28 +40,15 @@ fn paris_grid_shares_add_up_and_match_a_second_method() {
     let geoms: Vec<MultiPolygon<f64>> = parcels.iter().map(|p| p.geom_l93.clone()).collect();
     let ppm = read_ppm(&data("dgfip_pm/PM_25_NB_750_part_003.csv"), None).unwrap();
     let classifier = Classifier::default();
-    let mut owners: HashMap<&str, BTreeSet<(String, String, Actor)>> = HashMap::new();
-    for r in ppm.rows.iter().filter(|r| r.right == Right::Proprietaire) {
-        let actor = classifier.classify(&r.owner).actor;
-        owners.entry(r.idu.as_str()).or_default().insert((r.owner.siren.0.clone(), r.owner.name.clone(), actor));
-    }
-    let holdings: Vec<Holding> = parcels
-        .iter()
-        .map(|p| Holding {
-            owners: owners
-                .get(p.idu.as_str())
-                .map(|s| {
-                    s.iter()
-                        .map(|(siren, name, actor)| OwnerRef {
-                            siren: siren.clone(),
-                            name: name.clone(),
-                            actor: *actor,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .collect();
+    let rights = ppm.rows.iter().filter(|r| r.right == Right::Proprietaire).map(|r| {
+        let owner = OwnerRef {
+            siren: r.owner.siren.0.clone(),
+            name: r.owner.name.clone(),
+            actor: classifier.classify(&r.owner).actor,
+        };
+        (r.idu.to_string(), owner)
+    });
+    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
     let bounds = MultiPolygon::new(geoms.iter().flat_map(|m| m.0.clone()).collect()).bounding_rect().unwrap();
     let zones = grid(bounds, 6, 4);
     let o = overlay(&geoms, &zones, OverlayOptions::default());

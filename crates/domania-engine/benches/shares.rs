@@ -5,13 +5,12 @@
 //!
 //! `cargo bench -p domania-engine --bench shares`
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use domania_core::overlay::OverlayOptions;
-use domania_core::shares::{Holding, OwnerRef};
-use domania_core::{Actor, Classifier, Right};
+use domania_core::shares::{OwnerRef, holdings_from_rights};
+use domania_core::{Classifier, Right};
 use domania_engine::{ParcelRec, Snapshot, Zone, ZoneLayer};
 use domania_io::cadastre::read_cadastre;
 use domania_io::features::ReadOptions;
@@ -27,31 +26,15 @@ fn snapshot(n: usize) -> Snapshot {
         .parcels;
     let ppm = read_ppm(&dir.path().join("ppm-synth.csv"), None).expect("ppm");
     let classifier = Classifier::default();
-    let mut owners: BTreeMap<String, BTreeSet<(String, String, Actor)>> = BTreeMap::new();
-    for r in ppm.rows.iter().filter(|r| r.right == Right::Proprietaire) {
-        owners.entry(r.idu.to_string()).or_default().insert((
-            r.owner.siren.0.clone(),
-            r.owner.name.clone(),
-            classifier.classify(&r.owner).actor,
-        ));
-    }
-    let holdings = parcels
-        .iter()
-        .map(|p| Holding {
-            owners: owners
-                .get(p.idu.as_str())
-                .map(|s| {
-                    s.iter()
-                        .map(|(siren, name, actor)| OwnerRef {
-                            siren: siren.clone(),
-                            name: name.clone(),
-                            actor: *actor,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .collect();
+    let rights = ppm.rows.iter().filter(|r| r.right == Right::Proprietaire).map(|r| {
+        let owner = OwnerRef {
+            siren: r.owner.siren.0.clone(),
+            name: r.owner.name.clone(),
+            actor: classifier.classify(&r.owner).actor,
+        };
+        (r.idu.to_string(), owner)
+    });
+    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
     let zones = |file: &str, kind| {
         read_perimeters(&dir.path().join(file), kind, ReadOptions::default())
             .expect("perimeters")

@@ -10,10 +10,10 @@
 //!
 //! Knows nothing of HTTP or of file formats.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay, overlay};
-use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares_with_contenance};
+use domania_core::shares::{Holding, OwnerRef, ZoneShares, holdings_from_rights, zone_shares_with_contenance};
 use domania_core::{Actor, Classifier, Owner, Siren};
 use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
 use domania_store::{Layer, Store, StoreError};
@@ -103,7 +103,7 @@ impl Snapshot {
             .into_iter()
             .map(|p| ParcelRec { idu: p.idu, contenance: p.contenance, geom_l93: p.geom_l93 })
             .collect();
-        let mut owners: BTreeMap<String, BTreeSet<(String, String, Actor)>> = BTreeMap::new();
+        let mut rights = Vec::new();
         for r in store.rights_with_code("P")? {
             let owner = Owner {
                 siren: Siren::new(&r.siren),
@@ -113,25 +113,9 @@ impl Snapshot {
                 forme_abregee: r.forme_abregee.clone(),
             };
             let actor = classifier.classify(&owner).actor;
-            owners.entry(r.idu).or_default().insert((r.siren, r.denomination, actor));
+            rights.push((r.idu, OwnerRef { siren: r.siren, name: r.denomination, actor }));
         }
-        let holdings = parcels
-            .iter()
-            .map(|p| Holding {
-                owners: owners
-                    .get(&p.idu)
-                    .map(|s| {
-                        s.iter()
-                            .map(|(siren, name, actor)| OwnerRef {
-                                siren: siren.clone(),
-                                name: name.clone(),
-                                actor: *actor,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect();
+        let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
         let zones = |layer| -> Result<Vec<Zone>, StoreError> {
             Ok(store
                 .perimeters(layer)?
