@@ -345,6 +345,9 @@ fn paris_shares_csv_adds_up_per_sub_sector_and_assign_explains() {
             / z["contenance_m2"].as_f64().unwrap();
         assert!(gap.abs() < 0.05, "{}: gap {gap}", z["key"]);
     }
+    let gj: serde_json::Value = serde_json::from_str(&ok(&store, &["shares", "--format", "geojson"])).unwrap();
+    assert_eq!(gj["features"].as_array().unwrap().len(), 24);
+    assert!(gj["features"][0]["properties"]["shares"].as_object().is_some_and(|m| !m.is_empty()));
     // Over the whole grid, geometric areas run 0.13 % below contenances (TARGETS.md).
     let total = |k: &str| shares["zones"].as_array().unwrap().iter().map(|z| z[k].as_f64().unwrap()).sum::<f64>();
     let gap = (total("cadastre_m2") - total("contenance_m2")) / total("contenance_m2");

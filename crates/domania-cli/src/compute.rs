@@ -104,9 +104,37 @@ pub fn shares(cli: &Cli, zones: ZonesArg, format: FormatArg, rules: Option<&Path
             out(&shares_csv(&report.zones, if layer == ZoneLayer::Qpv { "qpv_id" } else { "subsector_id" }))?;
         }
         FormatArg::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
-        FormatArg::Geojson => bail!("--format geojson is for `assign`; shares are CSV or JSON"),
+        FormatArg::Geojson => out(&zones_geojson(
+            &report.zones,
+            match layer {
+                ZoneLayer::Subsectors => &snap.subsectors,
+                ZoneLayer::Qpv => &snap.qpv,
+            },
+        ))?,
     }
     Ok(())
+}
+
+/// Zones with their shares as a GeoJSON FeatureCollection (WGS84): what a map colours by
+/// majority owner.
+fn zones_geojson(zones: &[KeyedShares], shapes: &[domania_engine::Zone]) -> String {
+    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
+    for (i, z) in zones.iter().enumerate() {
+        let Some(shape) = shapes.iter().find(|s| s.key == z.key) else { continue };
+        let major = z.shares.by_actor.iter().max_by(|a, b| a.1.area_m2.total_cmp(&b.1.area_m2)).map(|(a, _)| *a);
+        let f = serde_json::json!({"type": "Feature",
+            "properties": {"id": z.key, "name": z.name, "area_m2": z.shares.area_m2, "cadastre_m2": z.shares.cadastre_m2,
+                "contenance_m2": z.shares.contenance_m2, "non_cadastre_m2": z.shares.non_cadastre_m2,
+                "non_cadastre_share": z.shares.non_cadastre_share, "major_actor": major,
+                "shares": z.shares.by_actor.iter().map(|(a, s)| (a.as_str().to_owned(), serde_json::json!((s.share * 1e6).round() / 1e6))).collect::<serde_json::Map<_, _>>()},
+            "geometry": {"type": "MultiPolygon", "coordinates": wgs84_coordinates(&shape.geom_l93)}});
+        if i > 0 {
+            text.push_str(",\n");
+        }
+        text.push_str(&f.to_string());
+    }
+    text.push_str("\n]}\n");
+    text
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`, from the system clock (civil-from-days, H. Hinnant).
@@ -320,7 +348,7 @@ pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
             ))?;
         }
         FormatArg::Csv => out(&shares_csv(&report.zones, "qpv_id"))?,
-        FormatArg::Geojson => bail!("--format geojson is for `assign`"),
+        FormatArg::Geojson => out(&zones_geojson(&report.zones, &one.qpv))?,
     }
     Ok(())
 }

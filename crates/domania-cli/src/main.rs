@@ -95,6 +95,8 @@ pub enum Command {
         /// Zones: sub-sectors or QPV.
         #[arg(long, value_enum, default_value_t = ZonesArg::Subsectors)]
         zones: ZonesArg,
+        /// csv: one row per (zone, actor, owner) and one `non_cadastre` row per zone; json: the
+        /// full report with overlaps and slivers; geojson: the zones with their shares (WGS84).
         #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
         format: FormatArg,
         /// Rules file: its `delegation.include_non_cadastre` decides the denominator of shares.
