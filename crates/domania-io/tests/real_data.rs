@@ -150,3 +150,33 @@ fn ppm_joins_paris_18e_and_classifies_owners() {
     assert_eq!(counts.values().sum::<usize>(), 6821);
     assert_eq!(counts, expected);
 }
+
+#[test]
+fn qpv_as_cp1252_shapefile_in_lambert93_reads_like_the_geojson() {
+    // GDAL writes the Shapefile: Lambert-93 .prj, Windows-1252 DBF (with its .cpg; 1252 rather
+    // than Latin-1 because "Cœur de Ville" needs its œ).
+    let src = data("qpv2015-occitanie-hackaviz2021.geojson");
+    let dir = tempfile::tempdir().unwrap();
+    let shp = dir.path().join("qpv.shp");
+    let status = std::process::Command::new("ogr2ogr")
+        .args(["-f", "ESRI Shapefile", "-t_srs", "EPSG:2154", "-lco", "ENCODING=CP1252"])
+        .arg(&shp)
+        .arg(&src)
+        .status()
+        .expect("ogr2ogr not found: install GDAL's command-line tools (Debian gdal-bin; .ci/run does)");
+    assert!(status.success());
+    let from_json = read_perimeters(&src, PerimeterKind::Qpv, ReadOptions::default()).unwrap();
+    let from_shp = read_perimeters(&shp, PerimeterKind::Qpv, ReadOptions::default()).unwrap();
+    assert_eq!(from_shp.report.crs, "EPSG:2154");
+    assert_eq!(from_shp.perimeters.len(), 105);
+    assert!(from_shp.report.is_clean(), "{}", from_shp.report.render_issues(5));
+    let raw = std::fs::read(dir.path().join("qpv.dbf")).unwrap();
+    assert!(std::str::from_utf8(&raw).is_err(), "the DBF should hold Windows-1252 bytes");
+    for (a, b) in from_json.perimeters.iter().zip(&from_shp.perimeters) {
+        assert_eq!((&a.key, &a.name), (&b.key, &b.name));
+        // GDAL/PROJ reprojected the shapefile, we reprojected the GeoJSON: same areas.
+        let (x, y) = (a.geom_l93.unsigned_area(), b.geom_l93.unsigned_area());
+        assert!((x - y).abs() < 1e-3 * x.max(1.0), "{}: {x} vs {y}", a.key);
+    }
+    assert!(from_shp.perimeters.iter().any(|p| p.name.as_deref().is_some_and(|n| !n.is_ascii())));
+}
