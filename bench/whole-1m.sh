@@ -13,6 +13,6 @@ t "import parcels" "$bin" --store "$s" import parcels "$work/t/cadastre-synth-pa
 t "import owners" "$bin" --store "$s" import owners "$work/t/ppm-synth.csv" >/dev/null
 t "import subsectors" "$bin" --store "$s" import subsectors "$work/t/subsectors-synth.geojson" >/dev/null
 t "import qpv" "$bin" --store "$s" import qpv "$work/t/qpv-synth.geojson" >/dev/null
-t "shares" "$bin" --store "$s" shares >/dev/null 2>&1
+t "shares" "$bin" --store "$s" shares >/dev/null
 t "assign (CSV, no layer)" "$bin" --store "$s" assign --rules "$here/../data/rules.toml" --date 2025-06-01 --dry-run >/dev/null
 t "assign (CSV + spaces layer with geometry)" "$bin" --store "$s" assign --rules "$here/../data/rules.toml" --date 2025-06-01 >/dev/null
