@@ -238,19 +238,12 @@ fn demo_runs_on_the_embedded_territory() {
 
     // The example scenario turns sub-sector QN078001-03 into a delegated one, on a copy.
     let rules = data.join("rules.toml");
-    let sc = json(
-        &store,
-        &[
-            "scenario",
-            data.join("scenario-example.toml").to_str().unwrap(),
-            "--rules",
-            rules.to_str().unwrap(),
-            "--date",
-            "2025-06-01",
-            "--format",
-            "json",
-        ],
-    );
+    let judged = |command: &str, file: &str| {
+        let file = data.join(file);
+        let rules = rules.to_str().unwrap();
+        json(&store, &[command, file.to_str().unwrap(), "--rules", rules, "--date", "2025-06-01", "--format", "json"])
+    };
+    let sc = judged("scenario", "scenario-example.toml");
     let changed = sc["subsectors_changed"].as_array().unwrap();
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0]["subsector"], "QN078001-03");
@@ -261,19 +254,7 @@ fn demo_runs_on_the_embedded_territory() {
     assert!(csv.lines().any(|l| l.starts_with("QN078001-03,commune,")), "{csv}");
 
     // Procedure perimeters: the merged one covers both, and waste is the CU's everywhere.
-    let per = json(
-        &store,
-        &[
-            "perimeters",
-            data.join("perimeters-example.toml").to_str().unwrap(),
-            "--rules",
-            rules.to_str().unwrap(),
-            "--date",
-            "2025-06-01",
-            "--format",
-            "json",
-        ],
-    );
+    let per = judged("perimeters", "perimeters-example.toml");
     let per = per.as_array().unwrap();
     assert_eq!(per.len(), 3);
     let waste_cu = |p: &serde_json::Value| p["managed_m2"]["waste"]["communaute_urbaine"].as_f64().unwrap();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use domania_core::{Actor, ClassificationConfig, Classifier, Owner, Siren, parcel_actor};
+use domania_core::{Actor, ClassificationConfig, Classifier, parcel_actor};
 use domania_io::cadastre::read_cadastre_with;
 use domania_io::crs::Crs;
 use domania_io::features::ReadOptions;
@@ -392,16 +392,6 @@ fn layers(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-fn owner_of(r: &StoredRight) -> Owner {
-    Owner {
-        siren: Siren::new(&r.siren),
-        name: r.denomination.clone(),
-        groupe: r.groupe,
-        forme: r.forme.clone(),
-        forme_abregee: r.forme_abregee.clone(),
-    }
-}
-
 fn parcel(cli: &Cli, idu: &str) -> Result<()> {
     let store = open(&cli.store)?;
     let classifier = classifier(cli)?;
@@ -411,7 +401,7 @@ fn parcel(cli: &Cli, idu: &str) -> Result<()> {
     let mut owners = Vec::new();
     let mut actors = BTreeSet::new();
     for r in rights.iter().filter(|r| r.droit == "P") {
-        let c = classifier.classify(&owner_of(r));
+        let c = classifier.classify(&r.owner());
         actors.insert((r.siren.clone(), c.actor));
         owners.push(serde_json::json!({"siren": r.siren, "name": r.denomination, "actor": c.actor, "decided_by": c.decided_by, "why": c.why}));
     }
@@ -475,7 +465,7 @@ fn owners(cli: &Cli) -> Result<()> {
     }
     let mut list = Vec::new();
     for ((siren, name), (r, idus)) in &by_owner {
-        let c = classifier.classify(&owner_of(r));
+        let c = classifier.classify(&r.owner());
         list.push(serde_json::json!({"siren": siren, "name": name, "groupe": r.groupe, "forme": r.forme,
             "actor": c.actor, "decided_by": c.decided_by, "why": c.why, "parcels": idus.len()}));
     }
@@ -545,7 +535,7 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
     let store = open(&cli.store)?;
     let mut actors_of: HashMap<String, BTreeSet<(String, Actor)>> = HashMap::new();
     for r in store.rights_with_code("P")? {
-        let actor = classifier.classify(&owner_of(&r)).actor;
+        let actor = classifier.classify(&r.owner()).actor;
         actors_of.entry(r.idu.clone()).or_default().insert((r.siren.clone(), actor));
     }
     let mut summary: BTreeMap<Actor, (usize, f64)> = BTreeMap::new();

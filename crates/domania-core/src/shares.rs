@@ -19,6 +19,14 @@ pub struct OwnerRef {
     pub actor: Actor,
 }
 
+impl OwnerRef {
+    /// The owner with the actor `classifier` gives it.
+    #[must_use]
+    pub fn classified(owner: &crate::Owner, classifier: &crate::Classifier) -> Self {
+        Self { siren: owner.siren.0.clone(), name: owner.name.clone(), actor: classifier.classify(owner).actor }
+    }
+}
+
 /// Who holds a parcel: its distinct owners (empty: natural persons).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Holding {

@@ -40,14 +40,11 @@ fn paris_grid_shares_add_up_and_match_a_second_method() {
     let geoms: Vec<MultiPolygon<f64>> = parcels.iter().map(|p| p.geom_l93.clone()).collect();
     let ppm = read_ppm(&data("dgfip_pm/PM_25_NB_750_part_003.csv"), None).unwrap();
     let classifier = Classifier::default();
-    let rights = ppm.rows.iter().filter(|r| r.right == Right::Proprietaire).map(|r| {
-        let owner = OwnerRef {
-            siren: r.owner.siren.0.clone(),
-            name: r.owner.name.clone(),
-            actor: classifier.classify(&r.owner).actor,
-        };
-        (r.idu.to_string(), owner)
-    });
+    let rights = ppm
+        .rows
+        .iter()
+        .filter(|r| r.right == Right::Proprietaire)
+        .map(|r| (r.idu.to_string(), OwnerRef::classified(&r.owner, &classifier)));
     let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
     let bounds = MultiPolygon::new(geoms.iter().flat_map(|m| m.0.clone()).collect()).bounding_rect().unwrap();
     let zones = grid(bounds, 6, 4);

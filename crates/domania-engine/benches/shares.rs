@@ -26,14 +26,11 @@ fn snapshot(n: usize) -> Snapshot {
         .parcels;
     let ppm = read_ppm(&dir.path().join("ppm-synth.csv"), None).expect("ppm");
     let classifier = Classifier::default();
-    let rights = ppm.rows.iter().filter(|r| r.right == Right::Proprietaire).map(|r| {
-        let owner = OwnerRef {
-            siren: r.owner.siren.0.clone(),
-            name: r.owner.name.clone(),
-            actor: classifier.classify(&r.owner).actor,
-        };
-        (r.idu.to_string(), owner)
-    });
+    let rights = ppm
+        .rows
+        .iter()
+        .filter(|r| r.right == Right::Proprietaire)
+        .map(|r| (r.idu.to_string(), OwnerRef::classified(&r.owner, &classifier)));
     let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
     let zones = |file: &str, kind| {
         read_perimeters(&dir.path().join(file), kind, ReadOptions::default())

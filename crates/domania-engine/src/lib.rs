@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay, overlay};
 use domania_core::shares::{Holding, OwnerRef, ZoneShares, holdings_from_rights, zone_shares_with_contenance};
-use domania_core::{Actor, Classifier, Owner, Siren};
+use domania_core::{Actor, Classifier};
 use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
 use domania_store::{Layer, Store, StoreError};
 use geo::{BooleanOps, Contains, InteriorPoint};
@@ -105,15 +105,7 @@ impl Snapshot {
             .collect();
         let mut rights = Vec::new();
         for r in store.rights_with_code("P")? {
-            let owner = Owner {
-                siren: Siren::new(&r.siren),
-                name: r.denomination.clone(),
-                groupe: r.groupe,
-                forme: r.forme.clone(),
-                forme_abregee: r.forme_abregee.clone(),
-            };
-            let actor = classifier.classify(&owner).actor;
-            rights.push((r.idu, OwnerRef { siren: r.siren, name: r.denomination, actor }));
+            rights.push((r.idu.clone(), OwnerRef::classified(&r.owner(), classifier)));
         }
         let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
         let zones = |layer| -> Result<Vec<Zone>, StoreError> {

@@ -106,6 +106,23 @@ enum Block {
     Ordinary,
 }
 
+/// Cumulative draw thresholds of the kinds of block inside QPVs (mostly housing estates)…
+const QPV_MIX: [(f64, Block); 5] = [
+    (0.35, Block::Residence),
+    (0.65, Block::Estate),
+    (0.75, Block::Equipment),
+    (0.80, Block::CuLand),
+    (0.88, Block::Copro),
+];
+/// …and elsewhere (mostly ordinary private blocks). Above the last threshold: ordinary.
+const TOWN_MIX: [(f64, Block); 5] = [
+    (0.04, Block::Residence),
+    (0.06, Block::Estate),
+    (0.10, Block::Equipment),
+    (0.12, Block::CuLand),
+    (0.20, Block::Copro),
+];
+
 /// What `generate` wrote.
 #[derive(Debug, Clone, Default)]
 pub struct SynthSummary {
@@ -193,25 +210,8 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
         let y0 = ORIGIN.1 + by as f64 * (BLOCK_H + STREET);
         let qpv = in_qpv(bx, by);
         let draw = rng.f64();
-        let kind = if qpv {
-            match draw {
-                d if d < 0.35 => Block::Residence,
-                d if d < 0.65 => Block::Estate,
-                d if d < 0.75 => Block::Equipment,
-                d if d < 0.80 => Block::CuLand,
-                d if d < 0.88 => Block::Copro,
-                _ => Block::Ordinary,
-            }
-        } else {
-            match draw {
-                d if d < 0.04 => Block::Residence,
-                d if d < 0.06 => Block::Estate,
-                d if d < 0.10 => Block::Equipment,
-                d if d < 0.12 => Block::CuLand,
-                d if d < 0.20 => Block::Copro,
-                _ => Block::Ordinary,
-            }
-        };
+        let mix = if qpv { &QPV_MIX } else { &TOWN_MIX };
+        let kind = mix.iter().find(|(upto, _)| draw < *upto).map_or(Block::Ordinary, |(_, k)| *k);
         let commune_idx = (bx * COMMUNES.len() / cols.max(1)).min(COMMUNES.len() - 1);
         let (insee, cname) = COMMUNES[commune_idx];
         let commune_org = Org { siren: "", name: cname, groupe: "4 - Commune", forme: "7210", abr: "COM" };

@@ -432,6 +432,20 @@ impl Store {
     }
 }
 
+impl StoredRight {
+    /// The owner as the classifier takes it.
+    #[must_use]
+    pub fn owner(&self) -> domania_core::Owner {
+        domania_core::Owner {
+            siren: domania_core::Siren::new(&self.siren),
+            name: self.denomination.clone(),
+            groupe: self.groupe,
+            forme: self.forme.clone(),
+            forme_abregee: self.forme_abregee.clone(),
+        }
+    }
+}
+
 fn stored_right(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRight> {
     Ok(StoredRight {
         idu: r.get(0)?,
