@@ -39,6 +39,13 @@ fn real_paris_import_history_diff_rollback_and_gdal_reads_it() {
     let ppm = shared_data("dgfip_pm/PM_25_NB_750_part_003.csv");
     json(&store, &["import", "owners", ppm.to_str().unwrap()]);
 
+    // The owners report: every owner, its actor and the layer that decided it.
+    let owners = json(&store, &["owners"]);
+    let ph = owners.as_array().unwrap().iter().find(|o| o["name"] == "PARIS HABITAT-OPH").unwrap();
+    assert_eq!((ph["actor"].as_str(), ph["decided_by"].as_str()), (Some("bailleur_social"), Some("forme_juridique")));
+    let vdp = owners.as_array().unwrap().iter().find(|o| o["name"] == "VILLE DE PARIS").unwrap();
+    assert_eq!((vdp["actor"].as_str(), vdp["decided_by"].as_str()), (Some("commune"), Some("groupe_personne")));
+
     let parcel = json(&store, &["parcel", "75118000AA0002"]);
     assert_eq!(parcel["contenance_m2"].as_i64(), Some(23120));
     assert!((parcel["area_m2"].as_f64().unwrap() - 23120.0).abs() < 5.0);
@@ -296,6 +303,14 @@ fn paris_shares_csv_adds_up_per_sub_sector_and_assign_explains() {
     let store = dir.path().join("paris.gpkg");
     let grid = dir.path().join("subsectors-grid.geojson");
     paris_grid(&grid);
+    // The same grid without its `crs` member is read as WGS84 and rejected, unless --crs says.
+    let bare = dir.path().join("subsectors-bare.geojson");
+    let mut fc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&grid).unwrap()).unwrap();
+    fc.as_object_mut().unwrap().remove("crs");
+    std::fs::write(&bare, fc.to_string()).unwrap();
+    let err = fails(&store, &["validate", "--kind", "subsectors", bare.to_str().unwrap()]);
+    assert!(err.contains("24 feature(s) or line(s) rejected"), "{err}");
+    ok(&store, &["validate", "--kind", "subsectors", "--crs", "EPSG:2154", bare.to_str().unwrap()]);
     ok(&store, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
     ok(&store, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
     ok(&store, &["import", "subsectors", grid.to_str().unwrap()]);
