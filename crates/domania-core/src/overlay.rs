@@ -235,10 +235,14 @@ fn convex_ring(zone: &MultiPolygon<f64>) -> Option<Vec<Coord<f64>>> {
     }
 }
 
-/// Shoelace area of a ring (signed; positive counter-clockwise).
+/// Shoelace area of a ring (signed; positive counter-clockwise), computed relative to its first
+/// point: with Lambert-93 coordinates near 7e6 the plain formula cancels catastrophically and
+/// quantises areas to about 5e-4 m².
 fn signed_area(ring: &[Coord<f64>]) -> f64 {
     let n = ring.len();
-    (0..n).map(|i| ring[i].x * ring[(i + 1) % n].y - ring[(i + 1) % n].x * ring[i].y).sum::<f64>() / 2.0
+    let Some(&o) = ring.first() else { return 0.0 };
+    let at = |i: usize| Coord { x: ring[i % n].x - o.x, y: ring[i % n].y - o.y };
+    (0..n).map(|i| at(i).x * at(i + 1).y - at(i + 1).x * at(i).y).sum::<f64>() / 2.0
 }
 
 /// Area of `parcel` ∩ `clip` for a convex counter-clockwise `clip`: Sutherland–Hodgman on each
@@ -515,6 +519,16 @@ mod tests {
         ]);
         let exact = cw.intersection(&l).unsigned_area();
         assert!((convex_clip_area(&l, &convex_ring(&cw).unwrap()) - exact).abs() < 1e-6);
+    }
+
+    /// Regression: clipped pieces of convex zones had areas quantised to 5e-4 m² because the
+    /// shoelace formula ran on raw Lambert-93 coordinates.
+    #[test]
+    fn shoelace_keeps_its_precision_far_from_the_origin() {
+        let (x, y) = (651_234.567, 6_865_432.109);
+        let ring =
+            [Coord { x, y }, Coord { x: x + 0.01, y }, Coord { x: x + 0.01, y: y + 0.01 }, Coord { x, y: y + 0.01 }];
+        assert!((signed_area(&ring) - 1e-4).abs() < 1e-9, "{}", signed_area(&ring));
     }
 
     #[test]
