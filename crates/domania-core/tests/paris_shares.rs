@@ -10,7 +10,7 @@ use domania_core::{Actor, Classifier, Right};
 use domania_io::cadastre::read_cadastre;
 use domania_io::features::ReadOptions;
 use domania_io::ppm::read_ppm;
-use geo::{Area, BooleanOps, BoundingRect};
+use geo::{Area, BooleanOps, BoundingRect, Intersects};
 use geo_types::{MultiPolygon, Rect};
 
 fn data(file: &str) -> PathBuf {
@@ -84,17 +84,8 @@ fn paris_grid_shares_add_up_and_match_a_second_method() {
         let z = &o.zones[zi];
         let zone = &zones[zi];
         let zr = zone.bounding_rect().unwrap();
-        let near: Vec<&MultiPolygon<f64>> = geoms
-            .iter()
-            .filter(|g| {
-                g.bounding_rect().is_some_and(|r| {
-                    r.min().x <= zr.max().x
-                        && r.max().x >= zr.min().x
-                        && r.min().y <= zr.max().y
-                        && r.max().y >= zr.min().y
-                })
-            })
-            .collect();
+        let near: Vec<&MultiPolygon<f64>> =
+            geoms.iter().filter(|g| g.bounding_rect().is_some_and(|r| r.intersects(&zr))).collect();
         let union = geo::unary_union(near.iter().copied());
         let second = union.intersection(zone).unsigned_area();
         assert!(

@@ -334,26 +334,12 @@ impl Snapshot {
                     snap.holdings[i] = owner;
                 }
                 (None, Some(ring)) => {
-                    if ring.len() < 3 {
-                        return Err(ScenarioError(format!("transfer {}: a polygon needs at least 3 points", k + 1)));
-                    }
-                    let shape = MultiPolygon::new(vec![geo_types::Polygon::new(
-                        geo_types::LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>()),
-                        vec![],
-                    )]);
+                    let shape = ring_shape(ring).ok_or_else(|| {
+                        ScenarioError(format!("transfer {}: a polygon needs at least 3 points", k + 1))
+                    })?;
                     let mut touched = 0;
-                    let sr = geo::BoundingRect::bounding_rect(&shape);
                     for i in 0..snap.parcels.len() {
-                        let near = match (sr, geo::BoundingRect::bounding_rect(&snap.parcels[i].geom_l93)) {
-                            (Some(a), Some(b)) => {
-                                a.min().x <= b.max().x
-                                    && a.max().x >= b.min().x
-                                    && a.min().y <= b.max().y
-                                    && a.max().y >= b.min().y
-                            }
-                            _ => false,
-                        };
-                        if !near {
+                        if !boxes_meet(&shape, &snap.parcels[i].geom_l93) {
                             continue;
                         }
                         let inside = snap.parcels[i].geom_l93.intersection(&shape);
@@ -376,6 +362,24 @@ impl Snapshot {
         }
         Ok(snap)
     }
+}
+
+/// Whether the bounding boxes of two shapes meet (edges included): the cheap test before an
+/// exact boolean operation.
+fn boxes_meet(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> bool {
+    use geo::{BoundingRect, Intersects};
+    match (a.bounding_rect(), b.bounding_rect()) {
+        (Some(ra), Some(rb)) => ra.intersects(&rb),
+        _ => false,
+    }
+}
+
+/// A polygon from a Lambert-93 ring of `[x, y]` (closed or not); `None` under 3 points.
+fn ring_shape(ring: &[[f64; 2]]) -> Option<MultiPolygon<f64>> {
+    (ring.len() >= 3).then(|| {
+        let ls = geo_types::LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>());
+        MultiPolygon::new(vec![geo_types::Polygon::new(ls, vec![])])
+    })
 }
 
 /// Parcels closer than this (m) are neighbours in a block: Etalab coordinates are rounded to
@@ -409,16 +413,10 @@ impl Snapshot {
     pub fn blocks(&self, zone: &MultiPolygon<f64>) -> Vec<Block> {
         use geo::{Area, BoundingRect, Distance, Euclidean, Intersects};
         use rstar::{AABB, RTree, RTreeObject, primitives::GeomWithData, primitives::Rectangle};
-        let Some(zr) = zone.bounding_rect() else { return Vec::new() };
         let members: Vec<usize> = (0..self.parcels.len())
             .filter(|&i| {
                 let g = &self.parcels[i].geom_l93;
-                g.bounding_rect().is_some_and(|r| {
-                    r.min().x <= zr.max().x
-                        && r.max().x >= zr.min().x
-                        && r.min().y <= zr.max().y
-                        && r.max().y >= zr.min().y
-                }) && zone.intersection(g).unsigned_area() >= domania_core::overlay::SLIVER_M2
+                boxes_meet(zone, g) && zone.intersection(g).unsigned_area() >= domania_core::overlay::SLIVER_M2
             })
             .collect();
         let boxes: Vec<_> = members
@@ -512,11 +510,7 @@ impl Snapshot {
             let err = |what: String| ScenarioError(format!("perimeter {}: {what}", d.id));
             let mut parts: Vec<MultiPolygon<f64>> = Vec::new();
             if let Some(ring) = &d.polygon {
-                if ring.len() < 3 {
-                    return Err(err("a polygon needs at least 3 points".into()));
-                }
-                let ls = geo_types::LineString::from(ring.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>());
-                parts.push(MultiPolygon::new(vec![geo_types::Polygon::new(ls, vec![])]));
+                parts.push(ring_shape(ring).ok_or_else(|| err("a polygon needs at least 3 points".into()))?);
             }
             for idu in &d.parcels {
                 let p = self
@@ -565,18 +559,11 @@ impl Snapshot {
     /// sub-sectors is assigned, so only that land is counted.
     #[must_use]
     pub fn managed_areas(report: &AssignReport, perimeter: &MultiPolygon<f64>) -> ManagedAreas {
-        use geo::{Area, BoundingRect};
-        let pr = perimeter.bounding_rect();
+        use geo::Area;
         let mut out: ManagedAreas = BTreeMap::new();
         for s in &report.spaces {
             let Some(g) = &s.geom_l93 else { continue };
-            let overlaps = match (pr, g.bounding_rect()) {
-                (Some(a), Some(b)) => {
-                    a.min().x <= b.max().x && a.max().x >= b.min().x && a.min().y <= b.max().y && a.max().y >= b.min().y
-                }
-                _ => false,
-            };
-            if !overlaps {
+            if !boxes_meet(perimeter, g) {
                 continue;
             }
             let inside = perimeter.intersection(g).unsigned_area().min(s.area_m2);
