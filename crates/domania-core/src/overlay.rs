@@ -17,6 +17,8 @@
 
 use geo::coordinate_position::CoordPos;
 use geo::{Area, BooleanOps, BoundingRect, CoordinatePosition, InteriorPoint};
+use std::borrow::Borrow;
+
 use geo_types::{Coord, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -305,8 +307,15 @@ fn wholly_inside(
 /// # Panics
 /// Only if a worker thread panics (a bug): the panic is carried to the caller.
 #[must_use]
-pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts: OverlayOptions) -> Overlay {
-    let rects: Vec<Option<Rect<f64>>> = parcels.iter().map(rect_of).collect();
+pub fn overlay<P, Z>(parcels: &[P], zones: &[Z], opts: OverlayOptions) -> Overlay
+where
+    P: Borrow<MultiPolygon<f64>> + Sync,
+    Z: Borrow<MultiPolygon<f64>> + Sync,
+{
+    // Owned geometries or references alike: callers need not copy their shapes.
+    let parcels: Vec<&MultiPolygon<f64>> = parcels.iter().map(Borrow::borrow).collect();
+    let zones: Vec<&MultiPolygon<f64>> = zones.iter().map(Borrow::borrow).collect();
+    let rects: Vec<Option<Rect<f64>>> = parcels.iter().map(|p| rect_of(p)).collect();
     let tree: RTree<Entry> = RTree::bulk_load(
         rects
             .iter()
@@ -319,7 +328,7 @@ pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts:
 
     // 2. Overlaps among the parcels that meet a zone.
     let mut touched = vec![false; parcels.len()];
-    for z in zones {
+    for z in &zones {
         if let Some(r) = rect_of(z) {
             for e in tree.locate_in_envelope_intersecting(aabb(r)) {
                 touched[e.data] = true;
@@ -333,10 +342,10 @@ pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts:
         for e in tree.locate_in_envelope_intersecting(aabb(ri)) {
             let j = e.data;
             let Some(rj) = rects[j] else { continue };
-            if j <= i || !may_overlap(&parcels[i], &parcels[j], ri, rj) {
+            if j <= i || !may_overlap(parcels[i], parcels[j], ri, rj) {
                 continue;
             }
-            let area = parcels[i].intersection(&parcels[j]).unsigned_area();
+            let area = parcels[i].intersection(parcels[j]).unsigned_area();
             if area > OVERLAP_EPS_M2 {
                 found.push(Overlap { a: i, b: j, area_m2: area });
             }
@@ -367,14 +376,14 @@ pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts:
         for &i in &cand {
             let pr = rects[i].expect("indexed parcels have a box");
             let parcel_area = parcels[i].unsigned_area();
-            let (area, whole) = if wholly_inside(&parcels[i], pr, zone, &zone_vertices) {
+            let (area, whole) = if wholly_inside(parcels[i], pr, zone, &zone_vertices) {
                 (parcel_area, true)
             } else {
                 // Clipping snaps to i_overlay's integer grid, which can add a few cm² (2e-5 m²
                 // seen on Paris 18e); an intersection never exceeds its parent.
                 let clipped = match &convex {
-                    Some(ring) => convex_clip_area(&parcels[i], ring),
-                    None => zone.intersection(&parcels[i]).unsigned_area(),
+                    Some(ring) => convex_clip_area(parcels[i], ring),
+                    None => zone.intersection(parcels[i]).unsigned_area(),
                 };
                 (clipped.min(parcel_area), false)
             };
@@ -392,7 +401,7 @@ pub fn overlay(parcels: &[MultiPolygon<f64>], zones: &[MultiPolygon<f64>], opts:
                 taken += if first.whole && pieces[k].whole {
                     o.area_m2
                 } else {
-                    parcels[o.a].intersection(&parcels[o.b]).intersection(zone).unsigned_area()
+                    parcels[o.a].intersection(parcels[o.b]).intersection(*zone).unsigned_area()
                 };
             }
             let piece = &mut pieces[k];

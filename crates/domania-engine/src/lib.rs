@@ -132,9 +132,8 @@ impl Snapshot {
     }
 
     fn overlay(&self, zones: &[Zone], opts: OverlayOptions) -> Overlay {
-        // The overlay takes plain geometry slices; cloning references would not help it.
-        let parcels: Vec<MultiPolygon<f64>> = self.parcels.iter().map(|p| p.geom_l93.clone()).collect();
-        let geoms: Vec<MultiPolygon<f64>> = zones.iter().map(|z| z.geom_l93.clone()).collect();
+        let parcels: Vec<&MultiPolygon<f64>> = self.parcels.iter().map(|p| &p.geom_l93).collect();
+        let geoms: Vec<&MultiPolygon<f64>> = zones.iter().map(|z| &z.geom_l93).collect();
         overlay(&parcels, &geoms, opts)
     }
 
