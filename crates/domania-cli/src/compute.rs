@@ -118,23 +118,37 @@ pub fn shares(cli: &Cli, zones: ZonesArg, format: FormatArg, rules: Option<&Path
 /// Zones with their shares as a GeoJSON FeatureCollection (WGS84): what a map colours by
 /// majority owner.
 fn zones_geojson(zones: &[KeyedShares], shapes: &[domania_engine::Zone]) -> String {
-    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
-    for (i, z) in zones.iter().enumerate() {
-        let Some(shape) = shapes.iter().find(|s| s.key == z.key) else { continue };
+    feature_collection(zones.iter().filter_map(|z| {
+        let shape = shapes.iter().find(|s| s.key == z.key)?;
         let major = z.shares.by_actor.iter().max_by(|a, b| a.1.area_m2.total_cmp(&b.1.area_m2)).map(|(a, _)| *a);
-        let f = serde_json::json!({"type": "Feature",
-            "properties": {"id": z.key, "name": z.name, "area_m2": z.shares.area_m2, "cadastre_m2": z.shares.cadastre_m2,
-                "contenance_m2": z.shares.contenance_m2, "non_cadastre_m2": z.shares.non_cadastre_m2,
-                "non_cadastre_share": z.shares.non_cadastre_share, "major_actor": major,
-                "shares": z.shares.by_actor.iter().map(|(a, s)| (a.as_str().to_owned(), serde_json::json!((s.share * 1e6).round() / 1e6))).collect::<serde_json::Map<_, _>>()},
-            "geometry": {"type": "MultiPolygon", "coordinates": wgs84_coordinates(&shape.geom_l93)}});
-        if i > 0 {
-            text.push_str(",\n");
-        }
-        text.push_str(&f.to_string());
-    }
-    text.push_str("\n]}\n");
-    text
+        let shares: serde_json::Map<_, _> = z
+            .shares
+            .by_actor
+            .iter()
+            .map(|(a, s)| (a.as_str().to_owned(), serde_json::json!((s.share * 1e6).round() / 1e6)))
+            .collect();
+        let props = serde_json::json!({"id": z.key, "name": z.name, "area_m2": z.shares.area_m2,
+            "cadastre_m2": z.shares.cadastre_m2, "contenance_m2": z.shares.contenance_m2,
+            "non_cadastre_m2": z.shares.non_cadastre_m2, "non_cadastre_share": z.shares.non_cadastre_share,
+            "major_actor": major, "shares": shares});
+        Some((props, &shape.geom_l93))
+    }))
+}
+
+/// A GeoJSON FeatureCollection in WGS84 (RFC 7946), one feature per line, from properties and
+/// Lambert-93 shapes.
+fn feature_collection<'a>(
+    features: impl IntoIterator<Item = (serde_json::Value, &'a geo_types::MultiPolygon<f64>)>,
+) -> String {
+    let lines: Vec<String> = features
+        .into_iter()
+        .map(|(properties, geom)| {
+            serde_json::json!({"type": "Feature", "properties": properties,
+                "geometry": {"type": "MultiPolygon", "coordinates": wgs84_coordinates(geom)}})
+            .to_string()
+        })
+        .collect();
+    format!("{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}\n", lines.join(",\n"))
 }
 
 /// Today's date (UTC) as `YYYY-MM-DD`, from the system clock (civil-from-days, H. Hinnant).
@@ -306,23 +320,15 @@ fn spaces_geojson(
     report: &domania_engine::AssignReport,
     decisions: &std::collections::HashMap<&str, &domania_rules::SubsectorDecision>,
 ) -> String {
-    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
-    for (i, s) in report.spaces.iter().enumerate() {
-        let Some(geom) = &s.geom_l93 else { continue };
-        let polys = wgs84_coordinates(geom);
+    feature_collection(report.spaces.iter().filter_map(|s| {
+        let geom = s.geom_l93.as_ref()?;
         let (space, owner) = space_names(&s.space);
         let d = decisions[s.subsector.as_str()];
-        let feature = serde_json::json!({"type": "Feature",
-            "geometry": {"type": "MultiPolygon", "coordinates": polys},
-            "properties": {"subsector": s.subsector, "space": space, "owner_actor": owner, "area_m2": (s.area_m2 * 100.0).round() / 100.0,
-                "decision": decision_label(d), "judged_on": report.date, "managers": managers_json(&s.assignments)}});
-        if i > 0 {
-            text.push_str(",\n");
-        }
-        text.push_str(&feature.to_string());
-    }
-    text.push_str("\n]}\n");
-    text
+        let props = serde_json::json!({"subsector": s.subsector, "space": space, "owner_actor": owner,
+            "area_m2": (s.area_m2 * 100.0).round() / 100.0, "decision": decision_label(d), "judged_on": report.date,
+            "managers": managers_json(&s.assignments)});
+        Some((props, geom))
+    }))
 }
 
 pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
@@ -532,18 +538,11 @@ pub fn blocks(cli: &Cli, code: &str) -> Result<()> {
     let qpv =
         snap.qpv.iter().find(|z| z.key == code).ok_or_else(|| anyhow!("no QPV {code} in {}", cli.store.display()))?;
     let blocks = snap.blocks(&qpv.geom_l93);
-    let mut text = String::from("{\"type\":\"FeatureCollection\",\"features\":[\n");
-    for (i, b) in blocks.iter().enumerate() {
-        let f = serde_json::json!({"type": "Feature",
-            "properties": {"id": format!("{code}-B{:02}", i + 1), "name": format!("Îlot {} de {code}", i + 1), "qpv": code,
-                "parcels": b.parcels.len(), "area_m2": (b.area_m2 * 100.0).round() / 100.0},
-            "geometry": {"type": "MultiPolygon", "coordinates": wgs84_coordinates(&b.geom_l93)}});
-        if i > 0 {
-            text.push_str(",\n");
-        }
-        text.push_str(&f.to_string());
-    }
-    text.push_str("\n]}\n");
+    let text = feature_collection(blocks.iter().enumerate().map(|(i, b)| {
+        let props = serde_json::json!({"id": format!("{code}-B{:02}", i + 1), "name": format!("Îlot {} de {code}", i + 1),
+            "qpv": code, "parcels": b.parcels.len(), "area_m2": (b.area_m2 * 100.0).round() / 100.0});
+        (props, &b.geom_l93)
+    }));
     eprintln!("{} blocks in {code} (edit them, then `domania import subsectors FILE`)", blocks.len());
     out(&text)
 }
