@@ -7,7 +7,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -52,58 +52,45 @@ pub struct CollectionInfo {
     pub features: usize,
 }
 
-/// Opens a file, transparently gunzipping it.
-pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read>> {
-    open_maybe_gz_flagged(path).map(|(r, _)| r)
-}
-
-/// [`open_maybe_gz`], also telling whether the file is gzipped.
-fn open_maybe_gz_flagged(path: &Path) -> Result<(Box<dyn Read>, bool)> {
-    let open_err = |source| IoError::Open { path: path.to_path_buf(), source };
-    let mut file = File::open(path).map_err(open_err)?;
-    let mut magic = [0u8; 2];
-    let n = file.read(&mut magic).map_err(open_err)?;
-    if n == 0 {
-        return Err(IoError::Empty { path: path.to_path_buf() });
-    }
-    let file = File::open(path).map_err(open_err)?;
-    let reader = BufReader::with_capacity(1 << 20, file);
-    if n == 2 && magic == [0x1f, 0x8b] {
-        Ok((Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(reader))), true))
-    } else {
-        Ok((Box::new(reader), false))
-    }
-}
-
 /// Files up to this size (after decompression, estimated) are parsed from memory, which is
 /// about twice as fast as parsing through `io::Read`; larger ones are streamed so memory stays
 /// flat.
 pub const IN_MEMORY_LIMIT: u64 = 256 << 20;
 
-/// Reads a FeatureCollection, calling `on_feature` for each feature in order.
+/// Gzip expands about 8 times for this kind of text: the estimate of a `.gz`'s parsed size.
+const GZ_EXPANSION: u64 = 8;
+
+/// Reads a FeatureCollection (plain or gzipped: the magic bytes decide), calling `on_feature`
+/// for each feature in order.
 pub fn read_features(path: &Path, mut on_feature: impl FnMut(RawFeature, &CollectionInfo)) -> Result<CollectionInfo> {
-    let (mut reader, gz) = open_maybe_gz_flagged(path)?;
+    let open_err = |source| IoError::Open { path: path.to_path_buf(), source };
+    let mut file = File::open(path).map_err(open_err)?;
+    let size = file.metadata().map_err(open_err)?.len();
+    if size == 0 {
+        return Err(IoError::Empty { path: path.to_path_buf() });
+    }
+    let mut magic = [0u8; 2];
+    let gz = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    file.seek(SeekFrom::Start(0)).map_err(open_err)?;
     let current = Cell::new(None);
-    let size = std::fs::metadata(path).map_or(u64::MAX, |m| m.len());
-    // Gzip expands about 8 times for this kind of text: bounded memory either way.
-    let expanded = if gz { size.saturating_mul(8) } else { size };
+    let mut seed = CollectionSeed { on_feature: &mut on_feature, current: &current };
+    let expanded = if gz { size.saturating_mul(GZ_EXPANSION) } else { size };
     let result = if expanded <= IN_MEMORY_LIMIT {
-        let bytes = if gz {
-            let mut bytes = Vec::with_capacity(expanded as usize + 1);
-            reader.read_to_end(&mut bytes).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
-            bytes
+        let mut bytes = Vec::with_capacity(expanded as usize + 1);
+        if gz {
+            MultiGzDecoder::new(BufReader::new(file)).read_to_end(&mut bytes)
         } else {
-            // One read into an exactly sized buffer.
-            drop(reader);
-            std::fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?
-        };
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let seed = CollectionSeed { on_feature: &mut on_feature, current: &current };
-        seed.deserialize(&mut de).and_then(|info| de.end().map(|()| info))
+            file.read_to_end(&mut bytes)
+        }
+        .map_err(open_err)?;
+        parse(&mut serde_json::Deserializer::from_slice(&bytes), &mut seed)
     } else {
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let seed = CollectionSeed { on_feature: &mut on_feature, current: &current };
-        seed.deserialize(&mut de).and_then(|info| de.end().map(|()| info))
+        let reader: Box<dyn Read> = if gz {
+            Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(BufReader::new(file))))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 20, file))
+        };
+        parse(&mut serde_json::Deserializer::from_reader(reader), &mut seed)
     };
     let info = match result {
         Ok(Ok(info)) => info,
@@ -121,6 +108,17 @@ pub fn read_features(path: &Path, mut on_feature: impl FnMut(RawFeature, &Collec
             });
         }
     };
+    Ok(info)
+}
+
+/// Runs the collection visitor over a whole document (and nothing after it).
+fn parse<'de, R: serde_json::de::Read<'de>, F: FnMut(RawFeature, &CollectionInfo)>(
+    de: &mut serde_json::Deserializer<R>,
+    seed: &mut CollectionSeed<'_, F>,
+) -> serde_json::Result<std::result::Result<CollectionInfo, String>> {
+    let seed = CollectionSeed { on_feature: &mut *seed.on_feature, current: seed.current };
+    let info = seed.deserialize(&mut *de)?;
+    de.end()?;
     Ok(info)
 }
 
