@@ -1,6 +1,6 @@
 //! The commands behind the CLI. `anyhow` with context on every fallible step.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -177,7 +177,12 @@ fn author_name(author: Option<&str>) -> String {
 }
 
 pub(crate) fn classifier(cli: &Cli) -> Result<Classifier> {
-    let config = match &cli.config {
+    classifier_from(cli.config.as_deref())
+}
+
+/// The classifier of a territory file (none: the PPM layers alone).
+fn classifier_from(config: Option<&Path>) -> Result<Classifier> {
+    let config = match config {
         None => TerritoryFile::default(),
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -524,24 +529,14 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
         }
         imported.push(info);
     }
-    let config_cli;
-    let cli = if cli.config.is_none() && dir.join("territory.toml").exists() {
-        config_cli = Cli { config: Some(dir.join("territory.toml")), ..clone_cli(cli) };
-        &config_cli
-    } else {
-        cli
-    };
-    let classifier = classifier(cli)?;
+    let config = cli.config.clone().or_else(|| Some(dir.join("territory.toml")).filter(|p| p.exists()));
+    let classifier = classifier_from(config.as_deref())?;
     let store = open(&cli.store)?;
-    let mut actors_of: HashMap<String, BTreeSet<(String, Actor)>> = HashMap::new();
-    for r in store.rights_with_code("P")? {
-        let actor = classifier.classify(&r.owner()).actor;
-        actors_of.entry(r.idu.clone()).or_default().insert((r.siren.clone(), actor));
-    }
+    let snap = domania_engine::Snapshot::load(&store, &classifier)?;
     let mut summary: BTreeMap<Actor, (usize, f64)> = BTreeMap::new();
     let mut total = 0.0;
-    for p in store.parcels()? {
-        let actors: Vec<Actor> = actors_of.get(&p.idu).map(|s| s.iter().map(|(_, a)| *a).collect()).unwrap_or_default();
+    for (p, h) in snap.parcels.iter().zip(&snap.holdings) {
+        let actors: Vec<Actor> = h.owners.iter().map(|o| o.actor).collect();
         let area = p.geom_l93.unsigned_area();
         total += area;
         let e = summary.entry(parcel_actor(&actors)).or_default();
@@ -552,7 +547,6 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
     let rules_path = dir.join("rules.toml");
     let management = if rules_path.exists() {
         let rules = crate::compute::load_rules(&rules_path)?;
-        let snap = domania_engine::Snapshot::load(&store, &classifier)?;
         let (_, report) =
             snap.assign(&rules, &crate::compute::today(), domania_core::overlay::OverlayOptions::default());
         let delegated: Vec<String> = report
@@ -599,8 +593,4 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
         println!("done in {:.2} s", t.elapsed().as_secs_f64());
     }
     Ok(())
-}
-
-fn clone_cli(cli: &Cli) -> Cli {
-    Cli { store: cli.store.clone(), config: cli.config.clone(), json: cli.json, command: Command::Layers }
 }
