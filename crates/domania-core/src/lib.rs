@@ -4,6 +4,7 @@
 //! Readers (`domania-io`), the store (`domania-store`) and everything above depend on it;
 //! it depends on none of them. Geometry crosses its boundary as `geo-types`.
 
+pub mod canonical;
 pub mod classify;
 pub mod error;
 pub mod model;

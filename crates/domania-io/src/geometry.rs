@@ -7,11 +7,17 @@
 //!    rejected;
 //! 4. coordinates are transformed to Lambert-93;
 //! 5. OGC validity is checked; an invalid polygon (self-intersection, crossing rings…) is
-//!    repaired by constrained triangulation (`geo::MakeValid`) under [`InvalidPolicy::Repair`],
-//!    or rejected under [`InvalidPolicy::Reject`];
-//! 6. a polygon of zero area is rejected.
+//!    rebuilt under the even-odd rule by `i_overlay` (through `geo::BooleanOps`) under
+//!    [`InvalidPolicy::Repair`], or rejected under [`InvalidPolicy::Reject`]. The repair is
+//!    deterministic: the same input gives the same polygons, bit for bit (`geo::MakeValid`,
+//!    used before, triangulates through hash maps and gave different vertices and areas from
+//!    one run to the next on the real QPV file);
+//! 6. a polygon of zero area is rejected;
+//! 7. the result is written in canonical form ([`domania_core::canonical`]): ring orientation,
+//!    start vertex and order no longer depend on how the file spelled the shape.
 
-use geo::{Area, MakeValid, Validation};
+use geo::{Area, BooleanOps, Validation};
+use geo::algorithm::bool_ops::{FillRule, OpType};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use serde::{Deserialize, Serialize};
 
@@ -169,9 +175,10 @@ pub fn rings_to_l93(
             InvalidPolicy::Reject => return Err(problem("invalid_geometry", reason)),
             InvalidPolicy::Repair => {
                 let before = mp.unsigned_area();
-                let fixed = mp
-                    .make_valid()
-                    .map_err(|e| problem("invalid_geometry", format!("{reason}; repair failed: {e}")))?;
+                let fixed = repair(&mp);
+                if let Err(still) = fixed.check_validation() {
+                    return Err(problem("invalid_geometry", format!("{reason}; repair failed: {still}")));
+                }
                 let after = fixed.unsigned_area();
                 repairs.push(Repair {
                     code: "invalid_geometry",
@@ -187,7 +194,16 @@ pub fn rings_to_l93(
     if mp.unsigned_area() < MIN_AREA_M2 {
         return Err(problem("empty_geometry", "the polygon has no area"));
     }
+    domania_core::canonical::canonicalize(&mut mp);
     Ok((mp, repairs))
+}
+
+/// Rebuilds an invalid multipolygon as the valid one that covers the same points under the
+/// even-odd rule (a bow-tie becomes two triangles, a hole outside its shell a polygon of its
+/// own): the union of the shape with nothing, which `i_overlay` computes deterministically.
+#[must_use]
+pub fn repair(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    mp.boolean_op_with_fill_rule(&MultiPolygon::new(vec![]), OpType::Union, FillRule::EvenOdd)
 }
 
 /// Robust orientation of `c` relative to the line `a`→`b`: > 0 left, < 0 right, 0 collinear.
