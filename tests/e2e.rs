@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+mod store_trust;
 mod support;
 
 use support::{bad_input, domania, domania_bin, root, shared_data, texts};
@@ -210,8 +211,9 @@ fn kill_9_during_import_leaves_the_previous_version_intact() {
         let history = json(&store, &["history", "parcels"]);
         let n_versions = history.as_array().unwrap().len();
         if status.success() {
-            // The import finished before the kill: version 2 is whole. Start again from v1.
-            assert_eq!(layers[0]["features"].as_i64(), Some(60000));
+            // The import finished before the kill: version 2 is whole (the synthetic communes
+            // beside Épinay's, which the import left alone). Start again from v1.
+            assert_eq!(layers[0]["features"].as_i64(), Some(60000 + 4241));
             json(&store, &["rollback", "parcels", "1"]);
         } else {
             let last = &history[n_versions - 1];
@@ -273,7 +275,10 @@ fn demo_runs_on_the_embedded_territory() {
     assert!(out.status.success());
     let blocks_file = dir.path().join("blocks.geojson");
     std::fs::write(&blocks_file, &out.stdout).unwrap();
-    let v = json(&store, &["import", "subsectors", blocks_file.to_str().unwrap()]);
+    // They replace every sub-sector: refused unless forced.
+    let err = fails(&store, &["import", "subsectors", blocks_file.to_str().unwrap()]);
+    assert!(err.contains("would remove layer subsectors: 12 of its 12 rows (100.0 %)"), "{err}");
+    let v = json(&store, &["import", "subsectors", "--force", blocks_file.to_str().unwrap()]);
     assert_eq!((v["version"].as_i64(), v["features"].as_i64()), (Some(2), Some(12)));
 }
 

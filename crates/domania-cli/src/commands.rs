@@ -14,7 +14,9 @@ use domania_io::geometry::InvalidPolicy;
 use domania_io::perimeter::{PerimeterKind, read_perimeters_with};
 use domania_io::ppm::read_ppm;
 use domania_io::report::ValidationReport;
-use domania_store::{ImportMeta, Layer, Row, Store, StoredRight, VersionInfo, owner_rows, parcel_row, perimeter_row};
+use domania_store::{
+    ImportMeta, ImportOptions, Layer, Row, Store, StoredRight, VersionInfo, Wait, owner_rows, parcel_row, perimeter_row,
+};
 use geo::Area;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
@@ -32,22 +34,78 @@ struct TerritoryFile {
 
 pub fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
-        Command::Import { kind, file, crs, invalid, skip_invalid, author, encoding } => {
-            let opts = read_options(crs.as_deref(), *invalid)?;
-            let info =
-                import(&cli.store, *kind, file, opts, encoding.as_deref(), *skip_invalid, author.as_deref(), cli.json)?;
+        Command::Init { adopt } => {
+            let store = open_create(cli, *adopt)?;
+            let layers = store.layers()?;
+            if cli.json {
+                crate::outln!("{}", serde_json::to_string_pretty(&layers)?)?;
+            } else {
+                crate::outln!("{}: a Domania store with {} layers", cli.store.display(), layers.len())?;
+            }
+            Ok(())
+        }
+        Command::Import { kind, file, scope, force, max_removed, crs, invalid, skip_invalid, author, encoding } => {
+            let layer = layer_of(*kind);
+            let mut opts = ImportOptions::for_layer(layer);
+            if let Some(s) = scope {
+                s.check(layer)?;
+                opts.scope = s.clone();
+            }
+            opts.force = *force;
+            opts.max_removed = *max_removed / 100.0;
+            let source = Source {
+                kind: *kind,
+                file,
+                read: read_options(crs.as_deref(), *invalid)?,
+                encoding: encoding.as_deref(),
+            };
+            let info = import(cli, &source, &opts, *skip_invalid, author.as_deref())?;
             print_version(&info, cli.json)
         }
         Command::Layers => layers(cli),
-        Command::History { layer } => {
-            let store = open(&cli.store)?;
-            let history = store.history(layer.parse()?)?;
+        Command::Scopes { layer } => {
+            let store = open(cli)?;
+            let scopes = store.scopes(*layer)?;
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&history)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&scopes)?)?;
+            } else {
+                crate::outln!(
+                    "{:<12} {:<11} {:>8} {:>9}  {:<24} source",
+                    "scope",
+                    "kind",
+                    "version",
+                    "features",
+                    "imported"
+                )?;
+                for s in &scopes {
+                    let code = if s.scope.is_empty() { "(layer)" } else { s.scope.as_str() };
+                    crate::outln!(
+                        "{code:<12} {:<11} {:>8} {:>9}  {:<24} {}",
+                        s.scope_kind.as_str(),
+                        s.version,
+                        s.features,
+                        s.created_at,
+                        s.source
+                    )?;
+                }
+            }
+            Ok(())
+        }
+        Command::Dump => {
+            let store = open(cli)?;
+            let mut text = store.dump()?.join("\n");
+            text.push('\n');
+            crate::output::emit(&text)
+        }
+        Command::History { layer } => {
+            let store = open(cli)?;
+            let history = store.history(*layer)?;
+            if cli.json {
+                crate::outln!("{}", serde_json::to_string_pretty(&history)?)?;
             } else {
                 for v in &history {
-                    println!(
-                        "v{:<3} {:<8} {} by {:<10} {:>8} features  +{} -{} ~{} (reshaped {})  rejected {}  repaired {}  {}",
+                    crate::outln!(
+                        "v{:<3} {:<8} {} by {:<10} {:>8} features  +{} -{} ~{} (reshaped {})  rejected {}  repaired {}  {}  {}",
                         v.version,
                         v.kind,
                         v.created_at,
@@ -59,19 +117,20 @@ pub fn run(cli: &Cli) -> Result<()> {
                         v.reshaped,
                         v.rejected,
                         v.repaired,
+                        v.scope,
                         v.source
-                    );
+                    )?;
                 }
             }
             Ok(())
         }
         Command::Diff { layer, v1, v2 } => {
-            let store = open(&cli.store)?;
-            let d = store.diff(layer.parse()?, *v1, *v2)?;
+            let store = open(cli)?;
+            let d = store.diff(*layer, *v1, *v2)?;
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&d)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&d)?)?;
             } else {
-                println!("{layer} v{v1} → v{v2}");
+                crate::outln!("{layer} v{v1} → v{v2}")?;
                 for (label, keys) in [
                     ("added", &d.added),
                     ("removed", &d.removed),
@@ -82,15 +141,15 @@ pub fn run(cli: &Cli) -> Result<()> {
                     if !keys.is_empty() {
                         let shown: Vec<&str> = keys.iter().take(20).map(String::as_str).collect();
                         let more = if keys.len() > 20 { format!(" … (+{})", keys.len() - 20) } else { String::new() };
-                        println!("  {label}: {} — {}{more}", keys.len(), shown.join(", "));
+                        crate::outln!("  {label}: {} — {}{more}", keys.len(), shown.join(", "))?;
                     }
                 }
             }
             Ok(())
         }
-        Command::Rollback { layer, version, author } => {
-            let mut store = open(&cli.store)?;
-            let info = store.rollback(layer.parse()?, *version, &author_name(author.as_deref()))?;
+        Command::Rollback { layer, version, scope, author } => {
+            let mut store = open_write(cli)?;
+            let info = store.rollback(*layer, *version, scope.clone(), &author_name(author.as_deref()))?;
             print_version(&info, cli.json)
         }
         Command::Parcel { idu } => parcel(cli, idu),
@@ -100,12 +159,13 @@ pub fn run(cli: &Cli) -> Result<()> {
                 Some(k) => *k,
                 None => guess_kind(file)?,
             };
-            let report = read_rows(kind, file, read_options(crs.as_deref(), *invalid)?, None, |_| {})?;
+            let source = Source { kind, file, read: read_options(crs.as_deref(), *invalid)?, encoding: None };
+            let report = read_rows(&source, |_| {})?;
             if cli.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {
-                println!("{report}");
-                print!("{}", report.render_issues(50));
+                crate::outln!("{report}")?;
+                crate::output::emit(&report.render_issues(50))?;
             }
             if report.is_clean() {
                 Ok(())
@@ -115,16 +175,17 @@ pub fn run(cli: &Cli) -> Result<()> {
         }
         Command::Synth { parcels, seed, out } => {
             let t = Instant::now();
-            let s = domania_io::synth::generate(*parcels, *seed, out)
+            let parcels = usize::try_from(*parcels).context("--parcels is too large for this machine")?;
+            let s = domania_io::synth::generate(parcels, *seed, out)
                 .with_context(|| format!("generating into {}", out.display()))?;
             if cli.json {
-                println!(
+                crate::outln!(
                     "{}",
                     serde_json::json!({"parcels": s.parcels, "owner_rows": s.owner_rows, "qpv": s.qpv, "subsectors": s.subsectors,
                         "files": s.files, "seconds": t.elapsed().as_secs_f64()})
-                );
+                )?;
             } else {
-                println!(
+                crate::outln!(
                     "{} parcels, {} owner rows, {} QPV, {} sub-sectors in {:.2} s → {}",
                     s.parcels,
                     s.owner_rows,
@@ -132,25 +193,45 @@ pub fn run(cli: &Cli) -> Result<()> {
                     s.subsectors,
                     t.elapsed().as_secs_f64(),
                     out.display()
-                );
+                )?;
             }
             Ok(())
         }
         Command::Shares { zones, format, rules } => crate::compute::shares(cli, *zones, *format, rules.as_deref()),
-        Command::Assign { judging, dry_run } => crate::compute::assign(cli, judging, *dry_run),
+        Command::Assign { judging, format, dry_run } => crate::compute::assign(cli, judging, *format, *dry_run),
         Command::Report { what: crate::ReportKind::Qpv { code, format } } => {
             crate::compute::report_qpv(cli, code, *format)
         }
         Command::Report { what: crate::ReportKind::Tfpb { format } } => crate::compute::report_tfpb(cli, *format),
-        Command::Perimeters { file, judging } => crate::compute::perimeters(cli, file, judging),
+        Command::Perimeters { file, judging, format } => crate::compute::perimeters(cli, file, judging, *format),
         Command::Blocks { qpv } => crate::compute::blocks(cli, qpv),
-        Command::Scenario { file, judging } => crate::compute::scenario(cli, file, judging),
+        Command::Scenario { file, judging, format } => crate::compute::scenario(cli, file, judging, *format),
         Command::Demo { dir } => demo(cli, dir),
     }
 }
 
-pub(crate) fn open(path: &Path) -> Result<Store> {
-    Store::open(path).with_context(|| format!("opening the store {}", path.display()))
+/// Tells, on standard error, that the store is busy and what the command waits for.
+fn tell_wait(message: &str) {
+    eprintln!("domania: {message}");
+}
+
+fn wait_of(cli: &Cli) -> Wait<'static> {
+    Wait { timeout: Duration::from_secs(cli.wait), on_wait: &tell_wait }
+}
+
+/// Opens the store for a command that only reads: read-only, never created or changed.
+pub(crate) fn open(cli: &Cli) -> Result<Store> {
+    Ok(Store::open_read(&cli.store, &wait_of(cli))?)
+}
+
+/// Opens an existing store for writing (rollback, the spaces layer).
+pub(crate) fn open_write(cli: &Cli) -> Result<Store> {
+    Ok(Store::open_write(&cli.store, &wait_of(cli))?)
+}
+
+/// Opens the store for an import, creating it when nothing is at the path.
+fn open_create(cli: &Cli, adopt: bool) -> Result<Store> {
+    Ok(Store::create(&cli.store, adopt, &wait_of(cli))?)
 }
 
 fn read_options(crs: Option<&str>, invalid: InvalidArg) -> Result<ReadOptions> {
@@ -227,6 +308,14 @@ fn sha256(path: &Path) -> Result<String> {
     }))
 }
 
+/// A file to read and how.
+struct Source<'a> {
+    kind: ImportKind,
+    file: &'a Path,
+    read: ReadOptions,
+    encoding: Option<&'a str>,
+}
+
 fn spinner(msg: String) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
     pb.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("static template"));
@@ -237,13 +326,9 @@ fn spinner(msg: String) -> ProgressBar {
 
 /// Reads a file of the given kind, handing each store row to `on_row` as soon as it is ready
 /// (the PPM file is read whole first: its SUF duplicates are collapsed across the file).
-fn read_rows(
-    kind: ImportKind,
-    file: &Path,
-    opts: ReadOptions,
-    encoding: Option<&str>,
-    mut on_row: impl FnMut(Row),
-) -> Result<ValidationReport> {
+fn read_rows(source: &Source<'_>, mut on_row: impl FnMut(Row)) -> Result<ValidationReport> {
+    let (kind, file, opts, encoding) = (source.kind, source.file, source.read, source.encoding);
+    domania_io::sniff::check_kind(file, sniff_kind(kind))?;
     let ctx = || format!("reading {}", file.display());
     Ok(match kind {
         ImportKind::Parcels => read_cadastre_with(file, opts, |p| on_row(parcel_row(&p))).with_context(ctx)?,
@@ -274,6 +359,17 @@ fn encoding_for(label: &str) -> Option<&'static domania_io::ppm::Encoding> {
     domania_io::ppm::Encoding::for_label(label.as_bytes())
 }
 
+fn sniff_kind(kind: ImportKind) -> domania_io::sniff::Expected {
+    use domania_io::sniff::Expected;
+    match kind {
+        ImportKind::Parcels => Expected::Cadastre,
+        ImportKind::Owners => Expected::Ppm,
+        ImportKind::Qpv => Expected::Qpv,
+        ImportKind::Subsectors => Expected::Subsectors,
+        ImportKind::Conventions => Expected::Conventions,
+    }
+}
+
 fn layer_of(kind: ImportKind) -> Layer {
     match kind {
         ImportKind::Parcels => Layer::Parcels,
@@ -290,27 +386,46 @@ const BATCH: usize = 512;
 
 /// Imports a file as a new version of a layer. Two threads: this one writes into the store
 /// while a reader thread parses, validates, reprojects and encodes the rows (and hashes the
-/// file). The transaction commits only if the reader's report allows it.
-#[allow(clippy::too_many_arguments)]
+/// file). The transaction commits only if the reader's report and the import's scope checks
+/// allow it.
 fn import(
-    store_path: &Path,
-    kind: ImportKind,
-    file: &Path,
-    opts: ReadOptions,
-    encoding: Option<&str>,
+    cli: &Cli,
+    source: &Source<'_>,
+    opts: &ImportOptions,
     skip_invalid: bool,
     author: Option<&str>,
-    json: bool,
 ) -> Result<VersionInfo> {
-    let pb = if json { ProgressBar::hidden() } else { spinner(format!("importing {}", file.display())) };
+    let new_store = !cli.store.exists();
+    let result = import_into(cli, source, opts, skip_invalid, author);
+    if result.is_err() && new_store {
+        // The store this import created holds nothing: a failed first import leaves no file.
+        for suffix in ["", "-journal", ".lock"] {
+            let mut p = cli.store.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    result
+}
+
+fn import_into(
+    cli: &Cli,
+    source: &Source<'_>,
+    opts: &ImportOptions,
+    skip_invalid: bool,
+    author: Option<&str>,
+) -> Result<VersionInfo> {
+    let file = source.file;
+    let pb = if cli.json { ProgressBar::hidden() } else { spinner(format!("importing {}", file.display())) };
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
     let reader = {
-        let file = file.to_path_buf();
-        let encoding = encoding.map(str::to_owned);
+        let (kind, file, read) = (source.kind, file.to_path_buf(), source.read);
+        let encoding = source.encoding.map(str::to_owned);
         std::thread::spawn(move || -> Result<ValidationReport> {
             // A send fails only when the writer gave up; its error is the one reported.
             let mut batch = Vec::with_capacity(BATCH);
-            let report = read_rows(kind, &file, opts, encoding.as_deref(), |row| {
+            let source = Source { kind, file: &file, read, encoding: encoding.as_deref() };
+            let report = read_rows(&source, |row| {
                 batch.push(row);
                 if batch.len() == BATCH {
                     drop(tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
@@ -325,8 +440,17 @@ fn import(
         std::thread::spawn(move || sha256(&file))
     };
     // Opened once the reader runs: creating a new GeoPackage overlaps with parsing.
-    let mut store = open(store_path)?;
-    let mut itx = store.begin_import(layer_of(kind))?;
+    let opened = open_create(cli, false);
+    let mut store = match opened {
+        Ok(s) => s,
+        Err(e) => {
+            drop(rx);
+            // The reader's error (wrong file) says more than the store's when both fail.
+            reader.join().map_err(|_| anyhow!("the reader thread panicked"))??;
+            return Err(e);
+        }
+    };
+    let mut itx = store.begin_import(layer_of(source.kind), opts.clone())?;
     let mut written = 0u64;
     let mut write_error = None;
     'batches: for batch in &rx {
@@ -343,7 +467,8 @@ fn import(
     let report = reader.join().map_err(|_| anyhow!("the reader thread panicked"))??;
     let digest = hasher.join().map_err(|_| anyhow!("the hashing thread panicked"))??;
     if let Some(e) = write_error {
-        return Err(e).with_context(|| format!("importing {}", file.display()));
+        pb.finish_and_clear();
+        return Err(e).with_context(|| format!("importing {}; nothing was imported", file.display()));
     }
     if !report.is_clean() && !skip_invalid {
         pb.finish_and_clear();
@@ -354,7 +479,7 @@ fn import(
             report.rejected
         );
     }
-    if !json && !report.issues.is_empty() {
+    if !cli.json && !report.issues.is_empty() {
         pb.suspend(|| eprint!("{}", report.render_issues(20)));
     }
     let meta = ImportMeta {
@@ -365,40 +490,63 @@ fn import(
         repaired: report.repaired,
         report_json: Some(serde_json::to_string(&report)?),
     };
-    let info = itx.commit(&meta).with_context(|| format!("importing {}", file.display()))?;
+    let committed = itx.commit(&meta);
     pb.finish_and_clear();
-    Ok(info)
+    committed.with_context(|| format!("importing {}; nothing was imported", file.display()))
 }
 
 fn print_version(v: &VersionInfo, json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(v)?);
+        crate::outln!("{}", serde_json::to_string_pretty(v)?)?;
+    } else if v.unchanged {
+        crate::outln!(
+            "{}: unchanged, still version {} ({} features of {} identical to the store)",
+            v.layer,
+            v.version,
+            v.features,
+            v.scope
+        )?;
     } else {
-        println!(
-            "{} v{} ({}): {} features, +{} added, -{} removed, ~{} changed ({} reshaped), {} rejected, {} repaired",
-            v.layer, v.version, v.kind, v.features, v.added, v.removed, v.changed, v.reshaped, v.rejected, v.repaired
-        );
+        crate::outln!(
+            "{} v{} ({}, {}): {} features, +{} added, -{} removed, ~{} changed ({} reshaped), {} rejected, {} repaired",
+            v.layer,
+            v.version,
+            v.kind,
+            v.scope,
+            v.features,
+            v.added,
+            v.removed,
+            v.changed,
+            v.reshaped,
+            v.rejected,
+            v.repaired
+        )?;
     }
     Ok(())
 }
 
 fn layers(cli: &Cli) -> Result<()> {
-    let store = open(&cli.store)?;
+    let store = open(cli)?;
     let layers = store.layers()?;
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&layers)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&layers)?)?;
     } else {
-        println!("{:<12} {:>8} {:>10} {:>12}", "layer", "version", "features", "history rows");
+        crate::outln!("{:<12} {:>8} {:>10} {:>12}", "layer", "version", "features", "history rows")?;
         for l in layers {
             let v = l.version.map_or_else(|| "-".to_owned(), |v| v.to_string());
-            println!("{:<12} {:>8} {:>10} {:>12}", l.layer.table(), v, l.features, l.history_rows);
+            crate::outln!("{:<12} {:>8} {:>10} {:>12}", l.layer.table(), v, l.features, l.history_rows)?;
         }
     }
     Ok(())
 }
 
-fn parcel(cli: &Cli, idu: &str) -> Result<()> {
-    let store = open(&cli.store)?;
+fn parcel(cli: &Cli, spelled: &str) -> Result<()> {
+    let idu = domania_core::Idu::normalise(spelled)?;
+    if idu.as_str() != spelled {
+        eprintln!("domania: read {spelled:?} as the IDU {idu}");
+    }
+    let idu = idu.as_str();
+    let store = open(cli)?;
     let classifier = classifier(cli)?;
     let p = store.parcel(idu)?.ok_or_else(|| anyhow!("parcel {idu} is not in the store {}", cli.store.display()))?;
     let rights = store.rights_of(idu)?;
@@ -422,45 +570,58 @@ fn parcel(cli: &Cli, idu: &str) -> Result<()> {
         "gap_m2": gap.map(|g| (g * 100.0).round() / 100.0), "actor": actor, "owners": owners, "other_rights": others,
     });
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!("parcel {} (since version {})", p.idu, p.v_from);
+        crate::outln!("parcel {} (since version {})", p.idu, p.v_from)?;
         match (p.contenance, gap) {
-            (Some(c), Some(g)) => println!(
+            (Some(c), Some(g)) => crate::outln!(
                 "  area {area:.2} m² (Lambert-93), contenance {c} m², gap {g:+.2} m² ({:+.2} %)",
                 g / c as f64 * 100.0
-            ),
-            _ => println!("  area {area:.2} m² (Lambert-93), no contenance"),
+            )?,
+            _ => crate::outln!("  area {area:.2} m² (Lambert-93), no contenance")?,
         }
-        println!("  actor: {actor} ({})", actor.label_fr());
+        crate::outln!("  actor: {actor} ({})", actor.label_fr())?;
         if owners.is_empty() {
-            println!("  no legal person holds right P: held by natural persons");
+            crate::outln!("  no legal person holds right P: held by natural persons")?;
         }
         for o in &owners {
             let text = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
-            println!(
+            crate::outln!(
                 "  owner {} {} → {} by {} ({})",
                 text("siren"),
                 text("name"),
                 text("actor"),
                 text("decided_by"),
                 text("why")
-            );
+            )?;
         }
         for r in &others {
-            println!(
+            crate::outln!(
                 "  right {} {} {}",
                 r["droit"].as_str().unwrap_or(""),
                 r["siren"].as_str().unwrap_or(""),
                 r["name"].as_str().unwrap_or("")
-            );
+            )?;
         }
     }
     Ok(())
 }
 
+/// One owner in the `owners` report.
+#[derive(Debug, serde::Serialize)]
+struct OwnerLine {
+    siren: String,
+    name: String,
+    groupe: Option<u8>,
+    forme: Option<String>,
+    actor: Actor,
+    decided_by: domania_core::DecidedBy,
+    why: String,
+    parcels: usize,
+}
+
 fn owners(cli: &Cli) -> Result<()> {
-    let store = open(&cli.store)?;
+    let store = open(cli)?;
     let classifier = classifier(cli)?;
     let mut by_owner: BTreeMap<(String, String), (StoredRight, BTreeSet<String>)> = BTreeMap::new();
     for r in store.rights_with_code("P")? {
@@ -468,29 +629,30 @@ fn owners(cli: &Cli) -> Result<()> {
             by_owner.entry((r.siren.clone(), r.denomination.clone())).or_insert_with(|| (r.clone(), BTreeSet::new()));
         entry.1.insert(r.idu.clone());
     }
-    let mut list = Vec::new();
-    for ((siren, name), (r, idus)) in &by_owner {
-        let c = classifier.classify(&r.owner());
-        list.push(serde_json::json!({"siren": siren, "name": name, "groupe": r.groupe, "forme": r.forme,
-            "actor": c.actor, "decided_by": c.decided_by, "why": c.why, "parcels": idus.len()}));
-    }
+    let list: Vec<OwnerLine> = by_owner
+        .into_iter()
+        .map(|((siren, name), (r, idus))| {
+            let c = classifier.classify(&r.owner());
+            OwnerLine {
+                siren,
+                name,
+                groupe: r.groupe,
+                forme: r.forme,
+                actor: c.actor,
+                decided_by: c.decided_by,
+                why: c.why,
+                parcels: idus.len(),
+            }
+        })
+        .collect();
     if cli.json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&list)?)?;
     } else {
-        println!("siren;name;groupe;forme;actor;decided_by;why;parcels");
+        let mut w = csv::Writer::from_writer(Vec::new());
         for o in &list {
-            println!(
-                "{};{};{};{};{};{};{};{}",
-                o["siren"].as_str().unwrap_or(""),
-                o["name"].as_str().unwrap_or(""),
-                o["groupe"],
-                o["forme"].as_str().unwrap_or(""),
-                o["actor"].as_str().unwrap_or(""),
-                o["decided_by"].as_str().unwrap_or(""),
-                o["why"].as_str().unwrap_or(""),
-                o["parcels"]
-            );
+            w.serialize(o)?;
         }
+        crate::output::emit(&String::from_utf8(w.into_inner()?)?)?;
     }
     Ok(())
 }
@@ -523,7 +685,8 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
     }
     let mut imported = Vec::new();
     for (kind, file) in &steps {
-        let info = import(&cli.store, *kind, file, ReadOptions::default(), None, false, Some("demo"), cli.json)?;
+        let source = Source { kind: *kind, file, read: ReadOptions::default(), encoding: None };
+        let info = import(cli, &source, &ImportOptions::for_layer(layer_of(*kind)), false, Some("demo"))?;
         if !cli.json {
             print_version(&info, false)?;
         }
@@ -531,7 +694,7 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
     }
     let config = cli.config.clone().or_else(|| Some(dir.join("territory.toml")).filter(|p| p.exists()));
     let classifier = classifier_from(config.as_deref())?;
-    let store = open(&cli.store)?;
+    let store = open(cli)?;
     let snap = domania_engine::Snapshot::load(&store, &classifier)?;
     let mut summary: BTreeMap<Actor, (usize, f64)> = BTreeMap::new();
     let mut total = 0.0;
@@ -546,7 +709,7 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
     // Sub-sectors and rules: who manages what.
     let rules_path = dir.join("rules.toml");
     let management = if rules_path.exists() {
-        let rules = crate::compute::load_rules(&rules_path)?;
+        let rules = crate::compute::load_rules(Some(rules_path.as_path()))?;
         let (_, report) =
             snap.assign(&rules, &crate::compute::today(), domania_core::overlay::OverlayOptions::default());
         let delegated: Vec<String> = report
@@ -566,31 +729,31 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
             .iter()
             .map(|(a, (n, area))| serde_json::json!({"actor": a, "parcels": n, "area_m2": area.round(), "share": area / total}))
             .collect();
-        println!(
+        crate::outln!(
             "{}",
             serde_json::json!({"store": cli.store, "imported": imported, "by_actor": rows, "management": management,
                 "seconds": t.elapsed().as_secs_f64()})
-        );
+        )?;
     } else {
-        println!("\nLand by actor (Lambert-93 areas), store {}:", cli.store.display());
-        println!("{:<22} {:>8} {:>14} {:>8}", "actor", "parcels", "area m²", "share");
+        crate::outln!("\nLand by actor (Lambert-93 areas), store {}:", cli.store.display())?;
+        crate::outln!("{:<22} {:>8} {:>14} {:>8}", "actor", "parcels", "area m²", "share")?;
         for (a, (n, area)) in &summary {
-            println!("{:<22} {:>8} {:>14.0} {:>7.2}%", a.as_str(), n, area, area / total * 100.0);
+            crate::outln!("{:<22} {:>8} {:>14.0} {:>7.2}%", a.as_str(), n, area, area / total * 100.0)?;
         }
         if let Some(m) = &management {
-            println!(
+            crate::outln!(
                 "\nManagement ({}): {} sub-sectors, {} needing a convention, {} spaces assigned per intervention kind",
                 rules_path.display(),
                 m["subsectors"],
                 m["needing_convention"],
                 m["spaces"]
-            );
+            )?;
             for d in m["delegated"].as_array().into_iter().flatten() {
-                println!("  {}", d.as_str().unwrap_or_default());
+                crate::outln!("  {}", d.as_str().unwrap_or_default())?;
             }
-            println!("  (details: domania assign --rules {}; domania shares)", rules_path.display());
+            crate::outln!("  (details: domania assign --rules {}; domania shares)", rules_path.display())?;
         }
-        println!("done in {:.2} s", t.elapsed().as_secs_f64());
+        crate::outln!("done in {:.2} s", t.elapsed().as_secs_f64())?;
     }
     Ok(())
 }

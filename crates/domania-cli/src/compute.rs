@@ -9,27 +9,39 @@ use domania_core::overlay::OverlayOptions;
 use domania_engine::{KeyedShares, Snapshot, ZoneLayer};
 use domania_rules::{Rules, RulesConfig, SpaceKind};
 
-use crate::commands::{classifier, open};
-use crate::{Cli, FormatArg, Judging, ZonesArg};
+use crate::commands::{classifier, open, open_write};
+use crate::{Cli, Judging, MapFormat, TableFormat, ZonesArg};
 
-pub(crate) fn load_rules(path: &Path) -> Result<Rules> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading the rules {}", path.display()))?;
-    let cfg: RulesConfig = toml::from_str(&text).with_context(|| format!("{}: invalid rules file", path.display()))?;
-    Rules::new(cfg).with_context(|| format!("{}: rules do not hold together", path.display()))
+/// The rules built into the binary: a copy of data/rules.toml, so that the commands that apply
+/// rules work from any folder. A `--rules` file replaces them.
+pub(crate) const DEFAULT_RULES: &str = include_str!("../../../data/rules.toml");
+
+/// The rules of `path`, or the built-in ones.
+pub(crate) fn load_rules(path: Option<&Path>) -> Result<Rules> {
+    let (text, name) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p).with_context(|| format!("reading the rules {}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => (DEFAULT_RULES.to_owned(), "the built-in rules".to_owned()),
+    };
+    let cfg: RulesConfig = toml::from_str(&text).with_context(|| format!("{name}: invalid rules file"))?;
+    Rules::new(cfg).with_context(|| format!("{name}: rules do not hold together"))
+}
+
+/// How the rules are named in outputs.
+fn rules_name(path: Option<&Path>) -> String {
+    path.map_or_else(|| "built-in".to_owned(), |p| p.display().to_string())
 }
 
 fn snapshot(cli: &Cli) -> Result<Snapshot> {
-    let store = open(&cli.store)?;
+    let store = open(cli)?;
     Snapshot::load(&store, &classifier(cli)?).with_context(|| format!("loading {}", cli.store.display()))
 }
 
-/// Writes to standard output; a closed pipe (`| head`) ends the output quietly.
+/// Writes to standard output (a closed pipe ends the command quietly, see `output`).
 fn out(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to standard output"),
-    }
+    crate::output::emit(text)
 }
 
 /// One line for the overlaps (the JSON output lists them all).
@@ -80,9 +92,9 @@ fn shares_csv(zones: &[KeyedShares], id_col: &str) -> String {
     text
 }
 
-pub fn shares(cli: &Cli, zones: ZonesArg, format: FormatArg, rules: Option<&Path>) -> Result<()> {
+pub fn shares(cli: &Cli, zones: ZonesArg, format: MapFormat, rules: Option<&Path>) -> Result<()> {
     let include_nc = match rules {
-        Some(p) => load_rules(p)?.config().delegation.include_non_cadastre,
+        Some(p) => load_rules(Some(p))?.config().delegation.include_non_cadastre,
         None => false,
     };
     let snap = snapshot(cli)?;
@@ -100,11 +112,11 @@ pub fn shares(cli: &Cli, zones: ZonesArg, format: FormatArg, rules: Option<&Path
     }
     warn_overlaps(&report.overlaps);
     match format {
-        FormatArg::Csv => {
+        MapFormat::Csv => {
             out(&shares_csv(&report.zones, if layer == ZoneLayer::Qpv { "qpv_id" } else { "subsector_id" }))?;
         }
-        FormatArg::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
-        FormatArg::Geojson => out(&zones_geojson(
+        MapFormat::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+        MapFormat::Geojson => out(&zones_geojson(
             &report.zones,
             match layer {
                 ZoneLayer::Subsectors => &snap.subsectors,
@@ -166,15 +178,15 @@ pub(crate) fn today() -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-pub fn assign(cli: &Cli, judging: &Judging, dry_run: bool) -> Result<()> {
-    let (rules_path, format) = (&judging.rules, judging.format);
+pub fn assign(cli: &Cli, judging: &Judging, format: MapFormat, dry_run: bool) -> Result<()> {
+    let rules_path = judging.rules.as_deref();
     let rules = load_rules(rules_path)?;
     let date = judging.date.clone().unwrap_or_else(today);
     let snap = snapshot(cli)?;
     if snap.subsectors.is_empty() {
         bail!("the store {} has no subsectors layer yet: import one first", cli.store.display());
     }
-    let geometry = !dry_run || format == FormatArg::Geojson;
+    let geometry = !dry_run || format == MapFormat::Geojson;
     let (_, report) = if geometry {
         snap.assign_with_geometry(&rules, &date, OverlayOptions::default())
     } else {
@@ -183,9 +195,9 @@ pub fn assign(cli: &Cli, judging: &Judging, dry_run: bool) -> Result<()> {
     let decisions: std::collections::HashMap<&str, &domania_rules::SubsectorDecision> =
         report.decisions.iter().map(|d| (d.subsector.as_str(), d)).collect();
     match format {
-        FormatArg::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
-        FormatArg::Geojson => out(&spaces_geojson(&report, &decisions))?,
-        FormatArg::Csv => {
+        MapFormat::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
+        MapFormat::Geojson => out(&spaces_geojson(&report, &decisions))?,
+        MapFormat::Csv => {
             let mut text = String::from(
                 "subsector_id,space,owner_actor,area_m2,intervention,service_id,service_name,phone,email,actor,rule,explanation\n",
             );
@@ -237,19 +249,25 @@ pub fn assign(cli: &Cli, judging: &Judging, dry_run: bool) -> Result<()> {
                 )
             })
             .collect();
-        let mut store = open(&cli.store)?;
+        let mut store = open_write(cli)?;
         let meta = domania_store::ImportMeta {
             author: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
-            source: format!("domania assign --rules {} --date {}", rules_path.display(), report.date),
+            source: format!("domania assign --rules {} --date {}", rules_name(rules_path), report.date),
             ..domania_store::ImportMeta::default()
         };
-        let v = store.import(domania_store::Layer::Spaces, rows, &meta).context("writing the spaces layer")?;
-        eprintln!(
-            "spaces layer: version {} ({} spaces, {} changed since the previous version)",
-            v.version,
-            v.features,
-            v.added + v.changed + v.removed
-        );
+        // The spaces layer is computed from the other layers: each run replaces it whole.
+        let opts = domania_store::ImportOptions { force: true, ..domania_store::ImportOptions::default() };
+        let v = store.import(domania_store::Layer::Spaces, rows, &meta, &opts).context("writing the spaces layer")?;
+        if v.unchanged {
+            eprintln!("spaces layer: unchanged, still version {} ({} spaces)", v.version, v.features);
+        } else {
+            eprintln!(
+                "spaces layer: version {} ({} spaces, {} changed since the previous version)",
+                v.version,
+                v.features,
+                v.added + v.changed + v.removed
+            );
+        }
     }
     let delegated =
         report.decisions.iter().filter(|d| matches!(d.decision, domania_rules::Decision::Delegated { .. })).count();
@@ -331,7 +349,7 @@ fn spaces_geojson(
     }))
 }
 
-pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
+pub fn report_qpv(cli: &Cli, code: &str, format: MapFormat) -> Result<()> {
     let snap = snapshot(cli)?;
     if !snap.qpv.iter().any(|z| z.key == code) {
         let known: Vec<&str> = snap.qpv.iter().take(10).map(|z| z.key.as_str()).collect();
@@ -342,7 +360,7 @@ pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
     let report = one.shares(ZoneLayer::Qpv, false, OverlayOptions::default());
     let z = &report.zones[0];
     match format {
-        FormatArg::Json => {
+        MapFormat::Json => {
             let bailleurs: Vec<_> = z.shares.by_owner.iter().filter(|o| o.actor == Actor::BailleurSocial).collect();
             out(&format!(
                 "{}\n",
@@ -353,13 +371,13 @@ pub fn report_qpv(cli: &Cli, code: &str, format: FormatArg) -> Result<()> {
                 }))?
             ))?;
         }
-        FormatArg::Csv => out(&shares_csv(&report.zones, "qpv_id"))?,
-        FormatArg::Geojson => out(&zones_geojson(&report.zones, &one.qpv))?,
+        MapFormat::Csv => out(&shares_csv(&report.zones, "qpv_id"))?,
+        MapFormat::Geojson => out(&zones_geojson(&report.zones, &one.qpv))?,
     }
     Ok(())
 }
 
-pub fn report_tfpb(cli: &Cli, format: FormatArg) -> Result<()> {
+pub fn report_tfpb(cli: &Cli, format: TableFormat) -> Result<()> {
     let snap = snapshot(cli)?;
     if snap.qpv.is_empty() {
         bail!("the store {} has no qpv layer yet: import one first", cli.store.display());
@@ -376,8 +394,8 @@ pub fn report_tfpb(cli: &Cli, format: FormatArg) -> Result<()> {
         })
         .collect();
     match format {
-        FormatArg::Json => out(&(serde_json::to_string_pretty(&rows)? + "\n")),
-        FormatArg::Csv => {
+        TableFormat::Json => out(&(serde_json::to_string_pretty(&rows)? + "\n")),
+        TableFormat::Csv => {
             let mut text = String::from("qpv_id,qpv_name,siren,bailleur,parcels,area_m2\n");
             for r in &rows {
                 let s = |k: &str| csv(r[k].as_str().unwrap_or_default());
@@ -394,7 +412,6 @@ pub fn report_tfpb(cli: &Cli, format: FormatArg) -> Result<()> {
             }
             out(&text)
         }
-        FormatArg::Geojson => bail!("--format geojson is for `assign`"),
     }
 }
 
@@ -408,11 +425,10 @@ struct ScenarioFile {
     transfers: Vec<domania_engine::Transfer>,
 }
 
-pub fn scenario(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
-    let format = judging.format;
+pub fn scenario(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading the scenario {}", file.display()))?;
     let sc: ScenarioFile = toml::from_str(&text).with_context(|| format!("{}: invalid scenario", file.display()))?;
-    let rules = load_rules(&judging.rules)?;
+    let rules = load_rules(judging.rules.as_deref())?;
     let date = judging.date.clone().unwrap_or_else(today);
     let before = snapshot(cli)?;
     let after = before.with_transfers(&sc.transfers).with_context(|| format!("{}", file.display()))?;
@@ -447,10 +463,10 @@ pub fn scenario(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
         }
     }
     match format {
-        FormatArg::Json => out(&(serde_json::to_string_pretty(&serde_json::json!({
+        TableFormat::Json => out(&(serde_json::to_string_pretty(&serde_json::json!({
             "scenario": sc.name, "date": date, "transfers": sc.transfers, "subsectors_changed": zones, "managers_changed": changes,
         }))? + "\n")),
-        FormatArg::Csv => {
+        TableFormat::Csv => {
             let mut text = String::from("subsector_id,space,intervention,before,after,why\n");
             for c in &changes {
                 let s = |k: &str| csv(c[k].as_str().unwrap_or(""));
@@ -480,7 +496,6 @@ pub fn scenario(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
             }
             out(&text)
         }
-        FormatArg::Geojson => bail!("--format geojson is for `assign`"),
     }
 }
 
@@ -492,12 +507,11 @@ struct PerimetersFile {
     perimeters: Vec<domania_engine::PerimeterDef>,
 }
 
-pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
-    let format = judging.format;
+pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading the perimeters {}", file.display()))?;
     let defs: PerimetersFile =
         toml::from_str(&text).with_context(|| format!("{}: invalid perimeters file", file.display()))?;
-    let rules = load_rules(&judging.rules)?;
+    let rules = load_rules(judging.rules.as_deref())?;
     let date = judging.date.clone().unwrap_or_else(today);
     let snap = snapshot(cli)?;
     let built = snap.perimeters(&defs.perimeters).with_context(|| file.display().to_string())?;
@@ -507,7 +521,7 @@ pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
         .map(|(id, g)| (id.clone(), geo::Area::unsigned_area(g), Snapshot::managed_areas(&report, g)))
         .collect();
     match format {
-        FormatArg::Json => {
+        TableFormat::Json => {
             let v: Vec<_> = results
                 .iter()
                 .zip(&built)
@@ -518,7 +532,7 @@ pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
                 .collect();
             out(&(serde_json::to_string_pretty(&v)? + "\n"))
         }
-        FormatArg::Csv => {
+        TableFormat::Csv => {
             let mut text = String::from("perimeter_id,perimeter_area_m2,intervention,actor,managed_m2\n");
             for (id, area, m) in &results {
                 for (kind, actors) in m {
@@ -529,7 +543,6 @@ pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging) -> Result<()> {
             }
             out(&text)
         }
-        FormatArg::Geojson => bail!("--format geojson is for `assign` and `blocks`"),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod commands;
 mod compute;
+mod output;
 
 /// mimalloc: the import pipeline allocates rows on the reader thread and frees them on the
 /// writer thread, which serialises glibc's malloc on its arena lock (13 % of a 100k import).
@@ -12,10 +13,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use domania_store::{Layer, Scope};
 
-/// Domania: land ownership and management responsibilities of an urban community.
+/// Domania: who owns and who must maintain every piece of ground of an urban community.
+///
+/// Import the cadastre (Etalab GeoJSON, one commune per file), the DGFiP owner files (PPM, one
+/// département per file), QPV, sub-sectors and conventions into one versioned GeoPackage; then
+/// compute land shares, apply the management rules, simulate transfers and report.
 #[derive(Debug, Parser)]
-#[command(name = "domania", version, about)]
+#[command(name = "domania", version, about, long_about = None)]
 pub struct Cli {
     /// The GeoPackage store.
     #[arg(long, global = true, env = "DOMANIA_STORE", default_value = "domania.gpkg")]
@@ -26,16 +32,41 @@ pub struct Cli {
     /// Machine-readable JSON on standard output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// How long to wait for a store another process is writing, in seconds.
+    #[arg(long, global = true, env = "DOMANIA_WAIT", default_value_t = 30, value_name = "SECONDS")]
+    pub wait: u64,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import a file as a new version of a layer.
+    /// Create an empty store (an import creates one too). With --adopt, add Domania's layers
+    /// to an existing GeoPackage of yours.
+    Init {
+        /// Add Domania's tables to a GeoPackage that is not a Domania store (never done
+        /// without this flag; a table with a Domania layer's name is an error).
+        #[arg(long)]
+        adopt: bool,
+    },
+    /// Import a file as a new version of a layer. A cadastre file replaces only the communes
+    /// it holds, a PPM file only its départements; the rest of the layer stays as it is.
     Import {
         kind: ImportKind,
         file: PathBuf,
+        /// What the file replaces: `commune` (default for parcels: the communes in the file),
+        /// `section` (a partial extract), `departement` (default for owners), `layer` (the
+        /// whole layer; the only one for qpv, subsectors, conventions), or KIND=CODE[,CODE…]
+        /// to name them (a listed part the file does not hold is emptied).
+        #[arg(long, value_parser = parse_scope, value_name = "SCOPE")]
+        scope: Option<Scope>,
+        /// Accept an import the safety checks refuse: one that removes more than --max-removed
+        /// of a commune's (or département's) rows, or an empty file with an explicit --scope.
+        #[arg(long)]
+        force: bool,
+        /// Largest share of a scope's rows an import may remove without --force, in per cent.
+        #[arg(long, default_value_t = 20.0, value_name = "PCT", value_parser = parse_pct)]
+        max_removed: f64,
         /// Source CRS, overriding what the file declares (e.g. EPSG:3949).
         #[arg(long)]
         crs: Option<String>,
@@ -55,21 +86,42 @@ pub enum Command {
     },
     /// The layers of the store, their current version and size.
     Layers,
+    /// The parts of a layer (communes, départements) with the version and file each comes from.
+    Scopes {
+        #[arg(value_parser = parse_layer)]
+        layer: Layer,
+    },
     /// Every version of a layer.
-    History { layer: String },
+    History {
+        #[arg(value_parser = parse_layer)]
+        layer: Layer,
+    },
     /// What changed between two versions of a layer.
-    Diff { layer: String, v1: i64, v2: i64 },
+    Diff {
+        #[arg(value_parser = parse_layer)]
+        layer: Layer,
+        v1: i64,
+        v2: i64,
+    },
     /// Make an earlier version current again (written as a new version).
     Rollback {
-        layer: String,
+        #[arg(value_parser = parse_layer)]
+        layer: Layer,
         version: i64,
+        /// Only these parts (e.g. commune=91216); default: the whole layer.
+        #[arg(long, value_parser = parse_scope, value_name = "KIND=CODES")]
+        scope: Option<Scope>,
         #[arg(long, env = "DOMANIA_AUTHOR")]
         author: Option<String>,
     },
-    /// One parcel: geometric area next to contenance, owners and actor.
+    /// One parcel: geometric area next to contenance, owners and actor. The IDU may be written
+    /// loosely (`91216ab37`, `91216 000 AB 0037`).
     Parcel { idu: String },
     /// Every owner (right P) of the store, its actor and which classification layer decided it.
     Owners,
+    /// A logical dump of the store (versions, and every row's key, version range and content
+    /// hashes), sorted: two stores holding the same data give the same dump.
+    Dump,
     /// Check a file without importing it; prints the validation report.
     Validate {
         file: PathBuf,
@@ -83,8 +135,9 @@ pub enum Command {
     },
     /// Generate a synthetic territory in the real formats.
     Synth {
-        #[arg(long, default_value_t = 2000)]
-        parcels: usize,
+        /// Number of parcels (1 to 20,000,000; a million makes a 385 MB cadastre file).
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=MAX_SYNTH_PARCELS))]
+        parcels: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         #[arg(long)]
@@ -97,9 +150,10 @@ pub enum Command {
         zones: ZonesArg,
         /// csv: one row per (zone, actor, owner) and one `non_cadastre` row per zone; json: the
         /// full report with overlaps and slivers; geojson: the zones with their shares (WGS84).
-        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-        format: FormatArg,
-        /// Rules file: its `delegation.include_non_cadastre` decides the denominator of shares.
+        #[arg(long, value_enum, default_value_t = MapFormat::Csv)]
+        format: MapFormat,
+        /// Rules file: its `delegation.include_non_cadastre` decides the denominator of shares
+        /// (default: the rules built into domania, a copy of data/rules.toml).
         #[arg(long, env = "DOMANIA_RULES")]
         rules: Option<PathBuf>,
     },
@@ -108,6 +162,10 @@ pub enum Command {
     Assign {
         #[command(flatten)]
         judging: Judging,
+        /// csv: one row per (space, intervention); json: decisions and spaces; geojson: the
+        /// spaces with their managers (WGS84).
+        #[arg(long, value_enum, default_value_t = MapFormat::Csv)]
+        format: MapFormat,
         /// Do not write the `spaces` layer into the store.
         #[arg(long)]
         dry_run: bool,
@@ -120,6 +178,8 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         judging: Judging,
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
     },
     /// Procedure perimeters (polygon, parcels, owners' residences, sub-sectors, merges): the
     /// area each actor manages there per intervention kind (the figures the CLECT evaluates).
@@ -129,6 +189,10 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         judging: Judging,
+        /// csv: one row per (perimeter, intervention, actor); json: the same with each
+        /// perimeter's shape (WGS84).
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
     },
     /// Candidate sub-sectors: the blocks (îlots) of parcels bounded by non-cadastré space inside
     /// a QPV, as GeoJSON (WGS84) ready to edit and import as sub-sectors.
@@ -149,17 +213,20 @@ pub enum Command {
     },
 }
 
-/// The rules, the date and the output format of the commands that apply the rules.
+/// The largest synthetic territory: 20 million parcels is a 7.7 GB GeoJSON file and several
+/// GB of memory for its owners; past that the generator would only fill the disk.
+pub const MAX_SYNTH_PARCELS: u64 = 20_000_000;
+
+/// The rules and the date of the commands that apply the rules.
 #[derive(Debug, clap::Args)]
 pub struct Judging {
-    /// Rules file (TOML, see data/rules.toml).
-    #[arg(long, env = "DOMANIA_RULES", default_value = "data/rules.toml")]
-    pub rules: PathBuf,
+    /// Rules file (TOML, see data/rules.toml; default: the rules built into domania, a copy
+    /// of data/rules.toml).
+    #[arg(long, env = "DOMANIA_RULES")]
+    pub rules: Option<PathBuf>,
     /// Date the conventions are judged on, YYYY-MM-DD (default: today).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_date)]
     pub date: Option<String>,
-    #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-    pub format: FormatArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,13 +234,13 @@ pub enum ReportKind {
     /// One QPV: land by actor and owner, bailleurs' holdings (TFPB follow-up).
     Qpv {
         code: String,
-        #[arg(long, value_enum, default_value_t = FormatArg::Json)]
-        format: FormatArg,
+        #[arg(long, value_enum, default_value_t = MapFormat::Csv)]
+        format: MapFormat,
     },
     /// TFPB follow-up: per QPV and per bailleur, the parcels and area it holds inside the QPV.
     Tfpb {
-        #[arg(long, value_enum, default_value_t = FormatArg::Csv)]
-        format: FormatArg,
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
     },
 }
 
@@ -183,11 +250,19 @@ pub enum ZonesArg {
     Qpv,
 }
 
+/// Output of the commands whose results have a shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
+pub enum MapFormat {
     Csv,
     Json,
     Geojson,
+}
+
+/// Output of the commands whose results are tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,13 +280,72 @@ pub enum InvalidArg {
     Reject,
 }
 
+fn parse_layer(s: &str) -> Result<Layer, String> {
+    s.parse::<Layer>().map_err(|e| e.to_string())
+}
+
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    s.parse()
+}
+
+fn parse_pct(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('%').parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a percentage between 0 and 100")),
+    }
+}
+
+/// A calendar date `YYYY-MM-DD` (conventions are compared as text, so the form matters).
+fn parse_date(s: &str) -> Result<String, String> {
+    let bad = || format!("{s:?} is not a date: expected YYYY-MM-DD, e.g. 2025-06-01");
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
+        return Err(bad());
+    }
+    let num = |p: &str| p.parse::<u32>().map_err(|_| bad());
+    let (y, m, d) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("{s:?}: month {m} does not exist")),
+    };
+    if d == 0 || d > days {
+        return Err(format!("{s:?}: day {d} does not exist in month {m} of {y}"));
+    }
+    Ok(s.to_owned())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", output::error_text(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_real_calendar_days() {
+        assert!(parse_date("2024-02-29").is_ok());
+        assert!(parse_date("2023-02-29").unwrap_err().contains("day 29"));
+        assert!(parse_date("2024-13-45").unwrap_err().contains("month 13"));
+        assert!(parse_date("yesterday").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(parse_date("2024-1-5").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }

@@ -59,11 +59,7 @@ fn canonical_ring(ring: &mut LineString<f64>, ccw: bool) {
     if (area < 0.0 && ccw) || (area > 0.0 && !ccw) {
         pts.reverse();
     }
-    let start = pts
-        .iter()
-        .enumerate()
-        .min_by(|(_, a), (_, b)| cmp_coord(a, b))
-        .map_or(0, |(i, _)| i);
+    let start = pts.iter().enumerate().min_by(|(_, a), (_, b)| cmp_coord(a, b)).map_or(0, |(i, _)| i);
     pts.rotate_left(start);
     pts.push(pts[0]);
 }
@@ -119,13 +115,14 @@ mod tests {
 
     #[test]
     fn reversed_rotated_and_reordered_shapes_agree() {
-        let mut reference =
-            MultiPolygon::new(vec![square_with_hole(0.0, false, 0), square_with_hole(100.0, false, 0)]);
+        let mut reference = MultiPolygon::new(vec![square_with_hole(0.0, false, 0), square_with_hole(100.0, false, 0)]);
         canonicalize(&mut reference);
         for reverse in [false, true] {
             for rotate in 0..4 {
-                let mut mp =
-                    MultiPolygon::new(vec![square_with_hole(100.0, reverse, rotate), square_with_hole(0.0, !reverse, 3)]);
+                let mut mp = MultiPolygon::new(vec![
+                    square_with_hole(100.0, reverse, rotate),
+                    square_with_hole(0.0, !reverse, 3),
+                ]);
                 let before = mp.unsigned_area();
                 canonicalize(&mut mp);
                 assert_eq!(mp, reference, "reverse {reverse} rotate {rotate}");

@@ -58,6 +58,54 @@ impl Idu {
         Self::parse(&s)
     }
 
+    /// Reads an IDU as people write it: lower case, with spaces, dashes or dots between the
+    /// parts, the prefix left out, the section and the number unpadded. `91216ab37`,
+    /// `91216 000 AB 0037` and `91216-AB-37` all give `91216000AB0037`; a section of one letter
+    /// is padded with `0` (`751180000A0002`).
+    ///
+    /// ```
+    /// use domania_core::Idu;
+    /// assert_eq!(Idu::normalise("91216ab37").unwrap().as_str(), "91216000AB0037");
+    /// assert_eq!(Idu::normalise("75118 000 A 2").unwrap().as_str(), "751180000A0002");
+    /// assert!(Idu::normalise("91216").is_err());
+    /// ```
+    pub fn normalise(value: &str) -> Result<Self> {
+        let compact: String = value
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '_' | '.' | '/'))
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if let Ok(idu) = Self::parse(&compact) {
+            return Ok(idu);
+        }
+        let err = |reason| ModelError::InvalidIdu { value: value.to_owned(), reason };
+        let shape = "expected commune (5) + prefix (3, may be left out) + section (1-2 letters) + number \
+                     (1-4 digits), e.g. 91216000AB0037 or 91216 AB 37";
+        if compact.len() < 7 || !compact.is_ascii() {
+            return Err(err(shape));
+        }
+        let (commune, rest) = compact.split_at(5);
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (lead, rest) = rest.split_at(digits);
+        let letters = rest.bytes().take_while(u8::is_ascii_uppercase).count();
+        let (section, number) = rest.split_at(letters);
+        if !(1..=2).contains(&letters)
+            || number.is_empty()
+            || number.len() > 4
+            || !number.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(err(shape));
+        }
+        // `lead` is the prefix, or the prefix and the `0` of a one-letter section.
+        let (prefixe, section) = match (lead.len(), letters) {
+            (0..=3, _) => (lead.to_owned(), section.to_owned()),
+            (4, 1) => (lead[..3].to_owned(), format!("{}{section}", &lead[3..])),
+            _ => return Err(err(shape)),
+        };
+        let prefixe = if prefixe.is_empty() { "000".to_owned() } else { format!("{prefixe:0>3}") };
+        Self::parse(&format!("{commune}{prefixe}{section:0>2}{number:0>4}")).map_err(|_| err(shape))
+    }
+
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
@@ -284,6 +332,28 @@ mod tests {
         let idu = Idu::from_parts("75118", "", "DJ", "23").unwrap();
         assert_eq!(idu.as_str(), "75118000DJ0023");
         assert_eq!(Idu::from_parts("91216", "000", "A", "0143").unwrap().as_str(), "912160000A0143");
+    }
+
+    #[test]
+    fn idu_spellings_people_use_are_normalised() {
+        for (spelled, idu) in [
+            ("91216000AB0037", "91216000AB0037"),
+            ("91216000ab0037", "91216000AB0037"),
+            ("91216ab37", "91216000AB0037"),
+            ("91216 AB 37", "91216000AB0037"),
+            ("91216-000-AB-0037", "91216000AB0037"),
+            ("91216.ab.37", "91216000AB0037"),
+            (" 75118 000 a 2 ", "751180000A0002"),
+            ("751180000A2", "751180000A0002"),
+            ("75118 1 AB 2", "75118001AB0002"),
+            ("2a004AB1", "2A004000AB0001"),
+        ] {
+            assert_eq!(Idu::normalise(spelled).map(|i| i.to_string()), Ok(idu.to_owned()), "{spelled}");
+        }
+        for bad in ["", "91216", "91216AB", "91216AB12345", "91216ABC1", "9121600000AB1", "91216 é 1", "QP066007"] {
+            let err = Idu::normalise(bad).unwrap_err().to_string();
+            assert!(err.contains("expected commune"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::features::{PolygonFeature, ReadOptions, prop_int, prop_str, read_polygons};
 use crate::geometry::Problem;
 use crate::report::ValidationReport;
+use crate::sniff::{Evidence, Expected};
 
 /// Parcels read from one file, with the report of what was repaired or rejected.
 #[derive(Debug, Clone)]
@@ -35,7 +36,9 @@ pub fn read_cadastre_with(
 ) -> Result<ValidationReport> {
     let mut report = ValidationReport::new(path, "etalab-cadastre-geojson");
     let mut seen = HashSet::new();
+    let mut evidence = Evidence::default();
     read_polygons(path, opts, &mut report, |f| {
+        evidence.see(f.id.as_deref(), &f.properties);
         let parcel = to_parcel(f)?;
         if !seen.insert(parcel.idu.clone()) {
             let idu = parcel.idu.to_string();
@@ -47,6 +50,7 @@ pub fn read_cadastre_with(
         on_parcel(parcel);
         Ok(())
     })?;
+    evidence.check(path, Expected::Cadastre)?;
     Ok(report)
 }
 

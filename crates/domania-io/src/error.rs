@@ -50,6 +50,8 @@ pub enum IoError {
     Encoding { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     Shapefile { path: PathBuf, reason: String },
+    #[error("{path}: this is not {expected}: {found}")]
+    WrongKind { path: PathBuf, expected: &'static str, found: String },
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,

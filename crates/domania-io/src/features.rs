@@ -69,6 +69,17 @@ pub fn read_polygons(
         };
         report.read += 1;
         let id = raw.id.clone().or_else(|| raw.properties.get("id").and_then(Value::as_str).map(str::to_owned));
+        let oversized = oversized_field(&raw.properties).or_else(|| {
+            id.as_ref().filter(|i| i.len() > MAX_FIELD_BYTES).map(|i| Problem {
+                code: "field_too_large",
+                message: format!("the feature id holds {} bytes; the limit is {MAX_FIELD_BYTES}", i.len()),
+            })
+        });
+        if let Some(p) = oversized {
+            let shown = id.as_deref().map(|i| shorten(i, 40));
+            report.push(Location::Feature(raw.index), shown.as_deref(), Severity::Rejected, p.code, p.message);
+            return;
+        }
         match polygonal_l93(raw.geometry.as_ref(), &crs, opts.invalid) {
             Err(p) => report.push(Location::Feature(raw.index), id.as_deref(), Severity::Rejected, p.code, p.message),
             Ok((geom_l93, repairs)) => {
@@ -131,6 +142,36 @@ fn resolve_crs(path: &Path, forced: Option<Crs>, declared: Option<&str>) -> Resu
     }
 }
 
+/// `text` cut to at most `max` characters (not bytes: a cut inside an accented character
+/// panicked here before), with an ellipsis when cut.
+#[must_use]
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((at, _)) => format!("{}…", &text[..at]),
+    }
+}
+
+/// The largest property value a feature may carry, in bytes. Cadastre, QPV and sub-sector
+/// attributes are short (names, codes, dates); a value this large is a broken export (a
+/// geometry pasted into a field, a whole file in a cell), stored nowhere.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+/// The first property whose value (as JSON text) is larger than [`MAX_FIELD_BYTES`].
+fn oversized_field(props: &Map<String, Value>) -> Option<Problem> {
+    props.iter().find_map(|(k, v)| {
+        let size = match v {
+            Value::String(s) => s.len(),
+            Value::Array(_) | Value::Object(_) => v.to_string().len(),
+            _ => 0,
+        };
+        (size > MAX_FIELD_BYTES).then(|| Problem {
+            code: "field_too_large",
+            message: format!("property {:?} holds {size} bytes; the limit is {MAX_FIELD_BYTES}", shorten(k, 40)),
+        })
+    })
+}
+
 /// Reads an optional string property; a number is accepted and written as text, any other type
 /// is a `wrong_property_type` problem.
 pub fn prop_str(props: &Map<String, Value>, name: &str) -> std::result::Result<Option<String>, Problem> {
@@ -166,10 +207,6 @@ pub fn first_str(props: &Map<String, Value>, names: &[&str]) -> std::result::Res
 }
 
 fn wrong_type(name: &str, expected: &str, found: &Value) -> Problem {
-    let mut shown = found.to_string();
-    if shown.len() > 40 {
-        shown.truncate(40);
-        shown.push('…');
-    }
+    let shown = shorten(&found.to_string(), 40);
     Problem { code: "wrong_property_type", message: format!("property {name:?} should be {expected}, found {shown}") }
 }

@@ -16,8 +16,8 @@
 //! 7. the result is written in canonical form ([`domania_core::canonical`]): ring orientation,
 //!    start vertex and order no longer depend on how the file spelled the shape.
 
-use geo::{Area, BooleanOps, Validation};
 use geo::algorithm::bool_ops::{FillRule, OpType};
+use geo::{Area, BooleanOps, Validation};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 use serde::{Deserialize, Serialize};
 

@@ -20,6 +20,7 @@ pub mod perimeter;
 pub mod ppm;
 pub mod report;
 pub mod shp;
+pub mod sniff;
 pub mod synth;
 
 pub use error::{IoError, Result};

@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::features::{ReadOptions, first_str, read_polygons};
 use crate::geometry::Problem;
 use crate::report::ValidationReport;
+use crate::sniff::{Evidence, Expected, is_qpv_code};
 
 /// Which perimeter layer a file feeds; decides which properties are the key and the name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -38,6 +39,15 @@ impl PerimeterKind {
         match self {
             PerimeterKind::Qpv => &["nom_qp", "lib_qp", "NOM_QP", "nom"],
             PerimeterKind::Subsector | PerimeterKind::Convention => &["name", "nom", "libelle", "NOM"],
+        }
+    }
+    /// What the kind check expects of a file of this kind.
+    #[must_use]
+    pub fn expected(self) -> Expected {
+        match self {
+            PerimeterKind::Qpv => Expected::Qpv,
+            PerimeterKind::Subsector => Expected::Subsectors,
+            PerimeterKind::Convention => Expected::Conventions,
         }
     }
     #[must_use]
@@ -82,7 +92,9 @@ pub fn read_perimeters_with(
 ) -> Result<ValidationReport> {
     let mut report = ValidationReport::new(path, &format!("{}-perimeters", kind.as_str()));
     let mut seen = HashSet::new();
+    let mut evidence = Evidence::default();
     read_polygons(path, opts, &mut report, |f| {
+        evidence.see(f.id.as_deref(), &f.properties);
         let fields = kind.key_fields();
         let key = first_str(&f.properties, fields)
             .map_err(|p| (f.id.clone(), p))?
@@ -92,6 +104,10 @@ pub fn read_perimeters_with(
                 (None, Problem { code: "missing_key", message })
             })?;
         let key = key.trim().to_owned();
+        if kind == PerimeterKind::Qpv && !is_qpv_code(&key) {
+            let message = format!("{key:?} is not a QPV code (QP or QN and six characters, e.g. QP066007)");
+            return Err((Some(key), Problem { code: "invalid_qpv_code", message }));
+        }
         if !seen.insert(key.clone()) {
             let message = format!("key {key} already appears earlier in the file");
             return Err((Some(key), Problem { code: "duplicate_key", message }));
@@ -100,5 +116,6 @@ pub fn read_perimeters_with(
         on_perimeter(Perimeter { key, name, properties: f.properties, geom_l93: f.geom_l93 });
         Ok(())
     })?;
+    evidence.check(path, kind.expected())?;
     Ok(report)
 }

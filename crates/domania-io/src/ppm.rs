@@ -14,6 +14,7 @@ use encoding_rs::{UTF_8, WINDOWS_1252};
 use serde::Serialize;
 
 use crate::error::{IoError, Result};
+use crate::features::MAX_FIELD_BYTES;
 use crate::report::{Location, Severity, ValidationReport};
 
 /// One row of a PPM file: a right held by a legal person on a parcel.
@@ -157,6 +158,17 @@ pub fn read_ppm(path: &Path, forced: Option<&'static Encoding>) -> Result<PpmRea
         }
         report.read += 1;
         let loc = Location::Line(line);
+        if let Some((i, big)) = record.iter().enumerate().find(|(_, f)| f.len() > MAX_FIELD_BYTES) {
+            let column = headers.get(i).unwrap_or("?");
+            report.push(
+                loc,
+                None,
+                Severity::Rejected,
+                "field_too_large",
+                format!("column {column:?} holds {} bytes; the limit is {MAX_FIELD_BYTES}", big.len()),
+            );
+            continue;
+        }
         if record.len() != headers.len() {
             report.push(
                 loc,

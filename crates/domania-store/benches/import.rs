@@ -9,7 +9,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use domania_io::cadastre::read_cadastre;
 use domania_io::features::ReadOptions;
-use domania_store::{ImportMeta, Layer, Row, Store, parcel_row};
+use domania_store::{ImportMeta, ImportOptions, Layer, Row, Store, Wait, parcel_row};
 use geo::Translate;
 
 fn sizes() -> Vec<usize> {
@@ -43,8 +43,10 @@ fn import(c: &mut Criterion) {
             b.iter_batched(
                 || (tempfile::tempdir().expect("temp dir"), rows.clone()),
                 |(d, rows)| {
-                    let mut store = Store::open(&d.path().join("b.gpkg")).expect("store");
-                    let info = store.import(Layer::Parcels, rows, &meta()).expect("import");
+                    let mut store = Store::create(&d.path().join("b.gpkg"), false, &Wait::default()).expect("store");
+                    let info = store
+                        .import(Layer::Parcels, rows, &meta(), &ImportOptions::for_layer(Layer::Parcels))
+                        .expect("import");
                     assert_eq!(info.added as usize, n);
                     d
                 },
@@ -55,12 +57,16 @@ fn import(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     let d = tempfile::tempdir().expect("temp dir");
-                    let mut store = Store::open(&d.path().join("b.gpkg")).expect("store");
-                    store.import(Layer::Parcels, rows.clone(), &meta()).expect("import");
+                    let mut store = Store::create(&d.path().join("b.gpkg"), false, &Wait::default()).expect("store");
+                    store
+                        .import(Layer::Parcels, rows.clone(), &meta(), &ImportOptions::for_layer(Layer::Parcels))
+                        .expect("import");
                     (d, store, rows_v2.clone())
                 },
                 |(d, mut store, rows)| {
-                    let info = store.import(Layer::Parcels, rows, &meta()).expect("import");
+                    let info = store
+                        .import(Layer::Parcels, rows, &meta(), &ImportOptions::for_layer(Layer::Parcels))
+                        .expect("import");
                     assert_eq!(info.reshaped as usize, n.div_ceil(100));
                     d
                 },

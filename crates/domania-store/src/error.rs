@@ -1,42 +1,96 @@
-//! Errors of the store.
+//! Errors of the store. Each says what a person can do about it; SQLite's result codes are
+//! translated into reasons ([`sqlite_reason`]).
 
 use std::path::PathBuf;
+
+use rusqlite::ErrorCode;
 
 /// Result type of `domania-store`.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: cannot open the store: {source}")]
+    #[error("{path}: no store here (check --store; `domania init` or a first import creates one)")]
+    Missing { path: PathBuf },
+    #[error("{path}: the file is empty (0 bytes), not a store; remove it or choose another --store")]
+    EmptyFile { path: PathBuf },
+    #[error("{path}: {reason}")]
     Open {
         path: PathBuf,
+        reason: String,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("{path}: is not a GeoPackage (application_id {found:#x})")]
+    #[error("{path}: not a SQLite database, so not a GeoPackage store")]
+    NotSqlite { path: PathBuf },
+    #[error("{path}: a SQLite database but not a GeoPackage (application_id {found:#x})")]
     NotGeoPackage { path: PathBuf, found: i32 },
+    #[error(
+        "{path}: a GeoPackage that is not a Domania store (its tables: {tables}); Domania does not \
+         change it unless asked: `domania --store {path} init --adopt` adds Domania's layers to it"
+    )]
+    Foreign { path: PathBuf, tables: String },
+    #[error(
+        "{path}: cannot add Domania's layers: the GeoPackage already has a table {table:?} that is \
+         not one of them; rename that table or choose another --store"
+    )]
+    NameClash { path: PathBuf, table: String },
+    #[error("{path}: the store is busy: {holder}; gave up after {waited_s} s (raise --wait to wait longer)")]
+    Busy { path: PathBuf, holder: String, waited_s: u64 },
+    #[error("{path}: the store is read-only here; {what} needs to write it")]
+    ReadOnly { path: PathBuf, what: &'static str },
     #[error("unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions, spaces)")]
     UnknownLayer(String),
     #[error("layer {layer} has no version {version} (latest: {latest})")]
     NoSuchVersion { layer: String, version: i64, latest: i64 },
     #[error("two rows of the same import have the key {key} in layer {layer}")]
     DuplicateKey { layer: String, key: String },
+    #[error("layer {layer} is not imported by {scope} (it is imported by: {allowed})")]
+    ScopeNotAllowed { layer: &'static str, scope: &'static str, allowed: String },
+    #[error("row {key} is outside the declared scope {scope}")]
+    OutOfScope { key: String, scope: String },
+    #[error(
+        "nothing to import into {layer}: the file holds no row; an empty file never empties a layer \
+         (to empty part of it on purpose, pass --scope KIND=CODES with --force)"
+    )]
+    EmptyImport { layer: &'static str },
+    #[error(
+        "refused: this import would remove {details} (limit {limit_pct:.0} % of a scope); if that is \
+         what you want, pass --force (or raise --max-removed)"
+    )]
+    TooManyRemoved { details: String, limit_pct: f64 },
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
-    #[error("database error: {0}")]
+    #[error("{}", sqlite_reason(.0))]
     Sqlite(#[from] rusqlite::Error),
 }
 
 impl StoreError {
-    /// Whether the user is to blame (bad name, missing version) rather than the machine.
+    /// Whether the user is to blame (bad path, name, scope or file) rather than the machine.
     #[must_use]
     pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
-            StoreError::UnknownLayer(_)
-                | StoreError::NoSuchVersion { .. }
-                | StoreError::DuplicateKey { .. }
-                | StoreError::NotGeoPackage { .. }
-        )
+        !matches!(self, StoreError::Corrupt(_) | StoreError::Sqlite(_) | StoreError::Open { .. })
     }
+}
+
+/// A reason a person understands for a SQLite failure, with SQLite's own words after it.
+#[must_use]
+pub fn sqlite_reason(e: &rusqlite::Error) -> String {
+    let why = match e.sqlite_error_code() {
+        Some(ErrorCode::CannotOpen) => "cannot open the file (its folder is missing or not accessible)",
+        Some(ErrorCode::NotADatabase) => "not a SQLite database (or encrypted)",
+        Some(ErrorCode::ReadOnly) => "the store is read-only (the file or its folder cannot be written)",
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "the store is locked by another program (another Domania, QGIS editing it…)"
+        }
+        Some(ErrorCode::DatabaseCorrupt) => "the store file is damaged (run `sqlite3 FILE 'PRAGMA integrity_check'`)",
+        Some(ErrorCode::DiskFull) => "the disk is full",
+        Some(ErrorCode::SystemIoFailure) => "the system failed to read or write the file (disk or network share)",
+        Some(ErrorCode::PermissionDenied) => "permission denied",
+        Some(ErrorCode::OutOfMemory) => "out of memory",
+        Some(ErrorCode::TooBig) => "a value is too large for the store",
+        Some(ErrorCode::SchemaChanged) => "the store's structure changed while reading; run the command again",
+        _ => return format!("database error: {e}"),
+    };
+    format!("{why} [{e}]")
 }

@@ -7,10 +7,13 @@
 pub mod error;
 pub mod gpkg;
 pub mod layer;
+pub mod scope;
 pub mod store;
 
 pub use error::{Result, StoreError};
 pub use layer::{Layer, Row, owner_rows, parcel_row, perimeter_row, space_row};
+pub use scope::{Scope, ScopeKind};
 pub use store::{
-    Diff, ImportMeta, ImportTx, LayerSummary, Store, StoredParcel, StoredPerimeter, StoredRight, VersionInfo,
+    Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, MAX_REMOVED_DEFAULT, ScopeInfo, Store, StoredParcel,
+    StoredPerimeter, StoredRight, VersionInfo, Wait, lock_holder,
 };

@@ -1,7 +1,9 @@
 //! Versioning: import, re-import with changes, history, diff, rollback, on a real file.
 
 use domania_core::{Idu, Owner, Parcel, Right, Siren};
-use domania_store::{ImportMeta, Layer, Store, owner_rows, parcel_row};
+use domania_store::{
+    ImportMeta, ImportOptions, Layer, Scope, ScopeKind, Store, StoreError, Wait, owner_rows, parcel_row,
+};
 use geo::Area;
 use geo_types::{MultiPolygon, polygon};
 
@@ -23,6 +25,16 @@ fn parcel(n: u32, size: f64) -> Parcel {
     }
 }
 
+/// A new store, open for imports.
+fn create(path: &std::path::Path) -> Store {
+    Store::create(path, false, &Wait::default()).unwrap()
+}
+
+/// The layer's default options: its default scope, the removal guard on.
+fn opts(layer: Layer) -> ImportOptions {
+    ImportOptions::for_layer(layer)
+}
+
 fn meta(src: &str) -> ImportMeta {
     ImportMeta { author: "test".into(), source: src.into(), ..ImportMeta::default() }
 }
@@ -30,9 +42,9 @@ fn meta(src: &str) -> ImportMeta {
 #[test]
 fn versions_diff_and_rollback() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("s.gpkg")).unwrap();
+    let mut store = create(&dir.path().join("s.gpkg"));
     let v1: Vec<_> = (1..=10).map(|n| parcel_row(&parcel(n, 20.0))).collect();
-    let info = store.import(Layer::Parcels, v1, &meta("a.json")).unwrap();
+    let info = store.import(Layer::Parcels, v1, &meta("a.json"), &opts(Layer::Parcels)).unwrap();
     assert_eq!((info.version, info.added, info.removed, info.changed), (1, 10, 0, 0));
 
     // v2: parcel 1 removed, parcel 2 reshaped, parcel 3 attribute change, parcel 11 added.
@@ -41,7 +53,9 @@ fn versions_diff_and_rollback() {
     v2[0].contenance = Some(400);
     v2[1].contenance = Some(1);
     v2.push(parcel(11, 20.0));
-    let info = store.import(Layer::Parcels, v2.iter().map(parcel_row).collect(), &meta("b.json")).unwrap();
+    let info = store
+        .import(Layer::Parcels, v2.iter().map(parcel_row).collect(), &meta("b.json"), &opts(Layer::Parcels))
+        .unwrap();
     assert_eq!((info.version, info.added, info.removed, info.changed, info.reshaped), (2, 1, 1, 2, 1));
 
     let d = store.diff(Layer::Parcels, 1, 2).unwrap();
@@ -56,7 +70,7 @@ fn versions_diff_and_rollback() {
     assert!(store.parcel(parcel(1, 1.0).idu.as_str()).unwrap().is_none());
 
     // Rollback to v1 is version 3, equal in content to v1.
-    let info = store.rollback(Layer::Parcels, 1, "test").unwrap();
+    let info = store.rollback(Layer::Parcels, 1, None, "test").unwrap();
     assert_eq!((info.version, info.kind.as_str()), (3, "rollback"));
     let d13 = store.diff(Layer::Parcels, 1, 3).unwrap();
     assert!(
@@ -74,7 +88,7 @@ fn versions_diff_and_rollback() {
 #[test]
 fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("s.gpkg")).unwrap();
+    let mut store = create(&dir.path().join("s.gpkg"));
     let idu = Idu::parse("75118000AA0002").unwrap();
     let other = Idu::parse("75118000AA0003").unwrap();
     let ph = Owner {
@@ -90,10 +104,14 @@ fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
         (&other, Right::Other('S'), &ph),
     ]);
     assert_eq!(rows.len(), 2);
-    store.import(Layer::Owners, rows, &meta("ppm1.csv")).unwrap();
+    store.import(Layer::Owners, rows, &meta("ppm1.csv"), &opts(Layer::Owners)).unwrap();
     assert_eq!(store.rights_of(idu.as_str()).unwrap().len(), 1);
     let rows = owner_rows([(&idu, Right::Proprietaire, &ph)]);
-    store.import(Layer::Owners, rows, &meta("ppm2.csv")).unwrap();
+    // One of the département's two rows goes: more than the guard allows without --force.
+    let err = store.import(Layer::Owners, rows.clone(), &meta("ppm2.csv"), &opts(Layer::Owners)).unwrap_err();
+    assert!(err.to_string().contains("departement 75: 1 of its 2 rows (50.0 %)"), "{err}");
+    let forced = ImportOptions { force: true, ..opts(Layer::Owners) };
+    store.import(Layer::Owners, rows, &meta("ppm2.csv"), &forced).unwrap();
     let d = store.diff(Layer::Owners, 1, 2).unwrap();
     assert_eq!(d.parcels_with_owner_changes, vec![other.to_string()]);
     // The SUF row count of AA0002 went from 2 to 1: an attribute change, not an owner change.
@@ -106,18 +124,26 @@ fn refuses_a_file_that_is_not_a_geopackage() {
     let path = dir.path().join("x.gpkg");
     std::fs::write(&path, b"this is not a database, just text that is long enough to look like a header").unwrap();
     let err = Store::open(&path).err().expect("a text file is not a store");
-    assert!(err.to_string().contains("x.gpkg"), "{err}");
+    assert!(err.to_string().contains("x.gpkg") && err.to_string().contains("not a SQLite database"), "{err}");
+    assert!(matches!(Store::create(&path, true, &Wait::default()), Err(StoreError::NotSqlite { .. })));
 }
 
 #[test]
 fn rtree_matches_the_table_and_triggers_are_back_after_an_import() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.gpkg");
-    let mut store = Store::open(&path).unwrap();
-    store.import(Layer::Parcels, (1..=50).map(|n| parcel_row(&parcel(n, 20.0))).collect(), &meta("a")).unwrap();
+    let mut store = create(&path);
+    store
+        .import(
+            Layer::Parcels,
+            (1..=50).map(|n| parcel_row(&parcel(n, 20.0))).collect(),
+            &meta("a"),
+            &opts(Layer::Parcels),
+        )
+        .unwrap();
     // v2: 10 removed, 5 reshaped.
     let v2: Vec<_> = (11..=50).map(|n| parcel_row(&parcel(n, if n <= 15 { 30.0 } else { 20.0 }))).collect();
-    store.import(Layer::Parcels, v2, &meta("b")).unwrap();
+    store.import(Layer::Parcels, v2, &meta("b"), &opts(Layer::Parcels)).unwrap();
     drop(store);
     // A plain SQLite client, as QGIS editing the layer would be (with the GPKG functions).
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -145,4 +171,128 @@ fn rtree_matches_the_table_and_triggers_are_back_after_an_import() {
     assert!((width - 30.0).abs() < 0.2, "{width}");
     conn.execute("DELETE FROM parcels WHERE key = ?1", [&idu]).unwrap();
     assert_eq!(count("SELECT COUNT(*) FROM rtree_parcels_geom"), 39);
+}
+
+/// Parcels of a commune other than 78440, for scope tests.
+fn parcel_in(commune: &str, n: u32) -> domania_core::Parcel {
+    let mut p = parcel(n, 20.0);
+    p.idu = Idu::from_parts(commune, "", "AB", &n.to_string()).unwrap();
+    p.commune = commune.into();
+    p
+}
+
+#[test]
+fn a_commune_import_replaces_that_commune_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = create(&dir.path().join("s.gpkg"));
+    let epinay: Vec<_> = (1..=10).map(|n| parcel_row(&parcel_in("91216", n))).collect();
+    let paris: Vec<_> = (1..=20).map(|n| parcel_row(&parcel_in("75118", n))).collect();
+    store.import(Layer::Parcels, epinay.clone(), &meta("a"), &opts(Layer::Parcels)).unwrap();
+    let v = store.import(Layer::Parcels, paris.clone(), &meta("b"), &opts(Layer::Parcels)).unwrap();
+    assert_eq!((v.version, v.added, v.removed, v.scope.as_str()), (2, 20, 0, "commune=75118"));
+    assert_eq!(store.layers().unwrap()[0].features, 30);
+
+    // The same file again: no new version.
+    let v = store.import(Layer::Parcels, paris.clone(), &meta("b"), &opts(Layer::Parcels)).unwrap();
+    assert!(v.unchanged);
+    assert_eq!(v.version, 2);
+    assert_eq!(store.history(Layer::Parcels).unwrap().len(), 2);
+
+    // 75118 loses one parcel (5 %): 91216 untouched.
+    let v = store.import(Layer::Parcels, paris[1..].to_vec(), &meta("b2"), &opts(Layer::Parcels)).unwrap();
+    assert_eq!((v.version, v.removed), (3, 1));
+    let d = store.diff(Layer::Parcels, 2, 3).unwrap();
+    assert_eq!(d.removed.len(), 1);
+    assert!(d.removed[0].starts_with("75118"));
+    assert_eq!(store.layers().unwrap()[0].features, 29);
+
+    // 91216 would lose half its parcels: refused with the numbers, nothing written.
+    let err = store.import(Layer::Parcels, epinay[5..].to_vec(), &meta("a-half"), &opts(Layer::Parcels)).unwrap_err();
+    assert!(err.to_string().contains("commune 91216: 5 of its 10 rows (50.0 %)"), "{err}");
+    assert_eq!(store.history(Layer::Parcels).unwrap().len(), 3);
+    // An empty file is refused; with an explicit scope and --force it empties that commune.
+    let err = store.import(Layer::Parcels, vec![], &meta("empty"), &opts(Layer::Parcels)).unwrap_err();
+    assert!(matches!(err, StoreError::EmptyImport { .. }), "{err}");
+    let explicit: Scope = "commune=91216".parse().unwrap();
+    let o = ImportOptions { scope: explicit.clone(), force: true, ..ImportOptions::default() };
+    let v = store.import(Layer::Parcels, vec![], &meta("empty"), &o).unwrap();
+    assert_eq!((v.removed, store.layers().unwrap()[0].features), (10, 19));
+    // A row outside an explicit scope is refused.
+    let o = ImportOptions { scope: explicit, ..ImportOptions::default() };
+    let err = store.import(Layer::Parcels, paris.clone(), &meta("b"), &o).unwrap_err();
+    assert!(matches!(err, StoreError::OutOfScope { .. }), "{err}");
+
+    // Each commune's provenance.
+    let scopes = store.scopes(Layer::Parcels).unwrap();
+    let by_code: Vec<(&str, i64, i64)> = scopes.iter().map(|s| (s.scope.as_str(), s.version, s.features)).collect();
+    assert_eq!(by_code, [("75118", 3, 19), ("91216", 4, 0)]);
+
+    // Rollback of one commune only.
+    let v = store.rollback(Layer::Parcels, 1, Some("commune=91216".parse().unwrap()), "test").unwrap();
+    assert_eq!((v.added, v.removed), (10, 0));
+    assert_eq!(store.layers().unwrap()[0].features, 29);
+    assert!(Scope::touched(ScopeKind::Section).check(Layer::Qpv).is_err());
+}
+
+#[test]
+fn opening_refuses_what_is_not_a_store_and_reads_never_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo.gpkg");
+    assert!(matches!(Store::open(&missing), Err(StoreError::Missing { .. })));
+    assert!(matches!(Store::open_write(&missing, &Wait::default()), Err(StoreError::Missing { .. })));
+    assert!(!missing.exists(), "a read must not create the store");
+    let empty = dir.path().join("empty.gpkg");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(Store::open(&empty), Err(StoreError::EmptyFile { .. })));
+    assert!(matches!(Store::create(&empty, false, &Wait::default()), Err(StoreError::EmptyFile { .. })));
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+    // A foreign GeoPackage: never changed without `adopt`, and a name clash is an error.
+    let foreign = dir.path().join("foreign.gpkg");
+    {
+        let conn = rusqlite::Connection::open(&foreign).unwrap();
+        conn.execute_batch("PRAGMA application_id = 1196444487; CREATE TABLE roads (id INTEGER PRIMARY KEY);").unwrap();
+    }
+    let before = std::fs::read(&foreign).unwrap();
+    let err = Store::open(&foreign).err().unwrap();
+    assert!(err.to_string().contains("not a Domania store (its tables: roads)"), "{err}");
+    assert!(matches!(Store::create(&foreign, false, &Wait::default()), Err(StoreError::Foreign { .. })));
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+    let clash = dir.path().join("clash.gpkg");
+    {
+        let conn = rusqlite::Connection::open(&clash).unwrap();
+        conn.execute_batch("PRAGMA application_id = 1196444487; CREATE TABLE parcels (id INTEGER PRIMARY KEY);")
+            .unwrap();
+    }
+    let err = Store::create(&clash, true, &Wait::default()).err().unwrap();
+    assert!(err.to_string().contains("already has a table \"parcels\""), "{err}");
+    let adopted = Store::create(&foreign, true, &Wait::default()).unwrap();
+    assert_eq!(adopted.layers().unwrap().len(), 6);
+    drop(adopted);
+    Store::open(&foreign).unwrap();
+
+    // A read-only open cannot import.
+    let path = dir.path().join("s.gpkg");
+    drop(create(&path));
+    let mut ro = Store::open(&path).unwrap();
+    let err = ro.begin_import(Layer::Parcels, opts(Layer::Parcels)).err().unwrap();
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
+}
+
+#[test]
+fn a_second_writer_waits_then_gives_up_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.gpkg");
+    let holder = create(&path);
+    let told = std::cell::RefCell::new(String::new());
+    let on_wait = |m: &str| told.borrow_mut().push_str(m);
+    let wait = Wait { timeout: std::time::Duration::from_millis(300), on_wait: &on_wait };
+    let err = Store::open_write(&path, &wait).err().unwrap();
+    let text = err.to_string();
+    assert!(text.contains("the store is busy: being written by pid"), "{text}");
+    assert!(told.borrow().contains("waiting up to"), "{}", told.borrow());
+    // Readers are not held back by the writer lock.
+    Store::open(&path).unwrap();
+    drop(holder);
+    Store::open_write(&path, &wait).unwrap();
 }
