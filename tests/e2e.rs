@@ -129,6 +129,7 @@ fn bad_inputs_give_clear_errors_and_change_nothing() {
     let store = dir.path().join("s.gpkg");
     let cad = shared_data("cadastre-91216-parcelles.json");
     json(&store, &["import", "parcels", cad.to_str().unwrap()]);
+    let before = ok(&store, &["dump"]);
 
     let cases: &[(&str, &str, &[&str])] = &[
         ("truncated.json", "parcels", &["truncated.json", "invalid JSON at line 1", "EOF"]),
@@ -148,6 +149,7 @@ fn bad_inputs_give_clear_errors_and_change_nothing() {
         for n in *needles {
             assert!(err.contains(n), "{file}: error should mention {n:?}:\n{err}");
         }
+        assert_eq!(ok(&store, &["dump"]), before, "{file} changed the store");
     }
     // Nothing changed: still one version, 4,241 parcels.
     let layers = json(&store, &["layers"]);
