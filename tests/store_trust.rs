@@ -323,6 +323,10 @@ fn closed_pipes_and_loose_arguments_are_handled() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success() && !stderr.contains("panicked"), "{command}: {stderr}");
     }
+    // One CSV dialect, a comma unless asked.
+    let semi = ok(&store, &["--delimiter", ";", "owners"]);
+    assert!(semi.starts_with("siren;name;groupe;forme;actor;decided_by;why;parcels\n"), "{semi}");
+    assert!(ok(&store, &["owners"]).starts_with("siren,name,groupe,"));
     // IDUs as people write them.
     for spelled in ["75118000aa0002", "75118 AA 2", "75118-000-AA-0002"] {
         let out = domania(&store, &["--json", "parcel", spelled]);

@@ -648,11 +648,7 @@ fn owners(cli: &Cli) -> Result<()> {
     if cli.json {
         crate::outln!("{}", serde_json::to_string_pretty(&list)?)?;
     } else {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for o in &list {
-            w.serialize(o)?;
-        }
-        crate::output::emit(&String::from_utf8(w.into_inner()?)?)?;
+        crate::output::emit(&crate::output::serde_table(cli.delimiter, &list)?)?;
     }
     Ok(())
 }

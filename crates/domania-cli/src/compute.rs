@@ -1,6 +1,5 @@
 //! `shares`, `assign` and `report`: the engine's computations, formatted.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -10,6 +9,7 @@ use domania_engine::{KeyedShares, Snapshot, ZoneLayer};
 use domania_rules::{Rules, RulesConfig, SpaceKind};
 
 use crate::commands::{classifier, open, open_write};
+use crate::output::Table;
 use crate::{Cli, Judging, MapFormat, TableFormat, ZonesArg};
 
 /// The rules built into the binary: a copy of data/rules.toml, so that the commands that apply
@@ -57,39 +57,39 @@ fn warn_overlaps(overlaps: &[(String, String, f64)]) {
     );
 }
 
-/// Quotes a CSV field when needed.
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field.to_owned() }
-}
-
-fn shares_csv(zones: &[KeyedShares], id_col: &str) -> String {
-    let mut text = format!("{id_col},actor,siren,owner_name,parcels,area_m2,share,contenance_m2,gap_m2\n");
+fn shares_csv(cli: &Cli, zones: &[KeyedShares], id_col: &str) -> Result<String> {
+    let mut t = Table::new(
+        cli.delimiter,
+        &[id_col, "actor", "siren", "owner_name", "parcels", "area_m2", "share", "contenance_m2", "gap_m2"],
+    );
     for z in zones {
         for o in &z.shares.by_owner {
             let name = if o.actor == Actor::Private { "personnes physiques" } else { o.name.as_str() };
-            let _ = writeln!(
-                text,
-                "{},{},{},{},{},{:.2},{:.6},{:.2},{:.2}",
-                csv(&z.key),
-                o.actor,
-                csv(&o.siren),
-                csv(name),
-                o.parcels,
-                o.area_m2,
-                o.share,
-                o.contenance_m2,
-                o.area_m2 - o.contenance_m2
-            );
+            t.row([
+                z.key.clone(),
+                o.actor.to_string(),
+                o.siren.clone(),
+                name.to_owned(),
+                o.parcels.to_string(),
+                format!("{:.2}", o.area_m2),
+                format!("{:.6}", o.share),
+                format!("{:.2}", o.contenance_m2),
+                format!("{:.2}", o.area_m2 - o.contenance_m2),
+            ])?;
         }
-        let _ = writeln!(
-            text,
-            "{},non_cadastre,,,0,{:.2},{:.6},,",
-            csv(&z.key),
-            z.shares.non_cadastre_m2,
-            z.shares.non_cadastre_share
-        );
+        t.row([
+            z.key.clone(),
+            "non_cadastre".to_owned(),
+            String::new(),
+            String::new(),
+            "0".to_owned(),
+            format!("{:.2}", z.shares.non_cadastre_m2),
+            format!("{:.6}", z.shares.non_cadastre_share),
+            String::new(),
+            String::new(),
+        ])?;
     }
-    text
+    t.finish()
 }
 
 pub fn shares(cli: &Cli, zones: ZonesArg, format: MapFormat, rules: Option<&Path>) -> Result<()> {
@@ -113,7 +113,7 @@ pub fn shares(cli: &Cli, zones: ZonesArg, format: MapFormat, rules: Option<&Path
     warn_overlaps(&report.overlaps);
     match format {
         MapFormat::Csv => {
-            out(&shares_csv(&report.zones, if layer == ZoneLayer::Qpv { "qpv_id" } else { "subsector_id" }))?;
+            out(&shares_csv(cli, &report.zones, if layer == ZoneLayer::Qpv { "qpv_id" } else { "subsector_id" })?)?;
         }
         MapFormat::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
         MapFormat::Geojson => out(&zones_geojson(
@@ -198,32 +198,44 @@ pub fn assign(cli: &Cli, judging: &Judging, format: MapFormat, dry_run: bool) ->
         MapFormat::Json => out(&(serde_json::to_string_pretty(&report)? + "\n"))?,
         MapFormat::Geojson => out(&spaces_geojson(&report, &decisions))?,
         MapFormat::Csv => {
-            let mut text = String::from(
-                "subsector_id,space,owner_actor,area_m2,intervention,service_id,service_name,phone,email,actor,rule,explanation\n",
+            let mut t = Table::new(
+                cli.delimiter,
+                &[
+                    "subsector_id",
+                    "space",
+                    "owner_actor",
+                    "area_m2",
+                    "intervention",
+                    "service_id",
+                    "service_name",
+                    "phone",
+                    "email",
+                    "actor",
+                    "rule",
+                    "explanation",
+                ],
             );
             for s in &report.spaces {
                 let (space, owner) = space_names(&s.space);
                 for a in &s.assignments {
                     let svc = a.service.as_ref();
-                    let _ = writeln!(
-                        text,
-                        "{},{},{},{:.2},{},{},{},{},{},{},{},{}",
-                        csv(&s.subsector),
-                        space,
-                        owner,
-                        s.area_m2,
-                        a.intervention,
-                        svc.map_or("", |x| x.id.as_str()),
-                        csv(svc.map_or("", |x| x.name.as_str())),
-                        csv(svc.and_then(|x| x.phone.as_deref()).unwrap_or("")),
-                        csv(svc.and_then(|x| x.email.as_deref()).unwrap_or("")),
-                        a.actor,
-                        a.rule,
-                        csv(&a.explanation)
-                    );
+                    t.row([
+                        s.subsector.clone(),
+                        space.clone(),
+                        owner.to_owned(),
+                        format!("{:.2}", s.area_m2),
+                        a.intervention.clone(),
+                        svc.map_or_else(String::new, |x| x.id.clone()),
+                        svc.map_or_else(String::new, |x| x.name.clone()),
+                        svc.and_then(|x| x.phone.clone()).unwrap_or_default(),
+                        svc.and_then(|x| x.email.clone()).unwrap_or_default(),
+                        a.actor.to_string(),
+                        a.rule.to_string(),
+                        a.explanation.clone(),
+                    ])?;
                 }
             }
-            out(&text)?;
+            out(&t.finish()?)?;
         }
     }
     if !dry_run {
@@ -371,7 +383,7 @@ pub fn report_qpv(cli: &Cli, code: &str, format: MapFormat) -> Result<()> {
                 }))?
             ))?;
         }
-        MapFormat::Csv => out(&shares_csv(&report.zones, "qpv_id"))?,
+        MapFormat::Csv => out(&shares_csv(cli, &report.zones, "qpv_id")?)?,
         MapFormat::Geojson => out(&zones_geojson(&report.zones, &one.qpv))?,
     }
     Ok(())
@@ -396,21 +408,19 @@ pub fn report_tfpb(cli: &Cli, format: TableFormat) -> Result<()> {
     match format {
         TableFormat::Json => out(&(serde_json::to_string_pretty(&rows)? + "\n")),
         TableFormat::Csv => {
-            let mut text = String::from("qpv_id,qpv_name,siren,bailleur,parcels,area_m2\n");
+            let mut t = Table::new(cli.delimiter, &["qpv_id", "qpv_name", "siren", "bailleur", "parcels", "area_m2"]);
             for r in &rows {
-                let s = |k: &str| csv(r[k].as_str().unwrap_or_default());
-                let _ = writeln!(
-                    text,
-                    "{},{},{},{},{},{:.2}",
+                let s = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+                t.row([
                     s("qpv"),
                     s("qpv_name"),
                     s("siren"),
                     s("bailleur"),
-                    r["parcels"],
-                    r["area_m2"].as_f64().unwrap_or_default()
-                );
+                    r["parcels"].to_string(),
+                    format!("{:.2}", r["area_m2"].as_f64().unwrap_or_default()),
+                ])?;
             }
-            out(&text)
+            out(&t.finish()?)
         }
     }
 }
@@ -467,20 +477,12 @@ pub fn scenario(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat) 
             "scenario": sc.name, "date": date, "transfers": sc.transfers, "subsectors_changed": zones, "managers_changed": changes,
         }))? + "\n")),
         TableFormat::Csv => {
-            let mut text = String::from("subsector_id,space,intervention,before,after,why\n");
+            let mut t = Table::new(cli.delimiter, &["subsector_id", "space", "intervention", "before", "after", "why"]);
             for c in &changes {
-                let s = |k: &str| csv(c[k].as_str().unwrap_or(""));
-                let _ = writeln!(
-                    text,
-                    "{},{},{},{},{},{}",
-                    s("subsector"),
-                    s("space"),
-                    s("intervention"),
-                    s("before"),
-                    s("after"),
-                    s("why")
-                );
+                let s = |k: &str| c[k].as_str().unwrap_or("").to_owned();
+                t.row([s("subsector"), s("space"), s("intervention"), s("before"), s("after"), s("why")])?;
             }
+            let text = t.finish()?;
             eprintln!(
                 "scenario {:?}: {} sub-sectors change, {} (space, intervention) managers change",
                 sc.name,
@@ -533,15 +535,18 @@ pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat
             out(&(serde_json::to_string_pretty(&v)? + "\n"))
         }
         TableFormat::Csv => {
-            let mut text = String::from("perimeter_id,perimeter_area_m2,intervention,actor,managed_m2\n");
+            let mut t = Table::new(
+                cli.delimiter,
+                &["perimeter_id", "perimeter_area_m2", "intervention", "actor", "managed_m2"],
+            );
             for (id, area, m) in &results {
                 for (kind, actors) in m {
                     for (actor, m2) in actors {
-                        let _ = writeln!(text, "{},{area:.2},{kind},{actor},{m2:.2}", csv(id));
+                        t.row([id.clone(), format!("{area:.2}"), kind.clone(), actor.to_string(), format!("{m2:.2}")])?;
                     }
                 }
             }
-            out(&text)
+            out(&t.finish()?)
         }
     }
 }

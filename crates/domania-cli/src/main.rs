@@ -32,6 +32,10 @@ pub struct Cli {
     /// Machine-readable JSON on standard output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Field separator of CSV output (one character, or `tab`): a comma unless asked, e.g.
+    /// `--delimiter ';'` for a spreadsheet set to French.
+    #[arg(long, global = true, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
     /// How long to wait for a store another process is writing, in seconds.
     #[arg(long, global = true, env = "DOMANIA_WAIT", default_value_t = 30, value_name = "SECONDS")]
     pub wait: u64,
@@ -286,6 +290,14 @@ fn parse_layer(s: &str) -> Result<Layer, String> {
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
     s.parse()
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" => Ok(s.as_bytes()[0]),
+        _ => Err(format!("{s:?}: the delimiter is one ASCII character (not a quote), or `tab`")),
+    }
 }
 
 fn parse_pct(s: &str) -> Result<f64, String> {
