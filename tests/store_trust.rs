@@ -62,7 +62,7 @@ fn two_communes_and_two_departements_load_in_either_order_and_imports_stay_in_th
         owners_reports.push(ok(&store, &["owners"]));
     }
     assert_eq!(owners_reports[0], owners_reports[1], "the order of imports changed the owners");
-    assert!(owners_reports[0].starts_with("siren,name,groupe,forme,actor,decided_by,why,parcels\n"));
+    assert!(owners_reports[0].starts_with("siren,name,groupe,forme,actor,decided_by,confidence,why,parcels\n"));
 
     let store = dir.path().join("order0.gpkg");
     let paris_rows = |d: &str| d.lines().filter(|l| l.starts_with("parcels|75118")).collect::<Vec<_>>().join("\n");
@@ -325,7 +325,7 @@ fn closed_pipes_and_loose_arguments_are_handled() {
     }
     // One CSV dialect, a comma unless asked.
     let semi = ok(&store, &["--delimiter", ";", "owners"]);
-    assert!(semi.starts_with("siren;name;groupe;forme;actor;decided_by;why;parcels\n"), "{semi}");
+    assert!(semi.starts_with("siren;name;groupe;forme;actor;decided_by;confidence;why;parcels\n"), "{semi}");
     assert!(ok(&store, &["owners"]).starts_with("siren,name,groupe,"));
     // IDUs as people write them.
     for spelled in ["75118000aa0002", "75118 AA 2", "75118-000-AA-0002"] {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use domania_core::{Actor, ClassificationConfig, Classifier, parcel_actor};
+use domania_core::{Actor, ClassificationConfig, Classifier};
 use domania_io::cadastre::read_cadastre_with;
 use domania_io::crs::Crs;
 use domania_io::features::ReadOptions;
@@ -552,13 +552,16 @@ fn parcel(cli: &Cli, spelled: &str) -> Result<()> {
     let rights = store.rights_of(idu)?;
     let area = p.geom_l93.unsigned_area();
     let mut owners = Vec::new();
-    let mut actors = BTreeSet::new();
+    let mut refs = BTreeSet::new();
     for r in rights.iter().filter(|r| r.droit == "P") {
         let c = classifier.classify(&r.owner());
-        actors.insert((r.siren.clone(), c.actor));
-        owners.push(serde_json::json!({"siren": r.siren, "name": r.denomination, "actor": c.actor, "decided_by": c.decided_by, "why": c.why}));
+        refs.insert(domania_core::shares::OwnerRef::classified(&r.owner(), &classifier));
+        owners.push(serde_json::json!({"siren": r.siren, "name": r.denomination, "actor": c.actor,
+            "decided_by": c.decided_by, "confidence": c.confidence, "why": c.why}));
     }
-    let actor = parcel_actor(&actors.iter().map(|(_, a)| *a).collect::<Vec<_>>());
+    let covered = store.owner_coverage()?.contains(&p.idu[0..5]);
+    let holding = domania_core::shares::Holding { owners: refs.into_iter().collect(), covered };
+    let actor = holding.actor();
     let others: Vec<_> = rights
         .iter()
         .filter(|r| r.droit != "P")
@@ -567,7 +570,8 @@ fn parcel(cli: &Cli, spelled: &str) -> Result<()> {
     let gap = p.contenance.map(|c| area - c as f64);
     let out = serde_json::json!({
         "idu": p.idu, "version": p.v_from, "area_m2": (area * 100.0).round() / 100.0, "contenance_m2": p.contenance,
-        "gap_m2": gap.map(|g| (g * 100.0).round() / 100.0), "actor": actor, "owners": owners, "other_rights": others,
+        "gap_m2": gap.map(|g| (g * 100.0).round() / 100.0), "actor": actor, "owner_file": covered,
+        "owners": owners, "other_rights": others,
     });
     if cli.json {
         crate::outln!("{}", serde_json::to_string_pretty(&out)?)?;
@@ -581,8 +585,14 @@ fn parcel(cli: &Cli, spelled: &str) -> Result<()> {
             _ => crate::outln!("  area {area:.2} m² (Lambert-93), no contenance")?,
         }
         crate::outln!("  actor: {actor} ({})", actor.label_fr())?;
-        if owners.is_empty() {
-            crate::outln!("  no legal person holds right P: held by natural persons")?;
+        if owners.is_empty() && covered {
+            crate::outln!("  no legal person holds right P in the owner file of its commune: held by natural persons")?;
+        } else if owners.is_empty() {
+            let commune = &p.idu[0..5];
+            let dep = domania_store::ScopeKind::Departement.code_of(commune).unwrap_or(commune);
+            crate::outln!(
+                "  owner unknown: no owner file covers commune {commune} (import the PPM file of département {dep})"
+            )?;
         }
         for o in &owners {
             let text = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
@@ -616,6 +626,7 @@ struct OwnerLine {
     forme: Option<String>,
     actor: Actor,
     decided_by: domania_core::DecidedBy,
+    confidence: domania_core::Confidence,
     why: String,
     parcels: usize,
 }
@@ -640,6 +651,7 @@ fn owners(cli: &Cli) -> Result<()> {
                 forme: r.forme,
                 actor: c.actor,
                 decided_by: c.decided_by,
+                confidence: c.confidence,
                 why: c.why,
                 parcels: idus.len(),
             }
@@ -695,10 +707,9 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
     let mut summary: BTreeMap<Actor, (usize, f64)> = BTreeMap::new();
     let mut total = 0.0;
     for (p, h) in snap.parcels.iter().zip(&snap.holdings) {
-        let actors: Vec<Actor> = h.owners.iter().map(|o| o.actor).collect();
         let area = p.geom_l93.unsigned_area();
         total += area;
-        let e = summary.entry(parcel_actor(&actors)).or_default();
+        let e = summary.entry(h.actor()).or_default();
         e.0 += 1;
         e.1 += area;
     }

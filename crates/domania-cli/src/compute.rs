@@ -305,6 +305,7 @@ fn decision_label(d: &domania_rules::SubsectorDecision) -> String {
     let base = match &d.decision {
         domania_rules::Decision::Delegated { actor, .. } => format!("delegated:{actor}"),
         domania_rules::Decision::Domanialite => "domanialite".to_owned(),
+        domania_rules::Decision::Undecided { .. } => "undecided:owner_unknown".to_owned(),
     };
     if d.needs_convention { format!("{base};convention_needed") } else { base }
 }

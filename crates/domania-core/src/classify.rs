@@ -1,13 +1,19 @@
 //! Owner classification: which [`Actor`] a legal person is.
 //!
 //! Decided in layers, each later layer overriding the earlier ones:
-//! 1. the PPM *groupe personne* (0–9);
-//! 2. the *forme juridique* (INSEE legal category), because real files file
-//!    intercommunalities under groups 0, 3, 4 or 9 and régies under group 4;
-//! 3. SIREN lists of the territory configuration;
-//! 4. manual overrides, each with its reason.
+//! 1. the PPM *groupe personne* (0–9), the DGFiP's coarse grouping;
+//! 2. the *forme juridique* (INSEE *catégorie juridique*, niveau III), read with the groupe
+//!    where one code covers several kinds of body ([`FORME_RULES`]);
+//! 3. explicit rules for what the DGFiP misfiles ([`NAME_RULES`]: foreign states filed as
+//!    ministries, national research bodies filed as the State…);
+//! 4. SIREN lists of the territory configuration;
+//! 5. manual overrides, each with its reason.
 //!
-//! Every [`Classification`] records which layer decided it, so a report can show why.
+//! Policy choices — SNCF group companies and La Poste (State-owned SAs), social-housing SEMs
+//! such as CDC Habitat, foreign states — are settings of the territory configuration
+//! ([`OwnerPolicy`]); SPL and the EPT of the Métropole du Grand Paris have no code of their own
+//! and go in its SIREN lists. Every [`Classification`] records which layer decided it, why, and
+//! how confident that is, so a report can show it and a collectivité can correct it.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,6 +32,36 @@ pub struct ClassificationConfig {
     /// Manual decisions for single owners, each with its reason.
     #[serde(default, rename = "override")]
     pub overrides: Vec<OwnerOverride>,
+    /// The policy choices the nomenclature leaves open.
+    #[serde(default)]
+    pub policy: OwnerPolicy,
+}
+
+/// Choices the nomenclature cannot make, with Domania's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OwnerPolicy {
+    /// Companies the State owns that the DGFiP files under groupe 9 with the public bodies (SNCF
+    /// Réseau, SNCF Voyageurs, La Poste: SAs, SA nationales, exploitant public). Default:
+    /// `etablissement_public` — their land is run as public land; `other_legal_person` treats
+    /// them as the companies they are.
+    pub public_companies: Actor,
+    /// SEMs the DGFiP files under groupe 5 with the HLM bodies (CDC Habitat). Default:
+    /// `bailleur_social`: they let social housing; `sem` keeps their legal form.
+    pub social_housing_sem: Actor,
+    /// Foreign states, embassies, consulates and international organisations, whatever the
+    /// DGFiP filed them under. Default: `other_legal_person`.
+    pub foreign: Actor,
+}
+
+impl Default for OwnerPolicy {
+    fn default() -> Self {
+        Self {
+            public_companies: Actor::EtablissementPublic,
+            social_housing_sem: Actor::BailleurSocial,
+            foreign: Actor::OtherLegalPerson,
+        }
+    }
 }
 
 /// A manual classification of one owner.
@@ -46,6 +82,10 @@ pub enum DecidedBy {
     Nothing,
     GroupePersonne,
     FormeJuridique,
+    /// A policy setting of the territory ([`OwnerPolicy`]).
+    Policy,
+    /// An explicit rule for a known misfiling ([`NAME_RULES`]).
+    NameRule,
     SirenList,
     Override,
 }
@@ -57,10 +97,25 @@ impl DecidedBy {
             DecidedBy::Nothing => "nothing",
             DecidedBy::GroupePersonne => "groupe_personne",
             DecidedBy::FormeJuridique => "forme_juridique",
+            DecidedBy::Policy => "policy",
+            DecidedBy::NameRule => "name_rule",
             DecidedBy::SirenList => "siren_list",
             DecidedBy::Override => "override",
         }
     }
+}
+
+/// How far a classification can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// No layer applied.
+    Low,
+    /// The groupe alone, a policy setting, or a rule on the name decided: worth a look.
+    Medium,
+    /// The legal form settles it (with the groupe where the form needs it), or the territory
+    /// said so itself (SIREN list, override).
+    High,
 }
 
 /// The outcome of classifying one owner.
@@ -68,69 +123,273 @@ impl DecidedBy {
 pub struct Classification {
     pub actor: Actor,
     pub decided_by: DecidedBy,
+    pub confidence: Confidence,
     /// Human explanation, e.g. `forme juridique 4140 (office public de l'habitat)`.
     pub why: String,
 }
 
-/// One row of the *forme juridique* layer.
+/// What a rule of the *forme juridique* layer concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    /// This actor.
+    Is(Actor),
+    /// The actor a policy setting names.
+    PublicCompany,
+    SocialHousingSem,
+    Foreign,
+    /// The groupe's actor: the form says nothing more (the rule records why).
+    Groupe,
+}
+
+/// One row of the *forme juridique* layer: codes (or a range of codes), the groupes it applies
+/// to (`None`: any), what it concludes, how sure, and the nomenclature's label.
 struct FormeRule {
-    codes: &'static [&'static str],
-    /// When set, the rule applies only to owners of this *groupe personne*.
-    groupe: Option<u8>,
-    actor: Actor,
+    codes: Codes,
+    groupes: Option<&'static [u8]>,
+    then: Then,
+    confidence: Confidence,
     label: &'static str,
 }
 
-/// The *forme juridique* layer. Codes are INSEE *catégories juridiques* (niveau III).
+enum Codes {
+    List(&'static [&'static str]),
+    /// Every code of `from..=to` (as four-digit numbers).
+    Range(u16, u16),
+}
+
+impl Codes {
+    fn contains(&self, code: &str) -> bool {
+        match self {
+            Codes::List(l) => l.contains(&code),
+            Codes::Range(a, b) => code.parse::<u16>().is_ok_and(|c| (*a..=*b).contains(&c)),
+        }
+    }
+}
+
+use Actor::{
+    BailleurSocial, CommunauteUrbaine, Commune as CommuneA, Copropriete, Departement as DepartementA,
+    EtablissementPublic, Etat, OtherLegalPerson, Region as RegionA, Sem,
+};
+use Confidence::{High, Medium};
+
+const fn rule(codes: &'static [&'static str], then: Then, label: &'static str) -> FormeRule {
+    FormeRule { codes: Codes::List(codes), groupes: None, then, confidence: High, label }
+}
+const fn rule_in(
+    codes: &'static [&'static str],
+    groupes: &'static [u8],
+    then: Then,
+    confidence: Confidence,
+    label: &'static str,
+) -> FormeRule {
+    FormeRule { codes: Codes::List(codes), groupes: Some(groupes), then, confidence, label }
+}
+const fn range(from: u16, to: u16, then: Then, confidence: Confidence, label: &'static str) -> FormeRule {
+    FormeRule { codes: Codes::Range(from, to), groupes: None, then, confidence, label }
+}
+const fn range_in(
+    from: u16,
+    to: u16,
+    groupes: &'static [u8],
+    then: Then,
+    confidence: Confidence,
+    label: &'static str,
+) -> FormeRule {
+    FormeRule { codes: Codes::Range(from, to), groupes: Some(groupes), then, confidence, label }
+}
+
+/// The *forme juridique* layer, checked against the INSEE nomenclature of *catégories
+/// juridiques* (niveau III) and the groupes the DGFiP files each kind of body under in the real
+/// PPM files (Paris 750 part 003, Yvelines 780 part 008). First match wins.
 ///
-/// 5599/5699 are the generic *SA à conseil d'administration / à directoire* categories: in the
-/// Paris PPM file they hold SA d'HLM (Élogie-SIEMP, RIVP, Immobilière 3F, filed in group 5) but
-/// also SNCF, Orange, BPI (groups 0 and 9). They therefore mean "bailleur" only together with
-/// group 5; on their own they leave the group's decision standing. 7229 (*collectivité
-/// territoriale à statut particulier*) is likewise ambiguous (Ville de Paris, Métropole de Lyon,
-/// Corsica) and decides nothing.
+/// Ambiguities written down:
+/// - 4140 is any *EPIC local*: an OPH when filed under groupe 5, otherwise an aménageur or a
+///   foncier (the EPA of Saint-Quentin-en-Yvelines, the EPF des Yvelines, groupe 9);
+/// - 5599/5699 (generic SA) hold SA d'HLM in groupe 5, SEMs in groupe 6, SNCF companies in
+///   groupe 9, ordinary companies elsewhere (groupe 7 files some as co-owners);
+/// - 7229 (*collectivité à statut particulier*) is Ville de Paris as well as foreign states
+///   (`ETAT DU PORTUGAL`): the groupe decides;
+/// - 7490 (*autre personne morale de droit administratif*) is the Académie française or the
+///   Caisse des dépôts (public bodies, even under groupe 1) but, under groupe 7, syndicates of
+///   co-owners;
+/// - associations (92xx) filed under groupe 5 are approved social landlords (FREHA), under
+///   groupe 7 syndicates of co-owners, under groupes 1–4 bodies of the authority the DGFiP
+///   files them with.
 const FORME_RULES: &[FormeRule] = &[
-    FormeRule { codes: &["7343"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté urbaine" },
-    FormeRule { codes: &["7344"], groupe: None, actor: Actor::CommunauteUrbaine, label: "métropole" },
-    FormeRule { codes: &["7346"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté de communes" },
-    FormeRule { codes: &["7347"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté de villes" },
-    FormeRule {
-        codes: &["7348"], groupe: None, actor: Actor::CommunauteUrbaine, label: "communauté d'agglomération"
-    },
-    FormeRule { codes: &["7210"], groupe: None, actor: Actor::Commune, label: "commune" },
-    FormeRule { codes: &["7220"], groupe: None, actor: Actor::Departement, label: "département" },
-    FormeRule { codes: &["7230"], groupe: None, actor: Actor::Region, label: "région" },
-    FormeRule { codes: &["4140"], groupe: None, actor: Actor::BailleurSocial, label: "office public de l'habitat" },
-    FormeRule { codes: &["5546", "5646"], groupe: None, actor: Actor::BailleurSocial, label: "SA d'HLM" },
-    FormeRule {
-        codes: &["5547", "5647"],
-        groupe: None,
-        actor: Actor::BailleurSocial,
-        label: "SA coopérative de production d'HLM",
-    },
-    FormeRule {
-        codes: &["5599", "5699"],
-        groupe: Some(5),
-        actor: Actor::BailleurSocial,
-        label: "SA filed as Office HLM (groupe 5)",
-    },
-    FormeRule { codes: &["5515", "5615"], groupe: None, actor: Actor::Sem, label: "société d'économie mixte" },
-    FormeRule { codes: &["9110"], groupe: None, actor: Actor::Copropriete, label: "syndicat de copropriété" },
-    FormeRule {
-        codes: &["7111", "7112", "7113", "7120", "7150", "7160", "7171", "7172", "7179", "7190"],
-        groupe: None,
-        actor: Actor::Etat,
-        label: "administration de l'État",
-    },
-    FormeRule {
-        codes: &[
-            "4110", "4120", "4150", "7321", "7322", "7323", "7331", "7340", "7341", "7342", "7345", "7352", "7353",
-            "7354", "7355", "7356", "7357", "7361", "7362", "7363", "7364", "7365", "7366", "7371", "7372", "7373",
-            "7378", "7379", "7381", "7382", "7383", "7384", "7385", "7389", "7410", "7430", "7450",
+    rule(&["3110", "3120", "3205", "3210", "3220", "3290"], Then::Foreign, "personne morale de droit étranger"),
+    rule(&["4110", "4120"], Then::Is(EtablissementPublic), "EPIC national"),
+    rule(&["4130"], Then::PublicCompany, "exploitant public"),
+    rule_in(
+        &["4140"],
+        &[5],
+        Then::Is(BailleurSocial),
+        High,
+        "EPIC local filed as Office HLM: office public de l'habitat",
+    ),
+    rule(&["4140"], Then::Is(EtablissementPublic), "EPIC local (aménagement, foncier…), not filed as Office HLM"),
+    rule(&["4150", "4160"], Then::Is(EtablissementPublic), "régie d'une collectivité, Banque de France"),
+    rule(&["5546", "5646"], Then::Is(BailleurSocial), "SA d'HLM"),
+    rule(&["5547", "5647"], Then::Is(BailleurSocial), "SA coopérative de production d'HLM"),
+    rule_in(&["5415", "5515", "5615"], &[5], Then::SocialHousingSem, Medium, "SEM filed as Office HLM"),
+    rule(&["5415", "5515", "5615"], Then::Is(Sem), "société d'économie mixte"),
+    rule(&["5410", "5510", "5610"], Then::PublicCompany, "société nationale"),
+    range_in(5000, 5999, &[5], Then::Is(BailleurSocial), Medium, "company filed as Office HLM"),
+    range_in(5000, 5999, &[6], Then::Is(Sem), Medium, "company filed with the SEM"),
+    range_in(5000, 5999, &[9], Then::PublicCompany, Medium, "company filed with the public bodies"),
+    range(5000, 5999, Then::Is(OtherLegalPerson), High, "société commerciale"),
+    range_in(6000, 6999, &[5], Then::Is(BailleurSocial), Medium, "civil company filed as Office HLM"),
+    range(6000, 6999, Then::Is(OtherLegalPerson), High, "société civile, GIE, coopérative, mutuelle d'assurance"),
+    rule(
+        &["7111", "7112", "7113", "7120", "7150", "7160", "7171", "7172", "7179", "7190"],
+        Then::Is(Etat),
+        "administration de l'État",
+    ),
+    rule(&["7210", "7312", "7313"], Then::Is(CommuneA), "commune"),
+    rule(&["7220"], Then::Is(DepartementA), "département"),
+    rule(&["7230"], Then::Is(RegionA), "région"),
+    rule(&["7229"], Then::Groupe, "collectivité à statut particulier (Ville de Paris, but also foreign states)"),
+    rule(&["7343", "7344", "7346", "7347", "7348"], Then::Is(CommunauteUrbaine), "EPCI à fiscalité propre"),
+    rule(&["7371"], Then::Is(BailleurSocial), "office public d'habitation à loyer modéré (OPHLM)"),
+    rule_in(
+        &["7490"],
+        &[7],
+        Then::Is(Copropriete),
+        Medium,
+        "personne morale de droit administratif filed as co-owners",
+    ),
+    range(7300, 7499, Then::Is(EtablissementPublic), High, "établissement public, syndicat, GIP"),
+    rule(
+        &["8110", "8120", "8140", "8150", "8160", "8170", "8190"],
+        Then::Is(EtablissementPublic),
+        "organisme de sécurité sociale",
+    ),
+    range(8000, 8999, Then::Is(OtherLegalPerson), High, "retraite complémentaire, mutuelle, comité, syndicat, ordre"),
+    rule(&["9110"], Then::Is(Copropriete), "syndicat de copropriété"),
+    rule(&["9150"], Then::Is(Copropriete), "association syndicale libre (the co-owners' common land of a lotissement)"),
+    range_in(
+        9200,
+        9299,
+        &[5],
+        Then::Is(BailleurSocial),
+        Medium,
+        "association filed as Office HLM (approved social landlord)",
+    ),
+    range_in(9200, 9299, &[7], Then::Is(Copropriete), Medium, "association filed as co-owners"),
+    range_in(9200, 9299, &[1, 2, 3, 4], Then::Groupe, Medium, "association filed with a public authority"),
+    range(9200, 9299, Then::Is(OtherLegalPerson), High, "association"),
+    rule(&["9300"], Then::Is(OtherLegalPerson), "fondation (private, whatever the groupe)"),
+    rule(&["9900"], Then::Groupe, "autre personne morale de droit privé"),
+];
+
+/// A rule on the owner's name for a body the DGFiP files under a code or groupe that says
+/// otherwise. Matched on the name in upper case with runs of spaces folded, as a prefix or a
+/// substring; never applied to an owner whose forme juridique is a public-law code (7xxx) when
+/// `private_only` is set (an *association syndicale autorisée* is a public body).
+struct NameRule {
+    prefixes: &'static [&'static str],
+    contains: &'static [&'static str],
+    private_only: bool,
+    then: Then,
+    why: &'static str,
+}
+
+/// Known misfilings in the PPM files (Paris 750 part 003, Yvelines 780 part 008), each seen
+/// there: foreign states under the State's code 7113 and groupe 1 (`ETAT D IRAN`, `ETAT
+/// LITUANIEN`, `LA REPUBLIQUE ALGERIENNE…`) or as `9900` (`ROYAUME DE BELGIQUE`), consulates
+/// under 7490 groupe 1, the CERN under groupe 9, national public bodies (CNRS, CNAV, Caisse
+/// des dépôts) as the State; co-owners and *indivisaires* of shared passages and the
+/// *associations syndicales libres* of lotissements filed as `9900`, sometimes under groupe 1;
+/// intercommunal syndicates and social-action centres filed as `9900`.
+const NAME_RULES: &[NameRule] = &[
+    NameRule {
+        prefixes: &[
+            "ETAT D ",
+            "ETAT DU ",
+            "ETAT DE ",
+            "ETAT DES ",
+            "LA REPUBLIQUE ",
+            "REPUBLIQUE ",
+            "ROYAUME ",
+            "FEDERATION DE RUSSIE",
+            "PRINCIPAUTE ",
+            "EMIRAT",
         ],
-        groupe: None,
-        actor: Actor::EtablissementPublic,
-        label: "établissement public",
+        contains: &["AMBASSADE", "CONSULAT"],
+        private_only: false,
+        then: Then::Foreign,
+        why: "a foreign state or its embassy or consulate",
+    },
+    NameRule {
+        prefixes: &[],
+        contains: &[
+            "ETAT ROUMAIN",
+            "ETAT LITUANIEN",
+            "ORGANISATION EUROPEENNE",
+            "ORGANISATION INTERNATIONALE",
+            "ORGANISATION DES NATIONS",
+        ],
+        private_only: false,
+        then: Then::Foreign,
+        why: "a foreign state or an international organisation",
+    },
+    NameRule {
+        prefixes: &[],
+        contains: &[
+            "CENTRE NATIONAL DE LA RECHERCHE SCIENTIFIQUE",
+            "CAISSE DES DEPOTS",
+            "CAISSE NATIONALE D ASSU",
+            "CAISSE NATIONALE D'ASSU",
+            "CAISSE REGIONALE D ASSURANCE MALADIE",
+            "CAISSE PRIMAIRE ASSURANCE MALADIE",
+        ],
+        private_only: false,
+        then: Then::Is(EtablissementPublic),
+        why: "a national public body or social-security fund, not the State itself",
+    },
+    NameRule {
+        prefixes: &[],
+        contains: &[
+            "CENTRE D'ACTION SOCIALE",
+            "CENTRE COMMUNAL D'ACTION SOCIALE",
+            "SYNDICAT INTERCOMMUNAL",
+            "SYND INTERCOM",
+            "SYNDICAT DES EAUX",
+        ],
+        private_only: false,
+        then: Then::Is(EtablissementPublic),
+        why: "a local public body (social-action centre, intercommunal syndicate)",
+    },
+    NameRule {
+        prefixes: &["COP DU ", "COP PASSAGE", "COPRO "],
+        contains: &[
+            " COPRO ",
+            "COPROPRIETAIRE",
+            "COPROP ",
+            "SYND COPR",
+            "SYND DE COPROPR",
+            "INDIVISAIRE",
+            "INDIVIS ",
+            "INDISAIRE",
+            "INDIVIDAIRE",
+            "EN INDIVISION",
+        ],
+        private_only: true,
+        then: Then::Is(Copropriete),
+        why: "co-owners or indivisaires of a building or a shared passage",
+    },
+    NameRule {
+        prefixes: &["ASL "],
+        contains: &[
+            "SYNDICALE LIBRE",
+            "SYND LIBRE",
+            "ASS SYNDICALE",
+            "ASSOCIATION SYNDICALE",
+            "ASSOCIATION SYND ",
+            "ASS FONCIERE URBAINE LIBRE",
+        ],
+        private_only: true,
+        then: Then::Is(Copropriete),
+        why: "an association syndicale libre: the co-owners' common land of a lotissement",
     },
 ];
 
@@ -155,6 +414,7 @@ fn groupe_actor(groupe: u8) -> Option<(Actor, &'static str)> {
 pub struct Classifier {
     siren: HashMap<String, Actor>,
     overrides: HashMap<String, (Actor, String)>,
+    policy: OwnerPolicy,
 }
 
 impl Classifier {
@@ -173,7 +433,21 @@ impl Classifier {
             }
             overrides.insert(o.siren.trim().to_owned(), (o.actor, o.reason.clone()));
         }
-        Ok(Self { siren, overrides })
+        Ok(Self { siren, overrides, policy: config.policy })
+    }
+
+    /// What a rule's conclusion means for this owner: an actor, with the layer that decided.
+    fn resolve(&self, then: Then, groupe: Option<u8>) -> Option<(Actor, DecidedBy, &'static str)> {
+        Some(match then {
+            Then::Is(a) => (a, DecidedBy::FormeJuridique, ""),
+            Then::PublicCompany => (self.policy.public_companies, DecidedBy::Policy, "policy public_companies"),
+            Then::SocialHousingSem => (self.policy.social_housing_sem, DecidedBy::Policy, "policy social_housing_sem"),
+            Then::Foreign => (self.policy.foreign, DecidedBy::Policy, "policy foreign"),
+            Then::Groupe => {
+                let (a, _) = groupe.and_then(groupe_actor)?;
+                (a, DecidedBy::GroupePersonne, "")
+            }
+        })
     }
 
     /// Classifies one owner.
@@ -186,6 +460,9 @@ impl Classifier {
     /// let got = c.classify(&oph);
     /// assert_eq!(got.actor, Actor::BailleurSocial);
     /// assert_eq!(got.decided_by, DecidedBy::FormeJuridique);
+    /// // The same legal form filed with the public bodies is an aménageur, not a landlord.
+    /// let epa = Owner { groupe: Some(9), name: "EPA VILLE NOUVELLE".into(), ..oph };
+    /// assert_eq!(c.classify(&epa).actor, Actor::EtablissementPublic);
     /// ```
     #[must_use]
     pub fn classify(&self, owner: &Owner) -> Classification {
@@ -194,6 +471,7 @@ impl Classifier {
             return Classification {
                 actor: *actor,
                 decided_by: DecidedBy::Override,
+                confidence: High,
                 why: format!("override: {reason}"),
             };
         }
@@ -201,33 +479,57 @@ impl Classifier {
             return Classification {
                 actor: *actor,
                 decided_by: DecidedBy::SirenList,
+                confidence: High,
                 why: format!("SIREN {key} listed as {actor} in the territory config"),
             };
         }
-        if let Some(forme) = owner.forme.as_deref() {
-            let forme = forme.trim();
-            if let Some(rule) = FORME_RULES
-                .iter()
-                .find(|r| r.codes.contains(&forme) && (r.groupe.is_none() || r.groupe == owner.groupe))
-            {
-                return Classification {
-                    actor: rule.actor,
-                    decided_by: DecidedBy::FormeJuridique,
-                    why: format!("forme juridique {forme} ({})", rule.label),
-                };
-            }
+        let name = owner.name.to_uppercase().split_whitespace().collect::<Vec<_>>().join(" ");
+        let public_form = owner.forme.as_deref().is_some_and(|f| f.trim().starts_with('7'));
+        if let Some(r) = NAME_RULES.iter().find(|r| {
+            !(r.private_only && public_form)
+                && (r.prefixes.iter().any(|p| name.starts_with(p)) || r.contains.iter().any(|w| name.contains(w)))
+        }) && let Some((actor, by, policy)) = self.resolve(r.then, owner.groupe)
+        {
+            let policy = if policy.is_empty() { String::new() } else { format!(", {policy}") };
+            return Classification {
+                actor,
+                decided_by: if by == DecidedBy::Policy { DecidedBy::Policy } else { DecidedBy::NameRule },
+                confidence: Medium,
+                why: format!("name rule: {:?} is {}{policy}", owner.name, r.why),
+            };
+        }
+        let groupe_text = owner.groupe.map_or_else(|| "no groupe".to_owned(), |g| format!("groupe {g}"));
+        if let Some(forme) = owner.forme.as_deref().map(str::trim).filter(|f| !f.is_empty())
+            && let Some(rule) = FORME_RULES.iter().find(|r| {
+                r.codes.contains(forme) && r.groupes.is_none_or(|gs| owner.groupe.is_some_and(|g| gs.contains(&g)))
+            })
+            && let Some((actor, by, policy)) = self.resolve(rule.then, owner.groupe)
+        {
+            let confidence = if by == DecidedBy::GroupePersonne { Medium } else { rule.confidence };
+            let policy = if policy.is_empty() { String::new() } else { format!(", {policy}") };
+            return Classification {
+                actor,
+                decided_by: by,
+                confidence,
+                why: format!("forme juridique {forme} ({}), {groupe_text}{policy}", rule.label),
+            };
         }
         if let Some((actor, label)) = owner.groupe.and_then(groupe_actor) {
             return Classification {
                 actor,
                 decided_by: DecidedBy::GroupePersonne,
-                why: format!("groupe personne {} ({label})", owner.groupe.unwrap_or_default()),
+                confidence: Medium,
+                why: format!(
+                    "groupe personne {} ({label}); the forme juridique decides nothing",
+                    owner.groupe.unwrap_or_default()
+                ),
             };
         }
         Classification {
             actor: Actor::Unknown,
             decided_by: DecidedBy::Nothing,
-            why: "no groupe personne, forme juridique, SIREN list or override applies".to_owned(),
+            confidence: Confidence::Low,
+            why: "no groupe personne, forme juridique, name rule, SIREN list or override applies".to_owned(),
         }
     }
 }
@@ -303,6 +605,7 @@ mod tests {
         let cfg = ClassificationConfig {
             siren: BTreeMap::new(),
             overrides: vec![OwnerOverride { siren: "1".into(), actor: Actor::Etat, reason: " ".into() }],
+            policy: OwnerPolicy::default(),
         };
         assert!(matches!(Classifier::new(&cfg), Err(ModelError::OverrideWithoutReason { .. })));
     }

@@ -11,6 +11,8 @@ pub mod model;
 pub mod overlay;
 pub mod shares;
 
-pub use classify::{Classification, ClassificationConfig, Classifier, DecidedBy, parcel_actor};
+pub use classify::{
+    Classification, ClassificationConfig, Classifier, Confidence, DecidedBy, OwnerPolicy, parcel_actor,
+};
 pub use error::{ModelError, Result};
 pub use model::{Actor, Idu, Owner, Parcel, Right, Siren};

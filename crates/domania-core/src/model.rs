@@ -195,10 +195,13 @@ pub enum Actor {
     Indivision,
     /// An owner that no layer could classify.
     Unknown,
+    /// No owner file (PPM) covers the parcel's commune: whether a legal person or natural
+    /// persons hold it is not known. Never folded into [`Actor::Private`].
+    OwnerUnknown,
 }
 
 impl Actor {
-    pub const ALL: [Actor; 13] = [
+    pub const ALL: [Actor; 14] = [
         Actor::CommunauteUrbaine,
         Actor::Commune,
         Actor::BailleurSocial,
@@ -212,6 +215,7 @@ impl Actor {
         Actor::Private,
         Actor::Indivision,
         Actor::Unknown,
+        Actor::OwnerUnknown,
     ];
 
     /// Stable snake_case name, used in files, the store and the API.
@@ -231,6 +235,7 @@ impl Actor {
             Actor::Private => "private",
             Actor::Indivision => "indivision",
             Actor::Unknown => "unknown",
+            Actor::OwnerUnknown => "owner_unknown",
         }
     }
 
@@ -250,8 +255,19 @@ impl Actor {
             Actor::OtherLegalPerson => "Autre personne morale",
             Actor::Private => "Personnes physiques",
             Actor::Indivision => "Indivision entre acteurs",
-            Actor::Unknown => "Inconnu",
+            Actor::Unknown => "Personne morale non classée",
+            Actor::OwnerUnknown => "Propriétaire inconnu (aucun fichier des propriétaires)",
         }
+    }
+}
+
+impl Actor {
+    /// Whether the land of this actor has an owner nobody can name a kind for: no owner file
+    /// ([`Actor::OwnerUnknown`]) or an owner no layer classifies ([`Actor::Unknown`]). Such land
+    /// could belong to any actor, which the delegated-management rule must take into account.
+    #[must_use]
+    pub fn is_undetermined(self) -> bool {
+        matches!(self, Actor::Unknown | Actor::OwnerUnknown)
     }
 }
 

@@ -1,8 +1,12 @@
 //! Shares of land by actor and by owner in each zone, from an [`Overlay`](crate::overlay).
 //!
-//! A parcel held by several owners (right `P`) counts for each of them in equal parts: the PPM
-//! file gives no quote-parts. A parcel with no legal-person owner is held by natural persons
-//! ([`Actor::Private`]). The non-cadastré remainder is reported apart.
+//! Every square metre counts once, under one actor: the parcel's actor ([`Holding::actor`]).
+//! A parcel held by owners of different actors counts under [`Actor::Indivision`] — as `parcel`,
+//! `assign` and the delegated-management rule see it — and, in the per-owner list, for each
+//! co-owner in equal parts (the PPM file gives no quote-parts). A parcel with no legal-person
+//! owner is held by natural persons ([`Actor::Private`]) when an owner file covers its commune,
+//! and has an unknown owner ([`Actor::OwnerUnknown`]) otherwise. The non-cadastré remainder is
+//! reported apart.
 
 use std::collections::BTreeMap;
 
@@ -27,25 +31,64 @@ impl OwnerRef {
     }
 }
 
-/// Who holds a parcel: its distinct owners (empty: natural persons).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Who holds a parcel: its distinct owners (right `P`), and whether an owner file covers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holding {
     pub owners: Vec<OwnerRef>,
+    /// An owner file covers the parcel's commune: no owner means natural persons. Without one,
+    /// nothing is known of the owner.
+    pub covered: bool,
+}
+
+impl Default for Holding {
+    /// Natural persons, known as such.
+    fn default() -> Self {
+        Self { owners: Vec::new(), covered: true }
+    }
+}
+
+impl Holding {
+    /// Held by `owners` (known from an owner file).
+    #[must_use]
+    pub fn of(owners: Vec<OwnerRef>) -> Self {
+        Self { owners, covered: true }
+    }
+
+    /// The parcel's actor: its owners' when they agree, [`Actor::Indivision`] when they do not,
+    /// [`Actor::Private`] with no owner in a covered commune, [`Actor::OwnerUnknown`] with no
+    /// owner file. The one answer every command gives.
+    #[must_use]
+    pub fn actor(&self) -> Actor {
+        match self.owners.split_first() {
+            None if self.covered => Actor::Private,
+            None => Actor::OwnerUnknown,
+            Some((first, rest)) if rest.iter().all(|o| o.actor == first.actor) => first.actor,
+            Some(_) => Actor::Indivision,
+        }
+    }
 }
 
 /// The holdings of the parcels `idus` (in that order) from rights `(IDU, owner)`: each parcel's
-/// distinct owners, sorted; a parcel with none is held by natural persons.
+/// distinct owners, sorted. `covered(idu)` says whether an owner file covers the parcel: a
+/// parcel without owners is then held by natural persons, else its owner is unknown.
 #[must_use]
 pub fn holdings_from_rights<S: AsRef<str>>(
     idus: impl IntoIterator<Item = S>,
     rights: impl IntoIterator<Item = (String, OwnerRef)>,
+    covered: impl Fn(&str) -> bool,
 ) -> Vec<Holding> {
     let mut by_idu: BTreeMap<String, std::collections::BTreeSet<OwnerRef>> = BTreeMap::new();
     for (idu, owner) in rights {
         by_idu.entry(idu).or_default().insert(owner);
     }
     idus.into_iter()
-        .map(|idu| Holding { owners: by_idu.remove(idu.as_ref()).map(|s| s.into_iter().collect()).unwrap_or_default() })
+        .map(|idu| {
+            let idu = idu.as_ref();
+            match by_idu.remove(idu) {
+                Some(s) => Holding::of(s.into_iter().collect()),
+                None => Holding { owners: Vec::new(), covered: covered(idu) },
+            }
+        })
         .collect()
 }
 
@@ -115,28 +158,31 @@ pub fn zone_shares_with_contenance(
     let mut by_actor: BTreeMap<Actor, ActorShare> = BTreeMap::new();
     let mut by_owner: BTreeMap<(Actor, String, String), OwnerShare> = BTreeMap::new();
     let private = [OwnerRef { siren: String::new(), name: String::new(), actor: Actor::Private }];
+    let unknown = [OwnerRef { siren: String::new(), name: String::new(), actor: Actor::OwnerUnknown }];
+    let natural = Holding::default();
     for piece in &zone.pieces {
-        let owners: &[OwnerRef] = match holdings.get(piece.parcel) {
-            Some(h) if !h.owners.is_empty() => &h.owners,
-            _ => &private,
+        let holding = holdings.get(piece.parcel).unwrap_or(&natural);
+        let owners: &[OwnerRef] = match (holding.owners.is_empty(), holding.covered) {
+            (false, _) => &holding.owners,
+            (true, true) => &private,
+            (true, false) => &unknown,
         };
-        let part = piece.area_m2 / owners.len() as f64;
-        let fiscal = match contenances.get(piece.parcel).copied().flatten() {
-            Some(c) if piece.parcel_area_m2 > 0.0 => c * piece.area_m2 / piece.parcel_area_m2 / owners.len() as f64,
+        let fiscal_whole = match contenances.get(piece.parcel).copied().flatten() {
+            Some(c) if piece.parcel_area_m2 > 0.0 => c * piece.area_m2 / piece.parcel_area_m2,
             _ => {
                 without += 1;
                 0.0
             }
         };
-        let mut seen_actor: Vec<Actor> = Vec::with_capacity(owners.len());
+        // The whole piece under the parcel's one actor…
+        let a = by_actor.entry(holding.actor()).or_default();
+        a.area_m2 += piece.area_m2;
+        a.contenance_m2 += fiscal_whole;
+        a.parcels += 1;
+        // …and each co-owner's equal part in the per-owner list.
+        let part = piece.area_m2 / owners.len() as f64;
+        let fiscal = fiscal_whole / owners.len() as f64;
         for o in owners {
-            let a = by_actor.entry(o.actor).or_default();
-            a.area_m2 += part;
-            a.contenance_m2 += fiscal;
-            if !seen_actor.contains(&o.actor) {
-                a.parcels += 1;
-                seen_actor.push(o.actor);
-            }
             let e = by_owner.entry((o.actor, o.siren.clone(), o.name.clone())).or_insert_with(|| OwnerShare {
                 actor: o.actor,
                 siren: o.siren.clone(),
@@ -187,6 +233,38 @@ mod tests {
     }
 
     #[test]
+    fn indivision_counts_once_under_its_own_actor_and_unknown_owners_stay_unknown() {
+        let zone = ZoneOverlay {
+            zone: 0,
+            area_m2: 1000.0,
+            pieces: vec![
+                Piece { parcel: 0, area_m2: 400.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 400.0 },
+                Piece { parcel: 1, area_m2: 200.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 200.0 },
+                Piece { parcel: 2, area_m2: 100.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 100.0 },
+            ],
+            non_cadastre_m2: 300.0,
+            slivers: vec![],
+        };
+        let holdings = vec![
+            Holding::of(vec![owner(Actor::BailleurSocial, "1")]),
+            Holding::of(vec![owner(Actor::BailleurSocial, "1"), owner(Actor::CommunauteUrbaine, "2")]),
+            Holding { owners: vec![], covered: false },
+        ];
+        assert_eq!(holdings[1].actor(), Actor::Indivision);
+        assert_eq!(holdings[2].actor(), Actor::OwnerUnknown);
+        let s = zone_shares(&zone, &holdings, false);
+        assert!((s.by_actor[&Actor::BailleurSocial].area_m2 - 400.0).abs() < 1e-9);
+        assert!((s.by_actor[&Actor::Indivision].area_m2 - 200.0).abs() < 1e-9);
+        assert!((s.by_actor[&Actor::OwnerUnknown].area_m2 - 100.0).abs() < 1e-9);
+        assert!(!s.by_actor.contains_key(&Actor::CommunauteUrbaine) && !s.by_actor.contains_key(&Actor::Private));
+        // Each square metre once in each list.
+        let by_actor: f64 = s.by_actor.values().map(|a| a.area_m2).sum();
+        let by_owner: f64 = s.by_owner.iter().map(|o| o.area_m2).sum();
+        assert!((by_actor - 700.0).abs() < 1e-9 && (by_owner - 700.0).abs() < 1e-9);
+        assert!((s.by_owner.iter().find(|o| o.siren == "2").unwrap().area_m2 - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn shares_split_indivision_and_sum_to_one() {
         let zone = ZoneOverlay {
             zone: 0,
@@ -200,19 +278,18 @@ mod tests {
             slivers: vec![],
         };
         let holdings = vec![
-            Holding { owners: vec![owner(Actor::BailleurSocial, "1")] },
-            Holding { owners: vec![owner(Actor::BailleurSocial, "1"), owner(Actor::CommunauteUrbaine, "2")] },
+            Holding::of(vec![owner(Actor::BailleurSocial, "1")]),
+            Holding::of(vec![owner(Actor::BailleurSocial, "1"), owner(Actor::BailleurSocial, "2")]),
             Holding::default(),
         ];
         let s = zone_shares(&zone, &holdings, true);
-        assert!((s.by_actor[&Actor::BailleurSocial].area_m2 - 500.0).abs() < 1e-9);
-        assert!((s.by_actor[&Actor::CommunauteUrbaine].area_m2 - 100.0).abs() < 1e-9);
+        assert!((s.by_actor[&Actor::BailleurSocial].area_m2 - 600.0).abs() < 1e-9);
         assert!((s.by_actor[&Actor::Private].area_m2 - 100.0).abs() < 1e-9);
         let total: f64 = s.by_actor.values().map(|a| a.share).sum::<f64>() + s.non_cadastre_share;
         assert!((total - 1.0).abs() < 1e-12);
         let s2 = zone_shares(&zone, &holdings, false);
         assert!((s2.by_actor.values().map(|a| a.share).sum::<f64>() - 1.0).abs() < 1e-12);
-        assert!((s2.by_actor[&Actor::BailleurSocial].share - 500.0 / 700.0).abs() < 1e-12);
+        assert!((s2.by_actor[&Actor::BailleurSocial].share - 600.0 / 700.0).abs() < 1e-12);
         assert_eq!(s.by_owner[0].siren, "1");
         assert_eq!(s.by_owner[0].parcels, 2);
     }

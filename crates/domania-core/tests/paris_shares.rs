@@ -45,7 +45,7 @@ fn paris_grid_shares_add_up_and_match_a_second_method() {
         .iter()
         .filter(|r| r.right == Right::Proprietaire)
         .map(|r| (r.idu.to_string(), OwnerRef::classified(&r.owner, &classifier)));
-    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
+    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights, |_| true);
     let bounds = MultiPolygon::new(geoms.iter().flat_map(|m| m.0.clone()).collect()).bounding_rect().unwrap();
     let zones = grid(bounds, 6, 4);
     let o = overlay(&geoms, &zones, OverlayOptions::default());

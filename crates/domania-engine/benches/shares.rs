@@ -31,7 +31,7 @@ fn snapshot(n: usize) -> Snapshot {
         .iter()
         .filter(|r| r.right == Right::Proprietaire)
         .map(|r| (r.idu.to_string(), OwnerRef::classified(&r.owner, &classifier)));
-    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
+    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights, |_| true);
     let zones = |file: &str, kind| {
         read_perimeters(&dir.path().join(file), kind, ReadOptions::default())
             .expect("perimeters")

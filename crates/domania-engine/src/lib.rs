@@ -107,7 +107,10 @@ impl Snapshot {
         for r in store.rights_with_code("P")? {
             rights.push((r.idu.clone(), OwnerRef::classified(&r.owner(), classifier)));
         }
-        let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights);
+        let coverage = store.owner_coverage()?;
+        let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights, |idu| {
+            idu.get(0..5).is_some_and(|c| coverage.contains(c))
+        });
         let zones = |layer| -> Result<Vec<Zone>, StoreError> {
             Ok(store
                 .perimeters(layer)?
@@ -235,8 +238,7 @@ impl Snapshot {
         let needs_points = !rules.config().conventions.is_empty();
         for piece in &z.pieces {
             let parcel = &self.parcels[piece.parcel];
-            let owners = &self.holdings[piece.parcel].owners;
-            let actor = domania_core::parcel_actor(&owners.iter().map(|o| o.actor).collect::<Vec<_>>());
+            let actor = self.holdings[piece.parcel].actor();
             let point = if !needs_points {
                 None
             } else if piece.whole {
@@ -322,9 +324,8 @@ impl Snapshot {
     pub fn with_transfers(&self, transfers: &[Transfer]) -> Result<Snapshot, ScenarioError> {
         let mut snap = self.clone();
         for (k, t) in transfers.iter().enumerate() {
-            let owner = Holding {
-                owners: vec![OwnerRef { siren: t.to.siren.clone(), name: t.to.name.clone(), actor: t.to.actor }],
-            };
+            let owner =
+                Holding::of(vec![OwnerRef { siren: t.to.siren.clone(), name: t.to.name.clone(), actor: t.to.actor }]);
             match (&t.idu, &t.polygon) {
                 (Some(idu), None) => {
                     let i = snap.parcels.iter().position(|p| &p.idu == idu).ok_or_else(|| {

@@ -11,7 +11,7 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
 }
 
 fn holding(actor: Actor) -> Holding {
-    Holding { owners: vec![OwnerRef { siren: actor.as_str().into(), name: actor.as_str().into(), actor }] }
+    Holding::of(vec![OwnerRef { siren: actor.as_str().into(), name: actor.as_str().into(), actor }])
 }
 
 fn snap() -> Snapshot {

@@ -17,6 +17,14 @@ pub enum Decision {
     Delegated { actor: Actor, share: f64 },
     /// Each space is managed by its owner (*gestion selon la domanialité*).
     Domanialite,
+    /// Part of the land has an owner nobody knows (no owner file covers it, or no rule
+    /// classifies the owner) and, depending on who holds it, the rule would decide otherwise:
+    /// the rule refuses to decide. Spaces are managed by their owners in the meantime, and
+    /// land of an unknown owner gets no manager.
+    Undecided {
+        /// Share of the land whose owner is undetermined (same denominator as the rule's).
+        undetermined_share: f64,
+    },
 }
 
 /// The decision for one sub-sector, with its explanation.
@@ -140,14 +148,67 @@ impl Rules {
 
     /// The delegated-management rule on one sub-sector's shares (computed with the
     /// denominator the configuration asks for: `delegation.include_non_cadastre`).
+    ///
+    /// Land whose owner is undetermined ([`Actor::is_undetermined`]) could belong to any of the
+    /// listed actors: the rule is also run as if all of it belonged to each of them in turn, and
+    /// when one of those answers differs, the sub-sector is [`Decision::Undecided`].
     #[must_use]
     pub fn decide_subsector(&self, subsector: &str, shares: &ZoneShares) -> SubsectorDecision {
-        let d = &self.config.delegation;
-        let listed: Vec<(Actor, f64)> = d
+        let held: Vec<(Actor, f64)> =
+            shares.by_actor.iter().filter(|(_, s)| s.area_m2 > 0.0).map(|(a, s)| (*a, s.share)).collect();
+        let decided = self.decide_with(subsector, &held);
+        let undetermined: f64 = held.iter().filter(|(a, _)| a.is_undetermined()).map(|(_, s)| s).sum();
+        let undetermined_m2: f64 =
+            shares.by_actor.iter().filter(|(a, _)| a.is_undetermined()).map(|(_, s)| s.area_m2).sum();
+        if undetermined_m2 <= 0.0 {
+            return decided;
+        }
+        // The same rule with the undetermined land given to each listed actor in turn.
+        let flips: Vec<String> = self
+            .config
+            .delegation
             .actors
             .iter()
-            .filter_map(|a| shares.by_actor.get(a).filter(|s| s.area_m2 > 0.0).map(|s| (*a, s.share)))
+            .filter_map(|a| {
+                let mut alt: Vec<(Actor, f64)> = held.iter().filter(|(x, _)| !x.is_undetermined()).copied().collect();
+                match alt.iter_mut().find(|(x, _)| x == a) {
+                    Some(e) => e.1 += undetermined,
+                    None => alt.push((*a, undetermined)),
+                }
+                let other = self.decide_with(subsector, &alt);
+                (outcome(&other) != outcome(&decided)).then(|| format!("held by {a}, {}", outcome(&other)))
+            })
             .collect();
+        if flips.is_empty() {
+            return SubsectorDecision {
+                explanation: format!(
+                    "{}; {} of the land ({undetermined_m2:.0} m²) has an undetermined owner, which cannot change this",
+                    decided.explanation,
+                    pct(undetermined)
+                ),
+                ..decided
+            };
+        }
+        SubsectorDecision {
+            subsector: subsector.to_owned(),
+            decision: Decision::Undecided { undetermined_share: undetermined },
+            needs_convention: false,
+            explanation: format!(
+                "sub-sector {subsector}: {} of the land ({undetermined_m2:.0} m²) has an undetermined owner (no owner \
+                 file covers its commune, or no rule classifies the owner); as it stands {}, but {} → undecided: \
+                 load the owner file or classify the owner first; meanwhile each space is managed by its owner",
+                pct(undetermined),
+                outcome(&decided),
+                flips.join("; ")
+            ),
+        }
+    }
+
+    /// The rule on `(actor, share)` pairs of the land held.
+    fn decide_with(&self, subsector: &str, held: &[(Actor, f64)]) -> SubsectorDecision {
+        let d = &self.config.delegation;
+        let listed: Vec<(Actor, f64)> =
+            d.actors.iter().filter_map(|a| held.iter().find(|(x, s)| x == a && *s > 0.0).copied()).collect();
         let figures = listed.iter().map(|(a, s)| format!("{a} {}", pct(*s))).collect::<Vec<_>>().join(", ");
         let denominator = if d.include_non_cadastre { "of the sub-sector" } else { "of its cadastré land" };
         if listed.len() < 2 {
@@ -206,10 +267,10 @@ impl Rules {
     ) -> Vec<Assignment> {
         let (manager, manager_why) = match (&decision.decision, space) {
             (Decision::Delegated { actor, .. }, _) => (*actor, decision.explanation.clone()),
-            (Decision::Domanialite, SpaceKind::Parcel { idu, actor }) => {
+            (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::Parcel { idu, actor }) => {
                 (*actor, format!("{}; parcel {idu} is held by {actor}", decision.explanation))
             }
-            (Decision::Domanialite, SpaceKind::NonCadastre) => (
+            (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::NonCadastre) => (
                 self.config.non_cadastre_actor,
                 format!(
                     "{}; non-cadastré space → public domain, {}",
@@ -299,6 +360,17 @@ impl Rules {
                     rule: "default",
                 }
             }
+            None if manager.is_undetermined() => Assignment {
+                intervention: kind.to_owned(),
+                service: None,
+                actor: manager,
+                rule: "unassigned",
+                explanation: format!(
+                    "{manager_why}; the owner is {} ({}): no manager can be named for {kind} until it is known",
+                    manager,
+                    manager.label_fr()
+                ),
+            },
             None => Assignment {
                 intervention: kind.to_owned(),
                 service: None,
@@ -307,6 +379,16 @@ impl Rules {
                 explanation: format!("{manager_why}; no service configured for {manager} and {kind}"),
             },
         }
+    }
+}
+
+/// What a decision amounts to, in a few words.
+fn outcome(d: &SubsectorDecision) -> String {
+    match (&d.decision, d.needs_convention) {
+        (Decision::Delegated { actor, .. }, _) => format!("delegated to {actor}"),
+        (Decision::Domanialite, true) => "gestion selon la domanialité with a convention needed".to_owned(),
+        (Decision::Domanialite, false) => "gestion selon la domanialité".to_owned(),
+        (Decision::Undecided { .. }, _) => "undecided".to_owned(),
     }
 }
 

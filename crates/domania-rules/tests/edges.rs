@@ -17,11 +17,11 @@ fn example() -> Rules {
 }
 
 fn holding(actor: Option<Actor>) -> Holding {
-    Holding {
-        owners: actor
+    Holding::of(
+        actor
             .map(|a| vec![OwnerRef { siren: a.as_str().into(), name: a.as_str().into(), actor: a }])
             .unwrap_or_default(),
-    }
+    )
 }
 
 /// A 100 × 10 m sub-sector with a 10 m street on its east; parcels are 10 m slices of the
@@ -176,4 +176,33 @@ fn bad_rules_are_refused_with_the_rule_named() {
     let mut cfg = example().config().clone();
     cfg.conventions[0].valid_to = Some("2020-01-01".into());
     assert!(Rules::new(cfg).unwrap_err().to_string().contains("ends"));
+}
+
+/// A parcel whose commune no owner file covers.
+const UNKNOWN_OWNER: Option<Actor> = Some(Actor::OwnerUnknown);
+
+#[test]
+fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
+    let r = example();
+    // 5 bailleur, 2 CU, 2 unknown of 9: shared (55.6 %), but 77.8 % if the unknown land is the
+    // bailleur's: the rule refuses to decide.
+    let s =
+        shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U), UNKNOWN_OWNER, UNKNOWN_OWNER], false);
+    let d = r.decide_subsector("S", &s);
+    assert!(matches!(d.decision, Decision::Undecided { .. }), "{d:?}");
+    assert!(!d.needs_convention);
+    assert!(d.explanation.contains("22.2% of the land (200 m²) has an undetermined owner"), "{}", d.explanation);
+    assert!(d.explanation.contains("held by bailleur_social, delegated to bailleur_social"), "{}", d.explanation);
+    // Its unknown parcel gets no manager, and says why; the bailleur's keeps its own.
+    let a = r.assign(&d, &SpaceKind::Parcel { idu: "X".into(), actor: Actor::OwnerUnknown }, &[], "2025-01-01");
+    let cleaning = a.iter().find(|x| x.intervention == "cleaning").unwrap();
+    assert!(cleaning.service.is_none() && cleaning.explanation.contains("no manager can be named"), "{cleaning:?}");
+    let a = r.assign(&d, &SpaceKind::Parcel { idu: "Y".into(), actor: B }, &[], "2025-01-01");
+    assert_eq!(a.iter().find(|x| x.intervention == "cleaning").unwrap().actor, B);
+
+    // 7 bailleur, 1 CU, 1 unknown: delegated whoever holds the unknown slice.
+    let s = shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), UNKNOWN_OWNER], false);
+    let d = r.decide_subsector("S", &s);
+    assert!(matches!(d.decision, Decision::Delegated { actor: B, .. }), "{d:?}");
+    assert!(d.explanation.contains("which cannot change this"), "{}", d.explanation);
 }

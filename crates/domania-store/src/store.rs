@@ -846,6 +846,18 @@ impl Store {
         Ok(out)
     }
 
+    /// The communes an owner file covers: those with at least one right (any code) in the
+    /// current owners layer. A PPM file lists every parcel of a legal person in its communes, so
+    /// a parcel of a covered commune without a right `P` is held by natural persons; a parcel of
+    /// a commune no file covers has an unknown owner. Counted by commune, not département:
+    /// owner files circulate split in parts (the EF_PPM parts of the Yvelines file hold five
+    /// communes of 259).
+    pub fn owner_coverage(&self) -> Result<BTreeSet<String>> {
+        let mut stmt = self.conn.prepare("SELECT DISTINCT substr(idu, 1, 5) FROM owners")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every current parcel IDU.
     pub fn parcel_idus(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("SELECT key FROM parcels ORDER BY key")?;
