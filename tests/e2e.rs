@@ -323,13 +323,19 @@ fn paris_shares_csv_adds_up_per_sub_sector_and_assign_explains() {
     ok(&store, &["import", "subsectors", grid.to_str().unwrap()]);
     let csv = ok(&store, &["shares", "--format", "csv"]);
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("subsector_id,actor,siren,owner_name,parcels,area_m2,share,contenance_m2,gap_m2"));
+    assert_eq!(
+        lines.next(),
+        Some(
+            "subsector_id,actor,siren,owner_name,owner_actor,parcels,area_m2,share_of_cadastre,share_of_area,contenance_m2,gap_m2"
+        )
+    );
     let mut per_zone: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
     let mut non_cadastre_rows = 0;
     for l in lines {
-        let cols: Vec<&str> = l.rsplitn(6, ',').collect(); // gap, contenance, share, area, parcels, rest
+        // From the right: gap, contenance, share of area, share of cadastre, area, parcels, …
+        let cols: Vec<&str> = l.rsplitn(7, ',').collect();
         let zone = l.split(',').next().unwrap().to_owned();
-        *per_zone.entry(zone).or_default() += cols[3].parse::<f64>().unwrap();
+        *per_zone.entry(zone).or_default() += cols[4].parse::<f64>().unwrap();
         non_cadastre_rows += usize::from(l.contains(",non_cadastre,"));
     }
     assert_eq!(per_zone.len(), 24);

@@ -60,31 +60,52 @@ fn warn_overlaps(overlaps: &[(String, String, f64)]) {
 fn shares_csv(cli: &Cli, zones: &[KeyedShares], id_col: &str) -> Result<String> {
     let mut t = Table::new(
         cli.delimiter,
-        &[id_col, "actor", "siren", "owner_name", "parcels", "area_m2", "share", "contenance_m2", "gap_m2"],
+        &[
+            id_col,
+            "actor",
+            "siren",
+            "owner_name",
+            "owner_actor",
+            "parcels",
+            "area_m2",
+            "share_of_cadastre",
+            "share_of_area",
+            "contenance_m2",
+            "gap_m2",
+        ],
     );
     for z in zones {
         for o in &z.shares.by_owner {
-            let name = if o.actor == Actor::Private { "personnes physiques" } else { o.name.as_str() };
+            let name = match o.owner_actor {
+                Actor::Private => "personnes physiques",
+                Actor::OwnerUnknown => "propriétaire inconnu (aucun fichier des propriétaires)",
+                _ => o.name.as_str(),
+            };
             t.row([
                 z.key.clone(),
                 o.actor.to_string(),
                 o.siren.clone(),
                 name.to_owned(),
+                o.owner_actor.to_string(),
                 o.parcels.to_string(),
                 format!("{:.2}", o.area_m2),
-                format!("{:.6}", o.share),
+                format!("{:.6}", o.share_of_cadastre),
+                format!("{:.6}", o.share_of_area),
                 format!("{:.2}", o.contenance_m2),
                 format!("{:.2}", o.area_m2 - o.contenance_m2),
             ])?;
         }
+        // The non-cadastré space is no part of the cadastré land: its first share is empty.
         t.row([
             z.key.clone(),
             "non_cadastre".to_owned(),
             String::new(),
             String::new(),
+            String::new(),
             "0".to_owned(),
             format!("{:.2}", z.shares.non_cadastre_m2),
-            format!("{:.6}", z.shares.non_cadastre_share),
+            String::new(),
+            format!("{:.6}", z.shares.non_cadastre_share_of_area),
             String::new(),
             String::new(),
         ])?;
@@ -441,61 +462,45 @@ pub fn scenario(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat) 
     let sc: ScenarioFile = toml::from_str(&text).with_context(|| format!("{}: invalid scenario", file.display()))?;
     let rules = load_rules(judging.rules.as_deref())?;
     let date = judging.date.clone().unwrap_or_else(today);
-    let before = snapshot(cli)?;
-    let after = before.with_transfers(&sc.transfers).with_context(|| format!("{}", file.display()))?;
-    let opts = OverlayOptions::default();
-    let (sb, ab) = before.assign(&rules, &date, opts);
-    let (sa, aa) = after.assign(&rules, &date, opts);
-    let mut zones = Vec::new();
-    for ((zb, za), (db, da)) in sb.zones.iter().zip(&sa.zones).zip(ab.decisions.iter().zip(&aa.decisions)) {
-        let shares = |z: &KeyedShares| -> std::collections::BTreeMap<String, f64> {
-            z.shares.by_actor.iter().map(|(a, s)| (a.as_str().to_owned(), (s.share * 1e4).round() / 1e4)).collect()
-        };
-        let (b, a) = (shares(zb), shares(za));
-        if b != a || db.decision != da.decision || db.needs_convention != da.needs_convention {
-            zones.push(serde_json::json!({"subsector": zb.key, "shares_before": b, "shares_after": a,
-                "decision_before": db.explanation, "decision_after": da.explanation}));
-        }
-    }
-    let key = |s: &domania_engine::SpaceAssignment| (s.subsector.clone(), space_names(&s.space).0);
-    let before_managers: std::collections::HashMap<_, _> = ab.spaces.iter().map(|s| (key(s), s)).collect();
-    let mut changes = Vec::new();
-    for s in &aa.spaces {
-        let k = key(s);
-        for a in &s.assignments {
-            let old =
-                before_managers.get(&k).and_then(|b| b.assignments.iter().find(|x| x.intervention == a.intervention));
-            let (old_id, new_id) =
-                (old.and_then(|o| o.service.as_ref()).map(|x| x.id.clone()), a.service.as_ref().map(|x| x.id.clone()));
-            if old.is_none() || old_id != new_id {
-                changes.push(serde_json::json!({"subsector": k.0, "space": k.1, "intervention": a.intervention,
-                    "before": old_id, "after": new_id, "why": a.explanation}));
-            }
-        }
-    }
+    let snap = snapshot(cli)?;
+    let report = snap
+        .scenario(&sc.transfers, &rules, &date, OverlayOptions::default())
+        .with_context(|| format!("{}", file.display()))?;
     match format {
-        TableFormat::Json => out(&(serde_json::to_string_pretty(&serde_json::json!({
-            "scenario": sc.name, "date": date, "transfers": sc.transfers, "subsectors_changed": zones, "managers_changed": changes,
-        }))? + "\n")),
+        TableFormat::Json => {
+            let mut v = serde_json::to_value(&report)?;
+            v["scenario"] = sc.name.clone().into();
+            v["transfers_requested"] = serde_json::to_value(&sc.transfers)?;
+            out(&(serde_json::to_string_pretty(&v)? + "\n"))
+        }
         TableFormat::Csv => {
-            let mut t = Table::new(cli.delimiter, &["subsector_id", "space", "intervention", "before", "after", "why"]);
-            for c in &changes {
-                let s = |k: &str| c[k].as_str().unwrap_or("").to_owned();
-                t.row([s("subsector"), s("space"), s("intervention"), s("before"), s("after"), s("why")])?;
+            let mut t = Table::new(
+                cli.delimiter,
+                &["subsector_id", "space", "intervention", "before", "after", "area_m2", "why"],
+            );
+            for c in &report.managers_changed {
+                t.row([
+                    c.subsector.clone(),
+                    c.space.clone(),
+                    c.intervention.clone(),
+                    c.before.clone().unwrap_or_default(),
+                    c.after.clone().unwrap_or_default(),
+                    format!("{:.2}", c.area_m2),
+                    c.why.clone(),
+                ])?;
             }
             let text = t.finish()?;
             eprintln!(
                 "scenario {:?}: {} sub-sectors change, {} (space, intervention) managers change",
                 sc.name,
-                zones.len(),
-                changes.len()
+                report.subsectors_changed.len(),
+                report.managers_changed.len()
             );
-            for z in &zones {
-                eprintln!(
-                    "  before: {}\n  after:  {}",
-                    z["decision_before"].as_str().unwrap_or(""),
-                    z["decision_after"].as_str().unwrap_or("")
-                );
+            for tr in &report.transfers {
+                eprintln!("  transfer {}: {}", tr.transfer, tr.note);
+            }
+            for z in &report.subsectors_changed {
+                eprintln!("  before: {}\n  after:  {}", z.decision_before, z.decision_after);
             }
             out(&text)
         }

@@ -103,12 +103,20 @@ pub struct ActorShare {
     pub parcels: usize,
     /// Share of the zone (see [`ZoneShares::denominator_m2`]).
     pub share: f64,
+    /// Fraction of the zone's cadastré land.
+    pub share_of_cadastre: f64,
+    /// Fraction of the zone's whole area, non-cadastré space included.
+    pub share_of_area: f64,
 }
 
 /// Land of one owner in a zone.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OwnerShare {
+    /// The actor the land counts under: the parcel's ([`Holding::actor`]), so
+    /// [`Actor::Indivision`] for an owner's part of a parcel held with owners of other actors.
     pub actor: Actor,
+    /// The owner's own actor (its classification).
+    pub owner_actor: Actor,
     /// Empty for natural persons.
     pub siren: String,
     pub name: String,
@@ -117,6 +125,8 @@ pub struct OwnerShare {
     /// See [`ActorShare::contenance_m2`].
     pub contenance_m2: f64,
     pub share: f64,
+    pub share_of_cadastre: f64,
+    pub share_of_area: f64,
 }
 
 /// Shares of one zone.
@@ -132,7 +142,10 @@ pub struct ZoneShares {
     pub non_cadastre_m2: f64,
     /// Area the shares are fractions of: the zone's area, or its cadastré part only.
     pub denominator_m2: f64,
+    /// The non-cadastré space as a fraction of the denominator (0 when it is the cadastré land).
     pub non_cadastre_share: f64,
+    /// The non-cadastré space as a fraction of the zone's whole area.
+    pub non_cadastre_share_of_area: f64,
     pub by_actor: BTreeMap<Actor, ActorShare>,
     pub by_owner: Vec<OwnerShare>,
     pub parcels: usize,
@@ -156,7 +169,7 @@ pub fn zone_shares_with_contenance(
 ) -> ZoneShares {
     let mut without = 0;
     let mut by_actor: BTreeMap<Actor, ActorShare> = BTreeMap::new();
-    let mut by_owner: BTreeMap<(Actor, String, String), OwnerShare> = BTreeMap::new();
+    let mut by_owner: BTreeMap<(Actor, Actor, String, String), OwnerShare> = BTreeMap::new();
     let private = [OwnerRef { siren: String::new(), name: String::new(), actor: Actor::Private }];
     let unknown = [OwnerRef { siren: String::new(), name: String::new(), actor: Actor::OwnerUnknown }];
     let natural = Holding::default();
@@ -182,15 +195,20 @@ pub fn zone_shares_with_contenance(
         // …and each co-owner's equal part in the per-owner list.
         let part = piece.area_m2 / owners.len() as f64;
         let fiscal = fiscal_whole / owners.len() as f64;
+        let parcel_actor = holding.actor();
         for o in owners {
-            let e = by_owner.entry((o.actor, o.siren.clone(), o.name.clone())).or_insert_with(|| OwnerShare {
-                actor: o.actor,
+            let key = (parcel_actor, o.actor, o.siren.clone(), o.name.clone());
+            let e = by_owner.entry(key).or_insert_with(|| OwnerShare {
+                actor: parcel_actor,
+                owner_actor: o.actor,
                 siren: o.siren.clone(),
                 name: o.name.clone(),
                 parcels: 0,
                 area_m2: 0.0,
                 contenance_m2: 0.0,
                 share: 0.0,
+                share_of_cadastre: 0.0,
+                share_of_area: 0.0,
             });
             e.parcels += 1;
             e.area_m2 += part;
@@ -199,13 +217,18 @@ pub fn zone_shares_with_contenance(
     }
     let cadastre_m2 = zone.cadastre_m2();
     let denominator_m2 = if include_non_cadastre { zone.area_m2 } else { cadastre_m2 };
-    let frac = |a: f64| if denominator_m2 > 0.0 { a / denominator_m2 } else { 0.0 };
+    let of = |d: f64, a: f64| if d > 0.0 { a / d } else { 0.0 };
+    let frac = |a: f64| of(denominator_m2, a);
     for a in by_actor.values_mut() {
         a.share = frac(a.area_m2);
+        a.share_of_cadastre = of(cadastre_m2, a.area_m2);
+        a.share_of_area = of(zone.area_m2, a.area_m2);
     }
     let mut by_owner: Vec<OwnerShare> = by_owner.into_values().collect();
     for o in &mut by_owner {
         o.share = frac(o.area_m2);
+        o.share_of_cadastre = of(cadastre_m2, o.area_m2);
+        o.share_of_area = of(zone.area_m2, o.area_m2);
     }
     by_owner.sort_by(|x, y| y.area_m2.total_cmp(&x.area_m2));
     ZoneShares {
@@ -217,6 +240,7 @@ pub fn zone_shares_with_contenance(
         non_cadastre_m2: zone.non_cadastre_m2,
         denominator_m2,
         non_cadastre_share: if include_non_cadastre { frac(zone.non_cadastre_m2) } else { 0.0 },
+        non_cadastre_share_of_area: of(zone.area_m2, zone.non_cadastre_m2),
         by_actor,
         by_owner,
         parcels: zone.pieces.len(),

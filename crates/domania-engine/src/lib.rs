@@ -317,12 +317,138 @@ impl std::fmt::Display for ScenarioError {
 }
 impl std::error::Error for ScenarioError {}
 
+/// What one transfer moved, and what it could not.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TransferSummary {
+    /// 1-based, in file order.
+    pub transfer: usize,
+    /// Parcels given whole, or cut (their part inside the polygon given).
+    pub parcels: Vec<String>,
+    /// Land that changed hands.
+    pub land_m2: f64,
+    /// A polygon's area outside every parcel: non-cadastré space (streets…), which has no
+    /// owner to give it away and is not transferred.
+    pub non_cadastre_left_m2: f64,
+    pub note: String,
+}
+
+/// A sub-sector whose shares or decision a scenario changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubsectorChange {
+    pub subsector: String,
+    /// Share of each actor, rounded to 1e-4.
+    pub shares_before: BTreeMap<Actor, f64>,
+    pub shares_after: BTreeMap<Actor, f64>,
+    pub decision_before: String,
+    pub decision_after: String,
+}
+
+/// A space whose manager a scenario changes for one intervention kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManagerChange {
+    pub subsector: String,
+    /// The space after the scenario (`IDU`, `IDU/n` for a transferred part, `non_cadastre`).
+    pub space: String,
+    pub intervention: String,
+    /// Service ids, `None` where no rule names one.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub area_m2: f64,
+    pub why: String,
+}
+
+/// Result of [`Snapshot::scenario`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioReport {
+    pub date: String,
+    pub transfers: Vec<TransferSummary>,
+    pub subsectors_changed: Vec<SubsectorChange>,
+    /// Only real changes: a part `IDU/n` cut off a parcel is compared with the parcel it came
+    /// from, so a cut that leaves a manager as it was is no change.
+    pub managers_changed: Vec<ManagerChange>,
+}
+
+/// The id of a space in reports: the IDU (or `IDU/n`), or `non_cadastre`.
+#[must_use]
+pub fn space_id(space: &SpaceKind) -> &str {
+    match space {
+        SpaceKind::Parcel { idu, .. } => idu,
+        SpaceKind::NonCadastre => "non_cadastre",
+    }
+}
+
 impl Snapshot {
+    /// Applies `transfers` to a copy and compares shares, decisions and managers before and
+    /// after, on `date`. The snapshot itself is not changed.
+    pub fn scenario(
+        &self,
+        transfers: &[Transfer],
+        rules: &Rules,
+        date: &str,
+        opts: OverlayOptions,
+    ) -> Result<ScenarioReport, ScenarioError> {
+        let (after, summaries) = self.with_transfers_summarised(transfers)?;
+        let (sb, ab) = self.assign(rules, date, opts);
+        let (sa, aa) = after.assign(rules, date, opts);
+        let rounded = |z: &KeyedShares| -> BTreeMap<Actor, f64> {
+            z.shares.by_actor.iter().map(|(a, s)| (*a, (s.share * 1e4).round() / 1e4)).collect()
+        };
+        let mut subsectors_changed = Vec::new();
+        for ((zb, za), (db, da)) in sb.zones.iter().zip(&sa.zones).zip(ab.decisions.iter().zip(&aa.decisions)) {
+            let (b, a) = (rounded(zb), rounded(za));
+            if b != a || db.decision != da.decision || db.needs_convention != da.needs_convention {
+                subsectors_changed.push(SubsectorChange {
+                    subsector: zb.key.clone(),
+                    shares_before: b,
+                    shares_after: a,
+                    decision_before: db.explanation.clone(),
+                    decision_after: da.explanation.clone(),
+                });
+            }
+        }
+        let before: std::collections::HashMap<(&str, &str), &SpaceAssignment> =
+            ab.spaces.iter().map(|s| ((s.subsector.as_str(), space_id(&s.space)), s)).collect();
+        let mut managers_changed = Vec::new();
+        for s in &aa.spaces {
+            let id = space_id(&s.space);
+            // A transferred part `IDU/n` is compared with the parcel it was cut from.
+            let origin = id.split('/').next().unwrap_or(id);
+            let old = before.get(&(s.subsector.as_str(), origin));
+            for a in &s.assignments {
+                let old_a = old.and_then(|b| b.assignments.iter().find(|x| x.intervention == a.intervention));
+                let (was, is) = (
+                    old_a.and_then(|o| o.service.as_ref()).map(|x| x.id.clone()),
+                    a.service.as_ref().map(|x| x.id.clone()),
+                );
+                if old_a.is_none() || was != is {
+                    managers_changed.push(ManagerChange {
+                        subsector: s.subsector.clone(),
+                        space: id.to_owned(),
+                        intervention: a.intervention.clone(),
+                        before: was,
+                        after: is,
+                        area_m2: s.area_m2,
+                        why: a.explanation.clone(),
+                    });
+                }
+            }
+        }
+        Ok(ScenarioReport { date: date.to_owned(), transfers: summaries, subsectors_changed, managers_changed })
+    }
+
     /// A copy of the snapshot with the transfers applied, in order; the store is not touched.
     /// A polygon transfer splits each parcel it cuts: the part inside becomes a new space
     /// `IDU/n` held by the new owner, the rest keeps its owners.
     pub fn with_transfers(&self, transfers: &[Transfer]) -> Result<Snapshot, ScenarioError> {
+        Ok(self.with_transfers_summarised(transfers)?.0)
+    }
+
+    fn with_transfers_summarised(
+        &self,
+        transfers: &[Transfer],
+    ) -> Result<(Snapshot, Vec<TransferSummary>), ScenarioError> {
         let mut snap = self.clone();
+        let mut summaries = Vec::with_capacity(transfers.len());
         for (k, t) in transfers.iter().enumerate() {
             let owner =
                 Holding::of(vec![OwnerRef { siren: t.to.siren.clone(), name: t.to.name.clone(), actor: t.to.actor }]);
@@ -332,35 +458,58 @@ impl Snapshot {
                         ScenarioError(format!("transfer {}: parcel {idu} is not in the store", k + 1))
                     })?;
                     snap.holdings[i] = owner;
+                    summaries.push(TransferSummary {
+                        transfer: k + 1,
+                        parcels: vec![idu.clone()],
+                        land_m2: geo::Area::unsigned_area(&snap.parcels[i].geom_l93),
+                        non_cadastre_left_m2: 0.0,
+                        note: format!("parcel {idu} given whole to {}", t.to.name),
+                    });
                 }
                 (None, Some(ring)) => {
                     let shape = ring_shape(ring).ok_or_else(|| {
                         ScenarioError(format!("transfer {}: a polygon needs at least 3 points", k + 1))
                     })?;
-                    let mut touched = 0;
+                    let mut touched = Vec::new();
+                    let mut land_m2 = 0.0;
                     for i in 0..snap.parcels.len() {
                         if !boxes_meet(&shape, &snap.parcels[i].geom_l93) {
                             continue;
                         }
                         let inside = snap.parcels[i].geom_l93.intersection(&shape);
-                        if geo::Area::unsigned_area(&inside) < domania_core::overlay::SLIVER_M2 {
+                        let inside_m2 = geo::Area::unsigned_area(&inside);
+                        if inside_m2 < domania_core::overlay::SLIVER_M2 {
                             continue;
                         }
-                        touched += 1;
+                        touched.push(snap.parcels[i].idu.clone());
+                        land_m2 += inside_m2;
                         let rest = snap.parcels[i].geom_l93.difference(&shape);
                         let idu = format!("{}/{}", snap.parcels[i].idu, k + 1);
                         snap.parcels[i].geom_l93 = rest;
                         snap.parcels.push(ParcelRec { idu, contenance: None, geom_l93: inside });
                         snap.holdings.push(owner.clone());
                     }
-                    if touched == 0 {
+                    if touched.is_empty() {
                         return Err(ScenarioError(format!("transfer {}: the polygon holds no parcel land", k + 1)));
                     }
+                    let left = (geo::Area::unsigned_area(&shape) - land_m2).max(0.0);
+                    summaries.push(TransferSummary {
+                        transfer: k + 1,
+                        note: format!(
+                            "{} parcel(s) cut, {land_m2:.0} m² given to {}; {left:.0} m² of the polygon is \
+                             non-cadastré space, which no owner can give: not transferred",
+                            touched.len(),
+                            t.to.name
+                        ),
+                        parcels: touched,
+                        land_m2,
+                        non_cadastre_left_m2: left,
+                    });
                 }
                 _ => return Err(ScenarioError(format!("transfer {}: give either `idu` or `polygon`", k + 1))),
             }
         }
-        Ok(snap)
+        Ok((snap, summaries))
     }
 }
 
@@ -406,24 +555,25 @@ pub struct Block {
 }
 
 impl Snapshot {
-    /// The blocks (*îlots*) inside `zone`: parcels with land inside the zone, grouped into
-    /// connected components (sharing a boundary, or within [`BLOCK_TOUCH_M`]); each block is the
-    /// union of its parcels clipped to the zone. Largest first.
+    /// The blocks (*îlots*) inside `zone`: the parts of parcels inside the zone, grouped into
+    /// connected components (sharing a boundary, or within [`BLOCK_TOUCH_M`]) *inside the zone*
+    /// — two parcels that touch only outside it are not joined; each block is the union of its
+    /// parts. Largest first.
     #[must_use]
     pub fn blocks(&self, zone: &MultiPolygon<f64>) -> Vec<Block> {
         use geo::{Area, BoundingRect, Distance, Euclidean, Intersects};
         use rstar::{AABB, RTree, RTreeObject, primitives::GeomWithData, primitives::Rectangle};
-        let members: Vec<usize> = (0..self.parcels.len())
-            .filter(|&i| {
-                let g = &self.parcels[i].geom_l93;
-                boxes_meet(zone, g) && zone.intersection(g).unsigned_area() >= domania_core::overlay::SLIVER_M2
-            })
+        // (parcel index, its part inside the zone).
+        let members: Vec<(usize, MultiPolygon<f64>)> = (0..self.parcels.len())
+            .filter(|&i| boxes_meet(zone, &self.parcels[i].geom_l93))
+            .map(|i| (i, zone.intersection(&self.parcels[i].geom_l93)))
+            .filter(|(_, part)| part.unsigned_area() >= domania_core::overlay::SLIVER_M2)
             .collect();
         let boxes: Vec<_> = members
             .iter()
             .enumerate()
-            .filter_map(|(k, &i)| {
-                self.parcels[i].geom_l93.bounding_rect().map(|r| {
+            .filter_map(|(k, (_, part))| {
+                part.bounding_rect().map(|r| {
                     let e = AABB::from_corners(
                         [r.min().x - BLOCK_TOUCH_M, r.min().y - BLOCK_TOUCH_M],
                         [r.max().x + BLOCK_TOUCH_M, r.max().y + BLOCK_TOUCH_M],
@@ -437,13 +587,13 @@ impl Snapshot {
         let mut parent: Vec<usize> = (0..members.len()).collect();
         for b in &boxes {
             let k = b.data;
-            let a = &self.parcels[members[k]].geom_l93;
+            let a = &members[k].1;
             for other in tree.locate_in_envelope_intersecting(b.geom().envelope()) {
                 let j = other.data;
                 if j <= k || find(&mut parent, k) == find(&mut parent, j) {
                     continue;
                 }
-                let bgeom = &self.parcels[members[j]].geom_l93;
+                let bgeom = &members[j].1;
                 let near = a.intersects(bgeom)
                     || a.0.iter().any(|p| bgeom.0.iter().any(|q| Euclidean.distance(p, q) < BLOCK_TOUCH_M));
                 if near {
@@ -453,17 +603,16 @@ impl Snapshot {
             }
         }
         let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (k, &m) in members.iter().enumerate() {
+        for k in 0..members.len() {
             let r = find(&mut parent, k);
-            groups.entry(r).or_default().push(m);
+            groups.entry(r).or_default().push(k);
         }
         let mut blocks: Vec<Block> = groups
             .into_values()
-            .map(|idx| {
-                let union = geo::unary_union(idx.iter().map(|&i| &self.parcels[i].geom_l93));
-                let geom_l93 = union.intersection(zone);
+            .map(|ks| {
+                let geom_l93 = geo::unary_union(ks.iter().map(|&k| &members[k].1));
                 Block {
-                    parcels: idx.iter().map(|&i| self.parcels[i].idu.clone()).collect(),
+                    parcels: ks.iter().map(|&k| self.parcels[members[k].0].idu.clone()).collect(),
                     area_m2: geom_l93.unsigned_area(),
                     geom_l93,
                 }

@@ -130,3 +130,59 @@ fn perimeters_merge_and_count_managed_areas() {
     let bad = vec![PerimeterDef { id: "x".into(), merge: vec!["later".into()], ..PerimeterDef::default() }];
     assert!(s.perimeters(&bad).unwrap_err().to_string().contains("no earlier perimeter later"));
 }
+
+fn rules() -> domania_rules::Rules {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rules.toml")).unwrap();
+    domania_rules::Rules::new(toml::from_str(&text).unwrap()).unwrap()
+}
+
+#[test]
+fn a_cut_parcel_counts_only_real_manager_changes_and_the_street_is_not_transferred() {
+    let s = snap();
+    // A polygon over the bailleur's 40-50 m, the CU's 50-60 m and 5 m of street below the block.
+    let t = vec![Transfer {
+        idu: None,
+        polygon: Some(vec![[40.0, -5.0], [60.0, -5.0], [60.0, 10.0], [40.0, 10.0]]),
+        to: to(Actor::Commune),
+        note: String::new(),
+    }];
+    let r = s.scenario(&t, &rules(), "2025-06-01", OverlayOptions::default()).unwrap();
+    let tr = &r.transfers[0];
+    assert_eq!(tr.parcels, ["78440000AB0001", "78440000AB0002"]);
+    assert!((tr.land_m2 - 200.0).abs() < 1e-6 && (tr.non_cadastre_left_m2 - 100.0).abs() < 1e-6, "{tr:?}");
+    assert!(tr.note.contains("not transferred"), "{}", tr.note);
+    // Only the two parts given to the commune change managers, and only where the service
+    // really differs: never the remainders, never waste (the CU's everywhere).
+    assert!(!r.managers_changed.is_empty());
+    for c in &r.managers_changed {
+        assert!(c.space.ends_with("/1"), "{c:?}");
+        assert_ne!(c.before, c.after, "{c:?}");
+        assert_ne!(c.intervention, "waste");
+        assert!((c.area_m2 - 100.0).abs() < 1e-6);
+    }
+    let kinds = rules().config().interventions.len();
+    assert!(r.managers_changed.len() < 2 * kinds, "{} changes", r.managers_changed.len());
+    // The shares moved: bailleur 50 → 40 %, commune 20 → 40 %.
+    let z = &r.subsectors_changed[0];
+    assert!(
+        (z.shares_after[&Actor::Commune] - 0.4).abs() < 1e-9 && (z.shares_before[&Actor::Commune] - 0.2).abs() < 1e-9
+    );
+}
+
+#[test]
+fn blocks_are_connected_inside_the_zone_not_through_land_outside_it() {
+    let mut s = snap();
+    // Two parcels inside the zone, 20 m apart, joined by a third that lies outside it.
+    s.parcels = vec![
+        ParcelRec { idu: "78440000AB0001".into(), contenance: None, geom_l93: rect(0.0, 0.0, 40.0, 20.0) },
+        ParcelRec { idu: "78440000AB0002".into(), contenance: None, geom_l93: rect(60.0, 0.0, 100.0, 20.0) },
+        ParcelRec { idu: "78440000AB0003".into(), contenance: None, geom_l93: rect(40.0, 12.0, 60.0, 20.0) },
+    ];
+    s.holdings = vec![holding(Actor::Commune), holding(Actor::Commune), holding(Actor::Commune)];
+    let blocks = s.blocks(&rect(0.0, 0.0, 100.0, 10.0));
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
+    for b in &blocks {
+        assert_eq!(b.geom_l93.0.len(), 1, "a block is one piece inside the zone");
+        assert!((b.area_m2 - 400.0).abs() < 1e-6);
+    }
+}

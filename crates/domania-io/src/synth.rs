@@ -421,6 +421,19 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
     let _ = writeln!(text, "communaute_urbaine = [\"{}\"]", CU.siren);
     let list: Vec<String> = BAILLEURS.iter().map(|b| format!("\"{}\"", b.siren)).collect();
     let _ = writeln!(text, "bailleur_social = [{}]", list.join(", "));
+    text.push_str(
+        "# SPL and the EPT of the Métropole du Grand Paris have no legal form of their own: list them\n\
+         # here (e.g. sem = [\"522085760\"] for an SPL, communaute_urbaine = [...] for an EPT).\n\
+         \n\
+         # Choices the INSEE nomenclature leaves open (these are the defaults).\n\
+         [owners.policy]\n\
+         # SNCF group companies, La Poste: State-owned SAs the DGFiP files with the public bodies.\n\
+         public_companies = \"etablissement_public\"\n\
+         # SEMs the DGFiP files under groupe 5 with the HLM bodies (CDC Habitat).\n\
+         social_housing_sem = \"bailleur_social\"\n\
+         # Foreign states, embassies, consulates, international organisations.\n\
+         foreign = \"other_legal_person\"\n",
+    );
     toml.put(&text)?;
     summary.files.push(toml.finish()?);
     Ok(summary)
