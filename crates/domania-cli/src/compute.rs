@@ -524,18 +524,27 @@ pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat
     let snap = snapshot(cli)?;
     let built = snap.perimeters(&defs.perimeters).with_context(|| file.display().to_string())?;
     let (_, report) = snap.assign_with_geometry(&rules, &date, OverlayOptions::default());
-    let results: Vec<(String, f64, domania_engine::ManagedAreas)> = built
-        .iter()
-        .map(|(id, g)| (id.clone(), geo::Area::unsigned_area(g), Snapshot::managed_areas(&report, g)))
-        .collect();
+    let results: Vec<(&str, domania_engine::PerimeterFigures)> =
+        built.iter().map(|(id, g)| (id.as_str(), snap.perimeter_figures(&report, g))).collect();
+    for (id, f) in &results {
+        if f.outside_subsectors_m2 > 0.5 {
+            eprintln!(
+                "perimeter {id}: {:.0} m² of its {:.0} m² lie outside every sub-sector: no rule assigns them, they are \
+                 counted apart (outside_subsectors)",
+                f.outside_subsectors_m2, f.area_m2
+            );
+        }
+    }
     match format {
         TableFormat::Json => {
             let v: Vec<_> = results
                 .iter()
                 .zip(&built)
-                .map(|((id, area, m), (_, g))| {
-                    serde_json::json!({"id": id, "area_m2": area, "managed_m2": m,
-                    "geometry": {"type": "MultiPolygon", "coordinates": wgs84_coordinates(g)}})
+                .map(|((id, f), (_, g))| {
+                    let mut v = serde_json::to_value(f).unwrap_or_default();
+                    v["id"] = (*id).into();
+                    v["geometry"] = serde_json::json!({"type": "MultiPolygon", "coordinates": wgs84_coordinates(g)});
+                    v
                 })
                 .collect();
             out(&(serde_json::to_string_pretty(&v)? + "\n"))
@@ -545,11 +554,27 @@ pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat
                 cli.delimiter,
                 &["perimeter_id", "perimeter_area_m2", "intervention", "actor", "managed_m2"],
             );
-            for (id, area, m) in &results {
-                for (kind, actors) in m {
-                    for (actor, m2) in actors {
-                        t.row([id.clone(), format!("{area:.2}"), kind.clone(), actor.to_string(), format!("{m2:.2}")])?;
+            let kinds: Vec<&str> = rules.config().interventions.iter().map(|i| i.id.as_str()).collect();
+            for (id, f) in &results {
+                let area = format!("{:.2}", f.area_m2);
+                for kind in &kinds {
+                    for (actor, m2) in f.managed_m2.get(*kind).into_iter().flatten() {
+                        t.row([
+                            (*id).to_owned(),
+                            area.clone(),
+                            (*kind).to_owned(),
+                            actor.to_string(),
+                            format!("{m2:.2}"),
+                        ])?;
                     }
+                    // Each kind's rows add up to the perimeter's area.
+                    t.row([
+                        (*id).to_owned(),
+                        area.clone(),
+                        (*kind).to_owned(),
+                        "outside_subsectors".to_owned(),
+                        format!("{:.2}", f.outside_subsectors_m2),
+                    ])?;
                 }
             }
             out(&t.finish()?)

@@ -651,6 +651,20 @@ pub struct PerimeterDef {
 /// Area managed, per intervention kind and per responsible actor, inside a perimeter.
 pub type ManagedAreas = BTreeMap<String, BTreeMap<Actor, f64>>;
 
+/// The figures of one procedure perimeter (see [`Snapshot::perimeter_figures`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerimeterFigures {
+    pub area_m2: f64,
+    /// The part of the perimeter inside at least one sub-sector, counted once.
+    pub in_subsectors_m2: f64,
+    /// The part outside every sub-sector: no rule assigns it a manager, so it is in no figure
+    /// of `managed_m2`.
+    pub outside_subsectors_m2: f64,
+    /// Per intervention kind and responsible actor; for each kind the figures add up to
+    /// `in_subsectors_m2`.
+    pub managed_m2: ManagedAreas,
+}
+
 impl Snapshot {
     /// Builds the perimeters of `defs` in order (a `merge` may name only earlier ones).
     pub fn perimeters(&self, defs: &[PerimeterDef]) -> Result<Vec<(String, MultiPolygon<f64>)>, ScenarioError> {
@@ -703,26 +717,61 @@ impl Snapshot {
         Ok(built)
     }
 
-    /// Area each responsible actor manages inside `perimeter`, per intervention kind, from an
-    /// assignment computed with geometry ([`Snapshot::assign_with_geometry`]). Only land inside
-    /// sub-sectors is assigned, so only that land is counted.
+    /// The figures of a procedure perimeter from an assignment computed with geometry
+    /// ([`Snapshot::assign_with_geometry`]): the area each responsible actor manages there per
+    /// intervention kind, each square metre once — where sub-sectors overlap, the land counts
+    /// for the first of them by key only —, and the land outside every sub-sector, which no
+    /// rule assigns, stated apart rather than left out.
     #[must_use]
-    pub fn managed_areas(report: &AssignReport, perimeter: &MultiPolygon<f64>) -> ManagedAreas {
+    pub fn perimeter_figures(&self, report: &AssignReport, perimeter: &MultiPolygon<f64>) -> PerimeterFigures {
         use geo::Area;
-        let mut out: ManagedAreas = BTreeMap::new();
+        // The sub-sectors this perimeter meets, in key order, and the part of each that no
+        // earlier one covers (None: it overlaps none of them).
+        let near: Vec<&Zone> = self.subsectors.iter().filter(|z| boxes_meet(perimeter, &z.geom_l93)).collect();
+        let mut own: std::collections::HashMap<&str, Option<MultiPolygon<f64>>> = std::collections::HashMap::new();
+        for (i, z) in near.iter().enumerate() {
+            let earlier: Vec<&MultiPolygon<f64>> = near[..i]
+                .iter()
+                .filter(|e| {
+                    boxes_meet(&e.geom_l93, &z.geom_l93)
+                        && e.geom_l93.intersection(&z.geom_l93).unsigned_area() > domania_core::overlay::OVERLAP_EPS_M2
+                })
+                .map(|e| &e.geom_l93)
+                .collect();
+            let exclusive = (!earlier.is_empty()).then(|| z.geom_l93.difference(&geo::unary_union(earlier)));
+            own.insert(z.key.as_str(), exclusive);
+        }
+        let mut managed: ManagedAreas = BTreeMap::new();
         for s in &report.spaces {
             let Some(g) = &s.geom_l93 else { continue };
+            let Some(exclusive) = own.get(s.subsector.as_str()) else { continue };
             if !boxes_meet(perimeter, g) {
                 continue;
             }
-            let inside = perimeter.intersection(g).unsigned_area().min(s.area_m2);
+            let clipped = perimeter.intersection(g);
+            let inside = match exclusive {
+                Some(ex) => clipped.intersection(ex).unsigned_area(),
+                None => clipped.unsigned_area(),
+            }
+            .min(s.area_m2);
             if inside <= 0.0 {
                 continue;
             }
             for a in &s.assignments {
-                *out.entry(a.intervention.clone()).or_default().entry(a.actor).or_default() += inside;
+                *managed.entry(a.intervention.clone()).or_default().entry(a.actor).or_default() += inside;
             }
         }
-        out
+        let area_m2 = perimeter.unsigned_area();
+        let in_subsectors_m2 = if near.is_empty() {
+            0.0
+        } else {
+            perimeter.intersection(&geo::unary_union(near.iter().map(|z| &z.geom_l93))).unsigned_area().min(area_m2)
+        };
+        PerimeterFigures {
+            area_m2,
+            in_subsectors_m2,
+            outside_subsectors_m2: (area_m2 - in_subsectors_m2).max(0.0),
+            managed_m2: managed,
+        }
     }
 }

@@ -121,7 +121,9 @@ fn perimeters_merge_and_count_managed_areas() {
     let built = s.perimeters(&defs).unwrap();
     assert!((geo::Area::unsigned_area(&built[2].1) - 700.0).abs() < 1e-6);
     let (_, report) = s.assign_with_geometry(&rules, "2025-06-01", OverlayOptions::default());
-    let m = Snapshot::managed_areas(&report, &built[2].1);
+    let f = s.perimeter_figures(&report, &built[2].1);
+    assert!((f.in_subsectors_m2 - 700.0).abs() < 1e-6 && f.outside_subsectors_m2 < 1e-6, "{f:?}");
+    let m = f.managed_m2;
     // Bailleur 50 %, CU 30 %, commune 20 %: shared, no delegation: each manages its own land.
     assert!((m["cleaning"][&Actor::BailleurSocial] - 500.0).abs() < 1e-6);
     assert!((m["cleaning"][&Actor::Commune] - 200.0).abs() < 1e-6);
@@ -184,5 +186,32 @@ fn blocks_are_connected_inside_the_zone_not_through_land_outside_it() {
     for b in &blocks {
         assert_eq!(b.geom_l93.0.len(), 1, "a block is one piece inside the zone");
         assert!((b.area_m2 - 400.0).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn perimeters_count_overlapping_sub_sectors_once_and_state_the_land_outside_them() {
+    use domania_engine::PerimeterDef;
+    let mut s = snap();
+    // Two sub-sectors overlapping on 40-60 m, and a perimeter running 20 m past the block.
+    s.subsectors = vec![
+        Zone { key: "A".into(), name: None, geom_l93: rect(0.0, 0.0, 60.0, 10.0) },
+        Zone { key: "B".into(), name: None, geom_l93: rect(40.0, 0.0, 100.0, 10.0) },
+    ];
+    let (_, report) = s.assign_with_geometry(&rules(), "2025-06-01", OverlayOptions::default());
+    let defs = vec![PerimeterDef {
+        id: "p".into(),
+        polygon: Some(vec![[0.0, 0.0], [100.0, 0.0], [100.0, 30.0], [0.0, 30.0]]),
+        ..PerimeterDef::default()
+    }];
+    let built = s.perimeters(&defs).unwrap();
+    let f = s.perimeter_figures(&report, &built[0].1);
+    assert!((f.area_m2 - 3000.0).abs() < 1e-6);
+    assert!((f.in_subsectors_m2 - 1000.0).abs() < 1e-6, "{f:?}");
+    assert!((f.outside_subsectors_m2 - 2000.0).abs() < 1e-6, "{f:?}");
+    for (kind, actors) in &f.managed_m2 {
+        let total: f64 = actors.values().sum();
+        // Never above the land it covers: the 200 m² overlap once, not twice.
+        assert!((total - f.in_subsectors_m2).abs() < 1e-6, "{kind}: {total} m² managed in {} m²", f.in_subsectors_m2);
     }
 }
