@@ -44,7 +44,19 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Import { kind, file, scope, force, max_removed, crs, invalid, skip_invalid, author, encoding } => {
+        Command::Import {
+            kind,
+            file,
+            scope,
+            force,
+            max_removed,
+            crs,
+            invalid,
+            skip_invalid,
+            no_overlaps,
+            author,
+            encoding,
+        } => {
             let layer = layer_of(*kind);
             let mut opts = ImportOptions::for_layer(layer);
             if let Some(s) = scope {
@@ -53,12 +65,9 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             opts.force = *force;
             opts.max_removed = *max_removed / 100.0;
-            let source = Source {
-                kind: *kind,
-                file,
-                read: read_options(crs.as_deref(), *invalid)?,
-                encoding: encoding.as_deref(),
-            };
+            let mut read = read_options(crs.as_deref(), *invalid)?;
+            read.reject_overlaps = *no_overlaps;
+            let source = Source { kind: *kind, file, read, encoding: encoding.as_deref() };
             let info = import(cli, &source, &opts, *skip_invalid, author.as_deref())?;
             print_version(&info, cli.json)
         }
@@ -246,7 +255,7 @@ fn read_options(crs: Option<&str>, invalid: InvalidArg) -> Result<ReadOptions> {
         InvalidArg::Repair => InvalidPolicy::Repair,
         InvalidArg::Reject => InvalidPolicy::Reject,
     };
-    Ok(ReadOptions { crs, invalid })
+    Ok(ReadOptions { crs, invalid, reject_overlaps: false })
 }
 
 fn author_name(author: Option<&str>) -> String {

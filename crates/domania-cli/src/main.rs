@@ -81,6 +81,10 @@ pub enum Command {
         /// stored with the version). Without it, any rejection aborts and nothing is written.
         #[arg(long)]
         skip_invalid: bool,
+        /// Refuse sub-sectors that overlap (by default each overlapping pair is a warning, with
+        /// its area, stored with the version).
+        #[arg(long)]
+        no_overlaps: bool,
         /// Who imports (default: $USER).
         #[arg(long, env = "DOMANIA_AUTHOR")]
         author: Option<String>,

@@ -21,7 +21,7 @@ use std::borrow::Borrow;
 
 use geo_types::{Coord, MultiPolygon, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+use rstar::{AABB, RTree, RTreeObject};
 use serde::Serialize;
 
 /// Pieces smaller than this (m²) are reported as slivers: a boundary drawn a few centimetres
@@ -414,6 +414,35 @@ where
         out
     });
     Overlay { zones: zones_out, overlaps }
+}
+
+/// The pairs of zones (of one layer: sub-sectors, conventions) that overlap, with the area they
+/// share, `(i, j, m²)` with `i < j`, in index order. Zones that only touch share no area and are
+/// not listed; nor are pairs sharing [`OVERLAP_EPS_M2`] or less.
+#[must_use]
+pub fn zone_overlaps<Z: Borrow<MultiPolygon<f64>>>(zones: &[Z]) -> Vec<(usize, usize, f64)> {
+    let entries: Vec<Entry> = zones
+        .iter()
+        .enumerate()
+        .filter_map(|(i, z)| rect_of(z.borrow()).map(|r| GeomWithData::new(Rectangle::from_aabb(aabb(r)), i)))
+        .collect();
+    let tree = RTree::bulk_load(entries.clone());
+    let mut out = Vec::new();
+    for e in &entries {
+        let i = e.data;
+        for other in tree.locate_in_envelope_intersecting(e.geom().envelope()) {
+            let j = other.data;
+            if j <= i {
+                continue;
+            }
+            let shared = zones[i].borrow().intersection(zones[j].borrow()).unsigned_area();
+            if shared > OVERLAP_EPS_M2 {
+                out.push((i, j, shared));
+            }
+        }
+    }
+    out.sort_by_key(|x| (x.0, x.1));
+    out
 }
 
 /// Maps `f` over `items` on `threads` scoped threads, keeping the order.

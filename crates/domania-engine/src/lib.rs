@@ -67,9 +67,19 @@ pub struct KeyedShares {
     pub slivers: Vec<(String, f64)>,
 }
 
+/// How the figures of a [`SharesReport`] are made, said in every report.
+pub const SHARES_METHOD: &str = "Areas in m², computed in Lambert-93. Each square metre counts once, under the \
+    actor of its parcel: a parcel whose owners are of different actors counts under `indivision` (by_owner lists \
+    each co-owner's equal part, with its own actor in owner_actor); a parcel no owner file covers counts under \
+    `owner_unknown`, never as natural persons. `share` is the fraction of the rule's denominator \
+    (denominator_m2: the cadastré land, or the whole zone when the rules say so); share_of_cadastre and \
+    share_of_area give both fractions side by side. The non-cadastré space (streets…) is reported apart.";
+
 /// Result of [`Snapshot::shares`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SharesReport {
+    /// [`SHARES_METHOD`].
+    pub method: &'static str,
     pub zones: Vec<KeyedShares>,
     /// Overlapping parcel pairs: (IDU, IDU, m²).
     pub overlaps: Vec<(String, String, f64)>,
@@ -169,7 +179,7 @@ impl Snapshot {
             .iter()
             .map(|x| (self.parcels[x.a].idu.clone(), self.parcels[x.b].idu.clone(), x.area_m2))
             .collect();
-        SharesReport { zones: keyed, overlaps }
+        SharesReport { method: SHARES_METHOD, zones: keyed, overlaps }
     }
 
     /// Decisions and assignments for every sub-sector on `date` (`YYYY-MM-DD`).

@@ -18,6 +18,9 @@ pub struct ReadOptions {
     /// Overrides the CRS the file declares (or the WGS84 default of GeoJSON).
     pub crs: Option<Crs>,
     pub invalid: InvalidPolicy,
+    /// Sub-sectors of one file that overlap are reported as warnings, with each pair and its
+    /// area; with this set they are rejections, and the import is refused.
+    pub reject_overlaps: bool,
 }
 
 /// A polygon feature ready for a typed reader: properties and a valid Lambert-93 geometry.

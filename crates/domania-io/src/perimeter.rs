@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::error::Result;
 use crate::features::{ReadOptions, first_str, read_polygons};
 use crate::geometry::Problem;
-use crate::report::ValidationReport;
+use crate::report::{Location, Severity, ValidationReport};
 use crate::sniff::{Evidence, Expected, is_qpv_code};
 
 /// Which perimeter layer a file feeds; decides which properties are the key and the name.
@@ -93,6 +93,8 @@ pub fn read_perimeters_with(
     let mut report = ValidationReport::new(path, &format!("{}-perimeters", kind.as_str()));
     let mut seen = HashSet::new();
     let mut evidence = Evidence::default();
+    // Sub-sectors, to check they do not overlap: (feature index, key, shape).
+    let mut shapes: Vec<(usize, String, MultiPolygon<f64>)> = Vec::new();
     read_polygons(path, opts, &mut report, |f| {
         evidence.see(f.id.as_deref(), &f.properties);
         let fields = kind.key_fields();
@@ -113,9 +115,27 @@ pub fn read_perimeters_with(
             return Err((Some(key), Problem { code: "duplicate_key", message }));
         }
         let name = first_str(&f.properties, kind.name_fields()).map_err(|p| (Some(key.clone()), p))?;
+        if kind == PerimeterKind::Subsector {
+            shapes.push((f.index, key.clone(), f.geom_l93.clone()));
+        }
         on_perimeter(Perimeter { key, name, properties: f.properties, geom_l93: f.geom_l93 });
         Ok(())
     })?;
     evidence.check(path, kind.expected())?;
+    let geoms: Vec<&MultiPolygon<f64>> = shapes.iter().map(|s| &s.2).collect();
+    let overlaps = domania_core::overlay::zone_overlaps(&geoms);
+    let severity = if opts.reject_overlaps { Severity::Rejected } else { Severity::Warning };
+    for (i, j, m2) in overlaps {
+        let (a, b) = (&shapes[i], &shapes[j]);
+        let message = format!(
+            "sub-sector {} overlaps sub-sector {} (feature {}) by {m2:.2} m²; figures that unite sub-sectors count \
+             it once, for the first by key{}",
+            b.1,
+            a.1,
+            a.0,
+            if opts.reject_overlaps { "; refused by --no-overlaps" } else { "" }
+        );
+        report.push(Location::Feature(b.0), Some(&b.1), severity, "overlapping_subsectors", message);
+    }
     Ok(report)
 }
