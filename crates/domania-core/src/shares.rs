@@ -256,9 +256,9 @@ mod tests {
         OwnerRef { siren: siren.into(), name: siren.into(), actor }
     }
 
-    #[test]
-    fn indivision_counts_once_under_its_own_actor_and_unknown_owners_stay_unknown() {
-        let zone = ZoneOverlay {
+    /// A 1,000 m² zone: parcels of 400, 200 and 100 m², and 300 m² of street.
+    fn three_parcels() -> ZoneOverlay {
+        ZoneOverlay {
             zone: 0,
             area_m2: 1000.0,
             pieces: vec![
@@ -268,7 +268,12 @@ mod tests {
             ],
             non_cadastre_m2: 300.0,
             slivers: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn indivision_counts_once_under_its_own_actor_and_unknown_owners_stay_unknown() {
+        let zone = three_parcels();
         let holdings = vec![
             Holding::of(vec![owner(Actor::BailleurSocial, "1")]),
             Holding::of(vec![owner(Actor::BailleurSocial, "1"), owner(Actor::CommunauteUrbaine, "2")]),
@@ -290,17 +295,7 @@ mod tests {
 
     #[test]
     fn shares_split_indivision_and_sum_to_one() {
-        let zone = ZoneOverlay {
-            zone: 0,
-            area_m2: 1000.0,
-            pieces: vec![
-                Piece { parcel: 0, area_m2: 400.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 400.0 },
-                Piece { parcel: 1, area_m2: 200.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 200.0 },
-                Piece { parcel: 2, area_m2: 100.0, whole: true, overlap_m2: 0.0, parcel_area_m2: 100.0 },
-            ],
-            non_cadastre_m2: 300.0,
-            slivers: vec![],
-        };
+        let zone = three_parcels();
         let holdings = vec![
             Holding::of(vec![owner(Actor::BailleurSocial, "1")]),
             Holding::of(vec![owner(Actor::BailleurSocial, "1"), owner(Actor::BailleurSocial, "2")]),

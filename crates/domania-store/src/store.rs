@@ -1103,6 +1103,28 @@ impl<'a> ImportTx<'a> {
         Ok(())
     }
 
+    /// The record of this import as version `version`.
+    fn info(&self, meta: &ImportMeta, version: i64, created_at: String, scope: String, removed: i64) -> VersionInfo {
+        VersionInfo {
+            layer: self.layer,
+            version,
+            kind: self.kind.clone(),
+            unchanged: false,
+            scope,
+            author: meta.author.clone(),
+            created_at,
+            source: meta.source.clone(),
+            source_sha256: meta.source_sha256.clone(),
+            features: self.features,
+            added: self.added,
+            removed,
+            changed: self.changed,
+            reshaped: self.reshaped,
+            rejected: meta.rejected as i64,
+            repaired: meta.repaired as i64,
+        }
+    }
+
     /// The scopes this import replaces: the declared codes, or those its rows touched.
     fn replaced_scopes(&self) -> BTreeSet<String> {
         match &self.opts.scope.codes {
@@ -1176,24 +1198,9 @@ impl<'a> ImportTx<'a> {
                     |r| r.get(0),
                 )
                 .optional()?;
-            return Ok(VersionInfo {
-                layer: self.layer,
-                version: latest.unwrap_or(0),
-                kind: self.kind,
-                unchanged: true,
-                scope: scope_text,
-                author: meta.author.clone(),
-                created_at: created_at.unwrap_or_default(),
-                source: meta.source.clone(),
-                source_sha256: meta.source_sha256.clone(),
-                features: self.features,
-                added: 0,
-                removed: 0,
-                changed: 0,
-                reshaped: 0,
-                rejected: meta.rejected as i64,
-                repaired: meta.repaired as i64,
-            });
+            let mut info = self.info(meta, latest.unwrap_or(0), created_at.unwrap_or_default(), scope_text, 0);
+            (info.unchanged, info.added, info.changed, info.reshaped) = (true, 0, 0, 0);
+            return Ok(info);
         }
         for fid in &retired {
             self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
@@ -1251,28 +1258,12 @@ impl<'a> ImportTx<'a> {
                 [t],
             )?;
         }
-        let info = VersionInfo {
-            layer: self.layer,
-            version: self.version,
-            kind: self.kind,
-            unchanged: false,
-            scope: scope_text,
-            author: meta.author.clone(),
-            created_at: self.tx.query_row(
-                "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
-                params![t, self.version],
-                |r| r.get(0),
-            )?,
-            source: meta.source.clone(),
-            source_sha256: meta.source_sha256.clone(),
-            features: self.features,
-            added: self.added,
-            removed,
-            changed: self.changed,
-            reshaped: self.reshaped,
-            rejected: meta.rejected as i64,
-            repaired: meta.repaired as i64,
-        };
+        let created_at = self.tx.query_row(
+            "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
+            params![t, self.version],
+            |r| r.get(0),
+        )?;
+        let info = self.info(meta, self.version, created_at, scope_text, removed);
         self.tx.commit()?;
         Ok(info)
     }
