@@ -92,23 +92,47 @@ pub fn read_features(path: &Path, mut on_feature: impl FnMut(RawFeature, &Collec
         };
         parse(&mut serde_json::Deserializer::from_reader(reader), &mut seed)
     };
-    let info = match result {
-        Ok(Ok(info)) => info,
-        Ok(Err(reason)) => return Err(IoError::NotFeatureCollection { path: path.to_path_buf(), reason }),
+    finish(path, result, current.get())
+}
+
+/// [`read_features`] on a document already in memory (plain JSON); `path` names it in errors.
+pub fn read_features_slice(
+    path: &Path,
+    bytes: &[u8],
+    mut on_feature: impl FnMut(RawFeature, &CollectionInfo),
+) -> Result<CollectionInfo> {
+    if bytes.is_empty() {
+        return Err(IoError::Empty { path: path.to_path_buf() });
+    }
+    let current = Cell::new(None);
+    let mut seed = CollectionSeed { on_feature: &mut on_feature, current: &current };
+    let result = parse(&mut serde_json::Deserializer::from_slice(bytes), &mut seed);
+    finish(path, result, current.get())
+}
+
+/// The outcome of a parse: the collection's information, or an error naming the line, the
+/// column and the feature.
+fn finish(
+    path: &Path,
+    result: std::result::Result<std::result::Result<CollectionInfo, String>, serde_json::Error>,
+    feature: Option<usize>,
+) -> Result<CollectionInfo> {
+    match result {
+        Ok(Ok(info)) => Ok(info),
+        Ok(Err(reason)) => Err(IoError::NotFeatureCollection { path: path.to_path_buf(), reason }),
         Err(source) => {
             if source.is_eof() && source.line() == 1 && source.column() == 0 {
                 return Err(IoError::Empty { path: path.to_path_buf() });
             }
-            return Err(IoError::Json {
+            Err(IoError::Json {
                 path: path.to_path_buf(),
                 line: source.line(),
                 column: source.column(),
-                feature: current.get(),
+                feature,
                 source,
-            });
+            })
         }
-    };
-    Ok(info)
+    }
 }
 
 /// Runs the collection visitor over a whole document (and nothing after it).

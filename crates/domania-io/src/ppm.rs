@@ -110,10 +110,15 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
 /// Reads a PPM file. `forced` overrides encoding detection.
 pub fn read_ppm(path: &Path, forced: Option<&'static Encoding>) -> Result<PpmRead> {
     let bytes = std::fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+    read_ppm_bytes(path, &bytes, forced)
+}
+
+/// [`read_ppm`] on the bytes of a file; `path` names it in errors and reports.
+pub fn read_ppm_bytes(path: &Path, bytes: &[u8], forced: Option<&'static Encoding>) -> Result<PpmRead> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IoError::Empty { path: path.to_path_buf() });
     }
-    let (text, encoding) = decode(path, &bytes, forced)?;
+    let (text, encoding) = decode(path, bytes, forced)?;
     let mut reader = csv::ReaderBuilder::new().delimiter(b';').flexible(true).from_reader(text.as_bytes());
     let headers =
         reader.headers().map_err(|source| IoError::Csv { path: path.to_path_buf(), line: 1, source })?.clone();

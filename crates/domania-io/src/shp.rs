@@ -50,13 +50,7 @@ pub fn read_shapefile(
         report.read += 1;
         let properties = records.get(index).cloned().unwrap_or_default();
         let id = properties.get("id").and_then(Value::as_str).map(str::to_owned);
-        let rings = match shape {
-            Shape::Polygon(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
-            Shape::PolygonZ(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
-            Shape::PolygonM(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
-            _ => None,
-        };
-        let result = match rings {
+        let result = match shape_rings(shape) {
             None => Err(Problem { code: "wrong_geometry_type", message: "expected a polygon shape".into() }),
             Some(polys) => rings_to_l93(polys, &crs, opts.invalid),
         };
@@ -94,6 +88,37 @@ pub fn read_shapefile(
         );
     }
     Ok(())
+}
+
+/// The polygons of a shape as rings of source coordinates (first ring of each the exterior);
+/// `None` for a shape that is not a polygon.
+fn shape_rings(shape: Shape) -> Option<Vec<Vec<Vec<Coord<f64>>>>> {
+    match shape {
+        Shape::Polygon(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
+        Shape::PolygonZ(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
+        Shape::PolygonM(p) => Some(group_rings(p.into_inner().into_iter().map(|r| map_ring(r, |pt| (pt.x, pt.y))))),
+        _ => None,
+    }
+}
+
+/// The shapes of `.shp` bytes through the geometry policy, one result per shape (`path` names
+/// the file in errors): what [`read_shapefile`] does to geometries, on bytes in memory.
+pub fn parse_shp(
+    path: &Path,
+    bytes: &[u8],
+    crs: &Crs,
+    policy: crate::geometry::InvalidPolicy,
+) -> Result<Vec<std::result::Result<geo_types::MultiPolygon<f64>, Problem>>> {
+    let mut reader = shapefile::ShapeReader::new(std::io::Cursor::new(bytes)).map_err(|e| err(path, e.to_string()))?;
+    let mut out = Vec::new();
+    for (index, shape) in reader.iter_shapes().enumerate() {
+        let shape = shape.map_err(|e| err(path, format!("shape {index}: {e}")))?;
+        out.push(match shape_rings(shape) {
+            None => Err(Problem { code: "wrong_geometry_type", message: "expected a polygon shape".into() }),
+            Some(polys) => rings_to_l93(polys, crs, policy).map(|(g, _)| g),
+        });
+    }
+    Ok(out)
 }
 
 fn map_ring<P>(ring: PolygonRing<P>, f: impl Fn(&P) -> (f64, f64)) -> (bool, Vec<Coord<f64>>) {
@@ -151,17 +176,36 @@ pub fn crs_from_wkt(wkt: &str) -> Option<Crs> {
     Crs::from_epsg(code)
 }
 
-/// Reads every DBF record as a JSON object (text trimmed, numbers as numbers, deleted records
-/// skipped).
+/// Reads every DBF record of `path` as a JSON object (see [`parse_dbf`]), with the `.cpg`
+/// beside it, if any, naming the encoding.
 fn read_dbf(path: &Path) -> Result<Vec<Map<String, Value>>> {
     let bytes = fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+    let cpg = sibling(path, "cpg").and_then(|c| fs::read_to_string(c).ok());
+    parse_dbf(path, &bytes, cpg.as_deref())
+}
+
+/// Parses DBF bytes: every record as a JSON object (text trimmed, numbers as numbers, deleted
+/// records skipped). `path` names the file in errors; `cpg` is the text of its `.cpg`. Every
+/// count and length in the header is checked against the bytes there are: a damaged file is
+/// an error, never a panic or a huge allocation.
+pub fn parse_dbf(path: &Path, bytes: &[u8], cpg: Option<&str>) -> Result<Vec<Map<String, Value>>> {
     if bytes.len() < 33 {
         return Err(err(path, "DBF file too short for a header"));
     }
     let n_records = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
     let record_len = usize::from(u16::from_le_bytes([bytes[10], bytes[11]]));
-    let encoding = dbf_encoding(path, bytes[29], &bytes[header_len.min(bytes.len())..]);
+    if header_len < 33 || header_len > bytes.len() {
+        return Err(err(path, format!("DBF header length {header_len} does not fit the file ({} bytes)", bytes.len())));
+    }
+    if record_len == 0 {
+        return Err(err(path, "DBF record length is 0"));
+    }
+    let available = (bytes.len() - header_len) / record_len;
+    if n_records > available {
+        return Err(err(path, format!("DBF header says {n_records} records, the file holds {available}")));
+    }
+    let encoding = dbf_encoding(cpg, bytes[29], &bytes[header_len..]);
     let mut fields = Vec::new();
     let mut pos = 32;
     while pos + 32 <= header_len && bytes[pos] != 0x0D {
@@ -214,10 +258,8 @@ fn read_dbf(path: &Path) -> Result<Vec<Map<String, Value>>> {
     Ok(out)
 }
 
-fn dbf_encoding(path: &Path, ldid: u8, body: &[u8]) -> &'static Encoding {
-    if let Some(cpg) = sibling(path, "cpg")
-        && let Ok(text) = fs::read_to_string(cpg)
-    {
+fn dbf_encoding(cpg: Option<&str>, ldid: u8, body: &[u8]) -> &'static Encoding {
+    if let Some(text) = cpg {
         let label = text.trim();
         let label =
             if label.chars().all(|c| c.is_ascii_digit()) { format!("windows-{label}") } else { label.to_owned() };
@@ -235,6 +277,22 @@ fn dbf_encoding(path: &Path, ldid: u8, body: &[u8]) -> &'static Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: a record length of 0 indexed an empty record, and a record count of 4 billion
+    /// asked for that many slots before reading any.
+    #[test]
+    fn damaged_dbf_headers_are_errors_not_panics() {
+        let mut bytes = vec![0u8; 64];
+        bytes[8] = 33; // header length
+        bytes[32] = 0x0D;
+        bytes[4..8].copy_from_slice(&1u32.to_le_bytes());
+        assert!(parse_dbf(Path::new("x.dbf"), &bytes, None).unwrap_err().to_string().contains("record length is 0"));
+        bytes[10] = 1;
+        bytes[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(parse_dbf(Path::new("x.dbf"), &bytes, None).unwrap_err().to_string().contains("the file holds 31"));
+        bytes[8] = 200;
+        assert!(parse_dbf(Path::new("x.dbf"), &bytes, None).is_err());
+    }
 
     #[test]
     fn prj_names_and_authorities() {

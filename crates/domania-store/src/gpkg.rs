@@ -250,12 +250,25 @@ impl Wkb<'_> {
         self.little = self.bytes::<1>()?[0] == 1;
         self.u32()
     }
+    /// Bytes left to read: every count in a blob is checked against them before anything is
+    /// allocated (a count of 4 billion in a damaged blob must not ask for 100 GB).
+    fn left(&self) -> usize {
+        self.b.len().saturating_sub(self.pos)
+    }
     fn polygon(&mut self) -> Option<Polygon<f64>> {
         let n_rings = self.u32()? as usize;
+        // A ring takes at least its 4-byte count.
+        if n_rings > self.left() / 4 {
+            return None;
+        }
         let mut rings = Vec::with_capacity(n_rings);
         for _ in 0..n_rings {
             let n = self.u32()? as usize;
-            let mut pts = Vec::with_capacity(n.min(1 << 20));
+            // A point takes 16 bytes.
+            if n > self.left() / 16 {
+                return None;
+            }
+            let mut pts = Vec::with_capacity(n);
             for _ in 0..n {
                 pts.push(Coord { x: self.f64()?, y: self.f64()? });
             }
@@ -287,6 +300,10 @@ pub fn decode_multipolygon(blob: &[u8]) -> Result<MultiPolygon<f64>> {
         3 => Ok(MultiPolygon::new(vec![w.polygon().ok_or_else(|| bad("truncated polygon"))?])),
         6 => {
             let n = w.u32().ok_or_else(|| bad("truncated"))? as usize;
+            // A member polygon takes at least 9 bytes (byte order, type, ring count).
+            if n > w.left() / 9 {
+                return Err(bad("more polygons announced than bytes"));
+            }
             let mut polys = Vec::with_capacity(n);
             for _ in 0..n {
                 if w.header() != Some(3) {
@@ -313,5 +330,22 @@ mod tests {
         assert_eq!(envelope(&blob), Some([0.0, 10.0, 0.0, 5.0]));
         assert_eq!(decode_multipolygon(&blob).unwrap(), mp);
         assert!(decode_multipolygon(&blob[..30]).is_err());
+    }
+
+    /// Regression (found by review for the fuzz target): counts in a damaged blob sized vectors
+    /// before any byte was checked; 4 billion rings asked for ~100 GB.
+    #[test]
+    fn counts_larger_than_the_blob_are_refused_without_allocating() {
+        let mp =
+            MultiPolygon::new(vec![polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)]]);
+        let mut blob = encode_multipolygon(&mp);
+        // Header 8 + envelope 32, then 1 byte order + 4 type + 4 count (multipolygon), then the
+        // member polygon: 1 + 4 type, then its ring count.
+        let rings_at = 8 + 32 + 9 + 5;
+        blob[rings_at..rings_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_multipolygon(&blob).is_err());
+        let mut blob = encode_multipolygon(&mp);
+        blob[8 + 32 + 5..8 + 32 + 9].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_multipolygon(&blob).is_err());
     }
 }
