@@ -715,7 +715,7 @@ fn demo(cli: &Cli, dir: &Path) -> Result<()> {
     let snap = domania_engine::Snapshot::load(&store, &classifier)?;
     let mut summary: BTreeMap<Actor, (usize, f64)> = BTreeMap::new();
     let mut total = 0.0;
-    for (p, h) in snap.parcels.iter().zip(&snap.holdings) {
+    for (p, h) in snap.parcels().iter().zip(snap.holdings()) {
         let area = p.geom_l93.unsigned_area();
         total += area;
         let e = summary.entry(h.actor()).or_default();

@@ -140,8 +140,8 @@ pub fn shares(cli: &Cli, zones: ZonesArg, format: MapFormat, rules: Option<&Path
         MapFormat::Geojson => out(&zones_geojson(
             &report.zones,
             match layer {
-                ZoneLayer::Subsectors => &snap.subsectors,
-                ZoneLayer::Qpv => &snap.qpv,
+                ZoneLayer::Subsectors => snap.subsectors(),
+                ZoneLayer::Qpv => snap.qpv(),
             },
         ))?,
     }
@@ -204,7 +204,7 @@ pub fn assign(cli: &Cli, judging: &Judging, format: MapFormat, dry_run: bool) ->
     let rules = load_rules(rules_path)?;
     let date = judging.date.clone().unwrap_or_else(today);
     let snap = snapshot(cli)?;
-    if snap.subsectors.is_empty() {
+    if snap.subsectors().is_empty() {
         bail!("the store {} has no subsectors layer yet: import one first", cli.store.display());
     }
     let geometry = !dry_run || format == MapFormat::Geojson;
@@ -385,13 +385,10 @@ fn spaces_geojson(
 
 pub fn report_qpv(cli: &Cli, code: &str, format: MapFormat) -> Result<()> {
     let snap = snapshot(cli)?;
-    if !snap.qpv.iter().any(|z| z.key == code) {
-        let known: Vec<&str> = snap.qpv.iter().take(10).map(|z| z.key.as_str()).collect();
+    let Some(report) = snap.shares_of_zone(ZoneLayer::Qpv, code, false, OverlayOptions::default()) else {
+        let known: Vec<&str> = snap.qpv().iter().take(10).map(|z| z.key.as_str()).collect();
         return Err(anyhow!("no QPV {code} in {} (some codes: {})", cli.store.display(), known.join(", ")));
-    }
-    let mut one = snap.clone();
-    one.qpv.retain(|z| z.key == code);
-    let report = one.shares(ZoneLayer::Qpv, false, OverlayOptions::default());
+    };
     let z = &report.zones[0];
     match format {
         MapFormat::Json => {
@@ -406,14 +403,14 @@ pub fn report_qpv(cli: &Cli, code: &str, format: MapFormat) -> Result<()> {
             ))?;
         }
         MapFormat::Csv => out(&shares_csv(cli, &report.zones, "qpv_id")?)?,
-        MapFormat::Geojson => out(&zones_geojson(&report.zones, &one.qpv))?,
+        MapFormat::Geojson => out(&zones_geojson(&report.zones, snap.qpv()))?,
     }
     Ok(())
 }
 
 pub fn report_tfpb(cli: &Cli, format: TableFormat) -> Result<()> {
     let snap = snapshot(cli)?;
-    if snap.qpv.is_empty() {
+    if snap.qpv().is_empty() {
         bail!("the store {} has no qpv layer yet: import one first", cli.store.display());
     }
     let report = snap.shares(ZoneLayer::Qpv, false, OverlayOptions::default());
@@ -585,7 +582,7 @@ pub fn perimeters(cli: &Cli, file: &Path, judging: &Judging, format: TableFormat
 pub fn blocks(cli: &Cli, code: &str) -> Result<()> {
     let snap = snapshot(cli)?;
     let qpv =
-        snap.qpv.iter().find(|z| z.key == code).ok_or_else(|| anyhow!("no QPV {code} in {}", cli.store.display()))?;
+        snap.qpv().iter().find(|z| z.key == code).ok_or_else(|| anyhow!("no QPV {code} in {}", cli.store.display()))?;
     let blocks = snap.blocks(&qpv.geom_l93);
     let text = feature_collection(blocks.iter().enumerate().map(|(i, b)| {
         let props = serde_json::json!({"id": format!("{code}-B{:02}", i + 1), "name": format!("Îlot {} de {code}", i + 1),

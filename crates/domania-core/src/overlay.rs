@@ -302,6 +302,46 @@ fn wholly_inside(
         && vertices(parcel).all(|c| zone.coordinate_position(&c) == CoordPos::Inside)
 }
 
+/// The bounding boxes of a set of parcels in an R-tree (step 1), built once — by a snapshot at
+/// load — and reused by every overlay of those parcels.
+#[derive(Debug, Clone)]
+pub struct ParcelIndex {
+    rects: Vec<Option<Rect<f64>>>,
+    tree: RTree<Entry>,
+}
+
+impl ParcelIndex {
+    /// Indexes `parcels` (their positions are the ids the index returns).
+    #[must_use]
+    pub fn new<P: Borrow<MultiPolygon<f64>>>(parcels: &[P]) -> Self {
+        let rects: Vec<Option<Rect<f64>>> = parcels.iter().map(|p| rect_of(p.borrow())).collect();
+        let tree = RTree::bulk_load(
+            rects
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| r.map(|r| GeomWithData::new(Rectangle::from_aabb(aabb(r)), i)))
+                .collect(),
+        );
+        Self { rects, tree }
+    }
+
+    /// How many parcels were indexed.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rects.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rects.is_empty()
+    }
+
+    /// The parcels whose box meets `rect`.
+    pub fn meeting(&self, rect: Rect<f64>) -> impl Iterator<Item = usize> + '_ {
+        self.tree.locate_in_envelope_intersecting(aabb(rect)).map(|e| e.data)
+    }
+}
+
 /// Computes the overlay of `parcels` with `zones` (all in Lambert-93 metres).
 ///
 /// # Panics
@@ -312,17 +352,24 @@ where
     P: Borrow<MultiPolygon<f64>> + Sync,
     Z: Borrow<MultiPolygon<f64>> + Sync,
 {
+    overlay_indexed(parcels, &ParcelIndex::new(parcels), zones, opts)
+}
+
+/// [`overlay`] with the parcels' index already built (`index` must index `parcels`).
+///
+/// # Panics
+/// If `index` was built on another number of parcels, or a worker thread panics.
+#[must_use]
+pub fn overlay_indexed<P, Z>(parcels: &[P], index: &ParcelIndex, zones: &[Z], opts: OverlayOptions) -> Overlay
+where
+    P: Borrow<MultiPolygon<f64>> + Sync,
+    Z: Borrow<MultiPolygon<f64>> + Sync,
+{
+    assert_eq!(index.len(), parcels.len(), "the index was built on other parcels");
     // Owned geometries or references alike: callers need not copy their shapes.
     let parcels: Vec<&MultiPolygon<f64>> = parcels.iter().map(Borrow::borrow).collect();
     let zones: Vec<&MultiPolygon<f64>> = zones.iter().map(Borrow::borrow).collect();
-    let rects: Vec<Option<Rect<f64>>> = parcels.iter().map(|p| rect_of(p)).collect();
-    let tree: RTree<Entry> = RTree::bulk_load(
-        rects
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| r.map(|r| GeomWithData::new(Rectangle::from_aabb(aabb(r)), i)))
-            .collect(),
-    );
+    let (rects, tree) = (&index.rects, &index.tree);
     let threads =
         if opts.threads == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { opts.threads };
 

@@ -40,16 +40,45 @@ fn snapshot(n: usize) -> Snapshot {
             .map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 })
             .collect::<Vec<_>>()
     };
-    Snapshot {
-        parcels: parcels
+    Snapshot::from_parts(
+        parcels
             .into_iter()
             .map(|p| ParcelRec { idu: p.idu.to_string(), contenance: p.contenance, geom_l93: p.geom_l93 })
             .collect(),
         holdings,
-        subsectors: zones("subsectors-synth.geojson", PerimeterKind::Subsector),
-        qpv: zones("qpv-synth.geojson", PerimeterKind::Qpv),
-        conventions: Vec::new(),
+        zones("subsectors-synth.geojson", PerimeterKind::Subsector),
+        zones("qpv-synth.geojson", PerimeterKind::Qpv),
+        Vec::new(),
+    )
+    .expect("as many holdings as parcels")
+}
+
+/// A GeoPackage store holding the synthetic territory of `n` parcels (parcels, owners,
+/// sub-sectors, QPV), for the load bench.
+fn store(n: usize, dir: &std::path::Path) -> std::path::PathBuf {
+    use domania_store::{ImportMeta, ImportOptions, Layer, Store, Wait, owner_rows, parcel_row, perimeter_row};
+    let synth = dir.join("synth");
+    domania_io::synth::generate(n, 1, &synth).expect("synth");
+    let path = dir.join("s.gpkg");
+    let mut store = Store::create(&path, false, &Wait::default()).expect("store");
+    let meta = ImportMeta { author: "bench".into(), source: "synth".into(), ..ImportMeta::default() };
+    let parcels =
+        read_cadastre(&synth.join("cadastre-synth-parcelles.json"), ReadOptions::default()).expect("cadastre");
+    let rows = parcels.parcels.iter().map(parcel_row).collect();
+    store.import(Layer::Parcels, rows, &meta, &ImportOptions::for_layer(Layer::Parcels)).expect("parcels");
+    let ppm = read_ppm(&synth.join("ppm-synth.csv"), None).expect("ppm");
+    let rows = owner_rows(ppm.rows.iter().map(|r| (&r.idu, r.right, &r.owner)));
+    store.import(Layer::Owners, rows, &meta, &ImportOptions::for_layer(Layer::Owners)).expect("owners");
+    for (file, kind, layer) in [
+        ("subsectors-synth.geojson", PerimeterKind::Subsector, Layer::Subsectors),
+        ("qpv-synth.geojson", PerimeterKind::Qpv, Layer::Qpv),
+    ] {
+        let read = read_perimeters(&synth.join(file), kind, ReadOptions::default()).expect("perimeters");
+        let rows =
+            read.perimeters.iter().map(|p| perimeter_row(&p.key, p.name.as_deref(), "{}", &p.geom_l93)).collect();
+        store.import(layer, rows, &meta, &ImportOptions::for_layer(layer)).expect("perimeters");
     }
+    path
 }
 
 fn rules() -> Rules {
@@ -67,8 +96,18 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
     for n in sizes {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = store(n, dir.path());
+        let classifier = Classifier::default();
+        group.bench_function(format!("snapshot_load_{n}_parcels"), |b| {
+            b.iter(|| {
+                let store = domania_store::Store::open(&path).expect("store");
+                let snap = Snapshot::load(&store, &classifier).expect("load");
+                assert_eq!(snap.parcels().len(), n);
+            });
+        });
         let snap = snapshot(n);
-        let zones = snap.subsectors.len();
+        let zones = snap.subsectors().len();
         assert!(zones > 100, "{zones} sub-sectors");
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(format!("shares_{n}_parcels_{zones}_subsectors"), |b| {

@@ -10,9 +10,9 @@
 //!
 //! Knows nothing of HTTP or of file formats.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay, overlay};
+use domania_core::overlay::{Overlay, OverlayOptions, ParcelIndex, ZoneOverlay, overlay_indexed};
 use domania_core::shares::{Holding, OwnerRef, ZoneShares, holdings_from_rights, zone_shares_with_contenance};
 use domania_core::{Actor, Classifier};
 use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
@@ -45,15 +45,44 @@ pub enum ZoneLayer {
     Qpv,
 }
 
-/// One consistent, immutable view of the store.
-#[derive(Debug, Clone, Default)]
+/// One consistent, immutable view of the store: read in one read transaction, indexed once
+/// (parcels by IDU, their boxes in an R-tree), then only read. `Send + Sync`, so a server can
+/// hold it behind an `Arc` and swap it for the next one.
+#[derive(Debug, Clone)]
 pub struct Snapshot {
-    pub parcels: Vec<ParcelRec>,
+    parcels: Vec<ParcelRec>,
     /// `holdings[i]`: owners of `parcels[i]`.
-    pub holdings: Vec<Holding>,
-    pub subsectors: Vec<Zone>,
-    pub qpv: Vec<Zone>,
-    pub conventions: Vec<Zone>,
+    holdings: Vec<Holding>,
+    subsectors: Vec<Zone>,
+    qpv: Vec<Zone>,
+    conventions: Vec<Zone>,
+    /// IDU → position in `parcels`.
+    by_idu: HashMap<String, usize>,
+    /// The parcels' boxes, built once for every overlay.
+    index: ParcelIndex,
+    /// The store version of each layer the snapshot was read at.
+    versions: BTreeMap<Layer, Option<i64>>,
+}
+
+/// Why a snapshot could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `holdings` and `parcels` differ in length (a bug of the caller).
+    #[error("{parcels} parcels but {holdings} holdings")]
+    Mismatch { parcels: usize, holdings: usize },
+}
+
+impl EngineError {
+    /// Whether the user is to blame (a store that cannot be read as asked).
+    #[must_use]
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            EngineError::Store(e) => e.is_user_error(),
+            EngineError::Mismatch { .. } => false,
+        }
+    }
 }
 
 /// Shares of one zone, with its key.
@@ -105,36 +134,89 @@ pub struct AssignReport {
     pub spaces: Vec<SpaceAssignment>,
 }
 
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self::from_parts(Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new())
+            .expect("no parcels and no holdings agree")
+    }
+}
+
 impl Snapshot {
-    /// Reads the current layers of the store and classifies every owner.
-    pub fn load(store: &Store, classifier: &Classifier) -> Result<Self, StoreError> {
-        let parcels: Vec<ParcelRec> = store
-            .parcels()?
+    /// Reads the current layers of the store in one read transaction (one consistent version
+    /// of every layer) and classifies every owner.
+    pub fn load(store: &Store, classifier: &Classifier) -> Result<Self, EngineError> {
+        let c = store.read_all()?;
+        let parcels: Vec<ParcelRec> = c
+            .parcels
             .into_iter()
             .map(|p| ParcelRec { idu: p.idu, contenance: p.contenance, geom_l93: p.geom_l93 })
             .collect();
-        let mut rights = Vec::new();
-        for r in store.rights_with_code("P")? {
-            rights.push((r.idu.clone(), OwnerRef::classified(&r.owner(), classifier)));
-        }
-        let coverage = store.owner_coverage()?;
+        let rights = c.owner_rights.iter().map(|r| (r.idu.clone(), OwnerRef::classified(&r.owner(), classifier)));
+        let coverage = &c.owner_coverage;
         let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights, |idu| {
-            idu.get(0..5).is_some_and(|c| coverage.contains(c))
+            idu.get(0..5).is_some_and(|code| coverage.contains(code))
         });
-        let zones = |layer| -> Result<Vec<Zone>, StoreError> {
-            Ok(store
-                .perimeters(layer)?
-                .into_iter()
-                .map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 })
-                .collect())
+        let zones = |list: Vec<domania_store::StoredPerimeter>| -> Vec<Zone> {
+            list.into_iter().map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 }).collect()
         };
-        Ok(Self {
-            parcels,
-            holdings,
-            subsectors: zones(Layer::Subsectors)?,
-            qpv: zones(Layer::Qpv)?,
-            conventions: zones(Layer::Conventions)?,
-        })
+        let mut snap = Self::from_parts(parcels, holdings, zones(c.subsectors), zones(c.qpv), zones(c.conventions))?;
+        snap.versions = c.versions;
+        Ok(snap)
+    }
+
+    /// A snapshot of these layers (`holdings[i]` holds `parcels[i]`), indexed.
+    pub fn from_parts(
+        parcels: Vec<ParcelRec>,
+        holdings: Vec<Holding>,
+        subsectors: Vec<Zone>,
+        qpv: Vec<Zone>,
+        conventions: Vec<Zone>,
+    ) -> Result<Self, EngineError> {
+        if parcels.len() != holdings.len() {
+            return Err(EngineError::Mismatch { parcels: parcels.len(), holdings: holdings.len() });
+        }
+        let by_idu = parcels.iter().enumerate().map(|(i, p)| (p.idu.clone(), i)).collect();
+        let index = ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>());
+        Ok(Self { parcels, holdings, subsectors, qpv, conventions, by_idu, index, versions: BTreeMap::new() })
+    }
+
+    /// The parcels, in store order.
+    #[must_use]
+    pub fn parcels(&self) -> &[ParcelRec] {
+        &self.parcels
+    }
+
+    /// Who holds each parcel (`holdings()[i]` holds `parcels()[i]`).
+    #[must_use]
+    pub fn holdings(&self) -> &[Holding] {
+        &self.holdings
+    }
+
+    /// The parcel with this IDU and its holding.
+    #[must_use]
+    pub fn parcel(&self, idu: &str) -> Option<(&ParcelRec, &Holding)> {
+        self.by_idu.get(idu).map(|&i| (&self.parcels[i], &self.holdings[i]))
+    }
+
+    #[must_use]
+    pub fn subsectors(&self) -> &[Zone] {
+        &self.subsectors
+    }
+
+    #[must_use]
+    pub fn qpv(&self) -> &[Zone] {
+        &self.qpv
+    }
+
+    #[must_use]
+    pub fn conventions(&self) -> &[Zone] {
+        &self.conventions
+    }
+
+    /// The store version of each layer this snapshot was read at (empty when built from parts).
+    #[must_use]
+    pub fn versions(&self) -> &BTreeMap<Layer, Option<i64>> {
+        &self.versions
     }
 
     fn zones(&self, layer: ZoneLayer) -> &[Zone] {
@@ -147,7 +229,22 @@ impl Snapshot {
     fn overlay(&self, zones: &[Zone], opts: OverlayOptions) -> Overlay {
         let parcels: Vec<&MultiPolygon<f64>> = self.parcels.iter().map(|p| &p.geom_l93).collect();
         let geoms: Vec<&MultiPolygon<f64>> = zones.iter().map(|z| &z.geom_l93).collect();
-        overlay(&parcels, &geoms, opts)
+        overlay_indexed(&parcels, &self.index, &geoms, opts)
+    }
+
+    /// Shares of the one zone `key` of `layer` (`None` when there is no such zone).
+    #[must_use]
+    pub fn shares_of_zone(
+        &self,
+        layer: ZoneLayer,
+        key: &str,
+        include_non_cadastre: bool,
+        opts: OverlayOptions,
+    ) -> Option<SharesReport> {
+        let zone = self.zones(layer).iter().find(|z| z.key == key)?;
+        let zones = std::slice::from_ref(zone);
+        let o = self.overlay(zones, opts);
+        Some(self.shares_of(zones, &o, include_non_cadastre))
     }
 
     /// Shares of every zone of `layer`.
@@ -464,7 +561,7 @@ impl Snapshot {
                 Holding::of(vec![OwnerRef { siren: t.to.siren.clone(), name: t.to.name.clone(), actor: t.to.actor }]);
             match (&t.idu, &t.polygon) {
                 (Some(idu), None) => {
-                    let i = snap.parcels.iter().position(|p| &p.idu == idu).ok_or_else(|| {
+                    let i = snap.by_idu.get(idu).copied().ok_or_else(|| {
                         ScenarioError(format!("transfer {}: parcel {idu} is not in the store", k + 1))
                     })?;
                     snap.holdings[i] = owner;
@@ -496,6 +593,7 @@ impl Snapshot {
                         let rest = snap.parcels[i].geom_l93.difference(&shape);
                         let idu = format!("{}/{}", snap.parcels[i].idu, k + 1);
                         snap.parcels[i].geom_l93 = rest;
+                        snap.by_idu.insert(idu.clone(), snap.parcels.len());
                         snap.parcels.push(ParcelRec { idu, contenance: None, geom_l93: inside });
                         snap.holdings.push(owner.clone());
                     }
@@ -519,6 +617,10 @@ impl Snapshot {
                 _ => return Err(ScenarioError(format!("transfer {}: give either `idu` or `polygon`", k + 1))),
             }
         }
+        let Snapshot { parcels, holdings, subsectors, qpv, conventions, versions, .. } = snap;
+        let mut snap = Snapshot::from_parts(parcels, holdings, subsectors, qpv, conventions)
+            .map_err(|e| ScenarioError(e.to_string()))?;
+        snap.versions = versions;
         Ok((snap, summaries))
     }
 }
@@ -686,11 +788,7 @@ impl Snapshot {
                 parts.push(ring_shape(ring).ok_or_else(|| err("a polygon needs at least 3 points".into()))?);
             }
             for idu in &d.parcels {
-                let p = self
-                    .parcels
-                    .iter()
-                    .find(|p| &p.idu == idu)
-                    .ok_or_else(|| err(format!("parcel {idu} is not in the store")))?;
+                let (p, _) = self.parcel(idu).ok_or_else(|| err(format!("parcel {idu} is not in the store")))?;
                 parts.push(p.geom_l93.clone());
             }
             for siren in &d.owners {

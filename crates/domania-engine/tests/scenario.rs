@@ -14,8 +14,14 @@ fn holding(actor: Actor) -> Holding {
     Holding::of(vec![OwnerRef { siren: actor.as_str().into(), name: actor.as_str().into(), actor }])
 }
 
-fn snap() -> Snapshot {
-    // 100 x 10 m block: bailleur 0-50, CU 50-80, commune 80-100.
+/// The layers of a 100 x 10 m block: bailleur 0-50, CU 50-80, commune 80-100, one sub-sector.
+struct Parts {
+    parcels: Vec<ParcelRec>,
+    holdings: Vec<Holding>,
+    subsectors: Vec<Zone>,
+}
+
+fn parts() -> Parts {
     let parcels = [(0.0, 50.0), (50.0, 80.0), (80.0, 100.0)]
         .iter()
         .enumerate()
@@ -25,13 +31,21 @@ fn snap() -> Snapshot {
             geom_l93: rect(a, 0.0, b, 10.0),
         })
         .collect();
-    Snapshot {
+    Parts {
         parcels,
         holdings: vec![holding(Actor::BailleurSocial), holding(Actor::CommunauteUrbaine), holding(Actor::Commune)],
         subsectors: vec![Zone { key: "S".into(), name: None, geom_l93: rect(0.0, 0.0, 100.0, 10.0) }],
-        qpv: vec![],
-        conventions: vec![],
     }
+}
+
+impl Parts {
+    fn build(self) -> Snapshot {
+        Snapshot::from_parts(self.parcels, self.holdings, self.subsectors, vec![], vec![]).unwrap()
+    }
+}
+
+fn snap() -> Snapshot {
+    parts().build()
 }
 
 fn to(actor: Actor) -> NewOwner {
@@ -67,8 +81,9 @@ fn whole_parcel_and_polygon_transfers() {
     let after = base.with_transfers(&t).unwrap();
     assert!((share(&after, Actor::BailleurSocial) - 0.75).abs() < 1e-6, "{}", share(&after, Actor::BailleurSocial));
     assert!((share(&after, Actor::CommunauteUrbaine) - 0.25).abs() < 1e-6);
-    assert_eq!(after.parcels.len(), 4);
-    assert_eq!(after.parcels[3].idu, "78440000AB0002/2");
+    assert_eq!(after.parcels().len(), 4);
+    assert_eq!(after.parcels()[3].idu, "78440000AB0002/2");
+    assert!(after.parcel("78440000AB0002/2").is_some() && base.parcel("78440000AB0002/2").is_none());
     // The original is unchanged.
     assert!((share(&base, Actor::BailleurSocial) - 0.5).abs() < 1e-9);
     // Errors name the transfer.
@@ -90,15 +105,16 @@ fn whole_parcel_and_polygon_transfers() {
 
 #[test]
 fn blocks_are_parcels_connected_across_hairline_gaps() {
-    let mut s = snap();
+    let mut p = parts();
     // A hairline gap (3 cm) between parcels 1 and 2, and a parcel across a 12 m street.
-    s.parcels[1].geom_l93 = rect(50.03, 0.0, 80.0, 10.0);
-    s.parcels.push(ParcelRec {
+    p.parcels[1].geom_l93 = rect(50.03, 0.0, 80.0, 10.0);
+    p.parcels.push(ParcelRec {
         idu: "78440000AB0004".into(),
         contenance: None,
         geom_l93: rect(0.0, 22.0, 100.0, 30.0),
     });
-    s.holdings.push(holding(Actor::Commune));
+    p.holdings.push(holding(Actor::Commune));
+    let s = p.build();
     let zone = rect(-5.0, -5.0, 105.0, 35.0);
     let blocks = s.blocks(&zone);
     assert_eq!(blocks.len(), 2);
@@ -173,14 +189,15 @@ fn a_cut_parcel_counts_only_real_manager_changes_and_the_street_is_not_transferr
 
 #[test]
 fn blocks_are_connected_inside_the_zone_not_through_land_outside_it() {
-    let mut s = snap();
+    let mut p = parts();
     // Two parcels inside the zone, 20 m apart, joined by a third that lies outside it.
-    s.parcels = vec![
+    p.parcels = vec![
         ParcelRec { idu: "78440000AB0001".into(), contenance: None, geom_l93: rect(0.0, 0.0, 40.0, 20.0) },
         ParcelRec { idu: "78440000AB0002".into(), contenance: None, geom_l93: rect(60.0, 0.0, 100.0, 20.0) },
         ParcelRec { idu: "78440000AB0003".into(), contenance: None, geom_l93: rect(40.0, 12.0, 60.0, 20.0) },
     ];
-    s.holdings = vec![holding(Actor::Commune), holding(Actor::Commune), holding(Actor::Commune)];
+    p.holdings = vec![holding(Actor::Commune), holding(Actor::Commune), holding(Actor::Commune)];
+    let s = p.build();
     let blocks = s.blocks(&rect(0.0, 0.0, 100.0, 10.0));
     assert_eq!(blocks.len(), 2, "{blocks:?}");
     for b in &blocks {
@@ -192,12 +209,13 @@ fn blocks_are_connected_inside_the_zone_not_through_land_outside_it() {
 #[test]
 fn perimeters_count_overlapping_sub_sectors_once_and_state_the_land_outside_them() {
     use domania_engine::PerimeterDef;
-    let mut s = snap();
+    let mut p = parts();
     // Two sub-sectors overlapping on 40-60 m, and a perimeter running 20 m past the block.
-    s.subsectors = vec![
+    p.subsectors = vec![
         Zone { key: "A".into(), name: None, geom_l93: rect(0.0, 0.0, 60.0, 10.0) },
         Zone { key: "B".into(), name: None, geom_l93: rect(40.0, 0.0, 100.0, 10.0) },
     ];
+    let s = p.build();
     let (_, report) = s.assign_with_geometry(&rules(), "2025-06-01", OverlayOptions::default());
     let defs = vec![PerimeterDef {
         id: "p".into(),
@@ -214,4 +232,11 @@ fn perimeters_count_overlapping_sub_sectors_once_and_state_the_land_outside_them
         // Never above the land it covers: the 200 m² overlap once, not twice.
         assert!((total - f.in_subsectors_m2).abs() < 1e-6, "{kind}: {total} m² managed in {} m²", f.in_subsectors_m2);
     }
+}
+
+#[test]
+fn a_snapshot_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Snapshot>();
+    shared::<std::sync::Arc<Snapshot>>();
 }

@@ -14,6 +14,6 @@ pub use error::{Result, StoreError};
 pub use layer::{Layer, Row, owner_rows, parcel_row, perimeter_row, space_row};
 pub use scope::{Scope, ScopeKind};
 pub use store::{
-    Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, MAX_REMOVED_DEFAULT, ScopeInfo, Store, StoredParcel,
-    StoredPerimeter, StoredRight, VersionInfo, Wait, lock_holder,
+    Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, MAX_REMOVED_DEFAULT, ScopeInfo, Store, StoreContents,
+    StoredParcel, StoredPerimeter, StoredRight, VersionInfo, Wait, lock_holder,
 };

@@ -151,6 +151,21 @@ fn recover_hot_journal(path: &Path) {
     }
 }
 
+/// The current state of a store, read at once (see [`Store::read_all`]).
+#[derive(Debug, Clone, Default)]
+pub struct StoreContents {
+    pub parcels: Vec<StoredParcel>,
+    /// Rights `P` (owners).
+    pub owner_rights: Vec<StoredRight>,
+    /// See [`Store::owner_coverage`].
+    pub owner_coverage: BTreeSet<String>,
+    pub subsectors: Vec<StoredPerimeter>,
+    pub qpv: Vec<StoredPerimeter>,
+    pub conventions: Vec<StoredPerimeter>,
+    /// The current version of each layer (`None` before its first import).
+    pub versions: BTreeMap<Layer, Option<i64>>,
+}
+
 /// The GeoPackage store.
 pub struct Store {
     conn: Connection,
@@ -863,6 +878,27 @@ impl Store {
         let mut stmt = self.conn.prepare("SELECT key FROM parcels ORDER BY key")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Everything a snapshot of the store is built from, read inside one read transaction: one
+    /// consistent state, even while a writer commits a new version meanwhile.
+    pub fn read_all(&self) -> Result<StoreContents> {
+        let tx = self.conn.unchecked_transaction()?;
+        let mut versions = BTreeMap::new();
+        for layer in Layer::ALL {
+            versions.insert(layer, self.latest_version(layer)?);
+        }
+        let contents = StoreContents {
+            parcels: self.parcels()?,
+            owner_rights: self.rights_with_code("P")?,
+            owner_coverage: self.owner_coverage()?,
+            subsectors: self.perimeters(Layer::Subsectors)?,
+            qpv: self.perimeters(Layer::Qpv)?,
+            conventions: self.perimeters(Layer::Conventions)?,
+            versions,
+        };
+        tx.commit()?;
+        Ok(contents)
     }
 
     /// `PRAGMA integrity_check` (“ok” when the file is sound).
