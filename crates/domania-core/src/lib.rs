@@ -7,6 +7,7 @@
 pub mod canonical;
 pub mod classify;
 pub mod error;
+pub mod hash;
 pub mod model;
 pub mod overlay;
 pub mod shares;

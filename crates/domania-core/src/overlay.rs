@@ -35,7 +35,8 @@ pub const OVERLAP_EPS_M2: f64 = 1e-6;
 pub struct OverlayOptions {
     /// See [`SLIVER_M2`].
     pub sliver_m2: f64,
-    /// Worker threads (0: all available cores).
+    /// 1: compute on the calling thread; anything else: on rayon's global pool (its size is
+    /// the number of cores, or `RAYON_NUM_THREADS`).
     pub threads: usize,
 }
 
@@ -117,7 +118,10 @@ fn segments(mp: &MultiPolygon<f64>) -> impl Iterator<Item = (Coord<f64>, Coord<f
         .flat_map(|r| r.0.windows(2).map(|w| (w[0], w[1])))
 }
 
-fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
+/// Exact orientation of `c` relative to the line `a`→`b` (`robust`'s adaptive predicate):
+/// > 0 left, < 0 right, 0 collinear. The one copy the readers' ring checks use too.
+#[must_use]
+pub fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
     robust::orient2d(
         robust::Coord { x: a.x, y: a.y },
         robust::Coord { x: b.x, y: b.y },
@@ -370,8 +374,7 @@ where
     let parcels: Vec<&MultiPolygon<f64>> = parcels.iter().map(Borrow::borrow).collect();
     let zones: Vec<&MultiPolygon<f64>> = zones.iter().map(Borrow::borrow).collect();
     let (rects, tree) = (&index.rects, &index.tree);
-    let threads =
-        if opts.threads == 0 { std::thread::available_parallelism().map_or(1, usize::from) } else { opts.threads };
+    let threads = opts.threads;
 
     // 2. Overlaps among the parcels that meet a zone.
     let mut touched = vec![false; parcels.len()];
@@ -492,34 +495,14 @@ pub fn zone_overlaps<Z: Borrow<MultiPolygon<f64>>>(zones: &[Z]) -> Vec<(usize, u
     out
 }
 
-/// Maps `f` over `items` on `threads` scoped threads, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if threads <= 1 || items.len() < 64 {
+/// Maps `f` over `items`, keeping the order: on rayon's global pool (shared by every caller of
+/// the process, the CLI or the server), or on the calling thread when `threads` is 1.
+fn parallel_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    if threads == 1 || items.len() < 64 {
         return items.iter().map(&f).collect();
     }
-    let chunk = items.len().div_ceil(threads * 8);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let start = next.fetch_add(chunk, std::sync::atomic::Ordering::Relaxed);
-                        if start >= items.len() {
-                            break;
-                        }
-                        let end = (start + chunk).min(items.len());
-                        done.push((start, items[start..end].iter().map(&f).collect()));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("overlay worker panicked")).collect()
-    });
-    parts.sort_unstable_by_key(|(start, _)| *start);
-    parts.into_iter().flat_map(|(_, v)| v).collect()
+    items.par_iter().map(f).collect()
 }
 
 #[cfg(test)]

@@ -206,11 +206,7 @@ pub fn repair(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     mp.boolean_op_with_fill_rule(&MultiPolygon::new(vec![]), OpType::Union, FillRule::EvenOdd)
 }
 
-/// Robust orientation of `c` relative to the line `a`→`b`: > 0 left, < 0 right, 0 collinear.
-fn orient(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
-    let p = |c: Coord<f64>| robust::Coord { x: c.x, y: c.y };
-    robust::orient2d(p(a), p(b), p(c))
-}
+use domania_core::overlay::orient;
 
 /// Whether `c` (collinear with `a`–`b`) lies within the segment's bounding box.
 fn on_segment(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> bool {

@@ -449,9 +449,7 @@ fn polygon_area(c: &[(f64, f64)]) -> f64 {
     a.abs() / 2.0
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
+use domania_core::hash::fnv1a as fnv;
 
 #[cfg(test)]
 mod tests {

@@ -156,14 +156,9 @@ impl Row {
     }
 }
 
-/// FNV-1a, 64 bits: a stable content hash for change detection (not for security).
+/// The stored form of a content hash: SQLite integers are signed.
 fn fnv1a(bytes: &[u8]) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h as i64
+    domania_core::hash::fnv1a(bytes) as i64
 }
 
 fn text(s: &str) -> Value {
