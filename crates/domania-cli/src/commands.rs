@@ -562,7 +562,7 @@ fn parcel(cli: &Cli, spelled: &str) -> Result<()> {
     let area = p.geom_l93.unsigned_area();
     let mut owners = Vec::new();
     let mut refs = BTreeSet::new();
-    for r in rights.iter().filter(|r| r.droit == "P") {
+    for r in rights.iter().filter(|r| r.droit == domania_core::Right::Proprietaire) {
         let c = classifier.classify(&r.owner());
         refs.insert(domania_core::shares::OwnerRef::classified(&r.owner(), &classifier));
         owners.push(serde_json::json!({"siren": r.siren, "name": r.denomination, "actor": c.actor,
@@ -573,8 +573,8 @@ fn parcel(cli: &Cli, spelled: &str) -> Result<()> {
     let actor = holding.actor();
     let others: Vec<_> = rights
         .iter()
-        .filter(|r| r.droit != "P")
-        .map(|r| serde_json::json!({"droit": r.droit, "siren": r.siren, "name": r.denomination}))
+        .filter(|r| r.droit != domania_core::Right::Proprietaire)
+        .map(|r| serde_json::json!({"droit": r.droit.code().to_string(), "siren": r.siren, "name": r.denomination}))
         .collect();
     let gap = p.contenance.map(|c| area - c as f64);
     let out = serde_json::json!({
@@ -644,7 +644,7 @@ fn owners(cli: &Cli) -> Result<()> {
     let store = open(cli)?;
     let classifier = classifier(cli)?;
     let mut by_owner: BTreeMap<(String, String), (StoredRight, BTreeSet<String>)> = BTreeMap::new();
-    for r in store.rights_with_code("P")? {
+    for r in store.rights_with_code(domania_core::Right::Proprietaire)? {
         let entry =
             by_owner.entry((r.siren.clone(), r.denomination.clone())).or_insert_with(|| (r.clone(), BTreeSet::new()));
         entry.1.insert(r.idu.clone());

@@ -5,7 +5,6 @@ use std::str::FromStr;
 
 use domania_core::{Idu, Owner, Parcel, Right};
 use geo_types::MultiPolygon;
-use rusqlite::types::Value;
 use serde::Serialize;
 
 use crate::error::StoreError;
@@ -111,6 +110,40 @@ impl FromStr for Layer {
     }
 }
 
+/// One attribute value of a row, as the store keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl rusqlite::types::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(r) => ValueRef::Real(*r),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
+    }
+}
+
+impl rusqlite::types::FromSql for Value {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        use rusqlite::types::ValueRef;
+        Ok(match v {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(i) => Value::Integer(i),
+            ValueRef::Real(r) => Value::Real(r),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(_) => return Err(rusqlite::types::FromSqlError::InvalidType),
+        })
+    }
+}
+
 /// A row of any layer: its key, geometry blob (spatial layers) and the layer's columns in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -144,11 +177,6 @@ impl Row {
                     buf.push(3);
                     buf.extend_from_slice(&(t.len() as u64).to_le_bytes());
                     buf.extend_from_slice(t.as_bytes());
-                }
-                Value::Blob(b) => {
-                    buf.push(4);
-                    buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
-                    buf.extend_from_slice(b);
                 }
             }
         }

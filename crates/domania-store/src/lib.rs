@@ -11,7 +11,7 @@ pub mod scope;
 pub mod store;
 
 pub use error::{Result, StoreError};
-pub use layer::{Layer, Row, owner_rows, parcel_row, perimeter_row, space_row};
+pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_row};
 pub use scope::{Scope, ScopeKind};
 pub use store::{
     Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, MAX_REMOVED_DEFAULT, ScopeInfo, Store, StoreContents,

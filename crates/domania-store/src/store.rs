@@ -16,13 +16,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use geo_types::MultiPolygon;
-use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
 
 use crate::error::{Result, StoreError, sqlite_reason};
 use crate::gpkg;
-use crate::layer::{Layer, Row};
+use crate::layer::{Layer, Row, Value};
 use crate::scope::{Scope, ScopeKind};
 
 /// Who imports what: recorded with the version.
@@ -128,7 +127,8 @@ pub struct StoredPerimeter {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredRight {
     pub idu: String,
-    pub droit: String,
+    /// The *code droit*: only [`domania_core::Right::Proprietaire`] makes an owner.
+    pub droit: domania_core::Right,
     pub siren: String,
     pub denomination: String,
     pub groupe: Option<u8>,
@@ -651,7 +651,6 @@ impl Store {
                     Value::Integer(n) => n.to_string(),
                     Value::Text(t) => t,
                     Value::Real(x) => x.to_string(),
-                    Value::Blob(b) => format!("{} bytes", b.len()),
                 });
             }
             out.push(format!("version|{}", cols.join("|")));
@@ -814,12 +813,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Every current right of right code `droit` (e.g. `P`).
-    pub fn rights_with_code(&self, droit: &str) -> Result<Vec<StoredRight>> {
+    /// Every current right of kind `right` (e.g. [`domania_core::Right::Proprietaire`]).
+    pub fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>> {
+        let droit = right.code().to_string();
         let mut stmt = self.conn.prepare(
             "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = ?1 ORDER BY idu",
         )?;
-        let rows = stmt.query_map([droit], stored_right)?;
+        let rows = stmt.query_map([droit.as_str()], stored_right)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -890,7 +890,7 @@ impl Store {
         }
         let contents = StoreContents {
             parcels: self.parcels()?,
-            owner_rights: self.rights_with_code("P")?,
+            owner_rights: self.rights_with_code(domania_core::Right::Proprietaire)?,
             owner_coverage: self.owner_coverage()?,
             subsectors: self.perimeters(Layer::Subsectors)?,
             qpv: self.perimeters(Layer::Qpv)?,
@@ -924,7 +924,12 @@ impl StoredRight {
 fn stored_right(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRight> {
     Ok(StoredRight {
         idu: r.get(0)?,
-        droit: r.get(1)?,
+        droit: {
+            let code: String = r.get(1)?;
+            domania_core::Right::parse(&code).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, "empty code droit".into())
+            })?
+        },
         siren: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
         denomination: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
         groupe: r.get::<_, Option<i64>>(4)?.map(|g| g as u8),
@@ -1100,14 +1105,19 @@ impl<'a> ImportTx<'a> {
             None => count.added += 1,
             Some(_) => count.changed += 1,
         }
-        let mut values: Vec<Value> = Vec::with_capacity(row.values.len() + 6);
+        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(row.values.len() + 6);
         let env = row.geom.as_deref().and_then(gpkg::envelope);
         if self.layer.is_spatial() {
-            values.push(row.geom.map_or(Value::Null, Value::Blob));
+            values.push(row.geom.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Blob));
         }
-        values.push(Value::Text(row.key));
-        values.extend(row.values);
-        values.extend([Value::Integer(gh), Value::Integer(ah), Value::Integer(self.version)]);
+        values.push(rusqlite::types::Value::Text(row.key));
+        values.extend(row.values.into_iter().map(|v| match v {
+            Value::Null => rusqlite::types::Value::Null,
+            Value::Integer(i) => rusqlite::types::Value::Integer(i),
+            Value::Real(r) => rusqlite::types::Value::Real(r),
+            Value::Text(t) => rusqlite::types::Value::Text(t),
+        }));
+        values.extend([gh, ah, self.version].map(rusqlite::types::Value::Integer));
         match old {
             None => {
                 self.tx.prepare_cached(&self.sql.insert)?.execute(params_from_iter(values))?;
@@ -1117,7 +1127,7 @@ impl<'a> ImportTx<'a> {
             }
             Some((fid, ogh, _)) => {
                 self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
-                values.push(Value::Integer(fid));
+                values.push(rusqlite::types::Value::Integer(fid));
                 self.tx.prepare_cached(&self.sql.update)?.execute(params_from_iter(values))?;
                 self.index(fid, env)?;
                 self.changed += 1;
