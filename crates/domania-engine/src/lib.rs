@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use domania_core::overlay::{Overlay, OverlayOptions, ParcelIndex, ZoneOverlay, overlay_indexed};
-use domania_core::shares::{Holding, OwnerRef, ZoneShares, holdings_from_rights, zone_shares_with_contenance};
+use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares_with_contenance};
 use domania_core::{Actor, Classifier};
 use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
 use domania_store::{Layer, Store, StoreError};
@@ -57,11 +57,37 @@ pub struct Snapshot {
     qpv: Vec<Zone>,
     conventions: Vec<Zone>,
     /// IDU → position in `parcels`.
-    by_idu: HashMap<String, usize>,
+    by_idu: IduIndex,
     /// The parcels' boxes, built once for every overlay.
     index: ParcelIndex,
     /// The store version of each layer the snapshot was read at.
     versions: BTreeMap<Layer, Option<i64>>,
+}
+
+/// IDU → position, without a heap allocation per parcel: IDUs are 14 ASCII bytes, kept inline;
+/// anything else (the `IDU/n` parts a scenario cuts) in a map of its own.
+#[derive(Debug, Clone, Default)]
+struct IduIndex {
+    idus: HashMap<[u8; 14], usize>,
+    others: HashMap<String, usize>,
+}
+
+impl IduIndex {
+    fn with_capacity(n: usize) -> Self {
+        Self { idus: HashMap::with_capacity(n), others: HashMap::new() }
+    }
+    fn insert(&mut self, idu: &str, i: usize) {
+        match <[u8; 14]>::try_from(idu.as_bytes()) {
+            Ok(k) => self.idus.insert(k, i),
+            Err(_) => self.others.insert(idu.to_owned(), i),
+        };
+    }
+    fn get(&self, idu: &str) -> Option<usize> {
+        match <[u8; 14]>::try_from(idu.as_bytes()) {
+            Ok(k) => self.idus.get(&k).copied(),
+            Err(_) => self.others.get(idu).copied(),
+        }
+    }
 }
 
 /// Why a snapshot could not be built.
@@ -151,11 +177,35 @@ impl Snapshot {
             .into_iter()
             .map(|p| ParcelRec { idu: p.idu, contenance: p.contenance, geom_l93: p.geom_l93 })
             .collect();
-        let rights = c.owner_rights.iter().map(|r| (r.idu.clone(), OwnerRef::classified(&r.owner(), classifier)));
+        // Classified once per distinct owner, not once per right: a bailleur holds thousands of
+        // parcels (356,440 rights but a few hundred owners in the 1M synthetic territory).
+        // Each right goes straight to its parcel's position: no map keyed by IDU strings.
+        let mut by_idu = IduIndex::with_capacity(parcels.len());
+        for (i, p) in parcels.iter().enumerate() {
+            by_idu.insert(&p.idu, i);
+        }
+        let mut classified: HashMap<(&str, &str, Option<u8>, Option<&str>), OwnerRef> = HashMap::new();
+        let mut owners: Vec<Vec<OwnerRef>> = vec![Vec::new(); parcels.len()];
+        for r in &c.owner_rights {
+            let Some(i) = by_idu.get(&r.idu) else { continue };
+            let key = (r.siren.as_str(), r.denomination.as_str(), r.groupe, r.forme.as_deref());
+            owners[i]
+                .push(classified.entry(key).or_insert_with(|| OwnerRef::classified(&r.owner(), classifier)).clone());
+        }
         let coverage = &c.owner_coverage;
-        let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights, |idu| {
-            idu.get(0..5).is_some_and(|code| coverage.contains(code))
-        });
+        let holdings: Vec<Holding> = owners
+            .into_iter()
+            .zip(&parcels)
+            .map(|(mut list, p)| {
+                if list.is_empty() {
+                    let covered = p.idu.get(0..5).is_some_and(|code| coverage.contains(code));
+                    return Holding { owners: list, covered };
+                }
+                list.sort();
+                list.dedup();
+                Holding::of(list)
+            })
+            .collect();
         let zones = |list: Vec<domania_store::StoredPerimeter>| -> Vec<Zone> {
             list.into_iter().map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 }).collect()
         };
@@ -175,7 +225,10 @@ impl Snapshot {
         if parcels.len() != holdings.len() {
             return Err(EngineError::Mismatch { parcels: parcels.len(), holdings: holdings.len() });
         }
-        let by_idu = parcels.iter().enumerate().map(|(i, p)| (p.idu.clone(), i)).collect();
+        let mut by_idu = IduIndex::with_capacity(parcels.len());
+        for (i, p) in parcels.iter().enumerate() {
+            by_idu.insert(&p.idu, i);
+        }
         let index = ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>());
         Ok(Self { parcels, holdings, subsectors, qpv, conventions, by_idu, index, versions: BTreeMap::new() })
     }
@@ -195,7 +248,7 @@ impl Snapshot {
     /// The parcel with this IDU and its holding.
     #[must_use]
     pub fn parcel(&self, idu: &str) -> Option<(&ParcelRec, &Holding)> {
-        self.by_idu.get(idu).map(|&i| (&self.parcels[i], &self.holdings[i]))
+        self.by_idu.get(idu).map(|i| (&self.parcels[i], &self.holdings[i]))
     }
 
     #[must_use]
@@ -561,7 +614,7 @@ impl Snapshot {
                 Holding::of(vec![OwnerRef { siren: t.to.siren.clone(), name: t.to.name.clone(), actor: t.to.actor }]);
             match (&t.idu, &t.polygon) {
                 (Some(idu), None) => {
-                    let i = snap.by_idu.get(idu).copied().ok_or_else(|| {
+                    let i = snap.by_idu.get(idu).ok_or_else(|| {
                         ScenarioError(format!("transfer {}: parcel {idu} is not in the store", k + 1))
                     })?;
                     snap.holdings[i] = owner;
@@ -593,7 +646,7 @@ impl Snapshot {
                         let rest = snap.parcels[i].geom_l93.difference(&shape);
                         let idu = format!("{}/{}", snap.parcels[i].idu, k + 1);
                         snap.parcels[i].geom_l93 = rest;
-                        snap.by_idu.insert(idu.clone(), snap.parcels.len());
+                        snap.by_idu.insert(&idu, snap.parcels.len());
                         snap.parcels.push(ParcelRec { idu, contenance: None, geom_l93: inside });
                         snap.holdings.push(owner.clone());
                     }

@@ -43,7 +43,10 @@ pub fn read_shapefile(
     report.crs = crs.to_string();
     let dbf_path = sibling(path, "dbf").ok_or_else(|| err(path, "no .dbf file beside it"))?;
     let records = read_dbf(&dbf_path)?;
-    let mut reader = shapefile::ShapeReader::from_path(path).map_err(|e| err(path, e.to_string()))?;
+    let bytes = fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+    check_shp_records(path, &bytes)?;
+    let mut reader =
+        shapefile::ShapeReader::new(std::io::Cursor::new(bytes.as_slice())).map_err(|e| err(path, e.to_string()))?;
     let mut index = 0usize;
     for shape in reader.iter_shapes() {
         let shape = shape.map_err(|e| err(path, format!("shape {index}: {e}")))?;
@@ -101,6 +104,50 @@ fn shape_rings(shape: Shape) -> Option<Vec<Vec<Vec<Coord<f64>>>>> {
     }
 }
 
+/// Checks every record of `.shp` bytes before the `shapefile` crate reads them: each record must
+/// lie inside the file, and a multi-part shape must hold the parts and points it announces. The
+/// crate sizes its vectors from those counts, so a damaged file announcing 2 billion points
+/// would ask for 32 GB (found by the fuzz target).
+fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<()> {
+    const HEADER: usize = 100;
+    if bytes.len() < HEADER {
+        return Err(err(path, format!("{} bytes: too short for a Shapefile header", bytes.len())));
+    }
+    let be = |at: usize| bytes.get(at..at + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let le = |at: usize| bytes.get(at..at + 4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let mut pos = HEADER;
+    let mut index = 0usize;
+    while pos + 8 <= bytes.len() {
+        let words = be(pos + 4).unwrap_or(-1);
+        let len = usize::try_from(words).map_err(|_| err(path, format!("shape {index}: negative record length")))? * 2;
+        let content = pos + 8;
+        if content + len > bytes.len() {
+            return Err(err(path, format!("shape {index}: its record runs past the end of the file")));
+        }
+        let kind = le(content).unwrap_or(0);
+        // Polylines, polygons and multipoints (plain, Z, M): parts and points after a 32-byte box.
+        if matches!(kind, 3 | 5 | 8 | 13 | 15 | 18 | 23 | 25 | 28) && len >= 4 {
+            let (parts, points) = if matches!(kind, 8 | 18 | 28) {
+                (0, le(content + 36).unwrap_or(-1))
+            } else {
+                (le(content + 36).unwrap_or(-1), le(content + 40).unwrap_or(-1))
+            };
+            let fits = usize::try_from(parts).ok().zip(usize::try_from(points).ok()).is_some_and(|(parts, points)| {
+                44usize.saturating_add(parts.saturating_mul(4)).saturating_add(points.saturating_mul(16)) <= len
+            });
+            if !fits {
+                return Err(err(
+                    path,
+                    format!("shape {index}: announces {parts} parts and {points} points in a {len}-byte record"),
+                ));
+            }
+        }
+        pos = content + len;
+        index += 1;
+    }
+    Ok(())
+}
+
 /// The shapes of `.shp` bytes through the geometry policy, one result per shape (`path` names
 /// the file in errors): what [`read_shapefile`] does to geometries, on bytes in memory.
 pub fn parse_shp(
@@ -109,6 +156,7 @@ pub fn parse_shp(
     crs: &Crs,
     policy: crate::geometry::InvalidPolicy,
 ) -> Result<Vec<std::result::Result<geo_types::MultiPolygon<f64>, Problem>>> {
+    check_shp_records(path, bytes)?;
     let mut reader = shapefile::ShapeReader::new(std::io::Cursor::new(bytes)).map_err(|e| err(path, e.to_string()))?;
     let mut out = Vec::new();
     for (index, shape) in reader.iter_shapes().enumerate() {
@@ -277,6 +325,26 @@ fn dbf_encoding(cpg: Option<&str>, ldid: u8, body: &[u8]) -> &'static Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (fuzz target `shapefile`): a polygon record announcing more points than its
+    /// bytes made the `shapefile` crate ask for gigabytes.
+    #[test]
+    fn shp_records_announcing_more_than_they_hold_are_refused() {
+        let mut shp = vec![0u8; 100];
+        let mut content = Vec::new();
+        content.extend_from_slice(&5i32.to_le_bytes()); // polygon
+        content.extend_from_slice(&[0u8; 32]); // box
+        content.extend_from_slice(&1i32.to_le_bytes()); // parts
+        content.extend_from_slice(&i32::MAX.to_le_bytes()); // points
+        content.extend_from_slice(&0i32.to_le_bytes()); // the one part starts at 0
+        shp.extend_from_slice(&1i32.to_be_bytes());
+        shp.extend_from_slice(&((content.len() / 2) as i32).to_be_bytes());
+        shp.extend_from_slice(&content);
+        let e = check_shp_records(Path::new("x.shp"), &shp).unwrap_err().to_string();
+        assert!(e.contains("shape 0: announces 1 parts and 2147483647 points"), "{e}");
+        assert!(check_shp_records(Path::new("x.shp"), &shp[..120]).is_err());
+        assert!(check_shp_records(Path::new("x.shp"), &shp[..50]).is_err());
+    }
 
     /// Regression: a record length of 0 indexed an empty record, and a record count of 4 billion
     /// asked for that many slots before reading any.
