@@ -90,6 +90,9 @@ impl IduIndex {
     }
 }
 
+/// An owner as the PPM spells it (SIREN, name, groupe, forme): what its classification depends on.
+type OwnerKey<'a> = (&'a str, &'a str, Option<u8>, Option<&'a str>);
+
 /// Why a snapshot could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -184,7 +187,7 @@ impl Snapshot {
         for (i, p) in parcels.iter().enumerate() {
             by_idu.insert(&p.idu, i);
         }
-        let mut classified: HashMap<(&str, &str, Option<u8>, Option<&str>), OwnerRef> = HashMap::new();
+        let mut classified: HashMap<OwnerKey<'_>, OwnerRef> = HashMap::new();
         let mut owners: Vec<Vec<OwnerRef>> = vec![Vec::new(); parcels.len()];
         for r in &c.owner_rights {
             let Some(i) = by_idu.get(&r.idu) else { continue };
