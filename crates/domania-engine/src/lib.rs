@@ -212,7 +212,8 @@ impl Snapshot {
         let zones = |list: Vec<domania_store::StoredPerimeter>| -> Vec<Zone> {
             list.into_iter().map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 }).collect()
         };
-        let mut snap = Self::from_parts(parcels, holdings, zones(c.subsectors), zones(c.qpv), zones(c.conventions))?;
+        let mut snap =
+            Self::indexed(parcels, holdings, zones(c.subsectors), zones(c.qpv), zones(c.conventions), by_idu);
         snap.versions = c.versions;
         Ok(snap)
     }
@@ -232,8 +233,20 @@ impl Snapshot {
         for (i, p) in parcels.iter().enumerate() {
             by_idu.insert(&p.idu, i);
         }
+        Ok(Self::indexed(parcels, holdings, subsectors, qpv, conventions, by_idu))
+    }
+
+    /// The snapshot of parts whose IDU index is built (`holdings` as long as `parcels`).
+    fn indexed(
+        parcels: Vec<ParcelRec>,
+        holdings: Vec<Holding>,
+        subsectors: Vec<Zone>,
+        qpv: Vec<Zone>,
+        conventions: Vec<Zone>,
+        by_idu: IduIndex,
+    ) -> Self {
         let index = ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>());
-        Ok(Self { parcels, holdings, subsectors, qpv, conventions, by_idu, index, versions: BTreeMap::new() })
+        Self { parcels, holdings, subsectors, qpv, conventions, by_idu, index, versions: BTreeMap::new() }
     }
 
     /// The parcels, in store order.
