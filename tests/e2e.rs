@@ -143,6 +143,7 @@ fn bad_inputs_give_clear_errors_and_change_nothing() {
         ("ppm-missing-column.csv", "owners", &["line 3", "column_count", "expected 24 columns, found 23"]),
         ("ppm-wrong-encoding.csv", "owners", &["ppm-wrong-encoding.csv", "UTF-16"]),
         ("ppm-mixed-encoding.csv", "owners", &["mixed encodings", "line 3"]),
+        ("repair-fails.json", "qpv", &["feature 0", "the repair failed", "nothing was imported"]),
     ];
     for (file, kind, needles) in cases {
         let path = bad_input(file);
@@ -150,6 +151,7 @@ fn bad_inputs_give_clear_errors_and_change_nothing() {
         for n in *needles {
             assert!(err.contains(n), "{file}: error should mention {n:?}:\n{err}");
         }
+        assert!(!err.contains("panicked"), "{file}: {err}");
         assert_eq!(ok(&store, &["dump"]), before, "{file} changed the store");
     }
     // Nothing changed: still one version, 4,241 parcels.

@@ -335,6 +335,14 @@ fn parse_date(s: &str) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
+    // A panic the geometry repair catches (and turns into a rejection, with its reason) is not
+    // news; any other is reported as usual.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !domania_io::geometry::IN_REPAIR.with(std::cell::Cell::get) {
+            default_hook(info);
+        }
+    }));
     let cli = Cli::parse();
     match commands::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,

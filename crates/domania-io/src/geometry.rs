@@ -175,7 +175,12 @@ pub fn rings_to_l93(
             InvalidPolicy::Reject => return Err(problem("invalid_geometry", reason)),
             InvalidPolicy::Repair => {
                 let before = mp.unsigned_area();
-                let fixed = repair(&mp);
+                let Some(fixed) = repair(&mp) else {
+                    return Err(problem(
+                        "invalid_geometry",
+                        format!("{reason}; the repair failed on this shape (fix it in a GIS, or --invalid reject)"),
+                    ));
+                };
                 if let Err(still) = fixed.check_validation() {
                     return Err(problem("invalid_geometry", format!("{reason}; repair failed: {still}")));
                 }
@@ -198,12 +203,28 @@ pub fn rings_to_l93(
     Ok((mp, repairs))
 }
 
+thread_local! {
+    /// Set while [`repair`] runs: a panic hook may keep quiet about a panic that `repair`
+    /// catches and turns into a rejection.
+    pub static IN_REPAIR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Rebuilds an invalid multipolygon as the valid one that covers the same points under the
 /// even-odd rule (a bow-tie becomes two triangles, a hole outside its shell a polygon of its
 /// own): the union of the shape with nothing, which `i_overlay` computes deterministically.
+///
+/// `None` when `i_overlay` cannot: version 4.5 fails an internal assertion on some degenerate
+/// rings (found by the fuzz target on a QPV ring given a 100 km spike,
+/// `tests/bad-inputs/repair-fails.json`). That is a refusal of the feature, not a crash of the
+/// import.
 #[must_use]
-pub fn repair(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    mp.boolean_op_with_fill_rule(&MultiPolygon::new(vec![]), OpType::Union, FillRule::EvenOdd)
+pub fn repair(mp: &MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
+    IN_REPAIR.with(|f| f.set(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        mp.boolean_op_with_fill_rule(&MultiPolygon::new(vec![]), OpType::Union, FillRule::EvenOdd)
+    }));
+    IN_REPAIR.with(|f| f.set(false));
+    out.ok()
 }
 
 use domania_core::overlay::orient;
@@ -318,6 +339,25 @@ mod tests {
         assert_eq!(repairs[0].code, "invalid_geometry");
         assert!(mp.is_valid());
         assert!((mp.unsigned_area() - 50.0).abs() < 1e-6, "{}", mp.unsigned_area());
+    }
+
+    /// Regression (fuzz target `geojson`): i_overlay panicked while repairing this ring, and the
+    /// panic took the whole import down.
+    #[test]
+    fn a_shape_the_repair_cannot_rebuild_is_rejected_not_a_crash() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bad-inputs/repair-fails.json");
+        let bytes = std::fs::read(path).unwrap();
+        let mut codes = Vec::new();
+        crate::geojson::read_features_slice(std::path::Path::new("repair-fails.json"), &bytes, |f, _| {
+            if let Err(p) = polygonal_l93(f.geometry.as_ref(), &Crs::wgs84(), InvalidPolicy::Repair) {
+                codes.push((f.index, p.code, p.message));
+            }
+        })
+        .unwrap();
+        assert!(
+            codes.iter().any(|(i, c, m)| *i == 0 && *c == "invalid_geometry" && m.contains("the repair failed")),
+            "{codes:?}"
+        );
     }
 
     #[test]
