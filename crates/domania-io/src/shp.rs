@@ -44,11 +44,8 @@ pub fn read_shapefile(
     let dbf_path = sibling(path, "dbf").ok_or_else(|| err(path, "no .dbf file beside it"))?;
     let records = read_dbf(&dbf_path)?;
     let bytes = fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
-    check_shp_records(path, &bytes)?;
-    let mut reader =
-        shapefile::ShapeReader::new(std::io::Cursor::new(bytes.as_slice())).map_err(|e| err(path, e.to_string()))?;
     let mut index = 0usize;
-    for shape in reader.iter_shapes() {
+    for shape in shapes(path, &bytes)? {
         let shape = shape.map_err(|e| err(path, format!("shape {index}: {e}")))?;
         report.read += 1;
         let properties = records.get(index).cloned().unwrap_or_default();
@@ -108,7 +105,7 @@ fn shape_rings(shape: Shape) -> Option<Vec<Vec<Vec<Coord<f64>>>>> {
 /// lie inside the file, and a multi-part shape must hold the parts and points it announces. The
 /// crate sizes its vectors from those counts, so a damaged file announcing 2 billion points
 /// would ask for 32 GB (found by the fuzz target).
-fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<()> {
+fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>> {
     const HEADER: usize = 100;
     if bytes.len() < HEADER {
         return Err(err(path, format!("{} bytes: too short for a Shapefile header", bytes.len())));
@@ -117,6 +114,7 @@ fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<()> {
     let le = |at: usize| bytes.get(at..at + 4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     let mut pos = HEADER;
     let mut index = 0usize;
+    let mut records = Vec::new();
     while pos + 8 <= bytes.len() {
         let words = be(pos + 4).unwrap_or(-1);
         let len = usize::try_from(words).map_err(|_| err(path, format!("shape {index}: negative record length")))? * 2;
@@ -142,10 +140,32 @@ fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<()> {
                 ));
             }
         }
+        records.push(pos..content + len);
         pos = content + len;
         index += 1;
     }
-    Ok(())
+    Ok(records)
+}
+
+/// The shapes of checked `.shp` bytes, each read by the `shapefile` crate on its own (the file's
+/// header and that one record): the crate reads on after an error from wherever it stopped, so
+/// a record it misreads would make it take the next bytes for a record header and a point count
+/// (the fuzz target saw it ask for 18 GB that way).
+fn shapes(path: &Path, bytes: &[u8]) -> Result<Vec<std::result::Result<Shape, String>>> {
+    let records = check_shp_records(path, bytes)?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let mut one = Vec::with_capacity(100 + r.len());
+        one.extend_from_slice(&bytes[..100]);
+        one.extend_from_slice(&bytes[r]);
+        let words = i32::try_from(one.len() / 2).unwrap_or(i32::MAX);
+        one[24..28].copy_from_slice(&words.to_be_bytes());
+        let mut reader =
+            shapefile::ShapeReader::new(std::io::Cursor::new(one.as_slice())).map_err(|e| err(path, e.to_string()))?;
+        let shape = reader.iter_shapes().next().unwrap_or(Err(shapefile::Error::InvalidShapeRecordSize));
+        out.push(shape.map_err(|e| e.to_string()));
+    }
+    Ok(out)
 }
 
 /// The shapes of `.shp` bytes through the geometry policy, one result per shape (`path` names
@@ -156,10 +176,8 @@ pub fn parse_shp(
     crs: &Crs,
     policy: crate::geometry::InvalidPolicy,
 ) -> Result<Vec<std::result::Result<geo_types::MultiPolygon<f64>, Problem>>> {
-    check_shp_records(path, bytes)?;
-    let mut reader = shapefile::ShapeReader::new(std::io::Cursor::new(bytes)).map_err(|e| err(path, e.to_string()))?;
     let mut out = Vec::new();
-    for (index, shape) in reader.iter_shapes().enumerate() {
+    for (index, shape) in shapes(path, bytes)?.into_iter().enumerate() {
         let shape = shape.map_err(|e| err(path, format!("shape {index}: {e}")))?;
         out.push(match shape_rings(shape) {
             None => Err(Problem { code: "wrong_geometry_type", message: "expected a polygon shape".into() }),
@@ -344,6 +362,20 @@ mod tests {
         assert!(e.contains("shape 0: announces 1 parts and 2147483647 points"), "{e}");
         assert!(check_shp_records(Path::new("x.shp"), &shp[..120]).is_err());
         assert!(check_shp_records(Path::new("x.shp"), &shp[..50]).is_err());
+    }
+
+    /// Regression (fuzz target `shapefile`): after a record it could not read, the crate read on
+    /// from the middle of that record and took coordinates for a count of 1.1 billion points.
+    #[test]
+    fn each_record_is_read_on_its_own() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bad-inputs/shapefile-misread.bin");
+        let data = std::fs::read(path).unwrap();
+        let split = data.windows(2).position(|w| w == [0xFF, 0xFE]).unwrap();
+        let shp = &data[split + 2..];
+        let got = parse_shp(Path::new("x.shp"), shp, &Crs::lambert93(), crate::geometry::InvalidPolicy::Repair);
+        // The damaged second record is an error that names it; reading stopped inside it.
+        let e = got.unwrap_err().to_string();
+        assert!(e.contains("shape 1: "), "{e}");
     }
 
     /// Regression: a record length of 0 indexed an empty record, and a record count of 4 billion
