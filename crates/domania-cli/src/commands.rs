@@ -404,26 +404,6 @@ fn import(
     skip_invalid: bool,
     author: Option<&str>,
 ) -> Result<VersionInfo> {
-    let new_store = !cli.store.exists();
-    let result = import_into(cli, source, opts, skip_invalid, author);
-    if result.is_err() && new_store {
-        // The store this import created holds nothing: a failed first import leaves no file.
-        for suffix in ["", "-journal", ".lock"] {
-            let mut p = cli.store.clone().into_os_string();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-        }
-    }
-    result
-}
-
-fn import_into(
-    cli: &Cli,
-    source: &Source<'_>,
-    opts: &ImportOptions,
-    skip_invalid: bool,
-    author: Option<&str>,
-) -> Result<VersionInfo> {
     let file = source.file;
     let pb = if cli.json { ProgressBar::hidden() } else { spinner(format!("importing {}", file.display())) };
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
@@ -449,17 +429,50 @@ fn import_into(
         std::thread::spawn(move || sha256(&file))
     };
     // Opened once the reader runs: creating a new GeoPackage overlaps with parsing.
-    let opened = open_create(cli, false);
-    let mut store = match opened {
+    let mut store = match open_create(cli, false) {
         Ok(s) => s,
         Err(e) => {
             drop(rx);
+            pb.finish_and_clear();
             // The reader's error (wrong file) says more than the store's when both fail.
             reader.join().map_err(|_| anyhow!("the reader thread panicked"))??;
             return Err(e);
         }
     };
-    let mut itx = store.begin_import(layer_of(source.kind), opts.clone())?;
+    let result = import_into(&mut store, source, opts, skip_invalid, author, (rx, reader, hasher), &pb);
+    pb.finish_and_clear();
+    if result.is_err() {
+        // A store this import created and wrote nothing into goes away: no empty file left.
+        store.discard_if_new();
+    }
+    result
+}
+
+/// The threads of an import: the rows the reader sends, the reader, the file's hash.
+type Workers = (
+    std::sync::mpsc::Receiver<Vec<Row>>,
+    std::thread::JoinHandle<Result<ValidationReport>>,
+    std::thread::JoinHandle<Result<String>>,
+);
+
+fn import_into(
+    store: &mut Store,
+    source: &Source<'_>,
+    opts: &ImportOptions,
+    skip_invalid: bool,
+    author: Option<&str>,
+    (rx, reader, hasher): Workers,
+    pb: &ProgressBar,
+) -> Result<VersionInfo> {
+    let file = source.file;
+    let mut itx = match store.begin_import(layer_of(source.kind), opts.clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            drop(rx);
+            reader.join().map_err(|_| anyhow!("the reader thread panicked"))??;
+            return Err(e.into());
+        }
+    };
     let mut written = 0u64;
     let mut write_error = None;
     'batches: for batch in &rx {
@@ -476,7 +489,6 @@ fn import_into(
     let report = reader.join().map_err(|_| anyhow!("the reader thread panicked"))??;
     let digest = hasher.join().map_err(|_| anyhow!("the hashing thread panicked"))??;
     if let Some(e) = write_error {
-        pb.finish_and_clear();
         return Err(e).with_context(|| format!("importing {}; nothing was imported", file.display()));
     }
     if !report.is_clean() && !skip_invalid {
@@ -488,7 +500,7 @@ fn import_into(
             report.rejected
         );
     }
-    if !cli.json && !report.issues.is_empty() {
+    if !report.issues.is_empty() {
         pb.suspend(|| eprint!("{}", report.render_issues(20)));
     }
     let meta = ImportMeta {
@@ -499,9 +511,7 @@ fn import_into(
         repaired: report.repaired,
         report_json: Some(serde_json::to_string(&report)?),
     };
-    let committed = itx.commit(&meta);
-    pb.finish_and_clear();
-    committed.with_context(|| format!("importing {}; nothing was imported", file.display()))
+    itx.commit(&meta).with_context(|| format!("importing {}; nothing was imported", file.display()))
 }
 
 fn print_version(v: &VersionInfo, json: bool) -> Result<()> {

@@ -283,6 +283,16 @@ pub fn assign(cli: &Cli, judging: &Judging, format: MapFormat, dry_run: bool) ->
             })
             .collect();
         let mut store = open_write(cli)?;
+        // The layers must still be those the spaces were computed from: an import in between
+        // would make the spaces layer describe a state the store no longer holds.
+        let mut now = store.versions()?;
+        // The spaces layer itself is what is being written.
+        now.remove(&domania_store::Layer::Spaces);
+        let mut then = snap.versions().clone();
+        then.remove(&domania_store::Layer::Spaces);
+        if now != then {
+            bail!("the store changed while the spaces were computed (another import); run `domania assign` again");
+        }
         let meta = domania_store::ImportMeta {
             author: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
             source: format!("domania assign --rules {} --date {}", rules_name(rules_path), report.date),

@@ -53,14 +53,14 @@ pub enum Command {
         #[arg(long)]
         adopt: bool,
     },
-    /// Import a file as a new version of a layer. A cadastre file replaces only the communes
-    /// it holds, a PPM file only its départements; the rest of the layer stays as it is.
+    /// Import a file as a new version of a layer. A cadastre or PPM file replaces only the
+    /// communes it holds; the rest of the layer stays as it is.
     Import {
         kind: ImportKind,
         file: PathBuf,
-        /// What the file replaces: `commune` (default for parcels: the communes in the file),
-        /// `section` (a partial extract), `departement` (default for owners), `layer` (the
-        /// whole layer; the only one for qpv, subsectors, conventions), or KIND=CODE[,CODE…]
+        /// What the file replaces: `commune` (the default for parcels and owners: the communes
+        /// in the file), `section` (a partial extract), `departement`, `layer` (the whole
+        /// layer; the only one for qpv, subsectors, conventions), or KIND=CODE[,CODE…]
         /// to name them (a listed part the file does not hold is emptied).
         #[arg(long, value_parser = parse_scope, value_name = "SCOPE")]
         scope: Option<Scope>,

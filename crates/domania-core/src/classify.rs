@@ -216,7 +216,8 @@ const fn range_in(
 ///   groupe 7 syndicates of co-owners, under groupes 1–4 bodies of the authority the DGFiP
 ///   files them with.
 const FORME_RULES: &[FormeRule] = &[
-    rule(&["3110", "3120", "3205", "3210", "3220", "3290"], Then::Foreign, "personne morale de droit étranger"),
+    rule(&["3120", "3220"], Then::Is(OtherLegalPerson), "société étrangère"),
+    rule(&["3110", "3205", "3210", "3290"], Then::Foreign, "personne morale de droit étranger (État, organisme)"),
     rule(&["4110", "4120"], Then::Is(EtablissementPublic), "EPIC national"),
     rule(&["4130"], Then::PublicCompany, "exploitant public"),
     rule_in(
@@ -287,8 +288,14 @@ const FORME_RULES: &[FormeRule] = &[
 /// `private_only` is set (an *association syndicale autorisée* is a public body).
 struct NameRule {
     prefixes: &'static [&'static str],
+    /// Substrings of the name, which has a space at each end: ` AMBASSADE ` is a whole word
+    /// (not `LES AMBASSADEURS`).
     contains: &'static [&'static str],
+    /// Names that look like a match but are not (`REPUBLIQUE FRANCAISE` is the French State).
+    unless: &'static [&'static str],
     private_only: bool,
+    /// Not applied to companies (forme juridique 5xxx, 6xxx: `REPUBLIQUE IMMOBILIER` is a SAS).
+    not_companies: bool,
     then: Then,
     why: &'static str,
 }
@@ -314,8 +321,10 @@ const NAME_RULES: &[NameRule] = &[
             "PRINCIPAUTE ",
             "EMIRAT",
         ],
-        contains: &["AMBASSADE", "CONSULAT"],
+        contains: &[" AMBASSADE ", " CONSULAT "],
+        unless: &["REPUBLIQUE FRANCAISE", "ETAT FRANCAIS"],
         private_only: false,
+        not_companies: true,
         then: Then::Foreign,
         why: "a foreign state or its embassy or consulate",
     },
@@ -328,7 +337,9 @@ const NAME_RULES: &[NameRule] = &[
             "ORGANISATION INTERNATIONALE",
             "ORGANISATION DES NATIONS",
         ],
+        unless: &["REPUBLIQUE FRANCAISE", "ETAT FRANCAIS"],
         private_only: false,
+        not_companies: true,
         then: Then::Foreign,
         why: "a foreign state or an international organisation",
     },
@@ -338,24 +349,28 @@ const NAME_RULES: &[NameRule] = &[
             "CENTRE NATIONAL DE LA RECHERCHE SCIENTIFIQUE",
             "CAISSE DES DEPOTS",
             "CAISSE NATIONALE D ASSU",
-            "CAISSE NATIONALE D'ASSU",
             "CAISSE REGIONALE D ASSURANCE MALADIE",
             "CAISSE PRIMAIRE ASSURANCE MALADIE",
         ],
+        unless: &[],
         private_only: false,
+        not_companies: false,
         then: Then::Is(EtablissementPublic),
         why: "a national public body or social-security fund, not the State itself",
     },
     NameRule {
         prefixes: &[],
         contains: &[
-            "CENTRE D'ACTION SOCIALE",
-            "CENTRE COMMUNAL D'ACTION SOCIALE",
+            "CENTRE D ACTION SOCIALE",
+            "CTRE D ACTION SOCIALE",
+            "CENTRE COMMUNAL D ACTION SOCIALE",
             "SYNDICAT INTERCOMMUNAL",
             "SYND INTERCOM",
             "SYNDICAT DES EAUX",
         ],
+        unless: &[],
         private_only: false,
+        not_companies: false,
         then: Then::Is(EtablissementPublic),
         why: "a local public body (social-action centre, intercommunal syndicate)",
     },
@@ -373,7 +388,9 @@ const NAME_RULES: &[NameRule] = &[
             "INDIVIDAIRE",
             "EN INDIVISION",
         ],
+        unless: &[],
         private_only: true,
+        not_companies: false,
         then: Then::Is(Copropriete),
         why: "co-owners or indivisaires of a building or a shared passage",
     },
@@ -387,7 +404,9 @@ const NAME_RULES: &[NameRule] = &[
             "ASSOCIATION SYND ",
             "ASS FONCIERE URBAINE LIBRE",
         ],
+        unless: &[],
         private_only: true,
+        not_companies: false,
         then: Then::Is(Copropriete),
         why: "an association syndicale libre: the co-owners' common land of a lotissement",
     },
@@ -483,11 +502,21 @@ impl Classifier {
                 why: format!("SIREN {key} listed as {actor} in the territory config"),
             };
         }
-        let name = owner.name.to_uppercase().split_whitespace().collect::<Vec<_>>().join(" ");
-        let public_form = owner.forme.as_deref().is_some_and(|f| f.trim().starts_with('7'));
+        // Upper case, apostrophes as spaces (the DGFiP writes `D ACTION` as often as `D'ACTION`),
+        // runs of spaces folded, one space around, so phrases match as whole words.
+        let name = format!(
+            " {} ",
+            owner.name.to_uppercase().replace('\'', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        let forme = owner.forme.as_deref().map(str::trim).unwrap_or_default();
+        let public_form = forme.starts_with('7');
+        let company = forme.starts_with('5') || forme.starts_with('6');
         if let Some(r) = NAME_RULES.iter().find(|r| {
-            !(r.private_only && public_form)
-                && (r.prefixes.iter().any(|p| name.starts_with(p)) || r.contains.iter().any(|w| name.contains(w)))
+            let excluded = (r.private_only && public_form)
+                || (r.not_companies && company)
+                || r.unless.iter().any(|u| name.contains(u));
+            !excluded
+                && (r.prefixes.iter().any(|p| name[1..].starts_with(p)) || r.contains.iter().any(|w| name.contains(w)))
         }) && let Some((actor, by, policy)) = self.resolve(r.then, owner.groupe)
         {
             let policy = if policy.is_empty() { String::new() } else { format!(", {policy}") };

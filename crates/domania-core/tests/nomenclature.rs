@@ -68,7 +68,13 @@ const EXPECTATIONS: &[Expect] = &[
         Other,
         "INSEE 3210 État étranger / 3205 organisation internationale; DGFiP files some under 7113",
     ),
-    e(&[], &["3210", "3220", "3290"], &[], Other, "INSEE 32xx personne morale de droit étranger"),
+    e(
+        &[],
+        &["3210", "3220", "3290"],
+        &[],
+        Other,
+        "INSEE 32xx personne morale de droit étranger (3220: a foreign company)",
+    ),
     // National public bodies filed as the State.
     e(
         &[1],
@@ -104,10 +110,10 @@ const EXPECTATIONS: &[Expect] = &[
     ),
     e(
         &[],
-        &["9900"],
-        &["CENTRE D'ACTION SOCIALE", "SYNDICAT DES EAUX", "ASSURANCE MALADIE"],
+        &["9900", "7210"],
+        &["CENTRE D ACTION SOCIALE", "SYNDICAT DES EAUX", "ASSURANCE MALADIE"],
         Ep,
-        "INSEE 7361 CCAS / 7353 syndicat / 8110 sécurité sociale, filed as 9900",
+        "INSEE 7361 CCAS / 7353 syndicat / 8110 sécurité sociale, filed as 9900 (or a CCAS section as 7210, commune)",
     ),
     // The nomenclature, code by code.
     e(&[], &["4110", "4120"], &[], Ep, "INSEE 4110/4120 EPIC national (ONF, EPF IdF, Grand Paris Aménagement, RATP)"),
@@ -189,7 +195,7 @@ const EXPECTATIONS: &[Expect] = &[
 ];
 
 fn expectation(o: &Owner) -> Option<&'static Expect> {
-    let name = o.name.to_uppercase().split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = o.name.to_uppercase().replace('\'', " ").split_whitespace().collect::<Vec<_>>().join(" ");
     let forme = o.forme.as_deref().unwrap_or("");
     EXPECTATIONS.iter().find(|x| {
         (x.groupes.is_empty() || o.groupe.is_some_and(|g| x.groupes.contains(&g)))

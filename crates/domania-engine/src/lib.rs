@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use domania_core::overlay::{Overlay, OverlayOptions, ParcelIndex, ZoneOverlay, overlay_indexed};
 use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares_with_contenance};
 use domania_core::{Actor, Classifier};
-use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
+use domania_rules::{Assignment, Decision, Rules, SpaceKind, SubsectorDecision};
 use domania_store::{Layer, Store, StoreError};
 use geo::{BooleanOps, Contains, InteriorPoint};
 use geo_types::{MultiPolygon, Point};
@@ -572,7 +572,11 @@ impl Snapshot {
         let mut subsectors_changed = Vec::new();
         for ((zb, za), (db, da)) in sb.zones.iter().zip(&sa.zones).zip(ab.decisions.iter().zip(&aa.decisions)) {
             let (b, a) = (rounded(zb), rounded(za));
-            if b != a || db.decision != da.decision || db.needs_convention != da.needs_convention {
+            let same_outcome = match (&db.decision, &da.decision) {
+                (Decision::Delegated { actor: x, .. }, Decision::Delegated { actor: y, .. }) => x == y,
+                (x, y) => std::mem::discriminant(x) == std::mem::discriminant(y),
+            };
+            if b != a || !same_outcome || db.needs_convention != da.needs_convention {
                 subsectors_changed.push(SubsectorChange {
                     subsector: zb.key.clone(),
                     shares_before: b,
@@ -596,7 +600,8 @@ impl Snapshot {
                     old_a.and_then(|o| o.service.as_ref()).map(|x| x.id.clone()),
                     a.service.as_ref().map(|x| x.id.clone()),
                 );
-                if old_a.is_none() || was != is {
+                // The service, or (where none is named) the responsible actor.
+                if old_a.is_none_or(|o| was != is || o.actor != a.actor) {
                     managers_changed.push(ManagerChange {
                         subsector: s.subsector.clone(),
                         space: id.to_owned(),

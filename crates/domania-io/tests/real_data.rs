@@ -135,12 +135,13 @@ fn ppm_joins_paris_18e_and_classifies_owners() {
     // checked against the INSEE nomenclature in domania-core/tests/nomenclature.rs): group-1
     // EPAs (7389), the CNRS and the Caisse des dépôts become établissements publics, foreign
     // states leave the État, CDC Habitat (SEM filed under groupe 5) lets social housing,
-    // co-owners filed as 9900 are co-owners, SNCF (group 9, SA 5599) stays public by policy.
+    // co-owners filed as 9900 are co-owners, sections of the CCAS filed as communes are public
+    // bodies, SNCF (group 9, SA 5599) stays public by policy.
     let expected: BTreeMap<Actor, usize> = [
-        (Actor::Commune, 754),
+        (Actor::Commune, 750),
         (Actor::BailleurSocial, 506),
         (Actor::OtherLegalPerson, 545),
-        (Actor::EtablissementPublic, 129),
+        (Actor::EtablissementPublic, 133),
         (Actor::Etat, 18),
         (Actor::Copropriete, 38),
         (Actor::Sem, 16),

@@ -163,22 +163,36 @@ impl Rules {
         if undetermined_m2 <= 0.0 {
             return decided;
         }
-        // The same rule with the undetermined land given to each listed actor in turn.
-        let flips: Vec<String> = self
-            .config
-            .delegation
-            .actors
-            .iter()
-            .filter_map(|a| {
-                let mut alt: Vec<(Actor, f64)> = held.iter().filter(|(x, _)| !x.is_undetermined()).copied().collect();
+        // The same rule with the undetermined land given to the listed actors: all of it to each
+        // in turn, and shared between each pair (half each, and all but a sliver to one: the
+        // sliver is enough to make two actors hold land, which changes the rule).
+        let actors = &self.config.delegation.actors;
+        let mut splits: Vec<Vec<(Actor, f64)>> = actors.iter().map(|a| vec![(*a, 1.0)]).collect();
+        for a in actors {
+            for b in actors.iter().filter(|b| *b != a) {
+                splits.push(vec![(*a, 0.5), (*b, 0.5)]);
+                splits.push(vec![(*a, 1.0 - 1e-9), (*b, 1e-9)]);
+            }
+        }
+        let mut flips: Vec<String> = Vec::new();
+        for split in &splits {
+            let mut alt: Vec<(Actor, f64)> = held.iter().filter(|(x, _)| !x.is_undetermined()).copied().collect();
+            for (a, part) in split {
                 match alt.iter_mut().find(|(x, _)| x == a) {
-                    Some(e) => e.1 += undetermined,
-                    None => alt.push((*a, undetermined)),
+                    Some(e) => e.1 += undetermined * part,
+                    None => alt.push((*a, undetermined * part)),
                 }
-                let other = self.decide_with(subsector, &alt);
-                (outcome(&other) != outcome(&decided)).then(|| format!("held by {a}, {}", outcome(&other)))
-            })
-            .collect();
+            }
+            let other = self.decide_with(subsector, &alt);
+            let what = outcome(&other);
+            if what != outcome(&decided) {
+                let who = split.iter().map(|(a, p)| format!("{a} {:.0}%", p * 100.0)).collect::<Vec<_>>().join(" + ");
+                let line = format!("held by {who}, {what}");
+                if !flips.iter().any(|f| f.ends_with(&what)) {
+                    flips.push(line);
+                }
+            }
+        }
         if flips.is_empty() {
             return SubsectorDecision {
                 explanation: format!(

@@ -192,7 +192,7 @@ fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
     assert!(matches!(d.decision, Decision::Undecided { .. }), "{d:?}");
     assert!(!d.needs_convention);
     assert!(d.explanation.contains("22.2% of the land (200 m²) has an undetermined owner"), "{}", d.explanation);
-    assert!(d.explanation.contains("held by bailleur_social, delegated to bailleur_social"), "{}", d.explanation);
+    assert!(d.explanation.contains("held by bailleur_social 100%, delegated to bailleur_social"), "{}", d.explanation);
     // Its unknown parcel gets no manager, and says why; the bailleur's keeps its own.
     let a = r.assign(&d, &SpaceKind::Parcel { idu: "X".into(), actor: Actor::OwnerUnknown }, &[], "2025-01-01");
     let cleaning = a.iter().find(|x| x.intervention == "cleaning").unwrap();
@@ -205,4 +205,10 @@ fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
     let d = r.decide_subsector("S", &s);
     assert!(matches!(d.decision, Decision::Delegated { actor: B, .. }), "{d:?}");
     assert!(d.explanation.contains("which cannot change this"), "{}", d.explanation);
+
+    // A sub-sector whose land is all of unknown owners: split 70/30 between the bailleur and
+    // the CU it would be delegated, so the rule does not decide.
+    let s = shares(&[UNKNOWN_OWNER, UNKNOWN_OWNER, UNKNOWN_OWNER], false);
+    let d = r.decide_subsector("S", &s);
+    assert!(matches!(d.decision, Decision::Undecided { .. }), "{d:?}");
 }

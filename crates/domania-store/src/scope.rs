@@ -47,13 +47,15 @@ impl ScopeKind {
     pub fn allowed(layer: Layer) -> &'static [ScopeKind] {
         match layer {
             Layer::Parcels => &[ScopeKind::Commune, ScopeKind::Section, ScopeKind::Departement, ScopeKind::Layer],
-            Layer::Owners => &[ScopeKind::Departement, ScopeKind::Commune, ScopeKind::Layer],
+            // Communes first: owner files circulate split in parts of a few communes each (the
+            // Yvelines part here holds five of 259), and a second part must not wipe the first.
+            Layer::Owners => &[ScopeKind::Commune, ScopeKind::Departement, ScopeKind::Layer],
             Layer::Qpv | Layer::Subsectors | Layer::Conventions | Layer::Spaces => &[ScopeKind::Layer],
         }
     }
 
-    /// The default scope of a layer's imports: the communes of a cadastre file, the
-    /// départements of a PPM file, the whole layer otherwise.
+    /// The default scope of a layer's imports: the communes of a cadastre or PPM file, the whole
+    /// layer otherwise.
     #[must_use]
     pub fn default_for(layer: Layer) -> ScopeKind {
         ScopeKind::allowed(layer)[0]

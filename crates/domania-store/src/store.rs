@@ -173,6 +173,8 @@ pub struct Store {
     /// Held by a store opened for writing: the advisory lock that keeps two writers apart
     /// (released when the store is dropped).
     writer: Option<WriterLock>,
+    /// This opening created the file (decided under the writer lock).
+    created: bool,
 }
 
 /// How long and with what message an opening waits for a store another process holds.
@@ -380,7 +382,7 @@ impl Store {
         if let Some(tables) = check_kind(&conn, path)? {
             return Err(StoreError::Foreign { path: path.to_path_buf(), tables: tables.join(", ") });
         }
-        Ok(Self { conn, path: path.to_path_buf(), writer: None })
+        Ok(Self { conn, path: path.to_path_buf(), writer: None, created: false })
     }
 
     /// Opens an existing store for writing (rollback, the spaces layer): the writer lock is
@@ -403,15 +405,38 @@ impl Store {
             FileState::Present => Self::writable(path, wait, adopt),
             FileState::Missing => {
                 let writer = WriterLock::acquire(path, wait)?;
+                // Another writer may have created it while this one waited for the lock.
+                if !matches!(file_state(path)?, FileState::Missing) {
+                    drop(writer);
+                    return Self::create(path, adopt, wait);
+                }
                 let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
                 // Set before the first table. SQLite sizes R-tree nodes by the page: 64 KiB pages
                 // gave 2,700-entry nodes and made every index insert 5 times slower (measured).
                 conn.pragma_update(None, "page_size", PAGE_SIZE)?;
-                let store = Self::configure(conn, path, writer, wait)?;
+                let mut store = Self::configure(conn, path, writer, wait)?;
+                store.created = true;
                 store.init_schema()?;
                 Ok(store)
             }
         }
+    }
+
+    /// Removes the file this opening created, if no version was written into it: a failed first
+    /// import leaves nothing behind. Done while the writer lock is still held; a store that
+    /// existed before, or that holds a version, is never removed.
+    pub fn discard_if_new(self) {
+        let empty = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM domania_versions", [], |r| r.get::<_, i64>(0))
+            .is_ok_and(|n| n == 0);
+        if !(self.created && empty && self.writer.is_some()) {
+            return;
+        }
+        let Store { conn, path, writer, .. } = self;
+        drop(conn);
+        let _ = std::fs::remove_file(&path);
+        drop(writer);
     }
 
     fn writable(path: &Path, wait: &Wait<'_>, adopt: bool) -> Result<Self> {
@@ -444,7 +469,7 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "cache_size", -65_536)?;
         gpkg::register_functions(&conn)?;
-        Ok(Self { conn, path: path.to_path_buf(), writer: Some(writer) })
+        Ok(Self { conn, path: path.to_path_buf(), writer: Some(writer), created: false })
     }
 
     /// The file path.
@@ -884,10 +909,7 @@ impl Store {
     /// consistent state, even while a writer commits a new version meanwhile.
     pub fn read_all(&self) -> Result<StoreContents> {
         let tx = self.conn.unchecked_transaction()?;
-        let mut versions = BTreeMap::new();
-        for layer in Layer::ALL {
-            versions.insert(layer, self.latest_version(layer)?);
-        }
+        let versions = self.versions()?;
         let contents = StoreContents {
             parcels: self.parcels()?,
             owner_rights: self.rights_with_code(domania_core::Right::Proprietaire)?,
@@ -899,6 +921,11 @@ impl Store {
         };
         tx.commit()?;
         Ok(contents)
+    }
+
+    /// The current version of every layer (`None` before its first import).
+    pub fn versions(&self) -> Result<BTreeMap<Layer, Option<i64>>> {
+        Layer::ALL.into_iter().map(|l| Ok((l, self.latest_version(l)?))).collect()
     }
 
     /// `PRAGMA integrity_check` (“ok” when the file is sound).

@@ -109,7 +109,7 @@ fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
     let rows = owner_rows([(&idu, Right::Proprietaire, &ph)]);
     // One of the département's two rows goes: more than the guard allows without --force.
     let err = store.import(Layer::Owners, rows.clone(), &meta("ppm2.csv"), &opts(Layer::Owners)).unwrap_err();
-    assert!(err.to_string().contains("departement 75: 1 of its 2 rows (50.0 %)"), "{err}");
+    assert!(err.to_string().contains("commune 75118: 1 of its 2 rows (50.0 %)"), "{err}");
     let forced = ImportOptions { force: true, ..opts(Layer::Owners) };
     store.import(Layer::Owners, rows, &meta("ppm2.csv"), &forced).unwrap();
     let d = store.diff(Layer::Owners, 1, 2).unwrap();
@@ -295,4 +295,22 @@ fn a_second_writer_waits_then_gives_up_naming_the_holder() {
     Store::open(&path).unwrap();
     drop(holder);
     Store::open_write(&path, &wait).unwrap();
+}
+
+/// Regression (review): a failed first import removed the store by path, even one another
+/// process had created meanwhile. Only the opening that created a file, and wrote no version
+/// into it, removes it — under the writer lock.
+#[test]
+fn only_a_new_empty_store_is_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.gpkg");
+    Store::create(&path, false, &Wait::default()).unwrap().discard_if_new();
+    assert!(!path.exists());
+    let mut store = Store::create(&path, false, &Wait::default()).unwrap();
+    store.import(Layer::Parcels, vec![parcel_row(&parcel(1, 10.0))], &meta("a"), &opts(Layer::Parcels)).unwrap();
+    store.discard_if_new();
+    assert!(path.exists(), "a store holding a version must stay");
+    // Opened again, it was not created by this opening.
+    Store::create(&path, false, &Wait::default()).unwrap().discard_if_new();
+    assert!(path.exists());
 }
