@@ -139,6 +139,19 @@ fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<Vec<std::ops::Range<us
                     format!("shape {index}: announces {parts} parts and {points} points in a {len}-byte record"),
                 ));
             }
+            // Each part starts at a point of the shape, in order: the crate sizes a part's
+            // points from the difference of two starts (a start of -1.6 billion asked for 25 GB).
+            let starts: Vec<i32> =
+                (0..usize::try_from(parts).unwrap_or(0)).map(|k| le(content + 44 + 4 * k).unwrap_or(-1)).collect();
+            let ordered = starts.first().is_none_or(|&s| s == 0)
+                && starts.windows(2).all(|w| w[0] <= w[1])
+                && starts.iter().all(|&s| (0..=points).contains(&s));
+            if !ordered {
+                return Err(err(
+                    path,
+                    format!("shape {index}: its parts do not start at points of the shape, in order"),
+                ));
+            }
         }
         records.push(pos..content + len);
         pos = content + len;
@@ -361,6 +374,20 @@ mod tests {
         let e = check_shp_records(Path::new("x.shp"), &shp).unwrap_err().to_string();
         assert!(e.contains("shape 0: announces 1 parts and 2147483647 points"), "{e}");
         assert!(check_shp_records(Path::new("x.shp"), &shp[..120]).is_err());
+        // A part starting at a negative point (fuzz: 25 GB asked for).
+        let mut shp = vec![0u8; 100];
+        let mut content = Vec::new();
+        content.extend_from_slice(&5i32.to_le_bytes());
+        content.extend_from_slice(&[0u8; 32]);
+        content.extend_from_slice(&1i32.to_le_bytes());
+        content.extend_from_slice(&4i32.to_le_bytes());
+        content.extend_from_slice(&(-1_610_612_736i32).to_le_bytes());
+        content.extend_from_slice(&[0u8; 64]);
+        shp.extend_from_slice(&1i32.to_be_bytes());
+        shp.extend_from_slice(&((content.len() / 2) as i32).to_be_bytes());
+        shp.extend_from_slice(&content);
+        let e = check_shp_records(Path::new("x.shp"), &shp).unwrap_err().to_string();
+        assert!(e.contains("its parts do not start at points of the shape"), "{e}");
         assert!(check_shp_records(Path::new("x.shp"), &shp[..50]).is_err());
     }
 
