@@ -578,7 +578,7 @@ fn parcel(cli: &Cli, spelled: &str) -> Result<()> {
         owners.push(serde_json::json!({"siren": r.siren, "name": r.denomination, "actor": c.actor,
             "decided_by": c.decided_by, "confidence": c.confidence, "why": c.why}));
     }
-    let covered = store.owner_coverage()?.contains(&p.idu[0..5]);
+    let covered = store.owner_file_covers(&p.idu[0..5])?;
     let holding = domania_core::shares::Holding { owners: refs.into_iter().collect(), covered };
     let actor = holding.actor();
     let others: Vec<_> = rights

@@ -563,14 +563,24 @@ impl Classifier {
     }
 }
 
-/// The actor of a parcel from the actors of its owners (right `P` only, one entry per owner):
-/// none → [`Actor::Private`] (the PPM file lists legal persons only); all the same → that actor;
-/// otherwise [`Actor::Indivision`].
+/// The actor of a parcel from the actors of its owners (right `P` only, one entry per owner),
+/// in a commune an owner file covers: none → [`Actor::Private`] (the PPM file lists legal
+/// persons only); all the same → that actor; otherwise [`Actor::Indivision`].
 #[must_use]
 pub fn parcel_actor(owner_actors: &[Actor]) -> Actor {
-    match owner_actors.split_first() {
-        None => Actor::Private,
-        Some((first, rest)) if rest.iter().all(|a| a == first) => *first,
+    actor_of(owner_actors.iter().copied(), true)
+}
+
+/// The rule behind [`parcel_actor`] and [`crate::shares::Holding::actor`]: the owners' actor
+/// when they agree, [`Actor::Indivision`] when they do not, and with no owner
+/// [`Actor::Private`] where an owner file covers the parcel (`covered`), else
+/// [`Actor::OwnerUnknown`].
+#[must_use]
+pub fn actor_of(mut owner_actors: impl Iterator<Item = Actor>, covered: bool) -> Actor {
+    match owner_actors.next() {
+        None if covered => Actor::Private,
+        None => Actor::OwnerUnknown,
+        Some(first) if owner_actors.all(|a| a == first) => first,
         Some(_) => Actor::Indivision,
     }
 }

@@ -59,12 +59,7 @@ impl Holding {
     /// owner file. The one answer every command gives.
     #[must_use]
     pub fn actor(&self) -> Actor {
-        match self.owners.split_first() {
-            None if self.covered => Actor::Private,
-            None => Actor::OwnerUnknown,
-            Some((first, rest)) if rest.iter().all(|o| o.actor == first.actor) => first.actor,
-            Some(_) => Actor::Indivision,
-        }
+        crate::classify::actor_of(self.owners.iter().map(|o| o.actor), self.covered)
     }
 }
 

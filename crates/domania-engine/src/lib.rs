@@ -73,8 +73,13 @@ struct IduIndex {
 }
 
 impl IduIndex {
-    fn with_capacity(n: usize) -> Self {
-        Self { idus: HashMap::with_capacity(n), others: HashMap::new() }
+    /// The index of `parcels` (their positions).
+    fn of(parcels: &[ParcelRec]) -> Self {
+        let mut index = Self { idus: HashMap::with_capacity(parcels.len()), others: HashMap::new() };
+        for (i, p) in parcels.iter().enumerate() {
+            index.insert(&p.idu, i);
+        }
+        index
     }
     fn insert(&mut self, idu: &str, i: usize) {
         match <[u8; 14]>::try_from(idu.as_bytes()) {
@@ -183,10 +188,7 @@ impl Snapshot {
         // Classified once per distinct owner, not once per right: a bailleur holds thousands of
         // parcels (356,440 rights but a few hundred owners in the 1M synthetic territory).
         // Each right goes straight to its parcel's position: no map keyed by IDU strings.
-        let mut by_idu = IduIndex::with_capacity(parcels.len());
-        for (i, p) in parcels.iter().enumerate() {
-            by_idu.insert(&p.idu, i);
-        }
+        let by_idu = IduIndex::of(&parcels);
         let mut classified: HashMap<OwnerKey<'_>, OwnerRef> = HashMap::new();
         let mut owners: Vec<Vec<OwnerRef>> = vec![Vec::new(); parcels.len()];
         for r in &c.owner_rights {
@@ -229,10 +231,7 @@ impl Snapshot {
         if parcels.len() != holdings.len() {
             return Err(EngineError::Mismatch { parcels: parcels.len(), holdings: holdings.len() });
         }
-        let mut by_idu = IduIndex::with_capacity(parcels.len());
-        for (i, p) in parcels.iter().enumerate() {
-            by_idu.insert(&p.idu, i);
-        }
+        let by_idu = IduIndex::of(&parcels);
         Ok(Self::indexed(parcels, holdings, subsectors, qpv, conventions, by_idu))
     }
 

@@ -898,6 +898,17 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Whether an owner file covers `commune` (see [`Store::owner_coverage`]): one range look-up
+    /// in the owners' IDU index, not the list of every covered commune.
+    pub fn owner_file_covers(&self, commune: &str) -> Result<bool> {
+        let end = format!("{commune}\u{10FFFF}");
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM owners WHERE idu >= ?1 AND idu < ?2 LIMIT 1", [commune, end.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// Every current parcel IDU.
     pub fn parcel_idus(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("SELECT key FROM parcels ORDER BY key")?;

@@ -106,6 +106,10 @@ fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
     assert_eq!(rows.len(), 2);
     store.import(Layer::Owners, rows, &meta("ppm1.csv"), &opts(Layer::Owners)).unwrap();
     assert_eq!(store.rights_of(idu.as_str()).unwrap().len(), 1);
+    // The one-commune look-up agrees with the list of covered communes.
+    assert_eq!(store.owner_coverage().unwrap().into_iter().collect::<Vec<_>>(), ["75118"]);
+    assert!(store.owner_file_covers("75118").unwrap());
+    assert!(!store.owner_file_covers("75117").unwrap() && !store.owner_file_covers("91216").unwrap());
     let rows = owner_rows([(&idu, Right::Proprietaire, &ph)]);
     // One of the département's two rows goes: more than the guard allows without --force.
     let err = store.import(Layer::Owners, rows.clone(), &meta("ppm2.csv"), &opts(Layer::Owners)).unwrap_err();
