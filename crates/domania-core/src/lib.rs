@@ -6,6 +6,7 @@
 
 pub mod canonical;
 pub mod classify;
+pub mod crs;
 pub mod error;
 pub mod hash;
 pub mod model;

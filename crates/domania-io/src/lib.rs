@@ -7,11 +7,12 @@
 //! - [`cadastre`]: Etalab cadastre GeoJSON parcels (`.json`, `.json.gz`)
 //! - [`ppm`]: DGFiP PPM owner files (2025 and 2021–2023 header styles)
 //! - [`perimeter`]: QPV, sub-sectors and conventions (GeoJSON, Shapefile)
-//! - [`crs`]: pure-Rust transforms to Lambert-93
+//! - [`crs`]: pure-Rust transforms to Lambert-93 (re-exported from `domania-core`)
 //! - [`report`]: validation reports
 
 pub mod cadastre;
-pub mod crs;
+/// The CRS transforms live in `domania_core::crs` (the tiles need them without the readers).
+pub use domania_core::crs;
 pub mod error;
 pub mod features;
 pub mod geojson;

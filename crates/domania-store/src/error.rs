@@ -14,13 +14,9 @@ pub enum StoreError {
     Missing { path: PathBuf },
     #[error("{path}: the file is empty (0 bytes), not a store; remove it or choose another --store")]
     EmptyFile { path: PathBuf },
+    /// The file could not be opened; `reason` says why in words (SQLite's own after them).
     #[error("{path}: {reason}")]
-    Open {
-        path: PathBuf,
-        reason: String,
-        #[source]
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, reason: String },
     #[error("{path}: not a SQLite database, so not a GeoPackage store")]
     NotSqlite { path: PathBuf },
     #[error("{path}: a SQLite database but not a GeoPackage (application_id {found:#x})")]
@@ -61,21 +57,45 @@ pub enum StoreError {
     TooManyRemoved { details: String, limit_pct: f64 },
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
-    #[error("{}", sqlite_reason(.0))]
-    Sqlite(#[from] rusqlite::Error),
+    /// A database failure, in words; SQLite's error is its source, behind an opaque type so
+    /// that the store's public API does not depend on rusqlite.
+    #[error("{0}")]
+    Database(DbError),
+}
+
+/// A failure of the database engine: its reason in words, SQLite's error as the source.
+#[derive(Debug)]
+pub struct DbError(rusqlite::Error);
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&sqlite_reason(&self.0))
+    }
+}
+
+impl std::error::Error for DbError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(DbError(e))
+    }
 }
 
 impl StoreError {
     /// Whether the user is to blame (bad path, name, scope or file) rather than the machine.
     #[must_use]
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, StoreError::Corrupt(_) | StoreError::Sqlite(_) | StoreError::Open { .. })
+        !matches!(self, StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Open { .. })
     }
 }
 
 /// A reason a person understands for a SQLite failure, with SQLite's own words after it.
 #[must_use]
-pub fn sqlite_reason(e: &rusqlite::Error) -> String {
+pub(crate) fn sqlite_reason(e: &rusqlite::Error) -> String {
     let why = match e.sqlite_error_code() {
         Some(ErrorCode::CannotOpen) => "cannot open the file (its folder is missing or not accessible)",
         Some(ErrorCode::NotADatabase) => "not a SQLite database (or encrypted)",

@@ -314,12 +314,10 @@ fn file_state(path: &Path) -> Result<FileState> {
         Err(e) => Err(StoreError::Open {
             path: path.to_path_buf(),
             reason: format!("cannot read the file: {e}"),
-            source: rusqlite::Error::InvalidPath(path.to_path_buf()),
         }),
         Ok(m) if m.is_dir() => Err(StoreError::Open {
             path: path.to_path_buf(),
             reason: "is a folder; --store takes a .gpkg file".to_owned(),
-            source: rusqlite::Error::InvalidPath(path.to_path_buf()),
         }),
         Ok(m) if m.len() == 0 => Ok(FileState::Empty),
         Ok(_) => Ok(FileState::Present),
@@ -330,7 +328,6 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
     Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|source| StoreError::Open {
         path: path.to_path_buf(),
         reason: sqlite_reason(&source),
-        source,
     })
 }
 
@@ -341,7 +338,7 @@ fn check_kind(conn: &Connection, path: &Path) -> Result<Option<Vec<String>>> {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
             StoreError::NotSqlite { path: path.to_path_buf() }
         } else {
-            StoreError::Open { path: path.to_path_buf(), reason: sqlite_reason(&e), source: e }
+            StoreError::Open { path: path.to_path_buf(), reason: sqlite_reason(&e) }
         }
     })?;
     if app != gpkg::APPLICATION_ID {

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use domania_io::crs::Crs;
+use domania_core::crs::Crs;
 
 /// Metres per degree of latitude, to turn a geographic difference into a distance.
 const M_PER_DEG: f64 = 111_320.0;
