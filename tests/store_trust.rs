@@ -343,7 +343,9 @@ fn closed_pipes_and_loose_arguments_are_handled() {
     for (args, needle) in [
         (&["synth", "--parcels", "18446744073709551615", "--out", out.to_str().unwrap()][..], "1..=20000000"),
         (&["synth", "--parcels", "0", "--out", out.to_str().unwrap()], "1..=20000000"),
-        (&["assign", "--date", "2024-13-45"], "month 13"),
+        (&["assign", "--date", "2024-13-45"], "'month' is not in the required range"),
+        (&["assign", "--date", "2024-1-5"], "YYYY-MM-DD"),
+        (&["import", "spaces", "x.json"], "possible values: parcels, owners, qpv, subsectors, conventions"),
         (&["assign", "--date", "yesterday"], "YYYY-MM-DD"),
         (&["scenario", "x.toml", "--format", "geojson"], "invalid value 'geojson'"),
         (&["report", "tfpb", "--format", "geojson"], "invalid value 'geojson'"),

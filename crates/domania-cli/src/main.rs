@@ -1,7 +1,6 @@
 //! `domania`: who owns and who must maintain every piece of ground.
 
 mod commands;
-mod compute;
 mod output;
 
 /// mimalloc: the import pipeline allocates rows on the reader thread and frees them on the
@@ -13,7 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use domania_store::{Layer, Scope};
+use domania_app::Layer;
+use domania_store::Scope;
 
 /// Domania: who owns and who must maintain every piece of ground of an urban community.
 ///
@@ -56,7 +56,9 @@ pub enum Command {
     /// Import a file as a new version of a layer. A cadastre or PPM file replaces only the
     /// communes it holds; the rest of the layer stays as it is.
     Import {
-        kind: ImportKind,
+        /// parcels, owners, qpv, subsectors or conventions.
+        #[arg(value_parser = imported_layer())]
+        kind: Layer,
         file: PathBuf,
         /// What the file replaces: `commune` (the default for parcels and owners: the communes
         /// in the file), `section` (a partial extract), `departement`, `layer` (the whole
@@ -133,9 +135,9 @@ pub enum Command {
     /// Check a file without importing it; prints the validation report.
     Validate {
         file: PathBuf,
-        /// What the file is (default: guessed from its name and content).
-        #[arg(long)]
-        kind: Option<ImportKind>,
+        /// What the file is (default: guessed from its name).
+        #[arg(long, value_parser = imported_layer())]
+        kind: Option<Layer>,
         #[arg(long)]
         crs: Option<String>,
         #[arg(long, value_enum, default_value_t = InvalidArg::Repair)]
@@ -234,7 +236,7 @@ pub struct Judging {
     pub rules: Option<PathBuf>,
     /// Date the conventions are judged on, YYYY-MM-DD (default: today).
     #[arg(long, value_parser = parse_date)]
-    pub date: Option<String>,
+    pub date: Option<domania_app::Date>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,22 +276,21 @@ pub enum TableFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ImportKind {
-    Parcels,
-    Owners,
-    Qpv,
-    Subsectors,
-    Conventions,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InvalidArg {
     Repair,
     Reject,
 }
 
+/// Any layer, by name; clap lists them and refuses others.
 fn parse_layer(s: &str) -> Result<Layer, String> {
     s.parse::<Layer>().map_err(|e| e.to_string())
+}
+
+/// A layer files are imported into (not the computed `spaces`), listed by clap.
+fn imported_layer() -> impl clap::builder::TypedValueParser<Value = Layer> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Layer::IMPORTED.map(Layer::as_str))
+        .map(|s| s.parse::<Layer>().expect("one of the listed layer names"))
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {
@@ -311,27 +312,9 @@ fn parse_pct(s: &str) -> Result<f64, String> {
     }
 }
 
-/// A calendar date `YYYY-MM-DD` (conventions are compared as text, so the form matters).
-fn parse_date(s: &str) -> Result<String, String> {
-    let bad = || format!("{s:?} is not a date: expected YYYY-MM-DD, e.g. 2025-06-01");
-    let parts: Vec<&str> = s.split('-').collect();
-    if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
-        return Err(bad());
-    }
-    let num = |p: &str| p.parse::<u32>().map_err(|_| bad());
-    let (y, m, d) = (num(parts[0])?, num(parts[1])?, num(parts[2])?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(format!("{s:?}: month {m} does not exist")),
-    };
-    if d == 0 || d > days {
-        return Err(format!("{s:?}: day {d} does not exist in month {m} of {y}"));
-    }
-    Ok(s.to_owned())
+/// A calendar date `YYYY-MM-DD`: `yesterday` or `2024-13-45` are refused by clap.
+fn parse_date(s: &str) -> Result<domania_app::Date, String> {
+    domania_app::files::parse_date(s).map_err(|e| e.message().to_owned())
 }
 
 fn main() -> ExitCode {
@@ -348,6 +331,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            // A refused file: its rejections first, then the error.
+            if let Some(report) = e.downcast_ref::<domania_app::AppError>().and_then(domania_app::AppError::report) {
+                eprint!("{}", report.render_issues(50));
+            }
             eprintln!("error: {}", output::error_text(&e));
             ExitCode::FAILURE
         }
@@ -361,10 +348,17 @@ mod tests {
     #[test]
     fn dates_are_real_calendar_days() {
         assert!(parse_date("2024-02-29").is_ok());
-        assert!(parse_date("2023-02-29").unwrap_err().contains("day 29"));
-        assert!(parse_date("2024-13-45").unwrap_err().contains("month 13"));
-        assert!(parse_date("yesterday").unwrap_err().contains("YYYY-MM-DD"));
-        assert!(parse_date("2024-1-5").is_err());
+        for bad in ["2023-02-29", "2024-13-45", "yesterday", "2024-1-5"] {
+            assert!(parse_date(bad).unwrap_err().contains("YYYY-MM-DD"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_computed_layer_is_not_importable_and_clap_says_so() {
+        let e = Cli::try_parse_from(["domania", "import", "spaces", "x.json"]).unwrap_err();
+        assert!(e.to_string().contains("possible values: parcels, owners, qpv, subsectors, conventions"), "{e}");
+        let ok = Cli::try_parse_from(["domania", "import", "qpv", "x.json"]).unwrap();
+        assert!(matches!(ok.command, Command::Import { kind: Layer::Qpv, .. }));
     }
 
     #[test]

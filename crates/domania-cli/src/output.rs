@@ -21,42 +21,6 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::output::emit(&format!("{}\n", format_args!($($arg)*))) };
 }
 
-/// A CSV table in the one dialect of every command: UTF-8, a header row, the `--delimiter`
-/// (a comma unless asked), fields quoted only when they must be (RFC 4180).
-pub struct Table {
-    w: csv::Writer<Vec<u8>>,
-}
-
-impl Table {
-    pub fn new(delimiter: u8, header: &[&str]) -> Self {
-        let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
-        // Writing into a Vec cannot fail; the error would only come from the sink.
-        let _ = w.write_record(header);
-        Self { w }
-    }
-
-    pub fn row<I, T>(&mut self, fields: I) -> anyhow::Result<()>
-    where
-        I: IntoIterator<Item = T>,
-        T: AsRef<[u8]>,
-    {
-        Ok(self.w.write_record(fields)?)
-    }
-
-    pub fn finish(self) -> anyhow::Result<String> {
-        Ok(String::from_utf8(self.w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?)
-    }
-}
-
-/// A table whose rows serialise themselves, header from the struct's field names.
-pub fn serde_table<T: serde::Serialize>(delimiter: u8, rows: &[T]) -> anyhow::Result<String> {
-    let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)?;
-    }
-    Ok(String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?)
-}
-
 /// Whether the error is standard output's reader having gone.
 pub fn is_closed_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
@@ -99,17 +63,6 @@ mod tests {
             Err(anyhow::Error::new(os).context("/tmp/x.json: No such file or directory (os error 2)"));
         let e = inner.context("reading /tmp/x.json").unwrap_err();
         assert_eq!(error_text(&e), "reading /tmp/x.json: No such file or directory (os error 2)");
-    }
-
-    #[test]
-    fn tables_quote_only_what_they_must_in_the_asked_dialect() {
-        let mut t = Table::new(b',', &["id", "name"]);
-        t.row(["S1", "Îlot \"nord\", bâtiment A"]).unwrap();
-        t.row(["S2", "plain"]).unwrap();
-        assert_eq!(t.finish().unwrap(), "id,name\nS1,\"Îlot \"\"nord\"\", bâtiment A\"\nS2,plain\n");
-        let mut t = Table::new(b';', &["id", "area"]);
-        t.row(["S1", "12,5"]).unwrap();
-        assert_eq!(t.finish().unwrap(), "id;area\nS1;12,5\n");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod classify;
 pub mod crs;
 pub mod error;
 pub mod hash;
+pub mod layer;
 pub mod model;
 pub mod overlay;
 pub mod shares;
@@ -17,4 +18,5 @@ pub use classify::{
     Classification, ClassificationConfig, Classifier, Confidence, DecidedBy, OwnerPolicy, parcel_actor,
 };
 pub use error::{ModelError, Result};
+pub use layer::{Layer, UnknownLayer};
 pub use model::{Actor, Idu, Owner, Parcel, Right, Siren};

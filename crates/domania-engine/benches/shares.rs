@@ -8,13 +8,14 @@
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use domania_core::Layer;
 use domania_core::overlay::OverlayOptions;
 use domania_core::shares::{OwnerRef, holdings_from_rights};
 use domania_core::{Classifier, Right};
-use domania_engine::{ParcelRec, Snapshot, Zone, ZoneLayer};
+use domania_engine::{ParcelRec, Snapshot, Zone};
 use domania_io::cadastre::read_cadastre;
 use domania_io::features::ReadOptions;
-use domania_io::perimeter::{PerimeterKind, read_perimeters};
+use domania_io::perimeter::read_perimeters;
 use domania_io::ppm::read_ppm;
 use domania_rules::{Rules, RulesConfig};
 
@@ -46,8 +47,8 @@ fn snapshot(n: usize) -> Snapshot {
             .map(|p| ParcelRec { idu: p.idu.to_string(), contenance: p.contenance, geom_l93: p.geom_l93 })
             .collect(),
         holdings,
-        zones("subsectors-synth.geojson", PerimeterKind::Subsector),
-        zones("qpv-synth.geojson", PerimeterKind::Qpv),
+        zones("subsectors-synth.geojson", Layer::Subsectors),
+        zones("qpv-synth.geojson", Layer::Qpv),
         Vec::new(),
     )
     .expect("as many holdings as parcels")
@@ -70,8 +71,8 @@ fn store(n: usize, dir: &std::path::Path) -> std::path::PathBuf {
     let rows = owner_rows(ppm.rows.iter().map(|r| (&r.idu, r.right, &r.owner)));
     store.import(Layer::Owners, rows, &meta, &ImportOptions::for_layer(Layer::Owners)).expect("owners");
     for (file, kind, layer) in [
-        ("subsectors-synth.geojson", PerimeterKind::Subsector, Layer::Subsectors),
-        ("qpv-synth.geojson", PerimeterKind::Qpv, Layer::Qpv),
+        ("subsectors-synth.geojson", Layer::Subsectors, Layer::Subsectors),
+        ("qpv-synth.geojson", Layer::Qpv, Layer::Qpv),
     ] {
         let read = read_perimeters(&synth.join(file), kind, ReadOptions::default()).expect("perimeters");
         let rows =
@@ -112,13 +113,13 @@ fn bench(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(format!("shares_{n}_parcels_{zones}_subsectors"), |b| {
             b.iter(|| {
-                let r = snap.shares(ZoneLayer::Subsectors, false, OverlayOptions::default());
+                let r = snap.shares(Layer::Subsectors, false, OverlayOptions::default());
                 assert_eq!(r.zones.len(), zones);
             });
         });
         group.bench_function(format!("assign_{n}_parcels_{zones}_subsectors"), |b| {
             b.iter(|| {
-                let (_, r) = snap.assign(&rules, "2025-06-01", OverlayOptions::default());
+                let (_, r) = snap.assign(&rules, jiff::civil::date(2025, 6, 1), OverlayOptions::default());
                 assert_eq!(r.decisions.len(), zones);
             });
         });

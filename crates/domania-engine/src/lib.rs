@@ -19,6 +19,7 @@ use domania_rules::{Assignment, Decision, Rules, SpaceKind, SubsectorDecision};
 use domania_store::{Layer, Store, StoreError};
 use geo::{BooleanOps, Contains, InteriorPoint};
 use geo_types::{MultiPolygon, Point};
+use jiff::civil::Date;
 use serde::Serialize;
 
 /// A parcel of the snapshot.
@@ -35,14 +36,6 @@ pub struct Zone {
     pub key: String,
     pub name: Option<String>,
     pub geom_l93: MultiPolygon<f64>,
-}
-
-/// Which zone layer to compute shares for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ZoneLayer {
-    Subsectors,
-    Qpv,
 }
 
 /// One consistent, immutable view of the store: read in one read transaction, indexed once
@@ -163,7 +156,7 @@ pub struct SpaceAssignment {
 /// Result of [`Snapshot::assign`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AssignReport {
-    pub date: String,
+    pub date: Date,
     pub decisions: Vec<SubsectorDecision>,
     pub spaces: Vec<SpaceAssignment>,
 }
@@ -287,10 +280,14 @@ impl Snapshot {
         &self.versions
     }
 
-    fn zones(&self, layer: ZoneLayer) -> &[Zone] {
+    /// The zones of a perimeter layer (QPV, sub-sectors, conventions); none for the others.
+    #[must_use]
+    pub fn zones(&self, layer: Layer) -> &[Zone] {
         match layer {
-            ZoneLayer::Subsectors => &self.subsectors,
-            ZoneLayer::Qpv => &self.qpv,
+            Layer::Subsectors => &self.subsectors,
+            Layer::Qpv => &self.qpv,
+            Layer::Conventions => &self.conventions,
+            Layer::Parcels | Layer::Owners | Layer::Spaces => &[],
         }
     }
 
@@ -304,7 +301,7 @@ impl Snapshot {
     #[must_use]
     pub fn shares_of_zone(
         &self,
-        layer: ZoneLayer,
+        layer: Layer,
         key: &str,
         include_non_cadastre: bool,
         opts: OverlayOptions,
@@ -317,7 +314,7 @@ impl Snapshot {
 
     /// Shares of every zone of `layer`.
     #[must_use]
-    pub fn shares(&self, layer: ZoneLayer, include_non_cadastre: bool, opts: OverlayOptions) -> SharesReport {
+    pub fn shares(&self, layer: Layer, include_non_cadastre: bool, opts: OverlayOptions) -> SharesReport {
         let zones = self.zones(layer);
         let o = self.overlay(zones, opts);
         self.shares_of(zones, &o, include_non_cadastre)
@@ -347,9 +344,9 @@ impl Snapshot {
         SharesReport { method: SHARES_METHOD, zones: keyed, overlaps }
     }
 
-    /// Decisions and assignments for every sub-sector on `date` (`YYYY-MM-DD`).
+    /// Decisions and assignments for every sub-sector on `date`.
     #[must_use]
-    pub fn assign(&self, rules: &Rules, date: &str, opts: OverlayOptions) -> (SharesReport, AssignReport) {
+    pub fn assign(&self, rules: &Rules, date: Date, opts: OverlayOptions) -> (SharesReport, AssignReport) {
         self.assign_inner(rules, date, opts, false)
     }
 
@@ -359,7 +356,7 @@ impl Snapshot {
     pub fn assign_with_geometry(
         &self,
         rules: &Rules,
-        date: &str,
+        date: Date,
         opts: OverlayOptions,
     ) -> (SharesReport, AssignReport) {
         self.assign_inner(rules, date, opts, true)
@@ -368,7 +365,7 @@ impl Snapshot {
     fn assign_inner(
         &self,
         rules: &Rules,
-        date: &str,
+        date: Date,
         opts: OverlayOptions,
         geometry: bool,
     ) -> (SharesReport, AssignReport) {
@@ -382,7 +379,7 @@ impl Snapshot {
             self.assign_zone(rules, date, z, &decision, geometry, &mut spaces);
             decisions.push(decision);
         }
-        (shares, AssignReport { date: date.to_owned(), decisions, spaces })
+        (shares, AssignReport { date, decisions, spaces })
     }
 
     /// The conventions whose perimeter holds `point`, plus a convention keyed like the
@@ -403,7 +400,7 @@ impl Snapshot {
     fn assign_zone(
         &self,
         rules: &Rules,
-        date: &str,
+        date: Date,
         z: &ZoneOverlay,
         decision: &SubsectorDecision,
         geometry: bool,
@@ -535,7 +532,7 @@ pub struct ManagerChange {
 /// Result of [`Snapshot::scenario`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScenarioReport {
-    pub date: String,
+    pub date: Date,
     pub transfers: Vec<TransferSummary>,
     pub subsectors_changed: Vec<SubsectorChange>,
     /// Only real changes: a part `IDU/n` cut off a parcel is compared with the parcel it came
@@ -559,7 +556,7 @@ impl Snapshot {
         &self,
         transfers: &[Transfer],
         rules: &Rules,
-        date: &str,
+        date: Date,
         opts: OverlayOptions,
     ) -> Result<ScenarioReport, ScenarioError> {
         let (after, summaries) = self.with_transfers_summarised(transfers)?;
@@ -613,7 +610,7 @@ impl Snapshot {
                 }
             }
         }
-        Ok(ScenarioReport { date: date.to_owned(), transfers: summaries, subsectors_changed, managers_changed })
+        Ok(ScenarioReport { date, transfers: summaries, subsectors_changed, managers_changed })
     }
 
     /// A copy of the snapshot with the transfers applied, in order; the store is not touched.

@@ -1,9 +1,10 @@
 //! Scenarios: transfers change shares and decisions on a copy, never the original.
 
 use domania_core::Actor;
+use domania_core::Layer;
 use domania_core::overlay::OverlayOptions;
 use domania_core::shares::{Holding, OwnerRef};
-use domania_engine::{NewOwner, ParcelRec, Snapshot, Transfer, Zone, ZoneLayer};
+use domania_engine::{NewOwner, ParcelRec, Snapshot, Transfer, Zone};
 use geo_types::{MultiPolygon, Rect};
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
@@ -56,7 +57,7 @@ fn to(actor: Actor) -> NewOwner {
 fn whole_parcel_and_polygon_transfers() {
     let base = snap();
     let share = |s: &Snapshot, a: Actor| {
-        s.shares(ZoneLayer::Subsectors, false, OverlayOptions::default()).zones[0]
+        s.shares(Layer::Subsectors, false, OverlayOptions::default()).zones[0]
             .shares
             .by_actor
             .get(&a)
@@ -136,7 +137,7 @@ fn perimeters_merge_and_count_managed_areas() {
     ];
     let built = s.perimeters(&defs).unwrap();
     assert!((geo::Area::unsigned_area(&built[2].1) - 700.0).abs() < 1e-6);
-    let (_, report) = s.assign_with_geometry(&rules, "2025-06-01", OverlayOptions::default());
+    let (_, report) = s.assign_with_geometry(&rules, jiff::civil::date(2025, 6, 1), OverlayOptions::default());
     let f = s.perimeter_figures(&report, &built[2].1);
     assert!((f.in_subsectors_m2 - 700.0).abs() < 1e-6 && f.outside_subsectors_m2 < 1e-6, "{f:?}");
     let m = f.managed_m2;
@@ -164,7 +165,7 @@ fn a_cut_parcel_counts_only_real_manager_changes_and_the_street_is_not_transferr
         to: to(Actor::Commune),
         note: String::new(),
     }];
-    let r = s.scenario(&t, &rules(), "2025-06-01", OverlayOptions::default()).unwrap();
+    let r = s.scenario(&t, &rules(), jiff::civil::date(2025, 6, 1), OverlayOptions::default()).unwrap();
     let tr = &r.transfers[0];
     assert_eq!(tr.parcels, ["78440000AB0001", "78440000AB0002"]);
     assert!((tr.land_m2 - 200.0).abs() < 1e-6 && (tr.non_cadastre_left_m2 - 100.0).abs() < 1e-6, "{tr:?}");
@@ -216,7 +217,7 @@ fn perimeters_count_overlapping_sub_sectors_once_and_state_the_land_outside_them
         Zone { key: "B".into(), name: None, geom_l93: rect(40.0, 0.0, 100.0, 10.0) },
     ];
     let s = p.build();
-    let (_, report) = s.assign_with_geometry(&rules(), "2025-06-01", OverlayOptions::default());
+    let (_, report) = s.assign_with_geometry(&rules(), jiff::civil::date(2025, 6, 1), OverlayOptions::default());
     let defs = vec![PerimeterDef {
         id: "p".into(),
         polygon: Some(vec![[0.0, 0.0], [100.0, 0.0], [100.0, 30.0], [0.0, 30.0]]),

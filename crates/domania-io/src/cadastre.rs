@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::features::{PolygonFeature, ReadOptions, prop_int, prop_str, read_polygons};
 use crate::geometry::Problem;
 use crate::report::ValidationReport;
-use crate::sniff::{Evidence, Expected};
+use crate::sniff::{Evidence, Layer};
 
 /// Parcels read from one file, with the report of what was repaired or rejected.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ pub fn read_cadastre_with(
         on_parcel(parcel);
         Ok(())
     })?;
-    evidence.check(path, Expected::Cadastre)?;
+    evidence.check(path, Layer::Parcels)?;
     Ok(report)
 }
 

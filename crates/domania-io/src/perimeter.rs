@@ -4,59 +4,32 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use geo_types::MultiPolygon;
-use serde::{Deserialize, Serialize};
+
 use serde_json::{Map, Value};
 
 use crate::error::Result;
 use crate::features::{ReadOptions, first_str, read_polygons};
 use crate::geometry::Problem;
 use crate::report::{Location, Severity, ValidationReport};
-use crate::sniff::{Evidence, Expected, is_qpv_code};
+use crate::sniff::{Evidence, Layer, is_qpv_code};
 
-/// Which perimeter layer a file feeds; decides which properties are the key and the name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PerimeterKind {
-    Qpv,
-    Subsector,
-    Convention,
+/// Properties tried, in order, for the key of a perimeter of `layer`.
+#[must_use]
+pub fn key_fields(layer: Layer) -> &'static [&'static str] {
+    match layer {
+        // ANCT 2015 (`code_qp` QP…) and 2024 (`code_qp` QN…) files; older exports capitalised.
+        Layer::Qpv => &["code_qp", "CODE_QP", "code_quartier", "id"],
+        Layer::Conventions => &["id", "reference", "code", "ID"],
+        _ => &["id", "code", "subsector_id", "ID", "CODE"],
+    }
 }
 
-impl PerimeterKind {
-    /// Properties tried, in order, for the key.
-    #[must_use]
-    pub fn key_fields(self) -> &'static [&'static str] {
-        match self {
-            // ANCT 2015 (`code_qp` QP…) and 2024 (`code_qp` QN…) files; older exports capitalised.
-            PerimeterKind::Qpv => &["code_qp", "CODE_QP", "code_quartier", "id"],
-            PerimeterKind::Subsector => &["id", "code", "subsector_id", "ID", "CODE"],
-            PerimeterKind::Convention => &["id", "reference", "code", "ID"],
-        }
-    }
-    /// Properties tried, in order, for the display name.
-    #[must_use]
-    pub fn name_fields(self) -> &'static [&'static str] {
-        match self {
-            PerimeterKind::Qpv => &["nom_qp", "lib_qp", "NOM_QP", "nom"],
-            PerimeterKind::Subsector | PerimeterKind::Convention => &["name", "nom", "libelle", "NOM"],
-        }
-    }
-    /// What the kind check expects of a file of this kind.
-    #[must_use]
-    pub fn expected(self) -> Expected {
-        match self {
-            PerimeterKind::Qpv => Expected::Qpv,
-            PerimeterKind::Subsector => Expected::Subsectors,
-            PerimeterKind::Convention => Expected::Conventions,
-        }
-    }
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PerimeterKind::Qpv => "qpv",
-            PerimeterKind::Subsector => "subsectors",
-            PerimeterKind::Convention => "conventions",
-        }
+/// Properties tried, in order, for the display name of a perimeter of `layer`.
+#[must_use]
+pub fn name_fields(layer: Layer) -> &'static [&'static str] {
+    match layer {
+        Layer::Qpv => &["nom_qp", "lib_qp", "NOM_QP", "nom"],
+        _ => &["name", "nom", "libelle", "NOM"],
     }
 }
 
@@ -77,7 +50,7 @@ pub struct PerimeterRead {
 }
 
 /// Reads a perimeter layer from GeoJSON or Shapefile.
-pub fn read_perimeters(path: &Path, kind: PerimeterKind, opts: ReadOptions) -> Result<PerimeterRead> {
+pub fn read_perimeters(path: &Path, kind: Layer, opts: ReadOptions) -> Result<PerimeterRead> {
     let mut perimeters = Vec::new();
     let report = read_perimeters_with(path, kind, opts, |p| perimeters.push(p))?;
     Ok(PerimeterRead { perimeters, report })
@@ -86,7 +59,7 @@ pub fn read_perimeters(path: &Path, kind: PerimeterKind, opts: ReadOptions) -> R
 /// Streaming form of [`read_perimeters`].
 pub fn read_perimeters_with(
     path: &Path,
-    kind: PerimeterKind,
+    kind: Layer,
     opts: ReadOptions,
     mut on_perimeter: impl FnMut(Perimeter),
 ) -> Result<ValidationReport> {
@@ -97,7 +70,7 @@ pub fn read_perimeters_with(
     let mut shapes: Vec<(usize, String, MultiPolygon<f64>)> = Vec::new();
     read_polygons(path, opts, &mut report, |f| {
         evidence.see(f.id.as_deref(), &f.properties);
-        let fields = kind.key_fields();
+        let fields = key_fields(kind);
         let key = first_str(&f.properties, fields)
             .map_err(|p| (f.id.clone(), p))?
             .or_else(|| f.id.clone())
@@ -106,7 +79,7 @@ pub fn read_perimeters_with(
                 (None, Problem { code: "missing_key", message })
             })?;
         let key = key.trim().to_owned();
-        if kind == PerimeterKind::Qpv && !is_qpv_code(&key) {
+        if kind == Layer::Qpv && !is_qpv_code(&key) {
             let message = format!("{key:?} is not a QPV code (QP or QN and six characters, e.g. QP066007)");
             return Err((Some(key), Problem { code: "invalid_qpv_code", message }));
         }
@@ -114,14 +87,14 @@ pub fn read_perimeters_with(
             let message = format!("key {key} already appears earlier in the file");
             return Err((Some(key), Problem { code: "duplicate_key", message }));
         }
-        let name = first_str(&f.properties, kind.name_fields()).map_err(|p| (Some(key.clone()), p))?;
-        if kind == PerimeterKind::Subsector {
+        let name = first_str(&f.properties, name_fields(kind)).map_err(|p| (Some(key.clone()), p))?;
+        if kind == Layer::Subsectors {
             shapes.push((f.index, key.clone(), f.geom_l93.clone()));
         }
         on_perimeter(Perimeter { key, name, properties: f.properties, geom_l93: f.geom_l93 });
         Ok(())
     })?;
-    evidence.check(path, kind.expected())?;
+    evidence.check(path, kind)?;
     let geoms: Vec<&MultiPolygon<f64>> = shapes.iter().map(|s| &s.2).collect();
     let overlaps = domania_core::overlay::zone_overlaps(&geoms);
     let severity = if opts.reject_overlaps { Severity::Rejected } else { Severity::Warning };

@@ -13,40 +13,31 @@ use serde_json::{Map, Value};
 
 use crate::error::{IoError, Result};
 
-/// What a file is imported as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expected {
-    Cadastre,
-    Ppm,
-    Qpv,
-    Subsectors,
-    Conventions,
-}
+pub use domania_core::Layer;
 
-impl Expected {
-    /// How the error names it.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Expected::Cadastre => "a cadastre parcels file (Etalab GeoJSON)",
-            Expected::Ppm => "a DGFiP owner file (PPM, ';'-separated text)",
-            Expected::Qpv => "a QPV perimeters file",
-            Expected::Subsectors => "a sub-sectors file",
-            Expected::Conventions => "a conventions file",
-        }
+/// How an error names what a file of `layer` should be.
+#[must_use]
+pub fn file_label(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Parcels => "a cadastre parcels file (Etalab GeoJSON)",
+        Layer::Owners => "a DGFiP owner file (PPM, ';'-separated text)",
+        Layer::Qpv => "a QPV perimeters file",
+        Layer::Subsectors => "a sub-sectors file",
+        Layer::Conventions => "a conventions file",
+        Layer::Spaces => "nothing: the spaces layer is computed by `assign`, never imported",
     }
 }
 
-fn wrong(path: &Path, expected: Expected, found: &str) -> IoError {
-    IoError::WrongKind { path: path.to_path_buf(), expected: expected.label(), found: found.to_owned() }
+fn wrong(path: &Path, expected: Layer, found: &str) -> IoError {
+    IoError::WrongKind { path: path.to_path_buf(), expected: file_label(expected), found: found.to_owned() }
 }
 
 /// Checks the first bytes of `path` against what it is imported as. Shapefiles are checked
 /// by their reader; missing and empty files are left to the readers, which say so.
-pub fn check_kind(path: &Path, expected: Expected) -> Result<()> {
+pub fn check_kind(path: &Path, expected: Layer) -> Result<()> {
     let is_shp = crate::features::is_shapefile(path);
     if is_shp {
-        return if expected == Expected::Ppm { Err(wrong(path, expected, "a Shapefile")) } else { Ok(()) };
+        return if expected == Layer::Owners { Err(wrong(path, expected, "a Shapefile")) } else { Ok(()) };
     }
     let Ok(file) = std::fs::File::open(path) else { return Ok(()) };
     let mut head = Vec::with_capacity(4096);
@@ -67,10 +58,10 @@ pub fn check_kind(path: &Path, expected: Expected) -> Result<()> {
     let first_line = body.lines().next().unwrap_or("");
     let json = first == '{' || first == '[';
     match expected {
-        Expected::Ppm if json => {
+        Layer::Owners if json => {
             Err(wrong(path, expected, "JSON (a GeoJSON layer? import it as parcels, qpv, subsectors or conventions)"))
         }
-        Expected::Ppm => Ok(()),
+        Layer::Owners => Ok(()),
         _ if !json && first_line.matches(';').count() >= 3 => {
             let hint = if first_line.to_lowercase().contains("code droit") {
                 "a PPM owner file (import it as `owners`)"
@@ -118,7 +109,7 @@ impl Evidence {
     /// Refuses a file whose features do not fit `expected`: none of them, when the layer has a
     /// shape of its own (IDUs, QPV codes); nearly all of them looking like another layer, for
     /// sub-sectors and conventions, whose keys are free.
-    pub fn check(&self, path: &Path, expected: Expected) -> Result<()> {
+    pub fn check(&self, path: &Path, expected: Layer) -> Result<()> {
         let n = self.features;
         if n == 0 {
             return Ok(());
@@ -138,15 +129,15 @@ impl Evidence {
             None => what.to_owned(),
         };
         match expected {
-            Expected::Cadastre if self.cadastre == 0 => Err(wrong(
+            Layer::Parcels if self.cadastre == 0 => Err(wrong(
                 path,
                 expected,
                 &found(&format!("none of its {n} features has an IDU `id` and a `contenance`")),
             )),
-            Expected::Qpv if self.qpv == 0 => {
+            Layer::Qpv if self.qpv == 0 => {
                 Err(wrong(path, expected, &found(&format!("none of its {n} features has a QPV code (QP…/QN…)"))))
             }
-            Expected::Subsectors | Expected::Conventions if other.is_some() => {
+            Layer::Subsectors | Layer::Conventions if other.is_some() => {
                 Err(wrong(path, expected, &found(&format!("its {n} features are of another layer"))))
             }
             _ => Ok(()),
@@ -171,18 +162,18 @@ mod tests {
         let path = Path::new("f.json");
         let mut cad = Evidence::default();
         cad.see(None, &props(json!({"id": "91216000AB0037", "contenance": 120})));
-        assert!(cad.check(path, Expected::Cadastre).is_ok());
-        let err = cad.check(path, Expected::Qpv).unwrap_err().to_string();
+        assert!(cad.check(path, Layer::Parcels).is_ok());
+        let err = cad.check(path, Layer::Qpv).unwrap_err().to_string();
         assert!(err.contains("import it as `parcels`"), "{err}");
-        assert!(cad.check(path, Expected::Subsectors).is_err());
+        assert!(cad.check(path, Layer::Subsectors).is_err());
         let mut qpv = Evidence::default();
         qpv.see(None, &props(json!({"code_qp": "QP066007", "nom_qp": "Bas-Vernet"})));
-        assert!(qpv.check(path, Expected::Qpv).is_ok());
-        assert!(qpv.check(path, Expected::Cadastre).unwrap_err().to_string().contains("import it as `qpv`"));
+        assert!(qpv.check(path, Layer::Qpv).is_ok());
+        assert!(qpv.check(path, Layer::Parcels).unwrap_err().to_string().contains("import it as `qpv`"));
         let mut sub = Evidence::default();
         sub.see(Some("S01"), &props(json!({"id": "S01", "name": "Îlot nord"})));
-        assert!(sub.check(path, Expected::Subsectors).is_ok());
-        assert!(sub.check(path, Expected::Qpv).is_err());
+        assert!(sub.check(path, Layer::Subsectors).is_ok());
+        assert!(sub.check(path, Layer::Qpv).is_err());
         assert!(is_qpv_code("QN07801M") && !is_qpv_code("QP0660071") && !is_qpv_code("XP066007"));
     }
 }

@@ -456,8 +456,9 @@ mod tests {
     use super::*;
     use crate::cadastre::read_cadastre;
     use crate::features::ReadOptions;
-    use crate::perimeter::{PerimeterKind, read_perimeters};
+    use crate::perimeter::read_perimeters;
     use crate::ppm::read_ppm;
+    use domania_core::Layer;
 
     #[test]
     fn deterministic_and_readable_by_our_own_readers() {
@@ -475,12 +476,9 @@ mod tests {
         let ppm = read_ppm(&a.path().join("ppm-synth.csv"), None).unwrap();
         assert_eq!(ppm.rows.len(), sa.owner_rows);
         assert!(ppm.report.is_clean());
-        let sub = read_perimeters(
-            &a.path().join("subsectors-synth.geojson"),
-            PerimeterKind::Subsector,
-            ReadOptions::default(),
-        )
-        .unwrap();
+        let sub =
+            read_perimeters(&a.path().join("subsectors-synth.geojson"), Layer::Subsectors, ReadOptions::default())
+                .unwrap();
         assert_eq!(sub.perimeters.len(), sa.subsectors);
         assert!(sa.subsectors > 0 && sa.qpv > 0);
         let other = tempfile::tempdir().unwrap();

@@ -3,10 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
+use domania_core::Layer;
 use domania_core::{Actor, Classifier, Right, parcel_actor};
 use domania_io::cadastre::read_cadastre;
 use domania_io::features::ReadOptions;
-use domania_io::perimeter::{PerimeterKind, read_perimeters};
+use domania_io::perimeter::read_perimeters;
 use domania_io::ppm::read_ppm;
 use geo::Area;
 
@@ -81,8 +82,7 @@ fn epinay_parcels_load_with_null_contenance() {
 #[test]
 fn occitanie_qpv_load() {
     let read =
-        read_perimeters(&data("qpv2015-occitanie-hackaviz2021.geojson"), PerimeterKind::Qpv, ReadOptions::default())
-            .unwrap();
+        read_perimeters(&data("qpv2015-occitanie-hackaviz2021.geojson"), Layer::Qpv, ReadOptions::default()).unwrap();
     assert_eq!(read.perimeters.len(), 105);
     assert_eq!(read.report.rejected, 0, "{}", read.report.render_issues(10));
     assert!(read.perimeters.iter().all(|p| p.key.starts_with("QP")));
@@ -169,8 +169,8 @@ fn qpv_as_cp1252_shapefile_in_lambert93_reads_like_the_geojson() {
         .status()
         .expect("ogr2ogr not found: install GDAL's command-line tools (Debian gdal-bin; .ci/run does)");
     assert!(status.success());
-    let from_json = read_perimeters(&src, PerimeterKind::Qpv, ReadOptions::default()).unwrap();
-    let from_shp = read_perimeters(&shp, PerimeterKind::Qpv, ReadOptions::default()).unwrap();
+    let from_json = read_perimeters(&src, Layer::Qpv, ReadOptions::default()).unwrap();
+    let from_shp = read_perimeters(&shp, Layer::Qpv, ReadOptions::default()).unwrap();
     assert_eq!(from_shp.report.crs, "EPSG:2154");
     assert_eq!(from_shp.perimeters.len(), 105);
     assert!(from_shp.report.is_clean(), "{}", from_shp.report.render_issues(5));

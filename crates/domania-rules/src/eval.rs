@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use domania_core::Actor;
 use domania_core::shares::ZoneShares;
+use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::error::{Result, RulesError};
@@ -125,16 +126,10 @@ impl Rules {
                 check_kind(format!("convention {}", c.id), k)?;
             }
             let bad = |reason: String| RulesError::BadConvention { id: c.id.clone(), reason };
-            if !is_date(&c.valid_from) {
-                return Err(bad(format!("valid_from {:?} is not YYYY-MM-DD", c.valid_from)));
-            }
-            if let Some(to) = &c.valid_to {
-                if !is_date(to) {
-                    return Err(bad(format!("valid_to {to:?} is not YYYY-MM-DD")));
-                }
-                if to < &c.valid_from {
-                    return Err(bad(format!("ends ({to}) before it starts ({})", c.valid_from)));
-                }
+            if let Some(to) = c.valid_to
+                && to < c.valid_from
+            {
+                return Err(bad(format!("ends ({to}) before it starts ({})", c.valid_from)));
             }
         }
         Ok(Self { config, services })
@@ -270,14 +265,14 @@ impl Rules {
     }
 
     /// The manager of `space` for every intervention kind. `conventions_here` are the ids of the
-    /// conventions whose perimeter holds the space; `date` is `YYYY-MM-DD`.
+    /// conventions whose perimeter holds the space; `date` is the day the conventions are judged on.
     #[must_use]
     pub fn assign(
         &self,
         decision: &SubsectorDecision,
         space: &SpaceKind,
         conventions_here: &[&str],
-        date: &str,
+        date: Date,
     ) -> Vec<Assignment> {
         let (manager, manager_why) = match (&decision.decision, space) {
             (Decision::Delegated { actor, .. }, _) => (*actor, decision.explanation.clone()),
@@ -299,13 +294,13 @@ impl Rules {
             .collect()
     }
 
-    fn assign_one(&self, kind: &str, manager: Actor, manager_why: &str, here: &[&str], date: &str) -> Assignment {
+    fn assign_one(&self, kind: &str, manager: Actor, manager_why: &str, here: &[&str], date: Date) -> Assignment {
         let mut valid: Vec<&Convention> = self
             .config
             .conventions
             .iter()
             .filter(|c| here.contains(&c.id.as_str()) && c.interventions.iter().any(|k| k == kind))
-            .filter(|c| c.valid_from.as_str() <= date && c.valid_to.as_deref().is_none_or(|to| date <= to))
+            .filter(|c| c.valid_from <= date && c.valid_to.is_none_or(|to| date <= to))
             .collect();
         valid.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then_with(|| a.id.cmp(&b.id)));
         if let Some(c) = valid.first() {
@@ -340,7 +335,7 @@ impl Rules {
                     c.id,
                     c.parties.join(" / "),
                     c.valid_from,
-                    c.valid_to.as_deref().unwrap_or("…"),
+                    c.valid_to.map_or_else(|| "…".to_owned(), |d| d.to_string()),
                     service.name
                 ),
                 service: Some(service),
@@ -408,12 +403,4 @@ fn outcome(d: &SubsectorDecision) -> String {
 
 fn names(actors: &[Actor]) -> String {
     actors.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" / ")
-}
-
-fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }

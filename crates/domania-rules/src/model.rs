@@ -109,11 +109,12 @@ pub struct Convention {
     pub parties: Vec<String>,
     pub interventions: Vec<String>,
     pub service: String,
-    /// First day of validity, `YYYY-MM-DD`.
-    pub valid_from: String,
-    /// Last day of validity, `YYYY-MM-DD` (none: open-ended).
+    /// First day of validity (`"YYYY-MM-DD"` in the file; a day that does not exist, such as
+    /// 2024-13-45, is refused when the file is read).
+    pub valid_from: jiff::civil::Date,
+    /// Last day of validity (none: open-ended).
     #[serde(default)]
-    pub valid_to: Option<String>,
+    pub valid_to: Option<jiff::civil::Date>,
     /// Where the signed document is.
     #[serde(default)]
     pub document: String,

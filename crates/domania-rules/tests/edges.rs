@@ -83,7 +83,7 @@ fn three_actors_none_above_the_threshold() {
     assert_eq!(d.decision, Decision::Domanialite);
     assert!(d.needs_convention);
     // Each space then goes to its owner's service; waste stays with the CU.
-    let a = r.assign(&d, &SpaceKind::Parcel { idu: "x".into(), actor: C }, &[], "2025-06-01");
+    let a = r.assign(&d, &SpaceKind::Parcel { idu: "x".into(), actor: C }, &[], jiff::civil::date(2025, 6, 1));
     let get = |k: &str| a.iter().find(|x| x.intervention == k).unwrap();
     assert_eq!(get("cleaning").service.as_ref().unwrap().id, "commune-st");
     assert_eq!(get("waste").service.as_ref().unwrap().id, "cu-dechets");
@@ -97,7 +97,7 @@ fn a_sub_sector_entirely_non_cadastre() {
     assert!((s.non_cadastre_m2 - 1000.0).abs() < 1e-9);
     let d = r.decide_subsector("S4", &s);
     assert_eq!(d.decision, Decision::Domanialite);
-    let a = r.assign(&d, &SpaceKind::NonCadastre, &[], "2025-06-01");
+    let a = r.assign(&d, &SpaceKind::NonCadastre, &[], jiff::civil::date(2025, 6, 1));
     assert!(a.iter().all(|x| x.actor == U), "{a:?}");
     let light = a.iter().find(|x| x.intervention == "lighting").unwrap();
     assert_eq!(light.service.as_ref().unwrap().id, "cu-eclairage");
@@ -111,7 +111,7 @@ fn delegated_sub_sector_and_conventions_in_and_out_of_force() {
     let d = r.decide_subsector("QN078001-01", &s);
     let space = SpaceKind::Parcel { idu: "78440000AB0009".into(), actor: U };
     // In force: green spaces to the commune, cleaning to the delegated bailleur.
-    let a = r.assign(&d, &space, &["QN078001-01"], "2025-06-01");
+    let a = r.assign(&d, &space, &["QN078001-01"], jiff::civil::date(2025, 6, 1));
     let gs = a.iter().find(|x| x.intervention == "green_spaces").unwrap();
     assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), ("convention", "commune-st"));
     assert!(
@@ -124,7 +124,7 @@ fn delegated_sub_sector_and_conventions_in_and_out_of_force() {
         "bailleur-agence"
     );
     // Expired: back to the delegated bailleur, and the explanation says why.
-    let a = r.assign(&d, &space, &["QN078001-01"], "2028-01-01");
+    let a = r.assign(&d, &space, &["QN078001-01"], jiff::civil::date(2028, 1, 1));
     let gs = a.iter().find(|x| x.intervention == "green_spaces").unwrap();
     assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), ("default", "bailleur-agence"));
 }
@@ -134,20 +134,21 @@ fn overlapping_conventions_follow_the_documented_precedence() {
     let mut cfg = example().config().clone();
     let mut later = cfg.conventions[0].clone();
     later.id = "C-2025-02".into();
-    later.valid_from = "2025-02-01".into();
+    later.valid_from = jiff::civil::date(2025, 2, 1);
     later.service = "cu-ctc-seine-aval".into();
     cfg.conventions.push(later);
     let r = Rules::new(cfg).unwrap();
     let d = r.decide_subsector("S", &shares(&[Some(C)], false));
     let here = ["QN078001-01", "C-2025-02"];
     let space = SpaceKind::Parcel { idu: "x".into(), actor: C };
-    let gs =
-        |date: &str| r.assign(&d, &space, &here, date).into_iter().find(|x| x.intervention == "green_spaces").unwrap();
-    let now = gs("2025-06-01");
+    let gs = |date: jiff::civil::Date| {
+        r.assign(&d, &space, &here, date).into_iter().find(|x| x.intervention == "green_spaces").unwrap()
+    };
+    let now = gs(jiff::civil::date(2025, 6, 1));
     assert_eq!(now.service.as_ref().unwrap().id, "cu-ctc-seine-aval");
     assert!(now.explanation.contains("prevails over QN078001-01"), "{}", now.explanation);
     // Before the later one starts, the older applies.
-    assert_eq!(gs("2024-06-01").service.as_ref().unwrap().id, "commune-st");
+    assert_eq!(gs(jiff::civil::date(2024, 6, 1)).service.as_ref().unwrap().id, "commune-st");
 }
 
 #[test]
@@ -174,7 +175,7 @@ fn bad_rules_are_refused_with_the_rule_named() {
     cfg.delegation.threshold = 60.0;
     assert!(Rules::new(cfg).unwrap_err().to_string().contains("between 0 and 1"));
     let mut cfg = example().config().clone();
-    cfg.conventions[0].valid_to = Some("2020-01-01".into());
+    cfg.conventions[0].valid_to = Some(jiff::civil::date(2020, 1, 1));
     assert!(Rules::new(cfg).unwrap_err().to_string().contains("ends"));
 }
 
@@ -194,10 +195,15 @@ fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
     assert!(d.explanation.contains("22.2% of the land (200 m²) has an undetermined owner"), "{}", d.explanation);
     assert!(d.explanation.contains("held by bailleur_social 100%, delegated to bailleur_social"), "{}", d.explanation);
     // Its unknown parcel gets no manager, and says why; the bailleur's keeps its own.
-    let a = r.assign(&d, &SpaceKind::Parcel { idu: "X".into(), actor: Actor::OwnerUnknown }, &[], "2025-01-01");
+    let a = r.assign(
+        &d,
+        &SpaceKind::Parcel { idu: "X".into(), actor: Actor::OwnerUnknown },
+        &[],
+        jiff::civil::date(2025, 1, 1),
+    );
     let cleaning = a.iter().find(|x| x.intervention == "cleaning").unwrap();
     assert!(cleaning.service.is_none() && cleaning.explanation.contains("no manager can be named"), "{cleaning:?}");
-    let a = r.assign(&d, &SpaceKind::Parcel { idu: "Y".into(), actor: B }, &[], "2025-01-01");
+    let a = r.assign(&d, &SpaceKind::Parcel { idu: "Y".into(), actor: B }, &[], jiff::civil::date(2025, 1, 1));
     assert_eq!(a.iter().find(|x| x.intervention == "cleaning").unwrap().actor, B);
 
     // 7 bailleur, 1 CU, 1 unknown: delegated whoever holds the unknown slice.

@@ -35,8 +35,8 @@ pub enum StoreError {
     Busy { path: PathBuf, holder: String, waited_s: u64 },
     #[error("{path}: the store is read-only here; {what} needs to write it")]
     ReadOnly { path: PathBuf, what: &'static str },
-    #[error("unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions, spaces)")]
-    UnknownLayer(String),
+    #[error("layer {0} holds no perimeters (perimeter layers: qpv, subsectors, conventions)")]
+    NotPerimeterLayer(crate::Layer),
     #[error("layer {layer} has no version {version} (latest: {latest})")]
     NoSuchVersion { layer: String, version: i64, latest: i64 },
     #[error("two rows of the same import have the key {key} in layer {layer}")]

@@ -19,7 +19,7 @@ const WKT_2154: &str = r#"PROJCS["RGF93 v1 / Lambert-93",GEOGCS["RGF93 v1",DATUM
 const WKT_4326: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#;
 
 /// Creates the mandatory GeoPackage tables and SRS rows (idempotent).
-pub fn init(conn: &Connection) -> Result<()> {
+pub(crate) fn init(conn: &Connection) -> Result<()> {
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID};
          PRAGMA user_version = {USER_VERSION};
@@ -98,7 +98,7 @@ pub fn register_functions(conn: &Connection) -> Result<()> {
 }
 
 /// Registers a feature table in `gpkg_contents` and `gpkg_geometry_columns`, with an R-tree.
-pub fn register_feature_table(conn: &Connection, table: &str, pk: &str, description: &str) -> Result<()> {
+pub(crate) fn register_feature_table(conn: &Connection, table: &str, pk: &str, description: &str) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?1, 'features', ?1, ?2, ?3)",
         params![table, description, SRS_L93],
@@ -116,7 +116,7 @@ pub fn register_feature_table(conn: &Connection, table: &str, pk: &str, descript
 
 /// The standard R-tree maintenance triggers of a feature table (GeoPackage 1.3, geometry
 /// column `geom`).
-pub fn create_rtree_triggers(conn: &Connection, table: &str, pk: &str) -> Result<()> {
+pub(crate) fn create_rtree_triggers(conn: &Connection, table: &str, pk: &str) -> Result<()> {
     let t = table;
     let r = format!("rtree_{t}_geom");
     let vals = "NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)";
@@ -147,7 +147,7 @@ pub fn create_rtree_triggers(conn: &Connection, table: &str, pk: &str) -> Result
 
 /// Drops the R-tree triggers of a feature table, for a write that maintains the index itself;
 /// [`create_rtree_triggers`] restores them in the same transaction.
-pub fn drop_rtree_triggers(conn: &Connection, table: &str) -> Result<()> {
+pub(crate) fn drop_rtree_triggers(conn: &Connection, table: &str) -> Result<()> {
     for suffix in ["insert", "update1", "update2", "update3", "update4", "delete"] {
         conn.execute_batch(&format!("DROP TRIGGER IF EXISTS \"rtree_{table}_geom_{suffix}\";"))?;
     }
@@ -155,7 +155,7 @@ pub fn drop_rtree_triggers(conn: &Connection, table: &str) -> Result<()> {
 }
 
 /// Registers an attribute (non-spatial) table in `gpkg_contents`.
-pub fn register_attribute_table(conn: &Connection, table: &str, description: &str) -> Result<()> {
+pub(crate) fn register_attribute_table(conn: &Connection, table: &str, description: &str) -> Result<()> {
     conn.execute(
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?1, 'attributes', ?1, ?2)",
         params![table, description],

@@ -1,112 +1,47 @@
 //! The layers the store versions, their columns, and rows in a layer-neutral form.
 
-use std::fmt;
-use std::str::FromStr;
-
 use domania_core::{Idu, Owner, Parcel, Right};
 use geo_types::MultiPolygon;
-use serde::Serialize;
 
-use crate::error::StoreError;
 use crate::gpkg::encode_multipolygon;
 
-/// A versioned layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layer {
-    Parcels,
-    Owners,
-    Qpv,
-    Subsectors,
-    Conventions,
-    /// The management layer written by `assign`: every space with its manager per
-    /// intervention kind (what the map shows).
-    Spaces,
-}
+pub use domania_core::Layer;
 
-impl Layer {
-    pub const ALL: [Layer; 6] =
-        [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions, Layer::Spaces];
-
-    /// Table name (the current version); history lives in `<table>_history`.
-    #[must_use]
-    pub fn table(self) -> &'static str {
-        match self {
-            Layer::Parcels => "parcels",
-            Layer::Owners => "owners",
-            Layer::Qpv => "qpv",
-            Layer::Subsectors => "subsectors",
-            Layer::Conventions => "conventions",
-            Layer::Spaces => "spaces",
-        }
-    }
-
-    #[must_use]
-    pub fn is_spatial(self) -> bool {
-        self != Layer::Owners
-    }
-
-    /// Layer-specific columns (name, SQL type), after the common ones.
-    #[must_use]
-    pub fn columns(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Layer::Parcels => &[
-                ("idu", "TEXT NOT NULL"),
-                ("commune", "TEXT"),
-                ("prefixe", "TEXT"),
-                ("section", "TEXT"),
-                ("numero", "TEXT"),
-                ("contenance", "INTEGER"),
-                ("created", "TEXT"),
-                ("updated", "TEXT"),
-            ],
-            Layer::Owners => &[
-                ("idu", "TEXT NOT NULL"),
-                ("droit", "TEXT NOT NULL"),
-                ("siren", "TEXT"),
-                ("denomination", "TEXT"),
-                ("groupe", "INTEGER"),
-                ("forme", "TEXT"),
-                ("forme_abregee", "TEXT"),
-                ("source_rows", "INTEGER NOT NULL"),
-            ],
-            Layer::Qpv | Layer::Subsectors | Layer::Conventions => &[("name", "TEXT"), ("properties", "TEXT")],
-            Layer::Spaces => &[
-                ("subsector", "TEXT NOT NULL"),
-                ("space", "TEXT NOT NULL"),
-                ("owner_actor", "TEXT"),
-                ("area_m2", "REAL"),
-                ("decision", "TEXT"),
-                ("judged_on", "TEXT"),
-                ("managers", "TEXT"),
-                ("explanations", "TEXT"),
-            ],
-        }
-    }
-
-    #[must_use]
-    pub fn description(self) -> &'static str {
-        match self {
-            Layer::Parcels => "Cadastral parcels (current version), Lambert-93",
-            Layer::Owners => "Rights of legal persons on parcels (DGFiP PPM), current version",
-            Layer::Qpv => "Quartiers prioritaires (QPV), current version",
-            Layer::Subsectors => "Sub-sectors of management, current version",
-            Layer::Conventions => "Management convention perimeters, current version",
-            Layer::Spaces => "Spaces of the sub-sectors with their manager per intervention kind (domania assign)",
-        }
-    }
-}
-
-impl fmt::Display for Layer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.table())
-    }
-}
-
-impl FromStr for Layer {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self, StoreError> {
-        Layer::ALL.into_iter().find(|l| l.table() == s).ok_or_else(|| StoreError::UnknownLayer(s.to_owned()))
+/// Layer-specific columns (name, SQL type), after the common ones.
+#[must_use]
+pub(crate) fn columns(layer: Layer) -> &'static [(&'static str, &'static str)] {
+    match layer {
+        Layer::Parcels => &[
+            ("idu", "TEXT NOT NULL"),
+            ("commune", "TEXT"),
+            ("prefixe", "TEXT"),
+            ("section", "TEXT"),
+            ("numero", "TEXT"),
+            ("contenance", "INTEGER"),
+            ("created", "TEXT"),
+            ("updated", "TEXT"),
+        ],
+        Layer::Owners => &[
+            ("idu", "TEXT NOT NULL"),
+            ("droit", "TEXT NOT NULL"),
+            ("siren", "TEXT"),
+            ("denomination", "TEXT"),
+            ("groupe", "INTEGER"),
+            ("forme", "TEXT"),
+            ("forme_abregee", "TEXT"),
+            ("source_rows", "INTEGER NOT NULL"),
+        ],
+        Layer::Qpv | Layer::Subsectors | Layer::Conventions => &[("name", "TEXT"), ("properties", "TEXT")],
+        Layer::Spaces => &[
+            ("subsector", "TEXT NOT NULL"),
+            ("space", "TEXT NOT NULL"),
+            ("owner_actor", "TEXT"),
+            ("area_m2", "REAL"),
+            ("decision", "TEXT"),
+            ("judged_on", "TEXT"),
+            ("managers", "TEXT"),
+            ("explanations", "TEXT"),
+        ],
     }
 }
 

@@ -311,10 +311,7 @@ enum FileState {
 fn file_state(path: &Path) -> Result<FileState> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileState::Missing),
-        Err(e) => Err(StoreError::Open {
-            path: path.to_path_buf(),
-            reason: format!("cannot read the file: {e}"),
-        }),
+        Err(e) => Err(StoreError::Open { path: path.to_path_buf(), reason: format!("cannot read the file: {e}") }),
         Ok(m) if m.is_dir() => Err(StoreError::Open {
             path: path.to_path_buf(),
             reason: "is a folder; --store takes a .gpkg file".to_owned(),
@@ -325,10 +322,8 @@ fn file_state(path: &Path) -> Result<FileState> {
 }
 
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
-    Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|source| StoreError::Open {
-        path: path.to_path_buf(),
-        reason: sqlite_reason(&source),
-    })
+    Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), reason: sqlite_reason(&source) })
 }
 
 /// Checks that an existing file is a Domania store: a SQLite file, a GeoPackage, with
@@ -483,7 +478,7 @@ impl Store {
         gpkg::register_attribute_table(&tx, "domania_versions", "Domania: one row per version of each layer")?;
         for layer in Layer::ALL {
             let t = layer.table();
-            let cols: String = layer.columns().iter().fold(String::new(), |mut acc, (n, ty)| {
+            let cols: String = crate::layer::columns(layer).iter().fold(String::new(), |mut acc, (n, ty)| {
                 use std::fmt::Write as _;
                 let _ = write!(acc, ", {n} {ty}");
                 acc
@@ -761,7 +756,7 @@ impl Store {
     pub fn rows_at(&self, layer: Layer, version: i64) -> Result<Vec<Row>> {
         self.check_version(layer, version)?;
         let t = layer.table();
-        let names: Vec<&str> = layer.columns().iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
         let geom = if layer.is_spatial() { "geom" } else { "NULL" };
         let cols = format!("{geom}, key, {}", names.join(", "));
         let mut stmt = self.conn.prepare(&format!(
@@ -865,7 +860,7 @@ impl Store {
     /// Every current perimeter of a perimeter layer (QPV, sub-sectors, conventions).
     pub fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
         if !matches!(layer, Layer::Qpv | Layer::Subsectors | Layer::Conventions) {
-            return Err(StoreError::UnknownLayer(format!("{layer} is not a perimeter layer")));
+            return Err(StoreError::NotPerimeterLayer(layer));
         }
         let t = layer.table();
         let mut stmt = self.conn.prepare(&format!("SELECT key, name, properties, geom FROM {t} ORDER BY key"))?;
@@ -986,7 +981,7 @@ struct LayerSql {
 impl LayerSql {
     fn new(layer: Layer) -> Self {
         let t = layer.table();
-        let names: Vec<&str> = layer.columns().iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
         let geom_col = if layer.is_spatial() { "geom, " } else { "" };
         let all_cols = format!("{geom_col}key, {}, ghash, ahash, v_from", names.join(", "));
         let n_params = usize::from(layer.is_spatial()) + 1 + names.len() + 3;

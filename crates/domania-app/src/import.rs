@@ -1,0 +1,309 @@
+//! Reading files into the store: a new version of a layer per import, or a validation report
+//! without importing.
+//!
+//! An import runs on three threads: a reader parses, validates, reprojects and encodes the
+//! rows and sends them in batches; the calling thread writes them into the store's import
+//! transaction; a third hashes the file. The transaction commits only if the reader's report
+//! and the import's scope checks allow it: a refused import writes nothing.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use domania_core::Layer;
+use domania_core::crs::Crs;
+use domania_io::features::ReadOptions;
+use domania_io::geometry::InvalidPolicy;
+use domania_io::report::ValidationReport;
+use domania_store::{ImportMeta, ImportOptions, Row, Scope, Store, VersionInfo, owner_rows, parcel_row, perimeter_row};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::error::{AppError, Context as _, ErrorCode, Result};
+
+/// A file to read and how.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub layer: Layer,
+    pub file: PathBuf,
+    pub read: ReadOptions,
+    /// PPM text encoding overriding detection (`utf-8`, `latin1`, `windows-1252`).
+    pub encoding: Option<String>,
+}
+
+impl Source {
+    /// A file read with the default options.
+    #[must_use]
+    pub fn new(layer: Layer, file: impl Into<PathBuf>) -> Self {
+        Self { layer, file: file.into(), read: ReadOptions::default(), encoding: None }
+    }
+}
+
+/// How to read coordinates: a CRS overriding the file's, and what to do with invalid polygons.
+pub fn read_options(crs: Option<&str>, invalid: InvalidPolicy) -> Result<ReadOptions> {
+    let crs = crs
+        .map(|c| {
+            Crs::parse(c).ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::UnknownCrs,
+                    format!("--crs {c}: unknown or unsupported CRS (supported: {})", domania_core::crs::SUPPORTED),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(ReadOptions { crs, invalid, reject_overlaps: false })
+}
+
+/// An import: a file, the layer it goes to, and the store's policy.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub source: Source,
+    pub options: ImportOptions,
+    /// Import the valid features even when some are rejected (they are listed in the report
+    /// stored with the version). Without it, any rejection aborts and nothing is written.
+    pub skip_invalid: bool,
+    /// Who imports.
+    pub author: String,
+}
+
+impl ImportRequest {
+    /// An import of `file` into `layer` with the default policy of the layer.
+    #[must_use]
+    pub fn new(layer: Layer, file: impl Into<PathBuf>, author: &str) -> Self {
+        Self {
+            source: Source::new(layer, file),
+            options: ImportOptions::for_layer(layer),
+            skip_invalid: false,
+            author: author.to_owned(),
+        }
+    }
+
+    /// Replaces `scope` instead of the layer's default, once it is checked against the layer.
+    pub fn scope(mut self, scope: Scope) -> Result<Self> {
+        scope.check(self.source.layer)?;
+        self.options.scope = scope;
+        Ok(self)
+    }
+}
+
+/// Where an import is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum Progress {
+    /// Rows written into the import transaction so far.
+    Rows { rows: u64 },
+    /// Every row is in; the version is being committed.
+    Committing { rows: u64 },
+}
+
+/// A committed (or unchanged) import and the validation report of its file.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportOutcome {
+    pub version: VersionInfo,
+    pub report: ValidationReport,
+}
+
+/// Rows travel from the reader thread to the writer in batches: one channel operation per
+/// batch, not per row.
+const BATCH: usize = 512;
+
+/// The threads of an import: the rows the reader sends, the reader, the file's hash.
+type Workers = (
+    std::sync::mpsc::Receiver<Vec<Row>>,
+    std::thread::JoinHandle<Result<ValidationReport>>,
+    std::thread::JoinHandle<Result<String>>,
+);
+
+fn joined<T>(h: std::thread::JoinHandle<Result<T>>, what: &str) -> Result<T> {
+    h.join().map_err(|_| AppError::new(ErrorCode::Internal, format!("the {what} thread panicked")))?
+}
+
+impl App {
+    /// Imports a file as a new version of a layer, creating the store when nothing is at its
+    /// path. `progress` is called on the calling thread as rows are written.
+    pub fn import(&self, request: &ImportRequest, progress: &dyn Fn(Progress)) -> Result<ImportOutcome> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
+        let reader = {
+            let source = request.source.clone();
+            std::thread::spawn(move || -> Result<ValidationReport> {
+                // A send fails only when the writer gave up; its error is the one reported.
+                let mut batch = Vec::with_capacity(BATCH);
+                let report = read_rows(&source, |row| {
+                    batch.push(row);
+                    if batch.len() == BATCH {
+                        drop(tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))));
+                    }
+                })?;
+                drop(tx.send(batch));
+                Ok(report)
+            })
+        };
+        let hasher = {
+            let file = request.source.file.clone();
+            std::thread::spawn(move || sha256(&file))
+        };
+        // Opened once the reader runs: creating a new GeoPackage overlaps with parsing.
+        let mut store = match self.open_create(false) {
+            Ok(s) => s,
+            Err(e) => {
+                drop(rx);
+                // The reader's error (wrong file) says more than the store's when both fail.
+                joined(reader, "reader")?;
+                return Err(e);
+            }
+        };
+        let result = import_into(&mut store, request, (rx, reader, hasher), progress);
+        if result.is_err() {
+            // A store this import created and wrote nothing into goes away: no empty file left.
+            store.discard_if_new();
+        }
+        result
+    }
+
+    /// Reads a file as an import would, without importing it: its validation report. A file
+    /// with rejections is not an error here; the report says what they are.
+    pub fn validate(&self, source: &Source) -> Result<ValidationReport> {
+        read_rows(source, |_| {})
+    }
+
+    /// Creates an empty store (with `adopt`, adds Domania's layers to a GeoPackage of yours).
+    pub fn init(&self, adopt: bool) -> Result<Vec<domania_store::LayerSummary>> {
+        Ok(self.open_create(adopt)?.layers()?)
+    }
+}
+
+fn import_into(
+    store: &mut Store,
+    request: &ImportRequest,
+    (rx, reader, hasher): Workers,
+    progress: &dyn Fn(Progress),
+) -> Result<ImportOutcome> {
+    let file = &request.source.file;
+    let nothing = || format!("importing {}; nothing was imported", file.display());
+    let mut itx = match store.begin_import(request.source.layer, request.options.clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            drop(rx);
+            joined(reader, "reader")?;
+            return Err(e.into());
+        }
+    };
+    let mut written = 0u64;
+    let mut write_error = None;
+    'batches: for batch in &rx {
+        for row in batch {
+            if let Err(e) = itx.push(row) {
+                write_error = Some(e);
+                break 'batches;
+            }
+            written += 1;
+        }
+        progress(Progress::Rows { rows: written });
+    }
+    drop(rx);
+    let report = joined(reader, "reader")?;
+    let digest = joined(hasher, "hashing")?;
+    if let Some(e) = write_error {
+        return Err(AppError::from(e).context(nothing()));
+    }
+    if !report.is_clean() && !request.skip_invalid {
+        let message = format!(
+            "{}: {} feature(s) or line(s) rejected; nothing was imported (use --skip-invalid to import the rest)",
+            file.display(),
+            report.rejected
+        );
+        return Err(AppError::new(ErrorCode::FeaturesRejected, message).with_report(report));
+    }
+    progress(Progress::Committing { rows: written });
+    let meta = ImportMeta {
+        author: request.author.clone(),
+        source: file.display().to_string(),
+        source_sha256: Some(digest),
+        rejected: report.rejected,
+        repaired: report.repaired,
+        report_json: Some(
+            serde_json::to_string(&report).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?,
+        ),
+    };
+    let version = itx.commit(&meta).context(nothing)?;
+    Ok(ImportOutcome { version, report })
+}
+
+/// Reads a file for a layer, handing each store row to `on_row` as soon as it is ready (the
+/// PPM file is read whole first: its SUF duplicates are collapsed across the file).
+fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationReport> {
+    let (layer, file, opts) = (source.layer, source.file.as_path(), source.read);
+    if !layer.is_imported() {
+        return Err(AppError::new(
+            ErrorCode::InvalidArgument,
+            format!("the {layer} layer is computed by `assign`, not imported from a file"),
+        ));
+    }
+    domania_io::sniff::check_kind(file, layer)?;
+    let ctx = || format!("reading {}", file.display());
+    Ok(match layer {
+        Layer::Parcels => {
+            domania_io::cadastre::read_cadastre_with(file, opts, |p| on_row(parcel_row(&p))).context(ctx)?
+        }
+        Layer::Owners => {
+            let forced = source
+                .encoding
+                .as_deref()
+                .map(|e| {
+                    domania_io::ppm::Encoding::for_label(e.as_bytes()).ok_or_else(|| {
+                        AppError::new(ErrorCode::InvalidArgument, format!("--encoding {e}: unknown encoding"))
+                    })
+                })
+                .transpose()?;
+            let read = domania_io::ppm::read_ppm(file, forced).context(ctx)?;
+            owner_rows(read.rows.iter().map(|r| (&r.idu, r.right, &r.owner))).into_iter().for_each(on_row);
+            read.report
+        }
+        _ => domania_io::perimeter::read_perimeters_with(file, layer, opts, |p| {
+            let props = serde_json::to_string(&p.properties).expect("a JSON map serialises");
+            on_row(perimeter_row(&p.key, p.name.as_deref(), &props, &p.geom_l93));
+        })
+        .context(ctx)?,
+    })
+}
+
+fn sha256(path: &Path) -> Result<String> {
+    let unreadable =
+        |e: std::io::Error| AppError::new(ErrorCode::FileUnreadable, format!("reading {}: {e}", path.display()));
+    let mut f = std::fs::File::open(path).map_err(unreadable)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(unreadable)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().fold(String::with_capacity(64), |mut acc, b| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, "{b:02x}");
+        acc
+    }))
+}
+
+/// What a file holds, guessed from its name (the CLI's `validate` without `--kind`).
+pub fn guess_layer(file: &Path) -> Result<Layer> {
+    let name = file.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    Ok(if name.ends_with(".csv") || name.ends_with(".txt") {
+        Layer::Owners
+    } else if name.contains("parcelle") {
+        Layer::Parcels
+    } else if name.contains("qp") {
+        Layer::Qpv
+    } else if name.contains("subsector") || name.contains("secteur") {
+        Layer::Subsectors
+    } else if name.contains("convention") {
+        Layer::Conventions
+    } else {
+        return Err(AppError::new(
+            ErrorCode::InvalidArgument,
+            format!("{}: cannot guess what the file holds from its name; pass --kind", file.display()),
+        ));
+    })
+}

@@ -1,0 +1,125 @@
+//! The application layer of Domania: every use case, once, for every front end.
+//!
+//! The command line (`domania-cli`) and the HTTP server parse their input, call an [`App`]
+//! method and present the typed result it returns; none of them computes anything. Each result
+//! is a `Serialize` struct (JSON and CSV come from the same fields), each failure an
+//! [`AppError`] with a stable [`ErrorCode`].
+//!
+//! - [`import`]: reading a file into a new version of a layer (a reader thread, the writer,
+//!   the file's hash), with a progress callback; validating a file without importing it.
+//! - [`store`]: the store's layers, versions, scopes, diffs, rollbacks and dump.
+//! - [`query`]: one parcel, every owner.
+//! - [`compute`]: shares, the management rules and the spaces layer, the QPV and TFPB
+//!   reports, scenarios, perimeters, blocks, the demo.
+//! - [`geojson`]: typed GeoJSON FeatureCollections in WGS84 (RFC 7946).
+//! - [`files`]: the TOML files a territory is described by (rules, territory, scenarios,
+//!   perimeters) and dates.
+
+pub mod compute;
+pub mod error;
+pub mod files;
+pub mod geojson;
+pub mod import;
+pub mod query;
+pub mod store;
+pub mod table;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use domania_core::Classifier;
+use domania_engine::Snapshot;
+use domania_store::{Store, Wait};
+
+pub use domania_core::Layer;
+pub use error::{AppError, Context, ErrorCode, ErrorKind, Result};
+pub use jiff::civil::Date;
+
+/// What a use case is told when the store is busy and it waits (the CLI prints it).
+pub type OnWait = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The application on one store: where the store is, how long to wait for it, and the
+/// territory's owner classification.
+#[derive(Clone)]
+pub struct App {
+    store: PathBuf,
+    wait: Duration,
+    on_wait: OnWait,
+    territory: Option<PathBuf>,
+    classifier: Arc<Classifier>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("store", &self.store).field("territory", &self.territory).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The application on the store at `store`, classifying owners with the territory file
+    /// `territory` (none: the PPM layers alone).
+    pub fn new(store: impl Into<PathBuf>, territory: Option<&Path>) -> Result<Self> {
+        Ok(Self {
+            store: store.into(),
+            wait: Duration::from_secs(30),
+            on_wait: Arc::new(|_| {}),
+            territory: territory.map(Path::to_path_buf),
+            classifier: Arc::new(files::classifier(territory)?),
+        })
+    }
+
+    /// Waits up to `timeout` for a store another process is writing, telling `on_wait` once.
+    #[must_use]
+    pub fn with_wait(mut self, timeout: Duration, on_wait: OnWait) -> Self {
+        self.wait = timeout;
+        self.on_wait = on_wait;
+        self
+    }
+
+    /// The same application with another territory file.
+    pub fn with_territory(mut self, territory: Option<&Path>) -> Result<Self> {
+        self.classifier = Arc::new(files::classifier(territory)?);
+        self.territory = territory.map(Path::to_path_buf);
+        Ok(self)
+    }
+
+    #[must_use]
+    pub fn store_path(&self) -> &Path {
+        &self.store
+    }
+
+    #[must_use]
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    fn with_store_wait<T>(&self, f: impl FnOnce(&Wait<'_>) -> T) -> T {
+        let on_wait = Arc::clone(&self.on_wait);
+        let tell = move |m: &str| on_wait(m);
+        f(&Wait { timeout: self.wait, on_wait: &tell })
+    }
+
+    /// Opens the store for a use case that only reads: read-only, never created or changed.
+    pub fn open_read(&self) -> Result<Store> {
+        Ok(self.with_store_wait(|w| Store::open_read(&self.store, w))?)
+    }
+
+    /// Opens an existing store for writing.
+    pub fn open_write(&self) -> Result<Store> {
+        Ok(self.with_store_wait(|w| Store::open_write(&self.store, w))?)
+    }
+
+    /// Opens the store for an import, creating it when nothing is at the path (with `adopt`,
+    /// adding Domania's layers to a GeoPackage of the user's).
+    pub fn open_create(&self, adopt: bool) -> Result<Store> {
+        Ok(self.with_store_wait(|w| Store::create(&self.store, adopt, w))?)
+    }
+
+    /// One consistent, immutable snapshot of the store (one read transaction), owners
+    /// classified. A server holds it behind an `Arc` and swaps it after an update.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        let store = self.open_read()?;
+        Snapshot::load(&store, &self.classifier).context(|| format!("loading {}", self.store.display()))
+    }
+}

@@ -1,0 +1,42 @@
+//! The store as a SIG officer manages it: its layers, their versions and parts, what changed,
+//! going back to an earlier version, a logical dump.
+
+use domania_core::Layer;
+use domania_store::{Diff, LayerSummary, Scope, ScopeInfo, VersionInfo};
+
+use crate::App;
+use crate::error::Result;
+
+impl App {
+    /// The layers, their current version and size.
+    pub fn layers(&self) -> Result<Vec<LayerSummary>> {
+        Ok(self.open_read()?.layers()?)
+    }
+
+    /// The parts of a layer (communes, départements) with the version and file each comes from.
+    pub fn scopes(&self, layer: Layer) -> Result<Vec<ScopeInfo>> {
+        Ok(self.open_read()?.scopes(layer)?)
+    }
+
+    /// Every version of a layer.
+    pub fn history(&self, layer: Layer) -> Result<Vec<VersionInfo>> {
+        Ok(self.open_read()?.history(layer)?)
+    }
+
+    /// What changed between two versions of a layer.
+    pub fn diff(&self, layer: Layer, from: i64, to: i64) -> Result<Diff> {
+        Ok(self.open_read()?.diff(layer, from, to)?)
+    }
+
+    /// Makes an earlier version current again (written as a new version), for the whole layer
+    /// or the parts of `scope`.
+    pub fn rollback(&self, layer: Layer, version: i64, scope: Option<Scope>, author: &str) -> Result<VersionInfo> {
+        Ok(self.open_write()?.rollback(layer, version, scope, author)?)
+    }
+
+    /// A logical dump: versions and every row's key, version range and content hashes, sorted
+    /// (two stores holding the same data give the same lines).
+    pub fn dump(&self) -> Result<Vec<String>> {
+        Ok(self.open_read()?.dump()?)
+    }
+}

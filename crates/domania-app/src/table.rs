@@ -1,0 +1,61 @@
+//! Tables as spreadsheets receive them: the CSV rows of the use cases whose answer is a table,
+//! and the one CSV dialect of Domania (UTF-8, a header row, a chosen delimiter, fields quoted
+//! only when they must be, RFC 4180). The CLI and the server write the same rows.
+
+use serde::{Serialize, Serializer};
+
+use crate::error::{AppError, ErrorCode, Result};
+
+/// A number written with `D` decimals (`12.50`), as tables show areas and shares; serialised as
+/// text so that no writer turns `0.000001` into `1e-6`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Fixed<const D: usize>(pub f64);
+
+impl<const D: usize> Serialize for Fixed<D> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{:.*}", D, self.0))
+    }
+}
+
+/// `rows` as CSV with `delimiter`; the header is `header` when given (a table whose first
+/// column is named after its layer), else the rows' field names.
+pub fn to_csv<T: Serialize>(rows: &[T], delimiter: u8, header: Option<&[&str]>) -> Result<String> {
+    let fail = |e: &dyn std::fmt::Display| AppError::new(ErrorCode::Internal, format!("writing CSV: {e}"));
+    let mut w = csv::WriterBuilder::new().delimiter(delimiter).has_headers(header.is_none()).from_writer(Vec::new());
+    if let Some(h) = header {
+        w.write_record(h).map_err(|e| fail(&e))?;
+    }
+    for r in rows {
+        w.serialize(r).map_err(|e| fail(&e))?;
+    }
+    let bytes = w.into_inner().map_err(|e| fail(&e))?;
+    String::from_utf8(bytes).map_err(|e| fail(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Row {
+        id: &'static str,
+        name: &'static str,
+        area: Fixed<2>,
+    }
+
+    #[test]
+    fn tables_quote_only_what_they_must_in_the_asked_dialect() {
+        let rows = [
+            Row { id: "S1", name: "Îlot \"nord\", bâtiment A", area: Fixed(12.5) },
+            Row { id: "S2", name: "plain", area: Fixed(0.000_001) },
+        ];
+        assert_eq!(
+            to_csv(&rows, b',', None).unwrap(),
+            "id,name,area\nS1,\"Îlot \"\"nord\"\", bâtiment A\",12.50\nS2,plain,0.00\n"
+        );
+        assert_eq!(
+            to_csv(&rows[1..], b';', Some(&["subsector_id", "n", "a"])).unwrap(),
+            "subsector_id;n;a\nS2;plain;0.00\n"
+        );
+    }
+}
