@@ -218,3 +218,15 @@ fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
     let d = r.decide_subsector("S", &s);
     assert!(matches!(d.decision, Decision::Undecided { .. }), "{d:?}");
 }
+
+#[test]
+fn convention_dates_are_real_days() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rules.toml")).unwrap();
+    assert!(text.contains("valid_from = \"2024-01-01\""));
+    for bad in ["2024-13-45", "2023-02-29", "yesterday"] {
+        let e = toml::from_str::<RulesConfig>(&text.replace("2024-01-01", bad)).unwrap_err();
+        assert!(e.to_string().contains("valid_from"), "{bad}: {e}");
+    }
+    let ok: RulesConfig = toml::from_str(&text).unwrap();
+    assert_eq!(ok.conventions[0].valid_from, jiff::civil::date(2024, 1, 1));
+}

@@ -1,0 +1,102 @@
+//! The application's use cases on real data, through the API the CLI and the server share:
+//! typed results, stable error codes, nothing written when a use case is refused.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use domania_app::files::{PerimetersFile, ScenarioFile};
+use domania_app::import::{ImportRequest, Progress};
+use domania_app::{App, ErrorCode, ErrorKind, Layer};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A file of the shared real data (DOMANIA_DATA, default ../shared/data beside the checkout).
+fn shared(file: &str) -> PathBuf {
+    let dir = std::env::var_os("DOMANIA_DATA").map_or_else(|| root().join("../shared/data"), PathBuf::from);
+    let path = dir.join(file);
+    assert!(path.exists(), "real data file {} is missing (set DOMANIA_DATA)", path.display());
+    path
+}
+
+fn import(app: &App, layer: Layer, file: &Path) -> domania_app::import::ImportOutcome {
+    app.import(&ImportRequest::new(layer, file, "test"), &|_| {}).unwrap()
+}
+
+#[test]
+fn errors_have_stable_codes_and_say_who_is_to_blame() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path().join("s.gpkg"), None).unwrap();
+    let e = app.layers().unwrap_err();
+    assert_eq!((e.code(), e.kind()), (ErrorCode::StoreMissing, ErrorKind::User));
+    // A self-intersecting parcel refused: the error carries the report, and no store is left.
+    let bad = root().join("tests/bad-inputs/self-intersecting.json");
+    let mut req = ImportRequest::new(Layer::Parcels, &bad, "test");
+    req.source.read.invalid = domania_io::geometry::InvalidPolicy::Reject;
+    let e = app.import(&req, &|_| {}).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::FeaturesRejected);
+    let report = e.report().expect("the refused file's report");
+    assert_eq!(report.rejected, 1);
+    assert!(report.issues.iter().any(|i| i.code == "invalid_geometry" && i.message.contains("self-intersection")));
+    assert!(!dir.path().join("s.gpkg").exists());
+    // A PPM file given as parcels is the wrong kind.
+    let e = app.import(&ImportRequest::new(Layer::Parcels, root().join("tests/bad-inputs/owners-as-parcels.csv"), "t"), &|_| {});
+    assert_eq!(e.unwrap_err().code(), ErrorCode::WrongKind);
+    // The computed layer is not imported.
+    let e = app.validate(&domania_app::import::Source::new(Layer::Spaces, &bad)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidArgument);
+    // A bad territory file is a configuration error, named.
+    let t = dir.path().join("territory.toml");
+    std::fs::write(&t, "[owners]\nnope = 1\n").unwrap();
+    let e = App::new(dir.path().join("s.gpkg"), Some(&t)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidConfig);
+    assert!(e.message().contains("territory.toml"), "{}", e.message());
+}
+
+#[test]
+fn paris_18e_through_the_application_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path().join("p.gpkg"), None).unwrap();
+    let seen = Mutex::new(Vec::new());
+    let outcome = app
+        .import(&ImportRequest::new(Layer::Parcels, shared("cadastre-75118-parcelles.json"), "test"), &|p| {
+            seen.lock().unwrap().push(p);
+        })
+        .unwrap();
+    assert_eq!(outcome.version.version, 1);
+    assert_eq!(outcome.report.accepted as i64, outcome.version.features);
+    let seen = seen.into_inner().unwrap();
+    assert!(matches!(seen.last(), Some(Progress::Committing { rows }) if *rows as i64 == outcome.version.features));
+    // Nothing is known of the owners yet: a parcel says so, and the shares need zones.
+    let idu = domania_core::Idu::normalise("75118000AA0001").unwrap();
+    let p = app.parcel(&idu).unwrap();
+    assert!(!p.owner_file && p.owners.is_empty());
+    assert_eq!(p.actor, domania_core::Actor::OwnerUnknown);
+    assert_eq!(app.parcel(&domania_core::Idu::normalise("75118000ZZ9999").unwrap()).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(app.shares(Layer::Subsectors, None).unwrap_err().code(), ErrorCode::LayerMissing);
+    assert_eq!(app.shares(Layer::Parcels, None).unwrap_err().code(), ErrorCode::InvalidArgument);
+    // The owner file of the 18e: the owners report is typed and its CSV comes from the same rows.
+    import(&app, Layer::Owners, &shared("dgfip_pm/PM_25_NB_750_part_003.csv"));
+    let owners = app.owners().unwrap();
+    assert!(owners.len() > 100, "{}", owners.len());
+    let csv = domania_app::table::to_csv(&owners, b';', None).unwrap();
+    assert!(csv.starts_with("siren;name;groupe;forme;actor;decided_by;confidence;why;parcels\n"), "{}", &csv[..200]);
+    assert_eq!(csv.lines().count(), owners.len() + 1);
+    // A perimeter made of a polygon: its figures add up (no sub-sectors: all outside them).
+    let perims: PerimetersFile = toml::from_str(
+        "[[perimeter]]\nid = \"P1\"\npolygon = [[651000.0, 6864000.0], [651400.0, 6864000.0], [651400.0, 6864400.0], [651000.0, 6864400.0]]\n",
+    )
+    .unwrap();
+    let rules = domania_app::files::rules(None).unwrap();
+    let figures = app.perimeters(&perims, &rules, jiff::civil::date(2025, 6, 1)).unwrap();
+    let f = &figures.perimeters[0].figures;
+    assert!((f.area_m2 - 160_000.0).abs() < 1.0, "{}", f.area_m2);
+    assert!((f.outside_subsectors_m2 - f.area_m2).abs() < 1e-6);
+    // A scenario on a parcel that is not there is the user's mistake, with its code.
+    let sc: ScenarioFile =
+        toml::from_str("[[transfer]]\nidu = \"75118000ZZ9999\"\nto = { siren = \"1\", name = \"X\", actor = \"commune\" }\n")
+            .unwrap();
+    let e = app.scenario(&sc, &rules, jiff::civil::date(2025, 6, 1)).unwrap_err();
+    assert_eq!((e.code(), e.kind()), (ErrorCode::InvalidScenario, ErrorKind::User));
+}
