@@ -237,7 +237,7 @@ pub struct AssignRow {
     pub phone: String,
     pub email: String,
     pub actor: String,
-    pub rule: &'static str,
+    pub rule: domania_rules::RuleKind,
     pub explanation: String,
 }
 
@@ -268,7 +268,7 @@ pub struct Manager<'a> {
     pub service_name: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub actor: Actor,
-    pub rule: &'static str,
+    pub rule: domania_rules::RuleKind,
 }
 
 /// `{intervention: manager}` of a space.

@@ -41,7 +41,10 @@ fn errors_have_stable_codes_and_say_who_is_to_blame() {
     assert!(report.issues.iter().any(|i| i.code == "invalid_geometry" && i.message.contains("self-intersection")));
     assert!(!dir.path().join("s.gpkg").exists());
     // A PPM file given as parcels is the wrong kind.
-    let e = app.import(&ImportRequest::new(Layer::Parcels, root().join("tests/bad-inputs/owners-as-parcels.csv"), "t"), &|_| {});
+    let e = app.import(
+        &ImportRequest::new(Layer::Parcels, root().join("tests/bad-inputs/owners-as-parcels.csv"), "t"),
+        &|_| {},
+    );
     assert_eq!(e.unwrap_err().code(), ErrorCode::WrongKind);
     // The computed layer is not imported.
     let e = app.validate(&domania_app::import::Source::new(Layer::Spaces, &bad)).unwrap_err();
@@ -73,7 +76,10 @@ fn paris_18e_through_the_application_layer() {
     let p = app.parcel(&idu).unwrap();
     assert!(!p.owner_file && p.owners.is_empty());
     assert_eq!(p.actor, domania_core::Actor::OwnerUnknown);
-    assert_eq!(app.parcel(&domania_core::Idu::normalise("75118000ZZ9999").unwrap()).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        app.parcel(&domania_core::Idu::normalise("75118000ZZ9999").unwrap()).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
     assert_eq!(app.shares(Layer::Subsectors, None).unwrap_err().code(), ErrorCode::LayerMissing);
     assert_eq!(app.shares(Layer::Parcels, None).unwrap_err().code(), ErrorCode::InvalidArgument);
     // The owner file of the 18e: the owners report is typed and its CSV comes from the same rows.
@@ -94,9 +100,10 @@ fn paris_18e_through_the_application_layer() {
     assert!((f.area_m2 - 160_000.0).abs() < 1.0, "{}", f.area_m2);
     assert!((f.outside_subsectors_m2 - f.area_m2).abs() < 1e-6);
     // A scenario on a parcel that is not there is the user's mistake, with its code.
-    let sc: ScenarioFile =
-        toml::from_str("[[transfer]]\nidu = \"75118000ZZ9999\"\nto = { siren = \"1\", name = \"X\", actor = \"commune\" }\n")
-            .unwrap();
+    let sc: ScenarioFile = toml::from_str(
+        "[[transfer]]\nidu = \"75118000ZZ9999\"\nto = { siren = \"1\", name = \"X\", actor = \"commune\" }\n",
+    )
+    .unwrap();
     let e = app.scenario(&sc, &rules, jiff::civil::date(2025, 6, 1)).unwrap_err();
     assert_eq!((e.code(), e.kind()), (ErrorCode::InvalidScenario, ErrorKind::User));
 }

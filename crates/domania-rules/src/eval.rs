@@ -57,9 +57,41 @@ pub struct Assignment {
     pub service: Option<Service>,
     /// The actor responsible (the service's actor, or the manager actor when unassigned).
     pub actor: Actor,
-    /// Which rule decided: `convention`, `fixed`, `default`, `unassigned`.
-    pub rule: &'static str,
+    /// Which rule decided.
+    pub rule: RuleKind,
     pub explanation: String,
+}
+
+/// Which rule gave an intervention its manager, in the order they are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// A convention in force on the date whose perimeter holds the space.
+    Convention,
+    /// A fixed service for the intervention kind, whoever manages the space.
+    Fixed,
+    /// The manager actor's default service for the kind.
+    Default,
+    /// No rule gives a service: the explanation says why.
+    Unassigned,
+}
+
+impl RuleKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Convention => "convention",
+            RuleKind::Fixed => "fixed",
+            RuleKind::Default => "default",
+            RuleKind::Unassigned => "unassigned",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Rules ready to evaluate (every reference checked).
@@ -339,7 +371,7 @@ impl Rules {
                     service.name
                 ),
                 service: Some(service),
-                rule: "convention",
+                rule: RuleKind::Convention,
             };
         }
         if let Some(f) = self.config.fixed.iter().find(|f| f.intervention == kind) {
@@ -349,7 +381,7 @@ impl Rules {
                 actor: service.actor,
                 explanation: format!("{kind} always goes to {} ({})", service.name, f.reason),
                 service: Some(service),
-                rule: "fixed",
+                rule: RuleKind::Fixed,
             };
         }
         let default = self
@@ -366,14 +398,14 @@ impl Rules {
                     actor: service.actor,
                     explanation: format!("{manager_why}; {kind} → default service of {manager}: {}", service.name),
                     service: Some(service),
-                    rule: "default",
+                    rule: RuleKind::Default,
                 }
             }
             None if manager.is_undetermined() => Assignment {
                 intervention: kind.to_owned(),
                 service: None,
                 actor: manager,
-                rule: "unassigned",
+                rule: RuleKind::Unassigned,
                 explanation: format!(
                     "{manager_why}; the owner is {} ({}): no manager can be named for {kind} until it is known",
                     manager,
@@ -384,7 +416,7 @@ impl Rules {
                 intervention: kind.to_owned(),
                 service: None,
                 actor: manager,
-                rule: "unassigned",
+                rule: RuleKind::Unassigned,
                 explanation: format!("{manager_why}; no service configured for {manager} and {kind}"),
             },
         }

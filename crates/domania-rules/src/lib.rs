@@ -23,5 +23,5 @@ mod eval;
 mod model;
 
 pub use error::{Result, RulesError};
-pub use eval::{Assignment, Decision, Rules, SpaceKind, SubsectorDecision};
+pub use eval::{Assignment, Decision, RuleKind, Rules, SpaceKind, SubsectorDecision};
 pub use model::{Convention, DefaultRule, Delegation, FixedRule, Intervention, RulesConfig, Service};

@@ -3,7 +3,7 @@
 use domania_core::Actor;
 use domania_core::overlay::{OverlayOptions, overlay};
 use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares};
-use domania_rules::{Decision, Rules, RulesConfig, SpaceKind};
+use domania_rules::{Decision, RuleKind, Rules, RulesConfig, SpaceKind};
 use geo_types::{MultiPolygon, Rect};
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
@@ -87,7 +87,7 @@ fn three_actors_none_above_the_threshold() {
     let get = |k: &str| a.iter().find(|x| x.intervention == k).unwrap();
     assert_eq!(get("cleaning").service.as_ref().unwrap().id, "commune-st");
     assert_eq!(get("waste").service.as_ref().unwrap().id, "cu-dechets");
-    assert_eq!(get("waste").rule, "fixed");
+    assert_eq!(get("waste").rule, RuleKind::Fixed);
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn delegated_sub_sector_and_conventions_in_and_out_of_force() {
     // In force: green spaces to the commune, cleaning to the delegated bailleur.
     let a = r.assign(&d, &space, &["QN078001-01"], jiff::civil::date(2025, 6, 1));
     let gs = a.iter().find(|x| x.intervention == "green_spaces").unwrap();
-    assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), ("convention", "commune-st"));
+    assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), (RuleKind::Convention, "commune-st"));
     assert!(
         gs.explanation.contains("delegated to bailleur_social") && gs.explanation.contains("convention QN078001-01"),
         "{}",
@@ -126,7 +126,7 @@ fn delegated_sub_sector_and_conventions_in_and_out_of_force() {
     // Expired: back to the delegated bailleur, and the explanation says why.
     let a = r.assign(&d, &space, &["QN078001-01"], jiff::civil::date(2028, 1, 1));
     let gs = a.iter().find(|x| x.intervention == "green_spaces").unwrap();
-    assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), ("default", "bailleur-agence"));
+    assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), (RuleKind::Default, "bailleur-agence"));
 }
 
 #[test]
