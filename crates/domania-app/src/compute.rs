@@ -192,7 +192,7 @@ impl App {
             ));
         }
         let include_nc = rules.is_some_and(|r| r.rules.config().delegation.include_non_cadastre);
-        let snapshot = self.snapshot()?;
+        let snapshot = self.snapshot_for(layer)?;
         let report = snapshot.shares(layer, include_nc, OverlayOptions::default());
         if report.zones.is_empty() {
             return Err(layer_missing(self, layer));
@@ -375,7 +375,7 @@ impl App {
     /// `record`, written to the store as a new version of the `spaces` layer (refused when the
     /// store changed since it was read); `geometry` computes the spaces' shapes for a map.
     pub fn assign(&self, rules: &LoadedRules, date: Date, record: bool, geometry: bool) -> Result<Assigned> {
-        let snap = self.snapshot()?;
+        let snap = self.snapshot_for(Layer::Subsectors)?;
         if snap.subsectors().is_empty() {
             return Err(layer_missing(self, Layer::Subsectors));
         }
@@ -539,7 +539,7 @@ impl TfpbRow {
 impl App {
     /// One QPV's land by actor and owner.
     pub fn report_qpv(&self, code: &str) -> Result<QpvReport> {
-        let snapshot = self.snapshot()?;
+        let snapshot = self.snapshot_for(Layer::Qpv)?;
         let Some(shares) = snapshot.shares_of_zone(Layer::Qpv, code, false, OverlayOptions::default()) else {
             let known: Vec<&str> = snapshot.qpv().iter().take(10).map(|z| z.key.as_str()).collect();
             return Err(AppError::new(
@@ -552,7 +552,7 @@ impl App {
 
     /// Per QPV and per bailleur, the parcels and area it holds inside the QPV.
     pub fn report_tfpb(&self) -> Result<Vec<TfpbRow>> {
-        let snap = self.snapshot()?;
+        let snap = self.snapshot_for(Layer::Qpv)?;
         if snap.qpv().is_empty() {
             return Err(layer_missing(self, Layer::Qpv));
         }
@@ -755,7 +755,7 @@ impl App {
     /// The blocks (îlots) of parcels bounded by non-cadastré space inside a QPV: candidate
     /// sub-sectors.
     pub fn blocks(&self, qpv: &str) -> Result<Blocks> {
-        let snap = self.snapshot()?;
+        let snap = self.snapshot_for(Layer::Qpv)?;
         let zone = snap.qpv().iter().find(|z| z.key == qpv).ok_or_else(|| {
             AppError::new(ErrorCode::NotFound, format!("no QPV {qpv} in {}", self.store_path().display()))
         })?;

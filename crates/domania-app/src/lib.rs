@@ -122,4 +122,12 @@ impl App {
         let store = self.open_read()?;
         Snapshot::load(&store, &self.classifier).context(|| format!("loading {}", self.store.display()))
     }
+
+    /// A snapshot with only the parcels that meet the zones of `zones` (work inside those
+    /// zones: shares, assignments, reports, blocks), read through the store's R-trees.
+    pub fn snapshot_for(&self, zones: Layer) -> Result<Snapshot> {
+        let store = self.open_read()?;
+        Snapshot::load_for_zones(&store, &self.classifier, zones)
+            .context(|| format!("loading {}", self.store.display()))
+    }
 }

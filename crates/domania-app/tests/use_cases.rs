@@ -107,3 +107,50 @@ fn paris_18e_through_the_application_layer() {
     let e = app.scenario(&sc, &rules, jiff::civil::date(2025, 6, 1)).unwrap_err();
     assert_eq!((e.code(), e.kind()), (ErrorCode::InvalidScenario, ErrorKind::User));
 }
+
+/// Sub-sectors covering a part of Paris 18e: three squares of 300 m, in Lambert-93.
+fn partial_subsectors(dir: &Path) -> PathBuf {
+    let square = |id: &str, x: f64, y: f64| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"id":"{id}"}},"geometry":{{"type":"Polygon","coordinates":[[[{x},{y}],[{x2},{y}],[{x2},{y2}],[{x},{y2}],[{x},{y}]]]}}}}"#,
+            x2 = x + 300.0,
+            y2 = y + 300.0
+        )
+    };
+    let text = format!(
+        r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"urn:ogc:def:crs:EPSG::2154"}}}},"features":[{},{},{}]}}"#,
+        square("S1", 651_234.0, 6_865_204.0),
+        square("S2", 652_340.0, 6_865_973.0),
+        square("S3", 653_078.0, 6_866_523.0)
+    );
+    let path = dir.join("subsectors.geojson");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_snapshot_for_the_zones_reads_less_and_computes_the_same_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path().join("p.gpkg"), None).unwrap();
+    import(&app, Layer::Parcels, &shared("cadastre-75118-parcelles.json"));
+    import(&app, Layer::Owners, &shared("dgfip_pm/PM_25_NB_750_part_003.csv"));
+    import(&app, Layer::Subsectors, &partial_subsectors(dir.path()));
+    let full = app.snapshot().unwrap();
+    let limited = app.snapshot_for(Layer::Subsectors).unwrap();
+    assert_eq!(limited.parcels_limited_to(), Some(Layer::Subsectors));
+    assert!(
+        limited.parcels().len() * 5 < full.parcels().len(),
+        "{} of {} parcels read",
+        limited.parcels().len(),
+        full.parcels().len()
+    );
+    let opts = domania_core::overlay::OverlayOptions::default();
+    let (a, b) = (full.shares(Layer::Subsectors, false, opts), limited.shares(Layer::Subsectors, false, opts));
+    assert_eq!(a.zones.len(), 3);
+    assert!(a.zones.iter().all(|z| z.shares.cadastre_m2 > 10_000.0), "the squares hold parcels");
+    assert_eq!(a, b);
+    // And through the application: the same rows.
+    let rows = domania_app::compute::share_rows(&app.shares(Layer::Subsectors, None).unwrap().report.zones);
+    let csv = |r: &[domania_app::compute::ShareRow]| domania_app::table::to_csv(r, b',', None).unwrap();
+    assert_eq!(csv(&rows), csv(&domania_app::compute::share_rows(&a.zones)));
+}

@@ -9,17 +9,19 @@
 //! reported apart.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::model::Actor;
 use crate::overlay::ZoneOverlay;
 
-/// One owner of a parcel, already classified.
+/// One owner of a parcel, already classified. Its texts are shared: a bailleur holding
+/// thousands of parcels is one allocation, and a clone is a reference count.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct OwnerRef {
-    pub siren: String,
-    pub name: String,
+    pub siren: Arc<str>,
+    pub name: Arc<str>,
     pub actor: Actor,
 }
 
@@ -27,7 +29,11 @@ impl OwnerRef {
     /// The owner with the actor `classifier` gives it.
     #[must_use]
     pub fn classified(owner: &crate::Owner, classifier: &crate::Classifier) -> Self {
-        Self { siren: owner.siren.0.clone(), name: owner.name.clone(), actor: classifier.classify(owner).actor }
+        Self {
+            siren: owner.siren.0.as_str().into(),
+            name: owner.name.as_str().into(),
+            actor: classifier.classify(owner).actor,
+        }
     }
 }
 
@@ -164,9 +170,9 @@ pub fn zone_shares_with_contenance(
 ) -> ZoneShares {
     let mut without = 0;
     let mut by_actor: BTreeMap<Actor, ActorShare> = BTreeMap::new();
-    let mut by_owner: BTreeMap<(Actor, Actor, String, String), OwnerShare> = BTreeMap::new();
-    let private = [OwnerRef { siren: String::new(), name: String::new(), actor: Actor::Private }];
-    let unknown = [OwnerRef { siren: String::new(), name: String::new(), actor: Actor::OwnerUnknown }];
+    let mut by_owner: BTreeMap<(Actor, Actor, Arc<str>, Arc<str>), OwnerShare> = BTreeMap::new();
+    let private = [OwnerRef { siren: "".into(), name: "".into(), actor: Actor::Private }];
+    let unknown = [OwnerRef { siren: "".into(), name: "".into(), actor: Actor::OwnerUnknown }];
     let natural = Holding::default();
     for piece in &zone.pieces {
         let holding = holdings.get(piece.parcel).unwrap_or(&natural);
@@ -196,8 +202,8 @@ pub fn zone_shares_with_contenance(
             let e = by_owner.entry(key).or_insert_with(|| OwnerShare {
                 actor: parcel_actor,
                 owner_actor: o.actor,
-                siren: o.siren.clone(),
-                name: o.name.clone(),
+                siren: o.siren.to_string(),
+                name: o.name.to_string(),
                 parcels: 0,
                 area_m2: 0.0,
                 contenance_m2: 0.0,

@@ -10,7 +10,9 @@
 //!
 //! Knows nothing of HTTP or of file formats.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use domania_core::overlay::{Overlay, OverlayOptions, ParcelIndex, ZoneOverlay, overlay_indexed};
 use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares_with_contenance};
@@ -55,20 +57,25 @@ pub struct Snapshot {
     index: ParcelIndex,
     /// The store version of each layer the snapshot was read at.
     versions: BTreeMap<Layer, Option<i64>>,
+    /// Only the parcels meeting this layer's zones were read ([`Snapshot::load_for_zones`]).
+    limited_to: Option<Layer>,
 }
 
 /// IDU → position, without a heap allocation per parcel: IDUs are 14 ASCII bytes, kept inline;
 /// anything else (the `IDU/n` parts a scenario cuts) in a map of its own.
 #[derive(Debug, Clone, Default)]
 struct IduIndex {
-    idus: HashMap<[u8; 14], usize>,
-    others: HashMap<String, usize>,
+    idus: FxHashMap<[u8; 14], usize>,
+    others: FxHashMap<String, usize>,
 }
 
 impl IduIndex {
     /// The index of `parcels` (their positions).
     fn of(parcels: &[ParcelRec]) -> Self {
-        let mut index = Self { idus: HashMap::with_capacity(parcels.len()), others: HashMap::new() };
+        let mut index = Self {
+            idus: FxHashMap::with_capacity_and_hasher(parcels.len(), rustc_hash::FxBuildHasher),
+            others: FxHashMap::default(),
+        };
         for (i, p) in parcels.iter().enumerate() {
             index.insert(&p.idu, i);
         }
@@ -90,6 +97,38 @@ impl IduIndex {
 
 /// An owner as the PPM spells it (SIREN, name, groupe, forme): what its classification depends on.
 type OwnerKey<'a> = (&'a str, &'a str, Option<u8>, Option<&'a str>);
+
+/// Who holds each parcel. Each owner is classified once, not once per right: a bailleur holds
+/// thousands of parcels (356,440 rights but a few hundred owners in the 1M synthetic territory),
+/// and its holdings share one `OwnerRef`. Each right goes straight to its parcel's position.
+fn holdings_of(
+    parcels: &[ParcelRec],
+    by_idu: &IduIndex,
+    rights: &[domania_store::StoredRight],
+    coverage: &std::collections::BTreeSet<String>,
+    classifier: &Classifier,
+) -> Vec<Holding> {
+    let mut classified: FxHashMap<OwnerKey<'_>, OwnerRef> = FxHashMap::default();
+    let mut owners: Vec<Vec<OwnerRef>> = vec![Vec::new(); parcels.len()];
+    for r in rights {
+        let Some(i) = by_idu.get(&r.idu) else { continue };
+        let key = (r.siren.as_str(), r.denomination.as_str(), r.groupe, r.forme.as_deref());
+        owners[i].push(classified.entry(key).or_insert_with(|| OwnerRef::classified(&r.owner(), classifier)).clone());
+    }
+    owners
+        .into_iter()
+        .zip(parcels)
+        .map(|(mut list, p)| {
+            if list.is_empty() {
+                let covered = p.idu.get(0..5).is_some_and(|code| coverage.contains(code));
+                return Holding { owners: list, covered };
+            }
+            list.sort();
+            list.dedup();
+            Holding::of(list)
+        })
+        .collect()
+}
 
 /// Why a snapshot could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -172,45 +211,54 @@ impl Snapshot {
     /// Reads the current layers of the store in one read transaction (one consistent version
     /// of every layer) and classifies every owner.
     pub fn load(store: &Store, classifier: &Classifier) -> Result<Self, EngineError> {
-        let c = store.read_all()?;
+        Ok(Self::of_contents(store.read_all()?, classifier, None))
+    }
+
+    /// A snapshot for work inside the zones of `zones` (shares, assignments, reports of one
+    /// perimeter layer): every zone layer, but only the parcels whose boxes meet a zone of
+    /// `zones` (see [`Snapshot::parcels_limited_to`]). On a territory whose zones cover a part of
+    /// it, the rest is never read.
+    pub fn load_for_zones(store: &Store, classifier: &Classifier, zones: Layer) -> Result<Self, EngineError> {
+        Ok(Self::of_contents(store.read_for_zones(zones)?, classifier, Some(zones)))
+    }
+
+    fn of_contents(c: domania_store::StoreContents, classifier: &Classifier, limited_to: Option<Layer>) -> Self {
         let parcels: Vec<ParcelRec> = c
             .parcels
             .into_iter()
             .map(|p| ParcelRec { idu: p.idu, contenance: p.contenance, geom_l93: p.geom_l93 })
             .collect();
-        // Classified once per distinct owner, not once per right: a bailleur holds thousands of
-        // parcels (356,440 rights but a few hundred owners in the 1M synthetic territory).
-        // Each right goes straight to its parcel's position: no map keyed by IDU strings.
-        let by_idu = IduIndex::of(&parcels);
-        let mut classified: HashMap<OwnerKey<'_>, OwnerRef> = HashMap::new();
-        let mut owners: Vec<Vec<OwnerRef>> = vec![Vec::new(); parcels.len()];
-        for r in &c.owner_rights {
-            let Some(i) = by_idu.get(&r.idu) else { continue };
-            let key = (r.siren.as_str(), r.denomination.as_str(), r.groupe, r.forme.as_deref());
-            owners[i]
-                .push(classified.entry(key).or_insert_with(|| OwnerRef::classified(&r.owner(), classifier)).clone());
-        }
-        let coverage = &c.owner_coverage;
-        let holdings: Vec<Holding> = owners
-            .into_iter()
-            .zip(&parcels)
-            .map(|(mut list, p)| {
-                if list.is_empty() {
-                    let covered = p.idu.get(0..5).is_some_and(|code| coverage.contains(code));
-                    return Holding { owners: list, covered };
-                }
-                list.sort();
-                list.dedup();
-                Holding::of(list)
-            })
-            .collect();
+        // The R-tree is built on one core while the owners are classified on the other.
+        let ((by_idu, holdings), index) = rayon::join(
+            || {
+                let by_idu = IduIndex::of(&parcels);
+                let holdings = holdings_of(&parcels, &by_idu, &c.owner_rights, &c.owner_coverage, classifier);
+                (by_idu, holdings)
+            },
+            || ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
+        );
         let zones = |list: Vec<domania_store::StoredPerimeter>| -> Vec<Zone> {
             list.into_iter().map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 }).collect()
         };
-        let mut snap =
-            Self::indexed(parcels, holdings, zones(c.subsectors), zones(c.qpv), zones(c.conventions), by_idu);
-        snap.versions = c.versions;
-        Ok(snap)
+        Self {
+            parcels,
+            holdings,
+            subsectors: zones(c.subsectors),
+            qpv: zones(c.qpv),
+            conventions: zones(c.conventions),
+            by_idu,
+            index,
+            versions: c.versions,
+            limited_to,
+        }
+    }
+
+    /// `Some(layer)` when the snapshot holds only the parcels meeting the zones of `layer`
+    /// ([`Snapshot::load_for_zones`]): figures in those zones are whole, figures elsewhere are
+    /// not.
+    #[must_use]
+    pub fn parcels_limited_to(&self) -> Option<Layer> {
+        self.limited_to
     }
 
     /// A snapshot of these layers (`holdings[i]` holds `parcels[i]`), indexed.
@@ -238,7 +286,17 @@ impl Snapshot {
         by_idu: IduIndex,
     ) -> Self {
         let index = ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>());
-        Self { parcels, holdings, subsectors, qpv, conventions, by_idu, index, versions: BTreeMap::new() }
+        Self {
+            parcels,
+            holdings,
+            subsectors,
+            qpv,
+            conventions,
+            by_idu,
+            index,
+            versions: BTreeMap::new(),
+            limited_to: None,
+        }
     }
 
     /// The parcels, in store order.
@@ -627,8 +685,11 @@ impl Snapshot {
         let mut snap = self.clone();
         let mut summaries = Vec::with_capacity(transfers.len());
         for (k, t) in transfers.iter().enumerate() {
-            let owner =
-                Holding::of(vec![OwnerRef { siren: t.to.siren.clone(), name: t.to.name.clone(), actor: t.to.actor }]);
+            let owner = Holding::of(vec![OwnerRef {
+                siren: t.to.siren.as_str().into(),
+                name: t.to.name.as_str().into(),
+                actor: t.to.actor,
+            }]);
             match (&t.idu, &t.polygon) {
                 (Some(idu), None) => {
                     let i = snap.by_idu.get(idu).ok_or_else(|| {
@@ -864,7 +925,7 @@ impl Snapshot {
             for siren in &d.owners {
                 let before = parts.len();
                 for (p, h) in self.parcels.iter().zip(&self.holdings) {
-                    if h.owners.iter().any(|o| &o.siren == siren) {
+                    if h.owners.iter().any(|o| *o.siren == **siren) {
                         parts.push(p.geom_l93.clone());
                     }
                 }

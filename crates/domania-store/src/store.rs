@@ -842,17 +842,28 @@ impl Store {
 
     /// Every current parcel, geometry decoded.
     pub fn parcels(&self) -> Result<Vec<StoredParcel>> {
-        let mut stmt = self.conn.prepare("SELECT idu, contenance, geom, v_from FROM parcels ORDER BY fid")?;
+        self.parcels_meeting(None)
+    }
+
+    /// The current parcels, or those whose boxes meet a zone of `zones` (R-tree boxes are
+    /// rounded outwards, so none that meets a zone is missed).
+    fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
+        let sql = match zones {
+            None => "SELECT idu, contenance, geom, v_from FROM parcels ORDER BY fid".to_owned(),
+            Some(z) => format!(
+                "SELECT idu, contenance, geom, v_from FROM parcels WHERE fid IN (SELECT r.id FROM \
+                 rtree_{z}_geom z JOIN rtree_parcels_geom r ON r.maxx >= z.minx AND r.minx <= z.maxx \
+                 AND r.maxy >= z.miny AND r.miny <= z.maxy) ORDER BY fid"
+            ),
+        };
+        let mut stmt = self.conn.prepare(&sql)?;
         let mut q = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(r) = q.next()? {
-            let blob: Vec<u8> = r.get(2)?;
-            out.push(StoredParcel {
-                idu: r.get(0)?,
-                contenance: r.get(1)?,
-                geom_l93: gpkg::decode_multipolygon(&blob)?,
-                v_from: r.get(3)?,
-            });
+            // Decoded from SQLite's own buffer: no copy of the blob.
+            let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
+            let geom_l93 = gpkg::decode_multipolygon(blob)?;
+            out.push(StoredParcel { idu: r.get(0)?, contenance: r.get(1)?, geom_l93, v_from: r.get(3)? });
         }
         Ok(out)
     }
@@ -911,10 +922,24 @@ impl Store {
     /// Everything a snapshot of the store is built from, read inside one read transaction: one
     /// consistent state, even while a writer commits a new version meanwhile.
     pub fn read_all(&self) -> Result<StoreContents> {
+        self.read_contents(None)
+    }
+
+    /// Like [`Store::read_all`], but only the parcels whose boxes meet a zone of `zones` (a
+    /// perimeter layer), found through the GeoPackage R-trees: what shares and assignments in
+    /// those zones need, without decoding the rest of the territory.
+    pub fn read_for_zones(&self, zones: Layer) -> Result<StoreContents> {
+        if !zones.is_zone() {
+            return Err(StoreError::NotPerimeterLayer(zones));
+        }
+        self.read_contents(Some(zones))
+    }
+
+    fn read_contents(&self, zones: Option<Layer>) -> Result<StoreContents> {
         let tx = self.conn.unchecked_transaction()?;
         let versions = self.versions()?;
         let contents = StoreContents {
-            parcels: self.parcels()?,
+            parcels: self.parcels_meeting(zones)?,
             owner_rights: self.rights_with_code(domania_core::Right::Proprietaire)?,
             owner_coverage: self.owner_coverage()?,
             subsectors: self.perimeters(Layer::Subsectors)?,
