@@ -22,7 +22,7 @@ use crate::error::{AppError, Context as _, ErrorCode, Result};
 use crate::files::{LoadedRules, PerimetersFile, ScenarioFile};
 use crate::geojson::{Feature, FeatureCollection, Wgs84Geometry};
 use crate::import::{ImportOutcome, ImportRequest, Progress};
-use crate::table::Fixed;
+use crate::table::{Fixed, Row};
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
@@ -62,17 +62,10 @@ pub struct ShareRow {
     pub gap_m2: Option<Fixed<2>>,
 }
 
-/// The shares table's header: its first column is named after the layer (`subsector_id`,
-/// `qpv_id`).
-#[must_use]
-pub fn share_header(layer: Layer) -> [&'static str; 11] {
-    let id = match layer {
-        Layer::Qpv => "qpv_id",
-        Layer::Conventions => "convention_id",
-        _ => "subsector_id",
-    };
-    [
-        id,
+impl Row for ShareRow {
+    /// With `subsector_id` first; see [`share_header`] for the other layers.
+    const HEADER: &'static [&'static str] = &[
+        "subsector_id",
         "actor",
         "siren",
         "owner_name",
@@ -83,7 +76,19 @@ pub fn share_header(layer: Layer) -> [&'static str; 11] {
         "share_of_area",
         "contenance_m2",
         "gap_m2",
-    ]
+    ];
+}
+
+/// The shares table's header: its first column is named after the layer (`subsector_id`,
+/// `qpv_id`).
+#[must_use]
+pub fn share_header(layer: Layer) -> Vec<&'static str> {
+    let id = match layer {
+        Layer::Qpv => "qpv_id",
+        Layer::Conventions => "convention_id",
+        _ => "subsector_id",
+    };
+    std::iter::once(id).chain(ShareRow::HEADER[1..].iter().copied()).collect()
 }
 
 /// The rows of the shares table: each zone's owners, then its non-cadastré remainder.
@@ -239,6 +244,23 @@ pub struct AssignRow {
     pub actor: String,
     pub rule: domania_rules::RuleKind,
     pub explanation: String,
+}
+
+impl Row for AssignRow {
+    const HEADER: &'static [&'static str] = &[
+        "subsector_id",
+        "space",
+        "owner_actor",
+        "area_m2",
+        "intervention",
+        "service_id",
+        "service_name",
+        "phone",
+        "email",
+        "actor",
+        "rule",
+        "explanation",
+    ];
 }
 
 /// (space id, owner actor) of a space, as the tables and the layer name them.
@@ -474,21 +496,27 @@ pub struct QpvSummary<'a> {
     pub slivers: &'a [(String, f64)],
 }
 
+/// The summary of the first zone of a QPV shares report (see [`Snapshot::shares_of_zone`]).
+#[must_use]
+pub fn qpv_summary(shares: &SharesReport) -> QpvSummary<'_> {
+    let z = &shares.zones[0];
+    QpvSummary {
+        qpv: &z.key,
+        name: z.name.as_deref(),
+        area_m2: z.shares.area_m2,
+        cadastre_m2: z.shares.cadastre_m2,
+        non_cadastre_m2: z.shares.non_cadastre_m2,
+        by_actor: &z.shares.by_actor,
+        tfpb_bailleurs: z.shares.by_owner.iter().filter(|o| o.actor == Actor::BailleurSocial).collect(),
+        owners: &z.shares.by_owner,
+        slivers: &z.slivers,
+    }
+}
+
 impl QpvReport {
     #[must_use]
     pub fn summary(&self) -> QpvSummary<'_> {
-        let z = &self.shares.zones[0];
-        QpvSummary {
-            qpv: &z.key,
-            name: z.name.as_deref(),
-            area_m2: z.shares.area_m2,
-            cadastre_m2: z.shares.cadastre_m2,
-            non_cadastre_m2: z.shares.non_cadastre_m2,
-            by_actor: &z.shares.by_actor,
-            tfpb_bailleurs: z.shares.by_owner.iter().filter(|o| o.actor == Actor::BailleurSocial).collect(),
-            owners: &z.shares.by_owner,
-            slivers: &z.slivers,
-        }
+        qpv_summary(&self.shares)
     }
 
     #[must_use]
@@ -520,6 +548,10 @@ pub struct TfpbCsvRow<'a> {
     pub bailleur: &'a str,
     pub parcels: usize,
     pub area_m2: Fixed<2>,
+}
+
+impl Row for TfpbCsvRow<'_> {
+    const HEADER: &'static [&'static str] = &TFPB_HEADER;
 }
 
 impl TfpbRow {
@@ -597,6 +629,11 @@ pub struct ManagerChangeRow<'a> {
     pub why: &'a str,
 }
 
+impl Row for ManagerChangeRow<'_> {
+    const HEADER: &'static [&'static str] =
+        &["subsector_id", "space", "intervention", "before", "after", "area_m2", "why"];
+}
+
 impl ScenarioOutcome {
     #[must_use]
     pub fn rows(&self) -> Vec<ManagerChangeRow<'_>> {
@@ -651,6 +688,11 @@ pub struct PerimeterRow<'a> {
     /// An actor, or `outside_subsectors` (the part of the perimeter no rule assigns).
     pub actor: String,
     pub managed_m2: Fixed<2>,
+}
+
+impl Row for PerimeterRow<'_> {
+    const HEADER: &'static [&'static str] =
+        &["perimeter_id", "perimeter_area_m2", "intervention", "actor", "managed_m2"];
 }
 
 /// The perimeters of a file with their figures, and the intervention kinds of the rules.
@@ -891,5 +933,52 @@ impl App {
             management,
             seconds: t.elapsed().as_secs_f64(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{field_names, rows_csv};
+
+    #[test]
+    fn every_table_says_its_own_columns_even_when_empty() {
+        let assign = AssignRow {
+            subsector_id: "S".into(),
+            space: "X".into(),
+            owner_actor: "commune",
+            area_m2: Fixed(1.0),
+            intervention: "waste".into(),
+            service_id: String::new(),
+            service_name: String::new(),
+            phone: String::new(),
+            email: String::new(),
+            actor: "commune".into(),
+            rule: domania_rules::RuleKind::Default,
+            explanation: String::new(),
+        };
+        assert_eq!(field_names(&assign), AssignRow::HEADER);
+        let change = ManagerChangeRow {
+            subsector_id: "S",
+            space: "X",
+            intervention: "waste",
+            before: "",
+            after: "",
+            area_m2: Fixed(1.0),
+            why: "",
+        };
+        assert_eq!(field_names(&change), ManagerChangeRow::HEADER);
+        let perimeter = PerimeterRow {
+            perimeter_id: "P",
+            perimeter_area_m2: Fixed(1.0),
+            intervention: "waste",
+            actor: "commune".into(),
+            managed_m2: Fixed(1.0),
+        };
+        assert_eq!(field_names(&perimeter), PerimeterRow::HEADER);
+        let tfpb = TfpbCsvRow { qpv: "Q", qpv_name: "", siren: "", bailleur: "", parcels: 1, area_m2: Fixed(1.0) };
+        // The TFPB table names its first column after the layer.
+        assert_eq!(field_names(&tfpb)[1..], TfpbCsvRow::HEADER[1..]);
+        assert_eq!(rows_csv::<ManagerChangeRow<'_>>(&[], b',').unwrap().lines().count(), 1);
     }
 }

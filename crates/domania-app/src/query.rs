@@ -61,6 +61,11 @@ pub struct OwnerLine {
     pub parcels: usize,
 }
 
+impl crate::table::Row for OwnerLine {
+    const HEADER: &'static [&'static str] =
+        &["siren", "name", "groupe", "forme", "actor", "decided_by", "confidence", "why", "parcels"];
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }

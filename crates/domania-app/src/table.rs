@@ -17,19 +17,40 @@ impl<const D: usize> Serialize for Fixed<D> {
     }
 }
 
-/// `rows` as CSV with `delimiter`; the header is `header` when given (a table whose first
-/// column is named after its layer), else the rows' field names.
-pub fn to_csv<T: Serialize>(rows: &[T], delimiter: u8, header: Option<&[&str]>) -> Result<String> {
+/// A row of a table: its fields, in order, are the columns of [`Row::HEADER`] (an empty table
+/// still has its header).
+pub trait Row: Serialize {
+    const HEADER: &'static [&'static str];
+}
+
+/// `rows` as CSV with `delimiter` under `header`.
+pub fn to_csv<T: Serialize>(rows: &[T], delimiter: u8, header: &[&str]) -> Result<String> {
     let fail = |e: &dyn std::fmt::Display| AppError::new(ErrorCode::Internal, format!("writing CSV: {e}"));
-    let mut w = csv::WriterBuilder::new().delimiter(delimiter).has_headers(header.is_none()).from_writer(Vec::new());
-    if let Some(h) = header {
-        w.write_record(h).map_err(|e| fail(&e))?;
-    }
+    let mut w = csv::WriterBuilder::new().delimiter(delimiter).has_headers(false).from_writer(Vec::new());
+    w.write_record(header).map_err(|e| fail(&e))?;
     for r in rows {
         w.serialize(r).map_err(|e| fail(&e))?;
     }
     let bytes = w.into_inner().map_err(|e| fail(&e))?;
     String::from_utf8(bytes).map_err(|e| fail(&e))
+}
+
+/// `rows` as CSV under their own header.
+pub fn rows_csv<T: Row>(rows: &[T], delimiter: u8) -> Result<String> {
+    to_csv(rows, delimiter, T::HEADER)
+}
+
+/// The column names serde gives `row` (what [`Row::HEADER`] must say; checked by tests).
+pub fn field_names<T: Serialize>(row: &T) -> Vec<String> {
+    let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
+    let _ = w.serialize(row);
+    let text = String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default();
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    r.records()
+        .next()
+        .and_then(std::result::Result::ok)
+        .map(|h| h.iter().map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -50,12 +71,12 @@ mod tests {
             Row { id: "S2", name: "plain", area: Fixed(0.000_001) },
         ];
         assert_eq!(
-            to_csv(&rows, b',', None).unwrap(),
+            to_csv(&rows, b',', &["id", "name", "area"]).unwrap(),
             "id,name,area\nS1,\"Îlot \"\"nord\"\", bâtiment A\",12.50\nS2,plain,0.00\n"
         );
-        assert_eq!(
-            to_csv(&rows[1..], b';', Some(&["subsector_id", "n", "a"])).unwrap(),
-            "subsector_id;n;a\nS2;plain;0.00\n"
-        );
+        assert_eq!(to_csv(&rows[1..], b';', &["subsector_id", "n", "a"]).unwrap(), "subsector_id;n;a\nS2;plain;0.00\n");
+        // An empty table keeps its header.
+        assert_eq!(to_csv::<Row>(&[], b',', &["id", "name", "area"]).unwrap(), "id,name,area\n");
+        assert_eq!(field_names(&rows[0]), ["id", "name", "area"]);
     }
 }

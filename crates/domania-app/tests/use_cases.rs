@@ -86,7 +86,11 @@ fn paris_18e_through_the_application_layer() {
     import(&app, Layer::Owners, &shared("dgfip_pm/PM_25_NB_750_part_003.csv"));
     let owners = app.owners().unwrap();
     assert!(owners.len() > 100, "{}", owners.len());
-    let csv = domania_app::table::to_csv(&owners, b';', None).unwrap();
+    let csv = domania_app::table::rows_csv(&owners, b';').unwrap();
+    assert_eq!(
+        domania_app::table::field_names(&owners[0]),
+        <domania_app::query::OwnerLine as domania_app::table::Row>::HEADER
+    );
     assert!(csv.starts_with("siren;name;groupe;forme;actor;decided_by;confidence;why;parcels\n"), "{}", &csv[..200]);
     assert_eq!(csv.lines().count(), owners.len() + 1);
     // A perimeter made of a polygon: its figures add up (no sub-sectors: all outside them).
@@ -151,6 +155,10 @@ fn a_snapshot_for_the_zones_reads_less_and_computes_the_same_shares() {
     assert_eq!(a, b);
     // And through the application: the same rows.
     let rows = domania_app::compute::share_rows(&app.shares(Layer::Subsectors, None).unwrap().report.zones);
-    let csv = |r: &[domania_app::compute::ShareRow]| domania_app::table::to_csv(r, b',', None).unwrap();
+    let csv = |r: &[domania_app::compute::ShareRow]| domania_app::table::rows_csv(r, b',').unwrap();
+    assert_eq!(
+        domania_app::table::field_names(&rows[0])[1..],
+        <domania_app::compute::ShareRow as domania_app::table::Row>::HEADER[1..]
+    );
     assert_eq!(csv(&rows), csv(&domania_app::compute::share_rows(&a.zones)));
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use domania_app::geojson::FeatureCollection;
 use domania_app::import::{ImportOutcome, ImportRequest, Progress, Source};
-use domania_app::table::to_csv;
+use domania_app::table::{Row, to_csv};
 use domania_app::{App, Layer};
 use domania_io::geometry::InvalidPolicy;
 use domania_store::VersionInfo;
@@ -26,7 +26,12 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     out(&(serde_json::to_string_pretty(value)? + "\n"))
 }
 
-fn csv<T: Serialize>(cli: &Cli, rows: &[T], header: Option<&[&str]>) -> Result<()> {
+fn csv<T: Row>(cli: &Cli, rows: &[T]) -> Result<()> {
+    out(&to_csv(rows, cli.delimiter, T::HEADER)?)
+}
+
+/// A table whose first column is named after its layer.
+fn csv_with<T: Serialize>(cli: &Cli, rows: &[T], header: &[&str]) -> Result<()> {
     out(&to_csv(rows, cli.delimiter, header)?)
 }
 
@@ -195,7 +200,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Parcel { idu } => parcel(cli, &app, idu),
         Command::Owners => {
             let list = app.owners()?;
-            if cli.json { json(&list) } else { csv(cli, &list, None) }
+            if cli.json { json(&list) } else { csv(cli, &list) }
         }
         Command::Validate { file, kind, crs, invalid } => {
             let layer = match kind {
@@ -249,10 +254,10 @@ pub fn run(cli: &Cli) -> Result<()> {
             let shares = app.shares(layer, rules.as_ref())?;
             warn_overlaps(&shares.report.overlaps);
             match format {
-                MapFormat::Csv => csv(
+                MapFormat::Csv => csv_with(
                     cli,
                     &domania_app::compute::share_rows(&shares.report.zones),
-                    Some(&domania_app::compute::share_header(layer)),
+                    &domania_app::compute::share_header(layer),
                 ),
                 MapFormat::Json => json(&shares.report),
                 MapFormat::Geojson => geojson(&shares.geojson()),
@@ -263,10 +268,10 @@ pub fn run(cli: &Cli) -> Result<()> {
             let report = app.report_qpv(code)?;
             match format {
                 MapFormat::Json => json(&report.summary()),
-                MapFormat::Csv => csv(
+                MapFormat::Csv => csv_with(
                     cli,
                     &domania_app::compute::share_rows(&report.shares.zones),
-                    Some(&domania_app::compute::share_header(Layer::Qpv)),
+                    &domania_app::compute::share_header(Layer::Qpv),
                 ),
                 MapFormat::Geojson => geojson(&report.geojson()),
             }
@@ -277,7 +282,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                 TableFormat::Json => json(&rows),
                 TableFormat::Csv => {
                     let rows: Vec<_> = rows.iter().map(domania_app::compute::TfpbRow::csv).collect();
-                    csv(cli, &rows, Some(&domania_app::compute::TFPB_HEADER))
+                    csv(cli, &rows)
                 }
             }
         }
@@ -297,7 +302,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             match format {
                 TableFormat::Json => json(&result.perimeters),
-                TableFormat::Csv => csv(cli, &result.rows(), None),
+                TableFormat::Csv => csv(cli, &result.rows()),
             }
         }
         Command::Blocks { qpv } => {
@@ -325,7 +330,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                     for z in &r.subsectors_changed {
                         eprintln!("  before: {}\n  after:  {}", z.decision_before, z.decision_after);
                     }
-                    csv(cli, &outcome.rows(), None)
+                    csv(cli, &outcome.rows())
                 }
             }
         }
@@ -442,7 +447,7 @@ fn assign(cli: &Cli, app: &App, judging: &Judging, format: MapFormat, dry_run: b
     match format {
         MapFormat::Json => json(&assigned.report)?,
         MapFormat::Geojson => geojson(&assigned.geojson())?,
-        MapFormat::Csv => csv(cli, &assigned.rows(), None)?,
+        MapFormat::Csv => csv(cli, &assigned.rows())?,
     }
     if let Some(v) = &assigned.recorded {
         if v.unchanged {

@@ -317,6 +317,34 @@ impl Snapshot {
         self.by_idu.get(idu).map(|i| (&self.parcels[i], &self.holdings[i]))
     }
 
+    /// The position of the parcel with this IDU in [`Snapshot::parcels`].
+    #[must_use]
+    pub fn position(&self, idu: &str) -> Option<usize> {
+        self.by_idu.get(idu)
+    }
+
+    /// The positions of the parcels holding `point` (Lambert-93), through the R-tree: one, or
+    /// several where parcels overlap, or none on the non-cadastré space.
+    #[must_use]
+    pub fn parcels_at(&self, point: Point<f64>) -> Vec<usize> {
+        let r = geo_types::Rect::new(point.0, point.0);
+        self.index.meeting(r).filter(|&i| self.parcels[i].geom_l93.contains(&point)).collect()
+    }
+
+    /// The positions of the parcels whose boxes meet `rect` (Lambert-93), in store order.
+    #[must_use]
+    pub fn parcels_in_box(&self, rect: geo_types::Rect<f64>) -> Vec<usize> {
+        let mut found: Vec<usize> = self.index.meeting(rect).collect();
+        found.sort_unstable();
+        found
+    }
+
+    /// The zones of `layer` holding `point` (Lambert-93).
+    #[must_use]
+    pub fn zones_at(&self, layer: Layer, point: Point<f64>) -> Vec<&Zone> {
+        self.zones(layer).iter().filter(|z| z.geom_l93.contains(&point)).collect()
+    }
+
     #[must_use]
     pub fn subsectors(&self) -> &[Zone] {
         &self.subsectors
@@ -617,8 +645,12 @@ impl Snapshot {
         date: Date,
         opts: OverlayOptions,
     ) -> Result<ScenarioReport, ScenarioError> {
-        let (after, summaries) = self.with_transfers_summarised(transfers)?;
-        let (sb, ab) = self.assign(rules, date, opts);
+        // Only what the transfers can change is copied and recomputed: the sub-sectors whose
+        // boxes meet a transferred parcel or polygon, with their parcels. Every other
+        // sub-sector's figures depend on none of the transferred land.
+        let local = self.around_transfers(transfers)?;
+        let (after, summaries) = local.with_transfers_summarised(transfers)?;
+        let (sb, ab) = local.assign(rules, date, opts);
         let (sa, aa) = after.assign(rules, date, opts);
         let rounded = |z: &KeyedShares| -> BTreeMap<Actor, f64> {
             z.shares.by_actor.iter().map(|(a, s)| (*a, (s.share * 1e4).round() / 1e4)).collect()
@@ -671,6 +703,55 @@ impl Snapshot {
         Ok(ScenarioReport { date, transfers: summaries, subsectors_changed, managers_changed })
     }
 
+    /// The part of the snapshot `transfers` can change: the parcels they touch (checked against
+    /// the whole snapshot, so an unknown IDU is still an error), the sub-sectors whose boxes meet
+    /// them, every parcel meeting those sub-sectors, and the conventions. Found through the
+    /// R-tree; copied, never the whole territory.
+    fn around_transfers(&self, transfers: &[Transfer]) -> Result<Snapshot, ScenarioError> {
+        use geo::BoundingRect;
+        let mut keep = std::collections::BTreeSet::new();
+        let mut boxes: Vec<geo_types::Rect<f64>> = Vec::new();
+        for (k, t) in transfers.iter().enumerate() {
+            match (&t.idu, &t.polygon) {
+                (Some(idu), None) => {
+                    let i = self.by_idu.get(idu).ok_or_else(|| {
+                        ScenarioError(format!("transfer {}: parcel {idu} is not in the store", k + 1))
+                    })?;
+                    keep.insert(i);
+                    boxes.extend(self.parcels[i].geom_l93.bounding_rect());
+                }
+                (None, Some(ring)) => {
+                    let rect = ring_shape(ring).and_then(|s| s.bounding_rect()).ok_or_else(|| {
+                        ScenarioError(format!("transfer {}: a polygon needs at least 3 points", k + 1))
+                    })?;
+                    keep.extend(self.index.meeting(rect));
+                    boxes.push(rect);
+                }
+                _ => return Err(ScenarioError(format!("transfer {}: give either `idu` or `polygon`", k + 1))),
+            }
+        }
+        let meets = |a: &geo_types::Rect<f64>, b: &geo_types::Rect<f64>| {
+            a.min().x <= b.max().x && b.min().x <= a.max().x && a.min().y <= b.max().y && b.min().y <= a.max().y
+        };
+        let zones: Vec<Zone> = self
+            .subsectors
+            .iter()
+            .filter(|z| z.geom_l93.bounding_rect().is_some_and(|r| boxes.iter().any(|b| meets(&r, b))))
+            .cloned()
+            .collect();
+        for z in &zones {
+            if let Some(r) = z.geom_l93.bounding_rect() {
+                keep.extend(self.index.meeting(r));
+            }
+        }
+        let parcels = keep.iter().map(|&i| self.parcels[i].clone()).collect();
+        let holdings = keep.iter().map(|&i| self.holdings[i].clone()).collect();
+        let mut local = Snapshot::from_parts(parcels, holdings, zones, Vec::new(), self.conventions.clone())
+            .map_err(|e| ScenarioError(e.to_string()))?;
+        local.versions.clone_from(&self.versions);
+        Ok(local)
+    }
+
     /// A copy of the snapshot with the transfers applied, in order; the store is not touched.
     /// A polygon transfer splits each parcel it cuts: the part inside becomes a new space
     /// `IDU/n` held by the new owner, the rest keeps its owners.
@@ -710,7 +791,15 @@ impl Snapshot {
                     })?;
                     let mut touched = Vec::new();
                     let mut land_m2 = 0.0;
-                    for i in 0..snap.parcels.len() {
+                    let mut candidates: Vec<usize> = match geo::BoundingRect::bounding_rect(&shape) {
+                        Some(r) => snap.index.meeting(r).collect(),
+                        None => Vec::new(),
+                    };
+                    // Parts cut by an earlier transfer of the same scenario are not in the index.
+                    candidates.extend(self.parcels.len()..snap.parcels.len());
+                    candidates.sort_unstable();
+                    candidates.dedup();
+                    for i in candidates {
                         if !boxes_meet(&shape, &snap.parcels[i].geom_l93) {
                             continue;
                         }

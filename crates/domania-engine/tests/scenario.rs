@@ -241,3 +241,76 @@ fn a_snapshot_can_be_shared_between_threads() {
     shared::<Snapshot>();
     shared::<std::sync::Arc<Snapshot>>();
 }
+
+/// A row of ten 100 x 10 m blocks like `parts()`, one sub-sector each, side by side.
+fn town() -> Snapshot {
+    let (mut parcels, mut holdings, mut subsectors) = (Vec::new(), Vec::new(), Vec::new());
+    for b in 0..10 {
+        let x = f64::from(b) * 120.0;
+        for (i, &(a, e, actor)) in
+            [(0.0, 50.0, Actor::BailleurSocial), (50.0, 80.0, Actor::CommunauteUrbaine), (80.0, 100.0, Actor::Commune)]
+                .iter()
+                .enumerate()
+        {
+            parcels.push(ParcelRec {
+                idu: format!("78440000B{b}000{}", i + 1),
+                contenance: None,
+                geom_l93: rect(x + a, 0.0, x + e, 10.0),
+            });
+            holdings.push(holding(actor));
+        }
+        subsectors.push(Zone { key: format!("S{b}"), name: None, geom_l93: rect(x, -5.0, x + 110.0, 15.0) });
+    }
+    Snapshot::from_parts(parcels, holdings, subsectors, vec![], vec![]).unwrap()
+}
+
+#[test]
+fn a_scenario_recomputes_only_what_it_touches_and_finds_what_the_whole_copy_finds() {
+    let base = town();
+    let rules = rules();
+    let date = jiff::civil::date(2025, 6, 1);
+    let opts = OverlayOptions::default();
+    let t = vec![
+        Transfer {
+            idu: Some("78440000B30002".into()),
+            polygon: None,
+            to: to(Actor::BailleurSocial),
+            note: String::new(),
+        },
+        Transfer {
+            idu: None,
+            polygon: Some(vec![[7.0 * 120.0 + 60.0, -2.0], [7.0 * 120.0 + 100.0, -2.0], [7.0 * 120.0 + 100.0, 12.0]]),
+            to: to(Actor::CommunauteUrbaine),
+            note: String::new(),
+        },
+    ];
+    let report = base.scenario(&t, &rules, date, opts).unwrap();
+    // The same comparison on whole copies of the territory.
+    let (_, before) = base.assign(&rules, date, opts);
+    let (_, after) = base.with_transfers(&t).unwrap().assign(&rules, date, opts);
+    let changed: Vec<&str> = before
+        .decisions
+        .iter()
+        .zip(&after.decisions)
+        .filter(|(b, a)| b.explanation != a.explanation)
+        .map(|(b, _)| b.subsector.as_str())
+        .collect();
+    assert_eq!(changed, ["S3", "S7"]);
+    let found: Vec<&str> = report.subsectors_changed.iter().map(|c| c.subsector.as_str()).collect();
+    assert_eq!(found, changed);
+    for c in &report.subsectors_changed {
+        let i = before.decisions.iter().position(|d| d.subsector == c.subsector).unwrap();
+        assert_eq!(c.decision_before, before.decisions[i].explanation);
+        assert_eq!(c.decision_after, after.decisions[i].explanation);
+    }
+    // Every manager change is in a touched sub-sector; an unknown parcel is still refused.
+    assert!(!report.managers_changed.is_empty());
+    assert!(report.managers_changed.iter().all(|m| m.subsector == "S3" || m.subsector == "S7"));
+    let bad = vec![Transfer {
+        idu: Some("78440000ZZ9999".into()),
+        polygon: None,
+        to: to(Actor::Commune),
+        note: String::new(),
+    }];
+    assert!(base.scenario(&bad, &rules, date, opts).unwrap_err().to_string().contains("not in the store"));
+}
