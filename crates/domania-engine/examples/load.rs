@@ -1,6 +1,7 @@
 //! Measures how long a snapshot takes to load from a store, and the memory it holds:
-//! `cargo run --release -p domania-engine --example load -- STORE [RUNS]`. Prints the median
-//! of the runs, each phase of the last one, and the peak resident set (VmHWM).
+//! `cargo run --release -p domania-engine --example load -- STORE [RUNS] [ZONES]`. Prints the
+//! median of the runs and the peak resident set (VmHWM). With ZONES (`subsectors`, `qpv`), the
+//! snapshot of the parcels meeting those zones (`Snapshot::load_for_zones`).
 
 use std::time::Instant;
 
@@ -14,22 +15,22 @@ use domania_store::Store;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().expect("usage: load STORE [RUNS]");
+    let path = args.next().expect("usage: load STORE [RUNS] [ZONES]");
     let runs: usize = args.next().map_or(5, |r| r.parse().expect("RUNS is a number"));
+    let zones: Option<domania_core::Layer> = args.next().map(|z| z.parse().expect("ZONES is a layer"));
     let classifier = Classifier::default();
     let mut times = Vec::with_capacity(runs);
     let mut parcels = 0;
     for _ in 0..runs {
         let t = Instant::now();
         let store = Store::open(path.as_ref()).expect("open the store");
-        let read = Instant::now();
-        let contents = store.read_all().expect("read");
-        let read_ms = read.elapsed().as_secs_f64() * 1e3;
-        drop(contents);
-        let snap = Snapshot::load(&store, &classifier).expect("load");
+        let snap = match zones {
+            None => Snapshot::load(&store, &classifier),
+            Some(z) => Snapshot::load_for_zones(&store, &classifier, z),
+        }
+        .expect("load");
         parcels = snap.parcels().len();
-        times.push(t.elapsed().as_secs_f64() * 1e3 - read_ms);
-        eprintln!("  read_all alone {read_ms:.0} ms");
+        times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
     let hwm = std::fs::read_to_string("/proc/self/status")
