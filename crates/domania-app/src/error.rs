@@ -70,6 +70,12 @@ pub enum ErrorCode {
     LayerMissing,
     /// A scenario or perimeter definition cannot be applied to the store.
     InvalidScenario,
+    /// A name already in use (a token's).
+    NameTaken,
+    /// No credentials, or unknown ones.
+    Unauthorized,
+    /// Credentials whose role does not allow what was asked.
+    Forbidden,
     /// A fault of the program or the machine.
     Internal,
 }
@@ -100,6 +106,9 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::LayerMissing => "layer_missing",
             ErrorCode::InvalidScenario => "invalid_scenario",
+            ErrorCode::NameTaken => "name_taken",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::Internal => "internal",
         }
     }
@@ -230,6 +239,7 @@ impl From<StoreError> for AppError {
             StoreError::DuplicateKey { .. } => ErrorCode::DuplicateKey,
             StoreError::ScopeNotAllowed { .. } | StoreError::OutOfScope { .. } => ErrorCode::ScopeRefused,
             StoreError::EmptyImport { .. } | StoreError::TooManyRemoved { .. } => ErrorCode::ImportRefused,
+            StoreError::TokenNameTaken(_) => ErrorCode::NameTaken,
             StoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
             StoreError::Database(_) => ErrorCode::Database,
         };

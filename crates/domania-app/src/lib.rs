@@ -23,6 +23,7 @@ pub mod import;
 pub mod query;
 pub mod store;
 pub mod table;
+pub mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

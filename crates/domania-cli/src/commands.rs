@@ -15,7 +15,8 @@ use domania_store::VersionInfo;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::{Cli, Command, InvalidArg, Judging, MapFormat, ReportKind, TableFormat, ZonesArg};
+use crate::{Cli, Command, InvalidArg, Judging, MapFormat, ReportKind, RoleArg, TableFormat, TokenCommand, ZonesArg};
+use domania_app::tokens::Role;
 
 /// Writes to standard output (a closed pipe ends the command quietly, see `output`).
 fn out(text: &str) -> Result<()> {
@@ -335,6 +336,43 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
         }
         Command::Demo { dir } => demo(cli, &app, dir),
+        Command::Serve { bind, rules, private_reads, timeout } => {
+            let rules = domania_app::files::rules(rules.as_deref())?;
+            let options = domania_server::Options {
+                bind: *bind,
+                private_reads: *private_reads,
+                timeout: Duration::from_secs(*timeout),
+            };
+            domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
+        }
+        Command::Token { what } => match what {
+            TokenCommand::Create { name, role } => {
+                let role = match role {
+                    RoleArg::Viewer => Role::Viewer,
+                    RoleArg::Editor => Role::Editor,
+                    RoleArg::Admin => Role::Admin,
+                };
+                let secret = app.create_token(name, role)?;
+                eprintln!("domania: token {name:?} ({}) created; its secret is shown only now", role.as_str());
+                crate::outln!("{secret}")
+            }
+            TokenCommand::List => {
+                let tokens = app.tokens()?;
+                if cli.json {
+                    return json(&tokens);
+                }
+                for t in &tokens {
+                    let state = t.revoked_at.as_deref().map_or_else(|| "live".to_owned(), |r| format!("revoked {r}"));
+                    crate::outln!("{:<24} {:<7} created {}  {state}", t.name, t.role, t.created_at)?;
+                }
+                Ok(())
+            }
+            TokenCommand::Revoke { name } => {
+                app.revoke_token(name)?;
+                eprintln!("domania: token {name:?} revoked");
+                Ok(())
+            }
+        },
     }
 }
 

@@ -215,6 +215,27 @@ pub enum Command {
         #[command(subcommand)]
         what: ReportKind,
     },
+    /// Serve the store over HTTP: who is responsible at a point, parcel queries, scenarios,
+    /// OGC API Features, layer updates with tokens. Prints the URL once listening.
+    Serve {
+        /// Address and port (port 0: any free port, printed).
+        #[arg(long, env = "DOMANIA_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Rules file (default: the built-in rules).
+        #[arg(long, env = "DOMANIA_RULES")]
+        rules: Option<PathBuf>,
+        /// Reads need a token too (by default they are public; writes always need one).
+        #[arg(long)]
+        private_reads: bool,
+        /// The longest a request may take, in seconds.
+        #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+        timeout: u64,
+    },
+    /// API tokens of the server.
+    Token {
+        #[command(subcommand)]
+        what: TokenCommand,
+    },
     /// The main job on a territory folder (default: the embedded demo in data/): import every
     /// layer into the store and summarise land ownership by actor.
     Demo {
@@ -237,6 +258,28 @@ pub struct Judging {
     /// Date the conventions are judged on, YYYY-MM-DD (default: today).
     #[arg(long, value_parser = parse_date)]
     pub date: Option<domania_app::Date>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once, alone on standard output.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Every token (never their secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Viewer,
+    Editor,
+    Admin,
 }
 
 #[derive(Debug, Subcommand)]

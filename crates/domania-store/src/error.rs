@@ -55,6 +55,8 @@ pub enum StoreError {
          what you want, pass --force (or raise --max-removed)"
     )]
     TooManyRemoved { details: String, limit_pct: f64 },
+    #[error("a token named {0:?} exists already (revoke it or choose another name)")]
+    TokenNameTaken(String),
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
     /// A database failure, in words; SQLite's error is its source, behind an opaque type so

@@ -15,5 +15,5 @@ pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_
 pub use scope::{Scope, ScopeKind};
 pub use store::{
     Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, MAX_REMOVED_DEFAULT, ScopeInfo, Store, StoreContents,
-    StoredParcel, StoredPerimeter, StoredRight, VersionInfo, Wait, lock_holder,
+    StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VersionInfo, Wait, lock_holder,
 };

@@ -209,6 +209,20 @@ const SCOPES_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_scopes (
     features INTEGER NOT NULL, added INTEGER NOT NULL, removed INTEGER NOT NULL, changed INTEGER NOT NULL,
     PRIMARY KEY (layer, version, scope_kind, scope))";
 
+/// API tokens of the HTTP server: the SHA-256 of each secret, never the secret.
+const TOKENS_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_tokens (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), revoked_at TEXT)";
+
+/// An API token as the store keeps it (its secret's hash is never given out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenInfo {
+    pub name: String,
+    pub role: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
 /// The tables Domania owns in a store (besides `gpkg_*` and the R-trees).
 fn domania_tables() -> Vec<String> {
     let mut t = vec!["domania_versions".to_owned(), "domania_scopes".to_owned()];
@@ -954,6 +968,74 @@ impl Store {
     /// The current version of every layer (`None` before its first import).
     pub fn versions(&self) -> Result<BTreeMap<Layer, Option<i64>>> {
         Layer::ALL.into_iter().map(|l| Ok((l, self.latest_version(l)?))).collect()
+    }
+
+    /// Records an API token: its name, role and the SHA-256 of its secret (the secret itself is
+    /// never stored). A name already in use is refused.
+    pub fn create_token(&mut self, name: &str, role: &str, secret_sha256: &str) -> Result<TokenInfo> {
+        if self.writer.is_none() {
+            return Err(StoreError::ReadOnly { path: self.path.clone(), what: "creating a token" });
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(TOKENS_DDL)?;
+        let taken: bool =
+            tx.query_row("SELECT COUNT(*) FROM domania_tokens WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0;
+        if taken {
+            return Err(StoreError::TokenNameTaken(name.to_owned()));
+        }
+        tx.execute(
+            "INSERT INTO domania_tokens (name, role, sha256) VALUES (?1, ?2, ?3)",
+            rusqlite::params![name, role, secret_sha256],
+        )?;
+        tx.commit()?;
+        self.tokens()?
+            .into_iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| StoreError::Corrupt("a token just created is not there".into()))
+    }
+
+    /// Every token, revoked ones included (never their secrets).
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        if !self.has_table("domania_tokens")? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, role, created_at, revoked_at FROM domania_tokens ORDER BY created_at, name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TokenInfo { name: r.get(0)?, role: r.get(1)?, created_at: r.get(2)?, revoked_at: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The token whose secret hashes to `secret_sha256`, unless revoked.
+    pub fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<TokenInfo>> {
+        if !self.has_table("domania_tokens")? {
+            return Ok(None);
+        }
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name, role, created_at, revoked_at FROM domania_tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
+                [secret_sha256],
+                |r| Ok(TokenInfo { name: r.get(0)?, role: r.get(1)?, created_at: r.get(2)?, revoked_at: r.get(3)? }),
+            )
+            .optional()?)
+    }
+
+    /// Revokes a token by name; `false` when no live token has that name.
+    pub fn revoke_token(&mut self, name: &str) -> Result<bool> {
+        if self.writer.is_none() {
+            return Err(StoreError::ReadOnly { path: self.path.clone(), what: "revoking a token" });
+        }
+        if !self.has_table("domania_tokens")? {
+            return Ok(false);
+        }
+        let n = self.conn.execute(
+            "UPDATE domania_tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name = ?1 AND revoked_at IS NULL",
+            [name],
+        )?;
+        Ok(n > 0)
     }
 
     /// `PRAGMA integrity_check` (“ok” when the file is sound).

@@ -1,0 +1,103 @@
+//! API tokens of the HTTP server: created with a role, shown once, stored as a SHA-256 hash,
+//! listed and revoked.
+
+use std::io::Read as _;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::App;
+use crate::error::{AppError, ErrorCode, Result};
+
+/// What a token may do. Each role can do what the ones before it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads.
+    Viewer,
+    /// Reads and updates layers.
+    Editor,
+    /// Everything, rules and tokens included.
+    Admin,
+}
+
+impl Role {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role of a name the store keeps.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Role::Viewer, Role::Editor, Role::Admin].into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// A token, as listed (never its secret).
+pub use domania_store::TokenInfo;
+
+/// The SHA-256 of a secret, in hexadecimal: what the store keeps.
+#[must_use]
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().fold(String::with_capacity(64), |mut acc, b| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, "{b:02x}");
+        acc
+    })
+}
+
+/// 32 random bytes from the system, in hexadecimal, prefixed so a leaked one is recognisable.
+fn new_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("no randomness for a token: {e}")))?;
+    Ok(bytes.iter().fold(String::from("dmn_"), |mut acc, b| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, "{b:02x}");
+        acc
+    }))
+}
+
+impl App {
+    /// Creates a token and returns its secret, which is shown only now.
+    pub fn create_token(&self, name: &str, role: Role) -> Result<String> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(AppError::new(ErrorCode::InvalidArgument, "a token's name is 1 to 100 characters"));
+        }
+        let secret = new_secret()?;
+        self.open_write()?.create_token(name, role.as_str(), &hash_secret(&secret))?;
+        Ok(secret)
+    }
+
+    /// Every token (revoked ones too), without secrets.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        Ok(self.open_read()?.tokens()?)
+    }
+
+    /// Revokes the live token named `name`.
+    pub fn revoke_token(&self, name: &str) -> Result<()> {
+        if self.open_write()?.revoke_token(name)? {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::NotFound, format!("no live token named {name:?}")))
+        }
+    }
+
+    /// The name and role of the token whose secret is `secret`; an unknown or revoked one is
+    /// `unauthorized`.
+    pub fn authenticate(&self, secret: &str) -> Result<(String, Role)> {
+        let t = self
+            .open_read()?
+            .token_by_hash(&hash_secret(secret))?
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthorized, "unknown or revoked token"))?;
+        let role = Role::parse(&t.role)
+            .ok_or_else(|| AppError::new(ErrorCode::StoreCorrupt, format!("token {} has no known role", t.name)))?;
+        Ok((t.name, role))
+    }
+}

@@ -1,0 +1,53 @@
+//! Who is asking: `Authorization: Bearer <token>`, checked against the store's tokens (hashed),
+//! and whether its role allows what is asked (401 without a valid token, 403 with too low a role).
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domania_app::tokens::Role;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::Shared;
+
+/// The token's name when it may act as `role`.
+pub async fn require(shared: &Arc<Shared>, headers: &HeaderMap, role: Role) -> ApiResult<String> {
+    let Some(secret) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|s| s.trim().to_owned())
+    else {
+        return Err(ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: format!("this needs a token with the {} role: Authorization: Bearer <token>", role.as_str()),
+            details: None,
+        });
+    };
+    let app = shared.app.clone();
+    let (name, has) = tokio::task::spawn_blocking(move || app.authenticate(&secret))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+    if has < role {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: format!("token {name:?} is a {}; this needs the {} role", has.as_str(), role.as_str()),
+            details: None,
+        });
+    }
+    Ok(name)
+}
+
+/// Reads are open unless the server was started with private reads: then a `viewer` token.
+pub async fn reads(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    if shared.private_reads
+        && let Err(e) = require(&shared, request.headers(), Role::Viewer).await
+    {
+        return e.into_response();
+    }
+    next.run(request).await
+}

@@ -1,0 +1,165 @@
+//! `domania serve`: Domania over HTTP, on the application layer (`domania-app`) and one sealed
+//! snapshot of the store held in memory.
+//!
+//! - `/v1/…`: who is responsible at a point, parcels, sub-sectors, QPV reports, owners,
+//!   scenarios, and the store's layers with their history, diffs, uploads and rollbacks
+//!   ([`api`], [`layers`]);
+//! - `/`, `/conformance`, `/api`, `/collections/…`: OGC API – Features ([`ogc`]);
+//! - `/healthz`, `/v1/version`, `/openapi.json`.
+//!
+//! Answers derived from the snapshot carry its `ETag`; an update builds the next snapshot on a
+//! blocking thread and swaps it (see [`state`]). Errors are JSON `{code, message, details}`
+//! with the application's stable codes ([`error`]).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod layers;
+pub mod ogc;
+pub mod openapi;
+pub mod respond;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use domania_app::App;
+use domania_app::files::LoadedRules;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::{Served, Shared};
+
+/// The largest layer upload (a département's cadastre is a few hundred MB).
+pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
+/// The largest body of any other request.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Options of the server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bind: SocketAddr,
+    /// Reads need a `viewer` token.
+    pub private_reads: bool,
+    /// The longest a request may take.
+    pub timeout: Duration,
+}
+
+/// The state of a server on `app`: the snapshot is built now (on the calling thread).
+pub fn shared(app: App, rules: LoadedRules, private_reads: bool) -> domania_app::Result<Arc<Shared>> {
+    let served = Served::build(&app, &rules, domania_app::files::today())?;
+    Ok(Arc::new(Shared {
+        app,
+        rules,
+        served: ArcSwap::from_pointee(served),
+        rebuild: tokio::sync::Mutex::new(()),
+        private_reads,
+    }))
+}
+
+/// Every route.
+pub fn router(shared: Arc<Shared>, timeout: Duration) -> Router {
+    let reads = Router::new()
+        .route("/", get(ogc::landing))
+        .route("/conformance", get(ogc::conformance))
+        .route("/api", get(openapi::document))
+        .route("/openapi.json", get(openapi::document))
+        .route("/collections", get(ogc::collections))
+        .route("/collections/{id}", get(ogc::collection))
+        .route("/collections/{id}/items", get(ogc::items))
+        .route("/collections/{id}/items/{fid}", get(ogc::item))
+        .route("/v1/version", get(api::version))
+        .route("/v1/who", get(api::who))
+        .route("/v1/parcels", get(api::parcels))
+        .route("/v1/parcels/{idu}", get(api::parcel))
+        .route("/v1/subsectors/{id}", get(api::subsector))
+        .route("/v1/qpv/{code}/report", get(api::qpv_report))
+        .route("/v1/owners/{siren}", get(api::owner))
+        .route("/v1/scenarios", post(api::scenario))
+        .route("/v1/layers", get(layers::list))
+        .route("/v1/layers/{layer}/history", get(layers::history))
+        .route("/v1/layers/{layer}/diff", get(layers::diff))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let writes = Router::new()
+        .route("/v1/layers/{layer}", post(layers::upload))
+        .route("/v1/layers/{layer}/rollback", post(layers::rollback))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(reads)
+        .merge(writes)
+        .fallback(|| async { error::ApiError::not_found("no such route (see /api)") })
+        .with_state(shared)
+        .layer(CompressionLayer::new())
+        .layer(CorsLayer::permissive())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_request(())
+                .on_response(
+                    |res: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(status = res.status().as_u16(), ms = latency.as_secs_f64() * 1e3, "answered");
+                    },
+                ),
+        )
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests under way. Prints the URL on
+/// standard output once listening (with the port chosen when `bind` asks for port 0).
+pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.bind).await?;
+    let addr = listener.local_addr()?;
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "domania: serving {} on http://{addr}/", shared.app.store_path().display())?;
+        out.flush()?;
+    }
+    let served = shared.current();
+    tracing::info!(etag = %served.etag, parcels = served.snapshot.parcels().len(), build_ms = served.build_ms, "snapshot ready");
+    axum::serve(listener, router(shared, options.timeout)).with_graceful_shutdown(shutdown()).await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing the requests under way");
+}
+
+/// Runs the server from synchronous code (the CLI): logs to standard error, builds the snapshot,
+/// serves.
+pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOMANIA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let shared = shared(app, rules, options.private_reads)?;
+    runtime.block_on(serve(shared, options))?;
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! The OpenAPI 3.0 document of every route, built from the table below: the router and this
+//! table are checked against each other by a test (every route documented, every documented
+//! route answering something other than "no such route").
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// A documented route: method, path, summary, query parameters (name, description, required),
+/// whether it needs a token and which role, and its answer's media type.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub params: &'static [(&'static str, &'static str, bool)],
+    pub role: Option<&'static str>,
+    pub answer: &'static str,
+}
+
+const JSON: &str = "application/json";
+const GEOJSON: &str = "application/geo+json";
+
+/// Every route of the server.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "get",
+        path: "/",
+        summary: "Landing page (JSON, or HTML for a browser)",
+        params: &[("f", "json or html", false)],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/conformance",
+        summary: "OGC API conformance classes",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route { method: "get", path: "/api", summary: "This document", params: &[], role: None, answer: JSON },
+    Route { method: "get", path: "/openapi.json", summary: "This document", params: &[], role: None, answer: JSON },
+    Route { method: "get", path: "/healthz", summary: "Liveness", params: &[], role: None, answer: "text/plain" },
+    Route {
+        method: "get",
+        path: "/collections",
+        summary: "The collections (parcels, qpv, subsectors, conventions, spaces)",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/collections/{id}",
+        summary: "One collection",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/collections/{id}/items",
+        summary: "Features of a collection; other parameters filter properties by equality",
+        params: &[
+            ("bbox", "minx,miny,maxx,maxy in bbox-crs", false),
+            ("bbox-crs", "CRS84 (default) or http://www.opengis.net/def/crs/EPSG/0/2154", false),
+            ("crs", "output CRS: CRS84 (default) or EPSG:2154", false),
+            ("limit", "1 to 10000 (default 100)", false),
+            ("offset", "features to skip (the next link gives it)", false),
+        ],
+        role: None,
+        answer: GEOJSON,
+    },
+    Route {
+        method: "get",
+        path: "/collections/{id}/items/{fid}",
+        summary: "One feature",
+        params: &[("crs", "output CRS", false)],
+        role: None,
+        answer: GEOJSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/version",
+        summary: "The snapshot served and the store version of each layer",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/who",
+        summary: "Who is responsible at a point: space, owners, sub-sector and decision, QPV, manager per intervention kind",
+        params: &[
+            ("lon", "WGS84 longitude (with lat)", false),
+            ("lat", "WGS84 latitude", false),
+            ("x", "Lambert-93 x (with y)", false),
+            ("y", "Lambert-93 y", false),
+            ("kind", "keep one intervention kind", false),
+        ],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/parcels",
+        summary: "Parcel search (JSON, or CSV with f=csv or Accept: text/csv)",
+        params: &[
+            ("owner", "part of an owner's name, ignoring case and accents", false),
+            ("siren", "an owner's SIREN", false),
+            ("actor", "the actor the parcel's land counts under", false),
+            ("section", "AB, or commune and section (75118AB)", false),
+            ("bbox", "minlon,minlat,maxlon,maxlat", false),
+            ("limit", "1 to 10000 (default 100)", false),
+            ("offset", "parcels to skip", false),
+            ("f", "json or csv", false),
+        ],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/parcels/{idu}",
+        summary: "One parcel (the IDU may be written loosely)",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/subsectors/{id}",
+        summary: "A sub-sector: shares, decision, spaces and their managers",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/qpv/{code}/report",
+        summary: "A QPV: land by actor and owner, bailleurs' holdings",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/owners/{siren}",
+        summary: "An owner's parcels and area per QPV",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/scenarios",
+        summary: "Simulate land transfers ({name, transfers}); nothing is stored",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/layers",
+        summary: "The store's layers, current version and size",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/layers/{layer}/history",
+        summary: "Every version of a layer",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/layers/{layer}/diff",
+        summary: "What changed between two versions",
+        params: &[("from", "version", true), ("to", "version", true)],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/layers/{layer}",
+        summary: "Upload a new version of a layer: GeoJSON, zipped Shapefile or PPM CSV as the body",
+        params: &[
+            ("scope", "what the file replaces (commune, departement=75, layer…)", false),
+            ("force", "accept an import the safety checks refuse", false),
+            ("skip_invalid", "import the valid features when some are rejected", false),
+            ("crs", "source CRS overriding the file's", false),
+        ],
+        role: Some("editor"),
+        answer: JSON,
+    },
+    Route {
+        method: "post",
+        path: "/v1/layers/{layer}/rollback",
+        summary: "Make an earlier version current again ({version, scope})",
+        params: &[],
+        role: Some("editor"),
+        answer: JSON,
+    },
+];
+
+/// The document.
+#[must_use]
+pub fn openapi() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let mut params: Vec<Value> = r
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        params.extend(r.params.iter().map(|(name, description, required)| {
+            json!({"name": name, "in": "query", "required": required, "description": description, "schema": {"type": "string"}})
+        }));
+        let mut op = json!({
+            "summary": r.summary,
+            "parameters": params,
+            "responses": {
+                "200": {"description": "the answer", "content": {r.answer: {}}},
+                "400": {"description": "a bad parameter: {code, message, details}", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "404": {"description": "not found", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            }
+        });
+        if let Some(role) = r.role {
+            op["security"] = json!([{"bearer": []}]);
+            op["description"] = json!(format!("Needs a token with the {role} role."));
+            op["responses"]["401"] = json!({"description": "no valid token"});
+            op["responses"]["403"] = json!({"description": "the token's role is too low"});
+        }
+        let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+        entry[r.method] = op;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Domania", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Who owns and who must maintain every piece of ground of an urban community"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}
+        }
+    })
+}
+
+pub async fn document() -> ([(axum::http::HeaderName, &'static str); 1], Json<Value>) {
+    ([(axum::http::header::CONTENT_TYPE, "application/vnd.oai.openapi+json;version=3.0")], Json(openapi()))
+}

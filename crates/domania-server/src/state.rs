@@ -1,0 +1,128 @@
+//! What the server answers from: one immutable [`Served`] (a snapshot of the store and what is
+//! computed from it once: shares, decisions, every space's managers), behind an `ArcSwap`. An
+//! update builds the next one on a blocking thread, beside the old one, then swaps it: a request
+//! holds the `Arc` it started with, so it never sees a mix of two versions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use domania_app::files::LoadedRules;
+use domania_app::{App, Date, Layer};
+use domania_engine::{AssignReport, SharesReport, Snapshot};
+use rustc_hash::FxHashMap;
+
+/// A snapshot and everything computed from it once.
+pub struct Served {
+    pub snapshot: Snapshot,
+    pub date: Date,
+    /// Shares of every sub-sector (`shares.zones[i]` is the sub-sector of `assign.decisions[i]`).
+    pub shares: SharesReport,
+    /// Decisions and every space's managers, with the spaces' shapes.
+    pub assign: AssignReport,
+    /// Sub-sector key → position in `shares.zones` and `assign.decisions`.
+    subsector_pos: FxHashMap<String, usize>,
+    /// (sub-sector, space id) → position in `assign.spaces`.
+    space_pos: FxHashMap<(String, String), usize>,
+    /// The `ETag` of every answer derived from this snapshot: the store's layer versions, the
+    /// rules and the date the conventions are judged on.
+    pub etag: String,
+    /// How long it took to build, in milliseconds.
+    pub build_ms: f64,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served")
+            .field("etag", &self.etag)
+            .field("parcels", &self.snapshot.parcels().len())
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Served {
+    /// Loads the store and computes shares and managers (CPU-heavy: call it from a blocking
+    /// thread).
+    pub fn build(app: &App, rules: &LoadedRules, date: Date) -> domania_app::Result<Self> {
+        let t = Instant::now();
+        let snapshot = app.snapshot()?;
+        let (shares, assign) =
+            snapshot.assign_with_geometry(&rules.rules, date, domania_core::overlay::OverlayOptions::default());
+        let subsector_pos = shares.zones.iter().enumerate().map(|(i, z)| (z.key.clone(), i)).collect();
+        let space_pos = assign
+            .spaces
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
+            .collect();
+        let mut tag: String =
+            snapshot.versions().iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
+        {
+            use std::fmt::Write as _;
+            let _ = write!(tag, "rules:{};date:{date}", rules.name);
+        }
+        let etag = format!("\"{:016x}\"", domania_core::hash::fnv1a(tag.as_bytes()));
+        Ok(Self {
+            snapshot,
+            date,
+            shares,
+            assign,
+            subsector_pos,
+            space_pos,
+            etag,
+            build_ms: t.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    /// The store version of each layer.
+    #[must_use]
+    pub fn versions(&self) -> &BTreeMap<Layer, Option<i64>> {
+        self.snapshot.versions()
+    }
+
+    /// A sub-sector's position in the shares and decisions.
+    #[must_use]
+    pub fn subsector(&self, key: &str) -> Option<usize> {
+        self.subsector_pos.get(key).copied()
+    }
+
+    /// A space's position in `assign.spaces`.
+    #[must_use]
+    pub fn space(&self, subsector: &str, space: &str) -> Option<usize> {
+        self.space_pos.get(&(subsector.to_owned(), space.to_owned())).copied()
+    }
+}
+
+/// The server's state: the application, the rules, and the current [`Served`].
+pub struct Shared {
+    pub app: App,
+    pub rules: LoadedRules,
+    pub served: ArcSwap<Served>,
+    /// One rebuild at a time (uploads queue behind it).
+    pub rebuild: tokio::sync::Mutex<()>,
+    /// Reads need a token (`viewer` or above) when set; writes always do.
+    pub private_reads: bool,
+}
+
+impl Shared {
+    /// The snapshot a request answers from (kept for the whole request).
+    #[must_use]
+    pub fn current(&self) -> Arc<Served> {
+        self.served.load_full()
+    }
+
+    /// Builds the next snapshot on a blocking thread and swaps it in.
+    pub async fn rebuild(self: &Arc<Self>) -> domania_app::Result<Arc<Served>> {
+        let _one = self.rebuild.lock().await;
+        let me = Arc::clone(self);
+        let next = tokio::task::spawn_blocking(move || Served::build(&me.app, &me.rules, domania_app::files::today()))
+            .await
+            .map_err(|e| domania_app::AppError::new(domania_app::ErrorCode::Internal, e.to_string()))??;
+        let next = Arc::new(next);
+        self.served.store(Arc::clone(&next));
+        tracing::info!(etag = %next.etag, build_ms = next.build_ms, "snapshot swapped");
+        Ok(next)
+    }
+}

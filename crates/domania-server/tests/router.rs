@@ -1,0 +1,350 @@
+//! Every route, in process, on the project's demo territory (data/): answers, bad parameters,
+//! roles, tags, and an update swapping the snapshot.
+
+// Short names (a for an answer, f for the fixture) keep the many checks readable.
+#![allow(clippy::many_single_char_names)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use domania_app::import::ImportRequest;
+use domania_app::tokens::Role;
+use domania_app::{App, Layer};
+use http_body_util::BodyExt as _;
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+fn data(file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(file)
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    app: App,
+    router: Router,
+    shared: Arc<domania_server::state::Shared>,
+    viewer: String,
+    editor: String,
+}
+
+fn fixture(private_reads: bool) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path().join("s.gpkg"), Some(&data("territory.toml"))).unwrap();
+    for (layer, file) in [
+        (Layer::Parcels, "cadastre-synth-parcelles.json"),
+        (Layer::Owners, "ppm-synth.csv"),
+        (Layer::Qpv, "qpv-synth.geojson"),
+        (Layer::Subsectors, "subsectors-synth.geojson"),
+    ] {
+        app.import(&ImportRequest::new(layer, data(file), "test"), &|_| {}).unwrap();
+    }
+    let viewer = app.create_token("reader", Role::Viewer).unwrap();
+    let editor = app.create_token("sig", Role::Editor).unwrap();
+    let rules = domania_app::files::rules(Some(&data("rules.toml"))).unwrap();
+    let shared = domania_server::shared(app.clone(), rules, private_reads).unwrap();
+    let router = domania_server::router(Arc::clone(&shared), Duration::from_secs(30));
+    Fixture { _dir: dir, app, router, shared, viewer, editor }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn call(router: &Router, req: Request<Body>) -> Answer {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer { status, headers, body }
+}
+
+async fn get(router: &Router, uri: &str) -> Answer {
+    call(router, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// A point of the demo territory inside sub-sector QN078001-01, on parcel 78498000AB0072.
+const LON: f64 = 1.806;
+const LAT: f64 = 48.927;
+
+#[tokio::test]
+async fn who_is_responsible_here() {
+    let f = fixture(false);
+    let a = get(&f.router, &format!("/v1/who?lon={LON}&lat={LAT}")).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let v = a.json();
+    assert_eq!(v["space"]["idu"], "78498000AB0072");
+    assert_eq!(v["subsector"]["id"], "QN078001-01");
+    assert_eq!(v["qpv"][0]["code"], "QN078001");
+    let kinds: Vec<&str> =
+        v["managers"].as_array().unwrap().iter().map(|m| m["intervention"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"waste") && kinds.len() >= 5, "{kinds:?}");
+    assert!(v["managers"][0]["explanation"].as_str().unwrap().contains("QN078001-01"));
+    // The same point in Lambert-93, one kind kept.
+    let (x, y) = (v["point"]["x"].as_f64().unwrap(), v["point"]["y"].as_f64().unwrap());
+    let b = get(&f.router, &format!("/v1/who?x={x}&y={y}&kind=waste")).await.json();
+    assert_eq!(b["space"], v["space"]);
+    assert_eq!(b["managers"].as_array().unwrap().len(), 1);
+    assert_eq!(b["managers"][0]["intervention"], "waste");
+    // Outside every sub-sector but in France: known what is known, no manager, said so.
+    let c = get(&f.router, "/v1/who?lon=2.35&lat=48.85").await;
+    assert_eq!(c.status, StatusCode::OK);
+    let c = c.json();
+    assert!(c["subsector"].is_null() && c["managers"].as_array().unwrap().is_empty());
+    assert!(c["note"].as_str().unwrap().contains("outside every sub-sector"));
+    // Bad points.
+    for (q, code) in [
+        ("lon=200&lat=48", "outside_france"),
+        ("lon=-3&lat=60", "outside_france"),
+        ("lon=abc&lat=48", "bad_parameter"),
+        ("lon=2", "bad_point"),
+        ("lon=2&lat=48&x=1&y=2", "bad_point"),
+        ("lon=2.35&lat=48.85&kind=gardening", "unknown_kind"),
+    ] {
+        let a = get(&f.router, &format!("/v1/who?{q}")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{q}: {}", a.text());
+        assert_eq!(a.json()["code"], code, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn parcels_by_idu_and_by_search() {
+    let f = fixture(false);
+    let a = get(&f.router, "/v1/parcels/78498000AB0072").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.json()["owners"][0]["name"], "HABITAT DES BOUCLES ESH");
+    // Loosely written, unknown, malformed.
+    assert_eq!(get(&f.router, "/v1/parcels/78498ab72").await.json()["idu"], "78498000AB0072");
+    let a = get(&f.router, "/v1/parcels/78498000ZZ9999").await;
+    assert_eq!((a.status, a.json()["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(get(&f.router, "/v1/parcels/nope").await.json()["code"], "bad_idu");
+    // Search forgiving of case and accents; pages; CSV.
+    let s = get(&f.router, "/v1/parcels?owner=habitat%20des%20BOUCLES&limit=2").await.json();
+    assert!(s["matched"].as_u64().unwrap() > 2);
+    assert_eq!(s["parcels"].as_array().unwrap().len(), 2);
+    let csv = call(
+        &f.router,
+        Request::get("/v1/parcels?actor=bailleur_social&limit=3")
+            .header(header::ACCEPT, "text/csv")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(csv.text().lines().count(), 4, "{}", csv.text());
+    assert!(csv.text().starts_with("idu,contenance_m2,area_m2,actor,owner_file,owners\n"));
+    let bbox = get(&f.router, "/v1/parcels?bbox=1.805,48.926,1.807,48.928&limit=1000").await.json();
+    let n = bbox["matched"].as_u64().unwrap();
+    assert!(n > 0 && n < 2000, "{n}");
+    for (q, code) in [
+        ("limit=-1", "bad_limit"),
+        ("limit=100000", "bad_limit"),
+        ("offset=-5", "bad_offset"),
+        ("bbox=1,2,3", "bad_bbox"),
+        ("bbox=3,2,1,0", "bad_bbox"),
+        ("actor=martians", "bad_parameter"),
+        ("f=xml", "bad_format"),
+    ] {
+        let a = get(&f.router, &format!("/v1/parcels?{q}")).await;
+        assert_eq!((a.status, a.json()["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{q}");
+    }
+}
+
+#[tokio::test]
+async fn subsectors_qpv_owners_and_scenarios() {
+    let f = fixture(false);
+    let s = get(&f.router, "/v1/subsectors/QN078001-03").await;
+    assert_eq!(s.status, StatusCode::OK);
+    let s = s.json();
+    assert!(!s["spaces"].as_array().unwrap().is_empty());
+    assert!(s["shares"]["bailleur_social"].as_f64().unwrap() > 0.5);
+    assert_eq!(get(&f.router, "/v1/subsectors/NOPE").await.status, StatusCode::NOT_FOUND);
+    let q = get(&f.router, "/v1/qpv/QN078001/report").await;
+    assert_eq!(q.status, StatusCode::OK);
+    assert!(q.json()["tfpb_bailleurs"].as_array().is_some_and(|b| !b.is_empty()));
+    assert_eq!(get(&f.router, "/v1/qpv/QN000000/report").await.status, StatusCode::NOT_FOUND);
+    let o = get(&f.router, "/v1/owners/900000037").await;
+    assert_eq!(o.status, StatusCode::OK);
+    let o = o.json();
+    assert_eq!(o["actor"], "bailleur_social");
+    assert!(o["by_qpv"][0]["area_m2"].as_f64().unwrap() > 0.0);
+    assert_eq!(get(&f.router, "/v1/owners/000000000").await.status, StatusCode::NOT_FOUND);
+    // A scenario: the bailleur's parcel given to the CU changes managers; nothing is stored.
+    let body = r#"{"name":"t","transfers":[{"idu":"78498000AB0072","to":{"siren":"200059889","name":"GPS&O","actor":"communaute_urbaine"}}]}"#;
+    let post = |b: &'static str| {
+        Request::post("/v1/scenarios").header(header::CONTENT_TYPE, "application/json").body(Body::from(b)).unwrap()
+    };
+    let r = call(&f.router, post(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(!r.json()["managers_changed"].as_array().unwrap().is_empty());
+    assert_eq!(get(&f.router, "/v1/parcels/78498000AB0072").await.json()["actor"], "bailleur_social");
+    let bad =
+        call(&f.router, post(r#"{"transfers":[{"idu":"78498000ZZ0001","to":{"name":"x","actor":"commune"}}]}"#)).await;
+    assert_eq!((bad.status, bad.json()["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_scenario")));
+    let bad = call(&f.router, post(r#"{"transfers": 3}"#)).await;
+    assert_eq!((bad.status, bad.json()["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_scenario")));
+}
+
+#[tokio::test]
+async fn ogc_api_features() {
+    let f = fixture(false);
+    let l = get(&f.router, "/").await.json();
+    assert!(l["links"].as_array().unwrap().iter().any(|x| x["rel"] == "conformance"));
+    let html =
+        call(&f.router, Request::get("/").header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()).await;
+    assert!(html.text().starts_with("<!doctype html>"));
+    assert!(get(&f.router, "/conformance").await.json()["conformsTo"].as_array().unwrap().len() >= 4);
+    let c = get(&f.router, "/collections").await.json();
+    let ids: Vec<&str> = c["collections"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["parcels", "qpv", "subsectors", "conventions", "spaces"]);
+    assert_eq!(get(&f.router, "/collections/roads").await.status, StatusCode::NOT_FOUND);
+    // Pages with next links.
+    let p = get(&f.router, "/collections/parcels/items?limit=10").await;
+    assert_eq!(p.headers["content-crs"], "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>");
+    let p = p.json();
+    assert_eq!((p["numberReturned"].as_u64(), p["numberMatched"].as_u64()), (Some(10), Some(2000)));
+    let next = p["links"].as_array().unwrap().iter().find(|x| x["rel"] == "next").unwrap()["href"].as_str().unwrap();
+    let path = next.split_once("localhost").map_or(next, |x| x.1);
+    let p2 = get(&f.router, path).await.json();
+    assert_ne!(p2["features"][0]["id"], p["features"][0]["id"]);
+    // A bbox in CRS84 and one in Lambert-93 find the same parcels; output in Lambert-93.
+    let a = get(&f.router, "/collections/parcels/items?bbox=1.805,48.926,1.807,48.928&limit=1000").await.json();
+    let lon = a["features"][0]["geometry"]["coordinates"][0][0][0][0].as_f64().unwrap();
+    assert!((1.79..1.82).contains(&lon));
+    let l93 = get(&f.router, "/collections/parcels/items?bbox=612300,6870200,612500,6870400&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/2154&crs=http://www.opengis.net/def/crs/EPSG/0/2154&limit=1000").await;
+    assert_eq!(l93.headers["content-crs"], "<http://www.opengis.net/def/crs/EPSG/0/2154>");
+    let x = l93.json()["features"][0]["geometry"]["coordinates"][0][0][0][0].as_f64().unwrap();
+    assert!((612_000.0..613_000.0).contains(&x), "{x}");
+    // Property filters, one item, bad parameters.
+    let b = get(&f.router, "/collections/subsectors/items?decision=delegated").await.json();
+    assert!(b["features"].as_array().unwrap().iter().all(|x| x["properties"]["decision"] == "delegated"));
+    let one = get(&f.router, "/collections/parcels/items/78498000AB0072").await;
+    assert_eq!(one.json()["properties"]["actor"], "bailleur_social");
+    assert_eq!(get(&f.router, "/collections/parcels/items/nope").await.status, StatusCode::NOT_FOUND);
+    let sp = get(&f.router, "/collections/spaces/items?limit=1").await.json();
+    assert!(sp["features"][0]["properties"]["waste_service"].is_string());
+    for q in ["crs=EPSG:4326", "limit=0", "bbox=a,b,c,d", "limit=x"] {
+        assert_eq!(
+            get(&f.router, &format!("/collections/parcels/items?{q}")).await.status,
+            StatusCode::BAD_REQUEST,
+            "{q}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tags_openapi_and_unknown_routes() {
+    let f = fixture(false);
+    let a = get(&f.router, "/v1/parcels/78498000AB0072").await;
+    let tag = a.headers[header::ETAG].to_str().unwrap().to_owned();
+    let again = call(
+        &f.router,
+        Request::get("/v1/parcels/78498000AB0072").header(header::IF_NONE_MATCH, &tag).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    let api = get(&f.router, "/api").await.json();
+    assert_eq!(api["openapi"], "3.0.3");
+    // Every documented route answers (with sample ids); no route is missing from the document.
+    for r in domania_server::openapi::ROUTES.iter().filter(|r| r.method == "get") {
+        let id = if r.path.starts_with("/v1/subsectors") { "QN078001-01" } else { "parcels" };
+        let uri = r
+            .path
+            .replace("{id}", id)
+            .replace("{fid}", "78498000AB0072")
+            .replace("{idu}", "78498000AB0072")
+            .replace("{layer}", "parcels")
+            .replace("{code}", "QN078001")
+            .replace("{siren}", "900000037");
+        let uri = if uri.ends_with("/diff") { format!("{uri}?from=1&to=1") } else { uri };
+        let uri = if uri == "/v1/who" { format!("{uri}?lon={LON}&lat={LAT}") } else { uri };
+        let a = get(&f.router, &uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text());
+        assert!(api["paths"][r.path]["get"].is_object(), "{}", r.path);
+    }
+    let a = get(&f.router, "/v2/nothing").await;
+    assert_eq!((a.status, a.json()["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+}
+
+#[tokio::test]
+async fn updates_need_an_editor_and_swap_the_snapshot() {
+    let f = fixture(false);
+    let before = get(&f.router, "/v1/version").await.json();
+    let upload = |token: Option<&str>, body: Vec<u8>| {
+        let mut r = Request::post("/v1/layers/subsectors").header(header::CONTENT_TYPE, "application/geo+json");
+        if let Some(t) = token {
+            r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        r.body(Body::from(body)).unwrap()
+    };
+    let text = std::fs::read_to_string(data("subsectors-synth.geojson")).unwrap();
+    // Drop the last sub-sector: a real change.
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["features"].as_array_mut().unwrap().pop();
+    let body = serde_json::to_vec(&v).unwrap();
+    assert_eq!(call(&f.router, upload(None, body.clone())).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&f.router, upload(Some("dmn_wrong"), body.clone())).await.status, StatusCode::UNAUTHORIZED);
+    let a = call(&f.router, upload(Some(&f.viewer), body.clone())).await;
+    assert_eq!((a.status, a.json()["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    // A malformed file changes nothing and says why.
+    let a =
+        call(&f.router, upload(Some(&f.editor), b"{\"type\": \"FeatureCollection\", \"features\": [".to_vec())).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text());
+    let a = call(&f.router, upload(Some(&f.editor), body)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let a = a.json();
+    assert_eq!(a["version"]["author"], "sig");
+    assert_eq!(a["version"]["removed"], 1);
+    let after = get(&f.router, "/v1/version").await.json();
+    assert_ne!(after["snapshot"], before["snapshot"]);
+    assert_eq!(after["layers"]["subsectors"], 2);
+    let h = get(&f.router, "/v1/layers/subsectors/history").await.json();
+    assert_eq!(h.as_array().unwrap().len(), 2);
+    let d = get(&f.router, "/v1/layers/subsectors/diff?from=1&to=2").await.json();
+    assert_eq!(d["removed"].as_array().unwrap().len(), 1);
+    assert_eq!(get(&f.router, "/v1/layers/subsectors/diff?from=1").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&f.router, "/v1/layers/roads/history").await.status, StatusCode::NOT_FOUND);
+    // Roll back: a third version, the same sub-sectors as the first.
+    let rb = Request::post("/v1/layers/subsectors/rollback")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"version": 1}"#))
+        .unwrap();
+    let r = call(&f.router, rb).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(get(&f.router, "/v1/version").await.json()["layers"]["subsectors"], 3);
+    assert_eq!(f.shared.current().snapshot.subsectors().len(), v["features"].as_array().unwrap().len() + 1);
+    // A revoked token no longer writes.
+    f.app.revoke_token("sig").unwrap();
+    assert_eq!(call(&f.router, upload(Some(&f.editor), b"{}".to_vec())).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn private_reads_need_a_viewer() {
+    let f = fixture(true);
+    assert_eq!(get(&f.router, "/v1/version").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&f.router, "/healthz").await.status, StatusCode::OK);
+    let a = call(
+        &f.router,
+        Request::get("/v1/version")
+            .header(header::AUTHORIZATION, format!("Bearer {}", f.viewer))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+}
