@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 mod land_figures;
+mod serve;
 mod store_trust;
 mod support;
 
@@ -289,6 +290,11 @@ fn demo_runs_on_the_embedded_territory() {
 
 /// A 6 × 4 grid of sub-sectors over Paris 18e, as GeoJSON in Lambert-93.
 fn paris_grid(path: &Path) {
+    paris_grid_named(path, "S");
+}
+
+/// The grid with its cells named `{prefix}{row}{column}`.
+pub(crate) fn paris_grid_named(path: &Path, prefix: &str) {
     let (x0, y0, x1, y1) = (650_557.0, 6_864_893.0, 653_937.0, 6_867_056.0);
     let (w, h) = ((x1 - x0) / 6.0, (y1 - y0) / 4.0);
     let mut features = Vec::new();
@@ -297,7 +303,7 @@ fn paris_grid(path: &Path) {
             let (ax, ay) = (x0 + f64::from(c) * w, y0 + f64::from(r) * h);
             features.push(serde_json::json!({
                 "type": "Feature",
-                "properties": {"id": format!("S{r}{c}"), "name": format!("Grid {r}-{c}")},
+                "properties": {"id": format!("{prefix}{r}{c}"), "name": format!("Grid {r}-{c}")},
                 "geometry": {"type": "Polygon", "coordinates": [[[ax, ay], [ax + w, ay], [ax + w, ay + h], [ax, ay + h], [ax, ay]]]},
             }));
         }

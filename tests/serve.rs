@@ -1,0 +1,193 @@
+//! `domania serve` as a real process on the Paris 18e real data: the URL it prints, answers
+//! over HTTP, an upload while reads run (every read sees the old or the new snapshot, never a
+//! mix, and none fails), GDAL's OAPIF client, and a graceful stop on SIGTERM.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::support::{domania, domania_bin, shared_data, texts};
+
+/// A running server, stopped (SIGTERM) when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(store: &std::path::Path) -> Self {
+        let mut child = Command::new(domania_bin())
+            .arg("--store")
+            .arg(store)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env_remove("DOMANIA_CONFIG")
+            .env("DOMANIA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start domania serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().trim_end_matches('/').to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        Self { child, url }
+    }
+
+    /// SIGTERM, then the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn get(url: &str) -> (u16, String, String) {
+    match ureq::get(url).timeout(Duration::from_secs(30)).call() {
+        Ok(r) => (r.status(), r.header("etag").unwrap_or("").to_owned(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, String::new(), r.into_string().unwrap()),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn ogrinfo(args: &[&str]) -> String {
+    let out = Command::new("ogrinfo").args(args).output().expect("ogrinfo (gdal-bin) is installed by .ci/run");
+    let (o, e) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert!(out.status.success(), "ogrinfo {args:?}: {e}");
+    o + &e
+}
+
+#[test]
+fn serve_paris_answers_updates_without_mixing_versions_and_speaks_oapif() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("paris.gpkg");
+    let (grid_s, grid_t) = (dir.path().join("grid-s.geojson"), dir.path().join("grid-t.geojson"));
+    crate::paris_grid_named(&grid_s, "S");
+    crate::paris_grid_named(&grid_t, "T");
+    for (kind, file) in [
+        ("parcels", shared_data("cadastre-75118-parcelles.json")),
+        ("owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv")),
+        ("subsectors", grid_s.clone()),
+    ] {
+        let out = domania(&store, &["import", kind, file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", texts(&out).1);
+    }
+    let out = domania(&store, &["token", "create", "--name", "sig", "--role", "editor"]);
+    let (secret, err) = texts(&out);
+    assert!(out.status.success(), "{err}");
+    let secret = secret.trim().to_owned();
+    assert!(secret.starts_with("dmn_") && !secret.contains(' '), "the secret alone on standard output: {secret}");
+    let listed = texts(&domania(&store, &["token", "list"])).0;
+    assert!(listed.contains("sig") && !listed.contains(&secret));
+
+    let server = Server::start(&store);
+    let base = server.url.clone();
+    // A point in the middle of the grid's first cell (S00, then T00).
+    let (x, y) = (650_557.0 + 3_380.0 / 12.0, 6_864_893.0 + 2_163.0 / 8.0);
+    let who = format!("{base}/v1/who?x={x}&y={y}");
+    let (status, _, body) = get(&who);
+    assert_eq!(status, 200, "{body}");
+    let v = json(&body);
+    assert_eq!(v["subsector"]["id"], "S00");
+    assert!(!v["managers"].as_array().unwrap().is_empty());
+    let (status, _, body) = get(&format!("{base}/v1/parcels/75118000AA0001"));
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = get(&format!("{base}/v1/who?lon=-20&lat=10"));
+    assert_eq!((status, json(&body)["code"].as_str()), (400, Some("outside_france")));
+
+    // Readers run while the sub-sectors are replaced.
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, who) = (Arc::clone(&stop), who.clone());
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, tag, body) = get(&who);
+                    let id = json(&body)["subsector"]["id"].as_str().unwrap_or("").to_owned();
+                    seen.push((status, tag, id));
+                }
+                seen
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // Without force, replacing every cell is refused by the store's safety check: 409, nothing
+    // written.
+    let refused = ureq::post(&format!("{base}/v1/layers/subsectors"))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .send_bytes(&std::fs::read(&grid_t).unwrap());
+    match refused {
+        Err(ureq::Error::Status(409, r)) => assert_eq!(json(&r.into_string().unwrap())["code"], "import_refused"),
+        other => panic!("expected 409: {other:?}"),
+    }
+    // Every cell renamed: the whole layer replaced, which the safety check wants said.
+    let upload = ureq::post(&format!("{base}/v1/layers/subsectors?force=true"))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .set("Content-Type", "application/geo+json")
+        .timeout(Duration::from_mins(2))
+        .send_bytes(&std::fs::read(&grid_t).unwrap());
+    let answer = match upload {
+        Ok(r) => r.into_string().unwrap(),
+        Err(ureq::Error::Status(code, r)) => panic!("upload: {code} {}", r.into_string().unwrap()),
+        Err(e) => panic!("upload: {e}"),
+    };
+    assert_eq!(json(&answer)["version"]["version"], 2, "{answer}");
+    assert_eq!(json(&answer)["version"]["author"], "sig");
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let mut by_tag: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::default();
+    for r in readers {
+        let seen = r.join().unwrap();
+        assert!(seen.len() > 5, "{} reads", seen.len());
+        assert!(seen.iter().all(|(s, _, _)| *s == 200), "a read failed");
+        // Each reader sees the old snapshot, then the new one, never back.
+        let first_new = seen.iter().position(|(_, _, id)| id == "T00").expect("the new version is seen");
+        assert!(seen[first_new..].iter().all(|(_, _, id)| id == "T00"), "a read went back to the old version");
+        for (_, tag, id) in seen {
+            by_tag.entry(tag).or_default().insert(id);
+        }
+    }
+    assert_eq!(by_tag.len(), 2, "{by_tag:?}");
+    assert!(by_tag.values().all(|ids| ids.len() == 1), "a snapshot answered with two versions: {by_tag:?}");
+
+    // GDAL's OAPIF client: the collections, parcels in a box in CRS84.
+    let oapif = format!("OAPIF:{base}");
+    let layers = ogrinfo(&["-ro", "-so", &oapif]);
+    for c in ["parcels", "qpv", "subsectors", "conventions", "spaces"] {
+        assert!(layers.contains(c), "{layers}");
+    }
+    let in_box = ogrinfo(&["-ro", "-al", "-so", &oapif, "parcels", "-spat", "2.345", "48.890", "2.350", "48.893"]);
+    let count: usize = in_box
+        .lines()
+        .find_map(|l| l.strip_prefix("Feature Count: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{in_box}"));
+    assert!((10..5_000).contains(&count), "{count} parcels in the box");
+    // In Lambert-93: GDAL 3.6's OAPIF driver cannot ask for a CRS, so its GeoJSON driver reads
+    // the items URL with crs= and bbox-crs=, as QGIS does with a URL source.
+    let items = format!(
+        "{base}/collections/parcels/items?limit=1000&crs=EPSG:2154&bbox-crs=EPSG:2154&bbox=651800,6865400,652100,6865600"
+    );
+    let l93 = ogrinfo(&["-ro", "-al", &items]);
+    assert!(l93.contains("Lambert-93") || l93.contains("2154"), "{}", &l93[..l93.len().min(2000)]);
+    assert!(l93.contains("MULTIPOLYGON (((65"), "coordinates in metres: {}", &l93[..l93.len().min(2000)]);
+
+    let status = server.stop();
+    assert!(status.success(), "a graceful stop exits 0: {status}");
+}
