@@ -157,6 +157,7 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let shared = shared(app, rules, options.private_reads)?;
