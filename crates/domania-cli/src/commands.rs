@@ -336,12 +336,15 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
         }
         Command::Demo { dir } => demo(cli, &app, dir),
-        Command::Serve { bind, rules, private_reads, timeout } => {
+        Command::Serve { bind, rules, private_reads, timeout, max_upload_mb } => {
             let rules = domania_app::files::rules(rules.as_deref())?;
             let options = domania_server::Options {
                 bind: *bind,
                 private_reads: *private_reads,
-                timeout: Duration::from_secs(*timeout),
+                limits: domania_server::Limits {
+                    timeout: Duration::from_secs(*timeout),
+                    max_upload_bytes: max_upload_mb.saturating_mul(1 << 20),
+                },
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }

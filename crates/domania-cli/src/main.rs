@@ -230,6 +230,9 @@ pub enum Command {
         /// The longest a request may take, in seconds.
         #[arg(long, default_value_t = 120, value_name = "SECONDS")]
         timeout: u64,
+        /// The largest layer upload, in MB.
+        #[arg(long, default_value_t = 1024, value_name = "MB")]
+        max_upload_mb: usize,
     },
     /// API tokens of the server.
     Token {

@@ -136,9 +136,15 @@ pub async fn upload(
     Path(layer): Path<String>,
     headers: HeaderMap,
     q: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<Updated>> {
     let who = require(&shared, &headers, Role::Editor).await?;
+    let body = body.map_err(|e| ApiError {
+        status: e.status(),
+        code: if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { "upload_too_large" } else { "bad_upload" },
+        message: format!("{}: the upload is refused, nothing was changed", e.body_text()),
+        details: None,
+    })?;
     let layer = layer_of(&layer)?;
     if !layer.is_imported() {
         return Err(ApiError::bad_request("not_importable", format!("the {layer} layer is computed, not uploaded")));

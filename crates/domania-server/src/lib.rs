@@ -37,10 +37,25 @@ use tower_http::trace::TraceLayer;
 
 use crate::state::{Served, Shared};
 
-/// The largest layer upload (a département's cadastre is a few hundred MB).
+/// The largest layer upload by default (a département's cadastre is a few hundred MB).
 pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
 /// The largest body of any other request.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Limits of every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest a request may take.
+    pub timeout: Duration,
+    /// The largest layer upload.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(120), max_upload_bytes: MAX_UPLOAD_BYTES }
+    }
+}
 
 /// Options of the server.
 #[derive(Debug, Clone)]
@@ -48,8 +63,7 @@ pub struct Options {
     pub bind: SocketAddr,
     /// Reads need a `viewer` token.
     pub private_reads: bool,
-    /// The longest a request may take.
-    pub timeout: Duration,
+    pub limits: Limits,
 }
 
 /// The state of a server on `app`: the snapshot is built now (on the calling thread).
@@ -65,7 +79,7 @@ pub fn shared(app: App, rules: LoadedRules, private_reads: bool) -> domania_app:
 }
 
 /// Every route.
-pub fn router(shared: Arc<Shared>, timeout: Duration) -> Router {
+pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
     let reads = Router::new()
         .route("/", get(ogc::landing))
         .route("/conformance", get(ogc::conformance))
@@ -91,7 +105,7 @@ pub fn router(shared: Arc<Shared>, timeout: Duration) -> Router {
     let writes = Router::new()
         .route("/v1/layers/{layer}", post(layers::upload))
         .route("/v1/layers/{layer}/rollback", post(layers::rollback))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES));
+        .layer(DefaultBodyLimit::max(limits.max_upload_bytes));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(reads)
@@ -100,7 +114,7 @@ pub fn router(shared: Arc<Shared>, timeout: Duration) -> Router {
         .with_state(shared)
         .layer(CompressionLayer::new())
         .layer(CorsLayer::permissive())
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.timeout))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -128,7 +142,7 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
     }
     let served = shared.current();
     tracing::info!(etag = %served.etag, parcels = served.snapshot.parcels().len(), build_ms = served.build_ms, "snapshot ready");
-    axum::serve(listener, router(shared, options.timeout)).with_graceful_shutdown(shutdown()).await
+    axum::serve(listener, router(shared, options.limits)).with_graceful_shutdown(shutdown()).await
 }
 
 async fn shutdown() {

@@ -45,7 +45,9 @@ fn fixture(private_reads: bool) -> Fixture {
     let editor = app.create_token("sig", Role::Editor).unwrap();
     let rules = domania_app::files::rules(Some(&data("rules.toml"))).unwrap();
     let shared = domania_server::shared(app.clone(), rules, private_reads).unwrap();
-    let router = domania_server::router(Arc::clone(&shared), Duration::from_secs(30));
+    // A small upload limit, to see an oversized upload refused.
+    let limits = domania_server::Limits { timeout: Duration::from_secs(30), max_upload_bytes: 4 << 20 };
+    let router = domania_server::router(Arc::clone(&shared), limits);
     Fixture { _dir: dir, app, router, shared, viewer, editor }
 }
 
@@ -328,9 +330,84 @@ async fn updates_need_an_editor_and_swap_the_snapshot() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(get(&f.router, "/v1/version").await.json()["layers"]["subsectors"], 3);
     assert_eq!(f.shared.current().snapshot.subsectors().len(), v["features"].as_array().unwrap().len() + 1);
+    // Owners as PPM CSV: the same file again changes nothing and writes no version.
+    let ppm = Request::post("/v1/layers/owners")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(std::fs::read(data("ppm-synth.csv")).unwrap()))
+        .unwrap();
+    let r = call(&f.router, ppm).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (r.json()["version"]["unchanged"].as_bool(), r.json()["version"]["version"].as_i64()),
+        (Some(true), Some(1))
+    );
+    // A file whose features are rejected: 422 with the validation report; an oversized one: 413.
+    let bad = std::fs::read(data("../tests/bad-inputs/repair-fails.json")).unwrap();
+    let r = call(&f.router, upload(Some(&f.editor), bad)).await;
+    assert_eq!(
+        (r.status, r.json()["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("features_rejected")),
+        "{}",
+        r.text()
+    );
+    assert!(r.json()["details"]["issues"][0]["message"].as_str().is_some_and(|m| m.contains("repair")), "{}", r.text());
+    let r = call(&f.router, upload(Some(&f.editor), vec![b' '; 5 << 20])).await;
+    assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("upload_too_large")));
+    assert_eq!(get(&f.router, "/v1/version").await.json()["layers"]["subsectors"], 3);
     // A revoked token no longer writes.
     f.app.revoke_token("sig").unwrap();
     assert_eq!(call(&f.router, upload(Some(&f.editor), b"{}".to_vec())).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// The demo's sub-sectors, one fewer, as a zipped Shapefile written by GDAL's ogr2ogr.
+fn zipped_shapefile(dir: &std::path::Path) -> Vec<u8> {
+    let shp = dir.join("secteurs.shp");
+    let out = std::process::Command::new("ogr2ogr")
+        .args(["-f", "ESRI Shapefile", "-t_srs", "EPSG:2154", "-where", "id <> 'QN078001-02'"])
+        .arg(&shp)
+        .arg(data("subsectors-synth.geojson"))
+        .output()
+        .expect("ogr2ogr (gdal-bin, installed by .ci/run)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buf);
+    for ext in ["shp", "shx", "dbf", "prj"] {
+        let name = format!("couche/secteurs.{ext}");
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut zip, &std::fs::read(shp.with_extension(ext)).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+    buf.into_inner()
+}
+
+#[tokio::test]
+async fn a_zipped_shapefile_is_a_layer_update() {
+    let f = fixture(false);
+    let dir = tempfile::tempdir().unwrap();
+    let body = zipped_shapefile(dir.path());
+    let req = Request::post("/v1/layers/subsectors")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor))
+        .header(header::CONTENT_TYPE, "application/zip")
+        .body(Body::from(body))
+        .unwrap();
+    let r = call(&f.router, req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!((v["version"]["version"].as_i64(), v["version"]["removed"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(get(&f.router, "/v1/subsectors/QN078001-02").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&f.router, "/v1/subsectors/QN078001-01").await.status, StatusCode::OK);
+    // A zip without a Shapefile is a bad upload.
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buf);
+    zip.start_file("readme.txt", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.finish().unwrap();
+    let req = Request::post("/v1/layers/subsectors")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor))
+        .body(Body::from(buf.into_inner()))
+        .unwrap();
+    let r = call(&f.router, req).await;
+    assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_upload")));
 }
 
 #[tokio::test]
