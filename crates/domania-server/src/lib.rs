@@ -53,7 +53,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(120), max_upload_bytes: MAX_UPLOAD_BYTES }
+        Self { timeout: Duration::from_mins(2), max_upload_bytes: MAX_UPLOAD_BYTES }
     }
 }
 
