@@ -17,8 +17,10 @@ pub const DEFAULT_RULES: &str = include_str!("../../../data/rules.toml");
 #[derive(Debug, Clone)]
 pub struct LoadedRules {
     pub rules: Rules,
-    /// The file's path, or `built-in`.
+    /// The file's path, `built-in`, or `store rules vN`.
     pub name: String,
+    /// The TOML text they were read from.
+    pub text: String,
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String> {
@@ -37,10 +39,33 @@ pub fn rules(path: Option<&Path>) -> Result<LoadedRules> {
         None => (DEFAULT_RULES.to_owned(), "built-in".to_owned()),
     };
     let shown = if path.is_some() { name.clone() } else { "the built-in rules".to_owned() };
-    let cfg: RulesConfig = parse_toml(&text, &shown, "rules file")?;
+    let loaded = rules_from_text(&text, &shown)?;
+    Ok(LoadedRules { name, ..loaded })
+}
+
+/// Rules from their TOML text, named `name` in outputs.
+pub fn rules_from_text(text: &str, name: &str) -> Result<LoadedRules> {
+    let cfg: RulesConfig = parse_toml(text, name, "rules file")?;
     let rules = Rules::new(cfg)
-        .map_err(|e| AppError::new(ErrorCode::InvalidConfig, format!("{shown}: rules do not hold together: {e}")))?;
-    Ok(LoadedRules { rules, name })
+        .map_err(|e| AppError::new(ErrorCode::InvalidConfig, format!("{name}: rules do not hold together: {e}")))?;
+    Ok(LoadedRules { rules, name: name.to_owned(), text: text.to_owned() })
+}
+
+impl crate::App {
+    /// The rules saved in the store by the server's administrators, if any.
+    pub fn stored_rules(&self) -> Result<Option<LoadedRules>> {
+        match self.open_read()?.rules()? {
+            Some((v, text)) => Ok(Some(rules_from_text(&text, &format!("store rules v{v}"))?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Checks rules (TOML text) and saves them in the store as a new version; returns them.
+    pub fn save_rules(&self, text: &str, author: &str) -> Result<LoadedRules> {
+        rules_from_text(text, "the rules sent")?;
+        let v = self.open_write()?.save_rules(text, author)?;
+        rules_from_text(text, &format!("store rules v{v}"))
+    }
 }
 
 /// The territory TOML file.

@@ -337,7 +337,15 @@ pub fn run(cli: &Cli) -> Result<()> {
         }
         Command::Demo { dir } => demo(cli, &app, dir),
         Command::Serve { bind, rules, private_reads, timeout, max_upload_mb } => {
-            let rules = domania_app::files::rules(rules.as_deref())?;
+            // A rules file given wins; else the rules administrators saved in the store; else
+            // the built-in ones.
+            let rules = match rules {
+                Some(p) => domania_app::files::rules(Some(p))?,
+                None => match app.stored_rules()? {
+                    Some(r) => r,
+                    None => domania_app::files::rules(None)?,
+                },
+            };
             let options = domania_server::Options {
                 bind: *bind,
                 private_reads: *private_reads,

@@ -219,9 +219,9 @@ pub async fn who(
     let at = locate(&q)?;
     let served = shared.current();
     if let Some(k) = &q.kind
-        && !shared.rules.rules.config().interventions.iter().any(|i| &i.id == k)
+        && !served.rules.rules.config().interventions.iter().any(|i| &i.id == k)
     {
-        let kinds: Vec<&str> = shared.rules.rules.config().interventions.iter().map(|i| i.id.as_str()).collect();
+        let kinds: Vec<&str> = served.rules.rules.config().interventions.iter().map(|i| i.id.as_str()).collect();
         return Err(ApiError::bad_request(
             "unknown_kind",
             format!("unknown intervention kind {k:?} (kinds: {})", kinds.join(", ")),
@@ -574,11 +574,15 @@ pub async fn scenario(
 ) -> ApiResult<Json<domania_app::compute::ScenarioOutcome>> {
     let Json(req) = body.map_err(|e| ApiError::bad_request("bad_scenario", e.body_text()))?;
     let served = shared.current();
-    let rules = shared.rules.clone();
     let out = tokio::task::spawn_blocking(move || {
         served
             .snapshot
-            .scenario(&req.transfers, &rules.rules, served.date, domania_core::overlay::OverlayOptions::default())
+            .scenario(
+                &req.transfers,
+                &served.rules.rules,
+                served.date,
+                domania_core::overlay::OverlayOptions::default(),
+            )
             .map(|report| domania_app::compute::ScenarioOutcome {
                 scenario: req.name.clone(),
                 transfers_requested: req.transfers.clone(),
@@ -611,7 +615,7 @@ pub async fn version(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> R
         layers: served.versions(),
         parcels: served.snapshot.parcels().len(),
         judged_on: served.date,
-        rules: &shared.rules.name,
+        rules: &served.rules.name,
         build_ms: served.build_ms,
     };
     snapshot_answer(&headers, &served, Format::Json, &body)

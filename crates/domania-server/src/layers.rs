@@ -171,7 +171,7 @@ pub async fn upload(
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??
     };
-    let served = if outcome.version.unchanged { shared.current() } else { shared.rebuild().await? };
+    let served = if outcome.version.unchanged { shared.current() } else { shared.rebuild(None).await? };
     Ok(Json(Updated { outcome, snapshot: served.etag.clone() }))
 }
 
@@ -203,6 +203,6 @@ pub async fn rollback(
     let scope =
         req.scope.as_deref().map(str::parse).transpose().map_err(|e: String| ApiError::bad_request("bad_scope", e))?;
     let info = blocking(&shared, move |app| app.rollback(layer, req.version, scope, &who)).await?;
-    let served = shared.rebuild().await?;
+    let served = shared.rebuild(None).await?;
     Ok(Json(serde_json::json!({"version": info, "snapshot": served.etag})))
 }

@@ -11,6 +11,7 @@
 //! blocking thread and swaps it (see [`state`]). Errors are JSON `{code, message, details}`
 //! with the application's stable codes ([`error`]).
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
@@ -68,10 +69,9 @@ pub struct Options {
 
 /// The state of a server on `app`: the snapshot is built now (on the calling thread).
 pub fn shared(app: App, rules: LoadedRules, private_reads: bool) -> domania_app::Result<Arc<Shared>> {
-    let served = Served::build(&app, &rules, domania_app::files::today())?;
+    let served = Served::build(&app, rules, domania_app::files::today())?;
     Ok(Arc::new(Shared {
         app,
-        rules,
         served: ArcSwap::from_pointee(served),
         rebuild: tokio::sync::Mutex::new(()),
         private_reads,
@@ -100,16 +100,23 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/layers", get(layers::list))
         .route("/v1/layers/{layer}/history", get(layers::history))
         .route("/v1/layers/{layer}/diff", get(layers::diff))
+        .route("/v1/rules", get(admin::rules))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let writes = Router::new()
         .route("/v1/layers/{layer}", post(layers::upload))
         .route("/v1/layers/{layer}/rollback", post(layers::rollback))
         .layer(DefaultBodyLimit::max(limits.max_upload_bytes));
+    let admin = Router::new()
+        .route("/v1/rules", axum::routing::put(admin::put_rules))
+        .route("/v1/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/v1/tokens/{name}", axum::routing::delete(admin::revoke_token))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(reads)
         .merge(writes)
+        .merge(admin)
         .fallback(|| async { error::ApiError::not_found("no such route (see /api)") })
         .with_state(shared)
         .layer(CompressionLayer::new())

@@ -16,6 +16,8 @@ use rustc_hash::FxHashMap;
 /// A snapshot and everything computed from it once.
 pub struct Served {
     pub snapshot: Snapshot,
+    /// The rules the decisions and managers come from.
+    pub rules: LoadedRules,
     pub date: Date,
     /// Shares of every sub-sector (`shares.zones[i]` is the sub-sector of `assign.decisions[i]`).
     pub shares: SharesReport,
@@ -45,7 +47,7 @@ impl std::fmt::Debug for Served {
 impl Served {
     /// Loads the store and computes shares and managers (CPU-heavy: call it from a blocking
     /// thread).
-    pub fn build(app: &App, rules: &LoadedRules, date: Date) -> domania_app::Result<Self> {
+    pub fn build(app: &App, rules: LoadedRules, date: Date) -> domania_app::Result<Self> {
         let t = Instant::now();
         let snapshot = app.snapshot()?;
         let (shares, assign) =
@@ -66,6 +68,7 @@ impl Served {
         let etag = format!("\"{:016x}\"", domania_core::hash::fnv1a(tag.as_bytes()));
         Ok(Self {
             snapshot,
+            rules,
             date,
             shares,
             assign,
@@ -95,10 +98,9 @@ impl Served {
     }
 }
 
-/// The server's state: the application, the rules, and the current [`Served`].
+/// The server's state: the application and the current [`Served`].
 pub struct Shared {
     pub app: App,
-    pub rules: LoadedRules,
     pub served: ArcSwap<Served>,
     /// One rebuild at a time (uploads queue behind it).
     pub rebuild: tokio::sync::Mutex<()>,
@@ -113,11 +115,13 @@ impl Shared {
         self.served.load_full()
     }
 
-    /// Builds the next snapshot on a blocking thread and swaps it in.
-    pub async fn rebuild(self: &Arc<Self>) -> domania_app::Result<Arc<Served>> {
+    /// Builds the next snapshot on a blocking thread (with `rules`, or the current ones) and
+    /// swaps it in.
+    pub async fn rebuild(self: &Arc<Self>, rules: Option<LoadedRules>) -> domania_app::Result<Arc<Served>> {
         let _one = self.rebuild.lock().await;
         let me = Arc::clone(self);
-        let next = tokio::task::spawn_blocking(move || Served::build(&me.app, &me.rules, domania_app::files::today()))
+        let rules = rules.unwrap_or_else(|| self.current().rules.clone());
+        let next = tokio::task::spawn_blocking(move || Served::build(&me.app, rules, domania_app::files::today()))
             .await
             .map_err(|e| domania_app::AppError::new(domania_app::ErrorCode::Internal, e.to_string()))??;
         let next = Arc::new(next);

@@ -214,6 +214,11 @@ const TOKENS_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_tokens (
     name TEXT PRIMARY KEY, role TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), revoked_at TEXT)";
 
+/// Management rules saved by the server's administrators, every version kept.
+const RULES_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_rules (
+    version INTEGER PRIMARY KEY, author TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), toml TEXT NOT NULL)";
+
 /// An API token as the store keeps it (its secret's hash is never given out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
@@ -1036,6 +1041,36 @@ impl Store {
             [name],
         )?;
         Ok(n > 0)
+    }
+
+    /// Records a new version of the management rules (their TOML text, checked by the caller)
+    /// and returns its number.
+    pub fn save_rules(&mut self, toml: &str, author: &str) -> Result<i64> {
+        if self.writer.is_none() {
+            return Err(StoreError::ReadOnly { path: self.path.clone(), what: "saving the rules" });
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(RULES_DDL)?;
+        let version: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_rules", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO domania_rules (version, author, toml) VALUES (?1, ?2, ?3)",
+            rusqlite::params![version, author, toml],
+        )?;
+        tx.commit()?;
+        Ok(version)
+    }
+
+    /// The latest rules saved in the store: (version, TOML text), if any.
+    pub fn rules(&self) -> Result<Option<(i64, String)>> {
+        if !self.has_table("domania_rules")? {
+            return Ok(None);
+        }
+        Ok(self
+            .conn
+            .query_row("SELECT version, toml FROM domania_rules ORDER BY version DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
     }
 
     /// `PRAGMA integrity_check` (“ok” when the file is sound).
