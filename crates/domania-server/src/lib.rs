@@ -20,6 +20,7 @@ pub mod ogc;
 pub mod openapi;
 pub mod respond;
 pub mod state;
+pub mod tiles;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub fn shared(app: App, rules: LoadedRules, private_reads: bool) -> domania_app:
     Ok(Arc::new(Shared {
         app,
         served: ArcSwap::from_pointee(served),
+        tiles: tiles::TileCache::new(tiles::CACHE_BYTES),
         rebuild: tokio::sync::Mutex::new(()),
         private_reads,
     }))
@@ -101,6 +103,8 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/layers/{layer}/history", get(layers::history))
         .route("/v1/layers/{layer}/diff", get(layers::diff))
         .route("/v1/rules", get(admin::rules))
+        .route("/tiles/{file}", get(tiles::tilejson))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let writes = Router::new()

@@ -106,6 +106,8 @@ pub struct Shared {
     pub rebuild: tokio::sync::Mutex<()>,
     /// Reads need a token (`viewer` or above) when set; writes always do.
     pub private_reads: bool,
+    /// Encoded tiles, keyed by snapshot.
+    pub tiles: crate::tiles::TileCache,
 }
 
 impl Shared {

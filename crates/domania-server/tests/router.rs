@@ -464,6 +464,51 @@ async fn administrators_manage_rules_and_tokens() {
 }
 
 #[tokio::test]
+async fn vector_tiles_and_tilejson() {
+    use domania_tiles::mvt::{Geometry, Value};
+    let f = fixture(false);
+    let tj = get(&f.router, "/tiles/parcels,subsectors.json").await;
+    assert_eq!(tj.status, StatusCode::OK);
+    let tj = tj.json();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    let url = tj["tiles"][0].as_str().unwrap().to_owned();
+    assert!(url.contains("/tiles/parcels,subsectors/{z}/{x}/{y}.mvt?v="), "{url}");
+    let ids: Vec<&str> = tj["vector_layers"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["parcels", "subsectors"]);
+    let b = tj["bounds"].as_array().unwrap();
+    assert!(b[0].as_f64().unwrap() < LON && LON < b[2].as_f64().unwrap());
+    // The tile at the demo point, asked as the TileJSON says: immutable, and what we meant.
+    let path = url.split_once("localhost").map_or(url.as_str(), |x| x.1).replace("{z}/{x}/{y}", "16/33096/22526");
+    let t = get(&f.router, &path).await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert_eq!(t.headers[header::CONTENT_TYPE], "application/vnd.mapbox-vector-tile");
+    assert!(t.headers[header::CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+    let layers = domania_tiles::mvt::decode(&t.body).unwrap();
+    let parcels = layers.iter().find(|l| l.name == "parcels").unwrap();
+    let ours = parcels
+        .features
+        .iter()
+        .find(|x| x.properties.iter().any(|(k, v)| k == "idu" && *v == Value::String("78498000AB0072".into())))
+        .expect("the parcel at the point is in its tile");
+    assert!(ours.properties.contains(&("actor".into(), Value::String("bailleur_social".into()))));
+    let Geometry::Polygons(polys) = &ours.geometry else { panic!("a polygon") };
+    assert!(polys.iter().all(|p| domania_tiles::mvt::ring_area2(&p[0]) > 0));
+    assert!(layers.iter().any(|l| l.name == "subsectors" && !l.features.is_empty()));
+    // The same tile again comes from the cache, byte for byte; without the tag it may change.
+    assert_eq!(get(&f.router, &path).await.body, t.body);
+    let untagged = get(&f.router, "/tiles/parcels/16/33096/22526.mvt").await;
+    assert_eq!(untagged.headers[header::CACHE_CONTROL], "no-cache");
+    // Parcels are not drawn below their minimum zoom; bad tiles and layers are refused.
+    let low = get(&f.router, "/tiles/parcels/10/517/351.mvt").await;
+    assert_eq!(low.status, StatusCode::OK);
+    assert!(domania_tiles::mvt::decode(&low.body).unwrap().is_empty());
+    assert_eq!(get(&f.router, "/tiles/parcels/3/9/1.mvt").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&f.router, "/tiles/parcels/30/0/0.mvt").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&f.router, "/tiles/roads/16/33096/22526.mvt").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&f.router, "/tiles/roads.json").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn private_reads_need_a_viewer() {
     let f = fixture(true);
     assert_eq!(get(&f.router, "/v1/version").await.status, StatusCode::UNAUTHORIZED);

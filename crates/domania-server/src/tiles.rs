@@ -1,0 +1,185 @@
+//! Vector tiles over HTTP: `/tiles/{layers}/{z}/{x}/{y}.mvt` (one layer or several, comma
+//! separated) and TileJSON 3.0 at `/tiles/{layer}.json`. The TileJSON's tile URLs carry the
+//! snapshot's tag (`?v=`): after an update the URLs change, so no client or cache keeps stale
+//! ownership, and a tile asked for with the current tag is immutable. Tiles are encoded on a
+//! blocking thread and kept in a cache bounded in bytes, keyed by the snapshot.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use domania_tiles::layers::{Source, TileLayer, TileOptions};
+use domania_tiles::tile::TileId;
+use serde_json::json;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::Shared;
+
+/// The default size bound of the tile cache.
+pub const CACHE_BYTES: usize = 256 << 20;
+
+type Key = (String, String, u8, u32, u32);
+
+/// Encoded tiles, evicted oldest first past a size bound.
+#[derive(Debug)]
+pub struct TileCache {
+    inner: Mutex<(HashMap<Key, Bytes>, VecDeque<Key>, usize)>,
+    cap: usize,
+}
+
+impl TileCache {
+    #[must_use]
+    pub fn new(cap: usize) -> Self {
+        Self { inner: Mutex::new((HashMap::new(), VecDeque::new(), 0)), cap }
+    }
+
+    fn get(&self, k: &Key) -> Option<Bytes> {
+        self.inner.lock().ok()?.0.get(k).cloned()
+    }
+
+    fn put(&self, k: Key, v: Bytes) {
+        let Ok(mut g) = self.inner.lock() else { return };
+        let (map, order, size) = &mut *g;
+        if v.len() > self.cap || map.contains_key(&k) {
+            return;
+        }
+        *size += v.len();
+        order.push_back(k.clone());
+        map.insert(k, v);
+        while *size > self.cap {
+            let Some(old) = order.pop_front() else { break };
+            if let Some(b) = map.remove(&old) {
+                *size -= b.len();
+            }
+        }
+    }
+}
+
+fn layers_of(text: &str) -> ApiResult<Vec<TileLayer>> {
+    let mut out = Vec::new();
+    for name in text.split(',') {
+        let l = TileLayer::parse(name).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no tile layer {name:?} (layers: parcels, spaces, subsectors, qpv, conventions)"
+            ))
+        })?;
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct TileQuery {
+    /// The snapshot tag the TileJSON gave.
+    pub v: Option<String>,
+}
+
+#[allow(clippy::many_single_char_names)]
+pub async fn tile(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((names, z, x, y)): Path<(String, u8, u32, String)>,
+    Query(q): Query<TileQuery>,
+) -> ApiResult<Response> {
+    let layers = layers_of(&names)?;
+    let y: u32 = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(&y)
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_tile", format!("y {y:?} is not a tile row")))?;
+    let id = TileId::new(z, x, y).ok_or_else(|| {
+        ApiError::bad_request("bad_tile", format!("no tile {z}/{x}/{y} (zoom 0 to 22, x and y below 2^z)"))
+    })?;
+    let served = shared.current();
+    let tag = served.etag.trim_matches('"').to_owned();
+    let current = q.v.as_deref().is_some_and(|v| v == tag);
+    let key: Key = (tag.clone(), names.clone(), z, x, y);
+    let body = if let Some(b) = shared.tiles.get(&key) {
+        b
+    } else {
+        {
+            let s2 = Arc::clone(&served);
+            let layers2 = layers.clone();
+            let bytes = tokio::task::spawn_blocking(move || {
+                let src = Source { snapshot: &s2.snapshot, shares: &s2.shares, assign: &s2.assign };
+                domania_tiles::layers::tile(src, &layers2, id, TileOptions::default())
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+            let b = Bytes::from(bytes);
+            shared.tiles.put(key, b.clone());
+            b
+        }
+    };
+    let etag = HeaderValue::from_str(&format!("\"{tag}-{names}-{z}-{x}-{y}\""))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == etag) {
+        return Ok((axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    // A tile of the current snapshot asked by its tag never changes; any other may.
+    let cache = if current { "public, max-age=31536000, immutable" } else { "no-cache" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.mapbox-vector-tile")),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// TileJSON 3.0 of one layer (`/tiles/parcels.json`).
+pub async fn tilejson(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> ApiResult<Response> {
+    let name = file
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::not_found(format!("/tiles/{file}: TileJSON is at /tiles/LAYER.json")))?;
+    let layers = layers_of(name)?;
+    let served = shared.current();
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
+    let tag = served.etag.trim_matches('"');
+    let kinds: Vec<String> = served.rules.rules.config().interventions.iter().map(|i| i.id.clone()).collect();
+    // The territory's bounds, from the parcels (or the zones when there are none).
+    let snap = &served.snapshot;
+    let boxes: Vec<geo_types::Rect<f64>> = snap
+        .parcels()
+        .iter()
+        .map(|p| &p.geom_l93)
+        .chain(snap.subsectors().iter().map(|z| &z.geom_l93))
+        .chain(snap.qpv().iter().map(|z| &z.geom_l93))
+        .filter_map(geo::BoundingRect::bounding_rect)
+        .collect();
+    let bounds = crate::ogc::extent_of(&boxes).unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+    let minzoom = layers.iter().map(|l| l.min_zoom()).min().unwrap_or(0);
+    let vector_layers: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|l| {
+            let fields: serde_json::Map<String, serde_json::Value> =
+                l.fields(&kinds).into_iter().map(|(k, t)| (k, json!(t))).collect();
+            json!({"id": l.as_str(), "fields": fields, "minzoom": l.min_zoom(), "maxzoom": 22})
+        })
+        .collect();
+    let body = json!({
+        "tilejson": "3.0.0",
+        "name": format!("Domania {name}"),
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [format!("http://{host}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt?v={tag}")],
+        "minzoom": minzoom,
+        "maxzoom": 22,
+        "bounds": bounds,
+        "center": [f64::midpoint(bounds[0], bounds[2]), f64::midpoint(bounds[1], bounds[3]), 15],
+        "vector_layers": vector_layers,
+    });
+    Ok(crate::respond::tagged(&headers, &served, crate::respond::Format::Json, body.to_string().into_bytes()))
+}

@@ -1,0 +1,201 @@
+//! Web Mercator tiles of Lambert-93 shapes: which part of the territory a tile covers, and a
+//! shape in the tile's integer grid, clipped to the buffered tile, with the ring winding the
+//! MVT specification requires.
+
+use domania_core::crs::Crs;
+use geo_types::{MultiPolygon, Rect};
+
+/// EPSG:3857, built into `domania_core::crs`.
+fn web_mercator() -> Crs {
+    Crs::from_epsg(3857).unwrap_or_else(Crs::wgs84)
+}
+
+/// Half the width of the Web Mercator world, in metres.
+pub const WORLD_HALF: f64 = 20_037_508.342_789_244;
+
+/// A tile address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TileId {
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+}
+
+/// The deepest zoom served.
+pub const MAX_ZOOM: u8 = 22;
+
+impl TileId {
+    /// A tile address, checked: zoom up to [`MAX_ZOOM`], x and y inside the zoom's grid.
+    #[must_use]
+    pub fn new(z: u8, x: u32, y: u32) -> Option<Self> {
+        let n = 1u64 << z.min(MAX_ZOOM);
+        (z <= MAX_ZOOM && u64::from(x) < n && u64::from(y) < n).then_some(Self { z, x, y })
+    }
+
+    /// The tile's box in Web Mercator metres (min x, min y, max x, max y).
+    #[must_use]
+    pub fn mercator_bounds(self) -> [f64; 4] {
+        let size = 2.0 * WORLD_HALF / f64::from(1u32 << self.z);
+        let minx = -WORLD_HALF + f64::from(self.x) * size;
+        let maxy = WORLD_HALF - f64::from(self.y) * size;
+        [minx, maxy - size, minx + size, maxy]
+    }
+
+    /// The Lambert-93 box holding the tile and its buffer (`buffer` in tile units of `extent`):
+    /// where to look for features.
+    #[must_use]
+    pub fn lambert93_box(self, extent: u32, buffer: u32) -> Rect<f64> {
+        let [x0, y0, x1, y1] = self.mercator_bounds();
+        let pad = (x1 - x0) * f64::from(buffer) / f64::from(extent);
+        let (x0, y0, x1, y1) = (x0 - pad, y0 - pad, x1 + pad, y1 + pad);
+        let (merc, l93) = (web_mercator(), Crs::lambert93());
+        let mut xs = Vec::with_capacity(8);
+        let mut ys = Vec::with_capacity(8);
+        for (x, y) in [
+            (x0, y0),
+            (x1, y0),
+            (x0, y1),
+            (x1, y1),
+            (f64::midpoint(x0, x1), y0),
+            (f64::midpoint(x0, x1), y1),
+            (x0, f64::midpoint(y0, y1)),
+            (x1, f64::midpoint(y0, y1)),
+        ] {
+            let (a, b) = merc.transform_to(&l93, x, y);
+            xs.push(a);
+            ys.push(b);
+        }
+        let fold = |v: &[f64], f: fn(f64, f64) -> f64, init: f64| v.iter().copied().fold(init, f);
+        Rect::new(
+            (fold(&xs, f64::min, f64::INFINITY), fold(&ys, f64::min, f64::INFINITY)),
+            (fold(&xs, f64::max, f64::NEG_INFINITY), fold(&ys, f64::max, f64::NEG_INFINITY)),
+        )
+    }
+}
+
+/// Projects Lambert-93 shapes into one tile's grid.
+#[derive(Debug, Clone)]
+pub struct Projector {
+    l93: Crs,
+    merc: Crs,
+    bounds: [f64; 4],
+    extent: f64,
+    buffer: f64,
+}
+
+impl Projector {
+    #[must_use]
+    pub fn new(tile: TileId, extent: u32, buffer: u32) -> Self {
+        Self {
+            l93: Crs::lambert93(),
+            merc: web_mercator(),
+            bounds: tile.mercator_bounds(),
+            extent: f64::from(extent),
+            buffer: f64::from(buffer),
+        }
+    }
+
+    /// A Lambert-93 point in tile units (x right, y down), not rounded.
+    #[must_use]
+    pub fn to_tile(&self, x: f64, y: f64) -> [f64; 2] {
+        let (mx, my) = self.l93.transform_to(&self.merc, x, y);
+        let [x0, y0, x1, y1] = self.bounds;
+        [(mx - x0) / (x1 - x0) * self.extent, (y1 - my) / (y1 - y0) * self.extent]
+    }
+
+    /// A shape in the tile's grid: each polygon clipped to the buffered tile, its rings rounded
+    /// to whole units without repeated points, exterior rings with a positive area and holes
+    /// with a negative one. Polygons that vanish (outside, or thinner than a unit) are left out;
+    /// `None` when nothing is left.
+    #[must_use]
+    pub fn polygons(&self, shape: &MultiPolygon<f64>) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
+        let (lo, hi) = (-self.buffer, self.extent + self.buffer);
+        let mut out = Vec::new();
+        for poly in &shape.0 {
+            let mut rings = Vec::new();
+            for (k, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
+                let pts: Vec<[f64; 2]> = ring.0.iter().map(|c| self.to_tile(c.x, c.y)).collect();
+                let clipped = clip(&pts, lo, hi);
+                let mut grid: Vec<[i32; 2]> = Vec::with_capacity(clipped.len());
+                for p in clipped {
+                    let q = [p[0].round() as i32, p[1].round() as i32];
+                    if grid.last() != Some(&q) {
+                        grid.push(q);
+                    }
+                }
+                while grid.len() > 1 && grid.first() == grid.last() {
+                    grid.pop();
+                }
+                let area = if grid.len() >= 3 { crate::mvt::ring_area2(&grid) } else { 0 };
+                if area == 0 {
+                    if k == 0 {
+                        break;
+                    }
+                    continue;
+                }
+                // Exterior positive, holes negative.
+                if (k == 0) != (area > 0) {
+                    grid.reverse();
+                }
+                rings.push(grid);
+            }
+            if !rings.is_empty() {
+                out.push(rings);
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+/// Sutherland–Hodgman clipping of a ring (closed or not) to the square `[lo, hi]²`.
+fn clip(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
+    let mut pts: Vec<[f64; 2]> = ring.to_vec();
+    if pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    // Each edge: axis, bound, keep-if-greater.
+    for (axis, bound, keep_greater) in [(0, lo, true), (0, hi, false), (1, lo, true), (1, hi, false)] {
+        if pts.is_empty() {
+            break;
+        }
+        let inside = |p: &[f64; 2]| if keep_greater { p[axis] >= bound } else { p[axis] <= bound };
+        let mut next = Vec::with_capacity(pts.len() + 4);
+        for i in 0..pts.len() {
+            let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+            let (ia, ib) = (inside(&a), inside(&b));
+            if ia {
+                next.push(a);
+            }
+            if ia != ib {
+                let t = (bound - a[axis]) / (b[axis] - a[axis]);
+                let mut p = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+                p[axis] = bound;
+                next.push(p);
+            }
+        }
+        pts = next;
+    }
+    pts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_are_checked_and_cover_the_world() {
+        assert!(TileId::new(0, 0, 0).is_some());
+        assert!(TileId::new(2, 4, 0).is_none());
+        assert!(TileId::new(23, 0, 0).is_none());
+        let [x0, y0, x1, y1] = TileId::new(1, 1, 0).unwrap().mercator_bounds();
+        assert!(x0.abs() < 1e-6 && y0.abs() < 1e-6 && (x1 - WORLD_HALF).abs() < 1e-6 && (y1 - WORLD_HALF).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_square_larger_than_the_tile_is_clipped_to_the_buffer_clockwise() {
+        let ring = [[-100.0, -100.0], [5000.0, -100.0], [5000.0, 5000.0], [-100.0, 5000.0]];
+        let c = clip(&ring, -64.0, 4160.0);
+        assert_eq!(c.len(), 4);
+        assert!(c.iter().all(|p| (-64.0..=4160.0).contains(&p[0]) && (-64.0..=4160.0).contains(&p[1])));
+    }
+}
