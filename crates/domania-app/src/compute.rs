@@ -275,10 +275,10 @@ pub fn space_names(space: &SpaceKind) -> (String, &'static str) {
 /// A sub-sector's decision in one word (`delegated:bailleur_social;convention_needed`…).
 #[must_use]
 pub fn decision_label(d: &SubsectorDecision) -> String {
-    let base = match &d.decision {
-        Decision::Delegated { actor, .. } => format!("delegated:{actor}"),
-        Decision::Domanialite => "domanialite".to_owned(),
-        Decision::Undecided { .. } => "undecided:owner_unknown".to_owned(),
+    let base = match d.decision.kind() {
+        (kind, Some(actor)) => format!("{kind}:{actor}"),
+        ("undecided", None) => "undecided:owner_unknown".to_owned(),
+        (kind, None) => kind.to_owned(),
     };
     if d.needs_convention { format!("{base};convention_needed") } else { base }
 }

@@ -64,6 +64,9 @@ pub struct ImportRequest {
     pub skip_invalid: bool,
     /// Who imports.
     pub author: String,
+    /// How the version's provenance names the file (default: its path), e.g. `HTTP upload by
+    /// sig-officer` for a file the server wrote to a temporary folder.
+    pub source_name: Option<String>,
 }
 
 impl ImportRequest {
@@ -75,6 +78,7 @@ impl ImportRequest {
             options: ImportOptions::for_layer(layer),
             skip_invalid: false,
             author: author.to_owned(),
+            source_name: None,
         }
     }
 
@@ -217,7 +221,7 @@ fn import_into(
     progress(Progress::Committing { rows: written });
     let meta = ImportMeta {
         author: request.author.clone(),
-        source: file.display().to_string(),
+        source: request.source_name.clone().unwrap_or_else(|| file.display().to_string()),
         source_sha256: Some(digest),
         rejected: report.rejected,
         repaired: report.repaired,

@@ -28,6 +28,19 @@ pub enum Decision {
     },
 }
 
+impl Decision {
+    /// The decision in one word (`delegated`, `domanialite`, `undecided`) and the actor a
+    /// delegated sub-sector is managed by: how the maps, tiles and answers name it.
+    #[must_use]
+    pub fn kind(&self) -> (&'static str, Option<Actor>) {
+        match self {
+            Decision::Delegated { actor, .. } => ("delegated", Some(*actor)),
+            Decision::Domanialite => ("domanialite", None),
+            Decision::Undecided { .. } => ("undecided", None),
+        }
+    }
+}
+
 /// The decision for one sub-sector, with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubsectorDecision {

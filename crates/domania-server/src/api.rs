@@ -11,8 +11,7 @@ use axum::response::Response;
 use domania_core::crs::Crs;
 use domania_core::shares::Holding;
 use domania_core::{Actor, Layer};
-use domania_engine::space_id;
-use domania_rules::{Assignment, Decision, SpaceKind};
+use domania_rules::{Assignment, SpaceKind};
 use geo::Area;
 use geo_types::Point;
 use serde::{Deserialize, Serialize};
@@ -142,11 +141,7 @@ pub struct SubsectorView<'a> {
 fn subsector_view(served: &Served, pos: usize) -> SubsectorView<'_> {
     let z = &served.shares.zones[pos];
     let d = &served.assign.decisions[pos];
-    let (decision, delegated_to) = match &d.decision {
-        Decision::Delegated { actor, .. } => ("delegated", Some(*actor)),
-        Decision::Domanialite => ("domanialite", None),
-        Decision::Undecided { .. } => ("undecided", None),
-    };
+    let (decision, delegated_to) = d.decision.kind();
     SubsectorView {
         id: &z.key,
         name: z.name.as_deref(),
@@ -388,15 +383,26 @@ impl domania_app::table::Row for ParcelRow<'_> {
     const HEADER: &'static [&'static str] = &["idu", "contenance_m2", "area_m2", "actor", "owner_file", "owners"];
 }
 
+/// Runs a scan of the snapshot on a blocking thread: the async workers keep answering.
+async fn scan(
+    served: Arc<Served>,
+    f: impl FnOnce(&Served) -> ApiResult<Response> + Send + 'static,
+) -> ApiResult<Response> {
+    tokio::task::spawn_blocking(move || f(&served)).await.map_err(|e| ApiError::internal(e.to_string()))?
+}
+
 pub async fn parcels(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     q: Result<Query<ParcelSearch>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = q.map_err(bad_query)?;
+    scan(shared.current(), move |served| parcel_search(served, &headers, &q)).await
+}
+
+fn parcel_search(served: &Served, headers: &HeaderMap, q: &ParcelSearch) -> ApiResult<Response> {
     let (limit, offset) = page(q.limit, q.offset, 100)?;
-    let format = Format::negotiate(&headers, q.f.as_deref(), true)?;
-    let served = shared.current();
+    let format = Format::negotiate(headers, q.f.as_deref(), true)?;
     let snap = &served.snapshot;
     let owner = q.owner.as_deref().map(fold);
     let section = q.section.as_deref().map(str::to_uppercase);
@@ -417,7 +423,7 @@ pub async fn parcels(
         .collect();
     let matched = hits.len();
     let views: Vec<ParcelView<'_>> =
-        hits.into_iter().skip(offset).take(limit).map(|i| parcel_view(&served, i)).collect();
+        hits.into_iter().skip(offset).take(limit).map(|i| parcel_view(served, i)).collect();
     if format == Format::Csv {
         let rows: Vec<ParcelRow<'_>> = views
             .iter()
@@ -430,9 +436,9 @@ pub async fn parcels(
                 owners: v.owners.iter().map(|o| format!("{} {}", o.siren, o.name)).collect::<Vec<_>>().join(" | "),
             })
             .collect();
-        return crate::respond::csv_answer(&headers, &served, &rows);
+        return crate::respond::csv_answer(headers, served, &rows);
     }
-    Ok(snapshot_answer(&headers, &served, format, &ParcelPage { matched, offset, limit, parcels: views }))
+    Ok(snapshot_answer(headers, served, format, &ParcelPage { matched, offset, limit, parcels: views }))
 }
 
 /// A sub-sector with its spaces and their managers.
@@ -515,7 +521,10 @@ pub async fn owner(
     headers: HeaderMap,
     Path(siren): Path<String>,
 ) -> ApiResult<Response> {
-    let served = shared.current();
+    scan(shared.current(), move |served| owner_detail(served, &headers, &siren)).await
+}
+
+fn owner_detail(served: &Served, headers: &HeaderMap, siren: &str) -> ApiResult<Response> {
     let snap = &served.snapshot;
     let mut parcels = Vec::new();
     let mut names: Vec<&str> = Vec::new();
@@ -555,8 +564,8 @@ pub async fn owner(
             by_qpv.push(QpvLand { qpv: &z.key, name: z.name.as_deref(), parcels: n, area_m2: m2 });
         }
     }
-    let body = OwnerDetail { siren: &siren, names, actor, parcels, area_m2: area, by_qpv };
-    Ok(snapshot_answer(&headers, &served, Format::Json, &body))
+    let body = OwnerDetail { siren, names, actor, parcels, area_m2: area, by_qpv };
+    Ok(snapshot_answer(headers, served, Format::Json, &body))
 }
 
 /// A scenario posted as JSON: the `domania scenario` file's content.
@@ -619,10 +628,4 @@ pub async fn version(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> R
         build_ms: served.build_ms,
     };
     snapshot_answer(&headers, &served, Format::Json, &body)
-}
-
-/// Whether the space kind of a spaces row is a parcel or the non-cadastré space.
-#[must_use]
-pub fn space_label(space: &SpaceKind) -> &str {
-    space_id(space)
 }

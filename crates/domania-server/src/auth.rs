@@ -51,3 +51,29 @@ pub async fn reads(State(shared): State<Arc<Shared>>, request: Request, next: Ne
     }
     next.run(request).await
 }
+
+/// The name of the token a write was authorised with (put in the request by [`editors`] and
+/// [`admins`]).
+#[derive(Debug, Clone)]
+pub struct Caller(pub String);
+
+async fn gate(shared: &Arc<Shared>, role: Role, mut request: Request, next: Next) -> Response {
+    match require(shared, request.headers(), role).await {
+        Ok(name) => {
+            request.extensions_mut().insert(Caller(name));
+            next.run(request).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Writes of layers need an `editor`: checked before the body is read, so an unauthorised
+/// client cannot make the server hold an upload.
+pub async fn editors(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    gate(&shared, Role::Editor, request, next).await
+}
+
+/// Rules and tokens need an `admin`, checked before the body is read.
+pub async fn admins(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    gate(&shared, Role::Admin, request, next).await
+}

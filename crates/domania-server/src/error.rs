@@ -43,16 +43,17 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let status = match (e.kind(), e.code()) {
             (ErrorKind::Internal, _) => StatusCode::INTERNAL_SERVER_ERROR,
-            (_, ErrorCode::NotFound | ErrorCode::LayerMissing) => StatusCode::NOT_FOUND,
+            (_, ErrorCode::NotFound | ErrorCode::LayerMissing | ErrorCode::NoSuchVersion) => StatusCode::NOT_FOUND,
             (_, ErrorCode::Unauthorized) => StatusCode::UNAUTHORIZED,
             (_, ErrorCode::Forbidden) => StatusCode::FORBIDDEN,
             (
                 _,
                 ErrorCode::StoreChanged | ErrorCode::ImportRefused | ErrorCode::ScopeRefused | ErrorCode::NameTaken,
             ) => StatusCode::CONFLICT,
-            (_, ErrorCode::FeaturesRejected | ErrorCode::WrongKind | ErrorCode::InvalidFile) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            (
+                _,
+                ErrorCode::FeaturesRejected | ErrorCode::WrongKind | ErrorCode::InvalidFile | ErrorCode::DuplicateKey,
+            ) => StatusCode::UNPROCESSABLE_ENTITY,
             (_, ErrorCode::StoreBusy | ErrorCode::StoreMissing | ErrorCode::NotAStore | ErrorCode::StoreReadOnly) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -65,10 +66,15 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        // A fault of the server is logged in full; the client is not told paths or database
+        // messages.
+        let message = if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(code = self.code, "{}", self.message);
-        }
-        let body = Body { code: self.code, message: &self.message, details: self.details.as_ref() };
+            "an internal error; the server's log has the details".to_owned()
+        } else {
+            self.message
+        };
+        let body = Body { code: self.code, message: &message, details: self.details.as_ref() };
         (self.status, Json(body)).into_response()
     }
 }

@@ -5,17 +5,16 @@
 use std::io::Read as _;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
+use axum::{Extension, Json};
 use domania_app::Layer;
 use domania_app::import::{ImportOutcome, ImportRequest};
-use domania_app::tokens::Role;
 use domania_io::geometry::InvalidPolicy;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::require;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::Shared;
 
@@ -133,12 +132,12 @@ fn unzip_shapefile(dir: &std::path::Path, body: &[u8]) -> ApiResult<std::path::P
 
 pub async fn upload(
     State(shared): State<Arc<Shared>>,
+    Extension(Caller(who)): Extension<Caller>,
     Path(layer): Path<String>,
     headers: HeaderMap,
     q: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<Json<Updated>> {
-    let who = require(&shared, &headers, Role::Editor).await?;
     let body = body.map_err(|e| ApiError {
         status: e.status(),
         code: if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { "upload_too_large" } else { "bad_upload" },
@@ -153,12 +152,16 @@ pub async fn upload(
     if body.is_empty() {
         return Err(ApiError::bad_request("empty_upload", "the request has no body: send the file as the body"));
     }
-    let outcome = {
-        let shared = Arc::clone(&shared);
-        tokio::task::spawn_blocking(move || -> ApiResult<ImportOutcome> {
+    // Imported and swapped in a task of its own: a client that goes away, or the request's
+    // time limit, cannot leave a committed version unserved.
+    let task = Arc::clone(&shared);
+    let (outcome, served) = tokio::spawn(async move {
+        let shared = Arc::clone(&task);
+        let outcome = tokio::task::spawn_blocking(move || -> ApiResult<ImportOutcome> {
             let dir = tempfile_dir()?;
             let file = write_upload(dir.path(), layer, &headers, &body)?;
             let mut req = ImportRequest::new(layer, &file, &who);
+            req.source_name = Some(format!("HTTP upload by {who}"));
             if let Some(s) = &q.scope {
                 let scope = s.parse().map_err(|e: String| ApiError::bad_request("bad_scope", e))?;
                 req = req.scope(scope)?;
@@ -169,9 +172,12 @@ pub async fn upload(
             Ok(shared.app.import(&req, &|_| {})?)
         })
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))??
-    };
-    let served = if outcome.version.unchanged { shared.current() } else { shared.rebuild(None).await? };
+        .map_err(|e| ApiError::internal(e.to_string()))??;
+        let served = if outcome.version.unchanged { task.current() } else { task.rebuild(None).await? };
+        Ok::<_, ApiError>((outcome, served))
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
     Ok(Json(Updated { outcome, snapshot: served.etag.clone() }))
 }
 
@@ -193,16 +199,21 @@ pub struct RollbackRequest {
 
 pub async fn rollback(
     State(shared): State<Arc<Shared>>,
+    Extension(Caller(who)): Extension<Caller>,
     Path(layer): Path<String>,
-    headers: HeaderMap,
     body: Result<Json<RollbackRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let who = require(&shared, &headers, Role::Editor).await?;
     let layer = layer_of(&layer)?;
     let Json(req) = body.map_err(|e| ApiError::bad_request("bad_rollback", e.body_text()))?;
     let scope =
         req.scope.as_deref().map(str::parse).transpose().map_err(|e: String| ApiError::bad_request("bad_scope", e))?;
-    let info = blocking(&shared, move |app| app.rollback(layer, req.version, scope, &who)).await?;
-    let served = shared.rebuild(None).await?;
+    let task = Arc::clone(&shared);
+    let (info, served) = tokio::spawn(async move {
+        let info = blocking(&task, move |app| app.rollback(layer, req.version, scope, &who)).await?;
+        let served = task.rebuild(None).await?;
+        Ok::<_, ApiError>((info, served))
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
     Ok(Json(serde_json::json!({"version": info, "snapshot": served.etag})))
 }

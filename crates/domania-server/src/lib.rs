@@ -107,19 +107,26 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    let writes = Router::new()
+    // Tokens are checked by route layers, which run before the handlers read the body.
+    let uploads = Router::new()
         .route("/v1/layers/{layer}", post(layers::upload))
-        .route("/v1/layers/{layer}/rollback", post(layers::rollback))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
         .layer(DefaultBodyLimit::max(limits.max_upload_bytes));
+    let rollbacks = Router::new()
+        .route("/v1/layers/{layer}/rollback", post(layers::rollback))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let admin = Router::new()
         .route("/v1/rules", axum::routing::put(admin::put_rules))
         .route("/v1/tokens", get(admin::tokens).post(admin::create_token))
         .route("/v1/tokens/{name}", axum::routing::delete(admin::revoke_token))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::admins))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(reads)
-        .merge(writes)
+        .merge(uploads)
+        .merge(rollbacks)
         .merge(admin)
         .fallback(|| async { error::ApiError::not_found("no such route (see /api)") })
         .with_state(shared)
@@ -153,6 +160,19 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
     }
     let served = shared.current();
     tracing::info!(etag = %served.etag, parcels = served.snapshot.parcels().len(), build_ms = served.build_ms, "snapshot ready");
+    // Conventions are judged on the day: past midnight, the snapshot is rebuilt for the new one.
+    let daily = Arc::clone(&shared);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_mins(1));
+        loop {
+            tick.tick().await;
+            if daily.current().date != domania_app::files::today()
+                && let Err(e) = daily.rebuild(None).await
+            {
+                tracing::error!("rebuilding for the new day: {e}");
+            }
+        }
+    });
     axum::serve(listener, router(shared, options.limits)).with_graceful_shutdown(shutdown()).await
 }
 

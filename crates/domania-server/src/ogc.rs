@@ -23,11 +23,11 @@ pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 pub const EPSG_2154: &str = "http://www.opengis.net/def/crs/EPSG/0/2154";
 
 /// The conformance classes implemented.
-pub const CONFORMANCE: [&str; 5] = [
+/// HTML is served for the landing page only, so the HTML class is not claimed.
+pub const CONFORMANCE: [&str; 4] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 
@@ -128,20 +128,24 @@ fn extent(shapes: impl Iterator<Item = Rect<f64>>) -> Option<[f64; 4]> {
     Some([x0.min(x2), y0.min(y3), x1.max(x3), y1.max(y2)])
 }
 
-fn shapes_of(served: &Served, id: &str) -> Vec<Rect<f64>> {
-    let snap = &served.snapshot;
-    let zones = |l: Layer| snap.zones(l).iter().filter_map(|z| z.geom_l93.bounding_rect()).collect::<Vec<_>>();
-    match id {
-        "parcels" => snap.parcels().iter().filter_map(|p| p.geom_l93.bounding_rect()).collect(),
-        "qpv" => zones(Layer::Qpv),
-        "subsectors" => zones(Layer::Subsectors),
-        "conventions" => zones(Layer::Conventions),
-        _ => served.assign.spaces.iter().filter_map(|s| s.geom_l93.as_ref()?.bounding_rect()).collect(),
-    }
+/// The CRS84 box of each collection, computed once per snapshot.
+#[must_use]
+pub fn extents(
+    snap: &domania_engine::Snapshot,
+    assign: &domania_engine::AssignReport,
+) -> BTreeMap<&'static str, Option<[f64; 4]>> {
+    let zones = |l: Layer| extent(snap.zones(l).iter().filter_map(|z| z.geom_l93.bounding_rect()));
+    BTreeMap::from([
+        ("parcels", extent(snap.parcels().iter().filter_map(|p| p.geom_l93.bounding_rect()))),
+        ("qpv", zones(Layer::Qpv)),
+        ("subsectors", zones(Layer::Subsectors)),
+        ("conventions", zones(Layer::Conventions)),
+        ("spaces", extent(assign.spaces.iter().filter_map(|s| s.geom_l93.as_ref()?.bounding_rect()))),
+    ])
 }
 
 fn collection_json(b: &str, served: &Served, id: &str, title: &str, description: &str) -> Value {
-    let bbox = extent(shapes_of(served, id).into_iter());
+    let bbox = served.extents.get(id).copied().flatten();
     json!({
         "id": id,
         "title": title,
@@ -246,11 +250,7 @@ fn zone_item(served: &Served, layer: Layer, i: usize) -> Item<'_> {
     {
         let d = &served.assign.decisions[pos];
         let s = &served.shares.zones[pos].shares;
-        let (decision, to) = match &d.decision {
-            domania_rules::Decision::Delegated { actor, .. } => ("delegated", Some(*actor)),
-            domania_rules::Decision::Domanialite => ("domanialite", None),
-            domania_rules::Decision::Undecided { .. } => ("undecided", None),
-        };
+        let (decision, to) = d.decision.kind();
         m.insert("decision".into(), json!(decision));
         m.insert("delegated_to".into(), json!(to));
         m.insert("needs_convention".into(), json!(d.needs_convention));
@@ -318,6 +318,23 @@ fn feature_json(item: &Item<'_>, lambert: bool) -> Value {
         "geometry": {"type": "MultiPolygon", "coordinates": coordinates(item.shape, lambert)}})
 }
 
+/// Whether `name` is a property of the collection's features (what a filter may name).
+fn is_property(collection: &str, name: &str) -> bool {
+    match collection {
+        "parcels" => ["idu", "contenance", "actor", "owner_file", "owners"].contains(&name),
+        "subsectors" => {
+            ["id", "name", "decision", "delegated_to", "needs_convention", "non_cadastre_m2", "explanation"]
+                .contains(&name)
+                || name.starts_with("share_")
+        }
+        "spaces" => {
+            ["subsector", "space", "owner_actor", "area_m2"].contains(&name)
+                || ["_service", "_actor", "_phone"].iter().any(|s| name.ends_with(s))
+        }
+        _ => ["id", "name"].contains(&name),
+    }
+}
+
 /// The query parameters of `/items` that are not property filters.
 const RESERVED: [&str; 7] = ["bbox", "bbox-crs", "crs", "limit", "offset", "f", "datetime"];
 
@@ -347,6 +364,14 @@ pub async fn items(
     let (limit, offset) = page(limit, offset, 100)?;
     let bbox = params.get("bbox").map(|b| bbox_l93(b, &bbox_crs)).transpose()?;
     let filters: Vec<(&String, &String)> = params.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())).collect();
+    // A parameter that is neither reserved nor a property is a mistake, not a filter that
+    // matches nothing.
+    if let Some((k, _)) = filters.iter().find(|(k, _)| !is_property(id, k)) {
+        return Err(ApiError::bad_request(
+            "unknown_parameter",
+            format!("{k}: not a parameter of /items nor a property of {id} (parameters: {})", RESERVED.join(", ")),
+        ));
+    }
     let served = shared.current();
     let s2 = Arc::clone(&served);
     let id2 = id.to_owned();
@@ -432,7 +457,8 @@ pub async fn item(
     let snap = &served.snapshot;
     let pos = match id {
         "parcels" => snap.position(&fid),
-        "spaces" => fid.split_once(':').and_then(|(s, sp)| served.space(s, sp)),
+        // A space id never holds `:`; a sub-sector key may.
+        "spaces" => fid.rsplit_once(':').and_then(|(s, sp)| served.space(s, sp)),
         other => {
             let layer: Layer = other.parse().map_err(|_| ApiError::not_found(other.to_owned()))?;
             snap.zones(layer).iter().position(|z| z.key == fid)

@@ -23,8 +23,6 @@ impl Format {
     pub fn negotiate(headers: &HeaderMap, f: Option<&str>, csv_ok: bool) -> ApiResult<Self> {
         let chosen = match f {
             Some("json") => Format::Json,
-            Some("geojson") => Format::GeoJson,
-            Some("html") => Format::Html,
             Some("csv") if csv_ok => Format::Csv,
             Some(other) => {
                 return Err(ApiError::bad_request(
@@ -34,13 +32,7 @@ impl Format {
             }
             None => {
                 let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-                if csv_ok && accept.contains("text/csv") {
-                    Format::Csv
-                } else if accept.contains("application/geo+json") {
-                    Format::GeoJson
-                } else {
-                    Format::Json
-                }
+                if csv_ok && accept.contains("text/csv") { Format::Csv } else { Format::Json }
             }
         };
         Ok(chosen)
@@ -56,12 +48,13 @@ impl Format {
     }
 }
 
-/// Whether the client already holds this snapshot's answer.
+/// Whether the client already holds this snapshot's answer (`If-None-Match` compares weakly:
+/// `W/"…"` matches `"…"`).
 fn fresh(headers: &HeaderMap, served: &Served) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == served.etag || t.trim() == "*"))
+        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == served.etag))
 }
 
 /// A body already written, with the snapshot's tag.
@@ -71,7 +64,15 @@ pub fn tagged(headers: &HeaderMap, served: &Served, format: Format, body: Vec<u8
     if fresh(headers, served) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())), (header::ETAG, etag)], body)
+    // One tag for the JSON and the CSV of an answer: caches must tell them apart by `Accept`.
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (header::ETAG, etag),
+            (header::VARY, HeaderValue::from_static("Accept, Accept-Encoding")),
+        ],
+        body,
+    )
         .into_response()
 }
 

@@ -32,6 +32,8 @@ pub struct Served {
     pub etag: String,
     /// How long it took to build, in milliseconds.
     pub build_ms: f64,
+    /// The CRS84 box of each OGC collection.
+    pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
 }
 
 impl std::fmt::Debug for Served {
@@ -59,14 +61,24 @@ impl Served {
             .enumerate()
             .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
             .collect();
+        // Everything the answers depend on: the layers' versions, the rules' text (not only
+        // their name), the owner classification, the date and this program's version.
         let mut tag: String =
             snapshot.versions().iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
         {
             use std::fmt::Write as _;
-            let _ = write!(tag, "rules:{};date:{date}", rules.name);
+            let _ = write!(
+                tag,
+                "rules:{:016x};classifier:{:?};date:{date};domania:{}",
+                domania_core::hash::fnv1a(rules.text.as_bytes()),
+                app.classifier(),
+                env!("CARGO_PKG_VERSION")
+            );
         }
         let etag = format!("\"{:016x}\"", domania_core::hash::fnv1a(tag.as_bytes()));
+        let extents = crate::ogc::extents(&snapshot, &assign);
         Ok(Self {
+            extents,
             snapshot,
             rules,
             date,
@@ -118,9 +130,14 @@ impl Shared {
     }
 
     /// Builds the next snapshot on a blocking thread (with `rules`, or the current ones) and
-    /// swaps it in.
+    /// swaps it in; one rebuild at a time.
     pub async fn rebuild(self: &Arc<Self>, rules: Option<LoadedRules>) -> domania_app::Result<Arc<Served>> {
         let _one = self.rebuild.lock().await;
+        self.rebuild_locked(rules).await
+    }
+
+    /// [`Shared::rebuild`] for a caller that holds the rebuild lock.
+    pub async fn rebuild_locked(self: &Arc<Self>, rules: Option<LoadedRules>) -> domania_app::Result<Arc<Served>> {
         let me = Arc::clone(self);
         let rules = rules.unwrap_or_else(|| self.current().rules.clone());
         let next = tokio::task::spawn_blocking(move || Served::build(&me.app, rules, domania_app::files::today()))

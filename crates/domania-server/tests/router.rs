@@ -259,6 +259,19 @@ async fn tags_openapi_and_unknown_routes() {
     .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
+    let weak = call(
+        &f.router,
+        Request::get("/v1/parcels/78498000AB0072")
+            .header(header::IF_NONE_MATCH, format!("W/{tag}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::NOT_MODIFIED);
+    assert!(a.headers[header::VARY].to_str().unwrap().contains("Accept"));
+    // A misspelt parameter is refused, not read as a filter matching nothing.
+    let typo = get(&f.router, "/collections/parcels/items?limt=10").await;
+    assert_eq!((typo.status, typo.json()["code"].as_str()), (StatusCode::BAD_REQUEST, Some("unknown_parameter")));
     let api = get(&f.router, "/api").await.json();
     assert_eq!(api["openapi"], "3.0.3");
     // Every documented route answers (with sample ids); no route is missing from the document.
@@ -299,6 +312,8 @@ async fn updates_need_an_editor_and_swap_the_snapshot() {
     v["features"].as_array_mut().unwrap().pop();
     let body = serde_json::to_vec(&v).unwrap();
     assert_eq!(call(&f.router, upload(None, body.clone())).await.status, StatusCode::UNAUTHORIZED);
+    // The token is checked before the body is read: an oversized body without one is a 401.
+    assert_eq!(call(&f.router, upload(None, vec![b' '; 5 << 20])).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&f.router, upload(Some("dmn_wrong"), body.clone())).await.status, StatusCode::UNAUTHORIZED);
     let a = call(&f.router, upload(Some(&f.viewer), body.clone())).await;
     assert_eq!((a.status, a.json()["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
@@ -310,6 +325,7 @@ async fn updates_need_an_editor_and_swap_the_snapshot() {
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let a = a.json();
     assert_eq!(a["version"]["author"], "sig");
+    assert_eq!(a["version"]["source"], "HTTP upload by sig");
     assert_eq!(a["version"]["removed"], 1);
     let after = get(&f.router, "/v1/version").await.json();
     assert_ne!(after["snapshot"], before["snapshot"]);

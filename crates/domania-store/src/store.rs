@@ -6,7 +6,7 @@
 //! table is valid from `v_from` on. The rows of version V are therefore
 //! `current WHERE v_from <= V` plus `history WHERE v_from <= V AND v_to > V`.
 //!
-//! An import is one SQLite transaction (WAL journal): it compares the new rows with the current
+//! An import is one SQLite transaction (rollback journal, see `open_write`): it compares the new rows with the current
 //! ones by key and content hash, moves replaced and removed rows to the history, writes the new
 //! ones and records the version in `domania_versions`. Killed at any moment, the file holds the
 //! previous version, whole.

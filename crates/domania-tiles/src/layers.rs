@@ -4,7 +4,6 @@
 
 use domania_core::Layer as StoreLayer;
 use domania_engine::{AssignReport, SharesReport, Snapshot};
-use domania_rules::Decision;
 use geo_types::{MultiPolygon, Rect};
 
 use crate::mvt::{Feature, Geometry, Layer, Value};
@@ -168,11 +167,7 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
                     }
                     if let (Some(sh), Some(d)) = (src.shares.zones.get(i), src.assign.decisions.get(i)) {
                         let major = sh.shares.by_actor.iter().max_by(|a, b| a.1.area_m2.total_cmp(&b.1.area_m2));
-                        let (decision, to) = match &d.decision {
-                            Decision::Delegated { actor, .. } => ("delegated", Some(*actor)),
-                            Decision::Domanialite => ("domanialite", None),
-                            Decision::Undecided { .. } => ("undecided", None),
-                        };
+                        let (decision, to) = d.decision.kind();
                         props.push(("decision".into(), s(decision)));
                         if let Some(a) = to {
                             props.push(("delegated_to".into(), s(a.as_str())));
