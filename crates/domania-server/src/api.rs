@@ -197,6 +197,9 @@ pub struct Who<'a> {
     /// The parcels at the point (several only where parcels overlap).
     pub parcels: Vec<ParcelView<'a>>,
     pub subsector: Option<SubsectorView<'a>>,
+    /// Other sub-sectors holding the point where sub-sectors overlap (an import warns of it):
+    /// the answer is the first by key, as the land figures count the overlap.
+    pub overlapping_subsectors: Vec<&'a str>,
     pub qpv: Vec<ZoneRef<'a>>,
     /// Per intervention kind: the service, its contact, the rule and the explanation. Empty
     /// outside every sub-sector: no rule assigns a manager there (said in `note`).
@@ -225,7 +228,10 @@ pub async fn who(
     let point = Point::new(at.x, at.y);
     let snap = &served.snapshot;
     let parcels = snap.parcels_at(point);
-    let subsector = snap.zones_at(Layer::Subsectors, point).into_iter().min_by(|a, b| a.key.cmp(&b.key));
+    let mut here = snap.zones_at(Layer::Subsectors, point);
+    here.sort_by(|a, b| a.key.cmp(&b.key));
+    let subsector = here.first().copied();
+    let overlapping_subsectors: Vec<&str> = here.iter().skip(1).map(|z| z.key.as_str()).collect();
     let qpv = snap.zones_at(Layer::Qpv, point).into_iter().map(|z| ZoneRef { code: &z.key, name: z.name.as_deref() });
     let (space, managers_here, note) = match subsector {
         Some(z) => {
@@ -235,7 +241,11 @@ pub async fn who(
                     let s = &served.assign.spaces[s];
                     (Some(&s.space), managers(&s.assignments, q.kind.as_deref()), None)
                 }
-                None => (None, Vec::new(), Some("a sliver of a parcel below the tolerance: no space was made of it")),
+                None => (
+                    None,
+                    Vec::new(),
+                    Some("no space here: a sliver below the tolerance, or a sub-sector whose parcels cover it all"),
+                ),
             }
         }
         None => (None, Vec::new(), Some("outside every sub-sector: no management rule applies here")),
@@ -245,6 +255,7 @@ pub async fn who(
         space,
         parcels: parcels.iter().map(|&i| parcel_view(&served, i)).collect(),
         subsector: subsector.and_then(|z| served.subsector(&z.key)).map(|p| subsector_view(&served, p)),
+        overlapping_subsectors,
         qpv: qpv.collect(),
         managers: managers_here,
         note,

@@ -91,11 +91,14 @@ fn write_upload(
     layer: Layer,
     headers: &HeaderMap,
     body: &[u8],
+    budget: u64,
 ) -> ApiResult<std::path::PathBuf> {
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let zip = body.starts_with(b"PK\x03\x04") || ctype.contains("zip");
     if zip {
-        return unzip_shapefile(dir, body);
+        // Unpacked, at most four times the upload limit: a Shapefile compresses, a zip bomb
+        // does not get through.
+        return unzip_shapefile(dir, body, 4 * budget);
     }
     let name = if layer == Layer::Owners || ctype.contains("csv") { "upload.csv" } else { "upload.geojson" };
     let path = dir.join(name);
@@ -103,26 +106,53 @@ fn write_upload(
     Ok(path)
 }
 
-fn unzip_shapefile(dir: &std::path::Path, body: &[u8]) -> ApiResult<std::path::PathBuf> {
+/// The parts of the one Shapefile in a zip (`.shp`, `.shx`, `.dbf`, `.prj`, `.cpg`), written
+/// under one stem so the reader finds its siblings. macOS resource forks (`__MACOSX/`, `._*`)
+/// are skipped; a zip holding two Shapefiles is refused rather than one half of each read;
+/// what is unpacked is bounded by `budget` bytes in all.
+fn unzip_shapefile(dir: &std::path::Path, body: &[u8], budget: u64) -> ApiResult<std::path::PathBuf> {
     let bad = |m: String| ApiError::bad_request("bad_upload", m);
     let mut archive =
         zip::ZipArchive::new(std::io::Cursor::new(body)).map_err(|e| bad(format!("not a zip file: {e}")))?;
+    let mut stem: Option<String> = None;
     let mut shp = None;
+    let mut left = budget;
     for i in 0..archive.len() {
         let mut f = archive.by_index(i).map_err(|e| bad(format!("zip entry {i}: {e}")))?;
-        let Some(name) = f.enclosed_name().and_then(|p| p.file_name().map(|n| n.to_string_lossy().to_lowercase()))
-        else {
+        let Some(path) = f.enclosed_name() else { continue };
+        if path.components().any(|c| c.as_os_str() == "__MACOSX") {
             continue;
-        };
-        let ext = name.rsplit('.').next().unwrap_or("");
+        }
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+        if name.starts_with("._") {
+            continue;
+        }
+        let lower = name.to_lowercase();
+        let Some((this_stem, ext)) = lower.rsplit_once('.') else { continue };
         if !matches!(ext, "shp" | "dbf" | "prj" | "cpg" | "shx") {
             continue;
         }
-        // Every part under one stem, so the reader finds its siblings.
+        match &stem {
+            Some(s) if s != this_stem => {
+                return Err(bad(format!(
+                    "the zip holds more than one Shapefile ({s} and {this_stem}): send one per upload"
+                )));
+            }
+            _ => stem = Some(this_stem.to_owned()),
+        }
         let path = dir.join(format!("upload.{ext}"));
-        let mut bytes = Vec::new();
-        f.by_ref().take(1 << 30).read_to_end(&mut bytes).map_err(|e| bad(format!("{name}: {e}")))?;
-        std::fs::write(&path, bytes).map_err(|e| ApiError::internal(format!("writing {name}: {e}")))?;
+        let mut out = std::fs::File::create(&path).map_err(|e| ApiError::internal(format!("writing {name}: {e}")))?;
+        let copied =
+            std::io::copy(&mut f.by_ref().take(left + 1), &mut out).map_err(|e| bad(format!("{name}: {e}")))?;
+        if copied > left {
+            return Err(ApiError {
+                status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                code: "upload_too_large",
+                message: format!("the zip unpacks to more than {} MB: refused, nothing was changed", budget >> 20),
+                details: None,
+            });
+        }
+        left -= copied;
         if ext == "shp" {
             shp = Some(path);
         }
@@ -159,7 +189,7 @@ pub async fn upload(
         let shared = Arc::clone(&task);
         let outcome = tokio::task::spawn_blocking(move || -> ApiResult<ImportOutcome> {
             let dir = tempfile_dir()?;
-            let file = write_upload(dir.path(), layer, &headers, &body)?;
+            let file = write_upload(dir.path(), layer, &headers, &body, shared.max_upload_bytes as u64)?;
             let mut req = ImportRequest::new(layer, &file, &who);
             req.source_name = Some(format!("HTTP upload by {who}"));
             if let Some(s) = &q.scope {

@@ -69,12 +69,13 @@ pub struct Options {
 }
 
 /// The state of a server on `app`: the snapshot is built now (on the calling thread).
-pub fn shared(app: App, rules: LoadedRules, private_reads: bool) -> domania_app::Result<Arc<Shared>> {
+pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits) -> domania_app::Result<Arc<Shared>> {
     let served = Served::build(&app, rules, domania_app::files::today())?;
     Ok(Arc::new(Shared {
         app,
         served: ArcSwap::from_pointee(served),
         tiles: tiles::TileCache::new(tiles::CACHE_BYTES),
+        max_upload_bytes: limits.max_upload_bytes,
         rebuild: tokio::sync::Mutex::new(()),
         private_reads,
     }))
@@ -205,7 +206,7 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let shared = shared(app, rules, options.private_reads)?;
+    let shared = shared(app, rules, options.private_reads, options.limits)?;
     runtime.block_on(serve(shared, options))?;
     Ok(())
 }

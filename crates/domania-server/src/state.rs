@@ -120,6 +120,8 @@ pub struct Shared {
     pub private_reads: bool,
     /// Encoded tiles, keyed by snapshot.
     pub tiles: crate::tiles::TileCache,
+    /// The largest upload, which also bounds what a zipped one unpacks to.
+    pub max_upload_bytes: usize,
 }
 
 impl Shared {

@@ -44,9 +44,9 @@ fn fixture(private_reads: bool) -> Fixture {
     let viewer = app.create_token("reader", Role::Viewer).unwrap();
     let editor = app.create_token("sig", Role::Editor).unwrap();
     let rules = domania_app::files::rules(Some(&data("rules.toml"))).unwrap();
-    let shared = domania_server::shared(app.clone(), rules, private_reads).unwrap();
     // A small upload limit, to see an oversized upload refused.
     let limits = domania_server::Limits { timeout: Duration::from_secs(30), max_upload_bytes: 4 << 20 };
+    let shared = domania_server::shared(app.clone(), rules, private_reads, limits).unwrap();
     let router = domania_server::router(Arc::clone(&shared), limits);
     Fixture { _dir: dir, app, router, shared, viewer, editor }
 }
@@ -392,6 +392,9 @@ fn zipped_shapefile(dir: &std::path::Path) -> Vec<u8> {
         let name = format!("couche/secteurs.{ext}");
         zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
         std::io::Write::write_all(&mut zip, &std::fs::read(shp.with_extension(ext)).unwrap()).unwrap();
+        // What macOS's Finder adds to a zip: resource forks, to be skipped.
+        zip.start_file(format!("__MACOSX/couche/._secteurs.{ext}"), zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut zip, b"\x00\x05\x16\x07junk").unwrap();
     }
     zip.finish().unwrap();
     buf.into_inner()
@@ -413,6 +416,21 @@ async fn a_zipped_shapefile_is_a_layer_update() {
     assert_eq!((v["version"]["version"].as_i64(), v["version"]["removed"].as_i64()), (Some(2), Some(1)));
     assert_eq!(get(&f.router, "/v1/subsectors/QN078001-02").await.status, StatusCode::NOT_FOUND);
     assert_eq!(get(&f.router, "/v1/subsectors/QN078001-01").await.status, StatusCode::OK);
+    // Two Shapefiles in one zip are refused rather than one half of each read.
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buf);
+    for name in ["a.shp", "a.dbf", "b.shp", "b.dbf"] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut zip, b"x").unwrap();
+    }
+    zip.finish().unwrap();
+    let req = Request::post("/v1/layers/subsectors")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor))
+        .body(Body::from(buf.into_inner()))
+        .unwrap();
+    let r = call(&f.router, req).await;
+    assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_upload")), "{}", r.text());
+    assert!(r.text().contains("more than one Shapefile"));
     // A zip without a Shapefile is a bad upload.
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut buf);
