@@ -27,10 +27,17 @@ pub async fn require(shared: &Arc<Shared>, headers: &HeaderMap, role: Role) -> A
             details: None,
         });
     };
-    let app = shared.app.clone();
-    let (name, has) = tokio::task::spawn_blocking(move || app.authenticate(&secret))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let hash = domania_app::tokens::hash_secret(&secret);
+    let (name, has) = if let Some(known) = shared.tokens.get(&hash) {
+        known
+    } else {
+        let app = shared.app.clone();
+        let known = tokio::task::spawn_blocking(move || app.authenticate(&secret))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))??;
+        shared.tokens.put(hash, known.clone());
+        known
+    };
     if has < role {
         return Err(ApiError {
             status: StatusCode::FORBIDDEN,
@@ -76,4 +83,40 @@ pub async fn editors(State(shared): State<Arc<Shared>>, request: Request, next: 
 /// Rules and tokens need an `admin`, checked before the body is read.
 pub async fn admins(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     gate(&shared, Role::Admin, request, next).await
+}
+
+/// Tokens recently checked against the store, so that reads under `--private-reads` do not open
+/// the store on every request. An entry lives [`TokenCache::TTL`]: a token revoked from the CLI
+/// stops working within that time (at once when revoked over HTTP, which clears the cache).
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    inner: std::sync::Mutex<std::collections::HashMap<String, Checked>>,
+}
+
+/// A token's name and role, and when they were read from the store.
+type Checked = ((String, Role), std::time::Instant);
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+    fn get(&self, hash: &str) -> Option<(String, Role)> {
+        let g = self.inner.lock().ok()?;
+        g.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(k, _)| k.clone())
+    }
+
+    fn put(&self, hash: String, known: (String, Role)) {
+        if let Ok(mut g) = self.inner.lock() {
+            if g.len() > 10_000 {
+                g.clear();
+            }
+            g.insert(hash, (known, std::time::Instant::now()));
+        }
+    }
+
+    /// Forgets every token (after a revocation).
+    pub fn clear(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.clear();
+        }
+    }
 }

@@ -76,6 +76,7 @@ pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits)
         served: ArcSwap::from_pointee(served),
         tiles: tiles::TileCache::new(tiles::CACHE_BYTES),
         max_upload_bytes: limits.max_upload_bytes,
+        tokens: auth::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),
         private_reads,
     }))

@@ -122,6 +122,8 @@ pub struct Shared {
     pub tiles: crate::tiles::TileCache,
     /// The largest upload, which also bounds what a zipped one unpacks to.
     pub max_upload_bytes: usize,
+    /// Tokens recently checked.
+    pub tokens: crate::auth::TokenCache,
 }
 
 impl Shared {
