@@ -9,6 +9,7 @@ mod land_figures;
 mod serve;
 mod store_trust;
 mod support;
+mod tiles;
 
 use support::{bad_input, domania, domania_bin, root, shared_data, texts};
 

@@ -17,6 +17,7 @@
 
 pub mod compute;
 pub mod error;
+pub mod export;
 pub mod files;
 pub mod geojson;
 pub mod import;

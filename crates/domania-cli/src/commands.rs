@@ -15,7 +15,10 @@ use domania_store::VersionInfo;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::{Cli, Command, InvalidArg, Judging, MapFormat, ReportKind, RoleArg, TableFormat, TokenCommand, ZonesArg};
+use crate::{
+    Cli, Command, ExportCommand, InvalidArg, Judging, MapFormat, ReportKind, RoleArg, TableFormat, TokenCommand,
+    ZonesArg,
+};
 use domania_app::tokens::Role;
 
 /// Writes to standard output (a closed pipe ends the command quietly, see `output`).
@@ -355,6 +358,44 @@ pub fn run(cli: &Cli) -> Result<()> {
                 },
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
+        }
+        Command::Export { what: ExportCommand::Pmtiles { out, layers, minzoom, maxzoom, rules } } => {
+            if minzoom > maxzoom {
+                bail!("--minzoom {minzoom} is above --maxzoom {maxzoom}");
+            }
+            let rules = domania_app::files::rules(rules.as_deref())?;
+            let req = domania_app::export::PmtilesRequest {
+                layers: layers.0.clone(),
+                min_zoom: *minzoom,
+                max_zoom: *maxzoom,
+                out: out.clone(),
+            };
+            let pb = if cli.json { ProgressBar::hidden() } else { ProgressBar::new(0) };
+            pb.set_style(
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} tiles ({eta} left)")
+                    .expect("static template"),
+            );
+            let outcome = app.export_pmtiles(&req, &rules, &|done, total| {
+                pb.set_length(total);
+                pb.set_position(done);
+            });
+            pb.finish_and_clear();
+            let o = outcome?;
+            if cli.json {
+                json(&o)
+            } else {
+                crate::outln!(
+                    "{}: {} tiles ({} distinct, {} empty left out), {:.1} MB, tiles median {} B, largest {} B, in {:.1} s",
+                    o.out.display(),
+                    o.tiles,
+                    o.contents,
+                    o.empty,
+                    o.bytes as f64 / 1e6,
+                    o.median_tile_bytes,
+                    o.max_tile_bytes,
+                    o.seconds
+                )
+            }
         }
         Command::Token { what } => match what {
             TokenCommand::Create { name, role } => {

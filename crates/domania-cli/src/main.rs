@@ -234,6 +234,12 @@ pub enum Command {
         #[arg(long, default_value_t = 1024, value_name = "MB")]
         max_upload_mb: usize,
     },
+    /// Export the layers: `export pmtiles OUT.pmtiles` writes their vector tiles as one
+    /// PMTiles archive, to host the map on static storage without a server.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
     /// API tokens of the server.
     Token {
         #[command(subcommand)]
@@ -261,6 +267,38 @@ pub struct Judging {
     /// Date the conventions are judged on, YYYY-MM-DD (default: today).
     #[arg(long, value_parser = parse_date)]
     pub date: Option<domania_app::Date>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Vector tiles of the layers as a PMTiles v3 archive.
+    Pmtiles {
+        out: PathBuf,
+        /// Layers, comma separated: parcels, spaces, subsectors, qpv, conventions.
+        #[arg(long, default_value = "parcels,spaces,subsectors,qpv,conventions", value_parser = parse_tile_layers)]
+        layers: TileLayers,
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u8).range(0..=22))]
+        minzoom: u8,
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=22))]
+        maxzoom: u8,
+        /// Rules file (default: the built-in rules).
+        #[arg(long, env = "DOMANIA_RULES")]
+        rules: Option<PathBuf>,
+    },
+}
+
+/// Tile layers named on the command line.
+#[derive(Debug, Clone)]
+pub struct TileLayers(pub Vec<domania_tiles::layers::TileLayer>);
+
+fn parse_tile_layers(s: &str) -> Result<TileLayers, String> {
+    s.split(',')
+        .map(|n| {
+            domania_tiles::layers::TileLayer::parse(n.trim())
+                .ok_or_else(|| format!("{n:?}: tile layers are parcels, spaces, subsectors, qpv, conventions"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(TileLayers)
 }
 
 #[derive(Debug, Subcommand)]

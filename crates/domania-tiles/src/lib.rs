@@ -5,4 +5,5 @@
 pub mod layers;
 pub mod mvt;
 pub mod pbf;
+pub mod pmtiles;
 pub mod tile;

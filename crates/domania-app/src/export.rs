@@ -1,0 +1,184 @@
+//! Exports: the layers as a PMTiles archive of vector tiles, for a map hosted on static storage
+//! or a CDN without a server.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use domania_core::crs::Crs;
+use domania_core::overlay::OverlayOptions;
+use domania_tiles::layers::{Source, TileLayer, TileOptions};
+use domania_tiles::pmtiles::{Meta, Writer, tile_id};
+use domania_tiles::tile::{MAX_ZOOM, TileId};
+use geo::BoundingRect;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::App;
+use crate::error::{AppError, ErrorCode, Result};
+use crate::files::LoadedRules;
+
+/// A PMTiles export.
+#[derive(Debug, Clone)]
+pub struct PmtilesRequest {
+    pub layers: Vec<TileLayer>,
+    pub min_zoom: u8,
+    pub max_zoom: u8,
+    pub out: PathBuf,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct PmtilesOutcome {
+    pub out: PathBuf,
+    /// Tiles in the archive (empty tiles are left out: a reader treats a missing tile as empty).
+    pub tiles: u64,
+    /// Tiles of the territory's box that held nothing.
+    pub empty: u64,
+    /// Distinct tile contents stored (identical tiles are stored once).
+    pub contents: u64,
+    pub bytes: u64,
+    /// Sizes of the encoded tiles before compression, in bytes.
+    pub median_tile_bytes: usize,
+    pub max_tile_bytes: usize,
+    pub seconds: f64,
+}
+
+/// The tile column and row holding a WGS84 point at zoom `z`.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let lat = lat.clamp(-85.051_128, 85.051_128).to_radians();
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    let max = n - 1.0;
+    (x.clamp(0.0, max) as u32, y.clamp(0.0, max) as u32)
+}
+
+impl App {
+    /// Writes the layers' tiles of every zoom from `min_zoom` to `max_zoom` over the territory
+    /// into a PMTiles archive (written beside `out`, then renamed: a failed export leaves no
+    /// half file). `progress` is told (tiles done, tiles in all) as it goes.
+    pub fn export_pmtiles(
+        &self,
+        req: &PmtilesRequest,
+        rules: &LoadedRules,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<PmtilesOutcome> {
+        let t = Instant::now();
+        if req.layers.is_empty() || req.min_zoom > req.max_zoom || req.max_zoom > MAX_ZOOM {
+            return Err(AppError::new(
+                ErrorCode::InvalidArgument,
+                format!("a PMTiles export needs layers and zooms with 0 <= min <= max <= {MAX_ZOOM}"),
+            ));
+        }
+        let snap = self.snapshot()?;
+        let (shares, assign) =
+            snap.assign_with_geometry(&rules.rules, crate::files::today(), OverlayOptions::default());
+        let src = Source { snapshot: &snap, shares: &shares, assign: &assign };
+        // The territory's box, in WGS84.
+        let boxes = snap
+            .parcels()
+            .iter()
+            .map(|p| &p.geom_l93)
+            .chain(snap.subsectors().iter().map(|z| &z.geom_l93))
+            .chain(snap.qpv().iter().map(|z| &z.geom_l93))
+            .filter_map(BoundingRect::bounding_rect);
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        for b in boxes {
+            x0 = x0.min(b.min().x);
+            y0 = y0.min(b.min().y);
+            x1 = x1.max(b.max().x);
+            y1 = y1.max(b.max().y);
+        }
+        if !x0.is_finite() {
+            return Err(AppError::new(ErrorCode::LayerMissing, "the store holds no parcels nor zones to tile"));
+        }
+        let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
+        let corners = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| l93.transform_to(&wgs, x, y));
+        let west = corners.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+        let east = corners.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
+        let south = corners.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
+        let north = corners.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
+        let mut all: Vec<TileId> = Vec::new();
+        for z in req.min_zoom..=req.max_zoom {
+            let (xa, ya) = tile_of(west, north, z);
+            let (xb, yb) = tile_of(east, south, z);
+            for x in xa..=xb {
+                for y in ya..=yb {
+                    all.extend(TileId::new(z, x, y));
+                }
+            }
+        }
+        all.sort_by_key(|t| tile_id(t.z, t.x, t.y));
+        let total = all.len() as u64;
+        let io = |what: &str, e: std::io::Error| AppError::new(ErrorCode::Internal, format!("{what}: {e}"));
+        let scratch = tempfile::tempfile().map_err(|e| io("a scratch file for the tiles", e))?;
+        let mut writer = Writer::new(scratch);
+        let (mut done, mut empty) = (0u64, 0u64);
+        let mut sizes = Vec::new();
+        for chunk in all.chunks(1024) {
+            let encoded: Vec<(TileId, Vec<u8>)> = chunk
+                .par_iter()
+                .map(|&id| (id, domania_tiles::layers::tile(src, &req.layers, id, TileOptions::default())))
+                .collect();
+            for (id, bytes) in encoded {
+                if bytes.is_empty() {
+                    empty += 1;
+                } else {
+                    sizes.push(bytes.len());
+                    writer.add(id, &bytes).map_err(|e| io("writing a tile", e))?;
+                }
+            }
+            done += chunk.len() as u64;
+            progress(done, total);
+        }
+        let kinds: Vec<String> = rules.rules.config().interventions.iter().map(|i| i.id.clone()).collect();
+        let vector_layers: Vec<serde_json::Value> = req
+            .layers
+            .iter()
+            .map(|l| {
+                let fields: serde_json::Map<String, serde_json::Value> =
+                    l.fields(&kinds).into_iter().map(|(k, t)| (k, t.into())).collect();
+                serde_json::json!({"id": l.as_str(), "fields": fields,
+                    "minzoom": l.min_zoom().max(req.min_zoom), "maxzoom": req.max_zoom})
+            })
+            .collect();
+        let json = serde_json::json!({
+            "name": "Domania",
+            "format": "pbf",
+            "type": "overlay",
+            "description": "Who owns and who must maintain every piece of ground",
+            "generator": format!("domania {}", env!("CARGO_PKG_VERSION")),
+            "vector_layers": vector_layers,
+        })
+        .to_string();
+        let meta = Meta { min_zoom: req.min_zoom, max_zoom: req.max_zoom, bounds: [west, south, east, north], json };
+        let dir = req.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(dir).map_err(|e| io(&format!("writing in {}", dir.display()), e))?;
+        let stats = {
+            let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+            let stats = writer.finish(&mut out, &meta).map_err(|e| io("writing the archive", e))?;
+            std::io::Write::flush(&mut out).map_err(|e| io("writing the archive", e))?;
+            stats
+        };
+        // Readable by all, as a file meant to be served is (a temporary file is private).
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| io("setting the archive's permissions", e))?;
+        }
+        tmp.persist(&req.out).map_err(|e| io(&format!("writing {}", req.out.display()), e.error))?;
+        sizes.sort_unstable();
+        Ok(PmtilesOutcome {
+            out: req.out.clone(),
+            tiles: stats.tiles,
+            empty,
+            contents: stats.contents,
+            bytes: stats.bytes,
+            median_tile_bytes: sizes.get(sizes.len() / 2).copied().unwrap_or(0),
+            max_tile_bytes: sizes.last().copied().unwrap_or(0),
+            seconds: t.elapsed().as_secs_f64(),
+        })
+    }
+}
