@@ -15,6 +15,7 @@ use crate::tile::TileId;
 
 /// The tile id of a tile: tiles of lower zooms first, then the Hilbert curve's order.
 #[must_use]
+#[allow(clippy::many_single_char_names)]
 pub fn tile_id(z: u8, x: u32, y: u32) -> u64 {
     let acc = ((1u64 << (2 * u32::from(z))) - 1) / 3;
     let n = 1u64 << z;
@@ -187,6 +188,7 @@ impl<S: Read + Write + Seek> Writer<S> {
     }
 
     /// Writes the archive to `out`.
+    #[allow(clippy::many_single_char_names)]
     pub fn finish(mut self, out: &mut impl Write, meta: &Meta) -> std::io::Result<Stats> {
         let (root, leaves) = directories(&self.entries)?;
         let metadata = gzip(meta.json.as_bytes())?;
