@@ -339,37 +339,6 @@ pub fn bbox_l93(text: &str, crs: &Crs) -> ApiResult<geo_types::Rect<f64>> {
     Ok(geo_types::Rect::new((min(&xs), min(&ys)), (max(&xs), max(&ys))))
 }
 
-/// Whether a parcel is in a section written `AB` (any commune; `0A` and `A` alike) or
-/// `75118AB` (commune and section).
-fn section_matches(idu: &str, s: &str) -> bool {
-    let (Some(commune), Some(section)) = (idu.get(0..5), idu.get(8..10)) else { return false };
-    let same = |a: &str, b: &str| a.trim_start_matches('0') == b.trim_start_matches('0');
-    match s.len() {
-        1 | 2 => same(section, s),
-        6 | 7 => s.get(0..5) == Some(commune) && s.get(5..).is_some_and(|x| same(section, x)),
-        _ => false,
-    }
-}
-
-/// Lowercase without accents, for forgiving name searches.
-#[must_use]
-pub fn fold(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' | 'æ' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ö' | 'ó' | 'õ' | 'œ' => 'o',
-            'ù' | 'û' | 'ü' | 'ú' => 'u',
-            'ç' => 'c',
-            'ÿ' => 'y',
-            '’' => '\'',
-            c => c,
-        })
-        .collect()
-}
-
 /// A page of the parcel search.
 #[derive(Debug, Serialize)]
 pub struct ParcelPage<'a> {
@@ -414,24 +383,22 @@ pub async fn parcels(
 fn parcel_search(served: &Served, headers: &HeaderMap, q: &ParcelSearch) -> ApiResult<Response> {
     let (limit, offset) = page(q.limit, q.offset, 100)?;
     let format = Format::negotiate(headers, q.f.as_deref(), true)?;
-    let snap = &served.snapshot;
-    let owner = q.owner.as_deref().map(fold);
-    let section = q.section.as_deref().map(str::to_uppercase);
-    let candidates: Vec<usize> = match &q.bbox {
-        Some(b) => snap.parcels_in_box(bbox_l93(b, &Crs::wgs84())?),
-        None => (0..snap.parcels().len()).collect(),
+    if let Some(s) = q.section.as_deref()
+        && !domania_app::search::section_is_valid(s)
+    {
+        return Err(ApiError::bad_request(
+            "bad_section",
+            format!("section {s:?}: AB, or commune and section (75118AB)"),
+        ));
+    }
+    let filter = domania_app::search::ParcelFilter {
+        owner: q.owner.clone(),
+        siren: q.siren.clone(),
+        actor: q.actor,
+        section: q.section.clone(),
+        bbox_l93: q.bbox.as_deref().map(|b| bbox_l93(b, &Crs::wgs84())).transpose()?,
     };
-    let hits: Vec<usize> = candidates
-        .into_iter()
-        .filter(|&i| {
-            let p = &snap.parcels()[i];
-            let h = &snap.holdings()[i];
-            section.as_deref().is_none_or(|s| section_matches(&p.idu, s))
-                && q.actor.is_none_or(|a| h.actor() == a)
-                && q.siren.as_deref().is_none_or(|s| h.owners.iter().any(|o| &*o.siren == s))
-                && owner.as_deref().is_none_or(|n| h.owners.iter().any(|o| fold(&o.name).contains(n)))
-        })
-        .collect();
+    let hits = domania_app::search::search_parcels(&served.snapshot, &filter);
     let matched = hits.len();
     let views: Vec<ParcelView<'_>> =
         hits.into_iter().skip(offset).take(limit).map(|i| parcel_view(served, i)).collect();
@@ -507,26 +474,6 @@ pub async fn qpv_report(
     Ok(snapshot_answer(&headers, &served, Format::Json, &domania_app::compute::qpv_summary(&report)))
 }
 
-/// An owner's parcels and area, per QPV.
-#[derive(Debug, Serialize)]
-pub struct OwnerDetail<'a> {
-    pub siren: &'a str,
-    pub names: Vec<&'a str>,
-    pub actor: Actor,
-    pub parcels: Vec<&'a str>,
-    pub area_m2: f64,
-    /// Land of the owner inside each QPV (its part of parcels held with others included).
-    pub by_qpv: Vec<QpvLand<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct QpvLand<'a> {
-    pub qpv: &'a str,
-    pub name: Option<&'a str>,
-    pub parcels: usize,
-    pub area_m2: f64,
-}
-
 pub async fn owner(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -536,47 +483,9 @@ pub async fn owner(
 }
 
 fn owner_detail(served: &Served, headers: &HeaderMap, siren: &str) -> ApiResult<Response> {
-    let snap = &served.snapshot;
-    let mut parcels = Vec::new();
-    let mut names: Vec<&str> = Vec::new();
-    let mut actor = None;
-    let mut area = 0.0;
-    let mut positions = Vec::new();
-    for (i, (p, h)) in snap.parcels().iter().zip(snap.holdings()).enumerate() {
-        if let Some(o) = h.owners.iter().find(|o| *o.siren == *siren) {
-            parcels.push(p.idu.as_str());
-            if !names.contains(&&*o.name) {
-                names.push(&o.name);
-            }
-            actor = Some(o.actor);
-            area += p.geom_l93.unsigned_area() / h.owners.len() as f64;
-            positions.push(i);
-        }
-    }
-    let Some(actor) = actor else {
-        return Err(ApiError::not_found(format!("no parcel of SIREN {siren} in the store")));
-    };
-    let mut by_qpv = Vec::new();
-    for z in snap.qpv() {
-        let mut n = 0;
-        let mut m2 = 0.0;
-        for &i in &positions {
-            let p = &snap.parcels()[i];
-            if !geo::Intersects::intersects(&p.geom_l93, &z.geom_l93) {
-                continue;
-            }
-            let inside = geo::BooleanOps::intersection(&p.geom_l93, &z.geom_l93).unsigned_area();
-            if inside > domania_core::overlay::SLIVER_M2 {
-                n += 1;
-                m2 += inside / snap.holdings()[i].owners.len() as f64;
-            }
-        }
-        if n > 0 {
-            by_qpv.push(QpvLand { qpv: &z.key, name: z.name.as_deref(), parcels: n, area_m2: m2 });
-        }
-    }
-    let body = OwnerDetail { siren, names, actor, parcels, area_m2: area, by_qpv };
-    Ok(snapshot_answer(headers, served, Format::Json, &body))
+    let land = domania_app::search::owner_land(&served.snapshot, siren)
+        .ok_or_else(|| ApiError::not_found(format!("no parcel of SIREN {siren} in the store")))?;
+    Ok(snapshot_answer(headers, served, Format::Json, &land))
 }
 
 /// A scenario posted as JSON: the `domania scenario` file's content.
