@@ -1,0 +1,88 @@
+//! Tile encoding on a synthetic territory made by `domania synth` (seeded, 100k parcels): one
+//! tile of every layer at zooms 12 (sub-sectors, QPV only: parcels start at 14), 14, 16 and 18
+//! over the territory's middle. The snapshot is built in memory, so this measures the encoding
+//! (selection through the R-tree, projection, clipping, protobuf) alone.
+//!
+//! `cargo bench -p domania-tiles --bench encode`
+
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use domania_core::overlay::OverlayOptions;
+use domania_core::shares::{OwnerRef, holdings_from_rights};
+use domania_core::{Classifier, Layer, Right};
+use domania_engine::{ParcelRec, Snapshot, Zone};
+use domania_io::features::ReadOptions;
+use domania_tiles::layers::{Source, TileLayer, TileOptions};
+use domania_tiles::tile::TileId;
+
+fn snapshot(n: usize) -> Snapshot {
+    let dir = tempfile::tempdir().expect("temp dir");
+    domania_io::synth::generate(n, 1, dir.path()).expect("synthetic territory");
+    let parcels =
+        domania_io::cadastre::read_cadastre(&dir.path().join("cadastre-synth-parcelles.json"), ReadOptions::default())
+            .expect("cadastre")
+            .parcels;
+    let ppm = domania_io::ppm::read_ppm(&dir.path().join("ppm-synth.csv"), None).expect("ppm");
+    let classifier = Classifier::default();
+    let rights = ppm
+        .rows
+        .iter()
+        .filter(|r| r.right == Right::Proprietaire)
+        .map(|r| (r.idu.to_string(), OwnerRef::classified(&r.owner, &classifier)));
+    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights, |_| true);
+    let zones = |file: &str, kind| {
+        domania_io::perimeter::read_perimeters(&dir.path().join(file), kind, ReadOptions::default())
+            .expect("perimeters")
+            .perimeters
+            .into_iter()
+            .map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 })
+            .collect::<Vec<_>>()
+    };
+    Snapshot::from_parts(
+        parcels
+            .into_iter()
+            .map(|p| ParcelRec { idu: p.idu.to_string(), contenance: p.contenance, geom_l93: p.geom_l93 })
+            .collect(),
+        holdings,
+        zones("subsectors-synth.geojson", Layer::Subsectors),
+        zones("qpv-synth.geojson", Layer::Qpv),
+        Vec::new(),
+    )
+    .expect("as many holdings as parcels")
+}
+
+/// The tile at zoom `z` over the middle of the first sub-sector.
+#[allow(clippy::many_single_char_names)]
+fn tile_over(snap: &Snapshot, z: u8) -> TileId {
+    use geo::Centroid;
+    let c = snap.subsectors()[0].geom_l93.centroid().expect("a sub-sector with a centre");
+    let (l93, wgs) = (domania_core::crs::Crs::lambert93(), domania_core::crs::Crs::wgs84());
+    let (lon, lat) = l93.transform_to(&wgs, c.x(), c.y());
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let r = lat.to_radians();
+    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+    TileId::new(z, x, y).expect("a tile")
+}
+
+fn bench(c: &mut Criterion) {
+    let snap = snapshot(100_000);
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rules.toml")).expect("rules");
+    let rules = domania_rules::Rules::new(toml::from_str(&text).expect("rules toml")).expect("rules");
+    let (shares, assign) = snap.assign_with_geometry(&rules, jiff::civil::date(2025, 6, 1), OverlayOptions::default());
+    let src = Source { snapshot: &snap, shares: &shares, assign: &assign };
+    let mut g = c.benchmark_group("tiles");
+    g.measurement_time(Duration::from_secs(5));
+    for z in [12u8, 14, 16, 18] {
+        let id = tile_over(&snap, z);
+        let bytes = domania_tiles::layers::tile(src, &TileLayer::ALL, id, TileOptions::default()).len();
+        g.bench_with_input(BenchmarkId::new(format!("all_layers_100k_{bytes}B"), z), &id, |b, &id| {
+            b.iter(|| domania_tiles::layers::tile(src, &TileLayer::ALL, id, TileOptions::default()));
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
