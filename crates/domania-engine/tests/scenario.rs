@@ -303,9 +303,32 @@ fn a_scenario_recomputes_only_what_it_touches_and_finds_what_the_whole_copy_find
         assert_eq!(c.decision_before, before.decisions[i].explanation);
         assert_eq!(c.decision_after, after.decisions[i].explanation);
     }
-    // Every manager change is in a touched sub-sector; an unknown parcel is still refused.
-    assert!(!report.managers_changed.is_empty());
-    assert!(report.managers_changed.iter().all(|m| m.subsector == "S3" || m.subsector == "S7"));
+    // The manager changes are those of the whole copies: every (space, intervention) whose
+    // service or responsible actor differs, a cut part `IDU/n` compared with its parcel.
+    let service = |a: &domania_rules::Assignment| (a.service.as_ref().map(|s| s.id.clone()), a.actor);
+    let mut whole: Vec<(String, String, String)> = Vec::new();
+    for s in &after.spaces {
+        let id = domania_engine::space_id(&s.space);
+        let origin = id.split('/').next().unwrap_or(id);
+        let old =
+            before.spaces.iter().find(|b| b.subsector == s.subsector && domania_engine::space_id(&b.space) == origin);
+        for a in &s.assignments {
+            let was = old.and_then(|b| b.assignments.iter().find(|x| x.intervention == a.intervention)).map(service);
+            if was != Some(service(a)) {
+                whole.push((s.subsector.clone(), id.to_owned(), a.intervention.clone()));
+            }
+        }
+    }
+    let mut found: Vec<(String, String, String)> = report
+        .managers_changed
+        .iter()
+        .map(|m| (m.subsector.clone(), m.space.clone(), m.intervention.clone()))
+        .collect();
+    whole.sort();
+    found.sort();
+    assert!(!found.is_empty());
+    assert_eq!(found, whole);
+    // An unknown parcel is still refused.
     let bad = vec![Transfer {
         idu: Some("78440000ZZ9999".into()),
         polygon: None,
