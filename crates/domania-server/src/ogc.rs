@@ -101,12 +101,6 @@ pub async fn conformance() -> axum::Json<Value> {
     axum::Json(json!({"conformsTo": CONFORMANCE}))
 }
 
-/// The box of Lambert-93 boxes, in CRS84.
-#[must_use]
-pub fn extent_of(boxes: &[Rect<f64>]) -> Option<[f64; 4]> {
-    extent(boxes.iter().copied())
-}
-
 /// The box of a set of Lambert-93 shapes, in CRS84.
 fn extent(shapes: impl Iterator<Item = Rect<f64>>) -> Option<[f64; 4]> {
     let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());

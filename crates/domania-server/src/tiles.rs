@@ -149,17 +149,13 @@ pub async fn tilejson(
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     let tag = served.etag.trim_matches('"');
     let kinds: Vec<String> = served.rules.rules.config().interventions.iter().map(|i| i.id.clone()).collect();
-    // The territory's bounds, from the parcels (or the zones when there are none).
-    let snap = &served.snapshot;
-    let boxes: Vec<geo_types::Rect<f64>> = snap
-        .parcels()
+    // The territory's bounds: the box of the parcels', sub-sectors' and QPV's boxes, computed
+    // once per snapshot.
+    let bounds = ["parcels", "subsectors", "qpv"]
         .iter()
-        .map(|p| &p.geom_l93)
-        .chain(snap.subsectors().iter().map(|z| &z.geom_l93))
-        .chain(snap.qpv().iter().map(|z| &z.geom_l93))
-        .filter_map(geo::BoundingRect::bounding_rect)
-        .collect();
-    let bounds = crate::ogc::extent_of(&boxes).unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+        .filter_map(|c| served.extents.get(c).copied().flatten())
+        .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+        .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
     let minzoom = layers.iter().map(|l| l.min_zoom()).min().unwrap_or(0);
     let vector_layers: Vec<serde_json::Value> = layers
         .iter()
