@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use domania_core::crs::Crs;
 use domania_core::overlay::OverlayOptions;
-use domania_tiles::layers::{Source, TileLayer, TileOptions};
+use domania_tiles::layers::Encoded;
+use domania_tiles::layers::{Source, TileLayer, TileOptions, Topologies};
 use domania_tiles::pmtiles::{Meta, Writer, tile_id};
 use domania_tiles::tile::{MAX_ZOOM, TileId};
 use geo::BoundingRect;
@@ -40,6 +41,10 @@ pub struct PmtilesOutcome {
     /// Sizes of the encoded tiles before compression, in bytes.
     pub median_tile_bytes: usize,
     pub max_tile_bytes: usize,
+    /// Tiles that passed the size bound ([`TileOptions::max_bytes`]), and the features left
+    /// out of them, per layer.
+    pub tiles_over_budget: u64,
+    pub dropped_features: std::collections::BTreeMap<String, u64>,
     pub seconds: f64,
 }
 
@@ -73,7 +78,8 @@ impl App {
         let snap = self.snapshot()?;
         let (shares, assign) =
             snap.assign_with_geometry(&rules.rules, crate::files::today(), OverlayOptions::default());
-        let src = Source { snapshot: &snap, shares: &shares, assign: &assign };
+        let topo = Topologies::build(&snap, &assign);
+        let src = Source { snapshot: &snap, shares: &shares, assign: &assign, topo: &topo };
         // The territory's box, in WGS84.
         let boxes = snap
             .parcels()
@@ -115,17 +121,24 @@ impl App {
         let mut writer = Writer::new(scratch);
         let (mut done, mut empty) = (0u64, 0u64);
         let mut sizes = Vec::new();
+        let (mut over_budget, mut dropped) = (0u64, std::collections::BTreeMap::<String, u64>::new());
         for chunk in all.chunks(1024) {
-            let encoded: Vec<(TileId, Vec<u8>)> = chunk
+            let encoded: Vec<(TileId, Encoded)> = chunk
                 .par_iter()
                 .map(|&id| (id, domania_tiles::layers::tile(src, &req.layers, id, TileOptions::default())))
                 .collect();
-            for (id, bytes) in encoded {
-                if bytes.is_empty() {
+            for (id, tile) in encoded {
+                if !tile.dropped.is_empty() {
+                    over_budget += 1;
+                    for (l, n) in tile.dropped {
+                        *dropped.entry(l.as_str().to_owned()).or_default() += n as u64;
+                    }
+                }
+                if tile.bytes.is_empty() {
                     empty += 1;
                 } else {
-                    sizes.push(bytes.len());
-                    writer.add(id, &bytes).map_err(|e| io("writing a tile", e))?;
+                    sizes.push(tile.bytes.len());
+                    writer.add(id, &tile.bytes).map_err(|e| io("writing a tile", e))?;
                 }
             }
             done += chunk.len() as u64;
@@ -178,6 +191,8 @@ impl App {
             bytes: stats.bytes,
             median_tile_bytes: sizes.get(sizes.len() / 2).copied().unwrap_or(0),
             max_tile_bytes: sizes.last().copied().unwrap_or(0),
+            tiles_over_budget: over_budget,
+            dropped_features: dropped,
             seconds: t.elapsed().as_secs_f64(),
         })
     }

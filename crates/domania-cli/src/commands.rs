@@ -394,7 +394,17 @@ pub fn run(cli: &Cli) -> Result<()> {
                     o.median_tile_bytes,
                     o.max_tile_bytes,
                     o.seconds
-                )
+                )?;
+                if o.tiles_over_budget > 0 {
+                    let what: Vec<String> = o.dropped_features.iter().map(|(l, n)| format!("{n} {l}")).collect();
+                    eprintln!(
+                        "domania: {} tiles passed the {} kB bound; their smallest features were left out: {}",
+                        o.tiles_over_budget,
+                        domania_tiles::layers::TileOptions::default().max_bytes / 1000,
+                        what.join(", ")
+                    );
+                }
+                Ok(())
             }
         }
         Command::Token { what } => match what {

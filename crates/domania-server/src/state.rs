@@ -3,6 +3,7 @@
 //! update builds the next one on a blocking thread, beside the old one, then swaps it: a request
 //! holds the `Arc` it started with, so it never sees a mix of two versions.
 
+use domania_tiles::layers::Topologies;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +35,8 @@ pub struct Served {
     pub build_ms: f64,
     /// The CRS84 box of each OGC collection.
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
+    /// The layers' shapes as shared arcs, for the tiles.
+    pub topo: Topologies,
 }
 
 impl std::fmt::Debug for Served {
@@ -77,7 +80,9 @@ impl Served {
         }
         let etag = format!("\"{:016x}\"", domania_core::hash::fnv1a(tag.as_bytes()));
         let extents = crate::ogc::extents(&snapshot, &assign);
+        let topo = Topologies::build(&snapshot, &assign);
         Ok(Self {
+            topo,
             extents,
             snapshot,
             rules,

@@ -23,10 +23,13 @@ pub const CACHE_BYTES: usize = 256 << 20;
 
 type Key = (String, String, u8, u32, u32);
 
+/// A tile's bytes, and what its size bound left out (`parcels=12,spaces=3`), if anything.
+type Cached = (Bytes, Option<Arc<str>>);
+
 /// Encoded tiles, evicted oldest first past a size bound.
 #[derive(Debug)]
 pub struct TileCache {
-    inner: Mutex<(HashMap<Key, Bytes>, VecDeque<Key>, usize)>,
+    inner: Mutex<(HashMap<Key, Cached>, VecDeque<Key>, usize)>,
     cap: usize,
 }
 
@@ -36,23 +39,23 @@ impl TileCache {
         Self { inner: Mutex::new((HashMap::new(), VecDeque::new(), 0)), cap }
     }
 
-    fn get(&self, k: &Key) -> Option<Bytes> {
+    fn get(&self, k: &Key) -> Option<Cached> {
         self.inner.lock().ok()?.0.get(k).cloned()
     }
 
-    fn put(&self, k: Key, v: Bytes) {
+    fn put(&self, k: Key, v: Cached) {
         let Ok(mut g) = self.inner.lock() else { return };
         let (map, order, size) = &mut *g;
-        if v.len() > self.cap || map.contains_key(&k) {
+        if v.0.len() > self.cap || map.contains_key(&k) {
             return;
         }
-        *size += v.len();
+        *size += v.0.len();
         order.push_back(k.clone());
         map.insert(k, v);
         while *size > self.cap {
             let Some(old) = order.pop_front() else { break };
             if let Some(b) = map.remove(&old) {
-                *size -= b.len();
+                *size -= b.0.len();
             }
         }
     }
@@ -100,22 +103,25 @@ pub async fn tile(
     let tag = served.etag.trim_matches('"').to_owned();
     let current = q.v.as_deref().is_some_and(|v| v == tag);
     let key: Key = (tag.clone(), names.clone(), z, x, y);
-    let body = if let Some(b) = shared.tiles.get(&key) {
-        b
+    let (body, dropped) = if let Some(hit) = shared.tiles.get(&key) {
+        hit
     } else {
-        {
-            let s2 = Arc::clone(&served);
-            let layers2 = layers.clone();
-            let bytes = tokio::task::spawn_blocking(move || {
-                let src = Source { snapshot: &s2.snapshot, shares: &s2.shares, assign: &s2.assign };
-                domania_tiles::layers::tile(src, &layers2, id, TileOptions::default())
-            })
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-            let b = Bytes::from(bytes);
-            shared.tiles.put(key, b.clone());
-            b
-        }
+        let s2 = Arc::clone(&served);
+        let layers2 = layers.clone();
+        let encoded = tokio::task::spawn_blocking(move || {
+            let src = Source { snapshot: &s2.snapshot, shares: &s2.shares, assign: &s2.assign, topo: &s2.topo };
+            domania_tiles::layers::tile(src, &layers2, id, TileOptions::default())
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+        let dropped: Option<Arc<str>> = (!encoded.dropped.is_empty()).then(|| {
+            let what: Vec<String> = encoded.dropped.iter().map(|(l, n)| format!("{}={n}", l.as_str())).collect();
+            tracing::warn!(tile = %format!("{names}/{z}/{x}/{y}"), dropped = %what.join(","), "tile over its size bound");
+            what.join(",").into()
+        });
+        let b = Bytes::from(encoded.bytes);
+        shared.tiles.put(key, (b.clone(), dropped.clone()));
+        (b, dropped)
     };
     let etag = HeaderValue::from_str(&format!("\"{tag}-{names}-{z}-{x}-{y}\""))
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -124,7 +130,7 @@ pub async fn tile(
     }
     // A tile of the current snapshot asked by its tag never changes; any other may.
     let cache = if current { "public, max-age=31536000, immutable" } else { "no-cache" };
-    Ok((
+    let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.mapbox-vector-tile")),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
@@ -132,7 +138,12 @@ pub async fn tile(
         ],
         body,
     )
-        .into_response())
+        .into_response();
+    // What the size bound left out, never silently.
+    if let Some(v) = dropped.and_then(|d| HeaderValue::from_str(&d).ok()) {
+        response.headers_mut().insert("domania-dropped-features", v);
+    }
+    Ok(response)
 }
 
 /// TileJSON 3.0 of one layer (`/tiles/parcels.json`).

@@ -534,10 +534,19 @@ async fn vector_tiles_and_tilejson() {
     assert_eq!(get(&f.router, &path).await.body, t.body);
     let untagged = get(&f.router, "/tiles/parcels/16/33096/22526.mvt").await;
     assert_eq!(untagged.headers[header::CACHE_CONTROL], "no-cache");
-    // Parcels are not drawn below their minimum zoom; bad tiles and layers are refused.
+    // Below z15 the parcels of each actor are merged: one feature per actor, its actor only.
     let low = get(&f.router, "/tiles/parcels/10/517/351.mvt").await;
     assert_eq!(low.status, StatusCode::OK);
-    assert!(domania_tiles::mvt::decode(&low.body).unwrap().is_empty());
+    let low = domania_tiles::mvt::decode(&low.body).unwrap();
+    let actors: Vec<&Value> = low[0].features.iter().map(|x| &x.properties[0].1).collect();
+    assert!(low[0].features.iter().all(|x| x.properties.len() == 1 && x.properties[0].0 == "actor"));
+    assert!(actors.contains(&&Value::String("bailleur_social".into())), "{actors:?}");
+    let mut distinct = actors.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), actors.len(), "one feature per actor");
+    // Parcels are not drawn below their minimum zoom; bad tiles and layers are refused.
+    let lower = get(&f.router, "/tiles/parcels/9/258/175.mvt").await;
+    assert!(domania_tiles::mvt::decode(&lower.body).unwrap().is_empty());
     assert_eq!(get(&f.router, "/tiles/parcels/3/9/1.mvt").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(get(&f.router, "/tiles/parcels/30/0/0.mvt").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(get(&f.router, "/tiles/roads/16/33096/22526.mvt").await.status, StatusCode::NOT_FOUND);

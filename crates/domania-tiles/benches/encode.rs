@@ -13,7 +13,7 @@ use domania_core::shares::{OwnerRef, holdings_from_rights};
 use domania_core::{Classifier, Layer, Right};
 use domania_engine::{ParcelRec, Snapshot, Zone};
 use domania_io::features::ReadOptions;
-use domania_tiles::layers::{Source, TileLayer, TileOptions};
+use domania_tiles::layers::{Source, TileLayer, TileOptions, Topologies};
 use domania_tiles::tile::TileId;
 
 fn snapshot(n: usize) -> Snapshot {
@@ -71,12 +71,15 @@ fn bench(c: &mut Criterion) {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rules.toml")).expect("rules");
     let rules = domania_rules::Rules::new(toml::from_str(&text).expect("rules toml")).expect("rules");
     let (shares, assign) = snap.assign_with_geometry(&rules, jiff::civil::date(2025, 6, 1), OverlayOptions::default());
-    let src = Source { snapshot: &snap, shares: &shares, assign: &assign };
     let mut g = c.benchmark_group("tiles");
+    g.sample_size(10);
+    g.bench_function("topologies_100k", |b| b.iter(|| Topologies::build(&snap, &assign)));
+    let topo = Topologies::build(&snap, &assign);
+    let src = Source { snapshot: &snap, shares: &shares, assign: &assign, topo: &topo };
     g.measurement_time(Duration::from_secs(5));
     for z in [12u8, 14, 16, 18] {
         let id = tile_over(&snap, z);
-        let bytes = domania_tiles::layers::tile(src, &TileLayer::ALL, id, TileOptions::default()).len();
+        let bytes = domania_tiles::layers::tile(src, &TileLayer::ALL, id, TileOptions::default()).bytes.len();
         g.bench_with_input(BenchmarkId::new(format!("all_layers_100k_{bytes}B"), z), &id, |b, &id| {
             b.iter(|| domania_tiles::layers::tile(src, &TileLayer::ALL, id, TileOptions::default()));
         });

@@ -3,11 +3,18 @@
 //! conventions, from a snapshot and what was computed on it.
 
 use domania_core::Layer as StoreLayer;
+use domania_core::model::Actor;
 use domania_engine::{AssignReport, SharesReport, Snapshot};
-use geo_types::{MultiPolygon, Rect};
+use geo_types::MultiPolygon;
 
 use crate::mvt::{Feature, Geometry, Layer, Value};
-use crate::tile::{Projector, TileId};
+use crate::tile::{TileId, grid_polygon};
+use crate::topo::{GridPolygon, GridTile, Topology};
+
+/// Below this zoom the parcels layer holds the parcels of each actor merged (one feature per
+/// actor and piece of land, with its `actor` only): thousands of parcels a few pixels wide say
+/// less than the shape of each actor's land.
+pub const PARCELS_DISSOLVED_BELOW: u8 = 15;
 
 /// A layer of the tiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,13 +46,14 @@ impl TileLayer {
         Self::ALL.into_iter().find(|l| l.as_str() == name)
     }
 
-    /// The lowest zoom the layer is drawn at: below it, its tiles are empty. Parcels and
-    /// spaces are not generalised yet, so they start where a tile holds a few thousand.
+    /// The lowest zoom the layer is drawn at: below it, its tiles are empty. Parcels start
+    /// merged by actor (see [`PARCELS_DISSOLVED_BELOW`]); spaces, one feature per space and
+    /// intervention managers, where a tile holds a few thousand.
     #[must_use]
     pub fn min_zoom(self) -> u8 {
         match self {
-            TileLayer::Parcels | TileLayer::Spaces => 14,
-            TileLayer::Subsectors | TileLayer::Conventions => 10,
+            TileLayer::Parcels | TileLayer::Subsectors | TileLayer::Conventions => 10,
+            TileLayer::Spaces => 14,
             TileLayer::Qpv => 6,
         }
     }
@@ -81,11 +89,63 @@ impl TileLayer {
 pub struct TileOptions {
     pub extent: u32,
     pub buffer: u32,
+    /// The simplification tolerance, in tile units (0: none beyond rounding to the grid).
+    pub simplify: f32,
+    /// The size bound of an encoded tile, in bytes: past it the smallest features are left
+    /// out, and the tile says how many of each layer.
+    pub max_bytes: usize,
 }
 
 impl Default for TileOptions {
     fn default() -> Self {
-        Self { extent: 4096, buffer: 64 }
+        Self { extent: 4096, buffer: 64, simplify: 1.0, max_bytes: 500_000 }
+    }
+}
+
+/// The shapes of every layer as shared arcs, built once per snapshot (see [`crate::topo`]).
+#[derive(Debug)]
+pub struct Topologies {
+    pub parcels: Topology,
+    /// `assign.spaces`, in that order (a space without a shape is an empty shape).
+    pub spaces: Topology,
+    pub subsectors: Topology,
+    pub qpv: Topology,
+    pub conventions: Topology,
+}
+
+impl Topologies {
+    /// Builds them (CPU-heavy: about a second per million parcels on two cores).
+    #[must_use]
+    pub fn build(snapshot: &Snapshot, assign: &AssignReport) -> Self {
+        let empty = MultiPolygon(vec![]);
+        let of =
+            |zones: &[domania_engine::Zone]| Topology::build(&zones.iter().map(|z| &z.geom_l93).collect::<Vec<_>>());
+        let (parcels, (spaces, (subsectors, qpv, conventions))) = rayon::join(
+            || Topology::build(&snapshot.parcels().iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
+            || {
+                let spaces: Vec<&MultiPolygon<f64>> =
+                    assign.spaces.iter().map(|s| s.geom_l93.as_ref().unwrap_or(&empty)).collect();
+                (
+                    Topology::build(&spaces),
+                    (
+                        of(snapshot.subsectors()),
+                        of(snapshot.zones(StoreLayer::Qpv)),
+                        of(snapshot.zones(StoreLayer::Conventions)),
+                    ),
+                )
+            },
+        );
+        Self { parcels, spaces, subsectors, qpv, conventions }
+    }
+
+    fn of(&self, l: TileLayer) -> &Topology {
+        match l {
+            TileLayer::Parcels => &self.parcels,
+            TileLayer::Spaces => &self.spaces,
+            TileLayer::Subsectors => &self.subsectors,
+            TileLayer::Qpv => &self.qpv,
+            TileLayer::Conventions => &self.conventions,
+        }
     }
 }
 
@@ -95,17 +155,98 @@ pub struct Source<'a> {
     pub snapshot: &'a Snapshot,
     pub shares: &'a SharesReport,
     pub assign: &'a AssignReport,
-}
-
-fn meets(shape: &MultiPolygon<f64>, b: Rect<f64>) -> bool {
-    use geo::BoundingRect;
-    shape.bounding_rect().is_some_and(|r| {
-        r.min().x <= b.max().x && b.min().x <= r.max().x && r.min().y <= b.max().y && b.min().y <= r.max().y
-    })
+    pub topo: &'a Topologies,
 }
 
 fn s(v: impl Into<String>) -> Value {
     Value::String(v.into())
+}
+
+/// How one tile reads the world grid.
+struct Frame {
+    grid: GridTile,
+    /// The simplification tolerance in grid units.
+    tol: f32,
+    lo: f64,
+    hi: f64,
+    extent: f64,
+}
+
+impl Frame {
+    fn polygon(&self, rings: impl Iterator<Item = Vec<crate::topo::Q>>) -> Option<Vec<Vec<[i32; 2]>>> {
+        grid_polygon(rings.map(|r| r.iter().map(|&q| self.grid.to_tile(q)).collect()), self.lo, self.hi)
+    }
+
+    /// A shape in the tile: simplified; if simplification made it vanish, as it is; if it is
+    /// smaller than a tile unit and its middle is in the tile, a one-unit square there, so that
+    /// small land stays visible at every zoom.
+    fn shape(&self, topo: &Topology, shape: usize, buf: &mut Vec<crate::topo::Q>) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
+        let mut at = |tol: f32| {
+            let polys: Vec<_> = topo
+                .polygons(shape)
+                .filter_map(|rings| {
+                    self.polygon(rings.map(|r| {
+                        topo.ring_points(r, tol, buf);
+                        buf.clone()
+                    }))
+                })
+                .collect();
+            (!polys.is_empty()).then_some(polys)
+        };
+        at(self.tol).or_else(|| if self.tol > 0.0 { at(0.0) } else { None }).or_else(|| self.speck(topo.bbox(shape)?))
+    }
+
+    /// A one-unit square at the middle of a grid box, when that middle is in the tile.
+    fn speck(&self, b: [u32; 4]) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
+        let mid = u32::midpoint;
+        let c = self.grid.to_tile([mid(b[0], b[2]), mid(b[1], b[3])]);
+        if !(0.0..self.extent).contains(&c[0]) || !(0.0..self.extent).contains(&c[1]) {
+            return None;
+        }
+        let (x, y) = (c[0].floor() as i32, c[1].floor() as i32);
+        Some(vec![vec![vec![[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]]])
+    }
+
+    fn dissolved(&self, polys: Vec<GridPolygon>) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
+        let out: Vec<_> = polys
+            .into_iter()
+            .filter_map(|rings| {
+                let mut bb = [u32::MAX, u32::MAX, 0, 0];
+                for q in rings.first().into_iter().flatten() {
+                    bb = [bb[0].min(q[0]), bb[1].min(q[1]), bb[2].max(q[0]), bb[3].max(q[1])];
+                }
+                self.polygon(rings.into_iter()).or_else(|| self.speck(bb)?.pop())
+            })
+            .collect();
+        (!out.is_empty()).then_some(out)
+    }
+}
+
+impl Frame {
+    fn new(tile: TileId, opts: TileOptions) -> Self {
+        let grid = GridTile::new(tile, opts.extent);
+        Frame {
+            grid,
+            tol: (f64::from(opts.simplify) * grid.unit) as f32,
+            lo: -f64::from(opts.buffer),
+            hi: f64::from(opts.extent + opts.buffer),
+            extent: f64::from(opts.extent),
+        }
+    }
+}
+
+/// One shape of a topology in a tile, as the layers draw it: simplified at the tile's zoom,
+/// clipped to the buffered tile, on its integer grid (see [`Geometry::Polygons`]); a shape
+/// smaller than a unit whose middle is in the tile becomes a one-unit square. `None` when
+/// nothing of it is in the tile.
+#[must_use]
+pub fn shape_in_tile(
+    topo: &Topology,
+    shape: usize,
+    tile: TileId,
+    opts: TileOptions,
+) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
+    Frame::new(tile, opts).shape(topo, shape, &mut Vec::new())
 }
 
 /// One layer of one tile.
@@ -113,24 +254,40 @@ fn s(v: impl Into<String>) -> Value {
 pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions) -> Layer {
     let mut features = Vec::new();
     if tile.z >= which.min_zoom() {
-        let area = tile.lambert93_box(opts.extent, opts.buffer);
-        let proj = Projector::new(tile, opts.extent, opts.buffer);
-        let mut push = |id: usize, shape: &MultiPolygon<f64>, properties: Vec<(String, Value)>| {
-            if let Some(polys) = proj.polygons(shape) {
+        let frame = Frame::new(tile, opts);
+        let grid = frame.grid;
+        let topo = src.topo.of(which);
+        let mut ids: Vec<usize> = topo.shapes_in(grid.grid_box(opts.extent, opts.buffer)).collect();
+        ids.sort_unstable();
+        let mut buf = Vec::new();
+        let mut push = |id: usize, properties: Vec<(String, Value)>| {
+            if let Some(polys) = frame.shape(topo, id, &mut buf) {
                 features.push(Feature { id: Some(id as u64 + 1), properties, geometry: Geometry::Polygons(polys) });
             }
         };
         let snap = src.snapshot;
         match which {
+            TileLayer::Parcels if tile.z < PARCELS_DISSOLVED_BELOW => {
+                let members: Vec<(usize, u32)> = ids.iter().map(|&i| (i, snap.holdings()[i].actor() as u32)).collect();
+                for (g, polys) in topo.dissolve(&members, frame.tol) {
+                    let Some(actor) = Actor::ALL.iter().find(|a| **a as u32 == g) else { continue };
+                    if let Some(polys) = frame.dissolved(polys) {
+                        features.push(Feature {
+                            id: Some(u64::from(g) + 1),
+                            properties: vec![("actor".into(), s(actor.as_str()))],
+                            geometry: Geometry::Polygons(polys),
+                        });
+                    }
+                }
+            }
             TileLayer::Parcels => {
-                for i in snap.parcels_in_box(area) {
-                    let (p, h) = (&snap.parcels()[i], &snap.holdings()[i]);
+                for i in ids {
+                    let h = &snap.holdings()[i];
                     let owner = h.owners.first().map_or("", |o| &*o.name);
                     push(
                         i,
-                        &p.geom_l93,
                         vec![
-                            ("idu".into(), s(&p.idu)),
+                            ("idu".into(), s(&snap.parcels()[i].idu)),
                             ("actor".into(), s(h.actor().as_str())),
                             ("owner".into(), s(owner)),
                         ],
@@ -138,8 +295,8 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
                 }
             }
             TileLayer::Spaces => {
-                for (i, sp) in src.assign.spaces.iter().enumerate() {
-                    let Some(shape) = sp.geom_l93.as_ref().filter(|g| meets(g, area)) else { continue };
+                for i in ids {
+                    let sp = &src.assign.spaces[i];
                     let (space, owner) = match &sp.space {
                         domania_rules::SpaceKind::Parcel { idu, actor } => (idu.as_str(), actor.as_str()),
                         domania_rules::SpaceKind::NonCadastre => ("non_cadastre", "public_domain"),
@@ -153,14 +310,12 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
                         props.push((a.intervention.clone(), s(a.service.as_ref().map_or("", |x| x.name.as_str()))));
                         props.push((format!("{}_actor", a.intervention), s(a.actor.as_str())));
                     }
-                    push(i, shape, props);
+                    push(i, props);
                 }
             }
             TileLayer::Subsectors => {
-                for (i, z) in snap.subsectors().iter().enumerate() {
-                    if !meets(&z.geom_l93, area) {
-                        continue;
-                    }
+                for i in ids {
+                    let z = &snap.subsectors()[i];
                     let mut props = vec![("id".into(), s(&z.key))];
                     if let Some(n) = &z.name {
                         props.push(("name".into(), s(n)));
@@ -178,20 +333,19 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
                         }
                         props.push(("needs_convention".into(), Value::Bool(d.needs_convention)));
                     }
-                    push(i, &z.geom_l93, props);
+                    push(i, props);
                 }
             }
             TileLayer::Qpv | TileLayer::Conventions => {
                 let (l, key) =
                     if which == TileLayer::Qpv { (StoreLayer::Qpv, "code") } else { (StoreLayer::Conventions, "id") };
-                for (i, z) in snap.zones(l).iter().enumerate() {
-                    if meets(&z.geom_l93, area) {
-                        let mut props = vec![(key.into(), s(&z.key))];
-                        if let Some(n) = &z.name {
-                            props.push(("name".into(), s(n)));
-                        }
-                        push(i, &z.geom_l93, props);
+                for i in ids {
+                    let z = &snap.zones(l)[i];
+                    let mut props = vec![(key.into(), s(&z.key))];
+                    if let Some(n) = &z.name {
+                        props.push(("name".into(), s(n)));
                     }
+                    push(i, props);
                 }
             }
         }
@@ -199,9 +353,62 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
     Layer { name: which.as_str().to_owned(), extent: opts.extent, features }
 }
 
-/// A tile of several layers, encoded.
+/// An encoded tile, and what its size bound left out.
+#[derive(Debug, Clone, Default)]
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    /// Features left out to keep the tile under `max_bytes`, per layer (none in most tiles).
+    pub dropped: Vec<(TileLayer, usize)>,
+}
+
+/// Twice the area of a feature's polygons in tile units.
+fn area2(f: &Feature) -> i64 {
+    match &f.geometry {
+        Geometry::Polygons(ps) => ps.iter().flatten().map(|r| crate::mvt::ring_area2(r)).sum(),
+        _ => 0,
+    }
+}
+
+/// A tile of several layers, encoded. Past `opts.max_bytes`, the fewest smallest features (of
+/// any layer) are left out that bring it under the bound, and [`Encoded::dropped`] says how
+/// many of each layer.
 #[must_use]
-pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptions) -> Vec<u8> {
+pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptions) -> Encoded {
     let built: Vec<Layer> = layers.iter().map(|&l| layer(src, l, tile, opts)).collect();
-    crate::mvt::encode(&built)
+    let bytes = crate::mvt::encode(&built);
+    if bytes.len() <= opts.max_bytes {
+        return Encoded { bytes, dropped: Vec::new() };
+    }
+    // Features from the smallest up; find the fewest to leave out.
+    let mut order: Vec<(i64, usize, usize)> = built
+        .iter()
+        .enumerate()
+        .flat_map(|(l, layer)| layer.features.iter().enumerate().map(move |(f, feat)| (area2(feat), l, f)))
+        .collect();
+    order.sort_unstable();
+    let without = |k: usize| {
+        let mut out = built.clone();
+        let mut gone: Vec<Vec<bool>> = built.iter().map(|l| vec![false; l.features.len()]).collect();
+        for &(_, l, f) in &order[..k] {
+            gone[l][f] = true;
+        }
+        for (layer, gone) in out.iter_mut().zip(&gone) {
+            let mut it = gone.iter();
+            layer.features.retain(|_| !it.next().copied().unwrap_or(false));
+        }
+        (crate::mvt::encode(&out), gone)
+    };
+    let (mut lo, mut hi) = (0usize, order.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if without(mid).0.len() <= opts.max_bytes {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let (bytes, gone) = without(lo);
+    let dropped =
+        layers.iter().zip(&gone).map(|(&l, g)| (l, g.iter().filter(|x| **x).count())).filter(|(_, n)| *n > 0).collect();
+    Encoded { bytes, dropped }
 }

@@ -1,9 +1,9 @@
-//! Web Mercator tiles of Lambert-93 shapes: which part of the territory a tile covers, and a
-//! shape in the tile's integer grid, clipped to the buffered tile, with the ring winding the
-//! MVT specification requires.
+//! Web Mercator tiles: which part of the territory a tile covers, polygons put on a tile's
+//! integer grid (clipped to the buffered tile, with the ring winding the MVT specification
+//! requires), and a point-by-point Lambert-93 projector the tests check the layers against.
 
 use domania_core::crs::Crs;
-use geo_types::{MultiPolygon, Rect};
+use geo_types::Rect;
 
 /// EPSG:3857, built into `domania_core::crs`.
 fn web_mercator() -> Crs {
@@ -73,26 +73,20 @@ impl TileId {
     }
 }
 
-/// Projects Lambert-93 shapes into one tile's grid.
+/// Projects Lambert-93 points into one tile's units, each on its own (the tile layers read
+/// [`crate::topo`]'s grid, projected once; this is the reference they are checked against).
 #[derive(Debug, Clone)]
 pub struct Projector {
     l93: Crs,
     merc: Crs,
     bounds: [f64; 4],
     extent: f64,
-    buffer: f64,
 }
 
 impl Projector {
     #[must_use]
-    pub fn new(tile: TileId, extent: u32, buffer: u32) -> Self {
-        Self {
-            l93: Crs::lambert93(),
-            merc: web_mercator(),
-            bounds: tile.mercator_bounds(),
-            extent: f64::from(extent),
-            buffer: f64::from(buffer),
-        }
+    pub fn new(tile: TileId, extent: u32) -> Self {
+        Self { l93: Crs::lambert93(), merc: web_mercator(), bounds: tile.mercator_bounds(), extent: f64::from(extent) }
     }
 
     /// A Lambert-93 point in tile units (x right, y down), not rounded.
@@ -102,49 +96,41 @@ impl Projector {
         let [x0, y0, x1, y1] = self.bounds;
         [(mx - x0) / (x1 - x0) * self.extent, (y1 - my) / (y1 - y0) * self.extent]
     }
+}
 
-    /// A shape in the tile's grid: each polygon clipped to the buffered tile, its rings rounded
-    /// to whole units without repeated points, exterior rings with a positive area and holes
-    /// with a negative one. Polygons that vanish (outside, or thinner than a unit) are left out;
-    /// `None` when nothing is left.
-    #[must_use]
-    pub fn polygons(&self, shape: &MultiPolygon<f64>) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
-        let (lo, hi) = (-self.buffer, self.extent + self.buffer);
-        let mut out = Vec::new();
-        for poly in &shape.0 {
-            let mut rings = Vec::new();
-            for (k, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
-                let pts: Vec<[f64; 2]> = ring.0.iter().map(|c| self.to_tile(c.x, c.y)).collect();
-                let clipped = clip(&pts, lo, hi);
-                let mut grid: Vec<[i32; 2]> = Vec::with_capacity(clipped.len());
-                for p in clipped {
-                    let q = [p[0].round() as i32, p[1].round() as i32];
-                    if grid.last() != Some(&q) {
-                        grid.push(q);
-                    }
-                }
-                while grid.len() > 1 && grid.first() == grid.last() {
-                    grid.pop();
-                }
-                let area = if grid.len() >= 3 { crate::mvt::ring_area2(&grid) } else { 0 };
-                if area == 0 {
-                    if k == 0 {
-                        break;
-                    }
-                    continue;
-                }
-                // Exterior positive, holes negative.
-                if (k == 0) != (area > 0) {
-                    grid.reverse();
-                }
-                rings.push(grid);
-            }
-            if !rings.is_empty() {
-                out.push(rings);
+/// A polygon in tile units (its exterior, then its holes) on the tile's integer grid: each ring
+/// clipped to the square `[lo, hi]²`, rounded to whole units without repeated points, the
+/// exterior with a positive area and holes with a negative one. `None` when the exterior
+/// vanishes (outside, or thinner than a unit); holes that vanish are left out.
+pub(crate) fn grid_polygon(rings: impl Iterator<Item = Vec<[f64; 2]>>, lo: f64, hi: f64) -> Option<Vec<Vec<[i32; 2]>>> {
+    let mut out = Vec::new();
+    for (k, pts) in rings.enumerate() {
+        let inside = pts.iter().all(|p| p[0] >= lo && p[0] <= hi && p[1] >= lo && p[1] <= hi);
+        let clipped = if inside { pts } else { clip(&pts, lo, hi) };
+        let mut grid: Vec<[i32; 2]> = Vec::with_capacity(clipped.len());
+        for p in clipped {
+            let q = [p[0].round() as i32, p[1].round() as i32];
+            if grid.last() != Some(&q) {
+                grid.push(q);
             }
         }
-        (!out.is_empty()).then_some(out)
+        while grid.len() > 1 && grid.first() == grid.last() {
+            grid.pop();
+        }
+        let area = if grid.len() >= 3 { crate::mvt::ring_area2(&grid) } else { 0 };
+        if area == 0 {
+            if k == 0 {
+                return None;
+            }
+            continue;
+        }
+        // Exterior positive, holes negative.
+        if (k == 0) != (area > 0) {
+            grid.reverse();
+        }
+        out.push(grid);
     }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Sutherland–Hodgman clipping of a ring (closed or not) to the square `[lo, hi]²`.

@@ -1,0 +1,645 @@
+//! Shared borders, once. The shapes of a layer are projected once to Web Mercator and snapped
+//! to a world grid of 2³² × 2³² units (about 9 mm at the equator, 6 mm at Paris's latitude);
+//! their rings are cut at the points where neighbours part ways (junctions) into arcs, and each
+//! arc is stored once however many rings use it (a border between two parcels is one arc, read
+//! forwards by one and backwards by the other). Each point of an arc gets the Douglas–Peucker
+//! tolerance below which it is kept, computed once; a tile of zoom `z` keeps the points whose
+//! tolerance passes one tile unit of that zoom. Both sides of a border therefore read the same
+//! points at every zoom: no gap and no sliver between neighbours, by construction rather than by
+//! luck.
+//!
+//! The same arcs dissolve parcels of one actor at low zooms: a border whose two sides belong to
+//! the same actor is left out, and what is left is stitched back into rings.
+
+use domania_core::crs::Crs;
+use geo_types::MultiPolygon;
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use rustc_hash::FxHashMap;
+
+use crate::tile::{TileId, WORLD_HALF};
+
+/// A point on the world grid: x from the antimeridian eastwards, y from the north pole
+/// southwards (the orientation of tiles), in units of 2⁻³² of the world's width.
+pub type Q = [u32; 2];
+
+/// The world's width in grid units.
+const WORLD: f64 = 4_294_967_296.0;
+
+/// The flag of an arc read backwards in a ring.
+const BACKWARDS: u32 = 1 << 31;
+
+type Entry = GeomWithData<Rectangle<[i64; 2]>, u32>;
+
+/// The shapes of one layer as rings of shared arcs.
+pub struct Topology {
+    /// The points of every arc, arc after arc (an arc holds both its ends).
+    pts: Vec<Q>,
+    /// The tolerance, in grid units, below which each point is kept (infinite at arc ends).
+    weight: Vec<f32>,
+    /// Arc `a` is `pts[arc_start[a]..arc_start[a + 1]]`.
+    arc_start: Vec<u32>,
+    /// The arcs of every ring, each an arc index, with [`BACKWARDS`] when read backwards.
+    ring_arcs: Vec<u32>,
+    /// Ring `r` is `ring_arcs[ring_start[r]..ring_start[r + 1]]`.
+    ring_start: Vec<u32>,
+    /// Polygon `p` is rings `poly_start[p]..poly_start[p + 1]`, its exterior first.
+    poly_start: Vec<u32>,
+    /// Shape `s` is polygons `shape_start[s]..shape_start[s + 1]`.
+    shape_start: Vec<u32>,
+    /// Each shape's box on the grid: min x, min y, max x, max y.
+    bbox: Vec<[u32; 4]>,
+    index: RTree<Entry>,
+}
+
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Topology")
+            .field("shapes", &self.shapes())
+            .field("arcs", &self.arcs())
+            .field("points", &self.pts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Lambert-93 coordinate on the world grid.
+fn to_grid(l93: &Crs, merc: &Crs, x: f64, y: f64) -> Q {
+    let (mx, my) = l93.transform_to(merc, x, y);
+    let gx = ((mx + WORLD_HALF) / (2.0 * WORLD_HALF) * WORLD).round().clamp(0.0, WORLD - 1.0);
+    let gy = ((WORLD_HALF - my) / (2.0 * WORLD_HALF) * WORLD).round().clamp(0.0, WORLD - 1.0);
+    [gx as u32, gy as u32]
+}
+
+/// Twice the signed area of a ring on the grid (positive: clockwise on screen, as MVT wants
+/// exteriors), exact: coordinates are taken from the first point, products summed in 128 bits.
+#[allow(clippy::many_single_char_names)]
+fn area2(ring: &[Q]) -> f64 {
+    let Some(o) = ring.first() else { return 0.0 };
+    let d = |q: Q| (i64::from(q[0]) - i64::from(o[0]), i64::from(q[1]) - i64::from(o[1]));
+    let n = ring.len();
+    let mut s: i128 = 0;
+    for i in 0..n {
+        let (a, b) = (d(ring[i]), d(ring[(i + 1) % n]));
+        s += i128::from(a.0) * i128::from(b.1) - i128::from(b.0) * i128::from(a.1);
+    }
+    s as f64
+}
+
+/// One shape projected: its points, ring after ring, and each ring's length; polygon
+/// boundaries are marked by a ring length of 0 before each exterior.
+struct Projected {
+    pts: Vec<Q>,
+    rings: Vec<u32>,
+}
+
+fn project(shape: &MultiPolygon<f64>, l93: &Crs, merc: &Crs) -> Projected {
+    let mut out = Projected { pts: Vec::new(), rings: Vec::new() };
+    for poly in &shape.0 {
+        let start = out.rings.len();
+        for (k, ring) in std::iter::once(poly.exterior()).chain(poly.interiors()).enumerate() {
+            let from = out.pts.len();
+            for c in &ring.0 {
+                let q = to_grid(l93, merc, c.x, c.y);
+                if out.pts.len() == from || out.pts.last() != Some(&q) {
+                    out.pts.push(q);
+                }
+            }
+            while out.pts.len() > from + 1 && out.pts[from] == out.pts[out.pts.len() - 1] {
+                out.pts.pop();
+            }
+            let area = if out.pts.len() - from >= 3 { area2(&out.pts[from..]) } else { 0.0 };
+            if area == 0.0 {
+                // Less than a grid unit: nothing to draw (an exterior takes its holes with it).
+                out.pts.truncate(from);
+                if k == 0 {
+                    break;
+                }
+                continue;
+            }
+            if (k == 0) != (area > 0.0) {
+                out.pts[from..].reverse();
+            }
+            if k == 0 {
+                out.rings.push(0);
+            }
+            out.rings.push((out.pts.len() - from) as u32);
+        }
+        debug_assert!(out.rings.len() == start || out.rings[start] == 0);
+    }
+    out
+}
+
+/// What a point's neighbours along the rings through it are, as far as seen.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Pair(Q, Q),
+    Junction,
+}
+
+/// The Douglas–Peucker tolerances of an arc's points, each capped by the one of the point
+/// that split its span, so that keeping the points above a tolerance gives the simplification
+/// at that tolerance.
+fn weigh(p: &[Q], w: &mut [f32]) {
+    let n = p.len();
+    w[0] = f32::INFINITY;
+    w[n - 1] = f32::INFINITY;
+    let mut stack = vec![(0usize, n - 1, f32::INFINITY)];
+    while let Some((a, b, cap)) = stack.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (ax, ay) = (f64::from(p[a][0]), f64::from(p[a][1]));
+        let (dx, dy) = (f64::from(p[b][0]) - ax, f64::from(p[b][1]) - ay);
+        let len2 = dx * dx + dy * dy;
+        let (mut best, mut at) = (-1.0f64, a + 1);
+        for (i, q) in p.iter().enumerate().take(b).skip(a + 1) {
+            let (px, py) = (f64::from(q[0]) - ax, f64::from(q[1]) - ay);
+            let d2 = if len2 == 0.0 {
+                px * px + py * py
+            } else {
+                let t = ((px * dx + py * dy) / len2).clamp(0.0, 1.0);
+                let (ex, ey) = (px - t * dx, py - t * dy);
+                ex * ex + ey * ey
+            };
+            if d2 > best {
+                best = d2;
+                at = i;
+            }
+        }
+        let d = (best.sqrt() as f32).min(cap);
+        w[at] = d;
+        stack.push((a, at, d));
+        stack.push((at, b, d));
+    }
+}
+
+impl Topology {
+    /// The topology of Lambert-93 shapes (an empty shape stays an empty shape).
+    #[must_use]
+    #[allow(clippy::many_single_char_names)]
+    pub fn build(shapes: &[&MultiPolygon<f64>]) -> Self {
+        let (l93, merc) = (Crs::lambert93(), Crs::from_epsg(3857).unwrap_or_else(Crs::wgs84));
+        let projected: Vec<Projected> = shapes.par_iter().map(|s| project(s, &l93, &merc)).collect();
+
+        // Every ring's neighbours of every point: a point is a junction when two rings pass
+        // through it between different neighbours.
+        let mut seen: FxHashMap<Q, Seen> = FxHashMap::default();
+        seen.reserve(projected.iter().map(|p| p.pts.len()).sum::<usize>() / 2);
+        for p in &projected {
+            let mut from = 0usize;
+            for &len in &p.rings {
+                let ring = &p.pts[from..from + len as usize];
+                let n = ring.len();
+                for i in 0..n {
+                    let (a, b) = (ring[(i + n - 1) % n], ring[(i + 1) % n]);
+                    let pair = Seen::Pair(a.min(b), a.max(b));
+                    seen.entry(ring[i])
+                        .and_modify(|s| {
+                            if *s != pair {
+                                *s = Seen::Junction;
+                            }
+                        })
+                        .or_insert(pair);
+                }
+                from += len as usize;
+            }
+        }
+
+        let mut t = Topology {
+            pts: Vec::new(),
+            weight: Vec::new(),
+            arc_start: vec![0],
+            ring_arcs: Vec::new(),
+            ring_start: vec![0],
+            poly_start: vec![0],
+            shape_start: vec![0],
+            bbox: Vec::with_capacity(shapes.len()),
+            index: RTree::new(),
+        };
+        // Arcs by (first, second, last point, length), then a chain of arcs sharing that key.
+        let mut by_key: FxHashMap<(Q, Q, Q, u32), u32> = FxHashMap::default();
+        let mut chain: Vec<u32> = Vec::new();
+        let mut seq: Vec<Q> = Vec::new();
+        let mut junctions: Vec<usize> = Vec::new();
+        for p in &projected {
+            let mut bb = [u32::MAX, u32::MAX, 0, 0];
+            let mut from = 0usize;
+            let mut open = false;
+            for &len in &p.rings {
+                if len == 0 {
+                    // A new polygon: close the one before.
+                    if open {
+                        t.poly_start.push(t.ring_start.len() as u32 - 1);
+                    }
+                    open = true;
+                    continue;
+                }
+                let ring = &p.pts[from..from + len as usize];
+                from += len as usize;
+                for q in ring {
+                    bb = [bb[0].min(q[0]), bb[1].min(q[1]), bb[2].max(q[0]), bb[3].max(q[1])];
+                }
+                let n = ring.len();
+                junctions.clear();
+                junctions.extend((0..n).filter(|&i| seen.get(&ring[i]) == Some(&Seen::Junction)));
+                if junctions.is_empty() {
+                    // A ring no other ring parts from: one closed arc from its least point, so
+                    // that a ring and the hole it fills make the same arc.
+                    let m = (0..n).min_by_key(|&i| ring[i]).unwrap_or(0);
+                    seq.clear();
+                    seq.extend(ring[m..].iter().chain(&ring[..=m]));
+                    let r = t.intern(&seq, &mut by_key, &mut chain);
+                    t.ring_arcs.push(r);
+                } else {
+                    for k in 0..junctions.len() {
+                        let (a, b) = (junctions[k], junctions[(k + 1) % junctions.len()]);
+                        seq.clear();
+                        if b > a {
+                            seq.extend_from_slice(&ring[a..=b]);
+                        } else {
+                            seq.extend(ring[a..].iter().chain(&ring[..=b]));
+                        }
+                        let r = t.intern(&seq, &mut by_key, &mut chain);
+                        t.ring_arcs.push(r);
+                    }
+                }
+                t.ring_start.push(t.ring_arcs.len() as u32);
+            }
+            if open {
+                t.poly_start.push(t.ring_start.len() as u32 - 1);
+            }
+            t.shape_start.push(t.poly_start.len() as u32 - 1);
+            t.bbox.push(bb);
+        }
+        t.weight = vec![0.0; t.pts.len()];
+        {
+            let mut rest: &mut [f32] = &mut t.weight;
+            let mut slices = Vec::with_capacity(t.arc_start.len() - 1);
+            for a in 0..t.arc_start.len() - 1 {
+                let len = (t.arc_start[a + 1] - t.arc_start[a]) as usize;
+                let (head, tail) = rest.split_at_mut(len);
+                slices.push((a, head));
+                rest = tail;
+            }
+            let (pts, starts) = (&t.pts, &t.arc_start);
+            slices.into_par_iter().for_each(|(a, w)| weigh(&pts[starts[a] as usize..starts[a + 1] as usize], w));
+        }
+        let entries: Vec<Entry> = t
+            .bbox
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b[0] <= b[2])
+            .map(|(i, b)| {
+                let r = Rectangle::from_corners([i64::from(b[0]), i64::from(b[1])], [i64::from(b[2]), i64::from(b[3])]);
+                GeomWithData::new(r, i as u32)
+            })
+            .collect();
+        t.index = RTree::bulk_load(entries);
+        t
+    }
+
+    /// Stores an arc (or finds it, read either way) and returns its reference.
+    fn intern(&mut self, seq: &[Q], by_key: &mut FxHashMap<(Q, Q, Q, u32), u32>, chain: &mut Vec<u32>) -> u32 {
+        let n = seq.len();
+        // Canonical direction: the lesser of the sequence and its reverse.
+        let backwards =
+            (0..n).map(|i| seq[n - 1 - i].cmp(&seq[i])).find(|o| o.is_ne()) == Some(std::cmp::Ordering::Less);
+        let at = |i: usize| if backwards { seq[n - 1 - i] } else { seq[i] };
+        let key = (at(0), at(1), at(n - 1), n as u32);
+        let mut cur = by_key.get(&key).copied().unwrap_or(u32::MAX);
+        while cur != u32::MAX {
+            let s = &self.pts[self.arc_start[cur as usize] as usize..self.arc_start[cur as usize + 1] as usize];
+            if s.len() == n && (0..n).all(|i| s[i] == at(i)) {
+                return cur | if backwards { BACKWARDS } else { 0 };
+            }
+            cur = chain[cur as usize];
+        }
+        let id = (self.arc_start.len() - 1) as u32;
+        self.pts.extend((0..n).map(at));
+        self.arc_start.push(self.pts.len() as u32);
+        chain.push(by_key.insert(key, id).unwrap_or(u32::MAX));
+        id | if backwards { BACKWARDS } else { 0 }
+    }
+
+    /// The number of shapes.
+    #[must_use]
+    pub fn shapes(&self) -> usize {
+        self.bbox.len()
+    }
+
+    /// The number of distinct arcs.
+    #[must_use]
+    pub fn arcs(&self) -> usize {
+        self.arc_start.len() - 1
+    }
+
+    /// The shapes whose box meets a box of the grid (min x, min y, max x, max y), in no order.
+    pub fn shapes_in(&self, b: [i64; 4]) -> impl Iterator<Item = usize> + '_ {
+        self.index
+            .locate_in_envelope_intersecting(AABB::from_corners([b[0], b[1]], [b[2], b[3]]))
+            .map(|e| e.data as usize)
+    }
+
+    /// A shape's box on the grid, `None` when empty.
+    #[must_use]
+    pub fn bbox(&self, shape: usize) -> Option<[u32; 4]> {
+        self.bbox.get(shape).copied().filter(|b| b[0] <= b[2])
+    }
+
+    /// The polygons of a shape, each its rings (exterior first), as ring indices.
+    pub fn polygons(&self, shape: usize) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let (p0, p1) = (self.shape_start[shape] as usize, self.shape_start[shape + 1] as usize);
+        (p0..p1).map(|p| self.poly_start[p] as usize..self.poly_start[p + 1] as usize)
+    }
+
+    /// The arc references of a ring.
+    #[must_use]
+    pub fn ring(&self, r: usize) -> &[u32] {
+        &self.ring_arcs[self.ring_start[r] as usize..self.ring_start[r + 1] as usize]
+    }
+
+    /// Appends the points of an arc reference (read in its direction) whose tolerance is at
+    /// least `tol`, all but its first point (the end of the arc before it in a ring).
+    pub fn push_arc(&self, arc: u32, tol: f32, out: &mut Vec<Q>) {
+        let a = (arc & !BACKWARDS) as usize;
+        let (s, e) = (self.arc_start[a] as usize, self.arc_start[a + 1] as usize);
+        let (pts, w) = (&self.pts[s..e], &self.weight[s..e]);
+        if arc & BACKWARDS == 0 {
+            out.extend((1..pts.len()).filter(|&i| w[i] >= tol).map(|i| pts[i]));
+        } else {
+            out.extend((0..pts.len() - 1).rev().filter(|&i| w[i] >= tol).map(|i| pts[i]));
+        }
+    }
+
+    /// The first and last points of an arc reference, in its direction.
+    #[must_use]
+    pub fn ends(&self, arc: u32) -> (Q, Q) {
+        let a = (arc & !BACKWARDS) as usize;
+        let (f, l) = (self.pts[self.arc_start[a] as usize], self.pts[self.arc_start[a + 1] as usize - 1]);
+        if arc & BACKWARDS == 0 { (f, l) } else { (l, f) }
+    }
+
+    /// A ring's points at tolerance `tol` (not closed).
+    pub fn ring_points(&self, r: usize, tol: f32, out: &mut Vec<Q>) {
+        out.clear();
+        for &arc in self.ring(r) {
+            self.push_arc(arc, tol, out);
+        }
+    }
+}
+
+/// A polygon on the grid: its exterior, then its holes (rings not closed).
+pub type GridPolygon = Vec<Vec<Q>>;
+
+impl Topology {
+    /// Shapes merged by group (`members` pairs a shape with its group): within a group, a
+    /// border read once each way (between two of its shapes) disappears, and what is left is
+    /// stitched into polygons, with their holes, at tolerance `tol`. Groups come out in
+    /// increasing order, each with its polygons (empty when all collapsed below `tol`).
+    #[must_use]
+    pub fn dissolve(&self, members: &[(usize, u32)], tol: f32) -> Vec<(u32, Vec<GridPolygon>)> {
+        let mut refs: Vec<(u32, u32, bool)> = Vec::new();
+        for &(s, g) in members {
+            for poly in self.polygons(s) {
+                for r in poly {
+                    refs.extend(self.ring(r).iter().map(|&a| (g, arc_id(a), a & BACKWARDS != 0)));
+                }
+            }
+        }
+        refs.sort_unstable();
+        let mut out = Vec::new();
+        let mut kept: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while i < refs.len() {
+            let g = refs[i].0;
+            kept.clear();
+            while i < refs.len() && refs[i].0 == g {
+                let a = refs[i].1;
+                let mut net = 0i64;
+                while i < refs.len() && refs[i].0 == g && refs[i].1 == a {
+                    net += if refs[i].2 { -1 } else { 1 };
+                    i += 1;
+                }
+                // What is read as often each way is inside the group; the rest stays, as many
+                // times as it is read more one way (which keeps every node balanced, so the
+                // walks below always close).
+                let r = if net > 0 { a } else { a | BACKWARDS };
+                kept.extend(std::iter::repeat_n(r, net.unsigned_abs() as usize));
+            }
+            out.push((g, self.stitch(&kept, tol)));
+        }
+        out
+    }
+
+    /// Directed arcs, every node entered as often as left, walked into rings; rings with a
+    /// positive area are exteriors, the others holes, each put in the smallest exterior that
+    /// holds it.
+    fn stitch(&self, arcs: &[u32], tol: f32) -> Vec<GridPolygon> {
+        let mut by_start: Vec<(Q, usize)> = arcs.iter().enumerate().map(|(i, &a)| (self.ends(a).0, i)).collect();
+        by_start.sort_unstable();
+        let mut used = vec![false; arcs.len()];
+        let mut exteriors: Vec<(f64, [u32; 4], GridPolygon)> = Vec::new();
+        let mut holes: Vec<([u32; 4], Vec<Q>)> = Vec::new();
+        for first in 0..arcs.len() {
+            if used[first] {
+                continue;
+            }
+            used[first] = true;
+            let mut pts = Vec::new();
+            let (start, mut end) = self.ends(arcs[first]);
+            self.push_arc(arcs[first], tol, &mut pts);
+            while end != start {
+                let at = by_start.partition_point(|e| e.0 < end);
+                let Some(j) = by_start[at..].iter().take_while(|e| e.0 == end).map(|e| e.1).find(|&j| !used[j]) else {
+                    break;
+                };
+                used[j] = true;
+                self.push_arc(arcs[j], tol, &mut pts);
+                end = self.ends(arcs[j]).1;
+            }
+            if end != start || pts.len() < 3 {
+                continue;
+            }
+            let a = area2(&pts);
+            let mut bb = [u32::MAX, u32::MAX, 0, 0];
+            for q in &pts {
+                bb = [bb[0].min(q[0]), bb[1].min(q[1]), bb[2].max(q[0]), bb[3].max(q[1])];
+            }
+            if a > 0.0 {
+                exteriors.push((a, bb, vec![pts]));
+            } else if a < 0.0 {
+                holes.push((bb, pts));
+            }
+        }
+        exteriors.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (bb, hole) in holes {
+            let inside = |e: &(f64, [u32; 4], GridPolygon)| {
+                e.1[0] <= bb[0] && e.1[1] <= bb[1] && e.1[2] >= bb[2] && e.1[3] >= bb[3]
+            };
+            let holder = exteriors
+                .iter()
+                .position(|e| inside(e) && contains(&e.2[0], hole[0]))
+                .or_else(|| exteriors.iter().position(inside));
+            if let Some(k) = holder {
+                exteriors[k].2.push(hole);
+            }
+        }
+        exteriors.into_iter().map(|e| e.2).collect()
+    }
+}
+
+/// Whether a point is inside a ring (even–odd rule; a point on the ring may go either way).
+fn contains(ring: &[Q], p: Q) -> bool {
+    let (px, py) = (f64::from(p[0]), f64::from(p[1]));
+    let n = ring.len();
+    let mut inside = false;
+    for i in 0..n {
+        let (a, b) = (ring[i], ring[(i + 1) % n]);
+        let (ax, ay, bx, by) = (f64::from(a[0]), f64::from(a[1]), f64::from(b[0]), f64::from(b[1]));
+        if (ay > py) != (by > py) && px < ax + (py - ay) * (bx - ax) / (by - ay) {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
+/// The arc id of a reference, without its direction.
+#[must_use]
+pub fn arc_id(arc: u32) -> u32 {
+    arc & !BACKWARDS
+}
+
+/// The reference read the other way.
+#[must_use]
+pub fn reversed(arc: u32) -> u32 {
+    arc ^ BACKWARDS
+}
+
+/// How a tile sits on the world grid.
+#[derive(Debug, Clone, Copy)]
+pub struct GridTile {
+    /// The tile's top-left corner on the grid.
+    pub origin: [f64; 2],
+    /// Grid units per tile unit.
+    pub unit: f64,
+}
+
+impl GridTile {
+    #[must_use]
+    pub fn new(tile: TileId, extent: u32) -> Self {
+        let size = WORLD / f64::from(1u32 << tile.z);
+        Self { origin: [f64::from(tile.x) * size, f64::from(tile.y) * size], unit: size / f64::from(extent) }
+    }
+
+    /// The grid box of the tile and a buffer of `buffer` tile units, for [`Topology::shapes_in`].
+    #[must_use]
+    pub fn grid_box(&self, extent: u32, buffer: u32) -> [i64; 4] {
+        let pad = f64::from(buffer) * self.unit;
+        let size = f64::from(extent) * self.unit;
+        [
+            (self.origin[0] - pad).floor() as i64,
+            (self.origin[1] - pad).floor() as i64,
+            (self.origin[0] + size + pad).ceil() as i64,
+            (self.origin[1] + size + pad).ceil() as i64,
+        ]
+    }
+
+    /// A grid point in tile units, not rounded.
+    #[must_use]
+    pub fn to_tile(&self, q: Q) -> [f64; 2] {
+        [(f64::from(q[0]) - self.origin[0]) / self.unit, (f64::from(q[1]) - self.origin[1]) / self.unit]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::{LineString, Polygon};
+
+    fn square(x: f64, y: f64, side: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![(x, y), (x + side, y), (x + side, y + side), (x, y + side), (x, y)]),
+            vec![],
+        )])
+    }
+
+    #[test]
+    fn a_border_between_two_parcels_is_one_arc_read_both_ways() {
+        let (a, b) = (square(652_000.0, 6_865_000.0, 20.0), square(652_020.0, 6_865_000.0, 20.0));
+        let t = Topology::build(&[&a, &b]);
+        assert_eq!(t.shapes(), 2);
+        // Each square: the shared side and the rest of its outline.
+        assert_eq!(t.arcs(), 3);
+        let rings = |s: usize| {
+            let polys: Vec<_> = t.polygons(s).collect();
+            assert_eq!(polys.len(), 1);
+            t.ring(polys[0].start).to_vec()
+        };
+        let (ra, rb) = (rings(0), rings(1));
+        let shared: Vec<u32> = ra.iter().filter(|x| rb.iter().any(|y| arc_id(*y) == arc_id(**x))).copied().collect();
+        assert_eq!(shared.len(), 1);
+        assert!(rb.contains(&reversed(shared[0])));
+        // Exteriors clockwise on screen (positive by the surveyor's formula, y down).
+        let mut pts = Vec::new();
+        t.ring_points(t.polygons(0).next().unwrap().start, 0.0, &mut pts);
+        assert!(area2(&pts) > 0.0);
+    }
+
+    #[test]
+    fn a_hole_and_the_parcel_filling_it_share_one_closed_arc() {
+        let outer = LineString::from(vec![
+            (652_000.0, 6_865_000.0),
+            (652_100.0, 6_865_000.0),
+            (652_100.0, 6_865_100.0),
+            (652_000.0, 6_865_100.0),
+            (652_000.0, 6_865_000.0),
+        ]);
+        let hole = square(652_040.0, 6_865_040.0, 20.0);
+        let ring = hole.0[0].exterior().clone();
+        let donut = MultiPolygon(vec![Polygon::new(outer, vec![ring])]);
+        let t = Topology::build(&[&donut, &hole]);
+        assert_eq!(t.arcs(), 2);
+        let donut_rings: Vec<_> = t.polygons(0).next().unwrap().collect();
+        let filler = t.polygons(1).next().unwrap().start;
+        assert_eq!(t.ring(donut_rings[1]), &[reversed(t.ring(filler)[0])]);
+    }
+
+    #[test]
+    fn a_three_by_three_block_dissolves_into_a_ring_around_the_odd_one() {
+        // Nine 20 m squares; the middle one is of group 1, the others of group 0.
+        let squares: Vec<_> = (0..9)
+            .map(|i| square(652_000.0 + f64::from(i % 3) * 20.0, 6_865_000.0 + f64::from(i / 3) * 20.0, 20.0))
+            .collect();
+        let t = Topology::build(&squares.iter().collect::<Vec<_>>());
+        let members: Vec<(usize, u32)> = (0..9).map(|i| (i, u32::from(i == 4))).collect();
+        let d = t.dissolve(&members, 0.0);
+        assert_eq!(d.len(), 2);
+        let (g0, g1) = (&d[0], &d[1]);
+        assert_eq!((g0.0, g1.0), (0, 1));
+        assert_eq!(g0.1.len(), 1, "one polygon");
+        assert_eq!(g0.1[0].len(), 2, "with one hole");
+        assert_eq!(g1.1.len(), 1);
+        // The hole is the odd square's outline read the other way: the same points.
+        let mut hole = g0.1[0][1].clone();
+        let mut odd = g1.1[0][0].clone();
+        hole.sort_unstable();
+        odd.sort_unstable();
+        assert_eq!(hole, odd);
+        let (outer, inner) = (area2(&g0.1[0][0]), area2(&g0.1[0][1]));
+        assert!(outer > 0.0 && inner < 0.0);
+        let ratio = (outer + inner) / -inner;
+        assert!((ratio - 8.0).abs() < 0.01, "eight squares of land, not {ratio}");
+    }
+
+    #[test]
+    fn tolerances_nest() {
+        let p: Vec<Q> = vec![[0, 0], [10, 3], [20, 0], [30, 8], [40, 0], [50, 1], [60, 0]];
+        let mut w = vec![0.0; p.len()];
+        weigh(&p, &mut w);
+        assert!(w[0].is_infinite() && w[6].is_infinite());
+        // The split of the whole span is the farthest point; points inside spans never weigh more.
+        assert!((w.iter().copied().filter(|x| x.is_finite()).fold(0.0f32, f32::max) - 8.0).abs() < 1e-6);
+        assert!(w[1] <= w[3] && w[2] <= w[3]);
+    }
+}
