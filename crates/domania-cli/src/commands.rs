@@ -339,7 +339,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
         }
         Command::Demo { dir } => demo(cli, &app, dir),
-        Command::Serve { bind, rules, private_reads, timeout, max_upload_mb } => {
+        Command::Serve { bind, rules, private_reads, timeout, max_upload_mb, tile_cache_mb } => {
             // A rules file given wins; else the rules administrators saved in the store; else
             // the built-in ones.
             let rules = match rules {
@@ -355,6 +355,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                 limits: domania_server::Limits {
                     timeout: Duration::from_secs(*timeout),
                     max_upload_bytes: max_upload_mb.saturating_mul(1 << 20),
+                    tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                 },
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))

@@ -233,6 +233,9 @@ pub enum Command {
         /// The largest layer upload, in MB.
         #[arg(long, default_value_t = 1024, value_name = "MB")]
         max_upload_mb: usize,
+        /// The size bound of the in-memory tile cache, in MB (0: encode every tile asked).
+        #[arg(long, default_value_t = 256, value_name = "MB")]
+        tile_cache_mb: usize,
     },
     /// Export the layers: `export pmtiles OUT.pmtiles` writes their vector tiles as one
     /// PMTiles archive, to host the map on static storage without a server.

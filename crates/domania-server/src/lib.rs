@@ -51,11 +51,17 @@ pub struct Limits {
     pub timeout: Duration,
     /// The largest layer upload.
     pub max_upload_bytes: usize,
+    /// The size bound of the in-memory tile cache (0: no cache).
+    pub tile_cache_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { timeout: Duration::from_mins(2), max_upload_bytes: MAX_UPLOAD_BYTES }
+        Self {
+            timeout: Duration::from_mins(2),
+            max_upload_bytes: MAX_UPLOAD_BYTES,
+            tile_cache_bytes: tiles::CACHE_BYTES,
+        }
     }
 }
 
@@ -74,7 +80,7 @@ pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits)
     Ok(Arc::new(Shared {
         app,
         served: ArcSwap::from_pointee(served),
-        tiles: tiles::TileCache::new(tiles::CACHE_BYTES),
+        tiles: tiles::TileCache::new(limits.tile_cache_bytes),
         max_upload_bytes: limits.max_upload_bytes,
         tokens: auth::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),

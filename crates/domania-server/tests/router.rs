@@ -45,7 +45,11 @@ fn fixture(private_reads: bool) -> Fixture {
     let editor = app.create_token("sig", Role::Editor).unwrap();
     let rules = domania_app::files::rules(Some(&data("rules.toml"))).unwrap();
     // A small upload limit, to see an oversized upload refused.
-    let limits = domania_server::Limits { timeout: Duration::from_secs(30), max_upload_bytes: 4 << 20 };
+    let limits = domania_server::Limits {
+        timeout: Duration::from_secs(30),
+        max_upload_bytes: 4 << 20,
+        ..domania_server::Limits::default()
+    };
     let shared = domania_server::shared(app.clone(), rules, private_reads, limits).unwrap();
     let router = domania_server::router(Arc::clone(&shared), limits);
     Fixture { _dir: dir, app, router, shared, viewer, editor }

@@ -173,8 +173,8 @@ struct Frame {
 }
 
 impl Frame {
-    fn polygon(&self, rings: impl Iterator<Item = Vec<crate::topo::Q>>) -> Option<Vec<Vec<[i32; 2]>>> {
-        grid_polygon(rings.map(|r| r.iter().map(|&q| self.grid.to_tile(q)).collect()), self.lo, self.hi)
+    fn in_units(&self, ring: &[crate::topo::Q]) -> Vec<[f64; 2]> {
+        ring.iter().map(|&q| self.grid.to_tile(q)).collect()
     }
 
     /// A shape in the tile: simplified; if simplification made it vanish, as it is; if it is
@@ -185,10 +185,11 @@ impl Frame {
             let polys: Vec<_> = topo
                 .polygons(shape)
                 .filter_map(|rings| {
-                    self.polygon(rings.map(|r| {
+                    let rings = rings.map(|r| {
                         topo.ring_points(r, tol, buf);
-                        buf.clone()
-                    }))
+                        self.in_units(buf)
+                    });
+                    grid_polygon(rings, self.lo, self.hi)
                 })
                 .collect();
             (!polys.is_empty()).then_some(polys)
@@ -215,7 +216,7 @@ impl Frame {
                 for q in rings.first().into_iter().flatten() {
                     bb = [bb[0].min(q[0]), bb[1].min(q[1]), bb[2].max(q[0]), bb[3].max(q[1])];
                 }
-                self.polygon(rings.into_iter()).or_else(|| self.speck(bb)?.pop())
+                grid_polygon(rings.iter().map(|r| self.in_units(r)), self.lo, self.hi).or_else(|| self.speck(bb)?.pop())
             })
             .collect();
         (!out.is_empty()).then_some(out)

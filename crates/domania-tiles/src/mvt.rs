@@ -1,7 +1,7 @@
 //! Mapbox Vector Tile 2.1: the model, the encoder, and a strict decoder that refuses what the
 //! specification calls invalid (the `mvt-fixtures` suite's invalid tiles), rather than guessing.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::pbf::{Reader, Wire, WireError, Writer, unzigzag, zigzag};
 
@@ -15,21 +15,6 @@ pub enum Value {
     Uint(u64),
     Sint(i64),
     Bool(bool),
-}
-
-impl Value {
-    /// A key for deduplicating values in a layer's table (floats by their bits).
-    fn key(&self) -> (u8, Vec<u8>) {
-        match self {
-            Value::String(s) => (1, s.as_bytes().to_vec()),
-            Value::Float(f) => (2, f.to_bits().to_le_bytes().to_vec()),
-            Value::Double(d) => (3, d.to_bits().to_le_bytes().to_vec()),
-            Value::Int(i) => (4, i.to_le_bytes().to_vec()),
-            Value::Uint(u) => (5, u.to_le_bytes().to_vec()),
-            Value::Sint(i) => (6, i.to_le_bytes().to_vec()),
-            Value::Bool(b) => (7, vec![u8::from(*b)]),
-        }
-    }
 }
 
 /// A geometry in tile coordinates (x right, y down, 0..extent inside the tile).
@@ -79,8 +64,9 @@ fn command(id: u32, count: u32) -> u32 {
 }
 
 /// The command integers of a geometry.
-fn encode_geometry(g: &Geometry) -> (u64, Vec<u32>) {
-    let mut out = Vec::new();
+/// A geometry's type and command integers, into `out` (cleared first).
+fn encode_geometry(g: &Geometry, out: &mut Vec<u32>) -> u64 {
+    out.clear();
     let mut cursor = [0i32; 2];
     let push = |out: &mut Vec<u32>, p: [i32; 2], cursor: &mut [i32; 2]| {
         out.push(zigzag(p[0] - cursor[0]));
@@ -91,34 +77,71 @@ fn encode_geometry(g: &Geometry) -> (u64, Vec<u32>) {
         Geometry::Points(ps) => {
             out.push(command(1, ps.len() as u32));
             for &p in ps {
-                push(&mut out, p, &mut cursor);
+                push(out, p, &mut cursor);
             }
-            (1, out)
+            1
         }
         Geometry::Lines(ls) => {
             for l in ls {
                 out.push(command(1, 1));
-                push(&mut out, l[0], &mut cursor);
+                push(out, l[0], &mut cursor);
                 out.push(command(2, (l.len() - 1) as u32));
                 for &p in &l[1..] {
-                    push(&mut out, p, &mut cursor);
+                    push(out, p, &mut cursor);
                 }
             }
-            (2, out)
+            2
         }
         Geometry::Polygons(polys) => {
             for ring in polys.iter().flatten() {
                 out.push(command(1, 1));
-                push(&mut out, ring[0], &mut cursor);
+                push(out, ring[0], &mut cursor);
                 out.push(command(2, (ring.len() - 1) as u32));
                 for &p in &ring[1..] {
-                    push(&mut out, p, &mut cursor);
+                    push(out, p, &mut cursor);
                 }
                 out.push(command(7, 1));
             }
-            (3, out)
+            3
         }
-        Geometry::Unknown(cmds) => (0, cmds.clone()),
+        Geometry::Unknown(cmds) => {
+            out.extend_from_slice(cmds);
+            0
+        }
+    }
+}
+
+/// A value as a key of the layer's value table: equal when the encoded values are (floats by
+/// their bits), hashed without allocating.
+struct ValueKey<'a>(&'a Value);
+
+impl PartialEq for ValueKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.0, other.0) {
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+            (Value::Double(a), Value::Double(b)) => a.to_bits() == b.to_bits(),
+            (Value::Int(a), Value::Int(b)) | (Value::Sint(a), Value::Sint(b)) => a == b,
+            (Value::Uint(a), Value::Uint(b)) => a == b,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ValueKey<'_> {}
+
+impl std::hash::Hash for ValueKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        std::mem::discriminant(self.0).hash(h);
+        match self.0 {
+            Value::String(s) => s.hash(h),
+            Value::Float(f) => f.to_bits().hash(h),
+            Value::Double(d) => d.to_bits().hash(h),
+            Value::Int(i) | Value::Sint(i) => i.hash(h),
+            Value::Uint(u) => u.hash(h),
+            Value::Bool(b) => b.hash(h),
+        }
     }
 }
 
@@ -145,24 +168,25 @@ pub fn encode(layers: &[Layer]) -> Vec<u8> {
     let mut tile = Writer::default();
     for layer in layers.iter().filter(|l| !l.features.is_empty()) {
         let mut keys: Vec<&str> = Vec::new();
-        let mut key_pos: HashMap<&str, u32> = HashMap::new();
+        let mut key_pos: FxHashMap<&str, u32> = FxHashMap::default();
         let mut values: Vec<&Value> = Vec::new();
-        let mut value_pos: HashMap<(u8, Vec<u8>), u32> = HashMap::new();
+        let mut value_pos: FxHashMap<ValueKey<'_>, u32> = FxHashMap::default();
         let mut lw = Writer::default();
         lw.uint(15, 2);
         lw.bytes(1, layer.name.as_bytes());
+        let (mut fw, mut tags, mut geometry) = (Writer::default(), Vec::new(), Vec::new());
         for f in &layer.features {
-            let mut fw = Writer::default();
+            fw.buf.clear();
+            tags.clear();
             if let Some(id) = f.id {
                 fw.uint(1, id);
             }
-            let mut tags = Vec::with_capacity(f.properties.len() * 2);
             for (k, v) in &f.properties {
                 let ki = *key_pos.entry(k.as_str()).or_insert_with(|| {
                     keys.push(k.as_str());
                     (keys.len() - 1) as u32
                 });
-                let vi = *value_pos.entry(v.key()).or_insert_with(|| {
+                let vi = *value_pos.entry(ValueKey(v)).or_insert_with(|| {
                     values.push(v);
                     (values.len() - 1) as u32
                 });
@@ -172,7 +196,7 @@ pub fn encode(layers: &[Layer]) -> Vec<u8> {
             if !tags.is_empty() {
                 fw.packed(2, &tags);
             }
-            let (kind, geometry) = encode_geometry(&f.geometry);
+            let kind = encode_geometry(&f.geometry, &mut geometry);
             if kind != 0 {
                 fw.uint(3, kind);
             }

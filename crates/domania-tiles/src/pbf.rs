@@ -161,12 +161,18 @@ impl Writer {
     }
 
     pub fn packed(&mut self, number: u32, values: &[u32]) {
-        let mut inner = Writer::default();
+        self.key(number, 2);
+        self.varint(values.iter().map(|&v| varint_len(u64::from(v))).sum::<usize>() as u64);
         for &v in values {
-            inner.varint(u64::from(v));
+            self.varint(u64::from(v));
         }
-        self.bytes(number, &inner.buf);
     }
+}
+
+/// The bytes a varint takes.
+#[must_use]
+pub fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Zigzag encoding of a signed delta.
