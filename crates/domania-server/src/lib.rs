@@ -41,6 +41,8 @@ use crate::state::{Served, Shared};
 
 /// The largest layer upload by default (a département's cadastre is a few hundred MB).
 pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
+/// Answers slower than this are logged (others only at debug level), in milliseconds.
+pub const SLOW_MS: f64 = 500.0;
 /// The largest body of any other request.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -148,8 +150,16 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
                 })
                 .on_request(())
                 .on_response(
+                    // Failures and slow answers are logged; every answer only with
+                    // RUST_LOG=debug (a line per tile at thousands of tiles a second costs more
+                    // than the tile).
                     |res: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
-                        tracing::info!(status = res.status().as_u16(), ms = latency.as_secs_f64() * 1e3, "answered");
+                        let (status, ms) = (res.status().as_u16(), latency.as_secs_f64() * 1e3);
+                        if status >= 400 || ms > SLOW_MS {
+                            tracing::info!(status, ms, "answered");
+                        } else {
+                            tracing::debug!(status, ms, "answered");
+                        }
                     },
                 ),
         )

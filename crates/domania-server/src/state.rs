@@ -31,6 +31,8 @@ pub struct Served {
     /// The `ETag` of every answer derived from this snapshot: the store's layer versions, the
     /// rules and the date the conventions are judged on.
     pub etag: String,
+    /// The tag, as a number (keys of the tile cache).
+    pub tag_hash: u64,
     /// How long it took to build, in milliseconds.
     pub build_ms: f64,
     /// The CRS84 box of each OGC collection.
@@ -78,7 +80,8 @@ impl Served {
                 env!("CARGO_PKG_VERSION")
             );
         }
-        let etag = format!("\"{:016x}\"", domania_core::hash::fnv1a(tag.as_bytes()));
+        let tag_hash = domania_core::hash::fnv1a(tag.as_bytes());
+        let etag = format!("\"{tag_hash:016x}\"");
         let extents = crate::ogc::extents(&snapshot, &assign);
         let topo = Topologies::build(&snapshot, &assign);
         Ok(Self {
@@ -92,6 +95,7 @@ impl Served {
             subsector_pos,
             space_pos,
             etag,
+            tag_hash,
             build_ms: t.elapsed().as_secs_f64() * 1e3,
         })
     }

@@ -1,10 +1,12 @@
 //! Vector tiles over HTTP: `/tiles/{layers}/{z}/{x}/{y}.mvt` (one layer or several, comma
 //! separated) and TileJSON 3.0 at `/tiles/{layer}.json`. The TileJSON's tile URLs carry the
 //! snapshot's tag (`?v=`): after an update the URLs change, so no client or cache keeps stale
-//! ownership, and a tile asked for with the current tag is immutable. Tiles are encoded on a
-//! blocking thread and kept in a cache bounded in bytes, keyed by the snapshot.
+//! ownership, and a tile asked for with the current tag is immutable. Tiles are encoded (and
+//! gzipped, once) on a blocking thread and kept in a cache bounded in bytes, keyed by the
+//! snapshot's tag; a tile over its size bound says what it left out in a
+//! `Domania-Dropped-Features` header.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -13,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use domania_tiles::layers::{Source, TileLayer, TileOptions};
 use domania_tiles::tile::TileId;
+use rustc_hash::FxHashMap;
 use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
@@ -21,22 +24,31 @@ use crate::state::Shared;
 /// The default size bound of the tile cache.
 pub const CACHE_BYTES: usize = 256 << 20;
 
-type Key = (String, String, u8, u32, u32);
+/// The snapshot's tag (hashed), the layers in their order, and the tile.
+type Key = (u64, u32, u8, u32, u32);
 
-/// A tile's bytes, and what its size bound left out (`parcels=12,spaces=3`), if anything.
-type Cached = (Bytes, Option<Arc<str>>);
+/// An encoded tile, ready to answer with.
+#[derive(Debug, Clone)]
+struct Cached {
+    body: Bytes,
+    /// The body gzipped once (empty for an empty tile), for the clients that accept it.
+    gzip: Bytes,
+    etag: HeaderValue,
+    /// What its size bound left out (`parcels=12,spaces=3`), if anything.
+    dropped: Option<HeaderValue>,
+}
 
 /// Encoded tiles, evicted oldest first past a size bound.
 #[derive(Debug)]
 pub struct TileCache {
-    inner: Mutex<(HashMap<Key, Cached>, VecDeque<Key>, usize)>,
+    inner: Mutex<(FxHashMap<Key, Cached>, VecDeque<Key>, usize)>,
     cap: usize,
 }
 
 impl TileCache {
     #[must_use]
     pub fn new(cap: usize) -> Self {
-        Self { inner: Mutex::new((HashMap::new(), VecDeque::new(), 0)), cap }
+        Self { inner: Mutex::new((FxHashMap::default(), VecDeque::new(), 0)), cap }
     }
 
     fn get(&self, k: &Key) -> Option<Cached> {
@@ -46,19 +58,39 @@ impl TileCache {
     fn put(&self, k: Key, v: Cached) {
         let Ok(mut g) = self.inner.lock() else { return };
         let (map, order, size) = &mut *g;
-        if v.0.len() > self.cap || map.contains_key(&k) {
+        let bytes = v.body.len() + v.gzip.len();
+        if bytes > self.cap || map.contains_key(&k) {
             return;
         }
-        *size += v.0.len();
-        order.push_back(k.clone());
+        *size += bytes;
+        order.push_back(k);
         map.insert(k, v);
         while *size > self.cap {
             let Some(old) = order.pop_front() else { break };
             if let Some(b) = map.remove(&old) {
-                *size -= b.0.len();
+                *size -= b.body.len() + b.gzip.len();
             }
         }
     }
+}
+
+/// Gzip, at the fastest level (tiles are small and many; most of the gain is in the first level).
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::fast());
+    z.write_all(bytes)?;
+    z.finish()
+}
+
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |c| {
+            let mut parts = c.split(';').map(str::trim);
+            parts.next().is_some_and(|n| n.eq_ignore_ascii_case("gzip") || n == "*")
+                && !parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0"))
+        },
+    )
 }
 
 fn layers_of(text: &str) -> ApiResult<Vec<TileLayer>> {
@@ -100,47 +132,62 @@ pub async fn tile(
         ApiError::bad_request("bad_tile", format!("no tile {z}/{x}/{y} (zoom 0 to 22, x and y below 2^z)"))
     })?;
     let served = shared.current();
-    let tag = served.etag.trim_matches('"').to_owned();
+    let tag = served.etag.trim_matches('"');
     let current = q.v.as_deref().is_some_and(|v| v == tag);
-    let key: Key = (tag.clone(), names.clone(), z, x, y);
-    let (body, dropped) = if let Some(hit) = shared.tiles.get(&key) {
+    let code =
+        layers.iter().fold(0u32, |c, l| c * 8 + 1 + TileLayer::ALL.iter().position(|x| x == l).unwrap_or(0) as u32);
+    let key: Key = (served.tag_hash, code, z, x, y);
+    let cached = if let Some(hit) = shared.tiles.get(&key) {
         hit
     } else {
         let s2 = Arc::clone(&served);
         let layers2 = layers.clone();
-        let encoded = tokio::task::spawn_blocking(move || {
+        let (encoded, gzip) = tokio::task::spawn_blocking(move || {
             let src = Source { snapshot: &s2.snapshot, shares: &s2.shares, assign: &s2.assign, topo: &s2.topo };
-            domania_tiles::layers::tile(src, &layers2, id, TileOptions::default())
+            let encoded = domania_tiles::layers::tile(src, &layers2, id, TileOptions::default());
+            let gzip = if encoded.bytes.is_empty() { Ok(Vec::new()) } else { gzip(&encoded.bytes) };
+            (encoded, gzip)
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-        let dropped: Option<Arc<str>> = (!encoded.dropped.is_empty()).then(|| {
+        let gzip = gzip.map_err(|e| ApiError::internal(format!("gzip: {e}")))?;
+        let dropped = (!encoded.dropped.is_empty()).then(|| {
             let what: Vec<String> = encoded.dropped.iter().map(|(l, n)| format!("{}={n}", l.as_str())).collect();
             tracing::warn!(tile = %format!("{names}/{z}/{x}/{y}"), dropped = %what.join(","), "tile over its size bound");
-            what.join(",").into()
+            what.join(",")
         });
-        let b = Bytes::from(encoded.bytes);
-        shared.tiles.put(key, (b.clone(), dropped.clone()));
-        (b, dropped)
+        let c = Cached {
+            body: Bytes::from(encoded.bytes),
+            gzip: Bytes::from(gzip),
+            etag: HeaderValue::from_str(&format!("\"{tag}-{names}-{z}-{x}-{y}\""))
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+            dropped: dropped.and_then(|d| HeaderValue::from_str(&d).ok()),
+        };
+        shared.tiles.put(key, c.clone());
+        c
     };
-    let etag = HeaderValue::from_str(&format!("\"{tag}-{names}-{z}-{x}-{y}\""))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == etag) {
-        return Ok((axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == cached.etag) {
+        return Ok((axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, cached.etag)]).into_response());
     }
     // A tile of the current snapshot asked by its tag never changes; any other may.
     let cache = if current { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let gzipped = !cached.gzip.is_empty() && accepts_gzip(&headers);
     let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.mapbox-vector-tile")),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-            (header::ETAG, etag),
+            (header::ETAG, cached.etag),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
         ],
-        body,
+        if gzipped { cached.gzip } else { cached.body },
     )
         .into_response();
+    if gzipped {
+        // Compressed once when encoded; the compression layer leaves an encoded body alone.
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     // What the size bound left out, never silently.
-    if let Some(v) = dropped.and_then(|d| HeaderValue::from_str(&d).ok()) {
+    if let Some(v) = cached.dropped {
         response.headers_mut().insert("domania-dropped-features", v);
     }
     Ok(response)

@@ -536,6 +536,21 @@ async fn vector_tiles_and_tilejson() {
     assert!(layers.iter().any(|l| l.name == "subsectors" && !l.features.is_empty()));
     // The same tile again comes from the cache, byte for byte; without the tag it may change.
     assert_eq!(get(&f.router, &path).await.body, t.body);
+    // Clients that take gzip get it, compressed once; the same tile either way.
+    let gz =
+        call(&f.router, Request::get(&path).header(header::ACCEPT_ENCODING, "gzip, br").body(Body::empty()).unwrap())
+            .await;
+    assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gz.headers[header::ETAG], t.headers[header::ETAG]);
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.body[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, t.body);
+    assert!(gz.body.len() < t.body.len());
+    assert!(!t.headers.contains_key(header::CONTENT_ENCODING));
+    let refused =
+        call(&f.router, Request::get(&path).header(header::ACCEPT_ENCODING, "gzip;q=0").body(Body::empty()).unwrap())
+            .await;
+    assert_eq!(refused.body, t.body);
     let untagged = get(&f.router, "/tiles/parcels/16/33096/22526.mvt").await;
     assert_eq!(untagged.headers[header::CACHE_CONTROL], "no-cache");
     // Below z15 the parcels of each actor are merged: one feature per actor, its actor only.
