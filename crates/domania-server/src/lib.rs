@@ -114,7 +114,6 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/layers/{layer}/diff", get(layers::diff))
         .route("/v1/rules", get(admin::rules))
         .route("/tiles/{file}", get(tiles::tilejson))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     // Tokens are checked by route layers, which run before the handlers read the body.
@@ -132,6 +131,12 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/tokens/{name}", axum::routing::delete(admin::revoke_token))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::admins))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    // Vector tiles stand apart: they are gzipped once when encoded (not by the compression
+    // layer on every answer), their work is bounded (no timeout to arm), and a map asks for
+    // them by the thousand (no span per request); they only share the CORS layer.
+    let tiles = Router::new()
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(reads)
@@ -139,9 +144,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .merge(rollbacks)
         .merge(admin)
         .fallback(|| async { error::ApiError::not_found("no such route (see /api)") })
-        .with_state(shared)
         .layer(CompressionLayer::new())
-        .layer(CorsLayer::permissive())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.timeout))
         .layer(
             TraceLayer::new_for_http()
@@ -163,6 +166,9 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
                     },
                 ),
         )
+        .merge(tiles)
+        .with_state(shared)
+        .layer(CorsLayer::permissive())
 }
 
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests under way. Prints the URL on

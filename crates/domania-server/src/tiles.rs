@@ -31,8 +31,8 @@ type Key = (u64, u32, u8, u32, u32);
 #[derive(Debug, Clone)]
 struct Cached {
     body: Bytes,
-    /// The body gzipped once (empty for an empty tile), for the clients that accept it.
-    gzip: Bytes,
+    /// The body gzipped, once, when a client first took gzip (never for an empty tile).
+    gzip: Option<Bytes>,
     etag: HeaderValue,
     /// What its size bound left out (`parcels=12,spaces=3`), if anything.
     dropped: Option<HeaderValue>,
@@ -55,10 +55,22 @@ impl TileCache {
         self.inner.lock().ok()?.0.get(k).cloned()
     }
 
+    /// Adds the gzipped body to a tile still cached.
+    fn set_gzip(&self, k: &Key, gz: Bytes) {
+        let Ok(mut g) = self.inner.lock() else { return };
+        let (map, _, size) = &mut *g;
+        if let Some(c) = map.get_mut(k)
+            && c.gzip.is_none()
+        {
+            *size += gz.len();
+            c.gzip = Some(gz);
+        }
+    }
+
     fn put(&self, k: Key, v: Cached) {
         let Ok(mut g) = self.inner.lock() else { return };
         let (map, order, size) = &mut *g;
-        let bytes = v.body.len() + v.gzip.len();
+        let bytes = v.body.len() + v.gzip.as_ref().map_or(0, Bytes::len);
         if bytes > self.cap || map.contains_key(&k) {
             return;
         }
@@ -68,7 +80,7 @@ impl TileCache {
         while *size > self.cap {
             let Some(old) = order.pop_front() else { break };
             if let Some(b) = map.remove(&old) {
-                *size -= b.body.len() + b.gzip.len();
+                *size -= b.body.len() + b.gzip.as_ref().map_or(0, Bytes::len);
             }
         }
     }
@@ -137,20 +149,20 @@ pub async fn tile(
     let code =
         layers.iter().fold(0u32, |c, l| c * 8 + 1 + TileLayer::ALL.iter().position(|x| x == l).unwrap_or(0) as u32);
     let key: Key = (served.tag_hash, code, z, x, y);
-    let cached = if let Some(hit) = shared.tiles.get(&key) {
+    let want_gzip = accepts_gzip(&headers);
+    let mut cached = if let Some(hit) = shared.tiles.get(&key) {
         hit
     } else {
         let s2 = Arc::clone(&served);
         let layers2 = layers.clone();
-        let (encoded, gzip) = tokio::task::spawn_blocking(move || {
+        let (encoded, gz) = tokio::task::spawn_blocking(move || {
             let src = Source { snapshot: &s2.snapshot, shares: &s2.shares, assign: &s2.assign, topo: &s2.topo };
             let encoded = domania_tiles::layers::tile(src, &layers2, id, TileOptions::default());
-            let gzip = if encoded.bytes.is_empty() { Ok(Vec::new()) } else { gzip(&encoded.bytes) };
-            (encoded, gzip)
+            let gz = (want_gzip && !encoded.bytes.is_empty()).then(|| gzip(&encoded.bytes));
+            (encoded, gz)
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-        let gzip = gzip.map_err(|e| ApiError::internal(format!("gzip: {e}")))?;
         let dropped = (!encoded.dropped.is_empty()).then(|| {
             let what: Vec<String> = encoded.dropped.iter().map(|(l, n)| format!("{}={n}", l.as_str())).collect();
             tracing::warn!(tile = %format!("{names}/{z}/{x}/{y}"), dropped = %what.join(","), "tile over its size bound");
@@ -158,7 +170,7 @@ pub async fn tile(
         });
         let c = Cached {
             body: Bytes::from(encoded.bytes),
-            gzip: Bytes::from(gzip),
+            gzip: gz.transpose().map_err(|e| ApiError::internal(format!("gzip: {e}")))?.map(Bytes::from),
             etag: HeaderValue::from_str(&format!("\"{tag}-{names}-{z}-{x}-{y}\""))
                 .map_err(|e| ApiError::internal(e.to_string()))?,
             dropped: dropped.and_then(|d| HeaderValue::from_str(&d).ok()),
@@ -169,9 +181,21 @@ pub async fn tile(
     if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == cached.etag) {
         return Ok((axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, cached.etag)]).into_response());
     }
+    if want_gzip && cached.gzip.is_none() && !cached.body.is_empty() {
+        // Encoded for a client that did not take gzip: compressed now, once.
+        let body = cached.body.clone();
+        let gz = tokio::task::spawn_blocking(move || gzip(&body))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(|e| ApiError::internal(format!("gzip: {e}")))?;
+        let gz = Bytes::from(gz);
+        shared.tiles.set_gzip(&key, gz.clone());
+        cached.gzip = Some(gz);
+    }
     // A tile of the current snapshot asked by its tag never changes; any other may.
     let cache = if current { "public, max-age=31536000, immutable" } else { "no-cache" };
-    let gzipped = !cached.gzip.is_empty() && accepts_gzip(&headers);
+    let gz = cached.gzip.filter(|_| want_gzip);
+    let gzipped = gz.is_some();
     let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.mapbox-vector-tile")),
@@ -179,11 +203,10 @@ pub async fn tile(
             (header::ETAG, cached.etag),
             (header::VARY, HeaderValue::from_static("accept-encoding")),
         ],
-        if gzipped { cached.gzip } else { cached.body },
+        gz.unwrap_or(cached.body),
     )
         .into_response();
     if gzipped {
-        // Compressed once when encoded; the compression layer leaves an encoded body alone.
         response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     // What the size bound left out, never silently.
