@@ -41,10 +41,16 @@ pub struct PmtilesOutcome {
     /// Sizes of the encoded tiles before compression, in bytes.
     pub median_tile_bytes: usize,
     pub max_tile_bytes: usize,
-    /// Tiles that passed the size bound ([`TileOptions::max_bytes`]), and the features left
-    /// out of them, per layer.
+    /// Tiles drawn with a coarser outline to stay under the size bound
+    /// ([`TileOptions::max_bytes`]).
+    pub tiles_coarsened: u64,
+    /// Tiles still over the bound with the coarsest outline, and the features left out of
+    /// them, per layer.
     pub tiles_over_budget: u64,
     pub dropped_features: std::collections::BTreeMap<String, u64>,
+    /// The time spent encoding and storing tiles, after the snapshot, the assignments and the
+    /// shared-border topologies were ready.
+    pub encode_seconds: f64,
     pub seconds: f64,
 }
 
@@ -121,6 +127,8 @@ impl App {
         let mut writer = Writer::new(scratch);
         let (mut done, mut empty) = (0u64, 0u64);
         let mut sizes = Vec::new();
+        let encoding = Instant::now();
+        let mut coarsened = 0u64;
         let (mut over_budget, mut dropped) = (0u64, std::collections::BTreeMap::<String, u64>::new());
         for chunk in all.chunks(1024) {
             let encoded: Vec<(TileId, Encoded)> = chunk
@@ -128,6 +136,9 @@ impl App {
                 .map(|&id| (id, domania_tiles::layers::tile(src, &req.layers, id, TileOptions::default())))
                 .collect();
             for (id, tile) in encoded {
+                if tile.simplified_by > 1.0 {
+                    coarsened += 1;
+                }
                 if !tile.dropped.is_empty() {
                     over_budget += 1;
                     for (l, n) in tile.dropped {
@@ -144,6 +155,7 @@ impl App {
             done += chunk.len() as u64;
             progress(done, total);
         }
+        let encode_seconds = encoding.elapsed().as_secs_f64();
         let kinds: Vec<String> = rules.rules.config().interventions.iter().map(|i| i.id.clone()).collect();
         let vector_layers: Vec<serde_json::Value> = req
             .layers
@@ -191,8 +203,10 @@ impl App {
             bytes: stats.bytes,
             median_tile_bytes: sizes.get(sizes.len() / 2).copied().unwrap_or(0),
             max_tile_bytes: sizes.last().copied().unwrap_or(0),
+            tiles_coarsened: coarsened,
             tiles_over_budget: over_budget,
             dropped_features: dropped,
+            encode_seconds,
             seconds: t.elapsed().as_secs_f64(),
         })
     }

@@ -386,7 +386,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                 json(&o)
             } else {
                 crate::outln!(
-                    "{}: {} tiles ({} distinct, {} empty left out), {:.1} MB, tiles median {} B, largest {} B, in {:.1} s",
+                    "{}: {} tiles ({} distinct, {} empty left out), {:.1} MB, tiles median {} B, largest {} B, in {:.1} s ({:.1} s encoding)",
                     o.out.display(),
                     o.tiles,
                     o.contents,
@@ -394,12 +394,21 @@ pub fn run(cli: &Cli) -> Result<()> {
                     o.bytes as f64 / 1e6,
                     o.median_tile_bytes,
                     o.max_tile_bytes,
-                    o.seconds
+                    o.seconds,
+                    o.encode_seconds
                 )?;
+                if o.tiles_coarsened > 0 {
+                    eprintln!(
+                        "domania: {} tiles were drawn with a coarser outline (up to {}x the tolerance) to stay under {} kB",
+                        o.tiles_coarsened,
+                        domania_tiles::layers::COARSEST,
+                        domania_tiles::layers::TileOptions::default().max_bytes / 1000
+                    );
+                }
                 if o.tiles_over_budget > 0 {
                     let what: Vec<String> = o.dropped_features.iter().map(|(l, n)| format!("{n} {l}")).collect();
                     eprintln!(
-                        "domania: {} tiles passed the {} kB bound; their smallest features were left out: {}",
+                        "domania: {} tiles were still over {} kB; their smallest features were left out: {}",
                         o.tiles_over_budget,
                         domania_tiles::layers::TileOptions::default().max_bytes / 1000,
                         what.join(", ")

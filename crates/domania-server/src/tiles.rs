@@ -3,8 +3,8 @@
 //! snapshot's tag (`?v=`): after an update the URLs change, so no client or cache keeps stale
 //! ownership, and a tile asked for with the current tag is immutable. Tiles are encoded (and
 //! gzipped, once) on a blocking thread and kept in a cache bounded in bytes, keyed by the
-//! snapshot's tag; a tile over its size bound says what it left out in a
-//! `Domania-Dropped-Features` header.
+//! snapshot's tag; a tile over its size bound says what that cost (a coarser outline, features
+//! left out) in a `Domania-Tile-Bound` header.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -34,7 +34,7 @@ struct Cached {
     /// The body gzipped, once, when a client first took gzip (never for an empty tile).
     gzip: Option<Bytes>,
     etag: HeaderValue,
-    /// What its size bound left out (`parcels=12,spaces=3`), if anything.
+    /// What its size bound cost (`simplified_by=8,parcels=12,spaces=3`), if anything.
     dropped: Option<HeaderValue>,
 }
 
@@ -163,9 +163,12 @@ pub async fn tile(
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-        let dropped = (!encoded.dropped.is_empty()).then(|| {
-            let what: Vec<String> = encoded.dropped.iter().map(|(l, n)| format!("{}={n}", l.as_str())).collect();
-            tracing::warn!(tile = %format!("{names}/{z}/{x}/{y}"), dropped = %what.join(","), "tile over its size bound");
+        let mut what: Vec<String> = encoded.dropped.iter().map(|(l, n)| format!("{}={n}", l.as_str())).collect();
+        if encoded.simplified_by > 1.0 {
+            what.insert(0, format!("simplified_by={}", encoded.simplified_by));
+        }
+        let dropped = (!what.is_empty()).then(|| {
+            tracing::warn!(tile = %format!("{names}/{z}/{x}/{y}"), cost = %what.join(","), "tile over its size bound");
             what.join(",")
         });
         let c = Cached {
@@ -209,9 +212,9 @@ pub async fn tile(
     if gzipped {
         response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    // What the size bound left out, never silently.
+    // What the size bound cost, never silently.
     if let Some(v) = cached.dropped {
-        response.headers_mut().insert("domania-dropped-features", v);
+        response.headers_mut().insert("domania-tile-bound", v);
     }
     Ok(response)
 }

@@ -1,7 +1,8 @@
-//! Tile encoding on a synthetic territory made by `domania synth` (seeded, 100k parcels): one
-//! tile of every layer at zooms 12 (sub-sectors, QPV only: parcels start at 14), 14, 16 and 18
-//! over the territory's middle. The snapshot is built in memory, so this measures the encoding
-//! (selection through the R-tree, projection, clipping, protobuf) alone.
+//! Tile encoding on a synthetic territory made by `domania synth` (seeded, 100k parcels): the
+//! shared-border topologies of every layer (built once per snapshot), then one tile of every
+//! layer at zooms 12 (parcels merged by actor), 14, 16 and 18 over the territory's middle. The
+//! snapshot is built in memory, so this measures the tiles alone (selection through the layer's
+//! R-tree, simplified points, clipping, protobuf).
 //!
 //! `cargo bench -p domania-tiles --bench encode`
 

@@ -354,12 +354,19 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
     Layer { name: which.as_str().to_owned(), extent: opts.extent, features }
 }
 
-/// An encoded tile, and what its size bound left out.
-#[derive(Debug, Clone, Default)]
+/// How much coarser than [`TileOptions::simplify`] a tile over its size bound may be drawn
+/// before features are left out.
+pub const COARSEST: f32 = 8.0;
+
+/// An encoded tile, and what its size bound cost.
+#[derive(Debug, Clone)]
 pub struct Encoded {
     pub bytes: Vec<u8>,
     /// Features left out to keep the tile under `max_bytes`, per layer (none in most tiles).
     pub dropped: Vec<(TileLayer, usize)>,
+    /// The factor its simplification tolerance was multiplied by to keep it under `max_bytes`
+    /// (1 in most tiles; up to [`COARSEST`]).
+    pub simplified_by: f32,
 }
 
 /// Twice the area of a feature's polygons in tile units.
@@ -370,27 +377,51 @@ fn area2(f: &Feature) -> i64 {
     }
 }
 
-/// A tile of several layers, encoded. Past `opts.max_bytes`, the fewest smallest features (of
-/// any layer) are left out that bring it under the bound, and [`Encoded::dropped`] says how
-/// many of each layer.
+/// A tile of several layers, encoded. Past `opts.max_bytes`, it is drawn again with twice, four
+/// and eight times the simplification tolerance ([`Encoded::simplified_by`]); if it is still
+/// over, the fewest features that bring it under the bound are left out, the smallest of the
+/// heaviest layer first, and [`Encoded::dropped`] says how many of each layer.
 #[must_use]
 pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptions) -> Encoded {
-    let built: Vec<Layer> = layers.iter().map(|&l| layer(src, l, tile, opts)).collect();
-    let bytes = crate::mvt::encode(&built);
-    if bytes.len() <= opts.max_bytes {
-        return Encoded { bytes, dropped: Vec::new() };
+    let mut simplified_by = 1.0f32;
+    let (mut built, mut bytes);
+    loop {
+        let o = TileOptions { simplify: opts.simplify * simplified_by, ..opts };
+        built = layers.iter().map(|&l| layer(src, l, tile, o)).collect::<Vec<Layer>>();
+        bytes = crate::mvt::encode(&built);
+        if bytes.len() <= opts.max_bytes {
+            return Encoded { bytes, dropped: Vec::new(), simplified_by };
+        }
+        // Over the bound: first a coarser outline (the same for every feature of the tile, so
+        // borders inside it stay shared), up to COARSEST times the tolerance.
+        if opts.simplify <= 0.0 || simplified_by >= COARSEST {
+            break;
+        }
+        simplified_by *= 2.0;
     }
-    // Features from the smallest up; find the fewest to leave out.
-    let mut order: Vec<(i64, usize, usize)> = built
+    let (bytes, dropped) = leave_out(&built, layers, opts.max_bytes);
+    Encoded { bytes, dropped, simplified_by }
+}
+
+/// Layers over `max_bytes` once encoded, brought under it by leaving out the fewest features:
+/// the encoded tile, and how many features of each layer were left out.
+fn leave_out(built: &[Layer], layers: &[TileLayer], max_bytes: usize) -> (Vec<u8>, Vec<(TileLayer, usize)>) {
+    // Features of the heaviest layer first (the frame of sub-sectors and QPV outlasts the fill
+    // of parcels), from the smallest up; find the fewest to leave out.
+    let weight: Vec<usize> = built.iter().map(|l| crate::mvt::encode(std::slice::from_ref(l)).len()).collect();
+    let mut order: Vec<(std::cmp::Reverse<usize>, i64, usize, usize)> = built
         .iter()
         .enumerate()
-        .flat_map(|(l, layer)| layer.features.iter().enumerate().map(move |(f, feat)| (area2(feat), l, f)))
+        .flat_map(|(l, layer)| {
+            let w = std::cmp::Reverse(weight[l]);
+            layer.features.iter().enumerate().map(move |(f, feat)| (w, area2(feat), l, f))
+        })
         .collect();
     order.sort_unstable();
     let without = |k: usize| {
-        let mut out = built.clone();
+        let mut out = built.to_vec();
         let mut gone: Vec<Vec<bool>> = built.iter().map(|l| vec![false; l.features.len()]).collect();
-        for &(_, l, f) in &order[..k] {
+        for &(_, _, l, f) in &order[..k] {
             gone[l][f] = true;
         }
         for (layer, gone) in out.iter_mut().zip(&gone) {
@@ -402,7 +433,7 @@ pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptio
     let (mut lo, mut hi) = (0usize, order.len());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if without(mid).0.len() <= opts.max_bytes {
+        if without(mid).0.len() <= max_bytes {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -411,5 +442,58 @@ pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptio
     let (bytes, gone) = without(lo);
     let dropped =
         layers.iter().zip(&gone).map(|(&l, g)| (l, g.iter().filter(|x| **x).count())).filter(|(_, n)| *n > 0).collect();
-    Encoded { bytes, dropped }
+    (bytes, dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(id: u64, x: i32, side: i32) -> Feature {
+        Feature {
+            id: Some(id),
+            properties: vec![("id".into(), Value::Uint(id))],
+            geometry: Geometry::Polygons(vec![vec![vec![[x, 0], [x + side, 0], [x + side, side], [x, side]]]]),
+        }
+    }
+
+    #[test]
+    fn a_tile_over_its_bound_leaves_out_the_smallest_features_of_its_heaviest_layer() {
+        // A light frame of two big squares, a heavy fill of 400 squares of growing size.
+        let frame = Layer {
+            name: "subsectors".into(),
+            extent: 4096,
+            features: vec![square(1, 0, 2000), square(2, 2000, 2000)],
+        };
+        let fill = Layer {
+            name: "parcels".into(),
+            extent: 4096,
+            features: (0..400).map(|i| square(i + 1, (i as i32) * 10, 1 + i as i32 % 9)).collect(),
+        };
+        let built = [fill, frame];
+        let layers = [TileLayer::Parcels, TileLayer::Subsectors];
+        let whole = crate::mvt::encode(&built).len();
+        let (bytes, dropped) = leave_out(&built, &layers, whole / 2);
+        assert!(bytes.len() <= whole / 2);
+        let back = crate::mvt::decode(&bytes).unwrap();
+        let kept = back.iter().find(|l| l.name == "parcels").map_or(0, |l| l.features.len());
+        assert_eq!(dropped, vec![(TileLayer::Parcels, 400 - kept)]);
+        assert_eq!(back.iter().find(|l| l.name == "subsectors").unwrap().features.len(), 2, "the frame stays");
+        // The fewest: one feature fewer left out would not fit.
+        let (bigger, _) = leave_out(&built, &layers, bytes.len() - 1);
+        assert!(bigger.len() < bytes.len());
+        // The smallest went first: the kept parcels are the largest ones.
+        let mut sides: Vec<i32> = back[0]
+            .features
+            .iter()
+            .map(|f| match &f.geometry {
+                Geometry::Polygons(p) => p[0][0][1][0] - p[0][0][0][0],
+                _ => 0,
+            })
+            .collect();
+        sides.sort_unstable();
+        let mut all: Vec<i32> = (0..400).map(|i| 1 + i % 9).collect();
+        all.sort_unstable();
+        assert_eq!(sides, all[400 - kept..]);
+    }
 }
