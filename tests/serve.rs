@@ -218,6 +218,52 @@ fn serve_paris_answers_updates_without_mixing_versions_and_speaks_oapif() {
         assert_eq!(json(&body)["actor"].as_str(), Some(prop("actor").as_str()), "{idu}");
     }
 
+    // The tile against what the store holds there: every parcel the store finds at a 12 × 12
+    // grid of points over the tile is in it, and every parcel of the tile is one the store's
+    // box query over the buffered tile returns.
+    let idus: std::collections::HashSet<String> = parcels
+        .iter()
+        .filter_map(|f| f.properties.iter().find(|(k, _)| k == "idu"))
+        .map(|(_, v)| match v {
+            domania_tiles::mvt::Value::String(s) => s.clone(),
+            other => panic!("idu {other:?}"),
+        })
+        .collect();
+    assert_eq!(idus.len(), parcels.len(), "one feature per parcel");
+    let (z, tx, ty) = (16.0f64, 33195.0f64, 22536.0f64);
+    let lon = |x: f64| x / z.exp2() * 360.0 - 180.0;
+    let lat = |y: f64| (std::f64::consts::PI * (1.0 - 2.0 * y / z.exp2())).sinh().atan().to_degrees();
+    let mut found = 0;
+    for i in 0..12 {
+        for j in 0..12 {
+            let (x, y) = (tx + (f64::from(i) + 0.5) / 12.0, ty + (f64::from(j) + 0.5) / 12.0);
+            let (status, _, body) = get(&format!("{base}/v1/who?lon={:.7}&lat={:.7}", lon(x), lat(y)));
+            assert_eq!(status, 200, "{body}");
+            for p in json(&body)["parcels"].as_array().unwrap() {
+                let idu = p["idu"].as_str().unwrap();
+                assert!(idus.contains(idu), "the store has {idu} in the tile, the tile does not");
+                found += 1;
+            }
+        }
+    }
+    assert!(found > 50, "{found} parcels found at the grid's points");
+    let pad = 64.0 / 4096.0;
+    let (status, _, body) = get(&format!(
+        "{base}/collections/parcels/items?limit=10000&bbox={},{},{},{}",
+        lon(tx - pad),
+        lat(ty + 1.0 + pad),
+        lon(tx + 1.0 + pad),
+        lat(ty - pad)
+    ));
+    assert_eq!(status, 200, "{body}");
+    let in_box: std::collections::HashSet<String> = json(&body)["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["idu"].as_str().or(f["id"].as_str()).unwrap().to_owned())
+        .collect();
+    assert!(idus.is_subset(&in_box), "tile parcels the store does not have there: {:?}", idus.difference(&in_box));
+
     let status = server.stop();
     assert!(status.success(), "a graceful stop exits 0: {status}");
 }
