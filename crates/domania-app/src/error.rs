@@ -76,6 +76,10 @@ pub enum ErrorCode {
     Unauthorized,
     /// Credentials whose role does not allow what was asked.
     Forbidden,
+    /// A point outside the territory the store holds.
+    OutsideTerritory,
+    /// A change the current state does not allow (a report's status).
+    Refused,
     /// A fault of the program or the machine.
     Internal,
 }
@@ -109,6 +113,8 @@ impl ErrorCode {
             ErrorCode::NameTaken => "name_taken",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::OutsideTerritory => "outside_territory",
+            ErrorCode::Refused => "refused",
             ErrorCode::Internal => "internal",
         }
     }
@@ -242,6 +248,8 @@ impl From<StoreError> for AppError {
             StoreError::TokenNameTaken(_) => ErrorCode::NameTaken,
             StoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
             StoreError::Database(_) => ErrorCode::Database,
+            StoreError::NoSuchReport(_) => ErrorCode::NotFound,
+            StoreError::Refused(_) => ErrorCode::Refused,
         };
         AppError::new(code, chain_text(&e))
     }

@@ -22,6 +22,7 @@ pub mod files;
 pub mod geojson;
 pub mod import;
 pub mod query;
+pub mod reports;
 pub mod search;
 pub mod store;
 pub mod table;

@@ -15,7 +15,9 @@ use crate::error::{AppError, ErrorCode, Result};
 pub enum Role {
     /// Reads.
     Viewer,
-    /// Reads and updates layers.
+    /// Reads and posts reports of dysfunctions (communes, bailleurs, residents' relays).
+    Reporter,
+    /// Reads, posts reports, moves reports through their statuses and updates layers.
     Editor,
     /// Everything, rules and tokens included.
     Admin,
@@ -26,6 +28,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
+            Role::Reporter => "reporter",
             Role::Editor => "editor",
             Role::Admin => "admin",
         }
@@ -34,7 +37,7 @@ impl Role {
     /// The role of a name the store keeps.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        [Role::Viewer, Role::Editor, Role::Admin].into_iter().find(|r| r.as_str() == text)
+        [Role::Viewer, Role::Reporter, Role::Editor, Role::Admin].into_iter().find(|r| r.as_str() == text)
     }
 }
 

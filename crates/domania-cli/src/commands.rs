@@ -421,6 +421,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             TokenCommand::Create { name, role } => {
                 let role = match role {
                     RoleArg::Viewer => Role::Viewer,
+                    RoleArg::Reporter => Role::Reporter,
                     RoleArg::Editor => Role::Editor,
                     RoleArg::Admin => Role::Admin,
                 };

@@ -322,6 +322,8 @@ pub enum TokenCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
     Viewer,
+    /// Posts reports of dysfunctions (Open311).
+    Reporter,
     Editor,
     Admin,
 }

@@ -16,4 +16,6 @@ pub enum RulesError {
     DuplicateId { what: &'static str, id: String },
     #[error("convention {id}: {reason}")]
     BadConvention { id: String, reason: String },
+    #[error("reports: {0}")]
+    BadReports(String),
 }

@@ -177,7 +177,57 @@ impl Rules {
                 return Err(bad(format!("ends ({to}) before it starts ({})", c.valid_from)));
             }
         }
+        let mut codes = HashSet::new();
+        for c in &config.categories {
+            if !codes.insert(c.code.as_str()) {
+                return Err(RulesError::DuplicateId { what: "categories", id: c.code.clone() });
+            }
+            if c.intervention == "*" {
+                return Err(RulesError::UnknownIntervention {
+                    rule: format!("category {}", c.code),
+                    intervention: c.intervention.clone(),
+                });
+            }
+            check_kind(format!("category {}", c.code), &c.intervention)?;
+        }
+        let r = &config.reports;
+        if !(r.duplicate_distance_m >= 0.0 && r.duplicate_window_hours >= 0.0) {
+            return Err(RulesError::BadReports(
+                "duplicate_distance_m and duplicate_window_hours must be 0 or more".into(),
+            ));
+        }
+        for l in &config.service_levels {
+            let rule = format!("service level of {}", l.intervention);
+            check_kind(rule.clone(), &l.intervention)?;
+            let hours = std::iter::once(l.hours)
+                .chain(l.qpv_hours)
+                .chain(l.seasons.iter().flat_map(|s| std::iter::once(s.hours).chain(s.qpv_hours)));
+            if hours.into_iter().any(|h| !(h > 0.0 && h.is_finite())) {
+                return Err(RulesError::BadReports(format!("{rule}: hours must be more than 0")));
+            }
+            if l.seasons.iter().flat_map(|s| &s.months).any(|m| !(1..=12).contains(m)) {
+                return Err(RulesError::BadReports(format!("{rule}: months are 1 to 12")));
+            }
+        }
         Ok(Self { config, services })
+    }
+
+    /// A category of report by its code.
+    #[must_use]
+    pub fn category(&self, code: &str) -> Option<&crate::model::Category> {
+        self.config.categories.iter().find(|c| c.code == code)
+    }
+
+    /// The service level of an intervention kind.
+    #[must_use]
+    pub fn service_level(&self, intervention: &str) -> Option<&crate::model::ServiceLevel> {
+        self.config.service_levels.iter().find(|l| l.intervention == intervention)
+    }
+
+    /// A service by its id.
+    #[must_use]
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.get(id)
     }
 
     /// The configuration.
@@ -337,6 +387,20 @@ impl Rules {
             .iter()
             .map(|kind| self.assign_one(&kind.id, manager, &manager_why, conventions_here, date))
             .collect()
+    }
+
+    /// The manager of a space outside every sub-sector for every intervention kind: no
+    /// delegation applies, so the space goes by its owner (the non-cadastré actor where no
+    /// parcel is), then the conventions, fixed and default rules as inside.
+    #[must_use]
+    pub fn assign_outside(&self, space: &SpaceKind, conventions_here: &[&str], date: Date) -> Vec<Assignment> {
+        let decision = SubsectorDecision {
+            subsector: String::new(),
+            decision: Decision::Domanialite,
+            needs_convention: false,
+            explanation: "outside every sub-sector: gestion selon la domanialité".into(),
+        };
+        self.assign(&decision, space, conventions_here, date)
     }
 
     fn assign_one(&self, kind: &str, manager: Actor, manager_why: &str, here: &[&str], date: Date) -> Assignment {

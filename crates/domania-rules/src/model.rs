@@ -26,6 +26,112 @@ pub struct RulesConfig {
     /// Management conventions.
     #[serde(default, rename = "convention")]
     pub conventions: Vec<Convention>,
+    /// How reports of dysfunctions are taken (duplicates, anonymous reports).
+    #[serde(default)]
+    pub reports: ReportsConfig,
+    /// The categories a report can be made in (Open311 services), each of one intervention kind.
+    #[serde(default, rename = "category")]
+    pub categories: Vec<Category>,
+    /// The delay expected for each intervention kind (stricter inside QPV, by season).
+    #[serde(default, rename = "service_level")]
+    pub service_levels: Vec<ServiceLevel>,
+}
+
+/// How reports of dysfunctions are taken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// A new report of the same intervention kind within this distance (metres) of an open one…
+    #[serde(default = "default_duplicate_m")]
+    pub duplicate_distance_m: f64,
+    /// …and made within this many hours after it is linked to it as a duplicate.
+    #[serde(default = "default_duplicate_h")]
+    pub duplicate_window_hours: f64,
+    /// Whether reports may be posted without a token (public reporting).
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        Self {
+            duplicate_distance_m: default_duplicate_m(),
+            duplicate_window_hours: default_duplicate_h(),
+            anonymous: false,
+        }
+    }
+}
+
+fn default_duplicate_m() -> f64 {
+    30.0
+}
+fn default_duplicate_h() -> f64 {
+    72.0
+}
+
+/// A category of report (an Open311 service).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// The Open311 `service_code`.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The intervention kind it calls for: the report goes to that kind's manager at the point.
+    pub intervention: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Objective criteria that make a report of this category urgent (Open311 attributes).
+    #[serde(default)]
+    pub urgency: Vec<UrgencyCriterion>,
+}
+
+/// An objective criterion of urgency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrgencyCriterion {
+    /// The attribute code (`attribute[danger]=true`).
+    pub code: String,
+    pub description: String,
+}
+
+/// The delay expected for an intervention kind, in hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLevel {
+    pub intervention: String,
+    pub hours: f64,
+    /// Inside a QPV (default: `hours`).
+    #[serde(default)]
+    pub qpv_hours: Option<f64>,
+    /// Variants for some months (the first that holds the month of the report wins).
+    #[serde(default, rename = "season")]
+    pub seasons: Vec<Season>,
+}
+
+/// A seasonal variant of a service level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Season {
+    /// Months 1–12.
+    pub months: Vec<u8>,
+    pub hours: f64,
+    #[serde(default)]
+    pub qpv_hours: Option<f64>,
+}
+
+impl ServiceLevel {
+    /// The hours expected for a report made in `month` (1–12), inside a QPV or not.
+    #[must_use]
+    pub fn hours(&self, month: u8, in_qpv: bool) -> f64 {
+        let (h, q) = self
+            .seasons
+            .iter()
+            .find(|s| s.months.contains(&month))
+            .map_or((self.hours, self.qpv_hours), |s| (s.hours, s.qpv_hours));
+        if in_qpv { q.unwrap_or(h) } else { h }
+    }
 }
 
 fn default_public_actor() -> Actor {

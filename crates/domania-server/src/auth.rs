@@ -27,6 +27,11 @@ pub async fn require(shared: &Arc<Shared>, headers: &HeaderMap, role: Role) -> A
             details: None,
         });
     };
+    require_secret(shared, secret, role).await
+}
+
+/// The name of the token whose secret is `secret`, if it has `role` or above.
+pub async fn require_secret(shared: &Arc<Shared>, secret: String, role: Role) -> ApiResult<String> {
     let hash = domania_app::tokens::hash_secret(&secret);
     let (name, has) = if let Some(known) = shared.tokens.get(&hash) {
         known

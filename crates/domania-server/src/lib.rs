@@ -17,6 +17,7 @@ pub mod auth;
 pub mod error;
 pub mod layers;
 pub mod ogc;
+pub mod open311;
 pub mod openapi;
 pub mod respond;
 pub mod state;
@@ -79,10 +80,12 @@ pub struct Options {
 /// The state of a server on `app`: the snapshot is built now (on the calling thread).
 pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits) -> domania_app::Result<Arc<Shared>> {
     let served = Served::build(&app, rules, domania_app::files::today())?;
+    let reports = std::sync::Mutex::new(app.reports()?);
     Ok(Arc::new(Shared {
         app,
         served: ArcSwap::from_pointee(served),
         tiles: tiles::TileCache::new(limits.tile_cache_bytes),
+        reports,
         max_upload_bytes: limits.max_upload_bytes,
         tokens: auth::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),
@@ -114,6 +117,12 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/layers/{layer}/diff", get(layers::diff))
         .route("/v1/rules", get(admin::rules))
         .route("/tiles/{file}", get(tiles::tilejson))
+        .route("/open311/v2/discovery.json", get(open311::discovery))
+        .route("/open311/v2/services.json", get(open311::services))
+        .route("/open311/v2/services/{file}", get(open311::service))
+        .route("/open311/v2/requests.json", get(open311::requests).post(open311::post_request))
+        .route("/open311/v2/requests/{file}", get(open311::request))
+        .route("/v1/reports/service-levels", get(open311::service_levels))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     // Tokens are checked by route layers, which run before the handlers read the body.
@@ -123,6 +132,10 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .layer(DefaultBodyLimit::max(limits.max_upload_bytes));
     let rollbacks = Router::new()
         .route("/v1/layers/{layer}/rollback", post(layers::rollback))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    let statuses = Router::new()
+        .route("/v1/reports/{id}/status", post(open311::change_status))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let admin = Router::new()
@@ -143,6 +156,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .merge(uploads)
         .merge(rollbacks)
         .merge(admin)
+        .merge(statuses)
         .fallback(|| async { error::ApiError::not_found("no such route (see /api)") })
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.timeout))

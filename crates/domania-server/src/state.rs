@@ -133,6 +133,8 @@ pub struct Shared {
     pub max_upload_bytes: usize,
     /// Tokens recently checked.
     pub tokens: crate::auth::TokenCache,
+    /// The reports of dysfunctions (a database beside the store).
+    pub reports: std::sync::Mutex<domania_store::ReportStore>,
 }
 
 impl Shared {

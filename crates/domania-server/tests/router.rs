@@ -587,3 +587,238 @@ async fn private_reads_need_a_viewer() {
     .await;
     assert_eq!(a.status, StatusCode::OK);
 }
+
+/// A point of the demo territory in WGS84: inside a parcel of `actor` in sub-sector `sub`, or,
+/// with `actor` None, in the sub-sector outside every parcel (a street).
+fn point_in(app: &App, sub: &str, actor: Option<domania_core::Actor>) -> (f64, f64) {
+    use geo::{BoundingRect, Contains, InteriorPoint};
+    let snap = app.snapshot().unwrap();
+    let zone = snap.subsectors().iter().find(|z| z.key == sub).unwrap();
+    let l93 = match actor {
+        Some(a) => (0..snap.parcels().len())
+            .filter(|&i| snap.holdings()[i].actor() == a)
+            .filter_map(|i| snap.parcels()[i].geom_l93.interior_point())
+            .find(|p| zone.geom_l93.contains(p))
+            .expect("a parcel of that actor in the sub-sector"),
+        None => {
+            let b = zone.geom_l93.bounding_rect().unwrap();
+            (0..400)
+                .map(|k| {
+                    geo::Point::new(
+                        b.min().x + b.width() * f64::from(k % 20) / 20.0,
+                        b.min().y + b.height() * f64::from(k / 20) / 20.0,
+                    )
+                })
+                .find(|p| zone.geom_l93.contains(p) && snap.parcels_at(*p).is_empty())
+                .expect("a street in the sub-sector")
+        }
+    };
+    domania_core::crs::Crs::lambert93().transform_to(&domania_core::crs::Crs::wgs84(), l93.x(), l93.y())
+}
+
+fn form(router_uri: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let body: String =
+        fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
+    Request::post(router_uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn open311_routes_each_category_to_the_manager_of_the_point() {
+    use domania_core::Actor;
+    let f = fixture(false);
+    let agency = |services: &Value, code: &str| {
+        services.as_array().unwrap().iter().find(|s| s["service_code"] == code).unwrap()["agency_responsible"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let at = |(lon, lat): (f64, f64)| format!("/open311/v2/services.json?lat={lat:.7}&long={lon:.7}");
+    // Bailleur land: the bailleur's agency; waste to the waste department anywhere; green
+    // spaces to the commune by the convention of QN078001-01.
+    let s = get(&f.router, &at((LON, LAT))).await.json();
+    assert_eq!(agency(&s, "litter"), "Agence de proximité du bailleur");
+    assert_eq!(agency(&s, "dumping"), "Direction de la gestion des déchets");
+    assert_eq!(agency(&s, "green"), "Services techniques municipaux");
+    // CU land in a sub-sector under domaniality: the CU's technical centre, lighting to its
+    // lighting service.
+    let s = get(&f.router, &at(point_in(&f.app, "QN078001-10", Some(Actor::CommunauteUrbaine)))).await.json();
+    assert_eq!(agency(&s, "litter"), "CTC Seine Aval");
+    assert_eq!(agency(&s, "lighting"), "Service éclairage public");
+    assert_eq!(agency(&s, "dumping"), "Direction de la gestion des déchets");
+    // The street (non cadastré) of that sub-sector: the CU.
+    let s = get(&f.router, &at(point_in(&f.app, "QN078001-10", None))).await.json();
+    assert_eq!(agency(&s, "pothole"), "CTC Seine Aval");
+    // CU land in a sub-sector delegated to the bailleur (over 60 %): the bailleur.
+    let s = get(&f.router, &at(point_in(&f.app, "QN078001-11", Some(Actor::CommunauteUrbaine)))).await.json();
+    assert_eq!(agency(&s, "litter"), "Agence de proximité du bailleur");
+    assert_eq!(agency(&s, "dumping"), "Direction de la gestion des déchets");
+    // Far from the territory: a GeoReport error.
+    let far = get(&f.router, "/open311/v2/services.json?lat=43.6&long=1.44").await;
+    assert_eq!(far.status, StatusCode::BAD_REQUEST);
+    assert_eq!(far.json()[0]["code"], 400);
+    assert!(far.json()[0]["description"].as_str().unwrap().contains("outside the territory"));
+    // A category's attributes: the urgency claim and its objective criteria.
+    let d = get(&f.router, "/open311/v2/services/dumping.json").await.json();
+    let codes: Vec<&str> = d["attributes"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["urgent", "blocked_access", "hazard"]);
+    assert_eq!(get(&f.router, "/open311/v2/services/nope.json").await.status, StatusCode::NOT_FOUND);
+    let disc = get(&f.router, "/open311/v2/discovery.json").await.json();
+    assert!(disc["endpoints"][0]["url"].as_str().unwrap().ends_with("/open311/v2"));
+}
+
+#[tokio::test]
+async fn open311_posts_spots_duplicates_flags_urgency_and_refuses_bad_input() {
+    let f = fixture(false);
+    let reporter = f.app.create_token("mairie", Role::Reporter).unwrap();
+    let (lon, lat) = (LON.to_string(), LAT.to_string());
+    let post = |fields: Vec<(&'static str, String)>| {
+        let router = f.router.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            call(&router, form("/open311/v2/requests.json", &fields)).await
+        }
+    };
+    let count = || async { get(&f.router, "/open311/v2/requests.json").await.json().as_array().unwrap().len() };
+    let base = |code: &str, lon: &str, lat: &str| {
+        vec![
+            ("api_key", reporter.clone()),
+            ("service_code", code.to_owned()),
+            ("lat", lat.to_owned()),
+            ("long", lon.to_owned()),
+            ("description", "Sacs d'ordures au pied de l'immeuble".to_owned()),
+        ]
+    };
+    let a = post(base("dumping", &lon, &lat)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    let id = a.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let one = get(&f.router, &format!("/open311/v2/requests/{id}.json")).await.json();
+    let r = &one[0];
+    assert_eq!((r["status"].as_str(), r["detailed_status"].as_str()), (Some("open"), Some("received")));
+    assert_eq!(r["agency_responsible"], "Direction de la gestion des déchets");
+    assert!(r["expected_datetime"].as_str().unwrap() > r["requested_datetime"].as_str().unwrap());
+    assert_eq!(r["events"][0]["by"], "mairie");
+    // 10 m away, same kind: a duplicate of the first, said in the reply.
+    let near_lon = (LON + 10.0 / 73_000.0).to_string();
+    let b = post(base("dumping", &near_lon, &lat)).await;
+    assert_eq!(b.json()[0]["duplicate_of"].as_str(), Some(id.as_str()), "{}", b.text());
+    // 60 m away, or another kind at the same point: new requests.
+    let far_lon = (LON + 60.0 / 73_000.0).to_string();
+    assert!(post(base("dumping", &far_lon, &lat)).await.json()[0]["duplicate_of"].is_null());
+    assert!(post(base("litter", &lon, &lat)).await.json()[0]["duplicate_of"].is_null());
+    // Urgency: claimed without a criterion → review; a criterion met → urgent.
+    let mut claimed = base("furniture", &far_lon, &lat);
+    claimed.push(("attribute[urgent]", "true".into()));
+    let c = post(claimed).await.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let c = get(&f.router, &format!("/open311/v2/requests/{c}.json")).await.json();
+    assert_eq!(c[0]["urgency"], "review");
+    let mut real = base("pothole", &far_lon, &lat);
+    real.push(("attribute[danger]", "true".into()));
+    let d = post(real).await.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    assert_eq!(get(&f.router, &format!("/open311/v2/requests/{d}.json")).await.json()[0]["urgency"], "urgent");
+    let stored = count().await;
+    assert_eq!(stored, 6);
+
+    // Bad input: a GeoReport error, nothing stored.
+    let geo_error = |a: &Answer, status: StatusCode| {
+        assert_eq!(a.status, status, "{}", a.text());
+        assert_eq!(a.json()[0]["code"], status.as_u16());
+        a.json()[0]["description"].as_str().unwrap().to_owned()
+    };
+    let outside = post(base("dumping", "1.44", "43.6")).await;
+    assert!(geo_error(&outside, StatusCode::BAD_REQUEST).contains("outside the territory"));
+    let unknown = post(base("graffiti", &lon, &lat)).await;
+    assert!(geo_error(&unknown, StatusCode::NOT_FOUND).contains("graffiti"));
+    let mut missing = base("dumping", &lon, &lat);
+    missing.retain(|(k, _)| *k != "lat");
+    assert!(geo_error(&post(missing).await, StatusCode::BAD_REQUEST).contains("lat is required"));
+    let mut huge = base("dumping", &lon, &lat);
+    huge[4].1 = "x".repeat(1 << 20);
+    geo_error(&post(huge).await, StatusCode::PAYLOAD_TOO_LARGE);
+    let mut long = base("dumping", &lon, &lat);
+    long[4].1 = "x".repeat(5000);
+    assert!(geo_error(&post(long).await, StatusCode::BAD_REQUEST).contains("at most"));
+    let mut key = base("dumping", &lon, &lat);
+    key[0].1 = "not-a-token".into();
+    geo_error(&post(key).await, StatusCode::UNAUTHORIZED);
+    let mut viewer = base("dumping", &lon, &lat);
+    viewer[0].1 = f.viewer.clone();
+    geo_error(&post(viewer).await, StatusCode::FORBIDDEN);
+    let mut anonymous = base("dumping", &lon, &lat);
+    anonymous.remove(0);
+    geo_error(&post(anonymous).await, StatusCode::UNAUTHORIZED);
+    let date = get(&f.router, "/open311/v2/requests.json?start_date=yesterday").await;
+    assert!(geo_error(&date, StatusCode::BAD_REQUEST).contains("start_date"));
+    assert_eq!(count().await, stored, "nothing stored by bad input");
+
+    // Filters.
+    let open = get(&f.router, "/open311/v2/requests.json?status=open&service_code=dumping").await.json();
+    assert_eq!(open.as_array().unwrap().len(), 2, "the duplicate is closed: covered by the first");
+    let by_id = get(&f.router, &format!("/open311/v2/requests.json?service_request_id={id}")).await.json();
+    assert_eq!(by_id.as_array().unwrap().len(), 1);
+    let future = get(&f.router, "/open311/v2/requests.json?start_date=2999-01-01").await.json();
+    assert!(future.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn services_move_requests_through_their_statuses() {
+    let f = fixture(false);
+    let reporter = f.app.create_token("mairie", Role::Reporter).unwrap();
+    let fields = [
+        ("api_key", reporter.as_str()),
+        ("service_code", "litter"),
+        ("lat", &LAT.to_string()),
+        ("long", &LON.to_string()),
+        ("description", "papiers"),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, *v)).collect();
+    let a = call(&f.router, form("/open311/v2/requests.json", &fields)).await;
+    let id = a.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let move_to = |status: &str, note: Option<&str>, token: &str| {
+        let body = serde_json::json!({"status": status, "note": note}).to_string();
+        let req = Request::post(format!("/v1/reports/{id}/status"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let router = f.router.clone();
+        async move { call(&router, req).await }
+    };
+    // A reporter cannot move it; an editor can, forwards only.
+    assert_eq!(move_to("acknowledged", None, &reporter).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(move_to("acknowledged", Some("vu"), &f.editor).await.status, StatusCode::OK);
+    assert_eq!(move_to("received", None, &f.editor).await.status, StatusCode::CONFLICT);
+    assert_eq!(move_to("planned", Some("jeudi"), &f.editor).await.status, StatusCode::OK);
+    assert_eq!(move_to("rejected", None, &f.editor).await.status, StatusCode::BAD_REQUEST, "a reason is needed");
+    assert_eq!(move_to("in_progress", None, &f.editor).await.status, StatusCode::OK);
+    assert_eq!(move_to("done", Some("nettoyé"), &f.editor).await.status, StatusCode::OK);
+    assert_eq!(move_to("in_progress", None, &f.editor).await.status, StatusCode::CONFLICT, "done is final");
+    assert_eq!(move_to("whatever", None, &f.editor).await.status, StatusCode::BAD_REQUEST);
+    let r = get(&f.router, &format!("/open311/v2/requests/{id}.json")).await.json();
+    let steps: Vec<(&str, &str)> = r[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["status"].as_str().unwrap(), e["by"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [("received", "mairie"), ("acknowledged", "sig"), ("planned", "sig"), ("in_progress", "sig"), ("done", "sig")]
+    );
+    assert_eq!((r[0]["status"].as_str(), r[0]["status_notes"].as_str()), (Some("closed"), Some("nettoyé")));
+    let levels = get(&f.router, "/v1/reports/service-levels").await.json();
+    let service = levels.as_array().unwrap().iter().find(|l| l["by"] == "service").unwrap();
+    assert_eq!((service["requests"].as_u64(), service["done"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(service["within_level"].as_f64(), Some(1.0));
+}

@@ -59,6 +59,11 @@ pub enum StoreError {
     TokenNameTaken(String),
     #[error("the store is corrupt: {0}")]
     Corrupt(String),
+    #[error("no report {0}")]
+    NoSuchReport(i64),
+    /// A change of a report refused, with the reason.
+    #[error("{0}")]
+    Refused(String),
     /// A database failure, in words; SQLite's error is its source, behind an opaque type so
     /// that the store's public API does not depend on rusqlite.
     #[error("{0}")]

@@ -1,0 +1,481 @@
+//! Reports of dysfunctions: routed to the manager of the space at their point for their
+//! category's intervention kind, linked to an open report of the same kind nearby as
+//! duplicates, flagged when claimed urgent without an objective criterion, moved through their
+//! statuses by named tokens, and measured against the expected service levels.
+
+use std::collections::BTreeMap;
+
+use domania_core::Layer;
+use domania_core::crs::Crs;
+use domania_engine::{AssignReport, Snapshot};
+use domania_rules::{Rules, SpaceKind};
+use domania_store::{ReportFilter, ReportRow, ReportStore};
+use geo_types::{Point, Rect};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::App;
+use crate::error::{AppError, ErrorCode, Result};
+
+/// The longest description taken, in characters.
+pub const MAX_DESCRIPTION: usize = 4000;
+
+/// Where a report is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Received,
+    Acknowledged,
+    Planned,
+    InProgress,
+    Done,
+    /// Refused by the service, with a reason.
+    Rejected,
+    /// Handed to another organisation, with a reason.
+    Transferred,
+    /// Linked to an open report of the same kind nearby, which covers it.
+    Duplicate,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Received,
+        Status::Acknowledged,
+        Status::Planned,
+        Status::InProgress,
+        Status::Done,
+        Status::Rejected,
+        Status::Transferred,
+        Status::Duplicate,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Acknowledged => "acknowledged",
+            Status::Planned => "planned",
+            Status::InProgress => "in_progress",
+            Status::Done => "done",
+            Status::Rejected => "rejected",
+            Status::Transferred => "transferred",
+            Status::Duplicate => "duplicate",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether work is still expected.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Received | Status::Acknowledged | Status::Planned | Status::InProgress)
+    }
+
+    /// Whether a report may go from `self` to `to`: forwards along received → acknowledged →
+    /// planned → in progress → done (steps may be skipped), or to rejected or transferred from
+    /// any open status; nothing leaves done, rejected, transferred or duplicate.
+    #[must_use]
+    pub fn may_become(self, to: Status) -> bool {
+        self.is_open()
+            && match to {
+                Status::Acknowledged | Status::Planned | Status::InProgress | Status::Done => to > self,
+                Status::Rejected | Status::Transferred => true,
+                Status::Received | Status::Duplicate => false,
+            }
+    }
+
+    /// Whether the move needs a reason.
+    #[must_use]
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Status::Rejected | Status::Transferred)
+    }
+}
+
+/// What the territory says at a point.
+pub struct Territory<'a> {
+    pub snapshot: &'a Snapshot,
+    pub assign: &'a AssignReport,
+    pub rules: &'a Rules,
+    /// The day conventions are judged on.
+    pub date: Date,
+    /// The snapshot's tag, stored with every routing.
+    pub tag: &'a str,
+    /// The position in `assign.spaces` of (sub-sector, space id).
+    pub space: &'a dyn Fn(&str, &str) -> Option<usize>,
+}
+
+/// Where a report goes, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub service_id: Option<String>,
+    pub service_name: String,
+    pub actor: String,
+    pub rule: String,
+    pub explanation: String,
+    pub subsector: Option<String>,
+    pub qpv: Option<String>,
+    pub commune: Option<String>,
+    /// The parcel's IDU, or `non_cadastre`.
+    pub space: String,
+}
+
+/// How far from any parcel a point may be and still be in the territory, in metres.
+const NEAR_M: f64 = 100.0;
+
+impl Territory<'_> {
+    /// The manager at a Lambert-93 point for an intervention kind.
+    pub fn route(&self, x: f64, y: f64, intervention: &str) -> Result<Route> {
+        let snap = self.snapshot;
+        let point = Point::new(x, y);
+        let parcels = snap.parcels_at(point);
+        let mut subsectors = snap.zones_at(Layer::Subsectors, point);
+        subsectors.sort_by(|a, b| a.key.cmp(&b.key));
+        let subsector = subsectors.first().map(|z| z.key.clone());
+        let near = snap.parcels_in_box(Rect::new((x - NEAR_M, y - NEAR_M), (x + NEAR_M, y + NEAR_M)));
+        if parcels.is_empty() && subsector.is_none() && near.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::OutsideTerritory,
+                format!("no parcel nor sub-sector within {NEAR_M} m of the point: it is outside the territory"),
+            ));
+        }
+        let mut qpv: Vec<&str> = snap.zones_at(Layer::Qpv, point).into_iter().map(|z| z.key.as_str()).collect();
+        qpv.sort_unstable();
+        // The commune of the parcel here, else of the nearest parcel around.
+        let nearest = parcels.first().copied().or_else(|| {
+            near.iter().copied().min_by(|&a, &b| {
+                let d = |i: usize| {
+                    use geo::{Distance, Euclidean};
+                    Euclidean.distance(&snap.parcels()[i].geom_l93, &point)
+                };
+                d(a).total_cmp(&d(b))
+            })
+        });
+        let commune = nearest.map(|i| snap.parcels()[i].idu.chars().take(5).collect::<String>());
+        let space_id = parcels.first().map_or("non_cadastre", |&i| snap.parcels()[i].idu.as_str()).to_owned();
+        let kind = match parcels.first() {
+            Some(&i) => SpaceKind::Parcel { idu: space_id.clone(), actor: snap.holdings()[i].actor() },
+            None => SpaceKind::NonCadastre,
+        };
+        // Inside a sub-sector, the same answer as the map's and `/v1/who`'s.
+        let assignments = if let Some(pos) = subsector.as_deref().and_then(|s| (self.space)(s, &space_id)) {
+            self.assign.spaces[pos].assignments.clone()
+        } else {
+            let mut here: Vec<&str> =
+                snap.zones_at(Layer::Conventions, point).into_iter().map(|z| z.key.as_str()).collect();
+            here.extend(subsector.as_deref());
+            self.rules.assign_outside(&kind, &here, self.date)
+        };
+        let a = assignments.into_iter().find(|a| a.intervention == intervention).ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidConfig, format!("no intervention kind {intervention:?} in the rules"))
+        })?;
+        Ok(Route {
+            service_id: a.service.as_ref().map(|s| s.id.clone()),
+            service_name: a.service.as_ref().map_or_else(|| format!("no service ({})", a.actor), |s| s.name.clone()),
+            actor: a.actor.as_str().to_owned(),
+            rule: a.rule.as_str().to_owned(),
+            explanation: a.explanation,
+            subsector,
+            qpv: qpv.first().map(|q| (*q).to_owned()),
+            commune,
+            space: space_id,
+        })
+    }
+}
+
+/// A report as made.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub service_code: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub description: String,
+    pub media_url: Option<String>,
+    /// Open311 attributes (`attribute[danger]=true`); `urgent` claims urgency.
+    pub attributes: BTreeMap<String, String>,
+    /// The token's name (or `anonymous`).
+    pub reporter: String,
+    /// `open311`, `walk:<file>`…
+    pub source: String,
+    pub at: Timestamp,
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "oui" | "on")
+}
+
+/// RFC 3339 in UTC, to the second (sorts as text).
+#[must_use]
+pub fn stamp(t: Timestamp) -> String {
+    t.round(jiff::Unit::Second).map_or_else(|_| t.to_string(), |r| r.to_string())
+}
+
+/// Checks and routes a report, links it to an open duplicate, and stores it.
+#[allow(clippy::many_single_char_names)]
+pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Result<ReportRow> {
+    let bad = |m: String| AppError::new(ErrorCode::InvalidArgument, m);
+    let category = t.rules.category(&r.service_code).ok_or_else(|| {
+        let codes: Vec<&str> = t.rules.config().categories.iter().map(|c| c.code.as_str()).collect();
+        AppError::new(
+            ErrorCode::NotFound,
+            format!("unknown service_code {:?} (services: {})", r.service_code, codes.join(", ")),
+        )
+    })?;
+    if r.description.trim().is_empty() && r.media_url.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        return Err(bad("a description or a media_url is required".into()));
+    }
+    let chars = r.description.chars().count();
+    if chars > MAX_DESCRIPTION {
+        return Err(bad(format!("the description has {chars} characters; at most {MAX_DESCRIPTION}")));
+    }
+    if !(r.lon.is_finite() && r.lat.is_finite() && (-180.0..=180.0).contains(&r.lon) && (-90.0..=90.0).contains(&r.lat))
+    {
+        return Err(bad(format!("lat {} / long {} is not a point on Earth", r.lat, r.lon)));
+    }
+    let (x, y) = Crs::wgs84().transform_to(&Crs::lambert93(), r.lon, r.lat);
+    let route = t.route(x, y, &category.intervention)?;
+    // Urgency: claimed, and the objective criteria met.
+    let met: Vec<&str> = category
+        .urgency
+        .iter()
+        .filter(|c| r.attributes.get(&c.code).is_some_and(|v| truthy(v)))
+        .map(|c| c.code.as_str())
+        .collect();
+    let claimed = r.attributes.get("urgent").is_some_and(|v| truthy(v));
+    let urgency = match (claimed, met.is_empty()) {
+        (_, false) => "urgent",
+        (true, true) => "review",
+        (false, true) => "normal",
+    };
+    let month = r.at.to_zoned(jiff::tz::TimeZone::UTC).month();
+    let expected = t.rules.service_level(&category.intervention).map(|l| {
+        let hours = l.hours(u8::try_from(month).unwrap_or(1), route.qpv.is_some());
+        r.at + jiff::SignedDuration::from_secs_f64(hours * 3600.0)
+    });
+    let at = stamp(r.at);
+    let cfg = &t.rules.config().reports;
+    let since = stamp(r.at - jiff::SignedDuration::from_secs_f64(cfg.duplicate_window_hours * 3600.0));
+    let row = ReportRow {
+        id: 0,
+        service_code: category.code.clone(),
+        intervention: category.intervention.clone(),
+        lon: r.lon,
+        lat: r.lat,
+        x,
+        y,
+        description: r.description,
+        media_url: r.media_url.filter(|m| !m.trim().is_empty()),
+        attributes: serde_json::to_string(&r.attributes).unwrap_or_else(|_| "{}".into()),
+        urgency: urgency.into(),
+        urgency_reasons: serde_json::to_string(&met).unwrap_or_else(|_| "[]".into()),
+        requested_at: at.clone(),
+        updated_at: at,
+        expected_at: expected.map(stamp),
+        status: Status::Received.as_str().into(),
+        status_notes: (urgency == "review")
+            .then(|| "claimed urgent without any of the category's criteria: to be reviewed".to_owned()),
+        service_id: route.service_id,
+        service_name: route.service_name,
+        actor: route.actor,
+        rule: route.rule,
+        explanation: route.explanation,
+        snapshot: t.tag.to_owned(),
+        subsector: route.subsector,
+        qpv: route.qpv,
+        commune: route.commune,
+        space: Some(route.space),
+        duplicate_of: None,
+        reporter: r.reporter,
+        source: r.source,
+    };
+    let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
+    let distance = cfg.duplicate_distance_m;
+    Ok(reports.insert(row, &open, distance, &since, |near, row| {
+        let d = |n: &domania_store::Nearby| (n.x - row.x).hypot(n.y - row.y);
+        if let Some(first) = near.iter().filter(|n| d(n) <= distance).min_by(|a, b| d(a).total_cmp(&d(b))) {
+            row.duplicate_of = Some(first.id);
+            row.status = Status::Duplicate.as_str().into();
+            row.status_notes = Some(format!(
+                "duplicate of request {} ({:.0} m away, made {}), which covers it",
+                first.id,
+                d(first),
+                first.requested_at
+            ));
+        }
+    })?)
+}
+
+/// Moves a report to another status, by a named token, with a note (required to reject or
+/// transfer).
+pub fn transition(
+    reports: &mut ReportStore,
+    id: i64,
+    to: Status,
+    note: Option<&str>,
+    by: &str,
+    at: Timestamp,
+) -> Result<ReportRow> {
+    let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if to.needs_reason() && note.is_none() {
+        return Err(AppError::new(
+            ErrorCode::InvalidArgument,
+            format!("a report is {} with a reason (a note)", to.as_str()),
+        ));
+    }
+    Ok(reports.transition(id, to.as_str(), note, by, &stamp(at), |current| {
+        let from = Status::parse(&current.status).ok_or_else(|| format!("unknown status {:?}", current.status))?;
+        if from.may_become(to) {
+            Ok(())
+        } else {
+            Err(format!("request {id} is {}: it cannot become {}", from.as_str(), to.as_str()))
+        }
+    })?)
+}
+
+/// Service-level figures of one group of reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LevelRow {
+    /// `qpv`, `commune` or `service`.
+    pub by: &'static str,
+    /// The QPV code, the commune's INSEE code or the service's name (`none` when none).
+    pub group: String,
+    /// `YYYY-MM` of the requests.
+    pub month: String,
+    pub requests: usize,
+    pub done: usize,
+    /// Median and 90th percentile (nearest rank) of the delay to done, in hours.
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+    /// Of the done requests with an expected level, the share done within it.
+    pub within_level: Option<f64>,
+    /// Still open.
+    pub backlog: usize,
+    /// Linked to an open request that covered them: work avoided.
+    pub duplicates: usize,
+}
+
+impl crate::table::Row for LevelRow {
+    const HEADER: &'static [&'static str] = &[
+        "by",
+        "group",
+        "month",
+        "requests",
+        "done",
+        "median_hours",
+        "p90_hours",
+        "within_level",
+        "backlog",
+        "duplicates",
+    ];
+}
+
+/// The median of sorted values (the mean of the two middle ones for an even count).
+#[must_use]
+pub fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some(f64::midpoint(sorted[n / 2 - 1], sorted[n / 2])),
+    }
+}
+
+/// The nearest-rank percentile `p` (0–100) of sorted values.
+#[must_use]
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(n) - 1])
+}
+
+/// Figures per QPV, commune and service, and month of request.
+pub fn service_levels(reports: &ReportStore) -> Result<Vec<LevelRow>> {
+    let all = reports.list(&ReportFilter::default())?;
+    let done: BTreeMap<i64, String> = reports.first_reached(Status::Done.as_str())?.into_iter().collect();
+    let hours = |a: &str, b: &str| -> Option<f64> {
+        let (a, b) = (a.parse::<Timestamp>().ok()?, b.parse::<Timestamp>().ok()?);
+        Some((b - a).total(jiff::Unit::Second).ok()? / 3600.0)
+    };
+    let mut groups: BTreeMap<(&'static str, String, String), Vec<&ReportRow>> = BTreeMap::new();
+    for r in &all {
+        let month: String = r.requested_at.chars().take(7).collect();
+        let none = || "none".to_owned();
+        for (by, g) in [
+            ("qpv", r.qpv.clone().unwrap_or_else(none)),
+            ("commune", r.commune.clone().unwrap_or_else(none)),
+            ("service", r.service_name.clone()),
+        ] {
+            groups.entry((by, g, month.clone())).or_default().push(r);
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|((by, group, month), rs)| {
+            let mut delays = Vec::new();
+            let (mut within, mut judged) = (0usize, 0usize);
+            for r in &rs {
+                if let Some(d) = done.get(&r.id).and_then(|at| hours(&r.requested_at, at)) {
+                    delays.push(d);
+                    if let Some(e) = r.expected_at.as_deref().and_then(|e| hours(&r.requested_at, e)) {
+                        judged += 1;
+                        within += usize::from(d <= e);
+                    }
+                }
+            }
+            delays.sort_by(f64::total_cmp);
+            let status = |r: &&&ReportRow| Status::parse(&r.status);
+            LevelRow {
+                by,
+                group,
+                month,
+                requests: rs.len(),
+                done: delays.len(),
+                median_hours: median(&delays),
+                p90_hours: percentile(&delays, 90.0),
+                within_level: (judged > 0).then(|| within as f64 / judged as f64),
+                backlog: rs.iter().filter(|r| status(r).is_some_and(Status::is_open)).count(),
+                duplicates: rs.iter().filter(|r| status(r) == Some(Status::Duplicate)).count(),
+            }
+        })
+        .collect())
+}
+
+impl App {
+    /// The reports database beside the store (created on first use).
+    pub fn reports(&self) -> Result<ReportStore> {
+        Ok(ReportStore::open(&ReportStore::path_for(self.store_path()))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_move_forwards_and_end() {
+        use Status::*;
+        assert!(Received.may_become(Acknowledged) && Received.may_become(Done) && Planned.may_become(InProgress));
+        assert!(!Acknowledged.may_become(Received) && !InProgress.may_become(Planned));
+        assert!(Received.may_become(Rejected) && InProgress.may_become(Transferred));
+        for end in [Done, Rejected, Transferred, Duplicate] {
+            assert!(Status::ALL.iter().all(|&to| !end.may_become(to)), "{end:?} is final");
+        }
+        assert!(!Received.may_become(Duplicate) && !Received.may_become(Received));
+    }
+
+    #[test]
+    fn median_and_nearest_rank_percentile() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
+        assert_eq!(median(&v), Some(5.5));
+        assert_eq!(percentile(&v, 90.0), Some(9.0));
+        assert_eq!(median(&v[..3]), Some(2.0));
+        assert_eq!(percentile(&v[..3], 90.0), Some(3.0));
+        assert_eq!(median(&[]), None);
+    }
+}
