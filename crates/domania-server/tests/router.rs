@@ -594,24 +594,21 @@ fn point_in(app: &App, sub: &str, actor: Option<domania_core::Actor>) -> (f64, f
     use geo::{BoundingRect, Contains, InteriorPoint};
     let snap = app.snapshot().unwrap();
     let zone = snap.subsectors().iter().find(|z| z.key == sub).unwrap();
-    let l93 = match actor {
-        Some(a) => (0..snap.parcels().len())
+    let l93 = if let Some(a) = actor {
+        (0..snap.parcels().len())
             .filter(|&i| snap.holdings()[i].actor() == a)
             .filter_map(|i| snap.parcels()[i].geom_l93.interior_point())
             .find(|p| zone.geom_l93.contains(p))
-            .expect("a parcel of that actor in the sub-sector"),
-        None => {
-            let b = zone.geom_l93.bounding_rect().unwrap();
-            (0..400)
-                .map(|k| {
-                    geo::Point::new(
-                        b.min().x + b.width() * f64::from(k % 20) / 20.0,
-                        b.min().y + b.height() * f64::from(k / 20) / 20.0,
-                    )
-                })
-                .find(|p| zone.geom_l93.contains(p) && snap.parcels_at(*p).is_empty())
-                .expect("a street in the sub-sector")
-        }
+            .expect("a parcel of that actor in the sub-sector")
+    } else {
+        let b = zone.geom_l93.bounding_rect().unwrap();
+        (0..400)
+            .map(|k| {
+                let (i, j) = (f64::from(k % 20), f64::from(k / 20));
+                geo::Point::new(b.min().x + b.width() * i / 20.0, b.min().y + b.height() * j / 20.0)
+            })
+            .find(|p| zone.geom_l93.contains(p) && snap.parcels_at(*p).is_empty())
+            .expect("a street in the sub-sector")
     };
     domania_core::crs::Crs::lambert93().transform_to(&domania_core::crs::Crs::wgs84(), l93.x(), l93.y())
 }
