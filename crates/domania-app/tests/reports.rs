@@ -1,0 +1,195 @@
+//! Reports on the demo territory (data/), with times chosen by the test: duplicates at the
+//! edges of the distance and the window, and service-level figures computed by hand.
+
+use std::collections::HashMap;
+
+use domania_app::import::ImportRequest;
+use domania_app::reports::{self, NewReport, Status, Territory};
+use domania_app::{App, Layer};
+use domania_core::crs::Crs;
+use jiff::{SignedDuration, Timestamp};
+
+fn data(file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(file)
+}
+
+/// The bailleur's parcel 78498000AB0072 (sub-sector QN078001-01), in Lambert-93.
+fn origin() -> (f64, f64) {
+    Crs::wgs84().transform_to(&Crs::lambert93(), 1.806, 48.927)
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    app: App,
+    snapshot: domania_engine::Snapshot,
+    assign: domania_engine::AssignReport,
+    rules: domania_app::files::LoadedRules,
+    index: HashMap<(String, String), usize>,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(dir.path().join("s.gpkg"), Some(&data("territory.toml"))).unwrap();
+    for (layer, file) in [
+        (Layer::Parcels, "cadastre-synth-parcelles.json"),
+        (Layer::Owners, "ppm-synth.csv"),
+        (Layer::Qpv, "qpv-synth.geojson"),
+        (Layer::Subsectors, "subsectors-synth.geojson"),
+    ] {
+        app.import(&ImportRequest::new(layer, data(file), "test"), &|_| {}).unwrap();
+    }
+    let rules = domania_app::files::rules(Some(&data("rules.toml"))).unwrap();
+    let snapshot = app.snapshot().unwrap();
+    let (_, assign) = snapshot.assign(&rules.rules, jiff::civil::date(2026, 3, 1), Default::default());
+    let index = assign
+        .spaces
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
+        .collect();
+    World { _dir: dir, app, snapshot, assign, rules, index }
+}
+
+fn report(code: &str, (x, y): (f64, f64), at: Timestamp) -> NewReport {
+    let (lon, lat) = Crs::lambert93().transform_to(&Crs::wgs84(), x, y);
+    NewReport {
+        service_code: code.into(),
+        lon,
+        lat,
+        description: "sacs".into(),
+        media_url: None,
+        attributes: Default::default(),
+        reporter: "test".into(),
+        source: "test".into(),
+        at,
+    }
+}
+
+fn t0() -> Timestamp {
+    "2026-03-02T08:00:00Z".parse().unwrap()
+}
+
+fn hours(h: f64) -> SignedDuration {
+    SignedDuration::from_secs_f64(h * 3600.0)
+}
+
+#[test]
+fn duplicates_at_the_edges_of_distance_and_window() {
+    let w = world();
+    let space = |s: &str, id: &str| w.index.get(&(s.to_owned(), id.to_owned())).copied();
+    let t = Territory {
+        snapshot: &w.snapshot,
+        assign: &w.assign,
+        rules: &w.rules.rules,
+        date: w.assign.date,
+        tag: "t",
+        space: &space,
+    };
+    let cfg = &w.rules.rules.config().reports;
+    assert_eq!((cfg.duplicate_distance_m, cfg.duplicate_window_hours), (30.0, 72.0));
+    let mut store = w.app.reports().unwrap();
+    let (x, y) = origin();
+    let first = reports::post(&mut store, &t, report("dumping", (x, y), t0())).unwrap();
+    assert_eq!(first.duplicate_of, None);
+    // Just inside 30 m: a duplicate; just outside: a report of its own.
+    let inside = reports::post(&mut store, &t, report("dumping", (x + 29.9, y), t0() + hours(1.0))).unwrap();
+    assert_eq!(inside.duplicate_of, Some(first.id));
+    assert_eq!(inside.status, "duplicate");
+    let outside = reports::post(&mut store, &t, report("dumping", (x - 30.1, y), t0() + hours(1.0))).unwrap();
+    assert_eq!(outside.duplicate_of, None);
+    // Another kind at the same point is not a duplicate.
+    assert_eq!(reports::post(&mut store, &t, report("litter", (x, y), t0())).unwrap().duplicate_of, None);
+    // The window: 72 h after the first, still a duplicate; a second later, not.
+    let (x2, y2) = (x, y + 60.0);
+    let base = reports::post(&mut store, &t, report("dumping", (x2, y2), t0())).unwrap();
+    let at_edge = reports::post(&mut store, &t, report("dumping", (x2, y2), t0() + hours(72.0))).unwrap();
+    assert_eq!(at_edge.duplicate_of, Some(base.id));
+    let after = reports::post(
+        &mut store,
+        &t,
+        report("dumping", (x2, y2 + 1.0), t0() + hours(72.0) + SignedDuration::from_secs(1)),
+    )
+    .unwrap();
+    assert_eq!(after.duplicate_of, None);
+    // Once the first is done, a new report there is new work.
+    reports::transition(&mut store, first.id, Status::Done, Some("enlevé"), "ctc", t0() + hours(2.0)).unwrap();
+    let again = reports::post(&mut store, &t, report("dumping", (x + 1.0, y), t0() + hours(3.0))).unwrap();
+    assert_eq!(again.duplicate_of, None);
+}
+
+#[test]
+fn urgency_is_judged_on_the_categorys_criteria() {
+    let w = world();
+    let space = |s: &str, id: &str| w.index.get(&(s.to_owned(), id.to_owned())).copied();
+    let t = Territory {
+        snapshot: &w.snapshot,
+        assign: &w.assign,
+        rules: &w.rules.rules,
+        date: w.assign.date,
+        tag: "t",
+        space: &space,
+    };
+    let mut store = w.app.reports().unwrap();
+    let (x, y) = origin();
+    let with = |attrs: &[(&str, &str)], dx: f64| {
+        let mut r = report("dumping", (x + dx, y), t0());
+        r.attributes = attrs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        r
+    };
+    let claimed = reports::post(&mut store, &t, with(&[("urgent", "true")], 0.0)).unwrap();
+    assert_eq!(claimed.urgency, "review");
+    assert!(claimed.status_notes.unwrap().contains("review"));
+    let met = reports::post(&mut store, &t, with(&[("urgent", "true"), ("blocked_access", "true")], 100.0)).unwrap();
+    assert_eq!((met.urgency.as_str(), met.urgency_reasons.as_str()), ("urgent", "[\"blocked_access\"]"));
+    let unclaimed = reports::post(&mut store, &t, with(&[("hazard", "oui")], 200.0)).unwrap();
+    assert_eq!(unclaimed.urgency, "urgent", "an objective criterion makes it urgent, claimed or not");
+    // A criterion of another category counts for nothing.
+    let other = reports::post(&mut store, &t, with(&[("urgent", "true"), ("fallen_tree", "true")], 300.0)).unwrap();
+    assert_eq!(other.urgency, "review");
+}
+
+#[test]
+fn service_level_figures_computed_by_hand() {
+    let w = world();
+    let space = |s: &str, id: &str| w.index.get(&(s.to_owned(), id.to_owned())).copied();
+    let t = Territory {
+        snapshot: &w.snapshot,
+        assign: &w.assign,
+        rules: &w.rules.rules,
+        date: w.assign.date,
+        tag: "t",
+        space: &space,
+    };
+    let mut store = w.app.reports().unwrap();
+    let (x, y) = origin();
+    // Four requests done after 10, 20, 30 and 100 hours, one still open, one duplicate: all
+    // waste, so all to the waste department (96 h expected, 48 h in a QPV).
+    let mut ids = Vec::new();
+    for (k, h) in [10.0, 20.0, 30.0, 100.0].into_iter().enumerate() {
+        let r = reports::post(&mut store, &t, report("dumping", (x + 40.0 * k as f64, y), t0())).unwrap();
+        reports::transition(&mut store, r.id, Status::Acknowledged, None, "ctc", t0() + hours(1.0)).unwrap();
+        reports::transition(&mut store, r.id, Status::Done, Some("fait"), "ctc", t0() + hours(h)).unwrap();
+        ids.push(r.id);
+    }
+    let open = reports::post(&mut store, &t, report("dumping", (x, y + 40.0), t0())).unwrap();
+    assert_eq!(open.duplicate_of, None);
+    let dup = reports::post(&mut store, &t, report("dumping", (x, y + 41.0), t0() + hours(1.0))).unwrap();
+    assert_eq!(dup.duplicate_of, Some(open.id));
+    let rows = reports::service_levels(&store).unwrap();
+    let by_service: Vec<_> = rows.iter().filter(|r| r.by == "service").collect();
+    assert_eq!(by_service.len(), 1, "{rows:?}");
+    let r = by_service[0];
+    assert_eq!((r.group.as_str(), r.month.as_str()), ("Direction de la gestion des déchets", "2026-03"));
+    assert_eq!((r.requests, r.done, r.backlog, r.duplicates), (6, 4, 1, 1));
+    // Median of 10, 20, 30, 100: (20 + 30) / 2; 90th percentile by nearest rank: the
+    // ceil(0.9 × 4) = 4th value.
+    assert_eq!(r.median_hours, Some(25.0));
+    assert_eq!(r.p90_hours, Some(100.0));
+    // 100 h is over both 96 h and 48 h; the others are within: 3 of 4.
+    assert_eq!(r.within_level, Some(0.75));
+    // The expected time of each is the level of its place.
+    let first = store.get(ids[0]).unwrap().unwrap();
+    let expected: Timestamp = first.expected_at.unwrap().parse().unwrap();
+    let level = if first.qpv.is_some() { 48.0 } else { 96.0 };
+    assert_eq!(expected, t0() + hours(level));
+}
