@@ -1,6 +1,9 @@
 //! Reports on the demo territory (data/), with times chosen by the test: duplicates at the
 //! edges of the distance and the window, and service-level figures computed by hand.
 
+// Short names (w the world, t the territory, r a report) keep the checks readable.
+#![allow(clippy::many_single_char_names)]
+
 use std::collections::HashMap;
 
 use domania_app::import::ImportRequest;
