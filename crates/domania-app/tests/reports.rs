@@ -43,7 +43,8 @@ fn world() -> World {
     }
     let rules = domania_app::files::rules(Some(&data("rules.toml"))).unwrap();
     let snapshot = app.snapshot().unwrap();
-    let (_, assign) = snapshot.assign(&rules.rules, jiff::civil::date(2026, 3, 1), Default::default());
+    let (_, assign) =
+        snapshot.assign(&rules.rules, jiff::civil::date(2026, 3, 1), domania_core::overlay::OverlayOptions::default());
     let index = assign
         .spaces
         .iter()
@@ -61,7 +62,7 @@ fn report(code: &str, (x, y): (f64, f64), at: Timestamp) -> NewReport {
         lat,
         description: "sacs".into(),
         media_url: None,
-        attributes: Default::default(),
+        attributes: std::collections::BTreeMap::default(),
         reporter: "test".into(),
         source: "test".into(),
         at,
