@@ -451,6 +451,270 @@ impl App {
     pub fn reports(&self) -> Result<ReportStore> {
         Ok(ReportStore::open(&ReportStore::path_for(self.store_path()))?)
     }
+
+    /// What routing needs, from the store and `rules`, conventions judged on `date`.
+    pub fn routing(&self, rules: crate::files::LoadedRules, date: Date) -> Result<Routing> {
+        let snapshot = self.snapshot()?;
+        let (_, assign) = snapshot.assign(&rules.rules, date, domania_core::overlay::OverlayOptions::default());
+        let index = assign
+            .spaces
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
+            .collect();
+        let tag: String = snapshot.versions().iter().map(|(l, v)| format!("{l}:{};", v.unwrap_or(0))).collect();
+        let tag = format!("{:016x}", domania_core::hash::fnv1a(format!("{tag}rules:{}", rules.text).as_bytes()));
+        Ok(Routing { snapshot, assign, rules, index, tag, date })
+    }
+}
+
+/// A snapshot, its managers and an index of its spaces: routing outside the server.
+pub struct Routing {
+    pub snapshot: Snapshot,
+    pub assign: AssignReport,
+    pub rules: crate::files::LoadedRules,
+    index: std::collections::HashMap<(String, String), usize>,
+    /// The layers' versions and the rules, hashed: stored with each routing.
+    pub tag: String,
+    pub date: Date,
+}
+
+impl Routing {
+    /// Runs `f` on the territory.
+    pub fn with<T>(&self, f: impl FnOnce(&Territory<'_>) -> T) -> T {
+        let space = |s: &str, id: &str| self.index.get(&(s.to_owned(), id.to_owned())).copied();
+        let t = Territory {
+            snapshot: &self.snapshot,
+            assign: &self.assign,
+            rules: &self.rules.rules,
+            date: self.date,
+            tag: &self.tag,
+            space: &space,
+        };
+        f(&t)
+    }
+}
+
+/// A report as a line of CSV or JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportLine {
+    pub id: i64,
+    pub requested_at: String,
+    pub service_code: String,
+    pub intervention: String,
+    pub status: String,
+    pub urgency: String,
+    pub service_id: Option<String>,
+    pub service_name: String,
+    pub actor: String,
+    pub subsector: Option<String>,
+    pub qpv: Option<String>,
+    pub commune: Option<String>,
+    pub space: Option<String>,
+    pub lat: f64,
+    pub long: f64,
+    pub description: String,
+    pub media_url: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub expected_at: Option<String>,
+    pub updated_at: String,
+    pub status_notes: Option<String>,
+    pub rule: String,
+    pub explanation: String,
+    pub reporter: String,
+    pub source: String,
+}
+
+impl crate::table::Row for ReportLine {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "requested_at",
+        "service_code",
+        "intervention",
+        "status",
+        "urgency",
+        "service_id",
+        "service_name",
+        "actor",
+        "subsector",
+        "qpv",
+        "commune",
+        "space",
+        "lat",
+        "long",
+        "description",
+        "media_url",
+        "duplicate_of",
+        "expected_at",
+        "updated_at",
+        "status_notes",
+        "rule",
+        "explanation",
+        "reporter",
+        "source",
+    ];
+}
+
+impl From<&ReportRow> for ReportLine {
+    fn from(r: &ReportRow) -> Self {
+        Self {
+            id: r.id,
+            requested_at: r.requested_at.clone(),
+            service_code: r.service_code.clone(),
+            intervention: r.intervention.clone(),
+            status: r.status.clone(),
+            urgency: r.urgency.clone(),
+            service_id: r.service_id.clone(),
+            service_name: r.service_name.clone(),
+            actor: r.actor.clone(),
+            subsector: r.subsector.clone(),
+            qpv: r.qpv.clone(),
+            commune: r.commune.clone(),
+            space: r.space.clone(),
+            lat: r.lat,
+            long: r.lon,
+            description: r.description.clone(),
+            media_url: r.media_url.clone(),
+            duplicate_of: r.duplicate_of,
+            expected_at: r.expected_at.clone(),
+            updated_at: r.updated_at.clone(),
+            status_notes: r.status_notes.clone(),
+            rule: r.rule.clone(),
+            explanation: r.explanation.clone(),
+            reporter: r.reporter.clone(),
+            source: r.source.clone(),
+        }
+    }
+}
+
+/// One observation of a walking diagnostic (*diagnostic en marchant*).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Where it is in its file (`line 4`, `feature 2`).
+    pub at: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub category: String,
+    pub note: String,
+    pub photo: Option<String>,
+}
+
+/// Reads the observations of a walk: CSV (`lon`/`long`, `lat`, `category`, `note`, `photo`;
+/// comma or semicolon) or GeoJSON points (properties `category`, `note`, `photo`).
+pub fn read_observations(path: &std::path::Path) -> Result<Vec<Observation>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::new(ErrorCode::FileUnreadable, format!("{}: {e}", path.display())))?;
+    let bad = |at: &str, m: &str| AppError::new(ErrorCode::InvalidFile, format!("{}: {at}: {m}", path.display()));
+    if text.trim_start().starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad("JSON", &e.to_string()))?;
+        let features = v["features"].as_array().ok_or_else(|| bad("JSON", "a FeatureCollection is expected"))?;
+        return features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let at = format!("feature {}", i + 1);
+                let c = f["geometry"]["coordinates"].as_array().filter(|_| f["geometry"]["type"] == "Point");
+                let c = c.ok_or_else(|| bad(&at, "a Point geometry is expected"))?;
+                let n = |k: usize| c.get(k).and_then(serde_json::Value::as_f64).ok_or_else(|| bad(&at, "coordinates"));
+                let p = &f["properties"];
+                let text = |k: &str| p[k].as_str().map(str::to_owned);
+                Ok(Observation {
+                    lon: n(0)?,
+                    lat: n(1)?,
+                    category: text("category").ok_or_else(|| bad(&at, "no category"))?,
+                    note: text("note").unwrap_or_default(),
+                    photo: text("photo"),
+                    at,
+                })
+            })
+            .collect();
+    }
+    let delimiter = if text.lines().next().is_some_and(|h| h.contains(';')) { b';' } else { b',' };
+    let mut rd = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text.as_bytes());
+    let header: Vec<String> =
+        rd.headers().map_err(|e| bad("header", &e.to_string()))?.iter().map(|h| h.trim().to_lowercase()).collect();
+    let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+    let (lon, lat, cat) = (
+        col(&["lon", "long", "longitude"]),
+        col(&["lat", "latitude"]),
+        col(&["category", "categorie", "service_code"]),
+    );
+    let (Some(lon), Some(lat), Some(cat)) = (lon, lat, cat) else {
+        return Err(bad("header", "columns lon (or long), lat and category are required"));
+    };
+    let (note, photo) = (col(&["note", "description"]), col(&["photo", "media_url"]));
+    rd.records()
+        .enumerate()
+        .map(|(i, rec)| {
+            let at = format!("line {}", i + 2);
+            let rec = rec.map_err(|e| bad(&at, &e.to_string()))?;
+            let get = |k: Option<usize>| k.and_then(|k| rec.get(k)).map(str::trim).filter(|v| !v.is_empty());
+            let num = |k: usize, what: &str| {
+                get(Some(k))
+                    .and_then(|v| v.replace(',', ".").parse::<f64>().ok())
+                    .ok_or_else(|| bad(&at, &format!("{what} is not a number")))
+            };
+            Ok(Observation {
+                lon: num(lon, "lon")?,
+                lat: num(lat, "lat")?,
+                category: get(Some(cat)).ok_or_else(|| bad(&at, "no category"))?.to_owned(),
+                note: get(note).unwrap_or("").to_owned(),
+                photo: get(photo).map(str::to_owned),
+                at,
+            })
+        })
+        .collect()
+}
+
+/// Posts the observations of a walk as reports (source `walk:<name>`), each routed. Every
+/// observation is checked and routed before any is stored: one bad observation stores none,
+/// and the error names it.
+pub fn import_walk(
+    reports: &mut ReportStore,
+    t: &Territory<'_>,
+    observations: Vec<Observation>,
+    name: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<Vec<ReportRow>> {
+    let made: Vec<NewReport> = observations
+        .into_iter()
+        .map(|o| {
+            let r = NewReport {
+                service_code: o.category,
+                lon: o.lon,
+                lat: o.lat,
+                description: o.note,
+                media_url: o.photo,
+                attributes: BTreeMap::new(),
+                reporter: by.to_owned(),
+                source: format!("walk:{name}"),
+                at,
+            };
+            check(t, &r).map_err(|e| e.context(format!("{name}: {}", o.at)))?;
+            Ok(r)
+        })
+        .collect::<Result<_>>()?;
+    made.into_iter().map(|r| post(reports, t, r)).collect()
+}
+
+/// Checks a report as [`post`] would, without storing it.
+fn check(t: &Territory<'_>, r: &NewReport) -> Result<()> {
+    let category = t
+        .rules
+        .category(&r.service_code)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("unknown category {:?}", r.service_code)))?;
+    if r.description.chars().count() > MAX_DESCRIPTION {
+        return Err(AppError::new(
+            ErrorCode::InvalidArgument,
+            format!("a note of more than {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    if r.description.trim().is_empty() && r.media_url.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        return Err(AppError::new(ErrorCode::InvalidArgument, "a note or a photo is required"));
+    }
+    let (x, y) = Crs::wgs84().transform_to(&Crs::lambert93(), r.lon, r.lat);
+    t.route(x, y, &category.intervention).map(|_| ())
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::{
-    Cli, Command, ExportCommand, InvalidArg, Judging, MapFormat, ReportKind, RoleArg, TableFormat, TokenCommand,
-    ZonesArg,
+    Cli, Command, ExportCommand, InvalidArg, Judging, MapFormat, ReportKind, ReportsCommand, RoleArg, TableFormat,
+    TokenCommand, ZonesArg,
 };
 use domania_app::tokens::Role;
 
@@ -69,6 +69,90 @@ fn invalid_policy(invalid: InvalidArg) -> InvalidPolicy {
 
 fn date_of(judging: &Judging) -> domania_app::Date {
     judging.date.unwrap_or_else(domania_app::files::today)
+}
+
+fn reports(cli: &Cli, app: &domania_app::App, what: &ReportsCommand) -> Result<()> {
+    use domania_app::reports::{self as r, ReportLine, Status};
+    match what {
+        ReportsCommand::List { status, format } => {
+            let statuses = match status {
+                Some(s) if Status::parse(s).is_none() => bail!("unknown status {s:?}"),
+                Some(s) => vec![s.clone()],
+                None => Vec::new(),
+            };
+            let rows = app.reports()?.list(&domania_store::ReportFilter { statuses, ..Default::default() })?;
+            let lines: Vec<ReportLine> = rows.iter().map(ReportLine::from).collect();
+            match format {
+                TableFormat::Json => json(&lines),
+                TableFormat::Csv => csv(cli, &lines),
+            }
+        }
+        ReportsCommand::Show { id } => {
+            let store = app.reports()?;
+            let row = store.get(*id)?.ok_or_else(|| anyhow::anyhow!("no report {id}"))?;
+            let events: Vec<serde_json::Value> = store
+                .events(*id)?
+                .into_iter()
+                .map(
+                    |e| serde_json::json!({"at": e.at, "kind": e.kind, "status": e.status, "note": e.note, "by": e.by}),
+                )
+                .collect();
+            json(&serde_json::json!({"report": ReportLine::from(&row), "events": events}))
+        }
+        ReportsCommand::Status { id, status, note, by } => {
+            let to = Status::parse(status).ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?;
+            let row = r::transition(&mut app.reports()?, *id, to, note.as_deref(), by, jiff::Timestamp::now())?;
+            crate::outln!("request {} is {} ({})", row.id, row.status, row.service_name)
+        }
+        ReportsCommand::Walk { file, out, by, judging } => {
+            let rules = match &judging.rules {
+                Some(p) => domania_app::files::rules(Some(p))?,
+                None => match app.stored_rules()? {
+                    Some(r) => r,
+                    None => domania_app::files::rules(None)?,
+                },
+            };
+            let observations = r::read_observations(file)?;
+            let routing = app.routing(rules, date_of(judging))?;
+            let name =
+                file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let mut store = app.reports()?;
+            let made =
+                routing.with(|t| r::import_walk(&mut store, t, observations, &name, by, jiff::Timestamp::now()))?;
+            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            let mut by_service: std::collections::BTreeMap<String, Vec<&domania_store::ReportRow>> = Default::default();
+            for m in &made {
+                by_service
+                    .entry(m.service_id.clone().unwrap_or_else(|| format!("none-{}", m.actor)))
+                    .or_default()
+                    .push(m);
+            }
+            for (service, rows) in &by_service {
+                let lines: Vec<ReportLine> = rows.iter().map(|r| ReportLine::from(*r)).collect();
+                let text = domania_app::table::rows_csv(&lines, b',')?;
+                std::fs::write(out.join(format!("{service}.csv")), text)?;
+                let features: Vec<serde_json::Value> = lines
+                    .iter()
+                    .map(|l| {
+                        serde_json::json!({"type": "Feature", "properties": l,
+                        "geometry": {"type": "Point", "coordinates": [l.long, l.lat]}})
+                    })
+                    .collect();
+                let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+                std::fs::write(out.join(format!("{service}.geojson")), serde_json::to_string_pretty(&fc)?)?;
+            }
+            for (service, rows) in &by_service {
+                crate::outln!("{service}: {} reports ({})", rows.len(), rows[0].service_name)?;
+            }
+            eprintln!(
+                "domania: {} observations of {name} routed to {} services; lists in {}",
+                made.len(),
+                by_service.len(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
 }
 
 pub fn run(cli: &Cli) -> Result<()> {
@@ -290,6 +374,14 @@ pub fn run(cli: &Cli) -> Result<()> {
                 }
             }
         }
+        Command::Report { what: ReportKind::ServiceLevels { format } } => {
+            let rows = domania_app::reports::service_levels(&app.reports()?)?;
+            match format {
+                TableFormat::Json => json(&rows),
+                TableFormat::Csv => csv(cli, &rows),
+            }
+        }
+        Command::Reports { what } => reports(cli, &app, what),
         Command::Perimeters { file, judging, format } => {
             let defs = domania_app::files::PerimetersFile::read(file)?;
             let rules = domania_app::files::rules(judging.rules.as_deref())?;

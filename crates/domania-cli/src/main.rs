@@ -215,6 +215,12 @@ pub enum Command {
         #[command(subcommand)]
         what: ReportKind,
     },
+    /// Reports of dysfunctions (posted over Open311 at /open311/v2/ on `domania serve`, or from
+    /// a walking diagnostic): list, show, move through statuses, import a walk.
+    Reports {
+        #[command(subcommand)]
+        what: ReportsCommand,
+    },
     /// Serve the store over HTTP: who is responsible at a point, parcel queries, scenarios,
     /// OGC API Features, layer updates with tokens. Prints the URL once listening.
     Serve {
@@ -340,6 +346,52 @@ pub enum ReportKind {
     Tfpb {
         #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
         format: TableFormat,
+    },
+    /// Reports of dysfunctions against the expected delays, per QPV, commune, service and
+    /// month: requests, median and 90th-percentile delay, share within the level, backlog,
+    /// duplicates avoided.
+    ServiceLevels {
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// The reports, newest first.
+    List {
+        /// Only those in this status (received, acknowledged, planned, in_progress, done,
+        /// rejected, transferred, duplicate).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
+    },
+    /// One report and each of its steps.
+    Show { id: i64 },
+    /// Moves a report to another status (forwards only; rejected and transferred need --note).
+    Status {
+        id: i64,
+        status: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who does it (a person or a service).
+        #[arg(long)]
+        by: String,
+    },
+    /// A walking diagnostic: observations (CSV with lon, lat, category, note, photo; or
+    /// GeoJSON points) posted as reports, each routed; one list per service (CSV and GeoJSON)
+    /// written into --out, to send after the walk. One bad observation stores none.
+    Walk {
+        file: PathBuf,
+        /// The folder the lists are written into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Who walked (the reporter stored with each report).
+        #[arg(long)]
+        by: String,
+        #[command(flatten)]
+        judging: Judging,
     },
 }
 
