@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 mod land_figures;
+mod reports;
 mod serve;
 mod store_trust;
 mod support;

@@ -11,13 +11,13 @@ use std::time::Duration;
 use crate::support::{domania, domania_bin, shared_data, texts};
 
 /// A running server, stopped (SIGTERM) when dropped.
-struct Server {
-    child: Child,
-    url: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Server {
-    fn start(store: &std::path::Path) -> Self {
+    pub(crate) fn start(store: &std::path::Path) -> Self {
         let mut child = Command::new(domania_bin())
             .arg("--store")
             .arg(store)
@@ -36,7 +36,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = self.child.wait().unwrap();

@@ -120,7 +120,8 @@ fn reports(cli: &Cli, app: &domania_app::App, what: &ReportsCommand) -> Result<(
             let made =
                 routing.with(|t| r::import_walk(&mut store, t, observations, &name, by, jiff::Timestamp::now()))?;
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-            let mut by_service: std::collections::BTreeMap<String, Vec<&domania_store::ReportRow>> = Default::default();
+            let mut by_service: std::collections::BTreeMap<String, Vec<&domania_store::ReportRow>> =
+                std::collections::BTreeMap::new();
             for m in &made {
                 by_service
                     .entry(m.service_id.clone().unwrap_or_else(|| format!("none-{}", m.actor)))

@@ -60,7 +60,7 @@ pub async fn discovery(headers: HeaderMap) -> Response {
     axum::Json(json!({
         "changeset": "2026-11-26T00:00:00Z",
         "contact": "the territory's GIS team",
-        "key_service": "a token with the reporter role: `domania token create NAME --role reporter`",
+        "key_service": "a token with the reporter role: `domania token create --name NAME --role reporter`",
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
             "url": url,

@@ -1,0 +1,141 @@
+//! Reports of dysfunctions over HTTP exactly as a GeoReport v2 client makes them (form-encoded
+//! POST with `api_key`, then `GET requests/{id}.json`), and `kill -9` of the server in the
+//! middle of a burst of posts: every acknowledged report is there after a restart, whole.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::serve::Server;
+use crate::support::{domania, root, texts};
+
+fn parsed(r: ureq::Response) -> Result<serde_json::Value, String> {
+    let text = r.into_string().map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
+}
+
+fn get(url: &str) -> (u16, serde_json::Value) {
+    match ureq::get(url).timeout(Duration::from_secs(30)).call() {
+        Ok(r) => (r.status(), parsed(r).unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, parsed(r).unwrap()),
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+fn post(url: &str, fields: &[(&str, &str)]) -> Result<(u16, serde_json::Value), String> {
+    match ureq::post(url).timeout(Duration::from_secs(30)).send_form(fields) {
+        Ok(r) => Ok((r.status(), parsed(r)?)),
+        Err(ureq::Error::Status(code, r)) => Ok((code, parsed(r)?)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[test]
+fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("demo.gpkg");
+    let data = root().join("data");
+    for (kind, file) in [
+        ("parcels", "cadastre-synth-parcelles.json"),
+        ("owners", "ppm-synth.csv"),
+        ("qpv", "qpv-synth.geojson"),
+        ("subsectors", "subsectors-synth.geojson"),
+    ] {
+        let out = domania(&store, &["import", kind, data.join(file).to_str().unwrap()]);
+        assert!(out.status.success(), "{}", texts(&out).1);
+    }
+    let out = domania(&store, &["token", "create", "--name", "mairie-des-mureaux", "--role", "reporter"]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let key = texts(&out).0.trim().to_owned();
+
+    let server = Server::start(&store);
+    let api = format!("{}/open311/v2", server.url);
+    let (status, services) = get(&format!("{api}/services.json"));
+    assert_eq!(status, 200);
+    assert!(services.as_array().unwrap().iter().any(|s| s["service_code"] == "dumping"));
+    let (status, answer) = post(
+        &format!("{api}/requests.json"),
+        &[
+            ("api_key", &key),
+            ("service_code", "dumping"),
+            ("lat", "48.927"),
+            ("long", "1.806"),
+            ("description", "Matelas et sacs devant le hall B"),
+            ("media_url", "https://example.org/photo.jpg"),
+            ("attribute[blocked_access]", "true"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{answer}");
+    let id = answer[0]["service_request_id"].as_str().unwrap().to_owned();
+    let (status, r) = get(&format!("{api}/requests/{id}.json"));
+    assert_eq!(status, 200);
+    let r = &r[0];
+    assert_eq!(r["service_request_id"], id.as_str());
+    assert_eq!(r["status"], "open");
+    assert_eq!(r["description"], "Matelas et sacs devant le hall B");
+    assert_eq!(r["urgency"], "urgent");
+    for field in ["agency_responsible", "requested_datetime", "updated_datetime", "expected_datetime"] {
+        assert!(r[field].as_str().is_some_and(|v| !v.is_empty()), "{field}: {r}");
+    }
+    // A bad api_key, in GeoReport's error format; nothing stored.
+    let (status, err) = post(
+        &format!("{api}/requests.json"),
+        &[("api_key", "nope"), ("service_code", "dumping"), ("lat", "48.927"), ("long", "1.806"), ("description", "x")],
+    )
+    .unwrap();
+    assert_eq!((status, err[0]["code"].as_u64()), (401, Some(401)));
+
+    // A burst of posts, and kill -9 in the middle of it.
+    let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let burst = {
+        let (url, key, acknowledged) = (format!("{api}/requests.json"), key.clone(), Arc::clone(&acknowledged));
+        std::thread::spawn(move || {
+            for k in 0..2000 {
+                let (lon, description) = (format!("{:.6}", 1.8055 + f64::from(k % 20) * 0.00005), format!("burst {k}"));
+                let fields = [
+                    ("api_key", key.as_str()),
+                    ("service_code", "litter"),
+                    ("lat", "48.9271"),
+                    ("long", lon.as_str()),
+                    ("description", description.as_str()),
+                ];
+                match post(&url, &fields) {
+                    Ok((201, a)) => {
+                        let id = a[0]["service_request_id"].as_str().unwrap().to_owned();
+                        acknowledged.lock().unwrap().push((id, description));
+                    }
+                    Ok((code, a)) => panic!("{code}: {a}"),
+                    Err(_) => break,
+                }
+            }
+        })
+    };
+    while acknowledged.lock().unwrap().len() < 50 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut server = server;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    burst.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 50 && acknowledged.len() < 2000, "{} posts acknowledged", acknowledged.len());
+
+    let server = Server::start(&store);
+    let api = format!("{}/open311/v2", server.url);
+    for (id, description) in &acknowledged {
+        let (status, r) = get(&format!("{api}/requests/{id}.json"));
+        assert_eq!(status, 200, "acknowledged request {id} lost");
+        assert_eq!(r[0]["description"], description.as_str());
+        assert_eq!(r[0]["events"][0]["status"], r[0]["detailed_status"], "its first step is there with it");
+    }
+    // Nothing half-written: every stored request has its first step.
+    let (_, all) = get(&format!("{api}/requests.json?service_code=litter"));
+    let all = all.as_array().unwrap();
+    assert!(all.len() >= acknowledged.len());
+    for r in all {
+        let id = r["service_request_id"].as_str().unwrap();
+        let (_, one) = get(&format!("{api}/requests/{id}.json"));
+        assert!(!one[0]["events"].as_array().unwrap().is_empty(), "request {id} without its first step");
+    }
+    assert!(server.stop().success());
+}
