@@ -335,6 +335,25 @@ pub fn transition(
     })?)
 }
 
+/// Routes a stored report again on today's territory (an explicit, logged action: a routing
+/// once given never changes by itself when the layers or rules do). The step records the old
+/// and the new service and the snapshot routed on.
+pub fn reroute(reports: &mut ReportStore, t: &Territory<'_>, id: i64, by: &str, at: Timestamp) -> Result<ReportRow> {
+    let current = reports.get(id)?.ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("no report {id}")))?;
+    let route = t.route(current.x, current.y, &current.intervention)?;
+    Ok(reports.reroute(
+        id,
+        route.service_id.as_deref(),
+        &route.service_name,
+        &route.actor,
+        &route.rule,
+        &route.explanation,
+        t.tag,
+        by,
+        &stamp(at),
+    )?)
+}
+
 /// Service-level figures of one group of reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LevelRow {

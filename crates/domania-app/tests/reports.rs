@@ -197,3 +197,52 @@ fn service_level_figures_computed_by_hand() {
     let level = if first.qpv.is_some() { 48.0 } else { 96.0 };
     assert_eq!(expected, t0() + hours(level));
 }
+
+#[test]
+fn a_routing_stays_as_given_until_an_explicit_reroute() {
+    let w = world();
+    let space = |s: &str, id: &str| w.index.get(&(s.to_owned(), id.to_owned())).copied();
+    let t = Territory {
+        snapshot: &w.snapshot,
+        assign: &w.assign,
+        rules: &w.rules.rules,
+        date: w.assign.date,
+        tag: "before",
+        space: &space,
+    };
+    let mut store = w.app.reports().unwrap();
+    let r = reports::post(&mut store, &t, report("litter", origin(), t0())).unwrap();
+    assert_eq!(r.service_name, "Agence de proximité du bailleur");
+    // The rules change: cleaning now always goes to the CU's technical centre.
+    let text = std::fs::read_to_string(data("rules.toml")).unwrap()
+        + "\n[[fixed]]\nintervention = \"cleaning\"\nservice = \"cu-ctc-seine-aval\"\nreason = \"marché de nettoiement\"\n";
+    let rules = domania_rules::Rules::new(toml::from_str(&text).unwrap()).unwrap();
+    let (_, assign) = w.snapshot.assign(&rules, w.assign.date, domania_core::overlay::OverlayOptions::default());
+    let index: HashMap<(String, String), usize> = assign
+        .spaces
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
+        .collect();
+    let space2 = |s: &str, id: &str| index.get(&(s.to_owned(), id.to_owned())).copied();
+    let after = Territory {
+        snapshot: &w.snapshot,
+        assign: &assign,
+        rules: &rules,
+        date: w.assign.date,
+        tag: "after",
+        space: &space2,
+    };
+    // What was given stays.
+    assert_eq!(store.get(r.id).unwrap().unwrap().service_name, "Agence de proximité du bailleur");
+    // Until someone re-routes it, which is logged.
+    let moved = reports::reroute(&mut store, &after, r.id, "coordinatrice GUP", t0() + hours(2.0)).unwrap();
+    assert_eq!(
+        (moved.service_name.as_str(), moved.rule.as_str(), moved.snapshot.as_str()),
+        ("CTC Seine Aval", "fixed", "after")
+    );
+    let events = store.events(r.id).unwrap();
+    let last = events.last().unwrap();
+    assert_eq!((last.kind.as_str(), last.by.as_str()), ("reroute", "coordinatrice GUP"));
+    assert!(last.note.as_deref().unwrap().contains("Agence de proximité du bailleur"));
+}

@@ -71,6 +71,18 @@ fn date_of(judging: &Judging) -> domania_app::Date {
     judging.date.unwrap_or_else(domania_app::files::today)
 }
 
+/// The rules a server would use: the file given, else those saved in the store, else the
+/// built-in ones.
+fn serving_rules(app: &domania_app::App, judging: &Judging) -> Result<domania_app::files::LoadedRules> {
+    Ok(match &judging.rules {
+        Some(p) => domania_app::files::rules(Some(p))?,
+        None => match app.stored_rules()? {
+            Some(r) => r,
+            None => domania_app::files::rules(None)?,
+        },
+    })
+}
+
 fn reports(cli: &Cli, app: &domania_app::App, what: &ReportsCommand) -> Result<()> {
     use domania_app::reports::{self as r, ReportLine, Status};
     match what {
@@ -104,14 +116,13 @@ fn reports(cli: &Cli, app: &domania_app::App, what: &ReportsCommand) -> Result<(
             let row = r::transition(&mut app.reports()?, *id, to, note.as_deref(), by, jiff::Timestamp::now())?;
             crate::outln!("request {} is {} ({})", row.id, row.status, row.service_name)
         }
+        ReportsCommand::Reroute { id, by, judging } => {
+            let routing = app.routing(serving_rules(app, judging)?, date_of(judging))?;
+            let row = routing.with(|t| r::reroute(&mut app.reports()?, t, *id, by, jiff::Timestamp::now()))?;
+            crate::outln!("request {} now goes to {} ({})", row.id, row.service_name, row.explanation)
+        }
         ReportsCommand::Walk { file, out, by, judging } => {
-            let rules = match &judging.rules {
-                Some(p) => domania_app::files::rules(Some(p))?,
-                None => match app.stored_rules()? {
-                    Some(r) => r,
-                    None => domania_app::files::rules(None)?,
-                },
-            };
+            let rules = serving_rules(app, judging)?;
             let observations = r::read_observations(file)?;
             let routing = app.routing(rules, date_of(judging))?;
             let name =

@@ -379,6 +379,15 @@ pub enum ReportsCommand {
         #[arg(long)]
         by: String,
     },
+    /// Routes a report again on today's layers and rules (a routing once given never changes
+    /// by itself); the step is logged with the old and new service.
+    Reroute {
+        id: i64,
+        #[arg(long)]
+        by: String,
+        #[command(flatten)]
+        judging: Judging,
+    },
     /// A walking diagnostic: observations (CSV with lon, lat, category, note, photo; or
     /// GeoJSON points) posted as reports, each routed; one list per service (CSV and GeoJSON)
     /// written into --out, to send after the walk. One bad observation stores none.

@@ -136,6 +136,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let statuses = Router::new()
         .route("/v1/reports/{id}/status", post(open311::change_status))
+        .route("/v1/reports/{id}/reroute", post(open311::reroute))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let admin = Router::new()

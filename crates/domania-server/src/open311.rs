@@ -374,6 +374,35 @@ pub async fn change_status(
     Ok(axum::Json(json!([request_json(&row)])).into_response())
 }
 
+/// `POST /v1/reports/{id}/reroute`, by an editor: routes the request again on the current
+/// snapshot (logged as a step with the old and new service).
+pub async fn reroute(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
+    Path(id): Path<i64>,
+) -> GeoResult<Response> {
+    let s2 = Arc::clone(&shared);
+    let row = tokio::task::spawn_blocking(move || {
+        let served = s2.current();
+        let space = |s: &str, sid: &str| served.space(s, sid);
+        let t = Territory {
+            snapshot: &served.snapshot,
+            assign: &served.assign,
+            rules: &served.rules.rules,
+            date: served.date,
+            tag: &served.etag,
+            space: &space,
+        };
+        let mut store = s2.reports.lock().map_err(|_| {
+            domania_app::AppError::new(domania_app::ErrorCode::Internal, "the reports database lock is poisoned")
+        })?;
+        domania_app::reports::reroute(&mut store, &t, id, &caller.0, jiff::Timestamp::now())
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))??;
+    Ok(axum::Json(json!([request_json(&row)])).into_response())
+}
+
 /// `GET /v1/reports/service-levels`: the figures per QPV, commune, service and month.
 pub async fn service_levels(State(shared): State<Arc<Shared>>) -> GeoResult<Response> {
     let rows = read(&shared, domania_app::reports::service_levels).await?;
