@@ -191,6 +191,28 @@ fn service_level_figures_computed_by_hand() {
     assert_eq!(r.p90_hours, Some(100.0));
     // 100 h is over both 96 h and 48 h; the others are within: 3 of 4.
     assert_eq!(r.within_level, Some(0.75));
+    // The annual report says the same, and counts every square metre of the sub-sectors once
+    // per intervention kind.
+    let routing = w.app.routing(domania_app::files::rules(Some(&data("rules.toml"))).unwrap(), w.assign.date).unwrap();
+    let a = reports::annual(&store, &routing, 2026, None).unwrap();
+    assert!(a.markdown.contains("6 signalements reçus, dont 1 doublons"), "{}", a.markdown);
+    assert!(
+        a.markdown
+            .contains("| Collecte des déchets et encombrants | Direction de la gestion des déchets | 6 | 4 | 1 | 1 |"),
+        "{}",
+        a.markdown
+    );
+    assert!(a.markdown.contains("| 25.0 h | 100.0 h | 75.0 % |"), "{}", a.markdown);
+    assert!(a.svg.starts_with("<svg") && a.svg.contains("4 / 6"));
+    let land: f64 = a
+        .csv
+        .lines()
+        .filter(|l| l.starts_with("land,Nettoiement,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    let spaces: f64 = routing.assign.spaces.iter().map(|s| s.area_m2).sum();
+    assert!((land - spaces).abs() < 1.0, "{land} m² managed for cleaning, {spaces} m² of spaces");
+    assert!(reports::annual(&store, &routing, 2025, None).unwrap().markdown.contains("0 signalements"));
     // The expected time of each is the level of its place.
     let first = store.get(ids[0]).unwrap().unwrap();
     let expected: Timestamp = first.expected_at.unwrap().parse().unwrap();

@@ -393,6 +393,18 @@ pub fn run(cli: &Cli) -> Result<()> {
                 TableFormat::Csv => csv(cli, &rows),
             }
         }
+        Command::Report { what: ReportKind::Annual { year, commune, out, judging } } => {
+            let routing = app.routing(serving_rules(&app, judging)?, date_of(judging))?;
+            let year = year.unwrap_or_else(|| domania_app::files::today().year());
+            let a = domania_app::reports::annual(&app.reports()?, &routing, year, commune.as_deref())?;
+            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            let stem = out.join(format!("annual-{year}-{}", a.scope));
+            for (ext, text) in [("md", &a.markdown), ("svg", &a.svg), ("csv", &a.csv)] {
+                let path = stem.with_extension(ext);
+                std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            }
+            crate::outln!("{}", stem.with_extension("md").display())
+        }
         Command::Reports { what } => reports(cli, &app, what),
         Command::Perimeters { file, judging, format } => {
             let defs = domania_app::files::PerimetersFile::read(file)?;

@@ -354,6 +354,20 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
         format: TableFormat,
     },
+    /// The annual report of the reports of dysfunctions, for a commune or the whole territory:
+    /// a Markdown document with tables and a chart (SVG), and the figures as CSV, in --out.
+    Annual {
+        /// The year of the requests (default: this year).
+        #[arg(long)]
+        year: Option<i16>,
+        /// A commune's INSEE code (default: the whole territory).
+        #[arg(long)]
+        commune: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        judging: Judging,
+    },
 }
 
 #[derive(Debug, Subcommand)]
