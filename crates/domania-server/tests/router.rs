@@ -279,6 +279,12 @@ async fn tags_openapi_and_unknown_routes() {
     let api = get(&f.router, "/api").await.json();
     assert_eq!(api["openapi"], "3.0.3");
     // Every documented route answers (with sample ids); no route is missing from the document.
+    let key = f.app.create_token("relais", Role::Reporter).unwrap();
+    let (lat, lon) = (LAT.to_string(), LON.to_string());
+    let fields =
+        [("api_key", key.as_str()), ("service_code", "litter"), ("lat", &lat), ("long", &lon), ("description", "x")];
+    let posted = call(&f.router, form("/open311/v2/requests.json", &fields)).await.json();
+    let request = posted[0]["service_request_id"].as_str().unwrap().to_owned();
     for r in domania_server::openapi::ROUTES.iter().filter(|r| r.method == "get" && r.role.is_none()) {
         let id = if r.path.starts_with("/v1/subsectors") { "QN078001-01" } else { "parcels" };
         let uri = r
@@ -288,7 +294,11 @@ async fn tags_openapi_and_unknown_routes() {
             .replace("{idu}", "78498000AB0072")
             .replace("{layer}", "parcels")
             .replace("{code}", "QN078001")
-            .replace("{siren}", "900000037");
+            .replace("{siren}", "900000037")
+            .replace("{layers}", "parcels")
+            .replace("{z}/{x}/{y}", "16/33096/22526")
+            .replace("{service_code}", "dumping")
+            .replace("{service_request_id}", &request);
         let uri = if uri.ends_with("/diff") { format!("{uri}?from=1&to=1") } else { uri };
         let uri = if uri == "/v1/who" { format!("{uri}?lon={LON}&lat={LAT}") } else { uri };
         let a = get(&f.router, &uri).await;
