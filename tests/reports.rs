@@ -139,3 +139,54 @@ fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
     }
     assert!(server.stop().success());
 }
+
+#[test]
+fn a_walking_diagnostic_gives_one_list_per_service_and_a_bad_observation_stores_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("demo.gpkg");
+    let data = root().join("data");
+    for (kind, file) in [
+        ("parcels", "cadastre-synth-parcelles.json"),
+        ("owners", "ppm-synth.csv"),
+        ("qpv", "qpv-synth.geojson"),
+        ("subsectors", "subsectors-synth.geojson"),
+    ] {
+        let out = domania(&store, &["import", kind, data.join(file).to_str().unwrap()]);
+        assert!(out.status.success(), "{}", texts(&out).1);
+    }
+    // A semicolon CSV with decimal commas, as a spreadsheet writes it after the walk.
+    let walk = dir.path().join("walk.csv");
+    std::fs::write(
+        &walk,
+        "lon;lat;category;note;photo\n1,806;48,927;dumping;Encombrants devant le hall;IMG_1.jpg\n\
+         1,8065;48,9272;litter;Papiers;IMG_2.jpg\n1,806;48,927;green;Haie non taillée;\n",
+    )
+    .unwrap();
+    let lists = dir.path().join("lists");
+    let out =
+        domania(&store, &["reports", "walk", walk.to_str().unwrap(), "--by", "DVQ", "--out", lists.to_str().unwrap()]);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("cu-dechets: 1 reports"), "{stdout}");
+    let mut files: Vec<String> =
+        std::fs::read_dir(&lists).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    assert_eq!(files.len(), 6, "{files:?}");
+    assert!(files.contains(&"cu-dechets.csv".to_owned()) && files.contains(&"cu-dechets.geojson".to_owned()));
+    let waste = std::fs::read_to_string(lists.join("cu-dechets.csv")).unwrap();
+    assert_eq!(waste.lines().count(), 2, "{waste}");
+    assert!(waste.contains("Encombrants devant le hall") && waste.contains("walk:walk.csv"));
+    let gj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(lists.join("cu-dechets.geojson")).unwrap()).unwrap();
+    assert_eq!(gj["features"][0]["geometry"]["type"], "Point");
+    // One observation outside the territory: the error names it, and nothing is stored.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "lon,lat,category,note\n1.806,48.927,litter,ici\n1.44,43.6,litter,à Toulouse\n").unwrap();
+    let out =
+        domania(&store, &["reports", "walk", bad.to_str().unwrap(), "--by", "DVQ", "--out", lists.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(texts(&out).1.contains("bad.csv: line 3"), "{}", texts(&out).1);
+    let listed = domania(&store, &["reports", "list", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+}
