@@ -217,27 +217,7 @@ pub fn stamp(t: Timestamp) -> String {
 /// Checks and routes a report, links it to an open duplicate, and stores it.
 #[allow(clippy::many_single_char_names)]
 pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Result<ReportRow> {
-    let bad = |m: String| AppError::new(ErrorCode::InvalidArgument, m);
-    let category = t.rules.category(&r.service_code).ok_or_else(|| {
-        let codes: Vec<&str> = t.rules.config().categories.iter().map(|c| c.code.as_str()).collect();
-        AppError::new(
-            ErrorCode::NotFound,
-            format!("unknown service_code {:?} (services: {})", r.service_code, codes.join(", ")),
-        )
-    })?;
-    if r.description.trim().is_empty() && r.media_url.as_deref().is_none_or(|m| m.trim().is_empty()) {
-        return Err(bad("a description or a media_url is required".into()));
-    }
-    let chars = r.description.chars().count();
-    if chars > MAX_DESCRIPTION {
-        return Err(bad(format!("the description has {chars} characters; at most {MAX_DESCRIPTION}")));
-    }
-    if !(r.lon.is_finite() && r.lat.is_finite() && (-180.0..=180.0).contains(&r.lon) && (-90.0..=90.0).contains(&r.lat))
-    {
-        return Err(bad(format!("lat {} / long {} is not a point on Earth", r.lat, r.lon)));
-    }
-    let (x, y) = Crs::wgs84().transform_to(&Crs::lambert93(), r.lon, r.lat);
-    let route = t.route(x, y, &category.intervention)?;
+    let (category, x, y, route) = check(t, &r)?;
     // Urgency: claimed, and the objective criteria met.
     let met: Vec<&str> = category
         .urgency
@@ -251,14 +231,12 @@ pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Resul
         (true, true) => "review",
         (false, true) => "normal",
     };
-    let month = r.at.to_zoned(jiff::tz::TimeZone::UTC).month();
-    let expected = t.rules.service_level(&category.intervention).map(|l| {
-        let hours = l.hours(u8::try_from(month).unwrap_or(1), route.qpv.is_some());
-        r.at + jiff::SignedDuration::from_secs_f64(hours * 3600.0)
-    });
+    let expected = expected_at(t.rules, &category.intervention, r.at, route.qpv.is_some());
     let at = stamp(r.at);
     let cfg = &t.rules.config().reports;
-    let since = stamp(r.at - jiff::SignedDuration::from_secs_f64(cfg.duplicate_window_hours * 3600.0));
+    let since = stamp(
+        r.at.checked_sub(jiff::SignedDuration::from_secs_f64(cfg.duplicate_window_hours * 3600.0)).unwrap_or(r.at),
+    );
     let row = ReportRow {
         id: 0,
         service_code: category.code.clone(),
@@ -294,7 +272,13 @@ pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Resul
     };
     let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
     let distance = cfg.duplicate_distance_m;
+    // An urgent report (a criterion met) is never closed as a duplicate: it may say what the
+    // open one did not.
+    let merge = urgency != "urgent";
     Ok(reports.insert(row, &open, distance, &since, |near, row| {
+        if !merge {
+            return;
+        }
         let d = |n: &domania_store::Nearby| (n.x - row.x).hypot(n.y - row.y);
         if let Some(first) = near.iter().filter(|n| d(n) <= distance).min_by(|a, b| d(a).total_cmp(&d(b))) {
             row.duplicate_of = Some(first.id);
@@ -342,17 +326,25 @@ pub fn transition(
 pub fn reroute(reports: &mut ReportStore, t: &Territory<'_>, id: i64, by: &str, at: Timestamp) -> Result<ReportRow> {
     let current = reports.get(id)?.ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("no report {id}")))?;
     let route = t.route(current.x, current.y, &current.intervention)?;
-    Ok(reports.reroute(
-        id,
-        route.service_id.as_deref(),
-        &route.service_name,
-        &route.actor,
-        &route.rule,
-        &route.explanation,
-        t.tag,
-        by,
-        &stamp(at),
-    )?)
+    let requested: Timestamp = current
+        .requested_at
+        .parse()
+        .map_err(|e| AppError::new(ErrorCode::StoreCorrupt, format!("report {id}: requested_at: {e}")))?;
+    let expected = expected_at(t.rules, &current.intervention, requested, route.qpv.is_some()).map(stamp);
+    let new = domania_store::Rerouted {
+        service_id: route.service_id,
+        service_name: route.service_name,
+        actor: route.actor,
+        rule: route.rule,
+        explanation: route.explanation,
+        snapshot: t.tag.to_owned(),
+        subsector: route.subsector,
+        qpv: route.qpv,
+        commune: route.commune,
+        space: Some(route.space),
+        expected_at: expected,
+    };
+    Ok(reports.reroute(id, &new, by, &stamp(at))?)
 }
 
 /// Service-level figures of one group of reports.
@@ -418,10 +410,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 pub fn service_levels(reports: &ReportStore) -> Result<Vec<LevelRow>> {
     let all = reports.list(&ReportFilter::default())?;
     let done: BTreeMap<i64, String> = reports.first_reached(Status::Done.as_str())?.into_iter().collect();
-    let hours = |a: &str, b: &str| -> Option<f64> {
-        let (a, b) = (a.parse::<Timestamp>().ok()?, b.parse::<Timestamp>().ok()?);
-        Some((b - a).total(jiff::Unit::Second).ok()? / 3600.0)
-    };
+    let hours = hours_between;
     let mut groups: BTreeMap<(&'static str, String, String), Vec<&ReportRow>> = BTreeMap::new();
     for r in &all {
         let month: String = r.requested_at.chars().take(7).collect();
@@ -718,50 +707,46 @@ pub fn import_walk(
     made.into_iter().map(|r| post(reports, t, r)).collect()
 }
 
-/// Checks a report as [`post`] would, without storing it.
-fn check(t: &Territory<'_>, r: &NewReport) -> Result<()> {
-    let category = t
-        .rules
-        .category(&r.service_code)
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("unknown category {:?}", r.service_code)))?;
-    if r.description.chars().count() > MAX_DESCRIPTION {
-        return Err(AppError::new(
-            ErrorCode::InvalidArgument,
-            format!("a note of more than {MAX_DESCRIPTION} characters"),
-        ));
-    }
-    if r.description.trim().is_empty() && r.media_url.as_deref().is_none_or(|m| m.trim().is_empty()) {
-        return Err(AppError::new(ErrorCode::InvalidArgument, "a note or a photo is required"));
-    }
-    let (x, y) = Crs::wgs84().transform_to(&Crs::lambert93(), r.lon, r.lat);
-    t.route(x, y, &category.intervention).map(|_| ())
+/// The time a report made at `at` is expected to be done by, from the level of its kind
+/// (inside a QPV or not, by season); `None` without a level.
+fn expected_at(rules: &Rules, intervention: &str, at: Timestamp, in_qpv: bool) -> Option<Timestamp> {
+    let l = rules.service_level(intervention)?;
+    let month = u8::try_from(at.to_zoned(jiff::tz::TimeZone::UTC).month()).unwrap_or(1);
+    at.checked_add(jiff::SignedDuration::from_secs_f64(l.hours(month, in_qpv) * 3600.0)).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Hours from one stored time to another.
+fn hours_between(a: &str, b: &str) -> Option<f64> {
+    let (a, b) = (a.parse::<Timestamp>().ok()?, b.parse::<Timestamp>().ok()?);
+    Some((b - a).total(jiff::Unit::Second).ok()? / 3600.0)
+}
 
-    #[test]
-    fn statuses_move_forwards_and_end() {
-        use Status::*;
-        assert!(Received.may_become(Acknowledged) && Received.may_become(Done) && Planned.may_become(InProgress));
-        assert!(!Acknowledged.may_become(Received) && !InProgress.may_become(Planned));
-        assert!(Received.may_become(Rejected) && InProgress.may_become(Transferred));
-        for end in [Done, Rejected, Transferred, Duplicate] {
-            assert!(Status::ALL.iter().all(|&to| !end.may_become(to)), "{end:?} is final");
-        }
-        assert!(!Received.may_become(Duplicate) && !Received.may_become(Received));
+/// Checks a report (category, note or photo, length, a point on Earth in the territory) and
+/// routes it: what [`post`] stores, and what a walk checks of every observation before storing
+/// any.
+fn check<'r>(t: &Territory<'r>, r: &NewReport) -> Result<(&'r domania_rules::Category, f64, f64, Route)> {
+    let bad = |m: String| AppError::new(ErrorCode::InvalidArgument, m);
+    let category = t.rules.category(&r.service_code).ok_or_else(|| {
+        let codes: Vec<&str> = t.rules.config().categories.iter().map(|c| c.code.as_str()).collect();
+        AppError::new(
+            ErrorCode::NotFound,
+            format!("unknown service_code {:?} (services: {})", r.service_code, codes.join(", ")),
+        )
+    })?;
+    if r.description.trim().is_empty() && r.media_url.as_deref().is_none_or(|m| m.trim().is_empty()) {
+        return Err(bad("a description or a media_url is required".into()));
     }
-
-    #[test]
-    fn median_and_nearest_rank_percentile() {
-        let v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
-        assert_eq!(median(&v), Some(5.5));
-        assert_eq!(percentile(&v, 90.0), Some(9.0));
-        assert_eq!(median(&v[..3]), Some(2.0));
-        assert_eq!(percentile(&v[..3], 90.0), Some(3.0));
-        assert_eq!(median(&[]), None);
+    let chars = r.description.chars().count();
+    if chars > MAX_DESCRIPTION {
+        return Err(bad(format!("the description has {chars} characters; at most {MAX_DESCRIPTION}")));
     }
+    if !(r.lon.is_finite() && r.lat.is_finite() && (-180.0..=180.0).contains(&r.lon) && (-90.0..=90.0).contains(&r.lat))
+    {
+        return Err(bad(format!("lat {} / long {} is not a point on Earth", r.lat, r.lon)));
+    }
+    let (x, y) = Crs::wgs84().transform_to(&Crs::lambert93(), r.lon, r.lat);
+    let route = t.route(x, y, &category.intervention)?;
+    Ok((category, x, y, route))
 }
 
 /// The annual report of the reports, for a commune or the whole territory: one Markdown
@@ -828,14 +813,8 @@ pub fn annual(reports: &ReportStore, routing: &Routing, year: i16, commune: Opti
         .filter(|r| commune.is_none_or(|c| r.commune.as_deref() == Some(c)))
         .collect();
     let done: BTreeMap<i64, String> = reports.first_reached(Status::Done.as_str())?.into_iter().collect();
-    let delay = |r: &ReportRow| -> Option<f64> {
-        let (a, b) = (r.requested_at.parse::<Timestamp>().ok()?, done.get(&r.id)?.parse::<Timestamp>().ok()?);
-        Some((b - a).total(jiff::Unit::Second).ok()? / 3600.0)
-    };
-    let expected = |r: &ReportRow| -> Option<f64> {
-        let (a, b) = (r.requested_at.parse::<Timestamp>().ok()?, r.expected_at.as_deref()?.parse::<Timestamp>().ok()?);
-        Some((b - a).total(jiff::Unit::Second).ok()? / 3600.0)
-    };
+    let delay = |r: &ReportRow| hours_between(&r.requested_at, done.get(&r.id)?);
+    let expected = |r: &ReportRow| hours_between(&r.requested_at, r.expected_at.as_deref()?);
     let status = |r: &ReportRow| Status::parse(&r.status);
     let mut out = Vec::new();
     // Requests by kind and service.

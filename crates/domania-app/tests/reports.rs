@@ -145,6 +145,11 @@ fn urgency_is_judged_on_the_categorys_criteria() {
     assert!(claimed.status_notes.unwrap().contains("review"));
     let met = reports::post(&mut store, &t, with(&[("urgent", "true"), ("blocked_access", "true")], 100.0)).unwrap();
     assert_eq!((met.urgency.as_str(), met.urgency_reasons.as_str()), ("urgent", "[\"blocked_access\"]"));
+    // Near an open one: a plain report is its duplicate, an urgent one is not closed as such.
+    let plain = reports::post(&mut store, &t, with(&[], 101.0)).unwrap();
+    assert_eq!(plain.duplicate_of, Some(met.id));
+    let urgent_too = reports::post(&mut store, &t, with(&[("hazard", "true")], 102.0)).unwrap();
+    assert_eq!((urgent_too.duplicate_of, urgent_too.urgency.as_str()), (None, "urgent"));
     let unclaimed = reports::post(&mut store, &t, with(&[("hazard", "oui")], 200.0)).unwrap();
     assert_eq!(unclaimed.urgency, "urgent", "an objective criterion makes it urgent, claimed or not");
     // A criterion of another category counts for nothing.
@@ -212,12 +217,13 @@ fn service_level_figures_computed_by_hand() {
         .sum();
     let spaces: f64 = routing.assign.spaces.iter().map(|s| s.area_m2).sum();
     assert!((land - spaces).abs() < 1.0, "{land} m² managed for cleaning, {spaces} m² of spaces");
-    assert!(reports::annual(&store, &routing, 2025, None).unwrap().markdown.contains("0 signalements"));
+    assert!(reports::annual(&store, &routing, 2025, None).unwrap().markdown.contains("\n\n0 signalements reçus"));
     // The expected time of each is the level of its place.
+    // The first is on the bailleur's parcel inside QPV QN078001: 48 h, not 96.
     let first = store.get(ids[0]).unwrap().unwrap();
+    assert_eq!(first.qpv.as_deref(), Some("QN078001"));
     let expected: Timestamp = first.expected_at.unwrap().parse().unwrap();
-    let level = if first.qpv.is_some() { 48.0 } else { 96.0 };
-    assert_eq!(expected, t0() + hours(level));
+    assert_eq!(expected, t0() + hours(48.0));
 }
 
 #[test]

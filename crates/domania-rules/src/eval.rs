@@ -107,6 +107,9 @@ impl std::fmt::Display for RuleKind {
     }
 }
 
+/// The longest delay or window the rules take, in hours (ten years).
+pub const MAX_HOURS: f64 = 87_600.0;
+
 /// Rules ready to evaluate (every reference checked).
 #[derive(Debug, Clone)]
 pub struct Rules {
@@ -191,10 +194,13 @@ impl Rules {
             check_kind(format!("category {}", c.code), &c.intervention)?;
         }
         let r = &config.reports;
-        if !(r.duplicate_distance_m >= 0.0 && r.duplicate_window_hours >= 0.0) {
-            return Err(RulesError::BadReports(
-                "duplicate_distance_m and duplicate_window_hours must be 0 or more".into(),
-            ));
+        // Bounded, so that times computed from them stay times.
+        if !((0.0..=10_000.0).contains(&r.duplicate_distance_m)
+            && (0.0..=MAX_HOURS).contains(&r.duplicate_window_hours))
+        {
+            return Err(RulesError::BadReports(format!(
+                "duplicate_distance_m must be 0 to 10,000 and duplicate_window_hours 0 to {MAX_HOURS}"
+            )));
         }
         for l in &config.service_levels {
             let rule = format!("service level of {}", l.intervention);
@@ -202,8 +208,10 @@ impl Rules {
             let hours = std::iter::once(l.hours)
                 .chain(l.qpv_hours)
                 .chain(l.seasons.iter().flat_map(|s| std::iter::once(s.hours).chain(s.qpv_hours)));
-            if hours.into_iter().any(|h| !(h > 0.0 && h.is_finite())) {
-                return Err(RulesError::BadReports(format!("{rule}: hours must be more than 0")));
+            if hours.into_iter().any(|h| !(h > 0.0 && h <= MAX_HOURS)) {
+                return Err(RulesError::BadReports(format!(
+                    "{rule}: hours must be more than 0 and at most {MAX_HOURS}"
+                )));
             }
             if l.seasons.iter().flat_map(|s| &s.months).any(|m| !(1..=12).contains(m)) {
                 return Err(RulesError::BadReports(format!("{rule}: months are 1 to 12")));
@@ -214,13 +222,13 @@ impl Rules {
 
     /// A category of report by its code.
     #[must_use]
-    pub fn category(&self, code: &str) -> Option<&crate::model::Category> {
+    pub fn category(&self, code: &str) -> Option<&crate::Category> {
         self.config.categories.iter().find(|c| c.code == code)
     }
 
     /// The service level of an intervention kind.
     #[must_use]
-    pub fn service_level(&self, intervention: &str) -> Option<&crate::model::ServiceLevel> {
+    pub fn service_level(&self, intervention: &str) -> Option<&crate::ServiceLevel> {
         self.config.service_levels.iter().find(|l| l.intervention == intervention)
     }
 

@@ -24,4 +24,7 @@ mod model;
 
 pub use error::{Result, RulesError};
 pub use eval::{Assignment, Decision, RuleKind, Rules, SpaceKind, SubsectorDecision};
-pub use model::{Convention, DefaultRule, Delegation, FixedRule, Intervention, RulesConfig, Service};
+pub use model::{
+    Category, Convention, DefaultRule, Delegation, FixedRule, Intervention, ReportsConfig, RulesConfig, Season,
+    Service, ServiceLevel, UrgencyCriterion,
+};

@@ -120,7 +120,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/open311/v2/discovery.json", get(open311::discovery))
         .route("/open311/v2/services.json", get(open311::services))
         .route("/open311/v2/services/{file}", get(open311::service))
-        .route("/open311/v2/requests.json", get(open311::requests).post(open311::post_request))
+        .route("/open311/v2/requests.json", get(open311::requests))
         .route("/open311/v2/requests/{file}", get(open311::request))
         .route("/v1/reports/service-levels", get(open311::service_levels))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
@@ -133,6 +133,10 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
     let rollbacks = Router::new()
         .route("/v1/layers/{layer}/rollback", post(layers::rollback))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    // Posting a report takes its key in the form (`api_key`), whatever `--private-reads` says.
+    let posts = Router::new()
+        .route("/open311/v2/requests.json", post(open311::post_request))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     let statuses = Router::new()
         .route("/v1/reports/{id}/status", post(open311::change_status))
@@ -158,6 +162,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .merge(rollbacks)
         .merge(admin)
         .merge(statuses)
+        .merge(posts)
         .fallback(|| async { error::ApiError::not_found("no such route (see /api)") })
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.timeout))

@@ -90,19 +90,14 @@ pub async fn services(State(shared): State<Arc<Shared>>, Query(q): Query<PointQu
         (None, None) => None,
         _ => return Err(bad("lat and long go together")),
     };
-    let space = |s: &str, id: &str| served.space(s, id);
-    let t = Territory {
-        snapshot: &served.snapshot,
-        assign: &served.assign,
-        rules,
-        date: served.date,
-        tag: &served.etag,
-        space: &space,
-    };
     let label =
         |k: &str| rules.config().interventions.iter().find(|i| i.id == k).map_or(k, |i| i.label.as_str()).to_owned();
+    served.with_territory(|t| services_at(t, at, &label))
+}
+
+fn services_at(t: &Territory<'_>, at: Option<(f64, f64)>, label: &dyn Fn(&str) -> String) -> GeoResult<Response> {
     let mut out = Vec::new();
-    for c in &rules.config().categories {
+    for c in &t.rules.config().categories {
         let mut s = json!({
             "service_code": c.code,
             "service_name": c.name,
@@ -235,19 +230,7 @@ pub async fn post_request(
     };
     let s2 = Arc::clone(&shared);
     let row = tokio::task::spawn_blocking(move || -> domania_app::Result<ReportRow> {
-        let space = |s: &str, id: &str| served.space(s, id);
-        let t = Territory {
-            snapshot: &served.snapshot,
-            assign: &served.assign,
-            rules: &served.rules.rules,
-            date: served.date,
-            tag: &served.etag,
-            space: &space,
-        };
-        let mut store = s2.reports.lock().map_err(|_| {
-            domania_app::AppError::new(domania_app::ErrorCode::Internal, "the reports database lock is poisoned")
-        })?;
-        domania_app::reports::post(&mut store, &t, report)
+        served.with_territory(|t| domania_app::reports::post(&mut s2.reports(), t, report))
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
@@ -266,15 +249,20 @@ pub struct RequestsQuery {
     pub end_date: Option<String>,
 }
 
+/// A `start_date` or `end_date`: a time, or a day (its start; for `end_date`, its end).
 fn date_filter(name: &str, v: Option<&String>) -> GeoResult<Option<String>> {
+    let time = if name == "end_date" { "T23:59:59Z" } else { "T00:00:00Z" };
     v.map(|d| {
         d.parse::<jiff::Timestamp>()
             .map(domania_app::reports::stamp)
-            .or_else(|_| d.parse::<jiff::civil::Date>().map(|d| format!("{d}T00:00:00Z")))
+            .or_else(|_| d.parse::<jiff::civil::Date>().map(|d| format!("{d}{time}")))
             .map_err(|_| bad(format!("{name} {d:?} is not a date (ISO 8601: 2026-11-26T10:00:00Z or 2026-11-26)")))
     })
     .transpose()
 }
+
+/// The most request ids one `GET requests.json` takes.
+const MAX_IDS: usize = 500;
 
 /// `GET /open311/v2/requests.json`.
 pub async fn requests(State(shared): State<Arc<Shared>>, Query(q): Query<RequestsQuery>) -> GeoResult<Response> {
@@ -287,6 +275,9 @@ pub async fn requests(State(shared): State<Arc<Shared>>, Query(q): Query<Request
         .iter()
         .map(|i| i.parse().map_err(|_| bad(format!("service_request_id {i:?} is not a request id"))))
         .collect::<GeoResult<_>>()?;
+    if ids.len() > MAX_IDS {
+        return Err(bad(format!("at most {MAX_IDS} service_request_id at once")));
+    }
     let statuses: Vec<String> = match q.status.as_deref() {
         None | Some("") => Vec::new(),
         Some("open") => Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str().to_owned()).collect(),
@@ -294,6 +285,7 @@ pub async fn requests(State(shared): State<Arc<Shared>>, Query(q): Query<Request
         Some(s) if Status::parse(s).is_some() => vec![s.to_owned()],
         Some(s) => return Err(bad(format!("status {s:?}: open, closed, or a detailed status"))),
     };
+    let ids_empty = ids.is_empty();
     let filter = ReportFilter {
         ids,
         service_codes: split(&q.service_code),
@@ -301,7 +293,7 @@ pub async fn requests(State(shared): State<Arc<Shared>>, Query(q): Query<Request
         start: date_filter("start_date", q.start_date.as_ref())?,
         end: date_filter("end_date", q.end_date.as_ref())?,
         // The specification's default bound when no id is asked for.
-        limit: q.service_request_id.is_none().then_some(1000),
+        limit: ids_empty.then_some(1000),
     };
     let rows = read(&shared, move |s| Ok(s.list(&filter)?)).await?;
     Ok(axum::Json(rows.iter().map(request_json).collect::<Vec<_>>()).into_response())
@@ -312,14 +304,7 @@ async fn read<T: Send + 'static>(
     f: impl FnOnce(&domania_store::ReportStore) -> domania_app::Result<T> + Send + 'static,
 ) -> GeoResult<T> {
     let s2 = Arc::clone(shared);
-    Ok(tokio::task::spawn_blocking(move || {
-        let store = s2.reports.lock().map_err(|_| {
-            domania_app::AppError::new(domania_app::ErrorCode::Internal, "the reports database lock is poisoned")
-        })?;
-        f(&store)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))??)
+    Ok(tokio::task::spawn_blocking(move || f(&s2.reports())).await.map_err(|e| ApiError::internal(e.to_string()))??)
 }
 
 fn request_id(file: &str) -> GeoResult<i64> {
@@ -359,10 +344,14 @@ pub async fn change_status(
     })?;
     let s2 = Arc::clone(&shared);
     let row = tokio::task::spawn_blocking(move || {
-        let mut store = s2.reports.lock().map_err(|_| {
-            domania_app::AppError::new(domania_app::ErrorCode::Internal, "the reports database lock is poisoned")
-        })?;
-        domania_app::reports::transition(&mut store, id, to, change.note.as_deref(), &caller.0, jiff::Timestamp::now())
+        domania_app::reports::transition(
+            &mut s2.reports(),
+            id,
+            to,
+            change.note.as_deref(),
+            &caller.0,
+            jiff::Timestamp::now(),
+        )
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -383,20 +372,9 @@ pub async fn reroute(
 ) -> GeoResult<Response> {
     let s2 = Arc::clone(&shared);
     let row = tokio::task::spawn_blocking(move || {
-        let served = s2.current();
-        let space = |s: &str, sid: &str| served.space(s, sid);
-        let t = Territory {
-            snapshot: &served.snapshot,
-            assign: &served.assign,
-            rules: &served.rules.rules,
-            date: served.date,
-            tag: &served.etag,
-            space: &space,
-        };
-        let mut store = s2.reports.lock().map_err(|_| {
-            domania_app::AppError::new(domania_app::ErrorCode::Internal, "the reports database lock is poisoned")
-        })?;
-        domania_app::reports::reroute(&mut store, &t, id, &caller.0, jiff::Timestamp::now())
+        s2.current().with_territory(|t| {
+            domania_app::reports::reroute(&mut s2.reports(), t, id, &caller.0, jiff::Timestamp::now())
+        })
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;

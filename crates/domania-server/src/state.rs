@@ -112,6 +112,20 @@ impl Served {
         self.subsector_pos.get(key).copied()
     }
 
+    /// Runs `f` on the territory this snapshot routes reports on.
+    pub fn with_territory<T>(&self, f: impl FnOnce(&domania_app::reports::Territory<'_>) -> T) -> T {
+        let space = |s: &str, id: &str| self.space(s, id);
+        let t = domania_app::reports::Territory {
+            snapshot: &self.snapshot,
+            assign: &self.assign,
+            rules: &self.rules.rules,
+            date: self.date,
+            tag: &self.etag,
+            space: &space,
+        };
+        f(&t)
+    }
+
     /// A space's position in `assign.spaces`.
     #[must_use]
     pub fn space(&self, subsector: &str, space: &str) -> Option<usize> {
@@ -138,6 +152,12 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The reports database. A panic while it was held leaves SQLite's state whole (each write
+    /// is one transaction), so a poisoned lock is taken over rather than failing every report.
+    pub fn reports(&self) -> std::sync::MutexGuard<'_, domania_store::ReportStore> {
+        self.reports.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The snapshot a request answers from (kept for the whole request).
     #[must_use]
     pub fn current(&self) -> Arc<Served> {

@@ -58,12 +58,18 @@ impl TileCache {
     /// Adds the gzipped body to a tile still cached.
     fn set_gzip(&self, k: &Key, gz: Bytes) {
         let Ok(mut g) = self.inner.lock() else { return };
-        let (map, _, size) = &mut *g;
+        let (map, order, size) = &mut *g;
         if let Some(c) = map.get_mut(k)
             && c.gzip.is_none()
         {
             *size += gz.len();
             c.gzip = Some(gz);
+        }
+        while *size > self.cap {
+            let Some(old) = order.pop_front() else { break };
+            if let Some(b) = map.remove(&old) {
+                *size -= b.body.len() + b.gzip.as_ref().map_or(0, Bytes::len);
+            }
         }
     }
 

@@ -13,7 +13,7 @@ pub mod store;
 
 pub use error::{Result, StoreError};
 pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_row};
-pub use reports::{EventRow, Nearby, ReportFilter, ReportRow, ReportStore};
+pub use reports::{EventRow, Nearby, ReportFilter, ReportRow, ReportStore, Rerouted};
 pub use scope::{Scope, ScopeKind};
 pub use store::{
     Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, MAX_REMOVED_DEFAULT, ScopeInfo, Store, StoreContents,

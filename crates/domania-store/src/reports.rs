@@ -109,6 +109,22 @@ pub struct EventRow {
     pub by: String,
 }
 
+/// A report's new routing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rerouted {
+    pub service_id: Option<String>,
+    pub service_name: String,
+    pub actor: String,
+    pub rule: String,
+    pub explanation: String,
+    pub snapshot: String,
+    pub subsector: Option<String>,
+    pub qpv: Option<String>,
+    pub commune: Option<String>,
+    pub space: Option<String>,
+    pub expected_at: Option<String>,
+}
+
 /// What to list.
 #[derive(Debug, Clone, Default)]
 pub struct ReportFilter {
@@ -366,28 +382,31 @@ impl ReportStore {
         Ok(updated)
     }
 
-    /// Gives a report another service (an explicit re-route), in one transaction with its event.
-    #[allow(clippy::too_many_arguments)]
-    pub fn reroute(
-        &mut self,
-        id: i64,
-        service_id: Option<&str>,
-        service_name: &str,
-        actor: &str,
-        rule: &str,
-        explanation: &str,
-        snapshot: &str,
-        by: &str,
-        at: &str,
-    ) -> Result<ReportRow> {
+    /// Gives a report another routing (an explicit re-route), in one transaction with its
+    /// event.
+    pub fn reroute(&mut self, id: i64, new: &Rerouted, by: &str, at: &str) -> Result<ReportRow> {
         let tx = Transaction::new(&mut self.conn, TransactionBehavior::Immediate)?;
         let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
         tx.execute(
             "UPDATE reports SET service_id = ?2, service_name = ?3, actor = ?4, rule = ?5, explanation = ?6, snapshot = ?7, \
-             updated_at = ?8 WHERE id = ?1",
-            params![id, service_id, service_name, actor, rule, explanation, snapshot, at],
+             subsector = ?8, qpv = ?9, commune = ?10, space = ?11, expected_at = ?12, updated_at = ?13 WHERE id = ?1",
+            params![
+                id,
+                new.service_id,
+                new.service_name,
+                new.actor,
+                new.rule,
+                new.explanation,
+                new.snapshot,
+                new.subsector,
+                new.qpv,
+                new.commune,
+                new.space,
+                new.expected_at,
+                at
+            ],
         )?;
-        let note = format!("re-routed from {} to {service_name}: {explanation}", current.service_name);
+        let note = format!("re-routed from {} to {}: {}", current.service_name, new.service_name, new.explanation);
         tx.execute(
             "INSERT INTO report_events (report_id, at, kind, status, note, by) VALUES (?1, ?2, 'reroute', ?3, ?4, ?5)",
             params![id, at, current.status, note, by],

@@ -91,8 +91,9 @@ pub struct TileOptions {
     pub buffer: u32,
     /// The simplification tolerance, in tile units (0: none beyond rounding to the grid).
     pub simplify: f32,
-    /// The size bound of an encoded tile, in bytes: past it the smallest features are left
-    /// out, and the tile says how many of each layer.
+    /// The size bound of an encoded tile, in bytes: past it the tile is drawn with a coarser
+    /// outline (up to [`COARSEST`] times), then the smallest features of its heaviest layer are
+    /// left out, and the tile says what that cost.
     pub max_bytes: usize,
 }
 
@@ -197,8 +198,13 @@ impl Frame {
         at(self.tol).or_else(|| if self.tol > 0.0 { at(0.0) } else { None }).or_else(|| self.speck(topo.bbox(shape)?))
     }
 
-    /// A one-unit square at the middle of a grid box, when that middle is in the tile.
+    /// A one-unit square at the middle of a grid box smaller than a tile unit, when that
+    /// middle is in the tile (a larger shape that drew nothing here is not in this tile).
     fn speck(&self, b: [u32; 4]) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
+        let unit = self.grid.unit;
+        if b[0] > b[2] || f64::from(b[2] - b[0]) >= unit || f64::from(b[3] - b[1]) >= unit {
+            return None;
+        }
         let mid = u32::midpoint;
         let c = self.grid.to_tile([mid(b[0], b[2]), mid(b[1], b[3])]);
         if !(0.0..self.extent).contains(&c[0]) || !(0.0..self.extent).contains(&c[1]) {
@@ -212,10 +218,7 @@ impl Frame {
         let out: Vec<_> = polys
             .into_iter()
             .filter_map(|rings| {
-                let mut bb = [u32::MAX, u32::MAX, 0, 0];
-                for q in rings.first().into_iter().flatten() {
-                    bb = [bb[0].min(q[0]), bb[1].min(q[1]), bb[2].max(q[0]), bb[3].max(q[1])];
-                }
+                let bb = crate::topo::grid_box(rings.first().into_iter().flatten());
                 grid_polygon(rings.iter().map(|r| self.in_units(r)), self.lo, self.hi).or_else(|| self.speck(bb)?.pop())
             })
             .collect();
@@ -479,9 +482,20 @@ mod tests {
         let kept = back.iter().find(|l| l.name == "parcels").map_or(0, |l| l.features.len());
         assert_eq!(dropped, vec![(TileLayer::Parcels, 400 - kept)]);
         assert_eq!(back.iter().find(|l| l.name == "subsectors").unwrap().features.len(), 2, "the frame stays");
-        // The fewest: one feature fewer left out would not fit.
-        let (bigger, _) = leave_out(&built, &layers, bytes.len() - 1);
-        assert!(bigger.len() < bytes.len());
+        // The fewest: keeping one more of the dropped parcels (the largest dropped) would not fit.
+        let dropped_n = 400 - kept;
+        let mut one_more = built.clone();
+        let mut order: Vec<usize> = (0..400).collect();
+        order.sort_by_key(|&i| (1 + i % 9, i));
+        let keep_back = order[dropped_n - 1];
+        let gone: Vec<usize> = order[..dropped_n - 1].to_vec();
+        assert!(!gone.contains(&keep_back));
+        let mut k = 0;
+        one_more[0].features.retain(|_| {
+            k += 1;
+            !gone.contains(&(k - 1))
+        });
+        assert!(crate::mvt::encode(&one_more).len() > whole / 2, "one feature fewer left out would still fit");
         // The smallest went first: the kept parcels are the largest ones.
         let mut sides: Vec<i32> = back[0]
             .features

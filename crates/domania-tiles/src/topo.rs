@@ -6,7 +6,9 @@
 //! tolerance below which it is kept, computed once; a tile of zoom `z` keeps the points whose
 //! tolerance passes one tile unit of that zoom. Both sides of a border therefore read the same
 //! points at every zoom: no gap and no sliver between neighbours, by construction rather than by
-//! luck.
+//! luck. (Two exceptions, within a tile unit: a shape that simplification would make vanish is
+//! drawn unsimplified, and a T-junction — a vertex of one parcel on the side of another — makes
+//! arcs that do not match point for point.)
 //!
 //! The same arcs dissolve parcels of one actor at low zooms: a border whose two sides belong to
 //! the same actor is left out, and what is left is stitched back into rings.
@@ -84,6 +86,13 @@ fn area2(ring: &[Q]) -> f64 {
         s += i128::from(a.0) * i128::from(b.1) - i128::from(b.0) * i128::from(a.1);
     }
     s as f64
+}
+
+/// The box of points on the grid (min x, min y, max x, max y); `[MAX, MAX, 0, 0]` for none.
+#[must_use]
+pub fn grid_box<'a>(pts: impl IntoIterator<Item = &'a Q>) -> [u32; 4] {
+    pts.into_iter()
+        .fold([u32::MAX, u32::MAX, 0, 0], |b, q| [b[0].min(q[0]), b[1].min(q[1]), b[2].max(q[0]), b[3].max(q[1])])
 }
 
 /// One shape projected: its points, ring after ring, and each ring's length; polygon
@@ -237,9 +246,8 @@ impl Topology {
                 }
                 let ring = &p.pts[from..from + len as usize];
                 from += len as usize;
-                for q in ring {
-                    bb = [bb[0].min(q[0]), bb[1].min(q[1]), bb[2].max(q[0]), bb[3].max(q[1])];
-                }
+                let rb = grid_box(ring);
+                bb = [bb[0].min(rb[0]), bb[1].min(rb[1]), bb[2].max(rb[2]), bb[3].max(rb[3])];
                 let n = ring.len();
                 junctions.clear();
                 junctions.extend((0..n).filter(|&i| seen.get(&ring[i]) == Some(&Seen::Junction)));
@@ -462,10 +470,7 @@ impl Topology {
                 continue;
             }
             let a = area2(&pts);
-            let mut bb = [u32::MAX, u32::MAX, 0, 0];
-            for q in &pts {
-                bb = [bb[0].min(q[0]), bb[1].min(q[1]), bb[2].max(q[0]), bb[3].max(q[1])];
-            }
+            let bb = grid_box(&pts);
             if a > 0.0 {
                 exteriors.push((a, bb, vec![pts]));
             } else if a < 0.0 {
