@@ -29,20 +29,25 @@ fn post(url: &str, fields: &[(&str, &str)]) -> Result<(u16, serde_json::Value), 
     }
 }
 
-#[test]
-fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
+/// A store of the demo territory (data/) in a temporary folder.
+fn demo_store() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("demo.gpkg");
-    let data = root().join("data");
     for (kind, file) in [
         ("parcels", "cadastre-synth-parcelles.json"),
         ("owners", "ppm-synth.csv"),
         ("qpv", "qpv-synth.geojson"),
         ("subsectors", "subsectors-synth.geojson"),
     ] {
-        let out = domania(&store, &["import", kind, data.join(file).to_str().unwrap()]);
+        let out = domania(&store, &["import", kind, root().join("data").join(file).to_str().unwrap()]);
         assert!(out.status.success(), "{}", texts(&out).1);
     }
+    (dir, store)
+}
+
+#[test]
+fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
+    let (dir, store) = demo_store();
     let out = domania(&store, &["token", "create", "--name", "mairie-des-mureaux", "--role", "reporter"]);
     assert!(out.status.success(), "{}", texts(&out).1);
     let key = texts(&out).0.trim().to_owned();
@@ -142,18 +147,7 @@ fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
 
 #[test]
 fn a_walking_diagnostic_gives_one_list_per_service_and_a_bad_observation_stores_none() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("demo.gpkg");
-    let data = root().join("data");
-    for (kind, file) in [
-        ("parcels", "cadastre-synth-parcelles.json"),
-        ("owners", "ppm-synth.csv"),
-        ("qpv", "qpv-synth.geojson"),
-        ("subsectors", "subsectors-synth.geojson"),
-    ] {
-        let out = domania(&store, &["import", kind, data.join(file).to_str().unwrap()]);
-        assert!(out.status.success(), "{}", texts(&out).1);
-    }
+    let (dir, store) = demo_store();
     // A semicolon CSV with decimal commas, as a spreadsheet writes it after the walk.
     let walk = dir.path().join("walk.csv");
     std::fs::write(
