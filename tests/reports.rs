@@ -47,7 +47,7 @@ fn demo_store() -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
-    let (dir, store) = demo_store();
+    let (_dir, store) = demo_store();
     let out = domania(&store, &["token", "create", "--name", "mairie-des-mureaux", "--role", "reporter"]);
     assert!(out.status.success(), "{}", texts(&out).1);
     let key = texts(&out).0.trim().to_owned();
