@@ -9,6 +9,7 @@ mod land_figures;
 mod reports;
 mod serve;
 mod store_trust;
+mod styles;
 mod support;
 mod tiles;
 

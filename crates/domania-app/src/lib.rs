@@ -25,6 +25,7 @@ pub mod query;
 pub mod reports;
 pub mod search;
 pub mod store;
+pub mod styles;
 pub mod table;
 pub mod tokens;
 

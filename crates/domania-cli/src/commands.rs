@@ -406,6 +406,24 @@ pub fn run(cli: &Cli) -> Result<()> {
             crate::outln!("{}", stem.with_extension("md").display())
         }
         Command::Reports { what } => reports(cli, &app, what),
+        Command::Styles { out, source, rules } => {
+            // No store is needed: without one, the built-in rules.
+            let stored = if rules.is_none() && app.store_path().exists() { app.stored_rules()? } else { None };
+            let rules = match (rules, stored) {
+                (Some(p), _) => domania_app::files::rules(Some(p))?,
+                (None, Some(r)) => r,
+                (None, None) => domania_app::files::rules(None)?,
+            };
+            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            for name in domania_app::styles::names(&rules.rules) {
+                let style = domania_app::styles::style(&rules.rules, &name, source).expect("a listed style exists");
+                let path = out.join(format!("{name}.json"));
+                std::fs::write(&path, serde_json::to_string_pretty(&style)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                crate::outln!("{}", path.display())?;
+            }
+            Ok(())
+        }
         Command::Perimeters { file, judging, format } => {
             let defs = domania_app::files::PerimetersFile::read(file)?;
             let rules = domania_app::files::rules(judging.rules.as_deref())?;

@@ -249,6 +249,19 @@ pub enum Command {
         #[command(subcommand)]
         what: ExportCommand,
     },
+    /// MapLibre styles of the territory, one JSON file each in --out (managers per
+    /// intervention kind, owners, decisions; legends from the rules), reading --source: a
+    /// server's TileJSON or the `pmtiles://` URL of an export.
+    Styles {
+        #[arg(long)]
+        out: PathBuf,
+        /// The tiles the styles read (default: a local `domania serve`).
+        #[arg(long, default_value = "http://127.0.0.1:8080/tiles/parcels,spaces,subsectors,qpv.json")]
+        source: String,
+        /// Rules file (default: those saved in the store, else the built-in ones).
+        #[arg(long, env = "DOMANIA_RULES")]
+        rules: Option<PathBuf>,
+    },
     /// API tokens of the server.
     Token {
         #[command(subcommand)]

@@ -117,6 +117,8 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/layers/{layer}/diff", get(layers::diff))
         .route("/v1/rules", get(admin::rules))
         .route("/tiles/{file}", get(tiles::tilejson))
+        .route("/styles", get(tiles::styles))
+        .route("/styles/{file}", get(tiles::style))
         .route("/open311/v2/discovery.json", get(open311::discovery))
         .route("/open311/v2/services.json", get(open311::services))
         .route("/open311/v2/services/{file}", get(open311::service))

@@ -40,7 +40,8 @@ pub const COLLECTIONS: [(&str, &str, &str); 5] = [
     ("spaces", "Spaces and managers", "Every space of the sub-sectors with its manager per intervention kind"),
 ];
 
-fn base(headers: &HeaderMap) -> String {
+/// The server's own URL, as the client reached it.
+pub(crate) fn base(headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     format!("http://{host}")
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domania_app::reports::{NewReport, Status, Territory};
 use domania_app::tokens::Role;
@@ -49,14 +49,9 @@ fn bad(m: impl Into<String>) -> GeoError {
     GeoError(StatusCode::BAD_REQUEST, m.into())
 }
 
-fn base(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// `GET /open311/v2/discovery.json`.
 pub async fn discovery(headers: HeaderMap) -> Response {
-    let url = format!("{}/open311/v2", base(&headers));
+    let url = format!("{}/open311/v2", crate::ogc::base(&headers));
     axum::Json(json!({
         "changeset": "2026-11-26T00:00:00Z",
         "contact": "the territory's GIS team",

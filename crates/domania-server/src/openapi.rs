@@ -220,6 +220,22 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "get",
+        path: "/styles",
+        summary: "The MapLibre styles of the territory (managers per intervention kind, owners, decisions)",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/styles/{style}.json",
+        summary: "A MapLibre style reading this server's tiles, its legend in metadata[\"domania:legend\"]",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
         path: "/open311/v2/discovery.json",
         summary: "Open311 GeoReport v2 discovery",
         params: &[],

@@ -269,3 +269,34 @@ pub async fn tilejson(
     });
     Ok(crate::respond::tagged(&headers, &served, crate::respond::Format::Json, body.to_string().into_bytes()))
 }
+
+/// The layers every style reads, in one TileJSON.
+pub const STYLE_LAYERS: &str = "parcels,spaces,subsectors,qpv";
+
+/// `GET /styles`: the names of the territory's MapLibre styles.
+pub async fn styles(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Response> {
+    let served = shared.current();
+    let base = crate::ogc::base(&headers);
+    let list: Vec<serde_json::Value> = domania_app::styles::names(&served.rules.rules)
+        .into_iter()
+        .map(|n| json!({"name": n, "url": format!("{base}/styles/{n}.json")}))
+        .collect();
+    Ok(axum::Json(list).into_response())
+}
+
+/// `GET /styles/{name}.json`: a MapLibre style reading this server's TileJSON, its legend in
+/// `metadata["domania:legend"]`.
+pub async fn style(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+) -> ApiResult<Response> {
+    let name = file.strip_suffix(".json").unwrap_or(&file);
+    let served = shared.current();
+    let source = format!("{}/tiles/{STYLE_LAYERS}.json", crate::ogc::base(&headers));
+    let style = domania_app::styles::style(&served.rules.rules, name, &source).ok_or_else(|| {
+        let names = domania_app::styles::names(&served.rules.rules).join(", ");
+        ApiError::not_found(format!("no style {name:?} (styles: {names})"))
+    })?;
+    Ok(axum::Json(style).into_response())
+}

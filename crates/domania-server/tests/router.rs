@@ -298,6 +298,7 @@ async fn tags_openapi_and_unknown_routes() {
             .replace("{layers}", "parcels")
             .replace("{z}/{x}/{y}", "16/33096/22526")
             .replace("{service_code}", "dumping")
+            .replace("{style}", "managers-cleaning")
             .replace("{service_request_id}", &request);
         let uri = if uri.ends_with("/diff") { format!("{uri}?from=1&to=1") } else { uri };
         let uri = if uri == "/v1/who" { format!("{uri}?lon={LON}&lat={LAT}") } else { uri };

@@ -1,0 +1,278 @@
+//! MapLibre style documents (style specification v8) of Domania's tile layers: who manages each
+//! space for one intervention kind (one colour per service of the rules' directory, the
+//! non-cadastré space apart), who owns each parcel (one colour per actor), and how each
+//! sub-sector is managed (delegated to whom, by domaniality, a convention needed). Colours come
+//! from palettes readable by colour-blind users (Okabe–Ito, then Paul Tol's muted scheme); each
+//! style carries its legend in `metadata["domania:legend"]`, made from the rules, never written
+//! by hand. The tile source is a parameter: a server's TileJSON URL, or a `pmtiles://` URL of
+//! an export for static hosting, so one document serves both.
+
+use domania_core::Actor;
+use domania_rules::Rules;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Okabe–Ito (black left out: it is the outline colour), then Paul Tol's muted scheme.
+pub const PALETTE: [&str; 16] = [
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288", "#88CCEE", "#44AA99",
+    "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+];
+
+/// The colour of what no rule or table names (a service left unassigned, an unknown value).
+pub const OTHER: &str = "#BBBBBB";
+/// The non-cadastré space (public roads): pale, with a dashed outline.
+pub const NON_CADASTRE: &str = "#F7F7F7";
+
+/// One entry of a legend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LegendEntry {
+    pub label: String,
+    pub color: String,
+    /// The value the style matches (a service's name, an actor, a decision).
+    pub value: String,
+}
+
+/// The styles a territory has: `managers-<kind>` for each intervention kind, `owners`,
+/// `decisions`.
+#[must_use]
+pub fn names(rules: &Rules) -> Vec<String> {
+    let mut v: Vec<String> = rules.config().interventions.iter().map(|i| format!("managers-{}", i.id)).collect();
+    v.push("owners".into());
+    v.push("decisions".into());
+    v
+}
+
+fn color(i: usize) -> &'static str {
+    PALETTE.get(i).copied().unwrap_or(OTHER)
+}
+
+fn base(name: &str, title: &str, source: &str, legend: &[LegendEntry], extra: Value) -> Value {
+    let mut metadata = json!({"domania:style": name, "domania:legend": legend});
+    if let (Some(m), Value::Object(e)) = (metadata.as_object_mut(), extra) {
+        m.extend(e);
+    }
+    // A TileJSON URL, or `pmtiles://…` (read by the pmtiles protocol of MapLibre).
+    let source = json!({"type": "vector", "url": source, "attribution": "Domania; cadastre DGFiP (Etalab)"});
+    json!({
+        "version": 8,
+        "name": title,
+        "metadata": metadata,
+        "sources": {"domania": source},
+        "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#FAFAF7"}}],
+    })
+}
+
+fn matching(property: &str, legend: &[LegendEntry]) -> Value {
+    if legend.is_empty() {
+        return json!(OTHER);
+    }
+    let mut m = vec![json!("match"), json!(["get", property])];
+    for e in legend {
+        m.push(json!(e.value));
+        m.push(json!(e.color));
+    }
+    m.push(json!(OTHER));
+    Value::Array(m)
+}
+
+/// The outlines every style draws on top: parcels (from z15), sub-sectors, QPV.
+fn outlines() -> Vec<Value> {
+    vec![
+        json!({"id": "parcels-outline", "type": "line", "source": "domania", "source-layer": "parcels", "minzoom": 15,
+               "paint": {"line-color": "#555555", "line-width": 0.4}}),
+        json!({"id": "subsectors-outline", "type": "line", "source": "domania", "source-layer": "subsectors",
+               "paint": {"line-color": "#222222", "line-width": 1.2}}),
+        json!({"id": "qpv-outline", "type": "line", "source": "domania", "source-layer": "qpv",
+               "paint": {"line-color": "#000000", "line-width": 2.5, "line-dasharray": [3, 2]}}),
+    ]
+}
+
+fn push(style: &mut Value, layers: impl IntoIterator<Item = Value>) {
+    if let Some(l) = style["layers"].as_array_mut() {
+        l.extend(layers);
+    }
+}
+
+/// Who manages each space for intervention kind `kind`: one colour per service of the rules'
+/// directory (in its order), the non-cadastré space apart. `None` for an unknown kind.
+#[must_use]
+pub fn managers(rules: &Rules, kind: &str, source: &str) -> Option<Value> {
+    let label = rules.config().interventions.iter().find(|i| i.id == kind)?.label.clone();
+    let legend: Vec<LegendEntry> = rules
+        .config()
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| LegendEntry { label: s.name.clone(), color: color(i).to_owned(), value: s.name.clone() })
+        .collect();
+    let name = format!("managers-{kind}");
+    let mut style = base(&name, &format!("Qui gère : {label}"), source, &legend, json!({"domania:kind": kind}));
+    push(
+        &mut style,
+        [
+            json!({"id": "spaces", "type": "fill", "source": "domania", "source-layer": "spaces",
+                   "filter": ["!=", ["get", "space"], "non_cadastre"],
+                   "paint": {"fill-color": matching(kind, &legend), "fill-opacity": 0.8}}),
+            json!({"id": "non-cadastre", "type": "fill", "source": "domania", "source-layer": "spaces",
+                   "filter": ["==", ["get", "space"], "non_cadastre"],
+                   "paint": {"fill-color": NON_CADASTRE, "fill-opacity": 0.9}}),
+            json!({"id": "non-cadastre-outline", "type": "line", "source": "domania", "source-layer": "spaces",
+                   "filter": ["==", ["get", "space"], "non_cadastre"],
+                   "paint": {"line-color": "#777777", "line-width": 1, "line-dasharray": [1, 1]}}),
+        ],
+    );
+    push(&mut style, outlines());
+    Some(style)
+}
+
+/// Who owns each parcel: one colour per actor (merged per actor below z15).
+#[must_use]
+pub fn owners(source: &str) -> Value {
+    let legend: Vec<LegendEntry> = Actor::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, a)| LegendEntry {
+            label: a.label_fr().to_owned(),
+            color: color(i).to_owned(),
+            value: a.as_str().to_owned(),
+        })
+        .collect();
+    let mut style = base("owners", "Qui possède", source, &legend, json!({}));
+    push(
+        &mut style,
+        [json!({"id": "parcels", "type": "fill", "source": "domania", "source-layer": "parcels",
+                "paint": {"fill-color": matching("actor", &legend), "fill-opacity": 0.8}})],
+    );
+    push(&mut style, outlines());
+    style
+}
+
+/// How each sub-sector is managed: delegated (one colour per actor it goes to), by
+/// domaniality, undecided; a convention needed drawn with a thick outline.
+#[must_use]
+pub fn decisions(rules: &Rules, source: &str) -> Value {
+    let d = &rules.config().delegation;
+    let mut legend: Vec<LegendEntry> = d
+        .actors
+        .iter()
+        .enumerate()
+        .map(|(i, a)| LegendEntry {
+            label: format!("Gestion déléguée : {}", a.label_fr()),
+            color: color(i).to_owned(),
+            value: format!("delegated:{}", a.as_str()),
+        })
+        .collect();
+    let n = legend.len();
+    legend.push(LegendEntry {
+        label: "Gestion selon la domanialité".into(),
+        color: color(n).to_owned(),
+        value: "domanialite".into(),
+    });
+    legend.push(LegendEntry {
+        label: "Indécis (propriétaire inconnu)".into(),
+        color: color(n + 1).to_owned(),
+        value: "undecided".into(),
+    });
+    // The decision and the actor in one value: `delegated:bailleur_social`, `domanialite`…
+    let key = json!([
+        "case",
+        ["==", ["get", "decision"], "delegated"],
+        ["concat", "delegated:", ["coalesce", ["get", "delegated_to"], ""]],
+        ["coalesce", ["get", "decision"], ""]
+    ]);
+    let mut m = vec![json!("match"), key];
+    for e in &legend {
+        m.push(json!(e.value));
+        m.push(json!(e.color));
+    }
+    m.push(json!(OTHER));
+    let mut style = base(
+        "decisions",
+        "Mode de gestion des sous-secteurs",
+        source,
+        &legend,
+        json!({
+            "domania:convention_needed": "contour épais : une convention est à établir"
+        }),
+    );
+    push(
+        &mut style,
+        [
+            json!({"id": "subsectors", "type": "fill", "source": "domania", "source-layer": "subsectors",
+                   "paint": {"fill-color": Value::Array(m), "fill-opacity": 0.7}}),
+            json!({"id": "needs-convention", "type": "line", "source": "domania", "source-layer": "subsectors",
+                   "filter": ["==", ["get", "needs_convention"], true],
+                   "paint": {"line-color": "#D55E00", "line-width": 4}}),
+        ],
+    );
+    push(&mut style, outlines());
+    style
+}
+
+/// A style by name (see [`names`]), `None` when there is none of that name.
+#[must_use]
+pub fn style(rules: &Rules, name: &str, source: &str) -> Option<Value> {
+    match name {
+        "owners" => Some(owners(source)),
+        "decisions" => Some(decisions(rules, source)),
+        _ => managers(rules, name.strip_prefix("managers-")?, source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> Rules {
+        crate::files::rules(None).expect("built-in rules").rules
+    }
+
+    #[test]
+    fn every_service_has_its_own_colour_and_legend_line() {
+        let r = rules();
+        let s = managers(&r, "cleaning", "http://x/tiles/parcels,spaces,subsectors,qpv.json").unwrap();
+        let legend = s["metadata"]["domania:legend"].as_array().unwrap();
+        assert_eq!(legend.len(), r.config().services.len());
+        let mut colours: Vec<&str> = legend.iter().map(|e| e["color"].as_str().unwrap()).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        assert_eq!(colours.len(), legend.len(), "one colour per service");
+        let fill =
+            &s["layers"].as_array().unwrap().iter().find(|l| l["id"] == "spaces").unwrap()["paint"]["fill-color"];
+        assert_eq!(fill[1], json!(["get", "cleaning"]));
+        for svc in &r.config().services {
+            assert!(fill.as_array().unwrap().contains(&json!(svc.name)), "{} in the match", svc.name);
+        }
+        assert!(managers(&r, "nope", "x").is_none());
+        assert_eq!(names(&r).len(), r.config().interventions.len() + 2);
+        for n in names(&r) {
+            assert!(style(&r, &n, "pmtiles://gpso.pmtiles").is_some(), "{n}");
+        }
+    }
+
+    #[test]
+    fn styles_read_only_layers_and_properties_the_tiles_have() {
+        let r = rules();
+        let kinds: Vec<String> = r.config().interventions.iter().map(|i| i.id.clone()).collect();
+        for n in names(&r) {
+            let s = style(&r, &n, "http://x/t.json").unwrap();
+            assert_eq!(s["version"], 8);
+            for l in s["layers"].as_array().unwrap().iter().filter(|l| l["type"] != "background") {
+                let layer = domania_tiles::layers::TileLayer::parse(l["source-layer"].as_str().unwrap())
+                    .unwrap_or_else(|| panic!("{n}: {l}"));
+                let fields: Vec<String> = layer.fields(&kinds).into_iter().map(|f| f.0).collect();
+                // Every ["get", p] reads a property of that layer.
+                let text = l.to_string();
+                for part in text.split("[\"get\",\"").skip(1) {
+                    let p = part.split('"').next().unwrap();
+                    assert!(
+                        fields.iter().any(|f| f == p),
+                        "{n}/{}: {p} is not a property of {}",
+                        l["id"],
+                        layer.as_str()
+                    );
+                }
+            }
+        }
+    }
+}
