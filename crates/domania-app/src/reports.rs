@@ -877,7 +877,7 @@ pub fn annual(reports: &ReportStore, routing: &Routing, year: i16, commune: Opti
         };
         if in_scope {
             for a in &s.assignments {
-                *land.entry((a.intervention.clone(), a.actor.as_str().to_owned())).or_default() += s.area_m2;
+                *land.entry((a.intervention.clone(), a.actor.label_fr().to_owned())).or_default() += s.area_m2;
             }
         }
     }
@@ -902,9 +902,10 @@ pub fn annual(reports: &ReportStore, routing: &Routing, year: i16, commune: Opti
     let total = rows.len();
     let dups = rows.iter().filter(|r| status(r) == Some(Status::Duplicate)).count();
     let chart = format!("annual-{year}-{scope}.svg");
+    let (plural, dup_plural) = (if total > 1 { "s" } else { "" }, if dups > 1 { "s" } else { "" });
     let mut md = format!(
-        "# Signalements {year} — {title}\n\n{total} signalements reçus, dont {dups} doublons rattachés à un signalement \
-         déjà ouvert (travail évité). Chaque signalement est adressé au gestionnaire de l'espace au point signalé \
+        "# Signalements {year} — {title}\n\n{total} signalement{plural} reçu{plural}, dont {dups} doublon{dup_plural} rattaché{dup_plural} à un \
+         signalement déjà ouvert (travail évité). Chaque signalement est adressé au gestionnaire de l'espace au point signalé \
          pour son type d'intervention (domanialité, délégation de gestion, conventions).\n\n![Signalements par type]({chart})\n\n\
          ## Signalements par type et par service\n\n| type | service | reçus | faits | ouverts | doublons |\n|---|---|---:|---:|---:|---:|\n"
     );

@@ -98,11 +98,19 @@ fn push(style: &mut Value, layers: impl IntoIterator<Item = Value>) {
 #[must_use]
 pub fn managers(rules: &Rules, kind: &str, source: &str) -> Option<Value> {
     let label = rules.config().interventions.iter().find(|i| i.id == kind)?.label.clone();
-    let legend: Vec<LegendEntry> = rules
-        .config()
+    // The services some rule can give this kind to, in the directory's order, each keeping the
+    // colour of its place in the directory (the same service, the same colour, in every style).
+    let cfg = rules.config();
+    let can = |id: &str| {
+        cfg.fixed.iter().any(|f| f.intervention == kind && f.service == id)
+            || cfg.defaults.iter().any(|d| (d.intervention == kind || d.intervention == "*") && d.service == id)
+            || cfg.conventions.iter().any(|c| c.service == id && c.interventions.iter().any(|k| k == kind))
+    };
+    let legend: Vec<LegendEntry> = cfg
         .services
         .iter()
         .enumerate()
+        .filter(|(_, s)| can(&s.id))
         .map(|(i, s)| LegendEntry { label: s.name.clone(), color: color(i).to_owned(), value: s.name.clone() })
         .collect();
     let name = format!("managers-{kind}");
@@ -232,7 +240,21 @@ mod tests {
         let r = rules();
         let s = managers(&r, "cleaning", "http://x/tiles/parcels,spaces,subsectors,qpv.json").unwrap();
         let legend = s["metadata"]["domania:legend"].as_array().unwrap();
-        assert_eq!(legend.len(), r.config().services.len());
+        let labels: Vec<&str> = legend.iter().map(|e| e["label"].as_str().unwrap()).collect();
+        // Cleaning: the CU's centre, the commune, the bailleur, owners…; never the waste or
+        // lighting departments.
+        assert!(labels.contains(&"CTC Seine Aval") && labels.contains(&"Agence de proximité du bailleur"));
+        assert!(
+            !labels.contains(&"Direction de la gestion des déchets") && !labels.contains(&"Service éclairage public")
+        );
+        let waste = managers(&r, "waste", "x").unwrap();
+        let waste_legend: Vec<&str> = waste["metadata"]["domania:legend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["label"].as_str().unwrap())
+            .collect();
+        assert!(waste_legend.contains(&"Direction de la gestion des déchets"));
         let mut colours: Vec<&str> = legend.iter().map(|e| e["color"].as_str().unwrap()).collect();
         colours.sort_unstable();
         colours.dedup();
@@ -240,8 +262,8 @@ mod tests {
         let fill =
             &s["layers"].as_array().unwrap().iter().find(|l| l["id"] == "spaces").unwrap()["paint"]["fill-color"];
         assert_eq!(fill[1], json!(["get", "cleaning"]));
-        for svc in &r.config().services {
-            assert!(fill.as_array().unwrap().contains(&json!(svc.name)), "{} in the match", svc.name);
+        for name in &labels {
+            assert!(fill.as_array().unwrap().contains(&json!(name)), "{name} in the match");
         }
         assert!(managers(&r, "nope", "x").is_none());
         assert_eq!(names(&r).len(), r.config().interventions.len() + 2);

@@ -169,7 +169,7 @@ fn service_level_figures_computed_by_hand() {
         // per intervention kind.
         let routing = &w.routing;
         let a = reports::annual(&store, routing, 2026, None).unwrap();
-        assert!(a.markdown.contains("6 signalements reçus, dont 1 doublons"), "{}", a.markdown);
+        assert!(a.markdown.contains("6 signalements reçus, dont 1 doublon rattaché"), "{}", a.markdown);
         assert!(
             a.markdown.contains(
                 "| Collecte des déchets et encombrants | Direction de la gestion des déchets | 6 | 4 | 1 | 1 |"
@@ -187,7 +187,7 @@ fn service_level_figures_computed_by_hand() {
             .sum();
         let spaces: f64 = routing.assign.spaces.iter().map(|s| s.area_m2).sum();
         assert!((land - spaces).abs() < 1.0, "{land} m² managed for cleaning, {spaces} m² of spaces");
-        assert!(reports::annual(&store, routing, 2025, None).unwrap().markdown.contains("\n\n0 signalements reçus"));
+        assert!(reports::annual(&store, routing, 2025, None).unwrap().markdown.contains("\n\n0 signalement reçu,"));
         // The expected time of each is the level of its place.
         // The first is on the bailleur's parcel inside QPV QN078001: 48 h, not 96.
         let first = store.get(ids[0]).unwrap().unwrap();

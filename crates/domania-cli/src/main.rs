@@ -210,7 +210,8 @@ pub enum Command {
         /// QPV code.
         qpv: String,
     },
-    /// Reports.
+    /// Reports on the land (a QPV, the TFPB follow-up) and on the reports of dysfunctions
+    /// (service levels, the annual report).
     Report {
         #[command(subcommand)]
         what: ReportKind,
@@ -253,6 +254,7 @@ pub enum Command {
     /// intervention kind, owners, decisions; legends from the rules), reading --source: a
     /// server's TileJSON or the `pmtiles://` URL of an export.
     Styles {
+        /// The folder the styles are written into, one `NAME.json` each.
         #[arg(long)]
         out: PathBuf,
         /// The tiles the styles read (default: a local `domania serve`).
@@ -376,6 +378,7 @@ pub enum ReportKind {
         /// A commune's INSEE code (default: the whole territory).
         #[arg(long)]
         commune: Option<String>,
+        /// The folder the report is written into (annual-YEAR-SCOPE.md, .svg, .csv).
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]

@@ -96,7 +96,7 @@ fn services_at(t: &Territory<'_>, at: Option<(f64, f64)>, label: &dyn Fn(&str) -
         let mut s = json!({
             "service_code": c.code,
             "service_name": c.name,
-            "description": c.description,
+            "description": if c.description.is_empty() { label(&c.intervention) } else { c.description.clone() },
             "metadata": true,
             "type": "realtime",
             "keywords": c.keywords.join(","),
@@ -142,7 +142,9 @@ fn open311_status(s: &str) -> &'static str {
 
 /// A request as GeoReport v2 shows it, with Domania's extensions (`detailed_status`,
 /// `duplicate_of`, `urgency`, `explanation`).
-fn request_json(r: &ReportRow) -> Value {
+fn request_json(rules: &domania_rules::Rules, r: &ReportRow) -> Value {
+    // The category's name, as `services.json` gives it; the service handling it is the agency.
+    let service_name = rules.category(&r.service_code).map_or(r.service_code.as_str(), |c| c.name.as_str());
     let notice = match (&r.duplicate_of, r.urgency.as_str()) {
         (Some(d), _) => format!("already reported: request {d} covers it"),
         (None, "review") => "claimed urgent without an objective criterion: reviewed before it is prioritised".into(),
@@ -153,7 +155,7 @@ fn request_json(r: &ReportRow) -> Value {
         "service_request_id": r.id.to_string(),
         "status": open311_status(&r.status),
         "status_notes": r.status_notes,
-        "service_name": r.service_name,
+        "service_name": service_name,
         "service_code": r.service_code,
         "description": r.description,
         "agency_responsible": r.service_name,
@@ -229,7 +231,7 @@ pub async fn post_request(
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
-    let mut answer = json!({"service_request_id": row.id.to_string(), "service_notice": request_json(&row)["service_notice"], "account_id": Value::Null});
+    let mut answer = json!({"service_request_id": row.id.to_string(), "service_notice": request_json(&shared.current().rules.rules, &row)["service_notice"], "account_id": Value::Null});
     answer["agency_responsible"] = json!(row.service_name);
     answer["duplicate_of"] = json!(row.duplicate_of.map(|d| d.to_string()));
     Ok((StatusCode::CREATED, axum::Json(json!([answer]))).into_response())
@@ -291,7 +293,8 @@ pub async fn requests(State(shared): State<Arc<Shared>>, Query(q): Query<Request
         limit: ids_empty.then_some(1000),
     };
     let rows = read(&shared, move |s| Ok(s.list(&filter)?)).await?;
-    Ok(axum::Json(rows.iter().map(request_json).collect::<Vec<_>>()).into_response())
+    let served = shared.current();
+    Ok(axum::Json(rows.iter().map(|r| request_json(&served.rules.rules, r)).collect::<Vec<_>>()).into_response())
 }
 
 async fn read<T: Send + 'static>(
@@ -312,7 +315,7 @@ pub async fn request(State(shared): State<Arc<Shared>>, Path(file): Path<String>
     let id = request_id(&file)?;
     let (row, events) = read(&shared, move |s| Ok((s.get(id)?, s.events(id)?))).await?;
     let row = row.ok_or_else(|| GeoError(StatusCode::NOT_FOUND, format!("no request {id}")))?;
-    let mut j = request_json(&row);
+    let mut j = request_json(&shared.current().rules.rules, &row);
     j["events"] = events
         .iter()
         .map(|e| json!({"at": e.at, "kind": e.kind, "status": e.status, "note": e.note, "by": e.by}))
@@ -355,7 +358,7 @@ pub async fn change_status(
         let g = GeoError::from(e);
         if refused { GeoError(StatusCode::CONFLICT, g.1) } else { g }
     })?;
-    Ok(axum::Json(json!([request_json(&row)])).into_response())
+    Ok(axum::Json(json!([request_json(&shared.current().rules.rules, &row)])).into_response())
 }
 
 /// `POST /v1/reports/{id}/reroute`, by an editor: routes the request again on the current
@@ -373,7 +376,7 @@ pub async fn reroute(
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
-    Ok(axum::Json(json!([request_json(&row)])).into_response())
+    Ok(axum::Json(json!([request_json(&shared.current().rules.rules, &row)])).into_response())
 }
 
 /// `GET /v1/reports/service-levels`: the figures per QPV, commune, service and month.

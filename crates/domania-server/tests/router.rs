@@ -716,6 +716,7 @@ async fn open311_posts_spots_duplicates_flags_urgency_and_refuses_bad_input() {
     let r = &one[0];
     assert_eq!((r["status"].as_str(), r["detailed_status"].as_str()), (Some("open"), Some("received")));
     assert_eq!(r["agency_responsible"], "Direction de la gestion des déchets");
+    assert_eq!(r["service_name"], "Dépôt sauvage, encombrants", "the category's name, as services.json gives it");
     assert!(r["expected_datetime"].as_str().unwrap() > r["requested_datetime"].as_str().unwrap());
     assert_eq!(r["events"][0]["by"], "mairie");
     // 10 m away, same kind: a duplicate of the first, said in the reply.
