@@ -477,7 +477,8 @@ pub async fn item(
 }
 
 /// Percent-encoding of a query value (RFC 3986 unreserved characters kept).
-fn urlencode(s: &str) -> String {
+#[must_use]
+pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

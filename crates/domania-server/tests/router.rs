@@ -626,21 +626,15 @@ fn point_in(app: &App, sub: &str, actor: Option<domania_core::Actor>) -> (f64, f
 }
 
 fn form(router_uri: &str, fields: &[(&str, &str)]) -> Request<Body> {
-    let body: String =
-        fields.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
+    let body: String = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", domania_server::ogc::urlencode(k), domania_server::ogc::urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
     Request::post(router_uri)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
         .unwrap()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]
