@@ -124,6 +124,25 @@ pub struct Route {
     pub space: String,
 }
 
+impl Route {
+    /// The routing as a report stores it, routed on the snapshot `tag`, due at `expected_at`.
+    fn stored(self, tag: &str, expected_at: Option<String>) -> domania_store::Rerouted {
+        domania_store::Rerouted {
+            service_id: self.service_id,
+            service_name: self.service_name,
+            actor: self.actor,
+            rule: self.rule,
+            explanation: self.explanation,
+            snapshot: tag.to_owned(),
+            subsector: self.subsector,
+            qpv: self.qpv,
+            commune: self.commune,
+            space: Some(self.space),
+            expected_at,
+        }
+    }
+}
+
 /// How far from any parcel a point may be and still be in the territory, in metres.
 const NEAR_M: f64 = 100.0;
 
@@ -238,7 +257,6 @@ pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Resul
         r.at.checked_sub(jiff::SignedDuration::from_secs_f64(cfg.duplicate_window_hours * 3600.0)).unwrap_or(r.at),
     );
     let row = ReportRow {
-        id: 0,
         service_code: category.code.clone(),
         intervention: category.intervention.clone(),
         lon: r.lon,
@@ -252,24 +270,14 @@ pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Resul
         urgency_reasons: serde_json::to_string(&met).unwrap_or_else(|_| "[]".into()),
         requested_at: at.clone(),
         updated_at: at,
-        expected_at: expected.map(stamp),
         status: Status::Received.as_str().into(),
         status_notes: (urgency == "review")
             .then(|| "claimed urgent without any of the category's criteria: to be reviewed".to_owned()),
-        service_id: route.service_id,
-        service_name: route.service_name,
-        actor: route.actor,
-        rule: route.rule,
-        explanation: route.explanation,
-        snapshot: t.tag.to_owned(),
-        subsector: route.subsector,
-        qpv: route.qpv,
-        commune: route.commune,
-        space: Some(route.space),
-        duplicate_of: None,
         reporter: r.reporter,
         source: r.source,
-    };
+        ..ReportRow::default()
+    }
+    .with_routing(route.stored(t.tag, expected.map(stamp)));
     let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
     let distance = cfg.duplicate_distance_m;
     // An urgent report (a criterion met) is never closed as a duplicate: it may say what the
@@ -331,19 +339,7 @@ pub fn reroute(reports: &mut ReportStore, t: &Territory<'_>, id: i64, by: &str, 
         .parse()
         .map_err(|e| AppError::new(ErrorCode::StoreCorrupt, format!("report {id}: requested_at: {e}")))?;
     let expected = expected_at(t.rules, &current.intervention, requested, route.qpv.is_some()).map(stamp);
-    let new = domania_store::Rerouted {
-        service_id: route.service_id,
-        service_name: route.service_name,
-        actor: route.actor,
-        rule: route.rule,
-        explanation: route.explanation,
-        snapshot: t.tag.to_owned(),
-        subsector: route.subsector,
-        qpv: route.qpv,
-        commune: route.commune,
-        space: Some(route.space),
-        expected_at: expected,
-    };
+    let new = route.stored(t.tag, expected);
     Ok(reports.reroute(id, &new, by, &stamp(at))?)
 }
 

@@ -57,7 +57,7 @@ CREATE INDEX IF NOT EXISTS report_events_report ON report_events (report_id);
 ";
 
 /// One report as stored. Times are RFC 3339 in UTC (they sort as text).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReportRow {
     pub id: i64,
     pub service_code: String,
@@ -123,6 +123,27 @@ pub struct Rerouted {
     pub commune: Option<String>,
     pub space: Option<String>,
     pub expected_at: Option<String>,
+}
+
+impl ReportRow {
+    /// The report with this routing (service, rule, place, due time).
+    #[must_use]
+    pub fn with_routing(self, r: Rerouted) -> Self {
+        Self {
+            service_id: r.service_id,
+            service_name: r.service_name,
+            actor: r.actor,
+            rule: r.rule,
+            explanation: r.explanation,
+            snapshot: r.snapshot,
+            subsector: r.subsector,
+            qpv: r.qpv,
+            commune: r.commune,
+            space: r.space,
+            expected_at: r.expected_at,
+            ..self
+        }
+    }
 }
 
 /// What to list.
