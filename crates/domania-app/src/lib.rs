@@ -16,6 +16,7 @@
 //!   perimeters) and dates.
 
 pub mod compute;
+pub mod documents;
 pub mod error;
 pub mod export;
 pub mod files;

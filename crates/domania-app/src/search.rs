@@ -145,6 +145,118 @@ pub fn owner_land(snap: &Snapshot, siren: &str) -> Option<OwnerLand> {
     Some(land)
 }
 
+/// What a hit of [`find`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitKind {
+    Parcel,
+    Owner,
+    Qpv,
+    Subsector,
+}
+
+/// One answer of the search box: what it is, its key (IDU, SIREN, QPV code, sub-sector id), a
+/// label, and the Lambert-93 box to zoom to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub kind: HitKind,
+    pub id: String,
+    pub label: String,
+    /// Parcels it covers (an owner's), 1 for a parcel, 0 for a zone.
+    pub parcels: usize,
+    #[serde(skip)]
+    pub box_l93: Rect<f64>,
+}
+
+fn union(a: Option<Rect<f64>>, b: Option<Rect<f64>>) -> Option<Rect<f64>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Rect::new(
+            (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+            (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+        )),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The search box: an IDU (14 characters, or the end of one: `000AB0012`), a SIREN (9 digits),
+/// part of an owner's name, a QPV code or name, a sub-sector id or name; ignoring case and
+/// accents. Exact keys come first, then zones, then owners; at most `limit` hits.
+#[must_use]
+pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
+    use geo::BoundingRect;
+    let q = query.trim();
+    if q.is_empty() || limit == 0 {
+        return Vec::new();
+    }
+    let folded = fold(q);
+    let upper = q.to_uppercase().replace(' ', "");
+    let mut hits = Vec::new();
+    // Parcels: the IDU itself, or IDUs ending with what was typed (a section and number).
+    if upper.len() >= 6 && upper.chars().all(|c| c.is_ascii_alphanumeric()) {
+        let exact = domania_core::Idu::normalise(&upper).ok().and_then(|i| snap.position(i.as_str()));
+        let positions: Vec<usize> = match exact {
+            Some(i) => vec![i],
+            None => {
+                (0..snap.parcels().len()).filter(|&i| snap.parcels()[i].idu.ends_with(&upper)).take(limit).collect()
+            }
+        };
+        for i in positions {
+            let p = &snap.parcels()[i];
+            if let Some(b) = p.geom_l93.bounding_rect() {
+                let label = format!("Parcelle {} ({})", p.idu, snap.holdings()[i].actor().label_fr());
+                hits.push(Hit { kind: HitKind::Parcel, id: p.idu.clone(), label, parcels: 1, box_l93: b });
+            }
+        }
+    }
+    let zone_hits = |layer: Layer, kind: HitKind, what: &str, hits: &mut Vec<Hit>| {
+        for z in snap.zones(layer) {
+            let name = z.name.as_deref().unwrap_or("");
+            if fold(&z.key) == folded || fold(&z.key).contains(&folded) || fold(name).contains(&folded) {
+                if let Some(b) = z.geom_l93.bounding_rect() {
+                    let label = if name.is_empty() {
+                        format!("{what} {}", z.key)
+                    } else {
+                        format!("{what} {} — {name}", z.key)
+                    };
+                    hits.push(Hit { kind, id: z.key.clone(), label, parcels: 0, box_l93: b });
+                }
+            }
+        }
+    };
+    zone_hits(Layer::Qpv, HitKind::Qpv, "QPV", &mut hits);
+    zone_hits(Layer::Subsectors, HitKind::Subsector, "Sous-secteur", &mut hits);
+    // Owners: by SIREN, or by a part of their name (three characters at least).
+    let by_siren = q.len() == 9 && q.chars().all(|c| c.is_ascii_digit());
+    if by_siren || folded.chars().count() >= 3 {
+        let mut owners: Vec<(String, String, usize, Option<Rect<f64>>)> = Vec::new();
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (p, h) in snap.parcels().iter().zip(snap.holdings()) {
+            for o in &h.owners {
+                let hit = if by_siren { &*o.siren == q } else { fold(&o.name).contains(&folded) };
+                if !hit {
+                    continue;
+                }
+                let key = if o.siren.is_empty() { o.name.to_string() } else { o.siren.to_string() };
+                let n = *at.entry(key.clone()).or_insert_with(|| {
+                    owners.push((key, o.name.to_string(), 0, None));
+                    owners.len() - 1
+                });
+                owners[n].2 += 1;
+                owners[n].3 = union(owners[n].3, p.geom_l93.bounding_rect());
+            }
+        }
+        owners.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        for (id, name, parcels, b) in owners {
+            if let Some(b) = b {
+                let label = format!("{name} (SIREN {id}) — {parcels} parcelle{}", if parcels > 1 { "s" } else { "" });
+                hits.push(Hit { kind: HitKind::Owner, id, label, parcels, box_l93: b });
+            }
+        }
+    }
+    hits.truncate(limit);
+    hits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +269,15 @@ mod tests {
         assert!(section_matches("751180000A0001", "A") && section_matches("751180000A0001", "0A"));
         assert!(!section_matches("75118000AB0001", "75117AB"));
         assert!(section_is_valid("AB") && section_is_valid("75118AB") && !section_is_valid("118AB"));
+    }
+
+    #[test]
+    fn union_of_boxes() {
+        let a = Rect::new((0.0, 0.0), (1.0, 1.0));
+        let b = Rect::new((2.0, -1.0), (3.0, 0.5));
+        let u = union(Some(a), Some(b)).unwrap();
+        assert_eq!((u.min().x, u.min().y, u.max().x, u.max().y), (0.0, -1.0, 3.0, 1.0));
+        assert_eq!(union(None, Some(a)), Some(a));
+        assert_eq!(union(None, None), None);
     }
 }

@@ -46,6 +46,12 @@ fn color(i: usize) -> &'static str {
     PALETTE.get(i).copied().unwrap_or(OTHER)
 }
 
+/// The colour of an actor's land in the `owners` style (and the documents' maps).
+#[must_use]
+pub fn actor_color(a: Actor) -> &'static str {
+    color(Actor::ALL.iter().position(|&b| b == a).unwrap_or(usize::MAX))
+}
+
 fn base(name: &str, title: &str, source: &str, legend: &[LegendEntry], extra: Value) -> Value {
     let mut metadata = json!({"domania:style": name, "domania:legend": legend});
     if let (Some(m), Value::Object(e)) = (metadata.as_object_mut(), extra) {
@@ -98,19 +104,11 @@ fn push(style: &mut Value, layers: impl IntoIterator<Item = Value>) {
 #[must_use]
 pub fn managers(rules: &Rules, kind: &str, source: &str) -> Option<Value> {
     let label = rules.config().interventions.iter().find(|i| i.id == kind)?.label.clone();
-    // The services some rule can give this kind to, in the directory's order, each keeping the
-    // colour of its place in the directory (the same service, the same colour, in every style).
-    let cfg = rules.config();
-    let can = |id: &str| {
-        cfg.fixed.iter().any(|f| f.intervention == kind && f.service == id)
-            || cfg.defaults.iter().any(|d| (d.intervention == kind || d.intervention == "*") && d.service == id)
-            || cfg.conventions.iter().any(|c| c.service == id && c.interventions.iter().any(|k| k == kind))
-    };
-    let legend: Vec<LegendEntry> = cfg
-        .services
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| can(&s.id))
+    // The services some rule can give this kind to, each keeping the colour of its place in the
+    // directory (the same service, the same colour, in every style).
+    let legend: Vec<LegendEntry> = rules
+        .services_for(kind)
+        .into_iter()
         .map(|(i, s)| LegendEntry { label: s.name.clone(), color: color(i).to_owned(), value: s.name.clone() })
         .collect();
     let name = format!("managers-{kind}");
@@ -138,10 +136,9 @@ pub fn managers(rules: &Rules, kind: &str, source: &str) -> Option<Value> {
 pub fn owners(source: &str) -> Value {
     let legend: Vec<LegendEntry> = Actor::ALL
         .iter()
-        .enumerate()
-        .map(|(i, a)| LegendEntry {
+        .map(|&a| LegendEntry {
             label: a.label_fr().to_owned(),
-            color: color(i).to_owned(),
+            color: actor_color(a).to_owned(),
             value: a.as_str().to_owned(),
         })
         .collect();

@@ -472,7 +472,22 @@ pub fn run(cli: &Cli) -> Result<()> {
                 }
             }
         }
-        Command::Demo { dir } => demo(cli, &app, dir),
+        Command::Demo { dir, serve, bind } => {
+            let rules = demo(cli, &app, dir)?;
+            if !serve {
+                return Ok(());
+            }
+            let rules = match rules {
+                Some(p) => domania_app::files::rules(Some(&p))?,
+                None => domania_app::files::rules(None)?,
+            };
+            let options = domania_server::Options {
+                bind: *bind,
+                private_reads: false,
+                limits: domania_server::Limits::default(),
+            };
+            domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
+        }
         Command::Serve { bind, rules, private_reads, timeout, max_upload_mb, tile_cache_mb } => {
             // A rules file given wins; else the rules administrators saved in the store; else
             // the built-in ones.
@@ -714,7 +729,8 @@ fn assign(cli: &Cli, app: &App, judging: &Judging, format: MapFormat, dry_run: b
     Ok(())
 }
 
-fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<()> {
+/// The main job; returns the rules file it applied, if any.
+fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<Option<std::path::PathBuf>> {
     let on_import = |o: &ImportOutcome| {
         if !cli.json {
             // A closed pipe is noticed by the summary's first line.
@@ -722,8 +738,10 @@ fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<()> {
         }
     };
     let outcome = app.demo(dir, &|_| {}, &on_import)?;
+    let rules = outcome.management.as_ref().map(|m| m.rules.clone());
     if cli.json {
-        return crate::outln!("{}", serde_json::to_string(&outcome)?);
+        crate::outln!("{}", serde_json::to_string(&outcome)?)?;
+        return Ok(rules);
     }
     crate::outln!("\nLand by actor (Lambert-93 areas), store {}:", cli.store.display())?;
     crate::outln!("{:<22} {:>8} {:>14} {:>8}", "actor", "parcels", "area m²", "share")?;
@@ -743,5 +761,6 @@ fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<()> {
         }
         crate::outln!("  (details: domania assign --rules {}; domania shares)", m.rules.display())?;
     }
-    crate::outln!("done in {:.2} s", outcome.seconds)
+    crate::outln!("done in {:.2} s", outcome.seconds)?;
+    Ok(rules)
 }

@@ -274,6 +274,12 @@ pub enum Command {
     Demo {
         #[arg(long, default_value = "data")]
         dir: PathBuf,
+        /// Then serve the territory and its map (the URL is printed; Ctrl-C stops).
+        #[arg(long)]
+        serve: bool,
+        /// Address and port of --serve (port 0: any free port, printed).
+        #[arg(long, env = "DOMANIA_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
     },
 }
 

@@ -16,6 +16,8 @@ pub enum RulesError {
     DuplicateId { what: &'static str, id: String },
     #[error("convention {id}: {reason}")]
     BadConvention { id: String, reason: String },
+    #[error("{rule}: {reason}")]
+    BadReferent { rule: String, reason: String },
     #[error("reports: {0}")]
     BadReports(String),
 }

@@ -155,6 +155,22 @@ impl Rules {
                 Err(RulesError::UnknownIntervention { rule, intervention: id.to_owned() })
             }
         };
+        for s in &config.services {
+            for r in &s.referents {
+                let rule = format!("referent {} of service {}", r.name, s.id);
+                for k in &r.interventions {
+                    check_kind(rule.clone(), k)?;
+                }
+                if let Some(c) = &r.commune
+                    && !(c.len() == 5 && c.is_ascii() && c.chars().all(|ch| ch.is_ascii_alphanumeric()))
+                {
+                    return Err(RulesError::BadReferent {
+                        rule,
+                        reason: format!("commune {c:?} is not an INSEE code"),
+                    });
+                }
+            }
+        }
         for f in &config.fixed {
             check_service(format!("fixed rule for {}", f.intervention), &f.service)?;
             check_kind(format!("fixed rule for {}", f.intervention), &f.intervention)?;
@@ -236,6 +252,19 @@ impl Rules {
     #[must_use]
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.services.get(id)
+    }
+
+    /// The services some rule can give intervention kind `kind` to (a fixed or default rule, a
+    /// convention), in the directory's order, each with its place in the directory.
+    #[must_use]
+    pub fn services_for(&self, kind: &str) -> Vec<(usize, &Service)> {
+        let cfg = &self.config;
+        let can = |id: &str| {
+            cfg.fixed.iter().any(|f| f.intervention == kind && f.service == id)
+                || cfg.defaults.iter().any(|d| (d.intervention == kind || d.intervention == "*") && d.service == id)
+                || cfg.conventions.iter().any(|c| c.service == id && c.interventions.iter().any(|k| k == kind))
+        };
+        cfg.services.iter().enumerate().filter(|(_, s)| can(&s.id)).collect()
     }
 
     /// The configuration.

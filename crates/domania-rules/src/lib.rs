@@ -25,6 +25,6 @@ mod model;
 pub use error::{Result, RulesError};
 pub use eval::{Assignment, Decision, RuleKind, Rules, SpaceKind, SubsectorDecision};
 pub use model::{
-    Category, Convention, DefaultRule, Delegation, FixedRule, Intervention, ReportsConfig, RulesConfig, Season,
-    Service, ServiceLevel, UrgencyCriterion,
+    Category, Convention, DefaultRule, Delegation, FixedRule, Intervention, Referent, ReportsConfig, RulesConfig,
+    Season, Service, ServiceLevel, UrgencyCriterion,
 };

@@ -184,6 +184,29 @@ pub struct Service {
     pub phone: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// The people to call, by commune and intervention kind (the *annuaire*).
+    #[serde(default, rename = "referent", skip_serializing_if = "Vec::is_empty")]
+    pub referents: Vec<Referent>,
+}
+
+/// A person to call in a service: for one commune (INSEE code) or all of them, for some
+/// intervention kinds or every kind the service does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Referent {
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+    /// INSEE code of the commune (none: every commune).
+    #[serde(default)]
+    pub commune: Option<String>,
+    /// The kinds this person answers for (empty: every kind the service does).
+    #[serde(default)]
+    pub interventions: Vec<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A service fixed for an intervention kind wherever the space is.

@@ -435,13 +435,80 @@ pub struct SpaceView<'a> {
     pub managers: Vec<ManagerView<'a>>,
 }
 
+/// `?f=json|csv`.
+#[derive(Debug, Deserialize)]
+pub struct FormatQuery {
+    pub f: Option<String>,
+}
+
+/// One row of a sub-sector as CSV: a space and one intervention kind.
+#[derive(Debug, Serialize)]
+struct SpaceRow<'a> {
+    subsector: &'a str,
+    space: &'a str,
+    owner_actor: Option<Actor>,
+    area_m2: f64,
+    intervention: &'a str,
+    service: Option<&'a str>,
+    phone: Option<&'a str>,
+    email: Option<&'a str>,
+    actor: Actor,
+    rule: domania_rules::RuleKind,
+    explanation: &'a str,
+}
+
+impl domania_app::table::Row for SpaceRow<'_> {
+    const HEADER: &'static [&'static str] = &[
+        "subsector",
+        "space",
+        "owner_actor",
+        "area_m2",
+        "intervention",
+        "service",
+        "phone",
+        "email",
+        "actor",
+        "rule",
+        "explanation",
+    ];
+}
+
 pub async fn subsector(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    q: Result<Query<FormatQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
+    let Query(q) = q.map_err(bad_query)?;
+    let format = Format::negotiate(&headers, q.f.as_deref(), true)?;
     let served = shared.current();
     let pos = served.subsector(&id).ok_or_else(|| ApiError::not_found(format!("no sub-sector {id:?}")))?;
+    if format == Format::Csv {
+        let mut rows = Vec::new();
+        for s in served.assign.spaces.iter().filter(|s| s.subsector == id) {
+            let owner_actor = match &s.space {
+                SpaceKind::Parcel { actor, .. } => Some(*actor),
+                SpaceKind::NonCadastre => None,
+            };
+            for a in &s.assignments {
+                let service = a.service.as_ref();
+                rows.push(SpaceRow {
+                    subsector: &s.subsector,
+                    space: domania_engine::space_id(&s.space),
+                    owner_actor,
+                    area_m2: (s.area_m2 * 100.0).round() / 100.0,
+                    intervention: &a.intervention,
+                    service: service.map(|s| s.name.as_str()),
+                    phone: service.and_then(|s| s.phone.as_deref()),
+                    email: service.and_then(|s| s.email.as_deref()),
+                    actor: a.actor,
+                    rule: a.rule,
+                    explanation: &a.explanation,
+                });
+            }
+        }
+        return crate::respond::csv_answer(&headers, &served, &rows);
+    }
     let spaces = served
         .assign
         .spaces
@@ -457,11 +524,31 @@ pub async fn subsector(
     Ok(snapshot_answer(&headers, &served, Format::Json, &body))
 }
 
+/// One row of a QPV report as CSV: an owner's land (natural persons and unknown owners
+/// included, as the shares count them).
+#[derive(Debug, Serialize)]
+struct QpvOwnerRow<'a> {
+    qpv: &'a str,
+    actor: Actor,
+    owner_actor: Actor,
+    siren: &'a str,
+    name: &'a str,
+    parcels: usize,
+    area_m2: f64,
+}
+
+impl domania_app::table::Row for QpvOwnerRow<'_> {
+    const HEADER: &'static [&'static str] = &["qpv", "actor", "owner_actor", "siren", "name", "parcels", "area_m2"];
+}
+
 pub async fn qpv_report(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     Path(code): Path<String>,
+    q: Result<Query<FormatQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
+    let Query(q) = q.map_err(bad_query)?;
+    let format = Format::negotiate(&headers, q.f.as_deref(), true)?;
     let served = shared.current();
     let s2 = Arc::clone(&served);
     let code2 = code.clone();
@@ -471,7 +558,24 @@ pub async fn qpv_report(
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
     .ok_or_else(|| ApiError::not_found(format!("no QPV {code:?}")))?;
-    Ok(snapshot_answer(&headers, &served, Format::Json, &domania_app::compute::qpv_summary(&report)))
+    let summary = domania_app::compute::qpv_summary(&report);
+    if format == Format::Csv {
+        let rows: Vec<QpvOwnerRow<'_>> = summary
+            .owners
+            .iter()
+            .map(|o| QpvOwnerRow {
+                qpv: summary.qpv,
+                actor: o.actor,
+                owner_actor: o.owner_actor,
+                siren: &o.siren,
+                name: &o.name,
+                parcels: o.parcels,
+                area_m2: (o.area_m2 * 100.0).round() / 100.0,
+            })
+            .collect();
+        return crate::respond::csv_answer(&headers, &served, &rows);
+    }
+    Ok(snapshot_answer(&headers, &served, Format::Json, &summary))
 }
 
 pub async fn owner(

@@ -5,6 +5,10 @@
 //!   scenarios, and the store's layers with their history, diffs, uploads and rollbacks
 //!   ([`api`], [`layers`]);
 //! - `/`, `/conformance`, `/api`, `/collections/…`: OGC API – Features ([`ogc`]);
+//! - `/` in a browser, `/viewer/…`, `/v1/territory`, `/v1/search`, `/subsectors/{id}/cahier`,
+//!   `/annuaire`: the map viewer and the documents partners print ([`viewer`]);
+//! - `/tiles/…`, `/styles/…`: vector tiles and MapLibre styles ([`tiles`]);
+//! - `/open311/v2/…`, `/v1/reports/…`: reports of dysfunctions ([`open311`]);
 //! - `/healthz`, `/v1/version`, `/openapi.json`.
 //!
 //! Answers derived from the snapshot carry its `ETag`; an update builds the next snapshot on a
@@ -22,6 +26,7 @@ pub mod openapi;
 pub mod respond;
 pub mod state;
 pub mod tiles;
+pub mod viewer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -125,6 +130,10 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/open311/v2/requests.json", get(open311::requests))
         .route("/open311/v2/requests/{file}", get(open311::request))
         .route("/v1/reports/service-levels", get(open311::service_levels))
+        .route("/v1/territory", get(viewer::territory))
+        .route("/v1/search", get(viewer::search))
+        .route("/subsectors/{id}/cahier", get(viewer::cahier))
+        .route("/annuaire", get(viewer::annuaire))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     // Tokens are checked by route layers, which run before the handlers read the body.
@@ -156,7 +165,10 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
     // them by the thousand (no span per request); they only share the CORS layer.
     let tiles = Router::new()
         .route("/tiles/{layers}/{z}/{x}/{y}", get(tiles::tile))
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads));
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
+        // The viewer's files are public (the page asks for a token itself when reads are
+        // private) and gzipped once, like the tiles.
+        .route("/viewer/{file}", get(viewer::asset));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(reads)
@@ -202,6 +214,7 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
         writeln!(out, "domania: serving {} on http://{addr}/", shared.app.store_path().display())?;
+        writeln!(out, "the map (who maintains each space): open http://{addr}/ in a browser; Ctrl-C stops")?;
         out.flush()?;
     }
     let served = shared.current();

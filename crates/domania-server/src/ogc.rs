@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use domania_core::Layer;
 use domania_core::crs::Crs;
 use geo::BoundingRect;
@@ -66,23 +66,11 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({"href": href, "rel": rel, "type": kind, "title": title})
 }
 
-pub async fn landing(State(shared): State<Arc<Shared>>, headers: HeaderMap, Query(q): Query<FQuery>) -> Response {
+pub async fn landing(headers: HeaderMap, Query(q): Query<FQuery>) -> Response {
     let b = base(&headers);
+    // A browser gets the map viewer; clients asking for JSON, the landing page.
     if wants_html(&headers, q.f.as_deref()) {
-        let served = shared.current();
-        let items: String = COLLECTIONS
-            .iter()
-            .map(|(id, title, _)| format!("<li><a href=\"/collections/{id}/items?f=json\">{title}</a></li>"))
-            .collect();
-        return Html(format!(
-            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Domania</title></head><body>\
-             <h1>Domania</h1><p>Who owns and who must maintain every piece of ground. Snapshot {} ({} parcels).</p>\
-             <ul>{items}</ul><p><a href=\"/api\">API (OpenAPI 3.0)</a> · <a href=\"/conformance?f=json\">conformance</a></p>\
-             </body></html>",
-            served.etag.trim_matches('"'),
-            served.snapshot.parcels().len()
-        ))
-        .into_response();
+        return crate::viewer::page();
     }
     axum::Json(json!({
         "title": "Domania",

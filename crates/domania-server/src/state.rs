@@ -106,6 +106,29 @@ impl Served {
         self.snapshot.versions()
     }
 
+    /// The territory's bounds (CRS84): the box of the parcels', sub-sectors' and QPV's boxes.
+    #[must_use]
+    pub fn bounds(&self) -> [f64; 4] {
+        ["parcels", "subsectors", "qpv"]
+            .iter()
+            .filter_map(|c| self.extents.get(c).copied().flatten())
+            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+            .unwrap_or([-180.0, -85.0, 180.0, 85.0])
+    }
+
+    /// What the documents are made from.
+    #[must_use]
+    pub fn documents(&self) -> domania_app::documents::Territory<'_> {
+        domania_app::documents::Territory {
+            snapshot: &self.snapshot,
+            shares: &self.shares,
+            assign: &self.assign,
+            rules: &self.rules.rules,
+            date: self.date,
+            tag: self.etag.trim_matches('"'),
+        }
+    }
+
     /// A sub-sector's position in the shares and decisions.
     #[must_use]
     pub fn subsector(&self, key: &str) -> Option<usize> {

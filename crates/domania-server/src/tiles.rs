@@ -93,7 +93,7 @@ impl TileCache {
 }
 
 /// Gzip, at the fastest level (tiles are small and many; most of the gain is in the first level).
-fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write as _;
     let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::fast());
     z.write_all(bytes)?;
@@ -101,7 +101,7 @@ fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// Whether the client takes gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
         |c| {
             let mut parts = c.split(';').map(str::trim);
@@ -239,13 +239,7 @@ pub async fn tilejson(
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("localhost");
     let tag = served.etag.trim_matches('"');
     let kinds: Vec<String> = served.rules.rules.config().interventions.iter().map(|i| i.id.clone()).collect();
-    // The territory's bounds: the box of the parcels', sub-sectors' and QPV's boxes, computed
-    // once per snapshot.
-    let bounds = ["parcels", "subsectors", "qpv"]
-        .iter()
-        .filter_map(|c| served.extents.get(c).copied().flatten())
-        .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
-        .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+    let bounds = served.bounds();
     let minzoom = layers.iter().map(|l| l.min_zoom()).min().unwrap_or(0);
     let vector_layers: Vec<serde_json::Value> = layers
         .iter()

@@ -1,0 +1,355 @@
+// Domania's map viewer: who maintains each space. Served by `domania serve` at `/`; reads
+// only this server (TileJSON, styles, /v1 answers): no request leaves for another host.
+const V = new URL(import.meta.url).search;
+const maplibregl = await import(`./maplibre-gl.mjs${V}`);
+
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+const fmtM2 = (v) => `${Math.round(v).toLocaleString('fr-FR')} m²`;
+const fmtPct = (v) => `${(v * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %`;
+
+// Reads may need a token (`serve --private-reads`): asked once, kept for the tab.
+let readToken = sessionStorage.getItem('domania.read') || '';
+const authHeaders = () => (readToken ? { Authorization: `Bearer ${readToken}` } : {});
+
+function status(text, isError = false) {
+  const s = $('status');
+  s.textContent = text;
+  s.className = isError ? 'err' : '';
+}
+
+async function api(url, options = {}) {
+  const res = await fetch(url, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
+  if (res.status === 401 && !options.headers?.Authorization) {
+    const t = prompt('Cette carte demande un jeton de lecture :');
+    if (t) {
+      readToken = t.trim();
+      sessionStorage.setItem('domania.read', readToken);
+      return api(url, options);
+    }
+  }
+  const body = (res.headers.get('content-type') || '').includes('json') ? await res.json() : await res.text();
+  if (!res.ok) {
+    const e = new Error(body?.message || `${res.status} ${res.statusText}`);
+    e.body = body;
+    throw e;
+  }
+  return body;
+}
+
+// What the map shows: who manages (one style per intervention kind), who owns, decisions.
+let territory = null;
+let actorLabels = {};
+let view = sessionStorage.getItem('domania.view') || '';
+let currentStyle = null;
+const qpvMarkers = [];
+
+const GROUPS = {
+  fill: ['spaces', 'non-cadastre', 'non-cadastre-outline', 'parcels', 'subsectors', 'needs-convention'],
+  parcels: ['parcels-outline', 'selected'],
+  subsectors: ['subsectors-outline'],
+  qpv: ['qpv-outline'],
+};
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#FAFAF7' } }] },
+  attributionControl: { compact: true },
+  transformRequest: (url) => (url.startsWith(location.origin) && readToken ? { url, headers: authHeaders() } : { url }),
+});
+map.addControl(new maplibregl.NavigationControl(), 'top-right');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+map.addControl(new maplibregl.GeolocateControl({ trackUserLocation: true }), 'top-right');
+
+function kindOf(v) {
+  return v.startsWith('managers-') ? v.slice('managers-'.length) : null;
+}
+
+function kindLabel(id) {
+  return territory.interventions.find((i) => i.id === id)?.label || id;
+}
+
+function fillViewSelect() {
+  const sel = $('view');
+  sel.innerHTML = '';
+  const g1 = document.createElement('optgroup');
+  g1.label = 'Qui gère…';
+  for (const i of territory.interventions) g1.append(new Option(i.label, `managers-${i.id}`));
+  const g2 = document.createElement('optgroup');
+  g2.label = 'Foncier';
+  g2.append(new Option('Qui possède', 'owners'), new Option('Mode de gestion des sous-secteurs', 'decisions'));
+  sel.append(g1, g2);
+  if (![...sel.options].some((o) => o.value === view)) view = `managers-${territory.interventions[0].id}`;
+  sel.value = view;
+}
+
+function applyToggles() {
+  if (!currentStyle) return;
+  for (const box of document.querySelectorAll('#toggles input')) {
+    for (const id of GROUPS[box.dataset.group]) {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
+    }
+    if (box.dataset.group === 'qpv') for (const m of qpvMarkers) m.getElement().hidden = !box.checked;
+  }
+}
+
+function renderLegend(style) {
+  const meta = style.metadata || {};
+  $('legend-title').textContent = style.name || 'Légende';
+  const items = (meta['domania:legend'] || []).map(
+    (e) => `<li data-value="${esc(e.value)}"><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</li>`,
+  );
+  if (kindOf(view)) items.push('<li><i class="swatch dashed" style="background:#F7F7F7"></i>Espace non cadastré (voirie, domaine public)</li>');
+  $('legend-items').innerHTML = items.join('');
+  $('legend-note').textContent = meta['domania:convention_needed'] || '';
+}
+
+// Loads the style of the current view, its tiles at the current snapshot.
+async function loadStyle() {
+  const style = await api(`/styles/${encodeURIComponent(view)}.json`);
+  // The TileJSON names tiles by snapshot; asking it by snapshot too means an update is seen at once.
+  for (const s of Object.values(style.sources)) if (s.url) s.url += `?v=${territory.snapshot}`;
+  style.layers.push({
+    id: 'selected', type: 'line', source: 'domania', 'source-layer': 'parcels',
+    filter: ['==', ['get', 'idu'], ''], paint: { 'line-color': '#E4007C', 'line-width': 4 },
+  });
+  currentStyle = style;
+  renderLegend(style);
+  map.setStyle(style, { diff: false });
+  map.once('style.load', applyToggles);
+  document.body.dataset.view = view;
+}
+
+function placeQpvLabels() {
+  for (const m of qpvMarkers) m.remove();
+  qpvMarkers.length = 0;
+  for (const q of territory.qpv) {
+    if (!q.label_at) continue;
+    const el = document.createElement('div');
+    el.className = 'qpv-label';
+    el.textContent = q.name ? `${q.name} (${q.code})` : q.code;
+    qpvMarkers.push(new maplibregl.Marker({ element: el }).setLngLat(q.label_at).addTo(map));
+  }
+}
+
+async function loadTerritory() {
+  territory = await api('/v1/territory');
+  document.body.dataset.snapshot = territory.snapshot;
+  status(`Données du ${territory.judged_on} · ${territory.parcels.toLocaleString('fr-FR')} parcelles · instantané ${territory.snapshot.slice(0, 8)}`);
+  const layerSel = $('upload-layer');
+  layerSel.innerHTML = '';
+  for (const l of territory.uploadable) layerSel.append(new Option(l, l));
+  placeQpvLabels();
+}
+
+// ---- Click: who maintains this space, and why.
+function managersTable(managers) {
+  const kind = kindOf(view);
+  const rows = [...managers].sort((a, b) => (b.intervention === kind) - (a.intervention === kind));
+  return `<table class="managers"><tr><th>Intervention</th><th>Gestionnaire</th></tr>${rows
+    .map((m) => {
+      const s = m.service;
+      const contact = s ? [s.phone && `☎ ${esc(s.phone)}`, s.email && `<a href="mailto:${esc(s.email)}">${esc(s.email)}</a>`].filter(Boolean).join(' · ') : '';
+      return `<tr class="${m.intervention === kind ? 'current' : ''}" data-kind="${esc(m.intervention)}"><td>${esc(kindLabel(m.intervention))}</td>
+        <td><strong class="service">${esc(s ? s.name : 'aucun service désigné')}</strong>${contact ? `<br>${contact}` : ''}
+        <div class="why">${esc(m.explanation)}</div></td></tr>`;
+    })
+    .join('')}</table>`;
+}
+
+function whoHtml(who) {
+  const parts = [];
+  const sp = who.space;
+  if (sp?.kind === 'parcel') parts.push(`<h3>Parcelle ${esc(sp.idu)}</h3>`);
+  else if (sp?.kind === 'non_cadastre') parts.push('<h3>Espace non cadastré</h3><p class="meta">Domaine public sans parcelle (voirie, le plus souvent).</p>');
+  else parts.push('<h3>Hors des espaces gérés</h3>');
+  for (const p of who.parcels) {
+    const owners = p.owners.length
+      ? p.owners.map((o) => `${esc(o.name)} <span class="meta">(SIREN ${esc(o.siren)})</span>`).join(', ')
+      : p.owner_file ? 'personne(s) physique(s)' : '<span class="err">propriétaire inconnu : pas de fichier des propriétaires pour cette commune</span>';
+    parts.push(`<p>${esc(actorLabels[p.actor] || p.actor)} — ${owners}<br><span class="meta">${fmtM2(p.area_m2)}${p.contenance_m2 ? ` · contenance ${fmtM2(p.contenance_m2)}` : ''}</span></p>`);
+  }
+  if (who.subsector) {
+    const z = who.subsector;
+    const dec = territory.subsectors.find((s) => s.id === z.id);
+    parts.push(`<p>Sous-secteur <button class="link" data-subsector="${esc(z.id)}">${esc(z.id)}${z.name ? ` — ${esc(z.name)}` : ''}</button><br>
+      <strong>${esc(dec ? dec.decision_label : z.decision)}</strong>${z.needs_convention ? ' · <span class="err">convention à établir</span>' : ''}</p>`);
+  }
+  if (who.qpv.length) parts.push(`<p class="meta">QPV : ${who.qpv.map((q) => esc(q.name ? `${q.name} (${q.code})` : q.code)).join(', ')}</p>`);
+  if (who.managers.length) parts.push(managersTable(who.managers));
+  if (who.note) parts.push(`<p class="meta">${esc(who.note)}</p>`);
+  return parts.join('');
+}
+
+let popup = null;
+map.on('click', async (e) => {
+  try {
+    const who = await api(`/v1/who?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
+    popup?.remove();
+    popup = new maplibregl.Popup({ maxWidth: '380px' }).setLngLat(e.lngLat).setHTML(whoHtml(who)).addTo(map);
+    const idu = who.space?.kind === 'parcel' ? who.space.idu : '';
+    if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], idu]);
+  } catch (err) {
+    status(`Qui gère ici ? ${err.message}`, true);
+  }
+});
+document.addEventListener('click', (e) => {
+  const b = e.target.closest('[data-subsector]');
+  if (b) showSubsector(b.dataset.subsector);
+});
+
+// ---- Sub-sector panel: shares as a chart, decision, spaces, downloads, the cahier.
+function sharesChart(z) {
+  const rows = Object.entries(z.shares).sort((a, b) => b[1] - a[1]);
+  const colours = Object.fromEntries((window.domaniaOwnerLegend || []).map((e) => [e.value, e.color]));
+  const total = z.area_m2 || 1;
+  rows.push(['non_cadastre', z.non_cadastre_m2 / total]);
+  const h = 22;
+  const bars = rows
+    .map(([actor, share], i) => {
+      const w = Math.max(0.5, share * 200);
+      const label = actor === 'non_cadastre' ? 'Non cadastré' : actorLabels[actor] || actor;
+      const fill = actor === 'non_cadastre' ? '#F7F7F7' : colours[actor] || '#BBBBBB';
+      return `<g transform="translate(0 ${i * h})"><text x="0" y="15" font-size="11">${esc(label.slice(0, 28))}</text>
+        <rect x="150" y="4" width="${w.toFixed(1)}" height="14" fill="${fill}" stroke="#555"/>
+        <text x="${(155 + w).toFixed(1)}" y="15" font-size="11">${esc(fmtPct(share))}</text></g>`;
+    })
+    .join('');
+  return `<svg class="chart" viewBox="0 0 400 ${rows.length * h}" role="img" aria-label="Parts de chaque acteur">${bars}</svg>`;
+}
+
+async function showSubsector(id) {
+  try {
+    const z = await api(`/v1/subsectors/${encodeURIComponent(id)}`);
+    const dec = territory.subsectors.find((s) => s.id === id);
+    const kind = kindOf(view);
+    const spaces = z.spaces
+      .map((s) => {
+        const m = kind ? s.managers.find((x) => x.intervention === kind) : null;
+        const label = s.space.kind === 'parcel' ? s.space.idu : 'non cadastré';
+        return `<tr><td>${esc(label)}</td><td>${fmtM2(s.area_m2)}</td><td>${esc(m ? m.service?.name || 'aucun' : actorLabels[s.space.actor] || '')}</td></tr>`;
+      })
+      .join('');
+    const qpv = (dec && territory.qpv.length) ? territory.qpv : [];
+    const el = $('subsector');
+    el.innerHTML = `<h2>Sous-secteur ${esc(z.id)}${z.name ? ` — ${esc(z.name)}` : ''}</h2>
+      <p><strong>${esc(dec ? dec.decision_label : z.decision)}</strong>${z.needs_convention ? ' · <span class="err">convention à établir</span>' : ''}</p>
+      <p class="meta">${esc(z.explanation)}</p>
+      ${sharesChart(z)}
+      <p class="meta">Surface ${fmtM2(z.area_m2)} dont non cadastré ${fmtM2(z.non_cadastre_m2)}</p>
+      <p class="downloads">
+        <a href="/subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">Cahier des charges (imprimable)</a><br>
+        Sous-secteur : <a href="/v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
+        <a href="/collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
+        ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>
+          <a href="/collections/qpv/items?code=${encodeURIComponent(q.code)}&f=json" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
+      </p>
+      <table class="managers"><tr><th>Espace</th><th>Surface</th><th>${esc(kind ? kindLabel(kind) : 'Propriétaire')}</th></tr>${spaces}</table>`;
+    el.hidden = false;
+    el.scrollIntoView({ block: 'nearest' });
+  } catch (err) {
+    status(`Sous-secteur ${id} : ${err.message}`, true);
+  }
+}
+
+// ---- Search: IDU, SIREN or owner, QPV, sub-sector.
+function goTo(hit) {
+  $('hits').hidden = true;
+  map.fitBounds([[hit.bbox[0], hit.bbox[1]], [hit.bbox[2], hit.bbox[3]]], { padding: 40, maxZoom: 19, duration: 0 });
+  if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], hit.kind === 'parcel' ? hit.id : '']);
+  if (hit.kind === 'subsector') showSubsector(hit.id);
+  status(`${hit.label}`);
+  document.body.dataset.found = `${hit.kind}:${hit.id}`;
+}
+
+$('search').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const q = $('q').value.trim();
+  if (!q) return;
+  try {
+    const r = await api(`/v1/search?q=${encodeURIComponent(q)}`);
+    const list = $('hits');
+    list.innerHTML = '';
+    if (!r.hits.length) {
+      status(`Aucun résultat pour « ${q} »`, true);
+      list.hidden = true;
+      return;
+    }
+    for (const h of r.hits) {
+      const li = document.createElement('li');
+      li.tabIndex = 0;
+      li.dataset.kind = h.kind;
+      li.textContent = h.label;
+      li.addEventListener('click', () => goTo(h));
+      li.addEventListener('keydown', (k) => k.key === 'Enter' && goTo(h));
+      list.append(li);
+    }
+    list.hidden = r.hits.length === 1;
+    goTo(r.hits[0]);
+    if (r.hits.length > 1) list.hidden = false;
+  } catch (err) {
+    status(`Recherche : ${err.message}`, true);
+  }
+});
+
+// ---- Editing hand-off: upload a new version of a layer, read the report, see the new map.
+$('upload-token').value = sessionStorage.getItem('domania.edit') || '';
+$('upload-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const file = $('upload-file').files[0];
+  const layer = $('upload-layer').value;
+  const token = $('upload-token').value.trim();
+  const out = $('upload-report');
+  if (!file || !token) {
+    out.innerHTML = '<span class="err">Choisissez un fichier et donnez un jeton éditeur.</span>';
+    return;
+  }
+  sessionStorage.setItem('domania.edit', token);
+  out.textContent = `Envoi de ${file.name}…`;
+  const type = file.name.endsWith('.zip') ? 'application/zip' : file.name.endsWith('.csv') ? 'text/csv' : 'application/geo+json';
+  try {
+    const r = await api(`/v1/layers/${encodeURIComponent(layer)}`, {
+      method: 'POST', body: file, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
+    });
+    const o = r.outcome || {};
+    out.innerHTML = `<span class="ok">Version enregistrée.</span>\n${esc(JSON.stringify(o, null, 1).slice(0, 4000))}`;
+    await loadTerritory();
+    fillViewSelect();
+    await loadStyle();
+    document.body.dataset.uploaded = territory.snapshot;
+  } catch (err) {
+    out.innerHTML = `<span class="err">Refusé : ${esc(err.message)}</span>${err.body?.details ? `\n${esc(JSON.stringify(err.body.details, null, 1))}` : ''}`;
+  }
+});
+
+// ---- The rest of the page.
+$('view').addEventListener('change', async (e) => {
+  view = e.target.value;
+  sessionStorage.setItem('domania.view', view);
+  await loadStyle();
+});
+for (const box of document.querySelectorAll('#toggles input')) box.addEventListener('change', applyToggles);
+$('panel-toggle').addEventListener('click', () => {
+  const closed = $('panel').classList.toggle('closed');
+  document.querySelector('main').classList.toggle('closed', closed);
+  $('panel-toggle').setAttribute('aria-expanded', String(!closed));
+  map.resize();
+});
+map.on('error', (e) => status(`Carte : ${e.error?.message || e.error || 'erreur'}`, true));
+
+try {
+  await loadTerritory();
+  const owners = await api('/styles/owners.json');
+  window.domaniaOwnerLegend = owners.metadata['domania:legend'];
+  actorLabels = Object.fromEntries(window.domaniaOwnerLegend.map((e) => [e.value, e.label]));
+  fillViewSelect();
+  const b = territory.bounds;
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 });
+  await loadStyle();
+  map.once('idle', () => {
+    document.body.dataset.ready = territory.snapshot;
+  });
+} catch (err) {
+  status(`Démarrage : ${err.message}`, true);
+}
+window.domania = { map, showSubsector };
