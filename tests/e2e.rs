@@ -12,6 +12,7 @@ mod store_trust;
 mod styles;
 mod support;
 mod tiles;
+mod viewer;
 
 use support::{bad_input, domania, domania_bin, root, shared_data, texts};
 

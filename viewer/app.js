@@ -1,7 +1,13 @@
 // Domania's map viewer: who maintains each space. Served by `domania serve` at `/`; reads
 // only this server (TileJSON, styles, /v1 answers): no request leaves for another host.
 const V = new URL(import.meta.url).search;
+// What the first map needs is asked for at once, while the map library loads.
+const first = {
+  territory: fetch('/v1/territory'),
+  owners: fetch('/styles/owners.json'),
+};
 const maplibregl = await import(`./maplibre-gl.mjs${V}`);
+performance.mark('domania:library');
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -51,15 +57,31 @@ const GROUPS = {
   qpv: ['qpv-outline'],
 };
 
-const map = new maplibregl.Map({
-  container: 'map',
-  style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#FAFAF7' } }] },
-  attributionControl: { compact: true },
-  transformRequest: (url) => (url.startsWith(location.origin) && readToken ? { url, headers: authHeaders() } : { url }),
-});
-map.addControl(new maplibregl.NavigationControl(), 'top-right');
-map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-map.addControl(new maplibregl.GeolocateControl({ trackUserLocation: true }), 'top-right');
+// A first answer fetched before the library: read as `api` would (a token asked for on 401).
+async function firstAnswer(promise, url) {
+  const res = await promise;
+  return res.ok && !readToken ? res.json() : api(url);
+}
+
+let map = null;
+
+function makeMap(style) {
+  const b = territory.focus;
+  map = new maplibregl.Map({
+    container: 'map',
+    style,
+    bounds: [[b[0], b[1]], [b[2], b[3]]],
+    fitBoundsOptions: { padding: 20 },
+    attributionControl: { compact: true },
+    transformRequest: (url) => (url.startsWith(location.origin) && readToken ? { url, headers: authHeaders() } : { url }),
+  });
+  map.addControl(new maplibregl.NavigationControl(), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.GeolocateControl({ trackUserLocation: true }), 'top-right');
+  map.on('click', whoIsHere);
+  map.on('error', (e) => status(`Carte : ${e.error?.message || e.error || 'erreur'}`, true));
+  map.once('style.load', applyToggles);
+}
 
 function kindOf(v) {
   return v.startsWith('managers-') ? v.slice('managers-'.length) : null;
@@ -104,8 +126,8 @@ function renderLegend(style) {
   $('legend-note').textContent = meta['domania:convention_needed'] || '';
 }
 
-// Loads the style of the current view, its tiles at the current snapshot.
-async function loadStyle() {
+// The style of the current view, its tiles at the current snapshot.
+async function viewStyle() {
   const style = await api(`/styles/${encodeURIComponent(view)}.json`);
   // The TileJSON names tiles by snapshot; asking it by snapshot too means an update is seen at once.
   for (const s of Object.values(style.sources)) if (s.url) s.url += `?v=${territory.snapshot}`;
@@ -115,12 +137,19 @@ async function loadStyle() {
   });
   currentStyle = style;
   renderLegend(style);
+  document.body.dataset.view = view;
+  return style;
+}
+
+// Shows the current view.
+async function loadStyle() {
+  const style = await viewStyle();
   map.setStyle(style, { diff: false });
   map.once('style.load', applyToggles);
-  document.body.dataset.view = view;
 }
 
 function placeQpvLabels() {
+  if (!map) return;
   for (const m of qpvMarkers) m.remove();
   qpvMarkers.length = 0;
   for (const q of territory.qpv) {
@@ -132,8 +161,8 @@ function placeQpvLabels() {
   }
 }
 
-async function loadTerritory() {
-  territory = await api('/v1/territory');
+async function loadTerritory(answer) {
+  territory = answer || (await api('/v1/territory'));
   document.body.dataset.snapshot = territory.snapshot;
   status(`Données du ${territory.judged_on} · ${territory.parcels.toLocaleString('fr-FR')} parcelles · instantané ${territory.snapshot.slice(0, 8)}`);
   const layerSel = $('upload-layer');
@@ -182,7 +211,7 @@ function whoHtml(who) {
 }
 
 let popup = null;
-map.on('click', async (e) => {
+async function whoIsHere(e) {
   try {
     const who = await api(`/v1/who?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
     popup?.remove();
@@ -192,7 +221,7 @@ map.on('click', async (e) => {
   } catch (err) {
     status(`Qui gère ici ? ${err.message}`, true);
   }
-});
+}
 document.addEventListener('click', (e) => {
   const b = e.target.closest('[data-subsector]');
   if (b) showSubsector(b.dataset.subsector);
@@ -292,6 +321,25 @@ $('search').addEventListener('submit', async (e) => {
   }
 });
 
+// The validation report of an upload, in words.
+function uploadReport(r) {
+  const v = r.version || {};
+  const rep = r.report || {};
+  const lines = [
+    v.unchanged
+      ? `<span class="ok">Rien de nouveau</span> : le fichier est identique à la version ${v.version} de « ${esc(v.layer)} ».`
+      : `<span class="ok">Version enregistrée</span> : « ${esc(v.layer)} » version ${v.version}, par ${esc(v.author)}.`,
+    `${v.features} objets : ${v.added} ajoutés, ${v.removed} retirés, ${v.changed} modifiés, ${v.reshaped} redessinés.`,
+    `Lecture (${esc(rep.format)}, ${esc(rep.crs)}) : ${rep.read} lus, ${rep.accepted} acceptés, ${rep.repaired} réparés, ${rep.rejected} rejetés, ${rep.warnings} avertissements.`,
+  ];
+  for (const i of (rep.issues || []).slice(0, 20)) {
+    const where = i.location ? Object.entries(i.location).map(([k, x]) => `${k} ${x}`).join(' ') : '';
+    lines.push(`· ${esc(i.severity)} ${esc(where)}${i.id ? ` (${esc(i.id)})` : ''} : ${esc(i.message)}`);
+  }
+  if ((rep.issues || []).length > 20) lines.push(`… et ${rep.issues.length - 20} autres`);
+  return lines.join('\n');
+}
+
 // ---- Editing hand-off: upload a new version of a layer, read the report, see the new map.
 $('upload-token').value = sessionStorage.getItem('domania.edit') || '';
 $('upload-form').addEventListener('submit', async (e) => {
@@ -308,17 +356,18 @@ $('upload-form').addEventListener('submit', async (e) => {
   out.textContent = `Envoi de ${file.name}…`;
   const type = file.name.endsWith('.zip') ? 'application/zip' : file.name.endsWith('.csv') ? 'text/csv' : 'application/geo+json';
   try {
-    const r = await api(`/v1/layers/${encodeURIComponent(layer)}`, {
+    const force = $('upload-force').checked ? '?force=true' : '';
+    const r = await api(`/v1/layers/${encodeURIComponent(layer)}${force}`, {
       method: 'POST', body: file, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
     });
-    const o = r.outcome || {};
-    out.innerHTML = `<span class="ok">Version enregistrée.</span>\n${esc(JSON.stringify(o, null, 1).slice(0, 4000))}`;
+    out.innerHTML = uploadReport(r);
     await loadTerritory();
     fillViewSelect();
     await loadStyle();
     document.body.dataset.uploaded = territory.snapshot;
   } catch (err) {
-    out.innerHTML = `<span class="err">Refusé : ${esc(err.message)}</span>${err.body?.details ? `\n${esc(JSON.stringify(err.body.details, null, 1))}` : ''}`;
+    out.innerHTML = `<span class="err">Refusé, rien n'a changé : ${esc(err.message)}</span>${err.body?.details ? `\n${esc(JSON.stringify(err.body.details, null, 1))}` : ''}`;
+    document.body.dataset.refused = String(Number(document.body.dataset.refused || 0) + 1);
   }
 });
 
@@ -333,23 +382,24 @@ $('panel-toggle').addEventListener('click', () => {
   const closed = $('panel').classList.toggle('closed');
   document.querySelector('main').classList.toggle('closed', closed);
   $('panel-toggle').setAttribute('aria-expanded', String(!closed));
-  map.resize();
+  map?.resize();
 });
-map.on('error', (e) => status(`Carte : ${e.error?.message || e.error || 'erreur'}`, true));
 
 try {
-  await loadTerritory();
-  const owners = await api('/styles/owners.json');
+  await loadTerritory(await firstAnswer(first.territory, '/v1/territory'));
+  performance.mark('domania:territory');
+  const owners = await firstAnswer(first.owners, '/styles/owners.json');
   window.domaniaOwnerLegend = owners.metadata['domania:legend'];
   actorLabels = Object.fromEntries(window.domaniaOwnerLegend.map((e) => [e.value, e.label]));
   fillViewSelect();
-  const b = territory.bounds;
-  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 });
-  await loadStyle();
+  makeMap(await viewStyle());
+  placeQpvLabels();
+  performance.mark('domania:style');
   map.once('idle', () => {
+    performance.mark('domania:drawn');
     document.body.dataset.ready = territory.snapshot;
   });
 } catch (err) {
   status(`Démarrage : ${err.message}`, true);
 }
-window.domania = { map, showSubsector };
+window.domania = { get map() { return map; }, showSubsector };

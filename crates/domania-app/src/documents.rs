@@ -115,6 +115,7 @@ pub fn decision_label(decision: &str, delegated_to: Option<Actor>) -> String {
 
 /// An SVG map of `shapes` (Lambert-93), each filled with its colour and numbered, inside the
 /// outline `frame`.
+#[allow(clippy::many_single_char_names)]
 fn svg_map(frame: &MultiPolygon<f64>, shapes: &[(String, &'static str, &MultiPolygon<f64>)]) -> String {
     const W: f64 = 1000.0;
     let Some(b) = frame.bounding_rect() else { return String::new() };
@@ -178,6 +179,9 @@ fn convention_state(c: &Convention, date: Date) -> &'static str {
     }
 }
 
+/// A service doing one kind in a sub-sector: its contact, the spaces (numbers) and their area.
+type Managed<'a> = (Option<&'a Service>, Vec<usize>, f64);
+
 /// What a cahier des charges is made from: a snapshot, what was computed from it once, and
 /// the rules.
 #[derive(Clone, Copy)]
@@ -202,7 +206,7 @@ fn space_label(s: &SpaceAssignment) -> String {
 /// The *cahier des charges localisé* of sub-sector `key`, as one printable HTML page; `None`
 /// when there is no such sub-sector.
 #[must_use]
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, clippy::many_single_char_names)]
 pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     let pos = t.shares.zones.iter().position(|z| z.key == key)?;
     let (zs, decision) = (&t.shares.zones[pos], &t.assign.decisions[pos]);
@@ -298,7 +302,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     );
     for kind in &kinds {
         // The services doing this kind here, each with its spaces.
-        let mut by: BTreeMap<(String, RuleKind), (Option<&Service>, Vec<usize>, f64)> = BTreeMap::new();
+        let mut by: BTreeMap<(String, RuleKind), Managed<'_>> = BTreeMap::new();
         for (n, s) in spaces.iter().enumerate() {
             if let Some(a) = s.assignments.iter().find(|a| a.intervention == *kind) {
                 let name = a.service.as_ref().map_or_else(|| "— aucun —".to_owned(), |sv| sv.name.clone());
@@ -330,39 +334,46 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     }
     b.push_str("</table>");
 
-    // Every space, and why.
-    b.push_str("<h2>Les espaces</h2><table><tr><th>N°</th><th>Espace</th><th>Surface</th><th>Gestionnaires et raisons</th></tr>");
+    // Every space: its manager per kind; the reason where it is not the plain rule of the
+    // sub-sector (a convention, no service).
+    b.push_str("<h2>Les espaces</h2><table><tr><th>N°</th><th>Espace</th><th>Surface</th><th>Gestionnaires</th></tr>");
     for (n, s) in spaces.iter().enumerate() {
+        let mut cell = Vec::new();
         let mut why = String::new();
         for a in &s.assignments {
-            let _ = write!(
-                why,
-                "<div><strong>{}</strong> : {} — <span class=\"meta\">{}</span></div>",
+            cell.push(format!(
+                "{} : {}",
                 esc(kind_label(t.rules, &a.intervention)),
-                esc(a.service.as_ref().map_or("aucun service", |sv| sv.name.as_str())),
-                esc(&a.explanation)
-            );
+                esc(a.service.as_ref().map_or("aucun service", |sv| sv.name.as_str()))
+            ));
+            if matches!(a.rule, RuleKind::Convention | RuleKind::Unassigned) {
+                let _ = write!(why, "<div class=\"meta\">{}</div>", esc(&a.explanation));
+            }
         }
         let _ = write!(
             b,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{why}</td></tr>",
+            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}{why}</td></tr>",
             n + 1,
             esc(&space_label(s)),
-            m2(s.area_m2)
+            m2(s.area_m2),
+            cell.join(" · ")
         );
     }
     b.push_str("</table>");
 
-    // The conventions whose perimeter touches the sub-sector.
-    let here: Vec<&str> = t
-        .snapshot
-        .zones(Layer::Conventions)
+    // The conventions whose perimeter touches the sub-sector, or keyed like it when the
+    // conventions layer has no perimeter of that key (as the rules read them).
+    let perimeters = t.snapshot.zones(Layer::Conventions);
+    let conventions: Vec<&Convention> = t
+        .rules
+        .config()
+        .conventions
         .iter()
-        .filter(|c| c.geom_l93.intersects(&zone.geom_l93))
-        .map(|c| c.key.as_str())
+        .filter(|c| match perimeters.iter().find(|z| z.key == c.id) {
+            Some(z) => z.geom_l93.intersects(&zone.geom_l93),
+            None => c.id == key,
+        })
         .collect();
-    let conventions: Vec<&Convention> =
-        t.rules.config().conventions.iter().filter(|c| here.contains(&c.id.as_str())).collect();
     b.push_str("<h2>Conventions</h2>");
     if conventions.is_empty() {
         b.push_str("<p>Aucune convention de gestion ne porte sur ce sous-secteur.</p>");

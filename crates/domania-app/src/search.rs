@@ -211,15 +211,12 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
     let zone_hits = |layer: Layer, kind: HitKind, what: &str, hits: &mut Vec<Hit>| {
         for z in snap.zones(layer) {
             let name = z.name.as_deref().unwrap_or("");
-            if fold(&z.key) == folded || fold(&z.key).contains(&folded) || fold(name).contains(&folded) {
-                if let Some(b) = z.geom_l93.bounding_rect() {
-                    let label = if name.is_empty() {
-                        format!("{what} {}", z.key)
-                    } else {
-                        format!("{what} {} — {name}", z.key)
-                    };
-                    hits.push(Hit { kind, id: z.key.clone(), label, parcels: 0, box_l93: b });
-                }
+            if (fold(&z.key).contains(&folded) || fold(name).contains(&folded))
+                && let Some(b) = z.geom_l93.bounding_rect()
+            {
+                let label =
+                    if name.is_empty() { format!("{what} {}", z.key) } else { format!("{what} {} — {name}", z.key) };
+                hits.push(Hit { kind, id: z.key.clone(), label, parcels: 0, box_l93: b });
             }
         }
     };
@@ -248,7 +245,12 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
         owners.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         for (id, name, parcels, b) in owners {
             if let Some(b) = b {
-                let label = format!("{name} (SIREN {id}) — {parcels} parcelle{}", if parcels > 1 { "s" } else { "" });
+                let plural = if parcels > 1 { "s" } else { "" };
+                let label = if id == name {
+                    format!("{name} — {parcels} parcelle{plural}")
+                } else {
+                    format!("{name} (SIREN {id}) — {parcels} parcelle{plural}")
+                };
                 hits.push(Hit { kind: HitKind::Owner, id, label, parcels, box_l93: b });
             }
         }

@@ -213,8 +213,15 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
     {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "domania: serving {} on http://{addr}/", shared.app.store_path().display())?;
-        writeln!(out, "the map (who maintains each space): open http://{addr}/ in a browser; Ctrl-C stops")?;
+        // One write: a reader that takes the first line and closes the pipe gets both.
+        out.write_all(
+            format!(
+                "domania: serving {} on http://{addr}/\nthe map (who maintains each space): open http://{addr}/ in a \
+                 browser; Ctrl-C stops\n",
+                shared.app.store_path().display()
+            )
+            .as_bytes(),
+        )?;
         out.flush()?;
     }
     let served = shared.current();

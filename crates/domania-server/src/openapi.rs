@@ -18,13 +18,14 @@ pub struct Route {
 
 const JSON: &str = "application/json";
 const GEOJSON: &str = "application/geo+json";
+const HTML: &str = "text/html";
 
 /// Every route of the server.
 pub const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/",
-        summary: "Landing page (JSON, or HTML for a browser)",
+        summary: "Landing page (JSON), or the map viewer for a browser (Accept: text/html)",
         params: &[("f", "json or html", false)],
         role: None,
         answer: JSON,
@@ -128,16 +129,16 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/v1/subsectors/{id}",
-        summary: "A sub-sector: shares, decision, spaces and their managers",
-        params: &[],
+        summary: "A sub-sector: shares, decision, spaces and their managers (f=csv: a row per space and kind)",
+        params: &[("f", "json or csv", false)],
         role: None,
         answer: JSON,
     },
     Route {
         method: "get",
         path: "/v1/qpv/{code}/report",
-        summary: "A QPV: land by actor and owner, bailleurs' holdings",
-        params: &[],
+        summary: "A QPV: land by actor and owner, bailleurs' holdings (f=csv: a row per owner)",
+        params: &[("f", "json or csv", false)],
         role: None,
         answer: JSON,
     },
@@ -217,6 +218,46 @@ pub const ROUTES: &[Route] = &[
         params: &[("v", "the snapshot tag the TileJSON gives", false)],
         role: None,
         answer: "application/vnd.mapbox-vector-tile",
+    },
+    Route {
+        method: "get",
+        path: "/v1/territory",
+        summary: "What the map viewer starts from: bounds, intervention kinds, QPV and their label points, sub-sectors and decisions",
+        params: &[],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/v1/search",
+        summary: "The search box: an IDU (or its end), a SIREN or part of an owner's name, a QPV or sub-sector code or name; hits with their box",
+        params: &[("q", "what was typed", true), ("limit", "at most this many hits (10; up to 50)", false)],
+        role: None,
+        answer: JSON,
+    },
+    Route {
+        method: "get",
+        path: "/subsectors/{id}/cahier",
+        summary: "The printable cahier des charges localisé of a sub-sector (HTML, A4)",
+        params: &[],
+        role: None,
+        answer: HTML,
+    },
+    Route {
+        method: "get",
+        path: "/annuaire",
+        summary: "The services and their referents by commune and intervention kind (HTML, A4)",
+        params: &[],
+        role: None,
+        answer: HTML,
+    },
+    Route {
+        method: "get",
+        path: "/viewer/{file}",
+        summary: "The viewer's files (app.js, app.css, maplibre-gl.mjs, maplibre-gl-worker.mjs, maplibre-gl.css)",
+        params: &[],
+        role: None,
+        answer: "text/javascript",
     },
     Route {
         method: "get",

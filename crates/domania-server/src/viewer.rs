@@ -138,6 +138,8 @@ pub struct TerritoryView<'a> {
     pub judged_on: domania_app::Date,
     pub parcels: usize,
     pub bounds: [f64; 4],
+    /// Where the map opens: the sub-sectors' box (the managed spaces), else `bounds`.
+    pub focus: [f64; 4],
     pub interventions: &'a [domania_rules::Intervention],
     pub qpv: Vec<QpvEntry<'a>>,
     pub subsectors: Vec<SubsectorEntry<'a>>,
@@ -185,6 +187,7 @@ pub async fn territory(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
         judged_on: served.date,
         parcels: served.snapshot.parcels().len(),
         bounds: served.bounds(),
+        focus: served.extents.get("subsectors").copied().flatten().unwrap_or_else(|| served.bounds()),
         interventions: &served.rules.rules.config().interventions,
         qpv,
         subsectors,
@@ -226,11 +229,16 @@ pub async fn search(
         let views: Vec<HitView<'_>> = hits
             .iter()
             .map(|h| {
-                let (a, b) =
-                    (lon_lat(h.box_l93.min().x, h.box_l93.min().y), lon_lat(h.box_l93.max().x, h.box_l93.max().y));
-                let (c, d) =
-                    (lon_lat(h.box_l93.min().x, h.box_l93.max().y), lon_lat(h.box_l93.max().x, h.box_l93.min().y));
-                let bbox = [a[0].min(c[0]), a[1].min(d[1]), b[0].max(d[0]), b[1].max(c[1])];
+                let r = h.box_l93;
+                // The four corners: a Lambert-93 box is not a box in degrees.
+                let corners =
+                    [(r.min().x, r.min().y), (r.max().x, r.min().y), (r.min().x, r.max().y), (r.max().x, r.max().y)]
+                        .map(|(x, y)| lon_lat(x, y));
+                let bbox = corners
+                    .iter()
+                    .fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |m, p| {
+                        [m[0].min(p[0]), m[1].min(p[1]), m[2].max(p[0]), m[3].max(p[1])]
+                    });
                 HitView { hit: h, bbox }
             })
             .collect();

@@ -286,7 +286,7 @@ async fn tags_openapi_and_unknown_routes() {
     let posted = call(&f.router, form("/open311/v2/requests.json", &fields)).await.json();
     let request = posted[0]["service_request_id"].as_str().unwrap().to_owned();
     for r in domania_server::openapi::ROUTES.iter().filter(|r| r.method == "get" && r.role.is_none()) {
-        let id = if r.path.starts_with("/v1/subsectors") { "QN078001-01" } else { "parcels" };
+        let id = if r.path.contains("subsectors/") { "QN078001-01" } else { "parcels" };
         let uri = r
             .path
             .replace("{id}", id)
@@ -299,9 +299,11 @@ async fn tags_openapi_and_unknown_routes() {
             .replace("{z}/{x}/{y}", "16/33096/22526")
             .replace("{service_code}", "dumping")
             .replace("{style}", "managers-cleaning")
+            .replace("{file}", "app.js")
             .replace("{service_request_id}", &request);
         let uri = if uri.ends_with("/diff") { format!("{uri}?from=1&to=1") } else { uri };
         let uri = if uri == "/v1/who" { format!("{uri}?lon={LON}&lat={LAT}") } else { uri };
+        let uri = if uri == "/v1/search" { format!("{uri}?q=QN078001") } else { uri };
         let a = get(&f.router, &uri).await;
         assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text());
         assert!(api["paths"][r.path]["get"].is_object(), "{}", r.path);
@@ -838,4 +840,90 @@ async fn reports_are_posted_with_their_api_key_even_when_reads_are_private() {
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     // Reading them back needs a viewer token, as every read does here.
     assert_eq!(get(&f.router, "/open311/v2/requests.json").await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_viewer_its_search_and_the_documents() {
+    let f = fixture(false);
+    // A browser at / gets the viewer, its files named by version; a JSON client the landing.
+    let page =
+        call(&f.router, Request::get("/").header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()).await;
+    let html = page.text();
+    assert!(html.contains("id=\"map\"") && html.contains("/viewer/app.js?v=viewer-"), "{html}");
+    assert!(!html.contains("http://") && !html.contains("https://"), "the page names no other host");
+    let js = call(
+        &f.router,
+        Request::get("/viewer/maplibre-gl.mjs").header(header::ACCEPT_ENCODING, "gzip").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(js.status, StatusCode::OK, "MapLibre is built in (npm ci by the build script)");
+    assert_eq!(js.headers[header::CONTENT_ENCODING], "gzip");
+    let tag = js.headers[header::ETAG].to_str().unwrap().to_owned();
+    let again = call(
+        &f.router,
+        Request::get("/viewer/maplibre-gl.mjs").header(header::IF_NONE_MATCH, &tag).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(get(&f.router, "/viewer/../Cargo.toml").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&f.router, "/viewer/nothing.js").await.status, StatusCode::NOT_FOUND);
+
+    // What the page starts from.
+    let t = get(&f.router, "/v1/territory").await.json();
+    assert_eq!(t["parcels"], 2000);
+    assert_eq!(t["qpv"][0]["code"], "QN078001");
+    let [lon, lat] = [t["qpv"][0]["label_at"][0].as_f64().unwrap(), t["qpv"][0]["label_at"][1].as_f64().unwrap()];
+    let b: Vec<f64> = t["bounds"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(b[0] < lon && lon < b[2] && b[1] < lat && lat < b[3], "the QPV's label is in the territory");
+    assert_eq!(t["subsectors"].as_array().unwrap().len(), 12);
+    assert!(t["uploadable"].as_array().unwrap().iter().any(|l| l == "subsectors"));
+
+    // The search box: an IDU, the end of one, a SIREN, a name, a QPV; each with a box.
+    let hits = |q: &str| {
+        let r = f.router.clone();
+        let uri = format!("/v1/search?q={}", domania_server::ogc::urlencode(q));
+        async move { get(&r, &uri).await.json()["hits"].as_array().unwrap().clone() }
+    };
+    let idu = hits("78498000AB0072").await;
+    assert_eq!((idu[0]["kind"].as_str(), idu[0]["id"].as_str()), (Some("parcel"), Some("78498000AB0072")));
+    let bb: Vec<f64> = idu[0]["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(bb[0] < bb[2] && bb[1] < bb[3] && (bb[2] - bb[0]) < 0.01, "a parcel's box: {bb:?}");
+    // The end of an IDU: that parcel of every commune of the territory.
+    let end = hits("AB0072").await;
+    assert!(end.len() > 1 && end.iter().all(|h| h["id"].as_str().unwrap().ends_with("000AB0072")), "{end:?}");
+    let siren = hits("900000037").await;
+    assert_eq!((siren[0]["kind"].as_str(), siren[0]["id"].as_str()), (Some("owner"), Some("900000037")));
+    assert!(siren[0]["parcels"].as_u64().unwrap() >= 1);
+    let by_name = hits("habitat des boucles").await;
+    assert!(by_name.iter().any(|h| h["id"] == "900000037"), "{by_name:?}");
+    assert_eq!(hits("qn078001").await[0]["kind"], "qpv");
+    assert!(hits("zzzzzz").await.is_empty());
+    assert_eq!(get(&f.router, "/v1/search").await.status, StatusCode::BAD_REQUEST);
+
+    // The cahier des charges: every intervention kind with its manager, the decision.
+    let cahier = get(&f.router, "/subsectors/QN078001-01/cahier").await;
+    assert_eq!(cahier.status, StatusCode::OK);
+    let text = cahier.text();
+    for kind in ["Nettoiement", "Collecte des déchets et encombrants", "Espaces verts", "Voirie", "Éclairage public"]
+    {
+        assert!(text.contains(&format!(">{kind}</th>")), "{kind} in the cahier");
+    }
+    assert!(text.contains("Gestion selon la domanialité") && text.contains("<svg"));
+    // The convention keyed like the sub-sector is listed with its dates and document.
+    assert!(text.contains("GED/conventions/2024-07.pdf") && text.contains("2024-01-01"), "the convention");
+    assert_eq!(get(&f.router, "/subsectors/nothing/cahier").await.status, StatusCode::NOT_FOUND);
+    let annuaire = get(&f.router, "/annuaire").await.text();
+    assert!(annuaire.contains("Commune 78498") && annuaire.contains("Référent GUP Poissy (démo)"));
+
+    // Downloads: a sub-sector and a QPV as CSV.
+    let csv = get(&f.router, "/v1/subsectors/QN078001-01?f=csv").await;
+    assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text();
+    assert!(csv.starts_with("subsector,space,owner_actor,area_m2,intervention,service"));
+    let kinds = 6;
+    let spaces = get(&f.router, "/v1/subsectors/QN078001-01").await.json()["spaces"].as_array().unwrap().len();
+    assert_eq!(csv.lines().count(), 1 + spaces * kinds);
+    let qpv = get(&f.router, "/v1/qpv/QN078001/report?f=csv").await.text();
+    assert!(qpv.starts_with("qpv,actor,owner_actor,siren,name,parcels,area_m2\n"), "{qpv}");
+    assert!(qpv.lines().skip(1).any(|l| l.starts_with("QN078001,bailleur_social,")), "{qpv}");
 }

@@ -1,0 +1,79 @@
+//! The map viewer in a real browser: `domania serve` on the demo territory, Debian's chromium
+//! (headless, WebGL through SwiftShader) driven by playwright-core (`tools/browser`, installed by
+//! .ci/run with `npm ci --prefix tools/browser`). The browser script checks the map, the search,
+//! the popup, the legend, an upload and the cahier's PDF (see tools/browser/viewer-test.mjs);
+//! this test prepares the territory, reads the script's summary and checks its artefacts:
+//! screenshots at 1,440 and 375 px and the PDF, left in `target/viewer-test/`.
+
+use std::process::Command;
+
+use crate::serve::Server;
+use crate::support::{domania, root, texts};
+
+#[test]
+fn the_viewer_in_headless_chromium_shows_who_maintains_each_space() {
+    let script = root().join("tools/browser/viewer-test.mjs");
+    let playwright = root().join("tools/browser/node_modules/playwright-core");
+    assert!(
+        playwright.exists(),
+        "{} is missing: npm ci --prefix tools/browser (done by .ci/run)",
+        playwright.display()
+    );
+    let chromium = std::env::var("DOMANIA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} is missing: apt-get install chromium (done by .ci/run)"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("demo.gpkg");
+    let data = root().join("data");
+    let out = domania(&store, &["demo", "--dir", data.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let out = domania(&store, &["token", "create", "--name", "sig", "--role", "editor"]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let token = texts(&out).0.trim().to_owned();
+    // The new version the page uploads: half of the sub-sectors.
+    let mut subsectors: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("subsectors-synth.geojson")).unwrap()).unwrap();
+    let features = subsectors["features"].as_array_mut().unwrap();
+    let kept = features.len() / 2;
+    features.truncate(kept);
+    let upload = dir.path().join("sous-secteurs.geojson");
+    std::fs::write(&upload, subsectors.to_string()).unwrap();
+
+    let server = Server::start(&store);
+    let artefacts = root().join("target/viewer-test");
+    let _ = std::fs::remove_dir_all(&artefacts);
+    let run = Command::new("node")
+        .arg(&script)
+        .args([server.url.as_str(), artefacts.to_str().unwrap(), token.as_str(), upload.to_str().unwrap()])
+        .env("DOMANIA_CHROMIUM", &chromium)
+        .output()
+        .expect("node (Node.js 20) runs the browser script");
+    let (stdout, stderr) = texts(&run);
+    assert!(run.status.success(), "the browser test failed:\n{stderr}\n{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    eprintln!("viewer: {summary}");
+
+    // What the script saw, checked again here.
+    assert_eq!(summary["foreign_requests"], 0);
+    assert!(summary["rendered"]["spaces"].as_u64().unwrap() > 0);
+    assert_eq!(summary["upload"]["subsectors_drawn_after"].as_u64(), Some(kept as u64));
+    assert!(summary["popup"]["manager"].as_str().is_some_and(|m| !m.is_empty()));
+    // The artefacts: two screenshots that are maps, and a PDF of the cahier.
+    for (file, width) in [("viewer-1440.png", 1440), ("viewer-375.png", 375)] {
+        let png = std::fs::read(artefacts.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{file} is not a PNG");
+        // IHDR's width: the map's width on the page (the panel beside it at 1,440 px; all of
+        // it, at twice the pixels, on a phone).
+        let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert!(w > 0 && w <= width * 2, "{file}: {w} px wide");
+    }
+    let pdf = std::fs::read(summary["cahier"]["pdf"].as_str().unwrap()).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "the cahier's PDF");
+    let pages = pdf.windows(12).filter(|w| w.starts_with(b"/Type /Page") && w[11] != b's').count();
+    assert!((1..=4).contains(&pages), "the cahier's PDF has {pages} A4 pages");
+    eprintln!("viewer: the cahier prints on {pages} A4 page(s)");
+    assert_eq!(server.stop().code(), Some(0));
+}

@@ -1,0 +1,239 @@
+// The viewer in a real browser: Debian's chromium, headless, driven by playwright-core.
+//
+//   node tools/browser/viewer-test.mjs BASE_URL OUT_DIR EDITOR_TOKEN UPLOAD_FILE
+//
+// Run by tests/viewer.rs against `domania serve` on the demo territory. Writes screenshots and
+// the cahier's PDF in OUT_DIR, prints a JSON summary on standard output, and exits non-zero
+// with the reason on the first check that fails.
+import { chromium } from 'playwright-core';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [base, out, editorToken, uploadFile] = process.argv.slice(2);
+if (!uploadFile) {
+  console.error('usage: viewer-test.mjs BASE_URL OUT_DIR EDITOR_TOKEN UPLOAD_FILE');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+const host = new URL(base).host;
+const summary = {};
+const fail = (msg) => {
+  throw new Error(msg);
+};
+const check = (cond, msg) => cond || fail(msg);
+
+const api = async (path) => {
+  const r = await fetch(new URL(path, base));
+  check(r.ok, `${path}: ${r.status}`);
+  return r.json();
+};
+
+// Every request a page makes must go to this server (data: and blob: URLs stay in the page).
+const foreign = [];
+function watch(page, name) {
+  const errors = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:') && u.host !== host) foreign.push(r.url());
+  });
+  page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
+  // The refused upload's 409 is expected (and checked); any other error is not.
+  page.on('console', (m) => m.type() === 'error' && !/status of 409/.test(m.text()) && errors.push(`${name} console: ${m.text()}`));
+  return errors;
+}
+
+// A screenshot of the map is a map, not a blank canvas: many colours, most pixels not the
+// background. Decoded by the browser itself (a 2D canvas), so no PNG library is needed.
+async function drawn(page, file) {
+  const png = await page.locator('#map').screenshot({ path: join(out, file) });
+  const stats = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const colours = new Set();
+    let notBackground = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+      // The style's background is #FAFAF7.
+      if (Math.abs(d[i] - 0xfa) + Math.abs(d[i + 1] - 0xfa) + Math.abs(d[i + 2] - 0xf7) > 12) notBackground++;
+    }
+    return { width: c.width, height: c.height, colours: colours.size, drawn: notBackground / (d.length / 4) };
+  }, png.toString('base64'));
+  check(stats.colours >= 8 && stats.drawn > 0.1, `${file}: the map looks blank (${JSON.stringify(stats)})`);
+  return stats;
+}
+
+const rendered = (page, layers) =>
+  page.evaluate((ls) => window.domania.map.queryRenderedFeatures({ layers: ls }).map((f) => ({ layer: f.layer.id, props: f.properties })), layers);
+
+const idle = (page) => page.evaluate(() => new Promise((res) => {
+  const m = window.domania.map;
+  if (m.loaded() && m.areTilesLoaded()) res(); else m.once('idle', res);
+}));
+
+const browser = await chromium.launch({
+  executablePath: process.env.DOMANIA_CHROMIUM || '/usr/bin/chromium',
+  // WebGL without a GPU: SwiftShader, Chromium's software renderer.
+  args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--no-sandbox'],
+});
+try {
+  // ---- Desktop, 1,440 px.
+  const desk = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'fr-FR' });
+  const page = await desk.newPage();
+  const errors = watch(page, 'desktop');
+  await page.goto(base);
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  // From the start of the navigation to the first map fully drawn (`idle`), in the page's clock.
+  summary.first_map_ms = await page.evaluate(() => Object.fromEntries([
+    ['dom_content_loaded', performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd],
+    ...performance.getEntriesByType('mark').filter((m) => m.name.startsWith('domania:')).map((m) => [m.name.slice(8), m.startTime]),
+  ].map(([k, v]) => [k, Math.round(v)])));
+  const features = await rendered(page, ['spaces', 'non-cadastre', 'parcels-outline']);
+  const spaces = features.filter((f) => f.layer === 'spaces');
+  const parcels = features.filter((f) => f.layer === 'parcels-outline');
+  summary.rendered = { spaces: spaces.length, non_cadastre: features.filter((f) => f.layer === 'non-cadastre').length, parcels: parcels.length };
+  check(spaces.length > 0 && parcels.length > 0, `no parcels or spaces rendered: ${JSON.stringify(summary.rendered)}`);
+  summary.desktop = await drawn(page, 'viewer-1440.png');
+  await page.screenshot({ path: join(out, 'viewer-1440-page.png') });
+  const subsectorsBefore = new Set(spaces.map((f) => f.props.subsector)).size;
+
+  // ---- Search an IDU: the map goes to it and outlines it.
+  const parcel = (await api('/v1/parcels?actor=bailleur_social&limit=1')).parcels[0];
+  check(parcel, 'the demo territory has no bailleur parcel');
+  await page.fill('#q', parcel.idu);
+  await page.press('#q', 'Enter');
+  await page.waitForFunction((idu) => document.body.dataset.found === `parcel:${idu}`, parcel.idu, { timeout: 10_000 });
+  const zoom = await page.evaluate(() => window.domania.map.getZoom());
+  check(zoom >= 16, `searching ${parcel.idu} zoomed to ${zoom} only`);
+  summary.search_idu = { idu: parcel.idu, zoom: Math.round(zoom * 10) / 10 };
+
+  // ---- Search a SIREN: the owner is found and the map shows its land.
+  const siren = parcel.owners[0].siren;
+  await page.fill('#q', siren);
+  await page.press('#q', 'Enter');
+  await page.waitForFunction((s) => document.body.dataset.found === `owner:${s}`, siren, { timeout: 10_000 });
+  const hits = await page.locator('#hits li').allTextContents();
+  summary.search_siren = { siren, label: (await page.locator('#status').textContent()).trim(), listed: hits.length };
+  check(summary.search_siren.label.includes(siren), `the SIREN search says ${summary.search_siren.label}`);
+
+  // ---- Click a space: the popup names its manager for the kind shown, as its tile says.
+  await page.fill('#q', parcel.idu);
+  await page.press('#q', 'Enter');
+  await page.waitForFunction((idu) => document.body.dataset.found === `parcel:${idu}`, parcel.idu);
+  await idle(page);
+  const target = await page.evaluate((idu) => {
+    const m = window.domania.map;
+    const f = m.queryRenderedFeatures({ layers: ['spaces'] }).find((x) => x.properties.space === idu);
+    if (!f) return null;
+    // The mean of a convex ring's vertices is inside it.
+    const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+    const pts = ring.slice(0, -1);
+    const lng = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+    const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+    const px = m.project([lng, lat]);
+    const box = m.getCanvas().getBoundingClientRect();
+    return { x: box.left + px.x, y: box.top + px.y, manager: f.properties.cleaning };
+  }, parcel.idu);
+  check(target, `parcel ${parcel.idu} is not drawn as a space (is it in a sub-sector?)`);
+  await page.mouse.click(target.x, target.y);
+  await page.waitForSelector('.maplibregl-popup-content tr.current', { timeout: 10_000 });
+  const popupTitle = await page.locator('.maplibregl-popup-content h3').textContent();
+  const popupManager = await page.locator('.maplibregl-popup-content tr.current .service').textContent();
+  summary.popup = { title: popupTitle, manager: popupManager, tile_says: target.manager };
+  check(popupTitle.includes(parcel.idu), `the popup is about ${popupTitle}, not ${parcel.idu}`);
+  check(popupManager === target.manager, `the popup names ${popupManager}, the tile ${target.manager}`);
+
+  // ---- Switch the intervention kind: the legend changes with it.
+  const legendBefore = await page.locator('#legend-items li').allTextContents();
+  await page.selectOption('#view', 'managers-waste');
+  await page.waitForFunction(() => document.body.dataset.view === 'managers-waste');
+  const legendAfter = await page.locator('#legend-items li').allTextContents();
+  summary.legend = { cleaning: legendBefore.length, waste: legendAfter.length, title: await page.locator('#legend-title').textContent() };
+  check(JSON.stringify(legendBefore) !== JSON.stringify(legendAfter), 'the legend did not change with the kind');
+  check(legendAfter.some((l) => l.includes('déchets')), `the waste legend: ${legendAfter.join(' | ')}`);
+  check(summary.legend.title.includes('Collecte'), `legend title ${summary.legend.title}`);
+  await idle(page);
+
+  // ---- Upload a new version of the sub-sectors from the page: the map changes with it.
+  await page.selectOption('#view', 'managers-cleaning');
+  await page.waitForFunction(() => document.body.dataset.view === 'managers-cleaning');
+  const b = (await api('/v1/territory')).focus;
+  await page.evaluate((bb) => window.domania.map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { duration: 0 }), b);
+  await idle(page);
+  const before = new Set((await rendered(page, ['spaces'])).map((f) => f.props.subsector)).size;
+  const snapshotBefore = await page.evaluate(() => document.body.dataset.snapshot);
+  await page.selectOption('#upload-layer', 'subsectors');
+  await page.setInputFiles('#upload-file', uploadFile);
+  await page.fill('#upload-token', editorToken);
+  // Half the sub-sectors gone: the store refuses it unless told to, and the page says why.
+  await page.click('#upload-form button[type=submit]');
+  await page.waitForFunction(() => document.body.dataset.refused || document.body.dataset.uploaded, null, { timeout: 60_000 });
+  const refusal = await page.locator('#upload-report').textContent();
+  check(refusal.includes('Refusé') && refusal.includes('remove'), `the first upload was not refused: ${refusal}`);
+  summary.refusal = refusal.slice(0, 160);
+  await page.check('#upload-force');
+  await page.click('#upload-form button[type=submit]');
+  await page.waitForFunction(() => document.body.dataset.uploaded, null, { timeout: 60_000 });
+  await idle(page);
+  const report = await page.locator('#upload-report').textContent();
+  const after = new Set((await rendered(page, ['spaces'])).map((f) => f.props.subsector)).size;
+  summary.upload = { subsectors_drawn_before: before, subsectors_drawn_after: after, report: report.slice(0, 80) };
+  check(report.includes('Version enregistrée'), `the upload report: ${report}`);
+  check(await page.evaluate(() => document.body.dataset.snapshot) !== snapshotBefore, 'the snapshot did not change');
+  check(after > 0 && after < before, `the map still draws ${after} sub-sectors (before: ${before})`);
+  check(subsectorsBefore > 0, 'no sub-sector drawn at first');
+  summary.desktop_after_upload = await drawn(page, 'viewer-1440-after-upload.png');
+  check(errors.length === 0, `errors in the page: ${errors.join('; ')}`);
+
+  // ---- A phone, 375 px wide.
+  const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'fr-FR' });
+  const p2 = await phone.newPage();
+  const errors2 = watch(p2, 'phone');
+  await p2.goto(base);
+  await p2.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  summary.phone = await drawn(p2, 'viewer-375.png');
+  await p2.screenshot({ path: join(out, 'viewer-375-page.png') });
+  const overflow = await p2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the page is ${overflow} px wider than a 375 px phone`);
+  check(errors2.length === 0, `errors in the phone page: ${errors2.join('; ')}`);
+
+  // ---- The cahier des charges of a sub-sector, printed to PDF.
+  const t = await api('/v1/territory');
+  const sub = t.subsectors[0].id;
+  const p3 = await desk.newPage();
+  watch(p3, 'cahier');
+  await p3.goto(new URL(`/subsectors/${encodeURIComponent(sub)}/cahier`, base).href);
+  const kinds = await p3.evaluate((labels) => {
+    const rows = [...document.querySelectorAll('h2')].find((h) => h.textContent === 'Qui fait quoi').nextElementSibling.querySelectorAll('tr');
+    const out = {};
+    let kind = null;
+    for (const r of rows) {
+      const th = r.querySelector('th[rowspan]');
+      if (th) kind = th.textContent;
+      const s = r.querySelector('td strong');
+      if (kind && s) (out[kind] ||= []).push(s.textContent);
+    }
+    return labels.map((l) => [l, out[l] || []]);
+  }, t.interventions.map((i) => i.label));
+  for (const [label, services] of kinds) check(services.length > 0, `the cahier of ${sub} names no manager for ${label}`);
+  await p3.screenshot({ path: join(out, `cahier-${sub}.png`), fullPage: true });
+  const pdf = join(out, `cahier-${sub}.pdf`);
+  await p3.pdf({ path: pdf, format: 'A4', printBackground: true });
+  summary.cahier = { subsector: sub, pdf, bytes: statSync(pdf).size, managers: Object.fromEntries(kinds) };
+
+  check(foreign.length === 0, `requests left for other hosts: ${foreign.join(', ')}`);
+  summary.foreign_requests = foreign.length;
+  console.log(JSON.stringify(summary));
+} catch (e) {
+  console.error(`viewer test: ${e.message}`);
+  console.error(JSON.stringify(summary));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
