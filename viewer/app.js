@@ -271,7 +271,7 @@ async function showSubsector(id) {
         Sous-secteur : <a href="/v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
         <a href="/collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
         ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>
-          <a href="/collections/qpv/items?code=${encodeURIComponent(q.code)}&f=json" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
+          <a href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=geojson" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
       </p>
       <table class="managers"><tr><th>Espace</th><th>Surface</th><th>${esc(kind ? kindLabel(kind) : 'Propriétaire')}</th></tr>${spaces}</table>`;
     el.hidden = false;

@@ -435,7 +435,7 @@ pub struct SpaceView<'a> {
     pub managers: Vec<ManagerView<'a>>,
 }
 
-/// `?f=json|csv`.
+/// `?f=json|csv` (and `geojson` for a QPV report).
 #[derive(Debug, Deserialize)]
 pub struct FormatQuery {
     pub f: Option<String>,
@@ -548,7 +548,11 @@ pub async fn qpv_report(
     q: Result<Query<FormatQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(q) = q.map_err(bad_query)?;
-    let format = Format::negotiate(&headers, q.f.as_deref(), true)?;
+    let format = if q.f.as_deref() == Some("geojson") {
+        Format::GeoJson
+    } else {
+        Format::negotiate(&headers, q.f.as_deref(), true)?
+    };
     let served = shared.current();
     let s2 = Arc::clone(&served);
     let code2 = code.clone();
@@ -558,6 +562,11 @@ pub async fn qpv_report(
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
     .ok_or_else(|| ApiError::not_found(format!("no QPV {code:?}")))?;
+    if format == Format::GeoJson {
+        // The QPV's perimeter with its land by actor (as `domania report qpv --format geojson`).
+        let fc = domania_app::compute::zones_geojson(&report.zones, served.snapshot.qpv());
+        return Ok(snapshot_answer(&headers, &served, Format::GeoJson, &fc));
+    }
     let summary = domania_app::compute::qpv_summary(&report);
     if format == Format::Csv {
         let rows: Vec<QpvOwnerRow<'_>> = summary

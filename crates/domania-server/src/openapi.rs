@@ -137,8 +137,8 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "get",
         path: "/v1/qpv/{code}/report",
-        summary: "A QPV: land by actor and owner, bailleurs' holdings (f=csv: a row per owner)",
-        params: &[("f", "json or csv", false)],
+        summary: "A QPV: land by actor and owner, bailleurs' holdings (f=csv: a row per owner; f=geojson: its perimeter with its land by actor)",
+        params: &[("f", "json, csv or geojson", false)],
         role: None,
         answer: JSON,
     },

@@ -921,9 +921,16 @@ async fn the_viewer_its_search_and_the_documents() {
     let csv = csv.text();
     assert!(csv.starts_with("subsector,space,owner_actor,area_m2,intervention,service"));
     let kinds = 6;
-    let spaces = get(&f.router, "/v1/subsectors/QN078001-01").await.json()["spaces"].as_array().unwrap().len();
-    assert_eq!(csv.lines().count(), 1 + spaces * kinds);
+    let spaces_n = get(&f.router, "/v1/subsectors/QN078001-01").await.json()["spaces"].as_array().unwrap().len();
+    assert_eq!(csv.lines().count(), 1 + spaces_n * kinds);
     let qpv = get(&f.router, "/v1/qpv/QN078001/report?f=csv").await.text();
     assert!(qpv.starts_with("qpv,actor,owner_actor,siren,name,parcels,area_m2\n"), "{qpv}");
     assert!(qpv.lines().skip(1).any(|l| l.starts_with("QN078001,bailleur_social,")), "{qpv}");
+    let gj = get(&f.router, "/v1/qpv/QN078001/report?f=geojson").await;
+    assert_eq!(gj.headers[header::CONTENT_TYPE], "application/geo+json");
+    let gj = gj.json();
+    assert_eq!(gj["type"], "FeatureCollection");
+    assert_eq!(gj["features"][0]["geometry"]["type"], "MultiPolygon");
+    let spaces = get(&f.router, "/collections/spaces/items?subsector=QN078001-01&limit=10000&f=json").await.json();
+    assert_eq!(spaces["numberMatched"].as_u64(), Some(spaces_n as u64), "the sub-sector's GeoJSON download");
 }
