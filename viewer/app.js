@@ -135,6 +135,11 @@ async function viewStyle() {
     id: 'selected', type: 'line', source: 'domania', 'source-layer': 'parcels',
     filter: ['==', ['get', 'idu'], ''], paint: { 'line-color': '#E4007C', 'line-width': 4 },
   });
+  // A basemap only when the server was told of one (`serve --basemap`).
+  if (territory.basemap) {
+    style.sources.basemap = { type: 'raster', tiles: [territory.basemap], tileSize: 256, attribution: 'Fond de plan' };
+    style.layers.splice(1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.6 } });
+  }
   currentStyle = style;
   renderLegend(style);
   document.body.dataset.view = view;

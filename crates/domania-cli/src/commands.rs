@@ -485,10 +485,14 @@ pub fn run(cli: &Cli) -> Result<()> {
                 bind: *bind,
                 private_reads: false,
                 limits: domania_server::Limits::default(),
+                basemap: None,
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }
-        Command::Serve { bind, rules, private_reads, timeout, max_upload_mb, tile_cache_mb } => {
+        Command::Serve { bind, rules, private_reads, timeout, max_upload_mb, tile_cache_mb, basemap } => {
+            if let Some(b) = basemap {
+                domania_server::check_basemap(b).map_err(|e| anyhow::anyhow!("--basemap: {e}"))?;
+            }
             // A rules file given wins; else the rules administrators saved in the store; else
             // the built-in ones.
             let rules = match rules {
@@ -506,6 +510,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                     max_upload_bytes: max_upload_mb.saturating_mul(1 << 20),
                     tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                 },
+                basemap: basemap.clone(),
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }

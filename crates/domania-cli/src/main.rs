@@ -243,6 +243,10 @@ pub enum Command {
         /// The size bound of the in-memory tile cache, in MB (0: encode every tile asked).
         #[arg(long, default_value_t = 256, value_name = "MB")]
         tile_cache_mb: usize,
+        /// A raster basemap under the viewer's layers, `https://…/{z}/{x}/{y}.png` (none by
+        /// default: the page then asks no other host for anything).
+        #[arg(long, env = "DOMANIA_BASEMAP", value_name = "URL")]
+        basemap: Option<String>,
     },
     /// Export the layers: `export pmtiles OUT.pmtiles` writes their vector tiles as one
     /// PMTiles archive, to host the map on static storage without a server.

@@ -80,6 +80,26 @@ pub struct Options {
     /// Reads need a `viewer` token.
     pub private_reads: bool,
     pub limits: Limits,
+    /// A raster basemap for the viewer (see [`check_basemap`]).
+    pub basemap: Option<String>,
+}
+
+/// A basemap URL the viewer can use: `http(s)://…` with `{z}`, `{x}` and `{y}`.
+///
+/// # Errors
+/// Says what is missing.
+pub fn check_basemap(url: &str) -> Result<(), String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(format!(
+            "basemap {url:?}: an http(s) URL of raster tiles, such as https://tile.example.org/{{z}}/{{x}}/{{y}}.png"
+        ));
+    }
+    for p in ["{z}", "{x}", "{y}"] {
+        if !url.contains(p) {
+            return Err(format!("basemap {url:?}: {p} is missing (the tile's zoom, column and row)"));
+        }
+    }
+    Ok(())
 }
 
 /// The state of a server on `app`: the snapshot is built now (on the calling thread).
@@ -91,6 +111,7 @@ pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits)
         served: ArcSwap::from_pointee(served),
         tiles: tiles::TileCache::new(limits.tile_cache_bytes),
         reports,
+        basemap: std::sync::OnceLock::new(),
         max_upload_bytes: limits.max_upload_bytes,
         tokens: auth::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),
@@ -272,6 +293,20 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
         .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let shared = shared(app, rules, options.private_reads, options.limits)?;
+    if let Some(b) = &options.basemap {
+        check_basemap(b)?;
+        let _ = shared.basemap.set(b.clone());
+    }
     runtime.block_on(serve(shared, options))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_basemap_is_a_url_of_raster_tiles() {
+        assert!(super::check_basemap("https://tile.example.org/{z}/{x}/{y}.png").is_ok());
+        assert!(super::check_basemap("tile.example.org/{z}/{x}/{y}.png").unwrap_err().contains("http(s)"));
+        assert!(super::check_basemap("https://tile.example.org/{z}/{x}.png").unwrap_err().contains("{y} is missing"));
+    }
 }

@@ -172,6 +172,9 @@ pub struct Shared {
     pub tokens: crate::auth::TokenCache,
     /// The reports of dysfunctions (a database beside the store).
     pub reports: std::sync::Mutex<domania_store::ReportStore>,
+    /// A raster basemap the viewer draws under the layers (`https://…/{z}/{x}/{y}.png`); none
+    /// by default, so the page asks no other host for anything.
+    pub basemap: std::sync::OnceLock<String>,
 }
 
 impl Shared {

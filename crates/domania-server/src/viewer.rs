@@ -143,6 +143,8 @@ pub struct TerritoryView<'a> {
     pub interventions: &'a [domania_rules::Intervention],
     pub qpv: Vec<QpvEntry<'a>>,
     pub subsectors: Vec<SubsectorEntry<'a>>,
+    /// A raster basemap drawn under the layers (`serve --basemap`); none by default.
+    pub basemap: Option<&'a str>,
     /// The layers an editor can upload.
     pub uploadable: Vec<&'static str>,
     pub maplibre: &'static str,
@@ -191,6 +193,7 @@ pub async fn territory(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
         interventions: &served.rules.rules.config().interventions,
         qpv,
         subsectors,
+        basemap: shared.basemap.get().map(String::as_str),
         uploadable: Layer::ALL.iter().filter(|l| l.is_imported()).map(|l| l.as_str()).collect(),
         maplibre: MAPLIBRE_VERSION,
     };

@@ -877,6 +877,7 @@ async fn the_viewer_its_search_and_the_documents() {
     assert!(b[0] < lon && lon < b[2] && b[1] < lat && lat < b[3], "the QPV's label is in the territory");
     assert_eq!(t["subsectors"].as_array().unwrap().len(), 12);
     assert!(t["uploadable"].as_array().unwrap().iter().any(|l| l == "subsectors"));
+    assert!(t["basemap"].is_null(), "no basemap unless `serve --basemap`: the page asks no other host");
 
     // The search box: an IDU, the end of one, a SIREN, a name, a QPV; each with a box.
     let hits = |q: &str| {
