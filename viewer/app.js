@@ -6,9 +6,6 @@ const first = {
   territory: fetch('/v1/territory'),
   owners: fetch('/styles/owners.json'),
 };
-const maplibregl = await import(`./maplibre-gl.mjs${V}`);
-performance.mark('domania:library');
-
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 const fmtM2 = (v) => `${Math.round(v).toLocaleString('fr-FR')} m²`;
@@ -22,6 +19,15 @@ function status(text, isError = false) {
   const s = $('status');
   s.textContent = text;
   s.className = isError ? 'err' : '';
+}
+
+let maplibregl = null;
+try {
+  maplibregl = await import(`./maplibre-gl.mjs${V}`);
+  performance.mark('domania:library');
+} catch (err) {
+  status(`La bibliothèque de la carte ne se charge pas : ${err.message}`, true);
+  throw err;
 }
 
 async function api(url, options = {}) {
@@ -50,6 +56,9 @@ let view = sessionStorage.getItem('domania.view') || '';
 let currentStyle = null;
 const qpvMarkers = [];
 
+// The non-cadastré space's colour in every style (domania_app::styles::NON_CADASTRE).
+const NON_CADASTRE = '#F7F7F7';
+
 const GROUPS = {
   fill: ['spaces', 'non-cadastre', 'non-cadastre-outline', 'parcels', 'subsectors', 'needs-convention'],
   parcels: ['parcels-outline', 'selected'],
@@ -65,6 +74,10 @@ async function firstAnswer(promise, url) {
 
 let map = null;
 
+function basemapOrigin(origin) {
+  return Boolean(territory?.basemap) && territory.basemap.startsWith(origin);
+}
+
 function makeMap(style) {
   const b = territory.focus;
   map = new maplibregl.Map({
@@ -73,7 +86,15 @@ function makeMap(style) {
     bounds: [[b[0], b[1]], [b[2], b[3]]],
     fitBoundsOptions: { padding: 20 },
     attributionControl: { compact: true },
-    transformRequest: (url) => (url.startsWith(location.origin) && readToken ? { url, headers: authHeaders() } : { url }),
+    transformRequest: (url) => {
+      // The server names itself by the Host it was asked with; behind a proxy that is not the
+      // page's origin: its tiles and TileJSON are asked for on the page's origin.
+      const u = new URL(url, location.href);
+      const ours = u.origin === location.origin || (u.pathname.startsWith('/tiles/') && !basemapOrigin(u.origin));
+      if (!ours) return { url };
+      const same = `${location.origin}${u.pathname}${u.search}`;
+      return readToken ? { url: same, headers: authHeaders() } : { url: same };
+    },
   });
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
@@ -106,13 +127,18 @@ function fillViewSelect() {
 }
 
 function applyToggles() {
-  if (!currentStyle) return;
+  if (!currentStyle || !map) return;
   for (const box of document.querySelectorAll('#toggles input')) {
     for (const id of GROUPS[box.dataset.group]) {
       if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
     }
-    if (box.dataset.group === 'qpv') for (const m of qpvMarkers) m.getElement().hidden = !box.checked;
   }
+  qpvLabelsFollowToggle();
+}
+
+function qpvLabelsFollowToggle() {
+  const on = document.querySelector('#toggles input[data-group=qpv]').checked;
+  for (const m of qpvMarkers) m.getElement().hidden = !on;
 }
 
 function renderLegend(style) {
@@ -121,7 +147,7 @@ function renderLegend(style) {
   const items = (meta['domania:legend'] || []).map(
     (e) => `<li data-value="${esc(e.value)}"><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</li>`,
   );
-  if (kindOf(view)) items.push('<li><i class="swatch dashed" style="background:#F7F7F7"></i>Espace non cadastré (voirie, domaine public)</li>');
+  if (kindOf(view)) items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>Espace non cadastré (voirie, domaine public)</li>`);
   $('legend-items').innerHTML = items.join('');
   $('legend-note').textContent = meta['domania:convention_needed'] || '';
 }
@@ -140,15 +166,21 @@ async function viewStyle() {
     style.sources.basemap = { type: 'raster', tiles: [territory.basemap], tileSize: 256, attribution: 'Fond de plan' };
     style.layers.splice(1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.6 } });
   }
+  return style;
+}
+
+// Makes `style` the one shown in the legend and the toggles.
+function showing(style) {
   currentStyle = style;
   renderLegend(style);
-  document.body.dataset.view = view;
-  return style;
+  document.body.dataset.view = style.metadata?.['domania:style'] || view;
 }
 
 // Shows the current view.
 async function loadStyle() {
   const style = await viewStyle();
+  if (!map) return;
+  showing(style);
   map.setStyle(style, { diff: false });
   map.once('style.load', applyToggles);
 }
@@ -164,6 +196,7 @@ function placeQpvLabels() {
     el.textContent = q.name ? `${q.name} (${q.code})` : q.code;
     qpvMarkers.push(new maplibregl.Marker({ element: el }).setLngLat(q.label_at).addTo(map));
   }
+  qpvLabelsFollowToggle();
 }
 
 async function loadTerritory(answer) {
@@ -220,7 +253,7 @@ async function whoIsHere(e) {
   try {
     const who = await api(`/v1/who?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
     popup?.remove();
-    popup = new maplibregl.Popup({ maxWidth: '380px' }).setLngLat(e.lngLat).setHTML(whoHtml(who)).addTo(map);
+    popup = new maplibregl.Popup({ maxWidth: 'min(380px, calc(100vw - 24px))' }).setLngLat(e.lngLat).setHTML(whoHtml(who)).addTo(map);
     const idu = who.space?.kind === 'parcel' ? who.space.idu : '';
     if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], idu]);
   } catch (err) {
@@ -230,22 +263,44 @@ async function whoIsHere(e) {
 document.addEventListener('click', (e) => {
   const b = e.target.closest('[data-subsector]');
   if (b) showSubsector(b.dataset.subsector);
+  // Under `--private-reads`, a link to a page or a download is fetched with the token.
+  const a = e.target.closest('a[data-auth]');
+  if (a && readToken) {
+    e.preventDefault();
+    fetch(a.href, { headers: authHeaders() })
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`${r.status} ${r.statusText}`))))
+      .then((blob) => {
+        const url = URL.createObjectURL(blob);
+        if (a.hasAttribute('download')) {
+          const t = document.createElement('a');
+          t.href = url;
+          t.download = a.getAttribute('download');
+          t.click();
+        } else {
+          window.open(url, '_blank');
+        }
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      })
+      .catch((err) => status(`${a.textContent} : ${err.message}`, true));
+  }
 });
 
 // ---- Sub-sector panel: shares as a chart, decision, spaces, downloads, the cahier.
+// Each actor's land and the non-cadastré space as parts of the sub-sector's whole area (they
+// add up to 100 %; the 60 % rule's shares, in the explanation, may count the cadastré land only).
 function sharesChart(z) {
-  const rows = Object.entries(z.shares).sort((a, b) => b[1] - a[1]);
-  const colours = Object.fromEntries((window.domaniaOwnerLegend || []).map((e) => [e.value, e.color]));
   const total = z.area_m2 || 1;
+  const rows = Object.entries(z.areas_m2).map(([a, m2]) => [a, m2 / total]).sort((a, b) => b[1] - a[1]);
+  const colours = Object.fromEntries((window.domaniaOwnerLegend || []).map((e) => [e.value, e.color]));
   rows.push(['non_cadastre', z.non_cadastre_m2 / total]);
   const h = 22;
   const bars = rows
     .map(([actor, share], i) => {
       const w = Math.max(0.5, share * 200);
       const label = actor === 'non_cadastre' ? 'Non cadastré' : actorLabels[actor] || actor;
-      const fill = actor === 'non_cadastre' ? '#F7F7F7' : colours[actor] || '#BBBBBB';
+      const fill = actor === 'non_cadastre' ? NON_CADASTRE : colours[actor] || '#BBBBBB';
       return `<g transform="translate(0 ${i * h})"><text x="0" y="15" font-size="11">${esc(label.slice(0, 28))}</text>
-        <rect x="150" y="4" width="${w.toFixed(1)}" height="14" fill="${fill}" stroke="#555"/>
+        <rect x="150" y="4" width="${w.toFixed(1)}" height="14" fill="${esc(fill)}" stroke="#555"/>
         <text x="${(155 + w).toFixed(1)}" y="15" font-size="11">${esc(fmtPct(share))}</text></g>`;
     })
     .join('');
@@ -261,10 +316,13 @@ async function showSubsector(id) {
       .map((s) => {
         const m = kind ? s.managers.find((x) => x.intervention === kind) : null;
         const label = s.space.kind === 'parcel' ? s.space.idu : 'non cadastré';
-        return `<tr><td>${esc(label)}</td><td>${fmtM2(s.area_m2)}</td><td>${esc(m ? m.service?.name || 'aucun' : actorLabels[s.space.actor] || '')}</td></tr>`;
+        const who = kind
+          ? (m?.service?.name || 'aucun service désigné')
+          : s.space.kind === 'parcel' ? actorLabels[s.space.actor] || s.space.actor : 'Non cadastré';
+        return `<tr><td>${esc(label)}</td><td>${fmtM2(s.area_m2)}</td><td>${esc(who)}</td></tr>`;
       })
       .join('');
-    const qpv = (dec && territory.qpv.length) ? territory.qpv : [];
+    const qpv = territory.qpv.filter((q) => dec?.qpv.includes(q.code));
     const el = $('subsector');
     el.innerHTML = `<h2>Sous-secteur ${esc(z.id)}${z.name ? ` — ${esc(z.name)}` : ''}</h2>
       <p><strong>${esc(dec ? dec.decision_label : z.decision)}</strong>${z.needs_convention ? ' · <span class="err">convention à établir</span>' : ''}</p>
@@ -272,11 +330,11 @@ async function showSubsector(id) {
       ${sharesChart(z)}
       <p class="meta">Surface ${fmtM2(z.area_m2)} dont non cadastré ${fmtM2(z.non_cadastre_m2)}</p>
       <p class="downloads">
-        <a href="/subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">Cahier des charges (imprimable)</a><br>
-        Sous-secteur : <a href="/v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
-        <a href="/collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
-        ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>
-          <a href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=geojson" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
+        <a data-auth href="/subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">Cahier des charges (imprimable)</a><br>
+        Sous-secteur : <a data-auth href="/v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
+        <a data-auth href="/collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
+        ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a data-auth href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>
+          <a data-auth href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=geojson" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
       </p>
       <table class="managers"><tr><th>Espace</th><th>Surface</th><th>${esc(kind ? kindLabel(kind) : 'Propriétaire')}</th></tr>${spaces}</table>`;
     el.hidden = false;
@@ -289,6 +347,7 @@ async function showSubsector(id) {
 // ---- Search: IDU, SIREN or owner, QPV, sub-sector.
 function goTo(hit) {
   $('hits').hidden = true;
+  if (!map) return;
   map.fitBounds([[hit.bbox[0], hit.bbox[1]], [hit.bbox[2], hit.bbox[3]]], { padding: 40, maxZoom: 19, duration: 0 });
   if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], hit.kind === 'parcel' ? hit.id : '']);
   if (hit.kind === 'subsector') showSubsector(hit.id);
@@ -332,10 +391,10 @@ function uploadReport(r) {
   const rep = r.report || {};
   const lines = [
     v.unchanged
-      ? `<span class="ok">Rien de nouveau</span> : le fichier est identique à la version ${v.version} de « ${esc(v.layer)} ».`
-      : `<span class="ok">Version enregistrée</span> : « ${esc(v.layer)} » version ${v.version}, par ${esc(v.author)}.`,
-    `${v.features} objets : ${v.added} ajoutés, ${v.removed} retirés, ${v.changed} modifiés, ${v.reshaped} redessinés.`,
-    `Lecture (${esc(rep.format)}, ${esc(rep.crs)}) : ${rep.read} lus, ${rep.accepted} acceptés, ${rep.repaired} réparés, ${rep.rejected} rejetés, ${rep.warnings} avertissements.`,
+      ? `<span class="ok">Rien de nouveau</span> : le fichier est identique à la version ${Number(v.version)} de « ${esc(v.layer)} ».`
+      : `<span class="ok">Version enregistrée</span> : « ${esc(v.layer)} » version ${Number(v.version)}, par ${esc(v.author)}.`,
+    `${Number(v.features)} objets : ${Number(v.added)} ajoutés, ${Number(v.removed)} retirés, ${Number(v.changed)} modifiés, ${Number(v.reshaped)} redessinés.`,
+    `Lecture (${esc(rep.format)}, ${esc(rep.crs)}) : ${Number(rep.read)} lus, ${Number(rep.accepted)} acceptés, ${Number(rep.repaired)} réparés, ${Number(rep.rejected)} rejetés, ${Number(rep.warnings)} avertissements.`,
   ];
   for (const i of (rep.issues || []).slice(0, 20)) {
     const where = i.location ? Object.entries(i.location).map(([k, x]) => `${k} ${x}`).join(' ') : '';
@@ -366,21 +425,38 @@ $('upload-form').addEventListener('submit', async (e) => {
       method: 'POST', body: file, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
     });
     out.innerHTML = uploadReport(r);
+  } catch (err) {
+    out.innerHTML = `<span class="err">Refusé, rien n'a changé : ${esc(err.message)}</span>${err.body?.details ? `\n${esc(JSON.stringify(err.body.details, null, 1))}` : ''}`;
+    document.body.dataset.refused = String(Number(document.body.dataset.refused || 0) + 1);
+    return;
+  }
+  // Stored: the map moves to the new snapshot.
+  try {
     await loadTerritory();
     fillViewSelect();
     await loadStyle();
     document.body.dataset.uploaded = territory.snapshot;
   } catch (err) {
-    out.innerHTML = `<span class="err">Refusé, rien n'a changé : ${esc(err.message)}</span>${err.body?.details ? `\n${esc(JSON.stringify(err.body.details, null, 1))}` : ''}`;
-    document.body.dataset.refused = String(Number(document.body.dataset.refused || 0) + 1);
+    status(`La version est enregistrée, mais la carte ne s'est pas rechargée : ${err.message} (rechargez la page)`, true);
   }
 });
 
 // ---- The rest of the page.
+let viewAsked = 0;
 $('view').addEventListener('change', async (e) => {
+  const asked = ++viewAsked;
   view = e.target.value;
   sessionStorage.setItem('domania.view', view);
-  await loadStyle();
+  try {
+    const style = await viewStyle();
+    // A later choice won while this style was on its way.
+    if (asked !== viewAsked || !map) return;
+    showing(style);
+    map.setStyle(style, { diff: false });
+    map.once('style.load', applyToggles);
+  } catch (err) {
+    status(`Vue ${view} : ${err.message}`, true);
+  }
 });
 for (const box of document.querySelectorAll('#toggles input')) box.addEventListener('change', applyToggles);
 $('panel-toggle').addEventListener('click', () => {
@@ -397,7 +473,9 @@ try {
   window.domaniaOwnerLegend = owners.metadata['domania:legend'];
   actorLabels = Object.fromEntries(window.domaniaOwnerLegend.map((e) => [e.value, e.label]));
   fillViewSelect();
-  makeMap(await viewStyle());
+  const style = await viewStyle();
+  showing(style);
+  makeMap(style);
   placeQpvLabels();
   performance.mark('domania:style');
   map.once('idle', () => {

@@ -1,6 +1,8 @@
 //! Puts the viewer's map library in `OUT_DIR` for the server to embed: MapLibre GL JS from the
-//! npm registry, pinned by `viewer/package-lock.json` (installed with `npm ci` into
-//! `viewer/node_modules` when missing or of another version than the lockfile's).
+//! npm registry, pinned by `viewer/package-lock.json`, installed with `npm ci` into this build's
+//! own folder (`OUT_DIR/npm`: nothing written into the source tree, no two builds racing on one
+//! `node_modules`; npm's cache makes the second install of a version an offline copy). It runs
+//! again only when the lockfile changes.
 //!
 //! Without npm (or with `DOMANIA_NO_NPM` set) the server still builds: the viewer page then says
 //! that its map library was not built in, and how to get it; everything else works.
@@ -17,35 +19,63 @@ fn version_in(path: &Path, pointer: &str) -> Option<String> {
     json.pointer(pointer)?.as_str().map(str::to_owned)
 }
 
+/// `npm ci` of the viewer's lockfile in `dir`; a warning when it cannot be done.
+fn install(viewer: &Path, dir: &Path) {
+    let copied = std::fs::create_dir_all(dir).and_then(|()| {
+        for f in ["package.json", "package-lock.json"] {
+            std::fs::copy(viewer.join(f), dir.join(f))?;
+        }
+        Ok(())
+    });
+    if let Err(e) = copied {
+        println!("cargo:warning=viewer: copying the lockfile to {}: {e}", dir.display());
+        return;
+    }
+    let run = Command::new("npm")
+        .args(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(dir)
+        .status();
+    match run {
+        Ok(s) if s.success() => {}
+        Ok(s) => println!("cargo:warning=viewer: `npm ci` failed ({s}): the map page is built without its map library"),
+        Err(e) => println!(
+            "cargo:warning=viewer: npm not found ({e}): the map page is built without its map library \
+             (install Node.js and npm, then rebuild)"
+        ),
+    }
+}
+
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let viewer = manifest.join("../../viewer");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let lock = viewer.join("package-lock.json");
-    let installed = viewer.join("node_modules/maplibre-gl/package.json");
-    for p in [&lock, &viewer.join("package.json"), &installed] {
+    for p in [&lock, &viewer.join("package.json")] {
         println!("cargo:rerun-if-changed={}", p.display());
     }
     println!("cargo:rerun-if-env-changed=DOMANIA_NO_NPM");
+    let npm = out.join("npm");
+    let installed = npm.join("node_modules/maplibre-gl/package.json");
     let wanted = version_in(&lock, "/packages/node_modules~1maplibre-gl/version");
-    let have = version_in(&installed, "/version");
-    if wanted.is_some() && wanted != have && std::env::var_os("DOMANIA_NO_NPM").is_none() {
-        match Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--silent"]).current_dir(&viewer).status() {
-            Ok(s) if s.success() => {}
-            Ok(s) => println!(
-                "cargo:warning=viewer: `npm ci` in {} failed ({s}): the map page is built without its map library",
-                viewer.display()
-            ),
-            Err(e) => println!(
-                "cargo:warning=viewer: npm not found ({e}): the map page is built without its map library (install Node.js and npm, then rebuild)"
-            ),
-        }
+    if wanted.is_some() && wanted != version_in(&installed, "/version") && std::env::var_os("DOMANIA_NO_NPM").is_none()
+    {
+        install(&viewer, &npm);
     }
-    let have = version_in(&installed, "/version").filter(|v| Some(v) == wanted.as_ref());
-    let dist = viewer.join("node_modules/maplibre-gl/dist");
-    for f in FILES {
-        let bytes = if have.is_some() { std::fs::read(dist.join(f)).unwrap_or_default() } else { Vec::new() };
-        std::fs::write(out.join(f), bytes).expect("write to OUT_DIR");
+    let dist = npm.join("node_modules/maplibre-gl/dist");
+    let files: Vec<Vec<u8>> = FILES.iter().map(|f| std::fs::read(dist.join(f)).unwrap_or_default()).collect();
+    // All three files of the version the lockfile names, or none (the page says so).
+    let whole = version_in(&installed, "/version") == wanted && files.iter().all(|b| !b.is_empty());
+    if wanted.is_some() && !whole && std::env::var_os("DOMANIA_NO_NPM").is_none() {
+        println!(
+            "cargo:warning=viewer: MapLibre GL JS is missing from {}: the map page is built without it",
+            dist.display()
+        );
     }
-    println!("cargo:rustc-env=DOMANIA_MAPLIBRE_VERSION={}", have.unwrap_or_default());
+    for (f, bytes) in FILES.iter().zip(&files) {
+        std::fs::write(out.join(f), if whole { bytes.as_slice() } else { &[] }).expect("write to OUT_DIR");
+    }
+    println!(
+        "cargo:rustc-env=DOMANIA_MAPLIBRE_VERSION={}",
+        if whole { wanted.unwrap_or_default() } else { String::new() }
+    );
 }

@@ -41,14 +41,10 @@ pub fn esc(text: &str) -> String {
 /// Square metres the French way: `12 345 m²`.
 fn m2(v: f64) -> String {
     let n = v.round() as i64;
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
+    let digits = n.unsigned_abs().to_string();
+    // Groups of three from the right, joined by a narrow no-break space.
+    let groups: Vec<&str> = digits.as_bytes().rchunks(3).rev().filter_map(|g| std::str::from_utf8(g).ok()).collect();
+    let out = groups.join("\u{202f}");
     format!("{}{out}\u{a0}m²", if n < 0 { "-" } else { "" })
 }
 
@@ -209,7 +205,7 @@ fn space_label(s: &SpaceAssignment) -> String {
 #[allow(clippy::too_many_lines, clippy::many_single_char_names)]
 pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     let pos = t.shares.zones.iter().position(|z| z.key == key)?;
-    let (zs, decision) = (&t.shares.zones[pos], &t.assign.decisions[pos]);
+    let (zs, decision) = (t.shares.zones.get(pos)?, t.assign.decisions.get(pos)?);
     let zone = t.snapshot.subsectors().iter().find(|z| z.key == key)?;
     let spaces: Vec<&SpaceAssignment> = t.assign.spaces.iter().filter(|s| s.subsector == key).collect();
     let kinds: Vec<&str> = t.rules.config().interventions.iter().map(|i| i.id.as_str()).collect();
@@ -302,21 +298,26 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     );
     for kind in &kinds {
         // The services doing this kind here, each with its spaces.
+        // Keyed by the service's id (two services may share a name); a space no rule gave
+        // this kind to is listed as such, so the areas add up to the sub-sector's.
         let mut by: BTreeMap<(String, RuleKind), Managed<'_>> = BTreeMap::new();
         for (n, s) in spaces.iter().enumerate() {
-            if let Some(a) = s.assignments.iter().find(|a| a.intervention == *kind) {
-                let name = a.service.as_ref().map_or_else(|| "— aucun —".to_owned(), |sv| sv.name.clone());
-                let e = by.entry((name, a.rule)).or_insert((a.service.as_ref(), Vec::new(), 0.0));
-                e.1.push(n + 1);
-                e.2 += s.area_m2;
-            }
+            let a = s.assignments.iter().find(|a| a.intervention == *kind);
+            let key = match a {
+                Some(a) => (a.service.as_ref().map_or_else(String::new, |sv| sv.id.clone()), a.rule),
+                None => (String::new(), RuleKind::Unassigned),
+            };
+            let e = by.entry(key).or_insert((a.and_then(|a| a.service.as_ref()), Vec::new(), 0.0));
+            e.1.push(n + 1);
+            e.2 += s.area_m2;
         }
         let rows = by.len().max(1);
         let _ = write!(b, "<tr><th rowspan=\"{rows}\">{}</th>", esc(kind_label(t.rules, kind)));
         if by.is_empty() {
             b.push_str("<td colspan=\"5\">aucun espace</td></tr>");
         }
-        for (i, ((name, rule), (service, nums, area))) in by.iter().enumerate() {
+        for (i, ((_, rule), (service, nums, area))) in by.iter().enumerate() {
+            let name = service.map_or("aucun service désigné", |s| s.name.as_str());
             if i > 0 {
                 b.push_str("<tr>");
             }
@@ -411,13 +412,11 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
 /// The communes of the territory: the INSEE codes of its parcels, and of the referents.
 #[must_use]
 pub fn communes(snap: &Snapshot, rules: &Rules) -> Vec<String> {
-    let mut v: Vec<String> = snap.parcels().iter().filter_map(|p| p.idu.get(..5).map(str::to_owned)).collect();
+    let mut v: std::collections::BTreeSet<&str> = snap.parcels().iter().filter_map(|p| p.idu.get(..5)).collect();
     for s in &rules.config().services {
-        v.extend(s.referents.iter().filter_map(|r| r.commune.clone()));
+        v.extend(s.referents.iter().filter_map(|r| r.commune.as_deref()));
     }
-    v.sort_unstable();
-    v.dedup();
-    v
+    v.into_iter().map(str::to_owned).collect()
 }
 
 /// The *annuaire*: for each commune and intervention kind, the services some rule can give

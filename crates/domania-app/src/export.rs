@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use domania_core::crs::Crs;
 use domania_core::overlay::OverlayOptions;
 use domania_tiles::layers::Encoded;
 use domania_tiles::layers::{Source, TileLayer, TileOptions, Topologies};
@@ -94,22 +93,10 @@ impl App {
             .chain(snap.subsectors().iter().map(|z| &z.geom_l93))
             .chain(snap.qpv().iter().map(|z| &z.geom_l93))
             .filter_map(BoundingRect::bounding_rect);
-        let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-        for b in boxes {
-            x0 = x0.min(b.min().x);
-            y0 = y0.min(b.min().y);
-            x1 = x1.max(b.max().x);
-            y1 = y1.max(b.max().y);
-        }
-        if !x0.is_finite() {
+        let Some(all) = boxes.reduce(domania_core::crs::box_union) else {
             return Err(AppError::new(ErrorCode::LayerMissing, "the store holds no parcels nor zones to tile"));
-        }
-        let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
-        let corners = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| l93.transform_to(&wgs, x, y));
-        let west = corners.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
-        let east = corners.iter().map(|c| c.0).fold(f64::NEG_INFINITY, f64::max);
-        let south = corners.iter().map(|c| c.1).fold(f64::INFINITY, f64::min);
-        let north = corners.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
+        };
+        let [west, south, east, north] = domania_core::crs::lambert93_box_to_crs84(all);
         let mut all: Vec<TileId> = Vec::new();
         for z in req.min_zoom..=req.max_zoom {
             let (xa, ya) = tile_of(west, north, z);

@@ -957,7 +957,7 @@ pub fn annual(reports: &ReportStore, routing: &Routing, year: i16, commune: Opti
     for (i, (k, all, d)) in kinds.iter().enumerate() {
         let y = i as f64 * (bar + 8.0) + 10.0;
         let (wa, wd) = (w * *all as f64 / max, w * *d as f64 / max);
-        let k = k.replace('&', "&amp;").replace('<', "&lt;");
+        let k = crate::documents::esc(k);
         let _ = write!(
             svg,
             "<text x=\"0\" y=\"{:.0}\">{k}</text>\n<rect x=\"240\" y=\"{y:.0}\" width=\"{wa:.1}\" height=\"{bar}\" fill=\"#bbb\"/>\n\

@@ -195,6 +195,27 @@ impl fmt::Display for Crs {
 /// EPSG:2154, RGF93 v1 / Lambert-93: the CRS everything is stored in.
 pub const LAMBERT93: u32 = 2154;
 
+/// The box holding two boxes.
+#[must_use]
+pub fn box_union(a: geo_types::Rect<f64>, b: geo_types::Rect<f64>) -> geo_types::Rect<f64> {
+    geo_types::Rect::new(
+        (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+        (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+    )
+}
+
+/// A Lambert-93 box as `[west, south, east, north]` in CRS84 degrees: the box of its four
+/// corners (a projected box is not a box in degrees).
+#[must_use]
+pub fn lambert93_box_to_crs84(r: geo_types::Rect<f64>) -> [f64; 4] {
+    let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
+    let corners = [(r.min().x, r.min().y), (r.max().x, r.min().y), (r.min().x, r.max().y), (r.max().x, r.max().y)]
+        .map(|(x, y)| l93.transform_to(&wgs, x, y));
+    corners.iter().fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |m, c| {
+        [m[0].min(c.0), m[1].min(c.1), m[2].max(c.0), m[3].max(c.1)]
+    })
+}
+
 impl Crs {
     /// Lambert-93, the storage CRS.
     ///
@@ -322,6 +343,20 @@ pub const SUPPORTED: &str = "4326 (WGS84/CRS84), 4171 (RGF93 geographic), 2154 (
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::many_single_char_names)]
+    fn boxes_join_and_go_to_degrees_by_their_corners() {
+        let a = geo_types::Rect::new((0.0, 0.0), (1.0, 1.0));
+        let b = geo_types::Rect::new((2.0, -1.0), (3.0, 0.5));
+        let u = box_union(a, b);
+        assert_eq!((u.min().x, u.min().y, u.max().x, u.max().y), (0.0, -1.0, 3.0, 1.0));
+        // Around Poissy: a 1 km box is a little over 0.013° of longitude and 0.009° of latitude.
+        let r = geo_types::Rect::new((630_000.0, 6_870_000.0), (631_000.0, 6_871_000.0));
+        let [w, s, e, n] = lambert93_box_to_crs84(r);
+        assert!(w < e && s < n && (1.7..2.1).contains(&w) && (48.8..49.1).contains(&s));
+        assert!((e - w - 0.0137).abs() < 0.001 && (n - s - 0.009).abs() < 0.001, "{w} {s} {e} {n}");
+    }
 
     #[test]
     fn round_trips_are_exact_to_a_micrometre() {

@@ -130,6 +130,8 @@ pub struct SubsectorView<'a> {
     pub cadastre_m2: f64,
     pub non_cadastre_m2: f64,
     pub shares: std::collections::BTreeMap<Actor, f64>,
+    /// Each actor's land, m² (the shares' numerators).
+    pub areas_m2: std::collections::BTreeMap<Actor, f64>,
     /// `delegated`, `domanialite` or `undecided`.
     pub decision: &'static str,
     /// The actor managing the whole sub-sector when the management is delegated.
@@ -149,6 +151,7 @@ fn subsector_view(served: &Served, pos: usize) -> SubsectorView<'_> {
         cadastre_m2: z.shares.cadastre_m2,
         non_cadastre_m2: z.shares.non_cadastre_m2,
         shares: z.shares.by_actor.iter().map(|(a, s)| (*a, s.share)).collect(),
+        areas_m2: z.shares.by_actor.iter().map(|(a, s)| (*a, (s.area_m2 * 100.0).round() / 100.0)).collect(),
         decision,
         delegated_to,
         needs_convention: d.needs_convention,

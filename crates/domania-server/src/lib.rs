@@ -122,7 +122,6 @@ pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits)
 /// Every route.
 pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
     let reads = Router::new()
-        .route("/", get(ogc::landing))
         .route("/conformance", get(ogc::conformance))
         .route("/api", get(openapi::document))
         .route("/openapi.json", get(openapi::document))
@@ -192,6 +191,9 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/viewer/{file}", get(viewer::asset));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        // The landing page is public: under `--private-reads` the viewer it opens asks for a
+        // token before reading anything.
+        .route("/", get(ogc::landing))
         .merge(reads)
         .merge(uploads)
         .merge(rollbacks)

@@ -92,23 +92,7 @@ pub async fn conformance() -> axum::Json<Value> {
 
 /// The box of a set of Lambert-93 shapes, in CRS84.
 fn extent(shapes: impl Iterator<Item = Rect<f64>>) -> Option<[f64; 4]> {
-    let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
-    let mut b: Option<Rect<f64>> = None;
-    for r in shapes {
-        b = Some(match b {
-            None => r,
-            Some(x) => Rect::new(
-                (x.min().x.min(r.min().x), x.min().y.min(r.min().y)),
-                (x.max().x.max(r.max().x), x.max().y.max(r.max().y)),
-            ),
-        });
-    }
-    let b = b?;
-    let (x0, y0) = l93.transform_to(&wgs, b.min().x, b.min().y);
-    let (x1, y1) = l93.transform_to(&wgs, b.max().x, b.max().y);
-    let (x2, y2) = l93.transform_to(&wgs, b.min().x, b.max().y);
-    let (x3, y3) = l93.transform_to(&wgs, b.max().x, b.min().y);
-    Some([x0.min(x2), y0.min(y3), x1.max(x3), y1.max(y2)])
+    shapes.reduce(domania_core::crs::box_union).map(domania_core::crs::lambert93_box_to_crs84)
 }
 
 /// The CRS84 box of each collection, computed once per snapshot.

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use domania_core::Layer;
 use domania_core::crs::Crs;
-use geo::InteriorPoint;
+use geo::{InteriorPoint, Intersects};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -53,9 +53,17 @@ static ASSETS: [Asset; 5] = [
 
 const INDEX: &str = include_str!("../../../viewer/index.html");
 
-/// The tag of the viewer's files: this program's version and the map library's.
-fn assets_tag() -> String {
-    format!("\"viewer-{}-{MAPLIBRE_VERSION}\"", env!("CARGO_PKG_VERSION"))
+/// The tag of the viewer's files, from their content (an edited page is a new tag, whatever
+/// the version numbers say).
+fn assets_tag() -> &'static str {
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| {
+        let mut all = INDEX.as_bytes().to_vec();
+        for a in &ASSETS {
+            all.extend_from_slice(a.body);
+        }
+        format!("\"viewer-{:016x}\"", domania_core::hash::fnv1a(&all))
+    })
 }
 
 /// The viewer page, or, when the build had no npm, a page that says how to get the map.
@@ -74,9 +82,16 @@ pub fn page() -> Response {
         )
             .into_response();
     }
-    let tag = assets_tag();
-    let html = INDEX.replace("{{V}}", tag.trim_matches('"'));
-    ([(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))], Html(html)).into_response()
+    let html = INDEX.replace("{{V}}", assets_tag().trim_matches('"'));
+    // `/` is the landing page in JSON too: caches must tell them apart by `Accept`.
+    (
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::VARY, HeaderValue::from_static("Accept")),
+        ],
+        Html(html),
+    )
+        .into_response()
 }
 
 /// `GET /viewer/{file}`.
@@ -87,7 +102,7 @@ pub async fn asset(Path(file): Path<String>, headers: HeaderMap) -> ApiResult<Re
         .filter(|a| !a.body.is_empty())
         .ok_or_else(|| ApiError::not_found(format!("no viewer file {file:?}")))?;
     let tag = assets_tag();
-    let etag = HeaderValue::from_str(&tag).map_err(|e| ApiError::internal(e.to_string()))?;
+    let etag = HeaderValue::from_static(tag);
     if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == tag.as_bytes()) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
@@ -129,6 +144,8 @@ pub struct SubsectorEntry<'a> {
     pub delegated_to: Option<domania_core::Actor>,
     pub decision_label: String,
     pub needs_convention: bool,
+    /// The QPV it meets.
+    pub qpv: Vec<&'a str>,
 }
 
 /// The answer of `/v1/territory`.
@@ -167,6 +184,16 @@ pub async fn territory(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
             label_at: z.geom_l93.interior_point().map(|p| lon_lat(p.x(), p.y())),
         })
         .collect();
+    let qpv_of = |key: &str| -> Vec<&str> {
+        let Some(zone) = served.snapshot.subsectors().iter().find(|z| z.key == key) else { return Vec::new() };
+        served
+            .snapshot
+            .zones(Layer::Qpv)
+            .iter()
+            .filter(|q| q.geom_l93.intersects(&zone.geom_l93))
+            .map(|q| q.key.as_str())
+            .collect()
+    };
     let subsectors = served
         .shares
         .zones
@@ -175,6 +202,7 @@ pub async fn territory(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
         .map(|(z, d)| {
             let (decision, delegated_to) = d.decision.kind();
             SubsectorEntry {
+                qpv: qpv_of(&z.key),
                 id: &z.key,
                 name: z.name.as_deref(),
                 decision,
@@ -232,16 +260,7 @@ pub async fn search(
         let views: Vec<HitView<'_>> = hits
             .iter()
             .map(|h| {
-                let r = h.box_l93;
-                // The four corners: a Lambert-93 box is not a box in degrees.
-                let corners =
-                    [(r.min().x, r.min().y), (r.max().x, r.min().y), (r.min().x, r.max().y), (r.max().x, r.max().y)]
-                        .map(|(x, y)| lon_lat(x, y));
-                let bbox = corners
-                    .iter()
-                    .fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |m, p| {
-                        [m[0].min(p[0]), m[1].min(p[1]), m[2].max(p[0]), m[3].max(p[1])]
-                    });
+                let bbox = domania_core::crs::lambert93_box_to_crs84(h.box_l93);
                 HitView { hit: h, bbox }
             })
             .collect();
@@ -261,9 +280,15 @@ pub async fn cahier(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
 }
 
 /// `GET /annuaire`: every service and its referents by commune and intervention kind.
-pub async fn annuaire(State(shared): State<Arc<Shared>>) -> Response {
+pub async fn annuaire(State(shared): State<Arc<Shared>>) -> ApiResult<Response> {
     let served = shared.current();
-    let rules = &served.rules.rules;
-    let communes = domania_app::documents::communes(&served.snapshot, rules);
-    Html(domania_app::documents::annuaire(rules, &communes, served.date)).into_response()
+    // The communes come from every parcel: a scan, off the async workers.
+    let page = tokio::task::spawn_blocking(move || {
+        let rules = &served.rules.rules;
+        let communes = domania_app::documents::communes(&served.snapshot, rules);
+        domania_app::documents::annuaire(rules, &communes, served.date)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Html(page).into_response())
 }

@@ -591,6 +591,13 @@ async fn private_reads_need_a_viewer() {
     let f = fixture(true);
     assert_eq!(get(&f.router, "/v1/version").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(get(&f.router, "/healthz").await.status, StatusCode::OK);
+    // The viewer page and its files open without a token; the page asks for one to read.
+    let page =
+        call(&f.router, Request::get("/").header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(get(&f.router, "/viewer/app.js").await.status, StatusCode::OK);
+    assert_eq!(get(&f.router, "/v1/territory").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&f.router, "/subsectors/QN078001-01/cahier").await.status, StatusCode::UNAUTHORIZED);
     let a = call(
         &f.router,
         Request::get("/v1/version")
