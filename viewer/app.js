@@ -24,6 +24,8 @@ function status(text, isError = false) {
 let maplibregl = null;
 try {
   maplibregl = await import(`./maplibre-gl.mjs${V}`);
+  // The tile worker starts now, while the territory and the style are read.
+  maplibregl.prewarm();
   performance.mark('domania:library');
 } catch (err) {
   status(`La bibliothèque de la carte ne se charge pas : ${err.message}`, true);
@@ -204,8 +206,11 @@ async function loadTerritory(answer) {
   document.body.dataset.snapshot = territory.snapshot;
   status(`Données du ${territory.judged_on} · ${territory.parcels.toLocaleString('fr-FR')} parcelles · instantané ${territory.snapshot.slice(0, 8)}`);
   const layerSel = $('upload-layer');
+  const names = { parcels: 'Parcelles (cadastre)', owners: 'Propriétaires (fichier PPM)', qpv: 'QPV', subsectors: 'Sous-secteurs', conventions: 'Périmètres des conventions' };
+  const kept = layerSel.value;
   layerSel.innerHTML = '';
-  for (const l of territory.uploadable) layerSel.append(new Option(l, l));
+  for (const l of territory.uploadable) layerSel.append(new Option(names[l] || l, l));
+  if (kept) layerSel.value = kept;
   placeQpvLabels();
 }
 
