@@ -8,8 +8,10 @@ const first = {
 };
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const fmtM2 = (v) => `${Math.round(v).toLocaleString('fr-FR')} m²`;
-const fmtPct = (v) => `${(v * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %`;
+const fmtM2 = (v) => `${Math.round(v).toLocaleString('fr-FR')}\u00a0m²`;
+const fmtDate = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' });
+const phone = window.matchMedia('(max-width: 700px)');
+const fmtPct = (v) => `${(v * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })}\u00a0%`;
 
 // Reads may need a token (`serve --private-reads`): asked once, kept for the tab.
 let readToken = sessionStorage.getItem('domania.read') || '';
@@ -149,7 +151,10 @@ function renderLegend(style) {
   const items = (meta['domania:legend'] || []).map(
     (e) => `<li data-value="${esc(e.value)}"><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</li>`,
   );
-  if (kindOf(view)) items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>Espace non cadastré (voirie, domaine public)</li>`);
+  if (kindOf(view)) {
+    items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>Espace non cadastré (voirie, domaine public)</li>`);
+    items.push('<li><i class="swatch" style="background:#FFFFFF"></i>Hors sous-secteur : aucune règle de gestion</li>');
+  }
   $('legend-items').innerHTML = items.join('');
   $('legend-note').textContent = meta['domania:convention_needed'] || '';
 }
@@ -204,7 +209,7 @@ function placeQpvLabels() {
 async function loadTerritory(answer) {
   territory = answer || (await api('/v1/territory'));
   document.body.dataset.snapshot = territory.snapshot;
-  status(`Données du ${territory.judged_on} · ${territory.parcels.toLocaleString('fr-FR')} parcelles · instantané ${territory.snapshot.slice(0, 8)}`);
+  status(`Règles appliquées au ${fmtDate(territory.judged_on)} · ${territory.parcels.toLocaleString('fr-FR')} parcelles · instantané ${territory.snapshot.slice(0, 8)}`);
   const layerSel = $('upload-layer');
   const names = { parcels: 'Parcelles (cadastre)', owners: 'Propriétaires (fichier PPM)', qpv: 'QPV', subsectors: 'Sous-secteurs', conventions: 'Périmètres des conventions' };
   const kept = layerSel.value;
@@ -215,18 +220,32 @@ async function loadTerritory(answer) {
 }
 
 // ---- Click: who maintains this space, and why.
+const RULES = {
+  convention: 'par convention',
+  fixed: 'règle fixe pour ce type d’intervention',
+  default: 'service de l’acteur gestionnaire',
+  unassigned: 'aucune règle ne désigne de service',
+};
+const NOTES = {
+  outside: 'Hors de tout sous-secteur : aucune règle de gestion ne s’applique ici.',
+  sliver: 'Aucun espace ici : un reliquat sous la tolérance, ou un sous-secteur entièrement couvert de parcelles.',
+};
+// Each kind's manager with its contact and the rule that chose it; the engine's full reasons
+// (as the rules word them) folded below, each said once.
 function managersTable(managers) {
   const kind = kindOf(view);
   const rows = [...managers].sort((a, b) => (b.intervention === kind) - (a.intervention === kind));
-  return `<table class="managers"><tr><th>Intervention</th><th>Gestionnaire</th></tr>${rows
+  const table = `<table class="managers"><tr><th>Intervention</th><th>Gestionnaire</th></tr>${rows
     .map((m) => {
       const s = m.service;
-      const contact = s ? [s.phone && `☎ ${esc(s.phone)}`, s.email && `<a href="mailto:${esc(s.email)}">${esc(s.email)}</a>`].filter(Boolean).join(' · ') : '';
+      const contact = s ? [s.phone && `☎\u00a0${esc(s.phone)}`, s.email && `<a href="mailto:${esc(s.email)}">${esc(s.email)}</a>`].filter(Boolean).join(' · ') : '';
       return `<tr class="${m.intervention === kind ? 'current' : ''}" data-kind="${esc(m.intervention)}"><td>${esc(kindLabel(m.intervention))}</td>
         <td><strong class="service">${esc(s ? s.name : 'aucun service désigné')}</strong>${contact ? `<br>${contact}` : ''}
-        <div class="why">${esc(m.explanation)}</div></td></tr>`;
+        <div class="why">${esc(RULES[m.rule] || m.rule)}</div></td></tr>`;
     })
     .join('')}</table>`;
+  const reasons = [...new Set(managers.map((m) => m.explanation))];
+  return `${table}<details class="why"><summary>Le détail des règles</summary>${reasons.map((r) => `<p>${esc(r)}</p>`).join('')}</details>`;
 }
 
 function whoHtml(who) {
@@ -234,10 +253,11 @@ function whoHtml(who) {
   const sp = who.space;
   if (sp?.kind === 'parcel') parts.push(`<h3>Parcelle ${esc(sp.idu)}</h3>`);
   else if (sp?.kind === 'non_cadastre') parts.push('<h3>Espace non cadastré</h3><p class="meta">Domaine public sans parcelle (voirie, le plus souvent).</p>');
+  else if (who.parcels.length) parts.push(`<h3>Parcelle ${esc(who.parcels[0].idu)}</h3>`);
   else parts.push('<h3>Hors des espaces gérés</h3>');
   for (const p of who.parcels) {
     const owners = p.owners.length
-      ? p.owners.map((o) => `${esc(o.name)} <span class="meta">(SIREN ${esc(o.siren)})</span>`).join(', ')
+      ? p.owners.map((o) => `${esc(o.name)} <span class="meta">(${/^\d{9}$/.test(o.siren) ? 'SIREN' : 'identifiant DGFiP'} ${esc(o.siren)})</span>`).join(', ')
       : p.owner_file ? 'personne(s) physique(s)' : '<span class="err">propriétaire inconnu : pas de fichier des propriétaires pour cette commune</span>';
     parts.push(`<p>${esc(actorLabels[p.actor] || p.actor)} — ${owners}<br><span class="meta">${fmtM2(p.area_m2)}${p.contenance_m2 ? ` · contenance ${fmtM2(p.contenance_m2)}` : ''}</span></p>`);
   }
@@ -249,7 +269,7 @@ function whoHtml(who) {
   }
   if (who.qpv.length) parts.push(`<p class="meta">QPV : ${who.qpv.map((q) => esc(q.name ? `${q.name} (${q.code})` : q.code)).join(', ')}</p>`);
   if (who.managers.length) parts.push(managersTable(who.managers));
-  if (who.note) parts.push(`<p class="meta">${esc(who.note)}</p>`);
+  if (who.note) parts.push(`<p class="meta">${esc(who.note.startsWith('outside') ? NOTES.outside : who.note.startsWith('no space') ? NOTES.sliver : who.note)}</p>`);
   return parts.join('');
 }
 
@@ -258,7 +278,16 @@ async function whoIsHere(e) {
   try {
     const who = await api(`/v1/who?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
     popup?.remove();
-    popup = new maplibregl.Popup({ maxWidth: 'min(380px, calc(100vw - 24px))' }).setLngLat(e.lngLat).setHTML(whoHtml(who)).addTo(map);
+    if (phone.matches) {
+      // A phone: the answer goes in the panel under the map, the map stays whole.
+      const here = $('here');
+      here.innerHTML = whoHtml(who);
+      here.hidden = false;
+      openPanel(true);
+      here.scrollIntoView({ block: 'start' });
+    } else {
+      popup = new maplibregl.Popup({ maxWidth: 'min(380px, calc(100vw - 24px))' }).setLngLat(e.lngLat).setHTML(whoHtml(who)).addTo(map);
+    }
     const idu = who.space?.kind === 'parcel' ? who.space.idu : '';
     if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], idu]);
   } catch (err) {
@@ -304,12 +333,14 @@ function sharesChart(z) {
       const w = Math.max(0.5, share * 200);
       const label = actor === 'non_cadastre' ? 'Non cadastré' : actorLabels[actor] || actor;
       const fill = actor === 'non_cadastre' ? NON_CADASTRE : colours[actor] || '#BBBBBB';
-      return `<g transform="translate(0 ${i * h})"><text x="0" y="15" font-size="11">${esc(label.slice(0, 28))}</text>
-        <rect x="150" y="4" width="${w.toFixed(1)}" height="14" fill="${esc(fill)}" stroke="#555"/>
-        <text x="${(155 + w).toFixed(1)}" y="15" font-size="11">${esc(fmtPct(share))}</text></g>`;
+      const short = label.length > 34 ? `${label.slice(0, 33)}…` : label;
+      return `<g transform="translate(0 ${i * h})"><text x="0" y="15" font-size="11"><title>${esc(label)}</title>${esc(short)}</text>
+        <rect x="190" y="4" width="${(w * 0.8).toFixed(1)}" height="14" fill="${esc(fill)}" stroke="#555"/>
+        <text x="${(195 + w * 0.8).toFixed(1)}" y="15" font-size="11">${esc(fmtPct(share))}</text></g>`;
     })
     .join('');
-  return `<svg class="chart" viewBox="0 0 400 ${rows.length * h}" role="img" aria-label="Parts de chaque acteur">${bars}</svg>`;
+  return `<p class="meta">Part de la surface totale du sous-secteur (la règle des 60 % compte, elle, le sol cadastré : voir la décision).</p>
+    <svg class="chart" viewBox="0 0 400 ${rows.length * h}" role="img" aria-label="Parts de chaque acteur">${bars}</svg>`;
 }
 
 async function showSubsector(id) {
@@ -320,7 +351,7 @@ async function showSubsector(id) {
     const spaces = z.spaces
       .map((s) => {
         const m = kind ? s.managers.find((x) => x.intervention === kind) : null;
-        const label = s.space.kind === 'parcel' ? s.space.idu : 'non cadastré';
+        const label = s.space.kind === 'parcel' ? s.space.idu : 'Non cadastré';
         const who = kind
           ? (m?.service?.name || 'aucun service désigné')
           : s.space.kind === 'parcel' ? actorLabels[s.space.actor] || s.space.actor : 'Non cadastré';
@@ -350,11 +381,28 @@ async function showSubsector(id) {
 }
 
 // ---- Search: IDU, SIREN or owner, QPV, sub-sector.
-function goTo(hit) {
+const SEARCH_LIMIT = 20;
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') $('hits').hidden = true;
+});
+document.addEventListener('click', (e) => {
+  if (!e.target.closest('#search')) $('hits').hidden = true;
+});
+async function goTo(hit) {
   $('hits').hidden = true;
   if (!map) return;
   map.fitBounds([[hit.bbox[0], hit.bbox[1]], [hit.bbox[2], hit.bbox[3]]], { padding: 40, maxZoom: 19, duration: 0 });
-  if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], hit.kind === 'parcel' ? hit.id : '']);
+  // The parcel, or every parcel of the owner, outlined.
+  let idus = hit.kind === 'parcel' ? [hit.id] : [];
+  if (hit.kind === 'owner') {
+    try {
+      idus = (await api(`/v1/owners/${encodeURIComponent(hit.id)}`)).parcels;
+    } catch (err) {
+      status(`Parcelles de ${hit.id} : ${err.message}`, true);
+    }
+  }
+  if (map.getLayer('selected')) map.setFilter('selected', ['in', ['get', 'idu'], ['literal', idus]]);
+  $('subsector').hidden = hit.kind !== 'subsector';
   if (hit.kind === 'subsector') showSubsector(hit.id);
   status(`${hit.label}`);
   document.body.dataset.found = `${hit.kind}:${hit.id}`;
@@ -365,12 +413,12 @@ $('search').addEventListener('submit', async (e) => {
   const q = $('q').value.trim();
   if (!q) return;
   try {
-    const r = await api(`/v1/search?q=${encodeURIComponent(q)}`);
+    const r = await api(`/v1/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`);
     const list = $('hits');
     list.innerHTML = '';
     if (!r.hits.length) {
-      status(`Aucun résultat pour « ${q} »`, true);
-      list.hidden = true;
+      list.innerHTML = `<li class="none">Aucun résultat pour « ${esc(q)} »</li>`;
+      list.hidden = false;
       return;
     }
     for (const h of r.hits) {
@@ -382,9 +430,14 @@ $('search').addEventListener('submit', async (e) => {
       li.addEventListener('keydown', (k) => k.key === 'Enter' && goTo(h));
       list.append(li);
     }
+    if (r.hits.length >= SEARCH_LIMIT) {
+      const more = document.createElement('li');
+      more.className = 'none';
+      more.textContent = `Les ${SEARCH_LIMIT} premiers résultats : précisez la recherche pour les autres.`;
+      list.append(more);
+    }
+    await goTo(r.hits[0]);
     list.hidden = r.hits.length === 1;
-    goTo(r.hits[0]);
-    if (r.hits.length > 1) list.hidden = false;
   } catch (err) {
     status(`Recherche : ${err.message}`, true);
   }
@@ -464,12 +517,13 @@ $('view').addEventListener('change', async (e) => {
   }
 });
 for (const box of document.querySelectorAll('#toggles input')) box.addEventListener('change', applyToggles);
-$('panel-toggle').addEventListener('click', () => {
-  const closed = $('panel').classList.toggle('closed');
-  document.querySelector('main').classList.toggle('closed', closed);
-  $('panel-toggle').setAttribute('aria-expanded', String(!closed));
+function openPanel(open) {
+  $('panel').classList.toggle('closed', !open);
+  document.querySelector('main').classList.toggle('closed', !open);
+  $('panel-toggle').setAttribute('aria-expanded', String(open));
   map?.resize();
-});
+}
+$('panel-toggle').addEventListener('click', () => openPanel($('panel').classList.contains('closed')));
 
 try {
   await loadTerritory(await firstAnswer(first.territory, '/v1/territory'));

@@ -199,6 +199,12 @@ try {
   await p2.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
   summary.phone = await drawn(p2, 'viewer-375.png');
   await p2.screenshot({ path: join(out, 'viewer-375-page.png') });
+  // A tap on a phone: the answer goes in the panel under the map (a popup would not fit).
+  const box = await p2.locator('#map').boundingBox();
+  await p2.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await p2.waitForSelector('#here h3', { timeout: 10_000 });
+  summary.phone_tap = (await p2.locator('#here h3').textContent()).trim();
+  await p2.screenshot({ path: join(out, 'viewer-375-tap.png') });
   const overflow = await p2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the page is ${overflow} px wider than a 375 px phone`);
   check(errors2.length === 0, `errors in the phone page: ${errors2.join('; ')}`);

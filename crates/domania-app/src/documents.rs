@@ -48,6 +48,11 @@ fn m2(v: f64) -> String {
     format!("{}{out}\u{a0}m²", if n < 0 { "-" } else { "" })
 }
 
+/// A date the French way: `26/11/2026`.
+fn date_fr(d: Date) -> String {
+    format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
+}
+
 fn pct(v: f64) -> String {
     format!("{:.1}\u{a0}%", v * 100.0).replace('.', ",")
 }
@@ -63,7 +68,8 @@ th{background:#eee}td.n{text-align:right;white-space:nowrap}tr{page-break-inside
 .meta{color:#444;font-size:9pt}.swatch{display:inline-block;width:3mm;height:3mm;border:1px solid #555;margin-right:1mm}\
 .legend span{margin-right:4mm;white-space:nowrap;font-size:8.5pt}.warn{color:#9a3b00;font-weight:600}\
 svg{width:100%;height:auto;border:1px solid #ccc}\
-@media print{body{padding:0}a{color:inherit;text-decoration:none}.noprint{display:none}}";
+@media print{body{padding:0}a{color:inherit;text-decoration:none}.noprint{display:none}}\
+@media screen and (max-width:600px){body{padding:2mm}table{font-size:7.5pt}td,th{overflow-wrap:anywhere}}";
 
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -226,7 +232,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
         esc(key),
         zs.name.as_deref().map(|n| format!(" — {}", esc(n))).unwrap_or_default(),
         if qpv.is_empty() { "aucun".to_owned() } else { esc(&qpv.join(", ")) },
-        t.date,
+        date_fr(t.date),
         esc(t.tag.get(..16).unwrap_or(t.tag)),
     );
 
@@ -258,8 +264,13 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
 
     // Who owns the land.
     let s = &zs.shares;
-    b.push_str(
-        "<h2>Propriété du sol</h2><table><tr><th>Acteur</th><th>Surface</th><th>Part</th><th>Parcelles</th></tr>",
+    // The shares as the 60 % rule counts them: of the whole area, or of the cadastré land only
+    // (then the non-cadastré space is outside the count, not 0 %).
+    let counted = s.non_cadastre_share > 0.0 || s.non_cadastre_m2 <= 0.0;
+    let _ = write!(
+        b,
+        "<h2>Propriété du sol</h2><table><tr><th>Acteur</th><th>Surface</th><th>Part {}</th><th>Parcelles</th></tr>",
+        if counted { "de la surface" } else { "du sol cadastré" }
     );
     for (a, share) in &s.by_actor {
         let warn = if a.is_undetermined() { " class=\"warn\"" } else { "" };
@@ -277,7 +288,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
         "<tr><td>Non cadastré</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td></td></tr>\
          <tr><th>Total</th><th class=\"n\">{}</th><th></th><th class=\"n\">{}</th></tr></table>",
         m2(s.non_cadastre_m2),
-        pct(s.non_cadastre_share),
+        if counted { pct(s.non_cadastre_share) } else { "hors calcul".to_owned() },
         m2(s.area_m2),
         s.parcels
     );
@@ -392,8 +403,8 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
                 esc(&c.parties.join(" / ")),
                 esc(&kinds.join(", ")),
                 esc(t.rules.service(&c.service).map_or(c.service.as_str(), |s| s.name.as_str())),
-                c.valid_from,
-                c.valid_to.map_or_else(|| "…".to_owned(), |d| d.to_string()),
+                date_fr(c.valid_from),
+                c.valid_to.map_or_else(|| "…".to_owned(), date_fr),
                 convention_state(c, t.date),
                 esc(&c.document)
             );
@@ -404,7 +415,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
         b,
         "<p class=\"meta\">Établi par Domania le {} à partir du cadastre, des fichiers des propriétaires, des \
          périmètres et des règles de gestion ; surfaces calculées en Lambert-93 (EPSG:2154).</p>",
-        t.date
+        date_fr(t.date)
     );
     Some(page(&title, &b))
 }
@@ -427,27 +438,22 @@ pub fn annuaire(rules: &Rules, communes: &[String], date: Date) -> String {
     let _ = write!(
         b,
         "<header><h1>Annuaire des services et des référents</h1><p class=\"meta\">Tiré de l'annuaire des \
-         règles de gestion, le {date}. Par commune (code INSEE) et par type d'intervention : les services \
-         qu'une règle peut désigner, et leurs référents.</p></header>"
+         règles de gestion, le {}. Par commune (code INSEE) et par type d'intervention : les services \
+         qu'une règle peut désigner, avec leurs référents quand ils en ont.</p></header>",
+        date_fr(date)
     );
     for commune in communes {
         let _ = write!(
             b,
-            "<h2 id=\"c{0}\">Commune {0}</h2><table><tr><th>Intervention</th><th>Service</th><th>Contact</th>\
-             <th>Référents</th></tr>",
+            "<h2 id=\"c{0}\">Commune {0}</h2><table><tr><th>Intervention</th><th>Services et référents</th>\
+             <th>Autres services que les règles peuvent désigner</th></tr>",
             esc(commune)
         );
         for kind in &rules.config().interventions {
-            let services = rules.services_for(&kind.id);
-            let rows = services.len().max(1);
-            let _ = write!(b, "<tr><th rowspan=\"{rows}\">{}</th>", esc(&kind.label));
-            if services.is_empty() {
-                b.push_str("<td colspan=\"3\">aucun service désigné par les règles</td></tr>");
-            }
-            for (i, (_, s)) in services.iter().enumerate() {
-                if i > 0 {
-                    b.push_str("<tr>");
-                }
+            // One row per kind: the services with a referent here, each with them; the others
+            // (mostly the owners' own services) named on one line.
+            let (mut with, mut others) = (Vec::new(), Vec::new());
+            for (_, s) in rules.services_for(&kind.id) {
                 let referents: Vec<String> = s
                     .referents
                     .iter()
@@ -464,19 +470,26 @@ pub fn annuaire(rules: &Rules, communes: &[String], date: Date) -> String {
                         line
                     })
                     .collect();
-                let _ = write!(
-                    b,
-                    "<td><strong>{}</strong>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&s.name),
-                    if s.direction.is_empty() {
-                        String::new()
-                    } else {
-                        format!("<br><span class=\"meta\">{}</span>", esc(&s.direction))
-                    },
-                    contact(s),
-                    if referents.is_empty() { "—".to_owned() } else { referents.join("<br>") }
-                );
+                let contact = contact(s);
+                let who = if contact.is_empty() {
+                    format!("<strong>{}</strong>", esc(&s.name))
+                } else {
+                    format!("<strong>{}</strong> — {contact}", esc(&s.name))
+                };
+                if referents.is_empty() {
+                    others.push(who);
+                } else {
+                    with.push(format!("<div>{who}<br>{}</div>", referents.join("<br>")));
+                }
             }
+            let dash = || "—".to_owned();
+            let _ = write!(
+                b,
+                "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+                esc(&kind.label),
+                if with.is_empty() { dash() } else { with.concat() },
+                if others.is_empty() { dash() } else { others.join(" · ") }
+            );
         }
         b.push_str("</table>");
     }
@@ -508,5 +521,11 @@ mod tests {
         // A referent of every commune (roads only) shows in both, on the roads line.
         assert!(poissy.contains("Astreinte voirie (démo)") && other.contains("Astreinte voirie (démo)"));
         assert_eq!(page.matches("Astreinte voirie (démo)").count(), 2, "only on the roads line of each commune");
+        // Each commune has one row per kind.
+        assert_eq!(
+            poissy.matches("<tr><th>").count(),
+            1 + rules.config().interventions.len(),
+            "the header and a row per kind"
+        );
     }
 }

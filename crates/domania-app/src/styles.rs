@@ -13,9 +13,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// Okabe–Ito (black left out: it is the outline colour), then Paul Tol's muted scheme.
+/// Tol's pale cyan (#88CCEE) comes last: next to Okabe–Ito's sky blue it is the one pair
+/// readers confused.
 pub const PALETTE: [&str; 16] = [
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288", "#88CCEE", "#44AA99",
-    "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288", "#44AA99", "#117733",
+    "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499", "#88CCEE",
 ];
 
 /// The colour of what no rule or table names (a service left unassigned, an unknown value).

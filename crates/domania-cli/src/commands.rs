@@ -481,6 +481,13 @@ pub fn run(cli: &Cli) -> Result<()> {
                 Some(p) => domania_app::files::rules(Some(&p))?,
                 None => domania_app::files::rules(None)?,
             };
+            if !cli.json {
+                crate::outln!(
+                    "\nServing the map. To update a layer from it, an editor token: domania --store {} token create \
+                     --name YOU --role editor",
+                    cli.store.display()
+                )?;
+            }
             let options = domania_server::Options {
                 bind: *bind,
                 private_reads: false,
