@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+mod edigeo;
 mod land_figures;
 mod reports;
 mod serve;

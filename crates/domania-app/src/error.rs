@@ -265,7 +265,9 @@ impl From<IoError> for AppError {
             | IoError::ColumnCount { .. }
             | IoError::Header { .. }
             | IoError::Encoding { .. }
-            | IoError::Shapefile { .. } => ErrorCode::InvalidFile,
+            | IoError::Shapefile { .. }
+            | IoError::Edigeo { .. } => ErrorCode::InvalidFile,
+            IoError::NeedsGdal { .. } => ErrorCode::InvalidArgument,
             IoError::UnknownCrs { .. } | IoError::LateCrs { .. } => ErrorCode::UnknownCrs,
             IoError::WrongKind { .. } => ErrorCode::WrongKind,
             IoError::Write { .. } => ErrorCode::Internal,

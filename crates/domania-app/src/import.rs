@@ -243,9 +243,13 @@ fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationR
             format!("the {layer} layer is computed by `assign`, not imported from a file"),
         ));
     }
-    domania_io::sniff::check_kind(file, layer)?;
+    let edigeo = layer == Layer::Parcels && domania_io::edigeo::looks_like_edigeo(file);
+    if !edigeo {
+        domania_io::sniff::check_kind(file, layer)?;
+    }
     let ctx = || format!("reading {}", file.display());
     Ok(match layer {
+        Layer::Parcels if edigeo => edigeo_parcels(file, opts, &mut on_row).context(ctx)?,
         Layer::Parcels => {
             domania_io::cadastre::read_cadastre_with(file, opts, |p| on_row(parcel_row(&p))).context(ctx)?
         }
@@ -271,7 +275,60 @@ fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationR
     })
 }
 
+/// EDIGÉO sheets' parcels (a build with the `gdal` feature).
+#[cfg(feature = "gdal")]
+fn edigeo_parcels(
+    file: &Path,
+    opts: domania_io::features::ReadOptions,
+    on_row: &mut impl FnMut(Row),
+) -> domania_io::Result<ValidationReport> {
+    domania_io::edigeo::read_edigeo_with(file, opts, |p| on_row(parcel_row(&p))).map(|(report, _)| report)
+}
+
+/// EDIGÉO needs GDAL: this build says so.
+#[cfg(not(feature = "gdal"))]
+fn edigeo_parcels(
+    file: &Path,
+    _opts: domania_io::features::ReadOptions,
+    _on_row: &mut impl FnMut(Row),
+) -> domania_io::Result<ValidationReport> {
+    Err(domania_io::IoError::NeedsGdal { path: file.to_path_buf(), what: "EDIGÉO" })
+}
+
+/// The SHA-256 of a file, or of a folder's files (their relative paths and contents, in name
+/// order: a folder of EDIGÉO sheets).
 fn sha256(path: &Path) -> Result<String> {
+    if path.is_dir() {
+        let mut files = Vec::new();
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let unreadable =
+                |e: std::io::Error| AppError::new(ErrorCode::FileUnreadable, format!("reading {}: {e}", dir.display()));
+            for e in std::fs::read_dir(&dir).map_err(unreadable)? {
+                let p = e.map_err(unreadable)?.path();
+                if p.is_dir() { stack.push(p) } else { files.push(p) }
+            }
+        }
+        files.sort();
+        let mut h = Sha256::new();
+        for f in files {
+            h.update(f.strip_prefix(path).unwrap_or(&f).to_string_lossy().as_bytes());
+            h.update(sha256_file(&f)?.as_bytes());
+        }
+        return Ok(hex(&h.finalize()));
+    }
+    sha256_file(path)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(64), |mut acc, b| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, "{b:02x}");
+        acc
+    })
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
     let unreadable =
         |e: std::io::Error| AppError::new(ErrorCode::FileUnreadable, format!("reading {}: {e}", path.display()));
     let mut f = std::fs::File::open(path).map_err(unreadable)?;
@@ -284,11 +341,7 @@ fn sha256(path: &Path) -> Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().fold(String::with_capacity(64), |mut acc, b| {
-        use std::fmt::Write as _;
-        let _ = write!(acc, "{b:02x}");
-        acc
-    }))
+    Ok(hex(&h.finalize()))
 }
 
 /// What a file holds, guessed from its name (the CLI's `validate` without `--kind`).

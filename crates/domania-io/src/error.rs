@@ -50,6 +50,12 @@ pub enum IoError {
     Encoding { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     Shapefile { path: PathBuf, reason: String },
+    #[error("{path}: EDIGÉO sheet {sheet}, {file}: {reason}")]
+    Edigeo { path: PathBuf, sheet: String, file: String, reason: String },
+    #[error(
+        "{path}: {what} is read through GDAL: this domania was built without it (cargo install --path crates/domania-cli --features gdal, with Debian's libgdal-dev)"
+    )]
+    NeedsGdal { path: PathBuf, what: &'static str },
     #[error("{path}: this is not {expected}: {found}")]
     WrongKind { path: PathBuf, expected: &'static str, found: String },
     #[error("{path}: cannot write: {source}")]

@@ -5,12 +5,14 @@
 //! allows and never drop a feature silently: every rejection or repair is in the report.
 //!
 //! - [`cadastre`]: Etalab cadastre GeoJSON parcels (`.json`, `.json.gz`)
+//! - [`edigeo`]: DGFiP EDIGÉO PCI-Vecteur sheets (feature `gdal`)
 //! - [`ppm`]: DGFiP PPM owner files (2025 and 2021–2023 header styles)
 //! - [`perimeter`]: QPV, sub-sectors and conventions (GeoJSON, Shapefile)
 //! - [`crs`]: pure-Rust transforms to Lambert-93 (re-exported from `domania-core`)
 //! - [`report`]: validation reports
 
 pub mod cadastre;
+pub mod edigeo;
 /// The CRS transforms live in `domania_core::crs` (the tiles need them without the readers).
 pub use domania_core::crs;
 pub mod error;
