@@ -29,7 +29,9 @@ fn the_ten_edigeo_sheets_are_one_version_and_a_damaged_sheet_stores_nothing() {
     let broken = dir.path().join("740240000A01");
     std::fs::create_dir_all(&broken).unwrap();
     let archive = sheets.join("edigeo-740240000A01.tar.bz2");
-    assert!(std::process::Command::new("tar").arg("xjf").arg(&archive).arg("-C").arg(&broken).status().unwrap().success());
+    assert!(
+        std::process::Command::new("tar").arg("xjf").arg(&archive).arg("-C").arg(&broken).status().unwrap().success()
+    );
     let vec = broken.join("ED0A01T1.VEC");
     let bytes = std::fs::read(&vec).unwrap();
     std::fs::write(&vec, &bytes[..bytes.len() / 3]).unwrap();
