@@ -266,7 +266,8 @@ impl From<IoError> for AppError {
             | IoError::Header { .. }
             | IoError::Encoding { .. }
             | IoError::Shapefile { .. }
-            | IoError::Edigeo { .. } => ErrorCode::InvalidFile,
+            | IoError::Edigeo { .. }
+            | IoError::Gdal { .. } => ErrorCode::InvalidFile,
             IoError::NeedsGdal { .. } => ErrorCode::InvalidArgument,
             IoError::UnknownCrs { .. } | IoError::LateCrs { .. } => ErrorCode::UnknownCrs,
             IoError::WrongKind { .. } => ErrorCode::WrongKind,

@@ -50,6 +50,8 @@ pub enum IoError {
     Encoding { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]
     Shapefile { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Gdal { path: PathBuf, reason: String },
     #[error("{path}: EDIGÉO sheet {sheet}, {file}: {reason}")]
     Edigeo { path: PathBuf, sheet: String, file: String, reason: String },
     #[error(

@@ -41,7 +41,30 @@ pub fn is_shapefile(path: &Path) -> bool {
 /// Reads polygon features from GeoJSON (optionally gzipped) or Shapefile. Geometry problems are
 /// recorded in `report` (feature rejected or repaired); `accept` is called for every feature
 /// whose geometry is usable and returns the feature's problem if its attributes are not.
+///
+/// With the `gdal` feature, a file of another format, or a GeoJSON or Shapefile in a CRS outside
+/// the pure-Rust set (refused before any feature is read), is read through GDAL
+/// ([`crate::ogr`]).
 pub fn read_polygons(
+    path: &Path,
+    opts: ReadOptions,
+    report: &mut ValidationReport,
+    mut accept: impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
+) -> Result<()> {
+    #[cfg(feature = "gdal")]
+    if crate::ogr::wants_gdal(path) {
+        return crate::ogr::read_ogr(path, opts, report, accept);
+    }
+    let pure = read_polygons_here(path, opts, report, &mut accept);
+    #[cfg(feature = "gdal")]
+    if matches!(pure, Err(IoError::UnknownCrs { .. })) && report.read == 0 {
+        return crate::ogr::read_ogr(path, opts, report, accept);
+    }
+    pure
+}
+
+/// [`read_polygons`] by the pure-Rust readers.
+fn read_polygons_here(
     path: &Path,
     opts: ReadOptions,
     report: &mut ValidationReport,

@@ -7,7 +7,8 @@
 //! - [`cadastre`]: Etalab cadastre GeoJSON parcels (`.json`, `.json.gz`)
 //! - [`edigeo`]: DGFiP EDIGÉO PCI-Vecteur sheets (feature `gdal`)
 //! - [`ppm`]: DGFiP PPM owner files (2025 and 2021–2023 header styles)
-//! - [`perimeter`]: QPV, sub-sectors and conventions (GeoJSON, Shapefile)
+//! - [`perimeter`]: QPV, sub-sectors and conventions (GeoJSON, Shapefile; with the `gdal`
+//!   feature, any format and CRS GDAL reads: `ogr`)
 //! - [`crs`]: pure-Rust transforms to Lambert-93 (re-exported from `domania-core`)
 //! - [`report`]: validation reports
 
@@ -19,6 +20,8 @@ pub mod error;
 pub mod features;
 pub mod geojson;
 pub mod geometry;
+#[cfg(feature = "gdal")]
+pub mod ogr;
 pub mod perimeter;
 pub mod ppm;
 pub mod report;

@@ -52,6 +52,10 @@ pub fn check_kind(path: &Path, expected: Layer) -> Result<()> {
     } else {
         let _ = chained.take(4096).read_to_end(&mut head);
     }
+    // A binary file (GeoPackage, FlatGeobuf, MapInfo…) is for the readers to judge.
+    if head.contains(&0) {
+        return Ok(());
+    }
     let text = String::from_utf8_lossy(&head);
     let body = text.trim_start_matches('\u{feff}').trim_start();
     let Some(first) = body.chars().next() else { return Ok(()) };

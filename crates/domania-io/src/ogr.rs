@@ -1,0 +1,138 @@
+//! Any vector format GDAL opens (GeoPackage, MapInfo TAB/MIF, FlatGeobuf, KML, GML, DXF…), in any
+//! CRS PROJ knows, for the perimeter layers (feature `gdal`): reprojected to Lambert-93 by GDAL's
+//! own PROJ, then through the same geometry policy as every other reader.
+//!
+//! The pure-Rust readers keep GeoJSON and Shapefile in the CRSs Domania transforms itself; a
+//! file of another format, or one of those in a CRS outside that set, comes here.
+
+use std::path::Path;
+
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::vector::{FieldValue, LayerAccess};
+use geo_types::Coord;
+use serde_json::{Map, Value};
+
+use crate::crs::Crs;
+use crate::error::{IoError, Result};
+use crate::features::{PolygonFeature, ReadOptions};
+use crate::geometry::{Problem, rings_to_l93};
+use crate::report::{Location, Severity, ValidationReport};
+
+/// Whether a file is for GDAL: not one the pure-Rust readers take (GeoJSON, gzipped GeoJSON,
+/// Shapefile).
+#[must_use]
+pub fn wants_gdal(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    !(name.ends_with(".json") || name.ends_with(".geojson") || name.ends_with(".gz") || name.ends_with(".shp"))
+}
+
+fn open_error(path: &Path, reason: String) -> IoError {
+    IoError::Gdal { path: path.to_path_buf(), reason }
+}
+
+fn value(v: FieldValue) -> Value {
+    match v {
+        FieldValue::IntegerValue(i) => Value::from(i),
+        FieldValue::Integer64Value(i) => Value::from(i),
+        FieldValue::RealValue(r) => serde_json::Number::from_f64(r).map_or(Value::Null, Value::Number),
+        FieldValue::StringValue(s) => Value::String(s),
+        other => Value::String(format!("{other:?}")),
+    }
+}
+
+fn rings(g: &geo_types::Geometry<f64>) -> Option<Vec<Vec<Vec<Coord<f64>>>>> {
+    let poly = |p: &geo_types::Polygon<f64>| {
+        std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect::<Vec<_>>()
+    };
+    match g {
+        geo_types::Geometry::Polygon(p) => Some(vec![poly(p)]),
+        geo_types::Geometry::MultiPolygon(mp) => Some(mp.0.iter().map(poly).collect()),
+        _ => None,
+    }
+}
+
+/// Reads the polygons of the first layer of a GDAL dataset (see [`crate::features::read_polygons`]).
+///
+/// # Errors
+/// A file GDAL cannot open, with no layer, or with no CRS (and no `--crs`).
+pub fn read_ogr(
+    path: &Path,
+    opts: ReadOptions,
+    report: &mut ValidationReport,
+    mut accept: impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
+) -> Result<()> {
+    let ds = gdal::Dataset::open(path).map_err(|e| open_error(path, format!("GDAL cannot open it: {e}")))?;
+    let mut layer = ds.layer(0).map_err(|e| open_error(path, format!("no vector layer: {e}")))?;
+    let mut src = match opts.crs {
+        Some(c) => SpatialRef::from_epsg(c.epsg()).map_err(|e| open_error(path, format!("--crs {c}: {e}")))?,
+        None => layer
+            .spatial_ref()
+            .ok_or_else(|| IoError::UnknownCrs { path: path.to_path_buf(), crs: "none (pass --crs)".into() })?,
+    };
+    let mut dst = SpatialRef::from_epsg(2154).map_err(|e| open_error(path, format!("EPSG:2154: {e}")))?;
+    // x east, y north on both sides, whatever the authority's axis order.
+    src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    dst.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let to_l93 = CoordTransform::new(&src, &dst)
+        .map_err(|e| open_error(path, format!("no transformation to Lambert-93: {e}")))?;
+    report.crs = match (src.auth_name(), src.auth_code()) {
+        (Some(a), Ok(c)) => format!("{a}:{c}"),
+        _ => src.name().unwrap_or_else(|| "unnamed CRS".into()),
+    };
+    report.format = format!("{} ({})", report.format, ds.driver().short_name());
+    let l93 = Crs::lambert93();
+    for (index, f) in layer.features().enumerate() {
+        report.read += 1;
+        let mut properties = Map::new();
+        for (name, v) in f.fields() {
+            properties.insert(name, v.map_or(Value::Null, value));
+        }
+        let id =
+            properties.get("id").and_then(Value::as_str).map(str::to_owned).or_else(|| f.fid().map(|i| i.to_string()));
+        let reject = |report: &mut ValidationReport, code: &'static str, message: String| {
+            report.push(Location::Feature(index), id.as_deref(), Severity::Rejected, code, message);
+        };
+        let Some(g) = f.geometry() else {
+            reject(report, "missing_geometry", "the feature has no geometry".into());
+            continue;
+        };
+        let moved = match g.transform(&to_l93) {
+            Ok(m) => m,
+            Err(e) => {
+                reject(report, "transform_failed", format!("GDAL could not reproject it to Lambert-93: {e}"));
+                continue;
+            }
+        };
+        let Some(polys) = moved.to_geo().ok().as_ref().and_then(rings) else {
+            reject(
+                report,
+                "wrong_geometry_type",
+                format!("expected Polygon or MultiPolygon, found {}", g.geometry_name()),
+            );
+            continue;
+        };
+        match rings_to_l93(polys, &l93, opts.invalid) {
+            Err(p) => reject(report, p.code, p.message),
+            Ok((geom_l93, repairs)) => {
+                let repaired = !repairs.is_empty();
+                match accept(PolygonFeature { index, id: id.clone(), properties, geom_l93 }) {
+                    Ok(()) => {
+                        for r in repairs {
+                            report.push(Location::Feature(index), id.as_deref(), Severity::Repaired, r.code, r.message);
+                        }
+                        report.accepted += 1;
+                        report.repaired += usize::from(repaired);
+                    }
+                    Err((key, p)) => report.push(
+                        Location::Feature(index),
+                        key.as_deref().or(id.as_deref()),
+                        Severity::Rejected,
+                        p.code,
+                        p.message,
+                    ),
+                }
+            }
+        }
+    }
+    Ok(())
+}
