@@ -1,5 +1,6 @@
 //! EDIGÉO through the real binary: the ten sheets of `../shared/data/edigeo` as one version of
-//! the parcels layer, a damaged sheet refused with nothing stored (with `--features gdal`);
+//! the parcels layer, exported again to GeoPackage, FlatGeobuf and MapInfo and read by GDAL, and
+//! a damaged sheet refused with nothing stored (with `--features gdal`);
 //! without the feature, a clear error saying which build reads EDIGÉO.
 
 use crate::support::{domania, shared_data, texts};
@@ -23,6 +24,27 @@ fn the_ten_edigeo_sheets_are_one_version_and_a_damaged_sheet_stores_nothing() {
     assert!(err.is_empty() || !err.contains("error"), "{err}");
     let p: serde_json::Value = serde_json::from_str(p.trim()).unwrap();
     assert_eq!(p["contenance_m2"].as_i64().or_else(|| p["contenance"].as_i64()), Some(25726), "{p}");
+
+    // Out again to GDAL's formats, read by GDAL's ogrinfo: every parcel, its contenance.
+    for file in ["parcelles.gpkg", "parcelles.fgb", "parcelles.tab"] {
+        let out_file = dir.path().join(file);
+        let out = domania(&store, &["export", "ogr", "parcels", out_file.to_str().unwrap()]);
+        assert!(out.status.success(), "{file}: {}", texts(&out).1);
+        let info = std::process::Command::new("ogrinfo")
+            .args(["-ro", "-al", "-so"])
+            .arg(&out_file)
+            .output()
+            .expect("ogrinfo (gdal-bin)");
+        let info = String::from_utf8_lossy(&info.stdout).into_owned();
+        assert!(info.contains("Feature Count: 1304"), "{file}: {info}");
+        let one = std::process::Command::new("ogrinfo")
+            .args(["-ro", "-al", "-q", "-where", "idu = '740240000A0328'"])
+            .arg(&out_file)
+            .output()
+            .unwrap();
+        let one = String::from_utf8_lossy(&one.stdout).into_owned();
+        assert!(one.contains("contenance") && one.contains("25726"), "{file}: {one}");
+    }
 
     // A damaged sheet: refused, naming the sheet and the file; the store unchanged.
     let before = texts(&domania(&store, &["dump"])).0;
@@ -52,4 +74,8 @@ fn without_gdal_an_edigeo_sheet_is_refused_with_the_build_that_reads_it() {
     let err = texts(&out).1;
     assert!(!out.status.success());
     assert!(err.contains("EDIGÉO") && err.contains("--features gdal"), "{err}");
+    // And export to GDAL's formats says the same.
+    let out = domania(&store, &["export", "ogr", "parcels", dir.path().join("p.gpkg").to_str().unwrap()]);
+    let err = texts(&out).1;
+    assert!(!out.status.success() && err.contains("--features gdal"), "{err}");
 }

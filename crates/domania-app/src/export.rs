@@ -198,3 +198,131 @@ impl App {
         })
     }
 }
+
+/// An export of one layer to a file of any vector format GDAL writes (feature `gdal`).
+#[derive(Debug, Clone)]
+pub struct OgrRequest {
+    pub layer: crate::Layer,
+    pub out: PathBuf,
+    /// GDAL's driver name (`GPKG`, `MapInfo File`, `FlatGeobuf`…); default: from the extension.
+    pub driver: Option<String>,
+}
+
+/// What an OGR export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct OgrOutcome {
+    pub layer: crate::Layer,
+    pub out: PathBuf,
+    pub driver: String,
+    pub features: usize,
+}
+
+impl App {
+    /// Writes one layer with GDAL, in Lambert-93: parcels (IDU, contenance, actor, owners),
+    /// QPV, sub-sectors (with their decision) and conventions (key, name), and the spaces with
+    /// their manager per intervention kind.
+    ///
+    /// # Errors
+    /// The owners layer (a table: `domania owners --format csv`), an unknown format, a build
+    /// without the `gdal` feature, or what GDAL refuses.
+    pub fn export_ogr(&self, req: &OgrRequest, rules: &LoadedRules, date: crate::Date) -> Result<OgrOutcome> {
+        use crate::Layer;
+        if req.layer == Layer::Owners {
+            return Err(AppError::new(
+                ErrorCode::InvalidArgument,
+                "the owners layer is a table, not shapes: export it with `domania owners --format csv`",
+            ));
+        }
+        #[cfg(not(feature = "gdal"))]
+        {
+            let _ = (rules, date);
+            Err(domania_io::IoError::NeedsGdal { path: req.out.clone(), what: "export to GDAL's formats" }.into())
+        }
+        #[cfg(feature = "gdal")]
+        {
+            use domania_rules::SpaceKind;
+            use serde_json::{Map, Value, json};
+            let driver = match &req.driver {
+                Some(d) => d.clone(),
+                None => domania_io::ogr::driver_for(&req.out).map(str::to_owned).ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::InvalidArgument,
+                        format!(
+                            "{}: which format? name it with --driver (GDAL's name: GPKG, \"MapInfo File\", FlatGeobuf, KML, DXF…) or use a known extension",
+                            req.out.display()
+                        ),
+                    )
+                })?,
+            };
+            let snap = self.snapshot()?;
+            let props = |pairs: Vec<(&str, Value)>| -> Map<String, Value> {
+                pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+            };
+            let mut features: Vec<(&geo_types::MultiPolygon<f64>, Map<String, Value>)> = Vec::new();
+            let assigned;
+            match req.layer {
+                Layer::Parcels => {
+                    for (p, h) in snap.parcels().iter().zip(snap.holdings()) {
+                        let owners: Vec<String> = h.owners.iter().map(|o| format!("{} {}", o.siren, o.name)).collect();
+                        features.push((
+                            &p.geom_l93,
+                            props(vec![
+                                ("idu", json!(p.idu.as_str())),
+                                ("contenance", json!(p.contenance)),
+                                ("actor", json!(h.actor().as_str())),
+                                ("owner_file", json!(h.covered)),
+                                ("owners", json!(owners.join(" | "))),
+                            ]),
+                        ));
+                    }
+                }
+                Layer::Spaces | Layer::Subsectors => {
+                    assigned = snap.assign_with_geometry(&rules.rules, date, OverlayOptions::default());
+                    let (shares, assign) = &assigned;
+                    if req.layer == Layer::Subsectors {
+                        for z in snap.subsectors() {
+                            let pos = shares.zones.iter().position(|s| s.key == z.key);
+                            let d = pos.and_then(|i| assign.decisions.get(i));
+                            let (decision, to) = d.map_or(("", None), |d| d.decision.kind());
+                            features.push((
+                                &z.geom_l93,
+                                props(vec![
+                                    ("id", json!(z.key)),
+                                    ("name", json!(z.name)),
+                                    ("decision", json!(decision)),
+                                    ("delegated_to", json!(to.map(domania_core::Actor::as_str))),
+                                    ("needs_convention", json!(d.is_some_and(|d| d.needs_convention))),
+                                ]),
+                            ));
+                        }
+                    } else {
+                        for s in &assign.spaces {
+                            let Some(g) = &s.geom_l93 else { continue };
+                            let owner = match &s.space {
+                                SpaceKind::Parcel { actor, .. } => json!(actor.as_str()),
+                                SpaceKind::NonCadastre => Value::Null,
+                            };
+                            let mut p = props(vec![
+                                ("subsector", json!(s.subsector)),
+                                ("space", json!(domania_engine::space_id(&s.space))),
+                                ("owner_actor", owner),
+                                ("area_m2", json!((s.area_m2 * 100.0).round() / 100.0)),
+                            ]);
+                            for a in &s.assignments {
+                                p.insert(a.intervention.clone(), json!(a.service.as_ref().map(|sv| sv.name.clone())));
+                            }
+                            features.push((g, p));
+                        }
+                    }
+                }
+                layer => {
+                    for z in snap.zones(layer) {
+                        features.push((&z.geom_l93, props(vec![("id", json!(z.key)), ("name", json!(z.name))])));
+                    }
+                }
+            }
+            let n = domania_io::ogr::write_layer(&req.out, &driver, req.layer.as_str(), features)?;
+            Ok(OgrOutcome { layer: req.layer, out: req.out.clone(), driver, features: n })
+        }
+    }
+}

@@ -521,6 +521,16 @@ pub fn run(cli: &Cli) -> Result<()> {
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }
+        Command::Export { what: ExportCommand::Ogr { layer, out, driver, rules, date } } => {
+            let rules = domania_app::files::rules(rules.as_deref())?;
+            let req = domania_app::export::OgrRequest { layer: *layer, out: out.clone(), driver: driver.clone() };
+            let o = app.export_ogr(&req, &rules, date.unwrap_or_else(domania_app::files::today))?;
+            if cli.json {
+                json(&o)
+            } else {
+                crate::outln!("{}: {} {} features ({})", o.out.display(), o.features, o.layer, o.driver)
+            }
+        }
         Command::Export { what: ExportCommand::Pmtiles { out, layers, minzoom, maxzoom, rules } } => {
             if minzoom > maxzoom {
                 bail!("--minzoom {minzoom} is above --maxzoom {maxzoom}");

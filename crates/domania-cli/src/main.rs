@@ -319,6 +319,23 @@ pub enum ExportCommand {
         #[arg(long, env = "DOMANIA_RULES")]
         rules: Option<PathBuf>,
     },
+    /// One layer to any vector format GDAL writes, in Lambert-93 (a build with `--features
+    /// gdal`): `export ogr subsectors sous-secteurs.tab`.
+    Ogr {
+        /// parcels, qpv, subsectors, conventions or spaces (with their managers).
+        layer: domania_app::Layer,
+        out: PathBuf,
+        /// GDAL's driver (GPKG, "MapInfo File", FlatGeobuf, KML, DXF…); default: from the
+        /// extension.
+        #[arg(long)]
+        driver: Option<String>,
+        /// Rules file, for the spaces' managers and the sub-sectors' decisions.
+        #[arg(long, env = "DOMANIA_RULES")]
+        rules: Option<PathBuf>,
+        /// Date the conventions are judged on, YYYY-MM-DD (default: today).
+        #[arg(long, value_parser = parse_date)]
+        date: Option<domania_app::Date>,
+    },
 }
 
 /// Tile layers named on the command line.

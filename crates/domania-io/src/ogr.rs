@@ -136,3 +136,107 @@ pub fn read_ogr(
     }
     Ok(())
 }
+
+/// The GDAL driver of an output file, from its extension.
+#[must_use]
+pub fn driver_for(path: &Path) -> Option<&'static str> {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let ext = name.rsplit('.').next().unwrap_or("");
+    Some(match ext {
+        "gpkg" => "GPKG",
+        "fgb" => "FlatGeobuf",
+        "tab" | "mif" => "MapInfo File",
+        "kml" => "KML",
+        "dxf" => "DXF",
+        "shp" => "ESRI Shapefile",
+        "geojson" | "json" => "GeoJSON",
+        "gml" => "GML",
+        "csv" => "CSV",
+        "sqlite" => "SQLite",
+        _ => return None,
+    })
+}
+
+/// One feature to write: its Lambert-93 shape and its properties (strings, numbers, booleans;
+/// null leaves the field unset).
+pub type OutFeature<'a> = (&'a geo_types::MultiPolygon<f64>, Map<String, Value>);
+
+/// Writes `features` as layer `name` of a new file `path` with GDAL's `driver` (in Lambert-93;
+/// drivers bound to WGS84, such as KML, reproject it). Field types come from the first value
+/// seen of each property: integer, real, or text. Returns how many features were written.
+///
+/// # Errors
+/// A driver GDAL does not have, a file it cannot create, a feature it refuses.
+pub fn write_layer<'a>(
+    path: &Path,
+    driver: &str,
+    name: &str,
+    features: impl IntoIterator<Item = OutFeature<'a>>,
+) -> Result<usize> {
+    use gdal::vector::{FieldDefn, OGRFieldType, ToGdal};
+    let bad = |reason: String| IoError::Gdal { path: path.to_path_buf(), reason };
+    let features: Vec<OutFeature<'a>> = features.into_iter().collect();
+    let drv =
+        gdal::DriverManager::get_driver_by_name(driver).map_err(|e| bad(format!("no GDAL driver {driver:?}: {e}")))?;
+    let mut ds = drv.create_vector_only(path).map_err(|e| bad(format!("GDAL ({driver}) cannot create it: {e}")))?;
+    let srs = SpatialRef::from_epsg(2154).map_err(|e| bad(format!("EPSG:2154: {e}")))?;
+    let layer = ds
+        .create_layer(gdal::vector::LayerOptions {
+            name,
+            srs: Some(&srs),
+            ty: gdal::vector::OGRwkbGeometryType::wkbMultiPolygon,
+            options: None,
+        })
+        .map_err(|e| bad(format!("creating layer {name}: {e}")))?;
+    // The fields, in the order first seen, typed by their first value.
+    let mut fields: Vec<(String, OGRFieldType::Type)> = Vec::new();
+    for (_, props) in &features {
+        for (k, v) in props {
+            if fields.iter().any(|(f, _)| f == k) || v.is_null() {
+                continue;
+            }
+            let ty = match v {
+                Value::Number(n) if n.is_i64() => OGRFieldType::OFTInteger64,
+                Value::Number(_) => OGRFieldType::OFTReal,
+                Value::Bool(_) => OGRFieldType::OFTInteger,
+                _ => OGRFieldType::OFTString,
+            };
+            fields.push((k.clone(), ty));
+        }
+    }
+    for (k, ty) in &mut fields {
+        let defn = FieldDefn::new(k, *ty).map_err(|e| bad(format!("field {k}: {e}")))?;
+        if defn.add_to_layer(&layer).is_err() && *ty == OGRFieldType::OFTInteger64 {
+            // Formats without 64-bit integers (MapInfo): a real holds every area and count.
+            *ty = OGRFieldType::OFTReal;
+            let defn = FieldDefn::new(k, *ty).map_err(|e| bad(format!("field {k}: {e}")))?;
+            defn.add_to_layer(&layer).map_err(|e| bad(format!("field {k}: {e}")))?;
+        } else if layer.defn().field_index(k.as_str()).is_err() {
+            return Err(bad(format!("the {driver} format refuses field {k}")));
+        }
+    }
+    let defn = gdal::vector::Defn::from_layer(&layer);
+    let mut n = 0;
+    for (i, (shape, props)) in features.iter().enumerate() {
+        let mut f = gdal::vector::Feature::new(&defn).map_err(|e| bad(format!("feature {i}: {e}")))?;
+        let g = (*shape).to_gdal().map_err(|e| bad(format!("feature {i}: {e}")))?;
+        f.set_geometry(g).map_err(|e| bad(format!("feature {i}: {e}")))?;
+        for (k, v) in props {
+            let Ok(idx) = f.field_index(k) else { continue };
+            let real = fields.iter().any(|(name, ty)| name == k && *ty == OGRFieldType::OFTReal);
+            let set = match v {
+                Value::Null => Ok(()),
+                Value::Number(n) if real => f.set_field_double(idx, n.as_f64().unwrap_or_default()),
+                Value::Number(n) if n.is_i64() => f.set_field_integer64(idx, n.as_i64().unwrap_or_default()),
+                Value::Number(n) => f.set_field_double(idx, n.as_f64().unwrap_or_default()),
+                Value::Bool(b) => f.set_field_integer(idx, i32::from(*b)),
+                Value::String(s) => f.set_field_string(idx, s),
+                other => f.set_field_string(idx, &other.to_string()),
+            };
+            set.map_err(|e| bad(format!("feature {i}, field {k}: {e}")))?;
+        }
+        f.create(&layer).map_err(|e| bad(format!("feature {i}: {e}")))?;
+        n += 1;
+    }
+    Ok(n)
+}
