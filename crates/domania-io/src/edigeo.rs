@@ -132,13 +132,13 @@ mod reader {
     use domania_core::{Idu, Parcel};
     use gdal::vector::LayerAccess;
     use geo::{Area, BooleanOps};
-    use geo_types::{Coord, MultiPolygon};
+    use geo_types::MultiPolygon;
 
     use super::{SheetHeader, declared_parcels, geo_epsg, is_complete, parse_thf, sheet_id};
     use crate::crs::Crs;
     use crate::error::{IoError, Result};
     use crate::features::ReadOptions;
-    use crate::geometry::rings_to_l93;
+    use crate::geometry::{geo_rings, rings_to_l93};
     use crate::report::{Location, Severity, ValidationReport};
 
     /// What a sheet gave: its header, its parcels, and how their geometric areas compare with
@@ -243,17 +243,6 @@ mod reader {
     fn date_of(v: Option<i64>) -> Option<String> {
         let v = v?;
         (19_000_101..=29_991_231).contains(&v).then(|| format!("{:04}-{:02}-{:02}", v / 10_000, v / 100 % 100, v % 100))
-    }
-
-    fn rings(g: &geo_types::Geometry<f64>) -> Option<Vec<Vec<Vec<Coord<f64>>>>> {
-        let poly = |p: &geo_types::Polygon<f64>| {
-            std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect::<Vec<_>>()
-        };
-        match g {
-            geo_types::Geometry::Polygon(p) => Some(vec![poly(p)]),
-            geo_types::Geometry::MultiPolygon(mp) => Some(mp.0.iter().map(poly).collect()),
-            _ => None,
-        }
     }
 
     /// Reads every sheet under `path` (see the module's documentation).
@@ -420,7 +409,7 @@ mod reader {
                 };
                 let supf =
                     f.field_index("SUPF").and_then(|i| f.field_as_double(i)).ok().flatten().map(|v| v.round() as i64);
-                let geom = f.geometry().and_then(|g| g.to_geo().ok()).as_ref().and_then(rings);
+                let geom = f.geometry().and_then(|g| g.to_geo().ok()).as_ref().and_then(geo_rings);
                 let Some(geom) = geom else {
                     report.push(
                         Location::Feature(i),

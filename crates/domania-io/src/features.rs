@@ -63,6 +63,36 @@ pub fn read_polygons(
     pure
 }
 
+/// Hands a feature whose geometry was converted (`Ok`) or refused (`Err`) to `accept`, and
+/// records the outcome in `report`: rejected, accepted (with its repairs), or refused by
+/// `accept`. The one place every polygon reader ends in.
+pub(crate) fn deliver(
+    report: &mut ValidationReport,
+    index: usize,
+    id: Option<&str>,
+    properties: Map<String, Value>,
+    geometry: std::result::Result<(geo_types::MultiPolygon<f64>, Vec<crate::geometry::Repair>), Problem>,
+    accept: &mut impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
+) {
+    let (geom_l93, repairs) = match geometry {
+        Ok(g) => g,
+        Err(p) => return report.push(Location::Feature(index), id, Severity::Rejected, p.code, p.message),
+    };
+    let repaired = !repairs.is_empty();
+    match accept(PolygonFeature { index, id: id.map(str::to_owned), properties, geom_l93 }) {
+        Ok(()) => {
+            for r in repairs {
+                report.push(Location::Feature(index), id, Severity::Repaired, r.code, r.message);
+            }
+            report.accepted += 1;
+            report.repaired += usize::from(repaired);
+        }
+        Err((key, p)) => {
+            report.push(Location::Feature(index), key.as_deref().or(id), Severity::Rejected, p.code, p.message);
+        }
+    }
+}
+
 /// [`read_polygons`] by the pure-Rust readers.
 fn read_polygons_here(
     path: &Path,
@@ -106,35 +136,8 @@ fn read_polygons_here(
             report.push(Location::Feature(raw.index), shown.as_deref(), Severity::Rejected, p.code, p.message);
             return;
         }
-        match polygonal_l93(raw.geometry.as_ref(), &crs, opts.invalid) {
-            Err(p) => report.push(Location::Feature(raw.index), id.as_deref(), Severity::Rejected, p.code, p.message),
-            Ok((geom_l93, repairs)) => {
-                let repaired = !repairs.is_empty();
-                let feature = PolygonFeature { index: raw.index, id: id.clone(), properties: raw.properties, geom_l93 };
-                match accept(feature) {
-                    Ok(()) => {
-                        for r in repairs {
-                            report.push(
-                                Location::Feature(raw.index),
-                                id.as_deref(),
-                                Severity::Repaired,
-                                r.code,
-                                r.message,
-                            );
-                        }
-                        report.accepted += 1;
-                        report.repaired += usize::from(repaired);
-                    }
-                    Err((key, p)) => report.push(
-                        Location::Feature(raw.index),
-                        key.as_deref().or(id.as_deref()),
-                        Severity::Rejected,
-                        p.code,
-                        p.message,
-                    ),
-                }
-            }
-        }
+        let geometry = polygonal_l93(raw.geometry.as_ref(), &crs, opts.invalid);
+        deliver(report, raw.index, id.as_deref(), raw.properties, geometry, &mut accept);
     })?;
     if let Some(e) = crs_error {
         return Err(e);

@@ -104,6 +104,20 @@ pub fn polygonal_l93(
     rings_to_l93(rings_out, from, policy)
 }
 
+/// The rings of a polygon or multipolygon (first ring of each polygon exterior), for
+/// [`rings_to_l93`]; `None` for another kind of geometry.
+#[must_use]
+pub fn geo_rings(g: &geo_types::Geometry<f64>) -> Option<Vec<Vec<Vec<Coord<f64>>>>> {
+    let poly = |p: &geo_types::Polygon<f64>| {
+        std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect::<Vec<_>>()
+    };
+    match g {
+        geo_types::Geometry::Polygon(p) => Some(vec![poly(p)]),
+        geo_types::Geometry::MultiPolygon(mp) => Some(mp.0.iter().map(poly).collect()),
+        _ => None,
+    }
+}
+
 /// Steps 2–6 on polygons given as rings of source-CRS coordinates (first ring exterior).
 pub fn rings_to_l93(
     polys: Vec<Vec<Vec<Coord<f64>>>>,

@@ -9,13 +9,12 @@ use std::path::Path;
 
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, LayerAccess};
-use geo_types::Coord;
 use serde_json::{Map, Value};
 
 use crate::crs::Crs;
 use crate::error::{IoError, Result};
 use crate::features::{PolygonFeature, ReadOptions};
-use crate::geometry::{Problem, rings_to_l93};
+use crate::geometry::{Problem, geo_rings, rings_to_l93};
 use crate::report::{Location, Severity, ValidationReport};
 
 /// Whether a file is for GDAL: not one the pure-Rust readers take (GeoJSON, gzipped GeoJSON,
@@ -37,17 +36,6 @@ fn value(v: FieldValue) -> Value {
         FieldValue::RealValue(r) => serde_json::Number::from_f64(r).map_or(Value::Null, Value::Number),
         FieldValue::StringValue(s) => Value::String(s),
         other => Value::String(format!("{other:?}")),
-    }
-}
-
-fn rings(g: &geo_types::Geometry<f64>) -> Option<Vec<Vec<Vec<Coord<f64>>>>> {
-    let poly = |p: &geo_types::Polygon<f64>| {
-        std::iter::once(p.exterior()).chain(p.interiors()).map(|r| r.0.clone()).collect::<Vec<_>>()
-    };
-    match g {
-        geo_types::Geometry::Polygon(p) => Some(vec![poly(p)]),
-        geo_types::Geometry::MultiPolygon(mp) => Some(mp.0.iter().map(poly).collect()),
-        _ => None,
     }
 }
 
@@ -103,36 +91,14 @@ pub fn read_ogr(
                 continue;
             }
         };
-        let Some(polys) = moved.to_geo().ok().as_ref().and_then(rings) else {
-            reject(
-                report,
-                "wrong_geometry_type",
-                format!("expected Polygon or MultiPolygon, found {}", g.geometry_name()),
-            );
-            continue;
+        let geometry = match moved.to_geo().ok().as_ref().and_then(geo_rings) {
+            Some(polys) => rings_to_l93(polys, &l93, opts.invalid),
+            None => Err(Problem {
+                code: "wrong_geometry_type",
+                message: format!("expected Polygon or MultiPolygon, found {}", g.geometry_name()),
+            }),
         };
-        match rings_to_l93(polys, &l93, opts.invalid) {
-            Err(p) => reject(report, p.code, p.message),
-            Ok((geom_l93, repairs)) => {
-                let repaired = !repairs.is_empty();
-                match accept(PolygonFeature { index, id: id.clone(), properties, geom_l93 }) {
-                    Ok(()) => {
-                        for r in repairs {
-                            report.push(Location::Feature(index), id.as_deref(), Severity::Repaired, r.code, r.message);
-                        }
-                        report.accepted += 1;
-                        report.repaired += usize::from(repaired);
-                    }
-                    Err((key, p)) => report.push(
-                        Location::Feature(index),
-                        key.as_deref().or(id.as_deref()),
-                        Severity::Rejected,
-                        p.code,
-                        p.message,
-                    ),
-                }
-            }
-        }
+        crate::features::deliver(report, index, id.as_deref(), properties, geometry, &mut accept);
     }
     Ok(())
 }

@@ -54,28 +54,7 @@ pub fn read_shapefile(
             None => Err(Problem { code: "wrong_geometry_type", message: "expected a polygon shape".into() }),
             Some(polys) => rings_to_l93(polys, &crs, opts.invalid),
         };
-        match result {
-            Err(p) => report.push(Location::Feature(index), id.as_deref(), Severity::Rejected, p.code, p.message),
-            Ok((geom_l93, repairs)) => {
-                let repaired = !repairs.is_empty();
-                match accept(PolygonFeature { index, id: id.clone(), properties, geom_l93 }) {
-                    Ok(()) => {
-                        for r in repairs {
-                            report.push(Location::Feature(index), id.as_deref(), Severity::Repaired, r.code, r.message);
-                        }
-                        report.accepted += 1;
-                        report.repaired += usize::from(repaired);
-                    }
-                    Err((key, p)) => report.push(
-                        Location::Feature(index),
-                        key.as_deref().or(id.as_deref()),
-                        Severity::Rejected,
-                        p.code,
-                        p.message,
-                    ),
-                }
-            }
-        }
+        crate::features::deliver(report, index, id.as_deref(), properties, result, &mut accept);
         index += 1;
     }
     if index != records.len() {
