@@ -25,6 +25,26 @@ fn the_ten_edigeo_sheets_are_one_version_and_a_damaged_sheet_stores_nothing() {
     let p: serde_json::Value = serde_json::from_str(p.trim()).unwrap();
     assert_eq!(p["contenance_m2"].as_i64().or_else(|| p["contenance"].as_i64()), Some(25726), "{p}");
 
+    // Buildings and sections, each their own layer, from the same sheets. PROVENANCE.md counts
+    // the buildings of each sheet (239 + 252 + 81); the ten sheets are ten sections.
+    for (layer, n) in [("buildings", 572), ("sections", 10)] {
+        let out = domania(&store, &["--json", "import", layer, sheets.to_str().unwrap()]);
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success(), "{layer}: {stderr}");
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        assert_eq!((v["layer"].as_str(), v["features"].as_i64()), (Some(layer), Some(n)), "{v}");
+    }
+    let sections = dir.path().join("sections.gpkg");
+    let out = domania(&store, &["export", "ogr", "sections", sections.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let one = std::process::Command::new("ogrinfo")
+        .args(["-ro", "-al", "-q", "-where", "key = '740240000A'"])
+        .arg(&sections)
+        .output()
+        .unwrap();
+    let one = String::from_utf8_lossy(&one.stdout).into_owned();
+    assert!(one.contains("Section A") && one.contains("74024"), "{one}");
+
     // Out again to GDAL's formats, read by GDAL's ogrinfo: every parcel, its contenance.
     for file in ["parcelles.gpkg", "parcelles.fgb", "parcelles.tab"] {
         let out_file = dir.path().join(file);

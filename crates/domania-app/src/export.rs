@@ -240,6 +240,7 @@ impl App {
         }
         #[cfg(feature = "gdal")]
         {
+            use crate::error::Context as _;
             use domania_rules::SpaceKind;
             use serde_json::{Map, Value, json};
             let driver = match &req.driver {
@@ -260,6 +261,7 @@ impl App {
             };
             let mut features: Vec<(&geo_types::MultiPolygon<f64>, Map<String, Value>)> = Vec::new();
             let assigned;
+            let stored;
             match req.layer {
                 Layer::Parcels => {
                     for (p, h) in snap.parcels().iter().zip(snap.holdings()) {
@@ -313,6 +315,16 @@ impl App {
                             }
                             features.push((g, p));
                         }
+                    }
+                }
+                Layer::Buildings | Layer::Sections => {
+                    stored = self.open_read()?.perimeters(req.layer).context(|| format!("reading {}", req.layer))?;
+                    for p in &stored {
+                        let mut m = props(vec![("key", json!(p.key)), ("name", json!(p.name))]);
+                        if let Ok(Value::Object(extra)) = serde_json::from_str::<Value>(&p.properties_json) {
+                            m.extend(extra);
+                        }
+                        features.push((&p.geom_l93, m));
                     }
                 }
                 layer => {

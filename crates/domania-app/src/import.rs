@@ -243,13 +243,15 @@ fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationR
             format!("the {layer} layer is computed by `assign`, not imported from a file"),
         ));
     }
-    let edigeo = layer == Layer::Parcels && domania_io::edigeo::looks_like_edigeo(file);
+    let edigeo = matches!(layer, Layer::Parcels | Layer::Buildings | Layer::Sections)
+        && domania_io::edigeo::looks_like_edigeo(file);
     if !edigeo {
         domania_io::sniff::check_kind(file, layer)?;
     }
     let ctx = || format!("reading {}", file.display());
     Ok(match layer {
         Layer::Parcels if edigeo => edigeo_parcels(file, opts, &mut on_row).context(ctx)?,
+        Layer::Buildings | Layer::Sections if edigeo => edigeo_zones(file, opts, layer, &mut on_row).context(ctx)?,
         Layer::Parcels => {
             domania_io::cadastre::read_cadastre_with(file, opts, |p| on_row(parcel_row(&p))).context(ctx)?
         }
@@ -283,6 +285,31 @@ fn edigeo_parcels(
     on_row: &mut impl FnMut(Row),
 ) -> domania_io::Result<ValidationReport> {
     domania_io::edigeo::read_edigeo_with(file, opts, |p| on_row(parcel_row(&p))).map(|(report, _)| report)
+}
+
+/// EDIGÉO sheets' buildings or sections (a build with the `gdal` feature).
+#[cfg(feature = "gdal")]
+fn edigeo_zones(
+    file: &Path,
+    opts: domania_io::features::ReadOptions,
+    layer: Layer,
+    on_row: &mut impl FnMut(Row),
+) -> domania_io::Result<ValidationReport> {
+    domania_io::edigeo::read_edigeo_zones_with(file, opts, layer, |z| {
+        let props = serde_json::to_string(&z.properties).expect("a JSON map serialises");
+        on_row(perimeter_row(&z.key, z.name.as_deref(), &props, &z.geom_l93));
+    })
+}
+
+/// EDIGÉO needs GDAL: this build says so.
+#[cfg(not(feature = "gdal"))]
+fn edigeo_zones(
+    file: &Path,
+    _opts: domania_io::features::ReadOptions,
+    _layer: Layer,
+    _on_row: &mut impl FnMut(Row),
+) -> domania_io::Result<ValidationReport> {
+    Err(domania_io::IoError::NeedsGdal { path: file.to_path_buf(), what: "EDIGÉO" })
 }
 
 /// EDIGÉO needs GDAL: this build says so.

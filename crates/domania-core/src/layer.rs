@@ -19,19 +19,39 @@ pub enum Layer {
     /// The management layer written by `assign`: every space with its manager per
     /// intervention kind (what the map shows). Computed, never imported.
     Spaces,
+    /// Buildings of the cadastre (EDIGÉO `BATIMENT_id`).
+    Buildings,
+    /// Cadastral sections (EDIGÉO `SECTION_id`).
+    Sections,
 }
 
 /// A name that is not one of the layers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions, spaces)")]
+#[error("unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions, spaces, buildings, sections)")]
 pub struct UnknownLayer(pub String);
 
 impl Layer {
-    pub const ALL: [Layer; 6] =
-        [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions, Layer::Spaces];
+    pub const ALL: [Layer; 8] = [
+        Layer::Parcels,
+        Layer::Owners,
+        Layer::Qpv,
+        Layer::Subsectors,
+        Layer::Conventions,
+        Layer::Spaces,
+        Layer::Buildings,
+        Layer::Sections,
+    ];
 
-    /// The layers a file can be imported into (all but the computed `spaces`).
-    pub const IMPORTED: [Layer; 5] = [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions];
+    /// The layers imported from files (all but `spaces`).
+    pub const IMPORTED: [Layer; 7] = [
+        Layer::Parcels,
+        Layer::Owners,
+        Layer::Qpv,
+        Layer::Subsectors,
+        Layer::Conventions,
+        Layer::Buildings,
+        Layer::Sections,
+    ];
 
     /// The name of the layer in commands, URLs and the store's tables.
     #[must_use]
@@ -43,6 +63,8 @@ impl Layer {
             Layer::Subsectors => "subsectors",
             Layer::Conventions => "conventions",
             Layer::Spaces => "spaces",
+            Layer::Buildings => "buildings",
+            Layer::Sections => "sections",
         }
     }
 
@@ -79,6 +101,8 @@ impl Layer {
             Layer::Subsectors => "Sub-sectors of management, current version",
             Layer::Conventions => "Management convention perimeters, current version",
             Layer::Spaces => "Spaces of the sub-sectors with their manager per intervention kind (domania assign)",
+            Layer::Buildings => "Buildings of the cadastre (EDIGÉO BATIMENT_id), current version",
+            Layer::Sections => "Cadastral sections (EDIGÉO SECTION_id), current version",
         }
     }
 }

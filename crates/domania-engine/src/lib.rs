@@ -373,7 +373,7 @@ impl Snapshot {
             Layer::Subsectors => &self.subsectors,
             Layer::Qpv => &self.qpv,
             Layer::Conventions => &self.conventions,
-            Layer::Parcels | Layer::Owners | Layer::Spaces => &[],
+            Layer::Parcels | Layer::Owners | Layer::Spaces | Layer::Buildings | Layer::Sections => &[],
         }
     }
 

@@ -121,8 +121,19 @@ pub struct SheetSource {
     pub origin: PathBuf,
 }
 
+/// A building or a section of EDIGÉO sheets, keyed by commune first (`74024…`, so that one
+/// commune's sheets replace its own): a section by its département and `IDU` (`740240000A`), a
+/// building by its commune, sheet and object (`74024:740240000A01:Objet_243903`).
+#[derive(Debug, Clone)]
+pub struct EdigeoZone {
+    pub key: String,
+    pub name: Option<String>,
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    pub geom_l93: geo_types::MultiPolygon<f64>,
+}
+
 #[cfg(feature = "gdal")]
-pub use reader::{EdigeoRead, SheetSummary, read_edigeo, read_edigeo_with};
+pub use reader::{EdigeoRead, SheetSummary, read_edigeo, read_edigeo_with, read_edigeo_zones_with};
 
 #[cfg(feature = "gdal")]
 mod reader {
@@ -245,6 +256,218 @@ mod reader {
         (19_000_101..=29_991_231).contains(&v).then(|| format!("{:04}-{:02}-{:02}", v / 10_000, v / 100 % 100, v % 100))
     }
 
+    /// One sheet, opened: its id, its header, its CRS, the parcels its `.VEC` files declare,
+    /// and GDAL's dataset on its `.THF`. Every check GDAL does not make is made here.
+    struct OpenSheet {
+        sheet: String,
+        source: PathBuf,
+        thf_name: String,
+        header: SheetHeader,
+        crs_code: String,
+        from: Crs,
+        declared: usize,
+        ds: gdal::Dataset,
+    }
+
+    fn open_sheet(source: &Path, opts: ReadOptions, tmp: &Path) -> Result<OpenSheet> {
+        let source = source.to_path_buf();
+        let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let is_thf = name.to_lowercase().ends_with(".thf");
+        // The sheet's id: from the archive's name, the folder's, or the THF's folder's.
+        let named = if is_thf {
+            source.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned())
+        } else {
+            Some(name.clone())
+        };
+        let sheet = named.as_deref().and_then(sheet_id).ok_or_else(|| {
+            damaged(&source, &name, &name, "the département is not in EDIGÉO files: name the archive edigeo-DDCCCPPPSSFF.tar.bz2 (or its folder DDCCCPPPSSFF), as the DGFiP does")
+        })?;
+        let dir = if source.is_dir() {
+            source.clone()
+        } else if is_thf {
+            source.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        } else {
+            unpack(&source, &sheet, tmp)?
+        };
+        let thf = find(&dir, "thf");
+        let thf = match thf.as_slice() {
+            [one] => one.clone(),
+            [] => {
+                return Err(damaged(&source, &sheet, "*.THF", "the sheet has no .THF file (its table of contents)"));
+            }
+            _ => return Err(damaged(&source, &sheet, "*.THF", "the sheet has several .THF files")),
+        };
+        let thf_name = thf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let header = parse_thf(&std::fs::read(&thf).map_err(|e| IoError::Open { path: thf.clone(), source: e })?);
+        let geo = find(&dir, "geo");
+        let (crs_code, epsg) = match (opts.crs, geo.first()) {
+            (Some(c), _) => (c.to_string(), c.epsg()),
+            (None, Some(g)) => {
+                let bytes = std::fs::read(g).map_err(|e| IoError::Open { path: g.clone(), source: e })?;
+                let g_name = g.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                geo_epsg(&bytes).ok_or_else(|| {
+                    damaged(
+                        &source,
+                        &sheet,
+                        &g_name,
+                        "no RELSA reference system Domania knows (LAMB93, RGF93CC42…50); pass --crs",
+                    )
+                })?
+            }
+            (None, None) => {
+                return Err(damaged(&source, &sheet, "*.GEO", "the sheet has no .GEO file (its reference system)"));
+            }
+        };
+        let from =
+            Crs::from_epsg(epsg).ok_or_else(|| IoError::UnknownCrs { path: source.clone(), crs: crs_code.clone() })?;
+        // Every file of the sheet whole, and the parcels its .VEC files declare.
+        let mut declared = 0;
+        for ext in ["thf", "vec", "geo", "dic", "scd", "qal", "gen"] {
+            for f in find(&dir, ext) {
+                let bytes = std::fs::read(&f).map_err(|e| IoError::Open { path: f.clone(), source: e })?;
+                let f_name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if !is_complete(&bytes) {
+                    return Err(damaged(
+                        &source,
+                        &sheet,
+                        &f_name,
+                        "the file is cut short (no EOMT end record): the sheet is damaged",
+                    ));
+                }
+                if ext == "vec" {
+                    declared += declared_parcels(&bytes);
+                }
+            }
+        }
+        let ds = gdal::Dataset::open_ex(
+            &thf,
+            gdal::DatasetOptions { allowed_drivers: Some(&["EDIGEO"]), ..Default::default() },
+        )
+        .map_err(|e| damaged(&source, &sheet, &thf_name, format!("GDAL cannot open the sheet: {e}")))?;
+        Ok(OpenSheet { sheet, source, thf_name, header, crs_code, from, declared, ds })
+    }
+
+    /// The buildings (`layer` = buildings) or the sections (`sections`) of every sheet under
+    /// `path`, with the same checks of each sheet as the parcels; a section drawn on several
+    /// sheets is one section, its pieces joined.
+    ///
+    /// # Errors
+    /// As [`read_edigeo`], and a layer EDIGÉO does not hold.
+    pub fn read_edigeo_zones_with(
+        path: &Path,
+        opts: ReadOptions,
+        layer: crate::sniff::Layer,
+        mut on_zone: impl FnMut(super::EdigeoZone),
+    ) -> Result<ValidationReport> {
+        use crate::sniff::Layer;
+        use serde_json::{Value, json};
+        let class = match layer {
+            Layer::Buildings => "BATIMENT_id",
+            Layer::Sections => "SECTION_id",
+            other => {
+                return Err(IoError::WrongKind {
+                    path: path.to_path_buf(),
+                    expected: crate::sniff::file_label(other),
+                    found: "EDIGÉO sheets (parcels, buildings and sections only)".into(),
+                });
+            }
+        };
+        let mut report = ValidationReport::new(path, &format!("edigeo-pci-vecteur {class}"));
+        let tmp = tempfile::Builder::new()
+            .prefix("domania-edigeo-")
+            .tempdir()
+            .map_err(|e| IoError::Write { path: std::env::temp_dir(), source: e })?;
+        let mut by_key: BTreeMap<String, super::EdigeoZone> = BTreeMap::new();
+        let mut crs_seen: Vec<String> = Vec::new();
+        let mut index = 0usize;
+        for source in sources(path)? {
+            let OpenSheet { sheet, crs_code, from, ds, .. } = open_sheet(&source, opts, tmp.path())?;
+            if !crs_seen.contains(&crs_code) {
+                crs_seen.push(crs_code);
+            }
+            // A sheet may have no building.
+            let Ok(mut features) = ds.layer_by_name(class) else { continue };
+            for f in features.features() {
+                let i = index;
+                index += 1;
+                report.read += 1;
+                let text = |name: &str| f.field_index(name).and_then(|k| f.field_as_string(k)).ok().flatten();
+                let rid = text("OBJECT_RID").unwrap_or_default();
+                let (key, name, properties) = if layer == Layer::Sections {
+                    let Some(idu) = text("IDU").filter(|s| s.trim().len() == 8) else {
+                        report.push(
+                            Location::Feature(i),
+                            Some(&rid),
+                            Severity::Rejected,
+                            "missing_idu",
+                            format!("sheet {sheet}: a section without its 8-character IDU"),
+                        );
+                        continue;
+                    };
+                    let tex = text("TEX").unwrap_or_default();
+                    let props = json!({"commune": &sheet[..5], "section": tex.trim()});
+                    (format!("{}{}", &sheet[..2], idu.trim()), Some(format!("Section {}", tex.trim())), props)
+                } else {
+                    // DUR: 01 built hard (bâti dur), 02 light (bâti léger).
+                    let dur = text("DUR");
+                    let props = json!({"sheet": sheet, "object": rid, "dur": dur});
+                    (format!("{}:{sheet}:{rid}", &sheet[..5]), None, props)
+                };
+                let Value::Object(properties) = properties else { continue };
+                let Some(rings) = f.geometry().and_then(|g| g.to_geo().ok()).as_ref().and_then(geo_rings) else {
+                    report.push(
+                        Location::Feature(i),
+                        Some(&key),
+                        Severity::Rejected,
+                        "missing_geometry",
+                        format!("sheet {sheet}: no polygon"),
+                    );
+                    continue;
+                };
+                let geometry = rings_to_l93(rings, &from, opts.invalid);
+                let (geom_l93, repairs) = match geometry {
+                    Ok(g) => g,
+                    Err(p) => {
+                        report.push(
+                            Location::Feature(i),
+                            Some(&key),
+                            Severity::Rejected,
+                            p.code,
+                            format!("sheet {sheet}: {}", p.message),
+                        );
+                        continue;
+                    }
+                };
+                for r in &repairs {
+                    report.push(
+                        Location::Feature(i),
+                        Some(&key),
+                        Severity::Repaired,
+                        r.code,
+                        format!("sheet {sheet}: {}", r.message),
+                    );
+                }
+                report.repaired += usize::from(!repairs.is_empty());
+                match by_key.entry(key.clone()) {
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(super::EdigeoZone { key, name, properties, geom_l93 });
+                        report.accepted += 1;
+                    }
+                    std::collections::btree_map::Entry::Occupied(mut o) => {
+                        // A section on several sheets: one section, its pieces joined.
+                        let joined = o.get().geom_l93.union(&geom_l93);
+                        o.get_mut().geom_l93 = joined;
+                    }
+                }
+            }
+        }
+        report.crs = crs_seen.join(", ");
+        for z in by_key.into_values() {
+            on_zone(z);
+        }
+        Ok(report)
+    }
+
     /// Reads every sheet under `path` (see the module's documentation).
     ///
     /// # Errors
@@ -278,87 +501,11 @@ mod reader {
         let mut crs_seen: Vec<String> = Vec::new();
         let mut index = 0usize;
         for source in sources(path)? {
-            let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let is_thf = name.to_lowercase().ends_with(".thf");
-            // The sheet's id: from the archive's name, the folder's, or the THF's folder's.
-            let named = if is_thf {
-                source.parent().and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned())
-            } else {
-                Some(name.clone())
-            };
-            let sheet = named.as_deref().and_then(sheet_id).ok_or_else(|| {
-                damaged(&source, &name, &name, "the département is not in EDIGÉO files: name the archive edigeo-DDCCCPPPSSFF.tar.bz2 (or its folder DDCCCPPPSSFF), as the DGFiP does")
-            })?;
-            let dir = if source.is_dir() {
-                source.clone()
-            } else if is_thf {
-                source.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-            } else {
-                unpack(&source, &sheet, tmp.path())?
-            };
-            let thf = find(&dir, "thf");
-            let thf = match thf.as_slice() {
-                [one] => one.clone(),
-                [] => {
-                    return Err(damaged(
-                        &source,
-                        &sheet,
-                        "*.THF",
-                        "the sheet has no .THF file (its table of contents)",
-                    ));
-                }
-                _ => return Err(damaged(&source, &sheet, "*.THF", "the sheet has several .THF files")),
-            };
-            let thf_name = thf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let header = parse_thf(&std::fs::read(&thf).map_err(|e| IoError::Open { path: thf.clone(), source: e })?);
-            let geo = find(&dir, "geo");
-            let (crs_code, epsg) = match (opts.crs, geo.first()) {
-                (Some(c), _) => (c.to_string(), c.epsg()),
-                (None, Some(g)) => {
-                    let bytes = std::fs::read(g).map_err(|e| IoError::Open { path: g.clone(), source: e })?;
-                    let g_name = g.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    geo_epsg(&bytes).ok_or_else(|| {
-                        damaged(
-                            &source,
-                            &sheet,
-                            &g_name,
-                            "no RELSA reference system Domania knows (LAMB93, RGF93CC42…50); pass --crs",
-                        )
-                    })?
-                }
-                (None, None) => {
-                    return Err(damaged(&source, &sheet, "*.GEO", "the sheet has no .GEO file (its reference system)"));
-                }
-            };
-            let from = Crs::from_epsg(epsg)
-                .ok_or_else(|| IoError::UnknownCrs { path: source.clone(), crs: crs_code.clone() })?;
+            let OpenSheet { sheet, source, thf_name, header, crs_code, from, declared, ds } =
+                open_sheet(&source, opts, tmp.path())?;
             if !crs_seen.contains(&crs_code) {
                 crs_seen.push(crs_code.clone());
             }
-            // Every file of the sheet whole, and the parcels its .VEC files declare.
-            let mut declared = 0;
-            for ext in ["thf", "vec", "geo", "dic", "scd", "qal", "gen"] {
-                for f in find(&dir, ext) {
-                    let bytes = std::fs::read(&f).map_err(|e| IoError::Open { path: f.clone(), source: e })?;
-                    let f_name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    if !is_complete(&bytes) {
-                        return Err(damaged(
-                            &source,
-                            &sheet,
-                            &f_name,
-                            "the file is cut short (no EOMT end record): the sheet is damaged",
-                        ));
-                    }
-                    if ext == "vec" {
-                        declared += declared_parcels(&bytes);
-                    }
-                }
-            }
-            let ds = gdal::Dataset::open_ex(
-                &thf,
-                gdal::DatasetOptions { allowed_drivers: Some(&["EDIGEO"]), ..Default::default() },
-            )
-            .map_err(|e| damaged(&source, &sheet, &thf_name, format!("GDAL cannot open the sheet: {e}")))?;
             let mut layer = match ds.layer_by_name("PARCELLE_id") {
                 Ok(l) => l,
                 Err(_) if declared == 0 => {

@@ -25,6 +25,8 @@ pub fn file_label(layer: Layer) -> &'static str {
         Layer::Subsectors => "a sub-sectors file",
         Layer::Conventions => "a conventions file",
         Layer::Spaces => "nothing: the spaces layer is computed by `assign`, never imported",
+        Layer::Buildings => "EDIGÉO sheets (the buildings of the cadastre)",
+        Layer::Sections => "EDIGÉO sheets (the cadastral sections)",
     }
 }
 

@@ -31,7 +31,9 @@ pub(crate) fn columns(layer: Layer) -> &'static [(&'static str, &'static str)] {
             ("forme_abregee", "TEXT"),
             ("source_rows", "INTEGER NOT NULL"),
         ],
-        Layer::Qpv | Layer::Subsectors | Layer::Conventions => &[("name", "TEXT"), ("properties", "TEXT")],
+        Layer::Qpv | Layer::Subsectors | Layer::Conventions | Layer::Buildings | Layer::Sections => {
+            &[("name", "TEXT"), ("properties", "TEXT")]
+        }
         Layer::Spaces => &[
             ("subsector", "TEXT NOT NULL"),
             ("space", "TEXT NOT NULL"),

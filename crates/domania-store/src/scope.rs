@@ -49,7 +49,11 @@ impl ScopeKind {
             Layer::Parcels => &[ScopeKind::Commune, ScopeKind::Section, ScopeKind::Departement, ScopeKind::Layer],
             // Communes first: owner files circulate split in parts of a few communes each (the
             // Yvelines part here holds five of 259), and a second part must not wipe the first.
-            Layer::Owners => &[ScopeKind::Commune, ScopeKind::Departement, ScopeKind::Layer],
+            // The cadastre's buildings and sections are keyed by commune first (`74024…`): one
+            // commune's sheets replace its own only.
+            Layer::Owners | Layer::Buildings | Layer::Sections => {
+                &[ScopeKind::Commune, ScopeKind::Departement, ScopeKind::Layer]
+            }
             Layer::Qpv | Layer::Subsectors | Layer::Conventions | Layer::Spaces => &[ScopeKind::Layer],
         }
     }

@@ -887,9 +887,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Every current perimeter of a perimeter layer (QPV, sub-sectors, conventions).
+    /// Every current row of a layer of keyed shapes: QPV, sub-sectors, conventions, and the
+    /// cadastre's buildings and sections.
     pub fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
-        if !matches!(layer, Layer::Qpv | Layer::Subsectors | Layer::Conventions) {
+        if !matches!(layer, Layer::Qpv | Layer::Subsectors | Layer::Conventions | Layer::Buildings | Layer::Sections) {
             return Err(StoreError::NotPerimeterLayer(layer));
         }
         let t = layer.table();
