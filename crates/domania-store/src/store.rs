@@ -694,6 +694,9 @@ impl Store {
         for layer in Layer::ALL {
             let t = layer.table();
             let mut rows: Vec<String> = Vec::new();
+            if !self.has_table(t)? {
+                continue;
+            }
             for (table, v_to) in [(t.to_owned(), "NULL"), (format!("{t}_history"), "v_to")] {
                 let mut stmt = self.conn.prepare(&format!("SELECT key, v_from, {v_to}, ghash, ahash FROM {table}"))?;
                 let mut q = stmt.query([])?;
@@ -720,6 +723,11 @@ impl Store {
             .into_iter()
             .map(|layer| {
                 let t = layer.table();
+                // A store made before a layer existed has no table for it until a writer opens
+                // it: an empty layer.
+                if !self.has_table(t)? {
+                    return Ok(LayerSummary { layer, version: None, features: 0, history_rows: 0 });
+                }
                 let features = self.conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?;
                 let history_rows =
                     self.conn.query_row(&format!("SELECT COUNT(*) FROM {t}_history"), [], |r| r.get(0))?;
@@ -894,6 +902,9 @@ impl Store {
             return Err(StoreError::NotPerimeterLayer(layer));
         }
         let t = layer.table();
+        if !self.has_table(t)? {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.conn.prepare(&format!("SELECT key, name, properties, geom FROM {t} ORDER BY key"))?;
         let mut q = stmt.query([])?;
         let mut out = Vec::new();

@@ -318,3 +318,32 @@ fn only_a_new_empty_store_is_discarded() {
     Store::create(&path, false, &Wait::default()).unwrap().discard_if_new();
     assert!(path.exists());
 }
+
+/// A store made before the buildings and sections layers existed has no tables for them: a
+/// read-only opening reads it with those layers empty, and the first writer adds them.
+#[test]
+fn a_store_older_than_a_layer_reads_it_as_empty_and_gets_it_when_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.gpkg");
+    drop(create(&path));
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE buildings; DROP TABLE buildings_history; DROP TABLE sections; DROP TABLE sections_history;",
+        )
+        .unwrap();
+    }
+    let old = Store::open(&path).unwrap();
+    let layers = old.layers().unwrap();
+    let buildings = layers.iter().find(|l| l.layer == Layer::Buildings).unwrap();
+    assert_eq!((buildings.version, buildings.features), (None, 0));
+    assert!(old.perimeters(Layer::Sections).unwrap().is_empty());
+    assert!(old.dump().is_ok());
+    drop(old);
+    drop(create(&path));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('buildings', 'sections')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2, "a writer adds the new layers' tables");
+}
