@@ -1,6 +1,7 @@
 //! EDIGÉO PCI-Vecteur sheets from the DGFiP (`edigeo-DDCCCPPPSSFF.tar.bz2`, each holding a
-//! `.THF` and its `.VEC`, `.GEO`, `.DIC`, `.SCD`, `.QAL` files): the parcels (`PARCELLE_id`), read
-//! through GDAL's EDIGEO driver (feature `gdal`).
+//! `.THF` and its `.VEC`, `.GEO`, `.DIC`, `.SCD`, `.QAL` files): the parcels (`PARCELLE_id`), the
+//! buildings (`BATIMENT_id`) and the sections (`SECTION_id`), read through GDAL's EDIGEO driver
+//! (feature `gdal`).
 //!
 //! A path is one sheet (an archive, or a `.THF` in a folder named after its sheet), or a folder
 //! of sheets of one or several communes. The IDU is the département (from the sheet's name: the
@@ -256,6 +257,73 @@ mod reader {
         (19_000_101..=29_991_231).contains(&v).then(|| format!("{:04}-{:02}-{:02}", v / 10_000, v / 100 % 100, v % 100))
     }
 
+    /// A feature's polygon in Lambert-93 through the geometry policy, its repairs reported; `None`
+    /// (reported as rejected) when it has none or the policy refuses it.
+    fn shape(
+        report: &mut ValidationReport,
+        (i, key, sheet): (usize, &str, &str),
+        f: &gdal::vector::Feature<'_>,
+        from: &Crs,
+        opts: ReadOptions,
+    ) -> Option<MultiPolygon<f64>> {
+        let mut reject = |code: &'static str, message: String| {
+            report.push(Location::Feature(i), Some(key), Severity::Rejected, code, format!("sheet {sheet}: {message}"));
+        };
+        let Some(rings) = f.geometry().and_then(|g| g.to_geo().ok()).as_ref().and_then(geo_rings) else {
+            reject("missing_geometry", "no polygon".into());
+            return None;
+        };
+        let (geom_l93, repairs) = match rings_to_l93(rings, from, opts.invalid) {
+            Ok(x) => x,
+            Err(p) => {
+                reject(p.code, p.message);
+                return None;
+            }
+        };
+        for r in &repairs {
+            report.push(
+                Location::Feature(i),
+                Some(key),
+                Severity::Repaired,
+                r.code,
+                format!("sheet {sheet}: {}", r.message),
+            );
+        }
+        report.repaired += usize::from(!repairs.is_empty());
+        Some(geom_l93)
+    }
+
+    /// Keeps `item` under `key`, or, when an earlier sheet gave the key already, joins its shape
+    /// into the first one's (a parcel or a section on a sheet edge is one).
+    fn keep<T>(
+        map: &mut BTreeMap<String, T>,
+        key: String,
+        item: T,
+        shape: impl Fn(&mut T) -> &mut MultiPolygon<f64>,
+        report: &mut ValidationReport,
+        i: usize,
+    ) {
+        match map.entry(key) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(item);
+                report.accepted += 1;
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let mut item = item;
+                let joined = shape(o.get_mut()).union(shape(&mut item));
+                *shape(o.get_mut()) = joined;
+                let key = o.key().clone();
+                report.push(
+                    Location::Feature(i),
+                    Some(&key),
+                    Severity::Warning,
+                    "on_two_sheets",
+                    format!("{key} is also on an earlier sheet: its pieces are joined into one"),
+                );
+            }
+        }
+    }
+
     /// One sheet, opened: its id, its header, its CRS, the parcels its `.VEC` files declare,
     /// and GDAL's dataset on its `.THF`. Every check GDAL does not make is made here.
     struct OpenSheet {
@@ -414,51 +482,9 @@ mod reader {
                     (format!("{}:{sheet}:{rid}", &sheet[..5]), None, props)
                 };
                 let Value::Object(properties) = properties else { continue };
-                let Some(rings) = f.geometry().and_then(|g| g.to_geo().ok()).as_ref().and_then(geo_rings) else {
-                    report.push(
-                        Location::Feature(i),
-                        Some(&key),
-                        Severity::Rejected,
-                        "missing_geometry",
-                        format!("sheet {sheet}: no polygon"),
-                    );
-                    continue;
-                };
-                let geometry = rings_to_l93(rings, &from, opts.invalid);
-                let (geom_l93, repairs) = match geometry {
-                    Ok(g) => g,
-                    Err(p) => {
-                        report.push(
-                            Location::Feature(i),
-                            Some(&key),
-                            Severity::Rejected,
-                            p.code,
-                            format!("sheet {sheet}: {}", p.message),
-                        );
-                        continue;
-                    }
-                };
-                for r in &repairs {
-                    report.push(
-                        Location::Feature(i),
-                        Some(&key),
-                        Severity::Repaired,
-                        r.code,
-                        format!("sheet {sheet}: {}", r.message),
-                    );
-                }
-                report.repaired += usize::from(!repairs.is_empty());
-                match by_key.entry(key.clone()) {
-                    std::collections::btree_map::Entry::Vacant(v) => {
-                        v.insert(super::EdigeoZone { key, name, properties, geom_l93 });
-                        report.accepted += 1;
-                    }
-                    std::collections::btree_map::Entry::Occupied(mut o) => {
-                        // A section on several sheets: one section, its pieces joined.
-                        let joined = o.get().geom_l93.union(&geom_l93);
-                        o.get_mut().geom_l93 = joined;
-                    }
-                }
+                let Some(geom_l93) = shape(&mut report, (i, &key, &sheet), &f, &from, opts) else { continue };
+                let zone = super::EdigeoZone { key: key.clone(), name, properties, geom_l93 };
+                keep(&mut by_key, key, zone, |z| &mut z.geom_l93, &mut report, i);
             }
         }
         report.crs = crs_seen.join(", ");
@@ -556,40 +582,7 @@ mod reader {
                 };
                 let supf =
                     f.field_index("SUPF").and_then(|i| f.field_as_double(i)).ok().flatten().map(|v| v.round() as i64);
-                let geom = f.geometry().and_then(|g| g.to_geo().ok()).as_ref().and_then(geo_rings);
-                let Some(geom) = geom else {
-                    report.push(
-                        Location::Feature(i),
-                        Some(&idu14),
-                        Severity::Rejected,
-                        "missing_geometry",
-                        format!("sheet {sheet}: the parcel has no polygon"),
-                    );
-                    continue;
-                };
-                let (geom_l93, repairs): (MultiPolygon<f64>, _) = match rings_to_l93(geom, &from, opts.invalid) {
-                    Ok(x) => x,
-                    Err(p) => {
-                        report.push(
-                            Location::Feature(i),
-                            Some(&idu14),
-                            Severity::Rejected,
-                            p.code,
-                            format!("sheet {sheet}: {}", p.message),
-                        );
-                        continue;
-                    }
-                };
-                for r in &repairs {
-                    report.push(
-                        Location::Feature(i),
-                        Some(&idu14),
-                        Severity::Repaired,
-                        r.code,
-                        format!("sheet {sheet}: {}", r.message),
-                    );
-                }
-                report.repaired += usize::from(!repairs.is_empty());
+                let Some(geom_l93) = shape(&mut report, (i, &idu14, &sheet), &f, &from, opts) else { continue };
                 if let Some(s) = supf.filter(|s| *s > 0) {
                     let area = geom_l93.unsigned_area();
                     gaps.push(((area - s as f64).abs() / s as f64, idu14.clone(), area, s));
@@ -605,26 +598,7 @@ mod reader {
                     geom_l93,
                     idu,
                 };
-                match by_idu.entry(idu14.clone()) {
-                    std::collections::btree_map::Entry::Vacant(v) => {
-                        v.insert((parcel, i));
-                        report.accepted += 1;
-                    }
-                    std::collections::btree_map::Entry::Occupied(mut o) => {
-                        // The same parcel on two sheets: one parcel, its pieces joined.
-                        let joined = o.get().0.geom_l93.union(&parcel.geom_l93);
-                        o.get_mut().0.geom_l93 = joined;
-                        report.push(
-                            Location::Feature(i),
-                            Some(&idu14),
-                            Severity::Warning,
-                            "parcel_on_two_sheets",
-                            format!(
-                                "parcel {idu14} is also on an earlier sheet; its pieces are joined into one parcel"
-                            ),
-                        );
-                    }
-                }
+                keep(&mut by_idu, idu14, (parcel, i), |p| &mut p.0.geom_l93, &mut report, i);
             }
             if count != declared {
                 return Err(damaged(
