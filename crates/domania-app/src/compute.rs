@@ -831,7 +831,7 @@ pub struct DemoManagement {
 /// The main job on a territory folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoOutcome {
-    pub store: PathBuf,
+    pub store: String,
     pub imported: Vec<VersionInfo>,
     pub by_actor: Vec<ActorLand>,
     pub management: Option<DemoManagement>,
@@ -919,7 +919,7 @@ impl App {
             None
         };
         Ok(DemoOutcome {
-            store: self.store_path().to_path_buf(),
+            store: self.store_path().to_string(),
             imported,
             by_actor: by_actor
                 .into_iter()

@@ -38,7 +38,7 @@ pub enum ErrorCode {
     StoreReadOnly,
     /// The store is damaged.
     StoreCorrupt,
-    /// A database failure (disk, SQLite).
+    /// A database failure (disk, SQLite, PostgreSQL).
     Database,
     /// The store changed between reading and writing (another import meanwhile).
     StoreChanged,
@@ -244,10 +244,12 @@ impl From<StoreError> for AppError {
             StoreError::NoSuchVersion { .. } => ErrorCode::NoSuchVersion,
             StoreError::DuplicateKey { .. } => ErrorCode::DuplicateKey,
             StoreError::ScopeNotAllowed { .. } | StoreError::OutOfScope { .. } => ErrorCode::ScopeRefused,
-            StoreError::EmptyImport { .. } | StoreError::TooManyRemoved { .. } => ErrorCode::ImportRefused,
+            StoreError::EmptyImport { .. }
+            | StoreError::TooManyRemoved { .. }
+            | StoreError::CopyTargetNotEmpty { .. } => ErrorCode::ImportRefused,
             StoreError::TokenNameTaken(_) => ErrorCode::NameTaken,
             StoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
-            StoreError::Database(_) => ErrorCode::Database,
+            StoreError::Database(_) | StoreError::Postgres(_) => ErrorCode::Database,
             StoreError::NoSuchReport(_) => ErrorCode::NotFound,
             StoreError::Refused(_) => ErrorCode::Refused,
         };

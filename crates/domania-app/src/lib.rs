@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use domania_core::Classifier;
 use domania_engine::Snapshot;
-use domania_store::{Store, Wait};
+use domania_store::{Location, Store, Wait};
 
 pub use domania_core::Layer;
 pub use error::{AppError, Context, ErrorCode, ErrorKind, Result};
@@ -49,7 +49,9 @@ pub type OnWait = Arc<dyn Fn(&str) + Send + Sync>;
 /// territory's owner classification.
 #[derive(Clone)]
 pub struct App {
-    store: PathBuf,
+    store: Location,
+    /// Where reports of dysfunctions are kept, when not beside a GeoPackage store.
+    reports: Option<PathBuf>,
     wait: Duration,
     on_wait: OnWait,
     territory: Option<PathBuf>,
@@ -63,11 +65,12 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// The application on the store at `store`, classifying owners with the territory file
-    /// `territory` (none: the PPM layers alone).
-    pub fn new(store: impl Into<PathBuf>, territory: Option<&Path>) -> Result<Self> {
+    /// The application on the store at `store` (a GeoPackage path or a `postgresql://` URL),
+    /// classifying owners with the territory file `territory` (none: the PPM layers alone).
+    pub fn new(store: impl Into<Location>, territory: Option<&Path>) -> Result<Self> {
         Ok(Self {
             store: store.into(),
+            reports: None,
             wait: Duration::from_secs(30),
             on_wait: Arc::new(|_| {}),
             territory: territory.map(Path::to_path_buf),
@@ -90,8 +93,17 @@ impl App {
         Ok(self)
     }
 
+    /// Keeps the reports of dysfunctions in the file `path` (by default, beside a GeoPackage
+    /// store; a PostGIS store needs it).
     #[must_use]
-    pub fn store_path(&self) -> &Path {
+    pub fn with_reports(mut self, path: Option<PathBuf>) -> Self {
+        self.reports = path;
+        self
+    }
+
+    /// Where the store is.
+    #[must_use]
+    pub fn store_path(&self) -> &Location {
         &self.store
     }
 
@@ -100,7 +112,7 @@ impl App {
         &self.classifier
     }
 
-    fn with_store_wait<T>(&self, f: impl FnOnce(&Wait<'_>) -> T) -> T {
+    pub(crate) fn with_store_wait<T>(&self, f: impl FnOnce(&Wait<'_>) -> T) -> T {
         let on_wait = Arc::clone(&self.on_wait);
         let tell = move |m: &str| on_wait(m);
         f(&Wait { timeout: self.wait, on_wait: &tell })
@@ -108,18 +120,18 @@ impl App {
 
     /// Opens the store for a use case that only reads: read-only, never created or changed.
     pub fn open_read(&self) -> Result<Store> {
-        Ok(self.with_store_wait(|w| Store::open_read(&self.store, w))?)
+        Ok(self.with_store_wait(|w| Store::open_read_at(&self.store, w))?)
     }
 
     /// Opens an existing store for writing.
     pub fn open_write(&self) -> Result<Store> {
-        Ok(self.with_store_wait(|w| Store::open_write(&self.store, w))?)
+        Ok(self.with_store_wait(|w| Store::open_write_at(&self.store, w))?)
     }
 
     /// Opens the store for an import, creating it when nothing is at the path (with `adopt`,
     /// adding Domania's layers to a GeoPackage of the user's).
     pub fn open_create(&self, adopt: bool) -> Result<Store> {
-        Ok(self.with_store_wait(|w| Store::create(&self.store, adopt, w))?)
+        Ok(self.with_store_wait(|w| Store::create_at(&self.store, adopt, w))?)
     }
 
     /// One consistent, immutable snapshot of the store (one read transaction), owners

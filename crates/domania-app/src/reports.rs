@@ -452,9 +452,23 @@ pub fn service_levels(reports: &ReportStore) -> Result<Vec<LevelRow>> {
 }
 
 impl App {
-    /// The reports database beside the store (created on first use).
+    /// The reports database: the file given by [`App::with_reports`], else beside a GeoPackage
+    /// store (created on first use).
     pub fn reports(&self) -> Result<ReportStore> {
-        Ok(ReportStore::open(&ReportStore::path_for(self.store_path()))?)
+        let path = match (&self.reports, self.store_path().file()) {
+            (Some(p), _) => p.clone(),
+            (None, Some(store)) => ReportStore::path_for(store),
+            (None, None) => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "{}: reports of dysfunctions are not kept in PostGIS yet; give their file with --reports FILE",
+                        self.store_path()
+                    ),
+                ));
+            }
+        };
+        Ok(ReportStore::open(&path)?)
     }
 
     /// What routing needs, from the store and `rules`, conventions judged on `date`.

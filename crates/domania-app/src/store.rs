@@ -2,7 +2,7 @@
 //! going back to an earlier version, a logical dump.
 
 use domania_core::Layer;
-use domania_store::{Diff, LayerSummary, Scope, ScopeInfo, VersionInfo};
+use domania_store::{CopyReport, Diff, LayerSummary, Location, Scope, ScopeInfo, Store, VersionInfo};
 
 use crate::App;
 use crate::error::Result;
@@ -38,5 +38,20 @@ impl App {
     /// (two stores holding the same data give the same lines).
     pub fn dump(&self) -> Result<Vec<String>> {
         Ok(self.open_read()?.dump()?)
+    }
+
+    /// Copies this store — every layer with its history, versions, tokens and rules — to `to`
+    /// (a new GeoPackage file, or a database without a Domania store yet), in either direction
+    /// between the engines. A failed copy into a new file leaves no file behind.
+    pub fn copy_store(&self, to: &Location, progress: &dyn Fn(&str)) -> Result<CopyReport> {
+        let from = self.open_read()?;
+        let mut dest = self.with_store_wait(|w| Store::create_at(to, false, w))?;
+        match from.copy_into(&mut dest, progress) {
+            Ok(report) => Ok(report),
+            Err(e) => {
+                dest.discard_if_new();
+                Err(e.into())
+            }
+        }
     }
 }

@@ -16,8 +16,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::{
-    Cli, Command, ExportCommand, InvalidArg, Judging, MapFormat, ReportKind, ReportsCommand, RoleArg, TableFormat,
-    TokenCommand, ZonesArg,
+    Cli, Command, ExportCommand, InvalidArg, Judging, MapFormat, ReportKind, ReportsCommand, RoleArg, StoreCommand,
+    TableFormat, TokenCommand, ZonesArg,
 };
 use domania_app::tokens::Role;
 
@@ -49,7 +49,9 @@ fn tell_wait(message: &str) {
 }
 
 fn app(cli: &Cli) -> Result<App> {
-    Ok(App::new(&cli.store, cli.config.as_deref())?.with_wait(Duration::from_secs(cli.wait), Arc::new(tell_wait)))
+    Ok(App::new(cli.store.clone(), cli.config.as_deref())?
+        .with_reports(cli.reports.clone())
+        .with_wait(Duration::from_secs(cli.wait), Arc::new(tell_wait)))
 }
 
 fn author_name(author: Option<&str>) -> String {
@@ -239,6 +241,26 @@ pub fn run(cli: &Cli) -> Result<()> {
                     s.created_at,
                     s.source
                 )?;
+            }
+            Ok(())
+        }
+        Command::Store { command: StoreCommand::Copy { from, to } } => {
+            let from_app = App::new(from.clone(), cli.config.as_deref())?
+                .with_wait(Duration::from_secs(cli.wait), Arc::new(tell_wait));
+            let report = from_app.copy_store(to, &|line| eprintln!("{line}"))?;
+            if cli.json {
+                return json(&report);
+            }
+            crate::outln!(
+                "copied {} to {}: {} versions, {} tokens, {} versions of the rules",
+                report.from,
+                report.to,
+                report.versions,
+                report.tokens,
+                report.rules_versions
+            )?;
+            for (layer, (current, history)) in &report.layers {
+                crate::outln!("  {layer:<12} {current:>9} current rows {history:>9} history rows")?;
             }
             Ok(())
         }

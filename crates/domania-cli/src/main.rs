@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use domania_app::Layer;
-use domania_store::Scope;
+use domania_store::{Location, Scope};
 
 /// Domania: who owns and who must maintain every piece of ground of an urban community.
 ///
@@ -23,9 +23,13 @@ use domania_store::Scope;
 #[derive(Debug, Parser)]
 #[command(name = "domania", version, about, long_about = None)]
 pub struct Cli {
-    /// The GeoPackage store.
+    /// The store: a GeoPackage file, or a PostGIS database (`postgresql://USER@HOST/DB`).
     #[arg(long, global = true, env = "DOMANIA_STORE", default_value = "domania.gpkg")]
-    pub store: PathBuf,
+    pub store: Location,
+    /// Where reports of dysfunctions are kept (default: beside a GeoPackage store; a PostGIS
+    /// store needs it).
+    #[arg(long, global = true, env = "DOMANIA_REPORTS", value_name = "FILE")]
+    pub reports: Option<PathBuf>,
     /// Territory configuration (TOML: owner SIREN lists and overrides).
     #[arg(long, global = true, env = "DOMANIA_CONFIG")]
     pub config: Option<PathBuf>,
@@ -41,6 +45,14 @@ pub struct Cli {
     pub wait: u64,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy a whole store — every layer with its history, every version, tokens and rules —
+    /// from a GeoPackage to PostGIS or back (or between two of a kind). TO must hold no store
+    /// yet (a new file, or a database without Domania's tables). Both then give the same `dump`.
+    Copy { from: Location, to: Location },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +144,11 @@ pub enum Command {
     /// A logical dump of the store (versions, and every row's key, version range and content
     /// hashes), sorted: two stores holding the same data give the same dump.
     Dump,
+    /// Moving a whole store between engines.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Check a file without importing it; prints the validation report.
     Validate {
         file: PathBuf,

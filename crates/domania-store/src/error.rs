@@ -68,6 +68,11 @@ pub enum StoreError {
     /// that the store's public API does not depend on rusqlite.
     #[error("{0}")]
     Database(DbError),
+    /// A failure of PostgreSQL, in words (its SQLSTATE code after them).
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error("{path}: cannot copy into a store that already holds versions; copy into a new file or an empty database")]
+    CopyTargetNotEmpty { path: PathBuf },
 }
 
 /// A failure of the database engine: its reason in words, SQLite's error as the source.
@@ -92,11 +97,29 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Postgres(match e.as_db_error() {
+            Some(db) => match db.detail() {
+                Some(detail) => format!("{} ({detail}) [SQLSTATE {}]", db.message(), db.code().code()),
+                None => format!("{} [SQLSTATE {}]", db.message(), db.code().code()),
+            },
+            None => match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            },
+        })
+    }
+}
+
 impl StoreError {
     /// Whether the user is to blame (bad path, name, scope or file) rather than the machine.
     #[must_use]
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Open { .. })
+        !matches!(
+            self,
+            StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Postgres(_) | StoreError::Open { .. }
+        )
     }
 }
 

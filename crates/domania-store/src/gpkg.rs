@@ -282,8 +282,8 @@ impl Wkb<'_> {
     }
 }
 
-/// Decodes a GeoPackageBinary blob holding a Polygon or MultiPolygon (XY).
-pub fn decode_multipolygon(blob: &[u8]) -> Result<MultiPolygon<f64>> {
+/// The ISO WKB inside a GeoPackageBinary blob (after its header and envelope).
+pub fn wkb_of(blob: &[u8]) -> Result<&[u8]> {
     let bad = |why: &str| StoreError::Corrupt(format!("geometry blob: {why}"));
     if blob.len() < 8 || &blob[0..2] != b"GP" {
         return Err(bad("no GP header"));
@@ -295,7 +295,18 @@ pub fn decode_multipolygon(blob: &[u8]) -> Result<MultiPolygon<f64>> {
         4 => 64,
         _ => return Err(bad("bad envelope code")),
     };
-    let mut w = Wkb { b: blob, pos: 8 + env_len, little: true };
+    blob.get(8 + env_len..).ok_or_else(|| bad("truncated"))
+}
+
+/// Decodes a GeoPackageBinary blob holding a Polygon or MultiPolygon (XY).
+pub fn decode_multipolygon(blob: &[u8]) -> Result<MultiPolygon<f64>> {
+    decode_wkb(wkb_of(blob)?)
+}
+
+/// Decodes ISO WKB holding a Polygon or MultiPolygon (XY), as PostGIS's `ST_AsBinary` gives it.
+pub fn decode_wkb(wkb: &[u8]) -> Result<MultiPolygon<f64>> {
+    let bad = |why: &str| StoreError::Corrupt(format!("geometry blob: {why}"));
+    let mut w = Wkb { b: wkb, pos: 0, little: true };
     match w.header().ok_or_else(|| bad("truncated"))? {
         3 => Ok(MultiPolygon::new(vec![w.polygon().ok_or_else(|| bad("truncated polygon"))?])),
         6 => {
@@ -315,6 +326,34 @@ pub fn decode_multipolygon(blob: &[u8]) -> Result<MultiPolygon<f64>> {
         }
         t => Err(bad(&format!("unsupported WKB type {t}"))),
     }
+}
+
+/// The hexadecimal EWKB of a GeoPackageBinary blob, SRID 2154 inside: what PostGIS reads in a
+/// `COPY` into a `geometry(MultiPolygon, 2154)` column.
+pub fn ewkb_hex(blob: &[u8], out: &mut String) -> Result<()> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let wkb = wkb_of(blob)?;
+    if wkb.len() < 5 {
+        return Err(StoreError::Corrupt("geometry blob: truncated".into()));
+    }
+    let little = wkb[0] == 1;
+    let ty = if little {
+        u32::from_le_bytes(wkb[1..5].try_into().unwrap_or_default())
+    } else {
+        u32::from_be_bytes(wkb[1..5].try_into().unwrap_or_default())
+    };
+    let (ty, srid) = (ty | 0x2000_0000, SRS_L93 as u32);
+    let head: Vec<u8> = if little {
+        [&[1u8][..], &ty.to_le_bytes(), &srid.to_le_bytes()].concat()
+    } else {
+        [&[0u8][..], &ty.to_be_bytes(), &srid.to_be_bytes()].concat()
+    };
+    out.reserve((head.len() + wkb.len()) * 2);
+    for b in head.iter().chain(&wkb[5..]) {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

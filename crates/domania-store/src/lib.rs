@@ -1,21 +1,25 @@
-//! The embedded versioned store of Domania: one GeoPackage file that `ogrinfo` and QGIS open
-//! as they are (standard `gpkg_*` tables, SRS 2154, GeoPackageBinary geometries, the R-tree
-//! spatial index extension), with a history of every layer.
+//! The versioned store of Domania, with a history of every layer, on one of two engines: one
+//! GeoPackage file that `ogrinfo` and QGIS open as they are (standard `gpkg_*` tables, SRS
+//! 2154, GeoPackageBinary geometries, the R-tree spatial index extension), or a PostgreSQL/PostGIS
+//! database partitioned by département, for territories past one machine.
 //!
 //! Depends on `domania-core` only; knows nothing of file formats or HTTP.
 
 pub mod error;
 pub mod gpkg;
 pub mod layer;
+pub mod pg;
 pub mod reports;
 pub mod scope;
+mod sqlite;
 pub mod store;
 
 pub use error::{Result, StoreError};
 pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_row};
 pub use reports::{EventRow, Nearby, ReportFilter, ReportRow, ReportStore, Rerouted};
 pub use scope::{Scope, ScopeKind};
+pub use sqlite::lock_holder;
 pub use store::{
-    Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, MAX_REMOVED_DEFAULT, ScopeInfo, Store, StoreContents,
-    StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VersionInfo, Wait, lock_holder,
+    CopyReport, Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, Location, MAX_REMOVED_DEFAULT, ScopeInfo,
+    Store, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VersionInfo, Wait,
 };

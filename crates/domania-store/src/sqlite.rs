@@ -1,0 +1,1033 @@
+//! The GeoPackage engine of the store (see [`crate::store`] for the model): one SQLite file
+//! that `ogrinfo` and QGIS open as it is, an R-tree per spatial layer, one writer at a time
+//! (an advisory lock on a sidecar file). An import is one SQLite transaction (rollback
+//! journal, see `configure`): killed at any moment, the file holds the previous version, whole.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
+
+use crate::error::{Result, StoreError, sqlite_reason};
+use crate::gpkg;
+use crate::layer::{Layer, Row, Value};
+use crate::store::{
+    Begun, HashRow, RawRow, RawSink, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter, StoredRight, TokenRecord,
+    VersionRecord, Wait, Writer,
+};
+
+/// A hot journal left by a writer killed mid-transaction can only be rolled back by a
+/// read-write connection; a read-only one would fail on it. Rolling it back restores the last
+/// committed version — what a reader reads anyway — so a read command may do it.
+fn recover_hot_journal(path: &Path) {
+    let mut journal = path.as_os_str().to_owned();
+    journal.push("-journal");
+    if std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0)
+        && let Ok(conn) =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    {
+        let _ = conn.busy_timeout(Duration::from_secs(5));
+        let _ = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0));
+    }
+}
+
+/// A GeoPackage store.
+pub(crate) struct GpkgDb {
+    conn: Connection,
+    path: PathBuf,
+    /// Held by a store opened for writing: the advisory lock that keeps two writers apart
+    /// (released when the store is dropped).
+    writer: Option<WriterLock>,
+    /// This opening created the file (decided under the writer lock).
+    created: bool,
+}
+
+/// Page size of new stores: SQLite's default, which keeps R-tree nodes small.
+const PAGE_SIZE: i64 = 4096;
+
+const VERSIONS_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NOT NULL, version INTEGER NOT NULL,
+    kind TEXT NOT NULL, author TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    source TEXT NOT NULL, source_sha256 TEXT, features INTEGER NOT NULL, added INTEGER NOT NULL,
+    removed INTEGER NOT NULL, changed INTEGER NOT NULL, reshaped INTEGER NOT NULL,
+    rejected INTEGER NOT NULL, repaired INTEGER NOT NULL, report TEXT,
+    UNIQUE (layer, version))";
+
+/// One row per (version, scope it replaced): the provenance of each commune or département.
+const SCOPES_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_scopes (
+    layer TEXT NOT NULL, version INTEGER NOT NULL, scope_kind TEXT NOT NULL, scope TEXT NOT NULL,
+    features INTEGER NOT NULL, added INTEGER NOT NULL, removed INTEGER NOT NULL, changed INTEGER NOT NULL,
+    PRIMARY KEY (layer, version, scope_kind, scope))";
+
+/// API tokens of the HTTP server: the SHA-256 of each secret, never the secret.
+const TOKENS_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_tokens (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), revoked_at TEXT)";
+
+/// Management rules saved by the server's administrators, every version kept.
+const RULES_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_rules (
+    version INTEGER PRIMARY KEY, author TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), toml TEXT NOT NULL)";
+
+/// The tables Domania owns in a store (besides `gpkg_*` and the R-trees).
+fn domania_tables() -> Vec<String> {
+    let mut t = vec!["domania_versions".to_owned(), "domania_scopes".to_owned()];
+    for l in Layer::ALL {
+        t.push(l.table().to_owned());
+        t.push(format!("{}_history", l.table()));
+    }
+    t
+}
+
+/// The sidecar file whose advisory lock keeps two Domania writers apart, and which says who
+/// holds it. The lock dies with its process (`kill -9` included); the file may stay, empty.
+fn lock_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Who holds the writer lock of a store, as its holder wrote it, when a Domania process does.
+#[must_use]
+pub fn lock_holder(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(lock_path(path)).ok()?;
+    // When nobody holds it, what the file says is stale.
+    if file.try_lock_shared().is_ok() {
+        return None;
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut &file, &mut text).ok()?;
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// The writer lock of an open store.
+struct WriterLock {
+    file: std::fs::File,
+}
+
+impl WriterLock {
+    fn acquire(path: &Path, wait: &Wait<'_>) -> Result<Self> {
+        let lp = lock_path(path);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lp)
+            .map_err(|_| StoreError::ReadOnly { path: path.to_path_buf(), what: "this command" })?;
+        let start = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = lock_holder(path).unwrap_or_else(|| "another Domania process".to_owned());
+                    if start.elapsed() >= wait.timeout {
+                        return Err(StoreError::Busy {
+                            path: path.to_path_buf(),
+                            holder: format!("being written by {holder}"),
+                            waited_s: wait.timeout.as_secs(),
+                        });
+                    }
+                    if !told {
+                        (wait.on_wait)(&format!(
+                            "{}: being written by {holder}; waiting up to {} s",
+                            path.display(),
+                            wait.timeout.as_secs()
+                        ));
+                        told = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(StoreError::Corrupt(format!("cannot lock {}: {e}", lp.display())));
+                }
+            }
+        }
+        let args: Vec<String> = std::env::args().collect();
+        let user = std::env::var("USER").unwrap_or_else(|_| "?".to_owned());
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let info = format!("pid {} (user {user}, `{}`, since unix time {since})", std::process::id(), args.join(" "));
+        // The text is for people; failing to write it does not weaken the lock.
+        let _ = file.set_len(0);
+        let _ = std::io::Write::write_all(&mut &file, info.as_bytes());
+        Ok(Self { file })
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// What a path holds before it is opened.
+enum FileState {
+    Missing,
+    Empty,
+    Present,
+}
+
+fn file_state(path: &Path) -> Result<FileState> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileState::Missing),
+        Err(e) => Err(StoreError::Open { path: path.to_path_buf(), reason: format!("cannot read the file: {e}") }),
+        Ok(m) if m.is_dir() => Err(StoreError::Open {
+            path: path.to_path_buf(),
+            reason: "is a folder; --store takes a .gpkg file".to_owned(),
+        }),
+        Ok(m) if m.len() == 0 => Ok(FileState::Empty),
+        Ok(_) => Ok(FileState::Present),
+    }
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|source| StoreError::Open { path: path.to_path_buf(), reason: sqlite_reason(&source) })
+}
+
+/// Checks that an existing file is a Domania store: a SQLite file, a GeoPackage, with
+/// Domania's tables. Returns the names of its user tables when it is a foreign GeoPackage.
+fn check_kind(conn: &Connection, path: &Path) -> Result<Option<Vec<String>>> {
+    let app: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+            StoreError::NotSqlite { path: path.to_path_buf() }
+        } else {
+            StoreError::Open { path: path.to_path_buf(), reason: sqlite_reason(&e) }
+        }
+    })?;
+    if app != gpkg::APPLICATION_ID {
+        return Err(StoreError::NotGeoPackage { path: path.to_path_buf(), found: app });
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if tables.iter().any(|t| t == "domania_versions") {
+        return Ok(None);
+    }
+    Ok(Some(
+        tables
+            .into_iter()
+            .filter(|t| !t.starts_with("gpkg_") && !t.starts_with("rtree_") && !t.starts_with("sqlite_"))
+            .collect(),
+    ))
+}
+
+impl GpkgDb {
+    /// See [`crate::Store::open_read`].
+    pub(crate) fn open_read(path: &Path, wait: &Wait<'_>) -> Result<Self> {
+        match file_state(path)? {
+            FileState::Missing => return Err(StoreError::Missing { path: path.to_path_buf() }),
+            FileState::Empty => return Err(StoreError::EmptyFile { path: path.to_path_buf() }),
+            FileState::Present => {}
+        }
+        recover_hot_journal(path);
+        let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(wait.timeout)?;
+        if let Some(tables) = check_kind(&conn, path)? {
+            return Err(StoreError::Foreign { path: path.to_path_buf(), tables: tables.join(", ") });
+        }
+        Ok(Self { conn, path: path.to_path_buf(), writer: None, created: false })
+    }
+
+    /// Opens an existing store for writing (rollback, the spaces layer): the writer lock is
+    /// taken first, waiting at most `wait.timeout` for another writer.
+    pub(crate) fn open_write(path: &Path, wait: &Wait<'_>) -> Result<Self> {
+        match file_state(path)? {
+            FileState::Missing => return Err(StoreError::Missing { path: path.to_path_buf() }),
+            FileState::Empty => return Err(StoreError::EmptyFile { path: path.to_path_buf() }),
+            FileState::Present => {}
+        }
+        Self::writable(path, wait, false)
+    }
+
+    /// Opens a store for an import, creating a new GeoPackage when nothing is at `path`. A
+    /// foreign GeoPackage gets Domania's tables only with `adopt` (and never when one of its
+    /// tables has a Domania layer's name); an empty file is refused.
+    pub(crate) fn create(path: &Path, adopt: bool, wait: &Wait<'_>) -> Result<Self> {
+        match file_state(path)? {
+            FileState::Empty => Err(StoreError::EmptyFile { path: path.to_path_buf() }),
+            FileState::Present => Self::writable(path, wait, adopt),
+            FileState::Missing => {
+                let writer = WriterLock::acquire(path, wait)?;
+                // Another writer may have created it while this one waited for the lock.
+                if !matches!(file_state(path)?, FileState::Missing) {
+                    drop(writer);
+                    return Self::create(path, adopt, wait);
+                }
+                let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+                // Set before the first table. SQLite sizes R-tree nodes by the page: 64 KiB pages
+                // gave 2,700-entry nodes and made every index insert 5 times slower (measured).
+                conn.pragma_update(None, "page_size", PAGE_SIZE)?;
+                let mut store = Self::configure(conn, path, writer, wait)?;
+                store.created = true;
+                store.init_schema()?;
+                Ok(store)
+            }
+        }
+    }
+
+    /// Removes the file this opening created, if no version was written into it: a failed first
+    /// import leaves nothing behind. Done while the writer lock is still held; a store that
+    /// existed before, or that holds a version, is never removed.
+    pub(crate) fn discard_if_new(self) {
+        let empty = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM domania_versions", [], |r| r.get::<_, i64>(0))
+            .is_ok_and(|n| n == 0);
+        if !(self.created && empty && self.writer.is_some()) {
+            return;
+        }
+        let GpkgDb { conn, path, writer, .. } = self;
+        drop(conn);
+        let _ = std::fs::remove_file(&path);
+        drop(writer);
+    }
+
+    fn writable(path: &Path, wait: &Wait<'_>, adopt: bool) -> Result<Self> {
+        let writer = WriterLock::acquire(path, wait)?;
+        let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        if let Some(tables) = check_kind(&conn, path)? {
+            if !adopt {
+                return Err(StoreError::Foreign { path: path.to_path_buf(), tables: tables.join(", ") });
+            }
+            let ours = domania_tables();
+            if let Some(clash) = tables.iter().find(|t| ours.contains(t)) {
+                return Err(StoreError::NameClash { path: path.to_path_buf(), table: clash.clone() });
+            }
+        }
+        let store = Self::configure(conn, path, writer, wait)?;
+        store.init_schema()?;
+        Ok(store)
+    }
+
+    fn configure(conn: Connection, path: &Path, writer: WriterLock, wait: &Wait<'_>) -> Result<Self> {
+        conn.busy_timeout(wait.timeout)?;
+        // Rollback journal, not WAL: with WAL every page is written twice (log, then checkpoint
+        // at close), 10 ms of the 65 ms Paris import. Both survive `kill -9`.
+        conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ReadOnly) => {
+                StoreError::ReadOnly { path: path.to_path_buf(), what: "this command" }
+            }
+            _ => StoreError::from(e),
+        })?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        gpkg::register_functions(&conn)?;
+        Ok(Self { conn, path: path.to_path_buf(), writer: Some(writer), created: false })
+    }
+
+    /// The file path.
+    #[must_use]
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn init_schema(&self) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        gpkg::init(&tx)?;
+        tx.execute_batch(VERSIONS_DDL)?;
+        tx.execute_batch(SCOPES_DDL)?;
+        gpkg::register_attribute_table(&tx, "domania_versions", "Domania: one row per version of each layer")?;
+        for layer in Layer::ALL {
+            let t = layer.table();
+            let cols: String = crate::layer::columns(layer).iter().fold(String::new(), |mut acc, (n, ty)| {
+                use std::fmt::Write as _;
+                let _ = write!(acc, ", {n} {ty}");
+                acc
+            });
+            let geom = if layer.is_spatial() { ", geom MULTIPOLYGON" } else { "" };
+            tx.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS {t} (fid INTEGER PRIMARY KEY AUTOINCREMENT{geom}, key TEXT NOT NULL UNIQUE{cols},
+                   ghash INTEGER NOT NULL, ahash INTEGER NOT NULL, v_from INTEGER NOT NULL);
+                 CREATE TABLE IF NOT EXISTS {t}_history (hid INTEGER PRIMARY KEY AUTOINCREMENT, fid INTEGER NOT NULL{geom},
+                   key TEXT NOT NULL{cols}, ghash INTEGER NOT NULL, ahash INTEGER NOT NULL,
+                   v_from INTEGER NOT NULL, v_to INTEGER NOT NULL);
+                 CREATE INDEX IF NOT EXISTS {t}_history_key ON {t}_history (key, v_from);"
+            ))?;
+            if layer == Layer::Owners {
+                tx.execute_batch("CREATE INDEX IF NOT EXISTS owners_idu ON owners (idu);")?;
+            }
+            if layer.is_spatial() {
+                gpkg::register_feature_table(&tx, t, "fid", layer.description())?;
+            } else {
+                gpkg::register_attribute_table(&tx, t, layer.description())?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn is_writer(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    pub(crate) fn latest_version(&self, layer: Layer) -> Result<Option<i64>> {
+        Ok(self.conn.query_row("SELECT MAX(version) FROM domania_versions WHERE layer = ?1", [layer.table()], |r| {
+            r.get::<_, Option<i64>>(0)
+        })?)
+    }
+
+    /// Whether the store has a table (an older store may lack the newer ones; a read-only
+    /// store cannot get them).
+    fn has_table(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    pub(crate) fn version_records(&self, layer: Option<Layer>) -> Result<Vec<VersionRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT layer, version, kind, author, created_at, source, source_sha256, features, added, removed, changed,
+                    reshaped, rejected, repaired, report
+             FROM domania_versions WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version",
+        )?;
+        let rows = stmt.query_map([layer.map(Layer::table)], |r| {
+            Ok(VersionRecord {
+                layer: r.get(0)?,
+                version: r.get(1)?,
+                kind: r.get(2)?,
+                author: r.get(3)?,
+                created_at: r.get(4)?,
+                source: r.get(5)?,
+                source_sha256: r.get(6)?,
+                features: r.get(7)?,
+                added: r.get(8)?,
+                removed: r.get(9)?,
+                changed: r.get(10)?,
+                reshaped: r.get(11)?,
+                rejected: r.get(12)?,
+                repaired: r.get(13)?,
+                report: r.get(14)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn scope_records(&self, layer: Option<Layer>) -> Result<Vec<ScopeRecord>> {
+        if !self.has_table("domania_scopes")? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT layer, version, scope_kind, scope, features, added, removed, changed FROM domania_scopes
+             WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version, scope_kind, scope",
+        )?;
+        let rows = stmt.query_map([layer.map(Layer::table)], |r| {
+            Ok(ScopeRecord {
+                layer: r.get(0)?,
+                version: r.get(1)?,
+                scope_kind: r.get(2)?,
+                scope: r.get(3)?,
+                features: r.get(4)?,
+                added: r.get(5)?,
+                removed: r.get(6)?,
+                changed: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The keys of a layer's current rows.
+    pub(crate) fn keys(&self, layer: Layer) -> Result<Vec<String>> {
+        let t = layer.table();
+        if !self.has_table(t)? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(&format!("SELECT key FROM {t}"))?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every row of a layer, current and history, by key, version range and hashes.
+    pub(crate) fn hash_rows(&self, layer: Layer) -> Result<Vec<HashRow>> {
+        let t = layer.table();
+        if !self.has_table(t)? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT key, v_from, NULL, ghash, ahash FROM {t} UNION ALL SELECT key, v_from, v_to, ghash, ahash FROM {t}_history"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(HashRow { key: r.get(0)?, v_from: r.get(1)?, v_to: r.get(2)?, ghash: r.get(3)?, ahash: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// (current rows, history rows) of a layer.
+    pub(crate) fn counts(&self, layer: Layer) -> Result<(i64, i64)> {
+        let t = layer.table();
+        // A store made before a layer existed has no table for it until a writer opens it: an
+        // empty layer.
+        if !self.has_table(t)? {
+            return Ok((0, 0));
+        }
+        let features = self.conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0))?;
+        let history = self.conn.query_row(&format!("SELECT COUNT(*) FROM {t}_history"), [], |r| r.get(0))?;
+        Ok((features, history))
+    }
+
+    pub(crate) fn rows_at(&self, layer: Layer, version: i64) -> Result<Vec<Row>> {
+        let t = layer.table();
+        let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
+        let geom = if layer.is_spatial() { "geom" } else { "NULL" };
+        let cols = format!("{geom}, key, {}", names.join(", "));
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {cols} FROM {t} WHERE v_from <= ?1
+             UNION ALL SELECT {cols} FROM {t}_history WHERE v_from <= ?1 AND v_to > ?1"
+        ))?;
+        let n = names.len();
+        let rows = stmt.query_map([version], |r| {
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                values.push(r.get::<_, Value>(i + 2)?);
+            }
+            Ok(Row { geom: r.get(0)?, key: r.get(1)?, values })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn parcel(&self, idu: &str) -> Result<Option<StoredParcel>> {
+        let row = self
+            .conn
+            .query_row("SELECT idu, contenance, geom, v_from FROM parcels WHERE key = ?1", [idu], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+            })
+            .optional()?;
+        row.map(|(idu, contenance, blob, v_from)| {
+            Ok(StoredParcel { idu, contenance, geom_l93: gpkg::decode_multipolygon(&blob)?, v_from })
+        })
+        .transpose()
+    }
+
+    pub(crate) fn rights_of(&self, idu: &str) -> Result<Vec<StoredRight>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE idu = ?1 ORDER BY droit, siren",
+        )?;
+        let rows = stmt.query_map([idu], stored_right)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>> {
+        let droit = right.code().to_string();
+        let mut stmt = self.conn.prepare(
+            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = ?1 ORDER BY idu",
+        )?;
+        let rows = stmt.query_map([droit.as_str()], stored_right)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The current parcels, or those whose boxes meet a zone of `zones` (R-tree boxes are
+    /// rounded outwards, so none that meets a zone is missed).
+    pub(crate) fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
+        let sql = match zones {
+            None => "SELECT idu, contenance, geom, v_from FROM parcels ORDER BY fid".to_owned(),
+            Some(z) => format!(
+                "SELECT idu, contenance, geom, v_from FROM parcels WHERE fid IN (SELECT r.id FROM \
+                 rtree_{z}_geom z JOIN rtree_parcels_geom r ON r.maxx >= z.minx AND r.minx <= z.maxx \
+                 AND r.maxy >= z.miny AND r.miny <= z.maxy) ORDER BY fid"
+            ),
+        };
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut q = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = q.next()? {
+            // Decoded from SQLite's own buffer: no copy of the blob.
+            let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
+            let geom_l93 = gpkg::decode_multipolygon(blob)?;
+            out.push(StoredParcel { idu: r.get(0)?, contenance: r.get(1)?, geom_l93, v_from: r.get(3)? });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
+        let t = layer.table();
+        if !self.has_table(t)? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(&format!("SELECT key, name, properties, geom FROM {t} ORDER BY key"))?;
+        let mut q = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = q.next()? {
+            let blob: Vec<u8> = r.get(3)?;
+            out.push(StoredPerimeter {
+                key: r.get(0)?,
+                name: r.get(1)?,
+                properties_json: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                geom_l93: gpkg::decode_multipolygon(&blob)?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn owner_coverage(&self) -> Result<BTreeSet<String>> {
+        let mut stmt = self.conn.prepare("SELECT DISTINCT substr(idu, 1, 5) FROM owners")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn owner_file_covers(&self, commune: &str) -> Result<bool> {
+        let end = format!("{commune}\u{10FFFF}");
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM owners WHERE idu >= ?1 AND idu < ?2 LIMIT 1", [commune, end.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Starts a read transaction: what follows reads one state of the file.
+    pub(crate) fn begin_read(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("BEGIN DEFERRED")?)
+    }
+
+    pub(crate) fn end_read(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("COMMIT")?)
+    }
+
+    pub(crate) fn create_token(&mut self, name: &str, role: &str, secret_sha256: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(TOKENS_DDL)?;
+        let taken: bool =
+            tx.query_row("SELECT COUNT(*) FROM domania_tokens WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0;
+        if taken {
+            return Err(StoreError::TokenNameTaken(name.to_owned()));
+        }
+        tx.execute(
+            "INSERT INTO domania_tokens (name, role, sha256) VALUES (?1, ?2, ?3)",
+            rusqlite::params![name, role, secret_sha256],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn token_records(&self) -> Result<Vec<TokenRecord>> {
+        if !self.has_table("domania_tokens")? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare("SELECT name, role, sha256, created_at, revoked_at FROM domania_tokens")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TokenRecord {
+                name: r.get(0)?,
+                role: r.get(1)?,
+                sha256: r.get(2)?,
+                created_at: r.get(3)?,
+                revoked_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub(crate) fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<crate::TokenInfo>> {
+        if !self.has_table("domania_tokens")? {
+            return Ok(None);
+        }
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name, role, created_at, revoked_at FROM domania_tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
+                [secret_sha256],
+                |r| {
+                    Ok(crate::TokenInfo {
+                        name: r.get(0)?,
+                        role: r.get(1)?,
+                        created_at: r.get(2)?,
+                        revoked_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub(crate) fn revoke_token(&mut self, name: &str) -> Result<bool> {
+        if !self.has_table("domania_tokens")? {
+            return Ok(false);
+        }
+        let n = self.conn.execute(
+            "UPDATE domania_tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE name = ?1 AND revoked_at IS NULL",
+            [name],
+        )?;
+        Ok(n > 0)
+    }
+
+    pub(crate) fn save_rules(&mut self, toml: &str, author: &str) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(RULES_DDL)?;
+        let version: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_rules", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO domania_rules (version, author, toml) VALUES (?1, ?2, ?3)",
+            rusqlite::params![version, author, toml],
+        )?;
+        tx.commit()?;
+        Ok(version)
+    }
+
+    pub(crate) fn rules_records(&self) -> Result<Vec<RulesRecord>> {
+        if !self.has_table("domania_rules")? {
+            return Ok(Vec::new());
+        }
+        let mut stmt =
+            self.conn.prepare("SELECT version, author, created_at, toml FROM domania_rules ORDER BY version")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RulesRecord { version: r.get(0)?, author: r.get(1)?, created_at: r.get(2)?, toml: r.get(3)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Opens the writer of a new version of `layer`.
+    pub(crate) fn writer(&mut self, layer: Layer) -> Result<Begun<'_>> {
+        let t = layer.table();
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 =
+            tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_versions WHERE layer = ?1", [t], |r| {
+                r.get(0)
+            })?;
+        let current = {
+            let mut stmt = tx.prepare(&format!("SELECT key, fid, ghash, ahash FROM {t}"))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        if layer.is_spatial() {
+            // The import maintains the R-tree itself: a trigger on every INSERT makes SQLite
+            // keep a statement journal per row (27 % of a 100k import, measured). The standard
+            // triggers are back before commit, so no committed state ever lacks them.
+            gpkg::drop_rtree_triggers(&tx, t)?;
+        }
+        Ok((Box::new(GpkgWriter { tx, layer, version, sql: LayerSql::new(layer) }), version, current))
+    }
+
+    /// Every stored row of a layer (current, or history), in chunks, for a copy.
+    pub(crate) fn raw_rows(
+        &self,
+        layer: Layer,
+        history: bool,
+        each: &mut dyn FnMut(Vec<RawRow>) -> Result<()>,
+    ) -> Result<()> {
+        let t = layer.table();
+        if !self.has_table(t)? {
+            return Ok(());
+        }
+        let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
+        let geom = if layer.is_spatial() { "geom" } else { "NULL" };
+        let (table, v_to) = if history { (format!("{t}_history"), "v_to") } else { (t.to_owned(), "NULL") };
+        let order = if history { "hid" } else { "fid" };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT fid, {geom}, key, ghash, ahash, v_from, {v_to}, {} FROM {table} ORDER BY {order}",
+            names.join(", ")
+        ))?;
+        let mut q = stmt.query([])?;
+        let mut chunk = Vec::with_capacity(RAW_CHUNK);
+        while let Some(r) = q.next()? {
+            let values = (0..names.len()).map(|i| r.get::<_, Value>(7 + i)).collect::<rusqlite::Result<Vec<_>>>()?;
+            chunk.push(RawRow {
+                fid: r.get(0)?,
+                row: Row { geom: r.get(1)?, key: r.get(2)?, values },
+                ghash: r.get(3)?,
+                ahash: r.get(4)?,
+                v_from: r.get(5)?,
+                v_to: r.get(6)?,
+            });
+            if chunk.len() == RAW_CHUNK {
+                each(std::mem::replace(&mut chunk, Vec::with_capacity(RAW_CHUNK)))?;
+            }
+        }
+        if !chunk.is_empty() {
+            each(chunk)?;
+        }
+        Ok(())
+    }
+
+    /// The writer of a copy into this (empty) store: one transaction.
+    pub(crate) fn raw_sink(&mut self) -> Result<Box<dyn RawSink + '_>> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(TOKENS_DDL)?;
+        tx.execute_batch(RULES_DDL)?;
+        Ok(Box::new(GpkgSink { tx }))
+    }
+}
+
+/// Rows per chunk of a copy.
+pub(crate) const RAW_CHUNK: usize = 20_000;
+
+fn stored_right(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRight> {
+    Ok(StoredRight {
+        idu: r.get(0)?,
+        droit: {
+            let code: String = r.get(1)?;
+            domania_core::Right::parse(&code).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, "empty code droit".into())
+            })?
+        },
+        siren: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+        denomination: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        groupe: r.get::<_, Option<i64>>(4)?.map(|g| g as u8),
+        forme: r.get(5)?,
+        forme_abregee: r.get(6)?,
+    })
+}
+
+/// SQL of one layer's writes, built once per import.
+struct LayerSql {
+    insert: String,
+    /// `insert` with the fid given (a copy keeps fids).
+    insert_fid: String,
+    insert_history: String,
+    update: String,
+    archive: String,
+    delete: String,
+    rtree_upsert: String,
+    rtree_delete: String,
+}
+
+impl LayerSql {
+    fn new(layer: Layer) -> Self {
+        let t = layer.table();
+        let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
+        let geom_col = if layer.is_spatial() { "geom, " } else { "" };
+        let all_cols = format!("{geom_col}key, {}, ghash, ahash, v_from", names.join(", "));
+        let n_params = usize::from(layer.is_spatial()) + 1 + names.len() + 3;
+        let placeholders: Vec<String> = (1..=n_params).map(|i| format!("?{i}")).collect();
+        let sets: Vec<String> = all_cols.split(", ").zip(&placeholders).map(|(c, p)| format!("{c} = {p}")).collect();
+        Self {
+            insert: format!("INSERT INTO {t} ({all_cols}) VALUES ({})", placeholders.join(", ")),
+            insert_fid: format!(
+                "INSERT INTO {t} ({all_cols}, fid) VALUES ({}, ?{})",
+                placeholders.join(", "),
+                n_params + 1
+            ),
+            insert_history: format!(
+                "INSERT INTO {t}_history ({all_cols}, fid, v_to) VALUES ({}, ?{}, ?{})",
+                placeholders.join(", "),
+                n_params + 1,
+                n_params + 2
+            ),
+            update: format!("UPDATE {t} SET {} WHERE fid = ?{}", sets.join(", "), n_params + 1),
+            archive: format!(
+                "INSERT INTO {t}_history (fid, {all_cols}, v_to) SELECT fid, {all_cols}, ?1 FROM {t} WHERE fid = ?2"
+            ),
+            delete: format!("DELETE FROM {t} WHERE fid = ?1"),
+            rtree_upsert: format!("INSERT OR REPLACE INTO rtree_{t}_geom VALUES (?1, ?2, ?3, ?4, ?5)"),
+            rtree_delete: format!("DELETE FROM rtree_{t}_geom WHERE id = ?1"),
+        }
+    }
+}
+
+/// A row's values as SQLite binds them: geometry (spatial layers), key, the layer's columns,
+/// then the hashes and `v_from`.
+fn bind_values(layer: Layer, row: Row, ghash: i64, ahash: i64, v_from: i64) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value as V;
+    let mut values: Vec<V> = Vec::with_capacity(row.values.len() + 6);
+    if layer.is_spatial() {
+        values.push(row.geom.map_or(V::Null, V::Blob));
+    }
+    values.push(V::Text(row.key));
+    values.extend(row.values.into_iter().map(|v| match v {
+        Value::Null => V::Null,
+        Value::Integer(i) => V::Integer(i),
+        Value::Real(r) => V::Real(r),
+        Value::Text(t) => V::Text(t),
+    }));
+    values.extend([ghash, ahash, v_from].map(V::Integer));
+    values
+}
+
+/// Puts a row's box in the R-tree (or takes it out when it has no geometry).
+fn index(tx: &Connection, sql: &LayerSql, fid: i64, env: Option<[f64; 4]>) -> Result<()> {
+    match env {
+        Some(e) => tx.prepare_cached(&sql.rtree_upsert)?.execute(params![fid, e[0], e[1], e[2], e[3]])?,
+        None => tx.prepare_cached(&sql.rtree_delete)?.execute([fid])?,
+    };
+    Ok(())
+}
+
+/// The writer of one import into a GeoPackage.
+struct GpkgWriter<'a> {
+    tx: rusqlite::Transaction<'a>,
+    layer: Layer,
+    version: i64,
+    sql: LayerSql,
+}
+
+impl Writer for GpkgWriter<'_> {
+    fn put(&mut self, row: Row, replaces: Option<i64>, ghash: i64, ahash: i64) -> Result<()> {
+        let env = row.geom.as_deref().and_then(gpkg::envelope);
+        let mut values = bind_values(self.layer, row, ghash, ahash, self.version);
+        let fid = match replaces {
+            None => {
+                self.tx.prepare_cached(&self.sql.insert)?.execute(params_from_iter(values))?;
+                self.tx.last_insert_rowid()
+            }
+            Some(fid) => {
+                self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
+                values.push(rusqlite::types::Value::Integer(fid));
+                self.tx.prepare_cached(&self.sql.update)?.execute(params_from_iter(values))?;
+                fid
+            }
+        };
+        if self.layer.is_spatial() {
+            index(&self.tx, &self.sql, fid, env)?;
+        }
+        Ok(())
+    }
+
+    fn retire(&mut self, fids: &[(i64, String)]) -> Result<()> {
+        for (fid, _) in fids {
+            self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
+            self.tx.prepare_cached(&self.sql.delete)?.execute([fid])?;
+            if self.layer.is_spatial() {
+                self.tx.prepare_cached(&self.sql.rtree_delete)?.execute([fid])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord]) -> Result<String> {
+        let t = self.layer.table();
+        if self.layer.is_spatial() {
+            gpkg::create_rtree_triggers(&self.tx, t, "fid")?;
+        }
+        insert_records(&self.tx, std::slice::from_ref(v), scopes)?;
+        update_contents(&self.tx, self.layer)?;
+        Ok(self.tx.query_row(
+            "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
+            params![t, v.version],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn created_at(&mut self, version: i64) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
+                params![self.layer.table(), version],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+}
+
+/// Writes version and scope records; a record without `created_at` gets the time now.
+fn insert_records(tx: &Connection, versions: &[VersionRecord], scopes: &[ScopeRecord]) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO domania_versions (layer, version, kind, author, created_at, source, source_sha256, features, added,
+           removed, changed, reshaped, rejected, repaired, report)
+         VALUES (?1, ?2, ?3, ?4, COALESCE(?5, strftime('%Y-%m-%dT%H:%M:%fZ','now')), ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for v in versions {
+        stmt.execute(params![
+            v.layer,
+            v.version,
+            v.kind,
+            v.author,
+            v.created_at,
+            v.source,
+            v.source_sha256,
+            v.features,
+            v.added,
+            v.removed,
+            v.changed,
+            v.reshaped,
+            v.rejected,
+            v.repaired,
+            v.report
+        ])?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO domania_scopes (layer, version, scope_kind, scope, features, added, removed, changed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for s in scopes {
+        stmt.execute(params![s.layer, s.version, s.scope_kind, s.scope, s.features, s.added, s.removed, s.changed])?;
+    }
+    Ok(())
+}
+
+/// Updates a layer's `gpkg_contents` row: its last change and (spatial layers) its extent.
+fn update_contents(tx: &Connection, layer: Layer) -> Result<()> {
+    let t = layer.table();
+    if layer.is_spatial() {
+        // The R-tree holds float32 boxes rounded outwards: a conservative extent, as the
+        // GeoPackage extent may be.
+        tx.execute(
+            &format!(
+                "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'),
+                   min_x = (SELECT MIN(minx) FROM rtree_{t}_geom), max_x = (SELECT MAX(maxx) FROM rtree_{t}_geom),
+                   min_y = (SELECT MIN(miny) FROM rtree_{t}_geom), max_y = (SELECT MAX(maxy) FROM rtree_{t}_geom)
+                 WHERE table_name = ?1"
+            ),
+            [t],
+        )?;
+    } else {
+        tx.execute(
+            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?1",
+            [t],
+        )?;
+    }
+    Ok(())
+}
+
+/// The writer of a copy into a GeoPackage: rows keep their fids; the R-tree triggers stay on
+/// (a copy is not the hot path).
+struct GpkgSink<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl RawSink for GpkgSink<'_> {
+    fn rows(&mut self, layer: Layer, rows: Vec<RawRow>) -> Result<()> {
+        let sql = LayerSql::new(layer);
+        for r in rows {
+            let mut values = bind_values(layer, r.row, r.ghash, r.ahash, r.v_from);
+            values.push(rusqlite::types::Value::Integer(r.fid));
+            match r.v_to {
+                None => self.tx.prepare_cached(&sql.insert_fid)?.execute(params_from_iter(values))?,
+                Some(to) => {
+                    values.push(rusqlite::types::Value::Integer(to));
+                    self.tx.prepare_cached(&sql.insert_history)?.execute(params_from_iter(values))?
+                }
+            };
+        }
+        Ok(())
+    }
+
+    fn records(
+        &mut self,
+        versions: &[VersionRecord],
+        scopes: &[ScopeRecord],
+        tokens: &[TokenRecord],
+        rules: &[RulesRecord],
+    ) -> Result<()> {
+        insert_records(&self.tx, versions, scopes)?;
+        for t in tokens {
+            self.tx.execute(
+                "INSERT INTO domania_tokens (name, role, sha256, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![t.name, t.role, t.sha256, t.created_at, t.revoked_at],
+            )?;
+        }
+        for r in rules {
+            self.tx.execute(
+                "INSERT INTO domania_rules (version, author, created_at, toml) VALUES (?1, ?2, ?3, ?4)",
+                params![r.version, r.author, r.created_at, r.toml],
+            )?;
+        }
+        for layer in Layer::ALL {
+            update_contents(&self.tx, layer)?;
+        }
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.tx.commit()?)
+    }
+}

@@ -1,0 +1,228 @@
+//! The PostGIS engine keeps the same versions as the GeoPackage: the same imports, scoped
+//! imports, refusals, rollbacks, tokens and rules on both give the same dump, history, diffs and
+//! scopes; a copy moves a store both ways losing nothing; layers cut by commune are partitioned
+//! by département; one writer at a time. Needs `$DOMANIA_TEST_PG` (see
+//! `domania_store::pg::ScratchDatabase`).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use domania_core::{Idu, Owner, Parcel, Right, Siren};
+use domania_store::pg::ScratchDatabase;
+use domania_store::{
+    ImportMeta, ImportOptions, Layer, Location, Scope, Store, StoreError, Wait, owner_rows, parcel_row, perimeter_row,
+};
+use geo_types::{MultiPolygon, polygon};
+
+fn parcel(commune: &str, n: u32, size: f64) -> Parcel {
+    let x = 650_000.0 + f64::from(n) * 100.0;
+    let y = 6_860_000.0;
+    Parcel {
+        idu: Idu::from_parts(commune, "", "AB", &n.to_string()).unwrap(),
+        commune: commune.into(),
+        prefixe: "000".into(),
+        section: "AB".into(),
+        numero: n.to_string(),
+        contenance: Some((size * size) as i64),
+        created: None,
+        updated: Some("2024-01-01".into()),
+        geom_l93: MultiPolygon::new(vec![polygon![
+            (x: x, y: y), (x: x + size, y: y), (x: x + size, y: y + size), (x: x, y: y + size), (x: x, y: y)
+        ]]),
+    }
+}
+
+fn meta(src: &str) -> ImportMeta {
+    ImportMeta { author: "test".into(), source: src.into(), ..ImportMeta::default() }
+}
+
+fn opts(layer: Layer) -> ImportOptions {
+    ImportOptions::for_layer(layer)
+}
+
+/// The same story on any store: two communes of two départements, a re-import with changes, an
+/// owners file, a refused import, an unchanged one, a scoped rollback, a perimeter layer, tokens
+/// and rules.
+fn story(store: &mut Store) {
+    let rows = |commune: &str, range: std::ops::RangeInclusive<u32>, size: f64| -> Vec<_> {
+        range.map(|n| parcel_row(&parcel(commune, n, size))).collect()
+    };
+    store.import(Layer::Parcels, rows("78440", 1..=10, 20.0), &meta("a.json"), &opts(Layer::Parcels)).unwrap();
+    store.import(Layer::Parcels, rows("91216", 1..=5, 10.0), &meta("b.json"), &opts(Layer::Parcels)).unwrap();
+    // 78440 again: parcel 1 gone, 2 reshaped, 11 new; 91216 untouched (scoped by commune).
+    let mut v3 = rows("78440", 3..=11, 20.0);
+    v3.push(parcel_row(&parcel("78440", 2, 25.0)));
+    let info = store.import(Layer::Parcels, v3, &meta("c.json"), &opts(Layer::Parcels)).unwrap();
+    assert_eq!((info.version, info.added, info.removed, info.changed, info.reshaped), (3, 1, 1, 1, 1));
+    // Removing most of a commune is refused, and leaves nothing behind.
+    let err = store.import(Layer::Parcels, rows("78440", 3..=4, 20.0), &meta("d.json"), &opts(Layer::Parcels));
+    assert!(matches!(err, Err(StoreError::TooManyRemoved { .. })), "{err:?}");
+    // The same file again: no version.
+    let again = store.import(Layer::Parcels, rows("91216", 1..=5, 10.0), &meta("b.json"), &opts(Layer::Parcels));
+    assert!(again.unwrap().unchanged);
+    let owner = Owner {
+        siren: Siren::new("123456789"),
+        name: "OPH\tTEST \\ \"quoted\"\nline".into(),
+        groupe: Some(4),
+        forme: Some("OPHLM".into()),
+        forme_abregee: None,
+    };
+    let idus: Vec<Idu> = (3..=6).map(|n| parcel("78440", n, 1.0).idu).collect();
+    let rights = owner_rows(idus.iter().map(|i| (i, Right::Proprietaire, &owner)));
+    store.import(Layer::Owners, rights, &meta("ppm.csv"), &opts(Layer::Owners)).unwrap();
+    let qpv = perimeter_row("QN07801M", Some("Quartier"), r#"{"a":1.5}"#, &parcel("78440", 3, 300.0).geom_l93);
+    store.import(Layer::Qpv, vec![qpv], &meta("qpv.geojson"), &opts(Layer::Qpv)).unwrap();
+    let rolled = store.rollback(Layer::Parcels, 1, Some("commune=78440".parse::<Scope>().unwrap()), "test").unwrap();
+    assert_eq!((rolled.version, rolled.kind.as_str()), (4, "rollback"));
+    store.create_token("alice", "editor", &"a".repeat(64)).unwrap();
+    store.create_token("bob", "reader", &"b".repeat(64)).unwrap();
+    assert!(store.revoke_token("bob").unwrap());
+    assert_eq!(store.save_rules("threshold = 0.6", "test").unwrap(), 1);
+}
+
+/// What two stores holding the same data must agree on.
+fn figures(store: &Store) -> String {
+    let mut out = store.dump().unwrap().join("\n");
+    for layer in Layer::ALL {
+        for v in store.history(layer).unwrap() {
+            let _ = write!(
+                out,
+                "\n{} v{} {} {} {}+{}-{}~{}",
+                layer.table(),
+                v.version,
+                v.kind,
+                v.scope,
+                v.features,
+                v.added,
+                v.removed,
+                v.changed
+            );
+        }
+        let _ = write!(
+            out,
+            "\n{:?}",
+            store.scopes(layer).unwrap().iter().map(|s| (&s.scope, s.version, s.features)).collect::<Vec<_>>()
+        );
+    }
+    let _ = write!(out, "\n{:?}", store.diff(Layer::Parcels, 1, 4).unwrap());
+    let _ = write!(out, "\n{:?}", store.rows_at(Layer::Parcels, 3).unwrap().len());
+    let c = store.read_all().unwrap();
+    let area = |ps: &[domania_store::StoredParcel]| -> f64 {
+        use geo::Area;
+        ps.iter().map(|p| p.geom_l93.unsigned_area()).sum()
+    };
+    let _ = write!(
+        out,
+        "\nparcels {} area {} rights {:?} coverage {:?} qpv {:?}",
+        c.parcels.len(),
+        area(&c.parcels),
+        c.owner_rights,
+        c.owner_coverage,
+        c.qpv.iter().map(|q| (&q.key, &q.name, &q.properties_json, &q.geom_l93)).collect::<Vec<_>>()
+    );
+    let _ = write!(out, "\n{:?}", store.parcel("78440000AB0002").unwrap());
+    let _ = write!(out, "\n{:?}", store.rights_of("78440000AB0003").unwrap());
+    let _ = write!(
+        out,
+        "\n{:?} {:?}",
+        store.owner_file_covers("78440").unwrap(),
+        store.owner_file_covers("91216").unwrap()
+    );
+    let tokens: Vec<_> =
+        store.tokens().unwrap().into_iter().map(|t| (t.name, t.role, t.revoked_at.is_some())).collect();
+    let _ = write!(out, "\n{tokens:?} {:?}", store.token_by_hash(&"a".repeat(64)).unwrap().map(|t| t.name));
+    let _ = write!(out, "\n{:?}", store.rules().unwrap());
+    out
+}
+
+#[test]
+fn postgis_keeps_the_same_versions_as_a_geopackage_and_a_copy_loses_nothing() {
+    let Some(db) = ScratchDatabase::from_env("same") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("s.gpkg");
+    let mut g = Store::create(&gpkg, false, &Wait::default()).unwrap();
+    story(&mut g);
+    let pg_loc = Location::from(db.url());
+    let mut p = Store::create_at(&pg_loc, false, &Wait::default()).unwrap();
+    assert!(p.is_postgres());
+    story(&mut p);
+    let expected = figures(&g);
+    assert_eq!(figures(&p), expected, "the two engines disagree");
+    assert_eq!(p.integrity_check().unwrap(), "ok");
+    drop(p);
+
+    // Copy PostGIS → GeoPackage and GeoPackage → PostGIS: the same figures again.
+    let back = dir.path().join("back.gpkg");
+    let from_pg = Store::open_read_at(&pg_loc, &Wait::default()).unwrap();
+    let mut dest = Store::create(&back, false, &Wait::default()).unwrap();
+    let report = from_pg.copy_into(&mut dest, &|_| {}).unwrap();
+    assert_eq!(report.layers["parcels"].0, 15, "{report:?}");
+    drop(dest);
+    assert_eq!(figures(&Store::open(&back).unwrap()), expected);
+    assert_eq!(Store::open(&back).unwrap().integrity_check().unwrap(), "ok");
+    // A copy into a store that holds versions is refused.
+    let mut full = Store::open_write_at(&pg_loc, &Wait::default()).unwrap();
+    let err = Store::open(&back).unwrap().copy_into(&mut full, &|_| {}).err().unwrap();
+    assert!(matches!(err, StoreError::CopyTargetNotEmpty { .. }), "{err}");
+    drop(full);
+    let Some(db2) = ScratchDatabase::from_env("copy") else { return };
+    let mut dest = Store::create_at(&Location::from(db2.url()), false, &Wait::default()).unwrap();
+    Store::open(&gpkg).unwrap().copy_into(&mut dest, &|_| {}).unwrap();
+    assert_eq!(figures(&dest), expected);
+    // After a copy, new rows get new fids: an import on both gives the same figures still.
+    let mut g = Store::open_write(&back, &Wait::default()).unwrap();
+    for s in [&mut g, &mut dest] {
+        let rows = (20..=22).map(|n| parcel_row(&parcel("78440", n, 5.0))).collect::<Vec<_>>();
+        let mut all: Vec<_> =
+            s.rows_at(Layer::Parcels, 4).unwrap().into_iter().filter(|r| r.key.starts_with("78440")).collect();
+        all.extend(rows);
+        s.import(Layer::Parcels, all, &meta("e.json"), &opts(Layer::Parcels)).unwrap();
+    }
+    assert_eq!(figures(&dest), figures(&g));
+}
+
+#[test]
+fn postgis_partitions_by_departement_and_keeps_one_writer() {
+    let Some(db) = ScratchDatabase::from_env("parts") else { return };
+    let loc = Location::from(db.url());
+    // No store yet: reading is refused with the usual message, nothing is created.
+    let err = Store::open_read_at(&loc, &Wait::default()).err().unwrap();
+    assert!(matches!(err, StoreError::Missing { .. }), "{err}");
+    let mut s = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    for commune in ["78440", "91216", "2A004", "97411"] {
+        let rows = (1..=3).map(|n| parcel_row(&parcel(commune, n, 10.0))).collect();
+        s.import(Layer::Parcels, rows, &meta(commune), &opts(Layer::Parcels)).unwrap();
+    }
+    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let parts: Vec<String> = client
+        .query(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = 'parcels'::regclass ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(parts, ["parcels_d2a", "parcels_d78", "parcels_d91", "parcels_d974"]);
+    let n: i64 = client.query_one("SELECT COUNT(*) FROM parcels_d974", &[]).unwrap().get(0);
+    assert_eq!(n, 3);
+    // A GiST index on the geometry, as QGIS expects.
+    let gist: i64 = client
+        .query_one("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'parcels_d78' AND indexdef LIKE '%gist%'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(gist, 1);
+
+    // A second writer waits, is told who holds the store, and gives up.
+    let told = std::sync::Mutex::new(String::new());
+    let on_wait = |m: &str| *told.lock().unwrap() = m.to_owned();
+    let wait = Wait { timeout: Duration::from_millis(300), on_wait: &on_wait };
+    let err = Store::open_write_at(&loc, &wait).err().unwrap();
+    assert!(matches!(err, StoreError::Busy { .. }), "{err}");
+    assert!(told.lock().unwrap().contains("domania pid"), "{}", told.lock().unwrap());
+    // Readers are not kept out.
+    assert_eq!(Store::open_read_at(&loc, &Wait::default()).unwrap().parcel_idus().unwrap().len(), 12);
+    drop(s);
+    assert!(Store::open_write_at(&loc, &wait).is_ok());
+}
