@@ -7,6 +7,7 @@ use std::time::Instant;
 
 mod edigeo;
 mod land_figures;
+mod postgis;
 mod reports;
 mod serve;
 mod store_trust;

@@ -8,12 +8,12 @@ use crate::support::{domania, shared_data, texts};
 use crate::{fails, json, ok};
 
 /// A Lambert-93 rectangle as GeoJSON coordinates.
-fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> serde_json::Value {
+pub(crate) fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> serde_json::Value {
     serde_json::json!([[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]])
 }
 
 /// A FeatureCollection in Lambert-93 of `(properties, coordinates)`.
-fn l93_collection(path: &Path, features: Vec<(serde_json::Value, serde_json::Value)>) {
+pub(crate) fn l93_collection(path: &Path, features: Vec<(serde_json::Value, serde_json::Value)>) {
     let features: Vec<_> = features
         .into_iter()
         .map(|(p, c)| serde_json::json!({"type": "Feature", "properties": p, "geometry": {"type": "Polygon", "coordinates": c}}))
