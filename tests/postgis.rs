@@ -95,3 +95,150 @@ fn a_territory_built_on_postgis_answers_as_one_built_on_a_geopackage() {
     };
     assert_eq!(strip(&b), strip(&a));
 }
+
+/// A streaming replica of the test cluster, removed when dropped.
+struct Replica {
+    name: String,
+    /// The URL of the database, on the replica.
+    url: String,
+}
+
+impl Replica {
+    /// A replica of the cluster of the database at `primary_url` (`pg_basebackup`), on a free
+    /// port.
+    fn start(primary_url: &str) -> Self {
+        let primary_port = primary_url
+            .split('@')
+            .nth(1)
+            .and_then(|h| h.split('/').next())
+            .and_then(|h| h.rsplit_once(':'))
+            .map_or("5432", |(_, p)| p)
+            .to_owned();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+        let name = format!("replica-{}", std::process::id());
+        let out = std::process::Command::new(crate::support::root().join("tools/postgres/cluster"))
+            .args(["replica", &name, &port, &primary_port])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let url = primary_url.replace(&format!(":{primary_port}/"), &format!(":{port}/"));
+        Self { name, url }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(crate::support::root().join("tools/postgres/cluster"))
+            .args(["stop", &self.name])
+            .status();
+    }
+}
+
+fn get_json(url: &str) -> (u16, serde_json::Value) {
+    match ureq::get(url).timeout(std::time::Duration::from_secs(30)).call() {
+        Ok(r) => (r.status(), serde_json::from_str(&r.into_string().unwrap()).unwrap()),
+        Err(ureq::Error::Status(code, r)) => {
+            (code, serde_json::from_str(&r.into_string().unwrap()).unwrap_or_default())
+        }
+        Err(e) => panic!("{url}: {e}"),
+    }
+}
+
+fn upload(base: &str, secret: &str, file: &Path) -> serde_json::Value {
+    let r = ureq::post(&format!("{base}/v1/layers/subsectors?force=true"))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .set("Content-Type", "application/geo+json")
+        .timeout(std::time::Duration::from_mins(2))
+        .send_bytes(&std::fs::read(file).unwrap());
+    match r {
+        Ok(r) => serde_json::from_str(&r.into_string().unwrap()).unwrap(),
+        Err(ureq::Error::Status(code, r)) => panic!("upload: {code} {}", r.into_string().unwrap()),
+        Err(e) => panic!("upload: {e}"),
+    }
+}
+
+/// Waits until `base` serves sub-sector `id` at `who`, failing after 10 s; returns how long it
+/// took.
+fn served_within(base: &str, who: &str, id: &str) -> std::time::Duration {
+    let t = std::time::Instant::now();
+    loop {
+        let (status, v) = get_json(&format!("{base}{who}"));
+        assert_eq!(status, 200, "{v}");
+        if v["subsector"]["id"] == id {
+            return t.elapsed();
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "{base} still serves {} after 10 s",
+            v["subsector"]["id"]
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn two_servers_on_a_primary_and_its_replica_serve_an_upload_through_either_within_seconds() {
+    let Some(db) = ScratchDatabase::from_env("e2e_replica") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Path::new(db.url());
+    let (grid_s, grid_t, grid_u) =
+        (dir.path().join("s.geojson"), dir.path().join("t.geojson"), dir.path().join("u.geojson"));
+    crate::paris_grid_named(&grid_s, "S");
+    crate::paris_grid_named(&grid_t, "T");
+    crate::paris_grid_named(&grid_u, "U");
+    json(store, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
+    json(store, &["import", "subsectors", grid_s.to_str().unwrap()]);
+    let secret = ok(store, &["token", "create", "--name", "sig", "--role", "editor"]).trim().to_owned();
+
+    let replica = Replica::start(db.url());
+    let reports_a = dir.path().join("reports-a.sqlite");
+    let reports_b = dir.path().join("reports-b.sqlite");
+    // A reads from the replica, B from the primary; both write to the primary.
+    let on_replica = crate::serve::Server::start_with(
+        store,
+        &["--read-replica", &replica.url, "--reports", reports_a.to_str().unwrap()],
+    );
+    let on_primary = crate::serve::Server::start_with(store, &["--reports", reports_b.to_str().unwrap()]);
+    let (x, y) = (650_557.0 + 3_380.0 / 12.0, 6_864_893.0 + 2_163.0 / 8.0);
+    let who = format!("/v1/who?x={x}&y={y}");
+    for s in [&on_replica, &on_primary] {
+        assert_eq!(get_json(&format!("{}{who}", s.url)).1["subsector"]["id"], "S00");
+    }
+
+    // Readers on A while B takes an upload: A serves it within seconds, no read fails.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (stop, url) = (std::sync::Arc::clone(&stop), format!("{}{who}", on_replica.url));
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, v) = get_json(&url);
+                seen.push((status, v["subsector"]["id"].as_str().unwrap_or("").to_owned()));
+            }
+            seen
+        })
+    };
+    let answer = upload(&on_primary.url, &secret, &grid_t);
+    assert_eq!(answer["version"]["version"], 2, "{answer}");
+    // B answers its own upload with the new snapshot at once.
+    assert_eq!(get_json(&format!("{}{who}", on_primary.url)).1["subsector"]["id"], "T00");
+    let lag_a = served_within(&on_replica.url, &who, "T00");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = reader.join().unwrap();
+    assert!(seen.len() > 5 && seen.iter().all(|(s, _)| *s == 200), "a read failed: {seen:?}");
+    let first_new = seen.iter().position(|(_, id)| id == "T00").expect("A serves the new version");
+    assert!(seen[first_new..].iter().all(|(_, id)| id == "T00"), "A went back to the old version");
+
+    // An upload through A (written to the primary, read back from the replica) reaches B.
+    let answer = upload(&on_replica.url, &secret, &grid_u);
+    assert_eq!(answer["version"]["version"], 3, "{answer}");
+    assert_eq!(get_json(&format!("{}{who}", on_replica.url)).1["subsector"]["id"], "U00", "A serves its own upload");
+    let lag_b = served_within(&on_primary.url, &who, "U00");
+    eprintln!("served by the other server after {lag_a:?} (replica) and {lag_b:?} (primary)");
+    // Tile URLs are versioned: both now name the same snapshot.
+    let (_, va) = get_json(&format!("{}/v1/version", on_replica.url));
+    let (_, vb) = get_json(&format!("{}/v1/version", on_primary.url));
+    assert_eq!(va["snapshot"], vb["snapshot"]);
+    drop((on_replica, on_primary));
+}

@@ -18,10 +18,16 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(store: &std::path::Path) -> Self {
+        Self::start_with(store, &[])
+    }
+
+    /// `domania --store STORE serve --bind 127.0.0.1:0 EXTRA…`.
+    pub(crate) fn start_with(store: &std::path::Path, extra: &[&str]) -> Self {
         let mut child = Command::new(domania_bin())
             .arg("--store")
             .arg(store)
             .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
             .env_remove("DOMANIA_CONFIG")
             .env("DOMANIA_LOG", "warn")
             .stdout(Stdio::piped())

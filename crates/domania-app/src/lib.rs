@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use domania_core::Classifier;
 use domania_engine::Snapshot;
-use domania_store::{Location, Store, Wait};
+use domania_store::{Location, Scope, Store, Wait};
 
 pub use domania_core::Layer;
 pub use error::{AppError, Context, ErrorCode, ErrorKind, Result};
@@ -52,6 +52,10 @@ pub struct App {
     store: Location,
     /// Where reports of dysfunctions are kept, when not beside a GeoPackage store.
     reports: Option<PathBuf>,
+    /// A read replica of a PostGIS store: reads go there, writes to `store`.
+    replica: Option<Location>,
+    /// The part of the territory a server serves (départements or communes); all by default.
+    served: Option<Scope>,
     wait: Duration,
     on_wait: OnWait,
     territory: Option<PathBuf>,
@@ -71,6 +75,8 @@ impl App {
         Ok(Self {
             store: store.into(),
             reports: None,
+            replica: None,
+            served: None,
             wait: Duration::from_secs(30),
             on_wait: Arc::new(|_| {}),
             territory: territory.map(Path::to_path_buf),
@@ -101,6 +107,33 @@ impl App {
         self
     }
 
+    /// Reads from `replica` (a PostGIS streaming replica of the store), writes to the store.
+    #[must_use]
+    pub fn with_replica(mut self, replica: Option<Location>) -> Self {
+        self.replica = replica;
+        self
+    }
+
+    /// Snapshots hold the part `scope` of the territory (départements or communes, with every
+    /// zone meeting it whole: see `domania_store::served`).
+    #[must_use]
+    pub fn with_served_scope(mut self, scope: Option<Scope>) -> Self {
+        self.served = scope;
+        self
+    }
+
+    /// The part of the territory snapshots hold (`None`: all of it).
+    #[must_use]
+    pub fn served_scope(&self) -> Option<&Scope> {
+        self.served.as_ref()
+    }
+
+    /// Where reads go: the replica when one is configured, else the store.
+    #[must_use]
+    pub fn read_location(&self) -> &Location {
+        self.replica.as_ref().unwrap_or(&self.store)
+    }
+
     /// Where the store is.
     #[must_use]
     pub fn store_path(&self) -> &Location {
@@ -120,7 +153,7 @@ impl App {
 
     /// Opens the store for a use case that only reads: read-only, never created or changed.
     pub fn open_read(&self) -> Result<Store> {
-        Ok(self.with_store_wait(|w| Store::open_read_at(&self.store, w))?)
+        Ok(self.with_store_wait(|w| Store::open_read_at(self.read_location(), w))?)
     }
 
     /// Opens an existing store for writing.
@@ -138,7 +171,16 @@ impl App {
     /// classified. A server holds it behind an `Arc` and swaps it after an update.
     pub fn snapshot(&self) -> Result<Snapshot> {
         let store = self.open_read()?;
-        Snapshot::load(&store, &self.classifier).context(|| format!("loading {}", self.store.display()))
+        let loaded = match &self.served {
+            None => Snapshot::load(&store, &self.classifier),
+            Some(scope) => Snapshot::load_scoped(&store, &self.classifier, scope),
+        };
+        loaded.context(|| format!("loading {}", self.read_location()))
+    }
+
+    /// The current version of every layer, where reads go.
+    pub fn versions(&self) -> Result<std::collections::BTreeMap<Layer, Option<i64>>> {
+        Ok(self.open_read()?.versions()?)
     }
 
     /// A snapshot with only the parcels that meet the zones of `zones` (work inside those

@@ -518,10 +518,27 @@ pub fn run(cli: &Cli) -> Result<()> {
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }
-        Command::Serve { bind, rules, private_reads, timeout, max_upload_mb, tile_cache_mb, basemap } => {
+        Command::Serve {
+            bind,
+            rules,
+            private_reads,
+            timeout,
+            max_upload_mb,
+            tile_cache_mb,
+            basemap,
+            read_replica,
+            part,
+        } => {
             if let Some(b) = basemap {
                 domania_server::check_basemap(b).map_err(|e| anyhow::anyhow!("--basemap: {e}"))?;
             }
+            if part.as_ref().is_some_and(|p| {
+                p.codes.is_none()
+                    || !matches!(p.kind, domania_store::ScopeKind::Departement | domania_store::ScopeKind::Commune)
+            }) {
+                anyhow::bail!("--part: départements or communes with their codes, e.g. departement=75,92");
+            }
+            let app = app.with_replica(read_replica.clone()).with_served_scope(part.clone());
             // A rules file given wins; else the rules administrators saved in the store; else
             // the built-in ones.
             let rules = match rules {

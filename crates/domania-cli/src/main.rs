@@ -264,6 +264,15 @@ pub enum Command {
         /// default: the page then asks no other host for anything).
         #[arg(long, env = "DOMANIA_BASEMAP", value_name = "URL")]
         basemap: Option<String>,
+        /// A streaming replica of the PostGIS store to read from (`postgresql://…`); writes
+        /// still go to --store. The server follows new versions through the primary's
+        /// notifications and waits for the replica to hold them.
+        #[arg(long, env = "DOMANIA_READ_REPLICA", value_name = "URL")]
+        read_replica: Option<Location>,
+        /// Serve one part of the territory (`departement=75,92` or `commune=…`): its parcels,
+        /// every sub-sector and QPV meeting them, whole. Default: all of it.
+        #[arg(long, value_parser = parse_scope, value_name = "KIND=CODES")]
+        part: Option<Scope>,
     },
     /// Export the layers: `export pmtiles OUT.pmtiles` writes their vector tiles as one
     /// PMTiles archive, to host the map on static storage without a server.

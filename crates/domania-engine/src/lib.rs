@@ -222,6 +222,17 @@ impl Snapshot {
         Ok(Self::of_contents(store.read_for_zones(zones)?, classifier, Some(zones)))
     }
 
+    /// A snapshot of one part of the territory (départements or communes): its parcels, every
+    /// zone meeting them and every parcel meeting those zones, so that the zones' figures are
+    /// whole (see `domania_store::served`).
+    pub fn load_scoped(
+        store: &Store,
+        classifier: &Classifier,
+        scope: &domania_store::Scope,
+    ) -> Result<Self, EngineError> {
+        Ok(Self::of_contents(store.read_scoped(scope)?, classifier, None))
+    }
+
     fn of_contents(c: domania_store::StoreContents, classifier: &Classifier, limited_to: Option<Layer>) -> Self {
         let parcels: Vec<ParcelRec> = c
             .parcels

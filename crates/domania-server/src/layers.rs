@@ -203,7 +203,11 @@ pub async fn upload(
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
-        let served = if outcome.version.unchanged { task.current() } else { task.rebuild(None).await? };
+        let served = if outcome.version.unchanged {
+            task.current()
+        } else {
+            task.rebuild_with(outcome.version.layer, outcome.version.version).await?
+        };
         Ok::<_, ApiError>((outcome, served))
     })
     .await
@@ -240,7 +244,7 @@ pub async fn rollback(
     let task = Arc::clone(&shared);
     let (info, served) = tokio::spawn(async move {
         let info = blocking(&task, move |app| app.rollback(layer, req.version, scope, &who)).await?;
-        let served = task.rebuild(None).await?;
+        let served = task.rebuild_with(info.layer, info.version).await?;
         Ok::<_, ApiError>((info, served))
     })
     .await

@@ -19,6 +19,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod follow;
 pub mod layers;
 pub mod ogc;
 pub mod open311;
@@ -249,6 +250,8 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
     }
     let served = shared.current();
     tracing::info!(etag = %served.etag, parcels = served.snapshot.parcels().len(), build_ms = served.build_ms, "snapshot ready");
+    // Writes through other servers or the command line.
+    follow::spawn(Arc::clone(&shared), tokio::runtime::Handle::current());
     // Conventions are judged on the day: past midnight, the snapshot is rebuilt for the new one.
     let daily = Arc::clone(&shared);
     tokio::spawn(async move {

@@ -156,6 +156,9 @@ impl Served {
     }
 }
 
+/// The longest a server waits for its replica to hold a version it has just written.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The server's state: the application and the current [`Served`].
 pub struct Shared {
     pub app: App,
@@ -195,6 +198,55 @@ impl Shared {
     pub async fn rebuild(self: &Arc<Self>, rules: Option<LoadedRules>) -> domania_app::Result<Arc<Served>> {
         let _one = self.rebuild.lock().await;
         self.rebuild_locked(rules).await
+    }
+
+    /// Rebuilds once the store (or the replica reads go to) holds version `version` of `layer`,
+    /// which may lag behind the primary a write just went to, waiting at most `timeout`. Used
+    /// after a write through this server.
+    pub async fn rebuild_with(self: &Arc<Self>, layer: Layer, version: i64) -> domania_app::Result<Arc<Served>> {
+        match self.catch_up(Some((layer, version)), CATCH_UP).await? {
+            Some(served) => Ok(served),
+            None => Ok(self.current()),
+        }
+    }
+
+    /// Rebuilds when the store holds other versions than the snapshot served (a write through
+    /// another server, or the command line), after the versions of `at_least` reach the
+    /// replica; `None` when the snapshot is current. Under the rebuild lock, so a change is
+    /// built once however many learn of it.
+    pub async fn catch_up(
+        self: &Arc<Self>,
+        at_least: Option<(Layer, i64)>,
+        timeout: std::time::Duration,
+    ) -> domania_app::Result<Option<Arc<Served>>> {
+        let _one = self.rebuild.lock().await;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let me = Arc::clone(self);
+            let stored = tokio::task::spawn_blocking(move || me.app.versions())
+                .await
+                .map_err(|e| domania_app::AppError::new(domania_app::ErrorCode::Internal, e.to_string()))??;
+            let reached = at_least.is_none_or(|(layer, v)| stored.get(&layer).copied().flatten().unwrap_or(0) >= v);
+            if reached {
+                if stored == *self.current().versions() {
+                    return Ok(None);
+                }
+                return self.rebuild_locked(None).await.map(Some);
+            }
+            if Instant::now() >= deadline {
+                let (layer, v) = at_least.unwrap_or((Layer::Parcels, 0));
+                return Err(domania_app::AppError::new(
+                    domania_app::ErrorCode::Database,
+                    format!(
+                        "version {v} of {layer} is written but {} does not hold it after {} s: is the replica \
+                         streaming?",
+                        self.app.read_location(),
+                        timeout.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// [`Shared::rebuild`] for a caller that holds the rebuild lock.

@@ -11,6 +11,7 @@ pub mod layer;
 pub mod pg;
 pub mod reports;
 pub mod scope;
+pub mod served;
 mod sqlite;
 pub mod store;
 

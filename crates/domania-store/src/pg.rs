@@ -335,6 +335,66 @@ impl PgDb {
         Ok(out)
     }
 
+    /// The parcels, owners and coverage of the départements `deps` and of those whose parcels
+    /// meet a sub-sector or QPV that meets `deps` (what [`crate::served::restrict`] then cuts
+    /// exactly), with every zone; only those départements' partitions are read.
+    pub(crate) fn read_departements(&self, deps: &BTreeSet<String>) -> Result<crate::store::StoreContents> {
+        let scope: Vec<&str> = deps.iter().map(String::as_str).collect();
+        let mut needed: BTreeSet<String> = deps.clone();
+        {
+            let mut c = self.c();
+            let rows = c.query(
+                "WITH kept AS (
+                   SELECT z.geom FROM subsectors z WHERE EXISTS (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom)
+                   UNION ALL
+                   SELECT z.geom FROM qpv z WHERE EXISTS (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom))
+                 SELECT DISTINCT p.dep FROM kept k JOIN parcels p ON p.geom && k.geom",
+                &[&scope],
+            )?;
+            needed.extend(rows.iter().map(|r| r.get::<_, String>(0)));
+        }
+        let needed: Vec<&str> = needed.iter().map(String::as_str).collect();
+        let mut parcels = Vec::new();
+        let mut owner_rights = Vec::new();
+        {
+            let mut c = self.c();
+            let mut it = c.query_raw(
+                "SELECT idu, contenance, ST_AsBinary(geom, 'NDR'), v_from FROM parcels WHERE dep = ANY($1) ORDER BY fid",
+                [&needed as &dyn ToSql],
+            )?;
+            while let Some(r) = it.next()? {
+                parcels.push(stored_parcel(&r)?);
+            }
+        }
+        {
+            let mut c = self.c();
+            let droit = domania_core::Right::Proprietaire.code().to_string();
+            let mut it = c.query_raw(
+                "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
+                 WHERE droit = $1 AND dep = ANY($2) ORDER BY idu",
+                [&droit as &dyn ToSql, &needed as &dyn ToSql],
+            )?;
+            while let Some(r) = it.next()? {
+                owner_rights.push(stored_right(&r)?);
+            }
+        }
+        let owner_coverage = self
+            .c()
+            .query("SELECT DISTINCT substr(idu, 1, 5) FROM owners WHERE dep = ANY($1)", &[&needed])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        Ok(crate::store::StoreContents {
+            parcels,
+            owner_rights,
+            owner_coverage,
+            subsectors: self.perimeters(Layer::Subsectors)?,
+            qpv: self.perimeters(Layer::Qpv)?,
+            conventions: self.perimeters(Layer::Conventions)?,
+            versions: std::collections::BTreeMap::new(),
+        })
+    }
+
     pub(crate) fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
         let rows = self.c().query(
             &format!("SELECT key, name, properties, ST_AsBinary(geom, 'NDR') FROM {} ORDER BY key", layer.table()),

@@ -843,6 +843,27 @@ impl Store {
         self.read_contents(Some(zones))
     }
 
+    /// What a server of one part of the territory serves (see [`crate::served`]): the parcels
+    /// of `scope` (départements or communes), every zone meeting them, and every parcel meeting
+    /// a kept zone, so that the zones' figures are whole. On PostGIS only the partitions of the
+    /// départements concerned are read.
+    pub fn read_scoped(&self, scope: &Scope) -> Result<StoreContents> {
+        let contents = match (&self.db, crate::served::departements(scope)) {
+            (Db::Pg(db), Some(deps)) => {
+                db.begin_read()?;
+                let read = (|| -> Result<StoreContents> {
+                    let mut c = db.read_departements(&deps)?;
+                    c.versions = self.versions()?;
+                    Ok(c)
+                })();
+                db.end_read()?;
+                read?
+            }
+            _ => self.read_all()?,
+        };
+        Ok(crate::served::restrict(contents, scope))
+    }
+
     fn read_contents(&self, zones: Option<Layer>) -> Result<StoreContents> {
         on_db!(&self.db, db => db.begin_read())?;
         let read = || -> Result<StoreContents> {
