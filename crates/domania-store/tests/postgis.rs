@@ -226,3 +226,41 @@ fn postgis_partitions_by_departement_and_keeps_one_writer() {
     drop(s);
     assert!(Store::open_write_at(&loc, &wait).is_ok());
 }
+
+#[test]
+fn a_part_of_the_territory_reads_the_same_on_both_engines() {
+    let Some(db) = ScratchDatabase::from_env("part") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = Store::create(&dir.path().join("s.gpkg"), false, &Wait::default()).unwrap();
+    let mut p = Store::create_at(&Location::from(db.url()), false, &Wait::default()).unwrap();
+    for s in [&mut g, &mut p] {
+        story(s);
+        // A sub-sector over parcels of 78440 and of 91216 (same x: they overlap in Lambert-93
+        // here), and one over 91216 alone.
+        let both = perimeter_row("S1", None, "{}", &parcel("78440", 3, 50.0).geom_l93);
+        let far = perimeter_row("S2", None, "{}", &parcel("91216", 40, 10.0).geom_l93);
+        s.import(Layer::Subsectors, vec![both, far], &meta("s.geojson"), &opts(Layer::Subsectors)).unwrap();
+    }
+    for part in ["departement=78", "departement=91", "commune=91216", "departement=2A"] {
+        let scope: Scope = part.parse().unwrap();
+        let (a, b) = (g.read_scoped(&scope).unwrap(), p.read_scoped(&scope).unwrap());
+        let show = |c: &domania_store::StoreContents| {
+            (
+                c.parcels.iter().map(|x| x.idu.clone()).collect::<Vec<_>>(),
+                c.subsectors.iter().map(|z| z.key.clone()).collect::<Vec<_>>(),
+                c.qpv.len(),
+                c.owner_rights.len(),
+                c.owner_coverage.clone(),
+            )
+        };
+        assert_eq!(show(&b), show(&a), "{part}");
+        if part == "departement=78" {
+            // S1 straddles 78 and 91: served whole, with the 91216 parcels it meets.
+            assert_eq!(show(&a).1, ["S1"]);
+            assert!(a.parcels.iter().any(|x| x.idu.starts_with("91216")), "{:?}", show(&a).0);
+        }
+        if part == "departement=2A" {
+            assert!(a.parcels.is_empty() && a.subsectors.is_empty());
+        }
+    }
+}
