@@ -242,3 +242,47 @@ fn two_servers_on_a_primary_and_its_replica_serve_an_upload_through_either_withi
     assert_eq!(va["snapshot"], vb["snapshot"]);
     drop((on_replica, on_primary));
 }
+
+#[test]
+fn a_static_map_per_departement_from_postgis_read_back_by_the_pmtiles_package() {
+    let Some(db) = ScratchDatabase::from_env("e2e_pmtiles") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Path::new(db.url());
+    json(store, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
+    json(store, &["import", "parcels", shared_data("cadastre-91216-parcelles.json").to_str().unwrap()]);
+    let set = dir.path().join("carte");
+    let out = json(store, &["export", "pmtiles-set", set.to_str().unwrap(), "--minzoom", "13", "--maxzoom", "14"]);
+    let deps: Vec<&str> =
+        out["archives"].as_array().unwrap().iter().map(|a| a["departement"].as_str().unwrap()).collect();
+    assert_eq!(deps, ["75", "91"], "{out}");
+
+    // Each archive read by the pmtiles package: its box is its own département's.
+    for (file, (lon, lat)) in [("75.pmtiles", (2.35, 48.89)), ("91.pmtiles", (2.33, 48.67))] {
+        let script = format!(
+            "from pmtiles.reader import Reader, MmapSource\n\
+             with open({a:?}, 'rb') as f:\n\
+             \x20   h = Reader(MmapSource(f)).header()\n\
+             \x20   print(h['min_lon_e7'] / 1e7, h['min_lat_e7'] / 1e7, h['max_lon_e7'] / 1e7, h['max_lat_e7'] / 1e7, h['addressed_tiles_count'])\n",
+            a = set.join(file).to_str().unwrap()
+        );
+        let py = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3");
+        assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+        let v: Vec<f64> = String::from_utf8_lossy(&py.stdout).split_whitespace().map(|x| x.parse().unwrap()).collect();
+        assert!(v[0] < lon && lon < v[2] && v[1] < lat && lat < v[3], "{file}: {v:?}");
+        assert!(v[2] - v[0] < 0.1 && v[3] - v[1] < 0.1, "{file} covers one commune: {v:?}");
+        assert!(v[4] > 0.0);
+    }
+    // The index lists both; every style draws both archives and passes the validator.
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(set.join("tiles.json")).unwrap()).unwrap();
+    let urls: Vec<&str> = index["archives"].as_array().unwrap().iter().map(|a| a["url"].as_str().unwrap()).collect();
+    assert_eq!(urls, ["75.pmtiles", "91.pmtiles"]);
+    let style_path = set.join("styles/owners.json");
+    let style: serde_json::Value = serde_json::from_slice(&std::fs::read(&style_path).unwrap()).unwrap();
+    assert_eq!(style["sources"]["d75"]["url"], "pmtiles://75.pmtiles");
+    assert_eq!(style["sources"]["d91"]["url"], "pmtiles://91.pmtiles");
+    let on: Vec<&str> = style["layers"].as_array().unwrap().iter().filter_map(|l| l["source"].as_str()).collect();
+    assert!(on.contains(&"d75") && on.contains(&"d91"));
+    for entry in std::fs::read_dir(set.join("styles")).unwrap() {
+        crate::styles::validate(&entry.unwrap().path());
+    }
+}

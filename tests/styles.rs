@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::support::{domania, root, texts};
 
-fn validate(file: &std::path::Path) {
+pub(crate) fn validate(file: &std::path::Path) {
     let bin = root().join("tools/style-check/node_modules/.bin/gl-style-validate");
     assert!(bin.exists(), "{} is missing: npm ci --prefix tools/style-check (done by .ci/run)", bin.display());
     let out = Command::new(&bin).arg(file).output().expect("run gl-style-validate");

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::App;
-use crate::error::{AppError, ErrorCode, Result};
+use crate::error::{AppError, Context as _, ErrorCode, Result};
 use crate::files::LoadedRules;
 
 /// A PMTiles export.
@@ -30,6 +30,8 @@ pub struct PmtilesRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct PmtilesOutcome {
     pub out: PathBuf,
+    /// The archive's box, WGS84 (west, south, east, north).
+    pub bounds: [f64; 4],
     /// Tiles in the archive (empty tiles are left out: a reader treats a missing tile as empty).
     pub tiles: u64,
     /// Tiles of the territory's box that held nothing.
@@ -184,6 +186,7 @@ impl App {
         sizes.sort_unstable();
         Ok(PmtilesOutcome {
             out: req.out.clone(),
+            bounds: [west, south, east, north],
             tiles: stats.tiles,
             empty,
             contents: stats.contents,
@@ -194,6 +197,130 @@ impl App {
             tiles_over_budget: over_budget,
             dropped_features: dropped,
             encode_seconds,
+            seconds: t.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// One PMTiles archive per département, published together (see
+/// [`App::export_pmtiles_set`]).
+#[derive(Debug, Clone)]
+pub struct PmtilesSetRequest {
+    pub layers: Vec<TileLayer>,
+    pub min_zoom: u8,
+    pub max_zoom: u8,
+    /// The folder the archives, `tiles.json` and `styles/` are written into.
+    pub out_dir: PathBuf,
+    /// The départements (default: every one with parcels in the store).
+    pub departements: Option<Vec<String>>,
+}
+
+/// One archive of a set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetArchive {
+    pub departement: String,
+    /// The archive's file name, relative to the set's folder.
+    pub file: String,
+    pub outcome: PmtilesOutcome,
+}
+
+/// What a set export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct PmtilesSetOutcome {
+    pub out_dir: PathBuf,
+    pub archives: Vec<SetArchive>,
+    /// The index of the set (`tiles.json`): every archive with its département and box.
+    pub index: PathBuf,
+    /// One MapLibre style per map (managers per kind, owners, decisions), each drawing every
+    /// archive of the set.
+    pub styles: Vec<PathBuf>,
+    pub seconds: f64,
+}
+
+impl App {
+    /// The départements with parcels in the store (on PostGIS, its partitions).
+    pub fn departements(&self) -> Result<Vec<String>> {
+        Ok(self.open_read()?.departements()?)
+    }
+
+    /// A static map at national scale: one PMTiles archive per département (`75.pmtiles`…, each
+    /// built from that département's part of the store, with every sub-sector and QPV meeting
+    /// it whole), an index `tiles.json` listing them with their boxes, and `styles/NAME.json`
+    /// that draw every archive at once (MapLibre's `pmtiles://` protocol, URLs relative to the
+    /// folder). The folder can be copied as it is to object storage behind a CDN.
+    pub fn export_pmtiles_set(
+        &self,
+        req: &PmtilesSetRequest,
+        rules: &LoadedRules,
+        progress: &dyn Fn(&str, u64, u64),
+    ) -> Result<PmtilesSetOutcome> {
+        let t = Instant::now();
+        let deps = match &req.departements {
+            Some(d) => d.clone(),
+            None => self.departements()?,
+        };
+        if deps.is_empty() {
+            return Err(AppError::new(ErrorCode::LayerMissing, "the store holds no parcels: no département to export"));
+        }
+        let io = |what: &str, e: std::io::Error| AppError::new(ErrorCode::Internal, format!("{what}: {e}"));
+        std::fs::create_dir_all(req.out_dir.join("styles"))
+            .map_err(|e| io(&format!("making {}", req.out_dir.display()), e))?;
+        let mut archives = Vec::new();
+        for dep in &deps {
+            let scope: domania_store::Scope = format!("departement={dep}")
+                .parse()
+                .map_err(|e: String| AppError::new(ErrorCode::InvalidArgument, e))?;
+            let file = format!("{}.pmtiles", dep.to_ascii_lowercase());
+            let part = self.clone().with_served_scope(Some(scope));
+            let one = PmtilesRequest {
+                layers: req.layers.clone(),
+                min_zoom: req.min_zoom,
+                max_zoom: req.max_zoom,
+                out: req.out_dir.join(&file),
+            };
+            let outcome = part
+                .export_pmtiles(&one, rules, &|done, total| progress(dep, done, total))
+                .context(|| format!("département {dep}"))?;
+            archives.push(SetArchive { departement: dep.clone(), file, outcome });
+        }
+        let bounds = archives
+            .iter()
+            .map(|a| a.outcome.bounds)
+            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+            .unwrap_or_default();
+        let index = serde_json::json!({
+            "name": "Domania",
+            "description": "Who owns and who must maintain every piece of ground: one PMTiles archive per département",
+            "generator": format!("domania {}", env!("CARGO_PKG_VERSION")),
+            "minzoom": req.min_zoom,
+            "maxzoom": req.max_zoom,
+            "bounds": bounds,
+            "archives": archives.iter().map(|a| serde_json::json!({
+                "departement": a.departement, "url": a.file, "bounds": a.outcome.bounds,
+                "tiles": a.outcome.tiles, "bytes": a.outcome.bytes,
+            })).collect::<Vec<_>>(),
+        });
+        let index_path = req.out_dir.join("tiles.json");
+        std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap_or_default())
+            .map_err(|e| io(&format!("writing {}", index_path.display()), e))?;
+        let sources: Vec<(String, String)> = archives
+            .iter()
+            .map(|a| (format!("d{}", a.departement.to_ascii_lowercase()), format!("pmtiles://{}", a.file)))
+            .collect();
+        let mut styles = Vec::new();
+        for name in crate::styles::names(&rules.rules) {
+            let Some(style) = crate::styles::style(&rules.rules, &name, "pmtiles://") else { continue };
+            let path = req.out_dir.join("styles").join(format!("{name}.json"));
+            let style = crate::styles::over_sources(style, &sources);
+            std::fs::write(&path, serde_json::to_vec_pretty(&style).unwrap_or_default())
+                .map_err(|e| io(&format!("writing {}", path.display()), e))?;
+            styles.push(path);
+        }
+        Ok(PmtilesSetOutcome {
+            out_dir: req.out_dir.clone(),
+            archives,
+            index: index_path,
+            styles,
             seconds: t.elapsed().as_secs_f64(),
         })
     }

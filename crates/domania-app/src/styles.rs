@@ -216,6 +216,37 @@ pub fn decisions(rules: &Rules, source: &str) -> Value {
     style
 }
 
+/// `style` drawing several tile sources alike (one archive per département): its source
+/// `domania` replaced by `sources` (id, URL), each of its layers on it repeated for each source
+/// (ids suffixed with the source's), the background once.
+#[must_use]
+pub fn over_sources(mut style: Value, sources: &[(String, String)]) -> Value {
+    let template = style["sources"]["domania"].clone();
+    let mut map = serde_json::Map::new();
+    for (id, url) in sources {
+        let mut s = template.clone();
+        s["url"] = json!(url);
+        map.insert(id.clone(), s);
+    }
+    style["sources"] = Value::Object(map);
+    let layers = style["layers"].as_array().cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for layer in layers {
+        if layer.get("source").and_then(Value::as_str) == Some("domania") {
+            for (id, _) in sources {
+                let mut l = layer.clone();
+                l["id"] = json!(format!("{}-{id}", layer["id"].as_str().unwrap_or("layer")));
+                l["source"] = json!(id);
+                out.push(l);
+            }
+        } else {
+            out.push(layer);
+        }
+    }
+    style["layers"] = Value::Array(out);
+    style
+}
+
 /// A style by name (see [`names`]), `None` when there is none of that name.
 #[must_use]
 pub fn style(rules: &Rules, name: &str, source: &str) -> Option<Value> {

@@ -560,6 +560,52 @@ pub fn run(cli: &Cli) -> Result<()> {
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }
+        Command::Export { what: ExportCommand::PmtilesSet { dir, departements, layers, minzoom, maxzoom, rules } } => {
+            if minzoom > maxzoom {
+                bail!("--minzoom {minzoom} is above --maxzoom {maxzoom}");
+            }
+            let rules = domania_app::files::rules(rules.as_deref())?;
+            let req = domania_app::export::PmtilesSetRequest {
+                layers: layers.0.clone(),
+                min_zoom: *minzoom,
+                max_zoom: *maxzoom,
+                out_dir: dir.clone(),
+                departements: departements.clone(),
+            };
+            let pb = if cli.json { ProgressBar::hidden() } else { ProgressBar::new(0) };
+            pb.set_style(
+                ProgressStyle::with_template("{msg} {elapsed_precise} [{bar:30}] {pos}/{len} tiles")
+                    .expect("static template"),
+            );
+            let outcome = app.export_pmtiles_set(&req, &rules, &|dep, done, total| {
+                pb.set_message(format!("département {dep}"));
+                pb.set_length(total);
+                pb.set_position(done);
+            });
+            pb.finish_and_clear();
+            let o = outcome?;
+            if cli.json {
+                return json(&o);
+            }
+            for a in &o.archives {
+                crate::outln!(
+                    "{}: département {}, {} tiles, {:.1} MB, in {:.1} s",
+                    a.outcome.out.display(),
+                    a.departement,
+                    a.outcome.tiles,
+                    a.outcome.bytes as f64 / 1e6,
+                    a.outcome.seconds
+                )?;
+            }
+            crate::outln!(
+                "{}: the index of {} archives; {} styles in {}; {:.1} s in all",
+                o.index.display(),
+                o.archives.len(),
+                o.styles.len(),
+                dir.join("styles").display(),
+                o.seconds
+            )
+        }
         Command::Export { what: ExportCommand::Ogr { layer, out, driver, rules, date } } => {
             let rules = domania_app::files::rules(rules.as_deref())?;
             let req = domania_app::export::OgrRequest { layer: *layer, out: out.clone(), driver: driver.clone() };

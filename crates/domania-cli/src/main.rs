@@ -345,6 +345,25 @@ pub enum ExportCommand {
         #[arg(long, env = "DOMANIA_RULES")]
         rules: Option<PathBuf>,
     },
+    /// A static map at national scale: one PMTiles archive per département in DIR, an index
+    /// `tiles.json` of them, and `styles/NAME.json` drawing them all; copy DIR to object
+    /// storage behind a CDN, no server needed.
+    PmtilesSet {
+        dir: PathBuf,
+        /// The départements, comma separated (default: every one with parcels).
+        #[arg(long, value_delimiter = ',')]
+        departements: Option<Vec<String>>,
+        /// Layers, comma separated: parcels, spaces, subsectors, qpv, conventions.
+        #[arg(long, default_value = "parcels,spaces,subsectors,qpv,conventions", value_parser = parse_tile_layers)]
+        layers: TileLayers,
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u8).range(0..=22))]
+        minzoom: u8,
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u8).range(0..=22))]
+        maxzoom: u8,
+        /// Rules file (default: the built-in rules).
+        #[arg(long, env = "DOMANIA_RULES")]
+        rules: Option<PathBuf>,
+    },
     /// One layer to any vector format GDAL writes, in Lambert-93 (a build with `--features
     /// gdal`): `export ogr subsectors sous-secteurs.tab`.
     Ogr {

@@ -412,6 +412,22 @@ impl PgDb {
             .collect()
     }
 
+    /// The non-empty partitions of the parcels: one look at each, not a scan of the layer.
+    pub(crate) fn departements(&self) -> Result<Vec<String>> {
+        let mut c = self.c();
+        let mut tx = c.build_transaction().read_only(true).start()?;
+        let parts: BTreeSet<String> = partitions(&mut tx, Layer::Parcels)?.into_iter().collect();
+        let mut out = Vec::new();
+        for dep in parts {
+            let name = format!("parcels_d{}", dep.to_ascii_lowercase());
+            if tx.query_opt(&format!("SELECT 1 FROM {name} LIMIT 1"), &[])?.is_some() {
+                out.push(dep);
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
     pub(crate) fn owner_coverage(&self) -> Result<BTreeSet<String>> {
         let rows = self.c().query("SELECT DISTINCT substr(idu, 1, 5) FROM owners", &[])?;
         Ok(rows.iter().map(|r| r.get(0)).collect())

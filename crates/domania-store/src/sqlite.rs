@@ -564,6 +564,15 @@ impl GpkgDb {
         Ok(out)
     }
 
+    pub(crate) fn departements(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT CASE WHEN key LIKE '97%' OR key LIKE '98%' THEN substr(key, 1, 3) ELSE substr(key, 1, 2) END
+             FROM parcels ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub(crate) fn owner_coverage(&self) -> Result<BTreeSet<String>> {
         let mut stmt = self.conn.prepare("SELECT DISTINCT substr(idu, 1, 5) FROM owners")?;
         let rows = stmt.query_map([], |r| r.get(0))?;

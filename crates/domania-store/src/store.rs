@@ -820,6 +820,11 @@ impl Store {
         on_db!(&self.db, db => db.owner_file_covers(commune))
     }
 
+    /// The départements with current parcels, sorted (on PostGIS, the non-empty partitions).
+    pub fn departements(&self) -> Result<Vec<String>> {
+        on_db!(&self.db, db => db.departements())
+    }
+
     /// Every current parcel IDU.
     pub fn parcel_idus(&self) -> Result<Vec<String>> {
         let mut keys = on_db!(&self.db, db => db.keys(Layer::Parcels))?;
