@@ -344,11 +344,14 @@ pub fn run(cli: &Cli) -> Result<()> {
                 bail!("{}: {} feature(s) or line(s) rejected", file.display(), report.rejected)
             }
         }
-        Command::Synth { parcels, seed, out: dir } => {
+        Command::Synth { parcels, seed, out: dir, departements } => {
             let t = std::time::Instant::now();
             let parcels = usize::try_from(*parcels).context("--parcels is too large for this machine")?;
-            let s = domania_io::synth::generate(parcels, *seed, dir)
-                .with_context(|| format!("generating into {}", dir.display()))?;
+            let s = match departements {
+                None => domania_io::synth::generate(parcels, *seed, dir),
+                Some(deps) => domania_io::synth::generate_departements(parcels, *seed, deps, dir),
+            }
+            .with_context(|| format!("generating into {}", dir.display()))?;
             let seconds = t.elapsed().as_secs_f64();
             if cli.json {
                 crate::outln!(

@@ -169,6 +169,10 @@ pub enum Command {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+        /// Several départements (`75,92,93`), each with --parcels parcels in a folder of its
+        /// own (OUT/75/…), their QPV and sub-sectors together at the top of OUT.
+        #[arg(long, value_delimiter = ',', value_parser = parse_departement)]
+        departements: Option<Vec<String>>,
     },
     /// Land by actor and owner in every sub-sector (or QPV), with the non-cadastré remainder.
     Shares {
@@ -543,6 +547,11 @@ fn imported_layer() -> impl clap::builder::TypedValueParser<Value = Layer> {
     use clap::builder::TypedValueParser as _;
     clap::builder::PossibleValuesParser::new(Layer::IMPORTED.map(Layer::as_str))
         .map(|s| s.parse::<Layer>().expect("one of the listed layer names"))
+}
+
+fn parse_departement(s: &str) -> Result<String, String> {
+    let scope: Scope = format!("departement={s}").parse()?;
+    scope.codes.and_then(|c| c.into_iter().next()).ok_or_else(|| format!("{s:?} is not a département code"))
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {

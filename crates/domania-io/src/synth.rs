@@ -63,14 +63,14 @@ const COMMUNES: &[(&str, &str)] = &[
 ];
 
 /// The communauté urbaine GPS&O (real SIREN), filed as the real files do: group 4.
-const CU: Org = Org {
+const CU: Org<'static> = Org {
     siren: "200059889",
     name: "COMMUNAUTE URBAINE GRAND PARIS SEINE ET OISE",
     groupe: "4 - Commune",
     forme: "7343",
     abr: "CU",
 };
-const BAILLEURS: &[Org] = &[
+const BAILLEURS: &[Org<'static>] = &[
     Org { siren: "900000011", name: "OPH SEINE AVAL HABITAT", groupe: "5 - Office HLM", forme: "4140", abr: "OPH" },
     Org {
         siren: "900000029",
@@ -84,12 +84,12 @@ const BAILLEURS: &[Org] = &[
 ];
 
 #[derive(Clone, Copy)]
-struct Org {
-    siren: &'static str,
-    name: &'static str,
-    groupe: &'static str,
-    forme: &'static str,
-    abr: &'static str,
+struct Org<'a> {
+    siren: &'a str,
+    name: &'a str,
+    groupe: &'a str,
+    forme: &'a str,
+    abr: &'a str,
 }
 
 /// Four corners of a lot, Lambert-93.
@@ -172,8 +172,105 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> [(f64, f64); 4] {
     [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 }
 
-/// Generates a territory of `parcels` parcels into `out_dir` (created if missing).
+/// Where a synthetic territory lies: its département, communes and south-west corner.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub departement: String,
+    /// (INSEE code, name), west to east.
+    pub communes: Vec<(String, String)>,
+    /// Lambert-93 south-west corner.
+    pub origin: (f64, f64),
+}
+
+impl Place {
+    /// The GPS&O communes of the Yvelines (the default territory).
+    #[must_use]
+    pub fn gpso() -> Self {
+        Self {
+            departement: "78".into(),
+            communes: COMMUNES.iter().map(|(c, n)| ((*c).to_owned(), (*n).to_owned())).collect(),
+            origin: ORIGIN,
+        }
+    }
+
+    /// Eight synthetic communes of département `dep`, the `index`-th of a set: territories of a
+    /// set sit 40 km apart (rows of five), so their parcels never meet.
+    #[must_use]
+    pub fn departement(dep: &str, index: usize) -> Self {
+        let communes = (0..8)
+            .map(|k| {
+                let code = if dep.len() == 3 {
+                    format!("{dep}{:02}", 11 + k * 11)
+                } else {
+                    format!("{dep}{:03}", 101 + k * 11)
+                };
+                let name = format!("COMMUNE SYNTHETIQUE {dep}-{}", k + 1);
+                (code, name)
+            })
+            .collect();
+        let origin = (ORIGIN.0 + (index % 5) as f64 * 40_000.0, ORIGIN.1 - (index / 5) as f64 * 40_000.0);
+        Self { departement: dep.to_owned(), communes, origin }
+    }
+}
+
+/// Generates a territory of `parcels` parcels into `out_dir` (created if missing), over the
+/// GPS&O communes.
 pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummary> {
+    generate_at(parcels, seed, out_dir, &Place::gpso())
+}
+
+/// Generates `parcels` parcels in each of the départements `deps`: one folder per département
+/// (`out_dir/75/cadastre-synth-parcelles.json`, its PPM file), and the QPV and sub-sectors of
+/// all of them in one file each at the top (those layers are imported whole), with one
+/// `territory.toml`.
+pub fn generate_departements(parcels: usize, seed: u64, deps: &[String], out_dir: &Path) -> Result<SynthSummary> {
+    fs::create_dir_all(out_dir).map_err(|source| IoError::Write { path: out_dir.to_path_buf(), source })?;
+    let mut all = SynthSummary::default();
+    let mut qpv = Out::create(out_dir, "qpv-synth.geojson")?;
+    let mut sub = Out::create(out_dir, "subsectors-synth.geojson")?;
+    qpv.put("{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+    sub.put("{\"type\":\"FeatureCollection\",\"features\":[\n")?;
+    for (i, dep) in deps.iter().enumerate() {
+        let dir = out_dir.join(dep);
+        let s = generate_at(parcels, seed.wrapping_add(i as u64), &dir, &Place::departement(dep, i))?;
+        for (name, out, before) in
+            [("qpv-synth.geojson", &mut qpv, all.qpv), ("subsectors-synth.geojson", &mut sub, all.subsectors)]
+        {
+            let path = dir.join(name);
+            let text = fs::read_to_string(&path).map_err(|source| IoError::Open { path: path.clone(), source })?;
+            // The generator writes one feature per line between its header and footer lines.
+            let features: Vec<&str> = text.lines().filter(|l| l.starts_with("{\"type\":\"Feature\",")).collect();
+            for (k, f) in features.iter().enumerate() {
+                out.put(if before + k > 0 { ",\n" } else { "" })?;
+                out.put(f.trim_end_matches(','))?;
+            }
+            fs::remove_file(&path).map_err(|source| IoError::Write { path: path.clone(), source })?;
+        }
+        all.parcels += s.parcels;
+        all.owner_rows += s.owner_rows;
+        all.qpv += s.qpv;
+        all.subsectors += s.subsectors;
+        all.files.extend(s.files.into_iter().filter(|f| f.exists() && !f.ends_with("territory.toml")));
+        let toml = dir.join("territory.toml");
+        if i == 0 {
+            fs::copy(&toml, out_dir.join("territory.toml"))
+                .map_err(|source| IoError::Write { path: out_dir.join("territory.toml"), source })?;
+        }
+        fs::remove_file(&toml).map_err(|source| IoError::Write { path: toml.clone(), source })?;
+    }
+    qpv.put("\n]}\n")?;
+    sub.put("\n]}\n")?;
+    all.files.push(qpv.finish()?);
+    all.files.push(sub.finish()?);
+    all.files.push(out_dir.join("territory.toml"));
+    Ok(all)
+}
+
+/// Generates a territory of `parcels` parcels at `place` into `out_dir` (created if missing).
+pub fn generate_at(parcels: usize, seed: u64, out_dir: &Path, place: &Place) -> Result<SynthSummary> {
+    let communes: Vec<(&str, &str)> = place.communes.iter().map(|(c, n)| (c.as_str(), n.as_str())).collect();
+    let origin = place.origin;
+    let dep_code = place.departement.as_str();
     fs::create_dir_all(out_dir).map_err(|source| IoError::Write { path: out_dir.to_path_buf(), source })?;
     let mut rng = Rng::new(seed);
     let avg_per_block = 24.0;
@@ -206,14 +303,14 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
     while written < parcels {
         let (bx, by) = (block_index % cols, block_index / cols);
         block_index += 1;
-        let x0 = ORIGIN.0 + bx as f64 * (BLOCK_W + STREET);
-        let y0 = ORIGIN.1 + by as f64 * (BLOCK_H + STREET);
+        let x0 = origin.0 + bx as f64 * (BLOCK_W + STREET);
+        let y0 = origin.1 + by as f64 * (BLOCK_H + STREET);
         let qpv = in_qpv(bx, by);
         let draw = rng.f64();
         let mix = if qpv { &QPV_MIX } else { &TOWN_MIX };
         let kind = mix.iter().find(|(upto, _)| draw < *upto).map_or(Block::Ordinary, |(_, k)| *k);
-        let commune_idx = (bx * COMMUNES.len() / cols.max(1)).min(COMMUNES.len() - 1);
-        let (insee, cname) = COMMUNES[commune_idx];
+        let commune_idx = (bx * communes.len() / cols.max(1)).min(communes.len() - 1);
+        let (insee, cname) = communes[commune_idx];
         let commune_org = Org { siren: "", name: cname, groupe: "4 - Commune", forme: "7210", abr: "COM" };
         let bailleur = BAILLEURS[rng.range(0, BAILLEURS.len() as u32 - 1) as usize];
         // Lots: (polygon corners, owner)
@@ -321,6 +418,7 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
                     org.siren.to_owned()
                 };
                 let name = if org.forme == "7210" { format!("COMMUNE DE {}", org.name) } else { org.name.to_owned() };
+                // As the DGFiP writes it: two characters (`97` overseas), then three.
                 let dep = &insee[0..2];
                 let com = &insee[2..5];
                 let pre = if prefixe == "000" { String::new() } else { prefixe.clone() };
@@ -364,18 +462,18 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
         if bx0 >= bx1 || by0 >= by1 {
             continue;
         }
-        let code = format!("QN078{:03}", qi + 1);
+        let code = format!("QN{dep_code:0>3}{:03}", qi + 1);
         let corners = rect(
-            ORIGIN.0 + bx0 as f64 * (BLOCK_W + STREET) - half,
-            ORIGIN.1 + by0 as f64 * (BLOCK_H + STREET) - half,
-            ORIGIN.0 + bx1 as f64 * (BLOCK_W + STREET) - half,
-            ORIGIN.1 + by1 as f64 * (BLOCK_H + STREET) - half,
+            origin.0 + bx0 as f64 * (BLOCK_W + STREET) - half,
+            origin.1 + by0 as f64 * (BLOCK_H + STREET) - half,
+            origin.0 + bx1 as f64 * (BLOCK_W + STREET) - half,
+            origin.1 + by1 as f64 * (BLOCK_H + STREET) - half,
         );
-        let (insee, cname) = COMMUNES[(bx0 * COMMUNES.len() / cols.max(1)).min(COMMUNES.len() - 1)];
+        let (insee, cname) = communes[(bx0 * communes.len() / cols.max(1)).min(communes.len() - 1)];
         line.clear();
         let _ = write!(
             line,
-            "{}{{\"type\":\"Feature\",\"properties\":{{\"code_qp\":\"{code}\",\"nom_qp\":\"Quartier synthétique {n}\",\"commune_qp\":\"{cname}\",\"code_commune\":\"{insee}\",\"code_departement\":\"78\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[",
+            "{}{{\"type\":\"Feature\",\"properties\":{{\"code_qp\":\"{code}\",\"nom_qp\":\"Quartier synthétique {n}\",\"commune_qp\":\"{cname}\",\"code_commune\":\"{insee}\",\"code_departement\":\"{dep_code}\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":[",
             if summary.qpv > 0 { ",\n" } else { "" },
             n = qi + 1
         );
@@ -388,8 +486,8 @@ pub fn generate(parcels: usize, seed: u64, out_dir: &Path) -> Result<SynthSummar
                 if by * cols + bx >= block_index {
                     continue;
                 }
-                let x0 = ORIGIN.0 + bx as f64 * (BLOCK_W + STREET) - half;
-                let y0 = ORIGIN.1 + by as f64 * (BLOCK_H + STREET) - half;
+                let x0 = origin.0 + bx as f64 * (BLOCK_W + STREET) - half;
+                let y0 = origin.1 + by as f64 * (BLOCK_H + STREET) - half;
                 let corners = rect(x0, y0, x0 + BLOCK_W + STREET, y0 + BLOCK_H + STREET);
                 line.clear();
                 let _ = write!(
@@ -487,5 +585,33 @@ mod tests {
             fs::read(&sa.files[0]).unwrap(),
             fs::read(other.path().join("cadastre-synth-parcelles.json")).unwrap()
         );
+    }
+
+    #[test]
+    fn several_departements_each_in_its_folder_with_their_zones_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = vec!["75".to_owned(), "2A".to_owned(), "974".to_owned()];
+        let s = generate_departements(400, 3, &deps, dir.path()).unwrap();
+        assert_eq!(s.parcels, 1200);
+        for dep in &deps {
+            let cad =
+                read_cadastre(&dir.path().join(dep).join("cadastre-synth-parcelles.json"), ReadOptions::default())
+                    .unwrap();
+            assert_eq!(cad.parcels.len(), 400);
+            assert!(cad.parcels.iter().all(|p| p.idu.as_str().starts_with(dep.as_str())), "{dep}");
+            let ppm = read_ppm(&dir.path().join(dep).join("ppm-synth.csv"), None).unwrap();
+            assert!(ppm.report.is_clean() && !ppm.rows.is_empty(), "{dep}");
+            assert!(ppm.rows.iter().all(|r| r.idu.as_str().starts_with(dep.as_str())), "{dep}");
+        }
+        let qpv = read_perimeters(&dir.path().join("qpv-synth.geojson"), Layer::Qpv, ReadOptions::default()).unwrap();
+        assert_eq!(qpv.perimeters.len(), s.qpv);
+        for dep in &deps {
+            assert!(qpv.perimeters.iter().any(|q| q.key.starts_with(&format!("QN{dep:0>3}"))), "{dep}");
+        }
+        let sub =
+            read_perimeters(&dir.path().join("subsectors-synth.geojson"), Layer::Subsectors, ReadOptions::default())
+                .unwrap();
+        assert_eq!(sub.perimeters.len(), s.subsectors);
+        assert!(dir.path().join("territory.toml").exists() && !dir.path().join("75/territory.toml").exists());
     }
 }
