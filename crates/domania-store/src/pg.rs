@@ -573,7 +573,16 @@ impl PgDb {
             }
         }
         let deps = partitions(&mut tx, layer)?;
-        let w = PgWriter { tx, layer, version, pending: Vec::new(), replaced: Vec::new(), fids: Vec::new(), deps };
+        let w = PgWriter {
+            tx,
+            layer,
+            version,
+            pending: Vec::new(),
+            replaced: Vec::new(),
+            fids: Vec::new(),
+            deps,
+            staged: BTreeSet::new(),
+        };
         Ok((Box::new(w), version, current))
     }
 
@@ -726,13 +735,22 @@ fn partitions(tx: &mut postgres::Transaction<'_>, layer: Layer) -> Result<HashSe
         .collect())
 }
 
+/// The partition of `layer` holding département `dep`.
+fn partition(layer: Layer, dep: &str) -> String {
+    format!("{}_d{}", layer.table(), dep.to_ascii_lowercase())
+}
+
 /// Makes the partitions of `layer` (current and history) for the départements of `deps` not
-/// in `known` yet.
+/// in `known` yet. With `staged`, a new current partition is made as a table of its own, not
+/// attached and without indexes, and its name added to `staged`: the import fills it by `COPY`
+/// and attaches it before commit ([`attach_staged`]), which builds its indexes in one pass
+/// instead of row by row (the first load of a département).
 fn ensure_partitions<'d>(
     tx: &mut postgres::Transaction<'_>,
     layer: Layer,
     known: &mut HashSet<String>,
     deps: impl IntoIterator<Item = &'d str>,
+    mut staged: Option<&mut BTreeSet<String>>,
 ) -> Result<()> {
     let t = layer.table();
     for dep in deps {
@@ -742,12 +760,32 @@ fn ensure_partitions<'d>(
         if !dep.bytes().all(|b| b.is_ascii_alphanumeric()) || dep.is_empty() {
             return Err(StoreError::Corrupt(format!("{t}: no département in the key of a row (partition {dep:?})")));
         }
-        let name = dep.to_ascii_lowercase();
+        let (current, history) = (partition(layer, dep), format!("{t}_history_d{}", dep.to_ascii_lowercase()));
+        let create_current = match staged.as_deref_mut() {
+            Some(list) => {
+                list.insert(dep.to_owned());
+                format!("CREATE TABLE {current} (LIKE {t} INCLUDING DEFAULTS);")
+            }
+            None => format!("CREATE TABLE IF NOT EXISTS {current} PARTITION OF {t} FOR VALUES IN ('{dep}');"),
+        };
         tx.batch_execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {t}_d{name} PARTITION OF {t} FOR VALUES IN ('{dep}');
-             CREATE TABLE IF NOT EXISTS {t}_history_d{name} PARTITION OF {t}_history FOR VALUES IN ('{dep}');"
+            "{create_current}
+             CREATE TABLE IF NOT EXISTS {history} PARTITION OF {t}_history FOR VALUES IN ('{dep}');"
         ))?;
         known.insert(dep.to_owned());
+    }
+    Ok(())
+}
+
+/// Attaches the partitions an import filled on their own (see [`ensure_partitions`]):
+/// PostgreSQL checks their rows and builds their indexes then.
+fn attach_staged(tx: &mut postgres::Transaction<'_>, layer: Layer, staged: &BTreeSet<String>) -> Result<()> {
+    let t = layer.table();
+    for dep in staged {
+        tx.batch_execute(&format!(
+            "ALTER TABLE {t} ATTACH PARTITION {} FOR VALUES IN ('{dep}')",
+            partition(layer, dep)
+        ))?;
     }
     Ok(())
 }
@@ -893,6 +931,8 @@ struct PgWriter<'a> {
     fids: Vec<i64>,
     /// Départements with partitions.
     deps: HashSet<String>,
+    /// Départements whose partition this import made, filled unattached.
+    staged: BTreeSet<String>,
 }
 
 impl PgWriter<'_> {
@@ -902,13 +942,21 @@ impl PgWriter<'_> {
         }
         let layer = self.layer;
         let deps: BTreeSet<String> = self.pending.iter().map(|(_, r, _, _)| dep_of(layer, &r.key)).collect();
-        ensure_partitions(&mut self.tx, layer, &mut self.deps, deps.iter().map(String::as_str))?;
+        let staged = partitioned(layer).then_some(&mut self.staged);
+        ensure_partitions(&mut self.tx, layer, &mut self.deps, deps.iter().map(String::as_str), staged)?;
         archive(&mut self.tx, layer, &std::mem::take(&mut self.replaced), self.version)?;
-        let mut data = String::with_capacity(self.pending.len() * 512);
+        // Rows of a staged partition go to it directly, the others through the parent.
+        let mut by_table: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
         for (fid, row, gh, ah) in self.pending.drain(..) {
-            copy_line(&mut data, layer, fid, &row, [gh, ah, self.version], None)?;
+            let dep = dep_of(layer, &row.key);
+            let table = if self.staged.contains(&dep) { partition(layer, &dep) } else { layer.table().to_owned() };
+            let data = by_table.entry(table).or_insert_with(|| String::with_capacity(CHUNK * 512));
+            copy_line(data, layer, fid, &row, [gh, ah, self.version], None)?;
         }
-        copy_in(&mut self.tx, layer.table(), &copy_columns(layer, false), &data)
+        for (table, data) in by_table {
+            copy_in(&mut self.tx, &table, &copy_columns(layer, false), &data)?;
+        }
+        Ok(())
     }
 }
 
@@ -949,6 +997,7 @@ impl Writer for PgWriter<'_> {
 
     fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord]) -> Result<String> {
         self.flush()?;
+        attach_staged(&mut self.tx, self.layer, &std::mem::take(&mut self.staged))?;
         insert_records(&mut self.tx, std::slice::from_ref(v), scopes)?;
         self.tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &format!("{}:{}", v.layer, v.version)])?;
         Ok(self
@@ -1035,7 +1084,7 @@ impl RawSink for PgSink<'_> {
             self.deps[i] = partitions(&mut self.tx, layer)?;
         }
         let deps: BTreeSet<String> = rows.iter().map(|r| dep_of(layer, &r.row.key)).collect();
-        ensure_partitions(&mut self.tx, layer, &mut self.deps[i], deps.iter().map(String::as_str))?;
+        ensure_partitions(&mut self.tx, layer, &mut self.deps[i], deps.iter().map(String::as_str), None)?;
         let (mut current, mut history) = (String::new(), String::new());
         for r in &rows {
             let out = if r.v_to.is_some() { &mut history } else { &mut current };
