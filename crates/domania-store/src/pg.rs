@@ -320,14 +320,23 @@ impl PgDb {
     /// The current parcels, or those whose boxes meet a zone of `zones` (through the GiST
     /// indexes; boxes, as the GeoPackage's R-trees give).
     pub(crate) fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
-        let filter = zones.map_or_else(String::new, |z| {
-            format!(" WHERE EXISTS (SELECT 1 FROM {} z WHERE z.geom && p.geom)", z.table())
-        });
+        // Driven from the zones, one GiST probe of the parcels each (`OFFSET 0` keeps the
+        // planner from turning it into a probe of the zones per parcel: 4× slower on 200k
+        // parcels, and it grows with the territory, not with the zones).
+        let sql = zones.map_or_else(
+            || "SELECT idu, contenance, ST_AsBinary(geom, 'NDR'), v_from FROM parcels ORDER BY fid".to_owned(),
+            |z| {
+                format!(
+                    "WITH hit AS MATERIALIZED (SELECT DISTINCT q.fid, q.dep FROM {} z CROSS JOIN LATERAL
+                       (SELECT fid, dep FROM parcels q WHERE q.geom && z.geom OFFSET 0) q)
+                     SELECT p.idu, p.contenance, ST_AsBinary(p.geom, 'NDR'), p.v_from
+                     FROM hit JOIN parcels p ON p.fid = hit.fid AND p.dep = hit.dep ORDER BY p.fid",
+                    z.table()
+                )
+            },
+        );
         let mut c = self.c();
-        let mut it = c.query_raw(
-            &format!("SELECT idu, contenance, ST_AsBinary(geom, 'NDR'), v_from FROM parcels p{filter} ORDER BY fid"),
-            std::iter::empty::<&str>(),
-        )?;
+        let mut it = c.query_raw(&sql, std::iter::empty::<&str>())?;
         let mut out = Vec::new();
         while let Some(r) = it.next()? {
             out.push(stored_parcel(&r)?);
@@ -348,7 +357,8 @@ impl PgDb {
                    SELECT z.geom FROM subsectors z WHERE EXISTS (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom)
                    UNION ALL
                    SELECT z.geom FROM qpv z WHERE EXISTS (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom))
-                 SELECT DISTINCT p.dep FROM kept k JOIN parcels p ON p.geom && k.geom",
+                 SELECT DISTINCT p.dep FROM kept k CROSS JOIN LATERAL
+                   (SELECT dep FROM parcels p WHERE p.geom && k.geom OFFSET 0) p",
                 &[&scope],
             )?;
             needed.extend(rows.iter().map(|r| r.get::<_, String>(0)));
