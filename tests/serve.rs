@@ -23,12 +23,9 @@ impl Server {
 
     /// `domania --store STORE serve --bind 127.0.0.1:0 EXTRA…`.
     pub(crate) fn start_with(store: &std::path::Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(domania_bin())
-            .arg("--store")
-            .arg(store)
+        let mut child = crate::support::command(store)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(extra)
-            .env_remove("DOMANIA_CONFIG")
             .env("DOMANIA_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -34,17 +34,67 @@ pub fn bad_input(file: &str) -> PathBuf {
     root().join("tests/bad-inputs").join(file)
 }
 
+/// Whether this run puts the tests' stores in PostGIS (`DOMANIA_E2E_ENGINE=postgis`, with the
+/// cluster of `$DOMANIA_TEST_PG`) rather than in GeoPackage files: `.ci/run` runs the suite
+/// both ways.
+#[must_use]
+pub fn on_postgis() -> bool {
+    std::env::var("DOMANIA_E2E_ENGINE").is_ok_and(|e| e == "postgis")
+}
+
+/// Returns true, after saying why, when a test is about the GeoPackage file itself (its bytes,
+/// locks, journal, GDAL reading it) and this run is on PostGIS: the caller returns.
+#[must_use]
+pub fn gpkg_only(why: &str) -> bool {
+    if on_postgis() {
+        eprintln!("skipped on PostGIS: {why}");
+    }
+    on_postgis()
+}
+
+/// The databases standing for the tests' store paths in a PostGIS run.
+static DATABASES: std::sync::Mutex<Vec<(PathBuf, domania_store::pg::ScratchDatabase)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// What `--store` is given for a test's store path: the path, or in a PostGIS run the URL of a
+/// database made for that path (the same one every time). A URL is kept as it is.
+#[must_use]
+pub fn store_arg(store: &std::path::Path) -> std::ffi::OsString {
+    let text = store.to_string_lossy();
+    if !on_postgis() || text.starts_with("postgresql:") || text.starts_with("postgres:") {
+        return store.as_os_str().to_owned();
+    }
+    let mut dbs = DATABASES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, db)) = dbs.iter().find(|(p, _)| p == store) {
+        return db.url().into();
+    }
+    let db = domania_store::pg::ScratchDatabase::from_env("e2e").expect("DOMANIA_E2E_ENGINE=postgis needs $DOMANIA_TEST_PG");
+    let url = db.url().to_owned();
+    dbs.push((store.to_path_buf(), db));
+    url.into()
+}
+
+/// `domania` with `--store` for a test's store path (see [`store_arg`]); in a PostGIS run the
+/// reports go to the file a GeoPackage store would keep them in.
+#[must_use]
+pub fn command(store: &std::path::Path) -> Command {
+    let mut cmd = Command::new(domania_bin());
+    cmd.arg("--store").arg(store_arg(store)).env_remove("DOMANIA_CONFIG").env_remove("DOMANIA_STORE");
+    let url = store.to_string_lossy().starts_with("postgres");
+    if on_postgis() && !url {
+        let mut reports = store.as_os_str().to_owned();
+        reports.push(".reports");
+        cmd.env("DOMANIA_REPORTS", reports);
+    } else {
+        cmd.env_remove("DOMANIA_REPORTS");
+    }
+    cmd
+}
+
 /// Runs `domania --store <store> <args…>`.
 #[must_use]
 pub fn domania(store: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(domania_bin())
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .env_remove("DOMANIA_CONFIG")
-        .env_remove("DOMANIA_STORE")
-        .output()
-        .expect("run domania")
+    command(store).args(args).output().expect("run domania")
 }
 
 /// Standard output and error as text.

@@ -860,8 +860,12 @@ fn copy_columns(layer: Layer, history: bool) -> String {
     format!("fid, dep, {geom}key, {}, ghash, ahash, v_from{to}", names.join(", "))
 }
 
-fn copy_in(tx: &mut postgres::Transaction<'_>, table: &str, columns: &str, data: &str) -> Result<()> {
-    let mut w = tx.copy_in(&format!("COPY {table} ({columns}) FROM STDIN"))?;
+/// `COPY` of text-format lines into `table`. With `freeze` (a table made in this transaction),
+/// rows are written frozen, hint bits set: the first reads after a bulk load then write
+/// nothing back (they rewrote every page of a fresh million-parcel partition).
+fn copy_in(tx: &mut postgres::Transaction<'_>, table: &str, columns: &str, data: &str, freeze: bool) -> Result<()> {
+    let with = if freeze { " WITH (FREEZE)" } else { "" };
+    let mut w = tx.copy_in(&format!("COPY {table} ({columns}) FROM STDIN{with}"))?;
     w.write_all(data.as_bytes()).map_err(|e| StoreError::Postgres(format!("COPY into {table}: {e}")))?;
     w.finish()?;
     Ok(())
@@ -964,7 +968,8 @@ impl PgWriter<'_> {
             copy_line(data, layer, fid, &row, [gh, ah, self.version], None)?;
         }
         for (table, data) in by_table {
-            copy_in(&mut self.tx, &table, &copy_columns(layer, false), &data)?;
+            let staged = table != layer.table();
+            copy_in(&mut self.tx, &table, &copy_columns(layer, false), &data, staged)?;
         }
         Ok(())
     }
@@ -1102,10 +1107,10 @@ impl RawSink for PgSink<'_> {
         }
         let t = layer.table();
         if !current.is_empty() {
-            copy_in(&mut self.tx, t, &copy_columns(layer, false), &current)?;
+            copy_in(&mut self.tx, t, &copy_columns(layer, false), &current, false)?;
         }
         if !history.is_empty() {
-            copy_in(&mut self.tx, &format!("{t}_history"), &copy_columns(layer, true), &history)?;
+            copy_in(&mut self.tx, &format!("{t}_history"), &copy_columns(layer, true), &history, false)?;
         }
         Ok(())
     }
@@ -1182,6 +1187,14 @@ impl ScratchDatabase {
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
             .collect();
         let mut client = Client::connect(&admin, NoTls).unwrap_or_else(|e| panic!("{}: {e}", mask(&admin)));
+        // Databases of earlier runs whose process is gone (a panic or a kill skips `Drop`).
+        for row in client.query("SELECT datname::text FROM pg_database WHERE datname LIKE 'domania\\_%'", &[]).unwrap() {
+            let old: String = row.get(0);
+            let pid = old.rsplit('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)"));
+            }
+        }
         // One statement each: neither may run inside the implicit transaction of a batch.
         client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
         client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
