@@ -16,7 +16,7 @@ mod support;
 mod tiles;
 mod viewer;
 
-use support::{bad_input, domania, domania_bin, root, shared_data, texts};
+use support::{bad_input, domania, root, shared_data, texts};
 
 fn ok(store: &Path, args: &[&str]) -> String {
     let out = domania(store, args);

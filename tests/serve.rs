@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::support::{domania, domania_bin, shared_data, texts};
+use crate::support::{domania, shared_data, texts};
 
 /// A running server, stopped (SIGTERM) when dropped.
 pub(crate) struct Server {

@@ -174,6 +174,11 @@ fn as_unprivileged(store: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn reads_never_write_and_missing_empty_foreign_or_read_only_stores_are_clear_errors() {
+    if crate::support::gpkg_only(
+        "files, folders, permissions and foreign GeoPackages (the PostGIS equivalents are in crates/domania-store/tests/postgis.rs)",
+    ) {
+        return;
+    }
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     // A mistyped store: an error, and nothing created.
@@ -265,6 +270,11 @@ fn reads_never_write_and_missing_empty_foreign_or_read_only_stores_are_clear_err
 
 #[test]
 fn a_busy_store_says_who_holds_it_and_gives_up_after_the_wait() {
+    if crate::support::gpkg_only(
+        "the lock file beside a GeoPackage (PostGIS's advisory lock: crates/domania-store/tests/postgis.rs)",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");
     let synth = dir.path().join("synth");
@@ -310,14 +320,8 @@ fn closed_pipes_and_loose_arguments_are_handled() {
     json(&store, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
     // `domania owners | head -1`, `domania dump | head -1`: the reader goes, no panic.
     for command in ["owners", "dump"] {
-        let mut child = Command::new(domania_bin())
-            .arg("--store")
-            .arg(&store)
-            .arg(command)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            crate::support::command(&store).arg(command).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let mut first = [0u8; 64];
         child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
         drop(child.stdout.take());
@@ -361,10 +365,8 @@ fn closed_pipes_and_loose_arguments_are_handled() {
     let demo = dir.path().join("demo.gpkg");
     json(&demo, &["demo", "--dir", root().join("data").to_str().unwrap()]);
     let elsewhere = tempfile::tempdir().unwrap();
-    let out = Command::new(domania_bin())
+    let out = crate::support::command(&demo)
         .current_dir(elsewhere.path())
-        .arg("--store")
-        .arg(&demo)
         .args(["assign", "--dry-run", "--date", "2025-06-01"])
         .output()
         .unwrap();

@@ -68,7 +68,8 @@ pub fn store_arg(store: &std::path::Path) -> std::ffi::OsString {
     if let Some((_, db)) = dbs.iter().find(|(p, _)| p == store) {
         return db.url().into();
     }
-    let db = domania_store::pg::ScratchDatabase::from_env("e2e").expect("DOMANIA_E2E_ENGINE=postgis needs $DOMANIA_TEST_PG");
+    let db =
+        domania_store::pg::ScratchDatabase::from_env("e2e").expect("DOMANIA_E2E_ENGINE=postgis needs $DOMANIA_TEST_PG");
     let url = db.url().to_owned();
     dbs.push((store.to_path_buf(), db));
     url.into()

@@ -432,8 +432,16 @@ pub fn run(cli: &Cli) -> Result<()> {
         }
         Command::Reports { what } => reports(cli, &app, what),
         Command::Styles { out, source, rules } => {
-            // No store is needed: without one, the built-in rules.
-            let stored = if rules.is_none() && app.store_path().exists() { app.stored_rules()? } else { None };
+            // No store is needed: without one (no file, a database without Domania's tables),
+            // the built-in rules.
+            let stored = if rules.is_none() && app.store_path().exists() {
+                match app.stored_rules() {
+                    Err(e) if e.code() == domania_app::ErrorCode::StoreMissing => None,
+                    other => other?,
+                }
+            } else {
+                None
+            };
             let rules = match (rules, stored) {
                 (Some(p), _) => domania_app::files::rules(Some(p))?,
                 (None, Some(r)) => r,

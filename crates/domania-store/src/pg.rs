@@ -1188,7 +1188,8 @@ impl ScratchDatabase {
             .collect();
         let mut client = Client::connect(&admin, NoTls).unwrap_or_else(|e| panic!("{}: {e}", mask(&admin)));
         // Databases of earlier runs whose process is gone (a panic or a kill skips `Drop`).
-        for row in client.query("SELECT datname::text FROM pg_database WHERE datname LIKE 'domania\\_%'", &[]).unwrap() {
+        for row in client.query("SELECT datname::text FROM pg_database WHERE datname LIKE 'domania\\_%'", &[]).unwrap()
+        {
             let old: String = row.get(0);
             let pid = old.rsplit('_').nth(1).and_then(|p| p.parse::<u32>().ok());
             if pid.is_some_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()) {
