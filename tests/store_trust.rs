@@ -174,12 +174,12 @@ fn as_unprivileged(store: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn reads_never_write_and_missing_empty_foreign_or_read_only_stores_are_clear_errors() {
+    use std::os::unix::fs::PermissionsExt as _;
     if crate::support::gpkg_only(
         "files, folders, permissions and foreign GeoPackages (the PostGIS equivalents are in crates/domania-store/tests/postgis.rs)",
     ) {
         return;
     }
-    use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     // A mistyped store: an error, and nothing created.
     let typo = dir.path().join("typo.gpkg");
