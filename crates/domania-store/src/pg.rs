@@ -354,9 +354,11 @@ impl PgDb {
             let mut c = self.c();
             let rows = c.query(
                 "WITH kept AS (
-                   SELECT z.geom FROM subsectors z WHERE EXISTS (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom)
+                   SELECT z.geom FROM subsectors z CROSS JOIN LATERAL
+                     (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom LIMIT 1) hit
                    UNION ALL
-                   SELECT z.geom FROM qpv z WHERE EXISTS (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom))
+                   SELECT z.geom FROM qpv z CROSS JOIN LATERAL
+                     (SELECT 1 FROM parcels q WHERE q.dep = ANY($1) AND q.geom && z.geom LIMIT 1) hit)
                  SELECT DISTINCT p.dep FROM kept k CROSS JOIN LATERAL
                    (SELECT dep FROM parcels p WHERE p.geom && k.geom OFFSET 0) p",
                 &[&scope],
@@ -592,6 +594,7 @@ impl PgDb {
             fids: Vec::new(),
             deps,
             staged: BTreeSet::new(),
+            touched: BTreeSet::new(),
         };
         Ok((Box::new(w), version, current))
     }
@@ -947,6 +950,8 @@ struct PgWriter<'a> {
     deps: HashSet<String>,
     /// Départements whose partition this import made, filled unattached.
     staged: BTreeSet<String>,
+    /// Départements whose rows this import wrote (analysed at the end).
+    touched: BTreeSet<String>,
 }
 
 impl PgWriter<'_> {
@@ -956,6 +961,7 @@ impl PgWriter<'_> {
         }
         let layer = self.layer;
         let deps: BTreeSet<String> = self.pending.iter().map(|(_, r, _, _)| dep_of(layer, &r.key)).collect();
+        self.touched.extend(deps.iter().cloned());
         let staged = partitioned(layer).then_some(&mut self.staged);
         ensure_partitions(&mut self.tx, layer, &mut self.deps, deps.iter().map(String::as_str), staged)?;
         archive(&mut self.tx, layer, &std::mem::take(&mut self.replaced), self.version)?;
@@ -1013,6 +1019,16 @@ impl Writer for PgWriter<'_> {
     fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord]) -> Result<String> {
         self.flush()?;
         attach_staged(&mut self.tx, self.layer, &std::mem::take(&mut self.staged))?;
+        // Fresh statistics for the tables this import changed (a sample of 30,000 rows each):
+        // the zone-driven plans of the reads depend on them, and autovacuum comes later.
+        let analyse: Vec<String> = if partitioned(self.layer) {
+            std::mem::take(&mut self.touched).iter().map(|d| partition(self.layer, d)).collect()
+        } else {
+            vec![self.layer.table().to_owned()]
+        };
+        for t in analyse {
+            self.tx.batch_execute(&format!("ANALYZE {t}"))?;
+        }
         insert_records(&mut self.tx, std::slice::from_ref(v), scopes)?;
         self.tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &format!("{}:{}", v.layer, v.version)])?;
         Ok(self
