@@ -134,6 +134,8 @@ impl PgDb {
     pub(crate) fn open(url: &str, write: bool, wait: &Wait<'_>) -> Result<Self> {
         let shown = mask(url);
         let mut client = connect(url, wait)?;
+        // Snapshots sort a few hundred thousand parcels: in memory, not in temporary files.
+        client.batch_execute("SET work_mem = '128MB'")?;
         match schema_version(&mut client)? {
             None => return Err(StoreError::Missing { path: shown.into() }),
             Some(v) if v > SCHEMA_VERSION => return Err(newer(&shown, v)),
@@ -307,7 +309,9 @@ impl PgDb {
         let droit = right.code().to_string();
         let mut c = self.c();
         let mut it = c.query_raw(
-            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = $1 ORDER BY idu",
+            // Sorted by the caller: a sort of every right across the partitions took 3.5 s of
+            // 3.6 on 5M parcels.
+            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = $1",
             [&droit as &dyn ToSql],
         )?;
         let mut out = Vec::new();
@@ -322,15 +326,17 @@ impl PgDb {
     pub(crate) fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
         // Driven from the zones, one GiST probe of the parcels each (`OFFSET 0` keeps the
         // planner from turning it into a probe of the zones per parcel: 4× slower on 200k
-        // parcels, and it grows with the territory, not with the zones).
+        // parcels, and it grows with the territory, not with the zones); the parcels come out
+        // of the probes themselves (fids are unique across partitions), not by a second look-up
+        // (7.3 → 2.1 s on 5M parcels and 36,744 sub-sectors).
         let sql = zones.map_or_else(
             || "SELECT idu, contenance, ST_AsBinary(geom, 'NDR'), v_from FROM parcels ORDER BY fid".to_owned(),
             |z| {
                 format!(
-                    "WITH hit AS MATERIALIZED (SELECT DISTINCT q.fid, q.dep FROM {} z CROSS JOIN LATERAL
-                       (SELECT fid, dep FROM parcels q WHERE q.geom && z.geom OFFSET 0) q)
-                     SELECT p.idu, p.contenance, ST_AsBinary(p.geom, 'NDR'), p.v_from
-                     FROM hit JOIN parcels p ON p.fid = hit.fid AND p.dep = hit.dep ORDER BY p.fid",
+                    "SELECT DISTINCT ON (q.fid) q.idu, q.contenance, ST_AsBinary(q.geom, 'NDR'), q.v_from
+                     FROM {} z CROSS JOIN LATERAL
+                       (SELECT fid, idu, contenance, geom, v_from FROM parcels q WHERE q.geom && z.geom OFFSET 0) q
+                     ORDER BY q.fid",
                     z.table()
                 )
             },
@@ -383,7 +389,7 @@ impl PgDb {
             let droit = domania_core::Right::Proprietaire.code().to_string();
             let mut it = c.query_raw(
                 "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
-                 WHERE droit = $1 AND dep = ANY($2) ORDER BY idu",
+                 WHERE droit = $1 AND dep = ANY($2)",
                 [&droit as &dyn ToSql, &needed as &dyn ToSql],
             )?;
             while let Some(r) = it.next()? {

@@ -1032,6 +1032,21 @@ impl RawSink for GpkgSink<'_> {
         }
         for layer in Layer::ALL {
             update_contents(&self.tx, layer)?;
+            // New rows after the copy get fids above every copied one, history included (an
+            // explicit fid only moves AUTOINCREMENT's counter to the largest current one).
+            let t = layer.table();
+            self.tx.execute(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT ?1, 0 WHERE NOT EXISTS
+                   (SELECT 1 FROM sqlite_sequence WHERE name = ?1)",
+                [t],
+            )?;
+            self.tx.execute(
+                &format!(
+                    "UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT MAX(fid) FROM {t}_history), 0))
+                     WHERE name = ?1"
+                ),
+                [t],
+            )?;
         }
         Ok(())
     }

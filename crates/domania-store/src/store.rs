@@ -400,6 +400,13 @@ pub struct CopyReport {
     pub layers: BTreeMap<String, (usize, usize)>,
 }
 
+/// Rights by parcel, then SIREN and name.
+fn sort_rights(rights: &mut [StoredRight]) {
+    rights.sort_unstable_by(|a, b| {
+        (&a.idu, &a.siren, &a.denomination, a.droit.code()).cmp(&(&b.idu, &b.siren, &b.denomination, b.droit.code()))
+    });
+}
+
 /// The engine of a store.
 enum Db {
     Gpkg(GpkgDb),
@@ -785,9 +792,12 @@ impl Store {
         on_db!(&self.db, db => db.rights_of(idu))
     }
 
-    /// Every current right of kind `right` (e.g. [`domania_core::Right::Proprietaire`]).
+    /// Every current right of kind `right` (e.g. [`domania_core::Right::Proprietaire`]), by
+    /// parcel, then SIREN and name: the same order on both engines.
     pub fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>> {
-        on_db!(&self.db, db => db.rights_with_code(right))
+        let mut rights = on_db!(&self.db, db => db.rights_with_code(right))?;
+        sort_rights(&mut rights);
+        Ok(rights)
     }
 
     /// Every current parcel, geometry decoded.
@@ -858,6 +868,7 @@ impl Store {
                 db.begin_read()?;
                 let read = (|| -> Result<StoreContents> {
                     let mut c = db.read_departements(&deps)?;
+                    sort_rights(&mut c.owner_rights);
                     c.versions = self.versions()?;
                     Ok(c)
                 })();
