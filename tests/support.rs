@@ -76,19 +76,15 @@ pub fn store_arg(store: &std::path::Path) -> std::ffi::OsString {
 }
 
 /// `domania` with `--store` for a test's store path (see [`store_arg`]); in a PostGIS run the
-/// reports go to the file a GeoPackage store would keep them in.
+/// reports of dysfunctions are in the store's database too.
 #[must_use]
 pub fn command(store: &std::path::Path) -> Command {
     let mut cmd = Command::new(domania_bin());
-    cmd.arg("--store").arg(store_arg(store)).env_remove("DOMANIA_CONFIG").env_remove("DOMANIA_STORE");
-    let url = store.to_string_lossy().starts_with("postgres");
-    if on_postgis() && !url {
-        let mut reports = store.as_os_str().to_owned();
-        reports.push(".reports");
-        cmd.env("DOMANIA_REPORTS", reports);
-    } else {
-        cmd.env_remove("DOMANIA_REPORTS");
-    }
+    cmd.arg("--store")
+        .arg(store_arg(store))
+        .env_remove("DOMANIA_CONFIG")
+        .env_remove("DOMANIA_STORE")
+        .env_remove("DOMANIA_REPORTS");
     cmd
 }
 

@@ -99,8 +99,8 @@ impl App {
         Ok(self)
     }
 
-    /// Keeps the reports of dysfunctions in the file `path` (by default, beside a GeoPackage
-    /// store; a PostGIS store needs it).
+    /// Keeps the reports of dysfunctions in the SQLite file `path` (by default, beside a
+    /// GeoPackage store, and in a PostGIS store's own database).
     #[must_use]
     pub fn with_reports(mut self, path: Option<PathBuf>) -> Self {
         self.reports = path;

@@ -453,22 +453,15 @@ pub fn service_levels(reports: &ReportStore) -> Result<Vec<LevelRow>> {
 
 impl App {
     /// The reports database: the file given by [`App::with_reports`], else beside a GeoPackage
-    /// store (created on first use).
+    /// store (created on first use), else the PostGIS store's own database.
     pub fn reports(&self) -> Result<ReportStore> {
-        let path = match (&self.reports, self.store_path().file()) {
-            (Some(p), _) => p.clone(),
-            (None, Some(store)) => ReportStore::path_for(store),
-            (None, None) => {
-                return Err(AppError::new(
-                    ErrorCode::InvalidArgument,
-                    format!(
-                        "{}: reports of dysfunctions are not kept in PostGIS yet; give their file with --reports FILE",
-                        self.store_path()
-                    ),
-                ));
-            }
-        };
-        Ok(ReportStore::open(&path)?)
+        if let Some(path) = &self.reports {
+            return Ok(ReportStore::open(path)?);
+        }
+        Ok(match self.store_path() {
+            domania_store::Location::File(store) => ReportStore::open(&ReportStore::path_for(store))?,
+            domania_store::Location::Postgres(url) => ReportStore::open_postgres(url)?,
+        })
     }
 
     /// What routing needs, from the store and `rules`, conventions judged on `date`.

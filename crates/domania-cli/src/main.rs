@@ -26,8 +26,8 @@ pub struct Cli {
     /// The store: a GeoPackage file, or a PostGIS database (`postgresql://USER@HOST/DB`).
     #[arg(long, global = true, env = "DOMANIA_STORE", default_value = "domania.gpkg")]
     pub store: Location,
-    /// Where reports of dysfunctions are kept (default: beside a GeoPackage store; a PostGIS
-    /// store needs it).
+    /// A SQLite file to keep the reports of dysfunctions in (default: beside a GeoPackage
+    /// store, in a PostGIS store's own database).
     #[arg(long, global = true, env = "DOMANIA_REPORTS", value_name = "FILE")]
     pub reports: Option<PathBuf>,
     /// Territory configuration (TOML: owner SIREN lists and overrides).

@@ -1,5 +1,6 @@
-//! Reports of dysfunctions: a SQLite database of their own beside the store (`<store>.reports`),
-//! in WAL mode with full synchronous commits. Reports are an operational log written many times
+//! Reports of dysfunctions: beside a GeoPackage store, a SQLite database of their own
+//! (`<store>.reports`), in WAL mode with full synchronous commits; with a PostGIS store, the
+//! tables `reports` and `report_events` of its database, which every server of the store shares. Reports are an operational log written many times
 //! a minute, also while a layer import holds the store's writer lock for minutes; they carry
 //! residents' descriptions that do not belong in a GeoPackage handed around to open in QGIS.
 //! Every write is one transaction: a report and its first event, a status change and its event,
@@ -168,55 +169,244 @@ pub struct Nearby {
     pub requested_at: String,
 }
 
-/// The reports database.
-#[derive(Debug)]
+/// The reports database: a SQLite file, or the tables `reports` and `report_events` of a
+/// PostGIS store's database (shared by every server of the store).
 pub struct ReportStore {
-    conn: Connection,
+    db: Db,
+    /// The file, or the database's masked URL.
     path: PathBuf,
+}
+
+enum Db {
+    Sqlite(Connection),
+    Pg(std::cell::RefCell<postgres::Client>),
+}
+
+impl std::fmt::Debug for ReportStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportStore").field("path", &self.path).finish_non_exhaustive()
+    }
 }
 
 const COLUMNS: &str = "id, service_code, intervention, lon, lat, x, y, description, media_url, attributes, urgency, \
      urgency_reasons, requested_at, updated_at, expected_at, status, status_notes, service_id, service_name, actor, rule, \
      explanation, snapshot, subsector, qpv, commune, space, duplicate_of, reporter, source";
 
+/// A report from a row of either engine (`get` for rusqlite, `try_get` for postgres).
+macro_rules! report_row {
+    ($r:ident . $get:ident) => {
+        ReportRow {
+            id: $r.$get(0)?,
+            service_code: $r.$get(1)?,
+            intervention: $r.$get(2)?,
+            lon: $r.$get(3)?,
+            lat: $r.$get(4)?,
+            x: $r.$get(5)?,
+            y: $r.$get(6)?,
+            description: $r.$get(7)?,
+            media_url: $r.$get(8)?,
+            attributes: $r.$get(9)?,
+            urgency: $r.$get(10)?,
+            urgency_reasons: $r.$get(11)?,
+            requested_at: $r.$get(12)?,
+            updated_at: $r.$get(13)?,
+            expected_at: $r.$get(14)?,
+            status: $r.$get(15)?,
+            status_notes: $r.$get(16)?,
+            service_id: $r.$get(17)?,
+            service_name: $r.$get(18)?,
+            actor: $r.$get(19)?,
+            rule: $r.$get(20)?,
+            explanation: $r.$get(21)?,
+            snapshot: $r.$get(22)?,
+            subsector: $r.$get(23)?,
+            qpv: $r.$get(24)?,
+            commune: $r.$get(25)?,
+            space: $r.$get(26)?,
+            duplicate_of: $r.$get(27)?,
+            reporter: $r.$get(28)?,
+            source: $r.$get(29)?,
+        }
+    };
+}
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportRow> {
-    Ok(ReportRow {
-        id: r.get(0)?,
-        service_code: r.get(1)?,
-        intervention: r.get(2)?,
-        lon: r.get(3)?,
-        lat: r.get(4)?,
-        x: r.get(5)?,
-        y: r.get(6)?,
-        description: r.get(7)?,
-        media_url: r.get(8)?,
-        attributes: r.get(9)?,
-        urgency: r.get(10)?,
-        urgency_reasons: r.get(11)?,
-        requested_at: r.get(12)?,
-        updated_at: r.get(13)?,
-        expected_at: r.get(14)?,
-        status: r.get(15)?,
-        status_notes: r.get(16)?,
-        service_id: r.get(17)?,
-        service_name: r.get(18)?,
-        actor: r.get(19)?,
-        rule: r.get(20)?,
-        explanation: r.get(21)?,
-        snapshot: r.get(22)?,
-        subsector: r.get(23)?,
-        qpv: r.get(24)?,
-        commune: r.get(25)?,
-        space: r.get(26)?,
-        duplicate_of: r.get(27)?,
-        reporter: r.get(28)?,
-        source: r.get(29)?,
-    })
+    Ok(report_row!(r.get))
+}
+
+fn pg_row(r: &postgres::Row) -> std::result::Result<ReportRow, postgres::Error> {
+    Ok(report_row!(r.try_get))
+}
+
+/// A parameter of either engine.
+#[derive(Debug, Clone)]
+enum P {
+    I(i64),
+    OI(Option<i64>),
+    F(f64),
+    T(String),
+    OT(Option<String>),
+}
+
+impl P {
+    fn sqlite(&self) -> rusqlite::types::Value {
+        use rusqlite::types::Value as V;
+        match self {
+            P::I(i) => V::Integer(*i),
+            P::OI(i) => i.map_or(V::Null, V::Integer),
+            P::F(f) => V::Real(*f),
+            P::T(t) => V::Text(t.clone()),
+            P::OT(t) => t.clone().map_or(V::Null, V::Text),
+        }
+    }
+    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        match self {
+            P::I(i) => i,
+            P::OI(i) => i,
+            P::F(f) => f,
+            P::T(t) => t,
+            P::OT(t) => t,
+        }
+    }
+}
+
+fn t(s: &str) -> P {
+    P::T(s.to_owned())
+}
+
+fn ot(s: Option<&str>) -> P {
+    P::OT(s.map(str::to_owned))
+}
+
+/// SQL written for SQLite (`?1`, or bare `?` numbered in order) for PostgreSQL (`$1`).
+fn pg_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '?' {
+            out.push(c);
+            continue;
+        }
+        out.push('$');
+        if chars.peek().is_some_and(char::is_ascii_digit) {
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                out.push(d);
+            }
+        } else {
+            n += 1;
+            let _ = write!(out, "{n}");
+        }
+    }
+    out
+}
+
+fn pg_params(ps: &[P]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    ps.iter().map(P::pg).collect()
+}
+
+const INSERT_EVENT: &str =
+    "INSERT INTO report_events (report_id, at, kind, status, note, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// The open reports near a point (see [`ReportStore::insert`]).
+fn near_sql(n_statuses: usize) -> String {
+    let marks = vec!["?"; n_statuses].join(",");
+    format!(
+        "SELECT id, x, y, requested_at FROM reports WHERE intervention = ? AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? \
+         AND requested_at >= ? AND duplicate_of IS NULL AND status IN ({marks}) ORDER BY requested_at, id"
+    )
+}
+
+const INSERT_REPORT: &str = "INSERT INTO reports (service_code, intervention, lon, lat, x, y, description, media_url, \
+     attributes, urgency, urgency_reasons, requested_at, updated_at, expected_at, status, status_notes, service_id, \
+     service_name, actor, rule, explanation, snapshot, subsector, qpv, commune, space, duplicate_of, reporter, source) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+     ?24, ?25, ?26, ?27, ?28, ?29)";
+
+fn insert_params(r: &ReportRow) -> Vec<P> {
+    vec![
+        t(&r.service_code),
+        t(&r.intervention),
+        P::F(r.lon),
+        P::F(r.lat),
+        P::F(r.x),
+        P::F(r.y),
+        t(&r.description),
+        ot(r.media_url.as_deref()),
+        t(&r.attributes),
+        t(&r.urgency),
+        t(&r.urgency_reasons),
+        t(&r.requested_at),
+        t(&r.updated_at),
+        ot(r.expected_at.as_deref()),
+        t(&r.status),
+        ot(r.status_notes.as_deref()),
+        ot(r.service_id.as_deref()),
+        t(&r.service_name),
+        t(&r.actor),
+        t(&r.rule),
+        t(&r.explanation),
+        t(&r.snapshot),
+        ot(r.subsector.as_deref()),
+        ot(r.qpv.as_deref()),
+        ot(r.commune.as_deref()),
+        ot(r.space.as_deref()),
+        P::OI(r.duplicate_of),
+        t(&r.reporter),
+        t(&r.source),
+    ]
+}
+
+const REROUTE: &str = "UPDATE reports SET service_id = ?2, service_name = ?3, actor = ?4, rule = ?5, explanation = ?6, \
+     snapshot = ?7, subsector = ?8, qpv = ?9, commune = ?10, space = ?11, expected_at = ?12, updated_at = ?13 WHERE id = ?1";
+
+fn reroute_params(id: i64, new: &Rerouted, at: &str) -> Vec<P> {
+    vec![
+        P::I(id),
+        ot(new.service_id.as_deref()),
+        t(&new.service_name),
+        t(&new.actor),
+        t(&new.rule),
+        t(&new.explanation),
+        t(&new.snapshot),
+        ot(new.subsector.as_deref()),
+        ot(new.qpv.as_deref()),
+        ot(new.commune.as_deref()),
+        ot(new.space.as_deref()),
+        ot(new.expected_at.as_deref()),
+        t(at),
+    ]
 }
 
 fn get_in(tx: &Connection, id: i64) -> Result<Option<ReportRow>> {
     Ok(tx.query_row(&format!("SELECT {COLUMNS} FROM reports WHERE id = ?1"), [id], row).optional()?)
 }
+
+fn pg_get_in(tx: &mut impl postgres::GenericClient, id: i64) -> Result<Option<ReportRow>> {
+    Ok(tx
+        .query_opt(&format!("SELECT {COLUMNS} FROM reports WHERE id = $1"), &[&id])?
+        .map(|r| pg_row(&r))
+        .transpose()?)
+}
+
+/// The schema of the reports in PostgreSQL (the SQLite one with its types).
+const PG_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS reports (
+  id bigserial PRIMARY KEY, service_code text NOT NULL, intervention text NOT NULL,
+  lon double precision NOT NULL, lat double precision NOT NULL, x double precision NOT NULL,
+  y double precision NOT NULL, description text NOT NULL, media_url text, attributes text NOT NULL,
+  urgency text NOT NULL, urgency_reasons text NOT NULL, requested_at text NOT NULL, updated_at text NOT NULL,
+  expected_at text, status text NOT NULL, status_notes text, service_id text, service_name text NOT NULL,
+  actor text NOT NULL, rule text NOT NULL, explanation text NOT NULL, snapshot text NOT NULL, subsector text,
+  qpv text, commune text, space text, duplicate_of bigint REFERENCES reports(id), reporter text NOT NULL,
+  source text NOT NULL);
+CREATE INDEX IF NOT EXISTS reports_near ON reports (intervention, x, y);
+CREATE INDEX IF NOT EXISTS reports_requested ON reports (requested_at);
+CREATE TABLE IF NOT EXISTS report_events (
+  seq bigserial PRIMARY KEY, report_id bigint NOT NULL REFERENCES reports(id), at text NOT NULL,
+  kind text NOT NULL, status text NOT NULL, note text, by text NOT NULL);
+CREATE INDEX IF NOT EXISTS report_events_report ON report_events (report_id);
+";
 
 impl ReportStore {
     /// The reports database of a store: `<store>.reports` beside it.
@@ -236,7 +426,16 @@ impl ReportStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn, path: path.to_owned() })
+        Ok(Self { db: Db::Sqlite(conn), path: path.to_owned() })
+    }
+
+    /// Opens the reports of the PostGIS store at `url` (its tables created when missing).
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        let shown = crate::store::Location::Postgres(url.to_owned()).to_string();
+        let mut client = postgres::Client::connect(url, postgres::NoTls)
+            .map_err(|e| StoreError::Postgres(format!("{shown}: cannot connect: {e}")))?;
+        client.batch_execute(PG_SCHEMA)?;
+        Ok(Self { db: Db::Pg(std::cell::RefCell::new(client)), path: PathBuf::from(shown) })
     }
 
     /// Where it is.
@@ -248,8 +447,9 @@ impl ReportStore {
     /// Stores a report and its first event in one transaction. Before it is stored, `decide` is
     /// given the open reports of the same intervention kind within `distance` metres of it made
     /// at or after `since`, and may make it a duplicate of one (setting its `duplicate_of`,
-    /// status and notes): the search and the insert are one transaction, so two reports of the
-    /// same thing posted together cannot both be first. Returns the new report.
+    /// status and notes): the search and the insert are one transaction (on PostgreSQL, under a
+    /// lock that keeps other inserts out), so two reports of the same thing posted together
+    /// cannot both be first. Returns the new report.
     pub fn insert(
         &mut self,
         mut report: ReportRow,
@@ -258,122 +458,132 @@ impl ReportStore {
         since: &str,
         decide: impl FnOnce(&[Nearby], &mut ReportRow),
     ) -> Result<ReportRow> {
-        let tx = Transaction::new(&mut self.conn, TransactionBehavior::Immediate)?;
-        let near = {
-            let marks = vec!["?"; open_statuses.len()].join(",");
-            let sql = format!(
-                "SELECT id, x, y, requested_at FROM reports WHERE intervention = ? AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? \
-                 AND requested_at >= ? AND duplicate_of IS NULL AND status IN ({marks}) ORDER BY requested_at, id"
-            );
-            let mut st = tx.prepare(&sql)?;
-            let mut args: Vec<rusqlite::types::Value> = vec![
-                report.intervention.clone().into(),
-                (report.x - distance).into(),
-                (report.x + distance).into(),
-                (report.y - distance).into(),
-                (report.y + distance).into(),
-                since.to_owned().into(),
-            ];
-            args.extend(open_statuses.iter().map(|s| rusqlite::types::Value::from((*s).to_owned())));
-            st.query_map(rusqlite::params_from_iter(args), |r| {
-                Ok(Nearby { id: r.get(0)?, x: r.get(1)?, y: r.get(2)?, requested_at: r.get(3)? })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        decide(&near, &mut report);
-        let r = &report;
-        tx.execute(
-            "INSERT INTO reports (service_code, intervention, lon, lat, x, y, description, media_url, attributes, urgency, \
-             urgency_reasons, requested_at, updated_at, expected_at, status, status_notes, service_id, service_name, actor, \
-             rule, explanation, snapshot, subsector, qpv, commune, space, duplicate_of, reporter, source) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, \
-             ?25, ?26, ?27, ?28, ?29)",
-            params![
-                r.service_code,
-                r.intervention,
-                r.lon,
-                r.lat,
-                r.x,
-                r.y,
-                r.description,
-                r.media_url,
-                r.attributes,
-                r.urgency,
-                r.urgency_reasons,
-                r.requested_at,
-                r.updated_at,
-                r.expected_at,
-                r.status,
-                r.status_notes,
-                r.service_id,
-                r.service_name,
-                r.actor,
-                r.rule,
-                r.explanation,
-                r.snapshot,
-                r.subsector,
-                r.qpv,
-                r.commune,
-                r.space,
-                r.duplicate_of,
-                r.reporter,
-                r.source
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO report_events (report_id, at, kind, status, note, by) VALUES (?1, ?2, 'status', ?3, ?4, ?5)",
-            params![id, r.requested_at, r.status, r.status_notes, r.reporter],
-        )?;
-        tx.commit()?;
-        report.id = id;
+        let mut near_args = vec![
+            t(&report.intervention),
+            P::F(report.x - distance),
+            P::F(report.x + distance),
+            P::F(report.y - distance),
+            P::F(report.y + distance),
+            t(since),
+        ];
+        near_args.extend(open_statuses.iter().map(|s| t(s)));
+        let near_sql = near_sql(open_statuses.len());
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+                let near = {
+                    let mut st = tx.prepare(&near_sql)?;
+                    st.query_map(rusqlite::params_from_iter(near_args.iter().map(P::sqlite)), |r| {
+                        Ok(Nearby { id: r.get(0)?, x: r.get(1)?, y: r.get(2)?, requested_at: r.get(3)? })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+                };
+                decide(&near, &mut report);
+                tx.execute(INSERT_REPORT, rusqlite::params_from_iter(insert_params(&report).iter().map(P::sqlite)))?;
+                let id = tx.last_insert_rowid();
+                let r = &report;
+                tx.execute(INSERT_EVENT, params![id, r.requested_at, "status", r.status, r.status_notes, r.reporter])?;
+                tx.commit()?;
+                report.id = id;
+            }
+            Db::Pg(client) => {
+                let mut client = client.borrow_mut();
+                let mut tx = client.transaction()?;
+                tx.batch_execute("LOCK TABLE reports IN SHARE ROW EXCLUSIVE MODE")?;
+                let near: Vec<Nearby> = tx
+                    .query(&pg_sql(&near_sql), &pg_params(&near_args))?
+                    .iter()
+                    .map(|r| Nearby { id: r.get(0), x: r.get(1), y: r.get(2), requested_at: r.get(3) })
+                    .collect();
+                decide(&near, &mut report);
+                let id: i64 = tx
+                    .query_one(&format!("{} RETURNING id", pg_sql(INSERT_REPORT)), &pg_params(&insert_params(&report)))?
+                    .get(0);
+                let r = &report;
+                let event = [
+                    P::I(id),
+                    t(&r.requested_at),
+                    t("status"),
+                    t(&r.status),
+                    ot(r.status_notes.as_deref()),
+                    t(&r.reporter),
+                ];
+                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
+                tx.commit()?;
+                report.id = id;
+            }
+        }
         Ok(report)
     }
 
     /// One report.
     pub fn get(&self, id: i64) -> Result<Option<ReportRow>> {
-        get_in(&self.conn, id)
+        match &self.db {
+            Db::Sqlite(conn) => get_in(conn, id),
+            Db::Pg(client) => pg_get_in(&mut *client.borrow_mut(), id),
+        }
     }
 
     /// Its steps, oldest first.
     pub fn events(&self, id: i64) -> Result<Vec<EventRow>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT at, kind, status, note, by FROM report_events WHERE report_id = ?1 ORDER BY rowid")?;
-        let rows = st.query_map([id], |r| {
-            Ok(EventRow { at: r.get(0)?, kind: r.get(1)?, status: r.get(2)?, note: r.get(3)?, by: r.get(4)? })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        match &self.db {
+            Db::Sqlite(conn) => {
+                let mut st = conn.prepare(
+                    "SELECT at, kind, status, note, by FROM report_events WHERE report_id = ?1 ORDER BY rowid",
+                )?;
+                let rows = st.query_map([id], |r| {
+                    Ok(EventRow { at: r.get(0)?, kind: r.get(1)?, status: r.get(2)?, note: r.get(3)?, by: r.get(4)? })
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            Db::Pg(client) => Ok(client
+                .borrow_mut()
+                .query(
+                    "SELECT at, kind, status, note, by FROM report_events WHERE report_id = $1 ORDER BY seq",
+                    &[&id],
+                )?
+                .iter()
+                .map(|r| EventRow { at: r.get(0), kind: r.get(1), status: r.get(2), note: r.get(3), by: r.get(4) })
+                .collect()),
+        }
     }
 
     /// Reports matching a filter, newest first.
     pub fn list(&self, f: &ReportFilter) -> Result<Vec<ReportRow>> {
         let mut sql = format!("SELECT {COLUMNS} FROM reports WHERE 1 = 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut any_of = |sql: &mut String, column: &str, values: Vec<rusqlite::types::Value>| {
+        let mut args: Vec<P> = Vec::new();
+        let mut any_of = |sql: &mut String, column: &str, values: Vec<P>| {
             if !values.is_empty() {
                 let _ = write!(sql, " AND {column} IN ({})", vec!["?"; values.len()].join(","));
                 args.extend(values);
             }
         };
-        any_of(&mut sql, "id", f.ids.iter().map(|i| (*i).into()).collect());
-        any_of(&mut sql, "service_code", f.service_codes.iter().map(|s| s.clone().into()).collect());
-        any_of(&mut sql, "status", f.statuses.iter().map(|s| s.clone().into()).collect());
+        any_of(&mut sql, "id", f.ids.iter().map(|i| P::I(*i)).collect());
+        any_of(&mut sql, "service_code", f.service_codes.iter().map(|s| t(s)).collect());
+        any_of(&mut sql, "status", f.statuses.iter().map(|s| t(s)).collect());
         if let Some(s) = &f.start {
             sql.push_str(" AND requested_at >= ?");
-            args.push(s.clone().into());
+            args.push(t(s));
         }
         if let Some(e) = &f.end {
             sql.push_str(" AND requested_at <= ?");
-            args.push(e.clone().into());
+            args.push(t(e));
         }
         sql.push_str(" ORDER BY requested_at DESC, id DESC");
         if let Some(l) = f.limit {
             let _ = write!(sql, " LIMIT {l}");
         }
-        let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        match &self.db {
+            Db::Sqlite(conn) => {
+                let mut st = conn.prepare(&sql)?;
+                let rows = st.query_map(rusqlite::params_from_iter(args.iter().map(P::sqlite)), row)?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            Db::Pg(client) => {
+                let rows = client.borrow_mut().query(&pg_sql(&sql), &pg_params(&args))?;
+                Ok(rows.iter().map(pg_row).collect::<std::result::Result<_, _>>()?)
+            }
+        }
     }
 
     /// Moves a report to `status`, in one transaction with its event. `check` is given the
@@ -387,63 +597,80 @@ impl ReportStore {
         at: &str,
         check: impl FnOnce(&ReportRow) -> std::result::Result<(), String>,
     ) -> Result<ReportRow> {
-        let tx = Transaction::new(&mut self.conn, TransactionBehavior::Immediate)?;
-        let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-        check(&current).map_err(StoreError::Refused)?;
-        tx.execute(
-            "UPDATE reports SET status = ?2, status_notes = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id, status, note, at],
-        )?;
-        tx.execute(
-            "INSERT INTO report_events (report_id, at, kind, status, note, by) VALUES (?1, ?2, 'status', ?3, ?4, ?5)",
-            params![id, at, status, note, by],
-        )?;
-        let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-        tx.commit()?;
-        Ok(updated)
+        const UPDATE: &str = "UPDATE reports SET status = ?2, status_notes = ?3, updated_at = ?4 WHERE id = ?1";
+        let update = [P::I(id), t(status), ot(note), t(at)];
+        let event = [P::I(id), t(at), t("status"), t(status), ot(note), t(by)];
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+                let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                check(&current).map_err(StoreError::Refused)?;
+                tx.execute(UPDATE, rusqlite::params_from_iter(update.iter().map(P::sqlite)))?;
+                tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event.iter().map(P::sqlite)))?;
+                let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                tx.commit()?;
+                Ok(updated)
+            }
+            Db::Pg(client) => {
+                let mut client = client.borrow_mut();
+                let mut tx = client.transaction()?;
+                tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
+                let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                check(&current).map_err(StoreError::Refused)?;
+                tx.execute(&pg_sql(UPDATE), &pg_params(&update))?;
+                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
+                let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                tx.commit()?;
+                Ok(updated)
+            }
+        }
     }
 
     /// Gives a report another routing (an explicit re-route), in one transaction with its
     /// event.
     pub fn reroute(&mut self, id: i64, new: &Rerouted, by: &str, at: &str) -> Result<ReportRow> {
-        let tx = Transaction::new(&mut self.conn, TransactionBehavior::Immediate)?;
-        let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-        tx.execute(
-            "UPDATE reports SET service_id = ?2, service_name = ?3, actor = ?4, rule = ?5, explanation = ?6, snapshot = ?7, \
-             subsector = ?8, qpv = ?9, commune = ?10, space = ?11, expected_at = ?12, updated_at = ?13 WHERE id = ?1",
-            params![
-                id,
-                new.service_id,
-                new.service_name,
-                new.actor,
-                new.rule,
-                new.explanation,
-                new.snapshot,
-                new.subsector,
-                new.qpv,
-                new.commune,
-                new.space,
-                new.expected_at,
-                at
-            ],
-        )?;
-        let note = format!("re-routed from {} to {}: {}", current.service_name, new.service_name, new.explanation);
-        tx.execute(
-            "INSERT INTO report_events (report_id, at, kind, status, note, by) VALUES (?1, ?2, 'reroute', ?3, ?4, ?5)",
-            params![id, at, current.status, note, by],
-        )?;
-        let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-        tx.commit()?;
-        Ok(updated)
+        let event = |current: &ReportRow| {
+            let note = format!("re-routed from {} to {}: {}", current.service_name, new.service_name, new.explanation);
+            [P::I(id), t(at), t("reroute"), t(&current.status), P::OT(Some(note)), t(by)]
+        };
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+                let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                tx.execute(REROUTE, rusqlite::params_from_iter(reroute_params(id, new, at).iter().map(P::sqlite)))?;
+                tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event(&current).iter().map(P::sqlite)))?;
+                let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                tx.commit()?;
+                Ok(updated)
+            }
+            Db::Pg(client) => {
+                let mut client = client.borrow_mut();
+                let mut tx = client.transaction()?;
+                tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
+                let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                tx.execute(&pg_sql(REROUTE), &pg_params(&reroute_params(id, new, at)))?;
+                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event(&current)))?;
+                let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                tx.commit()?;
+                Ok(updated)
+            }
+        }
     }
 
     /// When each report reached `status` first (report id, time), for the delays.
     pub fn first_reached(&self, status: &str) -> Result<Vec<(i64, String)>> {
-        let mut st = self.conn.prepare(
-            "SELECT report_id, min(at) FROM report_events WHERE kind = 'status' AND status = ?1 GROUP BY report_id",
-        )?;
-        let rows = st.query_map([status], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        const SQL: &str =
+            "SELECT report_id, min(at) FROM report_events WHERE kind = 'status' AND status = ?1 GROUP BY report_id";
+        match &self.db {
+            Db::Sqlite(conn) => {
+                let mut st = conn.prepare(SQL)?;
+                let rows = st.query_map([status], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            Db::Pg(client) => {
+                Ok(client.borrow_mut().query(&pg_sql(SQL), &[&status])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+            }
+        }
     }
 }
 
@@ -489,7 +716,19 @@ mod tests {
     #[test]
     fn a_report_its_events_and_a_refused_move_leave_it_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = ReportStore::open(&dir.path().join("r")).unwrap();
+        story(ReportStore::open(&dir.path().join("r")).unwrap());
+        if let Some(db) = crate::pg::ScratchDatabase::from_env("reports") {
+            story(ReportStore::open_postgres(db.url()).unwrap());
+        }
+    }
+
+    #[test]
+    fn placeholders_for_postgresql() {
+        assert_eq!(pg_sql("a = ?1 AND b IN (?2, ?10)"), "a = $1 AND b IN ($2, $10)");
+        assert_eq!(pg_sql("a IN (?,?) AND b >= ?"), "a IN ($1,$2) AND b >= $3");
+    }
+
+    fn story(mut s: ReportStore) {
         let a =
             s.insert(report(600_000.0, "2026-01-01T10:00:00Z"), &["received"], 30.0, "2025-12-29T10:00:00Z", |n, _| {
                 assert!(n.is_empty());
@@ -512,5 +751,27 @@ mod tests {
         assert_eq!(s.first_reached("done").unwrap(), vec![(a.id, "2026-01-02T00:00:00Z".to_owned())]);
         let f = ReportFilter { statuses: vec!["done".into()], ..ReportFilter::default() };
         assert_eq!(s.list(&f).unwrap().len(), 1);
+        let new = Rerouted {
+            service_id: Some("commune".into()),
+            service_name: "Commune".into(),
+            actor: "commune".into(),
+            rule: "r".into(),
+            explanation: "moved".into(),
+            snapshot: "def".into(),
+            subsector: None,
+            qpv: None,
+            commune: Some("78440".into()),
+            space: None,
+            expected_at: None,
+        };
+        let moved = s.reroute(b.id, &new, "y", "2026-01-03T00:00:00Z").unwrap();
+        assert_eq!((moved.service_name.as_str(), moved.commune.as_deref()), ("Commune", Some("78440")));
+        let ev = s.events(b.id).unwrap();
+        assert_eq!((ev.len(), ev[1].kind.as_str()), (2, "reroute"));
+        assert!(ev[1].note.as_deref().unwrap().contains("re-routed from CU to Commune"));
+        assert_eq!(
+            s.list(&ReportFilter { ids: vec![a.id, b.id], limit: Some(1), ..ReportFilter::default() }).unwrap()[0].id,
+            b.id
+        );
     }
 }
