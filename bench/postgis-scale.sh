@@ -17,7 +17,7 @@ work=${3:-/tmp/domania-scale}
 bin=target/release/domania
 [ -x "$bin" ] || cargo build --release
 admin=$(tools/postgres/cluster start bench 54331)
-db="scale_$(echo "$deps" | tr ',' '_')_$n"
+db="scale_$(echo "$deps" | tr ',' '_' | tr '[:upper:]' '[:lower:]')_$n"
 pg="${admin%/postgres}/$db"
 gpkg="$work/$db.gpkg"
 mkdir -p "$work"

@@ -549,6 +549,16 @@ pub fn run(cli: &Cli) -> Result<()> {
             }) {
                 anyhow::bail!("--part: départements or communes with their codes, e.g. departement=75,92");
             }
+            if let Some(r) = read_replica
+                && !(matches!(r, domania_store::Location::Postgres(_))
+                    && matches!(app.store_path(), domania_store::Location::Postgres(_)))
+            {
+                anyhow::bail!(
+                    "--read-replica: a streaming replica of a PostGIS store, both given as postgresql:// URLs \
+                     (--store {}, --read-replica {r})",
+                    app.store_path()
+                );
+            }
             let app = app.with_replica(read_replica.clone()).with_served_scope(part.clone());
             // A rules file given wins; else the rules administrators saved in the store; else
             // the built-in ones.

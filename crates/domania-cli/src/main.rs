@@ -50,8 +50,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum StoreCommand {
     /// Copy a whole store — every layer with its history, every version, tokens and rules —
-    /// from a GeoPackage to PostGIS or back (or between two of a kind). TO must hold no store
-    /// yet (a new file, or a database without Domania's tables). Both then give the same `dump`.
+    /// from a GeoPackage to PostGIS or back (or between two of a kind). TO must hold no version,
+    /// token nor rules yet (a new file, or a database without a Domania store). Both then give
+    /// the same `dump`. Reports of dysfunctions are not copied.
     Copy { from: Location, to: Location },
 }
 

@@ -203,10 +203,17 @@ impl Shared {
     /// Rebuilds once the store (or the replica reads go to) holds version `version` of `layer`,
     /// which may lag behind the primary a write just went to, waiting at most `timeout`. Used
     /// after a write through this server.
+    /// A replica that has not caught up in time is not the write's failure (it is committed):
+    /// the answer then names the snapshot still served, and the server follows the store later.
     pub async fn rebuild_with(self: &Arc<Self>, layer: Layer, version: i64) -> domania_app::Result<Arc<Served>> {
-        match self.catch_up(Some((layer, version)), CATCH_UP).await? {
-            Some(served) => Ok(served),
-            None => Ok(self.current()),
+        match self.catch_up(Some((layer, version)), CATCH_UP).await {
+            Ok(Some(served)) => Ok(served),
+            Ok(None) => Ok(self.current()),
+            Err(e) if e.code() == domania_app::ErrorCode::Database => {
+                tracing::warn!("{e}");
+                Ok(self.current())
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -245,7 +252,8 @@ impl Shared {
                     ),
                 ));
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            // Each look opens the store (a connection on PostGIS): four a second at most.
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
     }
 

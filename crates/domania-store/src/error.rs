@@ -71,7 +71,10 @@ pub enum StoreError {
     /// A failure of PostgreSQL, in words (its SQLSTATE code after them).
     #[error("PostgreSQL: {0}")]
     Postgres(String),
-    #[error("{path}: cannot copy into a store that already holds versions; copy into a new file or an empty database")]
+    #[error(
+        "{path}: cannot copy into a store that already holds versions, tokens or rules; copy into a new file or an \
+         empty database"
+    )]
     CopyTargetNotEmpty { path: PathBuf },
 }
 

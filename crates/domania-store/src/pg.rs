@@ -60,9 +60,11 @@ fn dep_of(layer: Layer, key: &str) -> String {
     if partitioned(layer) { ScopeKind::Departement.code_of(key).unwrap_or("").to_owned() } else { String::new() }
 }
 
-/// The PostgreSQL type of a layer column spelled in SQLite terms.
+/// The PostgreSQL type of a layer column spelled in SQLite terms. Text compares byte by byte
+/// (`COLLATE "C"`), as in SQLite, whatever the database's collation: keys, IDU ranges and
+/// orders are then the same on both engines.
 fn pg_type(sqlite: &str) -> String {
-    sqlite.replace("INTEGER", "bigint").replace("REAL", "double precision").replace("TEXT", "text")
+    sqlite.replace("INTEGER", "bigint").replace("REAL", "double precision").replace("TEXT", "text COLLATE \"C\"")
 }
 
 /// A PostGIS store.
@@ -75,9 +77,17 @@ fn connect(url: &str, wait: &Wait<'_>) -> Result<Client> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Postgres(format!("{}: not a PostgreSQL connection string: {e}", mask(url))))?;
-    let args: Vec<String> = std::env::args().skip(1).take(3).collect();
-    let mut app = format!("domania pid {} {}", std::process::id(), args.join(" "));
-    app.truncate(63);
+    // What `pg_stat_activity` shows to every role: the pid and the command, never a URL (its
+    // password) nor paths; at most 63 bytes, cut on a character boundary.
+    let command: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-') && !a.contains(':') && !a.contains('/'))
+        .take(2)
+        .collect();
+    let mut app = format!("domania pid {} {}", std::process::id(), command.join(" "));
+    while app.len() > 63 {
+        app.pop();
+    }
     config.application_name(&app);
     config.connect_timeout(wait.timeout);
     config.connect(NoTls).map_err(|e| StoreError::Postgres(format!("{}: cannot connect: {e}", mask(url))))
@@ -99,7 +109,8 @@ fn lock_writer(client: &mut Client, shown: &str, wait: &Wait<'_>) -> Result<()> 
             .query_opt(
                 "SELECT a.application_name, a.pid, a.client_addr::text, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS')
                  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                 WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1::bigint::oid LIMIT 1",
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1::bigint::oid AND l.objsubid = 1
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
                 &[&WRITER_LOCK],
             )?
             .map_or_else(
@@ -152,10 +163,33 @@ impl PgDb {
     pub(crate) fn create(url: &str, wait: &Wait<'_>) -> Result<Self> {
         let shown = mask(url);
         let mut client = connect(url, wait)?;
-        if let Some(v) = schema_version(&mut client)?
-            && v > SCHEMA_VERSION
-        {
-            return Err(newer(&shown, v));
+        match schema_version(&mut client)? {
+            Some(v) if v > SCHEMA_VERSION => return Err(newer(&shown, v)),
+            Some(_) => {}
+            // A database of the user's: Domania never takes over a table of its own names.
+            None => {
+                let ours: Vec<String> = Layer::ALL
+                    .iter()
+                    .flat_map(|l| [l.table().to_owned(), format!("{}_history", l.table())])
+                    .chain(
+                        [
+                            "domania_versions",
+                            "domania_scopes",
+                            "domania_tokens",
+                            "domania_rules",
+                            "reports",
+                            "report_events",
+                        ]
+                        .map(str::to_owned),
+                    )
+                    .collect();
+                let clash: Option<String> = client
+                    .query_opt("SELECT t FROM unnest($1::text[]) t WHERE to_regclass(t) IS NOT NULL LIMIT 1", &[&ours])?
+                    .map(|r| r.get(0));
+                if let Some(table) = clash {
+                    return Err(StoreError::NameClash { path: shown.into(), table });
+                }
+            }
         }
         lock_writer(&mut client, &shown, wait)?;
         migrate(&mut client)?;
@@ -713,13 +747,14 @@ fn layer_ddl(layer: Layer) -> String {
     let part = if partitioned(layer) { " PARTITION BY LIST (dep)" } else { "" };
     let mut ddl = format!(
         "CREATE SEQUENCE IF NOT EXISTS {t}_fid_seq;
-         CREATE TABLE IF NOT EXISTS {t} (fid bigint NOT NULL DEFAULT nextval('{t}_fid_seq'), dep text NOT NULL{geom},
-           key text NOT NULL{cols}, ghash bigint NOT NULL, ahash bigint NOT NULL, v_from bigint NOT NULL,
+         CREATE TABLE IF NOT EXISTS {t} (fid bigint NOT NULL DEFAULT nextval('{t}_fid_seq'),
+           dep text COLLATE \"C\" NOT NULL{geom}, key text COLLATE \"C\" NOT NULL{cols}, ghash bigint NOT NULL, ahash bigint NOT NULL, v_from bigint NOT NULL,
            PRIMARY KEY (fid, dep), UNIQUE (key, dep)){part};
          COMMENT ON TABLE {t} IS '{}';
          CREATE SEQUENCE IF NOT EXISTS {t}_history_hid_seq;
          CREATE TABLE IF NOT EXISTS {t}_history (hid bigint NOT NULL DEFAULT nextval('{t}_history_hid_seq'),
-           fid bigint NOT NULL, dep text NOT NULL{geom}, key text NOT NULL{cols}, ghash bigint NOT NULL,
+           fid bigint NOT NULL, dep text COLLATE \"C\" NOT NULL{geom}, key text COLLATE \"C\" NOT NULL{cols},
+           ghash bigint NOT NULL,
            ahash bigint NOT NULL, v_from bigint NOT NULL, v_to bigint NOT NULL, PRIMARY KEY (hid, dep)){part};
          CREATE INDEX IF NOT EXISTS {t}_history_key ON {t}_history (key, v_from);
          CREATE INDEX IF NOT EXISTS {t}_history_fid ON {t}_history (fid);",
@@ -780,17 +815,23 @@ fn ensure_partitions<'d>(
             return Err(StoreError::Corrupt(format!("{t}: no département in the key of a row (partition {dep:?})")));
         }
         let (current, history) = (partition(layer, dep), format!("{t}_history_d{}", dep.to_ascii_lowercase()));
-        let create_current = match staged.as_deref_mut() {
+        // Staged, both partitions are tables of their own until the commit: creating a
+        // partition takes an exclusive lock on its parent until the end of the transaction,
+        // which would keep readers of the layer out for the whole first load.
+        let ddl = match staged.as_deref_mut() {
             Some(list) => {
                 list.insert(dep.to_owned());
-                format!("CREATE TABLE {current} (LIKE {t} INCLUDING DEFAULTS);")
+                format!(
+                    "CREATE TABLE {current} (LIKE {t} INCLUDING DEFAULTS);
+                     CREATE TABLE {history} (LIKE {t}_history INCLUDING DEFAULTS);"
+                )
             }
-            None => format!("CREATE TABLE IF NOT EXISTS {current} PARTITION OF {t} FOR VALUES IN ('{dep}');"),
+            None => format!(
+                "CREATE TABLE IF NOT EXISTS {current} PARTITION OF {t} FOR VALUES IN ('{dep}');
+                 CREATE TABLE IF NOT EXISTS {history} PARTITION OF {t}_history FOR VALUES IN ('{dep}');"
+            ),
         };
-        tx.batch_execute(&format!(
-            "{create_current}
-             CREATE TABLE IF NOT EXISTS {history} PARTITION OF {t}_history FOR VALUES IN ('{dep}');"
-        ))?;
+        tx.batch_execute(&ddl)?;
         known.insert(dep.to_owned());
     }
     Ok(())
@@ -801,9 +842,10 @@ fn ensure_partitions<'d>(
 fn attach_staged(tx: &mut postgres::Transaction<'_>, layer: Layer, staged: &BTreeSet<String>) -> Result<()> {
     let t = layer.table();
     for dep in staged {
+        let (p, h) = (partition(layer, dep), format!("{t}_history_d{}", dep.to_ascii_lowercase()));
         tx.batch_execute(&format!(
-            "ALTER TABLE {t} ATTACH PARTITION {} FOR VALUES IN ('{dep}')",
-            partition(layer, dep)
+            "ALTER TABLE {t} ATTACH PARTITION {p} FOR VALUES IN ('{dep}');
+             ALTER TABLE {t}_history ATTACH PARTITION {h} FOR VALUES IN ('{dep}');"
         ))?;
     }
     Ok(())
@@ -1204,18 +1246,18 @@ impl ScratchDatabase {
             return None;
         };
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name: String = format!("domania_{tag}_{}_{n}", std::process::id())
+        let name: String = format!("domania_test_{tag}_{}_{n}", std::process::id())
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
             .collect();
         let mut client = Client::connect(&admin, NoTls).unwrap_or_else(|e| panic!("{}: {e}", mask(&admin)));
         // Databases of earlier runs whose process is gone (a panic or a kill skips `Drop`).
-        for row in client.query("SELECT datname::text FROM pg_database WHERE datname LIKE 'domania\\_%'", &[]).unwrap()
-        {
+        let stale = "SELECT datname::text FROM pg_database WHERE datname LIKE 'domania\\_test\\_%'";
+        for row in client.query(stale, &[]).unwrap() {
             let old: String = row.get(0);
             let pid = old.rsplit('_').nth(1).and_then(|p| p.parse::<u32>().ok());
             if pid.is_some_and(|p| p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()) {
-                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)"));
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"));
             }
         }
         // One statement each: neither may run inside the implicit transaction of a batch.

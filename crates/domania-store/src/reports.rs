@@ -179,7 +179,37 @@ pub struct ReportStore {
 
 enum Db {
     Sqlite(Connection),
-    Pg(std::cell::RefCell<postgres::Client>),
+    Pg(Box<PgReports>),
+}
+
+/// The reports in a PostGIS store's database.
+struct PgReports {
+    /// The connection, made again when the server closed it (a restart, a failover).
+    client: std::cell::RefCell<postgres::Client>,
+    url: String,
+}
+
+/// A connection to the reports of a Domania store's database.
+fn pg_connect(url: &str, shown: &str) -> Result<postgres::Client> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)
+        .map_err(|e| StoreError::Postgres(format!("{shown}: cannot connect: {e}")))?;
+    let store: bool = client.query_one("SELECT to_regclass('domania_schema') IS NOT NULL", &[])?.get(0);
+    if !store {
+        return Err(StoreError::Missing { path: shown.into() });
+    }
+    client.batch_execute(PG_SCHEMA)?;
+    Ok(client)
+}
+
+impl PgReports {
+    /// The connection, made again if it was closed.
+    fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
+        let mut c = self.client.borrow_mut();
+        if c.is_closed() {
+            *c = pg_connect(&self.url, &crate::store::Location::Postgres(self.url.clone()).to_string())?;
+        }
+        Ok(c)
+    }
 }
 
 impl std::fmt::Debug for ReportStore {
@@ -429,13 +459,13 @@ impl ReportStore {
         Ok(Self { db: Db::Sqlite(conn), path: path.to_owned() })
     }
 
-    /// Opens the reports of the PostGIS store at `url` (its tables created when missing).
+    /// Opens the reports of the PostGIS store at `url` (their tables created when missing). A
+    /// database without a Domania store is refused: nothing is created in it.
     pub fn open_postgres(url: &str) -> Result<Self> {
         let shown = crate::store::Location::Postgres(url.to_owned()).to_string();
-        let mut client = postgres::Client::connect(url, postgres::NoTls)
-            .map_err(|e| StoreError::Postgres(format!("{shown}: cannot connect: {e}")))?;
-        client.batch_execute(PG_SCHEMA)?;
-        Ok(Self { db: Db::Pg(std::cell::RefCell::new(client)), path: PathBuf::from(shown) })
+        let client = pg_connect(url, &shown)?;
+        let pg = PgReports { client: std::cell::RefCell::new(client), url: url.to_owned() };
+        Ok(Self { db: Db::Pg(Box::new(pg)), path: PathBuf::from(shown) })
     }
 
     /// Where it is.
@@ -486,8 +516,8 @@ impl ReportStore {
                 tx.commit()?;
                 report.id = id;
             }
-            Db::Pg(client) => {
-                let mut client = client.borrow_mut();
+            Db::Pg(pg) => {
+                let mut client = pg.client()?;
                 let mut tx = client.transaction()?;
                 tx.batch_execute("LOCK TABLE reports IN SHARE ROW EXCLUSIVE MODE")?;
                 let near: Vec<Nearby> = tx
@@ -520,7 +550,7 @@ impl ReportStore {
     pub fn get(&self, id: i64) -> Result<Option<ReportRow>> {
         match &self.db {
             Db::Sqlite(conn) => get_in(conn, id),
-            Db::Pg(client) => pg_get_in(&mut *client.borrow_mut(), id),
+            Db::Pg(pg) => pg_get_in(&mut *pg.client()?, id),
         }
     }
 
@@ -536,8 +566,8 @@ impl ReportStore {
                 })?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
-            Db::Pg(client) => Ok(client
-                .borrow_mut()
+            Db::Pg(pg) => Ok(pg
+                .client()?
                 .query(
                     "SELECT at, kind, status, note, by FROM report_events WHERE report_id = $1 ORDER BY seq",
                     &[&id],
@@ -579,8 +609,8 @@ impl ReportStore {
                 let rows = st.query_map(rusqlite::params_from_iter(args.iter().map(P::sqlite)), row)?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
-            Db::Pg(client) => {
-                let rows = client.borrow_mut().query(&pg_sql(&sql), &pg_params(&args))?;
+            Db::Pg(pg) => {
+                let rows = pg.client()?.query(&pg_sql(&sql), &pg_params(&args))?;
                 Ok(rows.iter().map(pg_row).collect::<std::result::Result<_, _>>()?)
             }
         }
@@ -611,8 +641,8 @@ impl ReportStore {
                 tx.commit()?;
                 Ok(updated)
             }
-            Db::Pg(client) => {
-                let mut client = client.borrow_mut();
+            Db::Pg(pg) => {
+                let mut client = pg.client()?;
                 let mut tx = client.transaction()?;
                 tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
                 let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
@@ -643,8 +673,8 @@ impl ReportStore {
                 tx.commit()?;
                 Ok(updated)
             }
-            Db::Pg(client) => {
-                let mut client = client.borrow_mut();
+            Db::Pg(pg) => {
+                let mut client = pg.client()?;
                 let mut tx = client.transaction()?;
                 tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
                 let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
@@ -667,8 +697,8 @@ impl ReportStore {
                 let rows = st.query_map([status], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
-            Db::Pg(client) => {
-                Ok(client.borrow_mut().query(&pg_sql(SQL), &[&status])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+            Db::Pg(pg) => {
+                Ok(pg.client()?.query(&pg_sql(SQL), &[&status])?.iter().map(|r| (r.get(0), r.get(1))).collect())
             }
         }
     }
@@ -718,6 +748,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         story(ReportStore::open(&dir.path().join("r")).unwrap());
         if let Some(db) = crate::pg::ScratchDatabase::from_env("reports") {
+            // Refused in a database without a Domania store; kept in one.
+            assert!(matches!(ReportStore::open_postgres(db.url()), Err(StoreError::Missing { .. })));
+            let loc = crate::Location::from(db.url());
+            drop(crate::Store::create_at(&loc, false, &crate::Wait::default()).unwrap());
             story(ReportStore::open_postgres(db.url()).unwrap());
         }
     }

@@ -970,7 +970,12 @@ impl Store {
     /// content hashes and dates are kept, so both stores give the same [`Store::dump`].
     pub fn copy_into(&self, dest: &mut Store, progress: &dyn Fn(&str)) -> Result<CopyReport> {
         dest.need_writer("a copy")?;
-        if Layer::ALL.into_iter().any(|l| dest.latest_version(l).is_ok_and(|v| v.is_some())) {
+        let mut holds = false;
+        for l in Layer::ALL {
+            holds |= dest.latest_version(l)?.is_some();
+        }
+        holds |= !dest.tokens()?.is_empty() || dest.rules()?.is_some();
+        if holds {
             return Err(StoreError::CopyTargetNotEmpty { path: dest.path() });
         }
         let mut report =
