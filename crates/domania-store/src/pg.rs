@@ -29,10 +29,10 @@ use postgres::{Client, NoTls};
 use crate::error::{Result, StoreError};
 use crate::gpkg;
 use crate::layer::{Layer, Row, Value};
-use crate::scope::ScopeKind;
+use crate::scope::{DEPARTEMENT_OF_KEY, ScopeKind};
 use crate::store::{
-    Begun, HashRow, RawRow, RawSink, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter, StoredRight, TokenInfo,
-    TokenRecord, VersionRecord, Wait, Writer,
+    Begun, CHUNK_ROWS, Chunked, HashRow, RawRow, RawSink, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter,
+    StoredRight, TokenInfo, TokenRecord, VersionRecord, Wait, Writer,
 };
 
 /// The schema version this Domania writes.
@@ -43,9 +43,6 @@ const WRITER_LOCK: i64 = 0x446F_6D61;
 
 /// The channel servers listen on; the payload is `layer:version`.
 pub const CHANNEL: &str = "domania_versions";
-
-/// Rows per `COPY` chunk of an import or a copy.
-const CHUNK: usize = 20_000;
 
 /// `created_at` in the same form as a GeoPackage store's.
 const NOW: &str = r#"to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#;
@@ -585,13 +582,7 @@ impl PgDb {
             for table in [t.to_owned(), format!("{t}_history")] {
                 if partitioned(layer) {
                     let n: i64 = c
-                        .query_one(
-                            &format!(
-                                "SELECT COUNT(*) FROM {table} WHERE dep <> CASE WHEN key LIKE '97%' OR key LIKE '98%'
-                                 THEN substr(key, 1, 3) ELSE substr(key, 1, 2) END"
-                            ),
-                            &[],
-                        )?
+                        .query_one(&format!("SELECT COUNT(*) FROM {table} WHERE dep <> {DEPARTEMENT_OF_KEY}"), &[])?
                         .get(0);
                     if n > 0 {
                         problems.push(format!("{table}: {n} rows in the partition of another département"));
@@ -656,24 +647,18 @@ impl PgDb {
             std::iter::empty::<&str>(),
         )?;
         let n = crate::layer::columns(layer).len() + 2;
-        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut chunks = Chunked::new(each);
         while let Some(r) = it.next()? {
-            chunk.push(RawRow {
+            chunks.push(RawRow {
                 row: read_row(layer, &r, 0)?,
                 fid: r.get(n),
                 ghash: r.get(n + 1),
                 ahash: r.get(n + 2),
                 v_from: r.get(n + 3),
                 v_to: r.get(n + 4),
-            });
-            if chunk.len() == CHUNK {
-                each(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))?;
-            }
+            })?;
         }
-        if !chunk.is_empty() {
-            each(chunk)?;
-        }
-        Ok(())
+        chunks.finish()
     }
 
     /// The writer of a copy into this (empty) store: one transaction.
@@ -1018,7 +1003,7 @@ impl PgWriter<'_> {
         for (fid, row, gh, ah) in self.pending.drain(..) {
             let dep = dep_of(layer, &row.key);
             let table = if self.staged.contains(&dep) { partition(layer, &dep) } else { layer.table().to_owned() };
-            let data = by_table.entry(table).or_insert_with(|| String::with_capacity(CHUNK * 512));
+            let data = by_table.entry(table).or_insert_with(|| String::with_capacity(CHUNK_ROWS * 512));
             copy_line(data, layer, fid, &row, [gh, ah, self.version], None)?;
         }
         for (table, data) in by_table {
@@ -1037,7 +1022,7 @@ impl Writer for PgWriter<'_> {
         } else {
             if self.fids.is_empty() {
                 let seq = format!("{}_fid_seq", self.layer.table());
-                let n = i64::try_from(CHUNK).unwrap_or(i64::MAX);
+                let n = i64::try_from(CHUNK_ROWS).unwrap_or(i64::MAX);
                 self.fids = self
                     .tx
                     .query("SELECT nextval($1::text::regclass) FROM generate_series(1, $2::bigint)", &[&seq, &n])?
@@ -1049,7 +1034,7 @@ impl Writer for PgWriter<'_> {
             self.fids.pop().ok_or_else(|| StoreError::Corrupt("no fid from the sequence".into()))?
         };
         self.pending.push((fid, row, ghash, ahash));
-        if self.pending.len() >= CHUNK {
+        if self.pending.len() >= CHUNK_ROWS {
             self.flush()?;
         }
         Ok(())
@@ -1057,7 +1042,7 @@ impl Writer for PgWriter<'_> {
 
     fn retire(&mut self, fids: &[(i64, String)]) -> Result<()> {
         self.flush()?;
-        for chunk in fids.chunks(CHUNK) {
+        for chunk in fids.chunks(CHUNK_ROWS) {
             let ids: Vec<i64> = chunk.iter().map(|(f, _)| *f).collect();
             archive(&mut self.tx, self.layer, &ids, self.version)?;
         }

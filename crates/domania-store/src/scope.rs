@@ -14,6 +14,10 @@ use serde::Serialize;
 use crate::error::StoreError;
 use crate::layer::Layer;
 
+/// [`ScopeKind::Departement`]'s `code_of` in SQL, on a `key` column (both engines).
+pub(crate) const DEPARTEMENT_OF_KEY: &str =
+    "CASE WHEN key LIKE '97%' OR key LIKE '98%' THEN substr(key, 1, 3) ELSE substr(key, 1, 2) END";
+
 /// How a layer is cut into parts that an import may replace one by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -12,9 +12,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 use crate::error::{Result, StoreError, sqlite_reason};
 use crate::gpkg;
 use crate::layer::{Layer, Row, Value};
+use crate::scope::DEPARTEMENT_OF_KEY;
 use crate::store::{
-    Begun, HashRow, RawRow, RawSink, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter, StoredRight, TokenRecord,
-    VersionRecord, Wait, Writer,
+    Begun, Chunked, HashRow, RawRow, RawSink, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter, StoredRight,
+    TokenRecord, VersionRecord, Wait, Writer,
 };
 
 /// A hot journal left by a writer killed mid-transaction can only be rolled back by a
@@ -565,10 +566,7 @@ impl GpkgDb {
     }
 
     pub(crate) fn departements(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT CASE WHEN key LIKE '97%' OR key LIKE '98%' THEN substr(key, 1, 3) ELSE substr(key, 1, 2) END
-             FROM parcels ORDER BY 1",
-        )?;
+        let mut stmt = self.conn.prepare(&format!("SELECT DISTINCT {DEPARTEMENT_OF_KEY} FROM parcels ORDER BY 1"))?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -732,25 +730,19 @@ impl GpkgDb {
             names.join(", ")
         ))?;
         let mut q = stmt.query([])?;
-        let mut chunk = Vec::with_capacity(RAW_CHUNK);
+        let mut chunks = Chunked::new(each);
         while let Some(r) = q.next()? {
             let values = (0..names.len()).map(|i| r.get::<_, Value>(7 + i)).collect::<rusqlite::Result<Vec<_>>>()?;
-            chunk.push(RawRow {
+            chunks.push(RawRow {
                 fid: r.get(0)?,
                 row: Row { geom: r.get(1)?, key: r.get(2)?, values },
                 ghash: r.get(3)?,
                 ahash: r.get(4)?,
                 v_from: r.get(5)?,
                 v_to: r.get(6)?,
-            });
-            if chunk.len() == RAW_CHUNK {
-                each(std::mem::replace(&mut chunk, Vec::with_capacity(RAW_CHUNK)))?;
-            }
+            })?;
         }
-        if !chunk.is_empty() {
-            each(chunk)?;
-        }
-        Ok(())
+        chunks.finish()
     }
 
     /// The writer of a copy into this (empty) store: one transaction.
@@ -761,9 +753,6 @@ impl GpkgDb {
         Ok(Box::new(GpkgSink { tx }))
     }
 }
-
-/// Rows per chunk of a copy.
-pub(crate) const RAW_CHUNK: usize = 20_000;
 
 fn stored_right(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRight> {
     Ok(StoredRight {

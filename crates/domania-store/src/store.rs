@@ -1026,6 +1026,34 @@ pub(crate) trait Writer {
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
+/// Rows per chunk of an import's `COPY` and of a copy between stores.
+pub(crate) const CHUNK_ROWS: usize = 20_000;
+
+/// Rows of a copy handed on [`CHUNK_ROWS`] at a time, as each engine reads them.
+pub(crate) struct Chunked<'a> {
+    chunk: Vec<RawRow>,
+    each: &'a mut dyn FnMut(Vec<RawRow>) -> Result<()>,
+}
+
+impl<'a> Chunked<'a> {
+    pub(crate) fn new(each: &'a mut dyn FnMut(Vec<RawRow>) -> Result<()>) -> Self {
+        Self { chunk: Vec::with_capacity(CHUNK_ROWS), each }
+    }
+
+    pub(crate) fn push(&mut self, row: RawRow) -> Result<()> {
+        self.chunk.push(row);
+        if self.chunk.len() == CHUNK_ROWS {
+            (self.each)(std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_ROWS)))?;
+        }
+        Ok(())
+    }
+
+    /// Hands on the last, partial chunk.
+    pub(crate) fn finish(self) -> Result<()> {
+        if self.chunk.is_empty() { Ok(()) } else { (self.each)(self.chunk) }
+    }
+}
+
 /// The writing half of an engine for a copy into an empty store.
 pub(crate) trait RawSink {
     fn rows(&mut self, layer: Layer, rows: Vec<RawRow>) -> Result<()>;
