@@ -178,9 +178,9 @@ impl Frame {
         ring.iter().map(|&q| self.grid.to_tile(q)).collect()
     }
 
-    /// A shape in the tile: simplified; if simplification made it vanish, as it is; if it is
-    /// smaller than a tile unit and its middle is in the tile, a one-unit square there, so that
-    /// small land stays visible at every zoom.
+    /// A shape in the tile: simplified; if simplification made it vanish, as it is; if rounding
+    /// to the integer grid still flattened it (its box is under two tile units) and its middle is
+    /// in the tile, a one-unit square there, so that small land stays visible at every zoom.
     fn shape(&self, topo: &Topology, shape: usize, buf: &mut Vec<crate::topo::Q>) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
         let mut at = |tol: f32| {
             let polys: Vec<_> = topo
@@ -198,11 +198,13 @@ impl Frame {
         at(self.tol).or_else(|| if self.tol > 0.0 { at(0.0) } else { None }).or_else(|| self.speck(topo.bbox(shape)?))
     }
 
-    /// A one-unit square at the middle of a grid box smaller than a tile unit, when that
-    /// middle is in the tile (a larger shape that drew nothing here is not in this tile).
+    /// A one-unit square at the middle of a grid box under two tile units wide and high, when
+    /// that middle is in the tile. A box under one unit is not enough: a shape of 0.9 unit a
+    /// side, turned a little or set across a unit line, rounds to a line or two points. A
+    /// larger shape that drew nothing here is not in this tile.
     fn speck(&self, b: [u32; 4]) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
-        let unit = self.grid.unit;
-        if b[0] > b[2] || f64::from(b[2] - b[0]) >= unit || f64::from(b[3] - b[1]) >= unit {
+        let reach = 2.0 * self.grid.unit;
+        if b[0] > b[2] || f64::from(b[2] - b[0]) >= reach || f64::from(b[3] - b[1]) >= reach {
             return None;
         }
         let mid = u32::midpoint;
@@ -241,7 +243,8 @@ impl Frame {
 
 /// One shape of a topology in a tile, as the layers draw it: simplified at the tile's zoom,
 /// clipped to the buffered tile, on its integer grid (see [`Geometry::Polygons`]); a shape
-/// smaller than a unit whose middle is in the tile becomes a one-unit square. `None` when
+/// that rounding flattens (under two units) whose middle is in the tile becomes a one-unit
+/// square. `None` when
 /// nothing of it is in the tile.
 #[must_use]
 pub fn shape_in_tile(
