@@ -17,7 +17,7 @@
 //! - The schema is created and migrated by Domania (`domania_schema` holds its version).
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Instant;
@@ -951,20 +951,27 @@ fn stored_right(r: &postgres::Row) -> Result<StoredRight> {
     })
 }
 
-/// Moves the rows of `fids` from a layer to its history, valid until `version`.
-fn archive(tx: &mut postgres::Transaction<'_>, layer: Layer, fids: &[i64], version: i64) -> Result<()> {
-    if fids.is_empty() {
-        return Ok(());
-    }
+/// Moves the rows `fids` (each with its key) from a layer to its history, valid until
+/// `version`. A partitioned layer is asked one département at a time, so that only the
+/// partitions concerned are read.
+fn archive(tx: &mut postgres::Transaction<'_>, layer: Layer, fids: &[(i64, String)], version: i64) -> Result<()> {
     let t = layer.table();
     let cols = copy_columns(layer, false);
-    tx.execute(
-        &format!(
-            "WITH gone AS (DELETE FROM {t} WHERE fid = ANY($1) RETURNING {cols})
-             INSERT INTO {t}_history ({cols}, v_to) SELECT {cols}, $2 FROM gone"
-        ),
-        &[&fids, &version],
-    )?;
+    let mut by_dep: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (fid, key) in fids {
+        by_dep.entry(dep_of(layer, key)).or_default().push(*fid);
+    }
+    for (dep, fids) in by_dep {
+        let (only, params): (&str, &[&(dyn ToSql + Sync)]) =
+            if partitioned(layer) { ("dep = $3 AND", &[&fids, &version, &dep]) } else { ("", &[&fids, &version]) };
+        tx.execute(
+            &format!(
+                "WITH gone AS (DELETE FROM {t} WHERE {only} fid = ANY($1) RETURNING {cols})
+                 INSERT INTO {t}_history ({cols}, v_to) SELECT {cols}, $2 FROM gone"
+            ),
+            params,
+        )?;
+    }
     Ok(())
 }
 
@@ -975,8 +982,8 @@ struct PgWriter<'a> {
     version: i64,
     /// Rows to write, with their fids.
     pending: Vec<(i64, Row, i64, i64)>,
-    /// Fids of pending rows that replace a current row.
-    replaced: Vec<i64>,
+    /// Fids (and keys) of pending rows that replace a current row.
+    replaced: Vec<(i64, String)>,
     /// Fids reserved from the layer's sequence, not used yet.
     fids: Vec<i64>,
     /// Départements with partitions.
@@ -999,7 +1006,7 @@ impl PgWriter<'_> {
         ensure_partitions(&mut self.tx, layer, &mut self.deps, deps.iter().map(String::as_str), staged)?;
         archive(&mut self.tx, layer, &std::mem::take(&mut self.replaced), self.version)?;
         // Rows of a staged partition go to it directly, the others through the parent.
-        let mut by_table: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        let mut by_table: BTreeMap<String, String> = BTreeMap::new();
         for (fid, row, gh, ah) in self.pending.drain(..) {
             let dep = dep_of(layer, &row.key);
             let table = if self.staged.contains(&dep) { partition(layer, &dep) } else { layer.table().to_owned() };
@@ -1017,7 +1024,7 @@ impl PgWriter<'_> {
 impl Writer for PgWriter<'_> {
     fn put(&mut self, row: Row, replaces: Option<i64>, ghash: i64, ahash: i64) -> Result<()> {
         let fid = if let Some(fid) = replaces {
-            self.replaced.push(fid);
+            self.replaced.push((fid, row.key.clone()));
             fid
         } else {
             if self.fids.is_empty() {
@@ -1043,8 +1050,7 @@ impl Writer for PgWriter<'_> {
     fn retire(&mut self, fids: &[(i64, String)]) -> Result<()> {
         self.flush()?;
         for chunk in fids.chunks(CHUNK_ROWS) {
-            let ids: Vec<i64> = chunk.iter().map(|(f, _)| *f).collect();
-            archive(&mut self.tx, self.layer, &ids, self.version)?;
+            archive(&mut self.tx, self.layer, chunk, self.version)?;
         }
         Ok(())
     }
