@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::time::Instant;
+use std::path::Path;
 
 use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::types::ToSql;
@@ -96,45 +96,30 @@ fn mask(url: &str) -> String {
 
 /// Takes the writers' advisory lock, waiting at most `wait.timeout` and telling who holds it.
 fn lock_writer(client: &mut Client, shown: &str, wait: &Wait<'_>) -> Result<()> {
-    let start = Instant::now();
-    let mut told = false;
-    loop {
+    wait.for_lock(Path::new(shown), std::time::Duration::from_millis(100), || {
         if client.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK])?.get::<_, bool>(0) {
-            return Ok(());
+            return Ok(None);
         }
-        let holder = client
-            .query_opt(
-                "SELECT a.application_name, a.pid, a.client_addr::text, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS')
-                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                 WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1::bigint::oid AND l.objsubid = 1
-                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
-                &[&WRITER_LOCK],
-            )?
-            .map_or_else(
-                || "another Domania process".to_owned(),
-                |r| {
-                    format!(
-                        "`{}` (backend pid {}, from {}, since {})",
-                        r.get::<_, Option<String>>(0).unwrap_or_default(),
-                        r.get::<_, i32>(1),
-                        r.get::<_, Option<String>>(2).unwrap_or_else(|| "a local socket".into()),
-                        r.get::<_, Option<String>>(3).unwrap_or_default()
-                    )
-                },
-            );
-        if start.elapsed() >= wait.timeout {
-            return Err(StoreError::Busy {
-                path: shown.into(),
-                holder: format!("being written by {holder}"),
-                waited_s: wait.timeout.as_secs(),
-            });
-        }
-        if !told {
-            (wait.on_wait)(&format!("{shown}: being written by {holder}; waiting up to {} s", wait.timeout.as_secs()));
-            told = true;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+        let holder = client.query_opt(
+            "SELECT a.application_name, a.pid, a.client_addr::text, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS')
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1::bigint::oid AND l.objsubid = 1
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
+            &[&WRITER_LOCK],
+        )?;
+        Ok(Some(holder.map_or_else(
+            || "another Domania process".to_owned(),
+            |r| {
+                format!(
+                    "`{}` (backend pid {}, from {}, since {})",
+                    r.get::<_, Option<String>>(0).unwrap_or_default(),
+                    r.get::<_, i32>(1),
+                    r.get::<_, Option<String>>(2).unwrap_or_else(|| "a local socket".into()),
+                    r.get::<_, Option<String>>(3).unwrap_or_default()
+                )
+            },
+        )))
+    })
 }
 
 impl PgDb {

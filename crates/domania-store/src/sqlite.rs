@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
 
@@ -118,35 +118,15 @@ impl WriterLock {
             .truncate(false)
             .open(&lp)
             .map_err(|_| StoreError::ReadOnly { path: path.to_path_buf(), what: "this command" })?;
-        let start = Instant::now();
-        let mut told = false;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = lock_holder(path).unwrap_or_else(|| "another Domania process".to_owned());
-                    if start.elapsed() >= wait.timeout {
-                        return Err(StoreError::Busy {
-                            path: path.to_path_buf(),
-                            holder: format!("being written by {holder}"),
-                            waited_s: wait.timeout.as_secs(),
-                        });
-                    }
-                    if !told {
-                        (wait.on_wait)(&format!(
-                            "{}: being written by {holder}; waiting up to {} s",
-                            path.display(),
-                            wait.timeout.as_secs()
-                        ));
-                        told = true;
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(StoreError::Corrupt(format!("cannot lock {}: {e}", lp.display())));
-                }
+        wait.for_lock(path, Duration::from_millis(50), || match file.try_lock() {
+            Ok(()) => Ok(None),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Ok(Some(lock_holder(path).unwrap_or_else(|| "another Domania process".to_owned())))
             }
-        }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(StoreError::Corrupt(format!("cannot lock {}: {e}", lp.display())))
+            }
+        })?;
         let args: Vec<String> = std::env::args().collect();
         let user = std::env::var("USER").unwrap_or_else(|_| "?".to_owned());
         let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());

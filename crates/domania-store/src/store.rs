@@ -168,6 +168,32 @@ impl Default for Wait<'_> {
     }
 }
 
+impl Wait<'_> {
+    /// Takes a writers' lock: `try_take` answers `None` once the lock is ours, or who holds it.
+    /// Who holds it is told once, the first time, and is in the error when the wait is over.
+    pub(crate) fn for_lock(
+        &self,
+        shown: &Path,
+        every: Duration,
+        mut try_take: impl FnMut() -> Result<Option<String>>,
+    ) -> Result<()> {
+        let start = std::time::Instant::now();
+        let mut told = false;
+        while let Some(holder) = try_take()? {
+            let holder = format!("being written by {holder}");
+            if start.elapsed() >= self.timeout {
+                return Err(StoreError::Busy { path: shown.to_path_buf(), holder, waited_s: self.timeout.as_secs() });
+            }
+            if !told {
+                (self.on_wait)(&format!("{}: {holder}; waiting up to {} s", shown.display(), self.timeout.as_secs()));
+                told = true;
+            }
+            std::thread::sleep(every);
+        }
+        Ok(())
+    }
+}
+
 /// An API token as the store keeps it (its secret's hash is never given out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
