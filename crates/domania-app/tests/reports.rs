@@ -1,5 +1,7 @@
 //! Reports on the demo territory (data/), with times chosen by the test: duplicates at the
-//! edges of the distance and the window, and service-level figures computed by hand.
+//! edges of the distance and the window, and service-level figures computed by hand. Each test
+//! runs on a GeoPackage store and, when `$DOMANIA_TEST_PG` names a PostgreSQL server, on a
+//! PostGIS one, whose reports are tables of the same database.
 
 // Short names (w the world, t the territory, r a report) keep the checks readable.
 #![allow(clippy::many_single_char_names)]
@@ -20,9 +22,12 @@ fn origin() -> (f64, f64) {
 }
 
 struct World {
+    engine: &'static str,
     _dir: tempfile::TempDir,
     app: App,
     routing: Routing,
+    /// Dropped last, once the app's connections are closed.
+    _db: Option<domania_store::pg::ScratchDatabase>,
 }
 
 /// The date the conventions are judged on.
@@ -30,9 +35,22 @@ fn day() -> jiff::civil::Date {
     jiff::civil::date(2026, 3, 1)
 }
 
-fn world() -> World {
+/// The demo territory imported into a GeoPackage, and into PostGIS when a server is given.
+fn worlds() -> Vec<World> {
+    let mut out = vec![world("GeoPackage", None)];
+    if let Some(db) = domania_store::pg::ScratchDatabase::from_env("app_reports") {
+        out.push(world("PostGIS", Some(db)));
+    }
+    out
+}
+
+fn world(engine: &'static str, db: Option<domania_store::pg::ScratchDatabase>) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(dir.path().join("s.gpkg"), Some(&data("territory.toml"))).unwrap();
+    let location = match &db {
+        Some(db) => domania_store::Location::from(db.url()),
+        None => dir.path().join("s.gpkg").into(),
+    };
+    let app = App::new(location, Some(&data("territory.toml"))).unwrap();
     for (layer, file) in [
         (Layer::Parcels, "cadastre-synth-parcelles.json"),
         (Layer::Owners, "ppm-synth.csv"),
@@ -42,7 +60,7 @@ fn world() -> World {
         app.import(&ImportRequest::new(layer, data(file), "test"), &|_| {}).unwrap();
     }
     let routing = app.routing(domania_app::files::rules(Some(&data("rules.toml"))).unwrap(), day()).unwrap();
-    World { _dir: dir, app, routing }
+    World { engine, _dir: dir, app, routing, _db: db }
 }
 
 fn report(code: &str, (x, y): (f64, f64), at: Timestamp) -> NewReport {
@@ -70,137 +88,146 @@ fn hours(h: f64) -> SignedDuration {
 
 #[test]
 fn duplicates_at_the_edges_of_distance_and_window() {
-    let w = world();
-    w.routing.with(|t| {
-        let cfg = &t.rules.config().reports;
-        assert_eq!((cfg.duplicate_distance_m, cfg.duplicate_window_hours), (30.0, 72.0));
-        let mut store = w.app.reports().unwrap();
-        let (x, y) = origin();
-        let first = reports::post(&mut store, t, report("dumping", (x, y), t0())).unwrap();
-        assert_eq!(first.duplicate_of, None);
-        // Just inside 30 m: a duplicate; just outside: a report of its own.
-        let inside = reports::post(&mut store, t, report("dumping", (x + 29.9, y), t0() + hours(1.0))).unwrap();
-        assert_eq!(inside.duplicate_of, Some(first.id));
-        assert_eq!(inside.status, "duplicate");
-        let outside = reports::post(&mut store, t, report("dumping", (x - 30.1, y), t0() + hours(1.0))).unwrap();
-        assert_eq!(outside.duplicate_of, None);
-        // Another kind at the same point is not a duplicate.
-        assert_eq!(reports::post(&mut store, t, report("litter", (x, y), t0())).unwrap().duplicate_of, None);
-        // The window: 72 h after the first, still a duplicate; a second later, not.
-        let (x2, y2) = (x, y + 60.0);
-        let base = reports::post(&mut store, t, report("dumping", (x2, y2), t0())).unwrap();
-        let at_edge = reports::post(&mut store, t, report("dumping", (x2, y2), t0() + hours(72.0))).unwrap();
-        assert_eq!(at_edge.duplicate_of, Some(base.id));
-        let after = reports::post(
-            &mut store,
-            t,
-            report("dumping", (x2, y2 + 1.0), t0() + hours(72.0) + SignedDuration::from_secs(1)),
-        )
-        .unwrap();
-        assert_eq!(after.duplicate_of, None);
-        // Once the first is done, a new report there is new work.
-        reports::transition(&mut store, first.id, Status::Done, Some("enlevé"), "ctc", t0() + hours(2.0)).unwrap();
-        let again = reports::post(&mut store, t, report("dumping", (x + 1.0, y), t0() + hours(3.0))).unwrap();
-        assert_eq!(again.duplicate_of, None);
-    });
+    for w in worlds() {
+        eprintln!("on {}", w.engine);
+        w.routing.with(|t| {
+            let cfg = &t.rules.config().reports;
+            assert_eq!((cfg.duplicate_distance_m, cfg.duplicate_window_hours), (30.0, 72.0));
+            let mut store = w.app.reports().unwrap();
+            let (x, y) = origin();
+            let first = reports::post(&mut store, t, report("dumping", (x, y), t0())).unwrap();
+            assert_eq!(first.duplicate_of, None);
+            // Just inside 30 m: a duplicate; just outside: a report of its own.
+            let inside = reports::post(&mut store, t, report("dumping", (x + 29.9, y), t0() + hours(1.0))).unwrap();
+            assert_eq!(inside.duplicate_of, Some(first.id));
+            assert_eq!(inside.status, "duplicate");
+            let outside = reports::post(&mut store, t, report("dumping", (x - 30.1, y), t0() + hours(1.0))).unwrap();
+            assert_eq!(outside.duplicate_of, None);
+            // Another kind at the same point is not a duplicate.
+            assert_eq!(reports::post(&mut store, t, report("litter", (x, y), t0())).unwrap().duplicate_of, None);
+            // The window: 72 h after the first, still a duplicate; a second later, not.
+            let (x2, y2) = (x, y + 60.0);
+            let base = reports::post(&mut store, t, report("dumping", (x2, y2), t0())).unwrap();
+            let at_edge = reports::post(&mut store, t, report("dumping", (x2, y2), t0() + hours(72.0))).unwrap();
+            assert_eq!(at_edge.duplicate_of, Some(base.id));
+            let after = reports::post(
+                &mut store,
+                t,
+                report("dumping", (x2, y2 + 1.0), t0() + hours(72.0) + SignedDuration::from_secs(1)),
+            )
+            .unwrap();
+            assert_eq!(after.duplicate_of, None);
+            // Once the first is done, a new report there is new work.
+            reports::transition(&mut store, first.id, Status::Done, Some("enlevé"), "ctc", t0() + hours(2.0)).unwrap();
+            let again = reports::post(&mut store, t, report("dumping", (x + 1.0, y), t0() + hours(3.0))).unwrap();
+            assert_eq!(again.duplicate_of, None);
+        });
+    }
 }
 
 #[test]
 fn urgency_is_judged_on_the_categorys_criteria() {
-    let w = world();
-    w.routing.with(|t| {
-        let mut store = w.app.reports().unwrap();
-        let (x, y) = origin();
-        let with = |attrs: &[(&str, &str)], dx: f64| {
-            let mut r = report("dumping", (x + dx, y), t0());
-            r.attributes = attrs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-            r
-        };
-        let claimed = reports::post(&mut store, t, with(&[("urgent", "true")], 0.0)).unwrap();
-        assert_eq!(claimed.urgency, "review");
-        assert!(claimed.status_notes.unwrap().contains("review"));
-        let met = reports::post(&mut store, t, with(&[("urgent", "true"), ("blocked_access", "true")], 100.0)).unwrap();
-        assert_eq!((met.urgency.as_str(), met.urgency_reasons.as_str()), ("urgent", "[\"blocked_access\"]"));
-        // Near an open one: a plain report is its duplicate, an urgent one is not closed as such.
-        let plain = reports::post(&mut store, t, with(&[], 101.0)).unwrap();
-        assert_eq!(plain.duplicate_of, Some(met.id));
-        let urgent_too = reports::post(&mut store, t, with(&[("hazard", "true")], 102.0)).unwrap();
-        assert_eq!((urgent_too.duplicate_of, urgent_too.urgency.as_str()), (None, "urgent"));
-        let unclaimed = reports::post(&mut store, t, with(&[("hazard", "oui")], 200.0)).unwrap();
-        assert_eq!(unclaimed.urgency, "urgent", "an objective criterion makes it urgent, claimed or not");
-        // A criterion of another category counts for nothing.
-        let other = reports::post(&mut store, t, with(&[("urgent", "true"), ("fallen_tree", "true")], 300.0)).unwrap();
-        assert_eq!(other.urgency, "review");
-    });
+    for w in worlds() {
+        eprintln!("on {}", w.engine);
+        w.routing.with(|t| {
+            let mut store = w.app.reports().unwrap();
+            let (x, y) = origin();
+            let with = |attrs: &[(&str, &str)], dx: f64| {
+                let mut r = report("dumping", (x + dx, y), t0());
+                r.attributes = attrs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+                r
+            };
+            let claimed = reports::post(&mut store, t, with(&[("urgent", "true")], 0.0)).unwrap();
+            assert_eq!(claimed.urgency, "review");
+            assert!(claimed.status_notes.unwrap().contains("review"));
+            let met =
+                reports::post(&mut store, t, with(&[("urgent", "true"), ("blocked_access", "true")], 100.0)).unwrap();
+            assert_eq!((met.urgency.as_str(), met.urgency_reasons.as_str()), ("urgent", "[\"blocked_access\"]"));
+            // Near an open one: a plain report is its duplicate, an urgent one is not closed as such.
+            let plain = reports::post(&mut store, t, with(&[], 101.0)).unwrap();
+            assert_eq!(plain.duplicate_of, Some(met.id));
+            let urgent_too = reports::post(&mut store, t, with(&[("hazard", "true")], 102.0)).unwrap();
+            assert_eq!((urgent_too.duplicate_of, urgent_too.urgency.as_str()), (None, "urgent"));
+            let unclaimed = reports::post(&mut store, t, with(&[("hazard", "oui")], 200.0)).unwrap();
+            assert_eq!(unclaimed.urgency, "urgent", "an objective criterion makes it urgent, claimed or not");
+            // A criterion of another category counts for nothing.
+            let other =
+                reports::post(&mut store, t, with(&[("urgent", "true"), ("fallen_tree", "true")], 300.0)).unwrap();
+            assert_eq!(other.urgency, "review");
+        });
+    }
 }
 
 #[test]
 fn service_level_figures_computed_by_hand() {
-    let w = world();
-    w.routing.with(|t| {
-        let mut store = w.app.reports().unwrap();
-        let (x, y) = origin();
-        // Four requests done after 10, 20, 30 and 100 hours, one still open, one duplicate: all
-        // waste, so all to the waste department (96 h expected, 48 h in a QPV).
-        let mut ids = Vec::new();
-        for (k, h) in [10.0, 20.0, 30.0, 100.0].into_iter().enumerate() {
-            let r = reports::post(&mut store, t, report("dumping", (x + 40.0 * k as f64, y), t0())).unwrap();
-            reports::transition(&mut store, r.id, Status::Acknowledged, None, "ctc", t0() + hours(1.0)).unwrap();
-            reports::transition(&mut store, r.id, Status::Done, Some("fait"), "ctc", t0() + hours(h)).unwrap();
-            ids.push(r.id);
-        }
-        let open = reports::post(&mut store, t, report("dumping", (x, y + 40.0), t0())).unwrap();
-        assert_eq!(open.duplicate_of, None);
-        let dup = reports::post(&mut store, t, report("dumping", (x, y + 41.0), t0() + hours(1.0))).unwrap();
-        assert_eq!(dup.duplicate_of, Some(open.id));
-        let rows = reports::service_levels(&store).unwrap();
-        let by_service: Vec<_> = rows.iter().filter(|r| r.by == "service").collect();
-        assert_eq!(by_service.len(), 1, "{rows:?}");
-        let r = by_service[0];
-        assert_eq!((r.group.as_str(), r.month.as_str()), ("Direction de la gestion des déchets", "2026-03"));
-        assert_eq!((r.requests, r.done, r.backlog, r.duplicates), (6, 4, 1, 1));
-        // Median of 10, 20, 30, 100: (20 + 30) / 2; 90th percentile by nearest rank: the
-        // ceil(0.9 × 4) = 4th value.
-        assert_eq!(r.median_hours, Some(25.0));
-        assert_eq!(r.p90_hours, Some(100.0));
-        // 100 h is over both 96 h and 48 h; the others are within: 3 of 4.
-        assert_eq!(r.within_level, Some(0.75));
-        // The annual report says the same, and counts every square metre of the sub-sectors once
-        // per intervention kind.
-        let routing = &w.routing;
-        let a = reports::annual(&store, routing, 2026, None).unwrap();
-        assert!(a.markdown.contains("6 signalements reçus, dont 1 doublon rattaché"), "{}", a.markdown);
-        assert!(
-            a.markdown.contains(
-                "| Collecte des déchets et encombrants | Direction de la gestion des déchets | 6 | 4 | 1 | 1 |"
-            ),
-            "{}",
-            a.markdown
-        );
-        assert!(a.markdown.contains("| 25.0 h | 100.0 h | 75.0 % |"), "{}", a.markdown);
-        assert!(a.svg.starts_with("<svg") && a.svg.contains("4 / 6"));
-        let land: f64 = a
-            .csv
-            .lines()
-            .filter(|l| l.starts_with("land,Nettoiement,"))
-            .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
-            .sum();
-        let spaces: f64 = routing.assign.spaces.iter().map(|s| s.area_m2).sum();
-        assert!((land - spaces).abs() < 1.0, "{land} m² managed for cleaning, {spaces} m² of spaces");
-        assert!(reports::annual(&store, routing, 2025, None).unwrap().markdown.contains("\n\n0 signalement reçu,"));
-        // The expected time of each is the level of its place.
-        // The first is on the bailleur's parcel inside QPV QN078001: 48 h, not 96.
-        let first = store.get(ids[0]).unwrap().unwrap();
-        assert_eq!(first.qpv.as_deref(), Some("QN078001"));
-        let expected: Timestamp = first.expected_at.unwrap().parse().unwrap();
-        assert_eq!(expected, t0() + hours(48.0));
-    });
+    for w in worlds() {
+        eprintln!("on {}", w.engine);
+        w.routing.with(|t| {
+            let mut store = w.app.reports().unwrap();
+            let (x, y) = origin();
+            // Four requests done after 10, 20, 30 and 100 hours, one still open, one duplicate: all
+            // waste, so all to the waste department (96 h expected, 48 h in a QPV).
+            let mut ids = Vec::new();
+            for (k, h) in [10.0, 20.0, 30.0, 100.0].into_iter().enumerate() {
+                let r = reports::post(&mut store, t, report("dumping", (x + 40.0 * k as f64, y), t0())).unwrap();
+                reports::transition(&mut store, r.id, Status::Acknowledged, None, "ctc", t0() + hours(1.0)).unwrap();
+                reports::transition(&mut store, r.id, Status::Done, Some("fait"), "ctc", t0() + hours(h)).unwrap();
+                ids.push(r.id);
+            }
+            let open = reports::post(&mut store, t, report("dumping", (x, y + 40.0), t0())).unwrap();
+            assert_eq!(open.duplicate_of, None);
+            let dup = reports::post(&mut store, t, report("dumping", (x, y + 41.0), t0() + hours(1.0))).unwrap();
+            assert_eq!(dup.duplicate_of, Some(open.id));
+            let rows = reports::service_levels(&store).unwrap();
+            let by_service: Vec<_> = rows.iter().filter(|r| r.by == "service").collect();
+            assert_eq!(by_service.len(), 1, "{rows:?}");
+            let r = by_service[0];
+            assert_eq!((r.group.as_str(), r.month.as_str()), ("Direction de la gestion des déchets", "2026-03"));
+            assert_eq!((r.requests, r.done, r.backlog, r.duplicates), (6, 4, 1, 1));
+            // Median of 10, 20, 30, 100: (20 + 30) / 2; 90th percentile by nearest rank: the
+            // ceil(0.9 × 4) = 4th value.
+            assert_eq!(r.median_hours, Some(25.0));
+            assert_eq!(r.p90_hours, Some(100.0));
+            // 100 h is over both 96 h and 48 h; the others are within: 3 of 4.
+            assert_eq!(r.within_level, Some(0.75));
+            // The annual report says the same, and counts every square metre of the sub-sectors once
+            // per intervention kind.
+            let routing = &w.routing;
+            let a = reports::annual(&store, routing, 2026, None).unwrap();
+            assert!(a.markdown.contains("6 signalements reçus, dont 1 doublon rattaché"), "{}", a.markdown);
+            assert!(
+                a.markdown.contains(
+                    "| Collecte des déchets et encombrants | Direction de la gestion des déchets | 6 | 4 | 1 | 1 |"
+                ),
+                "{}",
+                a.markdown
+            );
+            assert!(a.markdown.contains("| 25.0 h | 100.0 h | 75.0 % |"), "{}", a.markdown);
+            assert!(a.svg.starts_with("<svg") && a.svg.contains("4 / 6"));
+            let land: f64 = a
+                .csv
+                .lines()
+                .filter(|l| l.starts_with("land,Nettoiement,"))
+                .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+                .sum();
+            let spaces: f64 = routing.assign.spaces.iter().map(|s| s.area_m2).sum();
+            assert!((land - spaces).abs() < 1.0, "{land} m² managed for cleaning, {spaces} m² of spaces");
+            assert!(reports::annual(&store, routing, 2025, None).unwrap().markdown.contains("\n\n0 signalement reçu,"));
+            // The expected time of each is the level of its place.
+            // The first is on the bailleur's parcel inside QPV QN078001: 48 h, not 96.
+            let first = store.get(ids[0]).unwrap().unwrap();
+            assert_eq!(first.qpv.as_deref(), Some("QN078001"));
+            let expected: Timestamp = first.expected_at.unwrap().parse().unwrap();
+            assert_eq!(expected, t0() + hours(48.0));
+        });
+    }
 }
 
 #[test]
 fn a_routing_stays_as_given_until_an_explicit_reroute() {
-    let w = world();
-    w.routing.with(|t| {
+    for w in worlds() {
+        eprintln!("on {}", w.engine);
+        w.routing.with(|t| {
         let mut store = w.app.reports().unwrap();
         let r = reports::post(&mut store, t, report("litter", origin(), t0())).unwrap();
         assert_eq!(r.service_name, "Agence de proximité du bailleur");
@@ -220,4 +247,5 @@ fn a_routing_stays_as_given_until_an_explicit_reroute() {
         assert_eq!((last.kind.as_str(), last.by.as_str()), ("reroute", "coordinatrice GUP"));
         assert!(last.note.as_deref().unwrap().contains("Agence de proximité du bailleur"));
     });
+    }
 }

@@ -8,6 +8,7 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -127,6 +128,24 @@ pub struct Rerouted {
 }
 
 impl ReportRow {
+    /// The report's routing (service, rule, place, due time).
+    #[must_use]
+    pub fn routing(&self) -> Rerouted {
+        Rerouted {
+            service_id: self.service_id.clone(),
+            service_name: self.service_name.clone(),
+            actor: self.actor.clone(),
+            rule: self.rule.clone(),
+            explanation: self.explanation.clone(),
+            snapshot: self.snapshot.clone(),
+            subsector: self.subsector.clone(),
+            qpv: self.qpv.clone(),
+            commune: self.commune.clone(),
+            space: self.space.clone(),
+            expected_at: self.expected_at.clone(),
+        }
+    }
+
     /// The report with this routing (service, rule, place, due time).
     #[must_use]
     pub fn with_routing(self, r: Rerouted) -> Self {
@@ -347,14 +366,64 @@ fn near_sql(n_statuses: usize) -> String {
     )
 }
 
-const INSERT_REPORT: &str = "INSERT INTO reports (service_code, intervention, lon, lat, x, y, description, media_url, \
-     attributes, urgency, urgency_reasons, requested_at, updated_at, expected_at, status, status_notes, service_id, \
-     service_name, actor, rule, explanation, snapshot, subsector, qpv, commune, space, duplicate_of, reporter, source) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
-     ?24, ?25, ?26, ?27, ?28, ?29)";
+/// The columns of a report's routing, in the order of [`routing_params`]: written by an
+/// insert and by a re-route alike.
+const ROUTING: [&str; 11] = [
+    "service_id",
+    "service_name",
+    "actor",
+    "rule",
+    "explanation",
+    "snapshot",
+    "subsector",
+    "qpv",
+    "commune",
+    "space",
+    "expected_at",
+];
+
+fn routing_params(r: &Rerouted) -> Vec<P> {
+    vec![
+        ot(r.service_id.as_deref()),
+        t(&r.service_name),
+        t(&r.actor),
+        t(&r.rule),
+        t(&r.explanation),
+        t(&r.snapshot),
+        ot(r.subsector.as_deref()),
+        ot(r.qpv.as_deref()),
+        ot(r.commune.as_deref()),
+        ot(r.space.as_deref()),
+        ot(r.expected_at.as_deref()),
+    ]
+}
+
+/// The insert of a report: the columns of [`insert_params`], in its order.
+static INSERT_REPORT: LazyLock<String> = LazyLock::new(|| {
+    let head = [
+        "service_code",
+        "intervention",
+        "lon",
+        "lat",
+        "x",
+        "y",
+        "description",
+        "media_url",
+        "attributes",
+        "urgency",
+        "urgency_reasons",
+        "requested_at",
+        "updated_at",
+        "status",
+        "status_notes",
+    ];
+    let cols: Vec<&str> = head.into_iter().chain(ROUTING).chain(["duplicate_of", "reporter", "source"]).collect();
+    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+    format!("INSERT INTO reports ({}) VALUES ({})", cols.join(", "), marks.join(", "))
+});
 
 fn insert_params(r: &ReportRow) -> Vec<P> {
-    vec![
+    let mut params = vec![
         t(&r.service_code),
         t(&r.intervention),
         P::F(r.lon),
@@ -368,44 +437,25 @@ fn insert_params(r: &ReportRow) -> Vec<P> {
         t(&r.urgency_reasons),
         t(&r.requested_at),
         t(&r.updated_at),
-        ot(r.expected_at.as_deref()),
         t(&r.status),
         ot(r.status_notes.as_deref()),
-        ot(r.service_id.as_deref()),
-        t(&r.service_name),
-        t(&r.actor),
-        t(&r.rule),
-        t(&r.explanation),
-        t(&r.snapshot),
-        ot(r.subsector.as_deref()),
-        ot(r.qpv.as_deref()),
-        ot(r.commune.as_deref()),
-        ot(r.space.as_deref()),
-        P::OI(r.duplicate_of),
-        t(&r.reporter),
-        t(&r.source),
-    ]
+    ];
+    params.extend(routing_params(&r.routing()));
+    params.extend([P::OI(r.duplicate_of), t(&r.reporter), t(&r.source)]);
+    params
 }
 
-const REROUTE: &str = "UPDATE reports SET service_id = ?2, service_name = ?3, actor = ?4, rule = ?5, explanation = ?6, \
-     snapshot = ?7, subsector = ?8, qpv = ?9, commune = ?10, space = ?11, expected_at = ?12, updated_at = ?13 WHERE id = ?1";
+/// A re-route: the routing columns (`?2`…), `updated_at`, of the report `?1`.
+static REROUTE: LazyLock<String> = LazyLock::new(|| {
+    let set: Vec<String> = ROUTING.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 2)).collect();
+    format!("UPDATE reports SET {}, updated_at = ?{} WHERE id = ?1", set.join(", "), ROUTING.len() + 2)
+});
 
 fn reroute_params(id: i64, new: &Rerouted, at: &str) -> Vec<P> {
-    vec![
-        P::I(id),
-        ot(new.service_id.as_deref()),
-        t(&new.service_name),
-        t(&new.actor),
-        t(&new.rule),
-        t(&new.explanation),
-        t(&new.snapshot),
-        ot(new.subsector.as_deref()),
-        ot(new.qpv.as_deref()),
-        ot(new.commune.as_deref()),
-        ot(new.space.as_deref()),
-        ot(new.expected_at.as_deref()),
-        t(at),
-    ]
+    let mut params = vec![P::I(id)];
+    params.extend(routing_params(new));
+    params.push(t(at));
+    params
 }
 
 fn get_in(tx: &Connection, id: i64) -> Result<Option<ReportRow>> {
@@ -509,7 +559,7 @@ impl ReportStore {
                     .collect::<rusqlite::Result<Vec<_>>>()?
                 };
                 decide(&near, &mut report);
-                tx.execute(INSERT_REPORT, rusqlite::params_from_iter(insert_params(&report).iter().map(P::sqlite)))?;
+                tx.execute(&INSERT_REPORT, rusqlite::params_from_iter(insert_params(&report).iter().map(P::sqlite)))?;
                 let id = tx.last_insert_rowid();
                 let r = &report;
                 tx.execute(INSERT_EVENT, params![id, r.requested_at, "status", r.status, r.status_notes, r.reporter])?;
@@ -527,7 +577,10 @@ impl ReportStore {
                     .collect();
                 decide(&near, &mut report);
                 let id: i64 = tx
-                    .query_one(&format!("{} RETURNING id", pg_sql(INSERT_REPORT)), &pg_params(&insert_params(&report)))?
+                    .query_one(
+                        &format!("{} RETURNING id", pg_sql(&INSERT_REPORT)),
+                        &pg_params(&insert_params(&report)),
+                    )?
                     .get(0);
                 let r = &report;
                 let event = [
@@ -667,7 +720,7 @@ impl ReportStore {
             Db::Sqlite(conn) => {
                 let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
                 let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                tx.execute(REROUTE, rusqlite::params_from_iter(reroute_params(id, new, at).iter().map(P::sqlite)))?;
+                tx.execute(&REROUTE, rusqlite::params_from_iter(reroute_params(id, new, at).iter().map(P::sqlite)))?;
                 tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event(&current).iter().map(P::sqlite)))?;
                 let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
                 tx.commit()?;
@@ -678,7 +731,7 @@ impl ReportStore {
                 let mut tx = client.transaction()?;
                 tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
                 let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                tx.execute(&pg_sql(REROUTE), &pg_params(&reroute_params(id, new, at)))?;
+                tx.execute(&pg_sql(&REROUTE), &pg_params(&reroute_params(id, new, at)))?;
                 tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event(&current)))?;
                 let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
                 tx.commit()?;
