@@ -48,8 +48,8 @@ pub fn spawn(shared: Arc<Shared>, runtime: tokio::runtime::Handle) {
 }
 
 /// Listens to the primary and checks on every notification and every [`POLL`].
-fn listen(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, url: &str) -> Result<(), postgres::Error> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+fn listen(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, url: &str) -> Result<(), domania_store::StoreError> {
+    let mut client = domania_store::pg::client(url)?;
     client.batch_execute(&format!("LISTEN {}", domania_store::pg::CHANNEL))?;
     tracing::info!("following {} (LISTEN {})", shared.app.store_path(), domania_store::pg::CHANNEL);
     // What was written while this connection was down.

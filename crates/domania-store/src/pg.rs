@@ -22,9 +22,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls};
 
 use crate::error::{Result, StoreError};
 use crate::gpkg;
@@ -71,9 +71,17 @@ pub(crate) struct PgDb {
 }
 
 fn connect(url: &str, wait: &Wait<'_>) -> Result<Client> {
-    let mut config: postgres::Config = url
-        .parse()
-        .map_err(|e| StoreError::Postgres(format!("{}: not a PostgreSQL connection string: {e}", mask(url))))?;
+    connect_within(url, Some(wait.timeout))
+}
+
+/// A connection to `url`, secured as its `sslmode` asks (see `pg_tls`), and named in
+/// `pg_stat_activity` by the pid and the command only.
+pub fn client(url: &str) -> Result<Client> {
+    connect_within(url, None)
+}
+
+fn connect_within(url: &str, timeout: Option<std::time::Duration>) -> Result<Client> {
+    let mut secured = crate::pg_tls::secured(url).map_err(|e| StoreError::Postgres(format!("{}: {e}", mask(url))))?;
     // What `pg_stat_activity` shows to every role: the pid and the command, never a URL (its
     // password) nor paths; at most 63 bytes, cut on a character boundary.
     let command: Vec<String> = std::env::args()
@@ -85,9 +93,15 @@ fn connect(url: &str, wait: &Wait<'_>) -> Result<Client> {
     while app.len() > 63 {
         app.pop();
     }
-    config.application_name(&app);
-    config.connect_timeout(wait.timeout);
-    config.connect(NoTls).map_err(|e| StoreError::Postgres(format!("{}: cannot connect: {e}", mask(url))))
+    secured.config.application_name(&app);
+    if let Some(t) = timeout {
+        secured.config.connect_timeout(t);
+    }
+    secured.connect().map_err(|e| match StoreError::from(e) {
+        // With its cause: the TLS handshake failed, how.
+        StoreError::Postgres(m) => StoreError::Postgres(format!("{}: cannot connect: {m}", mask(url))),
+        other => other,
+    })
 }
 
 fn mask(url: &str) -> String {
@@ -1226,7 +1240,7 @@ impl ScratchDatabase {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
             .collect();
-        let mut client = Client::connect(&admin, NoTls).unwrap_or_else(|e| panic!("{}: {e}", mask(&admin)));
+        let mut client = client(&admin).unwrap_or_else(|e| panic!("{e}"));
         // Databases of earlier runs whose process is gone (a panic or a kill skips `Drop`).
         let stale = "SELECT datname::text FROM pg_database WHERE datname LIKE 'domania\\_test\\_%'";
         for row in client.query(stale, &[]).unwrap() {
@@ -1252,7 +1266,7 @@ impl ScratchDatabase {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        if let Ok(mut c) = Client::connect(&self.admin, NoTls) {
+        if let Ok(mut c) = client(&self.admin) {
             let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         }
     }

@@ -210,8 +210,7 @@ struct PgReports {
 
 /// A connection to the reports of a Domania store's database.
 fn pg_connect(url: &str, shown: &str) -> Result<postgres::Client> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls)
-        .map_err(|e| StoreError::Postgres(format!("{shown}: cannot connect: {e}")))?;
+    let mut client = crate::pg::client(url)?;
     let store: bool = client.query_one("SELECT to_regclass('domania_schema') IS NOT NULL", &[])?.get(0);
     if !store {
         return Err(StoreError::Missing { path: shown.into() });

@@ -307,7 +307,20 @@ fn mask_password(url: &str) -> String {
     {
         return url.replacen(&format!(":{pw}@"), ":***@", 1);
     }
-    url.split(' ').map(|kv| if kv.starts_with("password=") { "password=***" } else { kv }).collect::<Vec<_>>().join(" ")
+    crate::pg_tls::key_values(url)
+        .into_iter()
+        .map(|(k, _, raw)| if k == "password" { "password=***".to_owned() } else { raw })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `s` is a libpq `key=value` connection string (`host=… dbname=…`): its first word
+/// is one of the keys that name a server or a database.
+fn is_conninfo(s: &str) -> bool {
+    let first = s.split_whitespace().next().unwrap_or("");
+    first.split_once('=').is_some_and(|(k, _)| {
+        matches!(k.trim(), "host" | "hostaddr" | "port" | "dbname" | "user" | "password" | "service")
+    })
 }
 
 impl FromStr for Location {
@@ -319,7 +332,7 @@ impl FromStr for Location {
 
 impl From<&str> for Location {
     fn from(s: &str) -> Self {
-        if s.starts_with("postgresql:") || s.starts_with("postgres:") {
+        if s.starts_with("postgresql:") || s.starts_with("postgres:") || is_conninfo(s) {
             Location::Postgres(s.to_owned())
         } else {
             Location::File(PathBuf::from(s))
@@ -1328,5 +1341,24 @@ impl<'a> ImportTx<'a> {
         let info = self.info(meta, self.version, created_at, scope_text, removed);
         self.w.commit()?;
         Ok(info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_say_which_engine_and_never_show_a_password() {
+        let url = Location::from("postgresql://gis:s3cret@db.example/sig?sslmode=verify-full");
+        assert!(matches!(url, Location::Postgres(_)));
+        assert_eq!(url.to_string(), "postgresql://gis:***@db.example/sig?sslmode=verify-full");
+        let kv = Location::from("host=db.example dbname=sig password='s3 cret' user=gis");
+        assert!(matches!(kv, Location::Postgres(_)));
+        assert_eq!(kv.to_string(), "host=db.example dbname=sig password=*** user=gis");
+        assert!(matches!(Location::from("postgres:///sig?host=/run/postgresql"), Location::Postgres(_)));
+        for file in ["store.gpkg", "/srv/sig/host.gpkg", "a b=c.gpkg", "data/domania.gpkg"] {
+            assert!(matches!(Location::from(file), Location::File(_)), "{file}");
+        }
     }
 }

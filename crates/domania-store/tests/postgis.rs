@@ -1,7 +1,8 @@
 //! The PostGIS engine keeps the same versions as the GeoPackage: the same imports, scoped
 //! imports, refusals, rollbacks, tokens and rules on both give the same dump, history, diffs and
 //! scopes; a copy moves a store both ways losing nothing; layers cut by commune are partitioned
-//! by département; one writer at a time. Needs `$DOMANIA_TEST_PG` (see
+//! by département; one writer at a time; connections are encrypted and checked as `sslmode`
+//! asks. Needs `$DOMANIA_TEST_PG` (see
 //! `domania_store::pg::ScratchDatabase`).
 
 use std::fmt::Write as _;
@@ -193,7 +194,7 @@ fn postgis_partitions_by_departement_and_keeps_one_writer() {
         let rows = (1..=3).map(|n| parcel_row(&parcel(commune, n, 10.0))).collect();
         s.import(Layer::Parcels, rows, &meta(commune), &opts(Layer::Parcels)).unwrap();
     }
-    let mut client = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let mut client = domania_store::pg::client(db.url()).unwrap();
     let parts: Vec<String> = client
         .query(
             "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -263,4 +264,64 @@ fn a_part_of_the_territory_reads_the_same_on_both_engines() {
             assert!(a.parcels.is_empty() && a.subsectors.is_empty());
         }
     }
+}
+
+/// The server's `SELECT ssl` as this connection sees it.
+fn encrypted(url: &str) -> Result<bool, StoreError> {
+    let mut c = domania_store::pg::client(url)?;
+    Ok(c.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])?.get(0))
+}
+
+#[test]
+fn connections_are_encrypted_and_checked_as_sslmode_asks() {
+    let Some(db) = ScratchDatabase::from_env("tls") else { return };
+    let mut admin = domania_store::pg::client(db.url()).unwrap();
+    let ssl: String = admin.query_one("SHOW ssl", &[]).unwrap().get(0);
+    if ssl != "on" {
+        // tools/postgres/cluster turns TLS on; a server of one's own may not.
+        assert!(std::env::var_os("CI").is_none(), "the CI's server must take TLS connections");
+        eprintln!("skipped: the server of $DOMANIA_TEST_PG does not take TLS connections");
+        return;
+    }
+    // The authority of tools/postgres/cluster, which signed a certificate for `localhost` only.
+    let ca: String = admin.query_one("SELECT pg_read_file('root.crt')", &[]).unwrap().get(0);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root.crt");
+    std::fs::write(&root, ca).unwrap();
+    let url = db.url();
+    assert!(url.contains("@localhost:") && !url.contains('?'), "{url}");
+    let by_ip = url.replace("@localhost:", "@127.0.0.1:");
+    let with = |u: &str, q: &str| format!("{u}?{q}");
+    let rootcert = format!("sslrootcert={}", root.display());
+
+    // The default (prefer) encrypts when the server offers it; disable never does.
+    assert!(encrypted(url).unwrap());
+    assert!(!encrypted(&with(url, "sslmode=disable")).unwrap());
+    // verify-full: the authority and the name; verify-ca: the authority only.
+    assert!(encrypted(&with(url, &format!("sslmode=verify-full&{rootcert}"))).unwrap());
+    let err = encrypted(&with(&by_ip, &format!("sslmode=verify-full&{rootcert}"))).unwrap_err().to_string();
+    assert!(err.contains("cannot connect") && err.contains("certificate"), "{err}");
+    assert!(!err.contains("domania:domania"), "the password is masked: {err}");
+    assert!(encrypted(&with(&by_ip, &format!("sslmode=verify-ca&{rootcert}"))).unwrap());
+    // An authority that did not sign it (the machine's own) is refused, by require too.
+    for mode in ["verify-ca", "require"] {
+        let err = encrypted(&with(url, &format!("sslmode={mode}&sslrootcert=system"))).unwrap_err().to_string();
+        assert!(err.contains("certificate"), "{mode}: {err}");
+    }
+    // Without an authority, verify-* is refused before connecting; require encrypts unchecked.
+    let err = encrypted(&with(url, "sslmode=verify-full")).unwrap_err().to_string();
+    assert!(err.contains("sslrootcert=FILE"), "{err}");
+    assert!(encrypted(&with(url, "sslmode=require")).unwrap());
+    // The key=value form says the same, and a store opens over it.
+    let port = url.split("@localhost:").nth(1).unwrap().split('/').next().unwrap();
+    let dbname = url.rsplit('/').next().unwrap();
+    let kv = format!(
+        "host=localhost port={port} user=domania password=domania dbname={dbname} sslmode=verify-full sslrootcert='{}'",
+        root.display()
+    );
+    assert!(encrypted(&kv).unwrap());
+    let loc = Location::from(kv.as_str());
+    let mut s = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    s.import(Layer::Parcels, vec![parcel_row(&parcel("78440", 1, 10.0))], &meta("tls"), &opts(Layer::Parcels)).unwrap();
+    assert_eq!(Store::open_read_at(&loc, &Wait::default()).unwrap().parcel_idus().unwrap().len(), 1);
 }

@@ -1,0 +1,338 @@
+//! How a connection to PostgreSQL is secured: libpq's `sslmode` and `sslrootcert`, read from
+//! the connection string (URL or `key=value` form), over rustls.
+//!
+//! | `sslmode`            | encrypted                    | the server's certificate is checked          |
+//! |----------------------|------------------------------|----------------------------------------------|
+//! | `disable`            | never                        | –                                            |
+//! | `allow`, `prefer` (default) | when the server offers it | not                                      |
+//! | `require`            | always                       | against `sslrootcert` when one is given or `~/.postgresql/root.crt` exists, as libpq does; not otherwise |
+//! | `verify-ca`          | always                       | signed by `sslrootcert`                      |
+//! | `verify-full`        | always                       | signed by `sslrootcert` and made out to the host connected to |
+//!
+//! `sslrootcert` is a PEM file of authorities, or `system` for the machine's own (as libpq 16).
+//! tokio-postgres knows only `disable`, `prefer` and `require`, and no `sslrootcert`: both are
+//! taken out of the string before it reads it. Client certificates (`sslcert`, `sslkey`) are
+//! not supported; tokio-postgres refuses them as unknown options.
+
+use std::sync::Arc;
+
+use postgres::config::SslMode;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+/// What `sslmode` asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+/// How to open the connection: the configuration tokio-postgres reads, and the TLS to use.
+pub(crate) struct Secured {
+    pub config: postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+impl Secured {
+    pub fn connect(&self) -> Result<postgres::Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(postgres::NoTls),
+        }
+    }
+}
+
+/// Reads a connection string: its TLS parameters, then the rest. The error names the
+/// parameter and what is wrong with it, never the string (it may hold a password).
+pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
+    let (rest, mode, rootcert) = take_tls_params(conn);
+    let mode = match mode.as_deref() {
+        None | Some("prefer" | "allow") => Mode::Prefer,
+        Some("disable") => Mode::Disable,
+        Some("require") => Mode::Require,
+        Some("verify-ca") => Mode::VerifyCa,
+        Some("verify-full") => Mode::VerifyFull,
+        Some(other) => {
+            return Err(format!(
+                "sslmode `{other}`: expected disable, allow, prefer, require, verify-ca or verify-full"
+            ));
+        }
+    };
+    let mut config: postgres::Config = rest.parse().map_err(|e| format!("not a PostgreSQL connection string: {e}"))?;
+    config.ssl_mode(match mode {
+        Mode::Disable => SslMode::Disable,
+        Mode::Prefer => SslMode::Prefer,
+        Mode::Require | Mode::VerifyCa | Mode::VerifyFull => SslMode::Require,
+    });
+    if mode == Mode::Disable {
+        return Ok(Secured { config, tls: None });
+    }
+    // libpq's default authorities, when the string names none.
+    let rootcert = rootcert.or_else(|| {
+        let home = std::env::var_os("HOME")?;
+        let file = std::path::Path::new(&home).join(".postgresql/root.crt");
+        file.exists().then(|| file.to_string_lossy().into_owned())
+    });
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let webpki = match (mode, rootcert) {
+        (Mode::Disable | Mode::Prefer, _) | (Mode::Require, None) => None,
+        (Mode::VerifyCa | Mode::VerifyFull, None) => {
+            return Err(format!(
+                "sslmode={}: give the authority that signed the server's certificate, \
+                 sslrootcert=FILE (PEM) or sslrootcert=system",
+                if mode == Mode::VerifyCa { "verify-ca" } else { "verify-full" }
+            ));
+        }
+        (_, Some(file)) => {
+            let roots = roots(&file)?;
+            let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| format!("sslrootcert {file}: {e}"))?;
+            Some(v)
+        }
+    };
+    let verifier =
+        Verifier { webpki, check_name: mode == Mode::VerifyFull, algs: provider.signature_verification_algorithms };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(Secured { config, tls: Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls)) })
+}
+
+/// The authorities of `sslrootcert`: a PEM file, or the machine's own for `system`.
+fn roots(file: &str) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    if file == "system" {
+        let found = rustls_native_certs::load_native_certs();
+        let (added, _) = roots.add_parsable_certificates(found.certs);
+        if added == 0 {
+            return Err("sslrootcert=system: the machine has no certificate authorities".into());
+        }
+        return Ok(roots);
+    }
+    let certs = CertificateDer::pem_file_iter(file)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| format!("sslrootcert {file}: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("sslrootcert {file}: no certificate in it (PEM expected)"));
+    }
+    for cert in certs {
+        roots.add(cert).map_err(|e| format!("sslrootcert {file}: {e}"))?;
+    }
+    Ok(roots)
+}
+
+/// Checks the server's certificate as the mode asks: not at all (`webpki` is `None`), signed by
+/// the authorities, and made out to the host when `check_name`. Handshake signatures are always
+/// checked.
+#[derive(Debug)]
+struct Verifier {
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    check_name: bool,
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(webpki) = &self.webpki else { return Ok(ServerCertVerified::assertion()) };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// The connection string without `sslmode` and `sslrootcert`, and their values (decoded).
+fn take_tls_params(conn: &str) -> (String, Option<String>, Option<String>) {
+    let (mut mode, mut rootcert) = (None, None);
+    let mut take = |key: &str, value: String| match key {
+        "sslmode" => {
+            mode = Some(value);
+            true
+        }
+        "sslrootcert" => {
+            rootcert = Some(value);
+            true
+        }
+        _ => false,
+    };
+    let rest = if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
+        match conn.split_once('?') {
+            None => conn.to_owned(),
+            Some((base, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        !take(k, percent_decoded(v))
+                    })
+                    .collect();
+                if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) }
+            }
+        }
+    } else {
+        key_values(conn)
+            .into_iter()
+            .filter(|(k, v, _)| !take(k, v.clone()))
+            .map(|(_, _, raw)| raw)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    (rest, mode, rootcert)
+}
+
+/// The `key = value` pairs of a libpq string: key, unquoted value, and the text as written.
+/// A string that is not made of such pairs gives what it could read; tokio-postgres then says
+/// what is wrong with it.
+pub(crate) fn key_values(conn: &str) -> Vec<(String, String, String)> {
+    let b: Vec<char> = conn.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i].is_whitespace() {
+            i += 1;
+        }
+        if i == b.len() {
+            return out;
+        }
+        let start = i;
+        while i < b.len() && b[i] != '=' && !b[i].is_whitespace() {
+            i += 1;
+        }
+        let key: String = b[start..i].iter().collect();
+        while i < b.len() && b[i].is_whitespace() {
+            i += 1;
+        }
+        if i == b.len() || b[i] != '=' {
+            // Not a pair: kept as written.
+            out.push((String::new(), String::new(), b[start..].iter().collect()));
+            return out;
+        }
+        i += 1;
+        while i < b.len() && b[i].is_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        let quoted = i < b.len() && b[i] == '\'';
+        if quoted {
+            i += 1;
+        }
+        while i < b.len() {
+            match b[i] {
+                '\\' if i + 1 < b.len() => {
+                    value.push(b[i + 1]);
+                    i += 2;
+                }
+                '\'' if quoted => {
+                    i += 1;
+                    break;
+                }
+                c if c.is_whitespace() && !quoted => break,
+                c => {
+                    value.push(c);
+                    i += 1;
+                }
+            }
+        }
+        out.push((key, value, b[start..i].iter().collect()));
+    }
+}
+
+/// `%XX` decoded (a file path in a URL).
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_parameters_are_taken_out_of_both_forms() {
+        let (rest, mode, root) = take_tls_params(
+            "postgresql://u:p@h:5432/db?sslmode=verify-full&application_name=x&sslrootcert=%2Fetc%2Fca%201.pem",
+        );
+        assert_eq!(rest, "postgresql://u:p@h:5432/db?application_name=x");
+        assert_eq!((mode.as_deref(), root.as_deref()), (Some("verify-full"), Some("/etc/ca 1.pem")));
+        let (rest, mode, root) = take_tls_params("postgres://h/db?sslmode=require");
+        assert_eq!((rest.as_str(), mode.as_deref(), root), ("postgres://h/db", Some("require"), None));
+        let (rest, mode, root) =
+            take_tls_params("host=h  dbname = db sslrootcert='/a b/c\\'d.pem' sslmode=verify-ca password='x y'");
+        assert_eq!(rest, "host=h dbname = db password='x y'");
+        assert_eq!((mode.as_deref(), root.as_deref()), (Some("verify-ca"), Some("/a b/c'd.pem")));
+        // What is not a pair is left for tokio-postgres to refuse.
+        assert_eq!(take_tls_params("host=h nonsense").0, "host=h nonsense");
+        assert_eq!(percent_decoded("a%2Fb%zz%4"), "a/b%zz%4");
+    }
+
+    #[test]
+    fn modes_are_checked_before_connecting() {
+        let e = secured("postgresql://h/db?sslmode=verify").err().unwrap();
+        assert!(e.contains("sslmode `verify`"), "{e}");
+        let e = secured("host=h sslmode=verify-full sslrootcert=/nonexistent/ca.pem").err().unwrap();
+        assert!(e.contains("sslrootcert /nonexistent/ca.pem"), "{e}");
+        let s = secured("host=h sslmode=disable").unwrap();
+        assert!(s.tls.is_none());
+        assert_eq!(s.config.get_ssl_mode(), SslMode::Disable);
+        let s = secured("postgresql://h/db").unwrap();
+        assert_eq!(s.config.get_ssl_mode(), SslMode::Prefer);
+        assert!(s.tls.is_some());
+    }
+}
