@@ -554,7 +554,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                     && matches!(app.store_path(), domania_store::Location::Postgres(_)))
             {
                 anyhow::bail!(
-                    "--read-replica: a streaming replica of a PostGIS store, both given as postgresql:// URLs \
+                    "--read-replica: a streaming replica of a PostGIS store, both given as PostgreSQL connection strings \
                      (--store {}, --read-replica {r})",
                     app.store_path()
                 );

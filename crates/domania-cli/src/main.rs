@@ -23,7 +23,8 @@ use domania_store::{Location, Scope};
 #[derive(Debug, Parser)]
 #[command(name = "domania", version, about, long_about = None)]
 pub struct Cli {
-    /// The store: a GeoPackage file, or a PostGIS database (`postgresql://USER@HOST/DB`).
+    /// The store: a GeoPackage file, or a PostGIS database (`postgresql://USER@HOST/DB`, or
+    /// `host=… dbname=…`; TLS by libpq's `sslmode` and `sslrootcert`).
     #[arg(long, global = true, env = "DOMANIA_STORE", default_value = "domania.gpkg")]
     pub store: Location,
     /// A SQLite file to keep the reports of dysfunctions in (default: beside a GeoPackage
