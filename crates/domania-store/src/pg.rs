@@ -606,14 +606,6 @@ impl PgDb {
         let mut tx = client.transaction()?;
         let version: i64 =
             tx.query_one("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_versions WHERE layer = $1", &[&t])?.get(0);
-        let mut current = Vec::new();
-        {
-            let mut it =
-                tx.query_raw(&format!("SELECT key, fid, ghash, ahash FROM {t}"), std::iter::empty::<&str>())?;
-            while let Some(r) = it.next()? {
-                current.push((r.get(0), r.get(1), r.get(2), r.get(3)));
-            }
-        }
         let deps = partitions(&mut tx, layer)?;
         let w = PgWriter {
             tx,
@@ -626,7 +618,7 @@ impl PgDb {
             staged: BTreeSet::new(),
             touched: BTreeSet::new(),
         };
-        Ok((Box::new(w), version, current))
+        Ok((Box::new(w), version))
     }
 
     /// Every stored row of a layer (current, or history), in chunks, for a copy.
@@ -758,19 +750,16 @@ fn partitions(tx: &mut postgres::Transaction<'_>, layer: Layer) -> Result<HashSe
     if !partitioned(layer) {
         return Ok(std::iter::once(String::new()).collect());
     }
+    // From the partitions' names (`parcels_d2a`, see [`partition`]), not their bounds:
+    // `pg_get_expr` opens each partition, and so waits for one that another session holds (a
+    // VACUUM FULL, a detach), while the catalog alone does not.
+    let prefix = format!("{}_d", layer.table());
     let rows = tx.query(
-        "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
          WHERE i.inhparent = to_regclass($1)",
         &[&layer.table()],
     )?;
-    // `FOR VALUES IN ('75')`
-    Ok(rows
-        .iter()
-        .filter_map(|r| {
-            let b: String = r.get(0);
-            b.split('\'').nth(1).map(str::to_owned)
-        })
-        .collect())
+    Ok(rows.iter().filter_map(|r| r.get::<_, String>(0).strip_prefix(&prefix).map(str::to_ascii_uppercase)).collect())
 }
 
 /// The partition of `layer` holding département `dep`.
@@ -1021,6 +1010,22 @@ impl PgWriter<'_> {
 }
 
 impl Writer for PgWriter<'_> {
+    fn current(&mut self, dep: Option<&str>) -> Result<Vec<(String, i64, i64, i64)>> {
+        let t = self.layer.table();
+        let mut it = match dep {
+            // One partition read (pruned by the planner).
+            Some(d) => self.tx.query_raw(&format!("SELECT key, fid, ghash, ahash FROM {t} WHERE dep = $1"), [d])?,
+            None => {
+                self.tx.query_raw(&format!("SELECT key, fid, ghash, ahash FROM {t}"), std::iter::empty::<&str>())?
+            }
+        };
+        let mut out = Vec::new();
+        while let Some(r) = it.next()? {
+            out.push((r.get(0), r.get(1), r.get(2), r.get(3)));
+        }
+        Ok(out)
+    }
+
     fn put(&mut self, row: Row, replaces: Option<i64>, ghash: i64, ahash: i64) -> Result<()> {
         let fid = if let Some(fid) = replaces {
             self.replaced.push((fid, row.key.clone()));

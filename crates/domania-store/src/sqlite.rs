@@ -676,18 +676,13 @@ impl GpkgDb {
             tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_versions WHERE layer = ?1", [t], |r| {
                 r.get(0)
             })?;
-        let current = {
-            let mut stmt = tx.prepare(&format!("SELECT key, fid, ghash, ahash FROM {t}"))?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
-        };
         if layer.is_spatial() {
             // The import maintains the R-tree itself: a trigger on every INSERT makes SQLite
             // keep a statement journal per row (27 % of a 100k import, measured). The standard
             // triggers are back before commit, so no committed state ever lacks them.
             gpkg::drop_rtree_triggers(&tx, t)?;
         }
-        Ok((Box::new(GpkgWriter { tx, layer, version, sql: LayerSql::new(layer) }), version, current))
+        Ok((Box::new(GpkgWriter { tx, layer, version, sql: LayerSql::new(layer) }), version))
     }
 
     /// Every stored row of a layer (current, or history), in chunks, for a copy.
@@ -834,6 +829,26 @@ struct GpkgWriter<'a> {
 }
 
 impl Writer for GpkgWriter<'_> {
+    fn current(&mut self, dep: Option<&str>) -> Result<Vec<(String, i64, i64, i64)>> {
+        // The keys of a département are those from its code up to the next code, which the key
+        // index answers ("19" reads up to "1:", "2A" up to "2B", "974" up to "975").
+        let (range, bounds) = match dep {
+            Some(d) => {
+                let mut end = d.as_bytes().to_vec();
+                if let Some(last) = end.last_mut() {
+                    *last += 1;
+                }
+                (" WHERE key >= ?1 AND key < ?2", vec![d.to_owned(), String::from_utf8_lossy(&end).into_owned()])
+            }
+            None => ("", Vec::new()),
+        };
+        let mut stmt =
+            self.tx.prepare_cached(&format!("SELECT key, fid, ghash, ahash FROM {}{range}", self.layer.table()))?;
+        let rows =
+            stmt.query_map(rusqlite::params_from_iter(bounds), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn put(&mut self, row: Row, replaces: Option<i64>, ghash: i64, ahash: i64) -> Result<()> {
         let env = row.geom.as_deref().and_then(gpkg::envelope);
         let mut values = bind_values(self.layer, row, ghash, ahash, self.version);

@@ -593,11 +593,11 @@ impl Store {
     }
 
     fn begin(&mut self, layer: Layer, kind: &str, opts: ImportOptions) -> Result<ImportTx<'_>> {
-        let (writer, version, current) = match &mut self.db {
+        let (writer, version) = match &mut self.db {
             Db::Gpkg(db) => db.writer(layer)?,
             Db::Pg(db) => db.writer(layer)?,
         };
-        Ok(ImportTx::new(writer, layer, kind, version, current, opts))
+        ImportTx::new(writer, layer, kind, version, opts)
     }
 
     /// Version → what it replaced (`commune=75118,91216`), from `domania_scopes`.
@@ -1052,6 +1052,9 @@ impl Store {
 
 /// The writing half of an engine for one import: [`ImportTx`] decides, the writer writes.
 pub(crate) trait Writer {
+    /// The current rows (key, fid, geometry hash, attribute hash) of the département `dep`, or
+    /// of the whole layer for `None`. An engine may give more than asked, never a row twice.
+    fn current(&mut self, dep: Option<&str>) -> Result<Vec<(String, i64, i64, i64)>>;
     /// Writes a row of the new version: a new row, or (with the fid of the row it replaces) a
     /// changed one, whose old state goes to the history first.
     fn put(&mut self, row: Row, replaces: Option<i64>, ghash: i64, ahash: i64) -> Result<()>;
@@ -1106,9 +1109,8 @@ pub(crate) trait RawSink {
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
-/// What an engine opens an import with: its writer, the number of the new version, and the
-/// current rows as (key, fid, geometry hash, attribute hash).
-pub(crate) type Begun<'a> = (Box<dyn Writer + 'a>, i64, Vec<(String, i64, i64, i64)>);
+/// What an engine opens an import with: its writer, and the number of the new version.
+pub(crate) type Begun<'a> = (Box<dyn Writer + 'a>, i64);
 
 /// Counts of one scope during an import.
 #[derive(Debug, Clone, Copy, Default)]
@@ -1128,8 +1130,14 @@ pub struct ImportTx<'a> {
     kind: String,
     version: i64,
     opts: ImportOptions,
-    /// Current rows not (yet) matched by a pushed row: key → (fid, ghash, ahash).
+    /// Current rows not (yet) matched by a pushed row: key → (fid, ghash, ahash). Of a layer
+    /// cut by commune, only the départements the import concerns are read: those its scope
+    /// names, and those of its rows as they come. A national layer is then never held whole.
     current: HashMap<String, (i64, i64, i64)>,
+    /// Whether current rows are read by département (else the whole layer is, at the start).
+    by_dep: bool,
+    /// The départements whose current rows are read.
+    loaded: HashSet<String>,
     seen: HashSet<String>,
     scopes: BTreeMap<String, ScopeCount>,
     features: i64,
@@ -1139,36 +1147,52 @@ pub struct ImportTx<'a> {
 }
 
 impl<'a> ImportTx<'a> {
-    fn new(
-        w: Box<dyn Writer + 'a>,
-        layer: Layer,
-        kind: &str,
-        version: i64,
-        rows: Vec<(String, i64, i64, i64)>,
-        opts: ImportOptions,
-    ) -> Self {
-        let mut current: HashMap<String, (i64, i64, i64)> = HashMap::with_capacity(rows.len());
-        let mut scopes: BTreeMap<String, ScopeCount> = BTreeMap::new();
-        for (key, fid, gh, ah) in rows {
-            if let Some(code) = opts.scope.kind.code_of(&key) {
-                scopes.entry(code.to_owned()).or_default().current += 1;
-            }
-            current.insert(key, (fid, gh, ah));
-        }
-        Self {
+    fn new(w: Box<dyn Writer + 'a>, layer: Layer, kind: &str, version: i64, opts: ImportOptions) -> Result<Self> {
+        let by_dep = ScopeKind::allowed(layer).contains(&ScopeKind::Departement) && opts.scope.kind != ScopeKind::Layer;
+        let mut tx = Self {
             w,
             layer,
             kind: kind.to_owned(),
             version,
             opts,
-            current,
+            current: HashMap::new(),
+            by_dep,
+            loaded: HashSet::new(),
             seen: HashSet::new(),
-            scopes,
+            scopes: BTreeMap::new(),
             features: 0,
             added: 0,
             changed: 0,
             reshaped: 0,
+        };
+        if !by_dep {
+            tx.load(None)?;
+        } else if let Some(codes) = tx.opts.scope.codes.clone() {
+            // What the scope replaces is read even if no row of it comes (a commune emptied).
+            for code in &codes {
+                if let Some(dep) = ScopeKind::Departement.code_of(code) {
+                    tx.load(Some(dep))?;
+                }
+            }
         }
+        Ok(tx)
+    }
+
+    /// Reads the current rows of a département (`None`: of the layer), once.
+    fn load(&mut self, dep: Option<&str>) -> Result<()> {
+        if dep.is_some_and(|d| self.loaded.contains(d)) {
+            return Ok(());
+        }
+        for (key, fid, gh, ah) in self.w.current(dep)? {
+            if let Some(code) = self.opts.scope.kind.code_of(&key) {
+                self.scopes.entry(code.to_owned()).or_default().current += 1;
+            }
+            self.current.insert(key, (fid, gh, ah));
+        }
+        if let Some(d) = dep {
+            self.loaded.insert(d.to_owned());
+        }
+        Ok(())
     }
 
     /// The version number this import will have.
@@ -1186,6 +1210,11 @@ impl<'a> ImportTx<'a> {
         };
         if !self.seen.insert(row.key.clone()) {
             return Err(StoreError::DuplicateKey { layer: self.layer.table().to_owned(), key: row.key });
+        }
+        if self.by_dep
+            && let Some(dep) = ScopeKind::Departement.code_of(&row.key)
+        {
+            self.load(Some(dep))?;
         }
         let count = self.scopes.entry(code).or_default();
         count.features += 1;

@@ -325,3 +325,44 @@ fn connections_are_encrypted_and_checked_as_sslmode_asks() {
     s.import(Layer::Parcels, vec![parcel_row(&parcel("78440", 1, 10.0))], &meta("tls"), &opts(Layer::Parcels)).unwrap();
     assert_eq!(Store::open_read_at(&loc, &Wait::default()).unwrap().parcel_idus().unwrap().len(), 1);
 }
+
+/// An import into one département reads and writes its partition only: it goes through while
+/// another département's partition is locked (being vacuumed in full, detached or moved).
+#[test]
+fn an_import_leaves_the_other_departements_partitions_alone() {
+    let Some(db) = ScratchDatabase::from_env("alone") else { return };
+    let loc = Location::from(db.url());
+    let mut s = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    for commune in ["78440", "91216"] {
+        let rows = (1..=20).map(|n| parcel_row(&parcel(commune, n, 10.0))).collect();
+        s.import(Layer::Parcels, rows, &meta(commune), &opts(Layer::Parcels)).unwrap();
+    }
+    // Another session holds the 91's partition as VACUUM FULL would.
+    let mut other = domania_store::pg::client(db.url()).unwrap();
+    let mut lock = other.transaction().unwrap();
+    lock.batch_execute("LOCK TABLE parcels_d91 IN ACCESS EXCLUSIVE MODE").unwrap();
+    // The 78's commune again: one parcel reshaped, one gone.
+    let importer = std::thread::spawn(move || {
+        let rows = (1..=19).map(|n| parcel_row(&parcel("78440", n, if n == 1 { 12.0 } else { 10.0 }))).collect();
+        let info = s.import(Layer::Parcels, rows, &meta("78440 bis"), &opts(Layer::Parcels));
+        (s, info)
+    });
+    // Until it ends, it never waits for the 91's partition.
+    let waits = "SELECT COUNT(*) FROM pg_locks WHERE NOT granted AND relation = 'parcels_d91'::regclass";
+    while !importer.is_finished() {
+        let waiting: i64 = lock.query_one(waits, &[]).unwrap().get(0);
+        if waiting > 0 {
+            let what = "SELECT a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted";
+            let query: String = lock.query_one(what, &[]).unwrap().get(0);
+            lock.rollback().unwrap();
+            let _ = importer.join();
+            panic!("the import of commune 78440 waited for the partition of département 91 in: {query}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    lock.rollback().unwrap();
+    let (s, info) = importer.join().unwrap();
+    let info = info.unwrap();
+    assert_eq!((info.changed, info.reshaped, info.removed, info.scope.as_str()), (1, 1, 1, "commune=78440"));
+    assert_eq!(s.parcel_idus().unwrap().len(), 39);
+}
