@@ -830,15 +830,20 @@ struct GpkgWriter<'a> {
 
 impl Writer for GpkgWriter<'_> {
     fn current(&mut self, dep: Option<&str>) -> Result<Vec<(String, i64, i64, i64)>> {
-        // The keys of a département are those from its code up to the next code, which the key
-        // index answers ("19" reads up to "1:", "2A" up to "2B", "974" up to "975").
+        // The keys of a département are those from its code up to the next code ("19" reads up
+        // to "1:", "2A" up to "2B", "974" up to "975"). Read in one pass over the table, not
+        // through the key index: a GeoPackage is mostly one département, and looking each row
+        // up from the index made the re-import of 400k parcels 20 % slower.
         let (range, bounds) = match dep {
             Some(d) => {
                 let mut end = d.as_bytes().to_vec();
                 if let Some(last) = end.last_mut() {
                     *last += 1;
                 }
-                (" WHERE key >= ?1 AND key < ?2", vec![d.to_owned(), String::from_utf8_lossy(&end).into_owned()])
+                (
+                    " NOT INDEXED WHERE key >= ?1 AND key < ?2",
+                    vec![d.to_owned(), String::from_utf8_lossy(&end).into_owned()],
+                )
             }
             None => ("", Vec::new()),
         };

@@ -1183,7 +1183,9 @@ impl<'a> ImportTx<'a> {
         if dep.is_some_and(|d| self.loaded.contains(d)) {
             return Ok(());
         }
-        for (key, fid, gh, ah) in self.w.current(dep)? {
+        let rows = self.w.current(dep)?;
+        self.current.reserve(rows.len());
+        for (key, fid, gh, ah) in rows {
             if let Some(code) = self.opts.scope.kind.code_of(&key) {
                 self.scopes.entry(code.to_owned()).or_default().current += 1;
             }
