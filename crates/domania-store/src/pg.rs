@@ -31,8 +31,8 @@ use crate::gpkg;
 use crate::layer::{Layer, Row, Value};
 use crate::scope::{DEPARTEMENT_OF_KEY, ScopeKind};
 use crate::store::{
-    Begun, CHUNK_ROWS, Chunked, HashRow, RawRow, RawSink, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter,
-    StoredRight, TokenInfo, TokenRecord, VersionRecord, Wait, Writer,
+    Begun, CHUNK_ROWS, Chunked, HashRow, RawRow, RawSink, Record, RulesRecord, ScopeRecord, StoredParcel,
+    StoredPerimeter, StoredRight, TokenInfo, TokenRecord, VersionRecord, Wait, Writer,
 };
 
 /// The schema version this Domania writes.
@@ -205,53 +205,19 @@ impl PgDb {
     }
 
     pub(crate) fn version_records(&self, layer: Option<Layer>) -> Result<Vec<VersionRecord>> {
-        let rows = self.c().query(
-            "SELECT layer, version, kind, author, created_at, source, source_sha256, features, added, removed, changed,
-                    reshaped, rejected, repaired, report
-             FROM domania_versions WHERE $1::text IS NULL OR layer = $1 ORDER BY layer, version",
-            &[&layer.map(Layer::table)],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| VersionRecord {
-                layer: r.get(0),
-                version: r.get(1),
-                kind: r.get(2),
-                author: r.get(3),
-                created_at: r.get(4),
-                source: r.get(5),
-                source_sha256: r.get(6),
-                features: r.get(7),
-                added: r.get(8),
-                removed: r.get(9),
-                changed: r.get(10),
-                reshaped: r.get(11),
-                rejected: r.get(12),
-                repaired: r.get(13),
-                report: r.get(14),
-            })
-            .collect())
+        let sql = format!(
+            "SELECT {} FROM domania_versions WHERE $1::text IS NULL OR layer = $1 ORDER BY layer, version",
+            VersionRecord::COLUMNS
+        );
+        self.c().query(&sql, &[&layer.map(Layer::table)])?.iter().map(VersionRecord::read).collect()
     }
 
     pub(crate) fn scope_records(&self, layer: Option<Layer>) -> Result<Vec<ScopeRecord>> {
-        let rows = self.c().query(
-            "SELECT layer, version, scope_kind, scope, features, added, removed, changed FROM domania_scopes
-             WHERE $1::text IS NULL OR layer = $1 ORDER BY layer, version, scope_kind, scope",
-            &[&layer.map(Layer::table)],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| ScopeRecord {
-                layer: r.get(0),
-                version: r.get(1),
-                scope_kind: r.get(2),
-                scope: r.get(3),
-                features: r.get(4),
-                added: r.get(5),
-                removed: r.get(6),
-                changed: r.get(7),
-            })
-            .collect())
+        let sql = format!(
+            "SELECT {} FROM domania_scopes WHERE $1::text IS NULL OR layer = $1 ORDER BY layer, version, scope_kind, scope",
+            ScopeRecord::COLUMNS
+        );
+        self.c().query(&sql, &[&layer.map(Layer::table)])?.iter().map(ScopeRecord::read).collect()
     }
 
     pub(crate) fn keys(&self, layer: Layer) -> Result<Vec<String>> {
@@ -518,27 +484,13 @@ impl PgDb {
     }
 
     pub(crate) fn token_records(&self) -> Result<Vec<TokenRecord>> {
-        let rows = self.c().query("SELECT name, role, sha256, created_at, revoked_at FROM domania_tokens", &[])?;
-        Ok(rows
-            .iter()
-            .map(|r| TokenRecord {
-                name: r.get(0),
-                role: r.get(1),
-                sha256: r.get(2),
-                created_at: r.get(3),
-                revoked_at: r.get(4),
-            })
-            .collect())
+        let sql = format!("SELECT {} FROM domania_tokens", TokenRecord::COLUMNS);
+        self.c().query(&sql, &[])?.iter().map(TokenRecord::read).collect()
     }
 
     pub(crate) fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<TokenInfo>> {
-        Ok(self
-            .c()
-            .query_opt(
-                "SELECT name, role, created_at, revoked_at FROM domania_tokens WHERE sha256 = $1 AND revoked_at IS NULL",
-                &[&secret_sha256],
-            )?
-            .map(|r| TokenInfo { name: r.get(0), role: r.get(1), created_at: r.get(2), revoked_at: r.get(3) }))
+        let sql = format!("SELECT {} FROM domania_tokens WHERE sha256 = $1 AND revoked_at IS NULL", TokenInfo::COLUMNS);
+        self.c().query_opt(&sql, &[&secret_sha256])?.as_ref().map(TokenInfo::read).transpose()
     }
 
     pub(crate) fn revoke_token(&mut self, name: &str) -> Result<bool> {
@@ -563,12 +515,8 @@ impl PgDb {
     }
 
     pub(crate) fn rules_records(&self) -> Result<Vec<RulesRecord>> {
-        let rows =
-            self.c().query("SELECT version, author, created_at, toml FROM domania_rules ORDER BY version", &[])?;
-        Ok(rows
-            .iter()
-            .map(|r| RulesRecord { version: r.get(0), author: r.get(1), created_at: r.get(2), toml: r.get(3) })
-            .collect())
+        let sql = format!("SELECT {} FROM domania_rules ORDER BY version", RulesRecord::COLUMNS);
+        self.c().query(&sql, &[])?.iter().map(RulesRecord::read).collect()
     }
 
     /// Checks what the engine cannot: every row of a partitioned layer sits in the partition of
@@ -1006,6 +954,15 @@ impl PgWriter<'_> {
             copy_in(&mut self.tx, &table, &copy_columns(layer, false), &data, staged)?;
         }
         Ok(())
+    }
+}
+
+impl crate::store::RecordRow for postgres::Row {
+    fn at<T>(&self, i: usize) -> Result<T>
+    where
+        T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>,
+    {
+        Ok(self.try_get(i)?)
     }
 }
 

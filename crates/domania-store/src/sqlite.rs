@@ -14,8 +14,8 @@ use crate::gpkg;
 use crate::layer::{Layer, Row, Value};
 use crate::scope::DEPARTEMENT_OF_KEY;
 use crate::store::{
-    Begun, Chunked, HashRow, RawRow, RawSink, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter, StoredRight,
-    TokenRecord, VersionRecord, Wait, Writer,
+    Begun, Chunked, HashRow, RawRow, RawSink, Record, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter,
+    StoredRight, TokenRecord, VersionRecord, Wait, Writer,
 };
 
 /// A hot journal left by a writer killed mid-transaction can only be rolled back by a
@@ -362,55 +362,38 @@ impl GpkgDb {
             .is_some())
     }
 
+    /// The records of the rows of `sql`, which selects `T::COLUMNS`.
+    fn records<T: Record>(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let mut q = stmt.query(params)?;
+        let mut out = Vec::new();
+        while let Some(r) = q.next()? {
+            out.push(T::read(r)?);
+        }
+        Ok(out)
+    }
+
     pub(crate) fn version_records(&self, layer: Option<Layer>) -> Result<Vec<VersionRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT layer, version, kind, author, created_at, source, source_sha256, features, added, removed, changed,
-                    reshaped, rejected, repaired, report
-             FROM domania_versions WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version",
-        )?;
-        let rows = stmt.query_map([layer.map(Layer::table)], |r| {
-            Ok(VersionRecord {
-                layer: r.get(0)?,
-                version: r.get(1)?,
-                kind: r.get(2)?,
-                author: r.get(3)?,
-                created_at: r.get(4)?,
-                source: r.get(5)?,
-                source_sha256: r.get(6)?,
-                features: r.get(7)?,
-                added: r.get(8)?,
-                removed: r.get(9)?,
-                changed: r.get(10)?,
-                reshaped: r.get(11)?,
-                rejected: r.get(12)?,
-                repaired: r.get(13)?,
-                report: r.get(14)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.records(
+            &format!(
+                "SELECT {} FROM domania_versions WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version",
+                VersionRecord::COLUMNS
+            ),
+            [layer.map(Layer::table)],
+        )
     }
 
     pub(crate) fn scope_records(&self, layer: Option<Layer>) -> Result<Vec<ScopeRecord>> {
         if !self.has_table("domania_scopes")? {
             return Ok(Vec::new());
         }
-        let mut stmt = self.conn.prepare(
-            "SELECT layer, version, scope_kind, scope, features, added, removed, changed FROM domania_scopes
-             WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version, scope_kind, scope",
-        )?;
-        let rows = stmt.query_map([layer.map(Layer::table)], |r| {
-            Ok(ScopeRecord {
-                layer: r.get(0)?,
-                version: r.get(1)?,
-                scope_kind: r.get(2)?,
-                scope: r.get(3)?,
-                features: r.get(4)?,
-                added: r.get(5)?,
-                removed: r.get(6)?,
-                changed: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.records(
+            &format!(
+                "SELECT {} FROM domania_scopes WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version, scope_kind, scope",
+                ScopeRecord::COLUMNS
+            ),
+            [layer.map(Layer::table)],
+        )
     }
 
     /// The keys of a layer's current rows.
@@ -595,38 +578,18 @@ impl GpkgDb {
         if !self.has_table("domania_tokens")? {
             return Ok(Vec::new());
         }
-        let mut stmt = self.conn.prepare("SELECT name, role, sha256, created_at, revoked_at FROM domania_tokens")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(TokenRecord {
-                name: r.get(0)?,
-                role: r.get(1)?,
-                sha256: r.get(2)?,
-                created_at: r.get(3)?,
-                revoked_at: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.records(&format!("SELECT {} FROM domania_tokens", TokenRecord::COLUMNS), [])
     }
 
     pub(crate) fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<crate::TokenInfo>> {
         if !self.has_table("domania_tokens")? {
             return Ok(None);
         }
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT name, role, created_at, revoked_at FROM domania_tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
-                [secret_sha256],
-                |r| {
-                    Ok(crate::TokenInfo {
-                        name: r.get(0)?,
-                        role: r.get(1)?,
-                        created_at: r.get(2)?,
-                        revoked_at: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+        let sql = format!(
+            "SELECT {} FROM domania_tokens WHERE sha256 = ?1 AND revoked_at IS NULL",
+            crate::TokenInfo::COLUMNS
+        );
+        Ok(self.records::<crate::TokenInfo>(&sql, [secret_sha256])?.pop())
     }
 
     pub(crate) fn revoke_token(&mut self, name: &str) -> Result<bool> {
@@ -656,12 +619,8 @@ impl GpkgDb {
         if !self.has_table("domania_rules")? {
             return Ok(Vec::new());
         }
-        let mut stmt =
-            self.conn.prepare("SELECT version, author, created_at, toml FROM domania_rules ORDER BY version")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(RulesRecord { version: r.get(0)?, author: r.get(1)?, created_at: r.get(2)?, toml: r.get(3)? })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let sql = format!("SELECT {} FROM domania_rules ORDER BY version", RulesRecord::COLUMNS);
+        self.records(&sql, [])
     }
 
     pub(crate) fn integrity_check(&self) -> Result<String> {
@@ -826,6 +785,15 @@ struct GpkgWriter<'a> {
     layer: Layer,
     version: i64,
     sql: LayerSql,
+}
+
+impl crate::store::RecordRow for rusqlite::Row<'_> {
+    fn at<T>(&self, i: usize) -> Result<T>
+    where
+        T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>,
+    {
+        Ok(self.get(i)?)
+    }
 }
 
 impl Writer for GpkgWriter<'_> {

@@ -405,6 +405,87 @@ pub(crate) struct RulesRecord {
     pub toml: String,
 }
 
+/// A row of a query on either engine, read by position: the records below are read by one
+/// function each, from the same columns, whatever the engine.
+pub(crate) trait RecordRow {
+    fn at<T>(&self, i: usize) -> Result<T>
+    where
+        T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>;
+}
+
+/// What both engines read the same way: the columns to select, and the record made of them.
+pub(crate) trait Record: Sized {
+    /// The columns [`Record::read`] reads, in its order.
+    const COLUMNS: &'static str;
+    fn read(r: &impl RecordRow) -> Result<Self>;
+}
+
+impl Record for VersionRecord {
+    const COLUMNS: &'static str = "layer, version, kind, author, created_at, source, source_sha256, \
+        features, added, removed, changed, reshaped, rejected, repaired, report";
+
+    fn read(r: &impl RecordRow) -> Result<Self> {
+        Ok(Self {
+            layer: r.at(0)?,
+            version: r.at(1)?,
+            kind: r.at(2)?,
+            author: r.at(3)?,
+            created_at: r.at(4)?,
+            source: r.at(5)?,
+            source_sha256: r.at(6)?,
+            features: r.at(7)?,
+            added: r.at(8)?,
+            removed: r.at(9)?,
+            changed: r.at(10)?,
+            reshaped: r.at(11)?,
+            rejected: r.at(12)?,
+            repaired: r.at(13)?,
+            report: r.at(14)?,
+        })
+    }
+}
+
+impl Record for ScopeRecord {
+    const COLUMNS: &'static str = "layer, version, scope_kind, scope, features, added, removed, changed";
+
+    fn read(r: &impl RecordRow) -> Result<Self> {
+        Ok(Self {
+            layer: r.at(0)?,
+            version: r.at(1)?,
+            scope_kind: r.at(2)?,
+            scope: r.at(3)?,
+            features: r.at(4)?,
+            added: r.at(5)?,
+            removed: r.at(6)?,
+            changed: r.at(7)?,
+        })
+    }
+}
+
+impl Record for TokenRecord {
+    const COLUMNS: &'static str = "name, role, sha256, created_at, revoked_at";
+
+    fn read(r: &impl RecordRow) -> Result<Self> {
+        Ok(Self { name: r.at(0)?, role: r.at(1)?, sha256: r.at(2)?, created_at: r.at(3)?, revoked_at: r.at(4)? })
+    }
+}
+
+impl Record for TokenInfo {
+    const COLUMNS: &'static str = "name, role, created_at, revoked_at";
+
+    fn read(r: &impl RecordRow) -> Result<Self> {
+        Ok(Self { name: r.at(0)?, role: r.at(1)?, created_at: r.at(2)?, revoked_at: r.at(3)? })
+    }
+}
+
+impl Record for RulesRecord {
+    const COLUMNS: &'static str = "version, author, created_at, toml";
+
+    fn read(r: &impl RecordRow) -> Result<Self> {
+        Ok(Self { version: r.at(0)?, author: r.at(1)?, created_at: r.at(2)?, toml: r.at(3)? })
+    }
+}
+
 /// A stored row with its bookkeeping: what a copy moves from one engine to the other.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawRow {
