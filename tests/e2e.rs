@@ -16,7 +16,7 @@ mod support;
 mod tiles;
 mod viewer;
 
-use support::{bad_input, domania, root, shared_data, texts};
+use support::{bad_input, command, domania, root, shared_data, texts};
 
 fn ok(store: &Path, args: &[&str]) -> String {
     let out = domania(store, args);
@@ -259,6 +259,28 @@ fn kill_9_during_import_leaves_the_previous_version_intact() {
     // The file is sound for SQLite and GDAL.
     let out = Command::new("ogrinfo").args(["-ro", "-so"]).arg(&store).arg("parcels").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Feature Count: 4241"));
+}
+
+/// Away from the repository (no data/ in the working folder), `domania demo` writes the
+/// territory built into it to domania-demo/ and runs on it; a second run finds it unchanged.
+#[test]
+fn demo_runs_anywhere_on_the_territory_built_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("demo.gpkg");
+    let run = || command(&store).current_dir(dir.path()).args(["demo"]).output().unwrap();
+    let first = run();
+    let (out, err) = texts(&first);
+    assert!(first.status.success(), "{err}");
+    assert!(err.contains("built-in demo territory is in domania-demo/"), "{err}");
+    assert!(out.contains("Land by actor"), "{out}");
+    for file in ["territory.toml", "rules.toml", "cadastre-synth-parcelles.json", "ppm-synth.csv"] {
+        let written = std::fs::read(dir.path().join("domania-demo").join(file)).unwrap();
+        assert_eq!(written, std::fs::read(root().join("data").join(file)).unwrap(), "{file}");
+    }
+    let again = run();
+    let (out, err) = texts(&again);
+    assert!(again.status.success(), "{err}");
+    assert_eq!(out.matches("unchanged").count(), 4, "{out}");
 }
 
 #[test]

@@ -506,7 +506,11 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
         }
         Command::Demo { dir, serve, bind } => {
-            let rules = demo(cli, &app, dir)?;
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => demo_dir(cli)?,
+            };
+            let rules = demo(cli, &app, &dir)?;
             if !serve {
                 return Ok(());
             }
@@ -858,6 +862,41 @@ fn assign(cli: &Cli, app: &App, judging: &Judging, format: MapFormat, dry_run: b
 }
 
 /// The main job; returns the rules file it applied, if any.
+/// The demo territory of data/ (made by `domania synth`), built into the binary so that
+/// `domania demo` runs anywhere, not only in the repository.
+const DEMO_FILES: [(&str, &[u8]); 8] = [
+    ("territory.toml", include_bytes!("../../../data/territory.toml")),
+    ("rules.toml", include_bytes!("../../../data/rules.toml")),
+    ("cadastre-synth-parcelles.json", include_bytes!("../../../data/cadastre-synth-parcelles.json")),
+    ("ppm-synth.csv", include_bytes!("../../../data/ppm-synth.csv")),
+    ("qpv-synth.geojson", include_bytes!("../../../data/qpv-synth.geojson")),
+    ("subsectors-synth.geojson", include_bytes!("../../../data/subsectors-synth.geojson")),
+    ("perimeters-example.toml", include_bytes!("../../../data/perimeters-example.toml")),
+    ("scenario-example.toml", include_bytes!("../../../data/scenario-example.toml")),
+];
+
+/// The folder of `domania demo` without `--dir`: data/ when it holds a territory, else
+/// domania-demo/, where the built-in territory is written (a file already there and equal is
+/// left as it is, so a second run imports nothing new).
+fn demo_dir(cli: &Cli) -> Result<std::path::PathBuf> {
+    let data = std::path::PathBuf::from("data");
+    if data.join("territory.toml").is_file() {
+        return Ok(data);
+    }
+    let dir = std::path::PathBuf::from("domania-demo");
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    for (name, bytes) in DEMO_FILES {
+        let path = dir.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(bytes) {
+            std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+    }
+    if !cli.json {
+        eprintln!("no data/ here: the built-in demo territory is in {}/", dir.display());
+    }
+    Ok(dir)
+}
+
 fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<Option<std::path::PathBuf>> {
     let on_import = |o: &ImportOutcome| {
         if !cli.json {

@@ -305,11 +305,12 @@ pub enum Command {
         #[command(subcommand)]
         what: TokenCommand,
     },
-    /// The main job on a territory folder (default: the embedded demo in data/): import every
-    /// layer into the store and summarise land ownership by actor.
+    /// The main job on a territory folder: import every layer into the store and summarise
+    /// land ownership by actor. Default: data/ when it holds a territory (in the repository),
+    /// else the demo territory built into domania, written to domania-demo/ first.
     Demo {
-        #[arg(long, default_value = "data")]
-        dir: PathBuf,
+        #[arg(long)]
+        dir: Option<PathBuf>,
         /// Then serve the territory and its map (the URL is printed; Ctrl-C stops).
         #[arg(long)]
         serve: bool,

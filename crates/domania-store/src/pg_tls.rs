@@ -11,8 +11,8 @@
 //!
 //! `sslrootcert` is a PEM file of authorities, or `system` for the machine's own (as libpq 16).
 //! tokio-postgres knows only `disable`, `prefer` and `require`, and no `sslrootcert`: both are
-//! taken out of the string before it reads it. Client certificates (`sslcert`, `sslkey`) are
-//! not supported; tokio-postgres refuses them as unknown options.
+//! taken out of the string before it reads it. Client certificates (`sslcert`, `sslkey`) and
+//! revocation lists are not supported, and are refused as such.
 
 use std::sync::Arc;
 
@@ -52,7 +52,14 @@ impl Secured {
 /// Reads a connection string: its TLS parameters, then the rest. The error names the
 /// parameter and what is wrong with it, never the string (it may hold a password).
 pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
-    let (rest, mode, rootcert) = take_tls_params(conn);
+    let (rest, mut taken) =
+        take_params(conn, &["sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl"]);
+    if let Some(key) = ["sslcert", "sslkey", "sslpassword", "sslcrl"].into_iter().find(|k| taken.contains_key(*k)) {
+        return Err(format!(
+            "{key}: client certificates and revocation lists are not supported; authenticate by password"
+        ));
+    }
+    let (mode, rootcert) = (taken.remove("sslmode"), taken.remove("sslrootcert"));
     let mode = match mode.as_deref() {
         None | Some("prefer" | "allow") => Mode::Prefer,
         Some("disable") => Mode::Disable,
@@ -65,7 +72,13 @@ pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
             ));
         }
     };
-    let mut config: postgres::Config = rest.parse().map_err(|e| format!("not a PostgreSQL connection string: {e}"))?;
+    let mut config: postgres::Config = rest.parse().map_err(|e: postgres::Error| {
+        // The cause names the parameter (`unknown option `foo``), the error only says "invalid".
+        match std::error::Error::source(&e) {
+            Some(cause) => format!("not a PostgreSQL connection string: {cause}"),
+            None => format!("not a PostgreSQL connection string: {e}"),
+        }
+    })?;
     config.ssl_mode(match mode {
         Mode::Disable => SslMode::Disable,
         Mode::Prefer => SslMode::Prefer,
@@ -183,19 +196,15 @@ impl ServerCertVerifier for Verifier {
     }
 }
 
-/// The connection string without `sslmode` and `sslrootcert`, and their values (decoded).
-fn take_tls_params(conn: &str) -> (String, Option<String>, Option<String>) {
-    let (mut mode, mut rootcert) = (None, None);
-    let mut take = |key: &str, value: String| match key {
-        "sslmode" => {
-            mode = Some(value);
-            true
+/// The connection string without the parameters `keys`, and their values (decoded).
+fn take_params(conn: &str, keys: &[&str]) -> (String, std::collections::HashMap<String, String>) {
+    let mut taken = std::collections::HashMap::new();
+    let mut take = |key: &str, value: String| {
+        let ours = keys.contains(&key);
+        if ours {
+            taken.insert(key.to_owned(), value);
         }
-        "sslrootcert" => {
-            rootcert = Some(value);
-            true
-        }
-        _ => false,
+        ours
     };
     let rest = if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
         match conn.split_once('?') {
@@ -219,7 +228,7 @@ fn take_tls_params(conn: &str) -> (String, Option<String>, Option<String>) {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    (rest, mode, rootcert)
+    (rest, taken)
 }
 
 /// The `key = value` pairs of a libpq string: key, unquoted value, and the text as written.
@@ -306,19 +315,23 @@ mod tests {
 
     #[test]
     fn tls_parameters_are_taken_out_of_both_forms() {
-        let (rest, mode, root) = take_tls_params(
-            "postgresql://u:p@h:5432/db?sslmode=verify-full&application_name=x&sslrootcert=%2Fetc%2Fca%201.pem",
-        );
+        let tls = ["sslmode", "sslrootcert"];
+        let take = |conn: &str| {
+            let (rest, mut taken) = take_params(conn, &tls);
+            (rest, taken.remove("sslmode"), taken.remove("sslrootcert"))
+        };
+        let (rest, mode, root) =
+            take("postgresql://u:p@h:5432/db?sslmode=verify-full&application_name=x&sslrootcert=%2Fetc%2Fca%201.pem");
         assert_eq!(rest, "postgresql://u:p@h:5432/db?application_name=x");
         assert_eq!((mode.as_deref(), root.as_deref()), (Some("verify-full"), Some("/etc/ca 1.pem")));
-        let (rest, mode, root) = take_tls_params("postgres://h/db?sslmode=require");
+        let (rest, mode, root) = take("postgres://h/db?sslmode=require");
         assert_eq!((rest.as_str(), mode.as_deref(), root), ("postgres://h/db", Some("require"), None));
         let (rest, mode, root) =
-            take_tls_params("host=h  dbname = db sslrootcert='/a b/c\\'d.pem' sslmode=verify-ca password='x y'");
+            take("host=h  dbname = db sslrootcert='/a b/c\\'d.pem' sslmode=verify-ca password='x y'");
         assert_eq!(rest, "host=h dbname = db password='x y'");
         assert_eq!((mode.as_deref(), root.as_deref()), (Some("verify-ca"), Some("/a b/c'd.pem")));
         // What is not a pair is left for tokio-postgres to refuse.
-        assert_eq!(take_tls_params("host=h nonsense").0, "host=h nonsense");
+        assert_eq!(take("host=h nonsense").0, "host=h nonsense");
         assert_eq!(percent_decoded("a%2Fb%zz%4"), "a/b%zz%4");
     }
 
@@ -328,6 +341,10 @@ mod tests {
         assert!(e.contains("sslmode `verify`"), "{e}");
         let e = secured("host=h sslmode=verify-full sslrootcert=/nonexistent/ca.pem").err().unwrap();
         assert!(e.contains("sslrootcert /nonexistent/ca.pem"), "{e}");
+        let e = secured("postgresql://h/db?sslcert=/x.pem").err().unwrap();
+        assert!(e.contains("sslcert: client certificates"), "{e}");
+        let e = secured("postgresql://h/db?foo=bar").err().unwrap();
+        assert!(e.contains("unknown option `foo`"), "{e}");
         let s = secured("host=h sslmode=disable").unwrap();
         assert!(s.tls.is_none());
         assert_eq!(s.config.get_ssl_mode(), SslMode::Disable);
