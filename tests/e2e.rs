@@ -298,6 +298,10 @@ fn demo_runs_on_the_embedded_territory() {
     }
     assert_eq!(out["imported"].as_array().unwrap().len(), 4);
     assert_eq!(out["management"]["subsectors"].as_u64(), Some(12));
+    // Which sub-sectors need a convention, not only how many.
+    let needed = out["management"]["conventions_needed"].as_array().unwrap();
+    assert_eq!(needed.len() as u64, out["management"]["needing_convention"].as_u64().unwrap());
+    assert!(needed.iter().any(|d| d.as_str().unwrap().starts_with("sub-sector QN078001-03:")), "{needed:?}");
 
     // The example scenario turns sub-sector QN078001-03 into a delegated one, on a copy.
     let rules = data.join("rules.toml");

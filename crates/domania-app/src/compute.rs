@@ -825,6 +825,8 @@ pub struct DemoManagement {
     /// The explanation of every delegated sub-sector.
     pub delegated: Vec<String>,
     pub needing_convention: usize,
+    /// The explanation of every sub-sector needing a convention.
+    pub conventions_needed: Vec<String>,
     pub spaces: usize,
 }
 
@@ -913,6 +915,12 @@ impl App {
                     .map(|d| d.explanation.clone())
                     .collect(),
                 needing_convention: s.needing_convention,
+                conventions_needed: report
+                    .decisions
+                    .iter()
+                    .filter(|d| d.needs_convention)
+                    .map(|d| d.explanation.clone())
+                    .collect(),
                 spaces: s.spaces,
             })
         } else {

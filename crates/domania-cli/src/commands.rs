@@ -923,8 +923,17 @@ fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<Option<std::path:
             m.needing_convention,
             m.spaces
         )?;
-        for d in &m.delegated {
-            crate::outln!("  {d}")?;
+        if !m.delegated.is_empty() {
+            crate::outln!("  delegated:")?;
+            for d in &m.delegated {
+                crate::outln!("  {d}")?;
+            }
+        }
+        if !m.conventions_needed.is_empty() {
+            crate::outln!("  needing a convention:")?;
+            for d in &m.conventions_needed {
+                crate::outln!("  {d}")?;
+            }
         }
         crate::outln!("  (details: domania assign --rules {}; domania shares)", m.rules.display())?;
     }
