@@ -102,16 +102,23 @@ impl From<rusqlite::Error> for StoreError {
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
-        StoreError::Postgres(match e.as_db_error() {
-            Some(db) => match db.detail() {
-                Some(detail) => format!("{} ({detail}) [SQLSTATE {}]", db.message(), db.code().code()),
-                None => format!("{} [SQLSTATE {}]", db.message(), db.code().code()),
-            },
-            None => match std::error::Error::source(&e) {
-                Some(cause) => format!("{e}: {cause}"),
-                None => e.to_string(),
-            },
-        })
+        StoreError::Postgres(described(&e))
+    }
+}
+
+/// A PostgreSQL error as a user reads it: the server's message with its detail and SQLSTATE,
+/// or the client's error with its cause (tokio-postgres's own text is often only "invalid
+/// configuration" or "error connecting to server", the cause says which option or why).
+pub(crate) fn described(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{} ({detail}) [SQLSTATE {}]", db.message(), db.code().code()),
+            None => format!("{} [SQLSTATE {}]", db.message(), db.code().code()),
+        },
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     }
 }
 

@@ -49,12 +49,15 @@ impl Secured {
     }
 }
 
+/// libpq's parameters for client certificates and revocation lists, which are refused.
+const UNSUPPORTED: [&str; 4] = ["sslcert", "sslkey", "sslpassword", "sslcrl"];
+
 /// Reads a connection string: its TLS parameters, then the rest. The error names the
 /// parameter and what is wrong with it, never the string (it may hold a password).
 pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
-    let (rest, mut taken) =
-        take_params(conn, &["sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl"]);
-    if let Some(key) = ["sslcert", "sslkey", "sslpassword", "sslcrl"].into_iter().find(|k| taken.contains_key(*k)) {
+    let keys: Vec<&str> = ["sslmode", "sslrootcert"].into_iter().chain(UNSUPPORTED).collect();
+    let (rest, mut taken) = take_params(conn, &keys);
+    if let Some(key) = UNSUPPORTED.into_iter().find(|k| taken.contains_key(*k)) {
         return Err(format!(
             "{key}: client certificates and revocation lists are not supported; authenticate by password"
         ));
@@ -72,44 +75,34 @@ pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
             ));
         }
     };
-    let mut config: postgres::Config = rest.parse().map_err(|e: postgres::Error| {
-        // The cause names the parameter (`unknown option `foo``), the error only says "invalid".
-        match std::error::Error::source(&e) {
-            Some(cause) => format!("not a PostgreSQL connection string: {cause}"),
-            None => format!("not a PostgreSQL connection string: {e}"),
-        }
-    })?;
+    let mut config: postgres::Config = rest
+        .parse()
+        .map_err(|e: postgres::Error| format!("not a PostgreSQL connection string: {}", crate::error::described(&e)))?;
     config.ssl_mode(match mode {
         Mode::Disable => SslMode::Disable,
         Mode::Prefer => SslMode::Prefer,
         Mode::Require | Mode::VerifyCa | Mode::VerifyFull => SslMode::Require,
     });
-    if mode == Mode::Disable {
-        return Ok(Secured { config, tls: None });
-    }
-    // libpq's default authorities, when the string names none.
-    let rootcert = rootcert.or_else(|| {
-        let home = std::env::var_os("HOME")?;
-        let file = std::path::Path::new(&home).join(".postgresql/root.crt");
-        file.exists().then(|| file.to_string_lossy().into_owned())
-    });
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let webpki = match (mode, rootcert) {
-        (Mode::Disable | Mode::Prefer, _) | (Mode::Require, None) => None,
-        (Mode::VerifyCa | Mode::VerifyFull, None) => {
-            return Err(format!(
-                "sslmode={}: give the authority that signed the server's certificate, \
-                 sslrootcert=FILE (PEM) or sslrootcert=system",
-                if mode == Mode::VerifyCa { "verify-ca" } else { "verify-full" }
-            ));
-        }
-        (_, Some(file)) => {
-            let roots = roots(&file)?;
-            let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| format!("sslrootcert {file}: {e}"))?;
-            Some(v)
-        }
+    let webpki = match mode {
+        Mode::Disable => return Ok(Secured { config, tls: None }),
+        Mode::Prefer => None,
+        // libpq's default authorities, when the string names none.
+        Mode::Require | Mode::VerifyCa | Mode::VerifyFull => match rootcert.or_else(default_rootcert) {
+            None if mode == Mode::Require => None,
+            None => {
+                return Err(format!(
+                    "sslmode={}: give the authority that signed the server's certificate, \
+                     sslrootcert=FILE (PEM) or sslrootcert=system",
+                    if mode == Mode::VerifyCa { "verify-ca" } else { "verify-full" }
+                ));
+            }
+            Some(file) => Some(
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots(&file)?), provider.clone())
+                    .build()
+                    .map_err(|e| format!("sslrootcert {file}: {e}"))?,
+            ),
+        },
     };
     let verifier =
         Verifier { webpki, check_name: mode == Mode::VerifyFull, algs: provider.signature_verification_algorithms };
@@ -120,6 +113,13 @@ pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     Ok(Secured { config, tls: Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls)) })
+}
+
+/// `~/.postgresql/root.crt` when it exists: libpq's authorities when the string names none.
+fn default_rootcert() -> Option<String> {
+    let home = std::env::var_os("HOME")?;
+    let file = std::path::Path::new(&home).join(".postgresql/root.crt");
+    file.exists().then(|| file.to_string_lossy().into_owned())
 }
 
 /// The authorities of `sslrootcert`: a PEM file, or the machine's own for `system`.
