@@ -294,3 +294,70 @@ fn a_static_map_per_departement_from_postgis_read_back_by_the_pmtiles_package() 
         crate::styles::validate(&entry.unwrap().path());
     }
 }
+
+/// `domania` on the store `url` in an environment of libpq's variables `env` (and none of the
+/// machine's, nor its `~/.pgpass`): whether it succeeded, and what it said on stderr.
+fn with_libpq_env(url: &str, home: &Path, env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
+    let mut cmd = crate::support::command(Path::new(url));
+    for var in ["PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGPASSFILE", "PGSSLMODE", "PGSSLROOTCERT"] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.env("HOME", home).envs(env.iter().copied()).args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_password_can_stay_off_the_command_line_in_the_password_file_or_the_environment() {
+    if crate::support::on_postgis() {
+        eprintln!("skipped on PostGIS: it makes its own database, in the GeoPackage pass");
+        return;
+    }
+    let Some(db) = ScratchDatabase::from_env("e2e_pgpass") else { return };
+    // The role that must give its password (see tools/postgres/cluster).
+    let (_, rest) = db.url().split_once('@').unwrap();
+    let (host_port, dbname) = rest.split_once('/').unwrap();
+    let (host, port) = host_port.split_once(':').unwrap();
+    let url = format!("postgresql://domania_secret@{host_port}/{dbname}");
+    let home = tempfile::tempdir().unwrap();
+    let sub = home.path().join("subsectors.geojson");
+    l93_collection(&sub, vec![(serde_json::json!({"id": "S1"}), rect(651_000.0, 6_865_300.0, 651_100.0, 6_865_400.0))]);
+    let import = ["import", "subsectors", sub.to_str().unwrap()];
+
+    // Without a password, the server refuses, and nothing is written.
+    let (ok, err) = with_libpq_env(&url, home.path(), &[], &import);
+    assert!(!ok && err.contains("password missing") && err.contains("PGPASSWORD or write it in ~/.pgpass"), "{err}");
+    let (ok, err) = with_libpq_env(&url, home.path(), &[("PGPASSWORD", "wrong")], &import);
+    assert!(!ok && err.contains("password authentication failed for user \"domania_secret\""), "{err}");
+    assert!(!err.contains("wrong"), "the password is not repeated: {err}");
+
+    // From ~/.pgpass (libpq's default file), once it is the user's only.
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(
+        &pgpass,
+        format!("# host:port:database:user:password\n{host}:{port}:{dbname}:domania_secret:secret\n"),
+    )
+    .unwrap();
+    let (ok, err) = with_libpq_env(&url, home.path(), &[], &import);
+    assert!(!ok && err.contains("others may read it") && err.contains("chmod 600"), "{err}");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let (ok, err) = with_libpq_env(&url, home.path(), &[], &import);
+    assert!(ok, "{err}");
+
+    // Everything from the environment, as psql takes it: `postgresql://` names no server at all.
+    let env = [("PGHOST", host), ("PGPORT", port), ("PGDATABASE", dbname), ("PGUSER", "domania_secret")];
+    let (ok, err) = with_libpq_env("postgresql://", home.path(), &env, &["--json", "layers"]);
+    assert!(ok, "{err}");
+    let mut with_password = env.to_vec();
+    with_password.push(("PGPASSWORD", "secret"));
+    std::fs::remove_file(&pgpass).unwrap();
+    let (ok, err) = with_libpq_env("postgresql://", home.path(), &with_password, &["--json", "history", "subsectors"]);
+    assert!(ok, "{err}");
+    // And the environment's `sslmode`: verify-full without an authority is refused before
+    // connecting, as when the string says it.
+    with_password.push(("PGSSLMODE", "verify-full"));
+    let (ok, err) = with_libpq_env("postgresql://", home.path(), &with_password, &["--json", "layers"]);
+    assert!(!ok && err.contains("sslmode=verify-full: give the authority"), "{err}");
+}

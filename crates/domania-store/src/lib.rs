@@ -9,6 +9,7 @@ pub mod error;
 pub mod gpkg;
 pub mod layer;
 pub mod pg;
+mod pg_env;
 mod pg_tls;
 pub mod reports;
 pub mod scope;

@@ -99,6 +99,11 @@ fn connect_within(url: &str, timeout: Option<std::time::Duration>) -> Result<Cli
     }
     secured.connect().map_err(|e| match StoreError::from(e) {
         // With its cause: the TLS handshake failed, how.
+        StoreError::Postgres(m) if m.ends_with("password missing") => StoreError::Postgres(format!(
+            "{}: cannot connect: {m} (the server asks for one: set PGPASSWORD or write it in ~/.pgpass, \
+             as for psql, rather than on the command line)",
+            mask(url)
+        )),
         StoreError::Postgres(m) => StoreError::Postgres(format!("{}: cannot connect: {m}", mask(url))),
         other => other,
     })

@@ -52,9 +52,15 @@ impl Secured {
 /// libpq's parameters for client certificates and revocation lists, which are refused.
 const UNSUPPORTED: [&str; 4] = ["sslcert", "sslkey", "sslpassword", "sslcrl"];
 
-/// Reads a connection string: its TLS parameters, then the rest. The error names the
-/// parameter and what is wrong with it, never the string (it may hold a password).
+/// Reads a connection string: its TLS parameters, then the rest, then what libpq's
+/// environment adds (see `pg_env`). The error names the parameter and what is wrong with it,
+/// never the string (it may hold a password).
 pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
+    secured_in(conn, &crate::pg_env::process_vars)
+}
+
+/// [`secured`] in the environment `var`.
+fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, String> {
     let keys: Vec<&str> = ["sslmode", "sslrootcert"].into_iter().chain(UNSUPPORTED).collect();
     let (rest, mut taken) = take_params(conn, &keys);
     if let Some(key) = UNSUPPORTED.into_iter().find(|k| taken.contains_key(*k)) {
@@ -62,7 +68,8 @@ pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
             "{key}: client certificates and revocation lists are not supported; authenticate by password"
         ));
     }
-    let (mode, rootcert) = (taken.remove("sslmode"), taken.remove("sslrootcert"));
+    let mode = taken.remove("sslmode").or_else(|| var("PGSSLMODE"));
+    let rootcert = taken.remove("sslrootcert").or_else(|| var("PGSSLROOTCERT"));
     let mode = match mode.as_deref() {
         None | Some("prefer" | "allow") => Mode::Prefer,
         Some("disable") => Mode::Disable,
@@ -78,6 +85,12 @@ pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
     let mut config: postgres::Config = rest
         .parse()
         .map_err(|e: postgres::Error| format!("not a PostgreSQL connection string: {}", crate::error::described(&e)))?;
+    crate::pg_env::complete(&mut config, var)?;
+    // As libpq, `sslmode` is for TCP: PostgreSQL has no TLS over a Unix socket.
+    let sockets_only = !config.get_hosts().is_empty()
+        && config.get_hostaddrs().is_empty()
+        && config.get_hosts().iter().all(|h| !matches!(h, postgres::config::Host::Tcp(_)));
+    let mode = if sockets_only { Mode::Disable } else { mode };
     config.ssl_mode(match mode {
         Mode::Disable => SslMode::Disable,
         Mode::Prefer => SslMode::Prefer,
@@ -348,8 +361,25 @@ mod tests {
         let s = secured("host=h sslmode=disable").unwrap();
         assert!(s.tls.is_none());
         assert_eq!(s.config.get_ssl_mode(), SslMode::Disable);
-        let s = secured("postgresql://h/db").unwrap();
+        let s = secured_in("postgresql://h/db", &|_| None).unwrap();
         assert_eq!(s.config.get_ssl_mode(), SslMode::Prefer);
         assert!(s.tls.is_some());
+    }
+
+    #[test]
+    fn the_environment_gives_the_mode_the_string_leaves_out() {
+        let env = |k: &str| match k {
+            "PGSSLMODE" => Some("verify-full".to_owned()),
+            "PGSSLROOTCERT" => Some("/nonexistent/env-ca.pem".to_owned()),
+            _ => None,
+        };
+        let e = secured_in("host=h", &env).err().unwrap();
+        assert!(e.contains("sslrootcert /nonexistent/env-ca.pem"), "{e}");
+        let s = secured_in("host=h sslmode=disable", &env).unwrap();
+        assert_eq!(s.config.get_ssl_mode(), SslMode::Disable);
+        // A Unix socket has no TLS: the mode is not for it.
+        let s = secured_in("host=/var/run/postgresql", &env).unwrap();
+        assert_eq!(s.config.get_ssl_mode(), SslMode::Disable);
+        assert!(s.tls.is_none());
     }
 }
