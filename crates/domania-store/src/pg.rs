@@ -15,6 +15,9 @@
 //!   to the history by set-based statements; the version record is written last and a
 //!   `NOTIFY domania_versions` tells the servers after the commit.
 //! - The schema is created and migrated by Domania (`domania_schema` holds its version).
+//! - Its tables are Domania's to write: a statement trigger on each (partitions included)
+//!   refuses a write from any session that is not Domania's, so that an edit in QGIS or psql
+//!   cannot change a layer behind its history (see [`GUARD`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -35,8 +38,44 @@ use crate::store::{
     StoredPerimeter, StoredRight, TokenInfo, TokenRecord, VersionRecord, Wait, Writer,
 };
 
-/// The schema version this Domania writes.
-const SCHEMA_VERSION: i32 = 1;
+/// The schema version this Domania writes: 1, the tables; 2, their guard ([`GUARD`]).
+const SCHEMA_VERSION: i32 = 2;
+
+/// The setting by which a session is Domania's, and may write its tables: every connection
+/// Domania makes sets it. A database administrator who must edit a table by hand may set it
+/// too, and then takes the history out of step with the data deliberately, not by accident.
+const WRITER_SETTING: &str = "domania.writer";
+
+/// The function of the statement triggers that keep Domania's tables to Domania: a write
+/// (insert, update, delete, truncate, `COPY`) from a session without [`WRITER_SETTING`] fails
+/// with a message saying how to change the data instead. Statement triggers cost nothing per
+/// row; they are not inherited, so each partition gets its own ([`guard`]).
+const GUARD: &str = "CREATE OR REPLACE FUNCTION domania_guard() RETURNS trigger LANGUAGE plpgsql AS $g$
+BEGIN
+  IF current_setting('domania.writer', true) IS DISTINCT FROM 'on' THEN
+    RAISE EXCEPTION 'table % is kept by Domania: change its data with domania import or domania rollback, which make each change a version and keep the history', TG_TABLE_NAME
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Read it freely (QGIS, ogr2ogr, psql). An administrator who must edit it by hand can SET domania.writer = on, and then puts the history out of step with the data.';
+  END IF;
+  RETURN NULL;
+END $g$;";
+
+/// The guard trigger on `table` (see [`GUARD`]).
+fn guard(table: &str) -> String {
+    format!(
+        "DROP TRIGGER IF EXISTS domania_guard ON {table};
+         CREATE TRIGGER domania_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+           FOR EACH STATEMENT EXECUTE FUNCTION domania_guard();"
+    )
+}
+
+/// The tables of a Domania store, partitions aside.
+fn store_tables() -> impl Iterator<Item = String> {
+    Layer::ALL
+        .iter()
+        .flat_map(|l| [l.table().to_owned(), format!("{}_history", l.table())])
+        .chain(["domania_versions", "domania_scopes", "domania_tokens", "domania_rules"].map(str::to_owned))
+}
 
 /// The key of the writers' advisory lock ("Doma").
 const WRITER_LOCK: i64 = 0x446F_6D61;
@@ -97,7 +136,7 @@ fn connect_within(url: &str, timeout: Option<std::time::Duration>) -> Result<Cli
     if let Some(t) = timeout {
         secured.config.connect_timeout(t);
     }
-    secured.connect().map_err(|e| match StoreError::from(e) {
+    let mut client = secured.connect().map_err(|e| match StoreError::from(e) {
         // With its cause: the TLS handshake failed, how.
         StoreError::Postgres(m) if m.ends_with("password missing") => StoreError::Postgres(format!(
             "{}: cannot connect: {m} (the server asks for one: set PGPASSWORD or write it in ~/.pgpass, \
@@ -106,7 +145,10 @@ fn connect_within(url: &str, timeout: Option<std::time::Duration>) -> Result<Cli
         )),
         StoreError::Postgres(m) => StoreError::Postgres(format!("{}: cannot connect: {m}", mask(url))),
         other => other,
-    })
+    })?;
+    // This session is Domania's: its tables' guard lets it write (see `GUARD`).
+    client.batch_execute(&format!("SET {WRITER_SETTING} = on"))?;
+    Ok(client)
 }
 
 fn mask(url: &str) -> String {
@@ -169,21 +211,7 @@ impl PgDb {
             Some(_) => {}
             // A database of the user's: Domania never takes over a table of its own names.
             None => {
-                let ours: Vec<String> = Layer::ALL
-                    .iter()
-                    .flat_map(|l| [l.table().to_owned(), format!("{}_history", l.table())])
-                    .chain(
-                        [
-                            "domania_versions",
-                            "domania_scopes",
-                            "domania_tokens",
-                            "domania_rules",
-                            "reports",
-                            "report_events",
-                        ]
-                        .map(str::to_owned),
-                    )
-                    .collect();
+                let ours: Vec<String> = store_tables().chain(["reports", "report_events"].map(str::to_owned)).collect();
                 let clash: Option<String> = client
                     .query_opt("SELECT t FROM unnest($1::text[]) t WHERE to_regclass(t) IS NOT NULL LIMIT 1", &[&ours])?
                     .map(|r| r.get(0));
@@ -661,6 +689,18 @@ fn migrate(client: &mut Client) -> Result<()> {
     for layer in Layer::ALL {
         ddl.push_str(&layer_ddl(layer));
     }
+    tx.batch_execute(&ddl)?;
+    // Version 2: the guard, on every table and every partition made before it.
+    let mut ddl = format!("{GUARD}\n");
+    for table in store_tables() {
+        ddl.push_str(&guard(&table));
+    }
+    for layer in Layer::ALL {
+        for dep in partitions(&mut tx, layer)?.iter().filter(|d| !d.is_empty()) {
+            ddl.push_str(&guard(&partition(layer, dep)));
+            ddl.push_str(&guard(&history_partition(layer, dep)));
+        }
+    }
     let _ = write!(ddl, "DELETE FROM domania_schema; INSERT INTO domania_schema VALUES ({SCHEMA_VERSION});");
     tx.batch_execute(&ddl)?;
     tx.commit()?;
@@ -720,6 +760,11 @@ fn partition(layer: Layer, dep: &str) -> String {
     format!("{}_d{}", layer.table(), dep.to_ascii_lowercase())
 }
 
+/// The partition of `layer`'s history holding département `dep`.
+fn history_partition(layer: Layer, dep: &str) -> String {
+    format!("{}_history_d{}", layer.table(), dep.to_ascii_lowercase())
+}
+
 /// Makes the partitions of `layer` (current and history) for the départements of `deps` not
 /// in `known` yet. With `staged`, a new current partition is made as a table of its own, not
 /// attached and without indexes, and its name added to `staged`: the import fills it by `COPY`
@@ -740,11 +785,11 @@ fn ensure_partitions<'d>(
         if !dep.bytes().all(|b| b.is_ascii_alphanumeric()) || dep.is_empty() {
             return Err(StoreError::Corrupt(format!("{t}: no département in the key of a row (partition {dep:?})")));
         }
-        let (current, history) = (partition(layer, dep), format!("{t}_history_d{}", dep.to_ascii_lowercase()));
+        let (current, history) = (partition(layer, dep), history_partition(layer, dep));
         // Staged, both partitions are tables of their own until the commit: creating a
         // partition takes an exclusive lock on its parent until the end of the transaction,
         // which would keep readers of the layer out for the whole first load.
-        let ddl = match staged.as_deref_mut() {
+        let mut ddl = match staged.as_deref_mut() {
             Some(list) => {
                 list.insert(dep.to_owned());
                 format!(
@@ -757,6 +802,8 @@ fn ensure_partitions<'d>(
                  CREATE TABLE IF NOT EXISTS {history} PARTITION OF {t}_history FOR VALUES IN ('{dep}');"
             ),
         };
+        ddl.push_str(&guard(&current));
+        ddl.push_str(&guard(&history));
         tx.batch_execute(&ddl)?;
         known.insert(dep.to_owned());
     }
@@ -768,7 +815,7 @@ fn ensure_partitions<'d>(
 fn attach_staged(tx: &mut postgres::Transaction<'_>, layer: Layer, staged: &BTreeSet<String>) -> Result<()> {
     let t = layer.table();
     for dep in staged {
-        let (p, h) = (partition(layer, dep), format!("{t}_history_d{}", dep.to_ascii_lowercase()));
+        let (p, h) = (partition(layer, dep), history_partition(layer, dep));
         tx.batch_execute(&format!(
             "ALTER TABLE {t} ATTACH PARTITION {p} FOR VALUES IN ('{dep}');
              ALTER TABLE {t}_history ATTACH PARTITION {h} FOR VALUES IN ('{dep}');"

@@ -366,3 +366,78 @@ fn an_import_leaves_the_other_departements_partitions_alone() {
     assert_eq!((info.changed, info.reshaped, info.removed, info.scope.as_str()), (1, 1, 1, "commune=78440"));
     assert_eq!(s.parcel_idus().unwrap().len(), 39);
 }
+
+#[test]
+fn only_domania_writes_its_tables_so_no_edit_escapes_the_history() {
+    let Some(db) = ScratchDatabase::from_env("guard") else { return };
+    let loc = Location::from(db.url());
+    let mut s = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    story(&mut s);
+    let before = figures(&s);
+    drop(s);
+    // Another client (QGIS, psql, ogr2ogr): every kind of write is refused, on the layers, their
+    // partitions and history, and the records of versions, whether a row is hit or not.
+    let mut other = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    for sql in [
+        "UPDATE parcels SET commune = 'x'",
+        "DELETE FROM parcels_d78 WHERE key LIKE '78440%'",
+        "INSERT INTO parcels_d91 SELECT * FROM parcels_d91",
+        "DELETE FROM parcels_history_d78",
+        "TRUNCATE parcels_d91",
+        "DELETE FROM qpv",
+        "UPDATE domania_versions SET author = 'me'",
+        "DELETE FROM domania_scopes",
+        "DELETE FROM domania_tokens",
+        "UPDATE domania_rules SET toml = ''",
+    ] {
+        let err = other.batch_execute(sql).unwrap_err();
+        let db_err = err.as_db_error().unwrap_or_else(|| panic!("{sql}: {err}"));
+        assert_eq!(db_err.code(), &postgres::error::SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {db_err}");
+        assert!(db_err.message().contains("is kept by Domania"), "{sql}: {}", db_err.message());
+    }
+    // Reading is free.
+    let n: i64 = other.query_one("SELECT COUNT(*) FROM parcels", &[]).unwrap().get(0);
+    assert_eq!(n, 15);
+    // Domania itself goes on writing, and nothing was changed behind it.
+    let mut s = Store::open_write_at(&loc, &Wait::default()).unwrap();
+    assert_eq!(figures(&s), before);
+    s.import(Layer::Parcels, vec![parcel_row(&parcel("2A004", 1, 10.0))], &meta("c.json"), &opts(Layer::Parcels))
+        .unwrap();
+    drop(s);
+    let guarded = |c: &mut postgres::Client| -> i64 {
+        c.query_one("SELECT COUNT(*) FROM pg_trigger WHERE tgname = 'domania_guard'", &[]).unwrap().get(0)
+    };
+    // 8 layers and their histories, 4 record tables, and the partitions (the new one too).
+    let tables = 2 * Layer::ALL.len() as i64 + 4;
+    let parts: i64 = other
+        .query_one(
+            "SELECT COUNT(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'r'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(parts, 8, "parcels of 78, 91 and 2A, owners of 78, current and history");
+    assert_eq!(guarded(&mut other), tables + parts);
+
+    // A store made by a Domania without the guard (schema 1) gets it at its next write.
+    let mut admin = domania_store::pg::client(db.url()).unwrap();
+    admin
+        .batch_execute(
+            "DO $$DECLARE t record; BEGIN
+               FOR t IN SELECT tgrelid::regclass AS r FROM pg_trigger WHERE tgname = 'domania_guard' LOOP
+                 EXECUTE format('DROP TRIGGER domania_guard ON %s', t.r);
+               END LOOP; END$$;
+             UPDATE domania_schema SET version = 1",
+        )
+        .unwrap();
+    assert_eq!(guarded(&mut other), 0);
+    drop(Store::open_read_at(&loc, &Wait::default()).unwrap());
+    assert_eq!(guarded(&mut other), 0, "a reader changes nothing");
+    drop(Store::open_write_at(&loc, &Wait::default()).unwrap());
+    assert_eq!(guarded(&mut other), tables + parts);
+
+    // An administrator who must can say so, deliberately.
+    other
+        .batch_execute("SET domania.writer = on; UPDATE domania_versions SET author = 'dba' WHERE version = 1")
+        .unwrap();
+}
