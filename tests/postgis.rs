@@ -4,6 +4,7 @@
 //! `.ci/run`; see `tools/postgres/cluster`).
 
 use std::path::Path;
+use std::process::Command;
 
 use domania_store::pg::ScratchDatabase;
 
@@ -124,7 +125,7 @@ impl Replica {
             .to_owned();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
         let name = format!("replica-{}", std::process::id());
-        let out = std::process::Command::new(crate::support::root().join("tools/postgres/cluster"))
+        let out = Command::new(crate::support::root().join("tools/postgres/cluster"))
             .args(["replica", &name, &port, &primary_port])
             .output()
             .unwrap();
@@ -136,9 +137,7 @@ impl Replica {
 
 impl Drop for Replica {
     fn drop(&mut self) {
-        let _ = std::process::Command::new(crate::support::root().join("tools/postgres/cluster"))
-            .args(["stop", &self.name])
-            .status();
+        let _ = Command::new(crate::support::root().join("tools/postgres/cluster")).args(["stop", &self.name]).status();
     }
 }
 
@@ -273,7 +272,7 @@ fn a_static_map_per_departement_from_postgis_read_back_by_the_pmtiles_package() 
              \x20   print(h['min_lon_e7'] / 1e7, h['min_lat_e7'] / 1e7, h['max_lon_e7'] / 1e7, h['max_lat_e7'] / 1e7, h['addressed_tiles_count'])\n",
             a = set.join(file).to_str().unwrap()
         );
-        let py = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3");
+        let py = Command::new("python3").args(["-c", &script]).output().expect("python3");
         assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
         let v: Vec<f64> = String::from_utf8_lossy(&py.stdout).split_whitespace().map(|x| x.parse().unwrap()).collect();
         assert!(v[0] < lon && lon < v[2] && v[1] < lat && lat < v[3], "{file}: {v:?}");
@@ -314,10 +313,8 @@ fn a_password_can_stay_off_the_command_line_in_the_password_file_or_the_environm
     }
     let Some(db) = ScratchDatabase::from_env("e2e_pgpass") else { return };
     // The role that must give its password (see tools/postgres/cluster).
-    let (_, rest) = db.url().split_once('@').unwrap();
-    let (host_port, dbname) = rest.split_once('/').unwrap();
-    let (host, port) = host_port.split_once(':').unwrap();
-    let url = format!("postgresql://domania_secret@{host_port}/{dbname}");
+    let Server { host, port, dbname, .. } = Server::of(db.url());
+    let url = format!("postgresql://domania_secret@{host}:{port}/{dbname}");
     let home = tempfile::tempdir().unwrap();
     let sub = home.path().join("subsectors.geojson");
     l93_collection(&sub, vec![(serde_json::json!({"id": "S1"}), rect(651_000.0, 6_865_300.0, 651_100.0, 6_865_400.0))]);
@@ -360,4 +357,102 @@ fn a_password_can_stay_off_the_command_line_in_the_password_file_or_the_environm
     with_password.push(("PGSSLMODE", "verify-full"));
     let (ok, err) = with_libpq_env("postgresql://", home.path(), &with_password, &["--json", "layers"]);
     assert!(!ok && err.contains("sslmode=verify-full: give the authority"), "{err}");
+}
+
+/// The parts of a scratch database's URL (`postgresql://user:password@host:port/dbname`).
+struct Server<'a> {
+    user: &'a str,
+    password: &'a str,
+    host: &'a str,
+    port: &'a str,
+    dbname: &'a str,
+}
+
+impl<'a> Server<'a> {
+    fn of(url: &'a str) -> Self {
+        let (auth, rest) = url.trim_start_matches("postgresql://").split_once('@').unwrap();
+        let (user, password) = auth.split_once(':').unwrap();
+        let (host_port, dbname) = rest.split_once('/').unwrap();
+        let (host, port) = host_port.split_once(':').unwrap();
+        Self { user, password, host, port, dbname: dbname.split('?').next().unwrap() }
+    }
+
+    /// GDAL's name of the database.
+    fn gdal(&self) -> String {
+        let Server { user, password, host, port, dbname } = self;
+        format!("PG:host={host} port={port} dbname={dbname} user={user} password={password}")
+    }
+}
+
+/// Whether QGIS's Python bindings are on this machine (Debian's python3-qgis, for
+/// /usr/bin/python3); under CI, which installs them, they must be.
+fn qgis_here() -> bool {
+    let here =
+        Command::new("/usr/bin/python3").args(["-c", "import qgis.core"]).output().is_ok_and(|o| o.status.success());
+    assert!(here || std::env::var_os("CI").is_none(), "QGIS must be installed under CI (python3-qgis; .ci/run does)");
+    if !here {
+        eprintln!("QGIS skipped: no python3-qgis");
+    }
+    here
+}
+
+#[test]
+fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
+    if crate::support::on_postgis() {
+        eprintln!("skipped on PostGIS: it makes its own database, in the GeoPackage pass");
+        return;
+    }
+    let Some(db) = ScratchDatabase::from_env("e2e_clients") else { return };
+    let store = Path::new(db.url());
+    for commune in ["75118", "91216"] {
+        json(
+            store,
+            &["import", "parcels", shared_data(&format!("cadastre-{commune}-parcelles.json")).to_str().unwrap()],
+        );
+    }
+    let server = Server::of(db.url());
+    let ogrinfo = |args: &[&str]| {
+        let out = Command::new("ogrinfo").arg(server.gdal()).args(args).output().expect("ogrinfo (Debian gdal-bin)");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (stdout, stderr) = ogrinfo(&["-ro", "-so", "parcels"]);
+    assert!(stdout.contains("Feature Count: 11062") && stdout.contains("Lambert-93"), "{stdout}\n{stderr}");
+    let (_, stderr) = ogrinfo(&["-sql", "DELETE FROM parcels_d91"]);
+    assert!(stderr.contains("table parcels_d91 is kept by Domania"), "{stderr}");
+    assert!(ogrinfo(&["-ro", "-so", "parcels_d91"]).0.contains("Feature Count: 4241"));
+
+    if !qgis_here() {
+        return;
+    }
+    let Server { user, password, host, port, dbname } = server;
+    let out = Command::new("/usr/bin/python3")
+        .arg(crate::support::root().join("tools/qgis/check.py"))
+        .args([host, port, dbname, user, password, "parcels"])
+        .env("QT_QPA_PLATFORM", "offscreen")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap();
+    assert_eq!(seen["valid"], true, "{seen}");
+    assert_eq!((seen["count"].as_u64(), seen["crs"].as_str()), (Some(11062), Some("EPSG:2154")), "{seen}");
+    // QGIS takes the two-column key of a partitioned table, where GDAL cannot.
+    assert_eq!(seen["key"], "fid,dep", "{seen}");
+    assert_eq!(seen["refetched"], true, "{seen}");
+    // Its box query finds what PostGIS finds.
+    let b: Vec<f64> = seen["box"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let mut client = domania_store::pg::client(db.url()).unwrap();
+    let in_box: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM parcels WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 2154)",
+            &[&b[0], &b[1], &b[2], &b[3]],
+        )
+        .unwrap()
+        .get(0);
+    assert!(in_box > 1000, "{in_box}");
+    assert_eq!(seen["in_box"].as_i64(), Some(in_box), "{seen}");
+    // An edit is refused with Domania's message, and nothing changed.
+    assert_eq!(seen["committed"], false, "{seen}");
+    assert!(seen["errors"].as_str().unwrap().contains("table parcels is kept by Domania"), "{seen}");
+    assert_eq!(seen["key_after"], serde_json::json!([seen["key_value"]]), "{seen}");
 }
