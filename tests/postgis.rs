@@ -455,4 +455,6 @@ fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
     assert_eq!(seen["committed"], false, "{seen}");
     assert!(seen["errors"].as_str().unwrap().contains("table parcels is kept by Domania"), "{seen}");
     assert_eq!(seen["key_after"], serde_json::json!([seen["key_value"]]), "{seen}");
+    let verified = json(store, &["store", "verify"]);
+    assert_eq!(verified["altered"], serde_json::json!([]), "{verified}");
 }

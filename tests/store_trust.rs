@@ -158,6 +158,40 @@ fn reproducible_geometry_same_hashes_in_any_store_and_reversed_rings_are_no_chan
     assert_eq!((v["unchanged"].as_bool(), v["version"].as_i64()), (Some(true), Some(1)), "{v}");
 }
 
+#[test]
+fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
+    if crate::support::gpkg_only(
+        "it edits the GeoPackage file with GDAL (PostGIS refuses such edits: tests/postgis.rs)",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.gpkg");
+    json(&store, &["import", "parcels", shared_data("cadastre-91216-parcelles.json").to_str().unwrap()]);
+    let clean = json(&store, &["store", "verify"]);
+    assert_eq!(clean["layers"]["parcels"], serde_json::json!([4241, 0]), "{clean}");
+    assert_eq!((clean["engine"].as_str(), clean["altered"].as_array().map(Vec::len)), (Some("ok"), Some(0)));
+
+    // A GIS officer's edit in a desktop GIS, through GDAL: an attribute of one parcel.
+    let out = Command::new("ogrinfo")
+        .arg(&store)
+        .args(["-sql", "UPDATE parcels SET section = 'ZZ' WHERE key = '91216000AB0037'"])
+        .output()
+        .expect("ogrinfo (Debian gdal-bin)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = fails(&store, &["store", "verify"]);
+    assert!(stderr.contains("1 row(s) are not as Domania wrote them"), "{stderr}");
+    let out = domania(&store, &["store", "verify"]);
+    let (stdout, _) = texts(&out);
+    assert!(
+        stdout.contains("changed outside Domania: parcels 91216000AB0037 (current, since v1): attributes"),
+        "{stdout}"
+    );
+    // And the same file imported again does not see it: hence the check.
+    let again = json(&store, &["import", "parcels", shared_data("cadastre-91216-parcelles.json").to_str().unwrap()]);
+    assert_eq!(again["unchanged"].as_bool(), Some(true), "{again}");
+}
+
 /// Runs `domania` as an unprivileged user when the tests run as root (CI does), so that file
 /// permissions apply: root ignores them.
 fn as_unprivileged(store: &Path, args: &[&str]) -> std::process::Output {

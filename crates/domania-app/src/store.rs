@@ -2,7 +2,7 @@
 //! going back to an earlier version, a logical dump.
 
 use domania_core::Layer;
-use domania_store::{CopyReport, Diff, LayerSummary, Location, Scope, ScopeInfo, Store, VersionInfo};
+use domania_store::{CopyReport, Diff, LayerSummary, Location, Scope, ScopeInfo, Store, VerifyReport, VersionInfo};
 
 use crate::App;
 use crate::error::Result;
@@ -38,6 +38,12 @@ impl App {
     /// (two stores holding the same data give the same lines).
     pub fn dump(&self) -> Result<Vec<String>> {
         Ok(self.open_read()?.dump()?)
+    }
+
+    /// Checks every row, current and history, against the content hashes written with it, and
+    /// the engine's own consistency: what was changed outside Domania.
+    pub fn verify_store(&self) -> Result<VerifyReport> {
+        Ok(self.open_read()?.verify()?)
     }
 
     /// Copies this store — every layer with its history, versions, tokens and rules — to `to`

@@ -264,6 +264,42 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Store { command: StoreCommand::Verify } => {
+            let report = app.verify_store()?;
+            if cli.json {
+                json(&report)?;
+            } else {
+                let rows: usize = report.layers.values().map(|(c, h)| c + h).sum();
+                crate::outln!("{}: {rows} rows read, engine check: {}", report.store, report.engine)?;
+                for (layer, (current, history)) in &report.layers {
+                    crate::outln!("  {layer:<12} {current:>9} current rows {history:>9} history rows")?;
+                }
+                for a in &report.altered {
+                    let when = a.v_to.map_or_else(
+                        || format!("current, since v{}", a.v_from),
+                        |to| format!("history, v{}–v{to}", a.v_from),
+                    );
+                    let what = match (a.geometry, a.attributes) {
+                        (true, true) => "geometry and attributes",
+                        (true, false) => "geometry",
+                        _ => "attributes",
+                    };
+                    crate::outln!("  changed outside Domania: {} {} ({when}): {what}", a.layer, a.key)?;
+                }
+            }
+            if !report.altered.is_empty() {
+                bail!(
+                    "{} row(s) are not as Domania wrote them: changed outside Domania, with no version, so \
+                     figures drawn from them cannot be trusted (re-importing the same file does not undo such \
+                     an edit: an import compares the file with what Domania wrote)",
+                    report.altered.len()
+                );
+            }
+            if report.engine != "ok" {
+                bail!("the store's engine reports: {}", report.engine);
+            }
+            Ok(())
+        }
         Command::Dump => {
             let mut text = app.dump()?.join("\n");
             text.push('\n');

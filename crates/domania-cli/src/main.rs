@@ -55,6 +55,10 @@ pub enum StoreCommand {
     /// token nor rules yet (a new file, or a database without a Domania store). Both then give
     /// the same `dump`. Reports of dysfunctions are not copied.
     Copy { from: Location, to: Location },
+    /// Check that every row, current and history, is as Domania wrote it (its content against
+    /// the hashes written with it), and the engine's own consistency. Lists the rows changed
+    /// outside Domania (QGIS, sqlite3, psql); exits with an error when there is any.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,6 +23,7 @@ pub use reports::{EventRow, Nearby, ReportFilter, ReportRow, ReportStore, Rerout
 pub use scope::{Scope, ScopeKind};
 pub use sqlite::lock_holder;
 pub use store::{
-    CopyReport, Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, Location, MAX_REMOVED_DEFAULT, ScopeInfo,
-    Store, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VersionInfo, Wait,
+    AlteredRow, CopyReport, Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, Location, MAX_REMOVED_DEFAULT,
+    ScopeInfo, Store, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport, VersionInfo,
+    Wait,
 };

@@ -520,6 +520,42 @@ pub struct CopyReport {
     pub layers: BTreeMap<String, (usize, usize)>,
 }
 
+/// What [`Store::verify`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub store: String,
+    /// The engine's own check (`PRAGMA integrity_check`, the partitions of a database): `ok`, or
+    /// what is wrong.
+    pub engine: String,
+    /// Per layer: rows read (current, history).
+    pub layers: BTreeMap<String, (usize, usize)>,
+    /// The rows that are not what Domania wrote: their content no longer matches the hashes
+    /// written with them (an edit in QGIS, sqlite3 or psql, outside any version).
+    pub altered: Vec<AlteredRow>,
+}
+
+impl VerifyReport {
+    /// Whether the engine is sound and every row is as Domania wrote it.
+    #[must_use]
+    pub fn is_sound(&self) -> bool {
+        self.engine == "ok" && self.altered.is_empty()
+    }
+}
+
+/// A row changed outside Domania.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlteredRow {
+    pub layer: String,
+    pub key: String,
+    /// The version that wrote the row.
+    pub v_from: i64,
+    /// For a row of the history, the version that replaced it.
+    pub v_to: Option<i64>,
+    /// Whether its geometry, and its attributes, differ from what was written.
+    pub geometry: bool,
+    pub attributes: bool,
+}
+
 /// Rights by parcel, then SIREN and name.
 fn sort_rights(rights: &mut [StoredRight]) {
     rights.sort_unstable_by(|a, b| {
@@ -1083,6 +1119,44 @@ impl Store {
     /// partitions of a database (“ok” when sound).
     pub fn integrity_check(&self) -> Result<String> {
         on_db!(&self.db, db => db.integrity_check())
+    }
+
+    /// Reads every row of every layer, current and history, and checks it against the content
+    /// hashes Domania wrote with it; then the engine's own check. One read transaction: on a
+    /// live PostGIS store, a consistent state.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let mut report = VerifyReport { store: self.location.to_string(), ..VerifyReport::default() };
+        on_db!(&self.db, db => db.begin_read())?;
+        let read = (|| -> Result<()> {
+            for layer in Layer::ALL {
+                let mut counts = (0, 0);
+                for history in [false, true] {
+                    on_db!(&self.db, db => db.raw_rows(layer, history, &mut |chunk: Vec<RawRow>| {
+                        if history { counts.1 += chunk.len() } else { counts.0 += chunk.len() }
+                        for r in chunk {
+                            let (geometry, attributes) = (r.row.geom_hash() != r.ghash, r.row.attr_hash() != r.ahash);
+                            if geometry || attributes {
+                                report.altered.push(AlteredRow {
+                                    layer: layer.table().to_owned(),
+                                    key: r.row.key,
+                                    v_from: r.v_from,
+                                    v_to: r.v_to,
+                                    geometry,
+                                    attributes,
+                                });
+                            }
+                        }
+                        Ok(())
+                    }))?;
+                }
+                report.layers.insert(layer.table().to_owned(), counts);
+            }
+            report.engine = on_db!(&self.db, db => db.integrity_check())?;
+            Ok(())
+        })();
+        on_db!(&self.db, db => db.end_read())?;
+        read?;
+        Ok(report)
     }
 
     /// Copies this whole store — every layer with its history, every version record, tokens

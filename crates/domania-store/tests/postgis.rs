@@ -441,3 +441,57 @@ fn only_domania_writes_its_tables_so_no_edit_escapes_the_history() {
         .batch_execute("SET domania.writer = on; UPDATE domania_versions SET author = 'dba' WHERE version = 1")
         .unwrap();
 }
+
+#[test]
+fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.gpkg");
+    let mut g = Store::create(&path, false, &Wait::default()).unwrap();
+    story(&mut g);
+    let clean = g.verify().unwrap();
+    assert!(clean.is_sound(), "{clean:?}");
+    assert_eq!(clean.layers["parcels"], (15, 4), "{clean:?}");
+    assert_eq!(clean.layers["owners"].0, 4);
+    drop(g);
+    // Two edits as a plain SQLite client makes them: an attribute of a current parcel, and the
+    // geometry of a row of the history (another parcel's).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    domania_store::gpkg::register_functions(&conn).unwrap();
+    conn.execute("UPDATE parcels SET commune = '99999' WHERE key = '78440000AB0005'", []).unwrap();
+    conn.execute(
+        "UPDATE parcels_history SET geom = (SELECT geom FROM parcels WHERE key = '78440000AB0009')
+         WHERE key = '78440000AB0002' AND v_to = 3",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let seen = Store::open(&path).unwrap().verify().unwrap();
+    let altered = |r: &domania_store::VerifyReport| -> Vec<(String, Option<i64>, bool, bool)> {
+        r.altered.iter().map(|a| (a.key.clone(), a.v_to, a.geometry, a.attributes)).collect()
+    };
+    assert_eq!(seen.engine, "ok");
+    assert_eq!(
+        altered(&seen),
+        [("78440000AB0005".to_owned(), None, false, true), ("78440000AB0002".to_owned(), Some(3), true, false)]
+    );
+    assert!(!seen.is_sound());
+
+    let Some(db) = ScratchDatabase::from_env("verify") else { return };
+    let loc = Location::from(db.url());
+    let mut p = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    story(&mut p);
+    assert!(p.verify().unwrap().is_sound(), "geometries read back from PostGIS hash as they were written");
+    assert_eq!(p.verify().unwrap().layers, clean.layers);
+    drop(p);
+    // The same edits by an administrator who set himself past the guard.
+    let mut admin = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "SET domania.writer = on;
+             UPDATE parcels SET commune = '99999' WHERE key = '78440000AB0005';
+             UPDATE parcels_history SET geom = ST_Translate(geom, 0.01, 0) WHERE key = '78440000AB0002' AND v_to = 3;",
+        )
+        .unwrap();
+    let seen_pg = Store::open_read_at(&loc, &Wait::default()).unwrap().verify().unwrap();
+    assert_eq!(altered(&seen_pg), altered(&seen));
+}
