@@ -187,9 +187,22 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
         stdout.contains("changed outside Domania: parcels 91216000AB0037 (current, since v1): attributes"),
         "{stdout}"
     );
-    // And the same file imported again does not see it: hence the check.
-    let again = json(&store, &["import", "parcels", shared_data("cadastre-91216-parcelles.json").to_str().unwrap()]);
+    // The same file imported again does not see it: hence the check.
+    let source = shared_data("cadastre-91216-parcelles.json");
+    let again = json(&store, &["import", "parcels", source.to_str().unwrap()]);
     assert_eq!(again["unchanged"].as_bool(), Some(true), "{again}");
+    // Marked, it does: the parcel is the file's again, as a new version whose history keeps
+    // the edited state, and the store verifies clean.
+    let marked = ok(&store, &["store", "verify", "--mark"]);
+    assert!(marked.contains("marked 1 current row(s)"), "{marked}");
+    let v = json(&store, &["import", "parcels", source.to_str().unwrap()]);
+    assert_eq!((v["version"].as_i64(), v["changed"].as_i64(), v["added"].as_i64()), (Some(2), Some(1), Some(0)), "{v}");
+    let diff = json(&store, &["diff", "parcels", "1", "2"]);
+    assert!(diff.to_string().contains("91216000AB0037"), "{diff}");
+    let clean = json(&store, &["store", "verify"]);
+    assert_eq!(clean["altered"], serde_json::json!([]), "{clean}");
+    let again = json(&store, &["import", "parcels", source.to_str().unwrap()]);
+    assert_eq!(again["unchanged"].as_bool(), Some(true), "the file's state is current again: {again}");
 }
 
 /// Runs `domania` as an unprivileged user when the tests run as root (CI does), so that file

@@ -41,9 +41,17 @@ impl App {
     }
 
     /// Checks every row, current and history, against the content hashes written with it, and
-    /// the engine's own consistency: what was changed outside Domania.
-    pub fn verify_store(&self) -> Result<VerifyReport> {
-        Ok(self.open_read()?.verify()?)
+    /// the engine's own consistency: what was changed outside Domania. With `mark`, the changed
+    /// current rows are marked so that the next import of their source replaces them
+    /// ([`Store::mark_altered`]), and the number marked is returned too.
+    pub fn verify_store(&self, mark: bool) -> Result<(VerifyReport, usize)> {
+        if !mark {
+            return Ok((self.open_read()?.verify()?, 0));
+        }
+        let mut store = self.open_write()?;
+        let report = store.verify()?;
+        let marked = store.mark_altered(&report.altered)?;
+        Ok((report, marked))
     }
 
     /// Copies this store — every layer with its history, versions, tokens and rules — to `to`

@@ -264,8 +264,8 @@ pub fn run(cli: &Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Store { command: StoreCommand::Verify } => {
-            let report = app.verify_store()?;
+        Command::Store { command: StoreCommand::Verify { mark } } => {
+            let (report, marked) = app.verify_store(*mark)?;
             if cli.json {
                 json(&report)?;
             } else {
@@ -286,13 +286,26 @@ pub fn run(cli: &Cli) -> Result<()> {
                     };
                     crate::outln!("  changed outside Domania: {} {} ({when}): {what}", a.layer, a.key)?;
                 }
+                if *mark {
+                    crate::outln!(
+                        "marked {marked} current row(s): the next import of their source file replaces them \
+                         (a new version; the edited state goes to the history)"
+                    )?;
+                }
             }
-            if !report.altered.is_empty() {
+            let unmarked = report.altered.len() - marked;
+            if unmarked > 0 && *mark {
                 bail!(
-                    "{} row(s) are not as Domania wrote them: changed outside Domania, with no version, so \
-                     figures drawn from them cannot be trusted (re-importing the same file does not undo such \
-                     an edit: an import compares the file with what Domania wrote)",
-                    report.altered.len()
+                    "{unmarked} row(s) of the history are not as Domania wrote them: changed outside Domania; \
+                     what they held is lost"
+                );
+            }
+            if unmarked > 0 {
+                bail!(
+                    "{unmarked} row(s) are not as Domania wrote them: changed outside Domania, with no version, \
+                     so figures drawn from them cannot be trusted. Re-importing the same file does not undo such \
+                     an edit (an import compares the file with what Domania wrote): `domania store verify --mark` \
+                     makes the next import replace them"
                 );
             }
             if report.engine != "ok" {

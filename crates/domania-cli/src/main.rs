@@ -24,7 +24,8 @@ use domania_store::{Location, Scope};
 #[command(name = "domania", version, about, long_about = None)]
 pub struct Cli {
     /// The store: a GeoPackage file, or a PostGIS database (`postgresql://USER@HOST/DB`, or
-    /// `host=… dbname=…`; TLS by libpq's `sslmode` and `sslrootcert`).
+    /// `host=… dbname=…`; TLS by libpq's `sslmode` and `sslrootcert`; what it leaves out, the
+    /// password first, from libpq's `PG*` variables and `~/.pgpass`).
     #[arg(long, global = true, env = "DOMANIA_STORE", default_value = "domania.gpkg")]
     pub store: Location,
     /// A SQLite file to keep the reports of dysfunctions in (default: beside a GeoPackage
@@ -57,8 +58,15 @@ pub enum StoreCommand {
     Copy { from: Location, to: Location },
     /// Check that every row, current and history, is as Domania wrote it (its content against
     /// the hashes written with it), and the engine's own consistency. Lists the rows changed
-    /// outside Domania (QGIS, sqlite3, psql); exits with an error when there is any.
-    Verify,
+    /// outside Domania (QGIS, sqlite3, psql); exits with an error when there is any. An import
+    /// of the same file would not see them: it compares the file with what Domania wrote.
+    Verify {
+        /// Mark the changed current rows (their hashes become those of what they hold), so that
+        /// the next import of their source file replaces them: a new version, whose history
+        /// keeps the edited state. Rows of the history cannot be restored and stay reported.
+        #[arg(long)]
+        mark: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -526,6 +526,20 @@ impl PgDb {
         self.c().query_opt(&sql, &[&secret_sha256])?.as_ref().map(TokenInfo::read).transpose()
     }
 
+    /// Sets the hashes of current rows by key (see `Store::mark_altered`).
+    pub(crate) fn set_hashes(&mut self, rows: &BTreeMap<Layer, Vec<(&str, i64, i64)>>) -> Result<usize> {
+        let mut tx = self.client.get_mut().transaction()?;
+        let mut n = 0;
+        for (layer, rows) in rows {
+            let stmt = tx.prepare(&format!("UPDATE {} SET ghash = $1, ahash = $2 WHERE key = $3", layer.table()))?;
+            for (key, g, a) in rows {
+                n += tx.execute(&stmt, &[g, a, key])?;
+            }
+        }
+        tx.commit()?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
     pub(crate) fn revoke_token(&mut self, name: &str) -> Result<bool> {
         let n = self.c().execute(
             &format!("UPDATE domania_tokens SET revoked_at = {NOW} WHERE name = $1 AND revoked_at IS NULL"),

@@ -3,7 +3,7 @@
 //! (an advisory lock on a sidecar file). An import is one SQLite transaction (rollback
 //! journal, see `configure`): killed at any moment, the file holds the previous version, whole.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -590,6 +590,21 @@ impl GpkgDb {
             crate::TokenInfo::COLUMNS
         );
         Ok(self.records::<crate::TokenInfo>(&sql, [secret_sha256])?.pop())
+    }
+
+    /// Sets the hashes of current rows by key (see `Store::mark_altered`).
+    pub(crate) fn set_hashes(&mut self, rows: &BTreeMap<Layer, Vec<(&str, i64, i64)>>) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        for (layer, rows) in rows {
+            let mut stmt =
+                tx.prepare(&format!("UPDATE {} SET ghash = ?1, ahash = ?2 WHERE key = ?3", layer.table()))?;
+            for (key, g, a) in rows {
+                n += stmt.execute(rusqlite::params![g, a, key])?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
     }
 
     pub(crate) fn revoke_token(&mut self, name: &str) -> Result<bool> {

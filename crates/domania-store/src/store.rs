@@ -554,6 +554,9 @@ pub struct AlteredRow {
     /// Whether its geometry, and its attributes, differ from what was written.
     pub geometry: bool,
     pub attributes: bool,
+    /// The hashes of what it holds now (geometry, attributes).
+    #[serde(skip)]
+    pub now: (i64, i64),
 }
 
 /// Rights by parcel, then SIREN and name.
@@ -1088,6 +1091,25 @@ impl Store {
         on_db!(&self.db, db => db.token_by_hash(secret_sha256))
     }
 
+    /// Gives the current rows among `altered` the hashes of what they hold now, in one
+    /// transaction, so that the next import of their source file sees them differ from it and
+    /// replaces them: a new version, whose history keeps the edited state. The data are not
+    /// changed; rows of the history are left as found (what they held is lost). Returns how many
+    /// rows were marked.
+    pub fn mark_altered(&mut self, altered: &[AlteredRow]) -> Result<usize> {
+        self.need_writer("marking rows changed outside Domania")?;
+        let mut by_layer: BTreeMap<Layer, Vec<(&str, i64, i64)>> = BTreeMap::new();
+        for a in altered.iter().filter(|a| a.v_to.is_none()) {
+            let layer: Layer =
+                a.layer.parse().map_err(|_| StoreError::Corrupt(format!("no layer is called {}", a.layer)))?;
+            by_layer.entry(layer).or_default().push((&a.key, a.now.0, a.now.1));
+        }
+        match &mut self.db {
+            Db::Gpkg(db) => db.set_hashes(&by_layer),
+            Db::Pg(db) => db.set_hashes(&by_layer),
+        }
+    }
+
     /// Revokes a token by name; `false` when no live token has that name.
     pub fn revoke_token(&mut self, name: &str) -> Result<bool> {
         self.need_writer("revoking a token")?;
@@ -1134,7 +1156,8 @@ impl Store {
                     on_db!(&self.db, db => db.raw_rows(layer, history, &mut |chunk: Vec<RawRow>| {
                         if history { counts.1 += chunk.len() } else { counts.0 += chunk.len() }
                         for r in chunk {
-                            let (geometry, attributes) = (r.row.geom_hash() != r.ghash, r.row.attr_hash() != r.ahash);
+                            let now = (r.row.geom_hash(), r.row.attr_hash());
+                            let (geometry, attributes) = (now.0 != r.ghash, now.1 != r.ahash);
                             if geometry || attributes {
                                 report.altered.push(AlteredRow {
                                     layer: layer.table().to_owned(),
@@ -1143,6 +1166,7 @@ impl Store {
                                     v_to: r.v_to,
                                     geometry,
                                     attributes,
+                                    now,
                                 });
                             }
                         }
