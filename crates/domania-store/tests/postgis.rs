@@ -494,4 +494,13 @@ fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
         .unwrap();
     let seen_pg = Store::open_read_at(&loc, &Wait::default()).unwrap().verify().unwrap();
     assert_eq!(altered(&seen_pg), altered(&seen));
+
+    // Marked on both: the current row verifies, the row of the history stays reported.
+    for loc in [Location::from(path.to_str().unwrap()), loc] {
+        let mut s = Store::open_write_at(&loc, &Wait::default()).unwrap();
+        let found = s.verify().unwrap();
+        assert_eq!(s.mark_altered(&found.altered).unwrap(), 1);
+        let after = s.verify().unwrap();
+        assert_eq!(altered(&after), [("78440000AB0002".to_owned(), Some(3), true, false)], "{loc}");
+    }
 }
