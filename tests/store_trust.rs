@@ -171,6 +171,7 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
     let clean = json(&store, &["store", "verify"]);
     assert_eq!(clean["layers"]["parcels"], serde_json::json!([4241, 0]), "{clean}");
     assert_eq!((clean["engine"].as_str(), clean["altered"].as_array().map(Vec::len)), (Some("ok"), Some(0)));
+    assert_eq!(clean["marked"], 0);
 
     // A GIS officer's edit in a desktop GIS, through GDAL: an attribute of one parcel.
     let out = Command::new("ogrinfo")

@@ -267,7 +267,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         Command::Store { command: StoreCommand::Verify { mark } } => {
             let (report, marked) = app.verify_store(*mark)?;
             if cli.json {
-                json(&report)?;
+                let mut value = serde_json::to_value(&report)?;
+                value["marked"] = marked.into();
+                json(&value)?;
             } else {
                 let rows: usize = report.layers.values().map(|(c, h)| c + h).sum();
                 crate::outln!("{}: {rows} rows read, engine check: {}", report.store, report.engine)?;
@@ -293,14 +295,15 @@ pub fn run(cli: &Cli) -> Result<()> {
                     )?;
                 }
             }
-            let unmarked = report.altered.len() - marked;
-            if unmarked > 0 && *mark {
+            let history = report.altered.iter().filter(|a| a.v_to.is_some()).count();
+            if *mark && history > 0 {
                 bail!(
-                    "{unmarked} row(s) of the history are not as Domania wrote them: changed outside Domania; \
+                    "{history} row(s) of the history are not as Domania wrote them: changed outside Domania; \
                      what they held is lost"
                 );
             }
-            if unmarked > 0 {
+            let unmarked = report.altered.len().saturating_sub(marked);
+            if !*mark && unmarked > 0 {
                 bail!(
                     "{unmarked} row(s) are not as Domania wrote them: changed outside Domania, with no version, \
                      so figures drawn from them cannot be trusted. Re-importing the same file does not undo such \

@@ -59,11 +59,13 @@ pub enum StoreCommand {
     /// Check that every row, current and history, is as Domania wrote it (its content against
     /// the hashes written with it), and the engine's own consistency. Lists the rows changed
     /// outside Domania (QGIS, sqlite3, psql); exits with an error when there is any. An import
-    /// of the same file would not see them: it compares the file with what Domania wrote.
+    /// of the same file would not see them: it compares the file with what Domania wrote. A row
+    /// deleted outside Domania is not found (on PostGIS, Domania's tables refuse such edits).
     Verify {
         /// Mark the changed current rows (their hashes become those of what they hold), so that
         /// the next import of their source file replaces them: a new version, whose history
-        /// keeps the edited state. Rows of the history cannot be restored and stay reported.
+        /// keeps the edited state. Marked rows verify clean from then on: import their source
+        /// right after. Rows of the history cannot be restored and stay reported.
         #[arg(long)]
         mark: bool,
     },

@@ -60,12 +60,18 @@ BEGIN
   RETURN NULL;
 END $g$;";
 
-/// The guard trigger on `table` (see [`GUARD`]).
+/// The guard trigger on `table` (a name as `regclass` writes it), made when it is missing.
+/// `CREATE TRIGGER` locks out writers, not readers, for its instant; the check spares even that
+/// when the trigger is there.
 fn guard(table: &str) -> String {
+    let literal = table.replace('\'', "''");
     format!(
-        "DROP TRIGGER IF EXISTS domania_guard ON {table};
-         CREATE TRIGGER domania_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
-           FOR EACH STATEMENT EXECUTE FUNCTION domania_guard();"
+        "DO $d$BEGIN
+           IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = '{literal}'::regclass AND tgname = 'domania_guard') THEN
+             CREATE TRIGGER domania_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+               FOR EACH STATEMENT EXECUTE FUNCTION domania_guard();
+           END IF;
+         END$d$;"
     )
 }
 
@@ -139,9 +145,12 @@ fn connect_within(url: &str, timeout: Option<std::time::Duration>) -> Result<Cli
     let mut client = secured.connect().map_err(|e| match StoreError::from(e) {
         // With its cause: the TLS handshake failed, how.
         StoreError::Postgres(m) if m.ends_with("password missing") => StoreError::Postgres(format!(
-            "{}: cannot connect: {m} (the server asks for one: set PGPASSWORD or write it in ~/.pgpass, \
-             as for psql, rather than on the command line)",
-            mask(url)
+            "{}: cannot connect: {m} (the server asks for one: {})",
+            mask(url),
+            secured
+                .note
+                .as_deref()
+                .unwrap_or("set PGPASSWORD or write it in ~/.pgpass, as for psql, rather than on the command line")
         )),
         StoreError::Postgres(m) => StoreError::Postgres(format!("{}: cannot connect: {m}", mask(url))),
         other => other,
@@ -704,16 +713,17 @@ fn migrate(client: &mut Client) -> Result<()> {
         ddl.push_str(&layer_ddl(layer));
     }
     tx.batch_execute(&ddl)?;
-    // Version 2: the guard, on every table and every partition made before it.
+    // Version 2: the guard, on every table and on every partition there is, whatever its name
+    // (one made by hand, a DEFAULT partition, as well as Domania's own).
     let mut ddl = format!("{GUARD}\n");
-    for table in store_tables() {
+    let tables: Vec<String> = store_tables().chain(std::iter::once("domania_schema".to_owned())).collect();
+    let children = tx.query(
+        "SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent::regclass::text = ANY($1) AND c.relkind IN ('r', 'p') ORDER BY 1",
+        &[&tables],
+    )?;
+    for table in tables.iter().cloned().chain(children.iter().map(|r| r.get::<_, String>(0))) {
         ddl.push_str(&guard(&table));
-    }
-    for layer in Layer::ALL {
-        for dep in partitions(&mut tx, layer)?.iter().filter(|d| !d.is_empty()) {
-            ddl.push_str(&guard(&partition(layer, dep)));
-            ddl.push_str(&guard(&history_partition(layer, dep)));
-        }
     }
     let _ = write!(ddl, "DELETE FROM domania_schema; INSERT INTO domania_schema VALUES ({SCHEMA_VERSION});");
     tx.batch_execute(&ddl)?;

@@ -16,11 +16,11 @@
 //! `/var/run/postgresql` (Debian's) and `/tmp`, as libpq built by either would; with neither,
 //! `localhost`.
 //!
-//! The password file has a line `host:port:database:user:password` per server (`*` matches
-//! anything, `\:` and `\\` are a colon and a backslash); the first line matching the
-//! connection gives its password. As libpq, the file is not read when others may read it
-//! (`chmod 600`); unlike libpq, which then goes on without it and fails to log in, that is an
-//! error saying so.
+//! The password file has a line `host:port:database:user:password` per server (a field that is
+//! just `*` matches anything, `\:` and `\\` are a colon and a backslash, the password ends at
+//! the next unescaped colon); the first line matching the connection gives its password. As
+//! libpq, the file is not read when others may read it (`chmod 600`), and a connection that
+//! then lacks a password says why (`Completed::note`).
 
 use std::path::{Path, PathBuf};
 
@@ -38,8 +38,9 @@ pub(crate) fn process_vars(key: &str) -> Option<String> {
 const SOCKET_DIRS: [&str; 2] = ["/var/run/postgresql", "/tmp"];
 
 /// Fills what `config` lacks from the environment `var`, then the password from the password
-/// file. The error names the variable or the file, and what is wrong.
-pub(crate) fn complete(config: &mut postgres::Config, var: Vars<'_>) -> Result<(), String> {
+/// file. The error names the variable or the file, and what is wrong; the note, a password
+/// file left unread, to be told if the server then asks for a password.
+pub(crate) fn complete(config: &mut postgres::Config, var: Vars<'_>) -> Result<Option<String>, String> {
     if config.get_ports().is_empty()
         && let Some(port) = var("PGPORT")
     {
@@ -77,48 +78,69 @@ pub(crate) fn complete(config: &mut postgres::Config, var: Vars<'_>) -> Result<(
     if config.get_connect_timeout().is_none()
         && let Some(t) = var("PGCONNECT_TIMEOUT")
     {
-        let secs: u64 = t.trim().parse().map_err(|_| format!("PGCONNECT_TIMEOUT `{t}`: not a number of seconds"))?;
-        config.connect_timeout(std::time::Duration::from_secs(secs));
+        let secs: i64 = t.trim().parse().map_err(|_| format!("PGCONNECT_TIMEOUT `{t}`: not a number of seconds"))?;
+        // As libpq: zero or less is no limit.
+        if let Ok(secs @ 1..) = u64::try_from(secs) {
+            config.connect_timeout(std::time::Duration::from_secs(secs));
+        }
     }
     if config.get_password().is_none() {
         if let Some(pw) = var("PGPASSWORD") {
             config.password(pw);
-        } else if let Some(pw) = from_password_file(config, var)? {
-            config.password(pw);
+        } else {
+            match from_password_file(config, var)? {
+                Found::Password(pw) => {
+                    config.password(pw);
+                }
+                Found::Nothing => {}
+                Found::Unread(note) => return Ok(Some(note)),
+            }
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// What the password file gives a connection.
+enum Found {
+    Password(String),
+    Nothing,
+    /// The file was not read, and why.
+    Unread(String),
 }
 
 /// The password the password file gives this connection, if the file exists and has a line
 /// for it. Several hosts must get the same one: a connection string has one password.
-fn from_password_file(config: &postgres::Config, var: Vars<'_>) -> Result<Option<String>, String> {
+fn from_password_file(config: &postgres::Config, var: Vars<'_>) -> Result<Found, String> {
     let Some(file) =
         var("PGPASSFILE").map(PathBuf::from).or_else(|| var("HOME").map(|h| Path::new(&h).join(".pgpass")))
     else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
-    let Ok(meta) = std::fs::metadata(&file) else { return Ok(None) };
+    let Ok(meta) = std::fs::metadata(&file) else { return Ok(Found::Nothing) };
     if !meta.is_file() {
-        return Ok(None);
+        return Ok(Found::Nothing);
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(format!(
-                "password file {}: others may read it (mode {mode:03o}); make it yours only: chmod 600",
+            return Ok(Found::Unread(format!(
+                "the password file {} was not read: others may read it (mode {mode:03o}); make it yours \
+                 only: chmod 600",
                 file.display()
-            ));
+            )));
         }
     }
     let text = std::fs::read_to_string(&file).map_err(|e| format!("password file {}: {e}", file.display()))?;
     let entries = entries(&text);
     let user = match config.get_user() {
         Some(u) => u.to_owned(),
-        // Whom tokio-postgres logs in as when no user is given.
-        None => whoami::username().map_err(|e| format!("no user given and the system's is unknown: {e}"))?,
+        // Whom tokio-postgres logs in as when no user is given (which fails there when unknown).
+        None => match whoami::username() {
+            Ok(u) => u,
+            Err(_) => return Ok(Found::Nothing),
+        },
     };
     let dbname = config.get_dbname().unwrap_or(&user).to_owned();
     let ports = config.get_ports();
@@ -140,8 +162,10 @@ fn from_password_file(config: &postgres::Config, var: Vars<'_>) -> Result<Option
     for (i, host) in hosts.iter().enumerate() {
         let port = ports.get(i).or_else(|| ports.first()).copied().unwrap_or(5432).to_string();
         let wanted = [host.as_str(), &port, &dbname, &user];
-        let pw =
-            entries.iter().find(|e| e[..4].iter().zip(wanted).all(|(f, w)| f == "*" || f == w)).map(|e| e[4].as_str());
+        let pw = entries
+            .iter()
+            .find(|e| e.fields.iter().zip(wanted).all(|(f, w)| f.as_deref().is_none_or(|f| f == w)))
+            .map(|e| e.password.as_str());
         match found {
             Some(earlier) if earlier != pw => {
                 return Err(format!(
@@ -153,34 +177,49 @@ fn from_password_file(config: &postgres::Config, var: Vars<'_>) -> Result<Option
             _ => found = Some(pw),
         }
     }
-    Ok(found.flatten().map(str::to_owned))
+    Ok(found.flatten().map_or(Found::Nothing, |pw| Found::Password(pw.to_owned())))
 }
 
-/// The lines of a password file as five fields (host, port, database, user, password), with
-/// `\:` and `\\` unescaped; comments, blank lines and lines of fewer fields are skipped, and a
-/// password keeps any unescaped colon after the fourth, as libpq reads them.
-fn entries(text: &str) -> Vec<[String; 5]> {
+/// A line of a password file: host, port, database and user (`None` for `*`), and the password.
+struct Entry {
+    fields: [Option<String>; 4],
+    password: String,
+}
+
+/// The lines of a password file, as libpq reads them: comments and blank lines skipped, `\x`
+/// is `x`, a field that is just `*` (unescaped) matches anything, and the password runs to the
+/// next unescaped colon; a line of fewer than five fields is no entry.
+fn entries(text: &str) -> Vec<Entry> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut fields: Vec<String> = vec![String::new()];
+        let mut fields: Vec<Option<String>> = Vec::with_capacity(4);
+        let (mut value, mut raw) = (String::new(), String::new());
         let mut chars = line.chars();
         while let Some(c) = chars.next() {
             match c {
                 '\\' => {
                     if let Some(next) = chars.next() {
-                        fields.last_mut().expect("one field").push(next);
+                        value.push(next);
+                        raw.extend([c, next]);
                     }
                 }
-                ':' if fields.len() < 5 => fields.push(String::new()),
-                c => fields.last_mut().expect("one field").push(c),
+                ':' if fields.len() < 4 => {
+                    fields.push((raw != "*").then(|| std::mem::take(&mut value)));
+                    (value, raw) = (String::new(), String::new());
+                }
+                ':' => break,
+                c => {
+                    value.push(c);
+                    raw.push(c);
+                }
             }
         }
-        if let Ok(five) = <[String; 5]>::try_from(fields) {
-            out.push(five);
+        if let Ok(fields) = <[Option<String>; 4]>::try_from(fields) {
+            out.push(Entry { fields, password: value });
         }
     }
     out
@@ -198,9 +237,13 @@ mod tests {
     }
 
     fn completed(conn: &str, pairs: &[(&str, &str)]) -> Result<postgres::Config, String> {
+        completed_with_note(conn, pairs).map(|(c, _)| c)
+    }
+
+    fn completed_with_note(conn: &str, pairs: &[(&str, &str)]) -> Result<(postgres::Config, Option<String>), String> {
         let mut config: postgres::Config = conn.parse().unwrap();
-        complete(&mut config, &vars(pairs))?;
-        Ok(config)
+        let note = complete(&mut config, &vars(pairs))?;
+        Ok((config, note))
     }
 
     #[test]
@@ -228,6 +271,10 @@ mod tests {
         assert_eq!(e, "PGPORT `54x`: not a port number");
         let e = completed("host=h", &[("PGCONNECT_TIMEOUT", "soon")]).unwrap_err();
         assert!(e.starts_with("PGCONNECT_TIMEOUT `soon`"), "{e}");
+        // As libpq, zero or less is no limit (not a limit of nothing).
+        for t in ["0", "-3"] {
+            assert_eq!(completed("host=h", &[("PGCONNECT_TIMEOUT", t)]).unwrap().get_connect_timeout(), None);
+        }
         // No host anywhere: a socket where the server's is, else localhost.
         let c = completed("dbname=d", &[("PGPORT", "1")]).unwrap();
         assert_eq!(c.get_hosts(), [Host::Tcp("localhost".into())]);
@@ -243,8 +290,10 @@ mod tests {
              \n\
              db1:5432:gpso:sig:first\n\
              db1:*:*:sig:second\n\
-             *:*:*:sig:c\\:olon\\\\s:and:more\n\
+             *:*:*:sig:c\\:olon\\\\s:and:not:this\n\
              short:line\n\
+             \\*:*:*:star:literal\n\
+             *:*:*:nopassword\n\
              localhost:5432:*:*:sock\n",
         )
         .unwrap();
@@ -260,20 +309,31 @@ mod tests {
         };
         assert_eq!(pw("host=db1 user=sig dbname=gpso").unwrap().as_deref(), Some("first"));
         assert_eq!(pw("host=db1 port=6000 user=sig dbname=x").unwrap().as_deref(), Some("second"));
-        assert_eq!(pw("host=other user=sig").unwrap().as_deref(), Some("c:olon\\s:and:more"));
+        // Escapes, and the password ends at the next unescaped colon.
+        assert_eq!(pw("host=other user=sig").unwrap().as_deref(), Some("c:olon\\s"));
+        // An escaped `*` is the character, not a wildcard; a line of four fields is no entry.
+        assert_eq!(pw("host=other user=star").unwrap(), None);
+        assert_eq!(pw("host=* user=star").unwrap().as_deref(), Some("literal"));
+        assert_eq!(pw("host=other user=nopassword").unwrap(), None);
         assert_eq!(pw("host=/var/run/postgresql user=x").unwrap().as_deref(), Some("sock"));
         assert_eq!(pw("host=other user=nobody").unwrap(), None);
         // Given in the string or the environment, the file is not read.
         assert_eq!(pw("host=db1 user=sig password=mine").unwrap().as_deref(), Some("mine"));
         // Two hosts, one password: they must agree.
         assert!(pw("host=db1,other port=6000 user=sig dbname=x").unwrap_err().contains("different passwords"));
-        assert_eq!(pw("host=a,b user=sig").unwrap().as_deref(), Some("c:olon\\s:and:more"));
+        assert_eq!(pw("host=a,b user=sig").unwrap().as_deref(), Some("c:olon\\s"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let e = pw("host=db1 user=sig").unwrap_err();
-            assert!(e.contains("others may read it (mode 644)") && e.contains("chmod 600"), "{e}");
+            // Not read, as libpq; the note says why, for when the server asks for a password.
+            let (c, note) = completed_with_note("host=db1 user=sig", &[("PGPASSFILE", f)]).unwrap();
+            assert_eq!(c.get_password(), None);
+            let note = note.unwrap();
+            assert!(
+                note.contains("was not read: others may read it (mode 644)") && note.contains("chmod 600"),
+                "{note}"
+            );
         }
         // No file: no password.
         let none = completed("host=h user=u", &[("HOME", dir.path().join("absent").to_str().unwrap())]).unwrap();

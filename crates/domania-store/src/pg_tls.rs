@@ -38,6 +38,8 @@ enum Mode {
 pub(crate) struct Secured {
     pub config: postgres::Config,
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    /// Why the password file was not read, if it was not (see `pg_env`).
+    pub note: Option<String>,
 }
 
 impl Secured {
@@ -85,7 +87,7 @@ fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, Strin
     let mut config: postgres::Config = rest
         .parse()
         .map_err(|e: postgres::Error| format!("not a PostgreSQL connection string: {}", crate::error::described(&e)))?;
-    crate::pg_env::complete(&mut config, var)?;
+    let note = crate::pg_env::complete(&mut config, var)?;
     // As libpq, `sslmode` is for TCP: PostgreSQL has no TLS over a Unix socket.
     let sockets_only = !config.get_hosts().is_empty()
         && config.get_hostaddrs().is_empty()
@@ -98,7 +100,7 @@ fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, Strin
     });
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let webpki = match mode {
-        Mode::Disable => return Ok(Secured { config, tls: None }),
+        Mode::Disable => return Ok(Secured { config, tls: None, note }),
         Mode::Prefer => None,
         // libpq's default authorities, when the string names none.
         Mode::Require | Mode::VerifyCa | Mode::VerifyFull => match rootcert.or_else(default_rootcert) {
@@ -125,7 +127,7 @@ fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, Strin
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
-    Ok(Secured { config, tls: Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls)) })
+    Ok(Secured { config, tls: Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls)), note })
 }
 
 /// `~/.postgresql/root.crt` when it exists: libpq's authorities when the string names none.
@@ -350,6 +352,7 @@ mod tests {
 
     #[test]
     fn modes_are_checked_before_connecting() {
+        let secured = |conn: &str| secured_in(conn, &|_| None);
         let e = secured("postgresql://h/db?sslmode=verify").err().unwrap();
         assert!(e.contains("sslmode `verify`"), "{e}");
         let e = secured("host=h sslmode=verify-full sslrootcert=/nonexistent/ca.pem").err().unwrap();
@@ -361,7 +364,7 @@ mod tests {
         let s = secured("host=h sslmode=disable").unwrap();
         assert!(s.tls.is_none());
         assert_eq!(s.config.get_ssl_mode(), SslMode::Disable);
-        let s = secured_in("postgresql://h/db", &|_| None).unwrap();
+        let s = secured("postgresql://h/db").unwrap();
         assert_eq!(s.config.get_ssl_mode(), SslMode::Prefer);
         assert!(s.tls.is_some());
     }
