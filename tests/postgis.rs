@@ -56,6 +56,12 @@ fn build(store: &Path, dir: &Path) {
     json(store, &["import", "subsectors", sub.to_str().unwrap()]);
     let rules = crate::support::root().join("data/rules.toml");
     ok(store, &["assign", "--rules", rules.to_str().unwrap()]);
+    // Every row is as written, and every layer's rows what its versions add up to.
+    let verified = json(store, &["store", "verify"]);
+    assert_eq!(
+        (verified["altered"].as_array().map(Vec::len), &verified["miscounted"]),
+        (Some(0), &serde_json::json!([]))
+    );
 }
 
 #[test]

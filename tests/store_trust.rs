@@ -204,6 +204,17 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
     assert_eq!(clean["altered"], serde_json::json!([]), "{clean}");
     let again = json(&store, &["import", "parcels", source.to_str().unwrap()]);
     assert_eq!(again["unchanged"].as_bool(), Some(true), "the file's state is current again: {again}");
+
+    // A parcel deleted with GDAL shows in the count (which one, nothing tells).
+    let out = Command::new("ogrinfo")
+        .arg(&store)
+        .args(["-sql", "DELETE FROM parcels WHERE key = '91216000AB0038'"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = fails(&store, &["store", "verify"]);
+    assert!(stderr.contains("parcels: rows were deleted or added outside Domania"), "{stderr}");
+    assert!(stderr.contains("4240 current rows for 4241"), "{stderr}");
 }
 
 /// Runs `domania` as an unprivileged user when the tests run as root (CI does), so that file

@@ -288,6 +288,17 @@ pub fn run(cli: &Cli) -> Result<()> {
                     };
                     crate::outln!("  changed outside Domania: {} {} ({when}): {what}", a.layer, a.key)?;
                 }
+                for m in &report.miscounted {
+                    crate::outln!(
+                        "  {}: {} current rows where its versions add up to {}, {} history rows where they add \
+                         up to {}",
+                        m.layer,
+                        m.current.0,
+                        m.current.1,
+                        m.history.0,
+                        m.history.1
+                    )?;
+                }
                 if *mark {
                     crate::outln!(
                         "marked {marked} current row(s): the next import of their source file replaces them \
@@ -309,6 +320,18 @@ pub fn run(cli: &Cli) -> Result<()> {
                      so figures drawn from them cannot be trusted. Re-importing the same file does not undo such \
                      an edit (an import compares the file with what Domania wrote): `domania store verify --mark` \
                      makes the next import replace them"
+                );
+            }
+            if let Some(m) = report.miscounted.first() {
+                bail!(
+                    "{}: rows were deleted or added outside Domania (its row counts are not what its versions \
+                     add up to{}); nothing tells which, and an import of the same file may not restore them",
+                    report.miscounted.iter().map(|m| m.layer.as_str()).collect::<Vec<_>>().join(", "),
+                    if report.miscounted.len() == 1 {
+                        format!(": {} current rows for {}", m.current.0, m.current.1)
+                    } else {
+                        String::new()
+                    }
                 );
             }
             if report.engine != "ok" {

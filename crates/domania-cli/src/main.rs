@@ -59,8 +59,9 @@ pub enum StoreCommand {
     /// Check that every row, current and history, is as Domania wrote it (its content against
     /// the hashes written with it), and the engine's own consistency. Lists the rows changed
     /// outside Domania (QGIS, sqlite3, psql); exits with an error when there is any. An import
-    /// of the same file would not see them: it compares the file with what Domania wrote. A row
-    /// deleted outside Domania is not found (on PostGIS, Domania's tables refuse such edits).
+    /// of the same file would not see them: it compares the file with what Domania wrote. Rows
+    /// deleted or added outside Domania show in each layer's count against what its versions
+    /// add up to (which rows, nothing tells).
     Verify {
         /// Mark the changed current rows (their hashes become those of what they hold), so that
         /// the next import of their source file replaces them: a new version, whose history

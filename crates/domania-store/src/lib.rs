@@ -24,6 +24,6 @@ pub use scope::{Scope, ScopeKind};
 pub use sqlite::lock_holder;
 pub use store::{
     AlteredRow, CopyReport, Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, Location, MAX_REMOVED_DEFAULT,
-    ScopeInfo, Store, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport, VersionInfo,
-    Wait,
+    Miscount, ScopeInfo, Store, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport,
+    VersionInfo, Wait,
 };

@@ -532,14 +532,29 @@ pub struct VerifyReport {
     /// The rows that are not what Domania wrote: their content no longer matches the hashes
     /// written with them (an edit in QGIS, sqlite3 or psql, outside any version).
     pub altered: Vec<AlteredRow>,
+    /// The layers whose row counts are not what their versions add up to: rows deleted or
+    /// added outside Domania.
+    pub miscounted: Vec<Miscount>,
 }
 
 impl VerifyReport {
     /// Whether the engine is sound and every row is as Domania wrote it.
     #[must_use]
     pub fn is_sound(&self) -> bool {
-        self.engine == "ok" && self.altered.is_empty()
+        self.engine == "ok" && self.altered.is_empty() && self.miscounted.is_empty()
     }
+}
+
+/// A layer whose rows are not as many as its versions say. Every version records how many rows
+/// it added, removed and changed; a removed or changed row goes to the history. So the current
+/// rows are the sum of `added − removed`, and the history rows the sum of `removed + changed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Miscount {
+    pub layer: String,
+    /// Current rows: found, and what the versions add up to.
+    pub current: (usize, i64),
+    /// History rows: found, and what the versions add up to.
+    pub history: (usize, i64),
 }
 
 /// A row changed outside Domania.
@@ -1172,6 +1187,16 @@ impl Store {
                         }
                         Ok(())
                     }))?;
+                }
+                let versions = on_db!(&self.db, db => db.version_records(Some(layer)))?;
+                let current: i64 = versions.iter().map(|v| v.added - v.removed).sum();
+                let history: i64 = versions.iter().map(|v| v.removed + v.changed).sum();
+                if i64::try_from(counts.0).ok() != Some(current) || i64::try_from(counts.1).ok() != Some(history) {
+                    report.miscounted.push(Miscount {
+                        layer: layer.table().to_owned(),
+                        current: (counts.0, current),
+                        history: (counts.1, history),
+                    });
                 }
                 report.layers.insert(layer.table().to_owned(), counts);
             }

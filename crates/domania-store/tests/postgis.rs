@@ -490,6 +490,22 @@ fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
         assert_eq!(altered(&after), [("78440000AB0002".to_owned(), Some(3), true, false)], "{loc}");
     };
     marked(&Location::from(path.to_str().unwrap()));
+    // A row deleted and one added, each in its table: the counts tell, not which rows.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    domania_store::gpkg::register_functions(&conn).unwrap();
+    conn.execute("DELETE FROM parcels WHERE key = '78440000AB0007'", []).unwrap();
+    conn.execute(
+        "INSERT INTO parcels_history (fid, geom, key, ghash, ahash, v_from, v_to, idu, commune, prefixe, section, numero, \
+         contenance, created, updated)
+         SELECT fid, geom, key, ghash, ahash, v_from, v_to, idu, commune, prefixe, section, numero, contenance, created, \
+         updated FROM parcels_history LIMIT 1",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let counted = Store::open(&path).unwrap().verify().unwrap();
+    assert_eq!(counted.miscounted.len(), 1, "{counted:?}");
+    assert_eq!((counted.miscounted[0].current, counted.miscounted[0].history), ((14, 15), (5, 4)));
 
     let Some(db) = ScratchDatabase::from_env("verify") else { return };
     let loc = Location::from(db.url());
