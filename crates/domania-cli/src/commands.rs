@@ -313,19 +313,20 @@ pub fn run(cli: &Cli) -> Result<()> {
                      what they held is lost"
                 );
             }
-            let unmarked = report.altered.len().saturating_sub(marked);
-            if !*mark && unmarked > 0 {
+            if !*mark && !report.altered.is_empty() {
                 bail!(
-                    "{unmarked} row(s) are not as Domania wrote them: changed outside Domania, with no version, \
+                    "{} row(s) are not as Domania wrote them: changed outside Domania, with no version, \
                      so figures drawn from them cannot be trusted. Re-importing the same file does not undo such \
                      an edit (an import compares the file with what Domania wrote): `domania store verify --mark` \
-                     makes the next import replace them"
+                     makes the next import replace them",
+                    report.altered.len()
                 );
             }
             if let Some(m) = report.miscounted.first() {
                 bail!(
-                    "{}: rows were deleted or added outside Domania (its row counts are not what its versions \
-                     add up to{}); nothing tells which, and an import of the same file may not restore them",
+                    "{}: rows were deleted or added outside Domania (row counts not what the versions add up \
+                     to{}). Nothing tells which rows; an import of their source file puts a deleted current row \
+                     back, but no version records the deletion, so the count stays off",
                     report.miscounted.iter().map(|m| m.layer.as_str()).collect::<Vec<_>>().join(", "),
                     if report.miscounted.len() == 1 {
                         format!(": {} current rows for {}", m.current.0, m.current.1)
