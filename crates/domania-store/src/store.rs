@@ -550,7 +550,7 @@ impl VerifyReport {
 /// rows are the sum of `added − removed`, and the history rows the sum of `removed + changed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Miscount {
-    pub layer: String,
+    pub layer: Layer,
     /// Current rows: found, and what the versions add up to.
     pub current: (usize, i64),
     /// History rows: found, and what the versions add up to.
@@ -560,7 +560,7 @@ pub struct Miscount {
 /// A row changed outside Domania.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlteredRow {
-    pub layer: String,
+    pub layer: Layer,
     pub key: String,
     /// The version that wrote the row.
     pub v_from: i64,
@@ -1038,25 +1038,19 @@ impl Store {
     /// départements concerned are read.
     pub fn read_scoped(&self, scope: &Scope) -> Result<StoreContents> {
         let contents = match (&self.db, crate::served::departements(scope)) {
-            (Db::Pg(db), Some(deps)) => {
-                db.begin_read()?;
-                let read = (|| -> Result<StoreContents> {
-                    let mut c = db.read_departements(&deps)?;
-                    sort_rights(&mut c.owner_rights);
-                    c.versions = self.versions()?;
-                    Ok(c)
-                })();
-                db.end_read()?;
-                read?
-            }
+            (Db::Pg(db), Some(deps)) => self.in_read(|| {
+                let mut c = db.read_departements(&deps)?;
+                sort_rights(&mut c.owner_rights);
+                c.versions = self.versions()?;
+                Ok(c)
+            })?,
             _ => self.read_all()?,
         };
         Ok(crate::served::restrict(contents, scope))
     }
 
     fn read_contents(&self, zones: Option<Layer>) -> Result<StoreContents> {
-        on_db!(&self.db, db => db.begin_read())?;
-        let read = || -> Result<StoreContents> {
+        self.in_read(|| {
             Ok(StoreContents {
                 versions: self.versions()?,
                 parcels: on_db!(&self.db, db => db.parcels_meeting(zones))?,
@@ -1066,10 +1060,28 @@ impl Store {
                 qpv: self.perimeters(Layer::Qpv)?,
                 conventions: self.perimeters(Layer::Conventions)?,
             })
-        };
-        let contents = read();
+        })
+    }
+
+    /// `read` in one read transaction: on a live PostGIS store, one consistent state.
+    fn in_read<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        on_db!(&self.db, db => db.begin_read())?;
+        let out = read();
         on_db!(&self.db, db => db.end_read())?;
-        contents
+        out
+    }
+
+    /// Every stored row of `layer`, current then history, in chunks to `each`; how many of each
+    /// there were.
+    fn raw_layer(&self, layer: Layer, each: &mut dyn FnMut(Vec<RawRow>) -> Result<()>) -> Result<(usize, usize)> {
+        let mut counts = (0, 0);
+        for history in [false, true] {
+            on_db!(&self.db, db => db.raw_rows(layer, history, &mut |chunk: Vec<RawRow>| {
+                if history { counts.1 += chunk.len() } else { counts.0 += chunk.len() }
+                each(chunk)
+            }))?;
+        }
+        Ok(counts)
     }
 
     /// The current version of every layer (`None` before its first import).
@@ -1115,9 +1127,7 @@ impl Store {
         self.need_writer("marking rows changed outside Domania")?;
         let mut by_layer: BTreeMap<Layer, Vec<(&str, i64, i64)>> = BTreeMap::new();
         for a in altered.iter().filter(|a| a.v_to.is_none()) {
-            let layer: Layer =
-                a.layer.parse().map_err(|_| StoreError::Corrupt(format!("no layer is called {}", a.layer)))?;
-            by_layer.entry(layer).or_default().push((&a.key, a.now.0, a.now.1));
+            by_layer.entry(a.layer).or_default().push((&a.key, a.now.0, a.now.1));
         }
         match &mut self.db {
             Db::Gpkg(db) => db.set_hashes(&by_layer),
@@ -1163,37 +1173,33 @@ impl Store {
     /// live PostGIS store, a consistent state.
     pub fn verify(&self) -> Result<VerifyReport> {
         let mut report = VerifyReport { store: self.location.to_string(), ..VerifyReport::default() };
-        on_db!(&self.db, db => db.begin_read())?;
-        let read = (|| -> Result<()> {
+        self.in_read(|| {
+            let versions = on_db!(&self.db, db => db.version_records(None))?;
             for layer in Layer::ALL {
-                let mut counts = (0, 0);
-                for history in [false, true] {
-                    on_db!(&self.db, db => db.raw_rows(layer, history, &mut |chunk: Vec<RawRow>| {
-                        if history { counts.1 += chunk.len() } else { counts.0 += chunk.len() }
-                        for r in chunk {
-                            let now = (r.row.geom_hash(), r.row.attr_hash());
-                            let (geometry, attributes) = (now.0 != r.ghash, now.1 != r.ahash);
-                            if geometry || attributes {
-                                report.altered.push(AlteredRow {
-                                    layer: layer.table().to_owned(),
-                                    key: r.row.key,
-                                    v_from: r.v_from,
-                                    v_to: r.v_to,
-                                    geometry,
-                                    attributes,
-                                    now,
-                                });
-                            }
+                let counts = self.raw_layer(layer, &mut |chunk| {
+                    for r in chunk {
+                        let now = (r.row.geom_hash(), r.row.attr_hash());
+                        let (geometry, attributes) = (now.0 != r.ghash, now.1 != r.ahash);
+                        if geometry || attributes {
+                            report.altered.push(AlteredRow {
+                                layer,
+                                key: r.row.key,
+                                v_from: r.v_from,
+                                v_to: r.v_to,
+                                geometry,
+                                attributes,
+                                now,
+                            });
                         }
-                        Ok(())
-                    }))?;
-                }
-                let versions = on_db!(&self.db, db => db.version_records(Some(layer)))?;
-                let current: i64 = versions.iter().map(|v| v.added - v.removed).sum();
-                let history: i64 = versions.iter().map(|v| v.removed + v.changed).sum();
+                    }
+                    Ok(())
+                })?;
+                let of_layer = || versions.iter().filter(|v| v.layer == layer.table());
+                let current: i64 = of_layer().map(|v| v.added - v.removed).sum();
+                let history: i64 = of_layer().map(|v| v.removed + v.changed).sum();
                 if i64::try_from(counts.0).ok() != Some(current) || i64::try_from(counts.1).ok() != Some(history) {
                     report.miscounted.push(Miscount {
-                        layer: layer.table().to_owned(),
+                        layer,
                         current: (counts.0, current),
                         history: (counts.1, history),
                     });
@@ -1202,9 +1208,7 @@ impl Store {
             }
             report.engine = on_db!(&self.db, db => db.integrity_check())?;
             Ok(())
-        })();
-        on_db!(&self.db, db => db.end_read())?;
-        read?;
+        })?;
         Ok(report)
     }
 
@@ -1223,8 +1227,7 @@ impl Store {
         }
         let mut report =
             CopyReport { from: self.location.to_string(), to: dest.location.to_string(), ..CopyReport::default() };
-        on_db!(&self.db, db => db.begin_read())?;
-        let copied = (|| -> Result<()> {
+        self.in_read(|| {
             let versions = on_db!(&self.db, db => db.version_records(None))?;
             let scopes = on_db!(&self.db, db => db.scope_records(None))?;
             let tokens = on_db!(&self.db, db => db.token_records())?;
@@ -1235,21 +1238,13 @@ impl Store {
                 Db::Pg(db) => db.raw_sink()?,
             };
             for layer in Layer::ALL {
-                let mut counts = (0, 0);
-                for history in [false, true] {
-                    on_db!(&self.db, db => db.raw_rows(layer, history, &mut |chunk: Vec<RawRow>| {
-                        if history { counts.1 += chunk.len() } else { counts.0 += chunk.len() }
-                        sink.rows(layer, chunk)
-                    }))?;
-                }
+                let counts = self.raw_layer(layer, &mut |chunk| sink.rows(layer, chunk))?;
                 progress(&format!("{}: {} current rows, {} history rows", layer.table(), counts.0, counts.1));
                 report.layers.insert(layer.table().to_owned(), counts);
             }
             sink.records(&versions, &scopes, &tokens, &rules)?;
             sink.commit()
-        })();
-        on_db!(&self.db, db => db.end_read())?;
-        copied?;
+        })?;
         Ok(report)
     }
 }
