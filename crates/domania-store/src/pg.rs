@@ -17,7 +17,7 @@
 //! - The schema is created and migrated by Domania (`domania_schema` holds its version).
 //! - Its tables are Domania's to write: a statement trigger on each (partitions included)
 //!   refuses a write from any session that is not Domania's, so that an edit in QGIS or psql
-//!   cannot change a layer behind its history (see [`GUARD`]).
+//!   cannot change a layer behind its history (see [`guard_function`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -38,7 +38,7 @@ use crate::store::{
     StoredPerimeter, StoredRight, TokenInfo, TokenRecord, VersionRecord, Wait, Writer,
 };
 
-/// The schema version this Domania writes: 1, the tables; 2, their guard ([`GUARD`]).
+/// The schema version this Domania writes: 1, the tables; 2, their guard ([`guard_function`]).
 const SCHEMA_VERSION: i32 = 2;
 
 /// The setting by which a session is Domania's, and may write its tables: every connection
@@ -50,15 +50,19 @@ const WRITER_SETTING: &str = "domania.writer";
 /// (insert, update, delete, truncate, `COPY`) from a session without [`WRITER_SETTING`] fails
 /// with a message saying how to change the data instead. Statement triggers cost nothing per
 /// row; they are not inherited, so each partition gets its own ([`guard`]).
-const GUARD: &str = "CREATE OR REPLACE FUNCTION domania_guard() RETURNS trigger LANGUAGE plpgsql AS $g$
+fn guard_function() -> String {
+    format!(
+        "CREATE OR REPLACE FUNCTION domania_guard() RETURNS trigger LANGUAGE plpgsql AS $g$
 BEGIN
-  IF current_setting('domania.writer', true) IS DISTINCT FROM 'on' THEN
+  IF current_setting('{WRITER_SETTING}', true) IS DISTINCT FROM 'on' THEN
     RAISE EXCEPTION 'table % is kept by Domania: change its data with domania import or domania rollback, which make each change a version and keep the history', TG_TABLE_NAME
       USING ERRCODE = 'insufficient_privilege',
-            HINT = 'Read it freely (QGIS, ogr2ogr, psql). An administrator who must edit it by hand can SET domania.writer = on, and then puts the history out of step with the data.';
+            HINT = 'Read it freely (QGIS, ogr2ogr, psql). An administrator who must edit it by hand can SET {WRITER_SETTING} = on, and then puts the history out of step with the data.';
   END IF;
   RETURN NULL;
-END $g$;";
+END $g$;"
+    )
+}
 
 /// The guard trigger on `table` (a name as `regclass` writes it), made when it is missing.
 /// `CREATE TRIGGER` locks out writers, not readers, for its instant; the check spares even that
@@ -155,7 +159,7 @@ fn connect_within(url: &str, timeout: Option<std::time::Duration>) -> Result<Cli
         StoreError::Postgres(m) => StoreError::Postgres(format!("{}: cannot connect: {m}", mask(url))),
         other => other,
     })?;
-    // This session is Domania's: its tables' guard lets it write (see `GUARD`).
+    // This session is Domania's: its tables' guard lets it write (see `guard_function`).
     client.batch_execute(&format!("SET {WRITER_SETTING} = on"))?;
     Ok(client)
 }
@@ -715,7 +719,7 @@ fn migrate(client: &mut Client) -> Result<()> {
     tx.batch_execute(&ddl)?;
     // Version 2: the guard, on every table and on every partition there is, whatever its name
     // (one made by hand, a DEFAULT partition, as well as Domania's own).
-    let mut ddl = format!("{GUARD}\n");
+    let mut ddl = guard_function();
     let tables: Vec<String> = store_tables().chain(std::iter::once("domania_schema".to_owned())).collect();
     let children = tx.query(
         "SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
