@@ -30,6 +30,15 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     out(&(serde_json::to_string_pretty(value)? + "\n"))
 }
 
+/// A store's rows by layer (current, history), a line each: what `store copy` moved and
+/// `store verify` read.
+fn layer_rows(layers: &std::collections::BTreeMap<String, (usize, usize)>) -> Result<()> {
+    for (layer, (current, history)) in layers {
+        crate::outln!("  {layer:<12} {current:>9} current rows {history:>9} history rows")?;
+    }
+    Ok(())
+}
+
 fn csv<T: Row>(cli: &Cli, rows: &[T]) -> Result<()> {
     out(&to_csv(rows, cli.delimiter, T::HEADER)?)
 }
@@ -259,10 +268,7 @@ pub fn run(cli: &Cli) -> Result<()> {
                 report.tokens,
                 report.rules_versions
             )?;
-            for (layer, (current, history)) in &report.layers {
-                crate::outln!("  {layer:<12} {current:>9} current rows {history:>9} history rows")?;
-            }
-            Ok(())
+            layer_rows(&report.layers)
         }
         Command::Store { command: StoreCommand::Verify { mark } } => {
             let (report, marked) = app.verify_store(*mark)?;
@@ -273,9 +279,7 @@ pub fn run(cli: &Cli) -> Result<()> {
             } else {
                 let rows: usize = report.layers.values().map(|(c, h)| c + h).sum();
                 crate::outln!("{}: {rows} rows read, engine check: {}", report.store, report.engine)?;
-                for (layer, (current, history)) in &report.layers {
-                    crate::outln!("  {layer:<12} {current:>9} current rows {history:>9} history rows")?;
-                }
+                layer_rows(&report.layers)?;
                 for a in &report.altered {
                     let when = a.v_to.map_or_else(
                         || format!("current, since v{}", a.v_from),
