@@ -66,8 +66,7 @@ fn build(store: &Path, dir: &Path) {
 
 #[test]
 fn paris_and_epinay_move_to_postgis_and_back_with_the_same_figures_and_history() {
-    if crate::support::on_postgis() {
-        eprintln!("skipped on PostGIS: it compares both engines, in the GeoPackage pass");
+    if crate::support::gpkg_only("it compares both engines, in the GeoPackage pass") {
         return;
     }
     let Some(db) = ScratchDatabase::from_env("e2e_move") else { return };
@@ -94,8 +93,7 @@ fn paris_and_epinay_move_to_postgis_and_back_with_the_same_figures_and_history()
 
 #[test]
 fn a_territory_built_on_postgis_answers_as_one_built_on_a_geopackage() {
-    if crate::support::on_postgis() {
-        eprintln!("skipped on PostGIS: it compares both engines, in the GeoPackage pass");
+    if crate::support::gpkg_only("it compares both engines, in the GeoPackage pass") {
         return;
     }
     let Some(db) = ScratchDatabase::from_env("e2e_same") else { return };
@@ -313,8 +311,7 @@ fn with_libpq_env(url: &str, home: &Path, env: &[(&str, &str)], args: &[&str]) -
 
 #[test]
 fn a_password_can_stay_off_the_command_line_in_the_password_file_or_the_environment() {
-    if crate::support::on_postgis() {
-        eprintln!("skipped on PostGIS: it makes its own database, in the GeoPackage pass");
+    if crate::support::gpkg_only("it makes its own database, in the GeoPackage pass") {
         return;
     }
     let Some(db) = ScratchDatabase::from_env("e2e_pgpass") else { return };
@@ -413,8 +410,7 @@ fn qgis_here() -> bool {
 
 #[test]
 fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
-    if crate::support::on_postgis() {
-        eprintln!("skipped on PostGIS: it makes its own database, in the GeoPackage pass");
+    if crate::support::gpkg_only("it makes its own database, in the GeoPackage pass") {
         return;
     }
     let Some(db) = ScratchDatabase::from_env("e2e_clients") else { return };

@@ -167,19 +167,20 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
     }
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");
-    json(&store, &["import", "parcels", shared_data("cadastre-91216-parcelles.json").to_str().unwrap()]);
+    let source = shared_data("cadastre-91216-parcelles.json");
+    json(&store, &["import", "parcels", source.to_str().unwrap()]);
+    // A GIS officer's edit in a desktop GIS, through GDAL.
+    let gdal_sql = |sql: &str| {
+        let out = Command::new("ogrinfo").arg(&store).args(["-sql", sql]).output().expect("ogrinfo (Debian gdal-bin)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
     let clean = json(&store, &["store", "verify"]);
     assert_eq!(clean["layers"]["parcels"], serde_json::json!([4241, 0]), "{clean}");
     assert_eq!((clean["engine"].as_str(), clean["altered"].as_array().map(Vec::len)), (Some("ok"), Some(0)));
     assert_eq!(clean["marked"], 0);
 
-    // A GIS officer's edit in a desktop GIS, through GDAL: an attribute of one parcel.
-    let out = Command::new("ogrinfo")
-        .arg(&store)
-        .args(["-sql", "UPDATE parcels SET section = 'ZZ' WHERE key = '91216000AB0037'"])
-        .output()
-        .expect("ogrinfo (Debian gdal-bin)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // An attribute of one parcel.
+    gdal_sql("UPDATE parcels SET section = 'ZZ' WHERE key = '91216000AB0037'");
     let stderr = fails(&store, &["store", "verify"]);
     assert!(stderr.contains("1 row(s) are not as Domania wrote them"), "{stderr}");
     let out = domania(&store, &["store", "verify"]);
@@ -189,7 +190,6 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
         "{stdout}"
     );
     // The same file imported again does not see it: hence the check.
-    let source = shared_data("cadastre-91216-parcelles.json");
     let again = json(&store, &["import", "parcels", source.to_str().unwrap()]);
     assert_eq!(again["unchanged"].as_bool(), Some(true), "{again}");
     // Marked, it does: the parcel is the file's again, as a new version whose history keeps
@@ -206,12 +206,7 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
     assert_eq!(again["unchanged"].as_bool(), Some(true), "the file's state is current again: {again}");
 
     // A parcel deleted with GDAL shows in the count (which one, nothing tells).
-    let out = Command::new("ogrinfo")
-        .arg(&store)
-        .args(["-sql", "DELETE FROM parcels WHERE key = '91216000AB0038'"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    gdal_sql("DELETE FROM parcels WHERE key = '91216000AB0038'");
     let stderr = fails(&store, &["store", "verify"]);
     assert!(stderr.contains("parcels: rows were deleted or added outside Domania"), "{stderr}");
     assert!(stderr.contains("4240 current rows for 4241"), "{stderr}");

@@ -42,8 +42,9 @@ pub fn on_postgis() -> bool {
     std::env::var("DOMANIA_E2E_ENGINE").is_ok_and(|e| e == "postgis")
 }
 
-/// Returns true, after saying why, when a test is about the GeoPackage file itself (its bytes,
-/// locks, journal, GDAL reading it) and this run is on PostGIS: the caller returns.
+/// Returns true, after saying why, when a test runs in the GeoPackage pass only (it is about
+/// the GeoPackage file itself: its bytes, locks, journal, GDAL reading it; or it compares the
+/// engines, or makes databases of its own) and this run is on PostGIS: the caller returns.
 #[must_use]
 pub fn gpkg_only(why: &str) -> bool {
     if on_postgis() {
