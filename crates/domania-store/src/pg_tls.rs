@@ -70,7 +70,11 @@ fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, Strin
             "{key}: client certificates and revocation lists are not supported; authenticate by password"
         ));
     }
-    let mode = taken.remove("sslmode").or_else(|| var("PGSSLMODE"));
+    // Named as the user wrote it: in the string, or in the environment.
+    let (mode, mode_name) = match taken.remove("sslmode") {
+        Some(m) => (Some(m), "sslmode"),
+        None => (var("PGSSLMODE"), "PGSSLMODE"),
+    };
     let rootcert = taken.remove("sslrootcert").or_else(|| var("PGSSLROOTCERT"));
     let mode = match mode.as_deref() {
         None | Some("prefer" | "allow") => Mode::Prefer,
@@ -80,7 +84,7 @@ fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, Strin
         Some("verify-full") => Mode::VerifyFull,
         Some(other) => {
             return Err(format!(
-                "sslmode `{other}`: expected disable, allow, prefer, require, verify-ca or verify-full"
+                "{mode_name} `{other}`: expected disable, allow, prefer, require, verify-ca or verify-full"
             ));
         }
     };
@@ -378,6 +382,9 @@ mod tests {
         };
         let e = secured_in("host=h", &env).err().unwrap();
         assert!(e.contains("sslrootcert /nonexistent/env-ca.pem"), "{e}");
+        // A wrong mode is named where it was written.
+        let e = secured_in("host=h", &|k: &str| (k == "PGSSLMODE").then(|| "maybe".to_owned())).err().unwrap();
+        assert!(e.starts_with("PGSSLMODE `maybe`: expected disable"), "{e}");
         let s = secured_in("host=h sslmode=disable", &env).unwrap();
         assert_eq!(s.config.get_ssl_mode(), SslMode::Disable);
         // A Unix socket has no TLS: the mode is not for it.
