@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use domania_store::pg::ScratchDatabase;
+use domania_testkit::ScratchDatabase;
 
 use crate::land_figures::{l93_collection, rect};
 use crate::support::shared_data;

@@ -54,7 +54,7 @@ pub fn gpkg_only(why: &str) -> bool {
 }
 
 /// The databases standing for the tests' store paths in a PostGIS run.
-static DATABASES: std::sync::Mutex<Vec<(PathBuf, domania_store::pg::ScratchDatabase)>> =
+static DATABASES: std::sync::Mutex<Vec<(PathBuf, domania_testkit::ScratchDatabase)>> =
     std::sync::Mutex::new(Vec::new());
 
 /// What `--store` is given for a test's store path: the path, or in a PostGIS run the URL of a
@@ -70,7 +70,7 @@ pub fn store_arg(store: &std::path::Path) -> std::ffi::OsString {
         return db.url().into();
     }
     let db =
-        domania_store::pg::ScratchDatabase::from_env("e2e").expect("DOMANIA_E2E_ENGINE=postgis needs $DOMANIA_TEST_PG");
+        domania_testkit::ScratchDatabase::from_env("e2e").expect("DOMANIA_E2E_ENGINE=postgis needs $DOMANIA_TEST_PG");
     let url = db.url().to_owned();
     dbs.push((store.to_path_buf(), db));
     url.into()

@@ -1,7 +1,7 @@
 //! GeoPackage geometry blobs: header, envelope, WKB polygons and multipolygons.
 #![no_main]
 
-use domania_store::gpkg::{decode_multipolygon, encode_multipolygon, envelope};
+use domania_store::blob::{decode_multipolygon, encode_multipolygon, envelope};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

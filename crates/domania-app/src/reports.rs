@@ -10,7 +10,7 @@ use domania_core::Layer;
 use domania_core::crs::Crs;
 use domania_engine::{AssignReport, Snapshot};
 use domania_rules::{Rules, SpaceKind};
-use domania_store::{ReportFilter, ReportRow, ReportStore};
+use domania_store::{RequestFilter, RequestRow, RequestStore};
 use geo_types::{Point, Rect};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -235,7 +235,7 @@ pub fn stamp(t: Timestamp) -> String {
 
 /// Checks and routes a report, links it to an open duplicate, and stores it.
 #[allow(clippy::many_single_char_names)]
-pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Result<ReportRow> {
+pub fn post(reports: &mut RequestStore, t: &Territory<'_>, r: NewReport) -> Result<RequestRow> {
     let (category, x, y, route) = check(t, &r)?;
     // Urgency: claimed, and the objective criteria met.
     let met: Vec<&str> = category
@@ -256,7 +256,7 @@ pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Resul
     let since = stamp(
         r.at.checked_sub(jiff::SignedDuration::from_secs_f64(cfg.duplicate_window_hours * 3600.0)).unwrap_or(r.at),
     );
-    let row = ReportRow {
+    let row = RequestRow {
         service_code: category.code.clone(),
         intervention: category.intervention.clone(),
         lon: r.lon,
@@ -275,7 +275,7 @@ pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Resul
             .then(|| "claimed urgent without any of the category's criteria: to be reviewed".to_owned()),
         reporter: r.reporter,
         source: r.source,
-        ..ReportRow::default()
+        ..RequestRow::default()
     }
     .with_routing(route.stored(t.tag, expected.map(stamp)));
     let open: Vec<&str> = Status::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()).collect();
@@ -304,13 +304,13 @@ pub fn post(reports: &mut ReportStore, t: &Territory<'_>, r: NewReport) -> Resul
 /// Moves a report to another status, by a named token, with a note (required to reject or
 /// transfer).
 pub fn transition(
-    reports: &mut ReportStore,
+    reports: &mut RequestStore,
     id: i64,
     to: Status,
     note: Option<&str>,
     by: &str,
     at: Timestamp,
-) -> Result<ReportRow> {
+) -> Result<RequestRow> {
     let note = note.map(str::trim).filter(|n| !n.is_empty());
     if to.needs_reason() && note.is_none() {
         return Err(AppError::new(
@@ -331,7 +331,7 @@ pub fn transition(
 /// Routes a stored report again on today's territory (an explicit, logged action: a routing
 /// once given never changes by itself when the layers or rules do). The step records the old
 /// and the new service and the snapshot routed on.
-pub fn reroute(reports: &mut ReportStore, t: &Territory<'_>, id: i64, by: &str, at: Timestamp) -> Result<ReportRow> {
+pub fn reroute(reports: &mut RequestStore, t: &Territory<'_>, id: i64, by: &str, at: Timestamp) -> Result<RequestRow> {
     let current = reports.get(id)?.ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("no report {id}")))?;
     let route = t.route(current.x, current.y, &current.intervention)?;
     let requested: Timestamp = current
@@ -403,11 +403,11 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 }
 
 /// Figures per QPV, commune and service, and month of request.
-pub fn service_levels(reports: &ReportStore) -> Result<Vec<LevelRow>> {
-    let all = reports.list(&ReportFilter::default())?;
+pub fn service_levels(reports: &RequestStore) -> Result<Vec<LevelRow>> {
+    let all = reports.list(&RequestFilter::default())?;
     let done: BTreeMap<i64, String> = reports.first_reached(Status::Done.as_str())?.into_iter().collect();
     let hours = hours_between;
-    let mut groups: BTreeMap<(&'static str, String, String), Vec<&ReportRow>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&'static str, String, String), Vec<&RequestRow>> = BTreeMap::new();
     for r in &all {
         let month: String = r.requested_at.chars().take(7).collect();
         let none = || "none".to_owned();
@@ -434,7 +434,7 @@ pub fn service_levels(reports: &ReportStore) -> Result<Vec<LevelRow>> {
                 }
             }
             delays.sort_by(f64::total_cmp);
-            let status = |r: &&&ReportRow| Status::parse(&r.status);
+            let status = |r: &&&RequestRow| Status::parse(&r.status);
             LevelRow {
                 by,
                 group,
@@ -454,13 +454,13 @@ pub fn service_levels(reports: &ReportStore) -> Result<Vec<LevelRow>> {
 impl App {
     /// The reports database: the file given by [`App::with_reports`], else beside a GeoPackage
     /// store (created on first use), else the PostGIS store's own database.
-    pub fn reports(&self) -> Result<ReportStore> {
+    pub fn reports(&self) -> Result<RequestStore> {
         if let Some(path) = &self.reports {
-            return Ok(ReportStore::open(path)?);
+            return Ok(RequestStore::open(path)?);
         }
         Ok(match self.store_path() {
-            domania_store::Location::File(store) => ReportStore::open(&ReportStore::path_for(store))?,
-            domania_store::Location::Postgres(url) => ReportStore::open_postgres(url)?,
+            domania_store::Location::File(store) => RequestStore::open(&RequestStore::path_for(store))?,
+            domania_store::Location::Postgres(url) => RequestStore::open_postgres(url)?,
         })
     }
 
@@ -567,8 +567,8 @@ impl crate::table::Row for ReportLine {
     ];
 }
 
-impl From<&ReportRow> for ReportLine {
-    fn from(r: &ReportRow) -> Self {
+impl From<&RequestRow> for ReportLine {
+    fn from(r: &RequestRow) -> Self {
         Self {
             id: r.id,
             requested_at: r.requested_at.clone(),
@@ -682,13 +682,13 @@ pub fn read_observations(path: &std::path::Path) -> Result<Vec<Observation>> {
 /// observation is checked and routed before any is stored: one bad observation stores none,
 /// and the error names it.
 pub fn import_walk(
-    reports: &mut ReportStore,
+    reports: &mut RequestStore,
     t: &Territory<'_>,
     observations: Vec<Observation>,
     name: &str,
     by: &str,
     at: Timestamp,
-) -> Result<Vec<ReportRow>> {
+) -> Result<Vec<RequestRow>> {
     let made: Vec<NewReport> = observations
         .into_iter()
         .map(|o| {
@@ -804,24 +804,24 @@ fn fmt_opt(v: Option<f64>, unit: &str) -> String {
 }
 
 /// The annual report of `year`, for `commune` (INSEE code) or the whole territory.
-pub fn annual(reports: &ReportStore, routing: &Routing, year: i16, commune: Option<&str>) -> Result<Annual> {
+pub fn annual(reports: &RequestStore, routing: &Routing, year: i16, commune: Option<&str>) -> Result<Annual> {
     let rules = &routing.rules.rules;
     let label =
         |k: &str| rules.config().interventions.iter().find(|i| i.id == k).map_or(k, |i| i.label.as_str()).to_owned();
     let prefix = format!("{year:04}-");
-    let rows: Vec<ReportRow> = reports
-        .list(&ReportFilter::default())?
+    let rows: Vec<RequestRow> = reports
+        .list(&RequestFilter::default())?
         .into_iter()
         .filter(|r| r.requested_at.starts_with(&prefix))
         .filter(|r| commune.is_none_or(|c| r.commune.as_deref() == Some(c)))
         .collect();
     let done: BTreeMap<i64, String> = reports.first_reached(Status::Done.as_str())?.into_iter().collect();
-    let delay = |r: &ReportRow| hours_between(&r.requested_at, done.get(&r.id)?);
-    let expected = |r: &ReportRow| hours_between(&r.requested_at, r.expected_at.as_deref()?);
-    let status = |r: &ReportRow| Status::parse(&r.status);
+    let delay = |r: &RequestRow| hours_between(&r.requested_at, done.get(&r.id)?);
+    let expected = |r: &RequestRow| hours_between(&r.requested_at, r.expected_at.as_deref()?);
+    let status = |r: &RequestRow| Status::parse(&r.status);
     let mut out = Vec::new();
     // Requests by kind and service.
-    let mut by_service: BTreeMap<(String, String), Vec<&ReportRow>> = BTreeMap::new();
+    let mut by_service: BTreeMap<(String, String), Vec<&RequestRow>> = BTreeMap::new();
     for r in &rows {
         by_service.entry((r.intervention.clone(), r.service_name.clone())).or_default().push(r);
     }
@@ -841,7 +841,7 @@ pub fn annual(reports: &ReportStore, routing: &Routing, year: i16, commune: Opti
         });
     }
     // Delays against the levels, by kind.
-    let mut by_kind: BTreeMap<String, Vec<&ReportRow>> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, Vec<&RequestRow>> = BTreeMap::new();
     for r in &rows {
         by_kind.entry(r.intervention.clone()).or_default().push(r);
     }

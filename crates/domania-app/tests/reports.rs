@@ -27,7 +27,7 @@ struct World {
     app: App,
     routing: Routing,
     /// Dropped last, once the app's connections are closed.
-    _db: Option<domania_store::pg::ScratchDatabase>,
+    _db: Option<domania_testkit::ScratchDatabase>,
 }
 
 /// The date the conventions are judged on.
@@ -38,13 +38,13 @@ fn day() -> jiff::civil::Date {
 /// The demo territory imported into a GeoPackage, and into PostGIS when a server is given.
 fn worlds() -> Vec<World> {
     let mut out = vec![world("GeoPackage", None)];
-    if let Some(db) = domania_store::pg::ScratchDatabase::from_env("app_reports") {
+    if let Some(db) = domania_testkit::ScratchDatabase::from_env("app_reports") {
         out.push(world("PostGIS", Some(db)));
     }
     out
 }
 
-fn world(engine: &'static str, db: Option<domania_store::pg::ScratchDatabase>) -> World {
+fn world(engine: &'static str, db: Option<domania_testkit::ScratchDatabase>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let location = match &db {
         Some(db) => domania_store::Location::from(db.url()),

@@ -103,7 +103,7 @@ fn reports(cli: &Cli, app: &domania_app::App, what: &ReportsCommand) -> Result<(
                 Some(s) => vec![s.clone()],
                 None => Vec::new(),
             };
-            let rows = app.reports()?.list(&domania_store::ReportFilter { statuses, ..Default::default() })?;
+            let rows = app.reports()?.list(&domania_store::RequestFilter { statuses, ..Default::default() })?;
             let lines: Vec<ReportLine> = rows.iter().map(ReportLine::from).collect();
             match format {
                 TableFormat::Json => json(&lines),
@@ -142,7 +142,7 @@ fn reports(cli: &Cli, app: &domania_app::App, what: &ReportsCommand) -> Result<(
             let made =
                 routing.with(|t| r::import_walk(&mut store, t, observations, &name, by, jiff::Timestamp::now()))?;
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-            let mut by_service: std::collections::BTreeMap<String, Vec<&domania_store::ReportRow>> =
+            let mut by_service: std::collections::BTreeMap<String, Vec<&domania_store::RequestRow>> =
                 std::collections::BTreeMap::new();
             for m in &made {
                 by_service

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domania_app::reports::{NewReport, Status, Territory};
 use domania_app::tokens::Role;
-use domania_store::{ReportFilter, ReportRow};
+use domania_store::{RequestFilter, RequestRow};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -142,7 +142,7 @@ fn open311_status(s: &str) -> &'static str {
 
 /// A request as GeoReport v2 shows it, with Domania's extensions (`detailed_status`,
 /// `duplicate_of`, `urgency`, `explanation`).
-fn request_json(rules: &domania_rules::Rules, r: &ReportRow) -> Value {
+fn request_json(rules: &domania_rules::Rules, r: &RequestRow) -> Value {
     // The category's name, as `services.json` gives it; the service handling it is the agency.
     let service_name = rules.category(&r.service_code).map_or(r.service_code.as_str(), |c| c.name.as_str());
     let notice = match (&r.duplicate_of, r.urgency.as_str()) {
@@ -226,7 +226,7 @@ pub async fn post_request(
         at: jiff::Timestamp::now(),
     };
     let s2 = Arc::clone(&shared);
-    let row = tokio::task::spawn_blocking(move || -> domania_app::Result<ReportRow> {
+    let row = tokio::task::spawn_blocking(move || -> domania_app::Result<RequestRow> {
         served.with_territory(|t| domania_app::reports::post(&mut s2.reports(), t, report))
     })
     .await
@@ -283,7 +283,7 @@ pub async fn requests(State(shared): State<Arc<Shared>>, Query(q): Query<Request
         Some(s) => return Err(bad(format!("status {s:?}: open, closed, or a detailed status"))),
     };
     let ids_empty = ids.is_empty();
-    let filter = ReportFilter {
+    let filter = RequestFilter {
         ids,
         service_codes: split(&q.service_code),
         statuses,
@@ -299,7 +299,7 @@ pub async fn requests(State(shared): State<Arc<Shared>>, Query(q): Query<Request
 
 async fn read<T: Send + 'static>(
     shared: &Arc<Shared>,
-    f: impl FnOnce(&domania_store::ReportStore) -> domania_app::Result<T> + Send + 'static,
+    f: impl FnOnce(&domania_store::RequestStore) -> domania_app::Result<T> + Send + 'static,
 ) -> GeoResult<T> {
     let s2 = Arc::clone(shared);
     Ok(tokio::task::spawn_blocking(move || f(&s2.reports())).await.map_err(|e| ApiError::internal(e.to_string()))??)

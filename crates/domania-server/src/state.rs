@@ -174,7 +174,7 @@ pub struct Shared {
     /// Tokens recently checked.
     pub tokens: crate::auth::TokenCache,
     /// The reports of dysfunctions (a database beside the store).
-    pub reports: std::sync::Mutex<domania_store::ReportStore>,
+    pub reports: std::sync::Mutex<domania_store::RequestStore>,
     /// A raster basemap the viewer draws under the layers (`https://…/{z}/{x}/{y}.png`); none
     /// by default, so the page asks no other host for anything.
     pub basemap: std::sync::OnceLock<String>,
@@ -183,7 +183,7 @@ pub struct Shared {
 impl Shared {
     /// The reports database. A panic while it was held leaves SQLite's state whole (each write
     /// is one transaction), so a poisoned lock is taken over rather than failing every report.
-    pub fn reports(&self) -> std::sync::MutexGuard<'_, domania_store::ReportStore> {
+    pub fn reports(&self) -> std::sync::MutexGuard<'_, domania_store::RequestStore> {
         self.reports.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 

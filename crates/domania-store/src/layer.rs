@@ -3,7 +3,7 @@
 use domania_core::{Idu, Owner, Parcel, Right};
 use geo_types::MultiPolygon;
 
-use crate::gpkg::encode_multipolygon;
+use crate::blob::encode_multipolygon;
 
 pub use domania_core::Layer;
 

@@ -4,26 +4,49 @@
 //! database partitioned by département, for territories past one machine.
 //!
 //! Depends on `domania-core` only; knows nothing of file formats or HTTP.
+//!
+//! Layout (each module imports only those above it in this list, never the reverse):
+//! - [`error`], [`layer`], [`scope`], [`blob`]: the vocabulary (errors, layers and their rows,
+//!   the parts of a layer an import replaces, the geometry bytes);
+//! - [`model`]: what the store's users read (versions, scopes, diffs, stored rows, reports);
+//! - [`location`]: where a store is and how long an opening waits for it;
+//! - `records`, `contract`: the bookkeeping rows and the [`contract::Engine`] trait both
+//!   engines implement (crate-private);
+//! - [`sqlite`] and [`pg`]: the two engines, a folder each;
+//! - `import`: one import as a transaction, the same for both engines;
+//! - [`store`]: the [`Store`] façade, composing an engine's primitives into versions, history,
+//!   diffs, rollbacks (`versions`), verification (`audit`) and copies (`copy`);
+//! - [`served`]: the part of a territory one server holds; [`requests`]: the service requests
+//!   (reports of dysfunctions), in a database of their own.
 
+pub mod blob;
+mod contract;
+mod copy;
 pub mod error;
-pub mod gpkg;
+mod import;
 pub mod layer;
+pub mod location;
+pub mod model;
 pub mod pg;
-mod pg_env;
-mod pg_tls;
-pub mod reports;
+mod records;
+pub mod requests;
 pub mod scope;
 pub mod served;
-mod sqlite;
+pub mod sqlite;
 pub mod store;
+mod verify;
+mod versions;
 
 pub use error::{Result, StoreError};
+pub use import::ImportTx;
 pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_row};
-pub use reports::{EventRow, Nearby, ReportFilter, ReportRow, ReportStore, Rerouted};
-pub use scope::{Scope, ScopeKind};
-pub use sqlite::lock_holder;
-pub use store::{
-    AlteredRow, CopyReport, Diff, ImportMeta, ImportOptions, ImportTx, LayerSummary, Location, MAX_REMOVED_DEFAULT,
-    Miscount, ScopeInfo, Store, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport,
-    VersionInfo, Wait,
+pub use location::{Location, Wait};
+pub use model::{
+    AlteredRow, CopyReport, Diff, ImportMeta, ImportOptions, LayerSummary, MAX_REMOVED_DEFAULT, Miscount, ScopeInfo,
+    StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport, VersionInfo,
 };
+pub use requests::{EventRow, Nearby, RequestFilter, RequestRow, RequestStore, Rerouted};
+pub use scope::{Scope, ScopeKind};
+pub use sqlite::gpkg;
+pub use sqlite::lock::lock_holder;
+pub use store::Store;

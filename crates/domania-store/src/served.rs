@@ -9,8 +9,8 @@ use geo_types::MultiPolygon;
 use rstar::primitives::Rectangle;
 use rstar::{AABB, RTree};
 
+use crate::model::{StoreContents, StoredPerimeter};
 use crate::scope::{Scope, ScopeKind};
-use crate::store::{StoreContents, StoredPerimeter};
 
 /// The box of a shape, `None` when it is empty.
 fn bbox(mp: &MultiPolygon<f64>) -> Option<AABB<[f64; 2]>> {
@@ -82,7 +82,7 @@ pub fn restrict(mut c: StoreContents, scope: &Scope) -> StoreContents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::StoredParcel;
+    use crate::model::StoredParcel;
     use geo_types::polygon;
 
     fn square(x: f64) -> MultiPolygon<f64> {

@@ -3,16 +3,16 @@
 //! scopes; a copy moves a store both ways losing nothing; layers cut by commune are partitioned
 //! by département; one writer at a time; connections are encrypted and checked as `sslmode`
 //! asks. Needs `$DOMANIA_TEST_PG` (see
-//! `domania_store::pg::ScratchDatabase`).
+//! `domania_testkit::ScratchDatabase`).
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use domania_core::{Idu, Owner, Parcel, Right, Siren};
-use domania_store::pg::ScratchDatabase;
 use domania_store::{
     ImportMeta, ImportOptions, Layer, Location, Scope, Store, StoreError, Wait, owner_rows, parcel_row, perimeter_row,
 };
+use domania_testkit::ScratchDatabase;
 use geo_types::{MultiPolygon, polygon};
 
 fn parcel(commune: &str, n: u32, size: f64) -> Parcel {

@@ -10,48 +10,9 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use domania_core::overlay::OverlayOptions;
-use domania_core::shares::{OwnerRef, holdings_from_rights};
-use domania_core::{Classifier, Layer, Right};
-use domania_engine::{ParcelRec, Snapshot, Zone};
-use domania_io::features::ReadOptions;
+use domania_engine::Snapshot;
 use domania_tiles::layers::{Source, TileLayer, TileOptions, Topologies};
 use domania_tiles::tile::TileId;
-
-fn snapshot(n: usize) -> Snapshot {
-    let dir = tempfile::tempdir().expect("temp dir");
-    domania_io::synth::generate(n, 1, dir.path()).expect("synthetic territory");
-    let parcels =
-        domania_io::cadastre::read_cadastre(&dir.path().join("cadastre-synth-parcelles.json"), ReadOptions::default())
-            .expect("cadastre")
-            .parcels;
-    let ppm = domania_io::ppm::read_ppm(&dir.path().join("ppm-synth.csv"), None).expect("ppm");
-    let classifier = Classifier::default();
-    let rights = ppm
-        .rows
-        .iter()
-        .filter(|r| r.right == Right::Proprietaire)
-        .map(|r| (r.idu.to_string(), OwnerRef::classified(&r.owner, &classifier)));
-    let holdings = holdings_from_rights(parcels.iter().map(|p| p.idu.as_str()), rights, |_| true);
-    let zones = |file: &str, kind| {
-        domania_io::perimeter::read_perimeters(&dir.path().join(file), kind, ReadOptions::default())
-            .expect("perimeters")
-            .perimeters
-            .into_iter()
-            .map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 })
-            .collect::<Vec<_>>()
-    };
-    Snapshot::from_parts(
-        parcels
-            .into_iter()
-            .map(|p| ParcelRec { idu: p.idu.to_string(), contenance: p.contenance, geom_l93: p.geom_l93 })
-            .collect(),
-        holdings,
-        zones("subsectors-synth.geojson", Layer::Subsectors),
-        zones("qpv-synth.geojson", Layer::Qpv),
-        Vec::new(),
-    )
-    .expect("as many holdings as parcels")
-}
 
 /// The tile at zoom `z` over the middle of the first sub-sector.
 #[allow(clippy::many_single_char_names)]
@@ -68,7 +29,7 @@ fn tile_over(snap: &Snapshot, z: u8) -> TileId {
 }
 
 fn bench(c: &mut Criterion) {
-    let snap = snapshot(100_000);
+    let snap = domania_testkit::territory::snapshot(100_000);
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/rules.toml")).expect("rules");
     let rules = domania_rules::Rules::new(toml::from_str(&text).expect("rules toml")).expect("rules");
     let (shares, assign) = snap.assign_with_geometry(&rules, jiff::civil::date(2025, 6, 1), OverlayOptions::default());

@@ -7,16 +7,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub mod gpkg;
+pub(crate) mod lock;
+mod read;
+mod write;
+
+use crate::blob;
+use crate::contract::{Begun, Engine, RawSink};
 use crate::error::{Result, StoreError, sqlite_reason};
-use crate::gpkg;
 use crate::layer::{Layer, Row, Value};
+use crate::location::Wait;
+use crate::model::{StoredParcel, StoredPerimeter, StoredRight};
+use crate::records::{Chunked, HashRow, RawRow, Record, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
 use crate::scope::DEPARTEMENT_OF_KEY;
-use crate::store::{
-    Begun, Chunked, HashRow, RawRow, RawSink, Record, RulesRecord, ScopeRecord, StoredParcel, StoredPerimeter,
-    StoredRight, TokenRecord, VersionRecord, Wait, Writer,
-};
+use lock::WriterLock;
+use read::stored_right;
+use write::{GpkgSink, GpkgWriter, LayerSql};
 
 /// A hot journal left by a writer killed mid-transaction can only be rolled back by a
 /// read-write connection; a read-only one would fail on it. Rolling it back restores the last
@@ -80,68 +88,6 @@ fn domania_tables() -> Vec<String> {
         t.push(format!("{}_history", l.table()));
     }
     t
-}
-
-/// The sidecar file whose advisory lock keeps two Domania writers apart, and which says who
-/// holds it. The lock dies with its process (`kill -9` included); the file may stay, empty.
-fn lock_path(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".lock");
-    PathBuf::from(p)
-}
-
-/// Who holds the writer lock of a store, as its holder wrote it, when a Domania process does.
-#[must_use]
-pub fn lock_holder(path: &Path) -> Option<String> {
-    let file = std::fs::File::open(lock_path(path)).ok()?;
-    // When nobody holds it, what the file says is stale.
-    if file.try_lock_shared().is_ok() {
-        return None;
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut &file, &mut text).ok()?;
-    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
-}
-
-/// The writer lock of an open store.
-struct WriterLock {
-    file: std::fs::File,
-}
-
-impl WriterLock {
-    fn acquire(path: &Path, wait: &Wait<'_>) -> Result<Self> {
-        let lp = lock_path(path);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lp)
-            .map_err(|_| StoreError::ReadOnly { path: path.to_path_buf(), what: "this command" })?;
-        wait.for_lock(path, Duration::from_millis(50), || match file.try_lock() {
-            Ok(()) => Ok(None),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Ok(Some(lock_holder(path).unwrap_or_else(|| "another Domania process".to_owned())))
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(StoreError::Corrupt(format!("cannot lock {}: {e}", lp.display())))
-            }
-        })?;
-        let args: Vec<String> = std::env::args().collect();
-        let user = std::env::var("USER").unwrap_or_else(|_| "?".to_owned());
-        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let info = format!("pid {} (user {user}, `{}`, since unix time {since})", std::process::id(), args.join(" "));
-        // The text is for people; failing to write it does not weaken the lock.
-        let _ = file.set_len(0);
-        let _ = std::io::Write::write_all(&mut &file, info.as_bytes());
-        Ok(Self { file })
-    }
-}
-
-impl Drop for WriterLock {
-    fn drop(&mut self) {
-        let _ = self.file.set_len(0);
-    }
 }
 
 /// What a path holds before it is opened.
@@ -251,23 +197,6 @@ impl GpkgDb {
         }
     }
 
-    /// Removes the file this opening created, if no version was written into it: a failed first
-    /// import leaves nothing behind. Done while the writer lock is still held; a store that
-    /// existed before, or that holds a version, is never removed.
-    pub(crate) fn discard_if_new(self) {
-        let empty = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM domania_versions", [], |r| r.get::<_, i64>(0))
-            .is_ok_and(|n| n == 0);
-        if !(self.created && empty && self.writer.is_some()) {
-            return;
-        }
-        let GpkgDb { conn, path, writer, .. } = self;
-        drop(conn);
-        let _ = std::fs::remove_file(&path);
-        drop(writer);
-    }
-
     fn writable(path: &Path, wait: &Wait<'_>, adopt: bool) -> Result<Self> {
         let writer = WriterLock::acquire(path, wait)?;
         let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
@@ -342,16 +271,6 @@ impl GpkgDb {
         Ok(())
     }
 
-    pub(crate) fn is_writer(&self) -> bool {
-        self.writer.is_some()
-    }
-
-    pub(crate) fn latest_version(&self, layer: Layer) -> Result<Option<i64>> {
-        Ok(self.conn.query_row("SELECT MAX(version) FROM domania_versions WHERE layer = ?1", [layer.table()], |r| {
-            r.get::<_, Option<i64>>(0)
-        })?)
-    }
-
     /// Whether the store has a table (an older store may lack the newer ones; a read-only
     /// store cannot get them).
     fn has_table(&self, name: &str) -> Result<bool> {
@@ -372,8 +291,41 @@ impl GpkgDb {
         }
         Ok(out)
     }
+}
 
-    pub(crate) fn version_records(&self, layer: Option<Layer>) -> Result<Vec<VersionRecord>> {
+impl Engine for GpkgDb {
+    /// Removes the file this opening created, if no version was written into it: a failed first
+    /// import leaves nothing behind. Done while the writer lock is still held; a store that
+    /// existed before, or that holds a version, is never removed.
+    fn discard_if_new(self: Box<Self>) {
+        let empty = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM domania_versions", [], |r| r.get::<_, i64>(0))
+            .is_ok_and(|n| n == 0);
+        if !(self.created && empty && self.writer.is_some()) {
+            return;
+        }
+        let GpkgDb { conn, path, writer, .. } = *self;
+        drop(conn);
+        let _ = std::fs::remove_file(&path);
+        drop(writer);
+    }
+
+    fn is_postgres(&self) -> bool {
+        false
+    }
+
+    fn is_writer(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    fn latest_version(&self, layer: Layer) -> Result<Option<i64>> {
+        Ok(self.conn.query_row("SELECT MAX(version) FROM domania_versions WHERE layer = ?1", [layer.table()], |r| {
+            r.get::<_, Option<i64>>(0)
+        })?)
+    }
+
+    fn version_records(&self, layer: Option<Layer>) -> Result<Vec<VersionRecord>> {
         self.records(
             &format!(
                 "SELECT {} FROM domania_versions WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version",
@@ -383,7 +335,7 @@ impl GpkgDb {
         )
     }
 
-    pub(crate) fn scope_records(&self, layer: Option<Layer>) -> Result<Vec<ScopeRecord>> {
+    fn scope_records(&self, layer: Option<Layer>) -> Result<Vec<ScopeRecord>> {
         if !self.has_table("domania_scopes")? {
             return Ok(Vec::new());
         }
@@ -397,7 +349,7 @@ impl GpkgDb {
     }
 
     /// The keys of a layer's current rows.
-    pub(crate) fn keys(&self, layer: Layer) -> Result<Vec<String>> {
+    fn keys(&self, layer: Layer) -> Result<Vec<String>> {
         let t = layer.table();
         if !self.has_table(t)? {
             return Ok(Vec::new());
@@ -408,7 +360,7 @@ impl GpkgDb {
     }
 
     /// Every row of a layer, current and history, by key, version range and hashes.
-    pub(crate) fn hash_rows(&self, layer: Layer) -> Result<Vec<HashRow>> {
+    fn hash_rows(&self, layer: Layer) -> Result<Vec<HashRow>> {
         let t = layer.table();
         if !self.has_table(t)? {
             return Ok(Vec::new());
@@ -423,7 +375,7 @@ impl GpkgDb {
     }
 
     /// (current rows, history rows) of a layer.
-    pub(crate) fn counts(&self, layer: Layer) -> Result<(i64, i64)> {
+    fn counts(&self, layer: Layer) -> Result<(i64, i64)> {
         let t = layer.table();
         // A store made before a layer existed has no table for it until a writer opens it: an
         // empty layer.
@@ -435,7 +387,7 @@ impl GpkgDb {
         Ok((features, history))
     }
 
-    pub(crate) fn rows_at(&self, layer: Layer, version: i64) -> Result<Vec<Row>> {
+    fn rows_at(&self, layer: Layer, version: i64) -> Result<Vec<Row>> {
         let t = layer.table();
         let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
         let geom = if layer.is_spatial() { "geom" } else { "NULL" };
@@ -455,7 +407,7 @@ impl GpkgDb {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub(crate) fn parcel(&self, idu: &str) -> Result<Option<StoredParcel>> {
+    fn parcel(&self, idu: &str) -> Result<Option<StoredParcel>> {
         let row = self
             .conn
             .query_row("SELECT idu, contenance, geom, v_from FROM parcels WHERE key = ?1", [idu], |r| {
@@ -463,12 +415,12 @@ impl GpkgDb {
             })
             .optional()?;
         row.map(|(idu, contenance, blob, v_from)| {
-            Ok(StoredParcel { idu, contenance, geom_l93: gpkg::decode_multipolygon(&blob)?, v_from })
+            Ok(StoredParcel { idu, contenance, geom_l93: blob::decode_multipolygon(&blob)?, v_from })
         })
         .transpose()
     }
 
-    pub(crate) fn rights_of(&self, idu: &str) -> Result<Vec<StoredRight>> {
+    fn rights_of(&self, idu: &str) -> Result<Vec<StoredRight>> {
         let mut stmt = self.conn.prepare(
             "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE idu = ?1 ORDER BY droit, siren",
         )?;
@@ -476,7 +428,7 @@ impl GpkgDb {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub(crate) fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>> {
+    fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>> {
         let droit = right.code().to_string();
         let mut stmt = self.conn.prepare(
             "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = ?1 ORDER BY idu",
@@ -487,7 +439,7 @@ impl GpkgDb {
 
     /// The current parcels, or those whose boxes meet a zone of `zones` (R-tree boxes are
     /// rounded outwards, so none that meets a zone is missed).
-    pub(crate) fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
+    fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
         let sql = match zones {
             None => "SELECT idu, contenance, geom, v_from FROM parcels ORDER BY fid".to_owned(),
             Some(z) => format!(
@@ -502,13 +454,13 @@ impl GpkgDb {
         while let Some(r) = q.next()? {
             // Decoded from SQLite's own buffer: no copy of the blob.
             let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
-            let geom_l93 = gpkg::decode_multipolygon(blob)?;
+            let geom_l93 = blob::decode_multipolygon(blob)?;
             out.push(StoredParcel { idu: r.get(0)?, contenance: r.get(1)?, geom_l93, v_from: r.get(3)? });
         }
         Ok(out)
     }
 
-    pub(crate) fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
+    fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
         let t = layer.table();
         if !self.has_table(t)? {
             return Ok(Vec::new());
@@ -522,25 +474,25 @@ impl GpkgDb {
                 key: r.get(0)?,
                 name: r.get(1)?,
                 properties_json: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                geom_l93: gpkg::decode_multipolygon(&blob)?,
+                geom_l93: blob::decode_multipolygon(&blob)?,
             });
         }
         Ok(out)
     }
 
-    pub(crate) fn departements(&self) -> Result<Vec<String>> {
+    fn departements(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare(&format!("SELECT DISTINCT {DEPARTEMENT_OF_KEY} FROM parcels ORDER BY 1"))?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub(crate) fn owner_coverage(&self) -> Result<BTreeSet<String>> {
+    fn owner_coverage(&self) -> Result<BTreeSet<String>> {
         let mut stmt = self.conn.prepare("SELECT DISTINCT substr(idu, 1, 5) FROM owners")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub(crate) fn owner_file_covers(&self, commune: &str) -> Result<bool> {
+    fn owner_file_covers(&self, commune: &str) -> Result<bool> {
         let end = format!("{commune}\u{10FFFF}");
         Ok(self
             .conn
@@ -550,15 +502,15 @@ impl GpkgDb {
     }
 
     /// Starts a read transaction: what follows reads one state of the file.
-    pub(crate) fn begin_read(&self) -> Result<()> {
+    fn begin_read(&self) -> Result<()> {
         Ok(self.conn.execute_batch("BEGIN DEFERRED")?)
     }
 
-    pub(crate) fn end_read(&self) -> Result<()> {
+    fn end_read(&self) -> Result<()> {
         Ok(self.conn.execute_batch("COMMIT")?)
     }
 
-    pub(crate) fn create_token(&mut self, name: &str, role: &str, secret_sha256: &str) -> Result<()> {
+    fn create_token(&mut self, name: &str, role: &str, secret_sha256: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute_batch(TOKENS_DDL)?;
         let taken: bool =
@@ -574,14 +526,14 @@ impl GpkgDb {
         Ok(())
     }
 
-    pub(crate) fn token_records(&self) -> Result<Vec<TokenRecord>> {
+    fn token_records(&self) -> Result<Vec<TokenRecord>> {
         if !self.has_table("domania_tokens")? {
             return Ok(Vec::new());
         }
         self.records(&format!("SELECT {} FROM domania_tokens", TokenRecord::COLUMNS), [])
     }
 
-    pub(crate) fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<crate::TokenInfo>> {
+    fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<crate::TokenInfo>> {
         if !self.has_table("domania_tokens")? {
             return Ok(None);
         }
@@ -593,7 +545,7 @@ impl GpkgDb {
     }
 
     /// Sets the hashes of current rows by key (see `Store::mark_altered`).
-    pub(crate) fn set_hashes(&mut self, rows: &BTreeMap<Layer, Vec<(&str, i64, i64)>>) -> Result<usize> {
+    fn set_hashes(&mut self, rows: &BTreeMap<Layer, Vec<(&str, i64, i64)>>) -> Result<usize> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
         for (layer, rows) in rows {
@@ -607,7 +559,7 @@ impl GpkgDb {
         Ok(n)
     }
 
-    pub(crate) fn revoke_token(&mut self, name: &str) -> Result<bool> {
+    fn revoke_token(&mut self, name: &str) -> Result<bool> {
         if !self.has_table("domania_tokens")? {
             return Ok(false);
         }
@@ -618,7 +570,7 @@ impl GpkgDb {
         Ok(n > 0)
     }
 
-    pub(crate) fn save_rules(&mut self, toml: &str, author: &str) -> Result<i64> {
+    fn save_rules(&mut self, toml: &str, author: &str) -> Result<i64> {
         let tx = self.conn.transaction()?;
         tx.execute_batch(RULES_DDL)?;
         let version: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_rules", [], |r| r.get(0))?;
@@ -630,7 +582,7 @@ impl GpkgDb {
         Ok(version)
     }
 
-    pub(crate) fn rules_records(&self) -> Result<Vec<RulesRecord>> {
+    fn rules_records(&self) -> Result<Vec<RulesRecord>> {
         if !self.has_table("domania_rules")? {
             return Ok(Vec::new());
         }
@@ -638,12 +590,12 @@ impl GpkgDb {
         self.records(&sql, [])
     }
 
-    pub(crate) fn integrity_check(&self) -> Result<String> {
+    fn integrity_check(&self) -> Result<String> {
         Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Opens the writer of a new version of `layer`.
-    pub(crate) fn writer(&mut self, layer: Layer) -> Result<Begun<'_>> {
+    fn writer(&mut self, layer: Layer) -> Result<Begun<'_>> {
         let t = layer.table();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let version: i64 =
@@ -660,12 +612,7 @@ impl GpkgDb {
     }
 
     /// Every stored row of a layer (current, or history), in chunks, for a copy.
-    pub(crate) fn raw_rows(
-        &self,
-        layer: Layer,
-        history: bool,
-        each: &mut dyn FnMut(Vec<RawRow>) -> Result<()>,
-    ) -> Result<()> {
+    fn raw_rows(&self, layer: Layer, history: bool, each: &mut dyn FnMut(Vec<RawRow>) -> Result<()>) -> Result<()> {
         let t = layer.table();
         if !self.has_table(t)? {
             return Ok(());
@@ -695,335 +642,10 @@ impl GpkgDb {
     }
 
     /// The writer of a copy into this (empty) store: one transaction.
-    pub(crate) fn raw_sink(&mut self) -> Result<Box<dyn RawSink + '_>> {
+    fn raw_sink(&mut self) -> Result<Box<dyn RawSink + '_>> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(TOKENS_DDL)?;
         tx.execute_batch(RULES_DDL)?;
         Ok(Box::new(GpkgSink { tx }))
-    }
-}
-
-fn stored_right(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRight> {
-    Ok(StoredRight {
-        idu: r.get(0)?,
-        droit: {
-            let code: String = r.get(1)?;
-            domania_core::Right::parse(&code).ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, "empty code droit".into())
-            })?
-        },
-        siren: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-        denomination: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-        groupe: r.get::<_, Option<i64>>(4)?.map(|g| g as u8),
-        forme: r.get(5)?,
-        forme_abregee: r.get(6)?,
-    })
-}
-
-/// SQL of one layer's writes, built once per import.
-struct LayerSql {
-    insert: String,
-    /// `insert` with the fid given (a copy keeps fids).
-    insert_fid: String,
-    insert_history: String,
-    update: String,
-    archive: String,
-    delete: String,
-    rtree_upsert: String,
-    rtree_delete: String,
-}
-
-impl LayerSql {
-    fn new(layer: Layer) -> Self {
-        let t = layer.table();
-        let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
-        let geom_col = if layer.is_spatial() { "geom, " } else { "" };
-        let all_cols = format!("{geom_col}key, {}, ghash, ahash, v_from", names.join(", "));
-        let n_params = usize::from(layer.is_spatial()) + 1 + names.len() + 3;
-        let placeholders: Vec<String> = (1..=n_params).map(|i| format!("?{i}")).collect();
-        let sets: Vec<String> = all_cols.split(", ").zip(&placeholders).map(|(c, p)| format!("{c} = {p}")).collect();
-        Self {
-            insert: format!("INSERT INTO {t} ({all_cols}) VALUES ({})", placeholders.join(", ")),
-            insert_fid: format!(
-                "INSERT INTO {t} ({all_cols}, fid) VALUES ({}, ?{})",
-                placeholders.join(", "),
-                n_params + 1
-            ),
-            insert_history: format!(
-                "INSERT INTO {t}_history ({all_cols}, fid, v_to) VALUES ({}, ?{}, ?{})",
-                placeholders.join(", "),
-                n_params + 1,
-                n_params + 2
-            ),
-            update: format!("UPDATE {t} SET {} WHERE fid = ?{}", sets.join(", "), n_params + 1),
-            archive: format!(
-                "INSERT INTO {t}_history (fid, {all_cols}, v_to) SELECT fid, {all_cols}, ?1 FROM {t} WHERE fid = ?2"
-            ),
-            delete: format!("DELETE FROM {t} WHERE fid = ?1"),
-            rtree_upsert: format!("INSERT OR REPLACE INTO rtree_{t}_geom VALUES (?1, ?2, ?3, ?4, ?5)"),
-            rtree_delete: format!("DELETE FROM rtree_{t}_geom WHERE id = ?1"),
-        }
-    }
-}
-
-/// A row's values as SQLite binds them: geometry (spatial layers), key, the layer's columns,
-/// then the hashes and `v_from`.
-fn bind_values(layer: Layer, row: Row, ghash: i64, ahash: i64, v_from: i64) -> Vec<rusqlite::types::Value> {
-    use rusqlite::types::Value as V;
-    let mut values: Vec<V> = Vec::with_capacity(row.values.len() + 6);
-    if layer.is_spatial() {
-        values.push(row.geom.map_or(V::Null, V::Blob));
-    }
-    values.push(V::Text(row.key));
-    values.extend(row.values.into_iter().map(|v| match v {
-        Value::Null => V::Null,
-        Value::Integer(i) => V::Integer(i),
-        Value::Real(r) => V::Real(r),
-        Value::Text(t) => V::Text(t),
-    }));
-    values.extend([ghash, ahash, v_from].map(V::Integer));
-    values
-}
-
-/// Puts a row's box in the R-tree (or takes it out when it has no geometry).
-fn index(tx: &Connection, sql: &LayerSql, fid: i64, env: Option<[f64; 4]>) -> Result<()> {
-    match env {
-        Some(e) => tx.prepare_cached(&sql.rtree_upsert)?.execute(params![fid, e[0], e[1], e[2], e[3]])?,
-        None => tx.prepare_cached(&sql.rtree_delete)?.execute([fid])?,
-    };
-    Ok(())
-}
-
-/// The writer of one import into a GeoPackage.
-struct GpkgWriter<'a> {
-    tx: rusqlite::Transaction<'a>,
-    layer: Layer,
-    version: i64,
-    sql: LayerSql,
-}
-
-impl crate::store::RecordRow for rusqlite::Row<'_> {
-    fn at<T>(&self, i: usize) -> Result<T>
-    where
-        T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>,
-    {
-        Ok(self.get(i)?)
-    }
-}
-
-impl Writer for GpkgWriter<'_> {
-    fn current(&mut self, dep: Option<&str>) -> Result<Vec<(String, i64, i64, i64)>> {
-        // The keys of a département are those from its code up to the next code ("19" reads up
-        // to "1:", "2A" up to "2B", "974" up to "975"). Read in one pass over the table, not
-        // through the key index: a GeoPackage is mostly one département, and looking each row
-        // up from the index made the re-import of 400k parcels 20 % slower.
-        let (range, bounds) = match dep {
-            Some(d) => {
-                let mut end = d.as_bytes().to_vec();
-                if let Some(last) = end.last_mut() {
-                    *last += 1;
-                }
-                (
-                    " NOT INDEXED WHERE key >= ?1 AND key < ?2",
-                    vec![d.to_owned(), String::from_utf8_lossy(&end).into_owned()],
-                )
-            }
-            None => ("", Vec::new()),
-        };
-        let mut stmt =
-            self.tx.prepare_cached(&format!("SELECT key, fid, ghash, ahash FROM {}{range}", self.layer.table()))?;
-        let rows =
-            stmt.query_map(rusqlite::params_from_iter(bounds), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    fn put(&mut self, row: Row, replaces: Option<i64>, ghash: i64, ahash: i64) -> Result<()> {
-        let env = row.geom.as_deref().and_then(gpkg::envelope);
-        let mut values = bind_values(self.layer, row, ghash, ahash, self.version);
-        let fid = match replaces {
-            None => {
-                self.tx.prepare_cached(&self.sql.insert)?.execute(params_from_iter(values))?;
-                self.tx.last_insert_rowid()
-            }
-            Some(fid) => {
-                self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
-                values.push(rusqlite::types::Value::Integer(fid));
-                self.tx.prepare_cached(&self.sql.update)?.execute(params_from_iter(values))?;
-                fid
-            }
-        };
-        if self.layer.is_spatial() {
-            index(&self.tx, &self.sql, fid, env)?;
-        }
-        Ok(())
-    }
-
-    fn retire(&mut self, fids: &[(i64, String)]) -> Result<()> {
-        for (fid, _) in fids {
-            self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
-            self.tx.prepare_cached(&self.sql.delete)?.execute([fid])?;
-            if self.layer.is_spatial() {
-                self.tx.prepare_cached(&self.sql.rtree_delete)?.execute([fid])?;
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord]) -> Result<String> {
-        let t = self.layer.table();
-        if self.layer.is_spatial() {
-            gpkg::create_rtree_triggers(&self.tx, t, "fid")?;
-        }
-        insert_records(&self.tx, std::slice::from_ref(v), scopes)?;
-        update_contents(&self.tx, self.layer)?;
-        Ok(self.tx.query_row(
-            "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
-            params![t, v.version],
-            |r| r.get(0),
-        )?)
-    }
-
-    fn created_at(&mut self, version: i64) -> Result<Option<String>> {
-        Ok(self
-            .tx
-            .query_row(
-                "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
-                params![self.layer.table(), version],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    fn commit(self: Box<Self>) -> Result<()> {
-        Ok(self.tx.commit()?)
-    }
-}
-
-/// Writes version and scope records; a record without `created_at` gets the time now.
-fn insert_records(tx: &Connection, versions: &[VersionRecord], scopes: &[ScopeRecord]) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO domania_versions (layer, version, kind, author, created_at, source, source_sha256, features, added,
-           removed, changed, reshaped, rejected, repaired, report)
-         VALUES (?1, ?2, ?3, ?4, COALESCE(?5, strftime('%Y-%m-%dT%H:%M:%fZ','now')), ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?;
-    for v in versions {
-        stmt.execute(params![
-            v.layer,
-            v.version,
-            v.kind,
-            v.author,
-            v.created_at,
-            v.source,
-            v.source_sha256,
-            v.features,
-            v.added,
-            v.removed,
-            v.changed,
-            v.reshaped,
-            v.rejected,
-            v.repaired,
-            v.report
-        ])?;
-    }
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO domania_scopes (layer, version, scope_kind, scope, features, added, removed, changed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for s in scopes {
-        stmt.execute(params![s.layer, s.version, s.scope_kind, s.scope, s.features, s.added, s.removed, s.changed])?;
-    }
-    Ok(())
-}
-
-/// Updates a layer's `gpkg_contents` row: its last change and (spatial layers) its extent.
-fn update_contents(tx: &Connection, layer: Layer) -> Result<()> {
-    let t = layer.table();
-    if layer.is_spatial() {
-        // The R-tree holds float32 boxes rounded outwards: a conservative extent, as the
-        // GeoPackage extent may be.
-        tx.execute(
-            &format!(
-                "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'),
-                   min_x = (SELECT MIN(minx) FROM rtree_{t}_geom), max_x = (SELECT MAX(maxx) FROM rtree_{t}_geom),
-                   min_y = (SELECT MIN(miny) FROM rtree_{t}_geom), max_y = (SELECT MAX(maxy) FROM rtree_{t}_geom)
-                 WHERE table_name = ?1"
-            ),
-            [t],
-        )?;
-    } else {
-        tx.execute(
-            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?1",
-            [t],
-        )?;
-    }
-    Ok(())
-}
-
-/// The writer of a copy into a GeoPackage: rows keep their fids; the R-tree triggers stay on
-/// (a copy is not the hot path).
-struct GpkgSink<'a> {
-    tx: rusqlite::Transaction<'a>,
-}
-
-impl RawSink for GpkgSink<'_> {
-    fn rows(&mut self, layer: Layer, rows: Vec<RawRow>) -> Result<()> {
-        let sql = LayerSql::new(layer);
-        for r in rows {
-            let mut values = bind_values(layer, r.row, r.ghash, r.ahash, r.v_from);
-            values.push(rusqlite::types::Value::Integer(r.fid));
-            match r.v_to {
-                None => self.tx.prepare_cached(&sql.insert_fid)?.execute(params_from_iter(values))?,
-                Some(to) => {
-                    values.push(rusqlite::types::Value::Integer(to));
-                    self.tx.prepare_cached(&sql.insert_history)?.execute(params_from_iter(values))?
-                }
-            };
-        }
-        Ok(())
-    }
-
-    fn records(
-        &mut self,
-        versions: &[VersionRecord],
-        scopes: &[ScopeRecord],
-        tokens: &[TokenRecord],
-        rules: &[RulesRecord],
-    ) -> Result<()> {
-        insert_records(&self.tx, versions, scopes)?;
-        for t in tokens {
-            self.tx.execute(
-                "INSERT INTO domania_tokens (name, role, sha256, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![t.name, t.role, t.sha256, t.created_at, t.revoked_at],
-            )?;
-        }
-        for r in rules {
-            self.tx.execute(
-                "INSERT INTO domania_rules (version, author, created_at, toml) VALUES (?1, ?2, ?3, ?4)",
-                params![r.version, r.author, r.created_at, r.toml],
-            )?;
-        }
-        for layer in Layer::ALL {
-            update_contents(&self.tx, layer)?;
-            // New rows after the copy get fids above every copied one, history included (an
-            // explicit fid only moves AUTOINCREMENT's counter to the largest current one).
-            let t = layer.table();
-            self.tx.execute(
-                "INSERT INTO sqlite_sequence (name, seq) SELECT ?1, 0 WHERE NOT EXISTS
-                   (SELECT 1 FROM sqlite_sequence WHERE name = ?1)",
-                [t],
-            )?;
-            self.tx.execute(
-                &format!(
-                    "UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT MAX(fid) FROM {t}_history), 0))
-                     WHERE name = ?1"
-                ),
-                [t],
-            )?;
-        }
-        Ok(())
-    }
-
-    fn commit(self: Box<Self>) -> Result<()> {
-        Ok(self.tx.commit()?)
     }
 }

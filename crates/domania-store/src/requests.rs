@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS report_events_report ON report_events (report_id);
 
 /// One report as stored. Times are RFC 3339 in UTC (they sort as text).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReportRow {
+pub struct RequestRow {
     pub id: i64,
     pub service_code: String,
     pub intervention: String,
@@ -127,7 +127,7 @@ pub struct Rerouted {
     pub expected_at: Option<String>,
 }
 
-impl ReportRow {
+impl RequestRow {
     /// The report's routing (service, rule, place, due time).
     #[must_use]
     pub fn routing(&self) -> Rerouted {
@@ -168,7 +168,7 @@ impl ReportRow {
 
 /// What to list.
 #[derive(Debug, Clone, Default)]
-pub struct ReportFilter {
+pub struct RequestFilter {
     pub ids: Vec<i64>,
     pub service_codes: Vec<String>,
     pub statuses: Vec<String>,
@@ -190,7 +190,7 @@ pub struct Nearby {
 
 /// The reports database: a SQLite file, or the tables `reports` and `report_events` of a
 /// PostGIS store's database (shared by every server of the store).
-pub struct ReportStore {
+pub struct RequestStore {
     db: Db,
     /// The file, or the database's masked URL.
     path: PathBuf,
@@ -224,15 +224,15 @@ impl PgReports {
     fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
         let mut c = self.client.borrow_mut();
         if c.is_closed() {
-            *c = pg_connect(&self.url, &crate::store::Location::Postgres(self.url.clone()).to_string())?;
+            *c = pg_connect(&self.url, &crate::location::Location::Postgres(self.url.clone()).to_string())?;
         }
         Ok(c)
     }
 }
 
-impl std::fmt::Debug for ReportStore {
+impl std::fmt::Debug for RequestStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReportStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("RequestStore").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -243,7 +243,7 @@ const COLUMNS: &str = "id, service_code, intervention, lon, lat, x, y, descripti
 /// A report from a row of either engine (`get` for rusqlite, `try_get` for postgres).
 macro_rules! report_row {
     ($r:ident . $get:ident) => {
-        ReportRow {
+        RequestRow {
             id: $r.$get(0)?,
             service_code: $r.$get(1)?,
             intervention: $r.$get(2)?,
@@ -278,11 +278,11 @@ macro_rules! report_row {
     };
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportRow> {
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
     Ok(report_row!(r.get))
 }
 
-fn pg_row(r: &postgres::Row) -> std::result::Result<ReportRow, postgres::Error> {
+fn pg_row(r: &postgres::Row) -> std::result::Result<RequestRow, postgres::Error> {
     Ok(report_row!(r.try_get))
 }
 
@@ -356,7 +356,7 @@ fn pg_params(ps: &[P]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 const INSERT_EVENT: &str =
     "INSERT INTO report_events (report_id, at, kind, status, note, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-/// The open reports near a point (see [`ReportStore::insert`]).
+/// The open reports near a point (see [`RequestStore::insert`]).
 fn near_sql(n_statuses: usize) -> String {
     let marks = vec!["?"; n_statuses].join(",");
     format!(
@@ -421,7 +421,7 @@ static INSERT_REPORT: LazyLock<String> = LazyLock::new(|| {
     format!("INSERT INTO reports ({}) VALUES ({})", cols.join(", "), marks.join(", "))
 });
 
-fn insert_params(r: &ReportRow) -> Vec<P> {
+fn insert_params(r: &RequestRow) -> Vec<P> {
     let mut params = vec![
         t(&r.service_code),
         t(&r.intervention),
@@ -457,11 +457,11 @@ fn reroute_params(id: i64, new: &Rerouted, at: &str) -> Vec<P> {
     params
 }
 
-fn get_in(tx: &Connection, id: i64) -> Result<Option<ReportRow>> {
+fn get_in(tx: &Connection, id: i64) -> Result<Option<RequestRow>> {
     Ok(tx.query_row(&format!("SELECT {COLUMNS} FROM reports WHERE id = ?1"), [id], row).optional()?)
 }
 
-fn pg_get_in(tx: &mut impl postgres::GenericClient, id: i64) -> Result<Option<ReportRow>> {
+fn pg_get_in(tx: &mut impl postgres::GenericClient, id: i64) -> Result<Option<RequestRow>> {
     Ok(tx
         .query_opt(&format!("SELECT {COLUMNS} FROM reports WHERE id = $1"), &[&id])?
         .map(|r| pg_row(&r))
@@ -487,7 +487,7 @@ CREATE TABLE IF NOT EXISTS report_events (
 CREATE INDEX IF NOT EXISTS report_events_report ON report_events (report_id);
 ";
 
-impl ReportStore {
+impl RequestStore {
     /// The reports database of a store: `<store>.reports` beside it.
     #[must_use]
     pub fn path_for(store: &Path) -> PathBuf {
@@ -511,7 +511,7 @@ impl ReportStore {
     /// Opens the reports of the PostGIS store at `url` (their tables created when missing). A
     /// database without a Domania store is refused: nothing is created in it.
     pub fn open_postgres(url: &str) -> Result<Self> {
-        let shown = crate::store::Location::Postgres(url.to_owned()).to_string();
+        let shown = crate::location::Location::Postgres(url.to_owned()).to_string();
         let client = pg_connect(url, &shown)?;
         let pg = PgReports { client: std::cell::RefCell::new(client), url: url.to_owned() };
         Ok(Self { db: Db::Pg(Box::new(pg)), path: PathBuf::from(shown) })
@@ -531,12 +531,12 @@ impl ReportStore {
     /// cannot both be first. Returns the new report.
     pub fn insert(
         &mut self,
-        mut report: ReportRow,
+        mut report: RequestRow,
         open_statuses: &[&str],
         distance: f64,
         since: &str,
-        decide: impl FnOnce(&[Nearby], &mut ReportRow),
-    ) -> Result<ReportRow> {
+        decide: impl FnOnce(&[Nearby], &mut RequestRow),
+    ) -> Result<RequestRow> {
         let mut near_args = vec![
             t(&report.intervention),
             P::F(report.x - distance),
@@ -599,7 +599,7 @@ impl ReportStore {
     }
 
     /// One report.
-    pub fn get(&self, id: i64) -> Result<Option<ReportRow>> {
+    pub fn get(&self, id: i64) -> Result<Option<RequestRow>> {
         match &self.db {
             Db::Sqlite(conn) => get_in(conn, id),
             Db::Pg(pg) => pg_get_in(&mut *pg.client()?, id),
@@ -631,7 +631,7 @@ impl ReportStore {
     }
 
     /// Reports matching a filter, newest first.
-    pub fn list(&self, f: &ReportFilter) -> Result<Vec<ReportRow>> {
+    pub fn list(&self, f: &RequestFilter) -> Result<Vec<RequestRow>> {
         let mut sql = format!("SELECT {COLUMNS} FROM reports WHERE 1 = 1");
         let mut args: Vec<P> = Vec::new();
         let mut any_of = |sql: &mut String, column: &str, values: Vec<P>| {
@@ -677,8 +677,8 @@ impl ReportStore {
         note: Option<&str>,
         by: &str,
         at: &str,
-        check: impl FnOnce(&ReportRow) -> std::result::Result<(), String>,
-    ) -> Result<ReportRow> {
+        check: impl FnOnce(&RequestRow) -> std::result::Result<(), String>,
+    ) -> Result<RequestRow> {
         const UPDATE: &str = "UPDATE reports SET status = ?2, status_notes = ?3, updated_at = ?4 WHERE id = ?1";
         let update = [P::I(id), t(status), ot(note), t(at)];
         let event = [P::I(id), t(at), t("status"), t(status), ot(note), t(by)];
@@ -710,8 +710,8 @@ impl ReportStore {
 
     /// Gives a report another routing (an explicit re-route), in one transaction with its
     /// event.
-    pub fn reroute(&mut self, id: i64, new: &Rerouted, by: &str, at: &str) -> Result<ReportRow> {
-        let event = |current: &ReportRow| {
+    pub fn reroute(&mut self, id: i64, new: &Rerouted, by: &str, at: &str) -> Result<RequestRow> {
+        let event = |current: &RequestRow| {
             let note = format!("re-routed from {} to {}: {}", current.service_name, new.service_name, new.explanation);
             [P::I(id), t(at), t("reroute"), t(&current.status), P::OT(Some(note)), t(by)]
         };
@@ -760,8 +760,8 @@ impl ReportStore {
 mod tests {
     use super::*;
 
-    fn report(x: f64, at: &str) -> ReportRow {
-        ReportRow {
+    fn report(x: f64, at: &str) -> RequestRow {
+        RequestRow {
             id: 0,
             service_code: "litter".into(),
             intervention: "cleaning".into(),
@@ -798,13 +798,13 @@ mod tests {
     #[test]
     fn a_report_its_events_and_a_refused_move_leave_it_as_it_was() {
         let dir = tempfile::tempdir().unwrap();
-        story(ReportStore::open(&dir.path().join("r")).unwrap());
-        if let Some(db) = crate::pg::ScratchDatabase::from_env("reports") {
+        story(RequestStore::open(&dir.path().join("r")).unwrap());
+        if let Some(db) = domania_testkit::ScratchDatabase::from_env("reports") {
             // Refused in a database without a Domania store; kept in one.
-            assert!(matches!(ReportStore::open_postgres(db.url()), Err(StoreError::Missing { .. })));
+            assert!(matches!(RequestStore::open_postgres(db.url()), Err(StoreError::Missing { .. })));
             let loc = crate::Location::from(db.url());
             drop(crate::Store::create_at(&loc, false, &crate::Wait::default()).unwrap());
-            story(ReportStore::open_postgres(db.url()).unwrap());
+            story(RequestStore::open_postgres(db.url()).unwrap());
         }
     }
 
@@ -814,7 +814,7 @@ mod tests {
         assert_eq!(pg_sql("a IN (?,?) AND b >= ?"), "a IN ($1,$2) AND b >= $3");
     }
 
-    fn story(mut s: ReportStore) {
+    fn story(mut s: RequestStore) {
         let a =
             s.insert(report(600_000.0, "2026-01-01T10:00:00Z"), &["received"], 30.0, "2025-12-29T10:00:00Z", |n, _| {
                 assert!(n.is_empty());
@@ -835,7 +835,7 @@ mod tests {
         assert_eq!((done.status.as_str(), done.updated_at.as_str()), ("done", "2026-01-02T00:00:00Z"));
         assert_eq!(s.events(a.id).unwrap().len(), 2);
         assert_eq!(s.first_reached("done").unwrap(), vec![(a.id, "2026-01-02T00:00:00Z".to_owned())]);
-        let f = ReportFilter { statuses: vec!["done".into()], ..ReportFilter::default() };
+        let f = RequestFilter { statuses: vec!["done".into()], ..RequestFilter::default() };
         assert_eq!(s.list(&f).unwrap().len(), 1);
         let new = Rerouted {
             service_id: Some("commune".into()),
@@ -856,7 +856,7 @@ mod tests {
         assert_eq!((ev.len(), ev[1].kind.as_str()), (2, "reroute"));
         assert!(ev[1].note.as_deref().unwrap().contains("re-routed from CU to Commune"));
         assert_eq!(
-            s.list(&ReportFilter { ids: vec![a.id, b.id], limit: Some(1), ..ReportFilter::default() }).unwrap()[0].id,
+            s.list(&RequestFilter { ids: vec![a.id, b.id], limit: Some(1), ..RequestFilter::default() }).unwrap()[0].id,
             b.id
         );
     }

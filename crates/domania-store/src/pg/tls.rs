@@ -58,11 +58,11 @@ const UNSUPPORTED: [&str; 4] = ["sslcert", "sslkey", "sslpassword", "sslcrl"];
 /// environment adds (see `pg_env`). The error names the parameter and what is wrong with it,
 /// never the string (it may hold a password).
 pub(crate) fn secured(conn: &str) -> Result<Secured, String> {
-    secured_in(conn, &crate::pg_env::process_vars)
+    secured_in(conn, &super::env::process_vars)
 }
 
 /// [`secured`] in the environment `var`.
-fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, String> {
+fn secured_in(conn: &str, var: super::env::Vars<'_>) -> Result<Secured, String> {
     let keys: Vec<&str> = ["sslmode", "sslrootcert"].into_iter().chain(UNSUPPORTED).collect();
     let (rest, mut taken) = take_params(conn, &keys);
     if let Some(key) = UNSUPPORTED.into_iter().find(|k| taken.contains_key(*k)) {
@@ -91,7 +91,7 @@ fn secured_in(conn: &str, var: crate::pg_env::Vars<'_>) -> Result<Secured, Strin
     let mut config: postgres::Config = rest
         .parse()
         .map_err(|e: postgres::Error| format!("not a PostgreSQL connection string: {}", crate::error::described(&e)))?;
-    let note = crate::pg_env::complete(&mut config, var)?;
+    let note = super::env::complete(&mut config, var)?;
     // As libpq, `sslmode` is for TCP: PostgreSQL has no TLS over a Unix socket.
     let sockets_only = !config.get_hosts().is_empty()
         && config.get_hostaddrs().is_empty()
@@ -240,7 +240,7 @@ fn take_params(conn: &str, keys: &[&str]) -> (String, std::collections::HashMap<
             }
         }
     } else {
-        key_values(conn)
+        crate::location::key_values(conn)
             .into_iter()
             .filter(|(k, v, _)| !take(k, v.clone()))
             .map(|(_, _, raw)| raw)
@@ -248,63 +248,6 @@ fn take_params(conn: &str, keys: &[&str]) -> (String, std::collections::HashMap<
             .join(" ")
     };
     (rest, taken)
-}
-
-/// The `key = value` pairs of a libpq string: key, unquoted value, and the text as written.
-/// A string that is not made of such pairs gives what it could read; tokio-postgres then says
-/// what is wrong with it.
-pub(crate) fn key_values(conn: &str) -> Vec<(String, String, String)> {
-    let b: Vec<char> = conn.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < b.len() && b[i].is_whitespace() {
-            i += 1;
-        }
-        if i == b.len() {
-            return out;
-        }
-        let start = i;
-        while i < b.len() && b[i] != '=' && !b[i].is_whitespace() {
-            i += 1;
-        }
-        let key: String = b[start..i].iter().collect();
-        while i < b.len() && b[i].is_whitespace() {
-            i += 1;
-        }
-        if i == b.len() || b[i] != '=' {
-            // Not a pair: kept as written.
-            out.push((String::new(), String::new(), b[start..].iter().collect()));
-            return out;
-        }
-        i += 1;
-        while i < b.len() && b[i].is_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        let quoted = i < b.len() && b[i] == '\'';
-        if quoted {
-            i += 1;
-        }
-        while i < b.len() {
-            match b[i] {
-                '\\' if i + 1 < b.len() => {
-                    value.push(b[i + 1]);
-                    i += 2;
-                }
-                '\'' if quoted => {
-                    i += 1;
-                    break;
-                }
-                c if c.is_whitespace() && !quoted => break,
-                c => {
-                    value.push(c);
-                    i += 1;
-                }
-            }
-        }
-        out.push((key, value, b[start..i].iter().collect()));
-    }
 }
 
 /// `%XX` decoded (a file path in a URL).
