@@ -6,8 +6,9 @@ use std::path::Path;
 use domania_core::{Idu, Parcel};
 
 use crate::error::Result;
-use crate::features::{PolygonFeature, ReadOptions, prop_int, prop_str, read_polygons};
+use crate::features::{PolygonFeature, ReadOptions, prop_int, prop_str};
 use crate::geometry::Problem;
+use crate::polygons::read_polygons;
 use crate::report::ValidationReport;
 use crate::sniff::{Evidence, Layer};
 

@@ -1,5 +1,6 @@
-//! Polygon features from GeoJSON or Shapefile, with the source CRS resolved and every geometry
-//! taken through [`crate::geometry`]. The typed readers (cadastre, perimeters) build on it.
+//! What every polygon reader shares: the options, the feature handed to a typed reader, the one
+//! place a feature's outcome is recorded ([`deliver`]), and the property helpers. The readers
+//! themselves are [`crate::polygons`] (dispatch, GeoJSON), [`crate::shp`] and `ogr`.
 
 use std::path::Path;
 
@@ -7,9 +8,7 @@ use geo_types::MultiPolygon;
 use serde_json::{Map, Value};
 
 use crate::crs::Crs;
-use crate::error::{IoError, Result};
-use crate::geojson::{RawFeature, read_features};
-use crate::geometry::{InvalidPolicy, Problem, polygonal_l93};
+use crate::geometry::{InvalidPolicy, Problem};
 use crate::report::{Location, Severity, ValidationReport};
 
 /// Options shared by the readers of polygon layers.
@@ -36,31 +35,6 @@ pub struct PolygonFeature {
 #[must_use]
 pub fn is_shapefile(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp"))
-}
-
-/// Reads polygon features from GeoJSON (optionally gzipped) or Shapefile. Geometry problems are
-/// recorded in `report` (feature rejected or repaired); `accept` is called for every feature
-/// whose geometry is usable and returns the feature's problem if its attributes are not.
-///
-/// With the `gdal` feature, a file of another format, or a GeoJSON or Shapefile in a CRS outside
-/// the pure-Rust set (refused before any feature is read), is read through GDAL
-/// ([`crate::ogr`]).
-pub fn read_polygons(
-    path: &Path,
-    opts: ReadOptions,
-    report: &mut ValidationReport,
-    mut accept: impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
-) -> Result<()> {
-    #[cfg(feature = "gdal")]
-    if crate::ogr::wants_gdal(path) {
-        return crate::ogr::read_ogr(path, opts, report, accept);
-    }
-    let pure = read_polygons_here(path, opts, report, &mut accept);
-    #[cfg(feature = "gdal")]
-    if matches!(pure, Err(IoError::UnknownCrs { .. })) && report.read == 0 {
-        return crate::ogr::read_ogr(path, opts, report, accept);
-    }
-    pure
 }
 
 /// Hands a feature whose geometry was converted (`Ok`) or refused (`Err`) to `accept`, and
@@ -93,84 +67,6 @@ pub(crate) fn deliver(
     }
 }
 
-/// [`read_polygons`] by the pure-Rust readers.
-fn read_polygons_here(
-    path: &Path,
-    opts: ReadOptions,
-    report: &mut ValidationReport,
-    mut accept: impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
-) -> Result<()> {
-    if is_shapefile(path) {
-        return crate::shp::read_shapefile(path, opts, report, accept);
-    }
-    let mut late_crs = None;
-    let mut resolved: Option<Crs> = None;
-    let mut crs_error = None;
-    let info = read_features(path, |raw: RawFeature, info| {
-        if crs_error.is_some() {
-            return;
-        }
-        let crs = match resolved {
-            Some(c) => c,
-            None => match resolve_crs(path, opts.crs, info.crs.as_deref()) {
-                Ok(c) => {
-                    resolved = Some(c);
-                    c
-                }
-                Err(e) => {
-                    crs_error = Some(e);
-                    return;
-                }
-            },
-        };
-        report.read += 1;
-        let id = raw.id.clone().or_else(|| raw.properties.get("id").and_then(Value::as_str).map(str::to_owned));
-        let oversized = oversized_field(&raw.properties).or_else(|| {
-            id.as_ref().filter(|i| i.len() > MAX_FIELD_BYTES).map(|i| Problem {
-                code: "field_too_large",
-                message: format!("the feature id holds {} bytes; the limit is {MAX_FIELD_BYTES}", i.len()),
-            })
-        });
-        if let Some(p) = oversized {
-            let shown = id.as_deref().map(|i| shorten(i, 40));
-            report.push(Location::Feature(raw.index), shown.as_deref(), Severity::Rejected, p.code, p.message);
-            return;
-        }
-        let geometry = polygonal_l93(raw.geometry.as_ref(), &crs, opts.invalid);
-        deliver(report, raw.index, id.as_deref(), raw.properties, geometry, &mut accept);
-    })?;
-    if let Some(e) = crs_error {
-        return Err(e);
-    }
-    let crs = match resolved {
-        Some(c) => c,
-        None => resolve_crs(path, opts.crs, info.crs.as_deref())?,
-    };
-    if info.crs_after_features && opts.crs.is_none() {
-        late_crs.clone_from(&info.crs);
-    }
-    if let Some(late) = late_crs {
-        let declared = Crs::parse(&late);
-        if declared.map(|c| c.epsg()) != Some(crs.epsg()) {
-            return Err(IoError::LateCrs { path: path.to_path_buf(), crs: late, assumed: crs.to_string() });
-        }
-    }
-    report.crs = crs.to_string();
-    Ok(())
-}
-
-fn resolve_crs(path: &Path, forced: Option<Crs>, declared: Option<&str>) -> Result<Crs> {
-    if let Some(c) = forced {
-        return Ok(c);
-    }
-    match declared {
-        None => Ok(Crs::wgs84()),
-        Some(name) => {
-            Crs::parse(name).ok_or_else(|| IoError::UnknownCrs { path: path.to_path_buf(), crs: name.to_owned() })
-        }
-    }
-}
-
 /// `text` cut to at most `max` characters (not bytes: a cut inside an accented character
 /// panicked here before), with an ellipsis when cut.
 #[must_use]
@@ -187,7 +83,7 @@ pub fn shorten(text: &str, max: usize) -> String {
 pub const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// The first property whose value (as JSON text) is larger than [`MAX_FIELD_BYTES`].
-fn oversized_field(props: &Map<String, Value>) -> Option<Problem> {
+pub(crate) fn oversized_field(props: &Map<String, Value>) -> Option<Problem> {
     props.iter().find_map(|(k, v)| {
         let size = match v {
             Value::String(s) => s.len(),

@@ -23,6 +23,7 @@ pub mod geometry;
 #[cfg(feature = "gdal")]
 pub mod ogr;
 pub mod perimeter;
+pub mod polygons;
 pub mod ppm;
 pub mod report;
 pub mod shp;

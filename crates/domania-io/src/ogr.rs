@@ -39,7 +39,7 @@ fn value(v: FieldValue) -> Value {
     }
 }
 
-/// Reads the polygons of the first layer of a GDAL dataset (see [`crate::features::read_polygons`]).
+/// Reads the polygons of the first layer of a GDAL dataset (see [`crate::polygons::read_polygons`]).
 ///
 /// # Errors
 /// A file GDAL cannot open, with no layer, or with no CRS (and no `--crs`).

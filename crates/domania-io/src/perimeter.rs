@@ -8,8 +8,9 @@ use geo_types::MultiPolygon;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::features::{ReadOptions, first_str, read_polygons};
+use crate::features::{ReadOptions, first_str};
 use crate::geometry::Problem;
+use crate::polygons::read_polygons;
 use crate::report::{Location, Severity, ValidationReport};
 use crate::sniff::{Evidence, Layer, is_qpv_code};
 

@@ -26,7 +26,7 @@ fn sibling(path: &Path, ext: &str) -> Option<PathBuf> {
     [ext.to_owned(), ext.to_ascii_uppercase()].into_iter().map(|e| path.with_extension(e)).find(|p| p.exists())
 }
 
-/// Reads a Shapefile's polygons and attributes (see [`crate::features::read_polygons`]).
+/// Reads a Shapefile's polygons and attributes (see [`crate::polygons::read_polygons`]).
 pub fn read_shapefile(
     path: &Path,
     opts: ReadOptions,
