@@ -71,11 +71,3 @@ pub enum IoError {
 fn feature_hint(feature: Option<usize>) -> String {
     feature.map(|i| format!(" (in feature {i})")).unwrap_or_default()
 }
-
-impl IoError {
-    /// Whether the input is to blame (always, except when writing fails).
-    #[must_use]
-    pub fn is_user_error(&self) -> bool {
-        !matches!(self, IoError::Write { .. })
-    }
-}

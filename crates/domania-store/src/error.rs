@@ -122,17 +122,6 @@ pub(crate) fn described(e: &postgres::Error) -> String {
     }
 }
 
-impl StoreError {
-    /// Whether the user is to blame (bad path, name, scope or file) rather than the machine.
-    #[must_use]
-    pub fn is_user_error(&self) -> bool {
-        !matches!(
-            self,
-            StoreError::Corrupt(_) | StoreError::Database(_) | StoreError::Postgres(_) | StoreError::Open { .. }
-        )
-    }
-}
-
 /// A reason a person understands for a SQLite failure, with SQLite's own words after it.
 #[must_use]
 pub(crate) fn sqlite_reason(e: &rusqlite::Error) -> String {

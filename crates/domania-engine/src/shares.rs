@@ -1,0 +1,86 @@
+//! Land by actor and owner in the zones of a layer: the overlay of parcels with zones, summed.
+
+use domania_core::overlay::{Overlay, OverlayOptions};
+use domania_core::shares::{ZoneShares, zone_shares_with_contenance};
+use domania_store::Layer;
+use serde::Serialize;
+
+use crate::snapshot::{Snapshot, Zone};
+
+/// Shares of one zone, with its key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyedShares {
+    pub key: String,
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub shares: ZoneShares,
+    /// Pieces below the sliver tolerance: (IDU, m²).
+    pub slivers: Vec<(String, f64)>,
+}
+
+/// How the figures of a [`SharesReport`] are made, said in every report.
+pub const SHARES_METHOD: &str = "Areas in m², computed in Lambert-93. Each square metre counts once, under the \
+    actor of its parcel: a parcel whose owners are of different actors counts under `indivision` (by_owner lists \
+    each co-owner's equal part, with its own actor in owner_actor); a parcel no owner file covers counts under \
+    `owner_unknown`, never as natural persons. `share` is the fraction of the rule's denominator \
+    (denominator_m2: the cadastré land, or the whole zone when the rules say so); share_of_cadastre and \
+    share_of_area give both fractions side by side. The non-cadastré space (streets…) is reported apart.";
+
+/// Result of [`Snapshot::shares`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SharesReport {
+    /// [`SHARES_METHOD`].
+    pub method: &'static str,
+    pub zones: Vec<KeyedShares>,
+    /// Overlapping parcel pairs: (IDU, IDU, m²).
+    pub overlaps: Vec<(String, String, f64)>,
+}
+
+impl Snapshot {
+    /// Shares of the one zone `key` of `layer` (`None` when there is no such zone).
+    #[must_use]
+    pub fn shares_of_zone(
+        &self,
+        layer: Layer,
+        key: &str,
+        include_non_cadastre: bool,
+        opts: OverlayOptions,
+    ) -> Option<SharesReport> {
+        let zone = self.zones(layer).iter().find(|z| z.key == key)?;
+        let zones = std::slice::from_ref(zone);
+        let o = self.overlay(zones, opts);
+        Some(self.shares_of(zones, &o, include_non_cadastre))
+    }
+
+    /// Shares of every zone of `layer`.
+    #[must_use]
+    pub fn shares(&self, layer: Layer, include_non_cadastre: bool, opts: OverlayOptions) -> SharesReport {
+        let zones = self.zones(layer);
+        let o = self.overlay(zones, opts);
+        self.shares_of(zones, &o, include_non_cadastre)
+    }
+
+    pub(crate) fn shares_of(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
+        let contenances: Vec<Option<f64>> = self.parcels.iter().map(|p| p.contenance.map(|c| c as f64)).collect();
+        let keyed = o
+            .zones
+            .iter()
+            .map(|z| KeyedShares {
+                key: zones[z.zone].key.clone(),
+                name: zones[z.zone].name.clone(),
+                shares: zone_shares_with_contenance(z, &self.holdings, &contenances, include_non_cadastre),
+                slivers: z
+                    .slivers
+                    .iter()
+                    .map(|&k| (self.parcels[z.pieces[k].parcel].idu.clone(), z.pieces[k].area_m2))
+                    .collect(),
+            })
+            .collect();
+        let overlaps = o
+            .overlaps
+            .iter()
+            .map(|x| (self.parcels[x.a].idu.clone(), self.parcels[x.b].idu.clone(), x.area_m2))
+            .collect();
+        SharesReport { method: SHARES_METHOD, zones: keyed, overlaps }
+    }
+}
