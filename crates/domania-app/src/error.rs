@@ -23,108 +23,160 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// Stable error codes. Never renamed once released: scripts and API clients match on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
+/// The table of error codes: variant, stable text, HTTP status, and what it means. One row per
+/// code, so that a code, its text and its status are written once; the server answers every
+/// error with one of these, the CLI prints the same text.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $text:literal, $status:literal;)*) => {
+        /// Stable error codes. Never renamed once released: scripts and API clients match on them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The code as text (`store_missing`…).
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text,)*
+                }
+            }
+
+            /// The HTTP status an answer with this code has.
+            #[must_use]
+            pub fn http_status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     /// No store at the path.
-    StoreMissing,
+    StoreMissing = "store_missing", 503;
     /// A file at the path that is not a Domania store (empty, not SQLite, not a GeoPackage,
     /// another application's GeoPackage, a table name clash).
-    NotAStore,
+    NotAStore = "not_a_store", 503;
     /// Another process holds the store's writer lock.
-    StoreBusy,
+    StoreBusy = "store_busy", 503;
     /// The store cannot be written here.
-    StoreReadOnly,
+    StoreReadOnly = "store_read_only", 503;
     /// The store is damaged.
-    StoreCorrupt,
+    StoreCorrupt = "store_corrupt", 500;
     /// A database failure (disk, SQLite, PostgreSQL).
-    Database,
+    Database = "database", 500;
     /// The store changed between reading and writing (another import meanwhile).
-    StoreChanged,
+    StoreChanged = "store_changed", 409;
     /// A layer has no such version.
-    NoSuchVersion,
+    NoSuchVersion = "no_such_version", 404;
     /// An import's scope does not fit the layer or the file.
-    ScopeRefused,
+    ScopeRefused = "scope_refused", 409;
     /// An import the safety checks refuse (too many rows removed, empty file).
-    ImportRefused,
+    ImportRefused = "import_refused", 409;
     /// Two rows of one import have the same key.
-    DuplicateKey,
+    DuplicateKey = "duplicate_key", 422;
     /// A file cannot be opened or read.
-    FileUnreadable,
+    FileUnreadable = "file_unreadable", 400;
     /// A file is not well-formed (JSON, CSV, Shapefile, encoding, header).
-    InvalidFile,
+    InvalidFile = "invalid_file", 422;
     /// A file is not what it is imported as (a PPM file as parcels…).
-    WrongKind,
+    WrongKind = "wrong_kind", 422;
     /// A CRS Domania does not know.
-    UnknownCrs,
+    UnknownCrs = "unknown_crs", 400;
     /// Features or lines were rejected: nothing was imported (the report says which).
-    FeaturesRejected,
+    FeaturesRejected = "features_rejected", 422;
     /// A configuration file (rules, territory, scenario, perimeters) is invalid.
-    InvalidConfig,
+    InvalidConfig = "invalid_config", 400;
     /// An argument is invalid (IDU, date, encoding, layer…).
-    InvalidArgument,
-    /// What was asked for is not in the store (a parcel, a QPV code).
-    NotFound,
+    InvalidArgument = "invalid_argument", 400;
+    /// What was asked for is not in the store (a parcel, a QPV code), or no such route.
+    NotFound = "not_found", 404;
     /// A layer the use case needs has not been imported yet.
-    LayerMissing,
+    LayerMissing = "layer_missing", 404;
     /// A scenario or perimeter definition cannot be applied to the store.
-    InvalidScenario,
+    InvalidScenario = "invalid_scenario", 400;
     /// A name already in use (a token's).
-    NameTaken,
+    NameTaken = "name_taken", 409;
     /// No credentials, or unknown ones.
-    Unauthorized,
+    Unauthorized = "unauthorized", 401;
     /// Credentials whose role does not allow what was asked.
-    Forbidden,
+    Forbidden = "forbidden", 403;
     /// A point outside the territory the store holds.
-    OutsideTerritory,
+    OutsideTerritory = "outside_territory", 400;
     /// A change the current state does not allow (a report's status).
-    Refused,
+    Refused = "refused", 409;
+    /// A query parameter that does not parse (a number that is not one, an unknown value).
+    BadParameter = "bad_parameter", 400;
+    /// A query parameter that is neither a parameter of the route nor a property to filter on.
+    UnknownParameter = "unknown_parameter", 400;
+    /// A point given neither as lon/lat nor as x/y.
+    BadPoint = "bad_point", 400;
+    /// A point outside metropolitan France, where Lambert-93 is defined.
+    OutsideFrance = "outside_france", 400;
+    /// An intervention kind the rules do not define.
+    UnknownKind = "unknown_kind", 400;
+    /// Not an IDU.
+    BadIdu = "bad_idu", 400;
+    /// A section that is neither `AB` nor a commune and a section.
+    BadSection = "bad_section", 400;
+    /// A `bbox` that is not four numbers, min before max.
+    BadBbox = "bad_bbox", 400;
+    /// A CRS the API does not serve.
+    BadCrs = "bad_crs", 400;
+    /// A `limit` out of its range.
+    BadLimit = "bad_limit", 400;
+    /// A negative `offset`.
+    BadOffset = "bad_offset", 400;
+    /// A format (`f=`) the answer does not come in.
+    BadFormat = "bad_format", 400;
+    /// A tile address out of range.
+    BadTile = "bad_tile", 400;
+    /// A scenario body that does not parse.
+    BadScenario = "bad_scenario", 400;
+    /// Rules that are not TOML text.
+    BadRules = "bad_rules", 400;
+    /// A token request that does not parse.
+    BadToken = "bad_token", 400;
+    /// An upload that cannot be read (not a zip, no .shp in it…).
+    BadUpload = "bad_upload", 400;
+    /// An upload without a body.
+    EmptyUpload = "empty_upload", 400;
+    /// An upload or an archive larger than the server takes.
+    UploadTooLarge = "upload_too_large", 413;
+    /// A layer that is computed, not uploaded.
+    NotImportable = "not_importable", 400;
+    /// A scope that does not parse.
+    BadScope = "bad_scope", 400;
+    /// Versions of a diff that do not parse.
+    BadVersions = "bad_versions", 400;
+    /// A rollback request that does not parse.
+    BadRollback = "bad_rollback", 400;
+    /// A request body that is not valid JSON for the route, or a form that does not parse.
+    BadBody = "bad_body", 400;
+    /// A body sent with a media type the route does not take.
+    UnsupportedMediaType = "unsupported_media_type", 415;
+    /// A method the route does not answer.
+    MethodNotAllowed = "method_not_allowed", 405;
+    /// The request took longer than the server allows.
+    Timeout = "timeout", 408;
     /// A fault of the program or the machine.
-    Internal,
+    Internal = "internal", 500;
 }
 
 impl ErrorCode {
-    /// The code as text (`store_missing`…).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::StoreMissing => "store_missing",
-            ErrorCode::NotAStore => "not_a_store",
-            ErrorCode::StoreBusy => "store_busy",
-            ErrorCode::StoreReadOnly => "store_read_only",
-            ErrorCode::StoreCorrupt => "store_corrupt",
-            ErrorCode::Database => "database",
-            ErrorCode::StoreChanged => "store_changed",
-            ErrorCode::NoSuchVersion => "no_such_version",
-            ErrorCode::ScopeRefused => "scope_refused",
-            ErrorCode::ImportRefused => "import_refused",
-            ErrorCode::DuplicateKey => "duplicate_key",
-            ErrorCode::FileUnreadable => "file_unreadable",
-            ErrorCode::InvalidFile => "invalid_file",
-            ErrorCode::WrongKind => "wrong_kind",
-            ErrorCode::UnknownCrs => "unknown_crs",
-            ErrorCode::FeaturesRejected => "features_rejected",
-            ErrorCode::InvalidConfig => "invalid_config",
-            ErrorCode::InvalidArgument => "invalid_argument",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::LayerMissing => "layer_missing",
-            ErrorCode::InvalidScenario => "invalid_scenario",
-            ErrorCode::NameTaken => "name_taken",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::OutsideTerritory => "outside_territory",
-            ErrorCode::Refused => "refused",
-            ErrorCode::Internal => "internal",
-        }
-    }
-
     /// Who is to blame.
     #[must_use]
     pub fn kind(self) -> ErrorKind {
-        match self {
-            ErrorCode::StoreCorrupt | ErrorCode::Database | ErrorCode::Internal => ErrorKind::Internal,
-            _ => ErrorKind::User,
+        if self.http_status() >= 500 && !matches!(self.http_status(), 503) {
+            ErrorKind::Internal
+        } else {
+            ErrorKind::User
         }
     }
 }
@@ -175,6 +227,21 @@ impl AppError {
     #[must_use]
     pub fn report(&self) -> Option<&ValidationReport> {
         self.report.as_deref()
+    }
+
+    /// The error without `prefix` (a server's temporary folder) in its message and its
+    /// report: a person is told the file as they sent it, never where the server put it.
+    #[must_use]
+    pub fn without(mut self, prefix: &str) -> Self {
+        self.message = self.message.replace(prefix, "");
+        if let Some(r) = self.report.as_mut() {
+            let shown = r.path.display().to_string().replace(prefix, "");
+            r.path = shown.into();
+            for issue in &mut r.issues {
+                issue.message = issue.message.replace(prefix, "");
+            }
+        }
+        self
     }
 
     /// Puts what was being done before the message (`reading rules.toml: …`), unless the
@@ -273,6 +340,8 @@ impl From<IoError> for AppError {
             IoError::NeedsGdal { .. } => ErrorCode::InvalidArgument,
             IoError::UnknownCrs { .. } | IoError::LateCrs { .. } => ErrorCode::UnknownCrs,
             IoError::WrongKind { .. } => ErrorCode::WrongKind,
+            IoError::Archive { .. } => ErrorCode::BadUpload,
+            IoError::ArchiveTooLarge { .. } => ErrorCode::UploadTooLarge,
             IoError::Write { .. } => ErrorCode::Internal,
         };
         AppError::new(code, chain_text(&e))

@@ -17,6 +17,15 @@ use crate::App;
 use crate::error::{AppError, Context as _, ErrorCode, Result};
 use crate::files::LoadedRules;
 
+/// How many times coarser than its tolerance a tile over its size bound may be drawn.
+pub const COARSEST: f32 = domania_tiles::layers::COARSEST;
+
+/// The size bound of a tile, in bytes.
+#[must_use]
+pub fn max_tile_bytes() -> usize {
+    TileOptions::default().max_bytes
+}
+
 /// A PMTiles export.
 #[derive(Debug, Clone)]
 pub struct PmtilesRequest {

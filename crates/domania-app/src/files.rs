@@ -52,6 +52,19 @@ pub fn rules_from_text(text: &str, name: &str) -> Result<LoadedRules> {
 }
 
 impl crate::App {
+    /// The rules a server applies, and the commands that act for it (`reports`, `report
+    /// annual`, `styles`): the file given, else the rules saved in the store, else the built-in
+    /// ones.
+    pub fn serving_rules(&self, file: Option<&Path>) -> Result<LoadedRules> {
+        match file {
+            Some(p) => rules(Some(p)),
+            None => match self.stored_rules()? {
+                Some(r) => Ok(r),
+                None => rules(None),
+            },
+        }
+    }
+
     /// The rules saved in the store by the server's administrators, if any.
     pub fn stored_rules(&self) -> Result<Option<LoadedRules>> {
         match self.open_read()?.rules()? {
@@ -91,7 +104,7 @@ pub fn classifier(territory: Option<&Path>) -> Result<Classifier> {
 pub struct ScenarioFile {
     #[serde(default)]
     pub name: String,
-    #[serde(rename = "transfer")]
+    #[serde(rename = "transfer", alias = "transfers")]
     pub transfers: Vec<domania_engine::Transfer>,
 }
 

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use domania_core::Layer;
 use domania_core::crs::Crs;
 use domania_io::features::ReadOptions;
+pub use domania_io::geometry::IN_REPAIR;
 use domania_io::geometry::InvalidPolicy;
-use domania_io::report::ValidationReport;
+pub use domania_io::report::ValidationReport;
 use domania_store::{ImportMeta, ImportOptions, Row, Scope, Store, VersionInfo, owner_rows, parcel_row, perimeter_row};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -67,6 +68,26 @@ pub struct ImportRequest {
     /// How the version's provenance names the file (default: its path), e.g. `HTTP upload by
     /// sig-officer` for a file the server wrote to a temporary folder.
     pub source_name: Option<String>,
+    /// The most bytes a zipped Shapefile may unpack to.
+    pub unpack_budget: u64,
+}
+
+/// The default of [`ImportRequest::unpack_budget`]: a département's Shapefile is a few GB at
+/// most; a zip that unpacks to more is refused before it fills the disk.
+pub const UNPACK_BUDGET: u64 = 16 << 30;
+
+/// A source whose zipped Shapefile is unpacked into a folder that lives as long as the source
+/// is read (`None`: the source as it is).
+fn unpacked(source: &Source, budget: u64) -> Result<(Source, Option<tempfile::TempDir>)> {
+    if !domania_io::archive::is_zip(&source.file) {
+        return Ok((source.clone(), None));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("domania-unzip-")
+        .tempdir()
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("a folder to unpack the zip into: {e}")))?;
+    let shp = domania_io::archive::unzip_shapefile(&source.file, dir.path(), budget)?;
+    Ok((Source { file: shp, ..source.clone() }, Some(dir)))
 }
 
 impl ImportRequest {
@@ -79,6 +100,7 @@ impl ImportRequest {
             skip_invalid: false,
             author: author.to_owned(),
             source_name: None,
+            unpack_budget: UNPACK_BUDGET,
         }
     }
 
@@ -126,9 +148,10 @@ impl App {
     /// Imports a file as a new version of a layer, creating the store when nothing is at its
     /// path. `progress` is called on the calling thread as rows are written.
     pub fn import(&self, request: &ImportRequest, progress: &dyn Fn(Progress)) -> Result<ImportOutcome> {
+        let (source, _unpacked) = unpacked(&request.source, request.unpack_budget)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
         let reader = {
-            let source = request.source.clone();
+            let source = source.clone();
             std::thread::spawn(move || -> Result<ValidationReport> {
                 // A send fails only when the writer gave up; its error is the one reported.
                 let mut batch = Vec::with_capacity(BATCH);
@@ -167,7 +190,8 @@ impl App {
     /// Reads a file as an import would, without importing it: its validation report. A file
     /// with rejections is not an error here; the report says what they are.
     pub fn validate(&self, source: &Source) -> Result<ValidationReport> {
-        read_rows(source, |_| {})
+        let (source, _unpacked) = unpacked(source, UNPACK_BUDGET)?;
+        read_rows(&source, |_| {})
     }
 
     /// Creates an empty store (with `adopt`, adds Domania's layers to a GeoPackage of yours).

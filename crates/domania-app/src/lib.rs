@@ -15,20 +15,37 @@
 //! - [`files`]: the TOML files a territory is described by (rules, territory, scenarios,
 //!   perimeters) and dates.
 
-pub mod compute;
+pub mod assign;
+pub mod blocks;
+pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod export;
+pub mod features;
 pub mod files;
+pub mod follow;
 pub mod geojson;
+pub mod held;
 pub mod import;
-pub mod query;
-pub mod reports;
+pub mod owners;
+pub mod parcels;
+pub mod perimeters;
+pub mod point;
+pub mod qpv;
+pub mod requests;
+pub mod scenario;
 pub mod search;
-pub mod store;
+pub mod shares;
 pub mod styles;
+pub mod subsectors;
+pub mod synth;
 pub mod table;
+pub mod territory;
+pub mod tiles;
 pub mod tokens;
+pub mod upload;
+pub mod versions;
+pub mod who;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,9 +53,15 @@ use std::time::Duration;
 
 use domania_core::Classifier;
 use domania_engine::Snapshot;
-use domania_store::{Location, Scope, Store, Wait};
+use domania_store::{Store, Wait};
 
-pub use domania_core::Layer;
+pub use domania_core::crs::Crs;
+pub use domania_core::hash::fnv1a;
+pub use domania_core::{Actor, Idu, Layer};
+pub use domania_io::geometry::InvalidPolicy;
+pub use domania_store::{
+    Diff, EngineCheck, LayerSummary, Location, Scope, ScopeInfo, ScopeKind, TokenInfo, VersionInfo,
+};
 pub use error::{AppError, Context, ErrorCode, ErrorKind, Result};
 pub use jiff::civil::Date;
 
@@ -51,7 +74,7 @@ pub type OnWait = Arc<dyn Fn(&str) + Send + Sync>;
 pub struct App {
     store: Location,
     /// Where reports of dysfunctions are kept, when not beside a GeoPackage store.
-    reports: Option<PathBuf>,
+    pub(crate) reports: Option<PathBuf>,
     /// A read replica of a PostGIS store: reads go there, writes to `store`.
     replica: Option<Location>,
     /// The part of the territory a server serves (départements or communes); all by default.

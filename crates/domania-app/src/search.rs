@@ -1,26 +1,12 @@
-//! Questions asked of a snapshot (the server's, which holds one in memory): parcels by owner,
-//! SIREN, actor, section or box, and an owner's land per QPV.
+//! The search box: an IDU or its end, a SIREN or part of an owner's name, a QPV or a
+//! sub-sector, ignoring case and accents; each hit with the box to zoom to.
 
-use domania_core::Actor;
 use domania_core::Layer;
 use domania_engine::Snapshot;
-use geo::{Area, BooleanOps, Intersects};
 use geo_types::Rect;
 use serde::Serialize;
 
-/// What a parcel search asks; every criterion given must hold.
-#[derive(Debug, Clone, Default)]
-pub struct ParcelFilter {
-    /// Part of an owner's name, ignoring case and accents.
-    pub owner: Option<String>,
-    pub siren: Option<String>,
-    /// The actor the parcel's land counts under.
-    pub actor: Option<Actor>,
-    /// `AB` (any commune; `0A` and `A` alike) or `75118AB` (commune and section).
-    pub section: Option<String>,
-    /// Parcels whose box meets this Lambert-93 box.
-    pub bbox_l93: Option<Rect<f64>>,
-}
+use crate::held::Held;
 
 /// Lowercase without accents, for forgiving name searches.
 #[must_use]
@@ -39,110 +25,6 @@ pub fn fold(text: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-/// Whether a section criterion is well formed: 1–2 characters, or a commune and 1–2 characters.
-#[must_use]
-pub fn section_is_valid(s: &str) -> bool {
-    matches!(s.len(), 1 | 2 | 6 | 7) && s.is_ascii()
-}
-
-fn section_matches(idu: &str, s: &str) -> bool {
-    let (Some(commune), Some(section)) = (idu.get(0..5), idu.get(8..10)) else { return false };
-    let same = |a: &str, b: &str| a.trim_start_matches('0') == b.trim_start_matches('0');
-    match s.len() {
-        1 | 2 => same(section, s),
-        6 | 7 => s.get(0..5) == Some(commune) && s.get(5..).is_some_and(|x| same(section, x)),
-        _ => false,
-    }
-}
-
-/// The positions of the parcels meeting `f`, in store order.
-#[must_use]
-pub fn search_parcels(snap: &Snapshot, f: &ParcelFilter) -> Vec<usize> {
-    let owner = f.owner.as_deref().map(fold);
-    let section = f.section.as_deref().map(str::to_uppercase);
-    let candidates: Vec<usize> = match f.bbox_l93 {
-        Some(b) => snap.parcels_in_box(b),
-        None => (0..snap.parcels().len()).collect(),
-    };
-    candidates
-        .into_iter()
-        .filter(|&i| {
-            let (p, h) = (&snap.parcels()[i], &snap.holdings()[i]);
-            section.as_deref().is_none_or(|s| section_matches(&p.idu, s))
-                && f.actor.is_none_or(|a| h.actor() == a)
-                && f.siren.as_deref().is_none_or(|s| h.owners.iter().any(|o| &*o.siren == s))
-                && owner.as_deref().is_none_or(|n| h.owners.iter().any(|o| fold(&o.name).contains(n)))
-        })
-        .collect()
-}
-
-/// An owner's land: its parcels, its area (its equal part of parcels held with others), and
-/// the same inside each QPV.
-#[derive(Debug, Clone, Serialize)]
-pub struct OwnerLand {
-    pub siren: String,
-    pub names: Vec<String>,
-    pub actor: Actor,
-    pub parcels: Vec<String>,
-    pub area_m2: f64,
-    pub by_qpv: Vec<QpvLand>,
-}
-
-/// An owner's land inside one QPV.
-#[derive(Debug, Clone, Serialize)]
-pub struct QpvLand {
-    pub qpv: String,
-    pub name: Option<String>,
-    pub parcels: usize,
-    pub area_m2: f64,
-}
-
-/// The land of the owner with this SIREN; `None` when it holds no parcel.
-#[must_use]
-pub fn owner_land(snap: &Snapshot, siren: &str) -> Option<OwnerLand> {
-    let mut land = OwnerLand {
-        siren: siren.to_owned(),
-        names: Vec::new(),
-        actor: Actor::Unknown,
-        parcels: Vec::new(),
-        area_m2: 0.0,
-        by_qpv: Vec::new(),
-    };
-    let mut positions = Vec::new();
-    for (i, (p, h)) in snap.parcels().iter().zip(snap.holdings()).enumerate() {
-        if let Some(o) = h.owners.iter().find(|o| &*o.siren == siren) {
-            land.parcels.push(p.idu.clone());
-            if !land.names.iter().any(|n| n == &*o.name) {
-                land.names.push(o.name.to_string());
-            }
-            land.actor = o.actor;
-            land.area_m2 += p.geom_l93.unsigned_area() / h.owners.len() as f64;
-            positions.push(i);
-        }
-    }
-    if positions.is_empty() {
-        return None;
-    }
-    for z in snap.zones(Layer::Qpv) {
-        let (mut n, mut m2) = (0, 0.0);
-        for &i in &positions {
-            let p = &snap.parcels()[i];
-            if !p.geom_l93.intersects(&z.geom_l93) {
-                continue;
-            }
-            let inside = p.geom_l93.intersection(&z.geom_l93).unsigned_area();
-            if inside > domania_core::overlay::SLIVER_M2 {
-                n += 1;
-                m2 += inside / snap.holdings()[i].owners.len() as f64;
-            }
-        }
-        if n > 0 {
-            land.by_qpv.push(QpvLand { qpv: z.key.clone(), name: z.name.clone(), parcels: n, area_m2: m2 });
-        }
-    }
-    Some(land)
 }
 
 /// What a hit of [`find`] is.
@@ -252,17 +134,51 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
     hits
 }
 
+/// A hit with its box in CRS84.
+#[derive(Debug, Serialize)]
+pub struct HitView<'a> {
+    #[serde(flatten)]
+    pub hit: &'a Hit,
+    /// `[west, south, east, north]`.
+    pub bbox: [f64; 4],
+}
+
+/// The answer of the search box.
+#[derive(Debug, Serialize)]
+pub struct SearchAnswer<'a> {
+    pub query: &'a str,
+    pub hits: Vec<HitView<'a>>,
+}
+
+/// The most hits a search returns.
+pub const MAX_HITS: usize = 50;
+
+impl Held {
+    /// The hits of `query` (at most `limit`, brought into 1 to [`MAX_HITS`]).
+    #[must_use]
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        find(&self.snapshot, query, limit.clamp(1, MAX_HITS))
+    }
+}
+
+/// The hits of a search with their boxes in CRS84.
+#[must_use]
+pub fn answer<'a>(query: &'a str, hits: &'a [Hit]) -> SearchAnswer<'a> {
+    SearchAnswer {
+        query,
+        hits: hits
+            .iter()
+            .map(|h| HitView { hit: h, bbox: domania_core::crs::lambert93_box_to_crs84(h.box_l93) })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_fold_case_and_accents_and_sections_match_loosely() {
+    fn names_fold_case_and_accents() {
         assert_eq!(fold("Société d’HLM Élan"), "societe d'hlm elan");
-        assert!(section_matches("75118000AB0001", "AB"));
-        assert!(section_matches("75118000AB0001", "75118AB"));
-        assert!(section_matches("751180000A0001", "A") && section_matches("751180000A0001", "0A"));
-        assert!(!section_matches("75118000AB0001", "75117AB"));
-        assert!(section_is_valid("AB") && section_is_valid("75118AB") && !section_is_valid("118AB"));
     }
 }

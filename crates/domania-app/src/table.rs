@@ -17,6 +17,26 @@ impl<const D: usize> Serialize for Fixed<D> {
     }
 }
 
+/// A number rounded to `D` decimals where it is presented as a number (JSON), so that no
+/// presenter rounds by hand; never `-0` (a remainder of `-0.004` m² is `0`).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct Rounded<const D: usize>(pub f64);
+
+impl<const D: usize> Rounded<D> {
+    /// The rounded value.
+    #[must_use]
+    pub fn value(self) -> f64 {
+        let k = 10f64.powi(D as i32);
+        (self.0 * k).round() / k + 0.0
+    }
+}
+
+impl<const D: usize> Serialize for Rounded<D> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_f64(self.value())
+    }
+}
+
 /// A row of a table: its fields, in order, are the columns of [`Row::HEADER`] (an empty table
 /// still has its header).
 pub trait Row: Serialize {
@@ -78,5 +98,12 @@ mod tests {
         // An empty table keeps its header.
         assert_eq!(to_csv::<Row>(&[], b',', &["id", "name", "area"]).unwrap(), "id,name,area\n");
         assert_eq!(field_names(&rows[0]), ["id", "name", "area"]);
+    }
+
+    #[test]
+    fn rounded_numbers_stay_numbers_and_never_negative_zero() {
+        assert_eq!(serde_json::to_string(&Rounded::<2>(12.345_6)).unwrap(), "12.35");
+        assert_eq!(serde_json::to_string(&Rounded::<2>(-0.004)).unwrap(), "0.0");
+        assert!((Rounded::<6>(0.123_456_78).value() - 0.123_457).abs() < 1e-12);
     }
 }

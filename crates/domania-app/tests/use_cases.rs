@@ -89,7 +89,7 @@ fn paris_18e_through_the_application_layer() {
     let csv = domania_app::table::rows_csv(&owners, b';').unwrap();
     assert_eq!(
         domania_app::table::field_names(&owners[0]),
-        <domania_app::query::OwnerLine as domania_app::table::Row>::HEADER
+        <domania_app::owners::OwnerLine as domania_app::table::Row>::HEADER
     );
     assert!(csv.starts_with("siren;name;groupe;forme;actor;decided_by;confidence;why;parcels\n"), "{}", &csv[..200]);
     assert_eq!(csv.lines().count(), owners.len() + 1);
@@ -154,11 +154,11 @@ fn a_snapshot_for_the_zones_reads_less_and_computes_the_same_shares() {
     assert!(a.zones.iter().all(|z| z.shares.cadastre_m2 > 10_000.0), "the squares hold parcels");
     assert_eq!(a, b);
     // And through the application: the same rows.
-    let rows = domania_app::compute::share_rows(&app.shares(Layer::Subsectors, None).unwrap().report.zones);
-    let csv = |r: &[domania_app::compute::ShareRow]| domania_app::table::rows_csv(r, b',').unwrap();
+    let rows = domania_app::shares::share_rows(&app.shares(Layer::Subsectors, None).unwrap().report.zones);
+    let csv = |r: &[domania_app::shares::ShareRow]| domania_app::table::rows_csv(r, b',').unwrap();
     assert_eq!(
         domania_app::table::field_names(&rows[0])[1..],
-        <domania_app::compute::ShareRow as domania_app::table::Row>::HEADER[1..]
+        <domania_app::shares::ShareRow as domania_app::table::Row>::HEADER[1..]
     );
-    assert_eq!(csv(&rows), csv(&domania_app::compute::share_rows(&a.zones)));
+    assert_eq!(csv(&rows), csv(&domania_app::shares::share_rows(&a.zones)));
 }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use domania_app::Layer;
-use domania_store::{Location, Scope};
+use domania_app::tiles::TileLayer;
+use domania_app::{Layer, Location, Scope};
 
 /// Domania: who owns and who must maintain every piece of ground of an urban community.
 ///
@@ -254,11 +254,13 @@ pub enum Command {
         #[command(subcommand)]
         what: ReportKind,
     },
-    /// Reports of dysfunctions (posted over Open311 at /open311/v2/ on `domania serve`, or from
-    /// a walking diagnostic): list, show, move through statuses, import a walk.
-    Reports {
+    /// Service requests, the reports of dysfunctions (posted over Open311 at /open311/v2/ on
+    /// `domania serve`, or from a walking diagnostic): list, show, move through statuses, route
+    /// again, import a walk.
+    #[command(alias = "reports")]
+    Requests {
         #[command(subcommand)]
-        what: ReportsCommand,
+        what: RequestsCommand,
     },
     /// Serve the store over HTTP: who is responsible at a point, parcel queries, scenarios,
     /// OGC API Features, layer updates with tokens. Prints the URL once listening.
@@ -294,6 +296,16 @@ pub enum Command {
         /// every sub-sector and QPV meeting them, whole. Default: all of it.
         #[arg(long, value_parser = parse_scope, value_name = "KIND=CODES")]
         part: Option<Scope>,
+        /// The URL clients reach the server at, behind a reverse proxy
+        /// (`https://sig.example.org/domania`): every absolute link (tiles, OGC pages, Open311
+        /// discovery, styles) starts with it.
+        #[arg(long, env = "DOMANIA_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
+        /// A reverse proxy whose `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` headers
+        /// are believed when making links (an address or a network: 127.0.0.1, 10.0.0.0/8);
+        /// repeat for several. Ignored with --public-url.
+        #[arg(long, value_name = "ADDR")]
+        trusted_proxy: Vec<String>,
     },
     /// Export the layers: `export pmtiles OUT.pmtiles` writes their vector tiles as one
     /// PMTiles archive, to host the map on static storage without a server.
@@ -407,12 +419,12 @@ pub enum ExportCommand {
 
 /// Tile layers named on the command line.
 #[derive(Debug, Clone)]
-pub struct TileLayers(pub Vec<domania_tiles::layers::TileLayer>);
+pub struct TileLayers(pub Vec<TileLayer>);
 
 fn parse_tile_layers(s: &str) -> Result<TileLayers, String> {
     s.split(',')
         .map(|n| {
-            domania_tiles::layers::TileLayer::parse(n.trim())
+            TileLayer::parse(n.trim())
                 .ok_or_else(|| format!("{n:?}: tile layers are parcels, spaces, subsectors, qpv, conventions"))
         })
         .collect::<Result<Vec<_>, _>>()
@@ -481,7 +493,7 @@ pub enum ReportKind {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ReportsCommand {
+pub enum RequestsCommand {
     /// The reports, newest first.
     List {
         /// Only those in this status (received, acknowledged, planned, in_progress, done,
@@ -601,7 +613,7 @@ fn main() -> ExitCode {
     // news; any other is reported as usual.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !domania_io::geometry::IN_REPAIR.with(std::cell::Cell::get) {
+        if !domania_app::import::IN_REPAIR.with(std::cell::Cell::get) {
             default_hook(info);
         }
     }));

@@ -174,7 +174,7 @@ impl fmt::Display for Siren {
 }
 
 /// The kinds of actor that hold land, as the management rules see them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     /// The intercommunality (EPCI à fiscalité propre): communauté urbaine, métropole,
@@ -194,6 +194,7 @@ pub enum Actor {
     /// Held jointly by owners of different actors (indivision).
     Indivision,
     /// An owner that no layer could classify.
+    #[default]
     Unknown,
     /// No owner file (PPM) covers the parcel's commune: whether a legal person or natural
     /// persons hold it is not known. Never folded into [`Actor::Private`].

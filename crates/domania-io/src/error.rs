@@ -60,6 +60,10 @@ pub enum IoError {
     NeedsGdal { path: PathBuf, what: &'static str },
     #[error("{path}: this is not {expected}: {found}")]
     WrongKind { path: PathBuf, expected: &'static str, found: String },
+    #[error("{path}: {reason}")]
+    Archive { path: PathBuf, reason: String },
+    #[error("{path}: the archive unpacks to more than {limit_mb} MB: refused, nothing was changed")]
+    ArchiveTooLarge { path: PathBuf, limit_mb: u64 },
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,

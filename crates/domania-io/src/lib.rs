@@ -12,6 +12,7 @@
 //! - [`crs`]: pure-Rust transforms to Lambert-93 (re-exported from `domania-core`)
 //! - [`report`]: validation reports
 
+pub mod archive;
 pub mod cadastre;
 pub mod edigeo;
 /// The CRS transforms live in `domania_core::crs` (the tiles need them without the readers).

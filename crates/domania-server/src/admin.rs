@@ -5,15 +5,16 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use domania_app::ErrorCode;
 use domania_app::tokens::{Role, TokenInfo};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::state::Shared;
+use crate::extract::{Body, Path, parse_json};
+use crate::state::{Shared, blocking};
 
 /// The rules in force.
 #[derive(Debug, Serialize)]
@@ -25,8 +26,8 @@ pub struct RulesView {
 }
 
 pub async fn rules(State(shared): State<Arc<Shared>>) -> Json<RulesView> {
-    let served = shared.current();
-    Json(RulesView { name: served.rules.name.clone(), toml: served.rules.text.clone(), snapshot: served.etag.clone() })
+    let held = shared.current();
+    Json(RulesView { name: held.rules.name.clone(), toml: held.rules.text.clone(), snapshot: held.etag.clone() })
 }
 
 /// Replaces the rules (TOML body): checked, saved in the store as a new version, then the
@@ -34,38 +35,30 @@ pub async fn rules(State(shared): State<Arc<Shared>>) -> Json<RulesView> {
 pub async fn put_rules(
     State(shared): State<Arc<Shared>>,
     Extension(Caller(who)): Extension<Caller>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    Body(body): Body,
 ) -> ApiResult<Json<RulesView>> {
-    let body =
-        body.map_err(|e| ApiError { status: e.status(), code: "bad_rules", message: e.body_text(), details: None })?;
     let text = String::from_utf8(body.to_vec())
-        .map_err(|_| ApiError::bad_request("bad_rules", "the rules are TOML text in UTF-8"))?;
+        .map_err(|_| ApiError::new(ErrorCode::BadRules, "the rules are TOML text in UTF-8"))?;
     // Saved and swapped in a task of its own: a client that goes away cannot leave the store
     // and the snapshot apart. Under the rebuild lock: two administrators cannot swap in the
     // older of their rules.
     let task = Arc::clone(&shared);
-    let served = tokio::spawn(async move {
+    let held = tokio::spawn(async move {
         let one = task.rebuild.lock().await;
         let app = task.app.clone();
-        let rules = tokio::task::spawn_blocking(move || app.save_rules(&text, &who))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))??;
-        let served = task.rebuild_locked(Some(rules)).await;
+        let rules = blocking(move || app.save_rules(&text, &who)).await??;
+        let held = task.rebuild_locked(Some(rules)).await;
         drop(one);
-        Ok::<_, ApiError>(served?)
+        Ok::<_, ApiError>(held?)
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
-    Ok(Json(RulesView {
-        name: served.rules.name.clone(),
-        toml: served.rules.text.clone(),
-        snapshot: served.etag.clone(),
-    }))
+    Ok(Json(RulesView { name: held.rules.name.clone(), toml: held.rules.text.clone(), snapshot: held.etag.clone() }))
 }
 
 pub async fn tokens(State(shared): State<Arc<Shared>>) -> ApiResult<Json<Vec<TokenInfo>>> {
     let app = shared.app.clone();
-    Ok(Json(tokio::task::spawn_blocking(move || app.tokens()).await.map_err(|e| ApiError::internal(e.to_string()))??))
+    Ok(Json(blocking(move || app.tokens()).await??))
 }
 
 /// A token to create.
@@ -86,21 +79,20 @@ pub struct Created {
 
 pub async fn create_token(
     State(shared): State<Arc<Shared>>,
-    body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
+    Body(body): Body,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request("bad_token", e.body_text()))?;
+    let req: NewToken = parse_json(&body, ErrorCode::BadToken)?;
     let app = shared.app.clone();
     let (name, role) = (req.name.clone(), req.role);
-    let secret = tokio::task::spawn_blocking(move || app.create_token(&name, role))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let secret = blocking(move || app.create_token(&name, role)).await??;
     Ok((StatusCode::CREATED, Json(Created { name: req.name, role: req.role, secret })))
 }
 
+/// Revokes a token: it stops working at once on this server (the tokens checked are
+/// forgotten).
 pub async fn revoke_token(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> ApiResult<StatusCode> {
     let app = shared.app.clone();
-    tokio::task::spawn_blocking(move || app.revoke_token(&name))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    blocking(move || app.revoke_token(&name)).await??;
+    shared.tokens.clear();
     Ok(StatusCode::NO_CONTENT)
 }

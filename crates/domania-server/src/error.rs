@@ -1,5 +1,8 @@
-//! JSON errors: `{code, message, details}` with the application's stable codes, and the HTTP
-//! status their kind calls for.
+//! The server's one vocabulary of errors: every error is an [`ErrorCode`] of the application's
+//! table (its HTTP status comes with it) and a message, answered as JSON `{code, message,
+//! details}` on the `/v1`, OGC and document routes ([`ApiError`]), and as GeoReport v2's list
+//! `[{code, description}]` on the Open311 routes ([`GeoError`]). A fault of the server is
+//! logged in full and answered without its details (no path, no database message).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -10,74 +13,97 @@ use serde::Serialize;
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
-    pub details: Option<serde_json::Value>,
+    /// The validation report of a refused file.
+    pub details: Option<Box<domania_app::import::ValidationReport>>,
 }
 
+/// The JSON body of an error.
 #[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
+pub struct Body<'a> {
+    pub code: &'a str,
+    pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    details: Option<&'a serde_json::Value>,
+    pub details: Option<&'a domania_app::import::ValidationReport>,
 }
 
 impl ApiError {
-    /// A request the server cannot take (a bad parameter): 400 with the server's own code.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code, message: message.into(), details: None }
+    /// An error of `code`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: None }
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into(), details: None }
-    }
-
+    /// A fault of the server (a task that died).
     pub fn internal(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: message.into(), details: None }
+        Self::new(ErrorCode::Internal, message)
+    }
+
+    /// The HTTP status of the answer.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The message a client is given: a fault of the server is logged, not told.
+    fn shown(&self) -> String {
+        if self.code.kind() == ErrorKind::Internal {
+            tracing::error!(code = self.code.as_str(), "{}", self.message);
+            "an internal error; the server's log has the details".to_owned()
+        } else {
+            self.message.clone()
+        }
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
-        let status = match (e.kind(), e.code()) {
-            (ErrorKind::Internal, _) => StatusCode::INTERNAL_SERVER_ERROR,
-            (_, ErrorCode::NotFound | ErrorCode::LayerMissing | ErrorCode::NoSuchVersion) => StatusCode::NOT_FOUND,
-            (_, ErrorCode::Unauthorized) => StatusCode::UNAUTHORIZED,
-            (_, ErrorCode::Forbidden) => StatusCode::FORBIDDEN,
-            (
-                _,
-                ErrorCode::StoreChanged | ErrorCode::ImportRefused | ErrorCode::ScopeRefused | ErrorCode::NameTaken,
-            ) => StatusCode::CONFLICT,
-            (
-                _,
-                ErrorCode::FeaturesRejected | ErrorCode::WrongKind | ErrorCode::InvalidFile | ErrorCode::DuplicateKey,
-            ) => StatusCode::UNPROCESSABLE_ENTITY,
-            (_, ErrorCode::StoreBusy | ErrorCode::StoreMissing | ErrorCode::NotAStore | ErrorCode::StoreReadOnly) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
-        let details = e.report().and_then(|r| serde_json::to_value(r).ok());
-        Self { status, code: e.code().as_str(), message: e.message().to_owned(), details }
+        Self { code: e.code(), message: e.message().to_owned(), details: e.report().cloned().map(Box::new) }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        // A fault of the server is logged in full; the client is not told paths or database
-        // messages.
-        let message = if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {
-            tracing::error!(code = self.code, "{}", self.message);
-            "an internal error; the server's log has the details".to_owned()
-        } else {
-            self.message
-        };
-        let body = Body { code: self.code, message: &message, details: self.details.as_ref() };
-        (self.status, Json(body)).into_response()
+        let message = self.shown();
+        let body = Body { code: self.code.as_str(), message: &message, details: self.details.as_deref() };
+        (self.status(), Json(body)).into_response()
     }
 }
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error as GeoReport v2 gives it: `[{"code": 400, "description": "…"}]`, with the HTTP
+/// status as its code.
+#[derive(Debug)]
+pub struct GeoError(pub ApiError);
+
+/// One error of GeoReport's list.
+#[derive(Serialize)]
+pub struct GeoBody<'a> {
+    pub code: u16,
+    pub description: &'a str,
+}
+
+impl From<ApiError> for GeoError {
+    fn from(e: ApiError) -> Self {
+        GeoError(e)
+    }
+}
+
+impl From<AppError> for GeoError {
+    fn from(e: AppError) -> Self {
+        GeoError(e.into())
+    }
+}
+
+impl IntoResponse for GeoError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let description = self.0.shown();
+        (status, Json([GeoBody { code: status.as_u16(), description: &description }])).into_response()
+    }
+}
+
+/// Result of an Open311 handler.
+pub type GeoResult<T> = Result<T, GeoError>;

@@ -1,32 +1,37 @@
-//! `domania serve`: Domania over HTTP, on the application layer (`domania-app`) and one sealed
-//! snapshot of the store held in memory.
+//! `domania serve`: Domania over HTTP, a presenter of the application layer (`domania-app`) on
+//! one held snapshot of the store.
 //!
 //! - `/v1/…`: who is responsible at a point, parcels, sub-sectors, QPV reports, owners,
-//!   scenarios, and the store's layers with their history, diffs, uploads and rollbacks
-//!   ([`api`], [`layers`]);
-//! - `/`, `/conformance`, `/api`, `/collections/…`: OGC API – Features ([`ogc`]);
-//! - `/` in a browser, `/viewer/…`, `/v1/territory`, `/v1/search`, `/subsectors/{id}/cahier`,
-//!   `/annuaire`: the map viewer and the documents partners print ([`viewer`]);
+//!   scenarios ([`api`]), and the store's layers with their history, diffs, uploads and
+//!   rollbacks ([`layers`]); rules and tokens ([`admin`]);
+//! - `/conformance`, `/collections/…`: OGC API – Features ([`ogc`]);
+//! - `/`, `/viewer/…`, `/v1/territory`, `/v1/search`, `/subsectors/{id}/cahier`, `/annuaire`:
+//!   the landing page, the map viewer and the documents partners print ([`viewer`]);
 //! - `/tiles/…`, `/styles/…`: vector tiles and MapLibre styles ([`tiles`]);
-//! - `/open311/v2/…`, `/v1/reports/…`: reports of dysfunctions ([`open311`]);
-//! - `/healthz`, `/v1/version`, `/openapi.json`.
+//! - `/open311/v2/…`, `/v1/reports/…`: service requests ([`open311`]);
+//! - `/healthz`, `/v1/version`, `/api`, `/openapi.json` ([`openapi`]).
 //!
-//! Answers derived from the snapshot carry its `ETag`; an update builds the next snapshot on a
-//! blocking thread and swaps it (see [`state`]). Errors are JSON `{code, message, details}`
-//! with the application's stable codes ([`error`]).
+//! Layout: handlers import the leaves ([`state`], [`error`], [`extract`], [`respond`],
+//! [`auth`], and the caches [`tile_cache`], [`token_cache`]), never each other; only this
+//! module names the handlers. Every error is JSON of the application's one table of codes
+//! ([`error`]), extractors' rejections included.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod follow;
 pub mod layers;
 pub mod ogc;
 pub mod open311;
 pub mod openapi;
+pub mod public_url;
 pub mod respond;
 pub mod state;
+pub mod tile_cache;
 pub mod tiles;
+pub mod token_cache;
 pub mod viewer;
 
 use std::net::SocketAddr;
@@ -35,16 +40,19 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use domania_app::App;
 use domania_app::files::LoadedRules;
+use domania_app::{App, ErrorCode};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::state::{Served, Shared};
+use crate::error::{ApiError, GeoError};
+use crate::public_url::PublicUrl;
+use crate::state::Shared;
 
 /// The largest layer upload by default (a département's cadastre is a few hundred MB).
 pub const MAX_UPLOAD_BYTES: usize = 1 << 30;
@@ -69,7 +77,7 @@ impl Default for Limits {
         Self {
             timeout: Duration::from_mins(2),
             max_upload_bytes: MAX_UPLOAD_BYTES,
-            tile_cache_bytes: tiles::CACHE_BYTES,
+            tile_cache_bytes: tile_cache::CACHE_BYTES,
         }
     }
 }
@@ -83,6 +91,9 @@ pub struct Options {
     pub limits: Limits,
     /// A raster basemap for the viewer (see [`check_basemap`]).
     pub basemap: Option<String>,
+    /// How absolute links are made: a fixed public URL, or the proxies whose forwarding
+    /// headers are believed.
+    pub public_url: PublicUrl,
 }
 
 /// A basemap URL the viewer can use: `http(s)://…` with `{z}`, `{x}` and `{y}`.
@@ -103,21 +114,88 @@ pub fn check_basemap(url: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A public URL the links can start with: `http(s)://host[:port][/path]`, no trailing slash.
+///
+/// # Errors
+/// Says what is wrong.
+pub fn check_public_url(url: &str) -> Result<String, String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.contains(['?', '#', ' ']) => Ok(url.trim_end_matches('/').to_owned()),
+        _ => Err(format!("public URL {url:?}: http(s)://host[:port][/path], as clients reach the server")),
+    }
+}
+
 /// The state of a server on `app`: the snapshot is built now (on the calling thread).
 pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits) -> domania_app::Result<Arc<Shared>> {
-    let served = Served::build(&app, rules, domania_app::files::today())?;
-    let reports = std::sync::Mutex::new(app.reports()?);
+    shared_with(app, rules, private_reads, limits, None, PublicUrl::default())
+}
+
+/// [`shared`] with a basemap and how links are made.
+pub fn shared_with(
+    app: App,
+    rules: LoadedRules,
+    private_reads: bool,
+    limits: Limits,
+    basemap: Option<String>,
+    public_url: PublicUrl,
+) -> domania_app::Result<Arc<Shared>> {
+    let held = state::build(&app, rules)?;
+    let desk = app.desk()?;
     Ok(Arc::new(Shared {
         app,
-        served: ArcSwap::from_pointee(served),
-        tiles: tiles::TileCache::new(limits.tile_cache_bytes),
-        reports,
-        basemap: std::sync::OnceLock::new(),
+        held: ArcSwap::from_pointee(held),
+        tiles: tile_cache::TileCache::new(limits.tile_cache_bytes),
+        desk,
+        basemap,
         max_upload_bytes: limits.max_upload_bytes,
-        tokens: auth::TokenCache::default(),
+        tokens: token_cache::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),
         private_reads,
+        public_url,
     }))
+}
+
+/// Answers a request slower than `limit` with the one JSON error (GeoReport's list on the
+/// Open311 routes), and records how long each took.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    let open311 = request.uri().path().starts_with("/open311/");
+    if let Ok(r) = tokio::time::timeout(limit, next.run(request)).await {
+        return r;
+    }
+    let e = ApiError::new(
+        ErrorCode::Timeout,
+        format!("the request took longer than {} s; what it changed, if anything, is kept", limit.as_secs()),
+    );
+    if open311 { GeoError(e).into_response() } else { e.into_response() }
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such route (see /api)")
+}
+
+fn no_method() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "this route does not answer this method (see /api)")
+}
+
+/// The Open311 routes: GeoReport's error format for everything, unknown routes and methods
+/// included.
+fn open311_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
+    let reads = Router::new()
+        .route("/discovery.json", get(open311::discovery))
+        .route("/services.json", get(open311::services))
+        .route("/services/{file}", get(open311::service))
+        .route("/requests.json", get(open311::requests))
+        .route("/requests/{file}", get(open311::request))
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(shared), auth::reads));
+    // Posting a request takes its key in the form (`api_key`), whatever `--private-reads` says.
+    let posts = Router::new().route("/requests.json", post(open311::post_request));
+    Router::new()
+        .merge(reads)
+        .merge(posts)
+        .fallback(|| async { GeoError(not_found()) })
+        .method_not_allowed_fallback(|| async { GeoError(no_method()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 /// Every route.
@@ -145,11 +223,6 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/tiles/{file}", get(tiles::tilejson))
         .route("/styles", get(tiles::styles))
         .route("/styles/{file}", get(tiles::style))
-        .route("/open311/v2/discovery.json", get(open311::discovery))
-        .route("/open311/v2/services.json", get(open311::services))
-        .route("/open311/v2/services/{file}", get(open311::service))
-        .route("/open311/v2/requests.json", get(open311::requests))
-        .route("/open311/v2/requests/{file}", get(open311::request))
         .route("/v1/reports/service-levels", get(open311::service_levels))
         .route("/v1/territory", get(viewer::territory))
         .route("/v1/search", get(viewer::search))
@@ -162,15 +235,8 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/layers/{layer}", post(layers::upload))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
         .layer(DefaultBodyLimit::max(limits.max_upload_bytes));
-    let rollbacks = Router::new()
+    let editors = Router::new()
         .route("/v1/layers/{layer}/rollback", post(layers::rollback))
-        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    // Posting a report takes its key in the form (`api_key`), whatever `--private-reads` says.
-    let posts = Router::new()
-        .route("/open311/v2/requests.json", post(open311::post_request))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
-    let statuses = Router::new()
         .route("/v1/reports/{id}/status", post(open311::change_status))
         .route("/v1/reports/{id}/reroute", post(open311::reroute))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))
@@ -194,16 +260,16 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         // The landing page is public: under `--private-reads` the viewer it opens asks for a
         // token before reading anything.
-        .route("/", get(ogc::landing))
+        .route("/", get(viewer::landing))
         .merge(reads)
         .merge(uploads)
-        .merge(rollbacks)
+        .merge(editors)
         .merge(admin)
-        .merge(statuses)
-        .merge(posts)
-        .fallback(|| async { error::ApiError::not_found("no such route (see /api)") })
+        .nest("/open311/v2", open311_routes(&shared))
+        .fallback(|| async { not_found() })
+        .method_not_allowed_fallback(|| async { no_method() })
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.timeout))
+        .layer(axum::middleware::from_fn_with_state(limits.timeout, time_limit))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -248,10 +314,10 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
         )?;
         out.flush()?;
     }
-    let served = shared.current();
-    tracing::info!(etag = %served.etag, parcels = served.snapshot.parcels().len(), build_ms = served.build_ms, "snapshot ready");
+    let held = shared.current();
+    tracing::info!(etag = %held.etag, parcels = held.snapshot.parcels().len(), build_ms = held.build_ms, "snapshot ready");
     // Writes through other servers or the command line.
-    follow::spawn(Arc::clone(&shared), tokio::runtime::Handle::current());
+    follow::spawn(&shared, tokio::runtime::Handle::current());
     // Conventions are judged on the day: past midnight, the snapshot is rebuilt for the new one.
     let daily = Arc::clone(&shared);
     tokio::spawn(async move {
@@ -265,7 +331,9 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
             }
         }
     });
-    axum::serve(listener, router(shared, options.limits)).with_graceful_shutdown(shutdown()).await
+    axum::serve(listener, router(shared, options.limits).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
 }
 
 async fn shutdown() {
@@ -296,12 +364,18 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let shared = shared(app, rules, options.private_reads, options.limits)?;
     if let Some(b) = &options.basemap {
         check_basemap(b)?;
-        let _ = shared.basemap.set(b.clone());
     }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let shared = shared_with(
+        app,
+        rules,
+        options.private_reads,
+        options.limits,
+        options.basemap.clone(),
+        options.public_url.clone(),
+    )?;
     runtime.block_on(serve(shared, options))?;
     Ok(())
 }
@@ -313,5 +387,15 @@ mod tests {
         assert!(super::check_basemap("https://tile.example.org/{z}/{x}/{y}.png").is_ok());
         assert!(super::check_basemap("tile.example.org/{z}/{x}/{y}.png").unwrap_err().contains("http(s)"));
         assert!(super::check_basemap("https://tile.example.org/{z}/{x}.png").unwrap_err().contains("{y} is missing"));
+    }
+
+    #[test]
+    fn a_public_url_is_where_clients_reach_the_server() {
+        assert_eq!(
+            super::check_public_url("https://sig.example.org/domania/").unwrap(),
+            "https://sig.example.org/domania"
+        );
+        assert!(super::check_public_url("sig.example.org").is_err());
+        assert!(super::check_public_url("https://").is_err());
     }
 }

@@ -637,7 +637,7 @@ fn point_in(app: &App, sub: &str, actor: Option<domania_core::Actor>) -> (f64, f
 fn form(router_uri: &str, fields: &[(&str, &str)]) -> Request<Body> {
     let body: String = fields
         .iter()
-        .map(|(k, v)| format!("{}={}", domania_server::ogc::urlencode(k), domania_server::ogc::urlencode(v)))
+        .map(|(k, v)| format!("{}={}", domania_app::features::urlencode(k), domania_app::features::urlencode(v)))
         .collect::<Vec<_>>()
         .join("&");
     Request::post(router_uri)
@@ -889,7 +889,7 @@ async fn the_viewer_its_search_and_the_documents() {
     // The search box: an IDU, the end of one, a SIREN, a name, a QPV; each with a box.
     let hits = |q: &str| {
         let r = f.router.clone();
-        let uri = format!("/v1/search?q={}", domania_server::ogc::urlencode(q));
+        let uri = format!("/v1/search?q={}", domania_app::features::urlencode(q));
         async move { get(&r, &uri).await.json()["hits"].as_array().unwrap().clone() }
     };
     let idu = hits("78498000AB0072").await;

@@ -42,10 +42,10 @@ pub use import::ImportTx;
 pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_row};
 pub use location::{Location, Wait};
 pub use model::{
-    AlteredRow, CopyReport, Diff, ImportMeta, ImportOptions, LayerSummary, MAX_REMOVED_DEFAULT, Miscount, ScopeInfo,
-    StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport, VersionInfo,
+    AlteredRow, CopyReport, Diff, EngineCheck, ImportMeta, ImportOptions, LayerSummary, MAX_REMOVED_DEFAULT, Miscount,
+    ScopeInfo, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport, VersionInfo,
 };
-pub use requests::{EventRow, Nearby, RequestFilter, RequestRow, RequestStore, Rerouted};
+pub use requests::{EventRow, Nearby, RequestFilter, RequestRow, RequestStore, Rerouted, Status, Urgency};
 pub use scope::{Scope, ScopeKind};
 pub use sqlite::gpkg;
 pub use sqlite::lock::lock_holder;

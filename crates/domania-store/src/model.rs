@@ -206,9 +206,8 @@ pub struct CopyReport {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
     pub store: String,
-    /// The engine's own check (`PRAGMA integrity_check`, the partitions of a database): `ok`, or
-    /// what is wrong.
-    pub engine: String,
+    /// The engine's own check (`PRAGMA integrity_check`, the partitions of a database).
+    pub engine: EngineCheck,
     /// Per layer: rows read (current, history).
     pub layers: BTreeMap<String, (usize, usize)>,
     /// The rows that are not what Domania wrote: their content no longer matches the hashes
@@ -223,7 +222,39 @@ impl VerifyReport {
     /// Whether the engine is sound and every row is as Domania wrote it.
     #[must_use]
     pub fn is_sound(&self) -> bool {
-        self.engine == "ok" && self.altered.is_empty() && self.miscounted.is_empty()
+        self.engine == EngineCheck::Sound && self.altered.is_empty() && self.miscounted.is_empty()
+    }
+}
+
+/// What the engine's own check found: nothing (`ok` in JSON), or what is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum EngineCheck {
+    #[default]
+    Sound,
+    Faults(String),
+}
+
+impl EngineCheck {
+    /// `ok` (the word SQLite's `PRAGMA integrity_check` gives) is sound; any other answer
+    /// says what is wrong.
+    #[must_use]
+    pub fn of(answer: String) -> Self {
+        if answer == "ok" { EngineCheck::Sound } else { EngineCheck::Faults(answer) }
+    }
+}
+
+impl std::fmt::Display for EngineCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineCheck::Sound => f.write_str("ok"),
+            EngineCheck::Faults(what) => f.write_str(what),
+        }
+    }
+}
+
+impl Serialize for EngineCheck {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

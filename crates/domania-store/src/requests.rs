@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use domania_core::Actor;
+
 use crate::error::{Result, StoreError};
 
 const SCHEMA: &str = "
@@ -58,7 +60,159 @@ CREATE TABLE IF NOT EXISTS report_events (
 CREATE INDEX IF NOT EXISTS report_events_report ON report_events (report_id);
 ";
 
-/// One report as stored. Times are RFC 3339 in UTC (they sort as text).
+/// Where a service request is in its life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Received,
+    Acknowledged,
+    Planned,
+    InProgress,
+    Done,
+    /// Refused by the service, with a reason.
+    Rejected,
+    /// Handed to another organisation, with a reason.
+    Transferred,
+    /// Linked to an open request of the same kind nearby, which covers it.
+    Duplicate,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Received,
+        Status::Acknowledged,
+        Status::Planned,
+        Status::InProgress,
+        Status::Done,
+        Status::Rejected,
+        Status::Transferred,
+        Status::Duplicate,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Acknowledged => "acknowledged",
+            Status::Planned => "planned",
+            Status::InProgress => "in_progress",
+            Status::Done => "done",
+            Status::Rejected => "rejected",
+            Status::Transferred => "transferred",
+            Status::Duplicate => "duplicate",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether work is still expected.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Received | Status::Acknowledged | Status::Planned | Status::InProgress)
+    }
+
+    /// Whether a request may go from `self` to `to`: forwards along received → acknowledged →
+    /// planned → in progress → done (steps may be skipped), or to rejected or transferred from
+    /// any open status; nothing leaves done, rejected, transferred or duplicate.
+    #[must_use]
+    pub fn may_become(self, to: Status) -> bool {
+        self.is_open()
+            && match to {
+                Status::Acknowledged | Status::Planned | Status::InProgress | Status::Done => to > self,
+                Status::Rejected | Status::Transferred => true,
+                Status::Received | Status::Duplicate => false,
+            }
+    }
+
+    /// Whether the move needs a reason.
+    #[must_use]
+    pub fn needs_reason(self) -> bool {
+        matches!(self, Status::Rejected | Status::Transferred)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::parse(s).ok_or_else(|| format!("unknown status {s:?}"))
+    }
+}
+
+/// How urgent a request is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    #[default]
+    Normal,
+    /// Claimed urgent without any of the category's objective criteria: to be reviewed.
+    Review,
+    /// One of the category's objective criteria is met.
+    Urgent,
+}
+
+impl Urgency {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Normal => "normal",
+            Urgency::Review => "review",
+            Urgency::Urgent => "urgent",
+        }
+    }
+}
+
+impl std::str::FromStr for Urgency {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        [Urgency::Normal, Urgency::Review, Urgency::Urgent]
+            .into_iter()
+            .find(|u| u.as_str() == s)
+            .ok_or_else(|| format!("unknown urgency {s:?}"))
+    }
+}
+
+/// A column holding the text of a closed set (a status, an urgency, an actor), read by either
+/// engine into its enum; a text outside the set is a damaged row, said so.
+struct Parsed<T>(T);
+
+impl<T: std::str::FromStr> rusqlite::types::FromSql for Parsed<T>
+where
+    T::Err: std::fmt::Display,
+{
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = v.as_str()?;
+        text.parse().map(Parsed).map_err(|e: T::Err| rusqlite::types::FromSqlError::Other(e.to_string().into()))
+    }
+}
+
+impl<'a, T: std::str::FromStr> postgres::types::FromSql<'a> for Parsed<T>
+where
+    T::Err: std::fmt::Display,
+{
+    fn from_sql(
+        ty: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let text = <&str as postgres::types::FromSql>::from_sql(ty, raw)?;
+        text.parse().map(Parsed).map_err(|e: T::Err| e.to_string().into())
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        <&str as postgres::types::FromSql>::accepts(ty)
+    }
+}
+
+/// One request as stored. Times are RFC 3339 in UTC (they sort as text).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestRow {
     pub id: i64,
@@ -73,18 +227,17 @@ pub struct RequestRow {
     pub media_url: Option<String>,
     /// The Open311 attributes given, as a JSON object.
     pub attributes: String,
-    /// `urgent`, `review` (claimed urgent, no criterion met) or `normal`.
-    pub urgency: String,
+    pub urgency: Urgency,
     /// The criteria met, as a JSON array.
     pub urgency_reasons: String,
     pub requested_at: String,
     pub updated_at: String,
     pub expected_at: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub status_notes: Option<String>,
     pub service_id: Option<String>,
     pub service_name: String,
-    pub actor: String,
+    pub actor: Actor,
     pub rule: String,
     pub explanation: String,
     /// The tag of the snapshot the report was routed on.
@@ -106,7 +259,7 @@ pub struct EventRow {
     pub at: String,
     /// `status` or `reroute`.
     pub kind: String,
-    pub status: String,
+    pub status: Status,
     pub note: Option<String>,
     pub by: String,
 }
@@ -116,7 +269,7 @@ pub struct EventRow {
 pub struct Rerouted {
     pub service_id: Option<String>,
     pub service_name: String,
-    pub actor: String,
+    pub actor: Actor,
     pub rule: String,
     pub explanation: String,
     pub snapshot: String,
@@ -134,7 +287,7 @@ impl RequestRow {
         Rerouted {
             service_id: self.service_id.clone(),
             service_name: self.service_name.clone(),
-            actor: self.actor.clone(),
+            actor: self.actor,
             rule: self.rule.clone(),
             explanation: self.explanation.clone(),
             snapshot: self.snapshot.clone(),
@@ -171,7 +324,7 @@ impl RequestRow {
 pub struct RequestFilter {
     pub ids: Vec<i64>,
     pub service_codes: Vec<String>,
-    pub statuses: Vec<String>,
+    pub statuses: Vec<Status>,
     /// Requested at or after (RFC 3339, UTC).
     pub start: Option<String>,
     /// Requested at or before.
@@ -254,16 +407,16 @@ macro_rules! report_row {
             description: $r.$get(7)?,
             media_url: $r.$get(8)?,
             attributes: $r.$get(9)?,
-            urgency: $r.$get(10)?,
+            urgency: $r.$get::<_, Parsed<Urgency>>(10)?.0,
             urgency_reasons: $r.$get(11)?,
             requested_at: $r.$get(12)?,
             updated_at: $r.$get(13)?,
             expected_at: $r.$get(14)?,
-            status: $r.$get(15)?,
+            status: $r.$get::<_, Parsed<Status>>(15)?.0,
             status_notes: $r.$get(16)?,
             service_id: $r.$get(17)?,
             service_name: $r.$get(18)?,
-            actor: $r.$get(19)?,
+            actor: $r.$get::<_, Parsed<Actor>>(19)?.0,
             rule: $r.$get(20)?,
             explanation: $r.$get(21)?,
             snapshot: $r.$get(22)?,
@@ -385,7 +538,7 @@ fn routing_params(r: &Rerouted) -> Vec<P> {
     vec![
         ot(r.service_id.as_deref()),
         t(&r.service_name),
-        t(&r.actor),
+        t(r.actor.as_str()),
         t(&r.rule),
         t(&r.explanation),
         t(&r.snapshot),
@@ -432,11 +585,11 @@ fn insert_params(r: &RequestRow) -> Vec<P> {
         t(&r.description),
         ot(r.media_url.as_deref()),
         t(&r.attributes),
-        t(&r.urgency),
+        t(r.urgency.as_str()),
         t(&r.urgency_reasons),
         t(&r.requested_at),
         t(&r.updated_at),
-        t(&r.status),
+        t(r.status.as_str()),
         ot(r.status_notes.as_deref()),
     ];
     params.extend(routing_params(&r.routing()));
@@ -532,7 +685,7 @@ impl RequestStore {
     pub fn insert(
         &mut self,
         mut report: RequestRow,
-        open_statuses: &[&str],
+        open_statuses: &[Status],
         distance: f64,
         since: &str,
         decide: impl FnOnce(&[Nearby], &mut RequestRow),
@@ -545,7 +698,7 @@ impl RequestStore {
             P::F(report.y + distance),
             t(since),
         ];
-        near_args.extend(open_statuses.iter().map(|s| t(s)));
+        near_args.extend(open_statuses.iter().map(|s| t(s.as_str())));
         let near_sql = near_sql(open_statuses.len());
         match &mut self.db {
             Db::Sqlite(conn) => {
@@ -561,7 +714,10 @@ impl RequestStore {
                 tx.execute(&INSERT_REPORT, rusqlite::params_from_iter(insert_params(&report).iter().map(P::sqlite)))?;
                 let id = tx.last_insert_rowid();
                 let r = &report;
-                tx.execute(INSERT_EVENT, params![id, r.requested_at, "status", r.status, r.status_notes, r.reporter])?;
+                tx.execute(
+                    INSERT_EVENT,
+                    params![id, r.requested_at, "status", r.status.as_str(), r.status_notes, r.reporter],
+                )?;
                 tx.commit()?;
                 report.id = id;
             }
@@ -586,7 +742,7 @@ impl RequestStore {
                     P::I(id),
                     t(&r.requested_at),
                     t("status"),
-                    t(&r.status),
+                    t(r.status.as_str()),
                     ot(r.status_notes.as_deref()),
                     t(&r.reporter),
                 ];
@@ -614,7 +770,13 @@ impl RequestStore {
                     "SELECT at, kind, status, note, by FROM report_events WHERE report_id = ?1 ORDER BY rowid",
                 )?;
                 let rows = st.query_map([id], |r| {
-                    Ok(EventRow { at: r.get(0)?, kind: r.get(1)?, status: r.get(2)?, note: r.get(3)?, by: r.get(4)? })
+                    Ok(EventRow {
+                        at: r.get(0)?,
+                        kind: r.get(1)?,
+                        status: r.get::<_, Parsed<Status>>(2)?.0,
+                        note: r.get(3)?,
+                        by: r.get(4)?,
+                    })
                 })?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
@@ -625,8 +787,16 @@ impl RequestStore {
                     &[&id],
                 )?
                 .iter()
-                .map(|r| EventRow { at: r.get(0), kind: r.get(1), status: r.get(2), note: r.get(3), by: r.get(4) })
-                .collect()),
+                .map(|r| {
+                    Ok(EventRow {
+                        at: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        status: r.try_get::<_, Parsed<Status>>(2)?.0,
+                        note: r.try_get(3)?,
+                        by: r.try_get(4)?,
+                    })
+                })
+                .collect::<std::result::Result<_, postgres::Error>>()?),
         }
     }
 
@@ -642,7 +812,7 @@ impl RequestStore {
         };
         any_of(&mut sql, "id", f.ids.iter().map(|i| P::I(*i)).collect());
         any_of(&mut sql, "service_code", f.service_codes.iter().map(|s| t(s)).collect());
-        any_of(&mut sql, "status", f.statuses.iter().map(|s| t(s)).collect());
+        any_of(&mut sql, "status", f.statuses.iter().map(|s| t(s.as_str())).collect());
         if let Some(s) = &f.start {
             sql.push_str(" AND requested_at >= ?");
             args.push(t(s));
@@ -673,15 +843,15 @@ impl RequestStore {
     pub fn transition(
         &mut self,
         id: i64,
-        status: &str,
+        status: Status,
         note: Option<&str>,
         by: &str,
         at: &str,
         check: impl FnOnce(&RequestRow) -> std::result::Result<(), String>,
     ) -> Result<RequestRow> {
         const UPDATE: &str = "UPDATE reports SET status = ?2, status_notes = ?3, updated_at = ?4 WHERE id = ?1";
-        let update = [P::I(id), t(status), ot(note), t(at)];
-        let event = [P::I(id), t(at), t("status"), t(status), ot(note), t(by)];
+        let update = [P::I(id), t(status.as_str()), ot(note), t(at)];
+        let event = [P::I(id), t(at), t("status"), t(status.as_str()), ot(note), t(by)];
         match &mut self.db {
             Db::Sqlite(conn) => {
                 let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
@@ -713,7 +883,7 @@ impl RequestStore {
     pub fn reroute(&mut self, id: i64, new: &Rerouted, by: &str, at: &str) -> Result<RequestRow> {
         let event = |current: &RequestRow| {
             let note = format!("re-routed from {} to {}: {}", current.service_name, new.service_name, new.explanation);
-            [P::I(id), t(at), t("reroute"), t(&current.status), P::OT(Some(note)), t(by)]
+            [P::I(id), t(at), t("reroute"), t(current.status.as_str()), P::OT(Some(note)), t(by)]
         };
         match &mut self.db {
             Db::Sqlite(conn) => {
@@ -740,18 +910,21 @@ impl RequestStore {
     }
 
     /// When each report reached `status` first (report id, time), for the delays.
-    pub fn first_reached(&self, status: &str) -> Result<Vec<(i64, String)>> {
+    pub fn first_reached(&self, status: Status) -> Result<Vec<(i64, String)>> {
         const SQL: &str =
             "SELECT report_id, min(at) FROM report_events WHERE kind = 'status' AND status = ?1 GROUP BY report_id";
         match &self.db {
             Db::Sqlite(conn) => {
                 let mut st = conn.prepare(SQL)?;
-                let rows = st.query_map([status], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let rows = st.query_map([status.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
-            Db::Pg(pg) => {
-                Ok(pg.client()?.query(&pg_sql(SQL), &[&status])?.iter().map(|r| (r.get(0), r.get(1))).collect())
-            }
+            Db::Pg(pg) => Ok(pg
+                .client()?
+                .query(&pg_sql(SQL), &[&status.as_str()])?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect()),
         }
     }
 }
@@ -772,16 +945,16 @@ mod tests {
             description: "papiers".into(),
             media_url: None,
             attributes: "{}".into(),
-            urgency: "normal".into(),
+            urgency: Urgency::Normal,
             urgency_reasons: "[]".into(),
             requested_at: at.into(),
             updated_at: at.into(),
             expected_at: None,
-            status: "received".into(),
+            status: Status::Received,
             status_notes: None,
             service_id: Some("cu".into()),
             service_name: "CU".into(),
-            actor: "communaute_urbaine".into(),
+            actor: Actor::CommunauteUrbaine,
             rule: "default".into(),
             explanation: "because".into(),
             snapshot: "abc".into(),
@@ -815,32 +988,43 @@ mod tests {
     }
 
     fn story(mut s: RequestStore) {
-        let a =
-            s.insert(report(600_000.0, "2026-01-01T10:00:00Z"), &["received"], 30.0, "2025-12-29T10:00:00Z", |n, _| {
+        let a = s.insert(
+            report(600_000.0, "2026-01-01T10:00:00Z"),
+            &[Status::Received],
+            30.0,
+            "2025-12-29T10:00:00Z",
+            |n, _| {
                 assert!(n.is_empty());
-            });
+            },
+        );
         let a = a.unwrap();
         let b = s
-            .insert(report(600_010.0, "2026-01-01T11:00:00Z"), &["received"], 30.0, "2025-12-29T11:00:00Z", |n, r| {
-                assert_eq!(n.len(), 1);
-                r.duplicate_of = Some(n[0].id);
-            })
+            .insert(
+                report(600_010.0, "2026-01-01T11:00:00Z"),
+                &[Status::Received],
+                30.0,
+                "2025-12-29T11:00:00Z",
+                |n, r| {
+                    assert_eq!(n.len(), 1);
+                    r.duplicate_of = Some(n[0].id);
+                },
+            )
             .unwrap();
         assert_eq!(b.duplicate_of, Some(a.id));
-        let refused = s.transition(a.id, "done", None, "x", "2026-01-02T00:00:00Z", |_| Err("no".into()));
+        let refused = s.transition(a.id, Status::Done, None, "x", "2026-01-02T00:00:00Z", |_| Err("no".into()));
         assert!(matches!(refused, Err(StoreError::Refused(_))));
-        assert_eq!(s.get(a.id).unwrap().unwrap().status, "received");
+        assert_eq!(s.get(a.id).unwrap().unwrap().status, Status::Received);
         assert_eq!(s.events(a.id).unwrap().len(), 1);
-        let done = s.transition(a.id, "done", Some("ok"), "x", "2026-01-02T00:00:00Z", |_| Ok(())).unwrap();
+        let done = s.transition(a.id, Status::Done, Some("ok"), "x", "2026-01-02T00:00:00Z", |_| Ok(())).unwrap();
         assert_eq!((done.status.as_str(), done.updated_at.as_str()), ("done", "2026-01-02T00:00:00Z"));
         assert_eq!(s.events(a.id).unwrap().len(), 2);
-        assert_eq!(s.first_reached("done").unwrap(), vec![(a.id, "2026-01-02T00:00:00Z".to_owned())]);
-        let f = RequestFilter { statuses: vec!["done".into()], ..RequestFilter::default() };
+        assert_eq!(s.first_reached(Status::Done).unwrap(), vec![(a.id, "2026-01-02T00:00:00Z".to_owned())]);
+        let f = RequestFilter { statuses: vec![Status::Done], ..RequestFilter::default() };
         assert_eq!(s.list(&f).unwrap().len(), 1);
         let new = Rerouted {
             service_id: Some("commune".into()),
             service_name: "Commune".into(),
-            actor: "commune".into(),
+            actor: Actor::Commune,
             rule: "r".into(),
             explanation: "moved".into(),
             snapshot: "def".into(),

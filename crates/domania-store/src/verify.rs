@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::error::Result;
 use crate::layer::Layer;
-use crate::model::{AlteredRow, Miscount, VerifyReport};
+use crate::model::{AlteredRow, EngineCheck, Miscount, VerifyReport};
 use crate::store::Store;
 
 impl Store {
@@ -68,7 +68,7 @@ impl Store {
                 }
                 report.layers.insert(layer.table().to_owned(), counts);
             }
-            report.engine = self.db.integrity_check()?;
+            report.engine = EngineCheck::of(self.db.integrity_check()?);
             Ok(())
         })?;
         Ok(report)

@@ -475,7 +475,7 @@ fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
     let altered = |r: &domania_store::VerifyReport| -> Vec<(String, Option<i64>, bool, bool)> {
         r.altered.iter().map(|a| (a.key.clone(), a.v_to, a.geometry, a.attributes)).collect()
     };
-    assert_eq!(seen.engine, "ok");
+    assert_eq!(seen.engine.to_string(), "ok");
     assert_eq!(
         altered(&seen),
         [("78440000AB0005".to_owned(), None, false, true), ("78440000AB0002".to_owned(), Some(3), true, false)]

@@ -28,12 +28,14 @@ use postgres::types::ToSql;
 
 mod connect;
 mod env;
+mod listen;
 mod read;
 mod schema;
 mod tls;
 mod write;
 
 pub use connect::client;
+pub use listen::{Heard, Listener};
 pub use schema::CHANNEL;
 
 use crate::blob;

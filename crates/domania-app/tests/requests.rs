@@ -6,8 +6,9 @@
 // Short names (w the world, t the territory, r a report) keep the checks readable.
 #![allow(clippy::many_single_char_names)]
 
+use domania_app::held::Held;
 use domania_app::import::ImportRequest;
-use domania_app::reports::{self, NewReport, Routing, Status};
+use domania_app::requests::{Desk, NewRequest, Status, Urgency};
 use domania_app::{App, Layer};
 use domania_core::crs::Crs;
 use jiff::{SignedDuration, Timestamp};
@@ -25,7 +26,8 @@ struct World {
     engine: &'static str,
     _dir: tempfile::TempDir,
     app: App,
-    routing: Routing,
+    held: Held,
+    desk: Desk,
     /// Dropped last, once the app's connections are closed.
     _db: Option<domania_testkit::ScratchDatabase>,
 }
@@ -59,13 +61,14 @@ fn world(engine: &'static str, db: Option<domania_testkit::ScratchDatabase>) -> 
     ] {
         app.import(&ImportRequest::new(layer, data(file), "test"), &|_| {}).unwrap();
     }
-    let routing = app.routing(domania_app::files::rules(Some(&data("rules.toml"))).unwrap(), day()).unwrap();
-    World { engine, _dir: dir, app, routing, _db: db }
+    let held = app.hold(domania_app::files::rules(Some(&data("rules.toml"))).unwrap(), day()).unwrap();
+    let desk = app.desk().unwrap();
+    World { engine, _dir: dir, app, held, desk, _db: db }
 }
 
-fn report(code: &str, (x, y): (f64, f64), at: Timestamp) -> NewReport {
+fn report(code: &str, (x, y): (f64, f64), at: Timestamp) -> NewRequest {
     let (lon, lat) = Crs::lambert93().transform_to(&Crs::wgs84(), x, y);
-    NewReport {
+    NewRequest {
         service_code: code.into(),
         lon,
         lat,
@@ -90,38 +93,36 @@ fn hours(h: f64) -> SignedDuration {
 fn duplicates_at_the_edges_of_distance_and_window() {
     for w in worlds() {
         eprintln!("on {}", w.engine);
-        w.routing.with(|t| {
-            let cfg = &t.rules.config().reports;
+        {
+            let t = &w.held;
+            let cfg = &t.rules.rules.config().reports;
             assert_eq!((cfg.duplicate_distance_m, cfg.duplicate_window_hours), (30.0, 72.0));
-            let mut store = w.app.reports().unwrap();
             let (x, y) = origin();
-            let first = reports::post(&mut store, t, report("dumping", (x, y), t0())).unwrap();
+            let first = w.desk.post(t, report("dumping", (x, y), t0())).unwrap();
             assert_eq!(first.duplicate_of, None);
             // Just inside 30 m: a duplicate; just outside: a report of its own.
-            let inside = reports::post(&mut store, t, report("dumping", (x + 29.9, y), t0() + hours(1.0))).unwrap();
+            let inside = w.desk.post(t, report("dumping", (x + 29.9, y), t0() + hours(1.0))).unwrap();
             assert_eq!(inside.duplicate_of, Some(first.id));
-            assert_eq!(inside.status, "duplicate");
-            let outside = reports::post(&mut store, t, report("dumping", (x - 30.1, y), t0() + hours(1.0))).unwrap();
+            assert_eq!(inside.status, Status::Duplicate);
+            let outside = w.desk.post(t, report("dumping", (x - 30.1, y), t0() + hours(1.0))).unwrap();
             assert_eq!(outside.duplicate_of, None);
             // Another kind at the same point is not a duplicate.
-            assert_eq!(reports::post(&mut store, t, report("litter", (x, y), t0())).unwrap().duplicate_of, None);
+            assert_eq!(w.desk.post(t, report("litter", (x, y), t0())).unwrap().duplicate_of, None);
             // The window: 72 h after the first, still a duplicate; a second later, not.
             let (x2, y2) = (x, y + 60.0);
-            let base = reports::post(&mut store, t, report("dumping", (x2, y2), t0())).unwrap();
-            let at_edge = reports::post(&mut store, t, report("dumping", (x2, y2), t0() + hours(72.0))).unwrap();
+            let base = w.desk.post(t, report("dumping", (x2, y2), t0())).unwrap();
+            let at_edge = w.desk.post(t, report("dumping", (x2, y2), t0() + hours(72.0))).unwrap();
             assert_eq!(at_edge.duplicate_of, Some(base.id));
-            let after = reports::post(
-                &mut store,
-                t,
-                report("dumping", (x2, y2 + 1.0), t0() + hours(72.0) + SignedDuration::from_secs(1)),
-            )
-            .unwrap();
+            let after = w
+                .desk
+                .post(t, report("dumping", (x2, y2 + 1.0), t0() + hours(72.0) + SignedDuration::from_secs(1)))
+                .unwrap();
             assert_eq!(after.duplicate_of, None);
             // Once the first is done, a new report there is new work.
-            reports::transition(&mut store, first.id, Status::Done, Some("enlevé"), "ctc", t0() + hours(2.0)).unwrap();
-            let again = reports::post(&mut store, t, report("dumping", (x + 1.0, y), t0() + hours(3.0))).unwrap();
+            w.desk.transition(first.id, Status::Done, Some("enlevé"), "ctc", t0() + hours(2.0)).unwrap();
+            let again = w.desk.post(t, report("dumping", (x + 1.0, y), t0() + hours(3.0))).unwrap();
             assert_eq!(again.duplicate_of, None);
-        });
+        }
     }
 }
 
@@ -129,32 +130,30 @@ fn duplicates_at_the_edges_of_distance_and_window() {
 fn urgency_is_judged_on_the_categorys_criteria() {
     for w in worlds() {
         eprintln!("on {}", w.engine);
-        w.routing.with(|t| {
-            let mut store = w.app.reports().unwrap();
+        {
+            let t = &w.held;
             let (x, y) = origin();
             let with = |attrs: &[(&str, &str)], dx: f64| {
                 let mut r = report("dumping", (x + dx, y), t0());
                 r.attributes = attrs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
                 r
             };
-            let claimed = reports::post(&mut store, t, with(&[("urgent", "true")], 0.0)).unwrap();
-            assert_eq!(claimed.urgency, "review");
+            let claimed = w.desk.post(t, with(&[("urgent", "true")], 0.0)).unwrap();
+            assert_eq!(claimed.urgency, Urgency::Review);
             assert!(claimed.status_notes.unwrap().contains("review"));
-            let met =
-                reports::post(&mut store, t, with(&[("urgent", "true"), ("blocked_access", "true")], 100.0)).unwrap();
-            assert_eq!((met.urgency.as_str(), met.urgency_reasons.as_str()), ("urgent", "[\"blocked_access\"]"));
+            let met = w.desk.post(t, with(&[("urgent", "true"), ("blocked_access", "true")], 100.0)).unwrap();
+            assert_eq!((met.urgency, met.urgency_reasons.as_str()), (Urgency::Urgent, "[\"blocked_access\"]"));
             // Near an open one: a plain report is its duplicate, an urgent one is not closed as such.
-            let plain = reports::post(&mut store, t, with(&[], 101.0)).unwrap();
+            let plain = w.desk.post(t, with(&[], 101.0)).unwrap();
             assert_eq!(plain.duplicate_of, Some(met.id));
-            let urgent_too = reports::post(&mut store, t, with(&[("hazard", "true")], 102.0)).unwrap();
-            assert_eq!((urgent_too.duplicate_of, urgent_too.urgency.as_str()), (None, "urgent"));
-            let unclaimed = reports::post(&mut store, t, with(&[("hazard", "oui")], 200.0)).unwrap();
-            assert_eq!(unclaimed.urgency, "urgent", "an objective criterion makes it urgent, claimed or not");
+            let urgent_too = w.desk.post(t, with(&[("hazard", "true")], 102.0)).unwrap();
+            assert_eq!((urgent_too.duplicate_of, urgent_too.urgency), (None, Urgency::Urgent));
+            let unclaimed = w.desk.post(t, with(&[("hazard", "oui")], 200.0)).unwrap();
+            assert_eq!(unclaimed.urgency, Urgency::Urgent, "an objective criterion makes it urgent, claimed or not");
             // A criterion of another category counts for nothing.
-            let other =
-                reports::post(&mut store, t, with(&[("urgent", "true"), ("fallen_tree", "true")], 300.0)).unwrap();
-            assert_eq!(other.urgency, "review");
-        });
+            let other = w.desk.post(t, with(&[("urgent", "true"), ("fallen_tree", "true")], 300.0)).unwrap();
+            assert_eq!(other.urgency, Urgency::Review);
+        }
     }
 }
 
@@ -162,23 +161,23 @@ fn urgency_is_judged_on_the_categorys_criteria() {
 fn service_level_figures_computed_by_hand() {
     for w in worlds() {
         eprintln!("on {}", w.engine);
-        w.routing.with(|t| {
-            let mut store = w.app.reports().unwrap();
+        {
+            let t = &w.held;
             let (x, y) = origin();
             // Four requests done after 10, 20, 30 and 100 hours, one still open, one duplicate: all
             // waste, so all to the waste department (96 h expected, 48 h in a QPV).
             let mut ids = Vec::new();
             for (k, h) in [10.0, 20.0, 30.0, 100.0].into_iter().enumerate() {
-                let r = reports::post(&mut store, t, report("dumping", (x + 40.0 * k as f64, y), t0())).unwrap();
-                reports::transition(&mut store, r.id, Status::Acknowledged, None, "ctc", t0() + hours(1.0)).unwrap();
-                reports::transition(&mut store, r.id, Status::Done, Some("fait"), "ctc", t0() + hours(h)).unwrap();
+                let r = w.desk.post(t, report("dumping", (x + 40.0 * k as f64, y), t0())).unwrap();
+                w.desk.transition(r.id, Status::Acknowledged, None, "ctc", t0() + hours(1.0)).unwrap();
+                w.desk.transition(r.id, Status::Done, Some("fait"), "ctc", t0() + hours(h)).unwrap();
                 ids.push(r.id);
             }
-            let open = reports::post(&mut store, t, report("dumping", (x, y + 40.0), t0())).unwrap();
+            let open = w.desk.post(t, report("dumping", (x, y + 40.0), t0())).unwrap();
             assert_eq!(open.duplicate_of, None);
-            let dup = reports::post(&mut store, t, report("dumping", (x, y + 41.0), t0() + hours(1.0))).unwrap();
+            let dup = w.desk.post(t, report("dumping", (x, y + 41.0), t0() + hours(1.0))).unwrap();
             assert_eq!(dup.duplicate_of, Some(open.id));
-            let rows = reports::service_levels(&store).unwrap();
+            let rows = w.desk.service_levels().unwrap();
             let by_service: Vec<_> = rows.iter().filter(|r| r.by == "service").collect();
             assert_eq!(by_service.len(), 1, "{rows:?}");
             let r = by_service[0];
@@ -192,8 +191,7 @@ fn service_level_figures_computed_by_hand() {
             assert_eq!(r.within_level, Some(0.75));
             // The annual report says the same, and counts every square metre of the sub-sectors once
             // per intervention kind.
-            let routing = &w.routing;
-            let a = reports::annual(&store, routing, 2026, None).unwrap();
+            let a = w.desk.annual(t, 2026, None).unwrap();
             assert!(a.markdown.contains("6 signalements reçus, dont 1 doublon rattaché"), "{}", a.markdown);
             assert!(
                 a.markdown.contains(
@@ -210,16 +208,16 @@ fn service_level_figures_computed_by_hand() {
                 .filter(|l| l.starts_with("land,Nettoiement,"))
                 .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
                 .sum();
-            let spaces: f64 = routing.assign.spaces.iter().map(|s| s.area_m2).sum();
+            let spaces: f64 = t.assign.spaces.iter().map(|s| s.area_m2).sum();
             assert!((land - spaces).abs() < 1.0, "{land} m² managed for cleaning, {spaces} m² of spaces");
-            assert!(reports::annual(&store, routing, 2025, None).unwrap().markdown.contains("\n\n0 signalement reçu,"));
+            assert!(w.desk.annual(t, 2025, None).unwrap().markdown.contains("\n\n0 signalement reçu,"));
             // The expected time of each is the level of its place.
             // The first is on the bailleur's parcel inside QPV QN078001: 48 h, not 96.
-            let first = store.get(ids[0]).unwrap().unwrap();
+            let first = w.desk.detail(ids[0]).unwrap().0;
             assert_eq!(first.qpv.as_deref(), Some("QN078001"));
             let expected: Timestamp = first.expected_at.unwrap().parse().unwrap();
             assert_eq!(expected, t0() + hours(48.0));
-        });
+        }
     }
 }
 
@@ -227,25 +225,25 @@ fn service_level_figures_computed_by_hand() {
 fn a_routing_stays_as_given_until_an_explicit_reroute() {
     for w in worlds() {
         eprintln!("on {}", w.engine);
-        w.routing.with(|t| {
-        let mut store = w.app.reports().unwrap();
-        let r = reports::post(&mut store, t, report("litter", origin(), t0())).unwrap();
-        assert_eq!(r.service_name, "Agence de proximité du bailleur");
-        // The rules change: cleaning now always goes to the CU's technical centre.
-        let text = std::fs::read_to_string(data("rules.toml")).unwrap()
-            + "\n[[fixed]]\nintervention = \"cleaning\"\nservice = \"cu-ctc-seine-aval\"\nreason = \"marché de nettoiement\"\n";
-        let after = w.app.routing(domania_app::files::rules_from_text(&text, "rules+fixed").unwrap(), day()).unwrap();
-        // What was given stays.
-        assert_eq!(store.get(r.id).unwrap().unwrap().service_name, "Agence de proximité du bailleur");
-        // Until someone re-routes it, which is logged.
-        let moved = after.with(|t2| reports::reroute(&mut store, t2, r.id, "coordinatrice GUP", t0() + hours(2.0))).unwrap();
-        assert_eq!((moved.service_name.as_str(), moved.rule.as_str()), ("CTC Seine Aval", "fixed"));
-        assert_eq!(moved.snapshot, after.tag, "the snapshot it was routed on");
-        assert_ne!(after.tag, w.routing.tag);
-        let events = store.events(r.id).unwrap();
-        let last = events.last().unwrap();
-        assert_eq!((last.kind.as_str(), last.by.as_str()), ("reroute", "coordinatrice GUP"));
-        assert!(last.note.as_deref().unwrap().contains("Agence de proximité du bailleur"));
-    });
+        {
+            let t = &w.held;
+            let r = w.desk.post(t, report("litter", origin(), t0())).unwrap();
+            assert_eq!(r.service_name, "Agence de proximité du bailleur");
+            // The rules change: cleaning now always goes to the CU's technical centre.
+            let text = std::fs::read_to_string(data("rules.toml")).unwrap()
+                + "\n[[fixed]]\nintervention = \"cleaning\"\nservice = \"cu-ctc-seine-aval\"\nreason = \"marché de nettoiement\"\n";
+            let after = w.app.hold(domania_app::files::rules_from_text(&text, "rules+fixed").unwrap(), day()).unwrap();
+            // What was given stays.
+            assert_eq!(w.desk.detail(r.id).unwrap().0.service_name, "Agence de proximité du bailleur");
+            // Until someone re-routes it, which is logged.
+            let moved = w.desk.reroute(&after, r.id, "coordinatrice GUP", t0() + hours(2.0)).unwrap();
+            assert_eq!((moved.service_name.as_str(), moved.rule.as_str()), ("CTC Seine Aval", "fixed"));
+            assert_eq!(moved.snapshot, after.tag(), "the snapshot it was routed on");
+            assert_ne!(after.tag(), w.held.tag());
+            let events = w.desk.detail(r.id).unwrap().1;
+            let last = events.last().unwrap();
+            assert_eq!((last.kind.as_str(), last.by.as_str()), ("reroute", "coordinatrice GUP"));
+            assert!(last.note.as_deref().unwrap().contains("Agence de proximité du bailleur"));
+        }
     }
 }

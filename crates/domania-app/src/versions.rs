@@ -4,8 +4,19 @@
 use domania_core::Layer;
 use domania_store::{CopyReport, Diff, LayerSummary, Location, Scope, ScopeInfo, Store, VerifyReport, VersionInfo};
 
+use serde::Serialize;
+
 use crate::App;
 use crate::error::Result;
+
+/// What `store verify` found, and how many rows it marked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verified {
+    #[serde(flatten)]
+    pub report: VerifyReport,
+    /// Current rows marked for the next import to replace (with `mark`).
+    pub marked: usize,
+}
 
 impl App {
     /// The layers, their current version and size.
@@ -44,14 +55,14 @@ impl App {
     /// the engine's own consistency: what was changed outside Domania. With `mark`, the changed
     /// current rows are marked so that the next import of their source replaces them
     /// ([`Store::mark_altered`]), and the number marked is returned too.
-    pub fn verify_store(&self, mark: bool) -> Result<(VerifyReport, usize)> {
+    pub fn verify_store(&self, mark: bool) -> Result<Verified> {
         if !mark {
-            return Ok((self.open_read()?.verify()?, 0));
+            return Ok(Verified { report: self.open_read()?.verify()?, marked: 0 });
         }
         let mut store = self.open_write()?;
         let report = store.verify()?;
         let marked = store.mark_altered(&report.altered)?;
-        Ok((report, marked))
+        Ok(Verified { report, marked })
     }
 
     /// Copies this store — every layer with its history, versions, tokens and rules — to `to`

@@ -1,0 +1,195 @@
+//! A snapshot held in memory with everything computed from it once: shares of every
+//! sub-sector, decisions, every space's managers with their shapes, indexes of sub-sectors and
+//! spaces, the collections' extents, the tag of every answer derived from it, and (on first use)
+//! the layers' shared-border topologies for the tiles.
+//!
+//! What `domania serve` keeps behind an `Arc` and swaps after an update; the use cases that
+//! answer from a held snapshot (who is responsible at a point, parcels, sub-sectors, QPV,
+//! owners, scenarios, search, tiles, features, documents, routing of service requests) are
+//! methods of [`Held`] in their own modules, so that the server and the command line ask the
+//! same code the same question.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use domania_core::overlay::OverlayOptions;
+use domania_engine::{AssignReport, SharesReport, Snapshot};
+use domania_tiles::layers::Topologies;
+use geo::BoundingRect;
+use geo_types::Rect;
+use rustc_hash::FxHashMap;
+
+use crate::error::Result;
+use crate::files::LoadedRules;
+use crate::{App, Date, Layer};
+
+/// A snapshot and everything computed from it once.
+pub struct Held {
+    pub snapshot: Snapshot,
+    /// The rules the decisions and managers come from.
+    pub rules: LoadedRules,
+    /// The day conventions are judged on.
+    pub date: Date,
+    /// Shares of every sub-sector (`shares.zones[i]` is the sub-sector of `assign.decisions[i]`).
+    pub shares: SharesReport,
+    /// Decisions and every space's managers, with the spaces' shapes.
+    pub assign: AssignReport,
+    /// Sub-sector key → position in `shares.zones` and `assign.decisions`.
+    subsector_pos: FxHashMap<String, usize>,
+    /// (sub-sector, space id) → position in `assign.spaces`.
+    space_pos: FxHashMap<(String, String), usize>,
+    /// The `ETag` of every answer derived from this snapshot, quoted: the store's layer
+    /// versions, the rules and the date the conventions are judged on.
+    pub etag: String,
+    /// The tag, as a number (keys of a tile cache).
+    pub tag_hash: u64,
+    /// How long it took to build, in milliseconds.
+    pub build_ms: f64,
+    /// The CRS84 box of each collection.
+    pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
+    /// The layers' shapes as shared arcs, for the tiles (built on first use).
+    topo: OnceLock<Topologies>,
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("etag", &self.etag)
+            .field("parcels", &self.snapshot.parcels().len())
+            .field("date", &self.date)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The box of a set of Lambert-93 shapes, in CRS84.
+fn extent(shapes: impl Iterator<Item = Rect<f64>>) -> Option<[f64; 4]> {
+    shapes.reduce(domania_core::crs::box_union).map(domania_core::crs::lambert93_box_to_crs84)
+}
+
+/// The CRS84 box of each collection.
+fn extents(snap: &Snapshot, assign: &AssignReport) -> BTreeMap<&'static str, Option<[f64; 4]>> {
+    let zones = |l: Layer| extent(snap.zones(l).iter().filter_map(|z| z.geom_l93.bounding_rect()));
+    BTreeMap::from([
+        ("parcels", extent(snap.parcels().iter().filter_map(|p| p.geom_l93.bounding_rect()))),
+        ("qpv", zones(Layer::Qpv)),
+        ("subsectors", zones(Layer::Subsectors)),
+        ("conventions", zones(Layer::Conventions)),
+        ("spaces", extent(assign.spaces.iter().filter_map(|s| s.geom_l93.as_ref()?.bounding_rect()))),
+    ])
+}
+
+impl App {
+    /// Loads the store and computes shares and managers with `rules` on `date` (CPU-heavy:
+    /// a server calls it from a blocking thread).
+    pub fn hold(&self, rules: LoadedRules, date: Date) -> Result<Held> {
+        let t = Instant::now();
+        let snapshot = self.snapshot()?;
+        Ok(Held::of(snapshot, rules, date, self.classifier(), t))
+    }
+}
+
+impl Held {
+    /// The held form of `snapshot`: shares, decisions and managers computed with `rules` on
+    /// `date`; `started` is when the work began (for [`Held::build_ms`]).
+    #[must_use]
+    pub fn of(
+        snapshot: Snapshot,
+        rules: LoadedRules,
+        date: Date,
+        classifier: &domania_core::Classifier,
+        started: Instant,
+    ) -> Self {
+        let (shares, assign) = snapshot.assign_with_geometry(&rules.rules, date, OverlayOptions::default());
+        let subsector_pos = shares.zones.iter().enumerate().map(|(i, z)| (z.key.clone(), i)).collect();
+        let space_pos = assign
+            .spaces
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
+            .collect();
+        // Everything the answers depend on: the layers' versions, the rules' text (not only
+        // their name), the owner classification, the date and this program's version.
+        let mut tag: String =
+            snapshot.versions().iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
+        {
+            use std::fmt::Write as _;
+            let _ = write!(
+                tag,
+                "rules:{:016x};classifier:{classifier:?};date:{date};domania:{}",
+                domania_core::hash::fnv1a(rules.text.as_bytes()),
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        let tag_hash = domania_core::hash::fnv1a(tag.as_bytes());
+        let etag = format!("\"{tag_hash:016x}\"");
+        let extents = extents(&snapshot, &assign);
+        Self {
+            extents,
+            snapshot,
+            rules,
+            date,
+            shares,
+            assign,
+            subsector_pos,
+            space_pos,
+            etag,
+            tag_hash,
+            build_ms: started.elapsed().as_secs_f64() * 1e3,
+            topo: OnceLock::new(),
+        }
+    }
+
+    /// The tag without its quotes (what URLs carry as `?v=`).
+    #[must_use]
+    pub fn tag(&self) -> &str {
+        self.etag.trim_matches('"')
+    }
+
+    /// The layers' shapes as shared arcs, built once on first use (a server builds them before
+    /// it swaps the snapshot in, so that no tile waits for them).
+    pub fn topologies(&self) -> &Topologies {
+        self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
+    }
+
+    /// The store version of each layer.
+    #[must_use]
+    pub fn versions(&self) -> &BTreeMap<Layer, Option<i64>> {
+        self.snapshot.versions()
+    }
+
+    /// The territory's bounds (CRS84): the box of the parcels', sub-sectors' and QPV's boxes.
+    #[must_use]
+    pub fn bounds(&self) -> [f64; 4] {
+        ["parcels", "subsectors", "qpv"]
+            .iter()
+            .filter_map(|c| self.extents.get(c).copied().flatten())
+            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+            .unwrap_or([-180.0, -85.0, 180.0, 85.0])
+    }
+
+    /// A sub-sector's position in the shares and decisions.
+    #[must_use]
+    pub fn subsector(&self, key: &str) -> Option<usize> {
+        self.subsector_pos.get(key).copied()
+    }
+
+    /// A space's position in `assign.spaces`.
+    #[must_use]
+    pub fn space(&self, subsector: &str, space: &str) -> Option<usize> {
+        self.space_pos.get(&(subsector.to_owned(), space.to_owned())).copied()
+    }
+
+    /// What the documents are made from.
+    #[must_use]
+    pub fn documents(&self) -> crate::documents::Territory<'_> {
+        crate::documents::Territory {
+            snapshot: &self.snapshot,
+            shares: &self.shares,
+            assign: &self.assign,
+            rules: &self.rules.rules,
+            date: self.date,
+            tag: self.tag(),
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The annual report of the requests, for a commune or the whole territory.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use domania_rules::SpaceKind;
+use domania_store::{RequestFilter, RequestRow, RequestStore};
+use serde::Serialize;
+
+use super::Status;
+use super::levels::{hours_between, median, percentile};
+use crate::error::Result;
+use crate::held::Held;
+
+/// The annual report of the reports, for a commune or the whole territory: one Markdown
+/// document a coordinator can hand out (tables and a chart), and the same figures as CSV.
+#[derive(Debug, Clone)]
+pub struct Annual {
+    /// `territoire` or the commune's INSEE code.
+    pub scope: String,
+    pub year: i16,
+    pub markdown: String,
+    /// A bar chart of the requests per kind (done and not), referenced by the Markdown.
+    pub svg: String,
+    pub csv: String,
+}
+
+/// One line of the annual figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnnualRow {
+    /// `requests`, `delays` or `land`.
+    pub table: &'static str,
+    pub kind: String,
+    /// The service (requests), or the actor managing the land.
+    pub who: String,
+    pub requests: Option<usize>,
+    pub done: Option<usize>,
+    pub open: Option<usize>,
+    pub duplicates: Option<usize>,
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+    pub within_level: Option<f64>,
+    pub area_m2: Option<f64>,
+}
+
+impl crate::table::Row for AnnualRow {
+    const HEADER: &'static [&'static str] = &[
+        "table",
+        "kind",
+        "who",
+        "requests",
+        "done",
+        "open",
+        "duplicates",
+        "median_hours",
+        "p90_hours",
+        "within_level",
+        "area_m2",
+    ];
+}
+
+fn fmt_opt(v: Option<f64>, unit: &str) -> String {
+    v.map_or_else(|| "–".to_owned(), |x| format!("{x:.1}{unit}"))
+}
+
+/// The annual report of `year`, for `commune` (INSEE code) or the whole territory.
+pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Option<&str>) -> Result<Annual> {
+    let rules = &held.rules.rules;
+    let label =
+        |k: &str| rules.config().interventions.iter().find(|i| i.id == k).map_or(k, |i| i.label.as_str()).to_owned();
+    let prefix = format!("{year:04}-");
+    let rows: Vec<RequestRow> = reports
+        .list(&RequestFilter::default())?
+        .into_iter()
+        .filter(|r| r.requested_at.starts_with(&prefix))
+        .filter(|r| commune.is_none_or(|c| r.commune.as_deref() == Some(c)))
+        .collect();
+    let done: BTreeMap<i64, String> = reports.first_reached(Status::Done)?.into_iter().collect();
+    let delay = |r: &RequestRow| hours_between(&r.requested_at, done.get(&r.id)?);
+    let expected = |r: &RequestRow| hours_between(&r.requested_at, r.expected_at.as_deref()?);
+    let status = |r: &RequestRow| Some(r.status);
+    let mut out = Vec::new();
+    // Requests by kind and service.
+    let mut by_service: BTreeMap<(String, String), Vec<&RequestRow>> = BTreeMap::new();
+    for r in &rows {
+        by_service.entry((r.intervention.clone(), r.service_name.clone())).or_default().push(r);
+    }
+    for ((kind, service), rs) in &by_service {
+        out.push(AnnualRow {
+            table: "requests",
+            kind: label(kind),
+            who: service.clone(),
+            requests: Some(rs.len()),
+            done: Some(rs.iter().filter(|r| status(r) == Some(Status::Done)).count()),
+            open: Some(rs.iter().filter(|r| status(r).is_some_and(Status::is_open)).count()),
+            duplicates: Some(rs.iter().filter(|r| status(r) == Some(Status::Duplicate)).count()),
+            median_hours: None,
+            p90_hours: None,
+            within_level: None,
+            area_m2: None,
+        });
+    }
+    // Delays against the levels, by kind.
+    let mut by_kind: BTreeMap<String, Vec<&RequestRow>> = BTreeMap::new();
+    for r in &rows {
+        by_kind.entry(r.intervention.clone()).or_default().push(r);
+    }
+    for (kind, rs) in &by_kind {
+        let mut d: Vec<f64> = rs.iter().filter_map(|r| delay(r)).collect();
+        d.sort_by(f64::total_cmp);
+        let judged: Vec<bool> = rs.iter().filter_map(|r| Some(delay(r)? <= expected(r)?)).collect();
+        out.push(AnnualRow {
+            table: "delays",
+            kind: label(kind),
+            who: rules.service_level(kind).map_or_else(
+                || "no level set".to_owned(),
+                |l| {
+                    let seasons = if l.seasons.is_empty() { "" } else { ", variantes saisonnières" };
+                    format!("{} h ({} h en QPV{seasons})", l.hours, l.qpv_hours.unwrap_or(l.hours))
+                },
+            ),
+            requests: Some(rs.len()),
+            done: Some(d.len()),
+            open: None,
+            duplicates: Some(rs.iter().filter(|r| status(r) == Some(Status::Duplicate)).count()),
+            median_hours: median(&d),
+            p90_hours: percentile(&d, 90.0),
+            within_level: (!judged.is_empty())
+                .then(|| judged.iter().filter(|x| **x).count() as f64 / judged.len() as f64),
+            area_m2: None,
+        });
+    }
+    // Land each actor manages, per kind (from the assignments of the sub-sectors' spaces).
+    let mut land: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for s in &held.assign.spaces {
+        let in_scope = match (&s.space, commune) {
+            (_, None) => true,
+            (SpaceKind::Parcel { idu, .. }, Some(c)) => idu.starts_with(c),
+            (SpaceKind::NonCadastre, Some(_)) => false,
+        };
+        if in_scope {
+            for a in &s.assignments {
+                *land.entry((a.intervention.clone(), a.actor.label_fr().to_owned())).or_default() += s.area_m2;
+            }
+        }
+    }
+    for ((kind, actor), area) in &land {
+        out.push(AnnualRow {
+            table: "land",
+            kind: label(kind),
+            who: actor.clone(),
+            requests: None,
+            done: None,
+            open: None,
+            duplicates: None,
+            median_hours: None,
+            p90_hours: None,
+            within_level: None,
+            area_m2: Some((area * 100.0).round() / 100.0),
+        });
+    }
+
+    let scope = commune.map_or_else(|| "territoire".to_owned(), str::to_owned);
+    let title = commune.map_or_else(|| "l'ensemble du territoire".to_owned(), |c| format!("la commune {c}"));
+    let total = rows.len();
+    let dups = rows.iter().filter(|r| status(r) == Some(Status::Duplicate)).count();
+    let chart = format!("annual-{year}-{scope}.svg");
+    let (plural, dup_plural) = (if total > 1 { "s" } else { "" }, if dups > 1 { "s" } else { "" });
+    let mut md = format!(
+        "# Signalements {year} — {title}\n\n{total} signalement{plural} reçu{plural}, dont {dups} doublon{dup_plural} rattaché{dup_plural} à un \
+         signalement déjà ouvert (travail évité). Chaque signalement est adressé au gestionnaire de l'espace au point signalé \
+         pour son type d'intervention (domanialité, délégation de gestion, conventions).\n\n![Signalements par type]({chart})\n\n\
+         ## Signalements par type et par service\n\n| type | service | reçus | faits | ouverts | doublons |\n|---|---|---:|---:|---:|---:|\n"
+    );
+    let n = |v: Option<usize>| v.map_or_else(|| "–".to_owned(), |x| x.to_string());
+    for r in out.iter().filter(|r| r.table == "requests") {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.kind,
+            r.who,
+            n(r.requests),
+            n(r.done),
+            n(r.open),
+            n(r.duplicates)
+        );
+    }
+    md.push_str(
+        "\n## Délais au regard des niveaux de service\n\nDélai : du signalement à l'intervention faite. Médiane et 90e centile \
+         (rang le plus proche), en heures.\n\n| type | niveau attendu | reçus | faits | médiane | 90e centile | dans le niveau |\n|---|---|---:|---:|---:|---:|---:|\n",
+    );
+    for r in out.iter().filter(|r| r.table == "delays") {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.kind,
+            r.who,
+            n(r.requests),
+            n(r.done),
+            fmt_opt(r.median_hours, " h"),
+            fmt_opt(r.p90_hours, " h"),
+            fmt_opt(r.within_level.map(|x| x * 100.0), " %")
+        );
+    }
+    md.push_str("\n## Surfaces gérées par acteur\n\nPar type d'intervention, la surface des espaces des sous-secteurs que chaque acteur gère.");
+    if commune.is_some() {
+        md.push_str(" Le non cadastré (voirie) n'appartient à aucune commune dans le cadastre : il n'est compté que dans le rapport du territoire.");
+    }
+    md.push_str("\n\n| type | acteur | surface (ha) |\n|---|---|---:|\n");
+    for r in out.iter().filter(|r| r.table == "land") {
+        let _ = writeln!(md, "| {} | {} | {:.2} |", r.kind, r.who, r.area_m2.unwrap_or(0.0) / 1e4);
+    }
+    // The chart: one bar per kind, done in green, the rest in grey.
+    let kinds: Vec<(String, usize, usize)> = by_kind
+        .iter()
+        .map(|(k, rs)| (label(k), rs.len(), rs.iter().filter(|r| status(r) == Some(Status::Done)).count()))
+        .collect();
+    let max = kinds.iter().map(|k| k.1).max().unwrap_or(1).max(1) as f64;
+    let (w, bar) = (360.0, 26.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"{}\" font-family=\"sans-serif\" font-size=\"13\">\n",
+        kinds.len() as f64 * (bar + 8.0) + 30.0
+    );
+    for (i, (k, all, d)) in kinds.iter().enumerate() {
+        let y = i as f64 * (bar + 8.0) + 10.0;
+        let (wa, wd) = (w * *all as f64 / max, w * *d as f64 / max);
+        let k = crate::documents::esc(k);
+        let _ = write!(
+            svg,
+            "<text x=\"0\" y=\"{:.0}\">{k}</text>\n<rect x=\"240\" y=\"{y:.0}\" width=\"{wa:.1}\" height=\"{bar}\" fill=\"#bbb\"/>\n\
+             <rect x=\"240\" y=\"{y:.0}\" width=\"{wd:.1}\" height=\"{bar}\" fill=\"#2a9d4b\"/>\n<text x=\"{:.0}\" y=\"{:.0}\">{d} / {all}</text>\n",
+            y + 18.0,
+            245.0 + wa,
+            y + 18.0
+        );
+    }
+    svg.push_str("</svg>\n");
+    let csv = crate::table::rows_csv(&out, b',')?;
+    Ok(Annual { scope, year, markdown: md, svg, csv })
+}

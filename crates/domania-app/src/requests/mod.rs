@@ -1,0 +1,268 @@
+//! Service requests (reports of dysfunctions, as Open311 calls them): routed to the manager of
+//! the space at their point for their category's intervention kind ([`routing`]), linked to an
+//! open request of the same kind nearby as duplicates, flagged when claimed urgent without an
+//! objective criterion, moved through their statuses by named tokens ([`lifecycle`]), measured
+//! against the expected service levels ([`levels`]), made from walking diagnostics
+//! ([`walks`]), summed up in an annual report ([`annual`]), and shown to Open311 clients as
+//! GeoReport v2 writes them ([`open311`]).
+//!
+//! A [`Desk`] is the requests database of a store, shared by the requests of a server.
+
+pub mod annual;
+pub mod levels;
+pub mod lifecycle;
+pub mod open311;
+pub mod routing;
+pub mod walks;
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use domania_core::Actor;
+pub use domania_store::RequestFilter as Filter;
+use domania_store::{EventRow, RequestFilter, RequestRow, RequestStore};
+pub use domania_store::{Status, Urgency};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::App;
+use crate::error::{AppError, ErrorCode, Result};
+use crate::held::Held;
+
+/// The longest description taken, in characters.
+pub const MAX_DESCRIPTION: usize = 4000;
+
+/// A service request as made.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub service_code: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub description: String,
+    pub media_url: Option<String>,
+    /// Open311 attributes (`attribute[danger]=true`); `urgent` claims urgency.
+    pub attributes: BTreeMap<String, String>,
+    /// The token's name (or `anonymous`).
+    pub reporter: String,
+    /// `open311`, `walk:<file>`…
+    pub source: String,
+    pub at: Timestamp,
+}
+
+pub(crate) fn truthy(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "oui" | "on")
+}
+
+/// RFC 3339 in UTC, to the second (sorts as text).
+#[must_use]
+pub fn stamp(t: Timestamp) -> String {
+    t.round(jiff::Unit::Second).map_or_else(|_| t.to_string(), |r| r.to_string())
+}
+
+/// A service request as a line of CSV or JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestLine {
+    pub id: i64,
+    pub requested_at: String,
+    pub service_code: String,
+    pub intervention: String,
+    pub status: Status,
+    pub urgency: Urgency,
+    pub service_id: Option<String>,
+    pub service_name: String,
+    pub actor: Actor,
+    pub subsector: Option<String>,
+    pub qpv: Option<String>,
+    pub commune: Option<String>,
+    pub space: Option<String>,
+    pub lat: f64,
+    pub long: f64,
+    pub description: String,
+    pub media_url: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub expected_at: Option<String>,
+    pub updated_at: String,
+    pub status_notes: Option<String>,
+    pub rule: String,
+    pub explanation: String,
+    pub reporter: String,
+    pub source: String,
+}
+
+impl crate::table::Row for RequestLine {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "requested_at",
+        "service_code",
+        "intervention",
+        "status",
+        "urgency",
+        "service_id",
+        "service_name",
+        "actor",
+        "subsector",
+        "qpv",
+        "commune",
+        "space",
+        "lat",
+        "long",
+        "description",
+        "media_url",
+        "duplicate_of",
+        "expected_at",
+        "updated_at",
+        "status_notes",
+        "rule",
+        "explanation",
+        "reporter",
+        "source",
+    ];
+}
+
+impl From<&RequestRow> for RequestLine {
+    fn from(r: &RequestRow) -> Self {
+        Self {
+            id: r.id,
+            requested_at: r.requested_at.clone(),
+            service_code: r.service_code.clone(),
+            intervention: r.intervention.clone(),
+            status: r.status,
+            urgency: r.urgency,
+            service_id: r.service_id.clone(),
+            service_name: r.service_name.clone(),
+            actor: r.actor,
+            subsector: r.subsector.clone(),
+            qpv: r.qpv.clone(),
+            commune: r.commune.clone(),
+            space: r.space.clone(),
+            lat: r.lat,
+            long: r.lon,
+            description: r.description.clone(),
+            media_url: r.media_url.clone(),
+            duplicate_of: r.duplicate_of,
+            expected_at: r.expected_at.clone(),
+            updated_at: r.updated_at.clone(),
+            status_notes: r.status_notes.clone(),
+            rule: r.rule.clone(),
+            explanation: r.explanation.clone(),
+            reporter: r.reporter.clone(),
+            source: r.source.clone(),
+        }
+    }
+}
+
+/// A request with its steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestDetail {
+    pub request: RequestLine,
+    pub events: Vec<EventLine>,
+}
+
+/// One dated step of a request.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventLine {
+    pub at: String,
+    /// `status` or `reroute`.
+    pub kind: String,
+    pub status: Status,
+    pub note: Option<String>,
+    pub by: String,
+}
+
+impl From<&EventRow> for EventLine {
+    fn from(e: &EventRow) -> Self {
+        Self { at: e.at.clone(), kind: e.kind.clone(), status: e.status, note: e.note.clone(), by: e.by.clone() }
+    }
+}
+
+/// The requests database of a store, held by a server for all its requests (one writer at a
+/// time in the process; the database serialises the processes).
+pub struct Desk {
+    store: Mutex<RequestStore>,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk").finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The requests database: the file given by [`App::with_reports`], else beside a
+    /// GeoPackage store (created on first use), else the PostGIS store's own database.
+    pub fn desk(&self) -> Result<Desk> {
+        let store = if let Some(path) = &self.reports {
+            RequestStore::open(path)?
+        } else {
+            match self.store_path() {
+                domania_store::Location::File(store) => RequestStore::open(&RequestStore::path_for(store))?,
+                domania_store::Location::Postgres(url) => RequestStore::open_postgres(url)?,
+            }
+        };
+        Ok(Desk { store: Mutex::new(store) })
+    }
+}
+
+impl Desk {
+    /// The database. A panic while it was held leaves the database whole (each write is one
+    /// transaction), so a poisoned lock is taken over rather than failing every request.
+    fn store(&self) -> MutexGuard<'_, RequestStore> {
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Checks and routes a request on `held`, links it to an open duplicate, and stores it.
+    pub fn post(&self, held: &Held, r: NewRequest) -> Result<RequestRow> {
+        lifecycle::post(&mut self.store(), held, r)
+    }
+
+    /// Moves a request to another status, by a named token, with a note (required to reject
+    /// or transfer).
+    pub fn transition(&self, id: i64, to: Status, note: Option<&str>, by: &str, at: Timestamp) -> Result<RequestRow> {
+        lifecycle::transition(&mut self.store(), id, to, note, by, at)
+    }
+
+    /// Routes a stored request again on `held` (an explicit, logged step).
+    pub fn reroute(&self, held: &Held, id: i64, by: &str, at: Timestamp) -> Result<RequestRow> {
+        lifecycle::reroute(&mut self.store(), held, id, by, at)
+    }
+
+    /// The requests a filter keeps, newest first.
+    pub fn list(&self, filter: &RequestFilter) -> Result<Vec<RequestRow>> {
+        Ok(self.store().list(filter)?)
+    }
+
+    /// One request with its steps.
+    pub fn detail(&self, id: i64) -> Result<(RequestRow, Vec<EventRow>)> {
+        let store = self.store();
+        let row = store.get(id)?.ok_or_else(|| no_request(id))?;
+        Ok((row, store.events(id)?))
+    }
+
+    /// Figures per QPV, commune and service, and month of request.
+    pub fn service_levels(&self) -> Result<Vec<levels::LevelRow>> {
+        levels::service_levels(&self.store())
+    }
+
+    /// Posts the observations of a walk as requests, each routed on `held`; none is stored
+    /// unless every one can be.
+    pub fn walk(
+        &self,
+        held: &Held,
+        observations: Vec<walks::Observation>,
+        name: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<Vec<RequestRow>> {
+        walks::import_walk(&mut self.store(), held, observations, name, by, at)
+    }
+
+    /// The annual report of `year`, for `commune` (INSEE code) or the whole territory.
+    pub fn annual(&self, held: &Held, year: i16, commune: Option<&str>) -> Result<annual::Annual> {
+        annual::annual(&self.store(), held, year, commune)
+    }
+}
+
+/// The error of a request that is not in the database.
+pub(crate) fn no_request(id: i64) -> AppError {
+    AppError::new(ErrorCode::NotFound, format!("no request {id}"))
+}

@@ -1,0 +1,129 @@
+//! What the map viewer needs to start: the territory's bounds and where the map opens, the
+//! intervention kinds, the QPV with where their labels go, and the sub-sectors with their
+//! decisions.
+
+use domania_core::crs::Crs;
+use domania_core::{Actor, Layer};
+use geo::{InteriorPoint, Intersects};
+use serde::Serialize;
+
+use crate::held::Held;
+use crate::subsectors::DecisionKind;
+
+/// A QPV as the page labels it.
+#[derive(Debug, Serialize)]
+pub struct QpvEntry<'a> {
+    pub code: &'a str,
+    pub name: Option<&'a str>,
+    /// A point inside it (CRS84), where its label goes.
+    pub label_at: Option<[f64; 2]>,
+}
+
+/// A sub-sector in the page's list.
+#[derive(Debug, Serialize)]
+pub struct SubsectorEntry<'a> {
+    pub id: &'a str,
+    pub name: Option<&'a str>,
+    pub decision: DecisionKind,
+    pub delegated_to: Option<Actor>,
+    pub decision_label: String,
+    pub needs_convention: bool,
+    /// The QPV it meets.
+    pub qpv: Vec<&'a str>,
+}
+
+/// The territory as the viewer opens it.
+#[derive(Debug, Serialize)]
+pub struct TerritoryView<'a> {
+    pub snapshot: &'a str,
+    pub judged_on: crate::Date,
+    pub parcels: usize,
+    pub bounds: [f64; 4],
+    /// Where the map opens: the sub-sectors' box (the managed spaces), else `bounds`.
+    pub focus: [f64; 4],
+    pub interventions: &'a [domania_rules::Intervention],
+    pub qpv: Vec<QpvEntry<'a>>,
+    pub subsectors: Vec<SubsectorEntry<'a>>,
+    /// A raster basemap drawn under the layers; none by default.
+    pub basemap: Option<&'a str>,
+    /// The layers an editor can upload.
+    pub uploadable: Vec<&'static str>,
+    /// The map library's version built in (empty without it).
+    pub maplibre: &'a str,
+}
+
+fn lon_lat(x: f64, y: f64) -> [f64; 2] {
+    let (lon, lat) = Crs::lambert93().transform_to(&Crs::wgs84(), x, y);
+    [(lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6]
+}
+
+impl Held {
+    /// The territory as the viewer opens it, with the server's basemap and map library.
+    #[must_use]
+    pub fn territory<'a>(&'a self, basemap: Option<&'a str>, maplibre: &'a str) -> TerritoryView<'a> {
+        let qpv = self
+            .snapshot
+            .zones(Layer::Qpv)
+            .iter()
+            .map(|z| QpvEntry {
+                code: &z.key,
+                name: z.name.as_deref(),
+                label_at: z.geom_l93.interior_point().map(|p| lon_lat(p.x(), p.y())),
+            })
+            .collect();
+        let qpv_of = |key: &str| -> Vec<&str> {
+            let Some(zone) = self.snapshot.subsectors().iter().find(|z| z.key == key) else { return Vec::new() };
+            self.snapshot
+                .zones(Layer::Qpv)
+                .iter()
+                .filter(|q| q.geom_l93.intersects(&zone.geom_l93))
+                .map(|q| q.key.as_str())
+                .collect()
+        };
+        let subsectors = self
+            .shares
+            .zones
+            .iter()
+            .zip(&self.assign.decisions)
+            .map(|(z, d)| {
+                let (decision, delegated_to) = d.decision.kind();
+                SubsectorEntry {
+                    qpv: qpv_of(&z.key),
+                    id: &z.key,
+                    name: z.name.as_deref(),
+                    decision: DecisionKind::of(decision),
+                    delegated_to,
+                    decision_label: crate::documents::decision_label(decision, delegated_to),
+                    needs_convention: d.needs_convention,
+                }
+            })
+            .collect();
+        TerritoryView {
+            snapshot: self.tag(),
+            judged_on: self.date,
+            parcels: self.snapshot.parcels().len(),
+            bounds: self.bounds(),
+            focus: self.extents.get("subsectors").copied().flatten().unwrap_or_else(|| self.bounds()),
+            interventions: &self.rules.rules.config().interventions,
+            qpv,
+            subsectors,
+            basemap,
+            uploadable: Layer::ALL.iter().filter(|l| l.is_imported()).map(|l| l.as_str()).collect(),
+            maplibre,
+        }
+    }
+
+    /// The *cahier des charges localisé* of sub-sector `id`, as a printable HTML page.
+    pub fn cahier(&self, id: &str) -> crate::Result<String> {
+        crate::documents::cahier(self.documents(), id).ok_or_else(|| crate::subsectors::no_subsector(id))
+    }
+
+    /// The *annuaire* of the services and their referents (a scan of the parcels for the
+    /// communes: off the async workers).
+    #[must_use]
+    pub fn annuaire(&self) -> String {
+        let rules = &self.rules.rules;
+        let communes = crate::documents::communes(&self.snapshot, rules);
+        crate::documents::annuaire(rules, &communes, self.date)
+    }
+}

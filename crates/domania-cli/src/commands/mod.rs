@@ -1,0 +1,105 @@
+//! The commands, grouped as the help lists them: the store and its versions ([`store`]), the
+//! land and who manages it ([`land`]), service requests ([`requests`]), serving and publishing
+//! ([`publish`]), and the demo ([`demo`]). Each parses what `main` could not type, calls the
+//! application (`domania-app`) and presents its result: text for a person, CSV, JSON or
+//! GeoJSON from the result's own fields. Nothing is computed here.
+
+mod demo;
+mod land;
+mod publish;
+mod requests;
+mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use domania_app::App;
+use domania_app::geojson::FeatureCollection;
+use domania_app::table::{Row, to_csv};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::{Cli, Command, Judging};
+
+/// Writes to standard output (a closed pipe ends the command quietly, see `output`).
+fn out(text: &str) -> Result<()> {
+    crate::output::emit(text)
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    out(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+fn csv<T: Row>(cli: &Cli, rows: &[T]) -> Result<()> {
+    out(&to_csv(rows, cli.delimiter, T::HEADER)?)
+}
+
+/// A table whose first column is named after its layer.
+fn csv_with<T: Serialize>(cli: &Cli, rows: &[T], header: &[&str]) -> Result<()> {
+    out(&to_csv(rows, cli.delimiter, header)?)
+}
+
+fn geojson<P: Serialize>(fc: &FeatureCollection<'_, P>) -> Result<()> {
+    out(&fc.to_lines()?)
+}
+
+/// Tells, on standard error, that the store is busy and what the command waits for.
+fn tell_wait(message: &str) {
+    eprintln!("domania: {message}");
+}
+
+fn app(cli: &Cli) -> Result<App> {
+    Ok(App::new(cli.store.clone(), cli.config.as_deref())?
+        .with_reports(cli.reports.clone())
+        .with_wait(Duration::from_secs(cli.wait), Arc::new(tell_wait)))
+}
+
+fn author_name(author: Option<&str>) -> String {
+    author
+        .map(str::to_owned)
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn date_of(judging: &Judging) -> domania_app::Date {
+    judging.date.unwrap_or_else(domania_app::files::today)
+}
+
+fn spinner(msg: String) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("static template"));
+    pb.set_message(msg);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+pub fn run(cli: &Cli) -> Result<()> {
+    let app = app(cli)?;
+    match &cli.command {
+        Command::Init { .. }
+        | Command::Import { .. }
+        | Command::Layers
+        | Command::Scopes { .. }
+        | Command::History { .. }
+        | Command::Diff { .. }
+        | Command::Rollback { .. }
+        | Command::Dump
+        | Command::Store { .. }
+        | Command::Validate { .. } => store::run(cli, &app),
+        Command::Parcel { .. }
+        | Command::Owners
+        | Command::Shares { .. }
+        | Command::Assign { .. }
+        | Command::Scenario { .. }
+        | Command::Perimeters { .. }
+        | Command::Blocks { .. }
+        | Command::Report { .. } => land::run(cli, &app),
+        Command::Requests { what } => requests::run(cli, &app, what),
+        Command::Serve { .. } | Command::Export { .. } | Command::Styles { .. } | Command::Token { .. } => {
+            publish::run(cli, app)
+        }
+        Command::Synth { .. } | Command::Demo { .. } => demo::run(cli, app),
+    }
+}

@@ -1,0 +1,98 @@
+//! Service requests (reports of dysfunctions, Open311's service requests): list, show, move
+//! through their statuses, route again, walking diagnostics; the service levels and the annual
+//! report.
+
+use anyhow::{Context as _, Result, anyhow};
+use domania_app::App;
+use domania_app::requests::walks::{read_observations, write_lists};
+use domania_app::requests::{EventLine, RequestDetail, RequestLine, Status};
+
+use super::{csv, date_of, json};
+use crate::{Cli, Judging, RequestsCommand, TableFormat};
+
+/// The snapshot the requests are routed on: the rules a server would apply, on the day asked.
+fn held(app: &App, judging: &Judging) -> Result<domania_app::held::Held> {
+    Ok(app.hold(app.serving_rules(judging.rules.as_deref())?, date_of(judging))?)
+}
+
+pub(super) fn run(cli: &Cli, app: &App, what: &RequestsCommand) -> Result<()> {
+    match what {
+        RequestsCommand::List { status, format } => {
+            let statuses = match status {
+                Some(s) => vec![Status::parse(s).ok_or_else(|| anyhow!("unknown status {s:?}"))?],
+                None => Vec::new(),
+            };
+            let filter = domania_app::requests::Filter { statuses, ..Default::default() };
+            let rows = app.desk()?.list(&filter)?;
+            let lines: Vec<RequestLine> = rows.iter().map(RequestLine::from).collect();
+            match format {
+                TableFormat::Json => json(&lines),
+                TableFormat::Csv => csv(cli, &lines),
+            }
+        }
+        RequestsCommand::Show { id } => {
+            let (row, events) = app.desk()?.detail(*id)?;
+            json(&RequestDetail {
+                request: RequestLine::from(&row),
+                events: events.iter().map(EventLine::from).collect(),
+            })
+        }
+        RequestsCommand::Status { id, status, note, by } => {
+            let to = Status::parse(status).ok_or_else(|| anyhow!("unknown status {status:?}"))?;
+            let row = app.desk()?.transition(*id, to, note.as_deref(), by, jiff::Timestamp::now())?;
+            crate::outln!("request {} is {} ({})", row.id, row.status, row.service_name)
+        }
+        RequestsCommand::Reroute { id, by, judging } => {
+            let held = held(app, judging)?;
+            let row = app.desk()?.reroute(&held, *id, by, jiff::Timestamp::now())?;
+            crate::outln!("request {} now goes to {} ({})", row.id, row.service_name, row.explanation)
+        }
+        RequestsCommand::Walk { file, out, by, judging } => {
+            let held = held(app, judging)?;
+            let observations = read_observations(file)?;
+            let name =
+                file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let made = app.desk()?.walk(&held, observations, &name, by, jiff::Timestamp::now())?;
+            let lists = write_lists(&made, out)?;
+            for l in &lists {
+                crate::outln!("{}: {} reports ({})", l.service, l.requests, l.service_name)?;
+            }
+            eprintln!(
+                "domania: {} observations of {name} routed to {} services; lists in {}",
+                made.len(),
+                lists.len(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `report service-levels`.
+pub(super) fn service_levels(cli: &Cli, app: &App, format: TableFormat) -> Result<()> {
+    let rows = app.desk()?.service_levels()?;
+    match format {
+        TableFormat::Json => json(&rows),
+        TableFormat::Csv => csv(cli, &rows),
+    }
+}
+
+/// `report annual`: the Markdown, its chart and the figures, written in `out`.
+pub(super) fn annual(
+    app: &App,
+    year: Option<i16>,
+    commune: Option<&str>,
+    out: &std::path::Path,
+    judging: &Judging,
+) -> Result<()> {
+    let held = held(app, judging)?;
+    let year = year.unwrap_or_else(|| domania_app::files::today().year());
+    let a = app.desk()?.annual(&held, year, commune)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let stem = out.join(format!("annual-{year}-{}", a.scope));
+    for (ext, text) in [("md", &a.markdown), ("svg", &a.svg), ("csv", &a.csv)] {
+        let path = stem.with_extension(ext);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    crate::outln!("{}", stem.with_extension("md").display())
+}

@@ -1,0 +1,40 @@
+//! Tokens recently checked against the store, so that reads under `--private-reads` do not open
+//! the store on every request.
+
+use domania_app::tokens::Role;
+
+/// Tokens recently checked against the store, so that reads under `--private-reads` do not open
+/// the store on every request. An entry lives [`TokenCache::TTL`]: a token revoked from the CLI
+/// stops working within that time (at once when revoked over HTTP, which clears the cache).
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    inner: std::sync::Mutex<std::collections::HashMap<String, Checked>>,
+}
+
+/// A token's name and role, and when they were read from the store.
+type Checked = ((String, Role), std::time::Instant);
+
+impl TokenCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+    pub fn get(&self, hash: &str) -> Option<(String, Role)> {
+        let g = self.inner.lock().ok()?;
+        g.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(k, _)| k.clone())
+    }
+
+    pub fn put(&self, hash: String, known: (String, Role)) {
+        if let Ok(mut g) = self.inner.lock() {
+            if g.len() > 10_000 {
+                g.clear();
+            }
+            g.insert(hash, (known, std::time::Instant::now()));
+        }
+    }
+
+    /// Forgets every token (after a revocation).
+    pub fn clear(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.clear();
+        }
+    }
+}
