@@ -1,405 +1,1592 @@
-//! The OpenAPI 3.0 document of every route, built from the table below (kept by hand beside
-//! the router). A test checks that every documented public GET route answers 200; that every
-//! route of the router is documented is checked by reading, not yet by a test.
+//! The OpenAPI 3.0 document of every route the server answers: typed parameters (enums of the
+//! territory's own layers, intervention kinds, styles, categories and statuses; integer
+//! ranges; number formats), request bodies, security as it really is (bearer tokens; the
+//! Open311 `api_key` form field), every status a route can answer, and response schemas. It is
+//! built from the table below and the snapshot served (its rules give the enums), checked by
+//! openapi-spec-validator and schemathesis in CI, and a test checks that every route of the
+//! router is in it.
 
-use axum::Json;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// A documented route: method, path, summary, query parameters (name, description, required),
-/// whether it needs a token and which role, and its answer's media type.
-pub struct Route {
-    pub method: &'static str,
-    pub path: &'static str,
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use domania_app::held::Held;
+use domania_app::requests::Status;
+use domania_app::tokens::Role;
+use domania_app::{Actor, ErrorCode, Layer};
+use serde::Serialize;
+
+use crate::state::Shared;
+
+/// A schema (the subset of JSON Schema OpenAPI 3.0 takes).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schema {
+    #[serde(rename = "$ref", skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
+    #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub one_of_values: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Schema>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<BTreeMap<String, Schema>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nullable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'static str>,
+}
+
+impl Schema {
+    fn of(kind: &'static str) -> Self {
+        Self { kind: Some(kind), ..Self::default() }
+    }
+    fn string() -> Self {
+        Self::of("string")
+    }
+    /// A string of at least `min` characters.
+    fn text(min: usize) -> Self {
+        Self { min_length: Some(min), ..Self::string() }
+    }
+    /// A string of `min` to `max` characters, both enforced by the server.
+    fn bounded(min: usize, max: usize) -> Self {
+        Self { max_length: Some(max), ..Self::text(min) }
+    }
+    fn pattern(p: &'static str) -> Self {
+        Self { pattern: Some(p), ..Self::string() }
+    }
+    fn values<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Self {
+        Self { one_of_values: Some(values.into_iter().map(|v| v.as_ref().to_owned()).collect()), ..Self::string() }
+    }
+    fn integer(min: Option<i64>, max: Option<i64>) -> Self {
+        Self {
+            format: Some("int64"),
+            minimum: min.map(|v| v as f64),
+            maximum: max.map(|v| v as f64),
+            ..Self::of("integer")
+        }
+    }
+    fn number(min: f64, max: f64) -> Self {
+        Self { format: Some("double"), minimum: Some(min), maximum: Some(max), ..Self::of("number") }
+    }
+    fn boolean() -> Self {
+        Self::of("boolean")
+    }
+    fn array(item: Schema) -> Self {
+        Self { items: Some(Box::new(item)), ..Self::of("array") }
+    }
+    fn object() -> Self {
+        Self::of("object")
+    }
+    fn with(props: &[(&str, Schema)], required: &[&'static str]) -> Self {
+        Self {
+            properties: Some(props.iter().map(|(k, s)| ((*k).to_owned(), s.clone())).collect()),
+            required: (!required.is_empty()).then(|| required.to_vec()),
+            ..Self::object()
+        }
+    }
+    fn reference(name: &str) -> Self {
+        Self { reference: Some(format!("#/components/schemas/{name}")), ..Self::default() }
+    }
+    fn nullable(mut self) -> Self {
+        self.nullable = Some(true);
+        self
+    }
+    fn describe(mut self, d: &'static str) -> Self {
+        self.description = Some(d);
+        self
+    }
+}
+
+/// A parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Parameter {
+    pub name: &'static str,
+    #[serde(rename = "in")]
+    pub location: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+    pub schema: Schema,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub style: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explode: Option<bool>,
+}
+
+fn path(name: &'static str, description: &'static str, schema: Schema) -> Parameter {
+    Parameter { name, location: "path", required: true, description, schema, style: None, explode: None }
+}
+
+fn query(name: &'static str, description: &'static str, schema: Schema) -> Parameter {
+    Parameter { name, location: "query", required: false, description, schema, style: None, explode: None }
+}
+
+fn required_query(name: &'static str, description: &'static str, schema: Schema) -> Parameter {
+    Parameter { required: true, ..query(name, description, schema) }
+}
+
+/// A media type and its schema.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaType {
+    pub schema: Schema,
+}
+
+/// A request body.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestBody {
+    pub description: &'static str,
+    pub required: bool,
+    pub content: BTreeMap<&'static str, MediaType>,
+}
+
+/// An answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub description: &'static str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub content: BTreeMap<&'static str, MediaType>,
+}
+
+/// An operation.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub operation_id: &'static str,
     pub summary: &'static str,
-    pub params: &'static [(&'static str, &'static str, bool)],
-    pub role: Option<&'static str>,
-    pub answer: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub tags: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Parameter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<RequestBody>,
+    pub responses: BTreeMap<String, Answer>,
+    pub security: Vec<BTreeMap<&'static str, Vec<&'static str>>>,
+}
+
+/// The operations of one path.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PathItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub get: Option<Operation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post: Option<Operation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub put: Option<Operation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete: Option<Operation>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Info {
+    pub title: &'static str,
+    pub version: &'static str,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SecurityScheme {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub scheme: &'static str,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Components {
+    pub security_schemes: BTreeMap<&'static str, SecurityScheme>,
+    pub schemas: BTreeMap<&'static str, Schema>,
+}
+
+/// The document.
+#[derive(Debug, Serialize)]
+pub struct Document {
+    pub openapi: &'static str,
+    pub info: Info,
+    pub paths: BTreeMap<&'static str, PathItem>,
+    pub components: Components,
 }
 
 const JSON: &str = "application/json";
 const GEOJSON: &str = "application/geo+json";
+const CSV: &str = "text/csv";
 const HTML: &str = "text/html";
 
-/// Every route of the server.
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "get",
-        path: "/",
-        summary: "Landing page (JSON), or the map viewer for a browser (Accept: text/html)",
-        params: &[("f", "json or html", false)],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/conformance",
-        summary: "OGC API conformance classes",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route { method: "get", path: "/api", summary: "This document", params: &[], role: None, answer: JSON },
-    Route { method: "get", path: "/openapi.json", summary: "This document", params: &[], role: None, answer: JSON },
-    Route { method: "get", path: "/healthz", summary: "Liveness", params: &[], role: None, answer: "text/plain" },
-    Route {
-        method: "get",
-        path: "/collections",
-        summary: "The collections (parcels, qpv, subsectors, conventions, spaces)",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/collections/{id}",
-        summary: "One collection",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/collections/{id}/items",
-        summary: "Features of a collection; other parameters filter properties by equality",
-        params: &[
-            ("bbox", "minx,miny,maxx,maxy in bbox-crs", false),
-            ("bbox-crs", "CRS84 (default) or http://www.opengis.net/def/crs/EPSG/0/2154", false),
-            ("crs", "output CRS: CRS84 (default) or EPSG:2154", false),
-            ("limit", "1 to 10000 (default 100)", false),
-            ("offset", "features to skip (the next link gives it)", false),
-        ],
-        role: None,
-        answer: GEOJSON,
-    },
-    Route {
-        method: "get",
-        path: "/collections/{id}/items/{fid}",
-        summary: "One feature",
-        params: &[("crs", "output CRS", false)],
-        role: None,
-        answer: GEOJSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/version",
-        summary: "The snapshot served and the store version of each layer",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/who",
-        summary: "Who is responsible at a point: space, owners, sub-sector and decision, QPV, manager per intervention kind",
-        params: &[
-            ("lon", "WGS84 longitude (with lat)", false),
-            ("lat", "WGS84 latitude", false),
-            ("x", "Lambert-93 x (with y)", false),
-            ("y", "Lambert-93 y", false),
-            ("kind", "keep one intervention kind", false),
-        ],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/parcels",
-        summary: "Parcel search (JSON, or CSV with f=csv or Accept: text/csv)",
-        params: &[
-            ("owner", "part of an owner's name, ignoring case and accents", false),
-            ("siren", "an owner's SIREN", false),
-            ("actor", "the actor the parcel's land counts under", false),
-            ("section", "AB, or commune and section (75118AB)", false),
-            ("bbox", "minlon,minlat,maxlon,maxlat", false),
-            ("limit", "1 to 10000 (default 100)", false),
-            ("offset", "parcels to skip", false),
-            ("f", "json or csv", false),
-        ],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/parcels/{idu}",
-        summary: "One parcel (the IDU may be written loosely)",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/subsectors/{id}",
-        summary: "A sub-sector: shares, decision, spaces and their managers (f=csv: a row per space and kind)",
-        params: &[("f", "json or csv", false)],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/qpv/{code}/report",
-        summary: "A QPV: land by actor and owner, bailleurs' holdings (f=csv: a row per owner; f=geojson: its perimeter with its land by actor)",
-        params: &[("f", "json, csv or geojson", false)],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/owners/{siren}",
-        summary: "An owner's parcels and area per QPV",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "post",
-        path: "/v1/scenarios",
-        summary: "Simulate land transfers ({name, transfers}); nothing is stored",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/layers",
-        summary: "The store's layers, current version and size",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/layers/{layer}/history",
-        summary: "Every version of a layer",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/layers/{layer}/diff",
-        summary: "What changed between two versions",
-        params: &[("from", "version", true), ("to", "version", true)],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "post",
-        path: "/v1/layers/{layer}",
-        summary: "Upload a new version of a layer: GeoJSON, zipped Shapefile or PPM CSV as the body",
-        params: &[
-            ("scope", "what the file replaces (commune, departement=75, layer…)", false),
-            ("force", "accept an import the safety checks refuse", false),
-            ("skip_invalid", "import the valid features when some are rejected", false),
-            ("crs", "source CRS overriding the file's", false),
-        ],
-        role: Some("editor"),
-        answer: JSON,
-    },
-    Route {
-        method: "post",
-        path: "/v1/layers/{layer}/rollback",
-        summary: "Make an earlier version current again ({version, scope})",
-        params: &[],
-        role: Some("editor"),
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/tiles/{layer}.json",
-        summary: "TileJSON 3.0 of a tile layer (parcels, spaces, subsectors, qpv, conventions; several comma-separated)",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/tiles/{layers}/{z}/{x}/{y}.mvt",
-        summary: "A vector tile (MVT) of one or several layers; gzip when accepted; immutable with the TileJSON's ?v=",
-        params: &[("v", "the snapshot tag the TileJSON gives", false)],
-        role: None,
-        answer: "application/vnd.mapbox-vector-tile",
-    },
-    Route {
-        method: "get",
-        path: "/v1/territory",
-        summary: "What the map viewer starts from: bounds, intervention kinds, QPV and their label points, sub-sectors and decisions",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/search",
-        summary: "The search box: an IDU (or its end), a SIREN or part of an owner's name, a QPV or sub-sector code or name; hits with their box",
-        params: &[("q", "what was typed", true), ("limit", "at most this many hits (10; up to 50)", false)],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/subsectors/{id}/cahier",
-        summary: "The printable cahier des charges localisé of a sub-sector (HTML, A4)",
-        params: &[],
-        role: None,
-        answer: HTML,
-    },
-    Route {
-        method: "get",
-        path: "/annuaire",
-        summary: "The services and their referents by commune and intervention kind (HTML, A4)",
-        params: &[],
-        role: None,
-        answer: HTML,
-    },
-    Route {
-        method: "get",
-        path: "/viewer/{file}",
-        summary: "The viewer's files (app.js, app.css, maplibre-gl.mjs, maplibre-gl-worker.mjs, maplibre-gl.css)",
-        params: &[],
-        role: None,
-        answer: "text/javascript",
-    },
-    Route {
-        method: "get",
-        path: "/styles",
-        summary: "The MapLibre styles of the territory (managers per intervention kind, owners, decisions)",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/styles/{style}.json",
-        summary: "A MapLibre style reading this server's tiles, its legend in metadata[\"domania:legend\"]",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/open311/v2/discovery.json",
-        summary: "Open311 GeoReport v2 discovery",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/open311/v2/services.json",
-        summary: "The categories of reports; at a point, each with the service it would go to there",
-        params: &[("lat", "WGS84 latitude", false), ("long", "WGS84 longitude", false)],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/open311/v2/services/{service_code}.json",
-        summary: "The attributes of a category (the urgency claim and its objective criteria)",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "post",
-        path: "/open311/v2/requests.json",
-        summary: "Report a dysfunction (form-encoded: api_key, service_code, lat, long, description, media_url, attribute[…])",
-        params: &[],
-        role: Some("reporter (as api_key)"),
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/open311/v2/requests.json",
-        summary: "Requests, newest first",
-        params: &[
-            ("service_request_id", "ids, comma-separated", false),
-            ("service_code", "categories, comma-separated", false),
-            ("status", "open, closed, or a detailed status", false),
-            ("start_date", "ISO 8601", false),
-            ("end_date", "ISO 8601", false),
-        ],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/open311/v2/requests/{service_request_id}.json",
-        summary: "One request, with each of its steps (events)",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-    Route {
-        method: "post",
-        path: "/v1/reports/{id}/status",
-        summary: "Move a request to another status ({status, note}); forwards only, a reason to reject or transfer",
-        params: &[],
-        role: Some("editor"),
-        answer: JSON,
-    },
-    Route {
-        method: "post",
-        path: "/v1/reports/{id}/reroute",
-        summary: "Route a request again on the current layers and rules (logged)",
-        params: &[],
-        role: Some("editor"),
-        answer: JSON,
-    },
-    Route {
-        method: "get",
-        path: "/v1/reports/service-levels",
-        summary: "Delays against the expected levels per QPV, commune, service and month",
-        params: &[],
-        role: None,
-        answer: JSON,
-    },
-];
-
-/// The document.
-#[must_use]
-pub fn openapi() -> Value {
-    let mut paths = serde_json::Map::new();
-    for r in ROUTES {
-        let mut params: Vec<Value> = r
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        params.extend(r.params.iter().map(|(name, description, required)| {
-            json!({"name": name, "in": "query", "required": required, "description": description, "schema": {"type": "string"}})
-        }));
-        let mut op = json!({
-            "summary": r.summary,
-            "parameters": params,
-            "responses": {
-                "200": {"description": "the answer", "content": {r.answer: {}}},
-                "400": {"description": "a bad parameter: {code, message, details}", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "404": {"description": "not found", "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}},
-            }
-        });
-        if let Some(role) = r.role {
-            op["security"] = json!([{"bearer": []}]);
-            op["description"] = json!(format!("Needs a token with the {role} role."));
-            op["responses"]["401"] = json!({"description": "no valid token"});
-            op["responses"]["403"] = json!({"description": "the token's role is too low"});
-        }
-        let entry = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
-        entry[r.method] = op;
-    }
-    json!({
-        "openapi": "3.0.3",
-        "info": {"title": "Domania", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Who owns and who must maintain every piece of ground of an urban community"},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}
-        }
-    })
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone (even under `--private-reads`).
+    Public,
+    /// Anyone, or a `viewer` under `--private-reads`.
+    Read,
+    /// A token with this role.
+    Token(Role),
+    /// The Open311 post: its `api_key` form field (or anonymous when the rules allow it).
+    ApiKey,
 }
 
-pub async fn document() -> ([(axum::http::HeaderName, &'static str); 1], Json<Value>) {
-    ([(axum::http::header::CONTENT_TYPE, "application/vnd.oai.openapi+json;version=3.0")], Json(openapi()))
+/// What a route's table row says.
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    access: Access,
+    params: Vec<Parameter>,
+    body: Option<RequestBody>,
+    /// Success status, media types and schema.
+    ok: (u16, Vec<(&'static str, Schema)>),
+    /// Error statuses besides those of access and the server.
+    errors: &'static [u16],
+    /// Whether the route opens the store (503 when it is busy or missing).
+    store: bool,
+    /// Whether its errors are GeoReport's list.
+    open311: bool,
+}
+
+fn answer(description: &'static str, content: Vec<(&'static str, Schema)>) -> Answer {
+    Answer { description, content: content.into_iter().map(|(m, s)| (m, MediaType { schema: s })).collect() }
+}
+
+fn describe_status(status: u16) -> &'static str {
+    match status {
+        200 => "the answer",
+        201 => "created",
+        204 => "done",
+        304 => "not modified since the tag given in If-None-Match",
+        400 => "a bad parameter or body",
+        401 => "no valid token",
+        403 => "the token's role is too low",
+        404 => "not found",
+        405 => "the route does not answer this method",
+        408 => "the request took longer than the server allows",
+        409 => "refused in the current state (a move of status, an import the guard refuses)",
+        413 => "the body is larger than the route takes",
+        415 => "a body of another media type than the route takes",
+        422 => "a file or a body that cannot be taken as it is (its report says why)",
+        503 => "the store is missing, busy or read-only",
+        _ => "an internal error (the server's log has the details)",
+    }
+}
+
+impl Route {
+    fn operation(&self, private_reads: bool) -> Operation {
+        let error_schema = if self.open311 { Schema::reference("GeoErrors") } else { Schema::reference("Error") };
+        let mut responses = BTreeMap::new();
+        let (code, content) = self.ok.clone();
+        responses.insert(code.to_string(), answer(describe_status(code), content));
+        let mut errors: Vec<u16> = self.errors.to_vec();
+        errors.extend([408, 500]);
+        if self.store {
+            errors.push(503);
+        }
+        let needs_token = match self.access {
+            Access::Token(_) => true,
+            Access::Read => private_reads,
+            Access::Public | Access::ApiKey => false,
+        };
+        if needs_token || self.access == Access::ApiKey {
+            errors.extend([401, 403]);
+        }
+        // A snapshot answer asked again with its tag.
+        if self.method == "get" && !matches!(self.access, Access::Public) {
+            responses.insert("304".into(), answer(describe_status(304), Vec::new()));
+        }
+        errors.sort_unstable();
+        errors.dedup();
+        for e in errors {
+            responses.insert(e.to_string(), answer(describe_status(e), vec![(JSON, error_schema.clone())]));
+        }
+        let bearer = || BTreeMap::from([("bearer", Vec::new())]);
+        let (security, description) = match self.access {
+            Access::Token(role) => (vec![bearer()], Some(format!("Needs a token with the {} role.", role.as_str()))),
+            Access::Read if private_reads => {
+                (vec![bearer()], Some("The server keeps its reads private: a token with the viewer role.".into()))
+            }
+            Access::ApiKey => (
+                Vec::new(),
+                Some(
+                    "The reporter's token goes in the form's `api_key` field, as GeoReport v2 writes it (the \
+                     territory's rules may take anonymous requests)."
+                        .into(),
+                ),
+            ),
+            Access::Read | Access::Public => (Vec::new(), None),
+        };
+        Operation {
+            operation_id: self.id,
+            summary: self.summary,
+            description,
+            tags: vec![self.tag],
+            parameters: self.params.clone(),
+            request_body: self.body.clone(),
+            responses,
+            security,
+        }
+    }
+}
+
+fn ok_json(schema: Schema) -> (u16, Vec<(&'static str, Schema)>) {
+    (200, vec![(JSON, schema)])
+}
+
+fn body(description: &'static str, content: Vec<(&'static str, Schema)>) -> RequestBody {
+    RequestBody {
+        description,
+        required: true,
+        content: content.into_iter().map(|(m, s)| (m, MediaType { schema: s })).collect(),
+    }
+}
+
+fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|x| name(*x)).collect()
+}
+
+/// The territory's own enums, from the rules served.
+struct Enums {
+    kinds: Vec<String>,
+    styles: Vec<String>,
+    categories: Vec<String>,
+}
+
+const TILE_LAYERS: &str =
+    "^(parcels|spaces|subsectors|qpv|conventions)(,(parcels|spaces|subsectors|qpv|conventions))*$";
+
+#[allow(clippy::too_many_lines)]
+fn routes(e: &Enums) -> Vec<Route> {
+    let layer = || path("layer", "a layer of the store", Schema::values(names(&Layer::ALL, Layer::as_str)));
+    let imported =
+        || path("layer", "a layer files are imported into", Schema::values(names(&Layer::IMPORTED, Layer::as_str)));
+    let collection =
+        || path("collectionId", "a collection", Schema::values(domania_app::features::COLLECTIONS.iter().map(|c| c.0)));
+    let crs = |name: &'static str, what: &'static str| {
+        query(name, what, Schema::values([domania_app::features::CRS84, domania_app::features::EPSG_2154]))
+    };
+    let f = |values: &[&str]| query("f", "the format of the answer", Schema::values(values));
+    let limit = |default_max: i64| {
+        query(
+            "limit",
+            "the most items of the page (a larger limit is served as the largest page)",
+            Schema::integer(Some(1), Some(default_max)),
+        )
+    };
+    let offset = || query("offset", "items to skip (the next link gives it)", Schema::integer(Some(0), None));
+    let bbox = || Parameter {
+        style: Some("form"),
+        explode: Some(false),
+        ..query(
+            "bbox",
+            "minx,miny,maxx,maxy",
+            Schema { min_items: Some(4), max_items: Some(4), ..Schema::array(Schema::number(-1e7, 1e8)) },
+        )
+    };
+    let string_id = |name: &'static str, what: &'static str| path(name, what, Schema::text(1));
+    let store_errors: &[u16] = &[400, 404];
+    vec![
+        Route {
+            method: "get",
+            path: "/",
+            id: "landing",
+            tag: "OGC API Features",
+            summary: "Landing page (JSON), or the map viewer for a browser (Accept: text/html or f=html)",
+            access: Access::Public,
+            params: vec![f(&["json", "html"])],
+            body: None,
+            ok: (200, vec![(JSON, Schema::reference("Landing")), (HTML, Schema::string())]),
+            errors: &[400, 503],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/conformance",
+            id: "conformance",
+            tag: "OGC API Features",
+            summary: "The conformance classes",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::with(&[("conformsTo", Schema::array(Schema::string()))], &["conformsTo"])),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/api",
+            id: "api",
+            tag: "Service",
+            summary: "This document",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: (200, vec![("application/vnd.oai.openapi+json;version=3.0", Schema::object())]),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/openapi.json",
+            id: "openapi",
+            tag: "Service",
+            summary: "This document",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: (200, vec![("application/vnd.oai.openapi+json;version=3.0", Schema::object())]),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/healthz",
+            id: "healthz",
+            tag: "Service",
+            summary: "Liveness",
+            access: Access::Public,
+            params: vec![],
+            body: None,
+            ok: (200, vec![("text/plain", Schema::string())]),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/collections",
+            id: "collections",
+            tag: "OGC API Features",
+            summary: "The collections (parcels, qpv, subsectors, conventions, spaces) with their extents",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::reference("Collections")),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/collections/{collectionId}",
+            id: "collection",
+            tag: "OGC API Features",
+            summary: "One collection",
+            access: Access::Read,
+            params: vec![collection()],
+            body: None,
+            ok: ok_json(Schema::reference("Collection")),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/collections/{collectionId}/items",
+            id: "items",
+            tag: "OGC API Features",
+            summary: "A page of the features of a collection; other parameters filter its properties by equality",
+            access: Access::Read,
+            params: vec![
+                collection(),
+                bbox(),
+                crs("bbox-crs", "the CRS of bbox"),
+                crs("crs", "the CRS of the answer"),
+                limit(domania_app::point::MAX_LIMIT as i64),
+                offset(),
+                f(&["json"]),
+            ],
+            body: None,
+            ok: (200, vec![(GEOJSON, Schema::reference("FeatureCollection"))]),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/collections/{collectionId}/items/{featureId}",
+            id: "item",
+            tag: "OGC API Features",
+            summary: "One feature",
+            access: Access::Read,
+            params: vec![
+                collection(),
+                string_id("featureId", "the feature's id (an IDU, a zone's key, SUBSECTOR:SPACE)"),
+                crs("crs", "the CRS of the answer"),
+            ],
+            body: None,
+            ok: (200, vec![(GEOJSON, Schema::reference("Feature"))]),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/version",
+            id: "version",
+            tag: "Territory",
+            summary: "The snapshot served and the store version of each layer",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::reference("Version")),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/who",
+            id: "who",
+            tag: "Territory",
+            summary: "Who is responsible at a point: space, owners, sub-sector and decision, QPV, manager per intervention kind",
+            access: Access::Read,
+            params: vec![
+                query("lon", "WGS84 longitude (with lat)", Schema::number(-180.0, 180.0)),
+                query("lat", "WGS84 latitude (with lon)", Schema::number(-90.0, 90.0)),
+                query("x", "Lambert-93 x (with y)", Schema::number(-1e7, 1e8)),
+                query("y", "Lambert-93 y (with x)", Schema::number(-1e7, 1e8)),
+                query("kind", "keep one intervention kind", Schema::values(&e.kinds)),
+            ],
+            body: None,
+            ok: ok_json(Schema::reference("Who")),
+            errors: &[400],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/parcels",
+            id: "parcels",
+            tag: "Territory",
+            summary: "Parcel search (JSON, or CSV with f=csv or Accept: text/csv)",
+            access: Access::Read,
+            params: vec![
+                query("owner", "part of an owner's name, ignoring case and accents", Schema::text(0)),
+                query("siren", "an owner's SIREN", Schema::text(0)),
+                query(
+                    "actor",
+                    "the actor the parcel's land counts under",
+                    Schema::values(names(&Actor::ALL, Actor::as_str)),
+                ),
+                query("section", "AB, or commune and section (75118AB)", Schema::text(0)),
+                bbox(),
+                limit(domania_app::point::MAX_LIMIT as i64),
+                offset(),
+                f(&["json", "csv"]),
+            ],
+            body: None,
+            ok: (200, vec![(JSON, Schema::reference("ParcelPage")), (CSV, Schema::string())]),
+            errors: &[400],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/parcels/{idu}",
+            id: "parcel",
+            tag: "Territory",
+            summary: "One parcel (the IDU may be written loosely)",
+            access: Access::Read,
+            params: vec![string_id("idu", "the parcel's IDU")],
+            body: None,
+            ok: ok_json(Schema::reference("Parcel")),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/subsectors/{id}",
+            id: "subsector",
+            tag: "Territory",
+            summary: "A sub-sector: shares, decision, spaces and their managers (f=csv: a line per space and kind)",
+            access: Access::Read,
+            params: vec![string_id("id", "the sub-sector's key"), f(&["json", "csv"])],
+            body: None,
+            ok: (200, vec![(JSON, Schema::reference("Subsector")), (CSV, Schema::string())]),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/qpv/{code}/report",
+            id: "qpv_report",
+            tag: "Territory",
+            summary: "A QPV: land by actor and owner, bailleurs' holdings (f=csv: a line per owner; f=geojson: its perimeter with its land by actor)",
+            access: Access::Read,
+            params: vec![string_id("code", "the QPV's code"), f(&["json", "csv", "geojson"])],
+            body: None,
+            ok: (
+                200,
+                vec![
+                    (JSON, Schema::reference("QpvReport")),
+                    (CSV, Schema::string()),
+                    (GEOJSON, Schema::reference("FeatureCollection")),
+                ],
+            ),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/owners/{siren}",
+            id: "owner",
+            tag: "Territory",
+            summary: "An owner's land, in all and per QPV",
+            access: Access::Read,
+            params: vec![string_id("siren", "the owner's SIREN (or DGFiP pseudo-identifier)")],
+            body: None,
+            ok: ok_json(Schema::reference("OwnerLand")),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "post",
+            path: "/v1/scenarios",
+            id: "scenario",
+            tag: "Territory",
+            summary: "Simulate land transfers on the snapshot served: shares, decisions and managers before and after",
+            access: Access::Read,
+            params: vec![],
+            body: Some(body(
+                "a scenario: its name and transfers (a parcel, or a Lambert-93 ring, to a new owner)",
+                vec![(JSON, Schema::reference("Scenario"))],
+            )),
+            ok: ok_json(Schema::reference("ScenarioOutcome")),
+            errors: &[400, 413],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/territory",
+            id: "territory",
+            tag: "Viewer",
+            summary: "What the map viewer needs to start",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::reference("Territory")),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/search",
+            id: "search",
+            tag: "Viewer",
+            summary: "The search box: an IDU or its end, a SIREN or owner name, a QPV, a sub-sector",
+            access: Access::Read,
+            params: vec![
+                required_query("q", "what to look for", Schema::text(0)),
+                query("limit", "the most hits (brought into 1 to 50)", Schema::integer(Some(0), None)),
+            ],
+            body: None,
+            ok: ok_json(Schema::reference("Search")),
+            errors: &[400],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/subsectors/{id}/cahier",
+            id: "cahier",
+            tag: "Documents",
+            summary: "The cahier des charges localisé of a sub-sector, to print",
+            access: Access::Read,
+            params: vec![string_id("id", "the sub-sector's key")],
+            body: None,
+            ok: (200, vec![(HTML, Schema::string())]),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/annuaire",
+            id: "annuaire",
+            tag: "Documents",
+            summary: "The services and their referents, to print",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: (200, vec![(HTML, Schema::string())]),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/viewer/{file}",
+            id: "viewer_file",
+            tag: "Viewer",
+            summary: "A file of the viewer page",
+            access: Access::Public,
+            params: vec![path(
+                "file",
+                "the file",
+                Schema::values(["app.js", "app.css", "maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"]),
+            )],
+            body: None,
+            ok: (200, vec![("text/javascript", Schema::string()), ("text/css", Schema::string())]),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/tiles/{layers}.json",
+            id: "tilejson",
+            tag: "Tiles",
+            summary: "TileJSON 3.0 of one layer or several (comma separated)",
+            access: Access::Read,
+            params: vec![path("layers", "tile layers, comma separated", Schema::pattern(TILE_LAYERS))],
+            body: None,
+            ok: ok_json(Schema::reference("TileJson")),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/tiles/{layers}/{z}/{x}/{y}.mvt",
+            id: "tile",
+            tag: "Tiles",
+            summary: "A Mapbox Vector Tile of one layer or several",
+            access: Access::Read,
+            params: vec![
+                path("layers", "tile layers, comma separated", Schema::pattern(TILE_LAYERS)),
+                path("z", "zoom", Schema::integer(Some(0), Some(22))),
+                path("x", "column, below 2^z", Schema::integer(Some(0), Some(4_194_303))),
+                path("y", "row, below 2^z", Schema::integer(Some(0), Some(4_194_303))),
+                query(
+                    "v",
+                    "the snapshot tag the TileJSON gave (a tile asked with the current one is immutable)",
+                    Schema::text(0),
+                ),
+            ],
+            body: None,
+            ok: (
+                200,
+                vec![("application/vnd.mapbox-vector-tile", Schema { format: Some("binary"), ..Schema::string() })],
+            ),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/styles",
+            id: "styles",
+            tag: "Tiles",
+            summary: "The territory's MapLibre styles",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::array(Schema::with(
+                &[("name", Schema::string()), ("url", Schema::string())],
+                &["name", "url"],
+            ))),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/styles/{style}.json",
+            id: "style",
+            tag: "Tiles",
+            summary: "A MapLibre style, its legend in metadata[\"domania:legend\"]",
+            access: Access::Read,
+            params: vec![path("style", "the style", Schema::values(&e.styles))],
+            body: None,
+            ok: ok_json(Schema::with(
+                &[
+                    ("version", Schema::integer(None, None)),
+                    ("layers", Schema::array(Schema::object())),
+                    ("sources", Schema::object()),
+                ],
+                &["version", "layers", "sources"],
+            )),
+            errors: &[400, 404],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/layers",
+            id: "layers",
+            tag: "Store",
+            summary: "The layers, their current version and size",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::array(Schema::reference("LayerSummary"))),
+            errors: &[],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/layers/{layer}/history",
+            id: "history",
+            tag: "Store",
+            summary: "Every version of a layer",
+            access: Access::Read,
+            params: vec![layer()],
+            body: None,
+            ok: ok_json(Schema::array(Schema::reference("Version_"))),
+            errors: store_errors,
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/layers/{layer}/diff",
+            id: "diff",
+            tag: "Store",
+            summary: "What changed between two versions of a layer",
+            access: Access::Read,
+            params: vec![
+                layer(),
+                required_query("from", "a version", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2))),
+                required_query("to", "a version", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2))),
+            ],
+            body: None,
+            ok: ok_json(Schema::reference("Diff")),
+            errors: store_errors,
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "post",
+            path: "/v1/layers/{layer}",
+            id: "upload",
+            tag: "Store",
+            summary: "A new version of a layer from a file: GeoJSON, a PPM CSV or a zipped Shapefile",
+            access: Access::Token(Role::Editor),
+            params: vec![
+                imported(),
+                query("scope", "what the file replaces (commune, departement=75, layer…)", Schema::text(0)),
+                query("force", "accept an import the removal guard refuses", Schema::boolean()),
+                query("skip_invalid", "import the valid features when some are rejected", Schema::boolean()),
+                query("crs", "the source CRS, overriding the file's (EPSG:3949…)", Schema::text(0)),
+            ],
+            body: Some(body(
+                "the file",
+                vec![
+                    (GEOJSON, Schema::object()),
+                    (JSON, Schema::object()),
+                    (CSV, Schema::string()),
+                    ("application/zip", Schema { format: Some("binary"), ..Schema::string() }),
+                    ("application/octet-stream", Schema { format: Some("binary"), ..Schema::string() }),
+                ],
+            )),
+            ok: ok_json(Schema::reference("Updated")),
+            errors: &[400, 404, 409, 413, 422],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "post",
+            path: "/v1/layers/{layer}/rollback",
+            id: "rollback",
+            tag: "Store",
+            summary: "Make an earlier version current again (written as a new version)",
+            access: Access::Token(Role::Editor),
+            params: vec![layer()],
+            body: Some(body(
+                "the version, and the parts to roll back (default: the whole layer)",
+                vec![(
+                    JSON,
+                    Schema::with(
+                        &[("version", Schema::integer(Some(1), None)), ("scope", Schema::string().nullable())],
+                        &["version"],
+                    ),
+                )],
+            )),
+            ok: ok_json(Schema::reference("RolledBack")),
+            errors: &[400, 404, 409, 413, 422],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/rules",
+            id: "rules",
+            tag: "Administration",
+            summary: "The management rules in force",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::reference("Rules")),
+            errors: &[],
+            store: false,
+            open311: false,
+        },
+        Route {
+            method: "put",
+            path: "/v1/rules",
+            id: "put_rules",
+            tag: "Administration",
+            summary: "Replace the management rules (TOML): saved as a new version, the snapshot rebuilt",
+            access: Access::Token(Role::Admin),
+            params: vec![],
+            body: Some(body(
+                "the rules, TOML",
+                vec![("text/plain", Schema::string()), ("application/toml", Schema::string())],
+            )),
+            ok: ok_json(Schema::reference("Rules")),
+            errors: &[400, 413],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/tokens",
+            id: "tokens",
+            tag: "Administration",
+            summary: "Every token (never their secrets)",
+            access: Access::Token(Role::Admin),
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::array(Schema::reference("Token"))),
+            errors: &[],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "post",
+            path: "/v1/tokens",
+            id: "create_token",
+            tag: "Administration",
+            summary: "Create a token; its secret is given once",
+            access: Access::Token(Role::Admin),
+            params: vec![],
+            body: Some(body(
+                "its name and role",
+                vec![(
+                    JSON,
+                    Schema::with(
+                        &[
+                            ("name", Schema::text(1)),
+                            ("role", Schema::values(["viewer", "reporter", "editor", "admin"])),
+                        ],
+                        &["name", "role"],
+                    ),
+                )],
+            )),
+            ok: (
+                201,
+                vec![(
+                    JSON,
+                    Schema::with(
+                        &[("name", Schema::string()), ("role", Schema::string()), ("secret", Schema::string())],
+                        &["name", "role", "secret"],
+                    ),
+                )],
+            ),
+            errors: &[400, 409, 413],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "delete",
+            path: "/v1/tokens/{name}",
+            id: "revoke_token",
+            tag: "Administration",
+            summary: "Revoke a token: it stops working at once",
+            access: Access::Token(Role::Admin),
+            params: vec![string_id("name", "the token's name")],
+            body: None,
+            ok: (204, vec![]),
+            errors: &[400, 404],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/reports/service-levels",
+            id: "service_levels",
+            tag: "Service requests",
+            summary: "Delays against the expected levels per QPV, commune, service and month",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::array(Schema::object())),
+            errors: &[],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "post",
+            path: "/v1/reports/{id}/status",
+            id: "change_status",
+            tag: "Service requests",
+            summary: "Move a request to another status (forwards; rejected and transferred need a note)",
+            access: Access::Token(Role::Editor),
+            params: vec![path("id", "the request's id", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2)))],
+            body: Some(body(
+                "the status and a note",
+                vec![(
+                    JSON,
+                    Schema::with(
+                        &[
+                            ("status", Schema::values(names(&Status::ALL, Status::as_str))),
+                            ("note", Schema::text(0).nullable()),
+                        ],
+                        &["status"],
+                    ),
+                )],
+            )),
+            ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
+            errors: &[400, 404, 409, 413],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "post",
+            path: "/v1/reports/{id}/reroute",
+            id: "reroute",
+            tag: "Service requests",
+            summary: "Route a request again on the current layers and rules (logged)",
+            access: Access::Token(Role::Editor),
+            params: vec![path("id", "the request's id", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2)))],
+            body: None,
+            ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
+            errors: &[400, 404],
+            store: true,
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/open311/v2/discovery.json",
+            id: "discovery",
+            tag: "Open311 GeoReport v2",
+            summary: "The discovery document",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: ok_json(Schema::with(&[("endpoints", Schema::array(Schema::object()))], &["endpoints"])),
+            errors: &[],
+            store: false,
+            open311: true,
+        },
+        Route {
+            method: "get",
+            path: "/open311/v2/services.json",
+            id: "services",
+            tag: "Open311 GeoReport v2",
+            summary: "The categories; at a point, each with the service it would go to there",
+            access: Access::Read,
+            params: vec![
+                query("lat", "WGS84 latitude (with long)", Schema::number(-90.0, 90.0)),
+                query("long", "WGS84 longitude (with lat)", Schema::number(-180.0, 180.0)),
+                query("jurisdiction_id", "accepted, unused: one jurisdiction", Schema::text(0)),
+            ],
+            body: None,
+            ok: ok_json(Schema::array(Schema::reference("Open311Service"))),
+            errors: &[400],
+            store: false,
+            open311: true,
+        },
+        Route {
+            method: "get",
+            path: "/open311/v2/services/{service_code}.json",
+            id: "service",
+            tag: "Open311 GeoReport v2",
+            summary: "The attributes a request of a category takes",
+            access: Access::Read,
+            params: vec![path("service_code", "the category", Schema::values(&e.categories))],
+            body: None,
+            ok: ok_json(Schema::with(
+                &[("service_code", Schema::string()), ("attributes", Schema::array(Schema::object()))],
+                &["service_code", "attributes"],
+            )),
+            errors: &[400, 404],
+            store: false,
+            open311: true,
+        },
+        Route {
+            method: "get",
+            path: "/open311/v2/requests.json",
+            id: "requests",
+            tag: "Open311 GeoReport v2",
+            summary: "Requests, newest first (at most 1000 without ids)",
+            access: Access::Read,
+            params: vec![
+                query("service_request_id", "ids, comma separated (at most 500)", Schema::text(0)),
+                query("service_code", "categories, comma separated", Schema::text(0)),
+                query("status", "open, closed, or detailed statuses, comma separated", Schema::text(0)),
+                query("start_date", "ISO 8601 time or date", Schema::text(0)),
+                query("end_date", "ISO 8601 time or date", Schema::text(0)),
+                query("jurisdiction_id", "accepted, unused: one jurisdiction", Schema::text(0)),
+            ],
+            body: None,
+            ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
+            errors: &[400],
+            store: true,
+            open311: true,
+        },
+        Route {
+            method: "post",
+            path: "/open311/v2/requests.json",
+            id: "post_request",
+            tag: "Open311 GeoReport v2",
+            summary: "Post a request: routed to the manager of the space at its point, duplicates linked",
+            access: Access::ApiKey,
+            params: vec![],
+            body: Some(body(
+                "the request, form-encoded (attributes as attribute[code]=value)",
+                vec![(
+                    "application/x-www-form-urlencoded",
+                    Schema::with(
+                        &[
+                            ("api_key", Schema::text(0)),
+                            ("service_code", Schema::values(&e.categories)),
+                            ("lat", Schema::number(-90.0, 90.0)),
+                            ("long", Schema::number(-180.0, 180.0)),
+                            ("description", Schema::bounded(0, domania_app::requests::MAX_DESCRIPTION)),
+                            ("media_url", Schema::text(0)),
+                            ("jurisdiction_id", Schema::text(0)),
+                        ],
+                        &["service_code", "lat", "long"],
+                    ),
+                )],
+            )),
+            ok: (201, vec![(JSON, Schema::array(Schema::reference("Posted")))]),
+            errors: &[400, 404, 413, 415],
+            store: true,
+            open311: true,
+        },
+        Route {
+            method: "get",
+            path: "/open311/v2/requests/{service_request_id}.json",
+            id: "request",
+            tag: "Open311 GeoReport v2",
+            summary: "One request and each of its steps (events)",
+            access: Access::Read,
+            params: vec![path(
+                "service_request_id",
+                "the request's id",
+                Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2)),
+            )],
+            body: None,
+            ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
+            errors: &[400, 404],
+            store: true,
+            open311: true,
+        },
+    ]
+}
+
+/// The schemas of the answers: their required fields and types; fields may be added.
+#[allow(clippy::too_many_lines)]
+fn schemas() -> BTreeMap<&'static str, Schema> {
+    let s = Schema::string;
+    let n = || Schema::of("number");
+    let i = || Schema::integer(None, None);
+    let obj = Schema::object;
+    let arr = Schema::array;
+    let link = Schema::with(&[("href", s()), ("rel", s()), ("type", s()), ("title", s())], &["href", "rel"]);
+    let geometry = Schema::with(
+        &[("type", Schema::values(["MultiPolygon"])), ("coordinates", arr(arr(arr(arr(n())))))],
+        &["type", "coordinates"],
+    );
+    BTreeMap::from([
+        (
+            "Error",
+            Schema::with(
+                &[
+                    ("code", Schema::values(ErrorCode::ALL.iter().map(|c| c.as_str()))),
+                    ("message", s()),
+                    ("details", obj().describe("the validation report of a refused file")),
+                ],
+                &["code", "message"],
+            ),
+        ),
+        ("GeoErrors", arr(Schema::with(&[("code", i()), ("description", s())], &["code", "description"]))),
+        ("Landing", Schema::with(&[("title", s()), ("links", arr(link.clone()))], &["links"])),
+        (
+            "Collection",
+            Schema::with(
+                &[("id", s()), ("title", s()), ("links", arr(link.clone())), ("extent", obj()), ("crs", arr(s()))],
+                &["id", "links"],
+            ),
+        ),
+        (
+            "Collections",
+            Schema::with(
+                &[("links", arr(link.clone())), ("collections", arr(Schema::reference("Collection")))],
+                &["links", "collections"],
+            ),
+        ),
+        (
+            "Feature",
+            Schema::with(
+                &[("type", Schema::values(["Feature"])), ("id", s()), ("properties", obj()), ("geometry", geometry)],
+                &["type", "properties", "geometry"],
+            ),
+        ),
+        (
+            "FeatureCollection",
+            Schema::with(
+                &[("type", Schema::values(["FeatureCollection"])), ("features", arr(Schema::reference("Feature")))],
+                &["type", "features"],
+            ),
+        ),
+        (
+            "Version",
+            Schema::with(
+                &[
+                    ("domania", s()),
+                    ("snapshot", s()),
+                    ("layers", obj()),
+                    ("parcels", i()),
+                    ("judged_on", s()),
+                    ("rules", s()),
+                    ("build_ms", n()),
+                ],
+                &["domania", "snapshot", "layers", "parcels"],
+            ),
+        ),
+        (
+            "Parcel",
+            Schema::with(
+                &[
+                    ("idu", s()),
+                    ("contenance_m2", i().nullable()),
+                    ("area_m2", n()),
+                    ("actor", s()),
+                    ("owner_file", Schema::boolean()),
+                    ("owners", arr(obj())),
+                ],
+                &["idu", "area_m2", "actor", "owners"],
+            ),
+        ),
+        (
+            "ParcelPage",
+            Schema::with(
+                &[("matched", i()), ("offset", i()), ("limit", i()), ("parcels", arr(Schema::reference("Parcel")))],
+                &["matched", "offset", "limit", "parcels"],
+            ),
+        ),
+        (
+            "Who",
+            Schema::with(
+                &[
+                    (
+                        "point",
+                        Schema::with(&[("lon", n()), ("lat", n()), ("x", n()), ("y", n())], &["lon", "lat", "x", "y"]),
+                    ),
+                    ("parcels", arr(Schema::reference("Parcel"))),
+                    ("qpv", arr(obj())),
+                    ("managers", arr(obj())),
+                    ("overlapping_subsectors", arr(s())),
+                    ("judged_on", s()),
+                ],
+                &["point", "parcels", "qpv", "managers", "judged_on"],
+            ),
+        ),
+        (
+            "Subsector",
+            Schema::with(
+                &[
+                    ("id", s()),
+                    ("area_m2", n()),
+                    ("decision", Schema::values(["delegated", "domanialite", "undecided"])),
+                    ("needs_convention", Schema::boolean()),
+                    ("explanation", s()),
+                    ("spaces", arr(obj())),
+                    ("by_owner", arr(obj())),
+                ],
+                &["id", "decision", "spaces"],
+            ),
+        ),
+        (
+            "QpvReport",
+            Schema::with(
+                &[("qpv", s()), ("area_m2", n()), ("by_actor", obj()), ("owners", arr(obj()))],
+                &["qpv", "owners"],
+            ),
+        ),
+        (
+            "OwnerLand",
+            Schema::with(
+                &[("siren", s()), ("names", arr(s())), ("parcels", arr(s())), ("area_m2", n()), ("by_qpv", arr(obj()))],
+                &["siren", "parcels", "area_m2"],
+            ),
+        ),
+        (
+            "Scenario",
+            Schema::with(
+                &[
+                    ("name", Schema::text(0)),
+                    (
+                        "transfers",
+                        arr(Schema::with(
+                            &[
+                                ("idu", Schema::text(0).nullable()),
+                                (
+                                    "polygon",
+                                    arr(Schema {
+                                        min_items: Some(2),
+                                        max_items: Some(2),
+                                        ..arr(Schema::number(0.0, 1.3e7))
+                                    })
+                                    .nullable(),
+                                ),
+                                (
+                                    "to",
+                                    Schema::with(
+                                        &[
+                                            ("siren", Schema::text(0)),
+                                            ("name", Schema::text(0)),
+                                            ("actor", Schema::values(names(&Actor::ALL, Actor::as_str))),
+                                        ],
+                                        &["name", "actor"],
+                                    ),
+                                ),
+                                ("note", Schema::text(0)),
+                            ],
+                            &["to"],
+                        )),
+                    ),
+                ],
+                &["transfers"],
+            ),
+        ),
+        (
+            "ScenarioOutcome",
+            Schema::with(
+                &[("scenario", s()), ("transfers_requested", arr(obj())), ("managers_changed", arr(obj()))],
+                &["scenario", "transfers_requested"],
+            ),
+        ),
+        (
+            "Territory",
+            Schema::with(
+                &[
+                    ("snapshot", s()),
+                    ("bounds", arr(n())),
+                    ("focus", arr(n())),
+                    ("interventions", arr(obj())),
+                    ("qpv", arr(obj())),
+                    ("subsectors", arr(obj())),
+                ],
+                &["snapshot", "bounds", "interventions", "subsectors"],
+            ),
+        ),
+        (
+            "Search",
+            Schema::with(
+                &[
+                    ("query", s()),
+                    (
+                        "hits",
+                        arr(Schema::with(
+                            &[("kind", s()), ("id", s()), ("label", s()), ("bbox", arr(n()))],
+                            &["kind", "id", "label", "bbox"],
+                        )),
+                    ),
+                ],
+                &["query", "hits"],
+            ),
+        ),
+        (
+            "TileJson",
+            Schema::with(
+                &[
+                    ("tilejson", s()),
+                    ("tiles", arr(s())),
+                    ("minzoom", i()),
+                    ("maxzoom", i()),
+                    ("bounds", arr(n())),
+                    ("vector_layers", arr(obj())),
+                ],
+                &["tilejson", "tiles", "vector_layers"],
+            ),
+        ),
+        (
+            "LayerSummary",
+            Schema::with(
+                &[("layer", s()), ("version", i().nullable()), ("features", i()), ("history_rows", i())],
+                &["layer", "features"],
+            ),
+        ),
+        (
+            "Version_",
+            Schema::with(
+                &[
+                    ("layer", s()),
+                    ("version", i()),
+                    ("kind", s()),
+                    ("author", s()),
+                    ("created_at", s()),
+                    ("features", i()),
+                ],
+                &["layer", "version"],
+            ),
+        ),
+        (
+            "Diff",
+            Schema::with(
+                &[
+                    ("from", i()),
+                    ("to", i()),
+                    ("added", arr(s())),
+                    ("removed", arr(s())),
+                    ("reshaped", arr(s())),
+                    ("attributes_changed", arr(s())),
+                ],
+                &["from", "to", "added", "removed"],
+            ),
+        ),
+        (
+            "Updated",
+            Schema::with(
+                &[("version", Schema::reference("Version_")), ("report", obj()), ("snapshot", s())],
+                &["version", "report", "snapshot"],
+            ),
+        ),
+        (
+            "RolledBack",
+            Schema::with(&[("version", Schema::reference("Version_")), ("snapshot", s())], &["version", "snapshot"]),
+        ),
+        ("Rules", Schema::with(&[("name", s()), ("toml", s()), ("snapshot", s())], &["name", "toml", "snapshot"])),
+        (
+            "Token",
+            Schema::with(
+                &[("name", s()), ("role", s()), ("created_at", s()), ("revoked_at", s().nullable())],
+                &["name", "role"],
+            ),
+        ),
+        (
+            "Open311Service",
+            Schema::with(
+                &[
+                    ("service_code", s()),
+                    ("service_name", s()),
+                    ("description", s()),
+                    ("metadata", Schema::boolean()),
+                    ("type", s()),
+                    ("keywords", s()),
+                    ("group", s()),
+                ],
+                &["service_code", "service_name", "metadata", "type"],
+            ),
+        ),
+        (
+            "ServiceRequest",
+            Schema::with(
+                &[
+                    ("service_request_id", s()),
+                    ("status", Schema::values(["open", "closed"])),
+                    ("service_code", s()),
+                    ("lat", n()),
+                    ("long", n()),
+                    ("requested_datetime", s()),
+                    ("detailed_status", Schema::values(names(&Status::ALL, Status::as_str))),
+                ],
+                &["service_request_id", "status", "service_code"],
+            ),
+        ),
+        ("Posted", Schema::with(&[("service_request_id", s()), ("service_notice", s())], &["service_request_id"])),
+    ])
+}
+
+/// The document for a server on `held`'s rules, with or without private reads.
+#[must_use]
+pub fn document_of(held: &Held, private_reads: bool) -> Document {
+    let cfg = held.rules.rules.config();
+    let enums = Enums {
+        kinds: cfg.interventions.iter().map(|i| i.id.clone()).collect(),
+        styles: domania_app::styles::names(&held.rules.rules),
+        categories: cfg.categories.iter().map(|c| c.code.clone()).collect(),
+    };
+    let mut paths: BTreeMap<&'static str, PathItem> = BTreeMap::new();
+    for r in routes(&enums) {
+        let op = Some(r.operation(private_reads));
+        let item = paths.entry(r.path).or_default();
+        match r.method {
+            "get" => item.get = op,
+            "post" => item.post = op,
+            "put" => item.put = op,
+            _ => item.delete = op,
+        }
+    }
+    Document {
+        openapi: "3.0.3",
+        info: Info {
+            title: "Domania",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Who owns and who must maintain every piece of ground of an urban community",
+        },
+        paths,
+        components: Components {
+            security_schemes: BTreeMap::from([(
+                "bearer",
+                SecurityScheme {
+                    kind: "http",
+                    scheme: "bearer",
+                    description: "A token made by the territory's administrators (domania token create)",
+                },
+            )]),
+            schemas: schemas(),
+        },
+    }
+}
+
+/// The routes of the document, as `(method, path)` with the router's own parameter names
+/// (`{y}` for `{y}.mvt`): what a test compares with the router.
+#[must_use]
+pub fn documented(held: &Held) -> Vec<(&'static str, String)> {
+    let doc = document_of(held, false);
+    let mut out = Vec::new();
+    for (p, item) in &doc.paths {
+        for (m, op) in [("get", &item.get), ("post", &item.post), ("put", &item.put), ("delete", &item.delete)] {
+            if op.is_some() {
+                out.push((m, (*p).to_owned()));
+            }
+        }
+    }
+    out
+}
+
+pub async fn document(State(shared): State<Arc<Shared>>, _headers: HeaderMap) -> Response {
+    let held = shared.current();
+    let doc = document_of(&held, shared.private_reads);
+    let mut r = axum::Json(doc).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.oai.openapi+json;version=3.0"));
+    r
 }
