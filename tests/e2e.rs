@@ -5,9 +5,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+mod crs;
 mod edigeo;
 mod land_figures;
+mod layering;
 mod postgis;
+mod proxy;
 mod reports;
 mod serve;
 mod store_trust;
@@ -39,6 +42,7 @@ fn fails(store: &Path, args: &[&str]) -> String {
 }
 
 #[test]
+#[cfg_attr(domania_without_gdal, ignore = "needs GDAL's ogrinfo and validate_gpkg.py (gdal-bin, python3-gdal)")]
 fn real_paris_import_history_diff_rollback_and_gdal_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("paris.gpkg");
@@ -85,7 +89,8 @@ fn real_paris_import_history_diff_rollback_and_gdal_reads_it() {
     assert_eq!((r["version"].as_i64(), r["added"].as_i64(), r["kind"].as_str()), (Some(3), Some(1), Some("rollback")));
     assert!(fails(&store, &["parcel", "75118000XX9999"]).contains("not in the store"));
 
-    if support::gpkg_only("what follows is GDAL reading the GeoPackage file") {
+    // What follows reads the GeoPackage file with GDAL: not in the PostGIS pass.
+    if support::on_postgis() {
         return;
     }
     // GDAL opens the store as it is.
@@ -201,6 +206,7 @@ fn bad_inputs_give_clear_errors_and_change_nothing() {
 }
 
 #[test]
+#[cfg_attr(domania_without_gdal, ignore = "needs GDAL's ogrinfo and validate_gpkg.py (gdal-bin, python3-gdal)")]
 fn kill_9_during_import_leaves_the_previous_version_intact() {
     let dir = tempfile::tempdir().unwrap();
     let synth = dir.path().join("synth");
@@ -253,7 +259,8 @@ fn kill_9_during_import_leaves_the_previous_version_intact() {
         assert!(p["area_m2"].as_f64().unwrap() > 0.0);
     }
     assert!(killed_mid_way >= 4, "only {killed_mid_way} of 8 kills landed during the import");
-    if support::gpkg_only("what follows is GDAL reading the GeoPackage file") {
+    // What follows reads the GeoPackage file with GDAL: not in the PostGIS pass.
+    if support::on_postgis() {
         return;
     }
     // The file is sound for SQLite and GDAL.

@@ -7,6 +7,7 @@ use crate::support::{domania, shared_data, texts};
 
 #[cfg(feature = "gdal")]
 #[test]
+#[cfg_attr(domania_without_gdal, ignore = "needs GDAL's ogrinfo (gdal-bin)")]
 fn the_ten_edigeo_sheets_are_one_version_and_a_damaged_sheet_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");

@@ -65,11 +65,13 @@ fn build(store: &Path, dir: &Path) {
 }
 
 #[test]
+#[cfg_attr(domania_e2e_postgis, ignore = "compares both engines: runs in the GeoPackage pass")]
+#[cfg_attr(
+    all(domania_without_pg, not(domania_e2e_postgis)),
+    ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)"
+)]
 fn paris_and_epinay_move_to_postgis_and_back_with_the_same_figures_and_history() {
-    if crate::support::gpkg_only("it compares both engines, in the GeoPackage pass") {
-        return;
-    }
-    let Some(db) = ScratchDatabase::from_env("e2e_move") else { return };
+    let db = ScratchDatabase::new("e2e_move");
     let dir = tempfile::tempdir().unwrap();
     let gpkg = dir.path().join("territory.gpkg");
     build(&gpkg, dir.path());
@@ -92,11 +94,13 @@ fn paris_and_epinay_move_to_postgis_and_back_with_the_same_figures_and_history()
 }
 
 #[test]
+#[cfg_attr(domania_e2e_postgis, ignore = "compares both engines: runs in the GeoPackage pass")]
+#[cfg_attr(
+    all(domania_without_pg, not(domania_e2e_postgis)),
+    ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)"
+)]
 fn a_territory_built_on_postgis_answers_as_one_built_on_a_geopackage() {
-    if crate::support::gpkg_only("it compares both engines, in the GeoPackage pass") {
-        return;
-    }
-    let Some(db) = ScratchDatabase::from_env("e2e_same") else { return };
+    let db = ScratchDatabase::new("e2e_same");
     let dir = tempfile::tempdir().unwrap();
     let gpkg = dir.path().join("territory.gpkg");
     build(&gpkg, dir.path());
@@ -188,8 +192,9 @@ fn served_within(base: &str, who: &str, id: &str) -> std::time::Duration {
 }
 
 #[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn two_servers_on_a_primary_and_its_replica_serve_an_upload_through_either_within_seconds() {
-    let Some(db) = ScratchDatabase::from_env("e2e_replica") else { return };
+    let db = ScratchDatabase::new("e2e_replica");
     let dir = tempfile::tempdir().unwrap();
     let store = Path::new(db.url());
     let (grid_s, grid_t, grid_u) =
@@ -255,8 +260,12 @@ fn two_servers_on_a_primary_and_its_replica_serve_an_upload_through_either_withi
 }
 
 #[test]
+#[cfg_attr(
+    any(domania_without_pg, domania_without_pmtiles),
+    ignore = "needs a PostgreSQL/PostGIS server (DOMANIA_TEST_PG) and the pmtiles Python package (pip install pmtiles)"
+)]
 fn a_static_map_per_departement_from_postgis_read_back_by_the_pmtiles_package() {
-    let Some(db) = ScratchDatabase::from_env("e2e_pmtiles") else { return };
+    let db = ScratchDatabase::new("e2e_pmtiles");
     let dir = tempfile::tempdir().unwrap();
     let store = Path::new(db.url());
     json(store, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
@@ -310,17 +319,18 @@ fn with_libpq_env(url: &str, home: &Path, env: &[(&str, &str)], args: &[&str]) -
 }
 
 #[test]
+#[cfg_attr(domania_e2e_postgis, ignore = "makes databases of its own: runs in the GeoPackage pass")]
+#[cfg_attr(
+    all(domania_without_pg, not(domania_e2e_postgis)),
+    ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)"
+)]
 fn a_password_can_stay_off_the_command_line_in_the_password_file_or_the_environment() {
-    if crate::support::gpkg_only("it makes its own database, in the GeoPackage pass") {
-        return;
-    }
-    let Some(db) = ScratchDatabase::from_env("e2e_pgpass") else { return };
+    let db = ScratchDatabase::new("e2e_pgpass");
     let mut admin = domania_store::pg::client(db.url()).unwrap();
-    if admin.query_opt("SELECT 1 FROM pg_roles WHERE rolname = 'domania_secret'", &[]).unwrap().is_none() {
-        assert!(std::env::var_os("CI").is_none(), "the CI's server must have the role of tools/postgres/cluster");
-        eprintln!("skipped: the server has no role `domania_secret` (made by tools/postgres/cluster)");
-        return;
-    }
+    assert!(
+        admin.query_opt("SELECT 1 FROM pg_roles WHERE rolname = 'domania_secret'", &[]).unwrap().is_some(),
+        "the test server has no role `domania_secret`: start it with tools/postgres/cluster, which makes it"
+    );
     // The role that must give its password (see tools/postgres/cluster).
     let Server { host, port, dbname, .. } = Server::of(db.url());
     let url = format!("postgresql://domania_secret@{host}:{port}/{dbname}");
@@ -396,24 +406,14 @@ impl<'a> Server<'a> {
     }
 }
 
-/// Whether QGIS's Python bindings are on this machine (Debian's python3-qgis, for
-/// /usr/bin/python3); under CI, which installs them, they must be.
-fn qgis_here() -> bool {
-    let here =
-        Command::new("/usr/bin/python3").args(["-c", "import qgis.core"]).output().is_ok_and(|o| o.status.success());
-    assert!(here || std::env::var_os("CI").is_none(), "QGIS must be installed under CI (python3-qgis; .ci/run does)");
-    if !here {
-        eprintln!("QGIS skipped: no python3-qgis");
-    }
-    here
-}
-
 #[test]
+#[cfg_attr(domania_e2e_postgis, ignore = "makes databases of its own: runs in the GeoPackage pass")]
+#[cfg_attr(
+    all(any(domania_without_pg, domania_without_gdal, domania_without_qgis), not(domania_e2e_postgis)),
+    ignore = "needs a PostgreSQL/PostGIS server (DOMANIA_TEST_PG), GDAL (gdal-bin) and QGIS's Python bindings (python3-qgis, qgis-providers)"
+)]
 fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
-    if crate::support::gpkg_only("it makes its own database, in the GeoPackage pass") {
-        return;
-    }
-    let Some(db) = ScratchDatabase::from_env("e2e_clients") else { return };
+    let db = ScratchDatabase::new("e2e_clients");
     let store = Path::new(db.url());
     for commune in ["75118", "91216"] {
         json(
@@ -432,9 +432,6 @@ fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
     assert!(stderr.contains("table parcels_d91 is kept by Domania"), "{stderr}");
     assert!(ogrinfo(&["-ro", "-so", "parcels_d91"]).0.contains("Feature Count: 4241"));
 
-    if !qgis_here() {
-        return;
-    }
     let Server { user, password, host, port, dbname } = server;
     let out = Command::new("/usr/bin/python3")
         .arg(crate::support::root().join("tools/qgis/check.py"))

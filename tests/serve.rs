@@ -75,6 +75,7 @@ fn ogrinfo(args: &[&str]) -> String {
 }
 
 #[test]
+#[cfg_attr(domania_without_gdal, ignore = "needs GDAL's OAPIF client, ogrinfo (gdal-bin)")]
 fn serve_paris_answers_updates_without_mixing_versions_and_speaks_oapif() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("paris.gpkg");

@@ -159,12 +159,12 @@ fn reproducible_geometry_same_hashes_in_any_store_and_reversed_rings_are_no_chan
 }
 
 #[test]
+#[cfg_attr(
+    domania_e2e_postgis,
+    ignore = "edits the GeoPackage file with GDAL (PostGIS refuses such edits: tests/postgis.rs)"
+)]
+#[cfg_attr(all(domania_without_gdal, not(domania_e2e_postgis)), ignore = "needs GDAL's ogrinfo (gdal-bin)")]
 fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
-    if crate::support::gpkg_only(
-        "it edits the GeoPackage file with GDAL (PostGIS refuses such edits: tests/postgis.rs)",
-    ) {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");
     let source = shared_data("cadastre-91216-parcelles.json");
@@ -227,13 +227,13 @@ fn as_unprivileged(store: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(
+    domania_e2e_postgis,
+    ignore = "files, folders, permissions and foreign GeoPackages (the PostGIS equivalents: crates/domania-store/tests/postgis.rs)"
+)]
+#[cfg_attr(all(domania_without_gdal, not(domania_e2e_postgis)), ignore = "needs GDAL's ogrinfo and ogr2ogr (gdal-bin)")]
 fn reads_never_write_and_missing_empty_foreign_or_read_only_stores_are_clear_errors() {
     use std::os::unix::fs::PermissionsExt as _;
-    if crate::support::gpkg_only(
-        "files, folders, permissions and foreign GeoPackages (the PostGIS equivalents are in crates/domania-store/tests/postgis.rs)",
-    ) {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     // A mistyped store: an error, and nothing created.
     let typo = dir.path().join("typo.gpkg");
@@ -323,12 +323,11 @@ fn reads_never_write_and_missing_empty_foreign_or_read_only_stores_are_clear_err
 }
 
 #[test]
+#[cfg_attr(
+    domania_e2e_postgis,
+    ignore = "the lock file beside a GeoPackage (PostGIS's advisory lock: crates/domania-store/tests/postgis.rs)"
+)]
 fn a_busy_store_says_who_holds_it_and_gives_up_after_the_wait() {
-    if crate::support::gpkg_only(
-        "the lock file beside a GeoPackage (PostGIS's advisory lock: crates/domania-store/tests/postgis.rs)",
-    ) {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");
     let synth = dir.path().join("synth");

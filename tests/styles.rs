@@ -21,6 +21,10 @@ pub(crate) fn validate(file: &std::path::Path) {
 }
 
 #[test]
+#[cfg_attr(
+    domania_without_style_check,
+    ignore = "needs Node.js and the MapLibre style validator: npm ci --prefix tools/style-check"
+)]
 fn styles_pass_the_maplibre_validator_for_a_server_and_for_pmtiles() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");

@@ -42,17 +42,6 @@ pub fn on_postgis() -> bool {
     std::env::var("DOMANIA_E2E_ENGINE").is_ok_and(|e| e == "postgis")
 }
 
-/// Returns true, after saying why, when a test runs in the GeoPackage pass only (it is about
-/// the GeoPackage file itself: its bytes, locks, journal, GDAL reading it; or it compares the
-/// engines, or makes databases of its own) and this run is on PostGIS: the caller returns.
-#[must_use]
-pub fn gpkg_only(why: &str) -> bool {
-    if on_postgis() {
-        eprintln!("skipped on PostGIS: {why}");
-    }
-    on_postgis()
-}
-
 /// The databases standing for the tests' store paths in a PostGIS run.
 static DATABASES: std::sync::Mutex<Vec<(PathBuf, domania_testkit::ScratchDatabase)>> =
     std::sync::Mutex::new(Vec::new());
@@ -69,8 +58,7 @@ pub fn store_arg(store: &std::path::Path) -> std::ffi::OsString {
     if let Some((_, db)) = dbs.iter().find(|(p, _)| p == store) {
         return db.url().into();
     }
-    let db =
-        domania_testkit::ScratchDatabase::from_env("e2e").expect("DOMANIA_E2E_ENGINE=postgis needs $DOMANIA_TEST_PG");
+    let db = domania_testkit::ScratchDatabase::new("e2e");
     let url = db.url().to_owned();
     dbs.push((store.to_path_buf(), db));
     url.into()

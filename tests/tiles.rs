@@ -7,6 +7,10 @@ use std::process::Command;
 use crate::support::{domania, shared_data, texts};
 
 #[test]
+#[cfg_attr(
+    any(domania_without_pmtiles, domania_without_gdal),
+    ignore = "needs the pmtiles Python package (pip install pmtiles) and GDAL's ogrinfo (gdal-bin)"
+)]
 fn paris_pmtiles_read_back_by_the_pmtiles_package_and_gdal() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("paris.gpkg");

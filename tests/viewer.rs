@@ -11,6 +11,10 @@ use crate::serve::Server;
 use crate::support::{domania, root, texts};
 
 #[test]
+#[cfg_attr(
+    domania_without_browser,
+    ignore = "needs Chromium and playwright-core: apt-get install chromium; npm ci --prefix tools/browser"
+)]
 fn the_viewer_in_headless_chromium_shows_who_maintains_each_space() {
     let script = root().join("tools/browser/viewer-test.mjs");
     let playwright = root().join("tools/browser/node_modules/playwright-core");

@@ -3,8 +3,8 @@
 const V = new URL(import.meta.url).search;
 // What the first map needs is asked for at once, while the map library loads.
 const first = {
-  territory: fetch('/v1/territory'),
-  owners: fetch('/styles/owners.json'),
+  territory: fetch('v1/territory'),
+  owners: fetch('styles/owners.json'),
 };
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -94,7 +94,7 @@ function makeMap(style) {
       // The server names itself by the Host it was asked with; behind a proxy that is not the
       // page's origin: its tiles and TileJSON are asked for on the page's origin.
       const u = new URL(url, location.href);
-      const ours = u.origin === location.origin || (u.pathname.startsWith('/tiles/') && !basemapOrigin(u.origin));
+      const ours = u.origin === location.origin || (u.pathname.includes('/tiles/') && !basemapOrigin(u.origin));
       if (!ours) return { url };
       const same = `${location.origin}${u.pathname}${u.search}`;
       return readToken ? { url: same, headers: authHeaders() } : { url: same };
@@ -161,7 +161,7 @@ function renderLegend(style) {
 
 // The style of the current view, its tiles at the current snapshot.
 async function viewStyle() {
-  const style = await api(`/styles/${encodeURIComponent(view)}.json`);
+  const style = await api(`styles/${encodeURIComponent(view)}.json`);
   // The TileJSON names tiles by snapshot; asking it by snapshot too means an update is seen at once.
   for (const s of Object.values(style.sources)) if (s.url) s.url += `?v=${territory.snapshot}`;
   style.layers.push({
@@ -207,7 +207,7 @@ function placeQpvLabels() {
 }
 
 async function loadTerritory(answer) {
-  territory = answer || (await api('/v1/territory'));
+  territory = answer || (await api('v1/territory'));
   document.body.dataset.snapshot = territory.snapshot;
   status(`Règles appliquées au ${fmtDate(territory.judged_on)} · ${territory.parcels.toLocaleString('fr-FR')} parcelles · instantané ${territory.snapshot.slice(0, 8)}`);
   const layerSel = $('upload-layer');
@@ -276,7 +276,7 @@ function whoHtml(who) {
 let popup = null;
 async function whoIsHere(e) {
   try {
-    const who = await api(`/v1/who?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
+    const who = await api(`v1/who?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
     popup?.remove();
     if (phone.matches) {
       // A phone: the answer goes in the panel under the map, the map stays whole.
@@ -345,7 +345,7 @@ function sharesChart(z) {
 
 async function showSubsector(id) {
   try {
-    const z = await api(`/v1/subsectors/${encodeURIComponent(id)}`);
+    const z = await api(`v1/subsectors/${encodeURIComponent(id)}`);
     const dec = territory.subsectors.find((s) => s.id === id);
     const kind = kindOf(view);
     const spaces = z.spaces
@@ -366,11 +366,11 @@ async function showSubsector(id) {
       ${sharesChart(z)}
       <p class="meta">Surface ${fmtM2(z.area_m2)} dont non cadastré ${fmtM2(z.non_cadastre_m2)}</p>
       <p class="downloads">
-        <a data-auth href="/subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">Cahier des charges (imprimable)</a><br>
-        Sous-secteur : <a data-auth href="/v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
-        <a data-auth href="/collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
-        ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a data-auth href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>
-          <a data-auth href="/v1/qpv/${encodeURIComponent(q.code)}/report?f=geojson" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
+        <a data-auth href="subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">Cahier des charges (imprimable)</a><br>
+        Sous-secteur : <a data-auth href="v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
+        <a data-auth href="collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
+        ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a data-auth href="v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>
+          <a data-auth href="v1/qpv/${encodeURIComponent(q.code)}/report?f=geojson" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
       </p>
       <table class="managers"><tr><th>Espace</th><th>Surface</th><th>${esc(kind ? kindLabel(kind) : 'Propriétaire')}</th></tr>${spaces}</table>`;
     el.hidden = false;
@@ -396,7 +396,7 @@ async function goTo(hit) {
   let idus = hit.kind === 'parcel' ? [hit.id] : [];
   if (hit.kind === 'owner') {
     try {
-      idus = (await api(`/v1/owners/${encodeURIComponent(hit.id)}`)).parcels;
+      idus = (await api(`v1/owners/${encodeURIComponent(hit.id)}`)).parcels;
     } catch (err) {
       status(`Parcelles de ${hit.id} : ${err.message}`, true);
     }
@@ -413,7 +413,7 @@ $('search').addEventListener('submit', async (e) => {
   const q = $('q').value.trim();
   if (!q) return;
   try {
-    const r = await api(`/v1/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`);
+    const r = await api(`v1/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`);
     const list = $('hits');
     list.innerHTML = '';
     if (!r.hits.length) {
@@ -479,7 +479,7 @@ $('upload-form').addEventListener('submit', async (e) => {
   const type = file.name.endsWith('.zip') ? 'application/zip' : file.name.endsWith('.csv') ? 'text/csv' : 'application/geo+json';
   try {
     const force = $('upload-force').checked ? '?force=true' : '';
-    const r = await api(`/v1/layers/${encodeURIComponent(layer)}${force}`, {
+    const r = await api(`v1/layers/${encodeURIComponent(layer)}${force}`, {
       method: 'POST', body: file, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
     });
     out.innerHTML = uploadReport(r);
@@ -526,9 +526,9 @@ function openPanel(open) {
 $('panel-toggle').addEventListener('click', () => openPanel($('panel').classList.contains('closed')));
 
 try {
-  await loadTerritory(await firstAnswer(first.territory, '/v1/territory'));
+  await loadTerritory(await firstAnswer(first.territory, 'v1/territory'));
   performance.mark('domania:territory');
-  const owners = await firstAnswer(first.owners, '/styles/owners.json');
+  const owners = await firstAnswer(first.owners, 'styles/owners.json');
   window.domaniaOwnerLegend = owners.metadata['domania:legend'];
   actorLabels = Object.fromEntries(window.domaniaOwnerLegend.map((e) => [e.value, e.label]));
   fillViewSelect();

@@ -37,14 +37,32 @@ fn day() -> jiff::civil::Date {
     jiff::civil::date(2026, 3, 1)
 }
 
-/// The demo territory imported into a GeoPackage, and into PostGIS when a server is given.
-fn worlds() -> Vec<World> {
-    let mut out = vec![world("GeoPackage", None)];
-    if let Some(db) = domania_testkit::ScratchDatabase::from_env("app_reports") {
-        out.push(world("PostGIS", Some(db)));
-    }
-    out
+/// Each scenario runs on a GeoPackage store, and on a PostGIS one where a server is given
+/// (`$DOMANIA_TEST_PG`; without one, that test is reported as ignored).
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[test]
+            fn in_a_geopackage() {
+                super::$name(&super::world("GeoPackage", None));
+            }
+
+            #[test]
+            #[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+            fn in_postgis() {
+                let db = domania_testkit::ScratchDatabase::new(stringify!($name));
+                super::$name(&super::world("PostGIS", Some(db)));
+            }
+        }
+    )* };
 }
+
+on_both_engines!(
+    duplicates_at_the_edges_of_distance_and_window,
+    urgency_is_judged_on_the_categorys_criteria,
+    service_level_figures_computed_by_hand,
+    a_routing_stays_as_given_until_an_explicit_reroute
+);
 
 fn world(engine: &'static str, db: Option<domania_testkit::ScratchDatabase>) -> World {
     let dir = tempfile::tempdir().unwrap();
@@ -89,9 +107,8 @@ fn hours(h: f64) -> SignedDuration {
     SignedDuration::from_secs_f64(h * 3600.0)
 }
 
-#[test]
-fn duplicates_at_the_edges_of_distance_and_window() {
-    for w in worlds() {
+fn duplicates_at_the_edges_of_distance_and_window(w: &World) {
+    {
         eprintln!("on {}", w.engine);
         {
             let t = &w.held;
@@ -126,9 +143,8 @@ fn duplicates_at_the_edges_of_distance_and_window() {
     }
 }
 
-#[test]
-fn urgency_is_judged_on_the_categorys_criteria() {
-    for w in worlds() {
+fn urgency_is_judged_on_the_categorys_criteria(w: &World) {
+    {
         eprintln!("on {}", w.engine);
         {
             let t = &w.held;
@@ -157,9 +173,8 @@ fn urgency_is_judged_on_the_categorys_criteria() {
     }
 }
 
-#[test]
-fn service_level_figures_computed_by_hand() {
-    for w in worlds() {
+fn service_level_figures_computed_by_hand(w: &World) {
+    {
         eprintln!("on {}", w.engine);
         {
             let t = &w.held;
@@ -221,9 +236,8 @@ fn service_level_figures_computed_by_hand() {
     }
 }
 
-#[test]
-fn a_routing_stays_as_given_until_an_explicit_reroute() {
-    for w in worlds() {
+fn a_routing_stays_as_given_until_an_explicit_reroute(w: &World) {
+    {
         eprintln!("on {}", w.engine);
         {
             let t = &w.held;

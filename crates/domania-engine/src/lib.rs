@@ -1,5 +1,6 @@
 //! Domania's engine: an immutable [`Snapshot`] of one consistent set of layers, and the
-//! computations the CLI (and later the server) ask of it.
+//! computations every use case asks of it, one concept per module: [`snapshot`] (loading and
+//! indexing), [`shares`], [`assign`], [`scenario`], [`blocks`], [`perimeters`], [`error`].
 //!
 //! Steps of a build:
 //! 1. [`Snapshot::load`] reads the current parcels, rights `P`, sub-sectors, QPV and convention

@@ -969,16 +969,20 @@ mod tests {
     }
 
     #[test]
-    fn a_report_its_events_and_a_refused_move_leave_it_as_it_was() {
+    fn a_request_its_events_and_a_refused_move_leave_it_as_it_was_in_sqlite() {
         let dir = tempfile::tempdir().unwrap();
         story(RequestStore::open(&dir.path().join("r")).unwrap());
-        if let Some(db) = domania_testkit::ScratchDatabase::from_env("reports") {
-            // Refused in a database without a Domania store; kept in one.
-            assert!(matches!(RequestStore::open_postgres(db.url()), Err(StoreError::Missing { .. })));
-            let loc = crate::Location::from(db.url());
-            drop(crate::Store::create_at(&loc, false, &crate::Wait::default()).unwrap());
-            story(RequestStore::open_postgres(db.url()).unwrap());
-        }
+    }
+
+    #[test]
+    #[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+    fn a_request_its_events_and_a_refused_move_leave_it_as_it_was_in_postgis() {
+        let db = domania_testkit::ScratchDatabase::new("reports");
+        // Refused in a database without a Domania store; kept in one.
+        assert!(matches!(RequestStore::open_postgres(db.url()), Err(StoreError::Missing { .. })));
+        let loc = crate::Location::from(db.url());
+        drop(crate::Store::create_at(&loc, false, &crate::Wait::default()).unwrap());
+        story(RequestStore::open_postgres(db.url()).unwrap());
     }
 
     #[test]

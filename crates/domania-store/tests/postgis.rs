@@ -137,8 +137,9 @@ fn figures(store: &Store) -> String {
 }
 
 #[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn postgis_keeps_the_same_versions_as_a_geopackage_and_a_copy_loses_nothing() {
-    let Some(db) = ScratchDatabase::from_env("same") else { return };
+    let db = ScratchDatabase::new("same");
     let dir = tempfile::tempdir().unwrap();
     let gpkg = dir.path().join("s.gpkg");
     let mut g = Store::create(&gpkg, false, &Wait::default()).unwrap();
@@ -166,7 +167,7 @@ fn postgis_keeps_the_same_versions_as_a_geopackage_and_a_copy_loses_nothing() {
     let err = Store::open(&back).unwrap().copy_into(&mut full, &|_| {}).err().unwrap();
     assert!(matches!(err, StoreError::CopyTargetNotEmpty { .. }), "{err}");
     drop(full);
-    let Some(db2) = ScratchDatabase::from_env("copy") else { return };
+    let db2 = ScratchDatabase::new("copy");
     let mut dest = Store::create_at(&Location::from(db2.url()), false, &Wait::default()).unwrap();
     Store::open(&gpkg).unwrap().copy_into(&mut dest, &|_| {}).unwrap();
     assert_eq!(figures(&dest), expected);
@@ -183,8 +184,9 @@ fn postgis_keeps_the_same_versions_as_a_geopackage_and_a_copy_loses_nothing() {
 }
 
 #[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn postgis_partitions_by_departement_and_keeps_one_writer() {
-    let Some(db) = ScratchDatabase::from_env("parts") else { return };
+    let db = ScratchDatabase::new("parts");
     let loc = Location::from(db.url());
     // No store yet: reading is refused with the usual message, nothing is created.
     let err = Store::open_read_at(&loc, &Wait::default()).err().unwrap();
@@ -229,8 +231,9 @@ fn postgis_partitions_by_departement_and_keeps_one_writer() {
 }
 
 #[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn a_part_of_the_territory_reads_the_same_on_both_engines() {
-    let Some(db) = ScratchDatabase::from_env("part") else { return };
+    let db = ScratchDatabase::new("part");
     let dir = tempfile::tempdir().unwrap();
     let mut g = Store::create(&dir.path().join("s.gpkg"), false, &Wait::default()).unwrap();
     let mut p = Store::create_at(&Location::from(db.url()), false, &Wait::default()).unwrap();
@@ -273,8 +276,9 @@ fn encrypted(url: &str) -> Result<bool, StoreError> {
 }
 
 #[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn connections_are_encrypted_and_checked_as_sslmode_asks() {
-    let Some(db) = ScratchDatabase::from_env("tls") else { return };
+    let db = ScratchDatabase::new("tls");
     let mut admin = domania_store::pg::client(db.url()).unwrap();
     let ssl: String = admin.query_one("SHOW ssl", &[]).unwrap().get(0);
     if ssl != "on" {
@@ -329,8 +333,9 @@ fn connections_are_encrypted_and_checked_as_sslmode_asks() {
 /// An import into one département reads and writes its partition only: it goes through while
 /// another département's partition is locked (being vacuumed in full, detached or moved).
 #[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn an_import_leaves_the_other_departements_partitions_alone() {
-    let Some(db) = ScratchDatabase::from_env("alone") else { return };
+    let db = ScratchDatabase::new("alone");
     let loc = Location::from(db.url());
     let mut s = Store::create_at(&loc, false, &Wait::default()).unwrap();
     for commune in ["78440", "91216"] {
@@ -368,8 +373,9 @@ fn an_import_leaves_the_other_departements_partitions_alone() {
 }
 
 #[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn only_domania_writes_its_tables_so_no_edit_escapes_the_history() {
-    let Some(db) = ScratchDatabase::from_env("guard") else { return };
+    let db = ScratchDatabase::new("guard");
     let loc = Location::from(db.url());
     let mut s = Store::create_at(&loc, false, &Wait::default()).unwrap();
     story(&mut s);
@@ -448,8 +454,56 @@ fn only_domania_writes_its_tables_so_no_edit_escapes_the_history() {
         .unwrap();
 }
 
+/// The rows a verification reports: key, end of validity, geometry and attributes changed.
+type Altered = Vec<(String, Option<i64>, bool, bool)>;
+
+fn altered(r: &domania_store::VerifyReport) -> Altered {
+    r.altered.iter().map(|a| (a.key.clone(), a.v_to, a.geometry, a.attributes)).collect()
+}
+
+/// Marks the rows changed outside Domania: the current row verifies, the row of the history
+/// stays reported.
+fn marked(loc: &Location) {
+    let mut s = Store::open_write_at(loc, &Wait::default()).unwrap();
+    let found = s.verify().unwrap();
+    assert_eq!(s.mark_altered(&found.altered).unwrap(), 1);
+    let after = s.verify().unwrap();
+    assert_eq!(altered(&after), [("78440000AB0002".to_owned(), Some(3), true, false)], "{loc}");
+}
+
 #[test]
-fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
+fn verify_finds_the_rows_changed_outside_domania_in_a_geopackage() {
+    geopackage_verified();
+}
+
+#[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+fn verify_finds_the_same_rows_changed_outside_domania_on_postgis() {
+    let (clean, seen) = geopackage_verified();
+    let db = ScratchDatabase::new("verify");
+    let loc = Location::from(db.url());
+    let mut p = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    story(&mut p);
+    assert!(p.verify().unwrap().is_sound(), "geometries read back from PostGIS hash as they were written");
+    assert_eq!(p.verify().unwrap().layers, clean);
+    drop(p);
+    // The same edits by an administrator who set himself past the guard.
+    let mut admin = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "SET domania.writer = on;
+             UPDATE parcels SET commune = '99999' WHERE key = '78440000AB0005';
+             UPDATE parcels_history SET geom = ST_Translate(geom, 0.01, 0) WHERE key = '78440000AB0002' AND v_to = 3;",
+        )
+        .unwrap();
+    let seen_pg = Store::open_read_at(&loc, &Wait::default()).unwrap().verify().unwrap();
+    assert_eq!(altered(&seen_pg), seen);
+    marked(&loc);
+}
+
+/// The story verified in a GeoPackage edited by SQLite: the clean counts by layer, and what
+/// its two edits are reported as.
+fn geopackage_verified() -> (std::collections::BTreeMap<String, (usize, usize)>, Altered) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.gpkg");
     let mut g = Store::create(&path, false, &Wait::default()).unwrap();
@@ -472,9 +526,6 @@ fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
     .unwrap();
     drop(conn);
     let seen = Store::open(&path).unwrap().verify().unwrap();
-    let altered = |r: &domania_store::VerifyReport| -> Vec<(String, Option<i64>, bool, bool)> {
-        r.altered.iter().map(|a| (a.key.clone(), a.v_to, a.geometry, a.attributes)).collect()
-    };
     assert_eq!(seen.engine.to_string(), "ok");
     assert_eq!(
         altered(&seen),
@@ -482,13 +533,6 @@ fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
     );
     assert!(!seen.is_sound());
     // Marked: the current row verifies, the row of the history stays reported.
-    let marked = |loc: &Location| {
-        let mut s = Store::open_write_at(loc, &Wait::default()).unwrap();
-        let found = s.verify().unwrap();
-        assert_eq!(s.mark_altered(&found.altered).unwrap(), 1);
-        let after = s.verify().unwrap();
-        assert_eq!(altered(&after), [("78440000AB0002".to_owned(), Some(3), true, false)], "{loc}");
-    };
     marked(&Location::from(path.to_str().unwrap()));
     // A row deleted and one added, each in its table: the counts tell, not which rows.
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -507,23 +551,5 @@ fn verify_finds_the_rows_changed_outside_domania_on_both_engines() {
     assert_eq!(counted.miscounted.len(), 1, "{counted:?}");
     assert_eq!((counted.miscounted[0].current, counted.miscounted[0].history), ((14, 15), (5, 4)));
 
-    let Some(db) = ScratchDatabase::from_env("verify") else { return };
-    let loc = Location::from(db.url());
-    let mut p = Store::create_at(&loc, false, &Wait::default()).unwrap();
-    story(&mut p);
-    assert!(p.verify().unwrap().is_sound(), "geometries read back from PostGIS hash as they were written");
-    assert_eq!(p.verify().unwrap().layers, clean.layers);
-    drop(p);
-    // The same edits by an administrator who set himself past the guard.
-    let mut admin = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
-    admin
-        .batch_execute(
-            "SET domania.writer = on;
-             UPDATE parcels SET commune = '99999' WHERE key = '78440000AB0005';
-             UPDATE parcels_history SET geom = ST_Translate(geom, 0.01, 0) WHERE key = '78440000AB0002' AND v_to = 3;",
-        )
-        .unwrap();
-    let seen_pg = Store::open_read_at(&loc, &Wait::default()).unwrap().verify().unwrap();
-    assert_eq!(altered(&seen_pg), altered(&seen));
-    marked(&loc);
+    (clean.layers, altered(&seen))
 }
