@@ -9,6 +9,7 @@ mod crs;
 mod edigeo;
 mod land_figures;
 mod layering;
+mod one_answer;
 mod postgis;
 mod proxy;
 mod reports;

@@ -56,6 +56,15 @@ pub struct OtherRight {
 }
 
 /// The error of a parcel that is not in the store: the same words from every front end.
+/// An IDU as a person typed it (`91216ab37`, `91216 000 AB 0037`), normalised; the same message
+/// for every front end when it is not one.
+///
+/// # Errors
+/// `bad_idu`, saying what an IDU is made of.
+pub fn parse_idu(spelled: &str) -> Result<Idu> {
+    Idu::normalise(spelled).map_err(|e| AppError::new(ErrorCode::BadIdu, e.to_string()))
+}
+
 pub(crate) fn no_parcel(idu: &str) -> AppError {
     AppError::new(ErrorCode::NotFound, format!("parcel {idu} is not in the store"))
 }
@@ -247,8 +256,7 @@ impl Held {
 
     /// One parcel by its IDU (as typed: it is normalised first).
     pub fn parcel(&self, idu: &str) -> Result<ParcelView<'_>> {
-        let idu =
-            Idu::normalise(idu).map_err(|e| AppError::new(ErrorCode::BadIdu, format!("{idu:?} is not an IDU: {e}")))?;
+        let idu = parse_idu(idu)?;
         let pos = self.snapshot.position(idu.as_str()).ok_or_else(|| no_parcel(idu.as_str()))?;
         Ok(self.parcel_view(pos))
     }

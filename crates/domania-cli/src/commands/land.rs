@@ -120,7 +120,7 @@ fn warn_overlaps(overlaps: &[(String, String, f64)]) {
 }
 
 fn parcel(cli: &Cli, app: &App, spelled: &str) -> Result<()> {
-    let idu = domania_app::Idu::normalise(spelled)?;
+    let idu = domania_app::parcels::parse_idu(spelled)?;
     if idu.as_str() != spelled {
         eprintln!("domania: read {spelled:?} as the IDU {idu}");
     }
