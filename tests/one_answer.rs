@@ -117,7 +117,7 @@ fn the_command_line_and_http_give_the_same_figures_and_messages() {
         "transfer": [
             {"idu": "78005000AB0187", "note": "cession du square, délibération à venir",
              "to": {"siren": "900000045", "name": "FOYERS ET LOGIS SA D'HLM", "actor": "bailleur_social"}},
-            {"polygon": [[612744.0, 6870356.0], [612854.0, 6870356.0], [612854.0, 6870362.0], [612744.0, 6870362.0]],
+            {"polygon": [[612_744.0, 6_870_356.0], [612_854.0, 6_870_356.0], [612_854.0, 6_870_362.0], [612_744.0, 6_870_362.0]],
              "note": "élargissement du mail piéton",
              "to": {"siren": "200059889", "name": "COMMUNAUTE URBAINE GRAND PARIS SEINE ET OISE", "actor": "communaute_urbaine"}}
         ]
