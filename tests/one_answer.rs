@@ -8,7 +8,7 @@ use crate::serve::Server;
 use crate::support::{command, texts};
 
 /// The demo territory in `dir` (its files in `dir/domania-demo`), stored in `dir/demo.gpkg`.
-fn demo_store(dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn demo_store(dir: &std::path::Path) -> std::path::PathBuf {
     let store = dir.join("demo.gpkg");
     let out = command(&store).current_dir(dir).arg("demo").output().expect("run domania demo");
     assert!(out.status.success(), "{}", texts(&out).1);

@@ -23,9 +23,15 @@ impl Server {
 
     /// `domania --store STORE serve --bind 127.0.0.1:0 EXTRA…`.
     pub(crate) fn start_with(store: &std::path::Path, extra: &[&str]) -> Self {
+        Self::start_env(store, extra, &[])
+    }
+
+    /// [`Server::start_with`] with environment variables.
+    pub(crate) fn start_env(store: &std::path::Path, extra: &[&str], env: &[(&str, &std::path::Path)]) -> Self {
         let mut child = crate::support::command(store)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .args(extra)
+            .envs(env.iter().map(|(k, v)| (*k, *v)))
             .env("DOMANIA_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

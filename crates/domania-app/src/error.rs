@@ -163,8 +163,13 @@ error_codes! {
     UnsupportedMediaType = "unsupported_media_type", 415;
     /// A method the route does not answer.
     MethodNotAllowed = "method_not_allowed", 405;
-    /// The request took longer than the server allows.
+    /// The request took longer than the server allows, or its body paused too long.
     Timeout = "timeout", 408;
+    /// The server is at one of its limits (connections, uploads or heavy requests under way):
+    /// try again after `Retry-After` seconds.
+    Busy = "busy", 503;
+    /// A text field holding a character no store can keep (NUL), or longer than allowed.
+    BadText = "bad_text", 422;
     /// A fault of the program or the machine.
     Internal = "internal", 500;
 }

@@ -1,9 +1,12 @@
-//! A layer update sent as bytes (an HTTP upload): GeoJSON, a PPM CSV or a zipped Shapefile,
-//! written to a temporary folder the readers read, imported as one new version recorded with
-//! who sent it, and the folder removed whatever the outcome. What the person is told names the
-//! file as they sent it, never the server's temporary folder.
+//! A layer update sent over the network (an HTTP upload): GeoJSON, a PPM CSV or a zipped
+//! Shapefile, received piece by piece into a temporary folder of its own ([`Received`], never
+//! whole in memory, refused past its size limit), imported as one new version recorded with who
+//! sent it, and the folder removed whatever the outcome; a folder a killed process left behind
+//! is removed at the next start ([`sweep_temporary`]). What the person is told names the file
+//! as they sent it, never the server's temporary folder.
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use domania_core::Layer;
 use domania_io::geometry::InvalidPolicy;
@@ -12,11 +15,118 @@ use crate::App;
 use crate::error::{AppError, ErrorCode, Result};
 use crate::import::{ImportOutcome, ImportRequest, read_options};
 
+/// The prefixes of Domania's temporary folders, followed by the process id that made them.
+const TEMPORARY: [&str; 2] = ["domania-upload-", "domania-unzip-"];
+
+/// A temporary folder named after this process, so that a later start can tell it is orphaned.
+pub(crate) fn temporary_dir(prefix: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir()
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("a temporary folder: {e}")))
+}
+
+/// Removes the temporary folders of Domania processes that no longer run (an upload or an
+/// unpacked zip of a process killed mid-way); returns how many bytes were freed.
+#[must_use]
+pub fn sweep_temporary() -> u64 {
+    sweep_in(&std::env::temp_dir())
+}
+
+fn sweep_in(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut freed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = TEMPORARY.iter().find_map(|p| name.strip_prefix(p)) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let size = folder_size(&e.path());
+        if std::fs::remove_dir_all(e.path()).is_ok() {
+            freed += size;
+        }
+    }
+    freed
+}
+
+fn folder_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| e.metadata().map_or(0, |m| if m.is_dir() { folder_size(&e.path()) } else { m.len() }))
+            .sum()
+    })
+}
+
+/// A file being received, in a temporary folder removed when this is dropped.
+#[derive(Debug)]
+pub struct Received {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    written: u64,
+    limit: u64,
+    head: Vec<u8>,
+}
+
+impl Received {
+    /// A new file, refused past `limit` bytes.
+    ///
+    /// # Errors
+    /// The temporary folder cannot be made.
+    pub fn new(limit: u64) -> Result<Self> {
+        let dir = temporary_dir(TEMPORARY[0])?;
+        let path = dir.path().join("received");
+        let file = std::fs::File::create(&path)
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("a file for the upload: {e}")))?;
+        Ok(Self {
+            dir,
+            path,
+            file: std::io::BufWriter::with_capacity(1 << 20, file),
+            written: 0,
+            limit,
+            head: Vec::new(),
+        })
+    }
+
+    /// Appends a piece of the file.
+    ///
+    /// # Errors
+    /// `upload_too_large` past the limit (what was received is then removed), or the disk.
+    pub fn write(&mut self, piece: &[u8]) -> Result<()> {
+        self.written += piece.len() as u64;
+        if self.written > self.limit {
+            return Err(AppError::new(
+                ErrorCode::UploadTooLarge,
+                format!("the upload is larger than the {} MB the server takes; nothing was changed", self.limit >> 20),
+            ));
+        }
+        if self.head.len() < 4 {
+            self.head.extend(piece.iter().take(4 - self.head.len()));
+        }
+        self.file.write_all(piece).map_err(|e| AppError::new(ErrorCode::Internal, format!("writing the upload: {e}")))
+    }
+
+    /// The bytes received so far.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.written
+    }
+
+    /// Whether nothing was received.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.written == 0
+    }
+}
+
 /// An upload.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Upload<'a> {
     pub layer: Layer,
-    pub body: &'a [u8],
+    pub file: Received,
     /// The media type sent (`application/zip`, `text/csv`…), if any.
     pub content_type: Option<&'a str>,
     /// What the file replaces (`commune`, `departement=75`…), as `domania import --scope`.
@@ -34,7 +144,7 @@ pub struct Upload<'a> {
 /// The name the upload's file is given: what the readers expect of its format.
 fn file_name(up: &Upload<'_>) -> &'static str {
     let ctype = up.content_type.unwrap_or("");
-    if up.body.starts_with(b"PK\x03\x04") || ctype.contains("zip") {
+    if up.file.head.starts_with(b"PK\x03\x04") || ctype.contains("zip") {
         "upload.zip"
     } else if up.layer == Layer::Owners || ctype.contains("csv") {
         "upload.csv"
@@ -44,26 +154,27 @@ fn file_name(up: &Upload<'_>) -> &'static str {
 }
 
 impl App {
-    /// Imports an upload as a new version of its layer.
-    pub fn import_upload(&self, up: &Upload<'_>) -> Result<ImportOutcome> {
+    /// Imports an upload as a new version of its layer; its folder is removed whatever the
+    /// outcome.
+    pub fn import_upload(&self, up: Upload<'_>) -> Result<ImportOutcome> {
         if !up.layer.is_imported() {
             return Err(AppError::new(
                 ErrorCode::NotImportable,
                 format!("the {} layer is computed, not uploaded", up.layer),
             ));
         }
-        if up.body.is_empty() {
+        if up.file.is_empty() {
             return Err(AppError::new(ErrorCode::EmptyUpload, "the request has no body: send the file as the body"));
         }
-        let dir = tempfile::Builder::new()
-            .prefix("domania-upload-")
-            .tempdir()
-            .map_err(|e| AppError::new(ErrorCode::Internal, format!("a folder for the upload: {e}")))?;
-        let name = file_name(up);
-        let path = dir.path().join(name);
-        std::fs::File::create(&path)
-            .and_then(|mut f| f.write_all(up.body))
+        let name = file_name(&up);
+        let Upload { file: Received { dir, path: received, file, .. }, .. } = up;
+        file.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)
+            .and_then(|f| f.sync_data())
             .map_err(|e| AppError::new(ErrorCode::Internal, format!("writing the upload: {e}")))?;
+        let path = dir.path().join(name);
+        std::fs::rename(&received, &path)
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("naming the upload: {e}")))?;
         let mut req = ImportRequest::new(up.layer, &path, up.author);
         req.source_name = Some(format!("HTTP upload by {}", up.author));
         req.unpack_budget = up.unpack_budget;
@@ -76,10 +187,42 @@ impl App {
         req.source.read = read_options(up.crs, InvalidPolicy::Repair)?;
         let folder = format!("{}/", dir.path().display());
         let outcome = self.import(&req, &|_| {}).map_err(|e| e.without(&folder));
+        drop(dir);
         // The report names the file as it was sent.
         outcome.map(|mut o| {
             o.report.path = name.into();
             o
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_of_a_process_that_no_longer_runs_is_swept_and_ours_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        // PID 0 is never a process of ours; /proc/0 does not exist.
+        let orphan = tmp.path().join("domania-upload-0-abc");
+        std::fs::create_dir(&orphan).unwrap();
+        std::fs::write(orphan.join("received"), vec![0u8; 1000]).unwrap();
+        let ours = tmp.path().join(format!("domania-unzip-{}-xyz", std::process::id()));
+        std::fs::create_dir(&ours).unwrap();
+        let other = tmp.path().join("someone-else-0");
+        std::fs::create_dir(&other).unwrap();
+        assert_eq!(sweep_in(tmp.path()), 1000);
+        assert!(!orphan.exists() && ours.exists() && other.exists());
+    }
+
+    #[test]
+    fn an_upload_past_its_limit_is_refused() {
+        let mut r = Received::new(10).unwrap();
+        r.write(b"PK\x03\x04abc").unwrap();
+        let e = r.write(b"more").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UploadTooLarge);
+        let dir = r.dir.path().to_path_buf();
+        drop(r);
+        assert!(!dir.exists(), "the folder goes with the upload");
     }
 }

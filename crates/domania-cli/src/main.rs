@@ -280,9 +280,33 @@ pub enum Command {
         /// The largest layer upload, in MB.
         #[arg(long, default_value_t = 1024, value_name = "MB")]
         max_upload_mb: usize,
+        /// Uploads received and imported at once; a further one waits a moment, then is told
+        /// to try again (503 with Retry-After).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        max_uploads: usize,
+        /// The most temporary disk one upload may take, what was sent and what a zipped
+        /// Shapefile unpacks to, in MB (an upload is also refused past it).
+        #[arg(long, default_value_t = 4096, value_name = "MB")]
+        upload_disk_mb: u64,
         /// The size bound of the in-memory tile cache, in MB (0: encode every tile asked).
         #[arg(long, default_value_t = 256, value_name = "MB")]
         tile_cache_mb: usize,
+        /// The most connections open at once (kept below the descriptor limit, which the
+        /// server raises to its hard limit). When reached, the connections that sent no
+        /// complete request for longest are closed first, so new clients still get in.
+        #[arg(long, default_value_t = domania_server::connections::MAX_CONNECTIONS, value_name = "N")]
+        max_connections: usize,
+        /// The longest wait for a request's header, after the connection opens or the
+        /// previous answer ends (idle connections are closed after it too), in seconds.
+        #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+        header_timeout: u64,
+        /// The longest pause inside a request's body (a stalled upload), in seconds.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        body_timeout: u64,
+        /// After SIGTERM, how long the requests under way may finish (an upload not done by
+        /// then is abandoned, its import rolled back), in seconds.
+        #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+        shutdown_grace: u64,
         /// A raster basemap under the viewer's layers, `https://…/{z}/{x}/{y}.png` (none by
         /// default: the page then asks no other host for anything).
         #[arg(long, env = "DOMANIA_BASEMAP", value_name = "URL")]

@@ -42,13 +42,28 @@ pub fn read_shapefile(
     };
     report.crs = crs.to_string();
     let dbf_path = sibling(path, "dbf").ok_or_else(|| err(path, "no .dbf file beside it"))?;
-    let records = read_dbf(&dbf_path)?;
     let bytes = fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+    let shapes = shapes(path, &bytes)?;
+    drop(bytes);
+    // The table is checked against the shapes before a record is read: a DBF announcing more
+    // records than there are shapes does not belong with this .shp.
+    let mut dbf = open_dbf(&dbf_path)?;
+    if dbf.len() > shapes.len() {
+        return Err(err(
+            &dbf_path,
+            format!(
+                "the DBF holds {} records for {} shapes: it does not belong with this .shp",
+                dbf.len(),
+                shapes.len()
+            ),
+        ));
+    }
     let mut index = 0usize;
-    for shape in shapes(path, &bytes)? {
+    for shape in shapes {
         let shape = shape.map_err(|e| err(path, format!("shape {index}: {e}")))?;
         report.read += 1;
-        let properties = records.get(index).cloned().unwrap_or_default();
+        // A deleted record leaves its shape without attributes (the shape keeps its place).
+        let properties = if index < dbf.len() { dbf.record(index)?.unwrap_or_default() } else { Map::new() };
         let id = properties.get("id").and_then(Value::as_str).map(str::to_owned);
         let result = match shape_rings(shape) {
             None => Err(Problem { code: "wrong_geometry_type", message: "expected a polygon shape".into() }),
@@ -57,13 +72,13 @@ pub fn read_shapefile(
         crate::features::deliver(report, index, id.as_deref(), properties, result, &mut accept);
         index += 1;
     }
-    if index != records.len() {
+    if index != dbf.len() {
         report.push(
             Location::Feature(index),
             None,
             Severity::Warning,
             "record_count_mismatch",
-            format!("{} shapes but {} DBF records", index, records.len()),
+            format!("{} shapes but {} DBF records", index, dbf.len()),
         );
     }
     Ok(())
@@ -101,6 +116,11 @@ fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<Vec<std::ops::Range<us
         if content + len > bytes.len() {
             return Err(err(path, format!("shape {index}: its record runs past the end of the file")));
         }
+        // Every record holds at least its shape type (a null shape is those 4 bytes): a
+        // run of empty records is padding, or a file of zeros.
+        if len < 4 {
+            return Err(err(path, format!("shape {index}: an empty record ({len} bytes), not a shape")));
+        }
         let kind = le(content).unwrap_or(0);
         // Polylines, polygons and multipoints (plain, Z, M): parts and points after a 32-byte box.
         if matches!(kind, 3 | 5 | 8 | 13 | 15 | 18 | 23 | 25 | 28) && len >= 4 {
@@ -137,6 +157,52 @@ fn check_shp_records(path: &Path, bytes: &[u8]) -> Result<Vec<std::ops::Range<us
         index += 1;
     }
     Ok(records)
+}
+
+/// Checks the first 100 bytes of a `.shp` whose size is `size`: the file code, and the length
+/// the header gives equal to the size.
+///
+/// # Errors
+/// Says which.
+pub fn check_shp_header(path: &Path, head: &[u8], size: u64) -> Result<()> {
+    if head.len() < 100 || i32::from_be_bytes([head[0], head[1], head[2], head[3]]) != 9994 {
+        return Err(err(path, "not a Shapefile: its header does not start with the file code 9994"));
+    }
+    let words = i32::from_be_bytes([head[24], head[25], head[26], head[27]]);
+    let said = u64::try_from(words).unwrap_or(0) * 2;
+    if said != size {
+        return Err(err(
+            path,
+            format!("its header says {said} bytes, the file holds {size}: a damaged or altered file"),
+        ));
+    }
+    Ok(())
+}
+
+/// The number of records of the `.shp` at `path`, from the record headers alone (a seek from
+/// one to the next): what a `.dbf` beside it may hold, checked before the `.dbf` is read.
+///
+/// # Errors
+/// The file cannot be read, or a record runs past its end.
+pub fn shape_count(path: &Path) -> Result<usize> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let io = |source| IoError::Open { path: path.to_path_buf(), source };
+    let mut f = std::io::BufReader::new(fs::File::open(path).map_err(io)?);
+    let size = f.get_ref().metadata().map_err(io)?.len();
+    let mut pos = 100u64;
+    let mut n = 0usize;
+    let mut head = [0u8; 8];
+    while pos + 8 <= size {
+        f.seek(SeekFrom::Start(pos)).and_then(|_| f.read_exact(&mut head)).map_err(io)?;
+        let words = i32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+        let len = u64::try_from(words).map_err(|_| err(path, format!("shape {n}: negative record length")))? * 2;
+        pos += 8 + len;
+        if pos > size {
+            return Err(err(path, format!("shape {n}: its record runs past the end of the file")));
+        }
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// The shapes of checked `.shp` bytes, each read by the `shapefile` crate on its own (the file's
@@ -234,67 +300,145 @@ pub fn crs_from_wkt(wkt: &str) -> Option<Crs> {
     Crs::from_epsg(code)
 }
 
-/// Reads every DBF record of `path` as a JSON object (see [`parse_dbf`]), with the `.cpg`
-/// beside it, if any, naming the encoding.
-fn read_dbf(path: &Path) -> Result<Vec<Map<String, Value>>> {
-    let bytes = fs::read(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
-    let cpg = sibling(path, "cpg").and_then(|c| fs::read_to_string(c).ok());
-    parse_dbf(path, &bytes, cpg.as_deref())
+/// Bytes a DBF file may hold past what its header accounts for (the end-of-file mark, padding
+/// some writers add).
+const DBF_SLACK: u64 = 4096;
+
+/// A DBF table read one record at a time: its header is checked against the file's size before
+/// any record is read (a file larger than its header says is refused, not read), and a record
+/// is read only when asked for, so memory holds one record whatever the file's size.
+pub struct Dbf<R> {
+    src: R,
+    path: PathBuf,
+    n_records: usize,
+    header_len: u64,
+    record_len: usize,
+    fields: Vec<(String, u8, usize)>,
+    encoding: &'static Encoding,
 }
 
-/// Parses DBF bytes: every record as a JSON object (text trimmed, numbers as numbers, deleted
-/// records skipped). `path` names the file in errors; `cpg` is the text of its `.cpg`. Every
-/// count and length in the header is checked against the bytes there are: a damaged file is
-/// an error, never a panic or a huge allocation.
-pub fn parse_dbf(path: &Path, bytes: &[u8], cpg: Option<&str>) -> Result<Vec<Map<String, Value>>> {
-    if bytes.len() < 33 {
+/// What a DBF header says: records, header length, record length.
+fn dbf_header(path: &Path, head: &[u8]) -> Result<(usize, u64, usize)> {
+    if head.len() < 32 {
         return Err(err(path, "DBF file too short for a header"));
     }
-    let n_records = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
-    let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
-    let record_len = usize::from(u16::from_le_bytes([bytes[10], bytes[11]]));
-    if header_len < 33 || header_len > bytes.len() {
-        return Err(err(path, format!("DBF header length {header_len} does not fit the file ({} bytes)", bytes.len())));
-    }
-    if record_len == 0 {
-        return Err(err(path, "DBF record length is 0"));
-    }
-    let available = (bytes.len() - header_len) / record_len;
-    if n_records > available {
-        return Err(err(path, format!("DBF header says {n_records} records, the file holds {available}")));
-    }
-    let encoding = dbf_encoding(cpg, bytes[29], &bytes[header_len..]);
-    let mut fields = Vec::new();
-    let mut pos = 32;
-    while pos + 32 <= header_len && bytes[pos] != 0x0D {
-        let raw_name = &bytes[pos..pos + 11];
-        let name_end = raw_name.iter().position(|&b| b == 0).unwrap_or(11);
-        let (name, _, _) = encoding.decode(&raw_name[..name_end]);
-        let kind = bytes[pos + 11];
-        let len = usize::from(bytes[pos + 16]);
-        fields.push((name.trim().to_owned(), kind, len));
-        pos += 32;
-    }
-    let mut out = Vec::with_capacity(n_records);
-    for r in 0..n_records {
-        let start = header_len + r * record_len;
-        let Some(rec) = bytes.get(start..start + record_len) else {
-            return Err(err(path, format!("record {r} is truncated")));
+    let n_records = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+    let header_len = u64::from(u16::from_le_bytes([head[8], head[9]]));
+    let record_len = usize::from(u16::from_le_bytes([head[10], head[11]]));
+    Ok((n_records, header_len, record_len))
+}
+
+/// The size a DBF file whose first 32 bytes are `head` should have, at most (its header, its
+/// records, and a little slack).
+///
+/// # Errors
+/// The header is too short.
+pub fn dbf_expected_size(path: &Path, head: &[u8]) -> Result<u64> {
+    let (n, header_len, record_len) = dbf_header(path, head)?;
+    Ok(header_len + n as u64 * record_len as u64 + DBF_SLACK)
+}
+
+impl<R: std::io::Read + std::io::Seek> Dbf<R> {
+    /// Reads and checks the header of the DBF `src` of `size` bytes (`path` names it in
+    /// errors; `cpg` is the text of its `.cpg`).
+    ///
+    /// # Errors
+    /// A header that does not fit the file, or a file larger than its header accounts for.
+    pub fn open(path: &Path, mut src: R, size: u64, cpg: Option<&str>) -> Result<Self> {
+        let io = |e: std::io::Error| IoError::Open { path: path.to_path_buf(), source: e };
+        let mut head = [0u8; 32];
+        if size < 33 {
+            return Err(err(path, "DBF file too short for a header"));
+        }
+        src.read_exact(&mut head).map_err(io)?;
+        let (n_records, header_len, record_len) = dbf_header(path, &head)?;
+        if header_len < 33 || header_len > size {
+            return Err(err(path, format!("DBF header length {header_len} does not fit the file ({size} bytes)")));
+        }
+        if record_len == 0 {
+            return Err(err(path, "DBF record length is 0"));
+        }
+        let available = (size - header_len) / record_len as u64;
+        if n_records as u64 > available {
+            return Err(err(path, format!("DBF header says {n_records} records, the file holds {available}")));
+        }
+        let declared = header_len + n_records as u64 * record_len as u64;
+        if size > declared + DBF_SLACK {
+            return Err(err(
+                path,
+                format!(
+                    "the DBF file is {size} bytes but its header accounts for {declared} ({n_records} records of \
+                     {record_len} bytes): a damaged or altered file, not read"
+                ),
+            ));
+        }
+        let mut descriptors = vec![0u8; usize::try_from(header_len).unwrap_or(usize::MAX) - 32];
+        src.read_exact(&mut descriptors).map_err(io)?;
+        let ldid = head[29];
+        let encoding = if let Some(e) = dbf_encoding(cpg, ldid) {
+            e
+        } else {
+            // Valid UTF-8 all through (checked a piece at a time), else Windows-1252.
+            let utf8 = utf8_all_through(&mut src, declared - header_len).map_err(io)?;
+            src.seek(std::io::SeekFrom::Start(header_len)).map_err(io)?;
+            if utf8 { UTF_8 } else { WINDOWS_1252 }
         };
+        let mut fields = Vec::new();
+        let mut pos = 0;
+        while pos + 32 <= descriptors.len() && descriptors[pos] != 0x0D {
+            let raw_name = &descriptors[pos..pos + 11];
+            let name_end = raw_name.iter().position(|&b| b == 0).unwrap_or(11);
+            let (name, _, _) = encoding.decode(&raw_name[..name_end]);
+            fields.push((name.trim().to_owned(), descriptors[pos + 11], usize::from(descriptors[pos + 16])));
+            pos += 32;
+        }
+        Ok(Self { src, path: path.to_path_buf(), n_records, header_len, record_len, fields, encoding })
+    }
+
+    /// The number of records the header announces (deleted ones included).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.n_records
+    }
+
+    /// Whether the table has no record.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.n_records == 0
+    }
+
+    /// Record `r` as a JSON object (text trimmed, numbers as numbers); `None` when deleted.
+    ///
+    /// # Errors
+    /// A record that cannot be read or decoded.
+    pub fn record(&mut self, r: usize) -> Result<Option<Map<String, Value>>> {
+        let path = self.path.clone();
+        let io = |e: std::io::Error| IoError::Open { path: path.clone(), source: e };
+        let mut rec = vec![0u8; self.record_len];
+        self.src
+            .seek(std::io::SeekFrom::Start(self.header_len + r as u64 * self.record_len as u64))
+            .and_then(|_| self.src.read_exact(&mut rec))
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    err(&path, format!("record {r} is truncated"))
+                } else {
+                    io(e)
+                }
+            })?;
         if rec[0] == b'*' {
-            continue;
+            return Ok(None);
         }
         let mut map = Map::new();
         let mut off = 1;
-        for (name, kind, len) in &fields {
+        for (name, kind, len) in &self.fields {
             let raw =
-                rec.get(off..off + len).ok_or_else(|| err(path, format!("record {r}: field {name} overflows")))?;
+                rec.get(off..off + len).ok_or_else(|| err(&path, format!("record {r}: field {name} overflows")))?;
             off += len;
-            let (text, _, had_errors) = encoding.decode(raw);
+            let (text, _, had_errors) = self.encoding.decode(raw);
             if had_errors {
                 return Err(IoError::Encoding {
-                    path: path.to_path_buf(),
-                    reason: format!("record {r}, field {name}: not valid {}", encoding.name()),
+                    path: path.clone(),
+                    reason: format!("record {r}, field {name}: not valid {}", self.encoding.name()),
                 });
             }
             let text = text.trim();
@@ -311,25 +455,71 @@ pub fn parse_dbf(path: &Path, bytes: &[u8], cpg: Option<&str>) -> Result<Vec<Map
             };
             map.insert(name.clone(), value);
         }
-        out.push(map);
+        Ok(Some(map))
+    }
+}
+
+/// Whether the next `len` bytes of `src` are valid UTF-8, read a piece at a time.
+fn utf8_all_through(src: &mut impl std::io::Read, len: u64) -> std::io::Result<bool> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut carry = 0usize;
+    let mut left = len;
+    while left > 0 {
+        let want = usize::try_from(left.min((buf.len() - carry) as u64)).unwrap_or(0);
+        let got = src.read(&mut buf[carry..carry + want])?;
+        if got == 0 {
+            break;
+        }
+        left -= got as u64;
+        let filled = carry + got;
+        match std::str::from_utf8(&buf[..filled]) {
+            Ok(_) => carry = 0,
+            // A character cut at the end of the piece: keep its first bytes for the next one.
+            Err(e) if e.error_len().is_none() => {
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..filled, 0);
+                carry = filled - valid;
+            }
+            Err(_) => return Ok(false),
+        }
+    }
+    Ok(carry == 0)
+}
+
+/// The DBF `path` with the `.cpg` beside it, if any, naming the encoding.
+fn open_dbf(path: &Path) -> Result<Dbf<std::io::BufReader<fs::File>>> {
+    let file = fs::File::open(path).map_err(|source| IoError::Open { path: path.to_path_buf(), source })?;
+    let size = file.metadata().map_err(|source| IoError::Open { path: path.to_path_buf(), source })?.len();
+    let cpg = sibling(path, "cpg").and_then(|c| fs::read_to_string(c).ok());
+    Dbf::open(path, std::io::BufReader::new(file), size, cpg.as_deref())
+}
+
+/// Parses DBF bytes: every record as a JSON object (text trimmed, numbers as numbers, deleted
+/// records skipped). `path` names the file in errors; `cpg` is the text of its `.cpg`. Every
+/// count and length in the header is checked against the bytes there are: a damaged file is
+/// an error, never a panic or a huge allocation.
+pub fn parse_dbf(path: &Path, bytes: &[u8], cpg: Option<&str>) -> Result<Vec<Map<String, Value>>> {
+    let mut dbf = Dbf::open(path, std::io::Cursor::new(bytes), bytes.len() as u64, cpg)?;
+    let mut out = Vec::new();
+    for r in 0..dbf.len() {
+        if let Some(m) = dbf.record(r)? {
+            out.push(m);
+        }
     }
     Ok(out)
 }
 
-fn dbf_encoding(cpg: Option<&str>, ldid: u8, body: &[u8]) -> &'static Encoding {
+/// The encoding the `.cpg` or the language driver byte name; `None` when neither decides.
+fn dbf_encoding(cpg: Option<&str>, ldid: u8) -> Option<&'static Encoding> {
     if let Some(text) = cpg {
         let label = text.trim();
         let label =
             if label.chars().all(|c| c.is_ascii_digit()) { format!("windows-{label}") } else { label.to_owned() };
         if let Some(enc) = Encoding::for_label(label.as_bytes()) {
-            return enc;
+            return Some(enc);
         }
     }
-    match ldid {
-        0x57 | 0x03 | 0x58 | 0x59 => WINDOWS_1252,
-        _ if std::str::from_utf8(body).is_ok() => UTF_8,
-        _ => WINDOWS_1252,
-    }
+    matches!(ldid, 0x57 | 0x03 | 0x58 | 0x59).then_some(WINDOWS_1252)
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use domania_app::{AppError, ErrorCode, ErrorKind};
 use serde::Serialize;
 
+/// The seconds a client told `busy` waits before trying again.
+pub const RETRY_AFTER_S: &str = "2";
+
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
@@ -66,7 +69,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let message = self.shown();
         let body = Body { code: self.code.as_str(), message: &message, details: self.details.as_deref() };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if self.code == ErrorCode::Busy {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(RETRY_AFTER_S));
+        }
+        response
     }
 }
 
@@ -101,7 +110,14 @@ impl IntoResponse for GeoError {
     fn into_response(self) -> Response {
         let status = self.0.status();
         let description = self.0.shown();
-        (status, Json([GeoBody { code: status.as_u16(), description: &description }])).into_response()
+        let mut response =
+            (status, Json([GeoBody { code: status.as_u16(), description: &description }])).into_response();
+        if self.0.code == ErrorCode::Busy {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(RETRY_AFTER_S));
+        }
+        response
     }
 }
 

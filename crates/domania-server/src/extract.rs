@@ -37,10 +37,16 @@ fn body_error(status: StatusCode, text: String) -> ApiError {
 }
 
 fn json_error(e: &JsonRejection) -> ApiError {
+    if stalled(e) {
+        return stalled_error();
+    }
     body_error(e.status(), e.body_text())
 }
 
 fn form_error(e: &FormRejection) -> ApiError {
+    if stalled(e) {
+        return stalled_error();
+    }
     if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         return ApiError::new(
             ErrorCode::UnsupportedMediaType,
@@ -51,7 +57,36 @@ fn form_error(e: &FormRejection) -> ApiError {
 }
 
 fn bytes_error(e: &BytesRejection) -> ApiError {
+    if stalled(e) {
+        return stalled_error();
+    }
     body_error(e.status(), e.body_text())
+}
+
+/// Whether reading a body failed because it paused longer than the server waits.
+fn stalled(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+fn stalled_error() -> ApiError {
+    ApiError::new(ErrorCode::Timeout, "the request's body paused longer than the server waits; nothing was changed")
+}
+
+/// The error of a body that could not be read to its end (a pause past the body timeout, a
+/// client that went away).
+#[must_use]
+pub fn body_read_error(e: &axum::Error) -> ApiError {
+    if stalled(e) {
+        return stalled_error();
+    }
+    ApiError::new(ErrorCode::BadBody, format!("the request's body could not be read to its end: {e}"))
 }
 
 /// Generates an extractor wrapping axum's `$inner`, answering its rejections as `$err`.

@@ -79,32 +79,61 @@ pub struct Updated {
     pub snapshot: String,
 }
 
+/// How long an upload waits for another to finish before it is told to try again.
+const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn upload(
     State(shared): State<Arc<Shared>>,
     Extension(Caller(who)): Extension<Caller>,
     Path(layer): Path<String>,
     headers: HeaderMap,
     Query(q): Query<UploadQuery>,
-    Body(body): Body,
+    request: axum::extract::Request,
 ) -> ApiResult<Json<Updated>> {
     let layer = layer_of(&layer)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    // Imported and swapped in a task of its own: a client that goes away, or the request's
-    // time limit, cannot leave a committed version unserved.
+    // What is received counts towards the upload's disk budget.
+    let limit = (shared.max_upload_bytes as u64).min(shared.upload_disk_bytes);
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::new(
+            ErrorCode::UploadTooLarge,
+            format!("the upload is larger than the {} MB the server takes; nothing was changed", limit >> 20),
+        ));
+    }
+    // Uploads share one budget of disk, memory and time: a permit from the first byte to the
+    // version.
+    let permit = tokio::time::timeout(UPLOAD_WAIT, Arc::clone(&shared.uploads).acquire_owned())
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Busy, "another upload is being imported: try again in a moment"))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    // Received piece by piece onto the disk, never whole in memory.
+    let mut file = domania_app::upload::Received::new(limit)?;
+    let mut body = request.into_body();
+    while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+        let frame = frame.map_err(|e| crate::extract::body_read_error(&e))?;
+        if let Some(piece) = frame.data_ref() {
+            file.write(piece)?;
+        }
+    }
+    let unpack_budget = shared.upload_disk_bytes.saturating_sub(file.len());
+    // Imported and swapped in a task of its own: a client that goes away cannot leave a
+    // committed version unserved.
     let task = Arc::clone(&shared);
     let (outcome, held) = tokio::spawn(async move {
         let me = Arc::clone(&task);
         let outcome = blocking(move || {
-            me.app.import_upload(&Upload {
+            me.app.import_upload(Upload {
                 layer,
-                body: &body,
+                file,
                 content_type: content_type.as_deref(),
                 scope: q.scope.as_deref(),
                 force: q.force,
                 skip_invalid: q.skip_invalid,
                 crs: q.crs.as_deref(),
                 author: &who,
-                unpack_budget: 4 * me.max_upload_bytes as u64,
+                unpack_budget,
             })
         })
         .await??;
@@ -113,6 +142,7 @@ pub async fn upload(
         } else {
             task.rebuild_with(outcome.version.layer, outcome.version.version).await?
         };
+        drop(permit);
         Ok::<_, ApiError>((outcome, held))
     })
     .await

@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod follow;
@@ -70,6 +71,12 @@ pub struct Limits {
     pub max_upload_bytes: usize,
     /// The size bound of the in-memory tile cache (0: no cache).
     pub tile_cache_bytes: usize,
+    /// Open connections and their timeouts.
+    pub connections: connections::ConnectionLimits,
+    /// Uploads received and imported at once.
+    pub max_uploads: usize,
+    /// The most temporary disk one upload may take (received and unpacked).
+    pub upload_disk_bytes: u64,
 }
 
 impl Default for Limits {
@@ -78,6 +85,9 @@ impl Default for Limits {
             timeout: Duration::from_mins(2),
             max_upload_bytes: MAX_UPLOAD_BYTES,
             tile_cache_bytes: tile_cache::CACHE_BYTES,
+            connections: connections::ConnectionLimits::default(),
+            max_uploads: 1,
+            upload_disk_bytes: 4 << 30,
         }
     }
 }
@@ -149,6 +159,8 @@ pub fn shared_with(
         desk,
         basemap,
         max_upload_bytes: limits.max_upload_bytes,
+        upload_disk_bytes: limits.upload_disk_bytes,
+        uploads: Arc::new(tokio::sync::Semaphore::new(limits.max_uploads.max(1))),
         tokens: token_cache::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),
         private_reads,
@@ -256,20 +268,25 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         // The viewer's files are public (the page asks for a token itself when reads are
         // private) and gzipped once, like the tiles.
         .route("/viewer/{file}", get(viewer::asset));
+    // Reads and quick writes answer within the time limit; an upload or a rollback is not cut
+    // short (its body is bounded by the body timeout, and its version, once committed, is
+    // answered, never a 408 after the fact).
+    let timed = Router::new()
+        .merge(reads)
+        .merge(admin)
+        .nest("/open311/v2", open311_routes(&shared))
+        .layer(axum::middleware::from_fn_with_state(limits.timeout, time_limit));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         // The landing page is public: under `--private-reads` the viewer it opens asks for a
         // token before reading anything.
         .route("/", get(viewer::landing))
-        .merge(reads)
+        .merge(timed)
         .merge(uploads)
         .merge(editors)
-        .merge(admin)
-        .nest("/open311/v2", open311_routes(&shared))
         .fallback(|| async { not_found() })
         .method_not_allowed_fallback(|| async { no_method() })
         .layer(CompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(limits.timeout, time_limit))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -295,9 +312,26 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .layer(CorsLayer::permissive())
 }
 
-/// Serves until SIGTERM or Ctrl-C, then finishes the requests under way. Prints the URL on
-/// standard output once listening (with the port chosen when `bind` asks for port 0).
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests under way for the grace period.
+/// Prints the URL on standard output once listening (with the port chosen when `bind` asks
+/// for port 0).
 pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()> {
+    let descriptors = connections::raise_descriptor_limit();
+    let mut limits = options.limits.connections;
+    limits.max = connections::effective_cap(limits.max, descriptors);
+    if limits.max < options.limits.connections.max {
+        tracing::warn!(
+            asked = options.limits.connections.max,
+            cap = limits.max,
+            descriptors,
+            "the descriptor limit allows fewer connections than asked (raise `ulimit -n`, or LimitNOFILE in the systemd unit)"
+        );
+    }
+    tracing::info!(max_connections = limits.max, descriptors, "connections capped");
+    let freed = domania_app::upload::sweep_temporary();
+    if freed > 0 {
+        tracing::info!(freed_bytes = freed, "removed the temporary files of a server that was killed");
+    }
     let listener = tokio::net::TcpListener::bind(options.bind).await?;
     let addr = listener.local_addr()?;
     {
@@ -331,9 +365,7 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
             }
         }
     });
-    axum::serve(listener, router(shared, options.limits).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await
+    connections::serve(listener, router(shared, options.limits), limits, shutdown()).await
 }
 
 async fn shutdown() {
@@ -377,6 +409,9 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
         options.public_url.clone(),
     )?;
     runtime.block_on(serve(shared, options))?;
+    // Whatever still runs after the grace period (an upload's import) is abandoned, not waited
+    // for: its transaction is rolled back by the store.
+    runtime.shutdown_timeout(Duration::ZERO);
     Ok(())
 }
 

@@ -30,8 +30,14 @@ pub struct Shared {
     pub private_reads: bool,
     /// Encoded tiles, keyed by snapshot.
     pub tiles: TileCache,
-    /// The largest upload, which also bounds what a zipped one unpacks to.
+    /// The largest upload.
     pub max_upload_bytes: usize,
+    /// The most temporary disk one upload may take: what was received and what a zipped one
+    /// unpacks to.
+    pub upload_disk_bytes: u64,
+    /// Uploads received and imported at once (each holds a permit from its first byte to its
+    /// version); a further one waits a moment, then is told to try again.
+    pub uploads: Arc<tokio::sync::Semaphore>,
     /// Tokens recently checked.
     pub tokens: TokenCache,
     /// The service requests (a database beside the store, or in it).
