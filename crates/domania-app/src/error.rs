@@ -320,6 +320,7 @@ impl From<StoreError> for AppError {
             | StoreError::TooManyRemoved { .. }
             | StoreError::CopyTargetNotEmpty { .. } => ErrorCode::ImportRefused,
             StoreError::TokenNameTaken(_) => ErrorCode::NameTaken,
+            StoreError::CopyUnstorable { .. } => ErrorCode::BadText,
             StoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
             StoreError::Database(_) | StoreError::Postgres(_) => ErrorCode::Database,
             StoreError::NoSuchReport(_) => ErrorCode::NotFound,

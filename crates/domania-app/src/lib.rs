@@ -41,6 +41,7 @@ pub mod subsectors;
 pub mod synth;
 pub mod table;
 pub mod territory;
+pub mod text;
 pub mod tiles;
 pub mod tokens;
 pub mod upload;

@@ -70,7 +70,8 @@ fn new_secret() -> Result<String> {
 impl App {
     /// Creates a token and returns its secret, which is shown only now.
     pub fn create_token(&self, name: &str, role: Role) -> Result<String> {
-        if name.trim().is_empty() || name.len() > 100 {
+        crate::text::storable("the token's name", name)?;
+        if name.trim().is_empty() || name.chars().count() > crate::requests::MAX_NAME {
             return Err(AppError::new(ErrorCode::InvalidArgument, "a token's name is 1 to 100 characters"));
         }
         let secret = new_secret()?;
@@ -85,6 +86,7 @@ impl App {
 
     /// Revokes the live token named `name`.
     pub fn revoke_token(&self, name: &str) -> Result<()> {
+        crate::text::storable("the token's name", name)?;
         if self.open_write()?.revoke_token(name)? {
             Ok(())
         } else {

@@ -61,7 +61,8 @@ on_both_engines!(
     duplicates_at_the_edges_of_distance_and_window,
     urgency_is_judged_on_the_categorys_criteria,
     service_level_figures_computed_by_hand,
-    a_routing_stays_as_given_until_an_explicit_reroute
+    a_routing_stays_as_given_until_an_explicit_reroute,
+    text_no_store_can_keep_is_refused_by_name_and_nothing_is_written
 );
 
 fn world(engine: &'static str, db: Option<domania_testkit::ScratchDatabase>) -> World {
@@ -260,4 +261,54 @@ fn a_routing_stays_as_given_until_an_explicit_reroute(w: &World) {
             assert!(last.note.as_deref().unwrap().contains("Agence de proximité du bailleur"));
         }
     }
+}
+
+/// A NUL character anywhere a client or a file writes text: the same 422 `bad_text` (or a
+/// rejected feature) naming the field on both engines, and nothing stored.
+fn text_no_store_can_keep_is_refused_by_name_and_nothing_is_written(w: &World) {
+    use domania_app::ErrorCode;
+    let t = &w.held;
+    let before = w.desk.list(&domania_app::requests::Filter::default()).unwrap().len();
+    let refused = |r: NewRequest, field: &str| {
+        let e = w.desk.post(t, r).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadText, "{} on {}", e.message(), w.engine);
+        assert!(e.message().starts_with(field), "{} on {}", e.message(), w.engine);
+    };
+    let mut r = report("dumping", origin(), t0());
+    r.description = "sacs\0poubelle".into();
+    refused(r, "description holds a NUL");
+    let mut r = report("dumping", origin(), t0());
+    r.attributes.insert("urgent".into(), "tr\0ue".into());
+    refused(r, "attribute[urgent] holds a NUL");
+    let mut r = report("dumping", origin(), t0());
+    r.media_url = Some("https://photos.example.org/\0.jpg".into());
+    refused(r, "media_url holds a NUL");
+    // A media_url that is not a web address, and too many attributes.
+    let mut r = report("dumping", origin(), t0());
+    r.media_url = Some("javascript:alert(1)".into());
+    assert_eq!(w.desk.post(t, r).unwrap_err().code(), ErrorCode::InvalidArgument);
+    let mut r = report("dumping", origin(), t0());
+    r.attributes = (0..21).map(|i| (format!("a{i}"), "x".to_owned())).collect();
+    assert_eq!(w.desk.post(t, r).unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(w.desk.list(&domania_app::requests::Filter::default()).unwrap().len(), before, "nothing stored");
+    // A status note, a token's name.
+    let first = w.desk.post(t, report("dumping", origin(), t0())).unwrap();
+    let e = w.desk.transition(first.id, Status::Rejected, Some("hors\0sujet"), "ctc", t0() + hours(1.0)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::BadText, "{}", e.message());
+    assert_eq!(w.app.create_token("sig\0", domania_app::tokens::Role::Editor).unwrap_err().code(), ErrorCode::BadText);
+    // A layer whose feature holds a NUL in a property: that feature is rejected, by its index.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nul.geojson");
+    let text = std::fs::read_to_string(data("subsectors-synth.geojson")).unwrap().replacen(
+        "\"name\":\"",
+        "\"name\": \"\\u0000",
+        1,
+    );
+    assert!(text.contains("\\u0000"), "the file has a name to spoil");
+    std::fs::write(&file, text).unwrap();
+    let e = w.app.import(&ImportRequest::new(Layer::Subsectors, &file, "test"), &|_| {}).unwrap_err();
+    let report = e.report().expect("the validation report");
+    let issue = report.issues.iter().find(|i| i.code == "nul_character").expect("a nul_character issue");
+    assert!(issue.message.contains("property \"name\""), "{}", issue.message);
+    assert_eq!(w.app.history(Layer::Subsectors).unwrap().len(), 1, "no new version on {}", w.engine);
 }

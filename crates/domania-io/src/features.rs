@@ -48,6 +48,10 @@ pub(crate) fn deliver(
     geometry: std::result::Result<(geo_types::MultiPolygon<f64>, Vec<crate::geometry::Repair>), Problem>,
     accept: &mut impl FnMut(PolygonFeature) -> std::result::Result<(), (Option<String>, Problem)>,
 ) {
+    if let Some(p) = nul_field(id, &properties) {
+        let shown = id.map(|i| shorten(i, 40));
+        return report.push(Location::Feature(index), shown.as_deref(), Severity::Rejected, p.code, p.message);
+    }
     let (geom_l93, repairs) = match geometry {
         Ok(g) => g,
         Err(p) => return report.push(Location::Feature(index), id, Severity::Rejected, p.code, p.message),
@@ -95,6 +99,33 @@ pub(crate) fn oversized_field(props: &Map<String, Value>) -> Option<Problem> {
             message: format!("property {:?} holds {size} bytes; the limit is {MAX_FIELD_BYTES}", shorten(k, 40)),
         })
     })
+}
+
+/// Whether a JSON value holds a NUL character in any of its strings.
+fn holds_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(holds_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+/// The first field no store can keep: a NUL character (U+0000) in the id, a property's name or
+/// its value (PostgreSQL's text holds none; the GeoPackage refuses it too, so that both engines
+/// take the same files).
+pub(crate) fn nul_field(id: Option<&str>, props: &Map<String, Value>) -> Option<Problem> {
+    let message = |what: String| Problem {
+        code: "nul_character",
+        message: format!("{what} holds a NUL character (U+0000), which cannot be stored: remove it from the file"),
+    };
+    if id.is_some_and(|i| i.contains('\0')) {
+        return Some(message("the feature id".to_owned()));
+    }
+    props
+        .iter()
+        .find(|(k, v)| k.contains('\0') || holds_nul(v))
+        .map(|(k, _)| message(format!("property {:?}", shorten(k, 40))))
 }
 
 /// Reads an optional string property; a number is accepted and written as text, any other type

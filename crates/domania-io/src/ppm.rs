@@ -174,6 +174,19 @@ pub fn read_ppm_bytes(path: &Path, bytes: &[u8], forced: Option<&'static Encodin
             );
             continue;
         }
+        if let Some(i) = record.iter().position(|f| f.contains('\0')) {
+            let column = headers.get(i).unwrap_or("?");
+            report.push(
+                loc,
+                None,
+                Severity::Rejected,
+                "nul_character",
+                format!(
+                    "column {column:?} holds a NUL character (U+0000), which cannot be stored: remove it from the file"
+                ),
+            );
+            continue;
+        }
         if record.len() != headers.len() {
             report.push(
                 loc,

@@ -95,7 +95,9 @@ impl ValidationReport {
             Severity::Repaired => {}
             Severity::Rejected => self.rejected += 1,
         }
-        self.issues.push(Issue { location, id: id.map(str::to_owned), severity, code, message });
+        // A NUL quoted from the file is shown as `\0`: the report is stored with the version.
+        let visible = |t: &str| if t.contains('\0') { t.replace('\0', "\\0") } else { t.to_owned() };
+        self.issues.push(Issue { location, id: id.map(visible), severity, code, message: visible(&message) });
     }
 
     /// True when nothing was rejected.

@@ -76,6 +76,11 @@ pub enum StoreError {
          empty database"
     )]
     CopyTargetNotEmpty { path: PathBuf },
+    #[error(
+        "{table}, row {key}: {column} holds a NUL character (U+0000), which PostgreSQL cannot store; nothing was \
+         copied (correct the row in the source, e.g. import the layer again without it, then copy again)"
+    )]
+    CopyUnstorable { table: &'static str, key: String, column: String },
 }
 
 /// A failure of the database engine: its reason in words, SQLite's error as the source.

@@ -185,6 +185,35 @@ fn postgis_keeps_the_same_versions_as_a_geopackage_and_a_copy_loses_nothing() {
 
 #[test]
 #[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+fn a_copy_of_a_row_postgresql_cannot_store_copies_nothing_and_names_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = dir.path().join("nul.gpkg");
+    let mut g = Store::create(&gpkg, false, &Wait::default()).unwrap();
+    let mut rows: Vec<_> = (1..=3).map(|n| parcel_row(&parcel("78440", n, 5.0))).collect();
+    // A row written before imports refused NUL characters (SQLite keeps them).
+    rows[1].values[6] = domania_store::layer::Value::Text("2020\0-01-01".into());
+    g.import(Layer::Parcels, rows, &meta("old.json"), &opts(Layer::Parcels)).unwrap();
+    drop(g);
+    let db = ScratchDatabase::new("nul");
+    let loc = Location::from(db.url());
+    let mut dest = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    let err = Store::open(&gpkg).unwrap().copy_into(&mut dest, &|_| {}).err().unwrap();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::CopyUnstorable { .. }), "{text}");
+    assert!(
+        text.contains("78440000AB0002") && text.contains("created") && text.contains("nothing was copied"),
+        "{text}"
+    );
+    // The target is as it was: no version, no row.
+    drop(dest);
+    let dest = Store::open_read_at(&loc, &Wait::default()).unwrap();
+    for l in Layer::ALL {
+        assert_eq!(dest.latest_version(l).unwrap(), None, "{l:?}");
+    }
+}
+
+#[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn postgis_partitions_by_departement_and_keeps_one_writer() {
     let db = ScratchDatabase::new("parts");
     let loc = Location::from(db.url());

@@ -6,7 +6,10 @@ use domania_store::{RequestRow, RequestStore};
 use jiff::Timestamp;
 
 use super::routing::Route;
-use super::{MAX_DESCRIPTION, NewRequest, Status, Urgency, no_request, stamp, truthy};
+use super::{
+    MAX_ATTRIBUTE_CODE, MAX_ATTRIBUTE_VALUE, MAX_ATTRIBUTES, MAX_DESCRIPTION, MAX_MEDIA_URL, MAX_NAME, MAX_NOTE,
+    NewRequest, Status, Urgency, no_request, stamp, truthy,
+};
 use crate::error::{AppError, ErrorCode, Result};
 use crate::held::Held;
 
@@ -89,6 +92,10 @@ pub(crate) fn transition(
     at: Timestamp,
 ) -> Result<RequestRow> {
     let note = note.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = note {
+        crate::text::field("the note", n, MAX_NOTE)?;
+    }
+    crate::text::field("the author's name", by, MAX_NAME)?;
     if to.needs_reason() && note.is_none() {
         return Err(AppError::new(
             ErrorCode::InvalidArgument,
@@ -133,6 +140,7 @@ fn expected_at(rules: &domania_rules::Rules, intervention: &str, at: Timestamp, 
 /// any.
 pub(crate) fn check<'r>(t: &'r Held, r: &NewRequest) -> Result<(&'r Category, f64, f64, Route)> {
     let bad = |m: String| AppError::new(ErrorCode::InvalidArgument, m);
+    crate::text::field("service_code", &r.service_code, MAX_ATTRIBUTE_CODE)?;
     let category = t.rules.rules.category(&r.service_code).ok_or_else(|| {
         let codes: Vec<&str> = t.rules.rules.config().categories.iter().map(|c| c.code.as_str()).collect();
         AppError::new(
@@ -147,6 +155,18 @@ pub(crate) fn check<'r>(t: &'r Held, r: &NewRequest) -> Result<(&'r Category, f6
     if chars > MAX_DESCRIPTION {
         return Err(bad(format!("the description has {chars} characters; at most {MAX_DESCRIPTION}")));
     }
+    crate::text::storable("description", &r.description)?;
+    if let Some(m) = r.media_url.as_deref().filter(|m| !m.trim().is_empty()) {
+        crate::text::web_url("media_url", m.trim(), MAX_MEDIA_URL)?;
+    }
+    if r.attributes.len() > MAX_ATTRIBUTES {
+        return Err(bad(format!("{} attributes; at most {MAX_ATTRIBUTES}", r.attributes.len())));
+    }
+    for (k, v) in &r.attributes {
+        crate::text::field("an attribute's code", k, MAX_ATTRIBUTE_CODE)?;
+        crate::text::field(&format!("attribute[{k}]"), v, MAX_ATTRIBUTE_VALUE)?;
+    }
+    crate::text::field("the reporter's name", &r.reporter, MAX_NAME)?;
     if !(r.lon.is_finite() && r.lat.is_finite() && (-180.0..=180.0).contains(&r.lon) && (-90.0..=90.0).contains(&r.lat))
     {
         return Err(bad(format!("lat {} / long {} is not a point on Earth", r.lat, r.lon)));

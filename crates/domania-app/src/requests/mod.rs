@@ -31,6 +31,18 @@ use crate::held::Held;
 
 /// The longest description taken, in characters.
 pub const MAX_DESCRIPTION: usize = 4000;
+/// The longest `media_url`, in characters (browsers' practical limit).
+pub const MAX_MEDIA_URL: usize = 2048;
+/// The most attributes a request carries (a category defines a handful).
+pub const MAX_ATTRIBUTES: usize = 20;
+/// The longest attribute code, in characters.
+pub const MAX_ATTRIBUTE_CODE: usize = 64;
+/// The longest attribute value, in characters.
+pub const MAX_ATTRIBUTE_VALUE: usize = 500;
+/// The longest note of a status change, in characters.
+pub const MAX_NOTE: usize = 2000;
+/// The longest name (a reporter's, a token's), in characters.
+pub const MAX_NAME: usize = 100;
 
 /// A service request as made.
 #[derive(Debug, Clone)]

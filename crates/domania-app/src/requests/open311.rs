@@ -229,10 +229,14 @@ impl ListQuery {
         }
         statuses.sort();
         statuses.dedup();
+        let service_codes = split(self.service_code.as_deref());
+        for c in &service_codes {
+            crate::text::field("service_code", c, super::MAX_ATTRIBUTE_CODE)?;
+        }
         let none_asked = ids.is_empty();
         Ok(RequestFilter {
             ids,
-            service_codes: split(self.service_code.as_deref()),
+            service_codes,
             statuses,
             start: date_filter("start_date", self.start_date.as_deref())?,
             end: date_filter("end_date", self.end_date.as_deref())?,
