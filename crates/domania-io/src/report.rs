@@ -97,7 +97,8 @@ impl ValidationReport {
         }
         // A NUL quoted from the file is shown as `\0`: the report is stored with the version.
         let visible = |t: &str| if t.contains('\0') { t.replace('\0', "\\0") } else { t.to_owned() };
-        self.issues.push(Issue { location, id: id.map(visible), severity, code, message: visible(&message) });
+        let message = if message.contains('\0') { visible(&message) } else { message };
+        self.issues.push(Issue { location, id: id.map(visible), severity, code, message });
     }
 
     /// True when nothing was rejected.
