@@ -335,3 +335,57 @@ fn a_table_of_three_gigabytes_beside_one_shape_is_refused_unread_and_zip_bombs_s
     let subsectors = v.as_array().unwrap().iter().find(|l| l["layer"] == "subsectors").unwrap();
     assert_eq!(subsectors["version"], 1, "{subsectors}");
 }
+
+/// Every cell of a CSV text separated by `delimiter`, with the header.
+fn cells(text: &str, delimiter: u8) -> Vec<String> {
+    let mut r =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    r.records().flat_map(|x| x.unwrap().iter().map(str::to_owned).collect::<Vec<_>>()).collect()
+}
+
+#[test]
+fn no_csv_domania_writes_carries_a_live_formula() {
+    const FORMULA: &str = "=cmd|' /C calc'!A0";
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store(dir.path());
+    // A bailleur whose name in the owner file is a formula.
+    let ppm = std::fs::read_to_string(dir.path().join("domania-demo/ppm-synth.csv")).unwrap();
+    assert!(ppm.contains("FOYERS ET LOGIS SA D'HLM"));
+    let spoiled = dir.path().join("ppm-formule.csv");
+    std::fs::write(&spoiled, ppm.replace("FOYERS ET LOGIS SA D'HLM", FORMULA)).unwrap();
+    let out = domania(&store, &["import", "owners", spoiled.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let out = domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"]);
+    let key = texts(&out).0.trim().to_owned();
+    let server = Server::start(&store);
+    // A resident's description that is a formula.
+    let posted = ureq::post(&format!("{}/open311/v2/requests.json", server.url)).send_form(&[
+        ("api_key", &key),
+        ("service_code", "dumping"),
+        ("lat", "48.927"),
+        ("long", "1.806"),
+        ("description", "=HYPERLINK(\"https://example.org\";\"cliquer\")"),
+    ]);
+    assert!(posted.is_ok(), "{posted:?}");
+    let http =
+        ureq::get(&format!("{}/v1/qpv/QN078001/report?f=csv", server.url)).call().unwrap().into_string().unwrap();
+    let mut outputs = vec![("GET /v1/qpv/QN078001/report?f=csv".to_owned(), http)];
+    for args in [
+        &["owners"][..],
+        &["shares", "--format", "csv"],
+        &["report", "qpv", "QN078001"],
+        &["requests", "list"],
+        &["--delimiter", ";", "shares", "--format", "csv"],
+    ] {
+        let out = domania(&store, args);
+        assert!(out.status.success(), "{args:?}: {}", texts(&out).1);
+        outputs.push((format!("domania {}", args.join(" ")), texts(&out).0));
+    }
+    for (what, text) in &outputs {
+        let all = cells(text, if what.contains("--delimiter") { b';' } else { b',' });
+        let live: Vec<_> = all.iter().filter(|c| c.starts_with(['=', '+', '@', '\t', '\r'])).collect();
+        assert!(live.is_empty(), "{what}: {live:?}");
+        let shown = all.iter().any(|c| c == &format!("'{FORMULA}") || c.starts_with("'=HYPERLINK"));
+        assert!(shown, "{what} shows the text, neutralised:\n{text}");
+    }
+}

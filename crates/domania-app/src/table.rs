@@ -43,13 +43,36 @@ pub trait Row: Serialize {
     const HEADER: &'static [&'static str];
 }
 
-/// `rows` as CSV with `delimiter` under `header`.
+/// A cell a spreadsheet would run as a formula (OWASP's CSV injection rule: it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return), prefixed with `'` so that it is shown as text; a
+/// plain number (`-0.09`) is left as it is.
+#[must_use]
+pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// `rows` as CSV with `delimiter` under `header`; no cell carries a live formula
+/// ([`neutralised`]), whatever the names and descriptions it holds.
 pub fn to_csv<T: Serialize>(rows: &[T], delimiter: u8, header: &[&str]) -> Result<String> {
     let fail = |e: &dyn std::fmt::Display| AppError::new(ErrorCode::Internal, format!("writing CSV: {e}"));
     let mut w = csv::WriterBuilder::new().delimiter(delimiter).has_headers(false).from_writer(Vec::new());
     w.write_record(header).map_err(|e| fail(&e))?;
+    // Each row is serialised on its own, read back as cells, and written neutralised.
+    let mut cells = csv::StringRecord::new();
     for r in rows {
-        w.serialize(r).map_err(|e| fail(&e))?;
+        let mut one = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .buffer_capacity(512)
+            .from_writer(Vec::new());
+        one.serialize(r).map_err(|e| fail(&e))?;
+        let bytes = one.into_inner().map_err(|e| fail(&e))?;
+        let mut reader =
+            csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).from_reader(bytes.as_slice());
+        while reader.read_record(&mut cells).map_err(|e| fail(&e))? {
+            w.write_record(cells.iter().map(|c| neutralised(c).into_owned())).map_err(|e| fail(&e))?;
+        }
     }
     let bytes = w.into_inner().map_err(|e| fail(&e))?;
     String::from_utf8(bytes).map_err(|e| fail(&e))
@@ -76,6 +99,33 @@ pub fn field_names<T: Serialize>(row: &T) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_cell_carries_a_live_formula() {
+        #[derive(Serialize)]
+        struct Owner<'a> {
+            name: &'a str,
+            gap: Fixed<2>,
+        }
+        let rows = [
+            Owner { name: "=cmd|' /C calc'!A0", gap: Fixed(-0.09) },
+            Owner { name: "+33 1 23 45 67 89", gap: Fixed(1.0) },
+            Owner { name: "@SUM(A1)", gap: Fixed(0.0) },
+            Owner { name: "\t=1", gap: Fixed(0.0) },
+            Owner { name: "-2+3", gap: Fixed(0.0) },
+            Owner { name: "COMMUNE DE POISSY", gap: Fixed(0.0) },
+        ];
+        let text = to_csv(&rows, b';', &["name", "gap"]).unwrap();
+        let mut r = csv::ReaderBuilder::new().delimiter(b';').from_reader(text.as_bytes());
+        let got: Vec<(String, String)> =
+            r.records().map(|x| x.unwrap()).map(|x| (x[0].to_owned(), x[1].to_owned())).collect();
+        assert_eq!(got[0], ("'=cmd|' /C calc'!A0".to_owned(), "-0.09".to_owned()), "a negative number stays one");
+        assert_eq!(got[1].0, "'+33 1 23 45 67 89");
+        assert_eq!(got[2].0, "'@SUM(A1)");
+        assert_eq!(got[3].0, "'\t=1");
+        assert_eq!(got[4].0, "'-2+3");
+        assert_eq!(got[5].0, "COMMUNE DE POISSY");
+    }
 
     #[derive(Serialize)]
     struct Row {
