@@ -17,6 +17,7 @@
 
 pub mod assign;
 pub mod blocks;
+pub mod budget;
 pub mod demo;
 pub mod documents;
 pub mod error;

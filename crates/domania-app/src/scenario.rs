@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::App;
+use crate::budget::Budget;
 use crate::error::Result;
 use crate::files::{LoadedRules, ScenarioFile};
 use crate::held::Held;
@@ -57,9 +58,19 @@ impl ScenarioOutcome {
     }
 }
 
-/// The scenario `scenario` on `snapshot` with `rules` on `date`.
-fn simulate(snapshot: &Snapshot, scenario: &ScenarioFile, rules: &LoadedRules, date: Date) -> Result<ScenarioOutcome> {
-    let report = snapshot.scenario(&scenario.transfers, &rules.rules, date, OverlayOptions::default())?;
+/// The scenario `scenario` on `snapshot` with `rules` on `date`, within its limits and
+/// `budget`.
+fn simulate(
+    snapshot: &Snapshot,
+    scenario: &ScenarioFile,
+    rules: &LoadedRules,
+    date: Date,
+    budget: &Budget,
+) -> Result<ScenarioOutcome> {
+    domania_engine::ScenarioLimits::default().check(&scenario.transfers)?;
+    let report = snapshot
+        .scenario_while(&scenario.transfers, &rules.rules, date, OverlayOptions::default(), &|| budget.go_on())
+        .map_err(|e| if budget.go_on() { e.into() } else { budget.stopped() })?;
     Ok(ScenarioOutcome { scenario: scenario.name.clone(), transfers_requested: scenario.transfers.clone(), report })
 }
 
@@ -67,14 +78,14 @@ impl App {
     /// Simulates land transfers on top of the current data, without changing it: shares,
     /// decisions and managers before and after on `date`, and what changed.
     pub fn scenario(&self, scenario: &ScenarioFile, rules: &LoadedRules, date: Date) -> Result<ScenarioOutcome> {
-        simulate(&self.snapshot()?, scenario, rules, date)
+        simulate(&self.snapshot()?, scenario, rules, date, &Budget::unlimited())
     }
 }
 
 impl Held {
-    /// [`App::scenario`] on this snapshot, its rules and its date (CPU-heavy: off the async
-    /// workers).
-    pub fn scenario(&self, scenario: &ScenarioFile) -> Result<ScenarioOutcome> {
-        simulate(&self.snapshot, scenario, &self.rules, self.date)
+    /// [`App::scenario`] on this snapshot, its rules and its date, stopped when `budget` is
+    /// spent (CPU-heavy: off the async workers).
+    pub fn scenario(&self, scenario: &ScenarioFile, budget: &Budget) -> Result<ScenarioOutcome> {
+        simulate(&self.snapshot, scenario, &self.rules, self.date, budget)
     }
 }

@@ -24,6 +24,8 @@ pub use assign::{AssignReport, SpaceAssignment};
 pub use blocks::{BLOCK_TOUCH_M, Block};
 pub use error::{EngineError, ScenarioError};
 pub use perimeters::{ManagedAreas, PerimeterDef, PerimeterFigures};
-pub use scenario::{ManagerChange, NewOwner, ScenarioReport, SubsectorChange, Transfer, TransferSummary, space_id};
+pub use scenario::{
+    ManagerChange, NewOwner, ScenarioLimits, ScenarioReport, SubsectorChange, Transfer, TransferSummary, space_id,
+};
 pub use shares::{KeyedShares, SHARES_METHOD, SharesReport};
 pub use snapshot::{ParcelRec, Snapshot, Zone};

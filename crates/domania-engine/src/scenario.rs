@@ -104,6 +104,67 @@ pub fn space_id(space: &SpaceKind) -> &str {
     }
 }
 
+/// How large a scenario may be: its work grows with the land its polygons cover and the
+/// vertices they have, so both are bounded (a remembrement moves a block, not a commune).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScenarioLimits {
+    /// Transfers in one scenario.
+    pub transfers: usize,
+    /// Vertices of one transfer's polygon.
+    pub vertices: usize,
+    /// Area of one transfer's polygon, in m².
+    pub area_m2: f64,
+}
+
+impl Default for ScenarioLimits {
+    fn default() -> Self {
+        Self { transfers: 200, vertices: 2_000, area_m2: 2_000_000.0 }
+    }
+}
+
+impl ScenarioLimits {
+    /// Checks `transfers` against the limits before any work.
+    ///
+    /// # Errors
+    /// Names the transfer and the limit.
+    pub fn check(&self, transfers: &[Transfer]) -> Result<(), ScenarioError> {
+        if transfers.len() > self.transfers {
+            return Err(ScenarioError(format!(
+                "{} transfers; at most {} in one scenario (split it)",
+                transfers.len(),
+                self.transfers
+            )));
+        }
+        for (k, t) in transfers.iter().enumerate() {
+            let Some(ring) = &t.polygon else { continue };
+            if ring.len() > self.vertices {
+                return Err(ScenarioError(format!(
+                    "transfer {}: a polygon of {} points; at most {} (simplify it)",
+                    k + 1,
+                    ring.len(),
+                    self.vertices
+                )));
+            }
+            if ring.iter().flatten().any(|c| !c.is_finite()) {
+                return Err(ScenarioError(format!("transfer {}: a coordinate is not a number", k + 1)));
+            }
+            let area = ring_shape(ring).map_or(0.0, |s| geo::Area::unsigned_area(&s));
+            if area > self.area_m2 {
+                return Err(ScenarioError(format!(
+                    "transfer {}: a polygon of {:.0} m²; at most {:.0} m² (a scenario moves blocks, not a commune)",
+                    k + 1,
+                    area,
+                    self.area_m2
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a stopped scenario says (the caller knows why: its deadline, or its client gone).
+const STOPPED: &str = "the scenario was stopped before its end";
+
 impl Snapshot {
     /// Applies `transfers` to a copy and compares shares, decisions and managers before and
     /// after, on `date`. The snapshot itself is not changed.
@@ -114,13 +175,31 @@ impl Snapshot {
         date: Date,
         opts: OverlayOptions,
     ) -> Result<ScenarioReport, ScenarioError> {
+        self.scenario_while(transfers, rules, date, opts, &|| true)
+    }
+
+    /// [`Snapshot::scenario`], stopped as soon as `go_on` answers false (looked at between
+    /// parcels cut and between steps).
+    pub fn scenario_while(
+        &self,
+        transfers: &[Transfer],
+        rules: &Rules,
+        date: Date,
+        opts: OverlayOptions,
+        go_on: &(dyn Fn() -> bool + Sync),
+    ) -> Result<ScenarioReport, ScenarioError> {
+        let step = || if go_on() { Ok(()) } else { Err(ScenarioError(STOPPED.to_owned())) };
         // Only what the transfers can change is copied and recomputed: the sub-sectors whose
         // boxes meet a transferred parcel or polygon, with their parcels. Every other
         // sub-sector's figures depend on none of the transferred land.
         let local = self.around_transfers(transfers)?;
-        let (after, summaries) = local.with_transfers_summarised(transfers)?;
+        step()?;
+        let (after, summaries) = local.with_transfers_summarised(transfers, go_on)?;
+        step()?;
         let (sb, ab) = local.assign(rules, date, opts);
+        step()?;
         let (sa, aa) = after.assign(rules, date, opts);
+        step()?;
         let rounded = |z: &KeyedShares| -> BTreeMap<Actor, f64> {
             z.shares.by_actor.iter().map(|(a, s)| (*a, (s.share * 1e4).round() / 1e4)).collect()
         };
@@ -225,12 +304,13 @@ impl Snapshot {
     /// A polygon transfer splits each parcel it cuts: the part inside becomes a new space
     /// `IDU/n` held by the new owner, the rest keeps its owners.
     pub fn with_transfers(&self, transfers: &[Transfer]) -> Result<Snapshot, ScenarioError> {
-        Ok(self.with_transfers_summarised(transfers)?.0)
+        Ok(self.with_transfers_summarised(transfers, &|| true)?.0)
     }
 
     fn with_transfers_summarised(
         &self,
         transfers: &[Transfer],
+        go_on: &(dyn Fn() -> bool + Sync),
     ) -> Result<(Snapshot, Vec<TransferSummary>), ScenarioError> {
         let mut snap = self.clone();
         let mut summaries = Vec::with_capacity(transfers.len());
@@ -271,6 +351,9 @@ impl Snapshot {
                     for i in candidates {
                         if !boxes_meet(&shape, &snap.parcels[i].geom_l93) {
                             continue;
+                        }
+                        if !go_on() {
+                            return Err(ScenarioError(STOPPED.to_owned()));
                         }
                         let inside = snap.parcels[i].geom_l93.intersection(&shape);
                         let inside_m2 = geo::Area::unsigned_area(&inside);

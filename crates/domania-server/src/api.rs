@@ -8,13 +8,14 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use domania_app::budget::Budget;
 use domania_app::files::ScenarioFile;
 use domania_app::parcels::{ParcelFilter, ParcelSearch};
 use domania_app::point::{Page, bbox_l93, locate};
 use domania_app::{Actor, Crs, Date, ErrorCode, Layer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, Path, Query, parse_json};
 use crate::respond::{Format, csv_answer, json, snapshot_answer};
 use crate::state::{Shared, blocking};
@@ -148,10 +149,21 @@ pub async fn owner(
 
 /// `POST /v1/scenarios`: a scenario as JSON (`{"name", "transfers": [...]}`, the content of a
 /// `domania scenario` file), simulated on the snapshot served.
+/// How long a heavy request waits for a free core before it is told to try again.
+const HEAVY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub async fn scenario(State(shared): State<Arc<Shared>>, Body(body): Body) -> ApiResult<Response> {
     let req: ScenarioFile = parse_json(&body, ErrorCode::BadScenario)?;
+    // One per core at once; the work stops at the time limit, or as soon as this request is
+    // dropped (the client went away): the guard cancels it.
+    let _permit = tokio::time::timeout(HEAVY_WAIT, Arc::clone(&shared.heavy).acquire_owned())
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Busy, "the server is computing other scenarios: try again in a moment"))?
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let budget = Budget::within(shared.work_limit);
+    let _cancel = budget.cancel_on_drop();
     let held = shared.current();
-    let outcome = blocking(move || held.scenario(&req)).await??;
+    let outcome = blocking(move || held.scenario(&req, &budget)).await??;
     Ok(json(axum::http::StatusCode::OK, &outcome))
 }
 

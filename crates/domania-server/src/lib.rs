@@ -161,6 +161,8 @@ pub fn shared_with(
         max_upload_bytes: limits.max_upload_bytes,
         upload_disk_bytes: limits.upload_disk_bytes,
         uploads: Arc::new(tokio::sync::Semaphore::new(limits.max_uploads.max(1))),
+        heavy: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))),
+        work_limit: limits.timeout,
         tokens: token_cache::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),
         private_reads,

@@ -38,6 +38,11 @@ pub struct Shared {
     /// Uploads received and imported at once (each holds a permit from its first byte to its
     /// version); a further one waits a moment, then is told to try again.
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Heavy computations (scenarios) at once: one per core; a further one waits a moment,
+    /// then is told to try again.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    /// How long a heavy computation may run before it is stopped (the request time limit).
+    pub work_limit: std::time::Duration,
     /// Tokens recently checked.
     pub tokens: TokenCache,
     /// The service requests (a database beside the store, or in it).
