@@ -466,3 +466,42 @@ fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
     let verified = json(store, &["store", "verify"]);
     assert_eq!(verified["altered"], serde_json::json!([]), "{verified}");
 }
+
+#[test]
+#[cfg_attr(domania_e2e_postgis, ignore = "about PostGIS itself: runs in the GeoPackage pass")]
+#[cfg_attr(
+    all(domania_without_pg, not(domania_e2e_postgis)),
+    ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)"
+)]
+fn four_servers_started_together_on_a_new_postgis_store_all_serve() {
+    let db = ScratchDatabase::new("e2e_four");
+    let store = Path::new(db.url());
+    // A new store: its layers, and no table of service requests yet.
+    json(
+        store,
+        &["import", "parcels", crate::support::root().join("data/cadastre-synth-parcelles.json").to_str().unwrap()],
+    );
+    let mut client = domania_store::pg::client(db.url()).unwrap();
+    let reports: bool = client.query_one("SELECT to_regclass('reports') IS NOT NULL", &[]).unwrap().get(0);
+    assert!(!reports, "the test starts before the reports' tables exist");
+    let go = std::sync::Arc::new(std::sync::Barrier::new(4));
+    let servers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, go) = (db.url().to_owned(), std::sync::Arc::clone(&go));
+            std::thread::spawn(move || {
+                go.wait();
+                crate::serve::Server::start_with(Path::new(&url), &[])
+            })
+        })
+        .collect();
+    let servers: Vec<_> = servers.into_iter().map(|s| s.join().expect("every server starts")).collect();
+    for s in &servers {
+        let (status, body) = get_json(&format!("{}/v1/version", s.url));
+        assert_eq!(status, 200, "{body}");
+    }
+    let tables: i64 = client
+        .query_one("SELECT count(*) FROM pg_class WHERE relname IN ('reports', 'report_events') AND relkind = 'r'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 2);
+}

@@ -368,7 +368,18 @@ fn pg_connect(url: &str, shown: &str) -> Result<postgres::Client> {
     if !store {
         return Err(StoreError::Missing { path: shown.into() });
     }
-    client.batch_execute(PG_SCHEMA)?;
+    let present = |c: &mut postgres::Client| -> Result<bool> {
+        Ok(c.query_one("SELECT to_regclass('reports') IS NOT NULL AND to_regclass('report_events') IS NOT NULL", &[])?
+            .get(0))
+    };
+    if !present(&mut client)? {
+        // Servers started together on a new store: the tables are created once, under the
+        // schema lock, by whichever takes it first; the others find them once it is theirs.
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&crate::pg::SCHEMA_LOCK])?;
+        tx.batch_execute(PG_SCHEMA)?;
+        tx.commit()?;
+    }
     Ok(client)
 }
 

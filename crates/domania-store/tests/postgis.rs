@@ -582,3 +582,26 @@ fn geopackage_verified() -> (std::collections::BTreeMap<String, (usize, usize)>,
 
     (clean.layers, altered(&seen))
 }
+
+#[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+fn processes_opening_a_new_store_together_create_its_tables_once() {
+    for round in 0..4 {
+        let db = ScratchDatabase::new(&format!("together{round}"));
+        drop(Store::create_at(&Location::from(db.url()), false, &Wait::default()).unwrap());
+        let go = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let openers: Vec<_> = (0..8)
+            .map(|_| {
+                let (url, go) = (db.url().to_owned(), std::sync::Arc::clone(&go));
+                std::thread::spawn(move || {
+                    go.wait();
+                    domania_store::RequestStore::open_postgres(&url).map(|_| ()).map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for o in openers {
+            let opened = o.join().unwrap();
+            assert!(opened.is_ok(), "round {round}: {opened:?}");
+        }
+    }
+}

@@ -13,6 +13,10 @@ use crate::location::{Location, Wait};
 /// The key of the writers' advisory lock ("Doma").
 pub(super) const WRITER_LOCK: i64 = 0x446F_6D61;
 
+/// The key of the advisory lock every creation or migration of tables is made under ("DomS"),
+/// so that processes started together on a new database create them once.
+pub(crate) const SCHEMA_LOCK: i64 = 0x446F_6D53;
+
 pub(super) fn connect(url: &str, wait: &Wait<'_>) -> Result<Client> {
     connect_within(url, Some(wait.timeout))
 }

@@ -34,6 +34,7 @@ mod schema;
 mod tls;
 mod write;
 
+pub(crate) use connect::SCHEMA_LOCK;
 pub use connect::client;
 pub use listen::{Heard, Listener};
 pub use schema::CHANNEL;

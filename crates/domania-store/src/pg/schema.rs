@@ -107,6 +107,15 @@ pub(super) fn migrate(client: &mut Client) -> Result<()> {
         return Ok(());
     }
     let mut tx = client.transaction()?;
+    // Under the schema lock, and looked at again once it is held: another process may have
+    // migrated meanwhile.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::connect::SCHEMA_LOCK])?;
+    let exists: bool = tx.query_one("SELECT to_regclass('domania_schema') IS NOT NULL", &[])?.get(0);
+    if exists
+        && tx.query_opt("SELECT version FROM domania_schema", &[])?.map_or(0, |r| r.get::<_, i32>(0)) >= SCHEMA_VERSION
+    {
+        return Ok(());
+    }
     tx.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
         .map_err(|e| StoreError::Postgres(format!("PostGIS is needed and could not be enabled: {e}")))?;
     let mut ddl = format!(
