@@ -389,3 +389,35 @@ fn no_csv_domania_writes_carries_a_live_formula() {
         assert!(shown, "{what} shows the text, neutralised:\n{text}");
     }
 }
+
+#[test]
+fn a_token_revoked_from_the_command_line_stops_working_on_every_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store(dir.path());
+    let out = domania(&store, &["token", "create", "--name", "lecteur", "--role", "viewer"]);
+    let secret = texts(&out).0.trim().to_owned();
+    let servers = [Server::start_with(&store, &["--private-reads"]), Server::start_with(&store, &["--private-reads"])];
+    let status = |s: &Server| match ureq::get(&format!("{}/v1/version", s.url))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .call()
+    {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(c, _)) => c,
+        Err(e) => panic!("{e}"),
+    };
+    // Both servers know the token (and keep it in their cache).
+    for s in &servers {
+        assert_eq!(status(s), 200);
+    }
+    let out = domania(&store, &["token", "revoke", "lecteur"]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let t = Instant::now();
+    for (k, s) in servers.iter().enumerate() {
+        while status(s) == 200 {
+            assert!(t.elapsed() < Duration::from_secs(10), "server {k} still takes the revoked token");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        println!("server {k} refuses the revoked token {:.0} ms after the revocation", t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(status(s), 401);
+    }
+}

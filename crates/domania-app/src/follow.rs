@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use domania_store::Location;
-use domania_store::pg::Listener;
+use domania_store::pg::{Heard, Listener};
 
 use crate::{App, Layer};
 
@@ -26,6 +26,9 @@ pub type Change = Option<(Layer, i64)>;
 pub enum Event {
     /// The versions may have changed ([`Change`]): compare them, and rebuild if they did.
     Change(Change),
+    /// A token was revoked: forget the tokens checked (announced on PostGIS at once; on a
+    /// GeoPackage, seen by [`App::tokens_fingerprint`] at the next poll).
+    TokenRevoked,
     /// The connection to the store was lost: the follower polls, then listens again after
     /// `retry_in`.
     Lost { error: String, retry_in: Duration },
@@ -44,10 +47,10 @@ impl App {
             let mut backoff = Duration::from_millis(500);
             loop {
                 let outcome = match &location {
-                    Location::Postgres(url) => listen(url, &on_change),
+                    Location::Postgres(url) => listen(url, &on_event),
                     Location::File(_) => {
-                        std::thread::sleep(POLL);
                         on_change(None);
+                        std::thread::sleep(POLL);
                         Ok(())
                     }
                 };
@@ -67,22 +70,33 @@ impl App {
 
 /// Listens to the primary and tells of every notification and every [`POLL`], until the
 /// connection closes.
-fn listen(url: &str, on_change: &impl Fn(Change)) -> Result<(), domania_store::StoreError> {
+fn listen(url: &str, on_event: &impl Fn(Event)) -> Result<(), domania_store::StoreError> {
     let mut listener = Listener::connect(url)?;
     // What was written while this connection was down.
-    on_change(None);
+    on_event(Event::Change(None));
     loop {
         let heard = listener.wait(POLL)?;
         // `parcels:12`: the highest version of the batch is enough.
         let mut wanted: Change = None;
-        for (layer, v) in heard {
+        let mut revoked = false;
+        for h in heard {
+            let (layer, v) = match h {
+                Heard::Version(layer, v) => (layer, v),
+                Heard::TokenRevoked => {
+                    revoked = true;
+                    continue;
+                }
+            };
             wanted = match (wanted, v) {
                 (Some((l, w)), Some(v)) if l == layer => Some((l, w.max(v))),
                 (_, Some(v)) => Some((layer, v)),
                 (w, None) => w.or(Some((layer, 0))),
             };
         }
-        on_change(wanted);
+        if revoked {
+            on_event(Event::TokenRevoked);
+        }
+        on_event(Event::Change(wanted));
         if listener.is_closed() {
             return Ok(());
         }

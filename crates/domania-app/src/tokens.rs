@@ -84,6 +84,18 @@ impl App {
         Ok(self.open_read()?.tokens()?)
     }
 
+    /// A fingerprint of the tokens (names, roles, revocations): when it changes, a server
+    /// forgets the tokens it checked (a revocation from the command line or another server on a
+    /// GeoPackage store, where nothing is announced).
+    pub fn tokens_fingerprint(&self) -> Result<u64> {
+        let text: String = self
+            .tokens()?
+            .iter()
+            .map(|t| format!("{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1e}", t.name, t.role, t.created_at, t.revoked_at))
+            .collect();
+        Ok(domania_core::hash::fnv1a(text.as_bytes()))
+    }
+
     /// Revokes the live token named `name`.
     pub fn revoke_token(&self, name: &str) -> Result<()> {
         crate::text::storable("the token's name", name)?;

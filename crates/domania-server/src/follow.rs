@@ -15,8 +15,23 @@ const REPLICA_WAIT: Duration = Duration::from_secs(20);
 /// Follows the store until the process ends.
 pub fn spawn(shared: &Arc<Shared>, runtime: tokio::runtime::Handle) {
     let me = Arc::clone(shared);
+    // Read on the follower's thread (the store's blocking clients cannot run on the async
+    // workers): the first look sets it.
+    let tokens = std::sync::Mutex::new(None);
     let followed = shared.app.follow(move |event| match event {
+        Event::TokenRevoked => {
+            me.tokens.clear();
+            tracing::info!("a token was revoked elsewhere: the tokens checked are forgotten");
+        }
         Event::Change(wanted) => {
+            // A revocation nothing announced (a GeoPackage store): seen at the next look.
+            if wanted.is_none()
+                && let Ok(now) = me.app.tokens_fingerprint()
+                && let Ok(mut last) = tokens.lock()
+                && last.replace(now).is_some_and(|was| was != now)
+            {
+                me.tokens.clear();
+            }
             let t = Instant::now();
             let timeout = if wanted.is_some() { REPLICA_WAIT } else { Duration::ZERO };
             match runtime.block_on(me.catch_up(wanted, timeout)) {

@@ -4,8 +4,9 @@
 use domania_app::tokens::Role;
 
 /// Tokens recently checked against the store, so that reads under `--private-reads` do not open
-/// the store on every request. An entry lives [`TokenCache::TTL`]: a token revoked from the CLI
-/// stops working within that time (at once when revoked over HTTP, which clears the cache).
+/// the store on every request. An entry lives [`TokenCache::TTL`] at most; the cache is cleared
+/// by a revocation over HTTP at once, by one announced by the store (PostGIS) at once on every
+/// server, and by one from the command line on a GeoPackage at the follower's next look (2 s).
 #[derive(Debug, Default)]
 pub struct TokenCache {
     inner: std::sync::Mutex<std::collections::HashMap<String, Checked>>,

@@ -605,3 +605,16 @@ fn processes_opening_a_new_store_together_create_its_tables_once() {
         }
     }
 }
+
+#[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+fn a_revocation_is_announced_to_every_listener_at_commit() {
+    let db = ScratchDatabase::new("revoke");
+    let loc = Location::from(db.url());
+    let mut s = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    s.create_token("sig", "editor", &"a".repeat(64)).unwrap();
+    let mut listener = domania_store::pg::Listener::connect(db.url()).unwrap();
+    assert!(s.revoke_token("sig").unwrap());
+    let heard = listener.wait(Duration::from_secs(10)).unwrap();
+    assert!(heard.contains(&domania_store::pg::Heard::TokenRevoked), "{heard:?}");
+}

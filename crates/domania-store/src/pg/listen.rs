@@ -1,5 +1,6 @@
 //! Following a database's new versions: every import ends with `NOTIFY domania_versions,
-//! 'layer:version'` (delivered at commit); a [`Listener`] hears them on the primary.
+//! 'layer:version'` (delivered at commit), a revocation `'tokens:revoked'`; a [`Listener`]
+//! hears them on the primary.
 
 use std::time::Duration;
 
@@ -7,13 +8,19 @@ use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator as _;
 
 use super::connect::client;
-use super::schema::CHANNEL;
+use super::schema::{CHANNEL, TOKENS_REVOKED};
 use crate::error::Result;
 use crate::layer::Layer;
 
-/// A new version heard: the layer and its version (`None` when the payload names none, as a
-/// copy's does: the versions are to be read again).
-pub type Heard = (Layer, Option<i64>);
+/// What the store announced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// A new version: the layer and its version (`None` when the payload names none, as a
+    /// copy's does: the versions are to be read again).
+    Version(Layer, Option<i64>),
+    /// A token was revoked.
+    TokenRevoked,
+}
 
 /// A connection listening to the store's versions.
 pub struct Listener {
@@ -38,9 +45,12 @@ impl Listener {
             .into_iter()
             .chain(pending)
             .map(|n| {
+                if n.payload() == TOKENS_REVOKED {
+                    return Heard::TokenRevoked;
+                }
                 let (layer, v) = n.payload().split_once(':').unwrap_or((n.payload(), ""));
                 let layer = Layer::ALL.into_iter().find(|l| l.table() == layer).unwrap_or(Layer::Parcels);
-                (layer, v.parse::<i64>().ok())
+                Heard::Version(layer, v.parse::<i64>().ok())
             })
             .collect())
     }

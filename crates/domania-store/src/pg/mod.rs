@@ -422,10 +422,15 @@ impl Engine for PgDb {
     }
 
     fn revoke_token(&mut self, name: &str) -> Result<bool> {
-        let n = self.c().execute(
+        let mut c = self.c();
+        let mut tx = c.transaction()?;
+        let n = tx.execute(
             &format!("UPDATE domania_tokens SET revoked_at = {NOW} WHERE name = $1 AND revoked_at IS NULL"),
             &[&name],
         )?;
+        // Every server sharing the store forgets the token at commit (see `Listener`).
+        tx.execute("SELECT pg_notify($1, $2)", &[&schema::CHANNEL, &schema::TOKENS_REVOKED])?;
+        tx.commit()?;
         Ok(n > 0)
     }
 

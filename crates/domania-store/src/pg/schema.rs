@@ -13,6 +13,9 @@ use crate::scope::ScopeKind;
 /// The channel servers listen on; the payload is `layer:version`.
 pub const CHANNEL: &str = "domania_versions";
 
+/// The payload announcing that a token was revoked (servers forget the tokens they checked).
+pub const TOKENS_REVOKED: &str = "tokens:revoked";
+
 /// `created_at` in the same form as a GeoPackage store's.
 pub(super) const NOW: &str = r#"to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#;
 
