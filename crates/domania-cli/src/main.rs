@@ -330,6 +330,11 @@ pub enum Command {
         /// repeat for several. Ignored with --public-url.
         #[arg(long, value_name = "ADDR")]
         trusted_proxy: Vec<String>,
+        /// A web origin whose pages may read the server from a browser (CORS:
+        /// `https://carto.example.org`), `*` for any; repeat for several. None by default: only
+        /// the server's own map page.
+        #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+        cors_origin: Vec<String>,
     },
     /// Export the layers: `export pmtiles OUT.pmtiles` writes their vector tiles as one
     /// PMTiles archive, to host the map on static storage without a server.
@@ -606,6 +611,10 @@ fn imported_layer() -> impl clap::builder::TypedValueParser<Value = Layer> {
 fn parse_departement(s: &str) -> Result<String, String> {
     let scope: Scope = format!("departement={s}").parse()?;
     scope.codes.and_then(|c| c.into_iter().next()).ok_or_else(|| format!("{s:?} is not a département code"))
+}
+
+fn parse_origin(s: &str) -> Result<String, String> {
+    domania_server::check_origin(s)
 }
 
 fn parse_scope(s: &str) -> Result<Scope, String> {

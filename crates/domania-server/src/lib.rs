@@ -104,6 +104,36 @@ pub struct Options {
     /// How absolute links are made: a fixed public URL, or the proxies whose forwarding
     /// headers are believed.
     pub public_url: PublicUrl,
+    /// The web origins whose pages may read the server from a browser (CORS), `*` for any;
+    /// none by default: only the server's own pages.
+    pub cors_origins: Vec<String>,
+}
+
+/// A web origin for `--cors-origin`: `*`, or `http(s)://host[:port]` without a path.
+///
+/// # Errors
+/// Says what is wrong.
+pub fn check_origin(origin: &str) -> Result<String, String> {
+    if origin == "*" {
+        return Ok(origin.to_owned());
+    }
+    let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.contains(['/', '?', '#', ' ']) => Ok(origin.to_owned()),
+        _ => Err(format!("origin {origin:?}: `*`, or http(s)://host[:port] as a browser names a site (no path)")),
+    }
+}
+
+/// The CORS layer of `origins` (see [`Options::cors_origins`]).
+fn cors(origins: &[String]) -> CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]);
+    if origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(tower_http::cors::Any);
+    }
+    layer.allow_origin(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect::<Vec<_>>())
 }
 
 /// A basemap URL the viewer can use: `http(s)://…` with `{z}`, `{x}` and `{y}`.
@@ -138,18 +168,20 @@ pub fn check_public_url(url: &str) -> Result<String, String> {
 
 /// The state of a server on `app`: the snapshot is built now (on the calling thread).
 pub fn shared(app: App, rules: LoadedRules, private_reads: bool, limits: Limits) -> domania_app::Result<Arc<Shared>> {
-    shared_with(app, rules, private_reads, limits, None, PublicUrl::default())
+    let options = Options {
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        private_reads,
+        limits,
+        basemap: None,
+        public_url: PublicUrl::default(),
+        cors_origins: Vec::new(),
+    };
+    shared_with(app, rules, &options)
 }
 
-/// [`shared`] with a basemap and how links are made.
-pub fn shared_with(
-    app: App,
-    rules: LoadedRules,
-    private_reads: bool,
-    limits: Limits,
-    basemap: Option<String>,
-    public_url: PublicUrl,
-) -> domania_app::Result<Arc<Shared>> {
+/// [`shared`] with every option.
+pub fn shared_with(app: App, rules: LoadedRules, options: &Options) -> domania_app::Result<Arc<Shared>> {
+    let limits = options.limits;
     let held = state::build(&app, rules)?;
     let desk = app.desk()?;
     Ok(Arc::new(Shared {
@@ -157,7 +189,7 @@ pub fn shared_with(
         held: ArcSwap::from_pointee(held),
         tiles: tile_cache::TileCache::new(limits.tile_cache_bytes),
         desk,
-        basemap,
+        basemap: options.basemap.clone(),
         max_upload_bytes: limits.max_upload_bytes,
         upload_disk_bytes: limits.upload_disk_bytes,
         uploads: Arc::new(tokio::sync::Semaphore::new(limits.max_uploads.max(1))),
@@ -165,8 +197,9 @@ pub fn shared_with(
         work_limit: limits.timeout,
         tokens: token_cache::TokenCache::default(),
         rebuild: tokio::sync::Mutex::new(()),
-        private_reads,
-        public_url,
+        private_reads: options.private_reads,
+        public_url: options.public_url.clone(),
+        cors_origins: options.cors_origins.clone(),
     }))
 }
 
@@ -310,8 +343,12 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
                 ),
         )
         .merge(tiles)
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
+        ))
+        .layer(cors(&shared.cors_origins))
         .with_state(shared)
-        .layer(CorsLayer::permissive())
 }
 
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests under way for the grace period.
@@ -402,14 +439,7 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
         check_basemap(b)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let shared = shared_with(
-        app,
-        rules,
-        options.private_reads,
-        options.limits,
-        options.basemap.clone(),
-        options.public_url.clone(),
-    )?;
+    let shared = shared_with(app, rules, options)?;
     runtime.block_on(serve(shared, options))?;
     // Whatever still runs after the grace period (an upload's import) is abandoned, not waited
     // for: its transaction is rolled back by the store.

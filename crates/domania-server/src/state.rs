@@ -52,6 +52,8 @@ pub struct Shared {
     pub basemap: Option<String>,
     /// How absolute links are made (behind a reverse proxy or not).
     pub public_url: PublicUrl,
+    /// The web origins allowed to read from a browser (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 /// Runs `f` on a blocking thread (CPU work, or a use case that opens the store): the async

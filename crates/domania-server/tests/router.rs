@@ -979,3 +979,42 @@ async fn the_viewer_its_search_and_the_documents() {
     let spaces = get(&f.router, "/collections/spaces/items?subsector=QN078001-01&limit=10000&f=json").await.json();
     assert_eq!(spaces["numberMatched"].as_u64(), Some(spaces_n as u64), "the sub-sector's GeoJSON download");
 }
+
+#[tokio::test]
+async fn answers_are_not_sniffed_and_browsers_of_other_sites_read_only_when_allowed() {
+    let f = fixture(false);
+    let ask = |origin: &str| Request::get("/v1/version").header(header::ORIGIN, origin).body(Body::empty()).unwrap();
+    let a = call(&f.router, ask("https://ailleurs.example.org")).await;
+    assert_eq!(a.headers.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.to_str().unwrap()), Some("nosniff"));
+    assert!(a.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "no other site by default");
+    // A tile and an error are not sniffed either.
+    let tile = call(&f.router, Request::get("/tiles/parcels/14/8166/5634.mvt").body(Body::empty()).unwrap()).await;
+    assert_eq!(tile.headers.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.to_str().unwrap()), Some("nosniff"));
+    let missing = call(&f.router, Request::get("/nulle-part").body(Body::empty()).unwrap()).await;
+    assert_eq!(missing.headers.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.to_str().unwrap()), Some("nosniff"));
+    // A server told which sites may read it answers them, and only them.
+    let options = domania_server::Options {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        private_reads: false,
+        limits: domania_server::Limits::default(),
+        basemap: None,
+        public_url: domania_server::public_url::PublicUrl::default(),
+        cors_origins: vec!["https://carto.example.org".into()],
+    };
+    let rules = domania_app::files::rules(Some(&data("rules.toml"))).unwrap();
+    let shared = domania_server::shared_with(f.app.clone(), rules, &options).unwrap();
+    let router = domania_server::router(shared, options.limits);
+    let allowed = call(&router, ask("https://carto.example.org")).await;
+    assert_eq!(
+        allowed.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).map(|v| v.to_str().unwrap()),
+        Some("https://carto.example.org")
+    );
+    assert!(
+        call(&router, ask("https://ailleurs.example.org"))
+            .await
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+    assert!(domania_server::check_origin("https://carto.example.org/chemin").is_err());
+}

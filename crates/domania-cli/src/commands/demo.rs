@@ -52,6 +52,7 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
                 limits: domania_server::Limits::default(),
                 basemap: None,
                 public_url: domania_server::public_url::PublicUrl::default(),
+                cors_origins: Vec::new(),
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }

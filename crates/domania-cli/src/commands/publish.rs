@@ -69,6 +69,7 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
             part,
             public_url: public_url_arg,
             trusted_proxy,
+            cors_origin,
         } => {
             if let Some(b) = basemap {
                 domania_server::check_basemap(b).map_err(|e| anyhow::anyhow!("--basemap: {e}"))?;
@@ -111,6 +112,7 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
                 },
                 basemap: basemap.clone(),
                 public_url: public_url(public_url_arg.as_deref(), trusted_proxy)?,
+                cors_origins: cors_origin.clone(),
             };
             domania_server::run(app, rules, &options).map_err(|e| anyhow::anyhow!("{e}"))
         }
