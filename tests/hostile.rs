@@ -421,3 +421,61 @@ fn a_token_revoked_from_the_command_line_stops_working_on_every_server() {
         assert_eq!(status(s), 401);
     }
 }
+
+/// Starts sending an upload of `file` to the sub-sectors and stops halfway, the connection left
+/// open: the server is then receiving it.
+fn half_an_upload(url: &str, token: &str, file: &std::path::Path) -> TcpStream {
+    let body = std::fs::read(file).unwrap();
+    let addr = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST /v1/layers/subsectors HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: \
+         application/geo+json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body[..body.len() / 2]).unwrap();
+    s
+}
+
+#[test]
+fn an_upload_cut_short_by_sigterm_or_kill_leaves_no_version_and_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo_store(dir.path());
+    let token = editor_token(&store);
+    let file = dir.path().join("domania-demo/subsectors-synth.geojson");
+    let tmp = dir.path().join("server-tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let versions = || {
+        let v: serde_json::Value = serde_json::from_str(&texts(&domania(&store, &["--json", "layers"])).0).unwrap();
+        v.as_array().unwrap().iter().find(|l| l["layer"] == "subsectors").unwrap()["version"].clone()
+    };
+    let before = versions();
+
+    // SIGTERM while an upload is half sent: the server waits its grace period, then stops.
+    let server = Server::start_env(&store, &["--shutdown-grace", "2"], &[("TMPDIR", &tmp)]);
+    let stream = half_an_upload(&server.url, &token, &file);
+    std::thread::sleep(Duration::from_millis(300));
+    let entries = |d: &std::path::Path| std::fs::read_dir(d).map_or(0, Iterator::count);
+    assert_eq!(entries(&tmp), 1, "the upload is being received into a temporary folder");
+    let t = Instant::now();
+    let status = server.stop();
+    println!("stopped {:.1} s after SIGTERM with an upload half received (grace 2 s)", t.elapsed().as_secs_f64());
+    assert!(t.elapsed() < Duration::from_secs(20), "the grace period bounds the stop");
+    assert!(status.success(), "{status:?}");
+    drop(stream);
+    assert_eq!(versions(), before, "no version from the cut upload");
+
+    // kill -9 while an upload is half sent: its folder stays until the next start removes it.
+    let mut server = Server::start_env(&store, &[], &[("TMPDIR", &tmp)]);
+    let stream = half_an_upload(&server.url, &token, &file);
+    std::thread::sleep(Duration::from_millis(300));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(stream);
+    assert_eq!(entries(&tmp), 1, "a killed server leaves its folder");
+    let server = Server::start_env(&store, &[], &[("TMPDIR", &tmp)]);
+    assert_eq!(entries(&tmp), 0, "the next start removed the folder left behind");
+    assert_eq!(versions(), before);
+    drop(server);
+}
