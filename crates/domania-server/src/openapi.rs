@@ -261,8 +261,6 @@ struct Route {
     ok: (u16, Vec<(&'static str, Schema)>),
     /// Error statuses besides those of access and the server.
     errors: &'static [u16],
-    /// Whether the route opens the store (503 when it is busy or missing).
-    store: bool,
     /// Whether its errors are GeoReport's list.
     open311: bool,
 }
@@ -286,8 +284,11 @@ fn describe_status(status: u16) -> &'static str {
         409 => "refused in the current state (a move of status, an import the guard refuses)",
         413 => "the body is larger than the route takes",
         415 => "a body of another media type than the route takes",
-        422 => "a file or a body that cannot be taken as it is (its report says why)",
-        503 => "the store is missing, busy or read-only",
+        422 => "a file, a body or a text field that cannot be taken as it is (a NUL character; its report says why)",
+        503 => {
+            "the server is at one of its limits (connections, uploads, heavy work: try again after Retry-After), or \
+                the store is missing, busy or read-only"
+        }
         _ => "an internal error (the server's log has the details)",
     }
 }
@@ -299,10 +300,8 @@ impl Route {
         let (code, content) = self.ok.clone();
         responses.insert(code.to_string(), answer(describe_status(code), content));
         let mut errors: Vec<u16> = self.errors.to_vec();
-        errors.extend([408, 500]);
-        if self.store {
-            errors.push(503);
-        }
+        // Any route may meet the connection cap when every connection is answering.
+        errors.extend([408, 500, 503]);
         let needs_token = match self.access {
             Access::Token(_) => true,
             Access::Read => private_reads,
@@ -417,7 +416,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(JSON, Schema::reference("Landing")), (HTML, Schema::string())]),
             errors: &[400, 503],
-            store: false,
             open311: false,
         },
         Route {
@@ -431,7 +429,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::with(&[("conformsTo", Schema::array(Schema::string()))], &["conformsTo"])),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -445,7 +442,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![("application/vnd.oai.openapi+json;version=3.0", Schema::object())]),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -459,7 +455,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![("application/vnd.oai.openapi+json;version=3.0", Schema::object())]),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -473,7 +468,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![("text/plain", Schema::string())]),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -487,7 +481,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Collections")),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -501,7 +494,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Collection")),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -523,7 +515,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(GEOJSON, Schema::reference("FeatureCollection"))]),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -541,7 +532,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(GEOJSON, Schema::reference("Feature"))]),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -555,7 +545,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Version")),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -575,7 +564,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Who")),
             errors: &[400],
-            store: false,
             open311: false,
         },
         Route {
@@ -602,7 +590,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(JSON, Schema::reference("ParcelPage")), (CSV, Schema::string())]),
             errors: &[400],
-            store: false,
             open311: false,
         },
         Route {
@@ -616,7 +603,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Parcel")),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -630,7 +616,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(JSON, Schema::reference("Subsector")), (CSV, Schema::string())]),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -651,7 +636,6 @@ fn routes(e: &Enums) -> Vec<Route> {
                 ],
             ),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -665,7 +649,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("OwnerLand")),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -682,7 +665,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             )),
             ok: ok_json(Schema::reference("ScenarioOutcome")),
             errors: &[400, 413],
-            store: false,
             open311: false,
         },
         Route {
@@ -696,7 +678,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Territory")),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -713,7 +694,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Search")),
             errors: &[400],
-            store: false,
             open311: false,
         },
         Route {
@@ -727,7 +707,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(HTML, Schema::string())]),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -741,7 +720,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(HTML, Schema::string())]),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -759,7 +737,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![("text/javascript", Schema::string()), ("text/css", Schema::string())]),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -773,7 +750,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("TileJson")),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -800,7 +776,6 @@ fn routes(e: &Enums) -> Vec<Route> {
                 vec![("application/vnd.mapbox-vector-tile", Schema { format: Some("binary"), ..Schema::string() })],
             ),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -817,7 +792,6 @@ fn routes(e: &Enums) -> Vec<Route> {
                 &["name", "url"],
             ))),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -838,7 +812,6 @@ fn routes(e: &Enums) -> Vec<Route> {
                 &["version", "layers", "sources"],
             )),
             errors: &[400, 404],
-            store: false,
             open311: false,
         },
         Route {
@@ -852,7 +825,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::reference("LayerSummary"))),
             errors: &[],
-            store: true,
             open311: false,
         },
         Route {
@@ -866,7 +838,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::reference("Version_"))),
             errors: store_errors,
-            store: true,
             open311: false,
         },
         Route {
@@ -884,7 +855,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Diff")),
             errors: store_errors,
-            store: true,
             open311: false,
         },
         Route {
@@ -913,7 +883,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             )),
             ok: ok_json(Schema::reference("Updated")),
             errors: &[400, 404, 409, 413, 422],
-            store: true,
             open311: false,
         },
         Route {
@@ -936,7 +905,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             )),
             ok: ok_json(Schema::reference("RolledBack")),
             errors: &[400, 404, 409, 413, 422],
-            store: true,
             open311: false,
         },
         Route {
@@ -950,7 +918,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::reference("Rules")),
             errors: &[],
-            store: false,
             open311: false,
         },
         Route {
@@ -967,7 +934,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             )),
             ok: ok_json(Schema::reference("Rules")),
             errors: &[400, 413],
-            store: true,
             open311: false,
         },
         Route {
@@ -981,7 +947,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::reference("Token"))),
             errors: &[],
-            store: true,
             open311: false,
         },
         Route {
@@ -1015,8 +980,7 @@ fn routes(e: &Enums) -> Vec<Route> {
                     ),
                 )],
             ),
-            errors: &[400, 409, 413],
-            store: true,
+            errors: &[400, 409, 413, 422],
             open311: false,
         },
         Route {
@@ -1029,8 +993,7 @@ fn routes(e: &Enums) -> Vec<Route> {
             params: vec![string_id("name", "the token's name")],
             body: None,
             ok: (204, vec![]),
-            errors: &[400, 404],
-            store: true,
+            errors: &[400, 404, 422],
             open311: false,
         },
         Route {
@@ -1044,7 +1007,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::object())),
             errors: &[],
-            store: true,
             open311: false,
         },
         Route {
@@ -1069,8 +1031,7 @@ fn routes(e: &Enums) -> Vec<Route> {
                 )],
             )),
             ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
-            errors: &[400, 404, 409, 413],
-            store: true,
+            errors: &[400, 404, 409, 413, 422],
             open311: false,
         },
         Route {
@@ -1084,7 +1045,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
             errors: &[400, 404],
-            store: true,
             open311: false,
         },
         Route {
@@ -1098,7 +1058,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::with(&[("endpoints", Schema::array(Schema::object()))], &["endpoints"])),
             errors: &[],
-            store: false,
             open311: true,
         },
         Route {
@@ -1116,7 +1075,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::reference("Open311Service"))),
             errors: &[400],
-            store: false,
             open311: true,
         },
         Route {
@@ -1133,7 +1091,6 @@ fn routes(e: &Enums) -> Vec<Route> {
                 &["service_code", "attributes"],
             )),
             errors: &[400, 404],
-            store: false,
             open311: true,
         },
         Route {
@@ -1153,8 +1110,7 @@ fn routes(e: &Enums) -> Vec<Route> {
             ],
             body: None,
             ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
-            errors: &[400],
-            store: true,
+            errors: &[400, 422],
             open311: true,
         },
         Route {
@@ -1184,8 +1140,7 @@ fn routes(e: &Enums) -> Vec<Route> {
                 )],
             )),
             ok: (201, vec![(JSON, Schema::array(Schema::reference("Posted")))]),
-            errors: &[400, 404, 413, 415],
-            store: true,
+            errors: &[400, 404, 413, 415, 422],
             open311: true,
         },
         Route {
@@ -1203,7 +1158,6 @@ fn routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
             errors: &[400, 404],
-            store: true,
             open311: true,
         },
     ]
