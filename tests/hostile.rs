@@ -12,6 +12,23 @@ use crate::one_answer::demo_store;
 use crate::serve::Server;
 use crate::support::{domania, texts};
 
+/// Where the measurements of these tests are written too, for CI to print (a passing test's
+/// standard output is not shown): `target/tmp/hostile-measured.txt`.
+fn measured_file() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-measured.txt")
+}
+
+/// Prints a measurement and appends it to [`measured_file`].
+macro_rules! measured {
+    ($($arg:tt)*) => {{
+        let line = format!($($arg)*);
+        println!("{line}");
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(measured_file()) {
+            let _ = writeln!(f, "{line}");
+        }
+    }};
+}
+
 /// The server's open descriptors.
 fn descriptors(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
@@ -113,7 +130,7 @@ fn thousands_of_half_sent_connections_do_not_keep_a_normal_client_out() {
             _ => closed += 1,
         }
     }
-    println!(
+    measured!(
         "{attackers} half-sent connections opened in {:.1} s against a cap of {CAP}: the server held at most {most} \
          descriptors and closed {closed} of them; a normal client made {} requests meanwhile, {} failed; latency \
          quiet p50 {:.2} ms p99 {:.2} ms, under attack p50 {:.2} ms p99 {:.2} ms max {:.2} ms",
@@ -140,7 +157,7 @@ fn thousands_of_half_sent_connections_do_not_keep_a_normal_client_out() {
         let mut b = [0u8; 1];
         assert!(matches!(s.read(&mut b), Ok(0) | Err(_)), "an idle connection is closed");
     }
-    println!("20 idle connections closed by the server after {:.1} s (header timeout 5 s)", t.elapsed().as_secs_f64());
+    measured!("20 idle connections closed by the server after {:.1} s (header timeout 5 s)", t.elapsed().as_secs_f64());
     assert!(t.elapsed() < Duration::from_secs(20));
     drop(server);
 }
@@ -263,7 +280,7 @@ fn a_table_of_three_gigabytes_beside_one_shape_is_refused_unread_and_zip_bombs_s
     let (status, text) = upload(&server.url, &token, &body);
     let took = t.elapsed();
     let peak = status_kb(pid, "VmHWM");
-    println!(
+    measured!(
         "a {:.1} MB zip holding a 3.3 GB table beside one shape (made in {:.1} s): answered {status} in {:.2} s; \
          server resident {} MB before, peak {} MB",
         body.len() as f64 / 1e6,
@@ -317,7 +334,7 @@ fn a_table_of_three_gigabytes_beside_one_shape_is_refused_unread_and_zip_bombs_s
     let answers: Vec<_> = senders.into_iter().map(|s| s.join().unwrap()).collect();
     watching.store(false, Ordering::Relaxed);
     let most = watcher.join().unwrap();
-    println!(
+    measured!(
         "two zip bombs of {:.1} MB (1 GB unpacked each) sent together: answered {:?}; temporary disk at most {:.1} MB \
          (budget 64 MB)",
         bomb.len() as f64 / 1e6,
@@ -417,7 +434,10 @@ fn a_token_revoked_from_the_command_line_stops_working_on_every_server() {
             assert!(t.elapsed() < Duration::from_secs(10), "server {k} still takes the revoked token");
             std::thread::sleep(Duration::from_millis(20));
         }
-        println!("server {k} refuses the revoked token {:.0} ms after the revocation", t.elapsed().as_secs_f64() * 1e3);
+        measured!(
+            "server {k} refuses the revoked token {:.0} ms after the revocation",
+            t.elapsed().as_secs_f64() * 1e3
+        );
         assert_eq!(status(s), 401);
     }
 }
@@ -460,7 +480,7 @@ fn an_upload_cut_short_by_sigterm_or_kill_leaves_no_version_and_no_temporary_fil
     assert_eq!(entries(&tmp), 1, "the upload is being received into a temporary folder");
     let t = Instant::now();
     let status = server.stop();
-    println!("stopped {:.1} s after SIGTERM with an upload half received (grace 2 s)", t.elapsed().as_secs_f64());
+    measured!("stopped {:.1} s after SIGTERM with an upload half received (grace 2 s)", t.elapsed().as_secs_f64());
     assert!(t.elapsed() < Duration::from_secs(20), "the grace period bounds the stop");
     assert!(status.success(), "{status:?}");
     drop(stream);

@@ -82,7 +82,7 @@ fn unpacked(source: &Source, budget: u64) -> Result<(Source, Option<tempfile::Te
     if !domania_io::archive::is_zip(&source.file) {
         return Ok((source.clone(), None));
     }
-    let dir = crate::upload::temporary_dir("domania-unzip-")?;
+    let dir = crate::temporary::dir(crate::temporary::UNZIP)?;
     let shp = domania_io::archive::unzip_shapefile(&source.file, dir.path(), budget)?;
     Ok((Source { file: shp, ..source.clone() }, Some(dir)))
 }

@@ -41,6 +41,7 @@ pub mod styles;
 pub mod subsectors;
 pub mod synth;
 pub mod table;
+pub mod temporary;
 pub mod territory;
 pub mod text;
 pub mod tiles;

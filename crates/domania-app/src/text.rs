@@ -54,6 +54,22 @@ pub fn web_url(name: &str, url: &str, max_chars: usize) -> Result<()> {
     Ok(())
 }
 
+/// Checks that `value` is not a URL a browser would run (`javascript:`, `vbscript:`, `data:`).
+///
+/// # Errors
+/// `invalid_argument`, naming the field.
+pub fn not_a_script(name: &str, value: &str) -> Result<()> {
+    let lower = value.trim_start().to_ascii_lowercase();
+    let scheme: String = lower.chars().filter(|c| !c.is_whitespace() && !c.is_control()).take(11).collect();
+    if ["javascript:", "vbscript:", "data:"].iter().any(|s| scheme.starts_with(s)) {
+        return Err(AppError::new(
+            ErrorCode::InvalidArgument,
+            format!("{name} must be a photo's address or file name, not a script"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -367,7 +367,7 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
         );
     }
     tracing::info!(max_connections = limits.max, descriptors, "connections capped");
-    let freed = domania_app::upload::sweep_temporary();
+    let freed = domania_app::temporary::sweep();
     if freed > 0 {
         tracing::info!(freed_bytes = freed, "removed the temporary files of a server that was killed");
     }

@@ -749,6 +749,27 @@ async fn open311_posts_spots_duplicates_flags_urgency_and_refuses_bad_input() {
             ("description", "Sacs d'ordures au pied de l'immeuble".to_owned()),
         ]
     };
+    // Bounded fields, in GeoReport's error format; nothing stored.
+    let before = count().await;
+    for (field, value, status) in [
+        ("media_url", "javascript:alert(1)".to_owned(), StatusCode::BAD_REQUEST),
+        ("media_url", format!("https://photos.example.org/{}", "p".repeat(3000)), StatusCode::BAD_REQUEST),
+        ("description", "sacs\u{0}".to_owned(), StatusCode::UNPROCESSABLE_ENTITY),
+        ("attribute[danger]", "x".repeat(501), StatusCode::BAD_REQUEST),
+    ] {
+        let mut fields = base("dumping", &lon, &lat);
+        fields.retain(|(k, _)| *k != field);
+        fields.push((field, value));
+        let a = post(fields).await;
+        assert_eq!(a.status, status, "{field}: {}", a.text());
+        assert!(
+            a.json()[0]["description"].as_str().unwrap().contains(field.split('[').next().unwrap()),
+            "{}",
+            a.text()
+        );
+        assert!(!a.text().contains("javascript:"), "never echoed: {}", a.text());
+    }
+    assert_eq!(count().await, before);
     let a = post(base("dumping", &lon, &lat)).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     let id = a.json()[0]["service_request_id"].as_str().unwrap().to_owned();

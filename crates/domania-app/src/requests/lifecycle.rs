@@ -157,7 +157,10 @@ pub(crate) fn check<'r>(t: &'r Held, r: &NewRequest) -> Result<(&'r Category, f6
     }
     crate::text::storable("description", &r.description)?;
     if let Some(m) = r.media_url.as_deref().filter(|m| !m.trim().is_empty()) {
-        crate::text::web_url("media_url", m.trim(), MAX_MEDIA_URL)?;
+        // A web address (Open311 asks for one) or the name of a photo taken on a walk; never
+        // a script a page would run.
+        crate::text::field("media_url", m, MAX_MEDIA_URL)?;
+        crate::text::not_a_script("media_url", m.trim())?;
     }
     if r.attributes.len() > MAX_ATTRIBUTES {
         return Err(bad(format!("{} attributes; at most {MAX_ATTRIBUTES}", r.attributes.len())));

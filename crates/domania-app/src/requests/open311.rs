@@ -282,6 +282,10 @@ impl PostForm {
         let number = |k: &str| -> Result<f64> {
             need(k)?.trim().parse::<f64>().map_err(|_| bad(format!("{k} is not a number")))
         };
+        // Over the network a photo is a web address a person can open.
+        if let Some(m) = self.fields.get("media_url").map(|m| m.trim()).filter(|m| !m.is_empty()) {
+            crate::text::web_url("media_url", m, super::MAX_MEDIA_URL)?;
+        }
         Ok(NewRequest {
             service_code: need("service_code")?.clone(),
             lat: number("lat")?,
