@@ -52,30 +52,74 @@ pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
     if risky && cell.parse::<f64>().is_err() { format!("'{cell}").into() } else { cell.into() }
 }
 
+/// A `Write` into a buffer shared with its reader (one row at a time).
+struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether a written CSV record may hold a cell to neutralise: a cell (at the start, or after a
+/// delimiter) starting with a risky character, a quote (looked at closely), or a sign not
+/// followed by a plain number. Cheap, and never wrong the other way: a record it lets through
+/// holds no risky cell.
+fn may_hold_formula(record: &[u8], delimiter: u8) -> bool {
+    let starts =
+        std::iter::once(0).chain(record.iter().enumerate().filter(|(_, b)| **b == delimiter).map(|(i, _)| i + 1));
+    for at in starts {
+        match record.get(at) {
+            Some(b'=' | b'@' | b'\t' | b'\r') => return true,
+            // A quoted cell (it holds the delimiter, a quote or a line break): its first
+            // character decides.
+            Some(b'"') if matches!(record.get(at + 1), Some(b'=' | b'@' | b'\t' | b'\r' | b'-' | b'+')) => return true,
+            Some(b'-' | b'+') => {
+                let end = record[at..].iter().position(|b| matches!(*b, b'\n' | b'\r') || *b == delimiter);
+                let cell = &record[at..end.map_or(record.len(), |e| at + e)];
+                if std::str::from_utf8(cell).ok().and_then(|c| c.parse::<f64>().ok()).is_none() {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// `rows` as CSV with `delimiter` under `header`; no cell carries a live formula
 /// ([`neutralised`]), whatever the names and descriptions it holds.
 pub fn to_csv<T: Serialize>(rows: &[T], delimiter: u8, header: &[&str]) -> Result<String> {
     let fail = |e: &dyn std::fmt::Display| AppError::new(ErrorCode::Internal, format!("writing CSV: {e}"));
     let mut w = csv::WriterBuilder::new().delimiter(delimiter).has_headers(false).from_writer(Vec::new());
     w.write_record(header).map_err(|e| fail(&e))?;
-    // Each row is serialised on its own, read back as cells, and written neutralised.
-    let mut cells = csv::StringRecord::new();
+    let mut out = w.into_inner().map_err(|e| fail(&e))?;
+    // Each row is written on its own; one that may hold a risky cell is read back as cells and
+    // written again neutralised (rare: names and descriptions).
+    let buf = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut one = csv::WriterBuilder::new().delimiter(delimiter).has_headers(false).from_writer(Shared(buf.clone()));
     for r in rows {
-        let mut one = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .buffer_capacity(512)
-            .from_writer(Vec::new());
         one.serialize(r).map_err(|e| fail(&e))?;
-        let bytes = one.into_inner().map_err(|e| fail(&e))?;
-        let mut reader =
-            csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).from_reader(bytes.as_slice());
-        while reader.read_record(&mut cells).map_err(|e| fail(&e))? {
-            w.write_record(cells.iter().map(|c| neutralised(c).into_owned())).map_err(|e| fail(&e))?;
+        one.flush().map_err(|e| fail(&e))?;
+        let record = std::mem::take(&mut *buf.borrow_mut());
+        if !may_hold_formula(&record, delimiter) {
+            out.extend_from_slice(&record);
+            continue;
         }
+        let mut reader =
+            csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).from_reader(record.as_slice());
+        let mut again = csv::WriterBuilder::new().delimiter(delimiter).has_headers(false).from_writer(&mut out);
+        let mut cells = csv::StringRecord::new();
+        while reader.read_record(&mut cells).map_err(|e| fail(&e))? {
+            again.write_record(cells.iter().map(|c| neutralised(c).into_owned())).map_err(|e| fail(&e))?;
+        }
+        again.flush().map_err(|e| fail(&e))?;
     }
-    let bytes = w.into_inner().map_err(|e| fail(&e))?;
-    String::from_utf8(bytes).map_err(|e| fail(&e))
+    String::from_utf8(out).map_err(|e| fail(&e))
 }
 
 /// `rows` as CSV under their own header.
@@ -125,6 +169,13 @@ mod tests {
         assert_eq!(got[3].0, "'\t=1");
         assert_eq!(got[4].0, "'-2+3");
         assert_eq!(got[5].0, "COMMUNE DE POISSY");
+        // The quick look lets through only what holds no risky cell.
+        assert!(!may_hold_formula(b"S1,COMMUNE,-0.09,12.50\n", b','));
+        assert!(may_hold_formula(b"S1,=1+2,3\n", b','));
+        assert!(may_hold_formula(b"S1,-2+3,3\n", b','));
+        assert!(may_hold_formula(b"\"=x\",3\n", b','));
+        assert!(!may_hold_formula(b"\"forme juridique 7343, groupe 4\",3\n", b','));
+        assert!(may_hold_formula(b"S1;@a;3\n", b';'));
     }
 
     #[derive(Serialize)]
