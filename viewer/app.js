@@ -82,11 +82,41 @@ function basemapOrigin(origin) {
   return Boolean(territory?.basemap) && territory.basemap.startsWith(origin);
 }
 
+// MapLibre's own words (its controls' titles), in French: every word the page shows is.
+const MAPLIBRE_FR = {
+  'AttributionControl.ToggleAttribution': 'Afficher ou masquer les sources',
+  'AttributionControl.MapFeedback': 'Signaler une erreur de la carte',
+  'FullscreenControl.Enter': 'Plein écran',
+  'FullscreenControl.Exit': 'Quitter le plein écran',
+  'GeolocateControl.FindMyLocation': 'Me localiser',
+  'GeolocateControl.LocationNotAvailable': 'Position indisponible',
+  'LogoControl.Title': 'Logo MapLibre',
+  'Map.Title': 'Carte',
+  'Marker.Title': 'Repère',
+  'NavigationControl.ResetBearing': 'Faire glisser pour tourner la carte, cliquer pour remettre le nord en haut',
+  'NavigationControl.ZoomIn': 'Zoom avant',
+  'NavigationControl.ZoomOut': 'Zoom arrière',
+  'Popup.Close': 'Fermer',
+  'ScaleControl.Feet': 'pi',
+  'ScaleControl.Meters': 'm',
+  'ScaleControl.Kilometers': 'km',
+  'ScaleControl.Miles': 'mi',
+  'ScaleControl.NauticalMiles': 'M',
+  'GlobeControl.Enable': 'Vue en globe',
+  'GlobeControl.Disable': 'Vue à plat',
+  'TerrainControl.Enable': 'Afficher le relief',
+  'TerrainControl.Disable': 'Masquer le relief',
+  'CooperativeGesturesHandler.WindowsHelpText': 'Ctrl + molette pour zoomer',
+  'CooperativeGesturesHandler.MacHelpText': '⌘ + molette pour zoomer',
+  'CooperativeGesturesHandler.MobileHelpText': 'Deux doigts pour déplacer la carte',
+};
+
 function makeMap(style) {
   const b = territory.focus;
   map = new maplibregl.Map({
     container: 'map',
     style,
+    locale: MAPLIBRE_FR,
     bounds: [[b[0], b[1]], [b[2], b[3]]],
     fitBoundsOptions: { padding: 20 },
     attributionControl: { compact: true },
@@ -238,7 +268,7 @@ function managersTable(managers) {
   const table = `<table class="managers"><tr><th>Intervention</th><th>Gestionnaire</th></tr>${rows
     .map((m) => {
       const s = m.service;
-      const contact = s ? [s.phone && `☎\u00a0${esc(s.phone)}`, s.email && `<a href="mailto:${esc(s.email)}">${esc(s.email)}</a>`].filter(Boolean).join(' · ') : '';
+      const contact = s ? [s.phone && `<a href="tel:${esc(s.phone.replace(/[^+\d]/g, ''))}">☎\u00a0${esc(s.phone)}</a>`, s.email && `<a href="mailto:${esc(s.email)}">${esc(s.email)}</a>`].filter(Boolean).join(' · ') : '';
       return `<tr class="${m.intervention === kind ? 'current' : ''}" data-kind="${esc(m.intervention)}"><td>${esc(kindLabel(m.intervention))}</td>
         <td><strong class="service">${esc(s ? s.name : 'aucun service désigné')}</strong>${contact ? `<br>${contact}` : ''}
         <div class="why">${esc(RULES[m.rule] || m.rule)}</div></td></tr>`;
@@ -464,6 +494,11 @@ function uploadReport(r) {
 
 // ---- Editing hand-off: upload a new version of a layer, read the report, see the new map.
 $('upload-token').value = sessionStorage.getItem('domania.edit') || '';
+$('upload-file').addEventListener('change', () => {
+  const f = $('upload-file').files[0];
+  $('upload-file-name').textContent = f ? f.name : 'aucun fichier choisi';
+});
+
 $('upload-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const file = $('upload-file').files[0];

@@ -149,6 +149,13 @@ try {
   check(popupTitle.includes(parcel.idu), `the popup is about ${popupTitle}, not ${parcel.idu}`);
   check(popupManager === target.manager, `the popup names ${popupManager}, the tile ${target.manager}`);
 
+  // ---- MapLibre's controls speak French, and a service's phone is a link to call.
+  const titles = await page.locator('.maplibregl-ctrl button').evaluateAll((bs) => bs.map((b) => b.title || b.getAttribute('aria-label') || ''));
+  summary.controls = titles;
+  check(titles.includes('Zoom avant') && titles.includes('Zoom arrière'), `the map's controls: ${titles.join(' | ')}`);
+  check(!titles.some((t) => /zoom in|zoom out|find my location|drag to rotate/i.test(t)), `English in the controls: ${titles.join(' | ')}`);
+  check(await page.locator('#upload-form .file-button').textContent() === 'Choisir un fichier…', 'the file chooser is not in French');
+
   // ---- Switch the intervention kind: the legend changes with it.
   const legendBefore = await page.locator('#legend-items li').allTextContents();
   await page.selectOption('#view', 'managers-waste');

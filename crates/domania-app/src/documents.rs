@@ -19,6 +19,7 @@ use geo::{BoundingRect, Centroid, Intersects};
 use geo_types::{MultiPolygon, Rect};
 
 use crate::Date;
+use crate::i18n::{Lang, format};
 use crate::styles::{NON_CADASTRE, actor_color};
 
 /// Text made safe for HTML (element content and quoted attributes).
@@ -38,23 +39,19 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-/// Square metres the French way: `12 345 m²`.
+/// Square metres the French way, to the metre: `12 345 m²`.
 fn m2(v: f64) -> String {
-    let n = v.round() as i64;
-    let digits = n.unsigned_abs().to_string();
-    // Groups of three from the right, joined by a narrow no-break space.
-    let groups: Vec<&str> = digits.as_bytes().rchunks(3).rev().filter_map(|g| std::str::from_utf8(g).ok()).collect();
-    let out = groups.join("\u{202f}");
-    format!("{}{out}\u{a0}m²", if n < 0 { "-" } else { "" })
+    format::area_m2(v, 0, Lang::Fr)
 }
 
-/// A date the French way: `26/11/2026`.
+/// A date the French way: `26 novembre 2026`.
 fn date_fr(d: Date) -> String {
-    format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
+    format::date(d, Lang::Fr)
 }
 
+/// A share the French way: `61,5 %`.
 fn pct(v: f64) -> String {
-    format!("{:.1}\u{a0}%", v * 100.0).replace('.', ",")
+    format::percent(v, 1, Lang::Fr)
 }
 
 const PRINT_CSS: &str = "\
@@ -96,7 +93,8 @@ fn rule_label(r: RuleKind) -> &'static str {
 fn contact(s: &Service) -> String {
     let mut parts = Vec::new();
     if let Some(p) = &s.phone {
-        parts.push(format!("☎\u{a0}{}", esc(p)));
+        let dial: String = p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+        parts.push(format!("<a href=\"tel:{dial}\">☎\u{a0}{}</a>", esc(p)));
     }
     if let Some(e) = &s.email {
         parts.push(format!("<a href=\"mailto:{0}\">{0}</a>", esc(e)));
@@ -505,7 +503,8 @@ mod tests {
         assert_eq!(esc("<a href=\"x\">L'été & co</a>"), "&lt;a href=&quot;x&quot;&gt;L&#39;été &amp; co&lt;/a&gt;");
         assert_eq!(m2(1_234_567.4), "1\u{202f}234\u{202f}567\u{a0}m²");
         assert_eq!(m2(999.0), "999\u{a0}m²");
-        assert_eq!(pct(0.615), "61,5\u{a0}%");
+        assert_eq!(pct(0.615), "61,5\u{202f}%");
+        assert_eq!(date_fr(jiff::civil::date(2026, 11, 26)), "26 novembre 2026");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod files;
 pub mod follow;
 pub mod geojson;
 pub mod held;
+pub mod i18n;
 pub mod import;
 pub mod owners;
 pub mod parcels;
