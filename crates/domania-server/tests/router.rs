@@ -976,7 +976,7 @@ async fn the_viewer_its_search_and_the_documents() {
     }
     assert!(text.contains("Gestion selon la domanialité") && text.contains("<svg"));
     // The convention keyed like the sub-sector is listed with its dates and document.
-    assert!(text.contains("GED/conventions/2024-07.pdf") && text.contains("2024-01-01"), "the convention");
+    assert!(text.contains("GED/conventions/2024-07.pdf") && text.contains("1er janvier 2024"), "the convention");
     assert_eq!(get(&f.router, "/subsectors/nothing/cahier").await.status, StatusCode::NOT_FOUND);
     let annuaire = get(&f.router, "/annuaire").await.text();
     assert!(annuaire.contains("Commune 78498") && annuaire.contains("Référent GUP Poissy (démo)"));
