@@ -7,6 +7,7 @@ use std::time::Instant;
 
 mod crs;
 mod edigeo;
+mod french;
 mod hostile;
 mod land_figures;
 mod layering;

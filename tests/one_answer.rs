@@ -109,9 +109,8 @@ fn the_command_line_and_http_give_the_same_figures_and_messages() {
     }
 
     // A remembrement scenario: the TOML file on the command line, the same transfers as JSON
-    // over HTTP, the same outcome.
+    // over HTTP, the same outcome, its reasons in the same words in French and in English.
     let scenario = files.join("scenario-example.toml");
-    let cli = cli_json(&store, &["scenario", "--rules", rules, "--format", "json", scenario.to_str().unwrap()]);
     let body = serde_json::json!({
         "name": "Îlot QN078001-03 : cession du square communal au bailleur",
         "transfer": [
@@ -122,11 +121,22 @@ fn the_command_line_and_http_give_the_same_figures_and_messages() {
              "to": {"siren": "200059889", "name": "COMMUNAUTE URBAINE GRAND PARIS SEINE ET OISE", "actor": "communaute_urbaine"}}
         ]
     });
-    let http = ureq::post(&format!("{base}/v1/scenarios"))
-        .set("Content-Type", "application/json")
-        .send_string(&body.to_string())
-        .expect("POST /v1/scenarios");
-    let http: Value = serde_json::from_str(&http.into_string().unwrap()).unwrap();
-    assert_eq!(cli, http, "the scenario differs between the command line and HTTP");
-    assert!(cli["subsectors_changed"].as_array().is_some_and(|c| !c.is_empty()), "{cli}");
+    let mut said = Vec::new();
+    for lang in ["fr", "en"] {
+        let cli = cli_json(
+            &store,
+            &["--lang", lang, "scenario", "--rules", rules, "--format", "json", scenario.to_str().unwrap()],
+        );
+        let http = ureq::post(&format!("{base}/v1/scenarios"))
+            .set("Content-Type", "application/json")
+            .set("Accept-Language", &format!("{lang};q=1, de;q=0.5"))
+            .send_string(&body.to_string())
+            .expect("POST /v1/scenarios");
+        let http: Value = serde_json::from_str(&http.into_string().unwrap()).unwrap();
+        assert_eq!(cli, http, "the scenario differs between the command line and HTTP in {lang}");
+        assert!(cli["subsectors_changed"].as_array().is_some_and(|c| !c.is_empty()), "{cli}");
+        said.push(cli["subsectors_changed"][0]["decision_after"].as_str().unwrap().to_owned());
+    }
+    assert!(said[0].contains("gestion déléguée à « Bailleur social »"), "{}", said[0]);
+    assert!(said[1].contains("delegated to bailleur_social"), "{}", said[1]);
 }

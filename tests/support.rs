@@ -73,7 +73,10 @@ pub fn command(store: &std::path::Path) -> Command {
         .arg(store_arg(store))
         .env_remove("DOMANIA_CONFIG")
         .env_remove("DOMANIA_STORE")
-        .env_remove("DOMANIA_REPORTS");
+        .env_remove("DOMANIA_REPORTS")
+        // The tests that read the command's words read them in English unless they ask for
+        // French (`--lang fr`): the French ones are checked by the tests of the language.
+        .env("DOMANIA_LANG", "en");
     cmd
 }
 

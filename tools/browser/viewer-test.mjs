@@ -148,6 +148,12 @@ try {
   summary.popup = { title: popupTitle, manager: popupManager, tile_says: target.manager };
   check(popupTitle.includes(parcel.idu), `the popup is about ${popupTitle}, not ${parcel.idu}`);
   check(popupManager === target.manager, `the popup names ${popupManager}, the tile ${target.manager}`);
+  // Its reasons, as the server says them to a French browser: no English, no identifier.
+  const reasonsShown = await page.locator('.maplibregl-popup-content details.why p').allTextContents();
+  summary.popup.reasons = reasonsShown;
+  check(reasonsShown.length > 0, 'the popup gives no reason');
+  const english = reasonsShown.filter((t) => /sub-sector|delegated|held by|convention needed|always goes|default service|bailleur_social|communaute_urbaine|green_spaces/i.test(t));
+  check(english.length === 0, `English in the popup's reasons: ${english[0]}`);
 
   // ---- MapLibre's controls speak French, and a service's phone is a link to call.
   const titles = await page.locator('.maplibregl-ctrl button').evaluateAll((bs) => bs.map((b) => b.title || b.getAttribute('aria-label') || ''));

@@ -15,6 +15,7 @@ use crate::App;
 use crate::error::{AppError, Context as _, ErrorCode, Result};
 use crate::files::LoadedRules;
 use crate::geojson::{Feature, FeatureCollection};
+use crate::i18n::Lang;
 use crate::shares::layer_missing;
 use crate::table::{Fixed, Rounded, Row};
 
@@ -34,6 +35,8 @@ pub struct AssignSummary {
 pub struct Assigned {
     pub report: AssignReport,
     pub rules: String,
+    /// The rules applied, which say the reasons in a language.
+    pub applied: domania_rules::Rules,
     pub summary: AssignSummary,
     /// The spaces layer version written (none for a dry run).
     pub recorded: Option<VersionInfo>,
@@ -136,10 +139,66 @@ pub struct SpaceProperties<'a> {
     pub managers: BTreeMap<&'a str, Manager<'a>>,
 }
 
+/// A decision or an assignment with its reason said in a language (the typed `reason` is kept
+/// beside it for programs).
+#[derive(Debug, Serialize)]
+pub struct Explained<'a, T> {
+    #[serde(flatten)]
+    pub item: &'a T,
+    pub explanation: String,
+}
+
+/// A space with its managers explained.
+#[derive(Debug, Serialize)]
+pub struct SpaceExplained<'a> {
+    pub subsector: &'a str,
+    pub space: &'a SpaceKind,
+    pub area_m2: f64,
+    pub assignments: Vec<Explained<'a, Assignment>>,
+}
+
+/// The assignments as JSON: every decision and every space's managers, explained.
+#[derive(Debug, Serialize)]
+pub struct AssignView<'a> {
+    pub date: Date,
+    pub decisions: Vec<Explained<'a, SubsectorDecision>>,
+    pub spaces: Vec<SpaceExplained<'a>>,
+}
+
 impl Assigned {
-    /// The rows of the assignments table.
+    /// The assignments as JSON, explained in `lang`.
     #[must_use]
-    pub fn rows(&self) -> Vec<AssignRow> {
+    pub fn view(&self, lang: Lang) -> AssignView<'_> {
+        let rules = &self.applied;
+        AssignView {
+            date: self.report.date,
+            decisions: self
+                .report
+                .decisions
+                .iter()
+                .map(|d| Explained { item: d, explanation: d.reason.said(lang) })
+                .collect(),
+            spaces: self
+                .report
+                .spaces
+                .iter()
+                .map(|s| SpaceExplained {
+                    subsector: &s.subsector,
+                    space: &s.space,
+                    area_m2: s.area_m2,
+                    assignments: s
+                        .assignments
+                        .iter()
+                        .map(|a| Explained { item: a, explanation: rules.explain_assignment(&a.reason, lang) })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The rows of the assignments table, explanations in `lang`.
+    #[must_use]
+    pub fn rows(&self, lang: Lang) -> Vec<AssignRow> {
         let mut rows = Vec::new();
         for s in &self.report.spaces {
             let (space, owner) = space_names(&s.space);
@@ -157,7 +216,7 @@ impl Assigned {
                     email: svc.and_then(|x| x.email.clone()).unwrap_or_default(),
                     actor: a.actor.to_string(),
                     rule: a.rule,
-                    explanation: a.explanation.clone(),
+                    explanation: self.applied.explain_assignment(&a.reason, lang),
                 });
             }
         }
@@ -204,9 +263,17 @@ pub(crate) fn summary(report: &AssignReport) -> AssignSummary {
 
 impl App {
     /// A manager for every space and intervention kind on `date`, with its explanation. With
-    /// `record`, written to the store as a new version of the `spaces` layer (refused when the
-    /// store changed since it was read); `geometry` computes the spaces' shapes for a map.
-    pub fn assign(&self, rules: &LoadedRules, date: Date, record: bool, geometry: bool) -> Result<Assigned> {
+    /// `record`, written to the store as a new version of the `spaces` layer, explanations in
+    /// `lang` (refused when the store changed since it was read); `geometry` computes the
+    /// spaces' shapes for a map.
+    pub fn assign(
+        &self,
+        rules: &LoadedRules,
+        date: Date,
+        record: bool,
+        geometry: bool,
+        lang: Lang,
+    ) -> Result<Assigned> {
         let snap = self.snapshot_for(Layer::Subsectors)?;
         if snap.subsectors().is_empty() {
             return Err(layer_missing(self, Layer::Subsectors));
@@ -216,11 +283,24 @@ impl App {
         } else {
             snap.assign(&rules.rules, date, OverlayOptions::default())
         };
-        let recorded = if record { Some(self.record_spaces(&snap, &report, &rules.name)?) } else { None };
-        Ok(Assigned { summary: summary(&report), report, rules: rules.name.clone(), recorded })
+        let recorded = if record { Some(self.record_spaces(&snap, &report, rules, lang)?) } else { None };
+        Ok(Assigned {
+            summary: summary(&report),
+            report,
+            rules: rules.name.clone(),
+            applied: rules.rules.clone(),
+            recorded,
+        })
     }
 
-    fn record_spaces(&self, snap: &Snapshot, report: &AssignReport, rules_name: &str) -> Result<VersionInfo> {
+    fn record_spaces(
+        &self,
+        snap: &Snapshot,
+        report: &AssignReport,
+        rules: &LoadedRules,
+        lang: Lang,
+    ) -> Result<VersionInfo> {
+        let rules_name = rules.name.as_str();
         let decisions: HashMap<&str, &SubsectorDecision> =
             report.decisions.iter().map(|d| (d.subsector.as_str(), d)).collect();
         let json = |v: &dyn erased::Json| v.text();
@@ -230,8 +310,11 @@ impl App {
             .filter_map(|s| {
                 let geom = s.geom_l93.as_ref()?;
                 let (space, owner) = space_names(&s.space);
-                let explanations: BTreeMap<&str, &str> =
-                    s.assignments.iter().map(|a| (a.intervention.as_str(), a.explanation.as_str())).collect();
+                let explanations: BTreeMap<&str, String> = s
+                    .assignments
+                    .iter()
+                    .map(|a| (a.intervention.as_str(), rules.rules.explain_assignment(&a.reason, lang)))
+                    .collect();
                 Some(domania_store::space_row(
                     &s.subsector,
                     &space,

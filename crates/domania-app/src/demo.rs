@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::App;
 use crate::assign::summary;
 use crate::error::{AppError, ErrorCode, Result};
+use crate::i18n::Lang;
 use crate::import::{ImportOutcome, ImportRequest, Progress};
 
 /// Land of one actor in the demo's summary.
@@ -68,6 +69,7 @@ impl App {
     pub fn demo(
         &self,
         dir: &Path,
+        lang: Lang,
         progress: &dyn Fn(Progress),
         on_import: &dyn Fn(&ImportOutcome),
     ) -> Result<DemoOutcome> {
@@ -122,14 +124,14 @@ impl App {
                     .decisions
                     .iter()
                     .filter(|d| matches!(d.decision, Decision::Delegated { .. }))
-                    .map(|d| d.explanation.clone())
+                    .map(|d| d.reason.said(lang))
                     .collect(),
                 needing_convention: s.needing_convention,
                 conventions_needed: report
                     .decisions
                     .iter()
                     .filter(|d| d.needs_convention)
-                    .map(|d| d.explanation.clone())
+                    .map(|d| d.reason.said(lang))
                     .collect(),
                 spaces: s.spaces,
             })

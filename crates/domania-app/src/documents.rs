@@ -297,7 +297,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
         "<h2>Décision</h2><p><strong>{}</strong>{}</p><p class=\"meta\">{}</p>",
         esc(&decision_label(d, to)),
         if decision.needs_convention { " — <span class=\"warn\">une convention est à établir</span>" } else { "" },
-        esc(&decision.explanation)
+        esc(&decision.reason.said(Lang::Fr))
     );
 
     // Who does what, per intervention kind.
@@ -357,7 +357,8 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
                 esc(a.service.as_ref().map_or("aucun service", |sv| sv.name.as_str()))
             ));
             if matches!(a.rule, RuleKind::Convention | RuleKind::Unassigned) {
-                let _ = write!(why, "<div class=\"meta\">{}</div>", esc(&a.explanation));
+                let _ =
+                    write!(why, "<div class=\"meta\">{}</div>", esc(&t.rules.explain_assignment(&a.reason, Lang::Fr)));
             }
         }
         let _ = write!(

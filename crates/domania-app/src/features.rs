@@ -17,6 +17,7 @@ use serde::ser::{SerializeSeq, Serializer};
 use crate::error::{AppError, ErrorCode, Result};
 use crate::geojson::Wgs84Geometry;
 use crate::held::Held;
+use crate::i18n::Lang;
 use crate::point::{Page, bbox_l93};
 
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -373,7 +374,7 @@ impl Held {
     }
 
     #[allow(clippy::many_single_char_names)]
-    fn zone_feature(&self, layer: Layer, i: usize, lambert: bool) -> Feature<'_> {
+    fn zone_feature(&self, layer: Layer, i: usize, lambert: bool, lang: Lang) -> Feature<'_> {
         let z = &self.snapshot.zones(layer)[i];
         let mut m = BTreeMap::from([
             ("id".to_owned(), Prop::text(&z.key)),
@@ -392,7 +393,7 @@ impl Held {
             for (a, share) in &s.by_actor {
                 m.insert(format!("share_{a}"), rounded(share.share, 1e6));
             }
-            m.insert("explanation".into(), Prop::text(&d.explanation));
+            m.insert("explanation".into(), Prop::text(d.reason.said(lang)));
         }
         Feature {
             kind: "Feature",
@@ -453,17 +454,17 @@ impl Held {
         }
     }
 
-    fn feature_at(&self, id: &str, i: usize, lambert: bool) -> Option<Feature<'_>> {
+    fn feature_at(&self, id: &str, i: usize, lambert: bool, lang: Lang) -> Option<Feature<'_>> {
         match id {
             "parcels" => Some(self.parcel_feature(i, lambert)),
             "spaces" => self.space_feature(i, lambert),
-            other => Some(self.zone_feature(other.parse().ok()?, i, lambert)),
+            other => Some(self.zone_feature(other.parse().ok()?, i, lambert, lang)),
         }
     }
 
-    /// A page of the features of collection `id` (a scan: run it off the async workers). A
-    /// `limit` above the largest page is served as the largest page.
-    pub fn items(&self, base: &str, id: &str, params: &ItemsQuery) -> Result<FeaturePage<'_>> {
+    /// A page of the features of collection `id` (a scan: run it off the async workers), its
+    /// explanations in `lang`. A `limit` above the largest page is served as the largest page.
+    pub fn items(&self, base: &str, id: &str, params: &ItemsQuery, lang: Lang) -> Result<FeaturePage<'_>> {
         let (id, _, _) = collection_meta(id)?;
         let lambert = crs_param(params.get("crs").map(String::as_str), "crs")?;
         let bbox_crs = if crs_param(params.get("bbox-crs").map(String::as_str), "bbox-crs")? {
@@ -496,7 +497,7 @@ impl Held {
         let mut matched = 0usize;
         let mut features = Vec::new();
         for i in self.candidates(id, bbox) {
-            let Some(item) = self.feature_at(id, i, lambert) else { continue };
+            let Some(item) = self.feature_at(id, i, lambert, lang) else { continue };
             let keep = filters.iter().all(|(k, v)| item.properties.get(*k).is_some_and(|p| p.matches(v)));
             if !keep {
                 continue;
@@ -537,8 +538,8 @@ impl Held {
         })
     }
 
-    /// One feature of collection `id`.
-    pub fn item(&self, base: &str, id: &str, fid: &str, crs: Option<&str>) -> Result<Feature<'_>> {
+    /// One feature of collection `id`, its explanation in `lang`.
+    pub fn item(&self, base: &str, id: &str, fid: &str, crs: Option<&str>, lang: Lang) -> Result<Feature<'_>> {
         let (id, _, _) = collection_meta(id)?;
         let lambert = crs_param(crs, "crs")?;
         let snap = &self.snapshot;
@@ -549,7 +550,7 @@ impl Held {
             other => other.parse::<Layer>().ok().and_then(|layer| snap.zones(layer).iter().position(|z| z.key == fid)),
         };
         let mut f = pos
-            .and_then(|p| self.feature_at(id, p, lambert))
+            .and_then(|p| self.feature_at(id, p, lambert, lang))
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("no feature {fid:?} in {id}")))?;
         f.links = Some(vec![
             link(

@@ -27,8 +27,9 @@ pub mod files;
 pub mod follow;
 pub mod geojson;
 pub mod held;
-pub mod i18n;
 pub mod import;
+/// Languages and figures (French by default): the `domania-i18n` crate.
+pub use domania_i18n as i18n;
 pub mod owners;
 pub mod parcels;
 pub mod perimeters;

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use domania_core::Actor;
 use domania_core::shares::OwnerShare;
-use domania_rules::{Assignment, RuleKind, Service, SpaceKind};
+use domania_rules::{Assignment, RuleKind, Rules, Service, SpaceKind};
 use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode, Result};
 use crate::held::Held;
+use crate::i18n::Lang;
 use crate::table::{Fixed, Rounded, Row};
 
 /// How a sub-sector is managed, in one word.
@@ -61,7 +62,7 @@ pub struct SubsectorView<'a> {
     /// The actor managing the whole sub-sector when the management is delegated.
     pub delegated_to: Option<Actor>,
     pub needs_convention: bool,
-    pub explanation: &'a str,
+    pub explanation: String,
 }
 
 /// A manager of one intervention kind, with the rule that decided and why.
@@ -71,12 +72,18 @@ pub struct ManagerView<'a> {
     pub service: Option<&'a Service>,
     pub actor: Actor,
     pub rule: RuleKind,
-    pub explanation: &'a str,
+    pub explanation: String,
 }
 
-/// The managers of `assignments`, of every kind or of `kind` only.
+/// The managers of `assignments`, of every kind or of `kind` only, explained by `rules` in
+/// `lang`.
 #[must_use]
-pub fn manager_views<'a>(assignments: &'a [Assignment], kind: Option<&str>) -> Vec<ManagerView<'a>> {
+pub fn manager_views<'a>(
+    rules: &Rules,
+    assignments: &'a [Assignment],
+    kind: Option<&str>,
+    lang: Lang,
+) -> Vec<ManagerView<'a>> {
     assignments
         .iter()
         .filter(|a| kind.is_none_or(|k| a.intervention == k))
@@ -85,7 +92,7 @@ pub fn manager_views<'a>(assignments: &'a [Assignment], kind: Option<&str>) -> V
             service: a.service.as_ref(),
             actor: a.actor,
             rule: a.rule,
-            explanation: &a.explanation,
+            explanation: rules.explain_assignment(&a.reason, lang),
         })
         .collect()
 }
@@ -120,7 +127,7 @@ pub struct SpaceRow<'a> {
     pub email: Option<&'a str>,
     pub actor: Actor,
     pub rule: RuleKind,
-    pub explanation: &'a str,
+    pub explanation: String,
 }
 
 impl Row for SpaceRow<'_> {
@@ -145,9 +152,9 @@ pub(crate) fn no_subsector(id: &str) -> AppError {
 }
 
 impl Held {
-    /// The shares and decision of the sub-sector at position `pos`.
+    /// The shares and decision of the sub-sector at position `pos`, explained in `lang`.
     #[must_use]
-    pub fn subsector_view(&self, pos: usize) -> SubsectorView<'_> {
+    pub fn subsector_view(&self, pos: usize, lang: Lang) -> SubsectorView<'_> {
         let z = &self.shares.zones[pos];
         let d = &self.assign.decisions[pos];
         let (decision, delegated_to) = d.decision.kind();
@@ -162,29 +169,33 @@ impl Held {
             decision: DecisionKind::of(decision),
             delegated_to,
             needs_convention: d.needs_convention,
-            explanation: &d.explanation,
+            explanation: d.reason.said(lang),
         }
     }
 
-    /// A sub-sector with its owners, spaces and managers.
-    pub fn subsector_detail(&self, id: &str) -> Result<SubsectorDetail<'_>> {
+    /// A sub-sector with its owners, spaces and managers, explained in `lang`.
+    pub fn subsector_detail(&self, id: &str, lang: Lang) -> Result<SubsectorDetail<'_>> {
         let pos = self.subsector(id).ok_or_else(|| no_subsector(id))?;
         let spaces = self
             .assign
             .spaces
             .iter()
             .filter(|s| s.subsector == id)
-            .map(|s| SpaceView { space: &s.space, area_m2: s.area_m2, managers: manager_views(&s.assignments, None) })
+            .map(|s| SpaceView {
+                space: &s.space,
+                area_m2: s.area_m2,
+                managers: manager_views(&self.rules.rules, &s.assignments, None, lang),
+            })
             .collect();
         Ok(SubsectorDetail {
-            subsector: self.subsector_view(pos),
+            subsector: self.subsector_view(pos, lang),
             by_owner: &self.shares.zones[pos].shares.by_owner,
             spaces,
         })
     }
 
-    /// A sub-sector as a table: one line per space and intervention kind.
-    pub fn subsector_rows(&self, id: &str) -> Result<Vec<SpaceRow<'_>>> {
+    /// A sub-sector as a table: one line per space and intervention kind, explained in `lang`.
+    pub fn subsector_rows(&self, id: &str, lang: Lang) -> Result<Vec<SpaceRow<'_>>> {
         self.subsector(id).ok_or_else(|| no_subsector(id))?;
         let mut rows = Vec::new();
         for s in self.assign.spaces.iter().filter(|s| s.subsector == id) {
@@ -205,7 +216,7 @@ impl Held {
                     email: service.and_then(|s| s.email.as_deref()),
                     actor: a.actor,
                     rule: a.rule,
-                    explanation: &a.explanation,
+                    explanation: self.rules.rules.explain_assignment(&a.reason, lang),
                 });
             }
         }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode, Result};
 use crate::held::Held;
+use crate::i18n::Lang;
 use crate::parcels::ParcelView;
 use crate::point::Located;
 use crate::subsectors::{ManagerView, SubsectorView, manager_views};
@@ -89,8 +90,9 @@ impl Held {
         ))
     }
 
-    /// Who is responsible at `at`, for every intervention kind or for `kind` only.
-    pub fn who(&self, at: Located, kind: Option<&str>) -> Result<Who<'_>> {
+    /// Who is responsible at `at`, for every intervention kind or for `kind` only, explained
+    /// in `lang`.
+    pub fn who(&self, at: Located, kind: Option<&str>, lang: Lang) -> Result<Who<'_>> {
         if let Some(k) = kind {
             self.check_kind(k)?;
         }
@@ -109,7 +111,7 @@ impl Held {
                 match self.space(&z.key, id) {
                     Some(s) => {
                         let s = &self.assign.spaces[s];
-                        (Some(&s.space), manager_views(&s.assignments, kind), None)
+                        (Some(&s.space), manager_views(&self.rules.rules, &s.assignments, kind, lang), None)
                     }
                     None => (None, Vec::new(), Some(Note(NoManager::NoSpace))),
                 }
@@ -120,7 +122,7 @@ impl Held {
             point: at,
             space,
             parcels: parcels.iter().map(|&i| self.parcel_view(i)).collect(),
-            subsector: subsector.and_then(|z| self.subsector(&z.key)).map(|p| self.subsector_view(p)),
+            subsector: subsector.and_then(|z| self.subsector(&z.key)).map(|p| self.subsector_view(p, lang)),
             overlapping_subsectors,
             qpv: qpv.collect(),
             managers,

@@ -108,7 +108,7 @@ fn paris_18e_through_the_application_layer() {
         "[[transfer]]\nidu = \"75118000ZZ9999\"\nto = { siren = \"1\", name = \"X\", actor = \"commune\" }\n",
     )
     .unwrap();
-    let e = app.scenario(&sc, &rules, jiff::civil::date(2025, 6, 1)).unwrap_err();
+    let e = app.scenario(&sc, &rules, jiff::civil::date(2025, 6, 1), domania_app::i18n::Lang::En).unwrap_err();
     assert_eq!((e.code(), e.kind()), (ErrorCode::InvalidScenario, ErrorKind::User));
     // Scenarios are bounded before any work: a polygon of too many points, or too large.
     let to = "to = { siren = \"1\", name = \"X\", actor = \"commune\" }";
@@ -123,19 +123,19 @@ fn paris_18e_through_the_application_layer() {
     };
     for (n, r, says) in [(2001, 50.0, "a polygon of 2001 points; at most 2000"), (8, 1000.0, "at most 2000000 m²")] {
         let sc: ScenarioFile = toml::from_str(&ring(n, r)).unwrap();
-        let e = app.scenario(&sc, &rules, jiff::civil::date(2025, 6, 1)).unwrap_err();
+        let e = app.scenario(&sc, &rules, jiff::civil::date(2025, 6, 1), domania_app::i18n::Lang::En).unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidScenario);
         assert!(e.message().contains(says), "{}", e.message());
     }
     // Work whose budget is spent (its deadline passed, or its asker left) stops: a timeout.
     let held = app.hold(rules.clone(), jiff::civil::date(2025, 6, 1)).unwrap();
     let sc: ScenarioFile = toml::from_str(&ring(40, 60.0)).unwrap();
-    assert!(held.scenario(&sc, &domania_app::budget::Budget::unlimited()).is_ok());
+    assert!(held.scenario(&sc, &domania_app::budget::Budget::unlimited(), domania_app::i18n::Lang::En).is_ok());
     let spent = domania_app::budget::Budget::within(std::time::Duration::ZERO);
-    assert_eq!(held.scenario(&sc, &spent).unwrap_err().code(), ErrorCode::Timeout);
+    assert_eq!(held.scenario(&sc, &spent, domania_app::i18n::Lang::En).unwrap_err().code(), ErrorCode::Timeout);
     let left = domania_app::budget::Budget::unlimited();
     drop(left.cancel_on_drop());
-    let e = held.scenario(&sc, &left).unwrap_err();
+    let e = held.scenario(&sc, &left, domania_app::i18n::Lang::En).unwrap_err();
     assert!(e.message().contains("abandoned"), "{}", e.message());
 }
 

@@ -45,8 +45,24 @@ pub struct Cli {
     /// How long to wait for a store another process is writing, in seconds.
     #[arg(long, global = true, env = "DOMANIA_WAIT", default_value_t = 30, value_name = "SECONDS")]
     pub wait: u64,
+    /// The language of what the command reports (`fr` or `en`): by default the locale's
+    /// (`LC_ALL`, `LC_MESSAGES`, `LANG`), French unless it is English.
+    #[arg(long, global = true, env = "DOMANIA_LANG", value_parser = parse_lang, value_name = "LANG")]
+    pub lang: Option<domania_app::i18n::Lang>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The language of the command's reports: `--lang`, else the locale's.
+    #[must_use]
+    pub fn language(&self) -> domania_app::i18n::Lang {
+        self.lang.unwrap_or_else(|| domania_app::i18n::Lang::from_locale(|v| std::env::var(v).ok()))
+    }
+}
+
+fn parse_lang(s: &str) -> Result<domania_app::i18n::Lang, String> {
+    domania_app::i18n::Lang::parse(s).ok_or_else(|| format!("{s:?}: fr or en"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@
 use domania_core::Actor;
 use domania_core::overlay::OverlayOptions;
 use domania_core::shares::{Holding, OwnerRef};
-use domania_rules::{Decision, Rules, SpaceKind};
+use domania_rules::{AssignmentReason, Decision, DecisionReason, Rules, SpaceKind};
 use geo::BooleanOps;
 use std::collections::BTreeMap;
 
@@ -66,8 +66,8 @@ pub struct SubsectorChange {
     /// Share of each actor, rounded to 1e-4.
     pub shares_before: BTreeMap<Actor, f64>,
     pub shares_after: BTreeMap<Actor, f64>,
-    pub decision_before: String,
-    pub decision_after: String,
+    pub decision_before: DecisionReason,
+    pub decision_after: DecisionReason,
 }
 
 /// A space whose manager a scenario changes for one intervention kind.
@@ -81,7 +81,7 @@ pub struct ManagerChange {
     pub before: Option<String>,
     pub after: Option<String>,
     pub area_m2: f64,
-    pub why: String,
+    pub why: AssignmentReason,
 }
 
 /// Result of [`Snapshot::scenario`].
@@ -215,8 +215,8 @@ impl Snapshot {
                     subsector: zb.key.clone(),
                     shares_before: b,
                     shares_after: a,
-                    decision_before: db.explanation.clone(),
-                    decision_after: da.explanation.clone(),
+                    decision_before: db.reason.clone(),
+                    decision_after: da.reason.clone(),
                 });
             }
         }
@@ -243,7 +243,7 @@ impl Snapshot {
                         before: was,
                         after: is,
                         area_m2: s.area_m2,
-                        why: a.explanation.clone(),
+                        why: a.reason.clone(),
                     });
                 }
             }

@@ -292,7 +292,7 @@ fn a_scenario_recomputes_only_what_it_touches_and_finds_what_the_whole_copy_find
         .decisions
         .iter()
         .zip(&after.decisions)
-        .filter(|(b, a)| b.explanation != a.explanation)
+        .filter(|(b, a)| b.reason != a.reason)
         .map(|(b, _)| b.subsector.as_str())
         .collect();
     assert_eq!(changed, ["S3", "S7"]);
@@ -300,8 +300,8 @@ fn a_scenario_recomputes_only_what_it_touches_and_finds_what_the_whole_copy_find
     assert_eq!(found, changed);
     for c in &report.subsectors_changed {
         let i = before.decisions.iter().position(|d| d.subsector == c.subsector).unwrap();
-        assert_eq!(c.decision_before, before.decisions[i].explanation);
-        assert_eq!(c.decision_after, after.decisions[i].explanation);
+        assert_eq!(c.decision_before, before.decisions[i].reason);
+        assert_eq!(c.decision_after, after.decisions[i].reason);
     }
     // The manager changes are those of the whole copies: every (space, intervention) whose
     // service or responsible actor differs, a cut part `IDU/n` compared with its parcel.

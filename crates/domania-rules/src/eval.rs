@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Result, RulesError};
 use crate::model::{Convention, RulesConfig, Service};
+use crate::reason::{AssignmentReason, DecisionReason, Denominator, Flip, ManagerReason, Outcome, RuleReason};
 
 /// How a sub-sector is managed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,7 +50,8 @@ pub struct SubsectorDecision {
     /// Land is shared between listed actors and none holds more than the threshold: a convention
     /// should settle who does what.
     pub needs_convention: bool,
-    pub explanation: String,
+    /// Why (said in a language by [`DecisionReason::said`]).
+    pub reason: DecisionReason,
 }
 
 /// A space of a sub-sector, as the rules see it.
@@ -72,7 +74,8 @@ pub struct Assignment {
     pub actor: Actor,
     /// Which rule decided.
     pub rule: RuleKind,
-    pub explanation: String,
+    /// Why (said in a language by [`Rules::explain_assignment`]).
+    pub reason: AssignmentReason,
 }
 
 /// Which rule gave an intervention its manager, in the order they are tried.
@@ -115,10 +118,6 @@ pub const MAX_HOURS: f64 = 87_600.0;
 pub struct Rules {
     config: RulesConfig,
     services: HashMap<String, Service>,
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
 }
 
 impl Rules {
@@ -301,7 +300,7 @@ impl Rules {
                 splits.push(vec![(*a, 1.0 - 1e-9), (*b, 1e-9)]);
             }
         }
-        let mut flips: Vec<String> = Vec::new();
+        let mut flips: Vec<Flip> = Vec::new();
         for split in &splits {
             let mut alt: Vec<(Actor, f64)> = held.iter().filter(|(x, _)| !x.is_undetermined()).copied().collect();
             for (a, part) in split {
@@ -310,23 +309,18 @@ impl Rules {
                     None => alt.push((*a, undetermined * part)),
                 }
             }
-            let other = self.decide_with(subsector, &alt);
-            let what = outcome(&other);
-            if what != outcome(&decided) {
-                let who = split.iter().map(|(a, p)| format!("{a} {:.0}%", p * 100.0)).collect::<Vec<_>>().join(" + ");
-                let line = format!("held by {who}, {what}");
-                if !flips.iter().any(|f| f.ends_with(&what)) {
-                    flips.push(line);
-                }
+            let other = outcome(&self.decide_with(subsector, &alt));
+            if other != outcome(&decided) && !flips.iter().any(|f| f.outcome == other) {
+                flips.push(Flip { held_by: split.clone(), outcome: other });
             }
         }
         if flips.is_empty() {
             return SubsectorDecision {
-                explanation: format!(
-                    "{}; {} of the land ({undetermined_m2:.0} m²) has an undetermined owner, which cannot change this",
-                    decided.explanation,
-                    pct(undetermined)
-                ),
+                reason: DecisionReason::Unchanged {
+                    decision: Box::new(decided.reason.clone()),
+                    share: undetermined,
+                    area_m2: undetermined_m2,
+                },
                 ..decided
             };
         }
@@ -334,14 +328,13 @@ impl Rules {
             subsector: subsector.to_owned(),
             decision: Decision::Undecided { undetermined_share: undetermined },
             needs_convention: false,
-            explanation: format!(
-                "sub-sector {subsector}: {} of the land ({undetermined_m2:.0} m²) has an undetermined owner (no owner \
-                 file covers its commune, or no rule classifies the owner); as it stands {}, but {} → undecided: \
-                 load the owner file or classify the owner first; meanwhile each space is managed by its owner",
-                pct(undetermined),
-                outcome(&decided),
-                flips.join("; ")
-            ),
+            reason: DecisionReason::Undecided {
+                subsector: subsector.to_owned(),
+                share: undetermined,
+                area_m2: undetermined_m2,
+                as_it_stands: outcome(&decided),
+                flips,
+            },
         }
     }
 
@@ -350,49 +343,45 @@ impl Rules {
         let d = &self.config.delegation;
         let listed: Vec<(Actor, f64)> =
             d.actors.iter().filter_map(|a| held.iter().find(|(x, s)| x == a && *s > 0.0).copied()).collect();
-        let figures = listed.iter().map(|(a, s)| format!("{a} {}", pct(*s))).collect::<Vec<_>>().join(", ");
-        let denominator = if d.include_non_cadastre { "of the sub-sector" } else { "of its cadastré land" };
+        let denominator = if d.include_non_cadastre { Denominator::Subsector } else { Denominator::Cadastre };
+        let decision = |decision, needs_convention, reason| SubsectorDecision {
+            subsector: subsector.to_owned(),
+            decision,
+            needs_convention,
+            reason,
+        };
         if listed.len() < 2 {
-            let why = match listed.first() {
-                None => format!(
-                    "sub-sector {subsector}: none of {} holds land → gestion selon la domanialité",
-                    names(&d.actors)
-                ),
-                Some((a, s)) => format!(
-                    "sub-sector {subsector}: only {a} ({} {denominator}) among {} holds land, the rule needs two → gestion selon la domanialité",
-                    pct(*s),
-                    names(&d.actors)
-                ),
+            let reason = match listed.first() {
+                None => DecisionReason::NoneHolds { subsector: subsector.to_owned(), actors: d.actors.clone() },
+                Some((a, s)) => DecisionReason::OnlyOne {
+                    subsector: subsector.to_owned(),
+                    actor: *a,
+                    share: *s,
+                    denominator,
+                    actors: d.actors.clone(),
+                },
             };
-            return SubsectorDecision {
-                subsector: subsector.to_owned(),
-                decision: Decision::Domanialite,
-                needs_convention: false,
-                explanation: why,
-            };
+            return decision(Decision::Domanialite, false, reason);
         }
         let (best, share) = listed.iter().copied().fold((listed[0].0, f64::MIN), |b, x| if x.1 > b.1 { x } else { b });
         if share > d.threshold {
-            SubsectorDecision {
+            let reason = DecisionReason::Delegated {
                 subsector: subsector.to_owned(),
-                decision: Decision::Delegated { actor: best, share },
-                needs_convention: false,
-                explanation: format!(
-                    "sub-sector {subsector}: {best} holds {} {denominator} > {} ({figures}) → delegated to {best}",
-                    pct(share),
-                    pct(d.threshold)
-                ),
-            }
+                actor: best,
+                share,
+                threshold: d.threshold,
+                denominator,
+                figures: listed,
+            };
+            decision(Decision::Delegated { actor: best, share }, false, reason)
         } else {
-            SubsectorDecision {
+            let reason = DecisionReason::Shared {
                 subsector: subsector.to_owned(),
-                decision: Decision::Domanialite,
-                needs_convention: true,
-                explanation: format!(
-                    "sub-sector {subsector}: shared ({figures} {denominator}), no actor above {} → gestion selon la domanialité, convention needed",
-                    pct(d.threshold)
-                ),
-            }
+                threshold: d.threshold,
+                denominator,
+                figures: listed,
+            };
+            decision(Decision::Domanialite, true, reason)
         }
     }
 
@@ -407,16 +396,15 @@ impl Rules {
         date: Date,
     ) -> Vec<Assignment> {
         let (manager, manager_why) = match (&decision.decision, space) {
-            (Decision::Delegated { actor, .. }, _) => (*actor, decision.explanation.clone()),
+            (Decision::Delegated { actor, .. }, _) => {
+                (*actor, ManagerReason::Delegated { decision: decision.reason.clone() })
+            }
             (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::Parcel { idu, actor }) => {
-                (*actor, format!("{}; parcel {idu} is held by {actor}", decision.explanation))
+                (*actor, ManagerReason::Parcel { decision: decision.reason.clone(), idu: idu.clone(), actor: *actor })
             }
             (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::NonCadastre) => (
                 self.config.non_cadastre_actor,
-                format!(
-                    "{}; non-cadastré space → public domain, {}",
-                    decision.explanation, self.config.non_cadastre_actor
-                ),
+                ManagerReason::NonCadastre { decision: decision.reason.clone(), actor: self.config.non_cadastre_actor },
             ),
         };
         self.config
@@ -435,12 +423,21 @@ impl Rules {
             subsector: String::new(),
             decision: Decision::Domanialite,
             needs_convention: false,
-            explanation: "outside every sub-sector: gestion selon la domanialité".into(),
+            reason: DecisionReason::Outside,
         };
         self.assign(&decision, space, conventions_here, date)
     }
 
-    fn assign_one(&self, kind: &str, manager: Actor, manager_why: &str, here: &[&str], date: Date) -> Assignment {
+    fn assign_one(
+        &self,
+        kind: &str,
+        manager: Actor,
+        manager_why: &ManagerReason,
+        here: &[&str],
+        date: Date,
+    ) -> Assignment {
+        let reason =
+            |rule| AssignmentReason { kind: kind.to_owned(), manager: manager_why.clone(), actor: manager, rule };
         let mut valid: Vec<&Convention> = self
             .config
             .conventions
@@ -451,13 +448,7 @@ impl Rules {
         valid.sort_by(|a, b| b.valid_from.cmp(&a.valid_from).then_with(|| a.id.cmp(&b.id)));
         if let Some(c) = valid.first() {
             let service = self.services[&c.service].clone();
-            let others = if valid.len() > 1 {
-                let names: Vec<&str> = valid[1..].iter().map(|c| c.id.as_str()).collect();
-                format!(" (it prevails over {}: it started last)", names.join(", "))
-            } else {
-                String::new()
-            };
-            let expired: Vec<&str> = self
+            let expired: Vec<String> = self
                 .config
                 .conventions
                 .iter()
@@ -466,24 +457,21 @@ impl Rules {
                         && o.interventions.iter().any(|k| k == kind)
                         && !valid.iter().any(|v| v.id == o.id)
                 })
-                .map(|o| o.id.as_str())
+                .map(|o| o.id.clone())
                 .collect();
-            let expired = if expired.is_empty() {
-                String::new()
-            } else {
-                format!("; not in force on {date}: {}", expired.join(", "))
-            };
             return Assignment {
                 intervention: kind.to_owned(),
                 actor: service.actor,
-                explanation: format!(
-                    "{manager_why}; convention {} ({}, {}–{}) gives {kind} to {}{others}{expired}",
-                    c.id,
-                    c.parties.join(" / "),
-                    c.valid_from,
-                    c.valid_to.map_or_else(|| "…".to_owned(), |d| d.to_string()),
-                    service.name
-                ),
+                reason: reason(RuleReason::Convention {
+                    id: c.id.clone(),
+                    parties: c.parties.clone(),
+                    from: c.valid_from,
+                    to: c.valid_to,
+                    service: service.id.clone(),
+                    prevails_over: valid[1..].iter().map(|c| c.id.clone()).collect(),
+                    expired,
+                    date,
+                }),
                 service: Some(service),
                 rule: RuleKind::Convention,
             };
@@ -493,7 +481,7 @@ impl Rules {
             return Assignment {
                 intervention: kind.to_owned(),
                 actor: service.actor,
-                explanation: format!("{kind} always goes to {} ({})", service.name, f.reason),
+                reason: reason(RuleReason::Fixed { service: service.id.clone(), reason: f.reason.clone() }),
                 service: Some(service),
                 rule: RuleKind::Fixed,
             };
@@ -510,43 +498,32 @@ impl Rules {
                 Assignment {
                     intervention: kind.to_owned(),
                     actor: service.actor,
-                    explanation: format!("{manager_why}; {kind} → default service of {manager}: {}", service.name),
+                    reason: reason(RuleReason::Default { service: service.id.clone() }),
                     service: Some(service),
                     rule: RuleKind::Default,
                 }
             }
-            None if manager.is_undetermined() => Assignment {
-                intervention: kind.to_owned(),
-                service: None,
-                actor: manager,
-                rule: RuleKind::Unassigned,
-                explanation: format!(
-                    "{manager_why}; the owner is {} ({}): no manager can be named for {kind} until it is known",
-                    manager,
-                    manager.label_fr()
-                ),
-            },
             None => Assignment {
                 intervention: kind.to_owned(),
                 service: None,
                 actor: manager,
                 rule: RuleKind::Unassigned,
-                explanation: format!("{manager_why}; no service configured for {manager} and {kind}"),
+                reason: reason(if manager.is_undetermined() {
+                    RuleReason::UnknownOwner
+                } else {
+                    RuleReason::NoService
+                }),
             },
         }
     }
 }
 
 /// What a decision amounts to, in a few words.
-fn outcome(d: &SubsectorDecision) -> String {
+fn outcome(d: &SubsectorDecision) -> Outcome {
     match (&d.decision, d.needs_convention) {
-        (Decision::Delegated { actor, .. }, _) => format!("delegated to {actor}"),
-        (Decision::Domanialite, true) => "gestion selon la domanialité with a convention needed".to_owned(),
-        (Decision::Domanialite, false) => "gestion selon la domanialité".to_owned(),
-        (Decision::Undecided { .. }, _) => "undecided".to_owned(),
+        (Decision::Delegated { actor, .. }, _) => Outcome::Delegated { actor: *actor },
+        (Decision::Domanialite, true) => Outcome::Convention,
+        (Decision::Domanialite, false) => Outcome::Domanialite,
+        (Decision::Undecided { .. }, _) => Outcome::Undecided,
     }
-}
-
-fn names(actors: &[Actor]) -> String {
-    actors.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(" / ")
 }

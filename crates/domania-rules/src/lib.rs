@@ -20,7 +20,9 @@
 
 mod error;
 mod eval;
+mod explain;
 mod model;
+mod reason;
 
 pub use error::{Result, RulesError};
 pub use eval::{Assignment, Decision, RuleKind, Rules, SpaceKind, SubsectorDecision};
@@ -28,3 +30,4 @@ pub use model::{
     Category, Convention, DefaultRule, Delegation, FixedRule, Intervention, Referent, ReportsConfig, RulesConfig,
     Season, Service, ServiceLevel, UrgencyCriterion,
 };
+pub use reason::{AssignmentReason, DecisionReason, Denominator, Flip, ManagerReason, Outcome, RuleReason};

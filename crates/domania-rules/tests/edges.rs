@@ -3,6 +3,7 @@
 use domania_core::Actor;
 use domania_core::overlay::{OverlayOptions, overlay};
 use domania_core::shares::{Holding, OwnerRef, ZoneShares, zone_shares};
+use domania_i18n::Lang::En;
 use domania_rules::{Decision, RuleKind, Rules, RulesConfig, SpaceKind};
 use geo_types::{MultiPolygon, Rect};
 
@@ -43,12 +44,12 @@ fn exactly_sixty_percent_is_not_enough() {
     let d = r.decide_subsector("S1", &s);
     assert_eq!(d.decision, Decision::Domanialite);
     assert!(d.needs_convention);
-    assert!(d.explanation.contains("60.0%"), "{}", d.explanation);
+    assert!(d.reason.said(En).contains("60.0%"), "{}", d.reason.said(En));
     // 7 of 10: delegated.
     let s = shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U), Some(U)], false);
     let d = r.decide_subsector("S1", &s);
     assert!(matches!(d.decision, Decision::Delegated { actor: B, .. }), "{d:?}");
-    assert!(d.explanation.contains("70.0% of its cadastré land > 60.0%"), "{}", d.explanation);
+    assert!(d.reason.said(En).contains("70.0% of its cadastré land > 60.0%"), "{}", d.reason.said(En));
 }
 
 #[test]
@@ -70,7 +71,7 @@ fn no_eligible_actor_and_a_single_one() {
     let r = example();
     let d = r.decide_subsector("S2", &shares(&[Some(C), None, None], false));
     assert_eq!((d.decision.clone(), d.needs_convention), (Decision::Domanialite, false));
-    assert!(d.explanation.contains("none of bailleur_social / communaute_urbaine"), "{}", d.explanation);
+    assert!(d.reason.said(En).contains("none of bailleur_social / communaute_urbaine"), "{}", d.reason.said(En));
     let d = r.decide_subsector("S2", &shares(&[Some(B), Some(B), None], false));
     assert_eq!((d.decision.clone(), d.needs_convention), (Decision::Domanialite, false));
 }
@@ -101,7 +102,11 @@ fn a_sub_sector_entirely_non_cadastre() {
     assert!(a.iter().all(|x| x.actor == U), "{a:?}");
     let light = a.iter().find(|x| x.intervention == "lighting").unwrap();
     assert_eq!(light.service.as_ref().unwrap().id, "cu-eclairage");
-    assert!(light.explanation.contains("non-cadastré"), "{}", light.explanation);
+    assert!(
+        r.explain_assignment(&light.reason, En).contains("non-cadastré"),
+        "{}",
+        r.explain_assignment(&light.reason, En)
+    );
 }
 
 #[test]
@@ -115,9 +120,10 @@ fn delegated_sub_sector_and_conventions_in_and_out_of_force() {
     let gs = a.iter().find(|x| x.intervention == "green_spaces").unwrap();
     assert_eq!((gs.rule, gs.service.as_ref().unwrap().id.as_str()), (RuleKind::Convention, "commune-st"));
     assert!(
-        gs.explanation.contains("delegated to bailleur_social") && gs.explanation.contains("convention QN078001-01"),
+        r.explain_assignment(&gs.reason, En).contains("delegated to bailleur_social")
+            && r.explain_assignment(&gs.reason, En).contains("convention QN078001-01"),
         "{}",
-        gs.explanation
+        r.explain_assignment(&gs.reason, En)
     );
     assert_eq!(
         a.iter().find(|x| x.intervention == "cleaning").unwrap().service.as_ref().unwrap().id,
@@ -146,7 +152,11 @@ fn overlapping_conventions_follow_the_documented_precedence() {
     };
     let now = gs(jiff::civil::date(2025, 6, 1));
     assert_eq!(now.service.as_ref().unwrap().id, "cu-ctc-seine-aval");
-    assert!(now.explanation.contains("prevails over QN078001-01"), "{}", now.explanation);
+    assert!(
+        r.explain_assignment(&now.reason, En).contains("prevails over QN078001-01"),
+        "{}",
+        r.explain_assignment(&now.reason, En)
+    );
     // Before the later one starts, the older applies.
     assert_eq!(gs(jiff::civil::date(2024, 6, 1)).service.as_ref().unwrap().id, "commune-st");
 }
@@ -192,8 +202,16 @@ fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
     let d = r.decide_subsector("S", &s);
     assert!(matches!(d.decision, Decision::Undecided { .. }), "{d:?}");
     assert!(!d.needs_convention);
-    assert!(d.explanation.contains("22.2% of the land (200 m²) has an undetermined owner"), "{}", d.explanation);
-    assert!(d.explanation.contains("held by bailleur_social 100%, delegated to bailleur_social"), "{}", d.explanation);
+    assert!(
+        d.reason.said(En).contains("22.2% of the land (200\u{a0}m²) has an undetermined owner"),
+        "{}",
+        d.reason.said(En)
+    );
+    assert!(
+        d.reason.said(En).contains("held by bailleur_social 100%, delegated to bailleur_social"),
+        "{}",
+        d.reason.said(En)
+    );
     // Its unknown parcel gets no manager, and says why; the bailleur's keeps its own.
     let a = r.assign(
         &d,
@@ -202,7 +220,10 @@ fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
         jiff::civil::date(2025, 1, 1),
     );
     let cleaning = a.iter().find(|x| x.intervention == "cleaning").unwrap();
-    assert!(cleaning.service.is_none() && cleaning.explanation.contains("no manager can be named"), "{cleaning:?}");
+    assert!(
+        cleaning.service.is_none() && r.explain_assignment(&cleaning.reason, En).contains("no manager can be named"),
+        "{cleaning:?}"
+    );
     let a = r.assign(&d, &SpaceKind::Parcel { idu: "Y".into(), actor: B }, &[], jiff::civil::date(2025, 1, 1));
     assert_eq!(a.iter().find(|x| x.intervention == "cleaning").unwrap().actor, B);
 
@@ -210,7 +231,7 @@ fn unknown_owners_that_could_change_the_decision_leave_it_undecided() {
     let s = shares(&[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), UNKNOWN_OWNER], false);
     let d = r.decide_subsector("S", &s);
     assert!(matches!(d.decision, Decision::Delegated { actor: B, .. }), "{d:?}");
-    assert!(d.explanation.contains("which cannot change this"), "{}", d.explanation);
+    assert!(d.reason.said(En).contains("which cannot change this"), "{}", d.reason.said(En));
 
     // A sub-sector whose land is all of unknown owners: split 70/30 between the bailleur and
     // the CU it would be delegated, so the rule does not decide.
@@ -229,4 +250,79 @@ fn convention_dates_are_real_days() {
     }
     let ok: RulesConfig = toml::from_str(&text).unwrap();
     assert_eq!(ok.conventions[0].valid_from, jiff::civil::date(2024, 1, 1));
+}
+
+/// Words a French reader must never meet in an explanation: raw identifiers and English.
+const NOT_FRENCH: [&str; 14] = [
+    "bailleur_social",
+    "communaute_urbaine",
+    "green_spaces",
+    "street_furniture",
+    "sub-sector",
+    "delegated",
+    "held by",
+    "holds",
+    "needed",
+    "always goes",
+    "default service",
+    "undetermined",
+    "prevails",
+    "not in force",
+];
+
+#[test]
+fn every_reason_is_said_in_french_without_an_identifier_and_in_english_as_before() {
+    let r = example();
+    let fr = domania_i18n::Lang::Fr;
+    let mut said = Vec::new();
+    // Delegated, shared, only one, none, undecided, unchanged.
+    let cases: [&[Option<Actor>]; 6] = [
+        &[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U)],
+        &[Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U), Some(U), Some(U)],
+        &[Some(B), Some(C), Some(C)],
+        &[Some(C), Some(C)],
+        &[Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), Some(U), UNKNOWN_OWNER, UNKNOWN_OWNER],
+        &[Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(B), Some(U), UNKNOWN_OWNER],
+    ];
+    for owners in cases {
+        let d = r.decide_subsector("QN078001-01", &shares(owners, false));
+        said.push((d.reason.said(fr), d.reason.said(En)));
+        // Every rule of assignment on a parcel and on the non-cadastré space, with the
+        // conventions of the example in and out of force.
+        for space in [SpaceKind::Parcel { idu: "78440000AB0009".into(), actor: U }, SpaceKind::NonCadastre] {
+            for date in [jiff::civil::date(2025, 6, 1), jiff::civil::date(2031, 1, 1)] {
+                for a in r.assign(&d, &space, &["QN078001-01", "QN078001-03"], date) {
+                    said.push((r.explain_assignment(&a.reason, fr), r.explain_assignment(&a.reason, En)));
+                }
+            }
+        }
+    }
+    let unknown = r.assign_outside(
+        &SpaceKind::Parcel { idu: "X".into(), actor: Actor::OwnerUnknown },
+        &[],
+        jiff::civil::date(2025, 6, 1),
+    );
+    for a in &unknown {
+        said.push((r.explain_assignment(&a.reason, fr), r.explain_assignment(&a.reason, En)));
+    }
+    for (french, english) in &said {
+        let lower = french.to_lowercase();
+        for w in NOT_FRENCH {
+            assert!(!lower.contains(w), "{w:?} in a French explanation: {french}");
+        }
+        assert!(
+            !french.contains('⟨') && !english.contains('⟨'),
+            "a message missing from a catalogue: {french} / {english}"
+        );
+        assert_ne!(french, english);
+    }
+    let all = said.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>().join("\n");
+    for expected in [
+        "gestion déléguée à « Bailleur social »",
+        "88,9\u{202f}%",
+        "une convention est à établir",
+        "décision suspendue",
+    ] {
+        assert!(all.contains(expected), "{expected:?} missing from:\n{all}");
+    }
 }

@@ -16,7 +16,7 @@ use domania_app::{Actor, Crs, Date, ErrorCode, Layer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Path, Query, parse_json};
+use crate::extract::{Body, Language, Path, Query, parse_json};
 use crate::respond::{Format, csv_answer, json, snapshot_answer};
 use crate::state::{Shared, blocking};
 
@@ -34,11 +34,12 @@ pub struct PointQuery {
 pub async fn who(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
+    Language(lang): Language,
     Query(q): Query<PointQuery>,
 ) -> ApiResult<Response> {
     let at = locate(q.lon, q.lat, q.x, q.y)?;
     let held = shared.current();
-    let answer = held.who(at, q.kind.as_deref())?;
+    let answer = held.who(at, q.kind.as_deref(), lang)?;
     Ok(snapshot_answer(&headers, &held, Format::Json, &answer))
 }
 
@@ -104,15 +105,16 @@ pub struct FormatQuery {
 pub async fn subsector(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
+    Language(lang): Language,
     Path(id): Path<String>,
     Query(q): Query<FormatQuery>,
 ) -> ApiResult<Response> {
     let format = Format::negotiate(&headers, q.f.as_deref(), true, false)?;
     let held = shared.current();
     if format == Format::Csv {
-        return csv_answer(&headers, &held, &held.subsector_rows(&id)?);
+        return csv_answer(&headers, &held, &held.subsector_rows(&id, lang)?);
     }
-    Ok(snapshot_answer(&headers, &held, Format::Json, &held.subsector_detail(&id)?))
+    Ok(snapshot_answer(&headers, &held, Format::Json, &held.subsector_detail(&id, lang)?))
 }
 
 pub async fn qpv_report(
@@ -152,7 +154,11 @@ pub async fn owner(
 /// How long a heavy request waits for a free core before it is told to try again.
 const HEAVY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-pub async fn scenario(State(shared): State<Arc<Shared>>, Body(body): Body) -> ApiResult<Response> {
+pub async fn scenario(
+    State(shared): State<Arc<Shared>>,
+    Language(lang): Language,
+    Body(body): Body,
+) -> ApiResult<Response> {
     let req: ScenarioFile = parse_json(&body, ErrorCode::BadScenario)?;
     // One per core at once; the work stops at the time limit, or as soon as this request is
     // dropped (the client went away): the guard cancels it.
@@ -163,7 +169,7 @@ pub async fn scenario(State(shared): State<Arc<Shared>>, Body(body): Body) -> Ap
     let budget = Budget::within(shared.work_limit);
     let _cancel = budget.cancel_on_drop();
     let held = shared.current();
-    let outcome = blocking(move || held.scenario(&req, &budget)).await??;
+    let outcome = blocking(move || held.scenario(&req, &budget, lang)).await??;
     Ok(json(axum::http::StatusCode::OK, &outcome))
 }
 

@@ -179,3 +179,16 @@ impl FromRequestParts<std::sync::Arc<Shared>> for Base {
         Ok(Base(state.public_url.base(&parts.headers, peer)))
     }
 }
+
+/// The language of the answer: the request's `Accept-Language`, French when it names neither
+/// French nor English (the stable `code` of an error never changes with it).
+#[derive(Debug, Clone, Copy)]
+pub struct Language(pub domania_app::i18n::Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for Language {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        Ok(Language(domania_app::i18n::Lang::from_accept_language(header)))
+    }
+}

@@ -12,7 +12,7 @@ use domania_app::features::{self, crs_uri};
 use serde::Deserialize;
 
 use crate::error::ApiResult;
-use crate::extract::{Base, Path, Query};
+use crate::extract::{Base, Language, Path, Query};
 use crate::respond::{Format, snapshot_answer};
 use crate::state::{Shared, blocking};
 
@@ -48,12 +48,13 @@ pub async fn items(
     State(shared): State<Arc<Shared>>,
     Base(b): Base,
     headers: HeaderMap,
+    Language(lang): Language,
     Path(id): Path<String>,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> ApiResult<Response> {
     let held = shared.current();
     blocking(move || {
-        let page = held.items(&b, &id, &params)?;
+        let page = held.items(&b, &id, &params, lang)?;
         let lambert = page.crs.is_some();
         Ok(with_crs(snapshot_answer(&headers, &held, Format::GeoJson, &page), lambert))
     })
@@ -70,11 +71,12 @@ pub async fn item(
     State(shared): State<Arc<Shared>>,
     Base(b): Base,
     headers: HeaderMap,
+    Language(lang): Language,
     Path((id, fid)): Path<(String, String)>,
     Query(q): Query<CrsQuery>,
 ) -> ApiResult<Response> {
     let held = shared.current();
     let lambert = features::crs_param(q.crs.as_deref(), "crs")?;
-    let f = held.item(&b, &id, &fid, q.crs.as_deref())?;
+    let f = held.item(&b, &id, &fid, q.crs.as_deref(), lang)?;
     Ok(with_crs(snapshot_answer(&headers, &held, Format::GeoJson, &f), lambert))
 }

@@ -75,12 +75,13 @@ pub fn tagged(headers: &HeaderMap, held: &Held, format: Format, body: Vec<u8>) -
     if fresh(headers, held) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    // One tag for the JSON and the CSV of an answer: caches must tell them apart by `Accept`.
+    // One tag for the JSON and the CSV of an answer, in French and in English: caches must
+    // tell them apart by `Accept` and `Accept-Language`.
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
             (header::ETAG, etag),
-            (header::VARY, HeaderValue::from_static("Accept, Accept-Encoding")),
+            (header::VARY, HeaderValue::from_static("Accept, Accept-Encoding, Accept-Language")),
         ],
         body,
     )

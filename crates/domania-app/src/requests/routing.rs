@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode, Result};
 use crate::held::Held;
+use crate::i18n::Lang;
 
 /// Where a report goes, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,7 +100,8 @@ impl Held {
             service_name: a.service.as_ref().map_or_else(|| format!("no service ({})", a.actor), |s| s.name.clone()),
             actor: a.actor,
             rule: a.rule.as_str().to_owned(),
-            explanation: a.explanation,
+            // Stored with the request, read by the services: in French.
+            explanation: self.rules.rules.explain_assignment(&a.reason, Lang::Fr),
             subsector,
             qpv: qpv.first().map(|q| (*q).to_owned()),
             commune,

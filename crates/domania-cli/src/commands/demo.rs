@@ -103,7 +103,7 @@ fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<Option<std::path:
             let _ = print_version(&o.version, false);
         }
     };
-    let outcome = app.demo(dir, &|_| {}, &on_import)?;
+    let outcome = app.demo(dir, cli.language(), &|_| {}, &on_import)?;
     let rules = outcome.management.as_ref().map(|m| m.rules.clone());
     if cli.json {
         crate::outln!("{}", serde_json::to_string(&outcome)?)?;

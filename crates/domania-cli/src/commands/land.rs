@@ -84,11 +84,12 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
         Command::Scenario { file, judging, format } => {
             let sc = domania_app::files::ScenarioFile::read(file)?;
             let rules = domania_app::files::rules(judging.rules.as_deref())?;
-            let outcome = app.scenario(&sc, &rules, date_of(judging)).map_err(|e| e.context(file.display()))?;
+            let outcome =
+                app.scenario(&sc, &rules, date_of(judging), cli.language()).map_err(|e| e.context(file.display()))?;
             match format {
                 TableFormat::Json => json(&outcome),
                 TableFormat::Csv => {
-                    let r = &outcome.report;
+                    let r = &outcome;
                     eprintln!(
                         "scenario {:?}: {} sub-sectors change, {} (space, intervention) managers change",
                         outcome.scenario,
@@ -159,11 +160,11 @@ fn parcel(cli: &Cli, app: &App, spelled: &str) -> Result<()> {
 fn assign(cli: &Cli, app: &App, judging: &Judging, format: MapFormat, dry_run: bool) -> Result<()> {
     let rules = domania_app::files::rules(judging.rules.as_deref())?;
     let date = date_of(judging);
-    let assigned = app.assign(&rules, date, !dry_run, format == MapFormat::Geojson)?;
+    let assigned = app.assign(&rules, date, !dry_run, format == MapFormat::Geojson, cli.language())?;
     match format {
-        MapFormat::Json => json(&assigned.report)?,
+        MapFormat::Json => json(&assigned.view(cli.language()))?,
         MapFormat::Geojson => geojson(&assigned.geojson())?,
-        MapFormat::Csv => csv(cli, &assigned.rows())?,
+        MapFormat::Csv => csv(cli, &assigned.rows(cli.language()))?,
     }
     if let Some(v) = &assigned.recorded {
         if v.unchanged {

@@ -29,7 +29,7 @@ pub enum Lang {
 
 /// The catalogues, parsed once.
 static CATALOGUES: LazyLock<[FluentBundle<FluentResource>; 2]> = LazyLock::new(|| {
-    [bundle(Lang::Fr, include_str!("../../locales/fr.ftl")), bundle(Lang::En, include_str!("../../locales/en.ftl"))]
+    [bundle(Lang::Fr, include_str!("../locales/fr.ftl")), bundle(Lang::En, include_str!("../locales/en.ftl"))]
 });
 
 fn bundle(lang: Lang, text: &'static str) -> FluentBundle<FluentResource> {
@@ -170,13 +170,13 @@ mod tests {
     #[test]
     fn both_catalogues_parse_and_say_the_same_messages() {
         for (lang, text) in
-            [(Lang::Fr, include_str!("../../locales/fr.ftl")), (Lang::En, include_str!("../../locales/en.ftl"))]
+            [(Lang::Fr, include_str!("../locales/fr.ftl")), (Lang::En, include_str!("../locales/en.ftl"))]
         {
             if let Err((_, errors)) = FluentResource::try_new(text.to_owned()) {
                 panic!("the {} catalogue does not parse: {errors:?}", lang.code());
             }
         }
-        let (fr, en) = (ids(include_str!("../../locales/fr.ftl")), ids(include_str!("../../locales/en.ftl")));
+        let (fr, en) = (ids(include_str!("../locales/fr.ftl")), ids(include_str!("../locales/en.ftl")));
         let missing_en: Vec<_> = fr.iter().filter(|i| !en.contains(i)).collect();
         let missing_fr: Vec<_> = en.iter().filter(|i| !fr.contains(i)).collect();
         assert!(
