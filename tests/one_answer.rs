@@ -23,18 +23,25 @@ fn cli_json(store: &std::path::Path, args: &[&str]) -> Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("domania {args:?}: {e}: {stdout}"))
 }
 
-/// The message of a failing `domania ARGS…` (its standard error without the `error: ` prefix).
-fn cli_error(store: &std::path::Path, args: &[&str]) -> String {
-    let out = command(store).args(args).output().expect("run domania");
+/// The message of a failing `domania --lang LANG ARGS…` (its standard error without the
+/// `error: ` or `erreur : ` prefix).
+fn cli_error(store: &std::path::Path, lang: &str, args: &[&str]) -> String {
+    let out = command(store).args(["--lang", lang]).args(args).output().expect("run domania");
     let (stdout, stderr) = texts(&out);
     assert!(!out.status.success(), "domania {args:?} should fail: {stdout}");
-    let line = stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("no error line: {stderr}"));
-    line["error: ".len()..].to_owned()
+    let prefix = if lang == "fr" { "erreur : " } else { "error: " };
+    let line = stderr.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no error line: {stderr}"));
+    line[prefix.len()..].to_owned()
 }
 
 /// GET `url`: status and body as JSON.
 fn http_json(url: &str) -> (u16, Value) {
-    let (status, body) = match ureq::get(url).call() {
+    http_json_in(url, "en")
+}
+
+/// GET `url` asking for `lang`: status and body as JSON.
+fn http_json_in(url: &str, lang: &str) -> (u16, Value) {
+    let (status, body) = match ureq::get(url).set("Accept-Language", lang).call() {
         Ok(r) => (r.status(), r.into_string().unwrap()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
         Err(e) => panic!("{url}: {e}"),
@@ -59,16 +66,22 @@ fn the_command_line_and_http_give_the_same_figures_and_messages() {
     assert_eq!(cli, http, "the QPV report differs between the command line and HTTP");
     assert!(cli["by_actor"].as_object().is_some_and(|a| !a.is_empty()), "{cli}");
 
-    // An unknown QPV, parcel, or a malformed IDU: the same message.
+    // An unknown QPV, parcel, or a malformed IDU: the same message, in each language, with
+    // the same code.
     for (args, path) in [
         (vec!["report", "qpv", "QN999"], "/v1/qpv/QN999/report"),
         (vec!["parcel", "78005000AB9999"], "/v1/parcels/78005000AB9999"),
         (vec!["parcel", "pas-un-idu"], "/v1/parcels/pas-un-idu"),
     ] {
-        let message = cli_error(&store, &args);
-        let (status, http) = http_json(&format!("{base}{path}"));
-        assert!((400..500).contains(&status), "{path}: {status} {http}");
-        assert_eq!(http["message"].as_str(), Some(message.as_str()), "{args:?} and {path}");
+        let mut codes = Vec::new();
+        for lang in ["fr", "en"] {
+            let message = cli_error(&store, lang, &args);
+            let (status, http) = http_json_in(&format!("{base}{path}"), lang);
+            assert!((400..500).contains(&status), "{path}: {status} {http}");
+            assert_eq!(http["message"].as_str(), Some(message.as_str()), "{args:?} and {path} in {lang}");
+            codes.push(http["code"].clone());
+        }
+        assert_eq!(codes[0], codes[1], "{path}: the code changed with the language");
     }
 
     // A parcel: the figures HTTP serves are the command line's (which adds its history).

@@ -188,7 +188,12 @@ try {
   await page.click('#upload-form button[type=submit]');
   await page.waitForFunction(() => document.body.dataset.refused || document.body.dataset.uploaded, null, { timeout: 60_000 });
   const refusal = await page.locator('#upload-report').textContent();
-  check(refusal.includes('Refusé') && refusal.includes('remove'), `the first upload was not refused: ${refusal}`);
+  check(refusal.includes('Refusé') && refusal.includes('retirerait') && refusal.includes('cochez'), `the first upload was not refused: ${refusal}`);
+  // Said to the person in the page: no command-line flag, no server path, no English.
+  for (const word of ['--force', '--max-removed', '/tmp/', 'remove', 'rows', 'layer', 'pass ']) {
+    check(!refusal.includes(word), `the refusal says "${word}": ${refusal}`);
+  }
+  summary.refusal = refusal;
   summary.refusal = refusal.slice(0, 160);
   await page.check('#upload-force');
   await page.click('#upload-form button[type=submit]');

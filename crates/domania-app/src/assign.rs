@@ -276,7 +276,7 @@ impl App {
     ) -> Result<Assigned> {
         let snap = self.snapshot_for(Layer::Subsectors)?;
         if snap.subsectors().is_empty() {
-            return Err(layer_missing(self, Layer::Subsectors));
+            return Err(layer_missing(Layer::Subsectors));
         }
         let (_, report) = if geometry || record {
             snap.assign_with_geometry(&rules.rules, date, OverlayOptions::default())

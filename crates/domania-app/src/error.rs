@@ -5,6 +5,7 @@
 use std::fmt;
 
 use domania_engine::{EngineError, ScenarioError};
+use domania_i18n::{Arg, Lang};
 use domania_io::IoError;
 use domania_io::report::ValidationReport;
 use domania_store::StoreError;
@@ -186,24 +187,130 @@ impl ErrorCode {
     }
 }
 
+/// A layer's name as a reader of `lang` says it (`sous-secteurs`); the name itself for a layer
+/// the catalogue does not know.
+#[must_use]
+pub fn layer_label(layer: &str, lang: Lang) -> String {
+    let id = format!("layer-{layer}");
+    if lang.has(&id) { lang.t(&id, &[]) } else { layer.to_owned() }
+}
+
+/// A layer as the argument of a message: its name in each language.
+#[must_use]
+pub fn layer_arg(layer: domania_core::Layer) -> Arg {
+    let name = layer.to_string();
+    Arg::each(|lang| layer_label(&name, lang))
+}
+
+/// The sentence that says what an error code means, in `lang`.
+#[must_use]
+pub fn code_sentence(code: ErrorCode, lang: Lang) -> String {
+    lang.t(&format!("code-{}", code.as_str()), &[])
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
+/// Who reads an error: what to do is said for the tool in front of them (a flag of the
+/// command line, a box to tick in the viewer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Audience {
+    /// A person at the command line.
+    #[default]
+    Cli,
+    /// A person in the viewer or a client of the HTTP API.
+    Web,
+}
+
+impl Audience {
+    fn as_str(self) -> &'static str {
+        match self {
+            Audience::Cli => "cli",
+            Audience::Web => "web",
+        }
+    }
+}
+
+/// An error as a message of the catalogues, said in the reader's language.
+#[derive(Debug, Clone)]
+pub struct Said {
+    id: &'static str,
+    args: Vec<(&'static str, Arg)>,
+    /// English readers are told the error's own message (more precise than the catalogue's).
+    english_is_message: bool,
+}
+
+impl Said {
+    /// The message `id` with its arguments.
+    #[must_use]
+    pub fn new(id: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
+        Self { id, args, english_is_message: false }
+    }
+
+    /// The message in `lang`, for `audience`.
+    #[must_use]
+    pub fn text(&self, lang: Lang, audience: Audience) -> String {
+        let mut args = self.args.clone();
+        args.push(("ui", Arg::from(audience.as_str())));
+        lang.t(self.id, &args)
+    }
+}
+
 /// An error of a use case.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AppError {
     code: ErrorCode,
+    /// In English, with every detail: for logs, and for English readers when not `said`.
     message: String,
+    /// The message of the catalogues, when the error has one.
+    said: Option<Said>,
     report: Option<Box<ValidationReport>>,
 }
 
 impl AppError {
     #[must_use]
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), report: None }
+        Self { code, message: message.into(), said: None, report: None }
+    }
+
+    /// An error said by the catalogues' message `id` (its English text is the message).
+    #[must_use]
+    pub fn said(code: ErrorCode, id: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
+        let said = Said::new(id, args);
+        Self { code, message: said.text(Lang::En, Audience::Cli), said: Some(said), report: None }
+    }
+
+    /// The message in `lang` for `audience`: the catalogues' message when the error has one;
+    /// otherwise the code's sentence with the details (in English, as the lower layers give
+    /// them) when the language is not English.
+    #[must_use]
+    pub fn text(&self, lang: Lang, audience: Audience) -> String {
+        match (&self.said, lang) {
+            (Some(said), Lang::En) if said.english_is_message => self.message.clone(),
+            (Some(said), _) => said.text(lang, audience),
+            (None, Lang::En) => self.message.clone(),
+            (None, _) => {
+                let sentence = code_sentence(self.code, lang);
+                lang.t("error-detail", &[("sentence", sentence.into()), ("detail", self.message.clone().into())])
+            }
+        }
+    }
+
+    /// The error said by the catalogues' message `id` in every language but English, where its
+    /// own message, more precise, is kept.
+    #[must_use]
+    pub fn said_but_in_english(mut self, id: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
+        self.said = Some(Said { id, args, english_is_message: true });
+        self
+    }
+
+    /// The catalogues' message, when the error has one.
+    #[must_use]
+    pub fn said_as(&self) -> Option<&Said> {
+        self.said.as_ref()
     }
 
     /// An error that comes with the validation report of the file it is about.
@@ -239,6 +346,13 @@ impl AppError {
     #[must_use]
     pub fn without(mut self, prefix: &str) -> Self {
         self.message = self.message.replace(prefix, "");
+        if let Some(said) = self.said.as_mut() {
+            for (_, arg) in &mut said.args {
+                if let Arg::Text(t) = arg {
+                    *t = t.replace(prefix, "");
+                }
+            }
+        }
         if let Some(r) = self.report.as_mut() {
             let shown = r.path.display().to_string().replace(prefix, "");
             r.path = shown.into();
@@ -326,7 +440,77 @@ impl From<StoreError> for AppError {
             StoreError::NoSuchReport(_) => ErrorCode::NotFound,
             StoreError::Refused(_) => ErrorCode::Refused,
         };
-        AppError::new(code, chain_text(&e))
+        let text = |s: &dyn fmt::Display| Arg::from(s.to_string());
+        let said = match &e {
+            StoreError::Missing { path } => {
+                Some(Said::new("error-store-missing", vec![("path", text(&path.display()))]))
+            }
+            StoreError::EmptyFile { path }
+            | StoreError::NotSqlite { path }
+            | StoreError::NotGeoPackage { path, .. }
+            | StoreError::Foreign { path, .. }
+            | StoreError::NameClash { path, .. } => {
+                Some(Said::new("error-not-a-store", vec![("path", text(&path.display()))]))
+            }
+            StoreError::Busy { holder, waited_s, .. } => Some(Said::new(
+                "error-store-busy",
+                vec![("holder", holder.as_str().into()), ("seconds", text(waited_s))],
+            )),
+            StoreError::NoSuchVersion { layer, version, latest } => Some(Said::new(
+                "error-no-version",
+                vec![("layer", layer.as_str().into()), ("version", text(version)), ("latest", text(latest))],
+            )),
+            StoreError::DuplicateKey { layer, key } => Some(Said::new(
+                "error-duplicate-key",
+                vec![("layer", layer.as_str().into()), ("key", key.as_str().into())],
+            )),
+            StoreError::ScopeNotAllowed { layer, scope, allowed } => Some(Said::new(
+                "error-scope-not-allowed",
+                vec![("layer", (*layer).into()), ("scope", (*scope).into()), ("allowed", allowed.as_str().into())],
+            )),
+            StoreError::OutOfScope { key, scope } => Some(Said::new(
+                "error-out-of-scope",
+                vec![("key", key.as_str().into()), ("scope", scope.as_str().into())],
+            )),
+            StoreError::EmptyImport { layer } => {
+                Some(Said::new("error-empty-import", vec![("layer", (*layer).into())]))
+            }
+            StoreError::TooManyRemoved { over, limit_pct } => {
+                let parts = |lang: Lang| {
+                    let one = |o: &domania_store::Overflow| {
+                        lang.t(
+                            "removal-part",
+                            &[
+                                ("kind", o.kind.as_str().into()),
+                                (
+                                    "code",
+                                    if o.kind == "layer" { layer_label(&o.code, lang) } else { o.code.clone() }.into(),
+                                ),
+                                ("removed", Arg::Count(o.removed)),
+                                ("current", Arg::Count(o.current)),
+                                ("percent", domania_i18n::format::percent(o.percent() / 100.0, 1, lang).into()),
+                            ],
+                        )
+                    };
+                    over.iter().map(one).collect::<Vec<_>>().join(" ; ")
+                };
+                Some(Said::new(
+                    "error-too-many-removed",
+                    vec![
+                        ("details", Arg::each(parts)),
+                        ("limit", Arg::each(|lang| domania_i18n::format::percent(*limit_pct / 100.0, 0, lang))),
+                    ],
+                ))
+            }
+            StoreError::TokenNameTaken(name) => {
+                Some(Said::new("error-token-taken", vec![("name", name.as_str().into())]))
+            }
+            StoreError::NoSuchReport(id) => Some(Said::new("error-no-request", vec![("id", text(id))])),
+            _ => None,
+        };
+        let mut error = AppError::new(code, chain_text(&e));
+        error.said = said;
+        error
     }
 }
 

@@ -141,9 +141,10 @@ pub struct Collections {
 /// The metadata of collection `id`.
 pub fn collection_meta(id: &str) -> Result<(&'static str, &'static str, &'static str)> {
     COLLECTIONS.iter().find(|(c, _, _)| *c == id).copied().ok_or_else(|| {
-        AppError::new(
+        AppError::said(
             ErrorCode::NotFound,
-            format!("no collection {id:?} (collections: parcels, qpv, subsectors, conventions, spaces)"),
+            "error-no-collection",
+            vec![("id", id.into()), ("known", "parcels, qpv, subsectors, conventions, spaces".into())],
         )
     })
 }
@@ -549,9 +550,9 @@ impl Held {
             "spaces" => fid.rsplit_once(':').and_then(|(s, sp)| self.space(s, sp)),
             other => other.parse::<Layer>().ok().and_then(|layer| snap.zones(layer).iter().position(|z| z.key == fid)),
         };
-        let mut f = pos
-            .and_then(|p| self.feature_at(id, p, lambert, lang))
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("no feature {fid:?} in {id}")))?;
+        let mut f = pos.and_then(|p| self.feature_at(id, p, lambert, lang)).ok_or_else(|| {
+            AppError::said(ErrorCode::NotFound, "error-no-feature", vec![("fid", fid.into()), ("id", id.into())])
+        })?;
         f.links = Some(vec![
             link(
                 format!("{base}/collections/{id}/items/{}", urlencode(fid)),

@@ -134,10 +134,7 @@ pub fn parse_date(s: &str) -> Result<Date> {
     let well_formed = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     match s.parse::<Date>() {
         Ok(d) if well_formed => Ok(d),
-        Ok(_) => Err(AppError::new(
-            ErrorCode::InvalidArgument,
-            format!("{s:?} is not a date: expected YYYY-MM-DD, e.g. 2025-06-01"),
-        )),
+        Ok(_) => Err(AppError::said(ErrorCode::InvalidArgument, "error-bad-date", vec![("text", s.into())])),
         Err(e) => Err(AppError::new(
             ErrorCode::InvalidArgument,
             format!("{s:?} is not a date: expected YYYY-MM-DD, e.g. 2025-06-01 ({e})"),

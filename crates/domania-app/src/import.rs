@@ -232,12 +232,8 @@ fn import_into(
         return Err(AppError::from(e).context(nothing()));
     }
     if !report.is_clean() && !request.skip_invalid {
-        let message = format!(
-            "{}: {} feature(s) or line(s) rejected; nothing was imported (use --skip-invalid to import the rest)",
-            file.display(),
-            report.rejected
-        );
-        return Err(AppError::new(ErrorCode::FeaturesRejected, message).with_report(report));
+        let said = vec![("file", file.display().to_string().into()), ("count", report.rejected.into())];
+        return Err(AppError::said(ErrorCode::FeaturesRejected, "error-features-rejected", said).with_report(report));
     }
     progress(Progress::Committing { rows: written });
     let meta = ImportMeta {

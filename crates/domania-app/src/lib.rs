@@ -28,6 +28,7 @@ pub mod follow;
 pub mod geojson;
 pub mod held;
 pub mod import;
+pub mod said;
 /// Languages and figures (French by default): the `domania-i18n` crate.
 pub use domania_i18n as i18n;
 pub mod owners;
@@ -67,7 +68,7 @@ pub use domania_io::geometry::InvalidPolicy;
 pub use domania_store::{
     Diff, EngineCheck, LayerSummary, Location, Scope, ScopeInfo, ScopeKind, TokenInfo, VersionInfo,
 };
-pub use error::{AppError, Context, ErrorCode, ErrorKind, Result};
+pub use error::{AppError, Audience, Context, ErrorCode, ErrorKind, Result, Said};
 pub use jiff::civil::Date;
 
 /// What a use case is told when the store is busy and it waits (the CLI prints it).

@@ -62,11 +62,14 @@ pub struct OtherRight {
 /// # Errors
 /// `bad_idu`, saying what an IDU is made of.
 pub fn parse_idu(spelled: &str) -> Result<Idu> {
-    Idu::normalise(spelled).map_err(|e| AppError::new(ErrorCode::BadIdu, e.to_string()))
+    Idu::normalise(spelled).map_err(|e| {
+        AppError::new(ErrorCode::BadIdu, e.to_string())
+            .said_but_in_english("error-bad-idu", vec![("text", spelled.into())])
+    })
 }
 
 pub(crate) fn no_parcel(idu: &str) -> AppError {
-    AppError::new(ErrorCode::NotFound, format!("parcel {idu} is not in the store"))
+    AppError::said(ErrorCode::NotFound, "error-no-parcel", vec![("idu", idu.into())])
 }
 
 impl App {

@@ -44,9 +44,10 @@ pub fn locate(lon: Option<f64>, lat: Option<f64>, x: Option<f64>, y: Option<f64>
     };
     let (w, s, e, n) = FRANCE_LON_LAT;
     if !(w..=e).contains(&lon) || !(s..=n).contains(&lat) {
-        return Err(AppError::new(
+        return Err(AppError::said(
             ErrorCode::OutsideFrance,
-            format!("the point ({lon:.6}, {lat:.6}) is outside metropolitan France, where Lambert-93 is defined"),
+            "error-outside-france",
+            vec![("lon", format!("{lon:.6}").into()), ("lat", format!("{lat:.6}").into())],
         ));
     }
     Ok(Located { lon, lat, x, y })
@@ -104,7 +105,11 @@ impl Page {
     pub fn checked(limit: Option<i64>, offset: Option<i64>, default: usize) -> Result<Self> {
         let limit = limit.unwrap_or(default as i64);
         if !(1..=MAX_LIMIT as i64).contains(&limit) {
-            return Err(AppError::new(ErrorCode::BadLimit, format!("limit must be between 1 and {MAX_LIMIT}")));
+            return Err(AppError::said(
+                ErrorCode::BadLimit,
+                "error-limit",
+                vec![("max", MAX_LIMIT.to_string().into())],
+            ));
         }
         Self::clamped(Some(limit), offset, default)
     }
@@ -121,7 +126,7 @@ impl Page {
         let limit = limit.map_or(default, |l| l.min(MAX_LIMIT as i64) as usize);
         let offset = offset.unwrap_or(0);
         if offset < 0 {
-            return Err(AppError::new(ErrorCode::BadOffset, "offset must be 0 or more"));
+            return Err(AppError::said(ErrorCode::BadOffset, "error-offset", vec![]));
         }
         Ok(Self { limit, offset: offset as usize })
     }

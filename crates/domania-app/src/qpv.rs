@@ -47,9 +47,10 @@ fn qpv_report(snapshot: &Snapshot, code: &str) -> Result<QpvReport> {
     let shares = snapshot.shares_of_zone(Layer::Qpv, code, false, OverlayOptions::default());
     let (Some(zone), Some(shares)) = (zone, shares) else {
         let known: Vec<&str> = snapshot.qpv().iter().take(10).map(|z| z.key.as_str()).collect();
-        return Err(AppError::new(
+        return Err(AppError::said(
             ErrorCode::NotFound,
-            format!("no QPV {code:?} in the store (some codes: {})", known.join(", ")),
+            "error-no-qpv",
+            vec![("code", code.into()), ("known", known.join(", ").into())],
         ));
     };
     Ok(QpvReport { shares, zone: zone.clone() })
@@ -179,7 +180,7 @@ impl App {
     pub fn report_tfpb(&self) -> Result<Vec<TfpbRow>> {
         let snap = self.snapshot_for(Layer::Qpv)?;
         if snap.qpv().is_empty() {
-            return Err(layer_missing(self, Layer::Qpv));
+            return Err(layer_missing(Layer::Qpv));
         }
         let report = snap.shares(Layer::Qpv, false, OverlayOptions::default());
         Ok(report

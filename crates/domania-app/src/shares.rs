@@ -15,11 +15,8 @@ use crate::geojson::{Feature, FeatureCollection};
 use crate::table::{Fixed, Row};
 
 /// The error of a use case that needs a layer the store does not hold yet.
-pub(crate) fn layer_missing(app: &App, layer: Layer) -> AppError {
-    AppError::new(
-        ErrorCode::LayerMissing,
-        format!("the store {} has no {layer} layer yet: import one first", app.store_path().display()),
-    )
+pub(crate) fn layer_missing(layer: Layer) -> AppError {
+    AppError::said(ErrorCode::LayerMissing, "error-layer-missing", vec![("layer", crate::error::layer_arg(layer))])
 }
 
 /// Land by actor and owner in every zone of a layer, with the snapshot the zones' shapes are in.
@@ -185,7 +182,7 @@ impl App {
         let snapshot = self.snapshot_for(layer)?;
         let report = snapshot.shares(layer, include_nc, OverlayOptions::default());
         if report.zones.is_empty() {
-            return Err(layer_missing(self, layer));
+            return Err(layer_missing(layer));
         }
         Ok(Shares { layer, report, snapshot })
     }

@@ -148,7 +148,7 @@ impl Row for SpaceRow<'_> {
 
 /// The error of a sub-sector that is not in the store.
 pub(crate) fn no_subsector(id: &str) -> AppError {
-    AppError::new(ErrorCode::NotFound, format!("no sub-sector {id:?} in the store"))
+    AppError::said(ErrorCode::NotFound, "error-no-subsector", vec![("id", id.into())])
 }
 
 impl Held {

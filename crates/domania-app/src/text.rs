@@ -13,9 +13,10 @@ pub fn field(name: &str, value: &str, max_chars: usize) -> Result<()> {
     storable(name, value)?;
     let chars = value.chars().count();
     if chars > max_chars {
-        return Err(AppError::new(
+        return Err(AppError::said(
             ErrorCode::InvalidArgument,
-            format!("{name} has {chars} characters; at most {max_chars}"),
+            "error-text-long",
+            vec![("name", name.into()), ("chars", chars.to_string().into()), ("max", max_chars.to_string().into())],
         ));
     }
     Ok(())
@@ -27,10 +28,7 @@ pub fn field(name: &str, value: &str, max_chars: usize) -> Result<()> {
 /// `bad_text`, naming the field.
 pub fn storable(name: &str, value: &str) -> Result<()> {
     if value.contains('\0') {
-        return Err(AppError::new(
-            ErrorCode::BadText,
-            format!("{name} holds a NUL character (U+0000), which cannot be stored: remove it and send it again"),
-        ));
+        return Err(AppError::said(ErrorCode::BadText, "error-text-nul", vec![("name", name.into())]));
     }
     Ok(())
 }

@@ -23,9 +23,10 @@ pub fn layers_of(text: &str) -> Result<Vec<TileLayer>> {
     let mut out = Vec::new();
     for name in text.split(',') {
         let l = TileLayer::parse(name).ok_or_else(|| {
-            AppError::new(
+            AppError::said(
                 ErrorCode::NotFound,
-                format!("no tile layer {name:?} (layers: parcels, spaces, subsectors, qpv, conventions)"),
+                "error-no-tile-layer",
+                vec![("name", name.into()), ("known", "parcels, spaces, subsectors, qpv, conventions".into())],
             )
         })?;
         if !out.contains(&l) {
@@ -38,7 +39,16 @@ pub fn layers_of(text: &str) -> Result<Vec<TileLayer>> {
 /// A tile address: zoom 0 to [`MAX_ZOOM`], x and y below 2^z.
 pub fn tile_id(z: u8, x: u32, y: u32) -> Result<TileId> {
     TileId::new(z, x, y).filter(|_| z <= MAX_ZOOM).ok_or_else(|| {
-        AppError::new(ErrorCode::BadTile, format!("no tile {z}/{x}/{y} (zoom 0 to {MAX_ZOOM}, x and y below 2^z)"))
+        AppError::said(
+            ErrorCode::BadTile,
+            "error-no-tile",
+            vec![
+                ("z", z.to_string().into()),
+                ("x", x.to_string().into()),
+                ("y", y.to_string().into()),
+                ("max", MAX_ZOOM.to_string().into()),
+            ],
+        )
     })
 }
 

@@ -102,7 +102,7 @@ impl App {
         if self.open_write()?.revoke_token(name)? {
             Ok(())
         } else {
-            Err(AppError::new(ErrorCode::NotFound, format!("no live token named {name:?}")))
+            Err(AppError::said(ErrorCode::NotFound, "error-no-token", vec![("name", name.into())]))
         }
     }
 
@@ -112,7 +112,7 @@ impl App {
         let t = self
             .open_read()?
             .token_by_hash(&hash_secret(secret))?
-            .ok_or_else(|| AppError::new(ErrorCode::Unauthorized, "unknown or revoked token"))?;
+            .ok_or_else(|| AppError::said(ErrorCode::Unauthorized, "error-unknown-token", vec![]))?;
         let role = Role::parse(&t.role)
             .ok_or_else(|| AppError::new(ErrorCode::StoreCorrupt, format!("token {} has no known role", t.name)))?;
         Ok((t.name, role))

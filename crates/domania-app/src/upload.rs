@@ -53,9 +53,10 @@ impl Received {
     pub fn write(&mut self, piece: &[u8]) -> Result<()> {
         self.written += piece.len() as u64;
         if self.written > self.limit {
-            return Err(AppError::new(
+            return Err(AppError::said(
                 ErrorCode::UploadTooLarge,
-                format!("the upload is larger than the {} MB the server takes; nothing was changed", self.limit >> 20),
+                "error-upload-too-large",
+                vec![("mb", (self.limit >> 20).to_string().into())],
             ));
         }
         if self.head.len() < 4 {
@@ -113,13 +114,14 @@ impl App {
     /// outcome.
     pub fn import_upload(&self, up: Upload<'_>) -> Result<ImportOutcome> {
         if !up.layer.is_imported() {
-            return Err(AppError::new(
+            return Err(AppError::said(
                 ErrorCode::NotImportable,
-                format!("the {} layer is computed, not uploaded", up.layer),
+                "error-not-importable",
+                vec![("layer", crate::error::layer_arg(up.layer))],
             ));
         }
         if up.file.is_empty() {
-            return Err(AppError::new(ErrorCode::EmptyUpload, "the request has no body: send the file as the body"));
+            return Err(AppError::said(ErrorCode::EmptyUpload, "error-upload-empty", vec![]));
         }
         let name = file_name(&up);
         let Upload { file: Received { dir, path: received, file, .. }, .. } = up;

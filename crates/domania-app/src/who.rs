@@ -84,9 +84,10 @@ impl Held {
             return Ok(());
         }
         let names: Vec<&str> = kinds.iter().map(|i| i.id.as_str()).collect();
-        Err(AppError::new(
+        Err(AppError::said(
             ErrorCode::UnknownKind,
-            format!("unknown intervention kind {kind:?} (kinds: {})", names.join(", ")),
+            "error-unknown-kind",
+            vec![("kind", kind.into()), ("known", names.join(", ").into())],
         ))
     }
 

@@ -671,11 +671,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            let lang = cli.language();
+            let app = e.chain().find_map(|c| c.downcast_ref::<domania_app::AppError>());
             // A refused file: its rejections first, then the error.
-            if let Some(report) = e.downcast_ref::<domania_app::AppError>().and_then(domania_app::AppError::report) {
-                eprint!("{}", report.render_issues(50));
+            if let Some(report) = app.and_then(domania_app::AppError::report) {
+                eprint!("{}", domania_app::said::issues_text(report, 50, lang));
             }
-            eprintln!("error: {}", output::error_text(&e));
+            let sep = if lang == domania_app::i18n::Lang::Fr { " : " } else { ": " };
+            eprintln!("{}{sep}{}", lang.t("error-word", &[]), output::said(&e, app, lang));
             ExitCode::FAILURE
         }
     }

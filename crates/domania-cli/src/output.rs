@@ -4,6 +4,8 @@
 //! the commands print goes through [`emit`] instead, which returns the `BrokenPipe` error;
 //! `main` recognises it ([`is_closed_pipe`]) and exits quietly with success, as `cat` would.
 
+use domania_app::i18n::Lang;
+use domania_app::{AppError, Audience};
 use std::io::Write as _;
 
 /// Writes `text` to standard output.
@@ -28,6 +30,20 @@ pub fn is_closed_pipe(e: &anyhow::Error) -> bool {
 
 /// The error and its causes on one line, each said once: a cause whose text the message
 /// already holds (a path, an OS reason the error formats itself) is not repeated.
+/// An error as the person at the command line reads it in `lang`: the catalogues' message of
+/// the application's error when it has one; otherwise, in French, the sentence of its code
+/// with the details (in English, as the lower layers give them).
+pub fn said(e: &anyhow::Error, app: Option<&AppError>, lang: Lang) -> String {
+    match (lang, app) {
+        (Lang::En, _) | (_, None) => error_text(e),
+        (_, Some(a)) if a.said_as().is_some() => a.text(lang, Audience::Cli),
+        (_, Some(a)) => {
+            let sentence = domania_app::error::code_sentence(a.code(), lang);
+            lang.t("error-detail", &[("sentence", sentence.into()), ("detail", error_text(e).into())])
+        }
+    }
+}
+
 pub fn error_text(e: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in e.chain() {

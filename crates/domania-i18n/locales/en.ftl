@@ -36,3 +36,176 @@ rule-fixed = { $kind } always goes to { $service } ({ $reason })
 rule-default = { $manager }; { $kind } → default service of { $actor }: { $service }
 rule-unknown-owner = { $manager }; the owner is { $actor } ({ $label }): no manager can be named for { $kind } until it is known
 rule-no-service = { $manager }; no service configured for { $actor } and { $kind }
+
+## Errors: one sentence per code (the code itself never changes with the language)
+
+code-store_missing = There is no store here.
+code-not_a_store = This file is not a Domania store.
+code-store_busy = The store is busy with another operation; try again in a moment.
+code-store_read_only = The store cannot be written here.
+code-store_corrupt = The store is damaged.
+code-database = The database failed.
+code-store_changed = The data changed during the operation (another import); do it again.
+code-no_such_version = The layer has no such version.
+code-scope_refused = The import's scope does not fit the layer or the file.
+code-import_refused = The safety checks refuse this import; nothing changed.
+code-duplicate_key = Two rows of one import have the same key.
+code-file_unreadable = The file cannot be read.
+code-invalid_file = The file is not well-formed.
+code-wrong_kind = The file is not what this layer takes.
+code-unknown_crs = The file's coordinate reference system is unknown.
+code-features_rejected = Features of the file were rejected; nothing was imported.
+code-invalid_config = The configuration file is invalid.
+code-invalid_argument = A value given is invalid.
+code-not_found = What was asked for does not exist.
+code-layer_missing = A layer this needs has not been imported yet.
+code-invalid_scenario = The scenario cannot be applied.
+code-name_taken = The name is already in use.
+code-unauthorized = This needs a valid token.
+code-forbidden = Your token does not allow this.
+code-outside_territory = The point is outside the territory.
+code-refused = This change is not allowed in the current state.
+code-bad_parameter = A parameter of the request is invalid.
+code-unknown_parameter = A parameter of the request is unknown.
+code-bad_point = A point is given as longitude and latitude, or as x and y.
+code-outside_france = The point is outside metropolitan France.
+code-unknown_kind = The rules define no such intervention kind.
+code-bad_idu = Not a parcel identifier (a 14-character IDU).
+code-bad_section = Not a cadastral section (AB, or commune and section: 75118AB).
+code-bad_bbox = A bbox is four numbers, min before max.
+code-bad_crs = This CRS is not served.
+code-bad_limit = The limit is out of range.
+code-bad_offset = The offset must be 0 or more.
+code-bad_format = The answer does not come in this format.
+code-bad_tile = No such tile.
+code-bad_scenario = The scenario sent does not parse.
+code-bad_rules = The rules sent do not parse.
+code-bad_token = The token request does not parse.
+code-bad_upload = The file sent cannot be read.
+code-empty_upload = The request holds no file.
+code-upload_too_large = The file sent is too large.
+code-not_importable = This layer is computed, not imported.
+code-bad_scope = The scope does not parse.
+code-bad_versions = The versions do not parse.
+code-bad_rollback = The rollback request does not parse.
+code-bad_body = The request's body does not parse.
+code-unsupported_media_type = This media type is not taken here.
+code-method_not_allowed = This route does not answer this method.
+code-timeout = The request took too long; nothing changed.
+code-busy = The server is busy; try again in a moment.
+code-bad_text = A text holds a character that cannot be stored, or is too long.
+code-internal = An internal error; the server's log has the details.
+error-detail = { $sentence } Detail: { $detail }
+error-word = error
+
+## Errors said precisely
+
+error-no-parcel = Parcel { $idu } is not in the store.
+error-no-subsector = No sub-sector "{ $id }" in the store.
+error-no-qpv = No QPV "{ $code }" in the store (some codes: { $known }).
+error-no-collection = No collection "{ $id }" (collections: { $known }).
+error-no-feature = No feature "{ $fid }" in { $id }.
+error-no-tile-layer = No tile layer "{ $name }" (layers: { $known }).
+error-no-tile = No tile { $z }/{ $x }/{ $y } (zoom 0 to { $max }, x and y below 2^z).
+error-no-request = No request { $id }.
+error-no-token = No live token named "{ $name }".
+error-unknown-kind = Unknown intervention kind "{ $kind }" (kinds: { $known }).
+error-layer-missing = The store has no { $layer } layer yet: import one first.
+error-outside-france = The point ({ $lon }, { $lat }) is outside metropolitan France, where Lambert-93 is defined.
+error-outside-territory = No parcel nor sub-sector within { $metres } m of the point: it is outside the territory.
+error-limit = limit must be between 1 and { $max }.
+error-offset = offset must be 0 or more.
+error-text-long = { $name } has { $chars } characters; at most { $max }.
+error-text-nul = { $name } holds a NUL character (U+0000), which cannot be stored: remove it and send it again.
+error-bad-date = "{ $text }" is not a date: expected YYYY-MM-DD, e.g. 2025-06-01.
+error-features-rejected = { $file }: { $count ->
+    [one] one feature or line rejected
+   *[other] { $count } features or lines rejected
+}; nothing was imported. { $ui ->
+    [web] Correct the file and send it again, or tick "Import the valid features and leave out the others".
+   *[cli] Correct the file, or use --skip-invalid to import the rest.
+}
+error-upload-too-large = The upload is larger than the { $mb } MB the server takes; nothing was changed.
+error-upload-empty = The request has no body: send the file as the body.
+error-not-importable = The { $layer } layer is computed, not uploaded.
+error-upload-busy = Another upload is being imported: try again in a moment.
+error-scenarios-busy = The server is computing other scenarios: try again in a moment.
+error-needs-token = This needs a token with the { $role } role: Authorization: Bearer <token>.
+error-wrong-role = Token "{ $name }" is a { $has }; this needs the { $role } role.
+error-unknown-token = Unknown or revoked token.
+error-no-route = No such route (see /api).
+error-no-method = This route does not answer this method (see /api).
+error-too-slow = The request took longer than the server allows; nothing was changed.
+error-body-paused = The request's body paused longer than the server waits; nothing was changed.
+error-internal = An internal error; the server's log has the details.
+error-store-missing = No store here ({ $path }). { $ui ->
+    [web] Ask the administrator to create it.
+   *[cli] Check --store; `domania init` or a first import creates one.
+}
+error-store-busy = The store is busy: { $holder }; gave up after { $seconds } s. { $ui ->
+    [web] Try again in a moment.
+   *[cli] Raise --wait to wait longer.
+}
+error-no-version = Layer { $layer } has no version { $version } (latest: { $latest }).
+error-duplicate-key = Two rows of the same import have the key { $key } in layer { $layer }.
+error-scope-not-allowed = Layer { $layer } is not imported by { $scope } (it is imported by: { $allowed }).
+error-out-of-scope = Row { $key } is outside the declared scope { $scope }.
+error-empty-import = Nothing to import into { $layer }: the file holds no row; an empty file never empties a layer. { $ui ->
+    [web] Check that you chose the right file.
+   *[cli] To empty part of it on purpose, pass --scope KIND=CODES with --force.
+}
+error-too-many-removed = Refused: this import would remove { $details } (limit { $limit } of a scope). { $ui ->
+    [web] If that is what you want, tick "Accept that the new version removes many features" and send it again.
+   *[cli] If that is what you want, pass --force (or raise --max-removed).
+}
+error-token-taken = A token named "{ $name }" exists already (revoke it or choose another name).
+error-not-a-store = { $path } is not a Domania store.
+
+## Validation reports of a file
+
+report-feature = feature { $n }
+report-line = line { $n }
+severity-warning = warning
+severity-repaired = repaired
+severity-rejected = rejected
+issue-bad_coordinates = the coordinates are not valid numbers
+issue-empty_geometry = the geometry is empty
+issue-invalid_geometry = the geometry is invalid (a self-intersecting outline or a malformed ring)
+issue-missing_geometry = the feature has no geometry
+issue-wrong_geometry_type = the geometry is not a polygon
+issue-unclosed_ring = a ring was not closed; it was closed
+issue-transform_failed = the geometry could not be reprojected to Lambert-93
+issue-duplicate_idu = this IDU appears earlier in the file
+issue-missing_idu = the feature has no IDU (parcel identifier)
+issue-invalid_idu = the IDU is not a 14-character parcel identifier
+issue-negative_contenance = the contenance is negative
+issue-nul_character = a field holds a NUL character (U+0000), which cannot be stored: remove it from the file
+issue-wrong_property_type = a property does not have the expected type (text or number)
+issue-field_too_large = a field is too large to be stored
+issue-missing_key = the feature has no key (code)
+issue-invalid_qpv_code = the QPV code is not of the form QN0780001
+issue-duplicate_key = this key appears earlier in the file
+issue-overlapping_subsectors = this sub-sector overlaps another
+issue-column_count = the line does not have the header's number of columns
+issue-missing_right = the code droit is empty
+issue-missing_owner = no SIREN and no owner name
+issue-invalid_groupe = the groupe personne does not start with a digit 0-9
+issue-on_two_sheets = the parcel is also on an earlier sheet: its pieces are joined
+issue-area_gap = gap between the drawn area and the fiscal contenance (SUPF)
+issue-record_count_mismatch = the number of shapes and of .dbf records differ
+issue-other = issue "{ $code }"
+removal-part = { $kind } { $code }: { $removed } of its { $current } rows ({ $percent })
+report-more = … and { $count ->
+    [one] 1 more issue
+   *[other] { $count } more issues
+}
+error-bad-idu = "{ $text }" is not a parcel identifier: an IDU has 14 characters, commune (5), prefix (3), section (2) and number (4), e.g. 78005000AB0187.
+
+## Layers
+
+layer-parcels = parcels
+layer-owners = owners
+layer-qpv = qpv
+layer-subsectors = subsectors
+layer-conventions = conventions
+layer-spaces = spaces

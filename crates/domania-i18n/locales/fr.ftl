@@ -36,3 +36,181 @@ rule-fixed = { $kind } : toujours { $service } ({ $reason })
 rule-default = { $manager } ; { $kind } → service par défaut de l’acteur « { $actor } » : { $service }
 rule-unknown-owner = { $manager } ; le propriétaire est indéterminé ({ $label }) : aucun gestionnaire ne peut être désigné pour { $kind } tant qu’il n’est pas connu
 rule-no-service = { $manager } ; aucun service n’est configuré pour l’acteur « { $actor } » et { $kind }
+
+## Les erreurs : une phrase par code (le code, lui, ne change jamais avec la langue)
+
+code-store_missing = Il n’y a pas de magasin de données à cet endroit.
+code-not_a_store = Ce fichier n’est pas un magasin de données Domania.
+code-store_busy = Le magasin de données est occupé par une autre opération ; réessayez dans un instant.
+code-store_read_only = Le magasin de données ne peut pas être modifié ici.
+code-store_corrupt = Le magasin de données est endommagé.
+code-database = La base de données a rencontré une erreur.
+code-store_changed = Les données ont changé pendant l’opération (un autre import) ; recommencez.
+code-no_such_version = Cette couche n’a pas cette version.
+code-scope_refused = Le périmètre de l’import ne convient pas à cette couche ou à ce fichier.
+code-import_refused = Les contrôles de sécurité refusent cet import ; rien n’a changé.
+code-duplicate_key = Deux lignes du même import ont le même identifiant.
+code-file_unreadable = Le fichier ne peut pas être lu.
+code-invalid_file = Le fichier est mal formé.
+code-wrong_kind = Le fichier n’est pas du type attendu pour cette couche.
+code-unknown_crs = Le système de coordonnées du fichier est inconnu.
+code-features_rejected = Des objets du fichier sont refusés ; rien n’a été importé.
+code-invalid_config = Le fichier de configuration n’est pas valide.
+code-invalid_argument = Une valeur donnée n’est pas valide.
+code-not_found = Ce qui est demandé n’existe pas.
+code-layer_missing = Une couche nécessaire n’a pas encore été importée.
+code-invalid_scenario = Le scénario ne peut pas être appliqué.
+code-name_taken = Ce nom est déjà pris.
+code-unauthorized = Il faut un jeton d’accès valide.
+code-forbidden = Votre jeton ne permet pas cette opération.
+code-outside_territory = Le point est hors du territoire connu.
+code-refused = Ce changement n’est pas permis dans l’état actuel.
+code-bad_parameter = Un paramètre de la demande n’est pas valide.
+code-unknown_parameter = Un paramètre de la demande est inconnu.
+code-bad_point = Le point doit être donné en longitude et latitude, ou en x et y.
+code-outside_france = Le point est hors de la France métropolitaine.
+code-unknown_kind = Ce type d’intervention n’existe pas dans les règles.
+code-bad_idu = Ce n’est pas un identifiant de parcelle (IDU de 14 caractères).
+code-bad_section = Ce n’est pas une section cadastrale (AB, ou commune et section : 75118AB).
+code-bad_bbox = L’emprise doit être quatre nombres, le minimum avant le maximum.
+code-bad_crs = Ce système de coordonnées n’est pas servi.
+code-bad_limit = Le nombre demandé (limit) est hors des bornes.
+code-bad_offset = Le décalage (offset) doit être positif ou nul.
+code-bad_format = Ce format de réponse n’est pas proposé.
+code-bad_tile = Cette tuile n’existe pas.
+code-bad_scenario = Le scénario envoyé ne se lit pas.
+code-bad_rules = Les règles envoyées ne se lisent pas.
+code-bad_token = La demande de jeton ne se lit pas.
+code-bad_upload = Le fichier envoyé ne se lit pas.
+code-empty_upload = La demande ne contient aucun fichier.
+code-upload_too_large = Le fichier envoyé est trop gros.
+code-not_importable = Cette couche est calculée, elle ne s’importe pas.
+code-bad_scope = Le périmètre demandé ne se lit pas.
+code-bad_versions = Les versions demandées ne se lisent pas.
+code-bad_rollback = La demande de retour en arrière ne se lit pas.
+code-bad_body = Le contenu de la demande ne se lit pas.
+code-unsupported_media_type = Ce type de contenu n’est pas accepté ici.
+code-method_not_allowed = Cette adresse ne répond pas à cette méthode.
+code-timeout = La demande a pris trop de temps ; rien n’a changé.
+code-busy = Le serveur est occupé ; réessayez dans un instant.
+code-bad_text = Un texte contient un caractère qui ne peut pas être enregistré, ou il est trop long.
+code-internal = Une erreur interne s’est produite ; le journal du serveur en donne le détail.
+error-detail = { $sentence } Détail : { $detail }
+error-word = erreur
+
+## Les erreurs dites précisément
+
+error-no-parcel = La parcelle { $idu } n’est pas dans les données.
+error-no-subsector = Le sous-secteur « { $id } » n’existe pas dans les données.
+error-no-qpv = Le quartier prioritaire « { $code } » n’existe pas dans les données (par exemple : { $known }).
+error-no-collection = La collection « { $id } » n’existe pas (collections : { $known }).
+error-no-feature = L’objet « { $fid } » n’existe pas dans la collection « { $id } ».
+error-no-tile-layer = La couche de tuiles « { $name } » n’existe pas (couches : { $known }).
+error-no-tile = La tuile { $z }/{ $x }/{ $y } n’existe pas (zoom de 0 à { $max }).
+error-no-request = Le signalement { $id } n’existe pas.
+error-no-token = Aucun jeton actif ne s’appelle « { $name } ».
+error-unknown-kind = Le type d’intervention « { $kind } » n’existe pas (types : { $known }).
+error-layer-missing = Les données n’ont pas encore la couche { $layer } : importez-la d’abord.
+error-outside-france = Le point ({ $lon }, { $lat }) est hors de la France métropolitaine, où le Lambert-93 est défini.
+error-outside-territory = Aucune parcelle ni aucun sous-secteur à moins de { $metres } m du point : il est hors du territoire.
+error-limit = Le nombre demandé (limit) doit être entre 1 et { $max }.
+error-offset = Le décalage (offset) doit être positif ou nul.
+error-text-long = Le champ « { $name } » a { $chars } caractères ; { $max } au plus.
+error-text-nul = Le champ « { $name } » contient un caractère NUL (U+0000), qui ne peut pas être enregistré : retirez-le et envoyez de nouveau.
+error-bad-date = « { $text } » n’est pas une date : attendu AAAA-MM-JJ, par exemple 2025-06-01.
+error-features-rejected = { $file } : { $count ->
+    [one] un objet ou une ligne est refusé
+   *[other] { $count } objets ou lignes sont refusés
+} ; rien n’a été importé. { $ui ->
+    [web] Corrigez le fichier et envoyez-le de nouveau, ou cochez « Importer les objets valides et écarter les autres ».
+   *[cli] Corrigez le fichier, ou ajoutez --skip-invalid pour importer le reste.
+}
+error-upload-too-large = Le fichier envoyé dépasse les { $mb } Mo que le serveur accepte ; rien n’a changé.
+error-upload-empty = La demande ne contient aucun fichier : envoyez le fichier comme contenu de la demande.
+error-not-importable = La couche { $layer } est calculée par Domania, elle ne s’importe pas.
+error-upload-busy = Un autre envoi est en cours d’import ; réessayez dans un instant.
+error-scenarios-busy = Le serveur calcule d’autres scénarios ; réessayez dans un instant.
+error-needs-token = Cette opération demande un jeton du rôle « { $role } ».
+error-wrong-role = Le jeton « { $name } » a le rôle « { $has } » ; cette opération demande le rôle « { $role } ».
+error-unknown-token = Jeton inconnu ou révoqué.
+error-no-route = Cette adresse n’existe pas (voir /api).
+error-no-method = Cette adresse ne répond pas à cette méthode (voir /api).
+error-too-slow = La demande a pris plus de temps que le serveur n’en accorde ; rien n’a changé.
+error-body-paused = L’envoi s’est interrompu plus longtemps que le serveur n’attend ; rien n’a changé.
+error-internal = Une erreur interne s’est produite ; le journal du serveur en donne le détail.
+error-store-missing = Il n’y a pas de magasin de données ici ({ $path }). { $ui ->
+    [web] Demandez à l’administrateur de le créer.
+   *[cli] Vérifiez --store ; « domania init » ou un premier import en crée un.
+}
+error-store-busy = Les données sont occupées par une autre opération ({ $holder }) ; abandon après { $seconds } s. { $ui ->
+    [web] Réessayez dans un instant.
+   *[cli] Augmentez --wait pour attendre plus longtemps.
+}
+error-no-version = La couche « { $layer } » n’a pas de version { $version } (la dernière : { $latest }).
+error-duplicate-key = Deux lignes du même import ont l’identifiant « { $key } » dans la couche « { $layer } ».
+error-scope-not-allowed = La couche « { $layer } » ne s’importe pas par « { $scope } » (elle s’importe par : { $allowed }).
+error-out-of-scope = La ligne « { $key } » est hors du périmètre déclaré « { $scope } ».
+error-empty-import = Rien à importer dans « { $layer } » : le fichier ne contient aucune ligne ; un fichier vide ne vide jamais une couche. { $ui ->
+    [web] Vérifiez que vous avez choisi le bon fichier.
+   *[cli] Pour vider une partie de la couche à dessein, donnez --scope TYPE=CODES avec --force.
+}
+error-too-many-removed = Cet import retirerait { $details } (limite : { $limit } d’un périmètre). { $ui ->
+    [web] Si c’est bien ce que vous voulez, cochez « Accepter que la nouvelle version retire beaucoup d’objets » et envoyez de nouveau.
+   *[cli] Si c’est bien ce que vous voulez, ajoutez --force (ou augmentez --max-removed).
+}
+error-token-taken = Un jeton nommé « { $name } » existe déjà (révoquez-le ou choisissez un autre nom).
+error-not-a-store = { $path } n’est pas un magasin de données Domania.
+
+## Les rapports de lecture d’un fichier
+
+report-feature = objet { $n }
+report-line = ligne { $n }
+severity-warning = avertissement
+severity-repaired = réparé
+severity-rejected = refusé
+issue-bad_coordinates = les coordonnées ne sont pas des nombres valides
+issue-empty_geometry = la géométrie est vide
+issue-invalid_geometry = la géométrie n’est pas valide (contour qui se recoupe ou anneau mal formé)
+issue-missing_geometry = l’objet n’a pas de géométrie
+issue-wrong_geometry_type = la géométrie n’est pas un polygone
+issue-unclosed_ring = un contour n’était pas fermé ; il a été fermé
+issue-transform_failed = la géométrie n’a pas pu être convertie en Lambert-93
+issue-duplicate_idu = cet IDU apparaît déjà plus haut dans le fichier
+issue-missing_idu = l’objet n’a pas d’IDU (identifiant de parcelle)
+issue-invalid_idu = l’IDU n’est pas un identifiant de parcelle de 14 caractères
+issue-negative_contenance = la contenance est négative
+issue-nul_character = un champ contient un caractère NUL (U+0000), qui ne peut pas être enregistré : retirez-le du fichier
+issue-wrong_property_type = un attribut n’a pas le type attendu (texte ou nombre)
+issue-field_too_large = un champ est trop long pour être enregistré
+issue-missing_key = l’objet n’a pas d’identifiant (code)
+issue-invalid_qpv_code = le code du quartier prioritaire n’est pas de la forme QN0780001
+issue-duplicate_key = cet identifiant apparaît déjà plus haut dans le fichier
+issue-overlapping_subsectors = ce sous-secteur en chevauche un autre
+issue-column_count = la ligne n’a pas le nombre de colonnes de l’en-tête
+issue-missing_right = le code droit est vide
+issue-missing_owner = ni SIREN ni nom de propriétaire
+issue-invalid_groupe = le groupe de personne ne commence pas par un chiffre de 0 à 9
+issue-on_two_sheets = la parcelle est aussi sur une feuille précédente : ses morceaux sont réunis
+issue-area_gap = écart entre la surface dessinée et la contenance fiscale (SUPF)
+issue-record_count_mismatch = le nombre de formes et le nombre de lignes du fichier .dbf diffèrent
+issue-other = problème « { $code } »
+removal-part = { $kind ->
+    [layer] la couche { $code }
+    [commune] la commune { $code }
+    [departement] le département { $code }
+   *[other] { $kind } { $code }
+} : { $removed } de ses { $current } objets ({ $percent })
+report-more = … et { $count ->
+    [one] 1 autre problème
+   *[other] { $count } autres problèmes
+}
+error-bad-idu = « { $text } » n’est pas un identifiant de parcelle : un IDU a 14 caractères, commune (5), préfixe (3), section (2) et numéro (4), par exemple 78005000AB0187.
+
+## Les couches
+
+layer-parcels = des parcelles
+layer-owners = des propriétaires
+layer-qpv = des quartiers prioritaires
+layer-subsectors = des sous-secteurs
+layer-conventions = des conventions
+layer-spaces = des espaces

@@ -103,6 +103,12 @@ impl Lang {
             .unwrap_or_default()
     }
 
+    /// Whether the catalogue has the message `id` (both have the same: a test checks).
+    #[must_use]
+    pub fn has(self, id: &str) -> bool {
+        CATALOGUES[self as usize].has_message(id)
+    }
+
     /// The message `id` of the catalogue with its arguments; the identifier itself, marked,
     /// if the catalogue lacks it (the completeness test keeps that from happening).
     #[must_use]
@@ -116,6 +122,7 @@ impl Lang {
             match v {
                 Arg::Text(s) => fa.set(*k, FluentValue::from(s.clone())),
                 Arg::Count(n) => fa.set(*k, FluentValue::from(*n)),
+                Arg::Each(texts) => fa.set(*k, FluentValue::from(texts[self as usize].clone())),
             }
         }
         let mut errors = Vec::new();
@@ -129,6 +136,15 @@ impl Lang {
 pub enum Arg {
     Text(String),
     Count(i64),
+    /// Text written in each language (French, English): a figure or a list said apart.
+    Each(Box<[String; 2]>),
+}
+
+impl Arg {
+    /// Text written in each language by `write`.
+    pub fn each(write: impl Fn(Lang) -> String) -> Self {
+        Arg::Each(Box::new([write(Lang::Fr), write(Lang::En)]))
+    }
 }
 
 impl From<&str> for Arg {

@@ -164,7 +164,7 @@ pub async fn scenario(
     // dropped (the client went away): the guard cancels it.
     let _permit = tokio::time::timeout(HEAVY_WAIT, Arc::clone(&shared.heavy).acquire_owned())
         .await
-        .map_err(|_| ApiError::new(ErrorCode::Busy, "the server is computing other scenarios: try again in a moment"))?
+        .map_err(|_| ApiError::said(ErrorCode::Busy, "error-scenarios-busy", vec![]))?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     let budget = Budget::within(shared.work_limit);
     let _cancel = budget.cancel_on_drop();

@@ -22,10 +22,7 @@ pub async fn require(shared: &Arc<Shared>, headers: &HeaderMap, role: Role) -> A
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|s| s.trim().to_owned())
     else {
-        return Err(ApiError::new(
-            ErrorCode::Unauthorized,
-            format!("this needs a token with the {} role: Authorization: Bearer <token>", role.as_str()),
-        ));
+        return Err(ApiError::said(ErrorCode::Unauthorized, "error-needs-token", vec![("role", role.as_str().into())]));
     };
     require_secret(shared, secret, role).await
 }
@@ -42,9 +39,10 @@ pub async fn require_secret(shared: &Arc<Shared>, secret: String, role: Role) ->
         known
     };
     if has < role {
-        return Err(ApiError::new(
+        return Err(ApiError::said(
             ErrorCode::Forbidden,
-            format!("token {name:?} is a {}; this needs the {} role", has.as_str(), role.as_str()),
+            "error-wrong-role",
+            vec![("name", name.as_str().into()), ("has", has.as_str().into()), ("role", role.as_str().into())],
         ));
     }
     Ok(name)

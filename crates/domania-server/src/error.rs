@@ -5,22 +5,20 @@
 //! logged in full and answered without its details (no path, no database message).
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domania_app::{AppError, ErrorCode, ErrorKind};
+use domania_app::i18n::{Arg, Lang};
+use domania_app::{AppError, Audience, ErrorCode, ErrorKind};
 use serde::Serialize;
 
 /// The seconds a client told `busy` waits before trying again.
 pub const RETRY_AFTER_S: &str = "2";
 
-/// An error answer.
-#[derive(Debug)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
-    /// The validation report of a refused file.
-    pub details: Option<Box<domania_app::import::ValidationReport>>,
-}
+/// An error answer: an error of the application, said in the language of the request.
+#[derive(Debug, Clone)]
+pub struct ApiError(pub AppError);
 
 /// The JSON body of an error.
 #[derive(Serialize)]
@@ -28,13 +26,20 @@ pub struct Body<'a> {
     pub code: &'a str,
     pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<&'a domania_app::import::ValidationReport>,
+    pub details: Option<domania_app::import::ValidationReport>,
 }
 
 impl ApiError {
-    /// An error of `code`.
+    /// An error of `code`, its message in English (French readers are told the code's sentence
+    /// with it).
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: None }
+        Self(AppError::new(code, message))
+    }
+
+    /// An error of `code` said by the catalogues' message `id`.
+    #[must_use]
+    pub fn said(code: ErrorCode, id: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
+        Self(AppError::said(code, id, args))
     }
 
     /// A fault of the server (a task that died).
@@ -42,40 +47,96 @@ impl ApiError {
         Self::new(ErrorCode::Internal, message)
     }
 
+    /// Its code.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        self.0.code()
+    }
+
     /// The HTTP status of the answer.
     #[must_use]
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.code().http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The message a client is given: a fault of the server is logged, not told.
-    fn shown(&self) -> String {
-        if self.code.kind() == ErrorKind::Internal {
-            tracing::error!(code = self.code.as_str(), "{}", self.message);
-            "an internal error; the server's log has the details".to_owned()
+    /// The message a client is told in `lang`: a fault of the server is logged, not told.
+    fn shown(&self, lang: Lang) -> String {
+        if self.code().kind() == ErrorKind::Internal {
+            lang.t("error-internal", &[])
         } else {
-            self.message.clone()
+            self.0.text(lang, Audience::Web)
         }
+    }
+
+    /// The JSON answer in `lang`.
+    fn json(&self, lang: Lang) -> Response {
+        let message = self.shown(lang);
+        let details = self.0.report().map(|r| domania_app::said::report_in(r, lang));
+        let body = Body { code: self.code().as_str(), message: &message, details };
+        (self.status(), Json(body)).into_response()
+    }
+
+    /// GeoReport's list in `lang`.
+    fn geo(&self, lang: Lang) -> Response {
+        let status = self.status();
+        let description = self.shown(lang);
+        (status, Json([GeoBody { code: status.as_u16(), description: &description }])).into_response()
     }
 }
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
-        Self { code: e.code(), message: e.message().to_owned(), details: e.report().cloned().map(Box::new) }
+        Self(e)
     }
+}
+
+/// An error answered, kept on its answer until [`speak`] says it in the request's language.
+#[derive(Clone)]
+struct Unsaid {
+    error: ApiError,
+    /// GeoReport's list rather than `{code, message}`.
+    geo: bool,
+}
+
+/// Says the errors in the language of the request (`Accept-Language`, French by default); an
+/// error's `code` never changes with the language.
+pub async fn speak(request: Request, next: Next) -> Response {
+    let lang = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(Lang::default, Lang::from_accept_language);
+    let mut response = next.run(request).await;
+    if let Some(Unsaid { error, geo }) = response.extensions_mut().remove::<Unsaid>() {
+        let said = if geo { error.geo(lang) } else { error.json(lang) };
+        let (parts, body) = said.into_parts();
+        *response.body_mut() = body;
+        // Said anew, uncompressed: the compression's headers no longer apply.
+        let headers = response.headers_mut();
+        headers.remove(header::CONTENT_ENCODING);
+        headers.remove(header::CONTENT_LENGTH);
+        headers.extend(parts.headers);
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    }
+    response
+}
+
+/// The answer of an error, in French until [`speak`] says it in the request's language.
+fn answer(error: ApiError, geo: bool) -> Response {
+    if error.code().kind() == ErrorKind::Internal {
+        tracing::error!(code = error.code().as_str(), "{}", error.0.message());
+    }
+    let mut response = if geo { error.geo(Lang::Fr) } else { error.json(Lang::Fr) };
+    if error.code() == ErrorCode::Busy {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
+    }
+    response.extensions_mut().insert(Unsaid { error, geo });
+    response
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = self.shown();
-        let body = Body { code: self.code.as_str(), message: &message, details: self.details.as_deref() };
-        let mut response = (self.status(), Json(body)).into_response();
-        if self.code == ErrorCode::Busy {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(RETRY_AFTER_S));
-        }
-        response
+        answer(self, false)
     }
 }
 
@@ -108,16 +169,7 @@ impl From<AppError> for GeoError {
 
 impl IntoResponse for GeoError {
     fn into_response(self) -> Response {
-        let status = self.0.status();
-        let description = self.0.shown();
-        let mut response =
-            (status, Json([GeoBody { code: status.as_u16(), description: &description }])).into_response();
-        if self.0.code == ErrorCode::Busy {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(RETRY_AFTER_S));
-        }
-        response
+        answer(self.0, true)
     }
 }
 

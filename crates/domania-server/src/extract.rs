@@ -76,7 +76,7 @@ fn stalled(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 fn stalled_error() -> ApiError {
-    ApiError::new(ErrorCode::Timeout, "the request's body paused longer than the server waits; nothing was changed")
+    ApiError::said(ErrorCode::Timeout, "error-body-paused", vec![])
 }
 
 /// The error of a body that could not be read to its end (a pause past the body timeout, a

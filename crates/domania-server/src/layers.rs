@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Body, Path, Query, parse_json};
+use crate::extract::{Body, Language, Path, Query, parse_json};
 use crate::state::{Shared, blocking};
 
 fn layer_of(name: &str) -> ApiResult<Layer> {
@@ -87,6 +87,7 @@ pub async fn upload(
     Extension(Caller(who)): Extension<Caller>,
     Path(layer): Path<String>,
     headers: HeaderMap,
+    Language(lang): Language,
     Query(q): Query<UploadQuery>,
     request: axum::extract::Request,
 ) -> ApiResult<Json<Updated>> {
@@ -97,16 +98,17 @@ pub async fn upload(
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::new(
+        return Err(ApiError::said(
             ErrorCode::UploadTooLarge,
-            format!("the upload is larger than the {} MB the server takes; nothing was changed", limit >> 20),
+            "error-upload-too-large",
+            vec![("mb", (limit >> 20).to_string().into())],
         ));
     }
     // Uploads share one budget of disk, memory and time: a permit from the first byte to the
     // version.
     let permit = tokio::time::timeout(UPLOAD_WAIT, Arc::clone(&shared.uploads).acquire_owned())
         .await
-        .map_err(|_| ApiError::new(ErrorCode::Busy, "another upload is being imported: try again in a moment"))?
+        .map_err(|_| ApiError::said(ErrorCode::Busy, "error-upload-busy", vec![]))?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     // Received piece by piece onto the disk, never whole in memory.
     let mut file = domania_app::upload::Received::new(limit)?;
@@ -121,7 +123,7 @@ pub async fn upload(
     // Imported and swapped in a task of its own: a client that goes away cannot leave a
     // committed version unserved.
     let task = Arc::clone(&shared);
-    let (outcome, held) = tokio::spawn(async move {
+    let (mut outcome, held) = tokio::spawn(async move {
         let me = Arc::clone(&task);
         let outcome = blocking(move || {
             me.app.import_upload(Upload {
@@ -147,6 +149,7 @@ pub async fn upload(
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
+    outcome.report = domania_app::said::report_in(&outcome.report, lang);
     Ok(Json(Updated { outcome, snapshot: held.etag.clone() }))
 }
 

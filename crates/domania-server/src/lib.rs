@@ -210,19 +210,16 @@ async fn time_limit(State(limit): State<Duration>, request: Request, next: Next)
     if let Ok(r) = tokio::time::timeout(limit, next.run(request)).await {
         return r;
     }
-    let e = ApiError::new(
-        ErrorCode::Timeout,
-        format!("the request took longer than {} s; what it changed, if anything, is kept", limit.as_secs()),
-    );
+    let e = ApiError::said(ErrorCode::Timeout, "error-too-slow", vec![]);
     if open311 { GeoError(e).into_response() } else { e.into_response() }
 }
 
 fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such route (see /api)")
+    ApiError::said(ErrorCode::NotFound, "error-no-route", vec![])
 }
 
 fn no_method() -> ApiError {
-    ApiError::new(ErrorCode::MethodNotAllowed, "this route does not answer this method (see /api)")
+    ApiError::said(ErrorCode::MethodNotAllowed, "error-no-method", vec![])
 }
 
 /// The Open311 routes: GeoReport's error format for everything, unknown routes and methods
@@ -348,6 +345,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
             axum::http::HeaderValue::from_static("nosniff"),
         ))
         .layer(cors(&shared.cors_origins))
+        .layer(axum::middleware::from_fn(error::speak))
         .with_state(shared)
 }
 

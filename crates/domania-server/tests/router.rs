@@ -421,7 +421,11 @@ async fn updates_need_an_editor_and_swap_the_snapshot() {
         "{}",
         r.text()
     );
-    assert!(r.json()["details"]["issues"][0]["message"].as_str().is_some_and(|m| m.contains("repair")), "{}", r.text());
+    // Said in French by default, with the issue's stable code and no server path.
+    let issue = &r.json()["details"]["issues"][0];
+    assert_eq!(issue["code"], "invalid_geometry", "{}", r.text());
+    assert!(issue["message"].as_str().is_some_and(|m| m.contains("géométrie n’est pas valide")), "{}", r.text());
+    assert!(!r.text().contains("/tmp") && !r.text().contains("--skip-invalid"), "{}", r.text());
     let r = call(&f.router, upload(Some(&f.editor), vec![b' '; 5 << 20])).await;
     assert_eq!((r.status, r.json()["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("upload_too_large")));
     assert_eq!(get(&f.router, "/v1/version").await.json()["layers"]["subsectors"], 3);
@@ -717,7 +721,7 @@ async fn open311_routes_each_category_to_the_manager_of_the_point() {
     let far = get(&f.router, "/open311/v2/services.json?lat=43.6&long=1.44").await;
     assert_eq!(far.status, StatusCode::BAD_REQUEST);
     assert_eq!(far.json()[0]["code"], 400);
-    assert!(far.json()[0]["description"].as_str().unwrap().contains("outside the territory"));
+    assert!(far.json()[0]["description"].as_str().unwrap().contains("hors du territoire"));
     // A category's attributes: the urgency claim and its objective criteria.
     let d = get(&f.router, "/open311/v2/services/dumping.json").await.json();
     let codes: Vec<&str> = d["attributes"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
@@ -808,7 +812,7 @@ async fn open311_posts_spots_duplicates_flags_urgency_and_refuses_bad_input() {
         a.json()[0]["description"].as_str().unwrap().to_owned()
     };
     let outside = post(base("dumping", "1.44", "43.6")).await;
-    assert!(geo_error(&outside, StatusCode::BAD_REQUEST).contains("outside the territory"));
+    assert!(geo_error(&outside, StatusCode::BAD_REQUEST).contains("hors du territoire"));
     let unknown = post(base("graffiti", &lon, &lat)).await;
     assert!(geo_error(&unknown, StatusCode::NOT_FOUND).contains("graffiti"));
     let mut missing = base("dumping", &lon, &lat);

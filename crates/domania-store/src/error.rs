@@ -51,10 +51,11 @@ pub enum StoreError {
     )]
     EmptyImport { layer: &'static str },
     #[error(
-        "refused: this import would remove {details} (limit {limit_pct:.0} % of a scope); if that is \
-         what you want, pass --force (or raise --max-removed)"
+        "refused: this import would remove {} (limit {limit_pct:.0} % of a scope); if that is \
+         what you want, pass --force (or raise --max-removed)",
+        Overflow::list(over)
     )]
-    TooManyRemoved { details: String, limit_pct: f64 },
+    TooManyRemoved { over: Vec<Overflow>, limit_pct: f64 },
     #[error("a token named {0:?} exists already (revoke it or choose another name)")]
     TokenNameTaken(String),
     #[error("the store is corrupt: {0}")]
@@ -81,6 +82,34 @@ pub enum StoreError {
          copied (correct the row in the source, e.g. import the layer again without it, then copy again)"
     )]
     CopyUnstorable { table: &'static str, key: String, column: String },
+}
+
+/// A part of a layer an import would empty too much.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overflow {
+    /// `layer`, `commune`, `departement`…
+    pub kind: String,
+    /// The layer's name or the part's code.
+    pub code: String,
+    /// Rows the import would remove from it.
+    pub removed: i64,
+    /// Rows it holds now.
+    pub current: i64,
+}
+
+impl Overflow {
+    /// The share removed, in percent.
+    #[must_use]
+    pub fn percent(&self) -> f64 {
+        self.removed as f64 / self.current as f64 * 100.0
+    }
+
+    fn list(over: &[Overflow]) -> String {
+        let one = |o: &Overflow| {
+            format!("{} {}: {} of its {} rows ({:.1} %)", o.kind, o.code, o.removed, o.current, o.percent())
+        };
+        over.iter().map(one).collect::<Vec<_>>().join("; ")
+    }
 }
 
 /// A failure of the database engine: its reason in words, SQLite's error as the source.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::contract::Writer;
-use crate::error::{Result, StoreError};
+use crate::error::{Overflow, Result, StoreError};
 use crate::layer::{Layer, Row};
 use crate::model::{ImportMeta, ImportOptions, VersionInfo};
 use crate::records::{ScopeRecord, VersionRecord};
@@ -198,7 +198,7 @@ impl<'a> ImportTx<'a> {
             }
         }
         if !self.opts.force {
-            let over: Vec<String> = self
+            let over: Vec<Overflow> = self
                 .scopes
                 .iter()
                 .filter(|(code, c)| {
@@ -206,21 +206,15 @@ impl<'a> ImportTx<'a> {
                         && c.current > 0
                         && c.removed as f64 / c.current as f64 > self.opts.max_removed
                 })
-                .map(|(code, c)| {
-                    let name = if kind == ScopeKind::Layer { format!("layer {t}") } else { format!("{kind} {code}") };
-                    format!(
-                        "{name}: {} of its {} rows ({:.1} %)",
-                        c.removed,
-                        c.current,
-                        c.removed as f64 / c.current as f64 * 100.0
-                    )
+                .map(|(code, c)| Overflow {
+                    kind: if kind == ScopeKind::Layer { "layer".to_owned() } else { kind.to_string() },
+                    code: if kind == ScopeKind::Layer { t.to_string() } else { code.clone() },
+                    removed: c.removed,
+                    current: c.current,
                 })
                 .collect();
             if !over.is_empty() {
-                return Err(StoreError::TooManyRemoved {
-                    details: over.join("; "),
-                    limit_pct: self.opts.max_removed * 100.0,
-                });
+                return Err(StoreError::TooManyRemoved { over, limit_pct: self.opts.max_removed * 100.0 });
             }
         }
         let removed = retired.len() as i64;

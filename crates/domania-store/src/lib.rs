@@ -37,7 +37,7 @@ pub mod store;
 mod verify;
 mod versions;
 
-pub use error::{Result, StoreError};
+pub use error::{Overflow, Result, StoreError};
 pub use import::ImportTx;
 pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_row};
 pub use location::{Location, Wait};

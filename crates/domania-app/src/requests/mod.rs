@@ -276,5 +276,5 @@ impl Desk {
 
 /// The error of a request that is not in the database.
 pub(crate) fn no_request(id: i64) -> AppError {
-    AppError::new(ErrorCode::NotFound, format!("no request {id}"))
+    AppError::said(ErrorCode::NotFound, "error-no-request", vec![("id", id.to_string().into())])
 }

@@ -168,7 +168,7 @@ pub fn posted(r: &RequestRow) -> Posted {
 
 /// The error of a request that is not a number.
 pub fn request_id(text: &str) -> Result<i64> {
-    text.parse().map_err(|_| AppError::new(ErrorCode::NotFound, format!("no request {text:?}")))
+    text.parse().map_err(|_| AppError::said(ErrorCode::NotFound, "error-no-request", vec![("id", text.into())]))
 }
 
 /// What a list of requests asks, as the specification writes it.

@@ -60,9 +60,10 @@ impl Held {
         let subsector = subsectors.first().map(|z| z.key.clone());
         let near = snap.parcels_in_box(Rect::new((x - NEAR_M, y - NEAR_M), (x + NEAR_M, y + NEAR_M)));
         if parcels.is_empty() && subsector.is_none() && near.is_empty() {
-            return Err(AppError::new(
+            return Err(AppError::said(
                 ErrorCode::OutsideTerritory,
-                format!("no parcel nor sub-sector within {NEAR_M} m of the point: it is outside the territory"),
+                "error-outside-territory",
+                vec![("metres", NEAR_M.to_string().into())],
             ));
         }
         let mut qpv: Vec<&str> = snap.zones_at(Layer::Qpv, point).into_iter().map(|z| z.key.as_str()).collect();

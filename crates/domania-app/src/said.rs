@@ -1,0 +1,107 @@
+//! What is said to a person about a file they gave: its validation report in their language.
+//! English keeps each reader's own detailed message; French says each issue by its stable code
+//! through the catalogues (the reader's detail — a coordinate, a column's bytes — is in the
+//! English report, asked with `--lang en` or `Accept-Language: en`).
+
+use std::fmt::Write as _;
+
+use domania_i18n::{Arg, Lang};
+use domania_io::report::{Issue, Location, Severity, ValidationReport};
+
+/// An issue's message in `lang`.
+#[must_use]
+pub fn issue_text(issue: &Issue, lang: Lang) -> String {
+    if lang == Lang::En {
+        return issue.message.clone();
+    }
+    let id = format!("issue-{}", issue.code);
+    if lang.has(&id) { lang.t(&id, &[]) } else { lang.t("issue-other", &[("code", issue.code.into())]) }
+}
+
+/// Where an issue is, in `lang`: `objet 3`, `ligne 12`.
+#[must_use]
+pub fn location_text(location: Location, lang: Lang) -> String {
+    let (id, n) = match location {
+        Location::Feature(i) => ("report-feature", i.to_string()),
+        Location::Line(l) => ("report-line", l.to_string()),
+    };
+    lang.t(id, &[("n", Arg::Text(n))])
+}
+
+/// A severity in `lang`.
+#[must_use]
+pub fn severity_text(severity: Severity, lang: Lang) -> String {
+    lang.t(
+        match severity {
+            Severity::Warning => "severity-warning",
+            Severity::Repaired => "severity-repaired",
+            Severity::Rejected => "severity-rejected",
+        },
+        &[],
+    )
+}
+
+/// The report with each issue's message in `lang` (codes, locations and figures unchanged).
+#[must_use]
+pub fn report_in(report: &ValidationReport, lang: Lang) -> ValidationReport {
+    let mut said = report.clone();
+    if lang != Lang::En {
+        for issue in &mut said.issues {
+            issue.message = issue_text(issue, lang);
+        }
+    }
+    said
+}
+
+/// One line per issue, for a terminal: `file: objet 3 (IDU): refusé [invalid_geometry]: …`.
+#[must_use]
+pub fn issues_text(report: &ValidationReport, limit: usize, lang: Lang) -> String {
+    if lang == Lang::En {
+        return report.render_issues(limit);
+    }
+    let mut out = String::new();
+    let file = report.path.display();
+    for issue in report.issues.iter().take(limit) {
+        let id = issue.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{file} : {}{id} : {} [{}] : {}",
+            location_text(issue.location, lang),
+            severity_text(issue.severity, lang),
+            issue.code,
+            issue_text(issue, lang)
+        );
+    }
+    if report.issues.len() > limit {
+        let _ = writeln!(out, "{}", lang.t("report-more", &[("count", (report.issues.len() - limit).into())]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_issue_is_said_by_its_code_in_french_and_as_read_in_english() {
+        let mut r = ValidationReport::new(std::path::Path::new("parcelles.geojson"), "geojson");
+        r.push(
+            Location::Feature(3),
+            Some("91216000AB0001"),
+            Severity::Rejected,
+            "invalid_geometry",
+            "Self-intersection at (1, 2)".into(),
+        );
+        r.push(Location::Line(7), None, Severity::Warning, "something_new", "a new thing".into());
+        let fr = issues_text(&r, 50, Lang::Fr);
+        assert!(fr.contains("parcelles.geojson : objet 3 (91216000AB0001) : refusé [invalid_geometry] : la géométrie n’est pas valide"), "{fr}");
+        assert!(fr.contains("ligne 7 : avertissement [something_new] : problème « something_new »"), "{fr}");
+        assert!(!fr.contains("Self-intersection"), "{fr}");
+        assert!(issues_text(&r, 50, Lang::En).contains("Self-intersection at (1, 2)"));
+        assert_eq!(
+            report_in(&r, Lang::Fr).issues[0].message,
+            "la géométrie n’est pas valide (contour qui se recoupe ou anneau mal formé)"
+        );
+        assert!(issues_text(&r, 1, Lang::Fr).contains("… et 1 autre problème"));
+    }
+}
