@@ -484,12 +484,21 @@ function uploadReport(r) {
     `${Number(v.features)} objets : ${Number(v.added)} ajoutés, ${Number(v.removed)} retirés, ${Number(v.changed)} modifiés, ${Number(v.reshaped)} redessinés.`,
     `Lecture (${esc(rep.format)}, ${esc(rep.crs)}) : ${Number(rep.read)} lus, ${Number(rep.accepted)} acceptés, ${Number(rep.repaired)} réparés, ${Number(rep.rejected)} rejetés, ${Number(rep.warnings)} avertissements.`,
   ];
-  for (const i of (rep.issues || []).slice(0, 20)) {
-    const where = i.location ? Object.entries(i.location).map(([k, x]) => `${k} ${x}`).join(' ') : '';
-    lines.push(`· ${esc(i.severity)} ${esc(where)}${i.id ? ` (${esc(i.id)})` : ''} : ${esc(i.message)}`);
-  }
-  if ((rep.issues || []).length > 20) lines.push(`… et ${rep.issues.length - 20} autres`);
+  lines.push(...issueLines(rep));
   return lines.join('\n');
+}
+
+// A validation report's issues, one line each (the server says their messages in French).
+const SEVERITY = { warning: 'avertissement', repaired: 'réparé', rejected: 'refusé' };
+const WHERE = { feature: 'objet', line: 'ligne' };
+function issueLines(rep) {
+  const lines = [];
+  for (const i of (rep?.issues || []).slice(0, 20)) {
+    const where = i.location ? Object.entries(i.location).map(([k, x]) => `${WHERE[k] || k} ${x}`).join(' ') : '';
+    lines.push(`· ${esc(SEVERITY[i.severity] || i.severity)} : ${esc(where)}${i.id ? ` (${esc(i.id)})` : ''} : ${esc(i.message)}`);
+  }
+  if ((rep?.issues || []).length > 20) lines.push(`… et ${rep.issues.length - 20} autres`);
+  return lines;
 }
 
 // ---- Editing hand-off: upload a new version of a layer, read the report, see the new map.
@@ -513,13 +522,16 @@ $('upload-form').addEventListener('submit', async (e) => {
   out.textContent = `Envoi de ${file.name}…`;
   const type = file.name.endsWith('.zip') ? 'application/zip' : file.name.endsWith('.csv') ? 'text/csv' : 'application/geo+json';
   try {
-    const force = $('upload-force').checked ? '?force=true' : '';
-    const r = await api(`v1/layers/${encodeURIComponent(layer)}${force}`, {
+    const options = new URLSearchParams();
+    if ($('upload-force').checked) options.set('force', 'true');
+    if ($('upload-skip').checked) options.set('skip_invalid', 'true');
+    const query = options.size ? `?${options}` : '';
+    const r = await api(`v1/layers/${encodeURIComponent(layer)}${query}`, {
       method: 'POST', body: file, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
     });
     out.innerHTML = uploadReport(r);
   } catch (err) {
-    out.innerHTML = `<span class="err">Refusé, rien n'a changé : ${esc(err.message)}</span>${err.body?.details ? `\n${esc(JSON.stringify(err.body.details, null, 1))}` : ''}`;
+    out.innerHTML = [`<span class="err">Refusé, rien n'a changé : ${esc(err.message)}</span>`, ...issueLines(err.body?.details)].join('\n');
     document.body.dataset.refused = String(Number(document.body.dataset.refused || 0) + 1);
     return;
   }

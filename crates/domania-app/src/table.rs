@@ -37,6 +37,18 @@ impl<const D: usize> Serialize for Rounded<D> {
     }
 }
 
+/// Serialises an optional figure rounded to `D` decimals (`serialize_with`): hours and shares
+/// of service levels are read by people, not to the seventeenth digit.
+///
+/// # Errors
+/// The serializer's.
+pub fn rounded<const D: usize, S: Serializer>(v: &Option<f64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => Rounded::<D>(*x).serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
 /// A row of a table: its fields, in order, are the columns of [`Row::HEADER`] (an empty table
 /// still has its header).
 pub trait Row: Serialize {
@@ -127,6 +139,71 @@ pub fn rows_csv<T: Row>(rows: &[T], delimiter: u8) -> Result<String> {
     to_csv(rows, delimiter, T::HEADER)
 }
 
+/// A table as a French spreadsheet opens it (LibreOffice Calc, Excel set to French): `;`
+/// between cells, a decimal comma, UTF-8 with a byte-order mark, the columns named in `lang`
+/// (`column-…` of the catalogues) and actors and statuses by their labels. `text` is a table
+/// as [`to_csv`] writes it with `delimiter`; identifiers such as IDUs and SIRENs are left as
+/// they are (they are not decimal numbers).
+///
+/// # Errors
+/// `internal` if `text` is not CSV (it is written by this module).
+pub fn spreadsheet(text: &str, delimiter: u8, lang: domania_i18n::Lang) -> Result<String> {
+    let fail = |e: &dyn std::fmt::Display| AppError::new(ErrorCode::Internal, format!("writing CSV: {e}"));
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).from_reader(text.as_bytes());
+    let mut out = csv::WriterBuilder::new().delimiter(b';').flexible(true).from_writer(Vec::from("\u{feff}"));
+    let mut columns: Vec<String> = Vec::new();
+    let mut cells = csv::StringRecord::new();
+    let mut first = true;
+    while reader.read_record(&mut cells).map_err(|e| fail(&e))? {
+        if first {
+            first = false;
+            columns = cells.iter().map(str::to_owned).collect();
+            let named = columns.iter().map(|c| column_name(c, lang));
+            out.write_record(named).map_err(|e| fail(&e))?;
+            continue;
+        }
+        let said = cells.iter().enumerate().map(|(i, cell)| {
+            let column = columns.get(i).map_or("", String::as_str);
+            value_in(column, cell, lang)
+        });
+        out.write_record(said).map_err(|e| fail(&e))?;
+    }
+    String::from_utf8(out.into_inner().map_err(|e| fail(&e))?).map_err(|e| fail(&e))
+}
+
+/// A column's name in `lang`: `column-NAME` of the catalogues, the name itself otherwise.
+fn column_name(name: &str, lang: domania_i18n::Lang) -> String {
+    let id = format!("column-{name}");
+    if lang.has(&id) { lang.t(&id, &[]) } else { name.to_owned() }
+}
+
+/// A cell as a French reader reads it: a decimal number with a comma, an actor or a status by
+/// its label.
+fn value_in(column: &str, cell: &str, lang: domania_i18n::Lang) -> String {
+    let decimal = cell.contains('.')
+        && cell.trim_start_matches('-').split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        });
+    if decimal && lang == domania_i18n::Lang::Fr {
+        return cell.replace('.', ",");
+    }
+    if lang == domania_i18n::Lang::Fr && !cell.is_empty() {
+        if matches!(column, "actor" | "owner_actor" | "decided_by" | "delegated_to")
+            && let Ok(actor) = cell.parse::<domania_core::Actor>()
+        {
+            return actor.label_fr().to_owned();
+        }
+        let id = format!("value-{column}-{cell}");
+        if matches!(column, "status" | "urgency" | "rule" | "by") && lang.has(&id) {
+            return lang.t(&id, &[]);
+        }
+    }
+    cell.to_owned()
+}
+
 /// The column names serde gives `row` (what [`Row::HEADER`] must say; checked by tests).
 pub fn field_names<T: Serialize>(row: &T) -> Vec<String> {
     let mut w = csv::WriterBuilder::new().has_headers(true).from_writer(Vec::new());
@@ -143,6 +220,25 @@ pub fn field_names<T: Serialize>(row: &T) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_french_spreadsheet_has_semicolons_decimal_commas_a_bom_and_french_words() {
+        let text = "subsector_id,actor,siren,area_m2,share_of_cadastre,status,gap_m2,new_column\n\
+                    QN078001-01,bailleur_social,900000037,8799.94,1.000000,in_progress,-0.06,x\n\
+                    \"A, B\",commune,,12,0.5,done,3,\n";
+        let sheet = spreadsheet(text, b',', domania_i18n::Lang::Fr).unwrap();
+        assert!(sheet.starts_with('\u{feff}'));
+        let lines: Vec<&str> = sheet.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(
+            lines[0],
+            "sous-secteur;acteur;SIREN;surface (m²);part du sol cadastré;statut;écart (m²);new_column"
+        );
+        assert_eq!(lines[1], "QN078001-01;Bailleur social;900000037;8799,94;1,000000;en cours;-0,06;x");
+        assert_eq!(lines[2], "A, B;Commune;;12;0,5;traité;3;");
+        // English keeps the words and the numbers; only the dialect changes.
+        let en = spreadsheet(text, b',', domania_i18n::Lang::En).unwrap();
+        assert!(en.contains("QN078001-01;bailleur_social;900000037;8799.94;"), "{en}");
+    }
 
     #[test]
     fn no_cell_carries_a_live_formula() {

@@ -216,7 +216,7 @@ fn service_level_figures_computed_by_hand(w: &World) {
                 "{}",
                 a.markdown
             );
-            assert!(a.markdown.contains("| 25.0 h | 100.0 h | 75.0 % |"), "{}", a.markdown);
+            assert!(a.markdown.contains("| 25\u{a0}h | 4\u{a0}jours | 75,0\u{202f}% |"), "{}", a.markdown);
             assert!(a.svg.starts_with("<svg") && a.svg.contains("4 / 6"));
             let land: f64 = a
                 .csv

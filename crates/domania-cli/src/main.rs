@@ -38,8 +38,9 @@ pub struct Cli {
     /// Machine-readable JSON on standard output.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Field separator of CSV output (one character, or `tab`): a comma unless asked, e.g.
-    /// `--delimiter ';'` for a spreadsheet set to French.
+    /// Field separator of CSV output for programs (`--format csv`; one character, or `tab`).
+    /// In French, a table asked without `--format` is written for a French spreadsheet (`;`,
+    /// decimal comma, UTF-8 with BOM, French column names).
     #[arg(long, global = true, default_value = ",", value_parser = parse_delimiter)]
     pub delimiter: u8,
     /// How long to wait for a store another process is writing, in seconds.
@@ -49,11 +50,29 @@ pub struct Cli {
     /// (`LC_ALL`, `LC_MESSAGES`, `LANG`), French unless it is English.
     #[arg(long, global = true, env = "DOMANIA_LANG", value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<domania_app::i18n::Lang>,
+    /// Whether `--format` was given: a table asked without it is written for a person.
+    #[arg(skip)]
+    pub format_given: bool,
     #[command(subcommand)]
     pub command: Command,
 }
 
 impl Cli {
+    /// The command line, and whether its command was given `--format`.
+    fn parsed() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        let mut leaf = &matches;
+        while let Some((_, sub)) = leaf.subcommand() {
+            leaf = sub;
+        }
+        cli.format_given = leaf
+            .try_contains_id("format")
+            .is_ok_and(|known| known && leaf.value_source("format") == Some(clap::parser::ValueSource::CommandLine));
+        cli
+    }
+
     /// The language of the command's reports: `--lang`, else the locale's.
     #[must_use]
     pub fn language(&self) -> domania_app::i18n::Lang {
@@ -666,7 +685,7 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
-    let cli = Cli::parse();
+    let cli = Cli::parsed();
     match commands::run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if output::is_closed_pipe(&e) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use domania_i18n::{Lang, format};
 use domania_rules::SpaceKind;
 use domania_store::{RequestFilter, RequestRow, RequestStore};
 use serde::Serialize;
@@ -37,8 +38,11 @@ pub struct AnnualRow {
     pub done: Option<usize>,
     pub open: Option<usize>,
     pub duplicates: Option<usize>,
+    #[serde(serialize_with = "crate::table::rounded::<2, _>")]
     pub median_hours: Option<f64>,
+    #[serde(serialize_with = "crate::table::rounded::<2, _>")]
     pub p90_hours: Option<f64>,
+    #[serde(serialize_with = "crate::table::rounded::<4, _>")]
     pub within_level: Option<f64>,
     pub area_m2: Option<f64>,
 }
@@ -59,8 +63,9 @@ impl crate::table::Row for AnnualRow {
     ];
 }
 
-fn fmt_opt(v: Option<f64>, unit: &str) -> String {
-    v.map_or_else(|| "–".to_owned(), |x| format!("{x:.1}{unit}"))
+/// A figure of the report as France writes it, or a dash when there is none.
+fn fmt_opt(v: Option<f64>, write: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "–".to_owned(), write)
 }
 
 /// The annual report of `year`, for `commune` (INSEE code) or the whole territory.
@@ -197,18 +202,18 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
             r.who,
             n(r.requests),
             n(r.done),
-            fmt_opt(r.median_hours, " h"),
-            fmt_opt(r.p90_hours, " h"),
-            fmt_opt(r.within_level.map(|x| x * 100.0), " %")
+            fmt_opt(r.median_hours, |h| format::duration_hours(h, Lang::Fr)),
+            fmt_opt(r.p90_hours, |h| format::duration_hours(h, Lang::Fr)),
+            fmt_opt(r.within_level, |x| format::percent(x, 1, Lang::Fr))
         );
     }
     md.push_str("\n## Surfaces gérées par acteur\n\nPar type d'intervention, la surface des espaces des sous-secteurs que chaque acteur gère.");
     if commune.is_some() {
         md.push_str(" Le non cadastré (voirie) n'appartient à aucune commune dans le cadastre : il n'est compté que dans le rapport du territoire.");
     }
-    md.push_str("\n\n| type | acteur | surface (ha) |\n|---|---|---:|\n");
+    md.push_str("\n\n| type | acteur | surface |\n|---|---|---:|\n");
     for r in out.iter().filter(|r| r.table == "land") {
-        let _ = writeln!(md, "| {} | {} | {:.2} |", r.kind, r.who, r.area_m2.unwrap_or(0.0) / 1e4);
+        let _ = writeln!(md, "| {} | {} | {} |", r.kind, r.who, format::hectares(r.area_m2.unwrap_or(0.0), Lang::Fr));
     }
     // The chart: one bar per kind, done in green, the rest in grey.
     let kinds: Vec<(String, usize, usize)> = by_kind

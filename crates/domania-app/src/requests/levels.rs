@@ -22,9 +22,12 @@ pub struct LevelRow {
     pub requests: usize,
     pub done: usize,
     /// Median and 90th percentile (nearest rank) of the delay to done, in hours.
+    #[serde(serialize_with = "crate::table::rounded::<2, _>")]
     pub median_hours: Option<f64>,
+    #[serde(serialize_with = "crate::table::rounded::<2, _>")]
     pub p90_hours: Option<f64>,
     /// Of the done requests with an expected level, the share done within it.
+    #[serde(serialize_with = "crate::table::rounded::<4, _>")]
     pub within_level: Option<f64>,
     /// Still open.
     pub backlog: usize,

@@ -32,12 +32,23 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 }
 
 fn csv<T: Row>(cli: &Cli, rows: &[T]) -> Result<()> {
-    out(&to_csv(rows, cli.delimiter, T::HEADER)?)
+    table(cli, &to_csv(rows, cli.delimiter, T::HEADER)?)
 }
 
 /// A table whose first column is named after its layer.
 fn csv_with<T: Serialize>(cli: &Cli, rows: &[T], header: &[&str]) -> Result<()> {
-    out(&to_csv(rows, cli.delimiter, header)?)
+    table(cli, &to_csv(rows, cli.delimiter, header)?)
+}
+
+/// A table: for a French spreadsheet when the language is French and no `--format` was
+/// asked, as programs read CSV otherwise.
+fn table(cli: &Cli, text: &str) -> Result<()> {
+    let lang = cli.language();
+    if lang == domania_app::i18n::Lang::Fr && !cli.format_given {
+        out(&domania_app::table::spreadsheet(text, cli.delimiter, lang)?)
+    } else {
+        out(text)
+    }
 }
 
 fn geojson<P: Serialize>(fc: &FeatureCollection<'_, P>) -> Result<()> {
