@@ -53,6 +53,57 @@ pub fn report_in(report: &ValidationReport, lang: Lang) -> ValidationReport {
     said
 }
 
+/// A report's counts in one line: `parcelles.geojson : 12 lus, 11 acceptés (dont 1 réparé), 1
+/// refusé, 0 avertissement`.
+#[must_use]
+pub fn summary(report: &ValidationReport, lang: Lang) -> String {
+    let n = |k: usize| Arg::from(k);
+    lang.t(
+        "report-summary",
+        &[
+            ("file", report.path.display().to_string().into()),
+            ("read", n(report.read)),
+            ("accepted", n(report.accepted)),
+            ("repaired", n(report.repaired)),
+            ("rejected", n(report.rejected)),
+            ("warnings", n(report.warnings)),
+        ],
+    )
+}
+
+/// A version written (or an import that changed nothing), in one line.
+#[must_use]
+pub fn version(v: &domania_store::VersionInfo, lang: Lang) -> String {
+    let layer = crate::error::layer_label(v.layer.as_str(), lang);
+    if v.unchanged {
+        return lang.t(
+            "version-unchanged",
+            &[
+                ("layer", layer.into()),
+                ("version", Arg::Count(v.version)),
+                ("features", Arg::Count(v.features)),
+                ("scope", v.scope.as_str().into()),
+            ],
+        );
+    }
+    lang.t(
+        "version-written",
+        &[
+            ("layer", layer.into()),
+            ("version", Arg::Count(v.version)),
+            ("kind", v.kind.as_str().into()),
+            ("scope", v.scope.as_str().into()),
+            ("features", Arg::Count(v.features)),
+            ("added", Arg::Count(v.added)),
+            ("removed", Arg::Count(v.removed)),
+            ("changed", Arg::Count(v.changed)),
+            ("reshaped", Arg::Count(v.reshaped)),
+            ("rejected", Arg::Count(v.rejected)),
+            ("repaired", Arg::Count(v.repaired)),
+        ],
+    )
+}
+
 /// One line per issue, for a terminal: `file: objet 3 (IDU): refusé [invalid_geometry]: …`.
 #[must_use]
 pub fn issues_text(report: &ValidationReport, limit: usize, lang: Lang) -> String {

@@ -299,3 +299,11 @@ value-rule-unassigned = unassigned
 value-by-qpv = qpv
 value-by-commune = commune
 value-by-service = service
+error-walk-header = { $file }: the header must name the longitude (lon or long), latitude (lat) and category columns.
+
+## What the command line announces
+
+report-summary = { $file }: { $read } read, { $accepted } accepted ({ $repaired } repaired), { $rejected } rejected, { $warnings } warnings
+version-unchanged = { $layer }: unchanged, still version { $version } ({ $features } features of { $scope } identical to the store)
+version-written = { $layer } v{ $version } ({ $kind }, { $scope }): { $features } features, +{ $added } added, -{ $removed } removed, ~{ $changed } changed ({ $reshaped } reshaped), { $rejected } rejected, { $repaired } repaired
+warning-overlaps = warning: { $count } pairs of parcels overlap ({ $total } in all, largest { $a }/{ $b } { $largest }); each overlap is counted once

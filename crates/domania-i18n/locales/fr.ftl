@@ -304,3 +304,11 @@ value-rule-unassigned = non attribué
 value-by-qpv = QPV
 value-by-commune = commune
 value-by-service = service
+error-walk-header = { $file } : l’en-tête doit nommer les colonnes de longitude (lon ou longitude), de latitude (lat ou latitude) et de catégorie (categorie ou category).
+
+## Ce que la ligne de commande annonce
+
+report-summary = { $file } : { $read } lus, { $accepted } acceptés (dont { $repaired } réparés), { $rejected } refusés, { $warnings } avertissements
+version-unchanged = Couche { $layer } : inchangée, toujours la version { $version } ({ $features } objets de « { $scope } » identiques aux données)
+version-written = Couche { $layer }, version { $version } ({ $kind }, « { $scope } ») : { $features } objets, { $added } ajoutés, { $removed } retirés, { $changed } modifiés (dont { $reshaped } redessinés), { $rejected } refusés, { $repaired } réparés
+warning-overlaps = avertissement : { $count } paires de parcelles se chevauchent ({ $total } en tout, la plus grande { $a }/{ $b } : { $largest }) ; chaque chevauchement n’est compté qu’une fois

@@ -20,8 +20,21 @@ pub fn key_fields(layer: Layer) -> &'static [&'static str] {
     match layer {
         // ANCT 2015 (`code_qp` QP…) and 2024 (`code_qp` QN…) files; older exports capitalised.
         Layer::Qpv => &["code_qp", "CODE_QP", "code_quartier", "id"],
-        Layer::Conventions => &["id", "reference", "code", "ID"],
-        _ => &["id", "code", "subsector_id", "ID", "CODE"],
+        // English and French attribute names, as SIG officers name them.
+        Layer::Conventions => {
+            &["id", "reference", "code", "ID", "identifiant", "référence", "numero", "numéro", "num_convention"]
+        }
+        _ => &[
+            "id",
+            "code",
+            "subsector_id",
+            "ID",
+            "CODE",
+            "identifiant",
+            "code_sous_secteur",
+            "sous_secteur",
+            "id_sous_secteur",
+        ],
     }
 }
 
@@ -30,7 +43,7 @@ pub fn key_fields(layer: Layer) -> &'static [&'static str] {
 pub fn name_fields(layer: Layer) -> &'static [&'static str] {
     match layer {
         Layer::Qpv => &["nom_qp", "lib_qp", "NOM_QP", "nom"],
-        _ => &["name", "nom", "libelle", "NOM"],
+        _ => &["name", "nom", "libelle", "NOM", "libellé", "intitule", "intitulé", "LIBELLE"],
     }
 }
 

@@ -25,6 +25,13 @@ pub struct Observation {
     pub photo: Option<String>,
 }
 
+/// The names a walk's columns (or GeoJSON properties) may have, in English or in French.
+const LON: &[&str] = &["lon", "long", "longitude", "lng"];
+const LAT: &[&str] = &["lat", "latitude"];
+const CATEGORY: &[&str] = &["category", "categorie", "catégorie", "service_code", "type", "type de signalement"];
+const NOTE: &[&str] = &["note", "description", "remarque", "commentaire", "observation", "constat"];
+const PHOTO: &[&str] = &["photo", "media_url", "image"];
+
 /// Reads the observations of a walk: CSV (`lon`/`long`, `lat`, `category`, `note`, `photo`;
 /// comma or semicolon) or GeoJSON points (properties `category`, `note`, `photo`).
 pub fn read_observations(path: &std::path::Path) -> Result<Vec<Observation>> {
@@ -43,13 +50,13 @@ pub fn read_observations(path: &std::path::Path) -> Result<Vec<Observation>> {
                 let c = c.ok_or_else(|| bad(&at, "a Point geometry is expected"))?;
                 let n = |k: usize| c.get(k).and_then(serde_json::Value::as_f64).ok_or_else(|| bad(&at, "coordinates"));
                 let p = &f["properties"];
-                let text = |k: &str| p[k].as_str().map(str::to_owned);
+                let text = |names: &[&str]| names.iter().find_map(|k| p[*k].as_str().map(str::to_owned));
                 Ok(Observation {
                     lon: n(0)?,
                     lat: n(1)?,
-                    category: text("category").ok_or_else(|| bad(&at, "no category"))?,
-                    note: text("note").unwrap_or_default(),
-                    photo: text("photo"),
+                    category: text(CATEGORY).ok_or_else(|| bad(&at, "no category"))?,
+                    note: text(NOTE).unwrap_or_default(),
+                    photo: text(PHOTO),
                     at,
                 })
             })
@@ -57,18 +64,23 @@ pub fn read_observations(path: &std::path::Path) -> Result<Vec<Observation>> {
     }
     let delimiter = if text.lines().next().is_some_and(|h| h.contains(';')) { b';' } else { b',' };
     let mut rd = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text.as_bytes());
-    let header: Vec<String> =
-        rd.headers().map_err(|e| bad("header", &e.to_string()))?.iter().map(|h| h.trim().to_lowercase()).collect();
+    let header: Vec<String> = rd
+        .headers()
+        .map_err(|e| bad("header", &e.to_string()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_lowercase())
+        .collect();
     let col = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
-    let (lon, lat, cat) = (
-        col(&["lon", "long", "longitude"]),
-        col(&["lat", "latitude"]),
-        col(&["category", "categorie", "service_code"]),
-    );
+    // English and French column names; a spreadsheet's byte-order mark is not part of a name.
+    let (lon, lat, cat) = (col(LON), col(LAT), col(CATEGORY));
     let (Some(lon), Some(lat), Some(cat)) = (lon, lat, cat) else {
-        return Err(bad("header", "columns lon (or long), lat and category are required"));
+        return Err(AppError::new(
+            ErrorCode::InvalidFile,
+            format!("{}: header: columns lon (or long), lat and category are required", path.display()),
+        )
+        .said_but_in_english("error-walk-header", vec![("file", path.display().to_string().into())]));
     };
-    let (note, photo) = (col(&["note", "description"]), col(&["photo", "media_url"]));
+    let (note, photo) = (col(NOTE), col(PHOTO));
     rd.records()
         .enumerate()
         .map(|(i, rec)| {
@@ -103,11 +115,28 @@ pub(crate) fn import_walk(
     by: &str,
     at: Timestamp,
 ) -> Result<Vec<RequestRow>> {
+    // A category given by its code, or by its name as the rules say it («Dépôt sauvage,
+    // encombrants»), or by the beginning of one name only («Dépôt sauvage»).
+    let rules = &t.rules.rules;
+    let code_of = |given: String| {
+        if rules.category(&given).is_some() {
+            return given;
+        }
+        let wanted = given.trim().to_lowercase();
+        let names = || rules.config().categories.iter().map(|c| (c, c.name.trim().to_lowercase()));
+        let exact = names().find(|(_, n)| *n == wanted).map(|(c, _)| c);
+        let begun: Vec<_> = names().filter(|(_, n)| wanted.chars().count() >= 4 && n.starts_with(&wanted)).collect();
+        match (exact, begun.as_slice()) {
+            (Some(c), _) => c.code.clone(),
+            (None, [(c, _)]) => c.code.clone(),
+            _ => given,
+        }
+    };
     let made: Vec<NewRequest> = observations
         .into_iter()
         .map(|o| {
             let r = NewRequest {
-                service_code: o.category,
+                service_code: code_of(o.category),
                 lon: o.lon,
                 lat: o.lat,
                 description: o.note,

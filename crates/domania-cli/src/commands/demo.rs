@@ -100,7 +100,7 @@ fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<Option<std::path:
     let on_import = |o: &ImportOutcome| {
         if !cli.json {
             // A closed pipe is noticed by the summary's first line.
-            let _ = print_version(&o.version, false);
+            let _ = print_version(&o.version, false, cli.language());
         }
     };
     let outcome = app.demo(dir, cli.language(), &|_| {}, &on_import)?;

@@ -2,6 +2,7 @@
 //! scenarios of transfers, procedure perimeters, blocks, and the land reports (a QPV, TFPB).
 
 use anyhow::Result;
+use domania_app::i18n::Lang;
 use domania_app::{App, Layer};
 
 use super::{csv, csv_with, date_of, geojson, json};
@@ -21,7 +22,7 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
                 ZonesArg::Qpv => Layer::Qpv,
             };
             let shares = app.shares(layer, rules.as_ref())?;
-            warn_overlaps(&shares.report.overlaps);
+            warn_overlaps(&shares.report.overlaps, cli.language());
             match format {
                 MapFormat::Csv => csv_with(
                     cli,
@@ -111,12 +112,22 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
 }
 
 /// One line for the overlaps (the JSON output lists them all).
-fn warn_overlaps(overlaps: &[(String, String, f64)]) {
+fn warn_overlaps(overlaps: &[(String, String, f64)], lang: Lang) {
     let Some((a, b, m2)) = overlaps.iter().max_by(|x, y| x.2.total_cmp(&y.2)) else { return };
     let total: f64 = overlaps.iter().map(|o| o.2).sum();
+    let area = |m2: f64| domania_app::i18n::format::area_m2(m2, 2, lang);
     eprintln!(
-        "warning: {} pairs of parcels overlap ({total:.2} m² in all, largest {a}/{b} {m2:.2} m²); each overlap is counted once",
-        overlaps.len()
+        "{}",
+        lang.t(
+            "warning-overlaps",
+            &[
+                ("count", overlaps.len().into()),
+                ("total", area(total).into()),
+                ("a", a.as_str().into()),
+                ("b", b.as_str().into()),
+                ("largest", area(*m2).into()),
+            ],
+        )
     );
 }
 

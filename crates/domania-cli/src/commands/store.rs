@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use domania_app::i18n::Lang;
 use domania_app::import::{ImportOutcome, ImportRequest, Progress, Source};
 use domania_app::{App, InvalidPolicy, VersionInfo};
 use indicatif::ProgressBar;
@@ -62,7 +63,7 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
             request.source.encoding.clone_from(encoding);
             request.skip_invalid = *skip_invalid;
             let outcome = import(cli, app, &request)?;
-            print_version(&outcome.version, cli.json)
+            print_version(&outcome.version, cli.json, cli.language())
         }
         Command::Layers => {
             let layers = app.layers()?;
@@ -245,7 +246,7 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
         }
         Command::Rollback { layer, version, scope, author } => {
             let info = app.rollback(*layer, *version, scope.clone(), &author_name(author.as_deref()))?;
-            print_version(&info, cli.json)
+            print_version(&info, cli.json, cli.language())
         }
         Command::Validate { file, kind, crs, invalid } => {
             let layer = match kind {
@@ -258,8 +259,8 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
             if cli.json {
                 json(&report)?;
             } else {
-                crate::outln!("{report}")?;
-                out(&report.render_issues(50))?;
+                crate::outln!("{}", domania_app::said::summary(&report, cli.language()))?;
+                out(&domania_app::said::issues_text(&report, 50, cli.language()))?;
             }
             if report.is_clean() {
                 Ok(())
@@ -284,36 +285,11 @@ pub(super) fn import(cli: &Cli, app: &App, request: &ImportRequest) -> Result<Im
     pb.finish_and_clear();
     let outcome = outcome?;
     if !outcome.report.issues.is_empty() {
-        eprint!("{}", outcome.report.render_issues(20));
+        eprint!("{}", domania_app::said::issues_text(&outcome.report, 20, cli.language()));
     }
     Ok(outcome)
 }
 
-pub(super) fn print_version(v: &VersionInfo, as_json: bool) -> Result<()> {
-    if as_json {
-        json(v)
-    } else if v.unchanged {
-        crate::outln!(
-            "{}: unchanged, still version {} ({} features of {} identical to the store)",
-            v.layer,
-            v.version,
-            v.features,
-            v.scope
-        )
-    } else {
-        crate::outln!(
-            "{} v{} ({}, {}): {} features, +{} added, -{} removed, ~{} changed ({} reshaped), {} rejected, {} repaired",
-            v.layer,
-            v.version,
-            v.kind,
-            v.scope,
-            v.features,
-            v.added,
-            v.removed,
-            v.changed,
-            v.reshaped,
-            v.rejected,
-            v.repaired
-        )
-    }
+pub(super) fn print_version(v: &VersionInfo, as_json: bool, lang: Lang) -> Result<()> {
+    if as_json { json(v) } else { crate::outln!("{}", domania_app::said::version(v, lang)) }
 }
