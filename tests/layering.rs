@@ -251,3 +251,97 @@ fn the_circle_finder_finds_a_circle() {
     let modules = BTreeSet::from([m("state"), m("extract")]);
     assert_eq!(references(&m("extract"), "use crate::state::Shared;", &modules), BTreeSet::from([m("state")]));
 }
+
+/// The sentences written as literals in a front end's code (not its tests, doc comments, logs
+/// or its API document): a literal of three words or more, its `{…}` placeholders left out, with the file it
+/// is in (`domania-cli/src/commands/store.rs: copied {} to {}…`).
+fn literal_sentences() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for krate in ["domania-server", "domania-cli"] {
+        let src = root().join("crates").join(krate).join("src");
+        // The API document is written for the programmers of clients, in English (as the
+        // OGC's and GeoReport's own).
+        for f in rust_files(&src).into_iter().filter(|f| !f.ends_with("openapi.rs")) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            // The code before its tests.
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            let name = format!("{krate}/{}", f.strip_prefix(root().join("crates").join(krate)).unwrap().display());
+            for line in code.lines() {
+                let t = line.trim_start();
+                if t.starts_with("//") || t.starts_with("#[") || t.contains("tracing::") {
+                    continue;
+                }
+                for (i, piece) in line.split('"').enumerate() {
+                    // Odd pieces are inside quotes (escaped quotes are rare in these sentences).
+                    if i % 2 == 0 {
+                        continue;
+                    }
+                    let mut words = 0;
+                    let mut depth = 0;
+                    let mut plain = String::new();
+                    for c in piece.chars() {
+                        match c {
+                            '{' => depth += 1,
+                            '}' => depth -= 1,
+                            _ if depth == 0 => plain.push(c),
+                            _ => {}
+                        }
+                    }
+                    // Words of a sentence: lower-case words between spaces (not a path, a header
+                    // or a media type).
+                    for w in plain.split(' ') {
+                        let w = w.trim_matches(|c: char| !c.is_alphabetic());
+                        if w.chars().count() >= 2 && w.chars().all(|c| c.is_lowercase() || c == '\'' || c == '’') {
+                            words += 1;
+                        }
+                    }
+                    if words >= 3 {
+                        found.insert(format!("{name}: {piece}"));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What a person reads is said through the catalogues (`crates/domania-i18n/locales`): a
+/// front end that writes a new sentence in its code fails this test. The sentences written
+/// before the catalogues existed are listed in `tests/literal-sentences.txt` (technical
+/// answers of the API, the CLI's administration commands); the list may only shrink: a
+/// sentence moved into the catalogues is to be removed from it, and this test says which.
+#[test]
+fn the_front_ends_write_no_new_sentence_outside_the_catalogues() {
+    let list = root().join("tests/literal-sentences.txt");
+    // `DOMANIA_BLESS_SENTENCES=1` writes the list as the code is (to shrink it after moving
+    // sentences into the catalogues; a review sees what changed).
+    if std::env::var_os("DOMANIA_BLESS_SENTENCES").is_some() {
+        let head = "# Sentences the front ends still write in their code (see tests/layering.rs). This list may only shrink.\n";
+        let body: Vec<String> = literal_sentences().into_iter().collect();
+        std::fs::write(&list, format!("{head}{}\n", body.join("\n"))).unwrap();
+    }
+    let listed: BTreeSet<String> = std::fs::read_to_string(&list)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    let found = literal_sentences();
+    let new: Vec<_> = found.difference(&listed).collect();
+    let gone: Vec<_> = listed.difference(&found).collect();
+    assert!(new.is_empty(), "sentences written outside the catalogues (say them with Lang::t): {new:#?}");
+    assert!(
+        gone.is_empty(),
+        "sentences no longer in the code: remove them from tests/literal-sentences.txt: {gone:#?}"
+    );
+}
+
+#[test]
+fn the_sentence_finder_finds_sentences_and_leaves_placeholders() {
+    let found = literal_sentences();
+    assert!(found.iter().all(|s| s.starts_with("domania-server/src/") || s.starts_with("domania-cli/src/")));
+    assert!(!found.iter().any(|s| s.contains("Accept-Language")), "a header name is not a sentence");
+    assert!(!found.iter().any(|s| s.ends_with(": cadastre-synth-parcelles.json")), "a file name is not a sentence");
+    assert!(!found.iter().any(|s| s.contains("openapi.rs")), "the API document is written for programmers");
+    assert!(found.iter().any(|s| s.contains("copied {} to {}")), "the CLI's copy summary is a sentence");
+}

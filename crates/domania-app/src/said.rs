@@ -82,7 +82,7 @@ pub fn version(v: &domania_store::VersionInfo, lang: Lang) -> String {
                 ("layer", layer.into()),
                 ("version", Arg::Count(v.version)),
                 ("features", Arg::Count(v.features)),
-                ("scope", v.scope.as_str().into()),
+                ("scope", scope(&v.scope, lang).into()),
             ],
         );
     }
@@ -102,6 +102,11 @@ pub fn version(v: &domania_store::VersionInfo, lang: Lang) -> String {
             ("repaired", Arg::Count(v.repaired)),
         ],
     )
+}
+
+/// A version's scope: `toute la couche` for a whole layer, the parts otherwise.
+fn scope(scope: &str, lang: Lang) -> String {
+    if scope == "layer" { lang.t("scope-layer", &[]) } else { scope.to_owned() }
 }
 
 /// One line per issue, for a terminal: `file: objet 3 (IDU): refusé [invalid_geometry]: …`.

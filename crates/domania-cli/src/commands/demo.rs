@@ -2,6 +2,7 @@
 
 use anyhow::{Context as _, Result};
 use domania_app::App;
+use domania_app::i18n::{Arg, Lang, format};
 use domania_app::import::ImportOutcome;
 
 use super::store::print_version;
@@ -109,33 +110,43 @@ fn demo(cli: &Cli, app: &App, dir: &std::path::Path) -> Result<Option<std::path:
         crate::outln!("{}", serde_json::to_string(&outcome)?)?;
         return Ok(rules);
     }
-    crate::outln!("\nLand by actor (Lambert-93 areas), store {}:", cli.store.display())?;
-    crate::outln!("{:<22} {:>8} {:>14} {:>8}", "actor", "parcels", "area m²", "share")?;
+    let lang = cli.language();
+    let t = |id: &str, args: &[(&str, Arg)]| lang.t(id, args);
+    let store = cli.store.display().to_string();
+    crate::outln!("\n{}", t("demo-land", &[("store", store.into())]))?;
+    let head = |id: &str| t(id, &[]);
+    crate::outln!(
+        "{:<34} {:>10} {:>14} {:>8}",
+        head("demo-actor"),
+        head("demo-parcels"),
+        head("demo-area"),
+        head("demo-share")
+    )?;
     for a in &outcome.by_actor {
-        crate::outln!("{:<22} {:>8} {:>14.0} {:>7.2}%", a.actor.as_str(), a.parcels, a.area_m2, a.share * 100.0)?;
+        let actor = if lang == Lang::Fr { a.actor.label_fr() } else { a.actor.as_str() };
+        let area = format::number(a.area_m2, 0, lang);
+        let parcels = format::number(a.parcels as f64, 0, lang);
+        crate::outln!("{actor:<34} {parcels:>10} {area:>14} {:>8}", format::percent(a.share, 2, lang))?;
     }
     if let Some(m) = &outcome.management {
-        crate::outln!(
-            "\nManagement ({}): {} sub-sectors, {} needing a convention, {} spaces assigned per intervention kind",
-            m.rules.display(),
-            m.subsectors,
-            m.needing_convention,
-            m.spaces
-        )?;
-        if !m.delegated.is_empty() {
-            crate::outln!("  delegated:")?;
-            for d in &m.delegated {
-                crate::outln!("  {d}")?;
+        let rules = m.rules.display().to_string();
+        let args = [
+            ("rules", Arg::from(rules.as_str())),
+            ("subsectors", m.subsectors.into()),
+            ("conventions", m.needing_convention.into()),
+            ("spaces", m.spaces.into()),
+        ];
+        crate::outln!("\n{}", t("demo-management", &args))?;
+        for (id, list) in [("demo-delegated", &m.delegated), ("demo-conventions", &m.conventions_needed)] {
+            if !list.is_empty() {
+                crate::outln!("  {}", head(id))?;
+                for d in list {
+                    crate::outln!("  {d}")?;
+                }
             }
         }
-        if !m.conventions_needed.is_empty() {
-            crate::outln!("  needing a convention:")?;
-            for d in &m.conventions_needed {
-                crate::outln!("  {d}")?;
-            }
-        }
-        crate::outln!("  (details: domania assign --rules {}; domania shares)", m.rules.display())?;
+        crate::outln!("  {}", t("demo-details", &[("rules", rules.into())]))?;
     }
-    crate::outln!("done in {:.2} s", outcome.seconds)?;
+    crate::outln!("{}", t("demo-done", &[("seconds", format::number(outcome.seconds, 2, lang).into())]))?;
     Ok(rules)
 }
