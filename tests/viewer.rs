@@ -52,6 +52,8 @@ fn the_viewer_in_headless_chromium_shows_who_maintains_each_space() {
     let run = Command::new("node")
         .arg(&script)
         .args([server.url.as_str(), artefacts.to_str().unwrap(), token.as_str(), upload.to_str().unwrap()])
+        // A file whose only feature is rejected: refused in French, then in English.
+        .arg(crate::support::bad_input("repair-fails.json"))
         .env("DOMANIA_CHROMIUM", &chromium)
         .output()
         .expect("node (Node.js 20) runs the browser script");

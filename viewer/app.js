@@ -1,17 +1,41 @@
 // Domania's map viewer: who maintains each space. Served by `domania serve` at `/`; reads
 // only this server (TileJSON, styles, /v1 answers): no request leaves for another host.
 const V = new URL(import.meta.url).search;
+// The page's language: `?lang=en|fr`, else the browser's first of the two, French by default
+// (as the server decides by Accept-Language). Every answer is asked for in it.
+const LANG = (() => {
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (asked === 'en' || asked === 'fr') return asked;
+  const first = (navigator.languages || [navigator.language || 'fr']).map((l) => l.slice(0, 2)).find((l) => l === 'fr' || l === 'en');
+  return first || 'fr';
+})();
+const EN = LANG === 'en';
+const LOCALE = EN ? 'en-GB' : 'fr-FR';
+// A word of the page in its language: French, or English.
+const say = (fr, en) => (EN ? en : fr);
+const langHeaders = { 'Accept-Language': LANG };
+document.documentElement.lang = LANG;
 // What the first map needs is asked for at once, while the map library loads.
 const first = {
-  territory: fetch('v1/territory'),
-  owners: fetch('styles/owners.json'),
+  territory: fetch('v1/territory', { headers: langHeaders }),
+  owners: fetch('styles/owners.json', { headers: langHeaders }),
 };
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const fmtM2 = (v) => `${Math.round(v).toLocaleString('fr-FR')}\u00a0m²`;
-const fmtDate = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' });
+const fmtM2 = (v) => `${Math.round(v).toLocaleString(LOCALE)}\u00a0m²`;
+const fmtDate = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString(LOCALE, { day: 'numeric', month: 'long', year: 'numeric' });
 const phone = window.matchMedia('(max-width: 700px)');
-const fmtPct = (v) => `${(v * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })}\u00a0%`;
+const fmtPct = (v) => `${(v * 100).toLocaleString(LOCALE, { maximumFractionDigits: 1 })}${EN ? '' : '\u00a0'}%`;
+// The page's own words in English: each element marked `data-en` (its text, or the attribute
+// named by `data-en-attr`).
+if (EN) {
+  for (const el of document.querySelectorAll('[data-en]')) {
+    const attr = el.dataset.enAttr;
+    if (attr) el.setAttribute(attr, el.dataset.en);
+    else el.textContent = el.dataset.en;
+  }
+  document.title = 'Domania — who maintains each space';
+}
 
 // Reads may need a token (`serve --private-reads`): asked once, kept for the tab.
 let readToken = sessionStorage.getItem('domania.read') || '';
@@ -30,14 +54,14 @@ try {
   maplibregl.prewarm();
   performance.mark('domania:library');
 } catch (err) {
-  status(`La bibliothèque de la carte ne se charge pas : ${err.message}`, true);
+  status(say(`La bibliothèque de la carte ne se charge pas : ${err.message}`, `The map library does not load: ${err.message}`), true);
   throw err;
 }
 
 async function api(url, options = {}) {
-  const res = await fetch(url, { ...options, headers: { ...authHeaders(), ...(options.headers || {}) } });
+  const res = await fetch(url, { ...options, headers: { ...langHeaders, ...authHeaders(), ...(options.headers || {}) } });
   if (res.status === 401 && !options.headers?.Authorization) {
-    const t = prompt('Cette carte demande un jeton de lecture :');
+    const t = prompt(say('Cette carte demande un jeton de lecture :', 'This map needs a read token:'));
     if (t) {
       readToken = t.trim();
       sessionStorage.setItem('domania.read', readToken);
@@ -116,7 +140,8 @@ function makeMap(style) {
   map = new maplibregl.Map({
     container: 'map',
     style,
-    locale: MAPLIBRE_FR,
+    // MapLibre's own words are English: French given when the page is.
+    locale: EN ? {} : MAPLIBRE_FR,
     bounds: [[b[0], b[1]], [b[2], b[3]]],
     fitBoundsOptions: { padding: 20 },
     attributionControl: { compact: true },
@@ -134,7 +159,7 @@ function makeMap(style) {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.GeolocateControl({ trackUserLocation: true }), 'top-right');
   map.on('click', whoIsHere);
-  map.on('error', (e) => status(`Carte : ${e.error?.message || e.error || 'erreur'}`, true));
+  map.on('error', (e) => status(`${say('Carte', 'Map')} : ${e.error?.message || e.error || say('erreur', 'error')}`, true));
   map.once('style.load', applyToggles);
 }
 
@@ -150,11 +175,11 @@ function fillViewSelect() {
   const sel = $('view');
   sel.innerHTML = '';
   const g1 = document.createElement('optgroup');
-  g1.label = 'Qui gère…';
+  g1.label = say('Qui gère…', 'Who manages…');
   for (const i of territory.interventions) g1.append(new Option(i.label, `managers-${i.id}`));
   const g2 = document.createElement('optgroup');
-  g2.label = 'Foncier';
-  g2.append(new Option('Qui possède', 'owners'), new Option('Mode de gestion des sous-secteurs', 'decisions'));
+  g2.label = say('Foncier', 'Land');
+  g2.append(new Option(say('Qui possède', 'Who owns'), 'owners'), new Option(say('Mode de gestion des sous-secteurs', 'How each sub-sector is managed'), 'decisions'));
   sel.append(g1, g2);
   if (![...sel.options].some((o) => o.value === view)) view = `managers-${territory.interventions[0].id}`;
   sel.value = view;
@@ -177,13 +202,13 @@ function qpvLabelsFollowToggle() {
 
 function renderLegend(style) {
   const meta = style.metadata || {};
-  $('legend-title').textContent = style.name || 'Légende';
+  $('legend-title').textContent = style.name || say('Légende', 'Legend');
   const items = (meta['domania:legend'] || []).map(
     (e) => `<li data-value="${esc(e.value)}"><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</li>`,
   );
   if (kindOf(view)) {
-    items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>Espace non cadastré (voirie, domaine public)</li>`);
-    items.push('<li><i class="swatch" style="background:#FFFFFF"></i>Hors sous-secteur : aucune règle de gestion</li>');
+    items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>${say('Espace non cadastré (voirie, domaine public)', 'Non-cadastré space (roads, public domain)')}</li>`);
+    items.push(`<li><i class="swatch" style="background:#FFFFFF"></i>${say('Hors sous-secteur : aucune règle de gestion', 'Outside the sub-sectors: no management rule')}</li>`);
   }
   $('legend-items').innerHTML = items.join('');
   $('legend-note').textContent = meta['domania:convention_needed'] || '';
@@ -200,7 +225,7 @@ async function viewStyle() {
   });
   // A basemap only when the server was told of one (`serve --basemap`).
   if (territory.basemap) {
-    style.sources.basemap = { type: 'raster', tiles: [territory.basemap], tileSize: 256, attribution: 'Fond de plan' };
+    style.sources.basemap = { type: 'raster', tiles: [territory.basemap], tileSize: 256, attribution: say('Fond de plan', 'Basemap') };
     style.layers.splice(1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.6 } });
   }
   return style;
@@ -239,9 +264,15 @@ function placeQpvLabels() {
 async function loadTerritory(answer) {
   territory = answer || (await api('v1/territory'));
   document.body.dataset.snapshot = territory.snapshot;
-  status(`Règles appliquées au ${fmtDate(territory.judged_on)} · ${territory.parcels.toLocaleString('fr-FR')} parcelles · instantané ${territory.snapshot.slice(0, 8)}`);
+  const parcels = territory.parcels.toLocaleString(LOCALE);
+  status(say(
+    `Règles appliquées au ${fmtDate(territory.judged_on)} · ${parcels} parcelles · instantané ${territory.snapshot.slice(0, 8)}`,
+    `Rules applied on ${fmtDate(territory.judged_on)} · ${parcels} parcels · snapshot ${territory.snapshot.slice(0, 8)}`,
+  ));
   const layerSel = $('upload-layer');
-  const names = { parcels: 'Parcelles (cadastre)', owners: 'Propriétaires (fichier PPM)', qpv: 'QPV', subsectors: 'Sous-secteurs', conventions: 'Périmètres des conventions' };
+  const names = EN
+    ? { parcels: 'Parcels (cadastre)', owners: 'Owners (PPM file)', qpv: 'QPV', subsectors: 'Sub-sectors', conventions: 'Convention perimeters' }
+    : { parcels: 'Parcelles (cadastre)', owners: 'Propriétaires (fichier PPM)', qpv: 'QPV', subsectors: 'Sous-secteurs', conventions: 'Périmètres des conventions' };
   const kept = layerSel.value;
   layerSel.innerHTML = '';
   for (const l of territory.uploadable) layerSel.append(new Option(names[l] || l, l));
@@ -250,52 +281,64 @@ async function loadTerritory(answer) {
 }
 
 // ---- Click: who maintains this space, and why.
-const RULES = {
-  convention: 'par convention',
-  fixed: 'règle fixe pour ce type d’intervention',
-  default: 'service de l’acteur gestionnaire',
-  unassigned: 'aucune règle ne désigne de service',
-};
-const NOTES = {
-  outside: 'Hors de tout sous-secteur : aucune règle de gestion ne s’applique ici.',
-  sliver: 'Aucun espace ici : un reliquat sous la tolérance, ou un sous-secteur entièrement couvert de parcelles.',
-};
+const RULES = EN
+  ? { convention: 'by a convention', fixed: 'a fixed rule for this kind', default: 'the managing actor’s service', unassigned: 'no rule names a service' }
+  : {
+    convention: 'par convention',
+    fixed: 'règle fixe pour ce type d’intervention',
+    default: 'service de l’acteur gestionnaire',
+    unassigned: 'aucune règle ne désigne de service',
+  };
+const NOTES = EN
+  ? {
+    outside: 'Outside every sub-sector: no management rule applies here.',
+    sliver: 'No space here: a sliver under the tolerance, or a sub-sector wholly covered by parcels.',
+  }
+  : {
+    outside: 'Hors de tout sous-secteur : aucune règle de gestion ne s’applique ici.',
+    sliver: 'Aucun espace ici : un reliquat sous la tolérance, ou un sous-secteur entièrement couvert de parcelles.',
+  };
+const NONE = say('aucun service désigné', 'no service named');
+const NON_CADASTRE_LABEL = say('Non cadastré', 'Non-cadastré');
 // Each kind's manager with its contact and the rule that chose it; the engine's full reasons
 // (as the rules word them) folded below, each said once.
 function managersTable(managers) {
   const kind = kindOf(view);
   const rows = [...managers].sort((a, b) => (b.intervention === kind) - (a.intervention === kind));
-  const table = `<table class="managers"><tr><th>Intervention</th><th>Gestionnaire</th></tr>${rows
+  const table = `<table class="managers"><tr><th>Intervention</th><th>${say('Gestionnaire', 'Manager')}</th></tr>${rows
     .map((m) => {
       const s = m.service;
       const contact = s ? [s.phone && `<a href="tel:${esc(s.phone.replace(/[^+\d]/g, ''))}">☎\u00a0${esc(s.phone)}</a>`, s.email && `<a href="mailto:${esc(s.email)}">${esc(s.email)}</a>`].filter(Boolean).join(' · ') : '';
       return `<tr class="${m.intervention === kind ? 'current' : ''}" data-kind="${esc(m.intervention)}"><td>${esc(kindLabel(m.intervention))}</td>
-        <td><strong class="service">${esc(s ? s.name : 'aucun service désigné')}</strong>${contact ? `<br>${contact}` : ''}
+        <td><strong class="service">${esc(s ? s.name : NONE)}</strong>${contact ? `<br>${contact}` : ''}
         <div class="why">${esc(RULES[m.rule] || m.rule)}</div></td></tr>`;
     })
     .join('')}</table>`;
   const reasons = [...new Set(managers.map((m) => m.explanation))];
-  return `${table}<details class="why"><summary>Le détail des règles</summary>${reasons.map((r) => `<p>${esc(r)}</p>`).join('')}</details>`;
+  return `${table}<details class="why"><summary>${say('Le détail des règles', 'The rules in detail')}</summary>${reasons.map((r) => `<p>${esc(r)}</p>`).join('')}</details>`;
 }
 
+const SUBSECTOR = say('Sous-secteur', 'Sub-sector');
+const CONVENTION_NEEDED = say('convention à établir', 'a convention is needed');
 function whoHtml(who) {
   const parts = [];
   const sp = who.space;
-  if (sp?.kind === 'parcel') parts.push(`<h3>Parcelle ${esc(sp.idu)}</h3>`);
-  else if (sp?.kind === 'non_cadastre') parts.push('<h3>Espace non cadastré</h3><p class="meta">Domaine public sans parcelle (voirie, le plus souvent).</p>');
-  else if (who.parcels.length) parts.push(`<h3>Parcelle ${esc(who.parcels[0].idu)}</h3>`);
-  else parts.push('<h3>Hors des espaces gérés</h3>');
+  const parcel = say('Parcelle', 'Parcel');
+  if (sp?.kind === 'parcel') parts.push(`<h3>${parcel} ${esc(sp.idu)}</h3>`);
+  else if (sp?.kind === 'non_cadastre') parts.push(say('<h3>Espace non cadastré</h3><p class="meta">Domaine public sans parcelle (voirie, le plus souvent).</p>', '<h3>Non-cadastré space</h3><p class="meta">Public domain with no parcel (roads, most often).</p>'));
+  else if (who.parcels.length) parts.push(`<h3>${parcel} ${esc(who.parcels[0].idu)}</h3>`);
+  else parts.push(say('<h3>Hors des espaces gérés</h3>', '<h3>Outside the managed spaces</h3>'));
   for (const p of who.parcels) {
     const owners = p.owners.length
-      ? p.owners.map((o) => `${esc(o.name)} <span class="meta">(${/^\d{9}$/.test(o.siren) ? 'SIREN' : 'identifiant DGFiP'} ${esc(o.siren)})</span>`).join(', ')
-      : p.owner_file ? 'personne(s) physique(s)' : '<span class="err">propriétaire inconnu : pas de fichier des propriétaires pour cette commune</span>';
+      ? p.owners.map((o) => `${esc(o.name)} <span class="meta">(${/^\d{9}$/.test(o.siren) ? 'SIREN' : say('identifiant DGFiP', 'DGFiP identifier')} ${esc(o.siren)})</span>`).join(', ')
+      : p.owner_file ? say('personne(s) physique(s)', 'natural person(s)') : `<span class="err">${say('propriétaire inconnu : pas de fichier des propriétaires pour cette commune', 'owner unknown: no owner file for this commune')}</span>`;
     parts.push(`<p>${esc(actorLabels[p.actor] || p.actor)} — ${owners}<br><span class="meta">${fmtM2(p.area_m2)}${p.contenance_m2 ? ` · contenance ${fmtM2(p.contenance_m2)}` : ''}</span></p>`);
   }
   if (who.subsector) {
     const z = who.subsector;
     const dec = territory.subsectors.find((s) => s.id === z.id);
-    parts.push(`<p>Sous-secteur <button class="link" data-subsector="${esc(z.id)}">${esc(z.id)}${z.name ? ` — ${esc(z.name)}` : ''}</button><br>
-      <strong>${esc(dec ? dec.decision_label : z.decision)}</strong>${z.needs_convention ? ' · <span class="err">convention à établir</span>' : ''}</p>`);
+    parts.push(`<p>${SUBSECTOR} <button class="link" data-subsector="${esc(z.id)}">${esc(z.id)}${z.name ? ` — ${esc(z.name)}` : ''}</button><br>
+      <strong>${esc(dec ? dec.decision_label : z.decision)}</strong>${z.needs_convention ? ` · <span class="err">${CONVENTION_NEEDED}</span>` : ''}</p>`);
   }
   if (who.qpv.length) parts.push(`<p class="meta">QPV : ${who.qpv.map((q) => esc(q.name ? `${q.name} (${q.code})` : q.code)).join(', ')}</p>`);
   if (who.managers.length) parts.push(managersTable(who.managers));
@@ -321,7 +364,7 @@ async function whoIsHere(e) {
     const idu = who.space?.kind === 'parcel' ? who.space.idu : '';
     if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], idu]);
   } catch (err) {
-    status(`Qui gère ici ? ${err.message}`, true);
+    status(`${say('Qui gère ici ?', 'Who manages here?')} ${err.message}`, true);
   }
 }
 document.addEventListener('click', (e) => {
@@ -331,7 +374,7 @@ document.addEventListener('click', (e) => {
   const a = e.target.closest('a[data-auth]');
   if (a && readToken) {
     e.preventDefault();
-    fetch(a.href, { headers: authHeaders() })
+    fetch(a.href, { headers: { ...langHeaders, ...authHeaders() } })
       .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`${r.status} ${r.statusText}`))))
       .then((blob) => {
         const url = URL.createObjectURL(blob);
@@ -361,7 +404,7 @@ function sharesChart(z) {
   const bars = rows
     .map(([actor, share], i) => {
       const w = Math.max(0.5, share * 200);
-      const label = actor === 'non_cadastre' ? 'Non cadastré' : actorLabels[actor] || actor;
+      const label = actor === 'non_cadastre' ? NON_CADASTRE_LABEL : actorLabels[actor] || actor;
       const fill = actor === 'non_cadastre' ? NON_CADASTRE : colours[actor] || '#BBBBBB';
       const short = label.length > 34 ? `${label.slice(0, 33)}…` : label;
       return `<g transform="translate(0 ${i * h})"><text x="0" y="15" font-size="11"><title>${esc(label)}</title>${esc(short)}</text>
@@ -369,8 +412,8 @@ function sharesChart(z) {
         <text x="${(195 + w * 0.8).toFixed(1)}" y="15" font-size="11">${esc(fmtPct(share))}</text></g>`;
     })
     .join('');
-  return `<p class="meta">Part de la surface totale du sous-secteur (la règle des 60 % compte, elle, le sol cadastré : voir la décision).</p>
-    <svg class="chart" viewBox="0 0 400 ${rows.length * h}" role="img" aria-label="Parts de chaque acteur">${bars}</svg>`;
+  return `<p class="meta">${say('Part de la surface totale du sous-secteur (la règle des 60 % compte, elle, le sol cadastré : voir la décision).', 'Share of the sub-sector’s whole area (the 60 % rule counts the cadastré land only: see the decision).')}</p>
+    <svg class="chart" viewBox="0 0 400 ${rows.length * h}" role="img" aria-label="${say('Parts de chaque acteur', 'Each actor’s share')}">${bars}</svg>`;
 }
 
 async function showSubsector(id) {
@@ -381,32 +424,32 @@ async function showSubsector(id) {
     const spaces = z.spaces
       .map((s) => {
         const m = kind ? s.managers.find((x) => x.intervention === kind) : null;
-        const label = s.space.kind === 'parcel' ? s.space.idu : 'Non cadastré';
+        const label = s.space.kind === 'parcel' ? s.space.idu : NON_CADASTRE_LABEL;
         const who = kind
-          ? (m?.service?.name || 'aucun service désigné')
-          : s.space.kind === 'parcel' ? actorLabels[s.space.actor] || s.space.actor : 'Non cadastré';
+          ? (m?.service?.name || NONE)
+          : s.space.kind === 'parcel' ? actorLabels[s.space.actor] || s.space.actor : NON_CADASTRE_LABEL;
         return `<tr><td>${esc(label)}</td><td>${fmtM2(s.area_m2)}</td><td>${esc(who)}</td></tr>`;
       })
       .join('');
     const qpv = territory.qpv.filter((q) => dec?.qpv.includes(q.code));
     const el = $('subsector');
-    el.innerHTML = `<h2>Sous-secteur ${esc(z.id)}${z.name ? ` — ${esc(z.name)}` : ''}</h2>
-      <p><strong>${esc(dec ? dec.decision_label : z.decision)}</strong>${z.needs_convention ? ' · <span class="err">convention à établir</span>' : ''}</p>
+    el.innerHTML = `<h2>${SUBSECTOR} ${esc(z.id)}${z.name ? ` — ${esc(z.name)}` : ''}</h2>
+      <p><strong>${esc(dec ? dec.decision_label : z.decision)}</strong>${z.needs_convention ? ` · <span class="err">${CONVENTION_NEEDED}</span>` : ''}</p>
       <p class="meta">${esc(z.explanation)}</p>
       ${sharesChart(z)}
-      <p class="meta">Surface ${fmtM2(z.area_m2)} dont non cadastré ${fmtM2(z.non_cadastre_m2)}</p>
+      <p class="meta">${say(`Surface ${fmtM2(z.area_m2)} dont non cadastré ${fmtM2(z.non_cadastre_m2)}`, `Area ${fmtM2(z.area_m2)}, of which non-cadastré ${fmtM2(z.non_cadastre_m2)}`)}</p>
       <p class="downloads">
-        <a data-auth href="subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">Cahier des charges (imprimable)</a><br>
-        Sous-secteur : <a data-auth href="v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
+        <a data-auth href="subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">${say('Cahier des charges (imprimable)', 'Cahier des charges (printable, in French)')}</a><br>
+        ${SUBSECTOR} : <a data-auth href="v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
         <a data-auth href="collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
         ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a data-auth href="v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>
           <a data-auth href="v1/qpv/${encodeURIComponent(q.code)}/report?f=geojson" download="${esc(q.code)}.geojson">GeoJSON</a>`).join('')}
       </p>
-      <table class="managers"><tr><th>Espace</th><th>Surface</th><th>${esc(kind ? kindLabel(kind) : 'Propriétaire')}</th></tr>${spaces}</table>`;
+      <table class="managers"><tr><th>${say('Espace', 'Space')}</th><th>${say('Surface', 'Area')}</th><th>${esc(kind ? kindLabel(kind) : say('Propriétaire', 'Owner'))}</th></tr>${spaces}</table>`;
     el.hidden = false;
     el.scrollIntoView({ block: 'nearest' });
   } catch (err) {
-    status(`Sous-secteur ${id} : ${err.message}`, true);
+    status(`${SUBSECTOR} ${id} : ${err.message}`, true);
   }
 }
 
@@ -428,7 +471,7 @@ async function goTo(hit) {
     try {
       idus = (await api(`v1/owners/${encodeURIComponent(hit.id)}`)).parcels;
     } catch (err) {
-      status(`Parcelles de ${hit.id} : ${err.message}`, true);
+      status(`${say('Parcelles de', 'Parcels of')} ${hit.id} : ${err.message}`, true);
     }
   }
   if (map.getLayer('selected')) map.setFilter('selected', ['in', ['get', 'idu'], ['literal', idus]]);
@@ -447,7 +490,7 @@ $('search').addEventListener('submit', async (e) => {
     const list = $('hits');
     list.innerHTML = '';
     if (!r.hits.length) {
-      list.innerHTML = `<li class="none">Aucun résultat pour « ${esc(q)} »</li>`;
+      list.innerHTML = `<li class="none">${say(`Aucun résultat pour « ${esc(q)} »`, `No result for “${esc(q)}”`)}</li>`;
       list.hidden = false;
       return;
     }
@@ -463,13 +506,13 @@ $('search').addEventListener('submit', async (e) => {
     if (r.hits.length >= SEARCH_LIMIT) {
       const more = document.createElement('li');
       more.className = 'none';
-      more.textContent = `Les ${SEARCH_LIMIT} premiers résultats : précisez la recherche pour les autres.`;
+      more.textContent = say(`Les ${SEARCH_LIMIT} premiers résultats : précisez la recherche pour les autres.`, `The first ${SEARCH_LIMIT} results: narrow the search for the others.`);
       list.append(more);
     }
     await goTo(r.hits[0]);
     list.hidden = r.hits.length === 1;
   } catch (err) {
-    status(`Recherche : ${err.message}`, true);
+    status(`${say('Recherche', 'Search')} : ${err.message}`, true);
   }
 });
 
@@ -477,27 +520,36 @@ $('search').addEventListener('submit', async (e) => {
 function uploadReport(r) {
   const v = r.version || {};
   const rep = r.report || {};
-  const lines = [
-    v.unchanged
-      ? `<span class="ok">Rien de nouveau</span> : le fichier est identique à la version ${Number(v.version)} de « ${esc(v.layer)} ».`
-      : `<span class="ok">Version enregistrée</span> : « ${esc(v.layer)} » version ${Number(v.version)}, par ${esc(v.author)}.`,
-    `${Number(v.features)} objets : ${Number(v.added)} ajoutés, ${Number(v.removed)} retirés, ${Number(v.changed)} modifiés, ${Number(v.reshaped)} redessinés.`,
-    `Lecture (${esc(rep.format)}, ${esc(rep.crs)}) : ${Number(rep.read)} lus, ${Number(rep.accepted)} acceptés, ${Number(rep.repaired)} réparés, ${Number(rep.rejected)} rejetés, ${Number(rep.warnings)} avertissements.`,
-  ];
+  const n = (x) => Number(x);
+  const lines = EN
+    ? [
+      v.unchanged
+        ? `<span class="ok">Nothing new</span>: the file is identical to version ${n(v.version)} of “${esc(v.layer)}”.`
+        : `<span class="ok">Version saved</span>: “${esc(v.layer)}” version ${n(v.version)}, by ${esc(v.author)}.`,
+      `${n(v.features)} features: ${n(v.added)} added, ${n(v.removed)} removed, ${n(v.changed)} changed, ${n(v.reshaped)} reshaped.`,
+      `Read (${esc(rep.format)}, ${esc(rep.crs)}): ${n(rep.read)} read, ${n(rep.accepted)} accepted, ${n(rep.repaired)} repaired, ${n(rep.rejected)} rejected, ${n(rep.warnings)} warnings.`,
+    ]
+    : [
+      v.unchanged
+        ? `<span class="ok">Rien de nouveau</span> : le fichier est identique à la version ${n(v.version)} de « ${esc(v.layer)} ».`
+        : `<span class="ok">Version enregistrée</span> : « ${esc(v.layer)} » version ${n(v.version)}, par ${esc(v.author)}.`,
+      `${n(v.features)} objets : ${n(v.added)} ajoutés, ${n(v.removed)} retirés, ${n(v.changed)} modifiés, ${n(v.reshaped)} redessinés.`,
+      `Lecture (${esc(rep.format)}, ${esc(rep.crs)}) : ${n(rep.read)} lus, ${n(rep.accepted)} acceptés, ${n(rep.repaired)} réparés, ${n(rep.rejected)} rejetés, ${n(rep.warnings)} avertissements.`,
+    ];
   lines.push(...issueLines(rep));
   return lines.join('\n');
 }
 
 // A validation report's issues, one line each (the server says their messages in French).
-const SEVERITY = { warning: 'avertissement', repaired: 'réparé', rejected: 'refusé' };
-const WHERE = { feature: 'objet', line: 'ligne' };
+const SEVERITY = EN ? { warning: 'warning', repaired: 'repaired', rejected: 'rejected' } : { warning: 'avertissement', repaired: 'réparé', rejected: 'refusé' };
+const WHERE = EN ? { feature: 'feature', line: 'line' } : { feature: 'objet', line: 'ligne' };
 function issueLines(rep) {
   const lines = [];
   for (const i of (rep?.issues || []).slice(0, 20)) {
     const where = i.location ? Object.entries(i.location).map(([k, x]) => `${WHERE[k] || k} ${x}`).join(' ') : '';
     lines.push(`· ${esc(SEVERITY[i.severity] || i.severity)} : ${esc(where)}${i.id ? ` (${esc(i.id)})` : ''} : ${esc(i.message)}`);
   }
-  if ((rep?.issues || []).length > 20) lines.push(`… et ${rep.issues.length - 20} autres`);
+  if ((rep?.issues || []).length > 20) lines.push(say(`… et ${rep.issues.length - 20} autres`, `… and ${rep.issues.length - 20} more`));
   return lines;
 }
 
@@ -505,7 +557,7 @@ function issueLines(rep) {
 $('upload-token').value = sessionStorage.getItem('domania.edit') || '';
 $('upload-file').addEventListener('change', () => {
   const f = $('upload-file').files[0];
-  $('upload-file-name').textContent = f ? f.name : 'aucun fichier choisi';
+  $('upload-file-name').textContent = f ? f.name : say('aucun fichier choisi', 'no file chosen');
 });
 
 $('upload-form').addEventListener('submit', async (e) => {
@@ -515,11 +567,11 @@ $('upload-form').addEventListener('submit', async (e) => {
   const token = $('upload-token').value.trim();
   const out = $('upload-report');
   if (!file || !token) {
-    out.innerHTML = '<span class="err">Choisissez un fichier et donnez un jeton éditeur.</span>';
+    out.innerHTML = `<span class="err">${say('Choisissez un fichier et donnez un jeton éditeur.', 'Choose a file and give an editor token.')}</span>`;
     return;
   }
   sessionStorage.setItem('domania.edit', token);
-  out.textContent = `Envoi de ${file.name}…`;
+  out.textContent = say(`Envoi de ${file.name}…`, `Sending ${file.name}…`);
   const type = file.name.endsWith('.zip') ? 'application/zip' : file.name.endsWith('.csv') ? 'text/csv' : 'application/geo+json';
   try {
     const options = new URLSearchParams();
@@ -531,7 +583,7 @@ $('upload-form').addEventListener('submit', async (e) => {
     });
     out.innerHTML = uploadReport(r);
   } catch (err) {
-    out.innerHTML = [`<span class="err">Refusé, rien n'a changé : ${esc(err.message)}</span>`, ...issueLines(err.body?.details)].join('\n');
+    out.innerHTML = [`<span class="err">${say('Refusé, rien n’a changé :', 'Refused, nothing changed:')} ${esc(err.message)}</span>`, ...issueLines(err.body?.details)].join('\n');
     document.body.dataset.refused = String(Number(document.body.dataset.refused || 0) + 1);
     return;
   }
@@ -542,7 +594,7 @@ $('upload-form').addEventListener('submit', async (e) => {
     await loadStyle();
     document.body.dataset.uploaded = territory.snapshot;
   } catch (err) {
-    status(`La version est enregistrée, mais la carte ne s'est pas rechargée : ${err.message} (rechargez la page)`, true);
+    status(say(`La version est enregistrée, mais la carte ne s’est pas rechargée : ${err.message} (rechargez la page)`, `The version is saved, but the map did not reload: ${err.message} (reload the page)`), true);
   }
 });
 
@@ -560,7 +612,7 @@ $('view').addEventListener('change', async (e) => {
     map.setStyle(style, { diff: false });
     map.once('style.load', applyToggles);
   } catch (err) {
-    status(`Vue ${view} : ${err.message}`, true);
+    status(`${say('Vue', 'View')} ${view} : ${err.message}`, true);
   }
 });
 for (const box of document.querySelectorAll('#toggles input')) box.addEventListener('change', applyToggles);
@@ -589,6 +641,6 @@ try {
     document.body.dataset.ready = territory.snapshot;
   });
 } catch (err) {
-  status(`Démarrage : ${err.message}`, true);
+  status(`${say('Démarrage', 'Start')} : ${err.message}`, true);
 }
 window.domania = { get map() { return map; }, showSubsector };

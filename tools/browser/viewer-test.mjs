@@ -1,6 +1,6 @@
 // The viewer in a real browser: Debian's chromium, headless, driven by playwright-core.
 //
-//   node tools/browser/viewer-test.mjs BASE_URL OUT_DIR EDITOR_TOKEN UPLOAD_FILE
+//   node tools/browser/viewer-test.mjs BASE_URL OUT_DIR EDITOR_TOKEN UPLOAD_FILE BAD_FILE
 //
 // Run by tests/viewer.rs against `domania serve` on the demo territory. Writes screenshots and
 // the cahier's PDF in OUT_DIR, prints a JSON summary on standard output, and exits non-zero
@@ -9,9 +9,9 @@ import { chromium } from 'playwright-core';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [base, out, editorToken, uploadFile] = process.argv.slice(2);
-if (!uploadFile) {
-  console.error('usage: viewer-test.mjs BASE_URL OUT_DIR EDITOR_TOKEN UPLOAD_FILE');
+const [base, out, editorToken, uploadFile, badFile] = process.argv.slice(2);
+if (!badFile) {
+  console.error('usage: viewer-test.mjs BASE_URL OUT_DIR EDITOR_TOKEN UPLOAD_FILE BAD_FILE');
   process.exit(2);
 }
 mkdirSync(out, { recursive: true });
@@ -37,8 +37,9 @@ function watch(page, name) {
     if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:') && u.host !== host) foreign.push(r.url());
   });
   page.on('pageerror', (e) => errors.push(`${name}: ${e.message}`));
-  // The refused upload's 409 is expected (and checked); any other error is not.
-  page.on('console', (m) => m.type() === 'error' && !/status of 409/.test(m.text()) && errors.push(`${name} console: ${m.text()}`));
+  // The refused uploads' 409 and 422 and the unknown sub-sector's 404 are expected (and
+  // checked); any other error is not.
+  page.on('console', (m) => m.type() === 'error' && !/status of (409|422|404)/.test(m.text()) && errors.push(`${name} console: ${m.text()}`));
   return errors;
 }
 
@@ -162,6 +163,13 @@ try {
   check(!titles.some((t) => /zoom in|zoom out|find my location|drag to rotate/i.test(t)), `English in the controls: ${titles.join(' | ')}`);
   check(await page.locator('#upload-form .file-button').textContent() === 'Choisir un fichier…', 'the file chooser is not in French');
 
+  // ---- An error, in French: an unknown sub-sector.
+  await page.evaluate(() => window.domania.showSubsector('NOPE'));
+  await page.waitForFunction(() => document.getElementById('status').className === 'err');
+  const frError = (await page.locator('#status').textContent()).trim();
+  summary.error_fr = frError;
+  check(frError.includes('Le sous-secteur « NOPE » n’existe pas') && !/no sub-sector|not in the store/i.test(frError), `the error: ${frError}`);
+
   // ---- Switch the intervention kind: the legend changes with it.
   const legendBefore = await page.locator('#legend-items li').allTextContents();
   await page.selectOption('#view', 'managers-waste');
@@ -226,6 +234,54 @@ try {
   const overflow = await p2.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the page is ${overflow} px wider than a 375 px phone`);
   check(errors2.length === 0, `errors in the phone page: ${errors2.join('; ')}`);
+
+  // ---- The page in English for a browser that asks for it: its words, the map's controls,
+  // the server's answers, an error and a refused file; no French word of Domania's own (the
+  // rules file's names, the owners' and the services', are the territory's and stay as written).
+  const en = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
+  const p4 = await en.newPage();
+  const errors4 = watch(p4, 'english');
+  await p4.goto(base);
+  await p4.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  const enTitles = await p4.locator('.maplibregl-ctrl button').evaluateAll((bs) => bs.map((b) => b.title || b.getAttribute('aria-label') || ''));
+  check(enTitles.includes('Zoom in') && !enTitles.includes('Zoom avant'), `the English controls: ${enTitles.join(' | ')}`);
+  const words = await p4.evaluate(() => [
+    document.querySelector('#toggles h2').textContent, document.querySelector('#search button').textContent,
+    document.querySelector('#upload-form .file-button').textContent, document.querySelector('#upload h2').textContent,
+    document.getElementById('status').textContent, document.querySelector('#view optgroup').label,
+  ]);
+  summary.english = { controls: enTitles.slice(0, 3), words };
+  check(words.join('|') === `Layers|Search|Choose a file…|Update a layer|${words[4]}|Who manages…` && words[4].startsWith('Rules applied on'), `the English page: ${words.join(' | ')}`);
+  await p4.fill('#q', parcel.idu);
+  await p4.press('#q', 'Enter');
+  await p4.waitForFunction((idu) => document.body.dataset.found === `parcel:${idu}`, parcel.idu);
+  const enHit = (await p4.locator('#status').textContent()).trim();
+  check(enHit.startsWith(`Parcel ${parcel.idu} (Social landlord)`), `the English search: ${enHit}`);
+  await p4.evaluate(() => window.domania.showSubsector('NOPE'));
+  await p4.waitForFunction(() => document.getElementById('status').className === 'err');
+  const enError = (await p4.locator('#status').textContent()).trim();
+  summary.english.error = enError;
+  check(enError.includes('No sub-sector "NOPE"') && !/n’existe|données|sous-secteur/i.test(enError), `the English error: ${enError}`);
+  await p4.selectOption('#upload-layer', 'subsectors');
+  await p4.setInputFiles('#upload-file', badFile);
+  await p4.fill('#upload-token', editorToken);
+  await p4.click('#upload-form button[type=submit]');
+  await p4.waitForFunction(() => document.body.dataset.refused, null, { timeout: 60_000 });
+  const enRefusal = await p4.locator('#upload-report').textContent();
+  summary.english.refusal = enRefusal.slice(0, 240);
+  check(enRefusal.startsWith('Refused, nothing changed:') && enRefusal.includes('tick') && enRefusal.includes('rejected : feature 0'), `the English refusal: ${enRefusal}`);
+  check(!/objet|refusé|rien|cochez|--skip|\/tmp/.test(enRefusal), `French or a flag in the English refusal: ${enRefusal}`);
+  check(errors4.length === 0, `errors in the English page: ${errors4.join('; ')}`);
+  // The same refused file in French: the issue said in French, with what to do in the page.
+  await page.selectOption('#upload-layer', 'subsectors');
+  await page.setInputFiles('#upload-file', badFile);
+  await page.uncheck('#upload-force');
+  await page.click('#upload-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('upload-report').textContent.includes('invalide') || document.getElementById('upload-report').textContent.includes('valide'), null, { timeout: 60_000 });
+  const frRefusal = await page.locator('#upload-report').textContent();
+  summary.refusal_invalid = frRefusal.slice(0, 240);
+  check(frRefusal.includes('refusé : objet 0') && frRefusal.includes('la géométrie n’est pas valide') && frRefusal.includes('cochez « Importer les objets valides'), `the French refusal: ${frRefusal}`);
+  check(!/rejected|feature|--skip|\/tmp/.test(frRefusal), `English or a flag in the French refusal: ${frRefusal}`);
 
   // ---- The cahier des charges of a sub-sector, printed to PDF.
   const t = await api('/v1/territory');

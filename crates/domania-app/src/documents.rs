@@ -102,17 +102,6 @@ fn contact(s: &Service) -> String {
     parts.join(" · ")
 }
 
-/// The decision of a sub-sector in French.
-#[must_use]
-pub fn decision_label(decision: &str, delegated_to: Option<Actor>) -> String {
-    match (decision, delegated_to) {
-        ("delegated", Some(a)) => format!("Gestion déléguée : {}", a.label_fr()),
-        ("domanialite", _) => "Gestion selon la domanialité".into(),
-        ("undecided", _) => "Indécis : propriétaire inconnu d'une part du sol".into(),
-        (d, _) => d.to_owned(),
-    }
-}
-
 /// An SVG map of `shapes` (Lambert-93), each filled with its colour and numbered, inside the
 /// outline `frame`.
 #[allow(clippy::many_single_char_names)]
@@ -295,7 +284,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     let _ = write!(
         b,
         "<h2>Décision</h2><p><strong>{}</strong>{}</p><p class=\"meta\">{}</p>",
-        esc(&decision_label(d, to)),
+        esc(&crate::said::decision_label(d, to, Lang::Fr)),
         if decision.needs_convention { " — <span class=\"warn\">une convention est à établir</span>" } else { "" },
         esc(&decision.reason.said(Lang::Fr))
     );

@@ -318,7 +318,9 @@ impl App {
             .collect();
         let mut styles = Vec::new();
         for name in crate::styles::names(&rules.rules) {
-            let Some(style) = crate::styles::style(&rules.rules, &name, "pmtiles://") else { continue };
+            let Some(style) = crate::styles::style(&rules.rules, &name, "pmtiles://", crate::i18n::Lang::Fr) else {
+                continue;
+            };
             let path = req.out_dir.join("styles").join(format!("{name}.json"));
             let style = crate::styles::over_sources(style, &sources);
             std::fs::write(&path, serde_json::to_vec_pretty(&style).unwrap_or_default())

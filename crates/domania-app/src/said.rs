@@ -8,6 +8,27 @@ use std::fmt::Write as _;
 use domania_i18n::{Arg, Lang};
 use domania_io::report::{Issue, Location, Severity, ValidationReport};
 
+/// An actor as a reader of `lang` names it (`Bailleur social`, `Social landlord`).
+#[must_use]
+pub fn actor_label(a: domania_core::Actor, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => a.label_fr().to_owned(),
+        Lang::En => lang.t(&format!("actor-{}", a.as_str()), &[]),
+    }
+}
+
+/// A sub-sector's decision as a reader of `lang` reads it (`Gestion déléguée : Bailleur
+/// social`).
+#[must_use]
+pub fn decision_label(decision: &str, delegated_to: Option<domania_core::Actor>, lang: Lang) -> String {
+    match (decision, delegated_to) {
+        ("delegated", Some(a)) => lang.t("decision-label-delegated", &[("actor", actor_label(a, lang).into())]),
+        ("domanialite", _) => lang.t("decision-label-domanialite", &[]),
+        ("undecided", _) => lang.t("decision-label-undecided", &[]),
+        (d, _) => d.to_owned(),
+    }
+}
+
 /// An issue's message in `lang`.
 #[must_use]
 pub fn issue_text(issue: &Issue, lang: Lang) -> String {
@@ -137,6 +158,19 @@ pub fn issues_text(report: &ValidationReport, limit: usize, lang: Lang) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_catalogues_name_every_actor_and_french_names_them_as_the_core_does() {
+        for a in domania_core::Actor::ALL {
+            let id = format!("actor-{}", a.as_str());
+            assert_eq!(Lang::Fr.t(&id, &[]), a.label_fr(), "{id}");
+            assert!(Lang::En.has(&id), "{id}");
+        }
+        assert_eq!(
+            decision_label("delegated", Some(domania_core::Actor::BailleurSocial), Lang::En),
+            "Delegated to Social landlord"
+        );
+    }
 
     #[test]
     fn an_issue_is_said_by_its_code_in_french_and_as_read_in_english() {

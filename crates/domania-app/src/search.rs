@@ -3,6 +3,7 @@
 
 use domania_core::Layer;
 use domania_engine::Snapshot;
+use domania_i18n::{Arg, Lang};
 use geo_types::Rect;
 use serde::Serialize;
 
@@ -54,7 +55,7 @@ pub struct Hit {
 /// part of an owner's name, a QPV code or name, a sub-sector id or name; ignoring case and
 /// accents. Exact keys come first, then zones, then owners; at most `limit` hits.
 #[must_use]
-pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
+pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> {
     use geo::BoundingRect;
     let q = query.trim();
     if q.is_empty() || limit == 0 {
@@ -75,7 +76,8 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
         for i in positions {
             let p = &snap.parcels()[i];
             if let Some(b) = p.geom_l93.bounding_rect() {
-                let label = format!("Parcelle {} ({})", p.idu, snap.holdings()[i].actor().label_fr());
+                let actor = crate::said::actor_label(snap.holdings()[i].actor(), lang);
+                let label = lang.t("search-parcel", &[("idu", p.idu.as_str().into()), ("actor", actor.into())]);
                 hits.push(Hit { kind: HitKind::Parcel, id: p.idu.clone(), label, parcels: 1, box_l93: b });
             }
         }
@@ -93,7 +95,7 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
         }
     };
     zone_hits(Layer::Qpv, HitKind::Qpv, "QPV", &mut hits);
-    zone_hits(Layer::Subsectors, HitKind::Subsector, "Sous-secteur", &mut hits);
+    zone_hits(Layer::Subsectors, HitKind::Subsector, &lang.t("search-subsector", &[]), &mut hits);
     // Owners: by SIREN, or by a part of their name (three characters at least).
     let by_siren = q.len() == 9 && q.chars().all(|c| c.is_ascii_digit());
     if by_siren || folded.chars().count() >= 3 {
@@ -120,12 +122,9 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize) -> Vec<Hit> {
         owners.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         for (id, name, parcels, b) in owners {
             if let Some(b) = b {
-                let plural = if parcels > 1 { "s" } else { "" };
-                let label = if id == name {
-                    format!("{name} — {parcels} parcelle{plural}")
-                } else {
-                    format!("{name} (SIREN {id}) — {parcels} parcelle{plural}")
-                };
+                let args =
+                    [("name", Arg::from(name.as_str())), ("siren", id.as_str().into()), ("count", parcels.into())];
+                let label = lang.t(if id == name { "search-owner" } else { "search-owner-siren" }, &args);
                 hits.push(Hit { kind: HitKind::Owner, id, label, parcels, box_l93: b });
             }
         }
@@ -156,8 +155,8 @@ pub const MAX_HITS: usize = 50;
 impl Held {
     /// The hits of `query` (at most `limit`, brought into 1 to [`MAX_HITS`]).
     #[must_use]
-    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        find(&self.snapshot, query, limit.clamp(1, MAX_HITS))
+    pub fn search(&self, query: &str, limit: usize, lang: Lang) -> Vec<Hit> {
+        find(&self.snapshot, query, limit.clamp(1, MAX_HITS), lang)
     }
 }
 

@@ -8,9 +8,12 @@
 //! an export for static hosting, so one document serves both.
 
 use domania_core::Actor;
+use domania_i18n::Lang;
 use domania_rules::Rules;
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use crate::said::{actor_label, decision_label};
 
 /// Okabe–Ito (black left out: it is the outline colour), then Paul Tol's muted scheme.
 /// Tol's pale cyan (#88CCEE) comes last: next to Okabe–Ito's sky blue it is the one pair
@@ -104,7 +107,7 @@ fn push(style: &mut Value, layers: impl IntoIterator<Item = Value>) {
 /// Who manages each space for intervention kind `kind`: one colour per service of the rules'
 /// directory (in its order), the non-cadastré space apart. `None` for an unknown kind.
 #[must_use]
-pub fn managers(rules: &Rules, kind: &str, source: &str) -> Option<Value> {
+pub fn managers(rules: &Rules, kind: &str, source: &str, lang: Lang) -> Option<Value> {
     let label = rules.config().interventions.iter().find(|i| i.id == kind)?.label.clone();
     // The services some rule can give this kind to, each keeping the colour of its place in the
     // directory (the same service, the same colour, in every style).
@@ -114,7 +117,8 @@ pub fn managers(rules: &Rules, kind: &str, source: &str) -> Option<Value> {
         .map(|(i, s)| LegendEntry { label: s.name.clone(), color: color(i).to_owned(), value: s.name.clone() })
         .collect();
     let name = format!("managers-{kind}");
-    let mut style = base(&name, &format!("Qui gère : {label}"), source, &legend, json!({"domania:kind": kind}));
+    let title = lang.t("style-managers", &[("kind", label.into())]);
+    let mut style = base(&name, &title, source, &legend, json!({"domania:kind": kind}));
     push(
         &mut style,
         [
@@ -135,16 +139,16 @@ pub fn managers(rules: &Rules, kind: &str, source: &str) -> Option<Value> {
 
 /// Who owns each parcel: one colour per actor (merged per actor below z15).
 #[must_use]
-pub fn owners(source: &str) -> Value {
+pub fn owners(source: &str, lang: Lang) -> Value {
     let legend: Vec<LegendEntry> = Actor::ALL
         .iter()
         .map(|&a| LegendEntry {
-            label: a.label_fr().to_owned(),
+            label: actor_label(a, lang),
             color: actor_color(a).to_owned(),
             value: a.as_str().to_owned(),
         })
         .collect();
-    let mut style = base("owners", "Qui possède", source, &legend, json!({}));
+    let mut style = base("owners", &lang.t("style-owners", &[]), source, &legend, json!({}));
     push(
         &mut style,
         [json!({"id": "parcels", "type": "fill", "source": "domania", "source-layer": "parcels",
@@ -157,26 +161,26 @@ pub fn owners(source: &str) -> Value {
 /// How each sub-sector is managed: delegated (one colour per actor it goes to), by
 /// domaniality, undecided; a convention needed drawn with a thick outline.
 #[must_use]
-pub fn decisions(rules: &Rules, source: &str) -> Value {
+pub fn decisions(rules: &Rules, source: &str, lang: Lang) -> Value {
     let d = &rules.config().delegation;
     let mut legend: Vec<LegendEntry> = d
         .actors
         .iter()
         .enumerate()
         .map(|(i, a)| LegendEntry {
-            label: format!("Gestion déléguée : {}", a.label_fr()),
+            label: decision_label("delegated", Some(*a), lang),
             color: color(i).to_owned(),
             value: format!("delegated:{}", a.as_str()),
         })
         .collect();
     let n = legend.len();
     legend.push(LegendEntry {
-        label: "Gestion selon la domanialité".into(),
+        label: decision_label("domanialite", None, lang),
         color: color(n).to_owned(),
         value: "domanialite".into(),
     });
     legend.push(LegendEntry {
-        label: "Indécis (propriétaire inconnu)".into(),
+        label: decision_label("undecided", None, lang),
         color: color(n + 1).to_owned(),
         value: "undecided".into(),
     });
@@ -195,11 +199,11 @@ pub fn decisions(rules: &Rules, source: &str) -> Value {
     m.push(json!(OTHER));
     let mut style = base(
         "decisions",
-        "Mode de gestion des sous-secteurs",
+        &lang.t("style-decisions", &[]),
         source,
         &legend,
         json!({
-            "domania:convention_needed": "contour épais : une convention est à établir"
+            "domania:convention_needed": lang.t("style-convention-needed", &[])
         }),
     );
     push(
@@ -249,11 +253,11 @@ pub fn over_sources(mut style: Value, sources: &[(String, String)]) -> Value {
 
 /// A style by name (see [`names`]), `None` when there is none of that name.
 #[must_use]
-pub fn style(rules: &Rules, name: &str, source: &str) -> Option<Value> {
+pub fn style(rules: &Rules, name: &str, source: &str, lang: Lang) -> Option<Value> {
     match name {
-        "owners" => Some(owners(source)),
-        "decisions" => Some(decisions(rules, source)),
-        _ => managers(rules, name.strip_prefix("managers-")?, source),
+        "owners" => Some(owners(source, lang)),
+        "decisions" => Some(decisions(rules, source, lang)),
+        _ => managers(rules, name.strip_prefix("managers-")?, source, lang),
     }
 }
 
@@ -268,7 +272,7 @@ mod tests {
     #[test]
     fn every_service_has_its_own_colour_and_legend_line() {
         let r = rules();
-        let s = managers(&r, "cleaning", "http://x/tiles/parcels,spaces,subsectors,qpv.json").unwrap();
+        let s = managers(&r, "cleaning", "http://x/tiles/parcels,spaces,subsectors,qpv.json", Lang::Fr).unwrap();
         let legend = s["metadata"]["domania:legend"].as_array().unwrap();
         let labels: Vec<&str> = legend.iter().map(|e| e["label"].as_str().unwrap()).collect();
         // Cleaning: the CU's centre, the commune, the bailleur, owners…; never the waste or
@@ -277,7 +281,7 @@ mod tests {
         assert!(
             !labels.contains(&"Direction de la gestion des déchets") && !labels.contains(&"Service éclairage public")
         );
-        let waste = managers(&r, "waste", "x").unwrap();
+        let waste = managers(&r, "waste", "x", Lang::Fr).unwrap();
         let waste_legend: Vec<&str> = waste["metadata"]["domania:legend"]
             .as_array()
             .unwrap()
@@ -295,10 +299,10 @@ mod tests {
         for name in &labels {
             assert!(fill.as_array().unwrap().contains(&json!(name)), "{name} in the match");
         }
-        assert!(managers(&r, "nope", "x").is_none());
+        assert!(managers(&r, "nope", "x", Lang::Fr).is_none());
         assert_eq!(names(&r).len(), r.config().interventions.len() + 2);
         for n in names(&r) {
-            assert!(style(&r, &n, "pmtiles://gpso.pmtiles").is_some(), "{n}");
+            assert!(style(&r, &n, "pmtiles://gpso.pmtiles", Lang::Fr).is_some(), "{n}");
         }
     }
 
@@ -307,7 +311,7 @@ mod tests {
         let r = rules();
         let kinds: Vec<String> = r.config().interventions.iter().map(|i| i.id.clone()).collect();
         for n in names(&r) {
-            let s = style(&r, &n, "http://x/t.json").unwrap();
+            let s = style(&r, &n, "http://x/t.json", Lang::Fr).unwrap();
             assert_eq!(s["version"], 8);
             for l in s["layers"].as_array().unwrap().iter().filter(|l| l["type"] != "background") {
                 let layer = domania_tiles::layers::TileLayer::parse(l["source-layer"].as_str().unwrap())

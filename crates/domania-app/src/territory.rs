@@ -60,7 +60,12 @@ fn lon_lat(x: f64, y: f64) -> [f64; 2] {
 impl Held {
     /// The territory as the viewer opens it, with the server's basemap and map library.
     #[must_use]
-    pub fn territory<'a>(&'a self, basemap: Option<&'a str>, maplibre: &'a str) -> TerritoryView<'a> {
+    pub fn territory<'a>(
+        &'a self,
+        basemap: Option<&'a str>,
+        maplibre: &'a str,
+        lang: crate::i18n::Lang,
+    ) -> TerritoryView<'a> {
         let qpv = self
             .snapshot
             .zones(Layer::Qpv)
@@ -93,7 +98,7 @@ impl Held {
                     name: z.name.as_deref(),
                     decision: DecisionKind::of(decision),
                     delegated_to,
-                    decision_label: crate::documents::decision_label(decision, delegated_to),
+                    decision_label: crate::said::decision_label(decision, delegated_to, lang),
                     needs_convention: d.needs_convention,
                 }
             })

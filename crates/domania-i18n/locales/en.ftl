@@ -318,3 +318,37 @@ demo-conventions = needing a convention:
 demo-details = (details: domania assign --rules { $rules }; domania shares)
 demo-done = done in { $seconds } s
 scope-layer = layer
+
+## The map: its styles and the sub-sectors' decisions
+
+style-managers = Who manages: { $kind }
+style-owners = Who owns
+style-decisions = How each sub-sector is managed
+style-convention-needed = thick outline: a convention is needed
+decision-label-delegated = Delegated to { $actor }
+decision-label-domanialite = Managed by domaniality
+decision-label-undecided = Undecided: part of the land has an unknown owner
+actor-communaute_urbaine = Urban community (EPCI)
+actor-commune = Commune
+actor-bailleur_social = Social landlord
+actor-etat = State
+actor-departement = Département
+actor-region = Région
+actor-etablissement_public = Public body
+actor-sem = Semi-public company (SEM)
+actor-copropriete = Co-ownership
+actor-other_legal_person = Other legal person
+actor-private = Natural persons
+actor-indivision = Joint ownership between actors
+actor-unknown = Unclassified legal person
+actor-owner_unknown = Owner unknown (no owner file)
+search-parcel = Parcel { $idu } ({ $actor })
+search-subsector = Sub-sector
+search-owner = { $name } — { $count ->
+    [one] 1 parcel
+   *[other] { $count } parcels
+}
+search-owner-siren = { $name } (SIREN { $siren }) — { $count ->
+    [one] 1 parcel
+   *[other] { $count } parcels
+}

@@ -323,3 +323,37 @@ demo-conventions = convention à établir :
 demo-details = (le détail : domania assign --rules { $rules } ; domania shares)
 demo-done = terminé en { $seconds } s
 scope-layer = toute la couche
+
+## La carte : ses styles et les décisions des sous-secteurs
+
+style-managers = Qui gère : { $kind }
+style-owners = Qui possède
+style-decisions = Mode de gestion des sous-secteurs
+style-convention-needed = contour épais : une convention est à établir
+decision-label-delegated = Gestion déléguée : { $actor }
+decision-label-domanialite = Gestion selon la domanialité
+decision-label-undecided = Indécis : propriétaire inconnu d’une part du sol
+actor-communaute_urbaine = Communauté urbaine (EPCI)
+actor-commune = Commune
+actor-bailleur_social = Bailleur social
+actor-etat = État
+actor-departement = Département
+actor-region = Région
+actor-etablissement_public = Établissement public
+actor-sem = Société d'économie mixte
+actor-copropriete = Copropriété
+actor-other_legal_person = Autre personne morale
+actor-private = Personnes physiques
+actor-indivision = Indivision entre acteurs
+actor-unknown = Personne morale non classée
+actor-owner_unknown = Propriétaire inconnu (aucun fichier des propriétaires)
+search-parcel = Parcelle { $idu } ({ $actor })
+search-subsector = Sous-secteur
+search-owner = { $name } — { $count ->
+    [one] 1 parcelle
+   *[other] { $count } parcelles
+}
+search-owner-siren = { $name } (SIREN { $siren }) — { $count ->
+    [one] 1 parcelle
+   *[other] { $count } parcelles
+}

@@ -17,7 +17,7 @@ use domania_app::{AppError, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Base, Path, Query};
+use crate::extract::{Base, Language, Path, Query};
 use crate::respond::{Format, accepts_gzip, gzip, snapshot_answer};
 use crate::state::{Shared, blocking};
 use crate::tile_cache::{Cached, Key};
@@ -148,13 +148,20 @@ pub async fn styles(State(shared): State<Arc<Shared>>, Base(b): Base) -> axum::J
 
 /// `GET /styles/{name}.json`: a MapLibre style reading this server's TileJSON, its legend in
 /// `metadata["domania:legend"]`.
-pub async fn style(State(shared): State<Arc<Shared>>, Base(b): Base, Path(file): Path<String>) -> ApiResult<Response> {
+pub async fn style(
+    State(shared): State<Arc<Shared>>,
+    Base(b): Base,
+    Language(lang): Language,
+    Path(file): Path<String>,
+) -> ApiResult<Response> {
     let name = file.strip_suffix(".json").unwrap_or(&file);
     let held = shared.current();
     let source = format!("{b}/tiles/{STYLE_LAYERS}.json");
-    let style = domania_app::styles::style(&held.rules.rules, name, &source).ok_or_else(|| {
+    let style = domania_app::styles::style(&held.rules.rules, name, &source, lang).ok_or_else(|| {
         let names = domania_app::styles::names(&held.rules.rules).join(", ");
         AppError::new(ErrorCode::NotFound, format!("no style {name:?} (styles: {names})"))
     })?;
-    Ok(axum::Json(style).into_response())
+    let mut response = axum::Json(style).into_response();
+    response.headers_mut().insert(axum::http::header::VARY, axum::http::HeaderValue::from_static("Accept-Language"));
+    Ok(response)
 }

@@ -17,7 +17,7 @@ use domania_app::ErrorCode;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Base, Path, Query};
+use crate::extract::{Base, Language, Path, Query};
 use crate::respond::{Format, accepts_gzip, gzip, snapshot_answer};
 use crate::state::{Shared, blocking};
 
@@ -151,9 +151,9 @@ pub async fn landing(Base(b): Base, headers: HeaderMap, Query(q): Query<FQuery>)
 }
 
 /// `GET /v1/territory`: what the page needs to start.
-pub async fn territory(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+pub async fn territory(State(shared): State<Arc<Shared>>, headers: HeaderMap, Language(lang): Language) -> Response {
     let held = shared.current();
-    let body = held.territory(shared.basemap.as_deref(), MAPLIBRE_VERSION);
+    let body = held.territory(shared.basemap.as_deref(), MAPLIBRE_VERSION, lang);
     snapshot_answer(&headers, &held, Format::Json, &body)
 }
 
@@ -167,11 +167,12 @@ pub struct SearchQuery {
 pub async fn search(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
+    Language(lang): Language,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Response> {
     let held = shared.current();
     blocking(move || {
-        let hits = held.search(&q.q, q.limit.unwrap_or(10));
+        let hits = held.search(&q.q, q.limit.unwrap_or(10), lang);
         snapshot_answer(&headers, &held, Format::Json, &domania_app::search::answer(&q.q, &hits))
     })
     .await

@@ -43,7 +43,8 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
             };
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
             for name in domania_app::styles::names(&rules.rules) {
-                let style = domania_app::styles::style(&rules.rules, &name, source).expect("a listed style exists");
+                let style = domania_app::styles::style(&rules.rules, &name, source, cli.language())
+                    .expect("a listed style exists");
                 let path = out.join(format!("{name}.json"));
                 std::fs::write(&path, serde_json::to_string_pretty(&style)?)
                     .with_context(|| format!("writing {}", path.display()))?;
