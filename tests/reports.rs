@@ -184,3 +184,35 @@ fn a_walking_diagnostic_gives_one_list_per_service_and_a_bad_observation_stores_
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 3);
 }
+
+/// GeoReport v2 in both of its formats, through real clients: the `georeport` package's four
+/// calls in JSON and in XML, and a request posted as FixMyStreet's Open311 client posts it (to
+/// `requests.xml`, with its own fields) with its answer and its errors read as FixMyStreet reads
+/// them (tools/georeport/check.py).
+#[test]
+#[cfg_attr(
+    domania_without_georeport,
+    ignore = "needs the georeport, xmltodict and requests Python packages (pip install -r tools/georeport/requirements.txt)"
+)]
+fn georeport_and_fixmystreet_read_and_post_in_json_and_xml() {
+    let (_dir, store) = demo_store();
+    let out = domania(&store, &["token", "create", "--name", "fixmystreet", "--role", "reporter"]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let key = texts(&out).0.trim().to_owned();
+    let server = Server::start(&store);
+    let out = std::process::Command::new("python3")
+        .arg(root().join("tools/georeport/check.py"))
+        .args([server.url.as_str(), key.as_str()])
+        .output()
+        .expect("python3 runs the clients");
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "the Open311 clients failed:\n{stderr}\n{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    eprintln!("georeport: {summary}");
+    for format in ["json", "xml"] {
+        assert_eq!(summary[format]["agency"], "Direction de la gestion des déchets", "{summary}");
+        assert!(summary[format]["services"].as_u64().unwrap() >= 5, "{summary}");
+    }
+    assert_eq!(summary["errors"].as_array().map(Vec::len), Some(4), "{summary}");
+    assert!(server.stop().success());
+}

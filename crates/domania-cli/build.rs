@@ -9,7 +9,8 @@
 //!    the binary: each library uses its own SQLite.
 //!
 //! 2. The end-to-end tests use real clients (GDAL, PROJ, a browser, nginx, QGIS, the pmtiles
-//!    package, the MapLibre style validator) and a PostgreSQL server. On a machine that lacks one,
+//!    package, the MapLibre style validator, the `georeport` Open311 client) and a PostgreSQL
+//!    server. On a machine that lacks one,
 //!    the tests needing it are reported as ignored, with the reason, rather than failing or
 //!    passing with their body skipped: this script looks for each and sets a `domania_without_*`
 //!    cfg the tests' `#[cfg_attr(…, ignore = "…")]` read. Under CI (`$CI` set) nothing is
@@ -19,7 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const CFGS: [&str; 9] = [
+const CFGS: [&str; 10] = [
     "domania_without_pg",
     "domania_without_gdal",
     "domania_without_proj",
@@ -28,6 +29,7 @@ const CFGS: [&str; 9] = [
     "domania_without_browser",
     "domania_without_nginx",
     "domania_without_qgis",
+    "domania_without_georeport",
     "domania_e2e_postgis",
 ];
 
@@ -92,6 +94,7 @@ fn main() {
         ("domania_without_browser", !(node && on_path("chromium") && root.join("tools/browser/node_modules").is_dir())),
         ("domania_without_nginx", !(on_path("nginx") && on_path("openssl") && on_path("curl"))),
         ("domania_without_qgis", !Path::new("/usr/lib/python3/dist-packages/qgis/core/__init__.py").exists()),
+        ("domania_without_georeport", !python_imports("georeport, xmltodict, requests")),
     ];
     for (cfg, missing) in without {
         if missing {

@@ -352,3 +352,7 @@ search-owner-siren = { $name } (SIREN { $siren }) — { $count ->
     [one] 1 parcel
    *[other] { $count } parcels
 }
+error-open311-format = { $file }: this API answers in JSON or XML (a name ending in .json or .xml).
+error-attribute-unknown = attribute[{ $code }] is not an attribute of { $service } (attributes: { $known }).
+error-attribute-value = attribute[{ $code }] = "{ $value }": the value is true or false.
+error-address-unplaced = The request gives an address without a point: this server cannot place an address yet; give lat and long.

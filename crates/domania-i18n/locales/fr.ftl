@@ -357,3 +357,7 @@ search-owner-siren = { $name } (SIREN { $siren }) — { $count ->
     [one] 1 parcelle
    *[other] { $count } parcelles
 }
+error-open311-format = { $file } : cette API répond en JSON ou en XML (un nom finissant par .json ou .xml).
+error-attribute-unknown = attribute[{ $code }] n’est pas un attribut de la catégorie { $service } (attributs : { $known }).
+error-attribute-value = attribute[{ $code }] = « { $value } » : la valeur est true ou false.
+error-address-unplaced = Le signalement donne une adresse sans point : ce serveur ne sait pas encore placer une adresse ; donnez lat et long.

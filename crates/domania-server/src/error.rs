@@ -1,7 +1,8 @@
 //! The server's one vocabulary of errors: every error is an [`ErrorCode`] of the application's
 //! table (its HTTP status comes with it) and a message, answered as JSON `{code, message,
 //! details}` on the `/v1`, OGC and document routes ([`ApiError`]), and as GeoReport v2's list
-//! `[{code, description}]` on the Open311 routes ([`GeoError`]). A fault of the server is
+//! `[{code, description}]` (`<errors><error>…` on a route asked in XML) on the Open311 routes
+//! ([`GeoError`]). A fault of the server is
 //! logged in full and answered without its details (no path, no database message).
 
 use axum::Json;
@@ -76,11 +77,15 @@ impl ApiError {
         (self.status(), Json(body)).into_response()
     }
 
-    /// GeoReport's list in `lang`.
-    fn geo(&self, lang: Lang) -> Response {
+    /// GeoReport's list in `lang`, in JSON or in XML (`<errors><error>…`).
+    fn geo(&self, lang: Lang, xml: bool) -> Response {
         let status = self.status();
         let description = self.shown(lang);
-        (status, Json([GeoBody { code: status.as_u16(), description: &description }])).into_response()
+        let list = [GeoBody { code: status.as_u16(), description: &description }];
+        if xml && let Ok(doc) = domania_app::requests::xml::to_xml("errors", &list) {
+            return (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], doc).into_response();
+        }
+        (status, Json(list)).into_response()
     }
 }
 
@@ -106,9 +111,11 @@ pub async fn speak(request: Request, next: Next) -> Response {
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map_or_else(Lang::default, Lang::from_accept_language);
+    // An Open311 route asked in XML answers its errors in XML.
+    let xml = request.uri().path().ends_with(".xml");
     let mut response = next.run(request).await;
     if let Some(Unsaid { error, geo }) = response.extensions_mut().remove::<Unsaid>() {
-        let said = if geo { error.geo(lang) } else { error.json(lang) };
+        let said = if geo { error.geo(lang, xml) } else { error.json(lang) };
         let (parts, body) = said.into_parts();
         *response.body_mut() = body;
         // Said anew, uncompressed: the compression's headers no longer apply.
@@ -126,7 +133,7 @@ fn answer(error: ApiError, geo: bool) -> Response {
     if error.code().kind() == ErrorKind::Internal {
         tracing::error!(code = error.code().as_str(), "{}", error.0.message());
     }
-    let mut response = if geo { error.geo(Lang::Fr) } else { error.json(Lang::Fr) };
+    let mut response = if geo { error.geo(Lang::Fr, false) } else { error.json(Lang::Fr) };
     if error.code() == ErrorCode::Busy {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
     }

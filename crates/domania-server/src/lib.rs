@@ -225,15 +225,21 @@ fn no_method() -> ApiError {
 /// The Open311 routes: GeoReport's error format for everything, unknown routes and methods
 /// included.
 fn open311_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
+    // Every route in JSON and in XML; `{file}` is `NAME.json` or `NAME.xml`.
     let reads = Router::new()
-        .route("/discovery.json", get(open311::discovery))
-        .route("/services.json", get(open311::services))
+        .route("/discovery.json", get(open311::discovery_json))
+        .route("/discovery.xml", get(open311::discovery_xml))
+        .route("/services.json", get(open311::services_json))
+        .route("/services.xml", get(open311::services_xml))
         .route("/services/{file}", get(open311::service))
-        .route("/requests.json", get(open311::requests))
+        .route("/requests.json", get(open311::requests_json))
+        .route("/requests.xml", get(open311::requests_xml))
         .route("/requests/{file}", get(open311::request))
+        .route("/tokens/{file}", get(open311::token))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(shared), auth::reads));
     // Posting a request takes its key in the form (`api_key`), whatever `--private-reads` says.
-    let posts = Router::new().route("/requests.json", post(open311::post_request));
+    let posts =
+        Router::new().route("/requests.json", post(open311::post_json)).route("/requests.xml", post(open311::post_xml));
     Router::new()
         .merge(reads)
         .merge(posts)

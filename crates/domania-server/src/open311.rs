@@ -1,14 +1,15 @@
-//! Open311 GeoReport v2 under `/open311/v2/` (JSON), so existing reporting apps and
-//! FixMyStreet-style clients post and follow service requests; and the services' side under
-//! `/v1/reports/…` (moving a request through its statuses, re-routing it, the service-level
-//! figures). Every error of the Open311 routes is in GeoReport's format,
-//! `[{"code": 400, "description": "…"}]`.
+//! Open311 GeoReport v2 under `/open311/v2/`, in JSON and in XML (the specification's required
+//! format, which FixMyStreet's client reads), so existing reporting apps and FixMyStreet-style
+//! clients post and follow service requests; and the services' side under `/v1/reports/…`
+//! (moving a request through its statuses, re-routing it, the service-level figures). Every
+//! error of the Open311 routes is in GeoReport's format, `[{"code": 400, "description": "…"}]`
+//! or `<errors><error>…`, in the format the route was asked in.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use domania_app::requests::open311::{ListQuery, PostForm, posted, request_id};
 use domania_app::requests::{EventLine, Status};
 use domania_app::tokens::Role;
@@ -21,9 +22,86 @@ use crate::extract::{Base, Body, GeoForm, GeoPath, GeoQuery, Path, parse_json};
 use crate::respond::json;
 use crate::state::{Shared, blocking};
 
+/// The two formats of GeoReport v2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    /// The answer `value` in this format, its XML document under `root`.
+    fn answer<T: serde::Serialize + ?Sized>(self, status: StatusCode, root: &str, value: &T) -> GeoResult<Response> {
+        match self {
+            Format::Json => Ok(json(status, &value)),
+            Format::Xml => {
+                let xml = domania_app::requests::xml::to_xml(root, value)?;
+                Ok((status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response())
+            }
+        }
+    }
+}
+
+/// A file name of the Open311 routes: `{name}.json` or `{name}.xml`.
+fn file_format(file: &str) -> Result<(&str, Format), ApiError> {
+    if let Some(name) = file.strip_suffix(".json") {
+        Ok((name, Format::Json))
+    } else if let Some(name) = file.strip_suffix(".xml") {
+        Ok((name, Format::Xml))
+    } else {
+        Err(ApiError::said(ErrorCode::NotFound, "error-open311-format", vec![("file", file.into())]))
+    }
+}
+
 /// `GET /open311/v2/discovery.json`.
-pub async fn discovery(Base(b): Base) -> Response {
-    json(StatusCode::OK, &domania_app::requests::open311::discovery(format!("{b}/open311/v2")))
+pub async fn discovery_json(Base(b): Base) -> GeoResult<Response> {
+    discovery(Format::Json, &b)
+}
+
+/// `GET /open311/v2/discovery.xml`.
+pub async fn discovery_xml(Base(b): Base) -> GeoResult<Response> {
+    discovery(Format::Xml, &b)
+}
+
+/// `GET /open311/v2/services.json`.
+pub async fn services_json(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<PointQuery>) -> GeoResult<Response> {
+    services(&s, Format::Json, &q)
+}
+
+/// `GET /open311/v2/services.xml`.
+pub async fn services_xml(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<PointQuery>) -> GeoResult<Response> {
+    services(&s, Format::Xml, &q)
+}
+
+/// `GET /open311/v2/requests.json`.
+pub async fn requests_json(
+    State(s): State<Arc<Shared>>,
+    GeoQuery(q): GeoQuery<ListQueryParams>,
+) -> GeoResult<Response> {
+    requests(s, Format::Json, q).await
+}
+
+/// `GET /open311/v2/requests.xml`.
+pub async fn requests_xml(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<ListQueryParams>) -> GeoResult<Response> {
+    requests(s, Format::Xml, q).await
+}
+
+/// `POST /open311/v2/requests.json`.
+pub async fn post_json(
+    State(s): State<Arc<Shared>>,
+    GeoForm(f): GeoForm<Vec<(String, String)>>,
+) -> GeoResult<Response> {
+    post_request(s, Format::Json, f).await
+}
+
+/// `POST /open311/v2/requests.xml`.
+pub async fn post_xml(State(s): State<Arc<Shared>>, GeoForm(f): GeoForm<Vec<(String, String)>>) -> GeoResult<Response> {
+    post_request(s, Format::Xml, f).await
+}
+
+/// The discovery document in `format`.
+fn discovery(format: Format, b: &str) -> GeoResult<Response> {
+    format.answer(StatusCode::OK, "discovery", &domania_app::requests::open311::discovery(format!("{b}/open311/v2")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,35 +113,25 @@ pub struct PointQuery {
 
 /// `GET /open311/v2/services.json[?lat=&long=]`: the categories; at a point, each with the
 /// service it would go to there (`agency_responsible`, an extension).
-pub async fn services(State(shared): State<Arc<Shared>>, GeoQuery(q): GeoQuery<PointQuery>) -> GeoResult<Response> {
+fn services(shared: &Arc<Shared>, format: Format, q: &PointQuery) -> GeoResult<Response> {
     let at = match (q.lat, q.long) {
         (Some(lat), Some(lon)) => Some(Crs::wgs84().transform_to(&Crs::lambert93(), lon, lat)),
         (None, None) => None,
         _ => return Err(ApiError::new(ErrorCode::BadParameter, "lat and long go together").into()),
     };
     let held = shared.current();
-    Ok(json(StatusCode::OK, &held.services(at)?))
+    format.answer(StatusCode::OK, "services", &held.services(at)?)
 }
 
-/// A file name of the Open311 routes: `{name}.json`.
-fn json_file(file: &str) -> Result<&str, ApiError> {
-    file.strip_suffix(".json").ok_or_else(|| {
-        ApiError::new(ErrorCode::NotFound, format!("{file}: this API answers in JSON (a name ending in .json)"))
-    })
-}
-
-/// `GET /open311/v2/services/{code}.json`: the attributes a request of the category takes.
+/// `GET /open311/v2/services/{code}.{json,xml}`: the attributes a request of the category takes.
 pub async fn service(State(shared): State<Arc<Shared>>, GeoPath(file): GeoPath<String>) -> GeoResult<Response> {
-    let code = json_file(&file)?;
+    let (code, format) = file_format(&file)?;
     let held = shared.current();
-    Ok(json(StatusCode::OK, &held.service_definition(code)?))
+    format.answer(StatusCode::OK, "service_definition", &held.service_definition(code)?)
 }
 
-/// `POST /open311/v2/requests.json`, form-encoded.
-pub async fn post_request(
-    State(shared): State<Arc<Shared>>,
-    GeoForm(form): GeoForm<Vec<(String, String)>>,
-) -> GeoResult<Response> {
+/// `POST /open311/v2/requests.{json,xml}`, form-encoded.
+async fn post_request(shared: Arc<Shared>, format: Format, form: Vec<(String, String)>) -> GeoResult<Response> {
     let form = PostForm::of(form);
     let held = shared.current();
     let reporter = match form.api_key() {
@@ -78,20 +146,17 @@ pub async fn post_request(
     let request = form.request(reporter)?;
     let s2 = Arc::clone(&shared);
     let row = blocking(move || s2.desk.post(&held, request)).await??;
-    Ok(json(StatusCode::CREATED, &[posted(&row)]))
+    format.answer(StatusCode::CREATED, "service_requests", &[posted(&row)])
 }
 
-/// `GET /open311/v2/requests.json`.
-pub async fn requests(
-    State(shared): State<Arc<Shared>>,
-    GeoQuery(q): GeoQuery<ListQueryParams>,
-) -> GeoResult<Response> {
+/// `GET /open311/v2/requests.{json,xml}`.
+async fn requests(shared: Arc<Shared>, format: Format, q: ListQueryParams) -> GeoResult<Response> {
     let filter = q.into_query().filter()?;
     let s2 = Arc::clone(&shared);
     let rows = blocking(move || s2.desk.list(&filter)).await??;
     let held = shared.current();
     let views: Vec<_> = rows.iter().map(|r| held.request_view(r)).collect();
-    Ok(json(StatusCode::OK, &views))
+    format.answer(StatusCode::OK, "service_requests", &views)
 }
 
 /// The parameters of a list, as the specification names them.
@@ -117,15 +182,29 @@ impl ListQueryParams {
     }
 }
 
-/// `GET /open311/v2/requests/{id}.json`, with its steps (an extension: `events`).
+/// `GET /open311/v2/requests/{id}.{json,xml}`, with its steps (an extension: `events`).
 pub async fn request(State(shared): State<Arc<Shared>>, GeoPath(file): GeoPath<String>) -> GeoResult<Response> {
-    let id = request_id(json_file(&file)?)?;
+    let (id, format) = file_format(&file)?;
+    let id = request_id(id)?;
     let s2 = Arc::clone(&shared);
     let (row, events) = blocking(move || s2.desk.detail(id)).await??;
     let held = shared.current();
     let mut view = held.request_view(&row);
     view.events = Some(events.iter().map(EventLine::from).collect());
-    Ok(json(StatusCode::OK, &[view]))
+    format.answer(StatusCode::OK, "service_requests", &[view])
+}
+
+/// `GET /open311/v2/tokens/{token}.{json,xml}`: the request a token stands for. Domania gives
+/// the request's id at once when it is posted; its token is that id, so a client that follows
+/// tokens (as the specification allows) finds its request.
+pub async fn token(State(shared): State<Arc<Shared>>, GeoPath(file): GeoPath<String>) -> GeoResult<Response> {
+    let (token, format) = file_format(&file)?;
+    let id = request_id(token)?;
+    let s2 = Arc::clone(&shared);
+    let (row, _) = blocking(move || s2.desk.detail(id)).await??;
+    let answer =
+        [domania_app::requests::open311::Token { service_request_id: row.id.to_string(), token: token.to_owned() }];
+    format.answer(StatusCode::OK, "service_requests", &answer)
 }
 
 /// A move of a request to another status.

@@ -248,6 +248,7 @@ enum Access {
 }
 
 /// What a route's table row says.
+#[derive(Clone)]
 struct Route {
     method: &'static str,
     path: &'static str,
@@ -316,8 +317,10 @@ impl Route {
         }
         errors.sort_unstable();
         errors.dedup();
+        // An Open311 route asked in XML answers its errors in XML.
+        let error_type = if self.path.ends_with(".xml") { (XML, Schema::string()) } else { (JSON, error_schema) };
         for e in errors {
-            responses.insert(e.to_string(), answer(describe_status(e), vec![(JSON, error_schema.clone())]));
+            responses.insert(e.to_string(), answer(describe_status(e), vec![error_type.clone()]));
         }
         let bearer = || BTreeMap::from([("bearer", Vec::new())]);
         let (security, description) = match self.access {
@@ -374,8 +377,47 @@ struct Enums {
 const TILE_LAYERS: &str =
     "^(parcels|spaces|subsectors|qpv|conventions)(,(parcels|spaces|subsectors|qpv|conventions))*$";
 
-#[allow(clippy::too_many_lines)]
+/// The XML twin of the Open311 route `json` (GeoReport's required format): the same
+/// parameters and body, answered as `text/xml` at `path`.
+fn xml_twin(json: &Route, path: &'static str, id: &'static str) -> Route {
+    let mut r = json.clone();
+    r.path = path;
+    r.id = id;
+    r.ok = (json.ok.0, vec![(XML, Schema::string())]);
+    r
+}
+
+/// GeoReport's XML media type.
+const XML: &str = "text/xml";
+
+/// Every route, the Open311 ones in JSON and in XML.
 fn routes(e: &Enums) -> Vec<Route> {
+    let mut all = json_routes(e);
+    let twins = [
+        ("/open311/v2/discovery.json", "/open311/v2/discovery.xml", "discovery_xml"),
+        ("/open311/v2/services.json", "/open311/v2/services.xml", "services_xml"),
+        ("/open311/v2/services/{service_code}.json", "/open311/v2/services/{service_code}.xml", "service_xml"),
+        ("/open311/v2/requests.json", "/open311/v2/requests.xml", "requests_xml"),
+        (
+            "/open311/v2/requests/{service_request_id}.json",
+            "/open311/v2/requests/{service_request_id}.xml",
+            "request_xml",
+        ),
+        ("/open311/v2/tokens/{token}.json", "/open311/v2/tokens/{token}.xml", "token_xml"),
+    ];
+    let mut xml = Vec::new();
+    for r in &all {
+        if let Some((_, path, id)) = twins.iter().find(|(json, _, _)| *json == r.path) {
+            let id = if r.method == "post" { "post_request_xml" } else { id };
+            xml.push(xml_twin(r, path, id));
+        }
+    }
+    all.extend(xml);
+    all
+}
+
+#[allow(clippy::too_many_lines)]
+fn json_routes(e: &Enums) -> Vec<Route> {
     let layer = || path("layer", "a layer of the store", Schema::values(names(&Layer::ALL, Layer::as_str)));
     let imported =
         || path("layer", "a layer files are imported into", Schema::values(names(&Layer::IMPORTED, Layer::as_str)));
@@ -1157,6 +1199,22 @@ fn routes(e: &Enums) -> Vec<Route> {
             )],
             body: None,
             ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
+            errors: &[400, 404],
+            open311: true,
+        },
+        Route {
+            method: "get",
+            path: "/open311/v2/tokens/{token}.json",
+            id: "token",
+            tag: "Open311 GeoReport v2",
+            summary: "The request a token stands for (a posted request's token is its id)",
+            access: Access::Read,
+            params: vec![path("token", "the token", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2)))],
+            body: None,
+            ok: ok_json(Schema::array(Schema::with(
+                &[("service_request_id", Schema::string()), ("token", Schema::string())],
+                &["service_request_id", "token"],
+            ))),
             errors: &[400, 404],
             open311: true,
         },

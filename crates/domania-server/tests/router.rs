@@ -305,7 +305,8 @@ async fn tags_openapi_and_unknown_routes() {
             .replace("{service_code}", "dumping")
             .replace("{style}", "managers-cleaning")
             .replace("{file}", "app.js")
-            .replace("{service_request_id}", &request);
+            .replace("{service_request_id}", &request)
+            .replace("{token}", &request);
         let uri = if uri.ends_with("/diff") { format!("{uri}?from=1&to=1") } else { uri };
         let uri = if uri == "/v1/who" { format!("{uri}?lon={LON}&lat={LAT}") } else { uri };
         let uri = if uri == "/v1/search" { format!("{uri}?q=QN078001") } else { uri };
@@ -337,7 +338,9 @@ async fn tags_openapi_and_unknown_routes() {
             "/styles/{file}" => "/styles/{style}.json".to_owned(),
             "/services/{file}" => "/open311/v2/services/{service_code}.json".to_owned(),
             "/requests/{file}" => "/open311/v2/requests/{service_request_id}.json".to_owned(),
-            "/discovery.json" | "/services.json" | "/requests.json" => format!("/open311/v2{p}"),
+            "/discovery.json" | "/services.json" | "/requests.json" | "/discovery.xml" | "/services.xml"
+            | "/requests.xml" => format!("/open311/v2{p}"),
+            "/tokens/{file}" => "/open311/v2/tokens/{token}.json".to_owned(),
             "/collections/{id}" => "/collections/{collectionId}".to_owned(),
             "/collections/{id}/items" => "/collections/{collectionId}/items".to_owned(),
             "/collections/{id}/items/{fid}" => "/collections/{collectionId}/items/{featureId}".to_owned(),

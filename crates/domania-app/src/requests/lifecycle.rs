@@ -169,6 +169,35 @@ pub(crate) fn check<'r>(t: &'r Held, r: &NewRequest) -> Result<(&'r Category, f6
         crate::text::field("an attribute's code", k, MAX_ATTRIBUTE_CODE)?;
         crate::text::field(&format!("attribute[{k}]"), v, MAX_ATTRIBUTE_VALUE)?;
     }
+    // Every attribute is one of the service's definition (`services/{code}`), with one of its
+    // values.
+    for (k, v) in &r.attributes {
+        let known: Vec<&str> =
+            std::iter::once("urgent").chain(category.urgency.iter().map(|u| u.code.as_str())).collect();
+        if !known.contains(&k.as_str()) {
+            return Err(AppError::new(
+                ErrorCode::BadParameter,
+                format!("attribute[{k}] is not an attribute of {} (attributes: {})", category.code, known.join(", ")),
+            )
+            .said_but_in_english(
+                "error-attribute-unknown",
+                vec![
+                    ("code", k.as_str().into()),
+                    ("service", category.code.as_str().into()),
+                    ("known", known.join(", ").into()),
+                ],
+            ));
+        }
+        // The definition's keys are true and false; the spellings `truthy` reads are taken too.
+        let spelled = v.trim().to_ascii_lowercase();
+        if !matches!(spelled.as_str(), "true" | "1" | "yes" | "oui" | "on" | "false" | "0" | "no" | "non" | "off") {
+            return Err(AppError::new(ErrorCode::BadParameter, format!("attribute[{k}]={v:?}: true or false"))
+                .said_but_in_english(
+                    "error-attribute-value",
+                    vec![("code", k.as_str().into()), ("value", v.as_str().into())],
+                ));
+        }
+    }
     crate::text::field("the reporter's name", &r.reporter, MAX_NAME)?;
     if !(r.lon.is_finite() && r.lat.is_finite() && (-180.0..=180.0).contains(&r.lon) && (-90.0..=90.0).contains(&r.lat))
     {

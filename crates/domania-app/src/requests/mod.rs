@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod open311;
 pub mod routing;
 pub mod walks;
+pub mod xml;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};

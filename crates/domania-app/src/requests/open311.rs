@@ -53,7 +53,7 @@ pub fn discovery(url: String) -> Discovery {
             url,
             changeset: CHANGESET,
             kind: "production",
-            formats: vec!["application/json"],
+            formats: vec!["application/json", "text/xml"],
         }],
     }
 }
@@ -140,6 +140,13 @@ pub struct Posted {
     pub account_id: Option<String>,
     pub agency_responsible: String,
     pub duplicate_of: Option<String>,
+}
+
+/// A token and the request it stands for (`tokens/{token}`).
+#[derive(Debug, Serialize)]
+pub struct Token {
+    pub service_request_id: String,
+    pub token: String,
 }
 
 /// What a request's notice says: a duplicate, an urgency to review, or nothing.
@@ -282,6 +289,12 @@ impl PostForm {
         let number = |k: &str| -> Result<f64> {
             need(k)?.trim().parse::<f64>().map_err(|_| bad(format!("{k} is not a number")))
         };
+        // A place given only as an address: the address search that would place it is not
+        // there yet; the specification's error says so rather than guess a point.
+        let has = |k: &str| self.fields.get(k).is_some_and(|v| !v.trim().is_empty());
+        if !has("lat") && !has("long") && (has("address_string") || has("address_id")) {
+            return Err(AppError::said(ErrorCode::BadParameter, "error-address-unplaced", vec![]));
+        }
         // Over the network a photo is a web address a person can open.
         if let Some(m) = self.fields.get("media_url").map(|m| m.trim()).filter(|m| !m.is_empty()) {
             crate::text::web_url("media_url", m, super::MAX_MEDIA_URL)?;
