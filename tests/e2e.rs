@@ -11,6 +11,7 @@ mod french;
 mod hostile;
 mod land_figures;
 mod layering;
+mod mail;
 mod one_answer;
 mod postgis;
 mod proxy;

@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const CFGS: [&str; 10] = [
+const CFGS: [&str; 11] = [
     "domania_without_pg",
     "domania_without_gdal",
     "domania_without_proj",
@@ -30,6 +30,7 @@ const CFGS: [&str; 10] = [
     "domania_without_nginx",
     "domania_without_qgis",
     "domania_without_georeport",
+    "domania_without_smtp",
     "domania_e2e_postgis",
 ];
 
@@ -95,6 +96,7 @@ fn main() {
         ("domania_without_nginx", !(on_path("nginx") && on_path("openssl") && on_path("curl"))),
         ("domania_without_qgis", !Path::new("/usr/lib/python3/dist-packages/qgis/core/__init__.py").exists()),
         ("domania_without_georeport", !python_imports("georeport, xmltodict, requests")),
+        ("domania_without_smtp", !python_imports("aiosmtpd")),
     ];
     for (cfg, missing) in without {
         if missing {

@@ -97,6 +97,7 @@ fn report(code: &str, (x, y): (f64, f64), at: Timestamp) -> NewRequest {
         reporter: "test".into(),
         source: "test".into(),
         at,
+        contact: domania_app::requests::Contact::default(),
     }
 }
 
@@ -137,7 +138,7 @@ fn duplicates_at_the_edges_of_distance_and_window(w: &World) {
                 .unwrap();
             assert_eq!(after.duplicate_of, None);
             // Once the first is done, a new report there is new work.
-            w.desk.transition(first.id, Status::Done, Some("enlevé"), "ctc", t0() + hours(2.0)).unwrap();
+            w.desk.transition(&w.held, first.id, Status::Done, Some("enlevé"), "ctc", t0() + hours(2.0)).unwrap();
             let again = w.desk.post(t, report("dumping", (x + 1.0, y), t0() + hours(3.0))).unwrap();
             assert_eq!(again.duplicate_of, None);
         }
@@ -167,9 +168,15 @@ fn urgency_is_judged_on_the_categorys_criteria(w: &World) {
             assert_eq!((urgent_too.duplicate_of, urgent_too.urgency), (None, Urgency::Urgent));
             let unclaimed = w.desk.post(t, with(&[("hazard", "oui")], 200.0)).unwrap();
             assert_eq!(unclaimed.urgency, Urgency::Urgent, "an objective criterion makes it urgent, claimed or not");
-            // A criterion of another category counts for nothing.
-            let other = w.desk.post(t, with(&[("urgent", "true"), ("fallen_tree", "true")], 300.0)).unwrap();
-            assert_eq!(other.urgency, Urgency::Review);
+            // A criterion of another category is not an attribute of this one: refused (the
+            // service's definition says which it takes), nothing stored.
+            let before = w.desk.list(&domania_app::requests::Filter::default()).unwrap().len();
+            let other = w.desk.post(t, with(&[("urgent", "true"), ("fallen_tree", "true")], 300.0)).unwrap_err();
+            assert_eq!(other.code(), domania_app::ErrorCode::BadParameter, "{other}");
+            assert!(other.message().contains("fallen_tree"), "{other}");
+            let maybe = w.desk.post(t, with(&[("hazard", "maybe")], 300.0)).unwrap_err();
+            assert_eq!(maybe.code(), domania_app::ErrorCode::BadParameter, "{maybe}");
+            assert_eq!(w.desk.list(&domania_app::requests::Filter::default()).unwrap().len(), before);
         }
     }
 }
@@ -185,8 +192,8 @@ fn service_level_figures_computed_by_hand(w: &World) {
             let mut ids = Vec::new();
             for (k, h) in [10.0, 20.0, 30.0, 100.0].into_iter().enumerate() {
                 let r = w.desk.post(t, report("dumping", (x + 40.0 * k as f64, y), t0())).unwrap();
-                w.desk.transition(r.id, Status::Acknowledged, None, "ctc", t0() + hours(1.0)).unwrap();
-                w.desk.transition(r.id, Status::Done, Some("fait"), "ctc", t0() + hours(h)).unwrap();
+                w.desk.transition(&w.held, r.id, Status::Acknowledged, None, "ctc", t0() + hours(1.0)).unwrap();
+                w.desk.transition(&w.held, r.id, Status::Done, Some("fait"), "ctc", t0() + hours(h)).unwrap();
                 ids.push(r.id);
             }
             let open = w.desk.post(t, report("dumping", (x, y + 40.0), t0())).unwrap();
@@ -293,7 +300,10 @@ fn text_no_store_can_keep_is_refused_by_name_and_nothing_is_written(w: &World) {
     assert_eq!(w.desk.list(&domania_app::requests::Filter::default()).unwrap().len(), before, "nothing stored");
     // A status note, a token's name.
     let first = w.desk.post(t, report("dumping", origin(), t0())).unwrap();
-    let e = w.desk.transition(first.id, Status::Rejected, Some("hors\0sujet"), "ctc", t0() + hours(1.0)).unwrap_err();
+    let e = w
+        .desk
+        .transition(&w.held, first.id, Status::Rejected, Some("hors\0sujet"), "ctc", t0() + hours(1.0))
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::BadText, "{}", e.message());
     assert_eq!(w.app.create_token("sig\0", domania_app::tokens::Role::Editor).unwrap_err().code(), ErrorCode::BadText);
     // A layer whose feature holds a NUL in a property: that feature is rejected, by its index.

@@ -298,7 +298,12 @@ pub enum Command {
         what: RequestsCommand,
     },
     /// Serve the store over HTTP: who is responsible at a point, parcel queries, scenarios,
-    /// OGC API Features, layer updates with tokens. Prints the URL once listening.
+    /// OGC API Features, layer updates with tokens, Open311 in JSON and XML. Prints the URL once
+    /// listening. The messages of service requests (to the routed service, the reporter, the
+    /// commune's referents) are sent through `DOMANIA_SMTP_URL` (`smtp://host:port`,
+    /// `smtps://user@host`, `smtp://user@host:587?tls=required`), the password from
+    /// `DOMANIA_SMTP_PASSWORD` or the file `DOMANIA_SMTP_PASSWORD_FILE`, as `DOMANIA_MAIL_FROM`;
+    /// without it they are queued (`domania requests deliveries`).
     Serve {
         /// Address and port (port 0: any free port, printed).
         #[arg(long, env = "DOMANIA_BIND", default_value = "127.0.0.1:8080")]
@@ -578,6 +583,29 @@ pub enum RequestsCommand {
         /// Who does it (a person or a service).
         #[arg(long)]
         by: String,
+        #[command(flatten)]
+        judging: Judging,
+    },
+    /// The messages of the reports (to the routed service, the reporter, the commune's
+    /// referents), newest first, with their delivery: sent, queued, tried again, or given up.
+    Deliveries {
+        /// Only those not sent yet.
+        #[arg(long)]
+        unsent: bool,
+        /// Puts the given-up messages back in the queue (after the mail server is mended).
+        #[arg(long)]
+        replay: bool,
+        #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
+        format: TableFormat,
+    },
+    /// Sends the messages that are due once, through DOMANIA_SMTP_URL (a server started with
+    /// it sends them as they come; this is for a store no server runs on).
+    Deliver {
+        /// The public URL the messages link to.
+        #[arg(long, default_value = "http://localhost:8080")]
+        public_url: String,
+        #[command(flatten)]
+        judging: Judging,
     },
     /// Routes a report again on today's layers and rules (a routing once given never changes
     /// by itself); the step is logged with the old and new service.

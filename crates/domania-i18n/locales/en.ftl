@@ -356,3 +356,58 @@ error-open311-format = { $file }: this API answers in JSON or XML (a name ending
 error-attribute-unknown = attribute[{ $code }] is not an attribute of { $service } (attributes: { $known }).
 error-attribute-value = attribute[{ $code }] = "{ $value }": the value is true or false.
 error-address-unplaced = The request gives an address without a point: this server cannot place an address yet; give lat and long.
+
+## The emails of service requests
+
+mail-service-subject = [Request { $id }] { $category } — for { $service }
+mail-service-body = Hello,
+
+    A request is sent to you: you manage the space where it was made.
+
+    Category: { $category }
+    Reported on: { $at }
+    Description: { $description }
+    Photo: { $photo }
+    Place: { $lat }, { $lon } (sub-sector { $subsector }, commune { $commune })
+    Map: https://www.openstreetmap.org/?mlat={ $lat }&mlon={ $lon }#map=19/{ $lat }/{ $lon }
+    Why you: { $why }
+
+    The request and its steps: { $link }
+
+    — Domania
+mail-received-subject = [Request { $id }] Your request is received
+mail-received-body = Hello,
+
+    Your request "{ $category }" of { $at } is received. It is sent to { $service }, who manages this space.
+
+    Status: { $status }
+    { $note }
+
+    You will be told of each of its steps. Follow it: { $link }
+
+    — Domania
+mail-change-subject = [Request { $id }] { $category }: { $status }
+mail-change-body = Hello,
+
+    Request { $id } "{ $category }" became "{ $status }" on { $at }.
+    { $note }
+
+    Service in charge: { $service }
+    Place: { $lat }, { $lon } (commune { $commune })
+    Follow it: { $link }
+
+    — Domania
+deliveries-replayed = { $count ->
+    [one] 1 given-up message put back in the queue
+   *[other] { $count } given-up messages put back in the queue
+}
+column-report_id = report_id
+column-role = role
+column-recipient = recipient
+column-attempts = attempts
+column-next_at = next_at
+column-sent_at = sent_at
+column-last_error = last_error
+column-note = note
+column-at = at
+error-no-smtp = DOMANIA_SMTP_URL is not set: where should the messages go? (e.g. smtp://localhost:25)

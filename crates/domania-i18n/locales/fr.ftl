@@ -361,3 +361,58 @@ error-open311-format = { $file } : cette API répond en JSON ou en XML (un nom f
 error-attribute-unknown = attribute[{ $code }] n’est pas un attribut de la catégorie { $service } (attributs : { $known }).
 error-attribute-value = attribute[{ $code }] = « { $value } » : la valeur est true ou false.
 error-address-unplaced = Le signalement donne une adresse sans point : ce serveur ne sait pas encore placer une adresse ; donnez lat et long.
+
+## Les courriels des signalements
+
+mail-service-subject = [Signalement { $id }] { $category } — à traiter par { $service }
+mail-service-body = Bonjour,
+
+    Un signalement vous est adressé : vous gérez l’espace où il a été fait.
+
+    Catégorie : { $category }
+    Signalé le : { $at }
+    Description : { $description }
+    Photo : { $photo }
+    Lieu : { $lat }, { $lon } (sous-secteur { $subsector }, commune { $commune })
+    Carte : https://www.openstreetmap.org/?mlat={ $lat }&mlon={ $lon }#map=19/{ $lat }/{ $lon }
+    Pourquoi vous : { $why }
+
+    Le signalement et ses étapes : { $link }
+
+    — Domania, gestion urbaine de proximité
+mail-received-subject = [Signalement { $id }] Votre signalement est reçu
+mail-received-body = Bonjour,
+
+    Votre signalement « { $category } » du { $at } est reçu. Il est adressé à { $service }, qui gère cet espace.
+
+    Statut : { $status }
+    { $note }
+
+    Vous serez informé de chacune de ses étapes. Le suivre : { $link }
+
+    — Domania, gestion urbaine de proximité
+mail-change-subject = [Signalement { $id }] { $category } : { $status }
+mail-change-body = Bonjour,
+
+    Le signalement { $id } « { $category } » est passé au statut « { $status } » le { $at }.
+    { $note }
+
+    Service en charge : { $service }
+    Lieu : { $lat }, { $lon } (commune { $commune })
+    Le suivre : { $link }
+
+    — Domania, gestion urbaine de proximité
+deliveries-replayed = { $count ->
+    [one] 1 message abandonné est remis dans la file
+   *[other] { $count } messages abandonnés sont remis dans la file
+}
+column-report_id = signalement
+column-role = rôle
+column-recipient = destinataire
+column-attempts = essais
+column-next_at = prochain essai
+column-sent_at = envoyé le
+column-last_error = dernière erreur
+column-note = note
+column-at = le
+error-no-smtp = DOMANIA_SMTP_URL n’est pas défini : où envoyer les messages ? (par exemple smtp://localhost:25)

@@ -20,9 +20,10 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod connections;
+mod deliver;
 pub mod error;
 pub mod extract;
-pub mod follow;
+mod follow;
 pub mod layers;
 pub mod ogc;
 pub mod open311;
@@ -395,6 +396,9 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
     tracing::info!(etag = %held.etag, parcels = held.snapshot.parcels().len(), build_ms = held.build_ms, "snapshot ready");
     // Writes through other servers or the command line.
     follow::spawn(&shared, tokio::runtime::Handle::current());
+    // The messages of service requests, sent as they are queued (DOMANIA_SMTP_URL).
+    let base = shared.public_url.fixed.clone().unwrap_or_else(|| format!("http://{addr}"));
+    deliver::spawn(&shared, base).map_err(|e| std::io::Error::other(e.to_string()))?;
     // Conventions are judged on the day: past midnight, the snapshot is rebuilt for the new one.
     let daily = Arc::clone(&shared);
     tokio::spawn(async move {

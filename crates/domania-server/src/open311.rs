@@ -227,9 +227,11 @@ pub async fn change_status(
         ApiError::new(ErrorCode::BadParameter, format!("unknown status {:?} ({})", change.status, all.join(", ")))
     })?;
     let s2 = Arc::clone(&shared);
-    let row = blocking(move || s2.desk.transition(id, to, change.note.as_deref(), &caller.0, jiff::Timestamp::now()))
-        .await??;
     let held = shared.current();
+    let h2 = Arc::clone(&held);
+    let row =
+        blocking(move || s2.desk.transition(&h2, id, to, change.note.as_deref(), &caller.0, jiff::Timestamp::now()))
+            .await??;
     Ok(json(StatusCode::OK, &[held.request_view(&row)]))
 }
 

@@ -27,6 +27,7 @@ mod import;
 pub mod layer;
 pub mod location;
 pub mod model;
+pub mod outbox;
 pub mod pg;
 mod records;
 pub mod requests;
@@ -45,7 +46,10 @@ pub use model::{
     AlteredRow, CopyReport, Diff, EngineCheck, ImportMeta, ImportOptions, LayerSummary, MAX_REMOVED_DEFAULT, Miscount,
     ScopeInfo, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport, VersionInfo,
 };
-pub use requests::{EventRow, Nearby, RequestFilter, RequestRow, RequestStore, Rerouted, Status, Urgency};
+pub use outbox::Delivery;
+pub use requests::{
+    Contact, EventRow, Nearby, Recipient, RequestFilter, RequestRow, RequestStore, Rerouted, Status, Urgency,
+};
 pub use scope::{Scope, ScopeKind};
 pub use sqlite::gpkg;
 pub use sqlite::lock::lock_holder;

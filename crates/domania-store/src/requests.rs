@@ -58,7 +58,71 @@ CREATE TABLE IF NOT EXISTS report_events (
   by TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS report_events_report ON report_events (report_id);
+CREATE TABLE IF NOT EXISTS report_contacts (
+  report_id INTEGER PRIMARY KEY REFERENCES reports(id),
+  email TEXT,
+  name TEXT,
+  phone TEXT
+);
+CREATE TABLE IF NOT EXISTS report_deliveries (
+  id INTEGER PRIMARY KEY,
+  report_id INTEGER NOT NULL REFERENCES reports(id),
+  role TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  status TEXT NOT NULL,
+  at TEXT NOT NULL,
+  note TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at TEXT,
+  sent_at TEXT,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS report_deliveries_due ON report_deliveries (sent_at, next_at);
 ";
+
+/// How a reporter can be reached (GeoReport's `email`, `first_name`/`last_name`, `phone`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Someone a report's step is to be told to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// `service` (the routed service), `reporter`, `referent` (the commune's).
+    pub role: String,
+    /// An email address.
+    pub address: String,
+}
+
+const INSERT_DELIVERY: &str = "INSERT INTO report_deliveries (report_id, role, recipient, status, at, note, next_at) \
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)";
+/// The statements that store `contact` and queue the messages to `to` for a new report.
+fn queued(report: &RequestRow, contact: Option<&Contact>, to: Vec<Recipient>) -> Vec<(&'static str, Vec<P>)> {
+    let mut out = Vec::new();
+    if let Some(c) = contact.filter(|c| c.email.is_some() || c.name.is_some() || c.phone.is_some()) {
+        out.push((
+            "INSERT INTO report_contacts (report_id, email, name, phone) VALUES (?1, ?2, ?3, ?4)",
+            vec![P::I(report.id), ot(c.email.as_deref()), ot(c.name.as_deref()), ot(c.phone.as_deref())],
+        ));
+    }
+    out.extend(queued_change(report, &report.requested_at, report.status_notes.as_deref(), to));
+    out
+}
+
+/// The statements that queue the messages to `to` for the step of `report` made at `at`.
+fn queued_change(report: &RequestRow, at: &str, note: Option<&str>, to: Vec<Recipient>) -> Vec<(&'static str, Vec<P>)> {
+    to.into_iter()
+        .map(|r| {
+            (
+                INSERT_DELIVERY,
+                vec![P::I(report.id), t(&r.role), t(&r.address), t(report.status.as_str()), t(at), ot(note)],
+            )
+        })
+        .collect()
+}
 
 /// Where a service request is in its life.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -183,7 +247,7 @@ impl std::str::FromStr for Urgency {
 
 /// A column holding the text of a closed set (a status, an urgency, an actor), read by either
 /// engine into its enum; a text outside the set is a damaged row, said so.
-struct Parsed<T>(T);
+pub(crate) struct Parsed<T>(pub(crate) T);
 
 impl<T: std::str::FromStr> rusqlite::types::FromSql for Parsed<T>
 where
@@ -344,18 +408,18 @@ pub struct Nearby {
 /// The reports database: a SQLite file, or the tables `reports` and `report_events` of a
 /// PostGIS store's database (shared by every server of the store).
 pub struct RequestStore {
-    db: Db,
+    pub(crate) db: Db,
     /// The file, or the database's masked URL.
     path: PathBuf,
 }
 
-enum Db {
+pub(crate) enum Db {
     Sqlite(Connection),
     Pg(Box<PgReports>),
 }
 
 /// The reports in a PostGIS store's database.
-struct PgReports {
+pub(crate) struct PgReports {
     /// The connection, made again when the server closed it (a restart, a failover).
     client: std::cell::RefCell<postgres::Client>,
     url: String,
@@ -369,8 +433,12 @@ fn pg_connect(url: &str, shown: &str) -> Result<postgres::Client> {
         return Err(StoreError::Missing { path: shown.into() });
     }
     let present = |c: &mut postgres::Client| -> Result<bool> {
-        Ok(c.query_one("SELECT to_regclass('reports') IS NOT NULL AND to_regclass('report_events') IS NOT NULL", &[])?
-            .get(0))
+        Ok(c.query_one(
+            "SELECT to_regclass('reports') IS NOT NULL AND to_regclass('report_events') IS NOT NULL \
+             AND to_regclass('report_deliveries') IS NOT NULL AND to_regclass('report_contacts') IS NOT NULL",
+            &[],
+        )?
+        .get(0))
     };
     if !present(&mut client)? {
         // Servers started together on a new store: the tables are created once, under the
@@ -385,7 +453,7 @@ fn pg_connect(url: &str, shown: &str) -> Result<postgres::Client> {
 
 impl PgReports {
     /// The connection, made again if it was closed.
-    fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
+    pub(crate) fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
         let mut c = self.client.borrow_mut();
         if c.is_closed() {
             *c = pg_connect(&self.url, &crate::location::Location::Postgres(self.url.clone()).to_string())?;
@@ -452,7 +520,7 @@ fn pg_row(r: &postgres::Row) -> std::result::Result<RequestRow, postgres::Error>
 
 /// A parameter of either engine.
 #[derive(Debug, Clone)]
-enum P {
+pub(crate) enum P {
     I(i64),
     OI(Option<i64>),
     F(f64),
@@ -461,7 +529,7 @@ enum P {
 }
 
 impl P {
-    fn sqlite(&self) -> rusqlite::types::Value {
+    pub(crate) fn sqlite(&self) -> rusqlite::types::Value {
         use rusqlite::types::Value as V;
         match self {
             P::I(i) => V::Integer(*i),
@@ -471,7 +539,7 @@ impl P {
             P::OT(t) => t.clone().map_or(V::Null, V::Text),
         }
     }
-    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+    pub(crate) fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
         match self {
             P::I(i) => i,
             P::OI(i) => i,
@@ -482,16 +550,16 @@ impl P {
     }
 }
 
-fn t(s: &str) -> P {
+pub(crate) fn t(s: &str) -> P {
     P::T(s.to_owned())
 }
 
-fn ot(s: Option<&str>) -> P {
+pub(crate) fn ot(s: Option<&str>) -> P {
     P::OT(s.map(str::to_owned))
 }
 
 /// SQL written for SQLite (`?1`, or bare `?` numbered in order) for PostgreSQL (`$1`).
-fn pg_sql(sql: &str) -> String {
+pub(crate) fn pg_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
     let mut chars = sql.chars().peekable();
@@ -513,7 +581,7 @@ fn pg_sql(sql: &str) -> String {
     out
 }
 
-fn pg_params(ps: &[P]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+pub(crate) fn pg_params(ps: &[P]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
     ps.iter().map(P::pg).collect()
 }
 
@@ -649,6 +717,13 @@ CREATE TABLE IF NOT EXISTS report_events (
   seq bigserial PRIMARY KEY, report_id bigint NOT NULL REFERENCES reports(id), at text NOT NULL,
   kind text NOT NULL, status text NOT NULL, note text, by text NOT NULL);
 CREATE INDEX IF NOT EXISTS report_events_report ON report_events (report_id);
+CREATE TABLE IF NOT EXISTS report_contacts (
+  report_id bigint PRIMARY KEY REFERENCES reports(id), email text, name text, phone text);
+CREATE TABLE IF NOT EXISTS report_deliveries (
+  id bigserial PRIMARY KEY, report_id bigint NOT NULL REFERENCES reports(id), role text NOT NULL,
+  recipient text NOT NULL, status text NOT NULL, at text NOT NULL, note text,
+  attempts integer NOT NULL DEFAULT 0, next_at text, sent_at text, last_error text);
+CREATE INDEX IF NOT EXISTS report_deliveries_due ON report_deliveries (sent_at, next_at);
 ";
 
 impl RequestStore {
@@ -693,6 +768,11 @@ impl RequestStore {
     /// status and notes): the search and the insert are one transaction (on PostgreSQL, under a
     /// lock that keeps other inserts out), so two reports of the same thing posted together
     /// cannot both be first. Returns the new report.
+    ///
+    /// The reporter's `contact` is stored with it, and the messages `mail` names for the new
+    /// report (given it once decided) are queued in the same transaction: a report stored is a
+    /// report whose messages will be sent.
+    #[allow(clippy::too_many_arguments)]
     pub fn insert(
         &mut self,
         mut report: RequestRow,
@@ -700,6 +780,8 @@ impl RequestStore {
         distance: f64,
         since: &str,
         decide: impl FnOnce(&[Nearby], &mut RequestRow),
+        contact: Option<&Contact>,
+        mail: impl FnOnce(&RequestRow) -> Vec<Recipient>,
     ) -> Result<RequestRow> {
         let mut near_args = vec![
             t(&report.intervention),
@@ -729,8 +811,12 @@ impl RequestStore {
                     INSERT_EVENT,
                     params![id, r.requested_at, "status", r.status.as_str(), r.status_notes, r.reporter],
                 )?;
-                tx.commit()?;
                 report.id = id;
+                let queued = queued(&report, contact, mail(&report));
+                for (sql, ps) in &queued {
+                    tx.execute(sql, rusqlite::params_from_iter(ps.iter().map(P::sqlite)))?;
+                }
+                tx.commit()?;
             }
             Db::Pg(pg) => {
                 let mut client = pg.client()?;
@@ -758,8 +844,12 @@ impl RequestStore {
                     t(&r.reporter),
                 ];
                 tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
-                tx.commit()?;
                 report.id = id;
+                let queued = queued(&report, contact, mail(&report));
+                for (sql, ps) in &queued {
+                    tx.execute(&pg_sql(sql), &pg_params(ps))?;
+                }
+                tx.commit()?;
             }
         }
         Ok(report)
@@ -849,8 +939,10 @@ impl RequestStore {
         }
     }
 
-    /// Moves a report to `status`, in one transaction with its event. `check` is given the
-    /// current status and refuses the move with a reason.
+    /// Moves a report to `status`, in one transaction with its event and the messages `mail`
+    /// names for it (given the report moved). `check` is given the current status and refuses
+    /// the move with a reason.
+    #[allow(clippy::too_many_arguments)]
     pub fn transition(
         &mut self,
         id: i64,
@@ -859,6 +951,7 @@ impl RequestStore {
         by: &str,
         at: &str,
         check: impl FnOnce(&RequestRow) -> std::result::Result<(), String>,
+        mail: impl FnOnce(&RequestRow) -> Vec<Recipient>,
     ) -> Result<RequestRow> {
         const UPDATE: &str = "UPDATE reports SET status = ?2, status_notes = ?3, updated_at = ?4 WHERE id = ?1";
         let update = [P::I(id), t(status.as_str()), ot(note), t(at)];
@@ -871,6 +964,9 @@ impl RequestStore {
                 tx.execute(UPDATE, rusqlite::params_from_iter(update.iter().map(P::sqlite)))?;
                 tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event.iter().map(P::sqlite)))?;
                 let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                for (sql, ps) in &queued_change(&updated, at, note, mail(&updated)) {
+                    tx.execute(sql, rusqlite::params_from_iter(ps.iter().map(P::sqlite)))?;
+                }
                 tx.commit()?;
                 Ok(updated)
             }
@@ -883,6 +979,9 @@ impl RequestStore {
                 tx.execute(&pg_sql(UPDATE), &pg_params(&update))?;
                 tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
                 let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                for (sql, ps) in &queued_change(&updated, at, note, mail(&updated)) {
+                    tx.execute(&pg_sql(sql), &pg_params(ps))?;
+                }
                 tx.commit()?;
                 Ok(updated)
             }
@@ -1011,8 +1110,16 @@ mod tests {
             |n, _| {
                 assert!(n.is_empty());
             },
+            Some(&Contact { email: Some("habitant@example.org".into()), name: Some("Camille".into()), phone: None }),
+            |r| {
+                vec![Recipient {
+                    role: "service".into(),
+                    address: format!("service-{}@example.org", r.status.as_str()),
+                }]
+            },
         );
         let a = a.unwrap();
+        assert_eq!(s.contact(a.id).unwrap().and_then(|c| c.email).as_deref(), Some("habitant@example.org"));
         let b = s
             .insert(
                 report(600_010.0, "2026-01-01T11:00:00Z"),
@@ -1023,14 +1130,43 @@ mod tests {
                     assert_eq!(n.len(), 1);
                     r.duplicate_of = Some(n[0].id);
                 },
+                None,
+                |_| Vec::new(),
             )
             .unwrap();
+        assert_eq!(s.contact(b.id).unwrap(), None);
         assert_eq!(b.duplicate_of, Some(a.id));
-        let refused = s.transition(a.id, Status::Done, None, "x", "2026-01-02T00:00:00Z", |_| Err("no".into()));
+        let told = |_: &RequestRow| vec![Recipient { role: "reporter".into(), address: "habitant@example.org".into() }];
+        let refused = s.transition(a.id, Status::Done, None, "x", "2026-01-02T00:00:00Z", |_| Err("no".into()), told);
         assert!(matches!(refused, Err(StoreError::Refused(_))));
         assert_eq!(s.get(a.id).unwrap().unwrap().status, Status::Received);
         assert_eq!(s.events(a.id).unwrap().len(), 1);
-        let done = s.transition(a.id, Status::Done, Some("ok"), "x", "2026-01-02T00:00:00Z", |_| Ok(())).unwrap();
+        // A refused move queued nothing; the report's own message is queued, due at once.
+        assert_eq!(s.deliveries(true).unwrap().len(), 1);
+        let done = s.transition(a.id, Status::Done, Some("ok"), "x", "2026-01-02T00:00:00Z", |_| Ok(()), told).unwrap();
+        // The outbox: claimed for a lease, not claimed again within it; sent, failed, given up,
+        // replayed.
+        let due = s.claim_due("2026-01-02T00:00:00Z", "2026-01-02T00:05:00Z", 10).unwrap();
+        assert_eq!(due.len(), 2, "{due:?}");
+        assert_eq!(
+            (due[0].recipient.as_str(), due[0].status, due[0].attempts),
+            ("service-received@example.org", Status::Received, 1)
+        );
+        assert_eq!(
+            (due[1].recipient.as_str(), due[1].status, due[1].note.as_deref()),
+            ("habitant@example.org", Status::Done, Some("ok"))
+        );
+        assert!(s.claim_due("2026-01-02T00:01:00Z", "2026-01-02T00:06:00Z", 10).unwrap().is_empty());
+        s.delivered(due[0].id, "2026-01-02T00:00:01Z").unwrap();
+        s.failed(due[1].id, "421 try later", Some("2026-01-02T00:00:30Z")).unwrap();
+        let again = s.claim_due("2026-01-02T00:00:31Z", "2026-01-02T00:05:31Z", 10).unwrap();
+        assert_eq!((again.len(), again[0].attempts), (1, 2));
+        s.failed(again[0].id, "550 no such user", None).unwrap();
+        assert!(s.claim_due("2026-01-03T00:00:00Z", "2026-01-03T00:05:00Z", 10).unwrap().is_empty());
+        assert_eq!(s.deliveries(true).unwrap()[0].last_error.as_deref(), Some("550 no such user"));
+        assert_eq!(s.replay("2026-01-03T00:00:00Z").unwrap(), 1);
+        assert_eq!(s.claim_due("2026-01-03T00:00:00Z", "2026-01-03T00:05:00Z", 10).unwrap().len(), 1);
+        assert_eq!(s.deliveries(false).unwrap().len(), 2);
         assert_eq!((done.status.as_str(), done.updated_at.as_str()), ("done", "2026-01-02T00:00:00Z"));
         assert_eq!(s.events(a.id).unwrap().len(), 2);
         assert_eq!(s.first_reached(Status::Done).unwrap(), vec![(a.id, "2026-01-02T00:00:00Z".to_owned())]);

@@ -63,7 +63,9 @@ pub(crate) fn post(reports: &mut RequestStore, t: &Held, r: NewRequest) -> Resul
     // An urgent report (a criterion met) is never closed as a duplicate: it may say what the
     // open one did not.
     let merge = urgency != Urgency::Urgent;
-    Ok(reports.insert(row, &open, distance, &since, |near, row| {
+    let contact = r.contact;
+    let rules = &t.rules.rules;
+    let decide = |near: &[domania_store::Nearby], row: &mut RequestRow| {
         if !merge {
             return;
         }
@@ -78,13 +80,16 @@ pub(crate) fn post(reports: &mut RequestStore, t: &Held, r: NewRequest) -> Resul
                 first.requested_at
             ));
         }
-    })?)
+    };
+    let mail = |row: &RequestRow| super::notify::on_new(rules, row, Some(&contact));
+    Ok(reports.insert(row, &open, distance, &since, decide, Some(&contact), mail)?)
 }
 
 /// Moves a report to another status, by a named token, with a note (required to reject or
 /// transfer).
 pub(crate) fn transition(
     reports: &mut RequestStore,
+    t: &Held,
     id: i64,
     to: Status,
     note: Option<&str>,
@@ -102,14 +107,17 @@ pub(crate) fn transition(
             format!("a report is {} with a reason (a note)", to.as_str()),
         ));
     }
-    Ok(reports.transition(id, to, note, by, &stamp(at), |current| {
+    let contact = reports.contact(id)?;
+    let check = |current: &RequestRow| {
         let from = current.status;
         if from.may_become(to) {
             Ok(())
         } else {
             Err(format!("request {id} is {}: it cannot become {}", from.as_str(), to.as_str()))
         }
-    })?)
+    };
+    let mail = |row: &RequestRow| super::notify::on_change(&t.rules.rules, row, contact.as_ref());
+    Ok(reports.transition(id, to, note, by, &stamp(at), check, mail)?)
 }
 
 /// Routes a stored report again on today's territory (an explicit, logged action: a routing

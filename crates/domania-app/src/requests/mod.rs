@@ -11,6 +11,7 @@
 pub mod annual;
 pub mod levels;
 pub mod lifecycle;
+pub mod notify;
 pub mod open311;
 pub mod routing;
 pub mod walks;
@@ -21,8 +22,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use domania_core::Actor;
 pub use domania_store::RequestFilter as Filter;
+pub use domania_store::{Contact, Delivery, Status, Urgency};
 use domania_store::{EventRow, RequestFilter, RequestRow, RequestStore};
-pub use domania_store::{Status, Urgency};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -60,6 +61,8 @@ pub struct NewRequest {
     /// `open311`, `walk:<file>`…
     pub source: String,
     pub at: Timestamp,
+    /// How to reach whoever reported it (told of each step when an email is given).
+    pub contact: Contact,
 }
 
 pub(crate) fn truthy(v: &str) -> bool {
@@ -230,8 +233,16 @@ impl Desk {
 
     /// Moves a request to another status, by a named token, with a note (required to reject
     /// or transfer).
-    pub fn transition(&self, id: i64, to: Status, note: Option<&str>, by: &str, at: Timestamp) -> Result<RequestRow> {
-        lifecycle::transition(&mut self.store(), id, to, note, by, at)
+    pub fn transition(
+        &self,
+        held: &Held,
+        id: i64,
+        to: Status,
+        note: Option<&str>,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<RequestRow> {
+        lifecycle::transition(&mut self.store(), held, id, to, note, by, at)
     }
 
     /// Routes a stored request again on `held` (an explicit, logged step).

@@ -274,6 +274,23 @@ impl PostForm {
         form
     }
 
+    /// How to reach the reporter: GeoReport's `email`, `first_name` and `last_name`, `phone`.
+    fn contact(&self) -> Result<super::Contact> {
+        let field = |k: &str| self.fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+        for (k, v) in [("email", field("email")), ("phone", field("phone"))] {
+            if let Some(v) = v {
+                crate::text::field(k, v, super::MAX_NAME)?;
+            }
+        }
+        let name = [field("first_name"), field("last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        crate::text::field("first_name and last_name", &name, super::MAX_NAME)?;
+        Ok(super::Contact {
+            email: field("email").map(str::to_owned),
+            name: Some(name).filter(|n| !n.is_empty()),
+            phone: field("phone").map(str::to_owned),
+        })
+    }
+
     /// The API key given, if any.
     #[must_use]
     pub fn api_key(&self) -> Option<&str> {
@@ -299,6 +316,7 @@ impl PostForm {
         if let Some(m) = self.fields.get("media_url").map(|m| m.trim()).filter(|m| !m.is_empty()) {
             crate::text::web_url("media_url", m, super::MAX_MEDIA_URL)?;
         }
+        let contact = self.contact()?;
         Ok(NewRequest {
             service_code: need("service_code")?.clone(),
             lat: number("lat")?,
@@ -309,6 +327,7 @@ impl PostForm {
             reporter,
             source: "open311".into(),
             at: jiff::Timestamp::now(),
+            contact,
         })
     }
 }

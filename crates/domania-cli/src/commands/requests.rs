@@ -37,10 +37,30 @@ pub(super) fn run(cli: &Cli, app: &App, what: &RequestsCommand) -> Result<()> {
                 events: events.iter().map(EventLine::from).collect(),
             })
         }
-        RequestsCommand::Status { id, status, note, by } => {
+        RequestsCommand::Status { id, status, note, by, judging } => {
             let to = Status::parse(status).ok_or_else(|| anyhow!("unknown status {status:?}"))?;
-            let row = app.desk()?.transition(*id, to, note.as_deref(), by, jiff::Timestamp::now())?;
+            let held = held(app, judging)?;
+            let row = app.desk()?.transition(&held, *id, to, note.as_deref(), by, jiff::Timestamp::now())?;
             crate::outln!("request {} is {} ({})", row.id, row.status, row.service_name)
+        }
+        RequestsCommand::Deliveries { unsent, replay, format } => {
+            let desk = app.desk()?;
+            if *replay {
+                let n = desk.replay_deliveries()?;
+                eprintln!("{}", cli.language().t("deliveries-replayed", &[("count", n.into())]));
+            }
+            let rows = desk.deliveries(*unsent)?;
+            match format {
+                TableFormat::Json => json(&rows),
+                TableFormat::Csv => csv(cli, &rows),
+            }
+        }
+        RequestsCommand::Deliver { public_url, judging } => {
+            let mailer = domania_app::requests::notify::Mailer::from_env()?
+                .ok_or_else(|| anyhow!(cli.language().t("error-no-smtp", &[])))?;
+            let held = held(app, judging)?;
+            let pass = app.desk()?.deliver_due(&held, &mailer, public_url.trim_end_matches('/'), usize::MAX)?;
+            json(&pass)
         }
         RequestsCommand::Reroute { id, by, judging } => {
             let held = held(app, judging)?;

@@ -1,0 +1,195 @@
+//! The messages of service requests through a real SMTP server (aiosmtpd, started by the test):
+//! a request posted over Open311 reaches the routed service, with its place, its photo and why
+//! this service, and is acknowledged to its reporter; a status change reaches the reporter; a
+//! server killed with messages queued loses none and, restarted, sends each once; a mail server
+//! that does not answer leaves the messages queued, tried again, and listed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::serve::Server;
+use crate::support::{domania, root, texts};
+
+/// The SMTP server of the test, stopped when dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+    folder: PathBuf,
+}
+
+impl Sink {
+    fn start(folder: &Path) -> Sink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new("python3")
+            .arg(root().join("tools/mail/sink.py"))
+            .arg(port.to_string())
+            .arg(folder)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the SMTP server");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        assert_eq!(line.trim(), "listening");
+        Sink { child, port, folder: folder.to_owned() }
+    }
+
+    /// Every message received so far.
+    fn messages(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files.iter().map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()).collect()
+    }
+
+    /// The messages once there are at least `n` (at most 20 s).
+    fn wait_for(&self, n: usize) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let m = self.messages();
+            if m.len() >= n || start.elapsed() > Duration::from_secs(20) {
+                return m;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn post(base: &str, key: &str, description: &str, email: Option<&str>) -> String {
+    let mut fields = vec![
+        ("api_key", key),
+        ("service_code", "dumping"),
+        ("lat", "48.927"),
+        ("long", "1.806"),
+        ("description", description),
+        ("media_url", "https://photos.example.org/hall-b.jpg"),
+        ("first_name", "Camille"),
+        ("last_name", "Martin"),
+    ];
+    if let Some(e) = email {
+        fields.push(("email", e));
+    }
+    let r = ureq::post(&format!("{base}/open311/v2/requests.json")).send_form(&fields).unwrap();
+    let v: Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
+    v[0]["service_request_id"].as_str().unwrap().to_owned()
+}
+
+fn to(m: &Value) -> String {
+    m["to"][0].as_str().unwrap().to_owned()
+}
+
+#[test]
+#[cfg_attr(
+    domania_without_smtp,
+    ignore = "needs the aiosmtpd Python package (pip install -r tools/mail/requirements.txt)"
+)]
+fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_sent_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::one_answer::demo_store(dir.path());
+    let key =
+        texts(&domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"])).0.trim().to_owned();
+    let editor = texts(&domania(&store, &["token", "create", "--name", "ctc", "--role", "editor"])).0.trim().to_owned();
+    let sink = Sink::start(&dir.path().join("mail"));
+    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
+    let env = [(("DOMANIA_SMTP_URL"), Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
+
+    // A request: the routed service hears of it at once, the reporter is acknowledged.
+    let server = Server::start_env(&store, &[], &env);
+    let id = post(&server.url, &key, "Matelas et sacs devant le hall B", Some("habitant@example.org"));
+    // The service, its referent for the commune (Poissy's sorting ambassador in the demo), and
+    // the reporter.
+    let first = sink.wait_for(3);
+    let mut told: Vec<String> = first.iter().map(to).collect();
+    told.sort();
+    assert_eq!(told, ["dechets@example.org", "habitant@example.org", "tri.poissy@example.org"], "{first:?}");
+    let service = first.iter().find(|m| to(m) == "dechets@example.org").unwrap_or_else(|| panic!("{first:?}"));
+    assert_eq!(service["from"], "gup@example.org");
+    let subject = service["subject"].as_str().unwrap();
+    assert!(subject.contains(&format!("[Signalement {id}]")) && subject.contains("Dépôt sauvage"), "{subject}");
+    let text = service["text"].as_str().unwrap();
+    for said in [
+        "Matelas et sacs devant le hall B",
+        "https://photos.example.org/hall-b.jpg",
+        "48.927000, 1.806000",
+        "openstreetmap.org/?mlat=48.927000&mlon=1.806000",
+        "Pourquoi vous : « Collecte des déchets et encombrants »",
+        "toujours Direction de la gestion des déchets",
+        &format!("/open311/v2/requests/{id}.json"),
+    ] {
+        assert!(text.contains(said), "{said} not in:\n{text}");
+    }
+    let ack = first.iter().find(|m| to(m) == "habitant@example.org").unwrap();
+    assert!(ack["subject"].as_str().unwrap().contains("Votre signalement est reçu"), "{ack}");
+
+    // A status change reaches the reporter.
+    let moved = ureq::post(&format!("{}/v1/reports/{id}/status", server.url))
+        .set("Authorization", &format!("Bearer {editor}"))
+        .set("Content-Type", "application/json")
+        .send_string(r#"{"status": "acknowledged", "note": "Enlèvement prévu jeudi"}"#)
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    // The reporter, and the commune's own referent (Poissy's technical services in the demo).
+    let after = sink.wait_for(5);
+    let mut told: Vec<String> = after[3..].iter().map(to).collect();
+    told.sort();
+    assert_eq!(told, ["dst@ville-poissy.example.org", "habitant@example.org"], "{after:?}");
+    let change = after[3..].iter().find(|m| to(m) == "habitant@example.org").unwrap();
+    assert!(change["subject"].as_str().unwrap().contains("pris en compte"), "{change}");
+    assert!(change["text"].as_str().unwrap().contains("Enlèvement prévu jeudi"), "{change}");
+    assert!(server.stop().success());
+
+    // Messages queued by a server without mail, then kill -9: nothing is lost; a server with
+    // mail sends each once.
+    let quiet = Server::start(&store);
+    let ids: Vec<String> =
+        (0..3).map(|k| post(&quiet.url, &key, &format!("Sacs {k}"), Some(&format!("voisin{k}@example.org")))).collect();
+    let pid = quiet.child.id().to_string();
+    Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+    drop(quiet);
+    let unsent = domania(&store, &["requests", "deliveries", "--unsent", "--format", "json"]);
+    let unsent: Vec<Value> = serde_json::from_slice(&unsent.stdout).unwrap();
+    assert_eq!(unsent.len(), 9, "3 requests, each to the service, its referent and its reporter: {unsent:?}");
+    let before = sink.messages().len();
+    let again = Server::start_env(&store, &[], &env);
+    let all = sink.wait_for(before + 9);
+    assert_eq!(all.len(), before + 9);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(sink.messages().len(), before + 9, "a message was sent twice");
+    for (k, id) in ids.iter().enumerate() {
+        let reporter = format!("voisin{k}@example.org");
+        let mine: Vec<&Value> = all[before..].iter().filter(|m| to(m) == reporter).collect();
+        assert_eq!(mine.len(), 1, "{reporter}");
+        assert!(mine[0]["subject"].as_str().unwrap().contains(&format!("[Signalement {id}]")));
+    }
+    assert!(again.stop().success());
+
+    // A mail server that does not answer: the messages stay queued, tried again, and listed
+    // with the error.
+    let closed = format!(
+        "smtp://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    );
+    let down = Server::start_env(&store, &[], &[("DOMANIA_SMTP_URL", Path::new(&closed))]);
+    post(&down.url, &key, "Encore des sacs", None);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(down.stop().success());
+    let listed = domania(&store, &["requests", "deliveries", "--unsent", "--format", "json"]);
+    let listed: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed.len(), 2, "the service and its referent: {listed:?}");
+    for d in &listed {
+        assert_eq!(d["attempts"].as_i64(), Some(1), "{d}");
+        assert!(d["last_error"].as_str().is_some_and(|e| !e.is_empty()) && d["next_at"].is_string(), "{d}");
+    }
+}
