@@ -2,7 +2,8 @@
 //! a request posted over Open311 reaches the routed service, with its place, its photo and why
 //! this service, and is acknowledged to its reporter; a status change reaches the reporter; a
 //! server killed with messages queued loses none and, restarted, sends each once; a mail server
-//! that does not answer leaves the messages queued, tried again, and listed.
+//! that does not answer leaves the messages queued, tried again, and listed. And a commune's
+//! software (a receiver started by the test) told of each step by a signed webhook.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,6 +13,17 @@ use serde_json::Value;
 
 use crate::serve::Server;
 use crate::support::{domania, root, texts};
+
+/// The records a helper wrote in `folder` (one JSON file each, in order).
+fn records(folder: &Path) -> Vec<Value> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()).collect()
+}
 
 /// The SMTP server of the test, stopped when dropped.
 struct Sink {
@@ -38,13 +50,7 @@ impl Sink {
 
     /// Every message received so far.
     fn messages(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.folder)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files.iter().map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()).collect()
+        records(&self.folder)
     }
 
     /// The messages once there are at least `n` (at most 20 s).
@@ -192,4 +198,114 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
         assert_eq!(d["attempts"].as_i64(), Some(1), "{d}");
         assert!(d["last_error"].as_str().is_some_and(|e| !e.is_empty()) && d["next_at"].is_string(), "{d}");
     }
+}
+
+/// The commune's receiver of the test, stopped when dropped.
+struct Receiver {
+    child: Child,
+    port: u16,
+    folder: PathBuf,
+}
+
+impl Receiver {
+    fn start(folder: &Path, secret: &str, fail_first: usize) -> Receiver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new("python3")
+            .arg(root().join("tools/webhook/receiver.py"))
+            .args([port.to_string().as_str(), secret, folder.to_str().unwrap(), &fail_first.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the receiver");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        assert_eq!(line.trim(), "listening");
+        Receiver { child, port, folder: folder.to_owned() }
+    }
+
+    fn posts(&self) -> Vec<Value> {
+        records(&self.folder)
+    }
+
+    /// The posts once `accepted` of them were accepted (at most 60 s: a retry comes 30 s after
+    /// a failure).
+    fn wait_accepted(&self, accepted: usize) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let p = self.posts();
+            if p.iter().filter(|x| x["code"] == 200).count() >= accepted || start.elapsed() > Duration::from_mins(1) {
+                return p;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A commune's own software told of every request of the commune and of each step, by a signed
+/// webhook: a receiver down at first gets the event after the retry, each event once; a
+/// webhook of another commune hears nothing; a message is never sent unsigned.
+#[test]
+fn a_communes_software_hears_each_step_once_by_a_signed_webhook_after_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::one_answer::demo_store(dir.path());
+    let key =
+        texts(&domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"])).0.trim().to_owned();
+    let editor = texts(&domania(&store, &["token", "create", "--name", "ctc", "--role", "editor"])).0.trim().to_owned();
+    let receiver = Receiver::start(&dir.path().join("hooks"), "s3cret-de-poissy", 1);
+    let rules = dir.path().join("rules-webhooks.toml");
+    let base_rules = std::fs::read_to_string(dir.path().join("domania-demo/rules.toml")).unwrap();
+    let hook = |name: &str, path: &str, commune: &str| {
+        format!(
+            "\n[[reports.webhook]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:{}/{path}\"\ncommunes = [\"{commune}\"]\n",
+            receiver.port
+        )
+    };
+    std::fs::write(&rules, base_rules + &hook("poissy", "poissy", "78498") + &hook("mantes", "mantes", "78361"))
+        .unwrap();
+    let secret_file = dir.path().join("secret-mantes");
+    std::fs::write(&secret_file, "autre\n").unwrap();
+    let env = [
+        ("DOMANIA_WEBHOOK_SECRET_POISSY", Path::new("s3cret-de-poissy")),
+        ("DOMANIA_WEBHOOK_SECRET_MANTES_FILE", secret_file.as_path()),
+    ];
+    let server = Server::start_env(&store, &["--rules", rules.to_str().unwrap()], &env);
+    let id = post(&server.url, &key, "Sacs devant l'école", None);
+    let moved = ureq::post(&format!("{}/v1/reports/{id}/status", server.url))
+        .set("Authorization", &format!("Bearer {editor}"))
+        .set("Content-Type", "application/json")
+        .send_string(r#"{"status": "planned", "note": "Passage jeudi"}"#)
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    // The first post was refused by the receiver (503); it comes again after 30 s, with the
+    // change.
+    let posts = receiver.wait_accepted(2);
+    let accepted: Vec<&Value> = posts.iter().filter(|p| p["code"] == 200).collect();
+    assert_eq!(accepted.len(), 2, "{posts:?}");
+    assert!(posts.iter().all(|p| p["signed"] == true && p["path"] == "/poissy"), "{posts:?}");
+    assert_eq!(posts.iter().filter(|p| p["code"] == 503).count(), 1, "{posts:?}");
+    let events: Vec<&str> = accepted.iter().map(|p| p["event"]["event"].as_str().unwrap()).collect();
+    assert!(events.contains(&"request.created") && events.contains(&"request.changed"), "{events:?}");
+    let changed = accepted.iter().find(|p| p["event"]["event"] == "request.changed").unwrap();
+    assert_eq!(changed["event"]["status"], "planned");
+    assert_eq!(changed["event"]["note"], "Passage jeudi");
+    assert_eq!(changed["event"]["request"]["service_request_id"], id.as_str());
+    assert_eq!(changed["event"]["request"]["agency_responsible"], "Direction de la gestion des déchets");
+    // Each delivery once: no id accepted twice.
+    let mut ids: Vec<&str> = accepted.iter().map(|p| p["delivery"].as_str().unwrap()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 2);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(receiver.posts().len(), posts.len(), "a delivery came again after it was accepted");
+    assert!(server.stop().success());
+    let listed = domania(&store, &["requests", "deliveries", "--format", "json"]);
+    let listed: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let hooks: Vec<&Value> = listed.iter().filter(|d| d["role"].as_str().unwrap().starts_with("webhook:")).collect();
+    assert_eq!(hooks.len(), 2, "only Poissy's webhook was told: {hooks:?}");
+    assert!(hooks.iter().all(|d| d["sent_at"].is_string()), "{hooks:?}");
 }

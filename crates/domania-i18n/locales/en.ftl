@@ -410,4 +410,4 @@ column-sent_at = sent_at
 column-last_error = last_error
 column-note = note
 column-at = at
-error-no-smtp = DOMANIA_SMTP_URL is not set: where should the messages go? (e.g. smtp://localhost:25)
+error-no-smtp = DOMANIA_SMTP_URL is not set: the emails stay queued (the webhooks are sent); e.g. smtp://localhost:25

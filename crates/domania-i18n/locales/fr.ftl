@@ -415,4 +415,4 @@ column-sent_at = envoyé le
 column-last_error = dernière erreur
 column-note = note
 column-at = le
-error-no-smtp = DOMANIA_SMTP_URL n’est pas défini : où envoyer les messages ? (par exemple smtp://localhost:25)
+error-no-smtp = DOMANIA_SMTP_URL n’est pas défini : les courriels restent dans la file (les webhooks sont envoyés) ; par exemple smtp://localhost:25

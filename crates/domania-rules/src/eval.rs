@@ -217,6 +217,19 @@ impl Rules {
                 "duplicate_distance_m must be 0 to 10,000 and duplicate_window_hours 0 to {MAX_HOURS}"
             )));
         }
+        let mut names = std::collections::HashSet::new();
+        for w in &r.webhooks {
+            let name_ok = !w.name.is_empty() && w.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !name_ok || !names.insert(w.name.to_ascii_uppercase()) {
+                return Err(RulesError::BadReports(format!(
+                    "webhook {:?}: a name of its own, of letters, digits and _ (it names its secret's variable)",
+                    w.name
+                )));
+            }
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                return Err(RulesError::BadReports(format!("webhook {}: the url is http:// or https://", w.name)));
+            }
+        }
         for l in &config.service_levels {
             let rule = format!("service level of {}", l.intervention);
             check_kind(rule.clone(), &l.intervention)?;

@@ -28,6 +28,6 @@ pub use error::{Result, RulesError};
 pub use eval::{Assignment, Decision, RuleKind, Rules, SpaceKind, SubsectorDecision};
 pub use model::{
     Category, Convention, DefaultRule, Delegation, FixedRule, Intervention, Referent, ReportsConfig, RulesConfig,
-    Season, Service, ServiceLevel, UrgencyCriterion,
+    Season, Service, ServiceLevel, UrgencyCriterion, Webhook,
 };
 pub use reason::{AssignmentReason, DecisionReason, Denominator, Flip, ManagerReason, Outcome, RuleReason};

@@ -50,6 +50,24 @@ pub struct ReportsConfig {
     /// Whether reports may be posted without a token (public reporting).
     #[serde(default)]
     pub anonymous: bool,
+    /// The software of communes (or of anyone) told of every request and step, signed.
+    #[serde(default, rename = "webhook", skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// A receiver of the events of service requests: each is POSTed to `url` as JSON, signed with
+/// HMAC-SHA256 by a secret the server reads from `DOMANIA_WEBHOOK_SECRET_<NAME>` (or the file
+/// `DOMANIA_WEBHOOK_SECRET_<NAME>_FILE`), never from the rules (which are served).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// Its name (letters, digits, `_`): names its secret's variable.
+    pub name: String,
+    /// An `http://` or `https://` address.
+    pub url: String,
+    /// The communes (INSEE codes) whose requests it is told of; none: every request.
+    #[serde(default)]
+    pub communes: Vec<String>,
 }
 
 impl Default for ReportsConfig {
@@ -58,6 +76,7 @@ impl Default for ReportsConfig {
             duplicate_distance_m: default_duplicate_m(),
             duplicate_window_hours: default_duplicate_h(),
             anonymous: false,
+            webhooks: Vec::new(),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The server's deliverer: every second, the messages of service requests that are due are
 //! sent (`Desk::deliver_due`, off the async workers), so a service hears of a request within a
-//! second or two of its post, and a failed message is tried again as its schedule says. Without
-//! `DOMANIA_SMTP_URL` the messages stay queued (listed by `domania requests deliveries`), and a
-//! server started later with it sends them.
+//! second or two of its post, and a failed message is tried again as its schedule says. The
+//! webhooks' messages are always sent; without `DOMANIA_SMTP_URL` the emails stay queued
+//! (listed by `domania requests deliveries`), and a server started later with it sends them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,16 +14,17 @@ use crate::state::Shared;
 /// The most messages one pass sends.
 const PER_PASS: usize = 50;
 
-/// Starts the deliverer when the environment names a mail server.
+/// Starts the deliverer.
 ///
 /// # Errors
 /// A mail configuration that does not do (said before the server starts).
 pub fn spawn(shared: &Arc<Shared>, base: String) -> domania_app::Result<()> {
-    let Some(mailer) = Mailer::from_env()? else {
-        tracing::info!("no DOMANIA_SMTP_URL: the messages of service requests are queued, not sent");
-        return Ok(());
-    };
-    tracing::info!(?mailer, "sending the messages of service requests");
+    let mailer = Mailer::from_env()?;
+    if let Some(m) = &mailer {
+        tracing::info!(mailer = ?m, "sending the messages of service requests");
+    } else {
+        tracing::info!("no DOMANIA_SMTP_URL: emails are queued, not sent (webhooks are)");
+    }
     let (shared, mailer) = (Arc::clone(shared), Arc::new(mailer));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -31,7 +32,10 @@ pub fn spawn(shared: &Arc<Shared>, base: String) -> domania_app::Result<()> {
         loop {
             tick.tick().await;
             let (s, m, b) = (Arc::clone(&shared), Arc::clone(&mailer), base.clone());
-            let pass = tokio::task::spawn_blocking(move || s.desk.deliver_due(&s.current(), &m, &b, PER_PASS)).await;
+            let pass = tokio::task::spawn_blocking(move || {
+                s.desk.deliver_due(&s.current(), m.as_ref().as_ref(), &b, PER_PASS)
+            })
+            .await;
             match pass {
                 Ok(Ok(p)) if p.sent + p.failed + p.given_up > 0 => {
                     tracing::info!(sent = p.sent, failed = p.failed, given_up = p.given_up, "messages");

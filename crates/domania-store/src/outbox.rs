@@ -71,12 +71,20 @@ impl RequestStore {
         }
     }
 
-    /// Claims up to `limit` deliveries due at `now` until `lease_until`: each is tried once
-    /// more (its attempts counted now), and no one claims it again before the lease ends.
-    pub fn claim_due(&mut self, now: &str, lease_until: &str, limit: usize) -> Result<Vec<Delivery>> {
+    /// Claims up to `limit` deliveries due at `now` until `lease_until` (only the webhooks'
+    /// with `webhooks_only`: a deliverer with no mail server): each is tried once more (its
+    /// attempts counted now), and no one claims it again before the lease ends.
+    pub fn claim_due(
+        &mut self,
+        now: &str,
+        lease_until: &str,
+        limit: usize,
+        webhooks_only: bool,
+    ) -> Result<Vec<Delivery>> {
         const LEASE: &str = "UPDATE report_deliveries SET next_at = ?2, attempts = attempts + 1 WHERE id = ?1";
+        let only = if webhooks_only { " AND role LIKE 'webhook:%'" } else { "" };
         let pick = format!(
-            "SELECT {COLUMNS} FROM report_deliveries WHERE sent_at IS NULL AND next_at IS NOT NULL AND next_at <= ?1 \
+            "SELECT {COLUMNS} FROM report_deliveries WHERE sent_at IS NULL AND next_at IS NOT NULL AND next_at <= ?1{only} \
              ORDER BY id LIMIT {limit}"
         );
         match &mut self.db {

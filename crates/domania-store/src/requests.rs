@@ -1146,7 +1146,7 @@ mod tests {
         let done = s.transition(a.id, Status::Done, Some("ok"), "x", "2026-01-02T00:00:00Z", |_| Ok(()), told).unwrap();
         // The outbox: claimed for a lease, not claimed again within it; sent, failed, given up,
         // replayed.
-        let due = s.claim_due("2026-01-02T00:00:00Z", "2026-01-02T00:05:00Z", 10).unwrap();
+        let due = s.claim_due("2026-01-02T00:00:00Z", "2026-01-02T00:05:00Z", 10, false).unwrap();
         assert_eq!(due.len(), 2, "{due:?}");
         assert_eq!(
             (due[0].recipient.as_str(), due[0].status, due[0].attempts),
@@ -1156,16 +1156,16 @@ mod tests {
             (due[1].recipient.as_str(), due[1].status, due[1].note.as_deref()),
             ("habitant@example.org", Status::Done, Some("ok"))
         );
-        assert!(s.claim_due("2026-01-02T00:01:00Z", "2026-01-02T00:06:00Z", 10).unwrap().is_empty());
+        assert!(s.claim_due("2026-01-02T00:01:00Z", "2026-01-02T00:06:00Z", 10, false).unwrap().is_empty());
         s.delivered(due[0].id, "2026-01-02T00:00:01Z").unwrap();
         s.failed(due[1].id, "421 try later", Some("2026-01-02T00:00:30Z")).unwrap();
-        let again = s.claim_due("2026-01-02T00:00:31Z", "2026-01-02T00:05:31Z", 10).unwrap();
+        let again = s.claim_due("2026-01-02T00:00:31Z", "2026-01-02T00:05:31Z", 10, false).unwrap();
         assert_eq!((again.len(), again[0].attempts), (1, 2));
         s.failed(again[0].id, "550 no such user", None).unwrap();
-        assert!(s.claim_due("2026-01-03T00:00:00Z", "2026-01-03T00:05:00Z", 10).unwrap().is_empty());
+        assert!(s.claim_due("2026-01-03T00:00:00Z", "2026-01-03T00:05:00Z", 10, false).unwrap().is_empty());
         assert_eq!(s.deliveries(true).unwrap()[0].last_error.as_deref(), Some("550 no such user"));
         assert_eq!(s.replay("2026-01-03T00:00:00Z").unwrap(), 1);
-        assert_eq!(s.claim_due("2026-01-03T00:00:00Z", "2026-01-03T00:05:00Z", 10).unwrap().len(), 1);
+        assert_eq!(s.claim_due("2026-01-03T00:00:00Z", "2026-01-03T00:05:00Z", 10, false).unwrap().len(), 1);
         assert_eq!(s.deliveries(false).unwrap().len(), 2);
         assert_eq!((done.status.as_str(), done.updated_at.as_str()), ("done", "2026-01-02T00:00:00Z"));
         assert_eq!(s.events(a.id).unwrap().len(), 2);

@@ -1,9 +1,13 @@
-//! Who is told of a request's steps, what they are told, and the delivery of it by email.
+//! Who is told of a request's steps, what they are told, and the delivery of it by email and
+//! to webhooks.
 //!
 //! A new request is told to the service it is routed to (its address in the rules' directory)
 //! and to that service's referent for the request's commune and kind, and acknowledged to its
 //! reporter; each later step is told to the reporter and to the commune's own referents (the
-//! commune hears GPS&O's answer, "beyond the acknowledgement of receipt"). The messages are
+//! commune hears GPS&O's answer, "beyond the acknowledgement of receipt"); every step is POSTed
+//! to the webhooks of the rules told of its commune (a commune's own software), as JSON signed
+//! with HMAC-SHA256 (`X-Domania-Signature: t=…,v1=…` over `{t}.{body}`, the delivery's id in
+//! `X-Domania-Delivery` for the receiver to drop a repeat). The messages are
 //! queued in the reports database with the request or its step (at least once, never lost by a
 //! restart) and sent by [`Desk::deliver_due`], which never holds the database while it talks to
 //! the mail server. Mail is said in French (the territory's language).
@@ -40,12 +44,20 @@ fn plausible(a: &str) -> bool {
     a.parse::<lettre::Address>().is_ok()
 }
 
-/// Each address once, plausible ones only.
-fn unique(mut to: Vec<Recipient>) -> Vec<Recipient> {
+/// Each address once, plausible ones only; then the webhooks told of `r`'s commune.
+fn unique(rules: &Rules, r: &RequestRow, mut to: Vec<Recipient>) -> Vec<Recipient> {
     let mut seen = std::collections::BTreeSet::new();
     to.retain(|r| plausible(&r.address) && seen.insert(r.address.to_lowercase()));
+    for w in &rules.config().reports.webhooks {
+        if w.communes.is_empty() || r.commune.as_ref().is_some_and(|c| w.communes.contains(c)) {
+            to.push(Recipient { role: format!("{WEBHOOK}{}", w.name), address: w.url.clone() });
+        }
+    }
     to
 }
+
+/// The role of a webhook's deliveries: `webhook:<name>`.
+const WEBHOOK: &str = "webhook:";
 
 /// Who is told of the new request `r`.
 pub(crate) fn on_new(rules: &Rules, r: &RequestRow, contact: Option<&Contact>) -> Vec<Recipient> {
@@ -65,7 +77,7 @@ pub(crate) fn on_new(rules: &Rules, r: &RequestRow, contact: Option<&Contact>) -
     if let Some(e) = contact.and_then(|c| c.email.as_deref()) {
         to.push(recipient("reporter", e));
     }
-    unique(to)
+    unique(rules, r, to)
 }
 
 /// Who is told of a later step of `r`: its reporter and its commune's own referents.
@@ -83,7 +95,7 @@ pub(crate) fn on_change(rules: &Rules, r: &RequestRow, contact: Option<&Contact>
             }
         }
     }
-    unique(to)
+    unique(rules, r, to)
 }
 
 /// Where and how mail is sent: `DOMANIA_SMTP_URL` (`smtp://host:port` for a local relay,
@@ -206,6 +218,80 @@ impl crate::table::Row for Delivery {
     ];
 }
 
+/// The event a webhook is told of: which delivery (the receiver's key to drop a repeat), what
+/// happened, and the request as GeoReport shows it.
+#[derive(Debug, Serialize)]
+struct Step<'a> {
+    delivery: i64,
+    /// `request.created` or `request.changed`.
+    event: &'static str,
+    status: Status,
+    at: &'a str,
+    note: Option<&'a str>,
+    request: super::open311::RequestView<'a>,
+}
+
+/// The secret of webhook `name`: `DOMANIA_WEBHOOK_SECRET_<NAME>`, or the file named by
+/// `DOMANIA_WEBHOOK_SECRET_<NAME>_FILE`.
+fn secret(name: &str) -> std::result::Result<String, String> {
+    let var = format!("DOMANIA_WEBHOOK_SECRET_{}", name.to_ascii_uppercase());
+    if let Ok(s) = std::env::var(&var) {
+        return Ok(s);
+    }
+    match std::env::var_os(format!("{var}_FILE")) {
+        Some(f) => std::fs::read_to_string(&f)
+            .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+            .map_err(|e| format!("{var}_FILE: {e}")),
+        None => Err(format!("no secret for webhook {name}: set {var} (messages are never sent unsigned)")),
+    }
+}
+
+/// `X-Domania-Signature`'s value for `body` sent at `t` (Unix seconds): `t=…,v1=…`, the hex
+/// HMAC-SHA256 of `{t}.{body}` under `secret` (the receiver checks it and refuses an old `t`).
+#[must_use]
+pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+    use hmac::Mac as _;
+    // HMAC takes a key of any length: `new_from_slice` cannot fail.
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
+/// POSTs delivery `d` of request `r` to its webhook, signed.
+fn webhook(held: &Held, d: &Delivery, r: &RequestRow, name: &str) -> std::result::Result<(), String> {
+    let secret = secret(name)?;
+    let event = Step {
+        delivery: d.id,
+        event: if d.at == r.requested_at && matches!(d.status, Status::Received | Status::Duplicate) {
+            "request.created"
+        } else {
+            "request.changed"
+        },
+        status: d.status,
+        at: &d.at,
+        note: d.note.as_deref(),
+        request: held.request_view(r),
+    };
+    let body = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
+    let t = Timestamp::now().as_second();
+    let answer = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .redirects(0)
+        .build()
+        .post(&d.recipient)
+        .set("Content-Type", "application/json")
+        .set("X-Domania-Delivery", &d.id.to_string())
+        .set("X-Domania-Signature", &signature(&secret, t, &body))
+        .send_bytes(&body);
+    match answer {
+        Ok(_) => Ok(()),
+        Err(ureq::Error::Status(code, _)) => Err(format!("the webhook answered {code}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// What one pass of the deliverer did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DeliveryPass {
@@ -218,16 +304,24 @@ impl Desk {
     /// Sends the messages due now through `mailer` (at most `limit`), each marked sent, or
     /// failed and tried again later (30 s, then twice as long each time up to an hour), or given
     /// up after a number of tries; `base` is the server's public URL the messages link to.
-    pub fn deliver_due(&self, held: &Held, mailer: &Mailer, base: &str, limit: usize) -> Result<DeliveryPass> {
+    ///
+    /// Without a mailer only the webhooks' messages are sent; the emails stay queued.
+    pub fn deliver_due(&self, held: &Held, mailer: Option<&Mailer>, base: &str, limit: usize) -> Result<DeliveryPass> {
         let now = Timestamp::now();
         let lease = now.checked_add(LEASE).unwrap_or(now);
-        let claimed = self.store().claim_due(&stamp(now), &stamp(lease), limit)?;
+        let claimed = self.store().claim_due(&stamp(now), &stamp(lease), limit, mailer.is_none())?;
         let mut pass = DeliveryPass::default();
         for d in claimed {
             let Some(r) = self.store().get(d.report_id)? else { continue };
-            let (subject, body) = message(held, &d, &r, base);
-            // The database is not held while the mail server answers.
-            let sent = mailer.send(&d.recipient, &subject, body);
+            // The database is not held while the mail server or the webhook answers.
+            let sent = match (d.role.strip_prefix(WEBHOOK), mailer) {
+                (Some(name), _) => webhook(held, &d, &r, name),
+                (None, Some(mailer)) => {
+                    let (subject, body) = message(held, &d, &r, base);
+                    mailer.send(&d.recipient, &subject, body)
+                }
+                (None, None) => Err("no mail server (DOMANIA_SMTP_URL)".to_owned()),
+            };
             let at = stamp(Timestamp::now());
             match sent {
                 Ok(()) => {
@@ -258,5 +352,31 @@ impl Desk {
     /// Puts the given-up messages back in the queue; returns how many.
     pub fn replay_deliveries(&self) -> Result<usize> {
         Ok(self.store().replay(&stamp(Timestamp::now()))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_the_hmac_sha256_of_the_time_and_the_body() {
+        // Python: hmac.new(b"secret", b'1700000000.{"a":1}', hashlib.sha256).hexdigest()
+        assert_eq!(
+            signature("secret", 1_700_000_000, br#"{"a":1}"#),
+            "t=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
+        );
+    }
+
+    #[test]
+    fn a_webhook_is_never_sent_unsigned() {
+        let e = secret("nobody_configured_this").unwrap_err();
+        assert!(e.contains("DOMANIA_WEBHOOK_SECRET_NOBODY_CONFIGURED_THIS"), "{e}");
+    }
+
+    #[test]
+    fn only_plausible_addresses_are_written_to() {
+        assert!(plausible("dechets@example.org"));
+        assert!(!plausible("pas une adresse"));
     }
 }
