@@ -47,12 +47,17 @@ fn demo_store() -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
-    let (_dir, store) = demo_store();
+    let (dir, store) = demo_store();
     let out = domania(&store, &["token", "create", "--name", "mairie-des-mureaux", "--role", "reporter"]);
     assert!(out.status.success(), "{}", texts(&out).1);
     let key = texts(&out).0.trim().to_owned();
 
-    let server = Server::start(&store);
+    // A burst of 2,000 posts from one token: the rules lift the posting limit for it (the limit
+    // itself is tested below).
+    let unlimited = dir.path().join("rules-unlimited.toml");
+    let rules = std::fs::read_to_string(root().join("data/rules.toml")).unwrap();
+    std::fs::write(&unlimited, rules.replacen("[reports]\n", "[reports]\nposts_per_minute = 0\n", 1)).unwrap();
+    let server = Server::start_with(&store, &["--rules", unlimited.to_str().unwrap()]);
     let api = format!("{}/open311/v2", server.url);
     let (status, services) = get(&format!("{api}/services.json"));
     assert_eq!(status, 200);
@@ -214,5 +219,48 @@ fn georeport_and_fixmystreet_read_and_post_in_json_and_xml() {
         assert!(summary[format]["services"].as_u64().unwrap() >= 5, "{summary}");
     }
     assert_eq!(summary["errors"].as_array().map(Vec::len), Some(4), "{summary}");
+    assert!(server.stop().success());
+}
+
+/// A reporter posting in a tight loop is slowed: past the rules' `posts_per_minute` (30 by
+/// default) from one token or one address, GeoReport's error 429 with `Retry-After`, in the
+/// format asked; nothing more is stored.
+#[test]
+fn a_reporter_posting_in_a_loop_is_slowed_with_429_and_retry_after() {
+    let (_dir, store) = demo_store();
+    let key =
+        texts(&domania(&store, &["token", "create", "--name", "boucle", "--role", "reporter"])).0.trim().to_owned();
+    let server = Server::start(&store);
+    let fields = |k: usize| {
+        vec![
+            ("api_key".to_owned(), key.clone()),
+            ("service_code".to_owned(), "litter".to_owned()),
+            ("lat".to_owned(), "48.9271".to_owned()),
+            ("long".to_owned(), format!("{:.6}", 1.8055 + (k % 20) as f64 * 0.00005)),
+            ("description".to_owned(), format!("boucle {k}")),
+        ]
+    };
+    let send = |path: &str, k: usize| {
+        let f = fields(k);
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        ureq::post(&format!("{}/open311/v2/{path}", server.url))
+            .set("Accept-Language", "en")
+            .send_form(&pairs)
+            .map_err(Box::new)
+    };
+    for k in 0..30 {
+        assert_eq!(send("requests.json", k).map_or(0, |r| r.status()), 201, "post {k}");
+    }
+    let Err(e) = send("requests.json", 30) else { panic!("the 31st post was taken") };
+    let ureq::Error::Status(429, r) = *e else { panic!("{e}") };
+    assert_eq!(r.header("Retry-After"), Some("2"));
+    let body: serde_json::Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
+    assert_eq!(body[0]["code"], 429);
+    assert!(body[0]["description"].as_str().unwrap().contains("at most 30 a minute"), "{body}");
+    let Err(e) = send("requests.xml", 31) else { panic!("the 32nd post was taken") };
+    let ureq::Error::Status(429, r) = *e else { panic!("{e}") };
+    assert!(r.into_string().unwrap().contains("<errors><error><code>429</code>"));
+    let (_, listed) = get(&format!("{}/open311/v2/requests.json", server.url));
+    assert_eq!(listed.as_array().unwrap().len(), 30);
     assert!(server.stop().success());
 }

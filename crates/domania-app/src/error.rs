@@ -171,6 +171,8 @@ error_codes! {
     Busy = "busy", 503;
     /// A text field holding a character no store can keep (NUL), or longer than allowed.
     BadText = "bad_text", 422;
+    /// Too many posts from one token or one address: try again after `Retry-After` seconds.
+    RateLimited = "rate_limited", 429;
     /// A fault of the program or the machine.
     Internal = "internal", 500;
 }
@@ -268,19 +270,21 @@ pub struct AppError {
     /// The message of the catalogues, when the error has one.
     said: Option<Said>,
     report: Option<Box<ValidationReport>>,
+    /// When to try again, in seconds (a limit reached).
+    retry_after_s: Option<u64>,
 }
 
 impl AppError {
     #[must_use]
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), said: None, report: None }
+        Self { code, message: message.into(), said: None, report: None, retry_after_s: None }
     }
 
     /// An error said by the catalogues' message `id` (its English text is the message).
     #[must_use]
     pub fn said(code: ErrorCode, id: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
         let said = Said::new(id, args);
-        Self { code, message: said.text(Lang::En, Audience::Cli), said: Some(said), report: None }
+        Self { code, message: said.text(Lang::En, Audience::Cli), said: Some(said), report: None, retry_after_s: None }
     }
 
     /// The message in `lang` for `audience`: the catalogues' message when the error has one;
@@ -305,6 +309,19 @@ impl AppError {
     pub fn said_but_in_english(mut self, id: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
         self.said = Some(Said { id, args, english_is_message: true });
         self
+    }
+
+    /// The error with the seconds after which trying again may succeed.
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_s = Some(seconds);
+        self
+    }
+
+    /// The seconds after which trying again may succeed, when a limit was reached.
+    #[must_use]
+    pub fn retry_after_s(&self) -> Option<u64> {
+        self.retry_after_s
     }
 
     /// The catalogues' message, when the error has one.

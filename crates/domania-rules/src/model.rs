@@ -50,6 +50,10 @@ pub struct ReportsConfig {
     /// Whether reports may be posted without a token (public reporting).
     #[serde(default)]
     pub anonymous: bool,
+    /// The most reports one token, and one client address, may post in a minute (a client
+    /// posting in a tight loop is answered 429 with Retry-After).
+    #[serde(default = "default_posts_per_minute")]
+    pub posts_per_minute: u32,
     /// The software of communes (or of anyone) told of every request and step, signed.
     #[serde(default, rename = "webhook", skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<Webhook>,
@@ -76,6 +80,7 @@ impl Default for ReportsConfig {
             duplicate_distance_m: default_duplicate_m(),
             duplicate_window_hours: default_duplicate_h(),
             anonymous: false,
+            posts_per_minute: default_posts_per_minute(),
             webhooks: Vec::new(),
         }
     }
@@ -83,6 +88,9 @@ impl Default for ReportsConfig {
 
 fn default_duplicate_m() -> f64 {
     30.0
+}
+fn default_posts_per_minute() -> u32 {
+    30
 }
 fn default_duplicate_h() -> f64 {
     72.0

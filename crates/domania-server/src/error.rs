@@ -134,7 +134,9 @@ fn answer(error: ApiError, geo: bool) -> Response {
         tracing::error!(code = error.code().as_str(), "{}", error.0.message());
     }
     let mut response = if geo { error.geo(Lang::Fr, false) } else { error.json(Lang::Fr) };
-    if error.code() == ErrorCode::Busy {
+    if let Some(s) = error.0.retry_after_s() {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+    } else if error.code() == ErrorCode::Busy {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
     }
     response.extensions_mut().insert(Unsaid { error, geo });

@@ -180,6 +180,18 @@ impl FromRequestParts<std::sync::Arc<Shared>> for Base {
     }
 }
 
+/// The client's address as the server believes it (a trusted proxy's `Forwarded: for=`).
+#[derive(Debug, Clone, Copy)]
+pub struct Client(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<std::sync::Arc<Shared>> for Client {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &std::sync::Arc<Shared>) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(Client(state.public_url.client(&parts.headers, peer)))
+    }
+}
+
 /// The language of the answer: the request's `Accept-Language`, French when it names neither
 /// French nor English (the stable `code` of an error never changes with it).
 #[derive(Debug, Clone, Copy)]

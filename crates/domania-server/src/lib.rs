@@ -28,6 +28,7 @@ pub mod layers;
 pub mod ogc;
 pub mod open311;
 pub mod openapi;
+pub mod post_limit;
 pub mod public_url;
 pub mod respond;
 pub mod state;
@@ -190,6 +191,7 @@ pub fn shared_with(app: App, rules: LoadedRules, options: &Options) -> domania_a
         held: ArcSwap::from_pointee(held),
         tiles: tile_cache::TileCache::new(limits.tile_cache_bytes),
         desk,
+        posts: post_limit::PostLimiter::default(),
         basemap: options.basemap.clone(),
         max_upload_bytes: limits.max_upload_bytes,
         upload_disk_bytes: limits.upload_disk_bytes,

@@ -13,12 +13,12 @@ use axum::response::{IntoResponse, Response};
 use domania_app::requests::open311::{ListQuery, PostForm, posted, request_id};
 use domania_app::requests::{EventLine, Status};
 use domania_app::tokens::Role;
-use domania_app::{Crs, ErrorCode};
+use domania_app::{AppError, Crs, ErrorCode};
 use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, GeoResult};
-use crate::extract::{Base, Body, GeoForm, GeoPath, GeoQuery, Path, parse_json};
+use crate::extract::{Base, Body, Client, GeoForm, GeoPath, GeoQuery, Path, parse_json};
 use crate::respond::json;
 use crate::state::{Shared, blocking};
 
@@ -89,14 +89,19 @@ pub async fn requests_xml(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<Li
 /// `POST /open311/v2/requests.json`.
 pub async fn post_json(
     State(s): State<Arc<Shared>>,
+    Client(c): Client,
     GeoForm(f): GeoForm<Vec<(String, String)>>,
 ) -> GeoResult<Response> {
-    post_request(s, Format::Json, f).await
+    post_request(s, Format::Json, f, c).await
 }
 
 /// `POST /open311/v2/requests.xml`.
-pub async fn post_xml(State(s): State<Arc<Shared>>, GeoForm(f): GeoForm<Vec<(String, String)>>) -> GeoResult<Response> {
-    post_request(s, Format::Xml, f).await
+pub async fn post_xml(
+    State(s): State<Arc<Shared>>,
+    Client(c): Client,
+    GeoForm(f): GeoForm<Vec<(String, String)>>,
+) -> GeoResult<Response> {
+    post_request(s, Format::Xml, f, c).await
 }
 
 /// The discovery document in `format`.
@@ -131,7 +136,12 @@ pub async fn service(State(shared): State<Arc<Shared>>, GeoPath(file): GeoPath<S
 }
 
 /// `POST /open311/v2/requests.{json,xml}`, form-encoded.
-async fn post_request(shared: Arc<Shared>, format: Format, form: Vec<(String, String)>) -> GeoResult<Response> {
+async fn post_request(
+    shared: Arc<Shared>,
+    format: Format,
+    form: Vec<(String, String)>,
+    client: Option<std::net::IpAddr>,
+) -> GeoResult<Response> {
     let form = PostForm::of(form);
     let held = shared.current();
     let reporter = match form.api_key() {
@@ -143,6 +153,21 @@ async fn post_request(shared: Arc<Shared>, format: Format, form: Vec<(String, St
             );
         }
     };
+    // A token, and an address, post at most so many a minute.
+    let per_minute = held.rules.rules.config().reports.posts_per_minute;
+    let mut keys: Vec<String> = client.map(|ip| format!("address:{ip}")).into_iter().collect();
+    if form.api_key().is_some() {
+        keys.push(format!("token:{reporter}"));
+    }
+    if let Err(seconds) = shared.posts.take(&keys, per_minute, std::time::Instant::now()) {
+        let said = vec![
+            ("who", keys.join(", ").into()),
+            ("rate", per_minute.to_string().into()),
+            ("seconds", seconds.to_string().into()),
+        ];
+        let limited = AppError::said(ErrorCode::RateLimited, "error-rate-limited", said).retry_after(seconds);
+        return Err(ApiError(limited).into());
+    }
     let request = form.request(reporter)?;
     let s2 = Arc::clone(&shared);
     let row = blocking(move || s2.desk.post(&held, request)).await??;

@@ -286,6 +286,7 @@ fn describe_status(status: u16) -> &'static str {
         413 => "the body is larger than the route takes",
         415 => "a body of another media type than the route takes",
         422 => "a file, a body or a text field that cannot be taken as it is (a NUL character; its report says why)",
+        429 => "too many posts from this token or address: try again after Retry-After seconds",
         503 => {
             "the server is at one of its limits (connections, uploads, heavy work: try again after Retry-After), or \
                 the store is missing, busy or read-only"
@@ -1187,7 +1188,7 @@ fn json_routes(e: &Enums) -> Vec<Route> {
                 )],
             )),
             ok: (201, vec![(JSON, Schema::array(Schema::reference("Posted")))]),
-            errors: &[400, 404, 413, 415, 422],
+            errors: &[400, 404, 413, 415, 422, 429],
             open311: true,
         },
         Route {

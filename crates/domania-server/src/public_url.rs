@@ -81,6 +81,29 @@ fn plausible_host(h: &str) -> bool {
 }
 
 impl PublicUrl {
+    /// The client's address: the peer's, or, from a trusted proxy, the first `for=` of
+    /// `Forwarded` (else of `X-Forwarded-For`) that is an address.
+    #[must_use]
+    pub fn client(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
+        if peer.is_some_and(|ip| self.trusted.iter().any(|n| n.contains(ip))) {
+            let said = forwarded(headers, "for").or_else(|| {
+                header_value(headers, "x-forwarded-for").and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))
+            });
+            // `for="[2001:db8::1]:4711"`, `for=192.0.2.60:80` or a bare address.
+            let parsed = said.and_then(|s| {
+                let s = s.trim_matches('"');
+                s.parse::<IpAddr>()
+                    .ok()
+                    .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+                    .or_else(|| s.trim_start_matches('[').split(']').next().and_then(|h| h.parse().ok()))
+            });
+            if parsed.is_some() {
+                return parsed;
+            }
+        }
+        peer
+    }
+
     /// The base URL of the server for a request with `headers` from `peer`.
     #[must_use]
     pub fn base(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> String {

@@ -47,6 +47,8 @@ pub struct Shared {
     pub tokens: TokenCache,
     /// The service requests (a database beside the store, or in it).
     pub desk: Desk,
+    /// How fast reports may be posted, per token and per client address.
+    pub posts: crate::post_limit::PostLimiter,
     /// A raster basemap the viewer draws under the layers (`https://…/{z}/{x}/{y}.png`); none
     /// by default, so the page asks no other host for anything.
     pub basemap: Option<String>,
