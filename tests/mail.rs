@@ -25,52 +25,64 @@ fn records(folder: &Path) -> Vec<Value> {
     files.iter().map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()).collect()
 }
 
-/// The SMTP server of the test, stopped when dropped.
-struct Sink {
+/// A helper of the test (the SMTP server, a commune's receiver): a Python script on a free port
+/// of 127.0.0.1 writing what it is given in `folder`, stopped when dropped.
+struct Helper {
     child: Child,
     port: u16,
     folder: PathBuf,
 }
 
-impl Sink {
-    fn start(folder: &Path) -> Sink {
+impl Helper {
+    /// `python3 tools/SCRIPT PORT ARGS…`, once it says it is listening.
+    fn start(script: &str, args: &[&str], folder: &Path) -> Helper {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut child = Command::new("python3")
-            .arg(root().join("tools/mail/sink.py"))
+            .arg(root().join("tools").join(script))
             .arg(port.to_string())
-            .arg(folder)
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
-            .expect("python3 runs the SMTP server");
+            .unwrap_or_else(|e| panic!("python3 {script}: {e}"));
         let mut line = String::new();
         std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        assert_eq!(line.trim(), "listening");
-        Sink { child, port, folder: folder.to_owned() }
+        assert_eq!(line.trim(), "listening", "{script}");
+        Helper { child, port, folder: folder.to_owned() }
     }
 
-    /// Every message received so far.
-    fn messages(&self) -> Vec<Value> {
+    /// Everything written so far.
+    fn records(&self) -> Vec<Value> {
         records(&self.folder)
     }
 
-    /// The messages once there are at least `n` (at most 20 s).
-    fn wait_for(&self, n: usize) -> Vec<Value> {
+    /// The records once `done` says they are enough, or after `limit`.
+    fn wait(&self, done: impl Fn(&[Value]) -> bool, limit: Duration) -> Vec<Value> {
         let start = Instant::now();
         loop {
-            let m = self.messages();
-            if m.len() >= n || start.elapsed() > Duration::from_secs(20) {
-                return m;
+            let r = self.records();
+            if done(&r) || start.elapsed() > limit {
+                return r;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 }
 
-impl Drop for Sink {
+impl Drop for Helper {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The SMTP server of the test (aiosmtpd): each message as a record.
+fn smtp(folder: &Path) -> Helper {
+    Helper::start("mail/sink.py", &[folder.to_str().unwrap()], folder)
+}
+
+/// The messages once there are at least `n` (at most 20 s).
+fn wait_for(sink: &Helper, n: usize) -> Vec<Value> {
+    sink.wait(|m| m.len() >= n, Duration::from_secs(20))
 }
 
 fn post(base: &str, key: &str, description: &str, email: Option<&str>) -> String {
@@ -107,7 +119,7 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
     let key =
         texts(&domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"])).0.trim().to_owned();
     let editor = texts(&domania(&store, &["token", "create", "--name", "ctc", "--role", "editor"])).0.trim().to_owned();
-    let sink = Sink::start(&dir.path().join("mail"));
+    let sink = smtp(&dir.path().join("mail"));
     let smtp = format!("smtp://127.0.0.1:{}", sink.port);
     let env = [(("DOMANIA_SMTP_URL"), Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
 
@@ -116,7 +128,7 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
     let id = post(&server.url, &key, "Matelas et sacs devant le hall B", Some("habitant@example.org"));
     // The service, its referent for the commune (Poissy's sorting ambassador in the demo), and
     // the reporter.
-    let first = sink.wait_for(3);
+    let first = wait_for(&sink, 3);
     let mut told: Vec<String> = first.iter().map(to).collect();
     told.sort();
     assert_eq!(told, ["dechets@example.org", "habitant@example.org", "tri.poissy@example.org"], "{first:?}");
@@ -147,7 +159,7 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
         .unwrap();
     assert_eq!(moved.status(), 200);
     // The reporter, and the commune's own referent (Poissy's technical services in the demo).
-    let after = sink.wait_for(5);
+    let after = wait_for(&sink, 5);
     let mut told: Vec<String> = after[3..].iter().map(to).collect();
     told.sort();
     assert_eq!(told, ["dst@ville-poissy.example.org", "habitant@example.org"], "{after:?}");
@@ -167,12 +179,12 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
     let unsent = domania(&store, &["requests", "deliveries", "--unsent", "--format", "json"]);
     let unsent: Vec<Value> = serde_json::from_slice(&unsent.stdout).unwrap();
     assert_eq!(unsent.len(), 9, "3 requests, each to the service, its referent and its reporter: {unsent:?}");
-    let before = sink.messages().len();
+    let before = sink.records().len();
     let again = Server::start_env(&store, &[], &env);
-    let all = sink.wait_for(before + 9);
+    let all = wait_for(&sink, before + 9);
     assert_eq!(all.len(), before + 9);
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(sink.messages().len(), before + 9, "a message was sent twice");
+    assert_eq!(sink.records().len(), before + 9, "a message was sent twice");
     for (k, id) in ids.iter().enumerate() {
         let reporter = format!("voisin{k}@example.org");
         let mine: Vec<&Value> = all[before..].iter().filter(|m| to(m) == reporter).collect();
@@ -200,51 +212,16 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
     }
 }
 
-/// The commune's receiver of the test, stopped when dropped.
-struct Receiver {
-    child: Child,
-    port: u16,
-    folder: PathBuf,
+/// A commune's receiver (tools/webhook/receiver.py): checks signatures with `secret`, refuses
+/// the first `fail_first` well-signed posts with 503; each post as a record.
+fn receiver(folder: &Path, secret: &str, fail_first: usize) -> Helper {
+    Helper::start("webhook/receiver.py", &[secret, folder.to_str().unwrap(), &fail_first.to_string()], folder)
 }
 
-impl Receiver {
-    fn start(folder: &Path, secret: &str, fail_first: usize) -> Receiver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new("python3")
-            .arg(root().join("tools/webhook/receiver.py"))
-            .args([port.to_string().as_str(), secret, folder.to_str().unwrap(), &fail_first.to_string()])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the receiver");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        assert_eq!(line.trim(), "listening");
-        Receiver { child, port, folder: folder.to_owned() }
-    }
-
-    fn posts(&self) -> Vec<Value> {
-        records(&self.folder)
-    }
-
-    /// The posts once `accepted` of them were accepted (at most 60 s: a retry comes 30 s after
-    /// a failure).
-    fn wait_accepted(&self, accepted: usize) -> Vec<Value> {
-        let start = Instant::now();
-        loop {
-            let p = self.posts();
-            if p.iter().filter(|x| x["code"] == 200).count() >= accepted || start.elapsed() > Duration::from_mins(1) {
-                return p;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The posts once `accepted` of them were accepted (at most a minute: a retry comes 30 s after
+/// a failure).
+fn wait_accepted(r: &Helper, accepted: usize) -> Vec<Value> {
+    r.wait(|p| p.iter().filter(|x| x["code"] == 200).count() >= accepted, Duration::from_mins(1))
 }
 
 /// A commune's own software told of every request of the commune and of each step, by a signed
@@ -257,7 +234,7 @@ fn a_communes_software_hears_each_step_once_by_a_signed_webhook_after_retries() 
     let key =
         texts(&domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"])).0.trim().to_owned();
     let editor = texts(&domania(&store, &["token", "create", "--name", "ctc", "--role", "editor"])).0.trim().to_owned();
-    let receiver = Receiver::start(&dir.path().join("hooks"), "s3cret-de-poissy", 1);
+    let receiver = receiver(&dir.path().join("hooks"), "s3cret-de-poissy", 1);
     let rules = dir.path().join("rules-webhooks.toml");
     let base_rules = std::fs::read_to_string(dir.path().join("domania-demo/rules.toml")).unwrap();
     let hook = |name: &str, path: &str, commune: &str| {
@@ -284,7 +261,7 @@ fn a_communes_software_hears_each_step_once_by_a_signed_webhook_after_retries() 
     assert_eq!(moved.status(), 200);
     // The first post was refused by the receiver (503); it comes again after 30 s, with the
     // change.
-    let posts = receiver.wait_accepted(2);
+    let posts = wait_accepted(&receiver, 2);
     let accepted: Vec<&Value> = posts.iter().filter(|p| p["code"] == 200).collect();
     assert_eq!(accepted.len(), 2, "{posts:?}");
     assert!(posts.iter().all(|p| p["signed"] == true && p["path"] == "/poissy"), "{posts:?}");
@@ -301,7 +278,7 @@ fn a_communes_software_hears_each_step_once_by_a_signed_webhook_after_retries() 
     ids.dedup();
     assert_eq!(ids.len(), 2);
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(receiver.posts().len(), posts.len(), "a delivery came again after it was accepted");
+    assert_eq!(receiver.records().len(), posts.len(), "a delivery came again after it was accepted");
     assert!(server.stop().success());
     let listed = domania(&store, &["requests", "deliveries", "--format", "json"]);
     let listed: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
