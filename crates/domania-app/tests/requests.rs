@@ -266,6 +266,25 @@ fn a_routing_stays_as_given_until_an_explicit_reroute(w: &World) {
             let last = events.last().unwrap();
             assert_eq!((last.kind.as_str(), last.by.as_str()), ("reroute", "coordinatrice GUP"));
             assert!(last.note.as_deref().unwrap().contains("Agence de proximité du bailleur"));
+            // The rules give the litter category to the waste department directly: a new
+            // report goes there wherever it is, and says why.
+            let text = std::fs::read_to_string(data("rules.toml")).unwrap().replacen(
+                "code = \"litter\"\n",
+                "code = \"litter\"\nservice = \"cu-dechets\"\n",
+                1,
+            );
+            let direct =
+                w.app.hold(domania_app::files::rules_from_text(&text, "rules+direct").unwrap(), day()).unwrap();
+            let r = w.desk.post(&direct, report("litter", (origin().0 + 200.0, origin().1), t0())).unwrap();
+            assert_eq!((r.service_name.as_str(), r.rule.as_str()), ("Direction de la gestion des déchets", "category"));
+            assert!(
+                r.explanation.contains("vont directement à Direction de la gestion des déchets"),
+                "{}",
+                r.explanation
+            );
+            // A rules file naming a service that does not exist is refused.
+            let bad = text.replacen("service = \"cu-dechets\"", "service = \"nope\"", 1);
+            assert!(domania_app::files::rules_from_text(&bad, "bad").is_err());
         }
     }
 }

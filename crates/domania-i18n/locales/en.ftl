@@ -413,3 +413,5 @@ column-at = at
 error-no-smtp = DOMANIA_SMTP_URL is not set: the emails stay queued (the webhooks are sent); e.g. smtp://localhost:25
 code-rate_limited = Too many requests posted at once; try again in a moment.
 error-rate-limited = Too many requests posted in a short time ({ $who }): at most { $rate } a minute; try again in { $seconds } s.
+rule-category-direct = reports "{ $category }" go directly to { $service }, wherever they are (the category's rule)
+value-rule-category = category

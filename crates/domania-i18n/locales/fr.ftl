@@ -418,3 +418,5 @@ column-at = le
 error-no-smtp = DOMANIA_SMTP_URL n’est pas défini : les courriels restent dans la file (les webhooks sont envoyés) ; par exemple smtp://localhost:25
 code-rate_limited = Trop de signalements envoyés d’un coup ; réessayez dans un instant.
 error-rate-limited = Trop de signalements envoyés en peu de temps ({ $who }) : au plus { $rate } par minute ; réessayez dans { $seconds } s.
+rule-category-direct = les signalements « { $category } » vont directement à { $service }, où qu’ils soient (règle de la catégorie)
+value-rule-category = catégorie

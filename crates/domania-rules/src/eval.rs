@@ -207,6 +207,9 @@ impl Rules {
                 });
             }
             check_kind(format!("category {}", c.code), &c.intervention)?;
+            if let Some(s) = &c.service {
+                check_service(format!("category {}", c.code), s)?;
+            }
         }
         let r = &config.reports;
         // Bounded, so that times computed from them stay times.

@@ -112,6 +112,10 @@ pub struct Category {
     /// Objective criteria that make a report of this category urgent (Open311 attributes).
     #[serde(default)]
     pub urgency: Vec<UrgencyCriterion>,
+    /// A service that receives every report of this category directly, wherever it is (the
+    /// waste department acting on waste reports), instead of the manager of the space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
 }
 
 /// An objective criterion of urgency.

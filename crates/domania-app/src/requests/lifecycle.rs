@@ -125,7 +125,10 @@ pub(crate) fn transition(
 /// and the new service and the snapshot routed on.
 pub(crate) fn reroute(reports: &mut RequestStore, t: &Held, id: i64, by: &str, at: Timestamp) -> Result<RequestRow> {
     let current = reports.get(id)?.ok_or_else(|| no_request(id))?;
-    let route = t.route(current.x, current.y, &current.intervention)?;
+    let route = match t.rules.rules.category(&current.service_code) {
+        Some(c) => t.route_category(current.x, current.y, c)?,
+        None => t.route(current.x, current.y, &current.intervention)?,
+    };
     let requested: Timestamp = current
         .requested_at
         .parse()
@@ -212,6 +215,6 @@ pub(crate) fn check<'r>(t: &'r Held, r: &NewRequest) -> Result<(&'r Category, f6
         return Err(bad(format!("lat {} / long {} is not a point on Earth", r.lat, r.lon)));
     }
     let (x, y) = domania_core::crs::Crs::wgs84().transform_to(&domania_core::crs::Crs::lambert93(), r.lon, r.lat);
-    let route = t.route(x, y, &category.intervention)?;
+    let route = t.route_category(x, y, category)?;
     Ok((category, x, y, route))
 }

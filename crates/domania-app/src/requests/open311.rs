@@ -353,7 +353,7 @@ impl Held {
                     keywords: c.keywords.join(","),
                     group: label(&c.intervention),
                     agency_responsible: match at {
-                        Some((x, y)) => Some(self.route(x, y, &c.intervention)?.service_name),
+                        Some((x, y)) => Some(self.route_category(x, y, c)?.service_name),
                         None => None,
                     },
                 })

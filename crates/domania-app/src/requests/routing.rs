@@ -48,6 +48,28 @@ impl Route {
 const NEAR_M: f64 = 100.0;
 
 impl Held {
+    /// Where a report of `category` at a Lambert-93 point goes: the service the rules give the
+    /// category directly (the waste department for waste reports), else the manager of the
+    /// space for the category's intervention kind ([`Held::route`]).
+    pub fn route_category(&self, x: f64, y: f64, category: &domania_rules::Category) -> Result<Route> {
+        let route = self.route(x, y, &category.intervention)?;
+        let Some(service) = category.service.as_deref().and_then(|id| self.rules.rules.service(id)) else {
+            return Ok(route);
+        };
+        let explanation = Lang::Fr.t(
+            "rule-category-direct",
+            &[("category", category.name.as_str().into()), ("service", service.name.as_str().into())],
+        );
+        Ok(Route {
+            service_id: Some(service.id.clone()),
+            service_name: service.name.clone(),
+            actor: service.actor,
+            rule: "category".to_owned(),
+            explanation,
+            ..route
+        })
+    }
+
     /// The manager at a Lambert-93 point for an intervention kind: inside a sub-sector the same
     /// answer as the map's and "who is responsible here", outside every sub-sector the rules
     /// by domaniality.
