@@ -142,8 +142,8 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
         "https://photos.example.org/hall-b.jpg",
         "48.927000, 1.806000",
         "openstreetmap.org/?mlat=48.927000&mlon=1.806000",
-        "Pourquoi vous : « Collecte des déchets et encombrants »",
-        "toujours Direction de la gestion des déchets",
+        "Pourquoi vous : les signalements « Dépôt sauvage, encombrants » vont directement à Direction de la gestion \
+         des déchets",
         &format!("/open311/v2/requests/{id}.json"),
     ] {
         assert!(text.contains(said), "{said} not in:\n{text}");

@@ -56,7 +56,7 @@ fn a_georeport_client_posts_and_follows_and_reports_survive_kill_9() {
     // itself is tested below).
     let unlimited = dir.path().join("rules-unlimited.toml");
     let rules = std::fs::read_to_string(root().join("data/rules.toml")).unwrap();
-    std::fs::write(&unlimited, rules.replacen("[reports]\n", "[reports]\nposts_per_minute = 0\n", 1)).unwrap();
+    std::fs::write(&unlimited, rules.replacen("posts_per_minute = 30", "posts_per_minute = 0", 1)).unwrap();
     let server = Server::start_with(&store, &["--rules", unlimited.to_str().unwrap()]);
     let api = format!("{}/open311/v2", server.url);
     let (status, services) = get(&format!("{api}/services.json"));

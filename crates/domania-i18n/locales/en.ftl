@@ -362,7 +362,7 @@ error-address-unplaced = The request gives an address without a point: this serv
 mail-service-subject = [Request { $id }] { $category } — for { $service }
 mail-service-body = Hello,
 
-    A request is sent to you: you manage the space where it was made.
+    A request is sent to you.
 
     Category: { $category }
     Reported on: { $at }

@@ -367,7 +367,7 @@ error-address-unplaced = Le signalement donne une adresse sans point : ce serveu
 mail-service-subject = [Signalement { $id }] { $category } — à traiter par { $service }
 mail-service-body = Bonjour,
 
-    Un signalement vous est adressé : vous gérez l’espace où il a été fait.
+    Un signalement vous est adressé.
 
     Catégorie : { $category }
     Signalé le : { $at }
