@@ -92,7 +92,24 @@ const GROUPS = {
   parcels: ['parcels-outline', 'selected'],
   subsectors: ['subsectors-outline'],
   qpv: ['qpv-outline'],
+  reports: ['reports', 'reports-duplicates'],
 };
+
+// Reports on the map: a colour per status, duplicates smaller beside the one that covers them.
+const REPORT_COLOURS = [
+  'match', ['get', 'status'],
+  'received', '#E8590C', 'acknowledged', '#F08C00', 'planned', '#1971C2', 'in_progress', '#1971C2',
+  'done', '#2B8A3E', '#868E96',
+];
+const STATUS = EN
+  ? { received: 'received', acknowledged: 'acknowledged', planned: 'planned', in_progress: 'in progress', done: 'done', rejected: 'rejected', transferred: 'transferred', duplicate: 'duplicate' }
+  : { received: 'reçu', acknowledged: 'pris en compte', planned: 'planifié', in_progress: 'en cours', done: 'traité', rejected: 'refusé', transferred: 'transmis', duplicate: 'doublon' };
+// The reports asked for: in progress, or all.
+function reportsUrl() {
+  const status = $('reports-status').value;
+  const base = `${location.origin}${location.pathname.replace(/[^/]*$/, '')}v1/reports.geojson`;
+  return status ? `${base}?status=${encodeURIComponent(status)}` : base;
+}
 
 // A first answer fetched before the library: read as `api` would (a token asked for on 401).
 async function firstAnswer(promise, url) {
@@ -223,6 +240,17 @@ async function viewStyle() {
     id: 'selected', type: 'line', source: 'domania', 'source-layer': 'parcels',
     filter: ['==', ['get', 'idu'], ''], paint: { 'line-color': '#E4007C', 'line-width': 4 },
   });
+  style.sources.reports = { type: 'geojson', data: reportsUrl() };
+  style.layers.push(
+    {
+      id: 'reports', type: 'circle', source: 'reports', filter: ['!=', ['get', 'status'], 'duplicate'],
+      paint: { 'circle-radius': 7, 'circle-color': REPORT_COLOURS, 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 2 },
+    },
+    {
+      id: 'reports-duplicates', type: 'circle', source: 'reports', filter: ['==', ['get', 'status'], 'duplicate'],
+      paint: { 'circle-radius': 4, 'circle-color': REPORT_COLOURS, 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 },
+    },
+  );
   // A basemap only when the server was told of one (`serve --basemap`).
   if (territory.basemap) {
     style.sources.basemap = { type: 'raster', tiles: [territory.basemap], tileSize: 256, attribution: say('Fond de plan', 'Basemap') };
@@ -347,7 +375,29 @@ function whoHtml(who) {
 }
 
 let popup = null;
+// A report and its timeline, as the services moved it.
+async function reportHtml(id) {
+  const [r] = await api(`open311/v2/requests/${encodeURIComponent(id)}.json`);
+  const when = (iso) => new Date(iso).toLocaleString(LOCALE, { dateStyle: 'long', timeStyle: 'short' });
+  const steps = (r.events || []).map((ev) => `<li>${esc(when(ev.at))} — <strong>${esc(STATUS[ev.status] || ev.status)}</strong>${ev.note ? ` : ${esc(ev.note)}` : ''}</li>`);
+  return `<h3>${say('Signalement', 'Report')} ${esc(r.service_request_id)} — ${esc(r.service_name)}</h3>
+    <p>${esc(r.description)}</p>
+    <p class="meta">${say('Adressé à', 'Sent to')} <strong>${esc(r.agency_responsible)}</strong>${r.duplicate_of ? ` · ${say('doublon du', 'duplicate of')} ${esc(r.duplicate_of)}` : ''}</p>
+    <ol class="timeline">${steps.join('')}</ol>`;
+}
+
 async function whoIsHere(e) {
+  // A report under the click: its timeline rather than who manages the ground.
+  const hit = map.getLayer('reports') ? map.queryRenderedFeatures(e.point, { layers: ['reports', 'reports-duplicates'] })[0] : null;
+  if (hit) {
+    try {
+      popup?.remove();
+      popup = new maplibregl.Popup({ maxWidth: 'min(380px, calc(100vw - 24px))' }).setLngLat(e.lngLat).setHTML(await reportHtml(hit.properties.id)).addTo(map);
+    } catch (err) {
+      status(`${say('Signalement', 'Report')} : ${err.message}`, true);
+    }
+    return;
+  }
   try {
     const who = await api(`v1/who?lon=${e.lngLat.lng}&lat=${e.lngLat.lat}`);
     popup?.remove();
@@ -616,6 +666,7 @@ $('view').addEventListener('change', async (e) => {
   }
 });
 for (const box of document.querySelectorAll('#toggles input')) box.addEventListener('change', applyToggles);
+$('reports-status').addEventListener('change', () => map?.getSource('reports')?.setData(reportsUrl()));
 function openPanel(open) {
   $('panel').classList.toggle('closed', !open);
   document.querySelector('main').classList.toggle('closed', !open);

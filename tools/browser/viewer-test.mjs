@@ -84,6 +84,18 @@ const browser = await chromium.launch({
   args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--no-sandbox'],
 });
 try {
+  // ---- A report posted over Open311 before the page opens, away from the parcel clicked below.
+  const t0 = await api('/v1/territory');
+  const [fx0, fy0, fx1, fy1] = t0.focus;
+  const at = { lon: fx0 + (fx1 - fx0) * 0.25, lat: fy0 + (fy1 - fy0) * 0.25 };
+  const posted = await fetch(new URL('/open311/v2/requests.json', base), {
+    method: 'POST',
+    body: new URLSearchParams({ api_key: editorToken, service_code: 'litter', lat: String(at.lat), long: String(at.lon), description: 'Papiers devant le local vélos' }),
+  });
+  const postedText = await posted.text();
+  check(posted.status === 201, `posting a report: ${posted.status} ${postedText}`);
+  const reportId = JSON.parse(postedText)[0].service_request_id;
+
   // ---- Desktop, 1,440 px.
   const desk = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'fr-FR' });
   const page = await desk.newPage();
@@ -162,6 +174,32 @@ try {
   check(titles.includes('Zoom avant') && titles.includes('Zoom arrière'), `the map's controls: ${titles.join(' | ')}`);
   check(!titles.some((t) => /zoom in|zoom out|find my location|drag to rotate/i.test(t)), `English in the controls: ${titles.join(' | ')}`);
   check(await page.locator('#upload-form .file-button').textContent() === 'Choisir un fichier…', 'the file chooser is not in French');
+
+  // ---- The report on the map: a point in its status's colour; clicked, its timeline.
+  await page.evaluate((p) => window.domania.map.jumpTo({ center: [p.lon, p.lat], zoom: 17 }), at);
+  await idle(page);
+  const reportPoint = await page.evaluate((id) => {
+    const m = window.domania.map;
+    const f = m.queryRenderedFeatures({ layers: ['reports'] }).find((x) => String(x.properties.id) === id);
+    if (!f) return null;
+    const px = m.project(f.geometry.coordinates);
+    const box = m.getCanvas().getBoundingClientRect();
+    return { x: box.left + px.x, y: box.top + px.y };
+  }, reportId);
+  if (!reportPoint) {
+    const seen = await page.evaluate(() => ({
+      source: Boolean(window.domania.map.getSource('reports')),
+      layer: Boolean(window.domania.map.getLayer('reports')),
+      drawn: window.domania.map.queryRenderedFeatures({ layers: ['reports'] }).length,
+    }));
+    fail(`report ${reportId} is not drawn on the map: ${JSON.stringify(seen)}`);
+  }
+  await page.mouse.click(reportPoint.x, reportPoint.y);
+  await page.waitForSelector('.maplibregl-popup-content ol.timeline li', { timeout: 10_000 });
+  const timeline = await page.locator('.maplibregl-popup-content').textContent();
+  summary.report_popup = timeline.slice(0, 200);
+  check(timeline.includes(`Signalement ${reportId}`) && timeline.includes('reçu') && timeline.includes('Papiers devant le local vélos'), `the report's popup: ${timeline}`);
+  await page.evaluate(() => document.querySelector('.maplibregl-popup-close-button')?.click());
 
   // ---- An error, in French: an unknown sub-sector.
   await page.evaluate(() => window.domania.showSubsector('NOPE'));

@@ -277,6 +277,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/styles", get(tiles::styles))
         .route("/styles/{file}", get(tiles::style))
         .route("/v1/reports/service-levels", get(open311::service_levels))
+        .route("/v1/reports.geojson", get(open311::map))
         .route("/v1/territory", get(viewer::territory))
         .route("/v1/search", get(viewer::search))
         .route("/subsectors/{id}/cahier", get(viewer::cahier))

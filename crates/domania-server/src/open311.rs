@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, GeoResult};
-use crate::extract::{Base, Body, Client, GeoForm, GeoPath, GeoQuery, Path, parse_json};
+use crate::extract::{Base, Body, Client, GeoForm, GeoPath, GeoQuery, Path, Query, parse_json};
 use crate::respond::json;
 use crate::state::{Shared, blocking};
 
@@ -272,6 +272,29 @@ pub async fn reroute(
     let h2 = Arc::clone(&held);
     let row = blocking(move || s2.desk.reroute(&h2, id, &caller.0, jiff::Timestamp::now())).await??;
     Ok(json(StatusCode::OK, &[held.request_view(&row)]))
+}
+
+/// The filter of the map's reports: GeoReport's `status` (open, closed or detailed statuses,
+/// comma separated) and `service_code`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapQuery {
+    pub status: Option<String>,
+    pub service_code: Option<String>,
+}
+
+/// `GET /v1/reports.geojson`: the requests as points for the map (the same as the Open311
+/// list, newest first, at most 1,000), each with its status, service and dates.
+pub async fn map(State(shared): State<Arc<Shared>>, Query(q): Query<MapQuery>) -> ApiResult<Response> {
+    let query = ListQuery { status: q.status, service_code: q.service_code, ..ListQuery::default() };
+    let filter = query.filter()?;
+    let s2 = Arc::clone(&shared);
+    let rows = blocking(move || s2.desk.list(&filter)).await??;
+    let lines: Vec<domania_app::requests::RequestLine> =
+        rows.iter().map(domania_app::requests::RequestLine::from).collect();
+    let mut response = json(StatusCode::OK, &domania_app::requests::points(&lines));
+    response.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/geo+json"));
+    Ok(response)
 }
 
 /// `GET /v1/reports/service-levels`: the figures per QPV, commune, service and month.

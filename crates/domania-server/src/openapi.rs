@@ -1053,6 +1053,34 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             open311: false,
         },
         Route {
+            method: "get",
+            path: "/v1/reports.geojson",
+            id: "reports_map",
+            tag: "Service requests",
+            summary: "The requests as GeoJSON points for a map (newest first, at most 1000)",
+            access: Access::Read,
+            params: vec![
+                query("status", "open, closed, or detailed statuses, comma separated", Schema::text(0)),
+                query("service_code", "categories, comma separated", Schema::text(0)),
+            ],
+            body: None,
+            ok: (
+                200,
+                vec![(
+                    "application/geo+json",
+                    Schema::with(
+                        &[
+                            ("type", Schema::values(["FeatureCollection"])),
+                            ("features", Schema::array(Schema::object())),
+                        ],
+                        &["type", "features"],
+                    ),
+                )],
+            ),
+            errors: &[400, 422],
+            open311: false,
+        },
+        Route {
             method: "post",
             path: "/v1/reports/{id}/status",
             id: "change_status",

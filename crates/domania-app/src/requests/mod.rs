@@ -75,6 +75,44 @@ pub fn stamp(t: Timestamp) -> String {
     t.round(jiff::Unit::Second).map_or_else(|_| t.to_string(), |r| r.to_string())
 }
 
+/// A request as a GeoJSON point (its line as properties).
+#[derive(Debug, Serialize)]
+pub struct PointFeature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    pub properties: &'a RequestLine,
+    geometry: PointGeometry,
+}
+
+#[derive(Debug, Serialize)]
+struct PointGeometry {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    coordinates: [f64; 2],
+}
+
+/// Requests as a GeoJSON FeatureCollection of points (WGS84), for a map or a file.
+#[derive(Debug, Serialize)]
+pub struct PointCollection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    pub features: Vec<PointFeature<'a>>,
+}
+
+/// The requests `lines` as GeoJSON points.
+#[must_use]
+pub fn points(lines: &[RequestLine]) -> PointCollection<'_> {
+    let features = lines
+        .iter()
+        .map(|l| PointFeature {
+            kind: "Feature",
+            properties: l,
+            geometry: PointGeometry { kind: "Point", coordinates: [l.long, l.lat] },
+        })
+        .collect();
+    PointCollection { kind: "FeatureCollection", features }
+}
+
 /// A service request as a line of CSV or JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestLine {

@@ -6,7 +6,6 @@ use std::path::Path;
 
 use domania_store::{RequestRow, RequestStore};
 use jiff::Timestamp;
-use serde::Serialize;
 
 use super::lifecycle::{check, post};
 use super::{NewRequest, RequestLine};
@@ -163,29 +162,6 @@ pub struct ServiceList {
     pub requests: usize,
 }
 
-/// A request of a list as a GeoJSON point.
-#[derive(Serialize)]
-struct PointFeature<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    properties: &'a RequestLine,
-    geometry: PointGeometry,
-}
-
-#[derive(Serialize)]
-struct PointGeometry {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    coordinates: [f64; 2],
-}
-
-#[derive(Serialize)]
-struct PointCollection<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    features: Vec<PointFeature<'a>>,
-}
-
 /// Writes, in `dir`, one list per service of the requests `made`: `SERVICE.csv` and
 /// `SERVICE.geojson`; returns the lists written, by service.
 pub fn write_lists(made: &[RequestRow], dir: &Path) -> Result<Vec<ServiceList>> {
@@ -202,15 +178,7 @@ pub fn write_lists(made: &[RequestRow], dir: &Path) -> Result<Vec<ServiceList>> 
         let lines: Vec<RequestLine> = rows.iter().map(|r| RequestLine::from(*r)).collect();
         let csv_path = dir.join(format!("{service}.csv"));
         std::fs::write(&csv_path, crate::table::rows_csv(&lines, b',')?).map_err(|e| fail(&csv_path, &e))?;
-        let features = lines
-            .iter()
-            .map(|l| PointFeature {
-                kind: "Feature",
-                properties: l,
-                geometry: PointGeometry { kind: "Point", coordinates: [l.long, l.lat] },
-            })
-            .collect();
-        let fc = PointCollection { kind: "FeatureCollection", features };
+        let fc = super::points(&lines);
         let gj_path = dir.join(format!("{service}.geojson"));
         let text = serde_json::to_string_pretty(&fc)
             .map_err(|e| AppError::new(ErrorCode::Internal, format!("writing GeoJSON: {e}")))?;
