@@ -86,11 +86,16 @@ fn wait_for(sink: &Helper, n: usize) -> Vec<Value> {
 }
 
 fn post(base: &str, key: &str, description: &str, email: Option<&str>) -> String {
+    post_at(base, key, description, email, "1.806")
+}
+
+/// [`post`] at longitude `long` (0.001° is about 73 m: not a duplicate).
+fn post_at(base: &str, key: &str, description: &str, email: Option<&str>, long: &str) -> String {
     let mut fields = vec![
         ("api_key", key),
         ("service_code", "dumping"),
         ("lat", "48.927"),
-        ("long", "1.806"),
+        ("long", long),
         ("description", description),
         ("media_url", "https://photos.example.org/hall-b.jpg"),
         ("first_name", "Camille"),
@@ -178,13 +183,16 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
     drop(quiet);
     let unsent = domania(&store, &["requests", "deliveries", "--unsent", "--format", "json"]);
     let unsent: Vec<Value> = serde_json::from_slice(&unsent.stdout).unwrap();
-    assert_eq!(unsent.len(), 9, "3 requests, each to the service, its referent and its reporter: {unsent:?}");
+    // Three reports of the same thing as the first (open, 30 m, 72 h): duplicates, so the
+    // service is not told again; each reporter is.
+    assert_eq!(unsent.len(), 3, "each duplicate's reporter only: {unsent:?}");
+    assert!(unsent.iter().all(|d| d["role"] == "reporter" && d["status"] == "duplicate"), "{unsent:?}");
     let before = sink.records().len();
     let again = Server::start_env(&store, &[], &env);
-    let all = wait_for(&sink, before + 9);
-    assert_eq!(all.len(), before + 9);
+    let all = wait_for(&sink, before + 3);
+    assert_eq!(all.len(), before + 3);
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(sink.records().len(), before + 9, "a message was sent twice");
+    assert_eq!(sink.records().len(), before + 3, "a message was sent twice");
     for (k, id) in ids.iter().enumerate() {
         let reporter = format!("voisin{k}@example.org");
         let mine: Vec<&Value> = all[before..].iter().filter(|m| to(m) == reporter).collect();
@@ -200,7 +208,7 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
         std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
     );
     let down = Server::start_env(&store, &[], &[("DOMANIA_SMTP_URL", Path::new(&closed))]);
-    post(&down.url, &key, "Encore des sacs", None);
+    post_at(&down.url, &key, "Encore des sacs, plus loin", None, "1.807");
     std::thread::sleep(Duration::from_secs(3));
     assert!(down.stop().success());
     let listed = domania(&store, &["requests", "deliveries", "--unsent", "--format", "json"]);

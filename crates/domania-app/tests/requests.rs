@@ -158,7 +158,7 @@ fn urgency_is_judged_on_the_categorys_criteria(w: &World) {
             };
             let claimed = w.desk.post(t, with(&[("urgent", "true")], 0.0)).unwrap();
             assert_eq!(claimed.urgency, Urgency::Review);
-            assert!(claimed.status_notes.unwrap().contains("review"));
+            assert!(claimed.status_notes.unwrap().contains("à vérifier"));
             let met = w.desk.post(t, with(&[("urgent", "true"), ("blocked_access", "true")], 100.0)).unwrap();
             assert_eq!((met.urgency, met.urgency_reasons.as_str()), (Urgency::Urgent, "[\"blocked_access\"]"));
             // Near an open one: a plain report is its duplicate, an urgent one is not closed as such.

@@ -415,3 +415,5 @@ code-rate_limited = Too many requests posted at once; try again in a moment.
 error-rate-limited = Too many requests posted in a short time ({ $who }): at most { $rate } a minute; try again in { $seconds } s.
 rule-category-direct = reports "{ $category }" go directly to { $service }, wherever they are (the category's rule)
 value-rule-category = category
+note-urgency-review = claimed urgent without any of the category's criteria: to be reviewed
+note-duplicate = duplicate of request { $id } ({ $metres } m away, made { $at }), which covers it

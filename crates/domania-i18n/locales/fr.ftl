@@ -420,3 +420,5 @@ code-rate_limited = Trop de signalements envoyés d’un coup ; réessayez dans 
 error-rate-limited = Trop de signalements envoyés en peu de temps ({ $who }) : au plus { $rate } par minute ; réessayez dans { $seconds } s.
 rule-category-direct = les signalements « { $category } » vont directement à { $service }, où qu’ils soient (règle de la catégorie)
 value-rule-category = catégorie
+note-urgency-review = déclaré urgent sans aucun des critères de la catégorie : à vérifier
+note-duplicate = doublon du signalement { $id } (à { $metres } m, fait le { $at }), qui le couvre

@@ -52,7 +52,8 @@ pub(crate) fn post(reports: &mut RequestStore, t: &Held, r: NewRequest) -> Resul
         updated_at: at,
         status: Status::Received,
         status_notes: (urgency == Urgency::Review)
-            .then(|| "claimed urgent without any of the category's criteria: to be reviewed".to_owned()),
+            // Stored with the request and read by the services and the reporter: in French.
+            .then(|| crate::i18n::Lang::Fr.t("note-urgency-review", &[])),
         reporter: r.reporter,
         source: r.source,
         ..RequestRow::default()
@@ -73,12 +74,12 @@ pub(crate) fn post(reports: &mut RequestStore, t: &Held, r: NewRequest) -> Resul
         if let Some(first) = near.iter().filter(|n| d(n) <= distance).min_by(|a, b| d(a).total_cmp(&d(b))) {
             row.duplicate_of = Some(first.id);
             row.status = Status::Duplicate;
-            row.status_notes = Some(format!(
-                "duplicate of request {} ({:.0} m away, made {}), which covers it",
-                first.id,
-                d(first),
-                first.requested_at
-            ));
+            let args = [
+                ("id", first.id.to_string().into()),
+                ("metres", format!("{:.0}", d(first)).into()),
+                ("at", first.requested_at.as_str().into()),
+            ];
+            row.status_notes = Some(crate::i18n::Lang::Fr.t("note-duplicate", &args));
         }
     };
     let mail = |row: &RequestRow| super::notify::on_new(rules, row, Some(&contact));

@@ -2,8 +2,8 @@
 //! to webhooks.
 //!
 //! A new request is told to the service it is routed to (its address in the rules' directory)
-//! and to that service's referent for the request's commune and kind, and acknowledged to its
-//! reporter; each later step is told to the reporter and to the commune's own referents (the
+//! and to that service's referent for the request's commune and kind (not when it is linked to
+//! an open request as its duplicate), and acknowledged to its reporter; each later step is told to the reporter and to the commune's own referents (the
 //! commune hears GPS&O's answer, "beyond the acknowledgement of receipt"); every step is POSTed
 //! to the webhooks of the rules told of its commune (a commune's own software), as JSON signed
 //! with HMAC-SHA256 (`X-Domania-Signature: t=…,v1=…` over `{t}.{body}`, the delivery's id in
@@ -59,10 +59,12 @@ fn unique(rules: &Rules, r: &RequestRow, mut to: Vec<Recipient>) -> Vec<Recipien
 /// The role of a webhook's deliveries: `webhook:<name>`.
 const WEBHOOK: &str = "webhook:";
 
-/// Who is told of the new request `r`.
+/// Who is told of the new request `r`: a duplicate is not sent to the service again (the request
+/// it is linked to covers it); its reporter is told so.
 pub(crate) fn on_new(rules: &Rules, r: &RequestRow, contact: Option<&Contact>) -> Vec<Recipient> {
     let mut to = Vec::new();
-    if let Some(s) = r.service_id.as_deref().and_then(|id| rules.service(id)) {
+    let service = r.service_id.as_deref().and_then(|id| rules.service(id)).filter(|_| r.duplicate_of.is_none());
+    if let Some(s) = service {
         if let Some(e) = &s.email {
             to.push(recipient("service", e));
         }
