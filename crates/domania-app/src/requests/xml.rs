@@ -28,20 +28,15 @@ fn item_of(list: &str) -> &str {
     }
 }
 
-/// `text` with XML's five special characters escaped, and the characters XML 1.0 cannot hold
-/// (control characters other than tab and line breaks) left out.
+/// `text` escaped as the documents escape it (the same five characters), the characters XML
+/// 1.0 cannot hold (control characters other than tab and line breaks) left out.
 fn escaped(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
+    let xml_char =
+        |c: &char| ((*c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r')) && !matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    if text.chars().all(|c| xml_char(&c)) {
+        out.push_str(&crate::documents::esc(text));
+    } else {
+        out.push_str(&crate::documents::esc(&text.chars().filter(xml_char).collect::<String>()));
     }
 }
 
