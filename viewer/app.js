@@ -6,8 +6,8 @@ const V = new URL(import.meta.url).search;
 const LANG = (() => {
   const asked = new URLSearchParams(location.search).get('lang');
   if (asked === 'en' || asked === 'fr') return asked;
-  const first = (navigator.languages || [navigator.language || 'fr']).map((l) => l.slice(0, 2)).find((l) => l === 'fr' || l === 'en');
-  return first || 'fr';
+  const preferred = (navigator.languages || [navigator.language || 'fr']).map((l) => l.slice(0, 2)).find((l) => l === 'fr' || l === 'en');
+  return preferred || 'fr';
 })();
 const EN = LANG === 'en';
 const LOCALE = EN ? 'en-GB' : 'fr-FR';

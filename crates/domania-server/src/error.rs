@@ -115,6 +115,12 @@ pub async fn speak(request: Request, next: Next) -> Response {
     let xml = request.uri().path().ends_with(".xml");
     let mut response = next.run(request).await;
     if let Some(Unsaid { error, geo }) = response.extensions_mut().remove::<Unsaid>() {
+        // Answered in French JSON already (and perhaps compressed): said again only in another
+        // language or format.
+        if lang == Lang::Fr && !(geo && xml) {
+            response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept-Language"));
+            return response;
+        }
         let said = if geo { error.geo(lang, xml) } else { error.json(lang) };
         let (parts, body) = said.into_parts();
         *response.body_mut() = body;

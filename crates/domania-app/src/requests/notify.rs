@@ -44,8 +44,9 @@ fn plausible(a: &str) -> bool {
     a.parse::<lettre::Address>().is_ok()
 }
 
-/// Each address once, plausible ones only; then the webhooks told of `r`'s commune.
-fn unique(rules: &Rules, r: &RequestRow, mut to: Vec<Recipient>) -> Vec<Recipient> {
+/// The email recipients `to`, each address once and plausible ones only, then the webhooks
+/// told of `r`'s commune.
+fn with_webhooks(rules: &Rules, r: &RequestRow, mut to: Vec<Recipient>) -> Vec<Recipient> {
     let mut seen = std::collections::BTreeSet::new();
     to.retain(|r| plausible(&r.address) && seen.insert(r.address.to_lowercase()));
     for w in &rules.config().reports.webhooks {
@@ -79,7 +80,7 @@ pub(crate) fn on_new(rules: &Rules, r: &RequestRow, contact: Option<&Contact>) -
     if let Some(e) = contact.and_then(|c| c.email.as_deref()) {
         to.push(recipient("reporter", e));
     }
-    unique(rules, r, to)
+    with_webhooks(rules, r, to)
 }
 
 /// Who is told of a later step of `r`: its reporter and its commune's own referents.
@@ -97,7 +98,7 @@ pub(crate) fn on_change(rules: &Rules, r: &RequestRow, contact: Option<&Contact>
             }
         }
     }
-    unique(rules, r, to)
+    with_webhooks(rules, r, to)
 }
 
 /// Where and how mail is sent: `DOMANIA_SMTP_URL` (`smtp://host:port` for a local relay,
