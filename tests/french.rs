@@ -141,6 +141,16 @@ fn errors_refusals_tables_and_walks_speak_french_and_english_on_request() {
     let bad = bad_input("repair-fails.json");
     let bad = bad.to_str().unwrap();
 
+    // The demo's summary of each version: a whole layer said as such, in French.
+    let demo = command(&dir.path().join("again.gpkg"))
+        .current_dir(dir.path())
+        .args(["--lang", "fr", "demo"])
+        .output()
+        .unwrap();
+    let (summary, _) = texts(&demo);
+    assert!(summary.contains("Couche des sous-secteurs, version 1 (import, « toute la couche »)"), "{summary}");
+    assert!(!summary.contains("« layer »"), "{summary}");
+
     // A CLI error: French by default, English on request, and nothing of the other language.
     let (ok, _, fr) = run(&store, "fr", &["parcel", "78005000AB9999"]);
     assert!(!ok && fr.contains("erreur : La parcelle 78005000AB9999 n’est pas dans les données."), "{fr}");

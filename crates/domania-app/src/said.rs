@@ -113,7 +113,7 @@ pub fn version(v: &domania_store::VersionInfo, lang: Lang) -> String {
             ("layer", layer.into()),
             ("version", Arg::Count(v.version)),
             ("kind", v.kind.as_str().into()),
-            ("scope", v.scope.as_str().into()),
+            ("scope", scope(&v.scope, lang).into()),
             ("features", Arg::Count(v.features)),
             ("added", Arg::Count(v.added)),
             ("removed", Arg::Count(v.removed)),
