@@ -21,6 +21,7 @@ mod store_trust;
 mod styles;
 mod support;
 mod tiles;
+mod validity;
 mod viewer;
 
 use support::{bad_input, command, domania, root, shared_data, texts};

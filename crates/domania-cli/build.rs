@@ -9,7 +9,8 @@
 //!    the binary: each library uses its own SQLite.
 //!
 //! 2. The end-to-end tests use real clients (GDAL, PROJ, a browser, nginx, QGIS, the pmtiles
-//!    package, the MapLibre style validator, the `georeport` Open311 client) and a PostgreSQL
+//!    package, the MapLibre style validator, the `georeport` Open311 client, Mapbox's tile decoder
+//!    and Shapely) and a PostgreSQL
 //!    server. On a machine that lacks one,
 //!    the tests needing it are reported as ignored, with the reason, rather than failing or
 //!    passing with their body skipped: this script looks for each and sets a `domania_without_*`
@@ -20,7 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const CFGS: [&str; 11] = [
+const CFGS: [&str; 12] = [
     "domania_without_pg",
     "domania_without_gdal",
     "domania_without_proj",
@@ -31,6 +32,7 @@ const CFGS: [&str; 11] = [
     "domania_without_qgis",
     "domania_without_georeport",
     "domania_without_smtp",
+    "domania_without_shape_check",
     "domania_e2e_postgis",
 ];
 
@@ -97,6 +99,7 @@ fn main() {
         ("domania_without_qgis", !Path::new("/usr/lib/python3/dist-packages/qgis/core/__init__.py").exists()),
         ("domania_without_georeport", !python_imports("georeport, xmltodict, requests")),
         ("domania_without_smtp", !python_imports("aiosmtpd")),
+        ("domania_without_shape_check", !python_imports("mapbox_vector_tile, shapely, pmtiles")),
     ];
     for (cfg, missing) in without {
         if missing {

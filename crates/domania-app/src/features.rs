@@ -9,16 +9,15 @@ use std::collections::BTreeMap;
 
 use domania_core::Layer;
 use domania_core::crs::Crs;
-use geo::BoundingRect;
-use geo_types::{MultiPolygon, Rect};
+use geo_types::MultiPolygon;
 use serde::Serialize;
-use serde::ser::{SerializeSeq, Serializer};
+use serde::ser::Serializer;
 
 use crate::error::{AppError, ErrorCode, Result};
-use crate::geojson::Wgs84Geometry;
+use crate::geojson::{Written, serialize_geometry};
 use crate::held::Held;
 use crate::i18n::Lang;
-use crate::point::{Page, bbox_l93};
+use crate::point::{Bbox, Page, bbox_l93};
 
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 pub const EPSG_2154: &str = "http://www.opengis.net/def/crs/EPSG/0/2154";
@@ -188,40 +187,10 @@ pub struct Shape<'a> {
     pub lambert: bool,
 }
 
-struct L93Ring<'a>(&'a geo_types::LineString<f64>);
-
-impl Serialize for L93Ring<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.0.len()))?;
-        for c in &self.0.0 {
-            seq.serialize_element(&[(c.x * 100.0).round() / 100.0, (c.y * 100.0).round() / 100.0])?;
-        }
-        seq.end()
-    }
-}
-
-/// A MultiPolygon geometry in Lambert-93.
-struct L93Geometry<'a>(&'a MultiPolygon<f64>);
-
-impl Serialize for L93Geometry<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let polygons: Vec<Vec<L93Ring<'_>>> = self
-            .0
-            .0
-            .iter()
-            .map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(L93Ring).collect())
-            .collect();
-        let mut st = s.serialize_struct("Geometry", 2)?;
-        st.serialize_field("type", "MultiPolygon")?;
-        st.serialize_field("coordinates", &polygons)?;
-        st.end()
-    }
-}
-
 impl Serialize for Shape<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        if self.lambert { L93Geometry(self.geom_l93).serialize(s) } else { Wgs84Geometry(self.geom_l93).serialize(s) }
+        let written = if self.lambert { Written::Lambert93 } else { Written::Wgs84 };
+        serialize_geometry(self.geom_l93, written, s)
     }
 }
 
@@ -430,19 +399,15 @@ impl Held {
         })
     }
 
-    /// The positions of a collection's features whose boxes meet `bbox` (all without one).
-    fn candidates(&self, id: &str, bbox: Option<Rect<f64>>) -> Vec<usize> {
-        let meets = |shape: &MultiPolygon<f64>| match (bbox, shape.bounding_rect()) {
-            (None, _) => true,
-            (Some(b), Some(r)) => {
-                r.min().x <= b.max().x && b.min().x <= r.max().x && r.min().y <= b.max().y && b.min().y <= r.max().y
-            }
-            (Some(_), None) => false,
-        };
+    /// The positions of a collection's features whose shapes meet `bbox` (all without one).
+    fn candidates(&self, id: &str, bbox: Option<&Bbox>) -> Vec<usize> {
+        let meets = |shape: &MultiPolygon<f64>| bbox.is_none_or(|b| b.meets(shape));
         let snap = &self.snapshot;
         match id {
             "parcels" => match bbox {
-                Some(b) => snap.parcels_in_box(b),
+                Some(b) => {
+                    snap.parcels_in_box(b.rect).into_iter().filter(|&i| meets(&snap.parcels()[i].geom_l93)).collect()
+                }
                 None => (0..snap.parcels().len()).collect(),
             },
             "spaces" => (0..self.assign.spaces.len())
@@ -497,7 +462,7 @@ impl Held {
         }
         let mut matched = 0usize;
         let mut features = Vec::new();
-        for i in self.candidates(id, bbox) {
+        for i in self.candidates(id, bbox.as_ref()) {
             let Some(item) = self.feature_at(id, i, lambert, lang) else { continue };
             let keep = filters.iter().all(|(k, v)| item.properties.get(*k).is_some_and(|p| p.matches(v)));
             if !keep {

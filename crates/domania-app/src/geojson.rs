@@ -2,7 +2,8 @@
 //! from Lambert-93 shapes and typed properties. The shapes are converted when serialised.
 
 use domania_core::crs::Crs;
-use geo_types::{LineString, MultiPolygon};
+use domania_core::valid::{GridPolygon, rounded_valid};
+use geo_types::MultiPolygon;
 use serde::Serialize;
 use serde::ser::{SerializeSeq, SerializeStruct, Serializer};
 
@@ -10,41 +11,93 @@ use serde::ser::{SerializeSeq, SerializeStruct, Serializer};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wgs84Geometry<'a>(pub &'a MultiPolygon<f64>);
 
-/// A ring's coordinates.
-struct Ring<'a>(&'a LineString<f64>);
+/// The grid a shape is written on: WGS84 to the seventh decimal of a degree (about a
+/// centimetre, as Etalab writes the cadastre), or Lambert-93 to the centimetre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Wgs84,
+    Lambert93,
+}
+
+impl Written {
+    /// Grid units per degree or metre.
+    fn scale(self) -> f64 {
+        match self {
+            Written::Wgs84 => 1e7,
+            Written::Lambert93 => 100.0,
+        }
+    }
+}
+
+/// A shape's coordinates as written: rounded to their grid, then made valid there
+/// ([`domania_core::valid`]): rounding a thin sliver to the centimetre can make it cross itself
+/// or collapse. What rounds to no area is written as an empty MultiPolygon (the feature keeps its
+/// figures). Rings are closed, exteriors counterclockwise and holes clockwise (RFC 7946's
+/// right-hand rule).
+pub struct Coordinates {
+    polys: Vec<GridPolygon>,
+    scale: f64,
+}
+
+impl Coordinates {
+    #[must_use]
+    pub fn new(geom_l93: &MultiPolygon<f64>, written: Written) -> Self {
+        let scale = written.scale();
+        let on_grid = |x: f64, y: f64| [(x * scale).round() as i64, (y * scale).round() as i64];
+        let polys = match written {
+            Written::Lambert93 => rounded_valid(geom_l93, on_grid),
+            Written::Wgs84 => {
+                let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
+                rounded_valid(geom_l93, |x, y| {
+                    let (lon, lat) = l93.transform_to(&wgs, x, y);
+                    on_grid(lon, lat)
+                })
+            }
+        };
+        // `None`: the rebuild failed (never seen on real data); nothing invalid is written.
+        Self { polys: polys.unwrap_or_default(), scale }
+    }
+}
+
+/// A ring's coordinates, closed.
+struct Ring<'a>(&'a [[i64; 2]], f64);
 
 impl Serialize for Ring<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (l93, wgs) = (Crs::lambert93(), Crs::wgs84());
-        let mut seq = s.serialize_seq(Some(self.0.0.len()))?;
-        for c in &self.0.0 {
-            let (x, y) = l93.transform_to(&wgs, c.x, c.y);
-            seq.serialize_element(&[(x * 1e7).round() / 1e7, (y * 1e7).round() / 1e7])?;
+        let mut seq = s.serialize_seq(Some(self.0.len() + 1))?;
+        for q in self.0.iter().chain(self.0.first()) {
+            seq.serialize_element(&[q[0] as f64 / self.1, q[1] as f64 / self.1])?;
         }
         seq.end()
     }
 }
 
-/// A multipolygon's coordinates: polygons of rings, exterior first.
-struct Coordinates<'a>(&'a MultiPolygon<f64>);
-
-impl Serialize for Coordinates<'_> {
+impl Serialize for Coordinates {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.0.len()))?;
-        for p in &self.0.0 {
-            let rings: Vec<Ring<'_>> = std::iter::once(p.exterior()).chain(p.interiors()).map(Ring).collect();
+        let mut seq = s.serialize_seq(Some(self.polys.len()))?;
+        for p in &self.polys {
+            let rings: Vec<Ring<'_>> = p.iter().map(|r| Ring(r, self.scale)).collect();
             seq.serialize_element(&rings)?;
         }
         seq.end()
     }
 }
 
+/// A GeoJSON MultiPolygon geometry written on `written`'s grid.
+pub fn serialize_geometry<S: Serializer>(
+    geom_l93: &MultiPolygon<f64>,
+    written: Written,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut st = s.serialize_struct("Geometry", 2)?;
+    st.serialize_field("type", "MultiPolygon")?;
+    st.serialize_field("coordinates", &Coordinates::new(geom_l93, written))?;
+    st.end()
+}
+
 impl Serialize for Wgs84Geometry<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Geometry", 2)?;
-        st.serialize_field("type", "MultiPolygon")?;
-        st.serialize_field("coordinates", &Coordinates(self.0))?;
-        st.end()
+        serialize_geometry(self.0, Written::Wgs84, s)
     }
 }
 

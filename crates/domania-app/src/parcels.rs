@@ -8,7 +8,6 @@ use domania_core::shares::{Holding, OwnerRef};
 use domania_core::{Actor, Confidence, DecidedBy, Idu, Right};
 use domania_engine::Snapshot;
 use geo::Area;
-use geo_types::Rect;
 use serde::Serialize;
 
 use crate::App;
@@ -129,8 +128,8 @@ pub struct ParcelFilter {
     pub actor: Option<Actor>,
     /// `AB` (any commune; `0A` and `A` alike) or `75118AB` (commune and section).
     pub section: Option<String>,
-    /// Parcels whose box meets this Lambert-93 box.
-    pub bbox_l93: Option<Rect<f64>>,
+    /// Parcels whose shape meets this box.
+    pub bbox_l93: Option<crate::point::Bbox>,
 }
 
 /// Whether a section criterion is well formed: 1–2 characters, or a commune and 1–2 characters.
@@ -154,8 +153,8 @@ fn section_matches(idu: &str, s: &str) -> bool {
 pub fn search_parcels(snap: &Snapshot, f: &ParcelFilter) -> Vec<usize> {
     let owner = f.owner.as_deref().map(fold);
     let section = f.section.as_deref().map(str::to_uppercase);
-    let candidates: Vec<usize> = match f.bbox_l93 {
-        Some(b) => snap.parcels_in_box(b),
+    let candidates: Vec<usize> = match &f.bbox_l93 {
+        Some(b) => snap.parcels_in_box(b.rect).into_iter().filter(|&i| b.meets(&snap.parcels()[i].geom_l93)).collect(),
         None => (0..snap.parcels().len()).collect(),
     };
     candidates

@@ -53,8 +53,29 @@ pub fn locate(lon: Option<f64>, lat: Option<f64>, x: Option<f64>, y: Option<f64>
     Ok(Located { lon, lat, x, y })
 }
 
-/// A `bbox` (4 numbers `minx,miny,maxx,maxy` in `crs`) as a Lambert-93 rectangle.
-pub fn bbox_l93(text: &str, crs: &Crs) -> Result<geo_types::Rect<f64>> {
+/// A `bbox` filter: the box as asked, in Lambert-93, and the Lambert-93 rectangle around it (to
+/// find candidates in an index). A feature is in it when its shape meets the box, not merely its
+/// own box (an L-shaped parcel whose box meets the query's may lie metres away from it), as
+/// PostGIS's `ST_Intersects(geom, ST_Transform(ST_MakeEnvelope(…), 2154))` answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bbox {
+    /// The box's corners, projected to Lambert-93 (a projected box is a quadrilateral).
+    pub shape: geo_types::Polygon<f64>,
+    /// The rectangle holding `shape`, edge midpoints included.
+    pub rect: geo_types::Rect<f64>,
+}
+
+impl Bbox {
+    /// Whether a Lambert-93 shape meets the box.
+    #[must_use]
+    pub fn meets(&self, geom_l93: &geo_types::MultiPolygon<f64>) -> bool {
+        use geo::{BoundingRect, Intersects};
+        geom_l93.bounding_rect().is_some_and(|r| r.intersects(&self.rect)) && geom_l93.intersects(&self.shape)
+    }
+}
+
+/// A `bbox` (4 numbers `minx,miny,maxx,maxy` in `crs`) as a Lambert-93 [`Bbox`].
+pub fn bbox_l93(text: &str, crs: &Crs) -> Result<Bbox> {
     let bad = |m: String| AppError::new(ErrorCode::BadBbox, m);
     let nums: Vec<f64> = text
         .split(',')
@@ -81,7 +102,12 @@ pub fn bbox_l93(text: &str, crs: &Crs) -> Result<geo_types::Rect<f64>> {
     }
     let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Ok(geo_types::Rect::new((min(&xs), min(&ys)), (max(&xs), max(&ys))))
+    let corner = |i: usize| (xs[i], ys[i]);
+    let shape = geo_types::Polygon::new(
+        geo_types::LineString::from(vec![corner(0), corner(1), corner(3), corner(2), corner(0)]),
+        vec![],
+    );
+    Ok(Bbox { shape, rect: geo_types::Rect::new((min(&xs), min(&ys)), (max(&xs), max(&ys))) })
 }
 
 /// The largest page of a list answer.

@@ -13,6 +13,7 @@ pub mod layer;
 pub mod model;
 pub mod overlay;
 pub mod shares;
+pub mod valid;
 
 pub use classify::{
     Classification, ClassificationConfig, Classifier, Confidence, DecidedBy, OwnerPolicy, parcel_actor,

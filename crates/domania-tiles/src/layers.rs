@@ -8,7 +8,7 @@ use domania_engine::{AssignReport, SharesReport, Snapshot};
 use geo_types::MultiPolygon;
 
 use crate::mvt::{Feature, Geometry, Layer, Value};
-use crate::tile::{TileId, grid_polygon};
+use crate::tile::{TileId, grid_polygon, valid_polygons};
 use crate::topo::{GridPolygon, GridTile, Topology};
 
 /// Below this zoom the parcels layer holds the parcels of each actor merged (one feature per
@@ -193,7 +193,7 @@ impl Frame {
                     grid_polygon(rings, self.lo, self.hi)
                 })
                 .collect();
-            (!polys.is_empty()).then_some(polys)
+            valid_polygons(&polys)
         };
         at(self.tol).or_else(|| if self.tol > 0.0 { at(0.0) } else { None }).or_else(|| self.speck(topo.bbox(shape)?))
     }
@@ -221,10 +221,13 @@ impl Frame {
             .into_iter()
             .filter_map(|rings| {
                 let bb = crate::topo::grid_box(rings.first().into_iter().flatten());
-                grid_polygon(rings.iter().map(|r| self.in_units(r)), self.lo, self.hi).or_else(|| self.speck(bb)?.pop())
+                grid_polygon(rings.iter().map(|r| self.in_units(r)), self.lo, self.hi)
+                    .and_then(|p| valid_polygons(&[p]))
+                    .or_else(|| self.speck(bb))
             })
+            .flatten()
             .collect();
-        (!out.is_empty()).then_some(out)
+        valid_polygons(&out)
     }
 }
 

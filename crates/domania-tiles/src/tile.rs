@@ -133,6 +133,22 @@ pub(crate) fn grid_polygon(rings: impl Iterator<Item = Vec<[f64; 2]>>, lo: f64, 
     (!out.is_empty()).then_some(out)
 }
 
+/// Polygons on a tile's grid made valid by the OGC rules the MVT specification borrows
+/// (`domania_core::valid`): clipping leaves edges running along the buffer's edge and back,
+/// rounding can make a thin ring cross or touch itself. `None` when nothing with an area is
+/// left (or the rebuild failed: a feature is left out rather than drawn invalid).
+pub(crate) fn valid_polygons(polys: &[Vec<Vec<[i32; 2]>>]) -> Option<Vec<Vec<Vec<[i32; 2]>>>> {
+    let wide: Vec<domania_core::valid::GridPolygon> = polys
+        .iter()
+        .map(|p| p.iter().map(|r| r.iter().map(|q| [i64::from(q[0]), i64::from(q[1])]).collect()).collect())
+        .collect();
+    let out: Vec<Vec<Vec<[i32; 2]>>> = domania_core::valid::valid_on_grid(&wide)?
+        .into_iter()
+        .map(|p| p.into_iter().map(|r| r.into_iter().map(|q| [q[0] as i32, q[1] as i32]).collect()).collect())
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
+
 /// Sutherland–Hodgman clipping of a ring (closed or not) to the square `[lo, hi]²`.
 fn clip(ring: &[[f64; 2]], lo: f64, hi: f64) -> Vec<[f64; 2]> {
     let mut pts: Vec<[f64; 2]> = ring.to_vec();
