@@ -11,8 +11,10 @@
 //!
 //! Policy choices — SNCF group companies and La Poste (State-owned SAs), social-housing SEMs
 //! such as CDC Habitat, foreign states — are settings of the territory configuration
-//! ([`OwnerPolicy`]); SPL and the EPT of the Métropole du Grand Paris have no code of their own
-//! and go in its SIREN lists. Every [`Classification`] records which layer decided it, why, and
+//! ([`OwnerPolicy`]); SPL and SEM have no code of their own and are known by their names (or,
+//! when the name does not say it, by their SIREN: [`KNOWN_SIRENS`]); the EPT of the Métropole
+//! du Grand Paris go in the territory's SIREN lists. A name saying the owner is unknown makes
+//! an unknown owner, whatever groupe the DGFiP filed it under. Every [`Classification`] records which layer decided it, why, and
 //! how confident that is, so a report can show it and a collectivité can correct it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -84,7 +86,8 @@ pub enum DecidedBy {
     FormeJuridique,
     /// A policy setting of the territory ([`OwnerPolicy`]).
     Policy,
-    /// An explicit rule for a known misfiling ([`NAME_RULES`]).
+    /// An explicit rule for a known misfiling: a name rule ([`NAME_RULES`], a name saying the
+    /// owner is unknown) or a body known by its SIREN ([`KNOWN_SIRENS`]).
     NameRule,
     SirenList,
     Override,
@@ -105,16 +108,20 @@ impl DecidedBy {
     }
 }
 
-/// How far a classification can be trusted.
+/// How far a classification can be trusted. Agreement never lowers it: a name rule that says
+/// what the codes say keeps the codes' confidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
-    /// No layer applied.
+    /// Check it: the layers disagree (a name rule overruled the DGFiP's codes), only a name
+    /// decided (no codes), the name says the owner is unknown, or no layer applied.
     Low,
-    /// The groupe alone, a policy setting, or a rule on the name decided: worth a look.
+    /// The groupe decided (alone, or where the form defers to it), or the form read with an
+    /// unusual groupe, or a policy setting of the territory: likely, worth a look.
     Medium,
-    /// The legal form settles it (with the groupe where the form needs it), or the territory
-    /// said so itself (SIREN list, override).
+    /// The legal form settles it (with the groupe where the form needs it), the name and the
+    /// codes agree, a body known by its SIREN, or the territory said so itself (SIREN list,
+    /// override).
     High,
 }
 
@@ -212,6 +219,9 @@ const fn range_in(
 /// - 7490 (*autre personne morale de droit administratif*) is the Académie française or the
 ///   Caisse des dépôts (public bodies, even under groupe 1) but, under groupe 7, syndicates of
 ///   co-owners;
+/// - category 8 (*organismes privés spécialisés*: the social-security funds of the general
+///   scheme such as a CPAM, the CPSTI, the CRPCEN) are private-law bodies entrusted with a
+///   public service, never public bodies, whatever the groupe;
 /// - associations (92xx) filed under groupe 5 are approved social landlords (FREHA), under
 ///   groupe 7 syndicates of co-owners, under groupes 1–4 bodies of the authority the DGFiP
 ///   files them with.
@@ -259,12 +269,14 @@ const FORME_RULES: &[FormeRule] = &[
         "personne morale de droit administratif filed as co-owners",
     ),
     range(7300, 7499, Then::Is(EtablissementPublic), High, "établissement public, syndicat, GIP"),
-    rule(
-        &["8110", "8120", "8140", "8150", "8160", "8170", "8190"],
-        Then::Is(EtablissementPublic),
-        "organisme de sécurité sociale",
+    range(
+        8000,
+        8999,
+        Then::Is(OtherLegalPerson),
+        High,
+        "organisme privé spécialisé: sécurité sociale, retraite complémentaire, mutuelle, comité, syndicat, ordre \
+         (private-law bodies, even those entrusted with a public service)",
     ),
-    range(8000, 8999, Then::Is(OtherLegalPerson), High, "retraite complémentaire, mutuelle, comité, syndicat, ordre"),
     rule(&["9110"], Then::Is(Copropriete), "syndicat de copropriété"),
     rule(&["9150"], Then::Is(Copropriete), "association syndicale libre (the co-owners' common land of a lotissement)"),
     range_in(
@@ -345,18 +357,52 @@ const NAME_RULES: &[NameRule] = &[
     },
     NameRule {
         prefixes: &[],
-        contains: &[
-            "CENTRE NATIONAL DE LA RECHERCHE SCIENTIFIQUE",
-            "CAISSE DES DEPOTS",
-            "CAISSE NATIONALE D ASSU",
-            "CAISSE REGIONALE D ASSURANCE MALADIE",
-            "CAISSE PRIMAIRE ASSURANCE MALADIE",
-        ],
+        contains: &["CENTRE NATIONAL DE LA RECHERCHE SCIENTIFIQUE", "CAISSE DES DEPOTS", "CAISSE NATIONALE D ASSU"],
         unless: &[],
         private_only: false,
         not_companies: false,
         then: Then::Is(EtablissementPublic),
-        why: "a national public body or social-security fund, not the State itself",
+        why: "a national public body (an EPST, the Caisse des dépôts, a national fund), not the State itself",
+    },
+    NameRule {
+        prefixes: &[],
+        contains: &[
+            "CAISSE REGIONALE D ASSURANCE MALADIE",
+            "CAISSE PRIMAIRE ASSURANCE MALADIE",
+            "CAISSE PRIMAIRE D ASSU",
+        ],
+        unless: &[],
+        private_only: false,
+        not_companies: false,
+        then: Then::Is(OtherLegalPerson),
+        why: "a local social-security fund: a private-law body entrusted with a public service (category 8)",
+    },
+    NameRule {
+        prefixes: &["PREFECTURE DE POLICE", "PREFECTURE DE ", "PREFECTURE D ", "SOUS PREFECTURE", "MINISTERE "],
+        contains: &[],
+        unless: &[],
+        private_only: false,
+        not_companies: true,
+        then: Then::Is(Etat),
+        why: "a prefecture or a ministry: the State's own services",
+    },
+    NameRule {
+        prefixes: &["SPL ", "SEM ", "SEML ", "SAEM "],
+        contains: &["SOCIETE PUBLIQUE LOCALE", "ECONOMIE MIXTE", " SPL "],
+        unless: &[],
+        private_only: true,
+        not_companies: false,
+        then: Then::Is(Sem),
+        why: "a société publique locale or d'économie mixte (no code of its own: the name says it)",
+    },
+    NameRule {
+        prefixes: &[],
+        contains: &["REASSURANCE", " ASSURANCES ", " ASSURANCE VIE ", "MUTUELLE D ASSURANCE"],
+        unless: &[],
+        private_only: true,
+        not_companies: false,
+        then: Then::Is(OtherLegalPerson),
+        why: "an insurance company, whatever groupe it is filed under",
     },
     NameRule {
         prefixes: &[],
@@ -367,12 +413,24 @@ const NAME_RULES: &[NameRule] = &[
             "SYNDICAT INTERCOMMUNAL",
             "SYND INTERCOM",
             "SYNDICAT DES EAUX",
+            "SYNDICAT DES TRANSPORTS",
+            "SYNDICAT MIXTE",
+            "SYND MIXTE",
         ],
         unless: &[],
         private_only: false,
         not_companies: false,
         then: Then::Is(EtablissementPublic),
-        why: "a local public body (social-action centre, intercommunal syndicate)",
+        why: "a local public body (social-action centre, intercommunal or mixed syndicate, transport authority)",
+    },
+    NameRule {
+        prefixes: &[],
+        contains: &["SYND COPR", "SYND DE COPROPR", "SYNDICAT DES COPROPRIETAIRES", "SYNDICAT DE COPROPRIETE"],
+        unless: &[],
+        private_only: false,
+        not_companies: false,
+        then: Then::Is(Copropriete),
+        why: "a syndicate of co-owners, even where filed with a public-law code",
     },
     NameRule {
         prefixes: &["COP DU ", "COP PASSAGE", "COPRO "],
@@ -411,6 +469,15 @@ const NAME_RULES: &[NameRule] = &[
         why: "an association syndicale libre: the co-owners' common land of a lotissement",
     },
 ];
+
+/// Bodies that neither their codes nor their names tell apart, known by their SIREN, each with
+/// its source. The territory's SIREN lists and overrides still come first.
+const KNOWN_SIRENS: &[(&str, Actor, &str)] = &[(
+    "702017724",
+    Sem,
+    "SEMAPA (société d'étude, de maîtrise d'ouvrage et d'aménagement parisienne), a société \
+     publique locale of the Ville de Paris since 2012 (Paris Rive Gauche), filed as a plain SA (5599)",
+)];
 
 fn groupe_actor(groupe: u8) -> Option<(Actor, &'static str)> {
     Some(match groupe {
@@ -502,6 +569,14 @@ impl Classifier {
                 why: format!("SIREN {key} listed as {actor} in the territory config"),
             };
         }
+        if let Some((_, actor, why)) = KNOWN_SIRENS.iter().find(|k| k.0 == key) {
+            return Classification {
+                actor: *actor,
+                decided_by: DecidedBy::NameRule,
+                confidence: High,
+                why: format!("known body: {why}"),
+            };
+        }
         // Upper case, apostrophes as spaces (the DGFiP writes `D ACTION` as often as `D'ACTION`),
         // runs of spaces folded, one space around, so phrases match as whole words.
         let name = format!(
@@ -511,6 +586,16 @@ impl Classifier {
         let forme = owner.forme.as_deref().map(str::trim).unwrap_or_default();
         let public_form = forme.starts_with('7');
         let company = forme.starts_with('5') || forme.starts_with('6');
+        let by_codes = self.by_codes(owner);
+        if !company && says_no_owner(&name) {
+            let filed = by_codes.as_ref().map_or_else(String::new, |c| format!(" (its codes would say {})", c.actor));
+            return Classification {
+                actor: Actor::Unknown,
+                decided_by: DecidedBy::NameRule,
+                confidence: Confidence::Low,
+                why: format!("name rule: {:?} says the owner is unknown{filed}", owner.name),
+            };
+        }
         if let Some(r) = NAME_RULES.iter().find(|r| {
             let excluded = (r.private_only && public_form)
                 || (r.not_companies && company)
@@ -520,13 +605,35 @@ impl Classifier {
         }) && let Some((actor, by, policy)) = self.resolve(r.then, owner.groupe)
         {
             let policy = if policy.is_empty() { String::new() } else { format!(", {policy}") };
+            // A name that agrees with the codes takes nothing from them; one that says which
+            // private body the codes' "other legal person" is refines them; a name alone, or
+            // against the codes, is worth a look.
+            let (confidence, codes) = match &by_codes {
+                Some(c) if c.actor == actor => (c.confidence, format!("; the codes agree ({})", c.why)),
+                Some(c) if c.actor == OtherLegalPerson && matches!(actor, Copropriete | Sem) => {
+                    (Medium, format!("; the codes say only a private legal person ({})", c.why))
+                }
+                Some(c) => (Confidence::Low, format!("; against the codes, which say {} ({})", c.actor, c.why)),
+                None => (Confidence::Low, "; only the name decides".to_owned()),
+            };
             return Classification {
                 actor,
                 decided_by: if by == DecidedBy::Policy { DecidedBy::Policy } else { DecidedBy::NameRule },
-                confidence: Medium,
-                why: format!("name rule: {:?} is {}{policy}", owner.name, r.why),
+                confidence,
+                why: format!("name rule: {:?} is {}{policy}{codes}", owner.name, r.why),
             };
         }
+        by_codes.unwrap_or_else(|| Classification {
+            actor: Actor::Unknown,
+            decided_by: DecidedBy::Nothing,
+            confidence: Confidence::Low,
+            why: "no groupe personne, forme juridique, name rule, SIREN list or override applies".to_owned(),
+        })
+    }
+
+    /// What the DGFiP's codes say: the forme juridique (read with the groupe where it needs
+    /// it), else the groupe alone.
+    fn by_codes(&self, owner: &Owner) -> Option<Classification> {
         let groupe_text = owner.groupe.map_or_else(|| "no groupe".to_owned(), |g| format!("groupe {g}"));
         if let Some(forme) = owner.forme.as_deref().map(str::trim).filter(|f| !f.is_empty())
             && let Some(rule) = FORME_RULES.iter().find(|r| {
@@ -536,31 +643,42 @@ impl Classifier {
         {
             let confidence = if by == DecidedBy::GroupePersonne { Medium } else { rule.confidence };
             let policy = if policy.is_empty() { String::new() } else { format!(", {policy}") };
-            return Classification {
+            return Some(Classification {
                 actor,
                 decided_by: by,
                 confidence,
                 why: format!("forme juridique {forme} ({}), {groupe_text}{policy}", rule.label),
-            };
+            });
         }
-        if let Some((actor, label)) = owner.groupe.and_then(groupe_actor) {
-            return Classification {
-                actor,
-                decided_by: DecidedBy::GroupePersonne,
-                confidence: Medium,
-                why: format!(
-                    "groupe personne {} ({label}); the forme juridique decides nothing",
-                    owner.groupe.unwrap_or_default()
-                ),
-            };
-        }
-        Classification {
-            actor: Actor::Unknown,
-            decided_by: DecidedBy::Nothing,
-            confidence: Confidence::Low,
-            why: "no groupe personne, forme juridique, name rule, SIREN list or override applies".to_owned(),
-        }
+        let (actor, label) = owner.groupe.and_then(groupe_actor)?;
+        Some(Classification {
+            actor,
+            decided_by: DecidedBy::GroupePersonne,
+            confidence: Medium,
+            why: format!(
+                "groupe personne {} ({label}); the forme juridique decides nothing",
+                owner.groupe.unwrap_or_default()
+            ),
+        })
     }
+}
+
+/// Whether a name (upper case, spaces folded, one space around) says that the owner is not
+/// known: `PROPRIETAIRE INCONNU`, or the word *propriétaire* followed by nothing but a parcel
+/// reference (`PROPRIETAIRE ZA 51`). The DGFiP files such rows under whatever groupe the
+/// parcel's land was (the State's, a public body's); they are unknown owners.
+fn says_no_owner(name: &str) -> bool {
+    if [" INCONNU ", " INCONNUS ", " INCONNUE ", " INCONNUES "].iter().any(|w| name.contains(w)) {
+        return true;
+    }
+    let mut words = name.split_whitespace();
+    if !matches!(words.next(), Some("PROPRIETAIRE" | "PROPRIETAIRES")) {
+        return false;
+    }
+    let rest: Vec<&str> = words.collect();
+    rest.is_empty()
+        || (rest.iter().all(|w| w.len() <= 4 && w.chars().all(|c| c.is_ascii_alphanumeric()))
+            && rest.iter().any(|w| w.chars().any(|c| c.is_ascii_digit())))
 }
 
 /// The actor of a parcel from the actors of its owners (right `P` only, one entry per owner),

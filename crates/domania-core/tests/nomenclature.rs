@@ -84,6 +84,46 @@ const EXPECTATIONS: &[Expect] = &[
         "CNRS is an EPST, the CNAV a social-security fund: public bodies, not the State",
     ),
     e(&[], &[], &["CAISSE DES DEPOTS"], Ep, "Caisse des dépôts: établissement public spécial (7490)"),
+    // Names that say the owner is not known, whatever groupe the DGFiP filed them under.
+    e(
+        &[],
+        &[],
+        &["PROPRIETAIRE INCONNU", "PROPRIETAIRES INCONNUS", "PROPRIETAIRE ZA 51"],
+        Actor::Unknown,
+        "no owner is named: an unknown owner, not the State nor a public body",
+    ),
+    // Syndicates of co-owners, even under a public-law code (7490 groupe 0).
+    e(&[], &[], &["SYND COPR"], Copro, "INSEE 9110 syndicat de copropriété, whatever code it was filed under"),
+    // Local public companies: SPL and SEM (SEMAPA, an SPL since 2012, by its SIREN).
+    e(
+        &[],
+        &["5599", "5515", "5415"],
+        &["SOCIETE PUBLIQUE LOCALE", "ECONOMIE MIXTE", "SOC ETUDE MAITRISE OUVRAGE AMENAGEMENT PARISIENNE"],
+        Sem,
+        "SPL / SEM: entreprises publiques locales (no code of their own in the nomenclature)",
+    ),
+    e(&[], &["5599"], &["REASSURANCE"], Other, "Caisse centrale de réassurance: an insurance SA, not a landlord"),
+    e(
+        &[],
+        &[],
+        &["PREFECTURE DE POLICE"],
+        Etat,
+        "the Préfecture de police is a service of the State (filed as 9900, 9220 or 7179)",
+    ),
+    e(
+        &[],
+        &["9900"],
+        &["SYNDICAT DES TRANSPORTS"],
+        Ep,
+        "Syndicat des transports parisiens: a public body (now IDF Mobilités)",
+    ),
+    e(
+        &[],
+        &["9900", "8110"],
+        &["ASSURANCE MALADIE"],
+        Other,
+        "INSEE 8110 régime général de sécurité sociale (CPAM, CRAMIF): category 8, private-law bodies",
+    ),
     // Co-owners, indivisaires and ASL filed as 9900 (or SCI, or under groupe 1).
     e(
         &[],
@@ -111,9 +151,9 @@ const EXPECTATIONS: &[Expect] = &[
     e(
         &[],
         &["9900", "7210"],
-        &["CENTRE D ACTION SOCIALE", "SYNDICAT DES EAUX", "ASSURANCE MALADIE"],
+        &["CENTRE D ACTION SOCIALE", "SYNDICAT DES EAUX"],
         Ep,
-        "INSEE 7361 CCAS / 7353 syndicat / 8110 sécurité sociale, filed as 9900 (or a CCAS section as 7210, commune)",
+        "INSEE 7361 CCAS / 7353 syndicat, filed as 9900 (or a CCAS section as 7210, commune)",
     ),
     // The nomenclature, code by code.
     e(&[], &["4110", "4120"], &[], Ep, "INSEE 4110/4120 EPIC national (ONF, EPF IdF, Grand Paris Aménagement, RATP)"),
@@ -172,13 +212,13 @@ const EXPECTATIONS: &[Expect] = &[
         Ep,
         "INSEE 73xx/74xx établissements publics, syndicats, GIP (Académie française 7490)",
     ),
-    e(&[], &["8110", "8120"], &[], Ep, "INSEE 8110/8120 sécurité sociale"),
     e(
         &[],
-        &["8130", "8210", "8310", "8450"],
+        &["8110", "8120", "8130", "8210", "8310", "8450"],
         &[],
         Other,
-        "INSEE 8130 retraite complémentaire, 8210 mutuelle, 8310 comité, 8450 ordre",
+        "INSEE 8 organismes privés spécialisés: 8110/8120 sécurité sociale, 8130 retraite complémentaire, 8210 \
+         mutuelle, 8310 comité, 8450 ordre — private-law bodies",
     ),
     e(&[], &["9110"], &[], Copro, "INSEE 9110 syndicat de copropriété"),
     e(&[], &["9150"], &[], Copro, "INSEE 9150 association syndicale libre"),
@@ -241,7 +281,9 @@ fn every_owner_of_the_real_files_is_classified_as_the_nomenclature_says() {
     assert!(uncovered.is_empty(), "owners no expectation covers:\n{}", uncovered.join("\n"));
     assert!(wrong.is_empty(), "{} of {} owners misclassified:\n{}", wrong.len(), owners.len(), wrong.join("\n"));
     assert!(owners.len() > 1500, "{} owners", owners.len());
-    assert_eq!(by_confidence.get(&Confidence::Low), None, "{by_confidence:?}");
+    // Low exists (the layers disagree, or only a name decides), and stays the exception.
+    let low = by_confidence.get(&Confidence::Low).copied().unwrap_or(0);
+    assert!((5..100).contains(&low), "{by_confidence:?}");
 }
 
 #[test]
@@ -271,13 +313,36 @@ fn the_cases_the_issue_names() {
         ("692044886", Sem, "SAEMAR St Blaise (5415 SARL d'économie mixte)"),
         ("217500016", Commune, "Ville de Paris (7229, groupe 4)"),
         ("247800451", Epci, "CA Saint-Quentin-en-Yvelines (7348, groupe 9)"),
-        ("522085760", Other, "an SPL (5599, groupe 0): no code of its own, a SIREN list decides"),
+        ("522085760", Sem, "SPL Paris et Métropole Aménagement (5599, groupe 0): a local public company"),
+        ("702017724", Sem, "SEMAPA (5599, groupe 0): an SPL of the Ville de Paris"),
+        ("039034947", Copro, "SYND COPR 112 R DE CRIMEE (7490, groupe 0): co-owners, not a public body"),
+        ("U23082469", Ep, "Syndicat des transports parisiens (9900, groupe 0): a public body"),
+        ("U23153793", Etat, "Préfecture de police de Paris (9900, groupe 0): the State"),
+        ("323841353", Other, "CPAM de Paris (8110): a private-law body of category 8"),
+        ("851607465", Other, "CPSTI (8110): a private-law body of category 8"),
+        ("775671886", Other, "CRPCEN (8120): a private-law body of category 8"),
+        ("U23217332", Other, "CRAMIF (9900): a private-law body of category 8"),
+        ("U23160115", Actor::Unknown, "PROPRIETAIRE INCONNU (7113, groupe 1): an unknown owner"),
+        ("U23332387", Actor::Unknown, "PROPRIETAIRE ZA 51 (9900, groupe 9): an unknown owner"),
     ] {
         let got = actor_of(siren);
         assert_eq!(got.actor, actor, "{what}: {}", got.why);
     }
+    // The Caisse centrale de réassurance is not a bailleur whatever its groupe (it is filed
+    // under 0 and 5).
+    for (o, _) in owners.values().filter(|(o, _)| o.siren.0 == "388202533") {
+        assert_eq!(c.classify(o).actor, Other, "groupe {:?}", o.groupe);
+    }
+    // Confidence: the name and the codes agreeing keep the codes' confidence (every syndicate
+    // of co-owners of forme 9110 is high); a name overruling the codes is low.
+    for (o, _) in owners.values().filter(|(o, _)| o.forme.as_deref() == Some("9110")) {
+        assert_eq!(c.classify(o).confidence, Confidence::High, "{}", o.name);
+    }
+    assert_eq!(actor_of("U23160115").confidence, Confidence::Low);
+    assert_eq!(actor_of("039034947").confidence, Confidence::Low);
+    assert_eq!(actor_of("323841353").confidence, Confidence::High, "the name and forme 8110 agree");
     // Policy choices are the territory's: SNCF as a company, CDC Habitat as an SEM, the SPL
-    // listed as an SEM.
+    // listed as an SEM (which it already is by its name).
     let cfg: ClassificationConfig = toml::from_str(
         r#"
         [siren]
