@@ -131,6 +131,15 @@ fn indivision_is_one_answer_in_parcel_shares_assign_and_the_rule() {
     assert!(d["explanation"].as_str().unwrap().contains("bailleur_social 33.3%"), "{d}");
     let space = assign["spaces"].as_array().unwrap().iter().find(|s| s["space"]["idu"] == "78440000AB0001").unwrap();
     assert_eq!(space["space"]["actor"], "indivision");
+    // No service acts for co-owners of different kinds unless the rules say so: each
+    // intervention says that a convention between them must name one.
+    for a in space["assignments"].as_array().unwrap() {
+        if a["rule"] == "fixed" {
+            continue;
+        }
+        assert!(a["service"].is_null(), "{a}");
+        assert!(a["explanation"].as_str().unwrap().contains("a convention between the co-owners must name"), "{a}");
+    }
     let csv = ok(&store, &["shares"]);
     assert!(csv.lines().any(|l| l.starts_with("S1,indivision,344810825,OPH TEST,bailleur_social,1,5000.00,")), "{csv}");
 }
@@ -217,4 +226,87 @@ fn overlapping_sub_sectors_are_reported_refused_on_demand_and_counted_once() {
         let soa: f64 = z["by_actor"].as_object().unwrap().values().map(|a| a["share_of_area"].as_f64().unwrap()).sum();
         assert!((soa + z["non_cadastre_share_of_area"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{}", z["key"]);
     }
+
+    // The spaces: the overlapped band is a space of A and of B, each naming the other; a total
+    // over `counted_m2` counts it once and equals the union of the sub-sectors.
+    let assign = json(&store, &["assign", "--dry-run", "--format", "json", "--date", "2025-06-01"]);
+    let spaces = assign["spaces"].as_array().unwrap();
+    let total = |field: &str| spaces.iter().map(|s| s[field].as_f64().unwrap()).sum::<f64>();
+    let union = 400_000.0 + 160_000.0;
+    assert!((total("area_m2") - (union + 100_000.0)).abs() < 1.0, "{}", total("area_m2"));
+    assert!((total("counted_m2") - union).abs() < 1.0, "{}", total("counted_m2"));
+    let named = |id: &str, other: &str| {
+        spaces
+            .iter()
+            .filter(|s| s["subsector"] == id)
+            .any(|s| s["overlaps"].as_array().unwrap().iter().any(|o| o == other))
+    };
+    assert!(named("A", "B") && named("B", "A") && !named("C", "A"));
+    assert!(spaces.iter().filter(|s| s["subsector"] == "A").all(|s| s["counted_m2"] == s["area_m2"]), "A comes first");
+}
+
+/// The real Paris owner file cut in the middle of the 18e into two numbered parts, as owner
+/// files circulate: `dir/PM_25_NB_750_part_001.csv` and `…_002.csv` (each with the header).
+fn paris_in_two_parts(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let text = std::fs::read_to_string(shared_data("dgfip_pm/PM_25_NB_750_part_003.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let in_18e: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].starts_with("75;0;118;")).collect();
+    let cut = in_18e[in_18e.len() / 2];
+    let (one, two) = (dir.join("PM_25_NB_750_part_001.csv"), dir.join("PM_25_NB_750_part_002.csv"));
+    std::fs::write(&one, format!("{header}\n{}\n", rows[..cut].join("\n"))).unwrap();
+    std::fs::write(&two, format!("{header}\n{}\n", rows[cut..].join("\n"))).unwrap();
+    (one, two)
+}
+
+#[test]
+fn an_owner_file_in_parts_gives_what_the_whole_file_gives_and_a_half_loaded_commune_is_partly_covered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = paris_in_two_parts(dir.path());
+    let grid = dir.path().join("grid.geojson");
+    crate::paris_grid_named(&grid, "S");
+    let store = |name: &str| {
+        let s = dir.path().join(name);
+        json(&s, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
+        json(&s, &["import", "subsectors", grid.to_str().unwrap()]);
+        s
+    };
+    let figures = |s: &Path| {
+        let shares = json(s, &["shares", "--format", "json"]);
+        let mut by_actor = std::collections::BTreeMap::new();
+        for z in shares["zones"].as_array().unwrap() {
+            for (actor, a) in z["by_actor"].as_object().unwrap() {
+                *by_actor.entry(actor.clone()).or_insert(0.0) += a["area_m2"].as_f64().unwrap();
+            }
+        }
+        by_actor.into_iter().map(|(a, m2): (String, f64)| (a, (m2 * 100.0).round() / 100.0)).collect::<Vec<_>>()
+    };
+
+    // The whole file, and both parts in one command: the same owners, the same figures.
+    let whole = store("whole.gpkg");
+    json(&whole, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
+    let together = store("together.gpkg");
+    json(&together, &["import", "owners", two.to_str().unwrap(), one.to_str().unwrap()]);
+    assert_eq!(json(&together, &["owners"]), json(&whole, &["owners"]));
+    assert_eq!(figures(&together), figures(&whole));
+
+    // Part 1 alone: the 18e is only partly covered, said at import; its parcels without an
+    // owner row are of unknown owner, not natural persons.
+    let by_parts = store("parts.gpkg");
+    let out = domania(&by_parts, &["import", "owners", one.to_str().unwrap()]);
+    let (_, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("cover 75118 only in part"), "{stderr}");
+    let half = figures(&by_parts);
+    let area = |f: &[(String, f64)], a: &str| f.iter().find(|(x, _)| x == a).map_or(0.0, |(_, m2)| *m2);
+    assert!(area(&half, "owner_unknown") > 100_000.0, "{half:?}");
+    assert!(area(&half, "private") < 1.0, "{half:?}");
+    // Part 2 next: accepted (the 18e's rows of part 1 are kept beside its own), and the figures
+    // are the whole file's.
+    let out = domania(&by_parts, &["import", "owners", two.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    assert!(!texts(&out).1.contains("75118"), "{}", texts(&out).1);
+    assert_eq!(json(&by_parts, &["owners"]), json(&whole, &["owners"]));
+    assert_eq!(figures(&by_parts), figures(&whole));
 }

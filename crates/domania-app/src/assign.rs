@@ -49,6 +49,11 @@ pub struct AssignRow {
     pub space: String,
     pub owner_actor: &'static str,
     pub area_m2: Fixed<2>,
+    /// The part of the area no earlier sub-sector holds: a total over it counts overlapped
+    /// ground once.
+    pub counted_m2: Fixed<2>,
+    /// The other sub-sectors the space lies partly in, `;`-separated.
+    pub overlaps: String,
     pub intervention: String,
     pub service_id: String,
     pub service_name: String,
@@ -65,6 +70,8 @@ impl Row for AssignRow {
         "space",
         "owner_actor",
         "area_m2",
+        "counted_m2",
+        "overlaps",
         "intervention",
         "service_id",
         "service_name",
@@ -134,6 +141,9 @@ pub struct SpaceProperties<'a> {
     pub space: String,
     pub owner_actor: &'static str,
     pub area_m2: Rounded<2>,
+    /// See [`domania_engine::SpaceAssignment::counted_m2`].
+    pub counted_m2: Rounded<2>,
+    pub overlaps: &'a [String],
     pub decision: String,
     pub judged_on: Date,
     pub managers: BTreeMap<&'a str, Manager<'a>>,
@@ -154,6 +164,9 @@ pub struct SpaceExplained<'a> {
     pub subsector: &'a str,
     pub space: &'a SpaceKind,
     pub area_m2: f64,
+    /// See [`domania_engine::SpaceAssignment::counted_m2`].
+    pub counted_m2: f64,
+    pub overlaps: &'a [String],
     pub assignments: Vec<Explained<'a, Assignment>>,
 }
 
@@ -186,6 +199,8 @@ impl Assigned {
                     subsector: &s.subsector,
                     space: &s.space,
                     area_m2: s.area_m2,
+                    counted_m2: s.counted_m2,
+                    overlaps: &s.overlaps,
                     assignments: s
                         .assignments
                         .iter()
@@ -209,6 +224,8 @@ impl Assigned {
                     space: space.clone(),
                     owner_actor: owner,
                     area_m2: Fixed(s.area_m2),
+                    counted_m2: Fixed(s.counted_m2),
+                    overlaps: s.overlaps.join(";"),
                     intervention: a.intervention.clone(),
                     service_id: svc.map_or_else(String::new, |x| x.id.clone()),
                     service_name: svc.map_or_else(String::new, |x| x.name.clone()),
@@ -240,6 +257,8 @@ impl Assigned {
                         space,
                         owner_actor: owner,
                         area_m2: Rounded(s.area_m2),
+                        counted_m2: Rounded(s.counted_m2),
+                        overlaps: &s.overlaps,
                         decision: decision_label(decisions[s.subsector.as_str()]),
                         judged_on: self.report.date,
                         managers: managers(&s.assignments),
@@ -380,6 +399,8 @@ mod tests {
             space: "X".into(),
             owner_actor: "commune",
             area_m2: Fixed(1.0),
+            counted_m2: Fixed(1.0),
+            overlaps: String::new(),
             intervention: "waste".into(),
             service_id: String::new(),
             service_name: String::new(),

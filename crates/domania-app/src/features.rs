@@ -268,7 +268,7 @@ fn is_property(collection: &str, name: &str) -> bool {
                 || name.starts_with("share_")
         }
         "spaces" => {
-            ["subsector", "space", "owner_actor", "area_m2"].contains(&name)
+            ["subsector", "space", "owner_actor", "area_m2", "counted_m2", "overlaps"].contains(&name)
                 || ["_service", "_actor", "_phone"].iter().any(|s| name.ends_with(s))
         }
         _ => ["id", "name"].contains(&name),
@@ -383,6 +383,8 @@ impl Held {
             ("space".to_owned(), Prop::text(&space)),
             ("owner_actor".to_owned(), Prop::text(owner)),
             ("area_m2".to_owned(), rounded(s.area_m2, 100.0)),
+            ("counted_m2".to_owned(), rounded(s.counted_m2, 100.0)),
+            ("overlaps".to_owned(), Prop::text(s.overlaps.join(";"))),
         ]);
         for a in &s.assignments {
             let svc = a.service.as_ref();

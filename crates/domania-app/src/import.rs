@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use domania_core::Layer;
 use domania_core::crs::Crs;
+use domania_core::parts::{part_of, parts_of_source};
 use domania_io::features::ReadOptions;
 pub use domania_io::geometry::IN_REPAIR;
 use domania_io::geometry::InvalidPolicy;
@@ -27,6 +28,15 @@ use crate::error::{AppError, Context as _, ErrorCode, Result};
 pub struct Source {
     pub layer: Layer,
     pub file: PathBuf,
+    /// More owner files read with `file` as one (the parts of a département's owner file); an
+    /// owners `file` that is a folder means its `.csv` and `.txt` files.
+    pub more: Vec<PathBuf>,
+    /// The owner files are the last part of their département's file: no part follows, so
+    /// their last commune is whole (see [`domania_core::parts`]).
+    pub last_part: bool,
+    /// Owner rows already in the store that these parts continue: the rows of a commune that
+    /// straddles the previous (or next) part, kept beside the new ones (filled by the import).
+    pub carry: Vec<Row>,
     pub read: ReadOptions,
     /// PPM text encoding overriding detection (`utf-8`, `latin1`, `windows-1252`).
     pub encoding: Option<String>,
@@ -36,7 +46,74 @@ impl Source {
     /// A file read with the default options.
     #[must_use]
     pub fn new(layer: Layer, file: impl Into<PathBuf>) -> Self {
-        Self { layer, file: file.into(), read: ReadOptions::default(), encoding: None }
+        Self {
+            layer,
+            file: file.into(),
+            more: Vec::new(),
+            last_part: false,
+            carry: Vec::new(),
+            read: ReadOptions::default(),
+            encoding: None,
+        }
+    }
+
+    /// The files read: `file` and `more`, or an owners folder's `.csv`/`.txt` files; parts of a
+    /// split owner file in the order of their numbers.
+    pub fn files(&self) -> Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for f in std::iter::once(&self.file).chain(&self.more) {
+            if self.layer == Layer::Owners && f.is_dir() {
+                let unreadable = |e: std::io::Error| {
+                    AppError::new(ErrorCode::FileUnreadable, format!("reading {}: {e}", f.display()))
+                };
+                let mut inside: Vec<PathBuf> = std::fs::read_dir(f)
+                    .map_err(unreadable)?
+                    .map(|e| e.map(|e| e.path()).map_err(unreadable))
+                    .collect::<Result<Vec<_>>>()?;
+                inside.retain(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .and_then(|e| e.to_str())
+                            .is_some_and(|e| ["csv", "txt"].contains(&e.to_ascii_lowercase().as_str()))
+                });
+                inside.sort();
+                if inside.is_empty() {
+                    return Err(AppError::new(
+                        ErrorCode::FileUnreadable,
+                        format!("{}: no owner file (.csv, .txt) in this folder", f.display()),
+                    ));
+                }
+                files.extend(inside);
+            } else {
+                files.push(f.clone());
+            }
+        }
+        if files.len() > 1 && self.layer != Layer::Owners {
+            return Err(AppError::new(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "the {} layer is imported from one file at a time; several files are for owner files in parts",
+                    self.layer
+                ),
+            ));
+        }
+        let part = |p: &PathBuf| part_of(&p.display().to_string());
+        if files.iter().all(|f| part(f).is_some()) {
+            files.sort_by_key(|f| part(f));
+        }
+        Ok(files)
+    }
+
+    /// How the version's provenance names what was read: the file, or the files joined
+    /// ([`domania_core::parts::JOINED`]), marked when declared the last part.
+    #[must_use]
+    pub fn name(&self, files: &[PathBuf]) -> String {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let mut name = names.join(domania_core::parts::JOINED);
+        if self.last_part {
+            name.push_str(domania_core::parts::LAST_PART);
+        }
+        name
     }
 }
 
@@ -124,6 +201,11 @@ pub enum Progress {
 pub struct ImportOutcome {
     pub version: VersionInfo,
     pub report: ValidationReport,
+    /// After an owners import, the communes only partly covered by the owner files loaded
+    /// (see [`domania_store::Store::owner_partly_covered`]): their parcels without an owner
+    /// row are of unknown owner until the rest of the file arrives.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partly_covered: Vec<String>,
 }
 
 /// Rows travel from the reader thread to the writer in batches: one channel operation per
@@ -145,7 +227,18 @@ impl App {
     /// Imports a file as a new version of a layer, creating the store when nothing is at its
     /// path. `progress` is called on the calling thread as rows are written.
     pub fn import(&self, request: &ImportRequest, progress: &dyn Fn(Progress)) -> Result<ImportOutcome> {
-        let (source, _unpacked) = unpacked(&request.source, request.unpack_budget)?;
+        let (mut source, _unpacked) = unpacked(&request.source, request.unpack_budget)?;
+        let files = source.files()?;
+        if source.layer == Layer::Owners {
+            source.carry = self.carried_rows(&files)?;
+        }
+        let named;
+        let request = if request.source_name.is_none() && (files.len() > 1 || source.last_part) {
+            named = ImportRequest { source_name: Some(source.name(&files)), ..request.clone() };
+            &named
+        } else {
+            request
+        };
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row>>(16);
         let reader = {
             let source = source.clone();
@@ -162,10 +255,17 @@ impl App {
                 Ok(report)
             })
         };
-        let hasher = {
-            let file = request.source.file.clone();
-            std::thread::spawn(move || sha256(&file))
-        };
+        let hasher = std::thread::spawn(move || {
+            if files.len() == 1 {
+                return sha256(&files[0]);
+            }
+            // Several files: the hash of their hashes, in the order read.
+            let mut h = Sha256::new();
+            for f in &files {
+                h.update(sha256(f)?.as_bytes());
+            }
+            Ok(hex(&h.finalize()))
+        });
         // Opened once the reader runs: creating a new GeoPackage overlaps with parsing.
         let mut store = match self.open_create(false) {
             Ok(s) => s,
@@ -182,6 +282,41 @@ impl App {
             store.discard_if_new();
         }
         result
+    }
+
+    /// The owner rows already in the store that the parts in `files` continue: where the part
+    /// before the first one (or after the last one) is loaded, the rows of its commune at that
+    /// edge, which the new parts may hold the rest of (the cut of a split file falls inside a
+    /// commune). Kept beside the new rows rather than replaced by them.
+    fn carried_rows(&self, files: &[PathBuf]) -> Result<Vec<Row>> {
+        let parts: Vec<_> = files.iter().filter_map(|f| part_of(&f.display().to_string())).collect();
+        let (Some(first), Some(last)) = (parts.iter().min(), parts.iter().max()) else { return Ok(Vec::new()) };
+        let Ok(store) = self.open_read() else { return Ok(Vec::new()) };
+        let Some(Some(version)) = store.versions()?.get(&Layer::Owners).copied() else { return Ok(Vec::new()) };
+        let mut by_source: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+        for s in store.scopes(Layer::Owners)? {
+            if s.scope_kind == domania_store::ScopeKind::Commune {
+                by_source.entry(s.source).or_default().push(s.scope);
+            }
+        }
+        let mut wanted = std::collections::BTreeSet::new();
+        for (source, communes) in &by_source {
+            let theirs = parts_of_source(source);
+            if theirs.iter().any(|p| p.series == first.series && p.number + 1 == first.number) {
+                wanted.extend(communes.iter().max().cloned());
+            }
+            if theirs.iter().any(|p| p.series == last.series && p.number == last.number + 1) {
+                wanted.extend(communes.iter().min().cloned());
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(store
+            .rows_at(Layer::Owners, version)?
+            .into_iter()
+            .filter(|r| r.key.get(0..5).is_some_and(|c| wanted.contains(c)))
+            .collect())
     }
 
     /// Reads a file as an import would, without importing it: its validation report. A file
@@ -247,7 +382,12 @@ fn import_into(
         ),
     };
     let version = itx.commit(&meta).context(nothing)?;
-    Ok(ImportOutcome { version, report })
+    let partly_covered = if request.source.layer == Layer::Owners {
+        store.owner_partly_covered()?.into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    Ok(ImportOutcome { version, report, partly_covered })
 }
 
 /// Reads a file for a layer, handing each store row to `on_row` as soon as it is ready (the
@@ -263,7 +403,9 @@ fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationR
     let edigeo = matches!(layer, Layer::Parcels | Layer::Buildings | Layer::Sections)
         && domania_io::edigeo::looks_like_edigeo(file);
     if !edigeo {
-        domania_io::sniff::check_kind(file, layer)?;
+        for f in source.files()? {
+            domania_io::sniff::check_kind(&f, layer)?;
+        }
     }
     let ctx = || format!("reading {}", file.display());
     Ok(match layer {
@@ -282,9 +424,23 @@ fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationR
                     })
                 })
                 .transpose()?;
-            let read = domania_io::ppm::read_ppm(file, forced).context(ctx)?;
-            owner_rows(read.rows.iter().map(|r| (&r.idu, r.right, &r.owner))).into_iter().for_each(on_row);
-            read.report
+            let mut rights = Vec::new();
+            let mut report: Option<ValidationReport> = None;
+            for f in source.files()? {
+                let read = domania_io::ppm::read_ppm(&f, forced).context(|| format!("reading {}", f.display()))?;
+                rights.extend(read.rows);
+                report = Some(match report {
+                    None => read.report,
+                    Some(mut r) => {
+                        r.merge(read.report);
+                        r
+                    }
+                });
+            }
+            let mut rows = owner_rows(rights.iter().map(|r| (&r.idu, r.right, &r.owner)));
+            carry_into(&mut rows, &source.carry);
+            rows.into_iter().for_each(on_row);
+            report.expect("a source names at least one file")
         }
         _ => domania_io::perimeter::read_perimeters_with(file, layer, opts, |p| {
             let props = serde_json::to_string(&p.properties).expect("a JSON map serialises");
@@ -292,6 +448,30 @@ fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationR
         })
         .context(ctx)?,
     })
+}
+
+/// The carried rows ([`Source::carry`]) of the communes the new rows hold, merged with them: a
+/// right read in both parts (a parcel whose rows the cut split) counts the source rows of both.
+fn carry_into(rows: &mut Vec<Row>, carry: &[Row]) {
+    if carry.is_empty() {
+        return;
+    }
+    let communes: std::collections::BTreeSet<&str> = rows.iter().filter_map(|r| r.key.get(0..5)).collect();
+    let carried: Vec<&Row> = carry.iter().filter(|r| r.key.get(0..5).is_some_and(|c| communes.contains(c))).collect();
+    let index: std::collections::HashMap<String, usize> =
+        rows.iter().enumerate().map(|(i, r)| (r.key.clone(), i)).collect();
+    for row in carried {
+        match index.get(&row.key) {
+            Some(&i) => {
+                if let (Some(domania_store::Value::Integer(n)), Some(domania_store::Value::Integer(m))) =
+                    (rows[i].values.get_mut(7), row.values.get(7))
+                {
+                    *n += m;
+                }
+            }
+            None => rows.push(row.clone()),
+        }
+    }
 }
 
 /// EDIGÉO sheets' parcels (a build with the `gdal` feature).

@@ -79,16 +79,11 @@ pub fn share_rows(zones: &[KeyedShares]) -> Vec<ShareRow> {
     let mut rows = Vec::new();
     for z in zones {
         for o in &z.shares.by_owner {
-            let name = match o.owner_actor {
-                Actor::Private => "personnes physiques",
-                Actor::OwnerUnknown => "propriétaire inconnu (aucun fichier des propriétaires)",
-                _ => o.name.as_str(),
-            };
             rows.push(ShareRow {
                 zone_id: z.key.clone(),
                 actor: o.actor.to_string(),
                 siren: o.siren.clone(),
-                owner_name: name.to_owned(),
+                owner_name: o.name.clone(),
                 owner_actor: o.owner_actor.to_string(),
                 parcels: o.parcels,
                 area_m2: Fixed(o.area_m2),

@@ -7,13 +7,14 @@ use serde::{Serialize, Serializer};
 use crate::error::{AppError, ErrorCode, Result};
 
 /// A number written with `D` decimals (`12.50`), as tables show areas and shares; serialised as
-/// text so that no writer turns `0.000001` into `1e-6`.
+/// text so that no writer turns `0.000001` into `1e-6`; never `-0.00` (a gap of `-0.004` m² is
+/// `0.00`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Fixed<const D: usize>(pub f64);
 
 impl<const D: usize> Serialize for Fixed<D> {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("{:.*}", D, self.0))
+        s.collect_str(&format_args!("{:.*}", D, Rounded::<D>(self.0).value()))
     }
 }
 
@@ -220,6 +221,18 @@ pub fn field_names<T: Serialize>(row: &T) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: a gap of −0.004 m² was written `-0.00` in the shares table, an empty zone's
+    /// cadastré land `-0.0` in JSON.
+    #[test]
+    fn no_negative_zero_is_written() {
+        let text = |v: f64| serde_json::to_string(&Fixed::<2>(v)).unwrap();
+        assert_eq!(
+            (text(-0.004), text(-0.0), text(-0.006)),
+            ("\"0.00\"".into(), "\"0.00\"".into(), "\"-0.01\"".into())
+        );
+        assert_eq!(serde_json::to_string(&Rounded::<2>(-0.0)).unwrap(), "0.0");
+    }
 
     #[test]
     fn a_french_spreadsheet_has_semicolons_decimal_commas_a_bom_and_french_words() {

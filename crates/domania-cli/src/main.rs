@@ -123,7 +123,15 @@ pub enum Command {
         /// parcels, owners, qpv, subsectors or conventions.
         #[arg(value_parser = imported_layer())]
         kind: Layer,
-        file: PathBuf,
+        /// The file. For owners, several files (or a folder of them) are imported as one
+        /// version: the parts of a département's owner file, which a commune can straddle.
+        #[arg(required = true, num_args = 1.., value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The owner files are the last part of their département's file: nothing follows their
+        /// last commune, which is then whole (without it, the last commune of a part is counted
+        /// as partly covered until the next part is imported).
+        #[arg(long)]
+        last_part: bool,
         /// What the file replaces: `commune` (the default for parcels and owners: the communes
         /// in the file), `section` (a partial extract), `departement`, `layer` (the whole
         /// layer; the only one for qpv, subsectors, conventions), or KIND=CODE[,CODE…]

@@ -12,6 +12,7 @@ pub mod hash;
 pub mod layer;
 pub mod model;
 pub mod overlay;
+pub mod parts;
 pub mod shares;
 pub mod valid;
 

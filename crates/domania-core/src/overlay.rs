@@ -78,7 +78,8 @@ impl ZoneOverlay {
     /// Area covered by parcels (each square metre once).
     #[must_use]
     pub fn cadastre_m2(&self) -> f64 {
-        self.pieces.iter().map(|p| p.area_m2).sum()
+        // `+ 0.0`: an empty sum of floats is −0.0, which would be written `-0.0`.
+        self.pieces.iter().map(|p| p.area_m2).sum::<f64>() + 0.0
     }
 }
 

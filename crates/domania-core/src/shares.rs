@@ -159,6 +159,23 @@ pub fn zone_shares(zone: &ZoneOverlay, holdings: &[Holding], include_non_cadastr
     zone_shares_with_contenance(zone, holdings, &[], include_non_cadastre)
 }
 
+/// The name of the owners of a parcel no legal person holds where an owner file covers it: the
+/// DGFiP's own words for natural persons. One spelling in every answer (JSON, tables, tiles).
+pub const PRIVATE_OWNERS: &str = "personnes physiques";
+/// The name of the owner of a parcel no owner file covers.
+pub const UNKNOWN_OWNER: &str = "propriétaire inconnu (aucun fichier des propriétaires)";
+
+/// The name of a parcel's owners for a map or a table: its first legal person, else
+/// [`PRIVATE_OWNERS`] or [`UNKNOWN_OWNER`].
+#[must_use]
+pub fn owner_name(holding: &Holding) -> &str {
+    match (holding.owners.first(), holding.covered) {
+        (Some(o), _) => &o.name,
+        (None, true) => PRIVATE_OWNERS,
+        (None, false) => UNKNOWN_OWNER,
+    }
+}
+
 /// [`zone_shares`], with the fiscal contenance of each parcel (`contenances[i]`, m²) prorated
 /// next to the geometric areas.
 #[must_use]
@@ -171,8 +188,8 @@ pub fn zone_shares_with_contenance(
     let mut without = 0;
     let mut by_actor: BTreeMap<Actor, ActorShare> = BTreeMap::new();
     let mut by_owner: BTreeMap<(Actor, Actor, Arc<str>, Arc<str>), OwnerShare> = BTreeMap::new();
-    let private = [OwnerRef { siren: "".into(), name: "".into(), actor: Actor::Private }];
-    let unknown = [OwnerRef { siren: "".into(), name: "".into(), actor: Actor::OwnerUnknown }];
+    let private = [OwnerRef { siren: "".into(), name: PRIVATE_OWNERS.into(), actor: Actor::Private }];
+    let unknown = [OwnerRef { siren: "".into(), name: UNKNOWN_OWNER.into(), actor: Actor::OwnerUnknown }];
     let natural = Holding::default();
     for piece in &zone.pieces {
         let holding = holdings.get(piece.parcel).unwrap_or(&natural);
@@ -236,7 +253,7 @@ pub fn zone_shares_with_contenance(
         zone: zone.zone,
         area_m2: zone.area_m2,
         cadastre_m2,
-        contenance_m2: by_actor.values().map(|a| a.contenance_m2).sum(),
+        contenance_m2: by_actor.values().map(|a| a.contenance_m2).sum::<f64>() + 0.0,
         parcels_without_contenance: without,
         non_cadastre_m2: zone.non_cadastre_m2,
         denominator_m2,

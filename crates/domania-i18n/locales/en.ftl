@@ -36,6 +36,7 @@ rule-fixed = { $kind } always goes to { $service } ({ $reason })
 rule-default = { $manager }; { $kind } → default service of { $actor }: { $service }
 rule-unknown-owner = { $manager }; the owner is { $actor } ({ $label }): no manager can be named for { $kind } until it is known
 rule-no-service = { $manager }; no service configured for { $actor } and { $kind }
+rule-indivision-convention = { $manager }; the parcel is held in indivision by owners of different kinds and no rule says who acts: a convention between the co-owners must name the service in charge of { $kind }
 
 ## Errors: one sentence per code (the code itself never changes with the language)
 
@@ -215,6 +216,8 @@ layer-spaces = spaces
 column-actor = actor
 column-after = after
 column-area_m2 = area_m2
+column-counted_m2 = counted_m2
+column-overlaps = overlaps
 column-before = before
 column-by = by
 column-confidence = confidence
@@ -417,3 +420,4 @@ rule-category-direct = reports "{ $category }" go directly to { $service }, wher
 value-rule-category = category
 note-urgency-review = claimed urgent without any of the category's criteria: to be reviewed
 note-duplicate = duplicate of request { $id } ({ $metres } m away, made { $at }), which covers it
+import-partly-covered = Warning: the owner files loaded cover { $communes } only in part (a part of the département's file is missing): their parcels without an owner row are of unknown owner, not natural persons, until the missing part is imported (or all the parts together; the last part of the file with --last-part).

@@ -36,6 +36,7 @@ rule-fixed = { $kind } : toujours { $service } ({ $reason })
 rule-default = { $manager } ; { $kind } → service par défaut de l’acteur « { $actor } » : { $service }
 rule-unknown-owner = { $manager } ; le propriétaire est indéterminé ({ $label }) : aucun gestionnaire ne peut être désigné pour { $kind } tant qu’il n’est pas connu
 rule-no-service = { $manager } ; aucun service n’est configuré pour l’acteur « { $actor } » et { $kind }
+rule-indivision-convention = { $manager } ; la parcelle est en indivision entre propriétaires de natures différentes et aucune règle ne dit qui intervient : une convention entre les co-indivisaires doit désigner le service chargé de { $kind }
 
 ## Les erreurs : une phrase par code (le code, lui, ne change jamais avec la langue)
 
@@ -220,6 +221,8 @@ layer-spaces = des espaces
 column-actor = acteur
 column-after = après
 column-area_m2 = surface (m²)
+column-counted_m2 = surface comptée une fois (m²)
+column-overlaps = chevauche les sous-secteurs
 column-before = avant
 column-by = par
 column-confidence = fiabilité
@@ -422,3 +425,4 @@ rule-category-direct = les signalements « { $category } » vont directement à 
 value-rule-category = catégorie
 note-urgency-review = déclaré urgent sans aucun des critères de la catégorie : à vérifier
 note-duplicate = doublon du signalement { $id } (à { $metres } m, fait le { $at }), qui le couvre
+import-partly-covered = Attention : les fichiers des propriétaires chargés ne couvrent qu’en partie { $communes } (une partie du fichier du département manque) : leurs parcelles sans ligne de propriétaire sont de propriétaire inconnu, non des personnes physiques, jusqu’à l’import de la partie qui manque (ou de toutes les parties ensemble ; la dernière partie du fichier avec --last-part).

@@ -28,6 +28,10 @@ pub struct Issue {
     /// Stable snake_case code, e.g. `self_intersection`, `duplicate_idu`.
     pub code: &'static str,
     pub message: String,
+    /// The file it is in, when the report covers several (the parts of an owner file read as
+    /// one); `None`: the report's own file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
 }
 
 /// Where an issue is.
@@ -98,7 +102,21 @@ impl ValidationReport {
         // A NUL quoted from the file is shown as `\0`: the report is stored with the version.
         let visible = |t: &str| if t.contains('\0') { t.replace('\0', "\\0") } else { t.to_owned() };
         let message = if message.contains('\0') { visible(&message) } else { message };
-        self.issues.push(Issue { location, id: id.map(visible), severity, code, message });
+        self.issues.push(Issue { location, id: id.map(visible), severity, code, message, file: None });
+    }
+
+    /// Adds the report of another file read with this one (the next part of an owner file):
+    /// its counts, and its issues, each naming its file.
+    pub fn merge(&mut self, other: ValidationReport) {
+        self.read += other.read;
+        self.accepted += other.accepted;
+        self.repaired += other.repaired;
+        self.rejected += other.rejected;
+        self.warnings += other.warnings;
+        let file = other.path;
+        self.issues.extend(
+            other.issues.into_iter().map(|i| Issue { file: Some(i.file.unwrap_or_else(|| file.clone())), ..i }),
+        );
     }
 
     /// True when nothing was rejected.
@@ -117,7 +135,7 @@ impl ValidationReport {
             let _ = writeln!(
                 out,
                 "{}: {}{id}: {:?} [{}]: {}",
-                self.path.display(),
+                issue.file.as_ref().unwrap_or(&self.path).display(),
                 issue.location,
                 issue.severity,
                 issue.code,

@@ -136,15 +136,17 @@ fn ppm_joins_paris_18e_and_classifies_owners() {
     // EPAs (7389), the CNRS and the Caisse des dépôts become établissements publics, foreign
     // states leave the État, CDC Habitat (SEM filed under groupe 5) lets social housing,
     // co-owners filed as 9900 are co-owners, sections of the CCAS filed as communes are public
-    // bodies, SNCF (group 9, SA 5599) stays public by policy.
+    // bodies, SNCF (group 9, SA 5599) stays public by policy; the Préfecture de police's parcels
+    // (filed as 9900) are the State's, the SPL and SEMAPA's local public companies', the
+    // Syndicat des transports parisiens a public body and the CPAM a private-law body.
     let expected: BTreeMap<Actor, usize> = [
         (Actor::Commune, 750),
         (Actor::BailleurSocial, 506),
-        (Actor::OtherLegalPerson, 545),
+        (Actor::OtherLegalPerson, 538),
         (Actor::EtablissementPublic, 133),
-        (Actor::Etat, 18),
+        (Actor::Etat, 20),
         (Actor::Copropriete, 38),
-        (Actor::Sem, 16),
+        (Actor::Sem, 21),
         (Actor::Region, 2),
         (Actor::Private, 4813),
     ]

@@ -526,6 +526,8 @@ impl Rules {
                 rule: RuleKind::Unassigned,
                 reason: reason(if manager.is_undetermined() {
                     RuleReason::UnknownOwner
+                } else if manager == Actor::Indivision {
+                    RuleReason::IndivisionNeedsConvention
                 } else {
                     RuleReason::NoService
                 }),

@@ -233,6 +233,9 @@ impl Rules {
                 "rule-no-service",
                 &[("manager", manager().into()), ("actor", actor(r.actor, lang).into()), ("kind", kind.into())],
             ),
+            RuleReason::IndivisionNeedsConvention => {
+                lang.t("rule-indivision-convention", &[("manager", manager().into()), ("kind", kind.into())])
+            }
         }
     }
 }

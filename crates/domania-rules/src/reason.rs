@@ -98,6 +98,9 @@ pub enum RuleReason {
     UnknownOwner,
     /// No service is configured for the manager and the kind.
     NoService,
+    /// The parcel is held in indivision by owners of different kinds and no rule names who acts
+    /// for them: a convention between the co-owners must.
+    IndivisionNeedsConvention,
 }
 
 /// Why a space goes to its manager for one intervention kind.

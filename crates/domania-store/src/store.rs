@@ -202,14 +202,37 @@ impl Store {
     /// a commune no file covers has an unknown owner. Counted by commune, not département:
     /// owner files circulate split in parts (the EF_PPM parts of the Yvelines file hold five
     /// communes of 259).
+    /// A commune loaded only in part ([`Store::owner_partly_covered`]) is not covered.
     pub fn owner_coverage(&self) -> Result<BTreeSet<String>> {
-        self.db.owner_coverage()
+        let mut covered = self.db.owner_coverage()?;
+        for c in self.owner_partly_covered()? {
+            covered.remove(&c);
+        }
+        Ok(covered)
     }
 
     /// Whether an owner file covers `commune` (see [`Store::owner_coverage`]): one range look-up
     /// in the owners' IDU index, not the list of every covered commune.
     pub fn owner_file_covers(&self, commune: &str) -> Result<bool> {
-        self.db.owner_file_covers(commune)
+        Ok(self.db.owner_file_covers(commune)? && !self.owner_partly_covered()?.contains(commune))
+    }
+
+    /// The communes of the owners layer loaded only in part: at the edge of a part of a split
+    /// owner file whose neighbouring part is not loaded (see [`domania_core::parts`]). Read from
+    /// the versions' records (each commune's last import and its source), not from the rows.
+    pub fn owner_partly_covered(&self) -> Result<BTreeSet<String>> {
+        let sources: std::collections::HashMap<i64, String> =
+            self.db.version_records(Some(Layer::Owners))?.into_iter().map(|r| (r.version, r.source)).collect();
+        let mut last: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+        for s in self.db.scope_records(Some(Layer::Owners))? {
+            if s.scope_kind == "commune" {
+                let v = last.entry(s.scope).or_insert(s.version);
+                *v = (*v).max(s.version);
+            }
+        }
+        let provided: Vec<(&str, &str)> =
+            last.iter().filter_map(|(c, v)| Some((c.as_str(), sources.get(v)?.as_str()))).collect();
+        Ok(domania_core::parts::partly_covered(provided))
     }
 
     /// The départements with current parcels, sorted (on PostGIS, the non-empty partitions).
@@ -248,6 +271,9 @@ impl Store {
         let part = match crate::served::departements(scope) {
             Some(deps) => self.in_read(|| {
                 let Some(mut c) = self.db.read_departements(&deps)? else { return Ok(None) };
+                for partial in self.owner_partly_covered()? {
+                    c.owner_coverage.remove(&partial);
+                }
                 sort_rights(&mut c.owner_rights);
                 c.versions = self.versions()?;
                 Ok(Some(c))

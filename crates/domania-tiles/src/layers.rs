@@ -293,7 +293,7 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
             TileLayer::Parcels => {
                 for i in ids {
                     let h = &snap.holdings()[i];
-                    let owner = h.owners.first().map_or("", |o| &*o.name);
+                    let owner = domania_core::shares::owner_name(h);
                     push(
                         i,
                         vec![

@@ -41,7 +41,8 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
         }
         Command::Import {
             kind,
-            file,
+            files,
+            last_part,
             scope,
             force,
             max_removed,
@@ -52,7 +53,9 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
             author,
             encoding,
         } => {
-            let mut request = ImportRequest::new(*kind, file, &author_name(author.as_deref()));
+            let mut request = ImportRequest::new(*kind, &files[0], &author_name(author.as_deref()));
+            request.source.more = files[1..].to_vec();
+            request.source.last_part = *last_part;
             if let Some(s) = scope {
                 request = request.scope(s.clone())?;
             }
@@ -286,6 +289,10 @@ pub(super) fn import(cli: &Cli, app: &App, request: &ImportRequest) -> Result<Im
     let outcome = outcome?;
     if !outcome.report.issues.is_empty() {
         eprint!("{}", domania_app::said::issues_text(&outcome.report, 20, cli.language()));
+    }
+    if !outcome.partly_covered.is_empty() && !cli.json {
+        let communes = outcome.partly_covered.join(", ");
+        eprintln!("{}", cli.language().t("import-partly-covered", &[("communes", communes.into())]));
     }
     Ok(outcome)
 }
