@@ -213,3 +213,47 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Every polygon drawn is valid by the OGC rules the MVT specification borrows, after the
+    /// rounding to the tile's grid and the clipping to its buffer: star-shaped parcels (concave,
+    /// their spikes cut by the buffer's edge and back) and slivers thinner than a tile unit
+    /// (which rounding folds onto themselves), anywhere around the tile.
+    #[test]
+    fn drawn_polygons_are_valid(
+        cx in -0.05f64..1.05, cy in -0.05f64..1.05, radius in 0.5f64..300.0,
+        spikes in proptest::collection::vec((0.05f64..1.0, -0.4f64..0.4), 5..40),
+        sliver in prop_oneof![Just(None), (0.001f64..1.5, -1.0f64..1.0).prop_map(Some)],
+        simplify in prop_oneof![Just(0.0f32), Just(1.0f32)],
+    ) {
+        use geo::Validation;
+        let area = tile().lambert93_box(4096, 64);
+        let (x0, y0) = (area.min().x + cx * area.width(), area.min().y + cy * area.height());
+        let n = spikes.len() as f64;
+        let ring: Vec<(f64, f64)> = match sliver {
+            // A needle a few metres long and `width` metres wide, crossing the tile's edge.
+            Some((width, slope)) => vec![(x0, y0), (x0 + radius, y0 + slope * radius), (x0 + radius, y0 + slope * radius + width), (x0, y0 + width * 0.5)],
+            None => spikes
+                .iter()
+                .enumerate()
+                .map(|(i, (r, jitter))| {
+                    let a = (i as f64 + jitter) / n * std::f64::consts::TAU;
+                    (x0 + radius * r * a.cos(), y0 + radius * r * a.sin())
+                })
+                .collect(),
+        };
+        let mut closed = ring.clone();
+        closed.push(ring[0]);
+        let shape = MultiPolygon(vec![Polygon::new(LineString::from(closed), vec![])]);
+        prop_assume!(shape.is_valid());
+        if let Some(polys) = drawn(&shape, simplify) {
+            let drawn = polygons(&Geometry::Polygons(polys.clone()));
+            prop_assert!(drawn.is_valid(), "{:?}: {polys:?}", drawn.validation_errors());
+            for p in &polys {
+                prop_assert!(mvt::ring_area2(&p[0]) > 0 && p[1..].iter().all(|h| mvt::ring_area2(h) < 0));
+            }
+        }
+    }
+}
