@@ -222,11 +222,10 @@ impl Frame {
             .filter_map(|rings| {
                 let bb = crate::topo::grid_box(rings.first().into_iter().flatten());
                 grid_polygon(rings.iter().map(|r| self.in_units(r)), self.lo, self.hi)
-                    .and_then(|p| valid_polygons(&[p]))
-                    .or_else(|| self.speck(bb))
+                    .or_else(|| self.speck(bb)?.pop())
             })
-            .flatten()
             .collect();
+        // One rebuild for the whole group: rounding can make two of its pieces overlap.
         valid_polygons(&out)
     }
 }
