@@ -221,8 +221,7 @@ impl Frame {
             .into_iter()
             .filter_map(|rings| {
                 let bb = crate::topo::grid_box(rings.first().into_iter().flatten());
-                grid_polygon(rings.iter().map(|r| self.in_units(r)), self.lo, self.hi)
-                    .or_else(|| self.speck(bb)?.pop())
+                grid_polygon(rings.iter().map(|r| self.in_units(r)), self.lo, self.hi).or_else(|| self.speck(bb)?.pop())
             })
             .collect();
         // One rebuild for the whole group: rounding can make two of its pieces overlap.
