@@ -176,6 +176,15 @@ function makeMap(style) {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.GeolocateControl({ trackUserLocation: true }), 'top-right');
   map.on('click', whoIsHere);
+  // The keyboard: Tab to the map, the arrow keys move it (MapLibre's), Enter asks who manages
+  // the ground at its centre (marked by a cross while the map has the focus).
+  map.getCanvas().setAttribute('aria-label', say('Carte : flèches pour se déplacer, Entrée pour savoir qui gère le centre', 'Map: arrow keys to move, Enter for who manages the centre'));
+  map.getCanvas().addEventListener('keydown', (k) => {
+    if (k.key !== 'Enter') return;
+    k.preventDefault();
+    const c = map.getCenter();
+    whoIsHere({ lngLat: c, point: map.project(c) });
+  });
   map.on('error', (e) => status(`${say('Carte', 'Map')} : ${e.error?.message || e.error || say('erreur', 'error')}`, true));
   map.once('style.load', applyToggles);
 }
@@ -388,7 +397,7 @@ async function reportHtml(id) {
 
 async function whoIsHere(e) {
   // A report under the click: its timeline rather than who manages the ground.
-  const hit = map.getLayer('reports') ? map.queryRenderedFeatures(e.point, { layers: ['reports', 'reports-duplicates'] })[0] : null;
+  const hit = map.getLayer('reports') && e.point ? map.queryRenderedFeatures(e.point, { layers: ['reports', 'reports-duplicates'] })[0] : null;
   if (hit) {
     try {
       popup?.remove();
@@ -503,10 +512,18 @@ async function showSubsector(id) {
   }
 }
 
-// ---- Search: IDU, SIREN or owner, QPV, sub-sector.
+// ---- Search: commune, section, IDU, SIREN or owner, QPV, sub-sector.
 const SEARCH_LIMIT = 20;
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') $('hits').hidden = true;
+});
+// From the search box, the down arrow goes into the results.
+$('q').addEventListener('keydown', (k) => {
+  const first = $('hits').querySelector('[role=option]');
+  if (k.key === 'ArrowDown' && first && !$('hits').hidden) {
+    k.preventDefault();
+    first.focus();
+  }
 });
 document.addEventListener('click', (e) => {
   if (!e.target.closest('#search')) $('hits').hidden = true;
@@ -515,11 +532,12 @@ async function goTo(hit) {
   $('hits').hidden = true;
   if (!map) return;
   map.fitBounds([[hit.bbox[0], hit.bbox[1]], [hit.bbox[2], hit.bbox[3]]], { padding: 40, maxZoom: 19, duration: 0 });
-  // The parcel, or every parcel of the owner, outlined.
+  // The parcel, or every parcel of the owner (of each owner of that name), outlined.
   let idus = hit.kind === 'parcel' ? [hit.id] : [];
   if (hit.kind === 'owner') {
     try {
-      idus = (await api(`v1/owners/${encodeURIComponent(hit.id)}`)).parcels;
+      const lands = await Promise.all((hit.sirens || [hit.id]).map((s) => api(`v1/owners/${encodeURIComponent(s)}`)));
+      idus = lands.flatMap((l) => l.parcels);
     } catch (err) {
       status(`${say('Parcelles de', 'Parcels of')} ${hit.id} : ${err.message}`, true);
     }
@@ -529,6 +547,11 @@ async function goTo(hit) {
   if (hit.kind === 'subsector') showSubsector(hit.id);
   status(`${hit.label}`);
   document.body.dataset.found = `${hit.kind}:${hit.id}`;
+  // A parcel found: its answer opens, as a click on it would.
+  if (hit.point) {
+    const lngLat = { lng: hit.point[0], lat: hit.point[1] };
+    await whoIsHere({ lngLat, point: map.project(lngLat) });
+  }
 }
 
 $('search').addEventListener('submit', async (e) => {
@@ -544,13 +567,26 @@ $('search').addEventListener('submit', async (e) => {
       list.hidden = false;
       return;
     }
-    for (const h of r.hits) {
+    for (const [i, h] of r.hits.entries()) {
       const li = document.createElement('li');
-      li.tabIndex = 0;
+      li.tabIndex = i === 0 ? 0 : -1;
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', String(i === 0));
       li.dataset.kind = h.kind;
       li.textContent = h.label;
       li.addEventListener('click', () => goTo(h));
-      li.addEventListener('keydown', (k) => k.key === 'Enter' && goTo(h));
+      li.addEventListener('keydown', (k) => {
+        // A listbox: the arrows move from hit to hit, Enter opens one.
+        const options = [...list.querySelectorAll('[role=option]')];
+        const at = options.indexOf(li);
+        const next = k.key === 'ArrowDown' ? options[at + 1] : k.key === 'ArrowUp' ? options[at - 1] : null;
+        if (k.key === 'Enter') goTo(h);
+        if (next) {
+          k.preventDefault();
+          for (const o of options) o.setAttribute('aria-selected', String(o === next));
+          next.focus();
+        }
+      });
       list.append(li);
     }
     if (r.hits.length >= SEARCH_LIMIT) {
@@ -559,6 +595,7 @@ $('search').addEventListener('submit', async (e) => {
       more.textContent = say(`Les ${SEARCH_LIMIT} premiers résultats : précisez la recherche pour les autres.`, `The first ${SEARCH_LIMIT} results: narrow the search for the others.`);
       list.append(more);
     }
+    list.hidden = r.hits.length === 1;
     await goTo(r.hits[0]);
     list.hidden = r.hits.length === 1;
   } catch (err) {
@@ -604,7 +641,11 @@ function issueLines(rep) {
 }
 
 // ---- Editing hand-off: upload a new version of a layer, read the report, see the new map.
+// The form shows once an editor token is given: a visitor sees only where to give one.
 $('upload-token').value = sessionStorage.getItem('domania.edit') || '';
+const showUpload = () => { $('upload-fields').hidden = !$('upload-token').value.trim(); };
+$('upload-token').addEventListener('input', showUpload);
+showUpload();
 $('upload-file').addEventListener('change', () => {
   const f = $('upload-file').files[0];
   $('upload-file-name').textContent = f ? f.name : say('aucun fichier choisi', 'no file chosen');

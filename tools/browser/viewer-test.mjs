@@ -135,11 +135,46 @@ try {
   summary.search_siren = { siren, label: (await page.locator('#status').textContent()).trim(), listed: hits.length };
   check(summary.search_siren.label.includes(siren), `the SIREN search says ${summary.search_siren.label}`);
 
+  // ---- Finding one's place: a commune by its name (any case, no hyphen), a section.
+  for (const [q, found] of [['les mureaux', 'commune:78440'], ['78440 AA', 'section:78440000AA']]) {
+    await page.fill('#q', q);
+    await page.press('#q', 'Enter');
+    await page.waitForFunction((f) => document.body.dataset.found === f, found, { timeout: 10_000 });
+    const label = (await page.locator('#status').textContent()).trim();
+    check(label.includes('78440 Les Mureaux'), `searching ${q}: ${label}`);
+    summary[`search_${found.split(':')[0]}`] = { q, label, zoom: Math.round((await page.evaluate(() => window.domania.map.getZoom())) * 10) / 10 };
+  }
+  // The results are a listbox the arrows walk through.
+  check(await page.locator('#hits').getAttribute('role') === 'listbox', 'the results are not a listbox');
+
+  // ---- A parcel found opens its answer, as a click on it would.
+  await page.fill('#q', parcel.idu);
+  await page.press('#q', 'Enter');
+  await page.waitForFunction((idu) => document.body.dataset.found === `parcel:${idu}`, parcel.idu);
+  await page.waitForFunction((idu) => document.querySelector('.maplibregl-popup-content h3')?.textContent.includes(idu), parcel.idu, { timeout: 10_000 });
+  summary.search_opens_answer = (await page.locator('.maplibregl-popup-content h3').textContent()).trim();
+
+  // ---- With the keyboard only: Tab to the map, an arrow to move, Enter: who manages the centre.
+  await page.evaluate(() => document.querySelectorAll('.maplibregl-popup').forEach((p) => p.remove()));
+  await page.locator('#q').focus();
+  let tabs = 0;
+  while (tabs < 40 && !(await page.evaluate(() => document.activeElement?.classList.contains('maplibregl-canvas')))) {
+    await page.keyboard.press('Tab');
+    tabs += 1;
+  }
+  check(tabs < 40, 'Tab never reaches the map');
+  await page.keyboard.press('ArrowLeft');
+  await idle(page);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.maplibregl-popup-content h3', { timeout: 10_000 });
+  summary.keyboard = { tabs, answer: (await page.locator('.maplibregl-popup-content h3').textContent()).trim() };
+
   // ---- Click a space: the popup names its manager for the kind shown, as its tile says.
   await page.fill('#q', parcel.idu);
   await page.press('#q', 'Enter');
   await page.waitForFunction((idu) => document.body.dataset.found === `parcel:${idu}`, parcel.idu);
   await idle(page);
+  await page.evaluate(() => document.querySelectorAll('.maplibregl-popup').forEach((p) => p.remove()));
   const target = await page.evaluate((idu) => {
     const m = window.domania.map;
     const f = m.queryRenderedFeatures({ layers: ['spaces'] }).find((x) => x.properties.space === idu);
@@ -227,9 +262,12 @@ try {
   await idle(page);
   const before = new Set((await rendered(page, ['spaces'])).map((f) => f.props.subsector)).size;
   const snapshotBefore = await page.evaluate(() => document.body.dataset.snapshot);
+  // The form shows only once an editor token is given.
+  check(await page.locator('#upload-fields').isHidden(), 'the upload form shows before any editor token');
+  await page.fill('#upload-token', editorToken);
+  check(await page.locator('#upload-fields').isVisible(), 'the upload form stays hidden after the token');
   await page.selectOption('#upload-layer', 'subsectors');
   await page.setInputFiles('#upload-file', uploadFile);
-  await page.fill('#upload-token', editorToken);
   // Half the sub-sectors gone: the store refuses it unless told to, and the page says why.
   await page.click('#upload-form button[type=submit]');
   await page.waitForFunction(() => document.body.dataset.refused || document.body.dataset.uploaded, null, { timeout: 60_000 });
@@ -300,9 +338,9 @@ try {
   const enError = (await p4.locator('#status').textContent()).trim();
   summary.english.error = enError;
   check(enError.includes('No sub-sector "NOPE"') && !/n’existe|données|sous-secteur/i.test(enError), `the English error: ${enError}`);
+  await p4.fill('#upload-token', editorToken);
   await p4.selectOption('#upload-layer', 'subsectors');
   await p4.setInputFiles('#upload-file', badFile);
-  await p4.fill('#upload-token', editorToken);
   await p4.click('#upload-form button[type=submit]');
   await p4.waitForFunction(() => document.body.dataset.refused, null, { timeout: 60_000 });
   const enRefusal = await p4.locator('#upload-report').textContent();

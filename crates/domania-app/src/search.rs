@@ -9,24 +9,7 @@ use serde::Serialize;
 
 use crate::held::Held;
 
-/// Lowercase without accents, for forgiving name searches.
-#[must_use]
-pub fn fold(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' | 'æ' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ö' | 'ó' | 'õ' | 'œ' => 'o',
-            'ù' | 'û' | 'ü' | 'ú' => 'u',
-            'ç' => 'c',
-            'ÿ' => 'y',
-            '’' => '\'',
-            c => c,
-        })
-        .collect()
-}
+pub use crate::communes::fold;
 
 /// What a hit of [`find`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,6 +19,8 @@ pub enum HitKind {
     Owner,
     Qpv,
     Subsector,
+    Commune,
+    Section,
 }
 
 /// One answer of the search box: what it is, its key (IDU, SIREN, QPV code, sub-sector id), a
@@ -49,11 +34,49 @@ pub struct Hit {
     pub parcels: usize,
     #[serde(skip)]
     pub box_l93: Rect<f64>,
+    /// A point inside a parcel hit (Lambert-93), where its "who maintains this" answer is asked.
+    #[serde(skip)]
+    pub point_l93: Option<(f64, f64)>,
+    /// The SIRENs of an owner hit that groups several owners of one name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sirens: Vec<String>,
 }
 
-/// The search box: an IDU (14 characters, or the end of one: `000AB0012`), a SIREN (9 digits),
-/// part of an owner's name, a QPV code or name, a sub-sector id or name; ignoring case and
-/// accents. Exact keys come first, then zones, then owners; at most `limit` hits.
+/// A section a query names: `78440 AB`, `78440AB`, `78440000AB`, `75118 0A` (a commune's
+/// INSEE code, its prefix or not, one or two characters of section with a letter among them).
+fn section_query(upper: &str) -> Option<(String, Option<String>, String)> {
+    let (commune, rest) = (upper.get(0..5)?, upper.get(5..)?);
+    if !commune.chars().all(|c| c.is_ascii_alphanumeric()) || !commune[..2].chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let (prefix, section) = match rest.len() {
+        1 | 2 => (None, rest),
+        4 | 5 if rest[..3].chars().all(|c| c.is_ascii_digit()) => (Some(rest[..3].to_owned()), &rest[3..]),
+        _ => return None,
+    };
+    if !section.chars().all(|c| c.is_ascii_alphanumeric()) || !section.chars().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some((commune.to_owned(), prefix, format!("{section:0>2}")))
+}
+
+/// The box of the parcels at `positions` and how many there are.
+fn parcels_box(snap: &Snapshot, positions: impl Iterator<Item = usize>) -> (usize, Option<Rect<f64>>) {
+    use geo::BoundingRect;
+    positions.fold((0, None), |(n, acc), i| {
+        let b = snap.parcels()[i].geom_l93.bounding_rect();
+        let merged = match (acc, b) {
+            (Some(a), Some(b)) => Some(domania_core::crs::box_union(a, b)),
+            (a, b) => a.or(b),
+        };
+        (n + 1, merged)
+    })
+}
+
+/// The search box: a section (`78440 AB`), an IDU (14 characters, or the end of one:
+/// `000AB0012`), a commune (name, INSEE code or postcode), a SIREN (9 characters), part of an
+/// owner's name, a QPV code or name, a sub-sector id or name; ignoring case, accents and
+/// hyphens. Exact keys come first, then communes, zones, then owners; at most `limit` hits.
 #[must_use]
 pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> {
     use geo::BoundingRect;
@@ -64,6 +87,37 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
     let folded = fold(q);
     let upper = q.to_uppercase().replace(' ', "");
     let mut hits = Vec::new();
+    let communes = crate::communes::communes();
+    // A section of a commune: every parcel of it.
+    if let Some((commune, prefix, section)) = section_query(&upper) {
+        let (count, b) = parcels_box(
+            snap,
+            (0..snap.parcels().len()).filter(|&i| {
+                let idu = snap.parcels()[i].idu.as_str();
+                idu.starts_with(&commune)
+                    && idu.get(8..10) == Some(section.as_str())
+                    && prefix.as_deref().is_none_or(|p| idu.get(5..8) == Some(p))
+            }),
+        );
+        if let Some(b) = b {
+            let id = format!("{commune}{}{section}", prefix.as_deref().unwrap_or("000"));
+            let args = [
+                ("section", Arg::from(section.trim_start_matches('0'))),
+                ("commune", communes.label(&commune).into()),
+                ("count", count.into()),
+            ];
+            let label = lang.t("search-section", &args);
+            hits.push(Hit {
+                kind: HitKind::Section,
+                id,
+                label,
+                parcels: count,
+                box_l93: b,
+                point_l93: None,
+                sirens: Vec::new(),
+            });
+        }
+    }
     // Parcels: the IDU itself, or IDUs ending with what was typed (a section and number).
     if upper.len() >= 6 && upper.chars().all(|c| c.is_ascii_alphanumeric()) {
         let exact = domania_core::Idu::normalise(&upper).ok().and_then(|i| snap.position(i.as_str()));
@@ -76,10 +130,40 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
         for i in positions {
             let p = &snap.parcels()[i];
             if let Some(b) = p.geom_l93.bounding_rect() {
+                use geo::InteriorPoint;
                 let actor = crate::said::actor_label(snap.holdings()[i].actor(), lang);
-                let label = lang.t("search-parcel", &[("idu", p.idu.as_str().into()), ("actor", actor.into())]);
-                hits.push(Hit { kind: HitKind::Parcel, id: p.idu.clone(), label, parcels: 1, box_l93: b });
+                let commune = communes.label(p.idu.get(0..5).unwrap_or(""));
+                let args = [("idu", p.idu.as_str().into()), ("actor", actor.into()), ("commune", commune.into())];
+                let label = lang.t("search-parcel", &args);
+                let point_l93 = p.geom_l93.interior_point().map(|pt| (pt.x(), pt.y()));
+                hits.push(Hit {
+                    kind: HitKind::Parcel,
+                    id: p.idu.clone(),
+                    label,
+                    parcels: 1,
+                    box_l93: b,
+                    point_l93,
+                    sirens: Vec::new(),
+                });
             }
+        }
+    }
+    // Communes by name, code or postcode, those the store holds parcels of.
+    for c in communes.find(q).into_iter().take(limit) {
+        let (count, b) =
+            parcels_box(snap, (0..snap.parcels().len()).filter(|&i| snap.parcels()[i].idu.starts_with(&c.code)));
+        if let Some(b) = b {
+            let args = [("commune", Arg::from(communes.label(&c.code))), ("count", count.into())];
+            let label = lang.t("search-commune", &args);
+            hits.push(Hit {
+                kind: HitKind::Commune,
+                id: c.code.clone(),
+                label,
+                parcels: count,
+                box_l93: b,
+                point_l93: None,
+                sirens: Vec::new(),
+            });
         }
     }
     let zone_hits = |layer: Layer, kind: HitKind, what: &str, hits: &mut Vec<Hit>| {
@@ -90,43 +174,80 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
             {
                 let label =
                     if name.is_empty() { format!("{what} {}", z.key) } else { format!("{what} {} — {name}", z.key) };
-                hits.push(Hit { kind, id: z.key.clone(), label, parcels: 0, box_l93: b });
+                hits.push(Hit {
+                    kind,
+                    id: z.key.clone(),
+                    label,
+                    parcels: 0,
+                    box_l93: b,
+                    point_l93: None,
+                    sirens: Vec::new(),
+                });
             }
         }
     };
     zone_hits(Layer::Qpv, HitKind::Qpv, "QPV", &mut hits);
     zone_hits(Layer::Subsectors, HitKind::Subsector, &lang.t("search-subsector", &[]), &mut hits);
-    // Owners: by SIREN, or by a part of their name (three characters at least).
-    let by_siren = q.len() == 9 && q.chars().all(|c| c.is_ascii_digit());
+    // Owners: by SIREN, or by a part of their name (three characters at least). Owners of one
+    // name (twenty "SCI DU QUARTIER", each its own SIREN) are one hit.
+    let by_siren =
+        q.len() == 9 && q.chars().all(|c| c.is_ascii_alphanumeric()) && q.chars().any(|c| c.is_ascii_digit());
     if by_siren || folded.chars().count() >= 3 {
-        let mut owners: Vec<(String, String, usize, Option<Rect<f64>>)> = Vec::new();
+        struct Found {
+            name: String,
+            sirens: std::collections::BTreeSet<String>,
+            parcels: usize,
+            b: Option<Rect<f64>>,
+        }
+        let mut owners: Vec<Found> = Vec::new();
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (p, h) in snap.parcels().iter().zip(snap.holdings()) {
             for o in &h.owners {
-                let hit = if by_siren { &*o.siren == q } else { fold(&o.name).contains(&folded) };
+                let hit = if by_siren { o.siren.eq_ignore_ascii_case(q) } else { fold(&o.name).contains(&folded) };
                 if !hit {
                     continue;
                 }
-                let key = if o.siren.is_empty() { o.name.to_string() } else { o.siren.to_string() };
-                let n = *at.entry(key.clone()).or_insert_with(|| {
-                    owners.push((key, o.name.to_string(), 0, None));
+                let n = *at.entry(fold(&o.name)).or_insert_with(|| {
+                    owners.push(Found {
+                        name: o.name.to_string(),
+                        sirens: std::collections::BTreeSet::new(),
+                        parcels: 0,
+                        b: None,
+                    });
                     owners.len() - 1
                 });
-                owners[n].2 += 1;
-                owners[n].3 = match (owners[n].3, p.geom_l93.bounding_rect()) {
+                let found = &mut owners[n];
+                if !o.siren.is_empty() {
+                    found.sirens.insert(o.siren.to_string());
+                }
+                found.parcels += 1;
+                found.b = match (found.b, p.geom_l93.bounding_rect()) {
                     (Some(a), Some(b)) => Some(domania_core::crs::box_union(a, b)),
                     (a, b) => a.or(b),
                 };
             }
         }
-        owners.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-        for (id, name, parcels, b) in owners {
-            if let Some(b) = b {
-                let args =
-                    [("name", Arg::from(name.as_str())), ("siren", id.as_str().into()), ("count", parcels.into())];
-                let label = lang.t(if id == name { "search-owner" } else { "search-owner-siren" }, &args);
-                hits.push(Hit { kind: HitKind::Owner, id, label, parcels, box_l93: b });
-            }
+        owners.sort_by(|a, b| b.parcels.cmp(&a.parcels).then_with(|| a.name.cmp(&b.name)));
+        for f in owners {
+            let Some(b) = f.b else { continue };
+            let (id, key) = match f.sirens.len() {
+                1 => {
+                    let siren = f.sirens.first().cloned().unwrap_or_default();
+                    let dgfip = !(siren.len() == 9 && siren.chars().all(|c| c.is_ascii_digit()));
+                    (siren, if dgfip { "search-owner-dgfip" } else { "search-owner-siren" })
+                }
+                0 => (f.name.clone(), "search-owner"),
+                _ => (f.name.clone(), "search-owner-group"),
+            };
+            let args = [
+                ("name", Arg::from(f.name.as_str())),
+                ("siren", id.as_str().into()),
+                ("owners", f.sirens.len().into()),
+                ("count", f.parcels.into()),
+            ];
+            let label = lang.t(key, &args);
+            let sirens = if f.sirens.len() > 1 { f.sirens.into_iter().collect() } else { Vec::new() };
+            hits.push(Hit { kind: HitKind::Owner, id, label, parcels: f.parcels, box_l93: b, point_l93: None, sirens });
         }
     }
     hits.truncate(limit);
@@ -140,6 +261,9 @@ pub struct HitView<'a> {
     pub hit: &'a Hit,
     /// `[west, south, east, north]`.
     pub bbox: [f64; 4],
+    /// A parcel's inner point `[lon, lat]`: where its answer is asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub point: Option<[f64; 2]>,
 }
 
 /// The answer of the search box.
@@ -167,7 +291,15 @@ pub fn answer<'a>(query: &'a str, hits: &'a [Hit]) -> SearchAnswer<'a> {
         query,
         hits: hits
             .iter()
-            .map(|h| HitView { hit: h, bbox: domania_core::crs::lambert93_box_to_crs84(h.box_l93) })
+            .map(|h| HitView {
+                hit: h,
+                bbox: domania_core::crs::lambert93_box_to_crs84(h.box_l93),
+                point: h.point_l93.map(|(x, y)| {
+                    let (lon, lat) =
+                        domania_core::crs::Crs::lambert93().transform_to(&domania_core::crs::Crs::wgs84(), x, y);
+                    [(lon * 1e7).round() / 1e7, (lat * 1e7).round() / 1e7]
+                }),
+            })
             .collect(),
     }
 }
@@ -175,6 +307,18 @@ pub fn answer<'a>(query: &'a str, hits: &'a [Hit]) -> SearchAnswer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sections_are_read_as_people_write_them() {
+        let s = |q: &str| section_query(&q.to_uppercase().replace(' ', ""));
+        assert_eq!(s("78440 AB"), Some(("78440".into(), None, "AB".into())));
+        assert_eq!(s("78440000ab"), Some(("78440".into(), Some("000".into()), "AB".into())));
+        assert_eq!(s("75118 A"), Some(("75118".into(), None, "0A".into())));
+        assert_eq!(s("2A004 B"), Some(("2A004".into(), None, "0B".into())), "Corsica");
+        assert_eq!(s("78440"), None);
+        assert_eq!(s("78440 12"), None, "a section has a letter");
+        assert_eq!(s("78440000AB0012"), None, "a parcel, not a section");
+    }
 
     #[test]
     fn names_fold_case_and_accents() {

@@ -199,6 +199,16 @@ pub enum Command {
     /// One parcel: geometric area next to contenance, owners and actor. The IDU may be written
     /// loosely (`91216ab37`, `91216 000 AB 0037`).
     Parcel { idu: String },
+    /// The search box of the viewer: a commune (name, INSEE code or postcode), a section
+    /// (`78440 AB`), a parcel (its IDU or its end), an owner (SIREN or part of the name), a QPV
+    /// or a sub-sector; each hit with the box to zoom to (CRS84).
+    Search {
+        /// What to look for.
+        query: String,
+        /// The most hits (1 to 50).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Every owner (right P) of the store, its actor and which classification layer decided it.
     Owners,
     /// A logical dump of the store (versions, and every row's key, version range and content

@@ -345,8 +345,24 @@ actor-private = Natural persons
 actor-indivision = Joint ownership between actors
 actor-unknown = Unclassified legal person
 actor-owner_unknown = Owner unknown (no owner file)
-search-parcel = Parcel { $idu } ({ $actor })
+search-parcel = Parcel { $idu } ({ $actor }) — { $commune }
 search-subsector = Sub-sector
+search-commune = Commune { $commune } — { $count ->
+    [one] 1 parcel
+   *[other] { $count } parcels
+}
+search-section = Section { $section } of { $commune } — { $count ->
+    [one] 1 parcel
+   *[other] { $count } parcels
+}
+search-owner-dgfip = { $name } (DGFiP identifier { $siren }) — { $count ->
+    [one] 1 parcel
+   *[other] { $count } parcels
+}
+search-owner-group = { $name } — { $owners } owners of that name — { $count ->
+    [one] 1 parcel
+   *[other] { $count } parcels
+}
 search-owner = { $name } — { $count ->
     [one] 1 parcel
    *[other] { $count } parcels

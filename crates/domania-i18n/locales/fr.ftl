@@ -350,8 +350,24 @@ actor-private = Personnes physiques
 actor-indivision = Indivision entre acteurs
 actor-unknown = Personne morale non classée
 actor-owner_unknown = Propriétaire inconnu (aucun fichier des propriétaires)
-search-parcel = Parcelle { $idu } ({ $actor })
+search-parcel = Parcelle { $idu } ({ $actor }) — { $commune }
 search-subsector = Sous-secteur
+search-commune = Commune { $commune } — { $count ->
+    [one] 1 parcelle
+   *[other] { $count } parcelles
+}
+search-section = Section { $section } de { $commune } — { $count ->
+    [one] 1 parcelle
+   *[other] { $count } parcelles
+}
+search-owner-dgfip = { $name } (identifiant DGFiP { $siren }) — { $count ->
+    [one] 1 parcelle
+   *[other] { $count } parcelles
+}
+search-owner-group = { $name } — { $owners } propriétaires de ce nom — { $count ->
+    [one] 1 parcelle
+   *[other] { $count } parcelles
+}
 search-owner = { $name } — { $count ->
     [one] 1 parcelle
    *[other] { $count } parcelles

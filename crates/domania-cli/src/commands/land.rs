@@ -11,6 +11,24 @@ use crate::{Cli, Command, Judging, MapFormat, ReportKind, TableFormat, ZonesArg}
 pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
     match &cli.command {
         Command::Parcel { idu } => parcel(cli, app, idu),
+        Command::Search { query, limit } => {
+            let snap = app.snapshot()?;
+            let hits = domania_app::search::find(
+                &snap,
+                query,
+                (*limit).clamp(1, domania_app::search::MAX_HITS),
+                cli.language(),
+            );
+            let answer = domania_app::search::answer(query, &hits);
+            if cli.json {
+                return json(&answer);
+            }
+            for h in &answer.hits {
+                let [w, s, e, n] = h.bbox;
+                crate::outln!("{}\t{:.6},{:.6},{:.6},{:.6}", h.hit.label, w, s, e, n)?;
+            }
+            Ok(())
+        }
         Command::Owners => {
             let list = app.owners()?;
             if cli.json { json(&list) } else { csv(cli, &list) }

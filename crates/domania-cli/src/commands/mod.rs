@@ -100,6 +100,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         | Command::Store { .. }
         | Command::Validate { .. } => store::run(cli, &app),
         Command::Parcel { .. }
+        | Command::Search { .. }
         | Command::Owners
         | Command::Shares { .. }
         | Command::Assign { .. }
