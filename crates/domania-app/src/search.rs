@@ -148,22 +148,35 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
             }
         }
     }
-    // Communes by name, code or postcode, those the store holds parcels of.
-    for c in communes.find(q).into_iter().take(limit) {
-        let (count, b) =
-            parcels_box(snap, (0..snap.parcels().len()).filter(|&i| snap.parcels()[i].idu.starts_with(&c.code)));
-        if let Some(b) = b {
-            let args = [("commune", Arg::from(communes.label(&c.code))), ("count", count.into())];
-            let label = lang.t("search-commune", &args);
-            hits.push(Hit {
-                kind: HitKind::Commune,
-                id: c.code.clone(),
-                label,
-                parcels: count,
-                box_l93: b,
-                point_l93: None,
-                sirens: Vec::new(),
-            });
+    // Communes by name, code or postcode, those the store holds parcels of (one pass over the
+    // parcels for all of them).
+    let named: Vec<&crate::communes::Commune> = communes.find(q).into_iter().take(MAX_HITS).collect();
+    if !named.is_empty() {
+        let mut found: std::collections::HashMap<&str, (usize, Option<Rect<f64>>)> =
+            named.iter().map(|c| (c.code.as_str(), (0, None))).collect();
+        for p in snap.parcels() {
+            if let Some((n, acc)) = p.idu.get(0..5).and_then(|code| found.get_mut(code)) {
+                *n += 1;
+                *acc = match (*acc, p.geom_l93.bounding_rect()) {
+                    (Some(a), Some(b)) => Some(domania_core::crs::box_union(a, b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        for c in named {
+            if let Some(&(count, Some(b))) = found.get(c.code.as_str()) {
+                let args = [("commune", Arg::from(communes.label(&c.code))), ("count", count.into())];
+                let label = lang.t("search-commune", &args);
+                hits.push(Hit {
+                    kind: HitKind::Commune,
+                    id: c.code.clone(),
+                    label,
+                    parcels: count,
+                    box_l93: b,
+                    point_l93: None,
+                    sirens: Vec::new(),
+                });
+            }
         }
     }
     let zone_hits = |layer: Layer, kind: HitKind, what: &str, hits: &mut Vec<Hit>| {
