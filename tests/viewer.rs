@@ -8,7 +8,7 @@
 use std::process::Command;
 
 use crate::serve::Server;
-use crate::support::{domania, root, texts};
+use crate::support::{domania, root, shared_data, texts};
 
 #[test]
 #[cfg_attr(
@@ -82,4 +82,52 @@ fn the_viewer_in_headless_chromium_shows_who_maintains_each_space() {
     assert!((1..=4).contains(&pages), "the cahier's PDF has {pages} A4 pages");
     eprintln!("viewer: the cahier prints on {pages} A4 page(s)");
     assert_eq!(server.stop().code(), Some(0));
+}
+
+/// A SIG officer's first import — the cadastre of Paris 18e alone, then with its owners — opens
+/// on a map that draws parcels (who owns them, one by one), and says what is missing.
+#[test]
+#[cfg_attr(
+    domania_without_browser,
+    ignore = "needs chromium and the browser script's packages (apt-get install chromium; npm ci --prefix tools/browser)"
+)]
+fn the_first_view_of_a_cadastre_only_store_draws_parcels() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("paris.gpkg");
+    let out = domania(&store, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let artefacts = root().join("target/first-view");
+    let _ = std::fs::create_dir_all(&artefacts);
+    let look = || {
+        let server = Server::start(&store);
+        let run = Command::new("node")
+            .arg(root().join("tools/browser/first-view.mjs"))
+            .args([server.url.as_str(), artefacts.to_str().unwrap()])
+            .env("DOMANIA_CHROMIUM", std::env::var("DOMANIA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+            .output()
+            .expect("node runs the browser script");
+        let (stdout, stderr) = texts(&run);
+        assert!(run.status.success(), "the first view draws no parcel:\n{stderr}\n{stdout}");
+        serde_json::from_str::<serde_json::Value>(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    };
+    let first = look();
+    eprintln!("first view, cadastre only: {first}");
+    assert_eq!(first["view"], "owners", "{first}");
+    assert!(first["parcels_drawn"].as_u64().unwrap() > 100, "{first}");
+    assert_eq!(first["missing"], "subsectors,owners", "{first}");
+    // The legend lists what is on the map: every parcel's owner is unknown.
+    assert_eq!(first["legend"].as_array().unwrap().len(), 1, "{first}");
+    assert!(first["status"].as_str().unwrap().contains("ucun sous-secteur n’est chargé"), "{first}");
+    let out =
+        domania(&store, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let second = look();
+    eprintln!("first view, with owners: {second}");
+    assert!(second["parcels_drawn"].as_u64().unwrap() > 100 && second["missing"] == "subsectors", "{second}");
+    let legend = second["legend"].as_array().unwrap();
+    assert!(
+        (4..14).contains(&legend.len())
+            && !legend.iter().any(|l| l.as_str().unwrap().starts_with("Propriétaire inconnu")),
+        "{second}"
+    );
 }

@@ -84,6 +84,8 @@ let view = sessionStorage.getItem('domania.view') || '';
 let currentStyle = null;
 const qpvMarkers = [];
 
+// The zoom from which the tiles hold parcels one by one (domania_tiles::layers::PARCELS_DISSOLVED_BELOW).
+const PARCELS_FROM = 15;
 // The non-cadastré space's colour in every style (domania_app::styles::NON_CADASTRE).
 const NON_CADASTRE = '#F7F7F7';
 
@@ -207,7 +209,11 @@ function fillViewSelect() {
   g2.label = say('Foncier', 'Land');
   g2.append(new Option(say('Qui possède', 'Who owns'), 'owners'), new Option(say('Mode de gestion des sous-secteurs', 'How each sub-sector is managed'), 'decisions'));
   sel.append(g1, g2);
-  if (![...sel.options].some((o) => o.value === view)) view = `managers-${territory.interventions[0].id}`;
+  // Who manages is drawn over the sub-sectors; a store without any (a first import of the
+  // cadastre and its owners) opens on who owns, which draws every parcel.
+  if (![...sel.options].some((o) => o.value === view)) {
+    view = territory.subsectors.length ? `managers-${territory.interventions[0].id}` : 'owners';
+  }
   sel.value = view;
 }
 
@@ -229,7 +235,9 @@ function qpvLabelsFollowToggle() {
 function renderLegend(style) {
   const meta = style.metadata || {};
   $('legend-title').textContent = style.name || say('Légende', 'Legend');
-  const items = (meta['domania:legend'] || []).map(
+  // Who owns: the actors that hold land here, not every actor there is.
+  const present = view === 'owners' && territory.actors ? new Set(territory.actors) : null;
+  const items = (meta['domania:legend'] || []).filter((e) => !present || present.has(e.value)).map(
     (e) => `<li data-value="${esc(e.value)}"><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</li>`,
   );
   if (kindOf(view)) {
@@ -726,6 +734,15 @@ try {
   const style = await viewStyle();
   showing(style);
   makeMap(style);
+  // The first view is never blank: without sub-sectors it opens where parcels are drawn one by
+  // one, and says what is missing.
+  if (!territory.subsectors.length) {
+    if (map.getZoom() < PARCELS_FROM) map.jumpTo({ zoom: PARCELS_FROM });
+    const missing = [say('aucun sous-secteur n’est chargé : la carte montre qui possède chaque parcelle', 'no sub-sector is loaded: the map shows who owns each parcel')];
+    if (!territory.owners_known) missing.push(say('aucun fichier des propriétaires non plus : tous les propriétaires sont inconnus', 'no owner file either: every owner is unknown'));
+    status(`${missing.join(' ; ')}.`.replace(/^./, (c) => c.toUpperCase()));
+    document.body.dataset.missing = territory.owners_known ? 'subsectors' : 'subsectors,owners';
+  }
   placeQpvLabels();
   performance.mark('domania:style');
   map.once('idle', () => {

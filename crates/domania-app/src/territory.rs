@@ -48,6 +48,10 @@ pub struct TerritoryView<'a> {
     pub basemap: Option<&'a str>,
     /// The layers an editor can upload.
     pub uploadable: Vec<&'static str>,
+    /// Whether any owner file is loaded (else every owner is unknown, and the map says so).
+    pub owners_known: bool,
+    /// The actors that hold land in the store: the owners' legend lists these, not every actor.
+    pub actors: Vec<domania_core::Actor>,
     /// The map library's version built in (empty without it).
     pub maplibre: &'a str,
 }
@@ -114,6 +118,12 @@ impl Held {
             subsectors,
             basemap,
             uploadable: Layer::ALL.iter().filter(|l| l.is_imported()).map(|l| l.as_str()).collect(),
+            owners_known: self.snapshot.holdings().iter().any(|h| h.covered || !h.owners.is_empty()),
+            actors: {
+                let present: std::collections::BTreeSet<domania_core::Actor> =
+                    self.snapshot.holdings().iter().map(domania_core::shares::Holding::actor).collect();
+                present.into_iter().collect()
+            },
             maplibre,
         }
     }

@@ -1448,6 +1448,8 @@ fn schemas() -> BTreeMap<&'static str, Schema> {
                     ("interventions", arr(obj())),
                     ("qpv", arr(obj())),
                     ("subsectors", arr(obj())),
+                    ("owners_known", Schema::boolean()),
+                    ("actors", arr(s())),
                 ],
                 &["snapshot", "bounds", "interventions", "subsectors"],
             ),

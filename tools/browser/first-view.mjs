@@ -1,0 +1,47 @@
+// The first view of a store, in headless chromium, as a SIG officer sees it after a first
+// import: which view opens, at what zoom, how many parcels it draws, what the page says.
+//
+//   node tools/browser/first-view.mjs BASE_URL OUT_DIR
+//
+// Prints a JSON summary; exits 1 when the map draws no parcel.
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, out] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.DOMANIA_CHROMIUM || '/usr/bin/chromium',
+  args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--no-sandbox'],
+});
+let failed = false;
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'fr-FR' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(base);
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 60_000 });
+  await page.evaluate(() => new Promise((res) => {
+    const m = window.domania.map;
+    if (m.loaded() && m.areTilesLoaded()) res(); else m.once('idle', res);
+  }));
+  const summary = await page.evaluate(() => {
+    const m = window.domania.map;
+    const layers = m.getStyle().layers.map((l) => l.id).filter((id) => ['parcels', 'parcels-outline'].includes(id));
+    const parcels = new Set(m.queryRenderedFeatures({ layers }).map((f) => f.properties.idu).filter(Boolean));
+    return {
+      view: document.getElementById('view').value,
+      zoom: Math.round(m.getZoom() * 10) / 10,
+      parcels_drawn: parcels.size,
+      status: document.getElementById('status').textContent.trim(),
+      missing: document.body.dataset.missing || '',
+      legend: [...document.querySelectorAll('#legend-items li')].map((li) => li.textContent.trim()),
+    };
+  });
+  await page.locator('#map').screenshot({ path: join(out, 'first-view.png') });
+  summary.errors = errors;
+  failed = summary.parcels_drawn === 0 || errors.length > 0;
+  console.log(JSON.stringify(summary));
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
