@@ -67,6 +67,15 @@ fn the_viewer_in_headless_chromium_shows_who_maintains_each_space() {
     assert!(summary["rendered"]["spaces"].as_u64().unwrap() > 0);
     assert_eq!(summary["upload"]["subsectors_drawn_after"].as_u64(), Some(kept as u64));
     assert!(summary["popup"]["manager"].as_str().is_some_and(|m| !m.is_empty()));
+    // The legend's colours as the page shows them keep their distance (CIEDE2000 ≥ 15).
+    for (view, colours) in summary["legend_colours"].as_object().unwrap() {
+        let colours: Vec<&str> = colours.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        // Waste goes to one department everywhere: one line; cleaning to several services.
+        assert!(colours.len() >= if view == "cleaning" { 3 } else { 1 }, "{view}: {colours:?}");
+        if let Some((d, a, b)) = domania_app::colour::closest(&colours) {
+            assert!(d >= domania_app::colour::MIN_DISTANCE, "{view}: {a} and {b} are {d:.1} apart");
+        }
+    }
     // The artefacts: two screenshots that are maps, and a PDF of the cahier.
     for (file, width) in [("viewer-1440.png", 1440), ("viewer-375.png", 375)] {
         let png = std::fs::read(artefacts.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));

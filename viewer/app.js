@@ -86,7 +86,7 @@ const qpvMarkers = [];
 
 // The zoom from which the tiles hold parcels one by one (domania_tiles::layers::PARCELS_DISSOLVED_BELOW).
 const PARCELS_FROM = 15;
-// The non-cadastré space's colour in every style (domania_app::styles::NON_CADASTRE).
+// The non-cadastré space's swatch in the legend (domania_app::styles::NON_CADASTRE).
 const NON_CADASTRE = '#F7F7F7';
 
 const GROUPS = {
@@ -235,13 +235,16 @@ function qpvLabelsFollowToggle() {
 function renderLegend(style) {
   const meta = style.metadata || {};
   $('legend-title').textContent = style.name || say('Légende', 'Legend');
-  // Who owns: the actors that hold land here, not every actor there is.
-  const present = view === 'owners' && territory.actors ? new Set(territory.actors) : null;
+  // What is on the map: who owns, the actors that hold land here; who manages, the services
+  // that manage some space for the kind shown; not every one the rules name.
+  const kind = kindOf(view);
+  const present = view === 'owners' && territory.actors ? new Set(territory.actors)
+    : kind && territory.services ? new Set(territory.services[kind] || []) : null;
   const items = (meta['domania:legend'] || []).filter((e) => !present || present.has(e.value)).map(
     (e) => `<li data-value="${esc(e.value)}"><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</li>`,
   );
-  if (kindOf(view)) {
-    items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>${say('Espace non cadastré (voirie, domaine public)', 'Non-cadastré space (roads, public domain)')}</li>`);
+  if (kind) {
+    items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>${say('Espace non cadastré (voirie, domaine public) : la couleur de son gestionnaire, plus claire, contour en tirets', 'Non-cadastré space (roads, public domain): its manager’s colour, lighter, dashed outline')}</li>`);
     items.push(`<li><i class="swatch" style="background:#FFFFFF"></i>${say('Hors sous-secteur : aucune règle de gestion', 'Outside the sub-sectors: no management rule')}</li>`);
   }
   $('legend-items').innerHTML = items.join('');

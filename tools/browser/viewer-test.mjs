@@ -245,9 +245,17 @@ try {
 
   // ---- Switch the intervention kind: the legend changes with it.
   const legendBefore = await page.locator('#legend-items li').allTextContents();
+  // The colours the legend shows for data (not the patterns of the non-cadastré and the
+  // outside), checked for their distances by the Rust side.
+  const legendColours = async () => page.locator('#legend-items li[data-value] .swatch').evaluateAll((is) => is.map((i) => {
+    const [r, g, b] = getComputedStyle(i).backgroundColor.match(/\d+/g).map(Number);
+    return `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('').toUpperCase()}`;
+  }));
+  summary.legend_colours = { cleaning: await legendColours() };
   await page.selectOption('#view', 'managers-waste');
   await page.waitForFunction(() => document.body.dataset.view === 'managers-waste');
   const legendAfter = await page.locator('#legend-items li').allTextContents();
+  summary.legend_colours.waste = await legendColours();
   summary.legend = { cleaning: legendBefore.length, waste: legendAfter.length, title: await page.locator('#legend-title').textContent() };
   check(JSON.stringify(legendBefore) !== JSON.stringify(legendAfter), 'the legend did not change with the kind');
   check(legendAfter.some((l) => l.includes('déchets')), `the waste legend: ${legendAfter.join(' | ')}`);

@@ -18,6 +18,7 @@
 pub mod assign;
 pub mod blocks;
 pub mod budget;
+pub mod colour;
 pub mod communes;
 pub mod demo;
 pub mod documents;

@@ -15,18 +15,14 @@ use serde_json::{Value, json};
 
 use crate::said::{actor_label, decision_label};
 
-/// Okabe–Ito (black left out: it is the outline colour), then Paul Tol's muted scheme.
-/// Tol's pale cyan (#88CCEE) comes last: next to Okabe–Ito's sky blue it is the one pair
-/// readers confused.
-pub const PALETTE: [&str; 16] = [
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#332288", "#44AA99", "#117733",
-    "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499", "#88CCEE",
-];
-
 /// The colour of what no rule or table names (a service left unassigned, an unknown value).
 pub const OTHER: &str = "#BBBBBB";
-/// The non-cadastré space (public roads): pale, with a dashed outline.
+/// The non-cadastré space where no manager colours it (the documents' maps, who owns): pale,
+/// with a dashed outline.
 pub const NON_CADASTRE: &str = "#F7F7F7";
+/// How opaque the non-cadastré space is drawn in its manager's colour (the parcels at 0.8): the
+/// same colour, lighter, with a dashed outline.
+pub const NON_CADASTRE_OPACITY: f64 = 0.4;
 
 /// One entry of a legend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,14 +43,20 @@ pub fn names(rules: &Rules) -> Vec<String> {
     v
 }
 
-fn color(i: usize) -> &'static str {
-    PALETTE.get(i).copied().unwrap_or(OTHER)
-}
-
-/// The colour of an actor's land in the `owners` style (and the documents' maps).
+/// The colour of an actor's land in every view (see [`crate::colour`]).
 #[must_use]
 pub fn actor_color(a: Actor) -> &'static str {
-    color(Actor::ALL.iter().position(|&b| b == a).unwrap_or(usize::MAX))
+    crate::colour::actor_colour(a)
+}
+
+/// The colour of the service at `index` of the rules' directory: a shade of its actor's colour,
+/// the first service of an actor in the colour itself, the next ones lighter or darker.
+#[must_use]
+pub fn service_color(rules: &Rules, index: usize) -> String {
+    let services = &rules.config().services;
+    let Some(s) = services.get(index) else { return OTHER.to_owned() };
+    let rank = services[..index].iter().filter(|o| o.actor == s.actor).count();
+    crate::colour::shade(actor_color(s.actor), rank)
 }
 
 fn base(name: &str, title: &str, source: &str, legend: &[LegendEntry], extra: Value) -> Value {
@@ -114,7 +116,7 @@ pub fn managers(rules: &Rules, kind: &str, source: &str, lang: Lang) -> Option<V
     let legend: Vec<LegendEntry> = rules
         .services_for(kind)
         .into_iter()
-        .map(|(i, s)| LegendEntry { label: s.name.clone(), color: color(i).to_owned(), value: s.name.clone() })
+        .map(|(i, s)| LegendEntry { label: s.name.clone(), color: service_color(rules, i), value: s.name.clone() })
         .collect();
     let name = format!("managers-{kind}");
     let title = lang.t("style-managers", &[("kind", label.into())]);
@@ -125,9 +127,10 @@ pub fn managers(rules: &Rules, kind: &str, source: &str, lang: Lang) -> Option<V
             json!({"id": "spaces", "type": "fill", "source": "domania", "source-layer": "spaces",
                    "filter": ["!=", ["get", "space"], "non_cadastre"],
                    "paint": {"fill-color": matching(kind, &legend), "fill-opacity": 0.8}}),
+            // The non-cadastré space in its manager's colour, lighter, with a dashed outline.
             json!({"id": "non-cadastre", "type": "fill", "source": "domania", "source-layer": "spaces",
                    "filter": ["==", ["get", "space"], "non_cadastre"],
-                   "paint": {"fill-color": NON_CADASTRE, "fill-opacity": 0.9}}),
+                   "paint": {"fill-color": matching(kind, &legend), "fill-opacity": NON_CADASTRE_OPACITY}}),
             json!({"id": "non-cadastre-outline", "type": "line", "source": "domania", "source-layer": "spaces",
                    "filter": ["==", ["get", "space"], "non_cadastre"],
                    "paint": {"line-color": "#777777", "line-width": 1, "line-dasharray": [1, 1]}}),
@@ -158,30 +161,34 @@ pub fn owners(source: &str, lang: Lang) -> Value {
     style
 }
 
+/// A sub-sector managed by domaniality (each owner its own land): a light blue-grey no actor has.
+pub const DOMANIALITE: &str = "#AEC6CF";
+/// A sub-sector the rule cannot decide while owners are unknown: a dark grey.
+pub const UNDECIDED: &str = "#444444";
+
 /// How each sub-sector is managed: delegated (one colour per actor it goes to), by
 /// domaniality, undecided; a convention needed drawn with a thick outline.
 #[must_use]
 pub fn decisions(rules: &Rules, source: &str, lang: Lang) -> Value {
     let d = &rules.config().delegation;
+    // Delegated to an actor: that actor's colour, as everywhere.
     let mut legend: Vec<LegendEntry> = d
         .actors
         .iter()
-        .enumerate()
-        .map(|(i, a)| LegendEntry {
+        .map(|a| LegendEntry {
             label: decision_label("delegated", Some(*a), lang),
-            color: color(i).to_owned(),
+            color: actor_color(*a).to_owned(),
             value: format!("delegated:{}", a.as_str()),
         })
         .collect();
-    let n = legend.len();
     legend.push(LegendEntry {
         label: decision_label("domanialite", None, lang),
-        color: color(n).to_owned(),
+        color: DOMANIALITE.to_owned(),
         value: "domanialite".into(),
     });
     legend.push(LegendEntry {
         label: decision_label("undecided", None, lang),
-        color: color(n + 1).to_owned(),
+        color: UNDECIDED.to_owned(),
         value: "undecided".into(),
     });
     // The decision and the actor in one value: `delegated:bailleur_social`, `domanialite`…
@@ -267,6 +274,44 @@ mod tests {
 
     fn rules() -> Rules {
         crate::files::rules(None).expect("built-in rules").rules
+    }
+
+    /// Every legend of the built-in territory keeps its colours apart (CIEDE2000 ≥ 15), and an
+    /// actor has one colour in every view: its land, its delegated sub-sectors, its first service.
+    #[test]
+    fn colours_keep_their_distance_and_their_meaning() {
+        let r = rules();
+        for name in names(&r) {
+            let s = style(&r, &name, "x", Lang::Fr).unwrap();
+            let legend = s["metadata"]["domania:legend"].as_array().unwrap();
+            let colours: Vec<&str> = legend.iter().map(|e| e["color"].as_str().unwrap()).collect();
+            if let Some((d, a, b)) = crate::colour::closest(&colours) {
+                assert!(d >= crate::colour::MIN_DISTANCE, "{name}: {a} and {b} are {d:.1} apart");
+            }
+        }
+        let cu = actor_color(Actor::CommunauteUrbaine);
+        let owners_cu = owners("x", Lang::Fr)["metadata"]["domania:legend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["value"] == "communaute_urbaine")
+            .map(|e| e["color"].clone());
+        assert_eq!(owners_cu, Some(json!(cu)));
+        let decisions = decisions(&r, "x", Lang::Fr);
+        let delegated = decisions["metadata"]["domania:legend"].as_array().unwrap();
+        assert!(delegated.iter().any(|e| e["value"] == "delegated:communaute_urbaine" && e["color"] == cu));
+        let first_cu = r.config().services.iter().position(|s| s.actor == Actor::CommunauteUrbaine).unwrap();
+        assert_eq!(service_color(&r, first_cu), cu);
+        let second_cu = r
+            .config()
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.actor == Actor::CommunauteUrbaine)
+            .nth(1)
+            .unwrap()
+            .0;
+        assert_ne!(service_color(&r, second_cu), cu, "a second service of the CU is a shade of its colour");
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct TerritoryView<'a> {
     pub owners_known: bool,
     /// The actors that hold land in the store: the owners' legend lists these, not every actor.
     pub actors: Vec<domania_core::Actor>,
+    /// For each intervention kind, the services that manage some space: its legend lists these.
+    pub services: std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
     /// The map library's version built in (empty without it).
     pub maplibre: &'a str,
 }
@@ -119,6 +121,16 @@ impl Held {
             basemap,
             uploadable: Layer::ALL.iter().filter(|l| l.is_imported()).map(|l| l.as_str()).collect(),
             owners_known: self.snapshot.holdings().iter().any(|h| h.covered || !h.owners.is_empty()),
+            services: {
+                let mut by_kind: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+                    std::collections::BTreeMap::new();
+                for a in self.assign.spaces.iter().flat_map(|s| &s.assignments) {
+                    if let Some(svc) = &a.service {
+                        by_kind.entry(a.intervention.as_str()).or_default().insert(svc.name.as_str());
+                    }
+                }
+                by_kind
+            },
             actors: {
                 let present: std::collections::BTreeSet<domania_core::Actor> =
                     self.snapshot.holdings().iter().map(domania_core::shares::Holding::actor).collect();

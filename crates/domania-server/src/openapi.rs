@@ -1450,6 +1450,7 @@ fn schemas() -> BTreeMap<&'static str, Schema> {
                     ("subsectors", arr(obj())),
                     ("owners_known", Schema::boolean()),
                     ("actors", arr(s())),
+                    ("services", obj()),
                 ],
                 &["snapshot", "bounds", "interventions", "subsectors"],
             ),
