@@ -426,16 +426,19 @@ pub fn annuaire(rules: &Rules, communes: &[String], date: Date) -> String {
     let _ = write!(
         b,
         "<header><h1>Annuaire des services et des référents</h1><p class=\"meta\">Tiré de l'annuaire des \
-         règles de gestion, le {}. Par commune (code INSEE) et par type d'intervention : les services \
+         règles de gestion, le {}. Par commune (nom et code INSEE) et par type d'intervention : les services \
          qu'une règle peut désigner, avec leurs référents quand ils en ont.</p></header>",
         date_fr(date)
     );
     for commune in communes {
         let _ = write!(
             b,
-            "<h2 id=\"c{0}\">Commune {0}</h2><table><tr><th>Intervention</th><th>Services et référents</th>\
+            "<h2 id=\"c{0}\">{1}</h2><table><tr><th>Intervention</th><th>Services et référents</th>\
              <th>Autres services que les règles peuvent désigner</th></tr>",
-            esc(commune)
+            esc(commune),
+            esc(&crate::communes::communes()
+                .get(commune)
+                .map_or_else(|| format!("Commune {commune}"), |c| format!("{} ({commune})", c.name)))
         );
         for kind in &rules.config().interventions {
             // One row per kind: the services with a referent here, each with them; the others
@@ -502,8 +505,9 @@ mod tests {
         let rules = crate::files::rules(None).expect("built-in rules").rules;
         let date = jiff::civil::date(2026, 1, 1);
         let page = annuaire(&rules, &["78498".into(), "78551".into()], date);
-        let poissy = &page[page.find("Commune 78498").unwrap()..page.find("Commune 78551").unwrap()];
-        let other = &page[page.find("Commune 78551").unwrap()..];
+        // Each commune by its name beside its code.
+        let poissy = &page[page.find("Poissy (78498)").unwrap()..page.find("Saint-Germain-en-Laye (78551)").unwrap()];
+        let other = &page[page.find("Saint-Germain-en-Laye (78551)").unwrap()..];
         // The Poissy referent for cleaning is listed in Poissy only, and not for waste.
         assert!(poissy.contains("Référent GUP Poissy (démo)"));
         assert!(!other.contains("Référent GUP Poissy (démo)"));

@@ -166,7 +166,14 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
     }
 
     let scope = commune.map_or_else(|| "territoire".to_owned(), str::to_owned);
-    let title = commune.map_or_else(|| "l'ensemble du territoire".to_owned(), |c| format!("la commune {c}"));
+    let title = commune.map_or_else(
+        || "l'ensemble du territoire".to_owned(),
+        |c| {
+            crate::communes::communes()
+                .get(c)
+                .map_or_else(|| format!("la commune {c}"), |n| format!("{} ({c})", n.name))
+        },
+    );
     let total = rows.len();
     let dups = rows.iter().filter(|r| status(r) == Some(Status::Duplicate)).count();
     let chart = format!("annual-{year}-{scope}.svg");
