@@ -437,3 +437,6 @@ value-rule-category = category
 note-urgency-review = claimed urgent without any of the category's criteria: to be reviewed
 note-duplicate = duplicate of request { $id } ({ $metres } m away, made { $at }), which covers it
 import-partly-covered = Warning: the owner files loaded cover { $communes } only in part (a part of the département's file is missing): their parcels without an owner row are of unknown owner, not natural persons, until the missing part is imported (or all the parts together; the last part of the file with --last-part).
+notice-duplicate = already reported: request { $id } covers it
+notice-urgency-review = claimed urgent without an objective criterion: reviewed before it is prioritised
+notice-urgent = urgent

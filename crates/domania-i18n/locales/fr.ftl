@@ -442,3 +442,6 @@ value-rule-category = catégorie
 note-urgency-review = déclaré urgent sans aucun des critères de la catégorie : à vérifier
 note-duplicate = doublon du signalement { $id } (à { $metres } m, fait le { $at }), qui le couvre
 import-partly-covered = Attention : les fichiers des propriétaires chargés ne couvrent qu’en partie { $communes } (une partie du fichier du département manque) : leurs parcelles sans ligne de propriétaire sont de propriétaire inconnu, non des personnes physiques, jusqu’à l’import de la partie qui manque (ou de toutes les parties ensemble ; la dernière partie du fichier avec --last-part).
+notice-duplicate = déjà signalé : le signalement { $id } le couvre
+notice-urgency-review = déclaré urgent sans critère objectif : vérifié avant d’être priorisé
+notice-urgent = urgent

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domania_app::i18n::Lang;
 use domania_app::requests::open311::{ListQuery, PostForm, posted, request_id};
 use domania_app::requests::{EventLine, Status};
 use domania_app::tokens::Role;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, GeoResult};
-use crate::extract::{Base, Body, Client, GeoForm, GeoPath, GeoQuery, Path, Query, parse_json};
+use crate::extract::{Base, Body, Client, GeoForm, GeoPath, GeoQuery, Language, Path, Query, parse_json};
 use crate::respond::json;
 use crate::state::{Shared, blocking};
 
@@ -76,32 +77,39 @@ pub async fn services_xml(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<Po
 /// `GET /open311/v2/requests.json`.
 pub async fn requests_json(
     State(s): State<Arc<Shared>>,
+    Language(lang): Language,
     GeoQuery(q): GeoQuery<ListQueryParams>,
 ) -> GeoResult<Response> {
-    requests(s, Format::Json, q).await
+    requests(s, Format::Json, q, lang).await
 }
 
 /// `GET /open311/v2/requests.xml`.
-pub async fn requests_xml(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<ListQueryParams>) -> GeoResult<Response> {
-    requests(s, Format::Xml, q).await
+pub async fn requests_xml(
+    State(s): State<Arc<Shared>>,
+    Language(lang): Language,
+    GeoQuery(q): GeoQuery<ListQueryParams>,
+) -> GeoResult<Response> {
+    requests(s, Format::Xml, q, lang).await
 }
 
 /// `POST /open311/v2/requests.json`.
 pub async fn post_json(
     State(s): State<Arc<Shared>>,
     Client(c): Client,
+    Language(lang): Language,
     GeoForm(f): GeoForm<Vec<(String, String)>>,
 ) -> GeoResult<Response> {
-    post_request(s, Format::Json, f, c).await
+    post_request(s, Format::Json, f, c, lang).await
 }
 
 /// `POST /open311/v2/requests.xml`.
 pub async fn post_xml(
     State(s): State<Arc<Shared>>,
     Client(c): Client,
+    Language(lang): Language,
     GeoForm(f): GeoForm<Vec<(String, String)>>,
 ) -> GeoResult<Response> {
-    post_request(s, Format::Xml, f, c).await
+    post_request(s, Format::Xml, f, c, lang).await
 }
 
 /// The discovery document in `format`.
@@ -141,6 +149,7 @@ async fn post_request(
     format: Format,
     form: Vec<(String, String)>,
     client: Option<std::net::IpAddr>,
+    lang: Lang,
 ) -> GeoResult<Response> {
     let form = PostForm::of(form);
     let held = shared.current();
@@ -171,16 +180,16 @@ async fn post_request(
     let request = form.request(reporter)?;
     let s2 = Arc::clone(&shared);
     let row = blocking(move || s2.desk.post(&held, request)).await??;
-    format.answer(StatusCode::CREATED, "service_requests", &[posted(&row)])
+    format.answer(StatusCode::CREATED, "service_requests", &[posted(&row, lang)])
 }
 
 /// `GET /open311/v2/requests.{json,xml}`.
-async fn requests(shared: Arc<Shared>, format: Format, q: ListQueryParams) -> GeoResult<Response> {
+async fn requests(shared: Arc<Shared>, format: Format, q: ListQueryParams, lang: Lang) -> GeoResult<Response> {
     let filter = q.into_query().filter()?;
     let s2 = Arc::clone(&shared);
     let rows = blocking(move || s2.desk.list(&filter)).await??;
     let held = shared.current();
-    let views: Vec<_> = rows.iter().map(|r| held.request_view(r)).collect();
+    let views: Vec<_> = rows.iter().map(|r| held.request_view(r, lang)).collect();
     format.answer(StatusCode::OK, "service_requests", &views)
 }
 
@@ -208,13 +217,17 @@ impl ListQueryParams {
 }
 
 /// `GET /open311/v2/requests/{id}.{json,xml}`, with its steps (an extension: `events`).
-pub async fn request(State(shared): State<Arc<Shared>>, GeoPath(file): GeoPath<String>) -> GeoResult<Response> {
+pub async fn request(
+    State(shared): State<Arc<Shared>>,
+    Language(lang): Language,
+    GeoPath(file): GeoPath<String>,
+) -> GeoResult<Response> {
     let (id, format) = file_format(&file)?;
     let id = request_id(id)?;
     let s2 = Arc::clone(&shared);
     let (row, events) = blocking(move || s2.desk.detail(id)).await??;
     let held = shared.current();
-    let mut view = held.request_view(&row);
+    let mut view = held.request_view(&row, lang);
     view.events = Some(events.iter().map(EventLine::from).collect());
     format.answer(StatusCode::OK, "service_requests", &[view])
 }
@@ -243,6 +256,7 @@ pub struct StatusChange {
 pub async fn change_status(
     State(shared): State<Arc<Shared>>,
     axum::Extension(caller): axum::Extension<Caller>,
+    Language(lang): Language,
     Path(id): Path<i64>,
     Body(body): Body,
 ) -> ApiResult<Response> {
@@ -257,7 +271,7 @@ pub async fn change_status(
     let row =
         blocking(move || s2.desk.transition(&h2, id, to, change.note.as_deref(), &caller.0, jiff::Timestamp::now()))
             .await??;
-    Ok(json(StatusCode::OK, &[held.request_view(&row)]))
+    Ok(json(StatusCode::OK, &[held.request_view(&row, lang)]))
 }
 
 /// `POST /v1/reports/{id}/reroute`, by an editor: routes the request again on the current
@@ -265,13 +279,14 @@ pub async fn change_status(
 pub async fn reroute(
     State(shared): State<Arc<Shared>>,
     axum::Extension(caller): axum::Extension<Caller>,
+    Language(lang): Language,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     let held = shared.current();
     let s2 = Arc::clone(&shared);
     let h2 = Arc::clone(&held);
     let row = blocking(move || s2.desk.reroute(&h2, id, &caller.0, jiff::Timestamp::now())).await??;
-    Ok(json(StatusCode::OK, &[held.request_view(&row)]))
+    Ok(json(StatusCode::OK, &[held.request_view(&row, lang)]))
 }
 
 /// The filter of the map's reports: GeoReport's `status` (open, closed or detailed statuses,

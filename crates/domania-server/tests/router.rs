@@ -791,6 +791,8 @@ async fn open311_posts_spots_duplicates_flags_urgency_and_refuses_bad_input() {
     let near_lon = (LON + 10.0 / 73_000.0).to_string();
     let b = post(base("dumping", &near_lon, &lat)).await;
     assert_eq!(b.json()[0]["duplicate_of"].as_str(), Some(id.as_str()), "{}", b.text());
+    // Its notice in the reader's language: French by default.
+    assert_eq!(b.json()[0]["service_notice"], format!("déjà signalé : le signalement {id} le couvre"), "{}", b.text());
     // 60 m away, or another kind at the same point: new requests.
     let far_lon = (LON + 60.0 / 73_000.0).to_string();
     assert!(post(base("dumping", &far_lon, &lat)).await.json()[0]["duplicate_of"].is_null());

@@ -275,7 +275,8 @@ fn webhook(held: &Held, d: &Delivery, r: &RequestRow, name: &str) -> std::result
         status: d.status,
         at: &d.at,
         note: d.note.as_deref(),
-        request: held.request_view(r),
+        // A program reads the event: its words in French, the language of the territory.
+        request: held.request_view(r, domania_i18n::Lang::Fr),
     };
     let body = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
     let t = Timestamp::now().as_second();

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{EventLine, NewRequest, Status, Urgency, stamp};
 use crate::error::{AppError, ErrorCode, Result};
 use crate::held::Held;
+use domania_i18n::Lang;
 
 /// The changeset of the discovery document (the date the API last changed).
 pub const CHANGESET: &str = "2026-11-26T00:00:00Z";
@@ -150,23 +151,21 @@ pub struct Token {
 }
 
 /// What a request's notice says: a duplicate, an urgency to review, or nothing.
-fn notice(r: &RequestRow) -> String {
+fn notice(r: &RequestRow, lang: Lang) -> String {
     match (&r.duplicate_of, r.urgency) {
-        (Some(d), _) => format!("already reported: request {d} covers it"),
-        (None, Urgency::Review) => {
-            "claimed urgent without an objective criterion: reviewed before it is prioritised".into()
-        }
-        (None, Urgency::Urgent) => "urgent".into(),
+        (Some(d), _) => lang.t("notice-duplicate", &[("id", d.to_string().into())]),
+        (None, Urgency::Review) => lang.t("notice-urgency-review", &[]),
+        (None, Urgency::Urgent) => lang.t("notice-urgent", &[]),
         (None, Urgency::Normal) => String::new(),
     }
 }
 
-/// The answer to the post of `r`.
+/// The answer to the post of `r`, its notice in `lang`.
 #[must_use]
-pub fn posted(r: &RequestRow) -> Posted {
+pub fn posted(r: &RequestRow, lang: Lang) -> Posted {
     Posted {
         service_request_id: r.id.to_string(),
-        service_notice: notice(r),
+        service_notice: notice(r, lang),
         account_id: None,
         agency_responsible: r.service_name.clone(),
         duplicate_of: r.duplicate_of.map(|d| d.to_string()),
@@ -394,9 +393,10 @@ impl Held {
         Ok(ServiceDefinition { service_code: &c.code, attributes })
     }
 
-    /// A request as GeoReport v2 shows it (its category's name from these rules).
+    /// A request as GeoReport v2 shows it (its category's name from these rules, its notice in
+    /// `lang`).
     #[must_use]
-    pub fn request_view<'a>(&'a self, r: &'a RequestRow) -> RequestView<'a> {
+    pub fn request_view<'a>(&'a self, r: &'a RequestRow, lang: Lang) -> RequestView<'a> {
         let service_name =
             self.rules.rules.category(&r.service_code).map_or(r.service_code.as_str(), |c| c.name.as_str());
         RequestView {
@@ -407,7 +407,7 @@ impl Held {
             service_code: &r.service_code,
             description: &r.description,
             agency_responsible: &r.service_name,
-            service_notice: notice(r),
+            service_notice: notice(r, lang),
             requested_datetime: &r.requested_at,
             updated_datetime: &r.updated_at,
             expected_datetime: r.expected_at.as_deref(),
