@@ -50,6 +50,8 @@ pub struct Held {
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
     /// The layers' shapes as shared arcs, for the tiles (built on first use).
     topo: OnceLock<Topologies>,
+    /// What the search box looks things up in (built on first use).
+    search: OnceLock<crate::search::SearchIndex>,
 }
 
 impl std::fmt::Debug for Held {
@@ -137,6 +139,7 @@ impl Held {
             tag_hash,
             build_ms: started.elapsed().as_secs_f64() * 1e3,
             topo: OnceLock::new(),
+            search: OnceLock::new(),
         }
     }
 
@@ -150,6 +153,12 @@ impl Held {
     /// it swaps the snapshot in, so that no tile waits for them).
     pub fn topologies(&self) -> &Topologies {
         self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
+    }
+
+    /// The search box's index of this snapshot (built on first use).
+    #[must_use]
+    pub fn search_index(&self) -> &crate::search::SearchIndex {
+        self.search.get_or_init(|| crate::search::SearchIndex::build(&self.snapshot))
     }
 
     /// The store version of each layer.

@@ -5,6 +5,8 @@ use domania_core::Layer;
 use domania_engine::Snapshot;
 use domania_i18n::{Arg, Lang};
 use geo_types::Rect;
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::held::Held;
@@ -60,17 +62,66 @@ fn section_query(upper: &str) -> Option<(String, Option<String>, String)> {
     Some((commune.to_owned(), prefix, format!("{section:0>2}")))
 }
 
-/// The box of the parcels at `positions` and how many there are.
-fn parcels_box(snap: &Snapshot, positions: impl Iterator<Item = usize>) -> (usize, Option<Rect<f64>>) {
-    use geo::BoundingRect;
-    positions.fold((0, None), |(n, acc), i| {
-        let b = snap.parcels()[i].geom_l93.bounding_rect();
-        let merged = match (acc, b) {
-            (Some(a), Some(b)) => Some(domania_core::crs::box_union(a, b)),
-            (a, b) => a.or(b),
-        };
-        (n + 1, merged)
-    })
+/// What the search box looks things up in, built once per snapshot (on the first search: about
+/// a second per million parcels): each owner with its parcels, each commune's and each
+/// section's parcels, counted and boxed. A search then reads tens of thousands of entries, not a
+/// million parcels.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    owners: Vec<IndexedOwner>,
+    /// Parcels and box per commune code.
+    communes: HashMap<String, (usize, Rect<f64>)>,
+    /// Parcels and box per (commune, prefix, section).
+    sections: HashMap<(String, String, String), (usize, Rect<f64>)>,
+}
+
+/// One owner (a SIREN and a name) of the snapshot.
+#[derive(Debug)]
+struct IndexedOwner {
+    folded: String,
+    name: String,
+    siren: String,
+    parcels: usize,
+    bbox: Rect<f64>,
+}
+
+fn grow(entry: &mut (usize, Rect<f64>), b: Rect<f64>) {
+    entry.0 += 1;
+    entry.1 = domania_core::crs::box_union(entry.1, b);
+}
+
+impl SearchIndex {
+    /// The index of a snapshot.
+    #[must_use]
+    pub fn build(snap: &Snapshot) -> Self {
+        use geo::BoundingRect;
+        let mut index = SearchIndex::default();
+        let mut owner_at: HashMap<(&str, &str), usize> = HashMap::new();
+        for (p, h) in snap.parcels().iter().zip(snap.holdings()) {
+            let Some(b) = p.geom_l93.bounding_rect() else { continue };
+            if let (Some(commune), Some(prefix), Some(section)) = (p.idu.get(0..5), p.idu.get(5..8), p.idu.get(8..10)) {
+                grow(index.communes.entry(commune.to_owned()).or_insert((0, b)), b);
+                let key = (commune.to_owned(), prefix.to_owned(), section.to_owned());
+                grow(index.sections.entry(key).or_insert((0, b)), b);
+            }
+            for o in &h.owners {
+                let n = *owner_at.entry((&o.siren, &o.name)).or_insert_with(|| {
+                    index.owners.push(IndexedOwner {
+                        folded: fold(&o.name),
+                        name: o.name.to_string(),
+                        siren: o.siren.to_string(),
+                        parcels: 0,
+                        bbox: b,
+                    });
+                    index.owners.len() - 1
+                });
+                let e = &mut index.owners[n];
+                e.parcels += 1;
+                e.bbox = domania_core::crs::box_union(e.bbox, b);
+            }
+        }
+        index
+    }
 }
 
 /// The search box: a section (`78440 AB`), an IDU (14 characters, or the end of one:
@@ -78,7 +129,7 @@ fn parcels_box(snap: &Snapshot, positions: impl Iterator<Item = usize>) -> (usiz
 /// owner's name, a QPV code or name, a sub-sector id or name; ignoring case, accents and
 /// hyphens. Exact keys come first, then communes, zones, then owners; at most `limit` hits.
 #[must_use]
-pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> {
+pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lang: Lang) -> Vec<Hit> {
     use geo::BoundingRect;
     let q = query.trim();
     if q.is_empty() || limit == 0 {
@@ -88,17 +139,15 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
     let upper = q.to_uppercase().replace(' ', "");
     let mut hits = Vec::new();
     let communes = crate::communes::communes();
-    // A section of a commune: every parcel of it.
+    // A section of a commune: every parcel of it (under any prefix unless one is given).
     if let Some((commune, prefix, section)) = section_query(&upper) {
-        let (count, b) = parcels_box(
-            snap,
-            (0..snap.parcels().len()).filter(|&i| {
-                let idu = snap.parcels()[i].idu.as_str();
-                idu.starts_with(&commune)
-                    && idu.get(8..10) == Some(section.as_str())
-                    && prefix.as_deref().is_none_or(|p| idu.get(5..8) == Some(p))
-            }),
-        );
+        let (count, b) = index
+            .sections
+            .iter()
+            .filter(|((c, p, sec), _)| *c == commune && *sec == section && prefix.as_ref().is_none_or(|x| x == p))
+            .fold((0, None), |(n, acc): (usize, Option<Rect<f64>>), (_, (k, b))| {
+                (n + k, Some(acc.map_or(*b, |a| domania_core::crs::box_union(a, *b))))
+            });
         if let Some(b) = b {
             let id = format!("{commune}{}{section}", prefix.as_deref().unwrap_or("000"));
             let args = [
@@ -118,8 +167,10 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
             });
         }
     }
-    // Parcels: the IDU itself, or IDUs ending with what was typed (a section and number).
-    if upper.len() >= 6 && upper.chars().all(|c| c.is_ascii_alphanumeric()) {
+    // Parcels: the IDU itself, or IDUs ending with what was typed (a section and number: it
+    // holds a digit; a name does not start a scan of every parcel).
+    if upper.len() >= 6 && upper.chars().all(|c| c.is_ascii_alphanumeric()) && upper.chars().any(|c| c.is_ascii_digit())
+    {
         let exact = domania_core::Idu::normalise(&upper).ok().and_then(|i| snap.position(i.as_str()));
         let positions: Vec<usize> = match exact {
             Some(i) => vec![i],
@@ -148,23 +199,12 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
             }
         }
     }
-    // Communes by name, code or postcode, those the store holds parcels of (one pass over the
-    // parcels for all of them).
+    // Communes by name, code or postcode, those the store holds parcels of.
     let named: Vec<&crate::communes::Commune> = communes.find(q).into_iter().take(MAX_HITS).collect();
     if !named.is_empty() {
-        let mut found: std::collections::HashMap<&str, (usize, Option<Rect<f64>>)> =
-            named.iter().map(|c| (c.code.as_str(), (0, None))).collect();
-        for p in snap.parcels() {
-            if let Some((n, acc)) = p.idu.get(0..5).and_then(|code| found.get_mut(code)) {
-                *n += 1;
-                *acc = match (*acc, p.geom_l93.bounding_rect()) {
-                    (Some(a), Some(b)) => Some(domania_core::crs::box_union(a, b)),
-                    (a, b) => a.or(b),
-                };
-            }
-        }
+        let found = &index.communes;
         for c in named {
-            if let Some(&(count, Some(b))) = found.get(c.code.as_str()) {
+            if let Some(&(count, b)) = found.get(c.code.as_str()) {
                 let args = [("commune", Arg::from(communes.label(&c.code))), ("count", count.into())];
                 let label = lang.t("search-commune", &args);
                 hits.push(Hit {
@@ -213,32 +253,27 @@ pub fn find(snap: &Snapshot, query: &str, limit: usize, lang: Lang) -> Vec<Hit> 
             b: Option<Rect<f64>>,
         }
         let mut owners: Vec<Found> = Vec::new();
-        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for (p, h) in snap.parcels().iter().zip(snap.holdings()) {
-            for o in &h.owners {
-                let hit = if by_siren { o.siren.eq_ignore_ascii_case(q) } else { fold(&o.name).contains(&folded) };
-                if !hit {
-                    continue;
-                }
-                let n = *at.entry(fold(&o.name)).or_insert_with(|| {
-                    owners.push(Found {
-                        name: o.name.to_string(),
-                        sirens: std::collections::BTreeSet::new(),
-                        parcels: 0,
-                        b: None,
-                    });
-                    owners.len() - 1
-                });
-                let found = &mut owners[n];
-                if !o.siren.is_empty() {
-                    found.sirens.insert(o.siren.to_string());
-                }
-                found.parcels += 1;
-                found.b = match (found.b, p.geom_l93.bounding_rect()) {
-                    (Some(a), Some(b)) => Some(domania_core::crs::box_union(a, b)),
-                    (a, b) => a.or(b),
-                };
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        for o in &index.owners {
+            let hit = if by_siren { o.siren.eq_ignore_ascii_case(q) } else { o.folded.contains(&folded) };
+            if !hit {
+                continue;
             }
+            let n = *at.entry(o.folded.as_str()).or_insert_with(|| {
+                owners.push(Found {
+                    name: o.name.clone(),
+                    sirens: std::collections::BTreeSet::new(),
+                    parcels: 0,
+                    b: None,
+                });
+                owners.len() - 1
+            });
+            let found = &mut owners[n];
+            if !o.siren.is_empty() {
+                found.sirens.insert(o.siren.clone());
+            }
+            found.parcels += o.parcels;
+            found.b = Some(found.b.map_or(o.bbox, |a| domania_core::crs::box_union(a, o.bbox)));
         }
         owners.sort_by(|a, b| b.parcels.cmp(&a.parcels).then_with(|| a.name.cmp(&b.name)));
         for f in owners {
@@ -293,7 +328,7 @@ impl Held {
     /// The hits of `query` (at most `limit`, brought into 1 to [`MAX_HITS`]).
     #[must_use]
     pub fn search(&self, query: &str, limit: usize, lang: Lang) -> Vec<Hit> {
-        find(&self.snapshot, query, limit.clamp(1, MAX_HITS), lang)
+        find(&self.snapshot, self.search_index(), query, limit.clamp(1, MAX_HITS), lang)
     }
 }
 

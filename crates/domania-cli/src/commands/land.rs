@@ -13,12 +13,9 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
         Command::Parcel { idu } => parcel(cli, app, idu),
         Command::Search { query, limit } => {
             let snap = app.snapshot()?;
-            let hits = domania_app::search::find(
-                &snap,
-                query,
-                (*limit).clamp(1, domania_app::search::MAX_HITS),
-                cli.language(),
-            );
+            let index = domania_app::search::SearchIndex::build(&snap);
+            let limit = (*limit).clamp(1, domania_app::search::MAX_HITS);
+            let hits = domania_app::search::find(&snap, &index, query, limit, cli.language());
             let answer = domania_app::search::answer(query, &hits);
             if cli.json {
                 return json(&answer);
