@@ -276,7 +276,7 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
             found.b = Some(found.b.map_or(o.bbox, |a| domania_core::crs::box_union(a, o.bbox)));
         }
         owners.sort_by(|a, b| b.parcels.cmp(&a.parcels).then_with(|| a.name.cmp(&b.name)));
-        for f in owners {
+        for f in owners.into_iter().take(limit) {
             let Some(b) = f.b else { continue };
             let (id, key) = match f.sirens.len() {
                 1 => {
