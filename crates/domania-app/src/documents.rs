@@ -91,12 +91,17 @@ fn rule_label(r: RuleKind) -> &'static str {
 }
 
 fn contact(s: &Service) -> String {
+    links(s.phone.as_deref(), s.email.as_deref())
+}
+
+/// A phone number to call and an address to write to, as links (a phone dials), `·`-separated.
+fn links(phone: Option<&str>, email: Option<&str>) -> String {
     let mut parts = Vec::new();
-    if let Some(p) = &s.phone {
+    if let Some(p) = phone {
         let dial: String = p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
         parts.push(format!("<a href=\"tel:{dial}\">☎\u{a0}{}</a>", esc(p)));
     }
-    if let Some(e) = &s.email {
+    if let Some(e) = email {
         parts.push(format!("<a href=\"mailto:{0}\">{0}</a>", esc(e)));
     }
     parts.join(" · ")
@@ -455,8 +460,9 @@ pub fn annuaire(rules: &Rules, communes: &[String], date: Date) -> String {
                         if !r.role.is_empty() {
                             let _ = write!(line, ", {}", esc(&r.role));
                         }
-                        for c in [&r.phone, &r.email].into_iter().flatten() {
-                            let _ = write!(line, " · {}", esc(c));
+                        let reach = links(r.phone.as_deref(), r.email.as_deref());
+                        if !reach.is_empty() {
+                            let _ = write!(line, " · {reach}");
                         }
                         line
                     })
@@ -511,6 +517,8 @@ mod tests {
         // The Poissy referent for cleaning is listed in Poissy only, and not for waste.
         assert!(poissy.contains("Référent GUP Poissy (démo)"));
         assert!(!other.contains("Référent GUP Poissy (démo)"));
+        // Referents' numbers dial from a phone.
+        assert!(poissy.contains("<a href=\"tel:0139000021\">☎\u{a0}01 39 00 00 21</a>"), "{poissy}");
         // A referent of every commune (roads only) shows in both, on the roads line.
         assert!(poissy.contains("Astreinte voirie (démo)") && other.contains("Astreinte voirie (démo)"));
         assert_eq!(page.matches("Astreinte voirie (démo)").count(), 2, "only on the roads line of each commune");
