@@ -155,6 +155,14 @@ impl Held {
         self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
     }
 
+    /// The hits of `query` in the search box (at most `limit`, brought into 1 to
+    /// [`crate::search::MAX_HITS`]).
+    #[must_use]
+    pub fn search(&self, query: &str, limit: usize, lang: domania_i18n::Lang) -> Vec<crate::search::Hit> {
+        let limit = limit.clamp(1, crate::search::MAX_HITS);
+        crate::search::find(&self.snapshot, self.search_index(), query, limit, lang)
+    }
+
     /// The search box's index of this snapshot (built on first use).
     #[must_use]
     pub fn search_index(&self) -> &crate::search::SearchIndex {

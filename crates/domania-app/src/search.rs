@@ -9,8 +9,6 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::held::Held;
-
 pub use crate::communes::fold;
 
 /// What a hit of [`find`] is.
@@ -323,14 +321,6 @@ pub struct SearchAnswer<'a> {
 
 /// The most hits a search returns.
 pub const MAX_HITS: usize = 50;
-
-impl Held {
-    /// The hits of `query` (at most `limit`, brought into 1 to [`MAX_HITS`]).
-    #[must_use]
-    pub fn search(&self, query: &str, limit: usize, lang: Lang) -> Vec<Hit> {
-        find(&self.snapshot, self.search_index(), query, limit.clamp(1, MAX_HITS), lang)
-    }
-}
 
 /// The hits of a search with their boxes in CRS84.
 #[must_use]
