@@ -988,7 +988,7 @@ async fn the_viewer_its_search_and_the_documents() {
     assert!(text.contains("GED/conventions/2024-07.pdf") && text.contains("1er janvier 2024"), "the convention");
     assert_eq!(get(&f.router, "/subsectors/nothing/cahier").await.status, StatusCode::NOT_FOUND);
     let annuaire = get(&f.router, "/annuaire").await.text();
-    assert!(annuaire.contains("Commune 78498") && annuaire.contains("Référent GUP Poissy (démo)"));
+    assert!(annuaire.contains("Poissy (78498)") && annuaire.contains("Référent GUP Poissy (démo)"));
 
     // Downloads: a sub-sector and a QPV as CSV.
     let csv = get(&f.router, "/v1/subsectors/QN078001-01?f=csv").await;
