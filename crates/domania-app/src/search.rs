@@ -165,9 +165,11 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
             });
         }
     }
-    // Parcels: the IDU itself, or IDUs ending with what was typed (a section and number: it
-    // holds a digit; a name does not start a scan of every parcel).
-    if upper.len() >= 6 && upper.chars().all(|c| c.is_ascii_alphanumeric()) && upper.chars().any(|c| c.is_ascii_digit())
+    // Parcels: the IDU itself, or IDUs ending with what was typed (a section and a number: it
+    // ends with a digit; a name or a section does not start a scan of every parcel).
+    if upper.len() >= 6
+        && upper.chars().all(|c| c.is_ascii_alphanumeric())
+        && upper.ends_with(|c: char| c.is_ascii_digit())
     {
         let exact = domania_core::Idu::normalise(&upper).ok().and_then(|i| snap.position(i.as_str()));
         let positions: Vec<usize> = match exact {
