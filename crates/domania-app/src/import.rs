@@ -294,10 +294,8 @@ impl App {
         let Ok(store) = self.open_read() else { return Ok(Vec::new()) };
         let Some(Some(version)) = store.versions()?.get(&Layer::Owners).copied() else { return Ok(Vec::new()) };
         let mut by_source: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
-        for s in store.scopes(Layer::Owners)? {
-            if s.scope_kind == domania_store::ScopeKind::Commune {
-                by_source.entry(s.source).or_default().push(s.scope);
-            }
+        for (commune, source) in store.commune_sources(Layer::Owners)? {
+            by_source.entry(source).or_default().push(commune);
         }
         let mut wanted = std::collections::BTreeSet::new();
         for (source, communes) in &by_source {

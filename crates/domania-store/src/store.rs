@@ -221,18 +221,8 @@ impl Store {
     /// owner file whose neighbouring part is not loaded (see [`domania_core::parts`]). Read from
     /// the versions' records (each commune's last import and its source), not from the rows.
     pub fn owner_partly_covered(&self) -> Result<BTreeSet<String>> {
-        let sources: std::collections::HashMap<i64, String> =
-            self.db.version_records(Some(Layer::Owners))?.into_iter().map(|r| (r.version, r.source)).collect();
-        let mut last: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-        for s in self.db.scope_records(Some(Layer::Owners))? {
-            if s.scope_kind == "commune" {
-                let v = last.entry(s.scope).or_insert(s.version);
-                *v = (*v).max(s.version);
-            }
-        }
-        let provided: Vec<(&str, &str)> =
-            last.iter().filter_map(|(c, v)| Some((c.as_str(), sources.get(v)?.as_str()))).collect();
-        Ok(domania_core::parts::partly_covered(provided))
+        let sources = self.commune_sources(Layer::Owners)?;
+        Ok(domania_core::parts::partly_covered(sources.iter().map(|(c, s)| (c.as_str(), s.as_str()))))
     }
 
     /// The départements with current parcels, sorted (on PostGIS, the non-empty partitions).

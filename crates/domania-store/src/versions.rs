@@ -55,18 +55,36 @@ impl Store {
             .collect())
     }
 
-    /// The parts of a layer (communes, départements…) with the version that last replaced each,
-    /// where it came from, and how many rows each holds now.
-    pub fn scopes(&self, layer: Layer) -> Result<Vec<ScopeInfo>> {
+    /// The versions of a layer by number, and the latest version of each of its parts (kind,
+    /// code): what [`Store::scopes`] and [`Store::commune_sources`] read, from the records alone.
+    #[allow(clippy::type_complexity)]
+    fn latest_scopes(&self, layer: Layer) -> Result<(HashMap<i64, VersionRecord>, BTreeMap<(ScopeKind, String), i64>)> {
         let versions: HashMap<i64, VersionRecord> =
             self.db.version_records(Some(layer))?.into_iter().map(|r| (r.version, r)).collect();
-        // The latest version of each (kind, code).
         let mut last: BTreeMap<(ScopeKind, String), i64> = BTreeMap::new();
         for s in self.db.scope_records(Some(layer))? {
             let kind = ScopeKind::ALL.into_iter().find(|k| k.as_str() == s.scope_kind).unwrap_or(ScopeKind::Layer);
             let v = last.entry((kind, s.scope)).or_insert(s.version);
             *v = (*v).max(s.version);
         }
+        Ok((versions, last))
+    }
+
+    /// Each commune of a layer with the source of the version that last replaced it (no row
+    /// counted, unlike [`Store::scopes`]).
+    pub fn commune_sources(&self, layer: Layer) -> Result<BTreeMap<String, String>> {
+        let (versions, last) = self.latest_scopes(layer)?;
+        Ok(last
+            .into_iter()
+            .filter(|((kind, _), _)| *kind == ScopeKind::Commune)
+            .filter_map(|((_, code), v)| Some((code, versions.get(&v)?.source.clone())))
+            .collect())
+    }
+
+    /// The parts of a layer (communes, départements…) with the version that last replaced each,
+    /// where it came from, and how many rows each holds now.
+    pub fn scopes(&self, layer: Layer) -> Result<Vec<ScopeInfo>> {
+        let (versions, last) = self.latest_scopes(layer)?;
         // Rows each part holds now (a later import of another kind may have changed it).
         let mut counts: HashMap<(ScopeKind, String), i64> = HashMap::new();
         let kinds: BTreeSet<ScopeKind> = last.keys().map(|(k, _)| *k).collect();
