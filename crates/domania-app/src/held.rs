@@ -52,6 +52,16 @@ pub struct Held {
     topo: OnceLock<Topologies>,
     /// What the search box looks things up in (built on first use).
     search: OnceLock<crate::search::SearchIndex>,
+    /// What the legends list (built on first use).
+    on_the_map: OnceLock<OnTheMap>,
+}
+
+/// What is on the map of a snapshot, for the viewer's legends: the actors that hold land, and
+/// for each intervention kind the services that manage some space.
+#[derive(Debug, Default)]
+pub struct OnTheMap {
+    pub actors: Vec<domania_core::Actor>,
+    pub services: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Held {
@@ -140,6 +150,7 @@ impl Held {
             build_ms: started.elapsed().as_secs_f64() * 1e3,
             topo: OnceLock::new(),
             search: OnceLock::new(),
+            on_the_map: OnceLock::new(),
         }
     }
 
@@ -161,6 +172,23 @@ impl Held {
     pub fn search(&self, query: &str, limit: usize, lang: domania_i18n::Lang) -> Vec<crate::search::Hit> {
         let limit = limit.clamp(1, crate::search::MAX_HITS);
         crate::search::find(&self.snapshot, self.search_index(), query, limit, lang)
+    }
+
+    /// What is on the map of this snapshot (one pass over the holdings and the spaces, on first
+    /// use rather than on every territory request).
+    #[must_use]
+    pub fn on_the_map(&self) -> &OnTheMap {
+        self.on_the_map.get_or_init(|| {
+            let actors: std::collections::BTreeSet<domania_core::Actor> =
+                self.snapshot.holdings().iter().map(domania_core::shares::Holding::actor).collect();
+            let mut services: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+            for a in self.assign.spaces.iter().flat_map(|s| &s.assignments) {
+                if let Some(svc) = &a.service {
+                    services.entry(a.intervention.clone()).or_default().insert(svc.name.clone());
+                }
+            }
+            OnTheMap { actors: actors.into_iter().collect(), services }
+        })
     }
 
     /// The search box's index of this snapshot (built on first use).

@@ -51,9 +51,9 @@ pub struct TerritoryView<'a> {
     /// Whether any owner file is loaded (else every owner is unknown, and the map says so).
     pub owners_known: bool,
     /// The actors that hold land in the store: the owners' legend lists these, not every actor.
-    pub actors: Vec<domania_core::Actor>,
+    pub actors: &'a [domania_core::Actor],
     /// For each intervention kind, the services that manage some space: its legend lists these.
-    pub services: std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
+    pub services: &'a std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
     /// The map library's version built in (empty without it).
     pub maplibre: &'a str,
 }
@@ -109,6 +109,7 @@ impl Held {
                 }
             })
             .collect();
+        let on_map = self.on_the_map();
         TerritoryView {
             snapshot: self.tag(),
             judged_on: self.date,
@@ -120,22 +121,11 @@ impl Held {
             subsectors,
             basemap,
             uploadable: Layer::ALL.iter().filter(|l| l.is_imported()).map(|l| l.as_str()).collect(),
-            owners_known: self.snapshot.holdings().iter().any(|h| h.covered || !h.owners.is_empty()),
-            services: {
-                let mut by_kind: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
-                    std::collections::BTreeMap::new();
-                for a in self.assign.spaces.iter().flat_map(|s| &s.assignments) {
-                    if let Some(svc) = &a.service {
-                        by_kind.entry(a.intervention.as_str()).or_default().insert(svc.name.as_str());
-                    }
-                }
-                by_kind
-            },
-            actors: {
-                let present: std::collections::BTreeSet<domania_core::Actor> =
-                    self.snapshot.holdings().iter().map(domania_core::shares::Holding::actor).collect();
-                present.into_iter().collect()
-            },
+            // Some owner is known (an owner file covers a commune) unless every parcel's owner is
+            // unknown.
+            owners_known: on_map.actors.iter().any(|a| *a != domania_core::Actor::OwnerUnknown),
+            actors: &on_map.actors,
+            services: &on_map.services,
             maplibre,
         }
     }
