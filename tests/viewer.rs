@@ -107,11 +107,12 @@ fn the_first_view_of_a_cadastre_only_store_draws_parcels() {
     assert!(out.status.success(), "{}", texts(&out).1);
     let artefacts = root().join("target/first-view");
     let _ = std::fs::create_dir_all(&artefacts);
-    let look = || {
+    let look = |queries: &[&str]| {
         let server = Server::start(&store);
         let run = Command::new("node")
             .arg(root().join("tools/browser/first-view.mjs"))
             .args([server.url.as_str(), artefacts.to_str().unwrap()])
+            .args(queries)
             .env("DOMANIA_CHROMIUM", std::env::var("DOMANIA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
             .output()
             .expect("node runs the browser script");
@@ -119,7 +120,7 @@ fn the_first_view_of_a_cadastre_only_store_draws_parcels() {
         assert!(run.status.success(), "the first view draws no parcel:\n{stderr}\n{stdout}");
         serde_json::from_str::<serde_json::Value>(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
     };
-    let first = look();
+    let first = look(&[]);
     eprintln!("first view, cadastre only: {first}");
     assert_eq!(first["view"], "owners", "{first}");
     assert!(first["parcels_drawn"].as_u64().unwrap() > 100, "{first}");
@@ -130,8 +131,20 @@ fn the_first_view_of_a_cadastre_only_store_draws_parcels() {
     let out =
         domania(&store, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
     assert!(out.status.success(), "{}", texts(&out).1);
-    let second = look();
+    // Then found as people look for a place: a real address of the owner file (11 rue Ordener
+    // is parcel CK 28 there), the same with a typo and abbreviated with its postcode, a
+    // commune by its name, a section.
+    let second = look(&["11 rue Ordener", "11 rue ordner", "11 R ORDENER 75018", "paris 18e", "75118 CK"]);
     eprintln!("first view, with owners: {second}");
+    let searches = second["searches"].as_array().unwrap();
+    for s in &searches[..3] {
+        assert_eq!(s["found"], "address:75118000CK0028", "{s}");
+        assert_eq!(s["answer"], "75118000CK0028", "the address's answer opens: {s}");
+        assert!(s["first"].as_str().unwrap().contains("11 RUE ORDENER"), "{s}");
+        assert!(s["first"].as_str().unwrap().contains("DGFiP"), "the source is said: {s}");
+    }
+    assert_eq!(searches[3]["found"], "commune:75118", "{}", searches[3]);
+    assert_eq!(searches[4]["found"], "section:75118000CK", "{}", searches[4]);
     assert!(second["parcels_drawn"].as_u64().unwrap() > 100 && second["missing"] == "subsectors", "{second}");
     let legend = second["legend"].as_array().unwrap();
     assert!(

@@ -433,6 +433,8 @@ async function whoIsHere(e) {
     }
     const idu = who.space?.kind === 'parcel' ? who.space.idu : '';
     if (map.getLayer('selected')) map.setFilter('selected', ['==', ['get', 'idu'], idu]);
+    // Which space the answer is about (read by the browser tests).
+    document.body.dataset.answer = idu || (who.parcels || []).map((p) => p.idu).join(',') || who.space?.kind || 'none';
   } catch (err) {
     status(`${say('Qui gère ici ?', 'Who manages here?')} ${err.message}`, true);
   }
@@ -543,8 +545,9 @@ async function goTo(hit) {
   $('hits').hidden = true;
   if (!map) return;
   map.fitBounds([[hit.bbox[0], hit.bbox[1]], [hit.bbox[2], hit.bbox[3]]], { padding: 40, maxZoom: 19, duration: 0 });
-  // The parcel, or every parcel of the owner (of each owner of that name), outlined.
-  let idus = hit.kind === 'parcel' ? [hit.id] : [];
+  // The parcel (an address of the owner file is its parcel's), or every parcel of the owner
+  // (of each owner of that name), outlined.
+  let idus = hit.kind === 'parcel' || (hit.kind === 'address' && hit.source === 'ppm') ? [hit.id] : [];
   if (hit.kind === 'owner') {
     try {
       const lands = await Promise.all((hit.sirens || [hit.id]).map((s) => api(`v1/owners/${encodeURIComponent(s)}`)));
@@ -558,7 +561,7 @@ async function goTo(hit) {
   if (hit.kind === 'subsector') showSubsector(hit.id);
   status(`${hit.label}`);
   document.body.dataset.found = `${hit.kind}:${hit.id}`;
-  // A parcel found: its answer opens, as a click on it would.
+  // A parcel or an address found: its answer opens, as a click on it would.
   if (hit.point) {
     const lngLat = { lng: hit.point[0], lat: hit.point[1] };
     await whoIsHere({ lngLat, point: map.project(lngLat) });

@@ -1,13 +1,15 @@
 // The first view of a store, in headless chromium, as a SIG officer sees it after a first
 // import: which view opens, at what zoom, how many parcels it draws, what the page says.
 //
-//   node tools/browser/first-view.mjs BASE_URL OUT_DIR
+//   node tools/browser/first-view.mjs BASE_URL OUT_DIR [QUERY…]
 //
+// Each QUERY is then typed in the search box and sent with Enter, as a user would: the summary
+// says what the first hit was and which space the answer that opened is about.
 // Prints a JSON summary; exits 1 when the map draws no parcel.
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, out] = process.argv.slice(2);
+const [base, out, ...queries] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.DOMANIA_CHROMIUM || '/usr/bin/chromium',
   args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--no-sandbox'],
@@ -38,6 +40,29 @@ try {
     };
   });
   await page.locator('#map').screenshot({ path: join(out, 'first-view.png') });
+  summary.searches = [];
+  for (const q of queries) {
+    await page.evaluate(() => { delete document.body.dataset.found; delete document.body.dataset.answer; });
+    await page.fill('#q', q);
+    await page.press('#q', 'Enter');
+    await page.waitForFunction(
+      () => document.body.dataset.found || document.querySelector('#hits li.none'),
+      null,
+      { timeout: 30_000 },
+    );
+    const found = await page.evaluate(() => document.body.dataset.found || '');
+    // A hit with a place opens its answer: wait for it.
+    if (found.startsWith('address:') || found.startsWith('parcel:')) {
+      await page.waitForFunction(() => document.body.dataset.answer, null, { timeout: 30_000 });
+    }
+    summary.searches.push(await page.evaluate((query) => ({
+      query,
+      found: document.body.dataset.found || '',
+      first: document.querySelector('#hits [role=option]')?.textContent || document.getElementById('status').textContent.trim(),
+      answer: document.body.dataset.answer || '',
+      zoom: Math.round(window.domania.map.getZoom() * 10) / 10,
+    }), q));
+  }
   summary.errors = errors;
   failed = summary.parcels_drawn === 0 || errors.length > 0;
   console.log(JSON.stringify(summary));

@@ -371,6 +371,12 @@ impl App {
                 "the owners layer is a table, not shapes: export it with `domania owners --format csv`",
             ));
         }
+        if req.layer == Layer::Addresses {
+            return Err(AppError::new(
+                ErrorCode::InvalidArgument,
+                "the addresses layer is points of the Base Adresse Nationale, not shapes: the BAN's own file is the export",
+            ));
+        }
         #[cfg(not(feature = "gdal"))]
         {
             let _ = (rules, date);

@@ -435,10 +435,13 @@ fn read_rows(source: &Source, mut on_row: impl FnMut(Row)) -> Result<ValidationR
                     }
                 });
             }
-            let mut rows = owner_rows(rights.iter().map(|r| (&r.idu, r.right, &r.owner)));
+            let mut rows = owner_rows(rights.iter().map(|r| (&r.idu, r.right, &r.owner, r.address.as_deref())));
             carry_into(&mut rows, &source.carry);
             rows.into_iter().for_each(on_row);
             report.expect("a source names at least one file")
+        }
+        Layer::Addresses => {
+            domania_io::ban::read_ban_with(file, |a| on_row(domania_store::address_row(&a))).context(ctx)?
         }
         _ => domania_io::perimeter::read_perimeters_with(file, layer, opts, |p| {
             let props = serde_json::to_string(&p.properties).expect("a JSON map serialises");

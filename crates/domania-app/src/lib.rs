@@ -15,6 +15,7 @@
 //! - [`files`]: the TOML files a territory is described by (rules, territory, scenarios,
 //!   perimeters) and dates.
 
+pub mod addresses;
 pub mod assign;
 pub mod blocks;
 pub mod budget;

@@ -1,5 +1,6 @@
-//! The search box: an IDU or its end, a SIREN or part of an owner's name, a QPV or a
-//! sub-sector, ignoring case and accents; each hit with the box to zoom to.
+//! The search box: an IDU or its end, a section, a commune, an address or a street (see
+//! [`crate::addresses`]), a SIREN or part of an owner's name, a QPV or a sub-sector, ignoring
+//! case and accents; each hit with the box to zoom to.
 
 use domania_core::Layer;
 use domania_engine::Snapshot;
@@ -21,6 +22,10 @@ pub enum HitKind {
     Subsector,
     Commune,
     Section,
+    /// An address (of the BAN, or of the owner file).
+    Address,
+    /// A street: all its addresses.
+    Street,
 }
 
 /// One answer of the search box: what it is, its key (IDU, SIREN, QPV code, sub-sector id), a
@@ -40,6 +45,9 @@ pub struct Hit {
     /// The SIRENs of an owner hit that groups several owners of one name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sirens: Vec<String>,
+    /// Where an address or street hit comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::addresses::AddressSource>,
 }
 
 /// A section a query names: `78440 AB`, `78440AB`, `78440000AB`, `75118 0A` (a commune's
@@ -71,6 +79,8 @@ pub struct SearchIndex {
     communes: HashMap<String, (usize, Rect<f64>)>,
     /// Parcels and box per (commune, prefix, section).
     sections: HashMap<(String, String, String), (usize, Rect<f64>)>,
+    /// The addresses and their streets.
+    addresses: crate::addresses::AddressIndex,
 }
 
 /// One owner (a SIREN and a name) of the snapshot.
@@ -118,6 +128,7 @@ impl SearchIndex {
                 e.bbox = domania_core::crs::box_union(e.bbox, b);
             }
         }
+        index.addresses = crate::addresses::AddressIndex::build(snap);
         index
     }
 }
@@ -162,6 +173,7 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
                 box_l93: b,
                 point_l93: None,
                 sirens: Vec::new(),
+                source: None,
             });
         }
     }
@@ -195,6 +207,7 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
                     box_l93: b,
                     point_l93,
                     sirens: Vec::new(),
+                    source: None,
                 });
             }
         }
@@ -215,9 +228,47 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
                     box_l93: b,
                     point_l93: None,
                     sirens: Vec::new(),
+                    source: None,
                 });
             }
         }
+    }
+    // Addresses: the exact number first, then the streets.
+    for f in index.addresses.find(snap, q, limit) {
+        let source = lang.t(
+            match f.source {
+                crate::addresses::AddressSource::Ban => "address-source-ban",
+                crate::addresses::AddressSource::Ppm => "address-source-ppm",
+            },
+            &[],
+        );
+        let commune = match &f.postcode {
+            Some(pc) => format!("{pc} {}", communes.label(&f.commune)),
+            None => communes.label(&f.commune),
+        };
+        let label = if f.street {
+            let args = [
+                ("street", Arg::from(f.text.as_str())),
+                ("commune", commune.into()),
+                ("count", f.count.into()),
+                ("source", source.into()),
+            ];
+            lang.t("search-street", &args)
+        } else {
+            let args =
+                [("address", Arg::from(f.text.as_str())), ("commune", commune.into()), ("source", source.into())];
+            lang.t("search-address", &args)
+        };
+        hits.push(Hit {
+            kind: if f.street { HitKind::Street } else { HitKind::Address },
+            id: f.id,
+            label,
+            parcels: 0,
+            box_l93: f.box_l93,
+            point_l93: f.point_l93,
+            sirens: Vec::new(),
+            source: Some(f.source),
+        });
     }
     let zone_hits = |layer: Layer, kind: HitKind, what: &str, hits: &mut Vec<Hit>| {
         for z in snap.zones(layer) {
@@ -235,6 +286,7 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
                     box_l93: b,
                     point_l93: None,
                     sirens: Vec::new(),
+                    source: None,
                 });
             }
         }
@@ -295,7 +347,8 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
             ];
             let label = lang.t(key, &args);
             let sirens = if f.sirens.len() > 1 { f.sirens.into_iter().collect() } else { Vec::new() };
-            hits.push(Hit { kind: HitKind::Owner, id, label, parcels: f.parcels, box_l93: b, point_l93: None, sirens });
+            let (parcels, source) = (f.parcels, None);
+            hits.push(Hit { kind: HitKind::Owner, id, label, parcels, box_l93: b, point_l93: None, sirens, source });
         }
     }
     hits.truncate(limit);

@@ -200,8 +200,10 @@ pub enum Command {
     /// loosely (`91216ab37`, `91216 000 AB 0037`).
     Parcel { idu: String },
     /// The search box of the viewer: a commune (name, INSEE code or postcode), a section
-    /// (`78440 AB`), a parcel (its IDU or its end), an owner (SIREN or part of the name), a QPV
-    /// or a sub-sector; each hit with the box to zoom to (CRS84).
+    /// (`78440 AB`), a parcel (its IDU or its end), an address or a street (`12 rue Ordener`,
+    /// `12 R ORDENER 75018`, typos forgiven: from the BAN's `addresses` layer, else from the
+    /// owner file's street addresses), an owner (SIREN or part of the name), a QPV or a
+    /// sub-sector; each hit with the box to zoom to (CRS84).
     Search {
         /// What to look for.
         query: String,

@@ -23,15 +23,20 @@ pub enum Layer {
     Buildings,
     /// Cadastral sections (EDIGÉO `SECTION_id`).
     Sections,
+    /// Addresses of the Base Adresse Nationale (its departmental CSV), Lambert-93 points kept
+    /// as coordinates: keyed by the BAN's `id` (`78440_0420_00012`), commune first.
+    Addresses,
 }
 
 /// A name that is not one of the layers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions, spaces, buildings, sections)")]
+#[error(
+    "unknown layer {0:?} (layers: parcels, owners, qpv, subsectors, conventions, spaces, buildings, sections, addresses)"
+)]
 pub struct UnknownLayer(pub String);
 
 impl Layer {
-    pub const ALL: [Layer; 8] = [
+    pub const ALL: [Layer; 9] = [
         Layer::Parcels,
         Layer::Owners,
         Layer::Qpv,
@@ -40,10 +45,11 @@ impl Layer {
         Layer::Spaces,
         Layer::Buildings,
         Layer::Sections,
+        Layer::Addresses,
     ];
 
     /// The layers imported from files (all but `spaces`).
-    pub const IMPORTED: [Layer; 7] = [
+    pub const IMPORTED: [Layer; 8] = [
         Layer::Parcels,
         Layer::Owners,
         Layer::Qpv,
@@ -51,6 +57,7 @@ impl Layer {
         Layer::Conventions,
         Layer::Buildings,
         Layer::Sections,
+        Layer::Addresses,
     ];
 
     /// The name of the layer in commands, URLs and the store's tables.
@@ -65,6 +72,7 @@ impl Layer {
             Layer::Spaces => "spaces",
             Layer::Buildings => "buildings",
             Layer::Sections => "sections",
+            Layer::Addresses => "addresses",
         }
     }
 
@@ -74,10 +82,11 @@ impl Layer {
         self.as_str()
     }
 
-    /// Whether the layer has geometries (all but the owners).
+    /// Whether the layer has polygon geometries (all but the owners, and the addresses, whose
+    /// points are columns).
     #[must_use]
     pub fn is_spatial(self) -> bool {
-        self != Layer::Owners
+        !matches!(self, Layer::Owners | Layer::Addresses)
     }
 
     /// Whether the layer's features are zones (perimeters shares are computed in).
@@ -103,6 +112,7 @@ impl Layer {
             Layer::Spaces => "Spaces of the sub-sectors with their manager per intervention kind (domania assign)",
             Layer::Buildings => "Buildings of the cadastre (EDIGÉO BATIMENT_id), current version",
             Layer::Sections => "Cadastral sections (EDIGÉO SECTION_id), current version",
+            Layer::Addresses => "Addresses of the Base Adresse Nationale (x, y in Lambert-93), current version",
         }
     }
 }

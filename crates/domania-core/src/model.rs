@@ -324,6 +324,31 @@ pub struct Owner {
     pub forme_abregee: Option<String>,
 }
 
+/// One address of the Base Adresse Nationale, Lambert-93.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Address {
+    /// The BAN's identifier (`78440_0420_00012`), commune first: the row's key.
+    pub id: String,
+    /// INSEE code of the commune.
+    pub commune: String,
+    /// House number; `None` for the BAN's `99999` (a place without a number).
+    pub numero: Option<u32>,
+    /// Repetition index (`bis`, `ter`, `a`…).
+    pub rep: Option<String>,
+    /// Street (or place) name, as the BAN writes it (`Rue Ordener`).
+    pub voie: String,
+    /// Place name (`nom_ld`), when given.
+    pub lieu_dit: Option<String>,
+    pub code_postal: Option<String>,
+    /// Lambert-93.
+    pub x: f64,
+    pub y: f64,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    /// The parcels the address serves (`cad_parcelles`, IDUs separated by `|`).
+    pub parcelles: Option<String>,
+}
+
 /// A cadastral parcel, geometry in Lambert-93 metres.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parcel {

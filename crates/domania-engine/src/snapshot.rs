@@ -48,6 +48,17 @@ pub struct Snapshot {
     pub(crate) versions: BTreeMap<Layer, Option<i64>>,
     /// Only the parcels meeting this layer's zones were read ([`Snapshot::load_for_zones`]).
     pub(crate) limited_to: Option<Layer>,
+    /// The BAN's addresses and the owner file's street addresses, for the search box (empty
+    /// in a snapshot for work in zones).
+    pub(crate) addresses: Addresses,
+}
+
+/// The addresses a snapshot holds: the BAN's, and the street addresses the owner file gives
+/// its parcels (`(IDU, address)`), which stand in where the BAN is not loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Addresses {
+    pub ban: Vec<domania_core::Address>,
+    pub ppm: Vec<(String, String)>,
 }
 
 /// IDU → position, without a heap allocation per parcel: IDUs are 14 ASCII bytes, kept inline;
@@ -180,6 +191,7 @@ impl Snapshot {
             index,
             versions: c.versions,
             limited_to,
+            addresses: Addresses { ban: c.addresses, ppm: c.street_addresses },
         }
     }
 
@@ -226,7 +238,14 @@ impl Snapshot {
             index,
             versions: BTreeMap::new(),
             limited_to: None,
+            addresses: Addresses::default(),
         }
+    }
+
+    /// The addresses (the BAN's and the owner file's).
+    #[must_use]
+    pub fn addresses(&self) -> &Addresses {
+        &self.addresses
     }
 
     /// The parcels, in store order.
@@ -303,7 +322,9 @@ impl Snapshot {
             Layer::Subsectors => &self.subsectors,
             Layer::Qpv => &self.qpv,
             Layer::Conventions => &self.conventions,
-            Layer::Parcels | Layer::Owners | Layer::Spaces | Layer::Buildings | Layer::Sections => &[],
+            Layer::Parcels | Layer::Owners | Layer::Spaces | Layer::Buildings | Layer::Sections | Layer::Addresses => {
+                &[]
+            }
         }
     }
 

@@ -371,6 +371,13 @@ search-owner-siren = { $name } (SIREN { $siren }) — { $count ->
     [one] 1 parcel
    *[other] { $count } parcels
 }
+search-address = { $address }, { $commune } — { $source }
+search-street = { $street }, { $commune } — { $count ->
+    [one] 1 address
+   *[other] { $count } addresses
+} ({ $source })
+address-source-ban = Base Adresse Nationale
+address-source-ppm = DGFiP file of legal-person owners
 error-open311-format = { $file }: this API answers in JSON or XML (a name ending in .json or .xml).
 error-attribute-unknown = attribute[{ $code }] is not an attribute of { $service } (attributes: { $known }).
 error-attribute-value = attribute[{ $code }] = "{ $value }": the value is true or false.

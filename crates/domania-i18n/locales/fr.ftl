@@ -376,6 +376,13 @@ search-owner-siren = { $name } (SIREN { $siren }) — { $count ->
     [one] 1 parcelle
    *[other] { $count } parcelles
 }
+search-address = { $address }, { $commune } — { $source }
+search-street = { $street }, { $commune } — { $count ->
+    [one] 1 adresse
+   *[other] { $count } adresses
+} ({ $source })
+address-source-ban = Base Adresse Nationale
+address-source-ppm = fichier des propriétaires personnes morales, DGFiP
 error-open311-format = { $file } : cette API répond en JSON ou en XML (un nom finissant par .json ou .xml).
 error-attribute-unknown = attribute[{ $code }] n’est pas un attribut de la catégorie { $service } (attributs : { $known }).
 error-attribute-value = attribute[{ $code }] = « { $value } » : la valeur est true ou false.

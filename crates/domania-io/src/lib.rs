@@ -7,12 +7,14 @@
 //! - [`cadastre`]: Etalab cadastre GeoJSON parcels (`.json`, `.json.gz`)
 //! - [`edigeo`]: DGFiP EDIGÉO PCI-Vecteur sheets (feature `gdal`)
 //! - [`ppm`]: DGFiP PPM owner files (2025 and 2021–2023 header styles)
+//! - [`ban`]: the Base Adresse Nationale's departmental CSV
 //! - [`perimeter`]: QPV, sub-sectors and conventions (GeoJSON, Shapefile; with the `gdal`
 //!   feature, any format and CRS GDAL reads: `ogr`)
 //! - [`crs`]: pure-Rust transforms to Lambert-93 (re-exported from `domania-core`)
 //! - [`report`]: validation reports
 
 pub mod archive;
+pub mod ban;
 pub mod cadastre;
 pub mod edigeo;
 /// The CRS transforms live in `domania_core::crs` (the tiles need them without the readers).

@@ -23,8 +23,24 @@ pub struct OwnerRow {
     pub idu: Idu,
     pub right: Right,
     pub owner: Owner,
+    /// The parcel's street address as the file writes it (`12 B RUE ORDENER`), when it gives
+    /// a street or place name (see [`street_address`]).
+    pub address: Option<String>,
     /// 1-based line number in the file.
     pub line: u64,
+}
+
+/// The street address of a PPM row from its `N° voirie`, `Indice de répétition`, `Nature voie`
+/// and `Nom voie` (`0012`, `B`, `RUE`, `ORDENER` → `12 B RUE ORDENER`); `None` without a name.
+#[must_use]
+pub fn street_address(numero: &str, indice: &str, nature: &str, nom: &str) -> Option<String> {
+    let nom = nom.split_whitespace().collect::<Vec<_>>().join(" ");
+    if nom.is_empty() {
+        return None;
+    }
+    let numero = numero.trim().trim_start_matches('0');
+    let parts = [numero, indice.trim(), nature.trim(), nom.as_str()];
+    Some(parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" "))
 }
 
 /// Rows read from one PPM file, with the report.
@@ -48,6 +64,11 @@ const GROUPE: &str = "groupe personne";
 const FORME: &str = "forme juridique";
 const FORME_ABR: &str = "forme juridique abrégée";
 const DENOMINATION: &str = "dénomination";
+/// The street columns, optional: an address is kept when the file has them.
+const VOIRIE: &str = "n° voirie";
+const INDICE: &str = "indice de répétition";
+const NATURE_VOIE: &str = "nature voie";
+const NOM_VOIE: &str = "nom voie";
 const REQUIRED: [&str; 11] =
     [DEP, COMMUNE, PREFIXE, SECTION, PLAN, DROIT, SIREN, GROUPE, FORME, FORME_ABR, DENOMINATION];
 
@@ -149,6 +170,7 @@ pub fn read_ppm_bytes(path: &Path, bytes: &[u8], forced: Option<&'static Encodin
     let (c_dep, c_com, c_pre, c_sec, c_plan) = (col(DEP), col(COMMUNE), col(PREFIXE), col(SECTION), col(PLAN));
     let (c_droit, c_siren, c_groupe, c_forme, c_abr, c_nom) =
         (col(DROIT), col(SIREN), col(GROUPE), col(FORME), col(FORME_ABR), col(DENOMINATION));
+    let street = [VOIRIE, INDICE, NATURE_VOIE, NOM_VOIE].map(|c| cols.get(c).copied());
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -236,7 +258,9 @@ pub fn read_ppm_bytes(path: &Path, bytes: &[u8], forced: Option<&'static Encodin
             continue;
         }
         report.accepted += 1;
-        rows.push(OwnerRow { idu, right, owner, line });
+        let cell = |c: Option<usize>| c.and_then(|i| record.get(i)).unwrap_or("");
+        let address = street_address(cell(street[0]), cell(street[1]), cell(street[2]), cell(street[3]));
+        rows.push(OwnerRow { idu, right, owner, address, line });
     }
     Ok(PpmRead { rows, report, encoding })
 }

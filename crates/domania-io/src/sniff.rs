@@ -27,6 +27,7 @@ pub fn file_label(layer: Layer) -> &'static str {
         Layer::Spaces => "nothing: the spaces layer is computed by `assign`, never imported",
         Layer::Buildings => "EDIGÉO sheets (the buildings of the cadastre)",
         Layer::Sections => "EDIGÉO sheets (the cadastral sections)",
+        Layer::Addresses => "a Base Adresse Nationale file (adresses-NN.csv or .csv.gz, ';'-separated)",
     }
 }
 
@@ -67,10 +68,14 @@ pub fn check_kind(path: &Path, expected: Layer) -> Result<()> {
         Layer::Owners if json => {
             Err(wrong(path, expected, "JSON (a GeoJSON layer? import it as parcels, qpv, subsectors or conventions)"))
         }
-        Layer::Owners => Ok(()),
+        Layer::Addresses if json => Err(wrong(path, expected, "JSON")),
+        Layer::Owners | Layer::Addresses => Ok(()),
         _ if !json && first_line.matches(';').count() >= 3 => {
-            let hint = if first_line.to_lowercase().contains("code droit") {
+            let header = first_line.to_lowercase();
+            let hint = if header.contains("code droit") {
                 "a PPM owner file (import it as `owners`)"
+            } else if header.contains("nom_voie") && header.contains("code_insee") {
+                "a Base Adresse Nationale file (import it as `addresses`)"
             } else {
                 "';'-separated text"
             };

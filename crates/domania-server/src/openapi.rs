@@ -728,7 +728,7 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             path: "/v1/search",
             id: "search",
             tag: "Viewer",
-            summary: "The search box: a commune (name, code, postcode), a section, an IDU or its end, a SIREN or owner name, a QPV, a sub-sector",
+            summary: "The search box: a commune (name, code, postcode), a section, an IDU or its end, an address or a street (BAN, or the owner file's), a SIREN or owner name, a QPV, a sub-sector",
             access: Access::Read,
             params: vec![
                 required_query("q", "what to look for", Schema::text(0)),
@@ -1464,13 +1464,26 @@ fn schemas() -> BTreeMap<&'static str, Schema> {
                         "hits",
                         arr(Schema::with(
                             &[
-                                ("kind", Schema::values(["parcel", "owner", "qpv", "subsector", "commune", "section"])),
+                                (
+                                    "kind",
+                                    Schema::values([
+                                        "parcel",
+                                        "owner",
+                                        "qpv",
+                                        "subsector",
+                                        "commune",
+                                        "section",
+                                        "address",
+                                        "street",
+                                    ]),
+                                ),
                                 ("id", s()),
                                 ("label", s()),
                                 ("parcels", Schema::integer(Some(0), None)),
                                 ("bbox", arr(n())),
                                 ("point", arr(n())),
                                 ("sirens", arr(s())),
+                                ("source", Schema::values(["ban", "ppm"])),
                             ],
                             &["kind", "id", "label", "bbox"],
                         )),

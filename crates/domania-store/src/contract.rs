@@ -36,6 +36,8 @@ pub(crate) trait Engine: Send {
     fn parcel(&self, idu: &str) -> Result<Option<StoredParcel>>;
     fn rights_of(&self, idu: &str) -> Result<Vec<StoredRight>>;
     fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>>;
+    /// The street addresses of the owners layer, `(IDU, address)`, each pair once.
+    fn street_addresses(&self) -> Result<Vec<(String, String)>>;
     /// Every current parcel, or those whose boxes meet a zone of `zones`.
     fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>>;
     fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>>;

@@ -125,7 +125,7 @@ impl<'a> ImportTx<'a> {
         let count = self.scopes.entry(code).or_default();
         count.features += 1;
         self.features += 1;
-        let (gh, ah) = (row.geom_hash(), row.attr_hash());
+        let (gh, ah) = (row.geom_hash(), row.attr_hash(self.layer));
         let old = self.current.remove(&row.key);
         if let Some((_, ogh, oah)) = old
             && ogh == gh

@@ -1,6 +1,6 @@
 //! The layers the store versions, their columns, and rows in a layer-neutral form.
 
-use domania_core::{Idu, Owner, Parcel, Right};
+use domania_core::{Address, Idu, Owner, Parcel, Right};
 use geo_types::MultiPolygon;
 
 use crate::blob::encode_multipolygon;
@@ -30,10 +30,26 @@ pub(crate) fn columns(layer: Layer) -> &'static [(&'static str, &'static str)] {
             ("forme", "TEXT"),
             ("forme_abregee", "TEXT"),
             ("source_rows", "INTEGER NOT NULL"),
+            // Added after the layer's first schema (see [`LATER_COLUMNS`]): the parcel's street
+            // address as the PPM writes it, `12 B RUE ORDENER`.
+            ("adresse", "TEXT"),
         ],
         Layer::Qpv | Layer::Subsectors | Layer::Conventions | Layer::Buildings | Layer::Sections => {
             &[("name", "TEXT"), ("properties", "TEXT")]
         }
+        Layer::Addresses => &[
+            ("commune", "TEXT NOT NULL"),
+            ("numero", "INTEGER"),
+            ("rep", "TEXT"),
+            ("voie", "TEXT NOT NULL"),
+            ("lieu_dit", "TEXT"),
+            ("code_postal", "TEXT"),
+            ("x", "REAL NOT NULL"),
+            ("y", "REAL NOT NULL"),
+            ("lon", "REAL"),
+            ("lat", "REAL"),
+            ("parcelles", "TEXT"),
+        ],
         Layer::Spaces => &[
             ("subsector", "TEXT NOT NULL"),
             ("space", "TEXT NOT NULL"),
@@ -45,6 +61,17 @@ pub(crate) fn columns(layer: Layer) -> &'static [(&'static str, &'static str)] {
             ("explanations", "TEXT"),
         ],
     }
+}
+
+/// Columns added to a layer after stores were made with it: a store made before has them
+/// added empty by its first writer, and a row whose added columns are all empty hashes as it
+/// did before (its stored hash stays true).
+const LATER_COLUMNS: &[(Layer, usize)] = &[(Layer::Owners, 1)];
+
+/// How many of a layer's columns are added later ([`LATER_COLUMNS`]).
+#[must_use]
+pub(crate) fn later_columns(layer: Layer) -> usize {
+    LATER_COLUMNS.iter().find(|(l, _)| *l == layer).map_or(0, |(_, n)| *n)
 }
 
 /// One attribute value of a row, as the store keeps it.
@@ -95,11 +122,17 @@ impl Row {
     pub fn geom_hash(&self) -> i64 {
         self.geom.as_deref().map_or(0, fnv1a)
     }
-    /// Hash of the attribute values.
+    /// Hash of the attribute values of a row of `layer` (the later columns left empty count for
+    /// nothing, see [`LATER_COLUMNS`]).
     #[must_use]
-    pub fn attr_hash(&self) -> i64 {
+    pub fn attr_hash(&self, layer: Layer) -> i64 {
+        let mut values = &self.values[..];
+        let first = values.len().saturating_sub(later_columns(layer));
+        while values.len() > first && values.last() == Some(&Value::Null) {
+            values = &values[..values.len() - 1];
+        }
         let mut buf = Vec::with_capacity(128);
-        for v in &self.values {
+        for v in values {
             match v {
                 Value::Null => buf.push(0),
                 Value::Integer(i) => {
@@ -152,18 +185,77 @@ pub fn parcel_row(p: &Parcel) -> Row {
     }
 }
 
+/// The row of an address of the BAN.
+#[must_use]
+pub fn address_row(a: &Address) -> Row {
+    let real = |v: Option<f64>| v.map_or(Value::Null, Value::Real);
+    Row {
+        key: a.id.clone(),
+        geom: None,
+        values: vec![
+            text(&a.commune),
+            a.numero.map_or(Value::Null, |n| Value::Integer(i64::from(n))),
+            opt_text(a.rep.as_deref()),
+            text(&a.voie),
+            opt_text(a.lieu_dit.as_deref()),
+            opt_text(a.code_postal.as_deref()),
+            Value::Real(a.x),
+            Value::Real(a.y),
+            real(a.lon),
+            real(a.lat),
+            opt_text(a.parcelles.as_deref()),
+        ],
+    }
+}
+
+/// The address a row of the addresses layer holds (`None` for a row that is not one).
+#[must_use]
+pub(crate) fn address_of(row: Row) -> Option<Address> {
+    let mut v = row.values.into_iter();
+    let mut next = || v.next().unwrap_or(Value::Null);
+    let text = |v: Value| match v {
+        Value::Text(t) => Some(t),
+        _ => None,
+    };
+    let real = |v: Value| match v {
+        Value::Real(r) => Some(r),
+        Value::Integer(i) => Some(i as f64),
+        _ => None,
+    };
+    Some(Address {
+        id: row.key,
+        commune: text(next())?,
+        numero: match next() {
+            Value::Integer(n) => u32::try_from(n).ok(),
+            _ => None,
+        },
+        rep: text(next()),
+        voie: text(next())?,
+        lieu_dit: text(next()),
+        code_postal: text(next()),
+        x: real(next())?,
+        y: real(next())?,
+        lon: real(next()),
+        lat: real(next()),
+        parcelles: text(next()),
+    })
+}
+
 /// Rows of the owners layer from PPM rights. The PPM file repeats a right once per fiscal
 /// subdivision (SUF): rows with the same (IDU, right, SIREN, name) are collapsed into one, with
-/// the number of source rows kept in `source_rows`.
+/// the number of source rows kept in `source_rows`, and the first street address given.
 #[must_use]
-pub fn owner_rows<'a>(rights: impl IntoIterator<Item = (&'a Idu, Right, &'a Owner)>) -> Vec<Row> {
+pub fn owner_rows<'a>(rights: impl IntoIterator<Item = (&'a Idu, Right, &'a Owner, Option<&'a str>)>) -> Vec<Row> {
     let mut out: Vec<Row> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (idu, right, owner) in rights {
+    for (idu, right, owner, address) in rights {
         let key = format!("{idu}|{}|{}|{}", right.code(), owner.siren, owner.name);
         if let Some(&i) = index.get(&key) {
             if let Value::Integer(n) = &mut out[i].values[7] {
                 *n += 1;
+            }
+            if out[i].values[8] == Value::Null {
+                out[i].values[8] = opt_text(address);
             }
             continue;
         }
@@ -180,6 +272,7 @@ pub fn owner_rows<'a>(rights: impl IntoIterator<Item = (&'a Idu, Right, &'a Owne
                 opt_text(owner.forme.as_deref()),
                 opt_text(owner.forme_abregee.as_deref()),
                 Value::Integer(1),
+                opt_text(address),
             ],
         });
     }

@@ -40,7 +40,7 @@ mod versions;
 
 pub use error::{Overflow, Result, StoreError};
 pub use import::ImportTx;
-pub use layer::{Layer, Row, Value, owner_rows, parcel_row, perimeter_row, space_row};
+pub use layer::{Layer, Row, Value, address_row, owner_rows, parcel_row, perimeter_row, space_row};
 pub use location::{Location, Wait};
 pub use model::{
     AlteredRow, CopyReport, Diff, EngineCheck, ImportMeta, ImportOptions, LayerSummary, MAX_REMOVED_DEFAULT, Miscount,

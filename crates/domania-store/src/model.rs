@@ -132,6 +132,11 @@ pub struct StoreContents {
     pub subsectors: Vec<StoredPerimeter>,
     pub qpv: Vec<StoredPerimeter>,
     pub conventions: Vec<StoredPerimeter>,
+    /// The addresses of the BAN (read with the whole territory, not for work in zones).
+    pub addresses: Vec<domania_core::Address>,
+    /// The street addresses the owner file gives its parcels, `(IDU, address)`, each pair once
+    /// (read with the addresses).
+    pub street_addresses: Vec<(String, String)>,
     /// The current version of each layer (`None` before its first import).
     pub versions: BTreeMap<Layer, Option<i64>>,
 }

@@ -55,7 +55,8 @@ impl ScopeKind {
             // Yvelines part here holds five of 259), and a second part must not wipe the first.
             // The cadastre's buildings and sections are keyed by commune first (`74024…`): one
             // commune's sheets replace its own only.
-            Layer::Owners | Layer::Buildings | Layer::Sections => {
+            // The BAN's addresses are keyed by commune first too (`78440_0420_00012`).
+            Layer::Owners | Layer::Buildings | Layer::Sections | Layer::Addresses => {
                 &[ScopeKind::Commune, ScopeKind::Departement, ScopeKind::Layer]
             }
             Layer::Qpv | Layer::Subsectors | Layer::Conventions | Layer::Spaces => &[ScopeKind::Layer],

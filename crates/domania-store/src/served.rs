@@ -74,8 +74,10 @@ pub fn restrict(mut c: StoreContents, scope: &Scope) -> StoreContents {
         .retain(|z| bbox(&z.geom_l93).is_some_and(|b| kept.locate_in_envelope_intersecting(b).next().is_some()));
     let idus: HashSet<&str> = c.parcels.iter().map(|p| p.idu.as_str()).collect();
     c.owner_rights.retain(|r| idus.contains(r.idu.as_str()));
+    c.street_addresses.retain(|(idu, _)| idus.contains(idu.as_str()));
     let communes: HashSet<&str> = c.parcels.iter().filter_map(|p| p.idu.get(0..5)).collect();
     c.owner_coverage.retain(|k| communes.contains(k.as_str()));
+    c.addresses.retain(|a| communes.contains(a.commune.as_str()));
     c
 }
 

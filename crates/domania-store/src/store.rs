@@ -265,6 +265,8 @@ impl Store {
                     c.owner_coverage.remove(&partial);
                 }
                 sort_rights(&mut c.owner_rights);
+                c.addresses = self.addresses_now()?;
+                c.street_addresses = self.db.street_addresses()?;
                 c.versions = self.versions()?;
                 Ok(Some(c))
             })?,
@@ -279,6 +281,10 @@ impl Store {
 
     fn read_contents(&self, zones: Option<Layer>) -> Result<StoreContents> {
         self.in_read(|| {
+            let (addresses, street_addresses) = match zones {
+                None => (self.addresses_now()?, self.db.street_addresses()?),
+                Some(_) => (Vec::new(), Vec::new()),
+            };
             Ok(StoreContents {
                 versions: self.versions()?,
                 parcels: self.db.parcels_meeting(zones)?,
@@ -287,8 +293,20 @@ impl Store {
                 subsectors: self.perimeters(Layer::Subsectors)?,
                 qpv: self.perimeters(Layer::Qpv)?,
                 conventions: self.perimeters(Layer::Conventions)?,
+                addresses,
+                street_addresses,
             })
         })
+    }
+
+    /// The current addresses of the BAN layer.
+    fn addresses_now(&self) -> Result<Vec<domania_core::Address>> {
+        let mut out = Vec::new();
+        self.db.raw_rows(Layer::Addresses, false, &mut |chunk: Vec<RawRow>| {
+            out.extend(chunk.into_iter().filter_map(|r| crate::layer::address_of(r.row)));
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// `read` in one read transaction: on a live PostGIS store, one consistent state.

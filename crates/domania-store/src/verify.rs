@@ -40,7 +40,7 @@ impl Store {
             for layer in Layer::ALL {
                 let counts = self.raw_layer(layer, &mut |chunk| {
                     for r in chunk {
-                        let now = (r.row.geom_hash(), r.row.attr_hash());
+                        let now = (r.row.geom_hash(), r.row.attr_hash(layer));
                         let (geometry, attributes) = (now.0 != r.ghash, now.1 != r.ahash);
                         if geometry || attributes {
                             report.altered.push(AlteredRow {

@@ -69,7 +69,7 @@ fn story(store: &mut Store) {
         forme_abregee: None,
     };
     let idus: Vec<Idu> = (3..=6).map(|n| parcel("78440", n, 1.0).idu).collect();
-    let rights = owner_rows(idus.iter().map(|i| (i, Right::Proprietaire, &owner)));
+    let rights = owner_rows(idus.iter().map(|i| (i, Right::Proprietaire, &owner, None)));
     store.import(Layer::Owners, rights, &meta("ppm.csv"), &opts(Layer::Owners)).unwrap();
     let qpv = perimeter_row("QN07801M", Some("Quartier"), r#"{"a":1.5}"#, &parcel("78440", 3, 300.0).geom_l93);
     store.import(Layer::Qpv, vec![qpv], &meta("qpv.geojson"), &opts(Layer::Qpv)).unwrap();

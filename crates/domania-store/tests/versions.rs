@@ -99,9 +99,9 @@ fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
         forme_abregee: Some("EPIC".into()),
     };
     let rows = owner_rows([
-        (&idu, Right::Proprietaire, &ph),
-        (&idu, Right::Proprietaire, &ph),
-        (&other, Right::Other('S'), &ph),
+        (&idu, Right::Proprietaire, &ph, None),
+        (&idu, Right::Proprietaire, &ph, Some("12 RUE ORDENER")),
+        (&other, Right::Other('S'), &ph, None),
     ]);
     assert_eq!(rows.len(), 2);
     store.import(Layer::Owners, rows, &meta("ppm1.csv"), &opts(Layer::Owners)).unwrap();
@@ -110,7 +110,7 @@ fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
     assert_eq!(store.owner_coverage().unwrap().into_iter().collect::<Vec<_>>(), ["75118"]);
     assert!(store.owner_file_covers("75118").unwrap());
     assert!(!store.owner_file_covers("75117").unwrap() && !store.owner_file_covers("91216").unwrap());
-    let rows = owner_rows([(&idu, Right::Proprietaire, &ph)]);
+    let rows = owner_rows([(&idu, Right::Proprietaire, &ph, None)]);
     // One of the département's two rows goes: more than the guard allows without --force.
     let err = store.import(Layer::Owners, rows.clone(), &meta("ppm2.csv"), &opts(Layer::Owners)).unwrap_err();
     assert!(err.to_string().contains("commune 75118: 1 of its 2 rows (50.0 %)"), "{err}");
@@ -346,4 +346,43 @@ fn a_store_older_than_a_layer_reads_it_as_empty_and_gets_it_when_written() {
         .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('buildings', 'sections')", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 2, "a writer adds the new layers' tables");
+}
+
+/// A store made before the owners' street address column: a read-only opening reads it empty
+/// (rights, dump, verify: its hashes stay true), the first writer adds it, and an owner file
+/// with addresses then changes the rows it gives one to.
+#[test]
+fn a_store_older_than_a_column_reads_it_as_empty_and_gets_it_when_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.gpkg");
+    let idu = Idu::parse("75118000AB0001").unwrap();
+    let ph = Owner {
+        siren: Siren::new("344810825"),
+        name: "PARIS HABITAT-OPH".into(),
+        groupe: Some(5),
+        forme: Some("4140".into()),
+        forme_abregee: Some("EPIC".into()),
+    };
+    let mut store = create(&path);
+    let rows = owner_rows([(&idu, Right::Proprietaire, &ph, None)]);
+    store.import(Layer::Owners, rows, &meta("old.csv"), &opts(Layer::Owners)).unwrap();
+    drop(store);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("ALTER TABLE owners DROP COLUMN adresse; ALTER TABLE owners_history DROP COLUMN adresse;")
+            .unwrap();
+    }
+    let old = Store::open(&path).unwrap();
+    assert_eq!(old.rights_of(idu.as_str()).unwrap().len(), 1);
+    assert!(old.read_all().unwrap().street_addresses.is_empty());
+    assert!(old.dump().is_ok());
+    assert!(old.verify().unwrap().altered.is_empty(), "an empty later column hashes as before");
+    drop(old);
+    let mut store = create(&path);
+    assert!(store.verify().unwrap().altered.is_empty());
+    let rows = owner_rows([(&idu, Right::Proprietaire, &ph, Some("12 RUE ORDENER"))]);
+    let v = store.import(Layer::Owners, rows, &meta("new.csv"), &opts(Layer::Owners)).unwrap();
+    assert_eq!(v.changed, 1, "{v:?}");
+    assert_eq!(store.read_all().unwrap().street_addresses, [(idu.to_string(), "12 RUE ORDENER".to_owned())]);
+    assert!(store.verify().unwrap().altered.is_empty());
 }

@@ -80,7 +80,7 @@ pub fn store(n: usize, dir: &Path) -> PathBuf {
     let rows = parcels.parcels.iter().map(parcel_row).collect();
     store.import(Layer::Parcels, rows, &meta, &ImportOptions::for_layer(Layer::Parcels)).expect("parcels");
     let ppm = read_ppm(&synth.join("ppm-synth.csv"), None).expect("ppm");
-    let rows = owner_rows(ppm.rows.iter().map(|r| (&r.idu, r.right, &r.owner)));
+    let rows = owner_rows(ppm.rows.iter().map(|r| (&r.idu, r.right, &r.owner, r.address.as_deref())));
     store.import(Layer::Owners, rows, &meta, &ImportOptions::for_layer(Layer::Owners)).expect("owners");
     for (file, layer) in [("subsectors-synth.geojson", Layer::Subsectors), ("qpv-synth.geojson", Layer::Qpv)] {
         let read = read_perimeters(&synth.join(file), layer, ReadOptions::default()).expect("perimeters");

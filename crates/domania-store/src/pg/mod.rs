@@ -65,13 +65,17 @@ impl PgDb {
         let mut client = connect(url, wait)?;
         // Snapshots sort a few hundred thousand parcels: in memory, not in temporary files.
         client.batch_execute("SET work_mem = '128MB'")?;
-        match schema_version(&mut client)? {
+        let older = match schema_version(&mut client)? {
             None => return Err(StoreError::Missing { path: shown.into() }),
             Some(v) if v > SCHEMA_VERSION => return Err(newer(&shown, v)),
-            Some(_) => {}
-        }
+            Some(v) => v < SCHEMA_VERSION,
+        };
         if write {
             lock_writer(&mut client, &shown, wait)?;
+            migrate(&mut client)?;
+        } else if older {
+            // A reader of a schema an older Domania made: the columns and tables this one reads
+            // are added (under the schema lock, without waiting for writers).
             migrate(&mut client)?;
         }
         Ok(Self { client: RefCell::new(client), writer: write })
@@ -215,6 +219,13 @@ impl Engine for PgDb {
         rows.iter().map(stored_right).collect()
     }
 
+    fn street_addresses(&self) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .c()
+            .query("SELECT DISTINCT idu, adresse FROM owners WHERE adresse IS NOT NULL ORDER BY idu, adresse", &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>> {
         let droit = right.code().to_string();
         let mut c = self.c();
@@ -319,6 +330,9 @@ impl Engine for PgDb {
             subsectors: self.perimeters(Layer::Subsectors)?,
             qpv: self.perimeters(Layer::Qpv)?,
             conventions: self.perimeters(Layer::Conventions)?,
+            // Read by the caller, in the same transaction.
+            addresses: Vec::new(),
+            street_addresses: Vec::new(),
             versions: std::collections::BTreeMap::new(),
         }))
     }

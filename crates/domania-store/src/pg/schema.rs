@@ -19,8 +19,10 @@ pub const TOKENS_REVOKED: &str = "tokens:revoked";
 /// `created_at` in the same form as a GeoPackage store's.
 pub(super) const NOW: &str = r#"to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#;
 
-/// The schema version this Domania writes: 1, the tables; 2, their guard ([`guard_function`]).
-pub(super) const SCHEMA_VERSION: i32 = 2;
+/// The schema version this Domania writes: 1, the tables; 2, their guard ([`guard_function`]);
+/// 3, the addresses layer and the owners' street address (the columns a layer gained since its
+/// tables were made are added, empty).
+pub(super) const SCHEMA_VERSION: i32 = 3;
 
 /// The setting by which a session is Domania's, and may write its tables: every connection
 /// Domania makes sets it. A database administrator who must edit a table by hand may set it
@@ -142,6 +144,15 @@ pub(super) fn migrate(client: &mut Client) -> Result<()> {
     );
     for layer in Layer::ALL {
         ddl.push_str(&layer_ddl(layer));
+        // Version 3: the columns added to a layer since its tables were made.
+        let t = layer.table();
+        for (n, ty) in crate::layer::columns(layer) {
+            let ty = pg_type(&ty.replace(" NOT NULL", ""));
+            let _ = write!(
+                ddl,
+                "ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {n} {ty}; ALTER TABLE {t}_history ADD COLUMN IF NOT EXISTS {n} {ty};"
+            );
+        }
     }
     tx.batch_execute(&ddl)?;
     // Version 2: the guard, on every table and on every partition there is, whatever its name

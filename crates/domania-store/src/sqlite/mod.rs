@@ -258,6 +258,16 @@ impl GpkgDb {
                    v_from INTEGER NOT NULL, v_to INTEGER NOT NULL);
                  CREATE INDEX IF NOT EXISTS {t}_history_key ON {t}_history (key, v_from);"
             ))?;
+            // A column added to the layer after this store was made: added, empty.
+            for table in [t.to_owned(), format!("{t}_history")] {
+                let have = table_columns(&tx, &table)?;
+                for (n, ty) in crate::layer::columns(layer) {
+                    if !have.iter().any(|h| h == n) {
+                        let ty = ty.replace(" NOT NULL", "");
+                        tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {n} {ty}"))?;
+                    }
+                }
+            }
             if layer == Layer::Owners {
                 tx.execute_batch("CREATE INDEX IF NOT EXISTS owners_idu ON owners (idu);")?;
             }
@@ -269,6 +279,17 @@ impl GpkgDb {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The layer's columns as a `SELECT` list: a column an older store lacks (its writer has
+    /// not opened it since the column was added) is read as empty.
+    fn column_list(&self, layer: Layer) -> Result<String> {
+        let have = table_columns(&self.conn, layer.table())?;
+        let names: Vec<String> = crate::layer::columns(layer)
+            .iter()
+            .map(|(n, _)| if have.iter().any(|h| h == n) { (*n).to_owned() } else { format!("NULL AS {n}") })
+            .collect();
+        Ok(names.join(", "))
     }
 
     /// Whether the store has a table (an older store may lack the newer ones; a read-only
@@ -391,7 +412,7 @@ impl Engine for GpkgDb {
         let t = layer.table();
         let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
         let geom = if layer.is_spatial() { "geom" } else { "NULL" };
-        let cols = format!("{geom}, key, {}", names.join(", "));
+        let cols = format!("{geom}, key, {}", self.column_list(layer)?);
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {cols} FROM {t} WHERE v_from <= ?1
              UNION ALL SELECT {cols} FROM {t}_history WHERE v_from <= ?1 AND v_to > ?1"
@@ -434,6 +455,18 @@ impl Engine for GpkgDb {
             "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = ?1 ORDER BY idu",
         )?;
         let rows = stmt.query_map([droit.as_str()], stored_right)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn street_addresses(&self) -> Result<Vec<(String, String)>> {
+        // A store whose writer has not opened it since the column was added has none.
+        if !self.has_table("owners")? || !table_columns(&self.conn, "owners")?.iter().any(|c| c == "adresse") {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT idu, adresse FROM owners WHERE adresse IS NOT NULL ORDER BY idu, adresse")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -623,7 +656,7 @@ impl Engine for GpkgDb {
         let order = if history { "hid" } else { "fid" };
         let mut stmt = self.conn.prepare(&format!(
             "SELECT fid, {geom}, key, ghash, ahash, v_from, {v_to}, {} FROM {table} ORDER BY {order}",
-            names.join(", ")
+            self.column_list(layer)?
         ))?;
         let mut q = stmt.query([])?;
         let mut chunks = Chunked::new(each);
@@ -648,4 +681,11 @@ impl Engine for GpkgDb {
         tx.execute_batch(RULES_DDL)?;
         Ok(Box::new(GpkgSink { tx }))
     }
+}
+
+/// The columns a table has.
+fn table_columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let names = stmt.query_map([table], |r| r.get::<_, String>(0))?;
+    Ok(names.collect::<rusqlite::Result<_>>()?)
 }
