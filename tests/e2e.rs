@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+mod addresses;
 mod crs;
 mod edigeo;
 mod french;

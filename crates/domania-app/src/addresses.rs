@@ -417,11 +417,11 @@ impl AddressIndex {
                 e.1 += usize::from(is_strong);
             }
         }
-        // Every word of the street named (one may be spare when three or more are given: a
-        // commune's name typed after the street).
-        let needed = if strong >= 3 { strong - 1 } else { strong };
+        // Every word of the street named, or all but one when two or more are given (a
+        // commune's name typed after the street): the streets naming more words first.
+        let needed = if strong >= 2 { strong - 1 } else { strong };
         let communes = crate::communes::communes();
-        let mut ranked: Vec<(u32, f32, bool)> = total
+        let mut ranked: Vec<(u32, usize, bool, f32)> = total
             .into_iter()
             .filter(|(_, (_, n))| *n >= needed)
             .filter(|(s, _)| {
@@ -433,24 +433,28 @@ impl AddressIndex {
                             && communes.get(&st.commune).is_some_and(|c| c.postcodes.iter().any(|p| p == code)))
                 })
             })
-            .map(|(s, (score, _))| {
+            .map(|(s, (score, named))| {
                 let st = &self.streets[s as usize];
                 // A whole name matched counts more than a longer name holding the words.
                 let whole = if usize::from(st.words) <= q.words.len() { 0.5 } else { 0.0 };
                 let has_number = q.numero.is_some_and(|n| self.numbered(st, n).next().is_some());
-                (s, score + whole, has_number)
+                (s, named, has_number, score + whole)
             })
             .collect();
         ranked.sort_by(|a, b| {
-            b.2.cmp(&a.2)
-                .then(b.1.total_cmp(&a.1))
+            b.1.cmp(&a.1)
+                .then(b.2.cmp(&a.2))
+                .then(b.3.total_cmp(&a.3))
                 .then_with(|| self.streets[a.0 as usize].name.cmp(&self.streets[b.0 as usize].name))
                 .then(a.0.cmp(&b.0))
         });
         let mut out = Vec::new();
         if let Some(n) = q.numero {
             // The exact repetition index first, then the number's others.
-            for (s, _, _) in ranked.iter().filter(|r| r.2).take(limit) {
+            // Of the streets naming the most words only: `11 rue Ordener Paris` is not an
+            // address of the rue de Paris.
+            let best = ranked.first().map_or(0, |r| r.1);
+            for (s, ..) in ranked.iter().filter(|r| r.2 && r.1 == best).take(limit) {
                 let st = &self.streets[*s as usize];
                 let mut found: Vec<Found> = self.numbered(st, n).filter_map(|e| Self::address(snap, st, *e)).collect();
                 found.sort_by_key(|f| {
@@ -460,7 +464,7 @@ impl AddressIndex {
                 out.extend(found);
             }
         }
-        for (s, _, _) in ranked.into_iter().take(limit) {
+        for (s, ..) in ranked.into_iter().take(limit) {
             if let Some(f) = self.street(snap, &self.streets[s as usize]) {
                 out.push(f);
             }

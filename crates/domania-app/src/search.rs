@@ -242,9 +242,11 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
             },
             &[],
         );
-        let commune = match &f.postcode {
-            Some(pc) => format!("{pc} {}", communes.label(&f.commune)),
-            None => communes.label(&f.commune),
+        // An address line: its postcode and its commune's name (`75018 Paris 18e
+        // Arrondissement`); without a postcode, the commune's code and name.
+        let commune = match (&f.postcode, communes.get(&f.commune)) {
+            (Some(pc), Some(c)) => format!("{pc} {}", c.name),
+            _ => communes.label(&f.commune),
         };
         let label = if f.street {
             let args = [
