@@ -128,6 +128,9 @@ fn the_first_view_of_a_cadastre_only_store_draws_parcels() {
     // The legend lists what is on the map: every parcel's owner is unknown.
     assert_eq!(first["legend"].as_array().unwrap().len(), 1, "{first}");
     assert!(first["status"].as_str().unwrap().contains("ucun sous-secteur n’est chargé"), "{first}");
+    // Where am I: the sections drawn and named; no street yet (no address without the owners).
+    assert!(first["sections_drawn"].as_u64().unwrap() > 0 && first["section_labels"].as_u64().unwrap() > 0, "{first}");
+    assert_eq!(first["street_labels"], 0, "{first}");
     let out =
         domania(&store, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
     assert!(out.status.success(), "{}", texts(&out).1);
@@ -136,6 +139,8 @@ fn the_first_view_of_a_cadastre_only_store_draws_parcels() {
     // commune by its name, a section.
     let second = look(&["11 rue Ordener", "11 rue ordner", "11 R ORDENER 75018", "paris 18e", "75118 CK"]);
     eprintln!("first view, with owners: {second}");
+    // The owner file's street addresses name the streets.
+    assert!(second["street_labels"].as_u64().unwrap() > 5, "{second}");
     let searches = second["searches"].as_array().unwrap();
     for s in &searches[..3] {
         assert_eq!(s["found"], "address:75118000CK0028", "{s}");

@@ -1,5 +1,6 @@
-//! Puts the viewer's map library in `OUT_DIR` for the server to embed: MapLibre GL JS from the
-//! npm registry, pinned by `viewer/package-lock.json`, installed with `npm ci` into this build's
+//! Puts the viewer's map library in `OUT_DIR` for the server to embed: MapLibre GL JS, and the
+//! font the map's labels are drawn with (Open Sans, regular and semibold), from the npm
+//! registry, pinned by `viewer/package-lock.json`, installed with `npm ci` into this build's
 //! own folder (`OUT_DIR/npm`: nothing written into the source tree, no two builds racing on one
 //! `node_modules`; npm's cache makes the second install of a version an offline copy). It runs
 //! again only when the lockfile changes.
@@ -12,6 +13,13 @@ use std::process::Command;
 
 /// The files of `maplibre-gl/dist` the viewer loads (the worker is found beside the module).
 const FILES: [&str; 3] = ["maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"];
+
+/// The fonts of the labels, from `open-sans-fonts` (written empty when it is not installed: the
+/// map then has no labels, and says nothing wrong).
+const FONTS: [(&str, &str); 2] = [
+    ("open-sans/Regular/OpenSans-Regular.ttf", "OpenSans-Regular.ttf"),
+    ("open-sans/Semibold/OpenSans-Semibold.ttf", "OpenSans-Semibold.ttf"),
+];
 
 fn version_in(path: &Path, pointer: &str) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
@@ -57,9 +65,15 @@ fn main() {
     let npm = out.join("npm");
     let installed = npm.join("node_modules/maplibre-gl/package.json");
     let wanted = version_in(&lock, "/packages/node_modules~1maplibre-gl/version");
-    if wanted.is_some() && wanted != version_in(&installed, "/version") && std::env::var_os("DOMANIA_NO_NPM").is_none()
-    {
+    let font_package = npm.join("node_modules/open-sans-fonts/package.json");
+    let font_wanted = version_in(&lock, "/packages/node_modules~1open-sans-fonts/version");
+    let stale = wanted != version_in(&installed, "/version") || font_wanted != version_in(&font_package, "/version");
+    if wanted.is_some() && stale && std::env::var_os("DOMANIA_NO_NPM").is_none() {
         install(&viewer, &npm);
+    }
+    for (from, to) in FONTS {
+        let bytes = std::fs::read(npm.join("node_modules/open-sans-fonts").join(from)).unwrap_or_default();
+        std::fs::write(out.join(to), bytes).expect("write to OUT_DIR");
     }
     let dist = npm.join("node_modules/maplibre-gl/dist");
     let files: Vec<Vec<u8>> = FILES.iter().map(|f| std::fs::read(dist.join(f)).unwrap_or_default()).collect();

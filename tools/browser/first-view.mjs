@@ -37,6 +37,10 @@ try {
       status: document.getElementById('status').textContent.trim(),
       missing: document.body.dataset.missing || '',
       legend: [...document.querySelectorAll('#legend-items li')].map((li) => li.textContent.trim()),
+      // The map's bearings: sections and streets named in glyphs the server made.
+      section_labels: m.getLayer('section-labels') ? m.queryRenderedFeatures({ layers: ['section-labels'] }).length : -1,
+      street_labels: m.getLayer('street-labels') ? m.queryRenderedFeatures({ layers: ['street-labels'] }).length : -1,
+      sections_drawn: m.getLayer('sections-outline') ? m.queryRenderedFeatures({ layers: ['sections-outline'] }).length : -1,
     };
   });
   await page.locator('#map').screenshot({ path: join(out, 'first-view.png') });

@@ -473,6 +473,29 @@ impl AddressIndex {
         out
     }
 
+    /// Every street with its name, commune and the points of its addresses (Lambert-93; an
+    /// address of the owner file at its parcel's box centre).
+    pub fn streets<'a>(&'a self, snap: &'a Snapshot) -> impl Iterator<Item = (&'a str, &'a str, Vec<(f64, f64)>)> + 'a {
+        use geo::BoundingRect;
+        let a = snap.addresses();
+        self.streets.iter().map(move |st| {
+            let entries = &self.entries[st.entries.start as usize..st.entries.end as usize];
+            let points = entries
+                .iter()
+                .filter_map(|e| match st.source {
+                    AddressSource::Ban => a.ban.get(e.at as usize).map(|x| (x.x, x.y)),
+                    AddressSource::Ppm => a
+                        .ppm
+                        .get(e.at as usize)
+                        .and_then(|(idu, _)| snap.parcel(idu))
+                        .and_then(|(p, _)| p.geom_l93.bounding_rect())
+                        .map(|b| (b.center().x, b.center().y)),
+                })
+                .collect();
+            (st.name.as_str(), st.commune.as_str(), points)
+        })
+    }
+
     /// The entries of a street with number `n`.
     fn numbered<'a>(&'a self, st: &Street, n: u32) -> impl Iterator<Item = &'a Entry> + 'a {
         let range = &self.entries[st.entries.start as usize..st.entries.end as usize];

@@ -95,7 +95,12 @@ impl App {
         let (shares, assign) =
             snap.assign_with_geometry(&rules.rules, crate::files::today(), OverlayOptions::default());
         let topo = Topologies::build(&snap, &assign);
-        let src = Source { snapshot: &snap, shares: &shares, assign: &assign, topo: &topo };
+        let labels = if req.layers.contains(&crate::tiles::TileLayer::Labels) {
+            crate::labels::of(&snap, &crate::addresses::AddressIndex::build(&snap))
+        } else {
+            domania_tiles::labels::Labels::default()
+        };
+        let src = Source { snapshot: &snap, shares: &shares, assign: &assign, topo: &topo, labels: &labels };
         // The territory's box, in WGS84.
         let boxes = snap
             .parcels()

@@ -54,6 +54,8 @@ pub struct Held {
     search: OnceLock<crate::search::SearchIndex>,
     /// What the legends list (built on first use).
     on_the_map: OnceLock<OnTheMap>,
+    /// The map's section and street names (built on first use).
+    labels: OnceLock<domania_tiles::labels::Labels>,
 }
 
 /// What is on the map of a snapshot, for the viewer's legends: the actors that hold land, and
@@ -151,6 +153,7 @@ impl Held {
             topo: OnceLock::new(),
             search: OnceLock::new(),
             on_the_map: OnceLock::new(),
+            labels: OnceLock::new(),
         }
     }
 
@@ -189,6 +192,13 @@ impl Held {
             }
             OnTheMap { actors: actors.into_iter().collect(), services }
         })
+    }
+
+    /// The map's section and street names (built on first use, after the search index whose
+    /// streets they name).
+    #[must_use]
+    pub fn labels(&self) -> &domania_tiles::labels::Labels {
+        self.labels.get_or_init(|| crate::labels::of(&self.snapshot, self.search_index().addresses()))
     }
 
     /// The search box's index of this snapshot (built on first use).

@@ -31,6 +31,7 @@ pub mod follow;
 pub mod geojson;
 pub mod held;
 pub mod import;
+pub mod labels;
 pub mod said;
 /// Languages and figures (French by default): the `domania-i18n` crate.
 pub use domania_i18n as i18n;

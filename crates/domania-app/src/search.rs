@@ -75,6 +75,11 @@ fn section_query(upper: &str) -> Option<(String, Option<String>, String)> {
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     owners: Vec<IndexedOwner>,
+    /// Every owner's folded name, one after the other with a line break between, and where each
+    /// starts: a part of a name is found by one SIMD substring search over the whole text
+    /// (`memchr::memmem`) rather than one comparison per owner.
+    owner_text: String,
+    owner_starts: Vec<usize>,
     /// Parcels and box per commune code.
     communes: HashMap<String, (usize, Rect<f64>)>,
     /// Parcels and box per (commune, prefix, section).
@@ -99,6 +104,12 @@ fn grow(entry: &mut (usize, Rect<f64>), b: Rect<f64>) {
 }
 
 impl SearchIndex {
+    /// The addresses and their streets.
+    #[must_use]
+    pub fn addresses(&self) -> &crate::addresses::AddressIndex {
+        &self.addresses
+    }
+
     /// The index of a snapshot.
     #[must_use]
     pub fn build(snap: &Snapshot) -> Self {
@@ -127,6 +138,11 @@ impl SearchIndex {
                 e.parcels += 1;
                 e.bbox = domania_core::crs::box_union(e.bbox, b);
             }
+        }
+        for o in &index.owners {
+            index.owner_starts.push(index.owner_text.len());
+            index.owner_text.push_str(&o.folded);
+            index.owner_text.push('\n');
         }
         index.addresses = crate::addresses::AddressIndex::build(snap);
         index
@@ -308,11 +324,16 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
         }
         let mut owners: Vec<Found> = Vec::new();
         let mut at: HashMap<&str, usize> = HashMap::new();
-        for o in &index.owners {
-            let hit = if by_siren { o.siren.eq_ignore_ascii_case(q) } else { o.folded.contains(&folded) };
-            if !hit {
-                continue;
-            }
+        let matching: Vec<&IndexedOwner> = if by_siren {
+            index.owners.iter().filter(|o| o.siren.eq_ignore_ascii_case(q)).collect()
+        } else {
+            let mut at: Vec<usize> = memchr::memmem::find_iter(index.owner_text.as_bytes(), folded.as_bytes())
+                .map(|m| index.owner_starts.partition_point(|&s| s <= m) - 1)
+                .collect();
+            at.dedup();
+            at.into_iter().map(|i| &index.owners[i]).collect()
+        };
+        for o in matching {
             let n = *at.entry(o.folded.as_str()).or_insert_with(|| {
                 owners.push(Found {
                     name: o.name.clone(),

@@ -88,16 +88,47 @@ fn matching(property: &str, legend: &[LegendEntry]) -> Value {
     Value::Array(m)
 }
 
-/// The outlines every style draws on top: parcels (from z15), sub-sectors, QPV.
+/// The outlines every style draws on top: parcels (from z15), cadastral sections (from z13),
+/// sub-sectors, QPV.
 fn outlines() -> Vec<Value> {
     vec![
         json!({"id": "parcels-outline", "type": "line", "source": "domania", "source-layer": "parcels", "minzoom": 15,
                "paint": {"line-color": "#555555", "line-width": 0.4}}),
+        json!({"id": "sections-outline", "type": "line", "source": "domania", "source-layer": "sections", "minzoom": 13,
+               "paint": {"line-color": "#6B6B6B", "line-width": 1.1}}),
         json!({"id": "subsectors-outline", "type": "line", "source": "domania", "source-layer": "subsectors",
                "paint": {"line-color": "#222222", "line-width": 1.2}}),
         json!({"id": "qpv-outline", "type": "line", "source": "domania", "source-layer": "qpv",
                "paint": {"line-color": "#000000", "line-width": 2.5, "line-dasharray": [3, 2]}}),
     ]
+}
+
+/// The fonts the labels are written in (a server makes their glyphs, see `glyphs`).
+pub const LABEL_FONTS: [&str; 2] = ["Open Sans Regular", "Open Sans Semibold"];
+
+/// `style` with the map's bearings written on it: the name of each cadastral section (from
+/// z14) and of each street along it (from z15), from the `labels` tile layer, in glyphs read
+/// from `glyphs` (a URL template with `{fontstack}` and `{range}`: a server's own, never
+/// another host's).
+#[must_use]
+pub fn with_labels(mut style: Value, glyphs: &str) -> Value {
+    style["glyphs"] = json!(glyphs);
+    let halo = |colour: &str, width: f64| json!({"text-color": colour, "text-halo-color": "#FFFFFF", "text-halo-width": width});
+    push(
+        &mut style,
+        [
+            json!({"id": "street-labels", "type": "symbol", "source": "domania", "source-layer": "labels", "minzoom": 15,
+                   "filter": ["==", ["get", "kind"], "street"],
+                   "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": [LABEL_FONTS[0]],
+                              "text-size": 11, "text-max-angle": 30},
+                   "paint": halo("#404040", 1.2)}),
+            json!({"id": "section-labels", "type": "symbol", "source": "domania", "source-layer": "labels", "minzoom": 14,
+                   "filter": ["==", ["get", "kind"], "section"],
+                   "layout": {"text-field": ["get", "name"], "text-font": [LABEL_FONTS[1]], "text-size": 14},
+                   "paint": halo("#333333", 1.5)}),
+        ],
+    );
+    style
 }
 
 fn push(style: &mut Value, layers: impl IntoIterator<Item = Value>) {

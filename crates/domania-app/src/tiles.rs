@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+pub use domania_tiles::glyphs::range_pbf as glyph_range;
 pub use domania_tiles::layers::TileLayer;
 use domania_tiles::layers::{Source, TileOptions};
 use domania_tiles::tile::TileId;
@@ -13,7 +14,7 @@ use crate::error::{AppError, ErrorCode, Result};
 use crate::held::Held;
 
 /// The layers every style reads, in one TileJSON.
-pub const STYLE_LAYERS: &str = "parcels,spaces,subsectors,qpv";
+pub const STYLE_LAYERS: &str = "parcels,spaces,subsectors,qpv,sections,labels";
 
 /// The highest zoom tiles are made for.
 pub const MAX_ZOOM: u8 = 22;
@@ -26,7 +27,10 @@ pub fn layers_of(text: &str) -> Result<Vec<TileLayer>> {
             AppError::said(
                 ErrorCode::NotFound,
                 "error-no-tile-layer",
-                vec![("name", name.into()), ("known", "parcels, spaces, subsectors, qpv, conventions".into())],
+                vec![
+                    ("name", name.into()),
+                    ("known", "parcels, spaces, subsectors, qpv, conventions, sections, labels".into()),
+                ],
             )
         })?;
         if !out.contains(&l) {
@@ -87,8 +91,13 @@ impl Held {
     /// The tile `id` of `layers` (CPU-heavy: off the async workers).
     #[must_use]
     pub fn tile(&self, layers: &[TileLayer], id: TileId) -> EncodedTile {
-        let src =
-            Source { snapshot: &self.snapshot, shares: &self.shares, assign: &self.assign, topo: self.topologies() };
+        let src = Source {
+            snapshot: &self.snapshot,
+            shares: &self.shares,
+            assign: &self.assign,
+            topo: self.topologies(),
+            labels: self.labels(),
+        };
         let encoded = domania_tiles::layers::tile(src, layers, id, TileOptions::default());
         let mut what: Vec<String> = encoded.dropped.iter().map(|(l, n)| format!("{}={n}", l.as_str())).collect();
         if encoded.simplified_by > 1.0 {

@@ -458,7 +458,7 @@ pub enum ExportCommand {
     Pmtiles {
         out: PathBuf,
         /// Layers, comma separated: parcels, spaces, subsectors, qpv, conventions.
-        #[arg(long, default_value = "parcels,spaces,subsectors,qpv,conventions", value_parser = parse_tile_layers)]
+        #[arg(long, default_value = "parcels,spaces,subsectors,qpv,conventions,sections,labels", value_parser = parse_tile_layers)]
         layers: TileLayers,
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u8).range(0..=22))]
         minzoom: u8,
@@ -477,7 +477,7 @@ pub enum ExportCommand {
         #[arg(long, value_delimiter = ',')]
         departements: Option<Vec<String>>,
         /// Layers, comma separated: parcels, spaces, subsectors, qpv, conventions.
-        #[arg(long, default_value = "parcels,spaces,subsectors,qpv,conventions", value_parser = parse_tile_layers)]
+        #[arg(long, default_value = "parcels,spaces,subsectors,qpv,conventions,sections,labels", value_parser = parse_tile_layers)]
         layers: TileLayers,
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u8).range(0..=22))]
         minzoom: u8,

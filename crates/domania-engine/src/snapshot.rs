@@ -248,6 +248,13 @@ impl Snapshot {
         &self.addresses
     }
 
+    /// This snapshot with these addresses (a snapshot made from parts has none).
+    #[must_use]
+    pub fn with_addresses(mut self, addresses: Addresses) -> Self {
+        self.addresses = addresses;
+        self
+    }
+
     /// The parcels, in store order.
     #[must_use]
     pub fn parcels(&self) -> &[ParcelRec] {

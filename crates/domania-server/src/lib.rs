@@ -309,7 +309,8 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         // The viewer's files are public (the page asks for a token itself when reads are
         // private) and gzipped once, like the tiles.
-        .route("/viewer/{file}", get(viewer::asset));
+        .route("/viewer/{file}", get(viewer::asset))
+        .route("/viewer/fonts/{stack}/{range}", get(viewer::glyphs));
     // Reads and quick writes answer within the time limit; an upload or a rollback is not cut
     // short (its body is bounded by the body timeout, and its version, once committed, is
     // answered, never a 408 after the fact).

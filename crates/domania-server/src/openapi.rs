@@ -375,8 +375,7 @@ struct Enums {
     categories: Vec<String>,
 }
 
-const TILE_LAYERS: &str =
-    "^(parcels|spaces|subsectors|qpv|conventions)(,(parcels|spaces|subsectors|qpv|conventions))*$";
+const TILE_LAYERS: &str = "^(parcels|spaces|subsectors|qpv|conventions|sections|labels)(,(parcels|spaces|subsectors|qpv|conventions|sections|labels))*$";
 
 /// The XML twin of the Open311 route `json` (GeoReport's required format): the same
 /// parameters and body, answered as `text/xml` at `path`.
@@ -780,6 +779,22 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![("text/javascript", Schema::string()), ("text/css", Schema::string())]),
             errors: &[400, 404],
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/viewer/fonts/{stack}/{range}",
+            id: "glyphs",
+            tag: "Viewer",
+            summary: "The glyphs of the map's labels (MapLibre's signed-distance-field protobuf), made by this server from its own font",
+            access: Access::Public,
+            params: vec![
+                path("stack", "a font stack (Open Sans Regular, Open Sans Semibold)", Schema::text(1)),
+                path("range", "256 code points: START-END.pbf", Schema::pattern("^[0-9]+-[0-9]+\\.pbf$")),
+            ],
+            body: None,
+            ok: (200, vec![("application/x-protobuf", Schema { format: Some("binary"), ..Schema::string() })]),
+            errors: &[404],
             open311: false,
         },
         Route {

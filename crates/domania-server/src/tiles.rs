@@ -157,10 +157,14 @@ pub async fn style(
     let name = file.strip_suffix(".json").unwrap_or(&file);
     let held = shared.current();
     let source = format!("{b}/tiles/{STYLE_LAYERS}.json");
-    let style = domania_app::styles::style(&held.rules.rules, name, &source, lang).ok_or_else(|| {
+    let mut style = domania_app::styles::style(&held.rules.rules, name, &source, lang).ok_or_else(|| {
         let names = domania_app::styles::names(&held.rules.rules).join(", ");
         AppError::new(ErrorCode::NotFound, format!("no style {name:?} (styles: {names})"))
     })?;
+    // The sections' and streets' names, in glyphs this server makes from its own font.
+    if let Some(glyphs) = crate::viewer::glyphs_template() {
+        style = domania_app::styles::with_labels(style, &format!("{b}/{glyphs}"));
+    }
     let mut response = axum::Json(style).into_response();
     response.headers_mut().insert(axum::http::header::VARY, axum::http::HeaderValue::from_static("Accept-Language"));
     Ok(response)

@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use domania_app::ErrorCode;
+use domania_app::{AppError, ErrorCode};
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -50,6 +50,70 @@ static ASSETS: [Asset; 5] = [
 ];
 
 const INDEX: &str = include_str!("../../../viewer/index.html");
+
+/// The fonts the map's labels are drawn with, by the names styles give them (empty when the
+/// build had no npm: the map then has no labels).
+static FONTS: [(&str, &[u8]); 2] = [
+    ("Open Sans Regular", include_bytes!(concat!(env!("OUT_DIR"), "/OpenSans-Regular.ttf"))),
+    ("Open Sans Semibold", include_bytes!(concat!(env!("OUT_DIR"), "/OpenSans-Semibold.ttf"))),
+];
+
+/// The glyph URL template of the styles, relative to the server's root; `None` without fonts.
+#[must_use]
+pub fn glyphs_template() -> Option<&'static str> {
+    FONTS.iter().all(|(_, f)| !f.is_empty()).then_some("viewer/fonts/{fontstack}/{range}.pbf")
+}
+
+/// The glyph ranges made so far, per font: 256 code points each, made on first demand (tens of
+/// milliseconds) and kept, gzipped.
+static GLYPHS: [[OnceLock<Vec<u8>>; 256]; 2] = [const { [const { OnceLock::new() }; 256] }; 2];
+
+/// `GET /viewer/fonts/{fontstack}/{start}-{end}.pbf`: the glyphs of a range, for MapLibre. A
+/// font stack (`Open Sans Semibold,Arial Unicode MS Regular`) is answered with its first font
+/// this server has, else with Open Sans Regular.
+pub async fn glyphs(Path((stack, range)): Path<(String, String)>) -> ApiResult<Response> {
+    let bad = || -> ApiError {
+        AppError::said(
+            ErrorCode::NotFound,
+            "error-no-glyphs",
+            vec![("stack", stack.as_str().into()), ("range", range.as_str().into())],
+        )
+        .into()
+    };
+    let start: u32 = range
+        .strip_suffix(".pbf")
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+        .filter(|(a, b)| a % 256 == 0 && *b == a + 255 && *a < 65_536)
+        .map(|(a, _)| a)
+        .ok_or_else(bad)?;
+    if glyphs_template().is_none() {
+        return Err(AppError::said(ErrorCode::NotFound, "error-no-font", Vec::new()).into());
+    }
+    let font = stack.split(',').find_map(|name| FONTS.iter().position(|(n, _)| *n == name.trim())).unwrap_or(0);
+    let cell = &GLYPHS[font][(start / 256) as usize];
+    let body = if let Some(b) = cell.get() {
+        b.clone()
+    } else {
+        let (name, bytes) = FONTS[font];
+        let made = blocking(move || {
+            let pbf = domania_app::tiles::glyph_range(bytes, name, start)
+                .map_err(|e| ApiError::internal(format!("the font {name}: {e}")))?;
+            gzip(&pbf).map_err(|e| ApiError::internal(format!("gzip: {e}")))
+        })
+        .await??;
+        cell.get_or_init(|| made).clone()
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-protobuf")),
+            (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        body,
+    )
+        .into_response())
+}
 
 /// The tag of the viewer's files, from their content (an edited page is a new tag, whatever
 /// the version numbers say).

@@ -305,6 +305,7 @@ async fn tags_openapi_and_unknown_routes() {
             .replace("{service_code}", "dumping")
             .replace("{style}", "managers-cleaning")
             .replace("{file}", "app.js")
+            .replace("{stack}/{range}", "Open%20Sans%20Regular/0-255.pbf")
             .replace("{service_request_id}", &request)
             .replace("{token}", &request);
         let uri = if uri.ends_with("/diff") { format!("{uri}?from=1&to=1") } else { uri };

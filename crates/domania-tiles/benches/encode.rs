@@ -37,7 +37,8 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("topologies_100k", |b| b.iter(|| Topologies::build(&snap, &assign)));
     let topo = Topologies::build(&snap, &assign);
-    let src = Source { snapshot: &snap, shares: &shares, assign: &assign, topo: &topo };
+    let labels = domania_tiles::labels::Labels::default();
+    let src = Source { snapshot: &snap, shares: &shares, assign: &assign, topo: &topo, labels: &labels };
     g.measurement_time(Duration::from_secs(5));
     for z in [12u8, 14, 16, 18] {
         let id = tile_over(&snap, z);

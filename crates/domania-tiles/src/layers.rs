@@ -24,11 +24,23 @@ pub enum TileLayer {
     Subsectors,
     Qpv,
     Conventions,
+    /// The cadastral sections: the parcels of each, merged.
+    Sections,
+    /// The map's bearings: section names (points) and street names (lines), see
+    /// [`crate::labels`].
+    Labels,
 }
 
 impl TileLayer {
-    pub const ALL: [TileLayer; 5] =
-        [TileLayer::Parcels, TileLayer::Spaces, TileLayer::Subsectors, TileLayer::Qpv, TileLayer::Conventions];
+    pub const ALL: [TileLayer; 7] = [
+        TileLayer::Parcels,
+        TileLayer::Spaces,
+        TileLayer::Subsectors,
+        TileLayer::Qpv,
+        TileLayer::Conventions,
+        TileLayer::Sections,
+        TileLayer::Labels,
+    ];
 
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -38,6 +50,8 @@ impl TileLayer {
             TileLayer::Subsectors => "subsectors",
             TileLayer::Qpv => "qpv",
             TileLayer::Conventions => "conventions",
+            TileLayer::Sections => "sections",
+            TileLayer::Labels => "labels",
         }
     }
 
@@ -55,6 +69,7 @@ impl TileLayer {
             TileLayer::Parcels | TileLayer::Subsectors | TileLayer::Conventions => 10,
             TileLayer::Spaces => 14,
             TileLayer::Qpv => 6,
+            TileLayer::Sections | TileLayer::Labels => 13,
         }
     }
 
@@ -80,6 +95,8 @@ impl TileLayer {
             }
             TileLayer::Qpv => f(&["code", "name"]),
             TileLayer::Conventions => f(&["id", "name"]),
+            TileLayer::Sections => f(&["id", "section", "commune"]),
+            TileLayer::Labels => f(&["kind", "name", "commune"]),
         }
     }
 }
@@ -141,7 +158,7 @@ impl Topologies {
 
     fn of(&self, l: TileLayer) -> &Topology {
         match l {
-            TileLayer::Parcels => &self.parcels,
+            TileLayer::Parcels | TileLayer::Sections | TileLayer::Labels => &self.parcels,
             TileLayer::Spaces => &self.spaces,
             TileLayer::Subsectors => &self.subsectors,
             TileLayer::Qpv => &self.qpv,
@@ -157,6 +174,7 @@ pub struct Source<'a> {
     pub shares: &'a SharesReport,
     pub assign: &'a AssignReport,
     pub topo: &'a Topologies,
+    pub labels: &'a crate::labels::Labels,
 }
 
 fn s(v: impl Into<String>) -> Value {
@@ -261,7 +279,11 @@ pub fn shape_in_tile(
 #[must_use]
 pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions) -> Layer {
     let mut features = Vec::new();
-    if tile.z >= which.min_zoom() {
+    if which == TileLayer::Labels {
+        if tile.z >= which.min_zoom() {
+            features = src.labels.in_tile(tile, opts.extent, opts.buffer);
+        }
+    } else if tile.z >= which.min_zoom() {
         let frame = Frame::new(tile, opts);
         let grid = frame.grid;
         let topo = src.topo.of(which);
@@ -344,6 +366,36 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
                     push(i, props);
                 }
             }
+            TileLayer::Sections => {
+                // Parcels merged by section (`75118000CK`): the groups are numbered in the tile.
+                let mut keys: Vec<&str> = Vec::new();
+                let members: Vec<(usize, u32)> = ids
+                    .iter()
+                    .filter_map(|&i| {
+                        let key = snap.parcels()[i].idu.get(0..10)?;
+                        let g = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                            keys.push(key);
+                            keys.len() - 1
+                        });
+                        Some((i, g as u32))
+                    })
+                    .collect();
+                for (g, polys) in topo.dissolve(&members, frame.tol) {
+                    let key = keys[g as usize];
+                    if let Some(polys) = frame.dissolved(polys) {
+                        features.push(Feature {
+                            id: None,
+                            properties: vec![
+                                ("id".into(), s(key)),
+                                ("section".into(), s(key[8..10].trim_start_matches('0'))),
+                                ("commune".into(), s(&key[0..5])),
+                            ],
+                            geometry: Geometry::Polygons(polys),
+                        });
+                    }
+                }
+            }
+            TileLayer::Labels => {}
             TileLayer::Qpv | TileLayer::Conventions => {
                 let (l, key) =
                     if which == TileLayer::Qpv { (StoreLayer::Qpv, "code") } else { (StoreLayer::Conventions, "id") };

@@ -4,6 +4,8 @@
 //! dissolved by actor ([`topo`]), the layers themselves ([`layers`]) and `PMTiles` v3
 //! archives ([`pmtiles`]). No HTTP here: the server mounts it.
 
+pub mod glyphs;
+pub mod labels;
 pub mod layers;
 pub mod mvt;
 pub mod pbf;

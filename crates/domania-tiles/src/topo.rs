@@ -65,6 +65,13 @@ impl std::fmt::Debug for Topology {
     }
 }
 
+/// Lambert-93 points on the world grid.
+#[must_use]
+pub fn to_world_grid(points: &[(f64, f64)]) -> Vec<Q> {
+    let (l93, merc) = (Crs::lambert93(), Crs::from_epsg(3857).unwrap_or_else(Crs::wgs84));
+    points.iter().map(|&(x, y)| to_grid(&l93, &merc, x, y)).collect()
+}
+
 /// A Lambert-93 coordinate on the world grid.
 fn to_grid(l93: &Crs, merc: &Crs, x: f64, y: f64) -> Q {
     let (mx, my) = l93.transform_to(merc, x, y);

@@ -42,9 +42,19 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
                 (None, None) => domania_app::files::rules(None)?,
             };
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            // A Domania server's tiles: its glyphs too, and with them the sections' and streets'
+            // names (an archive has no glyphs beside it: its styles go without names).
+            let glyphs = source
+                .split_once("/tiles/")
+                .filter(|(root, _)| root.starts_with("http://") || root.starts_with("https://"))
+                .map(|(root, _)| format!("{root}/viewer/fonts/{{fontstack}}/{{range}}.pbf"));
             for name in domania_app::styles::names(&rules.rules) {
                 let style = domania_app::styles::style(&rules.rules, &name, source, cli.language())
                     .expect("a listed style exists");
+                let style = match &glyphs {
+                    Some(g) => domania_app::styles::with_labels(style, g),
+                    None => style,
+                };
                 let path = out.join(format!("{name}.json"));
                 std::fs::write(&path, serde_json::to_string_pretty(&style)?)
                     .with_context(|| format!("writing {}", path.display()))?;
