@@ -277,3 +277,28 @@ fn serve_paris_answers_updates_without_mixing_versions_and_speaks_oapif() {
     let status = server.stop();
     assert!(status.success(), "a graceful stop exits 0: {status}");
 }
+
+/// `serve --basemap`: raster tiles (Plan IGN's WMTS template) or a MapLibre style, with its
+/// attribution, told to the viewer through the territory; anything else refused before serving.
+#[test]
+fn a_basemap_is_raster_tiles_or_a_maplibre_style_with_its_attribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("demo.gpkg");
+    let out =
+        crate::support::domania(&store, &["demo", "--dir", crate::support::root().join("data").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", crate::support::texts(&out).1);
+    let ign = "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
+    for (url, kind) in [(ign, "raster"), ("https://tiles.example.org/styles/plan/style.json", "style")] {
+        let server = Server::start_with(&store, &["--basemap", url, "--basemap-attribution", "© IGN"]);
+        let (status, _, body) = get(&format!("{}/v1/territory", server.url));
+        assert_eq!(status, 200, "{body}");
+        let t = json(&body);
+        assert_eq!(t["basemap"], serde_json::json!({"url": url, "kind": kind, "attribution": "© IGN"}), "{t}");
+    }
+    let out = crate::support::domania(
+        &store,
+        &["serve", "--bind", "127.0.0.1:0", "--basemap", "https://tile.example.org/{z}/{x}.png"],
+    );
+    assert!(!out.status.success());
+    assert!(crate::support::texts(&out).1.contains("{y} is missing"), "{}", crate::support::texts(&out).1);
+}

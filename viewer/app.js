@@ -122,7 +122,7 @@ async function firstAnswer(promise, url) {
 let map = null;
 
 function basemapOrigin(origin) {
-  return Boolean(territory?.basemap) && territory.basemap.startsWith(origin);
+  return Boolean(territory?.basemap) && territory.basemap.url.startsWith(origin);
 }
 
 // MapLibre's own words (its controls' titles), in French: every word the page shows is.
@@ -271,12 +271,39 @@ async function viewStyle() {
       paint: { 'circle-radius': 4, 'circle-color': REPORT_COLOURS, 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 },
     },
   );
-  // A basemap only when the server was told of one (`serve --basemap`).
-  if (territory.basemap) {
-    style.sources.basemap = { type: 'raster', tiles: [territory.basemap], tileSize: 256, attribution: say('Fond de plan', 'Basemap') };
+  // A basemap only when the server was told of one (`serve --basemap`): raster tiles, or a
+  // MapLibre style whose sources and layers go under Domania's.
+  const b = territory.basemap;
+  if (b?.kind === 'raster') {
+    style.sources.basemap = { type: 'raster', tiles: [b.url], tileSize: 256, attribution: b.attribution || say('Fond de plan', 'Basemap') };
     style.layers.splice(1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.6 } });
+  } else if (b?.kind === 'style') {
+    try {
+      basemapStyle ||= await (await fetch(b.url)).json();
+      underStyle(style, basemapStyle, b.attribution);
+    } catch (err) {
+      status(`${say('Fond de plan', 'Basemap')} : ${err.message}`, true);
+    }
   }
   return style;
+}
+
+// The basemap's style, fetched once.
+let basemapStyle = null;
+
+// `base`'s sources and layers put under `style`'s (ids prefixed, the background replaced): its
+// own glyphs and sprite are the style's then, and it names the streets itself, so Domania's
+// labels give way to its.
+function underStyle(style, base, attribution) {
+  const id = (x) => `basemap-${x}`;
+  for (const [k, src] of Object.entries(base.sources || {})) {
+    style.sources[id(k)] = attribution ? { ...src, attribution } : src;
+  }
+  const layers = (base.layers || []).map((l) => ({ ...l, id: id(l.id), ...(l.source ? { source: id(l.source) } : {}) }));
+  style.layers = [...layers, ...style.layers.filter((l) => l.type !== 'background' && l.type !== 'symbol')];
+  if (base.glyphs) style.glyphs = base.glyphs;
+  else delete style.glyphs;
+  if (base.sprite) style.sprite = base.sprite;
 }
 
 // Makes `style` the one shown in the legend and the toggles.

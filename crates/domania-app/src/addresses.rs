@@ -280,7 +280,7 @@ impl AddressIndex {
 
     /// The streets each matching `word` best, with its score: the word itself; for the last
     /// word of a query being typed, the words it begins; else, a word within one typo (two for a
-    /// long one).
+    /// word of ten letters or more).
     fn street_scores(&self, word: &str, last: bool, into: &mut HashMap<u32, f32>) {
         let weight = if KINDS.contains(&word) { 0.25 } else { 1.0 };
         let take = |posting: u64, score: f32, into: &mut HashMap<u32, f32>| {
@@ -306,9 +306,11 @@ impl AddressIndex {
                 }
             }
         }
+        // A typo, in a word of letters (an IDU or a number is not misspelt): one letter, two in
+        // a long word (the automaton of two costs milliseconds to build: kept for those).
         let len = word.chars().count();
-        if !found && len >= 4 {
-            let distance = if len >= 8 { 2 } else { 1 };
+        if !found && len >= 4 && !word.chars().any(|c| c.is_ascii_digit()) {
+            let distance = if len >= 10 { 2 } else { 1 };
             let Ok(automaton) = Levenshtein::new(word, distance) else { return };
             let mut stream = self.words.search(automaton).into_stream();
             let mut n = 0;
@@ -420,10 +422,16 @@ impl AddressIndex {
         // Every word of the street named, or all but one when two or more are given (a
         // commune's name typed after the street): the streets naming more words first.
         let needed = if strong >= 2 { strong - 1 } else { strong };
+        // Only the streets naming the most words: a spare word is spared where no street names
+        // them all, not a way to bring in every street sharing one word of the name.
+        let best = total.values().map(|(_, n)| *n).max().unwrap_or(0);
+        if best < needed {
+            return Vec::new();
+        }
         let communes = crate::communes::communes();
         let mut ranked: Vec<(u32, usize, bool, f32)> = total
             .into_iter()
-            .filter(|(_, (_, n))| *n >= needed)
+            .filter(|(_, (_, n))| *n == best)
             .filter(|(s, _)| {
                 let st = &self.streets[*s as usize];
                 q.code.as_deref().is_none_or(|code| {
@@ -451,10 +459,7 @@ impl AddressIndex {
         let mut out = Vec::new();
         if let Some(n) = q.numero {
             // The exact repetition index first, then the number's others.
-            // Of the streets naming the most words only: `11 rue Ordener Paris` is not an
-            // address of the rue de Paris.
-            let best = ranked.first().map_or(0, |r| r.1);
-            for (s, ..) in ranked.iter().filter(|r| r.2 && r.1 == best).take(limit) {
+            for (s, ..) in ranked.iter().filter(|r| r.2).take(limit) {
                 let st = &self.streets[*s as usize];
                 let mut found: Vec<Found> = self.numbered(st, n).filter_map(|e| Self::address(snap, st, *e)).collect();
                 found.sort_by_key(|f| {

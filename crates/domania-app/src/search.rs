@@ -75,9 +75,10 @@ fn section_query(upper: &str) -> Option<(String, Option<String>, String)> {
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     owners: Vec<IndexedOwner>,
-    /// Every owner's folded name, one after the other with a line break between, and where each
-    /// starts: a part of a name is found by one SIMD substring search over the whole text
-    /// (`memchr::memmem`) rather than one comparison per owner.
+    /// The owners by name, and their folded names one after the other with a line break
+    /// between, with where each starts: a part of a name is found by one SIMD substring search
+    /// over the whole text (`memchr::memmem`) rather than one comparison per owner.
+    groups: Vec<OwnerGroup>,
     owner_text: String,
     owner_starts: Vec<usize>,
     /// Parcels and box per commune code.
@@ -86,6 +87,8 @@ pub struct SearchIndex {
     sections: HashMap<(String, String, String), (usize, Rect<f64>)>,
     /// The addresses and their streets.
     addresses: crate::addresses::AddressIndex,
+    /// Each QPV's and sub-sector's key and name, folded once.
+    zones: Vec<(Layer, usize, String, String)>,
 }
 
 /// One owner (a SIREN and a name) of the snapshot.
@@ -94,6 +97,16 @@ struct IndexedOwner {
     folded: String,
     name: String,
     siren: String,
+    parcels: usize,
+    bbox: Rect<f64>,
+}
+
+/// The owners of one name, folded (twenty "SCI DU QUARTIER", each its own SIREN, are one).
+#[derive(Debug)]
+struct OwnerGroup {
+    name: String,
+    /// Their SIRENs, sorted, each once.
+    sirens: Vec<String>,
     parcels: usize,
     bbox: Rect<f64>,
 }
@@ -139,12 +152,32 @@ impl SearchIndex {
                 e.bbox = domania_core::crs::box_union(e.bbox, b);
             }
         }
+        let mut group_of: HashMap<&str, usize> = HashMap::new();
         for o in &index.owners {
-            index.owner_starts.push(index.owner_text.len());
-            index.owner_text.push_str(&o.folded);
-            index.owner_text.push('\n');
+            let g = *group_of.entry(o.folded.as_str()).or_insert_with(|| {
+                index.groups.push(OwnerGroup { name: o.name.clone(), sirens: Vec::new(), parcels: 0, bbox: o.bbox });
+                index.owner_starts.push(index.owner_text.len());
+                index.owner_text.push_str(&o.folded);
+                index.owner_text.push('\n');
+                index.groups.len() - 1
+            });
+            let group = &mut index.groups[g];
+            if !o.siren.is_empty() {
+                group.sirens.push(o.siren.clone());
+            }
+            group.parcels += o.parcels;
+            group.bbox = domania_core::crs::box_union(group.bbox, o.bbox);
+        }
+        for g in &mut index.groups {
+            g.sirens.sort_unstable();
+            g.sirens.dedup();
         }
         index.addresses = crate::addresses::AddressIndex::build(snap);
+        for layer in [Layer::Qpv, Layer::Subsectors] {
+            for (i, z) in snap.zones(layer).iter().enumerate() {
+                index.zones.push((layer, i, fold(&z.key), fold(z.name.as_deref().unwrap_or(""))));
+            }
+        }
         index
     }
 }
@@ -289,11 +322,13 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
         });
     }
     let zone_hits = |layer: Layer, kind: HitKind, what: &str, hits: &mut Vec<Hit>| {
-        for z in snap.zones(layer) {
-            let name = z.name.as_deref().unwrap_or("");
-            if (fold(&z.key).contains(&folded) || fold(name).contains(&folded))
+        for (_, i, key, name) in index.zones.iter().filter(|z| z.0 == layer) {
+            let z = &snap.zones(layer)[*i];
+            let name_shown = z.name.as_deref().unwrap_or("");
+            if (key.contains(&folded) || name.contains(&folded))
                 && let Some(b) = z.geom_l93.bounding_rect()
             {
+                let name = name_shown;
                 let label =
                     if name.is_empty() { format!("{what} {}", z.key) } else { format!("{what} {} — {name}", z.key) };
                 hits.push(Hit {
@@ -316,46 +351,50 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
     let by_siren =
         q.len() == 9 && q.chars().all(|c| c.is_ascii_alphanumeric()) && q.chars().any(|c| c.is_ascii_digit());
     if by_siren || folded.chars().count() >= 3 {
-        struct Found {
-            name: String,
-            sirens: std::collections::BTreeSet<String>,
-            parcels: usize,
-            b: Option<Rect<f64>>,
-        }
-        let mut owners: Vec<Found> = Vec::new();
-        let mut at: HashMap<&str, usize> = HashMap::new();
-        let matching: Vec<&IndexedOwner> = if by_siren {
-            index.owners.iter().filter(|o| o.siren.eq_ignore_ascii_case(q)).collect()
+        // The owners of one SIREN (grouped by name), or the groups of names holding the text.
+        let mut owners: Vec<OwnerGroup> = Vec::new();
+        if by_siren {
+            for o in index.owners.iter().filter(|o| o.siren.eq_ignore_ascii_case(q)) {
+                match owners.iter_mut().find(|g| fold(&g.name) == o.folded) {
+                    Some(g) => {
+                        g.parcels += o.parcels;
+                        g.bbox = domania_core::crs::box_union(g.bbox, o.bbox);
+                    }
+                    None => owners.push(OwnerGroup {
+                        name: o.name.clone(),
+                        sirens: vec![o.siren.clone()],
+                        parcels: o.parcels,
+                        bbox: o.bbox,
+                    }),
+                }
+            }
         } else {
             let mut at: Vec<usize> = memchr::memmem::find_iter(index.owner_text.as_bytes(), folded.as_bytes())
                 .map(|m| index.owner_starts.partition_point(|&s| s <= m) - 1)
                 .collect();
             at.dedup();
-            at.into_iter().map(|i| &index.owners[i]).collect()
-        };
-        for o in matching {
-            let n = *at.entry(o.folded.as_str()).or_insert_with(|| {
-                owners.push(Found {
-                    name: o.name.clone(),
-                    sirens: std::collections::BTreeSet::new(),
-                    parcels: 0,
-                    b: None,
-                });
-                owners.len() - 1
-            });
-            let found = &mut owners[n];
-            if !o.siren.is_empty() {
-                found.sirens.insert(o.siren.clone());
+            // The most parcels first: only the first `limit` are sorted.
+            let order = |a: &usize, b: &usize| {
+                let (x, y) = (&index.groups[*a], &index.groups[*b]);
+                y.parcels.cmp(&x.parcels).then_with(|| x.name.cmp(&y.name))
+            };
+            if at.len() > limit {
+                at.select_nth_unstable_by(limit, order);
+                at.truncate(limit);
             }
-            found.parcels += o.parcels;
-            found.b = Some(found.b.map_or(o.bbox, |a| domania_core::crs::box_union(a, o.bbox)));
+            at.sort_by(order);
+            owners = at
+                .into_iter()
+                .map(|i| {
+                    let g = &index.groups[i];
+                    OwnerGroup { name: g.name.clone(), sirens: g.sirens.clone(), parcels: g.parcels, bbox: g.bbox }
+                })
+                .collect();
         }
-        owners.sort_by(|a, b| b.parcels.cmp(&a.parcels).then_with(|| a.name.cmp(&b.name)));
         for f in owners.into_iter().take(limit) {
-            let Some(b) = f.b else { continue };
             let (id, key) = match f.sirens.len() {
                 1 => {
-                    let siren = f.sirens.first().cloned().unwrap_or_default();
+                    let siren = f.sirens[0].clone();
                     let dgfip = !(siren.len() == 9 && siren.chars().all(|c| c.is_ascii_digit()));
                     (siren, if dgfip { "search-owner-dgfip" } else { "search-owner-siren" })
                 }
@@ -369,9 +408,9 @@ pub fn find(snap: &Snapshot, index: &SearchIndex, query: &str, limit: usize, lan
                 ("count", f.parcels.into()),
             ];
             let label = lang.t(key, &args);
-            let sirens = if f.sirens.len() > 1 { f.sirens.into_iter().collect() } else { Vec::new() };
-            let (parcels, source) = (f.parcels, None);
-            hits.push(Hit { kind: HitKind::Owner, id, label, parcels, box_l93: b, point_l93: None, sirens, source });
+            let sirens = if f.sirens.len() > 1 { f.sirens } else { Vec::new() };
+            let (parcels, source, box_l93) = (f.parcels, None, f.bbox);
+            hits.push(Hit { kind: HitKind::Owner, id, label, parcels, box_l93, point_l93: None, sirens, source });
         }
     }
     hits.truncate(limit);

@@ -44,8 +44,8 @@ pub struct TerritoryView<'a> {
     pub interventions: &'a [domania_rules::Intervention],
     pub qpv: Vec<QpvEntry<'a>>,
     pub subsectors: Vec<SubsectorEntry<'a>>,
-    /// A raster basemap drawn under the layers; none by default.
-    pub basemap: Option<&'a str>,
+    /// A basemap drawn under the layers; none by default.
+    pub basemap: Option<&'a Basemap>,
     /// The layers an editor can upload.
     pub uploadable: Vec<&'static str>,
     /// Whether any owner file is loaded (else every owner is unknown, and the map says so).
@@ -58,6 +58,43 @@ pub struct TerritoryView<'a> {
     pub maplibre: &'a str,
 }
 
+/// A basemap under the viewer's layers (`serve --basemap`): raster tiles (a URL template with
+/// `{z}`, `{x}`, `{y}`, such as Plan IGN's WMTS), or a MapLibre style (its URL: vector tiles, a
+/// PMTiles archive through its own style), with the attribution its licence asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Basemap {
+    pub url: String,
+    /// `raster` or `style`.
+    pub kind: &'static str,
+    pub attribution: Option<String>,
+}
+
+impl Basemap {
+    /// A basemap from the URL given to `serve --basemap`.
+    ///
+    /// # Errors
+    /// Says what the URL lacks: http(s), and either a tile template or a style document.
+    pub fn new(url: &str, attribution: Option<String>) -> crate::Result<Self> {
+        let err = |id: &'static str, missing: &str| {
+            crate::AppError::said(
+                crate::ErrorCode::InvalidArgument,
+                id,
+                vec![("url", url.to_owned().into()), ("missing", missing.to_owned().into())],
+            )
+        };
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(err("error-basemap-url", ""));
+        }
+        let missing: Vec<&str> = ["{z}", "{x}", "{y}"].into_iter().filter(|p| !url.contains(p)).collect();
+        let kind = match missing.len() {
+            0 => "raster",
+            3 => "style",
+            _ => return Err(err("error-basemap-missing", &missing.join(", "))),
+        };
+        Ok(Self { url: url.to_owned(), kind, attribution })
+    }
+}
+
 fn lon_lat(x: f64, y: f64) -> [f64; 2] {
     let (lon, lat) = Crs::lambert93().transform_to(&Crs::wgs84(), x, y);
     [(lon * 1e6).round() / 1e6, (lat * 1e6).round() / 1e6]
@@ -68,7 +105,7 @@ impl Held {
     #[must_use]
     pub fn territory<'a>(
         &'a self,
-        basemap: Option<&'a str>,
+        basemap: Option<&'a Basemap>,
         maplibre: &'a str,
         lang: crate::i18n::Lang,
     ) -> TerritoryView<'a> {
@@ -142,5 +179,21 @@ impl Held {
         let rules = &self.rules.rules;
         let communes = crate::documents::communes(&self.snapshot, rules);
         crate::documents::annuaire(rules, &communes, self.date)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_basemap_is_raster_tiles_or_a_style() {
+        assert_eq!(Basemap::new("https://tile.example.org/{z}/{x}/{y}.png", None).unwrap().kind, "raster");
+        let ign = "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
+        assert_eq!(Basemap::new(ign, Some("© IGN".into())).unwrap().kind, "raster");
+        assert_eq!(Basemap::new("https://tiles.example.org/styles/plan/style.json", None).unwrap().kind, "style");
+        assert!(Basemap::new("tile.example.org/{z}/{x}/{y}.png", None).unwrap_err().to_string().contains("http(s)"));
+        let err = Basemap::new("https://tile.example.org/{z}/{x}.png", None).unwrap_err().to_string();
+        assert!(err.contains("{y} is missing"), "{err}");
     }
 }

@@ -367,10 +367,16 @@ pub enum Command {
         /// then is abandoned, its import rolled back), in seconds.
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         shutdown_grace: u64,
-        /// A raster basemap under the viewer's layers, `https://…/{z}/{x}/{y}.png` (none by
-        /// default: the page then asks no other host for anything).
+        /// A basemap under the viewer's layers: raster tiles, `https://…/{z}/{x}/{y}.png` (Plan
+        /// IGN's WMTS with `TILEMATRIX={z}&TILEROW={y}&TILECOL={x}`), or a MapLibre style's URL
+        /// (none by default: the page then asks no other host for anything, and names the
+        /// sections and streets itself).
         #[arg(long, env = "DOMANIA_BASEMAP", value_name = "URL")]
         basemap: Option<String>,
+        /// The basemap's attribution, as its licence asks (`© IGN`); a style's own sources carry
+        /// theirs.
+        #[arg(long, env = "DOMANIA_BASEMAP_ATTRIBUTION", value_name = "TEXT")]
+        basemap_attribution: Option<String>,
         /// A streaming replica of the PostGIS store to read from (`postgresql://…`); writes
         /// still go to --store. The server follows new versions through the primary's
         /// notifications and waits for the replica to hold them.

@@ -101,8 +101,8 @@ pub struct Options {
     /// Reads need a `viewer` token.
     pub private_reads: bool,
     pub limits: Limits,
-    /// A raster basemap for the viewer (see [`check_basemap`]).
-    pub basemap: Option<String>,
+    /// A basemap for the viewer (see [`domania_app::territory::Basemap`]).
+    pub basemap: Option<domania_app::territory::Basemap>,
     /// How absolute links are made: a fixed public URL, or the proxies whose forwarding
     /// headers are believed.
     pub public_url: PublicUrl,
@@ -136,24 +136,6 @@ fn cors(origins: &[String]) -> CorsLayer {
         return layer.allow_origin(tower_http::cors::Any);
     }
     layer.allow_origin(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect::<Vec<_>>())
-}
-
-/// A basemap URL the viewer can use: `http(s)://…` with `{z}`, `{x}` and `{y}`.
-///
-/// # Errors
-/// Says what is missing.
-pub fn check_basemap(url: &str) -> Result<(), String> {
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(format!(
-            "basemap {url:?}: an http(s) URL of raster tiles, such as https://tile.example.org/{{z}}/{{x}}/{{y}}.png"
-        ));
-    }
-    for p in ["{z}", "{x}", "{y}"] {
-        if !url.contains(p) {
-            return Err(format!("basemap {url:?}: {p} is missing (the tile's zoom, column and row)"));
-        }
-    }
-    Ok(())
 }
 
 /// A public URL the links can start with: `http(s)://host[:port][/path]`, no trailing slash.
@@ -447,9 +429,6 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-    if let Some(b) = &options.basemap {
-        check_basemap(b)?;
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let shared = shared_with(app, rules, options)?;
     runtime.block_on(serve(shared, options))?;
@@ -461,13 +440,6 @@ pub fn run(app: App, rules: LoadedRules, options: &Options) -> Result<(), Box<dy
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_basemap_is_a_url_of_raster_tiles() {
-        assert!(super::check_basemap("https://tile.example.org/{z}/{x}/{y}.png").is_ok());
-        assert!(super::check_basemap("tile.example.org/{z}/{x}/{y}.png").unwrap_err().contains("http(s)"));
-        assert!(super::check_basemap("https://tile.example.org/{z}/{x}.png").unwrap_err().contains("{y} is missing"));
-    }
-
     #[test]
     fn a_public_url_is_where_clients_reach_the_server() {
         assert_eq!(

@@ -49,9 +49,9 @@ pub struct Shared {
     pub desk: Desk,
     /// How fast reports may be posted, per token and per client address.
     pub posts: crate::post_limit::PostLimiter,
-    /// A raster basemap the viewer draws under the layers (`https://…/{z}/{x}/{y}.png`); none
-    /// by default, so the page asks no other host for anything.
-    pub basemap: Option<String>,
+    /// A basemap the viewer draws under the layers; none by default (the page then asks no
+    /// other host for anything).
+    pub basemap: Option<domania_app::territory::Basemap>,
     /// How absolute links are made (behind a reverse proxy or not).
     pub public_url: PublicUrl,
     /// The web origins allowed to read from a browser (CORS).

@@ -217,7 +217,7 @@ pub async fn landing(Base(b): Base, headers: HeaderMap, Query(q): Query<FQuery>)
 /// `GET /v1/territory`: what the page needs to start.
 pub async fn territory(State(shared): State<Arc<Shared>>, headers: HeaderMap, Language(lang): Language) -> Response {
     let held = shared.current();
-    let body = held.territory(shared.basemap.as_deref(), MAPLIBRE_VERSION, lang);
+    let body = held.territory(shared.basemap.as_ref(), MAPLIBRE_VERSION, lang);
     snapshot_answer(&headers, &held, Format::Json, &body)
 }
 

@@ -76,15 +76,17 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
             body_timeout,
             shutdown_grace,
             basemap,
+            basemap_attribution,
             read_replica,
             part,
             public_url: public_url_arg,
             trusted_proxy,
             cors_origin,
         } => {
-            if let Some(b) = basemap {
-                domania_server::check_basemap(b).map_err(|e| anyhow::anyhow!("--basemap: {e}"))?;
-            }
+            let basemap = basemap
+                .as_deref()
+                .map(|b| domania_app::territory::Basemap::new(b, basemap_attribution.clone()))
+                .transpose()?;
             if part.as_ref().is_some_and(|p| {
                 p.codes.is_none()
                     || !matches!(p.kind, domania_app::ScopeKind::Departement | domania_app::ScopeKind::Commune)
@@ -121,7 +123,7 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
                         grace: Duration::from_secs(*shutdown_grace),
                     },
                 },
-                basemap: basemap.clone(),
+                basemap,
                 public_url: public_url(public_url_arg.as_deref(), trusted_proxy)?,
                 cors_origins: cors_origin.clone(),
             };
