@@ -466,13 +466,30 @@ fn only_domania_writes_its_tables_so_no_edit_escapes_the_history() {
                FOR t IN SELECT tgrelid::regclass AS r FROM pg_trigger WHERE tgname = 'domania_guard' LOOP
                  EXECUTE format('DROP TRIGGER domania_guard ON %s', t.r);
                END LOOP; END$$;
-             UPDATE domania_schema SET version = 1",
+             UPDATE domania_schema SET version = 1;
+             DROP TABLE addresses, addresses_history;
+             ALTER TABLE owners DROP COLUMN adresse; ALTER TABLE owners_history DROP COLUMN adresse;",
         )
         .unwrap();
     assert_eq!(guarded(&mut other), 0);
-    drop(Store::open_read_at(&loc, &Wait::default()).unwrap());
+    {
+        // Read as it is: the layer it lacks is empty, the column it lacks too.
+        let old = Store::open_read_at(&loc, &Wait::default()).unwrap();
+        let read = old.read_all().unwrap();
+        assert!(read.addresses.is_empty() && read.street_addresses.is_empty());
+        assert!(old.dump().is_ok());
+        assert!(old.verify().unwrap().altered.is_empty(), "an empty later column hashes as before");
+    }
     assert_eq!(guarded(&mut other), 0, "a reader changes nothing");
     drop(Store::open_write_at(&loc, &Wait::default()).unwrap());
+    let added: i64 = other
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_name IN ('owners', 'owners_history') AND column_name = 'adresse'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(added, 2, "the writer adds the column the schema lacked");
     assert_eq!(guarded(&mut other), tables + parts + 1);
     let err = other.batch_execute("DELETE FROM \"Parcels elsewhere\"").unwrap_err();
     assert!(err.as_db_error().is_some_and(|e| e.message().contains("is kept by Domania")), "{err}");

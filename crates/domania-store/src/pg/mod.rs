@@ -65,17 +65,15 @@ impl PgDb {
         let mut client = connect(url, wait)?;
         // Snapshots sort a few hundred thousand parcels: in memory, not in temporary files.
         client.batch_execute("SET work_mem = '128MB'")?;
-        let older = match schema_version(&mut client)? {
+        match schema_version(&mut client)? {
             None => return Err(StoreError::Missing { path: shown.into() }),
             Some(v) if v > SCHEMA_VERSION => return Err(newer(&shown, v)),
-            Some(v) => v < SCHEMA_VERSION,
-        };
+            Some(_) => {}
+        }
+        // A reader changes nothing: what an older schema lacks (a layer's tables, a column added
+        // since) is read as empty until a writer adds it.
         if write {
             lock_writer(&mut client, &shown, wait)?;
-            migrate(&mut client)?;
-        } else if older {
-            // A reader of a schema an older Domania made: the columns and tables this one reads
-            // are added (under the schema lock, without waiting for writers).
             migrate(&mut client)?;
         }
         Ok(Self { client: RefCell::new(client), writer: write })
@@ -108,11 +106,38 @@ impl PgDb {
         self.client.borrow_mut()
     }
 
-    /// The select list of a layer's full rows: geometry as WKB, key, the layer's columns.
-    fn row_columns(layer: Layer) -> String {
-        let names: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
+    /// The select list of a layer's full rows: geometry as WKB, key, the layer's columns (a
+    /// column a schema made by an older Domania lacks is read as empty).
+    fn row_columns(&self, layer: Layer) -> Result<String> {
+        let have: Vec<String> = self
+            .c()
+            .query(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                &[&layer.table()],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let names: Vec<String> = crate::layer::columns(layer)
+            .iter()
+            .map(|(n, ty)| {
+                if have.iter().any(|h| h == n) {
+                    (*n).to_owned()
+                } else {
+                    format!(
+                        "NULL::{} AS {n}",
+                        schema::pg_type(&ty.replace(" NOT NULL", "")).replace(" COLLATE \"C\"", "")
+                    )
+                }
+            })
+            .collect();
         let geom = if layer.is_spatial() { "ST_AsBinary(geom, 'NDR')" } else { "NULL::bytea" };
-        format!("{geom}, key, {}", names.join(", "))
+        Ok(format!("{geom}, key, {}", names.join(", ")))
+    }
+
+    /// Whether a table is there (a schema made by an older Domania lacks the newer layers').
+    fn has_table(&self, table: &str) -> Result<bool> {
+        Ok(self.c().query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])?.get(0))
     }
 }
 
@@ -146,6 +171,9 @@ impl Engine for PgDb {
     }
 
     fn keys(&self, layer: Layer) -> Result<Vec<String>> {
+        if !self.has_table(layer.table())? {
+            return Ok(Vec::new());
+        }
         let mut c = self.c();
         let mut it = c.query_raw(&format!("SELECT key FROM {}", layer.table()), std::iter::empty::<&str>())?;
         let mut out = Vec::new();
@@ -157,6 +185,9 @@ impl Engine for PgDb {
 
     fn hash_rows(&self, layer: Layer) -> Result<Vec<HashRow>> {
         let t = layer.table();
+        if !self.has_table(t)? {
+            return Ok(Vec::new());
+        }
         let mut c = self.c();
         let mut it = c.query_raw(
             &format!(
@@ -174,6 +205,9 @@ impl Engine for PgDb {
 
     fn counts(&self, layer: Layer) -> Result<(i64, i64)> {
         let t = layer.table();
+        if !self.has_table(t)? {
+            return Ok((0, 0));
+        }
         let r = self
             .c()
             .query_one(&format!("SELECT (SELECT COUNT(*) FROM {t}), (SELECT COUNT(*) FROM {t}_history)"), &[])?;
@@ -182,7 +216,10 @@ impl Engine for PgDb {
 
     fn rows_at(&self, layer: Layer, version: i64) -> Result<Vec<Row>> {
         let t = layer.table();
-        let cols = Self::row_columns(layer);
+        if !self.has_table(t)? {
+            return Ok(Vec::new());
+        }
+        let cols = self.row_columns(layer)?;
         let mut c = self.c();
         let mut it = c.query_raw(
             &format!(
@@ -220,6 +257,18 @@ impl Engine for PgDb {
     }
 
     fn street_addresses(&self) -> Result<Vec<(String, String)>> {
+        // A schema made by an older Domania has no such column until a writer adds it.
+        let column: bool = self
+            .c()
+            .query_one(
+                "SELECT EXISTS (SELECT FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'owners' AND column_name = 'adresse')",
+                &[],
+            )?
+            .get(0);
+        if !column {
+            return Ok(Vec::new());
+        }
         let rows = self
             .c()
             .query("SELECT DISTINCT idu, adresse FROM owners WHERE adresse IS NOT NULL ORDER BY idu, adresse", &[])?;
@@ -470,8 +519,11 @@ impl Engine for PgDb {
     /// its key's département, and every geometry has SRID 2154.
     fn integrity_check(&self) -> Result<String> {
         let mut problems = Vec::new();
+        // A layer newer than the schema has nothing to check.
+        let present: Vec<Layer> =
+            Layer::ALL.into_iter().filter(|l| self.has_table(l.table()).unwrap_or(true)).collect();
         let mut c = self.c();
-        for layer in Layer::ALL {
+        for layer in present {
             let t = layer.table();
             for table in [t.to_owned(), format!("{t}_history")] {
                 if partitioned(layer) {
@@ -519,7 +571,10 @@ impl Engine for PgDb {
     /// Every stored row of a layer (current, or history), in chunks, for a copy.
     fn raw_rows(&self, layer: Layer, history: bool, each: &mut dyn FnMut(Vec<RawRow>) -> Result<()>) -> Result<()> {
         let t = layer.table();
-        let cols = Self::row_columns(layer);
+        if !self.has_table(t)? {
+            return Ok(());
+        }
+        let cols = self.row_columns(layer)?;
         let (table, v_to, order) =
             if history { (format!("{t}_history"), "v_to", "hid") } else { (t.to_owned(), "NULL::bigint", "fid") };
         let mut c = self.c();
