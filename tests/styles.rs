@@ -26,6 +26,11 @@ pub(crate) fn validate(file: &std::path::Path) {
     ignore = "needs Node.js and the MapLibre style validator: npm ci --prefix tools/style-check"
 )]
 fn styles_pass_the_maplibre_validator_for_a_server_and_for_pmtiles() {
+    // The sources every style is built from (styles/, one per view, and the labels) are valid
+    // styles themselves.
+    for source in ["owners", "managers", "decisions", "labels"] {
+        validate(&root().join("styles").join(format!("{source}.json")));
+    }
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.gpkg");
     for source in ["http://127.0.0.1:8080/tiles/parcels,spaces,subsectors,qpv.json", "pmtiles://gpso.pmtiles"] {

@@ -86,8 +86,9 @@ const qpvMarkers = [];
 
 // The zoom from which the tiles hold parcels one by one (domania_tiles::layers::PARCELS_DISSOLVED_BELOW).
 const PARCELS_FROM = 15;
-// The non-cadastré space's swatch in the legend (domania_app::styles::NON_CADASTRE).
-const NON_CADASTRE = '#F7F7F7';
+// The non-cadastré space's swatch in the legend: its colour comes with every style
+// (styles/colours.json, `metadata["domania:non_cadastre"]`).
+const nonCadastre = () => currentStyle?.metadata?.['domania:non_cadastre'] || 'transparent';
 
 const GROUPS = {
   fill: ['spaces', 'non-cadastre', 'non-cadastre-outline', 'parcels', 'subsectors', 'needs-convention'],
@@ -244,7 +245,7 @@ function renderLegend(style) {
     (e) => `<li data-value="${esc(e.value)}"><i class="swatch" style="background:${esc(e.color)}"></i>${esc(e.label)}</li>`,
   );
   if (kind) {
-    items.push(`<li><i class="swatch dashed" style="background:${NON_CADASTRE}"></i>${say('Espace non cadastré (voirie, domaine public) : la couleur de son gestionnaire, plus claire, contour en tirets', 'Non-cadastré space (roads, public domain): its manager’s colour, lighter, dashed outline')}</li>`);
+    items.push(`<li><i class="swatch dashed" style="background:${nonCadastre()}"></i>${say('Espace non cadastré (voirie, domaine public) : la couleur de son gestionnaire, plus claire, contour en tirets', 'Non-cadastré space (roads, public domain): its manager’s colour, lighter, dashed outline')}</li>`);
     items.push(`<li><i class="swatch" style="background:#FFFFFF"></i>${say('Hors sous-secteur : aucune règle de gestion', 'Outside the sub-sectors: no management rule')}</li>`);
   }
   $('legend-items').innerHTML = items.join('');
@@ -504,7 +505,7 @@ function sharesChart(z) {
     .map(([actor, share], i) => {
       const w = Math.max(0.5, share * 200);
       const label = actor === 'non_cadastre' ? NON_CADASTRE_LABEL : actorLabels[actor] || actor;
-      const fill = actor === 'non_cadastre' ? NON_CADASTRE : colours[actor] || '#BBBBBB';
+      const fill = actor === 'non_cadastre' ? nonCadastre() : colours[actor] || '#BBBBBB';
       const short = label.length > 34 ? `${label.slice(0, 33)}…` : label;
       return `<g transform="translate(0 ${i * h})"><text x="0" y="15" font-size="11"><title>${esc(label)}</title>${esc(short)}</text>
         <rect x="190" y="4" width="${(w * 0.8).toFixed(1)}" height="14" fill="${esc(fill)}" stroke="#555"/>

@@ -9,28 +9,39 @@ use domania_core::Actor;
 /// them (about three just-noticeable differences on a map at 80 % opacity).
 pub const MIN_DISTANCE: f64 = 15.0;
 
-/// Each actor's colour. The public owners take Okabe–Ito's colours (safe for the colour-blind):
-/// the CU orange, the commune blue, the bailleur green, the State dark indigo; the others were
-/// chosen among Paul Tol's schemes to keep every pair of the fourteen at CIEDE2000 ≥ 17
-/// (checked by a test). Unknown owners are greys.
+/// The colours of Domania's maps, defined once in `styles/colours.json` (built in).
+#[derive(Debug, serde::Deserialize)]
+pub struct Colours {
+    /// By actor (`Actor::as_str`).
+    pub actors: std::collections::BTreeMap<String, String>,
+    /// What no rule or table names (a service left unassigned, an unknown value).
+    pub other: String,
+    /// The non-cadastré space where no manager colours it (the documents' maps, who owns).
+    pub non_cadastre: String,
+    /// A sub-sector managed by domaniality (each owner its own land): a colour no actor has.
+    pub domanialite: String,
+    /// A sub-sector the rule cannot decide while owners are unknown.
+    pub undecided: String,
+}
+
+/// The colours (`styles/colours.json`, read once).
+///
+/// # Panics
+/// Never: the built-in file is checked by the tests (every actor has a colour).
+#[must_use]
+pub fn colours() -> &'static Colours {
+    static COLOURS: std::sync::OnceLock<Colours> = std::sync::OnceLock::new();
+    COLOURS.get_or_init(|| {
+        serde_json::from_str(include_str!("../../../styles/colours.json")).expect("styles/colours.json is valid")
+    })
+}
+
+/// Each actor's colour (`styles/colours.json`): the public owners take Okabe–Ito's colours
+/// (safe for the colour-blind), the others Paul Tol's, every pair of the fourteen at
+/// CIEDE2000 ≥ 17 (checked by a test).
 #[must_use]
 pub fn actor_colour(a: Actor) -> &'static str {
-    match a {
-        Actor::CommunauteUrbaine => "#E69F00",
-        Actor::Commune => "#0072B2",
-        Actor::BailleurSocial => "#009E73",
-        Actor::Etat => "#332288",
-        Actor::Departement => "#56B4E9",
-        Actor::Region => "#7A5195",
-        Actor::EtablissementPublic => "#882255",
-        Actor::Sem => "#CC6677",
-        Actor::Copropriete => "#999933",
-        Actor::OtherLegalPerson => "#FFAABB",
-        Actor::Private => "#F0E442",
-        Actor::Indivision => "#D55E00",
-        Actor::Unknown => "#BBBBBB",
-        Actor::OwnerUnknown => "#666666",
-    }
+    colours().actors.get(a.as_str()).map_or(colours().other.as_str(), String::as_str)
 }
 
 /// The `n`-th shade of a colour (0: the colour itself; then lighter, darker, lighter still…):
@@ -179,6 +190,7 @@ mod tests {
 
     #[test]
     fn the_fourteen_actors_keep_their_distance() {
+        assert!(Actor::ALL.iter().all(|a| colours().actors.contains_key(a.as_str())), "every actor has its colour");
         let all: Vec<&str> = Actor::ALL.iter().map(|&a| actor_colour(a)).collect();
         let (d, a, b) = closest(&all).unwrap();
         assert!(d >= 17.0, "{a} and {b}: {d:.1}");

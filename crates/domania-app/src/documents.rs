@@ -20,7 +20,7 @@ use geo_types::{MultiPolygon, Rect};
 
 use crate::Date;
 use crate::i18n::{Lang, format};
-use crate::styles::{NON_CADASTRE, actor_color};
+use crate::styles::{actor_color, non_cadastre};
 
 /// Text made safe for HTML (element content and quoted attributes).
 #[must_use]
@@ -136,7 +136,7 @@ fn svg_map(frame: &MultiPolygon<f64>, shapes: &[(String, &'static str, &MultiPol
          aria-label=\"Carte du sous-secteur\"><rect width=\"100%\" height=\"100%\" fill=\"#fafaf7\"/>"
     );
     for (_, colour, mp) in shapes {
-        let dash = if *colour == NON_CADASTRE { " stroke-dasharray=\"4 3\"" } else { "" };
+        let dash = if *colour == non_cadastre() { " stroke-dasharray=\"4 3\"" } else { "" };
         let _ = write!(
             svg,
             "<path d=\"{}\" fill=\"{colour}\" fill-rule=\"evenodd\" stroke=\"#444\" stroke-width=\"1\"{dash}/>",
@@ -240,7 +240,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
                 }
                 actor_color(*actor)
             }
-            SpaceKind::NonCadastre => NON_CADASTRE,
+            SpaceKind::NonCadastre => non_cadastre(),
         };
         shapes.push(((n + 1).to_string(), colour, g));
     }
@@ -251,7 +251,8 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     }
     let _ = write!(
         b,
-        "<span><i class=\"swatch\" style=\"background:{NON_CADASTRE}\"></i>Non cadastré</span></p></section>"
+        "<span><i class=\"swatch\" style=\"background:{}\"></i>Non cadastré</span></p></section>",
+        non_cadastre()
     );
 
     // Who owns the land.

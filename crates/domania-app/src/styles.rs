@@ -1,11 +1,13 @@
 //! MapLibre style documents (style specification v8) of Domania's tile layers: who manages each
 //! space for one intervention kind (one colour per service of the rules' directory, the
 //! non-cadastré space apart), who owns each parcel (one colour per actor), and how each
-//! sub-sector is managed (delegated to whom, by domaniality, a convention needed). Colours come
-//! from palettes readable by colour-blind users (Okabe–Ito, then Paul Tol's muted scheme); each
-//! style carries its legend in `metadata["domania:legend"]`, made from the rules, never written
-//! by hand. The tile source is a parameter: a server's TileJSON URL, or a `pmtiles://` URL of
-//! an export for static hosting, so one document serves both.
+//! sub-sector is managed (delegated to whom, by domaniality, a convention needed). The styles
+//! are sources of the repository's `styles/` folder (one per view, valid styles checked by
+//! MapLibre's validator; the colours in `styles/colours.json`, each once), built in: here the
+//! tile source, the titles and the legend are filled in, the legend made from the rules, never
+//! written by hand, and carried in `metadata["domania:legend"]`. The tile source is a
+//! parameter: a server's TileJSON URL, or a `pmtiles://` URL of an export for static hosting,
+//! so one document serves both.
 
 use domania_core::Actor;
 use domania_i18n::Lang;
@@ -15,14 +17,29 @@ use serde_json::{Value, json};
 
 use crate::said::{actor_label, decision_label};
 
+/// The style sources, by view (`styles/`).
+const OWNERS: &str = include_str!("../../../styles/owners.json");
+const MANAGERS: &str = include_str!("../../../styles/managers.json");
+const DECISIONS: &str = include_str!("../../../styles/decisions.json");
+const LABELS: &str = include_str!("../../../styles/labels.json");
+
+/// A style source, parsed.
+fn source_style(text: &str) -> Value {
+    serde_json::from_str(text).expect("the styles/ sources are valid JSON (checked by the tests)")
+}
+
 /// The colour of what no rule or table names (a service left unassigned, an unknown value).
-pub const OTHER: &str = "#BBBBBB";
+#[must_use]
+pub fn other() -> &'static str {
+    &crate::colour::colours().other
+}
+
 /// The non-cadastré space where no manager colours it (the documents' maps, who owns): pale,
 /// with a dashed outline.
-pub const NON_CADASTRE: &str = "#F7F7F7";
-/// How opaque the non-cadastré space is drawn in its manager's colour (the parcels at 0.8): the
-/// same colour, lighter, with a dashed outline.
-pub const NON_CADASTRE_OPACITY: f64 = 0.4;
+#[must_use]
+pub fn non_cadastre() -> &'static str {
+    &crate::colour::colours().non_cadastre
+}
 
 /// One entry of a legend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,53 +71,62 @@ pub fn actor_color(a: Actor) -> &'static str {
 #[must_use]
 pub fn service_color(rules: &Rules, index: usize) -> String {
     let services = &rules.config().services;
-    let Some(s) = services.get(index) else { return OTHER.to_owned() };
+    let Some(s) = services.get(index) else { return other().to_owned() };
     let rank = services[..index].iter().filter(|o| o.actor == s.actor).count();
     crate::colour::shade(actor_color(s.actor), rank)
 }
 
-fn base(name: &str, title: &str, source: &str, legend: &[LegendEntry], extra: Value) -> Value {
-    let mut metadata = json!({"domania:style": name, "domania:legend": legend});
+/// The style of a view from its source (`styles/NAME.json`): its name, title, legend and
+/// metadata, its tiles read from `source`, and `colour` in the paint properties its
+/// `domania:coloured` names.
+fn build(
+    text: &str,
+    name: &str,
+    title: &str,
+    source: &str,
+    legend: &[LegendEntry],
+    extra: Value,
+    colour: &Value,
+) -> Value {
+    let mut style = source_style(text);
+    style["name"] = json!(title);
+    let coloured: Vec<(String, String)> = style["metadata"]["domania:coloured"]
+        .as_object()
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default();
+    let mut metadata = json!({
+        "domania:style": name,
+        "domania:legend": legend,
+        "domania:non_cadastre": non_cadastre(),
+    });
     if let (Some(m), Value::Object(e)) = (metadata.as_object_mut(), extra) {
         m.extend(e);
     }
+    style["metadata"] = metadata;
     // A TileJSON URL, or `pmtiles://…` (read by the pmtiles protocol of MapLibre).
-    let source = json!({"type": "vector", "url": source, "attribution": "Domania; cadastre DGFiP (Etalab)"});
-    json!({
-        "version": 8,
-        "name": title,
-        "metadata": metadata,
-        "sources": {"domania": source},
-        "layers": [{"id": "background", "type": "background", "paint": {"background-color": "#FAFAF7"}}],
-    })
+    style["sources"]["domania"]["url"] = json!(source);
+    if let Some(layers) = style["layers"].as_array_mut() {
+        for l in layers {
+            let id = l["id"].as_str().unwrap_or_default().to_owned();
+            if let Some((_, property)) = coloured.iter().find(|(layer, _)| *layer == id) {
+                l["paint"][property] = colour.clone();
+            }
+        }
+    }
+    style
 }
 
 fn matching(property: &str, legend: &[LegendEntry]) -> Value {
     if legend.is_empty() {
-        return json!(OTHER);
+        return json!(other());
     }
     let mut m = vec![json!("match"), json!(["get", property])];
     for e in legend {
         m.push(json!(e.value));
         m.push(json!(e.color));
     }
-    m.push(json!(OTHER));
+    m.push(json!(other()));
     Value::Array(m)
-}
-
-/// The outlines every style draws on top: parcels (from z15), cadastral sections (from z13),
-/// sub-sectors, QPV.
-fn outlines() -> Vec<Value> {
-    vec![
-        json!({"id": "parcels-outline", "type": "line", "source": "domania", "source-layer": "parcels", "minzoom": 15,
-               "paint": {"line-color": "#555555", "line-width": 0.4}}),
-        json!({"id": "sections-outline", "type": "line", "source": "domania", "source-layer": "sections", "minzoom": 13,
-               "paint": {"line-color": "#6B6B6B", "line-width": 1.1}}),
-        json!({"id": "subsectors-outline", "type": "line", "source": "domania", "source-layer": "subsectors",
-               "paint": {"line-color": "#222222", "line-width": 1.2}}),
-        json!({"id": "qpv-outline", "type": "line", "source": "domania", "source-layer": "qpv",
-               "paint": {"line-color": "#000000", "line-width": 2.5, "line-dasharray": [3, 2]}}),
-    ]
 }
 
 /// The fonts the labels are written in (a server makes their glyphs, see `glyphs`).
@@ -113,21 +139,8 @@ pub const LABEL_FONTS: [&str; 2] = ["Open Sans Regular", "Open Sans Semibold"];
 #[must_use]
 pub fn with_labels(mut style: Value, glyphs: &str) -> Value {
     style["glyphs"] = json!(glyphs);
-    let halo = |colour: &str, width: f64| json!({"text-color": colour, "text-halo-color": "#FFFFFF", "text-halo-width": width});
-    push(
-        &mut style,
-        [
-            json!({"id": "street-labels", "type": "symbol", "source": "domania", "source-layer": "labels", "minzoom": 15,
-                   "filter": ["==", ["get", "kind"], "street"],
-                   "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": [LABEL_FONTS[0]],
-                              "text-size": 11, "text-max-angle": 30},
-                   "paint": halo("#404040", 1.2)}),
-            json!({"id": "section-labels", "type": "symbol", "source": "domania", "source-layer": "labels", "minzoom": 14,
-                   "filter": ["==", ["get", "kind"], "section"],
-                   "layout": {"text-field": ["get", "name"], "text-font": [LABEL_FONTS[1]], "text-size": 14},
-                   "paint": halo("#333333", 1.5)}),
-        ],
-    );
+    let labels = source_style(LABELS);
+    push(&mut style, labels["layers"].as_array().cloned().unwrap_or_default());
     style
 }
 
@@ -151,24 +164,10 @@ pub fn managers(rules: &Rules, kind: &str, source: &str, lang: Lang) -> Option<V
         .collect();
     let name = format!("managers-{kind}");
     let title = lang.t("style-managers", &[("kind", label.into())]);
-    let mut style = base(&name, &title, source, &legend, json!({"domania:kind": kind}));
-    push(
-        &mut style,
-        [
-            json!({"id": "spaces", "type": "fill", "source": "domania", "source-layer": "spaces",
-                   "filter": ["!=", ["get", "space"], "non_cadastre"],
-                   "paint": {"fill-color": matching(kind, &legend), "fill-opacity": 0.8}}),
-            // The non-cadastré space in its manager's colour, lighter, with a dashed outline.
-            json!({"id": "non-cadastre", "type": "fill", "source": "domania", "source-layer": "spaces",
-                   "filter": ["==", ["get", "space"], "non_cadastre"],
-                   "paint": {"fill-color": matching(kind, &legend), "fill-opacity": NON_CADASTRE_OPACITY}}),
-            json!({"id": "non-cadastre-outline", "type": "line", "source": "domania", "source-layer": "spaces",
-                   "filter": ["==", ["get", "space"], "non_cadastre"],
-                   "paint": {"line-color": "#777777", "line-width": 1, "line-dasharray": [1, 1]}}),
-        ],
-    );
-    push(&mut style, outlines());
-    Some(style)
+    // Spaces and the non-cadastré space (lighter, dashed: styles/managers.json) in their
+    // manager's colour.
+    let colour = matching(kind, &legend);
+    Some(build(MANAGERS, &name, &title, source, &legend, json!({"domania:kind": kind}), &colour))
 }
 
 /// Who owns each parcel: one colour per actor (merged per actor below z15).
@@ -182,20 +181,9 @@ pub fn owners(source: &str, lang: Lang) -> Value {
             value: a.as_str().to_owned(),
         })
         .collect();
-    let mut style = base("owners", &lang.t("style-owners", &[]), source, &legend, json!({}));
-    push(
-        &mut style,
-        [json!({"id": "parcels", "type": "fill", "source": "domania", "source-layer": "parcels",
-                "paint": {"fill-color": matching("actor", &legend), "fill-opacity": 0.8}})],
-    );
-    push(&mut style, outlines());
-    style
+    let colour = matching("actor", &legend);
+    build(OWNERS, "owners", &lang.t("style-owners", &[]), source, &legend, json!({}), &colour)
 }
-
-/// A sub-sector managed by domaniality (each owner its own land): a light blue-grey no actor has.
-pub const DOMANIALITE: &str = "#AEC6CF";
-/// A sub-sector the rule cannot decide while owners are unknown: a dark grey.
-pub const UNDECIDED: &str = "#444444";
 
 /// How each sub-sector is managed: delegated (one colour per actor it goes to), by
 /// domaniality, undecided; a convention needed drawn with a thick outline.
@@ -214,12 +202,12 @@ pub fn decisions(rules: &Rules, source: &str, lang: Lang) -> Value {
         .collect();
     legend.push(LegendEntry {
         label: decision_label("domanialite", None, lang),
-        color: DOMANIALITE.to_owned(),
+        color: crate::colour::colours().domanialite.clone(),
         value: "domanialite".into(),
     });
     legend.push(LegendEntry {
         label: decision_label("undecided", None, lang),
-        color: UNDECIDED.to_owned(),
+        color: crate::colour::colours().undecided.clone(),
         value: "undecided".into(),
     });
     // The decision and the actor in one value: `delegated:bailleur_social`, `domanialite`…
@@ -234,28 +222,9 @@ pub fn decisions(rules: &Rules, source: &str, lang: Lang) -> Value {
         m.push(json!(e.value));
         m.push(json!(e.color));
     }
-    m.push(json!(OTHER));
-    let mut style = base(
-        "decisions",
-        &lang.t("style-decisions", &[]),
-        source,
-        &legend,
-        json!({
-            "domania:convention_needed": lang.t("style-convention-needed", &[])
-        }),
-    );
-    push(
-        &mut style,
-        [
-            json!({"id": "subsectors", "type": "fill", "source": "domania", "source-layer": "subsectors",
-                   "paint": {"fill-color": Value::Array(m), "fill-opacity": 0.7}}),
-            json!({"id": "needs-convention", "type": "line", "source": "domania", "source-layer": "subsectors",
-                   "filter": ["==", ["get", "needs_convention"], true],
-                   "paint": {"line-color": "#D55E00", "line-width": 4}}),
-        ],
-    );
-    push(&mut style, outlines());
-    style
+    m.push(json!(other()));
+    let extra = json!({"domania:convention_needed": lang.t("style-convention-needed", &[])});
+    build(DECISIONS, "decisions", &lang.t("style-decisions", &[]), source, &legend, extra, &Value::Array(m))
 }
 
 /// `style` drawing several tile sources alike (one archive per département): its source
