@@ -305,6 +305,14 @@ fn a_static_map_per_departement_from_postgis_read_back_by_the_pmtiles_package() 
     for entry in std::fs::read_dir(set.join("styles")).unwrap() {
         crate::styles::validate(&entry.unwrap().path());
     }
+    // The sections and streets are named in glyphs written beside the archives: static hosting
+    // asks no other host for them.
+    assert_eq!(style["glyphs"], "fonts/{fontstack}/{range}.pbf");
+    assert!(style["layers"].as_array().unwrap().iter().any(|l| l["id"] == "section-labels-d75"), "{style}");
+    for font in ["Open Sans Regular", "Open Sans Semibold"] {
+        let pbf = std::fs::read(set.join("fonts").join(font).join("0-255.pbf")).unwrap();
+        assert!(pbf.len() > 10_000, "{font}: {} bytes", pbf.len());
+    }
 }
 
 /// `domania` on the store `url` in an environment of libpq's variables `env` (and none of the

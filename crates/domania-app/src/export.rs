@@ -227,7 +227,14 @@ pub struct PmtilesSetRequest {
     pub out_dir: PathBuf,
     /// The départements (default: every one with parcels in the store).
     pub departements: Option<Vec<String>>,
+    /// The fonts of the labels (name, TrueType file): their glyphs are written into `fonts/`
+    /// beside the archives, and the styles name the sections and streets; none, no names.
+    pub fonts: &'static [(&'static str, &'static [u8])],
 }
+
+/// The glyph ranges a set writes: Basic Latin and Latin-1, Latin Extended-A (œ, Œ), and the
+/// general punctuation (’, –, …): French street names.
+const GLYPH_RANGES: [u32; 3] = [0, 256, 8192];
 
 /// One archive of a set.
 #[derive(Debug, Clone, Serialize)]
@@ -321,12 +328,28 @@ impl App {
             .iter()
             .map(|a| (format!("d{}", a.departement.to_ascii_lowercase()), format!("pmtiles://{}", a.file)))
             .collect();
+        for (font, bytes) in req.fonts {
+            let dir = req.out_dir.join("fonts").join(font);
+            std::fs::create_dir_all(&dir).map_err(|e| io(&format!("creating {}", dir.display()), e))?;
+            for start in GLYPH_RANGES {
+                let pbf = crate::tiles::glyph_range(bytes, font, start)
+                    .map_err(|e| AppError::new(ErrorCode::Internal, format!("the font {font}: {e}")))?;
+                let path = dir.join(format!("{start}-{}.pbf", start + 255));
+                std::fs::write(&path, pbf).map_err(|e| io(&format!("writing {}", path.display()), e))?;
+            }
+        }
         let mut styles = Vec::new();
         for name in crate::styles::names(&rules.rules) {
             let Some(style) = crate::styles::style(&rules.rules, &name, "pmtiles://", crate::i18n::Lang::Fr) else {
                 continue;
             };
             let path = req.out_dir.join("styles").join(format!("{name}.json"));
+            // The glyphs beside the archives, relative to the page that shows the set.
+            let style = if req.fonts.is_empty() || !req.layers.contains(&TileLayer::Labels) {
+                style
+            } else {
+                crate::styles::with_labels(style, "fonts/{fontstack}/{range}.pbf")
+            };
             let style = crate::styles::over_sources(style, &sources);
             std::fs::write(&path, serde_json::to_vec_pretty(&style).unwrap_or_default())
                 .map_err(|e| io(&format!("writing {}", path.display()), e))?;

@@ -58,6 +58,12 @@ static FONTS: [(&str, &[u8]); 2] = [
     ("Open Sans Semibold", include_bytes!(concat!(env!("OUT_DIR"), "/OpenSans-Semibold.ttf"))),
 ];
 
+/// The fonts of the labels built in (name, TrueType file); none when the build had no npm.
+#[must_use]
+pub fn fonts() -> &'static [(&'static str, &'static [u8])] {
+    if FONTS.iter().all(|(_, f)| !f.is_empty()) { &FONTS } else { &[] }
+}
+
 /// The glyph URL template of the styles, relative to the server's root; `None` without fonts.
 #[must_use]
 pub fn glyphs_template() -> Option<&'static str> {

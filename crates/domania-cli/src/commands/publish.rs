@@ -140,6 +140,7 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
                 max_zoom: *maxzoom,
                 out_dir: dir.clone(),
                 departements: departements.clone(),
+                fonts: domania_server::viewer::fonts(),
             };
             let pb = if cli.json { ProgressBar::hidden() } else { ProgressBar::new(0) };
             pb.set_style(
