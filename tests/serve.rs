@@ -288,7 +288,11 @@ fn a_basemap_is_raster_tiles_or_a_maplibre_style_with_its_attribution() {
         crate::support::domania(&store, &["demo", "--dir", crate::support::root().join("data").to_str().unwrap()]);
     assert!(out.status.success(), "{}", crate::support::texts(&out).1);
     let ign = "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
-    for (url, kind) in [(ign, "raster"), ("https://tiles.example.org/styles/plan/style.json", "style")] {
+    for (url, kind) in [
+        (ign, "raster"),
+        ("https://tiles.example.org/styles/plan/style.json", "style"),
+        ("https://cdn.example.org/ortho-78.pmtiles", "pmtiles"),
+    ] {
         let server = Server::start_with(&store, &["--basemap", url, "--basemap-attribution", "© IGN"]);
         let (status, _, body) = get(&format!("{}/v1/territory", server.url));
         assert_eq!(status, 200, "{body}");

@@ -275,12 +275,22 @@ async function viewStyle() {
   // A basemap only when the server was told of one (`serve --basemap`): raster tiles, or a
   // MapLibre style whose sources and layers go under Domania's.
   const b = territory.basemap;
-  if (b?.kind === 'raster') {
+  if (b?.kind === 'pmtiles') {
+    try {
+      await usePmtiles();
+      style.sources.basemap = { type: 'raster', url: `pmtiles://${b.url}`, tileSize: 256, attribution: b.attribution || say('Fond de plan', 'Basemap') };
+      style.layers.splice(1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.6 } });
+    } catch (err) {
+      status(`${say('Fond de plan', 'Basemap')} : ${err.message}`, true);
+    }
+  } else if (b?.kind === 'raster') {
     style.sources.basemap = { type: 'raster', tiles: [b.url], tileSize: 256, attribution: b.attribution || say('Fond de plan', 'Basemap') };
     style.layers.splice(1, 0, { id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.6 } });
   } else if (b?.kind === 'style') {
     try {
       basemapStyle ||= await (await fetch(b.url)).json();
+      // A style reading archives (`pmtiles://…`) needs their protocol.
+      if (JSON.stringify(basemapStyle.sources || {}).includes('pmtiles://')) await usePmtiles();
       underStyle(style, basemapStyle, b.attribution);
     } catch (err) {
       status(`${say('Fond de plan', 'Basemap')} : ${err.message}`, true);
@@ -291,6 +301,23 @@ async function viewStyle() {
 
 // The basemap's style, fetched once.
 let basemapStyle = null;
+
+// The PMTiles protocol (`pmtiles://` sources: a basemap in one archive on static storage),
+// loaded when a basemap needs it.
+let pmtilesReady = null;
+function usePmtiles() {
+  pmtilesReady ||= new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = `./viewer/pmtiles.js${V}`;
+    s.onload = () => {
+      maplibregl.addProtocol('pmtiles', new window.pmtiles.Protocol().tile);
+      resolve();
+    };
+    s.onerror = () => reject(new Error(say('le protocole PMTiles ne se charge pas', 'the PMTiles protocol does not load')));
+    document.head.append(s);
+  });
+  return pmtilesReady;
+}
 
 // `base`'s sources and layers put under `style`'s (ids prefixed, the background replaced): its
 // own glyphs and sprite are the style's then, and it names the streets itself, so Domania's

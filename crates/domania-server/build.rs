@@ -65,12 +65,17 @@ fn main() {
     let npm = out.join("npm");
     let installed = npm.join("node_modules/maplibre-gl/package.json");
     let wanted = version_in(&lock, "/packages/node_modules~1maplibre-gl/version");
-    let font_package = npm.join("node_modules/open-sans-fonts/package.json");
-    let font_wanted = version_in(&lock, "/packages/node_modules~1open-sans-fonts/version");
-    let stale = wanted != version_in(&installed, "/version") || font_wanted != version_in(&font_package, "/version");
+    // Every package of the lockfile at its version, or `npm ci` again.
+    let stale = ["maplibre-gl", "open-sans-fonts", "pmtiles"].iter().any(|p| {
+        version_in(&lock, &format!("/packages/node_modules~1{p}/version"))
+            != version_in(&npm.join("node_modules").join(p).join("package.json"), "/version")
+    });
     if wanted.is_some() && stale && std::env::var_os("DOMANIA_NO_NPM").is_none() {
         install(&viewer, &npm);
     }
+    // The PMTiles protocol (one script, its decompressor bundled), for basemaps in archives.
+    let pmtiles = std::fs::read(npm.join("node_modules/pmtiles/dist/pmtiles.js")).unwrap_or_default();
+    std::fs::write(out.join("pmtiles.js"), pmtiles).expect("write to OUT_DIR");
     for (from, to) in FONTS {
         let bytes = std::fs::read(npm.join("node_modules/open-sans-fonts").join(from)).unwrap_or_default();
         std::fs::write(out.join(to), bytes).expect("write to OUT_DIR");

@@ -59,12 +59,13 @@ pub struct TerritoryView<'a> {
 }
 
 /// A basemap under the viewer's layers (`serve --basemap`): raster tiles (a URL template with
-/// `{z}`, `{x}`, `{y}`, such as Plan IGN's WMTS), or a MapLibre style (its URL: vector tiles, a
-/// PMTiles archive through its own style), with the attribution its licence asks for.
+/// `{z}`, `{x}`, `{y}`, such as Plan IGN's WMTS), a raster PMTiles archive on static storage
+/// (`….pmtiles`), or a MapLibre style (its URL: vector tiles, archives of vector tiles through
+/// `pmtiles://` sources), with the attribution its licence asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Basemap {
     pub url: String,
-    /// `raster` or `style`.
+    /// `raster`, `pmtiles` or `style`.
     pub kind: &'static str,
     pub attribution: Option<String>,
 }
@@ -86,8 +87,10 @@ impl Basemap {
             return Err(err("error-basemap-url", ""));
         }
         let missing: Vec<&str> = ["{z}", "{x}", "{y}"].into_iter().filter(|p| !url.contains(p)).collect();
+        let archive = url.split(['?', '#']).next().is_some_and(|u| u.ends_with(".pmtiles"));
         let kind = match missing.len() {
             0 => "raster",
+            3 if archive => "pmtiles",
             3 => "style",
             _ => return Err(err("error-basemap-missing", &missing.join(", "))),
         };
@@ -192,6 +195,7 @@ mod tests {
         let ign = "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}";
         assert_eq!(Basemap::new(ign, Some("© IGN".into())).unwrap().kind, "raster");
         assert_eq!(Basemap::new("https://tiles.example.org/styles/plan/style.json", None).unwrap().kind, "style");
+        assert_eq!(Basemap::new("https://cdn.example.org/ortho-78.pmtiles", None).unwrap().kind, "pmtiles");
         assert!(Basemap::new("tile.example.org/{z}/{x}/{y}.png", None).unwrap_err().to_string().contains("http(s)"));
         let err = Basemap::new("https://tile.example.org/{z}/{x}.png", None).unwrap_err().to_string();
         assert!(err.contains("{y} is missing"), "{err}");

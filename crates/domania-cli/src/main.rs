@@ -368,9 +368,10 @@ pub enum Command {
         #[arg(long, default_value_t = 30, value_name = "SECONDS")]
         shutdown_grace: u64,
         /// A basemap under the viewer's layers: raster tiles, `https://…/{z}/{x}/{y}.png` (Plan
-        /// IGN's WMTS with `TILEMATRIX={z}&TILEROW={y}&TILECOL={x}`), or a MapLibre style's URL
-        /// (none by default: the page then asks no other host for anything, and names the
-        /// sections and streets itself).
+        /// IGN's WMTS with `TILEMATRIX={z}&TILEROW={y}&TILECOL={x}`), a raster PMTiles archive
+        /// (`https://…/ortho.pmtiles`), or a MapLibre style's URL (its sources may be
+        /// `pmtiles://` archives); none by default: the page then asks no other host for
+        /// anything, and names the sections and streets itself.
         #[arg(long, env = "DOMANIA_BASEMAP", value_name = "URL")]
         basemap: Option<String>,
         /// The basemap's attribution, as its licence asks (`© IGN`); a style's own sources carry

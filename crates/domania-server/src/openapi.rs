@@ -774,7 +774,14 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             params: vec![path(
                 "file",
                 "the file",
-                Schema::values(["app.js", "app.css", "maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css"]),
+                Schema::values([
+                    "app.js",
+                    "app.css",
+                    "maplibre-gl.mjs",
+                    "maplibre-gl-worker.mjs",
+                    "maplibre-gl.css",
+                    "pmtiles.js",
+                ]),
             )],
             body: None,
             ok: (200, vec![("text/javascript", Schema::string()), ("text/css", Schema::string())]),

@@ -41,12 +41,13 @@ impl Asset {
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
-static ASSETS: [Asset; 5] = [
+static ASSETS: [Asset; 6] = [
     Asset::new("app.js", JS, include_bytes!("../../../viewer/app.js")),
     Asset::new("app.css", CSS, include_bytes!("../../../viewer/app.css")),
     Asset::new("maplibre-gl.mjs", JS, include_bytes!(concat!(env!("OUT_DIR"), "/maplibre-gl.mjs"))),
     Asset::new("maplibre-gl-worker.mjs", JS, include_bytes!(concat!(env!("OUT_DIR"), "/maplibre-gl-worker.mjs"))),
     Asset::new("maplibre-gl.css", CSS, include_bytes!(concat!(env!("OUT_DIR"), "/maplibre-gl.css"))),
+    Asset::new("pmtiles.js", JS, include_bytes!(concat!(env!("OUT_DIR"), "/pmtiles.js"))),
 ];
 
 const INDEX: &str = include_str!("../../../viewer/index.html");
