@@ -64,10 +64,14 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// Builds the snapshot of `app` with `rules` for today, its tile topologies too.
+/// Builds the snapshot of `app` with `rules` for today, its tile topologies, search index
+/// (addresses included) and map labels too: no first request pays for them.
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Held> {
     let held = app.hold(rules, domania_app::files::today())?;
-    held.topologies();
+    std::thread::scope(|s| {
+        s.spawn(|| held.labels());
+        held.topologies();
+    });
     Ok(held)
 }
 
