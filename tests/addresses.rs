@@ -173,6 +173,39 @@ fn addresses_of_the_ban_and_of_the_owner_file_are_found_and_say_their_source() {
     assert_eq!(street[0]["kind"], "street");
     assert!(street[0]["label"].as_str().unwrap().contains(&format!("{numbers} addresses")), "{}", street[0]["label"]);
 
+    // Open311: a report placed by its address alone (FixMyStreet's `address_string`), at the
+    // address the search finds; a street without a number is not a place.
+    let token = domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"]);
+    assert!(token.status.success(), "{}", texts(&token).1);
+    let key = texts(&token).0.trim().to_owned();
+    let server = crate::serve::Server::start(&store);
+    let post = |address: &str| {
+        let form = [
+            ("api_key", key.as_str()),
+            ("service_code", "dumping"),
+            ("address_string", address),
+            ("description", "Encombrants devant l'immeuble"),
+        ];
+        match ureq::post(&format!("{}/open311/v2/requests.json", server.url)).send_form(&form) {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let (status, body) = post("11 rue Ordener, 75018 Paris");
+    assert_eq!(status, 201, "{body}");
+    let id =
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let shown = ureq::get(&format!("{}/open311/v2/requests/{id}.json", server.url)).call().unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&shown.into_string().unwrap()).unwrap();
+    let (lat, lon) = (shown[0]["lat"].as_f64().unwrap(), shown[0]["long"].as_f64().unwrap());
+    let (x, y) = domania_io::crs::Crs::wgs84().transform_to(&domania_io::crs::Crs::lambert93(), lon, lat);
+    assert!(geo::Contains::contains(&ck28, &geo_types::Point::new(x, y)), "placed at {lat}, {lon}");
+    let (status, body) = post("rue Ordener");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("ne se place pas"), "{body}");
+    drop(server);
+
     // Not the BAN's file: the columns it lacks are named.
     let wrong = dir.path().join("adresses.csv");
     std::fs::write(&wrong, "numero;voie;commune\n1;rue;75118\n").unwrap();

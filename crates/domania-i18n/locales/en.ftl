@@ -385,7 +385,7 @@ address-source-ppm = DGFiP file of legal-person owners
 error-open311-format = { $file }: this API answers in JSON or XML (a name ending in .json or .xml).
 error-attribute-unknown = attribute[{ $code }] is not an attribute of { $service } (attributes: { $known }).
 error-attribute-value = attribute[{ $code }] = "{ $value }": the value is true or false.
-error-address-unplaced = The request gives an address without a point: this server cannot place an address yet; give lat and long.
+error-address-unplaced = The address "{ $address }" cannot be placed: no address with that number is known (Base Adresse Nationale, or the owner file's addresses); give lat and long, or an address with its number.
 
 ## The emails of service requests
 

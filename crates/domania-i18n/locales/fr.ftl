@@ -390,7 +390,7 @@ address-source-ppm = fichier des propriétaires personnes morales, DGFiP
 error-open311-format = { $file } : cette API répond en JSON ou en XML (un nom finissant par .json ou .xml).
 error-attribute-unknown = attribute[{ $code }] n’est pas un attribut de la catégorie { $service } (attributs : { $known }).
 error-attribute-value = attribute[{ $code }] = « { $value } » : la valeur est true ou false.
-error-address-unplaced = Le signalement donne une adresse sans point : ce serveur ne sait pas encore placer une adresse ; donnez lat et long.
+error-address-unplaced = L’adresse « { $address } » ne se place pas : aucune adresse de ce numéro n’est connue (Base Adresse Nationale, ou adresses du fichier des propriétaires) ; donnez lat et long, ou une adresse avec son numéro.
 
 ## Les courriels des signalements
 

@@ -177,7 +177,7 @@ async fn post_request(
         let limited = AppError::said(ErrorCode::RateLimited, "error-rate-limited", said).retry_after(seconds);
         return Err(ApiError(limited).into());
     }
-    let request = form.request(reporter)?;
+    let request = form.request(reporter, &held)?;
     let s2 = Arc::clone(&shared);
     let row = blocking(move || s2.desk.post(&held, request)).await??;
     format.answer(StatusCode::CREATED, "service_requests", &[posted(&row, lang)])

@@ -1231,7 +1231,7 @@ fn json_routes(e: &Enums) -> Vec<Route> {
                             ("first_name", Schema::text(0)),
                             ("last_name", Schema::text(0)),
                             ("phone", Schema::text(0)),
-                            ("address_string", Schema::text(0).describe("not placed yet: give lat and long")),
+                            ("address_string", Schema::text(0).describe("without lat and long: placed at the address the search finds (with its number), else refused")),
                         ],
                         &["service_code", "lat", "long"],
                     ),

@@ -296,8 +296,32 @@ impl PostForm {
         self.fields.get("api_key").map(String::as_str).filter(|k| !k.is_empty())
     }
 
-    /// The request the form makes, posted by `reporter`.
-    pub fn request(self, reporter: String) -> Result<NewRequest> {
+    /// The request the form makes, posted by `reporter`; a place given as `address_string`
+    /// alone is placed by the address search of `held` (an address with its number, never a
+    /// street's or a commune's middle).
+    pub fn request(mut self, reporter: String, held: &Held) -> Result<NewRequest> {
+        // A place given only as an address: placed at the address the search finds first, when
+        // it is an address with its number; otherwise the specification's error says so rather
+        // than guess a point.
+        let has = |k: &str| self.fields.get(k).is_some_and(|v| !v.trim().is_empty());
+        if !has("lat") && !has("long") && (has("address_string") || has("address_id")) {
+            let address = self.fields.get("address_string").map(|a| a.trim().to_owned()).unwrap_or_default();
+            let found = held
+                .search(&address, 5, domania_i18n::Lang::Fr)
+                .into_iter()
+                .find(|h| h.kind == crate::search::HitKind::Address)
+                .and_then(|h| h.point_l93);
+            let Some((x, y)) = found.filter(|_| !address.is_empty()) else {
+                return Err(AppError::said(
+                    ErrorCode::BadParameter,
+                    "error-address-unplaced",
+                    vec![("address", address.into())],
+                ));
+            };
+            let (lon, lat) = domania_core::crs::Crs::lambert93().transform_to(&domania_core::crs::Crs::wgs84(), x, y);
+            self.fields.insert("lat".into(), format!("{lat:.7}"));
+            self.fields.insert("long".into(), format!("{lon:.7}"));
+        }
         let bad = |m: String| AppError::new(ErrorCode::BadParameter, m);
         let need = |k: &str| {
             self.fields.get(k).filter(|v| !v.trim().is_empty()).ok_or_else(|| bad(format!("{k} is required")))
@@ -305,12 +329,6 @@ impl PostForm {
         let number = |k: &str| -> Result<f64> {
             need(k)?.trim().parse::<f64>().map_err(|_| bad(format!("{k} is not a number")))
         };
-        // A place given only as an address: the address search that would place it is not
-        // there yet; the specification's error says so rather than guess a point.
-        let has = |k: &str| self.fields.get(k).is_some_and(|v| !v.trim().is_empty());
-        if !has("lat") && !has("long") && (has("address_string") || has("address_id")) {
-            return Err(AppError::said(ErrorCode::BadParameter, "error-address-unplaced", vec![]));
-        }
         // Over the network a photo is a web address a person can open.
         if let Some(m) = self.fields.get("media_url").map(|m| m.trim()).filter(|m| !m.is_empty()) {
             crate::text::web_url("media_url", m, super::MAX_MEDIA_URL)?;
