@@ -264,3 +264,80 @@ fn a_reporter_posting_in_a_loop_is_slowed_with_429_and_retry_after() {
     assert_eq!(listed.as_array().unwrap().len(), 30);
     assert!(server.stop().success());
 }
+
+/// Each service sees its own: an editor token bound to the waste department (`service:cu-dechets`)
+/// moves the reports routed to it, is refused another service's (403, in the caller's
+/// language), and the reports' map shows it its own only; an unbound token (the DVQ) moves and
+/// sees all.
+#[test]
+fn a_token_bound_to_a_service_reads_and_moves_only_its_reports() {
+    let (_dir, store) = demo_store();
+    let token = |name: &str, role: &str, bound: Option<&str>| {
+        let mut args = vec!["token", "create", "--name", name, "--role", role];
+        args.extend(bound.map(|b| ["--bound", b]).into_iter().flatten());
+        let out = domania(&store, &args);
+        assert!(out.status.success(), "{}", texts(&out).1);
+        texts(&out).0.trim().to_owned()
+    };
+    let reporter = token("mairie", "reporter", None);
+    let waste = token("cu-dechets", "editor", Some("service:cu-dechets"));
+    let dvq = token("dvq", "editor", None);
+    let out = domania(&store, &["token", "create", "--name", "x", "--role", "editor", "--bound", "actor:nobody"]);
+    assert!(!out.status.success() && texts(&out).1.contains("actor:nobody"), "{}", texts(&out).1);
+    let server = Server::start(&store);
+    let api = format!("{}/open311/v2", server.url);
+    let report = |code: &str| {
+        let (status, a) = post(
+            &format!("{api}/requests.json"),
+            &[
+                ("api_key", &reporter),
+                ("service_code", code),
+                ("lat", "48.927"),
+                ("long", "1.806"),
+                ("description", "x"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(status, 201, "{a}");
+        a[0]["service_request_id"].as_str().unwrap().parse::<i64>().unwrap()
+    };
+    let (dumping, lighting) = (report("dumping"), report("lighting"));
+    let (_, lit) = get(&format!("{api}/requests/{lighting}.json"));
+    assert_ne!(lit[0]["agency_responsible"], "", "{lit}");
+    let moved = |token: &str, id: i64| {
+        let url = format!("{}/v1/reports/{id}/status", server.url);
+        let r = ureq::post(&url)
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Accept-Language", "en")
+            .send_string(r#"{"status": "acknowledged"}"#);
+        match r {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(moved(&waste, dumping).0, 200, "the waste department moves a dumping report");
+    let (status, body) = moved(&waste, lighting);
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains(&format!("Request {lighting} is not routed")) && body.contains("service:cu-dechets"),
+        "{body}"
+    );
+    assert_eq!(moved(&dvq, lighting).0, 200, "an unbound token moves any");
+    // The map: the bound token sees its own, anonymous readers and the DVQ all.
+    let ids = |token: Option<&str>| {
+        let mut req = ureq::get(&format!("{}/v1/reports.geojson", server.url));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        let v: serde_json::Value = serde_json::from_str(&req.call().unwrap().into_string().unwrap()).unwrap();
+        let mut ids: Vec<i64> =
+            v["features"].as_array().unwrap().iter().map(|f| f["properties"]["id"].as_i64().unwrap()).collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(ids(Some(&waste)), [dumping]);
+    assert_eq!(ids(Some(&dvq)), [dumping, lighting]);
+    assert_eq!(ids(None), [dumping, lighting]);
+    assert_eq!(server.stop().code(), Some(0));
+}

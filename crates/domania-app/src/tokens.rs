@@ -41,6 +41,88 @@ impl Role {
     }
 }
 
+/// What a token is bound to: a service of the rules' directory (by its id) or an actor; a bound
+/// token reads and moves only the reports routed there (a bailleur's agency its own queue, the
+/// CU's technical centre its own).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    Service(String),
+    Actor(domania_core::Actor),
+}
+
+impl Bound {
+    /// `service:ID` or `actor:ACTOR`, as it is stored.
+    #[must_use]
+    pub fn as_text(&self) -> String {
+        match self {
+            Bound::Service(id) => format!("service:{id}"),
+            Bound::Actor(a) => format!("actor:{}", a.as_str()),
+        }
+    }
+
+    /// A binding as written (`service:cu-proprete`, `actor:bailleur_social`).
+    ///
+    /// # Errors
+    /// An unknown kind or actor, or an empty service id.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || {
+            let actors: Vec<&str> = domania_core::Actor::ALL.iter().map(|a| a.as_str()).collect();
+            AppError::said(
+                ErrorCode::InvalidArgument,
+                "error-token-binding",
+                vec![("binding", text.to_owned().into()), ("actors", actors.join(", ").into())],
+            )
+        };
+        match text.split_once(':') {
+            Some(("service", id)) if !id.trim().is_empty() && !id.contains(['@', ':']) => {
+                Ok(Bound::Service(id.trim().to_owned()))
+            }
+            Some(("actor", a)) => {
+                domania_core::Actor::ALL.into_iter().find(|x| x.as_str() == a.trim()).map(Bound::Actor).ok_or_else(bad)
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// Whether a report routed to `service_id` (of `actor`) is this binding's.
+    #[must_use]
+    pub fn holds(&self, service_id: Option<&str>, actor: domania_core::Actor) -> bool {
+        match self {
+            Bound::Service(id) => service_id == Some(id.as_str()),
+            Bound::Actor(a) => *a == actor,
+        }
+    }
+}
+
+/// What a token may do, and where: its role, and what it is bound to (nothing: everywhere).
+/// Stored in the token's role as `editor` or `editor@service:cu-proprete`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub role: Role,
+    pub bound: Option<Bound>,
+}
+
+impl Grant {
+    #[must_use]
+    pub fn stored(&self) -> String {
+        match &self.bound {
+            None => self.role.as_str().to_owned(),
+            Some(b) => format!("{}@{}", self.role.as_str(), b.as_text()),
+        }
+    }
+
+    /// The grant a stored role says.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let (role, bound) = match text.split_once('@') {
+            Some((r, b)) => (r, Some(Bound::parse(b).ok()?)),
+            None => (text, None),
+        };
+        Some(Self { role: Role::parse(role)?, bound })
+    }
+}
+
 /// A token, as listed (never its secret).
 pub use domania_store::TokenInfo;
 
@@ -70,12 +152,18 @@ fn new_secret() -> Result<String> {
 impl App {
     /// Creates a token and returns its secret, which is shown only now.
     pub fn create_token(&self, name: &str, role: Role) -> Result<String> {
+        self.create_bound_token(name, &Grant { role, bound: None })
+    }
+
+    /// Creates a token of `grant` (bound to a service or an actor, or not) and returns its
+    /// secret, which is shown only now.
+    pub fn create_bound_token(&self, name: &str, grant: &Grant) -> Result<String> {
         crate::text::storable("the token's name", name)?;
         if name.trim().is_empty() || name.chars().count() > crate::requests::MAX_NAME {
             return Err(AppError::new(ErrorCode::InvalidArgument, "a token's name is 1 to 100 characters"));
         }
         let secret = new_secret()?;
-        self.open_write()?.create_token(name, role.as_str(), &hash_secret(&secret))?;
+        self.open_write()?.create_token(name, &grant.stored(), &hash_secret(&secret))?;
         Ok(secret)
     }
 
@@ -106,15 +194,15 @@ impl App {
         }
     }
 
-    /// The name and role of the token whose secret is `secret`; an unknown or revoked one is
+    /// The name and grant of the token whose secret is `secret`; an unknown or revoked one is
     /// `unauthorized`.
-    pub fn authenticate(&self, secret: &str) -> Result<(String, Role)> {
+    pub fn authenticate(&self, secret: &str) -> Result<(String, Grant)> {
         let t = self
             .open_read()?
             .token_by_hash(&hash_secret(secret))?
             .ok_or_else(|| AppError::said(ErrorCode::Unauthorized, "error-unknown-token", vec![]))?;
-        let role = Role::parse(&t.role)
+        let grant = Grant::parse(&t.role)
             .ok_or_else(|| AppError::new(ErrorCode::StoreCorrupt, format!("token {} has no known role", t.name)))?;
-        Ok((t.name, role))
+        Ok((t.name, grant))
     }
 }

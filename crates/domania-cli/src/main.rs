@@ -535,6 +535,10 @@ pub enum TokenCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
+        /// Bind the token to a service of the rules (`service:ID`) or to an actor
+        /// (`actor:bailleur_social`): it then reads and moves only the reports routed there.
+        #[arg(long, value_name = "service:ID|actor:ACTOR")]
+        bound: Option<String>,
     },
     /// Every token (never their secrets).
     List,

@@ -67,6 +67,9 @@ pub async fn tokens(State(shared): State<Arc<Shared>>) -> ApiResult<Json<Vec<Tok
 pub struct NewToken {
     pub name: String,
     pub role: Role,
+    /// `service:ID` or `actor:ACTOR`: the token reads and moves only the reports routed there.
+    #[serde(default)]
+    pub bound: Option<String>,
 }
 
 /// A token just created: its secret is given this once.
@@ -83,8 +86,10 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let req: NewToken = parse_json(&body, ErrorCode::BadToken)?;
     let app = shared.app.clone();
-    let (name, role) = (req.name.clone(), req.role);
-    let secret = blocking(move || app.create_token(&name, role)).await??;
+    let bound = req.bound.as_deref().map(domania_app::tokens::Bound::parse).transpose()?;
+    let grant = domania_app::tokens::Grant { role: req.role, bound };
+    let name = req.name.clone();
+    let secret = blocking(move || app.create_bound_token(&name, &grant)).await??;
     Ok((StatusCode::CREATED, Json(Created { name: req.name, role: req.role, secret })))
 }
 

@@ -17,7 +17,7 @@ use domania_app::tokens::Role;
 use domania_app::{AppError, Crs, ErrorCode};
 use serde::Deserialize;
 
-use crate::auth::Caller;
+use crate::auth::{BoundTo, Caller};
 use crate::error::{ApiError, ApiResult, GeoResult};
 use crate::extract::{Base, Body, Client, GeoForm, GeoPath, GeoQuery, Language, Path, Query, parse_json};
 use crate::respond::json;
@@ -154,7 +154,7 @@ async fn post_request(
     let form = PostForm::of(form);
     let held = shared.current();
     let reporter = match form.api_key() {
-        Some(key) => crate::auth::require_secret(&shared, key.to_owned(), Role::Reporter).await?,
+        Some(key) => crate::auth::require_secret(&shared, key.to_owned(), Role::Reporter).await?.0,
         None if held.rules.rules.config().reports.anonymous => "anonymous".to_owned(),
         None => {
             return Err(
@@ -256,6 +256,7 @@ pub struct StatusChange {
 pub async fn change_status(
     State(shared): State<Arc<Shared>>,
     axum::Extension(caller): axum::Extension<Caller>,
+    axum::Extension(bound): axum::Extension<BoundTo>,
     Language(lang): Language,
     Path(id): Path<i64>,
     Body(body): Body,
@@ -265,6 +266,7 @@ pub async fn change_status(
         let all: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
         ApiError::new(ErrorCode::BadParameter, format!("unknown status {:?} ({})", change.status, all.join(", ")))
     })?;
+    mine(&shared, &bound, id).await?;
     let s2 = Arc::clone(&shared);
     let held = shared.current();
     let h2 = Arc::clone(&held);
@@ -274,14 +276,26 @@ pub async fn change_status(
     Ok(json(StatusCode::OK, &[held.request_view(&row, lang)]))
 }
 
+/// Refuses a move of a report that is not routed to what the token is bound to.
+async fn mine(shared: &Arc<Shared>, bound: &BoundTo, id: i64) -> ApiResult<()> {
+    if bound.0.is_none() {
+        return Ok(());
+    }
+    let s2 = Arc::clone(shared);
+    let (row, _) = blocking(move || s2.desk.detail(id)).await??;
+    bound.check(id, row.service_id.as_deref(), row.actor)
+}
+
 /// `POST /v1/reports/{id}/reroute`, by an editor: routes the request again on the current
 /// snapshot (logged as a step with the old and new service).
 pub async fn reroute(
     State(shared): State<Arc<Shared>>,
     axum::Extension(caller): axum::Extension<Caller>,
+    axum::Extension(bound): axum::Extension<BoundTo>,
     Language(lang): Language,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
+    mine(&shared, &bound, id).await?;
     let held = shared.current();
     let s2 = Arc::clone(&shared);
     let h2 = Arc::clone(&held);
@@ -300,11 +314,19 @@ pub struct MapQuery {
 
 /// `GET /v1/reports.geojson`: the requests as points for the map (the same as the Open311
 /// list, newest first, at most 1,000), each with its status, service and dates.
-pub async fn map(State(shared): State<Arc<Shared>>, Query(q): Query<MapQuery>) -> ApiResult<Response> {
+pub async fn map(
+    State(shared): State<Arc<Shared>>,
+    bound: Option<axum::Extension<BoundTo>>,
+    Query(q): Query<MapQuery>,
+) -> ApiResult<Response> {
     let query = ListQuery { status: q.status, service_code: q.service_code, ..ListQuery::default() };
     let filter = query.filter()?;
     let s2 = Arc::clone(&shared);
-    let rows = blocking(move || s2.desk.list(&filter)).await??;
+    let mut rows = blocking(move || s2.desk.list(&filter)).await??;
+    // A token bound to a service or an actor sees the reports routed there.
+    if let Some(axum::Extension(BoundTo(Some(b)))) = bound {
+        rows.retain(|r| b.holds(r.service_id.as_deref(), r.actor));
+    }
     let lines: Vec<domania_app::requests::RequestLine> =
         rows.iter().map(domania_app::requests::RequestLine::from).collect();
     let mut response = json(StatusCode::OK, &domania_app::requests::points(&lines));

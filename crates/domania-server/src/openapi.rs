@@ -1030,6 +1030,11 @@ fn json_routes(e: &Enums) -> Vec<Route> {
                         &[
                             ("name", Schema::text(1)),
                             ("role", Schema::values(["viewer", "reporter", "editor", "admin"])),
+                            (
+                                "bound",
+                                Schema::pattern("^(service:[^:@]+|actor:[a-z_]+)$")
+                                    .describe("bind the token to a service (service:ID) or an actor (actor:ACTOR): it reads and moves only the reports routed there"),
+                            ),
                         ],
                         &["name", "role"],
                     ),

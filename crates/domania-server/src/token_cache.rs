@@ -1,7 +1,7 @@
 //! Tokens recently checked against the store, so that reads under `--private-reads` do not open
 //! the store on every request.
 
-use domania_app::tokens::Role;
+use domania_app::tokens::Grant;
 
 /// Tokens recently checked against the store, so that reads under `--private-reads` do not open
 /// the store on every request. An entry lives [`TokenCache::TTL`] at most; the cache is cleared
@@ -12,18 +12,18 @@ pub struct TokenCache {
     inner: std::sync::Mutex<std::collections::HashMap<String, Checked>>,
 }
 
-/// A token's name and role, and when they were read from the store.
-type Checked = ((String, Role), std::time::Instant);
+/// A token's name and grant, and when they were read from the store.
+type Checked = ((String, Grant), std::time::Instant);
 
 impl TokenCache {
     pub const TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
-    pub fn get(&self, hash: &str) -> Option<(String, Role)> {
+    pub fn get(&self, hash: &str) -> Option<(String, Grant)> {
         let g = self.inner.lock().ok()?;
         g.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(k, _)| k.clone())
     }
 
-    pub fn put(&self, hash: String, known: (String, Role)) {
+    pub fn put(&self, hash: String, known: (String, Grant)) {
         if let Ok(mut g) = self.inner.lock() {
             if g.len() > 10_000 {
                 g.clear();

@@ -552,7 +552,10 @@ async fn administrators_manage_rules_and_tokens() {
     let c = call(&f.router, create).await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.text());
     let secret = c.json()["secret"].as_str().unwrap().to_owned();
-    assert_eq!(f.app.authenticate(&secret).unwrap(), ("equipe-nprnu".to_owned(), Role::Viewer));
+    assert_eq!(
+        f.app.authenticate(&secret).unwrap(),
+        ("equipe-nprnu".to_owned(), domania_app::tokens::Grant { role: Role::Viewer, bound: None })
+    );
     let del = Request::delete("/v1/tokens/equipe-nprnu")
         .header(header::AUTHORIZATION, auth(&admin))
         .body(Body::empty())

@@ -244,15 +244,17 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
             }
         }
         Command::Token { what } => match what {
-            TokenCommand::Create { name, role } => {
+            TokenCommand::Create { name, role, bound } => {
                 let role = match role {
                     RoleArg::Viewer => Role::Viewer,
                     RoleArg::Reporter => Role::Reporter,
                     RoleArg::Editor => Role::Editor,
                     RoleArg::Admin => Role::Admin,
                 };
-                let secret = app.create_token(name, role)?;
-                eprintln!("domania: token {name:?} ({}) created; its secret is shown only now", role.as_str());
+                let bound = bound.as_deref().map(domania_app::tokens::Bound::parse).transpose()?;
+                let grant = domania_app::tokens::Grant { role, bound };
+                let secret = app.create_bound_token(name, &grant)?;
+                eprintln!("domania: token {name:?} ({}) created; its secret is shown only now", grant.stored());
                 crate::outln!("{secret}")
             }
             TokenCommand::List => {
