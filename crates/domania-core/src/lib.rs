@@ -21,4 +21,4 @@ pub use classify::{
 };
 pub use error::{ModelError, Result};
 pub use layer::{Layer, UnknownLayer};
-pub use model::{Actor, Address, Idu, Owner, Parcel, Right, Siren};
+pub use model::{Actor, Address, Idu, Owner, Parcel, Right, Siren, is_insee_code};

@@ -7,6 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
 
+/// An INSEE commune code: five characters, digits but Corsica's `2A`/`2B` (`78440`, `2A004`).
+#[must_use]
+pub fn is_insee_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5
+        && b[0].is_ascii_digit()
+        && (b[1].is_ascii_digit() || matches!(b[1], b'A' | b'B'))
+        && b[2..].iter().all(u8::is_ascii_digit)
+}
+
 /// The 14-character national parcel identifier: INSEE commune (5) + prefix (3) + section (2) + number (4).
 ///
 /// ```

@@ -52,16 +52,7 @@ pub fn read_ban_with(path: &Path, mut on_address: impl FnMut(Address)) -> Result
     let mut report = ValidationReport::new(path, "ban-csv");
     let (wgs84, l93) = (Crs::wgs84(), Crs::lambert93());
     let mut record = csv::StringRecord::new();
-    loop {
-        let line = csv.position().line();
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(source) => return Err(IoError::Csv { path: path.to_path_buf(), line, source }),
-        }
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
+    while let Some(line) = crate::table::next_record(&mut csv, &mut record, path)? {
         report.read += 1;
         let loc = Location::Line(line);
         let cell = |i: usize| record.get(i).map_or("", str::trim);
@@ -75,7 +66,7 @@ pub fn read_ban_with(path: &Path, mut on_address: impl FnMut(Address)) -> Result
             continue;
         }
         let commune = cell(c_insee);
-        if !is_insee(commune) {
+        if !domania_core::is_insee_code(commune) {
             reject(&mut report, "invalid_commune", format!("code_insee {commune:?} is not an INSEE commune code"));
             continue;
         }
@@ -139,15 +130,6 @@ pub fn read_ban_with(path: &Path, mut on_address: impl FnMut(Address)) -> Result
         return Err(IoError::Empty { path: path.to_path_buf() });
     }
     Ok(report)
-}
-
-/// An INSEE commune code: five characters, digits but Corsica's `2A`/`2B`.
-fn is_insee(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 5
-        && b[0].is_ascii_digit()
-        && (b[1].is_ascii_digit() || matches!(b[1], b'A' | b'B'))
-        && b[2..].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]

@@ -32,5 +32,6 @@ pub mod report;
 pub mod shp;
 pub mod sniff;
 pub mod synth;
+mod table;
 
 pub use error::{IoError, Result};

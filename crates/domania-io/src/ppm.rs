@@ -173,16 +173,7 @@ pub fn read_ppm_bytes(path: &Path, bytes: &[u8], forced: Option<&'static Encodin
     let street = [VOIRIE, INDICE, NATURE_VOIE, NOM_VOIE].map(|c| cols.get(c).copied());
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        let line = reader.position().line();
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(source) => return Err(IoError::Csv { path: path.to_path_buf(), line, source }),
-        }
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
+    while let Some(line) = crate::table::next_record(&mut reader, &mut record, path)? {
         report.read += 1;
         let loc = Location::Line(line);
         if let Some((i, big)) = record.iter().enumerate().find(|(_, f)| f.len() > MAX_FIELD_BYTES) {

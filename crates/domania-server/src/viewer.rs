@@ -68,7 +68,7 @@ pub fn fonts() -> &'static [(&'static str, &'static [u8])] {
 /// The glyph URL template of the styles, relative to the server's root; `None` without fonts.
 #[must_use]
 pub fn glyphs_template() -> Option<&'static str> {
-    FONTS.iter().all(|(_, f)| !f.is_empty()).then_some("viewer/fonts/{fontstack}/{range}.pbf")
+    (!fonts().is_empty()).then_some("viewer/fonts/{fontstack}/{range}.pbf")
 }
 
 /// The glyph ranges made so far, per font: 256 code points each, made on first demand (tens of

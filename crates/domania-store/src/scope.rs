@@ -87,22 +87,17 @@ impl ScopeKind {
     /// Checks a scope code spelled by a user.
     fn check_code(self, code: &str) -> bool {
         let b = code.as_bytes();
-        let insee = |b: &[u8]| {
-            b.len() == 5
-                && b[0].is_ascii_digit()
-                && (b[1].is_ascii_digit() || matches!(b[1], b'A' | b'B'))
-                && b[2..].iter().all(u8::is_ascii_digit)
-        };
+        let insee = domania_core::is_insee_code;
         match self {
             ScopeKind::Layer => code.is_empty(),
             ScopeKind::Departement => {
                 (b.len() == 2 && b[0].is_ascii_digit() && (b[1].is_ascii_digit() || matches!(b[1], b'A' | b'B')))
                     || (b.len() == 3 && (code.starts_with("97") || code.starts_with("98")) && b[2].is_ascii_digit())
             }
-            ScopeKind::Commune => insee(b),
+            ScopeKind::Commune => insee(code),
             ScopeKind::Section => {
                 b.len() == 10
-                    && insee(&b[0..5])
+                    && code.get(0..5).is_some_and(insee)
                     && b[5..8].iter().all(u8::is_ascii_digit)
                     && b[8..10].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
             }

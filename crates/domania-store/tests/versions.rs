@@ -85,19 +85,24 @@ fn versions_diff_and_rollback() {
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
 
+/// A bailleur of the PPM, as the file writes it.
+fn paris_habitat() -> Owner {
+    Owner {
+        siren: Siren::new("344810825"),
+        name: "PARIS HABITAT-OPH".into(),
+        groupe: Some(5),
+        forme: Some("4140".into()),
+        forme_abregee: Some("EPIC".into()),
+    }
+}
+
 #[test]
 fn owner_rows_collapse_suf_duplicates_and_diff_by_parcel() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = create(&dir.path().join("s.gpkg"));
     let idu = Idu::parse("75118000AA0002").unwrap();
     let other = Idu::parse("75118000AA0003").unwrap();
-    let ph = Owner {
-        siren: Siren::new("344810825"),
-        name: "PARIS HABITAT-OPH".into(),
-        groupe: Some(5),
-        forme: Some("4140".into()),
-        forme_abregee: Some("EPIC".into()),
-    };
+    let ph = paris_habitat();
     let rows = owner_rows([
         (&idu, Right::Proprietaire, &ph, None),
         (&idu, Right::Proprietaire, &ph, Some("12 RUE ORDENER")),
@@ -356,13 +361,7 @@ fn a_store_older_than_a_column_reads_it_as_empty_and_gets_it_when_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.gpkg");
     let idu = Idu::parse("75118000AB0001").unwrap();
-    let ph = Owner {
-        siren: Siren::new("344810825"),
-        name: "PARIS HABITAT-OPH".into(),
-        groupe: Some(5),
-        forme: Some("4140".into()),
-        forme_abregee: Some("EPIC".into()),
-    };
+    let ph = paris_habitat();
     let mut store = create(&path);
     let rows = owner_rows([(&idu, Right::Proprietaire, &ph, None)]);
     store.import(Layer::Owners, rows, &meta("old.csv"), &opts(Layer::Owners)).unwrap();

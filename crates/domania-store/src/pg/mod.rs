@@ -109,15 +109,7 @@ impl PgDb {
     /// The select list of a layer's full rows: geometry as WKB, key, the layer's columns (a
     /// column a schema made by an older Domania lacks is read as empty).
     fn row_columns(&self, layer: Layer) -> Result<String> {
-        let have: Vec<String> = self
-            .c()
-            .query(
-                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
-                &[&layer.table()],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let have = self.table_columns(layer.table())?;
         let names: Vec<String> = crate::layer::columns(layer)
             .iter()
             .map(|(n, ty)| {
@@ -133,6 +125,15 @@ impl PgDb {
             .collect();
         let geom = if layer.is_spatial() { "ST_AsBinary(geom, 'NDR')" } else { "NULL::bytea" };
         Ok(format!("{geom}, key, {}", names.join(", ")))
+    }
+
+    /// The columns a table has (a schema made by an older Domania lacks the newer ones).
+    fn table_columns(&self, table: &str) -> Result<Vec<String>> {
+        let rows = self.c().query(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+            &[&table],
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// Whether a table is there (a schema made by an older Domania lacks the newer layers').
@@ -258,15 +259,7 @@ impl Engine for PgDb {
 
     fn street_addresses(&self) -> Result<Vec<(String, String)>> {
         // A schema made by an older Domania has no such column until a writer adds it.
-        let column: bool = self
-            .c()
-            .query_one(
-                "SELECT EXISTS (SELECT FROM information_schema.columns
-                 WHERE table_schema = current_schema() AND table_name = 'owners' AND column_name = 'adresse')",
-                &[],
-            )?
-            .get(0);
-        if !column {
+        if !self.table_columns("owners")?.iter().any(|c| c == "adresse") {
             return Ok(Vec::new());
         }
         let rows = self
