@@ -56,7 +56,8 @@ pub fn tile_id(z: u8, x: u32, y: u32) -> Result<TileId> {
     })
 }
 
-/// An encoded tile, and what its size bound cost (`simplified_by=8,parcels=12`), if anything.
+/// An encoded tile, and what its size bound cost (`simplified_by=8,parcels=12`, or `parcels=dense`
+/// for a fill left out as too dense to merge), if anything.
 #[derive(Debug, Clone)]
 pub struct EncodedTile {
     pub bytes: Vec<u8>,
@@ -100,6 +101,7 @@ impl Held {
         };
         let encoded = domania_tiles::layers::tile(src, layers, id, TileOptions::default());
         let mut what: Vec<String> = encoded.dropped.iter().map(|(l, n)| format!("{}={n}", l.as_str())).collect();
+        what.extend(encoded.dense.iter().map(|l| format!("{}=dense", l.as_str())));
         if encoded.simplified_by > 1.0 {
             what.insert(0, format!("simplified_by={}", encoded.simplified_by));
         }

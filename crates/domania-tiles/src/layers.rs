@@ -112,11 +112,17 @@ pub struct TileOptions {
     /// outline (up to [`COARSEST`] times), then the smallest features of its heaviest layer are
     /// left out, and the tile says what that cost.
     pub max_bytes: usize,
+    /// The most parcels a tile merges by actor. Past it the merged land cannot fit `max_bytes`
+    /// even at [`COARSEST`] (a z10 tile of a million-parcel département holds 900,000 parcels:
+    /// 8 s of merging, four times over, for a tile left empty); the fill is left out at once, and
+    /// the tile says so ([`Encoded::dense`]): the viewer shows it from a closer zoom. A z12 tile
+    /// of the same territory, about 57,000 parcels merged into 10,000 pieces, weighs 310 kB.
+    pub max_dissolved: usize,
 }
 
 impl Default for TileOptions {
     fn default() -> Self {
-        Self { extent: 4096, buffer: 64, simplify: 1.0, max_bytes: 500_000 }
+        Self { extent: 4096, buffer: 64, simplify: 1.0, max_bytes: 500_000, max_dissolved: 100_000 }
     }
 }
 
@@ -297,6 +303,7 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
         };
         let snap = src.snapshot;
         match which {
+            TileLayer::Parcels if tile.z < PARCELS_DISSOLVED_BELOW && ids.len() > opts.max_dissolved => {}
             TileLayer::Parcels if tile.z < PARCELS_DISSOLVED_BELOW => {
                 let members: Vec<(usize, u32)> = ids.iter().map(|&i| (i, snap.holdings()[i].actor() as u32)).collect();
                 for (g, polys) in topo.dissolve(&members, frame.tol) {
@@ -426,6 +433,21 @@ pub struct Encoded {
     /// The factor its simplification tolerance was multiplied by to keep it under `max_bytes`
     /// (1 in most tiles; up to [`COARSEST`]).
     pub simplified_by: f32,
+    /// Layers left empty because the tile holds too much of them ([`TileOptions::max_dissolved`]).
+    pub dense: Vec<TileLayer>,
+}
+
+/// Whether `which` is left empty in `tile` for holding too many shapes to merge.
+#[must_use]
+pub fn too_dense(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions) -> bool {
+    which == TileLayer::Parcels
+        && (which.min_zoom()..PARCELS_DISSOLVED_BELOW).contains(&tile.z)
+        && src
+            .topo
+            .of(which)
+            .shapes_in(GridTile::new(tile, opts.extent).grid_box(opts.extent, opts.buffer))
+            .nth(opts.max_dissolved)
+            .is_some()
 }
 
 /// Twice the area of a feature's polygons in tile units.
@@ -442,6 +464,7 @@ fn area2(f: &Feature) -> i64 {
 /// heaviest layer first, and [`Encoded::dropped`] says how many of each layer.
 #[must_use]
 pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptions) -> Encoded {
+    let dense: Vec<TileLayer> = layers.iter().copied().filter(|&l| too_dense(src, l, tile, opts)).collect();
     let mut simplified_by = 1.0f32;
     let (mut built, mut bytes);
     loop {
@@ -449,7 +472,7 @@ pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptio
         built = layers.iter().map(|&l| layer(src, l, tile, o)).collect::<Vec<Layer>>();
         bytes = crate::mvt::encode(&built);
         if bytes.len() <= opts.max_bytes {
-            return Encoded { bytes, dropped: Vec::new(), simplified_by };
+            return Encoded { bytes, dropped: Vec::new(), simplified_by, dense };
         }
         // Over the bound: first a coarser outline (the same for every feature of the tile, so
         // borders inside it stay shared), up to COARSEST times the tolerance.
@@ -459,7 +482,7 @@ pub fn tile(src: Source<'_>, layers: &[TileLayer], tile: TileId, opts: TileOptio
         simplified_by *= 2.0;
     }
     let (bytes, dropped) = leave_out(&built, layers, opts.max_bytes);
-    Encoded { bytes, dropped, simplified_by }
+    Encoded { bytes, dropped, simplified_by, dense }
 }
 
 /// Layers over `max_bytes` once encoded, brought under it by leaving out the fewest features:
