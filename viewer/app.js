@@ -94,7 +94,7 @@ const GROUPS = {
   fill: ['spaces', 'non-cadastre', 'non-cadastre-outline', 'parcels', 'subsectors', 'needs-convention'],
   parcels: ['parcels-outline', 'selected'],
   subsectors: ['subsectors-outline'],
-  qpv: ['qpv-outline'],
+  qpv: ['qpv-outline', 'qpv-labels'],
   reports: ['reports', 'reports-duplicates'],
 };
 
@@ -272,6 +272,7 @@ async function viewStyle() {
       paint: { 'circle-radius': 4, 'circle-color': REPORT_COLOURS, 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 },
     },
   );
+  const ownGlyphs = style.glyphs;
   // A basemap only when the server was told of one (`serve --basemap`): raster tiles, or a
   // MapLibre style whose sources and layers go under Domania's.
   const b = territory.basemap;
@@ -296,7 +297,26 @@ async function viewStyle() {
       status(`${say('Fond de plan', 'Basemap')} : ${err.message}`, true);
     }
   }
+  if (ownGlyphs && style.glyphs === ownGlyphs) withQpvLabels(style);
   return style;
+}
+
+// The QPV's names at their label points as a symbol layer, in the server's glyphs: MapLibre
+// draws those that fit and leaves out those that would overlap (a département's six hundred QPV
+// seen at once would hide the map). Under a basemap style, whose glyphs are its own, they are
+// HTML markers instead (placeQpvLabels).
+function withQpvLabels(style) {
+  const features = territory.qpv.filter((q) => q.label_at).map((q) => ({
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: q.label_at },
+    properties: { label: q.name ? `${q.name} (${q.code})` : q.code },
+  }));
+  style.sources['qpv-labels'] = { type: 'geojson', data: { type: 'FeatureCollection', features } };
+  style.layers.push({
+    id: 'qpv-labels', type: 'symbol', source: 'qpv-labels',
+    layout: { 'text-field': ['get', 'label'], 'text-font': ['Open Sans Semibold'], 'text-size': 12, 'text-padding': 6 },
+    paint: { 'text-color': '#000000', 'text-halo-color': '#FFFFFF', 'text-halo-width': 2 },
+  });
 }
 
 // The basemap's style, fetched once.
@@ -354,6 +374,7 @@ function placeQpvLabels() {
   if (!map) return;
   for (const m of qpvMarkers) m.remove();
   qpvMarkers.length = 0;
+  if (currentStyle?.sources?.['qpv-labels']) return;
   for (const q of territory.qpv) {
     if (!q.label_at) continue;
     const el = document.createElement('div');
