@@ -220,6 +220,105 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
     }
 }
 
+/// A form of `fields` and a file part `media`, as `multipart/form-data`: its content type and body.
+fn multipart(fields: &[(&str, &str)], file: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "domania-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes());
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{file}\"\r\n\
+             Content-Type: image/jpeg\r\n\r\n"
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A phone's photo sent with a report (multipart `media`): stored without the owner's name, the
+/// GPS position, XMP and comments but with its orientation, served at its `media_url` with a
+/// thumbnail, and sent to the routed service attached to its email; a file that is not a photo
+/// is refused by its bytes whatever its name, in GeoReport's error list.
+#[test]
+#[cfg_attr(
+    domania_without_smtp,
+    ignore = "needs the aiosmtpd Python package (pip install -r tools/mail/requirements.txt)"
+)]
+fn a_photo_reaches_the_routed_service_without_what_it_said_of_its_taker() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::one_answer::demo_store(dir.path());
+    let key =
+        texts(&domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"])).0.trim().to_owned();
+    let sink = smtp(&dir.path().join("mail"));
+    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
+    let env = [(("DOMANIA_SMTP_URL"), Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
+    let server = Server::start_env(&store, &[], &env);
+    let sent = std::fs::read(root().join("crates/domania-app/tests/fixtures/photo-with-exif.jpg")).unwrap();
+    let fields = [
+        ("api_key", key.as_str()),
+        ("service_code", "dumping"),
+        ("lat", "48.927"),
+        ("long", "1.806"),
+        ("description", "Gravats devant le hall C"),
+    ];
+    let (kind, body) = multipart(&fields, "IMG_0001.jpg", &sent);
+    let posted = ureq::post(&format!("{}/open311/v2/requests.json", server.url))
+        .set("Content-Type", &kind)
+        .send_bytes(&body)
+        .unwrap();
+    assert_eq!(posted.status(), 201);
+    let v: Value = serde_json::from_str(&posted.into_string().unwrap()).unwrap();
+    let id = v[0]["service_request_id"].as_str().unwrap().to_owned();
+    let media_url = v[0]["media_url"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned();
+    assert_eq!(media_url, format!("{}/v1/reports/{id}/photo", server.url));
+    let shown = ureq::get(&format!("{}/open311/v2/requests/{id}.json", server.url)).call().unwrap();
+    let shown: Value = serde_json::from_str(&shown.into_string().unwrap()).unwrap();
+    assert_eq!(shown[0]["media_url"], media_url.as_str());
+
+    let photo = ureq::get(&media_url).call().unwrap();
+    assert_eq!(photo.content_type(), "image/jpeg");
+    let mut kept = Vec::new();
+    std::io::Read::read_to_end(&mut photo.into_reader(), &mut kept).unwrap();
+    let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    for said in [&b"Bob"[..], b"GPS 48.8915N", b"xmpmeta", b"taken by"] {
+        assert!(has(&sent, said) && !has(&kept, said), "{}", String::from_utf8_lossy(said));
+    }
+    assert!(has(&kept, b"Exif\0\0"), "the orientation's EXIF block is kept");
+    let thumb = ureq::get(&format!("{media_url}/thumbnail")).call().unwrap();
+    assert_eq!(thumb.content_type(), "image/jpeg");
+    let mut small = Vec::new();
+    std::io::Read::read_to_end(&mut thumb.into_reader(), &mut small).unwrap();
+    assert!(small.starts_with(&[0xFF, 0xD8, 0xFF]));
+
+    // The routed service gets the photo itself, attached; its referent and others the link.
+    let mails = wait_for(&sink, 2);
+    let service = mails.iter().find(|m| to(m) == "dechets@example.org").unwrap_or_else(|| panic!("{mails:?}"));
+    let attached = service["attachments"].as_array().unwrap();
+    assert_eq!(attached.len(), 1, "{service}");
+    assert_eq!(attached[0]["type"], "image/jpeg");
+    assert_eq!(attached[0]["sha256"], sha256(&kept).as_str(), "the photo as stored, its metadata out");
+    assert!(service["text"].as_str().unwrap().contains(&media_url), "{service}");
+
+    // Not a photo, whatever its name: refused by its bytes, in the specification's error list.
+    let (kind, body) = multipart(&fields, "hall.jpg", b"<html><script>alert(1)</script></html>");
+    let refused =
+        ureq::post(&format!("{}/open311/v2/requests.json", server.url)).set("Content-Type", &kind).send_bytes(&body);
+    let Err(ureq::Error::Status(415, r)) = refused else { panic!("{refused:?}") };
+    let errors: Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
+    let said = errors[0]["description"].as_str().unwrap();
+    assert!(said.contains("« hall.jpg »") && said.contains("n’est pas une photo JPEG, PNG ou WebP"), "{said}");
+    assert!(server.stop().success());
+}
+
 /// A commune's receiver (tools/webhook/receiver.py): checks signatures with `secret`, refuses
 /// the first `fail_first` well-signed posts with 503; each post as a record.
 fn receiver(folder: &Path, secret: &str, fail_first: usize) -> Helper {

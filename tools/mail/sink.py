@@ -3,10 +3,12 @@
     python3 tools/mail/sink.py PORT FOLDER
 
 Listens on 127.0.0.1:PORT; each message is written as FOLDER/NNNN.json (its envelope: sender,
-recipients, and the message itself, decoded: subject and text). Prints `listening` once ready.
+recipients, and the message itself, decoded: subject, text, and each attachment's file name,
+type and SHA-256). Prints `listening` once ready.
 """
 import email
 import email.policy
+import hashlib
 import json
 import os
 import sys
@@ -30,6 +32,14 @@ class Keep:
             'to': envelope.rcpt_tos,
             'subject': str(message['subject']),
             'text': body.get_content() if body else '',
+            'attachments': [
+                {
+                    'filename': part.get_filename(),
+                    'type': part.get_content_type(),
+                    'sha256': hashlib.sha256(part.get_content()).hexdigest(),
+                }
+                for part in message.iter_attachments()
+            ],
         }
         path = os.path.join(folder, f'{Keep.count:04d}.json')
         with open(path + '.part', 'w', encoding='utf-8') as f:

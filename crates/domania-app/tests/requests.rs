@@ -98,6 +98,7 @@ fn report(code: &str, (x, y): (f64, f64), at: Timestamp) -> NewRequest {
         source: "test".into(),
         at,
         contact: domania_app::requests::Contact::default(),
+        media: None,
     }
 }
 

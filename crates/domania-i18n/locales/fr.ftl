@@ -393,6 +393,12 @@ error-open311-format = { $file } : cette API répond en JSON ou en XML (un nom f
 error-attribute-unknown = attribute[{ $code }] n’est pas un attribut de la catégorie { $service } (attributs : { $known }).
 error-attribute-value = attribute[{ $code }] = « { $value } » : la valeur est true ou false.
 error-address-unplaced = L’adresse « { $address } » ne se place pas : aucune adresse de ce numéro n’est connue (Base Adresse Nationale, ou adresses du fichier des propriétaires) ; donnez lat et long, ou une adresse avec son numéro.
+error-photo-too-large = La photo « { $name } » dépasse les { $mb } Mo acceptés ; réduisez-la ou envoyez-en une autre.
+error-photo-type = Le fichier « { $name } » n’est pas une photo JPEG, PNG ou WebP (son contenu a été lu, pas son nom) ; envoyez une photo dans l’un de ces formats.
+error-photo-heif = La photo « { $name } » est au format HEIC, que Domania ne lit pas encore : envoyez-la en JPEG (sur iPhone, Réglages › Appareil photo › Formats › « Le plus compatible »).
+error-photo-unreadable = La photo « { $name } » ne se lit pas ({ $reason }) ; envoyez-la de nouveau, ou une autre.
+error-no-photo = Le signalement { $id } n’a pas de photo envoyée avec lui.
+error-photo-one = Une seule photo (media) par signalement.
 
 ## Les courriels des signalements
 

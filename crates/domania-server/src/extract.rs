@@ -204,3 +204,60 @@ impl<S: Send + Sync> FromRequestParts<S> for Language {
         Ok(Language(domania_app::i18n::Lang::from_accept_language(header)))
     }
 }
+
+/// The form of an Open311 post: form-encoded, or `multipart/form-data` with the photo in its
+/// `media` part (GeoReport's `media`, as phones' apps send it); or GeoReport's error list.
+#[derive(Debug)]
+pub struct GeoPost(pub domania_app::requests::open311::PostForm);
+
+fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
+    if stalled(e) {
+        return stalled_error();
+    }
+    body_error(e.status(), e.body_text())
+}
+
+impl<S: Send + Sync> FromRequest<S> for GeoPost {
+    type Rejection = GeoError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+        if !multipart {
+            // Only a multipart form carries a photo: a form-encoded one keeps the bound of
+            // every other body.
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await.map_err(|e| {
+                GeoError::from(if stalled(&e) {
+                    stalled_error()
+                } else {
+                    body_error(StatusCode::PAYLOAD_TOO_LARGE, "application/x-www-form-urlencoded".to_owned())
+                })
+            })?;
+            let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+            let GeoForm(pairs) = GeoForm::<Vec<(String, String)>>::from_request(req, state).await?;
+            return Ok(GeoPost(domania_app::requests::open311::PostForm::of(pairs)));
+        }
+        let mut parts = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| GeoError::from(body_error(e.status(), e.body_text())))?;
+        let (mut pairs, mut media) = (Vec::new(), None);
+        while let Some(field) = parts.next_field().await.map_err(|e| GeoError::from(multipart_error(&e)))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "media" {
+                let file = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|e| GeoError::from(multipart_error(&e)))?;
+                if media.replace((file, bytes.to_vec())).is_some() {
+                    return Err(ApiError::said(ErrorCode::BadBody, "error-photo-one", vec![]).into());
+                }
+            } else {
+                pairs.push((name, field.text().await.map_err(|e| GeoError::from(multipart_error(&e)))?));
+            }
+        }
+        let mut form = domania_app::requests::open311::PostForm::of(pairs);
+        form.media = media;
+        Ok(GeoPost(form))
+    }
+}

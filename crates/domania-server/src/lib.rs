@@ -223,8 +223,11 @@ fn open311_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/tokens/{file}", get(open311::token))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(shared), auth::reads));
     // Posting a request takes its key in the form (`api_key`), whatever `--private-reads` says.
-    let posts =
-        Router::new().route("/requests.json", post(open311::post_json)).route("/requests.xml", post(open311::post_xml));
+    // A post may carry a photo (multipart): the photo's bound and the form's fields.
+    let posts = Router::new()
+        .route("/requests.json", post(open311::post_json))
+        .route("/requests.xml", post(open311::post_xml))
+        .layer(DefaultBodyLimit::max((domania_app::requests::photo::MAX_PHOTO_MB + 1) << 20));
     Router::new()
         .merge(reads)
         .merge(posts)
@@ -260,6 +263,8 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/styles/{file}", get(tiles::style))
         .route("/v1/reports/service-levels", get(open311::service_levels))
         .route("/v1/reports.geojson", get(open311::map))
+        .route("/v1/reports/{id}/photo", get(open311::photo))
+        .route("/v1/reports/{id}/photo/thumbnail", get(open311::thumbnail))
         .route("/v1/territory", get(viewer::territory))
         .route("/v1/search", get(viewer::search))
         .route("/subsectors/{id}/cahier", get(viewer::cahier))

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domania_app::i18n::Lang;
 use domania_app::requests::open311::{ListQuery, PostForm, posted, request_id};
@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::auth::{BoundTo, Caller};
 use crate::error::{ApiError, ApiResult, GeoResult};
-use crate::extract::{Base, Body, Client, GeoForm, GeoPath, GeoQuery, Language, Path, Query, parse_json};
+use crate::extract::{Base, Body, Client, GeoPath, GeoPost, GeoQuery, Language, Path, Query, parse_json};
 use crate::respond::json;
 use crate::state::{Shared, blocking};
 
@@ -78,18 +78,20 @@ pub async fn services_xml(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<Po
 pub async fn requests_json(
     State(s): State<Arc<Shared>>,
     Language(lang): Language,
+    Base(b): Base,
     GeoQuery(q): GeoQuery<ListQueryParams>,
 ) -> GeoResult<Response> {
-    requests(s, Format::Json, q, lang).await
+    requests(s, Format::Json, q, lang, &b).await
 }
 
 /// `GET /open311/v2/requests.xml`.
 pub async fn requests_xml(
     State(s): State<Arc<Shared>>,
     Language(lang): Language,
+    Base(b): Base,
     GeoQuery(q): GeoQuery<ListQueryParams>,
 ) -> GeoResult<Response> {
-    requests(s, Format::Xml, q, lang).await
+    requests(s, Format::Xml, q, lang, &b).await
 }
 
 /// `POST /open311/v2/requests.json`.
@@ -97,9 +99,10 @@ pub async fn post_json(
     State(s): State<Arc<Shared>>,
     Client(c): Client,
     Language(lang): Language,
-    GeoForm(f): GeoForm<Vec<(String, String)>>,
+    Base(b): Base,
+    GeoPost(f): GeoPost,
 ) -> GeoResult<Response> {
-    post_request(s, Format::Json, f, c, lang).await
+    post_request(s, Format::Json, f, c, lang, &b).await
 }
 
 /// `POST /open311/v2/requests.xml`.
@@ -107,9 +110,10 @@ pub async fn post_xml(
     State(s): State<Arc<Shared>>,
     Client(c): Client,
     Language(lang): Language,
-    GeoForm(f): GeoForm<Vec<(String, String)>>,
+    Base(b): Base,
+    GeoPost(f): GeoPost,
 ) -> GeoResult<Response> {
-    post_request(s, Format::Xml, f, c, lang).await
+    post_request(s, Format::Xml, f, c, lang, &b).await
 }
 
 /// The discovery document in `format`.
@@ -143,15 +147,15 @@ pub async fn service(State(shared): State<Arc<Shared>>, GeoPath(file): GeoPath<S
     format.answer(StatusCode::OK, "service_definition", &held.service_definition(code)?)
 }
 
-/// `POST /open311/v2/requests.{json,xml}`, form-encoded.
+/// `POST /open311/v2/requests.{json,xml}`, form-encoded, or multipart with a photo.
 async fn post_request(
     shared: Arc<Shared>,
     format: Format,
-    form: Vec<(String, String)>,
+    form: PostForm,
     client: Option<std::net::IpAddr>,
     lang: Lang,
+    base: &str,
 ) -> GeoResult<Response> {
-    let form = PostForm::of(form);
     let held = shared.current();
     let reporter = match form.api_key() {
         Some(key) => crate::auth::require_secret(&shared, key.to_owned(), Role::Reporter).await?.0,
@@ -180,16 +184,22 @@ async fn post_request(
     let request = form.request(reporter, &held)?;
     let s2 = Arc::clone(&shared);
     let row = blocking(move || s2.desk.post(&held, request)).await??;
-    format.answer(StatusCode::CREATED, "service_requests", &[posted(&row, lang)])
+    format.answer(StatusCode::CREATED, "service_requests", &[posted(&row, lang, base)])
 }
 
 /// `GET /open311/v2/requests.{json,xml}`.
-async fn requests(shared: Arc<Shared>, format: Format, q: ListQueryParams, lang: Lang) -> GeoResult<Response> {
+async fn requests(
+    shared: Arc<Shared>,
+    format: Format,
+    q: ListQueryParams,
+    lang: Lang,
+    base: &str,
+) -> GeoResult<Response> {
     let filter = q.into_query().filter()?;
     let s2 = Arc::clone(&shared);
     let rows = blocking(move || s2.desk.list(&filter)).await??;
     let held = shared.current();
-    let views: Vec<_> = rows.iter().map(|r| held.request_view(r, lang)).collect();
+    let views: Vec<_> = rows.iter().map(|r| held.request_view(r, lang, base)).collect();
     format.answer(StatusCode::OK, "service_requests", &views)
 }
 
@@ -220,6 +230,7 @@ impl ListQueryParams {
 pub async fn request(
     State(shared): State<Arc<Shared>>,
     Language(lang): Language,
+    Base(b): Base,
     GeoPath(file): GeoPath<String>,
 ) -> GeoResult<Response> {
     let (id, format) = file_format(&file)?;
@@ -227,7 +238,7 @@ pub async fn request(
     let s2 = Arc::clone(&shared);
     let (row, events) = blocking(move || s2.desk.detail(id)).await??;
     let held = shared.current();
-    let mut view = held.request_view(&row, lang);
+    let mut view = held.request_view(&row, lang, &b);
     view.events = Some(events.iter().map(EventLine::from).collect());
     format.answer(StatusCode::OK, "service_requests", &[view])
 }
@@ -258,6 +269,7 @@ pub async fn change_status(
     axum::Extension(caller): axum::Extension<Caller>,
     axum::Extension(bound): axum::Extension<BoundTo>,
     Language(lang): Language,
+    Base(b): Base,
     Path(id): Path<i64>,
     Body(body): Body,
 ) -> ApiResult<Response> {
@@ -273,7 +285,7 @@ pub async fn change_status(
     let row =
         blocking(move || s2.desk.transition(&h2, id, to, change.note.as_deref(), &caller.0, jiff::Timestamp::now()))
             .await??;
-    Ok(json(StatusCode::OK, &[held.request_view(&row, lang)]))
+    Ok(json(StatusCode::OK, &[held.request_view(&row, lang, &b)]))
 }
 
 /// Refuses a move of a report that is not routed to what the token is bound to.
@@ -293,6 +305,7 @@ pub async fn reroute(
     axum::Extension(caller): axum::Extension<Caller>,
     axum::Extension(bound): axum::Extension<BoundTo>,
     Language(lang): Language,
+    Base(b): Base,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     mine(&shared, &bound, id).await?;
@@ -300,7 +313,7 @@ pub async fn reroute(
     let s2 = Arc::clone(&shared);
     let h2 = Arc::clone(&held);
     let row = blocking(move || s2.desk.reroute(&h2, id, &caller.0, jiff::Timestamp::now())).await??;
-    Ok(json(StatusCode::OK, &[held.request_view(&row, lang)]))
+    Ok(json(StatusCode::OK, &[held.request_view(&row, lang, &b)]))
 }
 
 /// The filter of the map's reports: GeoReport's `status` (open, closed or detailed statuses,
@@ -330,7 +343,46 @@ pub async fn map(
     let lines: Vec<domania_app::requests::RequestLine> =
         rows.iter().map(domania_app::requests::RequestLine::from).collect();
     let mut response = json(StatusCode::OK, &domania_app::requests::points(&lines));
-    response.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/geo+json"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
+    Ok(response)
+}
+
+/// `GET /v1/reports/{id}/photo`: the photo sent with a report, its metadata taken out (a token
+/// bound to a service or an actor sees those of the reports routed there).
+pub async fn photo(
+    State(shared): State<Arc<Shared>>,
+    bound: Option<axum::Extension<BoundTo>>,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    photo_of(&shared, bound, id, false).await
+}
+
+/// `GET /v1/reports/{id}/photo/thumbnail`: its thumbnail, a JPEG at most 320 pixels wide or high.
+pub async fn thumbnail(
+    State(shared): State<Arc<Shared>>,
+    bound: Option<axum::Extension<BoundTo>>,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    photo_of(&shared, bound, id, true).await
+}
+
+async fn photo_of(
+    shared: &Arc<Shared>,
+    bound: Option<axum::Extension<BoundTo>>,
+    id: i64,
+    thumbnail: bool,
+) -> ApiResult<Response> {
+    let s2 = Arc::clone(shared);
+    let (row, mime, bytes) = blocking(move || s2.desk.photo(id, thumbnail)).await??;
+    if let Some(axum::Extension(b)) = bound {
+        b.check(id, row.service_id.as_deref(), row.actor)?;
+    }
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("image/jpeg")));
+    // A photo never changes once sent; it is private when reads are.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
+    h.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; sandbox"));
     Ok(response)
 }
 

@@ -1108,6 +1108,38 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             open311: false,
         },
         Route {
+            method: "get",
+            path: "/v1/reports/{id}/photo",
+            id: "report_photo",
+            tag: "Service requests",
+            summary: "The photo sent with a request (its metadata taken out but its orientation); a token bound to a service sees its own requests'",
+            access: Access::Read,
+            params: vec![path("id", "the request's id", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2)))],
+            body: None,
+            ok: (
+                200,
+                ["image/jpeg", "image/png", "image/webp"]
+                    .into_iter()
+                    .map(|m| (m, Schema { format: Some("binary"), ..Schema::string() }))
+                    .collect(),
+            ),
+            errors: &[400, 403, 404],
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/v1/reports/{id}/photo/thumbnail",
+            id: "report_photo_thumbnail",
+            tag: "Service requests",
+            summary: "The thumbnail of a request's photo: a JPEG at most 320 pixels on its longest side, upright",
+            access: Access::Read,
+            params: vec![path("id", "the request's id", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2)))],
+            body: None,
+            ok: (200, vec![("image/jpeg", Schema { format: Some("binary"), ..Schema::string() })]),
+            errors: &[400, 403, 404],
+            open311: false,
+        },
+        Route {
             method: "post",
             path: "/v1/reports/{id}/status",
             id: "change_status",
@@ -1220,27 +1252,11 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             access: Access::ApiKey,
             params: vec![],
             body: Some(body(
-                "the request, form-encoded (attributes as attribute[code]=value)",
-                vec![(
-                    "application/x-www-form-urlencoded",
-                    Schema::with(
-                        &[
-                            ("api_key", Schema::text(0)),
-                            ("service_code", Schema::values(&e.categories)),
-                            ("lat", Schema::number(-90.0, 90.0)),
-                            ("long", Schema::number(-180.0, 180.0)),
-                            ("description", Schema::bounded(0, domania_app::requests::MAX_DESCRIPTION)),
-                            ("media_url", Schema::text(0)),
-                            ("jurisdiction_id", Schema::text(0)),
-                            ("email", Schema::text(0).describe("the reporter's, told of each step")),
-                            ("first_name", Schema::text(0)),
-                            ("last_name", Schema::text(0)),
-                            ("phone", Schema::text(0)),
-                            ("address_string", Schema::text(0).describe("without lat and long: placed at the address the search finds (with its number), else refused")),
-                        ],
-                        &["service_code", "lat", "long"],
-                    ),
-                )],
+                "the request, form-encoded (attributes as attribute[code]=value), or multipart with a photo in its media part (JPEG, PNG or WebP, its type read from its bytes; stored without its metadata but its orientation, seen at its media_url)",
+                vec![
+                    ("application/x-www-form-urlencoded", post_form(e, false)),
+                    ("multipart/form-data", post_form(e, true)),
+                ],
             )),
             ok: (201, vec![(JSON, Schema::array(Schema::reference("Posted")))]),
             errors: &[400, 404, 413, 415, 422, 429],
@@ -1280,6 +1296,33 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             open311: true,
         },
     ]
+}
+
+/// The fields of a posted request; with a `media` part (a photo) when multipart.
+fn post_form(e: &Enums, multipart: bool) -> Schema {
+    let mut fields = vec![
+        ("api_key", Schema::text(0)),
+        ("service_code", Schema::values(&e.categories)),
+        ("lat", Schema::number(-90.0, 90.0)),
+        ("long", Schema::number(-180.0, 180.0)),
+        ("description", Schema::bounded(0, domania_app::requests::MAX_DESCRIPTION)),
+        ("media_url", Schema::text(0)),
+        ("jurisdiction_id", Schema::text(0)),
+        ("email", Schema::text(0).describe("the reporter's, told of each step")),
+        ("first_name", Schema::text(0)),
+        ("last_name", Schema::text(0)),
+        ("phone", Schema::text(0)),
+        (
+            "address_string",
+            Schema::text(0).describe(
+                "without lat and long: placed at the address the search finds (with its number), else refused",
+            ),
+        ),
+    ];
+    if multipart {
+        fields.push(("media", Schema { format: Some("binary"), ..Schema::string() }.describe("the photo")));
+    }
+    Schema::with(&fields, &["service_code", "lat", "long"])
 }
 
 /// The schemas of the answers: their required fields and types; fields may be added.

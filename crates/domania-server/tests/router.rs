@@ -283,7 +283,9 @@ async fn tags_openapi_and_unknown_routes() {
     let (lat, lon) = (LAT.to_string(), LON.to_string());
     let fields =
         [("api_key", key.as_str()), ("service_code", "litter"), ("lat", &lat), ("long", &lon), ("description", "x")];
-    let posted = call(&f.router, form("/open311/v2/requests.json", &fields)).await.json();
+    // With a photo, so that its routes answer.
+    let photo = include_bytes!("../../domania-app/tests/fixtures/photo-with-exif.jpg");
+    let posted = call(&f.router, multipart("/open311/v2/requests.json", &fields, photo)).await.json();
     let request = posted[0]["service_request_id"].as_str().unwrap().to_owned();
     let paths = api["paths"].as_object().unwrap();
     for (path, item) in paths {
@@ -291,7 +293,13 @@ async fn tags_openapi_and_unknown_routes() {
         if !op["security"].as_array().is_none_or(Vec::is_empty) {
             continue;
         }
-        let id = if path.contains("subsectors/") { "QN078001-01" } else { "parcels" };
+        let id = if path.contains("subsectors/") {
+            "QN078001-01"
+        } else if path.contains("/photo") {
+            &request
+        } else {
+            "parcels"
+        };
         let uri = path
             .replace("{id}", id)
             .replace("{collectionId}", "parcels")
@@ -690,6 +698,22 @@ fn form(router_uri: &str, fields: &[(&str, &str)]) -> Request<Body> {
         .join("&");
     Request::post(router_uri)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// A multipart form of `fields` with `photo` as its `media` part.
+fn multipart(router_uri: &str, fields: &[(&str, &str)], photo: &[u8]) -> Request<Body> {
+    let b = "router-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes());
+    }
+    body.extend(format!("--{b}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"p.jpg\"\r\n\r\n").bytes());
+    body.extend_from_slice(photo);
+    body.extend(format!("\r\n--{b}--\r\n").bytes());
+    Request::post(router_uri)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={b}"))
         .body(Body::from(body))
         .unwrap()
 }

@@ -48,7 +48,8 @@ pub use model::{
 };
 pub use outbox::Delivery;
 pub use requests::{
-    Contact, EventRow, Nearby, Recipient, RequestFilter, RequestRow, RequestStore, Rerouted, Status, Urgency,
+    Contact, EventRow, Nearby, PhotoRow, Recipient, RequestFilter, RequestRow, RequestStore, Rerouted, Status, Urgency,
+    photo_path,
 };
 pub use scope::{Scope, ScopeKind};
 pub use sqlite::gpkg;

@@ -78,7 +78,30 @@ CREATE TABLE IF NOT EXISTS report_deliveries (
   last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS report_deliveries_due ON report_deliveries (sent_at, next_at);
+CREATE TABLE IF NOT EXISTS report_photos (
+  report_id INTEGER PRIMARY KEY REFERENCES reports(id),
+  mime TEXT NOT NULL,
+  photo BLOB NOT NULL,
+  thumbnail BLOB NOT NULL
+);
 ";
+
+/// A report's photo as stored: the picture (its metadata already taken out), its type, and a
+/// thumbnail (JPEG).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoRow {
+    pub mime: String,
+    pub photo: Vec<u8>,
+    pub thumbnail: Vec<u8>,
+}
+
+/// Where the photo stored with report `id` is served, relative to the server's base URL: a
+/// report's `media_url` is this path when its photo was sent with it (the answers make it
+/// absolute), the address the reporter gave otherwise.
+#[must_use]
+pub fn photo_path(id: i64) -> String {
+    format!("v1/reports/{id}/photo")
+}
 
 /// How a reporter can be reached (GeoReport's `email`, `first_name`/`last_name`, `phone`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,9 +122,22 @@ pub struct Recipient {
 
 const INSERT_DELIVERY: &str = "INSERT INTO report_deliveries (report_id, role, recipient, status, at, note, next_at) \
                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)";
-/// The statements that store `contact` and queue the messages to `to` for a new report.
-fn queued(report: &RequestRow, contact: Option<&Contact>, to: Vec<Recipient>) -> Vec<(&'static str, Vec<P>)> {
+/// The statements that store `contact` and `photo` and queue the messages to `to` for a new
+/// report.
+fn queued(
+    report: &RequestRow,
+    contact: Option<&Contact>,
+    photo: Option<&PhotoRow>,
+    to: Vec<Recipient>,
+) -> Vec<(&'static str, Vec<P>)> {
     let mut out = Vec::new();
+    if let Some(p) = photo {
+        out.push(("UPDATE reports SET media_url = ?2 WHERE id = ?1", vec![P::I(report.id), t(&photo_path(report.id))]));
+        out.push((
+            "INSERT INTO report_photos (report_id, mime, photo, thumbnail) VALUES (?1, ?2, ?3, ?4)",
+            vec![P::I(report.id), t(&p.mime), P::B(p.photo.clone()), P::B(p.thumbnail.clone())],
+        ));
+    }
     if let Some(c) = contact.filter(|c| c.email.is_some() || c.name.is_some() || c.phone.is_some()) {
         out.push((
             "INSERT INTO report_contacts (report_id, email, name, phone) VALUES (?1, ?2, ?3, ?4)",
@@ -526,6 +562,7 @@ pub(crate) enum P {
     F(f64),
     T(String),
     OT(Option<String>),
+    B(Vec<u8>),
 }
 
 impl P {
@@ -537,6 +574,7 @@ impl P {
             P::F(f) => V::Real(*f),
             P::T(t) => V::Text(t.clone()),
             P::OT(t) => t.clone().map_or(V::Null, V::Text),
+            P::B(b) => V::Blob(b.clone()),
         }
     }
     pub(crate) fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
@@ -546,6 +584,7 @@ impl P {
             P::F(f) => f,
             P::T(t) => t,
             P::OT(t) => t,
+            P::B(b) => b,
         }
     }
 }
@@ -724,6 +763,9 @@ CREATE TABLE IF NOT EXISTS report_deliveries (
   recipient text NOT NULL, status text NOT NULL, at text NOT NULL, note text,
   attempts integer NOT NULL DEFAULT 0, next_at text, sent_at text, last_error text);
 CREATE INDEX IF NOT EXISTS report_deliveries_due ON report_deliveries (sent_at, next_at);
+CREATE TABLE IF NOT EXISTS report_photos (
+  report_id bigint PRIMARY KEY REFERENCES reports(id), mime text NOT NULL, photo bytea NOT NULL,
+  thumbnail bytea NOT NULL);
 ";
 
 impl RequestStore {
@@ -769,9 +811,10 @@ impl RequestStore {
     /// lock that keeps other inserts out), so two reports of the same thing posted together
     /// cannot both be first. Returns the new report.
     ///
-    /// The reporter's `contact` is stored with it, and the messages `mail` names for the new
-    /// report (given it once decided) are queued in the same transaction: a report stored is a
-    /// report whose messages will be sent.
+    /// The reporter's `contact` and the `photo` are stored with it (its `media_url` then the
+    /// photo's [`photo_path`]), and the messages `mail` names for the new report (given it once
+    /// decided) are queued in the same transaction: a report stored is a report whose messages
+    /// will be sent.
     #[allow(clippy::too_many_arguments)]
     pub fn insert(
         &mut self,
@@ -781,6 +824,7 @@ impl RequestStore {
         since: &str,
         decide: impl FnOnce(&[Nearby], &mut RequestRow),
         contact: Option<&Contact>,
+        photo: Option<&PhotoRow>,
         mail: impl FnOnce(&RequestRow) -> Vec<Recipient>,
     ) -> Result<RequestRow> {
         let mut near_args = vec![
@@ -812,7 +856,10 @@ impl RequestStore {
                     params![id, r.requested_at, "status", r.status.as_str(), r.status_notes, r.reporter],
                 )?;
                 report.id = id;
-                let queued = queued(&report, contact, mail(&report));
+                if photo.is_some() {
+                    report.media_url = Some(photo_path(id));
+                }
+                let queued = queued(&report, contact, photo, mail(&report));
                 for (sql, ps) in &queued {
                     tx.execute(sql, rusqlite::params_from_iter(ps.iter().map(P::sqlite)))?;
                 }
@@ -845,7 +892,10 @@ impl RequestStore {
                 ];
                 tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
                 report.id = id;
-                let queued = queued(&report, contact, mail(&report));
+                if photo.is_some() {
+                    report.media_url = Some(photo_path(id));
+                }
+                let queued = queued(&report, contact, photo, mail(&report));
                 for (sql, ps) in &queued {
                     tx.execute(&pg_sql(sql), &pg_params(ps))?;
                 }
@@ -861,6 +911,19 @@ impl RequestStore {
             Db::Sqlite(conn) => get_in(conn, id),
             Db::Pg(pg) => pg_get_in(&mut *pg.client()?, id),
         }
+    }
+
+    /// The photo stored with report `id` (its type and bytes), or its thumbnail (a JPEG).
+    pub fn photo(&self, id: i64, thumbnail: bool) -> Result<Option<(String, Vec<u8>)>> {
+        let column = if thumbnail { "'image/jpeg', thumbnail" } else { "mime, photo" };
+        let sql = format!("SELECT {column} FROM report_photos WHERE report_id = ?1");
+        Ok(match &self.db {
+            Db::Sqlite(conn) => conn.query_row(&sql, [id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?,
+            Db::Pg(pg) => {
+                let sql = pg_sql(&sql).replace("'image/jpeg'", "'image/jpeg'::text");
+                pg.client()?.query_opt(&sql, &[&id])?.map(|r| (r.get(0), r.get(1)))
+            }
+        })
     }
 
     /// Its steps, oldest first.
@@ -1111,6 +1174,11 @@ mod tests {
                 assert!(n.is_empty());
             },
             Some(&Contact { email: Some("habitant@example.org".into()), name: Some("Camille".into()), phone: None }),
+            Some(&PhotoRow {
+                mime: "image/png".into(),
+                photo: vec![0x89, b'P', b'N', b'G', 0],
+                thumbnail: vec![0xFF, 0xD8],
+            }),
             |r| {
                 vec![Recipient {
                     role: "service".into(),
@@ -1131,10 +1199,17 @@ mod tests {
                     r.duplicate_of = Some(n[0].id);
                 },
                 None,
+                None,
                 |_| Vec::new(),
             )
             .unwrap();
         assert_eq!(s.contact(b.id).unwrap(), None);
+        // The photo is the report's, its media_url where it is served; none with the second.
+        assert_eq!(a.media_url, Some(photo_path(a.id)));
+        assert_eq!(s.get(a.id).unwrap().unwrap().media_url, Some(photo_path(a.id)));
+        assert_eq!(s.photo(a.id, false).unwrap(), Some(("image/png".into(), vec![0x89, b'P', b'N', b'G', 0])));
+        assert_eq!(s.photo(a.id, true).unwrap(), Some(("image/jpeg".into(), vec![0xFF, 0xD8])));
+        assert_eq!(s.photo(b.id, false).unwrap(), None);
         assert_eq!(b.duplicate_of, Some(a.id));
         let told = |_: &RequestRow| vec![Recipient { role: "reporter".into(), address: "habitant@example.org".into() }];
         let refused = s.transition(a.id, Status::Done, None, "x", "2026-01-02T00:00:00Z", |_| Err("no".into()), told);

@@ -17,6 +17,13 @@ use crate::held::Held;
 #[allow(clippy::many_single_char_names)]
 pub(crate) fn post(reports: &mut RequestStore, t: &Held, r: NewRequest) -> Result<RequestRow> {
     let (category, x, y, route) = check(t, &r)?;
+    let photo = match &r.media {
+        Some((name, bytes)) => {
+            let p = super::photo::accept(name, bytes)?;
+            Some(domania_store::PhotoRow { mime: p.mime.to_owned(), photo: p.bytes, thumbnail: p.thumbnail })
+        }
+        None => None,
+    };
     // Urgency: claimed, and the objective criteria met.
     let met: Vec<&str> = category
         .urgency
@@ -83,7 +90,7 @@ pub(crate) fn post(reports: &mut RequestStore, t: &Held, r: NewRequest) -> Resul
         }
     };
     let mail = |row: &RequestRow| super::notify::on_new(rules, row, Some(&contact));
-    Ok(reports.insert(row, &open, distance, &since, decide, Some(&contact), mail)?)
+    Ok(reports.insert(row, &open, distance, &since, decide, Some(&contact), photo.as_ref(), mail)?)
 }
 
 /// Moves a report to another status, by a named token, with a note (required to reject or
@@ -160,8 +167,11 @@ pub(crate) fn check<'r>(t: &'r Held, r: &NewRequest) -> Result<(&'r Category, f6
             format!("unknown service_code {:?} (services: {})", r.service_code, codes.join(", ")),
         )
     })?;
-    if r.description.trim().is_empty() && r.media_url.as_deref().is_none_or(|m| m.trim().is_empty()) {
-        return Err(bad("a description or a media_url is required".into()));
+    if r.description.trim().is_empty()
+        && r.media_url.as_deref().is_none_or(|m| m.trim().is_empty())
+        && r.media.is_none()
+    {
+        return Err(bad("a description, a photo (media) or a media_url is required".into()));
     }
     let chars = r.description.chars().count();
     if chars > MAX_DESCRIPTION {

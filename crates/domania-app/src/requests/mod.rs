@@ -13,6 +13,7 @@ pub mod levels;
 pub mod lifecycle;
 pub mod notify;
 pub mod open311;
+pub mod photo;
 pub mod routing;
 pub mod walks;
 pub mod xml;
@@ -63,6 +64,17 @@ pub struct NewRequest {
     pub at: Timestamp,
     /// How to reach whoever reported it (told of each step when an email is given).
     pub contact: Contact,
+    /// The photo sent with it (GeoReport's `media`): its file name and bytes, as sent; checked
+    /// and stripped of its metadata ([`photo::accept`]) before it is stored.
+    pub media: Option<(String, Vec<u8>)>,
+}
+
+/// Where the photo of `r` is seen: the server's address of the photo sent with it (`base` the
+/// server's public URL), or the address the reporter gave.
+#[must_use]
+pub fn media_url(r: &RequestRow, base: &str) -> Option<String> {
+    let m = r.media_url.as_deref()?;
+    Some(if m == domania_store::photo_path(r.id) { format!("{base}/{m}") } else { m.to_owned() })
 }
 
 pub(crate) fn truthy(v: &str) -> bool {
@@ -298,6 +310,20 @@ impl Desk {
         let store = self.store();
         let row = store.get(id)?.ok_or_else(|| no_request(id))?;
         Ok((row, store.events(id)?))
+    }
+
+    /// The photo sent with request `id` (its type and bytes), or its thumbnail (JPEG), with
+    /// the request it belongs to.
+    ///
+    /// # Errors
+    /// No such request, or no photo sent with it (`not_found`, said).
+    pub fn photo(&self, id: i64, thumbnail: bool) -> Result<(RequestRow, String, Vec<u8>)> {
+        let store = self.store();
+        let row = store.get(id)?.ok_or_else(|| no_request(id))?;
+        let (mime, bytes) = store.photo(id, thumbnail)?.ok_or_else(|| {
+            AppError::said(ErrorCode::NotFound, "error-no-photo", vec![("id", id.to_string().into())])
+        })?;
+        Ok((row, mime, bytes))
     }
 
     /// Figures per QPV, commune and service, and month of request.

@@ -154,15 +154,29 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
-    fn send(&self, to: &str, subject: &str, body: String) -> std::result::Result<(), String> {
+    /// Sends `body` to `to`, with `photo` (its type and bytes) attached when given.
+    fn send(
+        &self,
+        to: &str,
+        subject: &str,
+        body: String,
+        photo: Option<(String, Vec<u8>)>,
+    ) -> std::result::Result<(), String> {
         let to = to.parse::<Mailbox>().map_err(|e| e.to_string())?;
-        let message = lettre::Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(body)
-            .map_err(|e| e.to_string())?;
+        let builder = lettre::Message::builder().from(self.from.clone()).to(to).subject(subject);
+        let message = match photo {
+            None => builder.header(ContentType::TEXT_PLAIN).body(body),
+            Some((mime, bytes)) => {
+                let kind = ContentType::parse(&mime).map_err(|e| e.to_string())?;
+                let name = format!("photo.{}", mime.rsplit('/').next().unwrap_or("jpeg"));
+                builder.multipart(
+                    lettre::message::MultiPart::mixed()
+                        .singlepart(lettre::message::SinglePart::plain(body))
+                        .singlepart(lettre::message::Attachment::new(name).body(bytes, kind)),
+                )
+            }
+        }
+        .map_err(|e| e.to_string())?;
         self.transport.send(&message).map(|_| ()).map_err(|e| e.to_string())
     }
 }
@@ -189,7 +203,7 @@ pub fn message(held: &Held, d: &Delivery, r: &RequestRow, base: &str) -> (String
         ("service", r.service_name.as_str().into()),
         ("why", r.explanation.as_str().into()),
         ("description", r.description.as_str().into()),
-        ("photo", r.media_url.clone().unwrap_or_default().into()),
+        ("photo", super::media_url(r, base).unwrap_or_default().into()),
         ("note", d.note.clone().unwrap_or_default().into()),
         ("subsector", r.subsector.clone().unwrap_or_default().into()),
         ("commune", r.commune.clone().unwrap_or_default().into()),
@@ -263,7 +277,7 @@ pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
 }
 
 /// POSTs delivery `d` of request `r` to its webhook, signed.
-fn webhook(held: &Held, d: &Delivery, r: &RequestRow, name: &str) -> std::result::Result<(), String> {
+fn webhook(held: &Held, d: &Delivery, r: &RequestRow, name: &str, base: &str) -> std::result::Result<(), String> {
     let secret = secret(name)?;
     let event = Step {
         delivery: d.id,
@@ -276,7 +290,7 @@ fn webhook(held: &Held, d: &Delivery, r: &RequestRow, name: &str) -> std::result
         at: &d.at,
         note: d.note.as_deref(),
         // A program reads the event: its words in French, the language of the territory.
-        request: held.request_view(r, domania_i18n::Lang::Fr),
+        request: held.request_view(r, domania_i18n::Lang::Fr, base),
     };
     let body = serde_json::to_vec(&event).map_err(|e| e.to_string())?;
     let t = Timestamp::now().as_second();
@@ -319,10 +333,12 @@ impl Desk {
             let Some(r) = self.store().get(d.report_id)? else { continue };
             // The database is not held while the mail server or the webhook answers.
             let sent = match (d.role.strip_prefix(WEBHOOK), mailer) {
-                (Some(name), _) => webhook(held, &d, &r, name),
+                (Some(name), _) => webhook(held, &d, &r, name, base),
                 (None, Some(mailer)) => {
                     let (subject, body) = message(held, &d, &r, base);
-                    mailer.send(&d.recipient, &subject, body)
+                    // The service that acts is sent the photo itself; the others its link.
+                    let photo = if d.role == "service" { self.store().photo(r.id, false)? } else { None };
+                    mailer.send(&d.recipient, &subject, body, photo)
                 }
                 (None, None) => Err("no mail server (DOMANIA_SMTP_URL)".to_owned()),
             };

@@ -122,7 +122,7 @@ pub struct RequestView<'a> {
     pub address: Option<&'a str>,
     pub lat: f64,
     pub long: f64,
-    pub media_url: Option<&'a str>,
+    pub media_url: Option<String>,
     pub detailed_status: Status,
     pub duplicate_of: Option<String>,
     pub urgency: Urgency,
@@ -141,6 +141,8 @@ pub struct Posted {
     pub account_id: Option<String>,
     pub agency_responsible: String,
     pub duplicate_of: Option<String>,
+    /// Where the photo sent with it is seen (an extension: the photo's own address).
+    pub media_url: Option<String>,
 }
 
 /// A token and the request it stands for (`tokens/{token}`).
@@ -162,13 +164,14 @@ fn notice(r: &RequestRow, lang: Lang) -> String {
 
 /// The answer to the post of `r`, its notice in `lang`.
 #[must_use]
-pub fn posted(r: &RequestRow, lang: Lang) -> Posted {
+pub fn posted(r: &RequestRow, lang: Lang, base: &str) -> Posted {
     Posted {
         service_request_id: r.id.to_string(),
         service_notice: notice(r, lang),
         account_id: None,
         agency_responsible: r.service_name.clone(),
         duplicate_of: r.duplicate_of.map(|d| d.to_string()),
+        media_url: super::media_url(r, base),
     }
 }
 
@@ -251,11 +254,13 @@ impl ListQuery {
     }
 }
 
-/// A request posted as a form: its fields, and its attributes (`attribute[code]=value`).
+/// A request posted as a form: its fields, its attributes (`attribute[code]=value`), and the
+/// photo of a multipart form (its `media` part: file name and bytes).
 #[derive(Debug, Clone, Default)]
 pub struct PostForm {
     pub fields: BTreeMap<String, String>,
     pub attributes: BTreeMap<String, String>,
+    pub media: Option<(String, Vec<u8>)>,
 }
 
 impl PostForm {
@@ -343,6 +348,7 @@ impl PostForm {
             attributes: self.attributes,
             reporter,
             source: "open311".into(),
+            media: self.media,
             at: jiff::Timestamp::now(),
             contact,
         })
@@ -414,7 +420,7 @@ impl Held {
     /// A request as GeoReport v2 shows it (its category's name from these rules, its notice in
     /// `lang`).
     #[must_use]
-    pub fn request_view<'a>(&'a self, r: &'a RequestRow, lang: Lang) -> RequestView<'a> {
+    pub fn request_view<'a>(&'a self, r: &'a RequestRow, lang: Lang, base: &str) -> RequestView<'a> {
         let service_name =
             self.rules.rules.category(&r.service_code).map_or(r.service_code.as_str(), |c| c.name.as_str());
         RequestView {
@@ -432,7 +438,7 @@ impl Held {
             address: None,
             lat: r.lat,
             long: r.lon,
-            media_url: r.media_url.as_deref(),
+            media_url: super::media_url(r, base),
             detailed_status: r.status,
             duplicate_of: r.duplicate_of.map(|d| d.to_string()),
             urgency: r.urgency,

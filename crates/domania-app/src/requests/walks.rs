@@ -145,6 +145,7 @@ pub(crate) fn import_walk(
                 source: format!("walk:{name}"),
                 at,
                 contact: super::Contact::default(),
+                media: None,
             };
             check(t, &r).map_err(|e| e.context(format!("{name}: {}", o.at)))?;
             Ok(r)
