@@ -476,10 +476,25 @@ async function reportHtml(id) {
   const [r] = await api(`open311/v2/requests/${encodeURIComponent(id)}.json`);
   const when = (iso) => new Date(iso).toLocaleString(LOCALE, { dateStyle: 'long', timeStyle: 'short' });
   const steps = (r.events || []).map((ev) => `<li>${esc(when(ev.at))} — <strong>${esc(STATUS[ev.status] || ev.status)}</strong>${ev.note ? ` : ${esc(ev.note)}` : ''}</li>`);
+  // The photo sent with it: its thumbnail (asked with the page's token, see showThumbnails),
+  // opening the photo; a photo given as an address: a link to it.
+  const ours = r.media_url?.endsWith(`/v1/reports/${r.service_request_id}/photo`);
+  const photo = !r.media_url ? '' : ours
+    ? `<a class="photo" href="${esc(r.media_url)}" target="_blank" rel="noopener"><img alt="${say('Photo du signalement', 'Photo of the report')}" data-thumbnail="${esc(r.media_url)}/thumbnail"></a>`
+    : `<p><a href="${esc(r.media_url)}" target="_blank" rel="noopener noreferrer">${say('Photo', 'Photo')}</a></p>`;
   return `<h3>${say('Signalement', 'Report')} ${esc(r.service_request_id)} — ${esc(r.service_name)}</h3>
-    <p>${esc(r.description)}</p>
+    <p>${esc(r.description)}</p>${photo}
     <p class="meta">${say('Adressé à', 'Sent to')} <strong>${esc(r.agency_responsible)}</strong>${r.duplicate_of ? ` · ${say('doublon du', 'duplicate of')} ${esc(r.duplicate_of)}` : ''}</p>
     <ol class="timeline">${steps.join('')}</ol>`;
+}
+
+// Thumbnails asked with the page's token (an <img> cannot send it when reads are private).
+function showThumbnails(el) {
+  for (const img of el.querySelectorAll('img[data-thumbnail]')) {
+    fetch(img.dataset.thumbnail, { headers: authHeaders() })
+      .then((res) => (res.ok ? res.blob() : null))
+      .then((b) => { if (b) img.src = URL.createObjectURL(b); });
+  }
 }
 
 async function whoIsHere(e) {
@@ -489,6 +504,7 @@ async function whoIsHere(e) {
     try {
       popup?.remove();
       popup = new maplibregl.Popup({ maxWidth: 'min(380px, calc(100vw - 24px))' }).setLngLat(e.lngLat).setHTML(await reportHtml(hit.properties.id)).addTo(map);
+      showThumbnails(popup.getElement());
     } catch (err) {
       status(`${say('Signalement', 'Report')} : ${err.message}`, true);
     }

@@ -6,7 +6,7 @@
 // the cahier's PDF in OUT_DIR, prints a JSON summary on standard output, and exits non-zero
 // with the reason on the first check that fails.
 import { chromium } from 'playwright-core';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [base, out, editorToken, uploadFile, badFile] = process.argv.slice(2);
@@ -88,10 +88,12 @@ try {
   const t0 = await api('/v1/territory');
   const [fx0, fy0, fx1, fy1] = t0.focus;
   const at = { lon: fx0 + (fx1 - fx0) * 0.25, lat: fy0 + (fy1 - fy0) * 0.25 };
-  const posted = await fetch(new URL('/open311/v2/requests.json', base), {
-    method: 'POST',
-    body: new URLSearchParams({ api_key: editorToken, service_code: 'litter', lat: String(at.lat), long: String(at.lon), description: 'Papiers devant le local vélos' }),
-  });
+  // With a phone's photo, as a multipart form.
+  const form = new FormData();
+  for (const [k, v] of Object.entries({ api_key: editorToken, service_code: 'litter', lat: String(at.lat), long: String(at.lon), description: 'Papiers devant le local vélos' })) form.append(k, v);
+  const photo = readFileSync(new URL('../../crates/domania-app/tests/fixtures/photo-with-exif.jpg', import.meta.url));
+  form.append('media', new Blob([photo], { type: 'image/jpeg' }), 'IMG_0001.jpg');
+  const posted = await fetch(new URL('/open311/v2/requests.json', base), { method: 'POST', body: form });
   const postedText = await posted.text();
   check(posted.status === 201, `posting a report: ${posted.status} ${postedText}`);
   const reportId = JSON.parse(postedText)[0].service_request_id;
@@ -234,6 +236,13 @@ try {
   const timeline = await page.locator('.maplibregl-popup-content').textContent();
   summary.report_popup = timeline.slice(0, 200);
   check(timeline.includes(`Signalement ${reportId}`) && timeline.includes('reçu') && timeline.includes('Papiers devant le local vélos'), `the report's popup: ${timeline}`);
+  // Its photo's thumbnail, drawn: upright (the 40×20 photo says it is turned a quarter).
+  const thumb = await page.waitForFunction(() => {
+    const img = document.querySelector('.maplibregl-popup-content a.photo img');
+    return img && img.complete && img.naturalWidth > 0 && { w: img.naturalWidth, h: img.naturalHeight };
+  }, null, { timeout: 10_000 }).then((h) => h.jsonValue()).catch(() => null);
+  summary.report_photo = thumb;
+  check(thumb && thumb.w === 20 && thumb.h === 40, `the report's photo in its popup: ${JSON.stringify(thumb)}`);
   await page.evaluate(() => document.querySelector('.maplibregl-popup-close-button')?.click());
 
   // ---- An error, in French: an unknown sub-sector.
