@@ -319,6 +319,63 @@ fn a_photo_reaches_the_routed_service_without_what_it_said_of_its_taker() {
     assert!(server.stop().success());
 }
 
+/// The DVQ's droit d'alerte: an open request made urgent with why, by an admin token only; the
+/// routed service (and its referent) and the commune's own referent are emailed at once; the
+/// request's steps say it.
+#[test]
+#[cfg_attr(
+    domania_without_smtp,
+    ignore = "needs the aiosmtpd Python package (pip install -r tools/mail/requirements.txt)"
+)]
+fn the_dvq_s_alert_makes_a_request_urgent_and_tells_its_service_and_commune() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::one_answer::demo_store(dir.path());
+    let token = |name: &str, role: &str| {
+        texts(&domania(&store, &["token", "create", "--name", name, "--role", role])).0.trim().to_owned()
+    };
+    let (key, editor, dvq) = (token("mairie", "reporter"), token("ctc", "editor"), token("dvq", "admin"));
+    let sink = smtp(&dir.path().join("mail"));
+    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
+    let env = [(("DOMANIA_SMTP_URL"), Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
+    let server = Server::start_env(&store, &[], &env);
+    let id = post(&server.url, &key, "Seringues dans le bac à sable", None);
+    let before = wait_for(&sink, 2).len();
+    // The answer's status and body.
+    let alert = |token: &str, body: &str| {
+        let answer = ureq::post(&format!("{}/v1/reports/{id}/alert", server.url))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", "application/json")
+            .send_string(body);
+        let r = match answer {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        (r.status(), r.into_string().unwrap())
+    };
+    // An editor has no droit d'alerte; the DVQ gives a reason.
+    assert_eq!(alert(&editor, r#"{"note": "x"}"#).0, 403);
+    let (status, said) = alert(&dvq, r#"{"note": "  "}"#);
+    assert!(status == 400 && said.contains("droit d’alerte se motive"), "{status} {said}");
+    let (status, done) = alert(&dvq, r#"{"note": "Aire de jeux fréquentée par des enfants"}"#);
+    assert_eq!(status, 200, "{done}");
+    let v: Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(v[0]["urgency"], "urgent", "{v}");
+
+    let all = wait_for(&sink, before + 3);
+    let mut told: Vec<String> = all[before..].iter().map(to).collect();
+    told.sort();
+    assert_eq!(told, ["dechets@example.org", "dst@ville-poissy.example.org", "tri.poissy@example.org"], "{all:?}");
+    for m in &all[before..] {
+        assert!(m["subject"].as_str().unwrap().contains(&format!("[Signalement {id}] Droit d’alerte")), "{m}");
+        assert!(m["text"].as_str().unwrap().contains("Pourquoi : Aire de jeux fréquentée par des enfants"), "{m}");
+    }
+    let shown = ureq::get(&format!("{}/open311/v2/requests/{id}.json", server.url)).call().unwrap();
+    let shown: Value = serde_json::from_str(&shown.into_string().unwrap()).unwrap();
+    let last = shown[0]["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["by"].as_str()), (Some("alert"), Some("dvq")), "{last}");
+    assert!(server.stop().success());
+}
+
 /// A commune's receiver (tools/webhook/receiver.py): checks signatures with `secret`, refuses
 /// the first `fail_first` well-signed posts with 503; each post as a record.
 fn receiver(folder: &Path, secret: &str, fail_first: usize) -> Helper {

@@ -475,7 +475,8 @@ let popup = null;
 async function reportHtml(id) {
   const [r] = await api(`open311/v2/requests/${encodeURIComponent(id)}.json`);
   const when = (iso) => new Date(iso).toLocaleString(LOCALE, { dateStyle: 'long', timeStyle: 'short' });
-  const steps = (r.events || []).map((ev) => `<li>${esc(when(ev.at))} — <strong>${esc(STATUS[ev.status] || ev.status)}</strong>${ev.note ? ` : ${esc(ev.note)}` : ''}</li>`);
+  const step = (ev) => (ev.kind === 'alert' ? say('Droit d’alerte : à traiter en urgence', 'Right of alert: urgent') : STATUS[ev.status] || ev.status);
+  const steps = (r.events || []).map((ev) => `<li>${esc(when(ev.at))} — <strong>${esc(step(ev))}</strong>${ev.note ? ` : ${esc(ev.note)}` : ''}</li>`);
   // The photo sent with it: its thumbnail (asked with the page's token, see showThumbnails),
   // opening the photo; a photo given as an address: a link to it.
   const ours = r.media_url?.endsWith(`/v1/reports/${r.service_request_id}/photo`);

@@ -435,6 +435,21 @@ mail-change-body = Hello,
     Follow it: { $link }
 
     — Domania
+mail-alert-subject = [Request { $id }] Alert: { $category }, to be dealt with urgently
+mail-alert-body = Hello,
+
+    The DVQ uses its right of alert on request { $id } "{ $category }" ({ $at }): it is to be dealt with urgently.
+    Why: { $note }
+
+    Service in charge: { $service }
+    Description: { $description }
+    Photo: { $photo }
+    Place: { $lat }, { $lon } (sub-sector { $subsector }, commune { $commune })
+    Map: https://www.openstreetmap.org/?mlat={ $lat }&mlon={ $lon }#map=19/{ $lat }/{ $lon }
+    The request and its steps: { $link }
+
+    — Domania, neighbourhood management
+error-alert-reason = The right of alert is given with a reason: say why (note).
 deliveries-replayed = { $count ->
     [one] 1 given-up message put back in the queue
    *[other] { $count } given-up messages put back in the queue

@@ -440,6 +440,21 @@ mail-change-body = Bonjour,
     Le suivre : { $link }
 
     — Domania, gestion urbaine de proximité
+mail-alert-subject = [Signalement { $id }] Droit d’alerte : { $category }, à traiter en urgence
+mail-alert-body = Bonjour,
+
+    La DVQ exerce son droit d’alerte sur le signalement { $id } « { $category } » ({ $at }) : il est à traiter en urgence.
+    Pourquoi : { $note }
+
+    Service en charge : { $service }
+    Description : { $description }
+    Photo : { $photo }
+    Lieu : { $lat }, { $lon } (sous-secteur { $subsector }, commune { $commune })
+    Carte : https://www.openstreetmap.org/?mlat={ $lat }&mlon={ $lon }#map=19/{ $lat }/{ $lon }
+    Le signalement et ses étapes : { $link }
+
+    — Domania, gestion urbaine de proximité
+error-alert-reason = Le droit d’alerte se motive : donnez la raison (note).
 deliveries-replayed = { $count ->
     [one] 1 message abandonné est remis dans la file
    *[other] { $count } messages abandonnés sont remis dans la file

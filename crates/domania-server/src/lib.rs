@@ -286,6 +286,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/rules", axum::routing::put(admin::put_rules))
         .route("/v1/tokens", get(admin::tokens).post(admin::create_token))
         .route("/v1/tokens/{name}", axum::routing::delete(admin::revoke_token))
+        .route("/v1/reports/{id}/alert", post(open311::alert))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::admins))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     // Vector tiles stand apart: they are gzipped once when encoded (not by the compression

@@ -256,6 +256,31 @@ pub async fn token(State(shared): State<Arc<Shared>>, GeoPath(file): GeoPath<Str
     format.answer(StatusCode::OK, "service_requests", &answer)
 }
 
+/// The DVQ's droit d'alerte on a request: why.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alert {
+    pub note: String,
+}
+
+/// `POST /v1/reports/{id}/alert` (`{"note": "…"}`), by an admin (the DVQ): the request made
+/// urgent, its service and the commune's referents told at once.
+pub async fn alert(
+    State(shared): State<Arc<Shared>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Language(lang): Language,
+    Base(b): Base,
+    Path(id): Path<i64>,
+    Body(body): Body,
+) -> ApiResult<Response> {
+    let Alert { note } = parse_json(&body, ErrorCode::BadBody)?;
+    let s2 = Arc::clone(&shared);
+    let held = shared.current();
+    let h2 = Arc::clone(&held);
+    let row = blocking(move || s2.desk.alert(&h2, id, &note, &caller.0, jiff::Timestamp::now())).await??;
+    Ok(json(StatusCode::OK, &[held.request_view(&row, lang, &b)]))
+}
+
 /// A move of a request to another status.
 #[derive(Debug, Deserialize)]
 pub struct StatusChange {

@@ -357,7 +357,7 @@ pub struct RequestRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     pub at: String,
-    /// `status` or `reroute`.
+    /// `status`, `reroute` or `alert`.
     pub kind: String,
     pub status: Status,
     pub note: Option<String>,
@@ -1043,6 +1043,58 @@ impl RequestStore {
                 tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
                 let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
                 for (sql, ps) in &queued_change(&updated, at, note, mail(&updated)) {
+                    tx.execute(&pg_sql(sql), &pg_params(ps))?;
+                }
+                tx.commit()?;
+                Ok(updated)
+            }
+        }
+    }
+
+    /// Raises a report to urgent by the DVQ's droit d'alerte: its urgency and its reasons
+    /// (`alert` added), an `alert` event with `note`, and the messages `mail` names, in one
+    /// transaction; `check` may refuse it given the report as it is.
+    pub fn alert(
+        &mut self,
+        id: i64,
+        note: &str,
+        by: &str,
+        at: &str,
+        check: impl FnOnce(&RequestRow) -> std::result::Result<(), String>,
+        mail: impl FnOnce(&RequestRow) -> Vec<Recipient>,
+    ) -> Result<RequestRow> {
+        const UPDATE: &str = "UPDATE reports SET urgency = ?2, urgency_reasons = ?3, updated_at = ?4 WHERE id = ?1";
+        let update = |current: &RequestRow| {
+            let mut reasons: Vec<String> = serde_json::from_str(&current.urgency_reasons).unwrap_or_default();
+            reasons.push("alert".into());
+            let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[\"alert\"]".into());
+            [P::I(id), t(Urgency::Urgent.as_str()), P::T(reasons), t(at)]
+        };
+        let event = |current: &RequestRow| [P::I(id), t(at), t("alert"), t(current.status.as_str()), t(note), t(by)];
+        match &mut self.db {
+            Db::Sqlite(conn) => {
+                let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+                let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                check(&current).map_err(StoreError::Refused)?;
+                tx.execute(UPDATE, rusqlite::params_from_iter(update(&current).iter().map(P::sqlite)))?;
+                tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event(&current).iter().map(P::sqlite)))?;
+                let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                for (sql, ps) in &queued_change(&updated, at, Some(note), mail(&updated)) {
+                    tx.execute(sql, rusqlite::params_from_iter(ps.iter().map(P::sqlite)))?;
+                }
+                tx.commit()?;
+                Ok(updated)
+            }
+            Db::Pg(pg) => {
+                let mut client = pg.client()?;
+                let mut tx = client.transaction()?;
+                tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
+                let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                check(&current).map_err(StoreError::Refused)?;
+                tx.execute(&pg_sql(UPDATE), &pg_params(&update(&current)))?;
+                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event(&current)))?;
+                let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
+                for (sql, ps) in &queued_change(&updated, at, Some(note), mail(&updated)) {
                     tx.execute(&pg_sql(sql), &pg_params(ps))?;
                 }
                 tx.commit()?;

@@ -93,6 +93,32 @@ pub(crate) fn post(reports: &mut RequestStore, t: &Held, r: NewRequest) -> Resul
     Ok(reports.insert(row, &open, distance, &since, decide, Some(&contact), photo.as_ref(), mail)?)
 }
 
+/// The DVQ's droit d'alerte: an open report made urgent by a named admin token, with why.
+pub(crate) fn alert(
+    reports: &mut RequestStore,
+    t: &Held,
+    id: i64,
+    note: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<RequestRow> {
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(AppError::said(ErrorCode::InvalidArgument, "error-alert-reason", vec![]));
+    }
+    crate::text::field("the note", note, MAX_NOTE)?;
+    crate::text::field("the author's name", by, MAX_NAME)?;
+    let check = |current: &RequestRow| {
+        if current.status.is_open() {
+            Ok(())
+        } else {
+            Err(format!("request {id} is {}: the droit d'alerte is for an open request", current.status.as_str()))
+        }
+    };
+    let mail = |row: &RequestRow| super::notify::on_alert(&t.rules.rules, row);
+    Ok(reports.alert(id, note, by, &stamp(at), check, mail)?)
+}
+
 /// Moves a report to another status, by a named token, with a note (required to reject or
 /// transfer).
 pub(crate) fn transition(

@@ -228,7 +228,7 @@ pub struct RequestDetail {
 #[derive(Debug, Clone, Serialize)]
 pub struct EventLine {
     pub at: String,
-    /// `status` or `reroute`.
+    /// `status`, `reroute` or `alert` (the DVQ's droit d'alerte).
     pub kind: String,
     pub status: Status,
     pub note: Option<String>,
@@ -293,6 +293,12 @@ impl Desk {
         at: Timestamp,
     ) -> Result<RequestRow> {
         lifecycle::transition(&mut self.store(), held, id, to, note, by, at)
+    }
+
+    /// The DVQ's droit d'alerte on request `id`: made urgent, with why (`note`), the routed
+    /// service and the commune's referents told at once.
+    pub fn alert(&self, held: &Held, id: i64, note: &str, by: &str, at: Timestamp) -> Result<RequestRow> {
+        lifecycle::alert(&mut self.store(), held, id, note, by, at)
     }
 
     /// Routes a stored request again on `held` (an explicit, logged step).

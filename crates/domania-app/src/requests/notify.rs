@@ -101,6 +101,22 @@ pub(crate) fn on_change(rules: &Rules, r: &RequestRow, contact: Option<&Contact>
     with_webhooks(rules, r, to)
 }
 
+/// Who is told of the DVQ's droit d'alerte on `r`: the service it is routed to (and its
+/// referents for the commune), and the commune's own referents.
+pub(crate) fn on_alert(rules: &Rules, r: &RequestRow) -> Vec<Recipient> {
+    let mut to: Vec<Recipient> = on_new(rules, &RequestRow { duplicate_of: None, ..r.clone() }, None)
+        .into_iter()
+        .filter(|x| x.role == "service")
+        .chain(on_change(rules, r, None).into_iter().filter(|x| x.role == "referent"))
+        .map(|x| recipient(ALERT, &x.address))
+        .collect();
+    to.dedup_by(|a, b| a.address.eq_ignore_ascii_case(&b.address));
+    with_webhooks(rules, r, to)
+}
+
+/// The role of the messages of a droit d'alerte.
+const ALERT: &str = "alert";
+
 /// Where and how mail is sent: `DOMANIA_SMTP_URL` (`smtp://host:port` for a local relay,
 /// `smtps://user@host` for TLS, `smtp://user@host:587?tls=required` for STARTTLS), the password
 /// from `DOMANIA_SMTP_PASSWORD` or the file named by `DOMANIA_SMTP_PASSWORD_FILE` (never on a
@@ -213,6 +229,7 @@ pub fn message(held: &Held, d: &Delivery, r: &RequestRow, base: &str) -> (String
     ];
     let kind = match (d.role.as_str(), d.status) {
         ("service", _) => "service",
+        (ALERT, _) => "alert",
         ("reporter", Status::Received | Status::Duplicate) if d.at == r.requested_at => "received",
         _ => "change",
     };
