@@ -99,11 +99,11 @@ const GROUPS = {
 };
 
 // Reports on the map: a colour per status, duplicates smaller beside the one that covers them.
-const REPORT_COLOURS = [
-  'match', ['get', 'status'],
-  'received', '#E8590C', 'acknowledged', '#F08C00', 'planned', '#1971C2', 'in_progress', '#1971C2',
-  'done', '#2B8A3E', '#868E96',
-];
+// A report's point by its status, in the colours every style carries (styles/colours.json).
+const reportColours = (style) => {
+  const cases = Object.entries(style.metadata?.['domania:report_status'] || {}).flat();
+  return cases.length ? ['match', ['get', 'status'], ...cases, '#868E96'] : '#868E96';
+};
 const STATUS = EN
   ? { received: 'received', acknowledged: 'acknowledged', planned: 'planned', in_progress: 'in progress', done: 'done', rejected: 'rejected', transferred: 'transferred', duplicate: 'duplicate' }
   : { received: 'reçu', acknowledged: 'pris en compte', planned: 'planifié', in_progress: 'en cours', done: 'traité', rejected: 'refusé', transferred: 'transmis', duplicate: 'doublon' };
@@ -265,11 +265,11 @@ async function viewStyle() {
   style.layers.push(
     {
       id: 'reports', type: 'circle', source: 'reports', filter: ['!=', ['get', 'status'], 'duplicate'],
-      paint: { 'circle-radius': 7, 'circle-color': REPORT_COLOURS, 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 2 },
+      paint: { 'circle-radius': 7, 'circle-color': reportColours(style), 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 2 },
     },
     {
       id: 'reports-duplicates', type: 'circle', source: 'reports', filter: ['==', ['get', 'status'], 'duplicate'],
-      paint: { 'circle-radius': 4, 'circle-color': REPORT_COLOURS, 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 },
+      paint: { 'circle-radius': 4, 'circle-color': reportColours(style), 'circle-stroke-color': '#FFFFFF', 'circle-stroke-width': 1 },
     },
   );
   const ownGlyphs = style.glyphs;

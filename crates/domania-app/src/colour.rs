@@ -22,6 +22,8 @@ pub struct Colours {
     pub domanialite: String,
     /// A sub-sector the rule cannot decide while owners are unknown.
     pub undecided: String,
+    /// A report's point by its status (`Status::as_str`; `//` is the file's comment).
+    pub report_status: std::collections::BTreeMap<String, String>,
 }
 
 /// The colours (`styles/colours.json`, read once).

@@ -98,6 +98,7 @@ fn build(
         "domania:style": name,
         "domania:legend": legend,
         "domania:non_cadastre": non_cadastre(),
+        "domania:report_status": crate::colour::colours().report_status.iter().filter(|(k, _)| *k != "//").collect::<std::collections::BTreeMap<_, _>>(),
     });
     if let (Some(m), Value::Object(e)) = (metadata.as_object_mut(), extra) {
         m.extend(e);

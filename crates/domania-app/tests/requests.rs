@@ -226,6 +226,18 @@ fn service_level_figures_computed_by_hand(w: &World) {
             );
             assert!(a.markdown.contains("| 25\u{a0}h | 4\u{a0}jours | 75,0\u{202f}% |"), "{}", a.markdown);
             assert!(a.svg.starts_with("<svg") && a.svg.contains("4 / 6"));
+            // The map: a point per request in its status's colour (the viewer's), over the
+            // sub-sectors; a legend of the statuses drawn, a scale bar; referenced by the text.
+            let map = a.map.as_deref().expect("a map of the requests");
+            let colours = &domania_app::colour::colours().report_status;
+            let points = |s: &str| map.matches(&format!("r=\"4\" fill=\"{}\"", colours[s])).count();
+            assert_eq!((points("done"), points("received"), points("duplicate")), (4, 1, 1), "{map}");
+            for said in [">traité</text>", ">reçu</text>", ">doublon</text>", " m</text>"] {
+                assert!(map.contains(said), "{said} not in {map}");
+            }
+            assert!(map.contains("<path d=\"M") && map.ends_with("</svg>\n"));
+            assert!(a.markdown.contains("](annual-2026-territoire-carte.svg)"), "{}", a.markdown);
+            assert!(w.desk.annual(t, 2025, None).unwrap().map.is_none());
             let land: f64 = a
                 .csv
                 .lines()

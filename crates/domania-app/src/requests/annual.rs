@@ -23,6 +23,9 @@ pub struct Annual {
     pub markdown: String,
     /// A bar chart of the requests per kind (done and not), referenced by the Markdown.
     pub svg: String,
+    /// The map of the requests (a point each, by status, over the sub-sectors and QPV), an SVG
+    /// referenced by the Markdown; `None` when there is no request to draw.
+    pub map: Option<String>,
     pub csv: String,
 }
 
@@ -178,10 +181,16 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
     let dups = rows.iter().filter(|r| status(r) == Some(Status::Duplicate)).count();
     let chart = format!("annual-{year}-{scope}.svg");
     let (plural, dup_plural) = (if total > 1 { "s" } else { "" }, if dups > 1 { "s" } else { "" });
+    let map = reports_map(held, &rows);
+    let map_md = if map.is_some() {
+        format!("![Carte des signalements](annual-{year}-{scope}-carte.svg)\n\n")
+    } else {
+        String::new()
+    };
     let mut md = format!(
         "# Signalements {year} — {title}\n\n{total} signalement{plural} reçu{plural}, dont {dups} doublon{dup_plural} rattaché{dup_plural} à un \
          signalement déjà ouvert (travail évité). Chaque signalement est adressé au gestionnaire de l'espace au point signalé \
-         pour son type d'intervention (domanialité, délégation de gestion, conventions).\n\n![Signalements par type]({chart})\n\n\
+         pour son type d'intervention (domanialité, délégation de gestion, conventions).\n\n![Signalements par type]({chart})\n\n{map_md}\
          ## Signalements par type et par service\n\n| type | service | reçus | faits | ouverts | doublons |\n|---|---|---:|---:|---:|---:|\n"
     );
     let n = |v: Option<usize>| v.map_or_else(|| "–".to_owned(), |x| x.to_string());
@@ -248,5 +257,97 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
     }
     svg.push_str("</svg>\n");
     let csv = crate::table::rows_csv(&out, b',')?;
-    Ok(Annual { scope, year, markdown: md, svg, csv })
+    Ok(Annual { scope, year, markdown: md, svg, map, csv })
+}
+
+/// The map of `rows`: each request a point in its status's colour (`styles/colours.json`, as on
+/// the viewer's map), over the outlines of the sub-sectors and QPV around them, with a legend
+/// of the statuses drawn and a scale bar. Framed on the requests, 300 m around them.
+fn reports_map(held: &Held, rows: &[RequestRow]) -> Option<String> {
+    const W: f64 = 640.0;
+    const H: f64 = 480.0;
+    const PAD: f64 = 20.0;
+    let first = rows.first()?;
+    let (mut x0, mut y0, mut x1, mut y1) = (first.x, first.y, first.x, first.y);
+    for r in rows {
+        (x0, y0, x1, y1) = (x0.min(r.x), y0.min(r.y), x1.max(r.x), y1.max(r.y));
+    }
+    let (x0, y0, x1, y1) = (x0 - 300.0, y0 - 300.0, x1 + 300.0, y1 + 300.0);
+    let k = ((W - 2.0 * PAD) / (x1 - x0)).min((H - 2.0 * PAD - 40.0) / (y1 - y0));
+    let at = |x: f64, y: f64| (PAD + (x - x0) * k, PAD + (y1 - y) * k);
+    let colours = &crate::colour::colours().report_status;
+    let colour = |s: Status| colours.get(s.as_str()).map_or(crate::colour::colours().other.as_str(), String::as_str);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"{W}\" height=\"{H}\" fill=\"#FFFFFF\"/>\n"
+    );
+    // The outlines that meet the frame: sub-sectors filled light, QPV dashed.
+    let snap = &held.snapshot;
+    for (zones, style) in [
+        (snap.subsectors(), "fill=\"#F1F3F5\" stroke=\"#868E96\" stroke-width=\"0.8\""),
+        (snap.qpv(), "fill=\"none\" stroke=\"#212529\" stroke-width=\"1.2\" stroke-dasharray=\"5 3\""),
+    ] {
+        for z in zones {
+            let Some(bbox) = geo::BoundingRect::bounding_rect(&z.geom_l93) else { continue };
+            if bbox.max().x < x0 || bbox.min().x > x1 || bbox.max().y < y0 || bbox.min().y > y1 {
+                continue;
+            }
+            let mut path = String::new();
+            for ring in z.geom_l93.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
+                for (i, c) in ring.0.iter().enumerate() {
+                    let (px, py) = at(c.x, c.y);
+                    let _ = write!(path, "{}{px:.1},{py:.1}", if i == 0 { "M" } else { "L" });
+                }
+                path.push('Z');
+            }
+            let _ = writeln!(svg, "<path d=\"{path}\" fill-rule=\"evenodd\" {style}/>");
+        }
+    }
+    // Open requests last, on top.
+    let mut order: Vec<&RequestRow> = rows.iter().collect();
+    order.sort_by_key(|r| r.status.is_open());
+    for r in order {
+        let (x, y) = at(r.x, r.y);
+        let _ = writeln!(
+            svg,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{}\" stroke=\"#FFFFFF\" stroke-width=\"1\"/>",
+            colour(r.status)
+        );
+    }
+    // The legend (the statuses drawn) and the scale bar, along the bottom.
+    let mut seen: Vec<Status> = rows.iter().map(|r| r.status).collect();
+    seen.sort();
+    seen.dedup();
+    let mut lx = PAD;
+    for s in seen {
+        let label = Lang::Fr.t(&format!("value-status-{}", s.as_str()), &[]);
+        let _ = writeln!(
+            svg,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            lx + 5.0,
+            H - 26.0,
+            colour(s),
+            lx + 14.0,
+            H - 22.0,
+            crate::documents::esc(&label)
+        );
+        lx += 24.0 + 7.0 * label.chars().count() as f64;
+    }
+    let metres = [50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0]
+        .into_iter()
+        .rfind(|m| m * k <= 150.0)
+        .unwrap_or(50.0);
+    let (sx, sy) = (W - PAD - metres * k, H - 10.0);
+    let label = if metres >= 1000.0 { format!("{} km", metres / 1000.0) } else { format!("{metres} m") };
+    let _ = writeln!(
+        svg,
+        "<path d=\"M{sx:.1},{:.1}V{sy:.1}H{:.1}V{:.1}\" fill=\"none\" stroke=\"#212529\" stroke-width=\"1.5\"/>\n\
+         <text x=\"{sx:.1}\" y=\"{:.1}\">{label}</text>",
+        sy - 5.0,
+        sx + metres * k,
+        sy - 5.0,
+        sy - 8.0
+    );
+    svg.push_str("</svg>\n");
+    Some(svg)
 }

@@ -99,7 +99,7 @@ pub(super) fn service_levels(cli: &Cli, app: &App, format: TableFormat) -> Resul
     }
 }
 
-/// `report annual`: the Markdown, its chart and the figures, written in `out`.
+/// `report annual`: the Markdown, its chart, its map and the figures, written in `out`.
 pub(super) fn annual(
     app: &App,
     year: Option<i16>,
@@ -115,6 +115,10 @@ pub(super) fn annual(
     for (ext, text) in [("md", &a.markdown), ("svg", &a.svg), ("csv", &a.csv)] {
         let path = stem.with_extension(ext);
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(map) = &a.map {
+        let path = out.join(format!("annual-{year}-{}-carte.svg", a.scope));
+        std::fs::write(&path, map).with_context(|| format!("writing {}", path.display()))?;
     }
     crate::outln!("{}", stem.with_extension("md").display())
 }
