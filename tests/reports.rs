@@ -193,7 +193,8 @@ fn a_walking_diagnostic_gives_one_list_per_service_and_a_bad_observation_stores_
 /// GeoReport v2 in both of its formats, through real clients: the `georeport` package's four
 /// calls in JSON and in XML, and a request posted as FixMyStreet's Open311 client posts it (to
 /// `requests.xml`, with its own fields) with its answer and its errors read as FixMyStreet reads
-/// them (tools/georeport/check.py).
+/// them, and its later step read from `servicerequestupdates.xml` as FixMyStreet fetches
+/// updates (tools/georeport/check.py).
 #[test]
 #[cfg_attr(
     domania_without_georeport,
@@ -204,10 +205,12 @@ fn georeport_and_fixmystreet_read_and_post_in_json_and_xml() {
     let out = domania(&store, &["token", "create", "--name", "fixmystreet", "--role", "reporter"]);
     assert!(out.status.success(), "{}", texts(&out).1);
     let key = texts(&out).0.trim().to_owned();
+    let out = domania(&store, &["token", "create", "--name", "ctc", "--role", "editor"]);
+    let editor = texts(&out).0.trim().to_owned();
     let server = Server::start(&store);
     let out = std::process::Command::new("python3")
         .arg(root().join("tools/georeport/check.py"))
-        .args([server.url.as_str(), key.as_str()])
+        .args([server.url.as_str(), key.as_str(), editor.as_str()])
         .output()
         .expect("python3 runs the clients");
     let (stdout, stderr) = texts(&out);
@@ -219,6 +222,7 @@ fn georeport_and_fixmystreet_read_and_post_in_json_and_xml() {
         assert!(summary[format]["services"].as_u64().unwrap() >= 5, "{summary}");
     }
     assert_eq!(summary["errors"].as_array().map(Vec::len), Some(4), "{summary}");
+    assert_eq!(summary["update"]["status"], "ACTION_SCHEDULED", "{summary}");
     assert!(server.stop().success());
 }
 

@@ -1,6 +1,6 @@
 """Domania's Open311 GeoReport v2 API through real clients, in JSON and in XML.
 
-    python3 tools/georeport/check.py BASE_URL API_KEY
+    python3 tools/georeport/check.py BASE_URL API_KEY EDITOR_TOKEN
 
 Run by tests/reports.rs against `domania serve` on the demo territory:
 - the `georeport` package (PyPI) makes its four calls (services, a service's definition,
@@ -8,7 +8,10 @@ Run by tests/reports.rs against `domania serve` on the demo territory:
 - a request is posted as FixMyStreet's Open311 client (perllib/Open311.pm) posts it — to
   requests.xml, with its fields (email, first_name, last_name, jurisdiction_id, an attribute) —
   and its answer read as FixMyStreet reads it (request/service_request_id, or a token followed
-  through tokens/{token}.xml), its errors as it reads them (error/code, error/description).
+  through tokens/{token}.xml), its errors as it reads them (error/code, error/description);
+- the request moved by a service (the editor's token), its steps read as FixMyStreet's
+  Open311::GetServiceRequestUpdates reads them: servicerequestupdates.xml between two W3C dates,
+  each request_update with its update_id, service_request_id, status and description.
 Prints a JSON summary; exits non-zero with the reason at the first check that fails.
 """
 import json
@@ -18,7 +21,7 @@ import xml.etree.ElementTree as ET
 import requests
 from georeport import GeoReport
 
-base, key = sys.argv[1].rstrip('/') + '/open311/v2', sys.argv[2]
+base, key, editor = sys.argv[1].rstrip('/') + '/open311/v2', sys.argv[2], sys.argv[3]
 summary = {}
 
 
@@ -86,6 +89,26 @@ for fmt in ['json', 'xml']:
     check('Matelas devant le hall B & le local vélos' in one['description'], f'{fmt}: the description {one["description"]!r}')
     check(one['media_url'] == 'https://fms.example/photo/1.jpeg', f'{fmt}: media_url {one["media_url"]}')
     summary[fmt] = {'services': len(services), 'attributes': len(attrs), 'listed': len(listed), 'agency': one['agency_responsible']}
+
+# A service plans it; FixMyStreet asks for the last hours' updates, as it does every few
+# minutes (W3C dates with their offset), and reads each request_update.
+from datetime import datetime, timedelta, timezone
+moved = requests.post(f'{base.removesuffix("/open311/v2")}/v1/reports/{posted}/status',
+                      json={'status': 'planned', 'note': 'Enlèvement prévu jeudi'}, headers={'Authorization': f'Bearer {editor}'})
+check(moved.status_code == 200, f'moving the request: {moved.status_code} {moved.text}')
+now = datetime.now(timezone(timedelta(hours=1))).replace(microsecond=0)
+window = {'jurisdiction_id': 'gpso', 'api_key': key,
+          'start_date': (now - timedelta(hours=2)).isoformat(), 'end_date': (now + timedelta(minutes=1)).isoformat()}
+u = requests.get(f'{base}/servicerequestupdates.xml', params=window)
+check(u.status_code == 200 and u.headers['content-type'].startswith('text/xml'), f'servicerequestupdates: {u.status_code} {u.text}')
+doc = ET.fromstring(u.content)
+check(doc.tag == 'service_requests_updates', f'the updates\' root is {doc.tag}')
+mine = [x for x in doc.findall('request_update') if x.findtext('service_request_id') == posted]
+check(len(mine) == 1, f'one update of {posted} (its making is not one): {u.text}')
+upd = {c.tag: c.text for c in mine[0]}
+check(upd['status'].lower() == 'action_scheduled' and upd['description'] == 'Enlèvement prévu jeudi', f'the update: {upd}')
+check(upd['update_id'] and datetime.fromisoformat(upd['updated_datetime'].replace('Z', '+00:00')), f'the update: {upd}')
+summary['update'] = upd
 
 d = requests.get(f'{base}/discovery.xml')
 check(d.status_code == 200 and 'text/xml' in [f.text for f in ET.fromstring(d.content).iter('format')], f'discovery: {d.text}')

@@ -450,6 +450,7 @@ mail-alert-body = Hello,
 
     — Domania, neighbourhood management
 error-alert-reason = The right of alert is given with a reason: say why (note).
+update-alert = The DVQ's right of alert: to be dealt with urgently.
 deliveries-replayed = { $count ->
     [one] 1 given-up message put back in the queue
    *[other] { $count } given-up messages put back in the queue

@@ -455,6 +455,7 @@ mail-alert-body = Bonjour,
 
     — Domania, gestion urbaine de proximité
 error-alert-reason = Le droit d’alerte se motive : donnez la raison (note).
+update-alert = Droit d’alerte de la DVQ : à traiter en urgence.
 deliveries-replayed = { $count ->
     [one] 1 message abandonné est remis dans la file
    *[other] { $count } messages abandonnés sont remis dans la file

@@ -221,6 +221,8 @@ fn open311_routes(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/requests.xml", get(open311::requests_xml))
         .route("/requests/{file}", get(open311::request))
         .route("/tokens/{file}", get(open311::token))
+        .route("/servicerequestupdates.json", get(open311::updates_json))
+        .route("/servicerequestupdates.xml", get(open311::updates_xml))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(shared), auth::reads));
     // Posting a request takes its key in the form (`api_key`), whatever `--private-reads` says.
     // A post may carry a photo (multipart): the photo's bound and the form's fields.

@@ -203,6 +203,34 @@ async fn requests(
     format.answer(StatusCode::OK, "service_requests", &views)
 }
 
+/// The window of `servicerequestupdates` (FixMyStreet also sends `api_key` and
+/// `jurisdiction_id`).
+#[derive(Debug, Deserialize)]
+pub struct UpdatesQuery {
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    pub jurisdiction_id: Option<String>,
+    pub api_key: Option<String>,
+}
+
+/// `GET /open311/v2/servicerequestupdates.xml`: the steps of the requests between two
+/// dates, as FixMyStreet's Open311 client asks for them (mySociety's extension of GeoReport),
+/// so a FixMyStreet site shows its reporters what the services did.
+pub async fn updates_xml(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<UpdatesQuery>) -> GeoResult<Response> {
+    updates(s, Format::Xml, q).await
+}
+
+/// `GET /open311/v2/servicerequestupdates.json`: the same in JSON.
+pub async fn updates_json(State(s): State<Arc<Shared>>, GeoQuery(q): GeoQuery<UpdatesQuery>) -> GeoResult<Response> {
+    updates(s, Format::Json, q).await
+}
+
+async fn updates(shared: Arc<Shared>, format: Format, q: UpdatesQuery) -> GeoResult<Response> {
+    let s2 = Arc::clone(&shared);
+    let steps = blocking(move || s2.desk.updates(q.start_date.as_deref(), q.end_date.as_deref())).await??;
+    format.answer(StatusCode::OK, "service_requests_updates", &steps)
+}
+
 /// The parameters of a list, as the specification names them.
 #[derive(Debug, Deserialize)]
 pub struct ListQueryParams {

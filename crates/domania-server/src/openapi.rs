@@ -404,6 +404,7 @@ fn routes(e: &Enums) -> Vec<Route> {
             "request_xml",
         ),
         ("/open311/v2/tokens/{token}.json", "/open311/v2/tokens/{token}.xml", "token_xml"),
+        ("/open311/v2/servicerequestupdates.json", "/open311/v2/servicerequestupdates.xml", "updates_xml"),
     ];
     let mut xml = Vec::new();
     for r in &all {
@@ -1290,6 +1291,33 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: ok_json(Schema::array(Schema::reference("ServiceRequest"))),
             errors: &[400, 404],
+            open311: true,
+        },
+        Route {
+            method: "get",
+            path: "/open311/v2/servicerequestupdates.json",
+            id: "updates",
+            tag: "Open311 GeoReport v2",
+            summary: "The steps of the requests between two dates, as FixMyStreet's Open311 client reads them (mySociety's extension): its statuses (OPEN, INVESTIGATING, ACTION_SCHEDULED, IN_PROGRESS, FIXED, NO_FURTHER_ACTION, NOT_COUNCILS_RESPONSIBILITY, DUPLICATE), each step's note",
+            access: Access::Read,
+            params: vec![
+                query("start_date", "ISO 8601 (default: 24 hours before end_date)", Schema::text(0)),
+                query("end_date", "ISO 8601 (default: now)", Schema::text(0)),
+                query("jurisdiction_id", "accepted, one jurisdiction", Schema::text(0)),
+                query("api_key", "accepted (FixMyStreet sends it); reads take a token as other reads do", Schema::text(0)),
+            ],
+            body: None,
+            ok: ok_json(Schema::array(Schema::with(
+                &[
+                    ("update_id", Schema::string()),
+                    ("service_request_id", Schema::string()),
+                    ("status", Schema::string()),
+                    ("description", Schema::string()),
+                    ("updated_datetime", Schema::string()),
+                ],
+                &["update_id", "service_request_id", "status", "updated_datetime"],
+            ))),
+            errors: &[400],
             open311: true,
         },
         Route {

@@ -347,8 +347,14 @@ async fn tags_openapi_and_unknown_routes() {
             "/styles/{file}" => "/styles/{style}.json".to_owned(),
             "/services/{file}" => "/open311/v2/services/{service_code}.json".to_owned(),
             "/requests/{file}" => "/open311/v2/requests/{service_request_id}.json".to_owned(),
-            "/discovery.json" | "/services.json" | "/requests.json" | "/discovery.xml" | "/services.xml"
-            | "/requests.xml" => format!("/open311/v2{p}"),
+            "/discovery.json"
+            | "/services.json"
+            | "/requests.json"
+            | "/discovery.xml"
+            | "/services.xml"
+            | "/requests.xml"
+            | "/servicerequestupdates.json"
+            | "/servicerequestupdates.xml" => format!("/open311/v2{p}"),
             "/tokens/{file}" => "/open311/v2/tokens/{token}.json".to_owned(),
             "/collections/{id}" => "/collections/{collectionId}".to_owned(),
             "/collections/{id}/items" => "/collections/{collectionId}/items".to_owned(),

@@ -926,6 +926,42 @@ impl RequestStore {
         })
     }
 
+    /// The steps of every report made from `start` to `end` (RFC 3339, UTC, inclusive), oldest
+    /// first, at most `limit`, each with its report and its rank among the report's steps (1:
+    /// the report made), which no later step changes.
+    pub fn steps_between(&self, start: &str, end: &str, limit: usize) -> Result<Vec<(i64, i64, EventRow)>> {
+        let sql = |order: &str| {
+            format!(
+                "SELECT report_id, n, at, kind, status, note, by FROM (SELECT report_id, at, kind, status, note, by, {order} AS o, \
+                 row_number() OVER (PARTITION BY report_id ORDER BY {order}) AS n FROM report_events) e \
+                 WHERE at >= ?1 AND at <= ?2 ORDER BY at, o LIMIT ?3"
+            )
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let event = |at: String, kind: String, status: String, note: Option<String>, by: String| EventRow {
+            at,
+            kind,
+            status: status.parse().unwrap_or_default(),
+            note,
+            by,
+        };
+        Ok(match &self.db {
+            Db::Sqlite(conn) => {
+                let mut st = conn.prepare(&sql("rowid"))?;
+                st.query_map(params![start, end, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?, event(r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+            }
+            Db::Pg(pg) => pg
+                .client()?
+                .query(&pg_sql(&sql("seq")), &[&start, &end, &limit])?
+                .iter()
+                .map(|r| (r.get(0), r.get(1), event(r.get(2), r.get(3), r.get(4), r.get(5), r.get(6))))
+                .collect(),
+        })
+    }
+
     /// Its steps, oldest first.
     pub fn events(&self, id: i64) -> Result<Vec<EventRow>> {
         match &self.db {

@@ -295,6 +295,12 @@ impl Desk {
         lifecycle::transition(&mut self.store(), held, id, to, note, by, at)
     }
 
+    /// The steps made from `start_date` to `end_date`, as FixMyStreet reads them
+    /// ([`open311::updates`]).
+    pub fn updates(&self, start_date: Option<&str>, end_date: Option<&str>) -> Result<Vec<open311::RequestUpdate>> {
+        open311::updates(&self.store(), start_date, end_date)
+    }
+
     /// The DVQ's droit d'alerte on request `id`: made urgent, with why (`note`), the routed
     /// service and the commune's referents told at once.
     pub fn alert(&self, held: &Held, id: i64, note: &str, by: &str, at: Timestamp) -> Result<RequestRow> {

@@ -133,6 +133,65 @@ pub struct RequestView<'a> {
     pub events: Option<Vec<EventLine>>,
 }
 
+/// A step of a request as FixMyStreet's Open311 client reads it (`servicerequestupdates`,
+/// mySociety's extension of GeoReport): its status in FixMyStreet's words.
+#[derive(Debug, Serialize)]
+pub struct RequestUpdate {
+    /// The request's id and the step's rank (`12-3`): the same step keeps its id.
+    pub update_id: String,
+    pub service_request_id: String,
+    pub status: &'static str,
+    pub description: String,
+    pub updated_datetime: String,
+}
+
+/// The status FixMyStreet gives a report for a request's status.
+#[must_use]
+pub fn fixmystreet_status(s: Status) -> &'static str {
+    match s {
+        Status::Received => "OPEN",
+        Status::Acknowledged => "INVESTIGATING",
+        Status::Planned => "ACTION_SCHEDULED",
+        Status::InProgress => "IN_PROGRESS",
+        Status::Done => "FIXED",
+        Status::Rejected => "NO_FURTHER_ACTION",
+        Status::Transferred => "NOT_COUNCILS_RESPONSIBILITY",
+        Status::Duplicate => "DUPLICATE",
+    }
+}
+
+/// The most steps one `servicerequestupdates` answer lists.
+pub const MAX_UPDATES: usize = 1000;
+
+/// The steps made from `start_date` to `end_date` (ISO 8601; by default the last 24 hours
+/// before now), the making of each request left out (it is the request, not an update).
+pub fn updates(
+    reports: &domania_store::RequestStore,
+    start_date: Option<&str>,
+    end_date: Option<&str>,
+) -> Result<Vec<RequestUpdate>> {
+    let now = jiff::Timestamp::now();
+    let end = date_filter("end_date", end_date)?.unwrap_or_else(|| stamp(now));
+    let start = date_filter("start_date", start_date)?
+        .unwrap_or_else(|| stamp(now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now)));
+    Ok(reports
+        .steps_between(&start, &end, MAX_UPDATES)?
+        .into_iter()
+        .filter(|(_, n, _)| *n > 1)
+        .map(|(id, n, e)| RequestUpdate {
+            update_id: format!("{id}-{n}"),
+            service_request_id: id.to_string(),
+            status: fixmystreet_status(e.status),
+            // Read by the reporter on FixMyStreet: in French, as the notes are written.
+            description: match e.kind.as_str() {
+                "alert" => format!("{} {}", crate::i18n::Lang::Fr.t("update-alert", &[]), e.note.unwrap_or_default()),
+                _ => e.note.unwrap_or_default(),
+            },
+            updated_datetime: e.at,
+        })
+        .collect())
+}
+
 /// The answer to a posted request.
 #[derive(Debug, Serialize)]
 pub struct Posted {

@@ -24,6 +24,7 @@ fn item_of(list: &str) -> &str {
         "formats" => "format",
         "errors" => "error",
         "events" => "event",
+        "service_requests_updates" => "request_update",
         other => other.strip_suffix('s').unwrap_or(other),
     }
 }
