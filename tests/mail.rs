@@ -246,8 +246,9 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// A phone's photo sent with a report (multipart `media`): stored without the owner's name, the
 /// GPS position, XMP and comments but with its orientation, served at its `media_url` with a
-/// thumbnail, and sent to the routed service attached to its email; a file that is not a photo
-/// is refused by its bytes whatever its name, in GeoReport's error list.
+/// thumbnail, and sent to the routed service attached to its email; an iPhone's HEIC stripped
+/// of its EXIF and XMP without a thumbnail; a file that is not a photo is refused by its bytes
+/// whatever its name, in GeoReport's error list.
 #[test]
 #[cfg_attr(
     domania_without_smtp,
@@ -308,6 +309,27 @@ fn a_photo_reaches_the_routed_service_without_what_it_said_of_its_taker() {
     assert_eq!(attached[0]["sha256"], sha256(&kept).as_str(), "the photo as stored, its metadata out");
     assert!(service["text"].as_str().unwrap().contains(&media_url), "{service}");
 
+    // An iPhone's HEIC: its EXIF and XMP written over, served as it is otherwise; no
+    // thumbnail, said.
+    let heic = std::fs::read(root().join("crates/domania-app/tests/fixtures/photo-with-exif.heic")).unwrap();
+    let mut far = fields.to_vec();
+    far[3].1 = "1.809";
+    let (kind, body) = multipart(&far, "IMG_0003.HEIC", &heic);
+    let posted =
+        ureq::post(&format!("{}/open311/v2/requests.json", server.url)).set("Content-Type", &kind).send_bytes(&body);
+    let v: Value = serde_json::from_str(&posted.unwrap().into_string().unwrap()).unwrap();
+    let heic_url = v[0]["media_url"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned();
+    let served = ureq::get(&heic_url).call().unwrap();
+    assert_eq!(served.content_type(), "image/heic");
+    let mut kept = Vec::new();
+    std::io::Read::read_to_end(&mut served.into_reader(), &mut kept).unwrap();
+    assert_eq!(kept.len(), heic.len());
+    assert!(has(&heic, b"GPS 48.8915N") && !has(&kept, b"GPS 48.8915N") && !has(&kept, b"Bob"));
+    let Err(ureq::Error::Status(404, r)) = ureq::get(&format!("{heic_url}/thumbnail")).call() else {
+        panic!("a HEIC has no thumbnail")
+    };
+    assert!(r.into_string().unwrap().contains("HEIC"));
+
     // Not a photo, whatever its name: refused by its bytes, in the specification's error list.
     let (kind, body) = multipart(&fields, "hall.jpg", b"<html><script>alert(1)</script></html>");
     let refused =
@@ -315,7 +337,7 @@ fn a_photo_reaches_the_routed_service_without_what_it_said_of_its_taker() {
     let Err(ureq::Error::Status(415, r)) = refused else { panic!("{refused:?}") };
     let errors: Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
     let said = errors[0]["description"].as_str().unwrap();
-    assert!(said.contains("« hall.jpg »") && said.contains("n’est pas une photo JPEG, PNG ou WebP"), "{said}");
+    assert!(said.contains("« hall.jpg »") && said.contains("n’est pas une photo JPEG, PNG, WebP ou HEIC"), "{said}");
     assert!(server.stop().success());
 }
 

@@ -370,6 +370,19 @@ async function loadStyle() {
   map.once('style.load', applyToggles);
 }
 
+// Seen whole, a département has too many parcels for the tiles to draw: the map says from
+// which zoom they appear.
+function zoomHint() {
+  if (!map) return;
+  const from = territory.parcels_from_zoom;
+  const hint = $('zoom-hint');
+  hint.hidden = !(from && map.getZoom() < from);
+  hint.textContent = say(
+    `Trop de parcelles à cette échelle : rapprochez-vous pour les voir (zoom ${from}).`,
+    `Too many parcels at this scale: zoom in to see them (zoom ${from}).`,
+  );
+}
+
 function placeQpvLabels() {
   if (!map) return;
   for (const m of qpvMarkers) m.remove();
@@ -402,6 +415,7 @@ async function loadTerritory(answer) {
   for (const l of territory.uploadable) layerSel.append(new Option(names[l] || l, l));
   if (kept) layerSel.value = kept;
   placeQpvLabels();
+  zoomHint();
 }
 
 // ---- Click: who maintains this space, and why.
@@ -494,7 +508,8 @@ function showThumbnails(el) {
   for (const img of el.querySelectorAll('img[data-thumbnail]')) {
     fetch(img.dataset.thumbnail, { headers: authHeaders() })
       .then((res) => (res.ok ? res.blob() : null))
-      .then((b) => { if (b) img.src = URL.createObjectURL(b); });
+      // A photo without a thumbnail (a HEIC): the link alone.
+      .then((b) => { if (b) img.src = URL.createObjectURL(b); else img.replaceWith(say('Ouvrir la photo', 'Open the photo')); });
   }
 }
 
@@ -843,6 +858,8 @@ try {
     document.body.dataset.missing = territory.owners_known ? 'subsectors' : 'subsectors,owners';
   }
   placeQpvLabels();
+  zoomHint();
+  map.on('zoomend', zoomHint);
   performance.mark('domania:style');
   map.once('idle', () => {
     performance.mark('domania:drawn');

@@ -35,6 +35,7 @@ try {
       zoom: Math.round(m.getZoom() * 10) / 10,
       parcels_drawn: parcels.size,
       status: document.getElementById('status').textContent.trim(),
+      zoom_hint: document.getElementById('zoom-hint').hidden ? '' : document.getElementById('zoom-hint').textContent,
       missing: document.body.dataset.missing || '',
       legend: [...document.querySelectorAll('#legend-items li')].map((li) => li.textContent.trim()),
       // The map's bearings: sections and streets named in glyphs the server made.

@@ -64,6 +64,35 @@ pub struct Held {
 pub struct OnTheMap {
     pub actors: Vec<domania_core::Actor>,
     pub services: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// The zoom from which the tiles draw the parcels' fill everywhere (see
+    /// [`parcels_from_zoom`]).
+    pub parcels_from_zoom: u8,
+}
+
+/// The least zoom from which no tile holds more parcels than a tile merges by actor
+/// (`TileOptions::max_dissolved`, past which a tile leaves their fill out): the parcels' box
+/// centres counted on a Lambert-93 grid of the tiles' width at the territory's latitude `lat`
+/// (Web Mercator tiles are that wide there), from the parcels layer's least zoom.
+fn parcels_from_zoom(snapshot: &domania_engine::Snapshot, lat: f64) -> u8 {
+    use domania_tiles::layers::{PARCELS_DISSOLVED_BELOW, TileLayer, TileOptions};
+    let max = TileOptions::default().max_dissolved;
+    let centres: Vec<(f64, f64)> = snapshot
+        .parcels()
+        .iter()
+        .filter_map(|p| geo::BoundingRect::bounding_rect(&p.geom_l93))
+        .map(|b| (f64::midpoint(b.min().x, b.max().x), f64::midpoint(b.min().y, b.max().y)))
+        .collect();
+    (TileLayer::Parcels.min_zoom()..PARCELS_DISSOLVED_BELOW)
+        .find(|&z| {
+            let width = 40_075_016.686 * lat.to_radians().cos() / f64::from(1u32 << z);
+            let mut counts: std::collections::HashMap<(i64, i64), usize> = std::collections::HashMap::new();
+            centres.iter().all(|(x, y)| {
+                let n = counts.entry(((x / width).floor() as i64, (y / width).floor() as i64)).or_default();
+                *n += 1;
+                *n <= max
+            })
+        })
+        .unwrap_or(PARCELS_DISSOLVED_BELOW)
 }
 
 impl std::fmt::Debug for Held {
@@ -190,7 +219,9 @@ impl Held {
                     services.entry(a.intervention.clone()).or_default().insert(svc.name.clone());
                 }
             }
-            OnTheMap { actors: actors.into_iter().collect(), services }
+            let b = self.bounds();
+            let parcels_from_zoom = parcels_from_zoom(&self.snapshot, f64::midpoint(b[1], b[3]));
+            OnTheMap { actors: actors.into_iter().collect(), services, parcels_from_zoom }
         })
     }
 

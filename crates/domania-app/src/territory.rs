@@ -56,6 +56,9 @@ pub struct TerritoryView<'a> {
     pub services: &'a std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
     /// The map library's version built in (empty without it).
     pub maplibre: &'a str,
+    /// The zoom from which the parcels' fill is drawn everywhere: below it, a tile holding too
+    /// many parcels to merge leaves them out (a département seen whole).
+    pub parcels_from_zoom: u8,
 }
 
 /// A basemap under the viewer's layers (`serve --basemap`): raster tiles (a URL template with
@@ -167,6 +170,7 @@ impl Held {
             actors: &on_map.actors,
             services: &on_map.services,
             maplibre,
+            parcels_from_zoom: on_map.parcels_from_zoom,
         }
     }
 

@@ -389,10 +389,10 @@ error-attribute-unknown = attribute[{ $code }] is not an attribute of { $service
 error-attribute-value = attribute[{ $code }] = "{ $value }": the value is true or false.
 error-address-unplaced = The address "{ $address }" cannot be placed: no address with that number is known (Base Adresse Nationale, or the owner file's addresses); give lat and long, or an address with its number.
 error-photo-too-large = The photo "{ $name }" is larger than the { $mb } MB taken; make it smaller or send another.
-error-photo-type = The file "{ $name }" is not a JPEG, PNG or WebP photo (its content was read, not its name); send a photo in one of these formats.
-error-photo-heif = The photo "{ $name }" is in HEIC format, which Domania does not read yet: send it as JPEG (on an iPhone, Settings › Camera › Formats › "Most Compatible").
+error-photo-type = The file "{ $name }" is not a JPEG, PNG, WebP or HEIC photo (its content was read, not its name); send a photo in one of these formats.
 error-photo-unreadable = The photo "{ $name }" cannot be read ({ $reason }); send it again, or another.
 error-no-photo = Request { $id } has no photo sent with it.
+error-photo-no-thumbnail = The photo of request { $id } is a HEIC, of which Domania makes no thumbnail: open the photo itself.
 error-photo-one = One photo (media) per request.
 
 ## The emails of service requests

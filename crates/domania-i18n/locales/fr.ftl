@@ -394,10 +394,10 @@ error-attribute-unknown = attribute[{ $code }] n’est pas un attribut de la cat
 error-attribute-value = attribute[{ $code }] = « { $value } » : la valeur est true ou false.
 error-address-unplaced = L’adresse « { $address } » ne se place pas : aucune adresse de ce numéro n’est connue (Base Adresse Nationale, ou adresses du fichier des propriétaires) ; donnez lat et long, ou une adresse avec son numéro.
 error-photo-too-large = La photo « { $name } » dépasse les { $mb } Mo acceptés ; réduisez-la ou envoyez-en une autre.
-error-photo-type = Le fichier « { $name } » n’est pas une photo JPEG, PNG ou WebP (son contenu a été lu, pas son nom) ; envoyez une photo dans l’un de ces formats.
-error-photo-heif = La photo « { $name } » est au format HEIC, que Domania ne lit pas encore : envoyez-la en JPEG (sur iPhone, Réglages › Appareil photo › Formats › « Le plus compatible »).
+error-photo-type = Le fichier « { $name } » n’est pas une photo JPEG, PNG, WebP ou HEIC (son contenu a été lu, pas son nom) ; envoyez une photo dans l’un de ces formats.
 error-photo-unreadable = La photo « { $name } » ne se lit pas ({ $reason }) ; envoyez-la de nouveau, ou une autre.
 error-no-photo = Le signalement { $id } n’a pas de photo envoyée avec lui.
+error-photo-no-thumbnail = La photo du signalement { $id } est au format HEIC, dont Domania ne fait pas de vignette : ouvrez la photo elle-même.
 error-photo-one = Une seule photo (media) par signalement.
 
 ## Les courriels des signalements

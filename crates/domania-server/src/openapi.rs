@@ -1132,7 +1132,7 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             path: "/v1/reports/{id}/photo/thumbnail",
             id: "report_photo_thumbnail",
             tag: "Service requests",
-            summary: "The thumbnail of a request's photo: a JPEG at most 320 pixels on its longest side, upright",
+            summary: "The thumbnail of a request's photo: a JPEG at most 320 pixels on its longest side, upright (a HEIC photo has none: 404)",
             access: Access::Read,
             params: vec![path("id", "the request's id", Schema::integer(Some(i64::MIN / 2), Some(i64::MAX / 2)))],
             body: None,
@@ -1266,7 +1266,7 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             access: Access::ApiKey,
             params: vec![],
             body: Some(body(
-                "the request, form-encoded (attributes as attribute[code]=value), or multipart with a photo in its media part (JPEG, PNG or WebP, its type read from its bytes; stored without its metadata but its orientation, seen at its media_url)",
+                "the request, form-encoded (attributes as attribute[code]=value), or multipart with a photo in its media part (JPEG, PNG, WebP or HEIC, its type read from its bytes; stored without its metadata but its orientation, seen at its media_url)",
                 vec![
                     ("application/x-www-form-urlencoded", post_form(e, false)),
                     ("multipart/form-data", post_form(e, true)),

@@ -82,17 +82,17 @@ CREATE TABLE IF NOT EXISTS report_photos (
   report_id INTEGER PRIMARY KEY REFERENCES reports(id),
   mime TEXT NOT NULL,
   photo BLOB NOT NULL,
-  thumbnail BLOB NOT NULL
+  thumbnail BLOB
 );
 ";
 
 /// A report's photo as stored: the picture (its metadata already taken out), its type, and a
-/// thumbnail (JPEG).
+/// thumbnail (JPEG; none of a photo Domania does not decode, a HEIC).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhotoRow {
     pub mime: String,
     pub photo: Vec<u8>,
-    pub thumbnail: Vec<u8>,
+    pub thumbnail: Option<Vec<u8>>,
 }
 
 /// Where the photo stored with report `id` is served, relative to the server's base URL: a
@@ -135,7 +135,7 @@ fn queued(
         out.push(("UPDATE reports SET media_url = ?2 WHERE id = ?1", vec![P::I(report.id), t(&photo_path(report.id))]));
         out.push((
             "INSERT INTO report_photos (report_id, mime, photo, thumbnail) VALUES (?1, ?2, ?3, ?4)",
-            vec![P::I(report.id), t(&p.mime), P::B(p.photo.clone()), P::B(p.thumbnail.clone())],
+            vec![P::I(report.id), t(&p.mime), P::B(p.photo.clone()), P::OB(p.thumbnail.clone())],
         ));
     }
     if let Some(c) = contact.filter(|c| c.email.is_some() || c.name.is_some() || c.phone.is_some()) {
@@ -563,6 +563,7 @@ pub(crate) enum P {
     T(String),
     OT(Option<String>),
     B(Vec<u8>),
+    OB(Option<Vec<u8>>),
 }
 
 impl P {
@@ -575,6 +576,7 @@ impl P {
             P::T(t) => V::Text(t.clone()),
             P::OT(t) => t.clone().map_or(V::Null, V::Text),
             P::B(b) => V::Blob(b.clone()),
+            P::OB(b) => b.clone().map_or(V::Null, V::Blob),
         }
     }
     pub(crate) fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
@@ -585,6 +587,7 @@ impl P {
             P::T(t) => t,
             P::OT(t) => t,
             P::B(b) => b,
+            P::OB(b) => b,
         }
     }
 }
@@ -765,7 +768,7 @@ CREATE TABLE IF NOT EXISTS report_deliveries (
 CREATE INDEX IF NOT EXISTS report_deliveries_due ON report_deliveries (sent_at, next_at);
 CREATE TABLE IF NOT EXISTS report_photos (
   report_id bigint PRIMARY KEY REFERENCES reports(id), mime text NOT NULL, photo bytea NOT NULL,
-  thumbnail bytea NOT NULL);
+  thumbnail bytea);
 ";
 
 impl RequestStore {
@@ -913,10 +916,11 @@ impl RequestStore {
         }
     }
 
-    /// The photo stored with report `id` (its type and bytes), or its thumbnail (a JPEG).
+    /// The photo stored with report `id` (its type and bytes), or its thumbnail (a JPEG; none
+    /// when the photo has none).
     pub fn photo(&self, id: i64, thumbnail: bool) -> Result<Option<(String, Vec<u8>)>> {
-        let column = if thumbnail { "'image/jpeg', thumbnail" } else { "mime, photo" };
-        let sql = format!("SELECT {column} FROM report_photos WHERE report_id = ?1");
+        let (column, has) = if thumbnail { ("'image/jpeg', thumbnail", "thumbnail") } else { ("mime, photo", "photo") };
+        let sql = format!("SELECT {column} FROM report_photos WHERE report_id = ?1 AND {has} IS NOT NULL");
         Ok(match &self.db {
             Db::Sqlite(conn) => conn.query_row(&sql, [id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?,
             Db::Pg(pg) => {
@@ -1053,38 +1057,9 @@ impl RequestStore {
         mail: impl FnOnce(&RequestRow) -> Vec<Recipient>,
     ) -> Result<RequestRow> {
         const UPDATE: &str = "UPDATE reports SET status = ?2, status_notes = ?3, updated_at = ?4 WHERE id = ?1";
-        let update = [P::I(id), t(status.as_str()), ot(note), t(at)];
-        let event = [P::I(id), t(at), t("status"), t(status.as_str()), ot(note), t(by)];
-        match &mut self.db {
-            Db::Sqlite(conn) => {
-                let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
-                let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                check(&current).map_err(StoreError::Refused)?;
-                tx.execute(UPDATE, rusqlite::params_from_iter(update.iter().map(P::sqlite)))?;
-                tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event.iter().map(P::sqlite)))?;
-                let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                for (sql, ps) in &queued_change(&updated, at, note, mail(&updated)) {
-                    tx.execute(sql, rusqlite::params_from_iter(ps.iter().map(P::sqlite)))?;
-                }
-                tx.commit()?;
-                Ok(updated)
-            }
-            Db::Pg(pg) => {
-                let mut client = pg.client()?;
-                let mut tx = client.transaction()?;
-                tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
-                let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                check(&current).map_err(StoreError::Refused)?;
-                tx.execute(&pg_sql(UPDATE), &pg_params(&update))?;
-                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
-                let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                for (sql, ps) in &queued_change(&updated, at, note, mail(&updated)) {
-                    tx.execute(&pg_sql(sql), &pg_params(ps))?;
-                }
-                tx.commit()?;
-                Ok(updated)
-            }
-        }
+        let update = |_: &RequestRow| vec![P::I(id), t(status.as_str()), ot(note), t(at)];
+        let event = |_: &RequestRow| vec![P::I(id), t(at), t("status"), t(status.as_str()), ot(note), t(by)];
+        self.step(id, (at, note), (UPDATE, update), event, check, mail)
     }
 
     /// Raises a report to urgent by the DVQ's droit d'alerte: its urgency and its reasons
@@ -1104,18 +1079,47 @@ impl RequestStore {
             let mut reasons: Vec<String> = serde_json::from_str(&current.urgency_reasons).unwrap_or_default();
             reasons.push("alert".into());
             let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[\"alert\"]".into());
-            [P::I(id), t(Urgency::Urgent.as_str()), P::T(reasons), t(at)]
+            vec![P::I(id), t(Urgency::Urgent.as_str()), P::T(reasons), t(at)]
         };
-        let event = |current: &RequestRow| [P::I(id), t(at), t("alert"), t(current.status.as_str()), t(note), t(by)];
+        let event =
+            |current: &RequestRow| vec![P::I(id), t(at), t("alert"), t(current.status.as_str()), t(note), t(by)];
+        self.step(id, (at, Some(note)), (UPDATE, update), event, check, mail)
+    }
+
+    /// Gives a report another routing (an explicit re-route), in one transaction with its
+    /// event.
+    pub fn reroute(&mut self, id: i64, new: &Rerouted, by: &str, at: &str) -> Result<RequestRow> {
+        let event = |current: &RequestRow| {
+            let note = format!("re-routed from {} to {}: {}", current.service_name, new.service_name, new.explanation);
+            vec![P::I(id), t(at), t("reroute"), t(current.status.as_str()), P::OT(Some(note)), t(by)]
+        };
+        let update = |_: &RequestRow| reroute_params(id, new, at);
+        self.step(id, (at, None), (REROUTE.as_str(), update), event, |_| Ok(()), |_| Vec::new())
+    }
+
+    /// One step of report `id` in one transaction, on either engine: the report as it is (locked
+    /// on PostgreSQL) given to `check`, which may refuse it; the `update` statement run with the
+    /// parameters it makes of the report; the step's `event` stored; the messages `mail` names
+    /// for the report as it became queued (with the step's time and note).
+    fn step(
+        &mut self,
+        id: i64,
+        (at, note): (&str, Option<&str>),
+        (update_sql, update): (&str, impl FnOnce(&RequestRow) -> Vec<P>),
+        event: impl FnOnce(&RequestRow) -> Vec<P>,
+        check: impl FnOnce(&RequestRow) -> std::result::Result<(), String>,
+        mail: impl FnOnce(&RequestRow) -> Vec<Recipient>,
+    ) -> Result<RequestRow> {
         match &mut self.db {
             Db::Sqlite(conn) => {
                 let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
                 let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
                 check(&current).map_err(StoreError::Refused)?;
-                tx.execute(UPDATE, rusqlite::params_from_iter(update(&current).iter().map(P::sqlite)))?;
-                tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event(&current).iter().map(P::sqlite)))?;
+                let (update, event) = (update(&current), event(&current));
+                tx.execute(update_sql, rusqlite::params_from_iter(update.iter().map(P::sqlite)))?;
+                tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event.iter().map(P::sqlite)))?;
                 let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                for (sql, ps) in &queued_change(&updated, at, Some(note), mail(&updated)) {
+                for (sql, ps) in &queued_change(&updated, at, note, mail(&updated)) {
                     tx.execute(sql, rusqlite::params_from_iter(ps.iter().map(P::sqlite)))?;
                 }
                 tx.commit()?;
@@ -1127,43 +1131,13 @@ impl RequestStore {
                 tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
                 let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
                 check(&current).map_err(StoreError::Refused)?;
-                tx.execute(&pg_sql(UPDATE), &pg_params(&update(&current)))?;
-                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event(&current)))?;
+                let (update, event) = (update(&current), event(&current));
+                tx.execute(&pg_sql(update_sql), &pg_params(&update))?;
+                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event))?;
                 let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                for (sql, ps) in &queued_change(&updated, at, Some(note), mail(&updated)) {
+                for (sql, ps) in &queued_change(&updated, at, note, mail(&updated)) {
                     tx.execute(&pg_sql(sql), &pg_params(ps))?;
                 }
-                tx.commit()?;
-                Ok(updated)
-            }
-        }
-    }
-
-    /// Gives a report another routing (an explicit re-route), in one transaction with its
-    /// event.
-    pub fn reroute(&mut self, id: i64, new: &Rerouted, by: &str, at: &str) -> Result<RequestRow> {
-        let event = |current: &RequestRow| {
-            let note = format!("re-routed from {} to {}: {}", current.service_name, new.service_name, new.explanation);
-            [P::I(id), t(at), t("reroute"), t(current.status.as_str()), P::OT(Some(note)), t(by)]
-        };
-        match &mut self.db {
-            Db::Sqlite(conn) => {
-                let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
-                let current = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                tx.execute(&REROUTE, rusqlite::params_from_iter(reroute_params(id, new, at).iter().map(P::sqlite)))?;
-                tx.execute(INSERT_EVENT, rusqlite::params_from_iter(event(&current).iter().map(P::sqlite)))?;
-                let updated = get_in(&tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                tx.commit()?;
-                Ok(updated)
-            }
-            Db::Pg(pg) => {
-                let mut client = pg.client()?;
-                let mut tx = client.transaction()?;
-                tx.execute("SELECT 1 FROM reports WHERE id = $1 FOR UPDATE", &[&id])?;
-                let current = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
-                tx.execute(&pg_sql(&REROUTE), &pg_params(&reroute_params(id, new, at)))?;
-                tx.execute(&pg_sql(INSERT_EVENT), &pg_params(&event(&current)))?;
-                let updated = pg_get_in(&mut tx, id)?.ok_or(StoreError::NoSuchReport(id))?;
                 tx.commit()?;
                 Ok(updated)
             }
@@ -1265,7 +1239,7 @@ mod tests {
             Some(&PhotoRow {
                 mime: "image/png".into(),
                 photo: vec![0x89, b'P', b'N', b'G', 0],
-                thumbnail: vec![0xFF, 0xD8],
+                thumbnail: Some(vec![0xFF, 0xD8]),
             }),
             |r| {
                 vec![Recipient {

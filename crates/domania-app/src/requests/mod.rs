@@ -9,6 +9,7 @@
 //! A [`Desk`] is the requests database of a store, shared by the requests of a server.
 
 pub mod annual;
+mod heif;
 pub mod levels;
 pub mod lifecycle;
 pub mod notify;
@@ -332,6 +333,10 @@ impl Desk {
     pub fn photo(&self, id: i64, thumbnail: bool) -> Result<(RequestRow, String, Vec<u8>)> {
         let store = self.store();
         let row = store.get(id)?.ok_or_else(|| no_request(id))?;
+        if thumbnail && store.photo(id, true)?.is_none() && store.photo(id, false)?.is_some() {
+            let args = vec![("id", id.to_string().into())];
+            return Err(AppError::said(ErrorCode::NotFound, "error-photo-no-thumbnail", args));
+        }
         let (mime, bytes) = store.photo(id, thumbnail)?.ok_or_else(|| {
             AppError::said(ErrorCode::NotFound, "error-no-photo", vec![("id", id.to_string().into())])
         })?;

@@ -104,13 +104,13 @@ pub(crate) fn on_change(rules: &Rules, r: &RequestRow, contact: Option<&Contact>
 /// Who is told of the DVQ's droit d'alerte on `r`: the service it is routed to (and its
 /// referents for the commune), and the commune's own referents.
 pub(crate) fn on_alert(rules: &Rules, r: &RequestRow) -> Vec<Recipient> {
-    let mut to: Vec<Recipient> = on_new(rules, &RequestRow { duplicate_of: None, ..r.clone() }, None)
+    let to: Vec<Recipient> = on_new(rules, &RequestRow { duplicate_of: None, ..r.clone() }, None)
         .into_iter()
         .filter(|x| x.role == "service")
         .chain(on_change(rules, r, None).into_iter().filter(|x| x.role == "referent"))
         .map(|x| recipient(ALERT, &x.address))
         .collect();
-    to.dedup_by(|a, b| a.address.eq_ignore_ascii_case(&b.address));
+    // Each address once (`with_webhooks`).
     with_webhooks(rules, r, to)
 }
 

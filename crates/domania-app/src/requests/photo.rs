@@ -1,5 +1,5 @@
 //! The photo of a report (GeoReport's `media`, sent as a multipart part): its type read from
-//! its bytes (JPEG, PNG, WebP; never from its name or the type the client declares), its
+//! its bytes (JPEG, PNG, WebP, HEIC; never from its name or the type the client declares), its
 //! metadata taken out — the place, the date, the camera and the phone's owner that EXIF, XMP
 //! and text chunks carry about a resident — except the orientation, which a viewer needs to
 //! show it upright, and a small JPEG thumbnail for lists and emails. The image is decoded to
@@ -8,7 +8,9 @@
 //!
 //! The picture's own bytes are kept as they came (no new compression): only the segments or
 //! chunks that hold metadata are left out, and the orientation is written back in a minimal
-//! EXIF block.
+//! EXIF block. An iPhone's HEIC is not decoded (no maintained HEVC decoder in Rust): its
+//! metadata items are written over in place (see `heif`), its structure checked, and it has no
+//! thumbnail.
 
 use std::io::Cursor;
 
@@ -29,11 +31,11 @@ const MAX_DECODE_BYTES: u64 = 1 << 30;
 /// A photo as stored: the picture without its metadata, its type, and a thumbnail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Photo {
-    /// `image/jpeg`, `image/png` or `image/webp`.
+    /// `image/jpeg`, `image/png`, `image/webp` or `image/heic`.
     pub mime: &'static str,
     pub bytes: Vec<u8>,
-    /// A JPEG at most [`THUMBNAIL_SIDE`] pixels on its longest side, upright.
-    pub thumbnail: Vec<u8>,
+    /// A JPEG at most [`THUMBNAIL_SIDE`] pixels on its longest side, upright (none of a HEIC).
+    pub thumbnail: Option<Vec<u8>>,
 }
 
 /// The picture types taken, read from their first bytes.
@@ -78,7 +80,7 @@ impl Kind {
 fn is_heif(b: &[u8]) -> bool {
     b.len() >= 12
         && &b[4..8] == b"ftyp"
-        && matches!(&b[8..12], b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1" | b"avif")
+        && matches!(&b[8..12], b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1")
 }
 
 /// The photo `name` (its file name as sent, for the messages) made ready to store.
@@ -94,16 +96,20 @@ pub fn accept(name: &str, bytes: &[u8]) -> Result<Photo> {
             vec![("name", shown.into()), ("mb", MAX_PHOTO_MB.to_string().into())],
         ));
     }
-    let Some(kind) = Kind::sniff(bytes) else {
-        let id = if is_heif(bytes) { "error-photo-heif" } else { "error-photo-type" };
-        return Err(AppError::said(ErrorCode::UnsupportedMediaType, id, vec![("name", shown.into())]));
-    };
     let unreadable = |e: &dyn std::fmt::Display| {
         AppError::said(
             ErrorCode::BadUpload,
             "error-photo-unreadable",
             vec![("name", shown.clone().into()), ("reason", e.to_string().into())],
         )
+    };
+    if is_heif(bytes) {
+        let stripped = super::heif::strip(bytes).map_err(|e| unreadable(&e))?;
+        return Ok(Photo { mime: "image/heic", bytes: stripped, thumbnail: None });
+    }
+    let Some(kind) = Kind::sniff(bytes) else {
+        let args = vec![("name", shown.clone().into())];
+        return Err(AppError::said(ErrorCode::UnsupportedMediaType, "error-photo-type", args));
     };
     let (stripped, orientation) = match kind {
         Kind::Jpeg => strip_jpeg(bytes),
@@ -131,7 +137,7 @@ pub fn accept(name: &str, bytes: &[u8]) -> Result<Photo> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumbnail, 80)
         .encode_image(&small)
         .map_err(|e| unreadable(&e))?;
-    Ok(Photo { mime: kind.mime(), bytes: stripped, thumbnail })
+    Ok(Photo { mime: kind.mime(), bytes: stripped, thumbnail: Some(thumbnail) })
 }
 
 /// The orientation (EXIF tag 0x0112, 1–8) in a TIFF structure (EXIF's body, after `Exif\0\0`).
@@ -355,7 +361,7 @@ mod tests {
         assert_eq!(tiff_orientation(&p.bytes[kept + 6..]), Some(6));
         image::load_from_memory_with_format(&p.bytes, ImageFormat::Jpeg).unwrap();
         // The thumbnail is upright: 40×20 turned a quarter is 20×40.
-        let th = image::load_from_memory_with_format(&p.thumbnail, ImageFormat::Jpeg).unwrap();
+        let th = image::load_from_memory_with_format(p.thumbnail.as_deref().unwrap(), ImageFormat::Jpeg).unwrap();
         assert_eq!((th.width(), th.height()), (20, 40));
     }
 
@@ -373,7 +379,7 @@ mod tests {
         assert!(contains(&with_text, b"Author") && !contains(&p.bytes, b"Author"));
         let back = image::load_from_memory_with_format(&p.bytes, ImageFormat::Png).unwrap();
         assert_eq!(back.to_rgba8(), img);
-        let th = image::load_from_memory(&p.thumbnail).unwrap();
+        let th = image::load_from_memory(p.thumbnail.as_deref().unwrap()).unwrap();
         assert_eq!((th.width(), th.height()), (320, 192));
 
         let mut webp = Vec::new();
@@ -388,9 +394,11 @@ mod tests {
         let e = accept("photo.jpg", b"<html>not a photo</html>").unwrap_err();
         assert_eq!(e.code(), ErrorCode::UnsupportedMediaType);
         assert!(e.message().contains("photo.jpg"), "{}", e.message());
+        // A HEIC brand without the boxes of a picture.
         let mut heic = vec![0, 0, 0, 24];
         heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
-        assert!(accept("IMG_0002.HEIC", &heic).unwrap_err().message().contains("HEIC"));
+        let e = accept("IMG_0002.HEIC", &heic).unwrap_err();
+        assert!(e.code() == ErrorCode::BadUpload && e.message().contains("IMG_0002.HEIC"), "{}", e.message());
         // A JPEG cut short: the header says JPEG, the picture does not decode.
         let cut = &SENT[..300];
         assert_eq!(accept("cut.jpg", cut).unwrap_err().code(), ErrorCode::BadUpload);
