@@ -182,15 +182,31 @@ fn tiff_with_orientation(o: u8) -> Vec<u8> {
 
 type Stripped = std::result::Result<(Vec<u8>, Option<u8>), String>;
 
-/// A JPEG without its APP1–APP13 and APP15 segments (EXIF, XMP, IPTC, makers' notes) and
-/// comments; JFIF (APP0), the colour profile (APP2) and Adobe's colour transform (APP14) stay,
-/// as does everything from the first scan on. The orientation comes back in a minimal APP1.
+/// A JPEG without its metadata segments — APP1 (EXIF, XMP), APP2 but the colour profile
+/// (`ICC_PROFILE`; the multi-picture index goes), APP3–APP13, APP15 and comments — wherever they
+/// are, between scans too; JFIF (APP0), the colour profile and Adobe's colour transform (APP14)
+/// stay, as do the tables and scans. Nothing after the end of the picture is kept: phones append
+/// other pictures there (depth and gain maps), each with its own EXIF. The orientation comes back
+/// in a minimal APP1.
 fn strip_jpeg(b: &[u8]) -> Stripped {
     let mut out = vec![0xFF, 0xD8];
     let mut orientation = None;
     let mut i = 2;
     let mut kept: Vec<&[u8]> = Vec::new();
+    let mut in_scan = false;
     loop {
+        if in_scan {
+            // The scan's coded bytes, up to the next marker (0xFF not followed by a stuffed 0 or
+            // a restart marker).
+            let start = i;
+            while i + 1 < b.len() && !(b[i] == 0xFF && b[i + 1] != 0 && !(0xD0..=0xD7).contains(&b[i + 1])) {
+                i += 1;
+            }
+            if i + 1 >= b.len() {
+                return Err("the picture has no end (EOI)".into());
+            }
+            kept.push(&b[start..i]);
+        }
         // Fill bytes before a marker are allowed.
         while b.get(i) == Some(&0xFF) && b.get(i + 1) == Some(&0xFF) {
             i += 1;
@@ -198,9 +214,8 @@ fn strip_jpeg(b: &[u8]) -> Stripped {
         let (Some(&0xFF), Some(&marker)) = (b.get(i), b.get(i + 1)) else {
             return Err(format!("no JPEG marker at byte {i}"));
         };
-        if marker == 0xD9 || marker == 0xDA {
-            // The end, or the first scan: the rest is the picture.
-            kept.push(&b[i..]);
+        if marker == 0xD9 {
+            kept.push(&b[i..i + 2]);
             break;
         }
         let len =
@@ -209,10 +224,13 @@ fn strip_jpeg(b: &[u8]) -> Stripped {
         let body = &seg[4.min(seg.len())..];
         match marker {
             0xE1 if body.starts_with(b"Exif\0\0") => orientation = orientation.or_else(|| tiff_orientation(&body[6..])),
+            0xE2 if body.starts_with(b"ICC_PROFILE\0") => kept.push(seg),
             0xE1..=0xED | 0xEF | 0xFE => {}
             _ => kept.push(seg),
         }
         i += 2 + len;
+        // Coded bytes follow a scan's header (SOS) only.
+        in_scan = marker == 0xDA;
     }
     // The JFIF header first when there is one, then the orientation, then the rest.
     let jfif = kept.first().is_some_and(|s| s.len() > 1 && s[1] == 0xE0);
@@ -363,6 +381,31 @@ mod tests {
         // The thumbnail is upright: 40×20 turned a quarter is 20×40.
         let th = image::load_from_memory_with_format(p.thumbnail.as_deref().unwrap(), ImageFormat::Jpeg).unwrap();
         assert_eq!((th.width(), th.height()), (20, 40));
+    }
+
+    #[test]
+    fn a_jpeg_keeps_its_colour_profile_and_loses_the_pictures_after_its_end() {
+        let seg = |marker: u8, body: &[u8]| {
+            let mut s = vec![0xFF, marker];
+            s.extend_from_slice(&u16::try_from(body.len() + 2).unwrap().to_be_bytes());
+            s.extend_from_slice(body);
+            s
+        };
+        let mut sent = SENT[..2].to_vec();
+        sent.extend(seg(0xE2, b"ICC_PROFILE\0\x01\x01Display P3"));
+        sent.extend(seg(0xE2, b"MPF\0II*\0 index of the depth map"));
+        sent.extend_from_slice(&SENT[2..]);
+        // A depth map after the end, with its own EXIF, as phones append them.
+        sent.extend(seg(0xD8, b"").iter().take(2));
+        sent.extend(seg(0xE1, b"Exif\0\0GPS 48.8915N of the depth map"));
+        sent.extend_from_slice(&[0xFF, 0xD9]);
+        let p = accept("IMG_0004.jpg", &sent).unwrap();
+        assert!(contains(&p.bytes, b"Display P3"), "the colour profile stays");
+        for gone in [&b"index of the depth map"[..], b"GPS 48.8915N", b"Bob"] {
+            assert!(!contains(&p.bytes, gone), "{}", String::from_utf8_lossy(gone));
+        }
+        assert!(p.bytes.ends_with(&[0xFF, 0xD9]));
+        image::load_from_memory_with_format(&p.bytes, ImageFormat::Jpeg).unwrap();
     }
 
     #[test]
