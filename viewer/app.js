@@ -107,11 +107,22 @@ const reportColours = (style) => {
 const STATUS = EN
   ? { received: 'received', acknowledged: 'acknowledged', planned: 'planned', in_progress: 'in progress', done: 'done', rejected: 'rejected', transferred: 'transferred', duplicate: 'duplicate' }
   : { received: 'reçu', acknowledged: 'pris en compte', planned: 'planifié', in_progress: 'en cours', done: 'traité', rejected: 'refusé', transferred: 'transmis', duplicate: 'doublon' };
-// The reports asked for: in progress, or all.
+// The reports asked for: in progress or all, of one category or all.
 function reportsUrl() {
-  const status = $('reports-status').value;
+  const q = new URLSearchParams();
+  if ($('reports-status').value) q.set('status', $('reports-status').value);
+  if ($('reports-category').value) q.set('service_code', $('reports-category').value);
   const base = `${location.origin}${location.pathname.replace(/[^/]*$/, '')}v1/reports.geojson`;
-  return status ? `${base}?status=${encodeURIComponent(status)}` : base;
+  return q.size ? `${base}?${q}` : base;
+}
+
+// The report categories of the rules, for the reports' filter.
+async function fillReportCategories() {
+  const sel = $('reports-category');
+  const kept = sel.value;
+  for (const o of [...sel.options].slice(1)) o.remove();
+  for (const s of await api('open311/v2/services.json')) sel.append(new Option(s.service_name, s.service_code));
+  sel.value = kept;
 }
 
 // A first answer fetched before the library: read as `api` would (a token asked for on 401).
@@ -829,7 +840,7 @@ $('view').addEventListener('change', async (e) => {
   }
 });
 for (const box of document.querySelectorAll('#toggles input')) box.addEventListener('change', applyToggles);
-$('reports-status').addEventListener('change', () => map?.getSource('reports')?.setData(reportsUrl()));
+for (const id of ['reports-status', 'reports-category']) $(id).addEventListener('change', () => map?.getSource('reports')?.setData(reportsUrl()));
 function openPanel(open) {
   $('panel').classList.toggle('closed', !open);
   document.querySelector('main').classList.toggle('closed', !open);
@@ -860,6 +871,7 @@ try {
   placeQpvLabels();
   zoomHint();
   map.on('zoomend', zoomHint);
+  fillReportCategories().catch((err) => status(`${say('Signalements', 'Reports')} : ${err.message}`, true));
   performance.mark('domania:style');
   map.once('idle', () => {
     performance.mark('domania:drawn');

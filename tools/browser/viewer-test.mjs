@@ -243,6 +243,20 @@ try {
   }, null, { timeout: 10_000 }).then((h) => h.jsonValue()).catch(() => null);
   summary.report_photo = thumb;
   check(thumb && thumb.w === 20 && thumb.h === 40, `the report's photo in its popup: ${JSON.stringify(thumb)}`);
+  // The reports' filter by category: another category hides it, its own shows it again.
+  const drawnAs = async (code) => {
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('v1/reports.geojson') && r.url().includes(`service_code=${code}`)),
+      page.selectOption('#reports-category', code),
+    ]);
+    await page.waitForTimeout(500);
+    await idle(page);
+    return page.evaluate((id) => window.domania.map.queryRenderedFeatures({ layers: ['reports'] }).some((x) => String(x.properties.id) === id), reportId);
+  };
+  const categories = await page.$$eval('#reports-category option', (os) => os.map((o) => o.value));
+  const other = categories.find((c) => c && c !== 'litter');
+  summary.report_filter = { categories: categories.length, other: await drawnAs(other), own: await drawnAs('litter') };
+  check(!summary.report_filter.other && summary.report_filter.own, `the reports' filter by category: ${JSON.stringify(summary.report_filter)}`);
   await page.evaluate(() => document.querySelector('.maplibregl-popup-close-button')?.click());
 
   // ---- An error, in French: an unknown sub-sector.
