@@ -80,6 +80,13 @@ fn smtp(folder: &Path) -> Helper {
     Helper::start("mail/sink.py", &[folder.to_str().unwrap()], folder)
 }
 
+/// `domania serve` on `store`, sending its mail to `sink` from `gup@example.org`.
+fn serve_mailing(store: &Path, sink: &Helper) -> Server {
+    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
+    let env = [("DOMANIA_SMTP_URL", Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
+    Server::start_env(store, &[], &env)
+}
+
 /// The messages once there are at least `n` (at most 20 s).
 fn wait_for(sink: &Helper, n: usize) -> Vec<Value> {
     sink.wait(|m| m.len() >= n, Duration::from_secs(20))
@@ -125,11 +132,9 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
         texts(&domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"])).0.trim().to_owned();
     let editor = texts(&domania(&store, &["token", "create", "--name", "ctc", "--role", "editor"])).0.trim().to_owned();
     let sink = smtp(&dir.path().join("mail"));
-    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
-    let env = [(("DOMANIA_SMTP_URL"), Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
 
     // A request: the routed service hears of it at once, the reporter is acknowledged.
-    let server = Server::start_env(&store, &[], &env);
+    let server = serve_mailing(&store, &sink);
     let id = post(&server.url, &key, "Matelas et sacs devant le hall B", Some("habitant@example.org"));
     // The service, its referent for the commune (Poissy's sorting ambassador in the demo), and
     // the reporter.
@@ -188,7 +193,7 @@ fn the_routed_service_and_the_reporter_are_told_by_email_and_nothing_is_lost_or_
     assert_eq!(unsent.len(), 3, "each duplicate's reporter only: {unsent:?}");
     assert!(unsent.iter().all(|d| d["role"] == "reporter" && d["status"] == "duplicate"), "{unsent:?}");
     let before = sink.records().len();
-    let again = Server::start_env(&store, &[], &env);
+    let again = serve_mailing(&store, &sink);
     let all = wait_for(&sink, before + 3);
     assert_eq!(all.len(), before + 3);
     std::thread::sleep(Duration::from_secs(3));
@@ -260,9 +265,7 @@ fn a_photo_reaches_the_routed_service_without_what_it_said_of_its_taker() {
     let key =
         texts(&domania(&store, &["token", "create", "--name", "mairie", "--role", "reporter"])).0.trim().to_owned();
     let sink = smtp(&dir.path().join("mail"));
-    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
-    let env = [(("DOMANIA_SMTP_URL"), Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
-    let server = Server::start_env(&store, &[], &env);
+    let server = serve_mailing(&store, &sink);
     let sent = std::fs::read(root().join("crates/domania-app/tests/fixtures/photo-with-exif.jpg")).unwrap();
     let fields = [
         ("api_key", key.as_str()),
@@ -357,9 +360,7 @@ fn the_dvq_s_alert_makes_a_request_urgent_and_tells_its_service_and_commune() {
     };
     let (key, editor, dvq) = (token("mairie", "reporter"), token("ctc", "editor"), token("dvq", "admin"));
     let sink = smtp(&dir.path().join("mail"));
-    let smtp = format!("smtp://127.0.0.1:{}", sink.port);
-    let env = [(("DOMANIA_SMTP_URL"), Path::new(&smtp)), ("DOMANIA_MAIL_FROM", Path::new("GUP <gup@example.org>"))];
-    let server = Server::start_env(&store, &[], &env);
+    let server = serve_mailing(&store, &sink);
     let id = post(&server.url, &key, "Seringues dans le bac à sable", None);
     let before = wait_for(&sink, 2).len();
     // The answer's status and body.
