@@ -496,6 +496,13 @@ function whoHtml(who) {
 }
 
 let popup = null;
+// How long ago `iso` was, in words (« il y a 3 jours »).
+function ago(iso) {
+  const s = (Date.parse(iso) - Date.now()) / 1000;
+  const units = [['second', 1], ['minute', 60], ['hour', 3600], ['day', 86400], ['month', 86400 * 30], ['year', 86400 * 365]];
+  const [unit, per] = units.findLast(([, n]) => Math.abs(s) >= n) || units[0];
+  return new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto' }).format(Math.round(s / per), unit);
+}
 // A report and its timeline, as the services moved it.
 async function reportHtml(id) {
   const [r] = await api(`open311/v2/requests/${encodeURIComponent(id)}.json`);
@@ -508,7 +515,11 @@ async function reportHtml(id) {
   const photo = !r.media_url ? '' : ours
     ? `<a class="photo" href="${esc(r.media_url)}" target="_blank" rel="noopener"><img alt="${say('Photo du signalement', 'Photo of the report')}" data-thumbnail="${esc(r.media_url)}/thumbnail"></a>`
     : `<p><a href="${esc(r.media_url)}" target="_blank" rel="noopener noreferrer">${say('Photo', 'Photo')}</a></p>`;
+  // Its age and its urgency, as a service sorts its queue.
+  const urgency = { urgent: say('urgent', 'urgent'), review: say('urgence à vérifier', 'urgency to check') }[r.urgency];
+  const age = `${say('reçu', 'received')} ${ago(r.requested_datetime)}${urgency ? ` · <strong>${esc(urgency)}</strong>` : ''}`;
   return `<h3>${say('Signalement', 'Report')} ${esc(r.service_request_id)} — ${esc(r.service_name)}</h3>
+    <p class="meta age">${age}</p>
     <p>${esc(r.description)}</p>${photo}
     <p class="meta">${say('Adressé à', 'Sent to')} <strong>${esc(r.agency_responsible)}</strong>${r.duplicate_of ? ` · ${say('doublon du', 'duplicate of')} ${esc(r.duplicate_of)}` : ''}</p>
     <ol class="timeline">${steps.join('')}</ol>`;

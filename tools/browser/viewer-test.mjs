@@ -236,6 +236,7 @@ try {
   const timeline = await page.locator('.maplibregl-popup-content').textContent();
   summary.report_popup = timeline.slice(0, 200);
   check(timeline.includes(`Signalement ${reportId}`) && timeline.includes('reçu') && timeline.includes('Papiers devant le local vélos'), `the report's popup: ${timeline}`);
+  check(/reçu (il y a \d+ (secondes?|minutes?)|maintenant)/.test(timeline), `the report's age in its popup: ${timeline}`);
   // Its photo's thumbnail, drawn: upright (the 40×20 photo says it is turned a quarter).
   const thumb = await page.waitForFunction(() => {
     const img = document.querySelector('.maplibregl-popup-content a.photo img');
