@@ -34,7 +34,7 @@ fn boxes(b: &[u8], from: usize, to: usize) -> Result<Vec<Box4>, String> {
             }
             n => (8, n),
         };
-        if size < header || i + size > to {
+        if size < header || size > to - i {
             return Err(format!("the box {} at byte {i} runs past its parent", String::from_utf8_lossy(&kind)));
         }
         out.push(Box4 { kind, start: i + header, end: i + size });
@@ -111,7 +111,7 @@ fn extents(b: &[u8], iloc: &Box4, idat: Option<&Box4>, items: &[u32]) -> Result<
                 _ => return Err(format!("item {id}'s bytes are where this reader does not look (method {method})")),
             };
             let end = if length == 0 { limit } else { start.saturating_add(length) };
-            if end > limit {
+            if start > end || end > limit {
                 return Err(format!("item {id}'s bytes run past the end"));
             }
             out.push((id, start, end));
@@ -256,5 +256,20 @@ mod tests {
         let mut cut = heic();
         cut.truncate(cut.len() - 30);
         assert!(strip(&cut).is_err(), "an item past the end");
+        // A box claiming the largest size there is (a 64-bit length): refused, not wrapped.
+        let mut huge = boxed(*b"ftyp", b"heic\0\0\0\0");
+        huge.extend_from_slice(&[0, 0, 0, 1]);
+        huge.extend_from_slice(b"meta");
+        huge.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert!(strip(&huge).unwrap_err().contains("runs past"));
+        // Every byte of the file cut off in turn, and every byte changed: an error or a file,
+        // never a panic.
+        let whole = heic();
+        for n in 0..whole.len() {
+            let _ = strip(&whole[..n]);
+            let mut bent = whole.clone();
+            bent[n] ^= 0xFF;
+            let _ = strip(&bent);
+        }
     }
 }
