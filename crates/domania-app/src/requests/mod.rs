@@ -333,14 +333,15 @@ impl Desk {
     pub fn photo(&self, id: i64, thumbnail: bool) -> Result<(RequestRow, String, Vec<u8>)> {
         let store = self.store();
         let row = store.get(id)?.ok_or_else(|| no_request(id))?;
-        if thumbnail && store.photo(id, true)?.is_none() && store.photo(id, false)?.is_some() {
-            let args = vec![("id", id.to_string().into())];
+        if let Some((mime, bytes)) = store.photo(id, thumbnail)? {
+            return Ok((row, mime, bytes));
+        }
+        // A thumbnail missing where a photo is (a HEIC) is said apart from no photo at all.
+        let args = vec![("id", id.to_string().into())];
+        if thumbnail && store.photo(id, false)?.is_some() {
             return Err(AppError::said(ErrorCode::NotFound, "error-photo-no-thumbnail", args));
         }
-        let (mime, bytes) = store.photo(id, thumbnail)?.ok_or_else(|| {
-            AppError::said(ErrorCode::NotFound, "error-no-photo", vec![("id", id.to_string().into())])
-        })?;
-        Ok((row, mime, bytes))
+        Err(AppError::said(ErrorCode::NotFound, "error-no-photo", args))
     }
 
     /// Figures per QPV, commune and service, and month of request.
