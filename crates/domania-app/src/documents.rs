@@ -40,17 +40,17 @@ pub fn esc(text: &str) -> String {
 }
 
 /// Square metres the French way, to the metre: `12 345 m²`.
-fn m2(v: f64) -> String {
+pub(crate) fn m2(v: f64) -> String {
     format::area_m2(v, 0, Lang::Fr)
 }
 
 /// A date the French way: `26 novembre 2026`.
-fn date_fr(d: Date) -> String {
+pub(crate) fn date_fr(d: Date) -> String {
     format::date(d, Lang::Fr)
 }
 
 /// A share the French way: `61,5 %`.
-fn pct(v: f64) -> String {
+pub(crate) fn pct(v: f64) -> String {
     format::percent(v, 1, Lang::Fr)
 }
 
@@ -77,11 +77,11 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn kind_label<'a>(rules: &'a Rules, kind: &'a str) -> &'a str {
+pub(crate) fn kind_label<'a>(rules: &'a Rules, kind: &'a str) -> &'a str {
     rules.config().interventions.iter().find(|i| i.id == kind).map_or(kind, |i| i.label.as_str())
 }
 
-fn rule_label(r: RuleKind) -> &'static str {
+pub(crate) fn rule_label(r: RuleKind) -> &'static str {
     match r {
         RuleKind::Convention => "convention",
         RuleKind::Fixed => "règle fixe",
@@ -107,12 +107,22 @@ fn links(phone: Option<&str>, email: Option<&str>) -> String {
     parts.join(" · ")
 }
 
+/// A map drawn: its SVG, the ground it shows (Lambert-93) and its size in SVG units.
+pub(crate) struct Drawn {
+    pub svg: String,
+    pub frame: Rect<f64>,
+    pub width: f64,
+    pub height: f64,
+}
+
 /// An SVG map of `shapes` (Lambert-93), each filled with its colour and numbered, inside the
-/// outline `frame`.
+/// outline `frame`; `title` names it for screen readers.
 #[allow(clippy::many_single_char_names)]
-fn svg_map(frame: &MultiPolygon<f64>, shapes: &[(String, &'static str, &MultiPolygon<f64>)]) -> String {
+pub(crate) fn svg_map(frame: &MultiPolygon<f64>, shapes: &[(String, &'static str, &MultiPolygon<f64>)], title: &str) -> Drawn {
     const W: f64 = 1000.0;
-    let Some(b) = frame.bounding_rect() else { return String::new() };
+    let Some(b) = frame.bounding_rect() else {
+        return Drawn { svg: String::new(), frame: Rect::new((0.0, 0.0), (1.0, 1.0)), width: W, height: W };
+    };
     let pad = (b.width().max(b.height()) * 0.03).max(1.0);
     let b = Rect::new((b.min().x - pad, b.min().y - pad), (b.max().x + pad, b.max().y + pad));
     let scale = W / b.width();
@@ -133,7 +143,8 @@ fn svg_map(frame: &MultiPolygon<f64>, shapes: &[(String, &'static str, &MultiPol
     };
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {h:.0}\" role=\"img\" \
-         aria-label=\"Carte du sous-secteur\"><rect width=\"100%\" height=\"100%\" fill=\"#fafaf7\"/>"
+         aria-label=\"{}\"><rect width=\"100%\" height=\"100%\" fill=\"#fafaf7\"/>",
+        esc(title)
     );
     for (_, colour, mp) in shapes {
         let dash = if *colour == non_cadastre() { " stroke-dasharray=\"4 3\"" } else { "" };
@@ -159,11 +170,13 @@ fn svg_map(frame: &MultiPolygon<f64>, shapes: &[(String, &'static str, &MultiPol
         }
     }
     svg.push_str("</svg>");
-    svg
+    // The ground shown: the frame's box, grown to the drawing's proportions.
+    let shown = Rect::new((b.min().x, b.max().y - h / scale), (b.min().x + W / scale, b.max().y));
+    Drawn { svg, frame: shown, width: W, height: h }
 }
 
 /// Where a convention stands on `date`.
-fn convention_state(c: &Convention, date: Date) -> &'static str {
+pub(crate) fn convention_state(c: &Convention, date: Date) -> &'static str {
     if date < c.valid_from {
         "pas encore en vigueur"
     } else if c.valid_to.is_some_and(|to| to < date) {
@@ -190,7 +203,7 @@ pub struct Territory<'a> {
 }
 
 /// The space's line label: `n° 3 — parcelle 78498000AB0012 (Commune)`.
-fn space_label(s: &SpaceAssignment) -> String {
+pub(crate) fn space_label(s: &SpaceAssignment) -> String {
     match &s.space {
         SpaceKind::Parcel { idu, actor } => format!("Parcelle {idu} ({})", actor.label_fr()),
         SpaceKind::NonCadastre => "Espace non cadastré (domaine public, voirie)".into(),
@@ -244,7 +257,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
         };
         shapes.push(((n + 1).to_string(), colour, g));
     }
-    let _ = write!(b, "<section class=\"map\">{}<p class=\"legend\">", svg_map(&zone.geom_l93, &shapes));
+    let _ = write!(b, "<section class=\"map\">{}<p class=\"legend\">", svg_map(&zone.geom_l93, &shapes, "Carte du sous-secteur").svg);
     for a in actors_drawn {
         let _ =
             write!(b, "<span><i class=\"swatch\" style=\"background:{}\"></i>{}</span>", actor_color(a), a.label_fr());

@@ -38,6 +38,7 @@ pub use domania_i18n as i18n;
 pub mod owners;
 pub mod parcels;
 pub mod perimeters;
+pub mod printed;
 pub mod point;
 pub mod qpv;
 pub mod requests;

@@ -297,6 +297,18 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
         format: TableFormat,
     },
+    /// The cahier des charges localisé of a sub-sector as a PDF to sign: its map, who owns its
+    /// land, the decision, who does what, its conventions, the versions of the data it is made
+    /// from and a signature block for each party.
+    Cahier {
+        /// The sub-sector's key.
+        subsector: String,
+        /// The PDF file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        judging: Judging,
+    },
     /// Candidate sub-sectors: the blocks (îlots) of parcels bounded by non-cadastré space inside
     /// a QPV, as GeoJSON (WGS84) ready to edit and import as sub-sectors.
     Blocks {

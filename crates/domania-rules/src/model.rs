@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesConfig {
+    /// The territory the rules are for, as its documents name it (`Communauté urbaine Grand
+    /// Paris Seine & Oise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub territory: Option<String>,
     pub delegation: Delegation,
     /// Actor that manages the non-cadastré remainder (public roads): the CU by default.
     #[serde(default = "default_public_actor")]

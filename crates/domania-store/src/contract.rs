@@ -43,6 +43,8 @@ pub(crate) trait Engine: Send {
     fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>>;
     fn departements(&self) -> Result<Vec<String>>;
     fn owner_coverage(&self) -> Result<BTreeSet<String>>;
+    /// The latest `updated` date of the current parcels (the cadastre's own dates), if any has.
+    fn cadastre_updated(&self) -> Result<Option<String>>;
     fn owner_file_covers(&self, commune: &str) -> Result<bool>;
     /// What a server of some départements reads, when the engine can read only those (the
     /// partitions of a database); `None`: read everything and restrict.

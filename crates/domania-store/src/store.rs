@@ -230,6 +230,12 @@ impl Store {
         self.db.departements()
     }
 
+    /// The latest `updated` date the cadastre gives a current parcel (`2021-10-14`): how recent
+    /// the plan is, as the data itself says.
+    pub fn cadastre_updated(&self) -> Result<Option<String>> {
+        self.db.cadastre_updated()
+    }
+
     /// Every current parcel IDU.
     pub fn parcel_idus(&self) -> Result<Vec<String>> {
         let mut keys = self.db.keys(Layer::Parcels)?;

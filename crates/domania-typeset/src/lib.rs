@@ -41,6 +41,8 @@ pub struct Document<'a> {
     /// `json("figures.json")` and its images by the names given in `files`.
     pub name: &'a str,
     pub template: &'a str,
+    /// Typst modules the template imports (`#import "common.typ": *`), by name.
+    pub modules: &'a [(&'a str, &'a str)],
     /// The figures, serialised as `figures.json`.
     pub figures: &'a serde_json::Value,
     /// Other files the template reads (SVG maps and charts), by name.
@@ -68,6 +70,7 @@ static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Lib
 struct Print {
     main: FileId,
     source: Source,
+    modules: HashMap<FileId, Source>,
     files: HashMap<FileId, Bytes>,
     today: Option<Datetime>,
 }
@@ -89,7 +92,7 @@ impl World for Print {
         if id == self.main {
             return Ok(self.source.clone());
         }
-        Err(FileError::NotSource)
+        self.modules.get(&id).cloned().ok_or(FileError::NotSource)
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
@@ -141,7 +144,12 @@ pub fn pdf(doc: &Document<'_>) -> Result<Vec<u8>, TypesetError> {
     }
     let (y, m, d) = doc.date;
     let today = Datetime::from_ymd(y, m, d);
-    let world = Print { main, source, files, today };
+    let mut modules = HashMap::new();
+    for (name, text) in doc.modules {
+        let id = file_id(doc.name, name)?;
+        modules.insert(id, Source::new(id, (*text).to_owned()));
+    }
+    let world = Print { main, source, modules, files, today };
     let compiled = typst::compile::<PagedDocument>(&world);
     let document = compiled.output.map_err(|e| said(doc.name, &e, &world))?;
     let options = typst_pdf::PdfOptions {
@@ -171,6 +179,7 @@ Surface : #f.area
             name: "essai",
             template,
             figures,
+            modules: &[],
             files: vec![("carte.svg".into(), svg.to_vec())],
             key: "essai-1",
             date: (2026, 12, 6),

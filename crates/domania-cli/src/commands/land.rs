@@ -1,7 +1,7 @@
 //! The land and who manages it: a parcel, the owners, shares, the management rules applied,
 //! scenarios of transfers, procedure perimeters, blocks, and the land reports (a QPV, TFPB).
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use domania_app::i18n::Lang;
 use domania_app::{App, Layer};
 
@@ -49,6 +49,12 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
             }
         }
         Command::Assign { judging, format, dry_run } => assign(cli, app, judging, *format, *dry_run),
+        Command::Cahier { subsector, out, judging } => {
+            let held = super::requests::held(app, judging)?;
+            let pdf = app.cahier_pdf(&held, subsector)?;
+            std::fs::write(out, pdf).with_context(|| format!("writing {}", out.display()))?;
+            crate::outln!("{}", out.display())
+        }
         Command::Report { what: ReportKind::Qpv { code, format } } => {
             let report = app.report_qpv(code)?;
             match format {

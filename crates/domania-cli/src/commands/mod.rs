@@ -107,6 +107,7 @@ pub fn run(cli: &Cli) -> Result<()> {
         | Command::Scenario { .. }
         | Command::Perimeters { .. }
         | Command::Blocks { .. }
+        | Command::Cahier { .. }
         | Command::Report { .. } => land::run(cli, &app),
         Command::Requests { what } => requests::run(cli, &app, what),
         Command::Serve { .. } | Command::Export { .. } | Command::Styles { .. } | Command::Token { .. } => {

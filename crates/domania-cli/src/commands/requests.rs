@@ -11,7 +11,7 @@ use super::{csv, date_of, json};
 use crate::{Cli, Judging, RequestsCommand, TableFormat};
 
 /// The snapshot the requests are routed on: the rules a server would apply, on the day asked.
-fn held(app: &App, judging: &Judging) -> Result<domania_app::held::Held> {
+pub(super) fn held(app: &App, judging: &Judging) -> Result<domania_app::held::Held> {
     Ok(app.hold(app.serving_rules(judging.rules.as_deref())?, date_of(judging))?)
 }
 

@@ -417,6 +417,10 @@ impl Engine for PgDb {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    fn cadastre_updated(&self) -> Result<Option<String>> {
+        Ok(self.c().query_one("SELECT max(updated) FROM parcels", &[])?.get(0))
+    }
+
     fn owner_file_covers(&self, commune: &str) -> Result<bool> {
         let dep = dep_of(Layer::Owners, commune);
         let end = format!("{commune}\u{10FFFF}");

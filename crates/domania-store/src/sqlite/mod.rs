@@ -525,6 +525,10 @@ impl Engine for GpkgDb {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn cadastre_updated(&self) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT max(updated) FROM parcels", [], |r| r.get(0))?)
+    }
+
     fn owner_file_covers(&self, commune: &str) -> Result<bool> {
         let end = format!("{commune}\u{10FFFF}");
         Ok(self
