@@ -7,6 +7,7 @@ use std::time::Instant;
 
 mod addresses;
 mod crs;
+mod documents;
 mod edigeo;
 mod french;
 mod hostile;

@@ -10,7 +10,7 @@
 //!
 //! 2. The end-to-end tests use real clients (GDAL, PROJ, a browser, nginx, QGIS, the pmtiles
 //!    package, the MapLibre style validator, the `georeport` Open311 client, Mapbox's tile decoder
-//!    and Shapely) and a PostgreSQL
+//!    and Shapely, poppler's `pdftotext` and `pdfinfo`) and a PostgreSQL
 //!    server. On a machine that lacks one,
 //!    the tests needing it are reported as ignored, with the reason, rather than failing or
 //!    passing with their body skipped: this script looks for each and sets a `domania_without_*`
@@ -21,7 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const CFGS: [&str; 12] = [
+const CFGS: [&str; 13] = [
     "domania_without_pg",
     "domania_without_gdal",
     "domania_without_proj",
@@ -33,6 +33,7 @@ const CFGS: [&str; 12] = [
     "domania_without_georeport",
     "domania_without_smtp",
     "domania_without_shape_check",
+    "domania_without_poppler",
     "domania_e2e_postgis",
 ];
 
@@ -100,6 +101,7 @@ fn main() {
         ("domania_without_georeport", !python_imports("georeport, xmltodict, requests")),
         ("domania_without_smtp", !python_imports("aiosmtpd")),
         ("domania_without_shape_check", !python_imports("mapbox_vector_tile, shapely, pmtiles")),
+        ("domania_without_poppler", !(on_path("pdftotext") && on_path("pdfinfo"))),
     ];
     for (cfg, missing) in without {
         if missing {

@@ -118,7 +118,11 @@ pub(crate) struct Drawn {
 /// An SVG map of `shapes` (Lambert-93), each filled with its colour and numbered, inside the
 /// outline `frame`; `title` names it for screen readers.
 #[allow(clippy::many_single_char_names)]
-pub(crate) fn svg_map(frame: &MultiPolygon<f64>, shapes: &[(String, &'static str, &MultiPolygon<f64>)], title: &str) -> Drawn {
+pub(crate) fn svg_map(
+    frame: &MultiPolygon<f64>,
+    shapes: &[(String, &'static str, &MultiPolygon<f64>)],
+    title: &str,
+) -> Drawn {
     const W: f64 = 1000.0;
     let Some(b) = frame.bounding_rect() else {
         return Drawn { svg: String::new(), frame: Rect::new((0.0, 0.0), (1.0, 1.0)), width: W, height: W };
@@ -257,7 +261,11 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
         };
         shapes.push(((n + 1).to_string(), colour, g));
     }
-    let _ = write!(b, "<section class=\"map\">{}<p class=\"legend\">", svg_map(&zone.geom_l93, &shapes, "Carte du sous-secteur").svg);
+    let _ = write!(
+        b,
+        "<section class=\"map\">{}<p class=\"legend\">",
+        svg_map(&zone.geom_l93, &shapes, "Carte du sous-secteur").svg
+    );
     for a in actors_drawn {
         let _ =
             write!(b, "<span><i class=\"swatch\" style=\"background:{}\"></i>{}</span>", actor_color(a), a.label_fr());

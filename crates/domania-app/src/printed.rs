@@ -27,7 +27,7 @@ use crate::{App, Date, Result};
 
 const COMMON: (&str, &str) = ("common.typ", include_str!("../templates/common.typ"));
 const CAHIER: &str = include_str!("../templates/cahier.typ");
-
+const ANNUAIRE: &str = include_str!("../templates/annuaire.typ");
 
 /// The width of the cahier's map on the page, in millimetres (A4 less its margins).
 const MAP_MM: f64 = 170.0;
@@ -105,7 +105,9 @@ impl App {
     pub fn provenance(&self, held: &Held) -> Result<Vec<Provenance>> {
         let mut out = Vec::new();
         let updated = self.open_read()?.cadastre_updated()?;
-        for layer in [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions, Layer::Addresses] {
+        for layer in
+            [Layer::Parcels, Layer::Owners, Layer::Qpv, Layer::Subsectors, Layer::Conventions, Layer::Addresses]
+        {
             let Some(Some(v)) = held.versions().get(&layer).copied() else { continue };
             let info: Option<VersionInfo> = self.history(layer)?.into_iter().find(|i| i.version == v);
             let (version, source) = match info {
@@ -129,7 +131,11 @@ impl App {
         out.push(Provenance {
             layer: "Règles de gestion".to_owned(),
             version: format!("empreinte {:08x}", domania_core::hash::fnv1a(rules.text.as_bytes()) as u32),
-            source: if rules.name == "built-in" { "règles intégrées".to_owned() } else { file_name(&rules.name).to_owned() },
+            source: if rules.name == "built-in" {
+                "règles intégrées".to_owned()
+            } else {
+                file_name(&rules.name).to_owned()
+            },
         });
         Ok(out)
     }
@@ -141,7 +147,14 @@ impl App {
     }
 }
 
-fn typeset(name: &str, template: &str, figures: &Value, files: Vec<(String, Vec<u8>)>, key: &str, date: Date) -> Result<Vec<u8>> {
+fn typeset(
+    name: &str,
+    template: &str,
+    figures: &Value,
+    files: Vec<(String, Vec<u8>)>,
+    key: &str,
+    date: Date,
+) -> Result<Vec<u8>> {
     let day = (i32::from(date.year()), date.month() as u8, date.day() as u8);
     let doc = domania_typeset::Document { name, template, modules: &[COMMON], figures, files, key, date: day };
     domania_typeset::pdf(&doc).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
@@ -171,12 +184,18 @@ fn street_names(held: &Held, frame: Rect<f64>, mm_per_m: f64) -> Vec<Value> {
     let mut out = Vec::new();
     for (name, _, points) in held.search_index().addresses().streets(&held.snapshot) {
         let Some((a, b)) = domania_tiles::labels::street_line(&points) else { continue };
-        let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+        let mid = (f64::midpoint(a.0, b.0), f64::midpoint(a.1, b.1));
         if !frame.intersects(&geo_types::Point::new(mid.0, mid.1)) || !seen.insert(name.to_owned()) {
             continue;
         }
         let angle = -(b.1 - a.1).atan2(b.0 - a.0).to_degrees();
-        let angle = if angle > 90.0 { angle - 180.0 } else if angle < -90.0 { angle + 180.0 } else { angle };
+        let angle = if angle > 90.0 {
+            angle - 180.0
+        } else if angle < -90.0 {
+            angle + 180.0
+        } else {
+            angle
+        };
         out.push(json!({
             "name": name,
             "x": (mid.0 - frame.min().x) * mm_per_m,
@@ -207,24 +226,28 @@ fn signatories(held: &Held, zs: &ZoneShares, delegated: Option<Actor>, communes:
     actors
         .into_iter()
         .map(|a| {
-            let names: Vec<&str> = match a {
-                Actor::Commune => communes.iter().map(String::as_str).collect(),
-                _ => {
-                    let mut n: Vec<&str> = zs.by_owner.iter().filter(|o| o.owner_actor == a).map(|o| o.name.as_str()).collect();
-                    n.dedup();
-                    n
-                }
+            let names: Vec<&str> = if a == Actor::Commune {
+                communes.iter().map(String::as_str).collect()
+            } else {
+                let mut n: Vec<&str> =
+                    zs.by_owner.iter().filter(|o| o.owner_actor == a).map(|o| o.name.as_str()).collect();
+                n.sort_unstable();
+                n.dedup();
+                n
             };
             json!({ "party": a.label_fr(), "names": names.join(", ") })
         })
         .collect()
 }
 
+/// A service doing one kind in a sub-sector: the service, its spaces' numbers and their area.
+type Managed<'a> = (Option<&'a domania_rules::Service>, Vec<String>, f64);
+
 /// The cahier des charges localisé of sub-sector `key`, signable.
 ///
 /// # Errors
 /// No such sub-sector (`not_found`), or the template failed (a bug, said).
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, clippy::many_single_char_names)]
 pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>> {
     let t: Territory<'_> = held.documents();
     let missing = || crate::subsectors::no_subsector(key);
@@ -245,7 +268,7 @@ pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>>
         .collect();
     let communes: Vec<String> = codes
         .iter()
-        .map(|c| crate::communes::communes().get(*c).map_or_else(|| format!("commune {c}"), |n| n.name.clone()))
+        .map(|c| crate::communes::communes().get(c).map_or_else(|| format!("commune {c}"), |n| n.name.clone()))
         .collect();
     let qpv: Vec<&domania_engine::Zone> =
         t.snapshot.zones(Layer::Qpv).iter().filter(|q| q.geom_l93.intersects(&zone.geom_l93)).collect();
@@ -279,8 +302,11 @@ pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>>
             Some(json!({ "n": n.to_string(), "x": x, "y": y }))
         })
         .collect();
-    let inset_frame: MultiPolygon<f64> =
-        if qpv.is_empty() { zone.geom_l93.clone() } else { qpv.iter().flat_map(|q| q.geom_l93.0.iter().cloned()).collect() };
+    let inset_frame: MultiPolygon<f64> = if qpv.is_empty() {
+        zone.geom_l93.clone()
+    } else {
+        qpv.iter().flat_map(|q| q.geom_l93.0.iter().cloned()).collect()
+    };
     let inset = svg_map(&inset_frame, &[(String::new(), "#d62728", &zone.geom_l93)], "Situation dans le quartier");
 
     // The shares as the decision counts them.
@@ -316,7 +342,7 @@ pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>>
         .interventions
         .iter()
         .map(|kind| {
-            let mut by: BTreeMap<(String, RuleKind), (Option<&domania_rules::Service>, Vec<String>, f64)> = BTreeMap::new();
+            let mut by: BTreeMap<(String, RuleKind), Managed<'_>> = BTreeMap::new();
             for (n, s) in spaces.iter().enumerate() {
                 let a = s.assignments.iter().find(|a| a.intervention == kind.id);
                 let k = match a {
@@ -429,6 +455,91 @@ pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>>
         "spaces": space_rows,
         "signatories": signatories(held, s, to, &communes),
     });
-    let files = vec![("carte.svg".to_owned(), map.svg.into_bytes()), ("situation.svg".to_owned(), inset.svg.into_bytes())];
+    let files =
+        vec![("carte.svg".to_owned(), map.svg.into_bytes()), ("situation.svg".to_owned(), inset.svg.into_bytes())];
     typeset("cahier.typ", CAHIER, &figures, files, &doc_key, t.date)
+}
+
+/// A commune by its name (`Poissy (78498)`), or its code when the list of communes does not
+/// know it.
+fn commune_name(code: &str) -> String {
+    crate::communes::communes().get(code).map_or_else(|| format!("commune {code}"), |c| format!("{} ({code})", c.name))
+}
+
+/// The *annuaire* as a PDF: one table per service (the kinds it covers, its communes by name,
+/// its referents and their contacts); the owners' own services, which have no contact of
+/// their own, explained once.
+///
+/// # Errors
+/// The template failed (a bug, said).
+pub fn annuaire(rules: &domania_rules::Rules, territory_communes: &[String], date: Date) -> Result<Vec<u8>> {
+    let config = rules.config();
+    let mut services = Vec::new();
+    let mut generic = Vec::new();
+    for s in &config.services {
+        let kinds: Vec<&str> = config
+            .interventions
+            .iter()
+            .filter(|k| rules.services_for(&k.id).iter().any(|(_, x)| x.id == s.id))
+            .map(|k| k.label.as_str())
+            .collect();
+        if kinds.is_empty() {
+            continue;
+        }
+        if s.phone.is_none() && s.email.is_none() && s.referents.is_empty() {
+            generic.push(s.name.clone());
+            continue;
+        }
+        // A service a fixed or default rule designates works everywhere; one only a
+        // convention designates, where that convention says.
+        let everywhere =
+            config.fixed.iter().any(|f| f.service == s.id) || config.defaults.iter().any(|d| d.service == s.id);
+        let mut communes: Vec<String> =
+            s.referents.iter().filter_map(|r| r.commune.as_deref()).map(commune_name).collect();
+        communes.sort();
+        communes.dedup();
+        let mut communes_said =
+            if everywhere { "toutes les communes du territoire" } else { "là où une convention le désigne" }.to_owned();
+        if !communes.is_empty() {
+            communes_said = format!("{communes_said} ; référents propres à {}", communes.join(", "));
+        }
+        let referents: Vec<Value> = s
+            .referents
+            .iter()
+            .map(|r| {
+                let kinds: Vec<&str> = r.interventions.iter().map(|k| kind_label(rules, k)).collect();
+                let contact: Vec<&str> = [r.phone.as_deref(), r.email.as_deref()].into_iter().flatten().collect();
+                json!({
+                    "name": r.name,
+                    "role": r.role,
+                    "commune": r.commune.as_deref().map_or_else(|| "toutes".to_owned(), commune_name),
+                    "kinds": if kinds.is_empty() { "toutes celles du service".to_owned() } else { kinds.join(", ") },
+                    "contact": contact.join(" · "),
+                })
+            })
+            .collect();
+        let contact: Vec<&str> = [s.phone.as_deref(), s.email.as_deref()].into_iter().flatten().collect();
+        services.push(json!({
+            "name": s.name,
+            "direction": s.direction,
+            "actor": s.actor.label_fr(),
+            "contact": contact.join(" · "),
+            "kinds": kinds.join(", "),
+            "communes": communes_said,
+            "referents": referents,
+        }));
+    }
+    let names: Vec<String> = territory_communes.iter().map(|c| commune_name(c)).collect();
+    let figures = json!({
+        "title": "Annuaire des services et des référents",
+        "territory": config.territory.as_deref().unwrap_or("Territoire"),
+        "communes": names.join(", "),
+        "date": date_fr(date),
+        "ymd": [date.year(), date.month(), date.day()],
+        "reference": format!("Annuaire · {}", date_fr(date)),
+        "services": services,
+        "generic": generic,
+    });
+    let key = format!("annuaire:{:016x}", domania_core::hash::fnv1a(figures.to_string().as_bytes()));
+    typeset("annuaire.typ", ANNUAIRE, &figures, Vec::new(), &key, date)
 }

@@ -187,6 +187,13 @@ impl Held {
         let communes = crate::documents::communes(&self.snapshot, rules);
         crate::documents::annuaire(rules, &communes, self.date)
     }
+
+    /// The *annuaire* as a PDF, one table per service.
+    pub fn annuaire_pdf(&self) -> crate::Result<Vec<u8>> {
+        let rules = &self.rules.rules;
+        let communes = crate::documents::communes(&self.snapshot, rules);
+        crate::printed::annuaire(rules, &communes, self.date)
+    }
 }
 
 #[cfg(test)]

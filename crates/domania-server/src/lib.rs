@@ -270,7 +270,9 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/v1/territory", get(viewer::territory))
         .route("/v1/search", get(viewer::search))
         .route("/subsectors/{id}/cahier", get(viewer::cahier))
+        .route("/subsectors/{id}/cahier.pdf", get(viewer::cahier_pdf))
         .route("/annuaire", get(viewer::annuaire))
+        .route("/annuaire.pdf", get(viewer::annuaire_pdf))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::reads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     // Tokens are checked by route layers, which run before the handlers read the body.

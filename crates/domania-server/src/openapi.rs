@@ -233,6 +233,7 @@ const JSON: &str = "application/json";
 const GEOJSON: &str = "application/geo+json";
 const CSV: &str = "text/csv";
 const HTML: &str = "text/html";
+const PDF: &str = "application/pdf";
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -750,6 +751,32 @@ fn json_routes(e: &Enums) -> Vec<Route> {
             body: None,
             ok: (200, vec![(HTML, Schema::string())]),
             errors: &[400, 404],
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/subsectors/{id}/cahier.pdf",
+            id: "cahierPdf",
+            tag: "Documents",
+            summary: "The cahier des charges localisé of a sub-sector as a PDF to sign (A4, versions of its data, map, shares, decision, signature blocks); the same versions give the same bytes",
+            access: Access::Read,
+            params: vec![string_id("id", "the sub-sector's key")],
+            body: None,
+            ok: (200, vec![(PDF, Schema { format: Some("binary"), ..Schema::string() })]),
+            errors: &[400, 404],
+            open311: false,
+        },
+        Route {
+            method: "get",
+            path: "/annuaire.pdf",
+            id: "annuairePdf",
+            tag: "Documents",
+            summary: "The services and their referents as a PDF, one table per service",
+            access: Access::Read,
+            params: vec![],
+            body: None,
+            ok: (200, vec![(PDF, Schema { format: Some("binary"), ..Schema::string() })]),
+            errors: &[],
             open311: false,
         },
         Route {

@@ -255,6 +255,37 @@ pub async fn cahier(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
     Ok(Html(held.cahier(&id)?).into_response())
 }
 
+/// A PDF answered with the snapshot's tag as its `ETag` (it is made from that snapshot only),
+/// to be saved under `file`.
+fn pdf_answer(held: &domania_app::held::Held, pdf: Vec<u8>, file: &str) -> Response {
+    let mut r = pdf.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(v) = HeaderValue::from_str(&held.etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// `GET /subsectors/{id}/cahier.pdf`: the *cahier des charges localisé* to sign, typeset by
+/// this server.
+pub async fn cahier_pdf(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult<Response> {
+    let held = shared.current();
+    let file: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let pdf = blocking(move || shared.app.cahier_pdf(&held, &id).map(|pdf| (pdf, held))).await??;
+    Ok(pdf_answer(&pdf.1, pdf.0, &format!("cahier-{file}.pdf")))
+}
+
+/// `GET /annuaire.pdf`: the services and their referents, one table per service.
+pub async fn annuaire_pdf(State(shared): State<Arc<Shared>>) -> ApiResult<Response> {
+    let held = shared.current();
+    let pdf = blocking(move || held.annuaire_pdf().map(|pdf| pdf_answer(&held, pdf, "annuaire.pdf"))).await??;
+    Ok(pdf)
+}
+
 /// `GET /annuaire`: every service and its referents by commune and intervention kind.
 pub async fn annuaire(State(shared): State<Arc<Shared>>) -> ApiResult<Response> {
     let held = shared.current();

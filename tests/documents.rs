@@ -1,0 +1,142 @@
+//! The documents Domania typesets itself (PDF), read back by an independent reader: poppler's
+//! `pdfinfo` and `pdftotext`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::serve::Server;
+use crate::support::{domania, root, texts};
+
+/// What `pdfinfo` says of a PDF: its pages and page size.
+fn info(pdf: &Path) -> (usize, String, String) {
+    let out = Command::new("pdfinfo").arg(pdf).output().expect("pdfinfo runs");
+    assert!(out.status.success(), "pdfinfo {}: {}", pdf.display(), String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches(':').trim().to_owned()))
+            .unwrap_or_default()
+    };
+    (field("Pages").parse().expect("a page count"), field("Page size"), field("Title"))
+}
+
+/// The text of each page, in reading order (`pdftotext`, pages split at form feeds).
+fn pages(pdf: &Path) -> Vec<String> {
+    let out = Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext runs");
+    assert!(out.status.success(), "pdftotext {}", pdf.display());
+    let text = String::from_utf8(out.stdout).expect("UTF-8 text");
+    text.split('\u{c}').filter(|p| !p.trim().is_empty()).map(str::to_owned).collect()
+}
+
+/// Every page is A4 and says `page K / N`; no page ends on one of `headings` (a heading is
+/// kept with what follows it).
+fn paged(pdf: &Path, headings: &[&str]) -> Vec<String> {
+    let (n, size, _) = info(pdf);
+    assert!(size.contains("595.") && size.contains("841.") && size.contains("A4"), "{size}");
+    let texts = pages(pdf);
+    assert_eq!(texts.len(), n, "pdftotext reads as many pages as pdfinfo counts");
+    for (k, page) in texts.iter().enumerate() {
+        let numbered = format!("page {} / {n}", k + 1);
+        assert!(page.contains(&numbered), "page {} lacks « {numbered} »:\n{page}", k + 1);
+        // The last line of the page's body (the footer is the reference and the number).
+        let body: Vec<&str> = page.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains(&numbered)).collect();
+        let last = body.iter().rev().find(|l| !l.contains(" · ")).copied().unwrap_or_default();
+        assert!(!headings.contains(&last), "page {} ends on the heading « {last} »", k + 1);
+    }
+    texts
+}
+
+const CAHIER_HEADINGS: [&str; 8] = [
+    "Données et versions",
+    "Plan du sous-secteur",
+    "Propriété du sol",
+    "Décision de gestion",
+    "Qui fait quoi",
+    "Conventions",
+    "Signatures",
+    "Annexe — les espaces du sous-secteur",
+];
+
+#[test]
+#[cfg_attr(domania_without_poppler, ignore = "needs poppler's pdftotext and pdfinfo: apt-get install poppler-utils")]
+fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("demo.gpkg");
+    let out = domania(&store, &["demo", "--dir", root().join("data").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let (a, b) = (dir.path().join("a.pdf"), dir.path().join("b.pdf"));
+    for file in [&a, &b] {
+        let out = domania(&store, &["cahier", "QN078001-03", "--out", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", texts(&out).1);
+    }
+    let bytes = std::fs::read(&a).unwrap();
+    assert_eq!(bytes, std::fs::read(&b).unwrap(), "two cahiers of the same versions are the same bytes");
+    let (_, _, title) = info(&a);
+    assert_eq!(title, "Cahier des charges localisé — sous-secteur QN078001-03");
+    let texts = paged(&a, &CAHIER_HEADINGS);
+    let all = texts.join("\n");
+    // Where it is, in words.
+    for said in [
+        "Cahier des charges localisé",
+        "Sous-secteur QN078001-03",
+        "Communauté urbaine Grand Paris Seine & Oise",
+        "Achères",
+        "Quartier synthétique 1 (QN078001)",
+    ] {
+        assert!(all.contains(said), "the cahier lacks « {said} »:\n{all}");
+    }
+    // The versions of its data and their vintages, without a path of the importer's machine.
+    for said in [
+        "Données et versions",
+        "Parcelles (plan cadastral)",
+        "cadastre-synth-parcelles.json ; parcelles mises à jour jusqu'au",
+        "Quartiers prioritaires (QPV)",
+        "géographie prioritaire 2024",
+        "Règles de gestion",
+        "empreinte",
+    ] {
+        assert!(all.contains(said), "the cahier lacks « {said} »:\n{all}");
+    }
+    assert!(!all.contains(root().to_str().unwrap()), "no path of this machine");
+    // The map's scale, north arrow and bar, the shares with the threshold's line, the decision.
+    assert!(all.contains("Échelle 1/") && all.contains("Situation dans le quartier"), "{all}");
+    assert!(texts[0].lines().any(|l| l.trim() == "N"), "a north arrow:\n{}", texts[0]);
+    let bar = |l: &str| {
+        let n = l.trim().trim_end_matches(" km").trim_end_matches(" m");
+        n != l.trim() && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
+    };
+    assert!(texts[0].lines().any(bar), "a scale bar's length (« 20 m »):\n{}", texts[0]);
+    assert!(all.contains("seuil de 60,0 %"), "the threshold's line is named:\n{all}");
+    assert!(all.contains("52,0 % — 4 579 m²"), "the bailleur's share of the cadastré land:\n{all}");
+    assert!(all.contains("du sol cadastré (la voirie non cadastrée est hors calcul)"), "{all}");
+    assert!(all.contains("Gestion selon la domanialité — une convention est à établir."), "{all}");
+    // Who signs: each party, « lu et approuvé ».
+    for party in ["Pour : Bailleur social", "Pour : Communauté urbaine (EPCI)"] {
+        assert!(all.contains(party), "the cahier lacks « {party} »:\n{all}");
+    }
+    assert!(all.matches("« lu et approuvé »").count() >= 2, "{all}");
+    assert!(all.contains("Annexe — les espaces du sous-secteur"));
+
+    // The server gives the same cahier, and the annuaire: one table per service.
+    let server = Server::start(&store);
+    let get = |path: &str| {
+        let r = ureq::get(&format!("{}{path}", server.url)).timeout(Duration::from_mins(1)).call().expect(path);
+        assert_eq!(r.header("content-type"), Some("application/pdf"), "{path}");
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
+        body
+    };
+    assert_eq!(get("/subsectors/QN078001-03/cahier.pdf"), bytes, "the server's cahier is the command's");
+    let annuaire = dir.path().join("annuaire.pdf");
+    std::fs::write(&annuaire, get("/annuaire.pdf")).unwrap();
+    let texts = paged(&annuaire, &["CTC Seine Aval", "Services techniques municipaux"]);
+    let all = texts.join("\n").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(all.matches("CTC Seine Aval").count(), 1, "each service once:\n{all}");
+    assert!(all.contains("Le propriétaire (domaine privé)") && all.contains("Là où le sol appartient"), "{all}");
+    assert!(all.contains("Poissy (78498)") && all.contains("toutes les communes du territoire"), "{all}");
+    match ureq::get(&format!("{}/subsectors/NOPE/cahier.pdf", server.url)).call() {
+        Err(ureq::Error::Status(code, _)) => assert_eq!(code, 404),
+        other => panic!("an unknown sub-sector: {other:?}"),
+    }
+}
