@@ -47,6 +47,19 @@ fn paged(pdf: &Path, headings: &[&str]) -> Vec<String> {
     texts
 }
 
+/// Page 1 of `pdf` as a PNG in `target/documents/`, to look at.
+fn screenshot(pdf: &Path, name: &str) {
+    let dir = root().join("target/documents");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new("pdftoppm")
+        .args(["-r", "80", "-f", "1", "-l", "1", "-png", "-singlefile"])
+        .arg(pdf)
+        .arg(dir.join(name))
+        .output()
+        .expect("pdftoppm runs");
+    assert!(out.status.success(), "pdftoppm {}", String::from_utf8_lossy(&out.stderr));
+}
+
 const CAHIER_HEADINGS: [&str; 8] = [
     "Données et versions",
     "Plan du sous-secteur",
@@ -74,8 +87,8 @@ fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_t
     assert_eq!(bytes, std::fs::read(&b).unwrap(), "two cahiers of the same versions are the same bytes");
     let (_, _, title) = info(&a);
     assert_eq!(title, "Cahier des charges localisé — sous-secteur QN078001-03");
-    let texts = paged(&a, &CAHIER_HEADINGS);
-    let all = texts.join("\n");
+    let read = paged(&a, &CAHIER_HEADINGS);
+    let all = read.join("\n");
     // Where it is, in words.
     for said in [
         "Cahier des charges localisé",
@@ -101,12 +114,12 @@ fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_t
     assert!(!all.contains(root().to_str().unwrap()), "no path of this machine");
     // The map's scale, north arrow and bar, the shares with the threshold's line, the decision.
     assert!(all.contains("Échelle 1/") && all.contains("Situation dans le quartier"), "{all}");
-    assert!(texts[0].lines().any(|l| l.trim() == "N"), "a north arrow:\n{}", texts[0]);
+    assert!(read[0].lines().any(|l| l.trim() == "N"), "a north arrow:\n{}", read[0]);
     let bar = |l: &str| {
         let n = l.trim().trim_end_matches(" km").trim_end_matches(" m");
         n != l.trim() && !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())
     };
-    assert!(texts[0].lines().any(bar), "a scale bar's length (« 20 m »):\n{}", texts[0]);
+    assert!(read[0].lines().any(bar), "a scale bar's length (« 20 m »):\n{}", read[0]);
     assert!(all.contains("seuil de 60,0 %"), "the threshold's line is named:\n{all}");
     assert!(all.contains("52,0 % — 4 579 m²"), "the bailleur's share of the cadastré land:\n{all}");
     assert!(all.contains("du sol cadastré (la voirie non cadastrée est hors calcul)"), "{all}");
@@ -117,6 +130,61 @@ fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_t
     }
     assert!(all.matches("« lu et approuvé »").count() >= 2, "{all}");
     assert!(all.contains("Annexe — les espaces du sous-secteur"));
+
+    screenshot(&a, "cahier-QN078001-03");
+
+    // The annual report: a walk's observations, then a PDF of charts for the territory and
+    // one per commune, each with the CSV of its figures.
+    let walk = dir.path().join("tournee.csv");
+    std::fs::write(
+        &walk,
+        "\u{feff}longitude;latitude;catégorie;remarque;photo\n1,806;48,927;Dépôt sauvage;Encombrants;IMG_1.jpg\n\
+         1,8065;48,9272;Dépôt sauvage;Sacs;IMG_2.jpg\n1,807;48,9268;Dépôt sauvage;Matelas;IMG_3.jpg\n",
+    )
+    .unwrap();
+    let lists = dir.path().join("listes");
+    let out =
+        domania(&store, &["requests", "walk", walk.to_str().unwrap(), "--by", "DVQ", "--out", lists.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let annual = dir.path().join("annuel");
+    let out = domania(&store, &["report", "annual", "--year", "2026", "--out", annual.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let pdfs: Vec<_> = std::fs::read_dir(&annual)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
+        .collect();
+    assert!(pdfs.len() >= 3, "the territory's and a commune's at least: {pdfs:?}");
+    for pdf in &pdfs {
+        assert!(pdf.with_extension("csv").is_file(), "the figures beside {}", pdf.display());
+    }
+    let territory = annual.join("annual-2026-territoire.pdf");
+    // Words as pdftotext gives them, one space apart, typographic apostrophes as typed.
+    let flat = |texts: Vec<String>| texts.join("\n").replace('’', "'").split_whitespace().collect::<Vec<_>>().join(" ");
+    let all = flat(paged(&territory, &["Les signalements reçus", "Les délais", "Le sol des quartiers"]));
+    for title in [
+        "Bilan annuel des signalements 2026",
+        "3 signalements reçus",
+        "Signalements par type d'intervention",
+        "Signalements par service",
+        "Signalements par mois en 2026",
+        "Délais par service, au regard du niveau de service attendu",
+        "Délais par quartier prioritaire",
+        "Doublons et urgences à vérifier, par service",
+        "Sol des sous-secteurs par propriétaire, par quartier prioritaire",
+        "Carte des signalements de l'année",
+        "nombre de signalements",
+        "surface en hectares",
+        "Quartier synthétique 1 (QN078001)",
+        "Direction de la gestion des déchets",
+    ] {
+        assert!(all.contains(title), "the annual report lacks « {title} »:\n{all}");
+    }
+    let csv = std::fs::read_to_string(territory.with_extension("csv")).unwrap();
+    for table in ["\nservice,", "\nmonth,2026-01,", "\nqpv,QN078001,", "\nqpv_land,QN078001,"] {
+        assert!(csv.contains(table), "the CSV lacks the figures of « {table} »:\n{csv}");
+    }
+    screenshot(&territory, "annual-2026-territoire");
 
     // The server gives the same cahier, and the annuaire: one table per service.
     let server = Server::start(&store);
@@ -130,8 +198,7 @@ fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_t
     assert_eq!(get("/subsectors/QN078001-03/cahier.pdf"), bytes, "the server's cahier is the command's");
     let annuaire = dir.path().join("annuaire.pdf");
     std::fs::write(&annuaire, get("/annuaire.pdf")).unwrap();
-    let texts = paged(&annuaire, &["CTC Seine Aval", "Services techniques municipaux"]);
-    let all = texts.join("\n").split_whitespace().collect::<Vec<_>>().join(" ");
+    let all = flat(paged(&annuaire, &["CTC Seine Aval", "Services techniques municipaux"]));
     assert_eq!(all.matches("CTC Seine Aval").count(), 1, "each service once:\n{all}");
     assert!(all.contains("Le propriétaire (domaine privé)") && all.contains("Là où le sol appartient"), "{all}");
     assert!(all.contains("Poissy (78498)") && all.contains("toutes les communes du territoire"), "{all}");

@@ -216,7 +216,7 @@ fn errors_refusals_tables_and_walks_speak_french_and_english_on_request() {
     let md = std::fs::read_dir(&annual)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "md"))
+        .find(|p| p.to_string_lossy().ends_with("-territoire.md"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .unwrap();
     assert!(md.contains("\u{a0}ha |") && !md.contains(" h |"), "{md}");

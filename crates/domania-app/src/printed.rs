@@ -147,7 +147,7 @@ impl App {
     }
 }
 
-fn typeset(
+pub(crate) fn typeset(
     name: &str,
     template: &str,
     figures: &Value,

@@ -188,6 +188,12 @@ impl Held {
         crate::documents::annuaire(rules, &communes, self.date)
     }
 
+    /// The communes of the territory (INSEE codes): those of its parcels and of the referents.
+    #[must_use]
+    pub fn communes(&self) -> Vec<String> {
+        crate::documents::communes(&self.snapshot, &self.rules.rules)
+    }
+
     /// The *annuaire* as a PDF, one table per service.
     pub fn annuaire_pdf(&self) -> crate::Result<Vec<u8>> {
         let rules = &self.rules.rules;

@@ -226,6 +226,12 @@ fn service_level_figures_computed_by_hand(w: &World) {
             );
             assert!(a.markdown.contains("| 25\u{a0}h | 4\u{a0}jours | 75,0\u{202f}% |"), "{}", a.markdown);
             assert!(a.svg.starts_with("<svg") && a.svg.contains("4 / 6"));
+            assert!(a.pdf.starts_with(b"%PDF-"), "the report to present is a PDF");
+            assert!(
+                a.csv.contains("\nservice,,Direction de la gestion des déchets,6,4,1,1,25.0,100.0,0.75,,0\n"),
+                "{}",
+                a.csv
+            );
             // The map: a point per request in its status's colour (the viewer's), over the
             // sub-sectors; a legend of the statuses drawn, a scale bar; referenced by the text.
             let map = a.map.as_deref().expect("a map of the requests");
@@ -242,7 +248,7 @@ fn service_level_figures_computed_by_hand(w: &World) {
                 .csv
                 .lines()
                 .filter(|l| l.starts_with("land,Nettoiement,"))
-                .map(|l| l.rsplit(',').next().unwrap().parse::<f64>().unwrap())
+                .map(|l| l.split(',').nth(10).unwrap().parse::<f64>().unwrap())
                 .sum();
             let spaces: f64 = t.assign.spaces.iter().map(|s| s.area_m2).sum();
             assert!((land - spaces).abs() < 1.0, "{land} m² managed for cleaning, {spaces} m² of spaces");

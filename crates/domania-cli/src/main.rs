@@ -587,16 +587,17 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
         format: TableFormat,
     },
-    /// The annual report of the reports of dysfunctions, for a commune or the whole territory:
-    /// a Markdown document with tables and a chart (SVG), and the figures as CSV, in --out.
+    /// The annual report of the reports of dysfunctions, for the whole territory and for each
+    /// of its communes (or one commune): a PDF of charts to present, a Markdown document with
+    /// its tables, and every figure as CSV, in --out.
     Annual {
         /// The year of the requests (default: this year).
         #[arg(long)]
         year: Option<i16>,
-        /// A commune's INSEE code (default: the whole territory).
+        /// A commune's INSEE code (default: the whole territory, then each commune).
         #[arg(long)]
         commune: Option<String>,
-        /// The folder the report is written into (annual-YEAR-SCOPE.md, .svg, .csv).
+        /// The folder the reports are written into (annual-YEAR-SCOPE.pdf, .md, .svg, .csv).
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use domania_core::Actor;
 use domania_i18n::{Lang, format};
 use domania_rules::SpaceKind;
 use domania_store::{RequestFilter, RequestRow, RequestStore};
@@ -27,12 +28,15 @@ pub struct Annual {
     /// referenced by the Markdown; `None` when there is no request to draw.
     pub map: Option<String>,
     pub csv: String,
+    /// The report to present, typeset: every table of the CSV as a chart with its title.
+    pub pdf: Vec<u8>,
 }
 
 /// One line of the annual figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnnualRow {
-    /// `requests`, `delays` or `land`.
+    /// `requests` (by kind and service), `delays` (by kind), `service`, `month`, `qpv` (delays
+    /// by QPV), `land` (by kind and managing actor) or `qpv_land` (by QPV and owner).
     pub table: &'static str,
     pub kind: String,
     /// The service (requests), or the actor managing the land.
@@ -48,6 +52,8 @@ pub struct AnnualRow {
     #[serde(serialize_with = "crate::table::rounded::<4, _>")]
     pub within_level: Option<f64>,
     pub area_m2: Option<f64>,
+    /// Claimed urgent without any of the category's criteria (to review).
+    pub urgent_to_review: Option<usize>,
 }
 
 impl crate::table::Row for AnnualRow {
@@ -63,6 +69,7 @@ impl crate::table::Row for AnnualRow {
         "p90_hours",
         "within_level",
         "area_m2",
+        "urgent_to_review",
     ];
 }
 
@@ -106,6 +113,7 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
             p90_hours: None,
             within_level: None,
             area_m2: None,
+            urgent_to_review: None,
         });
     }
     // Delays against the levels, by kind.
@@ -136,6 +144,59 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
             within_level: (!judged.is_empty())
                 .then(|| judged.iter().filter(|x| **x).count() as f64 / judged.len() as f64),
             area_m2: None,
+            urgent_to_review: None,
+        });
+    }
+    // The same figures by service, by QPV and by month: what the report's charts draw.
+    let figures = |table: &'static str, kind: String, who: String, rs: &[&RequestRow]| {
+        let mut d: Vec<f64> = rs.iter().filter_map(|r| delay(r)).collect();
+        d.sort_by(f64::total_cmp);
+        let judged: Vec<bool> = rs.iter().filter_map(|r| Some(delay(r)? <= expected(r)?)).collect();
+        AnnualRow {
+            table,
+            kind,
+            who,
+            requests: Some(rs.len()),
+            done: Some(rs.iter().filter(|r| r.status == Status::Done).count()),
+            open: Some(rs.iter().filter(|r| r.status.is_open()).count()),
+            duplicates: Some(rs.iter().filter(|r| r.status == Status::Duplicate).count()),
+            median_hours: median(&d),
+            p90_hours: percentile(&d, 90.0),
+            within_level: (!judged.is_empty())
+                .then(|| judged.iter().filter(|x| **x).count() as f64 / judged.len() as f64),
+            area_m2: None,
+            urgent_to_review: Some(rs.iter().filter(|r| r.urgency == domania_store::Urgency::Review).count()),
+        }
+    };
+    let mut grouped: [BTreeMap<String, Vec<&RequestRow>>; 3] = Default::default();
+    for r in &rows {
+        grouped[0].entry(r.service_name.clone()).or_default().push(r);
+        grouped[1].entry(r.qpv.clone().unwrap_or_default()).or_default().push(r);
+        grouped[2].entry(r.requested_at.get(..7).unwrap_or_default().to_owned()).or_default().push(r);
+    }
+    let [services, qpvs, months] = grouped;
+    out.extend(services.iter().map(|(service, rs)| figures("service", String::new(), service.clone(), rs)));
+    out.extend(qpvs.iter().map(|(q, rs)| figures("qpv", q.clone(), String::new(), rs)));
+    for m in 1..=12 {
+        let month = format!("{year:04}-{m:02}");
+        out.push(figures("month", month.clone(), String::new(), months.get(&month).map_or(&[][..], Vec::as_slice)));
+    }
+    // The land of each QPV's sub-sectors by owner (non-cadastré apart).
+    let qpv_land = land_by_qpv(held, commune);
+    for (q, actor, area) in &qpv_land {
+        out.push(AnnualRow {
+            table: "qpv_land",
+            kind: q.clone(),
+            who: actor.map_or("Non cadastré", Actor::label_fr).to_owned(),
+            requests: None,
+            done: None,
+            open: None,
+            duplicates: None,
+            median_hours: None,
+            p90_hours: None,
+            within_level: None,
+            area_m2: Some((*area * 100.0).round() / 100.0),
+            urgent_to_review: None,
         });
     }
     // Land each actor manages, per kind (from the assignments of the sub-sectors' spaces).
@@ -165,6 +226,7 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
             p90_hours: None,
             within_level: None,
             area_m2: Some((area * 100.0).round() / 100.0),
+            urgent_to_review: None,
         });
     }
 
@@ -257,7 +319,46 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
     }
     svg.push_str("</svg>\n");
     let csv = crate::table::rows_csv(&out, b',')?;
-    Ok(Annual { scope, year, markdown: md, svg, map, csv })
+    let review = rows.iter().filter(|r| r.urgency == domania_store::Urgency::Review).count();
+    let review_plural = if review > 1 { "s" } else { "" };
+    let lead = format!(
+        "{total} signalement{plural} reçu{plural}, dont {dups} doublon{dup_plural} rattaché{dup_plural} à un signalement déjà \
+         ouvert (travail évité) ; {review} signalé{review_plural} urgent{review_plural} sans critère d'urgence (à vérifier)."
+    );
+    let pdf = super::charts::pdf(held, year, &title, &lead, &out, &qpv_land, map.as_deref())?;
+    Ok(Annual { scope, year, markdown: md, svg, map, csv, pdf })
+}
+
+/// The land of the sub-sectors of each QPV (code) by owner (`Non cadastré` for the rest), for
+/// `commune` or the whole territory; a sub-sector counts in the QPV that holds most of it.
+fn land_by_qpv(held: &Held, commune: Option<&str>) -> Vec<(String, Option<Actor>, f64)> {
+    use geo::{Area, BooleanOps, BoundingRect, Intersects};
+    let qpv = held.snapshot.qpv();
+    let mut of_subsector: BTreeMap<&str, &str> = BTreeMap::new();
+    for z in held.snapshot.subsectors() {
+        let Some(b) = z.geom_l93.bounding_rect() else { continue };
+        let best = qpv
+            .iter()
+            .filter(|q| q.geom_l93.bounding_rect().is_some_and(|qb| qb.intersects(&b)))
+            .map(|q| (q.key.as_str(), q.geom_l93.intersection(&z.geom_l93).unsigned_area()))
+            .filter(|(_, a)| *a > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((k, _)) = best {
+            of_subsector.insert(z.key.as_str(), k);
+        }
+    }
+    let mut land: BTreeMap<(String, Option<Actor>), f64> = BTreeMap::new();
+    for s in &held.assign.spaces {
+        let Some(q) = of_subsector.get(s.subsector.as_str()) else { continue };
+        let who = match (&s.space, commune) {
+            (SpaceKind::Parcel { idu, .. }, Some(c)) if !idu.starts_with(c) => continue,
+            (SpaceKind::NonCadastre, Some(_)) => continue,
+            (SpaceKind::Parcel { actor, .. }, _) => Some(*actor),
+            (SpaceKind::NonCadastre, None) => None,
+        };
+        *land.entry(((*q).to_owned(), who)).or_default() += s.area_m2;
+    }
+    land.into_iter().map(|((q, a), m2)| (q, a, m2)).collect()
 }
 
 /// The map of `rows`: each request a point in its status's colour (`styles/colours.json`, as on

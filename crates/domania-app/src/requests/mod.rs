@@ -9,6 +9,7 @@
 //! A [`Desk`] is the requests database of a store, shared by the requests of a server.
 
 pub mod annual;
+mod charts;
 mod heif;
 pub mod levels;
 pub mod lifecycle;

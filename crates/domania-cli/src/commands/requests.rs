@@ -99,7 +99,8 @@ pub(super) fn service_levels(cli: &Cli, app: &App, format: TableFormat) -> Resul
     }
 }
 
-/// `report annual`: the Markdown, its chart, its map and the figures, written in `out`.
+/// `report annual`: the PDF, the Markdown, its chart, its map and the figures, written in
+/// `out`, for `commune`, or for the territory and then each of its communes.
 pub(super) fn annual(
     app: &App,
     year: Option<i16>,
@@ -109,16 +110,29 @@ pub(super) fn annual(
 ) -> Result<()> {
     let held = held(app, judging)?;
     let year = year.unwrap_or_else(|| domania_app::files::today().year());
-    let a = app.desk()?.annual(&held, year, commune)?;
+    let scopes: Vec<Option<String>> = match commune {
+        Some(c) => vec![Some(c.to_owned())],
+        None => std::iter::once(None).chain(held.communes().into_iter().map(Some)).collect(),
+    };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let stem = out.join(format!("annual-{year}-{}", a.scope));
-    for (ext, text) in [("md", &a.markdown), ("svg", &a.svg), ("csv", &a.csv)] {
-        let path = stem.with_extension(ext);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    let desk = app.desk()?;
+    for scope in scopes {
+        let a = desk.annual(&held, year, scope.as_deref())?;
+        let stem = out.join(format!("annual-{year}-{}", a.scope));
+        for (ext, bytes) in [
+            ("pdf", a.pdf.as_slice()),
+            ("md", a.markdown.as_bytes()),
+            ("svg", a.svg.as_bytes()),
+            ("csv", a.csv.as_bytes()),
+        ] {
+            let path = stem.with_extension(ext);
+            std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
+        if let Some(map) = &a.map {
+            let path = out.join(format!("annual-{year}-{}-carte.svg", a.scope));
+            std::fs::write(&path, map).with_context(|| format!("writing {}", path.display()))?;
+        }
+        crate::outln!("{}", stem.with_extension("pdf").display())?;
     }
-    if let Some(map) = &a.map {
-        let path = out.join(format!("annual-{year}-{}-carte.svg", a.scope));
-        std::fs::write(&path, map).with_context(|| format!("writing {}", path.display()))?;
-    }
-    crate::outln!("{}", stem.with_extension("md").display())
+    Ok(())
 }
