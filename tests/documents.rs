@@ -71,13 +71,24 @@ const CAHIER_HEADINGS: [&str; 8] = [
     "Annexe — les espaces du sous-secteur",
 ];
 
-#[test]
-#[cfg_attr(domania_without_poppler, ignore = "needs poppler's pdftotext and pdfinfo: apt-get install poppler-utils")]
-fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_the_same_bytes() {
+/// A demo store in a new folder.
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("demo.gpkg");
     let out = domania(&store, &["demo", "--dir", root().join("data").to_str().unwrap()]);
     assert!(out.status.success(), "{}", texts(&out).1);
+    (dir, store)
+}
+
+/// Words as pdftotext gives them, one space apart, typographic apostrophes as typed.
+fn flat(texts: &[String]) -> String {
+    texts.join("\n").replace('’', "'").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+#[cfg_attr(domania_without_poppler, ignore = "needs poppler's pdftotext and pdfinfo: apt-get install poppler-utils")]
+fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_the_same_bytes() {
+    let (dir, store) = demo();
     let (a, b) = (dir.path().join("a.pdf"), dir.path().join("b.pdf"));
     for file in [&a, &b] {
         let out = domania(&store, &["cahier", "QN078001-03", "--out", file.to_str().unwrap()]);
@@ -133,6 +144,32 @@ fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_t
 
     screenshot(&a, "cahier-QN078001-03");
 
+    // The server gives the same cahier, and the annuaire: one table per service.
+    let server = Server::start(&store);
+    let get = |path: &str| {
+        let r = ureq::get(&format!("{}{path}", server.url)).timeout(Duration::from_mins(1)).call().expect(path);
+        assert_eq!(r.header("content-type"), Some("application/pdf"), "{path}");
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
+        body
+    };
+    assert_eq!(get("/subsectors/QN078001-03/cahier.pdf"), bytes, "the server's cahier is the command's");
+    let annuaire = dir.path().join("annuaire.pdf");
+    std::fs::write(&annuaire, get("/annuaire.pdf")).unwrap();
+    let all = flat(&paged(&annuaire, &["CTC Seine Aval", "Services techniques municipaux"]));
+    assert_eq!(all.matches("CTC Seine Aval").count(), 1, "each service once:\n{all}");
+    assert!(all.contains("Le propriétaire (domaine privé)") && all.contains("Là où le sol appartient"), "{all}");
+    assert!(all.contains("Poissy (78498)") && all.contains("toutes les communes du territoire"), "{all}");
+    match ureq::get(&format!("{}/subsectors/NOPE/cahier.pdf", server.url)).call() {
+        Err(ureq::Error::Status(code, _)) => assert_eq!(code, 404),
+        other => panic!("an unknown sub-sector: {other:?}"),
+    }
+}
+
+#[test]
+#[cfg_attr(domania_without_poppler, ignore = "needs poppler's pdftotext and pdfinfo: apt-get install poppler-utils")]
+fn the_annual_report_is_charts_for_the_territory_and_each_commune_with_their_figures() {
+    let (dir, store) = demo();
     // The annual report: a walk's observations, then a PDF of charts for the territory and
     // one per commune, each with the CSV of its figures.
     let walk = dir.path().join("tournee.csv");
@@ -159,9 +196,7 @@ fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_t
         assert!(pdf.with_extension("csv").is_file(), "the figures beside {}", pdf.display());
     }
     let territory = annual.join("annual-2026-territoire.pdf");
-    // Words as pdftotext gives them, one space apart, typographic apostrophes as typed.
-    let flat = |texts: Vec<String>| texts.join("\n").replace('’', "'").split_whitespace().collect::<Vec<_>>().join(" ");
-    let all = flat(paged(&territory, &["Les signalements reçus", "Les délais", "Le sol des quartiers"]));
+    let all = flat(&paged(&territory, &["Les signalements reçus", "Les délais", "Le sol des quartiers"]));
     for title in [
         "Bilan annuel des signalements 2026",
         "3 signalements reçus",
@@ -185,25 +220,61 @@ fn the_cahier_and_the_annuaire_are_pdfs_a_reader_opens_and_the_same_data_gives_t
         assert!(csv.contains(table), "the CSV lacks the figures of « {table} »:\n{csv}");
     }
     screenshot(&territory, "annual-2026-territoire");
+}
 
-    // The server gives the same cahier, and the annuaire: one table per service.
-    let server = Server::start(&store);
-    let get = |path: &str| {
-        let r = ureq::get(&format!("{}{path}", server.url)).timeout(Duration::from_mins(1)).call().expect(path);
-        assert_eq!(r.header("content-type"), Some("application/pdf"), "{path}");
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
-        body
-    };
-    assert_eq!(get("/subsectors/QN078001-03/cahier.pdf"), bytes, "the server's cahier is the command's");
-    let annuaire = dir.path().join("annuaire.pdf");
-    std::fs::write(&annuaire, get("/annuaire.pdf")).unwrap();
-    let all = flat(paged(&annuaire, &["CTC Seine Aval", "Services techniques municipaux"]));
-    assert_eq!(all.matches("CTC Seine Aval").count(), 1, "each service once:\n{all}");
-    assert!(all.contains("Le propriétaire (domaine privé)") && all.contains("Là où le sol appartient"), "{all}");
-    assert!(all.contains("Poissy (78498)") && all.contains("toutes les communes du territoire"), "{all}");
-    match ureq::get(&format!("{}/subsectors/NOPE/cahier.pdf", server.url)).call() {
-        Err(ureq::Error::Status(code, _)) => assert_eq!(code, 404),
-        other => panic!("an unknown sub-sector: {other:?}"),
+#[test]
+#[cfg_attr(domania_without_poppler, ignore = "needs poppler's pdftotext and pdfinfo: apt-get install poppler-utils")]
+fn a_walk_goes_on_paper_and_back_and_each_service_gets_its_sheet() {
+    let (dir, store) = demo();
+    // A walk on paper and back: the sheet (route and grid), the grid typed in with French
+    // headers, each service's sheet to print.
+    let sheet = dir.path().join("marche.pdf");
+    let out = domania(&store, &["requests", "walk-sheet", "QN078001", "--out", sheet.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let all = flat(&paged(&sheet, &["Le parcours", "Grille d'observation", "Les catégories"]));
+    for said in [
+        "Diagnostic en marchant",
+        "Quartier synthétique 1 (QN078001)",
+        "N° Point Lieu Catégorie Description Urgence Photo (réf.)",
+        "Dépôt sauvage, encombrants",
+        "QN078001-03",
+    ] {
+        assert!(all.contains(said), "the walk sheet lacks « {said} »:\n{all}");
     }
+    let grid = dir.path().join("grille.csv");
+    std::fs::write(
+        &grid,
+        "\u{feff}point;lieu;catégorie;description;urgence;photo\n3;devant le hall B;Dépôt sauvage;Matelas;oui;IMG_12\n\
+         1;;Dépôt sauvage;Sacs;;\n;;;;;\n",
+    )
+    .unwrap();
+    let sheets = dir.path().join("fiches");
+    let walk_grid = |extra: &[&str]| {
+        let mut args =
+            vec!["requests", "walk", grid.to_str().unwrap(), "--by", "DVQ", "--out", sheets.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        domania(&store, &args)
+    };
+    let refused = walk_grid(&[]);
+    assert!(
+        !refused.status.success() && texts(&refused).1.contains("QPV"),
+        "a grid without its QPV: {}",
+        texts(&refused).1
+    );
+    let out = walk_grid(&["--qpv", "QN078001"]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let all = flat(&paged(&sheets.join("cu-dechets.pdf"), &["Où", "Quoi et qui"]));
+    for said in [
+        "les observations pour Direction de la gestion des déchets",
+        "devant le hall B (point 3) : Matelas",
+        "photo : IMG_12",
+        "dit urgent, à vérifier",
+        "Gestionnaire",
+    ] {
+        assert!(all.contains(said), "the service's sheet lacks « {said} »:\n{all}");
+    }
+    std::fs::write(&grid, "point;catégorie;description\n99;Dépôt sauvage;Sacs\n").unwrap();
+    let refused = walk_grid(&["--qpv", "QN078001"]);
+    let said = texts(&refused).1;
+    assert!(!refused.status.success() && said.contains("line 2") && said.contains("point 99"), "{said}");
 }

@@ -130,7 +130,7 @@ pub(crate) fn svg_map(
     let pad = (b.width().max(b.height()) * 0.03).max(1.0);
     let b = Rect::new((b.min().x - pad, b.min().y - pad), (b.max().x + pad, b.max().y + pad));
     let scale = W / b.width();
-    let h = (b.height() * scale).clamp(100.0, 1400.0);
+    let h = (b.height() * scale).clamp(100.0, 850.0);
     let scale = scale.min(h / b.height());
     let path = |mp: &MultiPolygon<f64>| {
         let mut d = String::new();

@@ -543,3 +543,45 @@ pub fn annuaire(rules: &domania_rules::Rules, territory_communes: &[String], dat
     let key = format!("annuaire:{:016x}", domania_core::hash::fnv1a(figures.to_string().as_bytes()));
     typeset("annuaire.typ", ANNUAIRE, &figures, Vec::new(), &key, date)
 }
+
+/// A map of `frame` with the sub-sectors drawn light and `points` (Lambert-93) placed on the
+/// page: the drawing, each point's place in millimetres from the map's top left, and the
+/// scale bar (length on the page in mm, its label).
+pub(crate) fn points_map(
+    held: &Held,
+    frame: &MultiPolygon<f64>,
+    points: &[(f64, f64)],
+    title: &str,
+) -> (Value, Vec<u8>) {
+    use geo::BoundingRect;
+    let b = frame.bounding_rect();
+    let zones: Vec<(String, &'static str, &MultiPolygon<f64>)> = held
+        .snapshot
+        .subsectors()
+        .iter()
+        .filter(|z| b.is_some_and(|b| z.geom_l93.bounding_rect().is_some_and(|zb| zb.intersects(&b))))
+        .map(|z| (String::new(), "#e9ecef", &z.geom_l93))
+        .collect();
+    let map = svg_map(frame, &zones, title);
+    let mm_per_m = MAP_MM / map.frame.width();
+    let bar = nice_length(map.frame.width());
+    let numbers: Vec<Value> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (x, y))| {
+            json!({
+                "n": (i + 1).to_string(),
+                "x": (x - map.frame.min().x) * mm_per_m,
+                "y": (map.frame.max().y - y) * mm_per_m,
+            })
+        })
+        .collect();
+    let figures = json!({
+        "height_mm": MAP_MM * map.height / map.width,
+        "bar_mm": bar * mm_per_m,
+        "bar_label": length_label(bar),
+        "numbers": numbers,
+        "streets": street_names(held, map.frame, mm_per_m),
+    });
+    (figures, map.svg.into_bytes())
+}

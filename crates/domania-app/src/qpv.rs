@@ -45,15 +45,14 @@ impl Row for QpvOwnerRow<'_> {
 fn qpv_report(snapshot: &Snapshot, code: &str) -> Result<QpvReport> {
     let zone = snapshot.qpv().iter().find(|z| z.key == code);
     let shares = snapshot.shares_of_zone(Layer::Qpv, code, false, OverlayOptions::default());
-    let (Some(zone), Some(shares)) = (zone, shares) else {
-        let known: Vec<&str> = snapshot.qpv().iter().take(10).map(|z| z.key.as_str()).collect();
-        return Err(AppError::said(
-            ErrorCode::NotFound,
-            "error-no-qpv",
-            vec![("code", code.into()), ("known", known.join(", ").into())],
-        ));
-    };
+    let (Some(zone), Some(shares)) = (zone, shares) else { return Err(no_qpv(snapshot, code)) };
     Ok(QpvReport { shares, zone: zone.clone() })
+}
+
+/// The error of a QPV that is not in `snapshot`, naming some of those there are.
+pub(crate) fn no_qpv(snapshot: &Snapshot, code: &str) -> AppError {
+    let known: Vec<&str> = snapshot.qpv().iter().take(10).map(|z| z.key.as_str()).collect();
+    AppError::said(ErrorCode::NotFound, "error-no-qpv", vec![("code", code.into()), ("known", known.join(", ").into())])
 }
 
 /// The JSON of a QPV report.

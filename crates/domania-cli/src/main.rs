@@ -665,12 +665,28 @@ pub enum RequestsCommand {
     /// written into --out, to send after the walk. One bad observation stores none.
     Walk {
         file: PathBuf,
-        /// The folder the lists are written into.
+        /// The folder the lists are written into (per service: CSV, GeoJSON and the sheet to
+        /// print, PDF).
         #[arg(long)]
         out: PathBuf,
         /// Who walked (the reporter stored with each report).
         #[arg(long)]
         by: String,
+        /// The QPV walked, when the file is a walk sheet's grid typed in (its places are the
+        /// numbers of the route's points).
+        #[arg(long)]
+        qpv: Option<String>,
+        #[command(flatten)]
+        judging: Judging,
+    },
+    /// The sheet of a walking diagnostic in a QPV, to print: the route's numbered points on a
+    /// map and the observation grid to fill in.
+    WalkSheet {
+        /// The QPV's code.
+        qpv: String,
+        /// The PDF file to write.
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
         judging: Judging,
     },

@@ -28,8 +28,17 @@ pub struct Annual {
     /// referenced by the Markdown; `None` when there is no request to draw.
     pub map: Option<String>,
     pub csv: String,
-    /// The report to present, typeset: every table of the CSV as a chart with its title.
+    /// The report to present, typeset: every table of the CSV as a chart with its title
+    /// (made by the desk from the figures below).
     pub pdf: Vec<u8>,
+    /// The figures, the CSV's rows.
+    pub rows: Vec<AnnualRow>,
+    /// What the report covers, in words (`l'ensemble du territoire`, `Poissy (78498)`).
+    pub title: String,
+    /// Its first paragraph: the requests received, the duplicates, the urgencies to check.
+    pub lead: String,
+    /// The land of each QPV's sub-sectors by owner (`None`: non cadastré), in m².
+    pub qpv_land: Vec<(String, Option<Actor>, f64)>,
 }
 
 /// One line of the annual figures.
@@ -325,8 +334,7 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
         "{total} signalement{plural} reçu{plural}, dont {dups} doublon{dup_plural} rattaché{dup_plural} à un signalement déjà \
          ouvert (travail évité) ; {review} signalé{review_plural} urgent{review_plural} sans critère d'urgence (à vérifier)."
     );
-    let pdf = super::charts::pdf(held, year, &title, &lead, &out, &qpv_land, map.as_deref())?;
-    Ok(Annual { scope, year, markdown: md, svg, map, csv, pdf })
+    Ok(Annual { scope, year, markdown: md, svg, map, csv, pdf: Vec::new(), rows: out, title, lead, qpv_land })
 }
 
 /// The land of the sub-sectors of each QPV (code) by owner (`Non cadastré` for the rest), for

@@ -8,7 +8,7 @@ use domania_core::Actor;
 use domania_i18n::{Lang, format};
 use serde_json::{Value, json};
 
-use super::annual::AnnualRow;
+use super::annual::{Annual, AnnualRow};
 use crate::error::Result;
 use crate::held::Held;
 use crate::styles::{actor_color, non_cadastre};
@@ -111,15 +111,8 @@ fn delay_text(r: &AnnualRow) -> String {
 
 /// The annual report's PDF, from the rows of its CSV.
 #[allow(clippy::too_many_lines)]
-pub(crate) fn pdf(
-    held: &Held,
-    year: i16,
-    title: &str,
-    lead: &str,
-    out: &[AnnualRow],
-    qpv_land: &[(String, Option<Actor>, f64)],
-    map: Option<&str>,
-) -> Result<Vec<u8>> {
+pub(crate) fn pdf(held: &Held, a: &Annual) -> Result<Vec<u8>> {
+    let (year, title, lead, out, qpv_land, map) = (a.year, &a.title, &a.lead, &a.rows, &a.qpv_land, a.map.as_deref());
     let table = |t: &'static str| out.iter().filter(move |r| r.table == t);
     let n = |v: Option<usize>| v.unwrap_or(0) as f64;
     let done_bar = |r: &AnnualRow| vec![(n(r.done), DONE.to_owned()), (n(r.requests) - n(r.done), NOT_DONE.to_owned())];

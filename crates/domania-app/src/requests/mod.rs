@@ -17,6 +17,7 @@ pub mod notify;
 pub mod open311;
 pub mod photo;
 pub mod routing;
+pub mod sheets;
 pub mod walks;
 pub mod xml;
 
@@ -365,7 +366,9 @@ impl Desk {
 
     /// The annual report of `year`, for `commune` (INSEE code) or the whole territory.
     pub fn annual(&self, held: &Held, year: i16, commune: Option<&str>) -> Result<annual::Annual> {
-        annual::annual(&self.store(), held, year, commune)
+        let mut a = annual::annual(&self.store(), held, year, commune)?;
+        a.pdf = charts::pdf(held, &a)?;
+        Ok(a)
     }
 }
 

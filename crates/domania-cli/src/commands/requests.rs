@@ -4,7 +4,8 @@
 
 use anyhow::{Context as _, Result, anyhow};
 use domania_app::App;
-use domania_app::requests::walks::{read_observations, write_lists};
+use domania_app::requests::sheets::stops;
+use domania_app::requests::walks::{read_observations_on, write_lists};
 use domania_app::requests::{EventLine, RequestDetail, RequestLine, Status};
 
 use super::{csv, date_of, json};
@@ -69,13 +70,15 @@ pub(super) fn run(cli: &Cli, app: &App, what: &RequestsCommand) -> Result<()> {
             let row = app.desk()?.reroute(&held, *id, by, jiff::Timestamp::now())?;
             crate::outln!("request {} now goes to {} ({})", row.id, row.service_name, row.explanation)
         }
-        RequestsCommand::Walk { file, out, by, judging } => {
+        RequestsCommand::WalkSheet { qpv, out, judging } => walk_sheet(app, qpv, out, judging),
+        RequestsCommand::Walk { file, out, by, qpv, judging } => {
             let held = held(app, judging)?;
-            let observations = read_observations(file)?;
+            let route = qpv.as_deref().map(|q| stops(&held, q)).transpose()?;
+            let observations = read_observations_on(file, route.as_deref())?;
             let name =
                 file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
             let made = app.desk()?.walk(&held, observations, &name, by, jiff::Timestamp::now())?;
-            let lists = write_lists(&made, out)?;
+            let lists = write_lists(&held, &name, &made, out)?;
             for l in &lists {
                 crate::outln!("{}: {} reports ({})", l.service, l.requests, l.service_name)?;
             }
@@ -88,6 +91,14 @@ pub(super) fn run(cli: &Cli, app: &App, what: &RequestsCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `requests walk-sheet`: the sheet of a walk in a QPV, to print.
+pub(super) fn walk_sheet(app: &App, qpv: &str, out: &std::path::Path, judging: &Judging) -> Result<()> {
+    let held = held(app, judging)?;
+    let pdf = domania_app::requests::sheets::walk_sheet(&held, qpv)?;
+    std::fs::write(out, pdf).with_context(|| format!("writing {}", out.display()))?;
+    crate::outln!("{}", out.display())
 }
 
 /// `report service-levels`.
