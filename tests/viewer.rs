@@ -12,8 +12,8 @@ use crate::support::{domania, root, shared_data, texts};
 
 #[test]
 #[cfg_attr(
-    domania_without_browser,
-    ignore = "needs Chromium and playwright-core: apt-get install chromium; npm ci --prefix tools/browser"
+    any(domania_without_browser, domania_without_poppler),
+    ignore = "needs Chromium, playwright-core and poppler: apt-get install chromium poppler-utils; npm ci --prefix tools/browser"
 )]
 fn the_viewer_in_headless_chromium_shows_who_maintains_each_space() {
     let script = root().join("tools/browser/viewer-test.mjs");
@@ -90,6 +90,17 @@ fn the_viewer_in_headless_chromium_shows_who_maintains_each_space() {
     let pages = pdf.windows(12).filter(|w| w.starts_with(b"/Type /Page") && w[11] != b's').count();
     assert!((1..=4).contains(&pages), "the cahier's PDF has {pages} A4 pages");
     eprintln!("viewer: the cahier prints on {pages} A4 page(s)");
+    // The cahier to sign, as the panel's link gives it: its first page as a picture beside the
+    // screenshots.
+    let signed = summary["cahier"]["typeset"].as_str().expect("the typeset cahier");
+    let png = artefacts.join("cahier-pdf-page-1");
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-r", "80", "-f", "1", "-l", "1", "-png", "-singlefile", signed])
+        .arg(&png)
+        .output()
+        .expect("pdftoppm runs");
+    assert!(out.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(png.with_extension("png")).unwrap().starts_with(b"\x89PNG"));
     assert_eq!(server.stop().code(), Some(0));
 }
 

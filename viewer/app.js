@@ -641,7 +641,8 @@ async function showSubsector(id) {
       ${sharesChart(z)}
       <p class="meta">${say(`Surface ${fmtM2(z.area_m2)} dont non cadastré ${fmtM2(z.non_cadastre_m2)}`, `Area ${fmtM2(z.area_m2)}, of which non-cadastré ${fmtM2(z.non_cadastre_m2)}`)}</p>
       <p class="downloads">
-        <a data-auth href="subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">${say('Cahier des charges (imprimable)', 'Cahier des charges (printable, in French)')}</a><br>
+        <a data-auth href="subsectors/${encodeURIComponent(z.id)}/cahier.pdf" target="_blank">${say('Cahier des charges à signer (PDF)', 'Cahier des charges to sign (PDF, in French)')}</a>
+        · <a data-auth href="subsectors/${encodeURIComponent(z.id)}/cahier" target="_blank">${say('à l’écran', 'on screen')}</a><br>
         ${SUBSECTOR} : <a data-auth href="v1/subsectors/${encodeURIComponent(z.id)}?f=csv" download="${esc(z.id)}.csv">CSV</a>
         <a data-auth href="collections/spaces/items?subsector=${encodeURIComponent(z.id)}&limit=10000&f=json" download="${esc(z.id)}.geojson">GeoJSON</a>
         ${qpv.map((q) => `<br>QPV ${esc(q.code)} : <a data-auth href="v1/qpv/${encodeURIComponent(q.code)}/report?f=csv" download="${esc(q.code)}.csv">CSV</a>

@@ -6,7 +6,7 @@
 // the cahier's PDF in OUT_DIR, prints a JSON summary on standard output, and exits non-zero
 // with the reason on the first check that fails.
 import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [base, out, editorToken, uploadFile, badFile] = process.argv.slice(2);
@@ -414,6 +414,14 @@ try {
   const pdf = join(out, `cahier-${sub}.pdf`);
   await p3.pdf({ path: pdf, format: 'A4', printBackground: true });
   summary.cahier = { subsector: sub, pdf, bytes: statSync(pdf).size, managers: Object.fromEntries(kinds) };
+  // The cahier to sign, typeset by the server, as the sub-sector panel links it.
+  const appSource = await (await fetch(new URL('/viewer/app.js', base))).text();
+  check(appSource.includes('/cahier.pdf'), 'the sub-sector panel links the PDF cahier');
+  const signed = await fetch(new URL(`/subsectors/${encodeURIComponent(sub)}/cahier.pdf`, base));
+  check(signed.ok && signed.headers.get('content-type') === 'application/pdf', `cahier.pdf: ${signed.status}`);
+  const signedPath = join(out, `cahier-${sub}-a-signer.pdf`);
+  writeFileSync(signedPath, Buffer.from(await signed.arrayBuffer()));
+  summary.cahier.typeset = signedPath;
 
   check(foreign.length === 0, `requests left for other hosts: ${foreign.join(', ')}`);
   summary.foreign_requests = foreign.length;
