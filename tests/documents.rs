@@ -220,6 +220,24 @@ fn the_annual_report_is_charts_for_the_territory_and_each_commune_with_their_fig
         assert!(csv.contains(table), "the CSV lacks the figures of « {table} »:\n{csv}");
     }
     screenshot(&territory, "annual-2026-territoire");
+
+    // The service levels as a French table and a chart.
+    let levels = dir.path().join("niveaux.pdf");
+    let out = domania(&store, &["report", "service-levels", "--pdf", levels.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", texts(&out).1);
+    let all = flat(&paged(&levels, &["Les délais attendus", "Les délais constatés"]));
+    for said in [
+        "Niveaux de service",
+        "Les délais attendus",
+        "Selon la saison",
+        "avril, mai, juin, juillet, août, septembre : 21 jours (14 jours en QPV)",
+        "décembre 2026",
+        "Collecte des déchets et encombrants",
+        "Direction de la gestion des déchets",
+        "Part des signalements traités dans le délai attendu, par service et par mois",
+    ] {
+        assert!(all.contains(said), "the service levels lack « {said} »:\n{all}");
+    }
 }
 
 #[test]

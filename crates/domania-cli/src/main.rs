@@ -586,6 +586,12 @@ pub enum ReportKind {
     ServiceLevels {
         #[arg(long, value_enum, default_value_t = TableFormat::Csv)]
         format: TableFormat,
+        /// Also write the service levels as a document to present (PDF): the delays expected
+        /// and those seen, as tables and a chart.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        #[command(flatten)]
+        judging: Judging,
     },
     /// The annual report of the reports of dysfunctions, for the whole territory and for each
     /// of its communes (or one commune): a PDF of charts to present, a Markdown document with

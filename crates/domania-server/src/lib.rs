@@ -264,6 +264,7 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .route("/styles", get(tiles::styles))
         .route("/styles/{file}", get(tiles::style))
         .route("/v1/reports/service-levels", get(open311::service_levels))
+        .route("/v1/reports/service-levels.pdf", get(open311::service_levels_pdf))
         .route("/v1/reports.geojson", get(open311::map))
         .route("/v1/reports/{id}/photo", get(open311::photo))
         .route("/v1/reports/{id}/photo/thumbnail", get(open311::thumbnail))

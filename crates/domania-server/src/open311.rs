@@ -440,6 +440,14 @@ async fn photo_of(
 }
 
 /// `GET /v1/reports/service-levels`: the figures per QPV, commune, service and month.
+/// `GET /v1/reports/service-levels.pdf`: the same, as a document to present.
+pub async fn service_levels_pdf(State(shared): State<Arc<Shared>>) -> ApiResult<Response> {
+    let held = shared.current();
+    let s2 = Arc::clone(&shared);
+    let pdf = blocking(move || s2.desk.service_levels_pdf(&held).map(|pdf| (pdf, held))).await??;
+    Ok(crate::viewer::pdf_answer(&pdf.1, pdf.0, "niveaux-de-service.pdf"))
+}
+
 pub async fn service_levels(State(shared): State<Arc<Shared>>) -> ApiResult<Response> {
     let s2 = Arc::clone(&shared);
     let rows = blocking(move || s2.desk.service_levels()).await??;

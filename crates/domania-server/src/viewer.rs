@@ -257,7 +257,7 @@ pub async fn cahier(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
 
 /// A PDF answered with the snapshot's tag as its `ETag` (it is made from that snapshot only),
 /// to be saved under `file`.
-fn pdf_answer(held: &domania_app::held::Held, pdf: Vec<u8>, file: &str) -> Response {
+pub(crate) fn pdf_answer(held: &domania_app::held::Held, pdf: Vec<u8>, file: &str) -> Response {
     let mut r = pdf.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));

@@ -14,6 +14,7 @@ use crate::held::Held;
 use crate::styles::{actor_color, non_cadastre};
 
 const TEMPLATE: &str = include_str!("../../templates/annual.typ");
+const LEVELS: &str = include_str!("../../templates/levels.typ");
 
 const DONE: &str = "#2b8a3e";
 const NOT_DONE: &str = "#ced4da";
@@ -65,7 +66,7 @@ fn stacked(title: &str, unit: &str, legend: &[(&str, &str)], rows: Vec<Bar>, not
 }
 
 /// A chart of shares (0–1) on a fixed 0–100 % axis.
-fn shares(title: &str, unit: &str, legend: &[(&str, &str)], rows: Vec<(String, f64, String)>) -> Value {
+fn shares(title: &str, unit: &str, legend: &[(&str, &str)], rows: Vec<(String, f64, String)>, nothing: &str) -> Value {
     let ticks: Vec<Value> = (0..=4)
         .map(|i| f64::from(i) / 4.0)
         .map(|at| json!({ "at": at, "label": format::percent(at, 0, Lang::Fr) }))
@@ -76,7 +77,7 @@ fn shares(title: &str, unit: &str, legend: &[(&str, &str)], rows: Vec<(String, f
         .map(|(label, share, text)| json!({ "label": label, "segments": [{ "share": share, "colour": WITHIN }], "text": text }))
         .collect();
     let legend: Vec<Value> = legend.iter().map(|(l, c)| json!({ "label": l, "colour": c })).collect();
-    json!({ "title": title, "unit": unit, "legend": legend, "rows": rows, "ticks": ticks, "empty": empty.then_some("Aucun signalement.") })
+    json!({ "title": title, "unit": unit, "legend": legend, "rows": rows, "ticks": ticks, "empty": empty.then_some(nothing) })
 }
 
 const MONTHS: [&str; 12] =
@@ -161,6 +162,7 @@ pub(crate) fn pdf(held: &Held, a: &Annual) -> Result<Vec<u8>> {
         "part des signalements traités dans le délai attendu ; médiane et 9e décile des délais",
         &within_legend,
         table("service").map(|r| (r.who.clone(), r.within_level.unwrap_or(0.0), delay_text(r))).collect(),
+        "Aucun signalement.",
     );
     let qpv_name = |code: &str| {
         if code.is_empty() {
@@ -178,6 +180,7 @@ pub(crate) fn pdf(held: &Held, a: &Annual) -> Result<Vec<u8>> {
         "part des signalements traités dans le délai attendu ; médiane et 9e décile des délais",
         &within_legend,
         table("qpv").map(|r| (qpv_name(&r.kind), r.within_level.unwrap_or(0.0), delay_text(r))).collect(),
+        "Aucun signalement.",
     );
     let quality = stacked(
         "Doublons et urgences à vérifier, par service",
@@ -239,6 +242,113 @@ pub(crate) fn pdf(held: &Held, a: &Annual) -> Result<Vec<u8>> {
     let files = map.map(|m| vec![("carte.svg".to_owned(), m.as_bytes().to_vec())]).unwrap_or_default();
     let key = format!("annual:{year}:{title}:{}", held.tag());
     crate::printed::typeset("annual.typ", TEMPLATE, &figures, files, &key, date)
+}
+
+/// `2026-03` as France writes it: `mars 2026`.
+fn month_fr(month: &str) -> String {
+    let m = month.get(5..7).and_then(|m| m.parse::<usize>().ok()).filter(|m| (1..=12).contains(m));
+    match (m, month.get(..4)) {
+        (Some(m), Some(y)) => format!("{} {y}", MONTH_NAMES[m - 1]),
+        _ => month.to_owned(),
+    }
+}
+
+const MONTH_NAMES: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// The service levels as a document: the delays the rules expect, per intervention kind (in
+/// QPV, by season), then the delays seen per service and month, as a table and a chart.
+///
+/// # Errors
+/// The template failed (a bug, said).
+pub(crate) fn service_levels_pdf(held: &Held, rows: &[super::levels::LevelRow]) -> Result<Vec<u8>> {
+    let rules = &held.rules.rules;
+    let config = rules.config();
+    let h = |v: f64| format::duration_hours(v, Lang::Fr);
+    let expected: Vec<Value> = config
+        .service_levels
+        .iter()
+        .map(|l| {
+            let seasons: Vec<String> = l
+                .seasons
+                .iter()
+                .map(|s| {
+                    let months: Vec<&str> = s
+                        .months
+                        .iter()
+                        .filter_map(|m| MONTH_NAMES.get(usize::from(*m).wrapping_sub(1)).copied())
+                        .collect();
+                    format!("{} : {} ({} en QPV)", months.join(", "), h(s.hours), h(s.qpv_hours.unwrap_or(s.hours)))
+                })
+                .collect();
+            json!({
+                "kind": crate::documents::kind_label(rules, &l.intervention),
+                "hours": h(l.hours),
+                "qpv_hours": h(l.qpv_hours.unwrap_or(l.hours)),
+                "seasons": if seasons.is_empty() { "toute l'année".to_owned() } else { seasons.join(" ; ") },
+            })
+        })
+        .collect();
+    let by_service: Vec<&super::levels::LevelRow> = rows.iter().filter(|r| r.by == "service").collect();
+    let seen: Vec<Value> = by_service
+        .iter()
+        .map(|r| {
+            json!({
+                "service": r.group,
+                "month": month_fr(&r.month),
+                "requests": r.requests,
+                "done": r.done,
+                "median": hours(r.median_hours),
+                "p90": hours(r.p90_hours),
+                "within": r.within_level.map_or_else(|| "–".to_owned(), |w| format::percent(w, 1, Lang::Fr)),
+                "backlog": r.backlog,
+                "duplicates": r.duplicates,
+            })
+        })
+        .collect();
+    let chart = shares(
+        "Part des signalements traités dans le délai attendu, par service et par mois",
+        "part des signalements traités qui avaient un niveau attendu",
+        &[("part traitée dans le délai attendu", WITHIN)],
+        by_service
+            .iter()
+            .filter(|r| r.within_level.is_some())
+            .map(|r| {
+                let text = format!(
+                    "{} · médiane {}",
+                    format::percent(r.within_level.unwrap_or(0.0), 1, Lang::Fr),
+                    hours(r.median_hours)
+                );
+                (format!("{} — {}", r.group, month_fr(&r.month)), r.within_level.unwrap_or(0.0), text)
+            })
+            .collect(),
+        "Aucun signalement traité qui avait un niveau attendu.",
+    );
+    let date = held.date;
+    let figures = json!({
+        "title": "Niveaux de service",
+        "territory": config.territory.as_deref().unwrap_or("Territoire"),
+        "ymd": [date.year(), date.month(), date.day()],
+        "reference": format!("Niveaux de service · établi le {}", format::date(date, Lang::Fr)),
+        "date": format::date(date, Lang::Fr),
+        "expected": expected,
+        "seen": seen,
+        "chart": chart,
+    });
+    let key = format!("levels:{:016x}", domania_core::hash::fnv1a(figures.to_string().as_bytes()));
+    crate::printed::typeset("levels.typ", LEVELS, &figures, Vec::new(), &key, date)
 }
 
 #[cfg(test)]

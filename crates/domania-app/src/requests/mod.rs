@@ -351,6 +351,12 @@ impl Desk {
         levels::service_levels(&self.store())
     }
 
+    /// The service levels as a document to present (PDF): the delays expected, then those
+    /// seen per service and month, as a table and a chart.
+    pub fn service_levels_pdf(&self, held: &Held) -> Result<Vec<u8>> {
+        charts::service_levels_pdf(held, &self.service_levels()?)
+    }
+
     /// Posts the observations of a walk as requests, each routed on `held`; none is stored
     /// unless every one can be.
     pub fn walk(

@@ -73,7 +73,12 @@ pub(super) fn run(cli: &Cli, app: &App) -> Result<()> {
                 }
             }
         }
-        Command::Report { what: ReportKind::ServiceLevels { format } } => {
+        Command::Report { what: ReportKind::ServiceLevels { format, pdf, judging } } => {
+            if let Some(path) = pdf {
+                let held = super::requests::held(app, judging)?;
+                let bytes = app.desk()?.service_levels_pdf(&held)?;
+                std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?;
+            }
             super::requests::service_levels(cli, app, *format)
         }
         Command::Report { what: ReportKind::Annual { year, commune, out, judging } } => {
