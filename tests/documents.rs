@@ -208,6 +208,7 @@ fn the_annual_report_is_charts_for_the_territory_and_each_commune_with_their_fig
         "Doublons et urgences à vérifier, par service",
         "Sol des sous-secteurs par propriétaire, par quartier prioritaire",
         "Carte des signalements de l'année",
+        "Les signalements de 2026 dans le quartier Quartier synthétique 1 (QN078001)",
         "nombre de signalements",
         "surface en hectares",
         "Quartier synthétique 1 (QN078001)",

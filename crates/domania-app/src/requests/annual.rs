@@ -39,6 +39,8 @@ pub struct Annual {
     pub lead: String,
     /// The land of each QPV's sub-sectors by owner (`None`: non cadastré), in m².
     pub qpv_land: Vec<(String, Option<Actor>, f64)>,
+    /// The map of each QPV's requests (its code, the SVG).
+    pub qpv_maps: Vec<(String, String)>,
 }
 
 /// One line of the annual figures.
@@ -253,6 +255,14 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
     let chart = format!("annual-{year}-{scope}.svg");
     let (plural, dup_plural) = (if total > 1 { "s" } else { "" }, if dups > 1 { "s" } else { "" });
     let map = reports_map(held, &rows);
+    let mut in_qpv: BTreeMap<&str, Vec<RequestRow>> = BTreeMap::new();
+    for r in &rows {
+        if let Some(q) = r.qpv.as_deref() {
+            in_qpv.entry(q).or_default().push(r.clone());
+        }
+    }
+    let qpv_maps: Vec<(String, String)> =
+        in_qpv.iter().filter_map(|(q, rs)| Some(((*q).to_owned(), reports_map(held, rs)?))).collect();
     let map_md = if map.is_some() {
         format!("![Carte des signalements](annual-{year}-{scope}-carte.svg)\n\n")
     } else {
@@ -334,7 +344,7 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
         "{total} signalement{plural} reçu{plural}, dont {dups} doublon{dup_plural} rattaché{dup_plural} à un signalement déjà \
          ouvert (travail évité) ; {review} signalé{review_plural} urgent{review_plural} sans critère d'urgence (à vérifier)."
     );
-    Ok(Annual { scope, year, markdown: md, svg, map, csv, pdf: Vec::new(), rows: out, title, lead, qpv_land })
+    Ok(Annual { scope, year, markdown: md, svg, map, csv, pdf: Vec::new(), rows: out, title, lead, qpv_land, qpv_maps })
 }
 
 /// The land of the sub-sectors of each QPV (code) by owner (`Non cadastré` for the rest), for

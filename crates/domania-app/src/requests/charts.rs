@@ -238,8 +238,12 @@ pub(crate) fn pdf(held: &Held, a: &Annual) -> Result<Vec<u8>> {
         "quality": quality,
         "land": land,
         "map": map.is_some(),
+        "qpv_maps": a.qpv_maps.iter().enumerate().map(|(i, (q, _))| json!({ "file": format!("carte-qpv-{i}.svg"), "name": qpv_name(q) })).collect::<Vec<_>>(),
     });
-    let files = map.map(|m| vec![("carte.svg".to_owned(), m.as_bytes().to_vec())]).unwrap_or_default();
+    let mut files = map.map(|m| vec![("carte.svg".to_owned(), m.as_bytes().to_vec())]).unwrap_or_default();
+    for (i, (_, svg)) in a.qpv_maps.iter().enumerate() {
+        files.push((format!("carte-qpv-{i}.svg"), svg.as_bytes().to_vec()));
+    }
     let key = format!("annual:{year}:{title}:{}", held.tag());
     crate::printed::typeset("annual.typ", TEMPLATE, &figures, files, &key, date)
 }
