@@ -9,6 +9,7 @@ mod addresses;
 mod crs;
 mod documents;
 mod edigeo;
+mod edits;
 mod french;
 mod hostile;
 mod land_figures;

@@ -152,6 +152,15 @@ error_codes! {
     UploadTooLarge = "upload_too_large", 413;
     /// A layer that is computed, not uploaded.
     NotImportable = "not_importable", 400;
+    /// A layer that is imported whole (the cadastre, the owners, the addresses) or computed:
+    /// not edited feature by feature.
+    NotEditable = "not_editable", 405;
+    /// A feature edited since the editor loaded it (its tag is not the one named by `If-Match`).
+    FeatureChanged = "feature_changed", 412;
+    /// A feature created with a key the layer already has.
+    FeatureExists = "feature_exists", 409;
+    /// A body that is not a GeoJSON feature with a polygon in CRS84.
+    BadFeature = "bad_feature", 400;
     /// A scope that does not parse.
     BadScope = "bad_scope", 400;
     /// Versions of a diff that do not parse.
@@ -451,6 +460,7 @@ impl From<StoreError> for AppError {
             | StoreError::TooManyRemoved { .. }
             | StoreError::CopyTargetNotEmpty { .. } => ErrorCode::ImportRefused,
             StoreError::TokenNameTaken(_) => ErrorCode::NameTaken,
+            StoreError::Moved { .. } => ErrorCode::FeatureChanged,
             StoreError::CopyUnstorable { .. } => ErrorCode::BadText,
             StoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
             StoreError::Database(_) | StoreError::Postgres(_) => ErrorCode::Database,
@@ -492,6 +502,10 @@ impl From<StoreError> for AppError {
             StoreError::EmptyImport { layer } => {
                 Some(Said::new("error-empty-import", vec![("layer", (*layer).into())]))
             }
+            StoreError::Moved { layer, .. } => Some(Said::new(
+                "error-layer-moved",
+                vec![("layer", layer.parse::<domania_core::Layer>().map_or_else(|_| (*layer).into(), layer_arg))],
+            )),
             StoreError::TooManyRemoved { over, limit_pct } => {
                 let parts = |lang: Lang| {
                     let one = |o: &domania_store::Overflow| {

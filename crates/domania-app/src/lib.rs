@@ -23,6 +23,7 @@ pub mod colour;
 pub mod communes;
 pub mod demo;
 pub mod documents;
+pub mod edits;
 pub mod error;
 pub mod export;
 pub mod features;

@@ -145,6 +145,10 @@ fn answer(error: ApiError, geo: bool) -> Response {
     } else if error.code() == ErrorCode::Busy {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_S));
     }
+    if error.code() == ErrorCode::NotEditable {
+        // A layer read, never edited feature by feature: what it does answer.
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    }
     response.extensions_mut().insert(Unsaid { error, geo });
     response
 }

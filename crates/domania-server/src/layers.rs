@@ -80,7 +80,7 @@ pub struct Updated {
 }
 
 /// How long an upload waits for another to finish before it is told to try again.
-const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub async fn upload(
     State(shared): State<Arc<Shared>>,

@@ -21,6 +21,7 @@ pub mod api;
 pub mod auth;
 pub mod connections;
 mod deliver;
+pub mod edit;
 pub mod error;
 pub mod extract;
 mod follow;
@@ -283,6 +284,11 @@ pub fn router(shared: Arc<Shared>, limits: Limits) -> Router {
         .layer(DefaultBodyLimit::max(limits.max_upload_bytes));
     let editors = Router::new()
         .route("/v1/layers/{layer}/rollback", post(layers::rollback))
+        .route("/collections/{id}/items", post(edit::create))
+        .route(
+            "/collections/{id}/items/{fid}",
+            axum::routing::put(edit::replace).patch(edit::update).delete(edit::remove),
+        )
         .route("/v1/reports/{id}/status", post(open311::change_status))
         .route("/v1/reports/{id}/reroute", post(open311::reroute))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&shared), auth::editors))

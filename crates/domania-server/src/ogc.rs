@@ -78,5 +78,14 @@ pub async fn item(
     let held = shared.current();
     let lambert = features::crs_param(q.crs.as_deref(), "crs")?;
     let f = held.item(&b, &id, &fid, q.crs.as_deref(), lang)?;
-    Ok(with_crs(snapshot_answer(&headers, &held, Format::GeoJson, &f), lambert))
+    // A feature that can be edited is tagged as itself (Part 4's optimistic locking).
+    let own = id.parse::<domania_app::Layer>().ok().and_then(|l| crate::edit::item_etag(&held, l, &fid));
+    let answer = match own {
+        Some(etag) => match serde_json::to_vec(&f) {
+            Ok(body) => crate::respond::tagged_as(&headers, &etag, Format::GeoJson, body),
+            Err(e) => return Err(crate::error::ApiError::internal(format!("writing JSON: {e}"))),
+        },
+        None => snapshot_answer(&headers, &held, Format::GeoJson, &f),
+    };
+    Ok(with_crs(answer, lambert))
 }

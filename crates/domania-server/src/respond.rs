@@ -62,17 +62,29 @@ impl Format {
 /// Whether the client already holds this snapshot's answer (`If-None-Match` compares weakly:
 /// `W/"…"` matches `"…"`).
 fn fresh(headers: &HeaderMap, held: &Held) -> bool {
+    fresh_as(headers, &held.etag)
+}
+
+/// Whether the client's copy (`If-None-Match`) is the one tagged `etag`.
+fn fresh_as(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == held.etag))
+        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag))
 }
 
 /// A body already written, with the snapshot's tag.
 #[must_use]
 pub fn tagged(headers: &HeaderMap, held: &Held, format: Format, body: Vec<u8>) -> Response {
-    let etag = HeaderValue::from_str(&held.etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
-    if fresh(headers, held) {
+    tagged_as(headers, &held.etag, format, body)
+}
+
+/// A body already written, with the tag `etag` (quoted).
+#[must_use]
+pub fn tagged_as(headers: &HeaderMap, etag: &str, format: Format, body: Vec<u8>) -> Response {
+    let fresh = fresh_as(headers, etag);
+    let etag = HeaderValue::from_str(etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    if fresh {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     // One tag for the JSON and the CSV of an answer, in French and in English: caches must

@@ -56,6 +56,10 @@ pub enum StoreError {
         Overflow::list(over)
     )]
     TooManyRemoved { over: Vec<Overflow>, limit_pct: f64 },
+    #[error(
+        "refused: the {layer} layer is at version {found}, not {expected} as this change was made on; nothing changed"
+    )]
+    Moved { layer: &'static str, expected: i64, found: i64 },
     #[error("a token named {0:?} exists already (revoke it or choose another name)")]
     TokenNameTaken(String),
     #[error("the store is corrupt: {0}")]

@@ -183,6 +183,11 @@ impl<'a> ImportTx<'a> {
     /// and returns the current version with `unchanged` set.
     pub fn commit(mut self, meta: &ImportMeta) -> Result<VersionInfo> {
         let t = self.layer.table();
+        if let Some(expected) = self.opts.expect_latest
+            && expected != self.version - 1
+        {
+            return Err(StoreError::Moved { layer: t, expected, found: self.version - 1 });
+        }
         if self.features == 0 && !(self.opts.force && self.opts.scope.is_explicit()) {
             return Err(StoreError::EmptyImport { layer: t });
         }

@@ -173,6 +173,10 @@ pub struct ImportOptions {
     /// Accept an import the guard would refuse (a scope losing more than `max_removed` of its
     /// rows; with an explicit scope, an empty file that empties it).
     pub force: bool,
+    /// The layer's version this import was made from (0: none yet), for an edit made on the
+    /// rows of that version: checked under the writers' lock, so an edit is never written over
+    /// another it did not see. `None`: not checked.
+    pub expect_latest: Option<i64>,
 }
 
 /// Default of [`ImportOptions::max_removed`]: a yearly cadastre of a commune removes a few
@@ -182,7 +186,7 @@ pub const MAX_REMOVED_DEFAULT: f64 = 0.2;
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { scope: Scope::layer(), max_removed: MAX_REMOVED_DEFAULT, force: false }
+        Self { scope: Scope::layer(), max_removed: MAX_REMOVED_DEFAULT, force: false, expect_latest: None }
     }
 }
 

@@ -385,3 +385,20 @@ fn a_store_older_than_a_column_reads_it_as_empty_and_gets_it_when_written() {
     assert_eq!(store.read_all().unwrap().street_addresses, [(idu.to_string(), "12 RUE ORDENER".to_owned())]);
     assert!(store.verify().unwrap().altered.is_empty());
 }
+
+/// An edit made on the rows of one version is written only if the layer is still at that
+/// version when its writer holds the lock: never over a version it did not see.
+#[test]
+fn an_import_made_on_a_version_is_refused_once_another_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = create(&dir.path().join("s.gpkg"));
+    let rows = |n: u32| (1..=n).map(|k| parcel_row(&parcel(k, 20.0))).collect::<Vec<_>>();
+    let on = |v: i64| ImportOptions { expect_latest: Some(v), ..opts(Layer::Parcels) };
+    assert_eq!(store.import(Layer::Parcels, rows(5), &meta("a"), &on(0)).unwrap().version, 1);
+    // Two editors loaded version 1; the first writes version 2.
+    assert_eq!(store.import(Layer::Parcels, rows(6), &meta("first"), &on(1)).unwrap().version, 2);
+    let e = store.import(Layer::Parcels, rows(7), &meta("second"), &on(1)).unwrap_err();
+    assert!(matches!(e, domania_store::StoreError::Moved { expected: 1, found: 2, .. }), "{e}");
+    assert_eq!(store.history(Layer::Parcels).unwrap().len(), 2, "nothing written");
+    assert_eq!(store.parcel_idus().unwrap().len(), 6);
+}
