@@ -147,16 +147,22 @@ impl App {
     }
 }
 
+/// The PDF of template `name` with its `figures` (an object), dated `date` and headed with the
+/// territory the rules name: the page of every document (`common.typ`) reads `territory`, `ymd`,
+/// `title` and `reference`.
 pub(crate) fn typeset(
     name: &str,
     template: &str,
-    figures: &Value,
+    mut figures: Value,
     files: Vec<(String, Vec<u8>)>,
     key: &str,
-    date: Date,
+    (rules, date): (&domania_rules::Rules, Date),
 ) -> Result<Vec<u8>> {
+    figures["territory"] = json!(rules.config().territory.as_deref().unwrap_or("Territoire"));
+    figures["ymd"] = json!([date.year(), date.month(), date.day()]);
     let day = (i32::from(date.year()), date.month() as u8, date.day() as u8);
-    let doc = domania_typeset::Document { name, template, modules: &[COMMON], figures, files, key, date: day };
+    let doc =
+        domania_typeset::Document { name, template, modules: &[COMMON], figures: &figures, files, key, date: day };
     domania_typeset::pdf(&doc).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
 }
 
@@ -419,11 +425,9 @@ pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>>
         "title": format!("Cahier des charges localisé — sous-secteur {key}"),
         "key": key,
         "name": zs.name,
-        "territory": config.territory.as_deref().unwrap_or("Communauté urbaine"),
         "communes": communes.join(", "),
         "qpv": qpv.iter().map(|q| match &q.name { Some(n) => format!("{n} ({})", q.key), None => q.key.clone() }).collect::<Vec<_>>(),
         "date": date_fr(t.date),
-        "ymd": [t.date.year(), t.date.month(), t.date.day()],
         "reference": format!("{key} · données {}", &t.tag.get(..12).unwrap_or(t.tag)),
         "sources": sources.iter().map(|p| json!({"layer": p.layer, "version": p.version, "source": p.source})).collect::<Vec<_>>(),
         "map": {
@@ -457,7 +461,7 @@ pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>>
     });
     let files =
         vec![("carte.svg".to_owned(), map.svg.into_bytes()), ("situation.svg".to_owned(), inset.svg.into_bytes())];
-    typeset("cahier.typ", CAHIER, &figures, files, &doc_key, t.date)
+    typeset("cahier.typ", CAHIER, figures, files, &doc_key, (rules, t.date))
 }
 
 /// A commune by its name (`Poissy (78498)`), or its code when the list of communes does not
@@ -532,16 +536,14 @@ pub fn annuaire(rules: &domania_rules::Rules, territory_communes: &[String], dat
     let names: Vec<String> = territory_communes.iter().map(|c| commune_name(c)).collect();
     let figures = json!({
         "title": "Annuaire des services et des référents",
-        "territory": config.territory.as_deref().unwrap_or("Territoire"),
         "communes": names.join(", "),
         "date": date_fr(date),
-        "ymd": [date.year(), date.month(), date.day()],
         "reference": format!("Annuaire · {}", date_fr(date)),
         "services": services,
         "generic": generic,
     });
     let key = format!("annuaire:{:016x}", domania_core::hash::fnv1a(figures.to_string().as_bytes()));
-    typeset("annuaire.typ", ANNUAIRE, &figures, Vec::new(), &key, date)
+    typeset("annuaire.typ", ANNUAIRE, figures, Vec::new(), &key, (rules, date))
 }
 
 /// A map of `frame` with the sub-sectors drawn light and `points` (Lambert-93) placed on the

@@ -89,6 +89,16 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
+/// The name of month `m` (1–12): `mars` / `March`.
+#[must_use]
+pub fn month_name(m: u8, lang: Lang) -> Option<&'static str> {
+    let i = usize::from(m).checked_sub(1)?;
+    match lang {
+        Lang::Fr => MOIS.get(i).copied(),
+        Lang::En => MONTHS.get(i).copied(),
+    }
+}
+
 /// A date in words: `5 décembre 2026` (`1er` for the first of the month) / `5 December 2026`.
 #[must_use]
 pub fn date(d: Date, lang: Lang) -> String {

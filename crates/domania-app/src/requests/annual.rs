@@ -67,6 +67,26 @@ pub struct AnnualRow {
     pub urgent_to_review: Option<usize>,
 }
 
+impl AnnualRow {
+    /// A row of land: an area (m², to the square centimetre) and what it is of.
+    fn area(table: &'static str, kind: String, who: String, m2: f64) -> Self {
+        Self {
+            table,
+            kind,
+            who,
+            requests: None,
+            done: None,
+            open: None,
+            duplicates: None,
+            median_hours: None,
+            p90_hours: None,
+            within_level: None,
+            area_m2: Some((m2 * 100.0).round() / 100.0),
+            urgent_to_review: None,
+        }
+    }
+}
+
 impl crate::table::Row for AnnualRow {
     const HEADER: &'static [&'static str] = &[
         "table",
@@ -195,20 +215,12 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
     // The land of each QPV's sub-sectors by owner (non-cadastré apart).
     let qpv_land = land_by_qpv(held, commune);
     for (q, actor, area) in &qpv_land {
-        out.push(AnnualRow {
-            table: "qpv_land",
-            kind: q.clone(),
-            who: actor.map_or("Non cadastré", Actor::label_fr).to_owned(),
-            requests: None,
-            done: None,
-            open: None,
-            duplicates: None,
-            median_hours: None,
-            p90_hours: None,
-            within_level: None,
-            area_m2: Some((*area * 100.0).round() / 100.0),
-            urgent_to_review: None,
-        });
+        out.push(AnnualRow::area(
+            "qpv_land",
+            q.clone(),
+            actor.map_or("Non cadastré", Actor::label_fr).to_owned(),
+            *area,
+        ));
     }
     // Land each actor manages, per kind (from the assignments of the sub-sectors' spaces).
     let mut land: BTreeMap<(String, String), f64> = BTreeMap::new();
@@ -225,20 +237,7 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
         }
     }
     for ((kind, actor), area) in &land {
-        out.push(AnnualRow {
-            table: "land",
-            kind: label(kind),
-            who: actor.clone(),
-            requests: None,
-            done: None,
-            open: None,
-            duplicates: None,
-            median_hours: None,
-            p90_hours: None,
-            within_level: None,
-            area_m2: Some((area * 100.0).round() / 100.0),
-            urgent_to_review: None,
-        });
+        out.push(AnnualRow::area("land", label(kind), actor.clone(), *area));
     }
 
     let scope = commune.map_or_else(|| "territoire".to_owned(), str::to_owned);

@@ -222,15 +222,12 @@ pub(crate) fn pdf(held: &Held, a: &Annual) -> Result<Vec<u8>> {
         "Aucun sous-secteur dans un quartier prioritaire.",
     );
 
-    let config = held.rules.rules.config();
     let date = held.date;
     let figures = json!({
         "title": format!("Signalements {year} — {title}"),
-        "territory": config.territory.as_deref().unwrap_or("Territoire"),
         "scope": title,
         "year": year,
         "lead": lead,
-        "ymd": [date.year(), date.month(), date.day()],
         "reference": format!("Bilan annuel {year} · {title} · établi le {}", format::date(date, Lang::Fr)),
         "charts": [by_kind, by_service],
         "months": by_month,
@@ -245,32 +242,17 @@ pub(crate) fn pdf(held: &Held, a: &Annual) -> Result<Vec<u8>> {
         files.push((format!("carte-qpv-{i}.svg"), svg.as_bytes().to_vec()));
     }
     let key = format!("annual:{year}:{title}:{}", held.tag());
-    crate::printed::typeset("annual.typ", TEMPLATE, &figures, files, &key, date)
+    crate::printed::typeset("annual.typ", TEMPLATE, figures, files, &key, (&held.rules.rules, date))
 }
 
 /// `2026-03` as France writes it: `mars 2026`.
 fn month_fr(month: &str) -> String {
-    let m = month.get(5..7).and_then(|m| m.parse::<usize>().ok()).filter(|m| (1..=12).contains(m));
+    let m = month.get(5..7).and_then(|m| m.parse::<u8>().ok()).and_then(|m| format::month_name(m, Lang::Fr));
     match (m, month.get(..4)) {
-        (Some(m), Some(y)) => format!("{} {y}", MONTH_NAMES[m - 1]),
+        (Some(m), Some(y)) => format!("{m} {y}"),
         _ => month.to_owned(),
     }
 }
-
-const MONTH_NAMES: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
 
 /// The service levels as a document: the delays the rules expect, per intervention kind (in
 /// QPV, by season), then the delays seen per service and month, as a table and a chart.
@@ -289,11 +271,7 @@ pub(crate) fn service_levels_pdf(held: &Held, rows: &[super::levels::LevelRow]) 
                 .seasons
                 .iter()
                 .map(|s| {
-                    let months: Vec<&str> = s
-                        .months
-                        .iter()
-                        .filter_map(|m| MONTH_NAMES.get(usize::from(*m).wrapping_sub(1)).copied())
-                        .collect();
+                    let months: Vec<&str> = s.months.iter().filter_map(|m| format::month_name(*m, Lang::Fr)).collect();
                     format!("{} : {} ({} en QPV)", months.join(", "), h(s.hours), h(s.qpv_hours.unwrap_or(s.hours)))
                 })
                 .collect();
@@ -343,8 +321,6 @@ pub(crate) fn service_levels_pdf(held: &Held, rows: &[super::levels::LevelRow]) 
     let date = held.date;
     let figures = json!({
         "title": "Niveaux de service",
-        "territory": config.territory.as_deref().unwrap_or("Territoire"),
-        "ymd": [date.year(), date.month(), date.day()],
         "reference": format!("Niveaux de service · établi le {}", format::date(date, Lang::Fr)),
         "date": format::date(date, Lang::Fr),
         "expected": expected,
@@ -352,7 +328,7 @@ pub(crate) fn service_levels_pdf(held: &Held, rows: &[super::levels::LevelRow]) 
         "chart": chart,
     });
     let key = format!("levels:{:016x}", domania_core::hash::fnv1a(figures.to_string().as_bytes()));
-    crate::printed::typeset("levels.typ", LEVELS, &figures, Vec::new(), &key, date)
+    crate::printed::typeset("levels.typ", LEVELS, figures, Vec::new(), &key, (rules, date))
 }
 
 #[cfg(test)]

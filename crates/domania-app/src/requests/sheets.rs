@@ -90,10 +90,8 @@ pub fn walk_sheet(held: &Held, code: &str) -> Result<Vec<u8>> {
     let date = held.date;
     let figures = json!({
         "title": format!("Diagnostic en marchant — {name}"),
-        "territory": config.territory.as_deref().unwrap_or("Territoire"),
         "qpv": name,
         "code": code,
-        "ymd": [date.year(), date.month(), date.day()],
         "reference": format!("Diagnostic en marchant · {name} · feuille du {}", date_fr(date)),
         "map": map,
         "stops": route.iter().map(|s| json!({
@@ -105,7 +103,7 @@ pub fn walk_sheet(held: &Held, code: &str) -> Result<Vec<u8>> {
         "lines": 22,
     });
     let key = format!("walk:{code}:{}", held.tag());
-    typeset("walk.typ", WALK, &figures, vec![("carte.svg".to_owned(), svg)], &key, date)
+    typeset("walk.typ", WALK, figures, vec![("carte.svg".to_owned(), svg)], &key, (&held.rules.rules, date))
 }
 
 /// After a walk, the sheet of one service: its observations numbered on a map, each with its
@@ -161,16 +159,14 @@ pub fn service_sheet(held: &Held, walk: &str, rows: &[&RequestRow]) -> Result<Ve
     let date = held.date;
     let figures = json!({
         "title": format!("Diagnostic en marchant — {}", first.service_name),
-        "territory": rules.config().territory.as_deref().unwrap_or("Territoire"),
         "service": first.service_name,
         "contact": contact.join(" · "),
         "walk": walk,
-        "ymd": [date.year(), date.month(), date.day()],
         "reference": format!("{} · {walk} · {}", first.service_name, date_fr(date)),
         "map": map,
         "lines": lines,
     });
     let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
     let key = format!("walk-service:{walk}:{}", ids.join(","));
-    typeset("service-walk.typ", SERVICE_WALK, &figures, vec![("carte.svg".to_owned(), svg)], &key, date)
+    typeset("service-walk.typ", SERVICE_WALK, figures, vec![("carte.svg".to_owned(), svg)], &key, (rules, date))
 }
