@@ -162,7 +162,7 @@ fn computed(name: &str) -> bool {
 fn properties(layer: Layer, mut props: Map<String, Value>, key: &str, name: Option<&str>) -> Map<String, Value> {
     let kind = layer;
     let (keys, names) = (domania_io::perimeter::key_fields(kind), domania_io::perimeter::name_fields(kind));
-    props.retain(|k, _| !keys.contains(&k.as_str()) && !names.contains(&k.as_str()) && !computed(k));
+    props.retain(|k, _| k != "name" && !keys.contains(&k.as_str()) && !names.contains(&k.as_str()) && !computed(k));
     props.insert(keys[0].to_owned(), Value::String(key.to_owned()));
     if let Some(n) = name {
         props.insert(names[0].to_owned(), Value::String(n.to_owned()));
@@ -197,7 +197,10 @@ fn received(layer: Layer, f: &Value) -> Result<Received> {
         .get("id")
         .and_then(text)
         .or_else(|| domania_io::perimeter::key_fields(kind).iter().find_map(|k| props.get(*k).and_then(text)));
-    let name = domania_io::perimeter::name_fields(kind).iter().find_map(|k| props.get(*k).and_then(text));
+    // `name` as the items are served, else a name the layer's files use.
+    let name = std::iter::once("name")
+        .chain(domania_io::perimeter::name_fields(kind).iter().copied())
+        .find_map(|k| props.get(k).and_then(text));
     let mut geometry =
         obj.get("geometry").cloned().filter(|g| !g.is_null()).ok_or_else(|| bad_feature("error-feature-geometry"))?;
     let kind_ok = matches!(geometry.get("type").and_then(Value::as_str), Some("Polygon" | "MultiPolygon"));
@@ -302,8 +305,9 @@ impl App {
                 {
                     return Err(bad_feature("error-feature-key-changed"));
                 }
-                let name =
-                    domania_io::perimeter::name_fields(kind).iter().find_map(|n| props.get(*n).and_then(Value::as_str));
+                let name = std::iter::once("name")
+                    .chain(domania_io::perimeter::name_fields(kind).iter().copied())
+                    .find_map(|n| props.get(n).and_then(Value::as_str));
                 let name = name.map(str::to_owned);
                 let geometry = match patch.get("geometry") {
                     Some(g) => received(layer, &json!({ "type": "Feature", "geometry": g }))?.geometry,
@@ -377,6 +381,14 @@ mod tests {
                 .unwrap();
         let p = properties(Layer::Subsectors, props, "A2", Some("y"));
         assert_eq!(Value::Object(p), json!({ "id": "A2", "name": "y", "autre": 1 }));
+        // A QPV keeps the ANCT's names: its name given as served (`name`) is stored as `nom_qp`.
+        let props = serde_json::from_value(json!({ "code_qp": "QN078001", "nom_qp": "old", "name": "new" })).unwrap();
+        let p = properties(Layer::Qpv, props, "QN078001", Some("new"));
+        assert_eq!(Value::Object(p), json!({ "code_qp": "QN078001", "nom_qp": "new" }));
+        let f = json!({ "type": "Feature", "id": "QN078001", "properties": { "name": "Le Val" },
+            "geometry": { "type": "Polygon", "coordinates": [[[1.8, 48.9], [1.81, 48.9], [1.81, 48.91], [1.8, 48.9]]] } });
+        let r = received(Layer::Qpv, &f).unwrap();
+        assert_eq!((r.key.as_deref(), r.name.as_deref()), (Some("QN078001"), Some("Le Val")));
     }
 
     #[test]

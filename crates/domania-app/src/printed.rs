@@ -36,9 +36,9 @@ const MAP_MM: f64 = 170.0;
 /// of its source, as a reader checks them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provenance {
-    /// The layer, as the reader says it (`Parcelles (cadastre)`).
+    /// The layer, as the reader says it (`Parcelles (plan cadastral)`).
     pub layer: String,
-    /// `version 3 du 6 décembre 2026` (or `absente`).
+    /// `version 3 du 6 décembre 2026`.
     pub version: String,
     /// The source and its vintage: `cadastre-75118-parcelles.json ; parcelles à jour au …`.
     pub source: String,
