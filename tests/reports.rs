@@ -170,8 +170,12 @@ fn a_walking_diagnostic_gives_one_list_per_service_and_a_bad_observation_stores_
     let mut files: Vec<String> =
         std::fs::read_dir(&lists).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     files.sort();
-    assert_eq!(files.len(), 6, "{files:?}");
-    assert!(files.contains(&"cu-dechets.csv".to_owned()) && files.contains(&"cu-dechets.geojson".to_owned()));
+    // Per service: the list (CSV), its points (GeoJSON) and its sheet to print (PDF).
+    assert_eq!(files.len(), 9, "{files:?}");
+    for f in ["cu-dechets.csv", "cu-dechets.geojson", "cu-dechets.pdf"] {
+        assert!(files.contains(&f.to_owned()), "{f} in {files:?}");
+    }
+    assert!(std::fs::read(lists.join("cu-dechets.pdf")).unwrap().starts_with(b"%PDF-"));
     let waste = std::fs::read_to_string(lists.join("cu-dechets.csv")).unwrap();
     assert_eq!(waste.lines().count(), 2, "{waste}");
     assert!(waste.contains("Encombrants devant le hall") && waste.contains("walk:walk.csv"));
