@@ -401,7 +401,7 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
     follow::spawn(&shared, tokio::runtime::Handle::current());
     // The messages of service requests, sent as they are queued (DOMANIA_SMTP_URL).
     let base = shared.public_url.fixed.clone().unwrap_or_else(|| format!("http://{addr}"));
-    deliver::spawn(&shared, base).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let deliverer = deliver::spawn(&shared, base).map_err(|e| std::io::Error::other(e.to_string()))?;
     // Conventions are judged on the day: past midnight, the snapshot is rebuilt for the new one.
     let daily = Arc::clone(&shared);
     tokio::spawn(async move {
@@ -415,7 +415,9 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
             }
         }
     });
-    connections::serve(listener, router(shared, options.limits), limits, shutdown()).await
+    let served = connections::serve(listener, router(shared, options.limits), limits, shutdown()).await;
+    deliverer.finish().await;
+    served
 }
 
 async fn shutdown() {
