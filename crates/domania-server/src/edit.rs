@@ -76,10 +76,7 @@ async fn apply(
     let created = matches!(edit, Edit::Create(_));
     let deleted = matches!(edit, Edit::Delete(_));
     // Edits go one at a time through the uploads' budget (they are imports).
-    let permit = tokio::time::timeout(crate::layers::UPLOAD_WAIT, Arc::clone(&shared.uploads).acquire_owned())
-        .await
-        .map_err(|_| ApiError::said(ErrorCode::Busy, "error-upload-busy", vec![]))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let permit = crate::layers::upload_permit(&shared).await?;
     let task = Arc::clone(&shared);
     let (edited, held) = tokio::spawn(async move {
         let me = Arc::clone(&task);

@@ -80,7 +80,16 @@ pub struct Updated {
 }
 
 /// How long an upload waits for another to finish before it is told to try again.
-pub(crate) const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A permit of the uploads' budget (an upload or an edit: each an import), waited for a
+/// moment; past it, the client is told to try again.
+pub(crate) async fn upload_permit(shared: &Shared) -> ApiResult<tokio::sync::OwnedSemaphorePermit> {
+    tokio::time::timeout(UPLOAD_WAIT, Arc::clone(&shared.uploads).acquire_owned())
+        .await
+        .map_err(|_| ApiError::said(ErrorCode::Busy, "error-upload-busy", vec![]))?
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
 
 pub async fn upload(
     State(shared): State<Arc<Shared>>,
@@ -106,10 +115,7 @@ pub async fn upload(
     }
     // Uploads share one budget of disk, memory and time: a permit from the first byte to the
     // version.
-    let permit = tokio::time::timeout(UPLOAD_WAIT, Arc::clone(&shared.uploads).acquire_owned())
-        .await
-        .map_err(|_| ApiError::said(ErrorCode::Busy, "error-upload-busy", vec![]))?
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let permit = upload_permit(&shared).await?;
     // Received piece by piece onto the disk, never whole in memory.
     let mut file = domania_app::upload::Received::new(limit)?;
     let mut body = request.into_body();
