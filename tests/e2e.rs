@@ -18,6 +18,7 @@ mod mail;
 mod one_answer;
 mod postgis;
 mod proxy;
+mod qgis;
 mod reports;
 mod serve;
 mod store_trust;

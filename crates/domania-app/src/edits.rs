@@ -14,6 +14,7 @@ use std::path::Path;
 
 use domania_core::Layer;
 use domania_core::crs::Crs;
+use domania_store::Location;
 use geo_types::MultiPolygon;
 use serde_json::{Map, Value, json};
 
@@ -88,7 +89,7 @@ pub fn feature_tag(key: &str, name: Option<&str>, geom: &MultiPolygon<f64>) -> S
 /// imported whole; the computed layers are not edited at all.
 pub fn editable(layer: Layer) -> Result<()> {
     match layer {
-        Layer::Subsectors | Layer::Conventions | Layer::Qpv => Ok(()),
+        l if l.is_edited() => Ok(()),
         l if l.is_imported() => {
             Err(AppError::said(ErrorCode::NotEditable, "error-not-editable", vec![("layer", layer_arg(l))]))
         }
@@ -249,16 +250,7 @@ impl App {
                 ));
             }
         }
-        // The layer as stored, as GeoJSON features in Lambert-93.
-        let mut features: Vec<(String, Value)> = current
-            .iter()
-            .map(|p| {
-                let props: Map<String, Value> = serde_json::from_str(&p.properties_json).unwrap_or_default();
-                let props = properties(layer, props, &p.key, p.name.as_deref());
-                let f = json!({ "type": "Feature", "properties": props, "geometry": stored_geometry(&p.geom_l93) });
-                (p.key.clone(), f)
-            })
-            .collect();
+        let mut features = stored_features(layer, &current);
         let key = match edit {
             Edit::Create(f) => {
                 let Received { key, name, props, geometry } = received(layer, f)?;
@@ -322,21 +314,8 @@ impl App {
                 k.clone()
             }
         };
-        let fc = json!({
-            "type": "FeatureCollection",
-            "features": features.into_iter().map(|(_, f)| f).collect::<Vec<_>>(),
-        });
-        let dir = tempfile::tempdir()
-            .map_err(|e| AppError::new(ErrorCode::Internal, format!("a folder for the edit: {e}")))?;
-        let path = dir.path().join(format!("{}.geojson", layer.as_str()));
-        write(&path, &fc)?;
-        let mut req = ImportRequest::new(layer, &path, author);
-        req.source_name = Some(format!("OGC API – Features, {} {key} by {author}", edit.verb()));
-        req.source.read = read_options(Some("EPSG:2154"), InvalidPolicy::Reject)?;
-        req.options.expect_latest = Some(base);
-        let folder = format!("{}/", dir.path().display());
-        let outcome = self.import(&req, &|_| {}).map_err(|e| {
-            let e = e.without(&folder);
+        let source = format!("OGC API – Features, {} {key} by {author}", edit.verb());
+        let outcome = self.import_features(layer, features, author, source, base, None).map_err(|e| {
             if e.code() == ErrorCode::FeaturesRejected {
                 let report = e.report().cloned();
                 let said = AppError::said(
@@ -353,6 +332,142 @@ impl App {
         })?;
         Ok(Edited { outcome, key })
     }
+
+    /// `features` (GeoJSON in Lambert-93) imported as the layer's next version, made from
+    /// version `base`; with `absorb`, the edits journaled in the file up to that entry.
+    fn import_features(
+        &self,
+        layer: Layer,
+        features: Vec<(String, Value)>,
+        author: &str,
+        source: String,
+        base: i64,
+        absorb: Option<i64>,
+    ) -> Result<ImportOutcome> {
+        let fc = json!({
+            "type": "FeatureCollection",
+            "features": features.into_iter().map(|(_, f)| f).collect::<Vec<_>>(),
+        });
+        let dir = tempfile::tempdir()
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("a folder for the edit: {e}")))?;
+        let path = dir.path().join(format!("{}.geojson", layer.as_str()));
+        write(&path, &fc)?;
+        let mut req = ImportRequest::new(layer, &path, author);
+        req.source_name = Some(source);
+        req.source.read = read_options(Some("EPSG:2154"), InvalidPolicy::Reject)?;
+        req.options.expect_latest = Some(base);
+        req.options.absorb = absorb;
+        let folder = format!("{}/", dir.path().display());
+        self.import(&req, &|_| {}).map_err(|e| e.without(&folder))
+    }
+
+    /// Makes the edits an editor saved into the store's file (QGIS on a GeoPackage) versions
+    /// of their layers, one per layer edited: the layer as the editor left it is imported over
+    /// the layer as it was, through the same pipeline as an import — the history, the author
+    /// ([`EDITOR`]), `diff` and `rollback`, and the rules the save's triggers could not check
+    /// (Domania's own validity, the exact removal guard). Edits the pipeline refuses are
+    /// undone, the layer put back as it was, and said in the answer. Edits saved while these
+    /// were read wait for the next call. Nothing to do on a database or without edits.
+    ///
+    /// # Errors
+    /// When the store cannot be read or written.
+    pub fn absorb_edits(&self) -> Result<Vec<Absorbed>> {
+        let Location::File(path) = self.store_path() else {
+            return Ok(Vec::new());
+        };
+        if !path.is_file() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
+            let store = self.open_read()?;
+            let Some(upto) = store.last_edit(layer)? else {
+                continue;
+            };
+            let base = store.latest_version(layer)?.unwrap_or(0);
+            let current = store.perimeters(layer)?;
+            drop(store);
+            let features = stored_features(layer, &current);
+            let source = format!("{EDITOR}, {}", edited_source(path));
+            match self.import_features(layer, features, EDITOR, source, base, Some(upto)) {
+                Err(e) if e.code() == ErrorCode::FeatureChanged => {}
+                Ok(outcome) if !outcome.version.unchanged => out.push(Absorbed { layer, outcome: Ok(outcome) }),
+                // Saved, but nothing changed (a vertex moved and moved back): the journal goes.
+                Ok(outcome) => {
+                    self.open_write()?.discard_edits(layer, upto)?;
+                    out.push(Absorbed { layer, outcome: Ok(outcome) });
+                }
+                // What the edits hold is refused: undone, and said.
+                Err(e) if refuses_content(e.code()) => {
+                    if self.open_write()?.discard_edits(layer, upto)? {
+                        out.push(Absorbed { layer, outcome: Err(e) });
+                    }
+                }
+                // The store cannot take them now (busy, read-only, a fault): they wait.
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether an import refused for `code` refused what it was given (to be undone), not the
+/// store's state at the time (to be tried again).
+fn refuses_content(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::FeaturesRejected
+            | ErrorCode::ImportRefused
+            | ErrorCode::DuplicateKey
+            | ErrorCode::BadFeature
+            | ErrorCode::ScopeRefused
+            | ErrorCode::BadText
+    )
+}
+
+/// Who a version made of edits saved into the store's file is by: the file says nothing of
+/// the editor's account, and QGIS is the editor Domania's users have.
+pub const EDITOR: &str = "QGIS";
+
+/// What became of the edits saved into one layer: the version made of them (`unchanged` when
+/// they changed nothing), or why they were refused and undone.
+#[derive(Debug)]
+pub struct Absorbed {
+    pub layer: Layer,
+    pub outcome: Result<ImportOutcome>,
+}
+
+impl Absorbed {
+    /// What became of the edits, for a person (`None` when they changed nothing).
+    #[must_use]
+    pub fn text(&self, lang: domania_i18n::Lang, audience: crate::error::Audience) -> Option<String> {
+        let layer = ("layer", layer_arg(self.layer));
+        match &self.outcome {
+            Ok(o) if o.version.unchanged => None,
+            Ok(o) => Some(lang.t("edits-absorbed", &[layer, ("version", o.version.version.into())])),
+            Err(e) => Some(lang.t("edits-refused", &[layer, ("why", e.text(lang, audience).into())])),
+        }
+    }
+}
+
+/// The source of a version made of an editor's saves: the store's file by its name (never
+/// its folder).
+fn edited_source(path: &Path) -> String {
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    format!("modifications enregistrées dans {name}")
+}
+
+/// The layer as stored, as GeoJSON features in Lambert-93, by key.
+fn stored_features(layer: Layer, current: &[domania_store::StoredPerimeter]) -> Vec<(String, Value)> {
+    current
+        .iter()
+        .map(|p| {
+            let props: Map<String, Value> = serde_json::from_str(&p.properties_json).unwrap_or_default();
+            let props = properties(layer, props, &p.key, p.name.as_deref());
+            let f = json!({ "type": "Feature", "properties": props, "geometry": stored_geometry(&p.geom_l93) });
+            (p.key.clone(), f)
+        })
+        .collect()
 }
 
 fn write(path: &Path, fc: &Value) -> Result<()> {

@@ -460,7 +460,7 @@ impl From<StoreError> for AppError {
             | StoreError::TooManyRemoved { .. }
             | StoreError::CopyTargetNotEmpty { .. } => ErrorCode::ImportRefused,
             StoreError::TokenNameTaken(_) => ErrorCode::NameTaken,
-            StoreError::Moved { .. } => ErrorCode::FeatureChanged,
+            StoreError::Moved { .. } | StoreError::EditedMeanwhile { .. } => ErrorCode::FeatureChanged,
             StoreError::CopyUnstorable { .. } => ErrorCode::BadText,
             StoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
             StoreError::Database(_) | StoreError::Postgres(_) => ErrorCode::Database,
@@ -502,7 +502,7 @@ impl From<StoreError> for AppError {
             StoreError::EmptyImport { layer } => {
                 Some(Said::new("error-empty-import", vec![("layer", (*layer).into())]))
             }
-            StoreError::Moved { layer, .. } => Some(Said::new(
+            StoreError::Moved { layer, .. } | StoreError::EditedMeanwhile { layer } => Some(Said::new(
                 "error-layer-moved",
                 vec![("layer", layer.parse::<domania_core::Layer>().map_or_else(|_| (*layer).into(), layer_arg))],
             )),

@@ -17,6 +17,10 @@ use crate::{App, Layer};
 /// How often versions are compared without a notification.
 pub const POLL: Duration = Duration::from_secs(2);
 
+/// How often a GeoPackage store is looked at: nothing announces its versions, nor the edits
+/// saved into it in QGIS, which are to be served within two seconds.
+pub const POLL_FILE: Duration = Duration::from_secs(1);
+
 /// A version announced: the layer and its number (0 when the announcement gave none), or
 /// `None` when nothing was and the versions are to be compared anyway.
 pub type Change = Option<(Layer, i64)>;
@@ -50,7 +54,7 @@ impl App {
                     Location::Postgres(url) => listen(url, &on_event),
                     Location::File(_) => {
                         on_change(None);
-                        std::thread::sleep(POLL);
+                        std::thread::sleep(POLL_FILE);
                         Ok(())
                     }
                 };

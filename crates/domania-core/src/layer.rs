@@ -95,6 +95,14 @@ impl Layer {
         matches!(self, Layer::Qpv | Layer::Subsectors | Layer::Conventions)
     }
 
+    /// Whether SIG officers edit it feature by feature (the perimeters they draw), in QGIS or
+    /// over OGC API – Features – Part 4; the cadastre, the owners and the addresses come whole
+    /// from their sources.
+    #[must_use]
+    pub fn is_edited(self) -> bool {
+        matches!(self, Layer::Subsectors | Layer::Conventions | Layer::Qpv)
+    }
+
     /// Whether files are imported into it (the spaces layer is computed by `assign`).
     #[must_use]
     pub fn is_imported(self) -> bool {

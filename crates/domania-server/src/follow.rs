@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use domania_app::Audience;
 use domania_app::follow::Event;
+use domania_app::i18n::Lang;
 
 use crate::state::Shared;
 
@@ -31,6 +33,21 @@ pub fn spawn(shared: &Arc<Shared>, runtime: tokio::runtime::Handle) {
                 && last.replace(now).is_some_and(|was| was != now)
             {
                 me.tokens.clear();
+            }
+            // Edits saved into a GeoPackage store in QGIS: made versions, then served below.
+            if wanted.is_none() {
+                match me.app.absorb_edits() {
+                    Ok(absorbed) => {
+                        for a in absorbed {
+                            match (&a.outcome, a.text(Lang::En, Audience::Cli)) {
+                                (Ok(_), Some(text)) => tracing::info!("{text}"),
+                                (Err(_), Some(text)) => tracing::warn!("{text}"),
+                                (_, None) => {}
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!("reading the edits saved into the store: {e}"),
+                }
             }
             let t = Instant::now();
             let timeout = if wanted.is_some() { REPLICA_WAIT } else { Duration::ZERO };

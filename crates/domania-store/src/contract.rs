@@ -62,8 +62,20 @@ pub(crate) trait Engine: Send {
     fn rules_records(&self) -> Result<Vec<RulesRecord>>;
     /// The engine's own check: `ok`, or what is wrong.
     fn integrity_check(&self) -> Result<String>;
-    /// Opens the writer of a new version of `layer`.
-    fn writer(&mut self, layer: Layer) -> Result<Begun<'_>>;
+    /// Opens the writer of a new version of `layer`. With `absorb` (the journal's last entry
+    /// read with the edited rows), the layer is first put back as it was before the edits an
+    /// editor saved into the file, so that the version archives what they replaced.
+    fn writer(&mut self, layer: Layer, absorb: Option<i64>) -> Result<Begun<'_>>;
+    /// The journal's last entry when an editor's saves into `layer` wait to become a version
+    /// (a GeoPackage edited in QGIS); never on a database.
+    fn last_edit(&self, _layer: Layer) -> Result<Option<i64>> {
+        Ok(None)
+    }
+    /// Refuses the saves journaled up to `upto`: `layer` is put back as it was before them.
+    /// Returns false when more was saved since (nothing is done).
+    fn discard_edits(&mut self, _layer: Layer, _upto: i64) -> Result<bool> {
+        Ok(true)
+    }
     /// Every stored row of a layer (current, or history), in chunks.
     fn raw_rows(&self, layer: Layer, history: bool, each: &mut dyn FnMut(Vec<RawRow>) -> Result<()>) -> Result<()>;
     /// The writer of a copy into this (empty) store.

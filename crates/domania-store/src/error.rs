@@ -60,6 +60,8 @@ pub enum StoreError {
         "refused: the {layer} layer is at version {found}, not {expected} as this change was made on; nothing changed"
     )]
     Moved { layer: &'static str, expected: i64, found: i64 },
+    #[error("refused: more edits were saved into the {layer} layer while these were read; nothing changed")]
+    EditedMeanwhile { layer: &'static str },
     #[error("a token named {0:?} exists already (revoke it or choose another name)")]
     TokenNameTaken(String),
     #[error("the store is corrupt: {0}")]

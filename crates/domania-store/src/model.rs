@@ -177,6 +177,9 @@ pub struct ImportOptions {
     /// rows of that version: checked under the writers' lock, so an edit is never written over
     /// another it did not see. `None`: not checked.
     pub expect_latest: Option<i64>,
+    /// The edits an editor saved into the store's file, up to this entry of their journal,
+    /// become this version (see [`crate::Store::last_edit`]); checked under the writers' lock.
+    pub absorb: Option<i64>,
 }
 
 /// Default of [`ImportOptions::max_removed`]: a yearly cadastre of a commune removes a few
@@ -186,7 +189,13 @@ pub const MAX_REMOVED_DEFAULT: f64 = 0.2;
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { scope: Scope::layer(), max_removed: MAX_REMOVED_DEFAULT, force: false, expect_latest: None }
+        Self {
+            scope: Scope::layer(),
+            max_removed: MAX_REMOVED_DEFAULT,
+            force: false,
+            expect_latest: None,
+            absorb: None,
+        }
     }
 }
 

@@ -160,8 +160,21 @@ impl Store {
     }
 
     pub(crate) fn begin(&mut self, layer: Layer, kind: &str, opts: ImportOptions) -> Result<ImportTx<'_>> {
-        let (writer, version) = self.db.writer(layer)?;
+        let (writer, version) = self.db.writer(layer, opts.absorb)?;
         ImportTx::new(writer, layer, kind, version, opts)
+    }
+
+    /// The journal's last entry when an editor's saves into `layer` (QGIS on a GeoPackage
+    /// store) wait to become a version; `None` when there are none.
+    pub fn last_edit(&self, layer: Layer) -> Result<Option<i64>> {
+        self.db.last_edit(layer)
+    }
+
+    /// Refuses the editor's saves journaled up to `upto`: `layer` is put back as it was.
+    /// Returns false when more was saved since (nothing done; read them again).
+    pub fn discard_edits(&mut self, layer: Layer, upto: i64) -> Result<bool> {
+        self.need_writer("refusing an edit")?;
+        self.db.discard_edits(layer, upto)
     }
 
     /// The current parcel with this IDU.

@@ -86,8 +86,39 @@ fn spinner(msg: String) -> ProgressBar {
     pb
 }
 
+/// Makes the edits saved into a GeoPackage store in QGIS versions before the command reads
+/// the store, and says so; edits that cannot be read or written now wait for the next
+/// command, said too.
+fn absorb_edits(cli: &Cli, app: &App) {
+    let lang = cli.language();
+    let sep = if lang == domania_app::i18n::Lang::Fr { " : " } else { ": " };
+    let absorbed = match app.absorb_edits() {
+        Ok(absorbed) => absorbed,
+        Err(e) => {
+            let why = e.text(lang, domania_app::Audience::Cli);
+            eprintln!("domania{sep}{}", lang.t("edits-waiting", &[("why", why.into())]));
+            Vec::new()
+        }
+    };
+    for absorbed in absorbed {
+        if let Some(text) = absorbed.text(lang, domania_app::Audience::Cli) {
+            eprintln!("domania{sep}{text}");
+        }
+    }
+}
+
 pub fn run(cli: &Cli) -> Result<()> {
     let app = app(cli)?;
+    if !matches!(
+        cli.command,
+        Command::Init { .. }
+            | Command::Validate { .. }
+            | Command::Serve { .. }
+            | Command::Synth { .. }
+            | Command::Demo { .. }
+    ) {
+        absorb_edits(cli, &app);
+    }
     match &cli.command {
         Command::Init { .. }
         | Command::Import { .. }

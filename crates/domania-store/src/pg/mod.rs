@@ -544,7 +544,7 @@ impl Engine for PgDb {
     }
 
     /// Opens the writer of a new version of `layer`.
-    fn writer(&mut self, layer: Layer) -> Result<Begun<'_>> {
+    fn writer(&mut self, layer: Layer, _absorb: Option<i64>) -> Result<Begun<'_>> {
         let t = layer.table();
         let client = self.client.get_mut();
         let mut tx = client.transaction()?;

@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 
 use crate::blob::{SRS_L93, envelope};
 use crate::error::Result;
+use crate::layer::Layer;
 
 /// `PRAGMA application_id` of a GeoPackage ("GPKG").
 pub const APPLICATION_ID: i32 = 0x4750_4B47;
@@ -158,5 +159,138 @@ pub(crate) fn register_attribute_table(conn: &Connection, table: &str, descripti
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) VALUES (?1, 'attributes', ?1, ?2)",
         params![table, description],
     )?;
+    Ok(())
+}
+
+/// The journal of edits made in the file by another program (QGIS through GDAL): every row an
+/// editor inserts, changes or deletes in an edited layer, with the row as it was before. The
+/// next Domania that opens the store makes the edits a version ([`restore_before_edits`] puts
+/// the layer back as it was, then the edited rows are imported), and the journal empties.
+pub(crate) const EDITS_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_edits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NOT NULL, fid INTEGER NOT NULL, op TEXT NOT NULL,
+    geom BLOB, key TEXT, name TEXT, properties TEXT, ghash INTEGER, ahash INTEGER, v_from INTEGER);
+    CREATE INDEX IF NOT EXISTS domania_edits_fid ON domania_edits (layer, fid)";
+
+/// What a refused save is called in the editor's message.
+fn noun(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Qpv => "un QPV",
+        Layer::Conventions => "une convention",
+        _ => "un sous-secteur",
+    }
+}
+
+/// The triggers that check an editor's save of an edited layer and journal it. They call only
+/// plain SQL and the GeoPackage functions GDAL registers (`ST_IsEmpty`, `ST_IsValid`), so they
+/// run in QGIS's own connection: a refused save is an `ABORT` whose message QGIS shows, and
+/// nothing of the save is kept. `max_removed` is the import's mass-removal guard.
+pub(crate) fn create_edit_triggers(conn: &Connection, layer: Layer, max_removed: f64) -> Result<()> {
+    let t = layer.table();
+    let what = noun(layer);
+    let refuse = |why: &str| format!("SELECT RAISE(ABORT, 'Domania refuse cet enregistrement : {why}')");
+    let no_key = refuse(&format!(
+        "{what} sans clé (champ key) ne peut pas être enregistré. Donnez-lui sa clé, puis enregistrez à nouveau."
+    ));
+    let taken = refuse(
+        "cette clé (champ key) est déjà prise dans la couche. Donnez une clé nouvelle à l''entité découpée ou créée.",
+    );
+    let no_shape = refuse(&format!("{what} sans géométrie ne peut pas être enregistré. Dessinez son contour."));
+    let invalid = refuse(
+        "la géométrie n''est pas valide (contour qui se recoupe, anneau trop court ou trou hors du contour). \
+         Corrigez-la (Vecteur > Outils de géométrie > Vérifier la validité), puis enregistrez à nouveau.",
+    );
+    let too_many = refuse(&format!(
+        "supprimer autant d''entités d''un coup ({} % au plus de la couche) ressemble à une erreur. \
+         Si c''est voulu, importez la couche entière avec Domania (domania import, option --force).",
+        max_removed * 100.0
+    ));
+    let cols: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
+    let old_cols: String = cols.iter().map(|c| format!(", OLD.{c}")).collect();
+    let col_list: String = cols.iter().map(|c| format!(", {c}")).collect();
+    let journal_old = format!(
+        "INSERT INTO domania_edits (layer, fid, op, geom, key{col_list}, ghash, ahash, v_from)
+           VALUES ('{t}', OLD.fid, 'before', OLD.geom, OLD.key{old_cols}, OLD.ghash, OLD.ahash, OLD.v_from);"
+    );
+    // Rows of the layer deleted since the last version (a row inserted since is not counted).
+    let deleted = format!(
+        "(SELECT count(*) FROM (SELECT fid FROM domania_edits WHERE layer = '{t}' GROUP BY fid
+           HAVING sum(op = 'insert') = 0) WHERE fid NOT IN (SELECT fid FROM \"{t}\"))"
+    );
+    let shape_checks = format!(
+        "{no_shape} WHERE NEW.geom IS NULL OR ST_IsEmpty(NEW.geom);
+         {invalid} WHERE ST_IsValid(NEW.geom) = 0;"
+    );
+    conn.execute_batch(&format!(
+        "CREATE TRIGGER IF NOT EXISTS \"domania_{t}_insert_check\" BEFORE INSERT ON \"{t}\" BEGIN
+           {no_key} WHERE NEW.key IS NULL OR trim(NEW.key) = '';
+           {taken} WHERE EXISTS (SELECT 1 FROM \"{t}\" WHERE key = NEW.key);
+           {shape_checks}
+         END;
+         CREATE TRIGGER IF NOT EXISTS \"domania_{t}_update_check\" BEFORE UPDATE ON \"{t}\" BEGIN
+           {no_key} WHERE NEW.key IS NULL OR trim(NEW.key) = '';
+           {taken} WHERE EXISTS (SELECT 1 FROM \"{t}\" WHERE key = NEW.key AND fid != OLD.fid);
+           {shape_checks}
+         END;
+         CREATE TRIGGER IF NOT EXISTS \"domania_{t}_delete_check\" BEFORE DELETE ON \"{t}\"
+           WHEN {deleted} + 1 > {max_removed} * ((SELECT count(*) FROM \"{t}\") + {deleted})
+           BEGIN {too_many}; END;
+         CREATE TRIGGER IF NOT EXISTS \"domania_{t}_insert_journal\" AFTER INSERT ON \"{t}\" BEGIN
+           INSERT INTO domania_edits (layer, fid, op) VALUES ('{t}', NEW.fid, 'insert');
+         END;
+         CREATE TRIGGER IF NOT EXISTS \"domania_{t}_update_journal\" AFTER UPDATE ON \"{t}\" BEGIN
+           {journal_old}
+           INSERT INTO domania_edits (layer, fid, op) SELECT '{t}', NEW.fid, 'insert' WHERE NEW.fid != OLD.fid;
+         END;
+         CREATE TRIGGER IF NOT EXISTS \"domania_{t}_delete_journal\" AFTER DELETE ON \"{t}\" BEGIN
+           {journal_old}
+         END;"
+    ))?;
+    Ok(())
+}
+
+/// Drops the edit triggers of every edited layer, for a write of Domania's own (an import
+/// keeps the history itself); [`create_edit_triggers`] restores them in the same transaction.
+pub(crate) fn drop_edit_triggers(conn: &Connection) -> Result<()> {
+    for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
+        let t = layer.table();
+        for suffix in
+            ["insert_check", "update_check", "delete_check", "insert_journal", "update_journal", "delete_journal"]
+        {
+            conn.execute_batch(&format!("DROP TRIGGER IF EXISTS \"domania_{t}_{suffix}\";"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Restores every edited layer's edit triggers (see [`drop_edit_triggers`]).
+pub(crate) fn restore_edit_triggers(conn: &Connection, max_removed: f64) -> Result<()> {
+    for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
+        create_edit_triggers(conn, layer, max_removed)?;
+    }
+    Ok(())
+}
+
+/// The journal's last entry for `layer`, when an editor's saves wait to become a version.
+pub(crate) fn last_edit(conn: &Connection, layer: Layer) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT max(id) FROM domania_edits WHERE layer = ?1", [layer.table()], |r| r.get(0))?)
+}
+
+/// Puts `layer` back as it was before the journaled edits (each touched row as the journal
+/// first saw it; the rows an editor inserted removed) and empties its journal. The edit
+/// triggers must be off; the R-tree triggers keep the index.
+pub(crate) fn restore_before_edits(conn: &Connection, layer: Layer) -> Result<()> {
+    let t = layer.table();
+    let cols: String = crate::layer::columns(layer).iter().map(|(n, _)| format!(", {n}")).collect();
+    conn.execute(&format!("DELETE FROM \"{t}\" WHERE fid IN (SELECT fid FROM domania_edits WHERE layer = ?1)"), [t])?;
+    conn.execute(
+        &format!(
+            "INSERT INTO \"{t}\" (fid, geom, key{cols}, ghash, ahash, v_from)
+               SELECT fid, geom, key{cols}, ghash, ahash, v_from FROM domania_edits e
+               WHERE layer = ?1 AND op = 'before'
+                 AND id = (SELECT min(id) FROM domania_edits f WHERE f.layer = ?1 AND f.fid = e.fid)"
+        ),
+        [t],
+    )?;
+    conn.execute("DELETE FROM domania_edits WHERE layer = ?1", [t])?;
     Ok(())
 }

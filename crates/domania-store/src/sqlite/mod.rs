@@ -80,9 +80,46 @@ const RULES_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_rules (
     version INTEGER PRIMARY KEY, author TEXT NOT NULL,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), toml TEXT NOT NULL)";
 
+/// Domania's own columns of a layer's current rows.
+const OWN_COLUMNS: &str = "ghash INTEGER NOT NULL, ahash INTEGER NOT NULL, v_from INTEGER NOT NULL";
+/// The same in a layer editors save into: a feature QGIS creates leaves them empty.
+const EDITED_OWN_COLUMNS: &str = "ghash INTEGER NOT NULL ON CONFLICT REPLACE DEFAULT 0, \
+     ahash INTEGER NOT NULL ON CONFLICT REPLACE DEFAULT 0, v_from INTEGER NOT NULL ON CONFLICT REPLACE DEFAULT 0";
+
+/// Rebuilds an edited layer's table of a store made before editors saved into it, with
+/// [`EDITED_OWN_COLUMNS`] (SQLite cannot change a column's default in place): the rows, their
+/// fids and the fid counter kept, the R-tree triggers made again.
+fn open_to_editors(tx: &Connection, layer: Layer) -> Result<()> {
+    let t = layer.table();
+    let sql: String =
+        tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", [t], |r| r.get(0))?;
+    if sql.contains("ON CONFLICT REPLACE") {
+        return Ok(());
+    }
+    let seq: i64 =
+        tx.query_row("SELECT seq FROM sqlite_sequence WHERE name = ?1", [t], |r| r.get(0)).optional()?.unwrap_or(0);
+    let cols: String = crate::layer::columns(layer).iter().fold(String::new(), |mut acc, (n, ty)| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, ", {n} {ty}");
+        acc
+    });
+    let names: String = crate::layer::columns(layer).iter().map(|(n, _)| format!(", {n}")).collect();
+    gpkg::drop_rtree_triggers(tx, t)?;
+    tx.execute_batch(&format!(
+        "CREATE TABLE {t}_rebuilt (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom MULTIPOLYGON, key TEXT NOT NULL UNIQUE{cols},
+           {EDITED_OWN_COLUMNS});
+         INSERT INTO {t}_rebuilt (fid, geom, key{names}, ghash, ahash, v_from)
+           SELECT fid, geom, key{names}, ghash, ahash, v_from FROM {t};
+         DROP TABLE {t};
+         ALTER TABLE {t}_rebuilt RENAME TO {t};"
+    ))?;
+    tx.execute("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1", rusqlite::params![t, seq])?;
+    gpkg::create_rtree_triggers(tx, t, "fid")
+}
+
 /// The tables Domania owns in a store (besides `gpkg_*` and the R-trees).
 fn domania_tables() -> Vec<String> {
-    let mut t = vec!["domania_versions".to_owned(), "domania_scopes".to_owned()];
+    let mut t = vec!["domania_versions".to_owned(), "domania_scopes".to_owned(), "domania_edits".to_owned()];
     for l in Layer::ALL {
         t.push(l.table().to_owned());
         t.push(format!("{}_history", l.table()));
@@ -218,11 +255,16 @@ impl GpkgDb {
         conn.busy_timeout(wait.timeout)?;
         // Rollback journal, not WAL: with WAL every page is written twice (log, then checkpoint
         // at close), 10 ms of the 65 ms Paris import. Both survive `kill -9`.
-        conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| match e.sqlite_error_code() {
+        // QGIS puts a GeoPackage it edits in WAL mode, and leaving WAL needs the file to
+        // itself: while QGIS has it open, the store stays in WAL (readers and one writer work
+        // together there too).
+        let wal = conn.pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0))?.eq_ignore_ascii_case("wal");
+        conn.pragma_update(None, "journal_mode", "DELETE").or_else(|e| match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::ReadOnly) => {
-                StoreError::ReadOnly { path: path.to_path_buf(), what: "this command" }
+                Err(StoreError::ReadOnly { path: path.to_path_buf(), what: "this command" })
             }
-            _ => StoreError::from(e),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) if wal => Ok(()),
+            _ => Err(StoreError::from(e)),
         })?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "cache_size", -65_536)?;
@@ -250,9 +292,12 @@ impl GpkgDb {
                 acc
             });
             let geom = if layer.is_spatial() { ", geom MULTIPOLYGON" } else { "" };
+            // An edited layer's own columns take 0 when an editor's new feature leaves them
+            // empty (the journal and the next version give them their values).
+            let own = if layer.is_edited() { EDITED_OWN_COLUMNS } else { OWN_COLUMNS };
             tx.execute_batch(&format!(
                 "CREATE TABLE IF NOT EXISTS {t} (fid INTEGER PRIMARY KEY AUTOINCREMENT{geom}, key TEXT NOT NULL UNIQUE{cols},
-                   ghash INTEGER NOT NULL, ahash INTEGER NOT NULL, v_from INTEGER NOT NULL);
+                   {own});
                  CREATE TABLE IF NOT EXISTS {t}_history (hid INTEGER PRIMARY KEY AUTOINCREMENT, fid INTEGER NOT NULL{geom},
                    key TEXT NOT NULL{cols}, ghash INTEGER NOT NULL, ahash INTEGER NOT NULL,
                    v_from INTEGER NOT NULL, v_to INTEGER NOT NULL);
@@ -276,6 +321,13 @@ impl GpkgDb {
             } else {
                 gpkg::register_attribute_table(&tx, t, layer.description())?;
             }
+            if layer.is_edited() {
+                open_to_editors(&tx, layer)?;
+            }
+        }
+        tx.execute_batch(gpkg::EDITS_DDL)?;
+        for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
+            gpkg::create_edit_triggers(&tx, layer, crate::model::MAX_REMOVED_DEFAULT)?;
         }
         tx.commit()?;
         Ok(())
@@ -582,8 +634,29 @@ impl Engine for GpkgDb {
     }
 
     /// Sets the hashes of current rows by key (see `Store::mark_altered`).
+    fn last_edit(&self, layer: Layer) -> Result<Option<i64>> {
+        if !self.has_table("domania_edits")? {
+            return Ok(None);
+        }
+        gpkg::last_edit(&self.conn, layer)
+    }
+
+    fn discard_edits(&mut self, layer: Layer, upto: i64) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if gpkg::last_edit(&tx, layer)? != Some(upto) {
+            return Ok(false);
+        }
+        gpkg::drop_edit_triggers(&tx)?;
+        gpkg::restore_before_edits(&tx, layer)?;
+        gpkg::restore_edit_triggers(&tx, crate::model::MAX_REMOVED_DEFAULT)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     fn set_hashes(&mut self, rows: &BTreeMap<Layer, Vec<(&str, i64, i64)>>) -> Result<usize> {
         let tx = self.conn.transaction()?;
+        // Marking is not an edit: the journal does not see it.
+        gpkg::drop_edit_triggers(&tx)?;
         let mut n = 0;
         for (layer, rows) in rows {
             let mut stmt =
@@ -592,6 +665,7 @@ impl Engine for GpkgDb {
                 n += stmt.execute(rusqlite::params![g, a, key])?;
             }
         }
+        gpkg::restore_edit_triggers(&tx, crate::model::MAX_REMOVED_DEFAULT)?;
         tx.commit()?;
         Ok(n)
     }
@@ -632,9 +706,18 @@ impl Engine for GpkgDb {
     }
 
     /// Opens the writer of a new version of `layer`.
-    fn writer(&mut self, layer: Layer) -> Result<Begun<'_>> {
+    fn writer(&mut self, layer: Layer, absorb: Option<i64>) -> Result<Begun<'_>> {
         let t = layer.table();
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Domania keeps the history of its own writes: the editors' triggers are off until
+        // the commit (dropping the writer rolls their removal back).
+        gpkg::drop_edit_triggers(&tx)?;
+        if let Some(upto) = absorb {
+            if gpkg::last_edit(&tx, layer)? != Some(upto) {
+                return Err(StoreError::EditedMeanwhile { layer: t });
+            }
+            gpkg::restore_before_edits(&tx, layer)?;
+        }
         let version: i64 =
             tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_versions WHERE layer = ?1", [t], |r| {
                 r.get(0)
@@ -683,6 +766,7 @@ impl Engine for GpkgDb {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(TOKENS_DDL)?;
         tx.execute_batch(RULES_DDL)?;
+        gpkg::drop_edit_triggers(&tx)?;
         Ok(Box::new(GpkgSink { tx }))
     }
 }

@@ -126,6 +126,16 @@ impl Writer for GpkgWriter<'_> {
                 self.tx.prepare_cached(&self.sql.insert)?.execute(params_from_iter(values))?;
                 self.tx.last_insert_rowid()
             }
+            Some(fid) if self.layer.is_edited() => {
+                // A new version of a drawn feature is a new row: an editor who loaded the
+                // feature before finds it gone when he saves, and is told so, instead of
+                // writing over a change he did not see.
+                self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
+                self.tx.prepare_cached(&self.sql.delete)?.execute([fid])?;
+                self.tx.prepare_cached(&self.sql.rtree_delete)?.execute([fid])?;
+                self.tx.prepare_cached(&self.sql.insert)?.execute(params_from_iter(values))?;
+                self.tx.last_insert_rowid()
+            }
             Some(fid) => {
                 self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
                 values.push(rusqlite::types::Value::Integer(fid));
@@ -155,6 +165,7 @@ impl Writer for GpkgWriter<'_> {
         if self.layer.is_spatial() {
             gpkg::create_rtree_triggers(&self.tx, t, "fid")?;
         }
+        gpkg::restore_edit_triggers(&self.tx, crate::model::MAX_REMOVED_DEFAULT)?;
         insert_records(&self.tx, std::slice::from_ref(v), scopes)?;
         update_contents(&self.tx, self.layer)?;
         Ok(self.tx.query_row(
@@ -305,6 +316,7 @@ impl RawSink for GpkgSink<'_> {
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
+        gpkg::restore_edit_triggers(&self.tx, crate::model::MAX_REMOVED_DEFAULT)?;
         Ok(self.tx.commit()?)
     }
 }

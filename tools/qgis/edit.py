@@ -1,0 +1,125 @@
+"""QGIS as a SIG officer's editor of a GeoPackage store: opens the sub-sectors with QGIS's own
+OGR provider and saves into the file as a user does (edit, then save), then prints what QGIS
+said as JSON. Used by the end-to-end tests (tests/qgis.rs); needs Debian's python3-qgis, run by
+Debian's /usr/bin/python3.
+
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tools/qgis/edit.py STORE MOVE SPLIT NEW RACE
+
+1. moves a vertex of sub-sector MOVE towards its centre and splits SPLIT in two down its
+   middle, the new part given the key NEW; one save;
+2. waits until a running `domania serve` has made the save a version (the store's journal of
+   edits is empty again): `absorbed_s`;
+3. saves a bow-tie over MOVE, then a sub-sector without a key: both refused, with what QGIS
+   shows;
+4. two officers load the layer; the first moves a vertex of RACE and saves; once that is a
+   version, the second saves his own move of the same sub-sector: refused.
+"""
+import json
+import sqlite3
+import sys
+import time
+
+from qgis.core import QgsApplication, QgsGeometry, QgsPointXY, QgsVectorLayer
+
+store, move_key, split_key, new_key, race_key = sys.argv[1:6]
+QgsApplication.setPrefixPath("/usr", True)
+app = QgsApplication([], False)
+app.initQgis()
+
+
+def open_layer():
+    layer = QgsVectorLayer(f"{store}|layername=subsectors", "subsectors", "ogr")
+    assert layer.isValid(), "QGIS cannot open the sub-sectors of the store"
+    return layer
+
+
+def by_key(layer):
+    return {f["key"]: f for f in layer.getFeatures()}
+
+
+def pending():
+    db = sqlite3.connect(store, timeout=30)
+    try:
+        return db.execute("SELECT count(*) FROM domania_edits").fetchone()[0]
+    finally:
+        db.close()
+
+
+def wait_absorbed(limit=30.0):
+    """Seconds until the journal is empty (a server made the saves a version), or None."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if pending() == 0:
+            return round(time.monotonic() - start, 3)
+        time.sleep(0.05)
+    return None
+
+
+def towards_centre(feature, vertex=1, share=0.3):
+    geom = QgsGeometry(feature.geometry())
+    centre = geom.centroid().asPoint()
+    v = geom.vertexAt(vertex)
+    geom.moveVertex(v.x() + (centre.x() - v.x()) * share, v.y() + (centre.y() - v.y()) * share, vertex)
+    return geom
+
+
+def save(layer):
+    ok = layer.commitChanges()
+    errors = "\n".join(layer.commitErrors())
+    if not ok:
+        layer.rollBack()
+    return {"saved": ok, "errors": errors}
+
+
+out = {}
+
+# 1. A boundary moved along a new fence and a sub-sector split after a résidentialisation.
+layer = open_layer()
+features = by_key(layer)
+layer.startEditing()
+layer.changeGeometry(features[move_key].id(), towards_centre(features[move_key]))
+box = features[split_key].geometry().boundingBox()
+middle = box.center().x()
+out["split"] = int(layer.splitFeatures([QgsPointXY(middle, box.yMinimum() - 10), QgsPointXY(middle, box.yMaximum() + 10)]))
+key_field = layer.fields().indexOf("key")
+new_parts = [f for f in layer.getFeatures() if f.id() < 0]
+out["new_parts"] = len(new_parts)
+for f in new_parts:
+    layer.changeAttributeValue(f.id(), key_field, new_key)
+saved_at = time.monotonic()
+out["edit"] = save(layer)
+# 2. Made a version by the server that follows the store.
+out["absorbed_s"] = wait_absorbed()
+out["absorbed_after_save_s"] = round(time.monotonic() - saved_at, 3)
+
+# 3. What Domania refuses, refused at save.
+layer = open_layer()
+features = by_key(layer)
+layer.startEditing()
+b = features[move_key].geometry().boundingBox()
+bow_tie = QgsGeometry.fromWkt(
+    f"MULTIPOLYGON((({b.xMinimum()} {b.yMinimum()},{b.xMaximum()} {b.yMaximum()},"
+    f"{b.xMaximum()} {b.yMinimum()},{b.xMinimum()} {b.yMaximum()},{b.xMinimum()} {b.yMinimum()})))"
+)
+layer.changeGeometry(features[move_key].id(), bow_tie)
+out["bow_tie"] = save(layer)
+layer.startEditing()
+layer.changeAttributeValue(features[split_key].id(), key_field, "")
+out["no_key"] = save(layer)
+out["pending_after_refusals"] = pending()
+
+# 4. Two officers, one sub-sector.
+first, second = open_layer(), open_layer()
+mine, theirs = by_key(first)[race_key], by_key(second)[race_key]
+first.startEditing()
+first.changeGeometry(mine.id(), towards_centre(mine, vertex=2))
+out["race_first"] = save(first)
+out["race_absorbed_s"] = wait_absorbed()
+second.startEditing()
+second.changeGeometry(theirs.id(), towards_centre(theirs, vertex=3))
+out["race_second"] = save(second)
+
+print(json.dumps(out), flush=True)
+# The layers go before QGIS does (else its exit crashes, after the work is done).
+del layer, first, second
+app.exitQgis()
