@@ -1,9 +1,12 @@
-"""QGIS as a SIG officer's editor of a GeoPackage store: opens the sub-sectors with QGIS's own
-OGR provider and saves into the file as a user does (edit, then save), then prints what QGIS
-said as JSON. Used by the end-to-end tests (tests/qgis.rs); needs Debian's python3-qgis, run by
-Debian's /usr/bin/python3.
+"""QGIS as a SIG officer's editor of a store: opens the sub-sectors as a user does — a
+GeoPackage store's file with QGIS's OGR provider, a PostGIS store's view
+`domania_edit.subsectors` with its PostgreSQL provider — and saves into them (edit, then
+save), then prints what QGIS said as JSON. Used by the end-to-end tests (tests/qgis.rs); needs
+Debian's python3-qgis and qgis-providers, run by Debian's /usr/bin/python3.
 
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tools/qgis/edit.py STORE MOVE SPLIT NEW RACE
+
+STORE is the GeoPackage's path, or `postgresql://USER:PASSWORD@HOST:PORT/DB`.
 
 1. moves a vertex of sub-sector MOVE towards its centre and splits SPLIT in two down its
    middle, the new part given the key NEW; one save;
@@ -18,8 +21,9 @@ import json
 import sqlite3
 import sys
 import time
+from urllib.parse import urlparse
 
-from qgis.core import QgsApplication, QgsGeometry, QgsPointXY, QgsVectorLayer
+from qgis.core import QgsApplication, QgsDataSourceUri, QgsGeometry, QgsPointXY, QgsVectorLayer
 
 store, move_key, split_key, new_key, race_key = sys.argv[1:6]
 QgsApplication.setPrefixPath("/usr", True)
@@ -27,8 +31,24 @@ app = QgsApplication([], False)
 app.initQgis()
 
 
+DATABASE = store.startswith("postgresql:")
+
+
+def database():
+    url = urlparse(store)
+    uri = QgsDataSourceUri()
+    uri.setConnection(url.hostname, str(url.port), url.path.lstrip("/"), url.username, url.password)
+    return uri
+
+
 def open_layer():
-    layer = QgsVectorLayer(f"{store}|layername=subsectors", "subsectors", "ogr")
+    if DATABASE:
+        uri = database()
+        # The view Domania makes for editors, its key the feature's fid.
+        uri.setDataSource("domania_edit", "subsectors", "geom", "", "fid")
+        layer = QgsVectorLayer(uri.uri(False), "subsectors", "postgres")
+    else:
+        layer = QgsVectorLayer(f"{store}|layername=subsectors", "subsectors", "ogr")
     assert layer.isValid(), "QGIS cannot open the sub-sectors of the store"
     return layer
 
@@ -38,6 +58,11 @@ def by_key(layer):
 
 
 def pending():
+    if DATABASE:
+        from qgis.core import QgsProviderRegistry
+
+        conn = QgsProviderRegistry.instance().providerMetadata("postgres").createConnection(database().uri(False), {})
+        return int(conn.executeSql("SELECT count(*) FROM domania_edit.journal")[0][0])
     db = sqlite3.connect(store, timeout=30)
     try:
         return db.execute("SELECT count(*) FROM domania_edits").fetchone()[0]

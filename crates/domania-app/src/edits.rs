@@ -361,54 +361,99 @@ impl App {
         self.import(&req, &|_| {}).map_err(|e| e.without(&folder))
     }
 
-    /// Makes the edits an editor saved into the store's file (QGIS on a GeoPackage) versions
-    /// of their layers, one per layer edited: the layer as the editor left it is imported over
-    /// the layer as it was, through the same pipeline as an import — the history, the author
-    /// ([`EDITOR`]), `diff` and `rollback`, and the rules the save's triggers could not check
-    /// (Domania's own validity, the exact removal guard). Edits the pipeline refuses are
-    /// undone, the layer put back as it was, and said in the answer. Edits saved while these
-    /// were read wait for the next call. Nothing to do on a database or without edits.
+    /// Makes the edits an editor saved into the store versions of their layers, through the
+    /// same pipeline as an import — the history, the author, `diff` and `rollback`, and the
+    /// rules the save's triggers could not check (Domania's own validity, the exact removal
+    /// guard). In a GeoPackage (QGIS saving into the file) the layer as the editor left it is
+    /// imported over the layer as it was, one version per layer edited, by [`EDITOR`]; in a
+    /// database (QGIS saving into the views of `domania_edit`) each saving transaction is one
+    /// version, by its PostgreSQL role. Edits the pipeline refuses are undone and said in the
+    /// answer; edits saved while these were read wait for the next call.
     ///
     /// # Errors
-    /// When the store cannot be read or written.
+    /// When the store cannot be read or written (the edits then wait).
     pub fn absorb_edits(&self) -> Result<Vec<Absorbed>> {
-        let Location::File(path) = self.store_path() else {
-            return Ok(Vec::new());
-        };
-        if !path.is_file() {
-            return Ok(Vec::new());
-        }
         let mut out = Vec::new();
-        for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
-            let store = self.open_read()?;
-            let Some(upto) = store.last_edit(layer)? else {
-                continue;
-            };
-            let base = store.latest_version(layer)?.unwrap_or(0);
-            let current = store.perimeters(layer)?;
-            drop(store);
-            let features = stored_features(layer, &current);
-            let source = format!("{EDITOR}, {}", edited_source(path));
-            match self.import_features(layer, features, EDITOR, source, base, Some(upto)) {
-                Err(e) if e.code() == ErrorCode::FeatureChanged => {}
-                Ok(outcome) if !outcome.version.unchanged => out.push(Absorbed { layer, outcome: Ok(outcome) }),
-                // Saved, but nothing changed (a vertex moved and moved back): the journal goes.
-                Ok(outcome) => {
-                    self.open_write()?.discard_edits(layer, upto)?;
-                    out.push(Absorbed { layer, outcome: Ok(outcome) });
+        match self.store_path() {
+            Location::File(path) if !path.is_file() => {}
+            Location::File(path) => {
+                for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
+                    let store = self.open_read()?;
+                    let Some(upto) = store.last_edit(layer)? else {
+                        continue;
+                    };
+                    let base = store.latest_version(layer)?.unwrap_or(0);
+                    let features = stored_features(layer, &store.perimeters(layer)?);
+                    drop(store);
+                    let source = format!("{EDITOR}, {}", edited_source(path));
+                    let outcome = self.import_features(layer, features, EDITOR, source, base, Some(upto));
+                    out.extend(self.absorbed(layer, upto, outcome)?);
                 }
-                // What the edits hold is refused: undone, and said.
-                Err(e) if refuses_content(e.code()) => {
-                    if self.open_write()?.discard_edits(layer, upto)? {
-                        out.push(Absorbed { layer, outcome: Err(e) });
+            }
+            Location::Postgres(_) => {
+                for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
+                    // One saving transaction at a time, each on the version the last one made.
+                    loop {
+                        let store = self.open_read()?;
+                        let Some(saved) = store.saved_edits(layer)?.into_iter().next() else {
+                            break;
+                        };
+                        let base = store.latest_version(layer)?.unwrap_or(0);
+                        let mut features = stored_features(layer, &store.perimeters(layer)?);
+                        drop(store);
+                        let author = saved.author.clone().unwrap_or_else(|| EDITOR.to_owned());
+                        let source = format!("{EDITOR}, {}.{}", domania_store::pg::EDIT_SCHEMA, layer.table());
+                        let outcome = apply(layer, &mut features, saved.ops).and_then(|()| {
+                            self.import_features(layer, features, &author, source, base, Some(saved.token))
+                        });
+                        match self.absorbed(layer, saved.token, outcome)? {
+                            Some(a) => out.push(a),
+                            None => break,
+                        }
                     }
                 }
-                // The store cannot take them now (busy, read-only, a fault): they wait.
-                Err(e) => return Err(e),
             }
         }
         Ok(out)
     }
+
+    /// What became of edits up to `token` made a version (`outcome`): kept when they changed
+    /// nothing (their journal emptied) or were refused (undone); `None` when other saves came
+    /// meanwhile (they wait for the next call).
+    fn absorbed(&self, layer: Layer, token: i64, outcome: Result<ImportOutcome>) -> Result<Option<Absorbed>> {
+        match outcome {
+            Err(e) if e.code() == ErrorCode::FeatureChanged => Ok(None),
+            Ok(outcome) if !outcome.version.unchanged => Ok(Some(Absorbed { layer, outcome: Ok(outcome) })),
+            // Saved, but nothing changed (a vertex moved and moved back): the journal goes.
+            Ok(outcome) => {
+                self.open_write()?.discard_edits(layer, token)?;
+                Ok(Some(Absorbed { layer, outcome: Ok(outcome) }))
+            }
+            // What the edits hold is refused: undone, and said.
+            Err(e) if refuses_content(e.code()) => {
+                Ok(self.open_write()?.discard_edits(layer, token)?.then_some(Absorbed { layer, outcome: Err(e) }))
+            }
+            // The store cannot take them now (busy, read-only, a fault): they wait.
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A database editor's saved rows applied to the layer's features.
+fn apply(layer: Layer, features: &mut Vec<(String, Value)>, ops: Vec<domania_store::SavedOp>) -> Result<()> {
+    use domania_store::SavedOp;
+    let feature = |p: &domania_store::StoredPerimeter| stored_features(layer, std::slice::from_ref(p)).remove(0);
+    for op in ops {
+        match op {
+            SavedOp::Insert(p) => features.push(feature(&p)),
+            SavedOp::Update { key, now } => match features.iter_mut().find(|(k, _)| *k == key) {
+                Some(f) => *f = feature(&now),
+                None => return Err(bad_feature("error-feature-json")),
+            },
+            SavedOp::Delete { key } => features.retain(|(k, _)| *k != key),
+        }
+    }
+    Ok(())
 }
 
 /// Whether an import refused for `code` refused what it was given (to be undone), not the

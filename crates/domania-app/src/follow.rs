@@ -83,11 +83,17 @@ fn listen(url: &str, on_event: &impl Fn(Event)) -> Result<(), domania_store::Sto
         // `parcels:12`: the highest version of the batch is enough.
         let mut wanted: Change = None;
         let mut revoked = false;
+        let mut saved = false;
         for h in heard {
             let (layer, v) = match h {
                 Heard::Version(layer, v) => (layer, v),
                 Heard::TokenRevoked => {
                     revoked = true;
+                    continue;
+                }
+                // Saves into the editing views: a look makes them versions.
+                Heard::EditsSaved => {
+                    saved = true;
                     continue;
                 }
             };
@@ -101,6 +107,9 @@ fn listen(url: &str, on_event: &impl Fn(Event)) -> Result<(), domania_store::Sto
             on_event(Event::TokenRevoked);
         }
         on_event(Event::Change(wanted));
+        if saved && wanted.is_some() {
+            on_event(Event::Change(None));
+        }
         if listener.is_closed() {
             return Ok(());
         }

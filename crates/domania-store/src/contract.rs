@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::Result;
 use crate::layer::{Layer, Row};
-use crate::model::{StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo};
+use crate::model::{SavedEdit, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo};
 use crate::records::{HashRow, RawRow, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
 
 /// What a store's engine does: the primitive reads and writes of the model (see
@@ -70,6 +70,11 @@ pub(crate) trait Engine: Send {
     /// (a GeoPackage edited in QGIS); never on a database.
     fn last_edit(&self, _layer: Layer) -> Result<Option<i64>> {
         Ok(None)
+    }
+    /// The saving transactions of `layer` waiting in a database's journal (QGIS on the views
+    /// of `domania_edit`), oldest first; never in a file.
+    fn saved_edits(&self, _layer: Layer) -> Result<Vec<SavedEdit>> {
+        Ok(Vec::new())
     }
     /// Refuses the saves journaled up to `upto`: `layer` is put back as it was before them.
     /// Returns false when more was saved since (nothing is done).

@@ -164,6 +164,24 @@ impl StoredRight {
     }
 }
 
+/// One saving transaction of an editor (QGIS on a database store's views), waiting to become
+/// a version: its token (the transaction), its author (the database role) and what it did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedEdit {
+    pub token: i64,
+    pub author: Option<String>,
+    pub ops: Vec<SavedOp>,
+}
+
+/// One row an editor saved: a feature drawn, a feature (by its key before the save) changed,
+/// or removed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SavedOp {
+    Insert(StoredPerimeter),
+    Update { key: String, now: StoredPerimeter },
+    Delete { key: String },
+}
+
 /// What an import replaces and what it may remove.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportOptions {

@@ -170,6 +170,12 @@ impl Store {
         self.db.last_edit(layer)
     }
 
+    /// The saving transactions of `layer` waiting in a database store's journal (QGIS on
+    /// the views of `domania_edit`), oldest first; none on a GeoPackage (see [`Store::last_edit`]).
+    pub fn saved_edits(&self, layer: Layer) -> Result<Vec<crate::model::SavedEdit>> {
+        self.db.saved_edits(layer)
+    }
+
     /// Refuses the editor's saves journaled up to `upto`: `layer` is put back as it was.
     /// Returns false when more was saved since (nothing done; read them again).
     pub fn discard_edits(&mut self, layer: Layer, upto: i64) -> Result<bool> {

@@ -635,3 +635,92 @@ fn a_revocation_is_announced_to_every_listener_at_commit() {
     let heard = listener.wait(Duration::from_secs(10)).unwrap();
     assert!(heard.contains(&domania_store::pg::Heard::TokenRevoked), "{heard:?}");
 }
+
+#[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+fn saves_into_the_editing_views_are_checked_journaled_by_transaction_and_made_versions() {
+    let db = ScratchDatabase::new("views");
+    let loc = Location::from(db.url());
+    let mut store = Store::create_at(&loc, false, &Wait::default()).unwrap();
+    let square = |i: u32, side: f64| -> MultiPolygon<f64> {
+        let x = 650_000.0 + f64::from(i) * 100.0;
+        polygon![(x: x, y: 6_860_000.0), (x: x + side, y: 6_860_000.0), (x: x + side, y: 6_860_000.0 + side), (x: x, y: 6_860_000.0 + side), (x: x, y: 6_860_000.0)].into()
+    };
+    let rows: Vec<_> = (0..10).map(|i| perimeter_row(&format!("S{i}"), None, "{}", &square(i, 50.0))).collect();
+    store.import(Layer::Subsectors, rows, &meta("s.json"), &opts(Layer::Subsectors)).unwrap();
+    let fid = |c: &mut postgres::Client, key: &str| -> i64 {
+        c.query_one("SELECT fid FROM domania_edit.subsectors WHERE key = $1", &[&key]).unwrap().get(0)
+    };
+    let refused = |c: &mut postgres::Client, sql: &str| -> String {
+        let e = c.batch_execute(sql).unwrap_err();
+        e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned())
+    };
+
+    // An officer's client (QGIS, psql): two saving transactions.
+    let mut qgis = postgres::Client::connect(db.url(), postgres::NoTls).unwrap();
+    let loaded = fid(&mut qgis, "S1");
+    qgis.batch_execute(
+        "BEGIN;
+         UPDATE domania_edit.subsectors SET geom = ST_Multi(ST_Buffer(geom, 5, 'join=mitre')) WHERE key = 'S1';
+         UPDATE domania_edit.subsectors SET name = 'Îlot nord' WHERE key = 'S2';
+         COMMIT;
+         BEGIN;
+         INSERT INTO domania_edit.subsectors (key, geom)
+           SELECT 'S1b', ST_Multi(ST_Translate(geom, 0, 1000)) FROM domania_edit.subsectors WHERE key = 'S3';
+         DELETE FROM domania_edit.subsectors WHERE key = 'S4';
+         COMMIT;",
+    )
+    .unwrap();
+    // Refused at save, with what to do, and nothing journaled.
+    let e = refused(
+        &mut qgis,
+        "UPDATE domania_edit.subsectors SET geom = 'SRID=2154;MULTIPOLYGON(((0 0,10 10,10 0,0 10,0 0)))' WHERE key = 'S5'",
+    );
+    assert!(e.contains("la géométrie n'est pas valide (Self-intersection"), "{e}");
+    let e = refused(&mut qgis, "UPDATE domania_edit.subsectors SET key = '' WHERE key = 'S5'");
+    assert!(e.contains("sans clé (champ key)"), "{e}");
+    let e = refused(&mut qgis, "UPDATE domania_edit.subsectors SET key = 'S6' WHERE key = 'S5'");
+    assert!(e.contains("la clé « S6 » est déjà prise"), "{e}");
+    let e = refused(&mut qgis, "BEGIN; DELETE FROM domania_edit.subsectors WHERE key IN ('S5', 'S6', 'S7'); COMMIT;");
+    assert!(e.contains("supprimer autant"), "{e}");
+    qgis.batch_execute("ROLLBACK").ok();
+    // A feature saved by another transaction that waits to become a version.
+    let e = refused(&mut qgis, "UPDATE domania_edit.subsectors SET name = 'x' WHERE key = 'S2'");
+    assert!(e.contains("a été modifié par un autre enregistrement"), "{e}");
+    // Domania's own tables keep their guard.
+    let e = refused(&mut qgis, "UPDATE subsectors SET name = 'x'");
+    assert!(e.contains("is kept by Domania"), "{e}");
+
+    // Each saving transaction, its role as author: one version each, in order.
+    let saved = store.saved_edits(Layer::Subsectors).unwrap();
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    assert_eq!(saved[0].author.as_deref(), Some("domania"));
+    for s in saved {
+        let base = store.latest_version(Layer::Subsectors).unwrap().unwrap();
+        let mut now = store.perimeters(Layer::Subsectors).unwrap();
+        for op in s.ops {
+            match op {
+                domania_store::SavedOp::Insert(p) => now.push(p),
+                domania_store::SavedOp::Update { key, now: p } => *now.iter_mut().find(|q| q.key == key).unwrap() = p,
+                domania_store::SavedOp::Delete { key } => now.retain(|q| q.key != key),
+            }
+        }
+        let rows = now.iter().map(|p| perimeter_row(&p.key, p.name.as_deref(), &p.properties_json, &p.geom_l93));
+        let o = ImportOptions { absorb: Some(s.token), expect_latest: Some(base), ..opts(Layer::Subsectors) };
+        store.import(Layer::Subsectors, rows.collect(), &meta("QGIS"), &o).unwrap();
+        // Taken with its version: a second Domania finds it gone.
+        let again = ImportOptions { absorb: Some(s.token), ..opts(Layer::Subsectors) };
+        let late = store.import(Layer::Subsectors, vec![], &meta("QGIS"), &again);
+        assert!(matches!(late, Err(StoreError::EditedMeanwhile { .. })), "{late:?}");
+    }
+    assert!(store.saved_edits(Layer::Subsectors).unwrap().is_empty());
+    let v = store.history(Layer::Subsectors).unwrap();
+    let counts: Vec<_> = v.iter().map(|v| (v.version, v.added, v.removed, v.changed)).collect();
+    assert_eq!(counts, [(1, 10, 0, 0), (2, 0, 0, 2), (3, 1, 1, 0)]);
+
+    // The officer's copy of S1 is of the version before: his save changes no row, and is refused.
+    assert_ne!(fid(&mut qgis, "S1"), loaded);
+    let e = refused(&mut qgis, &format!("UPDATE domania_edit.subsectors SET name = 'y' WHERE fid = {loaded}"));
+    assert!(e.contains("a changé ou a été supprimée depuis que vous l'avez chargée"), "{e}");
+    assert!(store.saved_edits(Layer::Subsectors).unwrap().is_empty());
+}

@@ -20,6 +20,8 @@ pub enum Heard {
     Version(Layer, Option<i64>),
     /// A token was revoked.
     TokenRevoked,
+    /// An editor saved into the views of `domania_edit` (to be made versions).
+    EditsSaved,
 }
 
 /// A connection listening to the store's versions.
@@ -47,6 +49,9 @@ impl Listener {
             .map(|n| {
                 if n.payload() == TOKENS_REVOKED {
                     return Heard::TokenRevoked;
+                }
+                if n.payload() == super::edit::EDITS_SAVED {
+                    return Heard::EditsSaved;
                 }
                 let (layer, v) = n.payload().split_once(':').unwrap_or((n.payload(), ""));
                 let layer = Layer::ALL.into_iter().find(|l| l.table() == layer).unwrap_or(Layer::Parcels);

@@ -27,6 +27,7 @@ use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::types::ToSql;
 
 mod connect;
+mod edit;
 mod env;
 mod listen;
 mod read;
@@ -36,6 +37,7 @@ mod write;
 
 pub(crate) use connect::SCHEMA_LOCK;
 pub use connect::client;
+pub use edit::{EDITS_SAVED, SCHEMA as EDIT_SCHEMA};
 pub use listen::{Heard, Listener};
 pub use schema::CHANNEL;
 
@@ -468,6 +470,17 @@ impl Engine for PgDb {
     }
 
     /// Sets the hashes of current rows by key (see `Store::mark_altered`).
+    fn saved_edits(&self, layer: Layer) -> Result<Vec<crate::model::SavedEdit>> {
+        edit::saved(&mut *self.c(), layer)
+    }
+
+    fn discard_edits(&mut self, layer: Layer, upto: i64) -> Result<bool> {
+        let mut tx = self.client.get_mut().transaction()?;
+        let taken = edit::take(&mut tx, layer, upto)?;
+        tx.commit()?;
+        Ok(taken)
+    }
+
     fn set_hashes(&mut self, rows: &BTreeMap<Layer, Vec<(&str, i64, i64)>>) -> Result<usize> {
         let mut tx = self.client.get_mut().transaction()?;
         let mut n = 0;
@@ -544,10 +557,16 @@ impl Engine for PgDb {
     }
 
     /// Opens the writer of a new version of `layer`.
-    fn writer(&mut self, layer: Layer, _absorb: Option<i64>) -> Result<Begun<'_>> {
+    fn writer(&mut self, layer: Layer, absorb: Option<i64>) -> Result<Begun<'_>> {
         let t = layer.table();
         let client = self.client.get_mut();
         let mut tx = client.transaction()?;
+        // A saving transaction made a version: its journal entries go with the version.
+        if let Some(xid) = absorb
+            && !edit::take(&mut tx, layer, xid)?
+        {
+            return Err(StoreError::EditedMeanwhile { layer: t });
+        }
         let version: i64 =
             tx.query_one("SELECT COALESCE(MAX(version), 0) + 1 FROM domania_versions WHERE layer = $1", &[&t])?.get(0);
         let deps = partitions(&mut tx, layer)?;

@@ -22,7 +22,8 @@ pub(super) const NOW: &str = r#"to_char(clock_timestamp() AT TIME ZONE 'UTC', 'Y
 /// The schema version this Domania writes: 1, the tables; 2, their guard ([`guard_function`]);
 /// 3, the addresses layer and the owners' street address (the columns a layer gained since its
 /// tables were made are added, empty).
-pub(super) const SCHEMA_VERSION: i32 = 3;
+/// 4, the views QGIS saves into (`domania_edit`, see [`super::edit`]).
+pub(super) const SCHEMA_VERSION: i32 = 4;
 
 /// The setting by which a session is Domania's, and may write its tables: every connection
 /// Domania makes sets it. A database administrator who must edit a table by hand may set it
@@ -167,6 +168,8 @@ pub(super) fn migrate(client: &mut Client) -> Result<()> {
     for table in tables.iter().cloned().chain(children.iter().map(|r| r.get::<_, String>(0))) {
         ddl.push_str(&guard(&table));
     }
+    // Version 4: the views QGIS saves into.
+    ddl.push_str(&super::edit::ddl(crate::model::MAX_REMOVED_DEFAULT));
     let _ = write!(ddl, "DELETE FROM domania_schema; INSERT INTO domania_schema VALUES ({SCHEMA_VERSION});");
     tx.batch_execute(&ddl)?;
     tx.commit()?;

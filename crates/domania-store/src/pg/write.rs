@@ -191,8 +191,12 @@ impl Writer for PgWriter<'_> {
     }
 
     fn put(&mut self, row: Row, replaces: Option<i64>, ghash: i64, ahash: i64) -> Result<()> {
-        let fid = if let Some(fid) = replaces {
+        if let Some(fid) = replaces {
             self.replaced.push((fid, row.key.clone()));
+        }
+        // A new version of a drawn feature is a new row (see `pg::edit`): an officer who loaded
+        // it before saves to a row that is gone, and is told so.
+        let fid = if let Some(fid) = replaces.filter(|_| !self.layer.is_edited()) {
             fid
         } else {
             if self.fids.is_empty() {
