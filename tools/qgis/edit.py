@@ -4,14 +4,15 @@ GeoPackage store's file with QGIS's OGR provider, a PostGIS store's view
 save), then prints what QGIS said as JSON. Used by the end-to-end tests (tests/qgis.rs); needs
 Debian's python3-qgis and qgis-providers, run by Debian's /usr/bin/python3.
 
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tools/qgis/edit.py STORE MOVE SPLIT NEW RACE
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tools/qgis/edit.py STORE MOVE SPLIT NEW RACE SERVER
 
-STORE is the GeoPackage's path, or `postgresql://USER:PASSWORD@HOST:PORT/DB`.
+STORE is the GeoPackage's path, or `postgresql://USER:PASSWORD@HOST:PORT/DB`; SERVER the URL
+of the `domania serve` that follows it.
 
 1. moves a vertex of sub-sector MOVE towards its centre and splits SPLIT in two down its
    middle, the new part given the key NEW; one save;
-2. waits until a running `domania serve` has made the save a version (the store's journal of
-   edits is empty again): `absorbed_s`;
+2. waits until the server has made the save a version (the store's journal of edits is empty
+   again, `absorbed_s`) and serves the moved sub-sector's new shape (`served_after_save_s`);
 3. saves a bow-tie over MOVE, then a sub-sector without a key: both refused, with what QGIS
    shows;
 4. two officers load the layer; the first moves a vertex of RACE and saves; once that is a
@@ -21,11 +22,12 @@ import json
 import sqlite3
 import sys
 import time
+import urllib.request
 from urllib.parse import urlparse
 
 from qgis.core import QgsApplication, QgsDataSourceUri, QgsGeometry, QgsPointXY, QgsVectorLayer
 
-store, move_key, split_key, new_key, race_key = sys.argv[1:6]
+store, move_key, split_key, new_key, race_key, server = sys.argv[1:7]
 QgsApplication.setPrefixPath("/usr", True)
 app = QgsApplication([], False)
 app.initQgis()
@@ -80,6 +82,21 @@ def wait_absorbed(limit=30.0):
     return None
 
 
+def served(key):
+    with urllib.request.urlopen(f"{server}/collections/subsectors/items/{key}", timeout=30) as answer:
+        return json.load(answer)["geometry"]
+
+
+def wait_served(key, before, limit=30.0):
+    """Seconds until the server serves a shape of `key` other than `before`, or None."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if served(key) != before:
+            return round(time.monotonic() - start, 3)
+        time.sleep(0.05)
+    return None
+
+
 def towards_centre(feature, vertex=1, share=0.3):
     geom = QgsGeometry(feature.geometry())
     centre = geom.centroid().asPoint()
@@ -111,11 +128,11 @@ new_parts = [f for f in layer.getFeatures() if f.id() < 0]
 out["new_parts"] = len(new_parts)
 for f in new_parts:
     layer.changeAttributeValue(f.id(), key_field, new_key)
-saved_at = time.monotonic()
+shape_before = served(move_key)
 out["edit"] = save(layer)
-# 2. Made a version by the server that follows the store.
+# 2. Made a version by the server that follows the store, and served.
+out["served_after_save_s"] = wait_served(move_key, shape_before)
 out["absorbed_s"] = wait_absorbed()
-out["absorbed_after_save_s"] = round(time.monotonic() - saved_at, 3)
 
 # 3. What Domania refuses, refused at save.
 layer = open_layer()

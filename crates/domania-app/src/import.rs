@@ -227,6 +227,12 @@ impl App {
     /// Imports a file as a new version of a layer, creating the store when nothing is at its
     /// path. `progress` is called on the calling thread as rows are written.
     pub fn import(&self, request: &ImportRequest, progress: &dyn Fn(Progress)) -> Result<ImportOutcome> {
+        // Edits saved in QGIS and not yet a version become one first: this import then
+        // replaces them knowingly, and they stay in the history. (A server and every command
+        // make them versions as they come; this closes the moment between.)
+        if request.source.layer.is_edited() && request.options.absorb.is_none() {
+            self.absorb_edits()?;
+        }
         let (mut source, _unpacked) = unpacked(&request.source, request.unpack_budget)?;
         let files = source.files()?;
         if source.layer == Layer::Owners {

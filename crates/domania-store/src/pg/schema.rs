@@ -41,7 +41,7 @@ BEGIN
   IF current_setting('{WRITER_SETTING}', true) IS DISTINCT FROM 'on' THEN
     RAISE EXCEPTION 'table % is kept by Domania: change its data with domania import or domania rollback, which make each change a version and keep the history', TG_TABLE_NAME
       USING ERRCODE = 'insufficient_privilege',
-            HINT = 'Read it freely (QGIS, ogr2ogr, psql). An administrator who must edit it by hand can SET {WRITER_SETTING} = on, and then puts the history out of step with the data.';
+            HINT = 'Read it freely (QGIS, ogr2ogr, psql). To edit the sub-sectors, conventions or QPV in QGIS, open the views of schema domania_edit: each save becomes a version. An administrator who must edit it by hand can SET {WRITER_SETTING} = on, and then puts the history out of step with the data.';
   END IF;
   RETURN NULL;
 END $g$;"

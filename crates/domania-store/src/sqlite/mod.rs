@@ -114,6 +114,16 @@ fn open_to_editors(tx: &Connection, layer: Layer) -> Result<()> {
          ALTER TABLE {t}_rebuilt RENAME TO {t};"
     ))?;
     tx.execute("UPDATE sqlite_sequence SET seq = max(seq, ?2) WHERE name = ?1", rusqlite::params![t, seq])?;
+    // GDAL's count of the table's rows lost its triggers with the old table: unknown, so
+    // that GDAL counts again.
+    let counted: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_ogr_contents')",
+        [],
+        |r| r.get(0),
+    )?;
+    if counted {
+        tx.execute("UPDATE gpkg_ogr_contents SET feature_count = NULL WHERE table_name = ?1", [t])?;
+    }
     gpkg::create_rtree_triggers(tx, t, "fid")
 }
 
