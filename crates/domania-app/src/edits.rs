@@ -373,44 +373,48 @@ impl App {
     /// # Errors
     /// When the store cannot be read or written (the edits then wait).
     pub fn absorb_edits(&self) -> Result<Vec<Absorbed>> {
-        let mut out = Vec::new();
-        match self.store_path() {
-            Location::File(path) if !path.is_file() => {}
-            Location::File(path) => {
+        // One look at the journals; most looks find nothing.
+        let pending: Vec<Layer> = match self.open_read() {
+            // No store (yet), or not Domania's: nothing was saved into it for Domania.
+            Err(e) if matches!(e.code(), ErrorCode::StoreMissing | ErrorCode::NotAStore) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+            Ok(store) => {
+                let mut pending = Vec::new();
                 for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
-                    let store = self.open_read()?;
-                    let Some(upto) = store.last_edit(layer)? else {
-                        continue;
-                    };
-                    let base = store.latest_version(layer)?.unwrap_or(0);
-                    let features = stored_features(layer, &store.perimeters(layer)?);
-                    drop(store);
-                    let source = format!("{EDITOR}, {}", edited_source(path));
-                    let outcome = self.import_features(layer, features, EDITOR, source, base, Some(upto));
-                    out.extend(self.absorbed(layer, upto, outcome)?);
-                }
-            }
-            Location::Postgres(_) => {
-                for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
-                    // One saving transaction at a time, each on the version the last one made.
-                    loop {
-                        let store = self.open_read()?;
-                        let Some(saved) = store.saved_edits(layer)?.into_iter().next() else {
-                            break;
-                        };
-                        let base = store.latest_version(layer)?.unwrap_or(0);
-                        let mut features = stored_features(layer, &store.perimeters(layer)?);
-                        drop(store);
-                        let author = saved.author.clone().unwrap_or_else(|| EDITOR.to_owned());
-                        let source = format!("{EDITOR}, {}.{}", domania_store::pg::EDIT_SCHEMA, layer.table());
-                        let outcome = apply(layer, &mut features, saved.ops).and_then(|()| {
-                            self.import_features(layer, features, &author, source, base, Some(saved.token))
-                        });
-                        match self.absorbed(layer, saved.token, outcome)? {
-                            Some(a) => out.push(a),
-                            None => break,
-                        }
+                    if store.last_edit(layer)?.is_some() || !store.saved_edits(layer)?.is_empty() {
+                        pending.push(layer);
                     }
+                }
+                pending
+            }
+        };
+        let mut out = Vec::new();
+        for layer in pending {
+            // On a database, one saving transaction at a time, each on the version the last
+            // one made; a file's saves are one.
+            loop {
+                let store = self.open_read()?;
+                let base = store.latest_version(layer)?.unwrap_or(0);
+                let mut features = stored_features(layer, &store.perimeters(layer)?);
+                let (token, author, source, applied) = match self.store_path() {
+                    Location::File(path) => {
+                        let Some(upto) = store.last_edit(layer)? else { break };
+                        (upto, EDITOR.to_owned(), format!("{EDITOR}, {}", edited_source(path)), Ok(()))
+                    }
+                    Location::Postgres(_) => {
+                        let Some(saved) = store.saved_edits(layer)?.into_iter().next() else { break };
+                        let applied = apply(layer, &mut features, saved.ops);
+                        let author = saved.author.unwrap_or_else(|| EDITOR.to_owned());
+                        let source = format!("{EDITOR}, {}.{}", domania_store::pg::EDIT_SCHEMA, layer.table());
+                        (saved.token, author, source, applied)
+                    }
+                };
+                drop(store);
+                let outcome =
+                    applied.and_then(|()| self.import_features(layer, features, &author, source, base, Some(token)));
+                match self.absorbed(layer, token, outcome)? {
+                    Some(a) => out.push(a),
+                    None => break,
                 }
             }
         }
