@@ -378,6 +378,14 @@ impl App {
             // No store (yet), or not Domania's: nothing was saved into it for Domania.
             Err(e) if matches!(e.code(), ErrorCode::StoreMissing | ErrorCode::NotAStore) => return Ok(Vec::new()),
             Err(e) => return Err(e),
+            // A store made by an older Domania: one opening for writing gives it the triggers
+            // (or views) that journal the saves, so that none escapes the history from now on
+            // (a store that cannot be written now gets them at the next look).
+            Ok(store) if !store.edits_journaled()? => {
+                drop(store);
+                drop(self.open_write());
+                Vec::new()
+            }
             Ok(store) => {
                 let mut pending = Vec::new();
                 for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
@@ -499,11 +507,10 @@ impl Absorbed {
     }
 }
 
-/// The source of a version made of an editor's saves: the store's file by its name (never
-/// its folder).
+/// The source of a version made of an editor's saves into a file: the file by its name (never
+/// its folder), as a database's names its view.
 fn edited_source(path: &Path) -> String {
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    format!("modifications enregistrées dans {name}")
+    path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 /// The layer as stored, as GeoJSON features in Lambert-93, by key.

@@ -66,6 +66,11 @@ pub(crate) trait Engine: Send {
     /// read with the edited rows), the layer is first put back as it was before the edits an
     /// editor saved into the file, so that the version archives what they replaced.
     fn writer(&mut self, layer: Layer, absorb: Option<i64>) -> Result<Begun<'_>>;
+    /// Whether editors' saves are journaled (a store made by an older Domania gets its
+    /// triggers or views at its next opening for writing).
+    fn edits_journaled(&self) -> Result<bool> {
+        Ok(true)
+    }
     /// The journal's last entry when an editor's saves into `layer` wait to become a version
     /// (a GeoPackage edited in QGIS); never on a database.
     fn last_edit(&self, _layer: Layer) -> Result<Option<i64>> {

@@ -164,6 +164,12 @@ impl Store {
         ImportTx::new(writer, layer, kind, version, opts)
     }
 
+    /// Whether editors' saves into the drawn layers are journaled: false in a store made by an
+    /// older Domania until it is opened for writing (which adds the triggers or the views).
+    pub fn edits_journaled(&self) -> Result<bool> {
+        self.db.edits_journaled()
+    }
+
     /// The journal's last entry when an editor's saves into `layer` (QGIS on a GeoPackage
     /// store) wait to become a version; `None` when there are none.
     pub fn last_edit(&self, layer: Layer) -> Result<Option<i64>> {

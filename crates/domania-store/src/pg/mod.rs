@@ -470,6 +470,10 @@ impl Engine for PgDb {
     }
 
     /// Sets the hashes of current rows by key (see `Store::mark_altered`).
+    fn edits_journaled(&self) -> Result<bool> {
+        self.has_table(&format!("{}.journal", edit::SCHEMA))
+    }
+
     fn saved_edits(&self, layer: Layer) -> Result<Vec<crate::model::SavedEdit>> {
         edit::saved(&mut *self.c(), layer)
     }

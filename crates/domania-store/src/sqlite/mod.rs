@@ -643,7 +643,10 @@ impl Engine for GpkgDb {
         Ok(self.records::<crate::TokenInfo>(&sql, [secret_sha256])?.pop())
     }
 
-    /// Sets the hashes of current rows by key (see `Store::mark_altered`).
+    fn edits_journaled(&self) -> Result<bool> {
+        self.has_table("domania_edits")
+    }
+
     fn last_edit(&self, layer: Layer) -> Result<Option<i64>> {
         if !self.has_table("domania_edits")? {
             return Ok(None);
@@ -663,6 +666,7 @@ impl Engine for GpkgDb {
         Ok(true)
     }
 
+    /// Sets the hashes of current rows by key (see `Store::mark_altered`).
     fn set_hashes(&mut self, rows: &BTreeMap<Layer, Vec<(&str, i64, i64)>>) -> Result<usize> {
         let tx = self.conn.transaction()?;
         // Marking is not an edit: the journal does not see it.
