@@ -437,7 +437,7 @@ fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
     let (stdout, stderr) = ogrinfo(&["-ro", "-so", "parcels"]);
     assert!(stdout.contains("Feature Count: 11062") && stdout.contains("Lambert-93"), "{stdout}\n{stderr}");
     let (_, stderr) = ogrinfo(&["-sql", "DELETE FROM parcels_d91"]);
-    assert!(stderr.contains("table parcels_d91 is kept by Domania"), "{stderr}");
+    assert!(stderr.contains("la table parcels_d91 est tenue par Domania"), "{stderr}");
     assert!(ogrinfo(&["-ro", "-so", "parcels_d91"]).0.contains("Feature Count: 4241"));
 
     let Server { user, password, host, port, dbname } = server;
@@ -469,7 +469,7 @@ fn gdal_and_qgis_read_the_postgis_tables_as_they_are_and_may_not_edit_them() {
     assert_eq!(seen["in_box"].as_i64(), Some(in_box), "{seen}");
     // An edit is refused with Domania's message, and nothing changed.
     assert_eq!(seen["committed"], false, "{seen}");
-    assert!(seen["errors"].as_str().unwrap().contains("table parcels is kept by Domania"), "{seen}");
+    assert!(seen["errors"].as_str().unwrap().contains("la table parcels est tenue par Domania"), "{seen}");
     assert_eq!(seen["key_after"], serde_json::json!([seen["key_value"]]), "{seen}");
     let verified = json(store, &["store", "verify"]);
     assert_eq!(verified["altered"], serde_json::json!([]), "{verified}");

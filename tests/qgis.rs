@@ -125,6 +125,12 @@ fn a_sig_officer_saves_in_qgis_and_each_save_is_a_version() {
     assert_eq!(raced["version"].as_i64(), Some(last + 1), "{saved:?}");
     assert_eq!((raced["changed"].as_i64(), raced["reshaped"].as_i64()), (Some(1), Some(1)), "{raced}");
 
+    // The cadastre is imported whole, never edited: QGIS is told so.
+    assert_eq!(seen["parcel_edit"]["saved"], false, "{seen}");
+    let said = seen["parcel_edit"]["errors"].as_str().unwrap();
+    let told = if on_postgis() { "est tenue par Domania" } else { "la couche des parcelles vient du cadastre" };
+    assert!(said.contains(told), "{said}");
+
     // A rollback restores the figures from before the officers' saves.
     drop(server);
     let out = domania(&store, &["rollback", "subsectors", "1"]);

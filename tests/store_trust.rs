@@ -179,7 +179,23 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
     assert_eq!((clean["engine"].as_str(), clean["altered"].as_array().map(Vec::len)), (Some("ok"), Some(0)));
     assert_eq!(clean["marked"], 0);
 
-    // An attribute of one parcel.
+    // An edit of the cadastre is refused, saying where it comes from and how it changes.
+    let out = Command::new("ogrinfo")
+        .arg(&store)
+        .args(["-sql", "UPDATE parcels SET section = 'ZZ' WHERE key = '91216000AB0037'"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("Domania refuse cette modification : la couche des parcelles vient du cadastre"), "{said}");
+    assert!(said.contains("domania import"), "{said}");
+    assert_eq!(json(&store, &["store", "verify"])["altered"], serde_json::json!([]));
+    // An administrator drops the guard, and changes an attribute of one parcel.
+    let unguard = || {
+        for op in ["insert", "update", "delete"] {
+            gdal_sql(&format!("DROP TRIGGER domania_parcels_guard_{op}"));
+        }
+    };
+    unguard();
     gdal_sql("UPDATE parcels SET section = 'ZZ' WHERE key = '91216000AB0037'");
     let stderr = fails(&store, &["store", "verify"]);
     assert!(stderr.contains("1 row(s) are not as Domania wrote them"), "{stderr}");
@@ -206,6 +222,7 @@ fn store_verify_finds_what_gdal_changed_in_the_geopackage_behind_domania() {
     assert_eq!(again["unchanged"].as_bool(), Some(true), "the file's state is current again: {again}");
 
     // A parcel deleted with GDAL shows in the count (which one, nothing tells).
+    unguard();
     gdal_sql("DELETE FROM parcels WHERE key = '91216000AB0038'");
     let stderr = fails(&store, &["store", "verify"]);
     assert!(stderr.contains("parcels: rows were deleted or added outside Domania"), "{stderr}");

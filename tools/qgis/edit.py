@@ -16,7 +16,8 @@ of the `domania serve` that follows it.
 3. saves a bow-tie over MOVE, then a sub-sector without a key: both refused, with what QGIS
    shows;
 4. two officers load the layer; the first moves a vertex of RACE and saves; once that is a
-   version, the second saves his own move of the same sub-sector: refused.
+   version, the second saves his own move of the same sub-sector: refused;
+5. changes a parcel's section: refused (the cadastre is imported, not edited).
 """
 import json
 import sqlite3
@@ -43,15 +44,20 @@ def database():
     return uri
 
 
-def open_layer():
-    if DATABASE:
+def open_layer(name="subsectors"):
+    if DATABASE and name == "subsectors":
         uri = database()
         # The view Domania makes for editors, its key the feature's fid.
         uri.setDataSource("domania_edit", "subsectors", "geom", "", "fid")
-        layer = QgsVectorLayer(uri.uri(False), "subsectors", "postgres")
+        layer = QgsVectorLayer(uri.uri(False), name, "postgres")
+    elif DATABASE:
+        uri = database()
+        # Domania's own table, partitioned by département: its key is two columns.
+        uri.setDataSource("public", name, "geom", "", "fid,dep")
+        layer = QgsVectorLayer(uri.uri(False), name, "postgres")
     else:
-        layer = QgsVectorLayer(f"{store}|layername=subsectors", "subsectors", "ogr")
-    assert layer.isValid(), "QGIS cannot open the sub-sectors of the store"
+        layer = QgsVectorLayer(f"{store}|layername={name}", name, "ogr")
+    assert layer.isValid(), f"QGIS cannot open the {name} of the store"
     return layer
 
 
@@ -161,7 +167,14 @@ second.startEditing()
 second.changeGeometry(theirs.id(), towards_centre(theirs, vertex=3))
 out["race_second"] = save(second)
 
+# 5. The cadastre is not edited: it comes whole from its source.
+parcels = open_layer("parcels")
+parcel = next(parcels.getFeatures())
+parcels.startEditing()
+parcels.changeAttributeValue(parcel.id(), parcels.fields().indexOf("section"), "ZZ")
+out["parcel_edit"] = save(parcels)
+
 print(json.dumps(out), flush=True)
 # The layers go before QGIS does (else its exit crashes, after the work is done).
-del layer, first, second
+del layer, first, second, parcels
 app.exitQgis()

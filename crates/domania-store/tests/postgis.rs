@@ -429,7 +429,7 @@ fn only_domania_writes_its_tables_so_no_edit_escapes_the_history() {
         let err = other.batch_execute(sql).unwrap_err();
         let db_err = err.as_db_error().unwrap_or_else(|| panic!("{sql}: {err}"));
         assert_eq!(db_err.code(), &postgres::error::SqlState::INSUFFICIENT_PRIVILEGE, "{sql}: {db_err}");
-        assert!(db_err.message().contains("is kept by Domania"), "{sql}: {}", db_err.message());
+        assert!(db_err.message().contains("est tenue par Domania"), "{sql}: {}", db_err.message());
     }
     // Reading is free.
     let n: i64 = other.query_one("SELECT COUNT(*) FROM parcels", &[]).unwrap().get(0);
@@ -492,7 +492,7 @@ fn only_domania_writes_its_tables_so_no_edit_escapes_the_history() {
     assert_eq!(added, 2, "the writer adds the column the schema lacked");
     assert_eq!(guarded(&mut other), tables + parts + 1);
     let err = other.batch_execute("DELETE FROM \"Parcels elsewhere\"").unwrap_err();
-    assert!(err.as_db_error().is_some_and(|e| e.message().contains("is kept by Domania")), "{err}");
+    assert!(err.as_db_error().is_some_and(|e| e.message().contains("est tenue par Domania")), "{err}");
 
     // An administrator who must can say so, deliberately.
     other
@@ -547,6 +547,15 @@ fn verify_finds_the_same_rows_changed_outside_domania_on_postgis() {
     marked(&loc);
 }
 
+/// Drops the guard of a GeoPackage's parcels, as an administrator who must edit them by hand.
+fn unguard(conn: &rusqlite::Connection) {
+    conn.execute_batch(
+        "DROP TRIGGER domania_parcels_guard_insert; DROP TRIGGER domania_parcels_guard_update;
+         DROP TRIGGER domania_parcels_guard_delete;",
+    )
+    .unwrap();
+}
+
 /// The story verified in a GeoPackage edited by SQLite: the clean counts by layer, and what
 /// its two edits are reported as.
 fn geopackage_verified() -> (std::collections::BTreeMap<String, (usize, usize)>, Altered) {
@@ -559,10 +568,14 @@ fn geopackage_verified() -> (std::collections::BTreeMap<String, (usize, usize)>,
     assert_eq!(clean.layers["parcels"], (15, 4), "{clean:?}");
     assert_eq!(clean.layers["owners"].0, 4);
     drop(g);
-    // Two edits as a plain SQLite client makes them: an attribute of a current parcel, and the
-    // geometry of a row of the history (another parcel's).
+    // A plain SQLite client's edit of the cadastre is refused, saying how it changes.
     let conn = rusqlite::Connection::open(&path).unwrap();
     domania_store::gpkg::register_functions(&conn).unwrap();
+    let refused = conn.execute("UPDATE parcels SET commune = '99999' WHERE key = '78440000AB0005'", []).unwrap_err();
+    assert!(refused.to_string().contains("la couche des parcelles vient du cadastre"), "{refused}");
+    // Two edits by an administrator who drops the guard: an attribute of a current parcel, and
+    // the geometry of a row of the history (another parcel's).
+    unguard(&conn);
     conn.execute("UPDATE parcels SET commune = '99999' WHERE key = '78440000AB0005'", []).unwrap();
     conn.execute(
         "UPDATE parcels_history SET geom = (SELECT geom FROM parcels WHERE key = '78440000AB0009')
@@ -583,6 +596,7 @@ fn geopackage_verified() -> (std::collections::BTreeMap<String, (usize, usize)>,
     // A row deleted and one added, each in its table: the counts tell, not which rows.
     let conn = rusqlite::Connection::open(&path).unwrap();
     domania_store::gpkg::register_functions(&conn).unwrap();
+    unguard(&conn);
     conn.execute("DELETE FROM parcels WHERE key = '78440000AB0007'", []).unwrap();
     conn.execute(
         "INSERT INTO parcels_history (fid, geom, key, ghash, ahash, v_from, v_to, idu, commune, prefixe, section, numero, \
@@ -689,7 +703,7 @@ fn saves_into_the_editing_views_are_checked_journaled_by_transaction_and_made_ve
     assert!(e.contains("a été modifié par un autre enregistrement"), "{e}");
     // Domania's own tables keep their guard.
     let e = refused(&mut qgis, "UPDATE subsectors SET name = 'x'");
-    assert!(e.contains("is kept by Domania"), "{e}");
+    assert!(e.contains("est tenue par Domania"), "{e}");
 
     // Each saving transaction, its role as author: one version each, in order.
     let saved = store.saved_edits(Layer::Subsectors).unwrap();

@@ -39,9 +39,9 @@ pub(super) fn guard_function() -> String {
         "CREATE OR REPLACE FUNCTION domania_guard() RETURNS trigger LANGUAGE plpgsql AS $g$
 BEGIN
   IF current_setting('{WRITER_SETTING}', true) IS DISTINCT FROM 'on' THEN
-    RAISE EXCEPTION 'table % is kept by Domania: change its data with domania import or domania rollback, which make each change a version and keep the history', TG_TABLE_NAME
+    RAISE EXCEPTION 'Domania refuse cette modification : la table % est tenue par Domania ; changez ses données avec domania import ou domania rollback, qui font de chaque changement une version et gardent l''historique', TG_TABLE_NAME
       USING ERRCODE = 'insufficient_privilege',
-            HINT = 'Read it freely (QGIS, ogr2ogr, psql). To edit the sub-sectors, conventions or QPV in QGIS, open the views of schema domania_edit: each save becomes a version. An administrator who must edit it by hand can SET {WRITER_SETTING} = on, and then puts the history out of step with the data.';
+            HINT = 'Lisez-la librement (QGIS, ogr2ogr, psql). Les sous-secteurs, les conventions et les QPV se modifient dans QGIS par les vues du schéma domania_edit : chaque enregistrement en devient une version. Un administrateur qui doit la modifier à la main peut faire SET {WRITER_SETTING} = on, et désaccorde alors l''historique des données en connaissance de cause.';
   END IF;
   RETURN NULL;
 END $g$;"

@@ -248,24 +248,71 @@ pub(crate) fn create_edit_triggers(conn: &Connection, layer: Layer, max_removed:
     Ok(())
 }
 
-/// Drops the edit triggers of every edited layer, for a write of Domania's own (an import
-/// keeps the history itself); [`create_edit_triggers`] restores them in the same transaction.
+/// What a layer that is not edited is called in the refusal of an edit, and where it comes
+/// from.
+fn kept(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Parcels => "des parcelles vient du cadastre (DGFiP, Etalab)",
+        Layer::Owners => "des propriétaires vient des fichiers des parcelles des personnes morales (DGFiP)",
+        Layer::Addresses => "des adresses vient de la Base Adresse Nationale",
+        Layer::Buildings => "des bâtiments vient du cadastre (DGFiP, Etalab)",
+        Layer::Sections => "des sections vient du cadastre (DGFiP, Etalab)",
+        _ => "des espaces est calculée par Domania (domania assign)",
+    }
+}
+
+/// The guard of a layer that is not edited (the cadastre, the owners, the addresses, the
+/// computed spaces): an edit from QGIS or any SQLite client is refused, saying where the layer
+/// comes from and how it changes — by an import, which makes it a version. An administrator who
+/// must edit by hand drops these triggers first, and puts the history out of step with the data
+/// knowingly (`domania store verify` then says which rows changed).
+pub(crate) fn create_guard_triggers(conn: &Connection, layer: Layer) -> Result<()> {
+    let t = layer.table();
+    let why = format!(
+        "Domania refuse cette modification : la couche {} ; elle ne se modifie pas objet par objet. \
+         Importez sa source avec Domania (domania import), qui en fait une version et garde l''historique.",
+        kept(layer)
+    );
+    for op in ["insert", "update", "delete"] {
+        conn.execute_batch(&format!(
+            "CREATE TRIGGER IF NOT EXISTS \"domania_{t}_guard_{op}\" BEFORE {op} ON \"{t}\"
+               BEGIN SELECT RAISE(ABORT, '{why}'); END;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// The names of the triggers Domania keeps on a layer's table for other programs: the
+/// editors' checks and journal on an edited layer, the guard on the others.
+fn editor_triggers(layer: Layer) -> &'static [&'static str] {
+    if layer.is_edited() {
+        &["insert_check", "update_check", "delete_check", "insert_journal", "update_journal", "delete_journal"]
+    } else {
+        &["guard_insert", "guard_update", "guard_delete"]
+    }
+}
+
+/// Drops the triggers Domania keeps for other programs on every layer, for a write of its own
+/// (an import keeps the history itself); [`restore_edit_triggers`] makes them again in the
+/// same transaction, so that no committed state lacks them.
 pub(crate) fn drop_edit_triggers(conn: &Connection) -> Result<()> {
-    for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
+    for layer in Layer::ALL {
         let t = layer.table();
-        for suffix in
-            ["insert_check", "update_check", "delete_check", "insert_journal", "update_journal", "delete_journal"]
-        {
+        for suffix in editor_triggers(layer) {
             conn.execute_batch(&format!("DROP TRIGGER IF EXISTS \"domania_{t}_{suffix}\";"))?;
         }
     }
     Ok(())
 }
 
-/// Restores every edited layer's edit triggers (see [`drop_edit_triggers`]).
+/// Makes the triggers of [`drop_edit_triggers`] again (or for the first time).
 pub(crate) fn restore_edit_triggers(conn: &Connection, max_removed: f64) -> Result<()> {
-    for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
-        create_edit_triggers(conn, layer, max_removed)?;
+    for layer in Layer::ALL {
+        if layer.is_edited() {
+            create_edit_triggers(conn, layer, max_removed)?;
+        } else {
+            create_guard_triggers(conn, layer)?;
+        }
     }
     Ok(())
 }

@@ -336,9 +336,7 @@ impl GpkgDb {
             }
         }
         tx.execute_batch(gpkg::EDITS_DDL)?;
-        for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
-            gpkg::create_edit_triggers(&tx, layer, crate::model::MAX_REMOVED_DEFAULT)?;
-        }
+        gpkg::restore_edit_triggers(&tx, crate::model::MAX_REMOVED_DEFAULT)?;
         tx.commit()?;
         Ok(())
     }
