@@ -30,6 +30,7 @@ pub mod model;
 pub mod outbox;
 pub mod pg;
 mod records;
+mod refusals;
 pub mod requests;
 pub mod scope;
 pub mod served;

@@ -21,20 +21,13 @@ use postgres::GenericClient;
 use crate::error::{Result, StoreError};
 use crate::layer::Layer;
 use crate::model::{SavedEdit, SavedOp, StoredPerimeter};
+use crate::refusals;
 
 /// The schema of the editable views.
 pub const SCHEMA: &str = "domania_edit";
 
 /// The payload announcing saves into the views (servers make them versions).
 pub const EDITS_SAVED: &str = "edits:saved";
-
-fn noun(layer: Layer) -> &'static str {
-    match layer {
-        Layer::Qpv => "un QPV",
-        Layer::Conventions => "une convention",
-        _ => "un sous-secteur",
-    }
-}
 
 /// The schema, the journal, and each edited layer's view with its triggers (idempotent; run
 /// by the migration, under the writers' lock).
@@ -63,18 +56,16 @@ pub(super) fn ddl(max_removed: f64) -> String {
     );
     for layer in Layer::ALL.into_iter().filter(|l| l.is_edited()) {
         let t = layer.table();
-        let what = noun(layer);
+        let what = refusals::noun(layer);
         let refuse = |why: &str| format!("RAISE EXCEPTION 'Domania refuse cet enregistrement : {why}'");
         let refuse_with =
             |why: &str, arg: &str| format!("RAISE EXCEPTION 'Domania refuse cet enregistrement : {why}', {arg}");
-        let no_key = refuse(&format!(
-            "{what} sans clé (champ key) ne peut pas être enregistré. Donnez-lui sa clé, puis enregistrez à nouveau."
-        ));
+        let no_key = refuse(&refusals::no_key(layer));
         let taken = refuse_with(
             "la clé « % » est déjà prise dans la couche. Donnez une clé nouvelle à l''entité découpée ou créée.",
             "NEW.key",
         );
-        let no_shape = refuse(&format!("{what} sans géométrie ne peut pas être enregistré. Dessinez son contour."));
+        let no_shape = refuse(&refusals::no_shape(layer));
         let invalid = refuse_with(
             "la géométrie n''est pas valide (%). Corrigez-la (Vecteur > Outils de géométrie > Vérifier la validité), \
              puis enregistrez à nouveau.",
@@ -87,11 +78,7 @@ pub(super) fn ddl(max_removed: f64) -> String {
             ),
             "OLD.key",
         );
-        let too_many = refuse(&format!(
-            "supprimer autant d''entités d''un coup ({} %% au plus de la couche) ressemble à une erreur. \
-             Si c''est voulu, importez la couche entière avec Domania (domania import, option --force).",
-            max_removed * 100.0
-        ));
+        let too_many = refuse(&refusals::too_many(max_removed, "%%"));
         let _ = write!(
             ddl,
             "CREATE OR REPLACE VIEW {SCHEMA}.{t} AS SELECT fid, key, name, properties, geom FROM {t};
@@ -148,10 +135,15 @@ pub(super) fn ddl(max_removed: f64) -> String {
     ddl
 }
 
+/// Whether the journal is there (a database made by an older Domania has none until its
+/// migration).
+pub(super) fn journal_exists(client: &mut impl GenericClient) -> Result<bool> {
+    Ok(client.query_one(&format!("SELECT to_regclass('{SCHEMA}.journal') IS NOT NULL"), &[])?.get(0))
+}
+
 /// The saving transactions of `layer` waiting in the journal, oldest first.
 pub(super) fn saved(client: &mut impl GenericClient, layer: Layer) -> Result<Vec<SavedEdit>> {
-    let exists: bool = client.query_one(&format!("SELECT to_regclass('{SCHEMA}.journal') IS NOT NULL"), &[])?.get(0);
-    if !exists {
+    if !journal_exists(client)? {
         return Ok(Vec::new());
     }
     let rows = client.query(
@@ -192,8 +184,7 @@ pub(super) fn saved(client: &mut impl GenericClient, layer: Layer) -> Result<Vec
 /// Takes the journal entries of transaction `xid` (in the writer's transaction, so that they
 /// go with the version made of them); false when another Domania took them first.
 pub(super) fn take(client: &mut impl GenericClient, layer: Layer, xid: i64) -> Result<bool> {
-    let exists: bool = client.query_one(&format!("SELECT to_regclass('{SCHEMA}.journal') IS NOT NULL"), &[])?.get(0);
-    if !exists {
+    if !journal_exists(client)? {
         return Ok(false);
     }
     let n = client

@@ -471,7 +471,7 @@ impl Engine for PgDb {
 
     /// Sets the hashes of current rows by key (see `Store::mark_altered`).
     fn edits_journaled(&self) -> Result<bool> {
-        self.has_table(&format!("{}.journal", edit::SCHEMA))
+        edit::journal_exists(&mut *self.c())
     }
 
     fn saved_edits(&self, layer: Layer) -> Result<Vec<crate::model::SavedEdit>> {

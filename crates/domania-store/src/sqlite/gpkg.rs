@@ -8,6 +8,7 @@ use rusqlite::{Connection, params};
 use crate::blob::{SRS_L93, envelope};
 use crate::error::Result;
 use crate::layer::Layer;
+use crate::refusals;
 
 /// `PRAGMA application_id` of a GeoPackage ("GPKG").
 pub const APPLICATION_ID: i32 = 0x4750_4B47;
@@ -171,39 +172,23 @@ pub(crate) const EDITS_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_edits (
     geom BLOB, key TEXT, name TEXT, properties TEXT, ghash INTEGER, ahash INTEGER, v_from INTEGER);
     CREATE INDEX IF NOT EXISTS domania_edits_fid ON domania_edits (layer, fid)";
 
-/// What a refused save is called in the editor's message.
-fn noun(layer: Layer) -> &'static str {
-    match layer {
-        Layer::Qpv => "un QPV",
-        Layer::Conventions => "une convention",
-        _ => "un sous-secteur",
-    }
-}
-
 /// The triggers that check an editor's save of an edited layer and journal it. They call only
 /// plain SQL and the GeoPackage functions GDAL registers (`ST_IsEmpty`, `ST_IsValid`), so they
 /// run in QGIS's own connection: a refused save is an `ABORT` whose message QGIS shows, and
 /// nothing of the save is kept. `max_removed` is the import's mass-removal guard.
 pub(crate) fn create_edit_triggers(conn: &Connection, layer: Layer, max_removed: f64) -> Result<()> {
     let t = layer.table();
-    let what = noun(layer);
     let refuse = |why: &str| format!("SELECT RAISE(ABORT, 'Domania refuse cet enregistrement : {why}')");
-    let no_key = refuse(&format!(
-        "{what} sans clé (champ key) ne peut pas être enregistré. Donnez-lui sa clé, puis enregistrez à nouveau."
-    ));
+    let no_key = refuse(&refusals::no_key(layer));
     let taken = refuse(
         "cette clé (champ key) est déjà prise dans la couche. Donnez une clé nouvelle à l''entité découpée ou créée.",
     );
-    let no_shape = refuse(&format!("{what} sans géométrie ne peut pas être enregistré. Dessinez son contour."));
+    let no_shape = refuse(&refusals::no_shape(layer));
     let invalid = refuse(
         "la géométrie n''est pas valide (contour qui se recoupe, anneau trop court ou trou hors du contour). \
          Corrigez-la (Vecteur > Outils de géométrie > Vérifier la validité), puis enregistrez à nouveau.",
     );
-    let too_many = refuse(&format!(
-        "supprimer autant d''entités d''un coup ({} % au plus de la couche) ressemble à une erreur. \
-         Si c''est voulu, importez la couche entière avec Domania (domania import, option --force).",
-        max_removed * 100.0
-    ));
+    let too_many = refuse(&refusals::too_many(max_removed, "%"));
     let cols: Vec<&str> = crate::layer::columns(layer).iter().map(|(n, _)| *n).collect();
     let old_cols: String = cols.iter().map(|c| format!(", OLD.{c}")).collect();
     let col_list: String = cols.iter().map(|c| format!(", {c}")).collect();
