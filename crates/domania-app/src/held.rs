@@ -46,6 +46,9 @@ pub struct Held {
     pub tag_hash: u64,
     /// How long it took to build, in milliseconds.
     pub build_ms: f64,
+    /// What its snapshot file is computed from (the tag, when each version was written, where
+    /// the store is and the part served); `None` for a held snapshot not read from a store.
+    pub file_key: Option<u64>,
     /// The CRS84 box of each collection.
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
     /// The layers' shapes as shared arcs, for the tiles (built on first use).
@@ -128,7 +131,10 @@ impl App {
     pub fn hold(&self, rules: LoadedRules, date: Date) -> Result<Held> {
         let t = Instant::now();
         let snapshot = self.snapshot()?;
-        Ok(Held::of(snapshot, rules, date, self.classifier(), t))
+        let stamp = self.open_read()?.version_stamp(snapshot.versions())?;
+        let mut held = Held::of(snapshot, rules, date, self.classifier(), t);
+        held.file_key = Some(self.snapshot_file_key(&held, &stamp));
+        Ok(held)
     }
 }
 
@@ -179,6 +185,7 @@ impl Held {
             etag,
             tag_hash,
             build_ms: started.elapsed().as_secs_f64() * 1e3,
+            file_key: None,
             topo: OnceLock::new(),
             search: OnceLock::new(),
             on_the_map: OnceLock::new(),
@@ -196,6 +203,17 @@ impl Held {
     /// it swaps the snapshot in, so that no tile waits for them).
     pub fn topologies(&self) -> &Topologies {
         self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
+    }
+
+    /// Whether the topologies are built (or read) already.
+    #[must_use]
+    pub(crate) fn has_topologies(&self) -> bool {
+        self.topo.get().is_some()
+    }
+
+    /// Takes topologies read from the snapshot file (ignored when they are there already).
+    pub(crate) fn set_topologies(&self, topo: Topologies) {
+        let _ = self.topo.set(topo);
     }
 
     /// The hits of `query` in the search box (at most `limit`, brought into 1 to

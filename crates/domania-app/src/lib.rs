@@ -32,6 +32,7 @@ pub mod follow;
 pub mod geojson;
 pub mod held;
 pub mod import;
+pub mod kept;
 pub mod labels;
 pub mod said;
 /// Languages and figures (French by default): the `domania-i18n` crate.
@@ -95,6 +96,8 @@ pub struct App {
     on_wait: OnWait,
     territory: Option<PathBuf>,
     classifier: Arc<Classifier>,
+    /// Where snapshot files are kept, when not in the default place (see [`kept`]).
+    snapshot_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for App {
@@ -116,6 +119,7 @@ impl App {
             on_wait: Arc::new(|_| {}),
             territory: territory.map(Path::to_path_buf),
             classifier: Arc::new(files::classifier(territory)?),
+            snapshot_dir: None,
         })
     }
 

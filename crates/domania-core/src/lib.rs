@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod classify;
 pub mod crs;
 pub mod error;
+pub mod flat;
 pub mod hash;
 pub mod layer;
 pub mod model;

@@ -68,10 +68,26 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 /// (addresses included) and map labels too: no first request pays for them.
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Held> {
     let held = app.hold(rules, domania_app::files::today())?;
-    std::thread::scope(|s| {
+    let kept = std::thread::scope(|s| {
         s.spawn(|| held.labels());
-        held.topologies();
+        app.keep(&held)
     });
+    match kept {
+        domania_app::kept::Kept::Read { file, ms } => {
+            tracing::info!(file = %file.display(), ms, "snapshot file read");
+        }
+        domania_app::kept::Kept::Built { file, why, ms, writing } => {
+            tracing::info!(file = %file.display(), why, ms, "snapshot file not read: built, writing it");
+            // Written in the background; a failure is said, the server goes on without it.
+            std::thread::spawn(move || {
+                if let Err(e) = writing.join().unwrap_or_else(|_| Err(std::io::Error::other("panicked"))) {
+                    tracing::warn!(file = %file.display(), "the snapshot file could not be written: {e}");
+                }
+            });
+        }
+        domania_app::kept::Kept::NoFile { ms } => tracing::info!(ms, "no folder for a snapshot file: built"),
+        domania_app::kept::Kept::Already => {}
+    }
     Ok(held)
 }
 

@@ -255,6 +255,21 @@ impl Store {
         tx.commit(&meta)
     }
 
+    /// When each of `versions` was written (`layer:version@time;` for each layer that has one):
+    /// with the numbers, what tells a version from the version of the same number in a store
+    /// remade from nothing. Version records never change once written, so the stamp of given
+    /// versions is the same whenever it is read.
+    pub fn version_stamp(&self, versions: &BTreeMap<Layer, Option<i64>>) -> Result<String> {
+        let mut stamp = String::new();
+        for (&layer, v) in versions {
+            let Some(v) = *v else { continue };
+            let at =
+                self.db.version_records(Some(layer))?.into_iter().find(|r| r.version == v).and_then(|r| r.created_at);
+            let _ = std::fmt::Write::write_fmt(&mut stamp, format_args!("{layer}:{v}@{};", at.unwrap_or_default()));
+        }
+        Ok(stamp)
+    }
+
     /// The current version of every layer (`None` before its first import).
     pub fn versions(&self) -> Result<BTreeMap<Layer, Option<i64>>> {
         Layer::ALL.into_iter().map(|l| Ok((l, self.latest_version(l)?))).collect()

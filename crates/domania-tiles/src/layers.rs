@@ -162,6 +162,24 @@ impl Topologies {
         Self { parcels, spaces, subsectors, qpv, conventions }
     }
 
+    /// Appends the five topologies to a snapshot file.
+    pub fn write_to(&self, w: &mut domania_core::flat::FlatWriter) {
+        for t in [&self.parcels, &self.spaces, &self.subsectors, &self.qpv, &self.conventions] {
+            t.write_to(w);
+        }
+    }
+
+    /// Reads what [`Topologies::write_to`] wrote.
+    pub fn read_from(r: &mut domania_core::flat::FlatReader<'_>) -> Result<Self, domania_core::flat::FlatError> {
+        Ok(Self {
+            parcels: Topology::read_from(r)?,
+            spaces: Topology::read_from(r)?,
+            subsectors: Topology::read_from(r)?,
+            qpv: Topology::read_from(r)?,
+            conventions: Topology::read_from(r)?,
+        })
+    }
+
     fn of(&self, l: TileLayer) -> &Topology {
         match l {
             TileLayer::Parcels | TileLayer::Sections | TileLayer::Labels => &self.parcels,

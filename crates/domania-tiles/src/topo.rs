@@ -14,6 +14,7 @@
 //! the same actor is left out, and what is left is stitched back into rings.
 
 use domania_core::crs::Crs;
+use domania_core::flat::{FlatError, FlatReader, FlatWriter, check_offsets};
 use geo_types::MultiPolygon;
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -300,20 +301,66 @@ impl Topology {
             let (pts, starts) = (&t.pts, &t.arc_start);
             slices.into_par_iter().for_each(|(a, w)| weigh(&pts[starts[a] as usize..starts[a + 1] as usize], w));
         }
-        let entries: Vec<Entry> = t
-            .bbox
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b[0] <= b[2])
-            .map(|(i, b)| {
-                let r = Rectangle::from_corners([i64::from(b[0]), i64::from(b[1])], [i64::from(b[2]), i64::from(b[3])]);
-                GeomWithData::new(r, i as u32)
-            })
-            .collect();
-        t.index = RTree::bulk_load(entries);
+        t.index = index_of(&t.bbox);
         t
     }
 
+    /// Appends the topology to a snapshot file, array by array.
+    pub fn write_to(&self, w: &mut FlatWriter) {
+        w.section(&self.pts);
+        w.section(&self.weight);
+        w.section(&self.arc_start);
+        w.section(&self.ring_arcs);
+        w.section(&self.ring_start);
+        w.section(&self.poly_start);
+        w.section(&self.shape_start);
+        w.section(&self.bbox);
+    }
+
+    /// Reads a topology [`Topology::write_to`] wrote, checking that every offset stays within
+    /// its arrays (the index of the boxes is built again: a bulk load, a fraction of the rest).
+    pub fn read_from(r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
+        let t = Self {
+            pts: r.section()?,
+            weight: r.section()?,
+            arc_start: r.section()?,
+            ring_arcs: r.section()?,
+            ring_start: r.section()?,
+            poly_start: r.section()?,
+            shape_start: r.section()?,
+            bbox: r.section()?,
+            index: RTree::new(),
+        };
+        if t.weight.len() != t.pts.len() || t.shape_start.len() != t.bbox.len() + 1 {
+            return Err(FlatError::Inconsistent("a topology's arrays disagree"));
+        }
+        check_offsets(&t.arc_start, t.pts.len())?;
+        check_offsets(&t.ring_start, t.ring_arcs.len())?;
+        check_offsets(&t.poly_start, t.ring_start.len() - 1)?;
+        check_offsets(&t.shape_start, t.poly_start.len() - 1)?;
+        let arcs = t.arc_start.len() - 1;
+        if t.ring_arcs.iter().any(|&a| arc_id(a) as usize >= arcs) {
+            return Err(FlatError::Inconsistent("a ring names an arc that is not there"));
+        }
+        Ok(Self { index: index_of(&t.bbox), ..t })
+    }
+}
+
+/// The R-tree of shape boxes on the grid (empty shapes left out).
+fn index_of(bbox: &[[u32; 4]]) -> RTree<Entry> {
+    let entries: Vec<Entry> = bbox
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b[0] <= b[2])
+        .map(|(i, b)| {
+            let r = Rectangle::from_corners([i64::from(b[0]), i64::from(b[1])], [i64::from(b[2]), i64::from(b[3])]);
+            GeomWithData::new(r, i as u32)
+        })
+        .collect();
+    RTree::bulk_load(entries)
+}
+
+impl Topology {
     /// Stores an arc (or finds it, read either way) and returns its reference.
     fn intern(&mut self, seq: &[Q], by_key: &mut FxHashMap<(Q, Q, Q, u32), u32>, chain: &mut Vec<u32>) -> u32 {
         let n = seq.len();
@@ -574,6 +621,32 @@ mod tests {
             LineString::from(vec![(x, y), (x + side, y), (x + side, y + side), (x, y + side), (x, y)]),
             vec![],
         )])
+    }
+
+    #[test]
+    fn a_topology_read_from_its_file_is_the_one_written() {
+        let shapes = [square(652_000.0, 6_865_000.0, 20.0), square(652_020.0, 6_865_000.0, 20.0), MultiPolygon(vec![])];
+        let t = Topology::build(&shapes.iter().collect::<Vec<_>>());
+        let file = |t: &Topology| {
+            let mut w = FlatWriter::new(b"TESTTOPO", 1, 7);
+            t.write_to(&mut w);
+            w.finish()
+        };
+        let bytes = file(&t);
+        let mut r = FlatReader::open(&bytes, b"TESTTOPO", 1, 7).unwrap();
+        let back = Topology::read_from(&mut r).unwrap();
+        r.end().unwrap();
+        assert_eq!(file(&back), bytes);
+        let everywhere = [i64::MIN, i64::MIN, i64::MAX, i64::MAX];
+        assert_eq!(back.shapes_in(everywhere).count(), t.shapes_in(everywhere).count());
+        // Offsets past their arrays are refused, not followed (the checksum passes: the file
+        // is well formed, its content is not).
+        let mut w = FlatWriter::new(b"TESTTOPO", 1, 7);
+        let mut bad = Topology::read_from(&mut FlatReader::open(&bytes, b"TESTTOPO", 1, 7).unwrap()).unwrap();
+        bad.ring_arcs[0] = 1000;
+        bad.write_to(&mut w);
+        let bytes = w.finish();
+        assert!(Topology::read_from(&mut FlatReader::open(&bytes, b"TESTTOPO", 1, 7).unwrap()).is_err());
     }
 
     #[test]

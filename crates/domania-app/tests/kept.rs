@@ -1,0 +1,87 @@
+//! The snapshot file: read when current, rebuilt when missing, stale, damaged or cut short, and
+//! what is read draws the same tiles as what is built.
+
+use std::path::Path;
+
+use domania_app::kept::Kept;
+use domania_app::tiles::tile_id;
+use domania_app::{App, Date};
+use domania_tiles::layers::TileLayer;
+
+const DAY: Date = jiff::civil::date(2025, 6, 1);
+
+/// Tiles around the territory's middle at zooms 13 to 16, every layer.
+fn tiles(held: &domania_app::held::Held) -> Vec<Vec<u8>> {
+    let b = held.bounds();
+    let (lon, lat) = (f64::midpoint(b[0], b[2]), f64::midpoint(b[1], b[3]));
+    (13..=16)
+        .map(|z: u8| {
+            let n = f64::from(1u32 << z);
+            let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+            let y = ((1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+            held.tile(&TileLayer::ALL, tile_id(z, x, y).unwrap()).bytes
+        })
+        .collect()
+}
+
+/// Holds the store on `day` and keeps its snapshot file; says what became of the file.
+fn keep(app: &App, day: Date) -> (String, Vec<Vec<u8>>) {
+    let held = app.hold(domania_app::files::rules(None).unwrap(), day).unwrap();
+    let kept = app.keep(&held);
+    let what = match &kept {
+        Kept::Read { .. } => "read".to_owned(),
+        Kept::Built { why, .. } => format!("built: {why}"),
+        other => panic!("{other:?}"),
+    };
+    kept.wait().unwrap();
+    (what, tiles(&held))
+}
+
+fn damage(file: &Path, f: impl FnOnce(&mut Vec<u8>)) {
+    let mut bytes = std::fs::read(file).unwrap();
+    f(&mut bytes);
+    std::fs::write(file, bytes).unwrap();
+}
+
+#[test]
+fn a_snapshot_file_is_read_when_current_and_rebuilt_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = domania_testkit::territory::store(3_000, dir.path());
+    let app = App::new(store.as_path(), None).unwrap();
+    let file = app.snapshot_file().unwrap();
+    assert_eq!(file, dir.path().join("s.gpkg.snapshot"));
+
+    let (first, built) = keep(&app, DAY);
+    assert_eq!(first, "built: none yet");
+    assert!(built.iter().any(|t| t.len() > 1000), "the tiles draw the territory");
+    let (second, read) = keep(&app, DAY);
+    assert_eq!(second, "read");
+    assert_eq!(read, built, "the tiles of the topologies read are those of the topologies built");
+
+    // Cut short, then damaged in its middle: rebuilt each time, the tiles unchanged.
+    damage(&file, |b| b.truncate(b.len() * 2 / 3));
+    assert_eq!(keep(&app, DAY).0, "built: damaged (checksum)");
+    damage(&file, |b| {
+        let mid = b.len() / 2;
+        b[mid] ^= 0x40;
+    });
+    let (what, tiles) = keep(&app, DAY);
+    assert_eq!(what, "built: damaged (checksum)");
+    assert_eq!(tiles, built);
+    damage(&file, |b| b.truncate(10));
+    assert_eq!(keep(&app, DAY).0, "built: truncated");
+    std::fs::write(&file, b"not a snapshot at all, but long enough to have a header").unwrap();
+    assert_eq!(keep(&app, DAY).0, "built: not a Domania file of this kind");
+    assert_eq!(keep(&app, DAY).0, "read");
+
+    // Another day judges conventions anew: stale.
+    assert!(keep(&app, DAY.tomorrow().unwrap()).0.starts_with("built: computed from another state"));
+    // A store remade from nothing has the same version numbers, not the same versions.
+    let (_, on_day) = keep(&app, DAY);
+    std::fs::remove_file(&store).unwrap();
+    let _ = domania_testkit::territory::store(2_000, dir.path());
+    let (what, remade) = keep(&app, DAY);
+    assert!(what.starts_with("built: computed from another state"), "{what}");
+    assert_ne!(remade, on_day);
+    assert_eq!(keep(&app, DAY).0, "read");
+}

@@ -1,0 +1,264 @@
+//! A file of flat sections: what a server keeps between starts so that it reads its state
+//! instead of rebuilding it.
+//!
+//! The layout (all little-endian, every section aligned on 8 bytes):
+//!
+//! ```text
+//! magic      8 bytes   b"DOMANIA\x1a"
+//! kind       8 bytes   what the file holds (b"SNAPSHOT")
+//! format     u32       the layout's version: a file of another format is rebuilt, not read
+//! order      u32       0x0102_0304 as written (a file from a machine of the other byte order is rebuilt)
+//! key        u64       what the content was computed from (store versions, rules, date, program…)
+//! sections   u64       how many sections follow
+//! then, per section:
+//!   length   u64       in bytes
+//!   bytes    length bytes, then zeros up to the next multiple of 8
+//! crc        u32       CRC-32 of everything before it
+//! ```
+//!
+//! A section is a slice of plain numbers (`bytemuck::Pod`: integers, floats, arrays of them),
+//! copied out at memory speed; nothing is parsed. Why not rkyv: every structure a server keeps
+//! is already a set of flat arrays (coordinates with offsets, arcs, indices), so a section per
+//! array says everything, needs no schema derive on the engine's types and keeps the format
+//! readable from this page alone. The CRC (SIMD, several GB/s) catches a damaged or truncated
+//! file; the key a stale one. Neither is ever trusted: a file that fails any check is rebuilt.
+//!
+//! This module is pure (bytes in, bytes out); where the file lives and how it is written
+//! atomically belongs to the application.
+
+use bytemuck::Pod;
+
+const MAGIC: &[u8; 8] = b"DOMANIA\x1a";
+const ORDER: u32 = 0x0102_0304;
+const HEADER: usize = 8 + 8 + 4 + 4 + 8 + 8;
+
+/// Why a file was not read (it is then rebuilt).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlatError {
+    #[error("not a Domania file of this kind")]
+    NotOurs,
+    #[error("written in format {0}, this program reads format {1}")]
+    OtherFormat(u32, u32),
+    #[error("computed from another state (key {found:016x}, expected {expected:016x})")]
+    Stale { found: u64, expected: u64 },
+    #[error("truncated")]
+    Truncated,
+    #[error("damaged (checksum)")]
+    Damaged,
+    #[error("inconsistent: {0}")]
+    Inconsistent(&'static str),
+}
+
+/// Writes sections one after the other; [`FlatWriter::finish`] seals them.
+#[derive(Debug)]
+pub struct FlatWriter {
+    buf: Vec<u8>,
+    sections: u64,
+}
+
+impl FlatWriter {
+    /// A file of `kind`, layout `format`, computed from `key`.
+    #[must_use]
+    pub fn new(kind: &[u8; 8], format: u32, key: u64) -> Self {
+        let mut buf = Vec::with_capacity(1 << 20);
+        buf.extend_from_slice(MAGIC);
+        buf.extend_from_slice(kind);
+        buf.extend_from_slice(&format.to_le_bytes());
+        buf.extend_from_slice(&ORDER.to_ne_bytes());
+        buf.extend_from_slice(&key.to_le_bytes());
+        buf.extend_from_slice(&0u64.to_le_bytes());
+        Self { buf, sections: 0 }
+    }
+
+    /// Appends a section holding `items`.
+    pub fn section<T: Pod>(&mut self, items: &[T]) {
+        let bytes: &[u8] = bytemuck::cast_slice(items);
+        self.buf.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        self.buf.extend_from_slice(bytes);
+        self.buf.resize(self.buf.len().next_multiple_of(8), 0);
+        self.sections += 1;
+    }
+
+    /// Appends a section of strings: their bytes end to end, then their end offsets.
+    pub fn strings<'a>(&mut self, items: impl IntoIterator<Item = &'a str>) {
+        let mut bytes = Vec::new();
+        let mut ends: Vec<u64> = Vec::new();
+        for s in items {
+            bytes.extend_from_slice(s.as_bytes());
+            ends.push(bytes.len() as u64);
+        }
+        self.section(&bytes);
+        self.section(&ends);
+    }
+
+    /// The file's bytes, sealed by their checksum.
+    #[must_use]
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf[32..40].copy_from_slice(&self.sections.to_le_bytes());
+        let crc = crc32fast::hash(&self.buf);
+        self.buf.extend_from_slice(&crc.to_le_bytes());
+        self.buf
+    }
+}
+
+/// Reads the sections of a file in the order they were written, after checking everything
+/// about it.
+#[derive(Debug)]
+pub struct FlatReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    left: u64,
+}
+
+impl<'a> FlatReader<'a> {
+    /// Checks `bytes` (magic, kind, format, byte order, key, length, checksum) and reads its
+    /// sections from the first.
+    pub fn open(bytes: &'a [u8], kind: &[u8; 8], format: u32, key: u64) -> Result<Self, FlatError> {
+        if bytes.len() < HEADER + 4 {
+            return Err(if bytes.starts_with(&MAGIC[..bytes.len().min(8)]) {
+                FlatError::Truncated
+            } else {
+                FlatError::NotOurs
+            });
+        }
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or_default());
+        let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+        if &bytes[0..8] != MAGIC || &bytes[8..16] != kind {
+            return Err(FlatError::NotOurs);
+        }
+        if u32_at(16) != format {
+            return Err(FlatError::OtherFormat(u32_at(16), format));
+        }
+        if u32::from_ne_bytes(bytes[20..24].try_into().unwrap_or_default()) != ORDER {
+            return Err(FlatError::OtherFormat(u32_at(16), format));
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().unwrap_or_default()) {
+            // A file cut short fails here too: its last four bytes are not its checksum.
+            return Err(FlatError::Damaged);
+        }
+        if u64_at(24) != key {
+            return Err(FlatError::Stale { found: u64_at(24), expected: key });
+        }
+        Ok(Self { bytes: body, pos: HEADER, left: u64_at(32) })
+    }
+
+    fn raw(&mut self) -> Result<&'a [u8], FlatError> {
+        if self.left == 0 || self.pos + 8 > self.bytes.len() {
+            return Err(FlatError::Truncated);
+        }
+        let len = u64::from_le_bytes(self.bytes[self.pos..self.pos + 8].try_into().unwrap_or_default());
+        let start = self.pos + 8;
+        let len = usize::try_from(len).map_err(|_| FlatError::Truncated)?;
+        let end = start.checked_add(len).filter(|&e| e <= self.bytes.len()).ok_or(FlatError::Truncated)?;
+        self.pos = end.next_multiple_of(8);
+        self.left -= 1;
+        Ok(&self.bytes[start..end])
+    }
+
+    /// The next section, as the numbers it was written from.
+    pub fn section<T: Pod>(&mut self) -> Result<Vec<T>, FlatError> {
+        let raw = self.raw()?;
+        if raw.len() % size_of::<T>().max(1) != 0 {
+            return Err(FlatError::Inconsistent("a section's length is not a whole number of items"));
+        }
+        Ok(bytemuck::pod_collect_to_vec(raw))
+    }
+
+    /// The next section of strings ([`FlatWriter::strings`]).
+    pub fn strings(&mut self) -> Result<Vec<String>, FlatError> {
+        let bytes = self.raw()?;
+        let ends: Vec<u64> = self.section()?;
+        let mut from = 0usize;
+        ends.iter()
+            .map(|&end| {
+                let end = usize::try_from(end).map_err(|_| FlatError::Truncated)?;
+                let s = bytes.get(from..end).ok_or(FlatError::Inconsistent("a string past its section"))?;
+                from = end;
+                String::from_utf8(s.to_vec()).map_err(|_| FlatError::Inconsistent("a string that is not UTF-8"))
+            })
+            .collect()
+    }
+
+    /// Checks that every section was read.
+    pub fn end(self) -> Result<(), FlatError> {
+        if self.left == 0 && self.pos == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(FlatError::Inconsistent("sections left unread"))
+        }
+    }
+}
+
+/// Checks that `starts` are offsets into `len` items: from 0, never decreasing, ending at
+/// `len` (what every `*_start` array of a flat structure must be before it is trusted).
+pub fn check_offsets(starts: &[u32], len: usize) -> Result<(), FlatError> {
+    if starts.first() != Some(&0) || starts.last().map(|&l| l as usize) != Some(len) {
+        return Err(FlatError::Inconsistent("offsets do not span their items"));
+    }
+    if starts.windows(2).any(|w| w[0] > w[1]) {
+        return Err(FlatError::Inconsistent("offsets go backwards"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(key: u64) -> Vec<u8> {
+        let mut w = FlatWriter::new(b"TESTFILE", 3, key);
+        w.section(&[1u32, 2, 3]);
+        w.section(&[[1u32, 2], [3, 4]]);
+        w.strings(["75118", "", "Épinay"]);
+        w.section::<f32>(&[]);
+        w.finish()
+    }
+
+    #[test]
+    fn what_is_written_is_read_back() {
+        let bytes = file(42);
+        let mut r = FlatReader::open(&bytes, b"TESTFILE", 3, 42).unwrap();
+        assert_eq!(r.section::<u32>().unwrap(), vec![1, 2, 3]);
+        assert_eq!(r.section::<[u32; 2]>().unwrap(), vec![[1, 2], [3, 4]]);
+        assert_eq!(r.strings().unwrap(), vec!["75118".to_owned(), String::new(), "Épinay".to_owned()]);
+        assert!(r.section::<f32>().unwrap().is_empty());
+        r.end().unwrap();
+    }
+
+    #[test]
+    fn a_stale_damaged_truncated_or_foreign_file_is_refused() {
+        let bytes = file(42);
+        assert_eq!(
+            FlatReader::open(&bytes, b"TESTFILE", 3, 43).unwrap_err(),
+            FlatError::Stale { found: 42, expected: 43 }
+        );
+        assert_eq!(FlatReader::open(&bytes, b"TESTFILE", 4, 42).unwrap_err(), FlatError::OtherFormat(3, 4));
+        assert_eq!(FlatReader::open(&bytes, b"OTHERONE", 3, 42).unwrap_err(), FlatError::NotOurs);
+        for cut in [0, 5, 40, bytes.len() / 2, bytes.len() - 1] {
+            assert!(FlatReader::open(&bytes[..cut], b"TESTFILE", 3, 42).is_err(), "cut at {cut}");
+        }
+        for at in [20, 41, bytes.len() / 2, bytes.len() - 2] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            assert!(FlatReader::open(&bad, b"TESTFILE", 3, 42).is_err(), "flip at {at}");
+        }
+        assert_eq!(FlatReader::open(b"PK\x03\x04", b"TESTFILE", 3, 42).unwrap_err(), FlatError::NotOurs);
+    }
+
+    #[test]
+    fn reading_past_the_sections_or_leaving_some_is_an_error() {
+        let bytes = file(1);
+        let mut r = FlatReader::open(&bytes, b"TESTFILE", 3, 1).unwrap();
+        let _ = r.section::<u32>().unwrap();
+        assert!(FlatReader::open(&bytes, b"TESTFILE", 3, 1).unwrap().end().is_err());
+        let mut r = FlatReader::open(&bytes, b"TESTFILE", 3, 1).unwrap();
+        for _ in 0..5 {
+            let _ = r.section::<u8>().unwrap();
+        }
+        assert_eq!(r.section::<u8>().unwrap_err(), FlatError::Truncated);
+        assert!(check_offsets(&[0, 2, 1, 3], 3).is_err());
+        assert!(check_offsets(&[0, 2, 3], 4).is_err());
+        check_offsets(&[0, 2, 2, 3], 3).unwrap();
+    }
+}
