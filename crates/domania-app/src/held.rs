@@ -125,6 +125,25 @@ fn extents(snap: &Snapshot, assign: &AssignReport) -> BTreeMap<&'static str, Opt
     ])
 }
 
+/// Everything the answers of a held snapshot depend on: the layers' versions, the rules' text
+/// (not only their name), the owner classification, the date and this program's version.
+pub(crate) fn tag_of(
+    versions: &BTreeMap<Layer, Option<i64>>,
+    rules: &LoadedRules,
+    classifier: &domania_core::Classifier,
+    date: Date,
+) -> String {
+    use std::fmt::Write as _;
+    let mut tag: String = versions.iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
+    let _ = write!(
+        tag,
+        "rules:{:016x};classifier:{classifier:?};date:{date};domania:{}",
+        domania_core::hash::fnv1a(rules.text.as_bytes()),
+        env!("CARGO_PKG_VERSION")
+    );
+    tag
+}
+
 impl App {
     /// Loads the store and computes shares and managers with `rules` on `date` (CPU-heavy:
     /// a server calls it from a blocking thread).
@@ -132,8 +151,9 @@ impl App {
         let t = Instant::now();
         let snapshot = self.snapshot()?;
         let stamp = self.open_read()?.version_stamp(snapshot.versions())?;
+        let key = self.snapshot_file_key(&tag_of(snapshot.versions(), &rules, self.classifier(), date), &stamp);
         let mut held = Held::of(snapshot, rules, date, self.classifier(), t);
-        held.file_key = Some(self.snapshot_file_key(&held, &stamp));
+        held.file_key = Some(key);
         Ok(held)
     }
 }
@@ -157,19 +177,7 @@ impl Held {
             .enumerate()
             .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
             .collect();
-        // Everything the answers depend on: the layers' versions, the rules' text (not only
-        // their name), the owner classification, the date and this program's version.
-        let mut tag: String =
-            snapshot.versions().iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
-        {
-            use std::fmt::Write as _;
-            let _ = write!(
-                tag,
-                "rules:{:016x};classifier:{classifier:?};date:{date};domania:{}",
-                domania_core::hash::fnv1a(rules.text.as_bytes()),
-                env!("CARGO_PKG_VERSION")
-            );
-        }
+        let tag = tag_of(snapshot.versions(), &rules, classifier, date);
         let tag_hash = domania_core::hash::fnv1a(tag.as_bytes());
         let etag = format!("\"{tag_hash:016x}\"");
         let extents = extents(&snapshot, &assign);
@@ -203,12 +211,6 @@ impl Held {
     /// it swaps the snapshot in, so that no tile waits for them).
     pub fn topologies(&self) -> &Topologies {
         self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
-    }
-
-    /// Whether the topologies are built (or read) already.
-    #[must_use]
-    pub(crate) fn has_topologies(&self) -> bool {
-        self.topo.get().is_some()
     }
 
     /// Takes topologies read from the snapshot file (ignored when they are there already).

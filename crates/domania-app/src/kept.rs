@@ -9,17 +9,22 @@
 //! served. A file with another key, damaged, cut short or of another format is rebuilt and
 //! written again, never read.
 //!
-//! It holds the tiles' topologies (the layers' shapes as shared arcs), the longest part of a
-//! start at a million parcels; the rest of the held snapshot is still read from the store.
+//! It holds the snapshot (parcels with flat coordinates, owners as classified, zones,
+//! addresses, versions) and the tiles' topologies (the layers' shapes as shared arcs); the
+//! indexes are built again as it is read (a bulk load each), and shares and managers are
+//! computed from it.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use domania_core::flat::{FlatError, FlatReader, FlatWriter};
+use domania_engine::Snapshot;
 use domania_tiles::layers::Topologies;
 
-use crate::App;
-use crate::held::Held;
+use crate::error::Result;
+use crate::files::LoadedRules;
+use crate::held::{Held, tag_of};
+use crate::{App, Date};
 
 /// What the file holds.
 const KIND: &[u8; 8] = b"SNAPSHOT";
@@ -35,8 +40,6 @@ pub enum Kept {
     Built { file: PathBuf, why: String, ms: f64, writing: std::thread::JoinHandle<std::io::Result<()>> },
     /// Built; no file for this store (no folder to keep it in).
     NoFile { ms: f64 },
-    /// Built already (nothing to do).
-    Already,
 }
 
 impl Kept {
@@ -87,55 +90,80 @@ impl App {
         }
     }
 
-    /// The key of `held`'s snapshot file: its tag, `stamp` (when its versions were written),
-    /// where the store is and the part served.
-    pub(crate) fn snapshot_file_key(&self, held: &Held, stamp: &str) -> u64 {
+    /// The key of a snapshot file of the held snapshot tagged `tag`: the tag, `stamp` (when
+    /// its versions were written), where the store is and the part served.
+    pub(crate) fn snapshot_file_key(&self, tag: &str, stamp: &str) -> u64 {
         let served = self.served.as_ref().map(|s| format!("{s:?}")).unwrap_or_default();
-        crate::fnv1a(format!("{}|{stamp}|{}|{served}", held.tag(), self.read_location().display()).as_bytes())
+        crate::fnv1a(format!("{tag}|{stamp}|{}|{served}", self.read_location().display()).as_bytes())
     }
 
-    /// Gives `held` what its snapshot file holds, read from the file when it is current, else
-    /// built and written (in the background: the caller need not wait).
-    pub fn keep(&self, held: &Held) -> Kept {
-        if held.has_topologies() {
-            return Kept::Already;
-        }
+    /// The held snapshot on `date` with `rules` ([`App::hold`]) and its topologies, read from
+    /// the snapshot file when it is current, else built, and the file written in the
+    /// background (the caller need not wait).
+    pub fn hold_kept(&self, rules: LoadedRules, date: Date) -> Result<(Held, Kept)> {
         let t = Instant::now();
-        let (Some(file), Some(key)) = (self.snapshot_file(), held.file_key) else {
+        let Some(file) = self.snapshot_file() else {
+            let held = self.hold(rules, date)?;
             held.topologies();
-            return Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 };
+            return Ok((held, Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 }));
         };
-        let why = match read(&file, key) {
-            Ok(topo) => {
+        let store = self.open_read()?;
+        let versions = store.versions()?;
+        let stamp = store.version_stamp(&versions)?;
+        drop(store);
+        let key = self.snapshot_file_key(&tag_of(&versions, &rules, self.classifier(), date), &stamp);
+        // The snapshot first, then its shares and managers computed on one core while the
+        // topologies are read on the other.
+        let bytes = match std::fs::read(&file) {
+            Ok(b) => Ok(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("none yet".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        let read = bytes.and_then(|bytes| {
+            let mut r = FlatReader::open(&bytes, KIND, FORMAT, key).map_err(|e| e.to_string())?;
+            let snapshot = Snapshot::read_from(&mut r).map_err(|e| e.to_string())?;
+            let (held, topo) = rayon::join(
+                || Held::of(snapshot, rules.clone(), date, self.classifier(), t),
+                || -> std::result::Result<Topologies, FlatError> {
+                    let topo = Topologies::read_from(&mut r)?;
+                    r.end()?;
+                    Ok(topo)
+                },
+            );
+            Ok((held, topo.map_err(|e| e.to_string())?))
+        });
+        let why = match read {
+            Ok((mut held, topo)) => {
+                held.file_key = Some(key);
                 held.set_topologies(topo);
-                return Kept::Read { file, ms: t.elapsed().as_secs_f64() * 1e3 };
+                return Ok((held, Kept::Read { file, ms: t.elapsed().as_secs_f64() * 1e3 }));
             }
             Err(why) => why,
         };
+        let held = self.hold(rules, date)?;
+        let kept = Self::keep(&held, file, why, t);
+        Ok((held, kept))
+    }
+
+    /// Builds `held`'s topologies and writes its snapshot file in the background.
+    fn keep(held: &Held, file: PathBuf, why: String, t: Instant) -> Kept {
+        // The map's names on the other core (a server needs them too).
+        let topo = std::thread::scope(|s| {
+            s.spawn(|| held.labels());
+            held.topologies()
+        });
+        let (Some(key), true) = (held.file_key, held.snapshot.can_be_kept()) else {
+            return Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 };
+        };
         let mut w = FlatWriter::new(KIND, FORMAT, key);
-        held.topologies().write_to(&mut w);
+        held.snapshot.write_to(&mut w);
+        topo.write_to(&mut w);
         let bytes = w.finish();
         let ms = t.elapsed().as_secs_f64() * 1e3;
         let to = file.clone();
         let writing = std::thread::spawn(move || write_atomically(&to, &bytes));
         Kept::Built { file, why, ms, writing }
     }
-}
-
-/// The file's content, when it is there, whole and current.
-fn read(file: &Path, key: u64) -> Result<Topologies, String> {
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("none yet".to_owned()),
-        Err(e) => return Err(e.to_string()),
-    };
-    let parse = || -> Result<Topologies, FlatError> {
-        let mut r = FlatReader::open(&bytes, KIND, FORMAT, key)?;
-        let topo = Topologies::read_from(&mut r)?;
-        r.end()?;
-        Ok(topo)
-    };
-    parse().map_err(|e| e.to_string())
 }
 
 /// Writes `bytes` to `file` whole or not at all: a file beside it, then renamed over it.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use domania_app::kept::Kept;
 use domania_app::tiles::tile_id;
-use domania_app::{App, Date};
+use domania_app::{App, Date, Layer};
 use domania_tiles::layers::TileLayer;
 
 const DAY: Date = jiff::civil::date(2025, 6, 1);
@@ -26,12 +26,11 @@ fn tiles(held: &domania_app::held::Held) -> Vec<Vec<u8>> {
 
 /// Holds the store on `day` and keeps its snapshot file; says what became of the file.
 fn keep(app: &App, day: Date) -> (String, Vec<Vec<u8>>) {
-    let held = app.hold(domania_app::files::rules(None).unwrap(), day).unwrap();
-    let kept = app.keep(&held);
+    let (held, kept) = app.hold_kept(domania_app::files::rules(None).unwrap(), day).unwrap();
     let what = match &kept {
         Kept::Read { .. } => "read".to_owned(),
         Kept::Built { why, .. } => format!("built: {why}"),
-        other => panic!("{other:?}"),
+        other @ Kept::NoFile { .. } => panic!("{other:?}"),
     };
     kept.wait().unwrap();
     (what, tiles(&held))
@@ -56,7 +55,26 @@ fn a_snapshot_file_is_read_when_current_and_rebuilt_otherwise() {
     assert!(built.iter().any(|t| t.len() > 1000), "the tiles draw the territory");
     let (second, read) = keep(&app, DAY);
     assert_eq!(second, "read");
-    assert_eq!(read, built, "the tiles of the topologies read are those of the topologies built");
+    assert_eq!(read, built, "the tiles of the snapshot read are those of the snapshot built");
+    // Every answer of the snapshot read is the one of the snapshot built: the parcels, their
+    // owners as classified, the zones, the addresses, the shares and every space's managers.
+    let rules = domania_app::files::rules(None).unwrap();
+    let (a, b) = (app.hold(rules.clone(), DAY).unwrap(), app.hold_kept(rules, DAY).unwrap().0);
+    assert_eq!(a.etag, b.etag);
+    assert_eq!(a.snapshot.parcels(), b.snapshot.parcels());
+    assert_eq!(a.snapshot.holdings(), b.snapshot.holdings());
+    for layer in [Layer::Subsectors, Layer::Qpv, Layer::Conventions] {
+        assert_eq!(a.snapshot.zones(layer), b.snapshot.zones(layer));
+    }
+    assert_eq!(a.snapshot.addresses().ban, b.snapshot.addresses().ban);
+    assert_eq!(a.snapshot.addresses().ppm, b.snapshot.addresses().ppm);
+    assert_eq!(a.snapshot.versions(), b.snapshot.versions());
+    assert_eq!(a.shares, b.shares);
+    assert_eq!(a.assign, b.assign);
+    let p = &a.snapshot.parcels()[17];
+    assert_eq!(b.snapshot.position(&p.idu), Some(17));
+    let inside = geo::InteriorPoint::interior_point(&p.geom_l93).unwrap();
+    assert_eq!(a.snapshot.parcels_at(inside), b.snapshot.parcels_at(inside));
 
     // Cut short, then damaged in its middle: rebuilt each time, the tiles unchanged.
     damage(&file, |b| b.truncate(b.len() * 2 / 3));

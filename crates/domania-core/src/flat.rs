@@ -27,6 +27,7 @@
 //! atomically belongs to the application.
 
 use bytemuck::Pod;
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
 const MAGIC: &[u8; 8] = b"DOMANIA\x1a";
 const ORDER: u32 = 0x0102_0304;
@@ -89,6 +90,34 @@ impl FlatWriter {
         }
         self.section(&bytes);
         self.section(&ends);
+    }
+
+    /// Appends a section of strings that may be absent: a mask (1 where present), then the
+    /// strings (absent ones empty).
+    pub fn opt_strings<'a>(&mut self, items: impl IntoIterator<Item = Option<&'a str>>) {
+        let items: Vec<Option<&str>> = items.into_iter().collect();
+        self.section(&items.iter().map(|s| u8::from(s.is_some())).collect::<Vec<u8>>());
+        self.strings(items.iter().map(|s| s.unwrap_or_default()));
+    }
+
+    /// Appends shapes: every coordinate, then where each ring, polygon and shape starts.
+    pub fn shapes<'a>(&mut self, shapes: impl IntoIterator<Item = &'a MultiPolygon<f64>>) {
+        let (mut coords, mut rings, mut polys, mut starts): (Vec<[f64; 2]>, Vec<u64>, Vec<u64>, Vec<u64>) =
+            (Vec::new(), vec![0], vec![0], vec![0]);
+        for shape in shapes {
+            for poly in &shape.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    coords.extend(ring.0.iter().map(|c| [c.x, c.y]));
+                    rings.push(coords.len() as u64);
+                }
+                polys.push(rings.len() as u64 - 1);
+            }
+            starts.push(polys.len() as u64 - 1);
+        }
+        self.section(&coords);
+        self.section(&rings);
+        self.section(&polys);
+        self.section(&starts);
     }
 
     /// The file's bytes, sealed by their checksum.
@@ -180,6 +209,45 @@ impl<'a> FlatReader<'a> {
             .collect()
     }
 
+    /// The next section of strings that may be absent ([`FlatWriter::opt_strings`]).
+    pub fn opt_strings(&mut self) -> Result<Vec<Option<String>>, FlatError> {
+        let mask: Vec<u8> = self.section()?;
+        let strings = self.strings()?;
+        if mask.len() != strings.len() {
+            return Err(FlatError::Inconsistent("a mask and its strings disagree"));
+        }
+        Ok(strings.into_iter().zip(mask).map(|(s, m)| (m != 0).then_some(s)).collect())
+    }
+
+    /// The next shapes ([`FlatWriter::shapes`]), every offset checked.
+    pub fn shapes(&mut self) -> Result<Vec<MultiPolygon<f64>>, FlatError> {
+        let coords: Vec<[f64; 2]> = self.section()?;
+        let (rings, polys, starts): (Vec<u64>, Vec<u64>, Vec<u64>) =
+            (self.section()?, self.section()?, self.section()?);
+        check_offsets(&rings, coords.len())?;
+        check_offsets(&polys, rings.len() - 1)?;
+        check_offsets(&starts, polys.len() - 1)?;
+        let ring = |r: usize| {
+            LineString(coords[rings[r] as usize..rings[r + 1] as usize].iter().map(|&[x, y]| Coord { x, y }).collect())
+        };
+        Ok(starts
+            .windows(2)
+            .map(|s| {
+                MultiPolygon(
+                    (s[0] as usize..s[1] as usize)
+                        .map(|p| {
+                            let (first, end) = (polys[p] as usize, polys[p + 1] as usize);
+                            if first == end {
+                                return Polygon::new(LineString(Vec::new()), Vec::new());
+                            }
+                            Polygon::new(ring(first), (first + 1..end).map(ring).collect())
+                        })
+                        .collect(),
+                )
+            })
+            .collect())
+    }
+
     /// Checks that every section was read.
     pub fn end(self) -> Result<(), FlatError> {
         if self.left == 0 && self.pos == self.bytes.len() {
@@ -192,8 +260,9 @@ impl<'a> FlatReader<'a> {
 
 /// Checks that `starts` are offsets into `len` items: from 0, never decreasing, ending at
 /// `len` (what every `*_start` array of a flat structure must be before it is trusted).
-pub fn check_offsets(starts: &[u32], len: usize) -> Result<(), FlatError> {
-    if starts.first() != Some(&0) || starts.last().map(|&l| l as usize) != Some(len) {
+pub fn check_offsets<T: Copy + Ord + TryInto<usize>>(starts: &[T], len: usize) -> Result<(), FlatError> {
+    let at = |i: Option<&T>| i.and_then(|&v| v.try_into().ok());
+    if at(starts.first()) != Some(0) || at(starts.last()) != Some(len) {
         return Err(FlatError::Inconsistent("offsets do not span their items"));
     }
     if starts.windows(2).any(|w| w[0] > w[1]) {
@@ -244,6 +313,24 @@ mod tests {
             assert!(FlatReader::open(&bad, b"TESTFILE", 3, 42).is_err(), "flip at {at}");
         }
         assert_eq!(FlatReader::open(b"PK\x03\x04", b"TESTFILE", 3, 42).unwrap_err(), FlatError::NotOurs);
+    }
+
+    #[test]
+    fn shapes_and_absent_strings_are_read_back() {
+        let square = |x: f64| LineString::from(vec![(x, 0.0), (x + 10.0, 0.0), (x + 10.0, 10.0), (x, 10.0), (x, 0.0)]);
+        let shapes = vec![
+            MultiPolygon(vec![Polygon::new(square(0.0), vec![square(2.0)]), Polygon::new(square(20.0), vec![])]),
+            MultiPolygon(vec![]),
+            MultiPolygon(vec![Polygon::new(square(40.0), vec![])]),
+        ];
+        let mut w = FlatWriter::new(b"TESTFILE", 1, 0);
+        w.shapes(&shapes);
+        w.opt_strings([Some("a"), None, Some("")]);
+        let bytes = w.finish();
+        let mut r = FlatReader::open(&bytes, b"TESTFILE", 1, 0).unwrap();
+        assert_eq!(r.shapes().unwrap(), shapes);
+        assert_eq!(r.opt_strings().unwrap(), vec![Some("a".to_owned()), None, Some(String::new())]);
+        r.end().unwrap();
     }
 
     #[test]

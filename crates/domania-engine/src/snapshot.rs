@@ -341,3 +341,302 @@ impl Snapshot {
         overlay_indexed(&parcels, &self.index, &geoms, opts)
     }
 }
+
+/// The snapshot in a snapshot file (`domania_core::flat`): parcels, owners as classified,
+/// zones, addresses and versions; the indexes are built again when it is read.
+mod file {
+    use std::sync::Arc;
+
+    use domania_core::flat::{FlatError, FlatReader, FlatWriter};
+    use domania_core::overlay::ParcelIndex;
+    use domania_core::shares::{Holding, OwnerRef};
+    use domania_core::{Actor, Address, Layer};
+    use rustc_hash::FxHashMap;
+
+    use super::{Addresses, IduIndex, ParcelRec, Snapshot, Zone};
+
+    /// An absent number.
+    const NONE: i64 = i64::MIN;
+
+    fn actor_code(a: Actor) -> u8 {
+        Actor::ALL.iter().position(|&x| x == a).map_or(u8::MAX, |i| i as u8)
+    }
+
+    fn write_zones(w: &mut FlatWriter, zones: &[Zone]) {
+        w.strings(zones.iter().map(|z| z.key.as_str()));
+        w.opt_strings(zones.iter().map(|z| z.name.as_deref()));
+        w.shapes(zones.iter().map(|z| &z.geom_l93));
+    }
+
+    fn read_zones(r: &mut FlatReader<'_>) -> Result<Vec<Zone>, FlatError> {
+        let (keys, names, shapes) = (r.strings()?, r.opt_strings()?, r.shapes()?);
+        if keys.len() != names.len() || keys.len() != shapes.len() {
+            return Err(FlatError::Inconsistent("a zone layer's arrays disagree"));
+        }
+        Ok(keys
+            .into_iter()
+            .zip(names)
+            .zip(shapes)
+            .map(|((key, name), geom_l93)| Zone { key, name, geom_l93 })
+            .collect())
+    }
+
+    impl Snapshot {
+        /// Whether the snapshot can go to a file: a whole one (not limited to some zones'
+        /// parcels, nor cut by a scenario).
+        #[must_use]
+        pub fn can_be_kept(&self) -> bool {
+            self.limited_to.is_none() && self.by_idu.others.is_empty()
+        }
+
+        /// Appends the snapshot to a snapshot file.
+        pub fn write_to(&self, w: &mut FlatWriter) {
+            let versions: Vec<[i64; 2]> = self
+                .versions
+                .iter()
+                .map(|(l, v)| [Layer::ALL.iter().position(|x| x == l).map_or(-1, |i| i as i64), v.unwrap_or(NONE)])
+                .collect();
+            w.section(&versions);
+            w.strings(self.parcels.iter().map(|p| p.idu.as_str()));
+            w.section(&self.parcels.iter().map(|p| p.contenance.unwrap_or(NONE)).collect::<Vec<i64>>());
+            w.shapes(self.parcels.iter().map(|p| &p.geom_l93));
+            // Owners once each (a bailleur holds thousands of parcels), then each parcel's list.
+            let mut owners: FxHashMap<*const str, u32> = FxHashMap::default();
+            let mut table: Vec<&OwnerRef> = Vec::new();
+            let (mut starts, mut lists, mut covered) = (vec![0u64], Vec::new(), Vec::new());
+            for h in &self.holdings {
+                for o in &h.owners {
+                    let id = *owners.entry(Arc::as_ptr(&o.siren)).or_insert_with(|| {
+                        table.push(o);
+                        table.len() as u32 - 1
+                    });
+                    // Two owners may share a SIREN's `Arc` only if they are the same owner.
+                    let id = if table[id as usize] == o {
+                        id
+                    } else {
+                        table.push(o);
+                        table.len() as u32 - 1
+                    };
+                    lists.push(id);
+                }
+                starts.push(lists.len() as u64);
+                covered.push(u8::from(h.covered));
+            }
+            w.strings(table.iter().map(|o| &*o.siren));
+            w.strings(table.iter().map(|o| &*o.name));
+            w.section(&table.iter().map(|o| actor_code(o.actor)).collect::<Vec<u8>>());
+            w.section(&starts);
+            w.section(&lists);
+            w.section(&covered);
+            for zones in [&self.subsectors, &self.qpv, &self.conventions] {
+                write_zones(w, zones);
+            }
+            let ban = &self.addresses.ban;
+            w.strings(ban.iter().map(|a| a.id.as_str()));
+            w.strings(ban.iter().map(|a| a.commune.as_str()));
+            w.section(&ban.iter().map(|a| a.numero.map_or(NONE, i64::from)).collect::<Vec<i64>>());
+            w.opt_strings(ban.iter().map(|a| a.rep.as_deref()));
+            w.strings(ban.iter().map(|a| a.voie.as_str()));
+            w.opt_strings(ban.iter().map(|a| a.lieu_dit.as_deref()));
+            w.opt_strings(ban.iter().map(|a| a.code_postal.as_deref()));
+            w.opt_strings(ban.iter().map(|a| a.parcelles.as_deref()));
+            w.section(&ban.iter().map(|a| [a.x, a.y]).collect::<Vec<[f64; 2]>>());
+            let lonlat = |v: Option<f64>| v.map_or([0.0, 0.0], |v| [1.0, v]);
+            w.section(&ban.iter().map(|a| [lonlat(a.lon), lonlat(a.lat)]).collect::<Vec<[[f64; 2]; 2]>>());
+            w.strings(self.addresses.ppm.iter().map(|(idu, _)| idu.as_str()));
+            w.strings(self.addresses.ppm.iter().map(|(_, a)| a.as_str()));
+        }
+
+        /// Reads a snapshot [`Snapshot::write_to`] wrote, and indexes it.
+        pub fn read_from(r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
+            let bad = FlatError::Inconsistent;
+            let versions = r
+                .section::<[i64; 2]>()?
+                .into_iter()
+                .map(|[l, v]| {
+                    let layer = usize::try_from(l).ok().and_then(|l| Layer::ALL.get(l)).ok_or(bad("a layer"))?;
+                    Ok((*layer, (v != NONE).then_some(v)))
+                })
+                .collect::<Result<_, FlatError>>()?;
+            let (idus, contenance, shapes) = (r.strings()?, r.section::<i64>()?, r.shapes()?);
+            if idus.len() != contenance.len() || idus.len() != shapes.len() {
+                return Err(bad("the parcels' arrays disagree"));
+            }
+            let parcels: Vec<ParcelRec> = idus
+                .into_iter()
+                .zip(contenance)
+                .zip(shapes)
+                .map(|((idu, c), geom_l93)| ParcelRec { idu, contenance: (c != NONE).then_some(c), geom_l93 })
+                .collect();
+            let (sirens, names, actors) = (r.strings()?, r.strings()?, r.section::<u8>()?);
+            if sirens.len() != names.len() || sirens.len() != actors.len() {
+                return Err(bad("the owners' arrays disagree"));
+            }
+            let table: Vec<OwnerRef> = sirens
+                .into_iter()
+                .zip(names)
+                .zip(actors)
+                .map(|((siren, name), a)| {
+                    let actor = *Actor::ALL.get(usize::from(a)).ok_or(bad("an actor"))?;
+                    Ok(OwnerRef { siren: siren.into(), name: name.into(), actor })
+                })
+                .collect::<Result<_, FlatError>>()?;
+            let (starts, lists, covered) = (r.section::<u64>()?, r.section::<u32>()?, r.section::<u8>()?);
+            domania_core::flat::check_offsets(&starts, lists.len())?;
+            if starts.len() != parcels.len() + 1 || covered.len() != parcels.len() {
+                return Err(bad("the holdings and the parcels disagree"));
+            }
+            if lists.iter().any(|&o| o as usize >= table.len()) {
+                return Err(bad("a holding names an owner that is not there"));
+            }
+            let holdings: Vec<Holding> = starts
+                .windows(2)
+                .zip(covered)
+                .map(|(s, c)| Holding {
+                    owners: lists[s[0] as usize..s[1] as usize].iter().map(|&o| table[o as usize].clone()).collect(),
+                    covered: c != 0,
+                })
+                .collect();
+            let (subsectors, qpv, conventions) = (read_zones(r)?, read_zones(r)?, read_zones(r)?);
+            let (id, commune, numero, rep, voie) =
+                (r.strings()?, r.strings()?, r.section::<i64>()?, r.opt_strings()?, r.strings()?);
+            let (lieu_dit, code_postal, parcelles) = (r.opt_strings()?, r.opt_strings()?, r.opt_strings()?);
+            let (xy, lonlat) = (r.section::<[f64; 2]>()?, r.section::<[[f64; 2]; 2]>()?);
+            let n = id.len();
+            if [commune.len(), numero.len(), rep.len(), voie.len(), lieu_dit.len(), code_postal.len()]
+                .iter()
+                .chain(&[parcelles.len(), xy.len(), lonlat.len()])
+                .any(|&l| l != n)
+            {
+                return Err(bad("the addresses' arrays disagree"));
+            }
+            let opt = |v: [f64; 2]| (v[0] != 0.0).then_some(v[1]);
+            let mut ban = Vec::with_capacity(n);
+            let columns = id.into_iter().zip(commune).zip(numero).zip(rep).zip(voie).zip(lieu_dit);
+            for ((((((id, commune), numero), rep), voie), lieu_dit), ((code_postal, parcelles), (xy, ll))) in
+                columns.zip(code_postal.into_iter().zip(parcelles).zip(xy.into_iter().zip(lonlat)))
+            {
+                let numero =
+                    (numero != NONE).then(|| u32::try_from(numero)).transpose().map_err(|_| bad("a number"))?;
+                ban.push(Address {
+                    id,
+                    commune,
+                    numero,
+                    rep,
+                    voie,
+                    lieu_dit,
+                    code_postal,
+                    x: xy[0],
+                    y: xy[1],
+                    lon: opt(ll[0]),
+                    lat: opt(ll[1]),
+                    parcelles,
+                });
+            }
+            let (ppm_idus, ppm_addresses) = (r.strings()?, r.strings()?);
+            if ppm_idus.len() != ppm_addresses.len() {
+                return Err(bad("the owners' addresses disagree"));
+            }
+            // The two indexes on the two cores.
+            let (by_idu, index) = rayon::join(
+                || IduIndex::of(&parcels),
+                || ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
+            );
+            Ok(Snapshot {
+                parcels,
+                holdings,
+                subsectors,
+                qpv,
+                conventions,
+                by_idu,
+                index,
+                versions,
+                limited_to: None,
+                addresses: Addresses { ban, ppm: ppm_idus.into_iter().zip(ppm_addresses).collect() },
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use domania_core::flat::{FlatReader, FlatWriter};
+    use domania_core::shares::{Holding, OwnerRef};
+    use domania_core::{Actor, Address};
+    use geo_types::{LineString, MultiPolygon, Polygon};
+
+    use super::{Addresses, ParcelRec, Snapshot, Zone};
+
+    fn square(x: f64, side: f64) -> LineString<f64> {
+        LineString::from(vec![(x, 0.0), (x + side, 0.0), (x + side, side), (x, side), (x, 0.0)])
+    }
+
+    #[test]
+    fn a_snapshot_read_from_its_file_is_the_one_written() {
+        let parcel = |idu: &str, x: f64, holes: Vec<LineString<f64>>, contenance| ParcelRec {
+            idu: idu.to_owned(),
+            contenance,
+            geom_l93: MultiPolygon(vec![Polygon::new(square(x, 10.0), holes)]),
+        };
+        let parcels = vec![
+            parcel("91216000AB0001", 0.0, vec![square(2.0, 2.0)], Some(100)),
+            parcel("91216000AB0002", 10.0, vec![], None),
+            parcel("91216000AB0003", 20.0, vec![], Some(0)),
+        ];
+        let cu = OwnerRef { siren: Arc::from("244400404"), name: Arc::from("GPS&O"), actor: Actor::CommunauteUrbaine };
+        let oph =
+            OwnerRef {
+                siren: Arc::from("272800014"), name: Arc::from("Les Résidences"), actor: Actor::BailleurSocial
+            };
+        let holdings = vec![
+            Holding::of(vec![cu.clone(), oph.clone()]),
+            Holding { owners: vec![], covered: false },
+            Holding::of(vec![cu]),
+        ];
+        let zone = Zone {
+            key: "SS1".into(),
+            name: None,
+            geom_l93: MultiPolygon(vec![Polygon::new(square(0.0, 30.0), vec![])]),
+        };
+        let named = Zone { name: Some("Quartier".into()), ..zone.clone() };
+        let address = Address {
+            id: "91216_0420_00012".into(),
+            commune: "91216".into(),
+            numero: Some(12),
+            rep: Some("bis".into()),
+            voie: "Rue de la Paix".into(),
+            lieu_dit: None,
+            code_postal: Some("91360".into()),
+            x: 5.0,
+            y: 5.0,
+            lon: Some(2.3),
+            lat: None,
+            parcelles: Some("91216000AB0001".into()),
+        };
+        let snapshot = Snapshot::from_parts(parcels, holdings, vec![zone], vec![named], vec![])
+            .unwrap()
+            .with_addresses(Addresses {
+                ban: vec![address.clone(), Address { numero: None, rep: None, ..address }],
+                ppm: vec![("91216000AB0002".into(), "3 RUE DES LILAS".into())],
+            });
+        let mut w = FlatWriter::new(b"SNAPSHOT", 1, 9);
+        snapshot.write_to(&mut w);
+        let bytes = w.finish();
+        let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 9).unwrap();
+        let back = Snapshot::read_from(&mut r).unwrap();
+        r.end().unwrap();
+        assert_eq!(back.parcels(), snapshot.parcels());
+        assert_eq!(back.holdings(), snapshot.holdings());
+        assert_eq!(back.subsectors(), snapshot.subsectors());
+        assert_eq!(back.qpv(), snapshot.qpv());
+        assert_eq!(back.addresses().ban, snapshot.addresses().ban);
+        assert_eq!(back.addresses().ppm, snapshot.addresses().ppm);
+        assert_eq!(back.versions(), snapshot.versions());
+        assert_eq!(back.position("91216000AB0003"), Some(2));
+        assert_eq!(back.parcels_at(geo_types::Point::new(15.0, 5.0)), vec![1]);
+        // Owners are written once each: the two holdings of the CU share its owner again.
+        assert!(Arc::ptr_eq(&back.holdings()[0].owners[0].siren, &back.holdings()[2].owners[0].siren));
+    }
+}

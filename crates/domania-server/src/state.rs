@@ -67,11 +67,8 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 /// Builds the snapshot of `app` with `rules` for today, its tile topologies, search index
 /// (addresses included) and map labels too: no first request pays for them.
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Held> {
-    let held = app.hold(rules, domania_app::files::today())?;
-    let kept = std::thread::scope(|s| {
-        s.spawn(|| held.labels());
-        app.keep(&held)
-    });
+    let (held, kept) = app.hold_kept(rules, domania_app::files::today())?;
+    let _ = held.labels();
     match kept {
         domania_app::kept::Kept::Read { file, ms } => {
             tracing::info!(file = %file.display(), ms, "snapshot file read");
@@ -86,7 +83,6 @@ pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Held> {
             });
         }
         domania_app::kept::Kept::NoFile { ms } => tracing::info!(ms, "no folder for a snapshot file: built"),
-        domania_app::kept::Kept::Already => {}
     }
     Ok(held)
 }
