@@ -29,27 +29,17 @@ use crate::{App, Date};
 /// What the file holds.
 const KIND: &[u8; 8] = b"SNAPSHOT";
 /// The layout of its sections (raise it whenever they change).
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What became of the snapshot file at a build.
 #[derive(Debug)]
 pub enum Kept {
     /// Read: nothing was built.
     Read { file: PathBuf, ms: f64 },
-    /// Built, and being written in the background (`why` the file was not read).
-    Built { file: PathBuf, why: String, ms: f64, writing: std::thread::JoinHandle<std::io::Result<()>> },
+    /// Built (`why` the file was not read): the caller writes it ([`App::write_snapshot_file`]).
+    Built { file: PathBuf, why: String, ms: f64 },
     /// Built; no file for this store (no folder to keep it in).
     NoFile { ms: f64 },
-}
-
-impl Kept {
-    /// Waits for the file to be written (tests, and a command that exits right after).
-    pub fn wait(self) -> std::io::Result<()> {
-        match self {
-            Kept::Built { writing, .. } => writing.join().unwrap_or_else(|_| Err(std::io::Error::other("panicked"))),
-            _ => Ok(()),
-        }
-    }
 }
 
 impl App {
@@ -145,38 +135,46 @@ impl App {
         Ok((held, kept))
     }
 
-    /// Builds `held`'s topologies and writes its snapshot file in the background.
+    /// Builds `held`'s topologies (and its map's names on the other core).
     fn keep(held: &Held, file: PathBuf, why: String, t: Instant) -> Kept {
-        // The map's names on the other core (a server needs them too).
-        let topo = std::thread::scope(|s| {
+        std::thread::scope(|s| {
             s.spawn(|| held.labels());
-            held.topologies()
+            held.topologies();
         });
-        let (Some(key), true) = (held.file_key, held.snapshot.can_be_kept()) else {
-            return Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 };
-        };
-        let mut w = FlatWriter::new(KIND, FORMAT, key);
-        held.snapshot.write_to(&mut w);
-        topo.write_to(&mut w);
-        let bytes = w.finish();
         let ms = t.elapsed().as_secs_f64() * 1e3;
-        let to = file.clone();
-        let writing = std::thread::spawn(move || write_atomically(&to, &bytes));
-        Kept::Built { file, why, ms, writing }
+        if held.file_key.is_none() || !held.snapshot.can_be_kept() {
+            return Kept::NoFile { ms };
+        }
+        Kept::Built { file, why, ms }
     }
-}
 
-/// Writes `bytes` to `file` whole or not at all: a file beside it, then renamed over it.
-fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir)?;
+    /// Writes `held`'s snapshot file (after [`App::hold_kept`] said [`Kept::Built`]), section
+    /// after section, to a file beside it renamed over it at the end: whole or not at all.
+    /// Nothing is held in memory but a buffer.
+    pub fn write_snapshot_file(&self, held: &Held) -> std::io::Result<PathBuf> {
+        static WRITING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let (Some(file), Some(key), true) = (self.snapshot_file(), held.file_key, held.snapshot.can_be_kept()) else {
+            return Err(std::io::Error::other("this held snapshot is not kept in a file"));
+        };
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut name = file.file_name().unwrap_or_default().to_os_string();
+        let n = WRITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        name.push(format!(".{}-{n}.part", std::process::id()));
+        let part = file.with_file_name(name);
+        let written = (|| {
+            let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&part)?);
+            let mut w = FlatWriter::to(out, KIND, FORMAT, key)?;
+            held.snapshot.write_to(&mut w)?;
+            held.topologies().write_to(&mut w)?;
+            let out = w.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            out.sync_data()?;
+            std::fs::rename(&part, &file)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&part);
+        }
+        written.map(|()| file)
     }
-    let mut name = file.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.part", std::process::id()));
-    let part = file.with_file_name(name);
-    let written = std::fs::write(&part, bytes).and_then(|()| std::fs::rename(&part, file));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&part);
-    }
-    written
 }

@@ -9,11 +9,15 @@
 //! format     u32       the layout's version: a file of another format is rebuilt, not read
 //! order      u32       0x0102_0304 as written (a file from a machine of the other byte order is rebuilt)
 //! key        u64       what the content was computed from (store versions, rules, date, program…)
-//! sections   u64       how many sections follow
 //! then, per section:
 //!   length   u64       in bytes
 //!   bytes    length bytes, then zeros up to the next multiple of 8
+//! sections   u64       how many sections there are
 //! crc        u32       CRC-32 of everything before it
+//! ```
+//!
+//! The count and the checksum come last so that the file is written in one pass, section
+//! after section, without holding it whole in memory.
 //! ```
 //!
 //! A section is a slice of plain numbers (`bytemuck::Pod`: integers, floats, arrays of them),
@@ -26,12 +30,16 @@
 //! This module is pure (bytes in, bytes out); where the file lives and how it is written
 //! atomically belongs to the application.
 
+use std::io::Write;
+
 use bytemuck::Pod;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
 const MAGIC: &[u8; 8] = b"DOMANIA\x1a";
 const ORDER: u32 = 0x0102_0304;
-const HEADER: usize = 8 + 8 + 4 + 4 + 8 + 8;
+const HEADER: usize = 8 + 8 + 4 + 4 + 8;
+/// The section count and the checksum.
+const TRAILER: usize = 8 + 4;
 
 /// Why a file was not read (it is then rebuilt).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,58 +58,75 @@ pub enum FlatError {
     Inconsistent(&'static str),
 }
 
-/// Writes sections one after the other; [`FlatWriter::finish`] seals them.
+/// Writes sections one after the other into `W` (a file, or memory), checksumming as it goes;
+/// [`FlatWriter::finish`] seals them.
 #[derive(Debug)]
-pub struct FlatWriter {
-    buf: Vec<u8>,
+pub struct FlatWriter<W: Write = Vec<u8>> {
+    out: W,
+    crc: crc32fast::Hasher,
+    written: u64,
     sections: u64,
 }
 
-impl FlatWriter {
-    /// A file of `kind`, layout `format`, computed from `key`.
+impl FlatWriter<Vec<u8>> {
+    /// A file of `kind`, layout `format`, computed from `key`, written in memory.
     #[must_use]
     pub fn new(kind: &[u8; 8], format: u32, key: u64) -> Self {
-        let mut buf = Vec::with_capacity(1 << 20);
-        buf.extend_from_slice(MAGIC);
-        buf.extend_from_slice(kind);
-        buf.extend_from_slice(&format.to_le_bytes());
-        buf.extend_from_slice(&ORDER.to_ne_bytes());
-        buf.extend_from_slice(&key.to_le_bytes());
-        buf.extend_from_slice(&0u64.to_le_bytes());
-        Self { buf, sections: 0 }
+        Self::to(Vec::new(), kind, format, key).unwrap_or_else(|_| unreachable!("writing to memory does not fail"))
+    }
+}
+
+impl<W: Write> FlatWriter<W> {
+    /// A file of `kind`, layout `format`, computed from `key`, written to `out`.
+    pub fn to(out: W, kind: &[u8; 8], format: u32, key: u64) -> std::io::Result<Self> {
+        let mut w = Self { out, crc: crc32fast::Hasher::new(), written: 0, sections: 0 };
+        w.put(MAGIC)?;
+        w.put(kind)?;
+        w.put(&format.to_le_bytes())?;
+        w.put(&ORDER.to_ne_bytes())?;
+        w.put(&key.to_le_bytes())?;
+        Ok(w)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.crc.update(bytes);
+        self.written += bytes.len() as u64;
+        self.out.write_all(bytes)
     }
 
     /// Appends a section holding `items`.
-    pub fn section<T: Pod>(&mut self, items: &[T]) {
+    pub fn section<T: Pod>(&mut self, items: &[T]) -> std::io::Result<()> {
         let bytes: &[u8] = bytemuck::cast_slice(items);
-        self.buf.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-        self.buf.extend_from_slice(bytes);
-        self.buf.resize(self.buf.len().next_multiple_of(8), 0);
+        self.put(&(bytes.len() as u64).to_le_bytes())?;
+        self.put(bytes)?;
+        let pad = self.written.next_multiple_of(8) - self.written;
+        self.put(&[0u8; 8][..pad as usize])?;
         self.sections += 1;
+        Ok(())
     }
 
     /// Appends a section of strings: their bytes end to end, then their end offsets.
-    pub fn strings<'a>(&mut self, items: impl IntoIterator<Item = &'a str>) {
+    pub fn strings<'a>(&mut self, items: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
         let mut bytes = Vec::new();
         let mut ends: Vec<u64> = Vec::new();
         for s in items {
             bytes.extend_from_slice(s.as_bytes());
             ends.push(bytes.len() as u64);
         }
-        self.section(&bytes);
-        self.section(&ends);
+        self.section(&bytes)?;
+        self.section(&ends)
     }
 
     /// Appends a section of strings that may be absent: a mask (1 where present), then the
     /// strings (absent ones empty).
-    pub fn opt_strings<'a>(&mut self, items: impl IntoIterator<Item = Option<&'a str>>) {
+    pub fn opt_strings<'a>(&mut self, items: impl IntoIterator<Item = Option<&'a str>>) -> std::io::Result<()> {
         let items: Vec<Option<&str>> = items.into_iter().collect();
-        self.section(&items.iter().map(|s| u8::from(s.is_some())).collect::<Vec<u8>>());
-        self.strings(items.iter().map(|s| s.unwrap_or_default()));
+        self.section(&items.iter().map(|s| u8::from(s.is_some())).collect::<Vec<u8>>())?;
+        self.strings(items.iter().map(|s| s.unwrap_or_default()))
     }
 
     /// Appends shapes: every coordinate, then where each ring, polygon and shape starts.
-    pub fn shapes<'a>(&mut self, shapes: impl IntoIterator<Item = &'a MultiPolygon<f64>>) {
+    pub fn shapes<'a>(&mut self, shapes: impl IntoIterator<Item = &'a MultiPolygon<f64>>) -> std::io::Result<()> {
         let (mut coords, mut rings, mut polys, mut starts): (Vec<[f64; 2]>, Vec<u64>, Vec<u64>, Vec<u64>) =
             (Vec::new(), vec![0], vec![0], vec![0]);
         for shape in shapes {
@@ -114,19 +139,20 @@ impl FlatWriter {
             }
             starts.push(polys.len() as u64 - 1);
         }
-        self.section(&coords);
-        self.section(&rings);
-        self.section(&polys);
-        self.section(&starts);
+        self.section(&coords)?;
+        self.section(&rings)?;
+        self.section(&polys)?;
+        self.section(&starts)
     }
 
-    /// The file's bytes, sealed by their checksum.
-    #[must_use]
-    pub fn finish(mut self) -> Vec<u8> {
-        self.buf[32..40].copy_from_slice(&self.sections.to_le_bytes());
-        let crc = crc32fast::hash(&self.buf);
-        self.buf.extend_from_slice(&crc.to_le_bytes());
-        self.buf
+    /// Seals the file (its section count and checksum) and gives back what it was written to.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let sections = self.sections.to_le_bytes();
+        self.put(&sections)?;
+        let crc = self.crc.clone().finalize();
+        self.out.write_all(&crc.to_le_bytes())?;
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -143,7 +169,7 @@ impl<'a> FlatReader<'a> {
     /// Checks `bytes` (magic, kind, format, byte order, key, length, checksum) and reads its
     /// sections from the first.
     pub fn open(bytes: &'a [u8], kind: &[u8; 8], format: u32, key: u64) -> Result<Self, FlatError> {
-        if bytes.len() < HEADER + 4 {
+        if bytes.len() < HEADER + TRAILER {
             return Err(if bytes.starts_with(&MAGIC[..bytes.len().min(8)]) {
                 FlatError::Truncated
             } else {
@@ -169,7 +195,8 @@ impl<'a> FlatReader<'a> {
         if u64_at(24) != key {
             return Err(FlatError::Stale { found: u64_at(24), expected: key });
         }
-        Ok(Self { bytes: body, pos: HEADER, left: u64_at(32) })
+        let end = body.len() - 8;
+        Ok(Self { bytes: &body[..end], pos: HEADER, left: u64_at(end) })
     }
 
     fn raw(&mut self) -> Result<&'a [u8], FlatError> {
@@ -277,11 +304,11 @@ mod tests {
 
     fn file(key: u64) -> Vec<u8> {
         let mut w = FlatWriter::new(b"TESTFILE", 3, key);
-        w.section(&[1u32, 2, 3]);
-        w.section(&[[1u32, 2], [3, 4]]);
-        w.strings(["75118", "", "Épinay"]);
-        w.section::<f32>(&[]);
-        w.finish()
+        w.section(&[1u32, 2, 3]).unwrap();
+        w.section(&[[1u32, 2], [3, 4]]).unwrap();
+        w.strings(["75118", "", "Épinay"]).unwrap();
+        w.section::<f32>(&[]).unwrap();
+        w.finish().unwrap()
     }
 
     #[test]
@@ -324,9 +351,9 @@ mod tests {
             MultiPolygon(vec![Polygon::new(square(40.0), vec![])]),
         ];
         let mut w = FlatWriter::new(b"TESTFILE", 1, 0);
-        w.shapes(&shapes);
-        w.opt_strings([Some("a"), None, Some("")]);
-        let bytes = w.finish();
+        w.shapes(&shapes).unwrap();
+        w.opt_strings([Some("a"), None, Some("")]).unwrap();
+        let bytes = w.finish().unwrap();
         let mut r = FlatReader::open(&bytes, b"TESTFILE", 1, 0).unwrap();
         assert_eq!(r.shapes().unwrap(), shapes);
         assert_eq!(r.opt_strings().unwrap(), vec![Some("a".to_owned()), None, Some(String::new())]);

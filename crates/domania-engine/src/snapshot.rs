@@ -362,10 +362,10 @@ mod file {
         Actor::ALL.iter().position(|&x| x == a).map_or(u8::MAX, |i| i as u8)
     }
 
-    fn write_zones(w: &mut FlatWriter, zones: &[Zone]) {
-        w.strings(zones.iter().map(|z| z.key.as_str()));
-        w.opt_strings(zones.iter().map(|z| z.name.as_deref()));
-        w.shapes(zones.iter().map(|z| &z.geom_l93));
+    fn write_zones<W: std::io::Write>(w: &mut FlatWriter<W>, zones: &[Zone]) -> std::io::Result<()> {
+        w.strings(zones.iter().map(|z| z.key.as_str()))?;
+        w.opt_strings(zones.iter().map(|z| z.name.as_deref()))?;
+        w.shapes(zones.iter().map(|z| &z.geom_l93))
     }
 
     fn read_zones(r: &mut FlatReader<'_>) -> Result<Vec<Zone>, FlatError> {
@@ -390,16 +390,16 @@ mod file {
         }
 
         /// Appends the snapshot to a snapshot file.
-        pub fn write_to(&self, w: &mut FlatWriter) {
+        pub fn write_to<W: std::io::Write>(&self, w: &mut FlatWriter<W>) -> std::io::Result<()> {
             let versions: Vec<[i64; 2]> = self
                 .versions
                 .iter()
                 .map(|(l, v)| [Layer::ALL.iter().position(|x| x == l).map_or(-1, |i| i as i64), v.unwrap_or(NONE)])
                 .collect();
-            w.section(&versions);
-            w.strings(self.parcels.iter().map(|p| p.idu.as_str()));
-            w.section(&self.parcels.iter().map(|p| p.contenance.unwrap_or(NONE)).collect::<Vec<i64>>());
-            w.shapes(self.parcels.iter().map(|p| &p.geom_l93));
+            w.section(&versions)?;
+            w.strings(self.parcels.iter().map(|p| p.idu.as_str()))?;
+            w.section(&self.parcels.iter().map(|p| p.contenance.unwrap_or(NONE)).collect::<Vec<i64>>())?;
+            w.shapes(self.parcels.iter().map(|p| &p.geom_l93))?;
             // Owners once each (a bailleur holds thousands of parcels), then each parcel's list.
             let mut owners: FxHashMap<*const str, u32> = FxHashMap::default();
             let mut table: Vec<&OwnerRef> = Vec::new();
@@ -422,29 +422,29 @@ mod file {
                 starts.push(lists.len() as u64);
                 covered.push(u8::from(h.covered));
             }
-            w.strings(table.iter().map(|o| &*o.siren));
-            w.strings(table.iter().map(|o| &*o.name));
-            w.section(&table.iter().map(|o| actor_code(o.actor)).collect::<Vec<u8>>());
-            w.section(&starts);
-            w.section(&lists);
-            w.section(&covered);
+            w.strings(table.iter().map(|o| &*o.siren))?;
+            w.strings(table.iter().map(|o| &*o.name))?;
+            w.section(&table.iter().map(|o| actor_code(o.actor)).collect::<Vec<u8>>())?;
+            w.section(&starts)?;
+            w.section(&lists)?;
+            w.section(&covered)?;
             for zones in [&self.subsectors, &self.qpv, &self.conventions] {
-                write_zones(w, zones);
+                write_zones(w, zones)?;
             }
             let ban = &self.addresses.ban;
-            w.strings(ban.iter().map(|a| a.id.as_str()));
-            w.strings(ban.iter().map(|a| a.commune.as_str()));
-            w.section(&ban.iter().map(|a| a.numero.map_or(NONE, i64::from)).collect::<Vec<i64>>());
-            w.opt_strings(ban.iter().map(|a| a.rep.as_deref()));
-            w.strings(ban.iter().map(|a| a.voie.as_str()));
-            w.opt_strings(ban.iter().map(|a| a.lieu_dit.as_deref()));
-            w.opt_strings(ban.iter().map(|a| a.code_postal.as_deref()));
-            w.opt_strings(ban.iter().map(|a| a.parcelles.as_deref()));
-            w.section(&ban.iter().map(|a| [a.x, a.y]).collect::<Vec<[f64; 2]>>());
+            w.strings(ban.iter().map(|a| a.id.as_str()))?;
+            w.strings(ban.iter().map(|a| a.commune.as_str()))?;
+            w.section(&ban.iter().map(|a| a.numero.map_or(NONE, i64::from)).collect::<Vec<i64>>())?;
+            w.opt_strings(ban.iter().map(|a| a.rep.as_deref()))?;
+            w.strings(ban.iter().map(|a| a.voie.as_str()))?;
+            w.opt_strings(ban.iter().map(|a| a.lieu_dit.as_deref()))?;
+            w.opt_strings(ban.iter().map(|a| a.code_postal.as_deref()))?;
+            w.opt_strings(ban.iter().map(|a| a.parcelles.as_deref()))?;
+            w.section(&ban.iter().map(|a| [a.x, a.y]).collect::<Vec<[f64; 2]>>())?;
             let lonlat = |v: Option<f64>| v.map_or([0.0, 0.0], |v| [1.0, v]);
-            w.section(&ban.iter().map(|a| [lonlat(a.lon), lonlat(a.lat)]).collect::<Vec<[[f64; 2]; 2]>>());
-            w.strings(self.addresses.ppm.iter().map(|(idu, _)| idu.as_str()));
-            w.strings(self.addresses.ppm.iter().map(|(_, a)| a.as_str()));
+            w.section(&ban.iter().map(|a| [lonlat(a.lon), lonlat(a.lat)]).collect::<Vec<[[f64; 2]; 2]>>())?;
+            w.strings(self.addresses.ppm.iter().map(|(idu, _)| idu.as_str()))?;
+            w.strings(self.addresses.ppm.iter().map(|(_, a)| a.as_str()))
         }
 
         /// Reads a snapshot [`Snapshot::write_to`] wrote, and indexes it.
@@ -622,8 +622,8 @@ mod tests {
                 ppm: vec![("91216000AB0002".into(), "3 RUE DES LILAS".into())],
             });
         let mut w = FlatWriter::new(b"SNAPSHOT", 1, 9);
-        snapshot.write_to(&mut w);
-        let bytes = w.finish();
+        snapshot.write_to(&mut w).unwrap();
+        let bytes = w.finish().unwrap();
         let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 9).unwrap();
         let back = Snapshot::read_from(&mut r).unwrap();
         r.end().unwrap();

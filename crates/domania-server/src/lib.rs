@@ -171,7 +171,7 @@ pub fn shared_with(app: App, rules: LoadedRules, options: &Options) -> domania_a
     let desk = app.desk()?;
     Ok(Arc::new(Shared {
         app,
-        held: ArcSwap::from_pointee(held),
+        held: ArcSwap::from(held),
         tiles: tile_cache::TileCache::new(limits.tile_cache_bytes),
         desk,
         posts: post_limit::PostLimiter::default(),

@@ -9,6 +9,7 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use domania_app::files::LoadedRules;
 use domania_app::held::Held;
+use domania_app::kept::Kept;
 use domania_app::requests::Desk;
 use domania_app::{App, AppError, ErrorCode, Layer};
 
@@ -65,24 +66,27 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 }
 
 /// Builds the snapshot of `app` with `rules` for today, its tile topologies, search index
-/// (addresses included) and map labels too: no first request pays for them.
-pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Held> {
+/// (addresses included) and map labels too: no first request pays for them. They are read from
+/// the snapshot file when it is current; when it is not, the file is written in the background
+/// once they are built.
+pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
     let (held, kept) = app.hold_kept(rules, domania_app::files::today())?;
     let _ = held.labels();
+    let held = Arc::new(held);
     match kept {
-        domania_app::kept::Kept::Read { file, ms } => {
+        Kept::Read { file, ms } => {
             tracing::info!(file = %file.display(), ms, "snapshot file read");
         }
-        domania_app::kept::Kept::Built { file, why, ms, writing } => {
+        Kept::Built { file, why, ms } => {
             tracing::info!(file = %file.display(), why, ms, "snapshot file not read: built, writing it");
-            // Written in the background; a failure is said, the server goes on without it.
-            std::thread::spawn(move || {
-                if let Err(e) = writing.join().unwrap_or_else(|_| Err(std::io::Error::other("panicked"))) {
-                    tracing::warn!(file = %file.display(), "the snapshot file could not be written: {e}");
-                }
+            // A failure is said; the server goes on without the file.
+            let (app, held) = (app.clone(), Arc::clone(&held));
+            std::thread::spawn(move || match app.write_snapshot_file(&held) {
+                Ok(_) => tracing::info!(file = %file.display(), "snapshot file written"),
+                Err(e) => tracing::warn!(file = %file.display(), "the snapshot file could not be written: {e}"),
             });
         }
-        domania_app::kept::Kept::NoFile { ms } => tracing::info!(ms, "no folder for a snapshot file: built"),
+        Kept::NoFile { ms } => tracing::info!(ms, "no folder for a snapshot file: built"),
     }
     Ok(held)
 }
@@ -164,7 +168,6 @@ impl Shared {
         let next = tokio::task::spawn_blocking(move || build(&me.app, rules))
             .await
             .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
-        let next = Arc::new(next);
         self.held.store(Arc::clone(&next));
         tracing::info!(etag = %next.etag, build_ms = next.build_ms, "snapshot swapped");
         Ok(next)

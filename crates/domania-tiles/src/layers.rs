@@ -163,10 +163,11 @@ impl Topologies {
     }
 
     /// Appends the five topologies to a snapshot file.
-    pub fn write_to(&self, w: &mut domania_core::flat::FlatWriter) {
+    pub fn write_to<W: std::io::Write>(&self, w: &mut domania_core::flat::FlatWriter<W>) -> std::io::Result<()> {
         for t in [&self.parcels, &self.spaces, &self.subsectors, &self.qpv, &self.conventions] {
-            t.write_to(w);
+            t.write_to(w)?;
         }
+        Ok(())
     }
 
     /// Reads what [`Topologies::write_to`] wrote.

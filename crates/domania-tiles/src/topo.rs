@@ -306,15 +306,15 @@ impl Topology {
     }
 
     /// Appends the topology to a snapshot file, array by array.
-    pub fn write_to(&self, w: &mut FlatWriter) {
-        w.section(&self.pts);
-        w.section(&self.weight);
-        w.section(&self.arc_start);
-        w.section(&self.ring_arcs);
-        w.section(&self.ring_start);
-        w.section(&self.poly_start);
-        w.section(&self.shape_start);
-        w.section(&self.bbox);
+    pub fn write_to<W: std::io::Write>(&self, w: &mut FlatWriter<W>) -> std::io::Result<()> {
+        w.section(&self.pts)?;
+        w.section(&self.weight)?;
+        w.section(&self.arc_start)?;
+        w.section(&self.ring_arcs)?;
+        w.section(&self.ring_start)?;
+        w.section(&self.poly_start)?;
+        w.section(&self.shape_start)?;
+        w.section(&self.bbox)
     }
 
     /// Reads a topology [`Topology::write_to`] wrote, checking that every offset stays within
@@ -629,8 +629,8 @@ mod tests {
         let t = Topology::build(&shapes.iter().collect::<Vec<_>>());
         let file = |t: &Topology| {
             let mut w = FlatWriter::new(b"TESTTOPO", 1, 7);
-            t.write_to(&mut w);
-            w.finish()
+            t.write_to(&mut w).unwrap();
+            w.finish().unwrap()
         };
         let bytes = file(&t);
         let mut r = FlatReader::open(&bytes, b"TESTTOPO", 1, 7).unwrap();
@@ -644,8 +644,8 @@ mod tests {
         let mut w = FlatWriter::new(b"TESTTOPO", 1, 7);
         let mut bad = Topology::read_from(&mut FlatReader::open(&bytes, b"TESTTOPO", 1, 7).unwrap()).unwrap();
         bad.ring_arcs[0] = 1000;
-        bad.write_to(&mut w);
-        let bytes = w.finish();
+        bad.write_to(&mut w).unwrap();
+        let bytes = w.finish().unwrap();
         assert!(Topology::read_from(&mut FlatReader::open(&bytes, b"TESTTOPO", 1, 7).unwrap()).is_err());
     }
 
