@@ -414,6 +414,11 @@ pub enum Command {
         /// the server's own map page.
         #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
         cors_origin: Vec<String>,
+        /// Where the server keeps its snapshot file, read at the next start instead of building
+        /// the snapshot again. Default: beside a GeoPackage store (`STORE.gpkg.snapshot`), in
+        /// the user's cache folder for a PostGIS store (`~/.cache/domania`).
+        #[arg(long, env = "DOMANIA_SNAPSHOT_DIR", value_name = "DIR")]
+        snapshot_dir: Option<PathBuf>,
     },
     /// Export the layers: `export pmtiles OUT.pmtiles` writes their vector tiles as one
     /// PMTiles archive, to host the map on static storage without a server.

@@ -82,6 +82,7 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
             public_url: public_url_arg,
             trusted_proxy,
             cors_origin,
+            snapshot_dir,
         } => {
             let basemap = basemap
                 .as_deref()
@@ -103,7 +104,10 @@ pub(super) fn run(cli: &Cli, app: App) -> Result<()> {
                     app.store_path()
                 );
             }
-            let app = app.with_replica(read_replica.clone()).with_served_scope(part.clone());
+            let app = app
+                .with_replica(read_replica.clone())
+                .with_served_scope(part.clone())
+                .with_snapshot_dir(snapshot_dir.clone());
             // A rules file given wins; else the rules administrators saved in the store; else
             // the built-in ones.
             let rules = app.serving_rules(rules.as_deref())?;
