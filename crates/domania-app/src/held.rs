@@ -170,6 +170,19 @@ impl Held {
         started: Instant,
     ) -> Self {
         let (shares, assign) = snapshot.assign_with_geometry(&rules.rules, date, OverlayOptions::default());
+        Self::of_computed(snapshot, rules, date, classifier, started, (shares, assign))
+    }
+
+    /// [`Held::of`] with its shares, decisions and managers computed already (by
+    /// `Snapshot::assign_with_geometry`, with `rules` on `date`).
+    pub(crate) fn of_computed(
+        snapshot: Snapshot,
+        rules: LoadedRules,
+        date: Date,
+        classifier: &domania_core::Classifier,
+        started: Instant,
+        (shares, assign): (SharesReport, AssignReport),
+    ) -> Self {
         let subsector_pos = shares.zones.iter().enumerate().map(|(i, z)| (z.key.clone(), i)).collect();
         let space_pos = assign
             .spaces
@@ -213,9 +226,17 @@ impl Held {
         self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
     }
 
-    /// Takes topologies read from the snapshot file (ignored when they are there already).
-    pub(crate) fn set_topologies(&self, topo: Topologies) {
+    /// Takes topologies read from the snapshot file, and the search index and map's names
+    /// built beside its shares (each ignored when it is there already).
+    pub(crate) fn set_built(
+        &self,
+        topo: Topologies,
+        search: crate::search::SearchIndex,
+        labels: domania_tiles::labels::Labels,
+    ) {
         let _ = self.topo.set(topo);
+        let _ = self.search.set(search);
+        let _ = self.labels.set(labels);
     }
 
     /// The hits of `query` in the search box (at most `limit`, brought into 1 to

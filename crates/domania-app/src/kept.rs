@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use domania_core::flat::{FlatError, FlatReader, FlatWriter};
+use domania_core::overlay::OverlayOptions;
 use domania_engine::Snapshot;
 use domania_tiles::layers::Topologies;
 
@@ -102,8 +103,8 @@ impl App {
         let stamp = store.version_stamp(&versions)?;
         drop(store);
         let key = self.snapshot_file_key(&tag_of(&versions, &rules, self.classifier(), date), &stamp);
-        // The snapshot first, then its shares and managers computed on one core while the
-        // topologies are read on the other.
+        // The snapshot first; then its shares and managers are computed on one core while the
+        // topologies are read, and the search index and the map's names built, on the other.
         let bytes = match std::fs::read(&file) {
             Ok(b) => Ok(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("none yet".to_owned()),
@@ -112,20 +113,24 @@ impl App {
         let read = bytes.and_then(|bytes| {
             let mut r = FlatReader::open(&bytes, KIND, FORMAT, key).map_err(|e| e.to_string())?;
             let snapshot = Snapshot::read_from(&mut r).map_err(|e| e.to_string())?;
-            let (held, topo) = rayon::join(
-                || Held::of(snapshot, rules.clone(), date, self.classifier(), t),
-                || -> std::result::Result<Topologies, FlatError> {
+            let (computed, side) = rayon::join(
+                || snapshot.assign_with_geometry(&rules.rules, date, OverlayOptions::default()),
+                || -> std::result::Result<_, FlatError> {
                     let topo = Topologies::read_from(&mut r)?;
                     r.end()?;
-                    Ok(topo)
+                    let search = crate::search::SearchIndex::build(&snapshot);
+                    let labels = crate::labels::of(&snapshot, search.addresses());
+                    Ok((topo, search, labels))
                 },
             );
-            Ok((held, topo.map_err(|e| e.to_string())?))
+            let (topo, search, labels) = side.map_err(|e| e.to_string())?;
+            let held = Held::of_computed(snapshot, rules.clone(), date, self.classifier(), t, computed);
+            held.set_built(topo, search, labels);
+            Ok(held)
         });
         let why = match read {
-            Ok((mut held, topo)) => {
+            Ok(mut held) => {
                 held.file_key = Some(key);
-                held.set_topologies(topo);
                 return Ok((held, Kept::Read { file, ms: t.elapsed().as_secs_f64() * 1e3 }));
             }
             Err(why) => why,
