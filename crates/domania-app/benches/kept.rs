@@ -1,0 +1,50 @@
+//! A server's start on a synthetic territory (`domania synth`, seeded): 100k parcels by
+//! default, a million with `DOMANIA_BENCH_1M=1`. Two ways to the same held snapshot, ready to
+//! serve (shares, managers, tile topologies, search index, map names): built from the store, and
+//! read from the snapshot file; and the file's writing on its own.
+//!
+//! `cargo bench -p domania-app --bench kept`
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use domania_app::App;
+use domania_app::kept::Kept;
+
+fn bench(c: &mut Criterion) {
+    let n = if std::env::var_os("DOMANIA_BENCH_1M").is_some() { 1_000_000 } else { 100_000 };
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = domania_testkit::territory::store(n, dir.path());
+    let app = App::new(store.as_path(), None).expect("the application");
+    let rules = domania_app::files::rules(None).expect("the built-in rules");
+    let day = jiff::civil::date(2025, 6, 1);
+    let (held, kept) = app.hold_kept(rules.clone(), day).expect("held");
+    assert!(matches!(kept, Kept::Built { .. }), "{kept:?}");
+    app.write_snapshot_file(&held).expect("the file written");
+    drop(held);
+
+    let mut group = c.benchmark_group(format!("start_{n}"));
+    group.sample_size(10).measurement_time(Duration::from_secs(if n > 100_000 { 40 } else { 10 }));
+    group.bench_function("built_from_the_store", |b| {
+        b.iter(|| {
+            let held = app.hold(rules.clone(), day).expect("held");
+            let _ = held.topologies();
+            let _ = held.labels();
+            held
+        });
+    });
+    group.bench_function("read_from_the_snapshot_file", |b| {
+        b.iter(|| {
+            let (held, kept) = app.hold_kept(rules.clone(), day).expect("held");
+            assert!(matches!(kept, Kept::Read { .. }), "{kept:?}");
+            held
+        });
+    });
+    let held = app.hold(rules.clone(), day).expect("held");
+    let _ = held.topologies();
+    group.bench_function("snapshot_file_written", |b| b.iter(|| app.write_snapshot_file(&held).expect("written")));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
