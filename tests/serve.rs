@@ -306,3 +306,78 @@ fn a_basemap_is_raster_tiles_or_a_maplibre_style_with_its_attribution() {
     assert!(!out.status.success());
     assert!(crate::support::texts(&out).1.contains("{y} is missing"), "{}", crate::support::texts(&out).1);
 }
+
+/// The snapshot files in `dir` (beside a GeoPackage store, or there for a database).
+fn snapshot_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "snapshot"))
+        .collect()
+}
+
+/// Waits for the snapshot file a server writes in the background after it starts serving.
+fn written(dir: &std::path::Path) -> (std::path::PathBuf, std::time::SystemTime, u64) {
+    for _ in 0..600 {
+        if let [file] = snapshot_files(dir).as_slice() {
+            let meta = std::fs::metadata(file).unwrap();
+            return (file.clone(), meta.modified().unwrap(), meta.len());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "no snapshot file in {} after 30 s: {:?}",
+        dir.display(),
+        std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_second_start_reads_the_snapshot_file_and_a_damaged_one_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("paris.gpkg");
+    let grid = dir.path().join("grid.geojson");
+    crate::paris_grid_named(&grid, "S");
+    for (kind, file) in [
+        ("parcels", shared_data("cadastre-75118-parcelles.json")),
+        ("owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv")),
+        ("subsectors", grid),
+    ] {
+        let out = domania(&store, &["import", kind, file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", texts(&out).1);
+    }
+    let (x, y) = (650_557.0 + 3_380.0 / 12.0, 6_864_893.0 + 2_163.0 / 8.0);
+    let answers = |server: &Server| {
+        let who = get(&format!("{}/v1/who?x={x}&y={y}", server.url));
+        let tile = get(&format!("{}/tiles/parcels,spaces/16/33195/22536.mvt", server.url));
+        let shares = get(&format!("{}/v1/subsectors/S00", server.url));
+        assert_eq!((who.0, tile.0, shares.0), (200, 200, 200), "{}", who.2);
+        (who, tile.2.len(), shares)
+    };
+    assert!(snapshot_files(dir.path()).is_empty());
+    let first = Server::start(&store);
+    let built = answers(&first);
+    let (file, at, len) = written(dir.path());
+    assert!(len > 100_000, "{len} bytes");
+    assert!(first.stop().success());
+
+    // Read, not written again; the same answers (the same ETag: the same snapshot).
+    let second = Server::start(&store);
+    assert_eq!(answers(&second), built);
+    assert_eq!(written(dir.path()), (file.clone(), at, len), "the file is read, not written again");
+    assert!(second.stop().success());
+
+    // Cut short: never trusted, rebuilt, and written whole again.
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 3]).unwrap();
+    let third = Server::start(&store);
+    assert_eq!(answers(&third), built);
+    for _ in 0..600 {
+        if std::fs::metadata(&file).unwrap().len() == len {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), bytes, "the file written again is the one first written");
+}

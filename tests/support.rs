@@ -74,9 +74,16 @@ pub fn command(store: &std::path::Path) -> Command {
         .env_remove("DOMANIA_CONFIG")
         .env_remove("DOMANIA_STORE")
         .env_remove("DOMANIA_REPORTS")
+        .env_remove("DOMANIA_SNAPSHOT_DIR")
         // The tests that read the command's words read them in English unless they ask for
         // French (`--lang fr`): the French ones are checked by the tests of the language.
         .env("DOMANIA_LANG", "en");
+    // A server on a database keeps its snapshot file in the test's folder, not the user's cache.
+    if on_postgis()
+        && let Some(dir) = store.parent()
+    {
+        cmd.env("DOMANIA_SNAPSHOT_DIR", dir);
+    }
     cmd
 }
 
