@@ -361,6 +361,23 @@ fn paris_grid(path: &Path) {
     paris_grid_named(path, "S");
 }
 
+/// A store in `dir` (`paris.gpkg`) holding Paris 18e's parcels, one of its PPM files and the
+/// grid of sub-sectors named `{prefix}{row}{column}`.
+pub(crate) fn paris_store(dir: &Path, prefix: &str) -> std::path::PathBuf {
+    let store = dir.join("paris.gpkg");
+    let grid = dir.join("grid.geojson");
+    paris_grid_named(&grid, prefix);
+    for (kind, file) in [
+        ("parcels", shared_data("cadastre-75118-parcelles.json")),
+        ("owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv")),
+        ("subsectors", grid),
+    ] {
+        let out = domania(&store, &["import", kind, file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", texts(&out).1);
+    }
+    store
+}
+
 /// The grid with its cells named `{prefix}{row}{column}`.
 pub(crate) fn paris_grid_named(path: &Path, prefix: &str) {
     let (x0, y0, x1, y1) = (650_557.0, 6_864_893.0, 653_937.0, 6_867_056.0);

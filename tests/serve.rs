@@ -336,17 +336,7 @@ fn written(dir: &std::path::Path) -> (std::path::PathBuf, std::time::SystemTime,
 #[test]
 fn a_second_start_reads_the_snapshot_file_and_a_damaged_one_is_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("paris.gpkg");
-    let grid = dir.path().join("grid.geojson");
-    crate::paris_grid_named(&grid, "S");
-    for (kind, file) in [
-        ("parcels", shared_data("cadastre-75118-parcelles.json")),
-        ("owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv")),
-        ("subsectors", grid),
-    ] {
-        let out = domania(&store, &["import", kind, file.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", texts(&out).1);
-    }
+    let store = crate::paris_store(dir.path(), "S");
     let (x, y) = (650_557.0 + 3_380.0 / 12.0, 6_864_893.0 + 2_163.0 / 8.0);
     let answers = |server: &Server| {
         let who = get(&format!("{}/v1/who?x={x}&y={y}", server.url));

@@ -12,7 +12,7 @@ use geo::Intersects;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon, Rect};
 
 use crate::serve::Server;
-use crate::support::{command, domania, root, shared_data, texts};
+use crate::support::{command, domania, root, texts};
 
 /// `check.py MODE ARGS…`: its summary, asserting it read something and found nothing invalid.
 fn check(mode: &str, args: &[&Path]) -> serde_json::Value {
@@ -112,17 +112,7 @@ fn multipolygon(geometry: &serde_json::Value) -> MultiPolygon<f64> {
 )]
 fn paris_tiles_and_features_are_valid_and_bbox_meets_shapes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("paris.gpkg");
-    let grid = dir.path().join("grid.geojson");
-    crate::paris_grid_named(&grid, "SS");
-    for (kind, file) in [
-        ("parcels", shared_data("cadastre-75118-parcelles.json")),
-        ("owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv")),
-        ("subsectors", grid.clone()),
-    ] {
-        let out = domania(&store, &["import", kind, file.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", texts(&out).1);
-    }
+    let store = crate::paris_store(dir.path(), "SS");
     let parcels = every_shape_is_valid(&store, dir.path());
     assert!(parcels.len() > 1_000, "{}", parcels.len());
 
