@@ -88,9 +88,10 @@ impl App {
         crate::fnv1a(format!("{tag}|{stamp}|{}|{served}", self.read_location().display()).as_bytes())
     }
 
-    /// The held snapshot on `date` with `rules` ([`App::hold`]) and its topologies, read from
-    /// the snapshot file when it is current, else built, and the file written in the
-    /// background (the caller need not wait).
+    /// The held snapshot on `date` with `rules` ([`App::hold`]), its topologies, search index
+    /// and map's names, read from the snapshot file when it is current, else built: then
+    /// [`Kept::Built`] says so and the caller writes the file ([`App::write_snapshot_file`],
+    /// in the background once the snapshot is served).
     pub fn hold_kept(&self, rules: LoadedRules, date: Date) -> Result<(Held, Kept)> {
         let t = Instant::now();
         let Some(file) = self.snapshot_file() else {
@@ -163,6 +164,7 @@ impl App {
         };
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir)?;
+            sweep_parts(dir, &file);
         }
         let mut name = file.file_name().unwrap_or_default().to_os_string();
         let n = WRITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -181,5 +183,21 @@ impl App {
             let _ = std::fs::remove_file(&part);
         }
         written.map(|()| file)
+    }
+}
+
+/// Removes the parts of `file` that processes no longer running left half-written (killed
+/// while writing): `NAME.PID-N.part`.
+fn sweep_parts(dir: &Path, file: &Path) {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let other = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = other.strip_prefix(name).and_then(|r| r.strip_prefix('.')) else { continue };
+        let Some(pid) = rest.strip_suffix(".part").and_then(|r| r.split('-').next()) else { continue };
+        if pid.parse::<u32>().is_ok_and(|pid| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists())
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }

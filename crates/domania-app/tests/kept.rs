@@ -94,6 +94,18 @@ fn a_snapshot_file_is_read_when_current_and_rebuilt_otherwise() {
     assert_eq!(keep(&app, DAY).0, "built: not a Domania file of this kind");
     assert_eq!(keep(&app, DAY).0, "read");
 
+    // A part a killed writer left is removed by the next writing; a live writer's is not.
+    let (dead, alive) = (
+        dir.path().join("s.gpkg.snapshot.999999999-0.part"),
+        dir.path().join(format!("s.gpkg.snapshot.{}-77.part", std::process::id())),
+    );
+    std::fs::write(&dead, b"half").unwrap();
+    std::fs::write(&alive, b"half").unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(keep(&app, DAY).0, "built: none yet");
+    assert!(!dead.exists() && alive.exists());
+    std::fs::remove_file(&alive).unwrap();
+
     // Another day judges conventions anew: stale.
     assert!(keep(&app, DAY.tomorrow().unwrap()).0.starts_with("built: computed from another state"));
     // A store remade from nothing has the same version numbers, not the same versions.
