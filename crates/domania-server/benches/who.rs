@@ -21,9 +21,9 @@ use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
 fn bench(c: &mut Criterion) {
-    let n = if std::env::var_os("DOMANIA_BENCH_1M").is_some() { 1_000_000 } else { 100_000 };
+    let parcels = if std::env::var_os("DOMANIA_BENCH_1M").is_some() { 1_000_000 } else { 100_000 };
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let store = domania_testkit::territory::store(n, dir.path());
+    let store = domania_testkit::territory::store(parcels, dir.path());
     let app = App::new(store.as_path(), None).expect("the application");
     let rules = domania_app::files::rules(None).expect("the built-in rules");
     let limits = domania_server::Limits::default();
@@ -41,13 +41,13 @@ fn bench(c: &mut Criterion) {
         .collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
 
-    let mut group = c.benchmark_group(format!("who_{n}"));
+    let mut group = c.benchmark_group(format!("who_{parcels}"));
     group.sample_size(30).measurement_time(Duration::from_secs(8));
-    let mut i = 0usize;
+    let mut next = 0usize;
     group.bench_function("handler_through_the_router", |b| {
         b.iter(|| {
-            i = (i + 1) % points.len();
-            let (x, y) = points[i];
+            next = (next + 1) % points.len();
+            let (x, y) = points[next];
             let request = Request::get(format!("/v1/who?x={x}&y={y}")).body(Body::empty()).expect("a request");
             runtime.block_on(async {
                 let answer = router.clone().oneshot(request).await.expect("an answer");
@@ -58,16 +58,16 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("lookup", |b| {
         b.iter(|| {
-            i = (i + 1) % points.len();
-            let (x, y) = points[i];
+            next = (next + 1) % points.len();
+            let (x, y) = points[next];
             let at = locate(None, None, Some(x), Some(y)).expect("a point");
             held.who(at, None, Lang::Fr).expect("an answer").managers.len()
         });
     });
     group.bench_function("lookup_and_json", |b| {
         b.iter(|| {
-            i = (i + 1) % points.len();
-            let (x, y) = points[i];
+            next = (next + 1) % points.len();
+            let (x, y) = points[next];
             let at = locate(None, None, Some(x), Some(y)).expect("a point");
             let who = held.who(at, None, Lang::Fr).expect("an answer");
             serde_json::to_vec(&who).expect("JSON").len()
