@@ -18,17 +18,17 @@
 //!
 //! The count and the checksum come last so that the file is written in one pass, section
 //! after section, without holding it whole in memory.
-//! ```
 //!
 //! A section is a slice of plain numbers (`bytemuck::Pod`: integers, floats, arrays of them),
-//! copied out at memory speed; nothing is parsed. Why not rkyv: every structure a server keeps
-//! is already a set of flat arrays (coordinates with offsets, arcs, indices), so a section per
+//! copied out at memory speed; nothing is parsed. Why not rkyv, why no memory map: mapping a
+//! file needs `unsafe`, which the workspace forbids, and every structure a server keeps is
+//! already a set of flat arrays (coordinates with offsets, arcs, indices), so a section per
 //! array says everything, needs no schema derive on the engine's types and keeps the format
 //! readable from this page alone. The CRC (SIMD, several GB/s) catches a damaged or truncated
 //! file; the key a stale one. Neither is ever trusted: a file that fails any check is rebuilt.
 //!
-//! This module is pure (bytes in, bytes out); where the file lives and how it is written
-//! atomically belongs to the application.
+//! This module touches no file: it writes to any `io::Write` and reads bytes; where the file
+//! lives and how it is written atomically belongs to the application.
 
 use std::io::Write;
 
