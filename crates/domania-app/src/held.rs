@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use domania_core::overlay::OverlayOptions;
-use domania_engine::{AssignReport, SharesReport, Snapshot};
+use domania_engine::{AssignReport, Cut, SharesReport, Snapshot};
 use domania_tiles::layers::Topologies;
 use geo::BoundingRect;
 use geo_types::Rect;
@@ -59,6 +59,9 @@ pub struct Held {
     on_the_map: OnceLock<OnTheMap>,
     /// The map's section and street names (built on first use).
     labels: OnceLock<domania_tiles::labels::Labels>,
+    /// The shape work the shares and managers came from, until the snapshot file is written
+    /// ([`App::write_snapshot_file`]); `None` once it is, or when the snapshot came from it.
+    cut: std::sync::Mutex<Option<Cut>>,
 }
 
 /// What is on the map of a snapshot, for the viewer's legends: the actors that hold land, and
@@ -169,8 +172,24 @@ impl Held {
         classifier: &domania_core::Classifier,
         started: Instant,
     ) -> Self {
-        let (shares, assign) = snapshot.assign_with_geometry(&rules.rules, date, OverlayOptions::default());
-        Self::of_computed(snapshot, rules, date, classifier, started, (shares, assign))
+        let points = !rules.rules.config().conventions.is_empty();
+        let mut cut = snapshot.cut(points, true, OverlayOptions::default());
+        let computed = snapshot.assign_cut(&rules.rules, date, &mut cut);
+        let held = Self::of_computed(snapshot, rules, date, classifier, started, computed);
+        *held.cut.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cut);
+        held
+    }
+
+    /// The shape work the shares and managers came from, while it is kept (see
+    /// [`Held::forget_cut`]).
+    pub(crate) fn cut(&self) -> std::sync::MutexGuard<'_, Option<Cut>> {
+        self.cut.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Lets go of the shape work once the snapshot file is written (or cannot be): nothing
+    /// else needs it.
+    pub fn forget_cut(&self) {
+        self.cut().take();
     }
 
     /// [`Held::of`] with its shares, decisions and managers computed already (by
@@ -211,6 +230,7 @@ impl Held {
             search: OnceLock::new(),
             on_the_map: OnceLock::new(),
             labels: OnceLock::new(),
+            cut: std::sync::Mutex::new(None),
         }
     }
 
@@ -226,17 +246,9 @@ impl Held {
         self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
     }
 
-    /// Takes topologies read from the snapshot file, and the search index and map's names
-    /// built beside its shares (each ignored when it is there already).
-    pub(crate) fn set_built(
-        &self,
-        topo: Topologies,
-        search: crate::search::SearchIndex,
-        labels: domania_tiles::labels::Labels,
-    ) {
+    /// Takes topologies read from the snapshot file (ignored when they are there already).
+    pub(crate) fn set_topologies(&self, topo: Topologies) {
         let _ = self.topo.set(topo);
-        let _ = self.search.set(search);
-        let _ = self.labels.set(labels);
     }
 
     /// The hits of `query` in the search box (at most `limit`, brought into 1 to

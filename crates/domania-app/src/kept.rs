@@ -10,16 +10,17 @@
 //! written again, never read.
 //!
 //! It holds the snapshot (parcels with flat coordinates, owners as classified, zones,
-//! addresses, versions) and the tiles' topologies (the layers' shapes as shared arcs); the
-//! indexes are built again as it is read (a bulk load each), and shares and managers are
-//! computed from it.
+//! addresses, versions), the shape work of its shares and managers (the sub-sectors' overlay,
+//! every space's shape, point and overlaps: `domania_engine::Cut`) and the tiles' topologies
+//! (the layers' shapes as shared arcs). As it is read, the indexes are built again (a bulk
+//! load each), and the shares, decisions and managers are worked out from the cut: sums and
+//! the rules, no geometry.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use domania_core::flat::{FlatError, FlatReader, FlatWriter};
-use domania_core::overlay::OverlayOptions;
-use domania_engine::Snapshot;
+use domania_engine::{Cut, Snapshot};
 use domania_tiles::layers::Topologies;
 
 use crate::error::Result;
@@ -30,7 +31,7 @@ use crate::{App, Date};
 /// What the file holds.
 const KIND: &[u8; 8] = b"SNAPSHOT";
 /// The layout of its sections (raise it whenever they change).
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 4;
 
 /// What became of the snapshot file at a build.
 #[derive(Debug)]
@@ -88,14 +89,16 @@ impl App {
         crate::fnv1a(format!("{tag}|{stamp}|{}|{served}", self.read_location().display()).as_bytes())
     }
 
-    /// The held snapshot on `date` with `rules` ([`App::hold`]), its topologies, search index
-    /// and map's names, read from the snapshot file when it is current, else built: then
+    /// The held snapshot on `date` with `rules` ([`App::hold`]) and its topologies, read from
+    /// the snapshot file when it is current (the search index and the map's names are then
+    /// built on first use), else built with them: then
     /// [`Kept::Built`] says so and the caller writes the file ([`App::write_snapshot_file`],
     /// in the background once the snapshot is served).
     pub fn hold_kept(&self, rules: LoadedRules, date: Date) -> Result<(Held, Kept)> {
         let t = Instant::now();
         let Some(file) = self.snapshot_file() else {
             let held = self.hold(rules, date)?;
+            held.forget_cut();
             held.topologies();
             return Ok((held, Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 }));
         };
@@ -104,8 +107,8 @@ impl App {
         let stamp = store.version_stamp(&versions)?;
         drop(store);
         let key = self.snapshot_file_key(&tag_of(&versions, &rules, self.classifier(), date), &stamp);
-        // The snapshot first; then its shares and managers are computed on one core while the
-        // topologies are read, and the search index and the map's names built, on the other.
+        // The search index and the map's names are left to be built on first use (a server
+        // builds them behind its first answers).
         let bytes = match std::fs::read(&file) {
             Ok(b) => Ok(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("none yet".to_owned()),
@@ -114,19 +117,20 @@ impl App {
         let read = bytes.and_then(|bytes| {
             let mut r = FlatReader::open(&bytes, KIND, FORMAT, key).map_err(|e| e.to_string())?;
             let snapshot = Snapshot::read_from(&mut r).map_err(|e| e.to_string())?;
-            let (computed, side) = rayon::join(
-                || snapshot.assign_with_geometry(&rules.rules, date, OverlayOptions::default()),
+            let mut cut = Cut::read_from(&mut r, &snapshot).map_err(|e| e.to_string())?;
+            // The shares and managers worked out from the cut on one core, the topologies read
+            // on the other.
+            let (computed, topo) = rayon::join(
+                || snapshot.assign_cut(&rules.rules, date, &mut cut),
                 || -> std::result::Result<_, FlatError> {
                     let topo = Topologies::read_from(&mut r)?;
                     r.end()?;
-                    let search = crate::search::SearchIndex::build(&snapshot);
-                    let labels = crate::labels::of(&snapshot, search.addresses());
-                    Ok((topo, search, labels))
+                    Ok(topo)
                 },
             );
-            let (topo, search, labels) = side.map_err(|e| e.to_string())?;
+            let topo = topo.map_err(|e| e.to_string())?;
             let held = Held::of_computed(snapshot, rules.clone(), date, self.classifier(), t, computed);
-            held.set_built(topo, search, labels);
+            held.set_topologies(topo);
             Ok(held)
         });
         let why = match read {
@@ -149,6 +153,7 @@ impl App {
         });
         let ms = t.elapsed().as_secs_f64() * 1e3;
         if held.file_key.is_none() || !held.snapshot.can_be_kept() {
+            held.forget_cut();
             return Kept::NoFile { ms };
         }
         Kept::Built { file, why, ms }
@@ -174,6 +179,9 @@ impl App {
             let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&part)?);
             let mut w = FlatWriter::to(out, KIND, FORMAT, key)?;
             held.snapshot.write_to(&mut w)?;
+            let cut = held.cut();
+            let cut = cut.as_ref().ok_or_else(|| std::io::Error::other("the shape work is not kept any more"))?;
+            cut.write_to(&held.assign.spaces, &mut w)?;
             held.topologies().write_to(&mut w)?;
             let out = w.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
             out.sync_data()?;

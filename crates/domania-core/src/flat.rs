@@ -24,7 +24,10 @@
 //! file needs `unsafe`, which the workspace forbids, and every structure a server keeps is
 //! already a set of flat arrays (coordinates with offsets, arcs, indices), so a section per
 //! array says everything, needs no schema derive on the engine's types and keeps the format
-//! readable from this page alone. The CRC (SIMD, several GB/s) catches a damaged or truncated
+//! readable from this page alone. One exception: an R-tree (`rstar`'s nodes are not flat
+//! arrays, and bulk-loading a million boxes again takes longer than the rest of a start) is a
+//! section of its nodes in postcard's encoding, read back as they were and then checked
+//! against the boxes it indexes. The CRC (SIMD, several GB/s) catches a damaged or truncated
 //! file; the key a stale one. Neither is ever trusted: a file that fails any check is rebuilt.
 //!
 //! This module touches no file: it writes to any `io::Write` and reads bytes; where the file
@@ -34,6 +37,8 @@ use std::io::Write;
 
 use bytemuck::Pod;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use rayon::iter::ParallelIterator;
+use rayon::slice::ParallelSlice;
 
 const MAGIC: &[u8; 8] = b"DOMANIA\x1a";
 const ORDER: u32 = 0x0102_0304;
@@ -123,6 +128,15 @@ impl<W: Write> FlatWriter<W> {
         let items: Vec<Option<&str>> = items.into_iter().collect();
         self.section(&items.iter().map(|s| u8::from(s.is_some())).collect::<Vec<u8>>())?;
         self.strings(items.iter().map(|s| s.unwrap_or_default()))
+    }
+
+    /// An R-tree as it is, its nodes in postcard's encoding: a reader takes them back instead
+    /// of bulk-loading every entry again (a million boxes: several tenths of a second).
+    pub fn tree<T: rstar::RTreeObject>(&mut self, tree: &rstar::RTree<T>) -> std::io::Result<()>
+    where
+        rstar::RTree<T>: serde::Serialize,
+    {
+        self.section(&postcard::to_allocvec(tree).map_err(std::io::Error::other)?)
     }
 
     /// Appends shapes: every coordinate, then where each ring, polygon and shape starts.
@@ -221,6 +235,15 @@ impl<'a> FlatReader<'a> {
         Ok(bytemuck::pod_collect_to_vec(raw))
     }
 
+    /// The next R-tree ([`FlatWriter::tree`]): its nodes as they were, not bulk-loaded again
+    /// (the caller checks that its entries name what is there).
+    pub fn tree<T: rstar::RTreeObject>(&mut self) -> Result<rstar::RTree<T>, FlatError>
+    where
+        rstar::RTree<T>: serde::de::DeserializeOwned,
+    {
+        postcard::from_bytes(self.raw()?).map_err(|_| FlatError::Inconsistent("an R-tree"))
+    }
+
     /// The next section of strings ([`FlatWriter::strings`]).
     pub fn strings(&mut self) -> Result<Vec<String>, FlatError> {
         let bytes = self.raw()?;
@@ -257,8 +280,9 @@ impl<'a> FlatReader<'a> {
         let ring = |r: usize| {
             LineString(coords[rings[r] as usize..rings[r + 1] as usize].iter().map(|&[x, y]| Coord { x, y }).collect())
         };
+        // Each shape is its own allocations: made on every core.
         Ok(starts
-            .windows(2)
+            .par_windows(2)
             .map(|s| {
                 MultiPolygon(
                     (s[0] as usize..s[1] as usize)

@@ -330,6 +330,31 @@ impl ParcelIndex {
         Self { rects, tree }
     }
 
+    /// Appends the index to a snapshot file: the boxes, then the tree as it is
+    /// ([`crate::flat::FlatWriter::tree`]).
+    pub fn write_to<W: std::io::Write>(&self, w: &mut crate::flat::FlatWriter<W>) -> std::io::Result<()> {
+        let rect = |r: &Option<Rect<f64>>| r.map_or([f64::NAN; 4], |r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+        w.section(&self.rects.iter().map(rect).collect::<Vec<[f64; 4]>>())?;
+        w.tree(&self.tree)
+    }
+
+    /// Reads an index [`ParcelIndex::write_to`] wrote, of `len` parcels; every entry checked.
+    pub fn read_from(r: &mut crate::flat::FlatReader<'_>, len: usize) -> Result<Self, crate::flat::FlatError> {
+        let bad = crate::flat::FlatError::Inconsistent;
+        let rects: Vec<Option<Rect<f64>>> = r
+            .section::<[f64; 4]>()?
+            .into_iter()
+            .map(|[x0, y0, x1, y1]| (!x0.is_nan()).then(|| Rect::new((x0, y0), (x1, y1))))
+            .collect();
+        let tree: RTree<Entry> = r.tree()?;
+        let (boxed, mut leaves) = (rects.iter().filter(|r| r.is_some()).count(), 0);
+        let unknown = tree.iter().inspect(|_| leaves += 1).any(|e| rects.get(e.data).is_none_or(Option::is_none));
+        if rects.len() != len || unknown || leaves != boxed || tree.size() != boxed {
+            return Err(bad("the parcels' R-tree and their boxes disagree"));
+        }
+        Ok(Self { rects, tree })
+    }
+
     /// How many parcels were indexed.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -1,7 +1,7 @@
 //! The rules applied to a snapshot: a decision per sub-sector, then a manager per space and
 //! intervention kind, each with its explanation.
 
-use domania_core::overlay::{OverlayOptions, ZoneOverlay};
+use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay};
 use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
 use geo::{Area, BooleanOps, Contains, InteriorPoint};
 use geo_types::{MultiPolygon, Point};
@@ -69,11 +69,37 @@ fn overlapping_zones(zones: &[crate::snapshot::Zone]) -> Vec<Vec<usize>> {
     out
 }
 
+/// The shape work of an assign, which no rule changes: the overlay of the sub-sectors and, for
+/// every space (each sub-sector's pieces of parcels, then its non-cadastré space when it has
+/// one), the point where the conventions' perimeters are tested, its shape and how it overlaps
+/// other sub-sectors. What a snapshot file keeps, so that a start does not cut shapes again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cut {
+    pub overlay: Overlay,
+    /// In the order of [`AssignReport::spaces`].
+    pub spaces: Vec<CutSpace>,
+}
+
+/// One space of a [`Cut`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CutSpace {
+    /// A point inside the space (only when the cut was asked for points: rules with conventions).
+    pub point: Option<Point<f64>>,
+    /// See [`SpaceAssignment::counted_m2`].
+    pub counted_m2: f64,
+    /// See [`SpaceAssignment::overlaps`].
+    pub overlaps: Vec<String>,
+    /// The space's shape (only when the cut was asked for shapes); [`Snapshot::assign_cut`]
+    /// moves it into the report.
+    pub geom_l93: Option<MultiPolygon<f64>>,
+}
+
 impl Snapshot {
     /// Decisions and assignments for every sub-sector on `date`.
     #[must_use]
     pub fn assign(&self, rules: &Rules, date: Date, opts: OverlayOptions) -> (SharesReport, AssignReport) {
-        self.assign_inner(rules, date, opts, false)
+        let mut cut = self.cut(!rules.config().conventions.is_empty(), false, opts);
+        self.assign_cut(rules, date, &mut cut)
     }
 
     /// [`Snapshot::assign`], with the shape of every space: the parcel, its part inside the
@@ -85,28 +111,58 @@ impl Snapshot {
         date: Date,
         opts: OverlayOptions,
     ) -> (SharesReport, AssignReport) {
-        self.assign_inner(rules, date, opts, true)
+        let mut cut = self.cut(!rules.config().conventions.is_empty(), true, opts);
+        self.assign_cut(rules, date, &mut cut)
     }
 
-    fn assign_inner(
-        &self,
-        rules: &Rules,
-        date: Date,
-        opts: OverlayOptions,
-        geometry: bool,
-    ) -> (SharesReport, AssignReport) {
-        let include_nc = rules.config().delegation.include_non_cadastre;
-        let o = self.overlay(&self.subsectors, opts);
-        let shares = self.shares_of(&self.subsectors, &o, include_nc);
-        let mut decisions = Vec::with_capacity(o.zones.len());
-        let mut spaces = Vec::new();
+    /// The shape work of an assign ([`Cut`]): with a point inside every space when `points`
+    /// (what rules with conventions need), with every space's shape when `geometry`.
+    #[must_use]
+    pub fn cut(&self, points: bool, geometry: bool, opts: OverlayOptions) -> Cut {
+        let overlay = self.overlay(&self.subsectors, opts);
         let overlapping = overlapping_zones(&self.subsectors);
-        for (z, ks) in o.zones.iter().zip(&shares.zones) {
-            let decision = rules.decide_subsector(&ks.key, &ks.shares);
+        let mut spaces = Vec::new();
+        for z in &overlay.zones {
             let from = spaces.len();
-            self.assign_zone(rules, date, z, &decision, geometry, &mut spaces);
+            self.cut_zone(z, points, geometry, &mut spaces);
             if !overlapping[z.zone].is_empty() {
                 self.flag_overlaps(z, &overlapping[z.zone], &mut spaces[from..]);
+            }
+        }
+        Cut { overlay, spaces }
+    }
+
+    /// Shares, decisions and every space's managers with `rules` on `date`, from the shapes
+    /// cut already (by [`Snapshot::cut`], with points if the rules have conventions): the
+    /// spaces' shapes move into the report, the rest of `cut` stays as it was.
+    #[must_use]
+    pub fn assign_cut(&self, rules: &Rules, date: Date, cut: &mut Cut) -> (SharesReport, AssignReport) {
+        let include_nc = rules.config().delegation.include_non_cadastre;
+        let shares = self.shares_of(&self.subsectors, &cut.overlay, include_nc);
+        let mut decisions = Vec::with_capacity(cut.overlay.zones.len());
+        let mut spaces = Vec::with_capacity(cut.spaces.len());
+        let mut cut_spaces = cut.spaces.iter_mut();
+        for (z, ks) in cut.overlay.zones.iter().zip(&shares.zones) {
+            let decision = rules.decide_subsector(&ks.key, &ks.shares);
+            let zone = &self.subsectors[z.zone];
+            let parcels = z.pieces.iter().map(|piece| {
+                let actor = self.holdings[piece.parcel].actor();
+                (SpaceKind::Parcel { idu: self.parcels[piece.parcel].idu.clone(), actor }, piece.area_m2)
+            });
+            let non_cadastre = (z.non_cadastre_m2 > 0.0).then_some((SpaceKind::NonCadastre, z.non_cadastre_m2));
+            for (space, area_m2) in parcels.chain(non_cadastre) {
+                let Some(c) = cut_spaces.next() else { break };
+                let here = self.conventions_at(rules, &zone.key, c.point);
+                let here: Vec<&str> = here.iter().map(String::as_str).collect();
+                spaces.push(SpaceAssignment {
+                    subsector: zone.key.clone(),
+                    assignments: rules.assign(&decision, &space, &here, date),
+                    space,
+                    area_m2,
+                    counted_m2: c.counted_m2,
+                    overlaps: c.overlaps.clone(),
+                    geom_l93: c.geom_l93.take(),
+                });
             }
             decisions.push(decision);
         }
@@ -115,7 +171,7 @@ impl Snapshot {
 
     /// Flags the spaces of a sub-sector that overlaps others: each names the other
     /// sub-sectors it lies in, and its `counted_m2` leaves out what earlier ones hold.
-    fn flag_overlaps(&self, z: &ZoneOverlay, others: &[usize], spaces: &mut [SpaceAssignment]) {
+    fn flag_overlaps(&self, z: &ZoneOverlay, others: &[usize], spaces: &mut [CutSpace]) {
         let zone = &self.subsectors[z.zone];
         let earlier: Vec<MultiPolygon<f64>> = others
             .iter()
@@ -131,8 +187,9 @@ impl Snapshot {
                 (None, Some(p)) => zone.geom_l93.intersection(&self.parcels[p.parcel].geom_l93),
                 (None, None) => zone.geom_l93.difference(&parcels()),
             };
+            let area_m2 = z.pieces.get(k).map_or(z.non_cadastre_m2, |p| p.area_m2);
             let held_before = shape.intersection(&earlier).unsigned_area();
-            s.counted_m2 = (s.area_m2 - held_before).clamp(0.0, s.area_m2) + 0.0;
+            s.counted_m2 = (area_m2 - held_before).clamp(0.0, area_m2) + 0.0;
             s.overlaps = others
                 .iter()
                 .filter(|&&o| shape.intersection(&self.subsectors[o].geom_l93).unsigned_area() > OVERLAP_M2)
@@ -157,60 +214,198 @@ impl Snapshot {
             .collect()
     }
 
-    fn assign_zone(
-        &self,
-        rules: &Rules,
-        date: Date,
-        z: &ZoneOverlay,
-        decision: &SubsectorDecision,
-        geometry: bool,
-        out: &mut Vec<SpaceAssignment>,
-    ) {
+    /// The spaces of one sub-sector: its pieces of parcels, then its non-cadastré space when
+    /// it has one.
+    fn cut_zone(&self, z: &ZoneOverlay, points: bool, geometry: bool, out: &mut Vec<CutSpace>) {
         let zone = &self.subsectors[z.zone];
-        let needs_points = !rules.config().conventions.is_empty();
         for piece in &z.pieces {
-            let parcel = &self.parcels[piece.parcel];
-            let actor = self.holdings[piece.parcel].actor();
-            let point = if !needs_points {
-                None
-            } else if piece.whole {
-                parcel.geom_l93.interior_point()
-            } else {
-                zone.geom_l93.intersection(&parcel.geom_l93).interior_point()
+            let parcel = &self.parcels[piece.parcel].geom_l93;
+            let cut = || zone.geom_l93.intersection(parcel);
+            let (point, geom_l93) = match (points, geometry, piece.whole) {
+                (_, true, true) => (points.then(|| parcel.interior_point()).flatten(), Some(parcel.clone())),
+                (_, true, false) => {
+                    let shape = cut();
+                    (points.then(|| shape.interior_point()).flatten(), Some(shape))
+                }
+                (true, false, true) => (parcel.interior_point(), None),
+                (true, false, false) => (cut().interior_point(), None),
+                (false, false, _) => (None, None),
             };
-            let here = self.conventions_at(rules, &zone.key, point);
-            let here: Vec<&str> = here.iter().map(String::as_str).collect();
-            let space = SpaceKind::Parcel { idu: parcel.idu.clone(), actor };
-            let geom_l93 = geometry.then(|| {
-                if piece.whole { parcel.geom_l93.clone() } else { zone.geom_l93.intersection(&parcel.geom_l93) }
-            });
-            out.push(SpaceAssignment {
-                subsector: zone.key.clone(),
-                assignments: rules.assign(decision, &space, &here, date),
-                space,
-                area_m2: piece.area_m2,
-                counted_m2: piece.area_m2,
-                overlaps: Vec::new(),
-                geom_l93,
-            });
+            out.push(CutSpace { point, counted_m2: piece.area_m2, overlaps: Vec::new(), geom_l93 });
         }
         if z.non_cadastre_m2 > 0.0 {
-            let point = if needs_points { zone.geom_l93.interior_point() } else { None };
-            let here = self.conventions_at(rules, &zone.key, point);
-            let here: Vec<&str> = here.iter().map(String::as_str).collect();
+            let point = if points { zone.geom_l93.interior_point() } else { None };
             let geom_l93 = geometry.then(|| {
                 let union = geo::unary_union(z.pieces.iter().map(|p| &self.parcels[p.parcel].geom_l93));
                 zone.geom_l93.difference(&union)
             });
-            out.push(SpaceAssignment {
-                subsector: zone.key.clone(),
-                assignments: rules.assign(decision, &SpaceKind::NonCadastre, &here, date),
-                space: SpaceKind::NonCadastre,
-                area_m2: z.non_cadastre_m2,
-                counted_m2: z.non_cadastre_m2,
-                overlaps: Vec::new(),
-                geom_l93,
-            });
+            out.push(CutSpace { point, counted_m2: z.non_cadastre_m2, overlaps: Vec::new(), geom_l93 });
+        }
+    }
+}
+
+/// A [`Cut`] in a snapshot file (`domania_core::flat`).
+mod file {
+    use domania_core::flat::{FlatError, FlatReader, FlatWriter, check_offsets};
+    use domania_core::overlay::{Overlap, Overlay, Piece, ZoneOverlay};
+    use geo_types::{MultiPolygon, Point};
+
+    use super::{Cut, CutSpace, SpaceAssignment};
+    use crate::snapshot::Snapshot;
+
+    /// No shape, the whole parcel's, its own (in the shapes section).
+    const NO_SHAPE: u8 = 0;
+    const PARCEL_SHAPE: u8 = 1;
+    const OWN_SHAPE: u8 = 2;
+
+    /// The offsets of lists of `counts` items each, one after the other: 0, then each end.
+    fn starts(counts: impl Iterator<Item = usize>) -> Vec<u64> {
+        let mut end = 0u64;
+        std::iter::once(0)
+            .chain(counts.map(|n| {
+                end += n as u64;
+                end
+            }))
+            .collect()
+    }
+
+    impl Cut {
+        /// Appends the cut to a snapshot file; the shapes [`Snapshot::assign_cut`] moved into
+        /// the report are taken from its `spaces`.
+        pub fn write_to<W: std::io::Write>(
+            &self,
+            spaces: &[SpaceAssignment],
+            w: &mut FlatWriter<W>,
+        ) -> std::io::Result<()> {
+            if spaces.len() != self.spaces.len() {
+                return Err(std::io::Error::other("the cut and its report disagree"));
+            }
+            let zones = &self.overlay.zones;
+            w.section(&zones.iter().map(|z| z.zone as u64).collect::<Vec<_>>())?;
+            w.section(&zones.iter().map(|z| [z.area_m2, z.non_cadastre_m2]).collect::<Vec<_>>())?;
+            w.section(&starts(zones.iter().map(|z| z.pieces.len())))?;
+            w.section(&starts(zones.iter().map(|z| z.slivers.len())))?;
+            w.section(&zones.iter().flat_map(|z| z.slivers.iter().map(|&s| s as u64)).collect::<Vec<_>>())?;
+            let pieces = || zones.iter().flat_map(|z| &z.pieces);
+            w.section(&pieces().map(|p| p.parcel as u64).collect::<Vec<_>>())?;
+            w.section(&pieces().map(|p| [p.area_m2, p.overlap_m2, p.parcel_area_m2]).collect::<Vec<_>>())?;
+            w.section(&pieces().map(|p| u8::from(p.whole)).collect::<Vec<_>>())?;
+            let overlaps = &self.overlay.overlaps;
+            w.section(&overlaps.iter().map(|o| [o.a as u64, o.b as u64]).collect::<Vec<_>>())?;
+            w.section(&overlaps.iter().map(|o| o.area_m2).collect::<Vec<_>>())?;
+            let point = |s: &CutSpace| s.point.map_or([0.0; 3], |p| [1.0, p.x(), p.y()]);
+            w.section(&self.spaces.iter().map(point).collect::<Vec<_>>())?;
+            w.section(&self.spaces.iter().map(|s| s.counted_m2).collect::<Vec<_>>())?;
+            w.section(&starts(self.spaces.iter().map(|s| s.overlaps.len())))?;
+            w.strings(self.spaces.iter().flat_map(|s| s.overlaps.iter().map(String::as_str)))?;
+            // Which space has which shape: a whole parcel's is the parcel's, not written twice.
+            let whole = zones
+                .iter()
+                .flat_map(|z| z.pieces.iter().map(|p| p.whole).chain((z.non_cadastre_m2 > 0.0).then_some(false)));
+            let mut kinds = Vec::with_capacity(spaces.len());
+            let mut own = Vec::new();
+            for ((c, s), whole) in self.spaces.iter().zip(spaces).zip(whole) {
+                match (c.geom_l93.as_ref().or(s.geom_l93.as_ref()), whole) {
+                    (None, _) => kinds.push(NO_SHAPE),
+                    (Some(_), true) => kinds.push(PARCEL_SHAPE),
+                    (Some(g), false) => {
+                        kinds.push(OWN_SHAPE);
+                        own.push(g);
+                    }
+                }
+            }
+            if kinds.len() != spaces.len() {
+                return Err(std::io::Error::other("the cut's spaces and its overlay disagree"));
+            }
+            w.section(&kinds)?;
+            w.shapes(own)
+        }
+
+        /// Reads a cut [`Cut::write_to`] wrote, after `snapshot` (whose parcels and sub-sectors
+        /// it names), every index checked.
+        pub fn read_from(r: &mut FlatReader<'_>, snapshot: &Snapshot) -> Result<Self, FlatError> {
+            let bad = FlatError::Inconsistent;
+            let (zone_ids, zone_areas, piece_starts, sliver_starts, slivers) = (
+                r.section::<u64>()?,
+                r.section::<[f64; 2]>()?,
+                r.section::<u64>()?,
+                r.section::<u64>()?,
+                r.section::<u64>()?,
+            );
+            let (parcel_ids, piece_areas, wholes) = (r.section::<u64>()?, r.section::<[f64; 3]>()?, r.section::<u8>()?);
+            let (overlap_ids, overlap_areas) = (r.section::<[u64; 2]>()?, r.section::<f64>()?);
+            let (points, counted, overlap_starts, overlap_keys) =
+                (r.section::<[f64; 3]>()?, r.section::<f64>()?, r.section::<u64>()?, r.strings()?);
+            let (kinds, mut own) = (r.section::<u8>()?, r.shapes()?.into_iter());
+            let n_zones = zone_ids.len();
+            check_offsets(&piece_starts, parcel_ids.len())?;
+            check_offsets(&sliver_starts, slivers.len())?;
+            check_offsets(&overlap_starts, overlap_keys.len())?;
+            if zone_areas.len() != n_zones || piece_starts.len() != n_zones + 1 || sliver_starts.len() != n_zones + 1 {
+                return Err(bad("the cut's zones disagree"));
+            }
+            if piece_areas.len() != parcel_ids.len() || wholes.len() != parcel_ids.len() {
+                return Err(bad("the cut's pieces disagree"));
+            }
+            let (parcels, subsectors) = (snapshot.parcels(), snapshot.subsectors().len());
+            let index = |i: u64, len: usize| usize::try_from(i).ok().filter(|&i| i < len);
+            let mut zones = Vec::with_capacity(n_zones);
+            for (k, (&zone, &[area_m2, non_cadastre_m2])) in zone_ids.iter().zip(&zone_areas).enumerate() {
+                let (from, to) = (piece_starts[k] as usize, piece_starts[k + 1] as usize);
+                let pieces = (from..to)
+                    .map(|i| {
+                        let parcel = index(parcel_ids[i], parcels.len()).ok_or(bad("a piece of no parcel"))?;
+                        let [area_m2, overlap_m2, parcel_area_m2] = piece_areas[i];
+                        Ok(Piece { parcel, area_m2, whole: wholes[i] != 0, overlap_m2, parcel_area_m2 })
+                    })
+                    .collect::<Result<Vec<_>, FlatError>>()?;
+                let slivers = slivers[sliver_starts[k] as usize..sliver_starts[k + 1] as usize]
+                    .iter()
+                    .map(|&s| index(s, pieces.len()).ok_or(bad("a sliver of no piece")))
+                    .collect::<Result<Vec<_>, FlatError>>()?;
+                let zone = index(zone, subsectors).ok_or(bad("a cut of no sub-sector"))?;
+                zones.push(ZoneOverlay { zone, area_m2, pieces, non_cadastre_m2, slivers });
+            }
+            if overlap_ids.len() != overlap_areas.len() {
+                return Err(bad("the cut's overlaps disagree"));
+            }
+            let overlaps = overlap_ids
+                .iter()
+                .zip(&overlap_areas)
+                .map(|(&[a, b], &area_m2)| match (index(a, parcels.len()), index(b, parcels.len())) {
+                    (Some(a), Some(b)) => Ok(Overlap { a, b, area_m2 }),
+                    _ => Err(bad("an overlap of no parcel")),
+                })
+                .collect::<Result<Vec<_>, FlatError>>()?;
+            // The spaces: each zone's pieces, then its non-cadastré space when it has one.
+            let space_parcels: Vec<Option<usize>> = zones
+                .iter()
+                .flat_map(|z| z.pieces.iter().map(|p| Some(p.parcel)).chain((z.non_cadastre_m2 > 0.0).then_some(None)))
+                .collect();
+            let n = space_parcels.len();
+            if [points.len(), counted.len(), kinds.len(), overlap_starts.len() - 1].iter().any(|&l| l != n) {
+                return Err(bad("the cut's spaces disagree"));
+            }
+            let mut spaces = Vec::with_capacity(n);
+            for (k, parcel) in space_parcels.into_iter().enumerate() {
+                let geom_l93: Option<MultiPolygon<f64>> = match (kinds[k], parcel) {
+                    (NO_SHAPE, _) => None,
+                    (PARCEL_SHAPE, Some(p)) => Some(parcels[p].geom_l93.clone()),
+                    (OWN_SHAPE, _) => Some(own.next().ok_or(bad("a space's shape is missing"))?),
+                    _ => return Err(bad("a space's shape")),
+                };
+                let [has, x, y] = points[k];
+                spaces.push(CutSpace {
+                    point: (has != 0.0).then(|| Point::new(x, y)),
+                    counted_m2: counted[k],
+                    overlaps: overlap_keys[overlap_starts[k] as usize..overlap_starts[k + 1] as usize].to_vec(),
+                    geom_l93,
+                });
+            }
+            if own.next().is_some() {
+                return Err(bad("shapes of no space"));
+            }
+            Ok(Cut { overlay: Overlay { zones, overlaps }, spaces })
         }
     }
 }

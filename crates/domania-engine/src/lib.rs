@@ -20,7 +20,7 @@ pub mod scenario;
 pub mod shares;
 pub mod snapshot;
 
-pub use assign::{AssignReport, SpaceAssignment};
+pub use assign::{AssignReport, Cut, CutSpace, SpaceAssignment};
 pub use blocks::{BLOCK_TOUCH_M, Block};
 pub use error::{EngineError, ScenarioError};
 pub use perimeters::{ManagedAreas, PerimeterDef, PerimeterFigures};

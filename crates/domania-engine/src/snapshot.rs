@@ -444,7 +444,8 @@ mod file {
             let lonlat = |v: Option<f64>| v.map_or([0.0, 0.0], |v| [1.0, v]);
             w.section(&ban.iter().map(|a| [lonlat(a.lon), lonlat(a.lat)]).collect::<Vec<[[f64; 2]; 2]>>())?;
             w.strings(self.addresses.ppm.iter().map(|(idu, _)| idu.as_str()))?;
-            w.strings(self.addresses.ppm.iter().map(|(_, a)| a.as_str()))
+            w.strings(self.addresses.ppm.iter().map(|(_, a)| a.as_str()))?;
+            self.index.write_to(w)
         }
 
         /// Reads a snapshot [`Snapshot::write_to`] wrote, and indexes it.
@@ -537,19 +538,16 @@ mod file {
             if ppm_idus.len() != ppm_addresses.len() {
                 return Err(bad("the owners' addresses disagree"));
             }
-            // The two indexes on the two cores.
-            let (by_idu, index) = rayon::join(
-                || IduIndex::of(&parcels),
-                || ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
-            );
+            // The two indexes on the two cores: the IDUs hashed, the R-tree read as it was.
+            let (by_idu, index) = rayon::join(|| IduIndex::of(&parcels), || ParcelIndex::read_from(r, parcels.len()));
             Ok(Snapshot {
+                by_idu,
                 parcels,
                 holdings,
                 subsectors,
                 qpv,
                 conventions,
-                by_idu,
-                index,
+                index: index?,
                 versions,
                 limited_to: None,
                 addresses: Addresses { ban, ppm: ppm_idus.into_iter().zip(ppm_addresses).collect() },

@@ -66,24 +66,38 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 }
 
 /// Builds the snapshot of `app` with `rules` for today, its tile topologies, search index
-/// (addresses included) and map labels too: no first request pays for them. They are read from
-/// the snapshot file when it is current; when it is not, the file is written in the background
-/// once they are built.
+/// (addresses included) and map labels too, so that no first request pays for them. The
+/// snapshot, its shares and managers and its topologies are read from the snapshot file when
+/// it is current, and the search index and labels then built behind the first answers; when it
+/// is not, the file is written in the background once everything is built.
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
     let (held, kept) = app.hold_kept(rules, domania_app::files::today())?;
-    let _ = held.labels();
+    if !matches!(kept, Kept::Read { .. }) {
+        let _ = held.labels();
+    }
     let held = Arc::new(held);
     match kept {
         Kept::Read { file, ms } => {
             tracing::info!(file = %file.display(), ms, "snapshot file read");
+            // The search index and the map's names are built behind the first answers: a
+            // search or a tile asked for meanwhile waits for them, nothing else does.
+            let held = Arc::clone(&held);
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let _ = held.labels();
+                tracing::info!(ms = t.elapsed().as_secs_f64() * 1e3, "search index and map names built");
+            });
         }
         Kept::Built { file, why, ms } => {
             tracing::info!(file = %file.display(), why, ms, "snapshot file not read: built, writing it");
             // A failure is said; the server goes on without the file.
             let (app, held) = (app.clone(), Arc::clone(&held));
-            std::thread::spawn(move || match app.write_snapshot_file(&held) {
-                Ok(_) => tracing::info!(file = %file.display(), "snapshot file written"),
-                Err(e) => tracing::warn!(file = %file.display(), "the snapshot file could not be written: {e}"),
+            std::thread::spawn(move || {
+                match app.write_snapshot_file(&held) {
+                    Ok(_) => tracing::info!(file = %file.display(), "snapshot file written"),
+                    Err(e) => tracing::warn!(file = %file.display(), "the snapshot file could not be written: {e}"),
+                }
+                held.forget_cut();
             });
         }
         Kept::NoFile { ms } => tracing::info!(ms, "no folder for a snapshot file: built"),

@@ -314,11 +314,12 @@ impl Topology {
         w.section(&self.ring_start)?;
         w.section(&self.poly_start)?;
         w.section(&self.shape_start)?;
-        w.section(&self.bbox)
+        w.section(&self.bbox)?;
+        w.tree(&self.index)
     }
 
     /// Reads a topology [`Topology::write_to`] wrote, checking that every offset stays within
-    /// its arrays (the index of the boxes is built again: a bulk load, a fraction of the rest).
+    /// its arrays and that the index of the boxes names every shape with a box once.
     pub fn read_from(r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
         let t = Self {
             pts: r.section()?,
@@ -329,7 +330,7 @@ impl Topology {
             poly_start: r.section()?,
             shape_start: r.section()?,
             bbox: r.section()?,
-            index: RTree::new(),
+            index: r.tree()?,
         };
         if t.weight.len() != t.pts.len() || t.shape_start.len() != t.bbox.len() + 1 {
             return Err(FlatError::Inconsistent("a topology's arrays disagree"));
@@ -342,7 +343,13 @@ impl Topology {
         if t.ring_arcs.iter().any(|&a| arc_id(a) as usize >= arcs) {
             return Err(FlatError::Inconsistent("a ring names an arc that is not there"));
         }
-        Ok(Self { index: index_of(&t.bbox), ..t })
+        let (boxed, mut entries) = (t.bbox.iter().filter(|b| b[0] <= b[2]).count(), 0);
+        let unknown =
+            t.index.iter().inspect(|_| entries += 1).any(|e| t.bbox.get(e.data as usize).is_none_or(|b| b[0] > b[2]));
+        if unknown || entries != boxed || t.index.size() != boxed {
+            return Err(FlatError::Inconsistent("a topology's index and its boxes disagree"));
+        }
+        Ok(t)
     }
 }
 
