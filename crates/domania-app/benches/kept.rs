@@ -1,7 +1,8 @@
 //! A server's start on a synthetic territory (`domania synth`, seeded): 100k parcels by
 //! default, a million with `DOMANIA_BENCH_1M=1`. Two ways to the same held snapshot, ready to
 //! serve (shares, managers, tile topologies, search index, map names): built from the store, and
-//! read from the snapshot file; and the file's writing on its own.
+//! read from the snapshot file (with and without the search index and map names a server
+//! builds behind its first answers); and the file's writing on its own.
 //!
 //! `cargo bench -p domania-app --bench kept`
 
@@ -33,10 +34,20 @@ fn bench(c: &mut Criterion) {
             held
         });
     });
+    // What a server waits for before it answers (the search index and the map's names are
+    // built behind its first answers), then the same with them.
     group.bench_function("read_from_the_snapshot_file", |b| {
         b.iter(|| {
             let (held, kept) = app.hold_kept(rules.clone(), day).expect("held");
             assert!(matches!(kept, Kept::Read { .. }), "{kept:?}");
+            held
+        });
+    });
+    group.bench_function("read_from_the_snapshot_file_with_search_and_labels", |b| {
+        b.iter(|| {
+            let (held, kept) = app.hold_kept(rules.clone(), day).expect("held");
+            assert!(matches!(kept, Kept::Read { .. }), "{kept:?}");
+            let _ = held.labels();
             held
         });
     });
