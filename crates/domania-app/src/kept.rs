@@ -12,9 +12,9 @@
 //! It holds the snapshot (parcels with flat coordinates, owners as classified, zones,
 //! addresses, versions), the shape work of its shares and managers (the sub-sectors' overlay,
 //! every space's shape, point and overlaps: `domania_engine::Cut`) and the tiles' topologies
-//! (the layers' shapes as shared arcs). As it is read, the indexes are built again (a bulk
-//! load each), and the shares, decisions and managers are worked out from the cut: sums and
-//! the rules, no geometry.
+//! (the layers' shapes as shared arcs), with their R-trees as they were. As it is read, the
+//! IDUs are hashed again and the shares, decisions and managers worked out from the cut: sums
+//! and the rules, no geometry.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
