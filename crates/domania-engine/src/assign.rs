@@ -1,7 +1,7 @@
 //! The rules applied to a snapshot: a decision per sub-sector, then a manager per space and
 //! intervention kind, each with its explanation.
 
-use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay};
+use domania_core::overlay::{Overlay, OverlayOptions, Piece, ZoneOverlay};
 use domania_rules::{Assignment, Rules, SpaceKind, SubsectorDecision};
 use geo::{Area, BooleanOps, Contains, InteriorPoint};
 use geo_types::{MultiPolygon, Point};
@@ -41,6 +41,12 @@ pub struct AssignReport {
 /// Overlaps smaller than this (m²) are two boundaries drawn along the same line, not ground
 /// held by two sub-sectors.
 const OVERLAP_M2: f64 = 0.01;
+
+/// The spaces of one sub-sector, in the order of a [`Cut`] and an [`AssignReport`]: each of its
+/// pieces of parcels, then `None` for its non-cadastré space when it has one.
+fn spaces_of(z: &ZoneOverlay) -> impl Iterator<Item = Option<&Piece>> {
+    z.pieces.iter().map(Some).chain((z.non_cadastre_m2 > 0.0).then_some(None))
+}
 
 /// For each sub-sector, the others whose shapes share ground with it (more than
 /// [`OVERLAP_M2`]), found through their boxes.
@@ -145,13 +151,14 @@ impl Snapshot {
         for (z, ks) in cut.overlay.zones.iter().zip(&shares.zones) {
             let decision = rules.decide_subsector(&ks.key, &ks.shares);
             let zone = &self.subsectors[z.zone];
-            let parcels = z.pieces.iter().map(|piece| {
-                let actor = self.holdings[piece.parcel].actor();
-                (SpaceKind::Parcel { idu: self.parcels[piece.parcel].idu.clone(), actor }, piece.area_m2)
-            });
-            let non_cadastre = (z.non_cadastre_m2 > 0.0).then_some((SpaceKind::NonCadastre, z.non_cadastre_m2));
-            for (space, area_m2) in parcels.chain(non_cadastre) {
-                let Some(c) = cut_spaces.next() else { break };
+            for (piece, c) in spaces_of(z).zip(&mut cut_spaces) {
+                let (space, area_m2) = match piece {
+                    Some(p) => {
+                        let actor = self.holdings[p.parcel].actor();
+                        (SpaceKind::Parcel { idu: self.parcels[p.parcel].idu.clone(), actor }, p.area_m2)
+                    }
+                    None => (SpaceKind::NonCadastre, z.non_cadastre_m2),
+                };
                 let here = self.conventions_at(rules, &zone.key, c.point);
                 let here: Vec<&str> = here.iter().map(String::as_str).collect();
                 spaces.push(SpaceAssignment {
@@ -180,14 +187,14 @@ impl Snapshot {
             .collect();
         let earlier = geo::unary_union(earlier.iter());
         let parcels = || geo::unary_union(z.pieces.iter().map(|p| &self.parcels[p.parcel].geom_l93));
-        for (k, s) in spaces.iter_mut().enumerate() {
-            let shape = match (&s.geom_l93, z.pieces.get(k)) {
+        for (s, piece) in spaces.iter_mut().zip(spaces_of(z)) {
+            let shape = match (&s.geom_l93, piece) {
                 (Some(g), _) => g.clone(),
                 (None, Some(p)) if p.whole => self.parcels[p.parcel].geom_l93.clone(),
                 (None, Some(p)) => zone.geom_l93.intersection(&self.parcels[p.parcel].geom_l93),
                 (None, None) => zone.geom_l93.difference(&parcels()),
             };
-            let area_m2 = z.pieces.get(k).map_or(z.non_cadastre_m2, |p| p.area_m2);
+            let area_m2 = piece.map_or(z.non_cadastre_m2, |p| p.area_m2);
             let held_before = shape.intersection(&earlier).unsigned_area();
             s.counted_m2 = (area_m2 - held_before).clamp(0.0, area_m2) + 0.0;
             s.overlaps = others
@@ -214,32 +221,26 @@ impl Snapshot {
             .collect()
     }
 
-    /// The spaces of one sub-sector: its pieces of parcels, then its non-cadastré space when
-    /// it has one.
+    /// The spaces of one sub-sector ([`spaces_of`]).
     fn cut_zone(&self, z: &ZoneOverlay, points: bool, geometry: bool, out: &mut Vec<CutSpace>) {
         let zone = &self.subsectors[z.zone];
-        for piece in &z.pieces {
-            let parcel = &self.parcels[piece.parcel].geom_l93;
-            let cut = || zone.geom_l93.intersection(parcel);
-            let (point, geom_l93) = match (points, geometry, piece.whole) {
-                (_, true, true) => (points.then(|| parcel.interior_point()).flatten(), Some(parcel.clone())),
-                (_, true, false) => {
-                    let shape = cut();
-                    (points.then(|| shape.interior_point()).flatten(), Some(shape))
-                }
-                (true, false, true) => (parcel.interior_point(), None),
-                (true, false, false) => (cut().interior_point(), None),
-                (false, false, _) => (None, None),
+        for piece in spaces_of(z) {
+            let (point, geom_l93) = if let Some(p) = piece {
+                let parcel = &self.parcels[p.parcel].geom_l93;
+                // The part inside, cut once for the point and the shape alike.
+                let cut = (!p.whole && (points || geometry)).then(|| zone.geom_l93.intersection(parcel));
+                let point = if points { cut.as_ref().unwrap_or(parcel).interior_point() } else { None };
+                (point, geometry.then(|| cut.unwrap_or_else(|| parcel.clone())))
+            } else {
+                let point = if points { zone.geom_l93.interior_point() } else { None };
+                let geom_l93 = geometry.then(|| {
+                    let union = geo::unary_union(z.pieces.iter().map(|p| &self.parcels[p.parcel].geom_l93));
+                    zone.geom_l93.difference(&union)
+                });
+                (point, geom_l93)
             };
-            out.push(CutSpace { point, counted_m2: piece.area_m2, overlaps: Vec::new(), geom_l93 });
-        }
-        if z.non_cadastre_m2 > 0.0 {
-            let point = if points { zone.geom_l93.interior_point() } else { None };
-            let geom_l93 = geometry.then(|| {
-                let union = geo::unary_union(z.pieces.iter().map(|p| &self.parcels[p.parcel].geom_l93));
-                zone.geom_l93.difference(&union)
-            });
-            out.push(CutSpace { point, counted_m2: z.non_cadastre_m2, overlaps: Vec::new(), geom_l93 });
+            let counted_m2 = piece.map_or(z.non_cadastre_m2, |p| p.area_m2);
+            out.push(CutSpace { point, counted_m2, overlaps: Vec::new(), geom_l93 });
         }
     }
 }
@@ -250,7 +251,7 @@ mod file {
     use domania_core::overlay::{Overlap, Overlay, Piece, ZoneOverlay};
     use geo_types::{MultiPolygon, Point};
 
-    use super::{Cut, CutSpace, SpaceAssignment};
+    use super::{Cut, CutSpace, SpaceAssignment, spaces_of};
     use crate::snapshot::Snapshot;
 
     /// No shape, the whole parcel's, its own (in the shapes section).
@@ -299,9 +300,7 @@ mod file {
             w.section(&starts(self.spaces.iter().map(|s| s.overlaps.len())))?;
             w.strings(self.spaces.iter().flat_map(|s| s.overlaps.iter().map(String::as_str)))?;
             // Which space has which shape: a whole parcel's is the parcel's, not written twice.
-            let whole = zones
-                .iter()
-                .flat_map(|z| z.pieces.iter().map(|p| p.whole).chain((z.non_cadastre_m2 > 0.0).then_some(false)));
+            let whole = zones.iter().flat_map(spaces_of).map(|p| p.is_some_and(|p| p.whole));
             let mut kinds = Vec::with_capacity(spaces.len());
             let mut own = Vec::new();
             for ((c, s), whole) in self.spaces.iter().zip(spaces).zip(whole) {
@@ -378,10 +377,8 @@ mod file {
                 })
                 .collect::<Result<Vec<_>, FlatError>>()?;
             // The spaces: each zone's pieces, then its non-cadastré space when it has one.
-            let space_parcels: Vec<Option<usize>> = zones
-                .iter()
-                .flat_map(|z| z.pieces.iter().map(|p| Some(p.parcel)).chain((z.non_cadastre_m2 > 0.0).then_some(None)))
-                .collect();
+            let space_parcels: Vec<Option<usize>> =
+                zones.iter().flat_map(spaces_of).map(|p| p.map(|p| p.parcel)).collect();
             let n = space_parcels.len();
             if [points.len(), counted.len(), kinds.len(), overlap_starts.len() - 1].iter().any(|&l| l != n) {
                 return Err(bad("the cut's spaces disagree"));
