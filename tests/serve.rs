@@ -346,11 +346,15 @@ fn a_second_start_reads_the_snapshot_file_and_a_damaged_one_is_rebuilt() {
         (who, tile.2.len(), shares)
     };
     assert!(snapshot_files(dir.path()).is_empty());
+    let shares = || ["csv", "json", "geojson"].map(|f| crate::ok(&store, &["shares", "--format", f]));
+    let from_store = shares();
     let first = Server::start(&store);
     let built = answers(&first);
     let (file, at, len) = written(dir.path());
     assert!(len > 100_000, "{len} bytes");
     assert!(first.stop().success());
+    // The shares command reads the sub-sectors' shares from the file's beginning: the same.
+    assert_eq!(shares(), from_store);
 
     // Read, not written again; the same answers (the same ETag: the same snapshot).
     let second = Server::start(&store);

@@ -46,9 +46,9 @@ pub struct Held {
     pub tag_hash: u64,
     /// How long it took to build, in milliseconds.
     pub build_ms: f64,
-    /// What its snapshot file is computed from (the tag, when each version was written, where
-    /// the store is and the part served); `None` for a held snapshot not read from a store.
-    pub file_key: Option<u64>,
+    /// What its snapshot file is computed from; `None` for a held snapshot not read from a
+    /// store.
+    pub file_key: Option<FileKey>,
     /// The CRS84 box of each collection.
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
     /// The layers' shapes as shared arcs, for the tiles (built on first use).
@@ -128,23 +128,37 @@ fn extents(snap: &Snapshot, assign: &AssignReport) -> BTreeMap<&'static str, Opt
     ])
 }
 
-/// Everything the answers of a held snapshot depend on: the layers' versions, the rules' text
-/// (not only their name), the owner classification, the date and this program's version.
+/// The two keys of a held snapshot's file (`crate::kept`): `store` (its header's) covers what
+/// its ledger and overlay are computed from ([`store_tag`]), `held` (its first section) also
+/// the rules and the date ([`tag_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileKey {
+    pub store: u64,
+    pub held: u64,
+}
+
+/// What a snapshot's land figures depend on: the layers' versions, the owner classification
+/// and this program's version.
+pub(crate) fn store_tag(versions: &BTreeMap<Layer, Option<i64>>, classifier: &domania_core::Classifier) -> String {
+    use std::fmt::Write as _;
+    let mut tag: String = versions.iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
+    let _ = write!(tag, "classifier:{classifier:?};domania:{}", env!("CARGO_PKG_VERSION"));
+    tag
+}
+
+/// Everything the answers of a held snapshot depend on: its [`store_tag`], the rules' text
+/// (not only their name) and the date.
 pub(crate) fn tag_of(
     versions: &BTreeMap<Layer, Option<i64>>,
     rules: &LoadedRules,
     classifier: &domania_core::Classifier,
     date: Date,
 ) -> String {
-    use std::fmt::Write as _;
-    let mut tag: String = versions.iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
-    let _ = write!(
-        tag,
-        "rules:{:016x};classifier:{classifier:?};date:{date};domania:{}",
-        domania_core::hash::fnv1a(rules.text.as_bytes()),
-        env!("CARGO_PKG_VERSION")
-    );
-    tag
+    format!(
+        "{};rules:{:016x};date:{date}",
+        store_tag(versions, classifier),
+        domania_core::hash::fnv1a(rules.text.as_bytes())
+    )
 }
 
 impl App {
@@ -154,7 +168,7 @@ impl App {
         let t = Instant::now();
         let snapshot = self.snapshot()?;
         let stamp = self.open_read()?.version_stamp(snapshot.versions())?;
-        let key = self.snapshot_file_key(&tag_of(snapshot.versions(), &rules, self.classifier(), date), &stamp);
+        let key = self.snapshot_file_key(snapshot.versions(), &stamp, &rules, date);
         let mut held = Held::of(snapshot, rules, date, self.classifier(), t);
         held.file_key = Some(key);
         Ok(held)

@@ -2,36 +2,40 @@
 //! building it again (the flat layout of `domania_core::flat`, a version and a checksum).
 //!
 //! It is written once per held snapshot, beside a GeoPackage store (`demo.gpkg.snapshot`) or,
-//! for a database, in the server's cache folder (one file per database and part served). Its
-//! key is everything the content is computed from: the held snapshot's tag (layer versions,
-//! rules, classification, date, program version), when each of those versions was written (a
-//! store remade from nothing has the same version numbers), where the store is and the part
-//! served. A file with another key, damaged, cut short or of another format is rebuilt and
-//! written again, never read.
+//! for a database, in the server's cache folder (one file per database and part served). It
+//! has two keys ([`FileKey`]): the header's is what its land figures are computed from (layer
+//! versions, when each was written — a store remade from nothing has the same version
+//! numbers —, classification, program version, where the store is and the part served); its
+//! first section also covers the rules and the date. A file whose keys differ, damaged, cut
+//! short or of another format is rebuilt and written again, never read.
 //!
-//! It holds the snapshot (parcels with flat coordinates, owners as classified, zones,
-//! addresses, versions), the shape work of its shares and managers (the sub-sectors' overlay,
-//! every space's shape, point and overlaps: `domania_engine::Cut`) and the tiles' topologies
-//! (the layers' shapes as shared arcs), with their R-trees as they were. As it is read, the
-//! IDUs are hashed again and the shares, decisions and managers worked out from the cut: sums
-//! and the rules, no geometry.
+//! It holds, in this order, the snapshot's ledger (parcels' IDUs and contenances, owners as
+//! classified, zones, versions) and the sub-sectors' overlay with the parcels: what a
+//! `shares` command needs, read from the file's beginning whatever rules and date a server
+//! wrote it with ([`App::kept_subsector_shares`]); then the parcels' flat coordinates, the
+//! addresses, the parcels' R-tree, every space's shape, point and overlaps (the rest of
+//! `domania_engine::Cut`) and the tiles' topologies (the layers' shapes as shared arcs) with
+//! their R-trees as they were. As a server reads it, the IDUs are hashed again and the shares,
+//! decisions and managers worked out from the cut: sums and the rules, no geometry.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use domania_core::Layer;
 use domania_core::flat::{FlatError, FlatReader, FlatWriter};
-use domania_engine::{Cut, Snapshot};
+use domania_engine::{Ledger, SharesReport, Snapshot, Zone};
 use domania_tiles::layers::Topologies;
 
 use crate::error::Result;
 use crate::files::LoadedRules;
-use crate::held::{Held, tag_of};
+use crate::held::{FileKey, Held, store_tag, tag_of};
 use crate::{App, Date};
 
 /// What the file holds.
 const KIND: &[u8; 8] = b"SNAPSHOT";
 /// The layout of its sections (raise it whenever they change).
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// What became of the snapshot file at a build.
 #[derive(Debug)]
@@ -82,9 +86,24 @@ impl App {
         }
     }
 
-    /// The key of a snapshot file of the held snapshot tagged `tag`: the tag, `stamp` (when
-    /// its versions were written), where the store is and the part served.
-    pub(crate) fn snapshot_file_key(&self, tag: &str, stamp: &str) -> u64 {
+    /// The keys of the snapshot file of the store at `versions` written at `stamp`
+    /// ([`domania_store::Store::version_stamp`]), held with `rules` on `date`.
+    pub(crate) fn snapshot_file_key(
+        &self,
+        versions: &BTreeMap<Layer, Option<i64>>,
+        stamp: &str,
+        rules: &LoadedRules,
+        date: Date,
+    ) -> FileKey {
+        FileKey {
+            store: self.file_key_of(&store_tag(versions, self.classifier()), stamp),
+            held: self.file_key_of(&tag_of(versions, rules, self.classifier(), date), stamp),
+        }
+    }
+
+    /// A key of what is computed from what `tag` says, of this store's versions written at
+    /// `stamp`, for the part served.
+    fn file_key_of(&self, tag: &str, stamp: &str) -> u64 {
         let served = self.served.as_ref().map(|s| format!("{s:?}")).unwrap_or_default();
         crate::fnv1a(format!("{tag}|{stamp}|{}|{served}", self.read_location().display()).as_bytes())
     }
@@ -106,7 +125,7 @@ impl App {
         let versions = store.versions()?;
         let stamp = store.version_stamp(&versions)?;
         drop(store);
-        let key = self.snapshot_file_key(&tag_of(&versions, &rules, self.classifier(), date), &stamp);
+        let key = self.snapshot_file_key(&versions, &stamp, &rules, date);
         // The search index and the map's names are left to be built on first use (a server
         // builds them behind its first answers).
         let bytes = match std::fs::read(&file) {
@@ -115,9 +134,11 @@ impl App {
             Err(e) => Err(e.to_string()),
         };
         let read = bytes.and_then(|bytes| {
-            let mut r = FlatReader::open(&bytes, KIND, FORMAT, key).map_err(|e| e.to_string())?;
-            let snapshot = Snapshot::read_from(&mut r).map_err(|e| e.to_string())?;
-            let mut cut = Cut::read_from(&mut r, &snapshot).map_err(|e| e.to_string())?;
+            let mut r = FlatReader::open(&bytes, KIND, FORMAT, key.store).map_err(|e| e.to_string())?;
+            if r.section::<u64>().map_err(|e| e.to_string())? != [key.held] {
+                return Err("worked out with other rules or on another day".to_owned());
+            }
+            let (snapshot, mut cut) = Snapshot::read_with_cut(&mut r).map_err(|e| e.to_string())?;
             // The shares and managers worked out from the cut on one core, the topologies read
             // on the other.
             let (computed, topo) = rayon::join(
@@ -159,6 +180,29 @@ impl App {
         Kept::Built { file, why, ms }
     }
 
+    /// The sub-sectors' shares (with `include_non_cadastre` as the rules' delegation says) and
+    /// the sub-sectors, from the beginning of the store's snapshot file when it is current for
+    /// the store as it is now, whatever rules and date a server wrote it with (shares depend on
+    /// neither); `None` when there is no such file, or it cannot be trusted (the caller then
+    /// works them out from the store).
+    #[must_use]
+    pub fn kept_subsector_shares(&self, include_non_cadastre: bool) -> Option<(SharesReport, Vec<Zone>)> {
+        let file = std::fs::File::open(self.snapshot_file()?).ok()?;
+        // Up to the checkpoint after the overlay: an eighth of the file at a million parcels.
+        let head = domania_core::flat::read_head(&file, file.metadata().ok()?.len()).ok()?;
+        let store = self.open_read().ok()?;
+        let versions = store.versions().ok()?;
+        let stamp = store.version_stamp(&versions).ok()?;
+        drop(store);
+        let key = self.file_key_of(&store_tag(&versions, self.classifier()), &stamp);
+        let mut r = FlatReader::open_head(&head, KIND, FORMAT, key).ok()?;
+        r.section::<u64>().ok()?;
+        let (ledger, overlay) = Ledger::read_with_overlay(&mut r).ok()?;
+        r.end().ok()?;
+        let report = ledger.subsector_shares(&overlay, include_non_cadastre);
+        Some((report, ledger.zones(Layer::Subsectors).to_vec()))
+    }
+
     /// Writes `held`'s snapshot file (after [`App::hold_kept`] said [`Kept::Built`]), section
     /// after section, to a file beside it renamed over it at the end: whole or not at all.
     /// Nothing is held in memory but a buffer.
@@ -177,11 +221,11 @@ impl App {
         let part = file.with_file_name(name);
         let written = (|| {
             let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&part)?);
-            let mut w = FlatWriter::to(out, KIND, FORMAT, key)?;
-            held.snapshot.write_to(&mut w)?;
+            let mut w = FlatWriter::to(out, KIND, FORMAT, key.store)?;
+            w.section(&[key.held])?;
             let cut = held.cut();
             let cut = cut.as_ref().ok_or_else(|| std::io::Error::other("the shape work is not kept any more"))?;
-            cut.write_to(&held.assign.spaces, &mut w)?;
+            held.snapshot.write_with_cut(cut, &held.assign.spaces, &mut w)?;
             held.topologies().write_to(&mut w)?;
             let out = w.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;
             out.sync_data()?;

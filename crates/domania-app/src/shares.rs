@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use domania_core::overlay::OverlayOptions;
 use domania_core::{Actor, Layer};
-use domania_engine::{KeyedShares, SharesReport, Snapshot, Zone};
+use domania_engine::{KeyedShares, SharesReport, Zone};
 use serde::Serialize;
 
 use crate::App;
@@ -19,12 +19,12 @@ pub(crate) fn layer_missing(layer: Layer) -> AppError {
     AppError::said(ErrorCode::LayerMissing, "error-layer-missing", vec![("layer", crate::error::layer_arg(layer))])
 }
 
-/// Land by actor and owner in every zone of a layer, with the snapshot the zones' shapes are in.
+/// Land by actor and owner in every zone of a layer, with the zones.
 #[derive(Debug, Clone)]
 pub struct Shares {
     pub layer: Layer,
     pub report: SharesReport,
-    pub snapshot: Snapshot,
+    pub zones: Vec<Zone>,
 }
 
 /// One row of the shares table: a (zone, actor, owner), or a zone's non-cadastré remainder.
@@ -158,14 +158,15 @@ impl Shares {
     /// The zones with their shares as GeoJSON features.
     #[must_use]
     pub fn geojson(&self) -> FeatureCollection<'_, ZoneProperties<'_>> {
-        zones_geojson(&self.report.zones, self.snapshot.zones(self.layer))
+        zones_geojson(&self.report.zones, &self.zones)
     }
 }
 
 impl App {
     /// Land by actor and owner in every zone of `layer` (sub-sectors, QPV, conventions).
     /// `rules` decide the denominator of shares (`delegation.include_non_cadastre`); none: the
-    /// cadastré land.
+    /// cadastré land. The sub-sectors' are read from the snapshot file a server wrote when it
+    /// is current ([`App::kept_subsector_shares`]), else worked out from the store.
     pub fn shares(&self, layer: Layer, rules: Option<&LoadedRules>) -> Result<Shares> {
         if !layer.is_zone() {
             return Err(AppError::new(
@@ -174,11 +175,16 @@ impl App {
             ));
         }
         let include_nc = rules.is_some_and(|r| r.rules.config().delegation.include_non_cadastre);
-        let snapshot = self.snapshot_for(layer)?;
-        let report = snapshot.shares(layer, include_nc, OverlayOptions::default());
+        let kept = if layer == Layer::Subsectors { self.kept_subsector_shares(include_nc) } else { None };
+        let (report, zones) = if let Some(kept) = kept {
+            kept
+        } else {
+            let snapshot = self.snapshot_for(layer)?;
+            (snapshot.shares(layer, include_nc, OverlayOptions::default()), snapshot.zones(layer).to_vec())
+        };
         if report.zones.is_empty() {
             return Err(layer_missing(layer));
         }
-        Ok(Shares { layer, report, snapshot })
+        Ok(Shares { layer, report, zones })
     }
 }

@@ -52,8 +52,15 @@ fn a_snapshot_file_is_read_when_current_and_rebuilt_otherwise() {
     let file = app.snapshot_file().unwrap();
     assert_eq!(file, dir.path().join("s.gpkg.snapshot"));
 
+    let fresh = app.shares(Layer::Subsectors, None).unwrap();
+    assert!(app.kept_subsector_shares(false).is_none(), "no file yet");
     let (first, built) = keep(&app, DAY);
     assert_eq!(first, "built: none yet");
+    // The shares command reads the sub-sectors' shares from the beginning of the file: the
+    // figures worked out from the store.
+    assert_eq!(app.kept_subsector_shares(false).expect("a current file").0, fresh.report);
+    let kept = app.shares(Layer::Subsectors, None).unwrap();
+    assert_eq!((kept.report, kept.zones), (fresh.report.clone(), fresh.zones.clone()));
     assert!(built.iter().any(|t| t.len() > 1000), "the tiles draw the territory");
     let (second, read) = keep(&app, DAY);
     assert_eq!(second, "read");
@@ -106,12 +113,15 @@ fn a_snapshot_file_is_read_when_current_and_rebuilt_otherwise() {
     assert!(!dead.exists() && alive.exists());
     std::fs::remove_file(&alive).unwrap();
 
-    // Another day judges conventions anew: stale.
-    assert!(keep(&app, DAY.tomorrow().unwrap()).0.starts_with("built: computed from another state"));
+    // Another day judges conventions anew: stale, but its land figures are the same.
+    assert_eq!(keep(&app, DAY.tomorrow().unwrap()).0, "built: worked out with other rules or on another day");
+    assert_eq!(app.kept_subsector_shares(false).expect("the same land").0, fresh.report);
     // A store remade from nothing has the same version numbers, not the same versions.
     let (_, on_day) = keep(&app, DAY);
     std::fs::remove_file(&store).unwrap();
     let _ = domania_testkit::territory::store(2_000, dir.path());
+    assert!(app.kept_subsector_shares(false).is_none(), "the file of the store before is not read");
+    assert_ne!(app.shares(Layer::Subsectors, None).unwrap().report, fresh.report);
     let (what, remade) = keep(&app, DAY);
     assert!(what.starts_with("built: computed from another state"), "{what}");
     assert_ne!(remade, on_day);

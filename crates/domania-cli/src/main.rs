@@ -415,8 +415,10 @@ pub enum Command {
         #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
         cors_origin: Vec<String>,
         /// Where the server keeps its snapshot file, read at the next start instead of building
-        /// the snapshot again. Default: beside a GeoPackage store (`STORE.gpkg.snapshot`), in
-        /// the user's cache folder for a PostGIS store (`~/.cache/domania`).
+        /// the snapshot again (and by `shares`, for the sub-sectors' shares, when
+        /// `DOMANIA_SNAPSHOT_DIR` says the same folder). Default: beside a GeoPackage store
+        /// (`STORE.gpkg.snapshot`), in the user's cache folder for a PostGIS store
+        /// (`~/.cache/domania`).
         #[arg(long, env = "DOMANIA_SNAPSHOT_DIR", value_name = "DIR")]
         snapshot_dir: Option<PathBuf>,
     },

@@ -19,6 +19,11 @@
 //! The count and the checksum come last so that the file is written in one pass, section
 //! after section, without holding it whole in memory.
 //!
+//! A checkpoint ([`FlatWriter::checkpoint`]) is a section of three numbers: `b"CHECKPNT"`, its
+//! own offset and the CRC-32 of everything before it. A reader that needs only the sections
+//! before it reads the file up to there ([`read_head`]) and checks that much
+//! ([`FlatReader::open_head`]): the shares of a million parcels need 50 MB of a 400 MB file.
+//!
 //! A section is a slice of plain numbers (`bytemuck::Pod`: integers, floats, arrays of them),
 //! copied out at memory speed; nothing is parsed. Why not rkyv, why no memory map: mapping a
 //! file needs `unsafe`, which the workspace forbids, and every structure a server keeps is
@@ -33,7 +38,7 @@
 //! This module touches no file: it writes to any `io::Write` and reads bytes; where the file
 //! lives and how it is written atomically belongs to the application.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use bytemuck::Pod;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
@@ -41,6 +46,8 @@ use rayon::iter::ParallelIterator;
 use rayon::slice::ParallelSlice;
 
 const MAGIC: &[u8; 8] = b"DOMANIA\x1a";
+/// The first number of a checkpoint section.
+const CHECKPOINT: u64 = u64::from_le_bytes(*b"CHECKPNT");
 const ORDER: u32 = 0x0102_0304;
 const HEADER: usize = 8 + 8 + 4 + 4 + 8;
 /// The section count and the checksum.
@@ -159,6 +166,13 @@ impl<W: Write> FlatWriter<W> {
         self.section(&starts)
     }
 
+    /// Appends a checkpoint: a section of the checksum of everything before it, so that a
+    /// reader can trust the sections before it without reading the rest ([`read_head`]).
+    pub fn checkpoint(&mut self) -> std::io::Result<()> {
+        let (at, crc) = (self.written, u64::from(self.crc.clone().finalize()));
+        self.section(&[CHECKPOINT, at, crc])
+    }
+
     /// Seals the file (its section count and checksum) and gives back what it was written to.
     pub fn finish(mut self) -> std::io::Result<W> {
         let sections = self.sections.to_le_bytes();
@@ -183,24 +197,8 @@ impl<'a> FlatReader<'a> {
     /// Checks `bytes` (magic, kind, format, byte order, key, length, checksum) and reads its
     /// sections from the first.
     pub fn open(bytes: &'a [u8], kind: &[u8; 8], format: u32, key: u64) -> Result<Self, FlatError> {
-        if bytes.len() < HEADER + TRAILER {
-            return Err(if bytes.starts_with(&MAGIC[..bytes.len().min(8)]) {
-                FlatError::Truncated
-            } else {
-                FlatError::NotOurs
-            });
-        }
-        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or_default());
+        Self::header(bytes, *kind, format)?;
         let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
-        if &bytes[0..8] != MAGIC || &bytes[8..16] != kind {
-            return Err(FlatError::NotOurs);
-        }
-        if u32_at(16) != format {
-            return Err(FlatError::OtherFormat(u32_at(16), format));
-        }
-        if u32::from_ne_bytes(bytes[20..24].try_into().unwrap_or_default()) != ORDER {
-            return Err(FlatError::OtherFormat(u32_at(16), format));
-        }
         let (body, crc) = bytes.split_at(bytes.len() - 4);
         if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().unwrap_or_default()) {
             // A file cut short fails here too: its last four bytes are not its checksum.
@@ -211,6 +209,63 @@ impl<'a> FlatReader<'a> {
         }
         let end = body.len() - 8;
         Ok(Self { bytes: &body[..end], pos: HEADER, left: u64_at(end) })
+    }
+
+    /// Checks the beginning of a file up to its first checkpoint ([`read_head`]: magic, kind,
+    /// format, byte order, key, every section's length, the checkpoint's checksum) and reads
+    /// its sections from the first; [`FlatReader::end`] says whether all were read.
+    pub fn open_head(bytes: &'a [u8], kind: &[u8; 8], format: u32, key: u64) -> Result<Self, FlatError> {
+        Self::header(bytes, *kind, format)?;
+        let at = bytes.len().checked_sub(8 + 24).ok_or(FlatError::Truncated)?;
+        let numbers: [u64; 4] = std::array::from_fn(|i| {
+            u64::from_le_bytes(bytes[at + 8 * i..at + 8 * i + 8].try_into().unwrap_or_default())
+        });
+        if numbers[..3] != [24, CHECKPOINT, at as u64] {
+            return Err(FlatError::Truncated);
+        }
+        if u64::from(crc32fast::hash(&bytes[..at])) != numbers[3] {
+            return Err(FlatError::Damaged);
+        }
+        let found = u64::from_le_bytes(bytes[24..32].try_into().unwrap_or_default());
+        if found != key {
+            return Err(FlatError::Stale { found, expected: key });
+        }
+        let mut r = Self { bytes: &bytes[..at], pos: HEADER, left: u64::MAX };
+        let mut sections = 0;
+        while r.pos < at {
+            r.raw()?;
+            sections += 1;
+        }
+        Ok(Self { bytes: &bytes[..at], pos: HEADER, left: sections })
+    }
+
+    /// Magic, kind, format and byte order: the header's checks but the key.
+    fn header(bytes: &[u8], kind: [u8; 8], format: u32) -> Result<(), FlatError> {
+        if bytes.len() < HEADER + TRAILER {
+            return Err(if bytes.starts_with(&MAGIC[..bytes.len().min(8)]) {
+                FlatError::Truncated
+            } else {
+                FlatError::NotOurs
+            });
+        }
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or_default());
+        if &bytes[0..8] != MAGIC || bytes[8..16] != kind {
+            return Err(FlatError::NotOurs);
+        }
+        if u32_at(16) != format || u32::from_ne_bytes(bytes[20..24].try_into().unwrap_or_default()) != ORDER {
+            return Err(FlatError::OtherFormat(u32_at(16), format));
+        }
+        Ok(())
+    }
+
+    /// The next section, which must be a checkpoint ([`FlatWriter::checkpoint`]; its checksum
+    /// is the file's business: [`FlatReader::open`] checked the whole).
+    pub fn checkpoint(&mut self) -> Result<(), FlatError> {
+        let at = self.pos as u64;
+        match self.section::<u64>()?[..] {
+            [CHECKPOINT, pos, _] if pos == at => Ok(()),
+            _ => Err(FlatError::Inconsistent("no checkpoint where one belongs")),
+        }
     }
 
     fn raw(&mut self) -> Result<&'a [u8], FlatError> {
@@ -322,6 +377,32 @@ pub fn check_offsets<T: Copy + Ord + TryInto<usize>>(starts: &[T], len: usize) -
     Ok(())
 }
 
+/// The beginning of a flat file of `len` bytes read from `src`, up to and with its first
+/// checkpoint ([`FlatWriter::checkpoint`]), section by section, to be opened with
+/// [`FlatReader::open_head`]; the rest is not read. An error when it has none, or a length
+/// runs past the file.
+pub fn read_head(src: impl std::io::Read, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut src = std::io::BufReader::with_capacity(1 << 16, src.take(len));
+    let mut head = vec![0u8; HEADER];
+    src.read_exact(&mut head)?;
+    loop {
+        let mut n = [0u8; 8];
+        src.read_exact(&mut n)?;
+        let n = u64::from_le_bytes(n);
+        let from = head.len();
+        let body = n
+            .checked_next_multiple_of(8)
+            .filter(|&b| from as u64 + 8 + b <= len)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "a section runs past the file"))?;
+        head.extend_from_slice(&n.to_le_bytes());
+        head.resize(from + 8 + body as usize, 0);
+        src.read_exact(&mut head[from + 8..])?;
+        if n == 24 && head[from + 8..from + 16] == CHECKPOINT.to_le_bytes() {
+            return Ok(head);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +463,46 @@ mod tests {
         assert_eq!(r.shapes().unwrap(), shapes);
         assert_eq!(r.opt_strings().unwrap(), vec![Some("a".to_owned()), None, Some(String::new())]);
         r.end().unwrap();
+    }
+
+    #[test]
+    fn the_head_up_to_a_checkpoint_is_read_and_checked_without_the_rest() {
+        let mut w = FlatWriter::new(b"TESTFILE", 2, 7);
+        w.strings(["75118000AB0001", "91216000AB0002"]).unwrap();
+        w.section(&[24u64, 1, 2]).unwrap(); // 24 bytes, not a checkpoint
+        w.checkpoint().unwrap();
+        w.section(&vec![9u8; 100_000]).unwrap();
+        let bytes = w.finish().unwrap();
+        let head = read_head(&bytes[..], bytes.len() as u64).unwrap();
+        assert!(head.len() < 200 && bytes.starts_with(&head));
+        let mut r = FlatReader::open_head(&head, b"TESTFILE", 2, 7).unwrap();
+        assert_eq!(r.strings().unwrap(), vec!["75118000AB0001".to_owned(), "91216000AB0002".to_owned()]);
+        assert_eq!(r.section::<u64>().unwrap(), vec![24, 1, 2]);
+        r.end().unwrap();
+        assert_eq!(
+            FlatReader::open_head(&head, b"TESTFILE", 2, 8).unwrap_err(),
+            FlatError::Stale { found: 7, expected: 8 }
+        );
+        // The whole file reads through its checkpoint.
+        let mut r = FlatReader::open(&bytes, b"TESTFILE", 2, 7).unwrap();
+        let _ = (r.strings().unwrap(), r.section::<u64>().unwrap());
+        r.checkpoint().unwrap();
+        assert_eq!(r.section::<u8>().unwrap().len(), 100_000);
+        r.end().unwrap();
+        // Damaged before the checkpoint, a head cut short, a file without a checkpoint or
+        // whose lengths run past it: refused.
+        let mut bad = head.clone();
+        bad[40] ^= 1;
+        assert_eq!(FlatReader::open_head(&bad, b"TESTFILE", 2, 7).unwrap_err(), FlatError::Damaged);
+        assert!(FlatReader::open_head(&head[..head.len() - 8], b"TESTFILE", 2, 7).is_err());
+        assert!(read_head(&file(1)[..], file(1).len() as u64).is_err());
+        assert!(read_head(&bytes[..head.len() - 1], head.len() as u64 - 1).is_err());
+        let mut long = bytes.clone();
+        long[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(read_head(&long[..], long.len() as u64).is_err());
+        // A checkpoint read where another section is: an error.
+        let mut r = FlatReader::open(&bytes, b"TESTFILE", 2, 7).unwrap();
+        assert!(r.checkpoint().is_err());
     }
 
     #[test]

@@ -251,8 +251,10 @@ mod file {
     use domania_core::overlay::{Overlap, Overlay, Piece, ZoneOverlay};
     use geo_types::{MultiPolygon, Point};
 
+    use domania_store::Layer;
+
     use super::{Cut, CutSpace, SpaceAssignment, spaces_of};
-    use crate::snapshot::Snapshot;
+    use crate::snapshot::{Ledger, Snapshot};
 
     /// No shape, the whole parcel's, its own (in the shapes section).
     const NO_SHAPE: u8 = 0;
@@ -270,17 +272,51 @@ mod file {
             .collect()
     }
 
-    impl Cut {
-        /// Appends the cut to a snapshot file; the shapes [`Snapshot::assign_cut`] moved into
-        /// the report are taken from its `spaces`.
-        pub fn write_to<W: std::io::Write>(
+    impl Snapshot {
+        /// Appends the snapshot and its `cut` to a snapshot file (`spaces`: the report
+        /// [`Snapshot::assign_cut`] moved the cut's shapes into), what land figures need first:
+        /// the snapshot's ledger and the sub-sectors' overlay, a checkpoint (they can be read
+        /// and trusted without the rest: `domania_core::flat::read_head`), then the parcels'
+        /// shapes, the addresses, the R-tree and the spaces.
+        pub fn write_with_cut<W: std::io::Write>(
             &self,
+            cut: &Cut,
             spaces: &[SpaceAssignment],
             w: &mut FlatWriter<W>,
         ) -> std::io::Result<()> {
-            if spaces.len() != self.spaces.len() {
-                return Err(std::io::Error::other("the cut and its report disagree"));
-            }
+            self.write_ledger(w)?;
+            cut.write_overlay(w)?;
+            w.checkpoint()?;
+            self.write_shapes(w)?;
+            cut.write_spaces(spaces, w)
+        }
+
+        /// Reads a snapshot and its cut ([`Snapshot::write_with_cut`]), every index checked.
+        pub fn read_with_cut(r: &mut FlatReader<'_>) -> Result<(Self, Cut), FlatError> {
+            let (ledger, overlay) = Ledger::read_with_overlay(r)?;
+            r.checkpoint()?;
+            let snapshot = Snapshot::read_from(ledger, r)?;
+            let cut = Cut::read_spaces(overlay, r, &snapshot)?;
+            Ok((snapshot, cut))
+        }
+    }
+
+    impl Ledger {
+        /// Reads the beginning of what [`Snapshot::write_with_cut`] wrote: the ledger and the
+        /// sub-sectors' overlay (their shares: [`Ledger::subsector_shares`]), up to the
+        /// checkpoint.
+        pub fn read_with_overlay(r: &mut FlatReader<'_>) -> Result<(Self, Overlay), FlatError> {
+            let ledger = Ledger::read_from(r)?;
+            let overlay = Cut::read_overlay(r, &ledger)?;
+            Ok((ledger, overlay))
+        }
+    }
+
+    impl Cut {
+        /// Appends the first part of the cut to a snapshot file: the sub-sectors' overlay
+        /// with the parcels (what their shares are summed from), right after the snapshot's
+        /// [`Ledger`](crate::snapshot::Ledger).
+        pub(crate) fn write_overlay<W: std::io::Write>(&self, w: &mut FlatWriter<W>) -> std::io::Result<()> {
             let zones = &self.overlay.zones;
             w.section(&zones.iter().map(|z| z.zone as u64).collect::<Vec<_>>())?;
             w.section(&zones.iter().map(|z| [z.area_m2, z.non_cadastre_m2]).collect::<Vec<_>>())?;
@@ -293,7 +329,21 @@ mod file {
             w.section(&pieces().map(|p| u8::from(p.whole)).collect::<Vec<_>>())?;
             let overlaps = &self.overlay.overlaps;
             w.section(&overlaps.iter().map(|o| [o.a as u64, o.b as u64]).collect::<Vec<_>>())?;
-            w.section(&overlaps.iter().map(|o| o.area_m2).collect::<Vec<_>>())?;
+            w.section(&overlaps.iter().map(|o| o.area_m2).collect::<Vec<_>>())
+        }
+
+        /// Appends the second part of the cut (anywhere after the first): every space's point,
+        /// counted area, overlaps and shape; the shapes [`Snapshot::assign_cut`] moved into the
+        /// report are taken from its `spaces`.
+        pub(crate) fn write_spaces<W: std::io::Write>(
+            &self,
+            spaces: &[SpaceAssignment],
+            w: &mut FlatWriter<W>,
+        ) -> std::io::Result<()> {
+            if spaces.len() != self.spaces.len() {
+                return Err(std::io::Error::other("the cut and its report disagree"));
+            }
+            let zones = &self.overlay.zones;
             let point = |s: &CutSpace| s.point.map_or([0.0; 3], |p| [1.0, p.x(), p.y()]);
             w.section(&self.spaces.iter().map(point).collect::<Vec<_>>())?;
             w.section(&self.spaces.iter().map(|s| s.counted_m2).collect::<Vec<_>>())?;
@@ -320,9 +370,9 @@ mod file {
             w.shapes(own)
         }
 
-        /// Reads a cut [`Cut::write_to`] wrote, after `snapshot` (whose parcels and sub-sectors
-        /// it names), every index checked.
-        pub fn read_from(r: &mut FlatReader<'_>, snapshot: &Snapshot) -> Result<Self, FlatError> {
+        /// Reads the overlay [`Cut::write_overlay`] wrote, after the `ledger` whose parcels
+        /// and sub-sectors it names, every index checked.
+        pub(crate) fn read_overlay(r: &mut FlatReader<'_>, ledger: &Ledger) -> Result<Overlay, FlatError> {
             let bad = FlatError::Inconsistent;
             let (zone_ids, zone_areas, piece_starts, sliver_starts, slivers) = (
                 r.section::<u64>()?,
@@ -333,27 +383,23 @@ mod file {
             );
             let (parcel_ids, piece_areas, wholes) = (r.section::<u64>()?, r.section::<[f64; 3]>()?, r.section::<u8>()?);
             let (overlap_ids, overlap_areas) = (r.section::<[u64; 2]>()?, r.section::<f64>()?);
-            let (points, counted, overlap_starts, overlap_keys) =
-                (r.section::<[f64; 3]>()?, r.section::<f64>()?, r.section::<u64>()?, r.strings()?);
-            let (kinds, mut own) = (r.section::<u8>()?, r.shapes()?.into_iter());
             let n_zones = zone_ids.len();
             check_offsets(&piece_starts, parcel_ids.len())?;
             check_offsets(&sliver_starts, slivers.len())?;
-            check_offsets(&overlap_starts, overlap_keys.len())?;
             if zone_areas.len() != n_zones || piece_starts.len() != n_zones + 1 || sliver_starts.len() != n_zones + 1 {
                 return Err(bad("the cut's zones disagree"));
             }
             if piece_areas.len() != parcel_ids.len() || wholes.len() != parcel_ids.len() {
                 return Err(bad("the cut's pieces disagree"));
             }
-            let (parcels, subsectors) = (snapshot.parcels(), snapshot.subsectors().len());
+            let (parcels, subsectors) = (ledger.parcels(), ledger.zones(Layer::Subsectors).len());
             let index = |i: u64, len: usize| usize::try_from(i).ok().filter(|&i| i < len);
             let mut zones = Vec::with_capacity(n_zones);
             for (k, (&zone, &[area_m2, non_cadastre_m2])) in zone_ids.iter().zip(&zone_areas).enumerate() {
                 let (from, to) = (piece_starts[k] as usize, piece_starts[k + 1] as usize);
                 let pieces = (from..to)
                     .map(|i| {
-                        let parcel = index(parcel_ids[i], parcels.len()).ok_or(bad("a piece of no parcel"))?;
+                        let parcel = index(parcel_ids[i], parcels).ok_or(bad("a piece of no parcel"))?;
                         let [area_m2, overlap_m2, parcel_area_m2] = piece_areas[i];
                         Ok(Piece { parcel, area_m2, whole: wholes[i] != 0, overlap_m2, parcel_area_m2 })
                     })
@@ -371,11 +417,28 @@ mod file {
             let overlaps = overlap_ids
                 .iter()
                 .zip(&overlap_areas)
-                .map(|(&[a, b], &area_m2)| match (index(a, parcels.len()), index(b, parcels.len())) {
+                .map(|(&[a, b], &area_m2)| match (index(a, parcels), index(b, parcels)) {
                     (Some(a), Some(b)) => Ok(Overlap { a, b, area_m2 }),
                     _ => Err(bad("an overlap of no parcel")),
                 })
                 .collect::<Result<Vec<_>, FlatError>>()?;
+            Ok(Overlay { zones, overlaps })
+        }
+
+        /// Reads the rest of a cut ([`Cut::write_spaces`]) whose `overlay` was read first, once
+        /// its `snapshot` is read (a space that is a whole parcel has the parcel's shape).
+        pub(crate) fn read_spaces(
+            overlay: Overlay,
+            r: &mut FlatReader<'_>,
+            snapshot: &Snapshot,
+        ) -> Result<Self, FlatError> {
+            let bad = FlatError::Inconsistent;
+            let (points, counted, overlap_starts, overlap_keys) =
+                (r.section::<[f64; 3]>()?, r.section::<f64>()?, r.section::<u64>()?, r.strings()?);
+            let (kinds, mut own) = (r.section::<u8>()?, r.shapes()?.into_iter());
+            check_offsets(&overlap_starts, overlap_keys.len())?;
+            let parcels = snapshot.parcels();
+            let zones = &overlay.zones;
             // The spaces: each zone's pieces, then its non-cadastré space when it has one.
             let space_parcels: Vec<Option<usize>> =
                 zones.iter().flat_map(spaces_of).map(|p| p.map(|p| p.parcel)).collect();
@@ -387,7 +450,9 @@ mod file {
             for (k, parcel) in space_parcels.into_iter().enumerate() {
                 let geom_l93: Option<MultiPolygon<f64>> = match (kinds[k], parcel) {
                     (NO_SHAPE, _) => None,
-                    (PARCEL_SHAPE, Some(p)) => Some(parcels[p].geom_l93.clone()),
+                    (PARCEL_SHAPE, Some(p)) => {
+                        Some(parcels.get(p).ok_or(bad("a space of no parcel"))?.geom_l93.clone())
+                    }
                     (OWN_SHAPE, _) => Some(own.next().ok_or(bad("a space's shape is missing"))?),
                     _ => return Err(bad("a space's shape")),
                 };
@@ -402,7 +467,7 @@ mod file {
             if own.next().is_some() {
                 return Err(bad("shapes of no space"));
             }
-            Ok(Cut { overlay: Overlay { zones, overlaps }, spaces })
+            Ok(Cut { overlay, spaces })
         }
     }
 }

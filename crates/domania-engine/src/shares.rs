@@ -1,11 +1,11 @@
 //! Land by actor and owner in the zones of a layer: the overlay of parcels with zones, summed.
 
 use domania_core::overlay::{Overlay, OverlayOptions};
-use domania_core::shares::{ZoneShares, zone_shares_with_contenance};
+use domania_core::shares::{Holding, ZoneShares, zone_shares_with_contenance};
 use domania_store::Layer;
 use serde::Serialize;
 
-use crate::snapshot::{Snapshot, Zone};
+use crate::snapshot::{Ledger, Snapshot, Zone};
 
 /// Shares of one zone, with its key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -61,26 +61,52 @@ impl Snapshot {
     }
 
     pub(crate) fn shares_of(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
-        let contenances: Vec<Option<f64>> = self.parcels.iter().map(|p| p.contenance.map(|c| c as f64)).collect();
+        let contenance: Vec<Option<i64>> = self.parcels.iter().map(|p| p.contenance).collect();
+        let land = Land { idu: &|i| &self.parcels[i].idu, contenance: &contenance, holdings: &self.holdings };
+        land.shares(zones, o, include_non_cadastre)
+    }
+}
+
+impl Ledger {
+    /// The shares of every sub-sector from their overlay with the parcels (read from the
+    /// file after the ledger): what [`Snapshot::shares`] gives for the sub-sectors.
+    #[must_use]
+    pub fn subsector_shares(&self, overlay: &Overlay, include_non_cadastre: bool) -> SharesReport {
+        let land = Land { idu: &|i| &self.idus[i], contenance: &self.contenance, holdings: &self.holdings };
+        land.shares(&self.subsectors, overlay, include_non_cadastre)
+    }
+}
+
+/// What shares are counted from besides the overlay: each parcel's IDU, contenance and
+/// holding, by position (a [`Snapshot`]'s or a file's ledger).
+pub(crate) struct Land<'a> {
+    pub(crate) idu: &'a dyn Fn(usize) -> &'a str,
+    pub(crate) contenance: &'a [Option<i64>],
+    pub(crate) holdings: &'a [Holding],
+}
+
+impl Land<'_> {
+    /// The shares of `zones` from their overlay `o` with the parcels.
+    pub(crate) fn shares(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
+        let contenances: Vec<Option<f64>> = self.contenance.iter().map(|c| c.map(|c| c as f64)).collect();
         let keyed = o
             .zones
             .iter()
             .map(|z| KeyedShares {
                 key: zones[z.zone].key.clone(),
                 name: zones[z.zone].name.clone(),
-                shares: zone_shares_with_contenance(z, &self.holdings, &contenances, include_non_cadastre),
+                shares: zone_shares_with_contenance(z, self.holdings, &contenances, include_non_cadastre),
                 slivers: z
                     .slivers
                     .iter()
-                    .map(|&k| (self.parcels[z.pieces[k].parcel].idu.clone(), z.pieces[k].area_m2))
+                    .map(|&k| ((self.idu)(z.pieces[k].parcel).to_owned(), z.pieces[k].area_m2))
                     .collect(),
             })
             .collect();
-        let overlaps = o
-            .overlaps
-            .iter()
-            .map(|x| (self.parcels[x.a].idu.clone(), self.parcels[x.b].idu.clone(), x.area_m2))
-            .collect();
+        let mut overlaps: Vec<(String, String, f64)> =
+            o.overlaps.iter().map(|x| ((self.idu)(x.a).to_owned(), (self.idu)(x.b).to_owned(), x.area_m2)).collect();
+        // In the order of their IDUs, whichever parcels were read (all or those meeting the zones).
+        overlaps.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
         SharesReport { method: SHARES_METHOD, zones: keyed, overlaps }
     }
 }

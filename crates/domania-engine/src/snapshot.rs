@@ -342,8 +342,9 @@ impl Snapshot {
     }
 }
 
-/// The snapshot in a snapshot file (`domania_core::flat`): parcels, owners as classified,
-/// zones, addresses and versions; the indexes are built again when it is read.
+/// The snapshot in a snapshot file (`domania_core::flat`), in two parts: the ledger (parcels'
+/// IDUs and contenances, owners as classified, zones, versions), then the parcels' shapes,
+/// the addresses and the parcels' R-tree; the IDUs are hashed again when it is read.
 mod file {
     use std::sync::Arc;
 
@@ -381,6 +382,90 @@ mod file {
             .collect())
     }
 
+    /// What land figures need of a snapshot, as its file begins: the parcels' IDUs and
+    /// contenances, the owners as classified and who holds what, the zones and the versions;
+    /// not the parcels' shapes, the addresses nor the indexes, which come after it
+    /// ([`Snapshot::write_with_cut`]). A shares command reads this much of a file, and the
+    /// sub-sectors' overlay after it ([`Ledger::read_with_overlay`]), and stops.
+    #[derive(Debug, Clone)]
+    pub struct Ledger {
+        versions: std::collections::BTreeMap<Layer, Option<i64>>,
+        pub(crate) idus: Vec<String>,
+        pub(crate) contenance: Vec<Option<i64>>,
+        pub(crate) holdings: Vec<Holding>,
+        pub(crate) subsectors: Vec<Zone>,
+        pub(crate) qpv: Vec<Zone>,
+        pub(crate) conventions: Vec<Zone>,
+    }
+
+    impl Ledger {
+        /// Reads the ledger [`Snapshot::write_ledger`] wrote.
+        pub(crate) fn read_from(r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
+            let bad = FlatError::Inconsistent;
+            let versions = r
+                .section::<[i64; 2]>()?
+                .into_iter()
+                .map(|[l, v]| {
+                    let layer = usize::try_from(l).ok().and_then(|l| Layer::ALL.get(l)).ok_or(bad("a layer"))?;
+                    Ok((*layer, (v != NONE).then_some(v)))
+                })
+                .collect::<Result<_, FlatError>>()?;
+            let (idus, contenance) = (r.strings()?, r.section::<i64>()?);
+            if idus.len() != contenance.len() {
+                return Err(bad("the parcels' arrays disagree"));
+            }
+            let contenance = contenance.into_iter().map(|c| (c != NONE).then_some(c)).collect();
+            let (sirens, names, actors) = (r.strings()?, r.strings()?, r.section::<u8>()?);
+            if sirens.len() != names.len() || sirens.len() != actors.len() {
+                return Err(bad("the owners' arrays disagree"));
+            }
+            let table: Vec<OwnerRef> = sirens
+                .into_iter()
+                .zip(names)
+                .zip(actors)
+                .map(|((siren, name), a)| {
+                    let actor = *Actor::ALL.get(usize::from(a)).ok_or(bad("an actor"))?;
+                    Ok(OwnerRef { siren: siren.into(), name: name.into(), actor })
+                })
+                .collect::<Result<_, FlatError>>()?;
+            let (starts, lists, covered) = (r.section::<u64>()?, r.section::<u32>()?, r.section::<u8>()?);
+            domania_core::flat::check_offsets(&starts, lists.len())?;
+            if starts.len() != idus.len() + 1 || covered.len() != idus.len() {
+                return Err(bad("the holdings and the parcels disagree"));
+            }
+            if lists.iter().any(|&o| o as usize >= table.len()) {
+                return Err(bad("a holding names an owner that is not there"));
+            }
+            let holdings: Vec<Holding> = starts
+                .windows(2)
+                .zip(covered)
+                .map(|(s, c)| Holding {
+                    owners: lists[s[0] as usize..s[1] as usize].iter().map(|&o| table[o as usize].clone()).collect(),
+                    covered: c != 0,
+                })
+                .collect();
+            let (subsectors, qpv, conventions) = (read_zones(r)?, read_zones(r)?, read_zones(r)?);
+            Ok(Self { versions, idus, contenance, holdings, subsectors, qpv, conventions })
+        }
+
+        /// How many parcels the snapshot holds.
+        #[must_use]
+        pub fn parcels(&self) -> usize {
+            self.idus.len()
+        }
+
+        /// The zones of `layer` (as [`Snapshot::zones`]).
+        #[must_use]
+        pub fn zones(&self, layer: Layer) -> &[Zone] {
+            match layer {
+                Layer::Subsectors => &self.subsectors,
+                Layer::Qpv => &self.qpv,
+                Layer::Conventions => &self.conventions,
+                _ => &[],
+            }
+        }
+    }
+
     impl Snapshot {
         /// Whether the snapshot can go to a file: a whole one (not limited to some zones'
         /// parcels, nor cut by a scenario).
@@ -389,8 +474,8 @@ mod file {
             self.limited_to.is_none() && self.by_idu.others.is_empty()
         }
 
-        /// Appends the snapshot to a snapshot file.
-        pub fn write_to<W: std::io::Write>(&self, w: &mut FlatWriter<W>) -> std::io::Result<()> {
+        /// Appends the first part of the snapshot to a snapshot file: its [`Ledger`].
+        pub(crate) fn write_ledger<W: std::io::Write>(&self, w: &mut FlatWriter<W>) -> std::io::Result<()> {
             let versions: Vec<[i64; 2]> = self
                 .versions
                 .iter()
@@ -399,7 +484,6 @@ mod file {
             w.section(&versions)?;
             w.strings(self.parcels.iter().map(|p| p.idu.as_str()))?;
             w.section(&self.parcels.iter().map(|p| p.contenance.unwrap_or(NONE)).collect::<Vec<i64>>())?;
-            w.shapes(self.parcels.iter().map(|p| &p.geom_l93))?;
             // Owners once each (a bailleur holds thousands of parcels), then each parcel's list.
             let mut owners: FxHashMap<*const str, u32> = FxHashMap::default();
             let mut table: Vec<&OwnerRef> = Vec::new();
@@ -431,6 +515,14 @@ mod file {
             for zones in [&self.subsectors, &self.qpv, &self.conventions] {
                 write_zones(w, zones)?;
             }
+            Ok(())
+        }
+
+        /// Appends the second part of the snapshot to a snapshot file (after its ledger, and
+        /// whatever else the file puts between them): the parcels' shapes, the addresses and
+        /// the parcels' R-tree.
+        pub(crate) fn write_shapes<W: std::io::Write>(&self, w: &mut FlatWriter<W>) -> std::io::Result<()> {
+            w.shapes(self.parcels.iter().map(|p| &p.geom_l93))?;
             let ban = &self.addresses.ban;
             w.strings(ban.iter().map(|a| a.id.as_str()))?;
             w.strings(ban.iter().map(|a| a.commune.as_str()))?;
@@ -448,57 +540,21 @@ mod file {
             self.index.write_to(w)
         }
 
-        /// Reads a snapshot [`Snapshot::write_to`] wrote, and indexes it.
-        pub fn read_from(r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
+        /// Reads the rest of a snapshot after its `ledger` ([`Snapshot::write_shapes`]), and
+        /// indexes it.
+        pub(crate) fn read_from(ledger: Ledger, r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
             let bad = FlatError::Inconsistent;
-            let versions = r
-                .section::<[i64; 2]>()?
-                .into_iter()
-                .map(|[l, v]| {
-                    let layer = usize::try_from(l).ok().and_then(|l| Layer::ALL.get(l)).ok_or(bad("a layer"))?;
-                    Ok((*layer, (v != NONE).then_some(v)))
-                })
-                .collect::<Result<_, FlatError>>()?;
-            let (idus, contenance, shapes) = (r.strings()?, r.section::<i64>()?, r.shapes()?);
-            if idus.len() != contenance.len() || idus.len() != shapes.len() {
-                return Err(bad("the parcels' arrays disagree"));
+            let Ledger { versions, idus, contenance, holdings, subsectors, qpv, conventions } = ledger;
+            let shapes = r.shapes()?;
+            if idus.len() != shapes.len() {
+                return Err(bad("the parcels' shapes and the ledger disagree"));
             }
             let parcels: Vec<ParcelRec> = idus
                 .into_iter()
                 .zip(contenance)
                 .zip(shapes)
-                .map(|((idu, c), geom_l93)| ParcelRec { idu, contenance: (c != NONE).then_some(c), geom_l93 })
+                .map(|((idu, contenance), geom_l93)| ParcelRec { idu, contenance, geom_l93 })
                 .collect();
-            let (sirens, names, actors) = (r.strings()?, r.strings()?, r.section::<u8>()?);
-            if sirens.len() != names.len() || sirens.len() != actors.len() {
-                return Err(bad("the owners' arrays disagree"));
-            }
-            let table: Vec<OwnerRef> = sirens
-                .into_iter()
-                .zip(names)
-                .zip(actors)
-                .map(|((siren, name), a)| {
-                    let actor = *Actor::ALL.get(usize::from(a)).ok_or(bad("an actor"))?;
-                    Ok(OwnerRef { siren: siren.into(), name: name.into(), actor })
-                })
-                .collect::<Result<_, FlatError>>()?;
-            let (starts, lists, covered) = (r.section::<u64>()?, r.section::<u32>()?, r.section::<u8>()?);
-            domania_core::flat::check_offsets(&starts, lists.len())?;
-            if starts.len() != parcels.len() + 1 || covered.len() != parcels.len() {
-                return Err(bad("the holdings and the parcels disagree"));
-            }
-            if lists.iter().any(|&o| o as usize >= table.len()) {
-                return Err(bad("a holding names an owner that is not there"));
-            }
-            let holdings: Vec<Holding> = starts
-                .windows(2)
-                .zip(covered)
-                .map(|(s, c)| Holding {
-                    owners: lists[s[0] as usize..s[1] as usize].iter().map(|&o| table[o as usize].clone()).collect(),
-                    covered: c != 0,
-                })
-                .collect();
-            let (subsectors, qpv, conventions) = (read_zones(r)?, read_zones(r)?, read_zones(r)?);
             let (id, commune, numero, rep, voie) =
                 (r.strings()?, r.strings()?, r.section::<i64>()?, r.opt_strings()?, r.strings()?);
             let (lieu_dit, code_postal, parcelles) = (r.opt_strings()?, r.opt_strings()?, r.opt_strings()?);
@@ -556,6 +612,8 @@ mod file {
     }
 }
 
+pub use file::Ledger;
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -565,7 +623,7 @@ mod tests {
     use domania_core::{Actor, Address};
     use geo_types::{LineString, MultiPolygon, Polygon};
 
-    use super::{Addresses, ParcelRec, Snapshot, Zone};
+    use super::{Addresses, Ledger, ParcelRec, Snapshot, Zone};
 
     fn square(x: f64, side: f64) -> LineString<f64> {
         LineString::from(vec![(x, 0.0), (x + side, 0.0), (x + side, side), (x, side), (x, 0.0)])
@@ -620,10 +678,13 @@ mod tests {
                 ppm: vec![("91216000AB0002".into(), "3 RUE DES LILAS".into())],
             });
         let mut w = FlatWriter::new(b"SNAPSHOT", 1, 9);
-        snapshot.write_to(&mut w).unwrap();
+        snapshot.write_ledger(&mut w).unwrap();
+        snapshot.write_shapes(&mut w).unwrap();
         let bytes = w.finish().unwrap();
         let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 9).unwrap();
-        let back = Snapshot::read_from(&mut r).unwrap();
+        let ledger = Ledger::read_from(&mut r).unwrap();
+        assert_eq!((ledger.parcels(), ledger.zones(domania_core::Layer::Qpv)), (3, snapshot.qpv()));
+        let back = Snapshot::read_from(ledger, &mut r).unwrap();
         r.end().unwrap();
         assert_eq!(back.parcels(), snapshot.parcels());
         assert_eq!(back.holdings(), snapshot.holdings());

@@ -3,7 +3,7 @@
 
 use domania_core::flat::{FlatError, FlatReader, FlatWriter};
 use domania_core::overlay::OverlayOptions;
-use domania_engine::{Cut, Snapshot, Zone};
+use domania_engine::{Cut, Ledger, Snapshot, Zone};
 use domania_rules::{Rules, RulesConfig};
 use geo::BoundingRect;
 use geo_types::{MultiPolygon, Rect};
@@ -34,9 +34,10 @@ fn territory() -> Snapshot {
         .expect("as many holdings as parcels")
 }
 
-fn written(cut: &Cut, spaces: &[domania_engine::SpaceAssignment]) -> Vec<u8> {
+/// `snap` and `cut` written as a snapshot file holds them.
+fn written(snap: &Snapshot, cut: &Cut, spaces: &[domania_engine::SpaceAssignment]) -> Vec<u8> {
     let mut w = FlatWriter::new(b"SNAPSHOT", 1, 7);
-    cut.write_to(spaces, &mut w).expect("written");
+    snap.write_with_cut(cut, spaces, &mut w).expect("written");
     w.finish().expect("sealed")
 }
 
@@ -56,12 +57,23 @@ fn an_assign_from_a_cut_read_back_is_the_full_assign() {
     assert!(cut.overlay.zones.iter().any(|z| z.non_cadastre_m2 > 0.0));
     assert!(spaces.iter().flat_map(|s| &s.assignments).any(|a| a.rule == domania_rules::RuleKind::Convention));
 
-    let bytes = written(&cut, spaces);
+    let bytes = written(&snap, &cut, spaces);
     let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 7).expect("opened");
-    let mut back = Cut::read_from(&mut r, &snap).expect("read");
+    let (snap_back, mut back) = Snapshot::read_with_cut(&mut r).expect("read");
     r.end().expect("every section read");
     assert_eq!(back.overlay, cut.overlay);
-    assert_eq!(snap.assign_cut(&rules, date, &mut back), full, "an assign from the cut read back");
+    assert_eq!(snap_back.parcels(), snap.parcels());
+    assert_eq!(snap_back.assign_cut(&rules, date, &mut back), full, "an assign from the cut read back");
+    // The beginning of the file alone gives the sub-sectors' shares, as a fresh overlay does.
+    let head = domania_core::flat::read_head(&bytes[..], bytes.len() as u64).expect("a checkpoint");
+    assert!(head.len() * 4 < bytes.len(), "{} of {} bytes", head.len(), bytes.len());
+    let mut r = FlatReader::open_head(&head, b"SNAPSHOT", 1, 7).expect("opened");
+    let (ledger, overlay) = Ledger::read_with_overlay(&mut r).expect("read");
+    r.end().expect("nothing else before the checkpoint");
+    assert_eq!(ledger.subsector_shares(&overlay, false), full.0, "the rules leave the non-cadastré land out");
+    let with_nc = snap.shares(domania_core::Layer::Subsectors, true, OverlayOptions::default());
+    assert_eq!(ledger.subsector_shares(&overlay, true), with_nc);
+    assert_ne!(with_nc, full.0, "the non-cadastré land counted: another denominator");
 }
 
 #[test]
@@ -78,14 +90,17 @@ fn a_cut_that_names_what_is_not_there_is_refused() {
         Vec::new(),
     )
     .expect("parts");
-    let bytes = written(&cut, &assign.spaces);
-    let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 7).expect("opened");
-    assert!(matches!(Cut::read_from(&mut r, &fewer), Err(FlatError::Inconsistent(_))));
     let none =
         Snapshot::from_parts(snap.parcels().to_vec(), snap.holdings().to_vec(), vec![], vec![], vec![]).expect("parts");
-    let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 7).expect("opened");
-    assert!(matches!(Cut::read_from(&mut r, &none), Err(FlatError::Inconsistent(_))));
+    for other in [&fewer, &none] {
+        let bytes = written(other, &cut, &assign.spaces);
+        let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 7).expect("opened");
+        assert!(matches!(Snapshot::read_with_cut(&mut r), Err(FlatError::Inconsistent(_))));
+        let head = domania_core::flat::read_head(&bytes[..], bytes.len() as u64).expect("a checkpoint");
+        let mut r = FlatReader::open_head(&head, b"SNAPSHOT", 1, 7).expect("opened");
+        assert!(matches!(Ledger::read_with_overlay(&mut r), Err(FlatError::Inconsistent(_))));
+    }
     // A report of other spaces is not written as this cut's.
     let mut w = FlatWriter::new(b"SNAPSHOT", 1, 7);
-    assert!(cut.write_to(&assign.spaces[1..], &mut w).is_err());
+    assert!(snap.write_with_cut(&cut, &assign.spaces[1..], &mut w).is_err());
 }

@@ -63,7 +63,10 @@ fn tell_wait(message: &str) {
 fn app(cli: &Cli) -> Result<App> {
     Ok(App::new(cli.store.clone(), cli.config.as_deref())?
         .with_reports(cli.reports.clone())
-        .with_wait(Duration::from_secs(cli.wait), Arc::new(tell_wait)))
+        .with_wait(Duration::from_secs(cli.wait), Arc::new(tell_wait))
+        // Where a server keeps its snapshot file (`serve --snapshot-dir` says it again):
+        // `shares` reads the sub-sectors' shares from it when it is current.
+        .with_snapshot_dir(std::env::var_os("DOMANIA_SNAPSHOT_DIR").map(std::path::PathBuf::from)))
 }
 
 fn author_name(author: Option<&str>) -> String {
