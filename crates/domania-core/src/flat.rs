@@ -38,6 +38,7 @@
 //! This module touches no file: it writes to any `io::Write` and reads bytes; where the file
 //! lives and how it is written atomically belongs to the application.
 
+use std::borrow::Cow;
 use std::io::{Read, Write};
 
 use bytemuck::Pod;
@@ -283,11 +284,38 @@ impl<'a> FlatReader<'a> {
 
     /// The next section, as the numbers it was written from.
     pub fn section<T: Pod>(&mut self) -> Result<Vec<T>, FlatError> {
+        Ok(self.slice()?.into_owned())
+    }
+
+    /// The next section, borrowed from the bytes read when they are aligned for `T` (sections
+    /// are on 8-byte offsets, and a large buffer's start is in practice), else copied: nothing
+    /// is allocated for what is only read through.
+    pub fn slice<T: Pod>(&mut self) -> Result<Cow<'a, [T]>, FlatError> {
         let raw = self.raw()?;
         if raw.len() % size_of::<T>().max(1) != 0 {
             return Err(FlatError::Inconsistent("a section's length is not a whole number of items"));
         }
-        Ok(bytemuck::pod_collect_to_vec(raw))
+        Ok(bytemuck::try_cast_slice(raw).map_or_else(|_| Cow::Owned(bytemuck::pod_collect_to_vec(raw)), Cow::Borrowed))
+    }
+
+    /// The next section of strings ([`FlatWriter::strings`]) as they lie in the file, checked
+    /// (UTF-8, every end on a character's boundary), each one taken when asked for.
+    pub fn str_table(&mut self) -> Result<StrTable<'a>, FlatError> {
+        let bytes = self.raw()?;
+        let text = std::str::from_utf8(bytes).map_err(|_| FlatError::Inconsistent("a string that is not UTF-8"))?;
+        let ends: Cow<'a, [u64]> = self.slice()?;
+        let mut from = 0u64;
+        for &end in ends.iter() {
+            let at = usize::try_from(end).map_err(|_| FlatError::Truncated)?;
+            if end < from || !text.is_char_boundary(at) || at > text.len() {
+                return Err(FlatError::Inconsistent("a string past its section"));
+            }
+            from = end;
+        }
+        if from as usize != text.len() {
+            return Err(FlatError::Inconsistent("bytes after the last string"));
+        }
+        Ok(StrTable { text, ends })
     }
 
     /// The next R-tree ([`FlatWriter::tree`]): its nodes as they were, not bulk-loaded again
@@ -301,17 +329,8 @@ impl<'a> FlatReader<'a> {
 
     /// The next section of strings ([`FlatWriter::strings`]).
     pub fn strings(&mut self) -> Result<Vec<String>, FlatError> {
-        let bytes = self.raw()?;
-        let ends: Vec<u64> = self.section()?;
-        let mut from = 0usize;
-        ends.iter()
-            .map(|&end| {
-                let end = usize::try_from(end).map_err(|_| FlatError::Truncated)?;
-                let s = bytes.get(from..end).ok_or(FlatError::Inconsistent("a string past its section"))?;
-                from = end;
-                String::from_utf8(s.to_vec()).map_err(|_| FlatError::Inconsistent("a string that is not UTF-8"))
-            })
-            .collect()
+        let table = self.str_table()?;
+        Ok((0..table.len()).map(|i| table.get(i).to_owned()).collect())
     }
 
     /// The next section of strings that may be absent ([`FlatWriter::opt_strings`]).
@@ -326,9 +345,8 @@ impl<'a> FlatReader<'a> {
 
     /// The next shapes ([`FlatWriter::shapes`]), every offset checked.
     pub fn shapes(&mut self) -> Result<Vec<MultiPolygon<f64>>, FlatError> {
-        let coords: Vec<[f64; 2]> = self.section()?;
-        let (rings, polys, starts): (Vec<u64>, Vec<u64>, Vec<u64>) =
-            (self.section()?, self.section()?, self.section()?);
+        let coords: Cow<'_, [[f64; 2]]> = self.slice()?;
+        let [rings, polys, starts]: [Cow<'_, [u64]>; 3] = [self.slice()?, self.slice()?, self.slice()?];
         check_offsets(&rings, coords.len())?;
         check_offsets(&polys, rings.len() - 1)?;
         check_offsets(&starts, polys.len() - 1)?;
@@ -361,6 +379,35 @@ impl<'a> FlatReader<'a> {
         } else {
             Err(FlatError::Inconsistent("sections left unread"))
         }
+    }
+}
+
+/// A section of strings read from a file ([`FlatReader::str_table`]): one text and where each
+/// string ends.
+#[derive(Debug, Clone)]
+pub struct StrTable<'a> {
+    text: &'a str,
+    ends: Cow<'a, [u64]>,
+}
+
+impl<'a> StrTable<'a> {
+    /// How many strings there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// String `i` (`i < len()`; the ends were checked when the section was read).
+    #[must_use]
+    pub fn get(&self, i: usize) -> &'a str {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[from..self.ends[i] as usize]
     }
 }
 
@@ -503,6 +550,22 @@ mod tests {
         // A checkpoint read where another section is: an error.
         let mut r = FlatReader::open(&bytes, b"TESTFILE", 2, 7).unwrap();
         assert!(r.checkpoint().is_err());
+    }
+
+    #[test]
+    fn a_table_of_strings_is_checked_before_it_is_read() {
+        let table = |ends: &[u64]| {
+            let mut w = FlatWriter::new(b"TESTFILE", 1, 0);
+            w.section("Épinay".as_bytes()).unwrap();
+            w.section(ends).unwrap();
+            let bytes = w.finish().unwrap();
+            let mut r = FlatReader::open(&bytes, b"TESTFILE", 1, 0).unwrap();
+            r.str_table().map(|t| (0..t.len()).map(|i| t.get(i).to_owned()).collect::<Vec<_>>())
+        };
+        assert_eq!(table(&[2, 7]).unwrap(), vec!["É".to_owned(), "pinay".to_owned()]);
+        for bad in [&[1u64, 7][..], &[2, 8], &[7, 2], &[2, 6], &[]] {
+            assert!(matches!(table(bad), Err(FlatError::Inconsistent(_) | FlatError::Truncated)), "{bad:?}");
+        }
     }
 
     #[test]

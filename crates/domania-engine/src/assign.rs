@@ -301,11 +301,11 @@ mod file {
         }
     }
 
-    impl Ledger {
+    impl<'a> Ledger<'a> {
         /// Reads the beginning of what [`Snapshot::write_with_cut`] wrote: the ledger and the
         /// sub-sectors' overlay (their shares: [`Ledger::subsector_shares`]), up to the
         /// checkpoint.
-        pub fn read_with_overlay(r: &mut FlatReader<'_>) -> Result<(Self, Overlay), FlatError> {
+        pub fn read_with_overlay(r: &mut FlatReader<'a>) -> Result<(Self, Overlay), FlatError> {
             let ledger = Ledger::read_from(r)?;
             let overlay = Cut::read_overlay(r, &ledger)?;
             Ok((ledger, overlay))
@@ -372,7 +372,7 @@ mod file {
 
         /// Reads the overlay [`Cut::write_overlay`] wrote, after the `ledger` whose parcels
         /// and sub-sectors it names, every index checked.
-        pub(crate) fn read_overlay(r: &mut FlatReader<'_>, ledger: &Ledger) -> Result<Overlay, FlatError> {
+        pub(crate) fn read_overlay(r: &mut FlatReader<'_>, ledger: &Ledger<'_>) -> Result<Overlay, FlatError> {
             let bad = FlatError::Inconsistent;
             let (zone_ids, zone_areas, piece_starts, sliver_starts, slivers) = (
                 r.section::<u64>()?,

@@ -67,13 +67,32 @@ impl Snapshot {
     }
 }
 
-impl Ledger {
-    /// The shares of every sub-sector from their overlay with the parcels (read from the
-    /// file after the ledger): what [`Snapshot::shares`] gives for the sub-sectors.
+impl Ledger<'_> {
+    /// The shares of every sub-sector from their overlay with the parcels (read from the file
+    /// after the ledger): what [`Snapshot::shares`] gives for the sub-sectors. Only the
+    /// parcels the overlay names are taken out of the ledger.
     #[must_use]
     pub fn subsector_shares(&self, overlay: &Overlay, include_non_cadastre: bool) -> SharesReport {
-        let land = Land { idu: &|i| &self.idus[i], contenance: &self.contenance, holdings: &self.holdings };
-        land.shares(&self.subsectors, overlay, include_non_cadastre)
+        // The parcels the overlay names, numbered afresh in the order they are met.
+        let mut dense = vec![usize::MAX; self.parcels()];
+        let mut named: Vec<usize> = Vec::new();
+        let mut renumber = |p: &mut usize| {
+            if dense[*p] == usize::MAX {
+                dense[*p] = named.len();
+                named.push(*p);
+            }
+            *p = dense[*p];
+        };
+        let mut o = overlay.clone();
+        o.zones.iter_mut().flat_map(|z| &mut z.pieces).for_each(|piece| renumber(&mut piece.parcel));
+        for x in &mut o.overlaps {
+            renumber(&mut x.a);
+            renumber(&mut x.b);
+        }
+        let holdings: Vec<Holding> = named.iter().map(|&p| self.holding(p)).collect();
+        let contenance: Vec<Option<i64>> = named.iter().map(|&p| self.contenance(p)).collect();
+        let land = Land { idu: &|d| self.idu(named[d]), contenance: &contenance, holdings: &holdings };
+        land.shares(self.zones(Layer::Subsectors), &o, include_non_cadastre)
     }
 }
 

@@ -348,7 +348,9 @@ impl Snapshot {
 mod file {
     use std::sync::Arc;
 
-    use domania_core::flat::{FlatError, FlatReader, FlatWriter};
+    use std::borrow::Cow;
+
+    use domania_core::flat::{FlatError, FlatReader, FlatWriter, StrTable};
     use domania_core::overlay::ParcelIndex;
     use domania_core::shares::{Holding, OwnerRef};
     use domania_core::{Actor, Address, Layer};
@@ -388,19 +390,24 @@ mod file {
     /// ([`Snapshot::write_with_cut`]). A shares command reads this much of a file, and the
     /// sub-sectors' overlay after it ([`Ledger::read_with_overlay`]), and stops.
     #[derive(Debug, Clone)]
-    pub struct Ledger {
+    pub struct Ledger<'a> {
         versions: std::collections::BTreeMap<Layer, Option<i64>>,
-        pub(crate) idus: Vec<String>,
-        pub(crate) contenance: Vec<Option<i64>>,
-        pub(crate) holdings: Vec<Holding>,
-        pub(crate) subsectors: Vec<Zone>,
-        pub(crate) qpv: Vec<Zone>,
-        pub(crate) conventions: Vec<Zone>,
+        idus: StrTable<'a>,
+        contenance: Cow<'a, [i64]>,
+        /// Each owner once, then each parcel's owners as numbers into it.
+        owners: Vec<OwnerRef>,
+        holding_starts: Cow<'a, [u64]>,
+        holding_lists: Cow<'a, [u32]>,
+        covered: Cow<'a, [u8]>,
+        subsectors: Vec<Zone>,
+        qpv: Vec<Zone>,
+        conventions: Vec<Zone>,
     }
 
-    impl Ledger {
-        /// Reads the ledger [`Snapshot::write_ledger`] wrote.
-        pub(crate) fn read_from(r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
+    impl<'a> Ledger<'a> {
+        /// Reads the ledger [`Snapshot::write_ledger`] wrote, every offset and number checked;
+        /// the parcels' arrays stay as they are in the file's bytes.
+        pub(crate) fn read_from(r: &mut FlatReader<'a>) -> Result<Self, FlatError> {
             let bad = FlatError::Inconsistent;
             let versions = r
                 .section::<[i64; 2]>()?
@@ -410,16 +417,15 @@ mod file {
                     Ok((*layer, (v != NONE).then_some(v)))
                 })
                 .collect::<Result<_, FlatError>>()?;
-            let (idus, contenance) = (r.strings()?, r.section::<i64>()?);
+            let (idus, contenance) = (r.str_table()?, r.slice::<i64>()?);
             if idus.len() != contenance.len() {
                 return Err(bad("the parcels' arrays disagree"));
             }
-            let contenance = contenance.into_iter().map(|c| (c != NONE).then_some(c)).collect();
             let (sirens, names, actors) = (r.strings()?, r.strings()?, r.section::<u8>()?);
             if sirens.len() != names.len() || sirens.len() != actors.len() {
                 return Err(bad("the owners' arrays disagree"));
             }
-            let table: Vec<OwnerRef> = sirens
+            let owners: Vec<OwnerRef> = sirens
                 .into_iter()
                 .zip(names)
                 .zip(actors)
@@ -428,30 +434,53 @@ mod file {
                     Ok(OwnerRef { siren: siren.into(), name: name.into(), actor })
                 })
                 .collect::<Result<_, FlatError>>()?;
-            let (starts, lists, covered) = (r.section::<u64>()?, r.section::<u32>()?, r.section::<u8>()?);
-            domania_core::flat::check_offsets(&starts, lists.len())?;
-            if starts.len() != idus.len() + 1 || covered.len() != idus.len() {
+            let (holding_starts, holding_lists, covered) = (r.slice::<u64>()?, r.slice::<u32>()?, r.slice::<u8>()?);
+            domania_core::flat::check_offsets(&holding_starts, holding_lists.len())?;
+            if holding_starts.len() != idus.len() + 1 || covered.len() != idus.len() {
                 return Err(bad("the holdings and the parcels disagree"));
             }
-            if lists.iter().any(|&o| o as usize >= table.len()) {
+            if holding_lists.iter().any(|&o| o as usize >= owners.len()) {
                 return Err(bad("a holding names an owner that is not there"));
             }
-            let holdings: Vec<Holding> = starts
-                .windows(2)
-                .zip(covered)
-                .map(|(s, c)| Holding {
-                    owners: lists[s[0] as usize..s[1] as usize].iter().map(|&o| table[o as usize].clone()).collect(),
-                    covered: c != 0,
-                })
-                .collect();
             let (subsectors, qpv, conventions) = (read_zones(r)?, read_zones(r)?, read_zones(r)?);
-            Ok(Self { versions, idus, contenance, holdings, subsectors, qpv, conventions })
+            Ok(Self {
+                versions,
+                idus,
+                contenance,
+                owners,
+                holding_starts,
+                holding_lists,
+                covered,
+                subsectors,
+                qpv,
+                conventions,
+            })
         }
 
         /// How many parcels the snapshot holds.
         #[must_use]
         pub fn parcels(&self) -> usize {
             self.idus.len()
+        }
+
+        /// The IDU of parcel `i` (`i < parcels()`).
+        pub(crate) fn idu(&self, i: usize) -> &'a str {
+            self.idus.get(i)
+        }
+
+        /// The contenance of parcel `i`.
+        pub(crate) fn contenance(&self, i: usize) -> Option<i64> {
+            let c = self.contenance[i];
+            (c != NONE).then_some(c)
+        }
+
+        /// The owners of parcel `i`, as classified.
+        pub(crate) fn holding(&self, i: usize) -> Holding {
+            let (from, to) = (self.holding_starts[i] as usize, self.holding_starts[i + 1] as usize);
+            Holding {
+                owners: self.holding_lists[from..to].iter().map(|&o| self.owners[o as usize].clone()).collect(),
+                covered: self.covered[i] != 0,
+            }
         }
 
         /// The zones of `layer` (as [`Snapshot::zones`]).
@@ -542,19 +571,23 @@ mod file {
 
         /// Reads the rest of a snapshot after its `ledger` ([`Snapshot::write_shapes`]), and
         /// indexes it.
-        pub(crate) fn read_from(ledger: Ledger, r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
+        pub(crate) fn read_from(ledger: Ledger<'_>, r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
             let bad = FlatError::Inconsistent;
-            let Ledger { versions, idus, contenance, holdings, subsectors, qpv, conventions } = ledger;
             let shapes = r.shapes()?;
-            if idus.len() != shapes.len() {
+            if ledger.parcels() != shapes.len() {
                 return Err(bad("the parcels' shapes and the ledger disagree"));
             }
-            let parcels: Vec<ParcelRec> = idus
+            let holdings: Vec<Holding> = (0..ledger.parcels()).map(|i| ledger.holding(i)).collect();
+            let parcels: Vec<ParcelRec> = shapes
                 .into_iter()
-                .zip(contenance)
-                .zip(shapes)
-                .map(|((idu, contenance), geom_l93)| ParcelRec { idu, contenance, geom_l93 })
+                .enumerate()
+                .map(|(i, geom_l93)| ParcelRec {
+                    idu: ledger.idu(i).to_owned(),
+                    contenance: ledger.contenance(i),
+                    geom_l93,
+                })
                 .collect();
+            let Ledger { versions, subsectors, qpv, conventions, .. } = ledger;
             let (id, commune, numero, rep, voie) =
                 (r.strings()?, r.strings()?, r.section::<i64>()?, r.opt_strings()?, r.strings()?);
             let (lieu_dit, code_postal, parcelles) = (r.opt_strings()?, r.opt_strings()?, r.opt_strings()?);
