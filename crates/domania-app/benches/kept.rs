@@ -2,7 +2,8 @@
 //! default, a million with `DOMANIA_BENCH_1M=1`. Two ways to the same held snapshot, ready to
 //! serve (shares, managers, tile topologies, search index, map names): built from the store, and
 //! read from the snapshot file (with and without the search index and map names a server
-//! builds behind its first answers); and the file's writing on its own.
+//! builds behind its first answers); the file's writing on its own; and the sub-sectors' shares
+//! a `shares` command takes from the file's head, against the same worked out from the store.
 //!
 //! `cargo bench -p domania-app --bench kept`
 
@@ -50,6 +51,18 @@ fn bench(c: &mut Criterion) {
             let _ = held.labels();
             held
         });
+    });
+    group.bench_function("shares_from_the_store", |b| {
+        b.iter(|| {
+            app.snapshot_for(domania_app::Layer::Subsectors).expect("loaded").shares(
+                domania_app::Layer::Subsectors,
+                false,
+                domania_core::overlay::OverlayOptions::default(),
+            )
+        });
+    });
+    group.bench_function("shares_from_the_snapshot_file_head", |b| {
+        b.iter(|| app.kept_subsector_shares(false).expect("the file is current"));
     });
     let held = app.hold(rules.clone(), day).expect("held");
     let _ = held.topologies();
