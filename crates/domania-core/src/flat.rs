@@ -25,15 +25,16 @@
 //! ([`FlatReader::open_head`]): the shares of a million parcels need 50 MB of a 400 MB file.
 //!
 //! A section is a slice of plain numbers (`bytemuck::Pod`: integers, floats, arrays of them),
-//! copied out at memory speed; nothing is parsed. Why not rkyv, why no memory map: mapping a
-//! file needs `unsafe`, which the workspace forbids, and every structure a server keeps is
-//! already a set of flat arrays (coordinates with offsets, arcs, indices), so a section per
-//! array says everything, needs no schema derive on the engine's types and keeps the format
-//! readable from this page alone. One exception: an R-tree (`rstar`'s nodes are not flat
-//! arrays, and bulk-loading a million boxes again takes longer than the rest of a start) is a
-//! section of its nodes in postcard's encoding, read back as they were and then checked
-//! against the boxes it indexes. The CRC (SIMD, several GB/s) catches a damaged or truncated
-//! file; the key a stale one. Neither is ever trusted: a file that fails any check is rebuilt.
+//! borrowed from the bytes read (copied where they are not aligned); nothing is parsed. Why
+//! not rkyv, why no memory map: mapping a file needs `unsafe`, which the workspace forbids,
+//! and every structure a server keeps is already a set of flat arrays (coordinates with
+//! offsets, arcs, indices), so a section per array says everything, needs no schema derive on
+//! the engine's types and keeps the format readable from this page alone. One exception: an
+//! R-tree (`rstar`'s nodes are not flat arrays, and bulk-loading a million boxes again takes
+//! longer than the rest of a start) is a section of its nodes in postcard's encoding, read back
+//! as they were and then checked against the boxes it indexes. The CRC (SIMD, several GB/s)
+//! catches a damaged or truncated file; the key a stale one. Neither is ever trusted: a file
+//! that fails any check is rebuilt.
 //!
 //! This module touches no file: it writes to any `io::Write` and reads bytes; where the file
 //! lives and how it is written atomically belongs to the application.
