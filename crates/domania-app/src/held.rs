@@ -48,7 +48,7 @@ pub struct Held {
     pub build_ms: f64,
     /// What its snapshot file is computed from; `None` for a held snapshot not read from a
     /// store.
-    pub file_key: Option<FileKey>,
+    pub file_key: Option<u64>,
     /// The CRS84 box of each collection.
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
     /// The layers' shapes as shared arcs, for the tiles (built on first use).
@@ -128,13 +128,10 @@ fn extents(snap: &Snapshot, assign: &AssignReport) -> BTreeMap<&'static str, Opt
     ])
 }
 
-/// The two keys of a held snapshot's file (`crate::kept`): `store` (its header's) covers what
-/// its ledger and overlay are computed from ([`store_tag`]), `held` (its first section) also
-/// the rules and the date ([`tag_of`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileKey {
-    pub store: u64,
-    pub held: u64,
+/// Whether a cut for `rules` needs a point inside every space: to find the conventions'
+/// perimeters it lies in, when the rules have conventions.
+pub(crate) fn cut_with_points(rules: &LoadedRules) -> bool {
+    !rules.rules.config().conventions.is_empty()
 }
 
 /// What a snapshot's land figures depend on: the layers' versions, the owner classification
@@ -168,7 +165,7 @@ impl App {
         let t = Instant::now();
         let snapshot = self.snapshot()?;
         let stamp = self.open_read()?.version_stamp(snapshot.versions())?;
-        let key = self.snapshot_file_key(snapshot.versions(), &stamp, &rules, date);
+        let key = self.snapshot_file_key(snapshot.versions(), &stamp);
         let mut held = Held::of(snapshot, rules, date, self.classifier(), t);
         held.file_key = Some(key);
         Ok(held)
@@ -186,8 +183,7 @@ impl Held {
         classifier: &domania_core::Classifier,
         started: Instant,
     ) -> Self {
-        let points = !rules.rules.config().conventions.is_empty();
-        let mut cut = snapshot.cut(points, true, OverlayOptions::default());
+        let mut cut = snapshot.cut(cut_with_points(&rules), true, OverlayOptions::default());
         let computed = snapshot.assign_cut(&rules.rules, date, &mut cut);
         let held = Self::of_computed(snapshot, rules, date, classifier, started, computed);
         *held.cut.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cut);

@@ -1,18 +1,20 @@
 //! The snapshot file: what a server keeps between starts, so that a start reads it instead of
 //! building it again (the flat layout of `domania_core::flat`, a version and a checksum).
 //!
-//! It is written once per held snapshot, beside a GeoPackage store (`demo.gpkg.snapshot`) or,
-//! for a database, in the server's cache folder (one file per database and part served). It
-//! has two keys ([`FileKey`]): the header's is what its land figures are computed from (layer
-//! versions, when each was written — a store remade from nothing has the same version
-//! numbers —, classification, program version, where the store is and the part served); its
-//! first section also covers the rules and the date. A file whose keys differ, damaged, cut
-//! short or of another format is rebuilt and written again, never read.
+//! It is written once per version of the store, beside a GeoPackage store
+//! (`demo.gpkg.snapshot`) or, for a database, in the server's cache folder (one file per
+//! database and part served). Its key is what its content is computed from: the layers'
+//! versions, when each was written (a store remade from nothing has the same version numbers),
+//! the owner classification, the program's version, where the store is and the part served.
+//! Nothing in it depends on the rules or the date — the shares, decisions and managers are
+//! worked out again as it is read — but for one thing its first section says: whether the cut
+//! holds a point inside every space, which rules with conventions need (else it is rebuilt). A
+//! file of another key, damaged, cut short or of another format is rebuilt and written again,
+//! never read.
 //!
 //! It holds, in this order, the snapshot's ledger (parcels' IDUs and contenances, owners as
 //! classified, zones, versions) and the sub-sectors' overlay with the parcels: what a
-//! `shares` command needs, read from the file's beginning whatever rules and date a server
-//! wrote it with ([`App::kept_subsector_shares`]); then the parcels' flat coordinates, the
+//! `shares` command needs, read from the file's beginning ([`App::kept_subsector_shares`]); then the parcels' flat coordinates, the
 //! addresses, the parcels' R-tree, every space's shape, point and overlaps (the rest of
 //! `domania_engine::Cut`) and the tiles' topologies (the layers' shapes as shared arcs) with
 //! their R-trees as they were. As a server reads it, the IDUs are hashed again and the shares,
@@ -29,13 +31,13 @@ use domania_tiles::layers::Topologies;
 
 use crate::error::Result;
 use crate::files::LoadedRules;
-use crate::held::{FileKey, Held, store_tag, tag_of};
+use crate::held::{Held, cut_with_points, store_tag};
 use crate::{App, Date};
 
 /// What the file holds.
 const KIND: &[u8; 8] = b"SNAPSHOT";
 /// The layout of its sections (raise it whenever they change).
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// What became of the snapshot file at a build.
 #[derive(Debug)]
@@ -86,25 +88,11 @@ impl App {
         }
     }
 
-    /// The keys of the snapshot file of the store at `versions` written at `stamp`
-    /// ([`domania_store::Store::version_stamp`]), held with `rules` on `date`.
-    pub(crate) fn snapshot_file_key(
-        &self,
-        versions: &BTreeMap<Layer, Option<i64>>,
-        stamp: &str,
-        rules: &LoadedRules,
-        date: Date,
-    ) -> FileKey {
-        FileKey {
-            store: self.file_key_of(&store_tag(versions, self.classifier()), stamp),
-            held: self.file_key_of(&tag_of(versions, rules, self.classifier(), date), stamp),
-        }
-    }
-
-    /// A key of what is computed from what `tag` says, of this store's versions written at
-    /// `stamp`, for the part served.
-    fn file_key_of(&self, tag: &str, stamp: &str) -> u64 {
+    /// The key of the snapshot file of the store at `versions` written at `stamp`
+    /// ([`domania_store::Store::version_stamp`]), for the part served.
+    pub(crate) fn snapshot_file_key(&self, versions: &BTreeMap<Layer, Option<i64>>, stamp: &str) -> u64 {
         let served = self.served.as_ref().map(|s| format!("{s:?}")).unwrap_or_default();
+        let tag = store_tag(versions, self.classifier());
         crate::fnv1a(format!("{tag}|{stamp}|{}|{served}", self.read_location().display()).as_bytes())
     }
 
@@ -125,7 +113,7 @@ impl App {
         let versions = store.versions()?;
         let stamp = store.version_stamp(&versions)?;
         drop(store);
-        let key = self.snapshot_file_key(&versions, &stamp, &rules, date);
+        let key = self.snapshot_file_key(&versions, &stamp);
         // The search index and the map's names are left to be built on first use (a server
         // builds them behind its first answers).
         let bytes = match std::fs::read(&file) {
@@ -134,9 +122,10 @@ impl App {
             Err(e) => Err(e.to_string()),
         };
         let read = bytes.and_then(|bytes| {
-            let mut r = FlatReader::open(&bytes, KIND, FORMAT, key.store).map_err(|e| e.to_string())?;
-            if r.section::<u64>().map_err(|e| e.to_string())? != [key.held] {
-                return Err("worked out with other rules or on another day".to_owned());
+            let mut r = FlatReader::open(&bytes, KIND, FORMAT, key).map_err(|e| e.to_string())?;
+            let points = r.section::<u64>().map_err(|e| e.to_string())? == [1];
+            if cut_with_points(&rules) && !points {
+                return Err("its cut has no points for the conventions of these rules".to_owned());
             }
             let (snapshot, mut cut) = Snapshot::read_with_cut(&mut r).map_err(|e| e.to_string())?;
             // The shares and managers worked out from the cut on one core, the topologies read
@@ -182,9 +171,8 @@ impl App {
 
     /// The sub-sectors' shares (with `include_non_cadastre` as the rules' delegation says) and
     /// the sub-sectors, from the beginning of the store's snapshot file when it is current for
-    /// the store as it is now, whatever rules and date a server wrote it with (shares depend on
-    /// neither); `None` when there is no such file, or it cannot be trusted (the caller then
-    /// works them out from the store).
+    /// the store as it is now; `None` when there is no such file, or it cannot be trusted (the
+    /// caller then works them out from the store).
     #[must_use]
     pub fn kept_subsector_shares(&self, include_non_cadastre: bool) -> Option<(SharesReport, Vec<Zone>)> {
         let file = std::fs::File::open(self.snapshot_file()?).ok()?;
@@ -194,7 +182,7 @@ impl App {
         let versions = store.versions().ok()?;
         let stamp = store.version_stamp(&versions).ok()?;
         drop(store);
-        let key = self.file_key_of(&store_tag(&versions, self.classifier()), &stamp);
+        let key = self.snapshot_file_key(&versions, &stamp);
         let mut r = FlatReader::open_head(&head, KIND, FORMAT, key).ok()?;
         r.section::<u64>().ok()?;
         let (ledger, overlay) = Ledger::read_with_overlay(&mut r).ok()?;
@@ -221,8 +209,8 @@ impl App {
         let part = file.with_file_name(name);
         let written = (|| {
             let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&part)?);
-            let mut w = FlatWriter::to(out, KIND, FORMAT, key.store)?;
-            w.section(&[key.held])?;
+            let mut w = FlatWriter::to(out, KIND, FORMAT, key)?;
+            w.section(&[u64::from(cut_with_points(&held.rules))])?;
             let cut = held.cut();
             let cut = cut.as_ref().ok_or_else(|| std::io::Error::other("the shape work is not kept any more"))?;
             held.snapshot.write_with_cut(cut, &held.assign.spaces, &mut w)?;

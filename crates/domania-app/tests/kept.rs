@@ -113,9 +113,29 @@ fn a_snapshot_file_is_read_when_current_and_rebuilt_otherwise() {
     assert!(!dead.exists() && alive.exists());
     std::fs::remove_file(&alive).unwrap();
 
-    // Another day judges conventions anew: stale, but its land figures are the same.
-    assert_eq!(keep(&app, DAY.tomorrow().unwrap()).0, "built: worked out with other rules or on another day");
-    assert_eq!(app.kept_subsector_shares(false).expect("the same land").0, fresh.report);
+    // Another day judges conventions anew, other rules decide otherwise: the file is read and
+    // its shares, decisions and managers worked out again with them — as a build would.
+    let rules = domania_app::files::rules(None).unwrap();
+    let t = domania_app::files::DEFAULT_RULES;
+    let at = t.find("\n[[convention]]\n").unwrap();
+    let to = at + t[at..].find("\n\n").unwrap();
+    let fewer = domania_app::files::rules_from_text(&format!("{}{}", &t[..at], &t[to..]), "no conventions").unwrap();
+    assert!(fewer.rules.config().conventions.is_empty());
+    for (rules, day) in [(&rules, DAY.tomorrow().unwrap()), (&fewer, DAY)] {
+        let (held, kept) = app.hold_kept(rules.clone(), day).unwrap();
+        assert!(matches!(kept, Kept::Read { .. }), "{kept:?}");
+        let built = app.hold(rules.clone(), day).unwrap();
+        assert_eq!((&held.shares, &held.assign, &held.etag), (&built.shares, &built.assign, &built.etag));
+        assert_ne!(held.etag, a.etag, "another day or other rules: other answers");
+    }
+    // A file made for rules without conventions has no points to find their perimeters with:
+    // rebuilt for rules that have some.
+    std::fs::remove_file(&file).unwrap();
+    let (held, kept) = app.hold_kept(fewer.clone(), DAY).unwrap();
+    assert!(matches!(kept, Kept::Built { .. }), "{kept:?}");
+    app.write_snapshot_file(&held).unwrap();
+    assert_eq!(keep(&app, DAY).0, "built: its cut has no points for the conventions of these rules");
+    assert_eq!(keep(&app, DAY).0, "read");
     // A store remade from nothing has the same version numbers, not the same versions.
     let (_, on_day) = keep(&app, DAY);
     std::fs::remove_file(&store).unwrap();
