@@ -14,8 +14,9 @@
 //!
 //! It holds, in this order, the snapshot's ledger (parcels' IDUs and contenances, owners as
 //! classified, zones, versions) and the sub-sectors' overlay with the parcels: what a
-//! `shares` command needs, read from the file's beginning ([`App::kept_subsector_shares`]); then the parcels' flat coordinates, the
-//! addresses, the parcels' R-tree, every space's shape, point and overlaps (the rest of
+//! `shares` command needs, read from the file's beginning up to a checkpoint
+//! ([`App::kept_subsector_shares`]); then the parcels' flat coordinates, the addresses, the
+//! parcels' R-tree, every space's shape, point and overlaps (the rest of
 //! `domania_engine::Cut`) and the tiles' topologies (the layers' shapes as shared arcs) with
 //! their R-trees as they were. As a server reads it, the IDUs are hashed again and the shares,
 //! decisions and managers worked out from the cut: sums and the rules, no geometry.
@@ -98,9 +99,9 @@ impl App {
 
     /// The held snapshot on `date` with `rules` ([`App::hold`]) and its topologies, read from
     /// the snapshot file when it is current (the search index and the map's names are then
-    /// built on first use), else built with them: then
-    /// [`Kept::Built`] says so and the caller writes the file ([`App::write_snapshot_file`],
-    /// in the background once the snapshot is served).
+    /// built on first use), else built with them: then [`Kept::Built`] says so and the caller
+    /// writes the file ([`App::write_snapshot_file`], in the background once the snapshot is
+    /// served).
     pub fn hold_kept(&self, rules: LoadedRules, date: Date) -> Result<(Held, Kept)> {
         let t = Instant::now();
         let Some(file) = self.snapshot_file() else {
