@@ -61,7 +61,7 @@ impl Snapshot {
     }
 
     pub(crate) fn shares_of(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
-        let contenance: Vec<Option<i64>> = self.parcels.iter().map(|p| p.contenance).collect();
+        let contenance: Vec<Option<f64>> = self.parcels.iter().map(|p| p.contenance.map(|c| c as f64)).collect();
         let land = Land { idu: &|i| &self.parcels[i].idu, contenance: &contenance, holdings: &self.holdings };
         land.shares(zones, o, include_non_cadastre)
     }
@@ -90,7 +90,7 @@ impl Ledger<'_> {
             renumber(&mut x.b);
         }
         let holdings: Vec<Holding> = named.iter().map(|&p| self.holding(p)).collect();
-        let contenance: Vec<Option<i64>> = named.iter().map(|&p| self.contenance(p)).collect();
+        let contenance: Vec<Option<f64>> = named.iter().map(|&p| self.contenance(p).map(|c| c as f64)).collect();
         let land = Land { idu: &|d| self.idu(named[d]), contenance: &contenance, holdings: &holdings };
         land.shares(self.zones(Layer::Subsectors), &o, include_non_cadastre)
     }
@@ -100,21 +100,20 @@ impl Ledger<'_> {
 /// holding, by position (a [`Snapshot`]'s or a file's ledger).
 pub(crate) struct Land<'a> {
     pub(crate) idu: &'a dyn Fn(usize) -> &'a str,
-    pub(crate) contenance: &'a [Option<i64>],
+    pub(crate) contenance: &'a [Option<f64>],
     pub(crate) holdings: &'a [Holding],
 }
 
 impl Land<'_> {
     /// The shares of `zones` from their overlay `o` with the parcels.
     pub(crate) fn shares(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
-        let contenances: Vec<Option<f64>> = self.contenance.iter().map(|c| c.map(|c| c as f64)).collect();
         let keyed = o
             .zones
             .iter()
             .map(|z| KeyedShares {
                 key: zones[z.zone].key.clone(),
                 name: zones[z.zone].name.clone(),
-                shares: zone_shares_with_contenance(z, self.holdings, &contenances, include_non_cadastre),
+                shares: zone_shares_with_contenance(z, self.holdings, self.contenance, include_non_cadastre),
                 slivers: z
                     .slivers
                     .iter()

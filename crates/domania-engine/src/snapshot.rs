@@ -325,20 +325,24 @@ impl Snapshot {
     /// The zones of a perimeter layer (QPV, sub-sectors, conventions); none for the others.
     #[must_use]
     pub fn zones(&self, layer: Layer) -> &[Zone] {
-        match layer {
-            Layer::Subsectors => &self.subsectors,
-            Layer::Qpv => &self.qpv,
-            Layer::Conventions => &self.conventions,
-            Layer::Parcels | Layer::Owners | Layer::Spaces | Layer::Buildings | Layer::Sections | Layer::Addresses => {
-                &[]
-            }
-        }
+        zones_of(layer, [&self.subsectors, &self.qpv, &self.conventions])
     }
 
     pub(crate) fn overlay(&self, zones: &[Zone], opts: OverlayOptions) -> Overlay {
         let parcels: Vec<&MultiPolygon<f64>> = self.parcels.iter().map(|p| &p.geom_l93).collect();
         let geoms: Vec<&MultiPolygon<f64>> = zones.iter().map(|z| &z.geom_l93).collect();
         overlay_indexed(&parcels, &self.index, &geoms, opts)
+    }
+}
+
+/// The zones of `layer` among a snapshot's sub-sectors, QPV and conventions; none for the
+/// other layers.
+fn zones_of(layer: Layer, [subsectors, qpv, conventions]: [&[Zone]; 3]) -> &[Zone] {
+    match layer {
+        Layer::Subsectors => subsectors,
+        Layer::Qpv => qpv,
+        Layer::Conventions => conventions,
+        Layer::Parcels | Layer::Owners | Layer::Spaces | Layer::Buildings | Layer::Sections | Layer::Addresses => &[],
     }
 }
 
@@ -486,12 +490,7 @@ mod file {
         /// The zones of `layer` (as [`Snapshot::zones`]).
         #[must_use]
         pub fn zones(&self, layer: Layer) -> &[Zone] {
-            match layer {
-                Layer::Subsectors => &self.subsectors,
-                Layer::Qpv => &self.qpv,
-                Layer::Conventions => &self.conventions,
-                _ => &[],
-            }
+            super::zones_of(layer, [&self.subsectors, &self.qpv, &self.conventions])
         }
     }
 
