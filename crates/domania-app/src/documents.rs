@@ -332,7 +332,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
                 Some(a) => (a.service.as_ref().map_or_else(String::new, |sv| sv.id.clone()), a.rule),
                 None => (String::new(), RuleKind::Unassigned),
             };
-            let e = by.entry(key).or_insert((a.and_then(|a| a.service.as_ref()), Vec::new(), 0.0));
+            let e = by.entry(key).or_insert((a.and_then(|a| a.service.as_deref()), Vec::new(), 0.0));
             e.1.push(n + 1);
             e.2 += s.area_m2;
         }

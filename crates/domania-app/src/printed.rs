@@ -355,7 +355,7 @@ pub fn cahier(held: &Held, key: &str, sources: &[Provenance]) -> Result<Vec<u8>>
                     Some(a) => (a.service.as_ref().map_or_else(String::new, |sv| sv.id.clone()), a.rule),
                     None => (String::new(), RuleKind::Unassigned),
                 };
-                let e = by.entry(k).or_insert((a.and_then(|a| a.service.as_ref()), Vec::new(), 0.0));
+                let e = by.entry(k).or_insert((a.and_then(|a| a.service.as_deref()), Vec::new(), 0.0));
                 e.1.push((n + 1).to_string());
                 e.2 += s.area_m2;
             }

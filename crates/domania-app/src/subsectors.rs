@@ -89,7 +89,7 @@ pub fn manager_views<'a>(
         .filter(|a| kind.is_none_or(|k| a.intervention == k))
         .map(|a| ManagerView {
             intervention: &a.intervention,
-            service: a.service.as_ref(),
+            service: a.service.as_deref(),
             actor: a.actor,
             rule: a.rule,
             explanation: rules.explain_assignment(&a.reason, lang),

@@ -1,6 +1,7 @@
 //! Evaluation of the rules: sub-sector decisions and space assignments, with explanations.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use domania_core::Actor;
 use domania_core::shares::ZoneShares;
@@ -69,7 +70,7 @@ pub enum SpaceKind {
 pub struct Assignment {
     pub intervention: String,
     /// `None`: no rule gives a service (see the explanation).
-    pub service: Option<Service>,
+    pub service: Option<Arc<Service>>,
     /// The actor responsible (the service's actor, or the manager actor when unassigned).
     pub actor: Actor,
     /// Which rule decided.
@@ -117,7 +118,7 @@ pub const MAX_HOURS: f64 = 87_600.0;
 #[derive(Debug, Clone)]
 pub struct Rules {
     config: RulesConfig,
-    services: HashMap<String, Service>,
+    services: HashMap<String, Arc<Service>>,
 }
 
 impl Rules {
@@ -130,7 +131,7 @@ impl Rules {
         }
         let mut services = HashMap::new();
         for s in &config.services {
-            if services.insert(s.id.clone(), s.clone()).is_some() {
+            if services.insert(s.id.clone(), Arc::new(s.clone())).is_some() {
                 return Err(RulesError::DuplicateId { what: "services", id: s.id.clone() });
             }
         }
@@ -266,7 +267,7 @@ impl Rules {
     /// A service by its id.
     #[must_use]
     pub fn service(&self, id: &str) -> Option<&Service> {
-        self.services.get(id)
+        self.services.get(id).map(|s| &**s)
     }
 
     /// The services some rule can give intervention kind `kind` to (a fixed or default rule, a
@@ -413,14 +414,18 @@ impl Rules {
     ) -> Vec<Assignment> {
         let (manager, manager_why) = match (&decision.decision, space) {
             (Decision::Delegated { actor, .. }, _) => {
-                (*actor, ManagerReason::Delegated { decision: decision.reason.clone() })
+                (*actor, ManagerReason::Delegated { decision: Arc::new(decision.reason.clone()) })
             }
-            (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::Parcel { idu, actor }) => {
-                (*actor, ManagerReason::Parcel { decision: decision.reason.clone(), idu: idu.clone(), actor: *actor })
-            }
+            (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::Parcel { idu, actor }) => (
+                *actor,
+                ManagerReason::Parcel { decision: Arc::new(decision.reason.clone()), idu: idu.clone(), actor: *actor },
+            ),
             (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::NonCadastre) => (
                 self.config.non_cadastre_actor,
-                ManagerReason::NonCadastre { decision: decision.reason.clone(), actor: self.config.non_cadastre_actor },
+                ManagerReason::NonCadastre {
+                    decision: Arc::new(decision.reason.clone()),
+                    actor: self.config.non_cadastre_actor,
+                },
             ),
         };
         self.config

@@ -2,6 +2,8 @@
 //! rule, which actors with which shares, the threshold, the convention, the service. A reason
 //! is said in a language only where it is shown (`explain`).
 
+use std::sync::Arc;
+
 use domania_core::Actor;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -66,11 +68,11 @@ pub enum DecisionReason {
 #[serde(tag = "manager", rename_all = "snake_case")]
 pub enum ManagerReason {
     /// The sub-sector is delegated.
-    Delegated { decision: DecisionReason },
+    Delegated { decision: Arc<DecisionReason> },
     /// The parcel's owner (gestion selon la domanialité).
-    Parcel { decision: DecisionReason, idu: String, actor: Actor },
+    Parcel { decision: Arc<DecisionReason>, idu: String, actor: Actor },
     /// The non-cadastré space: the public domain's actor.
-    NonCadastre { decision: DecisionReason, actor: Actor },
+    NonCadastre { decision: Arc<DecisionReason>, actor: Actor },
 }
 
 /// Which rule gives the intervention kind its service.
