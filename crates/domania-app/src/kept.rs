@@ -117,13 +117,14 @@ impl App {
         let key = self.snapshot_file_key(&versions, &stamp);
         // The search index and the map's names are left to be built on first use (a server
         // builds them behind its first answers).
-        let bytes = match std::fs::read(&file) {
-            Ok(b) => Ok(b),
+        // Read section after section: no copy of the file is held beside what is made of it.
+        let opened = match std::fs::File::open(&file) {
+            Ok(f) => Ok(std::io::BufReader::with_capacity(1 << 16, f)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("none yet".to_owned()),
             Err(e) => Err(e.to_string()),
         };
-        let read = bytes.and_then(|bytes| {
-            let mut r = FlatReader::open(&bytes, KIND, FORMAT, key).map_err(|e| e.to_string())?;
+        let read = opened.and_then(|src| {
+            let mut r = FlatReader::open_stream(src, KIND, FORMAT, key).map_err(|e| e.to_string())?;
             let points = r.section::<u64>().map_err(|e| e.to_string())? == [1];
             if cut_with_points(&rules) && !points {
                 return Err("its cut has no points for the conventions of these rules".to_owned());

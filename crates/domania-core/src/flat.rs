@@ -25,8 +25,13 @@
 //! ([`FlatReader::open_head`]): the shares of a million parcels need 50 MB of a 400 MB file.
 //!
 //! A section is a slice of plain numbers (`bytemuck::Pod`: integers, floats, arrays of them),
-//! borrowed from the bytes read (copied where they are not aligned); nothing is parsed. Why
-//! not rkyv, why no memory map: mapping a file needs `unsafe`, which the workspace forbids,
+//! borrowed from the bytes read (copied where they are not aligned); nothing is parsed. A
+//! server's start reads the file as it needs it instead ([`FlatReader::open_stream`]): the whole
+//! is checked through one small buffer, then each section read straight into the numbers it
+//! holds and dropped once used, so that no copy of the file stays beside what is made of it (a
+//! 400 MB buffer freed at the end of a start was kept by the allocator: 1.54 GB resident at a
+//! million parcels instead of 1.0 GB). Why not rkyv, why no memory map: mapping a file needs
+//! `unsafe`, which the workspace forbids,
 //! and every structure a server keeps is already a set of flat arrays (coordinates with
 //! offsets, arcs, indices), so a section per array says everything, needs no schema derive on
 //! the engine's types and keeps the format readable from this page alone. One exception: an
@@ -40,7 +45,7 @@
 //! lives and how it is written atomically belongs to the application.
 
 use std::borrow::Cow;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use bytemuck::Pod;
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
@@ -190,9 +195,31 @@ impl<W: Write> FlatWriter<W> {
 /// about it.
 #[derive(Debug)]
 pub struct FlatReader<'a> {
-    bytes: &'a [u8],
+    src: Source<'a>,
+    /// Where the next section's length is.
     pos: usize,
+    /// Where the sections end (the trailer's start).
+    end: usize,
+    /// How many sections are left.
     left: u64,
+}
+
+/// Where a reader takes its sections from.
+enum Source<'a> {
+    /// Bytes in memory: a section aligned for what it holds is borrowed from them.
+    Bytes(&'a [u8]),
+    /// A file read section after section, each into memory of its own, once its checksum has
+    /// been checked over the whole ([`FlatReader::open_stream`]).
+    Stream(Box<dyn Read + Send + 'a>),
+}
+
+impl std::fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Source::Stream(_) => f.write_str("Stream"),
+        }
+    }
 }
 
 impl<'a> FlatReader<'a> {
@@ -210,7 +237,49 @@ impl<'a> FlatReader<'a> {
             return Err(FlatError::Stale { found: u64_at(24), expected: key });
         }
         let end = body.len() - 8;
-        Ok(Self { bytes: &body[..end], pos: HEADER, left: u64_at(end) })
+        Ok(Self { src: Source::Bytes(&body[..end]), pos: HEADER, end, left: u64_at(end) })
+    }
+
+    /// [`FlatReader::open`] on a file read as it is needed rather than whole in memory: the
+    /// whole is read once through a small buffer to check it (header, key, checksum), then each
+    /// section is read into memory of its own when asked for and dropped by its reader once
+    /// used, so that a start holds no copy of the file beside what it makes of it.
+    pub fn open_stream<R: Read + Seek + Send + 'a>(
+        mut src: R,
+        kind: &[u8; 8],
+        format: u32,
+        key: u64,
+    ) -> Result<Self, FlatError> {
+        let len = src.seek(SeekFrom::End(0)).map_err(|_| FlatError::Truncated)?;
+        let len = usize::try_from(len).map_err(|_| FlatError::Truncated)?;
+        src.seek(SeekFrom::Start(0)).map_err(|_| FlatError::Truncated)?;
+        let mut head = vec![0u8; (HEADER + TRAILER).min(len)];
+        src.read_exact(&mut head).map_err(|_| FlatError::Truncated)?;
+        Self::header(&head, *kind, format)?;
+        // The checksum of everything before it, read through one buffer.
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&head);
+        let mut left = len - 4 - head.len();
+        let mut buf = vec![0u8; 1 << 20];
+        while left > 0 {
+            let n = left.min(buf.len());
+            src.read_exact(&mut buf[..n]).map_err(|_| FlatError::Truncated)?;
+            crc.update(&buf[..n]);
+            left -= n;
+        }
+        let mut trailer = [0u8; TRAILER];
+        src.seek(SeekFrom::Start((len - TRAILER) as u64)).map_err(|_| FlatError::Truncated)?;
+        src.read_exact(&mut trailer).map_err(|_| FlatError::Truncated)?;
+        if crc.finalize() != u32::from_le_bytes(trailer[8..].try_into().unwrap_or_default()) {
+            return Err(FlatError::Damaged);
+        }
+        let found = u64::from_le_bytes(head[24..32].try_into().unwrap_or_default());
+        if found != key {
+            return Err(FlatError::Stale { found, expected: key });
+        }
+        src.seek(SeekFrom::Start(HEADER as u64)).map_err(|_| FlatError::Truncated)?;
+        let sections = u64::from_le_bytes(trailer[..8].try_into().unwrap_or_default());
+        Ok(Self { src: Source::Stream(Box::new(src)), pos: HEADER, end: len - TRAILER, left: sections })
     }
 
     /// Checks the beginning of a file up to its first checkpoint ([`read_head`]: magic, kind,
@@ -232,13 +301,13 @@ impl<'a> FlatReader<'a> {
         if found != key {
             return Err(FlatError::Stale { found, expected: key });
         }
-        let mut r = Self { bytes: &bytes[..at], pos: HEADER, left: u64::MAX };
+        let mut r = Self { src: Source::Bytes(&bytes[..at]), pos: HEADER, end: at, left: u64::MAX };
         let mut sections = 0;
         while r.pos < at {
             r.raw()?;
             sections += 1;
         }
-        Ok(Self { bytes: &bytes[..at], pos: HEADER, left: sections })
+        Ok(Self { src: Source::Bytes(&bytes[..at]), pos: HEADER, end: at, left: sections })
     }
 
     /// Magic, kind, format and byte order: the header's checks but the key.
@@ -270,17 +339,8 @@ impl<'a> FlatReader<'a> {
         }
     }
 
-    fn raw(&mut self) -> Result<&'a [u8], FlatError> {
-        if self.left == 0 || self.pos + 8 > self.bytes.len() {
-            return Err(FlatError::Truncated);
-        }
-        let len = u64::from_le_bytes(self.bytes[self.pos..self.pos + 8].try_into().unwrap_or_default());
-        let start = self.pos + 8;
-        let len = usize::try_from(len).map_err(|_| FlatError::Truncated)?;
-        let end = start.checked_add(len).filter(|&e| e <= self.bytes.len()).ok_or(FlatError::Truncated)?;
-        self.pos = end.next_multiple_of(8);
-        self.left -= 1;
-        Ok(&self.bytes[start..end])
+    fn raw(&mut self) -> Result<Cow<'a, [u8]>, FlatError> {
+        self.slice()
     }
 
     /// The next section, as the numbers it was written from.
@@ -290,20 +350,48 @@ impl<'a> FlatReader<'a> {
 
     /// The next section, borrowed from the bytes read when they are aligned for `T` (sections
     /// are on 8-byte offsets, and a large buffer's start is in practice), else copied: nothing
-    /// is allocated for what is only read through.
+    /// is allocated for what is only read through. From a file read as needed, the section
+    /// is read straight into the numbers given back.
     pub fn slice<T: Pod>(&mut self) -> Result<Cow<'a, [T]>, FlatError> {
-        let raw = self.raw()?;
-        if raw.len() % size_of::<T>().max(1) != 0 {
+        if self.left == 0 || self.pos + 8 > self.end {
+            return Err(FlatError::Truncated);
+        }
+        let mut n = [0u8; 8];
+        match &mut self.src {
+            Source::Bytes(b) => n.copy_from_slice(&b[self.pos..self.pos + 8]),
+            Source::Stream(s) => s.read_exact(&mut n).map_err(|_| FlatError::Truncated)?,
+        }
+        let start = self.pos + 8;
+        let len = usize::try_from(u64::from_le_bytes(n)).map_err(|_| FlatError::Truncated)?;
+        let end = start.checked_add(len).filter(|&e| e <= self.end).ok_or(FlatError::Truncated)?;
+        if len % size_of::<T>().max(1) != 0 {
             return Err(FlatError::Inconsistent("a section's length is not a whole number of items"));
         }
-        Ok(bytemuck::try_cast_slice(raw).map_or_else(|_| Cow::Owned(bytemuck::pod_collect_to_vec(raw)), Cow::Borrowed))
+        self.pos = end.next_multiple_of(8);
+        self.left -= 1;
+        match &mut self.src {
+            Source::Bytes(b) => {
+                let raw = &b[start..end];
+                Ok(bytemuck::try_cast_slice(raw)
+                    .map_or_else(|_| Cow::Owned(bytemuck::pod_collect_to_vec(raw)), Cow::Borrowed))
+            }
+            Source::Stream(s) => {
+                let mut items: Vec<T> = bytemuck::zeroed_vec(len / size_of::<T>().max(1));
+                s.read_exact(bytemuck::cast_slice_mut(&mut items)).map_err(|_| FlatError::Truncated)?;
+                s.read_exact(&mut [0u8; 8][..self.pos - end]).map_err(|_| FlatError::Truncated)?;
+                Ok(Cow::Owned(items))
+            }
+        }
     }
 
     /// The next section of strings ([`FlatWriter::strings`]) as they lie in the file, checked
     /// (UTF-8, every end on a character's boundary), each one taken when asked for.
     pub fn str_table(&mut self) -> Result<StrTable<'a>, FlatError> {
-        let bytes = self.raw()?;
-        let text = std::str::from_utf8(bytes).map_err(|_| FlatError::Inconsistent("a string that is not UTF-8"))?;
+        let not_utf8 = |_| FlatError::Inconsistent("a string that is not UTF-8");
+        let text: Cow<'a, str> = match self.raw()? {
+            Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(not_utf8)?),
+            Cow::Owned(v) => Cow::Owned(String::from_utf8(v).map_err(|e| not_utf8(e.utf8_error()))?),
+        };
         let ends: Cow<'a, [u64]> = self.slice()?;
         let mut from = 0u64;
         for &end in ends.iter() {
@@ -325,7 +413,7 @@ impl<'a> FlatReader<'a> {
     where
         rstar::RTree<T>: serde::de::DeserializeOwned,
     {
-        postcard::from_bytes(self.raw()?).map_err(|_| FlatError::Inconsistent("an R-tree"))
+        postcard::from_bytes(&self.raw()?).map_err(|_| FlatError::Inconsistent("an R-tree"))
     }
 
     /// The next section of strings ([`FlatWriter::strings`]).
@@ -375,7 +463,7 @@ impl<'a> FlatReader<'a> {
 
     /// Checks that every section was read.
     pub fn end(self) -> Result<(), FlatError> {
-        if self.left == 0 && self.pos == self.bytes.len() {
+        if self.left == 0 && self.pos == self.end {
             Ok(())
         } else {
             Err(FlatError::Inconsistent("sections left unread"))
@@ -387,11 +475,11 @@ impl<'a> FlatReader<'a> {
 /// string ends.
 #[derive(Debug, Clone)]
 pub struct StrTable<'a> {
-    text: &'a str,
+    text: Cow<'a, str>,
     ends: Cow<'a, [u64]>,
 }
 
-impl<'a> StrTable<'a> {
+impl StrTable<'_> {
     /// How many strings there are.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -406,7 +494,7 @@ impl<'a> StrTable<'a> {
 
     /// String `i` (`i < len()`; the ends were checked when the section was read).
     #[must_use]
-    pub fn get(&self, i: usize) -> &'a str {
+    pub fn get(&self, i: usize) -> &str {
         let from = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.text[from..self.ends[i] as usize]
     }
@@ -493,6 +581,39 @@ mod tests {
             assert!(FlatReader::open(&bad, b"TESTFILE", 3, 42).is_err(), "flip at {at}");
         }
         assert_eq!(FlatReader::open(b"PK\x03\x04", b"TESTFILE", 3, 42).unwrap_err(), FlatError::NotOurs);
+    }
+
+    /// `bytes` opened as a file read as needed.
+    fn stream(bytes: &[u8], kind: [u8; 8], format: u32, key: u64) -> Result<FlatReader<'static>, FlatError> {
+        FlatReader::open_stream(std::io::Cursor::new(bytes.to_vec()), &kind, format, key)
+    }
+
+    #[test]
+    fn a_file_read_as_needed_gives_what_the_bytes_give_and_is_refused_alike() {
+        let bytes = file(42);
+        let mut r = stream(&bytes, *b"TESTFILE", 3, 42).unwrap();
+        assert_eq!(r.section::<u32>().unwrap(), vec![1, 2, 3]);
+        assert!(matches!(r.slice::<[u32; 2]>().unwrap(), Cow::Owned(v) if v == [[1, 2], [3, 4]]));
+        let table = r.str_table().unwrap();
+        assert_eq!((0..table.len()).map(|i| table.get(i)).collect::<Vec<_>>(), ["75118", "", "Épinay"]);
+        assert!(r.section::<f32>().unwrap().is_empty());
+        assert_eq!(r.section::<u8>().unwrap_err(), FlatError::Truncated);
+        r.end().unwrap();
+        assert!(stream(&bytes, *b"TESTFILE", 3, 42).unwrap().end().is_err(), "sections left unread");
+        assert_eq!(stream(&bytes, *b"TESTFILE", 3, 43).unwrap_err(), FlatError::Stale { found: 42, expected: 43 });
+        assert_eq!(stream(&bytes, *b"TESTFILE", 4, 42).unwrap_err(), FlatError::OtherFormat(3, 4));
+        assert_eq!(stream(&bytes, *b"OTHERONE", 3, 42).unwrap_err(), FlatError::NotOurs);
+        assert_eq!(stream(b"PK\x03\x04", *b"TESTFILE", 3, 42).unwrap_err(), FlatError::NotOurs);
+        // Every section is checked before the first is given: a flip anywhere, even in the
+        // last section, or a file cut short is refused at the opening.
+        for cut in [0, 5, 40, bytes.len() / 2, bytes.len() - 1] {
+            assert!(stream(&bytes[..cut], *b"TESTFILE", 3, 42).is_err(), "cut at {cut}");
+        }
+        for at in [20, 41, bytes.len() / 2, bytes.len() - 14, bytes.len() - 2] {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            assert!(stream(&bad, *b"TESTFILE", 3, 42).is_err(), "flip at {at}");
+        }
     }
 
     #[test]

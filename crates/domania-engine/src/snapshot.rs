@@ -468,7 +468,7 @@ mod file {
         }
 
         /// The IDU of parcel `i` (`i < parcels()`).
-        pub(crate) fn idu(&self, i: usize) -> &'a str {
+        pub(crate) fn idu(&self, i: usize) -> &str {
             self.idus.get(i)
         }
 

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::error::{Result, RulesError};
 use crate::model::{Convention, RulesConfig, Service};
-use crate::reason::{AssignmentReason, DecisionReason, Denominator, Flip, ManagerReason, Outcome, RuleReason};
+use crate::reason::{
+    AssignmentReason, ConventionReason, DecisionReason, Denominator, Flip, ManagerReason, Outcome, RuleReason,
+};
 
 /// How a sub-sector is managed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -483,7 +485,7 @@ impl Rules {
             return Assignment {
                 intervention: kind.to_owned(),
                 actor: service.actor,
-                reason: reason(RuleReason::Convention {
+                reason: reason(RuleReason::Convention(Box::new(ConventionReason {
                     id: c.id.clone(),
                     parties: c.parties.clone(),
                     from: c.valid_from,
@@ -492,7 +494,7 @@ impl Rules {
                     prevails_over: valid[1..].iter().map(|c| c.id.clone()).collect(),
                     expired,
                     date,
-                }),
+                }))),
                 service: Some(service),
                 rule: RuleKind::Convention,
             };

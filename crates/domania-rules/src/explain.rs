@@ -7,7 +7,9 @@ use domania_core::Actor;
 use domania_i18n::{Lang, format};
 
 use crate::eval::Rules;
-use crate::reason::{AssignmentReason, DecisionReason, Denominator, ManagerReason, Outcome, RuleReason};
+use crate::reason::{
+    AssignmentReason, ConventionReason, DecisionReason, Denominator, ManagerReason, Outcome, RuleReason,
+};
 
 /// An actor as a reader of `lang` names it.
 fn actor(a: Actor, lang: Lang) -> String {
@@ -172,7 +174,8 @@ impl Rules {
         let service_name = |id: &str| self.service(id).map_or_else(|| id.to_owned(), |s| s.name.clone());
         let manager = || r.manager.said(lang);
         match &r.rule {
-            RuleReason::Convention { id, parties, from, to, service, prevails_over, expired, date } => {
+            RuleReason::Convention(c) => {
+                let ConventionReason { id, parties, from, to, service, prevails_over, expired, date } = &**c;
                 let period = match to {
                     Some(to) => lang.t(
                         "convention-period",

@@ -30,4 +30,6 @@ pub use model::{
     Category, Convention, DefaultRule, Delegation, FixedRule, Intervention, Referent, ReportsConfig, RulesConfig,
     Season, Service, ServiceLevel, UrgencyCriterion, Webhook,
 };
-pub use reason::{AssignmentReason, DecisionReason, Denominator, Flip, ManagerReason, Outcome, RuleReason};
+pub use reason::{
+    AssignmentReason, ConventionReason, DecisionReason, Denominator, Flip, ManagerReason, Outcome, RuleReason,
+};

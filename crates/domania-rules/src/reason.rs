@@ -79,19 +79,9 @@ pub enum ManagerReason {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RuleReason {
-    /// A convention in force whose perimeter holds the space.
-    Convention {
-        id: String,
-        parties: Vec<String>,
-        from: Date,
-        to: Option<Date>,
-        service: String,
-        /// Other conventions in force here for the kind, which started earlier.
-        prevails_over: Vec<String>,
-        /// Conventions here for the kind, not in force on `date`.
-        expired: Vec<String>,
-        date: Date,
-    },
+    /// A convention in force whose perimeter holds the space (boxed: the other reasons are a
+    /// third of its size, and a territory holds hundreds of thousands of them).
+    Convention(Box<ConventionReason>),
     /// The kind always goes to one service (its reason from the rules file).
     Fixed { service: String, reason: String },
     /// The manager's default service.
@@ -103,6 +93,21 @@ pub enum RuleReason {
     /// The parcel is held in indivision by owners of different kinds and no rule names who acts
     /// for them: a convention between the co-owners must.
     IndivisionNeedsConvention,
+}
+
+/// The convention in force whose perimeter holds a space, for one intervention kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConventionReason {
+    pub id: String,
+    pub parties: Vec<String>,
+    pub from: Date,
+    pub to: Option<Date>,
+    pub service: String,
+    /// Other conventions in force here for the kind, which started earlier.
+    pub prevails_over: Vec<String>,
+    /// Conventions here for the kind, not in force on `date`.
+    pub expired: Vec<String>,
+    pub date: Date,
 }
 
 /// Why a space goes to its manager for one intervention kind.
