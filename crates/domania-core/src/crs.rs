@@ -93,12 +93,44 @@ impl Lcc {
         (self.x0 + r * theta.sin(), self.y0 + self.r0 - r * theta.cos())
     }
     fn inverse(&self, x: f64, y: f64) -> (f64, f64) {
+        let (lon, psi) = self.inverse_isometric(x, y);
+        (lon, from_isometric(psi, self.ell.e()))
+    }
+    /// Longitude and isometric latitude of a point: the inverse before the latitude.
+    fn inverse_isometric(&self, x: f64, y: f64) -> (f64, f64) {
         let dx = x - self.x0;
         let dy = self.r0 - (y - self.y0);
         let r = dx.hypot(dy).copysign(self.n);
         let theta = (dx * self.n.signum()).atan2(dy * self.n.signum());
         let psi = -(r / self.af).ln() / self.n;
-        (theta / self.n + self.lon0, from_isometric(psi, self.ell.e()))
+        (theta / self.n + self.lon0, psi)
+    }
+    /// Web Mercator of a point, without its geodetic latitude (what the tiles project every
+    /// point by): Web Mercator's northing is `a·asinh(tan φ)`, which is the isometric latitude ψ
+    /// the inverse gives plus `e·atanh(e·sin φ)`; only `sin φ` is needed, from the conformal
+    /// latitude by its series (Karney 2011, to n⁴), instead of the iteration to φ (six or seven
+    /// rounds of `exp`, `sin`, `pow`, `atan`) and a `tan` and `ln` after it. The two agree to
+    /// 2e-8 m over France and around it (a tile's grid unit is 9 mm). The single letters are
+    /// the formulas' (n the third flattening, e the eccentricity, d the series' coefficients).
+    #[allow(clippy::many_single_char_names)]
+    fn web_mercator_of(&self, x: f64, y: f64) -> (f64, f64) {
+        let (lon, psi) = self.inverse_isometric(x, y);
+        let n = self.ell.n;
+        let (n2, n3, n4) = (n * n, n * n * n, n * n * n * n);
+        let d = [
+            2.0 * n - 2.0 / 3.0 * n2 - 2.0 * n3 + 116.0 / 45.0 * n4,
+            7.0 / 3.0 * n2 - 8.0 / 5.0 * n3 - 227.0 / 45.0 * n4,
+            56.0 / 15.0 * n3 - 136.0 / 35.0 * n4,
+            4279.0 / 630.0 * n4,
+        ];
+        let chi = psi.sinh().atan();
+        let (s2, c2) = (2.0 * chi).sin_cos();
+        let (s4, c4) = (2.0 * s2 * c2, 1.0 - 2.0 * s2 * s2);
+        let (s6, s8) = (s4 * c2 + c4 * s2, 2.0 * s4 * c4);
+        let phi = chi + d[0] * s2 + d[1] * s4 + d[2] * s6 + d[3] * s8;
+        let e = self.ell.e();
+        let r = WGS84.a;
+        (r * lon, r * (psi + e * (e * phi.sin()).atanh()))
     }
 }
 
@@ -314,6 +346,9 @@ impl Crs {
         if self.epsg == to.epsg {
             return (x, y);
         }
+        if let (Kind::Lcc(p), Kind::WebMercator) = (&self.kind, &to.kind) {
+            return p.web_mercator_of(x, y);
+        }
         let (lon, lat) = self.inverse_to_lonlat(x, y);
         to.forward_from_lonlat(lon, lat)
     }
@@ -343,6 +378,34 @@ pub const SUPPORTED: &str = "4326 (WGS84/CRS84), 4171 (RGF93 geographic), 2154 (
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lambert93_to_web_mercator_by_the_series_is_the_iteration_to_a_tenth_of_a_micrometre() {
+        let (l93, merc) = (Crs::lambert93(), Crs::from_epsg(3857).unwrap());
+        let Kind::Lcc(p) = l93.kind else { unreachable!() };
+        let mut worst: f64 = 0.0;
+        // Metropolitan France and well beyond, every 7 km.
+        for x in (0..300).map(|i| -400_000.0 + f64::from(i) * 7_000.0) {
+            for y in (0..300).map(|j| 5_900_000.0 + f64::from(j) * 7_000.0) {
+                let (lon, lat) = p.inverse(x, y);
+                let slow = merc.forward_from_lonlat(lon, lat);
+                let fast = l93.transform_to(&merc, x, y);
+                assert_eq!(fast.0.to_bits(), slow.0.to_bits(), "the easting is the same number");
+                worst = worst.max((fast.1 - slow.1).abs());
+            }
+        }
+        assert!(worst < 1e-7, "{worst} m");
+        // PROJ 9 (`cs2cs -f %.5f EPSG:2154 EPSG:3857`): Paris, Poissy, Nice, Brittany.
+        for ((x, y), (mx, my)) in [
+            ((652_469.02, 6_861_902.08), (261_847.359_71, 6_250_361.715_06)),
+            ((620_000.0, 6_880_000.0), (212_212.073_88, 6_277_393.402_00)),
+            ((1_000_000.0, 6_250_000.0), (745_331.029_04, 5_355_602.938_36)),
+            ((150_000.0, 6_800_000.0), (-489_250.349_97, 6_118_244.991_18)),
+        ] {
+            let (fx, fy) = l93.transform_to(&merc, x, y);
+            assert!((fx - mx).abs() < 1e-4 && (fy - my).abs() < 1e-4, "{x} {y}: {fx} {fy}");
+        }
+    }
 
     #[test]
     #[allow(clippy::many_single_char_names)]
