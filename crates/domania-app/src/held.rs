@@ -139,7 +139,8 @@ pub(crate) fn cut_with_points(rules: &LoadedRules) -> bool {
 pub(crate) fn store_tag(versions: &BTreeMap<Layer, Option<i64>>, classifier: &domania_core::Classifier) -> String {
     use std::fmt::Write as _;
     let mut tag: String = versions.iter().map(|(layer, v)| format!("{layer}:{};", v.unwrap_or(0))).collect();
-    let _ = write!(tag, "classifier:{classifier:?};domania:{}", env!("CARGO_PKG_VERSION"));
+    let classifier = domania_core::hash::fnv1a(classifier.fingerprint().as_bytes());
+    let _ = write!(tag, "classifier:{classifier:016x};domania:{}", env!("CARGO_PKG_VERSION"));
     tag
 }
 

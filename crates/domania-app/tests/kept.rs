@@ -147,3 +147,28 @@ fn a_snapshot_file_is_read_when_current_and_rebuilt_otherwise() {
     assert_ne!(remade, on_day);
     assert_eq!(keep(&app, DAY).0, "read");
 }
+
+#[test]
+fn a_territory_with_siren_lists_reads_its_file_at_the_next_start_and_tags_alike() {
+    // A territory configuration lists owners by SIREN (here forty bailleurs): what the key is
+    // made of must be written the same way by every start, whatever the order of its maps.
+    let dir = tempfile::tempdir().unwrap();
+    let store = domania_testkit::territory::store(2_000, dir.path());
+    let sirens: Vec<String> = (0..40).map(|i| format!("\"9000{i:05}\"")).collect();
+    let config = dir.path().join("territory.toml");
+    std::fs::write(
+        &config,
+        format!("[owners.siren]\nbailleur_social = [{}]\ncommunaute_urbaine = [\"200059889\"]\n", sirens.join(", ")),
+    )
+    .unwrap();
+    let start = || App::new(store.as_path(), Some(config.as_path())).unwrap();
+    let rules = || domania_app::files::rules(None).unwrap();
+    let (first, kept) = start().hold_kept(rules(), DAY).unwrap();
+    assert!(matches!(kept, Kept::Built { .. }), "{kept:?}");
+    start().write_snapshot_file(&first).unwrap();
+    for _ in 0..3 {
+        let (next, kept) = start().hold_kept(rules(), DAY).unwrap();
+        assert!(matches!(kept, Kept::Read { .. }), "{kept:?}");
+        assert_eq!(next.etag, first.etag, "two servers of one store and territory tag their answers alike");
+    }
+}

@@ -522,6 +522,19 @@ impl Classifier {
         Ok(Self { siren, overrides, policy: config.policy })
     }
 
+    /// What the classification depends on, written the same way in every process: the SIREN
+    /// lists and overrides in SIREN order, then the policy (`{:?}` of the maps is not: a
+    /// `HashMap`'s order changes with each one made, so a snapshot file's key or an `ETag`
+    /// taken from it would differ from one start to the next).
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        let mut siren: Vec<(&String, &Actor)> = self.siren.iter().collect();
+        siren.sort_by(|a, b| a.0.cmp(b.0));
+        let mut overrides: Vec<(&String, &(Actor, String))> = self.overrides.iter().collect();
+        overrides.sort_by(|a, b| a.0.cmp(b.0));
+        format!("siren:{siren:?};overrides:{overrides:?};policy:{:?}", self.policy)
+    }
+
     /// What a rule's conclusion means for this owner: an actor, with the layer that decided.
     fn resolve(&self, then: Then, groupe: Option<u8>) -> Option<(Actor, DecidedBy, &'static str)> {
         Some(match then {
@@ -707,6 +720,28 @@ pub fn actor_of(mut owner_actors: impl Iterator<Item = Actor>, covered: bool) ->
 mod tests {
     use super::*;
     use crate::Siren;
+
+    #[test]
+    fn a_classifier_is_fingerprinted_alike_however_its_maps_are_ordered() {
+        let config = |n: usize| ClassificationConfig {
+            siren: BTreeMap::from([
+                (Actor::BailleurSocial, (0..n).map(|i| format!("9000{i:05}")).collect()),
+                (Actor::CommunauteUrbaine, vec!["200059889".to_owned()]),
+            ]),
+            ..ClassificationConfig::default()
+        };
+        // Each map made anew is hashed with keys of its own: forty SIRENs come out of two maps
+        // in two orders, yet the two fingerprints are one.
+        let made: Vec<Classifier> = (0..4).map(|_| Classifier::new(&config(40)).unwrap()).collect();
+        let debugs: Vec<String> = made.iter().map(|c| format!("{c:?}")).collect();
+        assert!(debugs.iter().any(|d| *d != debugs[0]), "what the key was made of before");
+        let fingerprints: Vec<String> = made.iter().map(Classifier::fingerprint).collect();
+        assert!(fingerprints.iter().all(|f| *f == fingerprints[0]));
+        assert_ne!(Classifier::new(&config(39)).unwrap().fingerprint(), fingerprints[0]);
+        let mut other = config(40);
+        other.policy.foreign = Actor::Etat;
+        assert_ne!(Classifier::new(&other).unwrap().fingerprint(), fingerprints[0]);
+    }
 
     fn owner(siren: &str, groupe: u8, forme: &str) -> Owner {
         Owner {
