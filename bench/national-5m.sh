@@ -62,8 +62,10 @@ stop() {
     wait $pid 2>/dev/null || true
 }
 
-rm -rf "$snapdir"
+# UPDATE_ONLY=1: the starts are not measured again.
+[ -n "${UPDATE_ONLY:-}" ] || rm -rf "$snapdir"
 for d in "${list[@]}"; do
+    [ -z "${UPDATE_ONLY:-}" ] || break
     start "$d" "part $d, no file (built):"
     until grep -q "snapshot file written" "$work/serve.err"; do sleep 0.2; done
     stop
@@ -74,22 +76,25 @@ for d in "${list[@]}"; do
 done
 printf 'snapshot files: %s\n' "$(du -sh "$snapdir" | cut -f1)"
 
-# An update through the server of the first part: its first commune, one parcel fewer.
+# An update through the server of the first part: its first commune, one parcel fewer (another
+# one at each run, so that a second run changes the store too).
 d=${list[0]}
 python3 - "$synth/$d/cadastre-synth-parcelles.json" "$work/commune.json" <<'EOF'
-import json, sys
+import json, random, sys
 fc = json.load(open(sys.argv[1]))
 first = fc["features"][0]["properties"]["id"][:5]
 mine = [f for f in fc["features"] if f["properties"]["id"].startswith(first)]
-json.dump({"type": "FeatureCollection", "features": mine[:-1]}, open(sys.argv[2], "w"))
-print(f"update: commune {first}, {len(mine) - 1} parcels posted")
+gone = mine.pop(random.randrange(len(mine)))
+json.dump({"type": "FeatureCollection", "features": mine}, open(sys.argv[2], "w"))
+print(f"update: commune {first}, {len(mine)} parcels posted ({gone['id']} left out)")
 EOF
 secret=$("$bin" --store "$pg" token create --name "bench-$$" --role editor 2>/dev/null)
 start "$d" "part $d before the update:"
 echo 5 >/proc/$pid/clear_refs
-curl -s -o "$work/update.json" -w 'update answered %{http_code} after %{time_total} s\n' \
+curl -s -o "$work/update.json" -w 'update answered %{http_code} after %{time_total} s: ' \
     -H "Authorization: Bearer $secret" -H 'Content-Type: application/geo+json' \
     --data-binary @"$work/commune.json" "http://127.0.0.1:$port/v1/layers/parcels"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["version"]; print({k: v[k] for k in ("version", "unchanged", "added", "removed", "changed")})' "$work/update.json"
 grep -E "VmHWM" /proc/$pid/status
 sleep 5
 printf '5 s later: %s KB\n' "$(awk '/VmRSS/ {print $2}' /proc/$pid/status)"
