@@ -233,9 +233,7 @@ impl<'a> FlatReader<'a> {
             // A file cut short fails here too: its last four bytes are not its checksum.
             return Err(FlatError::Damaged);
         }
-        if u64_at(24) != key {
-            return Err(FlatError::Stale { found: u64_at(24), expected: key });
-        }
+        Self::key(bytes, key)?;
         let end = body.len() - 8;
         Ok(Self { src: Source::Bytes(&body[..end]), pos: HEADER, end, left: u64_at(end) })
     }
@@ -273,10 +271,7 @@ impl<'a> FlatReader<'a> {
         if crc.finalize() != u32::from_le_bytes(trailer[8..].try_into().unwrap_or_default()) {
             return Err(FlatError::Damaged);
         }
-        let found = u64::from_le_bytes(head[24..32].try_into().unwrap_or_default());
-        if found != key {
-            return Err(FlatError::Stale { found, expected: key });
-        }
+        Self::key(&head, key)?;
         src.seek(SeekFrom::Start(HEADER as u64)).map_err(|_| FlatError::Truncated)?;
         let sections = u64::from_le_bytes(trailer[..8].try_into().unwrap_or_default());
         Ok(Self { src: Source::Stream(Box::new(src)), pos: HEADER, end: len - TRAILER, left: sections })
@@ -297,10 +292,7 @@ impl<'a> FlatReader<'a> {
         if u64::from(crc32fast::hash(&bytes[..at])) != numbers[3] {
             return Err(FlatError::Damaged);
         }
-        let found = u64::from_le_bytes(bytes[24..32].try_into().unwrap_or_default());
-        if found != key {
-            return Err(FlatError::Stale { found, expected: key });
-        }
+        Self::key(bytes, key)?;
         let mut r = Self { src: Source::Bytes(&bytes[..at]), pos: HEADER, end: at, left: u64::MAX };
         let mut sections = 0;
         while r.pos < at {
@@ -308,6 +300,13 @@ impl<'a> FlatReader<'a> {
             sections += 1;
         }
         Ok(Self { src: Source::Bytes(&bytes[..at]), pos: HEADER, end: at, left: sections })
+    }
+
+    /// The header's key (after [`FlatReader::header`] and the checksum): what the content was
+    /// computed from must be `key`.
+    fn key(bytes: &[u8], key: u64) -> Result<(), FlatError> {
+        let found = u64::from_le_bytes(bytes[24..32].try_into().unwrap_or_default());
+        if found == key { Ok(()) } else { Err(FlatError::Stale { found, expected: key }) }
     }
 
     /// Magic, kind, format and byte order: the header's checks but the key.
