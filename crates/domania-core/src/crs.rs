@@ -61,6 +61,18 @@ fn from_isometric(psi: f64, e: f64) -> f64 {
     phi
 }
 
+/// The coefficients of the series from conformal latitude χ to geodetic latitude φ, in the
+/// third flattening `n` to n⁴ (Karney 2011): φ = χ + Σ dₖ·sin(2kχ).
+fn conformal_to_geodetic(n: f64) -> [f64; 4] {
+    let (n2, n3, n4) = (n * n, n * n * n, n * n * n * n);
+    [
+        2.0 * n - 2.0 / 3.0 * n2 - 2.0 * n3 + 116.0 / 45.0 * n4,
+        7.0 / 3.0 * n2 - 8.0 / 5.0 * n3 - 227.0 / 45.0 * n4,
+        56.0 / 15.0 * n3 - 136.0 / 35.0 * n4,
+        4279.0 / 630.0 * n4,
+    ]
+}
+
 /// Lambert conic conformal with two standard parallels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Lcc {
@@ -71,6 +83,8 @@ struct Lcc {
     n: f64,
     af: f64,
     r0: f64,
+    /// The series from conformal to geodetic latitude (see [`Lcc::web_mercator_of`]).
+    chi_to_phi: [f64; 4],
 }
 
 impl Lcc {
@@ -85,7 +99,7 @@ impl Lcc {
         let f = m(p1) / (n * t(p1).powf(n));
         let af = ell.a * f;
         let r0 = af * t(p0).powf(n);
-        Self { ell, lon0: lon0.to_radians(), x0, y0, n, af, r0 }
+        Self { ell, lon0: lon0.to_radians(), x0, y0, n, af, r0, chi_to_phi: conformal_to_geodetic(ell.n) }
     }
     fn forward(&self, lon: f64, lat: f64) -> (f64, f64) {
         let r = self.af * (-self.n * isometric(lat, self.ell.e())).exp();
@@ -110,19 +124,13 @@ impl Lcc {
     /// the inverse gives plus `e·atanh(e·sin φ)`; only `sin φ` is needed, from the conformal
     /// latitude by its series (Karney 2011, to n⁴), instead of the iteration to φ (six or seven
     /// rounds of `exp`, `sin`, `pow`, `atan`) and a `tan` and `ln` after it. The two agree to
-    /// 2e-8 m over France and around it (a tile's grid unit is 9 mm). The single letters are
-    /// the formulas' (n the third flattening, e the eccentricity, d the series' coefficients).
+    /// 2e-8 m over France and around it (a tile's grid unit is 9 mm). The series' coefficients
+    /// are worked out once, in [`Lcc::new`]. The single letters are the formulas' (e the
+    /// eccentricity, d the series' coefficients).
     #[allow(clippy::many_single_char_names)]
     fn web_mercator_of(&self, x: f64, y: f64) -> (f64, f64) {
         let (lon, psi) = self.inverse_isometric(x, y);
-        let n = self.ell.n;
-        let (n2, n3, n4) = (n * n, n * n * n, n * n * n * n);
-        let d = [
-            2.0 * n - 2.0 / 3.0 * n2 - 2.0 * n3 + 116.0 / 45.0 * n4,
-            7.0 / 3.0 * n2 - 8.0 / 5.0 * n3 - 227.0 / 45.0 * n4,
-            56.0 / 15.0 * n3 - 136.0 / 35.0 * n4,
-            4279.0 / 630.0 * n4,
-        ];
+        let d = &self.chi_to_phi;
         let chi = psi.sinh().atan();
         let (s2, c2) = (2.0 * chi).sin_cos();
         let (s4, c4) = (2.0 * s2 * c2, 1.0 - 2.0 * s2 * s2);
