@@ -414,20 +414,15 @@ impl Rules {
         conventions_here: &[&str],
         date: Date,
     ) -> Vec<Assignment> {
+        let why = Arc::new(decision.reason.clone());
         let (manager, manager_why) = match (&decision.decision, space) {
-            (Decision::Delegated { actor, .. }, _) => {
-                (*actor, ManagerReason::Delegated { decision: Arc::new(decision.reason.clone()) })
+            (Decision::Delegated { actor, .. }, _) => (*actor, ManagerReason::Delegated { decision: why }),
+            (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::Parcel { idu, actor }) => {
+                (*actor, ManagerReason::Parcel { decision: why, idu: idu.clone(), actor: *actor })
             }
-            (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::Parcel { idu, actor }) => (
-                *actor,
-                ManagerReason::Parcel { decision: Arc::new(decision.reason.clone()), idu: idu.clone(), actor: *actor },
-            ),
             (Decision::Domanialite | Decision::Undecided { .. }, SpaceKind::NonCadastre) => (
                 self.config.non_cadastre_actor,
-                ManagerReason::NonCadastre {
-                    decision: Arc::new(decision.reason.clone()),
-                    actor: self.config.non_cadastre_actor,
-                },
+                ManagerReason::NonCadastre { decision: why, actor: self.config.non_cadastre_actor },
             ),
         };
         self.config
