@@ -49,6 +49,11 @@ pub struct Held {
     /// What its snapshot file is computed from; `None` for a held snapshot not read from a
     /// store.
     pub file_key: Option<u64>,
+    /// For a server of one part of the territory, what a version must meet to reach it (its
+    /// snapshot is then of the versions that do: [`crate::reach`]).
+    pub reach: Option<crate::reach::PartReach>,
+    /// The store's versions last judged not to reach it ([`App::is_current`]).
+    pub(crate) unreached: std::sync::Mutex<Option<BTreeMap<Layer, Option<i64>>>>,
     /// The CRS84 box of each collection.
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
     /// The layers' shapes as shared arcs, for the tiles (built on first use).
@@ -162,14 +167,50 @@ pub(crate) fn tag_of(
 impl App {
     /// Loads the store and computes shares and managers with `rules` on `date` (CPU-heavy:
     /// a server calls it from a blocking thread).
+    ///
+    /// A server of one part of the territory holds it as of the versions that reach the part
+    /// ([`crate::reach`]).
     pub fn hold(&self, rules: LoadedRules, date: Date) -> Result<Held> {
         let t = Instant::now();
-        let snapshot = self.snapshot()?;
-        let stamp = self.open_read()?.version_stamp(snapshot.versions())?;
+        let mut snapshot = self.snapshot()?;
+        let store = self.open_read()?;
+        let reach = self.served.as_ref().map(|part| crate::reach::PartReach::of(part, &snapshot));
+        if let Some(reach) = &reach {
+            let effective = reach.effective(&store, snapshot.versions())?;
+            snapshot = snapshot.with_versions(effective);
+        }
+        let stamp = store.version_stamp(snapshot.versions())?;
+        drop(store);
         let key = self.snapshot_file_key(snapshot.versions(), &stamp);
         let mut held = Held::of(snapshot, rules, date, self.classifier(), t);
         held.file_key = Some(key);
+        held.reach = reach;
         Ok(held)
+    }
+}
+
+impl App {
+    /// Whether `held` is what the store at `stored` (its current versions) gives: the same
+    /// versions, or for a server of one part the same versions reaching it (the later ones
+    /// judged once per set of versions).
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn is_current(&self, held: &Held, stored: &BTreeMap<Layer, Option<i64>>) -> Result<bool> {
+        if stored == held.versions() {
+            return Ok(true);
+        }
+        let Some(reach) = &held.reach else { return Ok(false) };
+        let mut unreached = held.unreached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if unreached.as_ref() == Some(stored) {
+            return Ok(true);
+        }
+        let effective = reach.effective(&self.open_read()?, stored)?;
+        if effective != *held.versions() {
+            return Ok(false);
+        }
+        *unreached = Some(stored.clone());
+        Ok(true)
     }
 }
 
@@ -237,6 +278,8 @@ impl Held {
             tag_hash,
             build_ms: started.elapsed().as_secs_f64() * 1e3,
             file_key: None,
+            reach: None,
+            unreached: std::sync::Mutex::new(None),
             topo: OnceLock::new(),
             search: OnceLock::new(),
             on_the_map: OnceLock::new(),

@@ -7,10 +7,18 @@
 //! versions, when each was written (a store remade from nothing has the same version numbers),
 //! the owner classification, the program's version, where the store is and the part served.
 //! Nothing in it depends on the rules or the date — the shares, decisions and managers are
-//! worked out again as it is read — but for one thing its first section says: whether the cut
+//! worked out again as it is read — but for one thing its second section says: whether the cut
 //! holds a point inside every space, which rules with conventions need (else it is rebuilt). A
 //! file of another key, damaged, cut short or of another format is rebuilt and written again,
 //! never read.
+//!
+//! For a server of one part of the territory, the versions of the key are those that reach the
+//! part ([`crate::reach`]), and the first section says what reaches it (the part, the communes
+//! of the parcels it holds, the boxes of its zones): a start reads that section first,
+//! unchecked, to work out which versions reach the part and so the key the file must have; the
+//! whole file is then checked against that key as any other (a wrong first section gives
+//! another key: the file is rebuilt). So a version of another département leaves the file
+//! current. For a server of the whole territory the first section is empty.
 //!
 //! It holds, in this order, the snapshot's ledger (parcels' IDUs and contenances, owners as
 //! classified, zones, versions) and the sub-sectors' overlay with the parcels: what a
@@ -26,19 +34,22 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use domania_core::Layer;
-use domania_core::flat::{FlatError, FlatReader, FlatWriter};
+use domania_core::flat::{self, FlatError, FlatReader, FlatWriter};
 use domania_engine::{Ledger, SharesReport, Snapshot, Zone};
 use domania_tiles::layers::Topologies;
 
 use crate::error::Result;
 use crate::files::LoadedRules;
 use crate::held::{Held, cut_with_points, store_tag};
+use crate::reach::PartReach;
 use crate::{App, Date};
 
 /// What the file holds.
 const KIND: &[u8; 8] = b"SNAPSHOT";
 /// The layout of its sections (raise it whenever they change).
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
+/// The most the first section (what reaches the part served) may hold.
+const FIRST_LIMIT: u64 = 64 << 20;
 
 /// What became of the snapshot file at a build.
 #[derive(Debug)]
@@ -97,6 +108,34 @@ impl App {
         crate::fnv1a(format!("{tag}|{stamp}|{}|{served}", self.read_location().display()).as_bytes())
     }
 
+    /// The key the snapshot file must have now: that of the store's current versions or, for a
+    /// server of one part, of the versions that reach it, judged with what the file's first
+    /// section (`first`, not yet checked) says the part held — a wrong or damaged statement
+    /// gives a key the file does not have, and the file is rebuilt.
+    fn key_now(&self, first: Option<&[u8]>) -> Result<u64> {
+        let store = self.open_read()?;
+        let mut versions = store.versions()?;
+        if self.served.is_some()
+            && let Some(reach) = first.and_then(|b| std::str::from_utf8(b).ok()).and_then(PartReach::from_text)
+        {
+            versions = reach.effective(&store, &versions)?;
+        }
+        let stamp = store.version_stamp(&versions)?;
+        Ok(self.snapshot_file_key(&versions, &stamp))
+    }
+
+    /// What reaches the part served, from the file's first section once the file is checked
+    /// (`None` for a server of the whole territory).
+    fn reach_of(&self, first: &[u8]) -> std::result::Result<Option<PartReach>, String> {
+        if self.served.is_none() {
+            return Ok(None);
+        }
+        let text = std::str::from_utf8(first).map_err(|e| e.to_string())?;
+        PartReach::from_text(text)
+            .map(Some)
+            .ok_or_else(|| "its first section does not say what reaches the part".into())
+    }
+
     /// The held snapshot on `date` with `rules` ([`App::hold`]) and its topologies, read from
     /// the snapshot file when it is current (the search index and the map's names are then
     /// built on first use), else built with them: then [`Kept::Built`] says so and the caller
@@ -110,11 +149,8 @@ impl App {
             held.topologies();
             return Ok((held, Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 }));
         };
-        let store = self.open_read()?;
-        let versions = store.versions()?;
-        let stamp = store.version_stamp(&versions)?;
-        drop(store);
-        let key = self.snapshot_file_key(&versions, &stamp);
+        let first = std::fs::File::open(&file).ok().and_then(|f| flat::first_section(f, FIRST_LIMIT).ok());
+        let key = self.key_now(first.as_deref())?;
         // The search index and the map's names are left to be built on first use (a server
         // builds them behind its first answers).
         // Read section after section: no copy of the file is held beside what is made of it.
@@ -125,6 +161,7 @@ impl App {
         };
         let read = opened.and_then(|src| {
             let mut r = FlatReader::open_stream(src, KIND, FORMAT, key).map_err(|e| e.to_string())?;
+            let reach = self.reach_of(&r.section::<u8>().map_err(|e| e.to_string())?)?;
             let points = r.section::<u64>().map_err(|e| e.to_string())? == [1];
             if cut_with_points(&rules) && !points {
                 return Err("its cut has no points for the conventions of these rules".to_owned());
@@ -141,8 +178,9 @@ impl App {
                 },
             );
             let topo = topo.map_err(|e| e.to_string())?;
-            let held = Held::of_computed(snapshot, rules.clone(), date, self.classifier(), t, computed);
+            let mut held = Held::of_computed(snapshot, rules.clone(), date, self.classifier(), t, computed);
             held.set_topologies(topo);
+            held.reach = reach;
             Ok(held)
         });
         let why = match read {
@@ -179,13 +217,10 @@ impl App {
     pub fn kept_subsector_shares(&self, include_non_cadastre: bool) -> Option<(SharesReport, Vec<Zone>)> {
         let file = std::fs::File::open(self.snapshot_file()?).ok()?;
         // Up to the checkpoint after the overlay: an eighth of the file at a million parcels.
-        let head = domania_core::flat::read_head(&file, file.metadata().ok()?.len()).ok()?;
-        let store = self.open_read().ok()?;
-        let versions = store.versions().ok()?;
-        let stamp = store.version_stamp(&versions).ok()?;
-        drop(store);
-        let key = self.snapshot_file_key(&versions, &stamp);
+        let head = flat::read_head(&file, file.metadata().ok()?.len()).ok()?;
+        let key = self.key_now(flat::first_section(&head[..], FIRST_LIMIT).ok().as_deref()).ok()?;
         let mut r = FlatReader::open_head(&head, KIND, FORMAT, key).ok()?;
+        r.section::<u8>().ok()?;
         r.section::<u64>().ok()?;
         let (ledger, overlay) = Ledger::read_with_overlay(&mut r).ok()?;
         r.end().ok()?;
@@ -212,6 +247,7 @@ impl App {
         let written = (|| {
             let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&part)?);
             let mut w = FlatWriter::to(out, KIND, FORMAT, key)?;
+            w.section(held.reach.as_ref().map(PartReach::to_text).unwrap_or_default().as_bytes())?;
             w.section(&[u64::from(cut_with_points(&held.rules))])?;
             let cut = held.cut();
             let cut = cut.as_ref().ok_or_else(|| std::io::Error::other("the shape work is not kept any more"))?;

@@ -43,6 +43,7 @@ pub mod perimeters;
 pub mod point;
 pub mod printed;
 pub mod qpv;
+pub mod reach;
 pub mod requests;
 pub mod scenario;
 pub mod search;

@@ -512,6 +512,25 @@ pub fn check_offsets<T: Copy + Ord + TryInto<usize>>(starts: &[T], len: usize) -
     Ok(())
 }
 
+/// The bytes of the first section of a flat file read from `src`, unchecked (nothing before
+/// the whole file is read is: what a reader learns here may only choose the key the file is
+/// then opened with, which the header and the checksum check); an error when it is longer than
+/// `limit` bytes or runs past the file.
+pub fn first_section(src: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut src = src.take(HEADER as u64 + 8 + limit);
+    let mut head = [0u8; HEADER + 8];
+    src.read_exact(&mut head)?;
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&head[HEADER..]);
+    let n = u64::from_le_bytes(n);
+    if n > limit {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "the first section is longer than allowed"));
+    }
+    let mut bytes = vec![0u8; usize::try_from(n).map_err(std::io::Error::other)?];
+    src.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// The beginning of a flat file of `len` bytes read from `src`, up to and with its first
 /// checkpoint ([`FlatWriter::checkpoint`]), section by section, to be opened with
 /// [`FlatReader::open_head`]; the rest is not read. An error when it has none, or a length

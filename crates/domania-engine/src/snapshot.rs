@@ -322,6 +322,14 @@ impl Snapshot {
         &self.versions
     }
 
+    /// The same snapshot said to be of `versions` (a server of one part of the territory: the
+    /// versions that reach it, of which the later ones change nothing it holds).
+    #[must_use]
+    pub fn with_versions(mut self, versions: BTreeMap<Layer, Option<i64>>) -> Self {
+        self.versions = versions;
+        self
+    }
+
     /// The zones of a perimeter layer (QPV, sub-sectors, conventions); none for the others.
     #[must_use]
     pub fn zones(&self, layer: Layer) -> &[Zone] {

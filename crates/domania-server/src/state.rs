@@ -153,7 +153,12 @@ impl Shared {
                 .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
             let reached = at_least.is_none_or(|(layer, v)| stored.get(&layer).copied().flatten().unwrap_or(0) >= v);
             if reached {
-                if stored == *self.current().versions() {
+                // The same versions, or (a server of one part) none new that reaches it.
+                let (me, held) = (Arc::clone(self), self.current());
+                let current = tokio::task::spawn_blocking(move || me.app.is_current(&held, &stored))
+                    .await
+                    .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
+                if current {
                     return Ok(None);
                 }
                 return self.rebuild_locked(None).await.map(Some);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::Result;
 use crate::layer::{Layer, Row};
 use crate::model::{SavedEdit, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo};
-use crate::records::{HashRow, RawRow, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
+use crate::records::{HashRow, RawRow, ReachRecord, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
 
 /// What a store's engine does: the primitive reads and writes of the model (see
 /// [`crate::store`]); the façade composes them into versions, histories, diffs, rollbacks,
@@ -25,6 +25,8 @@ pub(crate) trait Engine: Send {
     fn version_records(&self, layer: Option<Layer>) -> Result<Vec<VersionRecord>>;
     /// The scope records of a layer (all layers for `None`).
     fn scope_records(&self, layer: Option<Layer>) -> Result<Vec<ScopeRecord>>;
+    /// The reach records of a layer, by version (none for a store older than them).
+    fn reach_records(&self, layer: Layer) -> Result<Vec<ReachRecord>>;
     /// The keys of the current rows of a layer.
     fn keys(&self, layer: Layer) -> Result<Vec<String>>;
     /// The hashes of every row of a layer, current and history.
@@ -105,8 +107,13 @@ pub(crate) trait Writer {
     /// Moves the rows of `fids` (with their keys) to the history: they are not in the new
     /// version.
     fn retire(&mut self, fids: &[(i64, String)]) -> Result<()>;
-    /// Records the version and its scopes, and returns its `created_at`.
-    fn finish(&mut self, version: &VersionRecord, scopes: &[ScopeRecord]) -> Result<String>;
+    /// The envelope (`[minx, maxx, miny, maxy]`) of the shapes this import moved to the
+    /// history so far, as they were (`None`: none with a shape).
+    fn archived_envelope(&self) -> Option<[f64; 4]>;
+    /// Records the version, its scopes and its reach (spatial layers), and returns its
+    /// `created_at`.
+    fn finish(&mut self, version: &VersionRecord, scopes: &[ScopeRecord], reach: Option<ReachRecord>)
+    -> Result<String>;
     /// The `created_at` of a version already written.
     fn created_at(&mut self, version: i64) -> Result<Option<String>>;
     fn commit(self: Box<Self>) -> Result<()>;

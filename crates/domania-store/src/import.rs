@@ -7,7 +7,7 @@ use crate::contract::Writer;
 use crate::error::{Overflow, Result, StoreError};
 use crate::layer::{Layer, Row};
 use crate::model::{ImportMeta, ImportOptions, VersionInfo};
-use crate::records::{ScopeRecord, VersionRecord};
+use crate::records::{ReachRecord, ScopeRecord, VersionRecord, envelope_union};
 use crate::scope::ScopeKind;
 
 /// Counts of one scope during an import.
@@ -42,6 +42,8 @@ pub struct ImportTx<'a> {
     added: i64,
     changed: i64,
     reshaped: i64,
+    /// The envelope of the new shapes of the rows added or changed.
+    envelope: Option<[f64; 4]>,
 }
 
 impl<'a> ImportTx<'a> {
@@ -68,6 +70,7 @@ impl<'a> ImportTx<'a> {
             added: 0,
             changed: 0,
             reshaped: 0,
+            envelope: None,
         };
         if !by_dep {
             tx.load(None)?;
@@ -143,6 +146,9 @@ impl<'a> ImportTx<'a> {
                 self.changed += 1;
                 self.reshaped += i64::from(ogh != gh);
             }
+        }
+        if let Some(env) = row.geom.as_deref().and_then(crate::blob::envelope) {
+            self.envelope = Some(envelope_union(self.envelope, env));
         }
         self.w.put(row, old.map(|(fid, _, _)| fid), gh, ah)
     }
@@ -271,7 +277,14 @@ impl<'a> ImportTx<'a> {
                 }
             })
             .collect();
-        let created_at = self.w.finish(&record, &scopes)?;
+        // The shapes it changed, before and after: what tells a server of another part that
+        // this version does not reach it.
+        let reach = match (self.envelope, self.w.archived_envelope()) {
+            (Some(a), b) => Some(b.map_or(a, |b| envelope_union(Some(a), b))),
+            (None, b) => b,
+        };
+        let reach = reach.filter(|_| self.layer.is_spatial()).map(|e| ReachRecord::of(self.version, e));
+        let created_at = self.w.finish(&record, &scopes, reach)?;
         let info = self.info(meta, self.version, created_at, scope_text, removed);
         self.w.commit()?;
         Ok(info)

@@ -46,7 +46,7 @@ pub use location::{Location, Wait};
 pub use model::{
     AlteredRow, CopyReport, Diff, EngineCheck, ImportMeta, ImportOptions, LayerSummary, MAX_REMOVED_DEFAULT, Miscount,
     SavedEdit, SavedOp, ScopeInfo, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport,
-    VersionInfo,
+    VersionInfo, VersionReach,
 };
 pub use outbox::Delivery;
 pub use requests::{

@@ -90,6 +90,17 @@ pub struct Diff {
     pub parcels_with_owner_changes: Vec<String>,
 }
 
+/// What a version of a layer reached ([`crate::Store::reaches`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionReach {
+    pub version: i64,
+    /// What it replaced.
+    pub scope: crate::scope::Scope,
+    /// The box (Lambert-93 `[xmin, ymin, xmax, ymax]`, whole metres rounded outwards) of the
+    /// shapes it changed, as they were and as they are; `None` when unknown.
+    pub envelope: Option<[i64; 4]>,
+}
+
 /// A stored parcel with its version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredParcel {

@@ -1,5 +1,5 @@
 //! The bookkeeping rows both engines keep the same way (`domania_versions`, `domania_scopes`,
-//! `domania_tokens`, `domania_rules`) and read by one function each, whatever the engine; and
+//! `domania_reach`, `domania_tokens`, `domania_rules`) and read by one function each, whatever the engine; and
 //! the stored rows a copy, a dump or a verification reads.
 
 use crate::error::{Result, StoreError};
@@ -38,6 +38,39 @@ pub(crate) struct ScopeRecord {
     pub added: i64,
     pub removed: i64,
     pub changed: i64,
+}
+
+/// One row of `domania_reach`: the box (Lambert-93, whole metres rounded outwards) of every
+/// shape a version of a spatial layer changed, as it was before and as it is after — what a
+/// server of one part of the territory asks to know whether the version reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReachRecord {
+    pub version: i64,
+    pub xmin: i64,
+    pub ymin: i64,
+    pub xmax: i64,
+    pub ymax: i64,
+}
+
+impl ReachRecord {
+    /// The record of a box (`[minx, maxx, miny, maxy]`, as GeoPackage envelopes are).
+    #[must_use]
+    #[allow(clippy::cast_possible_truncation)]
+    pub fn of(version: i64, env: [f64; 4]) -> Self {
+        Self {
+            version,
+            xmin: env[0].floor() as i64,
+            ymin: env[2].floor() as i64,
+            xmax: env[1].ceil() as i64,
+            ymax: env[3].ceil() as i64,
+        }
+    }
+}
+
+/// The union of two envelopes (`[minx, maxx, miny, maxy]`).
+#[must_use]
+pub(crate) fn envelope_union(a: Option<[f64; 4]>, b: [f64; 4]) -> [f64; 4] {
+    a.map_or(b, |a| [a[0].min(b[0]), a[1].max(b[1]), a[2].min(b[2]), a[3].max(b[3])])
 }
 
 /// A stored token with its secret's hash, as a copy moves it.
@@ -150,6 +183,14 @@ impl Record for ScopeRecord {
             removed: r.at(6)?,
             changed: r.at(7)?,
         })
+    }
+}
+
+impl Record for ReachRecord {
+    const COLUMNS: &'static str = "version, min_x, min_y, max_x, max_y";
+
+    fn read(r: &impl RecordRow) -> Result<Self> {
+        Ok(Self { version: r.at(0)?, xmin: r.at(1)?, ymin: r.at(2)?, xmax: r.at(3)?, ymax: r.at(4)? })
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::{Result, StoreError};
 use crate::layer::{Layer, Row};
-use crate::model::{Diff, ImportMeta, ImportOptions, LayerSummary, ScopeInfo, VersionInfo};
+use crate::model::{Diff, ImportMeta, ImportOptions, LayerSummary, ScopeInfo, VersionInfo, VersionReach};
 use crate::records::VersionRecord;
 use crate::scope::{Scope, ScopeKind};
 use crate::store::Store;
@@ -268,6 +268,33 @@ impl Store {
             let _ = std::fmt::Write::write_fmt(&mut stamp, format_args!("{layer}:{v}@{};", at.unwrap_or_default()));
         }
         Ok(stamp)
+    }
+
+    /// What each version of a layer replaced and, for a spatial layer, the box of the shapes
+    /// it changed (before and after), oldest first: what a server of one part of the
+    /// territory reads to know whether a version reaches it. A version without a box (written
+    /// before boxes were kept, or by a copy) reaches everything.
+    pub fn reaches(&self, layer: Layer) -> Result<Vec<VersionReach>> {
+        let mut scopes: BTreeMap<i64, Scope> = BTreeMap::new();
+        for s in self.db.scope_records(Some(layer))? {
+            let kind = ScopeKind::ALL.into_iter().find(|k| k.as_str() == s.scope_kind).unwrap_or(ScopeKind::Layer);
+            let scope = scopes.entry(s.version).or_insert_with(|| Scope { kind, codes: None });
+            if kind != ScopeKind::Layer {
+                scope.codes.get_or_insert_with(BTreeSet::new).insert(s.scope);
+            }
+        }
+        let boxes: HashMap<i64, [i64; 4]> =
+            self.db.reach_records(layer)?.into_iter().map(|r| (r.version, [r.xmin, r.ymin, r.xmax, r.ymax])).collect();
+        Ok(self
+            .db
+            .version_records(Some(layer))?
+            .into_iter()
+            .map(|r| VersionReach {
+                version: r.version,
+                scope: scopes.remove(&r.version).unwrap_or_else(Scope::layer),
+                envelope: boxes.get(&r.version).copied(),
+            })
+            .collect())
     }
 
     /// The current version of every layer (`None` before its first import).

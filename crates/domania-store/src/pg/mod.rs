@@ -47,7 +47,9 @@ use crate::error::{Result, StoreError};
 use crate::layer::{Layer, Row};
 use crate::location::Wait;
 use crate::model::{StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo};
-use crate::records::{Chunked, HashRow, RawRow, Record, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
+use crate::records::{
+    Chunked, HashRow, RawRow, ReachRecord, Record, RulesRecord, ScopeRecord, TokenRecord, VersionRecord,
+};
 use crate::scope::DEPARTEMENT_OF_KEY;
 use connect::{connect, lock_writer, mask};
 use read::{read_row, stored_parcel, stored_right};
@@ -171,6 +173,15 @@ impl Engine for PgDb {
             ScopeRecord::COLUMNS
         );
         self.c().query(&sql, &[&layer.map(Layer::table)])?.iter().map(ScopeRecord::read).collect()
+    }
+
+    fn reach_records(&self, layer: Layer) -> Result<Vec<ReachRecord>> {
+        // A database of schema 4 has none (its servers read before it is migrated).
+        if !self.has_table("domania_reach")? {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {} FROM domania_reach WHERE layer = $1 ORDER BY version", ReachRecord::COLUMNS);
+        self.c().query(&sql, &[&layer.table()])?.iter().map(ReachRecord::read).collect()
     }
 
     fn keys(&self, layer: Layer) -> Result<Vec<String>> {
@@ -584,6 +595,7 @@ impl Engine for PgDb {
             deps,
             staged: BTreeSet::new(),
             touched: BTreeSet::new(),
+            archived: None,
         };
         Ok((Box::new(w), version))
     }

@@ -23,7 +23,7 @@ pub(super) const NOW: &str = r#"to_char(clock_timestamp() AT TIME ZONE 'UTC', 'Y
 /// 3, the addresses layer and the owners' street address (the columns a layer gained since its
 /// tables were made are added, empty).
 /// 4, the views QGIS saves into (`domania_edit`, see [`super::edit`]).
-pub(super) const SCHEMA_VERSION: i32 = 4;
+pub(super) const SCHEMA_VERSION: i32 = 5;
 
 /// The setting by which a session is Domania's, and may write its tables: every connection
 /// Domania makes sets it. A database administrator who must edit a table by hand may set it
@@ -65,10 +65,9 @@ pub(super) fn guard(table: &str) -> String {
 
 /// The tables of a Domania store, partitions aside.
 pub(super) fn store_tables() -> impl Iterator<Item = String> {
-    Layer::ALL
-        .iter()
-        .flat_map(|l| [l.table().to_owned(), format!("{}_history", l.table())])
-        .chain(["domania_versions", "domania_scopes", "domania_tokens", "domania_rules"].map(str::to_owned))
+    Layer::ALL.iter().flat_map(|l| [l.table().to_owned(), format!("{}_history", l.table())]).chain(
+        ["domania_versions", "domania_scopes", "domania_reach", "domania_tokens", "domania_rules"].map(str::to_owned),
+    )
 }
 
 /// Whether a layer is partitioned by département.
@@ -137,6 +136,10 @@ pub(super) fn migrate(client: &mut Client) -> Result<()> {
            layer text NOT NULL, version bigint NOT NULL, scope_kind text NOT NULL, scope text NOT NULL,
            features bigint NOT NULL, added bigint NOT NULL, removed bigint NOT NULL, changed bigint NOT NULL,
            PRIMARY KEY (layer, version, scope_kind, scope));
+         CREATE TABLE IF NOT EXISTS domania_reach (
+           layer text NOT NULL, version bigint NOT NULL, min_x bigint NOT NULL, min_y bigint NOT NULL,
+           max_x bigint NOT NULL, max_y bigint NOT NULL, PRIMARY KEY (layer, version));
+         COMMENT ON TABLE domania_reach IS 'Domania: the box of the shapes each version of a layer changed';
          CREATE TABLE IF NOT EXISTS domania_tokens (
            name text PRIMARY KEY, role text NOT NULL, sha256 text NOT NULL UNIQUE,
            created_at text NOT NULL DEFAULT {NOW}, revoked_at text);
@@ -168,7 +171,7 @@ pub(super) fn migrate(client: &mut Client) -> Result<()> {
     for table in tables.iter().cloned().chain(children.iter().map(|r| r.get::<_, String>(0))) {
         ddl.push_str(&guard(&table));
     }
-    // Version 4: the views QGIS saves into.
+    // Version 4: the views QGIS saves into. (Version 5, `domania_reach`, is in the first batch.)
     ddl.push_str(&super::edit::ddl(crate::model::MAX_REMOVED_DEFAULT));
     let _ = write!(ddl, "DELETE FROM domania_schema; INSERT INTO domania_schema VALUES ({SCHEMA_VERSION});");
     tx.batch_execute(&ddl)?;

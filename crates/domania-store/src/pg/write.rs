@@ -12,7 +12,7 @@ use crate::blob;
 use crate::contract::{RawSink, Writer};
 use crate::error::{Result, StoreError};
 use crate::layer::{Layer, Row, Value};
-use crate::records::{CHUNK_ROWS, RawRow, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
+use crate::records::{CHUNK_ROWS, RawRow, ReachRecord, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
 
 /// Appends a text value to a `COPY … FROM STDIN` (text format) line.
 pub(super) fn copy_text(out: &mut String, s: &str) {
@@ -99,32 +99,45 @@ pub(super) fn copy_in(
 }
 
 /// Moves the rows `fids` (each with its key) from a layer to its history, valid until
-/// `version`. A partitioned layer is asked one département at a time, so that only the
-/// partitions concerned are read.
+/// `version`, and gives the envelope (`[minx, maxx, miny, maxy]`) of their shapes. A
+/// partitioned layer is asked one département at a time, so that only the partitions
+/// concerned are read.
 pub(super) fn archive(
     tx: &mut postgres::Transaction<'_>,
     layer: Layer,
     fids: &[(i64, String)],
     version: i64,
-) -> Result<()> {
+) -> Result<Option<[f64; 4]>> {
     let t = layer.table();
     let cols = copy_columns(layer, false);
     let mut by_dep: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for (fid, key) in fids {
         by_dep.entry(dep_of(layer, key)).or_default().push(*fid);
     }
+    let mut envelope = None;
     for (dep, fids) in by_dep {
         let (only, params): (&str, &[&(dyn ToSql + Sync)]) =
             if partitioned(layer) { ("dep = $3 AND", &[&fids, &version, &dep]) } else { ("", &[&fids, &version]) };
-        tx.execute(
+        let extent = if layer.is_spatial() {
+            "SELECT ST_XMin(e), ST_XMax(e), ST_YMin(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM gone) x"
+        } else {
+            "SELECT NULL::float8, NULL::float8, NULL::float8, NULL::float8"
+        };
+        let row = tx.query_one(
             &format!(
-                "WITH gone AS (DELETE FROM {t} WHERE {only} fid = ANY($1) RETURNING {cols})
-                 INSERT INTO {t}_history ({cols}, v_to) SELECT {cols}, $2 FROM gone"
+                "WITH gone AS (DELETE FROM {t} WHERE {only} fid = ANY($1) RETURNING {cols}),
+                 kept AS (INSERT INTO {t}_history ({cols}, v_to) SELECT {cols}, $2 FROM gone)
+                 {extent}"
             ),
             params,
         )?;
+        if let (Some(x0), Some(x1), Some(y0), Some(y1)) =
+            (row.get::<_, Option<f64>>(0), row.get::<_, Option<f64>>(1), row.get(2), row.get(3))
+        {
+            envelope = Some(crate::records::envelope_union(envelope, [x0, x1, y0, y1]));
+        }
     }
-    Ok(())
+    Ok(envelope)
 }
 
 /// The writer of one import into PostGIS.
@@ -144,6 +157,19 @@ pub(super) struct PgWriter<'a> {
     pub(super) staged: BTreeSet<String>,
     /// Départements whose rows this import wrote (analysed at the end).
     pub(super) touched: BTreeSet<String>,
+    /// The envelope of the shapes moved to the history so far.
+    pub(super) archived: Option<[f64; 4]>,
+}
+
+impl PgWriter<'_> {
+    /// Archives `fids` ([`archive`]), adding their shapes' envelope to
+    /// [`PgWriter::archived`].
+    fn archive(&mut self, fids: &[(i64, String)]) -> Result<()> {
+        if let Some(env) = archive(&mut self.tx, self.layer, fids, self.version)? {
+            self.archived = Some(crate::records::envelope_union(self.archived, env));
+        }
+        Ok(())
+    }
 }
 
 impl PgWriter<'_> {
@@ -156,7 +182,8 @@ impl PgWriter<'_> {
         self.touched.extend(deps.iter().cloned());
         let staged = partitioned(layer).then_some(&mut self.staged);
         ensure_partitions(&mut self.tx, layer, &mut self.deps, deps.iter().map(String::as_str), staged)?;
-        archive(&mut self.tx, layer, &std::mem::take(&mut self.replaced), self.version)?;
+        let replaced = std::mem::take(&mut self.replaced);
+        self.archive(&replaced)?;
         // Rows of a staged partition go to it directly, the others through the parent.
         let mut by_table: BTreeMap<String, String> = BTreeMap::new();
         for (fid, row, gh, ah) in self.pending.drain(..) {
@@ -222,12 +249,16 @@ impl Writer for PgWriter<'_> {
     fn retire(&mut self, fids: &[(i64, String)]) -> Result<()> {
         self.flush()?;
         for chunk in fids.chunks(CHUNK_ROWS) {
-            archive(&mut self.tx, self.layer, chunk, self.version)?;
+            self.archive(chunk)?;
         }
         Ok(())
     }
 
-    fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord]) -> Result<String> {
+    fn archived_envelope(&self) -> Option<[f64; 4]> {
+        self.archived
+    }
+
+    fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord], reach: Option<ReachRecord>) -> Result<String> {
         self.flush()?;
         attach_staged(&mut self.tx, self.layer, &std::mem::take(&mut self.staged))?;
         // Fresh statistics for the tables this import changed (a sample of 30,000 rows each):
@@ -241,6 +272,12 @@ impl Writer for PgWriter<'_> {
             self.tx.batch_execute(&format!("ANALYZE {t}"))?;
         }
         insert_records(&mut self.tx, std::slice::from_ref(v), scopes)?;
+        if let Some(r) = reach {
+            self.tx.execute(
+                "INSERT INTO domania_reach (layer, version, min_x, min_y, max_x, max_y) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&v.layer, &r.version, &r.xmin, &r.ymin, &r.xmax, &r.ymax],
+            )?;
+        }
         self.tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &format!("{}:{}", v.layer, v.version)])?;
         Ok(self
             .tx

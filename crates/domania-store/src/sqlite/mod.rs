@@ -20,7 +20,9 @@ use crate::error::{Result, StoreError, sqlite_reason};
 use crate::layer::{Layer, Row, Value};
 use crate::location::Wait;
 use crate::model::{StoredParcel, StoredPerimeter, StoredRight};
-use crate::records::{Chunked, HashRow, RawRow, Record, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
+use crate::records::{
+    Chunked, HashRow, RawRow, ReachRecord, Record, RulesRecord, ScopeRecord, TokenRecord, VersionRecord,
+};
 use crate::scope::DEPARTEMENT_OF_KEY;
 use lock::WriterLock;
 use read::stored_right;
@@ -69,6 +71,12 @@ const SCOPES_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_scopes (
     layer TEXT NOT NULL, version INTEGER NOT NULL, scope_kind TEXT NOT NULL, scope TEXT NOT NULL,
     features INTEGER NOT NULL, added INTEGER NOT NULL, removed INTEGER NOT NULL, changed INTEGER NOT NULL,
     PRIMARY KEY (layer, version, scope_kind, scope))";
+
+/// One row per version of a spatial layer: the box of the shapes it changed (see
+/// `ReachRecord`).
+const REACH_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_reach (
+    layer TEXT NOT NULL, version INTEGER NOT NULL, min_x INTEGER NOT NULL, min_y INTEGER NOT NULL,
+    max_x INTEGER NOT NULL, max_y INTEGER NOT NULL, PRIMARY KEY (layer, version))";
 
 /// API tokens of the HTTP server: the SHA-256 of each secret, never the secret.
 const TOKENS_DDL: &str = "CREATE TABLE IF NOT EXISTS domania_tokens (
@@ -129,7 +137,12 @@ fn open_to_editors(tx: &Connection, layer: Layer) -> Result<()> {
 
 /// The tables Domania owns in a store (besides `gpkg_*` and the R-trees).
 fn domania_tables() -> Vec<String> {
-    let mut t = vec!["domania_versions".to_owned(), "domania_scopes".to_owned(), "domania_edits".to_owned()];
+    let mut t = vec![
+        "domania_versions".to_owned(),
+        "domania_scopes".to_owned(),
+        "domania_edits".to_owned(),
+        "domania_reach".to_owned(),
+    ];
     for l in Layer::ALL {
         t.push(l.table().to_owned());
         t.push(format!("{}_history", l.table()));
@@ -293,6 +306,7 @@ impl GpkgDb {
         gpkg::init(&tx)?;
         tx.execute_batch(VERSIONS_DDL)?;
         tx.execute_batch(SCOPES_DDL)?;
+        tx.execute_batch(REACH_DDL)?;
         gpkg::register_attribute_table(&tx, "domania_versions", "Domania: one row per version of each layer")?;
         for layer in Layer::ALL {
             let t = layer.table();
@@ -426,6 +440,16 @@ impl Engine for GpkgDb {
                 ScopeRecord::COLUMNS
             ),
             [layer.map(Layer::table)],
+        )
+    }
+
+    fn reach_records(&self, layer: Layer) -> Result<Vec<ReachRecord>> {
+        if !self.has_table("domania_reach")? {
+            return Ok(Vec::new());
+        }
+        self.records(
+            &format!("SELECT {} FROM domania_reach WHERE layer = ?1 ORDER BY version", ReachRecord::COLUMNS),
+            [layer.table()],
         )
     }
 
@@ -740,7 +764,7 @@ impl Engine for GpkgDb {
             // triggers are back before commit, so no committed state ever lacks them.
             gpkg::drop_rtree_triggers(&tx, t)?;
         }
-        Ok((Box::new(GpkgWriter { tx, layer, version, sql: LayerSql::new(layer) }), version))
+        Ok((Box::new(GpkgWriter { tx, layer, version, sql: LayerSql::new(layer), archived: None }), version))
     }
 
     /// Every stored row of a layer (current, or history), in chunks, for a copy.

@@ -8,7 +8,7 @@ use crate::blob;
 use crate::contract::{RawSink, Writer};
 use crate::error::Result;
 use crate::layer::{Layer, Row, Value};
-use crate::records::{RawRow, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
+use crate::records::{RawRow, ReachRecord, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
 
 /// SQL of one layer's writes, built once per import.
 pub(super) struct LayerSql {
@@ -21,6 +21,7 @@ pub(super) struct LayerSql {
     pub(super) delete: String,
     pub(super) rtree_upsert: String,
     pub(super) rtree_delete: String,
+    pub(super) rtree_get: String,
 }
 
 impl LayerSql {
@@ -52,6 +53,7 @@ impl LayerSql {
             delete: format!("DELETE FROM {t} WHERE fid = ?1"),
             rtree_upsert: format!("INSERT OR REPLACE INTO rtree_{t}_geom VALUES (?1, ?2, ?3, ?4, ?5)"),
             rtree_delete: format!("DELETE FROM rtree_{t}_geom WHERE id = ?1"),
+            rtree_get: format!("SELECT minx, maxx, miny, maxy FROM rtree_{t}_geom WHERE id = ?1"),
         }
     }
 }
@@ -90,6 +92,27 @@ pub(super) struct GpkgWriter<'a> {
     pub(super) layer: Layer,
     pub(super) version: i64,
     pub(super) sql: LayerSql,
+    /// The envelope of the shapes moved to the history so far.
+    pub(super) archived: Option<[f64; 4]>,
+}
+
+impl GpkgWriter<'_> {
+    /// Adds the box the R-tree holds for row `fid` (about to be archived) to
+    /// [`GpkgWriter::archived`].
+    fn archiving(&mut self, fid: i64) -> Result<()> {
+        if !self.layer.is_spatial() {
+            return Ok(());
+        }
+        let env: Option<[f64; 4]> = self
+            .tx
+            .prepare_cached(&self.sql.rtree_get)?
+            .query_row([fid], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]))
+            .optional()?;
+        if let Some(env) = env {
+            self.archived = Some(crate::records::envelope_union(self.archived, env));
+        }
+        Ok(())
+    }
 }
 
 impl Writer for GpkgWriter<'_> {
@@ -127,6 +150,7 @@ impl Writer for GpkgWriter<'_> {
                 self.tx.last_insert_rowid()
             }
             Some(fid) if self.layer.is_edited() => {
+                self.archiving(fid)?;
                 // A new version of a drawn feature is a new row: an editor who loaded the
                 // feature before finds it gone when he saves, and is told so, instead of
                 // writing over a change he did not see.
@@ -137,6 +161,7 @@ impl Writer for GpkgWriter<'_> {
                 self.tx.last_insert_rowid()
             }
             Some(fid) => {
+                self.archiving(fid)?;
                 self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
                 values.push(rusqlite::types::Value::Integer(fid));
                 self.tx.prepare_cached(&self.sql.update)?.execute(params_from_iter(values))?;
@@ -151,6 +176,7 @@ impl Writer for GpkgWriter<'_> {
 
     fn retire(&mut self, fids: &[(i64, String)]) -> Result<()> {
         for (fid, _) in fids {
+            self.archiving(*fid)?;
             self.tx.prepare_cached(&self.sql.archive)?.execute(params![self.version, fid])?;
             self.tx.prepare_cached(&self.sql.delete)?.execute([fid])?;
             if self.layer.is_spatial() {
@@ -160,13 +186,23 @@ impl Writer for GpkgWriter<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord]) -> Result<String> {
+    fn archived_envelope(&self) -> Option<[f64; 4]> {
+        self.archived
+    }
+
+    fn finish(&mut self, v: &VersionRecord, scopes: &[ScopeRecord], reach: Option<ReachRecord>) -> Result<String> {
         let t = self.layer.table();
         if self.layer.is_spatial() {
             gpkg::create_rtree_triggers(&self.tx, t, "fid")?;
         }
         gpkg::restore_edit_triggers(&self.tx, crate::model::MAX_REMOVED_DEFAULT)?;
         insert_records(&self.tx, std::slice::from_ref(v), scopes)?;
+        if let Some(r) = reach {
+            self.tx.execute(
+                "INSERT INTO domania_reach (layer, version, min_x, min_y, max_x, max_y) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![t, r.version, r.xmin, r.ymin, r.xmax, r.ymax],
+            )?;
+        }
         update_contents(&self.tx, self.layer)?;
         Ok(self.tx.query_row(
             "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
