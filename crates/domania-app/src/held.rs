@@ -52,7 +52,7 @@ pub struct Held {
     /// For a server of one part of the territory, what a version must meet to reach it (its
     /// snapshot is then of the versions that do: [`crate::reach`]).
     pub reach: Option<crate::reach::PartReach>,
-    /// The store's versions last judged not to reach it ([`App::is_current`]).
+    /// The store's versions last judged not to reach it ([`App::currency`]).
     pub(crate) unreached: std::sync::Mutex<Option<BTreeMap<Layer, Option<i64>>>>,
     /// The CRS84 box of each collection.
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
@@ -189,6 +189,18 @@ impl App {
     }
 }
 
+/// What a held snapshot is to the store as it is now ([`App::currency`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Currency {
+    /// Of the store's versions.
+    Current,
+    /// Of older versions, but no later one reaches the part it holds; `judged` when that was
+    /// worked out now (not the first time these versions were looked at).
+    NotReached { judged: bool },
+    /// To be rebuilt.
+    Stale,
+}
+
 impl App {
     /// Whether `held` is what the store at `stored` (its current versions) gives: the same
     /// versions, or for a server of one part the same versions reaching it (the later ones
@@ -196,21 +208,21 @@ impl App {
     ///
     /// # Errors
     /// When the store cannot be read.
-    pub fn is_current(&self, held: &Held, stored: &BTreeMap<Layer, Option<i64>>) -> Result<bool> {
+    pub fn currency(&self, held: &Held, stored: &BTreeMap<Layer, Option<i64>>) -> Result<Currency> {
         if stored == held.versions() {
-            return Ok(true);
+            return Ok(Currency::Current);
         }
-        let Some(reach) = &held.reach else { return Ok(false) };
+        let Some(reach) = &held.reach else { return Ok(Currency::Stale) };
         let mut unreached = held.unreached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if unreached.as_ref() == Some(stored) {
-            return Ok(true);
+            return Ok(Currency::NotReached { judged: false });
         }
         let effective = reach.effective(&self.open_read()?, stored)?;
         if effective != *held.versions() {
-            return Ok(false);
+            return Ok(Currency::Stale);
         }
         *unreached = Some(stored.clone());
-        Ok(true)
+        Ok(Currency::NotReached { judged: true })
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use domania_app::held::Currency;
 use domania_app::kept::Kept;
 use domania_app::{App, Date, Layer};
 use domania_core::model::{Idu, Owner, Parcel, Right, Siren};
@@ -198,7 +199,7 @@ fn part_follows(location: Location, files: &std::path::Path) {
         };
         drop(store);
         let stored = app.versions().unwrap();
-        let current = app.is_current(&held, &stored).unwrap();
+        let current = app.currency(&held, &stored).unwrap() != Currency::Stale;
         let fresh = hold();
         assert_eq!(!current, must, "step {step}: {what} of {commune}: judged current {current}");
         if current {

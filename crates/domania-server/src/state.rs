@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use domania_app::files::LoadedRules;
-use domania_app::held::Held;
+use domania_app::held::{Currency, Held};
 use domania_app::kept::Kept;
 use domania_app::requests::Desk;
 use domania_app::{App, AppError, ErrorCode, Layer};
@@ -154,14 +154,21 @@ impl Shared {
             let reached = at_least.is_none_or(|(layer, v)| stored.get(&layer).copied().flatten().unwrap_or(0) >= v);
             if reached {
                 // The same versions, or (a server of one part) none new that reaches it.
-                let (me, held) = (Arc::clone(self), self.current());
-                let current = tokio::task::spawn_blocking(move || me.app.is_current(&held, &stored))
+                let (me, held, t) = (Arc::clone(self), self.current(), Instant::now());
+                let currency = tokio::task::spawn_blocking(move || me.app.currency(&held, &stored))
                     .await
                     .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
-                if current {
-                    return Ok(None);
+                match currency {
+                    Currency::Current | Currency::NotReached { judged: false } => return Ok(None),
+                    Currency::NotReached { judged: true } => {
+                        tracing::info!(
+                            ms = t.elapsed().as_secs_f64() * 1e3,
+                            "the store's new versions change nothing of the part served: not rebuilt"
+                        );
+                        return Ok(None);
+                    }
+                    Currency::Stale => return self.rebuild_locked(None).await.map(Some),
                 }
-                return self.rebuild_locked(None).await.map(Some);
             }
             if Instant::now() >= deadline {
                 let (layer, v) = at_least.unwrap_or((Layer::Parcels, 0));
