@@ -513,3 +513,85 @@ fn four_servers_started_together_on_a_new_postgis_store_all_serve() {
         .get(0);
     assert_eq!(tables, 2);
 }
+
+/// `file` (a cadastre of Etalab) without its first parcel, written to `out`.
+fn one_parcel_fewer(file: &Path, out: &Path) -> String {
+    let mut fc: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let gone = fc["features"].as_array_mut().unwrap().remove(0);
+    std::fs::write(out, serde_json::to_vec(&fc).unwrap()).unwrap();
+    gone["properties"]["id"].as_str().unwrap().to_owned()
+}
+
+fn upload_parcels(base: &str, secret: &str, file: &Path) -> serde_json::Value {
+    let r = ureq::post(&format!("{base}/v1/layers/parcels"))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .set("Content-Type", "application/geo+json")
+        .timeout(std::time::Duration::from_mins(2))
+        .send_bytes(&std::fs::read(file).unwrap());
+    match r {
+        Ok(r) => serde_json::from_str(&r.into_string().unwrap()).unwrap(),
+        Err(ureq::Error::Status(code, r)) => panic!("upload: {code} {}", r.into_string().unwrap()),
+        Err(e) => panic!("upload: {e}"),
+    }
+}
+
+#[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+fn a_version_of_one_departement_leaves_the_server_of_another_as_it_was() {
+    let db = ScratchDatabase::new("e2e_parts");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Path::new(db.url());
+    let grid = dir.path().join("s.geojson");
+    crate::paris_grid_named(&grid, "S");
+    for c in ["75118", "91216"] {
+        json(store, &["import", "parcels", shared_data(&format!("cadastre-{c}-parcelles.json")).to_str().unwrap()]);
+    }
+    json(store, &["import", "subsectors", grid.to_str().unwrap()]);
+    let secret = ok(store, &["token", "create", "--name", "sig", "--role", "editor"]).trim().to_owned();
+    let files = dir.path().join("snapshots");
+    let part = |dep: &str, reports: &str| {
+        let reports = dir.path().join(reports);
+        crate::serve::Server::start_env(
+            store,
+            &["--part", &format!("departement={dep}"), "--reports", reports.to_str().unwrap()],
+            &[("DOMANIA_SNAPSHOT_DIR", files.as_path())],
+        )
+    };
+    let (paris, essonne) = (part("75", "r75.sqlite"), part("91", "r91.sqlite"));
+    let version = |s: &crate::serve::Server| get_json(&format!("{}/v1/version", s.url)).1;
+    let before = version(&essonne);
+    assert_eq!(before["layers"]["parcels"], 2, "{before}");
+
+    // Paris 18e, one parcel fewer, through the server of 75: the server of 91 does not rebuild,
+    // and tags its answers as before.
+    let fewer = dir.path().join("75118.json");
+    let gone = one_parcel_fewer(&shared_data("cadastre-75118-parcelles.json"), &fewer);
+    let answer = upload_parcels(&paris.url, &secret, &fewer);
+    assert_eq!((answer["version"]["version"].as_i64(), answer["version"]["removed"].as_i64()), (Some(3), Some(1)));
+    assert_eq!(get_json(&format!("{}/v1/parcels/{gone}", paris.url)).0, 404, "75 serves its upload");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let after = version(&essonne);
+    assert_eq!((&after["snapshot"], &after["layers"]), (&before["snapshot"], &before["layers"]), "{after}");
+    assert_eq!(after["build_ms"], before["build_ms"], "not rebuilt: {after}");
+
+    // Épinay, one parcel fewer, through the same server: the server of 91 serves it within
+    // seconds, and 75's is left as it was.
+    let paris_before = version(&paris);
+    let fewer = dir.path().join("91216.json");
+    let gone = one_parcel_fewer(&shared_data("cadastre-91216-parcelles.json"), &fewer);
+    assert_eq!(get_json(&format!("{}/v1/parcels/{gone}", essonne.url)).0, 200);
+    let answer = upload_parcels(&paris.url, &secret, &fewer);
+    assert_eq!(answer["version"]["version"], 4, "{answer}");
+    let t = std::time::Instant::now();
+    while get_json(&format!("{}/v1/parcels/{gone}", essonne.url)).0 != 404 {
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "91 does not serve the upload after 20 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(version(&essonne)["layers"]["parcels"], 4);
+    let paris_after = version(&paris);
+    assert_eq!(
+        (&paris_after["snapshot"], &paris_after["build_ms"]),
+        (&paris_before["snapshot"], &paris_before["build_ms"])
+    );
+    drop((paris, essonne));
+}
