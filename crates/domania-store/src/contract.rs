@@ -25,8 +25,9 @@ pub(crate) trait Engine: Send {
     fn version_records(&self, layer: Option<Layer>) -> Result<Vec<VersionRecord>>;
     /// The scope records of a layer (all layers for `None`).
     fn scope_records(&self, layer: Option<Layer>) -> Result<Vec<ScopeRecord>>;
-    /// The reach records of a layer, by version (none for a store older than them).
-    fn reach_records(&self, layer: Layer) -> Result<Vec<ReachRecord>>;
+    /// The reach records of a layer (all layers for `None`), by layer and version (none for a
+    /// store older than them).
+    fn reach_records(&self, layer: Option<Layer>) -> Result<Vec<ReachRecord>>;
     /// The keys of the current rows of a layer.
     fn keys(&self, layer: Layer) -> Result<Vec<String>>;
     /// The hashes of every row of a layer, current and history.
@@ -126,6 +127,7 @@ pub(crate) trait RawSink {
         &mut self,
         versions: &[VersionRecord],
         scopes: &[ScopeRecord],
+        reach: &[ReachRecord],
         tokens: &[TokenRecord],
         rules: &[RulesRecord],
     ) -> Result<()>;

@@ -27,7 +27,8 @@ fn storable(layer: Layer, row: &crate::layer::Row) -> Result<()> {
 }
 
 impl Store {
-    /// Copies this whole store — every layer with its history, every version record, tokens
+    /// Copies this whole store — every layer with its history, every version record (with the
+    /// box of what it changed), tokens
     /// and rules — into `dest`, which must hold no version yet. Row keys, version ranges,
     /// content hashes and dates are kept, so both stores give the same [`Store::dump`].
     pub fn copy_into(&self, dest: &mut Store, progress: &dyn Fn(&str)) -> Result<CopyReport> {
@@ -45,6 +46,7 @@ impl Store {
         self.in_read(|| {
             let versions = self.db.version_records(None)?;
             let scopes = self.db.scope_records(None)?;
+            let reach = self.db.reach_records(None)?;
             let tokens = self.db.token_records()?;
             if let Some(t) = tokens.iter().find(|t| t.name.contains('\0')) {
                 return Err(StoreError::CopyUnstorable {
@@ -64,7 +66,7 @@ impl Store {
                 progress(&format!("{}: {} current rows, {} history rows", layer.table(), counts.0, counts.1));
                 report.layers.insert(layer.table().to_owned(), counts);
             }
-            sink.records(&versions, &scopes, &tokens, &rules)?;
+            sink.records(&versions, &scopes, &reach, &tokens, &rules)?;
             sink.commit()
         })?;
         Ok(report)

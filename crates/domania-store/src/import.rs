@@ -283,7 +283,7 @@ impl<'a> ImportTx<'a> {
             (Some(a), b) => Some(b.map_or(a, |b| envelope_union(Some(a), b))),
             (None, b) => b,
         };
-        let reach = reach.filter(|_| self.layer.is_spatial()).map(|e| ReachRecord::of(self.version, e));
+        let reach = reach.filter(|_| self.layer.is_spatial()).map(|e| ReachRecord::of(self.layer, self.version, e));
         let created_at = self.w.finish(&record, &scopes, reach)?;
         let info = self.info(meta, self.version, created_at, scope_text, removed);
         self.w.commit()?;

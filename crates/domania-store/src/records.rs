@@ -3,7 +3,7 @@
 //! the stored rows a copy, a dump or a verification reads.
 
 use crate::error::{Result, StoreError};
-use crate::layer::Row;
+use crate::layer::{Layer, Row};
 use crate::model::TokenInfo;
 
 /// One row of `domania_versions`, as both engines keep it.
@@ -43,8 +43,9 @@ pub(crate) struct ScopeRecord {
 /// One row of `domania_reach`: the box (Lambert-93, whole metres rounded outwards) of every
 /// shape a version of a spatial layer changed, as it was before and as it is after — what a
 /// server of one part of the territory asks to know whether the version reaches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReachRecord {
+    pub layer: String,
     pub version: i64,
     pub xmin: i64,
     pub ymin: i64,
@@ -56,8 +57,9 @@ impl ReachRecord {
     /// The record of a box (`[minx, maxx, miny, maxy]`, as GeoPackage envelopes are).
     #[must_use]
     #[allow(clippy::cast_possible_truncation)]
-    pub fn of(version: i64, env: [f64; 4]) -> Self {
+    pub fn of(layer: Layer, version: i64, env: [f64; 4]) -> Self {
         Self {
+            layer: layer.table().to_owned(),
             version,
             xmin: env[0].floor() as i64,
             ymin: env[2].floor() as i64,
@@ -187,10 +189,10 @@ impl Record for ScopeRecord {
 }
 
 impl Record for ReachRecord {
-    const COLUMNS: &'static str = "version, min_x, min_y, max_x, max_y";
+    const COLUMNS: &'static str = "layer, version, min_x, min_y, max_x, max_y";
 
     fn read(r: &impl RecordRow) -> Result<Self> {
-        Ok(Self { version: r.at(0)?, xmin: r.at(1)?, ymin: r.at(2)?, xmax: r.at(3)?, ymax: r.at(4)? })
+        Ok(Self { layer: r.at(0)?, version: r.at(1)?, xmin: r.at(2)?, ymin: r.at(3)?, xmax: r.at(4)?, ymax: r.at(5)? })
     }
 }
 

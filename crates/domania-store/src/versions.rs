@@ -283,8 +283,12 @@ impl Store {
                 scope.codes.get_or_insert_with(BTreeSet::new).insert(s.scope);
             }
         }
-        let boxes: HashMap<i64, [i64; 4]> =
-            self.db.reach_records(layer)?.into_iter().map(|r| (r.version, [r.xmin, r.ymin, r.xmax, r.ymax])).collect();
+        let boxes: HashMap<i64, [i64; 4]> = self
+            .db
+            .reach_records(Some(layer))?
+            .into_iter()
+            .map(|r| (r.version, [r.xmin, r.ymin, r.xmax, r.ymax]))
+            .collect();
         Ok(self
             .db
             .version_records(Some(layer))?

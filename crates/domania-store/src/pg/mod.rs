@@ -175,13 +175,16 @@ impl Engine for PgDb {
         self.c().query(&sql, &[&layer.map(Layer::table)])?.iter().map(ScopeRecord::read).collect()
     }
 
-    fn reach_records(&self, layer: Layer) -> Result<Vec<ReachRecord>> {
+    fn reach_records(&self, layer: Option<Layer>) -> Result<Vec<ReachRecord>> {
         // A database of schema 4 has none (its servers read before it is migrated).
         if !self.has_table("domania_reach")? {
             return Ok(Vec::new());
         }
-        let sql = format!("SELECT {} FROM domania_reach WHERE layer = $1 ORDER BY version", ReachRecord::COLUMNS);
-        self.c().query(&sql, &[&layer.table()])?.iter().map(ReachRecord::read).collect()
+        let sql = format!(
+            "SELECT {} FROM domania_reach WHERE $1::text IS NULL OR layer = $1 ORDER BY layer, version",
+            ReachRecord::COLUMNS
+        );
+        self.c().query(&sql, &[&layer.map(Layer::table)])?.iter().map(ReachRecord::read).collect()
     }
 
     fn keys(&self, layer: Layer) -> Result<Vec<String>> {

@@ -271,13 +271,7 @@ impl Writer for PgWriter<'_> {
         for t in analyse {
             self.tx.batch_execute(&format!("ANALYZE {t}"))?;
         }
-        insert_records(&mut self.tx, std::slice::from_ref(v), scopes)?;
-        if let Some(r) = reach {
-            self.tx.execute(
-                "INSERT INTO domania_reach (layer, version, min_x, min_y, max_x, max_y) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&v.layer, &r.version, &r.xmin, &r.ymin, &r.xmax, &r.ymax],
-            )?;
-        }
+        insert_records(&mut self.tx, std::slice::from_ref(v), scopes, reach.as_slice())?;
         self.tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &format!("{}:{}", v.layer, v.version)])?;
         Ok(self
             .tx
@@ -308,6 +302,7 @@ pub(super) fn insert_records(
     tx: &mut postgres::Transaction<'_>,
     versions: &[VersionRecord],
     scopes: &[ScopeRecord],
+    reach: &[ReachRecord],
 ) -> Result<()> {
     let stmt = tx.prepare(&format!(
         "INSERT INTO domania_versions (layer, version, kind, author, created_at, source, source_sha256, features, added,
@@ -346,6 +341,12 @@ pub(super) fn insert_records(
             &[&s.layer, &s.version, &s.scope_kind, &s.scope, &s.features, &s.added, &s.removed, &s.changed],
         )?;
     }
+    let stmt = tx.prepare(
+        "INSERT INTO domania_reach (layer, version, min_x, min_y, max_x, max_y) VALUES ($1, $2, $3, $4, $5, $6)",
+    )?;
+    for r in reach {
+        tx.execute(&stmt, &[&r.layer, &r.version, &r.xmin, &r.ymin, &r.xmax, &r.ymax])?;
+    }
     Ok(())
 }
 
@@ -383,10 +384,11 @@ impl RawSink for PgSink<'_> {
         &mut self,
         versions: &[VersionRecord],
         scopes: &[ScopeRecord],
+        reach: &[ReachRecord],
         tokens: &[TokenRecord],
         rules: &[RulesRecord],
     ) -> Result<()> {
-        insert_records(&mut self.tx, versions, scopes)?;
+        insert_records(&mut self.tx, versions, scopes, reach)?;
         for t in tokens {
             self.tx.execute(
                 "INSERT INTO domania_tokens (name, role, sha256, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",

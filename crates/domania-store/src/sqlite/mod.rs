@@ -443,13 +443,16 @@ impl Engine for GpkgDb {
         )
     }
 
-    fn reach_records(&self, layer: Layer) -> Result<Vec<ReachRecord>> {
+    fn reach_records(&self, layer: Option<Layer>) -> Result<Vec<ReachRecord>> {
         if !self.has_table("domania_reach")? {
             return Ok(Vec::new());
         }
         self.records(
-            &format!("SELECT {} FROM domania_reach WHERE layer = ?1 ORDER BY version", ReachRecord::COLUMNS),
-            [layer.table()],
+            &format!(
+                "SELECT {} FROM domania_reach WHERE ?1 IS NULL OR layer = ?1 ORDER BY layer, version",
+                ReachRecord::COLUMNS
+            ),
+            [layer.map(Layer::table)],
         )
     }
 

@@ -196,13 +196,7 @@ impl Writer for GpkgWriter<'_> {
             gpkg::create_rtree_triggers(&self.tx, t, "fid")?;
         }
         gpkg::restore_edit_triggers(&self.tx, crate::model::MAX_REMOVED_DEFAULT)?;
-        insert_records(&self.tx, std::slice::from_ref(v), scopes)?;
-        if let Some(r) = reach {
-            self.tx.execute(
-                "INSERT INTO domania_reach (layer, version, min_x, min_y, max_x, max_y) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![t, r.version, r.xmin, r.ymin, r.xmax, r.ymax],
-            )?;
-        }
+        insert_records(&self.tx, std::slice::from_ref(v), scopes, reach.as_slice())?;
         update_contents(&self.tx, self.layer)?;
         Ok(self.tx.query_row(
             "SELECT created_at FROM domania_versions WHERE layer = ?1 AND version = ?2",
@@ -228,7 +222,12 @@ impl Writer for GpkgWriter<'_> {
 }
 
 /// Writes version and scope records; a record without `created_at` gets the time now.
-pub(super) fn insert_records(tx: &Connection, versions: &[VersionRecord], scopes: &[ScopeRecord]) -> Result<()> {
+pub(super) fn insert_records(
+    tx: &Connection,
+    versions: &[VersionRecord],
+    scopes: &[ScopeRecord],
+    reach: &[ReachRecord],
+) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO domania_versions (layer, version, kind, author, created_at, source, source_sha256, features, added,
            removed, changed, reshaped, rejected, repaired, report)
@@ -259,6 +258,12 @@ pub(super) fn insert_records(tx: &Connection, versions: &[VersionRecord], scopes
     )?;
     for s in scopes {
         stmt.execute(params![s.layer, s.version, s.scope_kind, s.scope, s.features, s.added, s.removed, s.changed])?;
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO domania_reach (layer, version, min_x, min_y, max_x, max_y) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for r in reach {
+        stmt.execute(params![r.layer, r.version, r.xmin, r.ymin, r.xmax, r.ymax])?;
     }
     Ok(())
 }
@@ -314,10 +319,11 @@ impl RawSink for GpkgSink<'_> {
         &mut self,
         versions: &[VersionRecord],
         scopes: &[ScopeRecord],
+        reach: &[ReachRecord],
         tokens: &[TokenRecord],
         rules: &[RulesRecord],
     ) -> Result<()> {
-        insert_records(&self.tx, versions, scopes)?;
+        insert_records(&self.tx, versions, scopes, reach)?;
         for t in tokens {
             self.tx.execute(
                 "INSERT INTO domania_tokens (name, role, sha256, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
