@@ -28,9 +28,9 @@ fn storable(layer: Layer, row: &crate::layer::Row) -> Result<()> {
 
 impl Store {
     /// Copies this whole store — every layer with its history, every version record (with the
-    /// box of what it changed), tokens
-    /// and rules — into `dest`, which must hold no version yet. Row keys, version ranges,
-    /// content hashes and dates are kept, so both stores give the same [`Store::dump`].
+    /// box of what it changed), tokens and rules — into `dest`, which must hold no version yet.
+    /// Row keys, version ranges, content hashes and dates are kept, so both stores give the
+    /// same [`Store::dump`].
     pub fn copy_into(&self, dest: &mut Store, progress: &dyn Fn(&str)) -> Result<CopyReport> {
         dest.need_writer("a copy")?;
         let mut holds = false;
