@@ -161,10 +161,8 @@ impl Shared {
                 match currency {
                     Currency::Current | Currency::NotReached { judged: false } => return Ok(None),
                     Currency::NotReached { judged: true } => {
-                        tracing::info!(
-                            ms = t.elapsed().as_secs_f64() * 1e3,
-                            "the store's new versions change nothing of the part served: not rebuilt"
-                        );
+                        let ms = t.elapsed().as_secs_f64() * 1e3;
+                        tracing::info!(ms, "the store's new versions change nothing of the part served: not rebuilt");
                         return Ok(None);
                     }
                     Currency::Stale => return self.rebuild_locked(None).await.map(Some),
