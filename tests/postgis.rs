@@ -159,8 +159,9 @@ fn get_json(url: &str) -> (u16, serde_json::Value) {
     }
 }
 
-fn upload(base: &str, secret: &str, file: &Path) -> serde_json::Value {
-    let r = ureq::post(&format!("{base}/v1/layers/subsectors?force=true"))
+/// Posts `file` to `/v1/layers/{layer}` (with its query, `subsectors?force=true`).
+fn upload(base: &str, secret: &str, layer: &str, file: &Path) -> serde_json::Value {
+    let r = ureq::post(&format!("{base}/v1/layers/{layer}"))
         .set("Authorization", &format!("Bearer {secret}"))
         .set("Content-Type", "application/geo+json")
         .timeout(std::time::Duration::from_mins(2))
@@ -234,7 +235,7 @@ fn two_servers_on_a_primary_and_its_replica_serve_an_upload_through_either_withi
             seen
         })
     };
-    let answer = upload(&on_primary.url, &secret, &grid_t);
+    let answer = upload(&on_primary.url, &secret, "subsectors?force=true", &grid_t);
     assert_eq!(answer["version"]["version"], 2, "{answer}");
     // B answers its own upload with the new snapshot at once.
     assert_eq!(get_json(&format!("{}{who}", on_primary.url)).1["subsector"]["id"], "T00");
@@ -247,7 +248,7 @@ fn two_servers_on_a_primary_and_its_replica_serve_an_upload_through_either_withi
     assert!(seen[first_new..].iter().all(|(_, id)| id == "T00"), "A went back to the old version");
 
     // An upload through A (written to the primary, read back from the replica) reaches B.
-    let answer = upload(&on_replica.url, &secret, &grid_u);
+    let answer = upload(&on_replica.url, &secret, "subsectors?force=true", &grid_u);
     assert_eq!(answer["version"]["version"], 3, "{answer}");
     assert_eq!(get_json(&format!("{}{who}", on_replica.url)).1["subsector"]["id"], "U00", "A serves its own upload");
     let lag_b = served_within(&on_primary.url, &who, "U00");
@@ -522,19 +523,6 @@ fn one_parcel_fewer(file: &Path, out: &Path) -> String {
     gone["properties"]["id"].as_str().unwrap().to_owned()
 }
 
-fn upload_parcels(base: &str, secret: &str, file: &Path) -> serde_json::Value {
-    let r = ureq::post(&format!("{base}/v1/layers/parcels"))
-        .set("Authorization", &format!("Bearer {secret}"))
-        .set("Content-Type", "application/geo+json")
-        .timeout(std::time::Duration::from_mins(2))
-        .send_bytes(&std::fs::read(file).unwrap());
-    match r {
-        Ok(r) => serde_json::from_str(&r.into_string().unwrap()).unwrap(),
-        Err(ureq::Error::Status(code, r)) => panic!("upload: {code} {}", r.into_string().unwrap()),
-        Err(e) => panic!("upload: {e}"),
-    }
-}
-
 #[test]
 #[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
 fn a_version_of_one_departement_leaves_the_server_of_another_as_it_was() {
@@ -566,7 +554,7 @@ fn a_version_of_one_departement_leaves_the_server_of_another_as_it_was() {
     // and tags its answers as before.
     let fewer = dir.path().join("75118.json");
     let gone = one_parcel_fewer(&shared_data("cadastre-75118-parcelles.json"), &fewer);
-    let answer = upload_parcels(&paris.url, &secret, &fewer);
+    let answer = upload(&paris.url, &secret, "parcels", &fewer);
     assert_eq!((answer["version"]["version"].as_i64(), answer["version"]["removed"].as_i64()), (Some(3), Some(1)));
     assert_eq!(get_json(&format!("{}/v1/parcels/{gone}", paris.url)).0, 404, "75 serves its upload");
     std::thread::sleep(std::time::Duration::from_secs(3));
@@ -580,7 +568,7 @@ fn a_version_of_one_departement_leaves_the_server_of_another_as_it_was() {
     let fewer = dir.path().join("91216.json");
     let gone = one_parcel_fewer(&shared_data("cadastre-91216-parcelles.json"), &fewer);
     assert_eq!(get_json(&format!("{}/v1/parcels/{gone}", essonne.url)).0, 200);
-    let answer = upload_parcels(&paris.url, &secret, &fewer);
+    let answer = upload(&paris.url, &secret, "parcels", &fewer);
     assert_eq!(answer["version"]["version"], 4, "{answer}");
     let t = std::time::Instant::now();
     while get_json(&format!("{}/v1/parcels/{gone}", essonne.url)).0 != 404 {
