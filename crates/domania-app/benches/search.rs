@@ -126,8 +126,8 @@ fn addresses(snap: &Snapshot) -> Addresses {
                 parcelles: Some(p.idu.clone()),
             })
         })
-        .collect();
-    Addresses { ban, ppm: Vec::new() }
+        .collect::<Vec<_>>();
+    Addresses { ban: ban.into(), ppm: Vec::new() }
 }
 
 fn bench(c: &mut Criterion) {

@@ -10,7 +10,7 @@
 //! same code the same question.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use domania_core::overlay::OverlayOptions;
@@ -56,17 +56,20 @@ pub struct Held {
     pub(crate) unreached: std::sync::Mutex<Option<BTreeMap<Layer, Option<i64>>>>,
     /// The CRS84 box of each collection.
     pub extents: BTreeMap<&'static str, Option<[f64; 4]>>,
-    /// The layers' shapes as shared arcs, for the tiles (built on first use).
-    topo: OnceLock<Topologies>,
+    /// The layers' shapes as shared arcs, for the tiles (built on first use; shared with the
+    /// snapshot a version of the owners makes of this one, whose shapes are the same).
+    topo: OnceLock<Arc<Topologies>>,
     /// What the search box looks things up in (built on first use).
     search: OnceLock<crate::search::SearchIndex>,
     /// What the legends list (built on first use).
     on_the_map: OnceLock<OnTheMap>,
-    /// The map's section and street names (built on first use).
-    labels: OnceLock<domania_tiles::labels::Labels>,
-    /// The shape work the shares and managers came from, until the snapshot file is written
-    /// ([`App::write_snapshot_file`]); `None` once it is, or when the snapshot came from it.
-    cut: std::sync::Mutex<Option<Cut>>,
+    /// The map's section and street names (built on first use; shared like the topologies
+    /// when the owners' street addresses are the same).
+    labels: OnceLock<Arc<domania_tiles::labels::Labels>>,
+    /// The shape work the shares and managers came from (the overlay, each space's point and
+    /// overlaps; its shapes moved into `assign`): what the snapshot file is written from, and
+    /// what a version of the owners alone is worked out from again ([`App::hold_owners`]).
+    cut: Option<Cut>,
 }
 
 /// What is on the map of a snapshot, for the viewer's legends: the actors that hold land, and
@@ -189,6 +192,63 @@ impl App {
     }
 }
 
+impl App {
+    /// `held` after a version of the owners alone, worked out again from what it holds rather
+    /// than rebuilt, with its `rules` on `date`: the owners read again (without a shape: those
+    /// of the départements it holds, on a database), every holding classified again, then the
+    /// shares, decisions and managers summed and decided from its cut, as a start from the
+    /// snapshot file does. The parcels, their indexes, the zones, the spaces' shapes and the
+    /// tiles' topologies are the held ones, shared, not copied. What [`App::hold`] would give
+    /// at the store's versions; `None` when another layer changed too (or, for a server of one
+    /// part, reached it), which a rebuild takes.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn hold_owners(&self, held: &Held, date: Date) -> Result<Option<Held>> {
+        let t = Instant::now();
+        let Some(cut) = held.cut() else { return Ok(None) };
+        if held.snapshot.parcels_limited_to().is_some() {
+            return Ok(None);
+        }
+        let deps: Option<std::collections::BTreeSet<String>> = self.served.as_ref().map(|_| {
+            let dep = |idu: &str| domania_store::ScopeKind::Departement.code_of(idu).map(str::to_owned);
+            held.snapshot.parcels().iter().filter_map(|p| dep(&p.idu)).collect()
+        });
+        let store = self.open_read()?;
+        let mut owners = store.read_owners(deps.as_ref())?;
+        if let Some(reach) = &held.reach {
+            owners.versions = reach.effective(&store, &owners.versions)?;
+        }
+        let other = |l: &Layer| *l != Layer::Owners && owners.versions.get(l) != held.versions().get(l);
+        if owners.versions == *held.versions() || owners.versions.keys().chain(held.versions().keys()).any(other) {
+            return Ok(None);
+        }
+        let stamp = store.version_stamp(&owners.versions)?;
+        drop(store);
+        let snapshot = held.snapshot.with_owners(owners, self.classifier(), self.served.is_some());
+        // The spaces' shapes, which the cut gave to the report, given back to a copy of it.
+        let mut cut = cut.clone();
+        for (c, s) in cut.spaces.iter_mut().zip(&held.assign.spaces) {
+            c.geom_l93.clone_from(&s.geom_l93);
+        }
+        let computed = snapshot.assign_cut(&held.rules.rules, date, &mut cut);
+        let mut next =
+            Held::of_computed(snapshot, held.rules.clone(), date, self.classifier(), t, computed).with_cut(cut);
+        next.file_key = Some(self.snapshot_file_key(next.versions(), &stamp));
+        next.reach.clone_from(&held.reach);
+        if let Some(topo) = held.topo.get() {
+            next.set_topologies(Arc::clone(topo));
+        }
+        if let Some(labels) = held.labels.get()
+            && next.snapshot.addresses().ppm == held.snapshot.addresses().ppm
+        {
+            let _ = next.labels.set(Arc::clone(labels));
+        }
+        next.build_ms = t.elapsed().as_secs_f64() * 1e3;
+        Ok(Some(next))
+    }
+}
+
 /// What a held snapshot is to the store as it is now ([`App::currency`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Currency {
@@ -239,21 +299,18 @@ impl Held {
     ) -> Self {
         let mut cut = snapshot.cut(cut_with_points(&rules), true, OverlayOptions::default());
         let computed = snapshot.assign_cut(&rules.rules, date, &mut cut);
-        let held = Self::of_computed(snapshot, rules, date, classifier, started, computed);
-        *held.cut.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cut);
-        held
+        Self::of_computed(snapshot, rules, date, classifier, started, computed).with_cut(cut)
     }
 
-    /// The shape work the shares and managers came from, while it is kept (see
-    /// [`Held::forget_cut`]).
-    pub(crate) fn cut(&self) -> std::sync::MutexGuard<'_, Option<Cut>> {
-        self.cut.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// This held snapshot with the shape work its shares and managers came from.
+    pub(crate) fn with_cut(mut self, cut: Cut) -> Self {
+        self.cut = Some(cut);
+        self
     }
 
-    /// Lets go of the shape work once the snapshot file is written (or cannot be): nothing
-    /// else needs it.
-    pub fn forget_cut(&self) {
-        self.cut().take();
+    /// The shape work the shares and managers came from.
+    pub(crate) fn cut(&self) -> Option<&Cut> {
+        self.cut.as_ref()
     }
 
     /// [`Held::of`] with its shares, decisions and managers computed already (by
@@ -296,7 +353,7 @@ impl Held {
             search: OnceLock::new(),
             on_the_map: OnceLock::new(),
             labels: OnceLock::new(),
-            cut: std::sync::Mutex::new(None),
+            cut: None,
         }
     }
 
@@ -309,11 +366,12 @@ impl Held {
     /// The layers' shapes as shared arcs, built once on first use (a server builds them before
     /// it swaps the snapshot in, so that no tile waits for them).
     pub fn topologies(&self) -> &Topologies {
-        self.topo.get_or_init(|| Topologies::build(&self.snapshot, &self.assign))
+        self.topo.get_or_init(|| Arc::new(Topologies::build(&self.snapshot, &self.assign)))
     }
 
-    /// Takes topologies read from the snapshot file (ignored when they are there already).
-    pub(crate) fn set_topologies(&self, topo: Topologies) {
+    /// Takes topologies read from the snapshot file, or those of a snapshot of the same shapes
+    /// (ignored when they are there already).
+    pub(crate) fn set_topologies(&self, topo: Arc<Topologies>) {
         let _ = self.topo.set(topo);
     }
 
@@ -348,7 +406,7 @@ impl Held {
     /// streets they name).
     #[must_use]
     pub fn labels(&self) -> &domania_tiles::labels::Labels {
-        self.labels.get_or_init(|| crate::labels::of(&self.snapshot, self.search_index().addresses()))
+        self.labels.get_or_init(|| Arc::new(crate::labels::of(&self.snapshot, self.search_index().addresses())))
     }
 
     /// The search box's index of this snapshot (built on first use).

@@ -145,7 +145,6 @@ impl App {
         let t = Instant::now();
         let Some(file) = self.snapshot_file() else {
             let held = self.hold(rules, date)?;
-            held.forget_cut();
             held.topologies();
             return Ok((held, Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 }));
         };
@@ -178,8 +177,9 @@ impl App {
                 },
             );
             let topo = topo.map_err(|e| e.to_string())?;
-            let mut held = Held::of_computed(snapshot, rules.clone(), date, self.classifier(), t, computed);
-            held.set_topologies(topo);
+            let mut held =
+                Held::of_computed(snapshot, rules.clone(), date, self.classifier(), t, computed).with_cut(cut);
+            held.set_topologies(std::sync::Arc::new(topo));
             held.reach = reach;
             Ok(held)
         });
@@ -203,7 +203,6 @@ impl App {
         });
         let ms = t.elapsed().as_secs_f64() * 1e3;
         if held.file_key.is_none() || !held.snapshot.can_be_kept() {
-            held.forget_cut();
             return Kept::NoFile { ms };
         }
         Kept::Built { file, why, ms }
@@ -249,8 +248,7 @@ impl App {
             let mut w = FlatWriter::to(out, KIND, FORMAT, key)?;
             w.section(held.reach.as_ref().map(PartReach::to_text).unwrap_or_default().as_bytes())?;
             w.section(&[u64::from(cut_with_points(&held.rules))])?;
-            let cut = held.cut();
-            let cut = cut.as_ref().ok_or_else(|| std::io::Error::other("the shape work is not kept any more"))?;
+            let cut = held.cut().ok_or_else(|| std::io::Error::other("the shape work is not kept"))?;
             held.snapshot.write_with_cut(cut, &held.assign.spaces, &mut w)?;
             held.topologies().write_to(&mut w)?;
             let out = w.finish()?.into_inner().map_err(std::io::IntoInnerError::into_error)?;

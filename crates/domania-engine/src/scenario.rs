@@ -7,6 +7,7 @@ use domania_core::shares::{Holding, OwnerRef};
 use domania_rules::{AssignmentReason, Decision, DecisionReason, Rules, SpaceKind};
 use geo::BooleanOps;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use serde::Serialize;
@@ -364,9 +365,11 @@ impl Snapshot {
                         land_m2 += inside_m2;
                         let rest = snap.parcels[i].geom_l93.difference(&shape);
                         let idu = format!("{}/{}", snap.parcels[i].idu, k + 1);
-                        snap.parcels[i].geom_l93 = rest;
-                        snap.by_idu.insert(&idu, snap.parcels.len());
-                        snap.parcels.push(ParcelRec { idu, contenance: None, geom_l93: inside });
+                        let n = snap.parcels.len();
+                        let parcels = Arc::make_mut(&mut snap.parcels);
+                        parcels[i].geom_l93 = rest;
+                        parcels.push(ParcelRec { idu: idu.clone(), contenance: None, geom_l93: inside });
+                        Arc::make_mut(&mut snap.by_idu).insert(&idu, n);
                         snap.holdings.push(owner.clone());
                     }
                     if touched.is_empty() {
@@ -390,7 +393,7 @@ impl Snapshot {
             }
         }
         let Snapshot { parcels, holdings, subsectors, qpv, conventions, versions, .. } = snap;
-        let mut snap = Snapshot::from_parts(parcels, holdings, subsectors, qpv, conventions)
+        let mut snap = Snapshot::from_parts(Arc::unwrap_or_clone(parcels), holdings, subsectors, qpv, conventions)
             .map_err(|e| ScenarioError(e.to_string()))?;
         snap.versions = versions;
         Ok((snap, summaries))

@@ -2,6 +2,7 @@
 //! transaction, owners classified, indexed once (parcels by IDU, their boxes in an R-tree).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use domania_core::Classifier;
 use domania_core::overlay::{Overlay, OverlayOptions, ParcelIndex, overlay_indexed};
@@ -32,18 +33,22 @@ pub struct Zone {
 /// One consistent, immutable view of the store: read in one read transaction, indexed once
 /// (parcels by IDU, their boxes in an R-tree), then only read. `Send + Sync`, so a server can
 /// hold it behind an `Arc` and swap it for the next one.
+///
+/// What no owner changes — the parcels, their indexes and the BAN's addresses — is shared
+/// between a snapshot and the next one made of it by a version of the owners
+/// ([`Snapshot::with_owners`]); a scenario's copy takes its own when it cuts parcels.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    pub(crate) parcels: Vec<ParcelRec>,
+    pub(crate) parcels: Arc<Vec<ParcelRec>>,
     /// `holdings[i]`: owners of `parcels[i]`.
     pub(crate) holdings: Vec<Holding>,
     pub(crate) subsectors: Vec<Zone>,
     pub(crate) qpv: Vec<Zone>,
     pub(crate) conventions: Vec<Zone>,
     /// IDU → position in `parcels`.
-    pub(crate) by_idu: IduIndex,
+    pub(crate) by_idu: Arc<IduIndex>,
     /// The parcels' boxes, built once for every overlay.
-    pub(crate) index: ParcelIndex,
+    pub(crate) index: Arc<ParcelIndex>,
     /// The store version of each layer the snapshot was read at.
     pub(crate) versions: BTreeMap<Layer, Option<i64>>,
     /// Only the parcels meeting this layer's zones were read ([`Snapshot::load_for_zones`]).
@@ -57,7 +62,7 @@ pub struct Snapshot {
 /// its parcels (`(IDU, address)`), which stand in where the BAN is not loaded.
 #[derive(Debug, Clone, Default)]
 pub struct Addresses {
-    pub ban: Vec<domania_core::Address>,
+    pub ban: Arc<Vec<domania_core::Address>>,
     pub ppm: Vec<(String, String)>,
 }
 
@@ -182,16 +187,42 @@ impl Snapshot {
             list.into_iter().map(|p| Zone { key: p.key, name: p.name, geom_l93: p.geom_l93 }).collect()
         };
         Self {
-            parcels,
+            parcels: Arc::new(parcels),
             holdings,
             subsectors: zones(c.subsectors),
             qpv: zones(c.qpv),
             conventions: zones(c.conventions),
-            by_idu,
-            index,
+            by_idu: Arc::new(by_idu),
+            index: Arc::new(index),
             versions: c.versions,
             limited_to,
-            addresses: Addresses { ban: c.addresses, ppm: c.street_addresses },
+            addresses: Addresses { ban: Arc::new(c.addresses), ppm: c.street_addresses },
+        }
+    }
+
+    /// This snapshot with the owners of `c` (a version of the owners alone): the parcels, their
+    /// indexes, the zones and the BAN's addresses shared, not copied; every holding classified
+    /// again and the owners' street addresses taken anew — those of the parcels held only when
+    /// `held_only` (a snapshot of one part of the territory, as `domania_store::served` reads
+    /// it). What [`Snapshot::load`] or [`Snapshot::load_scoped`] would give at `c.versions`.
+    #[must_use]
+    pub fn with_owners(&self, c: domania_store::OwnerContents, classifier: &Classifier, held_only: bool) -> Self {
+        let holdings = holdings_of(&self.parcels, &self.by_idu, &c.owner_rights, &c.owner_coverage, classifier);
+        let mut ppm = c.street_addresses;
+        if held_only {
+            ppm.retain(|(idu, _)| self.by_idu.get(idu).is_some());
+        }
+        Self {
+            parcels: Arc::clone(&self.parcels),
+            holdings,
+            subsectors: self.subsectors.clone(),
+            qpv: self.qpv.clone(),
+            conventions: self.conventions.clone(),
+            by_idu: Arc::clone(&self.by_idu),
+            index: Arc::clone(&self.index),
+            versions: c.versions,
+            limited_to: self.limited_to,
+            addresses: Addresses { ban: Arc::clone(&self.addresses.ban), ppm },
         }
     }
 
@@ -229,13 +260,13 @@ impl Snapshot {
     ) -> Self {
         let index = ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>());
         Self {
-            parcels,
+            parcels: Arc::new(parcels),
             holdings,
             subsectors,
             qpv,
             conventions,
-            by_idu,
-            index,
+            by_idu: Arc::new(by_idu),
+            index: Arc::new(index),
             versions: BTreeMap::new(),
             limited_to: None,
             addresses: Addresses::default(),
@@ -637,16 +668,16 @@ mod file {
             // The two indexes on the two cores: the IDUs hashed, the R-tree read as it was.
             let (by_idu, index) = rayon::join(|| IduIndex::of(&parcels), || ParcelIndex::read_from(r, parcels.len()));
             Ok(Snapshot {
-                by_idu,
-                parcels,
+                by_idu: Arc::new(by_idu),
+                parcels: Arc::new(parcels),
                 holdings,
                 subsectors,
                 qpv,
                 conventions,
-                index: index?,
+                index: Arc::new(index?),
                 versions,
                 limited_to: None,
-                addresses: Addresses { ban, ppm: ppm_idus.into_iter().zip(ppm_addresses).collect() },
+                addresses: Addresses { ban: Arc::new(ban), ppm: ppm_idus.into_iter().zip(ppm_addresses).collect() },
             })
         }
     }
@@ -714,7 +745,7 @@ mod tests {
         let snapshot = Snapshot::from_parts(parcels, holdings, vec![zone], vec![named], vec![])
             .unwrap()
             .with_addresses(Addresses {
-                ban: vec![address.clone(), Address { numero: None, rep: None, ..address }],
+                ban: Arc::new(vec![address.clone(), Address { numero: None, rep: None, ..address }]),
                 ppm: vec![("91216000AB0002".into(), "3 RUE DES LILAS".into())],
             });
         let mut w = FlatWriter::new(b"SNAPSHOT", 1, 9);

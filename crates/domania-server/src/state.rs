@@ -90,19 +90,21 @@ pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
         }
         Kept::Built { file, why, ms } => {
             tracing::info!(file = %file.display(), why, ms, "snapshot file not read: built, writing it");
-            // A failure is said; the server goes on without the file.
-            let (app, held) = (app.clone(), Arc::clone(&held));
-            std::thread::spawn(move || {
-                match app.write_snapshot_file(&held) {
-                    Ok(_) => tracing::info!(file = %file.display(), "snapshot file written"),
-                    Err(e) => tracing::warn!(file = %file.display(), "the snapshot file could not be written: {e}"),
-                }
-                held.forget_cut();
-            });
+            write_in_background(app, &held, file);
         }
         Kept::NoFile { ms } => tracing::info!(ms, "no folder for a snapshot file: built"),
     }
     Ok(held)
+}
+
+/// Writes `held`'s snapshot file on a thread of its own; a failure is said, and the server goes
+/// on without the file.
+fn write_in_background(app: &App, held: &Arc<Held>, file: std::path::PathBuf) {
+    let (app, held) = (app.clone(), Arc::clone(held));
+    std::thread::spawn(move || match app.write_snapshot_file(&held) {
+        Ok(_) => tracing::info!(file = %file.display(), "snapshot file written"),
+        Err(e) => tracing::warn!(file = %file.display(), "the snapshot file could not be written: {e}"),
+    });
 }
 
 impl Shared {
@@ -165,7 +167,7 @@ impl Shared {
                         tracing::info!(ms, "the store's new versions change nothing of the part served: not rebuilt");
                         return Ok(None);
                     }
-                    Currency::Stale => return self.rebuild_locked(None).await.map(Some),
+                    Currency::Stale => return self.update_locked().await.map(Some),
                 }
             }
             if Instant::now() >= deadline {
@@ -183,6 +185,31 @@ impl Shared {
             // Each look opens the store (a connection on PostGIS): four a second at most.
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
+    }
+
+    /// The snapshot of the store's new versions swapped in, for a caller that holds the
+    /// rebuild lock: after a version of the owners alone, worked out again from the held one
+    /// ([`App::hold_owners`]: no shape read nor cut again), its file written behind; else
+    /// rebuilt.
+    async fn update_locked(self: &Arc<Self>) -> domania_app::Result<Arc<Held>> {
+        let (me, held) = (Arc::clone(self), self.current());
+        let next = tokio::task::spawn_blocking(move || me.app.hold_owners(&held, domania_app::files::today()))
+            .await
+            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
+        let Some(next) = next else { return self.rebuild_locked(None).await };
+        let next = Arc::new(next);
+        self.held.store(Arc::clone(&next));
+        tracing::info!(etag = %next.etag, build_ms = next.build_ms, "a version of the owners alone: worked out from the held snapshot, swapped");
+        if let Some(file) = self.app.snapshot_file() {
+            write_in_background(&self.app, &next, file);
+        }
+        // The search index (and the names, unless the owners' addresses changed) behind the
+        // first answers, as after a start from the file.
+        let behind = Arc::clone(&next);
+        std::thread::spawn(move || {
+            let _ = behind.labels();
+        });
+        Ok(next)
     }
 
     /// [`Shared::rebuild`] for a caller that holds the rebuild lock.

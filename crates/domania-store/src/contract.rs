@@ -54,6 +54,11 @@ pub(crate) trait Engine: Send {
     fn read_departements(&self, _deps: &BTreeSet<String>) -> Result<Option<StoreContents>> {
         Ok(None)
     }
+    /// The owners' rights `P` of some départements and the communes they cover, when the
+    /// engine can read only those (the partitions of a database); `None`: read them all.
+    fn owners_of_departements(&self, _deps: &[&str]) -> Result<Option<(Vec<StoredRight>, BTreeSet<String>)>> {
+        Ok(None)
+    }
     fn begin_read(&self) -> Result<()>;
     fn end_read(&self) -> Result<()>;
     fn create_token(&mut self, name: &str, role: &str, secret_sha256: &str) -> Result<()>;

@@ -45,8 +45,8 @@ pub use layer::{Layer, Row, Value, address_row, owner_rows, parcel_row, perimete
 pub use location::{Location, Wait};
 pub use model::{
     AlteredRow, CopyReport, Diff, EngineCheck, ImportMeta, ImportOptions, LayerSummary, MAX_REMOVED_DEFAULT, Miscount,
-    SavedEdit, SavedOp, ScopeInfo, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VerifyReport,
-    VersionInfo, VersionReach,
+    OwnerContents, SavedEdit, SavedOp, ScopeInfo, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo,
+    VerifyReport, VersionInfo, VersionReach,
 };
 pub use outbox::Delivery;
 pub use requests::{

@@ -152,6 +152,20 @@ pub struct StoreContents {
     pub versions: BTreeMap<Layer, Option<i64>>,
 }
 
+/// The owners' side of a store, read at once without the shapes (see [`Store::read_owners`]):
+/// what a snapshot needs after a version of the owners alone.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerContents {
+    /// Rights `P`, sorted as [`StoreContents::owner_rights`].
+    pub owner_rights: Vec<StoredRight>,
+    /// See [`Store::owner_coverage`].
+    pub owner_coverage: BTreeSet<String>,
+    /// See [`StoreContents::street_addresses`].
+    pub street_addresses: Vec<(String, String)>,
+    /// The current version of each layer.
+    pub versions: BTreeMap<Layer, Option<i64>>,
+}
+
 /// An API token as the store keeps it (its secret's hash is never given out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {

@@ -25,8 +25,8 @@ use crate::import::ImportTx;
 use crate::layer::{Layer, Row};
 use crate::location::{Location, Wait};
 use crate::model::{
-    ImportMeta, ImportOptions, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo, VersionInfo,
-    sort_rights,
+    ImportMeta, ImportOptions, OwnerContents, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo,
+    VersionInfo, sort_rights,
 };
 use crate::pg::PgDb;
 use crate::records::RawRow;
@@ -308,6 +308,37 @@ impl Store {
             None => self.read_all()?,
         };
         Ok(crate::served::restrict(contents, scope))
+    }
+
+    /// The owners' rights, the communes they cover, their street addresses and the layers'
+    /// versions, in one read transaction, without a shape: what a snapshot needs again after a
+    /// version of the owners alone. With `deps`, the rights of those départements (on PostGIS,
+    /// their partitions; a GeoPackage gives them all): enough for a snapshot of parcels of those
+    /// départements only.
+    pub fn read_owners(&self, deps: Option<&BTreeSet<String>>) -> Result<OwnerContents> {
+        self.in_read(|| {
+            let deps: Option<Vec<&str>> = deps.map(|d| d.iter().map(String::as_str).collect());
+            let some = match &deps {
+                Some(deps) => self.db.owners_of_departements(deps)?,
+                None => None,
+            };
+            let (mut owner_rights, owner_coverage) = match some {
+                Some((rights, mut covered)) => {
+                    for partial in self.owner_partly_covered()? {
+                        covered.remove(&partial);
+                    }
+                    (rights, covered)
+                }
+                None => (self.db.rights_with_code(domania_core::Right::Proprietaire)?, self.owner_coverage()?),
+            };
+            sort_rights(&mut owner_rights);
+            Ok(OwnerContents {
+                owner_rights,
+                owner_coverage,
+                street_addresses: self.db.street_addresses()?,
+                versions: self.versions()?,
+            })
+        })
     }
 
     fn read_contents(&self, zones: Option<Layer>) -> Result<StoreContents> {

@@ -11,7 +11,7 @@ use domania_io::cadastre::read_cadastre;
 use domania_io::features::ReadOptions;
 use domania_io::perimeter::read_perimeters;
 use domania_io::ppm::read_ppm;
-use domania_store::{ImportMeta, ImportOptions, Store, Wait, owner_rows, parcel_row, perimeter_row};
+use domania_store::{ImportMeta, ImportOptions, Location, Store, Wait, owner_rows, parcel_row, perimeter_row};
 
 /// The files of a synthetic territory of `n` parcels made with `seed`, in `dir`.
 ///
@@ -70,10 +70,19 @@ pub fn snapshot(n: usize) -> Snapshot {
 /// When the files cannot be generated, read or imported.
 #[must_use]
 pub fn store(n: usize, dir: &Path) -> PathBuf {
+    let path = dir.join("s.gpkg");
+    store_at(n, dir, &Location::File(path.clone()));
+    path
+}
+
+/// [`store`] at `location` (a GeoPackage or a database), the generated files in `dir`.
+///
+/// # Panics
+/// When the files cannot be generated, read or imported.
+pub fn store_at(n: usize, dir: &Path, location: &Location) {
     let synth = dir.join("synth");
     generate(n, 1, &synth);
-    let path = dir.join("s.gpkg");
-    let mut store = Store::create(&path, false, &Wait::default()).expect("store");
+    let mut store = Store::create_at(location, false, &Wait::default()).expect("store");
     let meta = ImportMeta { author: "bench".into(), source: "synth".into(), ..ImportMeta::default() };
     let parcels =
         read_cadastre(&synth.join("cadastre-synth-parcelles.json"), ReadOptions::default()).expect("cadastre");
@@ -88,5 +97,4 @@ pub fn store(n: usize, dir: &Path) -> PathBuf {
             read.perimeters.iter().map(|p| perimeter_row(&p.key, p.name.as_deref(), "{}", &p.geom_l93)).collect();
         store.import(layer, rows, &meta, &ImportOptions::for_layer(layer)).expect("perimeters");
     }
-    path
 }

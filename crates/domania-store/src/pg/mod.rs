@@ -144,6 +144,31 @@ impl PgDb {
     fn has_table(&self, table: &str) -> Result<bool> {
         Ok(self.c().query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])?.get(0))
     }
+
+    /// The rights `P` of the départements `deps` (their partitions only) and the communes
+    /// their owners cover.
+    fn owners_in(&self, deps: &[&str]) -> Result<(Vec<StoredRight>, BTreeSet<String>)> {
+        let mut owner_rights = Vec::new();
+        {
+            let mut c = self.c();
+            let droit = domania_core::Right::Proprietaire.code().to_string();
+            let mut it = c.query_raw(
+                "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
+                 WHERE droit = $1 AND dep = ANY($2)",
+                [&droit as &dyn ToSql, &deps as &dyn ToSql],
+            )?;
+            while let Some(r) = it.next()? {
+                owner_rights.push(stored_right(&r)?);
+            }
+        }
+        let owner_coverage = self
+            .c()
+            .query("SELECT DISTINCT substr(idu, 1, 5) FROM owners WHERE dep = ANY($1)", &[&deps])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        Ok((owner_rights, owner_coverage))
+    }
 }
 
 impl Engine for PgDb {
@@ -352,7 +377,6 @@ impl Engine for PgDb {
         }
         let needed: Vec<&str> = needed.iter().map(String::as_str).collect();
         let mut parcels = Vec::new();
-        let mut owner_rights = Vec::new();
         {
             let mut c = self.c();
             let mut it = c.query_raw(
@@ -363,24 +387,7 @@ impl Engine for PgDb {
                 parcels.push(stored_parcel(&r)?);
             }
         }
-        {
-            let mut c = self.c();
-            let droit = domania_core::Right::Proprietaire.code().to_string();
-            let mut it = c.query_raw(
-                "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
-                 WHERE droit = $1 AND dep = ANY($2)",
-                [&droit as &dyn ToSql, &needed as &dyn ToSql],
-            )?;
-            while let Some(r) = it.next()? {
-                owner_rights.push(stored_right(&r)?);
-            }
-        }
-        let owner_coverage = self
-            .c()
-            .query("SELECT DISTINCT substr(idu, 1, 5) FROM owners WHERE dep = ANY($1)", &[&needed])?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        let (owner_rights, owner_coverage) = self.owners_in(&needed)?;
         Ok(Some(StoreContents {
             parcels,
             owner_rights,
@@ -393,6 +400,10 @@ impl Engine for PgDb {
             street_addresses: Vec::new(),
             versions: std::collections::BTreeMap::new(),
         }))
+    }
+
+    fn owners_of_departements(&self, deps: &[&str]) -> Result<Option<(Vec<StoredRight>, BTreeSet<String>)>> {
+        self.owners_in(deps).map(Some)
     }
 
     fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
