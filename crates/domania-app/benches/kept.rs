@@ -3,7 +3,9 @@
 //! serve (shares, managers, tile topologies, search index, map names): built from the store, and
 //! read from the snapshot file (with and without the search index and map names a server
 //! builds behind its first answers); the file's writing on its own; and the sub-sectors' shares
-//! a `shares` command takes from the file's head, against the same worked out from the store.
+//! a `shares` command takes from the file's head, against the same worked out from the store;
+//! and, after a version of one commune's owners, the held snapshot worked out again from what it
+//! holds (`App::hold_owners`), to set against `built_from_the_store`.
 //!
 //! `cargo bench -p domania-app --bench kept`
 
@@ -67,7 +69,31 @@ fn bench(c: &mut Criterion) {
     let held = app.hold(rules.clone(), day).expect("held");
     let _ = held.topologies();
     group.bench_function("snapshot_file_written", |b| b.iter(|| app.write_snapshot_file(&held).expect("written")));
+    // A version of one commune's owners (one right fewer): the held snapshot worked out again
+    // from what it holds, against the rebuild it replaces (`built_from_the_store` above).
+    owners_of_first_commune_less_one(&dir.path().join("synth"), &store);
+    group.bench_function("owners_version_worked_out_from_the_held_snapshot", |b| {
+        b.iter(|| app.hold_owners(&held, day).expect("read").expect("a version of the owners alone"));
+    });
     group.finish();
+}
+
+/// Imports the first commune's owners of the synthetic territory less one right `P`, as one
+/// version scoped to the commune.
+fn owners_of_first_commune_less_one(synth: &std::path::Path, store: &std::path::Path) {
+    let rows = domania_io::ppm::read_ppm(&synth.join("ppm-synth.csv"), None).expect("the owner file").rows;
+    let commune = rows[0].idu.as_str()[0..5].to_owned();
+    let mut mine: Vec<_> = rows.iter().filter(|r| r.idu.as_str().starts_with(&commune)).collect();
+    let gone = mine.iter().position(|r| r.right == domania_core::Right::Proprietaire).expect("a right P");
+    mine.remove(gone);
+    let rows = domania_store::owner_rows(mine.iter().map(|r| (&r.idu, r.right, &r.owner, r.address.as_deref())));
+    let meta = domania_store::ImportMeta { author: "bench".into(), source: "owners".into(), ..Default::default() };
+    let options = domania_store::ImportOptions {
+        scope: format!("commune={commune}").parse().expect("a scope"),
+        ..Default::default()
+    };
+    let mut store = domania_store::Store::open_write(store, &domania_store::Wait::default()).expect("the store");
+    store.import(domania_app::Layer::Owners, rows, &meta, &options).expect("the owners imported");
 }
 
 criterion_group!(benches, bench);

@@ -430,6 +430,25 @@ async fn updates_need_an_editor_and_swap_the_snapshot() {
         (r.json()["version"]["unchanged"].as_bool(), r.json()["version"]["version"].as_i64()),
         (Some(true), Some(1))
     );
+    // One right fewer: a version of the owners alone, worked out from the held snapshot (its
+    // parcels shared with the one before, not read again), and what a rebuild gives.
+    let held = f.shared.current();
+    let file = std::fs::read(data("ppm-synth.csv")).unwrap();
+    let lines: Vec<&[u8]> = file.split(|&b| b == b'\n').collect();
+    let gone = lines.iter().position(|l| l.windows(5).any(|w| w == b";P - ")).unwrap();
+    let fewer = [&lines[..gone], &lines[gone + 1..]].concat().join(&b'\n');
+    let ppm = Request::post("/v1/layers/owners")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(fewer))
+        .unwrap();
+    let r = call(&f.router, ppm).await;
+    assert_eq!((r.status, r.json()["version"]["version"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.text());
+    let next = f.shared.current();
+    assert!(std::ptr::eq(next.snapshot.parcels(), held.snapshot.parcels()), "worked out from the held snapshot");
+    let fresh = f.app.hold(next.rules.clone(), next.date).unwrap();
+    assert_ne!(next.etag, held.etag);
+    assert_eq!((&next.etag, &next.shares, &next.assign), (&fresh.etag, &fresh.shares, &fresh.assign));
     // A file whose features are rejected: 422 with the validation report; an oversized one: 413.
     let bad = std::fs::read(data("../tests/bad-inputs/repair-fails.json")).unwrap();
     let r = call(&f.router, upload(Some(&f.editor), bad)).await;
