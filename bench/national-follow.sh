@@ -4,9 +4,11 @@
 # département (`serve --part departement=D`, each reading or building its snapshot file), then an
 # upload of one commune of the first département through its server (one parcel fewer). For each
 # server: how long the upload took to answer (the first), whether it rebuilt, its snapshot's tag
-# and parcels' version before and 20 s after, and its peak memory from the upload on.
+# and parcels' version before and 20 s after, and its peak memory from the upload on. With
+# LAYER=owners, the commune's owners instead (its lines of the PPM file, one right P left out at
+# random) to `POST /v1/layers/owners`.
 #
-#   BIN=target/release/domania bench/national-follow.sh [PARCELS_PER_DEPARTEMENT] [DEP,DEP…] [WORK_DIR]
+#   [LAYER=owners] BIN=target/release/domania bench/national-follow.sh [PARCELS_PER_DEPARTEMENT] [DEP,DEP…] [WORK_DIR]
 #
 # Run bench/national-5m.sh first (with LOAD_ONLY=1: it loads the territory once per WORK_DIR).
 set -euo pipefail
@@ -55,6 +57,22 @@ for i in "${!list[@]}"; do
 done
 
 d=${list[0]}
+layer=${LAYER:-parcels}
+if [ "$layer" = owners ]; then
+    python3 - "$synth/$d/ppm-synth.csv" "$work/commune.csv" <<'EOF'
+import random, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+head, rows = lines[0], [l for l in lines[1:] if l]
+key = lambda l: l.split(b";")[:3]
+first = key(rows[0])
+mine = [l for l in rows if key(l) == first]
+gone = random.choice([i for i, l in enumerate(mine) if b";P - " in l])
+del mine[gone]
+open(sys.argv[2], "wb").write(b"\n".join([head] + mine) + b"\n")
+print(f"update: the owners of commune {first}, {len(mine)} lines posted (one right P left out)")
+EOF
+    posted=$work/commune.csv type=text/csv query='?scope=commune'
+else
 python3 - "$synth/$d/cadastre-synth-parcelles.json" "$work/commune.json" <<'EOF'
 import json, random, sys
 fc = json.load(open(sys.argv[1]))
@@ -64,10 +82,12 @@ gone = mine.pop(random.randrange(len(mine)))
 json.dump({"type": "FeatureCollection", "features": mine}, open(sys.argv[2], "w"))
 print(f"update: commune {first}, {len(mine)} parcels posted ({gone['id']} left out)")
 EOF
+    posted=$work/commune.json type=application/geo+json query=''
+fi
 secret=$("$bin" --store "$pg" token create --name "follow-$$" --role editor 2>/dev/null)
 curl -s -o "$work/update.json" -w 'update answered %{http_code} after %{time_total} s\n' \
-    -H "Authorization: Bearer $secret" -H 'Content-Type: application/geo+json' \
-    --data-binary @"$work/commune.json" "http://127.0.0.1:18100/v1/layers/parcels"
+    -H "Authorization: Bearer $secret" -H "Content-Type: $type" \
+    --data-binary @"$posted" "http://127.0.0.1:18100/v1/layers/$layer$query"
 "$bin" --store "$pg" token revoke "follow-$$" >/dev/null 2>&1 || true
 sleep 20
 for i in "${!list[@]}"; do
@@ -75,6 +95,7 @@ for i in "${!list[@]}"; do
     rebuilt=$(grep -c "a new version written elsewhere is served" "$work/follow-$d.err" || true)
     took=$(grep "a new version written elsewhere is served" "$work/follow-$d.err" | grep -o 'ms=[0-9.]*' | tail -1 || true)
     judged=$(grep "change nothing of the part served" "$work/follow-$d.err" | grep -o 'ms=[0-9.]*' | tail -1 || true)
-    printf 'after:  part %s\t%s\trebuilt by the follower: %s %s\tjudged not reached: %s\tpeak %s KB\n' "$d" \
-        "$(version $((18100 + i)))" "$rebuilt" "$took" "${judged:-no}" "$(awk '/VmHWM/ {print $2}' "/proc/${pids[$i]}/status")"
+    swapped=$(grep -E "snapshot swapped|owners alone" "$work/follow-$d.err" | tail -1 | grep -oE 'owners alone|build_ms=[0-9.]*' | tr '\n' ' ' || true)
+    printf 'after:  part %s\t%s\trebuilt by the follower: %s %s\tjudged not reached: %s\tlast swap: %s\tpeak %s KB\n' "$d" \
+        "$(version $((18100 + i)))" "$rebuilt" "$took" "${judged:-no}" "${swapped:-none}" "$(awk '/VmHWM/ {print $2}' "/proc/${pids[$i]}/status")"
 done
