@@ -149,7 +149,7 @@ fn bench(c: &mut Criterion) {
         let idu = snap.parcels()[n / 2].idu.clone();
         let (commune, section) = (idu[0..5].to_owned(), format!("{} {}", &idu[0..5], &idu[8..10]));
         let owner =
-            snap.holdings().iter().flat_map(|h| &h.owners).next().map(|o| o.name.to_string()).unwrap_or_default();
+            snap.holdings().iter().flat_map(|h| h.owners.iter()).next().map(|o| o.name.to_string()).unwrap_or_default();
         for (what, q) in [("commune", commune), ("section", section), ("owner", owner), ("idu", idu)] {
             group.bench_function(format!("{what}_{n}_parcels"), |b| {
                 b.iter(|| {

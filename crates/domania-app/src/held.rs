@@ -194,10 +194,12 @@ impl App {
 
 impl App {
     /// `held` after a version of the owners alone, worked out again from what it holds rather
-    /// than rebuilt, with its `rules` on `date`: the owners read again (without a shape: those
-    /// of the départements it holds, on a database), every holding classified again, then the
-    /// shares, decisions and managers summed and decided from its cut, as a start from the
-    /// snapshot file does. The parcels, their indexes, the zones, the spaces' shapes and the
+    /// than rebuilt, with its `rules` on `date`. When the versions since `held`'s replaced the
+    /// owners of some communes (or sections), only those communes' owners are read (one range
+    /// of the owners' index each) and only their parcels' holdings classified again, the
+    /// others' kept; else every owner is read again, without a shape (those of the départements
+    /// it holds, on a database). Then the shares, decisions and managers are summed and decided
+    /// from its cut, as a start from the snapshot file does. The parcels, their indexes, the zones, the spaces' shapes and the
     /// tiles' topologies are the held ones, shared, not copied. What [`App::hold`] would give
     /// at the store's versions; `None` when another layer changed too (or, for a server of one
     /// part, reached it), which a rebuild takes.
@@ -210,22 +212,34 @@ impl App {
         if held.snapshot.parcels_limited_to().is_some() {
             return Ok(None);
         }
-        let deps: Option<std::collections::BTreeSet<String>> = self.served.as_ref().map(|_| {
-            let dep = |idu: &str| domania_store::ScopeKind::Departement.code_of(idu).map(str::to_owned);
-            held.snapshot.parcels().iter().filter_map(|p| dep(&p.idu)).collect()
-        });
         let store = self.open_read()?;
-        let mut owners = store.read_owners(deps.as_ref())?;
-        if let Some(reach) = &held.reach {
-            owners.versions = reach.effective(&store, &owners.versions)?;
+        let effective = |versions| match &held.reach {
+            Some(reach) => reach.effective(&store, &versions),
+            None => Ok(versions),
+        };
+        let now = effective(store.versions()?)?;
+        let other = |l: &Layer| *l != Layer::Owners && now.get(l) != held.versions().get(l);
+        if now == *held.versions() || now.keys().chain(held.versions().keys()).any(other) {
+            return Ok(None);
         }
-        let other = |l: &Layer| *l != Layer::Owners && owners.versions.get(l) != held.versions().get(l);
-        if owners.versions == *held.versions() || owners.versions.keys().chain(held.versions().keys()).any(other) {
+        let communes = owners_changed_in(&store, held.versions(), &now)?;
+        let mut owners = if let Some(communes) = &communes {
+            store.read_owners_of(communes)?
+        } else {
+            let deps: Option<std::collections::BTreeSet<String>> = self.served.as_ref().map(|_| {
+                let dep = |idu: &str| domania_store::ScopeKind::Departement.code_of(idu).map(str::to_owned);
+                held.snapshot.parcels().iter().filter_map(|p| dep(&p.idu)).collect()
+            });
+            store.read_owners(deps.as_ref())?
+        };
+        owners.versions = effective(owners.versions)?;
+        if owners.versions != now {
+            // Written meanwhile: a rebuild reads it.
             return Ok(None);
         }
         let stamp = store.version_stamp(&owners.versions)?;
         drop(store);
-        let snapshot = held.snapshot.with_owners(owners, self.classifier(), self.served.is_some());
+        let snapshot = held.snapshot.with_owners(owners, communes.as_ref(), self.classifier(), self.served.is_some());
         // The spaces' shapes, which the cut gave to the report, given back to a copy of it.
         let mut cut = cut.clone();
         for (c, s) in cut.spaces.iter_mut().zip(&held.assign.spaces) {
@@ -247,6 +261,29 @@ impl App {
         next.build_ms = t.elapsed().as_secs_f64() * 1e3;
         Ok(Some(next))
     }
+}
+
+/// The communes whose owners the versions of the owners after `held`'s and up to `now`'s
+/// replaced (each imported for some communes or sections); `None` when one of them replaced
+/// more (a département, the whole layer, or unknown): then every owner is read again.
+fn owners_changed_in(
+    store: &domania_store::Store,
+    held: &BTreeMap<Layer, Option<i64>>,
+    now: &BTreeMap<Layer, Option<i64>>,
+) -> Result<Option<std::collections::BTreeSet<String>>> {
+    use domania_store::ScopeKind;
+    let at = |v: &BTreeMap<Layer, Option<i64>>| v.get(&Layer::Owners).copied().flatten().unwrap_or(0);
+    let (from, to) = (at(held), at(now));
+    let mut communes = std::collections::BTreeSet::new();
+    for r in store.reaches(Layer::Owners)?.into_iter().filter(|r| r.version > from && r.version <= to) {
+        match (r.scope.kind, &r.scope.codes) {
+            (ScopeKind::Commune | ScopeKind::Section, Some(codes)) => {
+                communes.extend(codes.iter().filter_map(|c| c.get(0..5)).map(str::to_owned));
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(communes))
 }
 
 /// What a held snapshot is to the store as it is now ([`App::currency`]).

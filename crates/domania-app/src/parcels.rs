@@ -94,7 +94,7 @@ impl App {
             });
         }
         let covered = store.owner_file_covers(&p.idu[0..5])?;
-        let holding = Holding { owners: refs.into_iter().collect(), covered };
+        let holding = Holding { owners: refs.into_iter().collect::<Vec<_>>().into(), covered };
         let other_rights = rights
             .iter()
             .filter(|r| r.droit != Right::Proprietaire)

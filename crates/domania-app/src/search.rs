@@ -136,7 +136,7 @@ impl SearchIndex {
                 let key = (commune.to_owned(), prefix.to_owned(), section.to_owned());
                 grow(index.sections.entry(key).or_insert((0, b)), b);
             }
-            for o in &h.owners {
+            for o in h.owners.iter() {
                 let n = *owner_at.entry((&o.siren, &o.name)).or_insert_with(|| {
                     index.owners.push(IndexedOwner {
                         folded: fold(&o.name),

@@ -18,7 +18,7 @@ use crate::overlay::ZoneOverlay;
 
 /// One owner of a parcel, already classified. Its texts are shared: a bailleur holding
 /// thousands of parcels is one allocation, and a clone is a reference count.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct OwnerRef {
     pub siren: Arc<str>,
     pub name: Arc<str>,
@@ -40,7 +40,9 @@ impl OwnerRef {
 /// Who holds a parcel: its distinct owners (right `P`), and whether an owner file covers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holding {
-    pub owners: Vec<OwnerRef>,
+    /// Shared: a snapshot made of another by a version of the owners of some communes keeps
+    /// the holdings of the others without a copy.
+    pub owners: std::sync::Arc<[OwnerRef]>,
     /// An owner file covers the parcel's commune: no owner means natural persons. Without one,
     /// nothing is known of the owner.
     pub covered: bool,
@@ -49,7 +51,7 @@ pub struct Holding {
 impl Default for Holding {
     /// Natural persons, known as such.
     fn default() -> Self {
-        Self { owners: Vec::new(), covered: true }
+        Self::none(true)
     }
 }
 
@@ -57,7 +59,14 @@ impl Holding {
     /// Held by `owners` (known from an owner file).
     #[must_use]
     pub fn of(owners: Vec<OwnerRef>) -> Self {
-        Self { owners, covered: true }
+        Self { owners: owners.into(), covered: true }
+    }
+
+    /// No owner: natural persons when an owner file covers the parcel (`covered`), else
+    /// unknown.
+    #[must_use]
+    pub fn none(covered: bool) -> Self {
+        Self { owners: std::sync::Arc::default(), covered }
     }
 
     /// The parcel's actor: its owners' when they agree, [`Actor::Indivision`] when they do not,
@@ -87,7 +96,7 @@ pub fn holdings_from_rights<S: AsRef<str>>(
             let idu = idu.as_ref();
             match by_idu.remove(idu) {
                 Some(s) => Holding::of(s.into_iter().collect()),
-                None => Holding { owners: Vec::new(), covered: covered(idu) },
+                None => Holding::none(covered(idu)),
             }
         })
         .collect()
@@ -295,7 +304,7 @@ mod tests {
         let holdings = vec![
             Holding::of(vec![owner(Actor::BailleurSocial, "1")]),
             Holding::of(vec![owner(Actor::BailleurSocial, "1"), owner(Actor::CommunauteUrbaine, "2")]),
-            Holding { owners: vec![], covered: false },
+            Holding::none(false),
         ];
         assert_eq!(holdings[1].actor(), Actor::Indivision);
         assert_eq!(holdings[2].actor(), Actor::OwnerUnknown);

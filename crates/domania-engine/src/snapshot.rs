@@ -100,39 +100,76 @@ impl IduIndex {
     }
 }
 
-/// An owner as the PPM spells it (SIREN, name, groupe, forme): what its classification depends on.
-type OwnerKey<'a> = (&'a str, &'a str, Option<u8>, Option<&'a str>);
+/// An owner as the PPM spells it (SIREN, name, groupe, forme, abbreviated forme): everything
+/// its classification depends on, so that each right's owner is classified as written, whatever
+/// the order the rights are read in.
+type OwnerKey<'a> = (&'a str, &'a str, Option<u8>, Option<&'a str>, Option<&'a str>);
+
+/// The parcels whose holdings are kept (by IDU) and the holdings they are kept from.
+type Kept<'a> = (&'a dyn Fn(&str) -> bool, &'a [Holding]);
 
 /// Who holds each parcel. Each owner is classified once, not once per right: a bailleur holds
 /// thousands of parcels (356,440 rights but a few hundred owners in the 1M synthetic territory),
 /// and its holdings share one `OwnerRef`. Each right goes straight to its parcel's position.
+///
+/// With `kept`, only the parcels it does not keep are worked out (`rights` and `coverage` are
+/// then those of their communes): the others keep their holding in `kept.1`, shared.
 fn holdings_of(
     parcels: &[ParcelRec],
     by_idu: &IduIndex,
     rights: &[domania_store::StoredRight],
     coverage: &std::collections::BTreeSet<String>,
     classifier: &Classifier,
+    kept: Option<Kept<'_>>,
 ) -> Vec<Holding> {
     let mut classified: FxHashMap<OwnerKey<'_>, OwnerRef> = FxHashMap::default();
-    let mut owners: Vec<Vec<OwnerRef>> = vec![Vec::new(); parcels.len()];
+    // (parcel, owner) of each right, then in parcel order: each parcel's owners one run.
+    let mut owned: Vec<(usize, OwnerRef)> = Vec::with_capacity(rights.len());
     for r in rights {
         let Some(i) = by_idu.get(&r.idu) else { continue };
-        let key = (r.siren.as_str(), r.denomination.as_str(), r.groupe, r.forme.as_deref());
-        owners[i].push(classified.entry(key).or_insert_with(|| OwnerRef::classified(&r.owner(), classifier)).clone());
+        let key = (r.siren.as_str(), r.denomination.as_str(), r.groupe, r.forme.as_deref(), r.forme_abregee.as_deref());
+        let owner = classified.entry(key).or_insert_with(|| OwnerRef::classified(&r.owner(), classifier));
+        owned.push((i, owner.clone()));
     }
-    owners
-        .into_iter()
-        .zip(parcels)
-        .map(|(mut list, p)| {
-            if list.is_empty() {
-                let covered = p.idu.get(0..5).is_some_and(|code| coverage.contains(code));
-                return Holding { owners: list, covered };
+    owned.sort_by_key(|(i, _)| *i);
+    let mut runs = owned.chunk_by(|a, b| a.0 == b.0).peekable();
+    parcels
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            // (A right of a parcel kept is not looked at.)
+            while runs.next_if(|run| run[0].0 < i).is_some() {}
+            if let Some((keeps, held)) = kept
+                && keeps(&p.idu)
+            {
+                return held[i].clone();
             }
-            list.sort();
-            list.dedup();
-            Holding::of(list)
+            match runs.next_if(|run| run[0].0 == i) {
+                None => Holding::none(p.idu.get(0..5).is_some_and(|code| coverage.contains(code))),
+                Some(run) => {
+                    let mut list: Vec<OwnerRef> = run.iter().map(|(_, o)| o.clone()).collect();
+                    list.sort();
+                    list.dedup();
+                    Holding::of(list)
+                }
+            }
         })
         .collect()
+}
+
+/// Two lists of street addresses sorted by IDU and address, merged in that order.
+fn merged(a: Vec<(String, String)>, b: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x <= y => a.next(),
+            (Some(_) | None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => return out,
+        };
+        out.extend(next);
+    }
 }
 
 impl Default for Snapshot {
@@ -178,7 +215,7 @@ impl Snapshot {
         let ((by_idu, holdings), index) = rayon::join(
             || {
                 let by_idu = IduIndex::of(&parcels);
-                let holdings = holdings_of(&parcels, &by_idu, &c.owner_rights, &c.owner_coverage, classifier);
+                let holdings = holdings_of(&parcels, &by_idu, &c.owner_rights, &c.owner_coverage, classifier, None);
                 (by_idu, holdings)
             },
             || ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
@@ -201,16 +238,31 @@ impl Snapshot {
     }
 
     /// This snapshot with the owners of `c` (a version of the owners alone): the parcels, their
-    /// indexes, the zones and the BAN's addresses shared, not copied; every holding classified
+    /// indexes, the zones and the BAN's addresses shared, not copied; the holdings classified
     /// again and the owners' street addresses taken anew — those of the parcels held only when
     /// `held_only` (a snapshot of one part of the territory, as `domania_store::served` reads
-    /// it). What [`Snapshot::load`] or [`Snapshot::load_scoped`] would give at `c.versions`.
+    /// it). With `communes`, `c` holds the owners of those communes alone
+    /// (`Store::read_owners_of`): only their parcels' holdings and addresses are worked out
+    /// again, the others' kept (shared). What [`Snapshot::load`] or [`Snapshot::load_scoped`]
+    /// would give at `c.versions`.
     #[must_use]
-    pub fn with_owners(&self, c: domania_store::OwnerContents, classifier: &Classifier, held_only: bool) -> Self {
-        let holdings = holdings_of(&self.parcels, &self.by_idu, &c.owner_rights, &c.owner_coverage, classifier);
+    pub fn with_owners(
+        &self,
+        c: domania_store::OwnerContents,
+        communes: Option<&std::collections::BTreeSet<String>>,
+        classifier: &Classifier,
+        held_only: bool,
+    ) -> Self {
+        let outside = |idu: &str| communes.is_some_and(|set| !idu.get(0..5).is_some_and(|k| set.contains(k)));
+        let kept: Option<Kept<'_>> = communes.map(|_| (&outside as &dyn Fn(&str) -> bool, &self.holdings[..]));
+        let holdings = holdings_of(&self.parcels, &self.by_idu, &c.owner_rights, &c.owner_coverage, classifier, kept);
         let mut ppm = c.street_addresses;
         if held_only {
             ppm.retain(|(idu, _)| self.by_idu.get(idu).is_some());
+        }
+        if communes.is_some() {
+            let others = self.addresses.ppm.iter().filter(|(idu, _)| outside(idu)).cloned().collect();
+            ppm = merged(others, ppm);
         }
         Self {
             parcels: Arc::clone(&self.parcels),
@@ -520,6 +572,9 @@ mod file {
         /// The owners of parcel `i`, as classified.
         pub(crate) fn holding(&self, i: usize) -> Holding {
             let (from, to) = (self.holding_starts[i] as usize, self.holding_starts[i + 1] as usize);
+            if from == to {
+                return Holding::none(self.covered[i] != 0);
+            }
             Holding {
                 owners: self.holding_lists[from..to].iter().map(|&o| self.owners[o as usize].clone()).collect(),
                 covered: self.covered[i] != 0,
@@ -551,23 +606,18 @@ mod file {
             w.section(&versions)?;
             w.strings(self.parcels.iter().map(|p| p.idu.as_str()))?;
             w.section(&self.parcels.iter().map(|p| p.contenance.unwrap_or(NONE)).collect::<Vec<i64>>())?;
-            // Owners once each (a bailleur holds thousands of parcels), then each parcel's list.
-            let mut owners: FxHashMap<*const str, u32> = FxHashMap::default();
+            // Owners once each (a bailleur holds thousands of parcels), then each parcel's list;
+            // by value, not by their `Arc`s: a snapshot made of another by a version of some
+            // communes' owners holds the others' owners as classified before, the same owners.
+            let mut owners: FxHashMap<&OwnerRef, u32> = FxHashMap::default();
             let mut table: Vec<&OwnerRef> = Vec::new();
             let (mut starts, mut lists, mut covered) = (vec![0u64], Vec::new(), Vec::new());
             for h in &self.holdings {
-                for o in &h.owners {
-                    let id = *owners.entry(Arc::as_ptr(&o.siren)).or_insert_with(|| {
+                for o in h.owners.iter() {
+                    let id = *owners.entry(o).or_insert_with(|| {
                         table.push(o);
                         table.len() as u32 - 1
                     });
-                    // Two owners may share a SIREN's `Arc` only if they are the same owner.
-                    let id = if table[id as usize] == o {
-                        id
-                    } else {
-                        table.push(o);
-                        table.len() as u32 - 1
-                    };
                     lists.push(id);
                 }
                 starts.push(lists.len() as u64);
@@ -717,11 +767,7 @@ mod tests {
             OwnerRef {
                 siren: Arc::from("272800014"), name: Arc::from("Les Résidences"), actor: Actor::BailleurSocial
             };
-        let holdings = vec![
-            Holding::of(vec![cu.clone(), oph.clone()]),
-            Holding { owners: vec![], covered: false },
-            Holding::of(vec![cu]),
-        ];
+        let holdings = vec![Holding::of(vec![cu.clone(), oph.clone()]), Holding::none(false), Holding::of(vec![cu])];
         let zone = Zone {
             key: "SS1".into(),
             name: None,

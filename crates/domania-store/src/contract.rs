@@ -14,6 +14,10 @@ use crate::records::{HashRow, RawRow, ReachRecord, RulesRecord, ScopeRecord, Tok
 /// verifications and copies, the same for both engines. Every method reads or writes the
 /// engine's own tables and nothing else; none decides anything the other engine would decide
 /// differently.
+/// The rights `P` of a commune's parcels and their street addresses
+/// ([`Engine::owners_of_commune`]).
+pub(crate) type CommuneOwners = (Vec<StoredRight>, Vec<(String, String)>);
+
 pub(crate) trait Engine: Send {
     /// Opened for writing (holding the writers' lock).
     fn is_writer(&self) -> bool;
@@ -54,6 +58,10 @@ pub(crate) trait Engine: Send {
     fn read_departements(&self, _deps: &BTreeSet<String>) -> Result<Option<StoreContents>> {
         Ok(None)
     }
+    /// The rights `P` of the parcels of `commune` and their street addresses (`(IDU, address)`,
+    /// each pair once, in the order of [`Engine::street_addresses`]): one range of the owners'
+    /// IDU index.
+    fn owners_of_commune(&self, commune: &str) -> Result<CommuneOwners>;
     /// The owners' rights `P` of some départements and the communes they cover, when the
     /// engine can read only those (the partitions of a database); `None`: read them all.
     fn owners_of_departements(&self, _deps: &[&str]) -> Result<Option<(Vec<StoredRight>, BTreeSet<String>)>> {

@@ -341,6 +341,27 @@ impl Store {
         })
     }
 
+    /// [`Store::read_owners`] for the parcels of `communes` alone (one range of the owners'
+    /// index each): their rights, which of them an owner file covers, their street addresses
+    /// (by IDU and address) and the layers' versions, in one read transaction. What a snapshot
+    /// needs again after a version of those communes' owners.
+    pub fn read_owners_of(&self, communes: &BTreeSet<String>) -> Result<OwnerContents> {
+        self.in_read(|| {
+            let partly = self.owner_partly_covered()?;
+            let mut out = OwnerContents { versions: self.versions()?, ..OwnerContents::default() };
+            for c in communes {
+                let (rights, addresses) = self.db.owners_of_commune(c)?;
+                out.owner_rights.extend(rights);
+                out.street_addresses.extend(addresses);
+                if self.db.owner_file_covers(c)? && !partly.contains(c) {
+                    out.owner_coverage.insert(c.clone());
+                }
+            }
+            sort_rights(&mut out.owner_rights);
+            Ok(out)
+        })
+    }
+
     fn read_contents(&self, zones: Option<Layer>) -> Result<StoreContents> {
         self.in_read(|| {
             let (addresses, street_addresses) = match zones {

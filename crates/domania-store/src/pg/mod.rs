@@ -42,7 +42,7 @@ pub use listen::{Heard, Listener};
 pub use schema::CHANNEL;
 
 use crate::blob;
-use crate::contract::{Begun, Engine, RawSink};
+use crate::contract::{Begun, CommuneOwners, Engine, RawSink};
 use crate::error::{Result, StoreError};
 use crate::layer::{Layer, Row};
 use crate::location::Wait;
@@ -296,6 +296,26 @@ impl Engine for PgDb {
             &[&idu, &dep],
         )?;
         rows.iter().map(stored_right).collect()
+    }
+
+    fn owners_of_commune(&self, commune: &str) -> Result<CommuneOwners> {
+        let (dep, end) = (dep_of(Layer::Owners, commune), format!("{commune}\u{10FFFF}"));
+        let droit = domania_core::Right::Proprietaire.code().to_string();
+        let rows = self.c().query(
+            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
+             WHERE dep = $1 AND idu >= $2 AND idu < $3 AND droit = $4",
+            &[&dep, &commune, &end, &droit],
+        )?;
+        let rights = rows.iter().map(stored_right).collect::<Result<_>>()?;
+        if !self.table_columns("owners")?.iter().any(|c| c == "adresse") {
+            return Ok((rights, Vec::new()));
+        }
+        let rows = self.c().query(
+            "SELECT DISTINCT idu, adresse FROM owners WHERE dep = $1 AND idu >= $2 AND idu < $3 AND adresse IS NOT NULL
+             ORDER BY idu, adresse",
+            &[&dep, &commune, &end],
+        )?;
+        Ok((rights, rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
     }
 
     fn street_addresses(&self) -> Result<Vec<(String, String)>> {

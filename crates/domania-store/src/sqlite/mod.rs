@@ -15,7 +15,7 @@ mod read;
 mod write;
 
 use crate::blob;
-use crate::contract::{Begun, Engine, RawSink};
+use crate::contract::{Begun, CommuneOwners, Engine, RawSink};
 use crate::error::{Result, StoreError, sqlite_reason};
 use crate::layer::{Layer, Row, Value};
 use crate::location::Wait;
@@ -543,6 +543,28 @@ impl Engine for GpkgDb {
         )?;
         let rows = stmt.query_map([droit.as_str()], stored_right)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn owners_of_commune(&self, commune: &str) -> Result<CommuneOwners> {
+        if !self.has_table("owners")? {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let (droit, end) = (domania_core::Right::Proprietaire.code().to_string(), format!("{commune}\u{10FFFF}"));
+        let mut stmt = self.conn.prepare(
+            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
+             WHERE idu >= ?1 AND idu < ?2 AND droit = ?3 ORDER BY idu",
+        )?;
+        let rights = stmt.query_map([commune, end.as_str(), droit.as_str()], stored_right)?;
+        let rights = rights.collect::<rusqlite::Result<_>>()?;
+        if !table_columns(&self.conn, "owners")?.iter().any(|c| c == "adresse") {
+            return Ok((rights, Vec::new()));
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT idu, adresse FROM owners WHERE idu >= ?1 AND idu < ?2 AND adresse IS NOT NULL
+             ORDER BY idu, adresse",
+        )?;
+        let addresses = stmt.query_map([commune, end.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((rights, addresses.collect::<rusqlite::Result<_>>()?))
     }
 
     fn street_addresses(&self) -> Result<Vec<(String, String)>> {
