@@ -583,3 +583,81 @@ fn a_version_of_one_departement_leaves_the_server_of_another_as_it_was() {
     );
     drop((paris, essonne));
 }
+
+/// The lines of Paris 18e in the DGFiP owner file of Paris, less the one right `P` of a parcel
+/// of the cadastre that has no other, written to `out` with the header; that parcel's IDU and
+/// its owner's name.
+fn paris_owners_less_one(out: &Path) -> (String, String) {
+    let cadastre: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shared_data("cadastre-75118-parcelles.json")).unwrap()).unwrap();
+    let parcels: std::collections::HashSet<&str> =
+        cadastre["features"].as_array().unwrap().iter().filter_map(|f| f["id"].as_str()).collect();
+    let text = std::fs::read(shared_data("dgfip_pm/PM_25_NB_750_part_003.csv")).unwrap();
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let field = |l: &[u8], i: usize| String::from_utf8_lossy(l.split(|&b| b == b';').nth(i).unwrap()).into_owned();
+    let mine: Vec<&[u8]> = lines[1..].iter().copied().filter(|l| field(l, 2) == "118").collect();
+    let idu = |l: &[u8]| format!("75118{:0>3}{:0>2}{:0>4}", field(l, 4), field(l, 5), field(l, 6));
+    let right_p = |l: &[u8]| field(l, 17).starts_with("P ");
+    let gone = mine
+        .iter()
+        .position(|l| {
+            right_p(l)
+                && parcels.contains(idu(l).as_str())
+                && mine.iter().filter(|m| right_p(m) && idu(m) == idu(l)).count() == 1
+        })
+        .unwrap();
+    let (parcel, name) = (idu(mine[gone]), field(mine[gone], 23).trim().to_owned());
+    let kept: Vec<&[u8]> =
+        std::iter::once(lines[0]).chain(mine.iter().enumerate().filter(|(i, _)| *i != gone).map(|(_, l)| *l)).collect();
+    std::fs::write(out, kept.join(&b'\n')).unwrap();
+    (parcel, name)
+}
+
+#[test]
+#[cfg_attr(domania_without_pg, ignore = "needs a PostgreSQL/PostGIS server: set DOMANIA_TEST_PG (see README)")]
+fn an_owner_file_imported_elsewhere_is_served_by_a_database_server_as_a_fresh_start_serves_it() {
+    let db = ScratchDatabase::new("e2e_owners");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Path::new(db.url());
+    let grid = dir.path().join("s.geojson");
+    crate::paris_grid_named(&grid, "S");
+    json(store, &["import", "parcels", shared_data("cadastre-75118-parcelles.json").to_str().unwrap()]);
+    json(store, &["import", "owners", shared_data("dgfip_pm/PM_25_NB_750_part_003.csv").to_str().unwrap()]);
+    json(store, &["import", "subsectors", grid.to_str().unwrap()]);
+    let server = |files: &str| {
+        let files = dir.path().join(files);
+        let reports = files.with_extension("sqlite");
+        crate::serve::Server::start_env(
+            store,
+            &["--part", "departement=75", "--reports", reports.to_str().unwrap()],
+            &[("DOMANIA_SNAPSHOT_DIR", files.as_path())],
+        )
+    };
+    let following = server("following");
+    let fewer = dir.path().join("75118-owners.csv");
+    let (parcel, name) = paris_owners_less_one(&fewer);
+    let owners = |s: &crate::serve::Server| get_json(&format!("{}/v1/parcels/{parcel}", s.url)).1["owners"].to_string();
+    assert!(owners(&following).contains(&name), "{parcel} is held by {name}: {}", owners(&following));
+
+    // Another writer (the command line) imports Paris 18e's owners less that right: the server
+    // hears of it (NOTIFY) and serves it within seconds.
+    let v = json(store, &["import", "owners", fewer.to_str().unwrap(), "--scope", "commune=75118"]);
+    assert_eq!(v["version"].as_i64(), Some(2), "{v}");
+    let t = std::time::Instant::now();
+    while owners(&following).contains(&name) {
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "the new owners are not served after 20 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // What it serves is what a server started afresh serves, to the tag.
+    let fresh = server("fresh");
+    let answers = |s: &crate::serve::Server| {
+        let version = get_json(&format!("{}/v1/version", s.url)).1;
+        let subsectors: Vec<serde_json::Value> = ["S00", "S12", "S23", "S35"]
+            .iter()
+            .map(|id| get_json(&format!("{}/v1/subsectors/{id}", s.url)).1)
+            .collect();
+        (version["snapshot"].clone(), version["layers"].clone(), owners(s), subsectors)
+    };
+    assert_eq!(answers(&following), answers(&fresh));
+    drop((following, fresh));
+}
