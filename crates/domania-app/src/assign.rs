@@ -217,7 +217,7 @@ impl Assigned {
         let mut rows = Vec::new();
         for s in &self.report.spaces {
             let (space, owner) = space_names(&s.space);
-            for a in &s.assignments {
+            for a in s.assignments.iter() {
                 let svc = a.service.as_ref();
                 rows.push(AssignRow {
                     subsector_id: s.subsector.clone(),
@@ -276,7 +276,7 @@ pub(crate) fn summary(report: &AssignReport) -> AssignSummary {
         delegated: report.decisions.iter().filter(|d| matches!(d.decision, Decision::Delegated { .. })).count(),
         needing_convention: report.decisions.iter().filter(|d| d.needs_convention).count(),
         spaces: report.spaces.len(),
-        unassigned: report.spaces.iter().flat_map(|s| &s.assignments).filter(|a| a.service.is_none()).count(),
+        unassigned: report.spaces.iter().flat_map(|s| s.assignments.iter()).filter(|a| a.service.is_none()).count(),
     }
 }
 

@@ -366,7 +366,7 @@ pub fn cahier(t: Territory<'_>, key: &str) -> Option<String> {
     for (n, s) in spaces.iter().enumerate() {
         let mut cell = Vec::new();
         let mut why = String::new();
-        for a in &s.assignments {
+        for a in s.assignments.iter() {
             cell.push(format!(
                 "{} : {}",
                 esc(kind_label(t.rules, &a.intervention)),

@@ -482,7 +482,7 @@ impl App {
                                 ("owner_actor", owner),
                                 ("area_m2", json!((s.area_m2 * 100.0).round() / 100.0)),
                             ]);
-                            for a in &s.assignments {
+                            for a in s.assignments.iter() {
                                 p.insert(a.intervention.clone(), json!(a.service.as_ref().map(|sv| sv.name.clone())));
                             }
                             features.push((g, p));

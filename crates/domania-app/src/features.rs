@@ -386,7 +386,7 @@ impl Held {
             ("counted_m2".to_owned(), rounded(s.counted_m2, 100.0)),
             ("overlaps".to_owned(), Prop::text(s.overlaps.join(";"))),
         ]);
-        for a in &s.assignments {
+        for a in s.assignments.iter() {
             let svc = a.service.as_ref();
             m.insert(format!("{}_service", a.intervention), Prop::opt_text(svc.map(|x| x.name.as_str())));
             m.insert(format!("{}_actor", a.intervention), Prop::text(a.actor.as_str()));

@@ -35,10 +35,11 @@ pub struct Held {
     pub shares: SharesReport,
     /// Decisions and every space's managers, with the spaces' shapes.
     pub assign: AssignReport,
-    /// Sub-sector key → position in `shares.zones` and `assign.decisions`.
-    subsector_pos: FxHashMap<String, usize>,
+    /// Sub-sector key → position in `shares.zones` and `assign.decisions` (shared with the
+    /// snapshot a version of the owners makes of this one: its spaces are the same).
+    subsector_pos: Arc<FxHashMap<String, usize>>,
     /// (sub-sector, space id) → position in `assign.spaces`.
-    space_pos: FxHashMap<(String, String), usize>,
+    space_pos: Arc<FxHashMap<(String, String), usize>>,
     /// The `ETag` of every answer derived from this snapshot, quoted: the store's layer
     /// versions, the rules and the date the conventions are judged on.
     pub etag: String,
@@ -240,14 +241,24 @@ impl App {
         let stamp = store.version_stamp(&owners.versions)?;
         drop(store);
         let snapshot = held.snapshot.with_owners(owners, communes.as_ref(), self.classifier(), self.served.is_some());
-        // The spaces' shapes, which the cut gave to the report, given back to a copy of it.
         let mut cut = cut.clone();
-        for (c, s) in cut.spaces.iter_mut().zip(&held.assign.spaces) {
-            c.geom_l93.clone_from(&s.geom_l93);
-        }
-        let computed = snapshot.assign_cut(&held.rules.rules, date, &mut cut);
+        let computed = if date == held.date {
+            // The sub-sectors none of whose parcels changed hands keep their figures and managers.
+            let changed: Vec<bool> = (held.snapshot.holdings().iter().zip(snapshot.holdings()))
+                .map(|(a, b)| a.covered != b.covered || (!Arc::ptr_eq(&a.owners, &b.owners) && a.owners != b.owners))
+                .collect();
+            snapshot.assign_again(&held.rules.rules, date, &cut, (&held.shares, &held.assign), &changed)
+        } else {
+            // Another day judges conventions anew: every space again, its shape given back to the
+            // cut (the report holds it).
+            for (c, s) in cut.spaces.iter_mut().zip(&held.assign.spaces) {
+                c.geom_l93.clone_from(&s.geom_l93);
+            }
+            snapshot.assign_cut(&held.rules.rules, date, &mut cut)
+        };
+        let classifier = self.classifier();
         let mut next =
-            Held::of_computed(snapshot, held.rules.clone(), date, self.classifier(), t, computed).with_cut(cut);
+            Held::assembled(snapshot, held.rules.clone(), date, classifier, t, computed, Some(held)).with_cut(cut);
         next.file_key = Some(self.snapshot_file_key(next.versions(), &stamp));
         next.reach.clone_from(&held.reach);
         if let Some(topo) = held.topo.get() {
@@ -358,19 +369,41 @@ impl Held {
         date: Date,
         classifier: &domania_core::Classifier,
         started: Instant,
-        (shares, assign): (SharesReport, AssignReport),
+        computed: (SharesReport, AssignReport),
     ) -> Self {
-        let subsector_pos = shares.zones.iter().enumerate().map(|(i, z)| (z.key.clone(), i)).collect();
-        let space_pos = assign
-            .spaces
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
-            .collect();
+        Self::assembled(snapshot, rules, date, classifier, started, computed, None)
+    }
+
+    /// [`Held::of_computed`]; with `like`, a held snapshot of the same shapes and spaces (one a
+    /// version of the owners was worked out from), whose indexes of positions and extents are
+    /// taken rather than made again.
+    fn assembled(
+        snapshot: Snapshot,
+        rules: LoadedRules,
+        date: Date,
+        classifier: &domania_core::Classifier,
+        started: Instant,
+        (shares, assign): (SharesReport, AssignReport),
+        like: Option<&Held>,
+    ) -> Self {
+        let (subsector_pos, space_pos, extents) = match like {
+            Some(held) => (Arc::clone(&held.subsector_pos), Arc::clone(&held.space_pos), held.extents.clone()),
+            None => (
+                Arc::new(shares.zones.iter().enumerate().map(|(i, z)| (z.key.clone(), i)).collect()),
+                Arc::new(
+                    assign
+                        .spaces
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| ((s.subsector.clone(), domania_engine::space_id(&s.space).to_owned()), i))
+                        .collect(),
+                ),
+                extents(&snapshot, &assign),
+            ),
+        };
         let tag = tag_of(snapshot.versions(), &rules, classifier, date);
         let tag_hash = domania_core::hash::fnv1a(tag.as_bytes());
         let etag = format!("\"{tag_hash:016x}\"");
-        let extents = extents(&snapshot, &assign);
         Self {
             extents,
             snapshot,
@@ -428,7 +461,7 @@ impl Held {
             let actors: std::collections::BTreeSet<domania_core::Actor> =
                 self.snapshot.holdings().iter().map(domania_core::shares::Holding::actor).collect();
             let mut services: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-            for a in self.assign.spaces.iter().flat_map(|s| &s.assignments) {
+            for a in self.assign.spaces.iter().flat_map(|s| s.assignments.iter()) {
                 if let Some(svc) = &a.service {
                     services.entry(a.intervention.clone()).or_default().insert(svc.name.clone());
                 }

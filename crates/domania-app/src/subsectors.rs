@@ -203,7 +203,7 @@ impl Held {
                 SpaceKind::Parcel { actor, .. } => Some(*actor),
                 SpaceKind::NonCadastre => None,
             };
-            for a in &s.assignments {
+            for a in s.assignments.iter() {
                 let service = a.service.as_ref();
                 rows.push(SpaceRow {
                     subsector: &s.subsector,

@@ -87,6 +87,7 @@ fn follow(location: &Location, dir: &std::path::Path, part: Option<&str>) {
 
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let (mut worked_out, mut rebuilt, mut unreached, mut shared_elsewhere) = (0, 0, 0, 0);
+    let (mut spaces_kept, mut spaces_again) = (0, 0);
     for step in 0..20 {
         // Every other version in the first commune (the part's, for a server of one commune).
         let commune = communes[if rng.below(2) == 0 { 0 } else { rng.below(communes.len()) }].clone();
@@ -138,14 +139,16 @@ fn follow(location: &Location, dir: &std::path::Path, part: Option<&str>) {
             store.import(Layer::Parcels, file, &meta(&commune), &in_commune(&commune)).unwrap();
         }
         drop(store);
-        let fresh = app.hold(rules.clone(), DAY).unwrap();
+        // Now and then the next day: conventions judged anew, every space worked out again.
+        let day = if step % 4 == 3 { DAY.tomorrow().unwrap() } else { DAY };
+        let fresh = app.hold(rules.clone(), day).unwrap();
         if app.currency(&held, &app.versions().unwrap()).unwrap() != domania_app::held::Currency::Stale {
             // A version of another commune that does not reach the part: nothing to work out.
-            assert_eq!(fresh.etag, held.etag, "step {step}");
+            assert_eq!(app.hold(rules.clone(), held.date).unwrap().etag, held.etag, "step {step}");
             unreached += 1;
             continue;
         }
-        let Some(next) = app.hold_owners(&held, DAY).unwrap() else {
+        let Some(next) = app.hold_owners(&held, day).unwrap() else {
             assert!(!owners_only, "step {step}: a version of the owners of {commune} was left to a rebuild");
             rebuilt += 1;
             fresh.topologies();
@@ -168,6 +171,14 @@ fn follow(location: &Location, dir: &std::path::Path, part: Option<&str>) {
             assert!(std::sync::Arc::ptr_eq(a, b), "step {step}: the holdings of other communes kept");
             shared_elsewhere += 1;
         }
+        // On the same day, the spaces of the sub-sectors none of whose parcels changed hands keep
+        // their managers (shared); the others' are worked out again.
+        if day == held.date {
+            let kept = next.assign.spaces.iter().zip(&held.assign.spaces);
+            let kept = kept.filter(|(a, b)| std::sync::Arc::ptr_eq(&a.assignments, &b.assignments)).count();
+            spaces_kept += kept;
+            spaces_again += next.assign.spaces.len() - kept;
+        }
         // What a rebuild gives, to the tag and the file's key.
         assert_ne!(next.etag, held.etag, "step {step}");
         assert_eq!(next.etag, fresh.etag, "step {step}");
@@ -189,7 +200,9 @@ fn follow(location: &Location, dir: &std::path::Path, part: Option<&str>) {
     }
     eprintln!(
         "{worked_out} worked out from the held snapshot ({shared_elsewhere} keeping other communes' holdings), \
-         {rebuilt} rebuilt, {unreached} not reaching the part"
+         {rebuilt} rebuilt, {unreached} not reaching the part; {spaces_kept} spaces' managers kept, \
+         {spaces_again} worked out again"
     );
+    assert!(spaces_kept > 0 && spaces_again > 0, "{spaces_kept} spaces kept, {spaces_again} worked out again");
     assert!(worked_out >= 6 && rebuilt >= 1 && shared_elsewhere >= 3, "{worked_out} worked out, {rebuilt} rebuilt");
 }

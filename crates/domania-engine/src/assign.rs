@@ -8,7 +8,7 @@ use geo_types::{MultiPolygon, Point};
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::shares::SharesReport;
+use crate::shares::{Land, SharesReport};
 use crate::snapshot::Snapshot;
 
 /// One space of a sub-sector with its manager for every intervention kind.
@@ -24,7 +24,9 @@ pub struct SpaceAssignment {
     pub counted_m2: f64,
     /// The other sub-sectors this space lies partly in (sorted; empty for most).
     pub overlaps: Vec<String>,
-    pub assignments: Vec<Assignment>,
+    /// Shared: a space no change reaches keeps its managers in the next snapshot
+    /// ([`Snapshot::assign_again`]) without a copy.
+    pub assignments: std::sync::Arc<[Assignment]>,
     /// The space's shape, Lambert-93 (only from [`Snapshot::assign_with_geometry`]).
     #[serde(skip)]
     pub geom_l93: Option<MultiPolygon<f64>>,
@@ -150,30 +152,92 @@ impl Snapshot {
         let mut cut_spaces = cut.spaces.iter_mut();
         for (z, ks) in cut.overlay.zones.iter().zip(&shares.zones) {
             let decision = rules.decide_subsector(&ks.key, &ks.shares);
-            let zone = &self.subsectors[z.zone];
             for (piece, c) in spaces_of(z).zip(&mut cut_spaces) {
-                let (space, area_m2) = match piece {
-                    Some(p) => {
-                        let actor = self.holdings[p.parcel].actor();
-                        (SpaceKind::Parcel { idu: self.parcels[p.parcel].idu.clone(), actor }, p.area_m2)
-                    }
-                    None => (SpaceKind::NonCadastre, z.non_cadastre_m2),
-                };
-                let here = self.conventions_at(rules, &zone.key, c.point);
-                let here: Vec<&str> = here.iter().map(String::as_str).collect();
-                spaces.push(SpaceAssignment {
-                    subsector: zone.key.clone(),
-                    assignments: rules.assign(&decision, &space, &here, date),
-                    space,
-                    area_m2,
-                    counted_m2: c.counted_m2,
-                    overlaps: c.overlaps.clone(),
-                    geom_l93: c.geom_l93.take(),
-                });
+                let geom_l93 = c.geom_l93.take();
+                spaces.push(self.space_assigned(rules, date, z, &decision, piece, c, geom_l93));
             }
             decisions.push(decision);
         }
         (shares, AssignReport { date, decisions, spaces })
+    }
+
+    /// [`Snapshot::assign_cut`] again after a change of some parcels' holdings alone
+    /// (`changed[i]` for parcel `i`), from what it gave before (`before`, with the same rules on
+    /// the same date, from the same `cut` — whose spaces' shapes are in `before`'s report): a
+    /// sub-sector none of whose parcels changed keeps its shares, decision and managers (shared,
+    /// not worked out again: they depend on nothing else); the others are worked out as
+    /// `assign_cut` does.
+    #[must_use]
+    pub fn assign_again(
+        &self,
+        rules: &Rules,
+        date: Date,
+        cut: &Cut,
+        before: (&SharesReport, &AssignReport),
+        changed: &[bool],
+    ) -> (SharesReport, AssignReport) {
+        let include_nc = rules.config().delegation.include_non_cadastre;
+        let (shares_before, assign_before) = before;
+        let contenance: Vec<Option<f64>> = self.parcels.iter().map(|p| p.contenance.map(|c| c as f64)).collect();
+        let land = Land { idu: &|i| &self.parcels[i].idu, contenance: &contenance, holdings: &self.holdings };
+        let mut zones = Vec::with_capacity(cut.overlay.zones.len());
+        let mut decisions = Vec::with_capacity(cut.overlay.zones.len());
+        let mut spaces = Vec::with_capacity(cut.spaces.len());
+        let mut from = 0;
+        for (i, z) in cut.overlay.zones.iter().enumerate() {
+            let n = spaces_of(z).count();
+            let range = from..from + n;
+            from += n;
+            if !z.pieces.iter().any(|p| changed[p.parcel]) {
+                zones.push(shares_before.zones[i].clone());
+                decisions.push(assign_before.decisions[i].clone());
+                spaces.extend_from_slice(&assign_before.spaces[range]);
+                continue;
+            }
+            let ks = land.keyed(&self.subsectors, z, include_nc);
+            let decision = rules.decide_subsector(&ks.key, &ks.shares);
+            for ((piece, c), was) in spaces_of(z).zip(&cut.spaces[range.clone()]).zip(&assign_before.spaces[range]) {
+                spaces.push(self.space_assigned(rules, date, z, &decision, piece, c, was.geom_l93.clone()));
+            }
+            zones.push(ks);
+            decisions.push(decision);
+        }
+        let shares = SharesReport { method: shares_before.method, zones, overlaps: shares_before.overlaps.clone() };
+        (shares, AssignReport { date, decisions, spaces })
+    }
+
+    /// The managers of one space of the sub-sector `z` (its `piece`, or its non-cadastré space
+    /// for `None`) under its `decision`, with its cut `c` and its shape.
+    #[allow(clippy::too_many_arguments)]
+    fn space_assigned(
+        &self,
+        rules: &Rules,
+        date: Date,
+        z: &ZoneOverlay,
+        decision: &SubsectorDecision,
+        piece: Option<&Piece>,
+        c: &CutSpace,
+        geom_l93: Option<MultiPolygon<f64>>,
+    ) -> SpaceAssignment {
+        let zone = &self.subsectors[z.zone];
+        let (space, area_m2) = match piece {
+            Some(p) => {
+                let actor = self.holdings[p.parcel].actor();
+                (SpaceKind::Parcel { idu: self.parcels[p.parcel].idu.clone(), actor }, p.area_m2)
+            }
+            None => (SpaceKind::NonCadastre, z.non_cadastre_m2),
+        };
+        let here = self.conventions_at(rules, &zone.key, c.point);
+        let here: Vec<&str> = here.iter().map(String::as_str).collect();
+        SpaceAssignment {
+            subsector: zone.key.clone(),
+            assignments: rules.assign(decision, &space, &here, date).into(),
+            space,
+            area_m2,
+            counted_m2: c.counted_m2,
+            overlaps: c.overlaps.clone(),
+            geom_l93,
+        }
     }
 
     /// Flags the spaces of a sub-sector that overlaps others: each names the other

@@ -143,7 +143,7 @@ impl Snapshot {
             if inside <= 0.0 {
                 continue;
             }
-            for a in &s.assignments {
+            for a in s.assignments.iter() {
                 *managed.entry(a.intervention.clone()).or_default().entry(a.actor).or_default() += inside;
             }
         }

@@ -229,7 +229,7 @@ impl Snapshot {
             // A transferred part `IDU/n` is compared with the parcel it was cut from.
             let origin = id.split('/').next().unwrap_or(id);
             let old = before.get(&(s.subsector.as_str(), origin));
-            for a in &s.assignments {
+            for a in s.assignments.iter() {
                 let old_a = old.and_then(|b| b.assignments.iter().find(|x| x.intervention == a.intervention));
                 let (was, is) = (
                     old_a.and_then(|o| o.service.as_ref()).map(|x| x.id.clone()),

@@ -1,6 +1,6 @@
 //! Land by actor and owner in the zones of a layer: the overlay of parcels with zones, summed.
 
-use domania_core::overlay::{Overlay, OverlayOptions};
+use domania_core::overlay::{Overlay, OverlayOptions, ZoneOverlay};
 use domania_core::shares::{Holding, ZoneShares, zone_shares_with_contenance};
 use domania_store::Layer;
 use serde::Serialize;
@@ -105,22 +105,23 @@ pub(crate) struct Land<'a> {
 }
 
 impl Land<'_> {
+    /// The shares of one zone of `zones` from its overlay `z`.
+    pub(crate) fn keyed(&self, zones: &[Zone], z: &ZoneOverlay, include_non_cadastre: bool) -> KeyedShares {
+        KeyedShares {
+            key: zones[z.zone].key.clone(),
+            name: zones[z.zone].name.clone(),
+            shares: zone_shares_with_contenance(z, self.holdings, self.contenance, include_non_cadastre),
+            slivers: z
+                .slivers
+                .iter()
+                .map(|&k| ((self.idu)(z.pieces[k].parcel).to_owned(), z.pieces[k].area_m2))
+                .collect(),
+        }
+    }
+
     /// The shares of `zones` from their overlay `o` with the parcels.
     pub(crate) fn shares(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
-        let keyed = o
-            .zones
-            .iter()
-            .map(|z| KeyedShares {
-                key: zones[z.zone].key.clone(),
-                name: zones[z.zone].name.clone(),
-                shares: zone_shares_with_contenance(z, self.holdings, self.contenance, include_non_cadastre),
-                slivers: z
-                    .slivers
-                    .iter()
-                    .map(|&k| ((self.idu)(z.pieces[k].parcel).to_owned(), z.pieces[k].area_m2))
-                    .collect(),
-            })
-            .collect();
+        let keyed = o.zones.iter().map(|z| self.keyed(zones, z, include_non_cadastre)).collect();
         let mut overlaps: Vec<(String, String, f64)> =
             o.overlaps.iter().map(|x| ((self.idu)(x.a).to_owned(), (self.idu)(x.b).to_owned(), x.area_m2)).collect();
         // In the order of their IDUs, whichever parcels were read (all or those meeting the zones).

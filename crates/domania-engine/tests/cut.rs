@@ -55,7 +55,7 @@ fn an_assign_from_a_cut_read_back_is_the_full_assign() {
     assert!(cut.overlay.zones.iter().flat_map(|z| &z.pieces).any(|p| p.whole));
     assert!(cut.overlay.zones.iter().flat_map(|z| &z.pieces).any(|p| !p.whole));
     assert!(cut.overlay.zones.iter().any(|z| z.non_cadastre_m2 > 0.0));
-    assert!(spaces.iter().flat_map(|s| &s.assignments).any(|a| a.rule == domania_rules::RuleKind::Convention));
+    assert!(spaces.iter().flat_map(|s| s.assignments.iter()).any(|a| a.rule == domania_rules::RuleKind::Convention));
 
     let bytes = written(&snap, &cut, spaces);
     let mut r = FlatReader::open(&bytes, b"SNAPSHOT", 1, 7).expect("opened");

@@ -312,7 +312,7 @@ fn a_scenario_recomputes_only_what_it_touches_and_finds_what_the_whole_copy_find
         let origin = id.split('/').next().unwrap_or(id);
         let old =
             before.spaces.iter().find(|b| b.subsector == s.subsector && domania_engine::space_id(&b.space) == origin);
-        for a in &s.assignments {
+        for a in s.assignments.iter() {
             let was = old.and_then(|b| b.assignments.iter().find(|x| x.intervention == a.intervention)).map(service);
             if was != Some(service(a)) {
                 whole.push((s.subsector.clone(), id.to_owned(), a.intervention.clone()));

@@ -362,7 +362,7 @@ pub fn layer(src: Source<'_>, which: TileLayer, tile: TileId, opts: TileOptions)
                         ("space".into(), s(space)),
                         ("owner_actor".into(), s(owner)),
                     ];
-                    for a in &sp.assignments {
+                    for a in sp.assignments.iter() {
                         props.push((a.intervention.clone(), s(a.service.as_ref().map_or("", |x| x.name.as_str()))));
                         props.push((format!("{}_actor", a.intervention), s(a.actor.as_str())));
                     }

@@ -231,7 +231,7 @@ pub(crate) fn annual(reports: &RequestStore, held: &Held, year: i16, commune: Op
             (SpaceKind::NonCadastre, Some(_)) => false,
         };
         if in_scope {
-            for a in &s.assignments {
+            for a in s.assignments.iter() {
                 *land.entry((a.intervention.clone(), a.actor.label_fr().to_owned())).or_default() += s.area_m2;
             }
         }

@@ -108,7 +108,7 @@ impl Held {
         };
         // Inside a sub-sector, the same answer as the map's and `/v1/who`'s.
         let assignments = if let Some(pos) = subsector.as_deref().and_then(|s| self.space(s, &space_id)) {
-            self.assign.spaces[pos].assignments.clone()
+            self.assign.spaces[pos].assignments.to_vec()
         } else {
             let mut here: Vec<&str> =
                 snap.zones_at(Layer::Conventions, point).into_iter().map(|z| z.key.as_str()).collect();
