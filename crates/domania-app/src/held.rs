@@ -199,11 +199,13 @@ impl App {
     /// owners of some communes (or sections), only those communes' owners are read (one range
     /// of the owners' index each) and only their parcels' holdings classified again, the
     /// others' kept; else every owner is read again, without a shape (those of the départements
-    /// it holds, on a database). Then the shares, decisions and managers are summed and decided
-    /// from its cut, as a start from the snapshot file does. The parcels, their indexes, the zones, the spaces' shapes and the
-    /// tiles' topologies are the held ones, shared, not copied. What [`App::hold`] would give
-    /// at the store's versions; `None` when another layer changed too (or, for a server of one
-    /// part, reached it), which a rebuild takes.
+    /// it holds, on a database). Then the sub-sectors holding a parcel whose holding changed are
+    /// summed and decided again from its cut, as a start from the snapshot file does, and the
+    /// others keep their shares, decision and managers (all are decided again on another day
+    /// than `held`'s). The parcels, their indexes, the zones, the spaces' shapes and the tiles'
+    /// topologies are the held ones, shared, not copied. What [`App::hold`] would give at the
+    /// store's versions; `None` when another layer changed too (or, for a server of one part,
+    /// reached it), which a rebuild takes.
     ///
     /// # Errors
     /// When the store cannot be read.
