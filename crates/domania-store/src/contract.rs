@@ -9,15 +9,15 @@ use crate::layer::{Layer, Row};
 use crate::model::{SavedEdit, StoreContents, StoredParcel, StoredPerimeter, StoredRight, TokenInfo};
 use crate::records::{HashRow, RawRow, ReachRecord, RulesRecord, ScopeRecord, TokenRecord, VersionRecord};
 
+/// The rights `P` of a commune's parcels and their street addresses
+/// ([`Engine::owners_of_commune`]).
+pub(crate) type CommuneOwners = (Vec<StoredRight>, Vec<(String, String)>);
+
 /// What a store's engine does: the primitive reads and writes of the model (see
 /// [`crate::store`]); the façade composes them into versions, histories, diffs, rollbacks,
 /// verifications and copies, the same for both engines. Every method reads or writes the
 /// engine's own tables and nothing else; none decides anything the other engine would decide
 /// differently.
-/// The rights `P` of a commune's parcels and their street addresses
-/// ([`Engine::owners_of_commune`]).
-pub(crate) type CommuneOwners = (Vec<StoredRight>, Vec<(String, String)>);
-
 pub(crate) trait Engine: Send {
     /// Opened for writing (holding the writers' lock).
     fn is_writer(&self) -> bool;
