@@ -229,7 +229,11 @@ impl Store {
     /// communes of 259).
     /// A commune loaded only in part ([`Store::owner_partly_covered`]) is not covered.
     pub fn owner_coverage(&self) -> Result<BTreeSet<String>> {
-        let mut covered = self.db.owner_coverage()?;
+        self.fully_covered(self.db.owner_coverage()?)
+    }
+
+    /// `covered` (communes some owner file covers) less those loaded only in part.
+    fn fully_covered(&self, mut covered: BTreeSet<String>) -> Result<BTreeSet<String>> {
         for c in self.owner_partly_covered()? {
             covered.remove(&c);
         }
@@ -292,9 +296,7 @@ impl Store {
         let part = match crate::served::departements(scope) {
             Some(deps) => self.in_read(|| {
                 let Some(mut c) = self.db.read_departements(&deps)? else { return Ok(None) };
-                for partial in self.owner_partly_covered()? {
-                    c.owner_coverage.remove(&partial);
-                }
+                c.owner_coverage = self.fully_covered(std::mem::take(&mut c.owner_coverage))?;
                 sort_rights(&mut c.owner_rights);
                 c.addresses = self.addresses_now()?;
                 c.street_addresses = self.db.street_addresses()?;
@@ -323,12 +325,7 @@ impl Store {
                 None => None,
             };
             let (mut owner_rights, owner_coverage) = match some {
-                Some((rights, mut covered)) => {
-                    for partial in self.owner_partly_covered()? {
-                        covered.remove(&partial);
-                    }
-                    (rights, covered)
-                }
+                Some((rights, covered)) => (rights, self.fully_covered(covered)?),
                 None => (self.db.rights_with_code(domania_core::Right::Proprietaire)?, self.owner_coverage()?),
             };
             sort_rights(&mut owner_rights);
