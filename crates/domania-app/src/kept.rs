@@ -137,10 +137,10 @@ impl App {
     }
 
     /// The held snapshot on `date` with `rules` ([`App::hold`]) and its topologies, read from
-    /// the snapshot file when it is current (the search index and the map's names are then
-    /// built on first use), else built with them: then [`Kept::Built`] says so and the caller
-    /// writes the file ([`App::write_snapshot_file`], in the background once the snapshot is
-    /// served).
+    /// the snapshot file when it is current, else built: then [`Kept::Built`] says so and the
+    /// caller writes the file ([`App::write_snapshot_file`], in the background once the
+    /// snapshot is served). Either way the search index and the map's names are left to be
+    /// built on first use (a server builds them behind its first answers).
     pub fn hold_kept(&self, rules: LoadedRules, date: Date) -> Result<(Held, Kept)> {
         let t = Instant::now();
         let Some(file) = self.snapshot_file() else {
@@ -150,8 +150,6 @@ impl App {
         };
         let first = std::fs::File::open(&file).ok().and_then(|f| flat::first_section(f, FIRST_LIMIT).ok());
         let key = self.key_now(first.as_deref())?;
-        // The search index and the map's names are left to be built on first use (a server
-        // builds them behind its first answers).
         // Read section after section: no copy of the file is held beside what is made of it.
         let opened = match std::fs::File::open(&file) {
             Ok(f) => Ok(std::io::BufReader::with_capacity(1 << 16, f)),
@@ -195,12 +193,10 @@ impl App {
         Ok((held, kept))
     }
 
-    /// Builds `held`'s topologies (and its map's names on the other core).
+    /// Builds `held`'s topologies (on both cores: the search index and the map's names are left
+    /// to be built on first use, as after a read of the file).
     fn keep(held: &Held, file: PathBuf, why: String, t: Instant) -> Kept {
-        std::thread::scope(|s| {
-            s.spawn(|| held.labels());
-            held.topologies();
-        });
+        held.topologies();
         let ms = t.elapsed().as_secs_f64() * 1e3;
         if held.file_key.is_none() || !held.snapshot.can_be_kept() {
             return Kept::NoFile { ms };

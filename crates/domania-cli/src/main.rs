@@ -778,6 +778,14 @@ fn parse_date(s: &str) -> Result<domania_app::Date, String> {
 }
 
 fn main() -> ExitCode {
+    // No transparent huge pages for this process: mimalloc asks for them on its arenas, and each
+    // first touch of one makes the kernel zero 2 MB, compacting memory first when it has no free
+    // huge page. At a million parcels a build from the store spent 44 % of its samples zeroing
+    // pages, and a rebuild after an update took 7.1–7.2 s with them, 4.5–4.7 s without
+    // (BENCHMARKS.md, "Huge pages"). Inherited by the processes it starts; a failure (an old
+    // kernel) leaves the system's setting.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     // A panic the geometry repair catches (and turns into a rejection, with its reason) is not
     // news; any other is reported as usual.
     let default_hook = std::panic::take_hook();

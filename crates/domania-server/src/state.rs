@@ -72,22 +72,18 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 /// is not, the file is written in the background once everything is built.
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
     let (held, kept) = app.hold_kept(rules, domania_app::files::today())?;
-    if !matches!(kept, Kept::Read { .. }) {
-        let _ = held.labels();
-    }
     let held = Arc::new(held);
+    // The search index and the map's names are built behind the first answers, whether the
+    // snapshot was read or built: a search or a tile asked for meanwhile waits for them,
+    // nothing else does.
+    let behind = Arc::clone(&held);
+    std::thread::spawn(move || {
+        let t = Instant::now();
+        let _ = behind.labels();
+        tracing::info!(ms = t.elapsed().as_secs_f64() * 1e3, "search index and map names built");
+    });
     match kept {
-        Kept::Read { file, ms } => {
-            tracing::info!(file = %file.display(), ms, "snapshot file read");
-            // The search index and the map's names are built behind the first answers: a
-            // search or a tile asked for meanwhile waits for them, nothing else does.
-            let held = Arc::clone(&held);
-            std::thread::spawn(move || {
-                let t = Instant::now();
-                let _ = held.labels();
-                tracing::info!(ms = t.elapsed().as_secs_f64() * 1e3, "search index and map names built");
-            });
-        }
+        Kept::Read { file, ms } => tracing::info!(file = %file.display(), ms, "snapshot file read"),
         Kept::Built { file, why, ms } => {
             tracing::info!(file = %file.display(), why, ms, "snapshot file not read: built, writing it");
             write_in_background(app, &held, file);
