@@ -147,6 +147,97 @@ fn project(shape: &MultiPolygon<f64>, l93: &Crs, merc: &Crs) -> Projected {
     out
 }
 
+impl Projected {
+    /// Its rings' points, polygon after polygon.
+    fn ring_slices(&self) -> impl Iterator<Item = &[Q]> + '_ {
+        let mut from = 0usize;
+        self.rings.iter().filter(|&&len| len > 0).map(move |&len| {
+            let ring = &self.pts[from..from + len as usize];
+            from += len as usize;
+            ring
+        })
+    }
+}
+
+/// How many shapes a task of [`Topology::build`] cuts into arcs.
+const CHUNK: usize = 4096;
+
+/// The rings of a chunk of shapes cut into arcs at the junctions, each arc in its canonical
+/// direction (the lesser of its points read forwards and backwards): what only the interning
+/// in the shapes' order is left to number.
+struct Chunk {
+    /// The points of every arc, arc after arc.
+    pts: Vec<Q>,
+    /// Each arc's number of points, with [`BACKWARDS`] when its ring reads it reversed.
+    arcs: Vec<u32>,
+    /// Each ring's number of arcs, with a 0 before each polygon's exterior (as in
+    /// [`Projected::rings`]).
+    rings: Vec<u32>,
+    /// Shape `s`'s rings end at `rings[shape_end[s]]`.
+    shape_end: Vec<u32>,
+    /// Each shape's box on the grid.
+    bbox: Vec<[u32; 4]>,
+}
+
+impl Chunk {
+    fn of(shapes: &[Projected], seen: &FxHashMap<Q, Seen>) -> Self {
+        let mut c =
+            Chunk { pts: Vec::new(), arcs: Vec::new(), rings: Vec::new(), shape_end: Vec::new(), bbox: Vec::new() };
+        let mut junctions: Vec<usize> = Vec::new();
+        for p in shapes {
+            let mut bb = [u32::MAX, u32::MAX, 0, 0];
+            let mut from = 0usize;
+            for &len in &p.rings {
+                if len == 0 {
+                    c.rings.push(0);
+                    continue;
+                }
+                let ring = &p.pts[from..from + len as usize];
+                from += len as usize;
+                let rb = grid_box(ring);
+                bb = [bb[0].min(rb[0]), bb[1].min(rb[1]), bb[2].max(rb[2]), bb[3].max(rb[3])];
+                let n = ring.len();
+                junctions.clear();
+                junctions.extend((0..n).filter(|&i| seen.get(&ring[i]) == Some(&Seen::Junction)));
+                if junctions.is_empty() {
+                    // A ring no other ring parts from: one closed arc from its least point, so
+                    // that a ring and the hole it fills make the same arc.
+                    let m = (0..n).min_by_key(|&i| ring[i]).unwrap_or(0);
+                    c.push_arc(ring[m..].iter().chain(&ring[..=m]));
+                    c.rings.push(1);
+                } else {
+                    for k in 0..junctions.len() {
+                        let (a, b) = (junctions[k], junctions[(k + 1) % junctions.len()]);
+                        if b > a {
+                            c.push_arc(ring[a..=b].iter());
+                        } else {
+                            c.push_arc(ring[a..].iter().chain(&ring[..=b]));
+                        }
+                    }
+                    c.rings.push(junctions.len() as u32);
+                }
+            }
+            c.shape_end.push(c.rings.len() as u32);
+            c.bbox.push(bb);
+        }
+        c
+    }
+
+    /// Appends an arc, turned to its canonical direction.
+    fn push_arc<'a>(&mut self, seq: impl Iterator<Item = &'a Q>) {
+        let from = self.pts.len();
+        self.pts.extend(seq);
+        let arc = &mut self.pts[from..];
+        let n = arc.len();
+        let backwards =
+            (0..n).map(|i| arc[n - 1 - i].cmp(&arc[i])).find(|o| o.is_ne()) == Some(std::cmp::Ordering::Less);
+        if backwards {
+            arc.reverse();
+        }
+        self.arcs.push(n as u32 | if backwards { BACKWARDS } else { 0 });
+    }
+}
+
 /// What a point's neighbours along the rings through it are, as far as seen.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Seen {
@@ -193,9 +284,18 @@ fn weigh(p: &[Q], w: &mut [f32]) {
 
 impl Topology {
     /// The topology of Lambert-93 shapes (an empty shape stays an empty shape).
+    ///
+    /// Projected on every core; each point's neighbours seen on one; the rings cut into arcs at
+    /// the junctions on every core, a chunk of shapes each; the arcs interned in the shapes'
+    /// order on one (the order gives the arcs their numbers); their tolerances and the shapes'
+    /// index on every core.
     #[must_use]
-    #[allow(clippy::many_single_char_names)]
     pub fn build(shapes: &[&MultiPolygon<f64>]) -> Self {
+        Self::build_in_chunks(shapes, CHUNK)
+    }
+
+    /// [`Topology::build`], the rings cut into arcs `chunk` shapes a task.
+    fn build_in_chunks(shapes: &[&MultiPolygon<f64>], chunk: usize) -> Self {
         let (l93, merc) = (Crs::lambert93(), Crs::from_epsg(3857).unwrap_or_else(Crs::wgs84));
         let projected: Vec<Projected> = shapes.par_iter().map(|s| project(s, &l93, &merc)).collect();
 
@@ -204,9 +304,7 @@ impl Topology {
         let mut seen: FxHashMap<Q, Seen> = FxHashMap::default();
         seen.reserve(projected.iter().map(|p| p.pts.len()).sum::<usize>() / 2);
         for p in &projected {
-            let mut from = 0usize;
-            for &len in &p.rings {
-                let ring = &p.pts[from..from + len as usize];
+            for ring in p.ring_slices() {
                 let n = ring.len();
                 for i in 0..n {
                     let (a, b) = (ring[(i + n - 1) % n], ring[(i + 1) % n]);
@@ -219,9 +317,11 @@ impl Topology {
                         })
                         .or_insert(pair);
                 }
-                from += len as usize;
             }
         }
+        let cut: Vec<Chunk> = projected.par_chunks(chunk).map(|shapes| Chunk::of(shapes, &seen)).collect();
+        drop(projected);
+        drop(seen);
 
         let mut t = Topology {
             pts: Vec::new(),
@@ -237,71 +337,54 @@ impl Topology {
         // Arcs by (first, second, last point, length), then a chain of arcs sharing that key.
         let mut by_key: FxHashMap<(Q, Q, Q, u32), u32> = FxHashMap::default();
         let mut chain: Vec<u32> = Vec::new();
-        let mut seq: Vec<Q> = Vec::new();
-        let mut junctions: Vec<usize> = Vec::new();
-        for p in &projected {
-            let mut bb = [u32::MAX, u32::MAX, 0, 0];
-            let mut from = 0usize;
-            let mut open = false;
-            for &len in &p.rings {
-                if len == 0 {
-                    // A new polygon: close the one before.
-                    if open {
-                        t.poly_start.push(t.ring_start.len() as u32 - 1);
-                    }
-                    open = true;
-                    continue;
-                }
-                let ring = &p.pts[from..from + len as usize];
-                from += len as usize;
-                let rb = grid_box(ring);
-                bb = [bb[0].min(rb[0]), bb[1].min(rb[1]), bb[2].max(rb[2]), bb[3].max(rb[3])];
-                let n = ring.len();
-                junctions.clear();
-                junctions.extend((0..n).filter(|&i| seen.get(&ring[i]) == Some(&Seen::Junction)));
-                if junctions.is_empty() {
-                    // A ring no other ring parts from: one closed arc from its least point, so
-                    // that a ring and the hole it fills make the same arc.
-                    let m = (0..n).min_by_key(|&i| ring[i]).unwrap_or(0);
-                    seq.clear();
-                    seq.extend(ring[m..].iter().chain(&ring[..=m]));
-                    let r = t.intern(&seq, &mut by_key, &mut chain);
-                    t.ring_arcs.push(r);
-                } else {
-                    for k in 0..junctions.len() {
-                        let (a, b) = (junctions[k], junctions[(k + 1) % junctions.len()]);
-                        seq.clear();
-                        if b > a {
-                            seq.extend_from_slice(&ring[a..=b]);
-                        } else {
-                            seq.extend(ring[a..].iter().chain(&ring[..=b]));
+        for c in &cut {
+            let (mut arc, mut from, mut ring) = (0usize, 0usize, 0usize);
+            for (shape, &end) in c.shape_end.iter().enumerate() {
+                let mut open = false;
+                for &arcs in &c.rings[ring..end as usize] {
+                    if arcs == 0 {
+                        // A new polygon: close the one before.
+                        if open {
+                            t.poly_start.push(t.ring_start.len() as u32 - 1);
                         }
-                        let r = t.intern(&seq, &mut by_key, &mut chain);
-                        t.ring_arcs.push(r);
+                        open = true;
+                        continue;
                     }
+                    for &len in &c.arcs[arc..arc + arcs as usize] {
+                        let n = (len & !BACKWARDS) as usize;
+                        let r = t.intern(&c.pts[from..from + n], len & BACKWARDS, &mut by_key, &mut chain);
+                        t.ring_arcs.push(r);
+                        from += n;
+                    }
+                    arc += arcs as usize;
+                    t.ring_start.push(t.ring_arcs.len() as u32);
                 }
-                t.ring_start.push(t.ring_arcs.len() as u32);
+                ring = end as usize;
+                if open {
+                    t.poly_start.push(t.ring_start.len() as u32 - 1);
+                }
+                t.shape_start.push(t.poly_start.len() as u32 - 1);
+                t.bbox.push(c.bbox[shape]);
             }
-            if open {
-                t.poly_start.push(t.ring_start.len() as u32 - 1);
-            }
-            t.shape_start.push(t.poly_start.len() as u32 - 1);
-            t.bbox.push(bb);
         }
+        drop(cut);
         t.weight = vec![0.0; t.pts.len()];
-        {
-            let mut rest: &mut [f32] = &mut t.weight;
-            let mut slices = Vec::with_capacity(t.arc_start.len() - 1);
-            for a in 0..t.arc_start.len() - 1 {
-                let len = (t.arc_start[a + 1] - t.arc_start[a]) as usize;
-                let (head, tail) = rest.split_at_mut(len);
-                slices.push((a, head));
-                rest = tail;
-            }
-            let (pts, starts) = (&t.pts, &t.arc_start);
-            slices.into_par_iter().for_each(|(a, w)| weigh(&pts[starts[a] as usize..starts[a + 1] as usize], w));
-        }
-        t.index = index_of(&t.bbox);
+        let (pts, starts, weight, bbox) = (&t.pts, &t.arc_start, &mut t.weight, &t.bbox);
+        let ((), index) = rayon::join(
+            || {
+                let mut rest: &mut [f32] = weight;
+                let mut slices = Vec::with_capacity(starts.len() - 1);
+                for a in 0..starts.len() - 1 {
+                    let len = (starts[a + 1] - starts[a]) as usize;
+                    let (head, tail) = rest.split_at_mut(len);
+                    slices.push((a, head));
+                    rest = tail;
+                }
+                slices.into_par_iter().for_each(|(a, w)| weigh(&pts[starts[a] as usize..starts[a + 1] as usize], w));
+            },
+            || index_of(bbox),
+        );
+        t.index = index;
         t
     }
 
@@ -368,27 +451,29 @@ fn index_of(bbox: &[[u32; 4]]) -> RTree<Entry> {
 }
 
 impl Topology {
-    /// Stores an arc (or finds it, read either way) and returns its reference.
-    fn intern(&mut self, seq: &[Q], by_key: &mut FxHashMap<(Q, Q, Q, u32), u32>, chain: &mut Vec<u32>) -> u32 {
+    /// Stores an arc given in its canonical direction (or finds it) and returns its reference,
+    /// `backwards` ([`BACKWARDS`] or 0) when the ring reads it the other way.
+    fn intern(
+        &mut self,
+        seq: &[Q],
+        backwards: u32,
+        by_key: &mut FxHashMap<(Q, Q, Q, u32), u32>,
+        chain: &mut Vec<u32>,
+    ) -> u32 {
         let n = seq.len();
-        // Canonical direction: the lesser of the sequence and its reverse.
-        let backwards =
-            (0..n).map(|i| seq[n - 1 - i].cmp(&seq[i])).find(|o| o.is_ne()) == Some(std::cmp::Ordering::Less);
-        let at = |i: usize| if backwards { seq[n - 1 - i] } else { seq[i] };
-        let key = (at(0), at(1), at(n - 1), n as u32);
+        let key = (seq[0], seq[1], seq[n - 1], n as u32);
         let mut cur = by_key.get(&key).copied().unwrap_or(u32::MAX);
         while cur != u32::MAX {
-            let s = &self.pts[self.arc_start[cur as usize] as usize..self.arc_start[cur as usize + 1] as usize];
-            if s.len() == n && (0..n).all(|i| s[i] == at(i)) {
-                return cur | if backwards { BACKWARDS } else { 0 };
+            if self.pts[self.arc_start[cur as usize] as usize..self.arc_start[cur as usize + 1] as usize] == *seq {
+                return cur | backwards;
             }
             cur = chain[cur as usize];
         }
         let id = (self.arc_start.len() - 1) as u32;
-        self.pts.extend((0..n).map(at));
+        self.pts.extend_from_slice(seq);
         self.arc_start.push(self.pts.len() as u32);
         chain.push(by_key.insert(key, id).unwrap_or(u32::MAX));
-        id | if backwards { BACKWARDS } else { 0 }
+        id | backwards
     }
 
     /// The number of shapes.
@@ -654,6 +739,49 @@ mod tests {
         bad.write_to(&mut w).unwrap();
         let bytes = w.finish().unwrap();
         assert!(Topology::read_from(&mut FlatReader::open(&bytes, b"TESTTOPO", 1, 7).unwrap()).is_err());
+    }
+
+    #[test]
+    fn the_chunks_the_rings_are_cut_in_do_not_change_the_topology() {
+        // A grid of squares with holes filled by squares, some empty shapes and a multipolygon:
+        // arcs shared within a chunk and across chunks, closed arcs, holes.
+        let mut shapes: Vec<MultiPolygon<f64>> = Vec::new();
+        for i in 0..7 {
+            for j in 0..6 {
+                let (x, y) = (652_000.0 + 20.0 * f64::from(i), 6_865_000.0 + 20.0 * f64::from(j));
+                if (i + j) % 5 == 0 {
+                    shapes.push(MultiPolygon(vec![]));
+                }
+                let outer = LineString::from(vec![(x, y), (x + 20.0, y), (x + 20.0, y + 20.0), (x, y + 20.0), (x, y)]);
+                let hole = LineString::from(vec![
+                    (x + 5.0, y + 5.0),
+                    (x + 5.0, y + 10.0),
+                    (x + 10.0, y + 10.0),
+                    (x + 10.0, y + 5.0),
+                    (x + 5.0, y + 5.0),
+                ]);
+                if (i * j) % 4 == 1 {
+                    shapes.push(MultiPolygon(vec![Polygon::new(outer, vec![hole])]));
+                    shapes.push(square(x + 5.0, y + 5.0, 5.0));
+                } else if i == 3 {
+                    let far = square(x + 10_000.0, y, 20.0).0.remove(0);
+                    shapes.push(MultiPolygon(vec![Polygon::new(outer, vec![]), far]));
+                } else {
+                    shapes.push(MultiPolygon(vec![Polygon::new(outer, vec![])]));
+                }
+            }
+        }
+        let refs: Vec<&MultiPolygon<f64>> = shapes.iter().collect();
+        let file = |chunk: usize| {
+            let mut w = FlatWriter::new(b"TESTTOPO", 1, 7);
+            Topology::build_in_chunks(&refs, chunk).write_to(&mut w).unwrap();
+            w.finish().unwrap()
+        };
+        let whole = file(refs.len());
+        assert!(Topology::build(&refs).arcs() > refs.len(), "shared and closed arcs");
+        for chunk in [1, 2, 3, 7, 16] {
+            assert!(file(chunk) == whole, "cut {chunk} shapes a task");
+        }
     }
 
     #[test]
