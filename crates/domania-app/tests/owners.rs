@@ -8,7 +8,8 @@
 use domania_app::held::Held;
 use domania_app::{App, Date, Layer};
 use domania_io::ppm::OwnerRow;
-use domania_store::{ImportMeta, ImportOptions, Location, Scope, Store, Wait, owner_rows, parcel_row};
+use domania_store::{ImportOptions, Location, Scope, Store, Wait, owner_rows, parcel_row};
+use domania_testkit::{commune_scope, meta};
 
 const DAY: Date = jiff::civil::date(2026, 12, 7);
 
@@ -42,18 +43,6 @@ fn a_version_of_the_owners_alone_gives_what_a_rebuild_gives_on_a_database() {
     let db = domania_testkit::ScratchDatabase::new("owners");
     let dir = tempfile::tempdir().unwrap();
     follow(&Location::from(db.url()), dir.path(), Some("departement=78"));
-}
-
-fn meta(what: &str) -> ImportMeta {
-    ImportMeta { author: "test".into(), source: what.into(), ..ImportMeta::default() }
-}
-
-fn in_commune(commune: &str) -> ImportOptions {
-    ImportOptions {
-        scope: format!("commune={commune}").parse::<Scope>().unwrap(),
-        force: true,
-        ..ImportOptions::default()
-    }
 }
 
 /// The snapshot file `app` writes for `held`, in a folder of its own.
@@ -122,7 +111,7 @@ fn follow(location: &Location, dir: &std::path::Path, part: Option<&str>) {
             } else {
                 let mine = rows.iter().filter(|r| r.idu.as_str().starts_with(&commune));
                 let file = owner_rows(mine.map(|r| (&r.idu, r.right, &r.owner, r.address.as_deref())));
-                store.import(Layer::Owners, file, &meta(&commune), &in_commune(&commune)).unwrap();
+                store.import(Layer::Owners, file, &meta(&commune), &commune_scope(&commune)).unwrap();
             }
         } else {
             // A parcel of the commune a metre further east: a version of the shapes.
@@ -136,7 +125,7 @@ fn follow(location: &Location, dir: &std::path::Path, part: Option<&str>) {
             let moved = f64::from(step);
             parcels[0].geom_l93 = geo::Translate::translate(&parcels[0].geom_l93, moved, 0.0);
             let file = parcels.iter().map(parcel_row).collect();
-            store.import(Layer::Parcels, file, &meta(&commune), &in_commune(&commune)).unwrap();
+            store.import(Layer::Parcels, file, &meta(&commune), &commune_scope(&commune)).unwrap();
         }
         drop(store);
         // Now and then the next day: conventions judged anew, every space worked out again.

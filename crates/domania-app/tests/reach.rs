@@ -3,13 +3,14 @@
 //! random commune-by-commune imports on both sides of the border, each judged, then compared
 //! with a snapshot built afresh.
 
+use domania_testkit::{commune_scope, meta};
 use std::collections::BTreeMap;
 
 use domania_app::held::Currency;
 use domania_app::kept::Kept;
 use domania_app::{App, Date, Layer};
 use domania_core::model::{Idu, Owner, Parcel, Right, Siren};
-use domania_store::{ImportMeta, ImportOptions, Location, Scope, Store, Wait, owner_rows, parcel_row, perimeter_row};
+use domania_store::{ImportOptions, Location, Scope, Store, Wait, owner_rows, parcel_row, perimeter_row};
 use geo_types::{MultiPolygon, polygon};
 
 const DAY: Date = jiff::civil::date(2026, 12, 7);
@@ -45,22 +46,10 @@ fn parcel(key: &str, (x, y): (f64, f64)) -> Parcel {
     }
 }
 
-fn meta(what: &str) -> ImportMeta {
-    ImportMeta { author: "test".into(), source: what.into(), ..ImportMeta::default() }
-}
-
-fn scope(commune: &str) -> ImportOptions {
-    ImportOptions {
-        scope: format!("commune={commune}").parse::<Scope>().unwrap(),
-        force: true,
-        ..ImportOptions::default()
-    }
-}
-
 /// Imports the parcels of `commune` as they are in `land`, as one version.
 fn import_commune(store: &mut Store, land: &Land, commune: &str) {
     let rows = land.iter().filter(|(k, _)| k.starts_with(commune)).map(|(k, &at)| parcel_row(&parcel(k, at))).collect();
-    store.import(Layer::Parcels, rows, &meta(commune), &scope(commune)).unwrap();
+    store.import(Layer::Parcels, rows, &meta(commune), &commune_scope(commune)).unwrap();
 }
 
 /// Imports the owners of `commune`'s parcels in `land`, all held by `name`.
@@ -74,7 +63,7 @@ fn import_owners(store: &mut Store, land: &Land, commune: &str, name: &str) {
     };
     let idus: Vec<Idu> = land.keys().filter(|k| k.starts_with(commune)).map(|k| Idu::parse(k).unwrap()).collect();
     let rows = owner_rows(idus.iter().map(|i| (i, Right::Proprietaire, &owner, None)));
-    store.import(Layer::Owners, rows, &meta(commune), &scope(commune)).unwrap();
+    store.import(Layer::Owners, rows, &meta(commune), &commune_scope(commune)).unwrap();
 }
 
 const COMMUNES: [&str; 5] = ["78440", "78500", "95001", "95002", "91001"];

@@ -19,6 +19,14 @@
 //! - [`served`]: the part of a territory one server holds; [`requests`]: the service requests
 //!   (reports of dysfunctions), in a database of their own.
 
+/// A query of the owner table's rights, with the columns both engines' `stored_right` read, in
+/// their order: `rights_query!("WHERE …")`.
+macro_rules! rights_query {
+    ($rest:literal) => {
+        concat!("SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners ", $rest)
+    };
+}
+
 pub mod blob;
 mod contract;
 mod copy;

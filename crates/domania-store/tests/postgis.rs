@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use domania_core::{Idu, Owner, Parcel, Right, Siren};
 use domania_store::{
-    ImportMeta, ImportOptions, Layer, Location, Scope, Store, StoreError, Wait, owner_rows, parcel_row, perimeter_row,
+    ImportOptions, Layer, Location, Scope, Store, StoreError, Wait, owner_rows, parcel_row, perimeter_row,
 };
-use domania_testkit::ScratchDatabase;
+use domania_testkit::{ScratchDatabase, meta};
 use geo_types::{MultiPolygon, polygon};
 
 fn parcel(commune: &str, n: u32, size: f64) -> Parcel {
@@ -31,10 +31,6 @@ fn parcel(commune: &str, n: u32, size: f64) -> Parcel {
             (x: x, y: y), (x: x + size, y: y), (x: x + size, y: y + size), (x: x, y: y + size), (x: x, y: y)
         ]]),
     }
-}
-
-fn meta(src: &str) -> ImportMeta {
-    ImportMeta { author: "test".into(), source: src.into(), ..ImportMeta::default() }
 }
 
 fn opts(layer: Layer) -> ImportOptions {

@@ -1,9 +1,8 @@
 //! Versioning: import, re-import with changes, history, diff, rollback, on a real file.
 
 use domania_core::{Idu, Owner, Parcel, Right, Siren};
-use domania_store::{
-    ImportMeta, ImportOptions, Layer, Scope, ScopeKind, Store, StoreError, Wait, owner_rows, parcel_row,
-};
+use domania_store::{ImportOptions, Layer, Scope, ScopeKind, Store, StoreError, Wait, owner_rows, parcel_row};
+use domania_testkit::meta;
 use geo::Area;
 use geo_types::{MultiPolygon, polygon};
 
@@ -33,10 +32,6 @@ fn create(path: &std::path::Path) -> Store {
 /// The layer's default options: its default scope, the removal guard on.
 fn opts(layer: Layer) -> ImportOptions {
     ImportOptions::for_layer(layer)
-}
-
-fn meta(src: &str) -> ImportMeta {
-    ImportMeta { author: "test".into(), source: src.into(), ..ImportMeta::default() }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! What the tests and benchmarks of Domania share, and nothing else uses: throwaway PostgreSQL
 //! databases ([`pg`]) and the seeded synthetic territory of `domania synth` built as an
-//! in-memory snapshot or as a GeoPackage store ([`territory`]).
+//! in-memory snapshot or as a GeoPackage store ([`territory`]), and what a test's import says of
+//! itself ([`meta`], [`commune_scope`]).
 //!
 //! A dev-dependency only: no library or binary of the workspace depends on it, so its
 //! `unwrap`s and panics never reach a user.
@@ -9,3 +10,24 @@ pub mod pg;
 pub mod territory;
 
 pub use pg::ScratchDatabase;
+
+use domania_store::{ImportMeta, ImportOptions, Scope};
+
+/// What a test's import says of itself: made by "test", from `source`.
+#[must_use]
+pub fn meta(source: &str) -> ImportMeta {
+    ImportMeta { author: "test".into(), source: source.into(), ..ImportMeta::default() }
+}
+
+/// The options of a forced import of one commune's rows (the version replaces that commune's).
+///
+/// # Panics
+/// When `commune` is not a commune's code.
+#[must_use]
+pub fn commune_scope(commune: &str) -> ImportOptions {
+    ImportOptions {
+        scope: format!("commune={commune}").parse::<Scope>().unwrap(),
+        force: true,
+        ..ImportOptions::default()
+    }
+}

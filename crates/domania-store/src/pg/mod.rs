@@ -153,8 +153,7 @@ impl PgDb {
             let mut c = self.c();
             let droit = domania_core::Right::Proprietaire.code().to_string();
             let mut it = c.query_raw(
-                "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
-                 WHERE droit = $1 AND dep = ANY($2)",
+                rights_query!("WHERE droit = $1 AND dep = ANY($2)"),
                 [&droit as &dyn ToSql, &deps as &dyn ToSql],
             )?;
             while let Some(r) = it.next()? {
@@ -290,11 +289,7 @@ impl Engine for PgDb {
 
     fn rights_of(&self, idu: &str) -> Result<Vec<StoredRight>> {
         let dep = dep_of(Layer::Owners, idu);
-        let rows = self.c().query(
-            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
-             WHERE idu = $1 AND dep = $2 ORDER BY droit, siren",
-            &[&idu, &dep],
-        )?;
+        let rows = self.c().query(rights_query!("WHERE idu = $1 AND dep = $2 ORDER BY droit, siren"), &[&idu, &dep])?;
         rows.iter().map(stored_right).collect()
     }
 
@@ -302,8 +297,7 @@ impl Engine for PgDb {
         let (dep, end) = (dep_of(Layer::Owners, commune), format!("{commune}\u{10FFFF}"));
         let droit = domania_core::Right::Proprietaire.code().to_string();
         let rows = self.c().query(
-            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
-             WHERE dep = $1 AND idu >= $2 AND idu < $3 AND droit = $4",
+            rights_query!("WHERE dep = $1 AND idu >= $2 AND idu < $3 AND droit = $4"),
             &[&dep, &commune, &end, &droit],
         )?;
         let rights = rows.iter().map(stored_right).collect::<Result<_>>()?;
@@ -335,7 +329,7 @@ impl Engine for PgDb {
         let mut it = c.query_raw(
             // Sorted by the caller: a sort of every right across the partitions took 3.5 s of
             // 3.6 on 5M parcels.
-            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = $1",
+            rights_query!("WHERE droit = $1"),
             [&droit as &dyn ToSql],
         )?;
         let mut out = Vec::new();

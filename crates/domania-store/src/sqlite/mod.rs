@@ -529,18 +529,14 @@ impl Engine for GpkgDb {
     }
 
     fn rights_of(&self, idu: &str) -> Result<Vec<StoredRight>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE idu = ?1 ORDER BY droit, siren",
-        )?;
+        let mut stmt = self.conn.prepare(rights_query!("WHERE idu = ?1 ORDER BY droit, siren"))?;
         let rows = stmt.query_map([idu], stored_right)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn rights_with_code(&self, right: domania_core::Right) -> Result<Vec<StoredRight>> {
         let droit = right.code().to_string();
-        let mut stmt = self.conn.prepare(
-            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners WHERE droit = ?1 ORDER BY idu",
-        )?;
+        let mut stmt = self.conn.prepare(rights_query!("WHERE droit = ?1 ORDER BY idu"))?;
         let rows = stmt.query_map([droit.as_str()], stored_right)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -550,10 +546,7 @@ impl Engine for GpkgDb {
             return Ok((Vec::new(), Vec::new()));
         }
         let (droit, end) = (domania_core::Right::Proprietaire.code().to_string(), format!("{commune}\u{10FFFF}"));
-        let mut stmt = self.conn.prepare(
-            "SELECT idu, droit, siren, denomination, groupe, forme, forme_abregee FROM owners
-             WHERE idu >= ?1 AND idu < ?2 AND droit = ?3 ORDER BY idu",
-        )?;
+        let mut stmt = self.conn.prepare(rights_query!("WHERE idu >= ?1 AND idu < ?2 AND droit = ?3 ORDER BY idu"))?;
         let rights = stmt.query_map([commune, end.as_str(), droit.as_str()], stored_right)?;
         let rights = rights.collect::<rusqlite::Result<_>>()?;
         if !table_columns(&self.conn, "owners")?.iter().any(|c| c == "adresse") {
