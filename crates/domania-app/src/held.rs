@@ -481,6 +481,13 @@ impl Held {
         self.labels.get_or_init(|| Arc::new(crate::labels::of(&self.snapshot, self.search_index().addresses())))
     }
 
+    /// Builds now, on both cores, what is otherwise built on first use: the search index, the
+    /// map's names and the R-trees of the tiles' shapes (what a server does behind its first
+    /// answers).
+    pub fn prepare(&self) {
+        rayon::join(|| self.topologies().prepare(), || self.labels());
+    }
+
     /// The search box's index of this snapshot (built on first use).
     #[must_use]
     pub fn search_index(&self) -> &crate::search::SearchIndex {

@@ -73,14 +73,14 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
     let (held, kept) = app.hold_kept(rules, domania_app::files::today())?;
     let held = Arc::new(held);
-    // The search index and the map's names are built behind the first answers, whether the
-    // snapshot was read or built: a search or a tile asked for meanwhile waits for them,
-    // nothing else does.
+    // The search index, the map's names and the R-trees of the tiles' shapes are built behind
+    // the first answers, whether the snapshot was read or built: a search or a tile asked for
+    // meanwhile waits for them, nothing else does.
     let behind = Arc::clone(&held);
     std::thread::spawn(move || {
         let t = Instant::now();
-        let _ = behind.labels();
-        tracing::info!(ms = t.elapsed().as_secs_f64() * 1e3, "search index and map names built");
+        behind.prepare();
+        tracing::info!(ms = t.elapsed().as_secs_f64() * 1e3, "search index, map names and tiles' indexes built");
     });
     match kept {
         Kept::Read { file, ms } => tracing::info!(file = %file.display(), ms, "snapshot file read"),
@@ -200,7 +200,8 @@ impl Shared {
             write_in_background(&self.app, &next, file);
         }
         // The search index (and the names, unless the owners' addresses changed) behind the
-        // first answers, as after a start from the file.
+        // first answers, as after a start from the file (the tiles' shapes and their R-trees
+        // are the held snapshot's).
         let behind = Arc::clone(&next);
         std::thread::spawn(move || {
             let _ = behind.labels();

@@ -162,6 +162,15 @@ impl Topologies {
         Self { parcels, spaces, subsectors, qpv, conventions }
     }
 
+    /// Builds their shapes' R-trees now rather than on the first tile (on both cores; a server
+    /// does it behind its first answers).
+    pub fn prepare(&self) {
+        rayon::join(
+            || self.parcels.prepare(),
+            || [&self.spaces, &self.subsectors, &self.qpv, &self.conventions].iter().for_each(|t| t.prepare()),
+        );
+    }
+
     /// Appends the five topologies to a snapshot file.
     pub fn write_to<W: std::io::Write>(&self, w: &mut domania_core::flat::FlatWriter<W>) -> std::io::Result<()> {
         for t in [&self.parcels, &self.spaces, &self.subsectors, &self.qpv, &self.conventions] {

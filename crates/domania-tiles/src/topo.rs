@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use rustc_hash::FxHashMap;
+use std::sync::OnceLock;
 
 use crate::tile::{TileId, WORLD_HALF};
 
@@ -53,7 +54,9 @@ pub struct Topology {
     shape_start: Vec<u32>,
     /// Each shape's box on the grid: min x, min y, max x, max y.
     bbox: Vec<[u32; 4]>,
-    index: RTree<Entry>,
+    /// The boxes' R-tree, built from them on first use ([`Topology::prepare`]): not kept in the
+    /// snapshot file, whose read it would lengthen, and not on the way of a build.
+    index: OnceLock<RTree<Entry>>,
 }
 
 impl std::fmt::Debug for Topology {
@@ -332,7 +335,7 @@ impl Topology {
             poly_start: vec![0],
             shape_start: vec![0],
             bbox: Vec::with_capacity(shapes.len()),
-            index: RTree::new(),
+            index: OnceLock::new(),
         };
         // Arcs by (first, second, last point, length), then a chain of arcs sharing that key.
         let mut by_key: FxHashMap<(Q, Q, Q, u32), u32> = FxHashMap::default();
@@ -369,22 +372,18 @@ impl Topology {
         }
         drop(cut);
         t.weight = vec![0.0; t.pts.len()];
-        let (pts, starts, weight, bbox) = (&t.pts, &t.arc_start, &mut t.weight, &t.bbox);
-        let ((), index) = rayon::join(
-            || {
-                let mut rest: &mut [f32] = weight;
-                let mut slices = Vec::with_capacity(starts.len() - 1);
-                for a in 0..starts.len() - 1 {
-                    let len = (starts[a + 1] - starts[a]) as usize;
-                    let (head, tail) = rest.split_at_mut(len);
-                    slices.push((a, head));
-                    rest = tail;
-                }
-                slices.into_par_iter().for_each(|(a, w)| weigh(&pts[starts[a] as usize..starts[a + 1] as usize], w));
-            },
-            || index_of(bbox),
-        );
-        t.index = index;
+        {
+            let mut rest: &mut [f32] = &mut t.weight;
+            let mut slices = Vec::with_capacity(t.arc_start.len() - 1);
+            for a in 0..t.arc_start.len() - 1 {
+                let len = (t.arc_start[a + 1] - t.arc_start[a]) as usize;
+                let (head, tail) = rest.split_at_mut(len);
+                slices.push((a, head));
+                rest = tail;
+            }
+            let (pts, starts) = (&t.pts, &t.arc_start);
+            slices.into_par_iter().for_each(|(a, w)| weigh(&pts[starts[a] as usize..starts[a + 1] as usize], w));
+        }
         t
     }
 
@@ -397,12 +396,11 @@ impl Topology {
         w.section(&self.ring_start)?;
         w.section(&self.poly_start)?;
         w.section(&self.shape_start)?;
-        w.section(&self.bbox)?;
-        w.tree(&self.index)
+        w.section(&self.bbox)
     }
 
     /// Reads a topology [`Topology::write_to`] wrote, checking that every offset stays within
-    /// its arrays and that the index of the boxes names every shape with a box once.
+    /// its arrays.
     pub fn read_from(r: &mut FlatReader<'_>) -> Result<Self, FlatError> {
         let t = Self {
             pts: r.section()?,
@@ -413,7 +411,7 @@ impl Topology {
             poly_start: r.section()?,
             shape_start: r.section()?,
             bbox: r.section()?,
-            index: r.tree()?,
+            index: OnceLock::new(),
         };
         if t.weight.len() != t.pts.len() || t.shape_start.len() != t.bbox.len() + 1 {
             return Err(FlatError::Inconsistent("a topology's arrays disagree"));
@@ -425,12 +423,6 @@ impl Topology {
         let arcs = t.arc_start.len() - 1;
         if t.ring_arcs.iter().any(|&a| arc_id(a) as usize >= arcs) {
             return Err(FlatError::Inconsistent("a ring names an arc that is not there"));
-        }
-        let (boxed, mut entries) = (t.bbox.iter().filter(|b| b[0] <= b[2]).count(), 0);
-        let unknown =
-            t.index.iter().inspect(|_| entries += 1).any(|e| t.bbox.get(e.data as usize).is_none_or(|b| b[0] > b[2]));
-        if unknown || entries != boxed || t.index.size() != boxed {
-            return Err(FlatError::Inconsistent("a topology's index and its boxes disagree"));
         }
         Ok(t)
     }
@@ -490,9 +482,19 @@ impl Topology {
 
     /// The shapes whose box meets a box of the grid (min x, min y, max x, max y), in no order.
     pub fn shapes_in(&self, b: [i64; 4]) -> impl Iterator<Item = usize> + '_ {
-        self.index
+        self.index()
             .locate_in_envelope_intersecting(AABB::from_corners([b[0], b[1]], [b[2], b[3]]))
             .map(|e| e.data as usize)
+    }
+
+    /// Builds the shapes' R-tree now rather than on first use (a server builds it behind its
+    /// first answers).
+    pub fn prepare(&self) {
+        let _ = self.index();
+    }
+
+    fn index(&self) -> &RTree<Entry> {
+        self.index.get_or_init(|| index_of(&self.bbox))
     }
 
     /// A shape's box on the grid, `None` when empty.
