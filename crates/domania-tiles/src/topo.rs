@@ -290,8 +290,8 @@ impl Topology {
     ///
     /// Projected on every core; each point's neighbours seen on one; the rings cut into arcs at
     /// the junctions on every core, a chunk of shapes each; the arcs interned in the shapes'
-    /// order on one (the order gives the arcs their numbers); their tolerances and the shapes'
-    /// index on every core.
+    /// order on one (the order gives the arcs their numbers); their tolerances on every core.
+    /// The shapes' R-tree is left to its first use ([`Topology::prepare`]).
     #[must_use]
     pub fn build(shapes: &[&MultiPolygon<f64>]) -> Self {
         Self::build_in_chunks(shapes, CHUNK)
