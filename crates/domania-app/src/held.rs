@@ -225,7 +225,7 @@ impl App {
         if now == *held.versions() || now.keys().chain(held.versions().keys()).any(other) {
             return Ok(None);
         }
-        let communes = owners_changed_in(&store, held.versions(), &now)?;
+        let communes = communes_changed_in(&store, Layer::Owners, held.versions(), &now)?;
         let mut owners = if let Some(communes) = &communes {
             store.read_owners_of(communes)?
         } else {
@@ -276,19 +276,64 @@ impl App {
     }
 }
 
-/// The communes whose owners the versions of the owners after `held`'s and up to `now`'s
-/// replaced (each imported for some communes or sections); `None` when one of them replaced
-/// more (a département, the whole layer, or unknown): then every owner is read again.
-fn owners_changed_in(
+impl App {
+    /// `held` after versions of the parcels alone, each of some communes (or sections): only
+    /// those communes' parcels and owners are read (one range of each layer's index per
+    /// commune) and spliced into the held snapshot ([`Snapshot::with_parcels_of`]), the other
+    /// parcels kept; then its shares, managers and cut are worked out with `held`'s rules on
+    /// `date` as [`App::hold`] does. What [`App::hold`] would give at the store's versions, at
+    /// the cost of one commune's read rather than the territory's; `None` when another layer
+    /// changed too, a version replaced more than some communes, the held snapshot does not know
+    /// its parcels' fids (read from an older snapshot file) or is of one part of the territory
+    /// (whose parcels are those meeting its zones): a rebuild takes those.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn hold_parcels(&self, held: &Held, date: Date) -> Result<Option<Held>> {
+        let t = Instant::now();
+        if self.served.is_some() || held.reach.is_some() {
+            return Ok(None);
+        }
+        let store = self.open_read()?;
+        let now = store.versions()?;
+        let other = |l: &Layer| *l != Layer::Parcels && now.get(l) != held.versions().get(l);
+        if now == *held.versions() || now.keys().chain(held.versions().keys()).any(other) {
+            return Ok(None);
+        }
+        let Some(communes) = communes_changed_in(&store, Layer::Parcels, held.versions(), &now)? else {
+            return Ok(None);
+        };
+        let (parcels, owners) = store.read_parcels_of(&communes)?;
+        if owners.versions != now {
+            // Written meanwhile: a rebuild reads it.
+            return Ok(None);
+        }
+        let stamp = store.version_stamp(&owners.versions)?;
+        drop(store);
+        let Some(snapshot) = held.snapshot.with_parcels_of(&communes, parcels, owners, self.classifier()) else {
+            return Ok(None);
+        };
+        let mut next = Held::of(snapshot, held.rules.clone(), date, self.classifier(), t);
+        next.file_key = Some(self.snapshot_file_key(next.versions(), &stamp));
+        Ok(Some(next))
+    }
+}
+
+/// The communes whose rows of `layer` (owners or parcels) its versions after `held`'s and up
+/// to `now`'s replaced (each imported for some communes or sections); `None` when one of them
+/// replaced more (a département, the whole layer, or unknown): then the whole layer is read
+/// again.
+fn communes_changed_in(
     store: &domania_store::Store,
+    layer: Layer,
     held: &BTreeMap<Layer, Option<i64>>,
     now: &BTreeMap<Layer, Option<i64>>,
 ) -> Result<Option<std::collections::BTreeSet<String>>> {
     use domania_store::ScopeKind;
-    let at = |v: &BTreeMap<Layer, Option<i64>>| v.get(&Layer::Owners).copied().flatten().unwrap_or(0);
+    let at = |v: &BTreeMap<Layer, Option<i64>>| v.get(&layer).copied().flatten().unwrap_or(0);
     let (from, to) = (at(held), at(now));
     let mut communes = std::collections::BTreeSet::new();
-    for r in store.reaches(Layer::Owners)?.into_iter().filter(|r| r.version > from && r.version <= to) {
+    for r in store.reaches(layer)?.into_iter().filter(|r| r.version > from && r.version <= to) {
         match (r.scope.kind, &r.scope.codes) {
             (ScopeKind::Commune | ScopeKind::Section, Some(codes)) => {
                 communes.extend(codes.iter().filter_map(|c| c.get(0..5)).map(str::to_owned));

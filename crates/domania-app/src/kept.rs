@@ -47,7 +47,7 @@ use crate::{App, Date};
 /// What the file holds.
 const KIND: &[u8; 8] = b"SNAPSHOT";
 /// The layout of its sections (raise it whenever they change).
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 /// The most the first section (what reaches the part served) may hold.
 const FIRST_LIMIT: u64 = 64 << 20;
 

@@ -40,6 +40,9 @@ pub struct Zone {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub(crate) parcels: Arc<Vec<ParcelRec>>,
+    /// `fids[i]`: the store's row number of `parcels[i]`, by which a full read orders them
+    /// (empty when not known: a snapshot made from parts, or cut by a scenario).
+    pub(crate) fids: Arc<Vec<i64>>,
     /// `holdings[i]`: owners of `parcels[i]`.
     pub(crate) holdings: Vec<Holding>,
     pub(crate) subsectors: Vec<Zone>,
@@ -157,6 +160,14 @@ fn holdings_of(
         .collect()
 }
 
+/// The store's parcels as a snapshot holds them, and their fids.
+fn records(stored: Vec<domania_store::StoredParcel>) -> (Vec<i64>, Vec<ParcelRec>) {
+    stored
+        .into_iter()
+        .map(|p| (p.fid, ParcelRec { idu: p.idu, contenance: p.contenance, geom_l93: p.geom_l93 }))
+        .unzip()
+}
+
 /// Two lists of street addresses sorted by IDU and address, merged in that order.
 fn merged(a: Vec<(String, String)>, b: Vec<(String, String)>) -> Vec<(String, String)> {
     let mut out = Vec::with_capacity(a.len() + b.len());
@@ -206,11 +217,7 @@ impl Snapshot {
     }
 
     fn of_contents(c: domania_store::StoreContents, classifier: &Classifier, limited_to: Option<Layer>) -> Self {
-        let parcels: Vec<ParcelRec> = c
-            .parcels
-            .into_iter()
-            .map(|p| ParcelRec { idu: p.idu, contenance: p.contenance, geom_l93: p.geom_l93 })
-            .collect();
+        let (fids, parcels) = records(c.parcels);
         // The R-tree is built on one core while the owners are classified on the other.
         let ((by_idu, holdings), index) = rayon::join(
             || {
@@ -225,6 +232,7 @@ impl Snapshot {
         };
         Self {
             parcels: Arc::new(parcels),
+            fids: Arc::new(fids),
             holdings,
             subsectors: zones(c.subsectors),
             qpv: zones(c.qpv),
@@ -266,6 +274,7 @@ impl Snapshot {
         }
         Self {
             parcels: Arc::clone(&self.parcels),
+            fids: Arc::clone(&self.fids),
             holdings,
             subsectors: self.subsectors.clone(),
             qpv: self.qpv.clone(),
@@ -276,6 +285,64 @@ impl Snapshot {
             limited_to: self.limited_to,
             addresses: Addresses { ban: Arc::clone(&self.addresses.ban), ppm },
         }
+    }
+
+    /// This snapshot after a version of the parcels of `communes` alone, without reading the
+    /// others again: `parcels` are those communes' parcels now and `owners` their owners, as
+    /// [`Store::read_parcels_of`](domania_store::Store::read_parcels_of) gives them in one read
+    /// transaction. The other parcels keep their shapes and holdings (the owners being the
+    /// same); theirs are classified; both are merged by fid, the order of a full read (an
+    /// import keeps a replaced parcel's fid and numbers new ones after every current one). The
+    /// zones and the addresses are kept; the indexes made again. What [`Snapshot::load`] gives
+    /// at `owners.versions` when the owners did not change.
+    ///
+    /// `None` when this snapshot cannot be spliced: it does not know its parcels' fids, holds
+    /// only some zones' parcels, or was cut by a scenario.
+    #[must_use]
+    pub fn with_parcels_of(
+        &self,
+        communes: &std::collections::BTreeSet<String>,
+        parcels: Vec<domania_store::StoredParcel>,
+        owners: domania_store::OwnerContents,
+        classifier: &Classifier,
+    ) -> Option<Self> {
+        if self.fids.len() != self.parcels.len() || self.limited_to.is_some() || !self.by_idu.others.is_empty() {
+            return None;
+        }
+        let (fids, parcels) = records(parcels);
+        let index = IduIndex::of(&parcels);
+        let holdings = holdings_of(&parcels, &index, &owners.owner_rights, &owners.owner_coverage, classifier, None);
+        let inside = |idu: &str| idu.get(0..5).is_some_and(|k| communes.contains(k));
+        let kept =
+            (self.fids.iter().zip(self.parcels.iter()).zip(&self.holdings)).filter(|((_, p), _)| !inside(&p.idu));
+        let mut new = fids.into_iter().zip(parcels.into_iter().zip(holdings)).peekable();
+        let mut merged: Vec<(i64, (ParcelRec, Holding))> = Vec::with_capacity(self.parcels.len());
+        for ((&fid, p), h) in kept {
+            while let Some(n) = new.next_if(|(f, _)| *f < fid) {
+                merged.push(n);
+            }
+            merged.push((fid, (p.clone(), h.clone())));
+        }
+        merged.extend(new);
+        let (fids, rest): (Vec<i64>, Vec<(ParcelRec, Holding)>) = merged.into_iter().unzip();
+        let (parcels, holdings): (Vec<ParcelRec>, Vec<Holding>) = rest.into_iter().unzip();
+        let (by_idu, index) = rayon::join(
+            || IduIndex::of(&parcels),
+            || ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
+        );
+        Some(Self {
+            parcels: Arc::new(parcels),
+            fids: Arc::new(fids),
+            holdings,
+            subsectors: self.subsectors.clone(),
+            qpv: self.qpv.clone(),
+            conventions: self.conventions.clone(),
+            by_idu: Arc::new(by_idu),
+            index: Arc::new(index),
+            versions: owners.versions,
+            limited_to: None,
+            addresses: self.addresses.clone(),
+        })
     }
 
     /// `Some(layer)` when the snapshot holds only the parcels meeting the zones of `layer`
@@ -313,6 +380,7 @@ impl Snapshot {
         let index = ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>());
         Self {
             parcels: Arc::new(parcels),
+            fids: Arc::default(),
             holdings,
             subsectors,
             qpv,
@@ -654,6 +722,7 @@ mod file {
             w.section(&ban.iter().map(|a| [lonlat(a.lon), lonlat(a.lat)]).collect::<Vec<[[f64; 2]; 2]>>())?;
             w.strings(self.addresses.ppm.iter().map(|(idu, _)| idu.as_str()))?;
             w.strings(self.addresses.ppm.iter().map(|(_, a)| a.as_str()))?;
+            w.section(&self.fids[..])?;
             self.index.write_to(w)
         }
 
@@ -715,11 +784,16 @@ mod file {
             if ppm_idus.len() != ppm_addresses.len() {
                 return Err(bad("the owners' addresses disagree"));
             }
+            let fids = r.section::<i64>()?;
+            if !fids.is_empty() && fids.len() != parcels.len() {
+                return Err(bad("the parcels' fids and the ledger disagree"));
+            }
             // The two indexes on the two cores: the IDUs hashed, the R-tree read as it was.
             let (by_idu, index) = rayon::join(|| IduIndex::of(&parcels), || ParcelIndex::read_from(r, parcels.len()));
             Ok(Snapshot {
                 by_idu: Arc::new(by_idu),
                 parcels: Arc::new(parcels),
+                fids: Arc::new(fids),
                 holdings,
                 subsectors,
                 qpv,

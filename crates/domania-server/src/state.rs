@@ -73,15 +73,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
     let (held, kept) = app.hold_kept(rules, domania_app::files::today())?;
     let held = Arc::new(held);
-    // The search index, the map's names and the R-trees of the tiles' shapes are built behind
-    // the first answers, whether the snapshot was read or built: a search or a tile asked for
-    // meanwhile waits for them, nothing else does.
-    let behind = Arc::clone(&held);
-    std::thread::spawn(move || {
-        let t = Instant::now();
-        behind.prepare();
-        tracing::info!(ms = t.elapsed().as_secs_f64() * 1e3, "search index, map names and tiles' indexes built");
-    });
+    prepare_behind(&held);
     match kept {
         Kept::Read { file, ms } => tracing::info!(file = %file.display(), ms, "snapshot file read"),
         Kept::Built { file, why, ms } => {
@@ -91,6 +83,19 @@ pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
         Kept::NoFile { ms } => tracing::info!(ms, "no folder for a snapshot file: built"),
     }
     Ok(held)
+}
+
+/// Builds the search index, the map's names and the R-trees of the tiles' shapes of `held` on
+/// a thread of its own, behind its first answers, however the server got it (read, built, or
+/// worked out from the one before): a search or a tile asked for meanwhile waits for them,
+/// nothing else does.
+fn prepare_behind(held: &Arc<Held>) {
+    let behind = Arc::clone(held);
+    std::thread::spawn(move || {
+        let t = Instant::now();
+        behind.prepare();
+        tracing::info!(ms = t.elapsed().as_secs_f64() * 1e3, "search index, map names and tiles' indexes built");
+    });
 }
 
 /// Writes `held`'s snapshot file on a thread of its own; a failure is said, and the server goes
@@ -185,27 +190,38 @@ impl Shared {
 
     /// The snapshot of the store's new versions swapped in, for a caller that holds the
     /// rebuild lock: after a version of the owners alone, worked out again from the held one
-    /// ([`App::hold_owners`]: no shape read nor cut again), its file written behind; else
-    /// rebuilt.
+    /// ([`App::hold_owners`]: no shape read nor cut again); after versions of some communes'
+    /// parcels alone, those communes read and spliced into it ([`App::hold_parcels`]); else
+    /// rebuilt. Its file is written behind, its search index and names built behind its first
+    /// answers.
     async fn update_locked(self: &Arc<Self>) -> domania_app::Result<Arc<Held>> {
         let (me, held) = (Arc::clone(self), self.current());
-        let next = tokio::task::spawn_blocking(move || me.app.hold_owners(&held, domania_app::files::today()))
-            .await
-            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
-        let Some(next) = next else { return self.rebuild_locked(None).await };
+        // (the next snapshot, whether it is of a version of the parcels)
+        let next = tokio::task::spawn_blocking(move || -> domania_app::Result<Option<(Held, bool)>> {
+            let today = domania_app::files::today();
+            if let Some(next) = me.app.hold_owners(&held, today)? {
+                return Ok(Some((next, false)));
+            }
+            let Some(next) = me.app.hold_parcels(&held, today)? else { return Ok(None) };
+            // The tiles' shapes before the swap, as a rebuild builds them.
+            let _ = next.topologies();
+            Ok(Some((next, true)))
+        })
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
+        let Some((next, parcels)) = next else { return self.rebuild_locked(None).await };
         let next = Arc::new(next);
         self.held.store(Arc::clone(&next));
-        tracing::info!(etag = %next.etag, build_ms = next.build_ms, "a version of the owners alone: worked out from the held snapshot, swapped");
+        let (etag, build_ms) = (&next.etag, next.build_ms);
+        if parcels {
+            tracing::info!(%etag, build_ms, "a version of some communes' parcels: spliced into the held snapshot, swapped");
+        } else {
+            tracing::info!(%etag, build_ms, "a version of the owners alone: worked out from the held snapshot, swapped");
+        }
         if let Some(file) = self.app.snapshot_file() {
             write_in_background(&self.app, &next, file);
         }
-        // The search index (and the names, unless the owners' addresses changed) behind the
-        // first answers, as after a start from the file (the tiles' shapes and their R-trees
-        // are the held snapshot's).
-        let behind = Arc::clone(&next);
-        std::thread::spawn(move || {
-            let _ = behind.labels();
-        });
+        prepare_behind(&next);
         Ok(next)
     }
 

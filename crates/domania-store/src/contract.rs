@@ -62,6 +62,9 @@ pub(crate) trait Engine: Send {
     /// each pair once, in the order of [`Engine::street_addresses`]): one range of the owners'
     /// IDU index.
     fn owners_of_commune(&self, commune: &str) -> Result<CommuneOwners>;
+    /// The current parcels of `commune`, in the order of a full read (their fids): one range of
+    /// the parcels' key index.
+    fn parcels_of_commune(&self, commune: &str) -> Result<Vec<StoredParcel>>;
     /// The owners' rights `P` of some départements and the communes they cover, when the
     /// engine can read only those (the partitions of a database); `None`: read them all.
     fn owners_of_departements(&self, _deps: &[&str]) -> Result<Option<(Vec<StoredRight>, BTreeSet<String>)>> {

@@ -108,6 +108,9 @@ pub struct StoredParcel {
     pub contenance: Option<i64>,
     pub geom_l93: MultiPolygon<f64>,
     pub v_from: i64,
+    /// Its row's number in the store: the order of a full read (an import keeps a replaced
+    /// parcel's, and numbers its new parcels after every current one).
+    pub fid: i64,
 }
 
 /// A stored perimeter.

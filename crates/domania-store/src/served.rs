@@ -92,7 +92,7 @@ mod tests {
     }
 
     fn parcel(idu: &str, x: f64) -> StoredParcel {
-        StoredParcel { idu: idu.into(), contenance: None, geom_l93: square(x), v_from: 1 }
+        StoredParcel { idu: idu.into(), contenance: None, geom_l93: square(x), v_from: 1, fid: (x * 10.0) as i64 }
     }
 
     fn zone(key: &str, x0: f64, x1: f64) -> StoredPerimeter {

@@ -343,19 +343,37 @@ impl Store {
     /// (by IDU and address) and the layers' versions, in one read transaction. What a snapshot
     /// needs again after a version of those communes' owners.
     pub fn read_owners_of(&self, communes: &BTreeSet<String>) -> Result<OwnerContents> {
-        self.in_read(|| {
-            let partly = self.owner_partly_covered()?;
-            let mut out = OwnerContents { versions: self.versions()?, ..OwnerContents::default() };
-            for c in communes {
-                let (rights, addresses) = self.db.owners_of_commune(c)?;
-                out.owner_rights.extend(rights);
-                out.street_addresses.extend(addresses);
-                if self.db.owner_file_covers(c)? && !partly.contains(c) {
-                    out.owner_coverage.insert(c.clone());
-                }
+        self.in_read(|| self.owners_of(communes))
+    }
+
+    /// [`Store::read_owners_of`], in the caller's read transaction.
+    fn owners_of(&self, communes: &BTreeSet<String>) -> Result<OwnerContents> {
+        let partly = self.owner_partly_covered()?;
+        let mut out = OwnerContents { versions: self.versions()?, ..OwnerContents::default() };
+        for c in communes {
+            let (rights, addresses) = self.db.owners_of_commune(c)?;
+            out.owner_rights.extend(rights);
+            out.street_addresses.extend(addresses);
+            if self.db.owner_file_covers(c)? && !partly.contains(c) {
+                out.owner_coverage.insert(c.clone());
             }
-            sort_rights(&mut out.owner_rights);
-            Ok(out)
+        }
+        sort_rights(&mut out.owner_rights);
+        Ok(out)
+    }
+
+    /// The current parcels of `communes` (one range of the parcels' key index each), sorted
+    /// by fid as a full read gives them, with what [`Store::read_owners_of`] gives of the same
+    /// communes, in one read transaction. What a snapshot needs again after a version of those
+    /// communes' parcels.
+    pub fn read_parcels_of(&self, communes: &BTreeSet<String>) -> Result<(Vec<StoredParcel>, OwnerContents)> {
+        self.in_read(|| {
+            let mut parcels = Vec::new();
+            for c in communes {
+                parcels.extend(self.db.parcels_of_commune(c)?);
+            }
+            parcels.sort_by_key(|p| p.fid);
+            Ok((parcels, self.owners_of(communes)?))
         })
     }
 

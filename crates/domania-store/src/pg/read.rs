@@ -33,6 +33,7 @@ pub(super) fn stored_parcel(r: &postgres::Row) -> Result<StoredParcel> {
         contenance: r.get(1),
         geom_l93: blob::decode_wkb(r.get::<_, &[u8]>(2))?,
         v_from: r.get(3),
+        fid: r.get(4),
     })
 }
 

@@ -518,12 +518,18 @@ impl Engine for GpkgDb {
     fn parcel(&self, idu: &str) -> Result<Option<StoredParcel>> {
         let row = self
             .conn
-            .query_row("SELECT idu, contenance, geom, v_from FROM parcels WHERE key = ?1", [idu], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+            .query_row("SELECT idu, contenance, geom, v_from, fid FROM parcels WHERE key = ?1", [idu], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
             })
             .optional()?;
-        row.map(|(idu, contenance, blob, v_from)| {
-            Ok(StoredParcel { idu, contenance, geom_l93: blob::decode_multipolygon(&blob)?, v_from })
+        row.map(|(idu, contenance, blob, v_from, fid)| {
+            Ok(StoredParcel { idu, contenance, geom_l93: blob::decode_multipolygon(&blob)?, v_from, fid })
         })
         .transpose()
     }
@@ -560,6 +566,27 @@ impl Engine for GpkgDb {
         Ok((rights, addresses.collect::<rusqlite::Result<_>>()?))
     }
 
+    fn parcels_of_commune(&self, commune: &str) -> Result<Vec<StoredParcel>> {
+        let end = format!("{commune}\u{10FFFF}");
+        let mut stmt = self.conn.prepare(
+            "SELECT idu, contenance, geom, v_from, fid FROM parcels WHERE key >= ?1 AND key < ?2 ORDER BY fid",
+        )?;
+        let mut q = stmt.query([commune, end.as_str()])?;
+        let mut out = Vec::new();
+        while let Some(r) = q.next()? {
+            let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
+            let geom_l93 = blob::decode_multipolygon(blob)?;
+            out.push(StoredParcel {
+                idu: r.get(0)?,
+                contenance: r.get(1)?,
+                geom_l93,
+                v_from: r.get(3)?,
+                fid: r.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
     fn street_addresses(&self) -> Result<Vec<(String, String)>> {
         // A store whose writer has not opened it since the column was added has none.
         if !self.has_table("owners")? || !table_columns(&self.conn, "owners")?.iter().any(|c| c == "adresse") {
@@ -576,9 +603,9 @@ impl Engine for GpkgDb {
     /// rounded outwards, so none that meets a zone is missed).
     fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
         let sql = match zones {
-            None => "SELECT idu, contenance, geom, v_from FROM parcels ORDER BY fid".to_owned(),
+            None => "SELECT idu, contenance, geom, v_from, fid FROM parcels ORDER BY fid".to_owned(),
             Some(z) => format!(
-                "SELECT idu, contenance, geom, v_from FROM parcels WHERE fid IN (SELECT r.id FROM \
+                "SELECT idu, contenance, geom, v_from, fid FROM parcels WHERE fid IN (SELECT r.id FROM \
                  rtree_{z}_geom z JOIN rtree_parcels_geom r ON r.maxx >= z.minx AND r.minx <= z.maxx \
                  AND r.maxy >= z.miny AND r.miny <= z.maxy) ORDER BY fid"
             ),
@@ -590,7 +617,13 @@ impl Engine for GpkgDb {
             // Decoded from SQLite's own buffer: no copy of the blob.
             let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
             let geom_l93 = blob::decode_multipolygon(blob)?;
-            out.push(StoredParcel { idu: r.get(0)?, contenance: r.get(1)?, geom_l93, v_from: r.get(3)? });
+            out.push(StoredParcel {
+                idu: r.get(0)?,
+                contenance: r.get(1)?,
+                geom_l93,
+                v_from: r.get(3)?,
+                fid: r.get(4)?,
+            });
         }
         Ok(out)
     }
