@@ -65,6 +65,6 @@ curl -s -o update-answer.json -w 'update answered %{http_code} after %{time_tota
     -H "Authorization: Bearer $secret" -H "Content-Type: $type" \
     --data-binary @$posted "http://127.0.0.1:$port/v1/layers/$layer$query"
 grep -E "VmRSS|VmHWM" /proc/$pid/status
-grep -E "snapshot (file not read|swapped|ready)|owners alone" update-serve.log | tail -2 | cut -c1-220
+grep -E "snapshot (file not read|swapped|ready)|owners alone|parcels: spliced" update-serve.log | tail -2 | cut -c1-220
 sleep 5
-echo "5 s later: $(grep VmRSS /proc/$pid/status)"
+echo "5 s later: $(grep -E "VmRSS|VmHWM" /proc/$pid/status | tr -s " \t\n" " ")"

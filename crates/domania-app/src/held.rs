@@ -480,8 +480,8 @@ impl Held {
         self.etag.trim_matches('"')
     }
 
-    /// The layers' shapes as shared arcs, built once on first use (a server builds them before
-    /// it swaps the snapshot in, so that no tile waits for them).
+    /// The layers' shapes as shared arcs, built once on first use (a server builds them behind
+    /// the first answers of a snapshot it built: a tile asked for meanwhile waits for them).
     pub fn topologies(&self) -> &Topologies {
         self.topo.get_or_init(|| Arc::new(Topologies::build(&self.snapshot, &self.assign)))
     }

@@ -139,13 +139,13 @@ impl App {
     /// The held snapshot on `date` with `rules` ([`App::hold`]) and its topologies, read from
     /// the snapshot file when it is current, else built: then [`Kept::Built`] says so and the
     /// caller writes the file ([`App::write_snapshot_file`], in the background once the
-    /// snapshot is served). Either way the search index and the map's names are left to be
-    /// built on first use (a server builds them behind its first answers).
+    /// snapshot is served). Either way the search index and the map's names, and the tiles'
+    /// topologies of a snapshot built, are left to be built on first use (a server builds them
+    /// behind its first answers).
     pub fn hold_kept(&self, rules: LoadedRules, date: Date) -> Result<(Held, Kept)> {
         let t = Instant::now();
         let Some(file) = self.snapshot_file() else {
             let held = self.hold(rules, date)?;
-            held.topologies();
             return Ok((held, Kept::NoFile { ms: t.elapsed().as_secs_f64() * 1e3 }));
         };
         let first = std::fs::File::open(&file).ok().and_then(|f| flat::first_section(f, FIRST_LIMIT).ok());
@@ -193,10 +193,8 @@ impl App {
         Ok((held, kept))
     }
 
-    /// Builds `held`'s topologies (on both cores: the search index and the map's names are left
-    /// to be built on first use, as after a read of the file).
+    /// What became of the file of a snapshot built (`held`): to be written, or none.
     fn keep(held: &Held, file: PathBuf, why: String, t: Instant) -> Kept {
-        held.topologies();
         let ms = t.elapsed().as_secs_f64() * 1e3;
         if held.file_key.is_none() || !held.snapshot.can_be_kept() {
             return Kept::NoFile { ms };

@@ -65,11 +65,11 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// Builds the snapshot of `app` with `rules` for today, its tile topologies, search index
-/// (addresses included) and map labels too, so that no first request pays for them. The
-/// snapshot, its shares and managers and its topologies are read from the snapshot file when
-/// it is current, and the search index and labels then built behind the first answers; when it
-/// is not, the file is written in the background once everything is built.
+/// Builds the snapshot of `app` with `rules` for today, and behind its first answers its
+/// search index (addresses included), map labels and tiles' indexes. The snapshot, its shares
+/// and managers and its tiles' topologies are read from the snapshot file when it is current;
+/// when it is not, the snapshot is built, its topologies behind its first answers too (a tile
+/// asked for meanwhile waits for them), and the file written in the background.
 pub fn build(app: &App, rules: LoadedRules) -> domania_app::Result<Arc<Held>> {
     let (held, kept) = app.hold_kept(rules, domania_app::files::today())?;
     let held = Arc::new(held);
@@ -192,8 +192,8 @@ impl Shared {
     /// rebuild lock: after a version of the owners alone, worked out again from the held one
     /// ([`App::hold_owners`]: no shape read nor cut again); after versions of some communes'
     /// parcels alone, those communes read and spliced into it ([`App::hold_parcels`]); else
-    /// rebuilt. Its file is written behind, its search index and names built behind its first
-    /// answers.
+    /// rebuilt. Its file is written behind; its search index and names, and its tiles'
+    /// topologies when its shapes changed, are built behind its first answers.
     async fn update_locked(self: &Arc<Self>) -> domania_app::Result<Arc<Held>> {
         let (me, held) = (Arc::clone(self), self.current());
         // (the next snapshot, whether it is of a version of the parcels)
@@ -202,10 +202,7 @@ impl Shared {
             if let Some(next) = me.app.hold_owners(&held, today)? {
                 return Ok(Some((next, false)));
             }
-            let Some(next) = me.app.hold_parcels(&held, today)? else { return Ok(None) };
-            // The tiles' shapes before the swap, as a rebuild builds them.
-            let _ = next.topologies();
-            Ok(Some((next, true)))
+            Ok(me.app.hold_parcels(&held, today)?.map(|next| (next, true)))
         })
         .await
         .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))??;
