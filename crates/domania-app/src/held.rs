@@ -310,10 +310,27 @@ impl App {
         }
         let stamp = store.version_stamp(&owners.versions)?;
         drop(store);
-        let Some(snapshot) = held.snapshot.with_parcels_of(&communes, parcels, owners, self.classifier()) else {
+        let Some((snapshot, splice)) = held.snapshot.with_parcels_of(&communes, parcels, owners, self.classifier())
+        else {
             return Ok(None);
         };
-        let mut next = Held::of(snapshot, held.rules.clone(), date, self.classifier(), t);
+        // On the same day, cut again only where the change reaches; on another, everything.
+        let points = cut_with_points(&held.rules);
+        let spliced = held
+            .cut()
+            .filter(|cut| date == held.date && cut.spaces.iter().any(|s| s.point.is_some()) == points)
+            .and_then(|before| {
+                Some((before, snapshot.cut_spliced(before, &splice, points, OverlayOptions::default())?))
+            });
+        let (rules, classifier) = (held.rules.clone(), self.classifier());
+        let mut next = match spliced {
+            Some((before, (mut cut, again))) => {
+                let (shares, assign) = (&held.shares, &held.assign);
+                let computed = snapshot.assign_spliced(&rules.rules, date, &mut cut, before, (shares, assign), &again);
+                Held::of_computed(snapshot, rules, date, classifier, t, computed).with_cut(cut)
+            }
+            None => Held::of(snapshot, rules, date, classifier, t),
+        };
         next.file_key = Some(self.snapshot_file_key(next.versions(), &stamp));
         Ok(Some(next))
     }

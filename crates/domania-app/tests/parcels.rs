@@ -48,10 +48,10 @@ fn file_of(app: &App, held: &Held, dir: &std::path::Path) -> Vec<u8> {
 }
 
 /// One random change of the parcel `i` of `parcels` (moved, resized, its contenance changed,
-/// removed, or a new parcel drawn beside it), at `step`.
-fn edit(parcels: &mut Vec<Parcel>, i: usize, rng: &mut Rng, step: usize) {
+/// removed, or a new parcel drawn beside it, or over one of `spots` anywhere), at `step`.
+fn edit(parcels: &mut Vec<Parcel>, i: usize, rng: &mut Rng, step: usize, spots: &[geo_types::MultiPolygon<f64>]) {
     let d = 0.25 * (1 + rng.below(8)) as f64;
-    match rng.below(5) {
+    match rng.below(6) {
         // Moved: it now overlaps a neighbour, or leaves a gap (ground no parcel holds).
         0 => parcels[i].geom_l93 = geo::Translate::translate(&parcels[i].geom_l93, d, -d),
         // Redrawn larger or smaller, about its first corner.
@@ -72,7 +72,11 @@ fn edit(parcels: &mut Vec<Parcel>, i: usize, rng: &mut Rng, step: usize) {
                 return;
             }
             new.idu = Idu::parse(&idu).unwrap();
-            new.geom_l93 = geo::Translate::translate(&new.geom_l93, 3.0 * d, 2.0 * d);
+            new.geom_l93 = match spots.get(rng.below(spots.len().max(1))) {
+                // Drawn over a parcel of another commune (a sub-sector's, likely far away).
+                Some(spot) if rng.below(3) == 0 => geo::Translate::translate(spot, d, d),
+                _ => geo::Translate::translate(&new.geom_l93, 3.0 * d, 2.0 * d),
+            };
             parcels.push(new);
         }
     }
@@ -101,12 +105,17 @@ fn follow(location: &Location, dir: &std::path::Path) {
     assert!(matches!(kept, domania_app::kept::Kept::Read { .. }), "{kept:?}");
 
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let (mut spliced, mut rebuilt) = (0, 0);
+    let (mut spliced, mut rebuilt, mut spaces_kept, mut spaces_again) = (0, 0, 0, 0);
     for step in 0..16 {
         let mut store = Store::open_write_at(app.store_path(), &Wait::default()).unwrap();
         let whole_layer = step % 7 == 6;
         let with_owners = step % 5 == 4;
-        let mut touched = vec![communes[rng.below(communes.len())].clone()];
+        // Every other version in the commune of a sub-sector's parcel.
+        let in_a_subsector = held.assign.spaces.iter().find_map(|s| match &s.space {
+            domania_rules::SpaceKind::Parcel { idu, .. } if rng.below(2) == 0 => Some(idu[0..5].to_owned()),
+            _ => None,
+        });
+        let mut touched = vec![in_a_subsector.unwrap_or_else(|| communes[rng.below(communes.len())].clone())];
         if step % 3 == 2 {
             touched.push(communes[rng.below(communes.len())].clone());
         }
@@ -116,11 +125,25 @@ fn follow(location: &Location, dir: &std::path::Path) {
             let section = (step % 4 == 1)
                 .then(|| parcels.iter().find(|p| &p.commune == commune).unwrap().idu.as_str()[0..10].to_owned());
             let area = section.as_deref().unwrap_or(commune).to_owned();
+            // Half of the edits in a sub-sector, where they change shares and managers.
+            let in_subsectors: std::collections::HashSet<String> = (held.assign.spaces.iter())
+                .filter_map(|s| match &s.space {
+                    domania_rules::SpaceKind::Parcel { idu, .. } => Some(idu.clone()),
+                    domania_rules::SpaceKind::NonCadastre => None,
+                })
+                .collect();
+            let spots: Vec<geo_types::MultiPolygon<f64>> = (parcels.iter())
+                .filter(|p| &p.commune != commune && in_subsectors.contains(p.idu.as_str()))
+                .map(|p| p.geom_l93.clone())
+                .collect();
             for _ in 0..=rng.below(5) {
-                let mine: Vec<usize> =
-                    (0..parcels.len()).filter(|&i| parcels[i].idu.as_str().starts_with(&area)).collect();
+                let inside = rng.below(2) == 0;
+                let mine: Vec<usize> = (0..parcels.len())
+                    .filter(|&i| parcels[i].idu.as_str().starts_with(&area))
+                    .filter(|&i| !inside || in_subsectors.contains(parcels[i].idu.as_str()))
+                    .collect();
                 if mine.len() > 1 {
-                    edit(&mut parcels, mine[rng.below(mine.len())], &mut rng, step);
+                    edit(&mut parcels, mine[rng.below(mine.len())], &mut rng, step, &spots);
                 }
             }
             if whole_layer {
@@ -176,6 +199,15 @@ fn follow(location: &Location, dir: &std::path::Path) {
         };
         assert!(!whole_scope && !with_owners, "step {step}: spliced when a rebuild was due");
         spliced += 1;
+        // On the same day, the sub-sectors no change reaches keep their spaces' managers
+        // (shared); the others are cut and worked out again.
+        if day == held.date {
+            let ptr = |s: &domania_engine::SpaceAssignment| std::sync::Arc::as_ptr(&s.assignments);
+            let before: std::collections::HashSet<_> = held.assign.spaces.iter().map(ptr).collect();
+            let kept = next.assign.spaces.iter().filter(|s| before.contains(&ptr(s))).count();
+            spaces_kept += kept;
+            spaces_again += next.assign.spaces.len() - kept;
+        }
         // What a rebuild gives, to the tag, the file's key and the file's bytes.
         assert_ne!(next.etag, held.etag, "step {step}");
         assert_eq!(next.etag, fresh.etag, "step {step}");
@@ -198,6 +230,10 @@ fn follow(location: &Location, dir: &std::path::Path) {
         );
         held = next;
     }
-    eprintln!("{spliced} spliced into the held snapshot, {rebuilt} rebuilt");
+    eprintln!(
+        "{spliced} spliced into the held snapshot, {rebuilt} rebuilt; {spaces_kept} spaces' managers kept, \
+         {spaces_again} worked out again"
+    );
     assert!(spliced >= 8 && rebuilt >= 3, "{spliced} spliced, {rebuilt} rebuilt");
+    assert!(spaces_kept > 0 && spaces_again > 0, "{spaces_kept} spaces kept, {spaces_again} worked out again");
 }

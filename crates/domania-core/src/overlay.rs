@@ -412,7 +412,7 @@ where
         }
     }
     let candidates: Vec<usize> = (0..parcels.len()).filter(|&i| touched[i]).collect();
-    let overlaps: Vec<Overlap> = parallel_map(&candidates, threads, |&i| {
+    let mut overlaps: Vec<Overlap> = parallel_map(&candidates, threads, |&i| {
         let Some(ri) = rects[i] else { return Vec::new() };
         let mut found = Vec::new();
         for e in tree.locate_in_envelope_intersecting(aabb(ri)) {
@@ -431,6 +431,9 @@ where
     .into_iter()
     .flatten()
     .collect();
+    // In the parcels' order, whatever the R-tree's: what an overlay worked out again after a
+    // change of some parcels gives too (`overlaps_again`).
+    overlaps.sort_unstable_by_key(|o| (o.a, o.b));
     let mut overlaps_of: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
     for (k, o) in overlaps.iter().enumerate() {
         overlaps_of.entry(o.b).or_default().push(k);
@@ -490,6 +493,65 @@ where
         out
     });
     Overlay { zones: zones_out, overlaps }
+}
+
+/// The overlaps [`overlay_indexed`] finds among `parcels` (indexed by `index`) that meet a zone
+/// of `zones`, worked out again after a change of some of them: `kept` are the earlier overlaps
+/// of two parcels that did not change (numbered as now), `fresh[i]` whether parcel `i` is new
+/// or changed; only the fresh parcels' overlaps are looked for.
+///
+/// # Panics
+/// If `index` or `fresh` is of another number of parcels, or a worker thread panics.
+#[must_use]
+pub fn overlaps_again<P, Z>(
+    parcels: &[P],
+    index: &ParcelIndex,
+    zones: &[Z],
+    mut kept: Vec<Overlap>,
+    fresh: &[bool],
+    opts: OverlayOptions,
+) -> Vec<Overlap>
+where
+    P: Borrow<MultiPolygon<f64>> + Sync,
+    Z: Borrow<MultiPolygon<f64>> + Sync,
+{
+    assert!(index.len() == parcels.len() && fresh.len() == parcels.len(), "the index was built on other parcels");
+    let (rects, tree) = (&index.rects, &index.tree);
+    let zone_boxes: Vec<Entry> = zones
+        .iter()
+        .enumerate()
+        .filter_map(|(i, z)| rect_of(z.borrow()).map(|r| GeomWithData::new(Rectangle::from_aabb(aabb(r)), i)))
+        .collect();
+    let zone_tree = RTree::bulk_load(zone_boxes);
+    // Whether parcel `i` is one the overlay looks at: its box meets a zone's.
+    let touched =
+        |i: usize| rects[i].is_some_and(|r| zone_tree.locate_in_envelope_intersecting(aabb(r)).next().is_some());
+    let changed: Vec<usize> = (0..parcels.len()).filter(|&i| fresh[i]).collect();
+    let found = parallel_map(&changed, opts.threads, |&d| {
+        let Some(rd) = rects[d] else { return Vec::new() };
+        let mut found = Vec::new();
+        for e in tree.locate_in_envelope_intersecting(aabb(rd)) {
+            let j = e.data;
+            // Two fresh parcels: the pair is found from the first.
+            if j == d || (fresh[j] && j < d) {
+                continue;
+            }
+            let (a, b) = (d.min(j), d.max(j));
+            let (Some(ra), Some(rb)) = (rects[a], rects[b]) else { continue };
+            let (pa, pb) = (parcels[a].borrow(), parcels[b].borrow());
+            if !touched(a) || !may_overlap(pa, pb, ra, rb) {
+                continue;
+            }
+            let area = pa.intersection(pb).unsigned_area();
+            if area > OVERLAP_EPS_M2 {
+                found.push(Overlap { a, b, area_m2: area });
+            }
+        }
+        found
+    });
+    kept.extend(found.into_iter().flatten());
+    kept.sort_unstable_by_key(|o| (o.a, o.b));
+    kept
 }
 
 /// The pairs of zones (of one layer: sub-sectors, conventions) that overlap, with the area they

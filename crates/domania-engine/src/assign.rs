@@ -206,6 +206,126 @@ impl Snapshot {
         (shares, AssignReport { date, decisions, spaces })
     }
 
+    /// The [`Cut`] of this snapshot, spliced by [`Snapshot::with_parcels_of`] (`splice`) from
+    /// one whose cut was `cut` (with points when `points`, with shapes), worked out again only
+    /// where the change reaches: the sub-sectors whose boxes meet a parcel removed or changed
+    /// (as it was) or new or changed (as it is) are cut again; the others keep their pieces,
+    /// renumbered, and their spaces (whose shapes are in the report made from `cut`); the
+    /// overlaps of the parcels are those of `cut` between parcels kept, and those of the fresh
+    /// parcels looked for anew. With which sub-sectors were cut again. What [`Snapshot::cut`]
+    /// gives; `None` when `cut` is not of the snapshot `splice` was made from.
+    #[must_use]
+    pub fn cut_spliced(
+        &self,
+        cut: &Cut,
+        splice: &crate::Splice,
+        points: bool,
+        opts: OverlayOptions,
+    ) -> Option<(Cut, Vec<bool>)> {
+        use geo::BoundingRect;
+        use rstar::primitives::{GeomWithData, Rectangle};
+        if cut.overlay.zones.len() != self.subsectors.len() || splice.fresh.len() != self.parcels.len() {
+            return None;
+        }
+        let corners = |r: geo_types::Rect<f64>| Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+        let boxes: Vec<GeomWithData<Rectangle<[f64; 2]>, usize>> = (self.subsectors.iter().enumerate())
+            .filter_map(|(i, z)| Some(GeomWithData::new(corners(z.geom_l93.bounding_rect()?), i)))
+            .collect();
+        let tree = rstar::RTree::bulk_load(boxes);
+        let mut dirty = vec![false; self.subsectors.len()];
+        let fresh =
+            (self.parcels.iter().zip(&splice.fresh)).filter(|(_, f)| **f).map(|(p, _)| p.geom_l93.bounding_rect());
+        for r in splice.gone.iter().copied().chain(fresh.flatten()) {
+            for z in tree.locate_in_envelope_intersecting(rstar::RTreeObject::envelope(&corners(r))) {
+                dirty[z.data] = true;
+            }
+        }
+        let parcels: Vec<&MultiPolygon<f64>> = self.parcels.iter().map(|p| &p.geom_l93).collect();
+        let again: Vec<&MultiPolygon<f64>> =
+            (self.subsectors.iter().zip(&dirty)).filter(|(_, d)| **d).map(|(z, _)| &z.geom_l93).collect();
+        let mut cut_again =
+            domania_core::overlay::overlay_indexed(&parcels, &self.index, &again, opts).zones.into_iter();
+        let kept = cut.overlay.overlaps.iter().filter_map(|o| {
+            Some(domania_core::overlay::Overlap { a: splice.moved[o.a]?, b: splice.moved[o.b]?, area_m2: o.area_m2 })
+        });
+        let zones: Vec<&MultiPolygon<f64>> = self.subsectors.iter().map(|z| &z.geom_l93).collect();
+        let overlaps =
+            domania_core::overlay::overlaps_again(&parcels, &self.index, &zones, kept.collect(), &splice.fresh, opts);
+        let overlapping = overlapping_zones(&self.subsectors);
+        let (mut zones, mut spaces) = (Vec::with_capacity(dirty.len()), Vec::with_capacity(cut.spaces.len()));
+        let mut from = 0;
+        for (old, &again) in cut.overlay.zones.iter().zip(&dirty) {
+            let range = from..from + spaces_of(old).count();
+            from = range.end;
+            let z = if again {
+                ZoneOverlay { zone: old.zone, ..cut_again.next()? }
+            } else {
+                spaces.extend_from_slice(cut.spaces.get(range)?);
+                let mut z = old.clone();
+                for p in &mut z.pieces {
+                    p.parcel = (*splice.moved.get(p.parcel)?)?;
+                }
+                z
+            };
+            if again {
+                let start = spaces.len();
+                self.cut_zone(&z, points, true, &mut spaces);
+                if !overlapping[z.zone].is_empty() {
+                    self.flag_overlaps(&z, &overlapping[z.zone], &mut spaces[start..]);
+                }
+            }
+            zones.push(z);
+        }
+        Some((Cut { overlay: Overlay { zones, overlaps }, spaces }, dirty))
+    }
+
+    /// [`Snapshot::assign_cut`] of a cut made by [`Snapshot::cut_spliced`] from `before_cut`
+    /// (`again[z]`: whether sub-sector `z` was cut again), from what `before_cut` gave with the
+    /// same rules on the same date (`before`): the sub-sectors not cut again keep their shares,
+    /// decision and managers (shared: their parcels and holdings are the same); the others are
+    /// worked out, their spaces' shapes moved from `cut` into the report.
+    #[must_use]
+    pub fn assign_spliced(
+        &self,
+        rules: &Rules,
+        date: Date,
+        cut: &mut Cut,
+        before_cut: &Cut,
+        before: (&SharesReport, &AssignReport),
+        again: &[bool],
+    ) -> (SharesReport, AssignReport) {
+        let include_nc = rules.config().delegation.include_non_cadastre;
+        let (shares_before, assign_before) = before;
+        let contenance: Vec<Option<f64>> = self.parcels.iter().map(|p| p.contenance.map(|c| c as f64)).collect();
+        let land = Land { idu: &|i| &self.parcels[i].idu, contenance: &contenance, holdings: &self.holdings };
+        let n = cut.overlay.zones.len();
+        let (mut zones, mut decisions) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let mut spaces = Vec::with_capacity(cut.spaces.len());
+        let (mut old_from, mut new_from) = (0, 0);
+        let Cut { overlay, spaces: cut_spaces } = cut;
+        for (i, (z, old)) in overlay.zones.iter().zip(&before_cut.overlay.zones).enumerate() {
+            let old_range = old_from..old_from + spaces_of(old).count();
+            let new_range = new_from..new_from + spaces_of(z).count();
+            (old_from, new_from) = (old_range.end, new_range.end);
+            if !again[i] {
+                zones.push(shares_before.zones[i].clone());
+                decisions.push(assign_before.decisions[i].clone());
+                spaces.extend_from_slice(&assign_before.spaces[old_range]);
+                continue;
+            }
+            let ks = land.keyed(&self.subsectors, z, include_nc);
+            let decision = rules.decide_subsector(&ks.key, &ks.shares);
+            for (piece, c) in spaces_of(z).zip(&mut cut_spaces[new_range]) {
+                let geom_l93 = c.geom_l93.take();
+                spaces.push(self.space_assigned(rules, date, z, &decision, piece, c, geom_l93));
+            }
+            zones.push(ks);
+            decisions.push(decision);
+        }
+        let shares = SharesReport { method: shares_before.method, zones, overlaps: land.overlaps(overlay) };
+        (shares, AssignReport { date, decisions, spaces })
+    }
+
     /// The managers of one space of the sub-sector `z` (its `piece`, or its non-cadastré space
     /// for `None`) under its `decision`, with its cut `c` and its shape.
     #[allow(clippy::too_many_arguments)]

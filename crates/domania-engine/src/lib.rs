@@ -28,4 +28,4 @@ pub use scenario::{
     ManagerChange, NewOwner, ScenarioLimits, ScenarioReport, SubsectorChange, Transfer, TransferSummary, space_id,
 };
 pub use shares::{KeyedShares, SHARES_METHOD, SharesReport};
-pub use snapshot::{Addresses, Ledger, ParcelRec, Snapshot, Zone};
+pub use snapshot::{Addresses, Ledger, ParcelRec, Snapshot, Splice, Zone};

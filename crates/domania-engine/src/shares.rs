@@ -122,10 +122,15 @@ impl Land<'_> {
     /// The shares of `zones` from their overlay `o` with the parcels.
     pub(crate) fn shares(&self, zones: &[Zone], o: &Overlay, include_non_cadastre: bool) -> SharesReport {
         let keyed = o.zones.iter().map(|z| self.keyed(zones, z, include_non_cadastre)).collect();
+        SharesReport { method: SHARES_METHOD, zones: keyed, overlaps: self.overlaps(o) }
+    }
+
+    /// The overlapping parcels of `o`, by IDU, in the order of their IDUs (whichever parcels were
+    /// read: all or those meeting the zones).
+    pub(crate) fn overlaps(&self, o: &Overlay) -> Vec<(String, String, f64)> {
         let mut overlaps: Vec<(String, String, f64)> =
             o.overlaps.iter().map(|x| ((self.idu)(x.a).to_owned(), (self.idu)(x.b).to_owned(), x.area_m2)).collect();
-        // In the order of their IDUs, whichever parcels were read (all or those meeting the zones).
         overlaps.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
-        SharesReport { method: SHARES_METHOD, zones: keyed, overlaps }
+        overlaps
     }
 }

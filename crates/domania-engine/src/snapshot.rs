@@ -103,6 +103,18 @@ impl IduIndex {
     }
 }
 
+/// How a snapshot [`Snapshot::with_parcels_of`] spliced is made of the one before.
+#[derive(Debug, Clone, Default)]
+pub struct Splice {
+    /// For each parcel before, its position now when it did not change (`None`: removed, or
+    /// changed: its shape, contenance or holding).
+    pub moved: Vec<Option<usize>>,
+    /// For each parcel now, whether it is new or changed.
+    pub fresh: Vec<bool>,
+    /// The boxes of the parcels removed or changed, as they were.
+    pub gone: Vec<geo_types::Rect<f64>>,
+}
+
 /// An owner as the PPM spells it (SIREN, name, groupe, forme, abbreviated forme): everything
 /// its classification depends on, so that each right's owner is classified as written, whatever
 /// the order the rights are read in.
@@ -305,7 +317,7 @@ impl Snapshot {
         parcels: Vec<domania_store::StoredParcel>,
         owners: domania_store::OwnerContents,
         classifier: &Classifier,
-    ) -> Option<Self> {
+    ) -> Option<(Self, Splice)> {
         if self.fids.len() != self.parcels.len() || self.limited_to.is_some() || !self.by_idu.others.is_empty() {
             return None;
         }
@@ -313,24 +325,45 @@ impl Snapshot {
         let index = IduIndex::of(&parcels);
         let holdings = holdings_of(&parcels, &index, &owners.owner_rights, &owners.owner_coverage, classifier, None);
         let inside = |idu: &str| idu.get(0..5).is_some_and(|k| communes.contains(k));
-        let kept =
-            (self.fids.iter().zip(self.parcels.iter()).zip(&self.holdings)).filter(|((_, p), _)| !inside(&p.idu));
         let mut new = fids.into_iter().zip(parcels.into_iter().zip(holdings)).peekable();
-        let mut merged: Vec<(i64, (ParcelRec, Holding))> = Vec::with_capacity(self.parcels.len());
-        for ((&fid, p), h) in kept {
+        let n = self.parcels.len();
+        let mut merged: Vec<(i64, (ParcelRec, Holding))> = Vec::with_capacity(n);
+        let mut splice = Splice { moved: vec![None; n], fresh: Vec::with_capacity(n), gone: Vec::new() };
+        let mut gone = |p: &ParcelRec| splice.gone.extend(geo::BoundingRect::bounding_rect(&p.geom_l93));
+        for (i, ((&fid, p), h)) in self.fids.iter().zip(self.parcels.iter()).zip(&self.holdings).enumerate() {
             while let Some(n) = new.next_if(|(f, _)| *f < fid) {
                 merged.push(n);
+                splice.fresh.push(true);
             }
-            merged.push((fid, (p.clone(), h.clone())));
+            if !inside(&p.idu) {
+                splice.moved[i] = Some(merged.len());
+                merged.push((fid, (p.clone(), h.clone())));
+                splice.fresh.push(false);
+            } else if let Some(now) = new.next_if(|(f, _)| *f == fid) {
+                // The same row: unchanged when its parcel and holding are the same.
+                let same = now.1.0 == *p && now.1.1 == *h;
+                if same {
+                    splice.moved[i] = Some(merged.len());
+                } else {
+                    gone(p);
+                }
+                merged.push(now);
+                splice.fresh.push(!same);
+            } else {
+                gone(p);
+            }
         }
-        merged.extend(new);
+        for n in new {
+            merged.push(n);
+            splice.fresh.push(true);
+        }
         let (fids, rest): (Vec<i64>, Vec<(ParcelRec, Holding)>) = merged.into_iter().unzip();
         let (parcels, holdings): (Vec<ParcelRec>, Vec<Holding>) = rest.into_iter().unzip();
         let (by_idu, index) = rayon::join(
             || IduIndex::of(&parcels),
             || ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
         );
-        Some(Self {
+        let next = Self {
             parcels: Arc::new(parcels),
             fids: Arc::new(fids),
             holdings,
@@ -342,7 +375,8 @@ impl Snapshot {
             versions: owners.versions,
             limited_to: None,
             addresses: self.addresses.clone(),
-        })
+        };
+        Some((next, splice))
     }
 
     /// `Some(layer)` when the snapshot holds only the parcels meeting the zones of `layer`
