@@ -319,7 +319,12 @@ impl ParcelIndex {
     /// Indexes `parcels` (their positions are the ids the index returns).
     #[must_use]
     pub fn new<P: Borrow<MultiPolygon<f64>>>(parcels: &[P]) -> Self {
-        let rects: Vec<Option<Rect<f64>>> = parcels.iter().map(|p| rect_of(p.borrow())).collect();
+        Self::of_boxes(parcels.iter().map(|p| rect_of(p.borrow())).collect())
+    }
+
+    /// Indexes parcels by their boxes (`None`: an empty shape), as [`ParcelIndex::new`] does.
+    #[must_use]
+    pub fn of_boxes(rects: Vec<Option<Rect<f64>>>) -> Self {
         let tree = RTree::bulk_load(
             rects
                 .iter()
@@ -353,6 +358,12 @@ impl ParcelIndex {
             return Err(bad("the parcels' R-tree and their boxes disagree"));
         }
         Ok(Self { rects, tree })
+    }
+
+    /// The box of parcel `i` (`None`: an empty shape, or no such parcel).
+    #[must_use]
+    pub fn rect(&self, i: usize) -> Option<Rect<f64>> {
+        self.rects.get(i).copied().flatten()
     }
 
     /// How many parcels were indexed.

@@ -325,44 +325,71 @@ impl Snapshot {
         let index = IduIndex::of(&parcels);
         let holdings = holdings_of(&parcels, &index, &owners.owner_rights, &owners.owner_coverage, classifier, None);
         let inside = |idu: &str| idu.get(0..5).is_some_and(|k| communes.contains(k));
-        let mut new = fids.into_iter().zip(parcels.into_iter().zip(holdings)).peekable();
+        // Where each parcel now comes from (`Ok`: a parcel before; `Err`: a parcel read), in the
+        // order of their fids.
         let n = self.parcels.len();
-        let mut merged: Vec<(i64, (ParcelRec, Holding))> = Vec::with_capacity(n);
+        let mut plan: Vec<Result<usize, usize>> = Vec::with_capacity(n);
         let mut splice = Splice { moved: vec![None; n], fresh: Vec::with_capacity(n), gone: Vec::new() };
         let mut gone = |p: &ParcelRec| splice.gone.extend(geo::BoundingRect::bounding_rect(&p.geom_l93));
-        for (i, ((&fid, p), h)) in self.fids.iter().zip(self.parcels.iter()).zip(&self.holdings).enumerate() {
-            while let Some(n) = new.next_if(|(f, _)| *f < fid) {
-                merged.push(n);
+        let mut read = fids.iter().enumerate().peekable();
+        for (i, (&fid, p)) in self.fids.iter().zip(self.parcels.iter()).enumerate() {
+            while let Some((j, _)) = read.next_if(|(_, f)| **f < fid) {
+                plan.push(Err(j));
                 splice.fresh.push(true);
             }
             if !inside(&p.idu) {
-                splice.moved[i] = Some(merged.len());
-                merged.push((fid, (p.clone(), h.clone())));
+                splice.moved[i] = Some(plan.len());
+                plan.push(Ok(i));
                 splice.fresh.push(false);
-            } else if let Some(now) = new.next_if(|(f, _)| *f == fid) {
+            } else if let Some((j, _)) = read.next_if(|(_, f)| **f == fid) {
                 // The same row: unchanged when its parcel and holding are the same.
-                let same = now.1.0 == *p && now.1.1 == *h;
+                let same = parcels[j] == *p && holdings[j] == self.holdings[i];
                 if same {
-                    splice.moved[i] = Some(merged.len());
+                    splice.moved[i] = Some(plan.len());
                 } else {
                     gone(p);
                 }
-                merged.push(now);
+                plan.push(Err(j));
                 splice.fresh.push(!same);
             } else {
                 gone(p);
             }
         }
-        for n in new {
-            merged.push(n);
+        for (j, _) in read {
+            plan.push(Err(j));
             splice.fresh.push(true);
         }
-        let (fids, rest): (Vec<i64>, Vec<(ParcelRec, Holding)>) = merged.into_iter().unzip();
-        let (parcels, holdings): (Vec<ParcelRec>, Vec<Holding>) = rest.into_iter().unzip();
-        let (by_idu, index) = rayon::join(
-            || IduIndex::of(&parcels),
-            || ParcelIndex::new(&parcels.iter().map(|p| &p.geom_l93).collect::<Vec<_>>()),
+        // The parcels, their holdings and IDU index on one core, their boxes and R-tree on the
+        // other (the boxes of the parcels kept are the index's).
+        let read_boxes: Vec<Option<geo_types::Rect<f64>>> =
+            parcels.iter().map(|p| geo::BoundingRect::bounding_rect(&p.geom_l93)).collect();
+        let ((parcels, holdings, by_idu), index) = rayon::join(
+            || {
+                let mut read = parcels.into_iter().zip(holdings);
+                let mut out = (Vec::with_capacity(n), Vec::with_capacity(n));
+                for from in &plan {
+                    // The parcels read come in the order they were read, each once.
+                    let next = match *from {
+                        Ok(i) => Some((self.parcels[i].clone(), self.holdings[i].clone())),
+                        Err(_) => read.next(),
+                    };
+                    if let Some((p, h)) = next {
+                        out.0.push(p);
+                        out.1.push(h);
+                    }
+                }
+                let by_idu = IduIndex::of(&out.0);
+                (out.0, out.1, by_idu)
+            },
+            || {
+                let boxes = plan.iter().map(|from| match *from {
+                    Ok(i) => self.index.rect(i),
+                    Err(j) => read_boxes[j],
+                });
+                ParcelIndex::of_boxes(boxes.collect())
+            },
         );
+        let fids = plan.iter().map(|from| from.map_or_else(|j| fids[j], |i| self.fids[i])).collect();
         let next = Self {
             parcels: Arc::new(parcels),
             fids: Arc::new(fids),

@@ -145,6 +145,8 @@ pub async fn upload(
             })
         })
         .await??;
+        let v = &outcome.version;
+        tracing::info!(layer = %v.layer, version = v.version, "version committed: the snapshot follows it");
         let held = if outcome.version.unchanged {
             task.current()
         } else {
