@@ -5,7 +5,8 @@
 //! builds behind its first answers); the file's writing on its own; and the sub-sectors' shares
 //! a `shares` command takes from the file's head, against the same worked out from the store;
 //! and, after a version of one commune's owners, the held snapshot worked out again from what it
-//! holds (`App::hold_owners`), to set against `built_from_the_store`.
+//! holds (`App::hold_owners`), and after a version of one commune's parcels, that commune
+//! spliced into it (`App::hold_parcels`), to set against `built_from_the_store`.
 //!
 //! `cargo bench -p domania-app --bench kept`
 
@@ -75,7 +76,36 @@ fn bench(c: &mut Criterion) {
     group.bench_function("owners_version_worked_out_from_the_held_snapshot", |b| {
         b.iter(|| app.hold_owners(&held, day).expect("read").expect("a version of the owners alone"));
     });
+    // A version of one commune's parcels (one parcel fewer): the held snapshot (of the owners
+    // as they are now) with that commune read again and spliced in, its shares and managers
+    // worked out where the change reaches (the tiles' topologies left behind, as a server
+    // does), against the rebuild it replaces.
+    let held = app.hold(rules.clone(), day).expect("held");
+    parcels_of_first_commune_less_one(&dir.path().join("synth"), &store);
+    group.bench_function("parcels_version_spliced_into_the_held_snapshot", |b| {
+        b.iter(|| app.hold_parcels(&held, day).expect("read").expect("a version of some communes' parcels"));
+    });
     group.finish();
+}
+
+/// Imports the first commune's parcels of the synthetic territory less one, as one version
+/// scoped to the commune.
+fn parcels_of_first_commune_less_one(synth: &std::path::Path, store: &std::path::Path) {
+    let file = synth.join("cadastre-synth-parcelles.json");
+    let read = domania_io::cadastre::read_cadastre(&file, domania_io::features::ReadOptions::default());
+    let mut parcels = read.expect("the cadastre").parcels;
+    let commune = parcels[0].commune.clone();
+    parcels.retain(|p| p.commune == commune);
+    parcels.pop();
+    let rows = parcels.iter().map(domania_store::parcel_row).collect();
+    let meta = domania_store::ImportMeta { author: "bench".into(), source: "parcels".into(), ..Default::default() };
+    let options = domania_store::ImportOptions {
+        scope: format!("commune={commune}").parse().expect("a scope"),
+        force: true,
+        ..Default::default()
+    };
+    let mut store = domania_store::Store::open_write(store, &domania_store::Wait::default()).expect("the store");
+    store.import(domania_app::Layer::Parcels, rows, &meta, &options).expect("the parcels imported");
 }
 
 /// Imports the first commune's owners of the synthetic territory less one right `P`, as one
