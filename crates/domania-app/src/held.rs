@@ -280,12 +280,15 @@ impl App {
     /// `held` after versions of the parcels alone, each of some communes (or sections): only
     /// those communes' parcels and owners are read (one range of each layer's index per
     /// commune) and spliced into the held snapshot ([`Snapshot::with_parcels_of`]), the other
-    /// parcels kept; then its shares, managers and cut are worked out with `held`'s rules on
-    /// `date` as [`App::hold`] does. What [`App::hold`] would give at the store's versions, at
-    /// the cost of one commune's read rather than the territory's; `None` when another layer
-    /// changed too, a version replaced more than some communes, the held snapshot does not know
-    /// its parcels' fids (read from an older snapshot file) or is of one part of the territory
-    /// (whose parcels are those meeting its zones): a rebuild takes those.
+    /// parcels kept; then, on `held`'s day, only the sub-sectors the change reaches are cut and
+    /// decided again ([`Snapshot::cut_spliced`]), the others keeping their figures and managers;
+    /// on another day every sub-sector is, with `held`'s rules on `date`. What [`App::hold`]
+    /// would give at the store's versions, at the cost of those communes' read rather than the
+    /// territory's; `None` when another layer changed too, a version replaced more than some
+    /// communes, the held snapshot does not know its parcels' fids (made from parts, or cut by a
+    /// scenario) or is of one part of the territory (whose parcels are those meeting its zones,
+    /// which a change can move): a rebuild takes those. The tiles' topologies are left to be
+    /// built on first use.
     ///
     /// # Errors
     /// When the store cannot be read.
