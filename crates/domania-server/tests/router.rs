@@ -449,6 +449,38 @@ async fn updates_need_an_editor_and_swap_the_snapshot() {
     let fresh = f.app.hold(next.rules.clone(), next.date).unwrap();
     assert_ne!(next.etag, held.etag);
     assert_eq!((&next.etag, &next.shares, &next.assign), (&fresh.etag, &fresh.shares, &fresh.assign));
+    // One commune's parcels, one re-measured and one fewer: that commune read and spliced into
+    // the held snapshot (the others' holdings kept, not classified again), what a rebuild gives.
+    let held = f.shared.current();
+    let mut fc: Value = serde_json::from_slice(&std::fs::read(data("cadastre-synth-parcelles.json")).unwrap()).unwrap();
+    let features = fc["features"].as_array_mut().unwrap();
+    let commune = features[0]["properties"]["commune"].as_str().unwrap().to_owned();
+    features.retain(|p| p["properties"]["commune"] == commune.as_str());
+    features.pop();
+    features[0]["properties"]["contenance"] = 1234.into();
+    let first = features[0]["properties"]["id"].as_str().unwrap().to_owned();
+    let cadastre = Request::post("/v1/layers/parcels")
+        .header(header::AUTHORIZATION, format!("Bearer {}", f.editor))
+        .header(header::CONTENT_TYPE, "application/geo+json")
+        .body(Body::from(serde_json::to_vec(&fc).unwrap()))
+        .unwrap();
+    let r = call(&f.router, cadastre).await;
+    assert_eq!((r.status, r.json()["version"]["version"].as_i64()), (StatusCode::OK, Some(2)), "{}", r.text());
+    assert_eq!(r.json()["version"]["scope"], format!("commune={commune}"), "{}", r.text());
+    let next = f.shared.current();
+    assert_eq!(next.snapshot.parcel(&first).unwrap().0.contenance, Some(1234));
+    let elsewhere = (0..held.snapshot.parcels().len())
+        .find(|&i| {
+            !held.snapshot.parcels()[i].idu.starts_with(&commune) && !held.snapshot.holdings()[i].owners.is_empty()
+        })
+        .unwrap();
+    let (idu, before) = (&held.snapshot.parcels()[elsewhere].idu, &held.snapshot.holdings()[elsewhere]);
+    let now = next.snapshot.parcel(idu).unwrap().1;
+    assert!(Arc::ptr_eq(&now.owners, &before.owners), "{idu}: spliced, its holding kept");
+    let fresh = f.app.hold(next.rules.clone(), next.date).unwrap();
+    assert_eq!(next.snapshot.parcels().len(), held.snapshot.parcels().len() - 1);
+    assert_eq!((&next.etag, &next.shares, &next.assign), (&fresh.etag, &fresh.shares, &fresh.assign));
+    assert_eq!(next.snapshot.parcels(), fresh.snapshot.parcels());
     // A file whose features are rejected: 422 with the validation report; an oversized one: 413.
     let bad = std::fs::read(data("../tests/bad-inputs/repair-fails.json")).unwrap();
     let r = call(&f.router, upload(Some(&f.editor), bad)).await;
