@@ -376,6 +376,28 @@ impl GpkgDb {
             .is_some())
     }
 
+    /// The current parcels `filter` (an SQL `WHERE` clause, or nothing) keeps, by fid: the
+    /// order of a full read.
+    fn parcels_where(&self, filter: &str, params: impl rusqlite::Params) -> Result<Vec<StoredParcel>> {
+        let sql = format!("SELECT idu, contenance, geom, v_from, fid FROM parcels {filter} ORDER BY fid");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut q = stmt.query(params)?;
+        let mut out = Vec::new();
+        while let Some(r) = q.next()? {
+            // Decoded from SQLite's own buffer: no copy of the blob.
+            let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
+            let geom_l93 = blob::decode_multipolygon(blob)?;
+            out.push(StoredParcel {
+                idu: r.get(0)?,
+                contenance: r.get(1)?,
+                geom_l93,
+                v_from: r.get(3)?,
+                fid: r.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
     /// The records of the rows of `sql`, which selects `T::COLUMNS`.
     fn records<T: Record>(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<T>> {
         let mut stmt = self.conn.prepare(sql)?;
@@ -568,23 +590,7 @@ impl Engine for GpkgDb {
 
     fn parcels_of_commune(&self, commune: &str) -> Result<Vec<StoredParcel>> {
         let end = format!("{commune}\u{10FFFF}");
-        let mut stmt = self.conn.prepare(
-            "SELECT idu, contenance, geom, v_from, fid FROM parcels WHERE key >= ?1 AND key < ?2 ORDER BY fid",
-        )?;
-        let mut q = stmt.query([commune, end.as_str()])?;
-        let mut out = Vec::new();
-        while let Some(r) = q.next()? {
-            let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
-            let geom_l93 = blob::decode_multipolygon(blob)?;
-            out.push(StoredParcel {
-                idu: r.get(0)?,
-                contenance: r.get(1)?,
-                geom_l93,
-                v_from: r.get(3)?,
-                fid: r.get(4)?,
-            });
-        }
-        Ok(out)
+        self.parcels_where("WHERE key >= ?1 AND key < ?2", [commune, end.as_str()])
     }
 
     fn street_addresses(&self) -> Result<Vec<(String, String)>> {
@@ -602,30 +608,14 @@ impl Engine for GpkgDb {
     /// The current parcels, or those whose boxes meet a zone of `zones` (R-tree boxes are
     /// rounded outwards, so none that meets a zone is missed).
     fn parcels_meeting(&self, zones: Option<Layer>) -> Result<Vec<StoredParcel>> {
-        let sql = match zones {
-            None => "SELECT idu, contenance, geom, v_from, fid FROM parcels ORDER BY fid".to_owned(),
+        let filter = match zones {
+            None => String::new(),
             Some(z) => format!(
-                "SELECT idu, contenance, geom, v_from, fid FROM parcels WHERE fid IN (SELECT r.id FROM \
-                 rtree_{z}_geom z JOIN rtree_parcels_geom r ON r.maxx >= z.minx AND r.minx <= z.maxx \
-                 AND r.maxy >= z.miny AND r.miny <= z.maxy) ORDER BY fid"
+                "WHERE fid IN (SELECT r.id FROM rtree_{z}_geom z JOIN rtree_parcels_geom r ON r.maxx >= z.minx \
+                 AND r.minx <= z.maxx AND r.maxy >= z.miny AND r.miny <= z.maxy)"
             ),
         };
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut q = stmt.query([])?;
-        let mut out = Vec::new();
-        while let Some(r) = q.next()? {
-            // Decoded from SQLite's own buffer: no copy of the blob.
-            let blob = r.get_ref(2)?.as_blob().map_err(|e| StoreError::Corrupt(format!("a parcel geometry: {e}")))?;
-            let geom_l93 = blob::decode_multipolygon(blob)?;
-            out.push(StoredParcel {
-                idu: r.get(0)?,
-                contenance: r.get(1)?,
-                geom_l93,
-                v_from: r.get(3)?,
-                fid: r.get(4)?,
-            });
-        }
-        Ok(out)
+        self.parcels_where(&filter, [])
     }
 
     fn perimeters(&self, layer: Layer) -> Result<Vec<StoredPerimeter>> {
