@@ -131,11 +131,7 @@ impl Snapshot {
         let overlapping = overlapping_zones(&self.subsectors);
         let mut spaces = Vec::new();
         for z in &overlay.zones {
-            let from = spaces.len();
-            self.cut_zone(z, points, geometry, &mut spaces);
-            if !overlapping[z.zone].is_empty() {
-                self.flag_overlaps(z, &overlapping[z.zone], &mut spaces[from..]);
-            }
+            self.cut_zone_flagged(z, &overlapping[z.zone], points, geometry, &mut spaces);
         }
         Cut { overlay, spaces }
     }
@@ -258,7 +254,9 @@ impl Snapshot {
             let range = from..from + spaces_of(old).count();
             from = range.end;
             let z = if again {
-                ZoneOverlay { zone: old.zone, ..cut_again.next()? }
+                let z = ZoneOverlay { zone: old.zone, ..cut_again.next()? };
+                self.cut_zone_flagged(&z, &overlapping[z.zone], points, true, &mut spaces);
+                z
             } else {
                 spaces.extend_from_slice(cut.spaces.get(range)?);
                 let mut z = old.clone();
@@ -267,13 +265,6 @@ impl Snapshot {
                 }
                 z
             };
-            if again {
-                let start = spaces.len();
-                self.cut_zone(&z, points, true, &mut spaces);
-                if !overlapping[z.zone].is_empty() {
-                    self.flag_overlaps(&z, &overlapping[z.zone], &mut spaces[start..]);
-                }
-            }
             zones.push(z);
         }
         Some((Cut { overlay: Overlay { zones, overlaps }, spaces }, dirty))
@@ -403,6 +394,23 @@ impl Snapshot {
             })
             .map(|c| c.id.clone())
             .collect()
+    }
+
+    /// The spaces of one sub-sector ([`cut_zone`](Self::cut_zone)), flagged where it overlaps
+    /// the sub-sectors `others` ([`flag_overlaps`](Self::flag_overlaps)).
+    fn cut_zone_flagged(
+        &self,
+        z: &ZoneOverlay,
+        others: &[usize],
+        points: bool,
+        geometry: bool,
+        out: &mut Vec<CutSpace>,
+    ) {
+        let from = out.len();
+        self.cut_zone(z, points, geometry, out);
+        if !others.is_empty() {
+            self.flag_overlaps(z, others, &mut out[from..]);
+        }
     }
 
     /// The spaces of one sub-sector ([`spaces_of`]).
