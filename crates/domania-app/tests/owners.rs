@@ -9,21 +9,9 @@ use domania_app::held::Held;
 use domania_app::{App, Date, Layer};
 use domania_io::ppm::OwnerRow;
 use domania_store::{ImportOptions, Location, Scope, Store, Wait, owner_rows, parcel_row};
-use domania_testkit::{commune_scope, meta};
+use domania_testkit::{Rng, commune_scope, meta};
 
 const DAY: Date = jiff::civil::date(2026, 12, 7);
-
-/// A small seeded generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
 
 #[test]
 fn a_version_of_the_owners_alone_gives_what_a_rebuild_gives() {

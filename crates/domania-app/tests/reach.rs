@@ -3,7 +3,7 @@
 //! random commune-by-commune imports on both sides of the border, each judged, then compared
 //! with a snapshot built afresh.
 
-use domania_testkit::{commune_scope, meta};
+use domania_testkit::{Rng, commune_scope, meta};
 use std::collections::BTreeMap;
 
 use domania_app::held::Currency;
@@ -85,18 +85,6 @@ fn territory() -> Land {
     land
 }
 
-/// A small seeded generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[test]
 fn a_part_is_rebuilt_only_by_versions_that_reach_it_and_what_it_keeps_is_what_a_rebuild_gives() {
     let dir = tempfile::tempdir().unwrap();
@@ -149,7 +137,7 @@ fn part_follows(location: Location, files: &std::path::Path) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let (mut skipped, mut rebuilt) = (0, 0);
     for step in 0..40 {
-        let commune = COMMUNES[rng.below(COMMUNES.len() as u64) as usize];
+        let commune = COMMUNES[rng.below(COMMUNES.len())];
         let mut store = Store::open_write_at(app.store_path(), &Wait::default()).unwrap();
         // What the import does, and whether it must reach part 78 (by its scope, a commune
         // whose parcels the part holds, or a shape that meets a zone the part holds).

@@ -1,7 +1,7 @@
 //! What the tests and benchmarks of Domania share, and nothing else uses: throwaway PostgreSQL
 //! databases ([`pg`]) and the seeded synthetic territory of `domania synth` built as an
 //! in-memory snapshot or as a GeoPackage store ([`territory`]), and what a test's import says of
-//! itself ([`meta`], [`commune_scope`]).
+//! itself ([`meta`], [`commune_scope`]), and a seeded generator for random edits ([`Rng`]).
 //!
 //! A dev-dependency only: no library or binary of the workspace depends on it, so its
 //! `unwrap`s and panics never reach a user.
@@ -29,5 +29,19 @@ pub fn commune_scope(commune: &str) -> ImportOptions {
         scope: format!("commune={commune}").parse::<Scope>().unwrap(),
         force: true,
         ..ImportOptions::default()
+    }
+}
+
+/// A small seeded generator (xorshift): the same edits on every run of a property test.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A number below `n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
     }
 }
