@@ -397,6 +397,9 @@ pub async fn serve(shared: Arc<Shared>, options: &Options) -> std::io::Result<()
     }
     let held = shared.current();
     tracing::info!(etag = %held.etag, parcels = held.snapshot.parcels().len(), build_ms = held.build_ms, "snapshot ready");
+    // Let go at once: kept to the end of this function, the first snapshot outlived every update
+    // for as long as the server ran (730 MB at a million parcels, BENCHMARKS.md).
+    drop(held);
     // Writes through other servers or the command line.
     follow::spawn(&shared, tokio::runtime::Handle::current());
     // The messages of service requests, sent as they are queued (DOMANIA_SMTP_URL).
