@@ -23,6 +23,15 @@ pub struct LoadedRules {
     pub text: String,
 }
 
+impl LoadedRules {
+    /// The name a reader of the server is shown: the file's name without its folders (the
+    /// server's paths are its own), `built-in`, or `store rules vN`.
+    #[must_use]
+    pub fn public_name(&self) -> &str {
+        self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name)
+    }
+}
+
 fn read_text(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path)
         .map_err(|e| AppError::new(ErrorCode::FileUnreadable, format!("reading {what} {}: {e}", path.display())))

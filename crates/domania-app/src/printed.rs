@@ -134,7 +134,7 @@ impl App {
             source: if rules.name == "built-in" {
                 "règles intégrées".to_owned()
             } else {
-                file_name(&rules.name).to_owned()
+                rules.public_name().to_owned()
             },
         });
         Ok(out)

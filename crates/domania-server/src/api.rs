@@ -193,7 +193,7 @@ pub async fn version(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> R
         layers: held.versions(),
         parcels: held.snapshot.parcels().len(),
         judged_on: held.date,
-        rules: &held.rules.name,
+        rules: held.rules.public_name(),
         build_ms: held.build_ms,
     };
     snapshot_answer(&headers, &held, Format::Json, &body)
