@@ -28,8 +28,13 @@ impl LoadedRules {
     /// server's paths are its own), `built-in`, or `store rules vN`.
     #[must_use]
     pub fn public_name(&self) -> &str {
-        self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name)
+        file_name(&self.name)
     }
+}
+
+/// The file name of a source, never the path it had on the importer's (or the server's) machine.
+pub(crate) fn file_name(source: &str) -> &str {
+    source.rsplit(['/', '\\']).next().unwrap_or(source)
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String> {

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::documents::{Territory, convention_state, date_fr, kind_label, m2, pct, rule_label, space_label, svg_map};
 use crate::error::{AppError, ErrorCode};
+use crate::files::file_name;
 use crate::held::Held;
 use crate::i18n::Lang;
 use crate::styles::{actor_color, non_cadastre};
@@ -56,11 +57,6 @@ fn layer_name(layer: Layer) -> &'static str {
         Layer::Sections => "Sections cadastrales",
         Layer::Addresses => "Adresses (BAN)",
     }
-}
-
-/// The file name of a source, never the path it had on the importer's machine.
-fn file_name(source: &str) -> &str {
-    source.rsplit(['/', '\\']).next().unwrap_or(source)
 }
 
 /// The vintage of a layer's source, as the data itself says it: the cadastre by its parcels'
